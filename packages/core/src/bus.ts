@@ -1,0 +1,120 @@
+import { randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import amqp, { type ConfirmChannel, type RecoveringChannelModel, type ChannelModel } from 'amqplib';
+import type { Config } from './config/schema.js';
+import { destinationFor } from './presets.js';
+
+type BusConfig = Pick<Config, 'bus'>;
+
+/**
+ * Heartbeats and a socket timeout, so a dead broker or a frozen socket is noticed in seconds
+ * (the original hung on one until someone restarted it), plus TLS client certificates if set.
+ */
+export function busSocketOptions(config: BusConfig) {
+  const { tls } = config.bus;
+  return {
+    heartbeat: config.bus.heartbeat,
+    timeout: config.bus.connect_timeout * 1000,
+    ...(tls.ca_cert ? { ca: [readFileSync(tls.ca_cert)] } : {}),
+    ...(tls.certfile ? { cert: readFileSync(tls.certfile) } : {}),
+    ...(tls.keyfile ? { key: readFileSync(tls.keyfile) } : {}),
+  };
+}
+
+/** A connection that reconnects by itself with backoff, re-running `setup` after each connect. */
+export function connectRecovering(
+  config: BusConfig,
+  setup: (model: ChannelModel) => Promise<void>,
+): Promise<RecoveringChannelModel> {
+  return amqp.connect(config.bus.url, {
+    ...busSocketOptions(config),
+    recovery: { initialDelay: 200, maxDelay: 10_000, maxRetries: Infinity, waitForConnect: false, setup },
+  });
+}
+
+/** A one-shot connection for commands and readiness checks: fails if the broker does not answer. */
+export function connectOnce(config: BusConfig): Promise<ChannelModel> {
+  return amqp.connect(config.bus.url, busSocketOptions(config));
+}
+
+export interface PublishOptions {
+  messageId?: string;
+  headers?: Record<string, unknown>;
+  /** Pulse only: the routing key (ids), since the topic is the exchange there. */
+  routingKey?: string;
+}
+
+/** Fedora-messaging's `sent-at`: ISO 8601 with a UTC offset and no fraction. */
+const sentAtNow = () => new Date().toISOString().replace(/\.\d+Z$/, '+00:00');
+
+/**
+ * Publishes events to the bus as the configured preset's publishers do, on a confirm channel:
+ * `publish` resolves once the broker has the message.
+ */
+export class BusPublisher {
+  private model: ChannelModel | null = null;
+  private channel: Promise<ConfirmChannel> | null = null;
+  private readonly asserted = new Set<string>();
+
+  constructor(private readonly config: BusConfig) {}
+
+  private open(): Promise<ConfirmChannel> {
+    this.channel ??= (async () => {
+      this.model = await connectOnce(this.config);
+      const reset = () => {
+        this.channel = null;
+        this.model = null;
+        this.asserted.clear();
+      };
+      this.model.on('close', reset);
+      this.model.on('error', reset);
+      const ch = await this.model.createConfirmChannel();
+      ch.on('error', reset);
+      return ch;
+    })().catch((err: unknown) => {
+      this.channel = null;
+      throw err;
+    });
+    return this.channel;
+  }
+
+  async publish(topic: string, body: unknown, opts: PublishOptions = {}): Promise<{ exchange: string; routingKey: string; messageId: string }> {
+    const { preset, publish_exchange } = this.config.bus;
+    const dest = destinationFor(preset, topic, publish_exchange);
+    const routingKey = opts.routingKey ?? dest.routingKey;
+    const messageId = opts.messageId ?? randomUUID();
+    const headers: Record<string, unknown> =
+      preset === 'fedora-messaging'
+        ? { fedora_messaging_schema: 'base.message', fedora_messaging_severity: 20, 'sent-at': sentAtNow(), ...opts.headers }
+        : { ...opts.headers };
+    const ch = await this.open();
+    if (!dest.exchange.startsWith('amq.') && !this.asserted.has(dest.exchange)) {
+      await ch.assertExchange(dest.exchange, 'topic', { durable: true });
+      this.asserted.add(dest.exchange);
+    }
+    await new Promise<void>((resolve, reject) => {
+      ch.publish(
+        dest.exchange,
+        routingKey,
+        Buffer.from(JSON.stringify(body)),
+        {
+          contentType: 'application/json',
+          contentEncoding: 'utf-8',
+          persistent: true,
+          messageId,
+          timestamp: Math.floor(Date.now() / 1000),
+          headers,
+        },
+        (err) => (err ? reject(err) : resolve()),
+      );
+    });
+    return { exchange: dest.exchange, routingKey, messageId };
+  }
+
+  async close(): Promise<void> {
+    const model = this.model;
+    this.channel = null;
+    this.model = null;
+    await model?.close().catch(() => undefined);
+  }
+}

@@ -1,0 +1,33 @@
+/**
+ * Loopabull 0.0.7 configured the bus inside `plugins.looper` (the fedmsgrabbitmq looper's
+ * keys). When a file has that block and no `bus` section, the same settings become `bus`, so
+ * an old file loads unchanged and consumes what it consumed before.
+ */
+type Raw = Record<string, unknown>;
+
+const isObject = (v: unknown): v is Raw => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+export function busFromLegacyLooper(looper: Raw): Raw {
+  const bus: Raw = {};
+  const rabbit = isObject(looper.rabbitmq) ? looper.rabbitmq : {};
+  const creds = isObject(looper.credentials) ? looper.credentials : {};
+  const tls = isObject(looper.tls) ? looper.tls : null;
+  if (typeof rabbit.host === 'string') {
+    const url = new URL(`${tls ? 'amqps' : 'amqp'}://${rabbit.host}`);
+    if (typeof rabbit.port === 'number') url.port = String(rabbit.port);
+    url.username = encodeURIComponent(String(creds.username ?? 'guest'));
+    url.password = encodeURIComponent(String(creds.password ?? 'guest'));
+    if (typeof rabbit.virtual_host === 'string') {
+      url.pathname = '/' + encodeURIComponent(rabbit.virtual_host);
+    }
+    bus.url = url.toString();
+  }
+  if (tls) bus.tls = tls;
+  const queue = isObject(looper.channel_queue) ? looper.channel_queue.name : undefined;
+  if (typeof queue === 'string') bus.queue = queue;
+  const exchange = isObject(looper.exchange) && typeof looper.exchange.name === 'string' ? looper.exchange.name : 'amq.topic';
+  if (Array.isArray(looper.routing_keys)) {
+    bus.bindings = looper.routing_keys.map((key) => ({ exchange, routing_key: key }));
+  }
+  return bus;
+}

@@ -1,0 +1,149 @@
+import { z } from 'zod';
+
+/** Loopabull 0.0.7 spelled some levels differently; both spellings load. */
+const LOG_LEVELS: Record<string, 'debug' | 'info' | 'warn' | 'error'> = {
+  debug: 'debug',
+  debugging: 'debug',
+  info: 'info',
+  warn: 'warn',
+  warning: 'warn',
+  error: 'error',
+};
+
+const seconds = z.number().positive();
+const port = z.number().int().min(0).max(65535);
+
+const binding = z
+  .object({ exchange: z.string().min(1), routing_key: z.string().min(1).default('#') })
+  .strict();
+
+export const configSchema = z
+  .object({
+    loglevel: z
+      .string()
+      .default('info')
+      .refine((v) => v in LOG_LEVELS, { message: 'expected debug, info, warn or error' })
+      .transform((v) => LOG_LEVELS[v]!),
+    redis: z
+      .object({
+        url: z.string().min(1).default('redis://127.0.0.1:6379'),
+        prefix: z.string().regex(/^[A-Za-z0-9_-]+$/, 'letters, digits, _ and - only').default('loopabull'),
+      })
+      .strict()
+      .prefault({}),
+    queue: z
+      .object({
+        name: z.string().regex(/^[A-Za-z0-9_-]+$/, 'letters, digits, _ and - only').default('loopabull'),
+        attempts: z.number().int().min(1).default(5),
+        backoff: seconds.default(10),
+        /** Completed jobs are kept this long: a redelivered message within it does not run twice. */
+        keep_completed: seconds.default(7 * 24 * 3600),
+        /** Failed jobs stay parked until an operator acts; this only bounds their number. */
+        keep_failed: z.number().int().min(1).default(100000),
+      })
+      .strict()
+      .prefault({}),
+    bus: z
+      .object({
+        url: z.string().min(1).default('amqp://guest:guest@127.0.0.1:5672'),
+        preset: z.enum(['fedora-messaging', 'pulse', 'generic']).default('fedora-messaging'),
+        queue: z.string().min(1).default('loopabull'),
+        bindings: z.array(binding).default([{ exchange: 'amq.topic', routing_key: '#' }]),
+        /** Exchange that `publish` and handlers' follow-up events go to (generic and fedora-messaging). */
+        publish_exchange: z.string().min(1).default('amq.topic'),
+        prefetch: z.number().int().min(1).max(65535).default(100),
+        max_bytes: z.number().int().min(1).default(1024 * 1024),
+        heartbeat: seconds.default(10),
+        connect_timeout: seconds.default(10),
+        /** Client certificates, as fedora-messaging's public broker wants them (PEM file paths). */
+        tls: z
+          .object({
+            ca_cert: z.string().min(1).nullable().default(null),
+            certfile: z.string().min(1).nullable().default(null),
+            keyfile: z.string().min(1).nullable().default(null),
+          })
+          .strict()
+          .prefault({}),
+      })
+      .strict()
+      .prefault({}),
+    routing_keys: z.array(z.string().min(1)).min(1, 'needs at least one topic, or [all]').default(['all']),
+    topics: z
+      .object({
+        /** Prefixes removed, in order, when no automation matches the full topic. */
+        fold_prefixes: z.array(z.string().min(1)).default([]),
+      })
+      .strict()
+      .prefault({}),
+    ansible: z
+      .object({
+        playbooks_dir: z.string().min(1).default('./playbooks'),
+        playbook_cmd: z.string().min(1).default('ansible-playbook'),
+        cfg_file_path: z.string().min(1).nullable().default(null),
+        timeout: seconds.default(3600),
+      })
+      .strict()
+      .prefault({}),
+    plugins: z
+      .object({
+        translator: z
+          .object({ name: z.enum(['rkname', 'rkdirectory']).default('rkname') })
+          .strict()
+          .prefault({}),
+        /** Loopabull 0.0.7's looper plugin block: read for its bus settings (see docs/configuration.md). */
+        looper: z.record(z.string(), z.unknown()).optional(),
+      })
+      .strict()
+      .prefault({}),
+    workers: z
+      .object({
+        concurrency: z.number().int().min(1).default(1),
+        /** A job whose worker stops renewing its lock this long is handed to another worker. */
+        lock_timeout: seconds.default(30),
+        /** On SIGTERM, running jobs get this long to finish before they are cancelled and retried. */
+        shutdown_grace: seconds.default(30),
+      })
+      .strict()
+      .prefault({}),
+    http: z
+      .object({
+        host: z.string().min(1).default('127.0.0.1'),
+        port: port.default(8080),
+        token: z.string().min(1).nullable().default(null),
+      })
+      .strict()
+      .prefault({}),
+    database: z
+      .object({ url: z.string().min(1).default('sqlite:///loopabull.db') })
+      .strict()
+      .prefault({}),
+    hardware: z
+      .object({
+        enabled: z.boolean().default(true),
+        provisioner: z.string().min(1).default('releng-hardware'),
+        /** Machines not seen for longer than this are shown as stale. */
+        stale_after: seconds.default(6 * 3600),
+      })
+      .strict()
+      .prefault({}),
+    slavealloc: z.object({ enabled: z.boolean().default(true) }).strict().prefault({}),
+    taskotron: z
+      .object({
+        enabled: z.boolean().default(true),
+        rules: z.string().min(1).default('./taskotron/rules.yml'),
+        tasks_dir: z.string().min(1).default('./taskotron/tasks'),
+        artifacts_dir: z.string().min(1).default('./var/artifacts'),
+        artifacts_url: z.string().min(1).default('http://127.0.0.1:8080/artifacts'),
+        resultsdb_url: z.string().min(1).nullable().default(null),
+      })
+      .strict()
+      .prefault({}),
+  })
+  .strict();
+
+export type Config = z.output<typeof configSchema> & {
+  /** Where the configuration came from: a file path, or null for built-in defaults. */
+  source: string | null;
+};
+export type BusPreset = Config['bus']['preset'];
+export type Binding = Config['bus']['bindings'][number];

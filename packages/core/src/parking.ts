@@ -1,0 +1,87 @@
+import type { Redis } from 'ioredis';
+import type { RejectReason } from './presets.js';
+
+/** How many parked messages are kept; the oldest go first. */
+const PARKED_MAX = 10_000;
+/** A parked body is kept up to this size, enough to see what was wrong with it. */
+const PARKED_BODY_BYTES = 64 * 1024;
+
+export interface ParkedMessage {
+  /** Stream entry id: `<ms>-<seq>`. */
+  id: string;
+  reason: RejectReason;
+  detail: string;
+  topic: string | null;
+  exchange: string;
+  routing_key: string;
+  message_id: string | null;
+  received_at: string;
+  size: number;
+  /** The body as text (invalid UTF-8 replaced), cut at 64 KiB. */
+  body: string;
+}
+
+export type ParkInput = Omit<ParkedMessage, 'id' | 'body' | 'size'> & { content: Buffer };
+
+/**
+ * Bus messages that cannot become events. They are acked from the bus (redelivery would not
+ * make them better) and kept here with their reason, for `loopabull jobs list --state parked`.
+ */
+export class ParkingLot {
+  constructor(
+    private readonly redis: Redis,
+    private readonly key: string,
+  ) {}
+
+  async park(msg: ParkInput): Promise<void> {
+    const { content, ...rest } = msg;
+    const fields: Record<string, string> = {
+      reason: rest.reason,
+      detail: rest.detail,
+      topic: rest.topic ?? '',
+      exchange: rest.exchange,
+      routing_key: rest.routing_key,
+      message_id: rest.message_id ?? '',
+      received_at: rest.received_at,
+      size: String(content.length),
+      body: content.subarray(0, PARKED_BODY_BYTES).toString('utf8'),
+    };
+    await this.redis.xadd(this.key, 'MAXLEN', '~', PARKED_MAX, '*', ...Object.entries(fields).flat());
+  }
+
+  async count(): Promise<number> {
+    return this.redis.xlen(this.key);
+  }
+
+  /** Newest first. */
+  async list(limit = 50): Promise<ParkedMessage[]> {
+    const entries = await this.redis.xrevrange(this.key, '+', '-', 'COUNT', limit);
+    return entries.map(([id, flat]) => toParked(id, flat));
+  }
+
+  async get(id: string): Promise<ParkedMessage | null> {
+    const [entry] = await this.redis.xrange(this.key, id, id);
+    return entry ? toParked(entry[0], entry[1]) : null;
+  }
+
+  async remove(id: string): Promise<boolean> {
+    return (await this.redis.xdel(this.key, id)) > 0;
+  }
+}
+
+function toParked(id: string, flat: string[]): ParkedMessage {
+  const f: Record<string, string> = {};
+  for (let i = 0; i < flat.length; i += 2) f[flat[i]!] = flat[i + 1]!;
+  return {
+    id,
+    reason: f.reason as RejectReason,
+    detail: f.detail ?? '',
+    topic: f.topic || null,
+    exchange: f.exchange ?? '',
+    routing_key: f.routing_key ?? '',
+    message_id: f.message_id || null,
+    received_at: f.received_at ?? '',
+    size: Number(f.size ?? 0),
+    body: f.body ?? '',
+  };
+}

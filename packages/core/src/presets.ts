@@ -1,0 +1,130 @@
+import type { BusPreset } from './config/schema.js';
+import type { LoopabullEvent } from './event.js';
+import { sha256 } from './hash.js';
+import { topicProblem } from './topic.js';
+
+/** The parts of an AMQP delivery that an event is made from (amqplib's message, flattened). */
+export interface Delivery {
+  exchange: string;
+  routingKey: string;
+  content: Buffer;
+  messageId?: string | undefined;
+  contentType?: string | undefined;
+  headers?: Record<string, unknown> | undefined;
+  /** AMQP timestamp property, seconds since the epoch. */
+  timestamp?: number | undefined;
+}
+
+/** Why a delivery cannot become an event: the reason it is parked under. */
+export type RejectReason = 'too-large' | 'bad-utf8' | 'not-json' | 'bad-topic';
+
+export type ToEventResult =
+  | { ok: true; event: LoopabullEvent }
+  | { ok: false; reason: RejectReason; detail: string; topic: string | null };
+
+const PULSE_EXCHANGE_PREFIX = 'exchange/';
+
+/** Pulse routing keys are ids; the exchange is what names the kind of message. */
+export function pulseTopic(exchange: string): string {
+  const name = exchange.startsWith(PULSE_EXCHANGE_PREFIX)
+    ? exchange.slice(PULSE_EXCHANGE_PREFIX.length)
+    : exchange;
+  return name.replaceAll('/', '.');
+}
+
+/** The routing key a topic is published under, the inverse of the preset's naming. */
+export function destinationFor(
+  preset: BusPreset,
+  topic: string,
+  publishExchange: string,
+): { exchange: string; routingKey: string } {
+  if (preset === 'pulse') {
+    return { exchange: PULSE_EXCHANGE_PREFIX + topic.replaceAll('.', '/'), routingKey: 'primary' };
+  }
+  return { exchange: publishExchange, routingKey: topic };
+}
+
+/** AMQP header values may be Buffers or Dates; events carry plain JSON. */
+function plainHeaders(headers: Record<string, unknown> | undefined): Record<string, unknown> {
+  if (!headers) return {};
+  return JSON.parse(
+    JSON.stringify(headers, (_key, value: unknown) => {
+      if (value && typeof value === 'object' && (value as { type?: string }).type === 'Buffer') {
+        return Buffer.from((value as { data: number[] }).data).toString('utf8');
+      }
+      return value;
+    }),
+  ) as Record<string, unknown>;
+}
+
+function sentAt(delivery: Delivery, headers: Record<string, unknown>): string | null {
+  const header = headers['sent-at'];
+  if (typeof header === 'string' && !Number.isNaN(Date.parse(header))) return header;
+  if (typeof delivery.timestamp === 'number' && delivery.timestamp > 0) {
+    return new Date(delivery.timestamp * 1000).toISOString();
+  }
+  return null;
+}
+
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+
+function isJsonType(contentType: string | undefined): boolean {
+  return contentType === undefined || /json/i.test(contentType);
+}
+
+/**
+ * Turns one delivery into an event as the preset names things (spec section 4), or says why it
+ * cannot be one. Pure: no I/O, so every rule is testable on its own.
+ */
+export function toEvent(
+  delivery: Delivery,
+  preset: BusPreset,
+  opts: { maxBytes: number; now?: Date },
+): ToEventResult {
+  const topic = preset === 'pulse' ? pulseTopic(delivery.exchange) : delivery.routingKey;
+  const reject = (reason: RejectReason, detail: string): ToEventResult => ({
+    ok: false,
+    reason,
+    detail,
+    topic,
+  });
+  const problem = topicProblem(topic);
+  if (problem) return reject('bad-topic', problem);
+  if (delivery.content.length > opts.maxBytes) {
+    return reject('too-large', `body is ${delivery.content.length} bytes, over bus.max_bytes ${opts.maxBytes}`);
+  }
+  let text: string;
+  try {
+    text = utf8.decode(delivery.content);
+  } catch {
+    return reject('bad-utf8', 'body is not valid UTF-8');
+  }
+  let body: unknown = text;
+  if (preset !== 'generic' || isJsonType(delivery.contentType)) {
+    try {
+      body = JSON.parse(text);
+    } catch (err) {
+      return reject('not-json', `body is not JSON: ${(err as Error).message}`);
+    }
+  }
+  const headers = plainHeaders(delivery.headers);
+  let id: string;
+  if (preset === 'pulse') {
+    id = sha256(delivery.exchange, delivery.routingKey);
+  } else {
+    id = delivery.messageId || sha256(delivery.exchange, delivery.routingKey, delivery.content);
+  }
+  return {
+    ok: true,
+    event: {
+      id,
+      topic,
+      body,
+      headers,
+      exchange: delivery.exchange,
+      routing_key: delivery.routingKey,
+      sent_at: sentAt(delivery, headers),
+      received_at: (opts.now ?? new Date()).toISOString(),
+    },
+  };
+}

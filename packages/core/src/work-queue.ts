@@ -1,0 +1,105 @@
+import { Queue, type JobsOptions } from 'bullmq';
+import type { Redis } from 'ioredis';
+import type { Config } from './config/schema.js';
+import type { LoopabullEvent } from './event.js';
+import { jobIdFor } from './job-id.js';
+import { loopabullKeys } from './keys.js';
+
+/** What a job returns when it completes. */
+export interface JobResult {
+  outcome: 'ran' | 'unrouted';
+  /** The automation that ran, relative to the playbooks directory. */
+  file?: string;
+  kind?: 'playbook' | 'handler';
+  exit_code?: number;
+  /** A handler's return value. */
+  value?: unknown;
+}
+
+/** `loopabull queue --json`: the spec fixes these keys. */
+export interface QueueDepth {
+  waiting: number;
+  active: number;
+  delayed: number;
+  failed: number;
+  completed: number;
+  unrouted: number;
+  parked: number;
+  paused: boolean;
+  by_topic: Record<string, number>;
+  oldest_waiting_seconds: number;
+}
+
+const SCAN_CHUNK = 1000;
+
+/** The BullMQ queue of events, with the options every producer must use. */
+export class WorkQueue {
+  readonly queue: Queue<LoopabullEvent, JobResult>;
+  private readonly keys: ReturnType<typeof loopabullKeys>;
+
+  constructor(
+    private readonly config: Config,
+    readonly connection: Redis,
+  ) {
+    this.queue = new Queue(config.queue.name, { connection, prefix: config.redis.prefix });
+    this.keys = loopabullKeys(config);
+  }
+
+  jobOptions(event: LoopabullEvent): JobsOptions {
+    const q = this.config.queue;
+    return {
+      jobId: jobIdFor(event.id),
+      attempts: q.attempts,
+      backoff: { type: 'exponential', delay: q.backoff * 1000 },
+      removeOnComplete: { age: q.keep_completed },
+      removeOnFail: { count: q.keep_failed },
+    };
+  }
+
+  /** Resolves once Redis has the job; a redelivered event maps to the job already there. */
+  async enqueue(event: LoopabullEvent): Promise<string> {
+    const job = await this.queue.add(event.topic, event, this.jobOptions(event));
+    return job.id!;
+  }
+
+  async depth(): Promise<QueueDepth> {
+    const client = this.connection;
+    const counts = await this.queue.getJobCounts('wait', 'prioritized', 'active', 'delayed', 'failed', 'completed');
+    const [ids, prioritized, unrouted, parked, paused] = await Promise.all([
+      client.lrange(this.queue.keys.wait!, 0, -1),
+      client.zrange(this.queue.keys.prioritized!, '0', '-1'),
+      client.zcard(this.keys.unrouted),
+      client.xlen(this.keys.parked),
+      this.queue.isPaused(),
+    ]);
+    const byTopic: Record<string, number> = {};
+    let oldest = Infinity;
+    const all = [...ids, ...prioritized];
+    for (let i = 0; i < all.length; i += SCAN_CHUNK) {
+      const pipeline = client.pipeline();
+      for (const id of all.slice(i, i + SCAN_CHUNK)) pipeline.hmget(this.queue.toKey(id), 'name', 'timestamp');
+      for (const [, fields] of (await pipeline.exec()) ?? []) {
+        const [name, timestamp] = fields as [string | null, string | null];
+        if (name === null) continue;
+        byTopic[name] = (byTopic[name] ?? 0) + 1;
+        oldest = Math.min(oldest, Number(timestamp));
+      }
+    }
+    return {
+      waiting: (counts.wait ?? 0) + (counts.prioritized ?? 0),
+      active: counts.active ?? 0,
+      delayed: counts.delayed ?? 0,
+      failed: counts.failed ?? 0,
+      completed: counts.completed ?? 0,
+      unrouted,
+      parked,
+      paused,
+      by_topic: byTopic,
+      oldest_waiting_seconds: Number.isFinite(oldest) ? Math.max(0, (Date.now() - oldest) / 1000) : 0,
+    };
+  }
+
+  async close(): Promise<void> {
+    await this.queue.close();
+  }
+}
