@@ -1,0 +1,98 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from '@jest/globals';
+import { ConfigError } from '../errors.js';
+import { loadConfig } from './load.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'loopabull-config-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+function write(name: string, text: string): string {
+  const path = join(dir, name);
+  writeFileSync(path, text);
+  return path;
+}
+
+const load = (path: string, env: NodeJS.ProcessEnv = {}) => loadConfig({ path, env, cwd: dir });
+
+describe('loadConfig', () => {
+  it('runs on defaults without any file', () => {
+    const config = loadConfig({ env: {}, cwd: dir });
+    expect(config.source).toBeNull();
+    expect(config.redis).toEqual({ url: 'redis://127.0.0.1:6379', prefix: 'loopabull' });
+    expect(config.bus.preset).toBe('fedora-messaging');
+    expect(config.ansible.playbooks_dir).toBe(join(dir, 'playbooks'));
+    expect(config.routing_keys).toEqual(['all']);
+  });
+
+  it('names the unknown key and the file', () => {
+    const path = write('unknown.yml', 'bus:\n  presett: pulse\n');
+    expect(() => load(path)).toThrow(ConfigError);
+    expect(() => load(path)).toThrow(/unknown\.yml[\s\S]*bus\.presett/);
+  });
+
+  it('names a key with the wrong type', () => {
+    const path = write('type.yml', 'workers:\n  concurrency: many\n');
+    expect(() => load(path)).toThrow(/workers\.concurrency/);
+  });
+
+  it('reports YAML syntax errors with the file', () => {
+    const path = write('broken.yml', 'bus: [\n');
+    expect(() => load(path)).toThrow(/broken\.yml is not valid YAML/);
+  });
+
+  it('lets environment variables override the file', () => {
+    const path = write('env.yml', 'redis:\n  url: redis://file:6379\nhttp:\n  port: 1\n');
+    const config = load(path, { REDIS_URL: 'redis://env:6379', AMQP_URL: 'amqp://env', LOOPABULL_PLAYBOOKS_DIR: '/srv/pb', LOOPABULL_HTTP_PORT: '9999' });
+    expect(config.redis.url).toBe('redis://env:6379');
+    expect(config.bus.url).toBe('amqp://env');
+    expect(config.ansible.playbooks_dir).toBe('/srv/pb');
+    expect(config.http.port).toBe(9999);
+  });
+
+  it('names the environment variable when its value is wrong', () => {
+    const path = write('envbad.yml', '');
+    expect(() => load(path, { LOOPABULL_HTTP_PORT: 'eighty' })).toThrow(/http\.port.*LOOPABULL_HTTP_PORT/);
+  });
+
+  it('loads a Loopabull 0.0.7 file unchanged and takes its bus settings from the looper block', () => {
+    const path = write(
+      'legacy.yml',
+      `loglevel: debugging
+plugins:
+  looper:
+    name: fedmsgrabbitmq
+    routing_keys:
+      - org.fedoraproject.prod.buildsys.build.state.change
+    rabbitmq: { host: rabbit.example.org, virtual_host: /pubsub }
+    credentials: { username: me, password: secret }
+    channel_queue: { name: workers, durable: false }
+  translator:
+    name: rkdirectory
+routing_keys:
+  - org.fedoraproject.prod.buildsys.build.state.change
+ansible:
+  playbooks_dir: /srv/loopabull-tasks/playbooks
+  cfg_file_path: /etc/ansible/ansible.cfg
+  playbook_cmd: /usr/bin/rbac-playbook
+`,
+    );
+    const config = load(path);
+    expect(config.loglevel).toBe('debug');
+    expect(config.plugins.translator.name).toBe('rkdirectory');
+    expect(config.ansible).toMatchObject({ playbooks_dir: '/srv/loopabull-tasks/playbooks', cfg_file_path: '/etc/ansible/ansible.cfg', playbook_cmd: '/usr/bin/rbac-playbook' });
+    expect(config.bus.queue).toBe('workers');
+    expect(config.bus.url).toBe('amqp://me:secret@rabbit.example.org/%2Fpubsub');
+    expect(config.bus.bindings).toEqual([{ exchange: 'amq.topic', routing_key: 'org.fedoraproject.prod.buildsys.build.state.change' }]);
+  });
+
+  it('resolves relative paths against the file', () => {
+    const path = write('paths.yml', 'ansible:\n  playbooks_dir: pb\n');
+    expect(load(path).ansible.playbooks_dir).toBe(join(dir, 'pb'));
+  });
+
+  it('refuses a --config that does not exist', () => {
+    expect(() => load(join(dir, 'nope.yml'))).toThrow(/nope\.yml does not exist/);
+  });
+});

@@ -1,0 +1,45 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { Redis } from 'ioredis';
+import { freePort } from './ports.js';
+import { tempDir } from './temp.js';
+import { waitFor } from './wait.js';
+
+export interface RedisInstance {
+  url: string;
+  port: number;
+  stop(): Promise<void>;
+  start(): Promise<void>;
+}
+
+/**
+ * A private redis-server on a free port with AOF on, for tests that stop or restart Redis.
+ * The machine's shared Redis is never touched.
+ */
+export async function startRedis(): Promise<RedisInstance> {
+  const port = await freePort();
+  const dir = tempDir('redis');
+  let child: ChildProcess | null = null;
+  const start = async () => {
+    child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--appendonly', 'yes', '--dir', dir, '--save', ''], { stdio: 'ignore' });
+    await waitFor(async () => {
+      const probe = new Redis(port, '127.0.0.1', { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
+      try {
+        await probe.connect();
+        return (await probe.ping()) === 'PONG';
+      } finally {
+        probe.disconnect();
+      }
+    }, { what: `redis-server on port ${port}` });
+  };
+  const stop = async () => {
+    const c = child;
+    child = null;
+    if (c && c.exitCode === null) {
+      c.kill('SIGTERM');
+      await once(c, 'exit');
+    }
+  };
+  await start();
+  return { url: `redis://127.0.0.1:${port}`, port, stop, start };
+}
