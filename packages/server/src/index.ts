@@ -1,0 +1,1 @@
+export type { RouteModule, ServerDeps } from './route-module.js';

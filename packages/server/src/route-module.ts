@@ -1,0 +1,25 @@
+import type { FastifyInstance } from 'fastify';
+import type { Redis } from 'ioredis';
+import type { Config, Logger } from '@loopabull/core';
+
+/** What the server hands to the routes it mounts. */
+export interface ServerDeps {
+  config: Config;
+  /** Shared connection for reads and writes (not for blocking commands). */
+  redis: Redis;
+  logger: Logger;
+}
+
+/**
+ * A set of HTTP routes an automation adds to `loopabull serve`. The server checks the bearer
+ * token for every changing method (PUT/POST/DELETE/PATCH) before a module's handler runs, so
+ * modules do not check it themselves.
+ */
+export interface RouteModule {
+  name: string;
+  /** Whether the config switches this module on. */
+  enabled(config: Config): boolean;
+  register(app: FastifyInstance, deps: ServerDeps): void | Promise<void>;
+  /** A page for people, linked from the dashboard at `/`. */
+  dashboard?: { title: string; path: string };
+}
