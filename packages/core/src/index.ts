@@ -13,3 +13,5 @@ export { ParkingLot, type ParkedMessage, type ParkInput } from './parking.js';
 export { WorkQueue, type JobResult, type QueueDepth } from './work-queue.js';
 export { BusPublisher, connectRecovering, connectOnce, busSocketOptions, type PublishOptions } from './bus.js';
 export type { Handler, HandlerContext } from './handler.js';
+export { Jobs, JOB_STATES, type JobState, type JobSummary, type JobDetail } from './jobs.js';
+export { queueServices, openQueueServices, redactUrl, type QueueServices } from './services.js';
