@@ -1,0 +1,173 @@
+import { Readable } from 'node:stream';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
+import type { Redis } from 'ioredis';
+import { ConfigError } from '@loopabull/core';
+import { freePort, removeTempDirs, testConfig } from '../../../test/support/index.js';
+import {
+  handlerContext,
+  preloadFixture,
+  pulseEvent,
+  pulseFixture,
+  testRedis,
+  variant,
+} from '../test/helpers.js';
+import { machinesCommand } from './cli.js';
+import { hardwareHandler } from './handler.js';
+
+const DB = 8;
+let redis: Redis;
+let close: () => Promise<void>;
+let config: ReturnType<typeof testConfig>;
+
+beforeAll(async () => {
+  let url: string;
+  ({ redis, close, url } = await testRedis(DB));
+  config = testConfig({ overrides: { redis: { url } } });
+});
+beforeEach(() => redis.flushdb());
+afterAll(async () => {
+  await close();
+  removeTempDirs();
+});
+
+/** Runs `loopabull machines <args>` with the test's config, the given stdin, and stdout captured. */
+async function machines(args: string[], stdin = ''): Promise<string> {
+  let out = '';
+  const cmd = machinesCommand({
+    stdin: Readable.from([Buffer.from(stdin)]),
+    stdout: { write: (t: string) => (out += t) },
+    env: {},
+    cwd: config.dir,
+  });
+  await cmd.parseAsync([...args, '-c', config.configPath], { from: 'user' });
+  return out;
+}
+
+const readme = JSON.stringify(preloadFixture());
+const completed = pulseFixture('task-completed');
+
+describe('machines preload', () => {
+  it('loads the /machines format from stdin and reports what it did', async () => {
+    expect(await machines(['preload'], readme)).toBe(
+      '1 new, 0 updated, 0 skipped (stored time as new or newer), 0 invalid\n',
+    );
+    expect(await redis.hgetall('machines')).toEqual({
+      'mdc1:t-linux64-ms-100': '2018-11-08T08:47:50.939514',
+    });
+    const mixed = JSON.stringify([
+      { machine: 't-linux64-ms-100', datacenter: 'mdc1', lastseen: '2018-11-01T00:00:00.000000' },
+      { machine: 't-linux64-ms-101', datacenter: 'mdc1', lastseen: '2018-11-08T08:47:50.939514' },
+      { machine: 't-linux64-ms-102', datacenter: 'mdc1' },
+    ]);
+    expect(JSON.parse(await machines(['preload', '--json'], mixed))).toEqual({
+      new: 1,
+      updated: 0,
+      skipped: 1,
+      invalid: 1,
+    });
+    expect(await redis.hget('machines', 'mdc1:t-linux64-ms-100')).toBe(
+      '2018-11-08T08:47:50.939514',
+    );
+  });
+
+  it('refuses input that is not a JSON array as a usage error', async () => {
+    await expect(machines(['preload'], '{nope')).rejects.toThrow(ConfigError);
+    await expect(machines(['preload'], '{"machine": "x"}')).rejects.toThrow(/JSON array/);
+    expect(await redis.exists('machines')).toBe(0);
+  });
+});
+
+describe('machines list and show', () => {
+  beforeEach(async () => {
+    await machines(['preload'], readme);
+    await hardwareHandler(pulseEvent(completed), handlerContext(redis, config));
+    const gone = variant(completed, {
+      exchange: 'exchange/taskcluster-queue/v1/task-exception',
+      words: { 1: 'T2EheQ-IQ5aPzw34KS_a6g' },
+      edit: (p) => {
+        p.status.taskId = 'T2EheQ-IQ5aPzw34KS_a6g';
+        p.status.runs[0]!.reasonResolved = 'worker-shutdown';
+        p.status.runs[0]!.resolved = '2019-06-26T20:00:00.000Z';
+      },
+    });
+    await hardwareHandler(pulseEvent(gone), handlerContext(redis, config));
+  });
+
+  it('prints a table by datacenter with stale machines marked', async () => {
+    const out = await machines(['list']);
+    const lines = out.trimEnd().split('\n');
+    expect(lines[0]).toMatch(
+      /^DATACENTER\s+MACHINE\s+LASTSEEN \(UTC\)\s+SINCE\s+LAST STATE\s+LAST EXCEPTION$/,
+    );
+    expect(lines[1]).toMatch(
+      /^mdc1\s+t-linux64-ms-100\s+2018-11-08T08:47:50\.939514\s+\d+d( \d+h)? ago\s+STALE\s+-\s+-$/,
+    );
+    expect(lines[2]).toMatch(
+      /^mdc2\s+t-mojave-r7-153\s+2019-06-26T19:36:10\.521000\s+.* ago\s+STALE\s+exception\s+worker-shutdown \(2019-06-26T20:00:00\.000000\)$/,
+    );
+    expect(lines[3]).toBe('2 machines, 2 not seen alive for 6h or more');
+  });
+
+  it('filters and prints JSON', async () => {
+    const json = JSON.parse(
+      await machines(['list', '--datacenter', 'mdc2', '--stale', '2d', '--json']),
+    );
+    expect(json).toMatchObject({
+      stale_after_seconds: 172800,
+      count: 1,
+      machines: [
+        { id: 'mdc2:t-mojave-r7-153', stale: true, counts: { completed: 1, exception: 1 } },
+      ],
+    });
+    expect(JSON.parse(await machines(['list', '--stale', '1000w', '--json'])).count).toBe(0);
+    await expect(machines(['list', '--stale', 'soon'])).rejects.toThrow(ConfigError);
+  });
+
+  it('shows one machine with its exceptions', async () => {
+    const out = await machines(['show', 'mdc2:t-mojave-r7-153']);
+    expect(out).toContain('machine         mdc2:t-mojave-r7-153\n');
+    expect(out).toContain('last exception  worker-shutdown at 2019-06-26T20:00:00.000000\n');
+    expect(out).toContain('counts          running 0, completed 1, failed 0, exception 1\n');
+    expect(out).toMatch(
+      /exceptions \(latest first\):\nAT \(UTC\)\s+REASON\s+TASK\s+WORKER TYPE\s+ALIVE\n2019-06-26T20:00:00\.000000\s+worker-shutdown\s+T2EheQ-IQ5aPzw34KS_a6g\/0\s+gecko-t-osx-1014\s+no\n/,
+    );
+    const json = JSON.parse(await machines(['show', 'mdc1:t-linux64-ms-100', '--json']));
+    expect(json).toMatchObject({
+      id: 'mdc1:t-linux64-ms-100',
+      lastseen: '2018-11-08T08:47:50.939514',
+      last_state: null,
+      exceptions: [],
+    });
+  });
+
+  it('fails on an unknown machine, and on a malformed id as a usage error', async () => {
+    const unknown = machines(['show', 'mdc9:nobody']);
+    await expect(unknown).rejects.toThrow('unknown machine mdc9:nobody');
+    await expect(unknown).rejects.not.toBeInstanceOf(ConfigError);
+    await expect(machines(['show', 'nobody'])).rejects.toThrow(ConfigError);
+  });
+});
+
+describe('machines command', () => {
+  it('says when Redis cannot be reached, without its password', async () => {
+    const port = await freePort();
+    const down = testConfig({
+      overrides: { redis: { url: `redis://:secret@127.0.0.1:${port}/8` } },
+    });
+    const cmd = machinesCommand({ stdout: { write: () => true }, env: {}, cwd: down.dir });
+    const run = cmd.parseAsync(['list', '-c', down.configPath], { from: 'user' });
+    await expect(run).rejects.toThrow(
+      `cannot reach Redis at redis://:***@127.0.0.1:${port}/8: connect ECONNREFUSED`,
+    );
+  });
+
+  it('documents every subcommand and option', () => {
+    const cmd = machinesCommand();
+    expect(cmd.commands.map((c) => c.name())).toEqual(['list', 'show', 'preload']);
+    const help = Object.fromEntries(cmd.commands.map((c) => [c.name(), c.helpInformation()]));
+    for (const text of Object.values(help)) expect(text).toContain('-c, --config <path>');
+    expect(help.list).toMatch(/--datacenter <dc>[\s\S]*--stale <duration>[\s\S]*--json/);
+    expect(help.show).toContain('<machine>');
+    expect(help.preload).toContain('GET /machines format');
+  });
+});

@@ -1,0 +1,262 @@
+import { Command } from 'commander';
+import type { Redis } from 'ioredis';
+import { ConfigError, createRedis, loadConfig, type Config } from '@loopabull/core';
+import { isStale } from './dashboard.js';
+import { formatDuration, parseDuration } from './duration.js';
+import { parseMachineId } from './identity.js';
+import { MachineStore, type MachineRecord } from './machine-store.js';
+
+/** Where the commands read and write; tests pass their own. */
+export interface CliIo {
+  stdin: NodeJS.ReadableStream & { isTTY?: boolean };
+  stdout: { write(text: string): unknown };
+  env: NodeJS.ProcessEnv;
+  cwd: string;
+}
+
+const withoutPassword = (url: string) => {
+  try {
+    const u = new URL(url);
+    if (u.password) u.password = '***';
+    return u.toString();
+  } catch {
+    return url;
+  }
+};
+
+async function withStore<T>(config: Config, use: (store: MachineStore) => Promise<T>): Promise<T> {
+  // A command should fail in seconds when Redis is away, not wait for it like a worker does.
+  const redis: Redis = createRedis(config.redis.url, {
+    lazyConnect: true,
+    maxRetriesPerRequest: 1,
+    retryStrategy: () => null,
+  });
+  let lastError: Error | null = null;
+  redis.on('error', (err: Error) => (lastError = err));
+  try {
+    await redis.connect().catch((err: Error) => {
+      throw new Error(
+        `cannot reach Redis at ${withoutPassword(config.redis.url)}: ${(lastError ?? err).message}`,
+      );
+    });
+    return await use(new MachineStore(redis));
+  } finally {
+    // disconnect() on a connection that already ended arms a 2 s timer that holds the process.
+    if (redis.status === 'ready') await redis.quit().catch(() => redis.disconnect());
+    else if (redis.status !== 'end') redis.disconnect();
+  }
+}
+
+function table(headers: string[], rows: string[][]): string {
+  const widths = headers.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
+  const line = (cells: string[]) =>
+    cells
+      .map((c, i) => c.padEnd(widths[i]!))
+      .join('  ')
+      .trimEnd();
+  return [line(headers), ...rows.map(line)].join('\n') + '\n';
+}
+
+const since = (m: MachineRecord) =>
+  m.age_seconds === null ? 'never alive' : `${formatDuration(m.age_seconds)} ago`;
+
+function configOption(cmd: Command): Command {
+  return cmd.option(
+    '-c, --config <path>',
+    'configuration file (default: $LOOPABULL_CONFIG, ./loopabull.yml, /etc/loopabull/loopabull.yml)',
+  );
+}
+
+async function readAll(stdin: NodeJS.ReadableStream): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of stdin)
+    chunks.push(typeof chunk === 'string' ? Buffer.from(chunk) : (chunk as Buffer));
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+/** `loopabull machines list|show|preload`: the hardware tracker's data from the command line. */
+export function machinesCommand(overrides: Partial<CliIo> = {}): Command {
+  // process.stdin is only touched when read: merely getting it opens a handle that keeps Node alive.
+  const stdin = () => overrides.stdin ?? process.stdin;
+  const load = (opts: { config?: string }) =>
+    loadConfig({
+      path: opts.config,
+      env: overrides.env ?? process.env,
+      cwd: overrides.cwd ?? process.cwd(),
+    });
+  const print = (text: string) => (overrides.stdout ?? process.stdout).write(text);
+  const printJson = (value: unknown) => print(JSON.stringify(value, null, 2) + '\n');
+
+  const machines = new Command('machines').description(
+    'Hardware last-seen tracking: machines of the configured provisioner and when each was last seen doing work',
+  );
+
+  configOption(machines.command('list'))
+    .description('List machines by datacenter with when each was last seen alive')
+    .option('--datacenter <dc>', 'only machines of this datacenter (workerGroup)')
+    .option(
+      '--stale <duration>',
+      'only machines not seen alive for at least this long (90s, 30m, 6h, 2d)',
+    )
+    .option('--json', 'print JSON (the same object as GET /api/hardware/machines)')
+    .addHelpText(
+      'after',
+      '\nMachines shown STALE have not been seen alive for hardware.stale_after (or --stale).\n\nExamples:\n  loopabull machines list --stale 6h\n  loopabull machines list --datacenter mdc1 --json',
+    )
+    .action(
+      async (opts: { config?: string; datacenter?: string; stale?: string; json?: boolean }) => {
+        const config = load(opts);
+        let staleSeconds: number | undefined;
+        if (opts.stale !== undefined) {
+          staleSeconds = parseDuration(opts.stale) ?? undefined;
+          if (staleSeconds === undefined)
+            throw new ConfigError(
+              `--stale ${JSON.stringify(opts.stale)} is not a duration such as 90s, 30m, 6h or 2d`,
+            );
+        }
+        const threshold = staleSeconds ?? config.hardware.stale_after;
+        const list = await withStore(config, (store) =>
+          store.list({ datacenter: opts.datacenter, staleSeconds }),
+        );
+        if (opts.json) {
+          printJson({
+            generated_at: new Date().toISOString(),
+            stale_after_seconds: threshold,
+            count: list.length,
+            machines: list.map((m) => ({ ...m, stale: isStale(m, threshold) })),
+          });
+          return;
+        }
+        const rows = list.map((m) => [
+          m.datacenter,
+          m.machine,
+          m.lastseen ?? '-',
+          since(m),
+          isStale(m, threshold) ? 'STALE' : '',
+          m.last_state ?? '-',
+          m.last_exception_reason ? `${m.last_exception_reason} (${m.last_exception_at})` : '-',
+        ]);
+        print(
+          table(
+            [
+              'DATACENTER',
+              'MACHINE',
+              'LASTSEEN (UTC)',
+              'SINCE',
+              '',
+              'LAST STATE',
+              'LAST EXCEPTION',
+            ],
+            rows,
+          ),
+        );
+        const stale = list.filter((m) => isStale(m, threshold)).length;
+        print(
+          `${list.length} machines, ${stale} not seen alive for ${formatDuration(threshold)} or more\n`,
+        );
+      },
+    );
+
+  configOption(machines.command('show'))
+    .argument('<machine>', 'the machine as <datacenter>:<hostname>, e.g. mdc1:t-linux64-ms-100')
+    .description(
+      'Show one machine: lastseen, last state and task, counts per state, exception history',
+    )
+    .option('--json', 'print JSON (the same object as GET /api/hardware/machines/<id>)')
+    .action(async (id: string, opts: { config?: string; json?: boolean }) => {
+      const config = load(opts);
+      if (!parseMachineId(id))
+        throw new ConfigError(`${JSON.stringify(id)} is not <datacenter>:<hostname>`);
+      const machine = await withStore(config, (store) => store.get(id));
+      if (!machine) throw new Error(`unknown machine ${id}`);
+      const stale = isStale(machine, config.hardware.stale_after);
+      if (opts.json) {
+        printJson({ ...machine, stale });
+        return;
+      }
+      const c = machine.counts;
+      const fields: Array<[string, string]> = [
+        ['machine', machine.id],
+        ['datacenter', machine.datacenter],
+        ['hostname', machine.machine],
+        [
+          'lastseen',
+          machine.lastseen
+            ? `${machine.lastseen} UTC (${since(machine)})${stale ? ' STALE' : ''}`
+            : 'never seen alive',
+        ],
+        [
+          'last state',
+          machine.last_state ? `${machine.last_state} at ${machine.last_event_at}` : '-',
+        ],
+        [
+          'last task',
+          machine.last_task_id ? `${machine.last_task_id} run ${machine.last_run_id ?? '?'}` : '-',
+        ],
+        ['worker type', machine.last_worker_type ?? '-'],
+        [
+          'last exception',
+          machine.last_exception_reason
+            ? `${machine.last_exception_reason} at ${machine.last_exception_at}`
+            : '-',
+        ],
+        [
+          'counts',
+          `running ${c.running}, completed ${c.completed}, failed ${c.failed}, exception ${c.exception}`,
+        ],
+      ];
+      const width = Math.max(...fields.map(([k]) => k.length));
+      print(fields.map(([k, v]) => `${k.padEnd(width)}  ${v}`).join('\n') + '\n');
+      if (machine.exceptions.length > 0) {
+        print('\nexceptions (latest first):\n');
+        print(
+          table(
+            ['AT (UTC)', 'REASON', 'TASK', 'WORKER TYPE', 'ALIVE'],
+            machine.exceptions.map((e) => [
+              e.at,
+              e.reason ?? '-',
+              e.task_id ? `${e.task_id}/${e.run_id ?? '?'}` : '-',
+              e.worker_type ?? '-',
+              e.alive ? 'yes' : 'no',
+            ]),
+          ),
+        );
+      }
+    });
+
+  configOption(machines.command('preload'))
+    .description(
+      'Load machines from standard input, in the GET /machines format; a newer stored time is never overwritten',
+    )
+    .option('--json', 'print the counts as JSON')
+    .addHelpText(
+      'after',
+      '\nInput: [{"machine": "t-linux64-ms-100", "datacenter": "mdc1", "lastseen": "2018-11-08T08:47:50.939514"}, ...]\n\nMigrating from releng-hardware:\n  curl -s https://releng-hardware.herokuapp.com/machines | loopabull machines preload',
+    )
+    .action(async (opts: { config?: string; json?: boolean }) => {
+      const config = load(opts);
+      if (stdin().isTTY)
+        throw new ConfigError(
+          'preload reads JSON from standard input: loopabull machines preload < machines.json',
+        );
+      const text = await readAll(stdin());
+      let entries: unknown;
+      try {
+        entries = JSON.parse(text);
+      } catch (err) {
+        throw new ConfigError(`standard input is not JSON: ${(err as Error).message}`);
+      }
+      if (!Array.isArray(entries))
+        throw new ConfigError(
+          'standard input must be a JSON array of {machine, datacenter, lastseen}',
+        );
+      const result = await withStore(config, (store) => store.preload(entries));
+      if (opts.json) printJson(result);
+      else
+        print(
+          `${result.new} new, ${result.updated} updated, ${result.skipped} skipped (stored time as new or newer), ${result.invalid} invalid\n`,
+        );
+    });
+
+  return machines;
+}

@@ -1,0 +1,137 @@
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
+import type { Redis } from 'ioredis';
+import type { Config } from '@loopabull/core';
+import {
+  exampleConfig,
+  handlerContext,
+  pulseEvent,
+  pulseFixture,
+  testRedis,
+  variant,
+} from '../test/helpers.js';
+import { hardwareHandler } from './handler.js';
+import { MachineStore } from './machine-store.js';
+
+const DB = 6;
+let redis: Redis;
+let close: () => Promise<void>;
+let url: string;
+let config: Config;
+
+beforeAll(async () => {
+  ({ redis, close, url } = await testRedis(DB));
+  config = exampleConfig(url);
+});
+beforeEach(() => redis.flushdb());
+afterAll(() => close());
+
+const completed = pulseFixture('task-completed');
+const other = pulseFixture('task-running-other-provisioner');
+const run = (content?: Buffer, fixture = completed, cfg = config) => {
+  const ctx = handlerContext(redis, cfg);
+  return Promise.resolve(hardwareHandler(pulseEvent(fixture, content), ctx)).then((result) => ({
+    result,
+    lines: ctx.lines,
+  }));
+};
+
+const allKeys = async () => (await redis.keys('*')).sort();
+
+describe('hardwareHandler', () => {
+  it('records a completed task of a releng-hardware machine', async () => {
+    const { result, lines } = await run();
+    expect(result).toEqual({
+      recorded: 'machine',
+      machine: 'mdc2:t-mojave-r7-153',
+      state: 'completed',
+      alive: true,
+      time: '2019-06-26T19:36:10.521000',
+      time_source: 'event',
+      lastseen: '2019-06-26T19:36:10.521000',
+      lastseen_updated: true,
+      duplicate: false,
+    });
+    expect(lines).toEqual([
+      'mdc2:t-mojave-r7-153 completed (completed) at 2019-06-26T19:36:10.521000 [event time]: lastseen updated',
+    ]);
+    expect(await redis.hget('machines', 'mdc2:t-mojave-r7-153')).toBe('2019-06-26T19:36:10.521000');
+  });
+
+  it('reports a redelivery and changes nothing', async () => {
+    await run();
+    const before = await new MachineStore(redis).get('mdc2:t-mojave-r7-153');
+    const { result } = await run();
+    expect(result).toMatchObject({ duplicate: true, lastseen_updated: false });
+    expect(await new MachineStore(redis).get('mdc2:t-mojave-r7-153')).toEqual(before);
+  });
+
+  it('leaves no trace of another provisioner', async () => {
+    expect((await run(undefined, other)).result).toEqual({
+      ignored: 'provisioner aws-provisioner-v1',
+    });
+    expect(await allKeys()).toEqual([]);
+  });
+
+  it('follows hardware.provisioner', async () => {
+    const cfg = { ...config, hardware: { ...config.hardware, provisioner: 'aws-provisioner-v1' } };
+    expect((await run(undefined, other, cfg)).result).toMatchObject({
+      machine: 'us-west-1:i-0429b6e2c0ac7474d',
+    });
+    expect((await run(undefined, completed, cfg)).result).toEqual({
+      ignored: 'provisioner releng-hardware',
+    });
+  });
+
+  it('does nothing when hardware is disabled', async () => {
+    const cfg = { ...config, hardware: { ...config.hardware, enabled: false } };
+    expect((await run(undefined, completed, cfg)).result).toEqual({
+      ignored: 'hardware is disabled in the configuration',
+    });
+    expect(await allKeys()).toEqual([]);
+  });
+
+  it('records an exception without a worker as such', async () => {
+    const early = variant(completed, {
+      exchange: 'exchange/taskcluster-queue/v1/task-exception',
+      words: { 2: '_', 3: '_', 4: '_' },
+      edit: (p) => {
+        delete p.runId;
+        delete p.workerGroup;
+        delete p.workerId;
+        p.status.runs = [];
+      },
+    });
+    expect((await run(undefined, early)).result).toEqual({
+      recorded: 'no worker',
+      state: 'exception',
+      task_id: 'B3EheQ-IQ5aPzw34KS_a6g',
+      duplicate: false,
+    });
+    expect((await run(undefined, early)).result).toMatchObject({ duplicate: true });
+    expect(await redis.exists('machines')).toBe(0);
+    expect((await new MachineStore(redis).unattributed()).total).toBe(1);
+  });
+
+  it('records bodies that are not task messages from the routing key, without throwing', async () => {
+    for (const body of ['[]', '"text"', 'null', '{"workerGroup": {"$gt": ""}}']) {
+      const { result } = await run(Buffer.from(body));
+      expect(result).toMatchObject({
+        recorded: 'machine',
+        machine: 'mdc2:t-mojave-r7-153',
+        time_source: 'received',
+      });
+    }
+  });
+
+  it('throws when Redis fails, so the job is retried', async () => {
+    const { Redis: RedisClient } = await import('ioredis');
+    const broken = new RedisClient(url, {
+      lazyConnect: true,
+      maxRetriesPerRequest: 0,
+      enableOfflineQueue: false,
+    });
+    const ctx = handlerContext(broken, config);
+    await expect(Promise.resolve(hardwareHandler(pulseEvent(completed), ctx))).rejects.toThrow();
+    broken.disconnect();
+  });
+});

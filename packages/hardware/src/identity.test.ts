@@ -1,0 +1,102 @@
+import { describe, expect, it } from '@jest/globals';
+import { pulseFixture } from '../test/helpers.js';
+import { idWord, parseMachineId, partitionMachineId, routingKeyIds, taskIds } from './identity.js';
+
+const completed = pulseFixture('task-completed');
+const other = pulseFixture('task-running-other-provisioner');
+
+describe('routing key', () => {
+  it('reads the ids in the queue order', () => {
+    expect(routingKeyIds(completed.routingKey)).toEqual({
+      taskId: 'B3EheQ-IQ5aPzw34KS_a6g',
+      runId: 0,
+      workerGroup: 'mdc2',
+      workerId: 't-mojave-r7-153',
+      provisionerId: 'releng-hardware',
+      workerType: 'gecko-t-osx-1014',
+    });
+  });
+
+  it('reads `_` as absent', () => {
+    const ids = routingKeyIds(
+      'primary.B3EheQ-IQ5aPzw34KS_a6g._._._.releng-hardware.gecko-t-osx-1014.gecko-level-3.EJAo7mQyRqS-jmzebhceFA._',
+    );
+    expect(ids).toMatchObject({
+      runId: null,
+      workerGroup: null,
+      workerId: null,
+      provisionerId: 'releng-hardware',
+    });
+  });
+
+  it('knows nothing from keys of another shape', () => {
+    expect(routingKeyIds('route.index.gecko.v2.x')).toMatchObject({
+      workerGroup: null,
+      provisionerId: null,
+    });
+    expect(routingKeyIds('')).toMatchObject({ taskId: null });
+  });
+});
+
+describe('task ids of a message', () => {
+  it('takes them from the body', () => {
+    expect(taskIds(completed.payload, completed.routingKey)).toEqual(
+      routingKeyIds(completed.routingKey),
+    );
+    expect(taskIds(other.payload, other.routingKey)).toMatchObject({
+      workerGroup: 'us-west-1',
+      workerId: 'i-0429b6e2c0ac7474d',
+      provisionerId: 'aws-provisioner-v1',
+    });
+  });
+
+  it('prefers the body over the routing key', () => {
+    const body = { ...completed.payload, workerGroup: 'mdc1', workerId: 't-linux64-ms-100' };
+    expect(taskIds(body, completed.routingKey)).toMatchObject({
+      workerGroup: 'mdc1',
+      workerId: 't-linux64-ms-100',
+    });
+  });
+
+  it('falls back to the run, then to the routing key, when the body lacks them', () => {
+    const withRun = { ...completed.payload, workerGroup: undefined, workerId: undefined };
+    expect(taskIds(withRun, '')).toMatchObject({
+      workerGroup: 'mdc2',
+      workerId: 't-mojave-r7-153',
+    });
+    expect(taskIds('not an object', completed.routingKey)).toMatchObject({
+      workerGroup: 'mdc2',
+      workerId: 't-mojave-r7-153',
+      runId: 0,
+    });
+    expect(taskIds(null, completed.routingKey).provisionerId).toBe('releng-hardware');
+  });
+
+  it('treats `_`, empty and unsafe values as absent', () => {
+    for (const bad of ['_', '', 'a:b', 'a b', '<script>', 42, null, 'x'.repeat(129)])
+      expect(idWord(bad)).toBeNull();
+    expect(taskIds({ workerGroup: '_', workerId: '' }, '')).toMatchObject({
+      workerGroup: null,
+      workerId: null,
+    });
+  });
+});
+
+describe('machine ids', () => {
+  it('split at the first colon, as Python partition does', () => {
+    expect(partitionMachineId('mdc1:t-linux64-ms-100')).toEqual({
+      datacenter: 'mdc1',
+      machine: 't-linux64-ms-100',
+    });
+    expect(partitionMachineId('a:b:c')).toEqual({ datacenter: 'a', machine: 'b:c' });
+    expect(partitionMachineId('nocolon')).toEqual({ datacenter: 'nocolon', machine: '' });
+  });
+
+  it('accept only <datacenter>:<hostname> from people', () => {
+    expect(parseMachineId('mdc1:t-linux64-ms-100')).toEqual({
+      datacenter: 'mdc1',
+      hostname: 't-linux64-ms-100',
+    });
+    for (const bad of ['mdc1', 'mdc1:', ':host', 'a:b:c']) expect(parseMachineId(bad)).toBeNull();
+  });
+});

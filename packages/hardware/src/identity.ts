@@ -1,0 +1,107 @@
+/**
+ * Who a Taskcluster queue message is about. The message body is authoritative; the routing key
+ * repeats the same ids and is the fallback when the body lacks them or is not an object.
+ */
+
+export type JsonObject = Record<string, unknown>;
+
+export const isObject = (v: unknown): v is JsonObject =>
+  typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/**
+ * Taskcluster ids are `[A-Za-z0-9_-]`; dots are allowed for hostnames preloaded from elsewhere.
+ * No `:`, because the datacenter is split from the machine id at the first colon.
+ */
+const ID_WORD = /^[A-Za-z0-9_.-]{1,128}$/;
+
+/** The id, or null when absent: `_` is how the queue writes a missing routing-key word. */
+export function idWord(value: unknown): string | null {
+  return typeof value === 'string' && value !== '_' && ID_WORD.test(value) ? value : null;
+}
+
+function runIdOf(value: unknown): number | null {
+  if (typeof value === 'number' && Number.isInteger(value) && value >= 0 && value <= 1000)
+    return value;
+  if (typeof value === 'string' && /^\d{1,4}$/.test(value)) return runIdOf(Number(value));
+  return null;
+}
+
+export interface TaskIds {
+  taskId: string | null;
+  runId: number | null;
+  workerGroup: string | null;
+  workerId: string | null;
+  provisionerId: string | null;
+  workerType: string | null;
+}
+
+const NO_IDS: TaskIds = {
+  taskId: null,
+  runId: null,
+  workerGroup: null,
+  workerId: null,
+  provisionerId: null,
+  workerType: null,
+};
+
+/**
+ * `primary.<taskId>.<runId>.<workerGroup>.<workerId>.<provisionerId>.<workerType>.<schedulerId>.<taskGroupId>.<reserved>`
+ * (taskcluster-queue `buildCommonRoutingKey`).
+ */
+export function routingKeyIds(routingKey: string): TaskIds {
+  const words = routingKey.split('.');
+  if (words[0] !== 'primary' || words.length < 7) return NO_IDS;
+  return {
+    taskId: idWord(words[1]),
+    runId: runIdOf(words[2]),
+    workerGroup: idWord(words[3]),
+    workerId: idWord(words[4]),
+    provisionerId: idWord(words[5]),
+    workerType: idWord(words[6]),
+  };
+}
+
+/** The run a message is about: `runs` is indexed by runId, but the entry's own runId decides. */
+export function runOf(body: unknown, runId: number | null): JsonObject | null {
+  const status = isObject(body) && isObject(body.status) ? body.status : null;
+  const runs = status && Array.isArray(status.runs) ? status.runs.filter(isObject) : [];
+  if (runId === null) return null;
+  return runs.find((r) => r.runId === runId) ?? null;
+}
+
+/** The ids of a task message: body first (top level, then its run), routing key as fallback. */
+export function taskIds(body: unknown, routingKey: string): TaskIds {
+  const b = isObject(body) ? body : {};
+  const status = isObject(b.status) ? b.status : {};
+  const rk = routingKeyIds(routingKey);
+  const runId = runIdOf(b.runId) ?? rk.runId;
+  const run = runOf(b, runId) ?? {};
+  return {
+    taskId: idWord(status.taskId) ?? rk.taskId,
+    runId,
+    workerGroup: idWord(b.workerGroup) ?? idWord(run.workerGroup) ?? rk.workerGroup,
+    workerId: idWord(b.workerId) ?? idWord(run.workerId) ?? rk.workerId,
+    provisionerId: idWord(status.provisionerId) ?? rk.provisionerId,
+    workerType: idWord(status.workerType) ?? rk.workerType,
+  };
+}
+
+/** The original's identifier, `$DC:$HOSTNAME`. */
+export const machineId = (datacenter: string, hostname: string): string =>
+  `${datacenter}:${hostname}`;
+
+/** Python's `id.partition(':')`, as the original's `/machines` split stored fields. */
+export function partitionMachineId(id: string): { datacenter: string; machine: string } {
+  const at = id.indexOf(':');
+  return at === -1
+    ? { datacenter: id, machine: '' }
+    : { datacenter: id.slice(0, at), machine: id.slice(at + 1) };
+}
+
+/** A `<datacenter>:<hostname>` given by a person: both parts must be valid ids. */
+export function parseMachineId(id: string): { datacenter: string; hostname: string } | null {
+  const { datacenter, machine } = partitionMachineId(id);
+  const dc = idWord(datacenter);
+  const host = idWord(machine);
+  return dc && host ? { datacenter: dc, hostname: host } : null;
+}

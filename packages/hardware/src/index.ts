@@ -1,0 +1,39 @@
+export { hardwareHandler, type HardwareResult } from './handler.js';
+export { hardwareRoutes } from './routes.js';
+export { machinesCommand, type CliIo } from './cli.js';
+export {
+  MachineStore,
+  HARDWARE_KEYS,
+  LIMITS,
+  type MachineRecord,
+  type MachineDetail,
+  type ExceptionRecord,
+  type UnattributedRecord,
+  type RecordResult,
+  type PreloadResult,
+  type ListOptions,
+} from './machine-store.js';
+export {
+  observe,
+  stateOf,
+  RUN_STATES,
+  WORKER_GONE_REASONS,
+  MAX_CLOCK_SKEW_SECONDS,
+  type Observation,
+  type Observed,
+  type RunState,
+  type Worker,
+} from './observation.js';
+export {
+  taskIds,
+  routingKeyIds,
+  idWord,
+  machineId,
+  partitionMachineId,
+  parseMachineId,
+  type TaskIds,
+} from './identity.js';
+export { formatLastseen, parseTimestamp, normalizeTimestamp } from './timestamp.js';
+export { parseDuration, formatDuration } from './duration.js';
+export { pythonJsonDumps } from './compat-json.js';
+export { renderDashboard, escapeHtml } from './dashboard.js';

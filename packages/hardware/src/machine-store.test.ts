@@ -1,0 +1,297 @@
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
+import type { Redis } from 'ioredis';
+import { preloadFixture, pulseEvent, pulseFixture, testRedis } from '../test/helpers.js';
+import { HARDWARE_KEYS, LIMITS, MachineStore } from './machine-store.js';
+import { observe, type Observation, type Worker } from './observation.js';
+
+const DB = 5;
+let redis: Redis;
+let close: () => Promise<void>;
+let store: MachineStore;
+
+beforeAll(async () => {
+  ({ redis, close } = await testRedis(DB));
+  store = new MachineStore(redis);
+});
+beforeEach(() => redis.flushdb());
+afterAll(() => close());
+
+const completed = pulseFixture('task-completed');
+const ID = 'mdc2:t-mojave-r7-153';
+
+/** The fixture's observation with another time, state, reason or task. */
+function obs(
+  change: Partial<Omit<Observation, 'worker'>> & { worker?: Worker } = {},
+): Observation & { worker: Worker } {
+  const r = observe(pulseEvent(completed), 'releng-hardware');
+  if (!r.ok || !r.observation.worker) throw new Error('fixture has no worker');
+  return { ...r.observation, worker: r.observation.worker, ...change };
+}
+
+describe('record', () => {
+  it('writes lastseen in the original hash and the detail beside it', async () => {
+    const r = await store.record(obs());
+    expect(r).toEqual({
+      machine: ID,
+      duplicate: false,
+      lastseenUpdated: true,
+      lastseen: '2019-06-26T19:36:10.521000',
+    });
+    expect(await redis.hgetall('machines')).toEqual({ [ID]: '2019-06-26T19:36:10.521000' });
+    expect(await store.get(ID)).toMatchObject({
+      id: ID,
+      datacenter: 'mdc2',
+      machine: 't-mojave-r7-153',
+      lastseen: '2019-06-26T19:36:10.521000',
+      last_state: 'completed',
+      last_task_id: 'B3EheQ-IQ5aPzw34KS_a6g',
+      last_run_id: 0,
+      last_worker_type: 'gecko-t-osx-1014',
+      counts: { running: 0, completed: 1, failed: 0, exception: 0 },
+      exceptions: [],
+    });
+  });
+
+  it('changes nothing on a redelivery', async () => {
+    await store.record(obs());
+    const before = await store.get(ID);
+    const again = await store.record(obs({ time: '2020-01-01T00:00:00.000000' }));
+    expect(again).toMatchObject({
+      duplicate: true,
+      lastseenUpdated: false,
+      lastseen: '2019-06-26T19:36:10.521000',
+    });
+    expect(await store.get(ID)).toEqual(before);
+  });
+
+  it('never moves lastseen back, and keeps the newest event as the last state', async () => {
+    await store.record(
+      obs({
+        eventId: 'new',
+        time: '2019-06-27T00:00:00.000000',
+        state: 'running',
+        taskId: 'newer',
+      }),
+    );
+    const old = await store.record(
+      obs({ eventId: 'old', time: '2019-06-20T00:00:00.000000', state: 'failed', taskId: 'older' }),
+    );
+    expect(old).toMatchObject({ lastseenUpdated: false, lastseen: '2019-06-27T00:00:00.000000' });
+    expect(await store.get(ID)).toMatchObject({
+      lastseen: '2019-06-27T00:00:00.000000',
+      last_state: 'running',
+      last_task_id: 'newer',
+      counts: { running: 1, failed: 1 },
+    });
+  });
+
+  it('keeps the newest time when writers race', async () => {
+    const { Redis: RedisClient } = await import('ioredis');
+    const clients = Array.from(
+      { length: 4 },
+      () => new RedisClient(`redis://127.0.0.1:6379/${DB}`),
+    );
+    const times = Array.from(
+      { length: 60 },
+      (_, i) => `2019-06-26T19:${String(i).padStart(2, '0')}:00.000000`,
+    ).sort(() => Math.random() - 0.5);
+    await Promise.all(
+      times.map((time, i) =>
+        new MachineStore(clients[i % clients.length]!).record(obs({ eventId: `c${i}`, time })),
+      ),
+    );
+    await Promise.all(clients.map((c) => c.quit()));
+    expect(await store.lastseen(ID)).toBe('2019-06-26T19:59:00.000000');
+    expect(await store.get(ID)).toMatchObject({
+      last_event_at: '2019-06-26T19:59:00.000000',
+      counts: { completed: 60 },
+    });
+  });
+
+  it('tracks an exception of a gone worker without counting it as life', async () => {
+    await store.record(obs());
+    const gone = obs({
+      eventId: 'gone',
+      state: 'exception',
+      reason: 'claim-expired',
+      alive: false,
+      time: '2019-06-28T00:00:00.000000',
+    });
+    expect(await store.record(gone)).toMatchObject({
+      lastseenUpdated: false,
+      lastseen: '2019-06-26T19:36:10.521000',
+    });
+    expect(await store.get(ID)).toMatchObject({
+      lastseen: '2019-06-26T19:36:10.521000',
+      last_state: 'exception',
+      last_exception_reason: 'claim-expired',
+      last_exception_at: '2019-06-28T00:00:00.000000',
+      counts: { completed: 1, exception: 1 },
+      exceptions: [
+        {
+          at: '2019-06-28T00:00:00.000000',
+          reason: 'claim-expired',
+          task_id: 'B3EheQ-IQ5aPzw34KS_a6g',
+          run_id: 0,
+          worker_type: 'gecko-t-osx-1014',
+          alive: false,
+        },
+      ],
+    });
+  });
+
+  it('lists a machine only ever seen gone, without a lastseen', async () => {
+    await store.record(obs({ state: 'exception', reason: 'worker-shutdown', alive: false }));
+    expect(await redis.exists('machines')).toBe(0);
+    expect(await store.list()).toMatchObject([
+      { id: ID, lastseen: null, age_seconds: null, last_state: 'exception' },
+    ]);
+  });
+
+  it('caps the exception history and the redelivery memory', async () => {
+    for (let i = 0; i < LIMITS.exceptions + 5; i++) {
+      await store.record(
+        obs({ eventId: `e${i}`, state: 'exception', reason: 'malformed-payload', receivedAtMs: i }),
+      );
+    }
+    expect(await redis.llen(HARDWARE_KEYS.exceptions(ID))).toBe(LIMITS.exceptions);
+    expect((await store.get(ID))?.counts.exception).toBe(LIMITS.exceptions + 5);
+    for (let i = 0; i < LIMITS.recentEvents + 5; i++)
+      await store.record(obs({ eventId: `r${i}`, receivedAtMs: 1000 + i }));
+    expect(await redis.zcard(HARDWARE_KEYS.recent(ID))).toBe(LIMITS.recentEvents);
+  });
+
+  it('moves past a stored value of the original without fraction, and replaces unreadable ones', async () => {
+    await redis.hset('machines', ID, '2019-06-26T19:36:10', 'mdc1:odd', 'garbage');
+    expect(await store.record(obs())).toMatchObject({ lastseenUpdated: true });
+    await redis.hset('machines', ID, '2019-06-26T19:36:11');
+    expect(await store.record(obs({ eventId: 'x' }))).toMatchObject({
+      lastseenUpdated: false,
+      lastseen: '2019-06-26T19:36:11',
+    });
+    const odd = obs({
+      eventId: 'y',
+      worker: { datacenter: 'mdc1', hostname: 'odd', id: 'mdc1:odd' },
+    });
+    expect(await store.record(odd)).toMatchObject({
+      lastseenUpdated: true,
+      lastseen: '2019-06-26T19:36:10.521000',
+    });
+  });
+
+  it('keeps messages without a worker apart, once each', async () => {
+    const none = {
+      ...obs(),
+      worker: null,
+      state: 'exception' as const,
+      reason: 'deadline-exceeded',
+      eventId: 'nw',
+    };
+    expect(await store.recordUnattributed(none)).toBe(true);
+    expect(await store.recordUnattributed(none)).toBe(false);
+    expect(await store.unattributed()).toEqual({
+      total: 1,
+      recent: [
+        expect.objectContaining({
+          state: 'exception',
+          reason: 'deadline-exceeded',
+          task_id: 'B3EheQ-IQ5aPzw34KS_a6g',
+          event_id: 'nw',
+        }),
+      ],
+    });
+    expect(await redis.exists('machines')).toBe(0);
+  });
+});
+
+describe('list', () => {
+  const now = new Date('2019-06-27T01:36:10.521Z');
+  beforeEach(async () => {
+    await store.preload([
+      { datacenter: 'mdc2', machine: 'b', lastseen: '2019-06-27T01:00:00.000000' },
+      { datacenter: 'mdc1', machine: 'z', lastseen: '2019-06-26T19:36:10.521000' },
+      { datacenter: 'mdc1', machine: 'a', lastseen: '2019-06-27T01:36:00.521000' },
+    ]);
+  });
+
+  it('sorts by datacenter and machine and says how long ago each was seen', async () => {
+    const list = await store.list({ now });
+    expect(list.map((m) => [m.id, m.age_seconds])).toEqual([
+      ['mdc1:a', 10],
+      ['mdc1:z', 6 * 3600],
+      ['mdc2:b', 2170],
+    ]);
+  });
+
+  it('filters by datacenter and by time not seen', async () => {
+    expect((await store.list({ now, datacenter: 'mdc2' })).map((m) => m.id)).toEqual(['mdc2:b']);
+    expect((await store.list({ now, staleSeconds: 6 * 3600 })).map((m) => m.id)).toEqual([
+      'mdc1:z',
+    ]);
+    expect((await store.list({ now, staleSeconds: 30 * 60 })).map((m) => m.id)).toEqual([
+      'mdc1:z',
+      'mdc2:b',
+    ]);
+    expect(await store.datacenters()).toEqual(['mdc1', 'mdc2']);
+  });
+
+  it('answers the original list in the hash order', async () => {
+    expect(await store.compatList()).toEqual([
+      { machine: 'b', datacenter: 'mdc2', lastseen: '2019-06-27T01:00:00.000000' },
+      { machine: 'z', datacenter: 'mdc1', lastseen: '2019-06-26T19:36:10.521000' },
+      { machine: 'a', datacenter: 'mdc1', lastseen: '2019-06-27T01:36:00.521000' },
+    ]);
+    expect(await store.get('mdc9:nobody')).toBeNull();
+  });
+});
+
+describe('preload', () => {
+  it('loads the README example, then never overwrites a newer time', async () => {
+    expect(await store.preload(preloadFixture())).toEqual({
+      new: 1,
+      updated: 0,
+      skipped: 0,
+      invalid: 0,
+    });
+    expect(await store.lastseen('mdc1:t-linux64-ms-100')).toBe('2018-11-08T08:47:50.939514');
+    const older = [
+      { machine: 't-linux64-ms-100', datacenter: 'mdc1', lastseen: '2018-11-01T00:00:00' },
+    ];
+    expect(await store.preload(older)).toEqual({ new: 0, updated: 0, skipped: 1, invalid: 0 });
+    expect(await store.preload(preloadFixture())).toEqual({
+      new: 0,
+      updated: 0,
+      skipped: 1,
+      invalid: 0,
+    });
+    const newer = [
+      { machine: 't-linux64-ms-100', datacenter: 'mdc1', lastseen: '2018-11-09T00:00:00Z' },
+    ];
+    expect(await store.preload(newer)).toEqual({ new: 0, updated: 1, skipped: 0, invalid: 0 });
+    expect(await store.lastseen('mdc1:t-linux64-ms-100')).toBe('2018-11-09T00:00:00.000000');
+  });
+
+  it('counts entries that are not machines and writes nothing for them', async () => {
+    const bad = [
+      null,
+      'mdc1:x',
+      { machine: 'x', datacenter: 'mdc1' },
+      { machine: 'x', datacenter: 'mdc1', lastseen: 'yesterday' },
+      { machine: '', datacenter: 'mdc1', lastseen: '2018-11-08T08:47:50' },
+      { machine: 'x', datacenter: 'md:c1', lastseen: '2018-11-08T08:47:50' },
+      { machine: 'x', datacenter: 'mdc1', lastseen: '2018-11-08T08:47:50' },
+    ];
+    expect(await store.preload(bad)).toEqual({ new: 1, updated: 0, skipped: 0, invalid: 6 });
+    expect(await redis.hgetall('machines')).toEqual({ 'mdc1:x': '2018-11-08T08:47:50.000000' });
+  });
+
+  it('loads large files in batches', async () => {
+    const many = Array.from({ length: 1234 }, (_, i) => ({
+      machine: `m${i}`,
+      datacenter: 'mdc1',
+      lastseen: '2018-11-08T08:47:50',
+    }));
+    expect(await store.preload(many)).toEqual({ new: 1234, updated: 0, skipped: 0, invalid: 0 });
+    expect(await redis.hlen('machines')).toBe(1234);
+  });
+});

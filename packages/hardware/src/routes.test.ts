@@ -1,0 +1,230 @@
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
+import Fastify, { type FastifyInstance } from 'fastify';
+import type { Redis } from 'ioredis';
+import { createLogger } from '@loopabull/core';
+import {
+  exampleConfig,
+  handlerContext,
+  preloadFixture,
+  pulseEvent,
+  pulseFixture,
+  serve,
+  testRedis,
+  variant,
+  type HttpAnswer,
+} from '../test/helpers.js';
+import { hardwareHandler } from './handler.js';
+import { MachineStore } from './machine-store.js';
+import { hardwareRoutes } from './routes.js';
+
+const DB = 7;
+let redis: Redis;
+let close: () => Promise<void>;
+let app: FastifyInstance;
+let get: (path: string) => Promise<HttpAnswer>;
+let config: ReturnType<typeof exampleConfig>;
+
+beforeAll(async () => {
+  let url: string;
+  ({ redis, close, url } = await testRedis(DB));
+  config = exampleConfig(url);
+  app = Fastify();
+  await hardwareRoutes.register(app, { config, redis, logger: createLogger('test', 'error') });
+  get = await serve(app);
+});
+beforeEach(() => redis.flushdb());
+afterAll(async () => {
+  await app.close();
+  await close();
+});
+
+const completed = pulseFixture('task-completed');
+const record = (fixture = completed) =>
+  hardwareHandler(pulseEvent(fixture), handlerContext(redis, config));
+
+describe('the RouteModule', () => {
+  it('is switched by hardware.enabled and links its page', () => {
+    expect(hardwareRoutes.name).toBe('hardware');
+    expect(hardwareRoutes.enabled(config)).toBe(true);
+    expect(
+      hardwareRoutes.enabled({ ...config, hardware: { ...config.hardware, enabled: false } }),
+    ).toBe(false);
+    expect(hardwareRoutes.dashboard).toEqual({ title: 'Hardware', path: '/ui/machines' });
+  });
+});
+
+describe('the original API, byte for byte', () => {
+  it('GET /machines: [] when empty', async () => {
+    const res = await get('/machines');
+    expect(res.statusCode).toBe(200);
+    expect(res.contentType).toBe('application/json');
+    expect(res.body).toBe('[]');
+  });
+
+  it('GET /machines: the list as Python 2 json.dumps(indent=2) wrote it', async () => {
+    await new MachineStore(redis).preload(preloadFixture());
+    await record();
+    const res = await get('/machines');
+    expect(res.statusCode).toBe(200);
+    expect(res.contentType).toBe('application/json');
+    expect(res.body).toBe(
+      '[\n  {\n    "machine": "t-linux64-ms-100", \n    "datacenter": "mdc1", \n    "lastseen": "2018-11-08T08:47:50.939514"\n  }, \n' +
+        '  {\n    "machine": "t-mojave-r7-153", \n    "datacenter": "mdc2", \n    "lastseen": "2019-06-26T19:36:10.521000"\n  }\n]',
+    );
+    expect(JSON.parse(res.body)).toEqual([
+      ...preloadFixture(),
+      { machine: 't-mojave-r7-153', datacenter: 'mdc2', lastseen: '2019-06-26T19:36:10.521000' },
+    ]);
+  });
+
+  it('GET /machines splits stored ids at the first colon', async () => {
+    await redis.hset('machines', 'dc:host:with:colons', '2018-11-08T08:47:50');
+    expect(JSON.parse((await get('/machines')).body)).toEqual([
+      { machine: 'host:with:colons', datacenter: 'dc', lastseen: '2018-11-08T08:47:50' },
+    ]);
+  });
+
+  it('GET /machines/<dc>:<host>: a bare JSON string', async () => {
+    await record();
+    for (const path of ['/machines/mdc2:t-mojave-r7-153', '/machines/mdc2%3At-mojave-r7-153']) {
+      const res = await get(path);
+      expect(res.statusCode).toBe(200);
+      expect(res.contentType).toBe('application/json');
+      expect(res.bytes).toEqual(Buffer.from('"2019-06-26T19:36:10.521000"'));
+    }
+  });
+
+  it('GET /machines/<id>: a value stored by the original comes back as stored', async () => {
+    await redis.hset('machines', 'mdc1:t-linux64-ms-100', '2018-11-08T08:47:50');
+    expect((await get('/machines/mdc1:t-linux64-ms-100')).body).toBe('"2018-11-08T08:47:50"');
+  });
+
+  it('GET /machines/<unknown>: 404 unknown machine', async () => {
+    for (const path of ['/machines/mdc9:nobody', '/machines/', '/machines/nocolon']) {
+      const res = await get(path);
+      expect(res.statusCode).toBe(404);
+      expect(res.body).toBe('unknown machine');
+      expect(res.contentType).toBe('text/plain; charset=utf-8');
+    }
+  });
+});
+
+describe('the operators API', () => {
+  beforeEach(async () => {
+    await new MachineStore(redis).preload(preloadFixture());
+    await record();
+    await record(
+      variant(completed, {
+        exchange: 'exchange/taskcluster-queue/v1/task-exception',
+        words: { 1: 'T2EheQ-IQ5aPzw34KS_a6g' },
+        edit: (p) => {
+          p.status.taskId = 'T2EheQ-IQ5aPzw34KS_a6g';
+          p.status.runs[0]!.reasonResolved = 'claim-expired';
+          p.status.runs[0]!.resolved = '2019-06-26T20:00:00.000Z';
+        },
+      }),
+    );
+  });
+
+  it('lists machines with their detail, filtered by datacenter and staleness', async () => {
+    const all = await get('/api/hardware/machines');
+    expect(all.statusCode).toBe(200);
+    expect(all.contentType).toMatch(/^application\/json/);
+    const body = all.json();
+    expect(body).toMatchObject({ stale_after_seconds: 21600, count: 2 });
+    expect(body.machines.map((m: { id: string }) => m.id)).toEqual([
+      'mdc1:t-linux64-ms-100',
+      'mdc2:t-mojave-r7-153',
+    ]);
+    expect(body.machines[1]).toMatchObject({
+      lastseen: '2019-06-26T19:36:10.521000',
+      last_state: 'exception',
+      last_exception_reason: 'claim-expired',
+      counts: { completed: 1, exception: 1 },
+      stale: true,
+    });
+    const mdc2 = (await get('/api/hardware/machines?datacenter=mdc2')).json();
+    expect(mdc2.machines.map((m: { id: string }) => m.id)).toEqual(['mdc2:t-mojave-r7-153']);
+    const notStale = (await get('/api/hardware/machines?stale=1000w')).json();
+    expect(notStale).toMatchObject({ count: 0, stale_after_seconds: 1000 * 604800 });
+  });
+
+  it('refuses bad filters with 400', async () => {
+    for (const q of ['stale=soon', 'datacenter=a:b']) {
+      const res = await get(`/api/hardware/machines?${q}`);
+      expect(res.statusCode).toBe(400);
+      expect(res.json().error).toMatch(/stale|datacenter/);
+    }
+  });
+
+  it('shows one machine with its exception history, 404 JSON when unknown', async () => {
+    const res = await get('/api/hardware/machines/mdc2:t-mojave-r7-153');
+    expect(res.statusCode).toBe(200);
+    expect(res.json().exceptions).toEqual([
+      {
+        at: '2019-06-26T20:00:00.000000',
+        reason: 'claim-expired',
+        task_id: 'T2EheQ-IQ5aPzw34KS_a6g',
+        run_id: 0,
+        worker_type: 'gecko-t-osx-1014',
+        alive: false,
+      },
+    ]);
+    const unknown = await get('/api/hardware/machines/mdc9:nobody');
+    expect(unknown.statusCode).toBe(404);
+    expect(unknown.json()).toEqual({ error: 'unknown machine', id: 'mdc9:nobody' });
+  });
+
+  it('lists the messages without a worker', async () => {
+    expect((await get('/api/hardware/unattributed')).json()).toEqual({ total: 0, recent: [] });
+  });
+});
+
+describe('the dashboard page', () => {
+  it('shows machines by datacenter, the stale ones marked, with exception reasons', async () => {
+    await new MachineStore(redis).preload(preloadFixture());
+    await record();
+    const res = await get('/ui/machines');
+    expect(res.statusCode).toBe(200);
+    expect(res.contentType).toBe('text/html; charset=utf-8');
+    expect(res.header('content-security-policy')).toContain("default-src 'none'");
+    expect(res.body).toContain('<h2>mdc1 <span class="muted">1 machines, 1 stale</span></h2>');
+    expect(res.body).toContain('<tr class="stale">');
+    expect(res.body).toContain('<span class="tag">stale</span>');
+    expect(res.body).toContain('<code>2018-11-08T08:47:50.939514</code>');
+    expect(res.body).toMatch(/\d+d \d+h ago|\d+d ago/);
+  });
+
+  it('escapes what comes from messages and queries', async () => {
+    await redis.hset('machines', 'mdc1:<img src=x onerror=alert(1)>', '2018-11-08T08:47:50');
+    await redis.sadd('hardware:machines', 'mdc1:<img src=x onerror=alert(1)>');
+    await redis.hset(
+      'hardware:detail:mdc1:<img src=x onerror=alert(1)>',
+      'last_exception_reason',
+      '<script>x</script>',
+      'last_exception_at',
+      '2018-11-08T08:47:50.000000',
+    );
+    const res = await get('/ui/machines?stale=1h');
+    expect(res.statusCode).toBe(200);
+    expect(res.body).not.toContain('<img');
+    expect(res.body).not.toContain('<script>');
+    expect(res.body).toContain('&lt;img src=x onerror=alert(1)&gt;');
+    expect(res.body).toContain('&lt;script&gt;x&lt;/script&gt;');
+    const bad = await get('/ui/machines?stale=%3Cb%3E');
+    expect(bad.statusCode).toBe(400);
+    expect(bad.contentType).toBe('text/plain; charset=utf-8');
+  });
+
+  it('filters by datacenter and keeps the others in the choice', async () => {
+    await new MachineStore(redis).preload([
+      ...preloadFixture(),
+      { machine: 'x', datacenter: 'mdc2', lastseen: '2018-11-08T08:47:50' },
+    ]);
+    const body = (await get('/ui/machines?datacenter=mdc2&stale=')).body;
+    expect(body).not.toContain('t-linux64-ms-100');
+    expect(body).toContain(
+      '<option value="mdc1">mdc1</option><option value="mdc2" selected>mdc2</option>',
+    );
+  });
+});

@@ -1,0 +1,114 @@
+import type { FastifyInstance, FastifyReply } from 'fastify';
+import type { RouteModule, ServerDeps } from '@loopabull/server';
+import { pythonJsonDumps } from './compat-json.js';
+import { renderDashboard, isStale } from './dashboard.js';
+import { parseDuration } from './duration.js';
+import { idWord } from './identity.js';
+import { MachineStore, type MachineRecord } from './machine-store.js';
+
+interface Filters {
+  datacenter?: string | undefined;
+  stale?: string | undefined;
+}
+
+type Parsed =
+  | { ok: true; datacenter: string | undefined; staleSeconds: number | undefined }
+  | { ok: false; error: string };
+
+/** Empty values mean "no filter", as an HTML form sends them. */
+function parseFilters(query: Filters): Parsed {
+  const datacenter = query.datacenter || undefined;
+  if (datacenter !== undefined && !idWord(datacenter))
+    return { ok: false, error: `datacenter ${JSON.stringify(datacenter)} is not a datacenter id` };
+  if (!query.stale) return { ok: true, datacenter, staleSeconds: undefined };
+  const staleSeconds = parseDuration(query.stale);
+  if (staleSeconds === null)
+    return {
+      ok: false,
+      error: `stale ${JSON.stringify(query.stale)} is not a duration such as 90s, 30m, 6h or 2d`,
+    };
+  return { ok: true, datacenter, staleSeconds };
+}
+
+const withStale = (m: MachineRecord, staleAfter: number) => ({
+  ...m,
+  stale: isStale(m, staleAfter),
+});
+
+/**
+ * The original's bytes and its bare `application/json`. A Buffer, because Fastify appends
+ * `; charset=utf-8` to a JSON type sent as a string.
+ */
+const sendJsonText = (reply: FastifyReply, text: string) =>
+  reply.code(200).header('content-type', 'application/json').send(Buffer.from(text, 'utf8'));
+
+function register(app: FastifyInstance, deps: ServerDeps): void {
+  const store = new MachineStore(deps.redis);
+  const staleAfter = () => deps.config.hardware.stale_after;
+
+  // The original releng-hardware API, byte for byte (spec 8.1).
+  app.get('/machines', async (_req, reply) =>
+    sendJsonText(reply, pythonJsonDumps(await store.compatList(), 2)),
+  );
+
+  app.get<{ Params: { id: string } }>('/machines/:id', async (req, reply) => {
+    const lastseen = await store.lastseen(req.params.id);
+    if (lastseen === null)
+      return reply.code(404).type('text/plain; charset=utf-8').send('unknown machine');
+    return sendJsonText(reply, pythonJsonDumps(lastseen));
+  });
+
+  app.get<{ Querystring: Filters }>('/api/hardware/machines', async (req, reply) => {
+    const f = parseFilters(req.query);
+    if (!f.ok) return reply.code(400).send({ error: f.error });
+    const threshold = f.staleSeconds ?? staleAfter();
+    const machines = await store.list({ datacenter: f.datacenter, staleSeconds: f.staleSeconds });
+    return {
+      generated_at: new Date().toISOString(),
+      stale_after_seconds: threshold,
+      count: machines.length,
+      machines: machines.map((m) => withStale(m, threshold)),
+    };
+  });
+
+  app.get<{ Params: { id: string } }>('/api/hardware/machines/:id', async (req, reply) => {
+    const machine = await store.get(req.params.id);
+    if (!machine) return reply.code(404).send({ error: 'unknown machine', id: req.params.id });
+    return withStale(machine, staleAfter());
+  });
+
+  app.get('/api/hardware/unattributed', () => store.unattributed());
+
+  app.get<{ Querystring: Filters }>('/ui/machines', async (req, reply) => {
+    const f = parseFilters(req.query);
+    if (!f.ok) return reply.code(400).type('text/plain; charset=utf-8').send(f.error);
+    const [machines, datacenters, unattributed] = await Promise.all([
+      store.list({ datacenter: f.datacenter, staleSeconds: f.staleSeconds }),
+      store.datacenters(),
+      store.unattributed(),
+    ]);
+    const html = renderDashboard({
+      machines,
+      unattributed,
+      staleAfterSeconds: f.staleSeconds ?? staleAfter(),
+      now: new Date(),
+      filter: { datacenter: f.datacenter, stale: req.query.stale },
+      datacenters,
+    });
+    return reply
+      .type('text/html; charset=utf-8')
+      .header(
+        'content-security-policy',
+        "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'",
+      )
+      .send(html);
+  });
+}
+
+/** Mounted by `loopabull serve` when `hardware.enabled` is on. */
+export const hardwareRoutes: RouteModule = {
+  name: 'hardware',
+  enabled: (config) => config.hardware.enabled,
+  register,
+  dashboard: { title: 'Hardware', path: '/ui/machines' },
+};
