@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import yaml from 'js-yaml';
-import { loadConfig, type Config } from '@loopabull/core';
+import { loadConfig, loopabullKeys, type Config } from '@loopabull/core';
 import { tempDir } from './temp.js';
 
 export interface TestConfigOptions {
@@ -34,3 +34,6 @@ export function testConfig(opts: TestConfigOptions = {}): Config & { dir: string
   writeFileSync(configPath, yaml.dump(raw));
   return { ...loadConfig({ path: configPath, env: {} }), dir, configPath };
 }
+
+/** Loopabull's own Redis keys for a config, to delete after a test. */
+export const loopabullKeysOf = (config: Config): string[] => Object.values(loopabullKeys(config));

@@ -1,5 +1,6 @@
 export { tempDir, removeTempDirs } from './temp.js';
-export { testConfig, type TestConfigOptions } from './config.js';
+export { testConfig, loopabullKeysOf, type TestConfigOptions } from './config.js';
 export { waitFor } from './wait.js';
 export { freePort } from './ports.js';
 export { startRedis, type RedisInstance } from './redis-server.js';
+export { serveForTest, type HttpAnswer, type HttpClient } from './http.js';

@@ -1,0 +1,47 @@
+import Fastify, { type FastifyInstance } from 'fastify';
+import type { Config, Logger, QueueServices } from '@loopabull/core';
+import { registerApi } from './api-routes.js';
+import { requireTokenForChanges } from './auth.js';
+import { registerDashboard } from './dashboard.js';
+import { createMetrics } from './metrics.js';
+import { readinessProbe, type Readiness } from './readiness.js';
+import type { RouteModule } from './route-module.js';
+
+export interface AppOptions {
+  config: Config;
+  services: QueueServices;
+  logger: Logger;
+  /** The automations' routes; each is mounted only when the config enables it. */
+  modules?: RouteModule[];
+  /** Replaces the Redis-and-bus check, for tests. */
+  readiness?: () => Promise<Readiness>;
+}
+
+/** The HTTP application without a listening socket (tests use `app.inject`). */
+export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
+  const { config, services, logger } = opts;
+  const app = Fastify({ logger: false, ignoreTrailingSlash: false, routerOptions: { maxParamLength: 512 } });
+  requireTokenForChanges(app, config.http.token);
+  app.setErrorHandler(async (err: Error & { statusCode?: number }, req, reply) => {
+    const status = err.statusCode && err.statusCode < 500 ? err.statusCode : 500;
+    if (status >= 500) logger.error(`${req.method} ${req.url} failed: ${err.message}`);
+    await reply.code(status).send({ error: status >= 500 ? 'internal error, see the server log' : err.message });
+  });
+
+  const ready = opts.readiness ?? readinessProbe(config, services.redis);
+  app.get('/healthz', async () => ({ status: 'ok' }));
+  app.get('/readyz', async (_req, reply) => {
+    const r = await ready();
+    return reply.code(r.ready ? 200 : 503).send(r);
+  });
+  const registry = createMetrics(services);
+  app.get('/metrics', async (_req, reply) => reply.type(registry.contentType).send(await registry.metrics()));
+
+  const enabled = (opts.modules ?? []).filter((m) => m.enabled(config));
+  registerDashboard(app, services, enabled.flatMap((m) => (m.dashboard ? [m.dashboard] : [])));
+  registerApi(app, services);
+  for (const module of enabled) {
+    await module.register(app, { config, redis: services.redis, logger: logger.child({ routes: module.name }) });
+  }
+  return app;
+}

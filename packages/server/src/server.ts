@@ -1,0 +1,29 @@
+import { createLogger, createRedis, queueServices, type Config } from '@loopabull/core';
+import type { FastifyInstance } from 'fastify';
+import { buildApp } from './app.js';
+import type { RouteModule } from './route-module.js';
+
+export interface RunningServer {
+  app: FastifyInstance;
+  /** The address it listens on, e.g. `http://127.0.0.1:8080`. */
+  url: string;
+  close(): Promise<void>;
+}
+
+/** `loopabull serve`: the HTTP server on `http.host:http.port`, reconnecting to Redis by itself. */
+export async function startServer(config: Config, modules: RouteModule[] = []): Promise<RunningServer> {
+  const logger = createLogger('serve', config.loglevel);
+  const services = queueServices(config, createRedis(config.redis.url));
+  services.redis.on('error', (err: Error) => logger.debug(`redis: ${err.message}`));
+  const app = await buildApp({ config, services, logger, modules });
+  const url = await app.listen({ host: config.http.host, port: config.http.port });
+  logger.info(`listening on ${url}`);
+  return {
+    app,
+    url,
+    async close() {
+      await app.close();
+      await services.close();
+    },
+  };
+}
