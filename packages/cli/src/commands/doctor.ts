@@ -1,0 +1,81 @@
+import { constants } from 'node:fs';
+import { access, readdir, stat } from 'node:fs/promises';
+import { Command } from 'commander';
+import { execa } from 'execa';
+import { connectOnce, openQueueServices, redactUrl, type Config } from '@loopabull/core';
+import { configFrom, jsonOption, printJson, withConfig, type ConfigOpts } from '../options.js';
+
+interface Check {
+  name: string;
+  ok: boolean;
+  detail: string;
+  /** What to do about it, when not ok. */
+  fix?: string;
+}
+
+async function check(name: string, fix: string, probe: () => Promise<string>): Promise<Check> {
+  try {
+    return { name, ok: true, detail: await probe() };
+  } catch (err) {
+    return { name, ok: false, detail: (err as Error).message.split('\n')[0]!, fix };
+  }
+}
+
+function checks(config: Config): Array<Promise<Check>> {
+  const { ansible } = config;
+  return [
+    check('redis', `start Redis or set redis.url / $REDIS_URL (now ${redactUrl(config.redis.url)})`, async () => {
+      const services = await openQueueServices(config);
+      try {
+        const [depth, workers] = await Promise.all([services.work.depth(), services.work.queue.getWorkersCount()]);
+        if (depth.paused) throw new Error('the queue is paused: run `loopabull resume`');
+        return `${redactUrl(config.redis.url)}: ${depth.waiting} waiting, ${depth.failed} failed, ${workers} workers connected`;
+      } finally {
+        await services.close();
+      }
+    }),
+    check('bus', `start RabbitMQ or set bus.url / $AMQP_URL (now ${redactUrl(config.bus.url)})`, async () => {
+      const conn = await connectOnce(config);
+      try {
+        const ch = await conn.createChannel();
+        const q = await ch.checkQueue(config.bus.queue).catch(() => null);
+        return q ? `${redactUrl(config.bus.url)}: queue ${config.bus.queue} holds ${q.messageCount} messages, ${q.consumerCount} consumers` : `${redactUrl(config.bus.url)}: reachable; queue ${config.bus.queue} does not exist yet (the looper declares it)`;
+      } finally {
+        await conn.close().catch(() => undefined);
+      }
+    }),
+    check('ansible-playbook', `install it (Debian: apt-get install ansible-core) or set ansible.playbook_cmd`, async () => {
+      const { stdout } = await execa(ansible.playbook_cmd, ['--version'], { timeout: 30_000 });
+      return `${ansible.playbook_cmd}: ${stdout.split('\n')[0]}`;
+    }),
+    check('playbooks', `create ${ansible.playbooks_dir} or set ansible.playbooks_dir / $LOOPABULL_PLAYBOOKS_DIR`, async () => {
+      if (!(await stat(ansible.playbooks_dir)).isDirectory()) throw new Error(`${ansible.playbooks_dir} is not a directory`);
+      await access(ansible.playbooks_dir, constants.R_OK | constants.X_OK);
+      const files = (await readdir(ansible.playbooks_dir, { recursive: true })).filter((f) => /\.(ya?ml|ts|js|mjs)$/.test(String(f)));
+      return `${ansible.playbooks_dir}: ${files.length} automations`;
+    }),
+    ...(ansible.cfg_file_path
+      ? [check('ansible.cfg', `create ${ansible.cfg_file_path} or unset ansible.cfg_file_path`, async () => {
+          await access(ansible.cfg_file_path!, constants.R_OK);
+          return `${ansible.cfg_file_path} (exported as ANSIBLE_CONFIG)`;
+        })]
+      : []),
+  ];
+}
+
+export const doctorCommand = () =>
+  withConfig(new Command('doctor'))
+    .description('check Redis, the bus, ansible-playbook and the playbooks directory; say what is wrong and how to fix it')
+    .addOption(jsonOption())
+    .action(async (opts: ConfigOpts & { json?: boolean }) => {
+      const config = configFrom(opts);
+      const results = [{ name: 'config', ok: true, detail: config.source ?? 'built-in defaults (no file found)' }, ...(await Promise.all(checks(config)))];
+      if (opts.json) printJson(results);
+      else {
+        for (const r of results) {
+          process.stdout.write(`${r.ok ? 'ok  ' : 'FAIL'} ${r.name.padEnd(16)} ${r.detail}\n`);
+          if (!r.ok && 'fix' in r) process.stdout.write(`     ${''.padEnd(16)} fix: ${r.fix}\n`);
+        }
+      }
+      if (results.some((r) => !r.ok)) process.exitCode = 1;
+    });

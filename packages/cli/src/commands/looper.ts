@@ -1,0 +1,24 @@
+import { Command } from 'commander';
+import { createLogger, redactUrl } from '@loopabull/core';
+import { Looper } from '@loopabull/looper';
+import { runUntilSignal } from '../lifecycle.js';
+import { configFrom, withConfig, type ConfigOpts } from '../options.js';
+
+export const looperCommand = () =>
+  withConfig(new Command('looper'))
+    .description('consume the bus into the work queue (systemd: loopabull.service)')
+    .addHelpText(
+      'after',
+      `
+Binds the durable queue bus.queue to bus.bindings, turns each message into an event as
+bus.preset names it, and acks it only once Redis has the job. Reconnects by itself to
+the broker and to Redis; while Redis is down it stops taking messages.`,
+    )
+    .action(async (opts: ConfigOpts) => {
+      const config = configFrom(opts);
+      const logger = createLogger('looper', config.loglevel);
+      const looper = new Looper({ config, logger });
+      logger.info(`starting: bus ${redactUrl(config.bus.url)} queue ${config.bus.queue} (${config.bus.preset}), redis ${redactUrl(config.redis.url)}`);
+      await looper.start();
+      await runUntilSignal('looper', logger, () => looper.stop());
+    });

@@ -1,0 +1,39 @@
+import { Command } from 'commander';
+import type { QueueDepth } from '@loopabull/core';
+import { jsonOption, printJson, printTable, withConfig, withQueue, type ConfigOpts } from '../options.js';
+
+function show(depth: QueueDepth, json: boolean) {
+  if (json) return printJson(depth);
+  const states = ['waiting', 'active', 'delayed', 'failed', 'completed', 'unrouted', 'parked'] as const;
+  printTable([...states], [states.map((s) => depth[s])]);
+  process.stdout.write(`oldest waiting: ${Math.round(depth.oldest_waiting_seconds)} s${depth.paused ? '   (PAUSED: loopabull resume)' : ''}\n`);
+  const topics = Object.entries(depth.by_topic).sort((a, b) => b[1] - a[1]);
+  if (topics.length) {
+    process.stdout.write('\n');
+    printTable(['waiting', 'topic'], topics.map(([t, n]) => [n, t]));
+  }
+}
+
+export const queueCommand = () =>
+  withConfig(new Command('queue'))
+    .description('show the backlog: jobs by state, waiting jobs by topic, age of the oldest')
+    .addOption(jsonOption())
+    .option('--watch [seconds]', 'print again every few seconds until Ctrl-C')
+    .addHelpText(
+      'after',
+      `
+--json prints one object: waiting, active, delayed, failed, completed, unrouted, parked
+(numbers), paused, by_topic (topic -> waiting) and oldest_waiting_seconds.
+"completed" counts every finished job, unrouted ones included.`,
+    )
+    .action(async (opts: ConfigOpts & { json?: boolean; watch?: string | boolean }) =>
+      withQueue(opts, async ({ work }) => {
+        if (!opts.watch) return show(await work.depth(), Boolean(opts.json));
+        const every = typeof opts.watch === 'string' ? Number(opts.watch) : 2;
+        for (;;) {
+          if (!opts.json) process.stdout.write(`\x1b[2J\x1b[H${new Date().toISOString()}\n`);
+          show(await work.depth(), Boolean(opts.json));
+          await new Promise((r) => setTimeout(r, every * 1000));
+        }
+      }),
+    );

@@ -1,0 +1,18 @@
+import { Command } from 'commander';
+import { resolveAutomation } from '@loopabull/worker';
+import { configFrom, jsonOption, printJson, withConfig, type ConfigOpts } from '../options.js';
+
+export const resolveCommand = () =>
+  withConfig(new Command('resolve'))
+    .description('which file a topic would run, and why')
+    .argument('<topic>')
+    .addOption(jsonOption())
+    .action(async (topic: string, opts: ConfigOpts & { json?: boolean }) => {
+      const resolution = await resolveAutomation(configFrom(opts), topic);
+      if (opts.json) return printJson(resolution);
+      if (resolution.found) {
+        process.stdout.write(`${resolution.found.file}\n  ${resolution.found.kind}: ${resolution.found.why}\n`);
+      } else {
+        process.stdout.write(`unrouted: no automation for ${topic}\n  tried: ${resolution.tried.join('\n         ')}\n`);
+      }
+    });

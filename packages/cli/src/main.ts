@@ -1,0 +1,20 @@
+#!/usr/bin/env node
+import { CommanderError } from 'commander';
+import { ConfigError } from '@loopabull/core';
+import { createProgram } from './program.js';
+
+/** Exit codes the spec fixes: 0 ok, 1 runtime failure, 2 usage or configuration error. */
+function exitCodeFor(err: unknown): number {
+  if (err instanceof CommanderError) return err.exitCode === 0 ? 0 : 2;
+  if (err instanceof ConfigError) return 2;
+  return 1;
+}
+
+try {
+  await createProgram().parseAsync(process.argv);
+} catch (err) {
+  const code = exitCodeFor(err);
+  // Commander has already printed its own usage errors and help.
+  if (!(err instanceof CommanderError)) process.stderr.write(`loopabull: ${(err as Error).message}\n`);
+  process.exit(code);
+}

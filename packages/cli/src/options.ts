@@ -1,0 +1,65 @@
+import { readFileSync } from 'node:fs';
+import { Option, type Command } from 'commander';
+import { ConfigError, loadConfig, openQueueServices, type Config, type QueueServices } from '@loopabull/core';
+
+export interface ConfigOpts {
+  config?: string;
+}
+
+/** Every command takes `-c, --config`; the lookup order is in `--help`. */
+export function withConfig(cmd: Command): Command {
+  return cmd.option(
+    '-c, --config <path>',
+    'config file (default: $LOOPABULL_CONFIG, ./loopabull.yml, /etc/loopabull/loopabull.yml, else built-in defaults)',
+  );
+}
+
+export const jsonOption = () => new Option('--json', 'print JSON instead of a table');
+
+export function configFrom(opts: ConfigOpts): Config {
+  return loadConfig({ path: opts.config });
+}
+
+/** Opens the queue for a command and always closes it, so the process can exit. */
+export async function withQueue<T>(opts: ConfigOpts, fn: (services: QueueServices, config: Config) => Promise<T>): Promise<T> {
+  const config = configFrom(opts);
+  const services = await openQueueServices(config);
+  try {
+    return await fn(services, config);
+  } finally {
+    await services.close();
+  }
+}
+
+export interface BodyOpts {
+  body?: string;
+  file?: string;
+}
+
+export const bodyOptions = (cmd: Command): Command =>
+  cmd
+    .option('--body <json>', 'message body as JSON', '{}')
+    .option('--file <path>', 'read the message body (JSON) from a file; - for standard input');
+
+/** The message body of `publish` and `run`; a usage error (exit 2) names what was wrong. */
+export function readBody(opts: BodyOpts): unknown {
+  const [text, where] = opts.file ? [readFileSync(opts.file === '-' ? 0 : opts.file, 'utf8'), `file ${opts.file}`] : [opts.body ?? '{}', '--body'];
+  try {
+    return JSON.parse(text);
+  } catch (err) {
+    throw new ConfigError(`${where} is not valid JSON: ${(err as Error).message}`);
+  }
+}
+
+export function printJson(value: unknown): void {
+  process.stdout.write(JSON.stringify(value, null, 2) + '\n');
+}
+
+/** Aligned columns for people; `--json` is for scripts. */
+export function printTable(headers: string[], rows: Array<Array<string | number | null | undefined>>): void {
+  const cells = [headers, ...rows.map((r) => r.map((c) => (c === null || c === undefined ? '' : String(c))))];
+  const widths = headers.map((_, i) => Math.max(...cells.map((r) => (r[i] ?? '').length)));
+  for (const row of cells) {
+    process.stdout.write(row.map((c, i) => (i === row.length - 1 ? c : (c ?? '').padEnd(widths[i]!))).join('  ') + '\n');
+  }
+}
