@@ -1,0 +1,31 @@
+import { describe, expect, it } from '@jest/globals';
+import { classifyExit } from './exit-codes.js';
+
+const verdict = (exitCode: number | null, output = '', timedOut = false) =>
+  classifyExit({ exitCode, output, timedOut }).verdict;
+
+describe('classifyExit', () => {
+  it('0 is success', () => expect(verdict(0)).toBe('success'));
+
+  it('fails at once when another try cannot help', () => {
+    expect(verdict(1, 'ERROR! the playbook: x.yml could not be found')).toBe('permanent');
+    expect(verdict(4, 'ERROR! We were unable to read either as JSON nor YAML')).toBe('permanent');
+    expect(verdict(4, "ERROR! couldn't resolve module/action 'nosuch'")).toBe('permanent');
+    expect(verdict(5, 'ERROR! bad option')).toBe('permanent');
+  });
+
+  it('retries what may get better', () => {
+    expect(verdict(1, 'ERROR! something else')).toBe('retryable');
+    expect(verdict(2, 'fatal: [localhost]: FAILED!')).toBe('retryable');
+    expect(verdict(4, 'fatal: [h]: UNREACHABLE! => {}')).toBe('retryable');
+    expect(verdict(4, 'ERROR! x\nfatal: [h]: UNREACHABLE!')).toBe('retryable');
+    expect(verdict(4, 'no marker at all')).toBe('retryable');
+    for (const code of [3, 99, 250, 137, null]) expect(verdict(code)).toBe('retryable');
+  });
+
+  it('a run killed at its timeout is retried, and says so', () => {
+    const c = classifyExit({ exitCode: null, output: 'ERROR! could not be found', timedOut: true });
+    expect(c.verdict).toBe('retryable');
+    expect(c.reason).toMatch(/timeout/);
+  });
+});

@@ -1,0 +1,55 @@
+export type ExitVerdict = 'success' | 'permanent' | 'retryable';
+
+export interface ExitInfo {
+  /** null when the process was ended by a signal. */
+  exitCode: number | null;
+  /** Its output (or the tail of it). */
+  output: string;
+  /** Killed by us at `ansible.timeout`. */
+  timedOut?: boolean;
+}
+
+export interface Classification {
+  verdict: ExitVerdict;
+  /** Why, for the job's failure reason. */
+  reason: string;
+}
+
+/**
+ * Which ansible-playbook failures can get better on another try. The ones that cannot (the
+ * playbook is missing, does not parse, bad options) fail at once instead of using up retries;
+ * anything unknown is retried, since the retries are bounded anyway.
+ */
+export function classifyExit({ exitCode, output, timedOut = false }: ExitInfo): Classification {
+  if (timedOut)
+    return {
+      verdict: 'retryable',
+      reason: 'killed at the run timeout (ansible.timeout) with its process group',
+    };
+  switch (exitCode) {
+    case 0:
+      return { verdict: 'success', reason: 'ok' };
+    case null:
+      return { verdict: 'retryable', reason: 'killed by a signal' };
+    case 1:
+      return output.includes('could not be found')
+        ? { verdict: 'permanent', reason: 'playbook not found' }
+        : { verdict: 'retryable', reason: 'error' };
+    case 2:
+      return { verdict: 'retryable', reason: 'one or more hosts failed' };
+    case 4:
+      if (output.includes('UNREACHABLE'))
+        return { verdict: 'retryable', reason: 'one or more hosts unreachable' };
+      return output.includes('ERROR!')
+        ? { verdict: 'permanent', reason: 'parse error' }
+        : { verdict: 'retryable', reason: 'hosts unreachable or parse error' };
+    case 5:
+      return { verdict: 'permanent', reason: 'bad options' };
+    case 99:
+      return { verdict: 'retryable', reason: 'interrupted' };
+    case 250:
+      return { verdict: 'retryable', reason: 'unexpected exception in ansible' };
+    default:
+      return { verdict: 'retryable', reason: `unexpected exit code ${exitCode}` };
+  }
+}

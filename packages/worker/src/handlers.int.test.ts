@@ -1,0 +1,163 @@
+import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
+import amqp from 'amqplib';
+import { removeTempDirs, waitFor } from '../../../test/support/index.js';
+import { writeAutomation } from '../../../test/support/ansible.js';
+import { buildWorkerPackage, harness, type Harness } from '../test/harness.js';
+
+// Handlers run in worker processes on the built package: Jest's own module loader would stand in
+// for Node's (it supports neither tsx's loader hooks nor a fresh module per modification time).
+beforeAll(() => buildWorkerPackage(), 60_000);
+
+let h: Harness | null = null;
+afterEach(async () => {
+  await h?.close();
+  h = null;
+});
+afterAll(() => removeTempDirs());
+
+const TS_HANDLER = `
+
+interface Build { nvr: string; }
+
+const handler: Handler = async (event, ctx) => {
+  const build = event.body as Build;
+  await ctx.log(\`tagging \${build.nvr}\`);
+  await ctx.redis.set(\`\${ctx.config.redis.prefix}:seen\`, build.nvr);
+  await ctx.publish('org.example.tagged', { nvr: build.nvr, by: ctx.job.id });
+  const echoed = await ctx.automation('echo')(event, ctx);
+  ctx.logger.debug('done');
+  return { nvr: build.nvr, job: ctx.job, echoed, aborted: ctx.signal.aborted };
+};
+export default handler;
+`;
+
+describe('worker running handlers', () => {
+  it('runs a .ts handler with its context; its return value is the job result', async () => {
+    h = await harness();
+    const { config } = h;
+    const conn = await amqp.connect(config.bus.url);
+    try {
+      const ch = await conn.createChannel();
+      await ch.assertExchange(config.bus.publish_exchange, 'topic', { durable: true });
+      const { queue } = await ch.assertQueue('', { exclusive: true });
+      await ch.bindQueue(queue, config.bus.publish_exchange, '#');
+      const received = new Promise<amqp.ConsumeMessage>((resolve) => {
+        void ch.consume(queue, (msg) => msg && resolve(msg), { noAck: true });
+      });
+
+      writeAutomation(config.ansible.playbooks_dir, 'org.example.built.ts', TS_HANDLER);
+      // The worker process has one automation, `echo`.
+      await h.startWorkerProcess();
+      const job = await h.add('org.example.built', { nvr: 'bash-5.2-1.fc41' });
+
+      expect(await h.finished(job)).toEqual({
+        outcome: 'ran',
+        file: 'org.example.built.ts',
+        kind: 'handler',
+        value: {
+          nvr: 'bash-5.2-1.fc41',
+          job: { id: job.id, attempt: 1 },
+          echoed: { echo: 'org.example.built' },
+          aborted: false,
+        },
+      });
+      expect(await h.logs(job)).toMatch(
+        /running handler org\.example\.built\.ts[\s\S]*\ntagging bash-5\.2-1\.fc41/,
+      );
+      expect(await h.redis.get(`${config.redis.prefix}:seen`)).toBe('bash-5.2-1.fc41');
+
+      const msg = await received;
+      expect(msg.fields.routingKey).toBe('org.example.tagged');
+      expect(JSON.parse(msg.content.toString())).toEqual({ nvr: 'bash-5.2-1.fc41', by: job.id });
+      await ch.deleteExchange(config.bus.publish_exchange);
+    } finally {
+      await conn.close();
+    }
+  });
+
+  it('runs a .mjs handler, and an edited handler without a restart', async () => {
+    h = await harness();
+    const file = 'org.example.edit.mjs';
+    writeAutomation(
+      h.config.ansible.playbooks_dir,
+      file,
+      'export default async (event) => ({ version: 1, body: event.body });\n',
+    );
+    await h.startWorkerProcess();
+    expect(await h.finished(await h.add('org.example.edit', [1]))).toMatchObject({
+      kind: 'handler',
+      value: { version: 1, body: [1] },
+    });
+    writeAutomation(
+      h.config.ansible.playbooks_dir,
+      file,
+      'export default async () => ({ version: 2, edited: true });\n',
+    );
+    expect(await h.finished(await h.add('org.example.edit'))).toMatchObject({
+      value: { version: 2, edited: true },
+    });
+  });
+
+  it('an unknown automation name is a clear error', async () => {
+    h = await harness({ queue: { attempts: 1 } });
+    writeAutomation(
+      h.config.ansible.playbooks_dir,
+      'asks.for.nothing.js',
+      "export default (e, ctx) => ctx.automation('nope')(e, ctx);\n",
+    );
+    await h.startWorkerProcess();
+    await expect(h.finished(await h.add('asks.for.nothing'))).rejects.toThrow(
+      'handler asks.for.nothing.js failed: no automation named "nope" (known: echo)',
+    );
+  });
+
+  it('a handler that throws is retried, then parked with the file named', async () => {
+    h = await harness({ queue: { attempts: 2 } });
+    writeAutomation(
+      h.config.ansible.playbooks_dir,
+      'throws.mjs',
+      "export default () => { throw new Error('database is down'); };\n",
+    );
+    await h.startWorkerProcess();
+    const job = await h.add('throws');
+    await expect(h.finished(job)).rejects.toThrow('handler throws.mjs failed: database is down');
+    expect((await h.reload(job)).attemptsMade).toBe(2);
+    expect(await h.counter('retried', 'throws')).toBe(1);
+    expect(await h.counter('failed', 'throws')).toBe(1);
+  });
+
+  it('a module without a default export function fails at once', async () => {
+    h = await harness({ queue: { attempts: 5 } });
+    writeAutomation(
+      h.config.ansible.playbooks_dir,
+      'no.default.mjs',
+      'export const handler = () => 1;\n',
+    );
+    writeAutomation(h.config.ansible.playbooks_dir, 'bad.syntax.ts', 'export default (: => 1;\n');
+    await h.startWorkerProcess();
+    const noDefault = await h.add('no.default');
+    await expect(h.finished(noDefault)).rejects.toThrow(
+      'handler no.default.mjs has no default export function',
+    );
+    expect((await h.reload(noDefault)).attemptsMade).toBe(1);
+    const badSyntax = await h.add('bad.syntax');
+    await expect(h.finished(badSyntax)).rejects.toThrow(/handler bad\.syntax\.ts failed to load/);
+    expect((await h.reload(badSyntax)).attemptsMade).toBe(1);
+  });
+
+  it('aborts ctx.signal at the timeout and fails the run even if the handler ignores it', async () => {
+    h = await harness({ queue: { attempts: 1 }, ansible: { timeout: 0.5 } });
+    writeAutomation(
+      h.config.ansible.playbooks_dir,
+      'never.ends.mjs',
+      "export default (e, ctx) => { ctx.signal.addEventListener('abort', () => void ctx.redis.set(ctx.config.redis.prefix + ':aborted', String(ctx.signal.reason.message))); return new Promise(() => {}); };\n",
+    );
+    await h.startWorkerProcess();
+    await expect(h.finished(await h.add('never.ends'))).rejects.toThrow(
+      'handler never.ends.mjs stopped: timed out after 0.5 s',
+    );
+    expect(await waitFor(() => h!.redis.get(`${h!.config.redis.prefix}:aborted`))).toBe(
+      'timed out after 0.5 s',
+    );
+  });
+});

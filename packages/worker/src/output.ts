@@ -1,0 +1,58 @@
+/** The last lines of a run's output, for its failure reason: enough to see why, small enough for Redis. */
+export class OutputTail {
+  private readonly lines: string[] = [];
+
+  constructor(
+    private readonly maxLines = 50,
+    private readonly maxChars = 8 * 1024,
+  ) {}
+
+  push(line: string): void {
+    this.lines.push(line);
+    if (this.lines.length > this.maxLines) this.lines.shift();
+  }
+
+  text(): string {
+    const all = this.lines.join('\n');
+    return all.length > this.maxChars ? '…' + all.slice(-this.maxChars) : all;
+  }
+}
+
+/**
+ * Writes lines to a job's log in order without a Redis round trip per line: lines that arrive
+ * while a write is in flight go together in the next one. A log that cannot be written must
+ * not fail the run, so errors go to `onError`.
+ */
+export class LineSink {
+  private pending: string[] = [];
+  private writing: Promise<void> = Promise.resolve();
+  private busy = false;
+
+  constructor(
+    private readonly write: (text: string) => Promise<unknown>,
+    private readonly onError: (err: unknown) => void,
+  ) {}
+
+  push(line: string): void {
+    this.pending.push(line);
+    if (!this.busy) this.writing = this.drain();
+  }
+
+  private async drain(): Promise<void> {
+    this.busy = true;
+    try {
+      while (this.pending.length > 0) {
+        const batch = this.pending.join('\n');
+        this.pending = [];
+        await this.write(batch).catch(this.onError);
+      }
+    } finally {
+      this.busy = false;
+    }
+  }
+
+  /** Resolves when every line pushed so far is written. */
+  flush(): Promise<void> {
+    return this.writing;
+  }
+}

@@ -1,0 +1,114 @@
+import { execa, parseCommandString } from 'execa';
+import type { Config } from '@loopabull/core';
+import { runError } from './errors.js';
+import { classifyExit } from './exit-codes.js';
+import { OutputTail } from './output.js';
+
+/** Between SIGTERM and SIGKILL to a playbook's process group. */
+export const KILL_GRACE_MS = 5_000;
+
+export interface PlaybookRun {
+  config: Pick<Config, 'ansible'>;
+  /** Absolute path of the playbook. */
+  file: string;
+  /** The playbook as named in messages (relative to the playbooks directory). */
+  relative: string;
+  varsFile: string;
+  /** Added to the worker's environment (LOOPABULL_TOPIC, …). */
+  env: Record<string, string>;
+  /** Each line of stdout and stderr, interleaved, in order. */
+  onLine(line: string): void;
+  /** Aborted when the worker stops: the run is killed like at its timeout. */
+  signal?: AbortSignal | undefined;
+}
+
+/**
+ * Kills a process group: SIGTERM now, SIGKILL to whatever is left of it a little later, so the
+ * playbook's children (ssh, shell tasks, …) die with it instead of outliving the job.
+ */
+function killGroup(pid: number): void {
+  const send = (signal: NodeJS.Signals) => {
+    try {
+      process.kill(-pid, signal);
+    } catch {
+      // The group is already gone.
+    }
+  };
+  send('SIGTERM');
+  setTimeout(() => send('SIGKILL'), KILL_GRACE_MS).unref();
+}
+
+/**
+ * Runs `ansible-playbook <file> -e @<varsfile>` in its own process group, without a shell.
+ * Resolves with exit code 0; otherwise throws a RunError whose message names the exit code and
+ * the playbook and ends with the tail of the output (permanent failures as UnrecoverableError).
+ */
+export async function runPlaybook(run: PlaybookRun): Promise<{ exitCode: 0 }> {
+  const { ansible } = run.config;
+  const [cmd, ...cmdArgs] = parseCommandString(ansible.playbook_cmd);
+  const env: Record<string, string> = { ...run.env };
+  if (ansible.cfg_file_path) env.ANSIBLE_CONFIG = ansible.cfg_file_path;
+  const tail = new OutputTail();
+  const subprocess = execa(cmd!, [...cmdArgs, run.file, '-e', `@${run.varsFile}`], {
+    env,
+    detached: true,
+    stdin: 'ignore',
+    all: true,
+    buffer: false,
+    reject: false,
+  });
+
+  let stopped: 'timeout' | 'abort' | null = null;
+  const stop = (why: 'timeout' | 'abort') => {
+    if (stopped || subprocess.pid === undefined) return;
+    stopped = why;
+    killGroup(subprocess.pid);
+  };
+  const timer = setTimeout(() => stop('timeout'), ansible.timeout * 1000);
+  const onAbort = () => stop('abort');
+  run.signal?.addEventListener('abort', onAbort, { once: true });
+  if (run.signal?.aborted) onAbort();
+
+  try {
+    for await (const line of subprocess.iterable({ from: 'all' })) {
+      tail.push(line);
+      run.onLine(line);
+    }
+  } catch {
+    // The stream fails when the command cannot start; the result below says why.
+  }
+  const result = await subprocess;
+  clearTimeout(timer);
+  run.signal?.removeEventListener('abort', onAbort);
+
+  const what = `(playbook ${run.relative})`;
+  const output = tail.text();
+  if (stopped === 'abort') {
+    throw runError(
+      `ansible-playbook stopped ${what}: the worker is shutting down\n${output}`,
+      null,
+      false,
+    );
+  }
+  if (result.failed && result.exitCode === undefined && result.signal === undefined) {
+    throw runError(
+      `could not start ${ansible.playbook_cmd} ${what}: ${result.originalMessage ?? result.message}`,
+      null,
+      false,
+    );
+  }
+  const exitCode = result.exitCode ?? null;
+  const verdict = classifyExit({ exitCode, output, timedOut: stopped === 'timeout' });
+  if (verdict.verdict === 'success') return { exitCode: 0 };
+  const how =
+    stopped === 'timeout'
+      ? `timed out after ${ansible.timeout} s`
+      : exitCode === null
+        ? `was killed by ${result.signal ?? 'a signal'}`
+        : `exited ${exitCode}`;
+  throw runError(
+    `ansible-playbook ${how} ${what}, ${verdict.reason}:\n${output}`,
+    exitCode,
+    verdict.verdict === 'permanent',
+  );
+}

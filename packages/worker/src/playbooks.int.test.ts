@@ -1,0 +1,230 @@
+import { randomBytes } from 'node:crypto';
+import { chmodSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, afterEach, describe, expect, it } from '@jest/globals';
+import { loopabullKeys } from '@loopabull/core';
+import { removeTempDirs, tempDir, waitFor } from '../../../test/support/index.js';
+import { localPlaybook, processAlive, writeAutomation } from '../../../test/support/ansible.js';
+import { harness, makeEvent, type Harness } from '../test/harness.js';
+
+let h: Harness | null = null;
+afterEach(async () => {
+  await h?.close();
+  h = null;
+});
+afterAll(() => removeTempDirs());
+
+const writeJson = (what: string, dest: string) => ({
+  'ansible.builtin.copy': { content: `{{ ${what} | to_json }}`, dest },
+});
+
+describe('worker running playbooks', () => {
+  it('runs the playbook named after the topic with the message as exact, untemplated data', async () => {
+    const out = tempDir('run');
+    writeFileSync(join(out, 'ansible.cfg'), '[defaults]\nlocalhost_warning = False\n');
+    // The configured command is a wrapper that records how it was called, then runs the real one.
+    const wrapper = join(out, 'ansible-wrapper');
+    writeFileSync(
+      wrapper,
+      `#!/bin/sh\nprintf '%s\\n' "$@" > '${out}/args'\nenv | grep -E '^(LOOPABULL_|ANSIBLE_CONFIG=)' | sort > '${out}/env'\nexec ansible-playbook "$@"\n`,
+    );
+    chmodSync(wrapper, 0o755);
+    h = await harness(
+      { ansible: { cfg_file_path: 'ansible.cfg', playbook_cmd: `${wrapper} --diff` } },
+      out,
+    );
+    writeAutomation(
+      h.config.ansible.playbooks_dir,
+      'org.example.build.done.yml',
+      localPlaybook([
+        writeJson('msg', `${out}/msg.json`),
+        writeJson('loopabull', `${out}/meta.json`),
+      ]),
+    );
+    const worker = await h.startWorker({ id: 'test-worker-1' });
+
+    const pwned = `/tmp/loopabull-pwned-${randomBytes(6).toString('hex')}`;
+    const attack = `{{ lookup('pipe','touch ${pwned}') }}`;
+    const body = {
+      text: attack,
+      [attack]: [1, 2.5, null, true, 'x'],
+      nasty: [
+        'quote " backslash \\',
+        'line\nbreak\ttab',
+        'nul \u0000 del \u007f nel \u0085 ls \u2028',
+        'émoji 😀',
+        'yes',
+        'null',
+        '1e5',
+        '{% raw %}',
+      ],
+      nested: { deep: [{ a: {} }, []] },
+      big: 1e21,
+      small: 1e-7,
+    };
+    const job = await h.add('org.example.build.done', body);
+    const result = await h.finished(job);
+
+    expect(result).toEqual({
+      outcome: 'ran',
+      file: 'org.example.build.done.yml',
+      kind: 'playbook',
+      exit_code: 0,
+    });
+    expect(JSON.parse(readFileSync(join(out, 'msg.json'), 'utf8'))).toEqual(body);
+    expect(existsSync(pwned)).toBe(false);
+    expect(JSON.parse(readFileSync(join(out, 'meta.json'), 'utf8'))).toEqual({
+      topic: job.data.topic,
+      id: job.data.id,
+      headers: job.data.headers,
+      exchange: 'amq.topic',
+      routing_key: job.data.topic,
+      sent_at: job.data.sent_at,
+      received_at: job.data.received_at,
+      job_id: job.id,
+      attempt: 1,
+    });
+
+    const args = readFileSync(join(out, 'args'), 'utf8').trim().split('\n');
+    expect(args.slice(0, 3)).toEqual([
+      '--diff',
+      join(h.config.ansible.playbooks_dir, 'org.example.build.done.yml'),
+      '-e',
+    ]);
+    expect(args[3]).toMatch(/^@.*\/loopabull-vars-[^/]+\/vars\.yml$/);
+    expect(existsSync(args[3]!.slice(1))).toBe(false);
+    expect(readFileSync(join(out, 'env'), 'utf8').trim().split('\n')).toEqual([
+      `ANSIBLE_CONFIG=${join(out, 'ansible.cfg')}`,
+      `LOOPABULL_JOB_ID=${job.id}`,
+      'LOOPABULL_TOPIC=org.example.build.done',
+      `LOOPABULL_WORKER_ID=${worker.id}`,
+    ]);
+
+    const logs = await h.logs(job);
+    expect(logs).toMatch(
+      /running playbook org\.example\.build\.done\.yml .*attempt 1, worker test-worker-1/,
+    );
+    expect(logs).toMatch(/PLAY RECAP[\s\S]*ok=2/);
+    expect(await h.counter('completed', 'org.example.build.done')).toBe(1);
+  });
+
+  it('a topic with no automation ends unrouted: counted, listed, not retried', async () => {
+    h = await harness();
+    await h.startWorker();
+    const job = await h.add('nobody.listens');
+    expect(await h.finished(job)).toEqual({ outcome: 'unrouted' });
+    const done = await h.reload(job);
+    expect(await done.getState()).toBe('completed');
+    expect(done.attemptsStarted).toBe(1);
+    expect(await h.redis.zscore(loopabullKeys(h.config).unrouted, job.id!)).not.toBeNull();
+    expect(await h.counter('unrouted', 'nobody.listens')).toBe(1);
+    expect(await h.counter('completed', 'nobody.listens')).toBe(0);
+    expect(await h.logs(job)).toMatch(
+      /no automation for topic nobody\.listens; tried nobody\.listens\.yml, .*nobody\.listens\.mjs/,
+    );
+  });
+
+  it('a job with a topic that could name a path fails at once, before any file is looked at', async () => {
+    h = await harness({ queue: { attempts: 5 } });
+    await h.startWorker();
+    const job = await h.work.queue.add(
+      'x',
+      { ...makeEvent('x'), topic: '../../etc/passwd' },
+      { attempts: 5 },
+    );
+    await expect(h.finished(job)).rejects.toThrow(
+      /^bad job: topic "..\/..\/etc\/passwd" must match/,
+    );
+    expect((await h.reload(job)).attemptsMade).toBe(1);
+  });
+
+  it('retries a failing playbook, then parks it with the exit code and the tail of its output', async () => {
+    h = await harness({ queue: { attempts: 3 } });
+    writeAutomation(
+      h.config.ansible.playbooks_dir,
+      'always.fails.yml',
+      localPlaybook([{ 'ansible.builtin.fail': { msg: 'the build server is on fire' } }]),
+    );
+    await h.startWorker();
+    const job = await h.add('always.fails');
+    await expect(h.finished(job)).rejects.toThrow(/exited 2/);
+    const failed = await h.reload(job);
+    expect(await failed.getState()).toBe('failed');
+    expect(failed.attemptsMade).toBe(3);
+    expect(failed.failedReason).toMatch(
+      /^ansible-playbook exited 2 \(playbook always\.fails\.yml\), one or more hosts failed:\n/,
+    );
+    expect(failed.failedReason).toMatch(/the build server is on fire[\s\S]*PLAY RECAP/);
+    expect(await h.counter('retried', 'always.fails')).toBe(2);
+    expect(await h.counter('failed', 'always.fails')).toBe(1);
+  });
+
+  it('a playbook that does not parse fails at once', async () => {
+    h = await harness({ queue: { attempts: 5 } });
+    writeAutomation(
+      h.config.ansible.playbooks_dir,
+      'broken.yml',
+      '- hosts: localhost\n  tasks: [\n',
+    );
+    await h.startWorker();
+    const job = await h.add('broken');
+    await expect(h.finished(job)).rejects.toThrow(/exited 4 .*parse error/);
+    const failed = await h.reload(job);
+    expect(failed.attemptsMade).toBe(1);
+    expect(failed.failedReason).toMatch(/ERROR! We were unable to read/);
+    expect(await h.counter('failed', 'broken')).toBe(1);
+    expect(await h.counter('retried', 'broken')).toBe(0);
+  });
+
+  it('kills a playbook at its timeout together with the processes it started', async () => {
+    h = await harness({ queue: { attempts: 1 }, ansible: { timeout: 3 } });
+    const pidFile = join(h.config.dir, 'child.pid');
+    writeAutomation(
+      h.config.ansible.playbooks_dir,
+      'hangs.yml',
+      localPlaybook([{ 'ansible.builtin.shell': `sleep 300 & echo $! > ${pidFile}; wait` }]),
+    );
+    await h.startWorker();
+    const job = await h.add('hangs');
+    const pid = Number(
+      await waitFor(() => existsSync(pidFile) && readFileSync(pidFile, 'utf8').trim()),
+    );
+    expect(processAlive(pid)).toBe(true);
+    await expect(h.finished(job)).rejects.toThrow(/timed out after 3 s \(playbook hangs\.yml\)/);
+    await waitFor(() => !processAlive(pid), { what: `the playbook's child ${pid} to be gone` });
+  });
+
+  it('uses a playbook dropped in while it runs, without a restart', async () => {
+    h = await harness();
+    await h.startWorker();
+    expect(await h.finished(await h.add('brand.new'))).toEqual({ outcome: 'unrouted' });
+    writeAutomation(
+      h.config.ansible.playbooks_dir,
+      'brand.new.yml',
+      localPlaybook([{ 'ansible.builtin.debug': { msg: 'hello' } }]),
+    );
+    expect(await h.finished(await h.add('brand.new'))).toMatchObject({
+      outcome: 'ran',
+      file: 'brand.new.yml',
+    });
+  });
+
+  it('finds playbooks in folders (rkdirectory) after folding a topic prefix', async () => {
+    h = await harness({
+      plugins: { translator: { name: 'rkdirectory' } },
+      topics: { fold_prefixes: ['org.fedoraproject.stg.', 'org.fedoraproject.prod.'] },
+    });
+    const marker = join(h.config.dir, 'tagged');
+    writeAutomation(
+      h.config.ansible.playbooks_dir,
+      'buildsys/tag.yaml',
+      localPlaybook([{ 'ansible.builtin.copy': { content: '{{ msg.tag }}', dest: marker } }]),
+    );
+    await h.startWorker();
+    const result = await h.finished(
+      await h.add('org.fedoraproject.prod.buildsys.tag', { tag: 'f41-updates' }),
+    );
+    expect(result).toMatchObject({ outcome: 'ran', file: 'buildsys/tag.yaml' });
+    expect(readFileSync(marker, 'utf8')).toBe('f41-updates');
+  });
+});

@@ -1,0 +1,106 @@
+import { UnrecoverableError, type Job } from 'bullmq';
+import {
+  loopabullKeys,
+  topicProblem,
+  type Counters,
+  type JobResult,
+  type LoopabullEvent,
+} from '@loopabull/core';
+import { LineSink } from './output.js';
+import { resolveAutomation } from './resolve.js';
+import { runAutomation, type RunServices } from './run-automation.js';
+
+export interface JobServices extends RunServices {
+  counters: Counters;
+}
+
+export type LoopabullJob = Job<LoopabullEvent, JobResult>;
+
+/** Remembers an unrouted job for `loopabull jobs list --state unrouted`, as long as completed jobs are kept. */
+async function recordUnrouted(services: JobServices, job: LoopabullJob): Promise<void> {
+  const { config, redis, counters } = services;
+  const key = loopabullKeys(config).unrouted;
+  const now = Date.now();
+  await redis
+    .multi()
+    .zadd(key, now, job.id!)
+    .zremrangebyscore(key, '-inf', now - config.queue.keep_completed * 1000)
+    .exec();
+  await counters.incr('unrouted', job.data.topic);
+}
+
+/**
+ * One attempt of one job: find the automation for its topic now and run it. No automation is
+ * an outcome, not an error. Failures are thrown for BullMQ to retry or park.
+ */
+export async function processJob(
+  services: JobServices,
+  job: LoopabullJob,
+  signal?: AbortSignal,
+): Promise<JobResult> {
+  const { logger, counters } = services;
+  const event = job.data;
+  const topic = event.topic;
+  const problem = typeof topic === 'string' ? topicProblem(topic) : 'the job has no topic';
+  if (problem !== null) throw new UnrecoverableError(`bad job: ${problem}`);
+  const started = performance.now();
+  const seconds = () => (performance.now() - started) / 1000;
+  const line = { topic, job: job.id };
+
+  const resolution = await resolveAutomation(services.config, topic);
+  const found = resolution.found;
+  if (!found) {
+    await recordUnrouted(services, job);
+    await job.log(
+      `loopabull: no automation for topic ${topic}; tried ${resolution.tried.join(', ')}`,
+    );
+    logger.info('job unrouted', { ...line, outcome: 'unrouted' });
+    return { outcome: 'unrouted' };
+  }
+
+  const attempt = job.attemptsMade + 1;
+  const sink = new LineSink(
+    (text) => job.log(text),
+    (err) => logger.warn('could not write to the job log', { ...line, error: String(err) }),
+  );
+  sink.push(
+    `loopabull: running ${found.kind} ${found.relative} (${found.why}), attempt ${attempt}, worker ${services.workerId}`,
+  );
+  try {
+    const result = await runAutomation(services, {
+      found,
+      event,
+      job: { id: job.id!, attempt },
+      log: (text) => {
+        sink.push(text);
+        return sink.flush();
+      },
+      signal,
+    });
+    const duration = seconds();
+    await counters.observeDuration(topic, duration);
+    logger.info('job ran', {
+      ...line,
+      file: found.relative,
+      outcome: 'ran',
+      duration: duration.toFixed(3),
+    });
+    return { outcome: 'ran', file: found.relative, kind: found.kind, ...result };
+  } catch (err) {
+    const duration = seconds();
+    const stopped = signal?.aborted ?? false;
+    if (!stopped) await counters.observeDuration(topic, duration);
+    const reason = (err as Error).message.split('\n', 1)[0];
+    logger.warn('job failed', {
+      ...line,
+      file: found.relative,
+      outcome: stopped ? 'stopped' : 'failed',
+      attempt,
+      duration: duration.toFixed(3),
+      reason,
+    });
+    throw err;
+  } finally {
+    await sink.flush();
+  }
+}

@@ -1,0 +1,92 @@
+import type { Redis } from 'ioredis';
+import type {
+  Config,
+  Handler,
+  HandlerContext,
+  JobResult,
+  Logger,
+  LoopabullEvent,
+} from '@loopabull/core';
+import { runHandler } from './handler-runner.js';
+import { runPlaybook } from './playbook-runner.js';
+import type { Resolution } from './resolve.js';
+import { renderVars, withVarsFile } from './vars-file.js';
+
+/** What a run may use, shared by every job of a worker (or made for one `loopabull run`). */
+export interface RunServices {
+  config: Config;
+  logger: Logger;
+  workerId: string;
+  redis: Redis;
+  publish(topic: string, body: unknown): Promise<void>;
+  automations: Record<string, Handler>;
+}
+
+export interface AutomationRun {
+  found: NonNullable<Resolution['found']>;
+  event: LoopabullEvent;
+  job: { id: string; attempt: number };
+  /** A line of output: the playbook's, or what a handler logs with `ctx.log`. */
+  log(line: string): Promise<void> | void;
+  /** Aborted when the worker stops. */
+  signal?: AbortSignal | undefined;
+}
+
+export function automationLookup(automations: Record<string, Handler>): (name: string) => Handler {
+  return (name) => {
+    const handler = Object.hasOwn(automations, name) ? automations[name] : undefined;
+    if (!handler) {
+      const known = Object.keys(automations).sort().join(', ') || 'none';
+      throw new Error(`no automation named ${JSON.stringify(name)} (known: ${known})`);
+    }
+    return handler;
+  };
+}
+
+/** Runs a resolved playbook or handler; throws a RunError when it fails. */
+export async function runAutomation(
+  services: RunServices,
+  run: AutomationRun,
+): Promise<Pick<JobResult, 'exit_code' | 'value'>> {
+  const { config } = services;
+  const { found, event, job } = run;
+  if (found.kind === 'playbook') {
+    const vars = renderVars(event, { job_id: job.id, attempt: job.attempt });
+    const { exitCode } = await withVarsFile(vars, (varsFile) =>
+      runPlaybook({
+        config,
+        file: found.file,
+        relative: found.relative,
+        varsFile,
+        env: {
+          LOOPABULL_TOPIC: event.topic,
+          LOOPABULL_JOB_ID: job.id,
+          LOOPABULL_WORKER_ID: services.workerId,
+        },
+        onLine: (line) => void run.log(line),
+        signal: run.signal,
+      }),
+    );
+    return { exit_code: exitCode };
+  }
+  const ctx: Omit<HandlerContext, 'signal'> = {
+    logger: services.logger.child({ job: job.id, topic: event.topic }),
+    log: async (line) => {
+      await run.log(line);
+    },
+    redis: services.redis,
+    publish: services.publish,
+    config,
+    job,
+    automation: automationLookup(services.automations),
+  };
+  const value = await runHandler({
+    file: found.file,
+    relative: found.relative,
+    event,
+    ctx,
+    timeoutSeconds: config.ansible.timeout,
+    signal: run.signal,
+  });
+  return { value };
+}

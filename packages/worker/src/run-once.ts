@@ -1,0 +1,79 @@
+import {
+  BusPublisher,
+  createLogger,
+  createRedis,
+  jobIdFor,
+  type Config,
+  type Handler,
+  type JobResult,
+  type Logger,
+  type LoopabullEvent,
+} from '@loopabull/core';
+import { resolveAutomation, type Resolution } from './resolve.js';
+import { runAutomation } from './run-automation.js';
+import { renderVars } from './vars-file.js';
+
+export interface RunOnceOptions {
+  /** Resolve and render only. */
+  dryRun?: boolean;
+  /** Each line of output (and of a handler's `ctx.log`). */
+  log?: (line: string) => void;
+  logger?: Logger;
+  automations?: Record<string, Handler>;
+  /** Aborting it kills the run (Ctrl-C). */
+  signal?: AbortSignal;
+}
+
+export interface RunOnceResult {
+  resolution: Resolution;
+  /** The extra-vars file a playbook gets; null when a handler or nothing was found. */
+  vars: string | null;
+  /** null on a dry run. */
+  result: JobResult | null;
+}
+
+/**
+ * `loopabull run TOPIC`: the automation for one event, in the foreground, without the queue.
+ * A failed run throws the same error a worker would record (with `exitCode` for playbooks).
+ */
+export async function runOnce(
+  config: Config,
+  event: LoopabullEvent,
+  opts: RunOnceOptions = {},
+): Promise<RunOnceResult> {
+  const resolution = await resolveAutomation(config, event.topic);
+  const found = resolution.found;
+  const job = { id: jobIdFor(event.id), attempt: 1 };
+  const vars =
+    found?.kind === 'playbook' ? renderVars(event, { job_id: job.id, attempt: job.attempt }) : null;
+  if (opts.dryRun) return { resolution, vars, result: null };
+  if (!found) return { resolution, vars, result: { outcome: 'unrouted' } };
+
+  // Connected on first use: most runs are playbooks and need neither.
+  const redis = createRedis(config.redis.url, { lazyConnect: true });
+  let publisher: BusPublisher | null = null;
+  try {
+    const outcome = await runAutomation(
+      {
+        config,
+        logger: opts.logger ?? createLogger('run', config.loglevel),
+        workerId: 'run',
+        redis,
+        automations: opts.automations ?? {},
+        publish: async (topic, body) => {
+          publisher ??= new BusPublisher(config);
+          await publisher.publish(topic, body);
+        },
+      },
+      { found, event, job, log: (line) => opts.log?.(line), signal: opts.signal },
+    );
+    return {
+      resolution,
+      vars,
+      result: { outcome: 'ran', file: found.relative, kind: found.kind, ...outcome },
+    };
+  } finally {
+    await (publisher as BusPublisher | null)?.close();
+    redis.disconnect();
+  }
+}

@@ -1,0 +1,92 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
+import { removeTempDirs, waitFor } from '../../../test/support/index.js';
+import { localPlaybook, processAlive, writeAutomation } from '../../../test/support/ansible.js';
+import { buildWorkerPackage, harness, type Harness } from '../test/harness.js';
+
+beforeAll(() => buildWorkerPackage(), 60_000);
+
+let h: Harness | null = null;
+afterEach(async () => {
+  await h?.close();
+  h = null;
+});
+afterAll(() => removeTempDirs());
+
+describe('stopping workers', () => {
+  it('stop() after the grace kills a running playbook and puts the job back, to run again', async () => {
+    h = await harness({ workers: { shutdown_grace: 0.5 } });
+    const pidFile = join(h.config.dir, 'child.pid');
+    const marker = join(h.config.dir, 'second-run');
+    // The first run hangs; the one after the restart finishes at once.
+    writeAutomation(
+      h.config.ansible.playbooks_dir,
+      'slow.job.yml',
+      localPlaybook([
+        {
+          'ansible.builtin.shell': `if [ -e ${pidFile} ]; then touch ${marker}; else sleep 300 & echo $! > ${pidFile}; wait; fi`,
+        },
+      ]),
+    );
+    const first = await h.startWorker();
+    const job = await h.add('slow.job');
+    const pid = Number(
+      await waitFor(() => existsSync(pidFile) && readFileSync(pidFile, 'utf8').trim()),
+    );
+
+    await first.stop();
+    const stopped = await h.reload(job);
+    expect(await stopped.getState()).toBe('waiting');
+    expect(stopped.attemptsMade).toBe(0);
+    expect(stopped.failedReason).toBeFalsy();
+    await waitFor(() => !processAlive(pid), { what: `the playbook's child ${pid} to be gone` });
+    expect(await h.counter('failed', 'slow.job')).toBe(0);
+    expect(await h.counter('retried', 'slow.job')).toBe(0);
+
+    await h.startWorker();
+    expect(await h.finished(job)).toMatchObject({ outcome: 'ran', file: 'slow.job.yml' });
+    expect(existsSync(marker)).toBe(true);
+  });
+
+  it('stop() lets a running job finish within the grace', async () => {
+    h = await harness({ workers: { shutdown_grace: 30 } });
+    const started = join(h.config.dir, 'started');
+    writeAutomation(
+      h.config.ansible.playbooks_dir,
+      'short.job.yml',
+      localPlaybook([{ 'ansible.builtin.shell': `touch ${started}; sleep 1` }]),
+    );
+    const worker = await h.startWorker();
+    const job = await h.add('short.job');
+    await waitFor(() => existsSync(started));
+    await worker.stop();
+    expect(await (await h.reload(job)).getState()).toBe('completed');
+    expect((await h.reload(job)).returnvalue).toMatchObject({ outcome: 'ran', exit_code: 0 });
+  });
+
+  it('a job whose worker was killed runs again on another worker', async () => {
+    h = await harness({ workers: { lock_timeout: 1 } });
+    const startsKey = `${h.config.redis.prefix}:starts`;
+    // Hangs the first time, so its worker can be killed in the middle of it.
+    writeAutomation(
+      h.config.ansible.playbooks_dir,
+      'crash.test.mjs',
+      `export default async (e, ctx) => {
+        const n = await ctx.redis.incr(${JSON.stringify(startsKey)});
+        if (n === 1) await new Promise(() => {});
+        return { starts: n };
+      };\n`,
+    );
+    const doomed = await h.startWorkerProcess('doomed');
+    const job = await h.add('crash.test');
+    await waitFor(() => h!.redis.get(startsKey));
+    await doomed.kill();
+
+    await h.startWorkerProcess('rescuer');
+    expect(await h.finished(job)).toMatchObject({ outcome: 'ran', value: { starts: 2 } });
+    expect((await h.reload(job)).attemptsStarted).toBe(2);
+    await waitFor(async () => (await h!.counter('retried', 'crash.test')) === 1);
+    expect(await h.counter('failed', 'crash.test')).toBe(0);
+  });
+});

@@ -1,0 +1,180 @@
+import { hostname } from 'node:os';
+import { WaitingError, Worker } from 'bullmq';
+import type { Redis } from 'ioredis';
+import {
+  BusPublisher,
+  Counters,
+  createLogger,
+  createRedis,
+  loopabullKeys,
+  type Config,
+  type Handler,
+  type JobResult,
+  type Logger,
+  type LoopabullEvent,
+} from '@loopabull/core';
+import { processJob, type JobServices, type LoopabullJob } from './process-job.js';
+
+export interface LoopabullWorkerOptions {
+  config: Config;
+  /** Shown on the jobs it runs and given to playbooks as LOOPABULL_WORKER_ID; `<host>-<pid>` by default. */
+  id?: string;
+  /** Jobs at once; `workers.concurrency` by default. */
+  concurrency?: number;
+  logger?: Logger;
+  /** The shipped automations, for handlers' `ctx.automation(name)`. */
+  automations?: Record<string, Handler>;
+}
+
+/**
+ * One worker process's share of the queue: takes jobs, runs the automation named after each
+ * job's topic, and stops gracefully. Start it once and stop it once.
+ */
+export class LoopabullWorker {
+  readonly id: string;
+  private readonly config: Config;
+  private readonly concurrency: number;
+  private readonly logger: Logger;
+  private readonly automations: Record<string, Handler>;
+  /** Aborted when the shutdown grace is over: running jobs are killed and go back to the queue. */
+  private readonly shutdown = new AbortController();
+  /** Counter writes made from worker events, awaited before the connection closes. */
+  private readonly pending = new Set<Promise<unknown>>();
+  private worker: Worker<LoopabullEvent, JobResult> | null = null;
+  private redis: Redis | null = null;
+  private publisher: BusPublisher | null = null;
+  private stopping: Promise<void> | null = null;
+
+  constructor(opts: LoopabullWorkerOptions) {
+    this.config = opts.config;
+    this.id = opts.id ?? `${hostname()}-${process.pid}`;
+    this.concurrency = opts.concurrency ?? opts.config.workers.concurrency;
+    this.logger = opts.logger ?? createLogger('worker', opts.config.loglevel);
+    this.automations = opts.automations ?? {};
+  }
+
+  /** Resolves once the worker is connected and taking jobs. */
+  async start(): Promise<void> {
+    if (this.worker) throw new Error('this worker was already started');
+    const { config } = this;
+    const redis = createRedis(config.redis.url);
+    this.redis = redis;
+    const counters = new Counters(redis, loopabullKeys(config));
+    const services: JobServices = {
+      config,
+      logger: this.logger,
+      workerId: this.id,
+      redis,
+      counters,
+      automations: this.automations,
+      publish: async (topic, body) => {
+        this.publisher ??= new BusPublisher(config);
+        await this.publisher.publish(topic, body);
+      },
+    };
+    const lockDuration = config.workers.lock_timeout * 1000;
+    const worker = new Worker<LoopabullEvent, JobResult>(
+      config.queue.name,
+      (job, token) => this.process(services, job, token),
+      {
+        connection: redis,
+        prefix: config.redis.prefix,
+        name: this.id,
+        concurrency: this.concurrency,
+        lockDuration,
+        // A job whose worker died is back in the queue at most 1.5 lock timeouts later.
+        stalledInterval: lockDuration / 2,
+        // A worker killed mid-job uses up a try, like a failed run does.
+        maxStalledCount: config.queue.attempts,
+      },
+    );
+    this.worker = worker;
+    worker.on('error', (err) => this.logger.error('queue error', { error: err.message }));
+    worker.on('completed', (job, result) => {
+      if (result.outcome === 'ran') this.track(counters.incr('completed', job.data.topic));
+    });
+    worker.on('failed', (job) => {
+      // BullMQ sets finishedOn only when this was the last try.
+      if (job) this.track(counters.incr(job.finishedOn ? 'failed' : 'retried', job.data.topic));
+    });
+    worker.on('stalled', (jobId) => {
+      // Its worker died and it is back in the queue. One that stalled too often is there only to
+      // be failed by the next worker (`defa`), which counts it then.
+      this.track(
+        redis.hmget(worker.toKey(jobId), 'name', 'defa').then(async ([topic, deferredFailure]) => {
+          if (topic && !deferredFailure) await counters.incr('retried', topic);
+        }),
+      );
+    });
+    await worker.waitUntilReady();
+    this.logger.info('worker started', {
+      id: this.id,
+      queue: config.queue.name,
+      concurrency: this.concurrency,
+    });
+  }
+
+  private async process(
+    services: JobServices,
+    job: LoopabullJob,
+    token: string | undefined,
+  ): Promise<JobResult> {
+    try {
+      return await processJob(services, job, this.shutdown.signal);
+    } catch (err) {
+      if (!this.shutdown.signal.aborted) throw err;
+      // Cancelled at shutdown: back to the queue as it was, not a failed try, so it runs again elsewhere.
+      await job.moveToWait(token).catch((moveErr: unknown) => {
+        this.logger.warn(
+          'could not requeue a stopped job; it will be picked up when its lock expires',
+          {
+            job: job.id,
+            error: String(moveErr),
+          },
+        );
+      });
+      throw new WaitingError();
+    }
+  }
+
+  private track(write: Promise<unknown>): void {
+    const tracked = write
+      .catch((err: unknown) =>
+        this.logger.warn('could not update counters', { error: String(err) }),
+      )
+      .finally(() => this.pending.delete(tracked));
+    this.pending.add(tracked);
+  }
+
+  /**
+   * Stops taking jobs, gives running ones `workers.shutdown_grace` seconds to finish, then kills
+   * them (their whole process groups) and puts them back in the queue.
+   */
+  stop(): Promise<void> {
+    this.stopping ??= this.shutDown();
+    return this.stopping;
+  }
+
+  private async shutDown(): Promise<void> {
+    const worker = this.worker;
+    if (!worker) return;
+    this.logger.info('worker stopping', { id: this.id });
+    const closing = worker.close();
+    let timer: NodeJS.Timeout | undefined;
+    const graceOver = new Promise<boolean>((resolve) => {
+      timer = setTimeout(() => resolve(true), this.config.workers.shutdown_grace * 1000);
+    });
+    if (await Promise.race([closing.then(() => false), graceOver])) {
+      this.logger.warn('shutdown grace is over: stopping running jobs, they will run again', {
+        id: this.id,
+      });
+      this.shutdown.abort();
+      await closing;
+    }
+    clearTimeout(timer);
+    await Promise.all(this.pending);
+    await this.publisher?.close();
+    await this.redis?.quit().catch(() => this.redis?.disconnect());
+    this.logger.info('worker stopped', { id: this.id });
+  }
+}
