@@ -1,0 +1,92 @@
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from '@jest/globals';
+import { openQueueServices, type LoopabullEvent } from '@loopabull/core';
+import { loopabullKeysOf, removeTempDirs, runCli, tempDir, testConfig } from '../support/index.js';
+
+afterAll(removeTempDirs);
+
+const event = (id: string, topic: string): LoopabullEvent => ({
+  id,
+  topic,
+  body: {},
+  headers: {},
+  exchange: 'amq.topic',
+  routing_key: topic,
+  sent_at: null,
+  received_at: new Date().toISOString(),
+});
+
+describe('configuration errors', () => {
+  const dir = tempDir('cli');
+  const write = (name: string, text: string) => {
+    const path = join(dir, name);
+    writeFileSync(path, text);
+    return path;
+  };
+
+  it.each([
+    ['an unknown key', 'bus:\n  prefetchh: 5\n', /bus\.prefetchh/],
+    ['a wrong type', 'workers:\n  concurrency: lots\n', /workers\.concurrency/],
+    ['a bad enum value', 'bus:\n  preset: zeromq\n', /bus\.preset/],
+  ])('exit 2 and name the key for %s, before connecting', async (_what, text, key) => {
+    const path = write(`bad-${Math.random()}.yml`, text);
+    // Unreachable services prove nothing connected before the error.
+    const res = await runCli(['queue', '--config', path], { env: { REDIS_URL: 'redis://127.0.0.1:1', AMQP_URL: 'amqp://127.0.0.1:1' } });
+    expect(res.code).toBe(2);
+    expect(res.stderr).toMatch(key);
+    expect(res.stderr).toContain(path);
+  });
+
+  it('exit 2 for a config file that does not exist', async () => {
+    const res = await runCli(['doctor', '--config', join(dir, 'missing.yml')]);
+    expect(res.code).toBe(2);
+    expect(res.stderr).toMatch(/missing\.yml does not exist/);
+  });
+
+  it('exit 2 for usage errors, with help on how to ask for help', async () => {
+    const res = await runCli(['jobs', 'list', '--state', 'sleeping']);
+    expect(res.code).toBe(2);
+    expect(res.stderr).toMatch(/sleeping[\s\S]*--help/);
+  });
+
+  it('exit 1, naming Redis, when Redis does not answer', async () => {
+    const res = await runCli(['queue', '--json'], { env: { LOOPABULL_CONFIG: '', REDIS_URL: 'redis://:pw@127.0.0.1:1' } });
+    expect(res.code).toBe(1);
+    expect(res.stderr).toMatch(/cannot reach Redis at redis:\/\/:\*\*\*@127\.0\.0\.1:1/);
+  });
+});
+
+describe('loopabull queue --json', () => {
+  it('reports waiting jobs, per topic, and the age of the oldest', async () => {
+    const config = testConfig();
+    const services = await openQueueServices(config);
+    try {
+      for (const [i, topic] of ['a.one', 'a.one', 'a.one', 'b.two'].entries()) await services.work.enqueue(event(`q${i}`, topic));
+      await services.work.enqueue(event('q0', 'a.one')); // the same message again: still one job
+      const res = await runCli(['queue', '--json', '--config', config.configPath]);
+      expect(res.code).toBe(0);
+      const depth = JSON.parse(res.stdout);
+      expect(depth).toMatchObject({ waiting: 4, active: 0, delayed: 0, failed: 0, completed: 0, unrouted: 0, by_topic: { 'a.one': 3, 'b.two': 1 } });
+      expect(typeof depth.oldest_waiting_seconds).toBe('number');
+      expect(depth.oldest_waiting_seconds).toBeGreaterThanOrEqual(0);
+
+      const table = await runCli(['queue', '--config', config.configPath]);
+      expect(table.stdout).toMatch(/3\s+a\.one/);
+    } finally {
+      await services.work.queue.obliterate({ force: true });
+      await services.redis.del(...loopabullKeysOf(config));
+      await services.close();
+    }
+  });
+});
+
+describe('--help', () => {
+  it('lists every command of the spec', async () => {
+    const res = await runCli(['--help']);
+    expect(res.code).toBe(0);
+    for (const cmd of ['looper', 'worker', 'serve', 'up', 'queue', 'jobs', 'publish', 'resolve', 'run', 'pause', 'resume', 'doctor', 'machines']) {
+      expect(res.stdout).toMatch(new RegExp(`^  ${cmd}\\b`, 'm'));
+    }
+  });
+});
