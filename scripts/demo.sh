@@ -4,5 +4,5 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/bootstrap.sh
-npx tsc -b
+npm run build --silent
 exec node packages/cli/dist/main.js up --workers 5 --demo "$@"

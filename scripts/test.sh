@@ -3,5 +3,5 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/bootstrap.sh
-npx tsc -b
+npm run build --silent
 NODE_OPTIONS=--experimental-vm-modules exec npx jest "$@"

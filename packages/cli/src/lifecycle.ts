@@ -14,10 +14,7 @@ export function runUntilSignal(name: string, logger: Logger, stop: () => Promise
       }
       stopping = true;
       logger.info(`${signal}: stopping ${name}`);
-      stop().then(() => {
-        logger.info(`${name} stopped`);
-        resolve();
-      }, reject);
+      stop().then(resolve, reject);
     };
     process.on('SIGTERM', onSignal);
     process.on('SIGINT', onSignal);

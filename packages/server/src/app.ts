@@ -20,7 +20,7 @@ export interface AppOptions {
 /** The HTTP application without a listening socket (tests use `app.inject`). */
 export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   const { config, services, logger } = opts;
-  const app = Fastify({ logger: false, ignoreTrailingSlash: false, routerOptions: { maxParamLength: 512 } });
+  const app = Fastify({ logger: false, routerOptions: { maxParamLength: 512 } });
   requireTokenForChanges(app, config.http.token);
   app.setErrorHandler(async (err: Error & { statusCode?: number }, req, reply) => {
     const status = err.statusCode && err.statusCode < 500 ? err.statusCode : 500;

@@ -24,6 +24,7 @@ export async function startServer(config: Config, modules: RouteModule[] = []): 
     async close() {
       await app.close();
       await services.close();
+      logger.info('stopped');
     },
   };
 }
