@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import { hostname } from 'node:os';
 import { WaitingError, Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
@@ -51,6 +52,8 @@ export class LoopabullWorker {
     this.concurrency = opts.concurrency ?? opts.config.workers.concurrency;
     this.logger = opts.logger ?? createLogger('worker', opts.config.loglevel);
     this.automations = opts.automations ?? {};
+    // Every running job listens for shutdown: as many listeners as the concurrency allows.
+    setMaxListeners(0, this.shutdown.signal);
   }
 
   /** Resolves once the worker is connected and taking jobs. */
