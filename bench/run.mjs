@@ -10,7 +10,14 @@ import { performance } from 'node:perf_hooks';
 import { promisify } from 'node:util';
 import amqp from 'amqplib';
 import { Queue, Worker } from 'bullmq';
-import { BusPublisher, createLogger, createRedis, loadConfig, loopabullKeys, queueServices } from '@loopabull/core';
+import {
+  BusPublisher,
+  createLogger,
+  createRedis,
+  loadConfig,
+  loopabullKeys,
+  queueServices,
+} from '@loopabull/core';
 import { Looper } from '@loopabull/looper';
 import { LoopabullWorker } from '@loopabull/worker';
 
@@ -22,7 +29,8 @@ const PLAYBOOK_CONCURRENCY = 2;
 const dir = mkdtempSync(join(tmpdir(), 'loopabull-bench-'));
 const playbooks = join(dir, 'playbooks');
 mkdirSync(playbooks);
-const PLAYBOOK = '- hosts: localhost\n  connection: local\n  gather_facts: false\n  tasks:\n    - ansible.builtin.debug: { msg: hi }\n';
+const PLAYBOOK =
+  '- hosts: localhost\n  connection: local\n  gather_facts: false\n  tasks:\n    - ansible.builtin.debug: { msg: hi }\n';
 writeFileSync(join(playbooks, 'bench.playbook.yml'), PLAYBOOK);
 writeFileSync(join(playbooks, 'bench.noop.mjs'), 'export default () => null;\n');
 
@@ -44,21 +52,41 @@ const results = [];
 const run = promisify(execFile);
 const seconds = (t0) => (performance.now() - t0) / 1000;
 function record(name, group, count, secs, extra = {}) {
-  results.push({ name, group, count, seconds: Number(secs.toFixed(3)), rate_per_s: Number((count / secs).toFixed(1)), ...extra });
+  results.push({
+    name,
+    group,
+    count,
+    seconds: Number(secs.toFixed(3)),
+    rate_per_s: Number((count / secs).toFixed(1)),
+    ...extra,
+  });
 }
 const until = async (check) => {
   while (!(await check())) await new Promise((r) => setTimeout(r, 5));
 };
-const percentile = (sorted, p) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
+const percentile = (sorted, p) =>
+  sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
 
 async function publishMany(n, topic, idPrefix) {
   const conn = await amqp.connect(config.bus.url);
   const ch = await conn.createConfirmChannel();
   await ch.assertExchange(config.bus.publish_exchange, 'topic', { durable: true });
-  const body = Buffer.from(JSON.stringify({ build_id: 612324, name: 'ansible', version: '1.8.3', release: '1.el7', new: 1 }));
+  const body = Buffer.from(
+    JSON.stringify({
+      build_id: 612324,
+      name: 'ansible',
+      version: '1.8.3',
+      release: '1.el7',
+      new: 1,
+    }),
+  );
   const t0 = performance.now();
   for (let i = 0; i < n; i++) {
-    const ok = ch.publish(config.bus.publish_exchange, topic, body, { persistent: true, messageId: `${idPrefix}-${i}`, contentType: 'application/json' });
+    const ok = ch.publish(config.bus.publish_exchange, topic, body, {
+      persistent: true,
+      messageId: `${idPrefix}-${i}`,
+      contentType: 'application/json',
+    });
     if (!ok) await new Promise((r) => ch.once('drain', r));
   }
   await ch.waitForConfirms();
@@ -75,7 +103,12 @@ async function rawAmqp() {
   await ch.assertExchange(config.bus.publish_exchange, 'topic', { durable: true });
   await ch.assertQueue(q, { durable: true });
   await ch.bindQueue(q, config.bus.publish_exchange, 'raw.#');
-  record('amqplib publish (persistent, confirmed)', 'raw', N_MESSAGES, await publishMany(N_MESSAGES, 'raw.x', 'raw'));
+  record(
+    'amqplib publish (persistent, confirmed)',
+    'raw',
+    N_MESSAGES,
+    await publishMany(N_MESSAGES, 'raw.x', 'raw'),
+  );
   await ch.prefetch(config.bus.prefetch);
   let got = 0;
   const t0 = performance.now();
@@ -108,7 +141,11 @@ async function rawBull() {
   record('BullMQ add (200 in flight)', 'raw', N_MESSAGES, seconds(t0));
   let done = 0;
   const t1 = performance.now();
-  const worker = new Worker(`raw-${id}`, async () => null, { connection: createRedis(config.redis.url), prefix: config.redis.prefix, concurrency: 50 });
+  const worker = new Worker(`raw-${id}`, async () => null, {
+    connection: createRedis(config.redis.url),
+    prefix: config.redis.prefix,
+    concurrency: 50,
+  });
   await new Promise((resolve) => worker.on('completed', () => ++done === N_MESSAGES && resolve()));
   record('BullMQ process no-op (concurrency 50)', 'raw', N_MESSAGES, seconds(t1));
   await worker.close();
@@ -123,10 +160,16 @@ async function rawAnsible() {
   let next = 0;
   await Promise.all(
     Array.from({ length: PLAYBOOK_CONCURRENCY }, async () => {
-      while (next++ < N_PLAYBOOKS) await run('ansible-playbook', [join(playbooks, 'bench.playbook.yml')]);
+      while (next++ < N_PLAYBOOKS)
+        await run('ansible-playbook', [join(playbooks, 'bench.playbook.yml')]);
     }),
   );
-  record(`ansible-playbook loop (${PLAYBOOK_CONCURRENCY} at once)`, 'raw', N_PLAYBOOKS, seconds(t0));
+  record(
+    `ansible-playbook loop (${PLAYBOOK_CONCURRENCY} at once)`,
+    'raw',
+    N_PLAYBOOKS,
+    seconds(t0),
+  );
 }
 
 async function loopabull() {
@@ -144,24 +187,41 @@ async function loopabull() {
   looper2.on('enqueued', () => enqueued++);
   await looper2.start();
   await until(() => enqueued >= N_MESSAGES);
-  record('looper: bus -> queue (ack after Redis)', 'loopabull', N_MESSAGES, seconds(t0), { vs: 'amqplib consume + ack' });
+  record('looper: bus -> queue (ack after Redis)', 'loopabull', N_MESSAGES, seconds(t0), {
+    vs: 'amqplib consume + ack',
+  });
 
   // Worker: the queued jobs through the no-op handler (resolution, context, counters).
   const t1 = performance.now();
   const worker = new LoopabullWorker({ config, id: 'bench', concurrency: 50, logger });
   await worker.start();
   await until(async () => (await completed('bench.noop')) >= N_MESSAGES);
-  record('worker: no-op handler jobs (concurrency 50)', 'loopabull', N_MESSAGES, seconds(t1), { vs: 'BullMQ process no-op (concurrency 50)' });
+  record('worker: no-op handler jobs (concurrency 50)', 'loopabull', N_MESSAGES, seconds(t1), {
+    vs: 'BullMQ process no-op (concurrency 50)',
+  });
   await worker.stop();
 
   // Playbooks through the worker at the raw loop's concurrency.
   const publisher = new BusPublisher(config);
-  const pbWorker = new LoopabullWorker({ config, id: 'bench-pb', concurrency: PLAYBOOK_CONCURRENCY, logger });
+  const pbWorker = new LoopabullWorker({
+    config,
+    id: 'bench-pb',
+    concurrency: PLAYBOOK_CONCURRENCY,
+    logger,
+  });
   await pbWorker.start();
   const t2 = performance.now();
-  await Promise.all(Array.from({ length: N_PLAYBOOKS }, (_, i) => publisher.publish('bench.playbook', { i })));
+  await Promise.all(
+    Array.from({ length: N_PLAYBOOKS }, (_, i) => publisher.publish('bench.playbook', { i })),
+  );
   await until(async () => (await completed('bench.playbook')) >= N_PLAYBOOKS);
-  record(`end to end: playbook jobs (${PLAYBOOK_CONCURRENCY} at once)`, 'loopabull', N_PLAYBOOKS, seconds(t2), { vs: `ansible-playbook loop (${PLAYBOOK_CONCURRENCY} at once)` });
+  record(
+    `end to end: playbook jobs (${PLAYBOOK_CONCURRENCY} at once)`,
+    'loopabull',
+    N_PLAYBOOKS,
+    seconds(t2),
+    { vs: `ansible-playbook loop (${PLAYBOOK_CONCURRENCY} at once)` },
+  );
   await pbWorker.stop();
 
   // Latency: one message at a time, publish -> handler job completed.
@@ -206,8 +266,24 @@ try {
 }
 
 const byName = Object.fromEntries(results.map((r) => [r.name, r]));
-for (const r of results) if (r.vs) r.ratio_vs_raw = Number((r.rate_per_s / byName[r.vs].rate_per_s).toFixed(3));
-const out = { when: new Date().toISOString(), node: process.version, messages: N_MESSAGES, playbooks: N_PLAYBOOKS, results };
+for (const r of results)
+  if (r.vs) r.ratio_vs_raw = Number((r.rate_per_s / byName[r.vs].rate_per_s).toFixed(3));
+const out = {
+  when: new Date().toISOString(),
+  node: process.version,
+  messages: N_MESSAGES,
+  playbooks: N_PLAYBOOKS,
+  results,
+};
 writeFileSync(new URL('./results.json', import.meta.url), JSON.stringify(out, null, 2) + '\n');
-console.table(results.map(({ name, count, rate_per_s, ratio_vs_raw, p50_ms, p95_ms }) => ({ name, count, 'per s': rate_per_s, 'vs raw': ratio_vs_raw ?? '', p50_ms: p50_ms ?? '', p95_ms: p95_ms ?? '' })));
+console.table(
+  results.map(({ name, count, rate_per_s, ratio_vs_raw, p50_ms, p95_ms }) => ({
+    name,
+    count,
+    'per s': rate_per_s,
+    'vs raw': ratio_vs_raw ?? '',
+    p50_ms: p50_ms ?? '',
+    p95_ms: p95_ms ?? '',
+  })),
+);
 process.exit(0);

@@ -17,7 +17,8 @@ interface KojiTag {
 
 const handler: Handler = async (event, ctx) => {
   const tag = event.body as Partial<KojiTag>;
-  if (!tag.name || !tag.tag) throw new Error(`not a Koji tag message: ${JSON.stringify(event.body).slice(0, 200)}`);
+  if (!tag.name || !tag.tag)
+    throw new Error(`not a Koji tag message: ${JSON.stringify(event.body).slice(0, 200)}`);
   const nvr = `${tag.name}-${tag.version}-${tag.release}`;
   await ctx.log(`${nvr} was tagged into ${tag.tag} by ${tag.owner ?? 'unknown'}`);
   return { nvr, tag: tag.tag };

@@ -32,7 +32,9 @@ describe('configuration errors', () => {
   ])('exit 2 and name the key for %s, before connecting', async (_what, text, key) => {
     const path = write(`bad-${Math.random()}.yml`, text);
     // Unreachable services prove nothing connected before the error.
-    const res = await runCli(['queue', '--config', path], { env: { REDIS_URL: 'redis://127.0.0.1:1', AMQP_URL: 'amqp://127.0.0.1:1' } });
+    const res = await runCli(['queue', '--config', path], {
+      env: { REDIS_URL: 'redis://127.0.0.1:1', AMQP_URL: 'amqp://127.0.0.1:1' },
+    });
     expect(res.code).toBe(2);
     expect(res.stderr).toMatch(key);
     expect(res.stderr).toContain(path);
@@ -51,7 +53,9 @@ describe('configuration errors', () => {
   });
 
   it('exit 1, naming Redis, when Redis does not answer', async () => {
-    const res = await runCli(['queue', '--json'], { env: { LOOPABULL_CONFIG: '', REDIS_URL: 'redis://:pw@127.0.0.1:1' } });
+    const res = await runCli(['queue', '--json'], {
+      env: { LOOPABULL_CONFIG: '', REDIS_URL: 'redis://:pw@127.0.0.1:1' },
+    });
     expect(res.code).toBe(1);
     expect(res.stderr).toMatch(/cannot reach Redis at redis:\/\/:\*\*\*@127\.0\.0\.1:1/);
   });
@@ -62,12 +66,21 @@ describe('loopabull queue --json', () => {
     const config = testConfig();
     const services = await openQueueServices(config);
     try {
-      for (const [i, topic] of ['a.one', 'a.one', 'a.one', 'b.two'].entries()) await services.work.enqueue(event(`q${i}`, topic));
+      for (const [i, topic] of ['a.one', 'a.one', 'a.one', 'b.two'].entries())
+        await services.work.enqueue(event(`q${i}`, topic));
       await services.work.enqueue(event('q0', 'a.one')); // the same message again: still one job
       const res = await runCli(['queue', '--json', '--config', config.configPath]);
       expect(res.code).toBe(0);
       const depth = JSON.parse(res.stdout);
-      expect(depth).toMatchObject({ waiting: 4, active: 0, delayed: 0, failed: 0, completed: 0, unrouted: 0, by_topic: { 'a.one': 3, 'b.two': 1 } });
+      expect(depth).toMatchObject({
+        waiting: 4,
+        active: 0,
+        delayed: 0,
+        failed: 0,
+        completed: 0,
+        unrouted: 0,
+        by_topic: { 'a.one': 3, 'b.two': 1 },
+      });
       expect(typeof depth.oldest_waiting_seconds).toBe('number');
       expect(depth.oldest_waiting_seconds).toBeGreaterThanOrEqual(0);
 
@@ -85,7 +98,21 @@ describe('--help', () => {
   it('lists every command of the spec', async () => {
     const res = await runCli(['--help']);
     expect(res.code).toBe(0);
-    for (const cmd of ['looper', 'worker', 'serve', 'up', 'queue', 'jobs', 'publish', 'resolve', 'run', 'pause', 'resume', 'doctor', 'machines']) {
+    for (const cmd of [
+      'looper',
+      'worker',
+      'serve',
+      'up',
+      'queue',
+      'jobs',
+      'publish',
+      'resolve',
+      'run',
+      'pause',
+      'resume',
+      'doctor',
+      'machines',
+    ]) {
       expect(res.stdout).toMatch(new RegExp(`^  ${cmd}\\b`, 'm'));
     }
   });

@@ -21,7 +21,12 @@ import {
 } from '../support/index.js';
 
 const TOPIC = 'org.fedoraproject.prod.buildsys.build.state.change';
-const fixture = JSON.parse(readFileSync(new URL('../../../shared/fixtures/fedmsg/buildsys.build.state.change.json', import.meta.url), 'utf8'));
+const fixture = JSON.parse(
+  readFileSync(
+    new URL('../../../shared/fixtures/fedmsg/buildsys.build.state.change.json', import.meta.url),
+    'utf8',
+  ),
+);
 
 describe('bus -> looper -> queue -> worker -> playbook', () => {
   const out = tempDir('e2e-out');
@@ -76,15 +81,25 @@ describe('bus -> looper -> queue -> worker -> playbook', () => {
     expect(more).toEqual([]);
     const received = JSON.parse(readFileSync(join(out, run!), 'utf8'));
     expect(received.msg).toEqual(fixture.msg);
-    expect(received.loopabull).toMatchObject({ topic: TOPIC, id, exchange: config.bus.publish_exchange, routing_key: TOPIC, attempt: 1 });
+    expect(received.loopabull).toMatchObject({
+      topic: TOPIC,
+      id,
+      exchange: config.bus.publish_exchange,
+      routing_key: TOPIC,
+      attempt: 1,
+    });
     expect(received.loopabull.headers).toHaveProperty('sent-at');
   });
 
   it('runs a message published twice with the same message_id once', async () => {
     const id = 'twice-' + Date.now();
     const consumedBefore = (await services.counters.read()).consumed?.[''] ?? 0;
-    for (let i = 0; i < 2; i++) expect((await publish(['--id', id, '--body', '{"n":1}'])).code).toBe(0);
-    await waitFor(async () => ((await services.counters.read()).consumed?.[''] ?? 0) >= consumedBefore + 2, { what: 'both deliveries' });
+    for (let i = 0; i < 2; i++)
+      expect((await publish(['--id', id, '--body', '{"n":1}'])).code).toBe(0);
+    await waitFor(
+      async () => ((await services.counters.read()).consumed?.[''] ?? 0) >= consumedBefore + 2,
+      { what: 'both deliveries' },
+    );
     await waitFor(() => finished(jobIdFor(id)), { what: 'the job' });
     const depth = await services.work.depth();
     expect(depth.waiting + depth.active).toBe(0);
@@ -112,13 +127,17 @@ describe('bus -> looper -> queue -> worker -> playbook', () => {
     }
     await ch.waitForConfirms();
     await conn.close();
-    await waitFor(async () => (await services.parking.count()) >= parkedBefore + 2, { what: 'two parked messages' });
+    await waitFor(async () => (await services.parking.count()) >= parkedBefore + 2, {
+      what: 'two parked messages',
+    });
     const parked = await services.parking.list(2);
     expect(parked.map((p) => p.reason)).toEqual(['bad-topic', 'bad-topic']);
     expect(parked.map((p) => p.routing_key).sort()).toEqual(['../../etc/passwd', 'a/b']);
     expect(existsSync(join(config.ansible.playbooks_dir, '..', '..', 'etc'))).toBe(false);
     const id = 'after-bad-' + Date.now();
     await publish(['--id', id]);
-    expect(await waitFor(() => finished(jobIdFor(id)), { what: 'the next good message' })).toBe('completed');
+    expect(await waitFor(() => finished(jobIdFor(id)), { what: 'the next good message' })).toBe(
+      'completed',
+    );
   });
 });

@@ -16,19 +16,28 @@ export interface TestConfigOptions {
  * A configuration isolated from every other test and from a real install: its own Redis
  * prefix, queue names and playbooks directory, on the machine's shared Redis and RabbitMQ.
  */
-export function testConfig(opts: TestConfigOptions = {}): Config & { dir: string; configPath: string } {
+export function testConfig(
+  opts: TestConfigOptions = {},
+): Config & { dir: string; configPath: string } {
   const dir = opts.dir ?? tempDir('cfg');
   const id = randomBytes(4).toString('hex');
   const defaults: Record<string, Record<string, unknown>> = {
     redis: { prefix: `test-${id}` },
     queue: { name: `q-${id}`, backoff: 0.05 },
-    bus: { queue: `loopabull-test-${id}`, bindings: [{ exchange: `loopabull-test-${id}`, routing_key: '#' }], publish_exchange: `loopabull-test-${id}` },
+    bus: {
+      queue: `loopabull-test-${id}`,
+      bindings: [{ exchange: `loopabull-test-${id}`, routing_key: '#' }],
+      publish_exchange: `loopabull-test-${id}`,
+    },
     ansible: { playbooks_dir: join(dir, 'playbooks') },
   };
   const raw: Record<string, unknown> = { ...defaults };
   for (const [key, value] of Object.entries(opts.overrides ?? {})) {
     const base = defaults[key];
-    raw[key] = base && value && typeof value === 'object' && !Array.isArray(value) ? { ...base, ...value } : value;
+    raw[key] =
+      base && value && typeof value === 'object' && !Array.isArray(value)
+        ? { ...base, ...value }
+        : value;
   }
   const configPath = join(dir, 'loopabull.yml');
   writeFileSync(configPath, yaml.dump(raw));

@@ -9,7 +9,10 @@ export interface HttpAnswer {
   json(): unknown;
 }
 
-export type HttpClient = (path: string, init?: { method?: string; headers?: Record<string, string>; body?: string }) => Promise<HttpAnswer>;
+export type HttpClient = (
+  path: string,
+  init?: { method?: string; headers?: Record<string, string>; body?: string },
+) => Promise<HttpAnswer>;
 
 /**
  * Serves a fastify app on a loopback port and returns a client for it. Tests go over real

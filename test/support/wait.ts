@@ -4,7 +4,11 @@
  */
 export async function waitFor<T>(
   check: () => T | Promise<T>,
-  { timeout = 20_000, interval = 50, what = 'condition' }: { timeout?: number; interval?: number; what?: string } = {},
+  {
+    timeout = 20_000,
+    interval = 50,
+    what = 'condition',
+  }: { timeout?: number; interval?: number; what?: string } = {},
 ): Promise<NonNullable<T>> {
   const deadline = Date.now() + timeout;
   let last: unknown;
@@ -16,7 +20,9 @@ export async function waitFor<T>(
       last = err;
     }
     if (Date.now() > deadline) {
-      throw new Error(`timed out after ${timeout} ms waiting for ${what}${last ? `: ${String(last)}` : ''}`);
+      throw new Error(
+        `timed out after ${timeout} ms waiting for ${what}${last ? `: ${String(last)}` : ''}`,
+      );
     }
     await new Promise((r) => setTimeout(r, interval));
   }

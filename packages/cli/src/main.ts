@@ -15,6 +15,7 @@ try {
 } catch (err) {
   const code = exitCodeFor(err);
   // Commander has already printed its own usage errors and help.
-  if (!(err instanceof CommanderError)) process.stderr.write(`loopabull: ${(err as Error).message}\n`);
+  if (!(err instanceof CommanderError))
+    process.stderr.write(`loopabull: ${(err as Error).message}\n`);
   process.exit(code);
 }

@@ -1,6 +1,12 @@
 import { readFileSync } from 'node:fs';
 import { Option, type Command } from 'commander';
-import { ConfigError, loadConfig, openQueueServices, type Config, type QueueServices } from '@loopabull/core';
+import {
+  ConfigError,
+  loadConfig,
+  openQueueServices,
+  type Config,
+  type QueueServices,
+} from '@loopabull/core';
 
 export interface ConfigOpts {
   config?: string;
@@ -21,7 +27,10 @@ export function configFrom(opts: ConfigOpts): Config {
 }
 
 /** Opens the queue for a command and always closes it, so the process can exit. */
-export async function withQueue<T>(opts: ConfigOpts, fn: (services: QueueServices, config: Config) => Promise<T>): Promise<T> {
+export async function withQueue<T>(
+  opts: ConfigOpts,
+  fn: (services: QueueServices, config: Config) => Promise<T>,
+): Promise<T> {
   const config = configFrom(opts);
   const services = await openQueueServices(config);
   try {
@@ -43,7 +52,9 @@ export const bodyOptions = (cmd: Command): Command =>
 
 /** The message body of `publish` and `run`; a usage error (exit 2) names what was wrong. */
 export function readBody(opts: BodyOpts): unknown {
-  const [text, where] = opts.file ? [readFileSync(opts.file === '-' ? 0 : opts.file, 'utf8'), `file ${opts.file}`] : [opts.body ?? '{}', '--body'];
+  const [text, where] = opts.file
+    ? [readFileSync(opts.file === '-' ? 0 : opts.file, 'utf8'), `file ${opts.file}`]
+    : [opts.body ?? '{}', '--body'];
   try {
     return JSON.parse(text);
   } catch (err) {
@@ -56,10 +67,19 @@ export function printJson(value: unknown): void {
 }
 
 /** Aligned columns for people; `--json` is for scripts. */
-export function printTable(headers: string[], rows: Array<Array<string | number | null | undefined>>): void {
-  const cells = [headers, ...rows.map((r) => r.map((c) => (c === null || c === undefined ? '' : String(c))))];
+export function printTable(
+  headers: string[],
+  rows: Array<Array<string | number | null | undefined>>,
+): void {
+  const cells = [
+    headers,
+    ...rows.map((r) => r.map((c) => (c === null || c === undefined ? '' : String(c)))),
+  ];
   const widths = headers.map((_, i) => Math.max(...cells.map((r) => (r[i] ?? '').length)));
   for (const row of cells) {
-    process.stdout.write(row.map((c, i) => (i === row.length - 1 ? c : (c ?? '').padEnd(widths[i]!))).join('  ') + '\n');
+    process.stdout.write(
+      row.map((c, i) => (i === row.length - 1 ? c : (c ?? '').padEnd(widths[i]!))).join('  ') +
+        '\n',
+    );
   }
 }

@@ -24,7 +24,9 @@ function everywhere(cmd: Command, apply: (c: Command) => void): Command {
 export function createProgram(): Command {
   const program = new Command('loopabull')
     .version(VERSION)
-    .description('Event-driven automation: bus messages run the playbook or handler named after their topic.')
+    .description(
+      'Event-driven automation: bus messages run the playbook or handler named after their topic.',
+    )
     .addCommand(looperCommand())
     .addCommand(workerCommand())
     .addCommand(serveCommand())

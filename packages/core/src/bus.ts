@@ -28,7 +28,13 @@ export function connectRecovering(
 ): Promise<RecoveringChannelModel> {
   return amqp.connect(config.bus.url, {
     ...busSocketOptions(config),
-    recovery: { initialDelay: 200, maxDelay: 10_000, maxRetries: Infinity, waitForConnect: false, setup },
+    recovery: {
+      initialDelay: 200,
+      maxDelay: 10_000,
+      maxRetries: Infinity,
+      waitForConnect: false,
+      setup,
+    },
   });
 }
 
@@ -78,14 +84,23 @@ export class BusPublisher {
     return this.channel;
   }
 
-  async publish(topic: string, body: unknown, opts: PublishOptions = {}): Promise<{ exchange: string; routingKey: string; messageId: string }> {
+  async publish(
+    topic: string,
+    body: unknown,
+    opts: PublishOptions = {},
+  ): Promise<{ exchange: string; routingKey: string; messageId: string }> {
     const { preset, publish_exchange } = this.config.bus;
     const dest = destinationFor(preset, topic, publish_exchange);
     const routingKey = opts.routingKey ?? dest.routingKey;
     const messageId = opts.messageId ?? randomUUID();
     const headers: Record<string, unknown> =
       preset === 'fedora-messaging'
-        ? { fedora_messaging_schema: 'base.message', fedora_messaging_severity: 20, 'sent-at': sentAtNow(), ...opts.headers }
+        ? {
+            fedora_messaging_schema: 'base.message',
+            fedora_messaging_severity: 20,
+            'sent-at': sentAtNow(),
+            ...opts.headers,
+          }
         : { ...opts.headers };
     const ch = await this.open();
     if (!dest.exchange.startsWith('amq.') && !this.asserted.has(dest.exchange)) {

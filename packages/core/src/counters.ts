@@ -14,7 +14,11 @@ export class Counters {
   ) {}
 
   async incr(name: string, label?: string, by = 1): Promise<void> {
-    await this.redis.hincrby(this.keys.counters, label === undefined ? name : `${name}|${label}`, by);
+    await this.redis.hincrby(
+      this.keys.counters,
+      label === undefined ? name : `${name}|${label}`,
+      by,
+    );
   }
 
   async observeDuration(topic: string, seconds: number): Promise<void> {

@@ -4,14 +4,27 @@ export type { Config, BusPreset, Binding } from './config/schema.js';
 export type { LoopabullEvent } from './event.js';
 export { topicProblem, topicAllowed } from './topic.js';
 export { jobIdFor } from './job-id.js';
-export { toEvent, pulseTopic, destinationFor, type Delivery, type RejectReason, type ToEventResult } from './presets.js';
+export {
+  toEvent,
+  pulseTopic,
+  destinationFor,
+  type Delivery,
+  type RejectReason,
+  type ToEventResult,
+} from './presets.js';
 export { createLogger, type Logger } from './logger.js';
 export { createRedis, createProducerRedis } from './redis.js';
 export { loopabullKeys } from './keys.js';
 export { Counters, DURATION_BUCKETS } from './counters.js';
 export { ParkingLot, type ParkedMessage, type ParkInput } from './parking.js';
 export { WorkQueue, type JobResult, type QueueDepth } from './work-queue.js';
-export { BusPublisher, connectRecovering, connectOnce, busSocketOptions, type PublishOptions } from './bus.js';
+export {
+  BusPublisher,
+  connectRecovering,
+  connectOnce,
+  busSocketOptions,
+  type PublishOptions,
+} from './bus.js';
 export type { Handler, HandlerContext } from './handler.js';
 export { Jobs, JOB_STATES, type JobState, type JobSummary, type JobDetail } from './jobs.js';
 export { queueServices, openQueueServices, redactUrl, type QueueServices } from './services.js';

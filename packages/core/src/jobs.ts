@@ -3,7 +3,14 @@ import type { LoopabullEvent } from './event.js';
 import type { ParkingLot } from './parking.js';
 import type { JobResult, WorkQueue } from './work-queue.js';
 
-export const JOB_STATES = ['waiting', 'active', 'delayed', 'failed', 'completed', 'unrouted'] as const;
+export const JOB_STATES = [
+  'waiting',
+  'active',
+  'delayed',
+  'failed',
+  'completed',
+  'unrouted',
+] as const;
 export type JobState = (typeof JOB_STATES)[number];
 
 export interface JobSummary {
@@ -42,7 +49,10 @@ function summarize(job: Job<LoopabullEvent, JobResult>, state: string): JobSumma
   };
 }
 
-const BULL_STATE: Record<Exclude<JobState, 'unrouted'>, Array<'wait' | 'prioritized' | 'active' | 'delayed' | 'failed' | 'completed'>> = {
+const BULL_STATE: Record<
+  Exclude<JobState, 'unrouted'>,
+  Array<'wait' | 'prioritized' | 'active' | 'delayed' | 'failed' | 'completed'>
+> = {
   waiting: ['wait', 'prioritized'],
   active: ['active'],
   delayed: ['delayed'],
@@ -63,7 +73,11 @@ export class Jobs {
   }
 
   /** Newest first. A topic filter looks at up to 20× `limit` jobs of the state. */
-  async list(opts: { state: JobState; topic?: string | undefined; limit?: number }): Promise<JobSummary[]> {
+  async list(opts: {
+    state: JobState;
+    topic?: string | undefined;
+    limit?: number;
+  }): Promise<JobSummary[]> {
     const limit = opts.limit ?? 50;
     const window = opts.topic ? limit * 20 : limit;
     let jobs: Array<Job<LoopabullEvent, JobResult> | undefined>;
@@ -74,7 +88,10 @@ export class Jobs {
       jobs = await this.queue.getJobs(BULL_STATE[opts.state], 0, window - 1, false);
     }
     return jobs
-      .filter((j): j is Job<LoopabullEvent, JobResult> => Boolean(j) && (!opts.topic || j!.name === opts.topic))
+      .filter(
+        (j): j is Job<LoopabullEvent, JobResult> =>
+          Boolean(j) && (!opts.topic || j!.name === opts.topic),
+      )
       .slice(0, limit)
       .map((j) => summarize(j, opts.state));
   }
@@ -83,7 +100,11 @@ export class Jobs {
     const job = await this.queue.getJob(id);
     if (!job) return null;
     const state = await job.getState();
-    return { ...summarize(job, state), event: job.data, result: (job.returnvalue as JobResult | undefined) ?? null };
+    return {
+      ...summarize(job, state),
+      event: job.data,
+      result: (job.returnvalue as JobResult | undefined) ?? null,
+    };
   }
 
   async logs(id: string): Promise<string[] | null> {

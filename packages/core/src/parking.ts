@@ -46,7 +46,14 @@ export class ParkingLot {
       size: String(content.length),
       body: content.subarray(0, PARKED_BODY_BYTES).toString('utf8'),
     };
-    await this.redis.xadd(this.key, 'MAXLEN', '~', PARKED_MAX, '*', ...Object.entries(fields).flat());
+    await this.redis.xadd(
+      this.key,
+      'MAXLEN',
+      '~',
+      PARKED_MAX,
+      '*',
+      ...Object.entries(fields).flat(),
+    );
   }
 
   async count(): Promise<number> {

@@ -4,7 +4,9 @@ import { destinationFor, pulseTopic, toEvent, type Delivery } from './presets.js
 
 const fixtures = new URL('../../../../shared/fixtures/', import.meta.url);
 const pulse = JSON.parse(readFileSync(new URL('pulse/task-completed.json', fixtures), 'utf8'));
-const fedmsg = JSON.parse(readFileSync(new URL('fedmsg/buildsys.build.state.change.json', fixtures), 'utf8'));
+const fedmsg = JSON.parse(
+  readFileSync(new URL('fedmsg/buildsys.build.state.change.json', fixtures), 'utf8'),
+);
 const now = new Date('2026-01-02T03:04:05.000Z');
 const opts = { maxBytes: 1024 * 1024, now };
 
@@ -33,36 +35,65 @@ describe('fedora-messaging preset', () => {
     });
   });
   it('parks bodies that are not JSON, too large or not UTF-8', () => {
-    expect(toEvent({ ...delivery, content: Buffer.from('{nope') }, 'fedora-messaging', opts)).toMatchObject({ ok: false, reason: 'not-json' });
-    expect(toEvent(delivery, 'fedora-messaging', { ...opts, maxBytes: 10 })).toMatchObject({ ok: false, reason: 'too-large' });
-    expect(toEvent({ ...delivery, content: Buffer.from([0x22, 0xff, 0x22]) }, 'fedora-messaging', opts)).toMatchObject({ ok: false, reason: 'bad-utf8' });
+    expect(
+      toEvent({ ...delivery, content: Buffer.from('{nope') }, 'fedora-messaging', opts),
+    ).toMatchObject({ ok: false, reason: 'not-json' });
+    expect(toEvent(delivery, 'fedora-messaging', { ...opts, maxBytes: 10 })).toMatchObject({
+      ok: false,
+      reason: 'too-large',
+    });
+    expect(
+      toEvent({ ...delivery, content: Buffer.from([0x22, 0xff, 0x22]) }, 'fedora-messaging', opts),
+    ).toMatchObject({ ok: false, reason: 'bad-utf8' });
   });
   it('parks topics that could name a path', () => {
     for (const routingKey of ['../../etc/passwd', 'a/b']) {
-      expect(toEvent({ ...delivery, routingKey }, 'fedora-messaging', opts)).toMatchObject({ ok: false, reason: 'bad-topic', topic: routingKey });
+      expect(toEvent({ ...delivery, routingKey }, 'fedora-messaging', opts)).toMatchObject({
+        ok: false,
+        reason: 'bad-topic',
+        topic: routingKey,
+      });
     }
   });
 });
 
 describe('pulse preset', () => {
-  const delivery: Delivery = { exchange: pulse.exchange, routingKey: pulse.routingKey, content: Buffer.from(JSON.stringify(pulse.payload)) };
+  const delivery: Delivery = {
+    exchange: pulse.exchange,
+    routingKey: pulse.routingKey,
+    content: Buffer.from(JSON.stringify(pulse.payload)),
+  };
   it('names the topic after the exchange and hashes exchange and routing key into the id', () => {
     const r = toEvent(delivery, 'pulse', opts);
     if (!r.ok) throw new Error(r.detail);
     expect(r.event.topic).toBe('taskcluster-queue.v1.task-completed');
     expect(r.event.id).toMatch(/^[0-9a-f]{64}$/);
-    expect(toEvent({ ...delivery, content: Buffer.from('{}') }, 'pulse', opts)).toMatchObject({ ok: true, event: { id: r.event.id } });
-    expect(toEvent({ ...delivery, routingKey: delivery.routingKey + 'x' }, 'pulse', opts)).not.toMatchObject({ event: { id: r.event.id } });
+    expect(toEvent({ ...delivery, content: Buffer.from('{}') }, 'pulse', opts)).toMatchObject({
+      ok: true,
+      event: { id: r.event.id },
+    });
+    expect(
+      toEvent({ ...delivery, routingKey: delivery.routingKey + 'x' }, 'pulse', opts),
+    ).not.toMatchObject({ event: { id: r.event.id } });
   });
   it('maps topics back to exchanges for publishing', () => {
-    expect(pulseTopic('exchange/taskcluster-queue/v1/task-running')).toBe('taskcluster-queue.v1.task-running');
-    expect(destinationFor('pulse', 'taskcluster-queue.v1.task-running', 'amq.topic').exchange).toBe('exchange/taskcluster-queue/v1/task-running');
+    expect(pulseTopic('exchange/taskcluster-queue/v1/task-running')).toBe(
+      'taskcluster-queue.v1.task-running',
+    );
+    expect(destinationFor('pulse', 'taskcluster-queue.v1.task-running', 'amq.topic').exchange).toBe(
+      'exchange/taskcluster-queue/v1/task-running',
+    );
   });
 });
 
 describe('generic preset', () => {
   it('keeps text bodies as text and derives an id without message_id', () => {
-    const d: Delivery = { exchange: 'ex', routingKey: 'a.b', content: Buffer.from('hello'), contentType: 'text/plain' };
+    const d: Delivery = {
+      exchange: 'ex',
+      routingKey: 'a.b',
+      content: Buffer.from('hello'),
+      contentType: 'text/plain',
+    };
     const r = toEvent(d, 'generic', opts);
     expect(r).toMatchObject({ ok: true, event: { body: 'hello', topic: 'a.b' } });
     if (r.ok) expect(r.event.id).toMatch(/^[0-9a-f]{64}$/);

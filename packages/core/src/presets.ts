@@ -91,7 +91,10 @@ export function toEvent(
   const problem = topicProblem(topic);
   if (problem) return reject('bad-topic', problem);
   if (delivery.content.length > opts.maxBytes) {
-    return reject('too-large', `body is ${delivery.content.length} bytes, over bus.max_bytes ${opts.maxBytes}`);
+    return reject(
+      'too-large',
+      `body is ${delivery.content.length} bytes, over bus.max_bytes ${opts.maxBytes}`,
+    );
   }
   let text: string;
   try {

@@ -48,7 +48,9 @@ export async function openQueueServices(config: Config): Promise<QueueServices> 
     await redis.connect();
   } catch (err) {
     redis.disconnect();
-    throw new Error(`cannot reach Redis at ${redactUrl(config.redis.url)}: ${(err as Error).message}`);
+    throw new Error(
+      `cannot reach Redis at ${redactUrl(config.redis.url)}: ${(err as Error).message}`,
+    );
   }
   return queueServices(config, redis);
 }

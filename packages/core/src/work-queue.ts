@@ -64,7 +64,14 @@ export class WorkQueue {
 
   async depth(): Promise<QueueDepth> {
     const client = this.connection;
-    const counts = await this.queue.getJobCounts('wait', 'prioritized', 'active', 'delayed', 'failed', 'completed');
+    const counts = await this.queue.getJobCounts(
+      'wait',
+      'prioritized',
+      'active',
+      'delayed',
+      'failed',
+      'completed',
+    );
     const [ids, prioritized, unrouted, parked, paused] = await Promise.all([
       client.lrange(this.queue.keys.wait!, 0, -1),
       client.zrange(this.queue.keys.prioritized!, '0', '-1'),
@@ -77,7 +84,8 @@ export class WorkQueue {
     const all = [...ids, ...prioritized];
     for (let i = 0; i < all.length; i += SCAN_CHUNK) {
       const pipeline = client.pipeline();
-      for (const id of all.slice(i, i + SCAN_CHUNK)) pipeline.hmget(this.queue.toKey(id), 'name', 'timestamp');
+      for (const id of all.slice(i, i + SCAN_CHUNK))
+        pipeline.hmget(this.queue.toKey(id), 'name', 'timestamp');
       for (const [, fields] of (await pipeline.exec()) ?? []) {
         const [name, timestamp] = fields as [string | null, string | null];
         if (name === null) continue;
@@ -95,7 +103,9 @@ export class WorkQueue {
       parked,
       paused,
       by_topic: byTopic,
-      oldest_waiting_seconds: Number.isFinite(oldest) ? Math.max(0, (Date.now() - oldest) / 1000) : 0,
+      oldest_waiting_seconds: Number.isFinite(oldest)
+        ? Math.max(0, (Date.now() - oldest) / 1000)
+        : 0,
     };
   }
 

@@ -22,28 +22,51 @@ export function registerApi(app: FastifyInstance, services: QueueServices): void
         },
       },
     },
-    async (req) => services.jobs.list({ state: req.query.state ?? 'failed', topic: req.query.topic, limit: req.query.limit ?? 50 }),
+    async (req) =>
+      services.jobs.list({
+        state: req.query.state ?? 'failed',
+        topic: req.query.topic,
+        limit: req.query.limit ?? 50,
+      }),
   );
 
-  app.get<{ Params: { id: string } }>('/api/jobs/:id', async (req, reply) => (await services.jobs.show(req.params.id)) ?? reply.code(404).send(notFound));
+  app.get<{ Params: { id: string } }>(
+    '/api/jobs/:id',
+    async (req, reply) =>
+      (await services.jobs.show(req.params.id)) ?? reply.code(404).send(notFound),
+  );
   app.get<{ Params: { id: string } }>('/api/jobs/:id/logs', async (req, reply) => {
     const logs = await services.jobs.logs(req.params.id);
     return logs ? { logs } : reply.code(404).send(notFound);
   });
   app.post<{ Params: { id: string } }>('/api/jobs/:id/retry', async (req, reply) => {
     try {
-      return (await services.jobs.retry(req.params.id)) ? { success: true } : reply.code(404).send(notFound);
+      return (await services.jobs.retry(req.params.id))
+        ? { success: true }
+        : reply.code(404).send(notFound);
     } catch (err) {
       return reply.code(409).send({ error: (err as Error).message });
     }
   });
-  app.post('/api/jobs/retry-failed', async () => ({ success: true, retried: await services.jobs.retryFailed() }));
+  app.post('/api/jobs/retry-failed', async () => ({
+    success: true,
+    retried: await services.jobs.retryFailed(),
+  }));
   app.delete<{ Params: { id: string } }>('/api/jobs/:id', async (req, reply) =>
-    (await services.jobs.remove(req.params.id)) ? { success: true } : reply.code(404).send(notFound),
+    (await services.jobs.remove(req.params.id))
+      ? { success: true }
+      : reply.code(404).send(notFound),
   );
   app.get<{ Querystring: { limit?: number } }>(
     '/api/parked',
-    { schema: { querystring: { type: 'object', properties: { limit: { type: 'integer', minimum: 1, maximum: 1000, default: 50 } } } } },
+    {
+      schema: {
+        querystring: {
+          type: 'object',
+          properties: { limit: { type: 'integer', minimum: 1, maximum: 1000, default: 50 } },
+        },
+      },
+    },
     async (req) => services.parking.list(req.query.limit ?? 50),
   );
   app.post('/api/pause', async () => {

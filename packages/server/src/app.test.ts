@@ -1,7 +1,14 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { FastifyInstance } from 'fastify';
 import { createLogger, createRedis, queueServices, type QueueServices } from '@loopabull/core';
-import { freePort, loopabullKeysOf, removeTempDirs, serveForTest, testConfig, type HttpClient } from '../../../test/support/index.js';
+import {
+  freePort,
+  loopabullKeysOf,
+  removeTempDirs,
+  serveForTest,
+  testConfig,
+  type HttpClient,
+} from '../../../test/support/index.js';
 import { buildApp } from './app.js';
 import type { RouteModule } from './route-module.js';
 
@@ -23,12 +30,31 @@ describe('HTTP server', () => {
 
   beforeAll(async () => {
     const closedPort = await freePort();
-    const config = testConfig({ overrides: { http: { token: 's3cret' }, bus: { url: `amqp://guest:guest@127.0.0.1:${closedPort}`, connect_timeout: 2 } } });
+    const config = testConfig({
+      overrides: {
+        http: { token: 's3cret' },
+        bus: { url: `amqp://guest:guest@127.0.0.1:${closedPort}`, connect_timeout: 2 },
+      },
+    });
     services = queueServices(config, createRedis(config.redis.url));
-    app = await buildApp({ config, services, logger: createLogger('test', 'error'), modules: [probe] });
+    app = await buildApp({
+      config,
+      services,
+      logger: createLogger('test', 'error'),
+      modules: [probe],
+    });
     http = await serveForTest(app);
     cleanupKeys = loopabullKeysOf(config);
-    await services.work.enqueue({ id: 'e1', topic: 'org.example.one', body: {}, headers: {}, exchange: 'x', routing_key: 'org.example.one', sent_at: null, received_at: new Date().toISOString() });
+    await services.work.enqueue({
+      id: 'e1',
+      topic: 'org.example.one',
+      body: {},
+      headers: {},
+      exchange: 'x',
+      routing_key: 'org.example.one',
+      sent_at: null,
+      received_at: new Date().toISOString(),
+    });
     await services.counters.incr('parked', 'not-json');
     await services.counters.observeDuration('org.example.one', 0.7);
   });
@@ -49,7 +75,10 @@ describe('HTTP server', () => {
   it('answers /readyz with 503 naming the bus when the broker is unreachable', async () => {
     const res = await http('/readyz');
     expect(res.statusCode).toBe(503);
-    expect(res.json()).toMatchObject({ ready: false, checks: { redis: { ok: true }, bus: { ok: false } } });
+    expect(res.json()).toMatchObject({
+      ready: false,
+      checks: { redis: { ok: true }, bus: { ok: false } },
+    });
   });
 
   it('serves Prometheus metrics from the shared counters and the queue', async () => {
@@ -57,15 +86,22 @@ describe('HTTP server', () => {
     expect(res.contentType).toMatch(/^text\/plain/);
     expect(res.body).toContain('loopabull_messages_parked_total{reason="not-json"} 1');
     expect(res.body).toContain('loopabull_queue_waiting{topic="org.example.one"} 1');
-    expect(res.body).toContain('loopabull_run_duration_seconds_bucket{topic="org.example.one",le="1"} 1');
-    expect(res.body).toContain('loopabull_run_duration_seconds_bucket{topic="org.example.one",le="0.5"} 0');
+    expect(res.body).toContain(
+      'loopabull_run_duration_seconds_bucket{topic="org.example.one",le="1"} 1',
+    );
+    expect(res.body).toContain(
+      'loopabull_run_duration_seconds_bucket{topic="org.example.one",le="0.5"} 0',
+    );
     expect(res.body).toContain('loopabull_run_duration_seconds_count{topic="org.example.one"} 1');
   });
 
   it('needs the bearer token for changing requests only', async () => {
     expect((await http('/probe')).body).toBe('read');
     expect((await http('/probe', { method: 'PUT' })).statusCode).toBe(401);
-    expect((await http('/probe', { method: 'PUT', headers: { authorization: 'Bearer wrong' } })).statusCode).toBe(401);
+    expect(
+      (await http('/probe', { method: 'PUT', headers: { authorization: 'Bearer wrong' } }))
+        .statusCode,
+    ).toBe(401);
     const ok = await http('/probe', { method: 'PUT', headers: { authorization: 'Bearer s3cret' } });
     expect(ok.body).toBe('changed');
     expect((await http('/api/pause', { method: 'POST' })).statusCode).toBe(401);

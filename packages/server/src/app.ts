@@ -25,7 +25,9 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   app.setErrorHandler(async (err: Error & { statusCode?: number }, req, reply) => {
     const status = err.statusCode && err.statusCode < 500 ? err.statusCode : 500;
     if (status >= 500) logger.error(`${req.method} ${req.url} failed: ${err.message}`);
-    await reply.code(status).send({ error: status >= 500 ? 'internal error, see the server log' : err.message });
+    await reply
+      .code(status)
+      .send({ error: status >= 500 ? 'internal error, see the server log' : err.message });
   });
 
   const ready = opts.readiness ?? readinessProbe(config, services.redis);
@@ -35,13 +37,23 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
     return reply.code(r.ready ? 200 : 503).send(r);
   });
   const registry = createMetrics(services);
-  app.get('/metrics', async (_req, reply) => reply.type(registry.contentType).send(await registry.metrics()));
+  app.get('/metrics', async (_req, reply) =>
+    reply.type(registry.contentType).send(await registry.metrics()),
+  );
 
   const enabled = (opts.modules ?? []).filter((m) => m.enabled(config));
-  registerDashboard(app, services, enabled.flatMap((m) => (m.dashboard ? [m.dashboard] : [])));
+  registerDashboard(
+    app,
+    services,
+    enabled.flatMap((m) => (m.dashboard ? [m.dashboard] : [])),
+  );
   registerApi(app, services);
   for (const module of enabled) {
-    await module.register(app, { config, redis: services.redis, logger: logger.child({ routes: module.name }) });
+    await module.register(app, {
+      config,
+      redis: services.redis,
+      logger: logger.child({ routes: module.name }),
+    });
   }
   return app;
 }

@@ -23,7 +23,9 @@ export function requireTokenForChanges(app: FastifyInstance, token: string | nul
       await reply
         .code(401)
         .header('www-authenticate', 'Bearer')
-        .send({ error: 'this endpoint changes state and needs Authorization: Bearer <http.token>' });
+        .send({
+          error: 'this endpoint changes state and needs Authorization: Bearer <http.token>',
+        });
     }
   });
 }

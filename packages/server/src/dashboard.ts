@@ -5,20 +5,44 @@ import { html, page } from './html.js';
 const age = (iso: string | null) => {
   if (!iso) return '';
   const s = Math.round((Date.now() - Date.parse(iso)) / 1000);
-  return s < 120 ? `${s}s ago` : s < 7200 ? `${Math.round(s / 60)}m ago` : `${Math.round(s / 3600)}h ago`;
+  return s < 120
+    ? `${s}s ago`
+    : s < 7200
+      ? `${Math.round(s / 60)}m ago`
+      : `${Math.round(s / 3600)}h ago`;
 };
 
 function jobTable(jobs: JobSummary[], withReason: boolean) {
   if (jobs.length === 0) return html`<p>None.</p>`;
-  return html`<table><tr><th>job</th><th>topic</th><th>state</th><th>attempts</th><th>finished</th>${withReason ? html`<th>reason</th>` : ''}</tr>
-${jobs.map(
-  (j) => html`<tr class="${j.state === 'failed' ? 'bad' : ''}"><td><a href="/jobs/${encodeURIComponent(j.id)}">${j.id}</a></td><td>${j.topic}</td><td>${j.state}</td>
-<td class="num">${j.attempts}</td><td>${age(j.finished_at)}</td>${withReason ? html`<td><code>${(j.failed_reason ?? '').slice(0, 300)}</code></td>` : ''}</tr>`,
-)}</table>`;
+  return html`<table>
+    <tr>
+      <th>job</th>
+      <th>topic</th>
+      <th>state</th>
+      <th>attempts</th>
+      <th>finished</th>
+      ${withReason ? html`<th>reason</th>` : ''}
+    </tr>
+    ${jobs.map(
+      (j) =>
+        html`<tr class="${j.state === 'failed' ? 'bad' : ''}">
+          <td><a href="/jobs/${encodeURIComponent(j.id)}">${j.id}</a></td>
+          <td>${j.topic}</td>
+          <td>${j.state}</td>
+          <td class="num">${j.attempts}</td>
+          <td>${age(j.finished_at)}</td>
+          ${withReason ? html`<td><code>${(j.failed_reason ?? '').slice(0, 300)}</code></td>` : ''}
+        </tr>`,
+    )}
+  </table>`;
 }
 
 /** Pages for people: the queue at a glance, and one job with its log. */
-export function registerDashboard(app: FastifyInstance, services: QueueServices, links: Array<{ title: string; path: string }>): void {
+export function registerDashboard(
+  app: FastifyInstance,
+  services: QueueServices,
+  links: Array<{ title: string; path: string }>,
+): void {
   app.get('/', async (_req, reply) => {
     const [depth, workers, recent, failed, parked] = await Promise.all([
       services.work.depth(),
@@ -27,29 +51,131 @@ export function registerDashboard(app: FastifyInstance, services: QueueServices,
       services.jobs.list({ state: 'failed', limit: 20 }),
       services.parking.list(10),
     ]);
-    const states = ['waiting', 'active', 'delayed', 'failed', 'completed', 'unrouted', 'parked'] as const;
-    const body = html`
-<p>${depth.paused ? 'Workers are PAUSED (loopabull resume).' : 'Workers are taking jobs.'} Oldest waiting job: ${Math.round(depth.oldest_waiting_seconds)} s.</p>
-<table><tr>${states.map((s) => html`<th>${s}</th>`)}</tr><tr>${states.map((s) => html`<td class="num ${s === 'failed' && depth.failed ? 'bad' : ''}">${depth[s]}</td>`)}</tr></table>
-<h2>Waiting by topic</h2>
-${Object.keys(depth.by_topic).length ? html`<table><tr><th>topic</th><th>waiting</th></tr>${Object.entries(depth.by_topic).map(([t, n]) => html`<tr><td>${t}</td><td class="num">${n}</td></tr>`)}</table>` : html`<p>Nothing waiting.</p>`}
-<h2>Workers (${workers.length})</h2>
-${workers.length ? html`<table><tr><th>name</th><th>address</th><th>connected for</th></tr>${workers.map((w) => html`<tr><td>${w.name ?? ''}</td><td>${w.addr ?? ''}</td><td class="num">${w.age ?? ''} s</td></tr>`)}</table>` : html`<p class="warn">No worker is connected.</p>`}
-<h2>Failed jobs</h2>${jobTable(failed, true)}
-<h2>Recently finished</h2>${jobTable(recent, false)}
-<h2>Parked messages</h2>
-${parked.length ? html`<table><tr><th>received</th><th>reason</th><th>exchange</th><th>routing key</th><th>detail</th></tr>${parked.map((p) => html`<tr class="warn"><td>${age(p.received_at)}</td><td>${p.reason}</td><td>${p.exchange}</td><td>${p.routing_key}</td><td><code>${p.detail}</code></td></tr>`)}</table>` : html`<p>None.</p>`}`;
-    return reply.type('text/html; charset=utf-8').send(page('Loopabull', body, { refresh: 5, links }));
+    const states = [
+      'waiting',
+      'active',
+      'delayed',
+      'failed',
+      'completed',
+      'unrouted',
+      'parked',
+    ] as const;
+    const body = html` <p>
+        ${depth.paused ? 'Workers are PAUSED (loopabull resume).' : 'Workers are taking jobs.'}
+        Oldest waiting job: ${Math.round(depth.oldest_waiting_seconds)} s.
+      </p>
+      <table>
+        <tr>
+          ${states.map((s) => html`<th>${s}</th>`)}
+        </tr>
+        <tr>
+          ${states.map((s) => html`<td class="num ${s === 'failed' && depth.failed ? 'bad' : ''}">${depth[s]}</td>`)}
+        </tr>
+      </table>
+      <h2>Waiting by topic</h2>
+      ${
+        Object.keys(depth.by_topic).length
+          ? html`<table>
+              <tr>
+                <th>topic</th>
+                <th>waiting</th>
+              </tr>
+              ${Object.entries(depth.by_topic).map(
+                ([t, n]) =>
+                  html`<tr>
+                    <td>${t}</td>
+                    <td class="num">${n}</td>
+                  </tr>`,
+              )}
+            </table>`
+          : html`<p>Nothing waiting.</p>`
+      }
+      <h2>Workers (${workers.length})</h2>
+      ${
+        workers.length
+          ? html`<table>
+              <tr>
+                <th>name</th>
+                <th>address</th>
+                <th>connected for</th>
+              </tr>
+              ${workers.map(
+                (w) =>
+                  html`<tr>
+                    <td>${w.name ?? ''}</td>
+                    <td>${w.addr ?? ''}</td>
+                    <td class="num">${w.age ?? ''} s</td>
+                  </tr>`,
+              )}
+            </table>`
+          : html`<p class="warn">No worker is connected.</p>`
+      }
+      <h2>Failed jobs</h2>
+      ${jobTable(failed, true)}
+      <h2>Recently finished</h2>
+      ${jobTable(recent, false)}
+      <h2>Parked messages</h2>
+      ${
+        parked.length
+          ? html`<table>
+              <tr>
+                <th>received</th>
+                <th>reason</th>
+                <th>exchange</th>
+                <th>routing key</th>
+                <th>detail</th>
+              </tr>
+              ${parked.map(
+                (p) =>
+                  html`<tr class="warn">
+                    <td>${age(p.received_at)}</td>
+                    <td>${p.reason}</td>
+                    <td>${p.exchange}</td>
+                    <td>${p.routing_key}</td>
+                    <td><code>${p.detail}</code></td>
+                  </tr>`,
+              )}
+            </table>`
+          : html`<p>None.</p>`
+      }`;
+    return reply
+      .type('text/html; charset=utf-8')
+      .send(page('Loopabull', body, { refresh: 5, links }));
   });
 
   app.get<{ Params: { id: string } }>('/jobs/:id', async (req, reply) => {
-    const [job, logs] = await Promise.all([services.jobs.show(req.params.id), services.jobs.logs(req.params.id)]);
+    const [job, logs] = await Promise.all([
+      services.jobs.show(req.params.id),
+      services.jobs.logs(req.params.id),
+    ]);
     if (!job) return reply.code(404).type('text/plain').send('unknown job');
-    const body = html`<table>${Object.entries({ topic: job.topic, state: job.state, attempts: job.attempts, created: job.created_at, started: job.started_at, finished: job.finished_at, file: job.file })
-      .map(([k, v]) => html`<tr><th>${k}</th><td>${v ?? ''}</td></tr>`)}</table>
-${job.failed_reason ? html`<h2>Failure</h2><pre>${job.failed_reason}</pre>` : ''}
-<h2>Log</h2><pre>${(logs ?? []).join('\n')}</pre>
-<h2>Event</h2><pre>${JSON.stringify(job.event, null, 2)}</pre>`;
+    const body = html`<table>
+        ${Object.entries({
+          topic: job.topic,
+          state: job.state,
+          attempts: job.attempts,
+          created: job.created_at,
+          started: job.started_at,
+          finished: job.finished_at,
+          file: job.file,
+        }).map(
+          ([k, v]) =>
+            html`<tr>
+              <th>${k}</th>
+              <td>${v ?? ''}</td>
+            </tr>`,
+        )}
+      </table>
+      ${
+        job.failed_reason
+          ? html`<h2>Failure</h2>
+              <pre>${job.failed_reason}</pre>`
+          : ''
+      }
+      <h2>Log</h2>
+      <pre>${(logs ?? []).join('\n')}</pre>
+      <h2>Event</h2>
+      <pre>${JSON.stringify(job.event, null, 2)}</pre>`;
     return reply.type('text/html; charset=utf-8').send(page(`Job ${job.id}`, body, { links }));
   });
 }

@@ -1,7 +1,14 @@
-const ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
+const ESCAPES: Record<string, string> = {
+  '&': '&amp;',
+  '<': '&lt;',
+  '>': '&gt;',
+  '"': '&quot;',
+  "'": '&#39;',
+};
 
 /** Everything shown on a page comes from messages or job output: escape all of it. */
-export const escapeHtml = (value: unknown): string => String(value ?? '').replace(/[&<>"']/g, (c) => ESCAPES[c]!);
+export const escapeHtml = (value: unknown): string =>
+  String(value ?? '').replace(/[&<>"']/g, (c) => ESCAPES[c]!);
 
 /** Tagged template: interpolated values are escaped unless they are already `Html`. */
 export class Html {
@@ -14,7 +21,11 @@ export class Html {
 export function html(strings: TemplateStringsArray, ...values: unknown[]): Html {
   let out = strings[0]!;
   values.forEach((v, i) => {
-    const part = Array.isArray(v) ? v.map((x) => (x instanceof Html ? x.text : escapeHtml(x))).join('') : v instanceof Html ? v.text : escapeHtml(v);
+    const part = Array.isArray(v)
+      ? v.map((x) => (x instanceof Html ? x.text : escapeHtml(x))).join('')
+      : v instanceof Html
+        ? v.text
+        : escapeHtml(v);
     out += part + strings[i + 1]!;
   });
   return new Html(out);
@@ -26,11 +37,28 @@ th{background:#f3f3f3}.num{text-align:right}.bad{background:#fde2e2}.warn{backgr
 pre{background:#f7f7f7;padding:.5rem;overflow:auto;max-height:40rem}nav a{margin-right:1rem}code{font-size:90%}`;
 
 /** A whole page with the common navigation; `refresh` reloads it every so many seconds. */
-export function page(title: string, body: Html, opts: { refresh?: number; links?: Array<{ title: string; path: string }> } = {}): string {
+export function page(
+  title: string,
+  body: Html,
+  opts: { refresh?: number; links?: Array<{ title: string; path: string }> } = {},
+): string {
   const nav = [{ title: 'Queue', path: '/' }, ...(opts.links ?? [])];
-  return html`<!doctype html><html lang="en"><head><meta charset="utf-8"><title>${title} · Loopabull</title>
-${opts.refresh ? new Html(`<meta http-equiv="refresh" content="${Number(opts.refresh)}">`) : ''}
-<style>${new Html(STYLE)}</style></head><body>
-<nav>${nav.map((l) => html`<a href="${l.path}">${l.title}</a>`)}<a href="/metrics">Metrics</a></nav>
-<h1>${title}</h1>${body}</body></html>`.text;
+  return html`<!doctype html>
+    <html lang="en">
+      <head>
+        <meta charset="utf-8" />
+        <title>${title} · Loopabull</title>
+        ${opts.refresh ? new Html(`<meta http-equiv="refresh" content="${Number(opts.refresh)}">`) : ''}
+        <style>
+          ${new Html(STYLE)}
+        </style>
+      </head>
+      <body>
+        <nav>
+          ${nav.map((l) => html`<a href="${l.path}">${l.title}</a>`)}<a href="/metrics">Metrics</a>
+        </nav>
+        <h1>${title}</h1>
+        ${body}
+      </body>
+    </html>`.text;
 }

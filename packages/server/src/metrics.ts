@@ -5,14 +5,51 @@ type CounterSpec = { counter: string; metric: string; help: string; label?: stri
 
 /** Counters kept in Redis by loopers and workers, exposed under Prometheus names. */
 const COUNTERS: CounterSpec[] = [
-  { counter: 'consumed', metric: 'loopabull_messages_consumed_total', help: 'Bus messages received by loopers' },
-  { counter: 'enqueued', metric: 'loopabull_messages_enqueued_total', help: 'Bus messages turned into jobs' },
-  { counter: 'filtered', metric: 'loopabull_messages_filtered_total', help: 'Bus messages dropped by the routing_keys filter' },
-  { counter: 'parked', metric: 'loopabull_messages_parked_total', help: 'Bus messages that could not become events, by reason', label: 'reason' },
-  { counter: 'completed', metric: 'loopabull_jobs_completed_total', help: 'Jobs whose automation succeeded, by topic', label: 'topic' },
-  { counter: 'retried', metric: 'loopabull_jobs_retried_total', help: 'Failed attempts that will be retried, by topic', label: 'topic' },
-  { counter: 'failed', metric: 'loopabull_jobs_failed_total', help: 'Jobs parked in the failed set after their last attempt, by topic', label: 'topic' },
-  { counter: 'unrouted', metric: 'loopabull_jobs_unrouted_total', help: 'Jobs whose topic has no automation, by topic', label: 'topic' },
+  {
+    counter: 'consumed',
+    metric: 'loopabull_messages_consumed_total',
+    help: 'Bus messages received by loopers',
+  },
+  {
+    counter: 'enqueued',
+    metric: 'loopabull_messages_enqueued_total',
+    help: 'Bus messages turned into jobs',
+  },
+  {
+    counter: 'filtered',
+    metric: 'loopabull_messages_filtered_total',
+    help: 'Bus messages dropped by the routing_keys filter',
+  },
+  {
+    counter: 'parked',
+    metric: 'loopabull_messages_parked_total',
+    help: 'Bus messages that could not become events, by reason',
+    label: 'reason',
+  },
+  {
+    counter: 'completed',
+    metric: 'loopabull_jobs_completed_total',
+    help: 'Jobs whose automation succeeded, by topic',
+    label: 'topic',
+  },
+  {
+    counter: 'retried',
+    metric: 'loopabull_jobs_retried_total',
+    help: 'Failed attempts that will be retried, by topic',
+    label: 'topic',
+  },
+  {
+    counter: 'failed',
+    metric: 'loopabull_jobs_failed_total',
+    help: 'Jobs parked in the failed set after their last attempt, by topic',
+    label: 'topic',
+  },
+  {
+    counter: 'unrouted',
+    metric: 'loopabull_jobs_unrouted_total',
+    help: 'Jobs whose topic has no automation, by topic',
+    label: 'topic',
+  },
 ];
 
 /**
@@ -41,7 +78,12 @@ export function createMetrics(services: QueueServices): client.Registry {
     });
   }
 
-  const gauge = (name: string, help: string, labelNames: string[], fill: (g: client.Gauge, depth: QueueDepth) => void) =>
+  const gauge = (
+    name: string,
+    help: string,
+    labelNames: string[],
+    fill: (g: client.Gauge, depth: QueueDepth) => void,
+  ) =>
     new client.Gauge({
       name,
       help,
@@ -54,13 +96,26 @@ export function createMetrics(services: QueueServices): client.Registry {
       },
     });
   gauge('loopabull_queue_jobs', 'Jobs in the work queue by state', ['state'], (g, d) => {
-    for (const state of ['waiting', 'active', 'delayed', 'failed', 'completed', 'unrouted', 'parked'] as const) g.set({ state }, d[state]);
+    for (const state of [
+      'waiting',
+      'active',
+      'delayed',
+      'failed',
+      'completed',
+      'unrouted',
+      'parked',
+    ] as const)
+      g.set({ state }, d[state]);
   });
   gauge('loopabull_queue_waiting', 'Waiting jobs by topic', ['topic'], (g, d) => {
     for (const [topic, n] of Object.entries(d.by_topic)) g.set({ topic }, n);
   });
-  gauge('loopabull_queue_oldest_waiting_seconds', 'Age of the oldest waiting job', [], (g, d) => g.set(d.oldest_waiting_seconds));
-  gauge('loopabull_queue_paused', '1 while workers are paused', [], (g, d) => g.set(d.paused ? 1 : 0));
+  gauge('loopabull_queue_oldest_waiting_seconds', 'Age of the oldest waiting job', [], (g, d) =>
+    g.set(d.oldest_waiting_seconds),
+  );
+  gauge('loopabull_queue_paused', '1 while workers are paused', [], (g, d) =>
+    g.set(d.paused ? 1 : 0),
+  );
 
   registry.registerMetric(durationHistogram(services) as unknown as client.Metric);
   return registry;
@@ -82,10 +137,18 @@ function durationHistogram(services: QueueServices) {
     aggregator: 'sum',
     reset() {},
     async get() {
-      const values: Array<{ labels: Record<string, string | number>; value: number; metricName: string }> = [];
+      const values: Array<{
+        labels: Record<string, string | number>;
+        value: number;
+        metricName: string;
+      }> = [];
       for (const [topic, fields] of Object.entries(await services.counters.readDurations())) {
         for (const le of [...DURATION_BUCKETS, '+Inf'] as const) {
-          values.push({ labels: { topic, le }, value: fields[String(le)] ?? 0, metricName: `${name}_bucket` });
+          values.push({
+            labels: { topic, le },
+            value: fields[String(le)] ?? 0,
+            metricName: `${name}_bucket`,
+          });
         }
         values.push({ labels: { topic }, value: fields.sum ?? 0, metricName: `${name}_sum` });
         values.push({ labels: { topic }, value: fields['+Inf'] ?? 0, metricName: `${name}_count` });

@@ -32,7 +32,9 @@ export function readinessProbe(config: Config, redis: Redis): () => Promise<Read
       ),
     ]);
     const result = (r: PromiseSettledResult<unknown>) =>
-      r.status === 'fulfilled' ? { ok: true } : { ok: false, error: String((r.reason as Error)?.message ?? r.reason) };
+      r.status === 'fulfilled'
+        ? { ok: true }
+        : { ok: false, error: String((r.reason as Error)?.message ?? r.reason) };
     const checks = { redis: result(redisCheck), bus: result(busCheck) };
     return { ready: checks.redis.ok && checks.bus.ok, checks };
   };

@@ -11,7 +11,10 @@ export interface RunningServer {
 }
 
 /** `loopabull serve`: the HTTP server on `http.host:http.port`, reconnecting to Redis by itself. */
-export async function startServer(config: Config, modules: RouteModule[] = []): Promise<RunningServer> {
+export async function startServer(
+  config: Config,
+  modules: RouteModule[] = [],
+): Promise<RunningServer> {
   const logger = createLogger('serve', config.loglevel);
   const services = queueServices(config, createRedis(config.redis.url));
   services.redis.on('error', (err: Error) => logger.debug(`redis: ${err.message}`));

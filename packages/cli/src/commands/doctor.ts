@@ -24,52 +24,87 @@ async function check(name: string, fix: string, probe: () => Promise<string>): P
 function checks(config: Config): Array<Promise<Check>> {
   const { ansible } = config;
   return [
-    check('redis', `start Redis or set redis.url / $REDIS_URL (now ${redactUrl(config.redis.url)})`, async () => {
-      const services = await openQueueServices(config);
-      try {
-        const [depth, workers] = await Promise.all([services.work.depth(), services.work.queue.getWorkersCount()]);
-        if (depth.paused) throw new Error('the queue is paused: run `loopabull resume`');
-        return `${redactUrl(config.redis.url)}: ${depth.waiting} waiting, ${depth.failed} failed, ${workers} workers connected`;
-      } finally {
-        await services.close();
-      }
-    }),
-    check('bus', `start RabbitMQ or set bus.url / $AMQP_URL (now ${redactUrl(config.bus.url)})`, async () => {
-      const conn = await connectOnce(config);
-      try {
-        const ch = await conn.createChannel();
-        const q = await ch.checkQueue(config.bus.queue).catch(() => null);
-        return q ? `${redactUrl(config.bus.url)}: queue ${config.bus.queue} holds ${q.messageCount} messages, ${q.consumerCount} consumers` : `${redactUrl(config.bus.url)}: reachable; queue ${config.bus.queue} does not exist yet (the looper declares it)`;
-      } finally {
-        await conn.close().catch(() => undefined);
-      }
-    }),
-    check('ansible-playbook', `install it (Debian: apt-get install ansible-core) or set ansible.playbook_cmd`, async () => {
-      const { stdout } = await execa(ansible.playbook_cmd, ['--version'], { timeout: 30_000 });
-      return `${ansible.playbook_cmd}: ${stdout.split('\n')[0]}`;
-    }),
-    check('playbooks', `create ${ansible.playbooks_dir} or set ansible.playbooks_dir / $LOOPABULL_PLAYBOOKS_DIR`, async () => {
-      if (!(await stat(ansible.playbooks_dir)).isDirectory()) throw new Error(`${ansible.playbooks_dir} is not a directory`);
-      await access(ansible.playbooks_dir, constants.R_OK | constants.X_OK);
-      const files = (await readdir(ansible.playbooks_dir, { recursive: true })).filter((f) => /\.(ya?ml|ts|js|mjs)$/.test(String(f)));
-      return `${ansible.playbooks_dir}: ${files.length} automations`;
-    }),
+    check(
+      'redis',
+      `start Redis or set redis.url / $REDIS_URL (now ${redactUrl(config.redis.url)})`,
+      async () => {
+        const services = await openQueueServices(config);
+        try {
+          const [depth, workers] = await Promise.all([
+            services.work.depth(),
+            services.work.queue.getWorkersCount(),
+          ]);
+          if (depth.paused) throw new Error('the queue is paused: run `loopabull resume`');
+          return `${redactUrl(config.redis.url)}: ${depth.waiting} waiting, ${depth.failed} failed, ${workers} workers connected`;
+        } finally {
+          await services.close();
+        }
+      },
+    ),
+    check(
+      'bus',
+      `start RabbitMQ or set bus.url / $AMQP_URL (now ${redactUrl(config.bus.url)})`,
+      async () => {
+        const conn = await connectOnce(config);
+        try {
+          const ch = await conn.createChannel();
+          const q = await ch.checkQueue(config.bus.queue).catch(() => null);
+          return q
+            ? `${redactUrl(config.bus.url)}: queue ${config.bus.queue} holds ${q.messageCount} messages, ${q.consumerCount} consumers`
+            : `${redactUrl(config.bus.url)}: reachable; queue ${config.bus.queue} does not exist yet (the looper declares it)`;
+        } finally {
+          await conn.close().catch(() => undefined);
+        }
+      },
+    ),
+    check(
+      'ansible-playbook',
+      `install it (Debian: apt-get install ansible-core) or set ansible.playbook_cmd`,
+      async () => {
+        const { stdout } = await execa(ansible.playbook_cmd, ['--version'], { timeout: 30_000 });
+        return `${ansible.playbook_cmd}: ${stdout.split('\n')[0]}`;
+      },
+    ),
+    check(
+      'playbooks',
+      `create ${ansible.playbooks_dir} or set ansible.playbooks_dir / $LOOPABULL_PLAYBOOKS_DIR`,
+      async () => {
+        if (!(await stat(ansible.playbooks_dir)).isDirectory())
+          throw new Error(`${ansible.playbooks_dir} is not a directory`);
+        await access(ansible.playbooks_dir, constants.R_OK | constants.X_OK);
+        const files = (await readdir(ansible.playbooks_dir, { recursive: true })).filter((f) =>
+          /\.(ya?ml|ts|js|mjs)$/.test(String(f)),
+        );
+        return `${ansible.playbooks_dir}: ${files.length} automations`;
+      },
+    ),
     ...(ansible.cfg_file_path
-      ? [check('ansible.cfg', `create ${ansible.cfg_file_path} or unset ansible.cfg_file_path`, async () => {
-          await access(ansible.cfg_file_path!, constants.R_OK);
-          return `${ansible.cfg_file_path} (exported as ANSIBLE_CONFIG)`;
-        })]
+      ? [
+          check(
+            'ansible.cfg',
+            `create ${ansible.cfg_file_path} or unset ansible.cfg_file_path`,
+            async () => {
+              await access(ansible.cfg_file_path!, constants.R_OK);
+              return `${ansible.cfg_file_path} (exported as ANSIBLE_CONFIG)`;
+            },
+          ),
+        ]
       : []),
   ];
 }
 
 export const doctorCommand = () =>
   withConfig(new Command('doctor'))
-    .description('check Redis, the bus, ansible-playbook and the playbooks directory; say what is wrong and how to fix it')
+    .description(
+      'check Redis, the bus, ansible-playbook and the playbooks directory; say what is wrong and how to fix it',
+    )
     .addOption(jsonOption())
     .action(async (opts: ConfigOpts & { json?: boolean }) => {
       const config = configFrom(opts);
-      const results = [{ name: 'config', ok: true, detail: config.source ?? 'built-in defaults (no file found)' }, ...(await Promise.all(checks(config)))];
+      const results = [
+        { name: 'config', ok: true, detail: config.source ?? 'built-in defaults (no file found)' },
+        ...(await Promise.all(checks(config))),
+      ];
       if (opts.json) printJson(results);
       else {
         for (const r of results) {

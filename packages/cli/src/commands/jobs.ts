@@ -1,6 +1,13 @@
 import { Command, Option } from 'commander';
 import { ConfigError, JOB_STATES } from '@loopabull/core';
-import { jsonOption, printJson, printTable, withConfig, withQueue, type ConfigOpts } from '../options.js';
+import {
+  jsonOption,
+  printJson,
+  printTable,
+  withConfig,
+  withQueue,
+  type ConfigOpts,
+} from '../options.js';
 import { positiveInt } from './worker.js';
 
 const STATES = [...JOB_STATES, 'parked'] as const;
@@ -12,23 +19,54 @@ const list = () =>
     .option('--topic <topic>', 'only this topic')
     .option('--limit <n>', 'at most this many', positiveInt, 50)
     .addOption(jsonOption())
-    .action(async (opts: ConfigOpts & { state: (typeof STATES)[number]; topic?: string; limit: number; json?: boolean }) =>
-      withQueue(opts, async ({ jobs, parking }) => {
-        if (opts.state === 'parked') {
-          const parked = (await parking.list(opts.limit)).filter((p) => !opts.topic || p.topic === opts.topic);
-          if (opts.json) return printJson(parked);
-          return printTable(['id', 'received', 'reason', 'exchange', 'routing key', 'detail'], parked.map((p) => [p.id, p.received_at, p.reason, p.exchange, p.routing_key, p.detail]));
-        }
-        const found = await jobs.list({ state: opts.state, topic: opts.topic, limit: opts.limit });
-        if (opts.json) return printJson(found);
-        printTable(
-          ['id', 'topic', 'attempts', 'finished', opts.state === 'failed' ? 'reason' : 'file'],
-          found.map((j) => [j.id, j.topic, j.attempts, j.finished_at, opts.state === 'failed' ? (j.failed_reason ?? '').split('\n')[0] : j.file]),
-        );
-      }),
+    .action(
+      async (
+        opts: ConfigOpts & {
+          state: (typeof STATES)[number];
+          topic?: string;
+          limit: number;
+          json?: boolean;
+        },
+      ) =>
+        withQueue(opts, async ({ jobs, parking }) => {
+          if (opts.state === 'parked') {
+            const parked = (await parking.list(opts.limit)).filter(
+              (p) => !opts.topic || p.topic === opts.topic,
+            );
+            if (opts.json) return printJson(parked);
+            return printTable(
+              ['id', 'received', 'reason', 'exchange', 'routing key', 'detail'],
+              parked.map((p) => [
+                p.id,
+                p.received_at,
+                p.reason,
+                p.exchange,
+                p.routing_key,
+                p.detail,
+              ]),
+            );
+          }
+          const found = await jobs.list({
+            state: opts.state,
+            topic: opts.topic,
+            limit: opts.limit,
+          });
+          if (opts.json) return printJson(found);
+          printTable(
+            ['id', 'topic', 'attempts', 'finished', opts.state === 'failed' ? 'reason' : 'file'],
+            found.map((j) => [
+              j.id,
+              j.topic,
+              j.attempts,
+              j.finished_at,
+              opts.state === 'failed' ? (j.failed_reason ?? '').split('\n')[0] : j.file,
+            ]),
+          );
+        }),
     );
 
-const notFound = (id: string) => new Error(`no job ${id} (it may have been removed after queue.keep_completed)`);
+const notFound = (id: string) =>
+  new Error(`no job ${id} (it may have been removed after queue.keep_completed)`);
 
 const show = () =>
   withConfig(new Command('show'))
@@ -41,7 +79,10 @@ const show = () =>
         if (!job) throw notFound(id);
         if (opts.json) return printJson(job);
         const { event, result, failed_reason, ...fields } = job;
-        printTable(['field', 'value'], Object.entries(fields).map(([k, v]) => [k, v === null ? '' : String(v)]));
+        printTable(
+          ['field', 'value'],
+          Object.entries(fields).map(([k, v]) => [k, v === null ? '' : String(v)]),
+        );
         if (failed_reason) process.stdout.write(`\nfailure:\n${failed_reason}\n`);
         process.stdout.write(`\nevent:\n${JSON.stringify(event, null, 2)}\n`);
         if (result) process.stdout.write(`\nresult:\n${JSON.stringify(result, null, 2)}\n`);
@@ -66,7 +107,8 @@ const retry = () =>
     .argument('[id]', 'job id')
     .option('--failed', 'retry every job in the failed set')
     .action(async (id: string | undefined, opts: ConfigOpts & { failed?: boolean }) => {
-      if (Boolean(id) === Boolean(opts.failed)) throw new ConfigError('give either a job id or --failed');
+      if (Boolean(id) === Boolean(opts.failed))
+        throw new ConfigError('give either a job id or --failed');
       await withQueue(opts, async ({ jobs }) => {
         if (opts.failed) {
           process.stdout.write(`${await jobs.retryFailed()} failed jobs put back to run\n`);
@@ -79,11 +121,14 @@ const retry = () =>
 
 const remove = () =>
   withConfig(new Command('remove'))
-    .description('delete a job and its log (a parked message: its id from `jobs list --state parked`)')
+    .description(
+      'delete a job and its log (a parked message: its id from `jobs list --state parked`)',
+    )
     .argument('<id>', 'job id or parked message id')
     .action(async (id: string, opts: ConfigOpts) =>
       withQueue(opts, async ({ jobs, parking }) => {
-        const removed = (await jobs.remove(id)) || (/^\d+-\d+$/.test(id) && (await parking.remove(id)));
+        const removed =
+          (await jobs.remove(id)) || (/^\d+-\d+$/.test(id) && (await parking.remove(id)));
         if (!removed) throw notFound(id);
         process.stdout.write(`removed ${id}\n`);
       }),

@@ -18,7 +18,9 @@ the broker and to Redis; while Redis is down it stops taking messages.`,
       const config = configFrom(opts);
       const logger = createLogger('looper', config.loglevel);
       const looper = new Looper({ config, logger });
-      logger.info(`starting: bus ${redactUrl(config.bus.url)} queue ${config.bus.queue} (${config.bus.preset}), redis ${redactUrl(config.redis.url)}`);
+      logger.info(
+        `starting: bus ${redactUrl(config.bus.url)} queue ${config.bus.queue} (${config.bus.preset}), redis ${redactUrl(config.redis.url)}`,
+      );
       await looper.start();
       await runUntilSignal('looper', logger, () => looper.stop());
     });

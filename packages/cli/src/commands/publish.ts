@@ -1,13 +1,23 @@
 import { Command } from 'commander';
 import { BusPublisher, ConfigError, topicProblem } from '@loopabull/core';
-import { bodyOptions, configFrom, readBody, withConfig, type BodyOpts, type ConfigOpts } from '../options.js';
+import {
+  bodyOptions,
+  configFrom,
+  readBody,
+  withConfig,
+  type BodyOpts,
+  type ConfigOpts,
+} from '../options.js';
 
 export const publishCommand = () =>
   bodyOptions(withConfig(new Command('publish')))
     .description('publish a message to the bus as the configured preset would')
     .argument('<topic>', 'e.g. org.fedoraproject.prod.buildsys.build.state.change')
     .option('--id <id>', 'message_id (default: a new UUID); the same id twice runs once')
-    .option('--routing-key <key>', 'pulse preset: the routing key (the topic names the exchange there)')
+    .option(
+      '--routing-key <key>',
+      'pulse preset: the routing key (the topic names the exchange there)',
+    )
     .addHelpText(
       'after',
       `
@@ -16,16 +26,23 @@ fedora-messaging: to bus.publish_exchange with the topic as routing key and the
 pulse: to exchange/<topic with . as />, routing key from --routing-key;
 generic: to bus.publish_exchange with the topic as routing key.`,
     )
-    .action(async (topic: string, opts: ConfigOpts & BodyOpts & { id?: string; routingKey?: string }) => {
-      const problem = topicProblem(topic);
-      if (problem) throw new ConfigError(problem);
-      const config = configFrom(opts);
-      const body = readBody(opts);
-      const publisher = new BusPublisher(config);
-      try {
-        const sent = await publisher.publish(topic, body, { messageId: opts.id, routingKey: opts.routingKey });
-        process.stdout.write(`published ${sent.messageId} to ${sent.exchange} with routing key ${sent.routingKey}\n`);
-      } finally {
-        await publisher.close();
-      }
-    });
+    .action(
+      async (topic: string, opts: ConfigOpts & BodyOpts & { id?: string; routingKey?: string }) => {
+        const problem = topicProblem(topic);
+        if (problem) throw new ConfigError(problem);
+        const config = configFrom(opts);
+        const body = readBody(opts);
+        const publisher = new BusPublisher(config);
+        try {
+          const sent = await publisher.publish(topic, body, {
+            messageId: opts.id,
+            routingKey: opts.routingKey,
+          });
+          process.stdout.write(
+            `published ${sent.messageId} to ${sent.exchange} with routing key ${sent.routingKey}\n`,
+          );
+        } finally {
+          await publisher.close();
+        }
+      },
+    );

@@ -1,16 +1,36 @@
 import { Command } from 'commander';
 import type { QueueDepth } from '@loopabull/core';
-import { jsonOption, printJson, printTable, withConfig, withQueue, type ConfigOpts } from '../options.js';
+import {
+  jsonOption,
+  printJson,
+  printTable,
+  withConfig,
+  withQueue,
+  type ConfigOpts,
+} from '../options.js';
 
 function show(depth: QueueDepth, json: boolean) {
   if (json) return printJson(depth);
-  const states = ['waiting', 'active', 'delayed', 'failed', 'completed', 'unrouted', 'parked'] as const;
+  const states = [
+    'waiting',
+    'active',
+    'delayed',
+    'failed',
+    'completed',
+    'unrouted',
+    'parked',
+  ] as const;
   printTable([...states], [states.map((s) => depth[s])]);
-  process.stdout.write(`oldest waiting: ${Math.round(depth.oldest_waiting_seconds)} s${depth.paused ? '   (PAUSED: loopabull resume)' : ''}\n`);
+  process.stdout.write(
+    `oldest waiting: ${Math.round(depth.oldest_waiting_seconds)} s${depth.paused ? '   (PAUSED: loopabull resume)' : ''}\n`,
+  );
   const topics = Object.entries(depth.by_topic).sort((a, b) => b[1] - a[1]);
   if (topics.length) {
     process.stdout.write('\n');
-    printTable(['waiting', 'topic'], topics.map(([t, n]) => [n, t]));
+    printTable(
+      ['waiting', 'topic'],
+      topics.map(([t, n]) => [n, t]),
+    );
   }
 }
 

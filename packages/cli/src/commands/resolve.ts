@@ -11,8 +11,12 @@ export const resolveCommand = () =>
       const resolution = await resolveAutomation(configFrom(opts), topic);
       if (opts.json) return printJson(resolution);
       if (resolution.found) {
-        process.stdout.write(`${resolution.found.file}\n  ${resolution.found.kind}: ${resolution.found.why}\n`);
+        process.stdout.write(
+          `${resolution.found.file}\n  ${resolution.found.kind}: ${resolution.found.why}\n`,
+        );
       } else {
-        process.stdout.write(`unrouted: no automation for ${topic}\n  tried: ${resolution.tried.join('\n         ')}\n`);
+        process.stdout.write(
+          `unrouted: no automation for ${topic}\n  tried: ${resolution.tried.join('\n         ')}\n`,
+        );
       }
     });

@@ -2,7 +2,15 @@ import { Command } from 'commander';
 import { ConfigError, topicProblem, type LoopabullEvent } from '@loopabull/core';
 import { runOnce } from '@loopabull/worker';
 import { randomUUID } from 'node:crypto';
-import { bodyOptions, configFrom, printJson, readBody, withConfig, type BodyOpts, type ConfigOpts } from '../options.js';
+import {
+  bodyOptions,
+  configFrom,
+  printJson,
+  readBody,
+  withConfig,
+  type BodyOpts,
+  type ConfigOpts,
+} from '../options.js';
 
 export const runCommand = () =>
   bodyOptions(withConfig(new Command('run')))
@@ -14,7 +22,19 @@ export const runCommand = () =>
       if (problem) throw new ConfigError(problem);
       const config = configFrom(opts);
       const now = new Date().toISOString();
-      const event: LoopabullEvent = { id: randomUUID(), topic, body: readBody(opts), headers: {}, exchange: '', routing_key: topic, sent_at: now, received_at: now };
-      const outcome = await runOnce(config, event, { dryRun: Boolean(opts.dryRun), log: (line: string) => process.stdout.write(line + '\n') });
+      const event: LoopabullEvent = {
+        id: randomUUID(),
+        topic,
+        body: readBody(opts),
+        headers: {},
+        exchange: '',
+        routing_key: topic,
+        sent_at: now,
+        received_at: now,
+      };
+      const outcome = await runOnce(config, event, {
+        dryRun: Boolean(opts.dryRun),
+        log: (line: string) => process.stdout.write(line + '\n'),
+      });
       printJson(outcome);
     });

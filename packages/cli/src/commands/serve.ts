@@ -7,7 +7,9 @@ import { configFrom, withConfig, type ConfigOpts } from '../options.js';
 
 export const serveCommand = () =>
   withConfig(new Command('serve'))
-    .description('run the HTTP server: dashboard, /healthz, /readyz, /metrics, JSON API, automations (systemd: loopabull-web.service)')
+    .description(
+      'run the HTTP server: dashboard, /healthz, /readyz, /metrics, JSON API, automations (systemd: loopabull-web.service)',
+    )
     .action(async (opts: ConfigOpts) => {
       const config = configFrom(opts);
       const server = await startServer(config, shippedRoutes);

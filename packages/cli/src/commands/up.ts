@@ -2,7 +2,14 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { readFileSync } from 'node:fs';
 import { Command } from 'commander';
-import { BusPublisher, createLogger, jobIdFor, openQueueServices, type Config, type Logger } from '@loopabull/core';
+import {
+  BusPublisher,
+  createLogger,
+  jobIdFor,
+  openQueueServices,
+  type Config,
+  type Logger,
+} from '@loopabull/core';
 import { configFrom, withConfig, type ConfigOpts } from '../options.js';
 import { positiveInt } from './worker.js';
 
@@ -12,10 +19,17 @@ const DEMO_BODY = new URL(`../../../../examples/messages/${DEMO_TOPIC}.json`, im
 /** Runs `loopabull <args>` as a child, the way systemd would run one unit. */
 function child(args: string[], configPath: string | undefined): ChildProcess {
   const cli = process.argv[1]!;
-  return spawn(process.execPath, [cli, ...args, ...(configPath ? ['--config', configPath] : [])], { stdio: 'inherit' });
+  return spawn(process.execPath, [cli, ...args, ...(configPath ? ['--config', configPath] : [])], {
+    stdio: 'inherit',
+  });
 }
 
-async function until(what: string, logger: Logger, check: () => Promise<boolean>, timeoutMs = 60_000): Promise<void> {
+async function until(
+  what: string,
+  logger: Logger,
+  check: () => Promise<boolean>,
+  timeoutMs = 60_000,
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!(await check().catch(() => false))) {
     if (Date.now() > deadline) throw new Error(`gave up waiting for ${what}`);
@@ -29,17 +43,30 @@ async function demo(config: Config, workers: number, logger: Logger): Promise<vo
   const services = await openQueueServices(config);
   const publisher = new BusPublisher(config);
   try {
-    await until(`${workers} workers`, logger, async () => (await services.work.queue.getWorkersCount()) >= workers);
-    await until('the web server', logger, async () => (await fetch(`http://${config.http.host}:${config.http.port}/healthz`)).ok);
+    await until(
+      `${workers} workers`,
+      logger,
+      async () => (await services.work.queue.getWorkersCount()) >= workers,
+    );
+    await until(
+      'the web server',
+      logger,
+      async () => (await fetch(`http://${config.http.host}:${config.http.port}/healthz`)).ok,
+    );
     const body = JSON.parse(readFileSync(DEMO_BODY, 'utf8')) as unknown;
     const { messageId } = await publisher.publish(DEMO_TOPIC, body);
     logger.info(`demo: published ${DEMO_TOPIC} (message ${messageId}); waiting for the playbook`);
     const jobId = jobIdFor(messageId);
     let state = '';
-    await until('the demo job', logger, async () => {
-      state = (await (await services.work.queue.getJob(jobId))?.getState()) ?? '';
-      return state === 'completed' || state === 'failed';
-    }, 120_000);
+    await until(
+      'the demo job',
+      logger,
+      async () => {
+        state = (await (await services.work.queue.getJob(jobId))?.getState()) ?? '';
+        return state === 'completed' || state === 'failed';
+      },
+      120_000,
+    );
     const { logs } = await services.work.queue.getJobLogs(jobId, 0, -1, true);
     process.stdout.write(`\n----- demo job ${jobId}: ${state} -----\n${logs.join('\n')}\n-----\n`);
     process.stdout.write(
@@ -57,13 +84,18 @@ export const upCommand = () =>
     .description('run the looper, N workers and the HTTP server together, for a laptop or a demo')
     .option('--workers <n>', 'worker processes', positiveInt, 5)
     .option('--demo', 'once up, publish a sample Koji build message and show the playbook it ran')
-    .addHelpText('after', '\nIn production run them as systemd units instead: see docs/operating.md.')
+    .addHelpText(
+      'after',
+      '\nIn production run them as systemd units instead: see docs/operating.md.',
+    )
     .action(async (opts: ConfigOpts & { workers: number; demo?: boolean }) => {
       const config = configFrom(opts);
       const logger = createLogger('up', config.loglevel);
       const children = [
         child(['looper'], opts.config),
-        ...Array.from({ length: opts.workers }, (_, i) => child(['worker', '--id', String(i + 1)], opts.config)),
+        ...Array.from({ length: opts.workers }, (_, i) =>
+          child(['worker', '--id', String(i + 1)], opts.config),
+        ),
         child(['serve'], opts.config),
       ];
       let stopping = false;
@@ -77,7 +109,9 @@ export const upCommand = () =>
         for (const c of children) {
           c.once('exit', (code, signal) => {
             if (stopping) return;
-            logger.error(`${c.spawnargs.slice(2, 5).join(' ')} exited (${signal ?? code}); stopping the rest`);
+            logger.error(
+              `${c.spawnargs.slice(2, 5).join(' ')} exited (${signal ?? code}); stopping the rest`,
+            );
             void stopAll().then(() => resolve(1));
           });
         }
@@ -89,7 +123,9 @@ export const upCommand = () =>
         }
       });
       if (opts.demo) {
-        demo(config, opts.workers, logger).catch((err: Error) => logger.error(`demo: ${err.message}`));
+        demo(config, opts.workers, logger).catch((err: Error) =>
+          logger.error(`demo: ${err.message}`),
+        );
       }
       process.exitCode = await exited;
     });

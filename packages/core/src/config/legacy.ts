@@ -25,7 +25,10 @@ export function busFromLegacyLooper(looper: Raw): Raw {
   if (tls) bus.tls = tls;
   const queue = isObject(looper.channel_queue) ? looper.channel_queue.name : undefined;
   if (typeof queue === 'string') bus.queue = queue;
-  const exchange = isObject(looper.exchange) && typeof looper.exchange.name === 'string' ? looper.exchange.name : 'amq.topic';
+  const exchange =
+    isObject(looper.exchange) && typeof looper.exchange.name === 'string'
+      ? looper.exchange.name
+      : 'amq.topic';
   if (Array.isArray(looper.routing_keys)) {
     bus.bindings = looper.routing_keys.map((key) => ({ exchange, routing_key: key }));
   }

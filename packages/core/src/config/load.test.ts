@@ -44,7 +44,12 @@ describe('loadConfig', () => {
 
   it('lets environment variables override the file', () => {
     const path = write('env.yml', 'redis:\n  url: redis://file:6379\nhttp:\n  port: 1\n');
-    const config = load(path, { REDIS_URL: 'redis://env:6379', AMQP_URL: 'amqp://env', LOOPABULL_PLAYBOOKS_DIR: '/srv/pb', LOOPABULL_HTTP_PORT: '9999' });
+    const config = load(path, {
+      REDIS_URL: 'redis://env:6379',
+      AMQP_URL: 'amqp://env',
+      LOOPABULL_PLAYBOOKS_DIR: '/srv/pb',
+      LOOPABULL_HTTP_PORT: '9999',
+    });
     expect(config.redis.url).toBe('redis://env:6379');
     expect(config.bus.url).toBe('amqp://env');
     expect(config.ansible.playbooks_dir).toBe('/srv/pb');
@@ -53,7 +58,9 @@ describe('loadConfig', () => {
 
   it('names the environment variable when its value is wrong', () => {
     const path = write('envbad.yml', '');
-    expect(() => load(path, { LOOPABULL_HTTP_PORT: 'eighty' })).toThrow(/http\.port.*LOOPABULL_HTTP_PORT/);
+    expect(() => load(path, { LOOPABULL_HTTP_PORT: 'eighty' })).toThrow(
+      /http\.port.*LOOPABULL_HTTP_PORT/,
+    );
   });
 
   it('loads a Loopabull 0.0.7 file unchanged and takes its bus settings from the looper block', () => {
@@ -81,10 +88,16 @@ ansible:
     const config = load(path);
     expect(config.loglevel).toBe('debug');
     expect(config.plugins.translator.name).toBe('rkdirectory');
-    expect(config.ansible).toMatchObject({ playbooks_dir: '/srv/loopabull-tasks/playbooks', cfg_file_path: '/etc/ansible/ansible.cfg', playbook_cmd: '/usr/bin/rbac-playbook' });
+    expect(config.ansible).toMatchObject({
+      playbooks_dir: '/srv/loopabull-tasks/playbooks',
+      cfg_file_path: '/etc/ansible/ansible.cfg',
+      playbook_cmd: '/usr/bin/rbac-playbook',
+    });
     expect(config.bus.queue).toBe('workers');
     expect(config.bus.url).toBe('amqp://me:secret@rabbit.example.org/%2Fpubsub');
-    expect(config.bus.bindings).toEqual([{ exchange: 'amq.topic', routing_key: 'org.fedoraproject.prod.buildsys.build.state.change' }]);
+    expect(config.bus.bindings).toEqual([
+      { exchange: 'amq.topic', routing_key: 'org.fedoraproject.prod.buildsys.build.state.change' },
+    ]);
   });
 
   it('resolves relative paths against the file', () => {

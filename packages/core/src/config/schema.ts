@@ -27,13 +27,19 @@ export const configSchema = z
     redis: z
       .object({
         url: z.string().min(1).default('redis://127.0.0.1:6379'),
-        prefix: z.string().regex(/^[A-Za-z0-9_-]+$/, 'letters, digits, _ and - only').default('loopabull'),
+        prefix: z
+          .string()
+          .regex(/^[A-Za-z0-9_-]+$/, 'letters, digits, _ and - only')
+          .default('loopabull'),
       })
       .strict()
       .prefault({}),
     queue: z
       .object({
-        name: z.string().regex(/^[A-Za-z0-9_-]+$/, 'letters, digits, _ and - only').default('loopabull'),
+        name: z
+          .string()
+          .regex(/^[A-Za-z0-9_-]+$/, 'letters, digits, _ and - only')
+          .default('loopabull'),
         attempts: z.number().int().min(1).default(5),
         backoff: seconds.default(10),
         /** Completed jobs are kept this long: a redelivered message within it does not run twice. */
@@ -52,7 +58,11 @@ export const configSchema = z
         /** Exchange that `publish` and handlers' follow-up events go to (generic and fedora-messaging). */
         publish_exchange: z.string().min(1).default('amq.topic'),
         prefetch: z.number().int().min(1).max(65535).default(100),
-        max_bytes: z.number().int().min(1).default(1024 * 1024),
+        max_bytes: z
+          .number()
+          .int()
+          .min(1)
+          .default(1024 * 1024),
         heartbeat: seconds.default(10),
         connect_timeout: seconds.default(10),
         /** Client certificates, as fedora-messaging's public broker wants them (PEM file paths). */
@@ -67,7 +77,10 @@ export const configSchema = z
       })
       .strict()
       .prefault({}),
-    routing_keys: z.array(z.string().min(1)).min(1, 'needs at least one topic, or [all]').default(['all']),
+    routing_keys: z
+      .array(z.string().min(1))
+      .min(1, 'needs at least one topic, or [all]')
+      .default(['all']),
     topics: z
       .object({
         /** Prefixes removed, in order, when no automation matches the full topic. */
@@ -126,7 +139,10 @@ export const configSchema = z
       })
       .strict()
       .prefault({}),
-    slavealloc: z.object({ enabled: z.boolean().default(true) }).strict().prefault({}),
+    slavealloc: z
+      .object({ enabled: z.boolean().default(true) })
+      .strict()
+      .prefault({}),
     taskotron: z
       .object({
         enabled: z.boolean().default(true),
