@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { Option, type Command } from 'commander';
 import {
   ConfigError,
+  formatTable,
   loadConfig,
   openQueueServices,
   type Config,
@@ -66,20 +67,9 @@ export function printJson(value: unknown): void {
   process.stdout.write(JSON.stringify(value, null, 2) + '\n');
 }
 
-/** Aligned columns for people; `--json` is for scripts. */
 export function printTable(
   headers: string[],
   rows: Array<Array<string | number | null | undefined>>,
 ): void {
-  const cells = [
-    headers,
-    ...rows.map((r) => r.map((c) => (c === null || c === undefined ? '' : String(c)))),
-  ];
-  const widths = headers.map((_, i) => Math.max(...cells.map((r) => (r[i] ?? '').length)));
-  for (const row of cells) {
-    process.stdout.write(
-      row.map((c, i) => (i === row.length - 1 ? c : (c ?? '').padEnd(widths[i]!))).join('  ') +
-        '\n',
-    );
-  }
+  process.stdout.write(formatTable(headers, rows));
 }

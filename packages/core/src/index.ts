@@ -13,11 +13,17 @@ export {
   type ToEventResult,
 } from './presets.js';
 export { createLogger, type Logger } from './logger.js';
-export { createRedis, createProducerRedis } from './redis.js';
+export {
+  createRedis,
+  createProducerRedis,
+  connectRedisOnce,
+  closeRedis,
+  redactUrl,
+} from './redis.js';
 export { loopabullKeys } from './keys.js';
 export { Counters, DURATION_BUCKETS } from './counters.js';
 export { ParkingLot, type ParkedMessage, type ParkInput } from './parking.js';
-export { WorkQueue, type JobResult, type QueueDepth } from './work-queue.js';
+export { WorkQueue, DEPTH_STATES, type JobResult, type QueueDepth } from './work-queue.js';
 export {
   BusPublisher,
   connectRecovering,
@@ -27,4 +33,5 @@ export {
 } from './bus.js';
 export type { Handler, HandlerContext } from './handler.js';
 export { Jobs, JOB_STATES, type JobState, type JobSummary, type JobDetail } from './jobs.js';
-export { queueServices, openQueueServices, redactUrl, type QueueServices } from './services.js';
+export { queueServices, openQueueServices, type QueueServices } from './services.js';
+export { formatTable } from './format.js';

@@ -18,3 +18,43 @@ export function createRedis(url: string, opts: RedisOptions = {}): Redis {
 export function createProducerRedis(url: string): Redis {
   return createRedis(url, { enableOfflineQueue: false, maxRetriesPerRequest: 1 });
 }
+
+/** URLs may carry passwords; logs and messages must not. */
+export function redactUrl(url: string): string {
+  try {
+    const u = new URL(url);
+    if (u.password) u.password = '***';
+    return u.toString();
+  } catch {
+    return url;
+  }
+}
+
+/**
+ * For commands: connects once and fails in seconds with a message naming Redis, instead of
+ * retrying forever as the long-running processes do.
+ */
+export async function connectRedisOnce(url: string): Promise<Redis> {
+  const redis = createRedis(url, {
+    lazyConnect: true,
+    maxRetriesPerRequest: 1,
+    retryStrategy: () => null,
+  });
+  let lastError: Error | null = null;
+  redis.on('error', (err: Error) => (lastError = err));
+  try {
+    await redis.connect();
+  } catch (err) {
+    closeRedis(redis);
+    throw new Error(
+      `cannot reach Redis at ${redactUrl(url)}: ${(lastError ?? (err as Error)).message}`,
+    );
+  }
+  return redis;
+}
+
+/** Closes without waiting on a dead server: disconnect() on an ended connection arms a 2 s timer. */
+export function closeRedis(redis: Redis): void {
+  if (redis.status === 'ready') void redis.quit().catch(() => redis.disconnect());
+  else if (redis.status !== 'end') redis.disconnect();
+}

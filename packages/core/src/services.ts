@@ -4,7 +4,7 @@ import { Counters } from './counters.js';
 import { Jobs } from './jobs.js';
 import { loopabullKeys } from './keys.js';
 import { ParkingLot } from './parking.js';
-import { createRedis } from './redis.js';
+import { closeRedis, connectRedisOnce } from './redis.js';
 import { WorkQueue } from './work-queue.js';
 
 /** Everything that reads or changes the queue's state, on one Redis connection. */
@@ -29,39 +29,12 @@ export function queueServices(config: Config, redis: Redis): QueueServices {
     jobs: new Jobs(work, parking, keys.unrouted),
     async close() {
       await work.close();
-      redis.disconnect();
+      closeRedis(redis);
     },
   };
 }
 
-/**
- * For commands: connects once and fails with a clear message when Redis does not answer,
- * instead of retrying forever as the long-running processes do.
- */
+/** For commands: the queue services on a connection that fails fast when Redis is away. */
 export async function openQueueServices(config: Config): Promise<QueueServices> {
-  const redis = createRedis(config.redis.url, {
-    lazyConnect: true,
-    maxRetriesPerRequest: 1,
-    retryStrategy: (times) => (times > 2 ? null : 200),
-  });
-  try {
-    await redis.connect();
-  } catch (err) {
-    redis.disconnect();
-    throw new Error(
-      `cannot reach Redis at ${redactUrl(config.redis.url)}: ${(err as Error).message}`,
-    );
-  }
-  return queueServices(config, redis);
-}
-
-/** URLs may carry passwords; logs and messages must not. */
-export function redactUrl(url: string): string {
-  try {
-    const u = new URL(url);
-    if (u.password) u.password = '***';
-    return u.toString();
-  } catch {
-    return url;
-  }
+  return queueServices(config, await connectRedisOnce(config.redis.url));
 }

@@ -16,6 +16,17 @@ export interface JobResult {
   value?: unknown;
 }
 
+/** The counts `loopabull queue` shows, in the order it shows them. */
+export const DEPTH_STATES = [
+  'waiting',
+  'active',
+  'delayed',
+  'failed',
+  'completed',
+  'unrouted',
+  'parked',
+] as const;
+
 /** `loopabull queue --json`: the spec fixes these keys. */
 export interface QueueDepth {
   waiting: number;

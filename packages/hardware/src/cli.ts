@@ -1,6 +1,12 @@
 import { Command } from 'commander';
-import type { Redis } from 'ioredis';
-import { ConfigError, createRedis, loadConfig, type Config } from '@loopabull/core';
+import {
+  ConfigError,
+  closeRedis,
+  connectRedisOnce,
+  formatTable,
+  loadConfig,
+  type Config,
+} from '@loopabull/core';
 import { isStale } from './dashboard.js';
 import { formatDuration, parseDuration } from './duration.js';
 import { parseMachineId } from './identity.js';
@@ -14,47 +20,13 @@ export interface CliIo {
   cwd: string;
 }
 
-const withoutPassword = (url: string) => {
-  try {
-    const u = new URL(url);
-    if (u.password) u.password = '***';
-    return u.toString();
-  } catch {
-    return url;
-  }
-};
-
 async function withStore<T>(config: Config, use: (store: MachineStore) => Promise<T>): Promise<T> {
-  // A command should fail in seconds when Redis is away, not wait for it like a worker does.
-  const redis: Redis = createRedis(config.redis.url, {
-    lazyConnect: true,
-    maxRetriesPerRequest: 1,
-    retryStrategy: () => null,
-  });
-  let lastError: Error | null = null;
-  redis.on('error', (err: Error) => (lastError = err));
+  const redis = await connectRedisOnce(config.redis.url);
   try {
-    await redis.connect().catch((err: Error) => {
-      throw new Error(
-        `cannot reach Redis at ${withoutPassword(config.redis.url)}: ${(lastError ?? err).message}`,
-      );
-    });
     return await use(new MachineStore(redis));
   } finally {
-    // disconnect() on a connection that already ended arms a 2 s timer that holds the process.
-    if (redis.status === 'ready') await redis.quit().catch(() => redis.disconnect());
-    else if (redis.status !== 'end') redis.disconnect();
+    closeRedis(redis);
   }
-}
-
-function table(headers: string[], rows: string[][]): string {
-  const widths = headers.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
-  const line = (cells: string[]) =>
-    cells
-      .map((c, i) => c.padEnd(widths[i]!))
-      .join('  ')
-      .trimEnd();
-  return [line(headers), ...rows.map(line)].join('\n') + '\n';
 }
 
 const since = (m: MachineRecord) =>
@@ -137,7 +109,7 @@ export function machinesCommand(overrides: Partial<CliIo> = {}): Command {
           m.last_exception_reason ? `${m.last_exception_reason} (${m.last_exception_at})` : '-',
         ]);
         print(
-          table(
+          formatTable(
             [
               'DATACENTER',
               'MACHINE',
@@ -210,7 +182,7 @@ export function machinesCommand(overrides: Partial<CliIo> = {}): Command {
       if (machine.exceptions.length > 0) {
         print('\nexceptions (latest first):\n');
         print(
-          table(
+          formatTable(
             ['AT (UTC)', 'REASON', 'TASK', 'WORKER TYPE', 'ALIVE'],
             machine.exceptions.map((e) => [
               e.at,

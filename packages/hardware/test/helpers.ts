@@ -1,7 +1,6 @@
 /** Shared by the hardware tests (outside src/, so neither compiled nor collected as a test). */
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import type { FastifyInstance } from 'fastify';
 import { Redis } from 'ioredis';
 import {
   createLogger,
@@ -125,33 +124,4 @@ export function handlerContext(redis: Redis, config: Config): HandlerContext & {
   };
 }
 
-export interface HttpAnswer {
-  statusCode: number;
-  contentType: string | null;
-  header(name: string): string | null;
-  bytes: Buffer;
-  body: string;
-  json(): any; // eslint-disable-line @typescript-eslint/no-explicit-any
-}
-
-/**
- * Serves the app on a free loopback port and returns a GET client. Real HTTP rather than
- * `app.inject()`: light-my-request needs the ESM-only `cookie` 2, which Jest cannot require on
- * Node 20.
- */
-export async function serve(app: FastifyInstance): Promise<(path: string) => Promise<HttpAnswer>> {
-  const base = await app.listen({ host: '127.0.0.1', port: 0 });
-  return async (path) => {
-    const res = await fetch(base + path);
-    const bytes = Buffer.from(await res.arrayBuffer());
-    const body = bytes.toString('utf8');
-    return {
-      statusCode: res.status,
-      contentType: res.headers.get('content-type'),
-      header: (name) => res.headers.get(name),
-      bytes,
-      body,
-      json: () => JSON.parse(body),
-    };
-  };
-}
+export { serveForTest as serve, type HttpAnswer } from '../../../test/support/http.js';

@@ -20,12 +20,9 @@ export function requireTokenForChanges(app: FastifyInstance, token: string | nul
     const header = req.headers.authorization ?? '';
     const given = header.startsWith('Bearer ') ? header.slice(7) : '';
     if (!sameSecret(given, token)) {
-      await reply
-        .code(401)
-        .header('www-authenticate', 'Bearer')
-        .send({
-          error: 'this endpoint changes state and needs Authorization: Bearer <http.token>',
-        });
+      await reply.code(401).header('www-authenticate', 'Bearer').send({
+        error: 'this endpoint changes state and needs Authorization: Bearer <http.token>',
+      });
     }
   });
 }

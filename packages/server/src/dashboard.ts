@@ -1,5 +1,5 @@
 import type { FastifyInstance } from 'fastify';
-import type { JobSummary, QueueServices } from '@loopabull/core';
+import { DEPTH_STATES, type JobSummary, type QueueServices } from '@loopabull/core';
 import { html, page } from './html.js';
 
 const age = (iso: string | null) => {
@@ -51,25 +51,16 @@ export function registerDashboard(
       services.jobs.list({ state: 'failed', limit: 20 }),
       services.parking.list(10),
     ]);
-    const states = [
-      'waiting',
-      'active',
-      'delayed',
-      'failed',
-      'completed',
-      'unrouted',
-      'parked',
-    ] as const;
     const body = html` <p>
         ${depth.paused ? 'Workers are PAUSED (loopabull resume).' : 'Workers are taking jobs.'}
         Oldest waiting job: ${Math.round(depth.oldest_waiting_seconds)} s.
       </p>
       <table>
         <tr>
-          ${states.map((s) => html`<th>${s}</th>`)}
+          ${DEPTH_STATES.map((s) => html`<th>${s}</th>`)}
         </tr>
         <tr>
-          ${states.map((s) => html`<td class="num ${s === 'failed' && depth.failed ? 'bad' : ''}">${depth[s]}</td>`)}
+          ${DEPTH_STATES.map((s) => html`<td class="num ${s === 'failed' && depth.failed ? 'bad' : ''}">${depth[s]}</td>`)}
         </tr>
       </table>
       <h2>Waiting by topic</h2>

@@ -1,5 +1,10 @@
 import client from 'prom-client';
-import { DURATION_BUCKETS, type QueueDepth, type QueueServices } from '@loopabull/core';
+import {
+  DEPTH_STATES,
+  DURATION_BUCKETS,
+  type QueueDepth,
+  type QueueServices,
+} from '@loopabull/core';
 
 type CounterSpec = { counter: string; metric: string; help: string; label?: string };
 
@@ -96,16 +101,7 @@ export function createMetrics(services: QueueServices): client.Registry {
       },
     });
   gauge('loopabull_queue_jobs', 'Jobs in the work queue by state', ['state'], (g, d) => {
-    for (const state of [
-      'waiting',
-      'active',
-      'delayed',
-      'failed',
-      'completed',
-      'unrouted',
-      'parked',
-    ] as const)
-      g.set({ state }, d[state]);
+    for (const state of DEPTH_STATES) g.set({ state }, d[state]);
   });
   gauge('loopabull_queue_waiting', 'Waiting jobs by topic', ['topic'], (g, d) => {
     for (const [topic, n] of Object.entries(d.by_topic)) g.set({ topic }, n);

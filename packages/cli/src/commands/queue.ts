@@ -1,5 +1,5 @@
 import { Command } from 'commander';
-import type { QueueDepth } from '@loopabull/core';
+import { DEPTH_STATES, type QueueDepth } from '@loopabull/core';
 import {
   jsonOption,
   printJson,
@@ -11,16 +11,7 @@ import {
 
 function show(depth: QueueDepth, json: boolean) {
   if (json) return printJson(depth);
-  const states = [
-    'waiting',
-    'active',
-    'delayed',
-    'failed',
-    'completed',
-    'unrouted',
-    'parked',
-  ] as const;
-  printTable([...states], [states.map((s) => depth[s])]);
+  printTable([...DEPTH_STATES], [DEPTH_STATES.map((s) => depth[s])]);
   process.stdout.write(
     `oldest waiting: ${Math.round(depth.oldest_waiting_seconds)} s${depth.paused ? '   (PAUSED: loopabull resume)' : ''}\n`,
   );
