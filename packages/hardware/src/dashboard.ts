@@ -1,3 +1,4 @@
+import { escapeHtml } from '@loopabull/server';
 import { formatDuration } from './duration.js';
 import type { MachineRecord, UnattributedRecord } from './machine-store.js';
 
@@ -9,14 +10,6 @@ export interface DashboardInput {
   filter: { datacenter?: string | undefined; stale?: string | undefined };
   /** Every datacenter known, for the filter, even when the filter hides some. */
   datacenters: string[];
-}
-
-/** Everything that reaches the page passes through here: the data comes from bus messages. */
-export function escapeHtml(value: unknown): string {
-  return String(value ?? '').replace(
-    /[&<>"']/g,
-    (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!,
-  );
 }
 
 export const isStale = (m: MachineRecord, staleAfterSeconds: number) =>

@@ -36,4 +36,4 @@ export {
 export { formatLastseen, parseTimestamp, normalizeTimestamp } from './timestamp.js';
 export { parseDuration, formatDuration } from './duration.js';
 export { pythonJsonDumps } from './compat-json.js';
-export { renderDashboard, escapeHtml } from './dashboard.js';
+export { renderDashboard } from './dashboard.js';
