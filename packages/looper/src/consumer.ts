@@ -1,0 +1,190 @@
+import { EventEmitter } from 'node:events';
+import type { Channel, ChannelModel, ConsumeMessage, RecoveringChannelModel } from 'amqplib';
+import { connectRecovering, type Config, type Logger } from '@loopabull/core';
+import { redactUrl } from './redact.js';
+import { declareTopology } from './topology.js';
+
+/** One delivery, with the means to settle it on the channel it came on. */
+export interface Inbound {
+  readonly message: ConsumeMessage;
+  /** False when its channel has closed: the broker redelivers the message by itself. */
+  ack(): boolean;
+  /** Hands the message back to the broker, which delivers it again later. */
+  requeue(): boolean;
+}
+
+interface ConsumerEvents {
+  /** Connected, with the queue and its bindings declared. */
+  connected: [];
+  consuming: [];
+  disconnected: [error: Error];
+}
+
+export interface BusConsumerOptions {
+  config: Pick<Config, 'bus'>;
+  logger: Logger;
+  onMessage: (inbound: Inbound) => void;
+}
+
+/**
+ * The AMQP side of the looper: a recovering connection whose setup declares the topology and, when
+ * wanted, consumes the queue with manual acks. Whether it consumes is decided from outside
+ * (`setWanted`), so consumption can stop while Redis is down and resume without reconnecting.
+ */
+export class BusConsumer extends EventEmitter<ConsumerEvents> {
+  private connection: RecoveringChannelModel | null = null;
+  private model: ChannelModel | null = null;
+  private channel: Channel | null = null;
+  private consumerTag: string | null = null;
+  private wanted = false;
+  private closing = false;
+  private reconnecting = false;
+  /** Consume and cancel calls run one at a time, in the order they were asked for. */
+  private syncing: Promise<void> = Promise.resolve();
+
+  constructor(private readonly opts: BusConsumerOptions) {
+    super();
+  }
+
+  private get bus() {
+    return this.opts.config.bus;
+  }
+
+  async open(): Promise<void> {
+    const { logger } = this.opts;
+    const connection = await connectRecovering(this.opts.config, (model) => this.setup(model));
+    this.connection = connection;
+    if (this.closing) {
+      await connection.close();
+      return;
+    }
+    connection.on('disconnect', (err) => {
+      logger.warn('lost the bus connection, reconnecting', { error: err.message });
+      this.reconnecting = true;
+      this.emit('disconnected', err);
+    });
+    connection.on('connect-failed', (err) => {
+      // The first failure says what is wrong; the retries that follow would only repeat it.
+      if (this.reconnecting) logger.debug('bus connection still failing', { error: err.message });
+      else
+        logger.warn('cannot connect to the bus or declare the queue, retrying with backoff', {
+          url: redactUrl(this.bus.url),
+          error: err.message,
+        });
+      this.reconnecting = true;
+    });
+    connection.on('connect', () => {
+      this.reconnecting = false;
+    });
+    connection.on('error', (err) => logger.debug('bus connection error', { error: err.message }));
+    connection.on('blocked', (reason) =>
+      logger.warn('the broker blocked this connection', { reason }),
+    );
+    connection.on('unblocked', () => logger.info('the broker unblocked this connection'));
+  }
+
+  /** Starts or stops consuming; resolves once the broker has been told (or the channel is gone). */
+  setWanted(wanted: boolean): Promise<void> {
+    this.wanted = wanted;
+    return this.sync().catch((err: unknown) => {
+      // A consume or cancel fails only with its channel, and the channel's close handler reconnects.
+      this.opts.logger.debug('consume/cancel failed with its channel', {
+        error: (err as Error).message,
+      });
+    });
+  }
+
+  async close(): Promise<void> {
+    this.closing = true;
+    this.wanted = false;
+    // Channel frames are multiplexed onto the socket after connection-level ones, and the broker
+    // ignores whatever follows a connection close: closing the channel first (an RPC behind its
+    // acks) is what gets the last acks to the broker.
+    const ch = this.channel;
+    this.channel = null;
+    await ch?.close().catch(() => undefined);
+    await this.connection?.close();
+  }
+
+  private async setup(model: ChannelModel): Promise<void> {
+    const ch = await model.createChannel();
+    ch.on('error', (err: Error) => {
+      // During setup the failed declaration reports the same error as `connect-failed`.
+      const level = ch === this.channel ? 'warn' : 'debug';
+      this.opts.logger[level]('bus channel error', { error: err.message });
+    });
+    ch.on('close', () => this.channelClosed(ch, model));
+    await declareTopology(ch, this.bus);
+    await ch.prefetch(this.bus.prefetch);
+    this.model = model;
+    this.channel = ch;
+    this.consumerTag = null;
+    this.emit('connected');
+    await this.sync();
+  }
+
+  private sync(): Promise<void> {
+    const run = this.syncing.then(() => this.reconcile());
+    this.syncing = run.catch(() => undefined);
+    return run;
+  }
+
+  private async reconcile(): Promise<void> {
+    const ch = this.channel;
+    if (!ch) return;
+    const wanted = this.wanted && !this.closing;
+    if (wanted && this.consumerTag === null) {
+      const { consumerTag } = await ch.consume(this.bus.queue, (msg) => this.deliver(ch, msg), {
+        noAck: false,
+      });
+      if (ch !== this.channel) return;
+      this.consumerTag = consumerTag;
+      this.emit('consuming');
+    } else if (!wanted && this.consumerTag !== null) {
+      const tag = this.consumerTag;
+      this.consumerTag = null;
+      await ch.cancel(tag);
+    }
+  }
+
+  private deliver(ch: Channel, msg: ConsumeMessage | null): void {
+    if (msg === null) {
+      // The broker cancelled us (queue deleted, node gone): reconnect, which declares it again.
+      if (ch === this.channel && !this.closing) {
+        this.opts.logger.warn('the broker cancelled the consumer, reconnecting', {
+          queue: this.bus.queue,
+        });
+        this.consumerTag = null;
+        void this.model?.close().catch(() => undefined);
+      }
+      return;
+    }
+    const settle = (what: string, fn: () => void) => {
+      try {
+        fn();
+        return true;
+      } catch (err) {
+        this.opts.logger.debug(`${what} on a closed channel; the broker redelivers`, {
+          message_id: msg.properties.messageId ?? null,
+          error: (err as Error).message,
+        });
+        return false;
+      }
+    };
+    this.opts.onMessage({
+      message: msg,
+      ack: () => settle('ack', () => ch.ack(msg)),
+      requeue: () => settle('nack', () => ch.nack(msg, false, true)),
+    });
+  }
+
+  private channelClosed(ch: Channel, model: ChannelModel): void {
+    if (ch !== this.channel) return;
+    this.channel = null;
+    this.consumerTag = null;
+    if (this.closing) return;
+    // Recovery only re-runs setup after a lost connection; a channel the broker closed alone
+    // (a protocol error) would leave us connected and idle, so drop the connection with it.
+    void model.close().catch(() => undefined);
+  }
+}

@@ -1,0 +1,4 @@
+export { Looper, type LooperOptions, type LooperEvents } from './looper.js';
+export { classify, deliveryOf, type Verdict } from './classify.js';
+export { exchangesToDeclare, declareTopology } from './topology.js';
+export { redactUrl } from './redact.js';

@@ -1,0 +1,248 @@
+/**
+ * The looper against the machine's RabbitMQ and Redis: what each kind of message becomes. Every
+ * test has its own AMQP queue and exchange, BullMQ queue and Redis prefix (testConfig).
+ */
+import { randomUUID } from 'node:crypto';
+import { afterAll, afterEach, describe, expect, it } from '@jest/globals';
+import {
+  BusPublisher,
+  Counters,
+  ParkingLot,
+  jobIdFor,
+  loopabullKeys,
+  toEvent,
+  type Config,
+  type LoopabullEvent,
+} from '@loopabull/core';
+import { Redis } from 'ioredis';
+import {
+  removeTempDirs,
+  testConfig,
+  waitFor,
+  type TestConfigOptions,
+} from '../../../test/support/index.js';
+import {
+  cleanUp,
+  distinctJobs,
+  fixture,
+  nextEvents,
+  openChannel,
+  publish,
+  readyCount,
+  recordingLogger,
+  withWorkQueue,
+  type FedmsgFixture,
+  type PulseFixture,
+} from '../test/helpers.js';
+import { Looper } from './index.js';
+
+const teardown: Array<() => Promise<void>> = [];
+afterEach(async () => {
+  for (const step of teardown.splice(0).reverse()) await step();
+});
+afterAll(() => removeTempDirs());
+
+async function running(
+  overrides: TestConfigOptions['overrides'] = {},
+  cleanUpOpts: Parameters<typeof cleanUp>[1] = {},
+) {
+  const config = testConfig({ overrides });
+  const logger = recordingLogger();
+  const looper = new Looper({ config, logger });
+  teardown.push(() => cleanUp(config, cleanUpOpts));
+  teardown.push(() => looper.stop());
+  await looper.start();
+  const { model, ch } = await openChannel(config.bus.url);
+  teardown.push(() => model.close());
+  return { config, looper, logger, ch, exchange: config.bus.bindings[0]!.exchange };
+}
+
+async function counters(config: Config): Promise<Record<string, Record<string, number>>> {
+  const redis = new Redis(config.redis.url);
+  try {
+    return await new Counters(redis, loopabullKeys(config)).read();
+  } finally {
+    await redis.quit();
+  }
+}
+
+describe('Looper', () => {
+  it('turns a message published twice with one message_id into one job', async () => {
+    const { config, looper, ch, exchange } = await running();
+    const id = `dup-${randomUUID()}`;
+    const both = nextEvents(looper, 'enqueued', 2);
+    publish(ch, exchange, 'test.dup', { n: 1 }, { messageId: id });
+    publish(ch, exchange, 'test.dup', { n: 1 }, { messageId: id });
+    const [[, first], [, second]] = (await both) as [
+      [LoopabullEvent, string],
+      [LoopabullEvent, string],
+    ];
+    expect(first).toBe(id);
+    expect(second).toBe(id);
+    const counts = await withWorkQueue(config, (q) =>
+      q.getJobCounts('wait', 'prioritized', 'delayed'),
+    );
+    expect(counts).toEqual({ wait: 1, prioritized: 0, delayed: 0 });
+  });
+
+  it('makes the fedora-messaging fixture, published as fedora-messaging does, a job with its fields', async () => {
+    const { config, looper } = await running();
+    const fx = fixture<FedmsgFixture>('fedmsg/buildsys.build.state.change.json');
+    const publisher = new BusPublisher(config);
+    teardown.push(() => publisher.close());
+    const enqueued = nextEvents(looper, 'enqueued');
+    await publisher.publish(fx.topic, fx.msg, { messageId: fx.msg_id });
+    const [[event, jobId]] = (await enqueued) as [[LoopabullEvent, string]];
+
+    expect(jobId).toBe(fx.msg_id);
+    expect(event).toMatchObject({
+      id: fx.msg_id,
+      topic: 'org.fedoraproject.prod.buildsys.build.state.change',
+      body: fx.msg,
+      exchange: config.bus.publish_exchange,
+      routing_key: fx.topic,
+    });
+    expect(event.sent_at).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\+00:00$/);
+    expect(event.headers).toMatchObject({
+      fedora_messaging_schema: 'base.message',
+      'sent-at': event.sent_at,
+    });
+    const job = await withWorkQueue(config, (q) => q.getJob(fx.msg_id));
+    expect(job?.name).toBe(fx.topic);
+    expect(job?.data).toEqual(event);
+  });
+
+  it('names Pulse messages after their exchange with the pulse preset', async () => {
+    const fixtures = ['task-completed', 'task-running-other-provisioner'].map((name) =>
+      fixture<PulseFixture>(`pulse/${name}.json`),
+    );
+    // Pulse's exchange names are shared with other tests on this broker: binding each fixture's exact
+    // routing key keeps their messages out, and a copy of the same fixture would be the same job.
+    const { config, looper, ch } = await running(
+      {
+        bus: {
+          preset: 'pulse',
+          bindings: fixtures.map((f) => ({ exchange: f.exchange, routing_key: f.routingKey })),
+        },
+      },
+      { keepExchanges: fixtures.map((f) => f.exchange) },
+    );
+    const jobs = distinctJobs(looper, 2);
+    const events = new Map<string, LoopabullEvent>();
+    looper.on('enqueued', (event, jobId) => events.set(jobId, event));
+    for (const f of fixtures) publish(ch, f.exchange, f.routingKey, f.payload);
+    await jobs.done;
+
+    for (const f of fixtures) {
+      const expected = toEvent(
+        {
+          exchange: f.exchange,
+          routingKey: f.routingKey,
+          content: Buffer.from(JSON.stringify(f.payload)),
+        },
+        'pulse',
+        { maxBytes: config.bus.max_bytes },
+      );
+      if (!expected.ok) throw new Error(expected.detail);
+      const jobId = jobIdFor(expected.event.id);
+      expect(events.get(jobId)).toMatchObject({
+        topic: expected.event.topic,
+        body: f.payload,
+        routing_key: f.routingKey,
+      });
+      const job = await withWorkQueue(config, (q) => q.getJob(jobId));
+      expect(job?.name).toBe(expected.event.topic);
+    }
+    expect([...events.values()].map((e) => e.topic).sort()).toEqual([
+      'taskcluster-queue.v1.task-completed',
+      'taskcluster-queue.v1.task-running',
+    ]);
+  });
+
+  it('acks, parks and counts bad messages, and goes on with the next good one', async () => {
+    const { config, looper, logger, ch, exchange } = await running({ bus: { max_bytes: 1024 } });
+    const parkedEvents = nextEvents(looper, 'parked', 5);
+    const enqueued = nextEvents(looper, 'enqueued');
+    publish(ch, exchange, 'test.text', Buffer.from('not json{'), { messageId: 'm-not-json' });
+    publish(ch, exchange, 'test.big', { pad: 'x'.repeat(2000) }, { messageId: 'm-big' });
+    publish(ch, exchange, 'test.utf8', Buffer.from([0x7b, 0x22, 0xff, 0xfe, 0x22, 0x7d]), {
+      messageId: 'm-utf8',
+    });
+    publish(ch, exchange, '../../etc/passwd', {}, { messageId: 'm-traversal' });
+    publish(ch, exchange, 'a/b', {}, { messageId: 'm-slash' });
+    publish(ch, exchange, 'test.good', { ok: true }, { messageId: 'm-good' });
+
+    const reasons = (await parkedEvents).map(([reason]) => reason);
+    expect(reasons.sort()).toEqual(['bad-topic', 'bad-topic', 'bad-utf8', 'not-json', 'too-large']);
+    const [[event]] = (await enqueued) as [[LoopabullEvent]];
+    expect(event).toMatchObject({ id: 'm-good', topic: 'test.good', body: { ok: true } });
+
+    const redis = new Redis(config.redis.url);
+    teardown.push(async () => void (await redis.quit()));
+    const parked = await new ParkingLot(redis, loopabullKeys(config).parked).list();
+    const byId = Object.fromEntries(parked.map((p) => [p.message_id, p]));
+    expect(byId['m-not-json']).toMatchObject({
+      reason: 'not-json',
+      routing_key: 'test.text',
+      exchange,
+      body: 'not json{',
+      size: 9,
+    });
+    expect(byId['m-big']).toMatchObject({ reason: 'too-large', topic: 'test.big' });
+    expect(byId['m-big']!.size).toBeGreaterThan(1024);
+    expect(byId['m-utf8']).toMatchObject({ reason: 'bad-utf8', routing_key: 'test.utf8' });
+    expect(byId['m-traversal']).toMatchObject({
+      reason: 'bad-topic',
+      routing_key: '../../etc/passwd',
+    });
+    expect(byId['m-slash']).toMatchObject({ reason: 'bad-topic', routing_key: 'a/b' });
+
+    const warnings = logger.lines.filter((l) => l.level === 'warn');
+    expect(warnings).toHaveLength(5);
+    for (const w of warnings)
+      expect(Object.keys(w.meta)).toEqual(
+        expect.arrayContaining(['reason', 'exchange', 'routing_key', 'message_id']),
+      );
+
+    await waitFor(async () => (await counters(config)).consumed?.[''] === 6, { what: 'counters' });
+    expect(await counters(config)).toEqual({
+      consumed: { '': 6 },
+      enqueued: { '': 1 },
+      parked: { 'not-json': 1, 'too-large': 1, 'bad-utf8': 1, 'bad-topic': 2 },
+    });
+    await looper.stop();
+    expect(await readyCount(config.bus.url, config.bus.queue)).toBe(0);
+  });
+
+  it('acks and counts messages whose topic the routing_keys filter does not take', async () => {
+    const { config, looper, ch, exchange } = await running({ routing_keys: ['test.wanted'] });
+    const filtered = nextEvents(looper, 'filtered');
+    const enqueued = nextEvents(looper, 'enqueued');
+    publish(ch, exchange, 'test.unwanted', { n: 1 }, { messageId: 'm-unwanted' });
+    publish(ch, exchange, 'test.wanted', { n: 2 }, { messageId: 'm-wanted' });
+    expect(await filtered).toEqual([['test.unwanted']]);
+    const [[event]] = (await enqueued) as [[LoopabullEvent]];
+    expect(event.topic).toBe('test.wanted');
+    await waitFor(async () => (await counters(config)).filtered?.[''] === 1, {
+      what: 'filtered counter',
+    });
+    expect(await withWorkQueue(config, (q) => q.getJobCountByTypes('wait'))).toBe(1);
+    await looper.stop();
+    expect(await readyCount(config.bus.url, config.bus.queue)).toBe(0);
+  });
+
+  it('loses nothing when stopped mid-stream: every message is a job or back in the queue', async () => {
+    const { config, looper, ch, exchange } = await running();
+    const total = 300;
+    const first = nextEvents(looper, 'enqueued');
+    for (let i = 0; i < total; i++)
+      publish(ch, exchange, 'test.stream', { i }, { messageId: `s-${i}` });
+    await ch.waitForConfirms();
+    await first;
+    await looper.stop();
+    const jobs = await withWorkQueue(config, (q) => q.getJobCountByTypes('wait'));
+    const ready = await readyCount(config.bus.url, config.bus.queue);
+    expect(jobs).toBeGreaterThan(0);
+    expect(jobs + ready).toBe(total);
+  });
+});

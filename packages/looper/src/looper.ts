@@ -1,0 +1,293 @@
+import { EventEmitter } from 'node:events';
+import type { Redis } from 'ioredis';
+import {
+  Counters,
+  ParkingLot,
+  WorkQueue,
+  createLogger,
+  createProducerRedis,
+  loopabullKeys,
+  type Config,
+  type LoopabullEvent,
+  type Logger,
+  type RejectReason,
+} from '@loopabull/core';
+import { classify, deliveryOf } from './classify.js';
+import { BusConsumer, type Inbound } from './consumer.js';
+import { EnqueueGate } from './enqueue-gate.js';
+import { redactUrl } from './redact.js';
+import { withTimeout } from './timeout.js';
+
+/**
+ * How long a Redis write may take before the looper treats Redis as down. The producer client
+ * fails at once on a closed connection; this bounds the other case, a Redis that accepted the
+ * connection and stopped answering.
+ */
+const REDIS_REPLY_TIMEOUT_MS = 10_000;
+
+export interface LooperOptions {
+  config: Config;
+  logger?: Logger;
+}
+
+export interface LooperEvents {
+  /** Connected to the bus with the queue and its bindings declared; consuming may wait for Redis. */
+  connected: [];
+  /** Consumption started: the first time, after every reconnect and after every resume. */
+  consuming: [];
+  enqueued: [event: LoopabullEvent, jobId: string];
+  parked: [reason: RejectReason, detail: string];
+  filtered: [topic: string];
+  /** Redis stopped confirming jobs: no messages are taken until it answers again. */
+  paused: [reason: string];
+  resumed: [];
+  /** The bus connection was lost; it reconnects by itself and emits `consuming` again. */
+  disconnected: [error: Error];
+}
+
+interface RedisSide {
+  redis: Redis;
+  queue: WorkQueue;
+  parking: ParkingLot;
+  counters: Counters;
+}
+
+type Outcome =
+  | { kind: 'enqueued'; event: LoopabullEvent; jobId: string }
+  | { kind: 'parked'; reason: RejectReason; detail: string }
+  | { kind: 'filtered'; topic: string };
+
+/**
+ * The bus consumer: every message becomes a job in the work queue, acked only once Redis has it,
+ * or is parked or filtered and acked. While Redis does not confirm, messages go back to the
+ * broker and consumption stops until Redis answers again.
+ */
+export class Looper extends EventEmitter<LooperEvents> {
+  private readonly config: Config;
+  private readonly logger: Logger;
+  private readonly consumer: BusConsumer;
+  private side: RedisSide | null = null;
+  private gate: EnqueueGate | null = null;
+  private readonly inflight = new Set<Promise<void>>();
+  private state: 'new' | 'running' | 'stopping' = 'new';
+  private stopped: Promise<void> | null = null;
+  private abandonStart: ((err: Error) => void) | null = null;
+  /** The last consume/cancel request: requeues wait for it so a cancelled consumer is not fed again. */
+  private consumerSynced: Promise<void> = Promise.resolve();
+  private everOpened = false;
+
+  constructor(opts: LooperOptions) {
+    super();
+    this.config = opts.config;
+    this.logger = opts.logger ?? createLogger('looper', opts.config.loglevel);
+    this.consumer = new BusConsumer({
+      config: this.config,
+      logger: this.logger,
+      onMessage: (inbound) => this.track(this.handle(inbound)),
+    });
+    this.consumer.on('consuming', () => {
+      this.logger.info('consuming', {
+        queue: this.config.bus.queue,
+        bus: redactUrl(this.config.bus.url),
+      });
+      this.emit('consuming');
+    });
+    this.consumer.on('connected', () => this.emit('connected'));
+    this.consumer.on('disconnected', (err) => this.emit('disconnected', err));
+  }
+
+  /** Resolves once the looper consumes for the first time, which waits for both Redis and the bus. */
+  async start(): Promise<void> {
+    if (this.state !== 'new') throw new Error('a Looper starts once');
+    this.state = 'running';
+    const redis = createProducerRedis(this.config.redis.url);
+    redis.on('error', (err: Error) =>
+      this.logger.debug('redis connection error', { error: err.message }),
+    );
+    const queue = new WorkQueue(this.config, redis);
+    queue.queue.on('error', (err: Error) =>
+      this.logger.debug('work queue error', { error: err.message }),
+    );
+    const keys = loopabullKeys(this.config);
+    this.side = {
+      redis,
+      queue,
+      parking: new ParkingLot(redis, keys.parked),
+      counters: new Counters(redis, keys),
+    };
+
+    const gate = new EnqueueGate({
+      probe: () => withTimeout(redis.ping(), REDIS_REPLY_TIMEOUT_MS, 'Redis PING'),
+    });
+    this.gate = gate;
+    gate.on('open', () => this.redisAnswers());
+    gate.on('probe-failed', (err, failures) => {
+      if (!this.everOpened && failures === 1) {
+        this.logger.warn('Redis does not answer: waiting for it before taking messages', {
+          error: (err as Error).message,
+        });
+      }
+    });
+    // Probing before the client's first connection attempt has ended would only report a
+    // connection still in progress as a failure.
+    let probing = false;
+    const firstAttemptEnded = () => {
+      if (!probing) gate.start();
+      probing = true;
+    };
+    redis.once('ready', firstAttemptEnded);
+    redis.once('error', firstAttemptEnded);
+    redis.on('ready', () => gate.nudge());
+
+    const firstConsume = new Promise<void>((resolve, reject) => {
+      this.abandonStart = reject;
+      this.once('consuming', resolve);
+    });
+    await this.consumer.open();
+    await firstConsume;
+  }
+
+  /**
+   * Stops consuming, lets the messages in hand finish (enqueued and acked, or requeued), then
+   * closes the bus and Redis. Messages the broker had sent but the looper had not taken go back
+   * to the queue when the channel closes.
+   */
+  stop(): Promise<void> {
+    this.stopped ??= this.shutdown();
+    return this.stopped;
+  }
+
+  private async shutdown(): Promise<void> {
+    const wasRunning = this.state === 'running';
+    this.state = 'stopping';
+    this.abandonStart?.(new Error('the looper was stopped before it consumed'));
+    if (!wasRunning) return;
+    this.gate?.dispose();
+    await this.syncConsumer();
+    while (this.inflight.size > 0) await Promise.all(this.inflight);
+    await this.consumer.close();
+    if (this.side) {
+      const { redis, queue } = this.side;
+      await queue.close().catch(() => undefined);
+      if (redis.status === 'ready') await redis.quit().catch(() => redis.disconnect());
+      else redis.disconnect();
+    }
+  }
+
+  private track(work: Promise<void>): void {
+    this.inflight.add(work);
+    void work.finally(() => this.inflight.delete(work));
+  }
+
+  private syncConsumer(): Promise<void> {
+    const wanted = this.state === 'running' && this.gate !== null && this.gate.open;
+    this.consumerSynced = this.consumer.setWanted(wanted);
+    return this.consumerSynced;
+  }
+
+  private async handle(inbound: Inbound): Promise<void> {
+    const side = this.side;
+    if (!side || !this.gate?.open) {
+      await this.consumerSynced;
+      inbound.requeue();
+      return;
+    }
+    void this.count('consumed');
+    let outcome: Outcome;
+    try {
+      outcome = await this.store(inbound, side);
+    } catch (err) {
+      this.redisFailed(err as Error);
+      await this.consumerSynced;
+      inbound.requeue();
+      return;
+    }
+    inbound.ack();
+    switch (outcome.kind) {
+      case 'enqueued':
+        this.emit('enqueued', outcome.event, outcome.jobId);
+        break;
+      case 'parked':
+        this.emit('parked', outcome.reason, outcome.detail);
+        break;
+      case 'filtered':
+        this.emit('filtered', outcome.topic);
+        break;
+    }
+  }
+
+  /** Everything that must reach Redis before the message may be acked; throws if it did not. */
+  private async store(inbound: Inbound, side: RedisSide): Promise<Outcome> {
+    const delivery = deliveryOf(inbound.message);
+    const verdict = classify(delivery, this.config);
+    switch (verdict.kind) {
+      case 'filter':
+        this.logger.debug('Unsupported routing_key', {
+          topic: verdict.topic,
+          exchange: delivery.exchange,
+        });
+        void this.count('filtered');
+        return { kind: 'filtered', topic: verdict.topic };
+      case 'park': {
+        const received_at = new Date().toISOString();
+        const park = side.parking.park({
+          reason: verdict.reason,
+          detail: verdict.detail,
+          topic: verdict.topic,
+          exchange: delivery.exchange,
+          routing_key: delivery.routingKey,
+          message_id: delivery.messageId ?? null,
+          received_at,
+          content: delivery.content,
+        });
+        await withTimeout(park, REDIS_REPLY_TIMEOUT_MS, 'Redis XADD');
+        this.logger.warn('parked a message that cannot become an event', {
+          reason: verdict.reason,
+          exchange: delivery.exchange,
+          routing_key: delivery.routingKey,
+          message_id: delivery.messageId ?? null,
+          detail: verdict.detail,
+        });
+        void this.count('parked', verdict.reason);
+        return { kind: 'parked', reason: verdict.reason, detail: verdict.detail };
+      }
+      case 'enqueue': {
+        const jobId = await withTimeout(
+          side.queue.enqueue(verdict.event),
+          REDIS_REPLY_TIMEOUT_MS,
+          'Redis job add',
+        );
+        this.logger.debug('enqueued', { topic: verdict.event.topic, job_id: jobId });
+        void this.count('enqueued');
+        return { kind: 'enqueued', event: verdict.event, jobId };
+      }
+    }
+  }
+
+  private redisFailed(err: Error): void {
+    if (this.state !== 'running' || !this.gate?.close()) return;
+    this.logger.warn('Redis is not confirming jobs: stopped taking messages until it answers', {
+      error: err.message,
+    });
+    void this.syncConsumer();
+    this.emit('paused', err.message);
+  }
+
+  private redisAnswers(): void {
+    if (this.everOpened) {
+      this.logger.info('Redis answers again: taking messages');
+      this.emit('resumed');
+    }
+    this.everOpened = true;
+    void this.syncConsumer();
+  }
+
+  /** Counters are for people watching `/metrics`: a lost increment must never hold up an ack. */
+  private async count(name: string, label?: string): Promise<void> {
+    try {
+      await this.side?.counters.incr(name, label);
+    } catch (err) {
+      this.logger.debug('counter not updated', { counter: name, error: (err as Error).message });
+    }
+  }
+}

@@ -1,0 +1,143 @@
+/**
+ * Redis going away under the looper, on a redis-server of this test's own (AOF on, so jobs written
+ * before the outage are still there after it): messages wait in the bus, none is acked or lost.
+ */
+import { randomBytes } from 'node:crypto';
+import { afterAll, afterEach, beforeAll, expect, it } from '@jest/globals';
+import {
+  removeTempDirs,
+  startRedis,
+  testConfig,
+  waitFor,
+  type RedisInstance,
+} from '../../../test/support/index.js';
+import {
+  cleanUp,
+  distinctJobs,
+  nextEvents,
+  openChannel,
+  publish,
+  queueInfo,
+  recordingLogger,
+  withWorkQueue,
+} from '../test/helpers.js';
+import { Looper } from './index.js';
+
+let redis: RedisInstance;
+let redisDown = false;
+beforeAll(async () => {
+  redis = await startRedis();
+});
+const stopRedis = async () => {
+  redisDown = true;
+  await redis.stop();
+};
+const restartRedis = async () => {
+  await redis.start();
+  redisDown = false;
+};
+afterAll(async () => {
+  await redis.stop();
+  removeTempDirs();
+});
+
+const teardown: Array<() => Promise<void>> = [];
+afterEach(async () => {
+  for (const step of teardown.splice(0).reverse()) await step();
+});
+
+async function setUp() {
+  const config = testConfig({ overrides: { redis: { url: redis.url } } });
+  const logger = recordingLogger();
+  const looper = new Looper({ config, logger });
+  teardown.push(async () => {
+    // A failed test may leave Redis stopped; cleaning up needs it.
+    if (redisDown) await restartRedis();
+    await cleanUp(config);
+  });
+  teardown.push(() => looper.stop());
+  const { model, ch } = await openChannel(config.bus.url);
+  teardown.push(() => model.close());
+  const queueState = () => queueInfo(config.bus.url, config.bus.queue);
+  const send = async (ids: string[]) => {
+    for (const id of ids)
+      publish(ch, config.bus.bindings[0]!.exchange, 'test.outage', { id }, { messageId: id });
+    await ch.waitForConfirms();
+  };
+  return { config, looper, logger, queueState, send };
+}
+
+const idsFor = (label: string, n: number) => {
+  const run = randomBytes(4).toString('hex');
+  return Array.from({ length: n }, (_, i) => `${label}-${run}-${i}`);
+};
+
+it('stops taking messages while Redis is down, acks none of them, and enqueues them all when it is back', async () => {
+  const { config, looper, logger, queueState, send } = await setUp();
+  await looper.start();
+
+  const before = distinctJobs(looper, 5);
+  await send(idsFor('before', 5));
+  await before.done;
+
+  const paused = nextEvents(looper, 'paused');
+  let enqueuedWhileDown = 0;
+  const countEnqueued = () => void (enqueuedWhileDown += 1);
+  looper.on('enqueued', countEnqueued);
+  await stopRedis();
+  const during = idsFor('during', 20);
+  await send(during);
+  await paused;
+  // Every message is back in the queue, unacked, and nothing consumes it.
+  await waitFor(async () => (await queueState()).messageCount === during.length, {
+    what: 'all messages back in the queue',
+  });
+  expect((await queueState()).consumerCount).toBe(0);
+  looper.off('enqueued', countEnqueued);
+  expect(enqueuedWhileDown).toBe(0);
+
+  const resumed = nextEvents(looper, 'resumed');
+  const after = distinctJobs(looper, during.length);
+  await restartRedis();
+  await resumed;
+  expect([...(await after.done)].sort()).toEqual([...during].sort());
+
+  expect(await withWorkQueue(config, (q) => q.getJobCountByTypes('wait'))).toBe(25);
+  await looper.stop();
+  expect((await queueState()).messageCount).toBe(0);
+  // One line when it stopped taking messages, one when it resumed: not one per message.
+  expect(logger.lines.filter((l) => /Redis/.test(l.message)).map((l) => l.level)).toEqual([
+    'warn',
+    'info',
+  ]);
+});
+
+it('starts while Redis is down and consumes once it answers', async () => {
+  const { looper, queueState, send } = await setUp();
+  await stopRedis();
+  const connected = nextEvents(looper, 'connected');
+  const started = looper.start();
+  started.catch(() => undefined); // awaited below; a failure before that is reported by the assertions
+  // The topology is declared without Redis, so messages already wait in the durable queue.
+  await connected;
+  expect((await queueState()).consumerCount).toBe(0);
+  const ids = idsFor('early', 3);
+  await send(ids);
+  expect((await queueState()).messageCount).toBe(3);
+
+  const jobs = distinctJobs(looper, ids.length);
+  await restartRedis();
+  await started;
+  expect([...(await jobs.done)].sort()).toEqual([...ids].sort());
+});
+
+it('stops cleanly while Redis is down, leaving the unsaved messages in the queue', async () => {
+  const { looper, queueState, send } = await setUp();
+  await looper.start();
+  const paused = nextEvents(looper, 'paused');
+  await stopRedis();
+  await send(idsFor('unsaved', 3));
+  await paused;
+  await looper.stop();
+  expect(await queueState()).toMatchObject({ messageCount: 3, consumerCount: 0 });
+});

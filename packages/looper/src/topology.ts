@@ -1,0 +1,24 @@
+import type { Channel } from 'amqplib';
+import type { Binding, Config } from '@loopabull/core';
+
+/**
+ * The exchanges the looper declares, once each. `amq.*` exchanges are the broker's own: declaring
+ * them is refused, and they always exist.
+ */
+export function exchangesToDeclare(bindings: readonly Binding[]): string[] {
+  return [...new Set(bindings.map((b) => b.exchange))].filter((name) => !name.startsWith('amq.'));
+}
+
+/**
+ * Declares the durable queue and its bindings. Run after every (re)connect: a broker that lost
+ * its definitions gets them back, and one that kept them is left as it is.
+ */
+export async function declareTopology(ch: Channel, bus: Config['bus']): Promise<void> {
+  await ch.assertQueue(bus.queue, { durable: true, autoDelete: false, exclusive: false });
+  for (const exchange of exchangesToDeclare(bus.bindings)) {
+    await ch.assertExchange(exchange, 'topic', { durable: true });
+  }
+  for (const { exchange, routing_key } of bus.bindings) {
+    await ch.bindQueue(bus.queue, exchange, routing_key);
+  }
+}
