@@ -1,7 +1,6 @@
 import { EventEmitter } from 'node:events';
 import type { Channel, ChannelModel, ConsumeMessage, RecoveringChannelModel } from 'amqplib';
-import { connectRecovering, type Config, type Logger } from '@loopabull/core';
-import { redactUrl } from './redact.js';
+import { connectRecovering, redactUrl, type Config, type Logger } from '@loopabull/core';
 import { declareTopology } from './topology.js';
 
 /** One delivery, with the means to settle it on the channel it came on. */

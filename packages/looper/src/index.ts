@@ -1,4 +1,3 @@
 export { Looper, type LooperOptions, type LooperEvents } from './looper.js';
 export { classify, deliveryOf, type Verdict } from './classify.js';
 export { exchangesToDeclare, declareTopology } from './topology.js';
-export { redactUrl } from './redact.js';

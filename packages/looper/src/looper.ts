@@ -4,9 +4,11 @@ import {
   Counters,
   ParkingLot,
   WorkQueue,
+  closeRedis,
   createLogger,
   createProducerRedis,
   loopabullKeys,
+  redactUrl,
   type Config,
   type LoopabullEvent,
   type Logger,
@@ -15,7 +17,6 @@ import {
 import { classify, deliveryOf } from './classify.js';
 import { BusConsumer, type Inbound } from './consumer.js';
 import { EnqueueGate } from './enqueue-gate.js';
-import { redactUrl } from './redact.js';
 import { withTimeout } from './timeout.js';
 
 /**
@@ -170,7 +171,7 @@ export class Looper extends EventEmitter<LooperEvents> {
       const { redis, queue } = this.side;
       await queue.close().catch(() => undefined);
       if (redis.status === 'ready') await redis.quit().catch(() => redis.disconnect());
-      else redis.disconnect();
+      else closeRedis(redis);
     }
   }
 
