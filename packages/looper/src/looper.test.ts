@@ -85,6 +85,25 @@ describe('Looper', () => {
     expect(counts).toEqual({ wait: 1, prioritized: 0, delayed: 0 });
   });
 
+  it('only checks exchanges it does not own when declare_exchanges is off, as on Pulse', async () => {
+    // A direct exchange: declaring it as the topic exchange the looper would declare is refused,
+    // so a looper that declared it could not start.
+    const owned = `lb-owned-${randomUUID()}`;
+    const setup = await openChannel(testConfig().bus.url);
+    await setup.ch.assertExchange(owned, 'direct', { durable: false });
+    await setup.model.close();
+    const { looper, ch } = await running({
+      bus: {
+        declare_exchanges: false,
+        bindings: [{ exchange: owned, routing_key: 'owned.topic' }],
+      },
+    });
+    const enqueued = nextEvents(looper, 'enqueued');
+    publish(ch, owned, 'owned.topic', { n: 1 }, { messageId: `owned-${randomUUID()}` });
+    const [[event]] = (await enqueued) as [[LoopabullEvent, string]];
+    expect(event).toMatchObject({ topic: 'owned.topic', exchange: owned });
+  });
+
   it('makes the fedora-messaging fixture, published as fedora-messaging does, a job with its fields', async () => {
     const { config, looper } = await running();
     const fx = fixture<FedmsgFixture>('fedmsg/buildsys.build.state.change.json');

@@ -10,13 +10,15 @@ export function exchangesToDeclare(bindings: readonly Binding[]): string[] {
 }
 
 /**
- * Declares the durable queue and its bindings. Run after every (re)connect: a broker that lost
+ * Declares the durable queue and its bindings, and the exchanges unless they belong to someone
+ * else (`bus.declare_exchanges: false`, as on Pulse, which refuses such declarations). Run after every (re)connect: a broker that lost
  * its definitions gets them back, and one that kept them is left as it is.
  */
 export async function declareTopology(ch: Channel, bus: Config['bus']): Promise<void> {
   await ch.assertQueue(bus.queue, { durable: true, autoDelete: false, exclusive: false });
   for (const exchange of exchangesToDeclare(bus.bindings)) {
-    await ch.assertExchange(exchange, 'topic', { durable: true });
+    if (bus.declare_exchanges) await ch.assertExchange(exchange, 'topic', { durable: true });
+    else await ch.checkExchange(exchange);
   }
   for (const { exchange, routing_key } of bus.bindings) {
     await ch.bindQueue(bus.queue, exchange, routing_key);

@@ -55,6 +55,11 @@ export const configSchema = z
         preset: z.enum(['fedora-messaging', 'pulse', 'generic']).default('fedora-messaging'),
         queue: z.string().min(1).default('loopabull'),
         bindings: z.array(binding).default([{ exchange: 'amq.topic', routing_key: '#' }]),
+        /**
+         * Declare the bindings' exchanges (durable topic) if missing. Off for brokers where they
+         * belong to someone else, such as Mozilla Pulse: they are then only checked to exist.
+         */
+        declare_exchanges: z.boolean().default(true),
         /** Exchange that `publish` and handlers' follow-up events go to (generic and fedora-messaging). */
         publish_exchange: z.string().min(1).default('amq.topic'),
         prefetch: z.number().int().min(1).max(65535).default(100),
