@@ -6,3 +6,4 @@ export { startRedis, type RedisInstance } from './redis-server.js';
 export { serveForTest, type HttpAnswer, type HttpClient } from './http.js';
 export { runCli, startCli, CLI, type CliProcess, type CliResult } from './cli.js';
 export { localPlaybook, writeAutomation, processAlive } from './ansible.js';
+export { startRabbit, type RabbitInstance } from './rabbitmq-server.js';

@@ -1,6 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { Redis } from 'ioredis';
+import { closeRedis } from '@loopabull/core';
 import { freePort } from './ports.js';
 import { tempDir } from './temp.js';
 import { waitFor } from './wait.js';
@@ -48,7 +49,7 @@ export async function startRedis(): Promise<RedisInstance> {
           await probe.connect();
           return (await probe.ping()) === 'PONG';
         } finally {
-          probe.disconnect();
+          closeRedis(probe);
         }
       },
       { what: `redis-server on port ${port}` },
