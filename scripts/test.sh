@@ -1,7 +1,17 @@
 #!/usr/bin/env bash
-# The whole test suite: builds (tests spawn the real `loopabull` command), then Jest.
+# The whole test suite: builds (tests spawn the real `loopabull` command), then Jest, then one
+# plain "N passed, N failed" line that any CI can read.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/bootstrap.sh
 npm run build --silent
-NODE_OPTIONS=--experimental-vm-modules exec npx jest "$@"
+results=$(mktemp)
+trap 'rm -f "$results"' EXIT
+status=0
+NODE_OPTIONS=--experimental-vm-modules npx jest --json --outputFile="$results" "$@" || status=$?
+node -e '
+  const r = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8"));
+  const skipped = r.numPendingTests + r.numTodoTests;
+  console.log(`${r.numPassedTests} passed, ${r.numFailedTests} failed` + (skipped ? `, ${skipped} skipped` : ""));
+' "$results" || true
+exit $status
