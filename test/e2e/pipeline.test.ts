@@ -9,6 +9,7 @@ import amqp from 'amqplib';
 import { jobIdFor, openQueueServices, type QueueServices } from '@loopabull/core';
 import {
   localPlaybook,
+  readFixture,
   loopabullKeysOf,
   removeTempDirs,
   runCli,
@@ -21,11 +22,8 @@ import {
 } from '../support/index.js';
 
 const TOPIC = 'org.fedoraproject.prod.buildsys.build.state.change';
-const fixture = JSON.parse(
-  readFileSync(
-    new URL('../../../shared/fixtures/fedmsg/buildsys.build.state.change.json', import.meta.url),
-    'utf8',
-  ),
+const fixture = readFixture<{ msg: Record<string, unknown> }>(
+  'fedmsg/buildsys.build.state.change.json',
 );
 
 describe('bus -> looper -> queue -> worker -> playbook', () => {

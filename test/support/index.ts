@@ -7,3 +7,4 @@ export { serveForTest, type HttpAnswer, type HttpClient } from './http.js';
 export { runCli, startCli, CLI, type CliProcess, type CliResult } from './cli.js';
 export { localPlaybook, writeAutomation, processAlive } from './ansible.js';
 export { startRabbit, type RabbitInstance } from './rabbitmq-server.js';
+export { FIXTURES, readFixture } from './fixtures.js';

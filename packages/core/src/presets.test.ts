@@ -1,8 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from '@jest/globals';
 import { destinationFor, pulseTopic, toEvent, type Delivery } from './presets.js';
+import { FIXTURES } from '../../../test/support/fixtures.js';
 
-const fixtures = new URL('../../../../shared/fixtures/', import.meta.url);
+const fixtures = FIXTURES;
 const pulse = JSON.parse(readFileSync(new URL('pulse/task-completed.json', fixtures), 'utf8'));
 const fedmsg = JSON.parse(
   readFileSync(new URL('fedmsg/buildsys.build.state.change.json', fixtures), 'utf8'),

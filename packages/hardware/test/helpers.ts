@@ -10,8 +10,9 @@ import {
   type HandlerContext,
   type LoopabullEvent,
 } from '@loopabull/core';
+import { FIXTURES } from '../../../test/support/fixtures.js';
 
-const fixtures = new URL('../../../../shared/fixtures/', import.meta.url);
+const fixtures = FIXTURES;
 
 export interface PulseFixture {
   exchange: string;

@@ -6,8 +6,9 @@ import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import { loopabullKeys, type Config, type Logger, type LoopabullEvent } from '@loopabull/core';
 import type { Looper } from '../src/index.js';
+import { FIXTURES } from '../../../test/support/fixtures.js';
 
-const fixtures = new URL('../../../../shared/fixtures/', import.meta.url);
+const fixtures = FIXTURES;
 
 export function fixture<T>(relative: string): T {
   return JSON.parse(readFileSync(new URL(relative, fixtures), 'utf8')) as T;
