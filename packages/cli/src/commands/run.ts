@@ -1,10 +1,11 @@
+import { randomUUID } from 'node:crypto';
 import { Command } from 'commander';
 import { ConfigError, topicProblem, type LoopabullEvent } from '@loopabull/core';
 import { runOnce } from '@loopabull/worker';
-import { randomUUID } from 'node:crypto';
 import {
   bodyOptions,
   configFrom,
+  jsonOption,
   printJson,
   readBody,
   withConfig,
@@ -17,24 +18,50 @@ export const runCommand = () =>
     .description('run the automation for a topic once, in the foreground, without the queue')
     .argument('<topic>')
     .option('--dry-run', 'show the file that would run and the variables it would get, run nothing')
-    .action(async (topic: string, opts: ConfigOpts & BodyOpts & { dryRun?: boolean }) => {
-      const problem = topicProblem(topic);
-      if (problem) throw new ConfigError(problem);
-      const config = configFrom(opts);
-      const now = new Date().toISOString();
-      const event: LoopabullEvent = {
-        id: randomUUID(),
-        topic,
-        body: readBody(opts),
-        headers: {},
-        exchange: '',
-        routing_key: topic,
-        sent_at: now,
-        received_at: now,
-      };
-      const outcome = await runOnce(config, event, {
-        dryRun: Boolean(opts.dryRun),
-        log: (line: string) => process.stdout.write(line + '\n'),
-      });
-      printJson(outcome);
-    });
+    .addOption(jsonOption())
+    .addHelpText(
+      'after',
+      '\nThe output of the playbook or handler is printed as it comes; a failure exits with code 1.',
+    )
+    .action(
+      async (topic: string, opts: ConfigOpts & BodyOpts & { dryRun?: boolean; json?: boolean }) => {
+        const problem = topicProblem(topic);
+        if (problem) throw new ConfigError(problem);
+        const config = configFrom(opts);
+        const now = new Date().toISOString();
+        const event: LoopabullEvent = {
+          id: randomUUID(),
+          topic,
+          body: readBody(opts),
+          headers: {},
+          exchange: '',
+          routing_key: topic,
+          sent_at: now,
+          received_at: now,
+        };
+        const out = (line: string): void => {
+          process.stdout.write(line + '\n');
+        };
+        const outcome = await runOnce(config, event, {
+          dryRun: Boolean(opts.dryRun),
+          log: opts.json ? undefined : out,
+        });
+        if (opts.json) return printJson(outcome);
+        const { found } = outcome.resolution;
+        if (!found) {
+          process.exitCode = 1;
+          return out(
+            `unrouted: no automation for ${topic} (tried ${outcome.resolution.tried.join(', ')})`,
+          );
+        }
+        if (opts.dryRun) {
+          out(`would run ${found.file}\n  ${found.kind}: ${found.why}`);
+          if (outcome.vars) out(`\nwith the vars file:\n${outcome.vars}`);
+          return;
+        }
+        const value = outcome.result?.value;
+        out(
+          `${found.relative}: ${outcome.result?.outcome ?? 'done'}${value === undefined ? '' : ` -> ${JSON.stringify(value)}`}`,
+        );
+      },
+    );
