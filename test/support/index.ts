@@ -8,3 +8,4 @@ export { runCli, startCli, CLI, type CliProcess, type CliResult } from './cli.js
 export { localPlaybook, writeAutomation, processAlive } from './ansible.js';
 export { startRabbit, type RabbitInstance } from './rabbitmq-server.js';
 export { FIXTURES, readFixture } from './fixtures.js';
+export { privateVhost, type Vhost } from './vhost.js';
