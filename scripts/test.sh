@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
-# The whole test suite: builds (tests spawn the real `loopabull` command), then Jest, then one
-# plain "N passed, N failed" line that any CI can read.
+# The whole test suite: builds (tests spawn the real `loopabull` command), lints and typechecks
+# the tests, runs Jest, then prints one plain "N passed, N failed" line that any CI can read.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/bootstrap.sh
 npm run build --silent
+npm run lint --silent
 results=$(mktemp)
 trap 'rm -f "$results"' EXIT
 status=0
