@@ -93,11 +93,13 @@ const logs = () =>
   withConfig(new Command('logs'))
     .description("a job's log: the playbook's or handler's output, every attempt")
     .argument('<id>', 'job id')
-    .action(async (id: string, opts: ConfigOpts) =>
+    .addOption(jsonOption())
+    .action(async (id: string, opts: ConfigOpts & { json?: boolean }) =>
       withQueue(opts, async ({ jobs }) => {
         const lines = await jobs.logs(id);
         if (!lines) throw notFound(id);
-        process.stdout.write(lines.map((l) => l + '\n').join(''));
+        if (opts.json) printJson({ id, logs: lines });
+        else process.stdout.write(lines.map((l) => l + '\n').join(''));
       }),
     );
 

@@ -7,6 +7,8 @@ import {
   withConfig,
   type BodyOpts,
   type ConfigOpts,
+  jsonOption,
+  printJson,
 } from '../options.js';
 
 export const publishCommand = () =>
@@ -18,6 +20,7 @@ export const publishCommand = () =>
       '--routing-key <key>',
       'pulse preset: the routing key (the topic names the exchange there)',
     )
+    .addOption(jsonOption())
     .addHelpText(
       'after',
       `
@@ -27,7 +30,10 @@ pulse: to exchange/<topic with . as />, routing key from --routing-key;
 generic: to bus.publish_exchange with the topic as routing key.`,
     )
     .action(
-      async (topic: string, opts: ConfigOpts & BodyOpts & { id?: string; routingKey?: string }) => {
+      async (
+        topic: string,
+        opts: ConfigOpts & BodyOpts & { id?: string; routingKey?: string; json?: boolean },
+      ) => {
         const problem = topicProblem(topic);
         if (problem) throw new ConfigError(problem);
         const config = configFrom(opts);
@@ -38,9 +44,17 @@ generic: to bus.publish_exchange with the topic as routing key.`,
             messageId: opts.id,
             routingKey: opts.routingKey,
           });
-          process.stdout.write(
-            `published ${sent.messageId} to ${sent.exchange} with routing key ${sent.routingKey}\n`,
-          );
+          if (opts.json)
+            printJson({
+              topic,
+              message_id: sent.messageId,
+              exchange: sent.exchange,
+              routing_key: sent.routingKey,
+            });
+          else
+            process.stdout
+              .write(`published ${sent.messageId} to ${sent.exchange} with routing key ${sent.routingKey}
+`);
         } finally {
           await publisher.close();
         }
