@@ -1,4 +1,4 @@
-import { escapeHtml } from '@loopabull/server';
+import { escapeHtml, Html, page } from '@loopabull/server';
 import { formatDuration } from './duration.js';
 import type { MachineRecord, UnattributedRecord } from './machine-store.js';
 
@@ -12,12 +12,14 @@ export interface DashboardInput {
   datacenters: string[];
 }
 
+/** This page's entry in the navigation and in the RouteModule. */
+export const DASHBOARD = { title: 'Hardware', path: '/ui/machines' };
+
 export const isStale = (m: MachineRecord, staleAfterSeconds: number) =>
   m.age_seconds === null || m.age_seconds >= staleAfterSeconds;
 
 const STYLE = `
-body{font-family:system-ui,sans-serif;margin:1.5rem;color:#222}
-table{border-collapse:collapse;margin-bottom:1.5rem;width:100%}
+table{width:100%}
 th,td{border-bottom:1px solid #ddd;padding:.3rem .6rem;text-align:left;font-size:.9rem}
 th{background:#f4f4f4}
 tr.stale td{background:#fde8e8}
@@ -87,25 +89,17 @@ export function renderDashboard(input: DashboardInput): string {
     )
     .join('');
   const tables = [...byDc].map(([dc, list]) => datacenterTable(dc, list, staleAfter)).join('\n');
-  return `<!doctype html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta http-equiv="refresh" content="60">
-<title>Hardware: last seen</title>
-<style>${STYLE}</style>
-</head>
-<body>
-<h1>Hardware: last seen</h1>
-<p>${machines.length} machines, ${stale} not seen alive for ${escapeHtml(formatDuration(staleAfter))} or more. Times are UTC; generated ${escapeHtml(input.now.toISOString())}.</p>
+  const body = `<p>${machines.length} machines, ${stale} not seen alive for ${escapeHtml(formatDuration(staleAfter))} or more. Times are UTC; generated ${escapeHtml(input.now.toISOString())}.</p>
 <form method="get" action="/ui/machines">
 <label>Datacenter <select name="datacenter"><option value="">all</option>${options}</select></label>
 <label>Not seen for <input name="stale" size="6" placeholder="6h" value="${escapeHtml(filter.stale ?? '')}"></label>
 <button type="submit">Show</button>
 </form>
 ${tables || '<p class="muted">No machines.</p>'}
-${unattributedSection(input.unattributed)}
-</body>
-</html>
-`;
+${unattributedSection(input.unattributed)}`;
+  return page('Hardware: last seen', new Html(body), {
+    refresh: 60,
+    links: [DASHBOARD],
+    style: STYLE,
+  });
 }

@@ -1,7 +1,7 @@
 import type { FastifyInstance, FastifyReply } from 'fastify';
-import type { RouteModule, ServerDeps } from '@loopabull/server';
+import { sendPage, type RouteModule, type ServerDeps } from '@loopabull/server';
 import { pythonJsonDumps } from './compat-json.js';
-import { renderDashboard, isStale } from './dashboard.js';
+import { DASHBOARD, renderDashboard, isStale } from './dashboard.js';
 import { parseDuration } from './duration.js';
 import { idWord } from './identity.js';
 import { MachineStore, type MachineRecord } from './machine-store.js';
@@ -95,13 +95,7 @@ function register(app: FastifyInstance, deps: ServerDeps): void {
       filter: { datacenter: f.datacenter, stale: req.query.stale },
       datacenters,
     });
-    return reply
-      .type('text/html; charset=utf-8')
-      .header(
-        'content-security-policy',
-        "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'",
-      )
-      .send(html);
+    return sendPage(reply, html);
   });
 }
 
@@ -110,5 +104,5 @@ export const hardwareRoutes: RouteModule = {
   name: 'hardware',
   enabled: (config) => config.hardware.enabled,
   register,
-  dashboard: { title: 'Hardware', path: '/ui/machines' },
+  dashboard: DASHBOARD,
 };

@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import { DEPTH_STATES, type JobSummary, type QueueServices } from '@loopabull/core';
-import { html, page } from './html.js';
+import { html, page, sendPage } from './html.js';
 
 const age = (iso: string | null) => {
   if (!iso) return '';
@@ -129,9 +129,7 @@ export function registerDashboard(
             </table>`
           : html`<p>None.</p>`
       }`;
-    return reply
-      .type('text/html; charset=utf-8')
-      .send(page('Loopabull', body, { refresh: 5, links }));
+    return sendPage(reply, page('Loopabull', body, { refresh: 5, links }));
   });
 
   app.get<{ Params: { id: string } }>('/jobs/:id', async (req, reply) => {
@@ -167,6 +165,6 @@ export function registerDashboard(
       <pre>${(logs ?? []).join('\n')}</pre>
       <h2>Event</h2>
       <pre>${JSON.stringify(job.event, null, 2)}</pre>`;
-    return reply.type('text/html; charset=utf-8').send(page(`Job ${job.id}`, body, { links }));
+    return sendPage(reply, page(`Job ${job.id}`, body, { links }));
   });
 }

@@ -1,3 +1,5 @@
+import type { FastifyReply } from 'fastify';
+
 const ESCAPES: Record<string, string> = {
   '&': '&amp;',
   '<': '&lt;',
@@ -36,12 +38,17 @@ table{border-collapse:collapse;margin:.5rem 0 1.5rem}td,th{border:1px solid #ccc
 th{background:#f3f3f3}.num{text-align:right}.bad{background:#fde2e2}.warn{background:#fff4d6}
 pre{background:#f7f7f7;padding:.5rem;overflow:auto;max-height:40rem}nav a{margin-right:1rem}code{font-size:90%}`;
 
-/** A whole page with the common navigation; `refresh` reloads it every so many seconds. */
-export function page(
-  title: string,
-  body: Html,
-  opts: { refresh?: number; links?: Array<{ title: string; path: string }> } = {},
-): string {
+export interface PageOptions {
+  /** Reload every so many seconds. */
+  refresh?: number;
+  /** Navigation beside Queue and Metrics: the automations' pages. */
+  links?: Array<{ title: string; path: string }>;
+  /** CSS the page needs beyond the common style. */
+  style?: string;
+}
+
+/** A whole page with the common navigation and style. */
+export function page(title: string, body: Html, opts: PageOptions = {}): string {
   const nav = [{ title: 'Queue', path: '/' }, ...(opts.links ?? [])];
   return html`<!doctype html>
     <html lang="en">
@@ -50,7 +57,7 @@ export function page(
         <title>${title} · Loopabull</title>
         ${opts.refresh ? new Html(`<meta http-equiv="refresh" content="${Number(opts.refresh)}">`) : ''}
         <style>
-          ${new Html(STYLE)}
+          ${new Html(STYLE + (opts.style ?? ''))}
         </style>
       </head>
       <body>
@@ -61,4 +68,15 @@ export function page(
         ${body}
       </body>
     </html>`.text;
+}
+
+/** Pages show data from bus messages: besides escaping, forbid scripts and foreign content. */
+export const PAGE_CSP = "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'";
+
+/** Sends a page made by `page()`. */
+export function sendPage(reply: FastifyReply, text: string): FastifyReply {
+  return reply
+    .type('text/html; charset=utf-8')
+    .header('content-security-policy', PAGE_CSP)
+    .send(text);
 }
