@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { Worker } from 'bullmq';
 import type { FastifyInstance } from 'fastify';
 import { createLogger, createRedis, queueServices, type QueueServices } from '@loopabull/core';
 import {
@@ -27,10 +28,11 @@ describe('HTTP server', () => {
   let services: QueueServices;
   let http: HttpClient;
   let cleanupKeys: string[];
+  let config: ReturnType<typeof testConfig>;
 
   beforeAll(async () => {
     const closedPort = await freePort();
-    const config = testConfig({
+    config = testConfig({
       overrides: {
         http: { token: 's3cret' },
         bus: { url: `amqp://guest:guest@127.0.0.1:${closedPort}`, connect_timeout: 2 },
@@ -114,6 +116,21 @@ describe('HTTP server', () => {
 
   it('refuses unknown job states with 400', async () => {
     expect((await http('/api/jobs?state=bogus')).statusCode).toBe(400);
+  });
+
+  it('lists connected workers by the name `loopabull worker --id` gives them', async () => {
+    const worker = new Worker(config.queue.name, null, {
+      connection: createRedis(config.redis.url),
+      prefix: config.redis.prefix,
+      name: 'w7',
+      autorun: false,
+    });
+    try {
+      await worker.waitUntilReady();
+      expect((await http('/')).body).toMatch(/<td>w7<\/td>/);
+    } finally {
+      await worker.close();
+    }
   });
 
   it('renders the dashboard with escaped content and links to automation pages', async () => {

@@ -37,6 +37,9 @@ function jobTable(jobs: JobSummary[], withReason: boolean) {
   </table>`;
 }
 
+/** BullMQ names a worker's connection `<prefix>:<queue>:w:<worker name>`; `loopabull worker --id` sets the name. */
+const workerName = (w: Record<string, string>) => w.rawname?.split(':w:')[1] ?? w.name ?? '';
+
 /** Pages for people: the queue at a glance, and one job with its log. */
 export function registerDashboard(
   app: FastifyInstance,
@@ -93,7 +96,7 @@ export function registerDashboard(
               ${workers.map(
                 (w) =>
                   html`<tr>
-                    <td>${w.name ?? ''}</td>
+                    <td>${workerName(w)}</td>
                     <td>${w.addr ?? ''}</td>
                     <td class="num">${w.age ?? ''} s</td>
                   </tr>`,
