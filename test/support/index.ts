@@ -9,3 +9,4 @@ export { localPlaybook, writeAutomation, processAlive } from './ansible.js';
 export { startRabbit, type RabbitInstance } from './rabbitmq-server.js';
 export { FIXTURES, readFixture } from './fixtures.js';
 export { privateVhost, type Vhost } from './vhost.js';
+export { startTcpProxy, type TcpProxy } from './tcp-proxy.js';

@@ -7,13 +7,20 @@ import { destinationFor } from './presets.js';
 type BusConfig = Pick<Config, 'bus'>;
 
 /**
- * Heartbeats and a socket timeout, so a dead broker or a frozen socket is noticed in seconds
- * (the original hung on one until someone restarted it), plus TLS client certificates if set.
+ * The broker URL with `bus.heartbeat` in it: amqplib takes the heartbeat only from the URL. With
+ * heartbeats a frozen broker or a dead route is noticed in seconds; the original hung on such a
+ * socket until someone restarted it.
  */
+export function busUrl(config: BusConfig): string {
+  const url = new URL(config.bus.url);
+  url.searchParams.set('heartbeat', String(Math.max(1, Math.round(config.bus.heartbeat))));
+  return url.toString();
+}
+
+/** A connect timeout, so an unanswering broker fails the attempt, plus TLS client certificates if set. */
 export function busSocketOptions(config: BusConfig) {
   const { tls } = config.bus;
   return {
-    heartbeat: config.bus.heartbeat,
     timeout: config.bus.connect_timeout * 1000,
     ...(tls.ca_cert ? { ca: [readFileSync(tls.ca_cert)] } : {}),
     ...(tls.certfile ? { cert: readFileSync(tls.certfile) } : {}),
@@ -26,7 +33,7 @@ export function connectRecovering(
   config: BusConfig,
   setup: (model: ChannelModel) => Promise<void>,
 ): Promise<RecoveringChannelModel> {
-  return amqp.connect(config.bus.url, {
+  return amqp.connect(busUrl(config), {
     ...busSocketOptions(config),
     recovery: {
       initialDelay: 200,
@@ -40,7 +47,7 @@ export function connectRecovering(
 
 /** A one-shot connection for commands and readiness checks: fails if the broker does not answer. */
 export function connectOnce(config: BusConfig): Promise<ChannelModel> {
-  return amqp.connect(config.bus.url, busSocketOptions(config));
+  return amqp.connect(busUrl(config), busSocketOptions(config));
 }
 
 export interface PublishOptions {

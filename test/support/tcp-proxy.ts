@@ -1,0 +1,48 @@
+import { createConnection, createServer, type Server, type Socket } from 'node:net';
+
+export interface TcpProxy {
+  port: number;
+  /** Traffic stops both ways and connections stay open: a frozen peer, not a closed one. */
+  freeze(): void;
+  thaw(): void;
+  close(): Promise<void>;
+}
+
+/**
+ * A loopback proxy in front of a real server, to freeze the network between a client and the
+ * server without touching the server itself.
+ */
+export async function startTcpProxy(target: { host: string; port: number }): Promise<TcpProxy> {
+  let frozen = false;
+  const sockets = new Set<Socket>();
+  const track = (s: Socket) => {
+    sockets.add(s);
+    s.on('close', () => sockets.delete(s));
+    s.on('error', () => s.destroy());
+  };
+  const server: Server = createServer((client) => {
+    const upstream = createConnection(target);
+    track(client);
+    track(upstream);
+    const forward = (from: Socket, to: Socket) =>
+      from.on('data', (chunk) => {
+        if (!frozen) to.write(chunk);
+      });
+    forward(client, upstream);
+    forward(upstream, client);
+    // A partition does not carry a close across either: the other side learns nothing.
+    client.on('close', () => frozen || upstream.destroy());
+    upstream.on('close', () => frozen || client.destroy());
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    port: (server.address() as { port: number }).port,
+    freeze: () => void (frozen = true),
+    thaw: () => void (frozen = false),
+    close: () =>
+      new Promise((resolve) => {
+        for (const s of sockets) s.destroy();
+        server.close(() => resolve());
+      }),
+  };
+}
