@@ -6,7 +6,12 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import amqp from 'amqplib';
-import { jobIdFor, openQueueServices, type QueueServices } from '@loopabull/core';
+import {
+  COUNTERS_FLUSH_MS,
+  jobIdFor,
+  openQueueServices,
+  type QueueServices,
+} from '@loopabull/core';
 import {
   localPlaybook,
   readFixture,
@@ -91,6 +96,8 @@ describe('bus -> looper -> queue -> worker -> playbook', () => {
 
   it('runs a message published twice with the same message_id once', async () => {
     const id = 'twice-' + Date.now();
+    // The looper writes a count within COUNTERS_FLUSH_MS: after that, all it counted until now.
+    await new Promise((resolve) => setTimeout(resolve, 2 * COUNTERS_FLUSH_MS));
     const consumedBefore = (await services.counters.read()).consumed?.[''] ?? 0;
     for (let i = 0; i < 2; i++)
       expect((await publish(['--id', id, '--body', '{"n":1}'])).code).toBe(0);

@@ -4,31 +4,124 @@ import type { Redis } from 'ioredis';
 export const DURATION_BUCKETS = [0.1, 0.5, 1, 2, 5, 10, 30, 60, 300, 900, 3600] as const;
 
 /**
+ * How long increments wait in memory. A write per increment cost the looper more than the job
+ * it counted; batched, a busy process writes its counters in one transaction four times a second.
+ */
+export const COUNTERS_FLUSH_MS = 250;
+
+export interface CountersOptions {
+  /**
+   * A flush Redis did not take. Its increments stay in memory for the next flush, so nothing is
+   * lost by ignoring this, which is the default.
+   */
+  onError?: (err: Error) => void;
+}
+
+interface Histogram {
+  /** Per bucket of DURATION_BUCKETS, then +Inf: observations at or under its bound. */
+  counts: number[];
+  sum: number;
+}
+
+interface Batch {
+  counters: Map<string, number>;
+  durations: Map<string, Histogram>;
+}
+
+const emptyBatch = (): Batch => ({ counters: new Map(), durations: new Map() });
+const isEmpty = (b: Batch) => b.counters.size + b.durations.size === 0;
+
+function add(map: Map<string, number>, field: string, by: number): void {
+  map.set(field, (map.get(field) ?? 0) + by);
+}
+
+function histogram(durations: Map<string, Histogram>, topic: string): Histogram {
+  let h = durations.get(topic);
+  if (!h) {
+    h = { counts: new Array<number>(DURATION_BUCKETS.length + 1).fill(0), sum: 0 };
+    durations.set(topic, h);
+  }
+  return h;
+}
+
+function merge(into: Batch, from: Batch): void {
+  for (const [field, by] of from.counters) add(into.counters, field, by);
+  for (const [topic, { counts, sum }] of from.durations) {
+    const h = histogram(into.durations, topic);
+    counts.forEach((n, i) => (h.counts[i]! += n));
+    h.sum += sum;
+  }
+}
+
+/**
  * Counters shared by every Loopabull process on one queue, kept in Redis so that `/metrics`
  * from any `serve` shows the whole installation, whichever looper or worker counted.
+ *
+ * Increments are added up in memory and written together `COUNTERS_FLUSH_MS` after the first
+ * one, and by `flush()` and `close()`. So what Redis shows lags by up to that much, and a
+ * process killed with SIGKILL loses what it counted since its last flush: acceptable for
+ * metrics, which is all these are (jobs and acks never wait for them).
  */
 export class Counters {
+  private pending = emptyBatch();
+  private timer: NodeJS.Timeout | null = null;
+  private writing: Promise<void> | null = null;
+  private closed = false;
+  private readonly onError: (err: Error) => void;
+
   constructor(
     private readonly redis: Redis,
     private readonly keys: { counters: string; durations: string },
-  ) {}
-
-  async incr(name: string, label?: string, by = 1): Promise<void> {
-    await this.redis.hincrby(
-      this.keys.counters,
-      label === undefined ? name : `${name}|${label}`,
-      by,
-    );
+    opts: CountersOptions = {},
+  ) {
+    this.onError = opts.onError ?? (() => undefined);
   }
 
-  async observeDuration(topic: string, seconds: number): Promise<void> {
-    const multi = this.redis.multi();
-    for (const le of DURATION_BUCKETS) {
-      if (seconds <= le) multi.hincrby(this.keys.durations, `${topic}|${le}`, 1);
+  incr(name: string, label?: string, by = 1): void {
+    add(this.pending.counters, label === undefined ? name : `${name}|${label}`, by);
+    this.schedule();
+  }
+
+  observeDuration(topic: string, seconds: number): void {
+    const h = histogram(this.pending.durations, topic);
+    DURATION_BUCKETS.forEach((le, i) => {
+      if (seconds <= le) h.counts[i]! += 1;
+    });
+    h.counts[DURATION_BUCKETS.length]! += 1;
+    h.sum += seconds;
+    this.schedule();
+  }
+
+  /**
+   * Resolves once every increment made before the call is in Redis. Rejects when Redis did not
+   * take them; they are then kept for the next flush.
+   */
+  async flush(): Promise<void> {
+    // One transaction at a time: one in flight may hold increments made before this call.
+    while (this.writing) await this.writing.catch(() => undefined);
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+    const batch = this.pending;
+    if (isEmpty(batch)) return;
+    this.pending = emptyBatch();
+    this.writing = this.write(batch);
+    try {
+      await this.writing;
+    } catch (err) {
+      // A transaction applies all or nothing, so a batch whose EXEC failed can be written again;
+      // only a reply lost after Redis applied it would count it twice.
+      merge(this.pending, batch);
+      throw err;
+    } finally {
+      this.writing = null;
+      this.schedule();
     }
-    multi.hincrby(this.keys.durations, `${topic}|+Inf`, 1);
-    multi.hincrbyfloat(this.keys.durations, `${topic}|sum`, seconds);
-    await multi.exec();
+  }
+
+  /** Writes what is left; later increments are not written. */
+  async close(): Promise<void> {
+    this.closed = true;
+    await this.flush();
   }
 
   /** Every counter as `{ name: { label: value } }`, unlabelled ones under the label ''. */
@@ -45,6 +138,28 @@ export class Counters {
       (out[field.slice(0, cut)] ??= {})[field.slice(cut + 1)] = Number(value);
     }
     return out;
+  }
+
+  private schedule(): void {
+    if (this.timer || this.writing || this.closed || isEmpty(this.pending)) return;
+    this.timer = setTimeout(() => {
+      this.timer = null;
+      this.flush().catch((err: unknown) => this.onError(err as Error));
+    }, COUNTERS_FLUSH_MS);
+    // Nothing else to do but flush counters is no reason to stay alive: stopping calls close().
+    this.timer.unref();
+  }
+
+  private async write(batch: Batch): Promise<void> {
+    const multi = this.redis.multi();
+    for (const [field, by] of batch.counters) multi.hincrby(this.keys.counters, field, by);
+    for (const [topic, { counts, sum }] of batch.durations) {
+      [...DURATION_BUCKETS, '+Inf'].forEach((le, i) => {
+        if (counts[i]) multi.hincrby(this.keys.durations, `${topic}|${le}`, counts[i]);
+      });
+      multi.hincrbyfloat(this.keys.durations, `${topic}|sum`, sum);
+    }
+    await multi.exec();
   }
 }
 

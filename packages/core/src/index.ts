@@ -21,7 +21,7 @@ export {
   redactUrl,
 } from './redis.js';
 export { loopabullKeys } from './keys.js';
-export { Counters, DURATION_BUCKETS } from './counters.js';
+export { Counters, COUNTERS_FLUSH_MS, DURATION_BUCKETS } from './counters.js';
 export { ParkingLot, type ParkedMessage, type ParkInput } from './parking.js';
 export { WorkQueue, DEPTH_STATES, type JobResult, type QueueDepth } from './work-queue.js';
 export {

@@ -114,7 +114,12 @@ export class Looper extends EventEmitter<LooperEvents> {
       redis,
       queue,
       parking: new ParkingLot(redis, keys.parked),
-      counters: new Counters(redis, keys),
+      counters: new Counters(redis, keys, {
+        onError: (err) =>
+          this.logger.debug('counters not written, kept for the next try', {
+            error: err.message,
+          }),
+      }),
     };
 
     const gate = new EnqueueGate({
@@ -168,7 +173,11 @@ export class Looper extends EventEmitter<LooperEvents> {
     while (this.inflight.size > 0) await Promise.all(this.inflight);
     await this.consumer.close();
     if (this.side) {
-      const { redis, queue } = this.side;
+      const { redis, queue, counters } = this.side;
+      await withTimeout(counters.close(), REDIS_REPLY_TIMEOUT_MS, 'Redis counters').catch(
+        (err: Error) =>
+          this.logger.warn('counters since the last flush are lost', { error: err.message }),
+      );
       await queue.close().catch(() => undefined);
       if (redis.status === 'ready') await redis.quit().catch(() => redis.disconnect());
       else closeRedis(redis);
@@ -193,7 +202,7 @@ export class Looper extends EventEmitter<LooperEvents> {
       inbound.requeue();
       return;
     }
-    void this.count('consumed');
+    side.counters.incr('consumed');
     let outcome: Outcome;
     try {
       outcome = await this.store(inbound, side);
@@ -227,7 +236,7 @@ export class Looper extends EventEmitter<LooperEvents> {
           topic: verdict.topic,
           exchange: delivery.exchange,
         });
-        void this.count('filtered');
+        side.counters.incr('filtered');
         return { kind: 'filtered', topic: verdict.topic };
       case 'park': {
         const received_at = new Date().toISOString();
@@ -249,7 +258,7 @@ export class Looper extends EventEmitter<LooperEvents> {
           message_id: delivery.messageId ?? null,
           detail: verdict.detail,
         });
-        void this.count('parked', verdict.reason);
+        side.counters.incr('parked', verdict.reason);
         return { kind: 'parked', reason: verdict.reason, detail: verdict.detail };
       }
       case 'enqueue': {
@@ -259,7 +268,7 @@ export class Looper extends EventEmitter<LooperEvents> {
           'Redis job add',
         );
         this.logger.debug('enqueued', { topic: verdict.event.topic, job_id: jobId });
-        void this.count('enqueued');
+        side.counters.incr('enqueued');
         return { kind: 'enqueued', event: verdict.event, jobId };
       }
     }
@@ -281,14 +290,5 @@ export class Looper extends EventEmitter<LooperEvents> {
     }
     this.everOpened = true;
     void this.syncConsumer();
-  }
-
-  /** Counters are for people watching `/metrics`: a lost increment must never hold up an ack. */
-  private async count(name: string, label?: string): Promise<void> {
-    try {
-      await this.side?.counters.incr(name, label);
-    } catch (err) {
-      this.logger.debug('counter not updated', { counter: name, error: (err as Error).message });
-    }
   }
 }

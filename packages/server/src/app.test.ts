@@ -57,8 +57,9 @@ describe('HTTP server', () => {
       sent_at: null,
       received_at: new Date().toISOString(),
     });
-    await services.counters.incr('parked', 'not-json');
-    await services.counters.observeDuration('org.example.one', 0.7);
+    services.counters.incr('parked', 'not-json');
+    services.counters.observeDuration('org.example.one', 0.7);
+    await services.counters.flush();
   });
 
   afterAll(async () => {

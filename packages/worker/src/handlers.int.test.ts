@@ -122,6 +122,7 @@ describe('worker running handlers', () => {
     const job = await h.add('throws');
     await expect(h.finished(job)).rejects.toThrow('handler throws.mjs failed: database is down');
     expect((await h.reload(job)).attemptsMade).toBe(2);
+    await h.stopWorkers();
     expect(await h.counter('retried', 'throws')).toBe(1);
     expect(await h.counter('failed', 'throws')).toBe(1);
   });

@@ -105,6 +105,7 @@ describe('worker running playbooks', () => {
       /running playbook org\.example\.build\.done\.yml .*attempt 1, worker test-worker-1/,
     );
     expect(logs).toMatch(/PLAY RECAP[\s\S]*ok=2/);
+    await h.stopWorkers();
     expect(await h.counter('completed', 'org.example.build.done')).toBe(1);
   });
 
@@ -117,6 +118,7 @@ describe('worker running playbooks', () => {
     expect(await done.getState()).toBe('completed');
     expect(done.attemptsStarted).toBe(1);
     expect(await h.redis.zscore(loopabullKeys(h.config).unrouted, job.id!)).not.toBeNull();
+    await h.stopWorkers();
     expect(await h.counter('unrouted', 'nobody.listens')).toBe(1);
     expect(await h.counter('completed', 'nobody.listens')).toBe(0);
     expect(await h.logs(job)).toMatch(
@@ -155,6 +157,7 @@ describe('worker running playbooks', () => {
       /^ansible-playbook exited 2 \(playbook always\.fails\.yml\), one or more hosts failed:\n/,
     );
     expect(failed.failedReason).toMatch(/the build server is on fire[\s\S]*PLAY RECAP/);
+    await h.stopWorkers();
     expect(await h.counter('retried', 'always.fails')).toBe(2);
     expect(await h.counter('failed', 'always.fails')).toBe(1);
   });
@@ -172,6 +175,7 @@ describe('worker running playbooks', () => {
     const failed = await h.reload(job);
     expect(failed.attemptsMade).toBe(1);
     expect(failed.failedReason).toMatch(/ERROR! We were unable to read/);
+    await h.stopWorkers();
     expect(await h.counter('failed', 'broken')).toBe(1);
     expect(await h.counter('retried', 'broken')).toBe(0);
   });

@@ -26,7 +26,7 @@ async function recordUnrouted(services: JobServices, job: LoopabullJob): Promise
     .zadd(key, now, job.id!)
     .zremrangebyscore(key, '-inf', now - config.queue.keep_completed * 1000)
     .exec();
-  await counters.incr('unrouted', job.data.topic);
+  counters.incr('unrouted', job.data.topic);
 }
 
 /**
@@ -78,7 +78,7 @@ export async function processJob(
       signal,
     });
     const duration = seconds();
-    await counters.observeDuration(topic, duration);
+    counters.observeDuration(topic, duration);
     logger.info('job ran', {
       ...line,
       file: found.relative,
@@ -89,7 +89,7 @@ export async function processJob(
   } catch (err) {
     const duration = seconds();
     const stopped = signal?.aborted ?? false;
-    if (!stopped) await counters.observeDuration(topic, duration);
+    if (!stopped) counters.observeDuration(topic, duration);
     const reason = (err as Error).message.split('\n', 1)[0];
     logger.warn('job failed', {
       ...line,

@@ -86,7 +86,8 @@ describe('stopping workers', () => {
     await h.startWorkerProcess('rescuer');
     expect(await h.finished(job)).toMatchObject({ outcome: 'ran', value: { starts: 2 } });
     expect((await h.reload(job)).attemptsStarted).toBe(2);
-    await waitFor(async () => (await h!.counter('retried', 'crash.test')) === 1);
+    await h.stopWorkers();
+    expect(await h.counter('retried', 'crash.test')).toBe(1);
     expect(await h.counter('failed', 'crash.test')).toBe(0);
   });
 });

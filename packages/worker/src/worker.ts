@@ -39,10 +39,11 @@ export class LoopabullWorker {
   private readonly automations: Record<string, Handler>;
   /** Aborted when the shutdown grace is over: running jobs are killed and go back to the queue. */
   private readonly shutdown = new AbortController();
-  /** Counter writes made from worker events, awaited before the connection closes. */
+  /** Lookups for counters made from worker events, awaited before the counters are closed. */
   private readonly pending = new Set<Promise<unknown>>();
   private worker: Worker<LoopabullEvent, JobResult> | null = null;
   private redis: Redis | null = null;
+  private counters: Counters | null = null;
   private publisher: BusPublisher | null = null;
   private stopping: Promise<void> | null = null;
 
@@ -62,7 +63,10 @@ export class LoopabullWorker {
     const { config } = this;
     const redis = createRedis(config.redis.url);
     this.redis = redis;
-    const counters = new Counters(redis, loopabullKeys(config));
+    const counters = new Counters(redis, loopabullKeys(config), {
+      onError: (err) => this.logger.warn('could not update counters', { error: err.message }),
+    });
+    this.counters = counters;
     const services: JobServices = {
       config,
       logger: this.logger,
@@ -94,18 +98,18 @@ export class LoopabullWorker {
     this.worker = worker;
     worker.on('error', (err) => this.logger.error('queue error', { error: err.message }));
     worker.on('completed', (job, result) => {
-      if (result.outcome === 'ran') this.track(counters.incr('completed', job.data.topic));
+      if (result.outcome === 'ran') counters.incr('completed', job.data.topic);
     });
     worker.on('failed', (job) => {
       // BullMQ sets finishedOn only when this was the last try.
-      if (job) this.track(counters.incr(job.finishedOn ? 'failed' : 'retried', job.data.topic));
+      if (job) counters.incr(job.finishedOn ? 'failed' : 'retried', job.data.topic);
     });
     worker.on('stalled', (jobId) => {
       // Its worker died and it is back in the queue. One that stalled too often is there only to
       // be failed by the next worker (`defa`), which counts it then.
       this.track(
-        redis.hmget(worker.toKey(jobId), 'name', 'defa').then(async ([topic, deferredFailure]) => {
-          if (topic && !deferredFailure) await counters.incr('retried', topic);
+        redis.hmget(worker.toKey(jobId), 'name', 'defa').then(([topic, deferredFailure]) => {
+          if (topic && !deferredFailure) counters.incr('retried', topic);
         }),
       );
     });
@@ -176,6 +180,11 @@ export class LoopabullWorker {
     }
     clearTimeout(timer);
     await Promise.all(this.pending);
+    await this.counters
+      ?.close()
+      .catch((err: Error) =>
+        this.logger.warn('counters since the last flush are lost', { error: err.message }),
+      );
     await this.publisher?.close();
     await this.redis?.quit().catch(() => this.redis?.disconnect());
     this.logger.info('worker stopped', { id: this.id });

@@ -141,8 +141,13 @@ export async function harness(overrides: Record<string, unknown> = {}, dir?: str
   const counter = async (name: string, topic: string) =>
     (await counters.read())[name]?.[topic] ?? 0;
 
-  const close = async () => {
+  /** Workers write their counters every so often and when they stop: after this, all of them. */
+  const stopWorkers = async () => {
     await Promise.all([...workers.map((w) => w.stop()), ...processes.map((p) => p.stop())]);
+  };
+
+  const close = async () => {
+    await stopWorkers();
     await events.close();
     await work.queue.obliterate({ force: true });
     const ours = await redis.keys(`${config.redis.prefix}:*`);
@@ -162,6 +167,7 @@ export async function harness(overrides: Record<string, unknown> = {}, dir?: str
     reload,
     logs,
     counter,
+    stopWorkers,
     close,
   };
 }

@@ -1,0 +1,96 @@
+import { once } from 'node:events';
+import { afterAll, afterEach, describe, expect, it } from '@jest/globals';
+import type { Redis } from 'ioredis';
+import {
+  loopabullKeysOf,
+  removeTempDirs,
+  testConfig,
+  waitFor,
+} from '../../../test/support/index.js';
+import { COUNTERS_FLUSH_MS, Counters } from './counters.js';
+import { loopabullKeys } from './keys.js';
+import { createProducerRedis, createRedis } from './redis.js';
+
+const config = testConfig();
+const keys = loopabullKeys(config);
+const reader = createRedis(config.redis.url);
+const clients: Redis[] = [reader];
+
+function counters(redis = createRedis(config.redis.url)): Counters {
+  clients.push(redis);
+  return new Counters(redis, keys);
+}
+
+afterEach(async () => {
+  await reader.del(...loopabullKeysOf(config));
+});
+afterAll(async () => {
+  for (const redis of clients) redis.disconnect();
+  removeTempDirs();
+});
+
+describe('Counters', () => {
+  it('adds increments up in memory and writes them in one go', async () => {
+    const c = counters();
+    c.incr('consumed');
+    c.incr('consumed');
+    c.incr('completed', 'org.example.a', 3);
+    expect(await reader.hgetall(keys.counters)).toEqual({});
+    await c.flush();
+    expect(await c.read()).toEqual({ consumed: { '': 2 }, completed: { 'org.example.a': 3 } });
+  });
+
+  it('writes the duration histogram fields one observation at a time would have', async () => {
+    const c = counters();
+    c.observeDuration('org.example.a', 0.7);
+    c.observeDuration('org.example.a', 0.05);
+    await c.flush();
+    const raw = await reader.hgetall(keys.durations);
+    expect(raw).toEqual({
+      'org.example.a|0.1': '1',
+      'org.example.a|0.5': '1',
+      ...Object.fromEntries(
+        [1, 2, 5, 10, 30, 60, 300, 900, 3600].map((le) => [`org.example.a|${le}`, '2']),
+      ),
+      'org.example.a|+Inf': '2',
+      'org.example.a|sum': expect.stringMatching(/^0\.75/),
+    });
+  });
+
+  it('writes by itself shortly after an increment', async () => {
+    const c = counters();
+    const at = Date.now();
+    c.incr('consumed');
+    await waitFor(async () => (await c.read()).consumed?.[''] === 1, { interval: 10 });
+    expect(Date.now() - at).toBeLessThan(COUNTERS_FLUSH_MS + 1000);
+  });
+
+  it('keeps what Redis did not take and writes it once with the next flush', async () => {
+    const redis = createProducerRedis(config.redis.url);
+    const c = counters(redis);
+    await once(redis, 'ready');
+    redis.disconnect();
+    await once(redis, 'end');
+    c.incr('consumed', undefined, 2);
+    c.observeDuration('org.example.a', 2);
+    await expect(c.flush()).rejects.toThrow();
+    await redis.connect();
+    c.incr('consumed');
+    await c.flush();
+    expect(await c.read()).toEqual({ consumed: { '': 3 } });
+    expect(await c.readDurations()).toEqual({
+      'org.example.a': {
+        ...Object.fromEntries([2, 5, 10, 30, 60, 300, 900, 3600].map((le) => [le, 1])),
+        '+Inf': 1,
+        sum: 2,
+      },
+    });
+  });
+
+  it('writes what is left when closed', async () => {
+    const c = counters();
+    c.incr('enqueued');
+    await c.close();
+    expect(await c.read()).toEqual({ enqueued: { '': 1 } });
+  });
+});
