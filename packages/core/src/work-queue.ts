@@ -3,6 +3,7 @@ import type { Redis } from 'ioredis';
 import type { Config } from './config/schema.js';
 import type { LoopabullEvent } from './event.js';
 import { jobIdFor } from './job-id.js';
+import { JOB_STATES } from './jobs.js';
 import { loopabullKeys } from './keys.js';
 
 /** What a job returns when it completes. */
@@ -16,16 +17,8 @@ export interface JobResult {
   value?: unknown;
 }
 
-/** The counts `loopabull queue` shows, in the order it shows them. */
-export const DEPTH_STATES = [
-  'waiting',
-  'active',
-  'delayed',
-  'failed',
-  'completed',
-  'unrouted',
-  'parked',
-] as const;
+/** The counts `loopabull queue` shows, in the order it shows them: job states and parked messages. */
+export const DEPTH_STATES = [...JOB_STATES, 'parked'] as const;
 
 /** `loopabull queue --json`: the spec fixes these keys. */
 export interface QueueDepth {

@@ -1,5 +1,5 @@
 import { Command, Option } from 'commander';
-import { ConfigError, JOB_STATES } from '@loopabull/core';
+import { ConfigError, DEPTH_STATES } from '@loopabull/core';
 import {
   jsonOption,
   printJson,
@@ -10,19 +10,17 @@ import {
 } from '../options.js';
 import { positiveInt } from './worker.js';
 
-const STATES = [...JOB_STATES, 'parked'] as const;
-
 const list = () =>
   withConfig(new Command('list'))
     .description('list jobs in a state, newest first')
-    .addOption(new Option('--state <state>', 'which jobs').choices(STATES).default('failed'))
+    .addOption(new Option('--state <state>', 'which jobs').choices(DEPTH_STATES).default('failed'))
     .option('--topic <topic>', 'only this topic')
     .option('--limit <n>', 'at most this many', positiveInt, 50)
     .addOption(jsonOption())
     .action(
       async (
         opts: ConfigOpts & {
-          state: (typeof STATES)[number];
+          state: (typeof DEPTH_STATES)[number];
           topic?: string;
           limit: number;
           json?: boolean;
