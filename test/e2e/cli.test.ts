@@ -106,6 +106,7 @@ describe('--help', () => {
       'queue',
       'jobs',
       'publish',
+      'replay',
       'resolve',
       'run',
       'pause',

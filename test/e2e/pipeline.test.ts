@@ -2,7 +2,7 @@
  * The whole engine as operators run it: `loopabull looper` and `loopabull worker` processes,
  * a real RabbitMQ, Redis and ansible-playbook, messages published with `loopabull publish`.
  */
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import amqp from 'amqplib';
@@ -109,6 +109,41 @@ describe('bus -> looper -> queue -> worker -> playbook', () => {
     const depth = await services.work.depth();
     expect(depth.waiting + depth.active).toBe(0);
     expect(runsOf(jobIdFor(id))).toHaveLength(1);
+  });
+
+  it('replays saved messages with their original ids and headers, once however often replayed', async () => {
+    const envelope = { topic: TOPIC, msg_id: `2015-replay-${Date.now()}`, msg: fixture.msg };
+    const serialized = {
+      topic: TOPIC,
+      id: `replay-${Date.now()}`,
+      headers: { 'sent-at': '2019-07-30T19:12:22+00:00' },
+      body: { n: 2 },
+    };
+    const file = join(out, 'dump.jsonl');
+    writeFileSync(file, [envelope, serialized, envelope].map((m) => JSON.stringify(m)).join('\n'));
+    await new Promise((resolve) => setTimeout(resolve, 2 * COUNTERS_FLUSH_MS));
+    const consumed = async () => (await services.counters.read()).consumed?.[''] ?? 0;
+    const before = await consumed();
+    for (let i = 0; i < 2; i++) {
+      const res = await runCli(['replay', file, ...cfg]);
+      expect(res.stdout).toContain('published 3 messages');
+    }
+    for (const id of [envelope.msg_id, serialized.id]) {
+      expect(await waitFor(() => finished(jobIdFor(id)), { what: `job ${id}` })).toBe('completed');
+    }
+    await waitFor(async () => (await consumed()) >= before + 6, { what: 'all six deliveries' });
+    const depth = await services.work.depth();
+    expect(depth.waiting + depth.active).toBe(0);
+    expect(runsOf(jobIdFor(envelope.msg_id))).toHaveLength(1);
+    expect(runsOf(jobIdFor(serialized.id))).toHaveLength(1);
+    const received = JSON.parse(
+      readFileSync(join(out, runsOf(jobIdFor(serialized.id))[0]!), 'utf8'),
+    );
+    expect(received.loopabull).toMatchObject({
+      id: serialized.id,
+      sent_at: '2019-07-30T19:12:22+00:00',
+    });
+    expect(received.msg).toEqual({ n: 2 });
   });
 
   it('passes Jinja in a message through as text, never running it', async () => {

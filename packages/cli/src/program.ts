@@ -6,6 +6,7 @@ import { looperCommand } from './commands/looper.js';
 import { pauseCommand, resumeCommand } from './commands/pause.js';
 import { publishCommand } from './commands/publish.js';
 import { queueCommand } from './commands/queue.js';
+import { replayCommand } from './commands/replay.js';
 import { resolveCommand } from './commands/resolve.js';
 import { runCommand } from './commands/run.js';
 import { serveCommand } from './commands/serve.js';
@@ -34,6 +35,7 @@ export function createProgram(): Command {
     .addCommand(queueCommand())
     .addCommand(jobsCommand())
     .addCommand(publishCommand())
+    .addCommand(replayCommand())
     .addCommand(resolveCommand())
     .addCommand(runCommand())
     .addCommand(pauseCommand())

@@ -1,0 +1,49 @@
+import { describe, expect, it } from '@jest/globals';
+import { readFixture } from '../../../test/support/fixtures.js';
+import { parseReplay } from './replay-format.js';
+
+const fedmsg = readFixture<{ topic: string; msg_id: string; msg: unknown }>(
+  'fedmsg/buildsys.build.state.change.json',
+);
+const serialized = {
+  topic: 'org.fedoraproject.prod.bodhi.update.comment',
+  headers: { 'sent-at': '2019-07-30T19:12:22+00:00' },
+  id: '6b2f1a6c-58f5-4a44-92c5-5e0f7a0a2b11',
+  body: { comment: 'hi' },
+};
+
+describe('parseReplay', () => {
+  it('reads a fedmsg envelope with its original id', () => {
+    expect(parseReplay(JSON.stringify(fedmsg), 'f')).toEqual([
+      { topic: fedmsg.topic, id: fedmsg.msg_id, headers: {}, body: fedmsg.msg },
+    ]);
+  });
+
+  it('reads a fedora-messaging serialized message with its headers', () => {
+    expect(parseReplay(JSON.stringify(serialized), 'f')).toEqual([serialized]);
+  });
+
+  it('reads lists and JSON lines, in order', () => {
+    const expected = [fedmsg.msg_id, serialized.id];
+    expect(parseReplay(JSON.stringify([fedmsg, serialized]), 'f').map((m) => m.id)).toEqual(
+      expected,
+    );
+    expect(
+      parseReplay(`${JSON.stringify(fedmsg)}\n\n${JSON.stringify(serialized)}\n`, 'f').map(
+        (m) => m.id,
+      ),
+    ).toEqual(expected);
+  });
+
+  it('names the line and what is wrong', () => {
+    expect(() => parseReplay(`${JSON.stringify(fedmsg)}\n{nope`, 'dump.jsonl')).toThrow(
+      /dump\.jsonl line 2 is not JSON/,
+    );
+    expect(() => parseReplay(JSON.stringify([fedmsg, { topic: 'a.b' }]), 'dump.json')).toThrow(
+      /dump\.json item 2: expected \{topic, id, body\}/,
+    );
+    expect(() =>
+      parseReplay(JSON.stringify({ ...serialized, topic: '../../etc/passwd' }), 'x'),
+    ).toThrow(/x: topic "..\/..\/etc\/passwd"/);
+  });
+});

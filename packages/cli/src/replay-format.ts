@@ -1,0 +1,64 @@
+import { ConfigError, topicProblem } from '@loopabull/core';
+
+/** One message to publish again, with the id it had: a message that already ran does not run twice. */
+export interface ReplayMessage {
+  topic: string;
+  id: string;
+  headers: Record<string, unknown>;
+  body: unknown;
+}
+
+const isObject = (v: unknown): v is Record<string, unknown> =>
+  typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/**
+ * A message as fedora-messaging serializes it (`{topic, headers, id, body}`, what
+ * `fedora-messaging publish` and its dumps use) or as a fedmsg envelope (`{topic, msg_id, msg}`,
+ * what datagrepper returns).
+ */
+function toReplay(item: unknown, where: string): ReplayMessage {
+  if (!isObject(item)) throw new ConfigError(`${where}: expected a message object`);
+  const { topic } = item;
+  if (typeof topic !== 'string') throw new ConfigError(`${where}: no "topic"`);
+  const problem = topicProblem(topic);
+  if (problem) throw new ConfigError(`${where}: ${problem}`);
+  if ('body' in item && typeof item.id === 'string') {
+    return {
+      topic,
+      id: item.id,
+      headers: isObject(item.headers) ? item.headers : {},
+      body: item.body,
+    };
+  }
+  if ('msg' in item && typeof item.msg_id === 'string') {
+    return { topic, id: item.msg_id, headers: {}, body: item.msg };
+  }
+  throw new ConfigError(
+    `${where}: expected {topic, id, body} (fedora-messaging) or {topic, msg_id, msg} (fedmsg)`,
+  );
+}
+
+/** Messages from a JSON document (one message or a list) or from JSON lines, in order. */
+export function parseReplay(text: string, source: string): ReplayMessage[] {
+  try {
+    const doc: unknown = JSON.parse(text);
+    return Array.isArray(doc)
+      ? doc.map((m, i) => toReplay(m, `${source} item ${i + 1}`))
+      : [toReplay(doc, source)];
+  } catch (err) {
+    if (err instanceof ConfigError) throw err;
+  }
+  return text
+    .split('\n')
+    .map((line, i) => [line.trim(), i + 1] as const)
+    .filter(([line]) => line !== '')
+    .map(([line, n]) => {
+      let doc: unknown;
+      try {
+        doc = JSON.parse(line);
+      } catch (err) {
+        throw new ConfigError(`${source} line ${n} is not JSON: ${(err as Error).message}`);
+      }
+      return toReplay(doc, `${source} line ${n}`);
+    });
+}
