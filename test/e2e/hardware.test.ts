@@ -27,6 +27,7 @@ import {
   waitFor,
   type CliProcess,
   type Vhost,
+  completedJob,
 } from '../support/index.js';
 
 interface PulseFixture {
@@ -83,10 +84,7 @@ describe('hardware tracking on the engine', () => {
     });
     await bus.ch.waitForConfirms();
   };
-  const finished = async (jobId: string) => {
-    const job = await services.work.queue.getJob(jobId);
-    return (await job?.getState()) === 'completed' ? job : null;
-  };
+  const finished = (jobId: string) => completedJob(services.work.queue, jobId);
   const get = (path: string) => fetch(base + path);
 
   beforeAll(async () => {

@@ -17,6 +17,7 @@ import {
   waitFor,
   writeAutomation,
   type CliProcess,
+  completedJob,
 } from '../support/index.js';
 
 const started: CliProcess[] = [];
@@ -79,13 +80,9 @@ it('completes on another worker when its worker is SIGKILLed mid-job', async () 
       timeout: 60_000,
       what: `worker ${other} to finish the job`,
     });
-    const job = await waitFor(
-      async () => {
-        const j = await services.work.queue.getJob(jobIdFor('slow-1'));
-        return (await j?.getState()) === 'completed' ? j : null;
-      },
-      { what: 'the job to complete' },
-    );
+    const job = await waitFor(() => completedJob(services.work.queue, jobIdFor('slow-1')), {
+      what: 'the job to complete',
+    });
     expect(job.returnvalue).toMatchObject({ outcome: 'ran' });
     expect(existsSync(join(out, `done-${first}`))).toBe(false);
   } finally {

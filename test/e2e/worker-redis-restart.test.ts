@@ -10,6 +10,7 @@ import {
   writeAutomation,
   type CliProcess,
   type RedisInstance,
+  completedJob,
 } from '../support/index.js';
 
 let redis: RedisInstance | undefined;
@@ -35,13 +36,10 @@ async function runJob(config: ReturnType<typeof testConfig>, id: string) {
   const services = await openQueueServices(config);
   try {
     await services.work.enqueue(event(id));
-    return await waitFor(
-      async () => {
-        const job = await services.work.queue.getJob(jobIdFor(id));
-        return (await job?.getState()) === 'completed' ? job : null;
-      },
-      { timeout: 30_000, what: `job ${id} to complete` },
-    );
+    return await waitFor(() => completedJob(services.work.queue, jobIdFor(id)), {
+      timeout: 30_000,
+      what: `job ${id} to complete`,
+    });
   } finally {
     await services.close();
   }

@@ -10,3 +10,4 @@ export { startRabbit, type RabbitInstance } from './rabbitmq-server.js';
 export { FIXTURES, readFixture } from './fixtures.js';
 export { privateVhost, type Vhost } from './vhost.js';
 export { startTcpProxy, type TcpProxy } from './tcp-proxy.js';
+export { completedJob } from './jobs.js';

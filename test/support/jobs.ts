@@ -1,0 +1,13 @@
+import type { Job, Queue } from 'bullmq';
+
+/**
+ * The job once it has completed, read after its state says so: a job object fetched before
+ * would lack the return value the worker stored in between.
+ */
+export async function completedJob<T extends Job>(
+  queue: Pick<Queue, 'getJob' | 'getJobState'>,
+  id: string,
+): Promise<T | null> {
+  if ((await queue.getJobState(id)) !== 'completed') return null;
+  return ((await queue.getJob(id)) as T | undefined) ?? null;
+}
