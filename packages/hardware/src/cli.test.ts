@@ -9,7 +9,7 @@ import {
   pulseEvent,
   pulseFixture,
   testRedis,
-  variant,
+  laterException,
 } from '../test/helpers.js';
 import { machinesCommand } from './cli.js';
 import { hardwareHandler } from './handler.js';
@@ -81,15 +81,7 @@ describe('machines list and show', () => {
   beforeEach(async () => {
     await machines(['preload'], readme);
     await hardwareHandler(pulseEvent(completed), handlerContext(redis, config));
-    const gone = variant(completed, {
-      exchange: 'exchange/taskcluster-queue/v1/task-exception',
-      words: { 1: 'T2EheQ-IQ5aPzw34KS_a6g' },
-      edit: (p) => {
-        p.status.taskId = 'T2EheQ-IQ5aPzw34KS_a6g';
-        p.status.runs[0]!.reasonResolved = 'worker-shutdown';
-        p.status.runs[0]!.resolved = '2019-06-26T20:00:00.000Z';
-      },
-    });
+    const gone = laterException(completed, 'worker-shutdown');
     await hardwareHandler(pulseEvent(gone), handlerContext(redis, config));
   });
 

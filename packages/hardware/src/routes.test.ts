@@ -10,7 +10,7 @@ import {
   pulseFixture,
   serve,
   testRedis,
-  variant,
+  laterException,
   type HttpAnswer,
 } from '../test/helpers.js';
 import { hardwareHandler } from './handler.js';
@@ -113,17 +113,7 @@ describe('the operators API', () => {
   beforeEach(async () => {
     await new MachineStore(redis).preload(preloadFixture());
     await record();
-    await record(
-      variant(completed, {
-        exchange: 'exchange/taskcluster-queue/v1/task-exception',
-        words: { 1: 'T2EheQ-IQ5aPzw34KS_a6g' },
-        edit: (p) => {
-          p.status.taskId = 'T2EheQ-IQ5aPzw34KS_a6g';
-          p.status.runs[0]!.reasonResolved = 'claim-expired';
-          p.status.runs[0]!.resolved = '2019-06-26T20:00:00.000Z';
-        },
-      }),
-    );
+    await record(laterException(completed, 'claim-expired'));
   });
 
   it('lists machines with their detail, filtered by datacenter and staleness', async () => {

@@ -66,6 +66,22 @@ export function variant(
   return copy;
 }
 
+/**
+ * The fixture's machine, in a later task (T2EheQ…) that ended at 2019-06-26T20:00:00Z in an
+ * exception with `reason`.
+ */
+export function laterException(base: PulseFixture, reason: string): PulseFixture {
+  return variant(base, {
+    exchange: 'exchange/taskcluster-queue/v1/task-exception',
+    words: { 1: 'T2EheQ-IQ5aPzw34KS_a6g' },
+    edit: (p) => {
+      p.status.taskId = 'T2EheQ-IQ5aPzw34KS_a6g';
+      p.status.runs[0]!.reasonResolved = reason;
+      p.status.runs[0]!.resolved = '2019-06-26T20:00:00.000Z';
+    },
+  });
+}
+
 /** The event the looper makes of the fixture with the pulse preset. */
 export function pulseEvent(
   fixture: PulseFixture,
