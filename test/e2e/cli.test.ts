@@ -2,7 +2,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from '@jest/globals';
 import { openQueueServices, type LoopabullEvent } from '@loopabull/core';
-import { loopabullKeysOf, removeTempDirs, runCli, tempDir, testConfig } from '../support/index.js';
+import { cleanUpTest, removeTempDirs, runCli, tempDir, testConfig } from '../support/index.js';
 
 afterAll(removeTempDirs);
 
@@ -87,9 +87,8 @@ describe('loopabull queue --json', () => {
       const table = await runCli(['queue', '--config', config.configPath]);
       expect(table.stdout).toMatch(/3\s+a\.one/);
     } finally {
-      await services.work.queue.obliterate({ force: true });
-      await services.redis.del(...loopabullKeysOf(config));
       await services.close();
+      await cleanUpTest(config);
     }
   });
 });

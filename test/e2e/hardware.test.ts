@@ -125,10 +125,18 @@ describe('hardware tracking on the engine', () => {
     });
     // The looper declares the queue and its bindings: publish only once they exist.
     const model = await amqp.connect(config.bus.url);
+    // A check of a queue not declared yet closes its channel: one channel per check.
+    await waitFor(
+      async () => {
+        const probe = await model.createChannel();
+        probe.on('error', () => undefined);
+        const { consumerCount } = await probe.checkQueue(config.bus.queue);
+        await probe.close();
+        return consumerCount > 0;
+      },
+      { what: 'the looper to consume' },
+    );
     bus = { model, ch: await model.createConfirmChannel() };
-    await waitFor(async () => (await bus.ch.checkQueue(config.bus.queue)).consumerCount > 0, {
-      what: 'the looper to consume',
-    });
   });
 
   afterAll(async () => {

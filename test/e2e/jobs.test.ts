@@ -8,7 +8,6 @@ import {
 } from '@loopabull/core';
 import {
   localPlaybook,
-  loopabullKeysOf,
   removeTempDirs,
   runCli,
   startCli,
@@ -16,6 +15,7 @@ import {
   waitFor,
   writeAutomation,
   type CliProcess,
+  cleanUpTest,
 } from '../support/index.js';
 
 const TOPIC = 'org.example.deploy';
@@ -50,9 +50,8 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await worker.stop();
-  await services.work.queue.obliterate({ force: true });
-  await services.redis.del(...loopabullKeysOf(config));
   await services.close();
+  await cleanUpTest(config);
   removeTempDirs();
 });
 

@@ -15,7 +15,6 @@ import {
 import {
   localPlaybook,
   readFixture,
-  loopabullKeysOf,
   removeTempDirs,
   runCli,
   startCli,
@@ -24,6 +23,7 @@ import {
   waitFor,
   writeAutomation,
   type CliProcess,
+  cleanUpTest,
 } from '../support/index.js';
 
 const TOPIC = 'org.fedoraproject.prod.buildsys.build.state.change';
@@ -69,9 +69,8 @@ describe('bus -> looper -> queue -> worker -> playbook', () => {
 
   afterAll(async () => {
     await Promise.all([looper?.stop(), worker?.stop()]);
-    await services.work.queue.obliterate({ force: true });
-    await services.redis.del(...loopabullKeysOf(config));
     await services.close();
+    await cleanUpTest(config);
     removeTempDirs();
   });
 

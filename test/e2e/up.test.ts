@@ -1,13 +1,6 @@
 /** The Quick start's `loopabull up --demo`: every part starts, the demo message runs its playbook, Ctrl-C stops all. */
 import { afterAll, expect, it } from '@jest/globals';
-import { openQueueServices } from '@loopabull/core';
-import {
-  freePort,
-  loopabullKeysOf,
-  removeTempDirs,
-  startCli,
-  testConfig,
-} from '../support/index.js';
+import { freePort, removeTempDirs, startCli, testConfig, cleanUpTest } from '../support/index.js';
 
 afterAll(removeTempDirs);
 
@@ -32,9 +25,6 @@ it('runs looper, workers and server, shows the demo playbook, and stops them all
       expect(up.output()).toMatch(new RegExp(`\\[${part}\\].*SIGTERM: stopping`));
   } finally {
     await up.killGroup();
-    const services = await openQueueServices(config);
-    await services.work.queue.obliterate({ force: true });
-    await services.redis.del(...loopabullKeysOf(config));
-    await services.close();
+    await cleanUpTest(config);
   }
 }, 90_000);

@@ -8,7 +8,6 @@ import { afterAll, expect, it } from '@jest/globals';
 import { jobIdFor, openQueueServices } from '@loopabull/core';
 import {
   localPlaybook,
-  loopabullKeysOf,
   removeTempDirs,
   runCli,
   startCli,
@@ -18,6 +17,7 @@ import {
   writeAutomation,
   type CliProcess,
   completedJob,
+  cleanUpTest,
 } from '../support/index.js';
 
 const started: CliProcess[] = [];
@@ -87,8 +87,7 @@ it('completes on another worker when its worker is SIGKILLed mid-job', async () 
     expect(existsSync(join(out, `done-${first}`))).toBe(false);
   } finally {
     await Promise.all(started.map((p) => p.stop()));
-    await services.work.queue.obliterate({ force: true });
-    await services.redis.del(...loopabullKeysOf(config));
     await services.close();
+    await cleanUpTest(config);
   }
 }, 120_000);

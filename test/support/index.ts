@@ -11,3 +11,4 @@ export { FIXTURES, readFixture } from './fixtures.js';
 export { privateVhost, type Vhost } from './vhost.js';
 export { startTcpProxy, type TcpProxy } from './tcp-proxy.js';
 export { completedJob } from './jobs.js';
+export { cleanUpTest } from './cleanup.js';

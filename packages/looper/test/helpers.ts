@@ -4,7 +4,7 @@ import { setTimeout as delay } from 'node:timers/promises';
 import amqp, { type Channel, type ChannelModel, type ConfirmChannel, type Options } from 'amqplib';
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
-import { loopabullKeys, type Config, type Logger, type LoopabullEvent } from '@loopabull/core';
+import type { Config, Logger, LoopabullEvent } from '@loopabull/core';
 import type { Looper } from '../src/index.js';
 import { FIXTURES } from '../../../test/support/fixtures.js';
 
@@ -130,29 +130,7 @@ export async function readyCount(url: string, queue: string): Promise<number> {
   return (await queueInfo(url, queue)).messageCount;
 }
 
-/**
- * Removes what a test made: its AMQP queue and exchanges, its BullMQ queue and Loopabull's keys.
- * `keepExchanges`: names shared with other tests (Pulse's), which must stay.
- */
-export async function cleanUp(
-  config: Config,
-  opts: { amqpUrl?: string; keepExchanges?: string[] } = {},
-): Promise<void> {
-  const { model, ch } = await openChannel(opts.amqpUrl ?? config.bus.url);
-  try {
-    await ch.deleteQueue(config.bus.queue);
-    for (const { exchange } of config.bus.bindings) {
-      if (!exchange.startsWith('amq.') && !opts.keepExchanges?.includes(exchange))
-        await ch.deleteExchange(exchange);
-    }
-  } finally {
-    await model.close();
-  }
-  await withWorkQueue(config, async (queue, redis) => {
-    await queue.obliterate({ force: true });
-    await redis.del(...Object.values(loopabullKeys(config)));
-  });
-}
+export { cleanUpTest as cleanUp } from '../../../test/support/cleanup.js';
 
 export interface LogLine {
   level: string;
