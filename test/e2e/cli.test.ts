@@ -2,7 +2,14 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from '@jest/globals';
 import { openQueueServices, type LoopabullEvent } from '@loopabull/core';
-import { cleanUpTest, removeTempDirs, runCli, tempDir, testConfig } from '../support/index.js';
+import {
+  cleanUpTest,
+  readFixture,
+  removeTempDirs,
+  runCli,
+  tempDir,
+  testConfig,
+} from '../support/index.js';
 
 afterAll(removeTempDirs);
 
@@ -115,5 +122,30 @@ describe('--help', () => {
     ]) {
       expect(res.stdout).toMatch(new RegExp(`^  ${cmd}\\b`, 'm'));
     }
+  });
+});
+
+describe('loopabull run', () => {
+  it('runs a shipped automation handed on by its playbook file, as a worker would', async () => {
+    const other = readFixture<{ payload: unknown }>('pulse/task-running-other-provisioner.json');
+    const config = testConfig({
+      overrides: {
+        ansible: { playbooks_dir: new URL('../../playbooks', import.meta.url).pathname },
+      },
+    });
+    const res = await runCli([
+      'run',
+      'taskcluster-queue.v1.task-running',
+      '--json',
+      '--body',
+      JSON.stringify(other.payload),
+      '--config',
+      config.configPath,
+    ]);
+    expect(res.code).toBe(0);
+    expect(JSON.parse(res.stdout).result).toMatchObject({
+      outcome: 'ran',
+      value: { ignored: 'provisioner aws-provisioner-v1' },
+    });
   });
 });

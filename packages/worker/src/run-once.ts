@@ -1,5 +1,6 @@
 import {
   BusPublisher,
+  closeRedis,
   createLogger,
   createRedis,
   jobIdFor,
@@ -74,6 +75,6 @@ export async function runOnce(
     };
   } finally {
     await (publisher as BusPublisher | null)?.close();
-    redis.disconnect();
+    closeRedis(redis);
   }
 }

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { Command } from 'commander';
 import { ConfigError, topicProblem, type LoopabullEvent } from '@loopabull/core';
 import { runOnce } from '@loopabull/worker';
+import { shippedHandlers } from '../automations.js';
 import {
   bodyOptions,
   configFrom,
@@ -44,6 +45,7 @@ export const runCommand = () =>
         };
         const outcome = await runOnce(config, event, {
           dryRun: Boolean(opts.dryRun),
+          automations: shippedHandlers,
           log: opts.json ? undefined : out,
         });
         if (opts.json) return printJson(outcome);
