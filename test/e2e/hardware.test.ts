@@ -17,6 +17,7 @@ import {
   toEvent,
   type QueueServices,
 } from '@loopabull/core';
+import { shippedAutomations } from '@loopabull/cli';
 import {
   freePort,
   privateVhost,
@@ -109,7 +110,7 @@ describe('hardware tracking on the engine', () => {
     };
     const configPath = join(dir, 'loopabull.yml');
     writeFileSync(configPath, yaml.dump(raw));
-    config = loadConfig({ path: configPath, env: {} });
+    config = loadConfig({ path: configPath, env: {}, automations: shippedAutomations });
     base = `http://127.0.0.1:${port}`;
     services = await openQueueServices(config);
     await services.redis.flushdb();

@@ -3,7 +3,7 @@ import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
 
 /** The built command, as systemd and operators run it (`npm test` builds it first). */
-export const CLI = fileURLToPath(new URL('../../packages/cli/dist/main.js', import.meta.url));
+export const CLI = fileURLToPath(new URL('../../packages/cli/bin/loopabull.js', import.meta.url));
 
 export interface CliResult {
   code: number | null;

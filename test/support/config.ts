@@ -2,7 +2,8 @@ import { randomBytes } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import yaml from 'js-yaml';
-import { loadConfig, loopabullKeys, type Config } from '@loopabull/core';
+import { loadConfig, loopabullKeys, type Automation, type Config } from '@loopabull/core';
+import { shippedAutomations } from '@loopabull/cli';
 import { tempDir } from './temp.js';
 
 export interface TestConfigOptions {
@@ -10,15 +11,15 @@ export interface TestConfigOptions {
   overrides?: Record<string, unknown>;
   /** Directory for the config file and playbooks; a new temp dir by default. */
   dir?: string;
+  /** The automations whose sections the file may have: the shipped ones by default. */
+  automations?: readonly Automation[];
 }
 
 /**
  * A configuration isolated from every other test and from a real install: its own Redis
  * prefix, queue names and playbooks directory, on the machine's shared Redis and RabbitMQ.
  */
-export function testConfig(
-  opts: TestConfigOptions = {},
-): Config & { dir: string; configPath: string } {
+export function testConfig(opts: TestConfigOptions = {}): Config & { configPath: string } {
   const dir = opts.dir ?? tempDir('cfg');
   const id = randomBytes(4).toString('hex');
   const defaults: Record<string, Record<string, unknown>> = {
@@ -41,7 +42,8 @@ export function testConfig(
   }
   const configPath = join(dir, 'loopabull.yml');
   writeFileSync(configPath, yaml.dump(raw));
-  return { ...loadConfig({ path: configPath, env: {} }), dir, configPath };
+  const automations = opts.automations ?? shippedAutomations;
+  return { ...loadConfig({ path: configPath, env: {}, automations }), configPath };
 }
 
 /** Loopabull's own Redis keys for a config, to delete after a test. */

@@ -1,9 +1,8 @@
-import type { Handler } from '@loopabull/core';
-import { hardwareHandler, hardwareRoutes } from '@loopabull/hardware';
-import type { RouteModule } from '@loopabull/server';
+import type { Automation } from '@loopabull/core';
+import { hardware } from '@loopabull/hardware';
 
-/** The shipped automations' handlers, reachable from playbooks as `ctx.automation(name)`. */
-export const shippedHandlers: Record<string, Handler> = { hardware: hardwareHandler };
-
-/** The shipped automations' HTTP routes, mounted by `loopabull serve` when enabled. */
-export const shippedRoutes: RouteModule[] = [hardwareRoutes];
+/**
+ * The shipped automations: the one list that the CLI, the server, the workers and `doctor`
+ * read. Adding an automation is writing its package and naming it here.
+ */
+export const shippedAutomations: readonly Automation[] = [hardware];

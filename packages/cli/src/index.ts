@@ -1,1 +1,2 @@
 export { createProgram } from './program.js';
+export { shippedAutomations } from './automations.js';

@@ -1,13 +1,27 @@
 import { readFileSync } from 'node:fs';
-import { Option, type Command } from 'commander';
+import { InvalidArgumentError, Option, type Command } from 'commander';
 import {
   ConfigError,
   formatTable,
   loadConfig,
   openQueueServices,
+  type Automation,
+  type CommandEnv,
   type Config,
   type QueueServices,
 } from '@loopabull/core';
+
+/** What every command is built with: the automation registry and the config loader that knows it. */
+export interface Cli extends CommandEnv {
+  readonly automations: readonly Automation[];
+}
+
+export function cliWith(automations: readonly Automation[]): Cli {
+  return {
+    automations,
+    loadConfig: (opts) => loadConfig({ path: opts.config, automations }),
+  };
+}
 
 export interface ConfigOpts {
   config?: string;
@@ -23,16 +37,13 @@ export function withConfig(cmd: Command): Command {
 
 export const jsonOption = () => new Option('--json', 'print JSON instead of a table');
 
-export function configFrom(opts: ConfigOpts): Config {
-  return loadConfig({ path: opts.config });
-}
-
 /** Opens the queue for a command and always closes it, so the process can exit. */
 export async function withQueue<T>(
+  cli: Cli,
   opts: ConfigOpts,
   fn: (services: QueueServices, config: Config) => Promise<T>,
 ): Promise<T> {
-  const config = configFrom(opts);
+  const config = cli.loadConfig(opts);
   const services = await openQueueServices(config);
   try {
     return await fn(services, config);
@@ -72,4 +83,12 @@ export function printTable(
   rows: Array<Array<string | number | null | undefined>>,
 ): void {
   process.stdout.write(formatTable(headers, rows));
+}
+
+/** Commander's parser for counts and intervals: a usage error (exit 2) for anything else. */
+export function positiveInt(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1)
+    throw new InvalidArgumentError('expected a whole number of 1 or more');
+  return n;
 }

@@ -1,8 +1,10 @@
 import { Command } from 'commander';
-import { machinesCommand } from '@loopabull/hardware';
+import { enabledAutomations, loadConfig, type Automation } from '@loopabull/core';
+import { shippedAutomations } from './automations.js';
 import { doctorCommand } from './commands/doctor.js';
 import { jobsCommand } from './commands/jobs.js';
 import { looperCommand } from './commands/looper.js';
+import { cliWith, type Cli } from './options.js';
 import { pauseCommand, resumeCommand } from './commands/pause.js';
 import { publishCommand } from './commands/publish.js';
 import { queueCommand } from './commands/queue.js';
@@ -22,32 +24,65 @@ function everywhere(cmd: Command, apply: (c: Command) => void): Command {
   return cmd;
 }
 
-export function createProgram(): Command {
+/** The `--config` value among the arguments, read before Commander parses them. */
+function configArgument(argv: readonly string[]): string | undefined {
+  for (const [i, arg] of argv.entries()) {
+    if (arg === '-c' || arg === '--config') return argv[i + 1];
+    if (arg.startsWith('--config=')) return arg.slice('--config='.length);
+  }
+  return undefined;
+}
+
+/**
+ * The automations whose commands this run shows: the enabled ones. With a configuration that
+ * does not load, all of them, so that the command run reports the configuration's error itself.
+ */
+function commandsShown(cli: Cli, argv: readonly string[]): Automation[] {
+  try {
+    return enabledAutomations(
+      loadConfig({ path: configArgument(argv), automations: cli.automations }),
+      cli.automations,
+    );
+  } catch {
+    return [...cli.automations];
+  }
+}
+
+export interface ProgramOptions {
+  /** The automation registry; the shipped one by default. */
+  automations?: readonly Automation[];
+  /** The arguments the program will parse, to find the configuration that decides which automations' commands exist. */
+  argv?: readonly string[];
+}
+
+export function createProgram(opts: ProgramOptions = {}): Command {
+  const cli = cliWith(opts.automations ?? shippedAutomations);
   const program = new Command('loopabull')
     .version(VERSION)
     .description(
       'Event-driven automation: bus messages run the playbook or handler named after their topic.',
     )
-    .addCommand(looperCommand())
-    .addCommand(workerCommand())
-    .addCommand(serveCommand())
-    .addCommand(upCommand())
-    .addCommand(queueCommand())
-    .addCommand(jobsCommand())
-    .addCommand(publishCommand())
-    .addCommand(replayCommand())
-    .addCommand(resolveCommand())
-    .addCommand(runCommand())
-    .addCommand(pauseCommand())
-    .addCommand(resumeCommand())
-    .addCommand(doctorCommand())
-    .addCommand(machinesCommand())
-    .addHelpText(
-      'after',
-      `
+    .addCommand(looperCommand(cli))
+    .addCommand(workerCommand(cli))
+    .addCommand(serveCommand(cli))
+    .addCommand(upCommand(cli))
+    .addCommand(queueCommand(cli))
+    .addCommand(jobsCommand(cli))
+    .addCommand(publishCommand(cli))
+    .addCommand(replayCommand(cli))
+    .addCommand(resolveCommand(cli))
+    .addCommand(runCommand(cli))
+    .addCommand(pauseCommand(cli))
+    .addCommand(resumeCommand(cli))
+    .addCommand(doctorCommand(cli));
+  for (const automation of commandsShown(cli, opts.argv ?? process.argv))
+    for (const command of automation.commands?.(cli) ?? []) program.addCommand(command);
+  program.addHelpText(
+    'after',
+    `
 Exit codes: 0 ok, 1 runtime failure, 2 usage or configuration error.
 Docs: README.md and docs/ in the source tree.`,
-    );
+  );
   return everywhere(program, (c) => {
     c.exitOverride();
     c.showHelpAfterError('(add --help for usage)');

@@ -6,3 +6,25 @@ export class ConfigError extends Error {
     this.name = 'ConfigError';
   }
 }
+
+/**
+ * Thrown by a handler for a failure that may pass (a service down, a lock taken): the job is
+ * retried with backoff, then parked. Any other error is treated the same way; this one says so.
+ */
+export class TransientError extends Error {
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = 'TransientError';
+  }
+}
+
+/**
+ * Thrown by a handler for a failure another try cannot mend (bad data, a missing automation):
+ * the job is parked at once, without retries.
+ */
+export class PermanentError extends Error {
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = 'PermanentError';
+  }
+}

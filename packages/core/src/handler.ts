@@ -18,10 +18,12 @@ export interface HandlerContext {
   config: Config;
   job: { id: string; attempt: number };
   /**
-   * The shipped automations' handlers by name (`hardware`, …), so a file in the playbooks
-   * directory can hand its topic to one: `export default (e, ctx) => ctx.automation('hardware')(e, ctx)`.
+   * An enabled automation's handler by the automation's name (`hardware`, …) and the handler's
+   * key (`default` when omitted), so a file in the playbooks directory can hand its topic to
+   * one: `export default (e, ctx) => ctx.automation('hardware')(e, ctx)`. An unknown or disabled
+   * automation throws a PermanentError.
    */
-  automation(name: string): Handler;
+  automation(name: string, key?: string): Handler;
 }
 
 /** A handler module's default export. Its return value is stored as the job's result. */

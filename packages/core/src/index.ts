@@ -1,5 +1,15 @@
-export { ConfigError } from './errors.js';
-export { loadConfig, locateConfig, type LoadConfigOptions } from './config/load.js';
+export { ConfigError, TransientError, PermanentError } from './errors.js';
+export {
+  registered,
+  type Automation,
+  type AutomationEnv,
+  type AutomationInstance,
+  type AutomationSection,
+  type CommandEnv,
+  type DoctorCheck,
+} from './automation.js';
+export { AutomationHost, automationEnv, enabledAutomations, sectionOf } from './automation-host.js';
+export { loadConfig, locateConfig, resolveFrom, type LoadConfigOptions } from './config/load.js';
 export type { Config, BusPreset, Binding } from './config/schema.js';
 export type { LoopabullEvent } from './event.js';
 export { topicProblem, topicAllowed } from './topic.js';

@@ -4,6 +4,7 @@ import type { Redis } from 'ioredis';
 import { ConfigError } from '@loopabull/core';
 import { freePort, removeTempDirs, testConfig } from '../../../test/support/index.js';
 import {
+  commandEnv,
   handlerContext,
   preloadFixture,
   pulseEvent,
@@ -33,11 +34,9 @@ afterAll(async () => {
 /** Runs `loopabull machines <args>` with the test's config, the given stdin, and stdout captured. */
 async function machines(args: string[], stdin = ''): Promise<string> {
   let out = '';
-  const cmd = machinesCommand({
+  const cmd = machinesCommand(commandEnv(config.dir), {
     stdin: Readable.from([Buffer.from(stdin)]),
     stdout: { write: (t: string) => (out += t) },
-    env: {},
-    cwd: config.dir,
   });
   await cmd.parseAsync([...args, '-c', config.configPath], { from: 'user' });
   return out;
@@ -146,7 +145,7 @@ describe('machines command', () => {
     const down = testConfig({
       overrides: { redis: { url: `redis://:secret@127.0.0.1:${port}/8` } },
     });
-    const cmd = machinesCommand({ stdout: { write: () => true }, env: {}, cwd: down.dir });
+    const cmd = machinesCommand(commandEnv(down.dir), { stdout: { write: () => true } });
     const run = cmd.parseAsync(['list', '-c', down.configPath], { from: 'user' });
     await expect(run).rejects.toThrow(
       `cannot reach Redis at redis://:***@127.0.0.1:${port}/8: connect ECONNREFUSED`,
@@ -154,7 +153,7 @@ describe('machines command', () => {
   });
 
   it('documents every subcommand and option', () => {
-    const cmd = machinesCommand();
+    const cmd = machinesCommand(commandEnv(config.dir));
     expect(cmd.commands.map((c) => c.name())).toEqual(['list', 'show', 'preload']);
     const help = Object.fromEntries(cmd.commands.map((c) => [c.name(), c.helpInformation()]));
     for (const text of Object.values(help)) expect(text).toContain('-c, --config <path>');

@@ -4,20 +4,19 @@ import {
   closeRedis,
   connectRedisOnce,
   formatTable,
-  loadConfig,
+  type CommandEnv,
   type Config,
 } from '@loopabull/core';
 import { isStale } from './dashboard.js';
 import { formatDuration, parseDuration } from './duration.js';
 import { parseMachineId } from './identity.js';
 import { MachineStore, type MachineRecord } from './machine-store.js';
+import { hardwareSettings } from './section.js';
 
 /** Where the commands read and write; tests pass their own. */
 export interface CliIo {
   stdin: NodeJS.ReadableStream & { isTTY?: boolean };
   stdout: { write(text: string): unknown };
-  env: NodeJS.ProcessEnv;
-  cwd: string;
 }
 
 async function withStore<T>(config: Config, use: (store: MachineStore) => Promise<T>): Promise<T> {
@@ -47,15 +46,10 @@ async function readAll(stdin: NodeJS.ReadableStream): Promise<string> {
 }
 
 /** `loopabull machines list|show|preload`: the hardware tracker's data from the command line. */
-export function machinesCommand(overrides: Partial<CliIo> = {}): Command {
+export function machinesCommand(env: CommandEnv, overrides: Partial<CliIo> = {}): Command {
   // process.stdin is only touched when read: merely getting it opens a handle that keeps Node alive.
   const stdin = () => overrides.stdin ?? process.stdin;
-  const load = (opts: { config?: string }) =>
-    loadConfig({
-      path: opts.config,
-      env: overrides.env ?? process.env,
-      cwd: overrides.cwd ?? process.cwd(),
-    });
+  const load = (opts: { config?: string }) => env.loadConfig(opts);
   const print = (text: string) => (overrides.stdout ?? process.stdout).write(text);
   const printJson = (value: unknown) => print(JSON.stringify(value, null, 2) + '\n');
 
@@ -86,7 +80,7 @@ export function machinesCommand(overrides: Partial<CliIo> = {}): Command {
               `--stale ${JSON.stringify(opts.stale)} is not a duration such as 90s, 30m, 6h or 2d`,
             );
         }
-        const threshold = staleSeconds ?? config.hardware.stale_after;
+        const threshold = staleSeconds ?? hardwareSettings(config).stale_after;
         const list = await withStore(config, (store) =>
           store.list({ datacenter: opts.datacenter, staleSeconds }),
         );
@@ -141,7 +135,7 @@ export function machinesCommand(overrides: Partial<CliIo> = {}): Command {
         throw new ConfigError(`${JSON.stringify(id)} is not <datacenter>:<hostname>`);
       const machine = await withStore(config, (store) => store.get(id));
       if (!machine) throw new Error(`unknown machine ${id}`);
-      const stale = isStale(machine, config.hardware.stale_after);
+      const stale = isStale(machine, hardwareSettings(config).stale_after);
       if (opts.json) {
         printJson({ ...machine, stale });
         return;

@@ -3,6 +3,7 @@ import type { Redis } from 'ioredis';
 import type { Config } from '@loopabull/core';
 import {
   exampleConfig,
+  withHardware,
   handlerContext,
   pulseEvent,
   pulseFixture,
@@ -73,7 +74,7 @@ describe('hardwareHandler', () => {
   });
 
   it('follows hardware.provisioner', async () => {
-    const cfg = { ...config, hardware: { ...config.hardware, provisioner: 'aws-provisioner-v1' } };
+    const cfg = withHardware(config, { provisioner: 'aws-provisioner-v1' });
     expect((await run(undefined, other, cfg)).result).toMatchObject({
       machine: 'us-west-1:i-0429b6e2c0ac7474d',
     });
@@ -83,7 +84,7 @@ describe('hardwareHandler', () => {
   });
 
   it('does nothing when hardware is disabled', async () => {
-    const cfg = { ...config, hardware: { ...config.hardware, enabled: false } };
+    const cfg = withHardware(config, { enabled: false });
     expect((await run(undefined, completed, cfg)).result).toEqual({
       ignored: 'hardware is disabled in the configuration',
     });

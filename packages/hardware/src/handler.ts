@@ -1,6 +1,7 @@
 import type { Handler, HandlerContext, LoopabullEvent } from '@loopabull/core';
 import { MachineStore } from './machine-store.js';
 import { observe } from './observation.js';
+import { hardwareSettings } from './section.js';
 
 /** What a run of the handler stored, as the job's result. */
 export type HardwareResult =
@@ -27,7 +28,7 @@ export const hardwareHandler: Handler = async (
   event: LoopabullEvent,
   ctx: HandlerContext,
 ): Promise<HardwareResult> => {
-  const { enabled, provisioner } = ctx.config.hardware;
+  const { enabled, provisioner } = hardwareSettings(ctx.config);
   if (!enabled) return { ignored: 'hardware is disabled in the configuration' };
   const observed = observe(event, provisioner);
   if (!observed.ok) {

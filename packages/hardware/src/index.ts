@@ -1,3 +1,5 @@
+export { hardware } from './automation.js';
+export { hardwareSection, hardwareSettings, type HardwareSection } from './section.js';
 export { hardwareHandler, type HardwareResult } from './handler.js';
 export { hardwareRoutes } from './routes.js';
 export { machinesCommand, type CliIo } from './cli.js';

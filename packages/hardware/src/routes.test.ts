@@ -1,9 +1,10 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { Redis } from 'ioredis';
-import { createLogger } from '@loopabull/core';
+import { AutomationHost, createLogger } from '@loopabull/core';
 import {
   exampleConfig,
+  withHardware,
   handlerContext,
   preloadFixture,
   pulseEvent,
@@ -13,6 +14,7 @@ import {
   laterException,
   type HttpAnswer,
 } from '../test/helpers.js';
+import { hardware } from './automation.js';
 import { hardwareHandler } from './handler.js';
 import { MachineStore } from './machine-store.js';
 import { hardwareRoutes } from './routes.js';
@@ -43,12 +45,17 @@ const record = (fixture = completed) =>
   hardwareHandler(pulseEvent(fixture), handlerContext(redis, config));
 
 describe('the RouteModule', () => {
-  it('is switched by hardware.enabled and links its page', () => {
+  const started = async (cfg: typeof config) => {
+    const host = await new AutomationHost(cfg, [hardware], createLogger('test', 'error')).start();
+    const routes = host.started.map(({ instance }) => instance.routes);
+    await host.stop();
+    return routes;
+  };
+
+  it('is switched by hardware.enabled and links its page', async () => {
     expect(hardwareRoutes.name).toBe('hardware');
-    expect(hardwareRoutes.enabled(config)).toBe(true);
-    expect(
-      hardwareRoutes.enabled({ ...config, hardware: { ...config.hardware, enabled: false } }),
-    ).toBe(false);
+    expect(await started(config)).toEqual([hardwareRoutes]);
+    expect(await started(withHardware(config, { enabled: false }))).toEqual([]);
     expect(hardwareRoutes.dashboard).toEqual({ title: 'Hardware', path: '/ui/machines' });
   });
 });

@@ -5,6 +5,7 @@ import { DASHBOARD, renderDashboard, isStale } from './dashboard.js';
 import { parseDuration } from './duration.js';
 import { idWord } from './identity.js';
 import { MachineStore, type MachineRecord } from './machine-store.js';
+import { hardwareSettings } from './section.js';
 
 interface Filters {
   datacenter?: string | undefined;
@@ -44,7 +45,7 @@ const sendJsonText = (reply: FastifyReply, text: string) =>
 
 function register(app: FastifyInstance, deps: ServerDeps): void {
   const store = new MachineStore(deps.redis);
-  const staleAfter = () => deps.config.hardware.stale_after;
+  const staleAfter = () => hardwareSettings(deps.config).stale_after;
 
   // The original releng-hardware API, byte for byte (spec 8.1).
   app.get('/machines', async (_req, reply) =>
@@ -102,7 +103,6 @@ function register(app: FastifyInstance, deps: ServerDeps): void {
 /** Mounted by `loopabull serve` when `hardware.enabled` is on. */
 export const hardwareRoutes: RouteModule = {
   name: 'hardware',
-  enabled: (config) => config.hardware.enabled,
   register,
   dashboard: DASHBOARD,
 };

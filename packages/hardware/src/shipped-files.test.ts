@@ -9,6 +9,7 @@ import {
   type LoopabullEvent,
 } from '@loopabull/core';
 import { exampleConfig } from '../test/helpers.js';
+import { hardwareSettings } from './section.js';
 
 const config = exampleConfig();
 const STATES = ['running', 'completed', 'failed', 'exception'];
@@ -23,7 +24,7 @@ describe('examples/releng-hardware.yml', () => {
         routing_key: 'primary.*.*.*.*.releng-hardware.*.*.*.#',
       })),
     );
-    expect(config.hardware).toEqual({
+    expect(config.sections.hardware).toEqual({
       enabled: true,
       provisioner: 'releng-hardware',
       stale_after: 21600,
@@ -32,7 +33,7 @@ describe('examples/releng-hardware.yml', () => {
 
   it('binds the provisioner the handler tracks', () => {
     for (const b of config.bus.bindings)
-      expect(b.routing_key.split('.')[5]).toBe(config.hardware.provisioner);
+      expect(b.routing_key.split('.')[5]).toBe(hardwareSettings(config).provisioner);
   });
 });
 

@@ -6,11 +6,14 @@ import {
   createLogger,
   loadConfig,
   toEvent,
+  type CommandEnv,
   type Config,
   type HandlerContext,
   type LoopabullEvent,
 } from '@loopabull/core';
 import { FIXTURES } from '../../../test/support/fixtures.js';
+import { hardware } from '../src/automation.js';
+import { hardwareSettings, type HardwareSection } from '../src/section.js';
 
 const fixtures = FIXTURES;
 
@@ -40,8 +43,23 @@ export const exampleConfigPath = fileURLToPath(
 
 /** The shipped example configuration, with Redis pointed at the test's database if given. */
 export function exampleConfig(redisUrl?: string): Config {
-  return loadConfig({ path: exampleConfigPath, env: redisUrl ? { REDIS_URL: redisUrl } : {} });
+  return loadConfig({
+    path: exampleConfigPath,
+    env: redisUrl ? { REDIS_URL: redisUrl } : {},
+    automations: [hardware],
+  });
 }
+
+/** What `loopabull machines` gets from the CLI: config loading with the hardware section, isolated from the caller's environment. */
+export const commandEnv = (cwd: string): CommandEnv => ({
+  loadConfig: (opts) => loadConfig({ path: opts.config, env: {}, cwd, automations: [hardware] }),
+});
+
+/** The configuration with some of the `hardware:` section changed. */
+export const withHardware = (config: Config, change: Partial<HardwareSection>): Config => ({
+  ...config,
+  sections: { ...config.sections, hardware: { ...hardwareSettings(config), ...change } },
+});
 
 /**
  * A message in a new shape, as a test needs it: the fixture deep-copied, then changed. Routing

@@ -15,7 +15,6 @@ import type { RouteModule } from './route-module.js';
 
 const probe: RouteModule = {
   name: 'probe',
-  enabled: (c) => c.hardware.enabled,
   register(app) {
     app.get('/probe', async () => 'read');
     app.put('/probe', async () => 'changed');

@@ -11,7 +11,7 @@ export interface AppOptions {
   config: Config;
   services: QueueServices;
   logger: Logger;
-  /** The automations' routes; each is mounted only when the config enables it. */
+  /** The started automations' routes. */
   modules?: RouteModule[];
   /** Replaces the Redis-and-bus check, for tests. */
   readiness?: () => Promise<Readiness>;
@@ -41,7 +41,7 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
     reply.type(registry.contentType).send(await registry.metrics()),
   );
 
-  const enabled = (opts.modules ?? []).filter((m) => m.enabled(config));
+  const enabled = opts.modules ?? [];
   registerDashboard(
     app,
     services,

@@ -11,15 +11,21 @@ export interface ServerDeps {
 }
 
 /**
- * A set of HTTP routes an automation adds to `loopabull serve`. The server checks the bearer
+ * A set of HTTP routes a started automation adds to `loopabull serve` (a disabled one is not
+ * started, so it mounts nothing). The server checks the bearer
  * token for every changing method (PUT/POST/DELETE/PATCH) before a module's handler runs, so
  * modules do not check it themselves.
  */
 export interface RouteModule {
   name: string;
-  /** Whether the config switches this module on. */
-  enabled(config: Config): boolean;
   register(app: FastifyInstance, deps: ServerDeps): void | Promise<void>;
   /** A page for people, linked from the dashboard at `/`. */
   dashboard?: { title: string; path: string };
+}
+
+declare module '@loopabull/core' {
+  interface AutomationInstance {
+    /** Mounted by `loopabull serve`. */
+    routes?: RouteModule;
+  }
 }

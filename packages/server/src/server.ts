@@ -1,7 +1,12 @@
-import { createLogger, createRedis, queueServices, type Config } from '@loopabull/core';
+import {
+  createLogger,
+  createRedis,
+  queueServices,
+  type AutomationHost,
+  type Config,
+} from '@loopabull/core';
 import type { FastifyInstance } from 'fastify';
 import { buildApp } from './app.js';
-import type { RouteModule } from './route-module.js';
 
 export interface RunningServer {
   app: FastifyInstance;
@@ -10,12 +15,18 @@ export interface RunningServer {
   close(): Promise<void>;
 }
 
-/** `loopabull serve`: the HTTP server on `http.host:http.port`, reconnecting to Redis by itself. */
+/**
+ * `loopabull serve`: the HTTP server on `http.host:http.port`, reconnecting to Redis by itself,
+ * with the routes of the automations started in `automations`.
+ */
 export async function startServer(
   config: Config,
-  modules: RouteModule[] = [],
+  automations?: AutomationHost,
 ): Promise<RunningServer> {
   const logger = createLogger('serve', config.loglevel);
+  const modules = (automations?.started ?? []).flatMap(({ instance }) =>
+    instance.routes ? [instance.routes] : [],
+  );
   const services = queueServices(config, createRedis(config.redis.url));
   services.redis.on('error', (err: Error) => logger.debug(`redis: ${err.message}`));
   const app = await buildApp({ config, services, logger, modules });

@@ -1,10 +1,31 @@
 import { UnrecoverableError } from 'bullmq';
+import { PermanentError } from '@loopabull/core';
 
-/** A failed run. Permanent ones are BullMQ's UnrecoverableError, so the job fails without retries. */
-export type RunError = Error & { exitCode: number | null };
+/** A failed run of a playbook or handler: its exit code, and whether another try could do better. */
+export class RunError extends Error {
+  constructor(
+    message: string,
+    readonly exitCode: number | null,
+    readonly permanent: boolean,
+  ) {
+    super(message);
+    this.name = 'RunError';
+  }
+}
 
-export function runError(message: string, exitCode: number | null, permanent: boolean): RunError {
-  return Object.assign(permanent ? new UnrecoverableError(message) : new Error(message), {
-    exitCode,
-  });
+/**
+ * Whether a handler's error says that retrying is pointless: core's PermanentError, or
+ * BullMQ's UnrecoverableError by name, which handlers written before PermanentError throw.
+ */
+export const isPermanent = (err: unknown): boolean =>
+  err instanceof PermanentError ||
+  (err instanceof Error && (err.name === 'PermanentError' || err.name === 'UnrecoverableError'));
+
+/** What BullMQ understands: a permanent failure fails the job at once, without retries. */
+export function forQueue(err: unknown): unknown {
+  if (err instanceof RunError && err.permanent)
+    return Object.assign(new UnrecoverableError(err.message), { exitCode: err.exitCode });
+  if (isPermanent(err) && !(err instanceof UnrecoverableError))
+    return new UnrecoverableError((err as Error).message);
+  return err;
 }

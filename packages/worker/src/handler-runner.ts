@@ -1,9 +1,8 @@
 import { statSync } from 'node:fs';
 import { extname } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { UnrecoverableError } from 'bullmq';
 import type { Handler, HandlerContext, LoopabullEvent } from '@loopabull/core';
-import { runError } from './errors.js';
+import { RunError, isPermanent } from './errors.js';
 
 type ScopedImport = (specifier: string, parentURL: string) => Promise<unknown>;
 
@@ -40,7 +39,7 @@ export async function loadHandler(file: string, relative: string): Promise<Handl
     ) as { default?: unknown };
   } catch (err) {
     // Like a playbook that does not parse: another try of the same file cannot do better.
-    throw runError(`handler ${relative} failed to load: ${(err as Error).message}`, null, true);
+    throw new RunError(`handler ${relative} failed to load: ${(err as Error).message}`, null, true);
   }
   // A module Node reads as CommonJS (no `"type": "module"` nearby) nests the ESM default export once more.
   const fn =
@@ -48,7 +47,7 @@ export async function loadHandler(file: string, relative: string): Promise<Handl
       ? mod.default
       : (mod.default as { default?: unknown } | undefined)?.default;
   if (typeof fn !== 'function') {
-    throw new UnrecoverableError(`handler ${relative} has no default export function`);
+    throw new RunError(`handler ${relative} has no default export function`, null, true);
   }
   return fn as Handler;
 }
@@ -82,7 +81,7 @@ export async function runHandler(run: HandlerRun): Promise<unknown> {
     const aborted = new Promise<never>((_, reject) => {
       const fail = () =>
         reject(
-          runError(
+          new RunError(
             `handler ${run.relative} stopped: ${(controller.signal.reason as Error).message}`,
             null,
             false,
@@ -94,9 +93,9 @@ export async function runHandler(run: HandlerRun): Promise<unknown> {
     const call = (async () => handler(run.event, { ...run.ctx, signal: controller.signal }))();
     return await Promise.race([call, aborted]).catch((err: unknown) => {
       if (controller.signal.aborted) throw err;
-      // A handler that knows retrying is pointless says so with BullMQ's UnrecoverableError.
-      const permanent = err instanceof Error && err.name === 'UnrecoverableError';
-      throw runError(
+      // A handler that knows retrying is pointless says so with a PermanentError.
+      const permanent = isPermanent(err);
+      throw new RunError(
         `handler ${run.relative} failed: ${err instanceof Error ? err.message : String(err)}`,
         null,
         permanent,

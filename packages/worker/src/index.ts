@@ -17,4 +17,4 @@ export {
   type ExitInfo,
   type ExitVerdict,
 } from './exit-codes.js';
-export type { RunError } from './errors.js';
+export { RunError } from './errors.js';

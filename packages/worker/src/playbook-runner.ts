@@ -1,6 +1,6 @@
 import { execa, parseCommandString } from 'execa';
 import type { Config } from '@loopabull/core';
-import { runError } from './errors.js';
+import { RunError } from './errors.js';
 import { classifyExit } from './exit-codes.js';
 import { OutputTail } from './output.js';
 
@@ -41,7 +41,7 @@ function killGroup(pid: number): void {
 /**
  * Runs `ansible-playbook <file> -e @<varsfile>` in its own process group, without a shell.
  * Resolves with exit code 0; otherwise throws a RunError whose message names the exit code and
- * the playbook and ends with the tail of the output (permanent failures as UnrecoverableError).
+ * the playbook and ends with the tail of the output (`permanent` when another try cannot do better).
  */
 export async function runPlaybook(run: PlaybookRun): Promise<{ exitCode: 0 }> {
   const { ansible } = run.config;
@@ -84,14 +84,14 @@ export async function runPlaybook(run: PlaybookRun): Promise<{ exitCode: 0 }> {
   const what = `(playbook ${run.relative})`;
   const output = tail.text();
   if (stopped === 'abort') {
-    throw runError(
+    throw new RunError(
       `ansible-playbook stopped ${what}: the worker is shutting down\n${output}`,
       null,
       false,
     );
   }
   if (result.failed && result.exitCode === undefined && result.signal === undefined) {
-    throw runError(
+    throw new RunError(
       `could not start ${ansible.playbook_cmd} ${what}: ${result.originalMessage ?? result.message}`,
       null,
       false,
@@ -106,7 +106,7 @@ export async function runPlaybook(run: PlaybookRun): Promise<{ exitCode: 0 }> {
       : exitCode === null
         ? `was killed by ${result.signal ?? 'a signal'}`
         : `exited ${exitCode}`;
-  throw runError(
+  throw new RunError(
     `ansible-playbook ${how} ${what}, ${verdict.reason}:\n${output}`,
     exitCode,
     verdict.verdict === 'permanent',

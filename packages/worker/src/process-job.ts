@@ -1,5 +1,6 @@
-import { UnrecoverableError, type Job } from 'bullmq';
+import type { Job } from 'bullmq';
 import {
+  PermanentError,
   loopabullKeys,
   topicProblem,
   type Counters,
@@ -42,7 +43,7 @@ export async function processJob(
   const event = job.data;
   const topic = event.topic;
   const problem = typeof topic === 'string' ? topicProblem(topic) : 'the job has no topic';
-  if (problem !== null) throw new UnrecoverableError(`bad job: ${problem}`);
+  if (problem !== null) throw new PermanentError(`bad job: ${problem}`);
   const started = performance.now();
   const seconds = () => (performance.now() - started) / 1000;
   const line = { topic, job: job.id };

@@ -1,11 +1,11 @@
 import type { Redis } from 'ioredis';
-import type {
-  Config,
-  Handler,
-  HandlerContext,
-  JobResult,
-  Logger,
-  LoopabullEvent,
+import {
+  PermanentError,
+  type Config,
+  type HandlerContext,
+  type JobResult,
+  type Logger,
+  type LoopabullEvent,
 } from '@loopabull/core';
 import { runHandler } from './handler-runner.js';
 import { runPlaybook } from './playbook-runner.js';
@@ -19,8 +19,15 @@ export interface RunServices {
   workerId: string;
   redis: Redis;
   publish(topic: string, body: unknown): Promise<void>;
-  automations: Record<string, Handler>;
+  automation: AutomationLookup;
 }
+
+export type AutomationLookup = HandlerContext['automation'];
+
+/** For a worker started without any automations. */
+export const noAutomations: AutomationLookup = (name) => {
+  throw new PermanentError(`no automation named ${JSON.stringify(name)} (none is started)`);
+};
 
 export interface AutomationRun {
   found: NonNullable<Resolution['found']>;
@@ -30,17 +37,6 @@ export interface AutomationRun {
   log(line: string): Promise<void> | void;
   /** Aborted when the worker stops. */
   signal?: AbortSignal | undefined;
-}
-
-export function automationLookup(automations: Record<string, Handler>): (name: string) => Handler {
-  return (name) => {
-    const handler = Object.hasOwn(automations, name) ? automations[name] : undefined;
-    if (!handler) {
-      const known = Object.keys(automations).sort().join(', ') || 'none';
-      throw new Error(`no automation named ${JSON.stringify(name)} (known: ${known})`);
-    }
-    return handler;
-  };
 }
 
 /** Runs a resolved playbook or handler; throws a RunError when it fails. */
@@ -78,7 +74,7 @@ export async function runAutomation(
     publish: services.publish,
     config,
     job,
-    automation: automationLookup(services.automations),
+    automation: services.automation,
   };
   const value = await runHandler({
     file: found.file,

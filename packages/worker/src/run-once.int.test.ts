@@ -89,7 +89,10 @@ describe('runOnce (loopabull run)', () => {
     const lines: string[] = [];
     const out = await runOnce(config, makeEvent('h.topic', 21), {
       log: (l) => lines.push(l),
-      automations: { twice: (e) => (e.body as number) * 2 },
+      automation: (name) => {
+        expect(name).toBe('twice');
+        return (e) => (e.body as number) * 2;
+      },
     });
     expect(out).toMatchObject({
       vars: null,

@@ -5,13 +5,12 @@ import {
   createRedis,
   jobIdFor,
   type Config,
-  type Handler,
   type JobResult,
   type Logger,
   type LoopabullEvent,
 } from '@loopabull/core';
 import { resolveAutomation, type Resolution } from './resolve.js';
-import { runAutomation } from './run-automation.js';
+import { noAutomations, runAutomation, type AutomationLookup } from './run-automation.js';
 import { renderVars } from './vars-file.js';
 
 export interface RunOnceOptions {
@@ -20,7 +19,8 @@ export interface RunOnceOptions {
   /** Each line of output (and of a handler's `ctx.log`). */
   log?: (line: string) => void;
   logger?: Logger;
-  automations?: Record<string, Handler>;
+  /** Handlers' `ctx.automation(name, key)`. */
+  automation?: AutomationLookup;
   /** Aborting it kills the run (Ctrl-C). */
   signal?: AbortSignal;
 }
@@ -60,7 +60,7 @@ export async function runOnce(
         logger: opts.logger ?? createLogger('run', config.loglevel),
         workerId: 'run',
         redis,
-        automations: opts.automations ?? {},
+        automation: opts.automation ?? noAutomations,
         publish: async (topic, body) => {
           publisher ??= new BusPublisher(config);
           await publisher.publish(topic, body);

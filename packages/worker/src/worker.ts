@@ -9,12 +9,13 @@ import {
   createRedis,
   loopabullKeys,
   type Config,
-  type Handler,
   type JobResult,
   type Logger,
   type LoopabullEvent,
 } from '@loopabull/core';
 import { processJob, type JobServices, type LoopabullJob } from './process-job.js';
+import { noAutomations, type AutomationLookup } from './run-automation.js';
+import { forQueue } from './errors.js';
 
 export interface LoopabullWorkerOptions {
   config: Config;
@@ -23,8 +24,8 @@ export interface LoopabullWorkerOptions {
   /** Jobs at once; `workers.concurrency` by default. */
   concurrency?: number;
   logger?: Logger;
-  /** The shipped automations, for handlers' `ctx.automation(name)`. */
-  automations?: Record<string, Handler>;
+  /** Handlers' `ctx.automation(name, key)`: the started automations' handlers. */
+  automation?: AutomationLookup;
 }
 
 /**
@@ -36,7 +37,7 @@ export class LoopabullWorker {
   private readonly config: Config;
   private readonly concurrency: number;
   private readonly logger: Logger;
-  private readonly automations: Record<string, Handler>;
+  private readonly automation: AutomationLookup;
   /** Aborted when the shutdown grace is over: running jobs are killed and go back to the queue. */
   private readonly shutdown = new AbortController();
   /** Lookups for counters made from worker events, awaited before the counters are closed. */
@@ -52,7 +53,7 @@ export class LoopabullWorker {
     this.id = opts.id ?? `${hostname()}-${process.pid}`;
     this.concurrency = opts.concurrency ?? opts.config.workers.concurrency;
     this.logger = opts.logger ?? createLogger('worker', opts.config.loglevel);
-    this.automations = opts.automations ?? {};
+    this.automation = opts.automation ?? noAutomations;
     // Every running job listens for shutdown: as many listeners as the concurrency allows.
     setMaxListeners(0, this.shutdown.signal);
   }
@@ -73,7 +74,7 @@ export class LoopabullWorker {
       workerId: this.id,
       redis,
       counters,
-      automations: this.automations,
+      automation: this.automation,
       publish: async (topic, body) => {
         this.publisher ??= new BusPublisher(config);
         await this.publisher.publish(topic, body);
@@ -129,7 +130,7 @@ export class LoopabullWorker {
     try {
       return await processJob(services, job, this.shutdown.signal);
     } catch (err) {
-      if (!this.shutdown.signal.aborted) throw err;
+      if (!this.shutdown.signal.aborted) throw forQueue(err);
       // Cancelled at shutdown: back to the queue as it was, not a failed try, so it runs again elsewhere.
       await job.moveToWait(token).catch((moveErr: unknown) => {
         this.logger.warn(

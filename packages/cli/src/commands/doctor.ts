@@ -2,10 +2,19 @@ import { constants } from 'node:fs';
 import { access, readdir, stat } from 'node:fs/promises';
 import { Command } from 'commander';
 import { execa } from 'execa';
-import { connectOnce, openQueueServices, redactUrl, type Config } from '@loopabull/core';
-import { configFrom, jsonOption, printJson, withConfig, type ConfigOpts } from '../options.js';
+import {
+  automationEnv,
+  connectOnce,
+  createLogger,
+  enabledAutomations,
+  openQueueServices,
+  redactUrl,
+  type Config,
+  type DoctorCheck,
+} from '@loopabull/core';
+import { jsonOption, printJson, withConfig, type ConfigOpts, type Cli } from '../options.js';
 
-interface Check {
+interface Outcome {
   name: string;
   ok: boolean;
   detail: string;
@@ -13,7 +22,7 @@ interface Check {
   fix?: string;
 }
 
-async function check(name: string, fix: string, probe: () => Promise<string>): Promise<Check> {
+async function run({ name, fix, probe }: DoctorCheck): Promise<Outcome> {
   try {
     return { name, ok: true, detail: await probe() };
   } catch (err) {
@@ -21,7 +30,13 @@ async function check(name: string, fix: string, probe: () => Promise<string>): P
   }
 }
 
-function checks(config: Config): Array<Promise<Check>> {
+const check = (name: string, fix: string, probe: () => Promise<string>): DoctorCheck => ({
+  name,
+  fix,
+  probe,
+});
+
+function engineChecks(config: Config): DoctorCheck[] {
   const { ansible } = config;
   return [
     check(
@@ -48,6 +63,9 @@ function checks(config: Config): Array<Promise<Check>> {
         const conn = await connectOnce(config);
         try {
           const ch = await conn.createChannel();
+          // A missing queue closes the channel with a 404, which the rejection below reports;
+          // the channel's own 'error' event would otherwise crash the process.
+          ch.on('error', () => undefined);
           const q = await ch.checkQueue(config.bus.queue).catch(() => null);
           return q
             ? `${redactUrl(config.bus.url)}: queue ${config.bus.queue} holds ${q.messageCount} messages, ${q.consumerCount} consumers`
@@ -93,17 +111,29 @@ function checks(config: Config): Array<Promise<Check>> {
   ];
 }
 
-export const doctorCommand = () =>
+export const doctorCommand = (cli: Cli) =>
   withConfig(new Command('doctor'))
     .description(
-      'check Redis, the bus, ansible-playbook and the playbooks directory; say what is wrong and how to fix it',
+      'check Redis, the bus, ansible-playbook, the playbooks directory and each enabled automation; say what is wrong and how to fix it',
     )
     .addOption(jsonOption())
     .action(async (opts: ConfigOpts & { json?: boolean }) => {
-      const config = configFrom(opts);
+      const config = cli.loadConfig(opts);
+      const logger = createLogger('doctor', 'error');
+      const automations = enabledAutomations(config, cli.automations);
       const results = [
         { name: 'config', ok: true, detail: config.source ?? 'built-in defaults (no file found)' },
-        ...(await Promise.all(checks(config))),
+        {
+          name: 'automations',
+          ok: true,
+          detail: automations.map((a) => a.name).join(', ') || 'none enabled',
+        },
+        ...(await Promise.all(
+          [
+            ...engineChecks(config),
+            ...automations.flatMap((a) => a.doctor?.(automationEnv(config, a, logger)) ?? []),
+          ].map(run),
+        )),
       ];
       if (opts.json) printJson(results);
       else {

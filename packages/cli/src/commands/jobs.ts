@@ -5,12 +5,13 @@ import {
   printJson,
   printTable,
   withConfig,
+  positiveInt,
   withQueue,
   type ConfigOpts,
+  type Cli,
 } from '../options.js';
-import { positiveInt } from './worker.js';
 
-const list = () =>
+const list = (cli: Cli) =>
   withConfig(new Command('list'))
     .description('list jobs in a state, newest first')
     .addOption(new Option('--state <state>', 'which jobs').choices(DEPTH_STATES).default('failed'))
@@ -26,7 +27,7 @@ const list = () =>
           json?: boolean;
         },
       ) =>
-        withQueue(opts, async ({ jobs, parking }) => {
+        withQueue(cli, opts, async ({ jobs, parking }) => {
           if (opts.state === 'parked') {
             const parked = (await parking.list(opts.limit)).filter(
               (p) => !opts.topic || p.topic === opts.topic,
@@ -66,13 +67,13 @@ const list = () =>
 const notFound = (id: string) =>
   new Error(`no job ${id} (it may have been removed after queue.keep_completed)`);
 
-const show = () =>
+const show = (cli: Cli) =>
   withConfig(new Command('show'))
     .description('one job: its state, attempts, failure, event and result')
     .argument('<id>', 'job id (as `jobs list` prints it)')
     .addOption(jsonOption())
     .action(async (id: string, opts: ConfigOpts & { json?: boolean }) =>
-      withQueue(opts, async ({ jobs }) => {
+      withQueue(cli, opts, async ({ jobs }) => {
         const job = await jobs.show(id);
         if (!job) throw notFound(id);
         if (opts.json) return printJson(job);
@@ -87,13 +88,13 @@ const show = () =>
       }),
     );
 
-const logs = () =>
+const logs = (cli: Cli) =>
   withConfig(new Command('logs'))
     .description("a job's log: the playbook's or handler's output, every attempt")
     .argument('<id>', 'job id')
     .addOption(jsonOption())
     .action(async (id: string, opts: ConfigOpts & { json?: boolean }) =>
-      withQueue(opts, async ({ jobs }) => {
+      withQueue(cli, opts, async ({ jobs }) => {
         const lines = await jobs.logs(id);
         if (!lines) throw notFound(id);
         if (opts.json) printJson({ id, logs: lines });
@@ -101,7 +102,7 @@ const logs = () =>
       }),
     );
 
-const retry = () =>
+const retry = (cli: Cli) =>
   withConfig(new Command('retry'))
     .description('run a failed job again, or every failed job with --failed')
     .argument('[id]', 'job id')
@@ -109,7 +110,7 @@ const retry = () =>
     .action(async (id: string | undefined, opts: ConfigOpts & { failed?: boolean }) => {
       if (Boolean(id) === Boolean(opts.failed))
         throw new ConfigError('give either a job id or --failed');
-      await withQueue(opts, async ({ jobs }) => {
+      await withQueue(cli, opts, async ({ jobs }) => {
         if (opts.failed) {
           process.stdout.write(`${await jobs.retryFailed()} failed jobs put back to run\n`);
         } else {
@@ -119,14 +120,14 @@ const retry = () =>
       });
     });
 
-const remove = () =>
+const remove = (cli: Cli) =>
   withConfig(new Command('remove'))
     .description(
       'delete a job and its log (a parked message: its id from `jobs list --state parked`)',
     )
     .argument('<id>', 'job id or parked message id')
     .action(async (id: string, opts: ConfigOpts) =>
-      withQueue(opts, async ({ jobs, parking }) => {
+      withQueue(cli, opts, async ({ jobs, parking }) => {
         const removed =
           (await jobs.remove(id)) || (/^\d+-\d+$/.test(id) && (await parking.remove(id)));
         if (!removed) throw notFound(id);
@@ -134,11 +135,11 @@ const remove = () =>
       }),
     );
 
-export const jobsCommand = () =>
+export const jobsCommand = (cli: Cli) =>
   new Command('jobs')
     .description('inspect and act on jobs: list, show, logs, retry, remove')
-    .addCommand(list())
-    .addCommand(show())
-    .addCommand(logs())
-    .addCommand(retry())
-    .addCommand(remove());
+    .addCommand(list(cli))
+    .addCommand(show(cli))
+    .addCommand(logs(cli))
+    .addCommand(retry(cli))
+    .addCommand(remove(cli));

@@ -2,9 +2,9 @@ import { Command } from 'commander';
 import { createLogger, redactUrl } from '@loopabull/core';
 import { Looper } from '@loopabull/looper';
 import { runUntilSignal } from '../lifecycle.js';
-import { configFrom, withConfig, type ConfigOpts } from '../options.js';
+import { withConfig, type ConfigOpts, type Cli } from '../options.js';
 
-export const looperCommand = () =>
+export const looperCommand = (cli: Cli) =>
   withConfig(new Command('looper'))
     .description('consume the bus into the work queue (systemd: loopabull.service)')
     .addHelpText(
@@ -15,7 +15,7 @@ bus.preset names it, and acks it only once Redis has the job. Reconnects by itse
 the broker and to Redis; while Redis is down it stops taking messages.`,
     )
     .action(async (opts: ConfigOpts) => {
-      const config = configFrom(opts);
+      const config = cli.loadConfig(opts);
       const logger = createLogger('looper', config.loglevel);
       const looper = new Looper({ config, logger });
       logger.info(

@@ -1,11 +1,11 @@
 import { Command } from 'commander';
-import { withConfig, withQueue, type ConfigOpts } from '../options.js';
+import { withConfig, withQueue, type ConfigOpts, type Cli } from '../options.js';
 
-const toggle = (name: 'pause' | 'resume', description: string) =>
+const toggle = (cli: Cli, name: 'pause' | 'resume', description: string) =>
   withConfig(new Command(name))
     .description(description)
     .action(async (opts: ConfigOpts) =>
-      withQueue(opts, async ({ work }) => {
+      withQueue(cli, opts, async ({ work }) => {
         await (name === 'pause' ? work.queue.pause() : work.queue.resume());
         process.stdout.write(
           name === 'pause'
@@ -15,9 +15,10 @@ const toggle = (name: 'pause' | 'resume', description: string) =>
       }),
     );
 
-export const pauseCommand = () =>
+export const pauseCommand = (cli: Cli) =>
   toggle(
+    cli,
     'pause',
     'stop every worker taking new jobs (running jobs finish; messages keep queueing)',
   );
-export const resumeCommand = () => toggle('resume', 'let workers take jobs again');
+export const resumeCommand = (cli: Cli) => toggle(cli, 'resume', 'let workers take jobs again');

@@ -2,16 +2,16 @@ import { Command } from 'commander';
 import { BusPublisher, ConfigError, topicProblem } from '@loopabull/core';
 import {
   bodyOptions,
-  configFrom,
   readBody,
   withConfig,
   type BodyOpts,
   type ConfigOpts,
   jsonOption,
   printJson,
+  type Cli,
 } from '../options.js';
 
-export const publishCommand = () =>
+export const publishCommand = (cli: Cli) =>
   bodyOptions(withConfig(new Command('publish')))
     .description('publish a message to the bus as the configured preset would')
     .argument('<topic>', 'e.g. org.fedoraproject.prod.buildsys.build.state.change')
@@ -36,7 +36,7 @@ generic: to bus.publish_exchange with the topic as routing key.`,
       ) => {
         const problem = topicProblem(topic);
         if (problem) throw new ConfigError(problem);
-        const config = configFrom(opts);
+        const config = cli.loadConfig(opts);
         const body = readBody(opts);
         const publisher = new BusPublisher(config);
         try {

@@ -5,8 +5,10 @@ import {
   printJson,
   printTable,
   withConfig,
+  positiveInt,
   withQueue,
   type ConfigOpts,
+  type Cli,
 } from '../options.js';
 
 function show(depth: QueueDepth, json: boolean) {
@@ -25,11 +27,15 @@ function show(depth: QueueDepth, json: boolean) {
   }
 }
 
-export const queueCommand = () =>
+export const queueCommand = (cli: Cli) =>
   withConfig(new Command('queue'))
     .description('show the backlog: jobs by state, waiting jobs by topic, age of the oldest')
     .addOption(jsonOption())
-    .option('--watch [seconds]', 'print again every few seconds until Ctrl-C')
+    .option(
+      '--watch [seconds]',
+      'print again every few seconds (default 2) until Ctrl-C',
+      positiveInt,
+    )
     .addHelpText(
       'after',
       `
@@ -37,10 +43,10 @@ export const queueCommand = () =>
 (numbers), paused, by_topic (topic -> waiting) and oldest_waiting_seconds.
 "completed" counts every finished job, unrouted ones included.`,
     )
-    .action(async (opts: ConfigOpts & { json?: boolean; watch?: string | boolean }) =>
-      withQueue(opts, async ({ work }) => {
+    .action(async (opts: ConfigOpts & { json?: boolean; watch?: number | boolean }) =>
+      withQueue(cli, opts, async ({ work }) => {
         if (!opts.watch) return show(await work.depth(), Boolean(opts.json));
-        const every = typeof opts.watch === 'string' ? Number(opts.watch) : 2;
+        const every = typeof opts.watch === 'number' ? opts.watch : 2;
         for (;;) {
           if (!opts.json) process.stdout.write(`\x1b[2J\x1b[H${new Date().toISOString()}\n`);
           show(await work.depth(), Boolean(opts.json));

@@ -1,10 +1,10 @@
 import { readFileSync } from 'node:fs';
 import { Command } from 'commander';
 import { BusPublisher } from '@loopabull/core';
-import { configFrom, jsonOption, printJson, withConfig, type ConfigOpts } from '../options.js';
+import { jsonOption, printJson, withConfig, type ConfigOpts, type Cli } from '../options.js';
 import { parseReplay } from '../replay-format.js';
 
-export const replayCommand = () =>
+export const replayCommand = (cli: Cli) =>
   withConfig(new Command('replay'))
     .description(
       'publish saved messages again with their original ids: those that already ran do not run twice',
@@ -22,7 +22,7 @@ A message is {topic, headers, id, body} as fedora-messaging serializes it, or
 safe: a message whose job is still kept (queue.keep_completed) maps to that job.`,
     )
     .action(async (files: string[], opts: ConfigOpts & { json?: boolean }) => {
-      const config = configFrom(opts);
+      const config = cli.loadConfig(opts);
       const messages = files.flatMap((file) =>
         parseReplay(
           readFileSync(file === '-' ? 0 : file, 'utf8'),

@@ -1,14 +1,14 @@
 import { Command } from 'commander';
 import { resolveAutomation } from '@loopabull/worker';
-import { configFrom, jsonOption, printJson, withConfig, type ConfigOpts } from '../options.js';
+import { jsonOption, printJson, withConfig, type ConfigOpts, type Cli } from '../options.js';
 
-export const resolveCommand = () =>
+export const resolveCommand = (cli: Cli) =>
   withConfig(new Command('resolve'))
     .description('which file a topic would run, and why')
     .argument('<topic>')
     .addOption(jsonOption())
     .action(async (topic: string, opts: ConfigOpts & { json?: boolean }) => {
-      const resolution = await resolveAutomation(configFrom(opts), topic);
+      const resolution = await resolveAutomation(cli.loadConfig(opts), topic);
       if (opts.json) return printJson(resolution);
       if (resolution.found) {
         process.stdout.write(

@@ -1,20 +1,25 @@
 import { randomUUID } from 'node:crypto';
 import { Command } from 'commander';
-import { ConfigError, topicProblem, type LoopabullEvent } from '@loopabull/core';
-import { runOnce } from '@loopabull/worker';
-import { shippedHandlers } from '../automations.js';
+import {
+  AutomationHost,
+  ConfigError,
+  createLogger,
+  topicProblem,
+  type LoopabullEvent,
+} from '@loopabull/core';
+import { runOnce, type RunOnceResult } from '@loopabull/worker';
 import {
   bodyOptions,
-  configFrom,
   jsonOption,
   printJson,
   readBody,
   withConfig,
   type BodyOpts,
   type ConfigOpts,
+  type Cli,
 } from '../options.js';
 
-export const runCommand = () =>
+export const runCommand = (cli: Cli) =>
   bodyOptions(withConfig(new Command('run')))
     .description('run the automation for a topic once, in the foreground, without the queue')
     .argument('<topic>')
@@ -28,7 +33,7 @@ export const runCommand = () =>
       async (topic: string, opts: ConfigOpts & BodyOpts & { dryRun?: boolean; json?: boolean }) => {
         const problem = topicProblem(topic);
         if (problem) throw new ConfigError(problem);
-        const config = configFrom(opts);
+        const config = cli.loadConfig(opts);
         const now = new Date().toISOString();
         const event: LoopabullEvent = {
           id: randomUUID(),
@@ -43,11 +48,20 @@ export const runCommand = () =>
         const out = (line: string): void => {
           process.stdout.write(line + '\n');
         };
-        const outcome = await runOnce(config, event, {
-          dryRun: Boolean(opts.dryRun),
-          automations: shippedHandlers,
-          log: opts.json ? undefined : out,
-        });
+        const logger = createLogger('run', config.loglevel);
+        const automations = new AutomationHost(config, cli.automations, logger);
+        let outcome: RunOnceResult;
+        try {
+          if (!opts.dryRun) await automations.start();
+          outcome = await runOnce(config, event, {
+            dryRun: Boolean(opts.dryRun),
+            logger,
+            automation: (name, key) => automations.handler(name, key),
+            log: opts.json ? undefined : out,
+          });
+        } finally {
+          await automations.stop();
+        }
         if (opts.json) return printJson(outcome);
         const { found } = outcome.resolution;
         if (!found) {

@@ -1,17 +1,21 @@
 import { Command } from 'commander';
-import { createLogger } from '@loopabull/core';
+import { AutomationHost, createLogger } from '@loopabull/core';
 import { startServer } from '@loopabull/server';
-import { shippedRoutes } from '../automations.js';
 import { runUntilSignal } from '../lifecycle.js';
-import { configFrom, withConfig, type ConfigOpts } from '../options.js';
+import { withConfig, type ConfigOpts, type Cli } from '../options.js';
 
-export const serveCommand = () =>
+export const serveCommand = (cli: Cli) =>
   withConfig(new Command('serve'))
     .description(
       'run the HTTP server: dashboard, /healthz, /readyz, /metrics, JSON API, automations (systemd: loopabull-web.service)',
     )
     .action(async (opts: ConfigOpts) => {
-      const config = configFrom(opts);
-      const server = await startServer(config, shippedRoutes);
-      await runUntilSignal('server', createLogger('serve', config.loglevel), () => server.close());
+      const config = cli.loadConfig(opts);
+      const logger = createLogger('serve', config.loglevel);
+      const automations = await new AutomationHost(config, cli.automations, logger).start();
+      const server = await startServer(config, automations);
+      await runUntilSignal('server', logger, async () => {
+        await server.close();
+        await automations.stop();
+      });
     });

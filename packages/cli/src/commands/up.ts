@@ -1,6 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { readFileSync } from 'node:fs';
 import { Command } from 'commander';
 import {
   BusPublisher,
@@ -10,11 +9,8 @@ import {
   type Config,
   type Logger,
 } from '@loopabull/core';
-import { configFrom, withConfig, type ConfigOpts } from '../options.js';
-import { positiveInt } from './worker.js';
-
-const DEMO_TOPIC = 'org.fedoraproject.prod.buildsys.build.state.change';
-const DEMO_BODY = new URL(`../../../../examples/messages/${DEMO_TOPIC}.json`, import.meta.url);
+import { DEMO_BODY, DEMO_TOPIC } from './demo-message.js';
+import { positiveInt, withConfig, type ConfigOpts, type Cli } from '../options.js';
 
 /** Runs `loopabull <args>` as a child, the way systemd would run one unit. */
 function child(args: string[], configPath: string | undefined): ChildProcess {
@@ -53,8 +49,7 @@ async function demo(config: Config, workers: number, logger: Logger): Promise<vo
       logger,
       async () => (await fetch(`http://${config.http.host}:${config.http.port}/healthz`)).ok,
     );
-    const body = JSON.parse(readFileSync(DEMO_BODY, 'utf8')) as unknown;
-    const { messageId } = await publisher.publish(DEMO_TOPIC, body);
+    const { messageId } = await publisher.publish(DEMO_TOPIC, DEMO_BODY);
     logger.info(`demo: published ${DEMO_TOPIC} (message ${messageId}); waiting for the playbook`);
     const jobId = jobIdFor(messageId);
     let state = '';
@@ -79,7 +74,7 @@ async function demo(config: Config, workers: number, logger: Logger): Promise<vo
   }
 }
 
-export const upCommand = () =>
+export const upCommand = (cli: Cli) =>
   withConfig(new Command('up'))
     .description('run the looper, N workers and the HTTP server together, for a laptop or a demo')
     .option('--workers <n>', 'worker processes', positiveInt, 5)
@@ -89,7 +84,7 @@ export const upCommand = () =>
       '\nIn production run them as systemd units instead: see docs/operating.md.',
     )
     .action(async (opts: ConfigOpts & { workers: number; demo?: boolean }) => {
-      const config = configFrom(opts);
+      const config = cli.loadConfig(opts);
       const logger = createLogger('up', config.loglevel);
       const children = [
         child(['looper'], opts.config),

@@ -1,18 +1,10 @@
-import { Command, InvalidArgumentError } from 'commander';
-import { createLogger } from '@loopabull/core';
+import { Command } from 'commander';
+import { AutomationHost, createLogger } from '@loopabull/core';
 import { LoopabullWorker } from '@loopabull/worker';
-import { shippedHandlers } from '../automations.js';
 import { runUntilSignal } from '../lifecycle.js';
-import { configFrom, withConfig, type ConfigOpts } from '../options.js';
+import { positiveInt, withConfig, type ConfigOpts, type Cli } from '../options.js';
 
-export function positiveInt(value: string): number {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 1)
-    throw new InvalidArgumentError('expected a whole number of 1 or more');
-  return n;
-}
-
-export const workerCommand = () =>
+export const workerCommand = (cli: Cli) =>
   withConfig(new Command('worker'))
     .description(
       'run jobs: each topic runs the playbook or handler named after it (systemd: loopabull@N.service)',
@@ -34,18 +26,22 @@ On SIGTERM it stops taking jobs, lets running ones finish within workers.shutdow
 seconds, then cancels the rest so another worker retries them.`,
     )
     .action(async (opts: ConfigOpts & { id: string; concurrency?: number }) => {
-      const config = configFrom(opts);
+      const config = cli.loadConfig(opts);
       const logger = createLogger(`worker@${opts.id}`, config.loglevel);
+      const automations = await new AutomationHost(config, cli.automations, logger).start();
       const worker = new LoopabullWorker({
         config,
         id: opts.id,
         concurrency: opts.concurrency,
         logger,
-        automations: shippedHandlers,
+        automation: (name, key) => automations.handler(name, key),
       });
       await worker.start();
       logger.info(
         `taking jobs from ${config.queue.name}, playbooks in ${config.ansible.playbooks_dir}`,
       );
-      await runUntilSignal('worker', logger, () => worker.stop());
+      await runUntilSignal('worker', logger, async () => {
+        await worker.stop();
+        await automations.stop();
+      });
     });

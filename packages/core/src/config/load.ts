@@ -3,6 +3,7 @@ import { dirname, isAbsolute, resolve } from 'node:path';
 import yaml from 'js-yaml';
 import type { z } from 'zod';
 import { ConfigError } from '../errors.js';
+import type { Automation, AutomationSection } from '../automation.js';
 import { busFromLegacyLooper } from './legacy.js';
 import { configSchema, type Config } from './schema.js';
 
@@ -11,6 +12,8 @@ export interface LoadConfigOptions {
   path?: string | undefined;
   env?: NodeJS.ProcessEnv;
   cwd?: string;
+  /** The registered automations: each one's section is validated with the rest of the file. */
+  automations?: readonly Automation[];
 }
 
 const SYSTEM_CONFIG = '/etc/loopabull/loopabull.yml';
@@ -63,18 +66,36 @@ const ENV_OVERRIDES: Array<[string, string[], (v: string) => unknown]> = [
   ['LOOPABULL_HTTP_PORT', ['http', 'port'], (v) => (/^\d+$/.test(v) ? Number(v) : v)],
 ];
 
-function describeIssue(issue: z.core.$ZodIssue): string {
+function describeIssue(issue: z.core.$ZodIssue, automations: readonly Automation[]): string {
   const key = issue.path.join('.');
   if (issue.code === 'unrecognized_keys') {
     const keys = issue.keys.map((k) => (key ? `${key}.${k}` : k));
-    return `unknown key${keys.length > 1 ? 's' : ''} ${keys.join(', ')}`;
+    // A section for an automation this installation does not have is the likely mistake there.
+    const hint = key
+      ? ''
+      : ` (automation sections here: ${automations.map((a) => a.name).join(', ') || 'none'})`;
+    return `unknown key${keys.length > 1 ? 's' : ''} ${keys.join(', ')}${hint}`;
   }
   return `${key || '(top level)'}: ${issue.message}`;
 }
 
+/** Core's schema with one section per automation, each under the automation's name. */
+function schemaWith(automations: readonly Automation[]) {
+  const sections: Record<string, z.ZodType> = {};
+  for (const a of automations) {
+    if (a.name in configSchema.shape || a.name in sections)
+      throw new Error(`automation ${a.name}: its name is already a configuration section`);
+    sections[a.name] = a.section.prefault({});
+  }
+  return configSchema.extend(sections);
+}
+
 /** Paths in a file are relative to the file; without a file, to the working directory. */
+export const resolveFrom = (base: string, path: string): string =>
+  isAbsolute(path) ? path : resolve(base, path);
+
 function resolvePaths(config: Config, base: string): Config {
-  const abs = (p: string) => (isAbsolute(p) ? p : resolve(base, p));
+  const abs = (p: string) => resolveFrom(base, p);
   const tls = config.bus.tls;
   return {
     ...config,
@@ -90,12 +111,6 @@ function resolvePaths(config: Config, base: string): Config {
         certfile: tls.certfile && abs(tls.certfile),
         keyfile: tls.keyfile && abs(tls.keyfile),
       },
-    },
-    taskotron: {
-      ...config.taskotron,
-      rules: abs(config.taskotron.rules),
-      tasks_dir: abs(config.taskotron.tasks_dir),
-      artifacts_dir: abs(config.taskotron.artifacts_dir),
     },
   };
 }
@@ -122,15 +137,24 @@ export function loadConfig(opts: LoadConfigOptions = {}): Config {
       overridden.push(`${path.join('.')} (from $${name})`);
     }
   }
-  const parsed = configSchema.safeParse(raw);
+  const automations = opts.automations ?? [];
+  const parsed = schemaWith(automations).safeParse(raw);
   if (!parsed.success) {
     const where = source ?? 'the built-in defaults';
     const problems = parsed.error.issues.map((issue) => {
-      const text = describeIssue(issue);
+      const text = describeIssue(issue, automations);
       const fromEnv = overridden.find((o) => o.startsWith(issue.path.join('.') + ' '));
       return fromEnv ? `${text} [${fromEnv}]` : text;
     });
     throw new ConfigError(`invalid configuration in ${where}:\n  - ${problems.join('\n  - ')}`);
   }
-  return resolvePaths({ ...parsed.data, source }, source ? dirname(source) : cwd);
+  const data = parsed.data as Record<string, unknown>;
+  const sections: Record<string, AutomationSection> = {};
+  for (const a of automations) {
+    sections[a.name] = data[a.name] as AutomationSection;
+    delete data[a.name];
+  }
+  const dir = source ? dirname(source) : cwd;
+  const core = data as z.output<typeof configSchema>;
+  return resolvePaths({ ...core, source, dir, sections }, dir);
 }

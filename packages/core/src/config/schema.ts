@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import type { AutomationSection } from '../automation.js';
 
 /** Loopabull 0.0.7 spelled some levels differently; both spellings load. */
 const LOG_LEVELS: Record<string, 'debug' | 'info' | 'warn' | 'error'> = {
@@ -135,36 +136,16 @@ export const configSchema = z
       .object({ url: z.string().min(1).default('sqlite:///loopabull.db') })
       .strict()
       .prefault({}),
-    hardware: z
-      .object({
-        enabled: z.boolean().default(true),
-        provisioner: z.string().min(1).default('releng-hardware'),
-        /** Machines not seen for longer than this are shown as stale. */
-        stale_after: seconds.default(6 * 3600),
-      })
-      .strict()
-      .prefault({}),
-    slavealloc: z
-      .object({ enabled: z.boolean().default(true) })
-      .strict()
-      .prefault({}),
-    taskotron: z
-      .object({
-        enabled: z.boolean().default(true),
-        rules: z.string().min(1).default('./taskotron/rules.yml'),
-        tasks_dir: z.string().min(1).default('./taskotron/tasks'),
-        artifacts_dir: z.string().min(1).default('./var/artifacts'),
-        artifacts_url: z.string().min(1).default('http://127.0.0.1:8080/artifacts'),
-        resultsdb_url: z.string().min(1).nullable().default(null),
-      })
-      .strict()
-      .prefault({}),
   })
   .strict();
 
 export type Config = z.output<typeof configSchema> & {
   /** Where the configuration came from: a file path, or null for built-in defaults. */
   source: string | null;
+  /** Where relative paths in it resolve: the file's directory, else the working directory. */
+  dir: string;
+  /** The registered automations' sections by name, each validated by its own schema. */
+  sections: Readonly<Record<string, AutomationSection>>;
 };
 export type BusPreset = Config['bus']['preset'];
 export type Binding = Config['bus']['bindings'][number];

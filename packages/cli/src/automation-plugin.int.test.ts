@@ -1,0 +1,218 @@
+/**
+ * The plug-in interface end to end: an automation that exists only in this test is registered
+ * next to the shipped ones, and shows up everywhere an automation can (or nowhere, disabled).
+ */
+import { randomUUID } from 'node:crypto';
+import { afterAll, afterEach, describe, expect, it, jest } from '@jest/globals';
+import { Command } from 'commander';
+import { z } from 'zod';
+import {
+  AutomationHost,
+  ConfigError,
+  PermanentError,
+  createLogger,
+  registered,
+  sectionOf,
+  type Automation,
+  type Config,
+} from '@loopabull/core';
+import { startServer } from '@loopabull/server';
+import { runOnce } from '@loopabull/worker';
+import {
+  cleanUpTest,
+  freePort,
+  removeTempDirs,
+  testConfig,
+  writeAutomation,
+} from '../../../test/support/index.js';
+import { shippedAutomations } from './automations.js';
+import { createProgram } from './program.js';
+
+const tinySection = z
+  .object({ enabled: z.boolean().default(true), greeting: z.string().default('hello') })
+  .strict();
+type TinySection = z.output<typeof tinySection>;
+
+const stopped: string[] = [];
+const tiny: Automation = registered<TinySection>({
+  name: 'tiny',
+  description: 'a test automation',
+  section: tinySection,
+  commands: (env) => [
+    new Command('tiny-greet')
+      .description('print the greeting')
+      .option('-c, --config <path>')
+      .action((opts: { config?: string }) => {
+        const config = env.loadConfig(opts);
+        process.stdout.write(`${sectionOf<TinySection>(config, 'tiny').greeting}\n`);
+      }),
+  ],
+  doctor: ({ section }) => [
+    { name: 'tiny', fix: 'nothing to fix', probe: async () => `greets with ${section.greeting}` },
+  ],
+  start: ({ section }) => ({
+    handlers: { default: (event) => `${section.greeting}, ${String(event.body)}` },
+    routes: {
+      name: 'tiny',
+      register: (app) => {
+        app.get('/tiny', async () => ({ greeting: section.greeting }));
+      },
+      dashboard: { title: 'Tiny page', path: '/tiny' },
+    },
+    stop: async () => {
+      stopped.push(section.greeting);
+    },
+  }),
+});
+
+const registry = [...shippedAutomations, tiny];
+const logger = createLogger('test', 'error');
+
+async function configWith(tinyConfig: Record<string, unknown>) {
+  return testConfig({
+    automations: registry,
+    overrides: { tiny: tinyConfig, http: { port: await freePort() } },
+  });
+}
+
+/** What a command prints to standard output, and the exit code it sets. */
+async function runProgram(
+  config: Config & { configPath: string },
+  args: string[],
+): Promise<{ out: string; exitCode: number }> {
+  let out = '';
+  const write = jest
+    .spyOn(process.stdout, 'write')
+    .mockImplementation((chunk: string | Uint8Array) => {
+      out += String(chunk);
+      return true;
+    });
+  const argv = ['node', 'loopabull', ...args, '-c', config.configPath];
+  try {
+    await createProgram({ automations: registry, argv }).parseAsync(argv);
+    return { out, exitCode: Number(process.exitCode ?? 0) };
+  } finally {
+    write.mockRestore();
+    process.exitCode = undefined;
+  }
+}
+
+/** What a handler file that hands its event to `tiny` returns, run as `loopabull run` runs it. */
+async function throughHandlerFile(config: Config): Promise<unknown> {
+  writeAutomation(
+    config.ansible.playbooks_dir,
+    'tiny.topic.mjs',
+    "export default (e, ctx) => ctx.automation('tiny')(e, ctx);\n",
+  );
+  const host = await new AutomationHost(config, registry, logger).start();
+  try {
+    const event = {
+      id: randomUUID(),
+      topic: 'tiny.topic',
+      body: 'world',
+      headers: {},
+      exchange: '',
+      routing_key: 'tiny.topic',
+      sent_at: null,
+      received_at: new Date().toISOString(),
+    };
+    const { result } = await runOnce(config, event, {
+      automation: (name, key) => host.handler(name, key),
+    });
+    return result?.value;
+  } finally {
+    await host.stop();
+  }
+}
+
+afterEach(() => {
+  stopped.length = 0;
+});
+afterAll(removeTempDirs);
+
+describe('an automation registered only in a test', () => {
+  it('validates its config section with the rest of the file, naming the key', async () => {
+    await expect(configWith({ greeting: 5 })).rejects.toThrow(/tiny\.greeting/);
+    await expect(configWith({ greting: 'hi' })).rejects.toThrow(ConfigError);
+    await expect(configWith({ greting: 'hi' })).rejects.toThrow(/unknown key tiny\.greting/);
+  });
+
+  describe('enabled', () => {
+    it('adds its command to --help, and the command reads its section', async () => {
+      const config = await configWith({ greeting: 'ahoy' });
+      const argv = ['node', 'loopabull', '-c', config.configPath];
+      const help = createProgram({ automations: registry, argv }).helpInformation();
+      expect(help).toMatch(/tiny-greet\s+.*print the greeting/);
+      expect((await runProgram(config, ['tiny-greet'])).out).toBe('ahoy\n');
+    });
+
+    it('runs its doctor checks', async () => {
+      const config = await configWith({ greeting: 'ahoy' });
+      const { out } = await runProgram(config, ['doctor', '--json']);
+      const checks = JSON.parse(out) as Array<{ name: string; ok: boolean; detail: string }>;
+      expect(checks).toContainEqual({ name: 'tiny', ok: true, detail: 'greets with ahoy' });
+      expect(checks.find((c) => c.name === 'automations')?.detail).toBe('hardware, tiny');
+    });
+
+    it('mounts its routes and links its page from the dashboard, and is stopped with the server', async () => {
+      const config = await configWith({ greeting: 'ahoy' });
+      const host = await new AutomationHost(config, registry, logger).start();
+      const server = await startServer(config, host);
+      try {
+        expect(await (await fetch(`${server.url}/tiny`)).json()).toEqual({ greeting: 'ahoy' });
+        expect(await (await fetch(`${server.url}/`)).text()).toContain('href="/tiny"');
+      } finally {
+        await server.close();
+        await host.stop();
+        await cleanUpTest(config);
+      }
+      expect(stopped).toEqual(['ahoy']);
+    });
+
+    it('offers its handler to ctx.automation', async () => {
+      const config = await configWith({ greeting: 'ahoy' });
+      expect(await throughHandlerFile(config)).toBe('ahoy, world');
+    });
+  });
+
+  describe('disabled', () => {
+    it('has no command in --help', async () => {
+      const config = await configWith({ enabled: false });
+      const argv = ['node', 'loopabull', '-c', config.configPath];
+      expect(createProgram({ automations: registry, argv }).helpInformation()).not.toContain(
+        'tiny-greet',
+      );
+    });
+
+    it('has no doctor check', async () => {
+      const config = await configWith({ enabled: false });
+      const { out } = await runProgram(config, ['doctor', '--json']);
+      const checks = JSON.parse(out) as Array<{ name: string; detail: string }>;
+      expect(checks.map((c) => c.name)).not.toContain('tiny');
+      expect(checks.find((c) => c.name === 'automations')?.detail).toBe('hardware');
+    });
+
+    it('mounts no route and no dashboard link, and starts nothing', async () => {
+      const config = await configWith({ enabled: false });
+      const host = await new AutomationHost(config, registry, logger).start();
+      const server = await startServer(config, host);
+      try {
+        expect((await fetch(`${server.url}/tiny`)).status).toBe(404);
+        expect(await (await fetch(`${server.url}/`)).text()).not.toContain('href="/tiny"');
+      } finally {
+        await server.close();
+        await host.stop();
+        await cleanUpTest(config);
+      }
+      expect(stopped).toEqual([]);
+    });
+
+    it('is refused by ctx.automation as a permanent failure naming the setting', async () => {
+      const config = await configWith({ enabled: false });
+      const host = new AutomationHost(config, registry, logger);
+      expect(() => host.handler('tiny')).toThrow(PermanentError);
+      expect(() => host.handler('tiny')).toThrow(/tiny is disabled \(tiny\.enabled in .*\.yml\)/);
+      await expect(throughHandlerFile(config)).rejects.toThrow(/tiny is disabled/);
+    });
+  });
+});

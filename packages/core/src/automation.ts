@@ -1,0 +1,72 @@
+import type { Command } from 'commander';
+import type { z } from 'zod';
+import type { Config } from './config/schema.js';
+import type { Handler } from './handler.js';
+import type { Logger } from './logger.js';
+
+/** What core reads of every automation's config section: the rest is the automation's own. */
+export interface AutomationSection {
+  enabled: boolean;
+}
+
+/** What an automation is given when a process starts it, or when `doctor` checks it. */
+export interface AutomationEnv<S extends AutomationSection = AutomationSection> {
+  /** The whole configuration, for the engine's settings (Redis, bus, database). */
+  config: Config;
+  /** This automation's own section, validated by its `section` schema. */
+  section: S;
+  logger: Logger;
+  /** A path from the config file made absolute: relative to the file, or to the working directory. */
+  resolvePath(path: string): string;
+}
+
+/** One line of `loopabull doctor`: the probe resolves with what it found or throws what is wrong. */
+export interface DoctorCheck {
+  name: string;
+  /** What to do about it when the probe fails. */
+  fix: string;
+  probe(): Promise<string>;
+}
+
+/** What `loopabull <command>` subcommands are given to load the configuration the CLI's way. */
+export interface CommandEnv {
+  /** Loads the configuration with every registered automation's section, as every command does. */
+  loadConfig(opts: { config?: string | undefined }): Config;
+}
+
+/**
+ * What a started automation offers one process. The server adds `routes` to this interface
+ * (declaration merging), so core stays free of HTTP.
+ */
+export interface AutomationInstance {
+  /** Reachable from handler files as `ctx.automation(name, key)`; `default` when no key is given. */
+  handlers?: Readonly<Record<string, Handler>>;
+  /** Closes what `start` opened (database pools, timers). */
+  stop?(): Promise<void>;
+}
+
+/**
+ * A shipped automation: one package owns its config section, handlers, routes, commands and
+ * doctor checks, and one registry (the CLI's) lists it. Core knows none by name.
+ */
+export interface Automation<S extends AutomationSection = AutomationSection> {
+  /** Its config section's key and the name handlers use in `ctx.automation(name)`. */
+  readonly name: string;
+  /** One line for `--help`, `doctor` and the docs. */
+  readonly description: string;
+  /** Its config section: strict, with a default for every key, so `{}` is valid. */
+  readonly section: z.ZodType<S>;
+  /** `loopabull` subcommands. A disabled automation adds none. */
+  commands?(env: CommandEnv): Command[];
+  /** Extra `loopabull doctor` checks, when enabled. */
+  doctor?(env: AutomationEnv<S>): DoctorCheck[];
+  /** Called once per process that uses it (worker, server, `loopabull run`), only when enabled. */
+  start?(env: AutomationEnv<S>): Promise<AutomationInstance> | AutomationInstance;
+}
+
+/**
+ * Lets a registry hold automations of different section types: the section is only ever handed
+ * back to the automation that parsed it.
+ */
+export const registered = <S extends AutomationSection>(a: Automation<S>): Automation =>
+  a as unknown as Automation;

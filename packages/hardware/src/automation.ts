@@ -1,0 +1,37 @@
+import {
+  closeRedis,
+  connectRedisOnce,
+  registered,
+  type Automation,
+  type AutomationEnv,
+} from '@loopabull/core';
+import { machinesCommand } from './cli.js';
+import { hardwareHandler } from './handler.js';
+import { HARDWARE_KEYS } from './machine-store.js';
+import { hardwareRoutes } from './routes.js';
+import { hardwareSection, type HardwareSection } from './section.js';
+
+/** The Redis store answers and says how much it holds: the first thing to look at when `/machines` is empty. */
+const storeCheck = ({ config, section }: AutomationEnv<HardwareSection>) => ({
+  name: 'hardware',
+  fix: 'check redis.url; machines appear once taskcluster-queue task messages of the provisioner arrive',
+  probe: async () => {
+    const redis = await connectRedisOnce(config.redis.url);
+    try {
+      const machines = await redis.hlen(HARDWARE_KEYS.lastseen);
+      return `${machines} machines of provisioner ${section.provisioner} tracked`;
+    } finally {
+      closeRedis(redis);
+    }
+  },
+});
+
+/** Hardware last-seen tracking (Mozilla releng-hardware): handlers, `/machines`, `loopabull machines`. */
+export const hardware: Automation = registered<HardwareSection>({
+  name: 'hardware',
+  description: 'hardware last-seen tracking from Taskcluster queue messages (releng-hardware)',
+  section: hardwareSection,
+  commands: (env) => [machinesCommand(env)],
+  doctor: (env) => [storeCheck(env)],
+  start: () => ({ handlers: { default: hardwareHandler }, routes: hardwareRoutes }),
+});
