@@ -3,7 +3,7 @@ import { CommanderError } from 'commander';
 import { ConfigError } from '@loopabull/core';
 import { createProgram } from './program.js';
 
-/** Exit codes the spec fixes: 0 ok, 1 runtime failure, 2 usage or configuration error. */
+/** Exit codes scripts rely on (`loopabull --help`): 0 ok, 1 runtime failure, 2 usage or configuration error. */
 function exitCodeFor(err: unknown): number {
   if (err instanceof CommanderError) return err.exitCode === 0 ? 0 : 2;
   if (err instanceof ConfigError) return 2;

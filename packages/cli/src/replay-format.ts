@@ -1,4 +1,4 @@
-import { ConfigError, topicProblem } from '@loopabull/core';
+import { ConfigError, isObject, topicProblem } from '@loopabull/core';
 
 /** One message to publish again, with the id it had: a message that already ran does not run twice. */
 export interface ReplayMessage {
@@ -7,9 +7,6 @@ export interface ReplayMessage {
   headers: Record<string, unknown>;
   body: unknown;
 }
-
-const isObject = (v: unknown): v is Record<string, unknown> =>
-  typeof v === 'object' && v !== null && !Array.isArray(v);
 
 /**
  * A message as fedora-messaging serializes it (`{topic, headers, id, body}`, what

@@ -33,7 +33,17 @@ export {
 export { loopabullKeys } from './keys.js';
 export { Counters, COUNTERS_FLUSH_MS, DURATION_BUCKETS } from './counters.js';
 export { ParkingLot, type ParkedMessage, type ParkInput } from './parking.js';
-export { WorkQueue, DEPTH_STATES, type JobResult, type QueueDepth } from './work-queue.js';
+export { WorkQueue } from './work-queue.js';
+export {
+  JOB_STATES,
+  DEPTH_STATES,
+  type JobState,
+  type JobSummary,
+  type JobDetail,
+  type JobResult,
+  type QueueDepth,
+} from './job-types.js';
+export { UnroutedJobs } from './unrouted.js';
 export {
   BusPublisher,
   connectRecovering,
@@ -42,6 +52,8 @@ export {
   type PublishOptions,
 } from './bus.js';
 export type { Handler, HandlerContext } from './handler.js';
-export { Jobs, JOB_STATES, type JobState, type JobSummary, type JobDetail } from './jobs.js';
+export { Jobs } from './jobs.js';
 export { queueServices, openQueueServices, type QueueServices } from './services.js';
 export { formatTable } from './format.js';
+export { withTimeout, TimeoutError } from './timeout.js';
+export { isObject, type JsonObject } from './json-object.js';

@@ -1,36 +1,9 @@
 import type { Job } from 'bullmq';
 import type { LoopabullEvent } from './event.js';
 import type { ParkingLot } from './parking.js';
-import type { JobResult, WorkQueue } from './work-queue.js';
-
-export const JOB_STATES = [
-  'waiting',
-  'active',
-  'delayed',
-  'failed',
-  'completed',
-  'unrouted',
-] as const;
-export type JobState = (typeof JOB_STATES)[number];
-
-export interface JobSummary {
-  id: string;
-  topic: string;
-  state: string;
-  attempts: number;
-  created_at: string;
-  started_at: string | null;
-  finished_at: string | null;
-  /** The automation that ran, if one did. */
-  file: string | null;
-  /** Why the last attempt failed: exit code and output tail for playbooks. */
-  failed_reason: string | null;
-}
-
-export interface JobDetail extends JobSummary {
-  event: LoopabullEvent;
-  result: JobResult | null;
-}
+import type { JobDetail, JobResult, JobState, JobSummary } from './job-types.js';
+import type { UnroutedJobs } from './unrouted.js';
+import type { WorkQueue } from './work-queue.js';
 
 const iso = (ms: number | undefined) => (ms ? new Date(ms).toISOString() : null);
 
@@ -65,7 +38,7 @@ export class Jobs {
   constructor(
     private readonly work: WorkQueue,
     readonly parking: ParkingLot,
-    private readonly unroutedKey: string,
+    private readonly unrouted: UnroutedJobs,
   ) {}
 
   private get queue() {
@@ -82,7 +55,7 @@ export class Jobs {
     const window = opts.topic ? limit * 20 : limit;
     let jobs: Array<Job<LoopabullEvent, JobResult> | undefined>;
     if (opts.state === 'unrouted') {
-      const ids = await this.work.connection.zrevrange(this.unroutedKey, 0, window - 1);
+      const ids = await this.unrouted.newest(window);
       jobs = await Promise.all(ids.map((id) => this.queue.getJob(id)));
     } else {
       jobs = await this.queue.getJobs(BULL_STATE[opts.state], 0, window - 1, false);
@@ -136,7 +109,7 @@ export class Jobs {
     const job = await this.queue.getJob(id);
     if (!job) return false;
     await job.remove();
-    await this.work.connection.zrem(this.unroutedKey, id);
+    await this.unrouted.forget(id);
     return true;
   }
 }

@@ -73,7 +73,7 @@ function isJsonType(contentType: string | undefined): boolean {
 }
 
 /**
- * Turns one delivery into an event as the preset names things (spec section 4), or says why it
+ * Turns one delivery into an event as the preset names things (docs/architecture.md, "Events and presets"), or says why it
  * cannot be one. Pure: no I/O, so every rule is testable on its own.
  */
 export function toEvent(

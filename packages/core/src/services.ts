@@ -26,7 +26,7 @@ export function queueServices(config: Config, redis: Redis): QueueServices {
     work,
     parking,
     counters: new Counters(redis, keys),
-    jobs: new Jobs(work, parking, keys.unrouted),
+    jobs: new Jobs(work, parking, work.unrouted),
     async close() {
       await work.close();
       closeRedis(redis);

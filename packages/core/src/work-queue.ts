@@ -3,36 +3,9 @@ import type { Redis } from 'ioredis';
 import type { Config } from './config/schema.js';
 import type { LoopabullEvent } from './event.js';
 import { jobIdFor } from './job-id.js';
-import { JOB_STATES } from './jobs.js';
+import type { JobResult, QueueDepth } from './job-types.js';
 import { loopabullKeys } from './keys.js';
-
-/** What a job returns when it completes. */
-export interface JobResult {
-  outcome: 'ran' | 'unrouted';
-  /** The automation that ran, relative to the playbooks directory. */
-  file?: string;
-  kind?: 'playbook' | 'handler';
-  exit_code?: number;
-  /** A handler's return value. */
-  value?: unknown;
-}
-
-/** The counts `loopabull queue` shows, in the order it shows them: job states and parked messages. */
-export const DEPTH_STATES = [...JOB_STATES, 'parked'] as const;
-
-/** `loopabull queue --json`: the spec fixes these keys. */
-export interface QueueDepth {
-  waiting: number;
-  active: number;
-  delayed: number;
-  failed: number;
-  completed: number;
-  unrouted: number;
-  parked: number;
-  paused: boolean;
-  by_topic: Record<string, number>;
-  oldest_waiting_seconds: number;
-}
+import { UnroutedJobs } from './unrouted.js';
 
 const SCAN_CHUNK = 1000;
 
@@ -41,12 +14,37 @@ export class WorkQueue {
   readonly queue: Queue<LoopabullEvent, JobResult>;
   private readonly keys: ReturnType<typeof loopabullKeys>;
 
+  readonly unrouted: UnroutedJobs;
+
   constructor(
     private readonly config: Config,
     readonly connection: Redis,
   ) {
     this.queue = new Queue(config.queue.name, { connection, prefix: config.redis.prefix });
     this.keys = loopabullKeys(config);
+    this.unrouted = UnroutedJobs.of(config, connection);
+  }
+
+  /** Workers finish their running jobs and take no new ones; the looper keeps queueing. */
+  pause(): Promise<void> {
+    return this.queue.pause();
+  }
+
+  resume(): Promise<void> {
+    return this.queue.resume();
+  }
+
+  isPaused(): Promise<boolean> {
+    return this.queue.isPaused();
+  }
+
+  /** The worker connections Redis knows, with the name each worker gave (`--id`). */
+  workers(): Promise<Array<Record<string, string>>> {
+    return this.queue.getWorkers();
+  }
+
+  workerCount(): Promise<number> {
+    return this.queue.getWorkersCount();
   }
 
   jobOptions(event: LoopabullEvent): JobsOptions {
@@ -79,9 +77,9 @@ export class WorkQueue {
     const [ids, prioritized, unrouted, parked, paused] = await Promise.all([
       client.lrange(this.queue.keys.wait!, 0, -1),
       client.zrange(this.queue.keys.prioritized!, '0', '-1'),
-      client.zcard(this.keys.unrouted),
+      this.unrouted.count(),
       client.xlen(this.keys.parked),
-      this.queue.isPaused(),
+      this.isPaused(),
     ]);
     const byTopic: Record<string, number> = {};
     let oldest = Infinity;

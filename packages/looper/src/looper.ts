@@ -9,6 +9,7 @@ import {
   createProducerRedis,
   loopabullKeys,
   redactUrl,
+  withTimeout,
   type Config,
   type LoopabullEvent,
   type Logger,
@@ -17,7 +18,6 @@ import {
 import { classify, deliveryOf } from './classify.js';
 import { BusConsumer, type Inbound } from './consumer.js';
 import { EnqueueGate } from './enqueue-gate.js';
-import { withTimeout } from './timeout.js';
 
 /**
  * How long a Redis write may take before the looper treats Redis as down. The producer client

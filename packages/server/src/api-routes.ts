@@ -70,11 +70,11 @@ export function registerApi(app: FastifyInstance, services: QueueServices): void
     async (req) => services.parking.list(req.query.limit ?? 50),
   );
   app.post('/api/pause', async () => {
-    await services.work.queue.pause();
+    await services.work.pause();
     return { success: true, paused: true };
   });
   app.post('/api/resume', async () => {
-    await services.work.queue.resume();
+    await services.work.resume();
     return { success: true, paused: false };
   });
 }

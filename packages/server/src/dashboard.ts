@@ -49,7 +49,7 @@ export function registerDashboard(
   app.get('/', async (_req, reply) => {
     const [depth, workers, recent, failed, parked] = await Promise.all([
       services.work.depth(),
-      services.work.queue.getWorkers(),
+      services.work.workers(),
       services.jobs.list({ state: 'completed', limit: 20 }),
       services.jobs.list({ state: 'failed', limit: 20 }),
       services.parking.list(10),

@@ -1,5 +1,5 @@
 import type { Redis } from 'ioredis';
-import { connectOnce, redactUrl, type Config } from '@loopabull/core';
+import { connectOnce, redactUrl, withTimeout, type Config } from '@loopabull/core';
 
 export interface Readiness {
   ready: boolean;
@@ -7,16 +7,6 @@ export interface Readiness {
 }
 
 const CACHE_MS = 2000;
-
-function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout;
-  return Promise.race([
-    promise,
-    new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`${what} did not answer within ${ms} ms`)), ms);
-    }),
-  ]).finally(() => clearTimeout(timer));
-}
 
 /** Whether Redis and the bus answer. Cached briefly so probes cannot hammer the broker. */
 export function readinessProbe(config: Config, redis: Redis): () => Promise<Readiness> {

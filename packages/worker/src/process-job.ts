@@ -1,9 +1,9 @@
 import type { Job } from 'bullmq';
 import {
   PermanentError,
-  loopabullKeys,
   topicProblem,
   type Counters,
+  type UnroutedJobs,
   type JobResult,
   type LoopabullEvent,
 } from '@loopabull/core';
@@ -13,21 +13,15 @@ import { runAutomation, type RunServices } from './run-automation.js';
 
 export interface JobServices extends RunServices {
   counters: Counters;
+  unrouted: UnroutedJobs;
 }
 
 export type LoopabullJob = Job<LoopabullEvent, JobResult>;
 
-/** Remembers an unrouted job for `loopabull jobs list --state unrouted`, as long as completed jobs are kept. */
+/** Remembers an unrouted job for `loopabull jobs list --state unrouted`, and counts it. */
 async function recordUnrouted(services: JobServices, job: LoopabullJob): Promise<void> {
-  const { config, redis, counters } = services;
-  const key = loopabullKeys(config).unrouted;
-  const now = Date.now();
-  await redis
-    .multi()
-    .zadd(key, now, job.id!)
-    .zremrangebyscore(key, '-inf', now - config.queue.keep_completed * 1000)
-    .exec();
-  counters.incr('unrouted', job.data.topic);
+  await services.unrouted.record(job.id!);
+  services.counters.incr('unrouted', job.data.topic);
 }
 
 /**

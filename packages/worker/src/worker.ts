@@ -5,6 +5,7 @@ import type { Redis } from 'ioredis';
 import {
   BusPublisher,
   Counters,
+  UnroutedJobs,
   createLogger,
   createRedis,
   loopabullKeys,
@@ -74,6 +75,7 @@ export class LoopabullWorker {
       workerId: this.id,
       redis,
       counters,
+      unrouted: UnroutedJobs.of(config, redis),
       automation: this.automation,
       publish: async (topic, body) => {
         this.publisher ??= new BusPublisher(config);

@@ -47,7 +47,7 @@ function engineChecks(config: Config): DoctorCheck[] {
         try {
           const [depth, workers] = await Promise.all([
             services.work.depth(),
-            services.work.queue.getWorkersCount(),
+            services.work.workerCount(),
           ]);
           if (depth.paused) throw new Error('the queue is paused: run `loopabull resume`');
           return `${redactUrl(config.redis.url)}: ${depth.waiting} waiting, ${depth.failed} failed, ${workers} workers connected`;

@@ -6,7 +6,7 @@ const toggle = (cli: Cli, name: 'pause' | 'resume', description: string) =>
     .description(description)
     .action(async (opts: ConfigOpts) =>
       withQueue(cli, opts, async ({ work }) => {
-        await (name === 'pause' ? work.queue.pause() : work.queue.resume());
+        await (name === 'pause' ? work.pause() : work.resume());
         process.stdout.write(
           name === 'pause'
             ? 'paused: workers finish running jobs and take no new ones; the looper keeps queueing\n'

@@ -42,7 +42,7 @@ async function demo(config: Config, workers: number, logger: Logger): Promise<vo
     await until(
       `${workers} workers`,
       logger,
-      async () => (await services.work.queue.getWorkersCount()) >= workers,
+      async () => (await services.work.workerCount()) >= workers,
     );
     await until(
       'the web server',
@@ -57,12 +57,12 @@ async function demo(config: Config, workers: number, logger: Logger): Promise<vo
       'the demo job',
       logger,
       async () => {
-        state = (await (await services.work.queue.getJob(jobId))?.getState()) ?? '';
+        state = (await services.jobs.show(jobId))?.state ?? '';
         return state === 'completed' || state === 'failed';
       },
       120_000,
     );
-    const { logs } = await services.work.queue.getJobLogs(jobId, 0, -1, true);
+    const logs = (await services.jobs.logs(jobId)) ?? [];
     process.stdout.write(`\n----- demo job ${jobId}: ${state} -----\n${logs.join('\n')}\n-----\n`);
     process.stdout.write(
       `Dashboard: http://${config.http.host}:${config.http.port}/   Backlog: loopabull queue   This job: loopabull jobs logs ${jobId}\n` +

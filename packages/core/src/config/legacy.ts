@@ -1,11 +1,11 @@
+import { isObject, type JsonObject } from '../json-object.js';
+
 /**
  * Loopabull 0.0.7 configured the bus inside `plugins.looper` (the fedmsgrabbitmq looper's
  * keys). When a file has that block and no `bus` section, the same settings become `bus`, so
  * an old file loads unchanged and consumes what it consumed before.
  */
-type Raw = Record<string, unknown>;
-
-const isObject = (v: unknown): v is Raw => typeof v === 'object' && v !== null && !Array.isArray(v);
+type Raw = JsonObject;
 
 export function busFromLegacyLooper(looper: Raw): Raw {
   const bus: Raw = {};

@@ -4,6 +4,7 @@ import yaml from 'js-yaml';
 import type { z } from 'zod';
 import { ConfigError } from '../errors.js';
 import type { Automation, AutomationSection } from '../automation.js';
+import { isObject } from '../json-object.js';
 import { busFromLegacyLooper } from './legacy.js';
 import { configSchema, type Config } from './schema.js';
 
@@ -58,7 +59,7 @@ function setIn(obj: Record<string, unknown>, path: string[], value: unknown): vo
   node[path.at(-1)!] = value;
 }
 
-/** Environment variables that override the file, as the spec fixes them. */
+/** Environment variables that override the file (docs/configuration.md). */
 const ENV_OVERRIDES: Array<[string, string[], (v: string) => unknown]> = [
   ['REDIS_URL', ['redis', 'url'], String],
   ['AMQP_URL', ['bus', 'url'], String],
@@ -126,8 +127,8 @@ export function loadConfig(opts: LoadConfigOptions = {}): Config {
   const raw = source ? readYaml(source) : {};
   const plugins = raw.plugins as Record<string, unknown> | undefined;
   const looper = plugins?.looper;
-  if (raw.bus === undefined && typeof looper === 'object' && looper !== null) {
-    raw.bus = busFromLegacyLooper(looper as Record<string, unknown>);
+  if (raw.bus === undefined && isObject(looper)) {
+    raw.bus = busFromLegacyLooper(looper);
   }
   const overridden: string[] = [];
   for (const [name, path, parse] of ENV_OVERRIDES) {

@@ -1,0 +1,58 @@
+import type { LoopabullEvent } from './event.js';
+
+export const JOB_STATES = [
+  'waiting',
+  'active',
+  'delayed',
+  'failed',
+  'completed',
+  'unrouted',
+] as const;
+export type JobState = (typeof JOB_STATES)[number];
+
+export interface JobSummary {
+  id: string;
+  topic: string;
+  state: string;
+  attempts: number;
+  created_at: string;
+  started_at: string | null;
+  finished_at: string | null;
+  /** The automation that ran, if one did. */
+  file: string | null;
+  /** Why the last attempt failed: exit code and output tail for playbooks. */
+  failed_reason: string | null;
+}
+
+export interface JobDetail extends JobSummary {
+  event: LoopabullEvent;
+  result: JobResult | null;
+}
+
+/** What a job returns when it completes. */
+export interface JobResult {
+  outcome: 'ran' | 'unrouted';
+  /** The automation that ran, relative to the playbooks directory. */
+  file?: string;
+  kind?: 'playbook' | 'handler';
+  exit_code?: number;
+  /** A handler's return value. */
+  value?: unknown;
+}
+
+/** The counts `loopabull queue` shows, in the order it shows them: job states and parked messages. */
+export const DEPTH_STATES = [...JOB_STATES, 'parked'] as const;
+
+/** `loopabull queue --json`: scripts rely on these keys (docs/operating.md). */
+export interface QueueDepth {
+  waiting: number;
+  active: number;
+  delayed: number;
+  failed: number;
+  completed: number;
+  unrouted: number;
+  parked: number;
+  paused: boolean;
+  by_topic: Record<string, number>;
+  oldest_waiting_seconds: number;
+}
