@@ -20,7 +20,10 @@ export interface AutomationEnv<S extends AutomationSection = AutomationSection> 
   resolvePath(path: string): string;
 }
 
-/** One line of `loopabull doctor`: the probe resolves with what it found or throws what is wrong. */
+/**
+ * One line of `loopabull doctor`: the probe resolves with what it found or throws what is wrong;
+ * an error with a `fix` property replaces the check's own `fix` for that problem.
+ */
 export interface DoctorCheck {
   name: string;
   /** What to do about it when the probe fails. */

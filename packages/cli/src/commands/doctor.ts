@@ -26,7 +26,8 @@ async function run({ name, fix, probe }: DoctorCheck): Promise<Outcome> {
   try {
     return { name, ok: true, detail: await probe() };
   } catch (err) {
-    return { name, ok: false, detail: (err as Error).message.split('\n')[0]!, fix };
+    const problem = err as Error & { fix?: string };
+    return { name, ok: false, detail: problem.message.split('\n')[0]!, fix: problem.fix ?? fix };
   }
 }
 
@@ -67,6 +68,15 @@ function engineChecks(config: Config): DoctorCheck[] {
           // the channel's own 'error' event would otherwise crash the process.
           ch.on('error', () => undefined);
           const q = await ch.checkQueue(config.bus.queue).catch(() => null);
+          if (q && q.consumerCount === 0 && q.messageCount > 0)
+            throw Object.assign(
+              new Error(
+                `queue ${config.bus.queue} holds ${q.messageCount} messages and no looper consumes it`,
+              ),
+              {
+                fix: `start \`loopabull looper\`; if the queue is a leftover nobody needs, delete it (rabbitmqctl delete_queue ${config.bus.queue}), since it keeps collecting what its bindings match`,
+              },
+            );
           return q
             ? `${redactUrl(config.bus.url)}: queue ${config.bus.queue} holds ${q.messageCount} messages, ${q.consumerCount} consumers`
             : `${redactUrl(config.bus.url)}: reachable; queue ${config.bus.queue} does not exist yet (the looper declares it)`;

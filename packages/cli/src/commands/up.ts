@@ -12,11 +12,26 @@ import {
 import { DEMO_BODY, DEMO_TOPIC } from './demo-message.js';
 import { positiveInt, withConfig, type ConfigOpts, type Cli } from '../options.js';
 
+/**
+ * The demo on built-in defaults consumes from its own queue, which RabbitMQ deletes ten minutes
+ * after the demo stops: a durable `loopabull` queue bound to `#` would keep collecting every
+ * message published on the broker. With a config file, the file's queue is used as it is.
+ */
+export const DEMO_QUEUE = {
+  LOOPABULL_BUS_QUEUE: 'loopabull-demo',
+  LOOPABULL_BUS_QUEUE_EXPIRES: '600',
+};
+
 /** Runs `loopabull <args>` as a child, the way systemd would run one unit. */
-function child(args: string[], configPath: string | undefined): ChildProcess {
+function child(
+  args: string[],
+  configPath: string | undefined,
+  env: Record<string, string>,
+): ChildProcess {
   const cli = process.argv[1]!;
   return spawn(process.execPath, [cli, ...args, ...(configPath ? ['--config', configPath] : [])], {
     stdio: 'inherit',
+    env: { ...process.env, ...env },
   });
 }
 
@@ -86,12 +101,13 @@ export const upCommand = (cli: Cli) =>
     .action(async (opts: ConfigOpts & { workers: number; demo?: boolean }) => {
       const config = cli.loadConfig(opts);
       const logger = createLogger('up', config.loglevel);
+      const env = opts.demo && config.source === null ? DEMO_QUEUE : {};
       const children = [
-        child(['looper'], opts.config),
+        child(['looper'], opts.config, env),
         ...Array.from({ length: opts.workers }, (_, i) =>
-          child(['worker', '--id', String(i + 1)], opts.config),
+          child(['worker', '--id', String(i + 1)], opts.config, env),
         ),
-        child(['serve'], opts.config),
+        child(['serve'], opts.config, env),
       ];
       let stopping = false;
       const stopAll = async () => {

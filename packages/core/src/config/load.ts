@@ -59,12 +59,17 @@ function setIn(obj: Record<string, unknown>, path: string[], value: unknown): vo
   node[path.at(-1)!] = value;
 }
 
+/** A whole number stays a string otherwise, for the schema to name as wrong. */
+const numeric = (v: string): unknown => (/^\d+$/.test(v) ? Number(v) : v);
+
 /** Environment variables that override the file (docs/configuration.md). */
 const ENV_OVERRIDES: Array<[string, string[], (v: string) => unknown]> = [
   ['REDIS_URL', ['redis', 'url'], String],
   ['AMQP_URL', ['bus', 'url'], String],
   ['LOOPABULL_PLAYBOOKS_DIR', ['ansible', 'playbooks_dir'], String],
-  ['LOOPABULL_HTTP_PORT', ['http', 'port'], (v) => (/^\d+$/.test(v) ? Number(v) : v)],
+  ['LOOPABULL_HTTP_PORT', ['http', 'port'], numeric],
+  ['LOOPABULL_BUS_QUEUE', ['bus', 'queue'], String],
+  ['LOOPABULL_BUS_QUEUE_EXPIRES', ['bus', 'queue_expires'], numeric],
 ];
 
 function describeIssue(issue: z.core.$ZodIssue, automations: readonly Automation[]): string {

@@ -55,6 +55,11 @@ export const configSchema = z
         url: z.string().min(1).default('amqp://guest:guest@127.0.0.1:5672'),
         preset: z.enum(['fedora-messaging', 'pulse', 'generic']).default('fedora-messaging'),
         queue: z.string().min(1).default('loopabull'),
+        /**
+         * Seconds after which RabbitMQ deletes the queue once it has no consumer (x-expires). Off
+         * by default: a production queue must keep messages while the looper is down.
+         */
+        queue_expires: z.number().int().min(1).nullable().default(null),
         bindings: z.array(binding).default([{ exchange: 'amq.topic', routing_key: '#' }]),
         /**
          * Declare the bindings' exchanges (durable topic) if missing. Off for brokers where they

@@ -1,0 +1,54 @@
+/** `loopabull doctor` on the states of the bus an operator meets, through the real command. */
+import { afterAll, describe, expect, it } from '@jest/globals';
+import amqp from 'amqplib';
+import { cleanUpTest, removeTempDirs, runCli, testConfig } from '../support/index.js';
+
+afterAll(removeTempDirs);
+
+interface Check {
+  name: string;
+  ok: boolean;
+  detail: string;
+  fix?: string;
+}
+
+async function doctor(configPath: string): Promise<{ code: number | null; checks: Check[] }> {
+  const r = await runCli(['doctor', '--json', '--config', configPath]);
+  return { code: r.code, checks: JSON.parse(r.stdout) as Check[] };
+}
+
+const bus = (checks: Check[]) => checks.find((c) => c.name === 'bus')!;
+
+describe('loopabull doctor, the bus', () => {
+  it('says the looper has not declared the queue yet, without a stack trace (a 0.0.7 config before its first run)', async () => {
+    const config = testConfig();
+    const { checks } = await doctor(config.configPath);
+    expect(bus(checks)).toMatchObject({
+      ok: true,
+      detail: expect.stringContaining(
+        `queue ${config.bus.queue} does not exist yet (the looper declares it)`,
+      ),
+    });
+  });
+
+  it('fails on a queue that holds messages nobody consumes, and says how to get rid of it', async () => {
+    const config = testConfig();
+    const model = await amqp.connect(config.bus.url);
+    try {
+      const ch = await model.createConfirmChannel();
+      await ch.assertQueue(config.bus.queue, { durable: true });
+      ch.sendToQueue(config.bus.queue, Buffer.from('{}'));
+      await ch.waitForConfirms();
+      const { code, checks } = await doctor(config.configPath);
+      expect(code).toBe(1);
+      expect(bus(checks)).toMatchObject({
+        ok: false,
+        detail: `queue ${config.bus.queue} holds 1 messages and no looper consumes it`,
+        fix: expect.stringContaining(`rabbitmqctl delete_queue ${config.bus.queue}`),
+      });
+    } finally {
+      await model.close();
+      await cleanUpTest(config);
+    }
+  });
+});
