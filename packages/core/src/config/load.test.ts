@@ -32,6 +32,14 @@ describe('loadConfig', () => {
     expect(() => load(path)).toThrow(/unknown\.yml[\s\S]*bus\.presett/);
   });
 
+  it('refuses a timeout that Node could not set as a timer (it would fire at once)', () => {
+    const path = write('timer.yml', 'ansible:\n  timeout: 2592000\n');
+    expect(() => load(path)).toThrow(/ansible\.timeout: at most 2147483 seconds \(24\.8 days\)/);
+    expect(load(write('timer-ok.yml', 'ansible:\n  timeout: 2147483\n')).ansible.timeout).toBe(
+      2147483,
+    );
+  });
+
   it('names a key with the wrong type', () => {
     const path = write('type.yml', 'workers:\n  concurrency: many\n');
     expect(() => load(path)).toThrow(/workers\.concurrency/);

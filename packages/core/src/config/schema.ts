@@ -11,7 +11,18 @@ const LOG_LEVELS: Record<string, 'debug' | 'info' | 'warn' | 'error'> = {
   error: 'error',
 };
 
-const seconds = z.number().positive();
+/** Node's timers fire at once past 2^31-1 ms (24.8 days): a longer timeout would expire in 1 ms. */
+export const MAX_TIMER_SECONDS = 2_147_483;
+/** A duration in seconds that becomes a timer. */
+const seconds = z
+  .number()
+  .positive()
+  .max(
+    MAX_TIMER_SECONDS,
+    `at most ${MAX_TIMER_SECONDS} seconds (24.8 days), the longest timer Node sets`,
+  );
+/** A duration in seconds that is only stored (an age in Redis), never a timer. */
+const age = z.number().positive();
 const port = z.number().int().min(0).max(65535);
 
 const binding = z
@@ -44,7 +55,7 @@ export const configSchema = z
         attempts: z.number().int().min(1).default(5),
         backoff: seconds.default(10),
         /** Completed jobs are kept this long: a redelivered message within it does not run twice. */
-        keep_completed: seconds.default(7 * 24 * 3600),
+        keep_completed: age.default(7 * 24 * 3600),
         /** Failed jobs stay parked until an operator acts; this only bounds their number. */
         keep_failed: z.number().int().min(1).default(100000),
       })
