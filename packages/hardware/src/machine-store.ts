@@ -1,6 +1,6 @@
-import { createHash } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import { idWord, partitionMachineId, isObject } from './identity.js';
+import { SCRIPTS } from './lua.js';
 import { RUN_STATES, type Observation, type RunState } from './observation.js';
 import { normalizeTimestamp, parseTimestamp } from './timestamp.js';
 
@@ -27,107 +27,6 @@ export const HARDWARE_KEYS = {
 } as const;
 
 export const LIMITS = { recentEvents: 256, exceptions: 50, unattributed: 100 } as const;
-
-/**
- * Stored lastseen values in the comparable fixed-width shape. The original wrote Python's
- * `isoformat()`, which has no fraction when it is zero; anything else unreadable counts as older
- * than any real time, so it gets replaced.
- */
-const LUA_NORMALIZE = `
-local function norm(v)
-  if not v then return nil end
-  if string.match(v, '^%d%d%d%d%-%d%d%-%d%dT%d%d:%d%d:%d%d$') then return v .. '.000000' end
-  local head, frac = string.match(v, '^(%d%d%d%d%-%d%d%-%d%dT%d%d:%d%d:%d%d)%.(%d+)$')
-  if head and #frac <= 6 then return head .. '.' .. frac .. string.rep('0', 6 - #frac) end
-  return nil
-end
-`;
-
-/**
- * One observation, all or nothing. A redelivered event (its id among the machine's recent ones)
- * changes nothing. lastseen moves only forward and only on signs of life; the "last_*" fields
- * follow the newest event by event time, whatever order messages arrive in.
- */
-const RECORD = `${LUA_NORMALIZE}
-local machines, detail, recent, exceptions, index = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5]
-local id, time, alive, state, event_id, score = ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[6]
-if redis.call('ZADD', recent, 'NX', score, event_id) == 0 then
-  return {0, 1, redis.call('HGET', machines, id)}
-end
-redis.call('ZREMRANGEBYRANK', recent, 0, -(tonumber(ARGV[7]) + 1))
-local updated = 0
-if alive == '1' then
-  local current = norm(redis.call('HGET', machines, id))
-  if not current or time > current then
-    redis.call('HSET', machines, id, time)
-    updated = 1
-  end
-end
-redis.call('SADD', index, id)
-redis.call('HSET', detail, 'datacenter', ARGV[8], 'hostname', ARGV[9])
-redis.call('HINCRBY', detail, 'count_' .. state, 1)
-local last = redis.call('HGET', detail, 'last_event_at')
-if not last or time >= last then
-  redis.call('HSET', detail, 'last_event_at', time, 'last_state', state,
-    'last_task_id', ARGV[10], 'last_run_id', ARGV[11], 'last_worker_type', ARGV[12])
-end
-if state == 'exception' then
-  redis.call('LPUSH', exceptions, ARGV[14])
-  redis.call('LTRIM', exceptions, 0, tonumber(ARGV[15]) - 1)
-  local last_exception = redis.call('HGET', detail, 'last_exception_at')
-  if not last_exception or time >= last_exception then
-    redis.call('HSET', detail, 'last_exception_at', time, 'last_exception_reason', ARGV[13])
-  end
-end
-return {updated, 0, redis.call('HGET', machines, id)}
-`;
-
-/** A message that named no worker: kept for operators to look at, once per event id. */
-const RECORD_UNATTRIBUTED = `
-if redis.call('ZADD', KEYS[2], 'NX', ARGV[2], ARGV[1]) == 0 then return 0 end
-redis.call('ZREMRANGEBYRANK', KEYS[2], 0, -(tonumber(ARGV[4]) + 1))
-redis.call('LPUSH', KEYS[1], ARGV[3])
-redis.call('LTRIM', KEYS[1], 0, tonumber(ARGV[4]) - 1)
-redis.call('HINCRBY', KEYS[3], 'no_worker', 1)
-return 1
-`;
-
-/** ARGV: field, value pairs. Reply per pair: 0 new, 1 updated, 2 skipped (stored one is as new or newer). */
-const PRELOAD = `${LUA_NORMALIZE}
-local out = {}
-for i = 1, #ARGV, 2 do
-  local current = redis.call('HGET', KEYS[1], ARGV[i])
-  local n = norm(current)
-  if not current then
-    redis.call('HSET', KEYS[1], ARGV[i], ARGV[i + 1]); out[#out + 1] = 0
-  elseif not n or ARGV[i + 1] > n then
-    redis.call('HSET', KEYS[1], ARGV[i], ARGV[i + 1]); out[#out + 1] = 1
-  else
-    out[#out + 1] = 2
-  end
-end
-return out
-`;
-
-/** EVALSHA, loading the script on NOSCRIPT: the shared connection is left without custom commands. */
-class LuaScript {
-  private readonly sha: string;
-  constructor(private readonly source: string) {
-    this.sha = createHash('sha1').update(source).digest('hex');
-  }
-  async run(redis: Redis, keys: string[], args: Array<string | number>): Promise<unknown> {
-    try {
-      return await redis.evalsha(this.sha, keys.length, ...keys, ...args);
-    } catch (err) {
-      if (!String((err as Error).message).startsWith('NOSCRIPT')) throw err;
-      return redis.eval(this.source, keys.length, ...keys, ...args);
-    }
-  }
-}
-
-const recordScript = new LuaScript(RECORD);
-const unattributedScript = new LuaScript(RECORD_UNATTRIBUTED);
-const preloadScript = new LuaScript(PRELOAD);
 
 export interface ExceptionRecord {
   at: string;
@@ -257,7 +156,7 @@ export class MachineStore {
       worker_type: obs.workerType,
       alive: obs.alive,
     };
-    const reply = (await recordScript.run(
+    const reply = (await SCRIPTS.record.run(
       this.redis,
       [
         HARDWARE_KEYS.lastseen,
@@ -304,7 +203,7 @@ export class MachineStore {
       worker_type: obs.workerType,
       event_id: obs.eventId,
     };
-    const reply = await unattributedScript.run(
+    const reply = await SCRIPTS.recordUnattributed.run(
       this.redis,
       [HARDWARE_KEYS.unattributed, HARDWARE_KEYS.unattributedRecent, HARDWARE_KEYS.stats],
       [obs.eventId, obs.receivedAtMs, JSON.stringify(entry), LIMITS.unattributed],
@@ -404,7 +303,7 @@ export class MachineStore {
       else pairs.push(`${dc}:${host}`, time);
     }
     for (let i = 0; i < pairs.length; i += PRELOAD_BATCH * 2) {
-      const codes = (await preloadScript.run(
+      const codes = (await SCRIPTS.preload.run(
         this.redis,
         [HARDWARE_KEYS.lastseen],
         pairs.slice(i, i + PRELOAD_BATCH * 2),
