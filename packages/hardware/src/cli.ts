@@ -10,7 +10,8 @@ import {
 import { isStale } from './dashboard.js';
 import { formatDuration, parseDuration } from './duration.js';
 import { parseMachineId } from './identity.js';
-import { MachineStore, type MachineRecord } from './machine-store.js';
+import { MachineStore } from './machine-store.js';
+import type { MachineRecord } from './records.js';
 import { hardwareSettings } from './section.js';
 
 /** Where the commands read and write; tests pass their own. */

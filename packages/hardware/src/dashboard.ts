@@ -1,6 +1,6 @@
 import { escapeHtml, Html, page } from '@loopabull/server';
 import { formatDuration } from './duration.js';
-import type { MachineRecord, UnattributedRecord } from './machine-store.js';
+import type { MachineRecord, UnattributedRecord } from './records.js';
 
 export interface DashboardInput {
   machines: MachineRecord[];

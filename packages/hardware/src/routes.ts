@@ -4,7 +4,8 @@ import { pythonJsonDumps } from './compat-json.js';
 import { DASHBOARD, renderDashboard, isStale } from './dashboard.js';
 import { parseDuration } from './duration.js';
 import { idWord } from './identity.js';
-import { MachineStore, type MachineRecord } from './machine-store.js';
+import { MachineStore } from './machine-store.js';
+import type { MachineRecord } from './records.js';
 import { hardwareSettings } from './section.js';
 
 interface Filters {
