@@ -2,8 +2,10 @@ import { Command } from 'commander';
 import {
   ConfigError,
   closeRedis,
+  configOption,
   connectRedisOnce,
   formatTable,
+  printJson,
   type CommandEnv,
   type Config,
 } from '@loopabull/core';
@@ -32,13 +34,6 @@ async function withStore<T>(config: Config, use: (store: MachineStore) => Promis
 const since = (m: MachineRecord) =>
   m.age_seconds === null ? 'never alive' : `${formatDuration(m.age_seconds)} ago`;
 
-function configOption(cmd: Command): Command {
-  return cmd.option(
-    '-c, --config <path>',
-    'configuration file (default: $LOOPABULL_CONFIG, ./loopabull.yml, /etc/loopabull/loopabull.yml)',
-  );
-}
-
 async function readAll(stdin: NodeJS.ReadableStream): Promise<string> {
   const chunks: Buffer[] = [];
   for await (const chunk of stdin)
@@ -52,7 +47,6 @@ export function machinesCommand(env: CommandEnv, overrides: Partial<CliIo> = {})
   const stdin = () => overrides.stdin ?? process.stdin;
   const load = (opts: { config?: string }) => env.loadConfig(opts);
   const print = (text: string) => (overrides.stdout ?? process.stdout).write(text);
-  const printJson = (value: unknown) => print(JSON.stringify(value, null, 2) + '\n');
 
   const machines = new Command('machines').description(
     'Hardware last-seen tracking: machines of the configured provisioner and when each was last seen doing work',
@@ -86,7 +80,7 @@ export function machinesCommand(env: CommandEnv, overrides: Partial<CliIo> = {})
           store.list({ datacenter: opts.datacenter, staleSeconds }),
         );
         if (opts.json) {
-          printJson({
+          printJson(print, {
             generated_at: new Date().toISOString(),
             stale_after_seconds: threshold,
             count: list.length,
@@ -138,7 +132,7 @@ export function machinesCommand(env: CommandEnv, overrides: Partial<CliIo> = {})
       if (!machine) throw new Error(`unknown machine ${id}`);
       const stale = isStale(machine, hardwareSettings(config).stale_after);
       if (opts.json) {
-        printJson({ ...machine, stale });
+        printJson(print, { ...machine, stale });
         return;
       }
       const c = machine.counts;
@@ -218,7 +212,7 @@ export function machinesCommand(env: CommandEnv, overrides: Partial<CliIo> = {})
           'standard input must be a JSON array of {machine, datacenter, lastseen}',
         );
       const result = await withStore(config, (store) => store.preload(entries));
-      if (opts.json) printJson(result);
+      if (opts.json) printJson(print, result);
       else
         print(
           `${result.new} new, ${result.updated} updated, ${result.skipped} skipped (stored time as new or newer), ${result.invalid} invalid\n`,
