@@ -9,11 +9,10 @@ import {
   type CommandEnv,
   type Config,
 } from '@loopabull/core';
-import { isStale } from './dashboard.js';
-import { formatDuration, parseDuration } from './duration.js';
+import { parseDuration } from './duration.js';
 import { parseMachineId } from './identity.js';
 import { MachineStore } from './machine-store.js';
-import type { MachineRecord } from './records.js';
+import { isStale, machinesJson, sinceSeen, staleSummary, withStale } from './machine-view.js';
 import { hardwareSettings } from './section.js';
 
 /** Where the commands read and write; tests pass their own. */
@@ -30,9 +29,6 @@ async function withStore<T>(config: Config, use: (store: MachineStore) => Promis
     closeRedis(redis);
   }
 }
-
-const since = (m: MachineRecord) =>
-  m.age_seconds === null ? 'never alive' : `${formatDuration(m.age_seconds)} ago`;
 
 async function readAll(stdin: NodeJS.ReadableStream): Promise<string> {
   const chunks: Buffer[] = [];
@@ -80,19 +76,14 @@ export function machinesCommand(env: CommandEnv, overrides: Partial<CliIo> = {})
           store.list({ datacenter: opts.datacenter, staleSeconds }),
         );
         if (opts.json) {
-          printJson(print, {
-            generated_at: new Date().toISOString(),
-            stale_after_seconds: threshold,
-            count: list.length,
-            machines: list.map((m) => ({ ...m, stale: isStale(m, threshold) })),
-          });
+          printJson(print, machinesJson(list, threshold));
           return;
         }
         const rows = list.map((m) => [
           m.datacenter,
           m.machine,
           m.lastseen ?? '-',
-          since(m),
+          sinceSeen(m),
           isStale(m, threshold) ? 'STALE' : '',
           m.last_state ?? '-',
           m.last_exception_reason ? `${m.last_exception_reason} (${m.last_exception_at})` : '-',
@@ -111,10 +102,7 @@ export function machinesCommand(env: CommandEnv, overrides: Partial<CliIo> = {})
             rows,
           ),
         );
-        const stale = list.filter((m) => isStale(m, threshold)).length;
-        print(
-          `${list.length} machines, ${stale} not seen alive for ${formatDuration(threshold)} or more\n`,
-        );
+        print(`${staleSummary(list, threshold)}\n`);
       },
     );
 
@@ -130,9 +118,9 @@ export function machinesCommand(env: CommandEnv, overrides: Partial<CliIo> = {})
         throw new ConfigError(`${JSON.stringify(id)} is not <datacenter>:<hostname>`);
       const machine = await withStore(config, (store) => store.get(id));
       if (!machine) throw new Error(`unknown machine ${id}`);
-      const stale = isStale(machine, hardwareSettings(config).stale_after);
+      const shown = withStale(machine, hardwareSettings(config).stale_after);
       if (opts.json) {
-        printJson(print, { ...machine, stale });
+        printJson(print, shown);
         return;
       }
       const c = machine.counts;
@@ -143,7 +131,7 @@ export function machinesCommand(env: CommandEnv, overrides: Partial<CliIo> = {})
         [
           'lastseen',
           machine.lastseen
-            ? `${machine.lastseen} UTC (${since(machine)})${stale ? ' STALE' : ''}`
+            ? `${machine.lastseen} UTC (${sinceSeen(machine)})${shown.stale ? ' STALE' : ''}`
             : 'never seen alive',
         ],
         [

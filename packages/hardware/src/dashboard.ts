@@ -1,5 +1,5 @@
 import { escapeHtml, Html, page } from '@loopabull/server';
-import { formatDuration } from './duration.js';
+import { countStale, isStale, sinceSeen, staleSummary } from './machine-view.js';
 import type { MachineRecord, UnattributedRecord } from './records.js';
 
 export interface DashboardInput {
@@ -15,9 +15,6 @@ export interface DashboardInput {
 /** This page's entry in the navigation and in the RouteModule. */
 export const DASHBOARD = { title: 'Hardware', path: '/ui/machines' };
 
-export const isStale = (m: MachineRecord, staleAfterSeconds: number) =>
-  m.age_seconds === null || m.age_seconds >= staleAfterSeconds;
-
 const STYLE = `
 table{width:100%}
 th,td{border-bottom:1px solid #ddd;padding:.3rem .6rem;text-align:left;font-size:.9rem}
@@ -31,7 +28,6 @@ code{font-size:.85rem}
 
 function machineRow(m: MachineRecord, staleAfter: number): string {
   const stale = isStale(m, staleAfter);
-  const since = m.age_seconds === null ? 'never alive' : `${formatDuration(m.age_seconds)} ago`;
   const exception = m.last_exception_reason
     ? `${escapeHtml(m.last_exception_reason)} <span class="muted">${escapeHtml(m.last_exception_at)}</span>`
     : '<span class="muted">none</span>';
@@ -39,7 +35,7 @@ function machineRow(m: MachineRecord, staleAfter: number): string {
   return `<tr${stale ? ' class="stale"' : ''}>
 <td><a href="/api/hardware/machines/${escapeHtml(encodeURIComponent(m.id))}">${escapeHtml(m.machine)}</a>${stale ? ' <span class="tag">stale</span>' : ''}</td>
 <td>${m.lastseen ? `<code>${escapeHtml(m.lastseen)}</code>` : '<span class="muted">-</span>'}</td>
-<td>${escapeHtml(since)}</td>
+<td>${escapeHtml(sinceSeen(m))}</td>
 <td>${escapeHtml(m.last_state ?? '-')}</td>
 <td>${m.last_task_id ? `<code>${escapeHtml(m.last_task_id)}</code>` : '-'}</td>
 <td>${escapeHtml(m.last_worker_type ?? '-')}</td>
@@ -49,7 +45,7 @@ function machineRow(m: MachineRecord, staleAfter: number): string {
 }
 
 function datacenterTable(dc: string, machines: MachineRecord[], staleAfter: number): string {
-  const stale = machines.filter((m) => isStale(m, staleAfter)).length;
+  const stale = countStale(machines, staleAfter);
   return `<h2>${escapeHtml(dc)} <span class="muted">${machines.length} machines, ${stale} stale</span></h2>
 <table>
 <thead><tr><th>Machine</th><th>Last seen (UTC)</th><th>Since</th><th>Last state</th><th>Last task</th><th>Worker type</th><th>Last exception</th><th>Running / completed / failed / exception</th></tr></thead>
@@ -81,7 +77,6 @@ export function renderDashboard(input: DashboardInput): string {
   const { machines, staleAfterSeconds: staleAfter, filter } = input;
   const byDc = new Map<string, MachineRecord[]>();
   for (const m of machines) byDc.set(m.datacenter, [...(byDc.get(m.datacenter) ?? []), m]);
-  const stale = machines.filter((m) => isStale(m, staleAfter)).length;
   const options = input.datacenters
     .map(
       (dc) =>
@@ -89,7 +84,7 @@ export function renderDashboard(input: DashboardInput): string {
     )
     .join('');
   const tables = [...byDc].map(([dc, list]) => datacenterTable(dc, list, staleAfter)).join('\n');
-  const body = `<p>${machines.length} machines, ${stale} not seen alive for ${escapeHtml(formatDuration(staleAfter))} or more. Times are UTC; generated ${escapeHtml(input.now.toISOString())}.</p>
+  const body = `<p>${escapeHtml(staleSummary(machines, staleAfter))}. Times are UTC; generated ${escapeHtml(input.now.toISOString())}.</p>
 <form method="get" action="/ui/machines">
 <label>Datacenter <select name="datacenter"><option value="">all</option>${options}</select></label>
 <label>Not seen for <input name="stale" size="6" placeholder="6h" value="${escapeHtml(filter.stale ?? '')}"></label>
