@@ -43,7 +43,7 @@ function register(app: FastifyInstance, deps: ServerDeps): void {
   const store = new MachineStore(deps.redis);
   const staleAfter = () => hardwareSettings(deps.config).stale_after;
 
-  // The original releng-hardware API, byte for byte (spec 8.1).
+  // The original releng-hardware API, byte for byte (docs/hardware.md, "The original API").
   app.get('/machines', async (_req, reply) =>
     sendJsonText(reply, pythonJsonDumps(await store.compatList(), 2)),
   );
