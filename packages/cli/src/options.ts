@@ -2,9 +2,11 @@ import { readFileSync } from 'node:fs';
 import { InvalidArgumentError, Option, type Command } from 'commander';
 import {
   ConfigError,
+  configOption,
   formatTable,
   loadConfig,
   openQueueServices,
+  printJson as printJsonTo,
   type Automation,
   type CommandEnv,
   type Config,
@@ -27,13 +29,7 @@ export interface ConfigOpts {
   config?: string;
 }
 
-/** Every command takes `-c, --config`; the lookup order is in `--help`. */
-export function withConfig(cmd: Command): Command {
-  return cmd.option(
-    '-c, --config <path>',
-    'config file (default: $LOOPABULL_CONFIG, ./loopabull.yml, /etc/loopabull/loopabull.yml, else built-in defaults)',
-  );
-}
+export const withConfig = configOption;
 
 export const jsonOption = () => new Option('--json', 'print JSON instead of a table');
 
@@ -75,7 +71,7 @@ export function readBody(opts: BodyOpts): unknown {
 }
 
 export function printJson(value: unknown): void {
-  process.stdout.write(JSON.stringify(value, null, 2) + '\n');
+  printJsonTo((text) => process.stdout.write(text), value);
 }
 
 export function printTable(

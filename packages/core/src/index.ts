@@ -57,3 +57,4 @@ export { queueServices, openQueueServices, type QueueServices } from './services
 export { formatTable } from './format.js';
 export { withTimeout, TimeoutError } from './timeout.js';
 export { isObject, type JsonObject } from './json-object.js';
+export { configOption, printJson } from './cli-options.js';

@@ -7,7 +7,7 @@ import {
 } from '@loopabull/core';
 import { machinesCommand } from './cli.js';
 import { hardwareHandler } from './handler.js';
-import { HARDWARE_KEYS } from './machine-store.js';
+import { HARDWARE_KEYS } from './keys.js';
 import { hardwareRoutes } from './routes.js';
 import { hardwareSection, type HardwareSection } from './section.js';
 

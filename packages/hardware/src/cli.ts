@@ -2,15 +2,17 @@ import { Command } from 'commander';
 import {
   ConfigError,
   closeRedis,
+  configOption,
   connectRedisOnce,
   formatTable,
+  printJson,
   type CommandEnv,
   type Config,
 } from '@loopabull/core';
-import { isStale } from './dashboard.js';
-import { formatDuration, parseDuration } from './duration.js';
+import { parseDuration } from './duration.js';
 import { parseMachineId } from './identity.js';
-import { MachineStore, type MachineRecord } from './machine-store.js';
+import { MachineStore } from './machine-store.js';
+import { isStale, machinesJson, sinceSeen, staleSummary, withStale } from './machine-view.js';
 import { hardwareSettings } from './section.js';
 
 /** Where the commands read and write; tests pass their own. */
@@ -28,16 +30,6 @@ async function withStore<T>(config: Config, use: (store: MachineStore) => Promis
   }
 }
 
-const since = (m: MachineRecord) =>
-  m.age_seconds === null ? 'never alive' : `${formatDuration(m.age_seconds)} ago`;
-
-function configOption(cmd: Command): Command {
-  return cmd.option(
-    '-c, --config <path>',
-    'configuration file (default: $LOOPABULL_CONFIG, ./loopabull.yml, /etc/loopabull/loopabull.yml)',
-  );
-}
-
 async function readAll(stdin: NodeJS.ReadableStream): Promise<string> {
   const chunks: Buffer[] = [];
   for await (const chunk of stdin)
@@ -51,7 +43,6 @@ export function machinesCommand(env: CommandEnv, overrides: Partial<CliIo> = {})
   const stdin = () => overrides.stdin ?? process.stdin;
   const load = (opts: { config?: string }) => env.loadConfig(opts);
   const print = (text: string) => (overrides.stdout ?? process.stdout).write(text);
-  const printJson = (value: unknown) => print(JSON.stringify(value, null, 2) + '\n');
 
   const machines = new Command('machines').description(
     'Hardware last-seen tracking: machines of the configured provisioner and when each was last seen doing work',
@@ -85,19 +76,14 @@ export function machinesCommand(env: CommandEnv, overrides: Partial<CliIo> = {})
           store.list({ datacenter: opts.datacenter, staleSeconds }),
         );
         if (opts.json) {
-          printJson({
-            generated_at: new Date().toISOString(),
-            stale_after_seconds: threshold,
-            count: list.length,
-            machines: list.map((m) => ({ ...m, stale: isStale(m, threshold) })),
-          });
+          printJson(print, machinesJson(list, threshold));
           return;
         }
         const rows = list.map((m) => [
           m.datacenter,
           m.machine,
           m.lastseen ?? '-',
-          since(m),
+          sinceSeen(m),
           isStale(m, threshold) ? 'STALE' : '',
           m.last_state ?? '-',
           m.last_exception_reason ? `${m.last_exception_reason} (${m.last_exception_at})` : '-',
@@ -116,10 +102,7 @@ export function machinesCommand(env: CommandEnv, overrides: Partial<CliIo> = {})
             rows,
           ),
         );
-        const stale = list.filter((m) => isStale(m, threshold)).length;
-        print(
-          `${list.length} machines, ${stale} not seen alive for ${formatDuration(threshold)} or more\n`,
-        );
+        print(`${staleSummary(list, threshold)}\n`);
       },
     );
 
@@ -135,9 +118,9 @@ export function machinesCommand(env: CommandEnv, overrides: Partial<CliIo> = {})
         throw new ConfigError(`${JSON.stringify(id)} is not <datacenter>:<hostname>`);
       const machine = await withStore(config, (store) => store.get(id));
       if (!machine) throw new Error(`unknown machine ${id}`);
-      const stale = isStale(machine, hardwareSettings(config).stale_after);
+      const shown = withStale(machine, hardwareSettings(config).stale_after);
       if (opts.json) {
-        printJson({ ...machine, stale });
+        printJson(print, shown);
         return;
       }
       const c = machine.counts;
@@ -148,7 +131,7 @@ export function machinesCommand(env: CommandEnv, overrides: Partial<CliIo> = {})
         [
           'lastseen',
           machine.lastseen
-            ? `${machine.lastseen} UTC (${since(machine)})${stale ? ' STALE' : ''}`
+            ? `${machine.lastseen} UTC (${sinceSeen(machine)})${shown.stale ? ' STALE' : ''}`
             : 'never seen alive',
         ],
         [
@@ -217,7 +200,7 @@ export function machinesCommand(env: CommandEnv, overrides: Partial<CliIo> = {})
           'standard input must be a JSON array of {machine, datacenter, lastseen}',
         );
       const result = await withStore(config, (store) => store.preload(entries));
-      if (opts.json) printJson(result);
+      if (opts.json) printJson(print, result);
       else
         print(
           `${result.new} new, ${result.updated} updated, ${result.skipped} skipped (stored time as new or newer), ${result.invalid} invalid\n`,

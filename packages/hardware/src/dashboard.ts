@@ -1,6 +1,6 @@
-import { escapeHtml, Html, page } from '@loopabull/server';
-import { formatDuration } from './duration.js';
-import type { MachineRecord, UnattributedRecord } from './machine-store.js';
+import { html, Html, page } from '@loopabull/server';
+import { countStale, isStale, sinceSeen, staleSummary } from './machine-view.js';
+import type { MachineRecord, UnattributedRecord } from './records.js';
 
 export interface DashboardInput {
   machines: MachineRecord[];
@@ -15,9 +15,6 @@ export interface DashboardInput {
 /** This page's entry in the navigation and in the RouteModule. */
 export const DASHBOARD = { title: 'Hardware', path: '/ui/machines' };
 
-export const isStale = (m: MachineRecord, staleAfterSeconds: number) =>
-  m.age_seconds === null || m.age_seconds >= staleAfterSeconds;
-
 const STYLE = `
 table{width:100%}
 th,td{border-bottom:1px solid #ddd;padding:.3rem .6rem;text-align:left;font-size:.9rem}
@@ -29,49 +26,55 @@ form{margin-bottom:1rem}
 code{font-size:.85rem}
 `;
 
-function machineRow(m: MachineRecord, staleAfter: number): string {
+// The templates below are `prettier-ignore`: prettier would lay the markup out anew, and the page's
+// bytes (spaces inside tags and between them included) are what its users and tests know.
+
+/** Rows one a line, as the page has always been written (`html` joins a list with nothing). */
+const lines = (parts: Html[]) => new Html(parts.join('\n'));
+
+function machineRow(m: MachineRecord, staleAfter: number): Html {
   const stale = isStale(m, staleAfter);
-  const since = m.age_seconds === null ? 'never alive' : `${formatDuration(m.age_seconds)} ago`;
   const exception = m.last_exception_reason
-    ? `${escapeHtml(m.last_exception_reason)} <span class="muted">${escapeHtml(m.last_exception_at)}</span>`
-    : '<span class="muted">none</span>';
+    ? html`${m.last_exception_reason} <span class="muted">${m.last_exception_at}</span>`
+    : html`<span class="muted">none</span>`;
   const c = m.counts;
-  return `<tr${stale ? ' class="stale"' : ''}>
-<td><a href="/api/hardware/machines/${escapeHtml(encodeURIComponent(m.id))}">${escapeHtml(m.machine)}</a>${stale ? ' <span class="tag">stale</span>' : ''}</td>
-<td>${m.lastseen ? `<code>${escapeHtml(m.lastseen)}</code>` : '<span class="muted">-</span>'}</td>
-<td>${escapeHtml(since)}</td>
-<td>${escapeHtml(m.last_state ?? '-')}</td>
-<td>${m.last_task_id ? `<code>${escapeHtml(m.last_task_id)}</code>` : '-'}</td>
-<td>${escapeHtml(m.last_worker_type ?? '-')}</td>
+  // prettier-ignore
+  return html`<tr${stale ? html` class="stale"` : ''}>
+<td><a href="/api/hardware/machines/${encodeURIComponent(m.id)}">${m.machine}</a>${stale ? html` <span class="tag">stale</span>` : ''}</td>
+<td>${m.lastseen ? html`<code>${m.lastseen}</code>` : html`<span class="muted">-</span>`}</td>
+<td>${sinceSeen(m)}</td>
+<td>${m.last_state ?? '-'}</td>
+<td>${m.last_task_id ? html`<code>${m.last_task_id}</code>` : '-'}</td>
+<td>${m.last_worker_type ?? '-'}</td>
 <td>${exception}</td>
 <td>${c.running} / ${c.completed} / ${c.failed} / ${c.exception}</td>
 </tr>`;
 }
 
-function datacenterTable(dc: string, machines: MachineRecord[], staleAfter: number): string {
-  const stale = machines.filter((m) => isStale(m, staleAfter)).length;
-  return `<h2>${escapeHtml(dc)} <span class="muted">${machines.length} machines, ${stale} stale</span></h2>
+function datacenterTable(dc: string, machines: MachineRecord[], staleAfter: number): Html {
+  // prettier-ignore
+  return html`<h2>${dc} <span class="muted">${machines.length} machines, ${countStale(machines, staleAfter)} stale</span></h2>
 <table>
 <thead><tr><th>Machine</th><th>Last seen (UTC)</th><th>Since</th><th>Last state</th><th>Last task</th><th>Worker type</th><th>Last exception</th><th>Running / completed / failed / exception</th></tr></thead>
 <tbody>
-${machines.map((m) => machineRow(m, staleAfter)).join('\n')}
+${lines(machines.map((m) => machineRow(m, staleAfter)))}
 </tbody>
 </table>`;
 }
 
-function unattributedSection(u: DashboardInput['unattributed']): string {
-  if (u.total === 0) return '';
-  const rows = u.recent
-    .map(
-      (r) =>
-        `<tr><td><code>${escapeHtml(r.at)}</code></td><td>${escapeHtml(r.state)}</td><td>${escapeHtml(r.reason ?? '-')}</td><td><code>${escapeHtml(r.task_id ?? '-')}</code></td><td>${escapeHtml(r.worker_type ?? '-')}</td></tr>`,
-    )
-    .join('\n');
-  return `<h2>Messages without a worker <span class="muted">${u.total} in all, latest ${u.recent.length}</span></h2>
+function unattributedSection(u: DashboardInput['unattributed']): Html {
+  if (u.total === 0) return html``;
+  // prettier-ignore
+  const rows = u.recent.map(
+    (r) =>
+      html`<tr><td><code>${r.at}</code></td><td>${r.state}</td><td>${r.reason ?? '-'}</td><td><code>${r.task_id ?? '-'}</code></td><td>${r.worker_type ?? '-'}</td></tr>`,
+  );
+  // prettier-ignore
+  return html`<h2>Messages without a worker <span class="muted">${u.total} in all, latest ${u.recent.length}</span></h2>
 <table>
 <thead><tr><th>At (UTC)</th><th>State</th><th>Reason</th><th>Task</th><th>Worker type</th></tr></thead>
 <tbody>
-${rows}
+${lines(rows)}
 </tbody>
 </table>`;
 }
@@ -81,23 +84,22 @@ export function renderDashboard(input: DashboardInput): string {
   const { machines, staleAfterSeconds: staleAfter, filter } = input;
   const byDc = new Map<string, MachineRecord[]>();
   for (const m of machines) byDc.set(m.datacenter, [...(byDc.get(m.datacenter) ?? []), m]);
-  const stale = machines.filter((m) => isStale(m, staleAfter)).length;
-  const options = input.datacenters
-    .map(
-      (dc) =>
-        `<option value="${escapeHtml(dc)}"${dc === filter.datacenter ? ' selected' : ''}>${escapeHtml(dc)}</option>`,
-    )
-    .join('');
-  const tables = [...byDc].map(([dc, list]) => datacenterTable(dc, list, staleAfter)).join('\n');
-  const body = `<p>${machines.length} machines, ${stale} not seen alive for ${escapeHtml(formatDuration(staleAfter))} or more. Times are UTC; generated ${escapeHtml(input.now.toISOString())}.</p>
+  // prettier-ignore
+  const options = input.datacenters.map(
+    (dc) =>
+      html`<option value="${dc}"${dc === filter.datacenter ? html` selected` : ''}>${dc}</option>`,
+  );
+  const tables = [...byDc].map(([dc, list]) => datacenterTable(dc, list, staleAfter));
+  // prettier-ignore
+  const body = html`<p>${staleSummary(machines, staleAfter)}. Times are UTC; generated ${input.now.toISOString()}.</p>
 <form method="get" action="/ui/machines">
 <label>Datacenter <select name="datacenter"><option value="">all</option>${options}</select></label>
-<label>Not seen for <input name="stale" size="6" placeholder="6h" value="${escapeHtml(filter.stale ?? '')}"></label>
+<label>Not seen for <input name="stale" size="6" placeholder="6h" value="${filter.stale ?? ''}"></label>
 <button type="submit">Show</button>
 </form>
-${tables || '<p class="muted">No machines.</p>'}
+${tables.length ? lines(tables) : html`<p class="muted">No machines.</p>`}
 ${unattributedSection(input.unattributed)}`;
-  return page('Hardware: last seen', new Html(body), {
+  return page('Hardware: last seen', body, {
     refresh: 60,
     links: [DASHBOARD],
     style: STYLE,

@@ -3,10 +3,7 @@
  * repeats the same ids and is the fallback when the body lacks them or is not an object.
  */
 
-export type JsonObject = Record<string, unknown>;
-
-export const isObject = (v: unknown): v is JsonObject =>
-  typeof v === 'object' && v !== null && !Array.isArray(v);
+import { isObject, type JsonObject } from '@loopabull/core';
 
 /**
  * Taskcluster ids are `[A-Za-z0-9_-]`; dots are allowed for hostnames preloaded from elsewhere.

@@ -3,18 +3,17 @@ export { hardwareSection, hardwareSettings, type HardwareSection } from './secti
 export { hardwareHandler, type HardwareResult } from './handler.js';
 export { hardwareRoutes } from './routes.js';
 export { machinesCommand, type CliIo } from './cli.js';
-export {
-  MachineStore,
-  HARDWARE_KEYS,
-  LIMITS,
-  type MachineRecord,
-  type MachineDetail,
-  type ExceptionRecord,
-  type UnattributedRecord,
-  type RecordResult,
-  type PreloadResult,
-  type ListOptions,
-} from './machine-store.js';
+export { MachineStore } from './machine-store.js';
+export type { ListOptions } from './reading.js';
+export type { RecordResult } from './recording.js';
+export type { PreloadResult } from './preload.js';
+export { HARDWARE_KEYS, LIMITS } from './keys.js';
+export type {
+  MachineRecord,
+  MachineDetail,
+  ExceptionRecord,
+  UnattributedRecord,
+} from './records.js';
 export {
   observe,
   stateOf,

@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
 import type { Redis } from 'ioredis';
 import { preloadFixture, pulseEvent, pulseFixture, testRedis } from '../test/helpers.js';
-import { HARDWARE_KEYS, LIMITS, MachineStore } from './machine-store.js';
+import { HARDWARE_KEYS, LIMITS } from './keys.js';
+import { MachineStore } from './machine-store.js';
 import { observe, type Observation, type Worker } from './observation.js';
 
 const DB = 5;

@@ -1,5 +1,6 @@
 import type { LoopabullEvent } from '@loopabull/core';
-import { idWord, isObject, machineId, runOf, taskIds, type JsonObject } from './identity.js';
+import { isObject, type JsonObject } from '@loopabull/core';
+import { idWord, machineId, runOf, taskIds } from './identity.js';
 import { dateToMicros, formatLastseen, parseTimestamp } from './timestamp.js';
 
 export const RUN_STATES = ['running', 'completed', 'failed', 'exception'] as const;

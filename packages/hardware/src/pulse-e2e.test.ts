@@ -25,6 +25,7 @@ import {
   type HttpAnswer,
   type PulseFixture,
 } from '../test/helpers.js';
+import { Outcomes } from '../test/outcomes.js';
 import { hardwareHandler, type HardwareResult } from './handler.js';
 import { MachineStore } from './machine-store.js';
 import { hardwareRoutes } from './routes.js';
@@ -35,36 +36,6 @@ const AMQP_URL = process.env.AMQP_URL || 'amqp://guest:guest@127.0.0.1:5672';
 type Outcome = { name: string; redelivered: boolean } & (
   { rejected: string } | { result: HardwareResult }
 );
-
-/** What the consumer did with each delivery, and a way to await the n-th. */
-class Outcomes {
-  readonly all: Outcome[] = [];
-  private waiters: Array<{ n: number; resolve: () => void }> = [];
-  push(o: Outcome): void {
-    this.all.push(o);
-    this.waiters = this.waiters.filter((w) =>
-      this.all.length >= w.n ? (w.resolve(), false) : true,
-    );
-  }
-  until(n: number, ms = 20_000): Promise<void> {
-    if (this.all.length >= n) return Promise.resolve();
-    return new Promise((resolve, reject) => {
-      const timer = setTimeout(
-        () =>
-          reject(
-            new Error(
-              `only ${this.all.length} of ${n} deliveries handled: ${JSON.stringify(this.all)}`,
-            ),
-          ),
-        ms,
-      );
-      this.waiters.push({ n, resolve: () => (clearTimeout(timer), resolve()) });
-    });
-  }
-  of(name: string): Outcome[] {
-    return this.all.filter((o) => o.name === name);
-  }
-}
 
 const completed = pulseFixture('task-completed');
 const other = pulseFixture('task-running-other-provisioner');
@@ -159,7 +130,7 @@ let publisher: ConfirmChannel;
 let app: FastifyInstance;
 let get: (path: string) => Promise<HttpAnswer>;
 const queue = `queue/loopabull-test/releng-hardware-${randomBytes(4).toString('hex')}`;
-const outcomes = new Outcomes();
+const outcomes = new Outcomes<Outcome>();
 
 async function onDelivery(msg: ConsumeMessage): Promise<void> {
   const id = String(msg.properties.messageId ?? '');

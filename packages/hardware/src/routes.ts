@@ -1,10 +1,11 @@
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import { sendPage, type RouteModule, type ServerDeps } from '@loopabull/server';
 import { pythonJsonDumps } from './compat-json.js';
-import { DASHBOARD, renderDashboard, isStale } from './dashboard.js';
+import { DASHBOARD, renderDashboard } from './dashboard.js';
 import { parseDuration } from './duration.js';
 import { idWord } from './identity.js';
-import { MachineStore, type MachineRecord } from './machine-store.js';
+import { MachineStore } from './machine-store.js';
+import { machinesJson, withStale } from './machine-view.js';
 import { hardwareSettings } from './section.js';
 
 interface Filters {
@@ -31,11 +32,6 @@ function parseFilters(query: Filters): Parsed {
   return { ok: true, datacenter, staleSeconds };
 }
 
-const withStale = (m: MachineRecord, staleAfter: number) => ({
-  ...m,
-  stale: isStale(m, staleAfter),
-});
-
 /**
  * The original's bytes and its bare `application/json`. A Buffer, because Fastify appends
  * `; charset=utf-8` to a JSON type sent as a string.
@@ -47,7 +43,7 @@ function register(app: FastifyInstance, deps: ServerDeps): void {
   const store = new MachineStore(deps.redis);
   const staleAfter = () => hardwareSettings(deps.config).stale_after;
 
-  // The original releng-hardware API, byte for byte (spec 8.1).
+  // The original releng-hardware API, byte for byte (docs/hardware.md, "The original API").
   app.get('/machines', async (_req, reply) =>
     sendJsonText(reply, pythonJsonDumps(await store.compatList(), 2)),
   );
@@ -62,14 +58,8 @@ function register(app: FastifyInstance, deps: ServerDeps): void {
   app.get<{ Querystring: Filters }>('/api/hardware/machines', async (req, reply) => {
     const f = parseFilters(req.query);
     if (!f.ok) return reply.code(400).send({ error: f.error });
-    const threshold = f.staleSeconds ?? staleAfter();
     const machines = await store.list({ datacenter: f.datacenter, staleSeconds: f.staleSeconds });
-    return {
-      generated_at: new Date().toISOString(),
-      stale_after_seconds: threshold,
-      count: machines.length,
-      machines: machines.map((m) => withStale(m, threshold)),
-    };
+    return machinesJson(machines, f.staleSeconds ?? staleAfter());
   });
 
   app.get<{ Params: { id: string } }>('/api/hardware/machines/:id', async (req, reply) => {
