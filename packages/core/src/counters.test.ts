@@ -16,9 +16,9 @@ const keys = loopabullKeys(config);
 const reader = createRedis(config.redis.url);
 const clients: Redis[] = [reader];
 
-function counters(redis = createRedis(config.redis.url)): Counters {
+function counters(redis = createRedis(config.redis.url), maxLabels?: number): Counters {
   clients.push(redis);
-  return new Counters(redis, keys);
+  return new Counters(redis, keys, { maxLabels });
 }
 
 afterEach(async () => {
@@ -92,5 +92,41 @@ describe('Counters', () => {
     c.incr('enqueued');
     await c.close();
     expect(await c.read()).toEqual({ enqueued: { '': 1 } });
+  });
+
+  it('counts topics beyond metrics.max_topics as "other", across processes', async () => {
+    const first = counters(undefined, 2);
+    const second = counters(undefined, 2);
+    first.incr('completed', 'org.example.a');
+    first.observeDuration('org.example.a', 1);
+    await first.flush();
+    second.incr('completed', 'org.example.b');
+    await second.flush();
+    second.incr('completed', 'org.example.c', 2);
+    second.observeDuration('org.example.c', 1);
+    await second.flush();
+    first.incr('completed', 'org.example.d');
+    first.incr('completed', 'org.example.a');
+    await first.flush();
+    expect((await first.read()).completed).toEqual({
+      'org.example.a': 2,
+      'org.example.b': 1,
+      other: 3,
+    });
+    expect(Object.keys(await first.readDurations()).sort()).toEqual(['org.example.a', 'other']);
+  });
+
+  it('keeps topics named like Object properties as plain keys', async () => {
+    const c = counters();
+    c.incr('unrouted', 'constructor');
+    c.incr('unrouted', '__proto__');
+    c.observeDuration('constructor', 0.2);
+    await c.flush();
+    const read = await c.read();
+    expect(read.unrouted?.['constructor']).toBe(1);
+    expect(read.unrouted?.['__proto__']).toBe(1);
+    expect(Object.keys(read.unrouted ?? {}).sort()).toEqual(['__proto__', 'constructor']);
+    expect((await c.readDurations())['constructor']?.['sum']).toBeCloseTo(0.2);
+    expect(({} as Record<string, unknown>).sum).toBeUndefined();
   });
 });

@@ -9,7 +9,34 @@ export const DURATION_BUCKETS = [0.1, 0.5, 1, 2, 5, 10, 30, 60, 300, 900, 3600] 
  */
 export const COUNTERS_FLUSH_MS = 250;
 
+/** The label that counts for every label beyond `maxLabels`. */
+export const OTHER_LABEL = 'other';
+
+/**
+ * Admits labels into the shared set while it has room, atomically across processes.
+ * KEYS[1] the set; ARGV[1] the most labels; ARGV[2..] candidates. Returns 1 or 0 per candidate.
+ */
+const ADMIT = `
+local max = tonumber(ARGV[1])
+local out = {}
+for i = 2, #ARGV do
+  if redis.call('SISMEMBER', KEYS[1], ARGV[i]) == 1 then
+    out[#out + 1] = 1
+  elseif redis.call('SCARD', KEYS[1]) < max then
+    redis.call('SADD', KEYS[1], ARGV[i])
+    out[#out + 1] = 1
+  else
+    out[#out + 1] = 0
+  end
+end
+return out`;
+
 export interface CountersOptions {
+  /**
+   * Distinct labels (topics) counted on their own, for the whole installation; the rest count
+   * under `other`. Every topic is a Prometheus series, and a public bus has no end of topics.
+   */
+  maxLabels?: number;
   /**
    * A flush Redis did not take. Its increments stay in memory for the next flush, so nothing is
    * lost by ignoring this, which is the default.
@@ -68,13 +95,17 @@ export class Counters {
   private writing: Promise<void> | null = null;
   private closed = false;
   private readonly onError: (err: Error) => void;
+  private readonly maxLabels: number;
+  /** What this process learnt of the shared label set: admitted or not, for good. */
+  private readonly admitted = new Map<string, boolean>([[OTHER_LABEL, true]]);
 
   constructor(
     private readonly redis: Redis,
-    private readonly keys: { counters: string; durations: string },
+    private readonly keys: { counters: string; durations: string; labels: string },
     opts: CountersOptions = {},
   ) {
     this.onError = opts.onError ?? (() => undefined);
+    this.maxLabels = opts.maxLabels ?? 1000;
   }
 
   incr(name: string, label?: string, by = 1): void {
@@ -132,10 +163,10 @@ export class Counters {
   /** Duration histograms as `{ topic: { bucket|sum: value } }`. */
   async readDurations(): Promise<Record<string, Record<string, number>>> {
     const raw = await this.redis.hgetall(this.keys.durations);
-    const out: Record<string, Record<string, number>> = {};
+    const out = dict<Record<string, number>>();
     for (const [field, value] of Object.entries(raw)) {
       const cut = field.lastIndexOf('|');
-      (out[field.slice(0, cut)] ??= {})[field.slice(cut + 1)] = Number(value);
+      (out[field.slice(0, cut)] ??= dict())[field.slice(cut + 1)] = Number(value);
     }
     return out;
   }
@@ -150,7 +181,38 @@ export class Counters {
     this.timer.unref();
   }
 
-  private async write(batch: Batch): Promise<void> {
+  /** The batch with labels beyond the cap folded into `other`. */
+  private async capped(batch: Batch): Promise<Batch> {
+    const labels = new Set(batch.durations.keys());
+    for (const field of batch.counters.keys()) {
+      const { label } = splitField(field);
+      if (label !== '') labels.add(label);
+    }
+    const unknown = [...labels].filter((l) => !this.admitted.has(l));
+    if (unknown.length > 0) {
+      const verdicts = (await this.redis.eval(
+        ADMIT,
+        1,
+        this.keys.labels,
+        this.maxLabels,
+        ...unknown,
+      )) as number[];
+      unknown.forEach((label, i) => this.admitted.set(label, verdicts[i] === 1));
+    }
+    const keep = (label: string) => (this.admitted.get(label) ? label : OTHER_LABEL);
+    const out = emptyBatch();
+    for (const [field, by] of batch.counters) {
+      const { name, label } = splitField(field);
+      add(out.counters, label === '' ? name : `${name}|${keep(label)}`, by);
+    }
+    // Two topics folded into `other` add up, as their counters do.
+    for (const [topic, h] of batch.durations)
+      merge(out, { counters: new Map(), durations: new Map([[keep(topic), h]]) });
+    return out;
+  }
+
+  private async write(raw: Batch): Promise<void> {
+    const batch = await this.capped(raw);
     const multi = this.redis.multi();
     for (const [field, by] of batch.counters) multi.hincrby(this.keys.counters, field, by);
     for (const [topic, { counts, sum }] of batch.durations) {
@@ -163,13 +225,22 @@ export class Counters {
   }
 }
 
+/** `<name>|<label>`, or a name alone (label ''). Labels may hold `|`; names do not. */
+function splitField(field: string): { name: string; label: string } {
+  const cut = field.indexOf('|');
+  return cut < 0
+    ? { name: field, label: '' }
+    : { name: field.slice(0, cut), label: field.slice(cut + 1) };
+}
+
+/** A map keyed by the bus's words: `constructor` or `__proto__` must be keys like any other. */
+const dict = <T>(): Record<string, T> => Object.create(null) as Record<string, T>;
+
 function groupFields(raw: Record<string, string>): Record<string, Record<string, number>> {
-  const out: Record<string, Record<string, number>> = {};
+  const out = dict<Record<string, number>>();
   for (const [field, value] of Object.entries(raw)) {
-    const cut = field.indexOf('|');
-    const name = cut < 0 ? field : field.slice(0, cut);
-    const label = cut < 0 ? '' : field.slice(cut + 1);
-    (out[name] ??= {})[label] = Number(value);
+    const { name, label } = splitField(field);
+    (out[name] ??= dict())[label] = Number(value);
   }
   return out;
 }

@@ -14,6 +14,8 @@ export function loopabullKeys(config: Pick<Config, 'redis' | 'queue'>) {
     counters: `${base}:counters`,
     /** Hash of run-duration histogram fields: `<topic>|<bucket>`, `<topic>|sum`, `<topic>|count`. */
     durations: `${base}:durations`,
+    /** Set of the labels (topics, reasons) counters may use; others count as `other`. */
+    labels: `${base}:labels`,
     /** Sorted set of unrouted job ids, scored by time. */
     unrouted: `${base}:unrouted`,
   };

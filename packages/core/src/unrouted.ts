@@ -4,26 +4,35 @@ import { loopabullKeys } from './keys.js';
 
 /**
  * Jobs that found no automation for their topic, by time: BullMQ counts them as completed, so
- * `loopabull jobs list --state unrouted` and `queue` read them here. An id is kept as long as
- * its completed job is (`queue.keep_completed`).
+ * `loopabull jobs list --state unrouted` and `queue` read them here. Only a sample is kept: the
+ * newest `queue.keep_unrouted`, for at most `queue.keep_completed` seconds. With `routing_keys:
+ * [all]` on a busy bus most messages may be unrouted, and each would otherwise stay a whole job.
  */
 export class UnroutedJobs {
   static of(config: Config, redis: Redis): UnroutedJobs {
-    return new UnroutedJobs(redis, loopabullKeys(config).unrouted, config.queue.keep_completed);
+    const { keep_completed, keep_unrouted } = config.queue;
+    return new UnroutedJobs(redis, loopabullKeys(config).unrouted, keep_completed, keep_unrouted);
   }
 
   constructor(
     private readonly redis: Redis,
     private readonly key: string,
     private readonly keepSeconds: number,
+    private readonly keepCount: number,
   ) {}
 
-  async record(jobId: string, now = Date.now()): Promise<void> {
-    await this.redis
+  /** Adds a job to the sample; resolves with the ids that fell out of it, whose jobs can go. */
+  async record(jobId: string, now = Date.now()): Promise<string[]> {
+    const replies = await this.redis
       .multi()
       .zadd(this.key, now, jobId)
       .zremrangebyscore(this.key, '-inf', now - this.keepSeconds * 1000)
+      .zrange(this.key, '0', String(-(this.keepCount + 1)))
+      .zremrangebyrank(this.key, 0, -(this.keepCount + 1))
       .exec();
+    const [err, evicted] = replies?.[2] ?? [null, []];
+    if (err) throw err;
+    return evicted as string[];
   }
 
   count(): Promise<number> {

@@ -47,6 +47,11 @@ export class WorkQueue {
     return this.queue.getWorkersCount();
   }
 
+  /** Notes a job that found no automation; the oldest beyond the kept sample are removed. */
+  async recordUnrouted(jobId: string): Promise<void> {
+    for (const id of await this.unrouted.record(jobId)) await this.queue.remove(id);
+  }
+
   jobOptions(event: LoopabullEvent): JobsOptions {
     const q = this.config.queue;
     return {

@@ -115,6 +115,7 @@ export class Looper extends EventEmitter<LooperEvents> {
       queue,
       parking: new ParkingLot(redis, keys.parked),
       counters: new Counters(redis, keys, {
+        maxLabels: this.config.metrics.max_topics,
         onError: (err) =>
           this.logger.debug('counters not written, kept for the next try', {
             error: err.message,

@@ -18,22 +18,41 @@ export class OutputTail {
   }
 }
 
+/** How much of a run's output goes into its job log: a chatty playbook must not fill Redis. */
+export interface LogLimits {
+  maxLines: number;
+  maxBytes: number;
+}
+
 /**
  * Writes lines to a job's log in order without a Redis round trip per line: lines that arrive
  * while a write is in flight go together in the next one. A log that cannot be written must
- * not fail the run, so errors go to `onError`.
+ * not fail the run, so errors go to `onError`. Past its limits, one line says so and the rest
+ * is dropped (the failure reason still ends with the output's tail).
  */
 export class LineSink {
   private pending: string[] = [];
   private writing: Promise<void> = Promise.resolve();
   private busy = false;
+  private lines = 0;
+  private bytes = 0;
+  private full = false;
 
   constructor(
     private readonly write: (text: string) => Promise<unknown>,
     private readonly onError: (err: unknown) => void,
+    private readonly limits: LogLimits = { maxLines: Infinity, maxBytes: Infinity },
   ) {}
 
   push(line: string): void {
+    if (this.full) return;
+    const size = Buffer.byteLength(line) + 1;
+    if (this.lines + 1 > this.limits.maxLines || this.bytes + size > this.limits.maxBytes) {
+      this.full = true;
+      line = `loopabull: log cut at ${this.lines} lines, ${this.bytes} bytes (workers.log_max_lines, workers.log_max_bytes); the failure reason keeps the output's tail`;
+    }
+    this.lines += 1;
+    this.bytes += size;
     this.pending.push(line);
     if (!this.busy) this.writing = this.drain();
   }

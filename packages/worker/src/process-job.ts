@@ -3,7 +3,7 @@ import {
   PermanentError,
   topicProblem,
   type Counters,
-  type UnroutedJobs,
+  type WorkQueue,
   type JobResult,
   type LoopabullEvent,
 } from '@loopabull/core';
@@ -13,14 +13,14 @@ import { runAutomation, type RunServices } from './run-automation.js';
 
 export interface JobServices extends RunServices {
   counters: Counters;
-  unrouted: UnroutedJobs;
+  work: WorkQueue;
 }
 
 export type LoopabullJob = Job<LoopabullEvent, JobResult>;
 
 /** Remembers an unrouted job for `loopabull jobs list --state unrouted`, and counts it. */
 async function recordUnrouted(services: JobServices, job: LoopabullJob): Promise<void> {
-  await services.unrouted.record(job.id!);
+  await services.work.recordUnrouted(job.id!);
   services.counters.incr('unrouted', job.data.topic);
 }
 
@@ -54,9 +54,11 @@ export async function processJob(
   }
 
   const attempt = job.attemptsMade + 1;
+  const { log_max_lines: maxLines, log_max_bytes: maxBytes } = services.config.workers;
   const sink = new LineSink(
     (text) => job.log(text),
     (err) => logger.warn('could not write to the job log', { ...line, error: String(err) }),
+    { maxLines, maxBytes },
   );
   sink.push(
     `loopabull: running ${found.kind} ${found.relative} (${found.why}), attempt ${attempt}, worker ${services.workerId}`,

@@ -5,7 +5,7 @@ import type { Redis } from 'ioredis';
 import {
   BusPublisher,
   Counters,
-  UnroutedJobs,
+  WorkQueue,
   createLogger,
   createRedis,
   loopabullKeys,
@@ -46,6 +46,8 @@ export class LoopabullWorker {
   private worker: Worker<LoopabullEvent, JobResult> | null = null;
   private redis: Redis | null = null;
   private counters: Counters | null = null;
+  /** Removes unrouted jobs that fall out of the kept sample. */
+  private work: WorkQueue | null = null;
   private publisher: BusPublisher | null = null;
   private stopping: Promise<void> | null = null;
 
@@ -66,16 +68,19 @@ export class LoopabullWorker {
     const redis = createRedis(config.redis.url);
     this.redis = redis;
     const counters = new Counters(redis, loopabullKeys(config), {
+      maxLabels: config.metrics.max_topics,
       onError: (err) => this.logger.warn('could not update counters', { error: err.message }),
     });
     this.counters = counters;
+    const work = new WorkQueue(config, redis);
+    this.work = work;
     const services: JobServices = {
       config,
       logger: this.logger,
       workerId: this.id,
       redis,
       counters,
-      unrouted: UnroutedJobs.of(config, redis),
+      work,
       automation: this.automation,
       publish: async (topic, body) => {
         this.publisher ??= new BusPublisher(config);
@@ -189,6 +194,7 @@ export class LoopabullWorker {
         this.logger.warn('counters since the last flush are lost', { error: err.message }),
       );
     await this.publisher?.close();
+    await this.work?.close();
     await this.redis?.quit().catch(() => this.redis?.disconnect());
     this.logger.info('worker stopped', { id: this.id });
   }

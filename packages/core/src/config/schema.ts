@@ -57,7 +57,9 @@ export const configSchema = z
         /** Completed jobs are kept this long: a redelivered message within it does not run twice. */
         keep_completed: age.default(7 * 24 * 3600),
         /** Failed jobs stay parked until an operator acts; this only bounds their number. */
-        keep_failed: z.number().int().min(1).default(100000),
+        keep_failed: z.number().int().min(1).default(10_000),
+        /** Unrouted jobs kept whole, newest first; older ones are only counted. */
+        keep_unrouted: z.number().int().min(1).default(1000),
       })
       .strict()
       .prefault({}),
@@ -137,6 +139,13 @@ export const configSchema = z
         lock_timeout: seconds.default(30),
         /** On SIGTERM, running jobs get this long to finish before they are cancelled and retried. */
         shutdown_grace: seconds.default(30),
+        /** A run's output kept in its job log, per attempt; past it one line says it was cut. */
+        log_max_lines: z.number().int().min(1).default(10_000),
+        log_max_bytes: z
+          .number()
+          .int()
+          .min(1024)
+          .default(1024 * 1024),
       })
       .strict()
       .prefault({}),
@@ -145,6 +154,16 @@ export const configSchema = z
         host: z.string().min(1).default('127.0.0.1'),
         port: port.default(8080),
         token: z.string().min(1).nullable().default(null),
+      })
+      .strict()
+      .prefault({}),
+    metrics: z
+      .object({
+        /**
+         * Topics counted on their own in the shared counters and /metrics; later ones count as
+         * topic "other". Each topic is a Prometheus series, and a public bus has no end of them.
+         */
+        max_topics: z.number().int().min(1).default(1000),
       })
       .strict()
       .prefault({}),

@@ -1,0 +1,45 @@
+/** What a worker keeps in Redis is bounded: unrouted jobs beyond a sample, job logs past their caps. */
+import { afterEach, describe, expect, it } from '@jest/globals';
+import { writeAutomation } from '../../../test/support/index.js';
+import { harness, type Harness } from '../test/harness.js';
+
+let h: Harness;
+afterEach(() => h.close());
+
+describe('unrouted jobs', () => {
+  it('keeps the newest queue.keep_unrouted whole, removes older ones, and still counts them all', async () => {
+    h = await harness({ queue: { keep_unrouted: 2 } });
+    await h.startWorker();
+    const jobs = [];
+    for (let i = 0; i < 4; i++) {
+      const job = await h.add('nobody.listens', { i });
+      expect(await h.finished(job)).toEqual({ outcome: 'unrouted' });
+      jobs.push(job);
+    }
+    const listed = await h.work.unrouted.newest(10);
+    expect(listed).toEqual([jobs[3]!.id, jobs[2]!.id]);
+    for (const old of jobs.slice(0, 2)) expect(await h.work.queue.getJob(old.id!)).toBeUndefined();
+    for (const kept of jobs.slice(2)) expect(await h.work.queue.getJob(kept.id!)).toBeDefined();
+    await h.stopWorkers();
+    expect(await h.counter('unrouted', 'nobody.listens')).toBe(4);
+  });
+});
+
+describe('job logs', () => {
+  it('stop at workers.log_max_lines with a line that says so', async () => {
+    h = await harness({ workers: { log_max_lines: 5 } });
+    writeAutomation(
+      h.config.ansible.playbooks_dir,
+      'chatty.mjs',
+      "export default async (e, ctx) => { for (let i = 0; i < 50; i++) await ctx.log(`line ${i}`); return 'done'; };\n",
+    );
+    await h.startWorker();
+    const job = await h.add('chatty');
+    expect(await h.finished(job)).toMatchObject({ outcome: 'ran', value: 'done' });
+    const lines = (await h.logs(job)).split('\n');
+    expect(lines).toHaveLength(6);
+    expect(lines[0]).toMatch(/^loopabull: running handler chatty\.mjs/);
+    expect(lines.slice(1, 5)).toEqual(['line 0', 'line 1', 'line 2', 'line 3']);
+    expect(lines[5]).toMatch(/^loopabull: log cut at 5 lines/);
+  });
+});
