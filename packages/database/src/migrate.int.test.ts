@@ -1,0 +1,388 @@
+import { randomBytes } from 'node:crypto';
+import { EventEmitter, once } from 'node:events';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { createLogger } from '@loopabull/core';
+import { sql, type Kysely, type Migration, type RawBuilder } from 'kysely';
+import mysql from 'mysql2/promise';
+import pg from 'pg';
+import { freePort } from '../../../test/support/index.js';
+import { Database, isUniqueViolation, MigrationError, type DatabaseLogger } from './index.js';
+
+/**
+ * One suite, three servers: SQLite in a temporary directory, and a throwaway database on the
+ * PostgreSQL and MariaDB that scripts/bootstrap.sh starts, dropped afterwards.
+ */
+interface Target {
+  name: string;
+  /** Whether a failed migration also undoes the ones that ran before it in the same call. */
+  atomic: boolean;
+  /** Makes an empty database and says how to open it. */
+  create(): Promise<{ url: string; baseDir: string }>;
+  /** Removes what create() made, also after a half-done create(). */
+  remove(): Promise<void>;
+  /** A URL (with a password where the dialect has one) that cannot be opened. */
+  unreachable(): Promise<{ url: string; baseDir: string }>;
+  indexNames(table: string): RawBuilder<{ name: string }>;
+}
+
+interface ServerTarget extends Target {
+  /** As log lines name it. */
+  product: string;
+  sessionId: RawBuilder<{ id: number }>;
+  longQuery: RawBuilder<unknown>;
+  /** Ends a session from the outside, as a server restart or an admin would. */
+  kill(id: number): Promise<void>;
+}
+
+const logger = createLogger('database', 'error');
+function sqliteTarget(): Target {
+  let dir = '';
+  return {
+    name: 'SQLite',
+    atomic: true,
+    create: async () => {
+      dir = mkdtempSync(join(tmpdir(), 'loopabull-db-'));
+      return { url: 'sqlite:///nested/dir/test.db', baseDir: dir };
+    },
+    remove: async () => {
+      if (dir) rmSync(dir, { recursive: true, force: true });
+    },
+    unreachable: async () => {
+      writeFileSync(join(dir, 'a-file'), '');
+      return { url: 'sqlite:///a-file/test.db', baseDir: dir };
+    },
+    indexNames: (table) =>
+      sql`select name from sqlite_master where type = 'index' and tbl_name = ${table}`,
+  };
+}
+
+/**
+ * A database with a random name on the server at `server` (a URL without a path), made and
+ * dropped through an admin connection.
+ */
+function throwawayDatabase(
+  server: string,
+  admin: (statement: string) => Promise<void>,
+  dropOptions = '',
+): Pick<Target, 'create' | 'remove' | 'unreachable'> {
+  let name: string | undefined;
+  const at = (database: string, changes: { port?: string; password?: string } = {}) => {
+    const url = Object.assign(new URL(server), changes);
+    url.pathname = `/${database}`;
+    return { url: url.toString(), baseDir: tmpdir() };
+  };
+  return {
+    async create() {
+      // Random, so that runs against one server (several checkouts, CI) never meet.
+      name = `loopabull_test_${randomBytes(6).toString('hex')}`;
+      await admin(`create database ${name}`);
+      return at(name);
+    },
+    async remove() {
+      if (name) await admin(`drop database if exists ${name}${dropOptions}`);
+      name = undefined;
+    },
+    unreachable: async () => at('nowhere', { port: String(await freePort()), password: 's3cret' }),
+  };
+}
+
+function postgresTarget(): ServerTarget {
+  const admin = async (statement: string) => {
+    const client = new pg.Client('postgresql://postgres@127.0.0.1/postgres');
+    await client.connect();
+    try {
+      await client.query(statement);
+    } finally {
+      await client.end();
+    }
+  };
+  return {
+    name: 'PostgreSQL',
+    product: 'PostgreSQL',
+    atomic: true,
+    // `with (force)` ends the sessions a failed test left open.
+    ...throwawayDatabase('postgresql://postgres@127.0.0.1', admin, ' with (force)'),
+    indexNames: (table) => sql`select indexname as name from pg_indexes where tablename = ${table}`,
+    sessionId: sql`select pg_backend_pid() as id`,
+    longQuery: sql`select pg_sleep(60)`,
+    kill: (id) => admin(`select pg_terminate_backend(${id})`),
+  };
+}
+
+function mariadbTarget(): ServerTarget {
+  const admin = async (statement: string) => {
+    const conn = await mysql.createConnection('mysql://root@127.0.0.1/test');
+    try {
+      await conn.query(statement);
+    } finally {
+      await conn.end();
+    }
+  };
+  return {
+    name: 'MariaDB',
+    product: 'MariaDB/MySQL',
+    atomic: false,
+    ...throwawayDatabase('mysql://root@127.0.0.1', admin),
+    indexNames: (table) =>
+      sql`select distinct index_name as name from information_schema.statistics
+          where table_schema = database() and table_name = ${table}`,
+    sessionId: sql`select connection_id() as id`,
+    longQuery: sql`select sleep(60)`,
+    kill: (id) => admin(`kill connection ${id}`),
+  };
+}
+
+interface ItemTable {
+  id: number;
+  name: string;
+  kind: string | null;
+  colour: string | null;
+}
+
+/** A sample automation's migrations, listed out of order on purpose: names decide the order. */
+function itemMigrations(table: string): Record<string, Migration> {
+  return {
+    '0002_add_colour': {
+      up: (db) => db.schema.alterTable(table).addColumn('colour', 'varchar(20)').execute(),
+    },
+    '0001_create_items': {
+      async up(db) {
+        await db.schema
+          .createTable(table)
+          .addColumn('id', 'integer', (col) => col.primaryKey())
+          .addColumn('name', 'varchar(100)', (col) => col.notNull().unique())
+          .addColumn('kind', 'varchar(50)')
+          .execute();
+        await db.schema.createIndex(`${table}_kind`).on(table).column('kind').execute();
+      },
+    },
+  };
+}
+
+async function tableNames(db: Database): Promise<string[]> {
+  const tables = await db.kysely.introspection.getTables();
+  return tables.map((t) => t.name);
+}
+
+/** Opens the target's database for a describe block, and removes it all afterwards. */
+function useDatabase(
+  target: Target,
+  log: DatabaseLogger = logger,
+): () => { db: Database; url: string } {
+  let opened: { db: Database; url: string } | undefined;
+  beforeAll(async () => {
+    const { url, baseDir } = await target.create();
+    opened = { db: await Database.open(url, { baseDir, logger: log }), url };
+  });
+  afterAll(async () => {
+    try {
+      await opened?.db.close();
+    } finally {
+      await target.remove();
+    }
+  });
+  return () => opened!;
+}
+
+const sqlite = sqliteTarget();
+const postgres = postgresTarget();
+const mariadb = mariadbTarget();
+
+describe.each([sqlite, postgres, mariadb])('on $name', (target) => {
+  const use = useDatabase(target);
+
+  it('migrates an empty database up in name order, once, and a new migration alone later', async () => {
+    const { db } = use();
+    const migrations = itemMigrations('sample_items');
+    await expect(db.migrate('sample', migrations)).resolves.toEqual([
+      '0001_create_items',
+      '0002_add_colour',
+    ]);
+    await expect(db.migrate('sample', migrations)).resolves.toEqual([]);
+
+    const columns = (await db.kysely.introspection.getTables())
+      .find((t) => t.name === 'sample_items')
+      ?.columns.map((c) => c.name);
+    expect(columns).toEqual(['id', 'name', 'kind', 'colour']);
+    const indexes = (await target.indexNames('sample_items').execute(db.kysely)).rows;
+    expect(indexes.map((i) => i.name)).toContain('sample_items_kind');
+    expect(await tableNames(db)).toEqual(
+      expect.arrayContaining(['loopabull_sample_migrations', 'loopabull_sample_migration_lock']),
+    );
+
+    const later: Record<string, Migration> = {
+      ...migrations,
+      '0003_index_colour': {
+        up: (k) =>
+          k.schema.createIndex('sample_items_colour').on('sample_items').column('colour').execute(),
+      },
+    };
+    await expect(db.migrate('sample', later)).resolves.toEqual(['0003_index_colour']);
+  });
+
+  it('keeps each owner’s migrations apart, even under the same names', async () => {
+    const { db } = use();
+    const create = (table: string): Record<string, Migration> => ({
+      '0001_create': {
+        up: (k) => k.schema.createTable(table).addColumn('id', 'integer').execute(),
+      },
+    });
+    await expect(db.migrate('first', create('first_things'))).resolves.toEqual(['0001_create']);
+    await expect(db.migrate('second', create('second_things'))).resolves.toEqual(['0001_create']);
+    expect(await tableNames(db)).toEqual(
+      expect.arrayContaining([
+        'first_things',
+        'second_things',
+        'loopabull_first_migrations',
+        'loopabull_second_migrations',
+      ]),
+    );
+    // A migration that disappeared is refused; the other owner is unaffected.
+    await expect(db.migrate('first', {})).rejects.toThrow(
+      /database migrating first failed: .*0001_create is missing/,
+    );
+    await expect(db.migrate('second', create('second_things'))).resolves.toEqual([]);
+  });
+
+  it('names the owner and the migration that failed, and runs it once it is fixed', async () => {
+    const { db } = use();
+    const good = itemMigrations('broken_items');
+    const failing: Record<string, Migration> = {
+      '0001_create_items': good['0001_create_items']!,
+      '0002_add_colour': {
+        up: async (k) => void (await sql`select * from no_such_table`.execute(k)),
+      },
+    };
+    const failure = await db.migrate('broken', failing).catch((err: unknown) => err);
+    expect(failure).toBeInstanceOf(MigrationError);
+    expect(failure).toMatchObject({ owner: 'broken', migration: '0002_add_colour' });
+    expect((failure as Error).message).toMatch(
+      /^database migration 0002_add_colour of broken failed: .*no_such_table/,
+    );
+    // PostgreSQL and SQLite undo the whole call; MariaDB commits DDL as it goes.
+    expect((await tableNames(db)).includes('broken_items')).toBe(!target.atomic);
+
+    await expect(db.migrate('broken', good)).resolves.toEqual(
+      target.atomic ? ['0001_create_items', '0002_add_colour'] : ['0002_add_colour'],
+    );
+  });
+
+  it('writes and reads rows through Kysely, and rolls a failed transaction back', async () => {
+    const { db } = use();
+    await db.migrate('rows', itemMigrations('rows_items'));
+    const k = db.kysely.withTables<{ rows_items: ItemTable }>();
+    await k
+      .insertInto('rows_items')
+      .values([
+        { id: 1, name: 'one', kind: 'odd', colour: 'red' },
+        { id: 2, name: 'two', kind: 'even', colour: null },
+      ])
+      .execute();
+    await expect(
+      k.transaction().execute(async (trx) => {
+        await trx.updateTable('rows_items').set({ colour: 'blue' }).where('id', '=', 2).execute();
+        throw new Error('changed my mind');
+      }),
+    ).rejects.toThrow('changed my mind');
+    await k.transaction().execute(async (trx) => {
+      await trx.updateTable('rows_items').set({ colour: 'green' }).where('id', '=', 1).execute();
+    });
+    await expect(k.selectFrom('rows_items').selectAll().orderBy('id').execute()).resolves.toEqual([
+      { id: 1, name: 'one', kind: 'odd', colour: 'green' },
+      { id: 2, name: 'two', kind: 'even', colour: null },
+    ]);
+  });
+
+  it('recognises a duplicate key as a unique violation, and nothing else', async () => {
+    const { db } = use();
+    await db.migrate('unique', itemMigrations('unique_items'));
+    const k = db.kysely.withTables<{ unique_items: ItemTable }>();
+    const insert = (row: Partial<ItemTable>) =>
+      k
+        .insertInto('unique_items')
+        .values(row as ItemTable)
+        .execute()
+        .then(
+          () => 'inserted',
+          (err: unknown) => err,
+        );
+    await expect(insert({ id: 1, name: 'taken' })).resolves.toBe('inserted');
+    const sameName = await insert({ id: 2, name: 'taken' });
+    const sameId = await insert({ id: 1, name: 'other' });
+    const noName = await insert({ id: 3 });
+    expect([sameName, sameId, noName].map((err) => err instanceof Error)).toEqual([
+      true,
+      true,
+      true,
+    ]);
+    expect([sameName, sameId, noName].map(isUniqueViolation)).toEqual([true, true, false]);
+    expect(isUniqueViolation(new Error('duplicate'))).toBe(false);
+  });
+
+  it('names the URL without its password when the database cannot be opened', async () => {
+    const { url, baseDir } = await target.unreachable();
+    const failure = Database.open(url, { baseDir, logger });
+    await expect(failure).rejects.toThrow(`cannot open the ${target.name}`);
+    await expect(failure).rejects.toThrow(url.replace(':s3cret@', ':***@'));
+    await expect(failure).rejects.not.toThrow('s3cret');
+  });
+});
+
+describe.each([postgres, mariadb])('on $name, with the server in trouble', (target) => {
+  const warnings = new EventEmitter<{ warn: [message: string] }>();
+  const use = useDatabase(target, {
+    info: () => {},
+    warn: (message) => void warnings.emit('warn', message),
+  });
+  // Bounded, so that a missing warning fails the test rather than waiting for Jest's timeout.
+  const nextWarning = () => once(warnings, 'warn', { signal: AbortSignal.timeout(10_000) });
+  const sessionId = async (db: Kysely<object>) => (await target.sessionId.execute(db)).rows[0]!.id;
+
+  it('fails the query of a connection the server ends; the next query gets a new one', async () => {
+    const { db } = use();
+    const lost = nextWarning();
+    const killed = await db.kysely.connection().execute(async (conn) => {
+      const id = await sessionId(conn);
+      const running = target.longQuery.execute(conn).then(
+        () => 'finished',
+        (err: unknown) => err,
+      );
+      await target.kill(id);
+      expect(await running).toBeInstanceOf(Error);
+      return id;
+    });
+    // pg hears of the closed socket only after the query failed, and until then would hand the
+    // dead client out again; mysql2 drops the connection before failing the query.
+    if (target.name === 'PostgreSQL') {
+      await expect(lost).resolves.toEqual(['lost a connection to PostgreSQL']);
+    }
+    expect(await sessionId(db.kysely)).not.toBe(killed);
+  });
+
+  it('replaces an idle connection the server ended', async () => {
+    const { db } = use();
+    const idle = await sessionId(db.kysely);
+    const lost = nextWarning();
+    await target.kill(idle);
+    await expect(lost).resolves.toEqual([`lost a connection to ${target.product}`]);
+    expect(await sessionId(db.kysely)).not.toBe(idle);
+  });
+
+  it('runs each migration once when two processes migrate at the same time', async () => {
+    const { db, url } = use();
+    const other = await Database.open(url, { baseDir: tmpdir(), logger });
+    try {
+      const migrations = itemMigrations('race_items');
+      const [mine, theirs] = await Promise.all([
+        db.migrate('race', migrations),
+        other.migrate('race', migrations),
+      ]);
+      expect([...mine, ...theirs].sort()).toEqual(['0001_create_items', '0002_add_colour']);
+    } finally {
+      await other.close();
+    }
+  });
+});

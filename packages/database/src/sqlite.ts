@@ -1,0 +1,64 @@
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import SQLite from 'better-sqlite3';
+import {
+  CompiledQuery,
+  SqliteAdapter,
+  SqliteDialect,
+  SqliteDriver,
+  type DatabaseConnection,
+  type DialectAdapter,
+  type Driver,
+} from 'kysely';
+
+/**
+ * Several processes (workers, `serve`) share one file: WAL lets them read while one writes, and
+ * SQLite leaves foreign keys off unless every connection asks.
+ */
+export function openSqliteFile(path: string): SQLite.Database {
+  if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
+  const db = new SQLite(path);
+  try {
+    db.pragma('journal_mode = WAL');
+    db.pragma('foreign_keys = ON');
+  } catch (err) {
+    db.close();
+    throw err;
+  }
+  return db;
+}
+
+/**
+ * A deferred transaction that reads and then writes fails with SQLITE_BUSY when another process
+ * wrote in between, without waiting. Taking the write lock at `begin` makes such transactions
+ * (allocating a slave, running migrations) wait their turn within the busy timeout instead.
+ */
+class ImmediateSqliteDriver extends SqliteDriver {
+  override async beginTransaction(connection: DatabaseConnection): Promise<void> {
+    await connection.executeQuery(CompiledQuery.raw('begin immediate'));
+  }
+}
+
+/** SQLite can roll DDL back; saying so makes Kysely's Migrator run a migration set atomically. */
+class TransactionalDdlSqliteAdapter extends SqliteAdapter {
+  override get supportsTransactionalDdl(): boolean {
+    return true;
+  }
+}
+
+export class LoopabullSqliteDialect extends SqliteDialect {
+  private readonly file: SQLite.Database;
+
+  constructor(file: SQLite.Database) {
+    super({ database: file });
+    this.file = file;
+  }
+
+  override createDriver(): Driver {
+    return new ImmediateSqliteDriver({ database: this.file });
+  }
+
+  override createAdapter(): DialectAdapter {
+    return new TransactionalDdlSqliteAdapter();
+  }
+}

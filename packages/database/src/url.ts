@@ -1,0 +1,105 @@
+import { isAbsolute, resolve } from 'node:path';
+import { ConfigError } from '@loopabull/core';
+
+/** The SQL dialect behind a URL; MariaDB speaks `mysql`. */
+export type DatabaseDialect = 'sqlite' | 'postgresql' | 'mysql';
+
+export interface SqliteTarget {
+  dialect: 'sqlite';
+  /** An absolute file path, or `:memory:`. */
+  path: string;
+}
+
+export interface ServerTarget {
+  dialect: 'postgresql' | 'mysql';
+  host: string;
+  /** Unset: the dialect's default port. */
+  port: number | undefined;
+  user: string | undefined;
+  password: string | undefined;
+  database: string;
+}
+
+export type DatabaseTarget = SqliteTarget | ServerTarget;
+
+/** SQLAlchemy's backend names; a `+driver` suffix is accepted and ignored. */
+const DIALECTS: Record<string, DatabaseDialect> = {
+  sqlite: 'sqlite',
+  postgresql: 'postgresql',
+  postgres: 'postgresql',
+  mysql: 'mysql',
+  mariadb: 'mysql',
+};
+
+const ACCEPTED = [
+  'sqlite:///relative/path.db (relative to the config file)',
+  'sqlite:////absolute/path.db',
+  'sqlite:// or sqlite:///:memory: (in memory)',
+  'postgresql://user:password@host:port/database (also postgres://)',
+  'mysql://user:password@host:port/database (also mariadb://)',
+].join(', ');
+
+/**
+ * Replaces the password with `***`. Works on text that is not a valid URL too, since those are
+ * exactly the ones that end up in error messages; everything up to the last `@` counts as the
+ * password, which can only hide too much.
+ */
+export function redactDatabaseUrl(url: string): string {
+  return url.replace(/^([a-z][a-z0-9+.-]*:\/\/[^:@/?#]*:).*@/i, '$1***@');
+}
+
+function invalid(url: string, problem: string): ConfigError {
+  return new ConfigError(
+    `database URL ${redactDatabaseUrl(url)} ${problem}. Accepted forms: ${ACCEPTED}`,
+  );
+}
+
+/**
+ * SQLAlchemy keeps the path after `sqlite:///` as it is (no percent-decoding): one slash more
+ * makes it absolute. It is read as text because WHATWG URL parsing would re-encode it.
+ */
+function sqliteTarget(url: string, rest: string, baseDir: string): SqliteTarget {
+  if (rest.includes('?')) throw invalid(url, 'has query parameters, which are not supported');
+  if (rest === '' || rest === '/' || rest === '/:memory:') {
+    return { dialect: 'sqlite', path: ':memory:' };
+  }
+  if (!rest.startsWith('/')) {
+    throw invalid(url, `names a host; a file is written sqlite:///${rest}`);
+  }
+  const path = rest.slice(1);
+  return { dialect: 'sqlite', path: isAbsolute(path) ? path : resolve(baseDir, path) };
+}
+
+function serverTarget(url: string, dialect: ServerTarget['dialect']): ServerTarget {
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    throw invalid(url, 'cannot be parsed');
+  }
+  if (parsed.search) throw invalid(url, 'has query parameters, which are not supported');
+  const database = decodeURIComponent(parsed.pathname.slice(1));
+  if (!database || database.includes('/')) throw invalid(url, 'needs one database name');
+  const decoded = (part: string) => (part ? decodeURIComponent(part) : undefined);
+  return {
+    dialect,
+    host: parsed.hostname.replace(/^\[(.*)\]$/, '$1') || 'localhost',
+    port: parsed.port ? Number(parsed.port) : undefined,
+    user: decoded(parsed.username),
+    password: decoded(parsed.password),
+    database,
+  };
+}
+
+/**
+ * Reads a database URL as SQLAlchemy writes them. A relative SQLite path is relative to
+ * `baseDir`, the config file's directory. Anything else is a ConfigError naming the URL without
+ * its password.
+ */
+export function parseDatabaseUrl(url: string, baseDir: string): DatabaseTarget {
+  const match = /^([a-z0-9]+)(?:\+[a-z0-9_]+)?:\/\/(.*)$/is.exec(url.trim());
+  const dialect = match ? DIALECTS[match[1]!.toLowerCase()] : undefined;
+  if (!match || !dialect) throw invalid(url, 'is not supported');
+  if (dialect === 'sqlite') return sqliteTarget(url, match[2]!, baseDir);
+  return serverTarget(url.trim(), dialect);
+}
