@@ -12,3 +12,4 @@ export { privateVhost, type Vhost } from './vhost.js';
 export { startTcpProxy, type TcpProxy } from './tcp-proxy.js';
 export { completedJob } from './jobs.js';
 export { cleanUpTest } from './cleanup.js';
+export { tried, tryAll, nastyString, nastyJson } from './hostile.js';
