@@ -3,6 +3,14 @@ export { loadConfig, locateConfig, type LoadConfigOptions } from './config/load.
 export type { Config, BusPreset, Binding } from './config/schema.js';
 export type { LoopabullEvent } from './event.js';
 export { topicProblem, topicAllowed } from './topic.js';
+export {
+  nestingDepth,
+  plainHeaders,
+  DEFAULT_MAX_DEPTH,
+  HEADER_LIMITS,
+  UNDECODABLE_HEADERS,
+  type HeadersResult,
+} from './intake.js';
 export { jobIdFor } from './job-id.js';
 export {
   toEvent,
@@ -22,7 +30,7 @@ export {
 } from './redis.js';
 export { loopabullKeys } from './keys.js';
 export { Counters, COUNTERS_FLUSH_MS, DURATION_BUCKETS } from './counters.js';
-export { ParkingLot, type ParkedMessage, type ParkInput } from './parking.js';
+export { ParkingLot, PARKED_BODY_BYTES, type ParkedMessage, type ParkInput } from './parking.js';
 export { WorkQueue, DEPTH_STATES, type JobResult, type QueueDepth } from './work-queue.js';
 export {
   BusPublisher,
