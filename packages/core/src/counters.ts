@@ -132,10 +132,10 @@ export class Counters {
   /** Duration histograms as `{ topic: { bucket|sum: value } }`. */
   async readDurations(): Promise<Record<string, Record<string, number>>> {
     const raw = await this.redis.hgetall(this.keys.durations);
-    const out: Record<string, Record<string, number>> = {};
+    const out = dictionary<Record<string, number>>();
     for (const [field, value] of Object.entries(raw)) {
       const cut = field.lastIndexOf('|');
-      (out[field.slice(0, cut)] ??= {})[field.slice(cut + 1)] = Number(value);
+      (out[field.slice(0, cut)] ??= dictionary())[field.slice(cut + 1)] = Number(value);
     }
     return out;
   }
@@ -163,13 +163,21 @@ export class Counters {
   }
 }
 
+/**
+ * Fields come from topics, which are anyone's on the bus: keyed into a plain object, topic
+ * `constructor` would find Object itself and write to it.
+ */
+function dictionary<T>(): Record<string, T> {
+  return Object.create(null) as Record<string, T>;
+}
+
 function groupFields(raw: Record<string, string>): Record<string, Record<string, number>> {
-  const out: Record<string, Record<string, number>> = {};
+  const out = dictionary<Record<string, number>>();
   for (const [field, value] of Object.entries(raw)) {
     const cut = field.indexOf('|');
     const name = cut < 0 ? field : field.slice(0, cut);
     const label = cut < 0 ? '' : field.slice(cut + 1);
-    (out[name] ??= {})[label] = Number(value);
+    (out[name] ??= dictionary())[label] = Number(value);
   }
   return out;
 }

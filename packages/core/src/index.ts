@@ -42,4 +42,4 @@ export {
 export type { Handler, HandlerContext } from './handler.js';
 export { Jobs, JOB_STATES, type JobState, type JobSummary, type JobDetail } from './jobs.js';
 export { queueServices, openQueueServices, type QueueServices } from './services.js';
-export { formatTable } from './format.js';
+export { formatTable, printable } from './format.js';
