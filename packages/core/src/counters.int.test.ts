@@ -87,6 +87,20 @@ describe('Counters', () => {
     });
   });
 
+  it('reads topics named like Object.prototype members as topics, writing nothing to Object', async () => {
+    const c = counters();
+    for (const topic of ['constructor', 'toString', 'hasOwnProperty']) {
+      c.observeDuration(topic, 1);
+      c.incr('unrouted', topic);
+    }
+    await c.flush();
+    const durations = await c.readDurations();
+    expect(Object.keys(durations).sort()).toEqual(['constructor', 'hasOwnProperty', 'toString']);
+    expect(durations.constructor).toMatchObject({ '1': 1, '+Inf': 1, sum: 1 });
+    expect((await c.read()).unrouted).toEqual({ constructor: 1, toString: 1, hasOwnProperty: 1 });
+    for (const field of ['1', '+Inf', 'sum']) expect(Object.hasOwn(Object, field)).toBe(false);
+  });
+
   it('writes what is left when closed', async () => {
     const c = counters();
     c.incr('enqueued');

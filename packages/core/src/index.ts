@@ -13,6 +13,14 @@ export { loadConfig, locateConfig, resolveFrom, type LoadConfigOptions } from '.
 export type { Config, BusPreset, Binding } from './config/schema.js';
 export type { LoopabullEvent } from './event.js';
 export { topicProblem, topicAllowed } from './topic.js';
+export {
+  nestingDepth,
+  plainHeaders,
+  DEFAULT_MAX_DEPTH,
+  HEADER_LIMITS,
+  UNDECODABLE_HEADERS,
+  type HeadersResult,
+} from './intake.js';
 export { jobIdFor } from './job-id.js';
 export {
   toEvent,
@@ -32,7 +40,7 @@ export {
 } from './redis.js';
 export { loopabullKeys } from './keys.js';
 export { Counters, COUNTERS_FLUSH_MS, DURATION_BUCKETS } from './counters.js';
-export { ParkingLot, type ParkedMessage, type ParkInput } from './parking.js';
+export { ParkingLot, PARKED_BODY_BYTES, type ParkedMessage, type ParkInput } from './parking.js';
 export { WorkQueue } from './work-queue.js';
 export {
   JOB_STATES,
@@ -54,7 +62,7 @@ export {
 export type { Handler, HandlerContext } from './handler.js';
 export { Jobs } from './jobs.js';
 export { queueServices, openQueueServices, type QueueServices } from './services.js';
-export { formatTable } from './format.js';
+export { formatTable, printable } from './format.js';
 export { withTimeout, TimeoutError } from './timeout.js';
 export { isObject, type JsonObject } from './json-object.js';
 export { configOption, printJson } from './cli-options.js';

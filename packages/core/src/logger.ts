@@ -1,10 +1,12 @@
 import winston from 'winston';
+import { printable } from './format.js';
 
 export type Logger = winston.Logger;
 
 /**
- * One line per record, as journald shows it: `level [component] message key=value…`.
- * Timestamps are left to journald unless LOOPABULL_LOG_TIMESTAMPS is set.
+ * One line per record, as journald shows it: `level [component] message key=value…`, with
+ * control characters escaped. Timestamps are left to journald unless LOOPABULL_LOG_TIMESTAMPS
+ * is set.
  */
 export function createLogger(component: string, level = 'info'): Logger {
   const withTime = Boolean(process.env.LOOPABULL_LOG_TIMESTAMPS);
@@ -27,7 +29,11 @@ export function createLogger(component: string, level = 'info'): Logger {
           .map(([k, v]) => `${k}=${typeof v === 'string' ? v : JSON.stringify(v)}`)
           .join(' ');
         const time = withTime ? `${String(timestamp)} ` : '';
-        return `${time}${lvl} [${String(comp)}] ${String(message)}${fields ? ' ' + fields : ''}`;
+        // Fields carry text from the bus: a line break or an escape sequence in a routing key
+        // must not forge a log line or rewrite the terminal.
+        return printable(
+          `${time}${lvl} [${String(comp)}] ${String(message)}${fields ? ' ' + fields : ''}`,
+        );
       }),
     ),
     transports: [new winston.transports.Console({ stderrLevels: [] })],

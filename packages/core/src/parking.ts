@@ -4,7 +4,7 @@ import type { RejectReason } from './presets.js';
 /** How many parked messages are kept; the oldest go first. */
 const PARKED_MAX = 10_000;
 /** A parked body is kept up to this size, enough to see what was wrong with it. */
-const PARKED_BODY_BYTES = 64 * 1024;
+export const PARKED_BODY_BYTES = 64 * 1024;
 
 export interface ParkedMessage {
   /** Stream entry id: `<ms>-<seq>`. */
@@ -17,8 +17,28 @@ export interface ParkedMessage {
   message_id: string | null;
   received_at: string;
   size: number;
-  /** The body as text (invalid UTF-8 replaced), cut at 64 KiB. */
+  /** The body as text (invalid UTF-8 replaced), cut at 64 KiB of UTF-8. */
   body: string;
+}
+
+/** `bytes` cut to at most `max`, backing off so a multi-byte UTF-8 character is not split. */
+function cutAtCharacter(bytes: Buffer, max: number): Buffer {
+  if (bytes.length <= max) return bytes;
+  let end = max;
+  // At most three continuation bytes follow a leading byte; beyond that it is not UTF-8 anyway.
+  while (end > max - 3 && (bytes[end]! & 0xc0) === 0x80) end -= 1;
+  return bytes.subarray(0, end);
+}
+
+/**
+ * The start of a parked body as text, at most PARKED_BODY_BYTES of UTF-8. Decoding replaces each
+ * invalid byte with U+FFFD, three bytes, so the text is cut again after decoding.
+ */
+export function parkedBody(content: Buffer): string {
+  const text = cutAtCharacter(content, PARKED_BODY_BYTES).toString('utf8');
+  // No UTF-16 code unit takes more than three bytes of UTF-8: short text needs no second cut.
+  if (text.length <= PARKED_BODY_BYTES / 3) return text;
+  return cutAtCharacter(Buffer.from(text, 'utf8'), PARKED_BODY_BYTES).toString('utf8');
 }
 
 export type ParkInput = Omit<ParkedMessage, 'id' | 'body' | 'size'> & { content: Buffer };
@@ -44,7 +64,7 @@ export class ParkingLot {
       message_id: rest.message_id ?? '',
       received_at: rest.received_at,
       size: String(content.length),
-      body: content.subarray(0, PARKED_BODY_BYTES).toString('utf8'),
+      body: parkedBody(content),
     };
     await this.redis.xadd(
       this.key,

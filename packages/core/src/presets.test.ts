@@ -47,6 +47,44 @@ describe('fedora-messaging preset', () => {
       toEvent({ ...delivery, content: Buffer.from([0x22, 0xff, 0x22]) }, 'fedora-messaging', opts),
     ).toMatchObject({ ok: false, reason: 'bad-utf8' });
   });
+  it('parks bodies nested deeper than maxDepth, counted after parsing', () => {
+    const deep = (n: number) => '['.repeat(n) + ']'.repeat(n);
+    const at = (text: string, maxDepth?: number) =>
+      toEvent({ ...delivery, content: Buffer.from(text) }, 'fedora-messaging', {
+        ...opts,
+        maxDepth,
+      });
+    expect(at(deep(100))).toMatchObject({ ok: true });
+    expect(at(deep(101))).toEqual({
+      ok: false,
+      reason: 'too-deep',
+      detail: 'body is nested deeper than bus.max_depth 100',
+      topic: fedmsg.topic,
+    });
+    expect(at(deep(5_000))).toMatchObject({ ok: false, reason: 'too-deep' });
+    expect(at('{"a":{"b":[1]}}', 3)).toMatchObject({ ok: true });
+    expect(at('{"a":{"b":[1]}}', 2)).toMatchObject({ ok: false, reason: 'too-deep' });
+    // Brackets inside strings are text, not nesting.
+    expect(at(JSON.stringify({ s: '['.repeat(500) }), 2)).toMatchObject({ ok: true });
+  });
+  it('parks messages whose headers are too deep or too large', () => {
+    let deep: unknown = 1;
+    for (let i = 0; i < 100; i++) deep = { a: deep };
+    for (const headers of [{ deep }, { big: 'x'.repeat(100 * 1024) }]) {
+      expect(toEvent({ ...delivery, headers }, 'fedora-messaging', opts)).toMatchObject({
+        ok: false,
+        reason: 'bad-headers',
+        detail: expect.stringMatching(/^header table is /),
+      });
+    }
+  });
+  it('makes events of messages whose header tables merely look like a Buffer', () => {
+    const headers = { a: { type: 'Buffer' }, b: { type: 'Buffer', data: { length: 50_000_000 } } };
+    expect(toEvent({ ...delivery, headers }, 'fedora-messaging', opts)).toMatchObject({
+      ok: true,
+      event: { headers },
+    });
+  });
   it('parks topics that could name a path', () => {
     for (const routingKey of ['../../etc/passwd', 'a/b']) {
       expect(toEvent({ ...delivery, routingKey }, 'fedora-messaging', opts)).toMatchObject({

@@ -1,6 +1,7 @@
 import type { BusPreset } from './config/schema.js';
 import type { LoopabullEvent } from './event.js';
 import { sha256 } from './hash.js';
+import { DEFAULT_MAX_DEPTH, nestingDepth, plainHeaders } from './intake.js';
 import { topicProblem } from './topic.js';
 
 /** The parts of an AMQP delivery that an event is made from (amqplib's message, flattened). */
@@ -15,8 +16,13 @@ export interface Delivery {
   timestamp?: number | undefined;
 }
 
-/** Why a delivery cannot become an event: the reason it is parked under. */
-export type RejectReason = 'too-large' | 'bad-utf8' | 'not-json' | 'bad-topic';
+/**
+ * Why a delivery cannot become an event: the reason it is parked under. `unstorable` is not
+ * decided here: the looper parks a message under it when making or storing its job failed for a
+ * reason that is the message's, not Redis's.
+ */
+export type RejectReason =
+  'too-large' | 'bad-utf8' | 'not-json' | 'bad-topic' | 'too-deep' | 'bad-headers' | 'unstorable';
 
 export type ToEventResult =
   | { ok: true; event: LoopabullEvent }
@@ -44,19 +50,6 @@ export function destinationFor(
   return { exchange: publishExchange, routingKey: topic };
 }
 
-/** AMQP header values may be Buffers or Dates; events carry plain JSON. */
-function plainHeaders(headers: Record<string, unknown> | undefined): Record<string, unknown> {
-  if (!headers) return {};
-  return JSON.parse(
-    JSON.stringify(headers, (_key, value: unknown) => {
-      if (value && typeof value === 'object' && (value as { type?: string }).type === 'Buffer') {
-        return Buffer.from((value as { data: number[] }).data).toString('utf8');
-      }
-      return value;
-    }),
-  ) as Record<string, unknown>;
-}
-
 function sentAt(delivery: Delivery, headers: Record<string, unknown>): string | null {
   const header = headers['sent-at'];
   if (typeof header === 'string' && !Number.isNaN(Date.parse(header))) return header;
@@ -79,7 +72,7 @@ function isJsonType(contentType: string | undefined): boolean {
 export function toEvent(
   delivery: Delivery,
   preset: BusPreset,
-  opts: { maxBytes: number; now?: Date },
+  opts: { maxBytes: number; maxDepth?: number; now?: Date },
 ): ToEventResult {
   const topic = preset === 'pulse' ? pulseTopic(delivery.exchange) : delivery.routingKey;
   const reject = (reason: RejectReason, detail: string): ToEventResult => ({
@@ -109,8 +102,14 @@ export function toEvent(
     } catch (err) {
       return reject('not-json', `body is not JSON: ${(err as Error).message}`);
     }
+    const maxDepth = opts.maxDepth ?? DEFAULT_MAX_DEPTH;
+    if (nestingDepth(body, maxDepth) > maxDepth) {
+      return reject('too-deep', `body is nested deeper than bus.max_depth ${maxDepth}`);
+    }
   }
-  const headers = plainHeaders(delivery.headers);
+  const plain = plainHeaders(delivery.headers);
+  if (!plain.ok) return reject('bad-headers', plain.detail);
+  const headers = plain.headers;
   let id: string;
   if (preset === 'pulse') {
     id = sha256(delivery.exchange, delivery.routingKey);

@@ -1,4 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
+import fc from 'fast-check';
 import { jobIdFor } from './job-id.js';
 import { topicAllowed, topicProblem } from './topic.js';
 
@@ -20,6 +21,45 @@ describe('topicProblem', () => {
     'a\0b',
     '-rf',
   ])('refuses %j', (topic) => expect(topicProblem(topic)).toMatch(/topic/));
+});
+
+describe('topicProblem on any string', () => {
+  const anyString = fc.oneof(
+    fc.string({ unit: 'binary', maxLength: 300 }),
+    fc.string({
+      unit: fc.constantFrom('a', 'Z', '0', '.', '-', '_', '/', '\\', '\0'),
+      maxLength: 300,
+    }),
+  );
+
+  it('accepts only names that stay one plain file name, whatever the input', () => {
+    fc.assert(
+      fc.property(anyString, (topic) => {
+        if (topicProblem(topic) !== null) return;
+        expect(topic.length).toBeGreaterThan(0);
+        expect(topic.length).toBeLessThanOrEqual(255);
+        expect(topic).toMatch(/^[A-Za-z0-9][A-Za-z0-9._-]*$/);
+        expect(topic).not.toContain('..');
+      }),
+      { numRuns: 2000 },
+    );
+  });
+
+  it('says why in a bounded message for refused ones', () => {
+    fc.assert(
+      fc.property(fc.string({ unit: 'binary', maxLength: 5000 }), (topic) => {
+        const problem = topicProblem(topic);
+        if (problem !== null) expect(problem.length).toBeLessThan(2000);
+      }),
+    );
+  });
+
+  it('accepts every topic made of letters, digits, dots, dashes and underscores', () => {
+    const topic = fc
+      .stringMatching(/^[A-Za-z0-9][A-Za-z0-9._-]{0,254}$/)
+      .filter((t) => !t.includes('..'));
+    fc.assert(fc.property(topic, (t) => expect(topicProblem(t)).toBeNull()));
+  });
 });
 
 describe('topicAllowed', () => {

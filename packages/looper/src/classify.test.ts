@@ -1,13 +1,22 @@
 import { describe, expect, it } from '@jest/globals';
 import type { ConsumeMessage } from 'amqplib';
-import type { Config, Delivery } from '@loopabull/core';
+import { UNDECODABLE_HEADERS, type Config, type Delivery } from '@loopabull/core';
 import { classify, deliveryOf } from './classify.js';
 
 const config = (
-  over: { preset?: Config['bus']['preset']; routing_keys?: string[]; max_bytes?: number } = {},
+  over: {
+    preset?: Config['bus']['preset'];
+    routing_keys?: string[];
+    max_bytes?: number;
+    max_depth?: number;
+  } = {},
 ) =>
   ({
-    bus: { preset: over.preset ?? 'fedora-messaging', max_bytes: over.max_bytes ?? 1024 },
+    bus: {
+      preset: over.preset ?? 'fedora-messaging',
+      max_bytes: over.max_bytes ?? 1024,
+      max_depth: over.max_depth ?? 100,
+    },
     routing_keys: over.routing_keys ?? ['all'],
   }) as Pick<Config, 'bus' | 'routing_keys'>;
 
@@ -44,8 +53,29 @@ describe('classify', () => {
     ['bad-utf8', delivery('a.b', Buffer.from([0xff]))],
     ['bad-topic', delivery('../../etc/passwd', '{}')],
     ['bad-topic', delivery('a/b', '{}')],
+    ['too-deep', delivery('a.b', '['.repeat(101) + ']'.repeat(101))],
+    ['bad-headers', delivery('a.b', '{}', { headers: { big: 'x'.repeat(70_000) } })],
+    [
+      'bad-headers',
+      delivery('a.b', '{}', {
+        headers: { [UNDECODABLE_HEADERS]: 'cannot decode the header table' } as Record<
+          string,
+          unknown
+        >,
+      }),
+    ],
   ])('parks a message that is %s', (reason, d) => {
     expect(classify(d, config())).toMatchObject({ kind: 'park', reason });
+  });
+
+  it('takes the depth limit from bus.max_depth', () => {
+    const d = delivery('a.b', '{"a":{"b":[1]}}');
+    expect(classify(d, config({ max_depth: 3 }))).toMatchObject({ kind: 'enqueue' });
+    expect(classify(d, config({ max_depth: 2 }))).toMatchObject({
+      kind: 'park',
+      reason: 'too-deep',
+      detail: 'body is nested deeper than bus.max_depth 2',
+    });
   });
 
   it('filters topics outside routing_keys before looking at the body, as Loopabull 0.0.7 did', () => {

@@ -37,7 +37,11 @@ export function classify(
   config: Pick<Config, 'bus' | 'routing_keys'>,
   now: Date = new Date(),
 ): Verdict {
-  const result = toEvent(delivery, config.bus.preset, { maxBytes: config.bus.max_bytes, now });
+  const result = toEvent(delivery, config.bus.preset, {
+    maxBytes: config.bus.max_bytes,
+    maxDepth: config.bus.max_depth,
+    now,
+  });
   const topic = result.ok ? result.event.topic : result.topic;
   if (topic !== null && !topicAllowed(topic, config.routing_keys)) return { kind: 'filter', topic };
   if (!result.ok)

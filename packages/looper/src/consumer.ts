@@ -1,6 +1,7 @@
 import { EventEmitter } from 'node:events';
 import type { Channel, ChannelModel, ConsumeMessage, RecoveringChannelModel } from 'amqplib';
 import { connectRecovering, redactUrl, type Config, type Logger } from '@loopabull/core';
+import { installHeaderGuard } from './header-guard.js';
 import { declareTopology } from './topology.js';
 
 /** One delivery, with the means to settle it on the channel it came on. */
@@ -10,6 +11,8 @@ export interface Inbound {
   ack(): boolean;
   /** Hands the message back to the broker, which delivers it again later. */
   requeue(): boolean;
+  /** Refuses it for good: the broker dead-letters it if the queue has a dead-letter exchange. */
+  reject(): boolean;
 }
 
 interface ConsumerEvents {
@@ -51,6 +54,10 @@ export class BusConsumer extends EventEmitter<ConsumerEvents> {
 
   async open(): Promise<void> {
     const { logger } = this.opts;
+    if (!installHeaderGuard())
+      logger.warn(
+        'this amqplib is not a version the header guard knows: a message whose header table is nested thousands deep will stall the queue',
+      );
     const connection = await connectRecovering(this.opts.config, (model) => this.setup(model));
     this.connection = connection;
     if (this.closing) {
@@ -174,6 +181,7 @@ export class BusConsumer extends EventEmitter<ConsumerEvents> {
       message: msg,
       ack: () => settle('ack', () => ch.ack(msg)),
       requeue: () => settle('nack', () => ch.nack(msg, false, true)),
+      reject: () => settle('reject', () => ch.nack(msg, false, false)),
     });
   }
 

@@ -11,13 +11,15 @@ import {
   redactUrl,
   withTimeout,
   type Config,
+  type Delivery,
   type LoopabullEvent,
   type Logger,
   type RejectReason,
 } from '@loopabull/core';
-import { classify, deliveryOf } from './classify.js';
+import { classify, deliveryOf, type Verdict } from './classify.js';
 import { BusConsumer, type Inbound } from './consumer.js';
 import { EnqueueGate } from './enqueue-gate.js';
+import { describeFault, isRedisFault } from './faults.js';
 
 /**
  * How long a Redis write may take before the looper treats Redis as down. The producer client
@@ -39,6 +41,8 @@ export interface LooperEvents {
   enqueued: [event: LoopabullEvent, jobId: string];
   parked: [reason: RejectReason, detail: string];
   filtered: [topic: string];
+  /** Parking the message failed for a reason that is not Redis's: it was refused for good. */
+  rejected: [detail: string];
   /** Redis stopped confirming jobs: no messages are taken until it answers again. */
   paused: [reason: string];
   resumed: [];
@@ -58,10 +62,13 @@ type Outcome =
   | { kind: 'parked'; reason: RejectReason; detail: string }
   | { kind: 'filtered'; topic: string };
 
+type ParkVerdict = Extract<Verdict, { kind: 'park' }>;
+
 /**
  * The bus consumer: every message becomes a job in the work queue, acked only once Redis has it,
  * or is parked or filtered and acked. While Redis does not confirm, messages go back to the
- * broker and consumption stops until Redis answers again.
+ * broker and consumption stops until Redis answers again; a message whose job cannot be stored
+ * for any other reason is parked, so it never stops the looper (faults.ts draws the line).
  */
 export class Looper extends EventEmitter<LooperEvents> {
   private readonly config: Config;
@@ -208,9 +215,25 @@ export class Looper extends EventEmitter<LooperEvents> {
     try {
       outcome = await this.store(inbound, side);
     } catch (err) {
-      this.redisFailed(err as Error);
-      await this.consumerSynced;
-      inbound.requeue();
+      if (isRedisFault(err)) {
+        this.redisFailed(err as Error);
+        await this.consumerSynced;
+        inbound.requeue();
+        return;
+      }
+      // Parking writes only text it made itself, so this is a bug; but handing the message back
+      // would bring it straight back to fail again, stalling the queue behind it.
+      const detail = describeFault(err);
+      const { fields, properties } = inbound.message;
+      this.logger.error('could not park a message: rejected it for good', {
+        exchange: fields.exchange,
+        routing_key: fields.routingKey,
+        message_id: typeof properties.messageId === 'string' ? properties.messageId : null,
+        error: detail,
+      });
+      side.counters.incr('rejected');
+      inbound.reject();
+      this.emit('rejected', detail);
       return;
     }
     inbound.ack();
@@ -227,10 +250,24 @@ export class Looper extends EventEmitter<LooperEvents> {
     }
   }
 
-  /** Everything that must reach Redis before the message may be acked; throws if it did not. */
+  /**
+   * Everything that must reach Redis before the message may be acked; throws if it did not.
+   * Only Redis's faults and failures to park are thrown: anything else wrong is parked.
+   */
   private async store(inbound: Inbound, side: RedisSide): Promise<Outcome> {
     const delivery = deliveryOf(inbound.message);
-    const verdict = classify(delivery, this.config);
+    let verdict: Verdict;
+    try {
+      verdict = classify(delivery, this.config);
+    } catch (err) {
+      // classify does no I/O: whatever it throws on is in the message.
+      verdict = {
+        kind: 'park',
+        reason: 'unstorable',
+        detail: `cannot make an event of it: ${describeFault(err)}`,
+        topic: null,
+      };
+    }
     switch (verdict.kind) {
       case 'filter':
         this.logger.debug('Unsupported routing_key', {
@@ -239,40 +276,50 @@ export class Looper extends EventEmitter<LooperEvents> {
         });
         side.counters.incr('filtered');
         return { kind: 'filtered', topic: verdict.topic };
-      case 'park': {
-        const received_at = new Date().toISOString();
-        const park = side.parking.park({
-          reason: verdict.reason,
-          detail: verdict.detail,
-          topic: verdict.topic,
-          exchange: delivery.exchange,
-          routing_key: delivery.routingKey,
-          message_id: delivery.messageId ?? null,
-          received_at,
-          content: delivery.content,
-        });
-        await withTimeout(park, REDIS_REPLY_TIMEOUT_MS, 'Redis XADD');
-        this.logger.warn('parked a message that cannot become an event', {
-          reason: verdict.reason,
-          exchange: delivery.exchange,
-          routing_key: delivery.routingKey,
-          message_id: delivery.messageId ?? null,
-          detail: verdict.detail,
-        });
-        side.counters.incr('parked', verdict.reason);
-        return { kind: 'parked', reason: verdict.reason, detail: verdict.detail };
-      }
+      case 'park':
+        return this.park(delivery, verdict, side);
       case 'enqueue': {
-        const jobId = await withTimeout(
-          side.queue.enqueue(verdict.event),
-          REDIS_REPLY_TIMEOUT_MS,
-          'Redis job add',
-        );
+        let jobId: string;
+        try {
+          jobId = await withTimeout(
+            side.queue.enqueue(verdict.event),
+            REDIS_REPLY_TIMEOUT_MS,
+            'Redis job add',
+          );
+        } catch (err) {
+          if (isRedisFault(err)) throw err;
+          const detail = `its job could not be stored: ${describeFault(err)}`;
+          const topic = verdict.event.topic;
+          return this.park(delivery, { kind: 'park', reason: 'unstorable', detail, topic }, side);
+        }
         this.logger.debug('enqueued', { topic: verdict.event.topic, job_id: jobId });
         side.counters.incr('enqueued');
         return { kind: 'enqueued', event: verdict.event, jobId };
       }
     }
+  }
+
+  private async park(delivery: Delivery, verdict: ParkVerdict, side: RedisSide): Promise<Outcome> {
+    const park = side.parking.park({
+      reason: verdict.reason,
+      detail: verdict.detail,
+      topic: verdict.topic,
+      exchange: delivery.exchange,
+      routing_key: delivery.routingKey,
+      message_id: delivery.messageId ?? null,
+      received_at: new Date().toISOString(),
+      content: delivery.content,
+    });
+    await withTimeout(park, REDIS_REPLY_TIMEOUT_MS, 'Redis XADD');
+    this.logger.warn('parked a message that cannot become an event', {
+      reason: verdict.reason,
+      exchange: delivery.exchange,
+      routing_key: delivery.routingKey,
+      message_id: delivery.messageId ?? null,
+      detail: verdict.detail,
+    });
+    side.counters.incr('parked', verdict.reason);
+    return { kind: 'parked', reason: verdict.reason, detail: verdict.detail };
   }
 
   private redisFailed(err: Error): void {

@@ -46,8 +46,11 @@ export async function processJob(
   const found = resolution.found;
   if (!found) {
     await recordUnrouted(services, job);
+    const skipped = resolution.skipped.length
+      ? `; never looked at: ${resolution.skipped.join(', ')}`
+      : '';
     await job.log(
-      `loopabull: no automation for topic ${topic}; tried ${resolution.tried.join(', ')}`,
+      `loopabull: no automation for topic ${topic}; tried ${resolution.tried.join(', ') || 'nothing'}${skipped}`,
     );
     logger.info('job unrouted', { ...line, outcome: 'unrouted' });
     return { outcome: 'unrouted' };

@@ -1,8 +1,10 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, resolve, sep } from 'node:path';
 import { afterAll, describe, expect, it } from '@jest/globals';
-import { removeTempDirs, testConfig } from '../../../test/support/index.js';
-import { candidatePaths, resolveAutomation } from './resolve.js';
+import fc from 'fast-check';
+import { topicProblem } from '@loopabull/core';
+import { removeTempDirs, testConfig, writeAutomation } from '../../../test/support/index.js';
+import { candidatePaths, resolveAutomation, unreachableBecause } from './resolve.js';
 
 afterAll(() => removeTempDirs());
 
@@ -47,6 +49,26 @@ describe('candidatePaths', () => {
       'buildsys/tag.mjs',
     ]);
     expect(candidatePaths('org.x.y', 'rkname', ['org.'])[5]!.why).toMatch(/prefix org\. folded/);
+  });
+
+  it('rkdirectory never names a file in node_modules, hidden or _-prefixed', () => {
+    for (const topic of [
+      'node_modules.leftpad.index',
+      'a.node_modules.b',
+      'a.Node_Modules.b',
+      'a._lib.b',
+      'a._private',
+      'a.b.',
+    ])
+      expect(rel(topic, 'rkdirectory')).toEqual([]);
+    // A file named after node_modules is not inside a package; rkname names only files in the root.
+    expect(rel('a.node_modules', 'rkdirectory')[0]).toBe('a/node_modules.yml');
+    expect(rel('node_modules.leftpad.index', 'rkname')[0]).toBe('node_modules.leftpad.index.yml');
+    expect(rel('a.b.', 'rkname')[0]).toBe('a.b..yml');
+  });
+
+  it('still tries a fold that leads out of an unreachable name', () => {
+    expect(rel('x._y.z', 'rkdirectory', ['x._y.'])).toEqual(rel('z', 'rkdirectory'));
   });
 
   it('skips folds that match nothing, leave nothing usable or repeat a topic', () => {
@@ -105,7 +127,44 @@ describe('resolveAutomation', () => {
   it('reports nothing found, with every path tried, also when the directory is missing', async () => {
     const config = testConfig();
     const res = await resolveAutomation(config, 'no.such');
-    expect(res).toEqual({ topic: 'no.such', found: null, tried: rel('no.such', 'rkname') });
+    expect(res).toEqual({
+      topic: 'no.such',
+      found: null,
+      tried: rel('no.such', 'rkname'),
+      skipped: [],
+    });
+  });
+
+  it('does not run a module under node_modules, hidden or private folders with rkdirectory', async () => {
+    const config = testConfig({ overrides: { plugins: { translator: { name: 'rkdirectory' } } } });
+    const dir = config.ansible.playbooks_dir;
+    for (const f of ['node_modules/leftpad/index.js', 'a/_lib/helper.mjs', 'a/b/.yml', 'a/_x.js'])
+      writeAutomation(dir, f, 'export default () => 1;\n');
+    for (const [topic, why] of [
+      ['node_modules.leftpad.index', 'node_modules/leftpad/index.* (folder node_modules)'],
+      ['a._lib.helper', 'a/_lib/helper.* (private segment _lib)'],
+      ['a.b.', 'a/b/.* (an empty segment)'],
+      ['a._x', 'a/_x.* (private segment _x)'],
+    ]) {
+      expect(await resolveAutomation(config, topic!)).toEqual({
+        topic,
+        found: null,
+        tried: [],
+        skipped: [why],
+      });
+    }
+  });
+
+  it('reports no automation, not an error, for names too long for the file system', async () => {
+    for (const translator of ['rkname', 'rkdirectory'] as const) {
+      const config = testConfig({ overrides: { plugins: { translator: { name: translator } } } });
+      mkdirSync(config.ansible.playbooks_dir, { recursive: true });
+      const topic = 'a'.repeat(255);
+      expect(topicProblem(topic)).toBeNull();
+      const res = await resolveAutomation(config, topic);
+      expect(res.found).toBeNull();
+      expect(res.tried).toEqual(rel(topic, translator));
+    }
   });
 
   it.each(['../etc/passwd', 'a/b', '.hidden', 'a..b', ''])(
@@ -114,4 +173,57 @@ describe('resolveAutomation', () => {
       await expect(resolveAutomation(testConfig(), topic)).rejects.toThrow(/refusing/);
     },
   );
+});
+
+describe('unreachableBecause', () => {
+  it.each([
+    ['a/b/c', null],
+    ['a/node_modules', null],
+    ['a/node_modules/b', 'folder node_modules'],
+    ['NODE_MODULES/b', 'folder node_modules'],
+    ['a/.git/config', 'hidden segment .git'],
+    ['a/_lib/x', 'private segment _lib'],
+    ['a//b', 'an empty segment'],
+    ['a/b/', 'an empty segment'],
+  ])('%s: %s', (path, why) => expect(unreachableBecause(path)).toBe(why));
+});
+
+describe('candidate paths for any topic the looper accepts', () => {
+  const segment = fc.oneof(
+    fc.stringMatching(/^[A-Za-z0-9][A-Za-z0-9_-]{0,8}$/),
+    fc.constantFrom('node_modules', 'Node_Modules', '_lib', '_', '-x', 'x-', ''),
+  );
+  const topic = fc
+    .array(segment, { minLength: 1, maxLength: 6 })
+    .map((parts) => parts.join('.'))
+    .filter((t) => topicProblem(t) === null);
+  const translator = fc.constantFrom('rkname' as const, 'rkdirectory' as const);
+  const folds = fc.array(
+    fc.constantFrom('org.', 'org.fedoraproject.prod.', 'node_modules.', 'a._lib.', 'x.'),
+    { maxLength: 3 },
+  );
+  const root = resolve('/srv/playbooks');
+
+  it('stay inside the playbooks directory and out of packages, hidden and private files', () => {
+    fc.assert(
+      fc.property(topic, translator, folds, (t, tr, fp) => {
+        for (const { relative } of candidatePaths(t, tr, fp)) {
+          expect(resolve(root, relative).startsWith(root + sep)).toBe(true);
+          const stem = relative.slice(0, relative.lastIndexOf('.'));
+          expect(unreachableBecause(stem)).toBeNull();
+        }
+      }),
+      { numRuns: 1000 },
+    );
+  });
+
+  it('include the topic itself whenever none of its names is unreachable', () => {
+    fc.assert(
+      fc.property(topic, translator, (t, tr) => {
+        const stem = tr === 'rkdirectory' ? t.replaceAll('.', '/') : t;
+        const names = rel(t, tr);
+        expect(names.length).toBe(unreachableBecause(stem) === null ? 5 : 0);
+      }),
+    );
+  });
 });

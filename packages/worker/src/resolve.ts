@@ -20,46 +20,86 @@ export interface Resolution {
   found: { file: string; relative: string; kind: AutomationKind; why: string } | null;
   /** Every path looked at, relative to the playbooks directory, in order. */
   tried: string[];
+  /** Names the topic would give that are never looked at, each with the reason. */
+  skipped: string[];
 }
 
 export function kindOf(file: string): AutomationKind {
   return file.endsWith('.yml') || file.endsWith('.yaml') ? 'playbook' : 'handler';
 }
 
-function namesFor(topic: string, translator: Translator, because: string): Candidate[] {
+/**
+ * Why a path under the playbooks directory (`/`-separated, without its extension) is never an
+ * automation, or null when it may be one.
+ * The directory holds more than automations: installed packages (`node_modules`), hidden files
+ * and folders (`.git`, editors' swap files) and, by convention, private helpers (`_lib/`). None
+ * of them may be run by naming it in a topic.
+ */
+export function unreachableBecause(relative: string): string | null {
+  const segments = relative.split('/');
+  for (const [i, segment] of segments.entries()) {
+    if (segment === '') return 'an empty segment';
+    if (segment.startsWith('.')) return `hidden segment ${segment}`;
+    if (segment.startsWith('_')) return `private segment ${segment}`;
+    // Case-insensitive for file systems that are; a file named `node_modules.js` is no package.
+    if (i < segments.length - 1 && segment.toLowerCase() === 'node_modules')
+      return 'folder node_modules';
+  }
+  return null;
+}
+
+interface Plan {
+  candidates: Candidate[];
+  skipped: string[];
+}
+
+function namesFor(topic: string, translator: Translator, because: string, plan: Plan): void {
   const stem = translator === 'rkdirectory' ? topic.split('.').join('/') : topic;
-  return AUTOMATION_EXTENSIONS.map((ext) => ({
-    relative: stem + ext,
-    kind: kindOf(ext),
-    why: `${because} (${translator})`,
-  }));
+  // The stem alone: with rkdirectory, `a.b.` would otherwise pass as the hidden file `a/b/.yml`.
+  const why = unreachableBecause(stem);
+  if (why !== null) {
+    plan.skipped.push(`${stem}.* (${why})`);
+    return;
+  }
+  for (const ext of AUTOMATION_EXTENSIONS) {
+    plan.candidates.push({
+      relative: stem + ext,
+      kind: kindOf(ext),
+      why: `${because} (${translator})`,
+    });
+  }
 }
 
 /**
- * Where the automation for a topic may be, in the order they are tried: the topic itself, then
- * the topic with each matching fold prefix removed. A fold that leaves no usable topic is skipped.
+ * The topic itself, then the topic with each matching fold prefix removed. A fold that leaves no
+ * usable topic is left out.
  */
-export function candidatePaths(
-  topic: string,
-  translator: Translator,
-  foldPrefixes: readonly string[],
-): Candidate[] {
-  const out = namesFor(topic, translator, `named after topic ${topic}`);
+function plan(topic: string, translator: Translator, foldPrefixes: readonly string[]): Plan {
+  const out: Plan = { candidates: [], skipped: [] };
+  namesFor(topic, translator, `named after topic ${topic}`, out);
   const seen = new Set([topic]);
   for (const prefix of foldPrefixes) {
     if (!topic.startsWith(prefix)) continue;
     const folded = topic.slice(prefix.length);
     if (seen.has(folded) || topicProblem(folded) !== null) continue;
     seen.add(folded);
-    out.push(
-      ...namesFor(
-        folded,
-        translator,
-        `named after ${folded}, topic ${topic} with prefix ${prefix} folded`,
-      ),
+    namesFor(
+      folded,
+      translator,
+      `named after ${folded}, topic ${topic} with prefix ${prefix} folded`,
+      out,
     );
   }
   return out;
+}
+
+/** Where the automation for a topic may be, in the order they are tried. */
+export function candidatePaths(
+  topic: string,
+  translator: Translator,
+  foldPrefixes: readonly string[],
+): Candidate[] {
+  return plan(topic, translator, foldPrefixes).candidates;
 }
 
 /**
@@ -71,18 +111,19 @@ export async function resolveAutomation(config: Config, topic: string): Promise<
   if (problem !== null) throw new Error(`refusing to resolve: ${problem}`);
   const root = resolve(config.ansible.playbooks_dir);
   const tried: string[] = [];
-  for (const candidate of candidatePaths(
+  const { candidates, skipped } = plan(
     topic,
     config.plugins.translator.name,
     config.topics.fold_prefixes,
-  )) {
+  );
+  for (const candidate of candidates) {
     const file = resolve(root, candidate.relative);
     if (!file.startsWith(root + sep))
       throw new Error(`refusing ${candidate.relative}: outside ${root}`);
     tried.push(candidate.relative);
-    if (isFile(file)) return { topic, found: { file, ...candidate }, tried };
+    if (isFile(file)) return { topic, found: { file, ...candidate }, tried, skipped };
   }
-  return { topic, found: null, tried };
+  return { topic, found: null, tried, skipped };
 }
 
 /**
@@ -94,7 +135,10 @@ function isFile(path: string): boolean {
   try {
     return statSync(path, { throwIfNoEntry: false })?.isFile() ?? false;
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOTDIR') return false;
+    // A name longer than the file system allows (a 252-character topic plus `.yaml`) cannot
+    // exist: no automation, not an error to retry.
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ENOTDIR' || code === 'ENAMETOOLONG') return false;
     throw err;
   }
 }

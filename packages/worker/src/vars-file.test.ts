@@ -1,9 +1,16 @@
-import { existsSync, readFileSync, statSync } from 'node:fs';
-import { dirname } from 'node:path';
-import { describe, expect, it } from '@jest/globals';
+import { execFile } from 'node:child_process';
+import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, describe, expect, it } from '@jest/globals';
+import { UnrecoverableError } from 'bullmq';
+import fc from 'fast-check';
 import yaml from 'js-yaml';
 import type { LoopabullEvent } from '@loopabull/core';
-import { renderVars, withVarsFile } from './vars-file.js';
+import { localPlaybook, removeTempDirs, tempDir } from '../../../test/support/index.js';
+import { VARS_MAX_DEPTH, renderVars, withVarsFile } from './vars-file.js';
+
+afterAll(() => removeTempDirs());
 
 /** Reads `!unsafe` as js-yaml would read the plain string: what a round trip must give back. */
 const UNSAFE_SCHEMA = yaml.DEFAULT_SCHEMA.extend([
@@ -41,6 +48,21 @@ const body = {
   ...Object.fromEntries(NASTY.map((s, i) => [s, i])),
 };
 
+/**
+ * What a reader of the vars file gets for `value`: the event as the queue stores it (JSON), with
+ * every lone surrogate turned into U+FFFD, as Node's UTF-8 encoder turns it.
+ */
+function asRead(value: unknown): unknown {
+  const fix = (v: unknown): unknown => {
+    if (typeof v === 'string') return Buffer.from(v, 'utf8').toString('utf8');
+    if (Array.isArray(v)) return v.map(fix);
+    if (v !== null && typeof v === 'object')
+      return Object.fromEntries(Object.entries(v).map(([k, x]) => [fix(k), fix(x)]));
+    return v;
+  };
+  return fix(JSON.parse(JSON.stringify(value)));
+}
+
 const event: LoopabullEvent = {
   id: 'id-1',
   topic: 'org.example.thing',
@@ -60,7 +82,7 @@ describe('renderVars', () => {
   it('round-trips the event exactly through a YAML parser', () => {
     const text = renderVars(event, { job_id: 'job-1', attempt: 2 });
     expect(yaml.load(text, { schema: UNSAFE_SCHEMA })).toEqual({
-      msg: body,
+      msg: asRead(body),
       loopabull: {
         topic: event.topic,
         id: event.id,
@@ -103,6 +125,86 @@ describe('renderVars', () => {
     expect(text).toMatch(/^msg:\n {2}- 1\.0e\+21\n {2}- 1\.0e-7\n {2}- 2\.5e-8\n {2}- 12\n/);
   });
 
+  it('writes lone surrogates as U+FFFD, which PyYAML reads, and keeps surrogate pairs', () => {
+    const text = renderVars(
+      { ...event, body: { ['k\udc00']: 'a\ud800b \ud83d\ude00 \udfff' } },
+      { job_id: 'j', attempt: 1 },
+    );
+    expect(text).toMatch(/^msg:\n {2}!unsafe "k\ufffd": !unsafe "a\ufffdb 😀 \ufffd"\n/);
+    expect(text).not.toMatch(/\\ud[89a-f]/i);
+    // Two keys that differ only there become one, the last value winning as in JSON.
+    const merged = renderVars(
+      { ...event, body: { 'k\ud800': 1, 'k\udc00': 2 } },
+      { job_id: 'j', attempt: 1 },
+    );
+    expect(merged).toMatch(/^msg:\n {2}!unsafe "k\ufffd": 2\nloopabull:/);
+  });
+
+  it('writes keys too long for an implicit YAML key in the explicit form', () => {
+    const long = 'k'.repeat(2000);
+    // Escaping makes a 200-character key of control characters 800 long, 1600 with two hundred more.
+    const escaped = '\u0001'.repeat(400);
+    const body = { [long]: { short: [1] }, [escaped]: 'v', ok: { [long]: 'x' } };
+    const text = renderVars({ ...event, body }, { job_id: 'j', attempt: 1 });
+    expect(text).toContain(`\n  ? !unsafe "${long}"\n  :\n    !unsafe "short":\n      - 1\n`);
+    expect(text).toContain(`\n  ? !unsafe "${'\\x01'.repeat(400)}"\n  : !unsafe "v"\n`);
+    expect(text).toContain(`\n    ? !unsafe "${long}"\n    : !unsafe "x"\n`);
+    for (const line of text.split('\n')) {
+      if (line.trimStart().startsWith('!unsafe') && line.includes('":'))
+        expect(line.indexOf('":')).toBeLessThan(1024);
+    }
+    expect((yaml.load(text, { schema: UNSAFE_SCHEMA }) as { msg: unknown }).msg).toEqual(body);
+  });
+
+  it('refuses for good a body nested deeper than ansible-playbook reads', () => {
+    let body: unknown = 1;
+    for (let i = 0; i < VARS_MAX_DEPTH; i++) body = [body];
+    expect(() => renderVars({ ...event, body }, { job_id: 'j', attempt: 1 })).not.toThrow();
+    for (let i = 0; i < 5_000; i++) body = { a: body };
+    let thrown: unknown;
+    try {
+      renderVars({ ...event, body }, { job_id: 'j', attempt: 1 });
+    } catch (err) {
+      thrown = err;
+    }
+    expect(thrown).toBeInstanceOf(UnrecoverableError);
+    expect((thrown as Error).message).toMatch(/nested deeper than the 300 levels/);
+  });
+
+  it('round-trips any JSON body, keys of any length and any characters included', () => {
+    const unit = fc.oneof(
+      fc.string({ unit: 'binary', minLength: 1, maxLength: 1 }),
+      fc.integer({ min: 0xd800, max: 0xdfff }).map((c) => String.fromCharCode(c)),
+      fc.constantFrom(
+        '"',
+        '\\',
+        '\n',
+        '\r',
+        '\t',
+        '\x00',
+        '\x7f',
+        '\x85',
+        '\u2028',
+        '\ufeff',
+        ':',
+        '#',
+      ),
+    );
+    const longKey = fc
+      .tuple(fc.integer({ min: 900, max: 1300 }), fc.constantFrom('k', '\x01', 'é', '😀', '"'))
+      .map(([n, ch]) => ch.repeat(n));
+    const body = fc.tuple(fc.jsonValue({ stringUnit: unit, maxDepth: 6 }), longKey);
+    fc.assert(
+      fc.property(body, ([value, key]) => {
+        const msg = { [key]: value, value };
+        const text = renderVars({ ...event, body: msg }, { job_id: 'j', attempt: 1 });
+        const read = yaml.load(text, { schema: UNSAFE_SCHEMA }) as { msg: unknown };
+        expect(read.msg).toEqual(asRead(msg));
+      }),
+      { numRuns: 300 },
+    );
+  });
+
   it('a scalar body stays a scalar', () => {
     expect(renderVars({ ...event, body: 'x' }, { job_id: 'j', attempt: 1 })).toMatch(
       /^msg: !unsafe "x"\n/,
@@ -136,5 +238,33 @@ describe('withVarsFile', () => {
       }),
     ).rejects.toThrow('boom');
     expect(existsSync(dirname(seen))).toBe(false);
+  });
+});
+
+describe('renderVars with ansible-playbook', () => {
+  it('gives a playbook exactly the message that broke it before: lone surrogates, long keys, deep nesting', async () => {
+    const dir = tempDir('vars');
+    let deep: unknown = 'bottom';
+    for (let i = 0; i < 100; i++) deep = { [`level${i}`]: deep };
+    const body = {
+      lone: 'a\ud800b\udc00',
+      ['k'.repeat(1500)]: { [`\u0001${'x'.repeat(1100)}`]: [1, 'two'] },
+      deep,
+      template: "{{ lookup('pipe', 'id') }}",
+    };
+    const playbook = join(dir, 'dump.yml');
+    writeFileSync(
+      playbook,
+      localPlaybook([
+        { 'ansible.builtin.copy': { content: '{{ msg | to_json }}', dest: join(dir, 'msg.json') } },
+      ]),
+    );
+    const vars = renderVars({ ...event, body }, { job_id: 'j', attempt: 1 });
+    await withVarsFile(vars, (file) =>
+      promisify(execFile)('ansible-playbook', [playbook, '-e', `@${file}`], {
+        env: { ...process.env, ANSIBLE_LOCALHOST_WARNING: 'False' },
+      }),
+    );
+    expect(JSON.parse(readFileSync(join(dir, 'msg.json'), 'utf8'))).toEqual(asRead(body));
   });
 });

@@ -1,7 +1,8 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { LoopabullEvent } from '@loopabull/core';
+import { nestingDepth, type LoopabullEvent } from '@loopabull/core';
+import { RunError } from './errors.js';
 
 export interface RunMeta {
   job_id: string;
@@ -11,7 +12,7 @@ export interface RunMeta {
 /**
  * YAML 1.1 (PyYAML, which Ansible reads vars files with) refuses these raw in a stream, and a
  * raw line break (including U+0085/U+2028/U+2029) inside a double-quoted scalar would be folded:
- * all are written as escapes. Lone surrogates too, so the file stays valid UTF-8.
+ * all are written as escapes. (Lone surrogates never get here: see LONE_SURROGATE.)
  */
 const NEEDS_ESCAPE =
   /["\\]|[^\x20-\x7E\xA0-\u2027\u202A-\uD7FF\uE000-\uFEFE\uFF00-\uFFFD\u{10000}-\u{10FFFF}]/gu;
@@ -32,10 +33,31 @@ function escapeChar(ch: string): string {
     : `\\u${cp.toString(16).padStart(4, '0')}`;
 }
 
+/**
+ * PyYAML refuses a `\ud800` escape as much as the raw code unit, which failed the whole run; a
+ * lone surrogate is not text anyway, so it becomes U+FFFD as any UTF-8 decoder would make it.
+ */
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
+
+const wellFormed = (s: string): string => s.replace(LONE_SURROGATE, '\uFFFD');
+
 /** `!unsafe` makes Ansible treat the string as data: it is never templated. */
 function unsafe(s: string): string {
-  return `!unsafe "${s.replace(NEEDS_ESCAPE, escapeChar)}"`;
+  return `!unsafe "${wellFormed(s).replace(NEEDS_ESCAPE, escapeChar)}"`;
 }
+
+/**
+ * PyYAML takes a key written `key: value` only if the key is at most 1024 characters on its
+ * line; a longer one is written in the explicit form (`? key` then `: value`), which has no limit.
+ */
+const IMPLICIT_KEY_MAX = 1000;
+
+/**
+ * Deeper than this, ansible-playbook 2.14 stops reading the file with "maximum recursion depth
+ * exceeded", exit 250, which would be retried. The looper parks such messages (bus.max_depth,
+ * at most 256); this is for events that came another way, such as `loopabull run --file`.
+ */
+export const VARS_MAX_DEPTH = 300;
 
 /**
  * YAML 1.1 reads `1e+21` or `1e-07` as strings: a float needs a dot in its mantissa and a sign
@@ -76,17 +98,38 @@ function block(value: Json, indent: string, out: string[], plainKeys = false): v
     for (const item of value) entry(`${indent}-`, item, indent, out);
     return;
   }
-  for (const [key, item] of Object.entries(value as Record<string, Json>)) {
-    entry(`${indent}${plainKeys ? key : unsafe(key)}:`, item, indent, out);
+  // Keys that differ only in lone surrogates are one key once written: the last value wins, as
+  // it would in JSON, rather than leaving the YAML reader a duplicate key.
+  const entries = new Map<string, Json>();
+  for (const [key, item] of Object.entries(value as Record<string, Json>))
+    entries.set(wellFormed(key), item);
+  for (const [key, item] of entries) {
+    const text = plainKeys ? key : unsafe(key);
+    if (text.length <= IMPLICIT_KEY_MAX) {
+      entry(`${indent}${text}:`, item, indent, out);
+    } else {
+      out.push(`${indent}? ${text}`);
+      entry(`${indent}:`, item, indent, out);
+    }
   }
 }
 
 /**
  * The extra-vars file of one run: `msg` (Loopabull-compatible) and `loopabull` metadata. Every
  * string from the message, keys included, is tagged `!unsafe`; only this file's own structure
- * (`msg`, `loopabull` and the metadata's field names) is plain.
+ * (`msg`, `loopabull` and the metadata's field names) is plain. Throws a permanent RunError for
+ * a body nested deeper than VARS_MAX_DEPTH.
  */
 export function renderVars(event: LoopabullEvent, meta: RunMeta): string {
+  // Before JSON.stringify below, which overflows the stack on a few thousand levels.
+  const depth = nestingDepth(event.body, VARS_MAX_DEPTH);
+  if (depth > VARS_MAX_DEPTH) {
+    throw new RunError(
+      `the message body is nested deeper than the ${VARS_MAX_DEPTH} levels ansible-playbook reads`,
+      null,
+      true,
+    );
+  }
   // The queue holds events as JSON; going through it here means `loopabull run` sees what a worker sees.
   const json = JSON.parse(JSON.stringify({ event, meta })) as {
     event: Record<string, Json>;

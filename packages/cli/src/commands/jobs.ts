@@ -1,5 +1,5 @@
 import { Command, Option } from 'commander';
-import { ConfigError, DEPTH_STATES } from '@loopabull/core';
+import { ConfigError, DEPTH_STATES, printable } from '@loopabull/core';
 import {
   jsonOption,
   printJson,
@@ -82,7 +82,8 @@ const show = (cli: Cli) =>
           ['field', 'value'],
           Object.entries(fields).map(([k, v]) => [k, v === null ? '' : String(v)]),
         );
-        if (failed_reason) process.stdout.write(`\nfailure:\n${failed_reason}\n`);
+        if (failed_reason)
+          process.stdout.write(`\nfailure:\n${printable(failed_reason, { keepLines: true })}\n`);
         process.stdout.write(`\nevent:\n${JSON.stringify(event, null, 2)}\n`);
         if (result) process.stdout.write(`\nresult:\n${JSON.stringify(result, null, 2)}\n`);
       }),
@@ -98,7 +99,9 @@ const logs = (cli: Cli) =>
         const lines = await jobs.logs(id);
         if (!lines) throw notFound(id);
         if (opts.json) printJson({ id, logs: lines });
-        else process.stdout.write(lines.map((l) => l + '\n').join(''));
+        // Playbook output carries message text: escape sequences in it must not reach the terminal.
+        else
+          process.stdout.write(lines.map((l) => printable(l, { keepLines: true }) + '\n').join(''));
       }),
     );
 

@@ -87,6 +87,7 @@ export const configSchema = z
           .int()
           .min(1)
           .default(1024 * 1024),
+        max_depth: z.number().int().min(1).max(256).default(100),
         heartbeat: seconds.default(10),
         connect_timeout: seconds.default(10),
         /** Client certificates, as fedora-messaging's public broker wants them (PEM file paths). */

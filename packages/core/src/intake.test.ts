@@ -1,0 +1,113 @@
+import { describe, expect, it } from '@jest/globals';
+import fc from 'fast-check';
+import { HEADER_LIMITS, nestingDepth, plainHeaders } from './intake.js';
+
+/** `[[[…1…]]]` or `{"a":{"a":…}}`, built without recursion. */
+function nested(depth: number, kind: 'array' | 'object' = 'array'): unknown {
+  let value: unknown = 1;
+  for (let i = 0; i < depth; i++) value = kind === 'array' ? [value] : { a: value };
+  return value;
+}
+
+describe('nestingDepth', () => {
+  it.each([
+    [1, 0],
+    ['x', 0],
+    [null, 0],
+    [[], 1],
+    [{}, 1],
+    [[1, [2, [3]], {}], 3],
+    [{ a: [{ b: {} }], c: 1 }, 4],
+  ])('%j is %d deep', (value, depth) => expect(nestingDepth(value)).toBe(depth));
+
+  it('counts 100,000 levels without overflowing the stack', () => {
+    expect(nestingDepth(nested(100_000))).toBe(100_000);
+    expect(nestingDepth(nested(100_000, 'object'))).toBe(100_000);
+  });
+
+  it('stops once past the limit', () => {
+    expect(nestingDepth(nested(5_000), 100)).toBe(101);
+    expect(nestingDepth(nested(100), 100)).toBe(100);
+  });
+
+  it('agrees with a recursive count on any JSON value', () => {
+    const recursive = (v: unknown): number =>
+      v !== null && typeof v === 'object' ? 1 + Math.max(0, ...Object.values(v).map(recursive)) : 0;
+    fc.assert(fc.property(fc.jsonValue(), (v) => nestingDepth(v) === recursive(v)));
+  });
+});
+
+describe('plainHeaders', () => {
+  it('turns byte arrays into text and keeps the rest as decoded', () => {
+    const headers = {
+      'sent-at': '2024-01-01T00:00:00+00:00',
+      bytes: Buffer.from('héllo'),
+      n: 3,
+      flag: true,
+      none: null,
+      ts: { '!': 'timestamp', value: 1_700_000_000 },
+      list: [Buffer.from('a'), 1, { deep: [2] }],
+    };
+    expect(plainHeaders(headers)).toEqual({
+      ok: true,
+      headers: {
+        'sent-at': '2024-01-01T00:00:00+00:00',
+        bytes: 'héllo',
+        n: 3,
+        flag: true,
+        none: null,
+        ts: { '!': 'timestamp', value: 1_700_000_000 },
+        list: ['a', 1, { deep: [2] }],
+      },
+    });
+  });
+
+  it('leaves tables shaped like a serialized Buffer alone: only real Buffers are bytes', () => {
+    // Both reached Buffer.from(data) before: the first threw a TypeError (a message the looper
+    // retried forever), the second allocated 50 MB from 49 bytes on the wire.
+    const noData = { type: 'Buffer' };
+    const huge = { type: 'Buffer', data: { length: 50_000_000 } };
+    expect(plainHeaders({ noData, huge })).toEqual({ ok: true, headers: { noData, huge } });
+  });
+
+  it('keeps a key named __proto__ as a key', () => {
+    const headers = JSON.parse('{"__proto__": {"polluted": true}}') as Record<string, unknown>;
+    const r = plainHeaders(headers);
+    expect(r.ok && Object.keys(r.headers)).toEqual(['__proto__']);
+    expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+  });
+
+  it('refuses tables nested deeper than the limit', () => {
+    const limit = HEADER_LIMITS.maxDepth;
+    expect(plainHeaders({ x: nested(limit - 1, 'object') }).ok).toBe(true);
+    expect(plainHeaders({ x: nested(limit, 'object') })).toEqual({
+      ok: false,
+      detail: `header table is nested deeper than ${limit} levels`,
+    });
+    expect(plainHeaders({ x: nested(5_000) }).ok).toBe(false);
+  });
+
+  it('refuses tables larger than the limit, counting keys, text and bytes', () => {
+    const max = HEADER_LIMITS.maxBytes;
+    expect(plainHeaders({ x: 'y'.repeat(max - 1) }).ok).toBe(true);
+    expect(plainHeaders({ x: 'y'.repeat(max) })).toEqual({
+      ok: false,
+      detail: `header table is larger than ${max} bytes`,
+    });
+    expect(plainHeaders({ ['k'.repeat(max)]: 1 }).ok).toBe(true);
+    expect(plainHeaders({ ['k'.repeat(max + 1)]: 1 }).ok).toBe(false);
+    expect(plainHeaders({ b: Buffer.alloc(max + 1) }).ok).toBe(false);
+    expect(plainHeaders({ x: 'é'.repeat(max / 2) }).ok).toBe(false);
+    const many = Object.fromEntries(Array.from({ length: max }, (_, i) => [`k${i}`, 1]));
+    expect(plainHeaders(many).ok).toBe(false);
+  });
+
+  it('gives JSON back for any table within the limits', () => {
+    fc.assert(
+      fc.property(fc.dictionary(fc.string(), fc.jsonValue({ maxDepth: 10 })), (headers) => {
+        const r = plainHeaders(headers, { maxDepth: 16, maxBytes: Infinity });
+        expect(r).toEqual({ ok: true, headers: JSON.parse(JSON.stringify(headers)) });
+      }),
+    );
+  });
+});

@@ -1,0 +1,29 @@
+import { PassThrough } from 'node:stream';
+import { describe, expect, it } from '@jest/globals';
+import winston from 'winston';
+import { createLogger } from './logger.js';
+
+/** The lines a logger prints, in place of its console. */
+function capture(): { logger: winston.Logger; text: () => string } {
+  const logger = createLogger('test', 'debug');
+  const stream = new PassThrough();
+  let out = '';
+  stream.on('data', (chunk: Buffer) => (out += chunk.toString('utf8')));
+  logger.clear().add(new winston.transports.Stream({ stream }));
+  return { logger, text: () => out };
+}
+
+describe('createLogger', () => {
+  it('escapes control characters from message fields, so a record stays one line', () => {
+    const { logger, text } = capture();
+    logger.warn('parked a message that cannot become an event', {
+      routing_key: 'a\ninfo [looper] forged\x1b[2J',
+      message_id: 'id\u2028x',
+      detail: { nested: 'c1 \x85' },
+    });
+    expect(text()).toBe(
+      'warn [test] parked a message that cannot become an event ' +
+        'routing_key=a\\ninfo [looper] forged\\x1b[2J message_id=id\\u2028x detail={"nested":"c1 \\x85"}\n',
+    );
+  });
+});

@@ -1,0 +1,29 @@
+import { describe, expect, it } from '@jest/globals';
+import { PARKED_BODY_BYTES, parkedBody } from './parking.js';
+
+describe('parkedBody', () => {
+  it('keeps a small body whole', () => {
+    expect(parkedBody(Buffer.from('{"a":"é"}'))).toBe('{"a":"é"}');
+  });
+
+  it('cuts a large body at the byte limit', () => {
+    const body = parkedBody(Buffer.alloc(PARKED_BODY_BYTES * 2, 'x'));
+    expect(body.length).toBe(PARKED_BODY_BYTES);
+    expect(body.replaceAll('x', '')).toBe('');
+  });
+
+  it('stays within the byte limit when invalid bytes each decode to three-byte U+FFFD', () => {
+    const body = parkedBody(Buffer.alloc(PARKED_BODY_BYTES, 0xff));
+    expect(Buffer.byteLength(body)).toBeLessThanOrEqual(PARKED_BODY_BYTES);
+    expect(body.length).toBe(Math.floor(PARKED_BODY_BYTES / 3));
+    expect(body.replaceAll('\ufffd', '')).toBe('');
+  });
+
+  it('cuts at a character, never inside one', () => {
+    // 'x' then four-byte characters: the limit falls inside one of them.
+    const body = parkedBody(Buffer.from('x' + '😀'.repeat(PARKED_BODY_BYTES / 4)));
+    expect(Buffer.byteLength(body)).toBe(PARKED_BODY_BYTES - 3);
+    expect(body.startsWith('x😀')).toBe(true);
+    expect(body.replaceAll('😀', '')).toBe('x');
+  });
+});
