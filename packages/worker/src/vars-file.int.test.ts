@@ -3,7 +3,7 @@ import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from '@jest/globals';
-import { UnrecoverableError } from 'bullmq';
+import { RunError } from './errors.js';
 import fc from 'fast-check';
 import yaml from 'js-yaml';
 import type { LoopabullEvent } from '@loopabull/core';
@@ -167,7 +167,8 @@ describe('renderVars', () => {
     } catch (err) {
       thrown = err;
     }
-    expect(thrown).toBeInstanceOf(UnrecoverableError);
+    expect(thrown).toBeInstanceOf(RunError);
+    expect((thrown as RunError).permanent).toBe(true);
     expect((thrown as Error).message).toMatch(/nested deeper than the 300 levels/);
   });
 
