@@ -23,6 +23,7 @@ import {
   testConfig,
   waitFor,
   type Vhost,
+  tried,
 } from '../../../test/support/index.js';
 import {
   cleanUp,
@@ -156,6 +157,7 @@ describe('a hostile bus', () => {
     for (const id of after) publish(ch, exchange, 'test.after', { id }, { messageId: id });
     await ch.waitForConfirms();
     const published = poison.length + 3 + 4 + after.length;
+    tried('bus messages (poison, through RabbitMQ)', poison.length + 3 + 4);
 
     const expectedJobs = ['h-shapes', 'h-dup', ...after];
     await waitFor(

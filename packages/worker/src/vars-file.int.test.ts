@@ -7,7 +7,7 @@ import { RunError } from './errors.js';
 import fc from 'fast-check';
 import yaml from 'js-yaml';
 import type { LoopabullEvent } from '@loopabull/core';
-import { localPlaybook, removeTempDirs, tempDir } from '../../../test/support/index.js';
+import { localPlaybook, removeTempDirs, tempDir, tried } from '../../../test/support/index.js';
 import { VARS_MAX_DEPTH, renderVars, withVarsFile } from './vars-file.js';
 
 afterAll(() => removeTempDirs());
@@ -195,8 +195,10 @@ describe('renderVars', () => {
       .tuple(fc.integer({ min: 900, max: 1300 }), fc.constantFrom('k', '\x01', 'é', '😀', '"'))
       .map(([n, ch]) => ch.repeat(n));
     const body = fc.tuple(fc.jsonValue({ stringUnit: unit, maxDepth: 6 }), longKey);
+    let cases = 0;
     fc.assert(
       fc.property(body, ([value, key]) => {
+        cases++;
         const msg = { [key]: value, value };
         const text = renderVars({ ...event, body: msg }, { job_id: 'j', attempt: 1 });
         const read = yaml.load(text, { schema: UNSAFE_SCHEMA }) as { msg: unknown };
@@ -204,6 +206,7 @@ describe('renderVars', () => {
       }),
       { numRuns: 300 },
     );
+    tried('vars-file writer round trips', cases);
   });
 
   it('a scalar body stays a scalar', () => {
