@@ -23,7 +23,13 @@ export {
 export { loopabullKeys } from './keys.js';
 export { Counters, COUNTERS_FLUSH_MS, DURATION_BUCKETS } from './counters.js';
 export { ParkingLot, type ParkedMessage, type ParkInput } from './parking.js';
-export { WorkQueue, DEPTH_STATES, type JobResult, type QueueDepth } from './work-queue.js';
+export {
+  WorkQueue,
+  DEPTH_SAMPLE,
+  DEPTH_STATES,
+  type JobResult,
+  type QueueDepth,
+} from './work-queue.js';
 export {
   BusPublisher,
   connectRecovering,
@@ -32,6 +38,14 @@ export {
   type PublishOptions,
 } from './bus.js';
 export type { Handler, HandlerContext } from './handler.js';
-export { Jobs, JOB_STATES, type JobState, type JobSummary, type JobDetail } from './jobs.js';
+export {
+  Jobs,
+  JOB_STATES,
+  LIST_MAX,
+  TOPIC_SCAN,
+  type JobState,
+  type JobSummary,
+  type JobDetail,
+} from './jobs.js';
 export { queueServices, openQueueServices, type QueueServices } from './services.js';
 export { formatTable } from './format.js';
