@@ -8,12 +8,12 @@ export interface Readiness {
 
 const CACHE_MS = 2000;
 
-function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
   let timer: NodeJS.Timeout;
   return Promise.race([
     promise,
     new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`${what} did not answer within ${ms} ms`)), ms);
+      timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms);
     }),
   ]).finally(() => clearTimeout(timer));
 }
@@ -23,19 +23,23 @@ export function readinessProbe(config: Config, redis: Redis): () => Promise<Read
   let cached: { at: number; value: Promise<Readiness> } | null = null;
   const check = async (): Promise<Readiness> => {
     const timeout = config.bus.connect_timeout * 1000;
-    const [redisCheck, busCheck] = await Promise.allSettled([
-      withTimeout(redis.ping(), timeout, `Redis at ${redactUrl(config.redis.url)}`),
-      withTimeout(
-        connectOnce(config).then((conn) => conn.close()),
-        timeout,
-        `the bus at ${redactUrl(config.bus.url)}`,
+    // Named by their redacted URLs: this answer is open to anyone who can reach the server.
+    const probe = async (what: string, attempt: () => Promise<unknown>) => {
+      try {
+        await withTimeout(attempt(), timeout);
+        return { ok: true };
+      } catch (err) {
+        return { ok: false, error: `${what}: ${String((err as Error)?.message ?? err)}` };
+      }
+    };
+    const [redisCheck, busCheck] = await Promise.all([
+      probe(`Redis at ${redactUrl(config.redis.url)}`, () => redis.ping()),
+      // async: connectOnce throws at once on an unparsable URL, which must fail this check only.
+      probe(`the bus at ${redactUrl(config.bus.url)}`, async () =>
+        (await connectOnce(config)).close(),
       ),
     ]);
-    const result = (r: PromiseSettledResult<unknown>) =>
-      r.status === 'fulfilled'
-        ? { ok: true }
-        : { ok: false, error: String((r.reason as Error)?.message ?? r.reason) };
-    const checks = { redis: result(redisCheck), bus: result(busCheck) };
+    const checks = { redis: redisCheck, bus: busCheck };
     return { ready: checks.redis.ok && checks.bus.ok, checks };
   };
   return () => {
