@@ -11,9 +11,9 @@ export interface ServerDeps {
 }
 
 /**
- * A set of HTTP routes an automation adds to `loopabull serve`. The server checks the bearer
- * token for every changing method (PUT/POST/DELETE/PATCH) before a module's handler runs, so
- * modules do not check it themselves.
+ * A set of HTTP routes an automation adds to `loopabull serve`. Before a module's handler runs,
+ * the server checks the Host header, and for every changing method (PUT/POST/DELETE/PATCH) the
+ * bearer token, the origin and a JSON body (guard.ts), so modules do not check them themselves.
  */
 export interface RouteModule {
   name: string;

@@ -143,6 +143,16 @@ export const configSchema = z
         host: z.string().min(1).default('127.0.0.1'),
         port: port.default(8080),
         token: z.string().min(1).nullable().default(null),
+        /** Host headers answered (DNS rebinding); unset: the bind address and localhost. */
+        allowed_hosts: z
+          .array(
+            z
+              .string()
+              .regex(/^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9._-]+)(:\d{1,5})?$/, 'a host or host:port'),
+          )
+          .min(1)
+          .nullable()
+          .default(null),
       })
       .strict()
       .prefault({}),
