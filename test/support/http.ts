@@ -1,3 +1,5 @@
+import { once } from 'node:events';
+import { request, type IncomingMessage } from 'node:http';
 import type { FastifyInstance } from 'fastify';
 
 export interface HttpAnswer {
@@ -22,15 +24,52 @@ export async function serveForTest(app: FastifyInstance): Promise<HttpClient> {
   const base = await app.listen({ host: '127.0.0.1', port: 0 });
   return async (path, init = {}) => {
     const res = await fetch(base + path, init);
-    const bytes = Buffer.from(await res.arrayBuffer());
-    const body = bytes.toString('utf8');
-    return {
-      statusCode: res.status,
-      contentType: res.headers.get('content-type'),
-      header: (name) => res.headers.get(name),
-      bytes,
-      body,
-      json: () => JSON.parse(body),
-    };
+    return answer(
+      res.status,
+      (name) => res.headers.get(name),
+      Buffer.from(await res.arrayBuffer()),
+    );
   };
+}
+
+function answer(
+  statusCode: number,
+  header: (name: string) => string | null,
+  bytes: Buffer,
+): HttpAnswer {
+  const body = bytes.toString('utf8');
+  return {
+    statusCode,
+    contentType: header('content-type'),
+    header,
+    bytes,
+    body,
+    json: () => JSON.parse(body),
+  };
+}
+
+/**
+ * A request with exactly the headers given, Host included, which fetch() always sets itself:
+ * for what a browser after DNS rebinding, or a hostile client, would send.
+ */
+export async function rawRequest(
+  url: string,
+  init: { method?: string; headers?: Record<string, string>; body?: string } = {},
+): Promise<HttpAnswer> {
+  const { host, ...headers } = init.headers ?? {};
+  // host '' sends none at all.
+  const req = request(url, {
+    method: init.method ?? 'GET',
+    headers: host ? { host, ...headers } : headers,
+    setHost: host === undefined,
+  });
+  req.end(init.body);
+  const [res] = (await once(req, 'response')) as [IncomingMessage];
+  const chunks: Buffer[] = [];
+  for await (const chunk of res) chunks.push(chunk as Buffer);
+  const header = (name: string) => {
+    const value = res.headers[name.toLowerCase()];
+    return value === undefined ? null : String(value);
+  };
+  return answer(res.statusCode!, header, Buffer.concat(chunks));
 }

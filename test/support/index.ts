@@ -3,13 +3,13 @@ export { testConfig, loopabullKeysOf, type TestConfigOptions } from './config.js
 export { waitFor } from './wait.js';
 export { freePort } from './ports.js';
 export { startRedis, type RedisInstance } from './redis-server.js';
-export { serveForTest, type HttpAnswer, type HttpClient } from './http.js';
+export { serveForTest, rawRequest, type HttpAnswer, type HttpClient } from './http.js';
 export { runCli, startCli, CLI, type CliProcess, type CliResult } from './cli.js';
 export { localPlaybook, writeAutomation, processAlive } from './ansible.js';
 export { startRabbit, type RabbitInstance } from './rabbitmq-server.js';
 export { FIXTURES, readFixture } from './fixtures.js';
 export { privateVhost, type Vhost } from './vhost.js';
 export { startTcpProxy, type TcpProxy } from './tcp-proxy.js';
-export { completedJob } from './jobs.js';
+export { completedJob, testEvent } from './jobs.js';
 export { cleanUpTest } from './cleanup.js';
 export { tried, tryAll, nastyString, nastyJson } from './hostile.js';

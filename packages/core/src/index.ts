@@ -41,7 +41,7 @@ export {
 export { loopabullKeys } from './keys.js';
 export { Counters, COUNTERS_FLUSH_MS, DURATION_BUCKETS } from './counters.js';
 export { ParkingLot, PARKED_BODY_BYTES, type ParkedMessage, type ParkInput } from './parking.js';
-export { WorkQueue } from './work-queue.js';
+export { WorkQueue, DEPTH_SAMPLE } from './work-queue.js';
 export {
   JOB_STATES,
   DEPTH_STATES,
@@ -60,7 +60,7 @@ export {
   type PublishOptions,
 } from './bus.js';
 export type { Handler, HandlerContext } from './handler.js';
-export { Jobs } from './jobs.js';
+export { Jobs, LIST_MAX, TOPIC_SCAN } from './jobs.js';
 export { queueServices, openQueueServices, type QueueServices } from './services.js';
 export { formatTable, printable } from './format.js';
 export { withTimeout, TimeoutError } from './timeout.js';

@@ -53,6 +53,9 @@ export interface QueueDepth {
   unrouted: number;
   parked: number;
   paused: boolean;
+  /** Waiting jobs by topic, among the next `by_topic_counted` to run. */
   by_topic: Record<string, number>;
+  /** How many waiting jobs `by_topic` and `oldest_waiting_seconds` looked at: `waiting` or fewer. */
+  by_topic_counted: number;
   oldest_waiting_seconds: number;
 }

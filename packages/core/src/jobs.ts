@@ -33,6 +33,11 @@ const BULL_STATE: Record<
   completed: ['completed'],
 };
 
+/** Most jobs one `list` returns. */
+export const LIST_MAX = 200;
+/** Most jobs a topic filter looks through. */
+export const TOPIC_SCAN = 2000;
+
 /** Reading and acting on jobs, for `loopabull jobs` and the HTTP API alike. */
 export class Jobs {
   constructor(
@@ -45,27 +50,31 @@ export class Jobs {
     return this.work.queue;
   }
 
-  /** Newest first. A topic filter looks at up to 20× `limit` jobs of the state. */
+  /**
+   * Newest first, at most LIST_MAX. A topic filter looks through the newest TOPIC_SCAN jobs of
+   * the state by name alone and loads only those that match: the HTTP API is open, so a list
+   * must cost the same with a backlog of millions.
+   */
   async list(opts: {
     state: JobState;
     topic?: string | undefined;
     limit?: number;
   }): Promise<JobSummary[]> {
-    const limit = opts.limit ?? 50;
-    const window = opts.topic ? limit * 20 : limit;
-    let jobs: Array<Job<LoopabullEvent, JobResult> | undefined>;
-    if (opts.state === 'unrouted') {
-      const ids = await this.unrouted.newest(window);
-      jobs = await Promise.all(ids.map((id) => this.queue.getJob(id)));
-    } else {
-      jobs = await this.queue.getJobs(BULL_STATE[opts.state], 0, window - 1, false);
+    const limit = Math.min(opts.limit ?? 50, LIST_MAX);
+    const window = opts.topic ? TOPIC_SCAN : limit;
+    let ids =
+      opts.state === 'unrouted'
+        ? await this.unrouted.newest(window)
+        : await this.queue.getRanges(BULL_STATE[opts.state], 0, window - 1, false);
+    if (opts.topic) {
+      const pipeline = this.work.connection.pipeline();
+      for (const id of ids) pipeline.hget(this.queue.toKey(id), 'name');
+      const names = ((await pipeline.exec()) ?? []).map(([, name]) => name);
+      ids = ids.filter((_, i) => names[i] === opts.topic);
     }
+    const jobs = await Promise.all(ids.slice(0, limit).map((id) => this.queue.getJob(id)));
     return jobs
-      .filter(
-        (j): j is Job<LoopabullEvent, JobResult> =>
-          Boolean(j) && (!opts.topic || j!.name === opts.topic),
-      )
-      .slice(0, limit)
+      .filter((j): j is Job<LoopabullEvent, JobResult> => Boolean(j))
       .map((j) => summarize(j, opts.state));
   }
 

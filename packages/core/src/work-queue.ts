@@ -7,7 +7,12 @@ import type { JobResult, QueueDepth } from './job-types.js';
 import { loopabullKeys } from './keys.js';
 import { UnroutedJobs } from './unrouted.js';
 
-const SCAN_CHUNK = 1000;
+/**
+ * Most waiting jobs one `depth()` reads: it serves open HTTP requests (`/`, `/api/queue`,
+ * `/metrics`), so its cost must not grow with the backlog. The next jobs to run are the ones
+ * read, which is where a flood of one topic shows.
+ */
+export const DEPTH_SAMPLE = 1000;
 
 /** The BullMQ queue of events, with the options every producer must use. */
 export class WorkQueue {
@@ -79,26 +84,27 @@ export class WorkQueue {
       'failed',
       'completed',
     );
+    // Workers take from the wait list's tail, then from the prioritized set's head.
     const [ids, prioritized, unrouted, parked, paused] = await Promise.all([
-      client.lrange(this.queue.keys.wait!, 0, -1),
-      client.zrange(this.queue.keys.prioritized!, '0', '-1'),
+      client.lrange(this.queue.keys.wait!, -DEPTH_SAMPLE, -1),
+      client.zrange(this.queue.keys.prioritized!, '0', String(DEPTH_SAMPLE - 1)),
       this.unrouted.count(),
       client.xlen(this.keys.parked),
       this.isPaused(),
     ]);
-    const byTopic: Record<string, number> = {};
+    const pipeline = client.pipeline();
+    for (const id of [...ids, ...prioritized].slice(0, DEPTH_SAMPLE))
+      pipeline.hmget(this.queue.toKey(id), 'name', 'timestamp');
+    // Topics come from messages: "constructor" or "__proto__" must count like any other.
+    const byTopic: Record<string, number> = Object.create(null);
+    let counted = 0;
     let oldest = Infinity;
-    const all = [...ids, ...prioritized];
-    for (let i = 0; i < all.length; i += SCAN_CHUNK) {
-      const pipeline = client.pipeline();
-      for (const id of all.slice(i, i + SCAN_CHUNK))
-        pipeline.hmget(this.queue.toKey(id), 'name', 'timestamp');
-      for (const [, fields] of (await pipeline.exec()) ?? []) {
-        const [name, timestamp] = fields as [string | null, string | null];
-        if (name === null) continue;
-        byTopic[name] = (byTopic[name] ?? 0) + 1;
-        oldest = Math.min(oldest, Number(timestamp));
-      }
+    for (const [, fields] of (await pipeline.exec()) ?? []) {
+      const [name, timestamp] = fields as [string | null, string | null];
+      if (name === null) continue;
+      counted += 1;
+      byTopic[name] = (byTopic[name] ?? 0) + 1;
+      oldest = Math.min(oldest, Number(timestamp));
     }
     return {
       waiting: (counts.wait ?? 0) + (counts.prioritized ?? 0),
@@ -109,7 +115,8 @@ export class WorkQueue {
       unrouted,
       parked,
       paused,
-      by_topic: byTopic,
+      by_topic: { ...byTopic },
+      by_topic_counted: counted,
       oldest_waiting_seconds: Number.isFinite(oldest)
         ? Math.max(0, (Date.now() - oldest) / 1000)
         : 0,

@@ -1,8 +1,8 @@
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { Config, Logger, QueueServices } from '@loopabull/core';
 import { registerApi } from './api-routes.js';
-import { requireTokenForChanges } from './auth.js';
 import { registerDashboard } from './dashboard.js';
+import { guardRequests } from './guard.js';
 import { createMetrics } from './metrics.js';
 import { readinessProbe, type Readiness } from './readiness.js';
 import type { RouteModule } from './route-module.js';
@@ -21,7 +21,7 @@ export interface AppOptions {
 export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   const { config, services, logger } = opts;
   const app = Fastify({ logger: false, routerOptions: { maxParamLength: 512 } });
-  requireTokenForChanges(app, config.http.token);
+  await guardRequests(app, config.http);
   app.setErrorHandler(async (err: Error & { statusCode?: number }, req, reply) => {
     const status = err.statusCode && err.statusCode < 500 ? err.statusCode : 500;
     if (status >= 500) logger.error(`${req.method} ${req.url} failed: ${err.message}`);

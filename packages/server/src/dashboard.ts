@@ -67,6 +67,7 @@ export function registerDashboard(
         </tr>
       </table>
       <h2>Waiting by topic</h2>
+      ${depth.by_topic_counted < depth.waiting ? html`<p>Among the next ${depth.by_topic_counted} to run.</p>` : ''}
       ${
         Object.keys(depth.by_topic).length
           ? html`<table>

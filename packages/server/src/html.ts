@@ -70,10 +70,23 @@ export function page(title: string, body: Html, opts: PageOptions = {}): string 
     </html>`.text;
 }
 
-/** Pages show data from bus messages: besides escaping, forbid scripts and foreign content. */
-export const PAGE_CSP = "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'";
+/**
+ * Pages show data from bus messages: besides escaping, forbid scripts and foreign content, and
+ * being framed by other sites (clickjacking).
+ */
+export const PAGE_CSP_DIRECTIVES: Record<string, string[]> = {
+  'default-src': ["'none'"],
+  'style-src': ["'unsafe-inline'"],
+  'form-action': ["'self'"],
+  'frame-ancestors': ["'none'"],
+  'base-uri': ["'none'"],
+};
 
-/** Sends a page made by `page()`. */
+const PAGE_CSP = Object.entries(PAGE_CSP_DIRECTIVES)
+  .map(([name, values]) => `${name} ${values.join(' ')}`)
+  .join('; ');
+
+/** Sends a page made by `page()`; the policy holds even where an automation serves it alone. */
 export function sendPage(reply: FastifyReply, text: string): FastifyReply {
   return reply
     .type('text/html; charset=utf-8')

@@ -1,5 +1,6 @@
 import client from 'prom-client';
 import {
+  DEPTH_SAMPLE,
   DEPTH_STATES,
   DURATION_BUCKETS,
   type QueueDepth,
@@ -103,9 +104,14 @@ export function createMetrics(services: QueueServices): client.Registry {
   gauge('loopabull_queue_jobs', 'Jobs in the work queue by state', ['state'], (g, d) => {
     for (const state of DEPTH_STATES) g.set({ state }, d[state]);
   });
-  gauge('loopabull_queue_waiting', 'Waiting jobs by topic', ['topic'], (g, d) => {
-    for (const [topic, n] of Object.entries(d.by_topic)) g.set({ topic }, n);
-  });
+  gauge(
+    'loopabull_queue_waiting',
+    `Waiting jobs by topic, among the next ${DEPTH_SAMPLE} to run`,
+    ['topic'],
+    (g, d) => {
+      for (const [topic, n] of Object.entries(d.by_topic)) g.set({ topic }, n);
+    },
+  );
   gauge('loopabull_queue_oldest_waiting_seconds', 'Age of the oldest waiting job', [], (g, d) =>
     g.set(d.oldest_waiting_seconds),
   );

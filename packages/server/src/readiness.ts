@@ -1,5 +1,5 @@
 import type { Redis } from 'ioredis';
-import { connectOnce, redactUrl, withTimeout, type Config } from '@loopabull/core';
+import { TimeoutError, connectOnce, redactUrl, withTimeout, type Config } from '@loopabull/core';
 
 export interface Readiness {
   ready: boolean;
@@ -13,19 +13,24 @@ export function readinessProbe(config: Config, redis: Redis): () => Promise<Read
   let cached: { at: number; value: Promise<Readiness> } | null = null;
   const check = async (): Promise<Readiness> => {
     const timeout = config.bus.connect_timeout * 1000;
-    const [redisCheck, busCheck] = await Promise.allSettled([
-      withTimeout(redis.ping(), timeout, `Redis at ${redactUrl(config.redis.url)}`),
-      withTimeout(
-        connectOnce(config).then((conn) => conn.close()),
-        timeout,
-        `the bus at ${redactUrl(config.bus.url)}`,
+    // Named by their redacted URLs: this answer is open to anyone who can reach the server.
+    const probe = async (what: string, attempt: () => Promise<unknown>) => {
+      try {
+        await withTimeout(attempt(), timeout, what);
+        return { ok: true };
+      } catch (err) {
+        if (err instanceof TimeoutError) return { ok: false, error: err.message };
+        return { ok: false, error: `${what}: ${String((err as Error)?.message ?? err)}` };
+      }
+    };
+    const [redisCheck, busCheck] = await Promise.all([
+      probe(`Redis at ${redactUrl(config.redis.url)}`, () => redis.ping()),
+      // async: connectOnce throws at once on an unparsable URL, which must fail this check only.
+      probe(`the bus at ${redactUrl(config.bus.url)}`, async () =>
+        (await connectOnce(config)).close(),
       ),
     ]);
-    const result = (r: PromiseSettledResult<unknown>) =>
-      r.status === 'fulfilled'
-        ? { ok: true }
-        : { ok: false, error: String((r.reason as Error)?.message ?? r.reason) };
-    const checks = { redis: result(redisCheck), bus: result(busCheck) };
+    const checks = { redis: redisCheck, bus: busCheck };
     return { ready: checks.redis.ok && checks.bus.ok, checks };
   };
   return () => {

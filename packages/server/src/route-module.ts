@@ -12,9 +12,9 @@ export interface ServerDeps {
 
 /**
  * A set of HTTP routes a started automation adds to `loopabull serve` (a disabled one is not
- * started, so it mounts nothing). The server checks the bearer
- * token for every changing method (PUT/POST/DELETE/PATCH) before a module's handler runs, so
- * modules do not check it themselves.
+ * started, so it mounts nothing). Before a module's handler runs, the server checks the Host
+ * header, and for every changing method (PUT/POST/DELETE/PATCH) the bearer token, the origin and
+ * a JSON body (guard.ts), so modules do not check them themselves.
  */
 export interface RouteModule {
   name: string;

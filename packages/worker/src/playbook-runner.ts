@@ -14,12 +14,36 @@ export interface PlaybookRun {
   /** The playbook as named in messages (relative to the playbooks directory). */
   relative: string;
   varsFile: string;
-  /** Added to the worker's environment (LOOPABULL_TOPIC, …). */
+  /** The job's variables (LOOPABULL_TOPIC, …), beside what `ansible.env_passthrough` lets through. */
   env: Record<string, string>;
   /** Each line of stdout and stderr, interleaved, in order. */
   onLine(line: string): void;
   /** Aborted when the worker stops: the run is killed like at its timeout. */
   signal?: AbortSignal | undefined;
+}
+
+/** Loopabull's own credentials: never handed to a playbook, whatever the passthrough list says. */
+const NEVER_PASSED = new Set(['REDIS_URL', 'AMQP_URL']);
+
+/**
+ * The environment a playbook runs with: the worker's variables that `passthrough` names (exact
+ * names, or prefixes ending in `*`), then the job's own. Everything else stays with the worker:
+ * its environment file holds the broker and Redis passwords, and a playbook is not trusted with
+ * them.
+ */
+export function playbookEnv(
+  parent: NodeJS.ProcessEnv,
+  passthrough: readonly string[],
+  jobVars: Record<string, string>,
+): Record<string, string> {
+  const exact = new Set(passthrough.filter((p) => !p.endsWith('*')));
+  const prefixes = passthrough.filter((p) => p.endsWith('*')).map((p) => p.slice(0, -1));
+  const env: Record<string, string> = {};
+  for (const [name, value] of Object.entries(parent)) {
+    if (value === undefined || NEVER_PASSED.has(name)) continue;
+    if (exact.has(name) || prefixes.some((p) => name.startsWith(p))) env[name] = value;
+  }
+  return { ...env, ...jobVars };
 }
 
 /**
@@ -46,11 +70,12 @@ function killGroup(pid: number): void {
 export async function runPlaybook(run: PlaybookRun): Promise<{ exitCode: 0 }> {
   const { ansible } = run.config;
   const [cmd, ...cmdArgs] = parseCommandString(ansible.playbook_cmd);
-  const env: Record<string, string> = { ...run.env };
+  const env = playbookEnv(process.env, ansible.env_passthrough, run.env);
   if (ansible.cfg_file_path) env.ANSIBLE_CONFIG = ansible.cfg_file_path;
   const tail = new OutputTail();
   const subprocess = execa(cmd!, [...cmdArgs, run.file, '-e', `@${run.varsFile}`], {
     env,
+    extendEnv: false,
     detached: true,
     stdin: 'ignore',
     all: true,

@@ -109,6 +109,61 @@ describe('worker running playbooks', () => {
     expect(await h.counter('completed', 'org.example.build.done')).toBe(1);
   });
 
+  it("hands a playbook the allowlisted environment and the job's variables, not the worker's secrets", async () => {
+    const planted = {
+      REDIS_URL: 'redis://:hunter2@127.0.0.1:6379',
+      AMQP_URL: 'amqp://lb:hunter2@127.0.0.1',
+      LOOPABULL_TOKEN: 'hunter2',
+      DATABASE_PASSWORD: 'hunter2',
+      LC_TIME: 'C.UTF-8',
+      ANSIBLE_NOCOLOR: '1',
+    };
+    const before = { ...process.env };
+    Object.assign(process.env, planted);
+    try {
+      const out = tempDir('env');
+      h = await harness({
+        ansible: { env_passthrough: ['PATH', 'LC_*', 'ANSIBLE_*', 'REDIS_URL'] },
+      });
+      const seen = [...Object.keys(planted), 'PATH', 'HOME', 'LOOPABULL_TOPIC', 'LOOPABULL_JOB_ID'];
+      const lookups = seen.map((v) => `'${v}': lookup('ansible.builtin.env', '${v}')`).join(', ');
+      writeAutomation(
+        h.config.ansible.playbooks_dir,
+        'org.example.env.yml',
+        localPlaybook([
+          {
+            'ansible.builtin.copy': {
+              content: `{{ {${lookups}} | to_json }}`,
+              dest: `${out}/env.json`,
+            },
+          },
+        ]),
+      );
+      await h.startWorker();
+      const job = await h.add('org.example.env');
+      await h.finished(job);
+      expect(JSON.parse(readFileSync(join(out, 'env.json'), 'utf8'))).toEqual({
+        // Listed, but Loopabull's own credentials never pass.
+        REDIS_URL: '',
+        AMQP_URL: '',
+        LOOPABULL_TOKEN: '',
+        DATABASE_PASSWORD: '',
+        LC_TIME: 'C.UTF-8',
+        ANSIBLE_NOCOLOR: '1',
+        PATH: before.PATH,
+        // Not in this list.
+        HOME: '',
+        LOOPABULL_TOPIC: 'org.example.env',
+        LOOPABULL_JOB_ID: job.id,
+      });
+    } finally {
+      for (const name of Object.keys(planted)) {
+        if (before[name] === undefined) delete process.env[name];
+        else process.env[name] = before[name];
+      }
+    }
+  });
+
   it('a topic with no automation ends unrouted: counted, listed, not retried', async () => {
     h = await harness();
     await h.startWorker();

@@ -1,5 +1,5 @@
 import { Command } from 'commander';
-import { DEPTH_STATES, type QueueDepth } from '@loopabull/core';
+import { DEPTH_SAMPLE, DEPTH_STATES, type QueueDepth } from '@loopabull/core';
 import {
   jsonOption,
   printJson,
@@ -19,7 +19,11 @@ function show(depth: QueueDepth, json: boolean) {
   );
   const topics = Object.entries(depth.by_topic).sort((a, b) => b[1] - a[1]);
   if (topics.length) {
-    process.stdout.write('\n');
+    process.stdout.write(
+      depth.by_topic_counted < depth.waiting
+        ? `\nby topic, among the next ${depth.by_topic_counted} to run:\n`
+        : '\n',
+    );
     printTable(
       ['waiting', 'topic'],
       topics.map(([t, n]) => [n, t]),
@@ -40,7 +44,8 @@ export const queueCommand = (cli: Cli) =>
       'after',
       `
 --json prints one object: waiting, active, delayed, failed, completed, unrouted, parked
-(numbers), paused, by_topic (topic -> waiting) and oldest_waiting_seconds.
+(numbers), paused, by_topic (topic -> waiting) and oldest_waiting_seconds. These two look
+at the next ${DEPTH_SAMPLE} jobs to run at most; by_topic_counted says how many they looked at.
 "completed" counts every finished job, unrouted ones included.`,
     )
     .action(async (opts: ConfigOpts & { json?: boolean; watch?: number | boolean }) =>

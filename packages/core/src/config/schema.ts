@@ -119,6 +119,21 @@ export const configSchema = z
         playbook_cmd: z.string().min(1).default('ansible-playbook'),
         cfg_file_path: z.string().min(1).nullable().default(null),
         timeout: seconds.default(3600),
+        /** The worker's variables a playbook sees: names, or prefixes ending in `*`. */
+        env_passthrough: z
+          .array(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*\*?$/, 'a variable name or PREFIX*'))
+          .default([
+            'PATH',
+            'HOME',
+            'LANG',
+            'LC_*',
+            'TZ',
+            'USER',
+            'LOGNAME',
+            'ANSIBLE_*',
+            'SSH_AUTH_SOCK',
+            'TMPDIR',
+          ]),
       })
       .strict()
       .prefault({}),
@@ -155,6 +170,16 @@ export const configSchema = z
         host: z.string().min(1).default('127.0.0.1'),
         port: port.default(8080),
         token: z.string().min(1).nullable().default(null),
+        /** Host headers answered (DNS rebinding); unset: the bind address and localhost. */
+        allowed_hosts: z
+          .array(
+            z
+              .string()
+              .regex(/^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9._-]+)(:\d{1,5})?$/, 'a host or host:port'),
+          )
+          .min(1)
+          .nullable()
+          .default(null),
       })
       .strict()
       .prefault({}),

@@ -8,6 +8,7 @@ import {
   removeTempDirs,
   serveForTest,
   testConfig,
+  testEvent,
   type HttpClient,
 } from '../../../test/support/index.js';
 import { buildApp } from './app.js';
@@ -46,16 +47,7 @@ describe('HTTP server', () => {
     });
     http = await serveForTest(app);
     cleanupKeys = loopabullKeysOf(config);
-    await services.work.enqueue({
-      id: 'e1',
-      topic: 'org.example.one',
-      body: {},
-      headers: {},
-      exchange: 'x',
-      routing_key: 'org.example.one',
-      sent_at: null,
-      received_at: new Date().toISOString(),
-    });
+    await services.work.enqueue(testEvent('org.example.one', 'e1'));
     services.counters.incr('parked', 'not-json');
     services.counters.observeDuration('org.example.one', 0.7);
     await services.counters.flush();
@@ -119,8 +111,9 @@ describe('HTTP server', () => {
   });
 
   it('lists connected workers by the name `loopabull worker --id` gives them', async () => {
+    const connection = createRedis(config.redis.url);
     const worker = new Worker(config.queue.name, null, {
-      connection: createRedis(config.redis.url),
+      connection,
       prefix: config.redis.prefix,
       name: 'w7',
       autorun: false,
@@ -130,6 +123,7 @@ describe('HTTP server', () => {
       expect((await http('/')).body).toMatch(/<td>w7<\/td>/);
     } finally {
       await worker.close();
+      await connection.quit();
     }
   });
 

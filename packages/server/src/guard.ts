@@ -1,0 +1,125 @@
+import { timingSafeEqual } from 'node:crypto';
+import helmet from '@fastify/helmet';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { Config } from '@loopabull/core';
+import { PAGE_CSP_DIRECTIVES } from './html.js';
+
+type HttpConfig = Config['http'];
+
+const READING = new Set(['GET', 'HEAD', 'OPTIONS']);
+
+/** Said by every changing endpoint while no token is set. */
+export const NO_TOKEN_SET =
+  'changing endpoints are switched off because no http.token is set. Set http.token in the ' +
+  'config (a long random string, e.g. from `openssl rand -hex 32`), restart `loopabull serve` ' +
+  'and send Authorization: Bearer <token>. The CLI (loopabull pause, resume, jobs retry, jobs ' +
+  'remove) needs no token: it acts through Redis.';
+
+/** Lower case, an IPv6 literal in brackets (`::1` -> `[::1]`): the form a Host header takes. */
+const hostForm = (host: string) =>
+  (/:.*:/.test(host) && !host.startsWith('[') ? `[${host}]` : host).toLowerCase();
+
+/**
+ * The Host headers `loopabull serve` answers. An entry without a port allows any port, so the
+ * defaults (the bind address, localhost, 127.0.0.1, [::1]) hold with and without `:port`.
+ */
+export function allowedHosts(http: Pick<HttpConfig, 'host' | 'allowed_hosts'>): string[] {
+  return (http.allowed_hosts ?? [http.host, 'localhost', '127.0.0.1', '[::1]']).map(hostForm);
+}
+
+function hostAllowed(header: string | undefined, allowed: Set<string>): boolean {
+  if (!header) return false;
+  const host = header.toLowerCase();
+  if (allowed.has(host)) return true;
+  const port = /:\d+$/.exec(host);
+  return port !== null && allowed.has(host.slice(0, port.index));
+}
+
+function sameSecret(given: string, expected: string): boolean {
+  const a = Buffer.from(given);
+  const b = Buffer.from(expected);
+  return a.length === b.length && timingSafeEqual(a, b);
+}
+
+/**
+ * Whether a browser sent this from another site's page. Such a request would act with whatever
+ * reaches the server from the victim's machine, so it is refused even with a valid token.
+ */
+function crossOrigin(req: FastifyRequest): string | null {
+  const site = req.headers['sec-fetch-site'];
+  if (site === 'cross-site' || site === 'same-site') return `Sec-Fetch-Site is ${site}`;
+  const origin = req.headers.origin;
+  if (origin === undefined) return null;
+  let host: string | null = null;
+  try {
+    host = new URL(origin).host;
+  } catch {
+    // "null" (sandboxed frames, file: pages) and junk: no origin we could be.
+  }
+  return host !== null && host === req.headers.host?.toLowerCase()
+    ? null
+    : `Origin ${JSON.stringify(origin)} is not this server`;
+}
+
+/**
+ * Only JSON may change state: HTML forms can post text/plain, urlencoded and multipart bodies
+ * across sites without a CORS preflight, but not application/json.
+ */
+function notJson(req: FastifyRequest): string | null {
+  const type = req.headers['content-type'];
+  if (type === undefined) {
+    const hasBody =
+      req.headers['transfer-encoding'] !== undefined ||
+      Number(req.headers['content-length'] ?? 0) > 0;
+    return hasBody ? 'a body without Content-Type' : null;
+  }
+  const media = type.split(';')[0]!.trim().toLowerCase();
+  return media === 'application/json' ? null : `Content-Type ${JSON.stringify(media)}`;
+}
+
+const refuse = (reply: FastifyReply, code: number, error: string) =>
+  reply.code(code).type('application/json; charset=utf-8').send({ error });
+
+/**
+ * Everything `loopabull serve` checks before a route runs: the Host header (DNS rebinding), then
+ * for changing methods the token, the origin and the body's type; and the headers that keep
+ * pages out of other sites' frames and stop browsers guessing types.
+ */
+export async function guardRequests(app: FastifyInstance, http: HttpConfig): Promise<void> {
+  await app.register(helmet, {
+    contentSecurityPolicy: { useDefaults: false, directives: PAGE_CSP_DIRECTIVES },
+    xFrameOptions: { action: 'deny' },
+    // Whether the name is served over TLS, and for how long, is for the proxy in front to say.
+    strictTransportSecurity: false,
+  });
+
+  const hosts = new Set(allowedHosts(http));
+  const token = http.token;
+  app.addHook('onRequest', async (req, reply) => {
+    if (!hostAllowed(req.headers.host, hosts)) {
+      return refuse(
+        reply,
+        req.headers.host ? 421 : 400,
+        `Host ${JSON.stringify(req.headers.host ?? '')} is not one of http.allowed_hosts`,
+      );
+    }
+    if (READING.has(req.method)) return;
+    if (!token) return refuse(reply, 403, NO_TOKEN_SET);
+    const foreign = crossOrigin(req);
+    if (foreign) return refuse(reply, 403, `cross-origin request refused: ${foreign}`);
+    const body = notJson(req);
+    if (body) {
+      return refuse(reply, 415, `changing requests take application/json only, not ${body}`);
+    }
+    const header = req.headers.authorization ?? '';
+    const given = header.startsWith('Bearer ') ? header.slice(7) : '';
+    if (!sameSecret(given, token)) {
+      reply.header('www-authenticate', 'Bearer');
+      return refuse(
+        reply,
+        401,
+        'this endpoint changes state and needs Authorization: Bearer <http.token>',
+      );
+    }
+  });
+}

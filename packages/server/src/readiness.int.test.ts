@@ -1,0 +1,57 @@
+import { afterAll, describe, expect, it } from '@jest/globals';
+import { createLogger, createRedis, queueServices } from '@loopabull/core';
+import { freePort, removeTempDirs, serveForTest, testConfig } from '../../../test/support/index.js';
+import { buildApp } from './app.js';
+
+afterAll(() => removeTempDirs());
+
+/** /readyz of a server whose Redis and broker are both unreachable at the given URLs. */
+async function readyz(redisUrl: (port: number) => string, busUrl: (port: number) => string) {
+  const closed = await freePort();
+  const config = testConfig({
+    overrides: {
+      redis: { url: redisUrl(closed) },
+      bus: { url: busUrl(closed), connect_timeout: 2 },
+    },
+  });
+  const redis = createRedis(`redis://127.0.0.1:${closed}`, { retryStrategy: () => null });
+  redis.on('error', () => undefined);
+  const services = queueServices(config, redis);
+  // Redis is unreachable on purpose: BullMQ would print each failed connect.
+  services.work.queue.on('error', () => undefined);
+  const app = await buildApp({ config, services, logger: createLogger('test', 'error') });
+  try {
+    const res = await (await serveForTest(app))('/readyz');
+    expect(res.statusCode).toBe(503);
+    return res.json();
+  } finally {
+    await app.close();
+    await services.close();
+  }
+}
+
+describe('/readyz, open to anyone, names what failed without its secrets', () => {
+  it('redacts passwords in user info and in the query string', async () => {
+    const body = await readyz(
+      (port) => `redis://:hunter2@127.0.0.1:${port}/?password=hunter2`,
+      (port) => `amqp://guest:hunter2@127.0.0.1:${port}/?heartbeat=5&auth_token=hunter2`,
+    );
+    expect(JSON.stringify(body)).not.toContain('hunter2');
+    expect(body.checks.redis.error).toMatch(
+      /^Redis at redis:\/\/:\*\*\*@127\.0\.0\.1:\d+\/\?password=\*\*\*: /,
+    );
+    expect(body.checks.bus.error).toMatch(
+      /^the bus at amqp:\/\/guest:\*\*\*@127\.0\.0\.1:\d+\/\?heartbeat=5&auth_token=\*\*\*: /,
+    );
+  });
+
+  it('redacts an unparsable URL wholesale', async () => {
+    const body = await readyz(
+      () => 'redis://:hunter2@[not-a-host',
+      () => 'amqp://guest:hunter2@rabbit:port',
+    );
+    expect(JSON.stringify(body)).not.toContain('hunter2');
+    expect(body.checks.redis.error).toMatch(/^Redis at <unparsable URL>: /);
+    expect(body.checks.bus.error).toMatch(/^the bus at <unparsable URL>: /);
+  });
+});

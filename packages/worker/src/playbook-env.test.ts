@@ -1,0 +1,55 @@
+import { afterAll, describe, expect, it } from '@jest/globals';
+import { removeTempDirs, testConfig } from '../../../test/support/index.js';
+import { playbookEnv } from './playbook-runner.js';
+
+/** What a worker's environment holds that playbooks get by default... */
+const PASSED = {
+  PATH: '/usr/bin:/bin',
+  HOME: '/var/lib/loopabull',
+  LANG: 'C.UTF-8',
+  LC_ALL: 'C.UTF-8',
+  LC_TIME: 'en_GB.UTF-8',
+  TZ: 'UTC',
+  USER: 'loopabull',
+  LOGNAME: 'loopabull',
+  SSH_AUTH_SOCK: '/run/ssh-agent.sock',
+  ANSIBLE_CONFIG: '/etc/ansible/loopabull.cfg',
+  TMPDIR: '/var/tmp/loopabull',
+};
+/** ...and what they do not. */
+const WITHHELD = {
+  REDIS_URL: 'redis://:hunter2@redis',
+  AMQP_URL: 'amqps://lb:hunter2@rabbit',
+  LOOPABULL_CONFIG: '/etc/loopabull/loopabull.yml',
+  CONFIG_FILE: '/etc/loopabull/loopabull.yml',
+  AWS_SECRET_ACCESS_KEY: 'hunter2',
+  PATHOLOGICAL: 'a name that only starts like PATH',
+  LC_: undefined,
+};
+const WORKER_ENV = { ...PASSED, ...WITHHELD };
+
+const defaults = testConfig().ansible.env_passthrough;
+afterAll(() => removeTempDirs());
+
+describe('playbookEnv', () => {
+  it("passes the default list and the job's variables, nothing else", () => {
+    const env = playbookEnv(WORKER_ENV, defaults, { LOOPABULL_TOPIC: 't', LOOPABULL_JOB_ID: '1' });
+    expect(env).toEqual({ ...PASSED, LOOPABULL_TOPIC: 't', LOOPABULL_JOB_ID: '1' });
+  });
+
+  it('never passes REDIS_URL or AMQP_URL, even when the list names them or says *', () => {
+    for (const list of [['REDIS_URL', 'AMQP_URL'], ['*'], ['REDIS*', 'AMQP*']]) {
+      const env = playbookEnv(WORKER_ENV, list, {});
+      expect(env).not.toHaveProperty('REDIS_URL');
+      expect(env).not.toHaveProperty('AMQP_URL');
+    }
+    expect(playbookEnv(WORKER_ENV, ['*'], {})).toHaveProperty('AWS_SECRET_ACCESS_KEY');
+  });
+
+  it("lets the job's variables win over the worker's", () => {
+    const env = playbookEnv({ LOOPABULL_TOPIC: 'stale' }, ['LOOPABULL_*'], {
+      LOOPABULL_TOPIC: 'x',
+    });
+    expect(env).toEqual({ LOOPABULL_TOPIC: 'x' });
+  });
+});
