@@ -1,3 +1,4 @@
+import { z } from 'zod';
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import { sendPage, type RouteModule, type ServerDeps } from '@loopabull/server';
 import { pythonJsonDumps } from './compat-json.js';
@@ -8,17 +9,22 @@ import { MachineStore } from './machine-store.js';
 import { machinesJson, withStale } from './machine-view.js';
 import { hardwareSettings } from './section.js';
 
-interface Filters {
-  datacenter?: string | undefined;
-  stale?: string | undefined;
-}
+/** Each filter once: a repeated one arrives as a list, which means nothing here. */
+const filtersSchema = z.looseObject({
+  datacenter: z.string({ error: 'datacenter given more than once' }).optional(),
+  stale: z.string({ error: 'stale given more than once' }).optional(),
+});
+type Filters = z.output<typeof filtersSchema>;
 
 type Parsed =
-  | { ok: true; datacenter: string | undefined; staleSeconds: number | undefined }
+  | { ok: true; datacenter: string | undefined; staleSeconds: number | undefined; stale?: string }
   | { ok: false; error: string };
 
 /** Empty values mean "no filter", as an HTML form sends them. */
-function parseFilters(query: Filters): Parsed {
+function parseFilters(raw: unknown): Parsed {
+  const checked = filtersSchema.safeParse(raw);
+  if (!checked.success) return { ok: false, error: checked.error.issues[0]!.message };
+  const query: Filters = checked.data;
   const datacenter = query.datacenter || undefined;
   if (datacenter !== undefined && !idWord(datacenter))
     return { ok: false, error: `datacenter ${JSON.stringify(datacenter)} is not a datacenter id` };
@@ -29,7 +35,7 @@ function parseFilters(query: Filters): Parsed {
       ok: false,
       error: `stale ${JSON.stringify(query.stale)} is not a duration such as 90s, 30m, 6h or 2d`,
     };
-  return { ok: true, datacenter, staleSeconds };
+  return { ok: true, datacenter, staleSeconds, stale: query.stale };
 }
 
 /**
@@ -55,7 +61,7 @@ function register(app: FastifyInstance, deps: ServerDeps): void {
     return sendJsonText(reply, pythonJsonDumps(lastseen));
   });
 
-  app.get<{ Querystring: Filters }>('/api/hardware/machines', async (req, reply) => {
+  app.get('/api/hardware/machines', async (req, reply) => {
     const f = parseFilters(req.query);
     if (!f.ok) return reply.code(400).send({ error: f.error });
     const machines = await store.list({ datacenter: f.datacenter, staleSeconds: f.staleSeconds });
@@ -70,7 +76,7 @@ function register(app: FastifyInstance, deps: ServerDeps): void {
 
   app.get('/api/hardware/unattributed', () => store.unattributed());
 
-  app.get<{ Querystring: Filters }>('/ui/machines', async (req, reply) => {
+  app.get('/ui/machines', async (req, reply) => {
     const f = parseFilters(req.query);
     if (!f.ok) return reply.code(400).type('text/plain; charset=utf-8').send(f.error);
     const [machines, datacenters, unattributed] = await Promise.all([
@@ -83,7 +89,7 @@ function register(app: FastifyInstance, deps: ServerDeps): void {
       unattributed,
       staleAfterSeconds: f.staleSeconds ?? staleAfter(),
       now: new Date(),
-      filter: { datacenter: f.datacenter, stale: req.query.stale },
+      filter: { datacenter: f.datacenter, stale: f.stale },
       datacenters,
     });
     return sendPage(reply, html);
