@@ -24,9 +24,11 @@ import {
   readFixture,
   removeTempDirs,
   startCli,
+  startRedis,
   tempDir,
   waitFor,
   type CliProcess,
+  type RedisInstance,
   type Vhost,
   completedJob,
 } from '../support/index.js';
@@ -38,8 +40,6 @@ interface PulseFixture {
 }
 
 const REPO = new URL('../../', import.meta.url);
-/** Its own Redis database: the original's `machines` hash has a fixed name. */
-const DB = 12;
 const completed = readFixture<PulseFixture>('pulse/task-completed.json');
 const otherProvisioner = readFixture<PulseFixture>('pulse/task-running-other-provisioner.json');
 
@@ -63,6 +63,7 @@ describe('hardware tracking on the engine', () => {
   const dir = tempDir('hardware-e2e');
   const id = randomBytes(4).toString('hex');
   let config: ReturnType<typeof loadConfig>;
+  let redisServer: RedisInstance | undefined;
   let base: string;
   let services: QueueServices;
   let bus: { model: ChannelModel; ch: ConfirmChannel };
@@ -92,13 +93,15 @@ describe('hardware tracking on the engine', () => {
     const example = yaml.load(
       readFileSync(new URL('examples/releng-hardware.yml', REPO), 'utf8'),
     ) as Record<string, Record<string, unknown>>;
+    // Its own Redis: the original's `machines` hash has a fixed name.
+    redisServer = await startRedis();
     const port = await freePort();
     // Exchange names as on Pulse are shared by every test on this broker: keep ours apart.
     vhost = await privateVhost('hardware');
     const raw = {
       ...example,
       loglevel: 'warn',
-      redis: { url: `redis://127.0.0.1:6379/${DB}`, prefix: `hw-${id}` },
+      redis: { url: redisServer.url, prefix: `hw-${id}` },
       queue: { name: `hw-${id}`, backoff: 0.05 },
       bus: {
         ...example.bus,
@@ -113,7 +116,6 @@ describe('hardware tracking on the engine', () => {
     config = loadConfig({ path: configPath, env: {}, automations: shippedAutomations });
     base = `http://127.0.0.1:${port}`;
     services = await openQueueServices(config);
-    await services.redis.flushdb();
     const cfg = ['--config', configPath];
     processes.push(
       startCli(['looper', ...cfg]),
@@ -144,8 +146,8 @@ describe('hardware tracking on the engine', () => {
     await Promise.all(processes.map((p) => p.stop()));
     await bus?.model.close();
     await vhost?.remove();
-    await services.redis.flushdb();
     await services.close();
+    await redisServer?.stop();
     removeTempDirs();
   });
 

@@ -15,14 +15,13 @@ import {
 import { machinesCommand } from './cli.js';
 import { hardwareHandler } from './handler.js';
 
-const DB = 8;
 let redis: Redis;
 let close: () => Promise<void>;
 let config: ReturnType<typeof testConfig>;
 
 beforeAll(async () => {
   let url: string;
-  ({ redis, close, url } = await testRedis(DB));
+  ({ redis, close, url } = await testRedis());
   config = testConfig({ overrides: { redis: { url } } });
 });
 beforeEach(() => redis.flushdb());

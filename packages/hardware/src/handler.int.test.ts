@@ -9,18 +9,18 @@ import {
   pulseFixture,
   testRedis,
   variant,
+  storedMachine,
 } from '../test/helpers.js';
 import { hardwareHandler } from './handler.js';
 import { MachineStore } from './machine-store.js';
 
-const DB = 6;
 let redis: Redis;
 let close: () => Promise<void>;
 let url: string;
 let config: Config;
 
 beforeAll(async () => {
-  ({ redis, close, url } = await testRedis(DB));
+  ({ redis, close, url } = await testRedis());
   config = exampleConfig(url);
 });
 beforeEach(() => redis.flushdb());
@@ -60,10 +60,10 @@ describe('hardwareHandler', () => {
 
   it('reports a redelivery and changes nothing', async () => {
     await run();
-    const before = await new MachineStore(redis).get('mdc2:t-mojave-r7-153');
+    const before = await storedMachine(redis, 'mdc2:t-mojave-r7-153');
     const { result } = await run();
     expect(result).toMatchObject({ duplicate: true, lastseen_updated: false });
-    expect(await new MachineStore(redis).get('mdc2:t-mojave-r7-153')).toEqual(before);
+    expect(await storedMachine(redis, 'mdc2:t-mojave-r7-153')).toEqual(before);
   });
 
   it('leaves no trace of another provisioner', async () => {

@@ -1,17 +1,23 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
 import type { Redis } from 'ioredis';
-import { preloadFixture, pulseEvent, pulseFixture, testRedis } from '../test/helpers.js';
+import {
+  preloadFixture,
+  pulseEvent,
+  pulseFixture,
+  storedMachine,
+  testRedis,
+} from '../test/helpers.js';
 import { HARDWARE_KEYS, LIMITS } from './keys.js';
 import { MachineStore } from './machine-store.js';
 import { observe, type Observation, type Worker } from './observation.js';
 
-const DB = 5;
 let redis: Redis;
 let close: () => Promise<void>;
+let url: string;
 let store: MachineStore;
 
 beforeAll(async () => {
-  ({ redis, close } = await testRedis(DB));
+  ({ redis, close, url } = await testRedis());
   store = new MachineStore(redis);
 });
 beforeEach(() => redis.flushdb());
@@ -55,14 +61,14 @@ describe('record', () => {
 
   it('changes nothing on a redelivery', async () => {
     await store.record(obs());
-    const before = await store.get(ID);
+    const before = await storedMachine(redis, ID);
     const again = await store.record(obs({ time: '2020-01-01T00:00:00.000000' }));
     expect(again).toMatchObject({
       duplicate: true,
       lastseenUpdated: false,
       lastseen: '2019-06-26T19:36:10.521000',
     });
-    expect(await store.get(ID)).toEqual(before);
+    expect(await storedMachine(redis, ID)).toEqual(before);
   });
 
   it('never moves lastseen back, and keeps the newest event as the last state', async () => {
@@ -88,10 +94,7 @@ describe('record', () => {
 
   it('keeps the newest time when writers race', async () => {
     const { Redis: RedisClient } = await import('ioredis');
-    const clients = Array.from(
-      { length: 4 },
-      () => new RedisClient(`redis://127.0.0.1:6379/${DB}`),
-    );
+    const clients = Array.from({ length: 4 }, () => new RedisClient(url));
     const times = Array.from(
       { length: 60 },
       (_, i) => `2019-06-26T19:${String(i).padStart(2, '0')}:00.000000`,

@@ -30,7 +30,6 @@ import { hardwareHandler, type HardwareResult } from './handler.js';
 import { MachineStore } from './machine-store.js';
 import { hardwareRoutes } from './routes.js';
 
-const DB = 9;
 const AMQP_URL = process.env.AMQP_URL || 'amqp://guest:guest@127.0.0.1:5672';
 
 type Outcome = { name: string; redelivered: boolean } & (
@@ -168,7 +167,7 @@ async function onDelivery(msg: ConsumeMessage): Promise<void> {
 
 beforeAll(async () => {
   let url: string;
-  ({ redis, close: closeRedis, url } = await testRedis(DB));
+  ({ redis, close: closeRedis, url } = await testRedis());
   config = exampleConfig(url);
   await new MachineStore(redis).preload(preloadFixture());
 

@@ -19,7 +19,6 @@ import { hardwareHandler } from './handler.js';
 import { MachineStore } from './machine-store.js';
 import { hardwareRoutes } from './routes.js';
 
-const DB = 7;
 let redis: Redis;
 let close: () => Promise<void>;
 let app: FastifyInstance;
@@ -28,7 +27,7 @@ let config: ReturnType<typeof exampleConfig>;
 
 beforeAll(async () => {
   let url: string;
-  ({ redis, close, url } = await testRedis(DB));
+  ({ redis, close, url } = await testRedis());
   config = exampleConfig(url);
   app = Fastify();
   await hardwareRoutes.register(app, { config, redis, logger: createLogger('test', 'error') });

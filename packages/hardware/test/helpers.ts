@@ -12,6 +12,8 @@ import {
   type LoopabullEvent,
 } from '@loopabull/core';
 import { FIXTURES } from '../../../test/support/fixtures.js';
+import { startRedis } from '../../../test/support/redis-server.js';
+import { MachineStore } from '../src/machine-store.js';
 import { hardware } from '../src/automation.js';
 import { hardwareSettings, type HardwareSection } from '../src/section.js';
 
@@ -120,21 +122,19 @@ export function pulseEvent(
 }
 
 /**
- * A connection to a database of the shared Redis that only this test file uses: the `machines`
- * key is global, so data in database 0 is never touched. Emptied at the start and at the end.
+ * A private redis-server for one test file, and a connection to it: the hardware store's keys
+ * (`machines`, `hardware:*`) are global names, so a test must never write them on the shared
+ * Redis, where another test run or a real deployment may keep its own.
  */
-export async function testRedis(
-  db: number,
-): Promise<{ redis: Redis; url: string; close(): Promise<void> }> {
-  const url = `redis://127.0.0.1:6379/${db}`;
-  const redis = new Redis(url, { maxRetriesPerRequest: 1 });
-  await redis.flushdb();
+export async function testRedis(): Promise<{ redis: Redis; url: string; close(): Promise<void> }> {
+  const server = await startRedis();
+  const redis = new Redis(server.url, { maxRetriesPerRequest: 1 });
   return {
     redis,
-    url,
+    url: server.url,
     close: async () => {
-      await redis.flushdb();
       await redis.quit();
+      await server.stop();
     },
   };
 }
@@ -160,3 +160,13 @@ export function handlerContext(redis: Redis, config: Config): HandlerContext & {
 }
 
 export { serveForTest as serve, type HttpAnswer } from '../../../test/support/http.js';
+
+/**
+ * What the store holds for a machine, without `age_seconds`: that is computed from the clock at
+ * each read, so two reads a second apart differ although nothing was written.
+ */
+export async function storedMachine(redis: Redis, id: string): Promise<unknown> {
+  const machine = await new MachineStore(redis).get(id);
+  if (!machine) return machine;
+  return { ...machine, age_seconds: undefined };
+}
