@@ -13,6 +13,9 @@ export default {
   testMatch: ['<rootDir>/packages/*/src/**/*.test.ts', '<rootDir>/test/**/*.test.ts'],
   globalSetup: '<rootDir>/test/support/global-setup.js',
   globalTeardown: '<rootDir>/test/support/global-teardown.js',
+  coverageProvider: 'v8',
+  collectCoverageFrom: ['packages/*/src/**/*.ts', '!packages/*/src/**/*.test.ts'],
+  coverageReporters: ['json-summary'],
   testTimeout: 60000,
   maxWorkers: 2,
 };

@@ -9,7 +9,9 @@ npm run lint --silent
 results=$(mktemp)
 trap 'rm -f "$results"' EXIT
 status=0
-NODE_OPTIONS=--experimental-vm-modules npx jest --json --outputFile="$results" "$@" || status=$?
+NODE_OPTIONS=--experimental-vm-modules npx jest --coverage --json --outputFile="$results" "$@" || status=$?
+# Only for the whole suite: a part of it covers only a part of the code.
+if [ $# -eq 0 ]; then node scripts/coverage.mjs || status=1; fi
 node -e '
   const r = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8"));
   const skipped = r.numPendingTests + r.numTodoTests;
