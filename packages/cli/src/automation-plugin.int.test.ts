@@ -71,7 +71,7 @@ const logger = createLogger('test', 'error');
 async function configWith(tinyConfig: Record<string, unknown>) {
   return testConfig({
     automations: registry,
-    overrides: { tiny: tinyConfig, http: { port: await freePort() } },
+    overrides: { loglevel: 'error', tiny: tinyConfig, http: { port: await freePort() } },
   });
 }
 
