@@ -12,3 +12,6 @@ export { privateVhost, type Vhost } from './vhost.js';
 export { startTcpProxy, type TcpProxy } from './tcp-proxy.js';
 export { completedJob } from './jobs.js';
 export { cleanUpTest } from './cleanup.js';
+export { isolatedEnv, type CliOptions } from './cli.js';
+export { undoAfterEach } from './undo.js';
+export { queueMessages, consumerPrefetch } from './broker.js';
