@@ -134,3 +134,22 @@ function killGroup(child: ChildProcess): void {
     // Already gone.
   }
 }
+
+/**
+ * `startCli`, resolved once the output matches `ready` (a worker's "taking jobs", a looper's
+ * "consuming"); one that does not get there is killed with its group and the error names why.
+ */
+export async function startReady(
+  args: string[],
+  ready: RegExp,
+  opts: CliOptions = {},
+): Promise<CliProcess> {
+  const proc = startCli(args, opts);
+  try {
+    await proc.waitForOutput(ready);
+  } catch (err) {
+    await proc.killGroup();
+    throw err;
+  }
+  return proc;
+}

@@ -12,6 +12,7 @@ export { privateVhost, type Vhost } from './vhost.js';
 export { startTcpProxy, type TcpProxy } from './tcp-proxy.js';
 export { completedJob } from './jobs.js';
 export { cleanUpTest } from './cleanup.js';
-export { isolatedEnv, type CliOptions } from './cli.js';
+export { isolatedEnv, startReady, type CliOptions } from './cli.js';
+export { testEvent } from './events.js';
 export { undoAfterEach } from './undo.js';
 export { queueMessages, consumerPrefetch } from './broker.js';
