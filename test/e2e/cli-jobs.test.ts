@@ -5,12 +5,12 @@
  */
 import { afterAll, describe, expect, it } from '@jest/globals';
 import amqp from 'amqplib';
-import { jobIdFor, openQueueServices, type ParkInput } from '@loopabull/core';
+import { jobIdFor, type ParkInput } from '@loopabull/core';
 import {
-  cleanUpTest,
+  openTestQueue,
   removeTempDirs,
   runCli,
-  startReady,
+  startPart,
   testConfig,
   testEvent,
   undoAfterEach,
@@ -41,12 +41,9 @@ async function setUp(opts: { worker?: boolean } = {}) {
   writeAutomation(config.ansible.playbooks_dir, 'org.example.hold.mjs', HOLD);
   writeAutomation(config.ansible.playbooks_dir, 'org.example.fails.mjs', FAILS);
   const cfg = ['--config', config.configPath];
-  undo(() => cleanUpTest(config));
-  const services = await openQueueServices(config);
-  undo(() => services.close());
+  const services = await openTestQueue(config, undo);
   if (opts.worker) {
-    const worker = await startReady(['worker', ...cfg], /taking jobs/, { isolated: true });
-    undo(() => worker.stop());
+    await startPart('worker', config, undo);
     undo(() => services.redis.set(`${config.redis.prefix}:release`, '1'));
   }
   /** `loopabull ARGS` on this config; its parsed JSON output, which needs exit code 0. */

@@ -3,9 +3,8 @@
  * scripts rely on, and `--watch`, which prints it again every few seconds until stopped.
  */
 import { afterAll, describe, expect, it } from '@jest/globals';
-import { openQueueServices, type QueueServices } from '@loopabull/core';
 import {
-  cleanUpTest,
+  openTestQueue,
   removeTempDirs,
   runCli,
   startCli,
@@ -20,9 +19,7 @@ const undo = undoAfterEach();
 
 async function setUp() {
   const config = testConfig();
-  undo(() => cleanUpTest(config));
-  const services: QueueServices = await openQueueServices(config);
-  undo(() => services.close());
+  const services = await openTestQueue(config, undo);
   return { config, services, cfg: ['--config', config.configPath] };
 }
 

@@ -14,5 +14,6 @@ export { completedJob } from './jobs.js';
 export { cleanUpTest } from './cleanup.js';
 export { isolatedEnv, startReady, type CliOptions } from './cli.js';
 export { testEvent } from './events.js';
-export { undoAfterEach } from './undo.js';
+export { undoAfterEach, type Undo } from './undo.js';
+export { openTestQueue, startPart } from './parts.js';
 export { queueMessages, consumerPrefetch } from './broker.js';
