@@ -16,7 +16,8 @@ export interface RedisInstance {
   start(): Promise<void>;
   /**
    * From now on, write commands and scripts wait (`CLIENT PAUSE … WRITE`) while reads and PING
-   * are answered: a Redis that takes jobs and never confirms them. Resolves with the release.
+   * are answered: a Redis that takes jobs and never confirms them. Resolves with the release
+   * (which may be called again).
    */
   holdWrites(): Promise<() => Promise<void>>;
 }
@@ -74,10 +75,12 @@ export async function startRedis(): Promise<RedisInstance> {
   const holdWrites = async () => {
     const client = new Redis(port, '127.0.0.1', { maxRetriesPerRequest: 0 });
     await client.call('CLIENT', 'PAUSE', String(HOLD_MS), 'WRITE');
-    return async () => {
-      await client.call('CLIENT', 'UNPAUSE');
-      closeRedis(client);
-    };
+    let released: Promise<void> | null = null;
+    return () =>
+      (released ??= (async () => {
+        await client.call('CLIENT', 'UNPAUSE');
+        closeRedis(client);
+      })());
   };
   await start();
   return { url: `redis://127.0.0.1:${port}`, port, stop, start, holdWrites };
