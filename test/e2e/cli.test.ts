@@ -1,7 +1,7 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from '@jest/globals';
-import { openQueueServices, type LoopabullEvent } from '@loopabull/core';
+import { openQueueServices } from '@loopabull/core';
 import {
   cleanUpTest,
   readFixture,
@@ -9,20 +9,12 @@ import {
   runCli,
   tempDir,
   testConfig,
+  testEvent,
 } from '../support/index.js';
 
 afterAll(removeTempDirs);
 
-const event = (id: string, topic: string): LoopabullEvent => ({
-  id,
-  topic,
-  body: {},
-  headers: {},
-  exchange: 'amq.topic',
-  routing_key: topic,
-  sent_at: null,
-  received_at: new Date().toISOString(),
-});
+const event = (id: string, topic: string) => testEvent(topic, { id });
 
 describe('configuration errors', () => {
   const dir = tempDir('cli');

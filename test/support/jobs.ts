@@ -1,6 +1,4 @@
-import { randomUUID } from 'node:crypto';
 import type { Job, Queue } from 'bullmq';
-import type { LoopabullEvent } from '@loopabull/core';
 
 /**
  * The job once it has completed, read after its state says so: a job object fetched before
@@ -13,15 +11,3 @@ export async function completedJob<T extends Job>(
   if ((await queue.getJobState(id)) !== 'completed') return null;
   return ((await queue.getJob(id)) as T | undefined) ?? null;
 }
-
-/** An event as the looper would make it from a bus message on `topic`. */
-export const testEvent = (topic: string, id: string = randomUUID()): LoopabullEvent => ({
-  id,
-  topic,
-  body: {},
-  headers: {},
-  exchange: 'x',
-  routing_key: topic,
-  sent_at: null,
-  received_at: new Date().toISOString(),
-});

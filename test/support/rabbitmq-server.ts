@@ -46,7 +46,12 @@ const STOP_TIMEOUT_MS = 15_000;
  * an open stdin pipe: if the test process dies without stopping it, the pipe closes and the Erlang
  * VM exits with it.
  */
-export async function startRabbit(): Promise<RabbitInstance> {
+export async function startRabbit(
+  opts: {
+    /** More settings of the `rabbit` application, as Erlang terms: `{consumer_timeout, 1000}`. */
+    rabbit?: string;
+  } = {},
+): Promise<RabbitInstance> {
   if (!existsSync(SERVER_SCRIPT))
     throw new Error(`${SERVER_SCRIPT} not found: install rabbitmq-server`);
   const port = await freePort();
@@ -54,7 +59,7 @@ export async function startRabbit(): Promise<RabbitInstance> {
   while (distPort === port) distPort = await freePort();
   const dir = tempDir('rabbitmq');
   const node = `lbtest-${randomBytes(4).toString('hex')}@localhost`;
-  const home = prepareHome(dir, port);
+  const home = prepareHome(dir, port, opts.rabbit);
   const env: NodeJS.ProcessEnv = {
     ...process.env,
     HOME: dir, // the Erlang cookie lives here, apart from the system node's
@@ -132,7 +137,7 @@ export async function startRabbit(): Promise<RabbitInstance> {
  * Writes the node's files and returns a RabbitMQ home whose `plugins` directory links only the
  * applications the broker depends on (the closure of `rabbit.app`'s `applications`).
  */
-function prepareHome(dir: string, port: number): string {
+function prepareHome(dir: string, port: number, rabbitSettings = ''): string {
   const realHome = dirname(dirname(realpathSync(SERVER_SCRIPT)));
   const realPlugins = join(realHome, 'plugins');
   const home = join(dir, 'home');
@@ -167,7 +172,7 @@ function prepareHome(dir: string, port: number): string {
   writeFileSync(join(dir, 'enabled_plugins'), '[].\n');
   writeFileSync(
     join(dir, 'rabbitmq.config'),
-    `[{rabbit, [{tcp_listeners, [{"127.0.0.1", ${port}}]}]}].\n`,
+    `[{rabbit, [{tcp_listeners, [{"127.0.0.1", ${port}}]}${rabbitSettings ? `, ${rabbitSettings}` : ''}]}].\n`,
   );
   return home;
 }

@@ -6,11 +6,20 @@ import { freePort } from './ports.js';
 import { tempDir } from './temp.js';
 import { waitFor } from './wait.js';
 
+/** Longer than any test holds writes; the release ends the hold sooner. */
+const HOLD_MS = 120_000;
+
 export interface RedisInstance {
   url: string;
   port: number;
   stop(): Promise<void>;
   start(): Promise<void>;
+  /**
+   * From now on, write commands and scripts wait (`CLIENT PAUSE … WRITE`) while reads and PING
+   * are answered: a Redis that takes jobs and never confirms them. Resolves with the release
+   * (which may be called again).
+   */
+  holdWrites(): Promise<() => Promise<void>>;
 }
 
 /**
@@ -63,6 +72,16 @@ export async function startRedis(): Promise<RedisInstance> {
       await once(c, 'exit');
     }
   };
+  const holdWrites = async () => {
+    const client = new Redis(port, '127.0.0.1', { maxRetriesPerRequest: 0 });
+    await client.call('CLIENT', 'PAUSE', String(HOLD_MS), 'WRITE');
+    let released: Promise<void> | null = null;
+    return () =>
+      (released ??= (async () => {
+        await client.call('CLIENT', 'UNPAUSE');
+        closeRedis(client);
+      })());
+  };
   await start();
-  return { url: `redis://127.0.0.1:${port}`, port, stop, start };
+  return { url: `redis://127.0.0.1:${port}`, port, stop, start, holdWrites };
 }

@@ -9,7 +9,13 @@ export {
   type DoctorCheck,
 } from './automation.js';
 export { AutomationHost, automationEnv, enabledAutomations, sectionOf } from './automation-host.js';
-export { loadConfig, locateConfig, resolveFrom, type LoadConfigOptions } from './config/load.js';
+export {
+  loadConfig,
+  locateConfig,
+  resolveFrom,
+  SYSTEM_CONFIG,
+  type LoadConfigOptions,
+} from './config/load.js';
 export type { Config, BusPreset, Binding } from './config/schema.js';
 export type { LoopabullEvent } from './event.js';
 export { topicProblem, topicAllowed } from './topic.js';

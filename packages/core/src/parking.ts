@@ -80,10 +80,17 @@ export class ParkingLot {
     return this.redis.xlen(this.key);
   }
 
-  /** Newest first. */
-  async list(limit = 50): Promise<ParkedMessage[]> {
-    const entries = await this.redis.xrevrange(this.key, '+', '-', 'COUNT', limit);
-    return entries.map(([id, flat]) => toParked(id, flat));
+  /**
+   * Newest first. With a topic, up to `limit` of that topic's, found among the newest 20×
+   * `limit` (as `Jobs.list` does): the limit counts matching messages, not the ones read.
+   */
+  async list(limit = 50, topic?: string): Promise<ParkedMessage[]> {
+    const window = topic ? limit * 20 : limit;
+    const entries = await this.redis.xrevrange(this.key, '+', '-', 'COUNT', window);
+    return entries
+      .map(([id, flat]) => toParked(id, flat))
+      .filter((p) => !topic || p.topic === topic)
+      .slice(0, limit);
   }
 
   async get(id: string): Promise<ParkedMessage | null> {

@@ -47,7 +47,7 @@ describe('HTTP server', () => {
     });
     http = await serveForTest(app);
     cleanupKeys = loopabullKeysOf(config);
-    await services.work.enqueue(testEvent('org.example.one', 'e1'));
+    await services.work.enqueue(testEvent('org.example.one', { id: 'e1' }));
     services.counters.incr('parked', 'not-json');
     services.counters.observeDuration('org.example.one', 0.7);
     await services.counters.flush();

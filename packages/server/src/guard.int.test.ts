@@ -141,7 +141,7 @@ describe('with http.token set', () => {
   let s: Served;
   beforeAll(async () => {
     s = await serve({ token: TOKEN });
-    await s.services.work.enqueue(testEvent('org.example.guard', 'guard-1'));
+    await s.services.work.enqueue(testEvent('org.example.guard', { id: 'guard-1' }));
   });
   afterAll(() => s.close());
 
@@ -256,7 +256,7 @@ describe('open reading endpoints', () => {
     const s = await serve({ token: null });
     try {
       const jobs = Array.from({ length: LIST_MAX + 5 }, (_, i) =>
-        testEvent('org.many', `many-${i}`),
+        testEvent('org.many', { id: `many-${i}` }),
       );
       await s.services.work.queue.addBulk(jobs.map((e) => ({ name: e.topic, data: e })));
       for (const query of [

@@ -18,3 +18,4 @@ export {
   type ExitVerdict,
 } from './exit-codes.js';
 export { RunError } from './errors.js';
+export { KILL_GRACE_MS } from './playbook-runner.js';

@@ -1,3 +1,4 @@
+import { setTimeout as delay } from 'node:timers/promises';
 import { execa, parseCommandString } from 'execa';
 import type { Config } from '@loopabull/core';
 import { RunError } from './errors.js';
@@ -46,20 +47,42 @@ export function playbookEnv(
   return { ...env, ...jobVars };
 }
 
+/** How often a group being killed is looked at, to learn that it is gone. */
+const GROUP_POLL_MS = 100;
+/** How long, after SIGKILL, the group is waited for at most (SIGKILL acts when a process next runs). */
+const SIGKILL_WAIT_MS = 2_000;
+
+/** Sends a signal (0: none, only the check) to a process group; false when it has no process left. */
+function signalGroup(pgid: number, signal: NodeJS.Signals | 0): boolean {
+  try {
+    process.kill(-pgid, signal);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Resolves once the group is gone, or at the deadline with it still there (true). */
+async function outlives(pgid: number, deadline: number): Promise<boolean> {
+  while (Date.now() < deadline) {
+    await delay(GROUP_POLL_MS);
+    if (!signalGroup(pgid, 0)) return false;
+  }
+  return true;
+}
+
 /**
- * Kills a process group: SIGTERM now, SIGKILL to whatever is left of it a little later, so the
- * playbook's children (ssh, shell tasks, …) die with it instead of outliving the job.
+ * Kills a process group: SIGTERM now, SIGKILL to whatever is left of it `KILL_GRACE_MS` later,
+ * so the playbook's children (ssh, shell tasks, …) die with it instead of outliving the job.
+ * Resolves once the group is gone (or, SIGKILL sent, has had a moment to go): until then the
+ * run is not over, so neither a retry nor a stopping worker's exit leaves behind a process
+ * that ignores SIGTERM.
  */
-function killGroup(pid: number): void {
-  const send = (signal: NodeJS.Signals) => {
-    try {
-      process.kill(-pid, signal);
-    } catch {
-      // The group is already gone.
-    }
-  };
-  send('SIGTERM');
-  setTimeout(() => send('SIGKILL'), KILL_GRACE_MS).unref();
+async function killGroup(pgid: number): Promise<void> {
+  if (!signalGroup(pgid, 'SIGTERM')) return;
+  if (!(await outlives(pgid, Date.now() + KILL_GRACE_MS))) return;
+  signalGroup(pgid, 'SIGKILL');
+  await outlives(pgid, Date.now() + SIGKILL_WAIT_MS);
 }
 
 /**
@@ -84,10 +107,11 @@ export async function runPlaybook(run: PlaybookRun): Promise<{ exitCode: 0 }> {
   });
 
   let stopped: 'timeout' | 'abort' | null = null;
+  let killed: Promise<void> | undefined;
   const stop = (why: 'timeout' | 'abort') => {
     if (stopped || subprocess.pid === undefined) return;
     stopped = why;
-    killGroup(subprocess.pid);
+    killed = killGroup(subprocess.pid);
   };
   const timer = setTimeout(() => stop('timeout'), ansible.timeout * 1000);
   const onAbort = () => stop('abort');
@@ -105,6 +129,8 @@ export async function runPlaybook(run: PlaybookRun): Promise<{ exitCode: 0 }> {
   const result = await subprocess;
   clearTimeout(timer);
   run.signal?.removeEventListener('abort', onAbort);
+  // The playbook may be gone while a child that ignores SIGTERM is not.
+  await killed;
 
   const what = `(playbook ${run.relative})`;
   const output = tail.text();

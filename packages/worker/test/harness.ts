@@ -16,21 +16,14 @@ import {
   type JobResult,
   type LoopabullEvent,
 } from '@loopabull/core';
-import { testConfig } from '../../../test/support/index.js';
+import { testConfig, testEvent } from '../../../test/support/index.js';
 import { LoopabullWorker, type LoopabullWorkerOptions } from '../src/worker.js';
 
-export function makeEvent(topic: string, body: unknown = {}): LoopabullEvent {
-  return {
-    id: randomUUID(),
-    topic,
-    body,
-    headers: { 'sent-at': '2024-05-01T12:00:00+00:00' },
-    exchange: 'amq.topic',
-    routing_key: topic,
-    sent_at: '2024-05-01T12:00:00+00:00',
-    received_at: new Date().toISOString(),
-  };
-}
+export const SENT_AT = '2024-05-01T12:00:00+00:00';
+
+/** The shared test event, sent at a fixed time as fedora-messaging's header says. */
+export const makeEvent = (topic: string, body: unknown = {}): LoopabullEvent =>
+  testEvent(topic, { body, headers: { 'sent-at': SENT_AT }, sent_at: SENT_AT });
 
 const WORKER_PACKAGE = fileURLToPath(new URL('..', import.meta.url));
 

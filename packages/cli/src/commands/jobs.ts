@@ -29,9 +29,7 @@ const list = (cli: Cli) =>
       ) =>
         withQueue(cli, opts, async ({ jobs, parking }) => {
           if (opts.state === 'parked') {
-            const parked = (await parking.list(opts.limit)).filter(
-              (p) => !opts.topic || p.topic === opts.topic,
-            );
+            const parked = await parking.list(opts.limit, opts.topic);
             if (opts.json) return printJson(parked);
             return printTable(
               ['id', 'received', 'reason', 'exchange', 'routing key', 'detail'],

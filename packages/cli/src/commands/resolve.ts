@@ -1,4 +1,5 @@
 import { Command } from 'commander';
+import { ConfigError, topicProblem } from '@loopabull/core';
 import { resolveAutomation } from '@loopabull/worker';
 import { jsonOption, printJson, withConfig, type ConfigOpts, type Cli } from '../options.js';
 
@@ -7,7 +8,14 @@ export const resolveCommand = (cli: Cli) =>
     .description('which file a topic would run, and why')
     .argument('<topic>')
     .addOption(jsonOption())
+    .addHelpText(
+      'after',
+      '\nExit code 0 whether a file is found or the topic is unrouted; 2 for a topic that is not valid.',
+    )
     .action(async (topic: string, opts: ConfigOpts & { json?: boolean }) => {
+      // A usage error, as for `run` and `publish`: the topic names no file it could run.
+      const problem = topicProblem(topic);
+      if (problem) throw new ConfigError(problem);
       const resolution = await resolveAutomation(cli.loadConfig(opts), topic);
       if (opts.json) return printJson(resolution);
       if (resolution.found) {

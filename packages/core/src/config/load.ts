@@ -15,9 +15,15 @@ export interface LoadConfigOptions {
   cwd?: string;
   /** The registered automations: each one's section is validated with the rest of the file. */
   automations?: readonly Automation[];
+  /**
+   * The last place looked at, `SYSTEM_CONFIG` by default. Tests point it elsewhere to check the
+   * lookup order without writing to /etc; the CLI never sets it.
+   */
+  systemPath?: string;
 }
 
-const SYSTEM_CONFIG = '/etc/loopabull/loopabull.yml';
+/** The system-wide configuration file, looked at when no other is found. */
+export const SYSTEM_CONFIG = '/etc/loopabull/loopabull.yml';
 
 /** The first of `--config`, `$LOOPABULL_CONFIG`, `./loopabull.yml`, `/etc/loopabull/loopabull.yml`. */
 export function locateConfig(opts: LoadConfigOptions = {}): string | null {
@@ -29,7 +35,7 @@ export function locateConfig(opts: LoadConfigOptions = {}): string | null {
     if (!existsSync(path)) throw new ConfigError(`config file ${path} does not exist`);
     return path;
   }
-  for (const candidate of [resolve(cwd, 'loopabull.yml'), SYSTEM_CONFIG]) {
+  for (const candidate of [resolve(cwd, 'loopabull.yml'), opts.systemPath ?? SYSTEM_CONFIG]) {
     if (existsSync(candidate)) return candidate;
   }
   return null;

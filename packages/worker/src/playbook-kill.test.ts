@@ -1,0 +1,81 @@
+/**
+ * How a playbook run is stopped (README of this package): its process group gets SIGTERM, then
+ * SIGKILL 5 s later, and the run is over only once nothing of the group is left. The playbook
+ * command is a stand-in that dies on SIGTERM, like ansible-playbook, while the child it started
+ * (as a shell task does) ignores SIGTERM and would otherwise outlive the run.
+ */
+import { chmodSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from '@jest/globals';
+import { processAlive, removeTempDirs, tempDir, waitFor } from '../../../test/support/index.js';
+import { KILL_GRACE_MS, runPlaybook } from './playbook-runner.js';
+
+afterAll(removeTempDirs);
+
+function stubbornPlaybook(timeout: number) {
+  const dir = tempDir('kill');
+  const cmd = join(dir, 'playbook-cmd');
+  writeFileSync(
+    cmd,
+    `#!/bin/sh
+sh -c 'trap "echo TERM >> ${dir}/term" TERM; echo $$ > ${dir}/pid; while :; do sleep 0.1; done' >/dev/null 2>&1 &
+wait
+`,
+  );
+  chmodSync(cmd, 0o755);
+  const config = {
+    ansible: {
+      playbooks_dir: dir,
+      playbook_cmd: cmd,
+      cfg_file_path: null,
+      timeout,
+      env_passthrough: ['PATH'],
+    },
+  };
+  return { dir, config };
+}
+
+describe('stopping a playbook run', () => {
+  it('waits 5 s between SIGTERM and SIGKILL, as documented', () => {
+    expect(KILL_GRACE_MS).toBe(5_000);
+  });
+
+  it.each([
+    ['at its timeout', 1.5, /^ansible-playbook timed out after 1\.5 s \(playbook x\.yml\)/],
+    [
+      'when the worker stops',
+      3600,
+      /^ansible-playbook stopped \(playbook x\.yml\): the worker is shutting down/,
+    ],
+  ])(
+    '%s, ends only once a child that ignores SIGTERM has been SIGKILLed',
+    async (_when, timeout, reason) => {
+      const { dir, config } = stubbornPlaybook(timeout);
+      const stop = new AbortController();
+      const run = runPlaybook({
+        config,
+        file: join(dir, 'x.yml'),
+        relative: 'x.yml',
+        varsFile: join(dir, 'vars.yml'),
+        env: {},
+        onLine: () => undefined,
+        signal: stop.signal,
+      });
+      const settled = run.catch((err: unknown) => err);
+      const pid = Number(
+        await waitFor(() => existsSync(join(dir, 'pid')) && readFileSync(join(dir, 'pid'), 'utf8')),
+      );
+      try {
+        if (timeout > 60) stop.abort();
+        const err = (await settled) as Error;
+        expect(err.message).toMatch(reason);
+        // It had the SIGTERM, ignored it, and is gone all the same.
+        expect(readFileSync(join(dir, 'term'), 'utf8')).toBe('TERM\n');
+        expect(processAlive(pid)).toBe(false);
+      } finally {
+        if (processAlive(pid)) process.kill(pid, 'SIGKILL');
+      }
+    },
+    30_000,
+  );
+});

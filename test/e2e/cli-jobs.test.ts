@@ -1,0 +1,190 @@
+/**
+ * `loopabull jobs` and `publish --json` against a real worker, Redis and RabbitMQ (README,
+ * docs/operating.md): listing by state, topic and limit, retrying every failed job, removing a
+ * parked message, and the JSON scripts read.
+ */
+import { afterAll, describe, expect, it } from '@jest/globals';
+import amqp from 'amqplib';
+import { jobIdFor, type ParkInput } from '@loopabull/core';
+import {
+  openTestQueue,
+  removeTempDirs,
+  runCli,
+  startPart,
+  testConfig,
+  testEvent,
+  undoAfterEach,
+  waitFor,
+  writeAutomation,
+} from '../support/index.js';
+
+afterAll(removeTempDirs);
+const undo = undoAfterEach();
+
+/** Runs until `<prefix>:release` exists (or the worker stops). */
+const HOLD = `export default async (event, ctx) => {
+  const key = ctx.config.redis.prefix + ':release';
+  while (!(await ctx.redis.exists(key)) && !ctx.signal.aborted) await new Promise((r) => setTimeout(r, 50));
+  return 'released';
+};\n`;
+/** Fails until `<prefix>:fixed` exists. */
+const FAILS = `export default async (event, ctx) => {
+  await ctx.log('try of ' + event.id);
+  if (!(await ctx.redis.exists(ctx.config.redis.prefix + ':fixed'))) throw new Error('broken until fixed');
+  return 'fixed';
+};\n`;
+
+async function setUp(opts: { worker?: boolean } = {}) {
+  const config = testConfig({
+    overrides: { queue: { attempts: 1 }, workers: { concurrency: 3, shutdown_grace: 1 } },
+  });
+  writeAutomation(config.ansible.playbooks_dir, 'org.example.hold.mjs', HOLD);
+  writeAutomation(config.ansible.playbooks_dir, 'org.example.fails.mjs', FAILS);
+  const cfg = ['--config', config.configPath];
+  const services = await openTestQueue(config, undo);
+  if (opts.worker) {
+    await startPart('worker', config, undo);
+    undo(() => services.redis.set(`${config.redis.prefix}:release`, '1'));
+  }
+  /** `loopabull ARGS` on this config; its parsed JSON output, which needs exit code 0. */
+  const json = async (...args: string[]) => {
+    const res = await runCli([...args, '--json', ...cfg], { isolated: true });
+    if (res.code !== 0) throw new Error(`loopabull ${args.join(' ')}: ${res.code} ${res.stderr}`);
+    return JSON.parse(res.stdout);
+  };
+  const stateOf = async (id: string) => (await services.work.queue.getJob(id))?.getState();
+  const add = async (topic: string, id?: string) =>
+    services.work.enqueue(testEvent(topic, id ? { id } : {}));
+  return { config, cfg, services, json, stateOf, add };
+}
+
+const parked = (topic: string, reason: ParkInput['reason'] = 'not-json'): ParkInput => ({
+  reason,
+  detail: `bad ${topic}`,
+  topic,
+  exchange: 'amq.topic',
+  routing_key: topic,
+  message_id: null,
+  received_at: new Date().toISOString(),
+  content: Buffer.from('{'),
+});
+
+describe('loopabull jobs', () => {
+  it('lists active, unrouted and failed jobs, each under its own state', async () => {
+    const { json, stateOf, add } = await setUp({ worker: true });
+    const hold = await add('org.example.hold');
+    await waitFor(async () => (await stateOf(hold)) === 'active', { what: 'the held job' });
+    const nowhere = await add('org.example.nowhere');
+    const failing = await add('org.example.fails');
+    await waitFor(async () => (await stateOf(nowhere)) === 'completed', { what: 'unrouted' });
+    await waitFor(async () => (await stateOf(failing)) === 'failed', { what: 'the failure' });
+
+    expect(await json('jobs', 'list', '--state', 'active')).toEqual([
+      expect.objectContaining({ id: hold, topic: 'org.example.hold', state: 'active' }),
+    ]);
+    expect(await json('jobs', 'list', '--state', 'unrouted')).toEqual([
+      expect.objectContaining({ id: nowhere, topic: 'org.example.nowhere', state: 'unrouted' }),
+    ]);
+    expect(await json('jobs', 'list', '--state', 'failed')).toEqual([
+      expect.objectContaining({
+        id: failing,
+        state: 'failed',
+        attempts: 1,
+        failed_reason: expect.stringContaining('broken until fixed'),
+      }),
+    ]);
+  });
+
+  it('retry --failed puts every failed job back to run; logs --json has every run', async () => {
+    const { config, cfg, services, json, stateOf, add } = await setUp({ worker: true });
+    const ids = [await add('org.example.fails', 'f-1'), await add('org.example.fails', 'f-2')];
+    for (const id of ids)
+      await waitFor(async () => (await stateOf(id)) === 'failed', { what: `${id} to fail` });
+
+    await services.redis.set(`${config.redis.prefix}:fixed`, '1');
+    const res = await runCli(['jobs', 'retry', '--failed', ...cfg], { isolated: true });
+    expect(res).toMatchObject({ code: 0, stdout: '2 failed jobs put back to run\n' });
+    for (const id of ids)
+      await waitFor(async () => (await stateOf(id)) === 'completed', { what: `${id} to run` });
+    expect(await json('jobs', 'list', '--state', 'failed')).toEqual([]);
+
+    const logs = await json('jobs', 'logs', jobIdFor('f-1'));
+    expect(Object.keys(logs)).toEqual(['id', 'logs']);
+    expect(logs.id).toBe(jobIdFor('f-1'));
+    expect(logs.logs.filter((l: string) => l === 'try of f-1')).toHaveLength(2);
+    expect(logs.logs[0]).toMatch(/^loopabull: running handler org\.example\.fails\.mjs/);
+  });
+
+  it('filters by --topic and stops at --limit, newest first', async () => {
+    const { json, add } = await setUp();
+    const ids: string[] = [];
+    for (const topic of ['a', 'b', 'a', 'b', 'a']) ids.push(await add(`org.example.${topic}`));
+    const listed = async (...args: string[]) =>
+      (await json('jobs', 'list', '--state', 'waiting', ...args)).map((j: { id: string }) => j.id);
+    expect(await listed('--topic', 'org.example.a', '--limit', '2')).toEqual([ids[4], ids[2]]);
+    expect(await listed('--limit', '3')).toEqual([ids[4], ids[3], ids[2]]);
+    expect(await listed('--topic', 'org.example.b')).toEqual([ids[3], ids[1]]);
+  });
+
+  it('lists parked messages by topic and limit, and removes one by the id it lists', async () => {
+    const { cfg, services, json } = await setUp();
+    await services.parking.park(parked('org.example.x', 'too-large'));
+    await services.parking.park(parked('org.example.x'));
+    await services.parking.park(parked('org.example.y', 'bad-utf8'));
+    const all = await json('jobs', 'list', '--state', 'parked');
+    expect(all.map((p: { topic: string; reason: string }) => [p.topic, p.reason])).toEqual([
+      ['org.example.y', 'bad-utf8'],
+      ['org.example.x', 'not-json'],
+      ['org.example.x', 'too-large'],
+    ]);
+    const onlyX = await json('jobs', 'list', '--state', 'parked', '--topic', 'org.example.x');
+    expect(onlyX).toEqual([all[1], all[2]]);
+    // The newest parked message is another topic's: the limit counts matching ones.
+    expect(
+      await json('jobs', 'list', '--state', 'parked', '--topic', 'org.example.x', '--limit', '1'),
+    ).toEqual([all[1]]);
+
+    const id = all[1].id as string;
+    expect(id).toMatch(/^\d+-\d+$/);
+    const removed = await runCli(['jobs', 'remove', id, ...cfg], { isolated: true });
+    expect(removed).toMatchObject({ code: 0, stdout: `removed ${id}\n` });
+    expect(await json('jobs', 'list', '--state', 'parked')).toEqual([all[0], all[2]]);
+    const again = await runCli(['jobs', 'remove', id, ...cfg], { isolated: true });
+    expect(again.code).toBe(1);
+    expect(again.stderr).toContain(`no job ${id}`);
+  });
+});
+
+describe('loopabull publish --json', () => {
+  it('prints the topic, message id, exchange and routing key of the message the broker got', async () => {
+    const { config, json } = await setUp();
+    const model = await amqp.connect(config.bus.url);
+    undo(() => model.close());
+    const ch = await model.createChannel();
+    await ch.assertExchange(config.bus.publish_exchange, 'topic', { durable: true });
+    await ch.assertQueue(config.bus.queue, { durable: true });
+    await ch.bindQueue(config.bus.queue, config.bus.publish_exchange, '#');
+
+    const sent = await json('publish', 'org.example.pub', '--id', 'pub-1', '--body', '{"a":1}');
+    expect(sent).toEqual({
+      topic: 'org.example.pub',
+      message_id: 'pub-1',
+      exchange: config.bus.publish_exchange,
+      routing_key: 'org.example.pub',
+    });
+    const generated = await json('publish', 'org.example.pub');
+    expect(generated.message_id).toMatch(/^[0-9a-f-]{36}$/);
+
+    const received = [];
+    for (let m = await ch.get(config.bus.queue); m; m = await ch.get(config.bus.queue))
+      received.push([
+        m.properties.messageId,
+        m.fields.routingKey,
+        JSON.parse(m.content.toString()),
+      ]);
+    expect(received).toEqual([
+      ['pub-1', 'org.example.pub', { a: 1 }],
+      [generated.message_id, 'org.example.pub', {}],
+    ]);
+  });
+});

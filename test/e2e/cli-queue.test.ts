@@ -1,0 +1,112 @@
+/**
+ * `loopabull queue` (README, docs/operating.md): the backlog once, `--json` with the keys
+ * scripts rely on, and `--watch`, which prints it again every few seconds until stopped.
+ */
+import { afterAll, describe, expect, it } from '@jest/globals';
+import {
+  openTestQueue,
+  removeTempDirs,
+  runCli,
+  startCli,
+  testConfig,
+  testEvent,
+  undoAfterEach,
+  waitFor,
+} from '../support/index.js';
+
+afterAll(removeTempDirs);
+const undo = undoAfterEach();
+
+async function setUp() {
+  const config = testConfig();
+  const services = await openTestQueue(config, undo);
+  return { config, services, cfg: ['--config', config.configPath] };
+}
+
+const CLEAR = '\x1b[2J\x1b[H';
+
+describe('loopabull queue', () => {
+  it('--json prints exactly the documented keys, with the queue as it is', async () => {
+    const { services, cfg } = await setUp();
+    await services.work.enqueue(testEvent('org.example.waits'));
+    await services.parking.park({
+      reason: 'not-json',
+      detail: 'Unexpected token',
+      topic: 'org.example.bad',
+      exchange: 'amq.topic',
+      routing_key: 'org.example.bad',
+      message_id: null,
+      received_at: new Date().toISOString(),
+      content: Buffer.from('{'),
+    });
+    await services.work.pause();
+    const res = await runCli(['queue', '--json', ...cfg], { isolated: true });
+    expect(res.code).toBe(0);
+    const depth = JSON.parse(res.stdout);
+    expect(Object.keys(depth).sort()).toEqual(
+      [
+        'waiting',
+        'active',
+        'delayed',
+        'failed',
+        'completed',
+        'unrouted',
+        'parked',
+        'paused',
+        'by_topic',
+        'oldest_waiting_seconds',
+      ].sort(),
+    );
+    expect(depth).toMatchObject({
+      waiting: 1,
+      parked: 1,
+      paused: true,
+      by_topic: { 'org.example.waits': 1 },
+    });
+  });
+
+  it('--watch 1 prints the backlog again and again, each time as it is then, until stopped', async () => {
+    const { services, cfg } = await setUp();
+    const watch = startCli(['queue', '--watch', '1', ...cfg], { isolated: true });
+    undo(() => watch.stop(5_000));
+    const frames = () => watch.output().split(CLEAR).slice(1);
+    await watch.waitForOutput(/oldest waiting/);
+    expect(frames()[0]).toMatch(/^\d{4}-\d\d-\d\dT[\d:.]+Z\nwaiting\s+active[^\n]*\n0\s+0\s/);
+
+    await services.work.enqueue(testEvent('org.example.watched'));
+    const later = await waitFor(
+      () =>
+        frames().find((f) => /^1\s+org\.example\.watched$/m.test(f) && /oldest waiting/.test(f)),
+      { what: 'a later print showing the new job' },
+    );
+    expect(later).toMatch(/\n1\s+0\s/);
+    expect(frames().length).toBeGreaterThanOrEqual(2);
+    await watch.stop(5_000);
+    expect(watch.child.signalCode ?? watch.child.exitCode).toBe('SIGTERM');
+  });
+
+  it('--watch with --json prints one object each time', async () => {
+    const { services, cfg } = await setUp();
+    const watch = startCli(['queue', '--watch', '1', '--json', ...cfg], { isolated: true });
+    undo(() => watch.stop(5_000));
+    await watch.waitForOutput(/^\}$/m);
+    await services.work.enqueue(testEvent('org.example.json'));
+    await watch.waitForOutput(/"org\.example\.json": 1/);
+    const objects = watch
+      .output()
+      .split(/\n(?=\{)/)
+      .map((text) => JSON.parse(text));
+    expect(objects.length).toBeGreaterThanOrEqual(2);
+    expect(objects[0]).toMatchObject({ waiting: 0, by_topic: {} });
+    expect(objects.at(-1)).toMatchObject({ waiting: 1, by_topic: { 'org.example.json': 1 } });
+  });
+
+  it.each([['x'], ['0'], ['1.5']])('--watch %s is a usage error, exit code 2', async (value) => {
+    const res = await runCli(['queue', '--watch', value], {
+      isolated: true,
+      env: { REDIS_URL: 'redis://127.0.0.1:1' },
+    });
+    expect(res.code).toBe(2);
+    expect(res.stderr).toMatch(/--watch[\s\S]*expected a whole number of 1 or more/);
+  });
+});

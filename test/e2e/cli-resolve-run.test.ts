@@ -1,0 +1,164 @@
+/**
+ * `loopabull resolve` and `loopabull run` as an operator uses them (README, docs/automations.md):
+ * which file a topic runs and why, and one run in the foreground, with a real ansible-playbook.
+ */
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from '@jest/globals';
+import {
+  localPlaybook,
+  removeTempDirs,
+  runCli,
+  testConfig,
+  writeAutomation,
+} from '../support/index.js';
+
+afterAll(removeTempDirs);
+
+const PREFIX = 'org.example.prod.';
+const config = testConfig({
+  overrides: { topics: { fold_prefixes: ['org.example.stg.', PREFIX] } },
+});
+const pb = config.ansible.playbooks_dir;
+const cli = (args: string[], input?: string) =>
+  runCli([...args, '--config', config.configPath], { isolated: true, input });
+const candidates = (stem: string) => ['yml', 'yaml', 'ts', 'js', 'mjs'].map((e) => `${stem}.${e}`);
+
+writeAutomation(pb, 'org.example.direct.yml', localPlaybook([]));
+writeAutomation(pb, 'org.example.handler.mjs', 'export default () => 1;\n');
+// The folded name serves every prefix; the full name, where it exists, wins over it.
+writeAutomation(pb, 'build.done.yml', localPlaybook([]));
+writeAutomation(pb, 'build.tagged.yml', localPlaybook([]));
+writeAutomation(pb, `${PREFIX}build.tagged.yml`, localPlaybook([]));
+
+describe('loopabull resolve', () => {
+  it('prints the file a topic runs and why', async () => {
+    const res = await cli(['resolve', 'org.example.direct']);
+    expect(res).toEqual({
+      code: 0,
+      stderr: '',
+      stdout: `${join(pb, 'org.example.direct.yml')}\n  playbook: named after topic org.example.direct (rkname)\n`,
+    });
+    expect((await cli(['resolve', 'org.example.handler'])).stdout).toBe(
+      `${join(pb, 'org.example.handler.mjs')}\n  handler: named after topic org.example.handler (rkname)\n`,
+    );
+  });
+
+  it('folds a configured prefix when no file has the full name, and says so', async () => {
+    const res = await cli(['resolve', `${PREFIX}build.done`, '--json']);
+    expect(res.code).toBe(0);
+    expect(JSON.parse(res.stdout)).toEqual({
+      topic: `${PREFIX}build.done`,
+      found: {
+        file: join(pb, 'build.done.yml'),
+        relative: 'build.done.yml',
+        kind: 'playbook',
+        why: `named after build.done, topic ${PREFIX}build.done with prefix ${PREFIX} folded (rkname)`,
+      },
+      tried: [...candidates(`${PREFIX}build.done`), 'build.done.yml'],
+    });
+    const full = JSON.parse((await cli(['resolve', `${PREFIX}build.tagged`, '--json'])).stdout);
+    expect(full.found.relative).toBe(`${PREFIX}build.tagged.yml`);
+  });
+
+  it('says unrouted and lists every path tried, folded ones included, with exit code 0', async () => {
+    const topic = `${PREFIX}nothing.here`;
+    const text = await cli(['resolve', topic]);
+    expect(text.code).toBe(0);
+    const tried = [...candidates(topic), ...candidates('nothing.here')];
+    expect(text.stdout).toBe(
+      `unrouted: no automation for ${topic}\n  tried: ${tried.join('\n         ')}\n`,
+    );
+    const json = await cli(['resolve', topic, '--json']);
+    expect(json.code).toBe(0);
+    expect(JSON.parse(json.stdout)).toEqual({ topic, found: null, tried });
+  });
+
+  it('refuses a topic that could name a path as a usage error, exit code 2', async () => {
+    const res = await cli(['resolve', 'org..example']);
+    expect(res.code).toBe(2);
+    expect(res.stderr).toMatch(/topic "org\.\.example" contains '\.\.'/);
+  });
+});
+
+describe('loopabull run', () => {
+  const marker = join(config.dir, 'dry-run-ran');
+  writeAutomation(
+    pb,
+    'org.example.run.dry.yml',
+    localPlaybook([{ 'ansible.builtin.file': { path: marker, state: 'touch' } }]),
+  );
+
+  it('--dry-run shows the file and the vars, every string !unsafe, and runs nothing', async () => {
+    const body = { pkg: "{{ lookup('pipe', 'id') }}" };
+    const res = await cli([
+      'run',
+      'org.example.run.dry',
+      '--dry-run',
+      '--body',
+      JSON.stringify(body),
+    ]);
+    expect(res.code).toBe(0);
+    expect(res.stdout).toContain(
+      `would run ${join(pb, 'org.example.run.dry.yml')}\n  playbook: named after topic org.example.run.dry (rkname)\n`,
+    );
+    expect(res.stdout).toContain(`msg:\n  !unsafe "pkg": !unsafe "{{ lookup('pipe', 'id') }}"\n`);
+    expect(res.stdout).toMatch(/^ {2}topic: !unsafe "org\.example\.run\.dry"$/m);
+    expect(res.stdout).toMatch(/^ {2}attempt: 1$/m);
+    expect(existsSync(marker)).toBe(false);
+  });
+
+  it('reads the body from --file, and from standard input with --file -', async () => {
+    const file = join(config.dir, 'body.json');
+    writeFileSync(file, JSON.stringify({ from: 'file' }));
+    const fromFile = await cli(['run', 'org.example.run.dry', '--dry-run', '--file', file]);
+    expect(fromFile.stdout).toContain('msg:\n  !unsafe "from": !unsafe "file"\n');
+    const fromStdin = await cli(
+      ['run', 'org.example.run.dry', '--dry-run', '--file', '-'],
+      JSON.stringify({ from: 'stdin' }),
+    );
+    expect(fromStdin.stdout).toContain('msg:\n  !unsafe "from": !unsafe "stdin"\n');
+    expect(existsSync(marker)).toBe(false);
+
+    writeFileSync(file, '{not json');
+    const bad = await cli(['run', 'org.example.run.dry', '--file', file]);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain(`file ${file} is not valid JSON`);
+  });
+
+  it('runs the playbook with the body from standard input, printing its output', async () => {
+    const dest = join(config.dir, 'ran.json');
+    writeAutomation(
+      pb,
+      'org.example.run.real.yml',
+      localPlaybook([{ 'ansible.builtin.copy': { content: '{{ msg | to_json }}', dest } }]),
+    );
+    const res = await cli(['run', 'org.example.run.real', '--file', '-'], '{"n": 7}');
+    expect(res.code).toBe(0);
+    expect(JSON.parse(readFileSync(dest, 'utf8'))).toEqual({ n: 7 });
+    expect(res.stdout).toMatch(/TASK \[ansible\.builtin\.copy\][\s\S]*PLAY RECAP/);
+    expect(res.stdout).toMatch(/^org\.example\.run\.real\.yml: ran$/m);
+  });
+
+  it('exits 1 with what it tried when no automation is found', async () => {
+    const res = await cli(['run', 'org.example.missing']);
+    expect(res.code).toBe(1);
+    expect(res.stdout).toBe(
+      `unrouted: no automation for org.example.missing (tried ${candidates('org.example.missing').join(', ')})\n`,
+    );
+  });
+
+  it('exits 1 when the playbook fails, with its output and its exit code', async () => {
+    writeAutomation(
+      pb,
+      'org.example.run.fails.yml',
+      localPlaybook([{ 'ansible.builtin.fail': { msg: 'the disk is full' } }]),
+    );
+    const res = await cli(['run', 'org.example.run.fails']);
+    expect(res.code).toBe(1);
+    expect(res.stdout).toMatch(/TASK \[ansible\.builtin\.fail\][\s\S]*the disk is full/);
+    expect(res.stderr).toMatch(
+      /^loopabull: ansible-playbook exited 2 \(playbook org\.example\.run\.fails\.yml\)/,
+    );
+  });
+});

@@ -1,0 +1,97 @@
+/**
+ * `loopabull worker` on SIGTERM (README of packages/worker, `worker --help`): it takes no new
+ * job, gives running ones `workers.shutdown_grace` seconds, then aborts handlers' `ctx.signal`
+ * and kills playbooks' process groups (SIGTERM, SIGKILL 5 s later), and puts their jobs back.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { once } from 'node:events';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from '@jest/globals';
+import {
+  localPlaybook,
+  openTestQueue,
+  processAlive,
+  removeTempDirs,
+  startPart,
+  testConfig,
+  testEvent,
+  undoAfterEach,
+  waitFor,
+  writeAutomation,
+} from '../support/index.js';
+
+afterAll(removeTempDirs);
+const undo = undoAfterEach();
+
+async function setUp(workers: Record<string, unknown>) {
+  const config = testConfig({ overrides: { workers } });
+  const services = await openTestQueue(config, undo);
+  const worker = await startPart('worker', config, undo);
+  const exited = once(worker.child, 'exit');
+  const file = (name: string) => join(config.dir, name);
+  return { config, services, worker, exited, file };
+}
+
+describe('a worker stopping', () => {
+  it('takes no new job during its grace, then aborts ctx.signal of the running handler', async () => {
+    const { config, services, worker, exited, file } = await setUp({
+      concurrency: 2,
+      shutdown_grace: 5,
+    });
+    writeAutomation(
+      config.ansible.playbooks_dir,
+      'org.example.held.mjs',
+      `import { writeFileSync } from 'node:fs';
+export default (event, ctx) => {
+  writeFileSync(${JSON.stringify(config.dir)} + '/started-' + event.id, '');
+  ctx.signal.addEventListener('abort', () =>
+    writeFileSync(${JSON.stringify(config.dir)} + '/aborted-' + event.id, ctx.signal.reason.message));
+  return new Promise(() => {});
+};\n`,
+    );
+    const first = await services.work.enqueue(testEvent('org.example.held', { id: 'held-1' }));
+    await waitFor(() => existsSync(file('started-held-1')), { what: 'the first job to start' });
+
+    worker.child.kill('SIGTERM');
+    await worker.waitForOutput(/worker stopping/);
+    // A free slot (concurrency 2) and a job for it, while the grace runs.
+    const second = await services.work.enqueue(testEvent('org.example.held', { id: 'held-2' }));
+    expect(worker.output()).not.toMatch(/shutdown grace is over/);
+    await exited;
+
+    expect(existsSync(file('started-held-2'))).toBe(false);
+    expect(await services.work.queue.getJobState(second)).toBe('waiting');
+    expect(readFileSync(file('aborted-held-1'), 'utf8')).toBe('the worker is shutting down');
+    const job = await services.work.queue.getJob(first);
+    expect(await job!.getState()).toBe('waiting');
+    expect(job!.attemptsMade).toBe(0);
+  });
+
+  it('SIGKILLs a playbook task that ignores SIGTERM before it exits', async () => {
+    const { config, services, worker, exited, file } = await setUp({ shutdown_grace: 0.5 });
+    writeAutomation(
+      config.ansible.playbooks_dir,
+      'org.example.stubborn.yml',
+      localPlaybook([
+        {
+          // Its output goes nowhere: the shell's "Terminated" to a closed pipe would end it (SIGPIPE).
+          'ansible.builtin.shell': `exec >/dev/null 2>&1; trap 'echo TERM >> ${file('term')}' TERM; echo $$ > ${file('pid')}; while :; do sleep 0.1; done`,
+        },
+      ]),
+    );
+    await services.work.enqueue(testEvent('org.example.stubborn'));
+    const pid = Number(
+      await waitFor(() => existsSync(file('pid')) && readFileSync(file('pid'), 'utf8'), {
+        what: 'the task to start',
+      }),
+    );
+    undo(() => processAlive(pid) && process.kill(pid, 'SIGKILL'));
+
+    worker.child.kill('SIGTERM');
+    await waitFor(() => existsSync(file('term')), { what: 'the task to be sent SIGTERM' });
+    expect(processAlive(pid)).toBe(true);
+    await exited;
+    expect(worker.output()).toMatch(/shutdown grace is over/);
+    expect(processAlive(pid)).toBe(false);
+  });
+});
