@@ -54,6 +54,7 @@ describe('loopabull queue', () => {
         'parked',
         'paused',
         'by_topic',
+        'by_topic_counted',
         'oldest_waiting_seconds',
       ].sort(),
     );

@@ -56,6 +56,7 @@ describe('loopabull resolve', () => {
         why: `named after build.done, topic ${PREFIX}build.done with prefix ${PREFIX} folded (rkname)`,
       },
       tried: [...candidates(`${PREFIX}build.done`), 'build.done.yml'],
+      skipped: [],
     });
     const full = JSON.parse((await cli(['resolve', `${PREFIX}build.tagged`, '--json'])).stdout);
     expect(full.found.relative).toBe(`${PREFIX}build.tagged.yml`);
@@ -71,7 +72,7 @@ describe('loopabull resolve', () => {
     );
     const json = await cli(['resolve', topic, '--json']);
     expect(json.code).toBe(0);
-    expect(JSON.parse(json.stdout)).toEqual({ topic, found: null, tried });
+    expect(JSON.parse(json.stdout)).toEqual({ topic, found: null, tried, skipped: [] });
   });
 
   it('refuses a topic that could name a path as a usage error, exit code 2', async () => {
