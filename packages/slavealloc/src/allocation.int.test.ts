@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
 import { allDatabases } from '../test/databases.js';
-import { currentMasters, importFixtures, openService } from '../test/helpers.js';
+import { currentMasters, openService, reloadFixtures } from '../test/helpers.js';
 import type { Slavealloc } from './service.js';
 
 /**
@@ -18,12 +18,7 @@ describe.each(allDatabases())('allocation on $name', (target) => {
     await service?.db.close();
     await target.remove();
   });
-  beforeEach(async () => {
-    const k = service.db.k;
-    for (const table of ['slave_passwords', 'slaves', 'masters'] as const)
-      await k.deleteFrom(table).execute();
-    await importFixtures(service.db);
-  });
+  beforeEach(() => reloadFixtures(service.db));
 
   const master = async (name: string, record = true) => {
     const a = await service.gettac(name, record);

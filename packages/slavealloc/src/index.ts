@@ -15,3 +15,6 @@ export { importData, type ImportInput, type ImportResult } from './importer.js';
 export { Slavealloc, EVENT_TOPICS, type Via } from './service.js';
 export { EventSink, busEvents } from './events.js';
 export type { SlaveallocTables } from './tables.js';
+export { slavealloc } from './automation.js';
+export { slaveallocRoutes } from './routes.js';
+export { enableHandler, type EnableResult } from './handler.js';

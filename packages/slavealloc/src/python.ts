@@ -82,17 +82,15 @@ export function pyFormat(template: string, mapping: Readonly<Record<string, PyVa
     SPEC,
     (whole, key: string | undefined, flags: string, width, precision, type: string, at: number) => {
       if (whole === '%%') return '%';
-      if (key === undefined) {
-        if (type === '') throw new TemplateError(`incomplete format at index ${at}`);
-        throw new TemplateError(
-          `%${type} at index ${at} has no (key): a tac template is formatted with a mapping`,
-        );
-      }
       if (type === '') throw new TemplateError(`incomplete format at index ${at}`);
-      if (type === '%') return '%';
+      if (type === '%' && key !== undefined) return '%';
       if (!'srdiu'.includes(type))
         throw new TemplateError(
-          `unsupported format character '${type}' (0x${type.charCodeAt(0).toString(16)}) at index ${at + whole.length - 1}`,
+          `unsupported format character ${pyStrRepr(type)} (0x${type.charCodeAt(0).toString(16)}) at index ${at + whole.length - 1}`,
+        );
+      if (key === undefined)
+        throw new TemplateError(
+          `%${type} at index ${at} has no (key): a tac template is formatted with a mapping`,
         );
       if (!Object.hasOwn(mapping, key))
         throw new TemplateError(

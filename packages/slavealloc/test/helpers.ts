@@ -41,3 +41,10 @@ export async function currentMasters(service: Slavealloc): Promise<Record<string
     .execute();
   return Object.fromEntries(rows.map((r) => [r.name, r.nickname]));
 }
+
+/** Empties slaves, masters and passwords, and imports the fixture set again. */
+export async function reloadFixtures(db: SlaveallocDb): Promise<void> {
+  for (const table of ['slave_passwords', 'slaves', 'masters'] as const)
+    await db.k.deleteFrom(table).execute();
+  await importFixtures(db);
+}
