@@ -1,4 +1,5 @@
 import { registered, type Automation, type AutomationEnv } from '@loopabull/core';
+import { slaveallocCommand } from './cli.js';
 import { openSlaveallocDb } from './db.js';
 import { busEvents } from './events.js';
 import { enableHandler } from './handler.js';
@@ -34,6 +35,7 @@ export const slavealloc: Automation = registered<SlaveallocSection>({
   name: 'slavealloc',
   description: 'build-slave allocation: a buildbot.tac for each slave (Mozilla slavealloc)',
   section: slaveallocSection,
+  commands: (env) => [slaveallocCommand(env)],
   doctor: (env) => [databaseCheck(env)],
   async start({ config, section, logger }) {
     const db = await openSlaveallocDb(config.database.url, config.dir);

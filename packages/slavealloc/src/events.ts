@@ -1,4 +1,9 @@
-import { BusPublisher, type Config, type Logger } from '@loopabull/core';
+import { BusPublisher, type Config } from '@loopabull/core';
+
+/** Where a lost event is reported: a logger, or the CLI's standard error. */
+export interface Warner {
+  warn(message: string, meta?: Record<string, unknown>): unknown;
+}
 
 /** Sends one follow-up event to the bus (core's BusPublisher, or a handler's ctx.publish). */
 export type Send = (topic: string, body: unknown) => Promise<unknown>;
@@ -12,7 +17,7 @@ export class EventSink {
 
   constructor(
     private readonly send: Send | null,
-    private readonly logger: Pick<Logger, 'warn'>,
+    private readonly logger: Warner,
   ) {}
 
   emit(topic: string, body: unknown): void {
@@ -39,7 +44,7 @@ export class EventSink {
 export function busEvents(
   config: Config,
   enabled: boolean,
-  logger: Pick<Logger, 'warn'>,
+  logger: Warner,
 ): { sink: EventSink; close(): Promise<void> } {
   if (!enabled) return { sink: new EventSink(null, logger), close: async () => {} };
   const publisher = new BusPublisher(config);

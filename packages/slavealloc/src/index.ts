@@ -18,3 +18,5 @@ export type { SlaveallocTables } from './tables.js';
 export { slavealloc } from './automation.js';
 export { slaveallocRoutes } from './routes.js';
 export { enableHandler, type EnableResult } from './handler.js';
+export { slaveallocCommand, type CliOptions } from './cli.js';
+export { dumpData, loadData, parseDump, DUMP_FORMAT, DUMP_VERSION, type Dump } from './dump.js';
