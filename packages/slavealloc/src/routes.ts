@@ -6,6 +6,8 @@ import type { SlaveFilters } from './rows.js';
 import type { Slavealloc } from './service.js';
 import { API_TABLES, isApiTable, type ApiTable } from './tables.js';
 import { apiDocs } from './api-docs.js';
+import { DASHBOARD } from './ui.js';
+import { registerUi } from './ui-routes.js';
 import type { WriteResult } from './writes.js';
 
 type Query = Record<string, string | string[] | undefined>;
@@ -168,17 +170,14 @@ function registerApi(app: FastifyInstance, service: Slavealloc): void {
  * slavealloc's HTTP interface (docs/slavealloc.md): `/gettac/<slave>` for the slaves, `/api/…`
  * for the CLI and the UI. The server checks the bearer token on PUT, POST and DELETE.
  */
-export function slaveallocRoutes(
-  service: Slavealloc,
-  logger: Logger,
-  extra?: (app: FastifyInstance) => void,
-): RouteModule {
+export function slaveallocRoutes(service: Slavealloc, logger: Logger): RouteModule {
   return {
     name: 'slavealloc',
     register(app) {
       registerTac(app, service, logger);
       registerApi(app, service);
-      extra?.(app);
+      registerUi(app, service);
     },
+    dashboard: DASHBOARD,
   };
 }
