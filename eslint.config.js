@@ -10,4 +10,6 @@ export default tseslint.config(
     languageOptions: { globals: globals.node },
     rules: { '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_' }] },
   },
+  // Scripts served to browsers by the automations' pages.
+  { files: ['packages/*/www/**/*.js'], languageOptions: { globals: globals.browser } },
 );

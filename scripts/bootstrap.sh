@@ -29,6 +29,12 @@ if ! command -v ansible-playbook >/dev/null; then
   apt_install ansible-core
 fi
 
+# The slavealloc web UI is tested in Debian's headless Chromium (driven by playwright-core).
+if [ ! -x /usr/bin/chromium ]; then
+  say "installing chromium"
+  apt_install chromium
+fi
+
 if ! answers 6379; then
   command -v redis-server >/dev/null || { say "installing redis-server"; apt_install redis-server; }
   say "starting Redis on 127.0.0.1:6379"

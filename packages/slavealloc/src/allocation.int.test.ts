@@ -1,0 +1,128 @@
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
+import { allDatabases } from '../test/databases.js';
+import { currentMasters, openService, reloadFixtures } from '../test/helpers.js';
+import type { Slavealloc } from './service.js';
+
+/**
+ * The original algorithm on each database: peers are the slaves of the same pool and silo
+ * (speed aside), counted by current master; enabled masters of the pool only; fewest then
+ * lowest id. The expected masters are worked out by hand from originals.md D.3.
+ */
+describe.each(allDatabases())('allocation on $name', (target) => {
+  let service: Slavealloc;
+
+  beforeAll(async () => {
+    service = await openService(await target.create());
+  });
+  afterAll(async () => {
+    await service?.db.close();
+    await target.remove();
+  });
+  beforeEach(() => reloadFixtures(service.db));
+
+  const master = async (name: string, record = true) => {
+    const a = await service.gettac(name, record);
+    return a.kind === 'allocated' ? a.master!.nickname : a.kind;
+  };
+
+  it('balances each silo over the pool’s masters, lowest id on ties', async () => {
+    const got: string[] = [];
+    for (const s of ['01', '02', '03', '04', '05']) got.push(await master(`linux-ix-slave${s}`));
+    // slave03 is slow: speed is not part of the silo, so it counts as a peer.
+    expect(got).toEqual(['bm01-build', 'bm02-build', 'bm03-build', 'bm01-build', 'bm02-build']);
+    // Another silo of the same pool counts its own peers only.
+    expect(await master('w64-ix-slave01')).toBe('bm01-build');
+    expect(await master('w64-ix-slave02')).toBe('bm02-build');
+    // Another pool, its own masters.
+    expect(await master('try-linux-slave01')).toBe('bm04-try');
+    // A slave asking again is not its own peer: bm03 has one peer, bm01 and bm02 one each
+    // besides slave05 itself, so the lowest id among the least loaded.
+    expect(await master('linux-ix-slave05')).toBe('bm02-build');
+  });
+
+  it('only enabled masters; none left: no allocation', async () => {
+    await service.db.k
+      .updateTable('masters')
+      .set({ enabled: 0 })
+      .where('nickname', '=', 'bm01-build')
+      .execute();
+    expect(await master('linux-ix-slave01')).toBe('bm02-build');
+    expect(await master('linux-ix-slave02')).toBe('bm03-build');
+    expect(await master('linux-ix-slave03')).toBe('bm02-build');
+    await service.db.k.updateTable('masters').set({ enabled: 0 }).execute();
+    expect(await master('linux-ix-slave04')).toBe('no-master');
+  });
+
+  it('a locked slave gets its master even when disabled and of another pool', async () => {
+    const k = service.db.k;
+    const bm04 = await k
+      .selectFrom('masters')
+      .select('masterid')
+      .where('nickname', '=', 'bm04-try')
+      .executeTakeFirstOrThrow();
+    await k
+      .updateTable('masters')
+      .set({ enabled: 0 })
+      .where('masterid', '=', bm04.masterid)
+      .execute();
+    await k
+      .updateTable('slaves')
+      .set({ locked_masterid: bm04.masterid })
+      .where('name', '=', 'linux-ix-slave01')
+      .execute();
+    expect(await master('linux-ix-slave01')).toBe('bm04-try');
+    expect(await master('linux-ix-slave02')).toBe('bm01-build');
+  });
+
+  it('a disabled slave gets the disabled tac and loses its master; unknown: refused', async () => {
+    expect(await master('linux-ix-slave01')).toBe('bm01-build');
+    await service.db.k
+      .updateTable('slaves')
+      .set({ enabled: 0 })
+      .where('name', '=', 'linux-ix-slave01')
+      .execute();
+    const a = await service.gettac('linux-ix-slave01', true);
+    expect(a.kind).toBe('disabled');
+    expect(a.kind === 'disabled' && a.tac).toContain('SLAVE DISABLED; NOT STARTING');
+    expect((await currentMasters(service))['linux-ix-slave01']).toBeNull();
+    expect(await master('no-such-slave')).toBe('unknown');
+    expect(await master('LINUX-IX-SLAVE02')).toBe('unknown');
+  });
+
+  it('/api/gettac-style allocation records nothing', async () => {
+    expect(await master('linux-ix-slave01', false)).toBe('bm01-build');
+    expect(await master('linux-ix-slave02', false)).toBe('bm01-build');
+    expect(Object.values(await currentMasters(service)).every((m) => m === null)).toBe(true);
+  });
+
+  it('picks the distro password before the wildcard', async () => {
+    const tac = async (name: string) => {
+      const a = await service.gettac(name, false);
+      return a.kind === 'allocated' ? a.tac : '';
+    };
+    expect(await tac('w64-ix-slave01')).toContain("passwd = 'win,pw'\n");
+    expect(await tac('linux-ix-slave01')).toContain("passwd = 'build-any'\n");
+    expect(await tac('try-linux-slave01')).toContain("passwd = 'try-pw'\n");
+  });
+
+  it('50 concurrent allocations leave the masters balanced', async () => {
+    const k = service.db.k;
+    const template = await k
+      .selectFrom('slaves')
+      .selectAll()
+      .where('name', '=', 'linux-ix-slave01')
+      .executeTakeFirstOrThrow();
+    // Copies of slave01 under new names: its silo, no master yet.
+    const rest = { ...template, slaveid: undefined };
+    const names = Array.from({ length: 50 }, (_, i) => `load-${String(i).padStart(2, '0')}`);
+    await k
+      .insertInto('slaves')
+      .values(names.map((name) => ({ ...rest, name })))
+      .execute();
+    const results = await Promise.all(names.map((n) => master(n)));
+    const counts: Record<string, number> = {};
+    for (const m of results) counts[m] = (counts[m] ?? 0) + 1;
+    // 50 new slaves over three masters: 17, 17, 16, whatever the order they ran in.
+    expect(Object.values(counts).sort()).toEqual([16, 17, 17]);
+  });
+});

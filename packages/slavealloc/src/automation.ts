@@ -1,0 +1,53 @@
+import { registered, type Automation, type AutomationEnv } from '@loopabull/core';
+import { slaveallocCommand } from './cli.js';
+import { openSlaveallocDb } from './db.js';
+import { busEvents } from './events.js';
+import { enableHandler } from './handler.js';
+import { slaveallocRoutes } from './routes.js';
+import { slaveallocSection, type SlaveallocSection } from './section.js';
+import { Slavealloc } from './service.js';
+
+/** The database answers, is migrated, and holds slaves and masters to allocate. */
+const databaseCheck = ({ config }: AutomationEnv<SlaveallocSection>) => ({
+  name: 'slavealloc',
+  fix: 'check database.url; load slaves with `loopabull slavealloc dbimport` or `dbload`',
+  probe: async () => {
+    const db = await openSlaveallocDb(config.database.url, config.dir);
+    try {
+      const count = async (table: 'slaves' | 'masters') =>
+        Number(
+          (
+            await db.k
+              .selectFrom(table)
+              .select((eb) => eb.fn.countAll().as('n'))
+              .executeTakeFirstOrThrow()
+          ).n,
+        );
+      return `${await count('slaves')} slaves and ${await count('masters')} masters in ${db.url}`;
+    } finally {
+      await db.close();
+    }
+  },
+});
+
+/** Build-slave allocation (Mozilla slavealloc): `/gettac`, `/api`, `loopabull slavealloc`, bus handlers. */
+export const slavealloc: Automation = registered<SlaveallocSection>({
+  name: 'slavealloc',
+  description: 'build-slave allocation: a buildbot.tac for each slave (Mozilla slavealloc)',
+  section: slaveallocSection,
+  commands: (env) => [slaveallocCommand(env)],
+  doctor: (env) => [databaseCheck(env)],
+  async start({ config, section, logger }) {
+    const db = await openSlaveallocDb(config.database.url, config.dir);
+    const events = busEvents(config, section.events, logger);
+    const service = new Slavealloc(db, section, events.sink);
+    return {
+      handlers: { disable: enableHandler(service, false), enable: enableHandler(service, true) },
+      routes: slaveallocRoutes(service, logger),
+      async stop() {
+        await events.close();
+        await db.close();
+      },
+    };
+  },
+});

@@ -1,0 +1,109 @@
+import { ConfigError } from '@loopabull/core';
+import type { Backend } from './cli-backend.js';
+
+/** The original CLI's messages: data on standard output, what happened on standard error. */
+export interface Io {
+  out(text: string): void;
+  err(text: string): void;
+}
+
+/** argparse's check in every admin command of the original. */
+export function checkSlaveNames(names: readonly string[]): void {
+  if (names.some((n) => n.includes('.')))
+    throw new ConfigError("slave name must not contain '.'; give the unqualified hostname");
+}
+
+async function slaveNamed(backend: Backend, name: string) {
+  const slave = await backend.byName('slaves', name);
+  if (!slave) throw new Error(`No slave found named '${name}'.`);
+  return slave;
+}
+
+export async function gettac(backend: Backend, io: Io, names: readonly string[]): Promise<void> {
+  checkSlaveNames(names);
+  for (const name of names) {
+    const tac = await backend.gettac(name);
+    if (tac === null) throw new Error(`could not generate TAC for ${name}`);
+    // Python's print: the tac and a newline.
+    io.out(`${tac}\n`);
+  }
+}
+
+export async function lock(
+  backend: Backend,
+  io: Io,
+  name: string,
+  master: string | undefined,
+  unlock: boolean,
+): Promise<void> {
+  checkSlaveNames([name]);
+  if (!master && !unlock) throw new ConfigError('master name is required to lock');
+  const slave = await slaveNamed(backend, name);
+  if (unlock) {
+    if (!slave.locked_masterid) throw new Error('Slave is not locked');
+    await backend.update('slaves', slave.slaveid as number, { locked_masterid: null });
+    io.err(`Slave '${name}' unlocked\n`);
+    return;
+  }
+  const m = await backend.byName('masters', master!);
+  if (!m) throw new Error(`No master found named '${master}'.`);
+  await backend.update('slaves', slave.slaveid as number, { locked_masterid: m.masterid });
+  io.err(`Locked '${name}' to '${String(m.nickname)}' (${String(m.fqdn)}:${String(m.pb_port)})\n`);
+}
+
+const word = (enabled: boolean) => (enabled ? 'enabled' : 'disabled');
+
+/** `disable` and `enable`: changes the state (and notes, with -m) only when it differs. */
+export async function setEnabled(
+  backend: Backend,
+  io: Io,
+  name: string,
+  enabled: boolean,
+  message: string | undefined,
+): Promise<void> {
+  checkSlaveNames([name]);
+  const slave = await slaveNamed(backend, name);
+  if (slave.notes) io.err(`previous slave notes: '${String(slave.notes)}'\n`);
+  if (slave.enabled === enabled) {
+    io.err(`${name} is already ${word(enabled)}\n`);
+    return;
+  }
+  const changes: Record<string, unknown> = { enabled };
+  if (message !== undefined) changes.notes = message;
+  await backend.update('slaves', slave.slaveid as number, changes);
+  io.err(`${name} ${word(enabled)}\n`);
+}
+
+export async function notes(
+  backend: Backend,
+  io: Io,
+  name: string,
+  message: string | undefined,
+): Promise<void> {
+  checkSlaveNames([name]);
+  const slave = await slaveNamed(backend, name);
+  if (message === undefined) {
+    if (slave.notes) io.out(`${String(slave.notes)}\n`);
+    return;
+  }
+  // Python's '%s' % None.
+  io.err(`previous slave notes: '${String(slave.notes ?? 'None')}'\n`);
+  await backend.update('slaves', slave.slaveid as number, { notes: message });
+  io.err(`notes set to '${message}'\n`);
+}
+
+/** An API URL that can be parsed, or a usage error naming it. */
+export function checkApi<T>(
+  url: string,
+  make: (url: string, token: string | null) => T,
+  token: string | null | undefined,
+): T {
+  try {
+    new URL(url);
+  } catch {
+    throw new ConfigError(
+      `-A ${JSON.stringify(url)} is not a URL; e.g. http://slavealloc.example.com:8080/api`,
+    );
+  }
+  return make(url, token ?? null);
+}

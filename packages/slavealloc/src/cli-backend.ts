@@ -1,0 +1,110 @@
+import type { Config } from '@loopabull/core';
+import { openSlaveallocDb } from './db.js';
+import { busEvents } from './events.js';
+import type { ApiRow } from './rows.js';
+import { slaveallocSettings } from './section.js';
+import { Slavealloc } from './service.js';
+
+/** What the admin commands (gettac, lock, disable, enable, notes) need, over the API or the database. */
+export interface Backend {
+  /** A row by name (`?byname=1`), or null. */
+  byName(table: 'slaves' | 'masters', name: string): Promise<ApiRow | null>;
+  /** PUT: throws when the change was not made. */
+  update(table: 'slaves', id: number, changes: Record<string, unknown>): Promise<void>;
+  /** The tac without recording the allocation, or null when there is none. */
+  gettac(name: string): Promise<string | null>;
+  close(): Promise<void>;
+}
+
+/** The original's `-A` URL ended in `/api`; a bare server address is taken to mean its `/api`. */
+export function apiBase(url: string): string {
+  const u = new URL(url);
+  if (u.pathname === '' || u.pathname === '/') u.pathname = '/api';
+  return u.toString().replace(/\/+$/, '');
+}
+
+/** The REST client of the original CLI, with the bearer token the server asks for on PUT. */
+export function apiBackend(url: string, token: string | null): Backend {
+  const base = apiBase(url);
+  const call = async (method: string, path: string, body?: unknown) => {
+    const headers: Record<string, string> = {
+      'user-agent': 'slavealloc command line',
+      'content-type': 'application/json',
+    };
+    if (token && method !== 'GET') headers.authorization = `Bearer ${token}`;
+    let res: Response;
+    try {
+      res = await fetch(`${base}/${path}`, {
+        method,
+        headers,
+        body: body === undefined ? undefined : JSON.stringify(body),
+      });
+    } catch (err) {
+      throw new Error(
+        `cannot reach ${base}: ${(err as Error & { cause?: Error }).cause?.message ?? (err as Error).message}`,
+      );
+    }
+    const text = await res.text();
+    let json: unknown = null;
+    try {
+      json = JSON.parse(text);
+    } catch {
+      // not JSON: reported below with the status
+    }
+    return { status: res.status, json: json as ApiRow | null, text };
+  };
+  return {
+    async byName(table, name) {
+      const res = await call('GET', `${table}/${encodeURIComponent(name)}?byname=1`);
+      if (res.status === 404) return null;
+      if (res.status !== 200 || !res.json)
+        throw new Error(`${base} answered ${res.status}: ${res.text.slice(0, 200)}`);
+      return Object.keys(res.json).length ? res.json : null;
+    },
+    async update(table, id, changes) {
+      const res = await call('PUT', `${table}/${id}`, changes);
+      if (res.status === 401 || res.status === 403)
+        throw new Error(
+          `the server refused the change (HTTP ${res.status}): give its http.token in LOOPABULL_TOKEN or in this config's http.token`,
+        );
+      if (res.json?.success !== true)
+        throw new Error(
+          `Operation failed on server.${res.json?.error ? ` ${String(res.json.error)}` : ''}`,
+        );
+    },
+    async gettac(name) {
+      const res = await call('GET', `gettac/${encodeURIComponent(name)}`);
+      return res.json?.success === true && typeof res.json.tac === 'string' ? res.json.tac : null;
+    },
+    close: async () => {},
+  };
+}
+
+/** Straight to the database (`-D URL`, or the config's database.url); changes publish their events from here. */
+export async function dbBackend(
+  config: Config,
+  url: string,
+): Promise<Backend & { service: Slavealloc }> {
+  const settings = slaveallocSettings(config);
+  const db = await openSlaveallocDb(url, config.dir);
+  const events = busEvents(config, settings.events, {
+    warn: (m: string) => process.stderr.write(`warning: ${m}\n`),
+  });
+  const service = new Slavealloc(db, settings, events.sink);
+  return {
+    service,
+    byName: async (table, name) => (await service.get(table, { name })) ?? null,
+    async update(table, id, changes) {
+      const result = await service.update(table, id, changes, 'cli');
+      if (!result.ok) throw new Error(`Operation failed: ${result.error}`);
+    },
+    async gettac(name) {
+      const a = await service.gettac(name, false);
+      return a.kind === 'allocated' || a.kind === 'disabled' ? a.tac : null;
+    },
+    async close() {
+      await events.close();
+      await db.close();
+    },
+  };
+}

@@ -1,0 +1,171 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from '@jest/globals';
+import { loadConfig, type CommandEnv } from '@loopabull/core';
+import { tempDir, removeTempDirs } from '../../../test/support/index.js';
+import { mariadb, postgres, allDatabases } from '../test/databases.js';
+import { fixturePath, currentMasters } from '../test/helpers.js';
+import { useStack, TOKEN } from '../test/stack.js';
+import { slavealloc } from './automation.js';
+import { slaveallocCommand } from './cli.js';
+import { openSlaveallocDb } from './db.js';
+import { Slavealloc } from './service.js';
+import { EventSink } from './events.js';
+
+const env: CommandEnv = {
+  loadConfig: (o) => loadConfig({ path: o.config, env: {}, automations: [slavealloc] }),
+};
+
+/** Runs `loopabull slavealloc ARGS` in this process: what it printed, and its error if any. */
+async function run(args: string[], vars: NodeJS.ProcessEnv = {}) {
+  let out = '';
+  let err = '';
+  const cmd = slaveallocCommand(env, {
+    io: { out: (t) => void (out += t), err: (t) => void (err += t) },
+    env: vars,
+  });
+  cmd.exitOverride();
+  for (const c of cmd.commands) c.exitOverride();
+  const error = await cmd.parseAsync(['node', 'slavealloc', ...args]).then(
+    () => null,
+    (e: Error) => e,
+  );
+  return { out, err, error: error?.message ?? null };
+}
+
+const IMPORT = [
+  '--slave-data',
+  fixturePath('slaves.csv'),
+  '--master-data',
+  fixturePath('masters.csv'),
+  '--password-data',
+  fixturePath('passwords.csv'),
+  '--enable',
+];
+const withoutDate = (tac: string) => tac.replace(/^# generated: .*$/m, '');
+
+afterAll(() => removeTempDirs());
+
+describe.each(allDatabases())('dbinit, dbimport, dbdump and dbload on $name', (target) => {
+  afterAll(() => target.remove());
+
+  it('dbdump then dbload into an empty database gives the same allocations and tacs', async () => {
+    const from = await target.create();
+    expect((await run(['dbinit', '-D', from])).err).toMatch(/^initialized /);
+    expect((await run(['dbimport', '-D', from, ...IMPORT])).err).toMatch(
+      /^imported 10 slaves, 4 masters, 3 passwords; added datacenters: mtv1; pools: build-mtv1, try-mtv1; distros: centos6, win2k8, android;/,
+    );
+    expect((await run(['dbinit', '-D', from])).error).toMatch(
+      /already holds \d+ rows; dbinit would replace them: take a dbdump first, then add --force/,
+    );
+    const source = await openSlaveallocDb(from, tempDir());
+    const service = new Slavealloc(
+      source,
+      { decommissioned_environments: [], idleizer_exclude: ['panda-'] },
+      new EventSink(null, console),
+      'host',
+    );
+    for (const name of ['linux-ix-slave01', 'linux-ix-slave02', 'w64-ix-slave01'])
+      await service.gettac(name, true);
+    const file = join(tempDir(), 'dump.json');
+    await run(['dbdump', '-D', from, file]);
+    expect(JSON.parse(readFileSync(file, 'utf8'))).toMatchObject({
+      format: 'loopabull-slavealloc-dump',
+      version: 1,
+    });
+
+    // Into an empty database of each kind: the dump does not depend on the database.
+    for (const other of [target, postgres(), mariadb()]) {
+      const to = await other.create();
+      try {
+        expect((await run(['dbload', '-D', to, file])).err).toMatch(
+          /^loaded 10 slaves, 4 masters and 3 passwords/,
+        );
+        const copy = new Slavealloc(
+          await openSlaveallocDb(to, tempDir()),
+          { decommissioned_environments: [], idleizer_exclude: ['panda-'] },
+          new EventSink(null, console),
+          'host',
+        );
+        try {
+          expect(await currentMasters(copy)).toEqual(await currentMasters(service));
+          for (const name of [
+            'linux-ix-slave03',
+            'w64-ix-slave02',
+            'panda-0001',
+            'linux-ix-slave01',
+          ]) {
+            const [a, b] = [await service.gettac(name, false), await copy.gettac(name, false)];
+            expect(b.kind).toBe(a.kind);
+            expect('tac' in b && withoutDate(b.tac)).toBe('tac' in a && withoutDate(a.tac));
+          }
+          expect((await run(['dbload', '-D', to, file])).error).toMatch(/already holds/);
+          expect((await run(['dbload', '-D', to, file, '--force'])).error).toBeNull();
+        } finally {
+          await copy.db.close();
+        }
+      } finally {
+        if (other !== target) await other.remove();
+      }
+    }
+    await source.close();
+  });
+});
+
+describe('admin commands, over the API (-A) and on the database (-D)', () => {
+  const use = useStack(allDatabases()[0]!);
+
+  it('gettac, lock, disable, enable and notes with the original messages', async () => {
+    const stack = use();
+    const api = ['-A', `${stack.server.url}/api`];
+    const db = ['-D', stack.config.database.url, '-c', stack.config.configPath];
+    const token = { LOOPABULL_TOKEN: TOKEN };
+    for (const where of [api, db]) {
+      const tac = await run(['gettac', 'linux-ix-slave01', ...where]);
+      expect(tac.out).toMatch(
+        /^# AUTOMATICALLY GENERATED - DO NOT MODIFY\n[^]*idlz.setServiceParent\(application\)\n\n$/,
+      );
+      expect((await run(['gettac', 'nobody', ...where])).error).toBe(
+        'could not generate TAC for nobody',
+      );
+      expect((await run(['gettac', 'a.b.c', ...where])).error).toBe(
+        "slave name must not contain '.'; give the unqualified hostname",
+      );
+      expect(await run(['lock', 'linux-ix-slave01', 'bm02-build', ...where], token)).toMatchObject({
+        err: "Locked 'linux-ix-slave01' to 'bm02-build' (buildbot-master02.build.mtv1.example.com:9002)\n",
+        error: null,
+      });
+      expect((await run(['lock', 'linux-ix-slave01', 'bm99', ...where], token)).error).toBe(
+        "No master found named 'bm99'.",
+      );
+      expect((await run(['lock', '-u', 'linux-ix-slave01', ...where], token)).err).toBe(
+        "Slave 'linux-ix-slave01' unlocked\n",
+      );
+      expect((await run(['lock', '-u', 'linux-ix-slave01', ...where], token)).error).toBe(
+        'Slave is not locked',
+      );
+      expect((await run(['disable', 'nobody', ...where], token)).error).toBe(
+        "No slave found named 'nobody'.",
+      );
+      expect(
+        (await run(['disable', 'linux-ix-slave02', '-m', 'broken disk', ...where], token)).err,
+      ).toBe('linux-ix-slave02 disabled\n');
+      expect((await run(['disable', 'linux-ix-slave02', ...where], token)).err).toBe(
+        "previous slave notes: 'broken disk'\nlinux-ix-slave02 is already disabled\n",
+      );
+      expect((await run(['notes', 'linux-ix-slave02', ...where])).out).toBe('broken disk\n');
+      expect((await run(['enable', 'linux-ix-slave02', ...where], token)).err).toBe(
+        "NOTE: not clearing slave notes\nprevious slave notes: 'broken disk'\nlinux-ix-slave02 enabled\n",
+      );
+      expect((await run(['notes', 'linux-ix-slave02', '-m', 'fixed', ...where], token)).err).toBe(
+        "previous slave notes: 'broken disk'\nnotes set to 'fixed'\n",
+      );
+      await run(['notes', 'linux-ix-slave02', '-m', '', ...where], token);
+    }
+    // Without the token the server refuses, and says how to give it.
+    expect((await run(['disable', 'linux-ix-slave03', ...api])).error).toMatch(
+      /refused the change \(HTTP 40[13]\): give its http.token in LOOPABULL_TOKEN/,
+    );
+    expect((await run(['dbdump', ...api])).error).toMatch(/works on the database/);
+  });
+});

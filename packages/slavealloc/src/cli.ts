@@ -1,0 +1,209 @@
+import { readFileSync, writeFileSync } from 'node:fs';
+import { Command } from 'commander';
+import { ConfigError, configOption, type CommandEnv, type Config } from '@loopabull/core';
+import * as admin from './cli-admin.js';
+import { apiBackend, dbBackend, type Backend } from './cli-backend.js';
+import { openSlaveallocDb, type SlaveallocDb } from './db.js';
+import { countRows, dumpData, loadData, parseDump, wipe } from './dump.js';
+import { importData, type ImportFile } from './importer.js';
+
+interface Where {
+  config?: string;
+  api?: string;
+  db?: string;
+}
+
+/** Where the commands write and what they read of the environment; tests pass their own. */
+export interface CliOptions {
+  io?: admin.Io;
+  env?: NodeJS.ProcessEnv;
+}
+
+const where = (cmd: Command) =>
+  configOption(cmd)
+    .option('-D, --db <url>', 'the database, as database.url (default: database.url of the config)')
+    .option('-A, --api <url>', 'a slavealloc API, e.g. http://host:8080/api (admin commands only)');
+
+const read = (file: string): ImportFile => ({ file, text: readFileSync(file, 'utf8') });
+
+/** `loopabull slavealloc …`: the original `slavealloc` command's subcommands and messages. */
+export function slaveallocCommand(env: CommandEnv, opts: CliOptions = {}): Command {
+  const io: admin.Io = opts.io ?? {
+    out: (t) => void process.stdout.write(t),
+    err: (t) => void process.stderr.write(t),
+  };
+  const vars = opts.env ?? process.env;
+  const load = (o: Where): Config => env.loadConfig(o);
+
+  /** The database commands work on a database only. */
+  async function withDb<T>(o: Where, use: (db: SlaveallocDb) => Promise<T>): Promise<T> {
+    if (o.api)
+      throw new ConfigError(
+        'this command works on the database: give -D URL, or neither -D nor -A for database.url of the config',
+      );
+    const config = load(o);
+    const db = await openSlaveallocDb(o.db ?? config.database.url, config.dir);
+    try {
+      return await use(db);
+    } finally {
+      await db.close();
+    }
+  }
+
+  async function withBackend(o: Where, use: (b: Backend) => Promise<void>): Promise<void> {
+    if (o.api && o.db) throw new ConfigError('give -A (an API) or -D (a database), not both');
+    const config = load(o);
+    const backend = o.api
+      ? admin.checkApi(o.api, apiBackend, vars.LOOPABULL_TOKEN || config.http.token)
+      : await dbBackend(config, o.db ?? config.database.url);
+    try {
+      await use(backend);
+    } finally {
+      await backend.close();
+    }
+  }
+
+  async function refuseToOverwrite(db: SlaveallocDb, force: boolean | undefined, what: string) {
+    const rows = await countRows(db);
+    if (rows === 0) return;
+    if (!force)
+      throw new Error(
+        `${db.url} already holds ${rows} rows; ${what} would replace them: take a dbdump first, then add --force`,
+      );
+    await wipe(db);
+  }
+
+  const cmd = new Command('slavealloc').description(
+    'Build-slave allocation (slavealloc): the database, tacs, and slaves’ state and notes',
+  );
+
+  where(cmd.command('dbinit'))
+    .description(
+      'create or update the tables; with a dump file, load it (refuses a database with data, unless --force)',
+    )
+    .argument('[dumpfile]', 'a dbdump file to load')
+    .option('--force', 'delete the data already there')
+    .action(async (file: string | undefined, o: Where & { force?: boolean }) =>
+      withDb(o, async (db) => {
+        await refuseToOverwrite(db, o.force, 'dbinit');
+        if (file) await loadData(db, parseDump(readFileSync(file, 'utf8'), file));
+        io.err(`initialized ${db.url}${file ? ` from ${file}` : ''}\n`);
+      }),
+    );
+
+  where(cmd.command('dbdump'))
+    .description('write every table as versioned JSON (to standard output by default)')
+    .argument('[dumpfile]', 'the file to write')
+    .action(async (file: string | undefined, o: Where) =>
+      withDb(o, async (db) => {
+        const text = `${JSON.stringify(await dumpData(db), null, 1)}\n`;
+        if (file) writeFileSync(file, text);
+        else io.out(text);
+      }),
+    );
+
+  where(cmd.command('dbload'))
+    .description('load a dbdump file into an empty database (or wipe it first with --force)')
+    .argument('<dumpfile>', 'a dbdump file')
+    .option('--force', 'delete the data already there')
+    .action(async (file: string, o: Where & { force?: boolean }) =>
+      withDb(o, async (db) => {
+        const dump = parseDump(readFileSync(file, 'utf8'), file);
+        await refuseToOverwrite(db, o.force, 'dbload');
+        const counts = await loadData(db, dump);
+        io.err(
+          `loaded ${counts.slaves} slaves, ${counts.masters} masters and ${counts.slave_passwords} passwords into ${db.url}\n`,
+        );
+      }),
+    );
+
+  where(cmd.command('dbimport'))
+    .description('import slaves, masters and passwords from CSV (the original formats)')
+    .option(
+      '--slave-data <csv>',
+      'name,basedir,distro,bitlength,purpose,datacenter,trustlevel,speed,environment,pool',
+    )
+    .option('--master-data <csv>', 'nickname,fqdn,http_port,pb_port,datacenter,pool')
+    .option('--master-json <json>', 'production-masters.json (instead of --master-data)')
+    .option('--password-data <csv>', 'pool,distro,password (distro * for all)')
+    .option('--enable', 'new slaves and masters are enabled (default: disabled)')
+    .action(
+      async (
+        o: Where & {
+          slaveData?: string;
+          masterData?: string;
+          masterJson?: string;
+          passwordData?: string;
+          enable?: boolean;
+        },
+      ) => {
+        if (o.masterData && o.masterJson)
+          throw new ConfigError('give --master-data or --master-json, not both');
+        if (!o.slaveData && !o.masterData && !o.masterJson && !o.passwordData)
+          throw new ConfigError(
+            'nothing to import: give --slave-data, --master-data, --master-json or --password-data',
+          );
+        const input = {
+          slaves: o.slaveData ? read(o.slaveData) : undefined,
+          masters: o.masterData ? read(o.masterData) : undefined,
+          masterJson: o.masterJson ? read(o.masterJson) : undefined,
+          passwords: o.passwordData ? read(o.passwordData) : undefined,
+          enable: Boolean(o.enable),
+        };
+        await withDb(o, async (db) => {
+          const r = await importData(db, input);
+          const added = Object.entries(r.added).map(([t, names]) => `${t}: ${names.join(', ')}`);
+          io.err(
+            `imported ${r.slaves} slaves, ${r.masters} masters, ${r.passwords} passwords${added.length ? `; added ${added.join('; ')}` : ''}\n`,
+          );
+        });
+      },
+    );
+
+  where(cmd.command('gettac'))
+    .description('print the tac of each slave, as /api/gettac (nothing is recorded)')
+    .argument('<slave...>', 'slave hostnames (no domain)')
+    .option('-n, --noop', "don't actually allocate (always so; kept for the original's scripts)")
+    .action(async (names: string[], o: Where) => withBackend(o, (b) => admin.gettac(b, io, names)));
+
+  where(cmd.command('lock'))
+    .description('lock a slave to a master, or unlock it (-u)')
+    .argument('<slave>')
+    .argument('[master]')
+    .option('-u, --unlock', 'unlock a locked slave (no need to specify master)')
+    .action(async (slave: string, master: string | undefined, o: Where & { unlock?: boolean }) =>
+      withBackend(o, (b) => admin.lock(b, io, slave, master, Boolean(o.unlock))),
+    );
+
+  where(cmd.command('disable'))
+    .description('disable a slave, preventing it from starting')
+    .argument('<slave>')
+    .option('-m, --message <notes>', 'new slave notes')
+    .option('-e, --enable', 'enable a disabled slave (deprecated)')
+    .action(async (slave: string, o: Where & { message?: string; enable?: boolean }) => {
+      if (o.enable)
+        io.err(
+          "NOTE: 'slavealloc enable SLAVENAME' is available; 'slavealloc disable -e' is deprecated\n",
+        );
+      await withBackend(o, (b) => admin.setEnabled(b, io, slave, Boolean(o.enable), o.message));
+    });
+
+  where(cmd.command('enable'))
+    .description('enable a slave, allowing it to start')
+    .argument('<slave>')
+    .option('-m, --message <notes>', 'new slave notes')
+    .action(async (slave: string, o: Where & { message?: string }) => {
+      if (o.message === undefined) io.err('NOTE: not clearing slave notes\n');
+      await withBackend(o, (b) => admin.setEnabled(b, io, slave, true, o.message));
+    });
+
+  where(cmd.command('notes'))
+    .description("print a slave's notes, or set them with -m")
+    .argument('<slave>')
+    .option('-m, --message <notes>', 'new slave notes')
+    .action(async (slave: string, o: Where & { message?: string }) =>
+      withBackend(o, (b) => admin.notes(b, io, slave, o.message)),
+    );
+
+  return cmd;
+}

@@ -1,0 +1,87 @@
+import { Database, type DatabaseDialect } from '@loopabull/database';
+import type { Kysely, Transaction } from 'kysely';
+import { MIGRATION_OWNER, slaveallocMigrations } from './migrations.js';
+import type { SlaveallocTables } from './tables.js';
+
+export type SaKysely = Kysely<SlaveallocTables>;
+export type SaExecutor = SaKysely | Transaction<SlaveallocTables>;
+
+/** The database with slavealloc's tables, migrated. */
+export interface SlaveallocDb {
+  k: SaKysely;
+  dialect: DatabaseDialect;
+  /** The URL without its password. */
+  url: string;
+  close(): Promise<void>;
+}
+
+/** Opens `url` (relative SQLite paths from `baseDir`) and brings slavealloc's tables up to date. */
+export async function openSlaveallocDb(url: string, baseDir: string): Promise<SlaveallocDb> {
+  const db = await Database.open(url, { baseDir });
+  try {
+    await db.migrate(MIGRATION_OWNER, slaveallocMigrations(db.dialect));
+  } catch (err) {
+    await db.close();
+    throw err;
+  }
+  return {
+    k: db.kysely.withTables<SlaveallocTables>(),
+    dialect: db.dialect,
+    url: db.url,
+    close: () => db.close(),
+  };
+}
+
+/** SQLite cannot bind booleans; all three take 1 and 0. */
+export const dbBool = (value: boolean): number => (value ? 1 : 0);
+
+/** Booleans come back as 0/1 from SQLite and MariaDB. */
+export const fromDbBool = (value: unknown): boolean => value === true || Number(value) === 1;
+
+/** Counts are bigints, which pg gives as strings. */
+export const fromDbCount = (value: unknown): number => Number(value);
+
+/**
+ * Runs `work` in a transaction; allocations read then write, so PostgreSQL and MariaDB read
+ * committed data only (MariaDB's default would read a snapshot older than the lock taken).
+ */
+export function transaction<T>(
+  db: SlaveallocDb,
+  work: (trx: Transaction<SlaveallocTables>) => Promise<T>,
+): Promise<T> {
+  const builder = db.k.transaction();
+  return (db.dialect === 'sqlite' ? builder : builder.setIsolationLevel('read committed')).execute(
+    work,
+  );
+}
+
+const RETRYABLE = new Set(['40P01', '40001', 'ER_LOCK_DEADLOCK', 'ER_LOCK_WAIT_TIMEOUT']);
+
+/**
+ * A deadlock or serialization failure is the database choosing a victim among concurrent
+ * transactions; running the victim again is the remedy it expects.
+ */
+export async function retryingDeadlocks<T>(work: () => Promise<T>, attempts = 5): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await work();
+    } catch (err) {
+      const code = (err as { code?: unknown }).code;
+      if (attempt >= attempts || typeof code !== 'string' || !RETRYABLE.has(code)) throw err;
+    }
+  }
+}
+
+/** Inserts one row and returns its new id: PostgreSQL says it with `returning`, the others as insertId. */
+export async function insertReturningId(
+  trx: SaExecutor,
+  dialect: DatabaseDialect,
+  table: keyof SlaveallocTables,
+  idColumn: string,
+  values: Record<string, unknown>,
+): Promise<number> {
+  const insert = trx.insertInto(table).values(values as never);
+  if (dialect !== 'postgresql') return Number((await insert.executeTakeFirstOrThrow()).insertId);
+  const row = await insert.returning(idColumn as never).executeTakeFirstOrThrow();
+  return Number((row as Record<string, unknown>)[idColumn]);
+}

@@ -1,0 +1,57 @@
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from '@jest/globals';
+import { freePort, tempDir } from '../../../test/support/index.js';
+import { allDatabases } from '../test/databases.js';
+import { useStack } from '../test/stack.js';
+
+const SCRIPT = new URL('../bin/fetch-tac.sh', import.meta.url).pathname;
+
+async function fetchTac(args: string[]) {
+  const child = spawn('sh', [SCRIPT, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+  child.stderr.on('data', (d: Buffer) => (out += d.toString()));
+  const [code] = (await once(child, 'close')) as [number];
+  return { code, out };
+}
+
+describe('bin/fetch-tac.sh, the slave side', () => {
+  const use = useStack(allDatabases()[0]!);
+
+  it('writes the tac atomically, keeps the cached one when the page is bad or the server gone', async () => {
+    const stack = use();
+    const dir = tempDir('slave');
+    const url = `${stack.server.url}/gettac/SLAVE`;
+    const ok = await fetchTac(['--slavename', 'linux-ix-slave01', '--basedir', dir, '--url', url]);
+    expect(ok.code).toBe(0);
+    const tac = readFileSync(join(dir, 'buildbot.tac'), 'utf8');
+    expect(tac).toContain("slavename = 'linux-ix-slave01'");
+    expect(readdirSync(dir)).toEqual(['buildbot.tac']);
+
+    writeFileSync(join(dir, 'buildbot.tac'), 'cached');
+    const unknown = await fetchTac(['--slavename', 'nobody', '--basedir', dir, '--url', url]);
+    expect(unknown.code).toBe(0);
+    expect(unknown.out).toContain('WARNING: falling back to existing buildbot.tac');
+    const down = `http://127.0.0.1:${await freePort()}/gettac/SLAVE`;
+    expect((await fetchTac(['--slavename', 'x', '--basedir', dir, '--url', down])).code).toBe(0);
+    expect(readFileSync(join(dir, 'buildbot.tac'), 'utf8')).toBe('cached');
+
+    const empty = tempDir('slave');
+    const fatal = await fetchTac(['--slavename', 'x', '--basedir', empty, '--url', down]);
+    expect(fatal.code).toBe(1);
+    expect(fatal.out).toContain('FATAL: no buildbot.tac found; cannot start');
+
+    // No --basedir: the tac's own (here in double quotes, for the quote in it).
+    const own = join(tempDir('slave'), "it's");
+    await stack.seed.db.k
+      .updateTable('slaves')
+      .set({ basedir: own })
+      .where('name', '=', 'panda-0001')
+      .execute();
+    expect((await fetchTac(['--slavename', 'panda-0001', '--url', url])).code).toBe(0);
+    expect(readFileSync(join(own, 'buildbot.tac'), 'utf8')).toContain(`basedir = "${own}"`);
+  });
+});

@@ -1,0 +1,302 @@
+import { beforeEach, describe, expect, it } from '@jest/globals';
+import type { HandlerContext, LoopabullEvent } from '@loopabull/core';
+import { allDatabases } from '../test/databases.js';
+import { useStack, type Stack } from '../test/stack.js';
+
+describe.each(allDatabases())('/api on $name', (target) => {
+  const use = useStack(target);
+  let stack: Stack;
+  beforeEach(() => {
+    stack = use();
+  });
+
+  const get = (path: string) => stack.request(path);
+  const send = (method: string, path: string, body?: unknown, token?: string | false) =>
+    stack.request(path, {
+      method,
+      body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
+      token,
+    });
+  const idOf = async (name: string) => (await get(`/api/slaves/${name}?byname=1`)).json().slaveid;
+  /** Every row of every table: what "nothing changed" compares. */
+  const everything = async () => {
+    const k = stack.seed.db.k;
+    return {
+      slaves: await k.selectFrom('slaves').selectAll().orderBy('slaveid').execute(),
+      masters: await k.selectFrom('masters').selectAll().orderBy('masterid').execute(),
+      distros: await k.selectFrom('distros').selectAll().orderBy('distroid').execute(),
+    };
+  };
+
+  it('lists tables as JSON, slaves and masters with the names of what they point to', async () => {
+    const slaves = await get('/api/slaves');
+    expect(slaves.status).toBe(200);
+    expect(slaves.headers.get('content-type')).toBe('application/json');
+    expect(slaves.headers.get('cache-control')).toBe('no-cache');
+    const list = slaves.json();
+    // The decommissioned environment is left out, as the original's envid 5 was.
+    expect(list.map((s: { name: string }) => s.name)).not.toContain('old-slave01');
+    expect(list).toHaveLength(9);
+    expect(list[0]).toMatchObject({
+      name: 'linux-ix-slave01',
+      distro: 'centos6',
+      bitlength: '64',
+      speed: 'fast',
+      purpose: 'build',
+      datacenter: 'mtv1',
+      trustlevel: 'core',
+      environment: 'prod',
+      pool: 'build-mtv1',
+      enabled: true,
+      locked_master: null,
+      current_master: null,
+      basedir: '/builds/slave',
+    });
+    expect((await get('/api/masters')).json()[2]).toMatchObject({
+      nickname: 'bm03-build',
+      http_port: 0,
+      pb_port: 9003,
+      datacenter: 'mtv1',
+      pool: 'build-mtv1',
+      enabled: true,
+    });
+    expect((await get('/api/distros')).json().map((d: { name: string }) => d.name)).toEqual([
+      'centos6',
+      'win2k8',
+      'android',
+    ]);
+  });
+
+  it('filters slaves: environment, purpose, pool repeated as IN, and enabled', async () => {
+    const names = async (query: string) =>
+      (await get(`/api/slaves?${query}`)).json().map((s: { name: string }) => s.name);
+    expect(await names('purpose=try')).toEqual(['try-linux-slave01']);
+    expect(await names('purpose=try&purpose=test')).toEqual(['try-linux-slave01', 'panda-0001']);
+    expect(await names('pool=try-mtv1&environment=prod')).toEqual(['try-linux-slave01']);
+    expect(await names('environment=nowhere')).toEqual([]);
+    await stack.seed.db.k
+      .updateTable('slaves')
+      .set({ enabled: 0 })
+      .where('name', '=', 'panda-0001')
+      .execute();
+    expect(await names('enabled=0')).toEqual(['panda-0001']);
+    expect(await names('enabled=1')).toHaveLength(8);
+    expect((await get('/api/slaves?enabled=maybe')).status).toBe(400);
+  });
+
+  it('one row by id or by name; missing: 404 {}', async () => {
+    const id = await idOf('w64-ix-slave02');
+    expect((await get(`/api/slaves/${id}`)).json()).toMatchObject({
+      slaveid: id,
+      name: 'w64-ix-slave02',
+      distro: 'win2k8',
+    });
+    expect((await get('/api/masters/bm04-try?byname=1')).json()).toMatchObject({
+      nickname: 'bm04-try',
+      pool: 'try-mtv1',
+    });
+    expect((await get('/api/pools/try-mtv1?byname=1')).json()).toMatchObject({ name: 'try-mtv1' });
+    for (const path of [
+      '/api/slaves/99999',
+      '/api/slaves/nobody?byname=1',
+      '/api/slaves/abc',
+      '/api/slaves/1%20or%201=1',
+      "/api/slaves/x'%3B%20drop%20table%20slaves%3B--?byname=1",
+    ]) {
+      const res = await get(path);
+      expect([path, res.status, res.text]).toEqual([path, 404, '{}']);
+    }
+    const unknown = await get('/api/secrets');
+    expect(unknown.status).toBe(404);
+    expect(unknown.json().error).toMatch(/unknown table "secrets"; the tables are slaves, masters/);
+  });
+
+  it('PUT applies the whitelisted keys only and publishes slavealloc.slave.updated', async () => {
+    const id = await idOf('linux-ix-slave01');
+    const bm02 = (await get('/api/masters/bm02-build?byname=1')).json().masterid;
+    const res = await send('PUT', `/api/slaves/${id}`, {
+      notes: 'reimaging',
+      locked_masterid: bm02,
+      name: 'renamed', // not in the whitelist: ignored, as the original did
+      current_masterid: bm02,
+    });
+    expect([res.status, res.json()]).toEqual([200, { success: true }]);
+    expect((await get(`/api/slaves/${id}`)).json()).toMatchObject({
+      name: 'linux-ix-slave01',
+      notes: 'reimaging',
+      locked_master: 'bm02-build',
+      current_masterid: null,
+    });
+    await expect(
+      stack.events.next('slavealloc.slave.updated', (b) => b.slaveid === id),
+    ).resolves.toMatchObject({
+      action: 'updated',
+      slave: 'linux-ix-slave01',
+      changes: { notes: 'reimaging', locked_masterid: bm02 },
+      previous: { notes: null, locked_masterid: null },
+      via: 'api',
+    });
+    expect(
+      (await send('PUT', `/api/masters/${bm02}`, { enabled: false, notes: 'down' })).status,
+    ).toBe(200);
+    expect((await send('PUT', '/api/distros/1', { name: 'centos6.5' })).status).toBe(200);
+    expect((await get('/api/distros/1')).json().name).toBe('centos6.5');
+  });
+
+  it('bad changes get a clear 4xx and change nothing', async () => {
+    const id = await idOf('linux-ix-slave01');
+    const bm01 = (await get('/api/masters/bm01-build?byname=1')).json().masterid;
+    const before = await everything();
+    const cases: Array<[string, string, unknown, number, RegExp]> = [
+      ['PUT', '/api/slaves/99999', { notes: 'x' }, 404, /no slaves row with id 99999/],
+      [
+        'PUT',
+        `/api/slaves/${id}`,
+        { name: 'x', bogus: 1 },
+        400,
+        /nothing to change: slaves takes distroid/,
+      ],
+      ['PUT', `/api/slaves/${id}`, { enabled: 'yes' }, 400, /enabled must be true or false/],
+      [
+        'PUT',
+        `/api/slaves/${id}`,
+        { poolid: '1; drop table slaves; --' },
+        400,
+        /poolid must be a positive integer id/,
+      ],
+      [
+        'PUT',
+        `/api/slaves/${id}`,
+        { poolid: 424242 },
+        400,
+        /poolid 424242: there is no such row in pools/,
+      ],
+      ['PUT', `/api/slaves/${id}`, '[1, 2]', 400, /the body must be a JSON object/],
+      ['PUT', `/api/slaves/${id}`, '{"notes": ', 400, /JSON/],
+      ['PUT', '/api/slaves/linux-ix-slave01?byname=1', { notes: 'x' }, 400, /PUT takes the row id/],
+      ['PUT', '/api/tac_templates/1', { template: 'x' }, 400, /cannot be changed through the API/],
+      ['PUT', '/api/secrets/1', { name: 'x' }, 404, /unknown table/],
+      [
+        'PUT',
+        `/api/masters/${bm01}`,
+        { nickname: 'bm02-build' },
+        409,
+        /already has a row with nickname "bm02-build"/,
+      ],
+      ['POST', '/api/slaves', { name: 'Bad.Name' }, 400, /missing /],
+      [
+        'POST',
+        '/api/slaves',
+        {
+          name: 'linux-ix-slave01',
+          distroid: 1,
+          bitsid: 1,
+          speedid: 1,
+          purposeid: 1,
+          dcid: 1,
+          trustid: 1,
+          envid: 1,
+          poolid: 1,
+          basedir: '/b',
+        },
+        409,
+        /already has a row with name/,
+      ],
+      ['DELETE', '/api/slaves/99999', undefined, 404, /no slaves row/],
+    ];
+    for (const [method, path, body, status, error] of cases) {
+      const res = await send(method, path, body);
+      expect([method, path, res.status]).toEqual([method, path, status]);
+      expect(res.json().error ?? res.json().message).toMatch(error);
+    }
+    expect(await everything()).toEqual(before);
+  });
+
+  it('changes need the bearer token', async () => {
+    const id = await idOf('linux-ix-slave01');
+    const before = await everything();
+    for (const token of [false, 'wrong'] as const) {
+      const res = await send('PUT', `/api/slaves/${id}`, { notes: 'x' }, token);
+      expect([401, 403]).toContain(res.status);
+      expect((await send('DELETE', `/api/slaves/${id}`, {}, token)).status).toBeGreaterThanOrEqual(
+        401,
+      );
+    }
+    expect(await everything()).toEqual(before);
+  });
+
+  it('creates and deletes slaves and masters', async () => {
+    const pool = (await get('/api/pools/build-mtv1?byname=1')).json().poolid;
+    const dc = (await get('/api/datacenters/mtv1?byname=1')).json().dcid;
+    const m = await send('POST', '/api/masters', {
+      nickname: 'bm05-build',
+      fqdn: 'bm05.example.com',
+      pb_port: 9005,
+      dcid: dc,
+      poolid: pool,
+    });
+    expect(m.status).toBe(201);
+    const masterid = m.json().masterid;
+    const slave01 = (await get('/api/slaves/linux-ix-slave01?byname=1')).json();
+    const s = await send('POST', '/api/slaves', {
+      ...slave01,
+      name: 'linux-ix-slave99',
+      locked_masterid: masterid,
+      notes: 'new',
+    });
+    expect(s.status).toBe(201);
+    expect((await get(`/api/slaves/${s.json().slaveid}`)).json()).toMatchObject({
+      name: 'linux-ix-slave99',
+      locked_master: 'bm05-build',
+      enabled: true,
+    });
+    expect((await stack.request('/gettac/linux-ix-slave99')).text).toContain('port = 9005\n');
+    // A master with slaves locked to it stays.
+    expect((await send('DELETE', `/api/masters/${masterid}`, {})).status).toBe(409);
+    expect((await send('DELETE', `/api/slaves/${s.json().slaveid}`, {})).json()).toEqual({
+      success: true,
+    });
+    expect((await send('DELETE', `/api/masters/${masterid}`, {})).status).toBe(200);
+    expect((await get(`/api/masters/${masterid}`)).status).toBe(404);
+    await expect(
+      stack.events.next('slavealloc.slave.updated', (b) => b.action === 'deleted'),
+    ).resolves.toMatchObject({ slave: 'linux-ix-slave99' });
+  });
+
+  it('slavealloc.slave.disable and .enable messages take a slave out and back', async () => {
+    const published: Array<[string, unknown]> = [];
+    const ctx = {
+      logger: { warn: () => {} },
+      log: async () => {},
+      publish: async (topic: string, body: unknown) => void published.push([topic, body]),
+    } as unknown as HandlerContext;
+    const event = (body: unknown) => ({ body }) as LoopabullEvent;
+    const disable = stack.host.handler('slavealloc', 'disable');
+    const enable = stack.host.handler('slavealloc', 'enable');
+    await expect(
+      disable(event({ slave: 'linux-ix-slave02.build.example.com', notes: 'gone' }), ctx),
+    ).resolves.toEqual({ slave: 'linux-ix-slave02', enabled: false, changed: true });
+    expect((await stack.request('/gettac/linux-ix-slave02')).text).toContain('SLAVE DISABLED');
+    await expect(disable(event({ slave: 'linux-ix-slave02' }), ctx)).resolves.toMatchObject({
+      changed: false,
+    });
+    expect(published).toEqual([
+      [
+        'slavealloc.slave.updated',
+        expect.objectContaining({ via: 'bus', changes: { enabled: false, notes: 'gone' } }),
+      ],
+    ]);
+    await expect(enable(event({ slave: 'linux-ix-slave02' }), ctx)).resolves.toMatchObject({
+      enabled: true,
+      changed: true,
+    });
+    expect((await get('/api/slaves/linux-ix-slave02?byname=1')).json()).toMatchObject({
+      enabled: true,
+      notes: 'gone',
+    });
+    await expect(disable(event({ slave: 'nobody' }), ctx)).rejects.toThrow(
+      'no slave named "nobody"',
+    );
+    await expect(disable(event({}), ctx)).rejects.toThrow(/needs "slave"/);
+  });
+});

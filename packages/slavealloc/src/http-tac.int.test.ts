@@ -1,0 +1,213 @@
+import { beforeEach, describe, expect, it } from '@jest/globals';
+import { allDatabases } from '../test/databases.js';
+import { currentMasters } from '../test/helpers.js';
+import { useStack, type Stack } from '../test/stack.js';
+
+// linux-ix-slave01's tac, written by hand from originals.md D.4 for the fixture data; only the
+// "generated:" line depends on when and where.
+const EXPECTED_TAC = `# AUTOMATICALLY GENERATED - DO NOT MODIFY
+# generated: <date> on <host>
+
+from twisted.application import service
+from buildslave.bot import BuildSlave
+
+import twisted.spread.pb
+twisted.spread.pb.MAX_BROKER_REFS = 4096
+
+maxdelay = 300
+buildmaster_host = 'buildbot-master01.build.mtv1.example.com'
+passwd = 'build-any'
+maxRotatedFiles = 10
+basedir = '/builds/slave'
+umask = 002
+slavename = 'linux-ix-slave01'
+usepty = False
+rotateLength = 1000000
+port = 9001
+keepalive = None
+
+application = service.Application('buildslave')
+try:
+    from twisted.python.logfile import LogFile
+    from twisted.python.log import ILogObserver, FileLogObserver
+    logfile = LogFile.fromFullPath("twistd.log", rotateLength=rotateLength,
+                             maxRotatedFiles=maxRotatedFiles)
+    application.setComponent(ILogObserver, FileLogObserver(logfile).emit)
+except ImportError:
+    pass
+s = BuildSlave(buildmaster_host, port, slavename, passwd, basedir,
+               keepalive, usepty, umask=umask, maxdelay=maxdelay, allow_shutdown="file")
+s.setServiceParent(application)
+# enable idleizer
+from buildslave import idleizer
+idlz = idleizer.Idleizer(s,
+        # 7 hours' idle time before a reboot
+        max_idle_time=3600*7,
+        # 1 hour disconnected from a master before a reboot
+        max_disconnected_time=3600*1)
+idlz.setServiceParent(application)
+`;
+
+const GENERATED = /^# generated: \w{3} \w{3} [ \d]\d \d\d:\d\d:\d\d \d{4} on \S+$/m;
+const withoutDate = (tac: string) => tac.replace(GENERATED, '# generated: <date> on <host>');
+
+describe.each(allDatabases())('/gettac on $name', (target) => {
+  const use = useStack(target);
+  let stack: Stack;
+  beforeEach(() => {
+    stack = use();
+  });
+
+  const gettac = (name: string) => stack.request(`/gettac/${name}`);
+  const masterOf = async (name: string) =>
+    /^buildmaster_host = '([^.]+)\./m.exec((await gettac(name)).text)?.[1] ?? null;
+
+  it('serves the tac byte for byte, text/plain, not cached, and records the master', async () => {
+    const res = await gettac('linux-ix-slave01');
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toBe('text/plain');
+    expect(res.headers.get('cache-control')).toBe('no-cache');
+    expect(res.text).toMatch(GENERATED);
+    expect(withoutDate(res.text)).toBe(EXPECTED_TAC);
+    expect((await currentMasters(stack.seed))['linux-ix-slave01']).toBe('bm01-build');
+  });
+
+  it('allocates the imported set as the original: per silo, lowest id on ties', async () => {
+    const order = ['linux-ix-slave01', 'linux-ix-slave02', 'LINUX-IX-SLAVE03', 'linux-ix-slave04'];
+    const got = [];
+    for (const name of order) got.push(await masterOf(name));
+    got.push(await masterOf('w64-ix-slave01'), await masterOf('try-linux-slave01'));
+    expect(got).toEqual([
+      'buildbot-master01',
+      'buildbot-master02',
+      'buildbot-master03',
+      'buildbot-master01',
+      'buildbot-master01',
+      'buildbot-master04',
+    ]);
+    expect(await currentMasters(stack.seed)).toMatchObject({
+      'linux-ix-slave03': 'bm03-build',
+      'w64-ix-slave01': 'bm01-build',
+      'linux-ix-slave05': null,
+    });
+  });
+
+  it('no idleizer for panda boards; the Windows basedir and distro password', async () => {
+    const panda = (await gettac('panda-0001')).text;
+    expect(panda).not.toContain('idleizer');
+    expect(panda.endsWith('s.setServiceParent(application)\n')).toBe(true);
+    const w64 = (await gettac('w64-ix-slave01')).text;
+    expect(w64).toContain("basedir = 'e:\\\\builds\\\\moz2_slave'\n");
+    expect(w64).toContain("passwd = 'win,pw'\n");
+  });
+
+  it('a locked slave goes to its master; a disabled one gets the disabled tac and loses it', async () => {
+    const k = stack.seed.db.k;
+    const bm02 = await k
+      .selectFrom('masters')
+      .select('masterid')
+      .where('nickname', '=', 'bm02-build')
+      .executeTakeFirstOrThrow();
+    await k
+      .updateTable('slaves')
+      .set({ locked_masterid: bm02.masterid })
+      .where('name', '=', 'linux-ix-slave01')
+      .execute();
+    expect(await masterOf('linux-ix-slave01')).toBe('buildbot-master02');
+    await k
+      .updateTable('slaves')
+      .set({ enabled: 0 })
+      .where('name', '=', 'linux-ix-slave01')
+      .execute();
+    const res = await gettac('linux-ix-slave01');
+    expect(res.status).toBe(200);
+    expect(withoutDate(res.text)).toBe(
+      '# AUTOMATICALLY GENERATED - DO NOT MODIFY\n# generated: <date> on <host>\n\nprint "SLAVE DISABLED; NOT STARTING"\n\nimport sys\nsys.exit(0)\n',
+    );
+    expect((await currentMasters(stack.seed))['linux-ix-slave01']).toBeNull();
+  });
+
+  it('unknown slave, or no enabled master: 404 no allocation available', async () => {
+    for (const path of ['/gettac/nobody', '/gettac/', "/gettac/x'%20or%20'1'='1"]) {
+      const res = await stack.request(path);
+      expect([res.status, res.text]).toEqual([404, 'no allocation available']);
+      expect(res.headers.get('cache-control')).toBe('no-cache');
+    }
+    await stack.seed.db.k.updateTable('masters').set({ enabled: 0 }).execute();
+    expect((await gettac('linux-ix-slave01')).status).toBe(404);
+  });
+
+  it('a custom template that does not format: 500 error processing request, nothing recorded', async () => {
+    const k = stack.seed.db.k;
+    await k
+      .insertInto('tac_templates')
+      .values({ name: 'broken', template: 'rate: 50%\n' })
+      .execute();
+    const tpl = await k
+      .selectFrom('tac_templates')
+      .select('tplid')
+      .where('name', '=', 'broken')
+      .executeTakeFirstOrThrow();
+    await k
+      .updateTable('slaves')
+      .set({ custom_tplid: tpl.tplid })
+      .where('name', '=', 'linux-ix-slave01')
+      .execute();
+    const res = await gettac('linux-ix-slave01');
+    expect(res.status).toBe(500);
+    expect(res.text).toMatch(
+      /^error processing request: unsupported format character '\\n' \(0xa\) at index 92$/,
+    );
+    expect((await currentMasters(stack.seed))['linux-ix-slave01']).toBeNull();
+    await k.updateTable('slaves').set({ custom_tplid: null }).execute();
+    await k.deleteFrom('tac_templates').execute();
+  });
+
+  it('/api/gettac answers without recording, and keeps the name as given', async () => {
+    const ok = await stack.request('/api/gettac/linux-ix-slave02');
+    expect(ok.status).toBe(200);
+    expect(ok.headers.get('content-type')).toBe('application/json');
+    expect(ok.json()).toEqual({
+      success: true,
+      tac: expect.stringContaining("slavename = 'linux-ix-slave02'"),
+    });
+    expect((await currentMasters(stack.seed))['linux-ix-slave02']).toBeNull();
+    const missing = await stack.request('/api/gettac/LINUX-IX-SLAVE02');
+    expect([missing.status, missing.json()]).toEqual([404, { success: false }]);
+  });
+
+  it('50 concurrent /gettac requests leave the masters balanced', async () => {
+    const k = stack.seed.db.k;
+    const model = await k
+      .selectFrom('slaves')
+      .selectAll()
+      .where('name', '=', 'linux-ix-slave01')
+      .executeTakeFirstOrThrow();
+    const names = Array.from({ length: 50 }, (_, i) => `load-${String(i).padStart(2, '0')}`);
+    await k
+      .insertInto('slaves')
+      .values(names.map((name) => ({ ...model, slaveid: undefined, name })))
+      .execute();
+    const answers = await Promise.all(names.map((n) => gettac(n)));
+    expect(answers.every((a) => a.status === 200)).toBe(true);
+    const counts: Record<string, number> = {};
+    for (const m of Object.values(await currentMasters(stack.seed)))
+      if (m) counts[m as string] = (counts[m as string] ?? 0) + 1;
+    expect(Object.values(counts).sort()).toEqual([16, 17, 17]);
+  });
+
+  it('publishes slavealloc.allocated for each recorded allocation', async () => {
+    await gettac('try-linux-slave01');
+    await expect(
+      stack.events.next('slavealloc.allocated', (b) => b.slave === 'try-linux-slave01'),
+    ).resolves.toMatchObject({
+      slave: 'try-linux-slave01',
+      master: 'bm04-try',
+      fqdn: 'buildbot-master04.build.mtv1.example.com',
+      pb_port: 9004,
+      disabled: false,
+      previous_masterid: null,
+      changed: true,
+    });
+  });
+});

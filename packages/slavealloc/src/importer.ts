@@ -1,0 +1,220 @@
+import {
+  dbBool,
+  insertReturningId,
+  transaction,
+  type SaExecutor,
+  type SlaveallocDb,
+} from './db.js';
+import { SLAVE_NAME } from './changes.js';
+import { CsvError, csvRecords } from './csv.js';
+import { LOOKUPS, type LookupTable } from './tables.js';
+
+/** A file given to `dbimport`: its name for messages and its text. */
+export interface ImportFile {
+  file: string;
+  text: string;
+}
+
+export interface ImportInput {
+  slaves?: ImportFile;
+  masters?: ImportFile;
+  /** production-masters.json: used instead of `masters`. */
+  masterJson?: ImportFile;
+  passwords?: ImportFile;
+  /** New slaves and masters are enabled (the original's --enable); disabled otherwise. */
+  enable: boolean;
+}
+
+export interface ImportResult {
+  slaves: number;
+  masters: number;
+  passwords: number;
+  /** Lookup names that did not exist and were added. */
+  added: Partial<Record<LookupTable, string[]>>;
+}
+
+const SLAVE_COLUMNS = [
+  'name',
+  'basedir',
+  'distro',
+  'bitlength',
+  'purpose',
+  'datacenter',
+  'trustlevel',
+  'speed',
+  'environment',
+  'pool',
+] as const;
+const MASTER_COLUMNS = ['nickname', 'fqdn', 'http_port', 'pb_port', 'datacenter', 'pool'] as const;
+const PASSWORD_COLUMNS = ['pool', 'distro', 'password'] as const;
+
+/** The lookup table behind each name column of the CSV formats. */
+const LOOKUP_OF: Record<string, LookupTable> = {
+  distro: 'distros',
+  bitlength: 'bitlengths',
+  purpose: 'purposes',
+  datacenter: 'datacenters',
+  trustlevel: 'trustlevels',
+  speed: 'speeds',
+  environment: 'environments',
+  pool: 'pools',
+};
+
+/** production-masters.json's datacentre names; the original knew only `mv` and failed on others. */
+const DATACENTRES: Record<string, string> = { mv: 'mtv1' };
+
+function port(value: string, file: string, line: number, column: string, empty?: number): number {
+  if (value === '' && empty !== undefined) return empty;
+  const n = Number(value);
+  if (!/^\d+$/.test(value) || n > 65535)
+    throw new CsvError(file, line, `${column} ${JSON.stringify(value)} is not a port number`);
+  return n;
+}
+
+function masterJsonRows(input: ImportFile): Array<Record<(typeof MASTER_COLUMNS)[number], string>> {
+  let list: unknown;
+  try {
+    list = JSON.parse(input.text);
+  } catch (err) {
+    throw new CsvError(input.file, null, `is not JSON: ${(err as Error).message}`);
+  }
+  if (!Array.isArray(list)) throw new CsvError(input.file, null, 'must be a JSON list of masters');
+  return list.flatMap((m: Record<string, unknown>, i) => {
+    if (typeof m !== 'object' || m === null || !m.enabled) return [];
+    for (const key of ['datacentre', 'role', 'name', 'hostname', 'pb_port'])
+      if (m[key] === undefined || m[key] === null)
+        throw new CsvError(input.file, null, `master ${i} has no ${key}`);
+    const dc = DATACENTRES[String(m.datacentre)] ?? String(m.datacentre);
+    return [
+      {
+        nickname: String(m.name),
+        fqdn: String(m.hostname),
+        http_port: m.http_port === undefined || m.http_port === null ? '' : String(m.http_port),
+        pb_port: String(m.pb_port),
+        datacenter: dc,
+        pool: `${String(m.role)}-${dc}`,
+      },
+    ];
+  });
+}
+
+/** Lookup ids by name, adding the names that are missing. */
+class Lookups {
+  private readonly ids = new Map<string, number>();
+  readonly added: Partial<Record<LookupTable, string[]>> = {};
+
+  constructor(
+    private readonly trx: SaExecutor,
+    private readonly db: SlaveallocDb,
+  ) {}
+
+  async id(table: LookupTable, name: string, file: string, line: number): Promise<number> {
+    if (name === '') throw new CsvError(file, line, `an empty ${table} name`);
+    const key = `${table}\u0000${name}`;
+    const known = this.ids.get(key);
+    if (known !== undefined) return known;
+    const idColumn = LOOKUPS[table];
+    const row = await this.trx
+      .selectFrom(table)
+      .select(idColumn as never)
+      .where('name', '=', name)
+      .executeTakeFirst();
+    let id = row ? Number((row as Record<string, unknown>)[idColumn]) : undefined;
+    if (id === undefined) {
+      id = await insertReturningId(this.trx, this.db.dialect, table, idColumn, { name });
+      (this.added[table] ??= []).push(name);
+    }
+    this.ids.set(key, id);
+    return id;
+  }
+}
+
+/**
+ * `dbimport`: slaves, masters and passwords from the original's CSV formats, in one
+ * transaction (a bad line imports nothing). Missing lookup names are added; a password's
+ * distro `*` is the pool's wildcard.
+ */
+export function importData(db: SlaveallocDb, input: ImportInput): Promise<ImportResult> {
+  const masterRows = input.masterJson
+    ? masterJsonRows(input.masterJson).map((record, i) => ({ line: i + 1, record }))
+    : input.masters
+      ? csvRecords(input.masters.text, input.masters.file, MASTER_COLUMNS)
+      : [];
+  const masterFile = (input.masterJson ?? input.masters)?.file ?? '';
+  const slaveRows = input.slaves
+    ? csvRecords(input.slaves.text, input.slaves.file, SLAVE_COLUMNS)
+    : [];
+  const passwordRows = input.passwords
+    ? csvRecords(input.passwords.text, input.passwords.file, PASSWORD_COLUMNS)
+    : [];
+
+  return transaction(db, async (trx) => {
+    const lookups = new Lookups(trx, db);
+    const enabled = dbBool(input.enable);
+    for (const { line, record: m } of masterRows) {
+      await trx
+        .insertInto('masters')
+        .values({
+          nickname: m.nickname,
+          fqdn: m.fqdn,
+          http_port: port(m.http_port, masterFile, line, 'http_port', 0),
+          pb_port: port(m.pb_port, masterFile, line, 'pb_port'),
+          dcid: await lookups.id('datacenters', m.datacenter, masterFile, line),
+          poolid: await lookups.id('pools', m.pool, masterFile, line),
+          enabled,
+          notes: null,
+        })
+        .execute();
+    }
+    const slaveFile = input.slaves?.file ?? '';
+    for (const { line, record: s } of slaveRows) {
+      if (!SLAVE_NAME.test(s.name))
+        throw new CsvError(
+          slaveFile,
+          line,
+          `slave name ${JSON.stringify(s.name)} is not an unqualified lowercase host name`,
+        );
+      const ids: Record<string, number> = {};
+      for (const [column, table] of Object.entries(LOOKUP_OF))
+        ids[column] = await lookups.id(table, s[column as keyof typeof s], slaveFile, line);
+      await trx
+        .insertInto('slaves')
+        .values({
+          name: s.name,
+          basedir: s.basedir,
+          distroid: ids.distro!,
+          bitsid: ids.bitlength!,
+          purposeid: ids.purpose!,
+          dcid: ids.datacenter!,
+          trustid: ids.trustlevel!,
+          speedid: ids.speed!,
+          envid: ids.environment!,
+          poolid: ids.pool!,
+          enabled,
+          locked_masterid: null,
+          custom_tplid: null,
+          notes: null,
+          current_masterid: null,
+        })
+        .execute();
+    }
+    const passwordFile = input.passwords?.file ?? '';
+    for (const { line, record: p } of passwordRows) {
+      await trx
+        .insertInto('slave_passwords')
+        .values({
+          poolid: await lookups.id('pools', p.pool, passwordFile, line),
+          distroid:
+            p.distro === '*' ? null : await lookups.id('distros', p.distro, passwordFile, line),
+          password: p.password,
+        })
+        .execute();
+    }
+    return {
+      slaves: slaveRows.length,
+      masters: masterRows.length,
+      passwords: passwordRows.length,
+      added: lookups.added,
+    };
+  });
+}

@@ -1,0 +1,183 @@
+import type { FastifyInstance, FastifyReply } from 'fastify';
+import type { Logger } from '@loopabull/core';
+import type { RouteModule } from '@loopabull/server';
+import type { Allocation } from './allocator.js';
+import type { SlaveFilters } from './rows.js';
+import type { Slavealloc } from './service.js';
+import { API_TABLES, isApiTable, type ApiTable } from './tables.js';
+import { apiDocs } from './api-docs.js';
+import { DASHBOARD } from './ui.js';
+import { registerUi } from './ui-routes.js';
+import type { WriteResult } from './writes.js';
+
+type Query = Record<string, string | string[] | undefined>;
+
+/** The original's bare `application/json` (a string would get `; charset=utf-8`), never cached. */
+const sendJson = (reply: FastifyReply, status: number, value: unknown) =>
+  reply
+    .code(status)
+    .header('content-type', 'application/json')
+    .header('cache-control', 'no-cache')
+    .send(Buffer.from(JSON.stringify(value), 'utf8'));
+
+const sendText = (reply: FastifyReply, status: number, text: string) =>
+  reply
+    .code(status)
+    .header('content-type', 'text/plain')
+    .header('cache-control', 'no-cache')
+    .send(Buffer.from(text, 'utf8'));
+
+const values = (q: Query, key: string): string[] => {
+  const v = q[key];
+  return v === undefined ? [] : Array.isArray(v) ? v : [v];
+};
+
+const TRUE = new Set(['1', 'true', 'True', 'yes']);
+const FALSE = new Set(['0', 'false', 'False', 'no']);
+
+/** `?environment=&purpose=&pool=` (each repeatable: IN) and `?enabled=`. */
+function slaveFilters(q: Query): SlaveFilters | string {
+  const enabled = values(q, 'enabled');
+  const flags = new Set(enabled.map((e) => (TRUE.has(e) ? true : FALSE.has(e) ? false : null)));
+  if (flags.has(null))
+    return `enabled must be 1 or 0 (true or false), not ${JSON.stringify(enabled)}`;
+  return {
+    environments: values(q, 'environment'),
+    purposes: values(q, 'purpose'),
+    pools: values(q, 'pool'),
+    // Both values asked for: no filter.
+    enabled: flags.size === 1 ? [...flags][0]! : undefined,
+  };
+}
+
+const byName = (q: Query) => values(q, 'byname').some((v) => v !== '' && !FALSE.has(v));
+
+/** Ids are positive integers; anything else names no row. */
+const parseId = (text: string): number | null =>
+  /^\d{1,15}$/.test(text) && Number(text) >= 1 ? Number(text) : null;
+
+const tableError = (table: string) => ({
+  success: false,
+  error: `unknown table ${JSON.stringify(table)}; the tables are ${Object.keys(API_TABLES).join(', ')}`,
+});
+
+function sendWrite(reply: FastifyReply, result: WriteResult, created?: ApiTable) {
+  if (!result.ok) return sendJson(reply, result.status, { success: false, error: result.error });
+  if (!created) return sendJson(reply, 200, { success: true });
+  return sendJson(reply, 201, { success: true, [API_TABLES[created].id]: result.id });
+}
+
+function logAllocation(logger: Logger, name: string, a: Allocation): void {
+  if (a.kind === 'allocated')
+    logger.info(
+      `allocated '${name}' to '${a.master!.nickname}' (${a.master!.fqdn}:${a.master!.pb_port})`,
+    );
+  else if (a.kind === 'disabled') logger.info(`slave '${name}' is disabled; no allocation made`);
+  else logger.info(`rejecting slave '${name}'`);
+}
+
+function registerTac(app: FastifyInstance, service: Slavealloc, logger: Logger): void {
+  // Some Windows slaves ask in capitals; names are stored lowercase.
+  app.get<{ Params: { slave: string } }>('/gettac/:slave', async (req, reply) => {
+    const name = req.params.slave.toLowerCase();
+    let allocation: Allocation;
+    try {
+      allocation = await service.gettac(name, true);
+    } catch (err) {
+      logger.error(`allocating '${name}' failed: ${(err as Error).message}`);
+      return sendText(reply, 500, `error processing request: ${(err as Error).message}`);
+    }
+    logAllocation(logger, name, allocation);
+    if (allocation.kind === 'unknown' || allocation.kind === 'no-master')
+      return sendText(reply, 404, 'no allocation available');
+    return sendText(reply, 200, allocation.tac);
+  });
+  app.get('/gettac/', async (_req, reply) => sendText(reply, 404, 'no allocation available'));
+
+  app.get<{ Params: { slave: string } }>('/api/gettac/:slave', async (req, reply) => {
+    const allocation = await service.gettac(req.params.slave, false);
+    if (allocation.kind === 'unknown' || allocation.kind === 'no-master')
+      return sendJson(reply, 404, { success: false });
+    return sendJson(reply, 200, { success: true, tac: allocation.tac });
+  });
+}
+
+function registerApi(app: FastifyInstance, service: Slavealloc): void {
+  const docs = async (_req: unknown, reply: FastifyReply) =>
+    reply.type('text/html; charset=utf-8').header('cache-control', 'no-cache').send(apiDocs());
+  app.get('/api', docs);
+  app.get('/api/', docs);
+
+  app.get<{ Params: { table: string }; Querystring: Query }>('/api/:table', async (req, reply) => {
+    const { table } = req.params;
+    if (!isApiTable(table)) return sendJson(reply, 404, tableError(table));
+    if (table !== 'slaves') return sendJson(reply, 200, await service.list(table));
+    const filters = slaveFilters(req.query);
+    if (typeof filters === 'string')
+      return sendJson(reply, 400, { success: false, error: filters });
+    return sendJson(reply, 200, await service.listSlaves(filters));
+  });
+
+  app.get<{ Params: { table: string; id: string }; Querystring: Query }>(
+    '/api/:table/:id',
+    async (req, reply) => {
+      const { table, id } = req.params;
+      if (!isApiTable(table)) return sendJson(reply, 404, tableError(table));
+      const numeric = parseId(id);
+      const key = byName(req.query) ? { name: id } : numeric === null ? null : { id: numeric };
+      const row = key && (await service.get(table, key));
+      return row ? sendJson(reply, 200, row) : sendJson(reply, 404, {});
+    },
+  );
+
+  app.put<{ Params: { table: string; id: string }; Querystring: Query; Body: unknown }>(
+    '/api/:table/:id',
+    async (req, reply) => {
+      const { table, id } = req.params;
+      if (!isApiTable(table)) return sendJson(reply, 404, tableError(table));
+      if (byName(req.query))
+        return sendJson(reply, 400, {
+          success: false,
+          error: 'PUT takes the row id, not ?byname=1',
+        });
+      const numeric = parseId(id);
+      if (numeric === null)
+        return sendJson(reply, 404, {
+          success: false,
+          error: `there is no ${table} row with id ${JSON.stringify(id)}`,
+        });
+      return sendWrite(reply, await service.update(table, numeric, req.body, 'api'));
+    },
+  );
+
+  for (const table of ['slaves', 'masters'] as const) {
+    app.post<{ Body: unknown }>(`/api/${table}`, async (req, reply) =>
+      sendWrite(reply, await service.create(table, req.body, 'api'), table),
+    );
+    app.delete<{ Params: { id: string } }>(`/api/${table}/:id`, async (req, reply) => {
+      const numeric = parseId(req.params.id);
+      if (numeric === null)
+        return sendJson(reply, 404, {
+          success: false,
+          error: `there is no ${table} row with id ${JSON.stringify(req.params.id)}`,
+        });
+      return sendWrite(reply, await service.remove(table, numeric, 'api'));
+    });
+  }
+}
+
+/**
+ * slavealloc's HTTP interface (docs/slavealloc.md): `/gettac/<slave>` for the slaves, `/api/…`
+ * for the CLI and the UI. The server checks the bearer token on PUT, POST and DELETE.
+ */
+export function slaveallocRoutes(service: Slavealloc, logger: Logger): RouteModule {
+  return {
+    name: 'slavealloc',
+    register(app) {
+      registerTac(app, service, logger);
+      registerApi(app, service);
+      registerUi(app, service);
+    },
+    dashboard: DASHBOARD,
+  };
+}

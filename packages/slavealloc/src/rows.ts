@@ -1,0 +1,110 @@
+import { fromDbBool, type SaExecutor } from './db.js';
+import { API_TABLES, type ApiTable } from './tables.js';
+
+/** `GET /api/slaves` filters; each list is an `IN (…)`, empty means no filter. */
+export interface SlaveFilters {
+  environments?: readonly string[];
+  purposes?: readonly string[];
+  pools?: readonly string[];
+  enabled?: boolean | undefined;
+  /** Environments left out of the list (slavealloc.decommissioned_environments). */
+  hideEnvironments?: readonly string[];
+}
+
+export type ApiRow = Record<string, unknown>;
+
+/** Booleans as JSON booleans on every database, as the original's SQLAlchemy gave them. */
+const withBooleans = <T extends { enabled: unknown }>(row: T): T & { enabled: boolean } => ({
+  ...row,
+  enabled: fromDbBool(row.enabled),
+});
+
+/** Every slave column and the names of what the ids point to, as the original's denormalized_slaves. */
+function denormalizedSlaves(db: SaExecutor) {
+  return db
+    .selectFrom('slaves')
+    .innerJoin('distros', 'distros.distroid', 'slaves.distroid')
+    .innerJoin('bitlengths', 'bitlengths.bitsid', 'slaves.bitsid')
+    .innerJoin('speeds', 'speeds.speedid', 'slaves.speedid')
+    .innerJoin('purposes', 'purposes.purposeid', 'slaves.purposeid')
+    .innerJoin('datacenters', 'datacenters.dcid', 'slaves.dcid')
+    .innerJoin('trustlevels', 'trustlevels.trustid', 'slaves.trustid')
+    .innerJoin('environments', 'environments.envid', 'slaves.envid')
+    .innerJoin('pools', 'pools.poolid', 'slaves.poolid')
+    .leftJoin('masters as locked_masters', 'locked_masters.masterid', 'slaves.locked_masterid')
+    .leftJoin('masters as current_masters', 'current_masters.masterid', 'slaves.current_masterid')
+    .selectAll('slaves')
+    .select([
+      'distros.name as distro',
+      'bitlengths.name as bitlength',
+      'speeds.name as speed',
+      'purposes.name as purpose',
+      'datacenters.name as datacenter',
+      'trustlevels.name as trustlevel',
+      'environments.name as environment',
+      'pools.name as pool',
+      'locked_masters.nickname as locked_master',
+      'current_masters.nickname as current_master',
+    ]);
+}
+
+function denormalizedMasters(db: SaExecutor) {
+  return db
+    .selectFrom('masters')
+    .innerJoin('datacenters', 'datacenters.dcid', 'masters.dcid')
+    .innerJoin('pools', 'pools.poolid', 'masters.poolid')
+    .selectAll('masters')
+    .select(['datacenters.name as datacenter', 'pools.name as pool']);
+}
+
+export async function listSlaves(db: SaExecutor, f: SlaveFilters = {}): Promise<ApiRow[]> {
+  let q = denormalizedSlaves(db);
+  if (f.environments?.length) q = q.where('environments.name', 'in', [...f.environments]);
+  if (f.purposes?.length) q = q.where('purposes.name', 'in', [...f.purposes]);
+  if (f.pools?.length) q = q.where('pools.name', 'in', [...f.pools]);
+  if (f.enabled !== undefined) q = q.where('slaves.enabled', '=', f.enabled ? 1 : 0);
+  if (f.hideEnvironments?.length)
+    q = q.where('environments.name', 'not in', [...f.hideEnvironments]);
+  return (await q.orderBy('slaves.slaveid').execute()).map(withBooleans);
+}
+
+export async function listTable(db: SaExecutor, table: ApiTable): Promise<ApiRow[]> {
+  if (table === 'slaves') return listSlaves(db);
+  if (table === 'masters')
+    return (await denormalizedMasters(db).orderBy('masters.masterid').execute()).map(withBooleans);
+  const id = API_TABLES[table].id;
+  // The table name comes from API_TABLES, never from the request.
+  return db
+    .selectFrom(table)
+    .selectAll()
+    .orderBy(id as never)
+    .execute() as Promise<ApiRow[]>;
+}
+
+/** One row by id, or by name (`?byname=1`); undefined when there is none. */
+export async function getRow(
+  db: SaExecutor,
+  table: ApiTable,
+  key: { id: number } | { name: string },
+): Promise<ApiRow | undefined> {
+  const { id, name } = API_TABLES[table];
+  const column = 'id' in key ? id : name;
+  const value = 'id' in key ? key.id : key.name;
+  if (table === 'slaves') {
+    const row = await denormalizedSlaves(db)
+      .where(`slaves.${column as 'slaveid' | 'name'}`, '=', value as never)
+      .executeTakeFirst();
+    return row && withBooleans(row);
+  }
+  if (table === 'masters') {
+    const row = await denormalizedMasters(db)
+      .where(`masters.${column as 'masterid' | 'nickname'}`, '=', value as never)
+      .executeTakeFirst();
+    return row && withBooleans(row);
+  }
+  return (await db
+    .selectFrom(table)
+    .selectAll()
+    .where(column as never, '=', value as never)
+    .executeTakeFirst()) as ApiRow | undefined;
+}

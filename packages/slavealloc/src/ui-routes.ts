@@ -1,0 +1,64 @@
+import { readFileSync } from 'node:fs';
+import type { FastifyInstance, FastifyReply } from 'fastify';
+import type { Slavealloc } from './service.js';
+import { renderMasters, renderSilos, renderSlaves, SCRIPT_PATH, UI_CSP } from './ui.js';
+
+type Query = Record<string, string | string[] | undefined>;
+const one = (q: Query, key: string) => {
+  const v = q[key];
+  return (Array.isArray(v) ? v[0] : v) ?? '';
+};
+
+const sendUi = (reply: FastifyReply, text: string) =>
+  reply.type('text/html; charset=utf-8').header('content-security-policy', UI_CSP).send(text);
+
+/** The web UI: slaves (filters and actions), masters, silos; changes go through `/api` with the token. */
+export function registerUi(app: FastifyInstance, service: Slavealloc): void {
+  const script = readFileSync(new URL('../www/slavealloc.js', import.meta.url));
+  app.get(SCRIPT_PATH, async (_req, reply) =>
+    reply.type('text/javascript; charset=utf-8').header('cache-control', 'no-cache').send(script),
+  );
+
+  app.get<{ Querystring: Query }>('/ui/slavealloc', async (req, reply) => {
+    const filter = {
+      environment: one(req.query, 'environment'),
+      purpose: one(req.query, 'purpose'),
+      pool: one(req.query, 'pool'),
+      enabled: one(req.query, 'enabled'),
+      q: one(req.query, 'q'),
+    };
+    const listed = await service.listSlaves({
+      environments: filter.environment ? [filter.environment] : [],
+      purposes: filter.purpose ? [filter.purpose] : [],
+      pools: filter.pool ? [filter.pool] : [],
+      enabled: filter.enabled === '1' ? true : filter.enabled === '0' ? false : undefined,
+    });
+    const names = async (table: 'environments' | 'purposes' | 'pools') =>
+      (await service.list(table)).map((r) => String(r.name));
+    return sendUi(
+      reply,
+      renderSlaves({
+        slaves: filter.q ? listed.filter((s) => String(s.name).includes(filter.q)) : listed,
+        masters: await service.list('masters'),
+        options: {
+          environment: await names('environments'),
+          purpose: await names('purposes'),
+          pool: await names('pools'),
+        },
+        filter,
+      }),
+    );
+  });
+
+  app.get('/ui/slavealloc/masters', async (_req, reply) => {
+    const load = new Map<unknown, number>();
+    for (const s of await service.listSlaves({}))
+      if (s.current_masterid !== null)
+        load.set(s.current_masterid, (load.get(s.current_masterid) ?? 0) + 1);
+    return sendUi(reply, renderMasters(await service.list('masters'), load));
+  });
+
+  app.get('/ui/slavealloc/silos', async (_req, reply) =>
+    sendUi(reply, renderSilos(await service.listSlaves({}))),
+  );
+}

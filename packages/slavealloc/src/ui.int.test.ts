@@ -1,0 +1,81 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { chromium, type Browser } from 'playwright-core';
+import { allDatabases } from '../test/databases.js';
+import { useStack, TOKEN } from '../test/stack.js';
+
+/** The web UI in headless Chromium (Debian's package), on SQLite. */
+describe('the slavealloc pages in a browser', () => {
+  const use = useStack(allDatabases()[0]!);
+  let browser: Browser;
+  beforeAll(async () => {
+    browser = await chromium.launch({
+      executablePath: '/usr/bin/chromium',
+      args: ['--no-sandbox', '--disable-background-networking'],
+    });
+  });
+  afterAll(async () => {
+    await browser?.close();
+  });
+
+  it('filters the slaves table, and disables a slave with the token: its next tac is the disabled one', async () => {
+    const stack = use();
+    const page = await browser.newPage();
+    const errors: string[] = [];
+    page.on('pageerror', (e) => errors.push(e.message));
+    await page.goto(`${stack.server.url}/ui/slavealloc`);
+    const names = () => page.locator('#slaves tbody tr td:first-child').allTextContents();
+    expect(await names()).toHaveLength(9);
+
+    await page.selectOption('select[name=purpose]', 'try');
+    await Promise.all([page.waitForURL(/purpose=try/), page.click('button[type=submit]')]);
+    expect(await names()).toEqual(['try-linux-slave01']);
+    await page.goto(`${stack.server.url}/ui/slavealloc?pool=build-mtv1&q=linux`);
+    expect(await names()).toEqual([
+      'linux-ix-slave01',
+      'linux-ix-slave02',
+      'linux-ix-slave03',
+      'linux-ix-slave04',
+      'linux-ix-slave05',
+    ]);
+
+    const row = page.locator('tr[data-name="linux-ix-slave01"]');
+    // Without the token: refused, nothing changes.
+    await row.locator('button[data-action=disable]').click();
+    await expect(page.locator('#status').textContent()).resolves.toMatch(/saving|refused/);
+    // A string: it runs in the page, where `document` is.
+    await page.waitForFunction(
+      "/refused \\(40[13]\\)/.test(document.getElementById('status').textContent)",
+    );
+    expect((await stack.request('/gettac/linux-ix-slave01')).text).not.toContain('SLAVE DISABLED');
+
+    await page.fill('#token', TOKEN);
+    await Promise.all([
+      page.waitForEvent('load'),
+      row.locator('button[data-action=disable]').click(),
+    ]);
+    await expect(
+      page.locator('tr[data-name="linux-ix-slave01"] td.enabled').textContent(),
+    ).resolves.toBe('no');
+    expect((await stack.request('/gettac/linux-ix-slave01')).text).toContain(
+      'print "SLAVE DISABLED; NOT STARTING"',
+    );
+    // The token stays for this tab: notes saved after the reload.
+    await page.fill('tr[data-name="linux-ix-slave01"] input.notes', 'disk replaced');
+    await Promise.all([
+      page.waitForEvent('load'),
+      page.click('tr[data-name="linux-ix-slave01"] button[data-action=notes]'),
+    ]);
+    expect((await stack.request('/api/slaves/linux-ix-slave01?byname=1')).json().notes).toBe(
+      'disk replaced',
+    );
+
+    await page.goto(`${stack.server.url}/ui/slavealloc/silos`);
+    await expect(page.locator('#silos tbody tr').count()).resolves.toBe(4);
+    await page.goto(`${stack.server.url}/ui/slavealloc/masters`);
+    await expect(page.locator('#masters tbody tr').count()).resolves.toBe(4);
+    await page.goto(`${stack.server.url}/`);
+    await expect(page.locator('nav a[href="/ui/slavealloc"]').count()).resolves.toBe(1);
+    expect(errors).toEqual([]);
+    await page.close();
+  });
+});
