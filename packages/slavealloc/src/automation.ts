@@ -8,11 +8,11 @@ import { slaveallocSection, type SlaveallocSection } from './section.js';
 import { Slavealloc } from './service.js';
 
 /** The database answers, is migrated, and holds slaves and masters to allocate. */
-const databaseCheck = ({ config }: AutomationEnv<SlaveallocSection>) => ({
+const databaseCheck = ({ config, logger }: AutomationEnv<SlaveallocSection>) => ({
   name: 'slavealloc',
   fix: 'check database.url; load slaves with `loopabull slavealloc dbimport` or `dbload`',
   probe: async () => {
-    const db = await openSlaveallocDb(config.database.url, config.dir);
+    const db = await openSlaveallocDb(config.database.url, config.dir, logger);
     try {
       const count = async (table: 'slaves' | 'masters') =>
         Number(
@@ -38,7 +38,7 @@ export const slavealloc: Automation = registered<SlaveallocSection>({
   commands: (env) => [slaveallocCommand(env)],
   doctor: (env) => [databaseCheck(env)],
   async start({ config, section, logger }) {
-    const db = await openSlaveallocDb(config.database.url, config.dir);
+    const db = await openSlaveallocDb(config.database.url, config.dir, logger);
     const events = busEvents(config, section.events, logger);
     const service = new Slavealloc(db, section, events.sink);
     return {

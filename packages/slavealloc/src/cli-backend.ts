@@ -1,4 +1,4 @@
-import type { Config } from '@loopabull/core';
+import { createLogger, type Config } from '@loopabull/core';
 import { openSlaveallocDb } from './db.js';
 import { busEvents } from './events.js';
 import type { ApiRow } from './rows.js';
@@ -86,7 +86,7 @@ export async function dbBackend(
   url: string,
 ): Promise<Backend & { service: Slavealloc }> {
   const settings = slaveallocSettings(config);
-  const db = await openSlaveallocDb(url, config.dir);
+  const db = await openSlaveallocDb(url, config.dir, createLogger('slavealloc', config.loglevel));
   const events = busEvents(config, settings.events, {
     warn: (m: string) => process.stderr.write(`warning: ${m}\n`),
   });

@@ -4,7 +4,7 @@ import { afterAll, describe, expect, it } from '@jest/globals';
 import { loadConfig, type CommandEnv } from '@loopabull/core';
 import { tempDir, removeTempDirs } from '../../../test/support/index.js';
 import { mariadb, postgres, allDatabases } from '../test/databases.js';
-import { fixturePath, currentMasters } from '../test/helpers.js';
+import { fixturePath, currentMasters, quietLogger } from '../test/helpers.js';
 import { useStack, TOKEN } from '../test/stack.js';
 import { slavealloc } from './automation.js';
 import { slaveallocCommand } from './cli.js';
@@ -58,7 +58,7 @@ describe.each(allDatabases())('dbinit, dbimport, dbdump and dbload on $name', (t
     expect((await run(['dbinit', '-D', from])).error).toMatch(
       /already holds \d+ rows; dbinit would replace them: take a dbdump first, then add --force/,
     );
-    const source = await openSlaveallocDb(from, tempDir());
+    const source = await openSlaveallocDb(from, tempDir(), quietLogger);
     const service = new Slavealloc(
       source,
       { decommissioned_environments: [], idleizer_exclude: ['panda-'] },
@@ -82,7 +82,7 @@ describe.each(allDatabases())('dbinit, dbimport, dbdump and dbload on $name', (t
           /^loaded 10 slaves, 4 masters and 3 passwords/,
         );
         const copy = new Slavealloc(
-          await openSlaveallocDb(to, tempDir()),
+          await openSlaveallocDb(to, tempDir(), quietLogger),
           { decommissioned_environments: [], idleizer_exclude: ['panda-'] },
           new EventSink(null, console),
           'host',

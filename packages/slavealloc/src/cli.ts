@@ -1,6 +1,12 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { Command } from 'commander';
-import { ConfigError, configOption, type CommandEnv, type Config } from '@loopabull/core';
+import {
+  ConfigError,
+  configOption,
+  createLogger,
+  type CommandEnv,
+  type Config,
+} from '@loopabull/core';
 import * as admin from './cli-admin.js';
 import { apiBackend, dbBackend, type Backend } from './cli-backend.js';
 import { openSlaveallocDb, type SlaveallocDb } from './db.js';
@@ -42,7 +48,11 @@ export function slaveallocCommand(env: CommandEnv, opts: CliOptions = {}): Comma
         'this command works on the database: give -D URL, or neither -D nor -A for database.url of the config',
       );
     const config = load(o);
-    const db = await openSlaveallocDb(o.db ?? config.database.url, config.dir);
+    const db = await openSlaveallocDb(
+      o.db ?? config.database.url,
+      config.dir,
+      createLogger('slavealloc', config.loglevel),
+    );
     try {
       return await use(db);
     } finally {

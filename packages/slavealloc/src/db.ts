@@ -1,4 +1,4 @@
-import { Database, type DatabaseDialect } from '@loopabull/database';
+import { Database, type DatabaseDialect, type DatabaseLogger } from '@loopabull/database';
 import type { Kysely, Transaction } from 'kysely';
 import { MIGRATION_OWNER, slaveallocMigrations } from './migrations.js';
 import type { SlaveallocTables } from './tables.js';
@@ -15,9 +15,16 @@ export interface SlaveallocDb {
   close(): Promise<void>;
 }
 
-/** Opens `url` (relative SQLite paths from `baseDir`) and brings slavealloc's tables up to date. */
-export async function openSlaveallocDb(url: string, baseDir: string): Promise<SlaveallocDb> {
-  const db = await Database.open(url, { baseDir });
+/**
+ * Opens `url` (relative SQLite paths from `baseDir`) and brings slavealloc's tables up to date;
+ * migrations and lost connections are logged to `logger`, at the configuration's level.
+ */
+export async function openSlaveallocDb(
+  url: string,
+  baseDir: string,
+  logger: DatabaseLogger,
+): Promise<SlaveallocDb> {
+  const db = await Database.open(url, { baseDir, logger });
   try {
     await db.migrate(MIGRATION_OWNER, slaveallocMigrations(db.dialect));
   } catch (err) {

@@ -27,7 +27,7 @@ export const importFixtures = (db: SlaveallocDb) =>
   });
 
 export async function openService(url: string, send: Send | null = null) {
-  const db = await openSlaveallocDb(url, tmpdir());
+  const db = await openSlaveallocDb(url, tmpdir(), quietLogger);
   return new Slavealloc(db, SETTINGS, new EventSink(send, quietLogger), GENHOST);
 }
 
