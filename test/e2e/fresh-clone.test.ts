@@ -38,8 +38,8 @@ it('npm ci, a build, then npx loopabull --help works', async () => {
   const dir = tempDir('clone');
   copySourceTree(dir);
   expect(existsSync(join(dir, 'node_modules'))).toBe(false);
-  // From npm's cache, which the checkout's own `npm ci` filled: no network is needed.
-  const env = { ...process.env, npm_config_offline: 'true', npm_config_audit: 'false' };
+  // From npm's cache, which the checkout's own `npm ci` filled, as far as it goes.
+  const env = { ...process.env, npm_config_prefer_offline: 'true', npm_config_audit: 'false' };
   // Without install scripts: compiling better-sqlite3 again would take minutes and proves
   // nothing here (its addon loads only when a database opens); bin links are made regardless.
   await run('npm', ['ci', '--ignore-scripts', '--no-fund', '--loglevel=error'], { cwd: dir, env });

@@ -36,6 +36,8 @@ export function createLogger(component: string, level = 'info'): Logger {
         );
       }),
     ),
-    transports: [new winston.transports.Console({ stderrLevels: [] })],
+    // Standard error, all of it: standard output is for what a command prints (`--json`), and
+    // journald takes both streams alike.
+    transports: [new winston.transports.Console({ stderrLevels: Object.keys(levels) })],
   });
 }
