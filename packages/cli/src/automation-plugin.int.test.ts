@@ -151,7 +151,9 @@ describe('an automation registered only in a test', () => {
       const { out } = await runProgram(config, ['doctor', '--json']);
       const checks = JSON.parse(out) as Array<{ name: string; ok: boolean; detail: string }>;
       expect(checks).toContainEqual({ name: 'tiny', ok: true, detail: 'greets with ahoy' });
-      expect(checks.find((c) => c.name === 'automations')?.detail).toBe('hardware, tiny');
+      expect(checks.find((c) => c.name === 'automations')?.detail).toBe(
+        'hardware, taskotron, tiny',
+      );
     });
 
     it('mounts its routes and links its page from the dashboard, and is stopped with the server', async () => {
@@ -189,7 +191,7 @@ describe('an automation registered only in a test', () => {
       const { out } = await runProgram(config, ['doctor', '--json']);
       const checks = JSON.parse(out) as Array<{ name: string; detail: string }>;
       expect(checks.map((c) => c.name)).not.toContain('tiny');
-      expect(checks.find((c) => c.name === 'automations')?.detail).toBe('hardware');
+      expect(checks.find((c) => c.name === 'automations')?.detail).toBe('hardware, taskotron');
     });
 
     it('mounts no route and no dashboard link, and starts nothing', async () => {

@@ -1,8 +1,9 @@
 import type { Automation } from '@loopabull/core';
 import { hardware } from '@loopabull/hardware';
+import { taskotron } from '@loopabull/taskotron';
 
 /**
  * The shipped automations: the one list that the CLI, the server, the workers and `doctor`
  * read. Adding an automation is writing its package and naming it here.
  */
-export const shippedAutomations: readonly Automation[] = [hardware];
+export const shippedAutomations: readonly Automation[] = [hardware, taskotron];
