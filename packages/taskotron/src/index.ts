@@ -7,3 +7,14 @@ export {
   SHIPPED_TASKS_DIR,
   type TaskotronSection,
 } from './section.js';
+export {
+  normalise,
+  triggerTopics,
+  distgitBranch,
+  ITEM_TYPES,
+  type ItemType,
+  type TriggerData,
+  type Normalised,
+  type NormaliseOptions,
+  type Deployment,
+} from './normalise.js';
