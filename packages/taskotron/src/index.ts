@@ -18,3 +18,17 @@ export {
   type NormaliseOptions,
   type Deployment,
 } from './normalise.js';
+export { matches, queryProblem, fieldValue, toRegExp, QueryError, type Query } from './query.js';
+export { substitute, substituteString, fieldsOf, type Lookup } from './substitute.js';
+export {
+  loadRules,
+  decide,
+  RulesError,
+  TASK_NAME,
+  ARCH,
+  type Rule,
+  type Action,
+  type Wanted,
+  type Decision,
+  type DecideOptions,
+} from './rules.js';
