@@ -32,3 +32,21 @@ export {
   type Decision,
   type DecideOptions,
 } from './rules.js';
+export {
+  CHECK_OUTCOMES,
+  RESULTSDB_OUTCOMES,
+  exitCodeOf,
+  outcomeSummary,
+  type CheckOutcome,
+} from './outcomes.js';
+export {
+  parseResultYaml,
+  exportResultYaml,
+  checkResult,
+  ResultsFormatError,
+  RESERVED_KEYS,
+  RESULT_LIMITS,
+  type CheckResult,
+  type ParsedResults,
+} from './result-yaml.js';
+export { parseTap13, tapResults, type TapDocument, type TapTest } from './tap13.js';
