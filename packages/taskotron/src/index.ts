@@ -50,3 +50,25 @@ export {
   type ParsedResults,
 } from './result-yaml.js';
 export { parseTap13, tapResults, type TapDocument, type TapTest } from './tap13.js';
+export { ResultsStore, type Page } from './resultsdb/store.js';
+export { resultsdbRoutes, API, type ResultsdbOptions } from './resultsdb/routes.js';
+export { taskotronRoutes } from './resultsdb/mount.js';
+export { resultsMigrations, type ResultsTables } from './resultsdb/tables.js';
+export {
+  parseNewResult,
+  parseSubmitTime,
+  serializeResult,
+  serializeGroup,
+  serializeTestcase,
+  storedTime,
+  isoformat,
+  type NewResult,
+  type StoredResult,
+} from './resultsdb/api.js';
+export {
+  parseResultQuery,
+  likePattern,
+  PAGING,
+  type ResultFilter,
+  type Paging,
+} from './resultsdb/filters.js';
