@@ -1,16 +1,28 @@
+import { readFileSync } from 'node:fs';
 import { registered, type Automation } from '@loopabull/core';
 import { taskotronRoutes } from './resultsdb/mount.js';
-import { taskotronSection, type TaskotronSection } from './section.js';
+import { loadRules } from './rules.js';
+import { taskotronPaths, taskotronSection, type TaskotronSection } from './section.js';
+import { taskotronTrigger } from './trigger.js';
 
 /**
- * Taskotron on the engine (issue 10). What exists so far: the config section, the pure trigger
- * logic (message normaliser, rule engine), the result parsers and the ResultsDB v2.0 store and
+ * Taskotron on the engine (issue 10). What exists so far: the trigger (message normaliser, rule
+ * engine, scheduling with a dedup window), the result parsers and the ResultsDB v2.0 store and
  * API; see docs/taskotron.md.
  */
 export const taskotron: Automation = registered<TaskotronSection>({
   name: 'taskotron',
   description: 'Taskotron: trigger rules over Fedora messages, checks and ResultsDB results',
   section: taskotronSection,
-  // With resultsdb_url set, results live in a remote ResultsDB: nothing is mounted here.
-  start: ({ section }) => (section.resultsdb_url === null ? { routes: taskotronRoutes } : {}),
+  start: (env) => {
+    // Read once per process: a bad rules file stops the start, naming file, line, rule and key.
+    const file = taskotronPaths(env).rules;
+    const rules = loadRules(readFileSync(file, 'utf8'), file);
+    const trigger = taskotronTrigger({ rules: () => rules, dedupWindow: env.section.dedup_window });
+    return {
+      handlers: { default: trigger, trigger },
+      // With resultsdb_url set, results live in a remote ResultsDB: nothing is mounted here.
+      ...(env.section.resultsdb_url === null ? { routes: taskotronRoutes } : {}),
+    };
+  },
 });

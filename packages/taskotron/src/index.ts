@@ -72,3 +72,11 @@ export {
   type ResultFilter,
   type Paging,
 } from './resultsdb/filters.js';
+export {
+  taskotronTrigger,
+  dedupKey,
+  JOB_TOPIC,
+  type TriggerJob,
+  type TriggerResult,
+  type TriggerOptions,
+} from './trigger.js';

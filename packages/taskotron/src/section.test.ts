@@ -11,6 +11,7 @@ describe('the taskotron section', () => {
       tasks_dir: SHIPPED_TASKS_DIR,
       artifacts_dir: './var/artifacts',
       artifacts_url: 'http://127.0.0.1:8080/artifacts',
+      dedup_window: 3600,
       resultsdb_url: null,
     });
   });

@@ -18,6 +18,8 @@ export const taskotronSection = z
     artifacts_dir: z.string().min(1).default('./var/artifacts'),
     /** The public URL of `artifacts_dir`: results' `ref_url` start with it. */
     artifacts_url: z.url().default('http://127.0.0.1:8080/artifacts'),
+    /** Seconds within which the same (item, item_type, taskname, arch) is scheduled once. */
+    dedup_window: z.number().int().positive().default(3600),
     /** null: the built-in ResultsDB store; else the URL of a remote ResultsDB. */
     resultsdb_url: z.url().nullable().default(null),
   })

@@ -11,7 +11,10 @@ import { ResultsStore } from './store.js';
 export const taskotronRoutes: RouteModule = {
   name: 'taskotron',
   async register(app, deps) {
-    const db = await Database.open(deps.config.database.url, { baseDir: deps.config.dir });
+    const db = await Database.open(deps.config.database.url, {
+      baseDir: deps.config.dir,
+      logger: deps.logger,
+    });
     app.addHook('onClose', () => db.close());
     const store = await ResultsStore.open(db);
     await resultsdbRoutes(store).register(app, deps);
