@@ -11,7 +11,11 @@ const ITEM = 'ansible-1.8.3-1.el7';
 /** `loopabull serve` with only taskotron enabled, on a fresh SQLite file beside the config. */
 async function serving(section: Record<string, unknown> = {}) {
   const config = testConfig({
-    overrides: { http: { port: await freePort(), token: TOKEN }, taskotron: section },
+    overrides: {
+      loglevel: 'error',
+      http: { port: await freePort(), token: TOKEN },
+      taskotron: section,
+    },
     automations: [taskotron],
   });
   const host = await new AutomationHost(config, [taskotron], logger).start();

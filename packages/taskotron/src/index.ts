@@ -80,3 +80,10 @@ export {
   type TriggerResult,
   type TriggerOptions,
 } from './trigger.js';
+export {
+  joinUrl,
+  refUrl,
+  resultsdbPayload,
+  executionStatus,
+  type ExecutionStatus,
+} from './report.js';
