@@ -131,6 +131,23 @@ describe('starting the automation', () => {
     expect(Object.keys(instance.handlers ?? {})).toEqual(['default', 'trigger']);
   });
 
+  it('has a doctor check that counts the rules', async () => {
+    const env = {
+      config: {} as Config,
+      section: taskotronSection.parse({}),
+      logger: createLogger('test', 'error'),
+      resolvePath: (p: string) => p,
+    };
+    const [check] = taskotron.doctor!(env);
+    expect(check!.name).toBe('taskotron rules');
+    expect(await check!.probe()).toBe(`2 rules (0 disabled) in ${SHIPPED_RULES}`);
+    const broken = taskotron.doctor!({
+      ...env,
+      section: taskotronSection.parse({ rules: '/nonexistent.yml' }),
+    });
+    await expect(broken[0]!.probe()).rejects.toThrow(/nonexistent\.yml/);
+  });
+
   it('refuses a rules file with an error, naming file, line, rule and key', () => {
     const dir = mkdtempSync(join(tmpdir(), 'tasko-rules-'));
     const file = join(dir, 'rules.yml');
