@@ -1,0 +1,89 @@
+export { taskotron } from './automation.js';
+export {
+  taskotronSection,
+  taskotronSettings,
+  taskotronPaths,
+  SHIPPED_RULES,
+  SHIPPED_TASKS_DIR,
+  type TaskotronSection,
+} from './section.js';
+export {
+  normalise,
+  triggerTopics,
+  distgitBranch,
+  ITEM_TYPES,
+  type ItemType,
+  type TriggerData,
+  type Normalised,
+  type NormaliseOptions,
+  type Deployment,
+} from './normalise.js';
+export { matches, queryProblem, fieldValue, toRegExp, QueryError, type Query } from './query.js';
+export { substitute, substituteString, fieldsOf, type Lookup } from './substitute.js';
+export {
+  loadRules,
+  decide,
+  RulesError,
+  TASK_NAME,
+  ARCH,
+  type Rule,
+  type Action,
+  type Wanted,
+  type Decision,
+  type DecideOptions,
+} from './rules.js';
+export {
+  CHECK_OUTCOMES,
+  RESULTSDB_OUTCOMES,
+  exitCodeOf,
+  outcomeSummary,
+  type CheckOutcome,
+} from './outcomes.js';
+export {
+  parseResultYaml,
+  exportResultYaml,
+  checkResult,
+  ResultsFormatError,
+  RESERVED_KEYS,
+  RESULT_LIMITS,
+  type CheckResult,
+  type ParsedResults,
+} from './result-yaml.js';
+export { parseTap13, tapResults, type TapDocument, type TapTest } from './tap13.js';
+export { ResultsStore, type Page } from './resultsdb/store.js';
+export { resultsdbRoutes, API, type ResultsdbOptions } from './resultsdb/routes.js';
+export { taskotronRoutes } from './resultsdb/mount.js';
+export { resultsMigrations, type ResultsTables } from './resultsdb/tables.js';
+export {
+  parseNewResult,
+  parseSubmitTime,
+  serializeResult,
+  serializeGroup,
+  serializeTestcase,
+  storedTime,
+  isoformat,
+  type NewResult,
+  type StoredResult,
+} from './resultsdb/api.js';
+export {
+  parseResultQuery,
+  likePattern,
+  PAGING,
+  type ResultFilter,
+  type Paging,
+} from './resultsdb/filters.js';
+export {
+  taskotronTrigger,
+  dedupKey,
+  JOB_TOPIC,
+  type TriggerJob,
+  type TriggerResult,
+  type TriggerOptions,
+} from './trigger.js';
+export {
+  joinUrl,
+  refUrl,
+  resultsdbPayload,
+  executionStatus,
+  type ExecutionStatus,
+} from './report.js';

@@ -1,0 +1,77 @@
+import type { CheckResult } from './result-yaml.js';
+import type { TriggerJob } from './trigger.js';
+
+/**
+ * `base` and path parts joined with exactly one `/` between them, whatever slashes the config
+ * and the parts carry (Taskotron's `.../execdb//jobs/<uuid>` fault, part E.9). Each segment is
+ * percent-encoded.
+ */
+export function joinUrl(base: string, ...parts: string[]): string {
+  const segments = parts.flatMap((p) => p.split('/')).filter((s) => s !== '' && s !== '.');
+  return [base.replace(/\/+$/, ''), ...segments.map(encodeURIComponent)].join('/');
+}
+
+/**
+ * A result's `ref_url`: `<artifacts_url>/<uuid>/<artifact>`, or the job's artifacts directory
+ * when the result names no artifact or one outside it (`..`), as checkb did.
+ */
+export function refUrl(artifactsUrl: string, uuid: string, artifact?: string): string {
+  const inside =
+    artifact !== undefined && !artifact.startsWith('/') && !artifact.split('/').includes('..');
+  return inside ? joinUrl(artifactsUrl, uuid, artifact) : joinUrl(artifactsUrl, uuid);
+}
+
+/**
+ * The ResultsDB v2.0 POST body of one check result: testcase = checkname (the task name when the
+ * check gives none), one group per job, data = item, type, arch and the result's keyvals.
+ */
+export function resultsdbPayload(result: CheckResult, job: TriggerJob, artifactsUrl: string) {
+  return {
+    outcome: result.outcome,
+    testcase: { name: result.checkname ?? job.taskname },
+    groups: [
+      {
+        uuid: job.uuid,
+        description: `Taskotron job ${job.taskname} on ${job.item_type} ${job.item}`,
+        ref_url: joinUrl(artifactsUrl, job.uuid),
+      },
+    ],
+    note: result.note ?? null,
+    ref_url: refUrl(artifactsUrl, job.uuid, result.artifact),
+    data: {
+      arch: job.arch,
+      ...result.keyvals,
+      item: result.item,
+      type: result.type ?? job.item_type,
+    },
+  };
+}
+
+/** The runner's answer, as the 2014 design thread defines it. */
+export interface ExecutionStatus {
+  execution_status: 'OK' | 'NOT_OK';
+  status: string;
+}
+
+/**
+ * OK when the playbook exited 0 and left results that parse; NOT_OK with the reason otherwise
+ * (the playbook failed, wrote no results file, or wrote one that cannot be read).
+ */
+export function executionStatus(run: {
+  exitCode: number | null;
+  signal?: string | null;
+  results: { count: number } | { error: string } | null;
+}): ExecutionStatus {
+  if (run.exitCode !== 0) {
+    const how = run.signal ? `was killed by ${run.signal}` : `exited with ${String(run.exitCode)}`;
+    return { execution_status: 'NOT_OK', status: `the playbook ${how}` };
+  }
+  if (run.results === null)
+    return {
+      execution_status: 'NOT_OK',
+      status: "Results file doesn't exist, assuming the task crashed",
+    };
+  if ('error' in run.results)
+    return { execution_status: 'NOT_OK', status: `malformed results: ${run.results.error}` };
+  return { execution_status: 'OK', status: `${run.results.count} results` };
+}

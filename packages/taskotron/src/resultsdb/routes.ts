@@ -1,0 +1,127 @@
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { RouteModule } from '@loopabull/server';
+import { RESULTSDB_OUTCOMES } from '../outcomes.js';
+import { parseNewResult, serializeGroup, serializeResult, serializeTestcase } from './api.js';
+import { parseResultQuery, type Paging } from './filters.js';
+import type { ResultsStore } from './store.js';
+
+export const API = '/api/v2.0';
+
+export interface ResultsdbOptions {
+  /** Outcomes accepted besides PASSED, INFO, FAILED, NEEDS_INSPECTION. */
+  additionalOutcomes?: readonly string[];
+  now?: () => Date;
+}
+
+const base = (req: FastifyRequest) => `${req.protocol}://${req.host}${API}`;
+const fail = (reply: FastifyReply, code: number, message: string) =>
+  reply.code(code).send({ message });
+
+/** ResultsDB's `prev` and `next`: this URL with another page, or null. */
+function links(req: FastifyRequest, paging: Paging, more: boolean) {
+  const at = (page: number) => {
+    const url = new URL(req.url, `${req.protocol}://${req.host}`);
+    url.searchParams.set('page', String(page));
+    return url.toString();
+  };
+  return {
+    prev: paging.page > 0 ? at(paging.page - 1) : null,
+    next: more ? at(paging.page + 1) : null,
+  };
+}
+
+function pagingOnly(
+  query: unknown,
+): { ok: true; paging: Paging; like?: string[] } | { ok: false; message: string } {
+  const q = (query ?? {}) as Record<string, unknown>;
+  const known = Object.fromEntries(
+    Object.entries(q).filter(([k]) => k === 'page' || k === 'limit' || k === 'name:like'),
+  );
+  const { ['name:like']: like, ...rest } = known;
+  const parsed = parseResultQuery(rest);
+  if (!parsed.ok) return parsed;
+  if (like !== undefined && typeof like !== 'string')
+    return { ok: false, message: 'name:like given more than once' };
+  return { ok: true, paging: parsed.paging, ...(like ? { like: like.split(',') } : {}) };
+}
+
+function register(app: FastifyInstance, store: ResultsStore, options: ResultsdbOptions): void {
+  const outcomes = [...RESULTSDB_OUTCOMES, ...(options.additionalOutcomes ?? [])];
+  const now = options.now ?? (() => new Date());
+
+  app.post(`${API}/results`, async (req, reply) => {
+    const parsed = parseNewResult(req.body, { outcomes, now: now() });
+    if (!parsed.ok) return fail(reply, 400, parsed.message);
+    const stored = await store.create(parsed.value);
+    return reply.code(201).send(serializeResult(stored, base(req)));
+  });
+
+  app.get(`${API}/results`, async (req, reply) => {
+    const q = parseResultQuery((req.query ?? {}) as Record<string, unknown>);
+    if (!q.ok) return fail(reply, 400, q.message);
+    const page = await store.list(q.filter, q.paging);
+    return {
+      ...links(req, q.paging, page.more),
+      data: page.rows.map((r) => serializeResult(r, base(req))),
+    };
+  });
+
+  app.get(`${API}/results/latest`, async (req, reply) => {
+    const q = parseResultQuery((req.query ?? {}) as Record<string, unknown>);
+    if (!q.ok) return fail(reply, 400, q.message);
+    const rows = await store.latest(q.filter);
+    return { data: rows.map((r) => serializeResult(r, base(req))) };
+  });
+
+  app.get<{ Params: { id: string } }>(`${API}/results/:id`, async (req, reply) => {
+    const id = /^\d{1,15}$/.test(req.params.id) ? Number(req.params.id) : null;
+    const found = id === null ? null : await store.get(id);
+    return found ? serializeResult(found, base(req)) : fail(reply, 404, 'Result not found');
+  });
+
+  app.get(`${API}/groups`, async (req, reply) => {
+    const q = pagingOnly(req.query);
+    if (!q.ok) return fail(reply, 400, q.message);
+    const page = await store.groups(q.paging);
+    return {
+      ...links(req, q.paging, page.more),
+      data: page.rows.map((g) => serializeGroup(g, base(req))),
+    };
+  });
+
+  app.get<{ Params: { uuid: string } }>(`${API}/groups/:uuid`, async (req, reply) => {
+    const group = await store.group(req.params.uuid);
+    return group ? serializeGroup(group, base(req)) : fail(reply, 404, 'Group not found');
+  });
+
+  app.get(`${API}/testcases`, async (req, reply) => {
+    const q = pagingOnly(req.query);
+    if (!q.ok) return fail(reply, 400, q.message);
+    const page = await store.testcases(q.paging, q.like);
+    return {
+      ...links(req, q.paging, page.more),
+      data: page.rows.map((t) => serializeTestcase(t, base(req))),
+    };
+  });
+
+  app.get<{ Params: { name: string } }>(`${API}/testcases/:name`, async (req, reply) => {
+    const testcase = await store.testcase(req.params.name);
+    return testcase
+      ? serializeTestcase(testcase, base(req))
+      : fail(reply, 404, 'Testcase not found');
+  });
+
+  app.get(`${API}/healthcheck`, () => ({ message: 'Health check OK' }));
+}
+
+/**
+ * The ResultsDB v2.0 API on `store` (spec 8.3). Writes pass the server's guard first: bearer
+ * token, same origin, JSON.
+ */
+export const resultsdbRoutes = (
+  store: ResultsStore,
+  options: ResultsdbOptions = {},
+): RouteModule => ({
+  name: 'taskotron',
+  register: (app) => register(app, store, options),
+});

@@ -1,0 +1,288 @@
+import { sql, type ExpressionBuilder, type Kysely, type SelectQueryBuilder } from 'kysely';
+import { isUniqueViolation, type Database } from '@loopabull/database';
+import type { NewResult, StoredResult } from './api.js';
+import { likePattern, type Paging, type ResultFilter } from './filters.js';
+import { resultsMigrations, type ResultsTables } from './tables.js';
+
+type K = Kysely<ResultsTables>;
+type ResultsQuery = SelectQueryBuilder<ResultsTables, 'taskotron_results', object>;
+type Eb = ExpressionBuilder<ResultsTables, 'taskotron_results'>;
+
+export interface Page<T> {
+  rows: T[];
+  /** Whether a next page has rows. */
+  more: boolean;
+}
+
+/** A ResultsDB v2.0 store on the shared SQL layer (owner `taskotron`). */
+export class ResultsStore {
+  private constructor(
+    private readonly k: K,
+    private readonly dialect: Database['dialect'],
+  ) {}
+
+  /** Brings the tables up to date and returns the store. */
+  static async open(db: Database): Promise<ResultsStore> {
+    await db.migrate('taskotron', resultsMigrations(db.dialect));
+    return new ResultsStore(db.kysely.withTables<ResultsTables>(), db.dialect);
+  }
+
+  /** Stores a result with its testcase and groups (created or updated on the fly). */
+  async create(r: NewResult): Promise<StoredResult> {
+    try {
+      return await this.createOnce(r);
+    } catch (err) {
+      // Another writer created the same testcase or group in between: once more sees it.
+      if (isUniqueViolation(err)) return this.createOnce(r);
+      throw err;
+    }
+  }
+
+  private async createOnce(r: NewResult): Promise<StoredResult> {
+    const id = await this.k.transaction().execute(async (trx) => {
+      await upsert(trx, 'taskotron_testcases', 'name', r.testcase.name, {
+        ref_url: r.testcase.ref_url,
+      });
+      for (const g of r.groups)
+        await upsert(trx, 'taskotron_groups', 'uuid', g.uuid, {
+          description: g.description,
+          ref_url: g.ref_url,
+        });
+      const row = {
+        testcase_name: r.testcase.name,
+        outcome: r.outcome,
+        note: r.note,
+        ref_url: r.ref_url,
+        submit_time: r.submit_time,
+      };
+      const id =
+        this.dialect === 'mysql'
+          ? Number(
+              (await trx.insertInto('taskotron_results').values(row).executeTakeFirstOrThrow())
+                .insertId,
+            )
+          : (
+              await trx
+                .insertInto('taskotron_results')
+                .values(row)
+                .returning('id')
+                .executeTakeFirstOrThrow()
+            ).id;
+      const uuids = [...new Set(r.groups.map((g) => g.uuid))];
+      if (uuids.length)
+        await trx
+          .insertInto('taskotron_result_groups')
+          .values(uuids.map((group_uuid) => ({ result_id: id, group_uuid })))
+          .execute();
+      if (r.data.length)
+        await trx
+          .insertInto('taskotron_result_data')
+          .values(r.data.map(([data_key, data_value]) => ({ result_id: id, data_key, data_value })))
+          .execute();
+      return id;
+    });
+    return (await this.byIds([id]))[0]!;
+  }
+
+  async get(id: number): Promise<StoredResult | null> {
+    return (await this.byIds([id]))[0] ?? null;
+  }
+
+  /** Newest first (submit_time, then id). */
+  async list(filter: ResultFilter, paging: Paging): Promise<Page<StoredResult>> {
+    const rows = await this.filtered(filter)
+      .select('id')
+      .orderBy('submit_time', 'desc')
+      .orderBy('id', 'desc')
+      .limit(paging.limit + 1)
+      .offset(paging.page * paging.limit)
+      .execute();
+    const ids = rows.slice(0, paging.limit).map((r) => r.id);
+    return { rows: await this.byIds(ids), more: rows.length > paging.limit };
+  }
+
+  /** The newest result of each testcase among those the filter selects. */
+  async latest(filter: ResultFilter): Promise<StoredResult[]> {
+    const newest = await this.filtered(filter)
+      .select(['testcase_name', (eb) => eb.fn.max('submit_time').as('t')])
+      .groupBy('testcase_name')
+      .execute();
+    const ids: number[] = [];
+    for (const { testcase_name, t } of newest) {
+      const row = await this.filtered({
+        ...filter,
+        testcases: [testcase_name],
+        testcasesLike: undefined,
+      })
+        .where('submit_time', '=', t)
+        .select('id')
+        .orderBy('id', 'desc')
+        .limit(1)
+        .executeTakeFirst();
+      if (row) ids.push(row.id);
+    }
+    const results = await this.byIds(ids);
+    return results.sort((a, b) => a.testcase.name.localeCompare(b.testcase.name));
+  }
+
+  async groups(paging: Paging) {
+    const rows = await this.k
+      .selectFrom('taskotron_groups')
+      .selectAll()
+      .orderBy('uuid')
+      .limit(paging.limit + 1)
+      .offset(paging.page * paging.limit)
+      .execute();
+    return { rows: rows.slice(0, paging.limit), more: rows.length > paging.limit };
+  }
+
+  group(uuid: string) {
+    return this.k
+      .selectFrom('taskotron_groups')
+      .selectAll()
+      .where('uuid', '=', uuid)
+      .executeTakeFirst();
+  }
+
+  async testcases(paging: Paging, like?: string[]) {
+    let q = this.k.selectFrom('taskotron_testcases').selectAll();
+    if (like?.length) q = q.where((eb) => eb.or(like.map((p) => this.like(eb.ref('name'), p))));
+    const rows = await q
+      .orderBy('name')
+      .limit(paging.limit + 1)
+      .offset(paging.page * paging.limit)
+      .execute();
+    return { rows: rows.slice(0, paging.limit), more: rows.length > paging.limit };
+  }
+
+  testcase(name: string) {
+    return this.k
+      .selectFrom('taskotron_testcases')
+      .selectAll()
+      .where('name', '=', name)
+      .executeTakeFirst();
+  }
+
+  /** LIKE with `\` as its escape character on every dialect (MariaDB's default; said elsewhere). */
+  private like(ref: unknown, glob: string) {
+    const escape = this.dialect === 'mysql' ? sql`` : sql` escape '\\'`;
+    return sql<boolean>`${ref} like ${likePattern(glob)}${escape}`;
+  }
+
+  private filtered(f: ResultFilter): ResultsQuery {
+    let q: ResultsQuery = this.k.selectFrom('taskotron_results');
+    if (f.outcomes) q = q.where('outcome', 'in', f.outcomes);
+    if (f.testcases) q = q.where('testcase_name', 'in', f.testcases);
+    const like = f.testcasesLike;
+    if (like) q = q.where((eb) => eb.or(like.map((p) => this.like(eb.ref('testcase_name'), p))));
+    if (f.since) q = q.where('submit_time', '>=', f.since.start);
+    if (f.since?.end) q = q.where('submit_time', '<=', f.since.end);
+    const groups = f.groups;
+    if (groups)
+      q = q.where((eb: Eb) =>
+        eb.exists(
+          eb
+            .selectFrom('taskotron_result_groups as g')
+            .select('g.result_id')
+            .whereRef('g.result_id', '=', 'taskotron_results.id')
+            .where('g.group_uuid', 'in', groups),
+        ),
+      );
+    for (const d of f.data) {
+      q = q.where((eb: Eb) =>
+        eb.exists(
+          eb
+            .selectFrom('taskotron_result_data as d')
+            .select('d.result_id')
+            .whereRef('d.result_id', '=', 'taskotron_results.id')
+            .where('d.data_key', '=', d.key)
+            .where((e) =>
+              d.like
+                ? e.or(d.values.map((v) => this.like(e.ref('d.data_value'), v)))
+                : e('d.data_value', 'in', d.values),
+            ),
+        ),
+      );
+    }
+    return q;
+  }
+
+  /** Full results, in the order of `ids`. */
+  private async byIds(ids: number[]): Promise<StoredResult[]> {
+    if (!ids.length) return [];
+    const [rows, groups, data, testcases] = await Promise.all([
+      this.k.selectFrom('taskotron_results').selectAll().where('id', 'in', ids).execute(),
+      this.k
+        .selectFrom('taskotron_result_groups')
+        .selectAll()
+        .where('result_id', 'in', ids)
+        .execute(),
+      this.k
+        .selectFrom('taskotron_result_data')
+        .select(['result_id', 'data_key', 'data_value'])
+        .where('result_id', 'in', ids)
+        .orderBy('id')
+        .execute(),
+      this.k
+        .selectFrom('taskotron_testcases')
+        .selectAll()
+        .where(
+          'name',
+          'in',
+          this.k.selectFrom('taskotron_results').select('testcase_name').where('id', 'in', ids),
+        )
+        .execute(),
+    ]);
+    const refUrl = new Map(testcases.map((t) => [t.name, t.ref_url]));
+    const byId = new Map(rows.map((r) => [Number(r.id), r]));
+    return ids.flatMap((id) => {
+      const r = byId.get(id);
+      if (!r) return [];
+      const values = new Map<string, string[]>();
+      for (const d of data.filter((x) => Number(x.result_id) === id)) {
+        const list = values.get(d.data_key) ?? [];
+        list.push(d.data_value);
+        values.set(d.data_key, list);
+      }
+      return [
+        {
+          id,
+          testcase: { name: r.testcase_name, ref_url: refUrl.get(r.testcase_name) ?? null },
+          groups: groups
+            .filter((g) => Number(g.result_id) === id)
+            .map((g) => g.group_uuid)
+            .sort(),
+          outcome: r.outcome,
+          note: r.note,
+          ref_url: r.ref_url,
+          submit_time: r.submit_time,
+          data: Object.fromEntries(values),
+        },
+      ];
+    });
+  }
+}
+
+/** Inserts the row, or updates the fields given (undefined ones are kept). */
+async function upsert(
+  trx: K,
+  table: 'taskotron_testcases' | 'taskotron_groups',
+  keyColumn: 'name' | 'uuid',
+  key: string,
+  fields: Record<string, string | null | undefined>,
+): Promise<void> {
+  const given = Object.fromEntries(Object.entries(fields).filter(([, v]) => v !== undefined));
+  const t = trx as unknown as Kysely<Record<string, Record<string, string | null>>>;
+  const found = await t
+    .selectFrom(table)
+    .select(keyColumn)
+    .where(keyColumn, '=', key)
+    .executeTakeFirst();
+  if (!found)
+    await t
+      .insertInto(table)
+      .values({ [keyColumn]: key, ...given })
+      .execute();
+  else if (Object.keys(given).length)
+    await t.updateTable(table).set(given).where(keyColumn, '=', key).execute();
+}

@@ -1,0 +1,221 @@
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from '@jest/globals';
+import { normalise } from './normalise.js';
+import { decide, loadRules, RulesError } from './rules.js';
+import { SHIPPED_RULES } from './section.js';
+import { substitute, fieldsOf } from './substitute.js';
+
+/** The richer production rules of 2017 (part E.2), without `discover`. */
+const PRODUCTION = `
+- when: {message_type: KojiBuildPackageCompleted}
+  do:
+    - {tasks: [rpmlint, rpmgrill, python-versions]}
+- when: {message_type: KojiBuildPackageCompleted, name: docker}
+  do:
+    - {tasks: [dockerautotest]}
+- when:
+    message_type: KojiBuildPackageCompleted
+    name:
+      $in: \${critpath_pkgs}
+      $nin: [firefox, thunderbird, kernel, kdelibs, kdepim, qt]
+  do:
+    - {tasks: [abicheck]}
+- when:
+    message_type: KojiTagChanged
+    tag: {$regex: '/^f[0-9]{2}-updates(-testing)?-pending$$/'}
+  do:
+    - {tasks: [rpmdeplint]}
+- when:
+    message_type: KojiTagChanged
+    tag: {$regex: '/^f[0-9]{2}-updates-pending$$/'}
+  do:
+    - {tasks: [upgradepath]}
+- name: rpmdeplint-gating
+  enabled: false
+  reason: https://github.com/fedora-infra/bodhi/issues/3944
+  when:
+    message_type: KojiTagChanged
+    tag:
+      $and:
+        - $regex: '/^f[0-9]{2}-updates(-testing)?-pending$$/'
+        - $not:
+            $regex: '/^f33-.*/'
+  do:
+    - tasks: [rpmdeplint]
+- when: {message_type: DistGitCommit, namespace: modules}
+  do:
+    - {tasks: [check_modulemd]}
+`;
+
+const rules = loadRules(PRODUCTION, 'trigger_rules.yml');
+const build = (name: string, critpath: string[] = []) => {
+  const n = normalise(
+    'org.fedoraproject.prod.buildsys.build.state.change',
+    { name, version: '1.0', release: '1.fc25', new: 1, instance: 'primary' },
+    { critpathPkgs: critpath },
+  );
+  if (!n.ok) throw new Error(n.reason);
+  return n.data;
+};
+const tasks = (d: ReturnType<typeof decide>) => d.wanted.map((w) => `${w.taskname}/${w.arch}`);
+
+describe('decide', () => {
+  it('fires every matching rule, each (task, arch) once', () => {
+    const d = decide(rules, build('docker'), { defaultArches: ['x86_64', 'noarch'] });
+    expect(tasks(d)).toEqual([
+      'rpmlint/x86_64',
+      'rpmlint/noarch',
+      'rpmgrill/x86_64',
+      'rpmgrill/noarch',
+      'python-versions/x86_64',
+      'python-versions/noarch',
+      'dockerautotest/x86_64',
+      'dockerautotest/noarch',
+    ]);
+    expect(d.matched).toEqual(['rule 1', 'rule 2']);
+    expect(d.disabled).toEqual([
+      { rule: 'rpmdeplint-gating', reason: 'https://github.com/fedora-infra/bodhi/issues/3944' },
+    ]);
+    expect(d.errors).toEqual([]);
+  });
+
+  it('substitutes a list variable into $in, keeping it a list', () => {
+    expect(tasks(decide(rules, build('glibc', ['glibc', 'kernel'])))).toContain('abicheck/noarch');
+    expect(tasks(decide(rules, build('kernel', ['glibc', 'kernel'])))).not.toContain(
+      'abicheck/noarch',
+    );
+    expect(tasks(decide(rules, build('vim', ['glibc'])))).not.toContain('abicheck/noarch');
+  });
+
+  it('reads $$ as a literal $ in regexes', () => {
+    const at = (tag: string) => tasks(decide(rules, { message_type: 'KojiTagChanged', tag }));
+    expect(at('f25-updates-pending')).toEqual(['rpmdeplint/noarch', 'upgradepath/noarch']);
+    expect(at('f25-updates-testing-pending')).toEqual(['rpmdeplint/noarch']);
+    expect(at('f25-updates-pending-x')).toEqual([]);
+  });
+
+  it('schedules nothing for a message no rule matches', () => {
+    const d = decide(rules, { message_type: 'ModuleBuildComplete', item: 'x' });
+    expect(d).toMatchObject({ wanted: [], matched: [], errors: [] });
+  });
+
+  it('takes arches from the action', () => {
+    const r = loadRules(
+      '- when: {}\n  do:\n    - {tasks: [a], arches: [x86_64, armhfp]}\n    - {tasks: [b]}\n',
+    );
+    expect(tasks(decide(r, {}))).toEqual(['a/x86_64', 'a/armhfp', 'b/noarch']);
+  });
+
+  it('reports a rule that cannot be evaluated, and the others still fire', () => {
+    const r = loadRules(`
+- name: wants a list
+  when: {name: {$in: '\${name}'}}
+  do: [{tasks: [x]}]
+- name: bad task from the message
+  when: {}
+  do: [{tasks: ['\${name}']}]
+- when: {}
+  do: [{tasks: [ok]}]
+`);
+    const d = decide(r, { name: '../etc' });
+    expect(tasks(d)).toEqual(['ok/noarch']);
+    expect(d.errors).toEqual([
+      { rule: 'wants a list', error: 'when.name.$in: needs a list' },
+      { rule: 'bad task from the message', error: 'task name "../etc" is not valid' },
+    ]);
+  });
+
+  it('the shipped rules load and schedule the shipped checks for a koji build', () => {
+    const shipped = loadRules(readFileSync(SHIPPED_RULES, 'utf8'), SHIPPED_RULES);
+    expect(tasks(decide(shipped, build('cups')))).toEqual([
+      'name-lint/noarch',
+      'always-info/noarch',
+    ]);
+  });
+});
+
+describe('loadRules rejects bad rules naming the rule, key and line', () => {
+  it.each<[string, string, RegExp]>([
+    ['not YAML', '- when: [\n', /^f\.yml:\d+: not YAML/],
+    ['not a list', 'when: {}\n', /^f\.yml:1: needs a YAML list of rules/],
+    ['a rule that is no mapping', '- hello\n', /^f\.yml:1: rule 1: needs a mapping/],
+    [
+      'an unknown key',
+      '- when: {}\n  do: [{tasks: [a]}]\n  dont: 1\n',
+      /^f\.yml:1: rule 1: dont: unknown key/,
+    ],
+    ['no when', '- do: [{tasks: [a]}]\n', /rule 1: when: needs a mapping/],
+    ['an empty do', '- when: {}\n  do: []\n', /rule 1: do: needs a non-empty list/],
+    [
+      'an unknown operator',
+      '- when: {}\n  do: [{tasks: [a]}]\n- name: two\n  when:\n    tag: {$regexp: x}\n  do: [{tasks: [a]}]\n',
+      /^f\.yml:4: rule 2 \(two\): when\.tag\.\$regexp: unknown operator/,
+    ],
+    [
+      'a broken regex',
+      '- when:\n    tag: {$regex: "/(/"}\n  do: [{tasks: [a]}]\n',
+      /^f\.yml:1: rule 1: when\.tag\.\$regex: invalid regex/,
+    ],
+    [
+      'a task name with a slash',
+      '- when: {}\n  do:\n    - tasks: [../x]\n',
+      /^f\.yml:3: rule 1: do\[0\]\.tasks: "\.\.\/x" is not a task name/,
+    ],
+    [
+      'arches not a list',
+      '- when: {}\n  do: [{tasks: [a], arches: x86_64}]\n',
+      /do\[0\]\.arches: needs a non-empty list of arches/,
+    ],
+    [
+      'discover',
+      '- when: {}\n  do: [{discover: {repo: x}}]\n',
+      /do\[0\]\.discover: discover .* not supported yet/,
+    ],
+    [
+      'disabled without a reason',
+      '- when: {}\n  enabled: false\n  do: [{tasks: [a]}]\n',
+      /rule 1: reason: a disabled rule needs a reason/,
+    ],
+    [
+      'enabled not boolean',
+      '- when: {}\n  enabled: "no"\n  do: [{tasks: [a]}]\n',
+      /rule 1: enabled: needs true or false/,
+    ],
+  ])('%s', (_what, text, message) => {
+    expect(() => loadRules(text, 'f.yml')).toThrow(RulesError);
+    expect(() => loadRules(text, 'f.yml')).toThrow(message);
+  });
+
+  it('an empty file is no rules', () => {
+    expect(loadRules('# nothing yet\n')).toEqual([]);
+  });
+
+  it('names the line of the rule in a longer file', () => {
+    const text = PRODUCTION.replace('name: docker', 'name: {$bad: docker}');
+    expect(() => loadRules(text, 'p.yml')).toThrow(
+      /^p\.yml:5: rule 2: when\.name\.\$bad: unknown operator/,
+    );
+  });
+});
+
+describe('substitute', () => {
+  const lookup = fieldsOf({ name: 'cups', pkgs: ['a', 'b'], n: 3 });
+  it.each<[unknown, unknown]>([
+    ['${name}', 'cups'],
+    ['${pkgs}', ['a', 'b']],
+    ['pre-${name}-${n}', 'pre-cups-3'],
+    ['list ${pkgs}', 'list a,b'],
+    ['/^f[0-9]{2}$$/', '/^f[0-9]{2}$/'],
+    ['$${name}', '${name}'],
+    ['${unknown}', '${unknown}'],
+    ['a $ b $x', 'a $ b $x'],
+    ['${constructor}', '${constructor}'],
+    [
+      { k: ['${name}'], '${name}': 1 },
+      { k: ['cups'], '${name}': 1 },
+    ],
+    [5, 5],
+  ])('%j -> %j', (tree, expected) => {
+    expect(substitute(tree, lookup)).toEqual(expected);
+  });
+});

@@ -1,0 +1,241 @@
+import yaml from 'js-yaml';
+import { matches, QueryError, queryProblem, type Query } from './query.js';
+import { fieldsOf, substitute, type Lookup } from './substitute.js';
+
+/** One `do` entry: schedule each task on each arch. */
+export interface Action {
+  tasks: string[];
+  /** Absent: the trigger's default arches. */
+  arches?: string[];
+}
+
+export interface Rule {
+  /** Its `name`, else `rule <n>` (1-based, in file order). */
+  name: string;
+  /** The line of the rules file where it starts. */
+  line: number;
+  enabled: boolean;
+  /** Why it is disabled. */
+  reason?: string;
+  when: Query;
+  do: Action[];
+}
+
+/** A rules file that cannot be used: names the file, line, rule and key. */
+export class RulesError extends Error {
+  constructor(
+    readonly source: string,
+    readonly line: number,
+    readonly rule: string | null,
+    readonly key: string | null,
+    readonly problem: string,
+  ) {
+    const where = [rule, key].filter(Boolean).join(': ');
+    super(`${source}:${line}: ${where ? `${where}: ` : ''}${problem}`);
+    this.name = 'RulesError';
+  }
+}
+
+const RULE_KEYS = new Set(['name', 'when', 'do', 'enabled', 'reason']);
+const ACTION_KEYS = new Set(['tasks', 'arches']);
+const UNSUPPORTED: Record<string, string> = {
+  discover: 'discover (tasks found in a git repository) is not supported yet',
+  match_host_arch: 'match_host_arch is not supported yet',
+};
+/** A task name is a directory under tasks_dir: no slashes, no leading dot. */
+export const TASK_NAME = /^[A-Za-z0-9][A-Za-z0-9._+-]{0,99}$/;
+export const ARCH = /^[A-Za-z0-9_]{1,32}$/;
+
+const isObject = (v: unknown): v is Record<string, unknown> =>
+  typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/** js-yaml's parse, with the line each mapping and list starts on. */
+function parseWithLines(
+  text: string,
+  source: string,
+): { doc: unknown; lineOf: (node: unknown) => number | undefined } {
+  const lines = new WeakMap<object, number>();
+  const stack: number[] = [];
+  let doc: unknown;
+  try {
+    doc = yaml.load(text, {
+      filename: source,
+      listener(event, state) {
+        if (event === 'open') {
+          stack.push(state.line);
+          return;
+        }
+        const line = stack.pop()!;
+        const node: unknown = state.result;
+        if (typeof node === 'object' && node !== null && !lines.has(node))
+          lines.set(node, line + 1);
+      },
+    });
+  } catch (err) {
+    const e = err as yaml.YAMLException;
+    throw new RulesError(
+      source,
+      (e.mark?.line ?? 0) + 1,
+      null,
+      null,
+      `not YAML: ${e.reason ?? e.message}`,
+    );
+  }
+  return {
+    doc,
+    lineOf: (node) => (typeof node === 'object' && node !== null ? lines.get(node) : undefined),
+  };
+}
+
+/** For checking a rule at load: each variable stands for a list under $in/$nin, else for a word. */
+const sampleValues: Lookup = (_name, parentKey) =>
+  parentKey === '$in' || parentKey === '$nin' ? [] : 'x';
+
+function stringList(value: unknown, pattern: RegExp, what: string): string | null {
+  if (!Array.isArray(value) || value.length === 0) return `needs a non-empty list of ${what}`;
+  const bad = value.find((v) => typeof v !== 'string' || !(pattern.test(v) || /\$\{/.test(v)));
+  return bad === undefined ? null : `${JSON.stringify(bad)} is not a ${what.replace(/s$/, '')}`;
+}
+
+function checkAction(action: unknown): { key: string | null; problem: string } | null {
+  if (!isObject(action)) return { key: null, problem: 'needs a mapping with tasks (and arches)' };
+  for (const key of Object.keys(action)) {
+    if (Object.hasOwn(UNSUPPORTED, key)) return { key, problem: UNSUPPORTED[key]! };
+    if (!ACTION_KEYS.has(key)) return { key, problem: `unknown key (tasks, arches)` };
+  }
+  const tasks = stringList(action.tasks, TASK_NAME, 'task names');
+  if (tasks) return { key: 'tasks', problem: tasks };
+  if (action.arches === undefined) return null;
+  const arches = stringList(action.arches, ARCH, 'arches');
+  return arches ? { key: 'arches', problem: arches } : null;
+}
+
+function checkRule(
+  raw: unknown,
+  n: number,
+  source: string,
+  lineOf: (node: unknown) => number | undefined,
+): Rule {
+  const line = lineOf(raw) ?? 1;
+  const fail = (rule: string, key: string | null, problem: string, at?: unknown): never => {
+    throw new RulesError(source, lineOf(at) ?? line, rule, key, problem);
+  };
+  if (!isObject(raw)) return fail(`rule ${n}`, null, 'needs a mapping with when and do');
+  const label =
+    typeof raw.name === 'string' && raw.name.trim() ? `rule ${n} (${raw.name})` : `rule ${n}`;
+  for (const key of Object.keys(raw))
+    if (!RULE_KEYS.has(key)) fail(label, key, 'unknown key (name, when, do, enabled, reason)');
+  if (raw.name !== undefined && (typeof raw.name !== 'string' || !raw.name.trim()))
+    fail(label, 'name', 'needs a non-empty string');
+  if (raw.enabled !== undefined && typeof raw.enabled !== 'boolean')
+    fail(label, 'enabled', 'needs true or false');
+  if (raw.reason !== undefined && (typeof raw.reason !== 'string' || !raw.reason.trim()))
+    fail(label, 'reason', 'needs a non-empty string');
+  if (raw.enabled === false && raw.reason === undefined)
+    fail(label, 'reason', 'a disabled rule needs a reason (why, and until when)');
+  if (!isObject(raw.when)) fail(label, 'when', 'needs a mapping (a MongoDB-style query)');
+  const problem = queryProblem(substitute(raw.when, sampleValues), 'when');
+  if (problem) fail(label, problem.path, problem.reason, raw.when);
+  if (!Array.isArray(raw.do) || raw.do.length === 0)
+    fail(label, 'do', 'needs a non-empty list of actions');
+  const actions = raw.do as unknown[];
+  actions.forEach((action, i) => {
+    const bad = checkAction(action);
+    if (bad) fail(label, `do[${i}]${bad.key ? `.${bad.key}` : ''}`, bad.problem, action);
+  });
+  return {
+    name: typeof raw.name === 'string' ? raw.name : `rule ${n}`,
+    line,
+    enabled: raw.enabled !== false,
+    ...(typeof raw.reason === 'string' ? { reason: raw.reason } : {}),
+    when: raw.when as Query,
+    do: actions as Action[],
+  };
+}
+
+/** Reads a trigger rules file (a YAML list of rules); throws RulesError naming what is wrong. */
+export function loadRules(text: string, source = 'trigger rules'): Rule[] {
+  const { doc, lineOf } = parseWithLines(text, source);
+  if (doc === undefined || doc === null) return [];
+  if (!Array.isArray(doc))
+    throw new RulesError(source, 1, null, null, 'needs a YAML list of rules');
+  return doc.map((raw, i) => checkRule(raw, i + 1, source, lineOf));
+}
+
+/** One (task, arch) to schedule, with the rules that asked for it. */
+export interface Wanted {
+  taskname: string;
+  arch: string;
+  rules: string[];
+}
+
+export interface Decision {
+  wanted: Wanted[];
+  /** Names of the rules whose `when` matched. */
+  matched: string[];
+  /** Disabled rules, with their reason: never evaluated. */
+  disabled: Array<{ rule: string; reason: string }>;
+  /** Rules that could not be evaluated on this message (e.g. a variable of the wrong type). */
+  errors: Array<{ rule: string; error: string }>;
+}
+
+export interface DecideOptions {
+  /** Arches for actions without `arches`. */
+  defaultArches?: readonly string[];
+}
+
+function actionJobs(
+  action: Action,
+  defaultArches: readonly string[],
+): Array<{ taskname: string; arch: string }> {
+  const arches = action.arches ?? defaultArches;
+  for (const t of action.tasks)
+    if (!TASK_NAME.test(t)) throw new Error(`task name ${JSON.stringify(t)} is not valid`);
+  for (const a of arches)
+    if (!ARCH.test(a)) throw new Error(`arch ${JSON.stringify(a)} is not valid`);
+  return action.tasks.flatMap((taskname) => arches.map((arch) => ({ taskname, arch })));
+}
+
+/**
+ * What a normalised message schedules: every enabled rule whose `when` matches adds its tasks
+ * (all matching rules fire); the same (task, arch) asked twice is wanted once. A rule that
+ * cannot be evaluated is reported and the others still fire.
+ */
+export function decide(
+  rules: readonly Rule[],
+  data: Record<string, unknown>,
+  options: DecideOptions = {},
+): Decision {
+  const defaultArches = options.defaultArches ?? ['noarch'];
+  const decision: Decision = { wanted: [], matched: [], disabled: [], errors: [] };
+  const byKey = new Map<string, Wanted>();
+  const lookup = fieldsOf(data);
+  for (const rule of rules) {
+    if (!rule.enabled) {
+      decision.disabled.push({ rule: rule.name, reason: rule.reason ?? '' });
+      continue;
+    }
+    try {
+      if (!matches(substitute(rule.when, lookup), data)) continue;
+      const jobs = rule.do.flatMap((a) =>
+        actionJobs(substitute(a, lookup) as Action, defaultArches),
+      );
+      decision.matched.push(rule.name);
+      for (const job of jobs) {
+        const key = `${job.taskname}\0${job.arch}`;
+        const seen = byKey.get(key);
+        if (seen) {
+          if (!seen.rules.includes(rule.name)) seen.rules.push(rule.name);
+        } else {
+          const wanted = { ...job, rules: [rule.name] };
+          byKey.set(key, wanted);
+          decision.wanted.push(wanted);
+        }
+      }
+    } catch (err) {
+      const error = err instanceof QueryError || err instanceof Error ? err.message : String(err);
+      decision.errors.push({ rule: rule.name, error });
+    }
+  }
+  return decision;
+}

@@ -1,0 +1,45 @@
+import { existsSync } from 'node:fs';
+import { isAbsolute, join } from 'node:path';
+import { describe, expect, it } from '@jest/globals';
+import { SHIPPED_RULES, SHIPPED_TASKS_DIR, taskotronPaths, taskotronSection } from './section.js';
+
+describe('the taskotron section', () => {
+  it('has a default for every key, the spec says which', () => {
+    expect(taskotronSection.parse({})).toEqual({
+      enabled: true,
+      rules: SHIPPED_RULES,
+      tasks_dir: SHIPPED_TASKS_DIR,
+      artifacts_dir: './var/artifacts',
+      artifacts_url: 'http://127.0.0.1:8080/artifacts',
+      dedup_window: 3600,
+      resultsdb_url: null,
+    });
+  });
+
+  it('points its defaults at what ships inside the package', () => {
+    expect(isAbsolute(SHIPPED_RULES)).toBe(true);
+    expect(existsSync(SHIPPED_RULES)).toBe(true);
+    expect(existsSync(SHIPPED_TASKS_DIR)).toBe(true);
+    expect(SHIPPED_RULES).toBe(join(SHIPPED_TASKS_DIR, '..', 'rules', 'trigger_rules.yml'));
+  });
+
+  it('refuses unknown keys and wrong types', () => {
+    expect(taskotronSection.safeParse({ rule: 'x' }).success).toBe(false);
+    expect(taskotronSection.safeParse({ enabled: 'yes' }).success).toBe(false);
+    expect(taskotronSection.safeParse({ artifacts_url: 'not a url' }).success).toBe(false);
+    expect(taskotronSection.safeParse({ resultsdb_url: 'https://rdb/api' }).success).toBe(true);
+  });
+
+  it('makes relative paths relative to the config file, keeps absolute ones', () => {
+    const section = taskotronSection.parse({ rules: 'my-rules.yml' });
+    const paths = taskotronPaths({
+      section,
+      resolvePath: (p) => (isAbsolute(p) ? p : `/etc/lb/${p}`),
+    });
+    expect(paths).toEqual({
+      rules: '/etc/lb/my-rules.yml',
+      tasksDir: SHIPPED_TASKS_DIR,
+      artifactsDir: '/etc/lb/./var/artifacts',
+    });
+  });
+});

@@ -1,0 +1,42 @@
+import { fileURLToPath } from 'node:url';
+import { z } from 'zod';
+import { sectionOf, type AutomationEnv, type Config } from '@loopabull/core';
+
+/** What ships inside the package (beside `src/` and `dist/`): the rules and the checks. */
+export const SHIPPED_RULES = fileURLToPath(new URL('../rules/trigger_rules.yml', import.meta.url));
+export const SHIPPED_TASKS_DIR = fileURLToPath(new URL('../tasks', import.meta.url));
+
+/** The `taskotron:` section of the configuration (spec section 3). */
+export const taskotronSection = z
+  .object({
+    enabled: z.boolean().default(true),
+    /** The trigger rules file (YAML); by default the rules that ship with the package. */
+    rules: z.string().min(1).default(SHIPPED_RULES),
+    /** Where checks live, one directory per task name; by default the shipped checks. */
+    tasks_dir: z.string().min(1).default(SHIPPED_TASKS_DIR),
+    /** Where each job's artifacts are kept, one directory per job uuid. */
+    artifacts_dir: z.string().min(1).default('./var/artifacts'),
+    /** The public URL of `artifacts_dir`: results' `ref_url` start with it. */
+    artifacts_url: z.url().default('http://127.0.0.1:8080/artifacts'),
+    /** Seconds within which the same (item, item_type, taskname, arch) is scheduled once. */
+    dedup_window: z.number().int().positive().default(3600),
+    /** null: the built-in ResultsDB store; else the URL of a remote ResultsDB. */
+    resultsdb_url: z.url().nullable().default(null),
+  })
+  .strict();
+
+export type TaskotronSection = z.output<typeof taskotronSection>;
+
+export const taskotronSettings = (config: Config): TaskotronSection =>
+  sectionOf<TaskotronSection>(config, 'taskotron');
+
+/** The section's paths made absolute: relative ones are relative to the config file. */
+export function taskotronPaths(
+  env: Pick<AutomationEnv<TaskotronSection>, 'section' | 'resolvePath'>,
+) {
+  return {
+    rules: env.resolvePath(env.section.rules),
+    tasksDir: env.resolvePath(env.section.tasks_dir),
+    artifactsDir: env.resolvePath(env.section.artifacts_dir),
+  };
+}

@@ -1,0 +1,166 @@
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from '@jest/globals';
+import {
+  createLogger,
+  type Config,
+  type HandlerContext,
+  type LoopabullEvent,
+} from '@loopabull/core';
+import { taskotron } from './automation.js';
+import { loadRules } from './rules.js';
+import { SHIPPED_RULES, taskotronSection } from './section.js';
+import { dedupKey, JOB_TOPIC, taskotronTrigger, type TriggerResult } from './trigger.js';
+
+const envelope = JSON.parse(
+  readFileSync(
+    new URL('../../../test/fixtures/fedmsg/buildsys.build.state.change.json', import.meta.url),
+    'utf8',
+  ),
+) as { topic: string; msg: Record<string, unknown> };
+const rules = loadRules(readFileSync(SHIPPED_RULES, 'utf8'), SHIPPED_RULES);
+
+/** A handler context with an in-memory Redis (SET NX EX, DEL) and a recording publish. */
+function fakeContext(failPublish = false) {
+  const keys = new Map<string, string>();
+  const published: Array<[string, unknown]> = [];
+  const lines: string[] = [];
+  const ctx = {
+    config: { redis: { prefix: 'lb' }, queue: { name: 'q' } },
+    redis: {
+      set: async (key: string, value: string, _ex: string, _s: number, nx: string) => {
+        if (nx === 'NX' && keys.has(key)) return null;
+        keys.set(key, value);
+        return 'OK';
+      },
+      del: async (key: string) => Number(keys.delete(key)),
+    },
+    publish: async (topic: string, body: unknown) => {
+      if (failPublish) throw new Error('bus down');
+      published.push([topic, body]);
+    },
+    log: async (line: string) => void lines.push(line),
+  } as unknown as HandlerContext;
+  return { ctx, keys, published, lines };
+}
+
+let n = 0;
+const trigger = taskotronTrigger({
+  rules: () => rules,
+  dedupWindow: 3600,
+  newUuid: () => `uuid-${++n}`,
+});
+const run = async (ctx: HandlerContext, topic: string, body: unknown) =>
+  (await trigger({ topic, body } as LoopabullEvent, ctx)) as TriggerResult;
+
+describe('the taskotron trigger', () => {
+  it('turns the real koji build message into the jobs the shipped rules say', async () => {
+    const { ctx, published, lines } = fakeContext();
+    const result = await run(ctx, envelope.topic, envelope.msg);
+    const item = 'ansible-1.8.3-1.el7';
+    expect(result.scheduled.map(({ uuid: _, ...job }) => job)).toEqual([
+      { item, item_type: 'koji_build', taskname: 'name-lint', arch: 'noarch' },
+      { item, item_type: 'koji_build', taskname: 'always-info', arch: 'noarch' },
+    ]);
+    expect(published).toEqual(result.scheduled.map((job) => [JOB_TOPIC, job]));
+    expect(new Set(result.scheduled.map((j) => j.uuid)).size).toBe(2);
+    expect(result.matched).toEqual(['koji-build']);
+    expect(lines.filter((l) => l.includes('scheduled as'))).toHaveLength(2);
+  });
+
+  it('does not schedule the same item, task and arch twice within the window (a redelivery)', async () => {
+    const { ctx, published } = fakeContext();
+    await run(ctx, envelope.topic, envelope.msg);
+    const again = await run(ctx, envelope.topic, envelope.msg);
+    expect(again.scheduled).toEqual([]);
+    expect(again.duplicates).toEqual([
+      { taskname: 'name-lint', arch: 'noarch' },
+      { taskname: 'always-info', arch: 'noarch' },
+    ]);
+    expect(published).toHaveLength(2);
+  });
+
+  it.each<[string, string, unknown]>([
+    ['a scratch build', envelope.topic, { ...envelope.msg, scratch: true }],
+    ['a failed build', envelope.topic, { ...envelope.msg, new: 3 }],
+    ['another koji instance', envelope.topic, { ...envelope.msg, instance: 'ppc' }],
+    ['a topic the trigger does not know', 'org.fedoraproject.prod.fas.user.create', {}],
+  ])('schedules nothing for %s, saying why', async (_what, topic, body) => {
+    const { ctx, published, lines } = fakeContext();
+    const result = await run(ctx, topic, body);
+    expect(result.scheduled).toEqual([]);
+    expect(result.skipped).toBeTruthy();
+    expect(published).toEqual([]);
+    expect(lines[0]).toMatch(/^nothing to schedule: /);
+  });
+
+  it('schedules nothing for a message no rule matches, and says so', async () => {
+    const { ctx, lines } = fakeContext();
+    const body = { commit: { namespace: 'rpms', repo: 'vim', rev: 'abc' } };
+    const result = await run(ctx, 'org.fedoraproject.prod.git.receive', body);
+    expect(result).toMatchObject({ scheduled: [], matched: [], message_type: 'DistGitCommit' });
+    expect(lines).toEqual(['DistGitCommit rpms/vim#abc: no rule schedules anything']);
+  });
+
+  it('gives the claim back when publishing fails, so a retry schedules the job', async () => {
+    const failing = fakeContext(true);
+    await expect(run(failing.ctx, envelope.topic, envelope.msg)).rejects.toThrow('bus down');
+    expect(failing.keys.size).toBe(0);
+  });
+
+  it('keys the window by item, type, task and arch under the queue prefix', () => {
+    const { ctx } = fakeContext();
+    const job = { item: 'a', item_type: 'koji_build' as const, taskname: 't', arch: 'noarch' };
+    expect(dedupKey(ctx, job)).toMatch(/^lb:q:_lb:taskotron:dedup:[0-9a-f]{64}$/);
+    expect(dedupKey(ctx, job)).not.toBe(dedupKey(ctx, { ...job, arch: 'x86_64' }));
+  });
+});
+
+describe('starting the automation', () => {
+  const start = (section: Record<string, unknown>) =>
+    taskotron.start!({
+      config: {} as Config,
+      section: taskotronSection.parse(section),
+      logger: createLogger('test', 'error'),
+      resolvePath: (p) => p,
+    });
+
+  it('offers the trigger to handler files as ctx.automation("taskotron")', async () => {
+    const instance = await start({});
+    expect(Object.keys(instance.handlers ?? {})).toEqual(['default', 'trigger']);
+  });
+
+  it('has a doctor check that counts the rules', async () => {
+    const env = {
+      config: {} as Config,
+      section: taskotronSection.parse({}),
+      logger: createLogger('test', 'error'),
+      resolvePath: (p: string) => p,
+    };
+    const [check] = taskotron.doctor!(env);
+    expect(check!.name).toBe('taskotron rules');
+    expect(await check!.probe()).toBe(`2 rules (0 disabled) in ${SHIPPED_RULES}`);
+    const broken = taskotron.doctor!({
+      ...env,
+      section: taskotronSection.parse({ rules: '/nonexistent.yml' }),
+    });
+    await expect(broken[0]!.probe()).rejects.toThrow(/nonexistent\.yml/);
+  });
+
+  it('refuses a rules file with an error, naming file, line, rule and key', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tasko-rules-'));
+    const file = join(dir, 'rules.yml');
+    writeFileSync(
+      file,
+      '- when: {message_type: X}\n  do: [{tasks: [a]}]\n- when:\n    name: {$bad: 1}\n  do: [{tasks: [a]}]\n',
+    );
+    try {
+      expect(() => start({ rules: file })).toThrow(
+        `${file}:3: rule 2: when.name.$bad: unknown operator`,
+      );
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
