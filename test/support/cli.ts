@@ -22,13 +22,14 @@ export interface CliOptions {
   cwd?: string;
   /**
    * A scrubbed environment (`isolatedEnv`) and a temporary working directory, so that neither
-   * the caller's exported variables nor a `./loopabull.yml` where the tests run decide the result.
+   * the caller's exported variables nor a `./loopabull.yml` where the tests run decide the
+   * result. On unless a test turns it off to see the caller's environment pass.
    */
   isolated?: boolean;
 }
 
 function spawnOptions(opts: CliOptions): { env: NodeJS.ProcessEnv; cwd: string | undefined } {
-  return opts.isolated
+  return opts.isolated !== false
     ? { env: isolatedEnv(opts.env), cwd: opts.cwd ?? tempDir('cwd') }
     : { env: { ...process.env, ...opts.env }, cwd: opts.cwd };
 }
