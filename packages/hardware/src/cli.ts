@@ -5,11 +5,11 @@ import {
   configOption,
   connectRedisOnce,
   formatTable,
+  parseDuration,
   printJson,
   type CommandEnv,
   type Config,
 } from '@loopabull/core';
-import { parseDuration } from './duration.js';
 import { parseMachineId } from './identity.js';
 import { MachineStore } from './machine-store.js';
 import { isStale, machinesJson, sinceSeen, staleSummary, withStale } from './machine-view.js';

@@ -35,6 +35,5 @@ export {
   type TaskIds,
 } from './identity.js';
 export { formatLastseen, parseTimestamp, normalizeTimestamp } from './timestamp.js';
-export { parseDuration, formatDuration } from './duration.js';
 export { pythonJsonDumps } from './compat-json.js';
 export { renderDashboard } from './dashboard.js';

@@ -1,4 +1,4 @@
-import { formatDuration } from './duration.js';
+import { formatDuration } from '@loopabull/core';
 import type { MachineRecord } from './records.js';
 
 /** A machine never seen alive is stale whatever the threshold: it may never have worked. */

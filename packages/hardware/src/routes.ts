@@ -1,9 +1,9 @@
 import { z } from 'zod';
 import type { FastifyInstance, FastifyReply } from 'fastify';
+import { parseDuration } from '@loopabull/core';
 import { sendPage, type RouteModule, type ServerDeps } from '@loopabull/server';
 import { pythonJsonDumps } from './compat-json.js';
 import { DASHBOARD, renderDashboard } from './dashboard.js';
-import { parseDuration } from './duration.js';
 import { idWord } from './identity.js';
 import { MachineStore } from './machine-store.js';
 import { machinesJson, withStale } from './machine-view.js';

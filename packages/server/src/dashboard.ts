@@ -1,16 +1,9 @@
 import type { FastifyInstance } from 'fastify';
-import { DEPTH_STATES, type JobSummary, type QueueServices } from '@loopabull/core';
+import { DEPTH_STATES, formatDuration, type JobSummary, type QueueServices } from '@loopabull/core';
 import { html, page, sendPage } from './html.js';
 
-const age = (iso: string | null) => {
-  if (!iso) return '';
-  const s = Math.round((Date.now() - Date.parse(iso)) / 1000);
-  return s < 120
-    ? `${s}s ago`
-    : s < 7200
-      ? `${Math.round(s / 60)}m ago`
-      : `${Math.round(s / 3600)}h ago`;
-};
+const age = (iso: string | null) =>
+  iso ? `${formatDuration((Date.now() - Date.parse(iso)) / 1000)} ago` : '';
 
 function jobTable(jobs: JobSummary[], withReason: boolean) {
   if (jobs.length === 0) return html`<p>None.</p>`;
