@@ -16,7 +16,7 @@ import {
   undoAfterEach,
   waitFor,
   writeAutomation,
-} from '../support/index.js';
+} from '@test/support';
 
 afterAll(removeTempDirs);
 const undo = undoAfterEach();

@@ -12,7 +12,7 @@ import {
   testEvent,
   undoAfterEach,
   waitFor,
-} from '../support/index.js';
+} from '@test/support';
 
 afterAll(removeTempDirs);
 const undo = undoAfterEach();

@@ -5,13 +5,7 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from '@jest/globals';
-import {
-  localPlaybook,
-  removeTempDirs,
-  runCli,
-  testConfig,
-  writeAutomation,
-} from '../support/index.js';
+import { localPlaybook, removeTempDirs, runCli, testConfig, writeAutomation } from '@test/support';
 
 afterAll(removeTempDirs);
 

@@ -10,7 +10,7 @@ import {
   tempDir,
   testConfig,
   testEvent,
-} from '../support/index.js';
+} from '@test/support';
 
 afterAll(removeTempDirs);
 

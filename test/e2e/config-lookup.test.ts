@@ -9,13 +9,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from '@jest/globals';
 import yaml from 'js-yaml';
 import { SYSTEM_CONFIG } from '@loopabull/core';
-import {
-  localPlaybook,
-  removeTempDirs,
-  runCli,
-  tempDir,
-  writeAutomation,
-} from '../support/index.js';
+import { localPlaybook, removeTempDirs, runCli, tempDir, writeAutomation } from '@test/support';
 
 afterAll(removeTempDirs);
 

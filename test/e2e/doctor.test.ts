@@ -1,7 +1,7 @@
 /** `loopabull doctor` on the states of the bus an operator meets, through the real command. */
 import { afterAll, describe, expect, it } from '@jest/globals';
 import amqp from 'amqplib';
-import { cleanUpTest, removeTempDirs, runCli, testConfig } from '../support/index.js';
+import { cleanUpTest, removeTempDirs, runCli, testConfig } from '@test/support';
 
 afterAll(removeTempDirs);
 

@@ -31,7 +31,7 @@ import {
   type RedisInstance,
   type Vhost,
   completedJob,
-} from '../support/index.js';
+} from '@test/support';
 
 interface PulseFixture {
   exchange: string;

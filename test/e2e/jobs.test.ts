@@ -16,7 +16,7 @@ import {
   writeAutomation,
   type CliProcess,
   cleanUpTest,
-} from '../support/index.js';
+} from '@test/support';
 
 const TOPIC = 'org.example.deploy';
 const config = testConfig({ overrides: { queue: { attempts: 2, backoff: 0.05 } } });

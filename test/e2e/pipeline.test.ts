@@ -24,7 +24,7 @@ import {
   writeAutomation,
   type CliProcess,
   cleanUpTest,
-} from '../support/index.js';
+} from '@test/support';
 
 const TOPIC = 'org.fedoraproject.prod.buildsys.build.state.change';
 const fixture = readFixture<{ msg: Record<string, unknown> }>(

@@ -18,7 +18,7 @@ import {
   waitFor,
   writeAutomation,
   type TestConfigOptions,
-} from '../support/index.js';
+} from '@test/support';
 
 afterAll(removeTempDirs);
 const undo = undoAfterEach();

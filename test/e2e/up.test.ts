@@ -1,6 +1,6 @@
 /** The Quick start's `loopabull up --demo`: every part starts, the demo message runs its playbook, Ctrl-C stops all. */
 import { afterAll, expect, it } from '@jest/globals';
-import { freePort, removeTempDirs, startCli, testConfig, cleanUpTest } from '../support/index.js';
+import { freePort, removeTempDirs, startCli, testConfig, cleanUpTest } from '@test/support';
 
 afterAll(removeTempDirs);
 

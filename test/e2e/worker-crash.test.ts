@@ -18,7 +18,7 @@ import {
   type CliProcess,
   completedJob,
   cleanUpTest,
-} from '../support/index.js';
+} from '@test/support';
 
 const started: CliProcess[] = [];
 afterAll(async () => {

@@ -11,7 +11,7 @@ import {
   type CliProcess,
   type RedisInstance,
   completedJob,
-} from '../support/index.js';
+} from '@test/support';
 
 let redis: RedisInstance | undefined;
 let worker: CliProcess | undefined;

@@ -16,7 +16,7 @@ import {
   testConfig,
   tried,
   tryAll,
-} from '../support/index.js';
+} from '@test/support';
 
 const TOKEN = 'hostile-http-token';
 let server: RunningServer;

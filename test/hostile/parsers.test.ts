@@ -10,7 +10,7 @@ import yaml from 'js-yaml';
 import { ConfigError, loadConfig, toEvent, topicProblem, type Delivery } from '@loopabull/core';
 import { shippedAutomations } from '@loopabull/cli';
 import { parseReplay } from '../../packages/cli/src/replay-format.js';
-import { nastyJson, nastyString, removeTempDirs, tempDir, tryAll } from '../support/index.js';
+import { nastyJson, nastyString, removeTempDirs, tempDir, tryAll } from '@test/support';
 
 afterAll(removeTempDirs);
 

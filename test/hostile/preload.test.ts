@@ -18,7 +18,7 @@ import {
   tried,
   tryAll,
   type RedisInstance,
-} from '../support/index.js';
+} from '@test/support';
 
 let server: RedisInstance;
 let redis: Redis;

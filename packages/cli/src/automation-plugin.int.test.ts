@@ -18,13 +18,7 @@ import {
 } from '@loopabull/core';
 import { startServer } from '@loopabull/server';
 import { runOnce } from '@loopabull/worker';
-import {
-  cleanUpTest,
-  freePort,
-  removeTempDirs,
-  testConfig,
-  writeAutomation,
-} from '../../../test/support/index.js';
+import { cleanUpTest, freePort, removeTempDirs, testConfig, writeAutomation } from '@test/support';
 import { shippedAutomations } from './automations.js';
 import { createProgram } from './program.js';
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { readFixture } from '../../../test/support/fixtures.js';
+import { readFixture } from '@test/support';
 import { parseReplay } from './replay-format.js';
 
 const fedmsg = readFixture<{ topic: string; msg_id: string; msg: unknown }>(

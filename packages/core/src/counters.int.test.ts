@@ -1,12 +1,7 @@
 import { once } from 'node:events';
 import { afterAll, afterEach, describe, expect, it } from '@jest/globals';
 import type { Redis } from 'ioredis';
-import {
-  loopabullKeysOf,
-  removeTempDirs,
-  testConfig,
-  waitFor,
-} from '../../../test/support/index.js';
+import { loopabullKeysOf, removeTempDirs, testConfig, waitFor } from '@test/support';
 import { COUNTERS_FLUSH_MS, Counters } from './counters.js';
 import { loopabullKeys } from './keys.js';
 import { createProducerRedis, createRedis } from './redis.js';

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from '@jest/globals';
 import { destinationFor, pulseTopic, toEvent, type Delivery } from './presets.js';
-import { FIXTURES } from '../../../test/support/fixtures.js';
+import { FIXTURES } from '@test/support';
 
 const fixtures = FIXTURES;
 const pulse = JSON.parse(readFileSync(new URL('pulse/task-completed.json', fixtures), 'utf8'));

@@ -2,12 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, afterEach, beforeEach, describe, expect, it } from '@jest/globals';
 import { Worker, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
-import {
-  loopabullKeysOf,
-  removeTempDirs,
-  testConfig,
-  testEvent,
-} from '../../../test/support/index.js';
+import { loopabullKeysOf, removeTempDirs, testConfig, testEvent } from '@test/support';
 import type { LoopabullEvent } from './event.js';
 import { jobIdFor } from './job-id.js';
 import { LIST_MAX, TOPIC_SCAN } from './jobs.js';

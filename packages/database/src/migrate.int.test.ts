@@ -8,7 +8,7 @@ import { createLogger } from '@loopabull/core';
 import { sql, type Kysely, type Migration, type RawBuilder } from 'kysely';
 import mysql from 'mysql2/promise';
 import pg from 'pg';
-import { freePort } from '../../../test/support/index.js';
+import { freePort } from '@test/support';
 import { Database, isUniqueViolation, MigrationError, type DatabaseLogger } from './index.js';
 
 /**

@@ -2,7 +2,7 @@ import { Readable } from 'node:stream';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
 import type { Redis } from 'ioredis';
 import { ConfigError } from '@loopabull/core';
-import { freePort, removeTempDirs, testConfig } from '../../../test/support/index.js';
+import { freePort, removeTempDirs, testConfig } from '@test/support';
 import {
   commandEnv,
   handlerContext,

@@ -11,8 +11,7 @@ import {
   type HandlerContext,
   type LoopabullEvent,
 } from '@loopabull/core';
-import { FIXTURES } from '../../../test/support/fixtures.js';
-import { startRedis } from '../../../test/support/redis-server.js';
+import { FIXTURES, startRedis } from '@test/support';
 import { MachineStore } from '../src/machine-store.js';
 import { hardware } from '../src/automation.js';
 import { hardwareSettings, type HardwareSection } from '../src/section.js';
@@ -159,7 +158,7 @@ export function handlerContext(redis: Redis, config: Config): HandlerContext & {
   };
 }
 
-export { serveForTest as serve, type HttpAnswer } from '../../../test/support/http.js';
+export { serveForTest as serve, type HttpAnswer } from '@test/support';
 
 /**
  * What the store holds for a machine, without `age_seconds`: that is computed from the clock at

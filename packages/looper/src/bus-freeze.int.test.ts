@@ -5,7 +5,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { afterAll, expect, it } from '@jest/globals';
-import { removeTempDirs, startTcpProxy, testConfig } from '../../../test/support/index.js';
+import { removeTempDirs, startTcpProxy, testConfig } from '@test/support';
 import { cleanUp, nextEvents, openChannel, publish, recordingLogger } from '../test/helpers.js';
 import { Looper } from './index.js';
 

@@ -4,8 +4,13 @@
  */
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, expect, it } from '@jest/globals';
-import { removeTempDirs, testConfig, waitFor } from '../../../test/support/index.js';
-import { startRabbit, type RabbitInstance } from '../../../test/support/rabbitmq-server.js';
+import {
+  removeTempDirs,
+  testConfig,
+  waitFor,
+  startRabbit,
+  type RabbitInstance,
+} from '@test/support';
 import {
   cleanUp,
   distinctJobs,

@@ -13,7 +13,7 @@ import {
   testConfig,
   undoAfterEach,
   type TestConfigOptions,
-} from '../../../test/support/index.js';
+} from '@test/support';
 import { cleanUp, nextEvents, openChannel, publish, recordingLogger } from '../test/helpers.js';
 import { Looper } from './index.js';
 

@@ -1,7 +1,7 @@
 import { afterAll, describe, expect, it } from '@jest/globals';
 import { Queue } from 'bullmq';
 import { Redis, ReplyError, type RedisOptions } from 'ioredis';
-import { testConfig } from '../../../test/support/index.js';
+import { testConfig } from '@test/support';
 import { describeFault, isRedisFault } from './faults.js';
 import { TimeoutError } from '@loopabull/core';
 

@@ -24,7 +24,7 @@ import {
   waitFor,
   type Vhost,
   tried,
-} from '../../../test/support/index.js';
+} from '@test/support';
 import {
   cleanUp,
   openChannel,

@@ -15,12 +15,7 @@ import {
   type LoopabullEvent,
 } from '@loopabull/core';
 import { Redis } from 'ioredis';
-import {
-  removeTempDirs,
-  testConfig,
-  waitFor,
-  type TestConfigOptions,
-} from '../../../test/support/index.js';
+import { removeTempDirs, testConfig, waitFor, type TestConfigOptions } from '@test/support';
 import {
   cleanUp,
   distinctJobs,

@@ -12,7 +12,7 @@ import {
   testConfig,
   undoAfterEach,
   waitFor,
-} from '../../../test/support/index.js';
+} from '@test/support';
 import { cleanUp, openChannel, publish, recordingLogger, withWorkQueue } from '../test/helpers.js';
 import { Looper } from './index.js';
 

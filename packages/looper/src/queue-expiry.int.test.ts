@@ -2,7 +2,7 @@
 import { afterAll, describe, expect, it } from '@jest/globals';
 import amqp from 'amqplib';
 import { createLogger } from '@loopabull/core';
-import { cleanUpTest, removeTempDirs, testConfig } from '../../../test/support/index.js';
+import { cleanUpTest, removeTempDirs, testConfig } from '@test/support';
 import { Looper } from './index.js';
 import { queueOptions } from './topology.js';
 

@@ -4,13 +4,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { afterAll, afterEach, beforeAll, expect, it } from '@jest/globals';
-import {
-  removeTempDirs,
-  startRedis,
-  testConfig,
-  waitFor,
-  type RedisInstance,
-} from '../../../test/support/index.js';
+import { removeTempDirs, startRedis, testConfig, waitFor, type RedisInstance } from '@test/support';
 import {
   cleanUp,
   distinctJobs,

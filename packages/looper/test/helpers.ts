@@ -6,7 +6,7 @@ import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import type { Config, Logger, LoopabullEvent } from '@loopabull/core';
 import type { Looper } from '../src/index.js';
-import { FIXTURES } from '../../../test/support/fixtures.js';
+import { FIXTURES } from '@test/support';
 
 const fixtures = FIXTURES;
 
@@ -130,7 +130,7 @@ export async function readyCount(url: string, queue: string): Promise<number> {
   return (await queueInfo(url, queue)).messageCount;
 }
 
-export { cleanUpTest as cleanUp } from '../../../test/support/cleanup.js';
+export { cleanUpTest as cleanUp } from '@test/support';
 
 export interface LogLine {
   level: string;

@@ -10,7 +10,7 @@ import {
   testConfig,
   testEvent,
   type HttpClient,
-} from '../../../test/support/index.js';
+} from '@test/support';
 import { buildApp } from './app.js';
 import type { RouteModule } from './route-module.js';
 

@@ -16,7 +16,7 @@ import {
   testConfig,
   testEvent,
   type HttpClient,
-} from '../../../test/support/index.js';
+} from '@test/support';
 import { buildApp } from './app.js';
 import { allowedHosts, NO_TOKEN_SET } from './guard.js';
 import type { RouteModule } from './route-module.js';

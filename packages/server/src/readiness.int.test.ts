@@ -1,6 +1,6 @@
 import { afterAll, describe, expect, it } from '@jest/globals';
 import { createLogger, createRedis, queueServices } from '@loopabull/core';
-import { freePort, removeTempDirs, serveForTest, testConfig } from '../../../test/support/index.js';
+import { freePort, removeTempDirs, serveForTest, testConfig } from '@test/support';
 import { buildApp } from './app.js';
 
 afterAll(() => removeTempDirs());

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from '@jest/globals';
 import { loadConfig, type CommandEnv } from '@loopabull/core';
-import { tempDir, removeTempDirs } from '../../../test/support/index.js';
+import { tempDir, removeTempDirs } from '@test/support';
 import { mariadb, postgres, allDatabases } from '../test/databases.js';
 import { fixturePath, currentMasters, quietLogger } from '../test/helpers.js';
 import { useStack, TOKEN } from '../test/stack.js';

@@ -3,7 +3,7 @@ import { once } from 'node:events';
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from '@jest/globals';
-import { freePort, tempDir } from '../../../test/support/index.js';
+import { freePort, tempDir } from '@test/support';
 import { allDatabases } from '../test/databases.js';
 import { useStack } from '../test/stack.js';
 

@@ -3,7 +3,7 @@ import { afterAll, beforeAll, beforeEach } from '@jest/globals';
 import amqp, { type Channel, type ChannelModel, type ConsumeMessage } from 'amqplib';
 import { AutomationHost, type Config } from '@loopabull/core';
 import { startServer, type RunningServer } from '@loopabull/server';
-import { cleanUpTest, freePort, removeTempDirs, testConfig } from '../../../test/support/index.js';
+import { cleanUpTest, freePort, removeTempDirs, testConfig } from '@test/support';
 import { slavealloc } from '../src/automation.js';
 import type { Slavealloc } from '../src/service.js';
 import type { TestDatabase } from './databases.js';

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { AutomationHost, createLogger } from '@loopabull/core';
 import { startServer, type RunningServer } from '@loopabull/server';
-import { cleanUpTest, freePort, removeTempDirs, testConfig } from '../../../test/support/index.js';
+import { cleanUpTest, freePort, removeTempDirs, testConfig } from '@test/support';
 import { taskotron } from './automation.js';
 
 const TOKEN = 'taskotron-test-token';

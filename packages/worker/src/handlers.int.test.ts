@@ -1,7 +1,6 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
 import amqp from 'amqplib';
-import { removeTempDirs, waitFor } from '../../../test/support/index.js';
-import { writeAutomation } from '../../../test/support/ansible.js';
+import { removeTempDirs, waitFor, writeAutomation } from '@test/support';
 import { buildWorkerPackage, harness, type Harness } from '../test/harness.js';
 
 // Handlers run in worker processes on the built package: Jest's own module loader would stand in

@@ -1,6 +1,6 @@
 /** What a worker keeps in Redis is bounded: unrouted jobs beyond a sample, job logs past their caps. */
 import { afterEach, describe, expect, it } from '@jest/globals';
-import { writeAutomation } from '../../../test/support/index.js';
+import { writeAutomation } from '@test/support';
 import { harness, type Harness } from '../test/harness.js';
 
 let h: Harness;

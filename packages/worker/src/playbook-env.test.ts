@@ -1,5 +1,5 @@
 import { afterAll, describe, expect, it } from '@jest/globals';
-import { removeTempDirs, testConfig } from '../../../test/support/index.js';
+import { removeTempDirs, testConfig } from '@test/support';
 import { playbookEnv } from './playbook-runner.js';
 
 /** What a worker's environment holds that playbooks get by default... */

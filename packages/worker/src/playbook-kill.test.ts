@@ -7,7 +7,7 @@
 import { chmodSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from '@jest/globals';
-import { processAlive, removeTempDirs, tempDir, waitFor } from '../../../test/support/index.js';
+import { processAlive, removeTempDirs, tempDir, waitFor } from '@test/support';
 import { KILL_GRACE_MS, runPlaybook } from './playbook-runner.js';
 
 afterAll(removeTempDirs);

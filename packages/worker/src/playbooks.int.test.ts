@@ -3,8 +3,14 @@ import { chmodSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from '@jest/globals';
 import { loopabullKeys } from '@loopabull/core';
-import { removeTempDirs, tempDir, waitFor } from '../../../test/support/index.js';
-import { localPlaybook, processAlive, writeAutomation } from '../../../test/support/ansible.js';
+import {
+  removeTempDirs,
+  tempDir,
+  waitFor,
+  localPlaybook,
+  processAlive,
+  writeAutomation,
+} from '@test/support';
 import { harness, makeEvent, type Harness } from '../test/harness.js';
 
 let h: Harness | null = null;

@@ -3,7 +3,7 @@ import { join, resolve, sep } from 'node:path';
 import { afterAll, describe, expect, it } from '@jest/globals';
 import fc from 'fast-check';
 import { topicProblem } from '@loopabull/core';
-import { removeTempDirs, testConfig, writeAutomation } from '../../../test/support/index.js';
+import { removeTempDirs, testConfig, writeAutomation } from '@test/support';
 import { candidatePaths, resolveAutomation, unreachableBecause } from './resolve.js';
 
 afterAll(() => removeTempDirs());

@@ -1,8 +1,7 @@
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from '@jest/globals';
-import { removeTempDirs, testConfig } from '../../../test/support/index.js';
-import { localPlaybook, writeAutomation } from '../../../test/support/ansible.js';
+import { removeTempDirs, testConfig, localPlaybook, writeAutomation } from '@test/support';
 import { makeEvent } from '../test/harness.js';
 import { runOnce } from './run-once.js';
 

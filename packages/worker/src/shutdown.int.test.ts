@@ -1,8 +1,13 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
-import { removeTempDirs, waitFor } from '../../../test/support/index.js';
-import { localPlaybook, processAlive, writeAutomation } from '../../../test/support/ansible.js';
+import {
+  removeTempDirs,
+  waitFor,
+  localPlaybook,
+  processAlive,
+  writeAutomation,
+} from '@test/support';
 import { buildWorkerPackage, harness, type Harness } from '../test/harness.js';
 
 beforeAll(() => buildWorkerPackage(), 60_000);

@@ -7,7 +7,7 @@ import { RunError } from './errors.js';
 import fc from 'fast-check';
 import yaml from 'js-yaml';
 import type { LoopabullEvent } from '@loopabull/core';
-import { localPlaybook, removeTempDirs, tempDir, tried } from '../../../test/support/index.js';
+import { localPlaybook, removeTempDirs, tempDir, tried } from '@test/support';
 import { VARS_MAX_DEPTH, renderVars, withVarsFile } from './vars-file.js';
 
 afterAll(() => removeTempDirs());

@@ -16,7 +16,7 @@ import {
   type JobResult,
   type LoopabullEvent,
 } from '@loopabull/core';
-import { testConfig, testEvent } from '../../../test/support/index.js';
+import { testConfig, testEvent } from '@test/support';
 import { LoopabullWorker, type LoopabullWorkerOptions } from '../src/worker.js';
 
 export const SENT_AT = '2024-05-01T12:00:00+00:00';
