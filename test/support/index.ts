@@ -18,3 +18,4 @@ export { testEvent } from './events.js';
 export { undoAfterEach, type Undo } from './undo.js';
 export { openTestQueue, startPart } from './parts.js';
 export { queueMessages, consumerPrefetch } from './broker.js';
+export { parseMetrics, type MetricFamily } from './prometheus.js';
