@@ -31,6 +31,7 @@ import {
   type RedisInstance,
   type Vhost,
   completedJob,
+  allJobs,
 } from '../support/index.js';
 
 interface PulseFixture {
@@ -110,7 +111,7 @@ describe('hardware tracking on the engine', () => {
           : type === 'list'
             ? await services.redis.lrange(key, 0, -1)
             : type === 'zset'
-              ? await services.redis.zrange(key, 0, -1, 'WITHSCORES')
+              ? await services.redis.zrange(key, '0', '-1', 'WITHSCORES')
               : type === 'set'
                 ? (await services.redis.smembers(key)).sort()
                 : await services.redis.get(key);
@@ -222,14 +223,7 @@ describe('hardware tracking on the engine', () => {
     await waitFor(async () => (await enqueuedCount()) > enqueuedBefore, {
       what: 'the looper to take the redelivered message',
     });
-    const jobs = await services.work.queue.getJobs([
-      'wait',
-      'prioritized',
-      'active',
-      'delayed',
-      'completed',
-      'failed',
-    ]);
+    const jobs = await allJobs(services.work.queue);
     const runs = jobs.filter((j) => j.data.routing_key === completed.routingKey);
     expect(runs.map((j) => [j.id, j.attemptsMade])).toEqual([[jobFor(completed), 1]]);
     expect(await store()).toEqual(before);

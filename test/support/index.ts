@@ -10,6 +10,6 @@ export { startRabbit, type RabbitInstance } from './rabbitmq-server.js';
 export { FIXTURES, readFixture } from './fixtures.js';
 export { privateVhost, type Vhost } from './vhost.js';
 export { startTcpProxy, type TcpProxy } from './tcp-proxy.js';
-export { completedJob, testEvent } from './jobs.js';
+export { allJobs, completedJob, testEvent } from './jobs.js';
 export { cleanUpTest } from './cleanup.js';
 export { tried, tryAll, nastyString, nastyJson } from './hostile.js';

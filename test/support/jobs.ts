@@ -14,6 +14,22 @@ export async function completedJob<T extends Job>(
   return ((await queue.getJob(id)) as T | undefined) ?? null;
 }
 
+/**
+ * Every job the queue holds, in any state: to count runs of one message, however many jobs it
+ * wrongly became.
+ */
+export function allJobs<Q extends Pick<Queue, 'getJobs'>>(queue: Q): ReturnType<Q['getJobs']> {
+  return queue.getJobs([
+    'wait',
+    'prioritized',
+    'active',
+    'delayed',
+    'waiting-children',
+    'completed',
+    'failed',
+  ]) as ReturnType<Q['getJobs']>;
+}
+
 /** An event as the looper would make it from a bus message on `topic`. */
 export const testEvent = (topic: string, id: string = randomUUID()): LoopabullEvent => ({
   id,
