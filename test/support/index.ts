@@ -6,6 +6,7 @@ export { startRedis, type RedisInstance } from './redis-server.js';
 export { serveForTest, rawRequest, type HttpAnswer, type HttpClient } from './http.js';
 export { runCli, startCli, CLI, type CliProcess, type CliResult } from './cli.js';
 export { localPlaybook, writeAutomation, processAlive } from './ansible.js';
+export { killTree, processTree } from './process-tree.js';
 export { startRabbit, type RabbitInstance } from './rabbitmq-server.js';
 export { FIXTURES, readFixture } from './fixtures.js';
 export { privateVhost, type Vhost } from './vhost.js';
