@@ -8,7 +8,7 @@ import { randomBytes } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import amqp, { type ChannelModel, type ConfirmChannel } from 'amqplib';
+import amqp, { type ChannelModel, type ConfirmChannel, type ConsumeMessage } from 'amqplib';
 import yaml from 'js-yaml';
 import {
   jobIdFor,
@@ -31,6 +31,7 @@ import {
   type RedisInstance,
   type Vhost,
   completedJob,
+  allJobs,
 } from '@test/support';
 
 interface PulseFixture {
@@ -88,6 +89,36 @@ describe('hardware tracking on the engine', () => {
   };
   const finished = (jobId: string) => completedJob(services.work.queue, jobId);
   const get = (path: string) => fetch(base + path);
+  /** The task-completed message handled, as each test that reads its machine needs. */
+  const recordCompleted = async () => {
+    await publish(completed);
+    return waitFor(() => finished(jobFor(completed)), { what: 'the task-completed job' });
+  };
+  const MOJAVE = {
+    machine: 't-mojave-r7-153',
+    datacenter: 'mdc2',
+    lastseen: '2019-06-26T19:36:10.521000',
+  };
+  /** Everything the handlers keep: every key but the queue's. */
+  const store = async () => {
+    const dump: Record<string, unknown> = {};
+    const keys = (await services.redis.keys('*')).filter((k) => !k.startsWith(`hw-${id}:`));
+    for (const key of keys.sort()) {
+      const type = await services.redis.type(key);
+      dump[key] =
+        type === 'hash'
+          ? await services.redis.hgetall(key)
+          : type === 'list'
+            ? await services.redis.lrange(key, 0, -1)
+            : type === 'zset'
+              ? await services.redis.zrange(key, '0', '-1', 'WITHSCORES')
+              : type === 'set'
+                ? (await services.redis.smembers(key)).sort()
+                : await services.redis.get(key);
+    }
+    return dump;
+  };
+  const enqueuedCount = async () => (await services.counters.read()).enqueued?.[''] ?? 0;
 
   beforeAll(async () => {
     const example = yaml.load(
@@ -152,17 +183,15 @@ describe('hardware tracking on the engine', () => {
   });
 
   it('records a releng-hardware machine from a real task-completed message, at the run time', async () => {
-    await publish(completed);
-    await waitFor(() => finished(jobFor(completed)), { what: 'the task-completed job' });
+    await recordCompleted();
     const res = await get('/machines');
     expect(res.status).toBe(200);
     expect(res.headers.get('content-type')).toBe('application/json');
-    expect(await res.json()).toEqual([
-      { machine: 't-mojave-r7-153', datacenter: 'mdc2', lastseen: '2019-06-26T19:36:10.521000' },
-    ]);
+    expect(await res.json()).toContainEqual(MOJAVE);
   });
 
   it('answers /machines/<dc>:<host> byte for byte as the original: a JSON string, or 404 text', async () => {
+    await recordCompleted();
     const one = await get('/machines/mdc2:t-mojave-r7-153');
     expect(one.status).toBe(200);
     expect(one.headers.get('content-type')).toBe('application/json');
@@ -173,18 +202,35 @@ describe('hardware tracking on the engine', () => {
   });
 
   it('runs a redelivered message once and leaves the store as it was', async () => {
-    const before = await services.redis.hgetall('machines');
-    await publish(completed);
-    await publish(completed);
-    await waitFor(async () => ((await services.counters.read()).consumed?.[''] ?? 0) >= 3, {
-      what: 'both copies consumed',
+    await recordCompleted();
+    const before = await store();
+    const enqueuedBefore = await enqueuedCount();
+    // A consumer of higher priority than the looper's gets the next message first. It closes its
+    // channel without acking, as a looper that died before its ack, and the broker redelivers the
+    // message to the looper, marked as redelivered.
+    const grabber = await bus.model.createChannel();
+    try {
+      await grabber.prefetch(1);
+      const grabbed = new Promise<ConsumeMessage>((resolve) => {
+        void grabber.consume(config.bus.queue, (msg) => msg && resolve(msg), { priority: 10 });
+      });
+      await publish(completed);
+      expect((await grabbed).fields.redelivered).toBe(false);
+    } finally {
+      await grabber.close();
+    }
+    // The looper counts a message as enqueued once Redis has its job, before acking it.
+    await waitFor(async () => (await enqueuedCount()) > enqueuedBefore, {
+      what: 'the looper to take the redelivered message',
     });
-    const job = await finished(jobFor(completed));
-    expect(job?.attemptsMade).toBe(1);
-    expect(await services.redis.hgetall('machines')).toEqual(before);
+    const jobs = await allJobs(services.work.queue);
+    const runs = jobs.filter((j) => j.data.routing_key === completed.routingKey);
+    expect(runs.map((j) => [j.id, j.attemptsMade])).toEqual([[jobFor(completed), 1]]);
+    expect(await store()).toEqual(before);
   });
 
   it('ignores another provisioner, whether the binding keeps it out or it arrives anyway', async () => {
+    const before = await services.redis.hgetall('machines');
     await publish(otherProvisioner);
     // Forged into our binding: the handler still sees the body's provisionerId.
     const forged = {
@@ -198,14 +244,15 @@ describe('hardware tracking on the engine', () => {
       value: { ignored: expect.stringContaining('aws-provisioner-v1') },
     });
     expect(await services.work.queue.getJob(jobFor(otherProvisioner))).toBeUndefined();
-    expect(Object.keys(await services.redis.hgetall('machines'))).toEqual(['mdc2:t-mojave-r7-153']);
+    expect(await services.redis.hgetall('machines')).toEqual(before);
   });
 
   it('records an exception with no worker as such, without failing', async () => {
+    const before = await services.redis.hgetall('machines');
     await publish(noWorker);
     const job = await waitFor(() => finished(jobFor(noWorker)), { what: 'the exception job' });
     expect(job.returnvalue).toMatchObject({ outcome: 'ran', value: { recorded: 'no worker' } });
-    expect(Object.keys(await services.redis.hgetall('machines'))).toEqual(['mdc2:t-mojave-r7-153']);
+    expect(await services.redis.hgetall('machines')).toEqual(before);
   });
 
   it('parks an unparsable body and goes on with the next message', async () => {

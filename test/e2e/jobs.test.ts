@@ -1,4 +1,6 @@
 /** An operator's path through a failing playbook with `loopabull jobs`, against a real worker. */
+import { existsSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from '@jest/globals';
 import {
   jobIdFor,
@@ -11,6 +13,7 @@ import {
   removeTempDirs,
   runCli,
   startCli,
+  tempDir,
   testConfig,
   waitFor,
   writeAutomation,
@@ -24,13 +27,13 @@ const cfg = ['--config', config.configPath];
 let services: QueueServices;
 let worker: CliProcess;
 
-const event = (id: string): LoopabullEvent => ({
+const event = (id: string, topic = TOPIC): LoopabullEvent => ({
   id,
-  topic: TOPIC,
+  topic,
   body: { version: '1.2' },
   headers: {},
   exchange: 'amq.topic',
-  routing_key: TOPIC,
+  routing_key: topic,
   sent_at: null,
   received_at: new Date().toISOString(),
 });
@@ -44,7 +47,8 @@ const cli = async (...args: string[]) => {
 
 beforeAll(async () => {
   services = await openQueueServices(config);
-  worker = startCli(['worker', '--id', 'jobs', ...cfg]);
+  // One job at a time: the pause test relies on the worker taking its next job as it finishes one.
+  worker = startCli(['worker', '--id', 'jobs', '--concurrency', '1', ...cfg]);
   await worker.waitForOutput(/taking jobs/);
 });
 
@@ -106,15 +110,44 @@ it('parks a failing playbook with its exit code, shows its log, retries it once 
   expect(gone.stderr).toMatch(/no job/);
 });
 
-it('holds jobs while paused and runs them once resumed', async () => {
-  await cli('pause');
-  expect(JSON.parse(await cli('queue', '--json')).paused).toBe(true);
-  await services.work.enqueue(event('after-pause'));
-  expect(await stateOf(jobIdFor('after-pause'))).toBe('waiting');
-  await cli('resume');
-  await waitFor(async () => (await stateOf(jobIdFor('after-pause'))) === 'completed', {
-    what: 'the job after resume',
-  });
+it('holds jobs while paused, the running one finishing, and runs them once resumed', async () => {
+  const out = tempDir('pause');
+  const [started, release] = [join(out, 'started'), join(out, 'release')];
+  writeAutomation(
+    config.ansible.playbooks_dir,
+    'org.example.blocker.yml',
+    localPlaybook([
+      { 'ansible.builtin.copy': { content: 'x', dest: started } },
+      { 'ansible.builtin.wait_for': { path: release, timeout: 120 } },
+    ]),
+  );
+  writeAutomation(
+    config.ansible.playbooks_dir,
+    'org.example.held.yml',
+    localPlaybook([{ 'ansible.builtin.debug': { msg: 'held no more' } }]),
+  );
+  const [blocker, held] = [jobIdFor('pause-blocker'), jobIdFor('pause-held')];
+  try {
+    await services.work.enqueue(event('pause-blocker', 'org.example.blocker'));
+    await waitFor(() => existsSync(started), { what: 'the blocking job to run' });
+    await cli('pause');
+    expect(JSON.parse(await cli('queue', '--json')).paused).toBe(true);
+    await services.work.enqueue(event('pause-held', 'org.example.held'));
+    writeFileSync(release, '');
+    await waitFor(async () => (await stateOf(blocker)) === 'completed', {
+      what: 'the running job to finish while paused',
+    });
+    // A worker takes its next job in the same Redis step in which it completes one: unpaused,
+    // the held job would be active by now.
+    expect(await stateOf(held)).toBe('waiting');
+    await cli('resume');
+    await waitFor(async () => (await stateOf(held)) === 'completed', {
+      what: 'the held job after resume',
+    });
+  } finally {
+    writeFileSync(release, '');
+    await services.work.resume();
+  }
 });
 
 it('needs an id or --failed to retry, as a usage error', async () => {

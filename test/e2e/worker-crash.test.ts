@@ -1,13 +1,17 @@
 /**
- * A worker killed with SIGKILL mid-job (its whole process group, as systemd's control-group
- * kill does): the job is picked up and completed by another worker.
+ * A worker killed with SIGKILL mid-job, with every process it started (systemd's control-group
+ * kill: the playbook runs in a process group of its own, which a group kill would miss): the
+ * job is picked up and completed by another worker, and nothing of the first run survives.
  */
-import { existsSync, readdirSync, writeFileSync } from 'node:fs';
+import { once } from 'node:events';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, expect, it } from '@jest/globals';
 import { jobIdFor, openQueueServices } from '@loopabull/core';
 import {
+  killTree,
   localPlaybook,
+  processAlive,
   removeTempDirs,
   runCli,
   startCli,
@@ -20,13 +24,15 @@ import {
   cleanUpTest,
 } from '@test/support';
 
+const WORKER = "{{ lookup('env', 'LOOPABULL_WORKER_ID') }}";
 const started: CliProcess[] = [];
 afterAll(async () => {
-  await Promise.all(started.map((p) => p.killGroup()));
+  for (const { child } of started)
+    if (child.exitCode === null && child.signalCode === null) killTree(child.pid!);
   removeTempDirs();
 });
 
-it('completes on another worker when its worker is SIGKILLed mid-job', async () => {
+it('completes on another worker when its worker is SIGKILLed mid-job, leaving no playbook process', async () => {
   const out = tempDir('crash');
   const config = testConfig({ overrides: { workers: { lock_timeout: 2 } } });
   const cfg = ['--config', config.configPath];
@@ -35,19 +41,12 @@ it('completes on another worker when its worker is SIGKILLed mid-job', async () 
     'org.example.slow.yml',
     localPlaybook([
       {
-        'ansible.builtin.copy': {
-          content: 'x',
-          dest: `${out}/started-{{ lookup('env', 'LOOPABULL_WORKER_ID') }}`,
-        },
+        // Writes the pid of the shell running this task, then holds the first run until the test
+        // has killed its worker. Ansible prints nothing meanwhile, so nothing but the kill can
+        // end it early (an orphan writing to its dead worker's pipe would die of SIGPIPE).
+        'ansible.builtin.shell': `echo $$ > ${out}/started-${WORKER}; while [ -d ${out} ] && [ ! -e ${out}/release ]; do sleep 0.1; done`,
       },
-      // Holds the first run until the test has killed its worker.
-      { 'ansible.builtin.wait_for': { path: `${out}/release`, timeout: 120 } },
-      {
-        'ansible.builtin.copy': {
-          content: 'x',
-          dest: `${out}/done-{{ lookup('env', 'LOOPABULL_WORKER_ID') }}`,
-        },
-      },
+      { 'ansible.builtin.copy': { content: 'x', dest: `${out}/done-${WORKER}` } },
     ]),
   );
   const services = await openQueueServices(config);
@@ -68,24 +67,36 @@ it('completes on another worker when its worker is SIGKILLed mid-job', async () 
     const first = await waitFor(
       () =>
         readdirSync(out)
-          .find((f) => f.startsWith('started-'))
+          .find((f) => f.startsWith('started-') && readFileSync(join(out, f), 'utf8').trim())
           ?.slice('started-'.length) as 'a' | 'b' | undefined,
       { what: 'the first run to start' },
     );
-    await workers[first].killGroup();
+    const playbookPid = Number(readFileSync(join(out, `started-${first}`), 'utf8'));
+    const victim = workers[first].child;
+    const exited = once(victim, 'exit');
+    const killed = killTree(victim.pid!);
+    await exited;
+    expect(killed).toContain(playbookPid);
+    await waitFor(() => killed.every((pid) => !processAlive(pid)), {
+      what: `every process of worker ${first} to be gone`,
+    });
     writeFileSync(join(out, 'release'), '');
 
     const other = first === 'a' ? 'b' : 'a';
-    await waitFor(() => existsSync(join(out, `done-${other}`)), {
-      timeout: 60_000,
-      what: `worker ${other} to finish the job`,
-    });
     const job = await waitFor(() => completedJob(services.work.queue, jobIdFor('slow-1')), {
+      timeout: 60_000,
       what: 'the job to complete',
     });
     expect(job.returnvalue).toMatchObject({ outcome: 'ran' });
+    // Each attempt's log starts with the worker that ran it: the killed one, then the other.
+    const { logs } = await services.work.queue.getJobLogs(job.id!);
+    const ranBy = logs.flatMap((l) => /^loopabull: running .*, worker (\S+)$/.exec(l)?.[1] ?? []);
+    expect(ranBy).toEqual([first, other]);
+    expect(existsSync(join(out, `done-${other}`))).toBe(true);
     expect(existsSync(join(out, `done-${first}`))).toBe(false);
   } finally {
+    // Lets a run that outlived a failed kill end by itself.
+    writeFileSync(join(out, 'release'), '');
     await Promise.all(started.map((p) => p.stop()));
     await services.close();
     await cleanUpTest(config);

@@ -3,13 +3,9 @@ import { loopabullKeys, openQueueServices, type Config } from '@loopabull/core';
 
 /**
  * Removes what a test made with its config: the AMQP queue and exchanges the looper or the
- * publisher declared, the BullMQ queue and Loopabull's keys. `keepExchanges`: names shared with
- * other tests (Pulse's), which must stay.
+ * publisher declared, the BullMQ queue and Loopabull's keys.
  */
-export async function cleanUpTest(
-  config: Config,
-  opts: { amqpUrl?: string; keepExchanges?: string[] } = {},
-): Promise<void> {
+export async function cleanUpTest(config: Config, opts: { amqpUrl?: string } = {}): Promise<void> {
   const model = await amqp.connect(opts.amqpUrl ?? config.bus.url);
   try {
     const ch = await model.createChannel();
@@ -19,8 +15,7 @@ export async function cleanUpTest(
       config.bus.publish_exchange,
     ]);
     for (const exchange of exchanges) {
-      if (!exchange.startsWith('amq.') && !opts.keepExchanges?.includes(exchange))
-        await ch.deleteExchange(exchange);
+      if (!exchange.startsWith('amq.')) await ch.deleteExchange(exchange);
     }
   } finally {
     await model.close();

@@ -11,3 +11,19 @@ export async function completedJob<T extends Job>(
   if ((await queue.getJobState(id)) !== 'completed') return null;
   return ((await queue.getJob(id)) as T | undefined) ?? null;
 }
+
+/**
+ * Every job the queue holds, in any state: to count runs of one message, however many jobs it
+ * wrongly became.
+ */
+export function allJobs<Q extends Pick<Queue, 'getJobs'>>(queue: Q): ReturnType<Q['getJobs']> {
+  return queue.getJobs([
+    'wait',
+    'prioritized',
+    'active',
+    'delayed',
+    'waiting-children',
+    'completed',
+    'failed',
+  ]) as ReturnType<Q['getJobs']>;
+}

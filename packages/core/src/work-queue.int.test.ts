@@ -5,11 +5,17 @@ import type { Redis } from 'ioredis';
 import { loopabullKeysOf, removeTempDirs, testConfig, testEvent } from '@test/support';
 import type { LoopabullEvent } from './event.js';
 import { jobIdFor } from './job-id.js';
-import { LIST_MAX, TOPIC_SCAN } from './jobs.js';
 import { createRedis } from './redis.js';
 import { queueServices, type QueueServices } from './services.js';
 import type { JobResult } from './job-types.js';
-import { DEPTH_SAMPLE } from './work-queue.js';
+
+// The numbers docs/http.md promises, not the code's constants: changing those must fail here.
+/** "`/api/jobs` returns at most 200 jobs" */
+const LIST_MAX = 200;
+/** "with `topic=` it looks through the newest 2000 jobs of the state" */
+const TOPIC_SCAN = 2000;
+/** "`by_topic` … come from the next 1000 waiting jobs to run" */
+const DEPTH_SAMPLE = 1000;
 
 let config: ReturnType<typeof testConfig>;
 let services: QueueServices;

@@ -7,7 +7,10 @@ import {
   storedMachine,
   testRedis,
 } from '../test/helpers.js';
-import { HARDWARE_KEYS, LIMITS } from './keys.js';
+import { HARDWARE_KEYS } from './keys.js';
+
+/** docs/hardware.md: "its 256 most recently received events", "the latest 50 exceptions". */
+const LIMITS = { recentEvents: 256, exceptions: 50 };
 import { MachineStore } from './machine-store.js';
 import { observe, type Observation, type Worker } from './observation.js';
 

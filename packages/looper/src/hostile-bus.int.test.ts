@@ -10,7 +10,6 @@ import { Redis } from 'ioredis';
 import {
   Counters,
   ParkingLot,
-  PARKED_BODY_BYTES,
   WorkQueue,
   loopabullKeys,
   type Config,
@@ -35,6 +34,9 @@ import {
 } from '../test/helpers.js';
 import { longString, nestedTable, publishRaw, tableContent } from '../test/raw-frames.js';
 import { Looper } from './index.js';
+
+/** docs/configuration.md: parked messages are kept "each cut at 64 KiB". */
+const PARKED_BODY_BYTES = 64 * 1024;
 
 let vhost: Vhost;
 const teardown: Array<() => Promise<void>> = [];

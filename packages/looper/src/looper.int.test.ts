@@ -15,7 +15,13 @@ import {
   type LoopabullEvent,
 } from '@loopabull/core';
 import { Redis } from 'ioredis';
-import { removeTempDirs, testConfig, waitFor, type TestConfigOptions } from '@test/support';
+import {
+  privateVhost,
+  removeTempDirs,
+  testConfig,
+  waitFor,
+  type TestConfigOptions,
+} from '@test/support';
 import {
   cleanUp,
   distinctJobs,
@@ -37,14 +43,11 @@ afterEach(async () => {
 });
 afterAll(() => removeTempDirs());
 
-async function running(
-  overrides: TestConfigOptions['overrides'] = {},
-  cleanUpOpts: Parameters<typeof cleanUp>[1] = {},
-) {
+async function running(overrides: TestConfigOptions['overrides'] = {}) {
   const config = testConfig({ overrides });
   const logger = recordingLogger();
   const looper = new Looper({ config, logger });
-  teardown.push(() => cleanUp(config, cleanUpOpts));
+  teardown.push(() => cleanUp(config));
   teardown.push(() => looper.stop());
   await looper.start();
   const { model, ch } = await openChannel(config.bus.url);
@@ -130,17 +133,17 @@ describe('Looper', () => {
     const fixtures = ['task-completed', 'task-running-other-provisioner'].map((name) =>
       fixture<PulseFixture>(`pulse/${name}.json`),
     );
-    // Pulse's exchange names are shared with other tests on this broker: binding each fixture's exact
-    // routing key keeps their messages out, and a copy of the same fixture would be the same job.
-    const { config, looper, ch } = await running(
-      {
-        bus: {
-          preset: 'pulse',
-          bindings: fixtures.map((f) => ({ exchange: f.exchange, routing_key: f.routingKey })),
-        },
+    // Exchange names as on Pulse would be shared with every other test on this broker: in a
+    // vhost of its own, no other test's messages reach this looper, nor its messages theirs.
+    const vhost = await privateVhost('looper-pulse');
+    teardown.push(() => vhost.remove());
+    const { config, looper, ch } = await running({
+      bus: {
+        url: vhost.url,
+        preset: 'pulse',
+        bindings: fixtures.map((f) => ({ exchange: f.exchange, routing_key: f.routingKey })),
       },
-      { keepExchanges: fixtures.map((f) => f.exchange) },
-    );
+    });
     const jobs = distinctJobs(looper, 2);
     const events = new Map<string, LoopabullEvent>();
     looper.on('enqueued', (event, jobId) => events.set(jobId, event));

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { Worker } from 'bullmq';
+import { UnrecoverableError, Worker } from 'bullmq';
 import type { FastifyInstance } from 'fastify';
 import { createLogger, createRedis, queueServices, type QueueServices } from '@loopabull/core';
 import {
@@ -127,10 +127,77 @@ describe('HTTP server', () => {
     }
   });
 
-  it('renders the dashboard with escaped content and links to automation pages', async () => {
+  it('renders the dashboard with the waiting topics and links to automation pages', async () => {
     const res = await http('/');
     expect(res.contentType).toMatch(/text\/html/);
     expect(res.body).toContain('org.example.one');
     expect(res.body).toContain('href="/probe"');
+  });
+
+  it('escapes hostile topics, failure reasons, logs, event bodies and parked details on its pages', async () => {
+    // A queue of its own: taking a job here must not take the other tests' waiting job.
+    const own = testConfig({
+      overrides: { bus: { url: config.bus.url, connect_timeout: 2 } },
+    });
+    const ownServices = queueServices(own, createRedis(own.redis.url));
+    const ownApp = await buildApp({
+      config: own,
+      services: ownServices,
+      logger: createLogger('test', 'error'),
+      modules: [],
+    });
+    const connection = createRedis(own.redis.url);
+    const worker = new Worker(own.queue.name, null, {
+      connection,
+      prefix: own.redis.prefix,
+      autorun: false,
+    });
+    try {
+      const get = await serveForTest(ownApp);
+      const hostile = (what: string) => `</td></pre><script>alert("${what}")</script><b x='y'>`;
+      const failedId = await ownServices.work.enqueue({
+        ...testEvent(hostile('failed-topic'), { id: 'hostile-failed' }),
+        body: { comment: hostile('body') },
+      });
+      const job = (await worker.getNextJob('tok'))!;
+      expect(job.id).toBe(failedId);
+      await job.log(hostile('log'));
+      await job.moveToFailed(new UnrecoverableError(hostile('reason')), 'tok');
+      await ownServices.work.enqueue(
+        testEvent(hostile('waiting-topic'), { id: 'hostile-waiting' }),
+      );
+      await ownServices.parking.park({
+        reason: 'bad-topic',
+        detail: hostile('detail'),
+        topic: null,
+        exchange: hostile('exchange'),
+        routing_key: hostile('key'),
+        message_id: null,
+        received_at: new Date().toISOString(),
+        content: Buffer.from('{}'),
+      });
+
+      const pages = [await get('/'), await get(`/jobs/${encodeURIComponent(failedId)}`)];
+      for (const res of pages) {
+        expect(res.statusCode).toBe(200);
+        expect(res.body).not.toMatch(/<script|<b x=|<\/pre><script/i);
+      }
+      const escaped = (what: string) =>
+        `&lt;/td&gt;&lt;/pre&gt;&lt;script&gt;alert(&quot;${what}&quot;)&lt;/script&gt;&lt;b x=&#39;y&#39;&gt;`;
+      const [dashboard, jobPage] = pages.map((p) => p!.body);
+      for (const what of ['failed-topic', 'waiting-topic', 'reason', 'detail', 'exchange', 'key'])
+        expect(dashboard).toContain(escaped(what));
+      for (const what of ['failed-topic', 'reason', 'log'])
+        expect(jobPage).toContain(escaped(what));
+      // The event is shown as JSON, whose quotes are escaped once more.
+      expect(jobPage).toContain(escaped('body').replaceAll('&quot;', '\\&quot;'));
+    } finally {
+      await worker.close();
+      await connection.quit();
+      await ownApp.close();
+      await ownServices.work.queue.obliterate({ force: true });
+      await ownServices.redis.del(...loopabullKeysOf(own));
+      await ownServices.close();
+    }
   });
 });

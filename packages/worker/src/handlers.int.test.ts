@@ -68,8 +68,9 @@ describe('worker running handlers', () => {
       const msg = await received;
       expect(msg.fields.routingKey).toBe('org.example.tagged');
       expect(JSON.parse(msg.content.toString())).toEqual({ nvr: 'bash-5.2-1.fc41', by: job.id });
-      await ch.deleteExchange(config.bus.publish_exchange);
     } finally {
+      // On a channel of its own: a failed assertion may have left the first one closed.
+      await (await conn.createChannel()).deleteExchange(config.bus.publish_exchange);
       await conn.close();
     }
   });

@@ -14,7 +14,10 @@ import {
 import { harness, makeEvent, type Harness } from '../test/harness.js';
 
 let h: Harness | null = null;
+/** Processes a playbook started that a failing test may have left: its worker cannot stop before them. */
+let strays: number[] = [];
 afterEach(async () => {
+  for (const pid of strays.splice(0)) if (processAlive(pid)) process.kill(pid, 'SIGKILL');
   await h?.close();
   h = null;
 });
@@ -242,22 +245,35 @@ describe('worker running playbooks', () => {
   });
 
   it('kills a playbook at its timeout together with the processes it started', async () => {
-    h = await harness({ queue: { attempts: 1 }, ansible: { timeout: 3 } });
-    const pidFile = join(h.config.dir, 'child.pid');
+    // Long enough for ansible to start on a loaded machine; the playbook would sleep far longer.
+    h = await harness({ queue: { attempts: 1 }, ansible: { timeout: 20 } });
+    const [shellPid, childPid] = [join(h.config.dir, 'shell.pid'), join(h.config.dir, 'child.pid')];
     writeAutomation(
       h.config.ansible.playbooks_dir,
       'hangs.yml',
-      localPlaybook([{ 'ansible.builtin.shell': `sleep 300 & echo $! > ${pidFile}; wait` }]),
+      localPlaybook([
+        {
+          'ansible.builtin.shell': `echo $$ > ${shellPid}; sleep 3600 & echo $! > ${childPid}; wait`,
+        },
+      ]),
     );
     await h.startWorker();
     const job = await h.add('hangs');
-    const pid = Number(
-      await waitFor(() => existsSync(pidFile) && readFileSync(pidFile, 'utf8').trim()),
-    );
-    expect(processAlive(pid)).toBe(true);
-    await expect(h.finished(job)).rejects.toThrow(/timed out after 3 s \(playbook hangs\.yml\)/);
-    await waitFor(() => !processAlive(pid), { what: `the playbook's child ${pid} to be gone` });
-  });
+    const outcome = h.finished(job);
+    outcome.catch(() => undefined);
+    const readPid = (file: string) =>
+      waitFor(() => (existsSync(file) ? Number(readFileSync(file, 'utf8').trim()) : 0), {
+        timeout: 60_000,
+        what: `the playbook to write ${file}`,
+      });
+    const pids = [await readPid(shellPid), await readPid(childPid)];
+    strays = pids;
+    expect(pids.map(processAlive)).toEqual([true, true]);
+    await expect(outcome).rejects.toThrow(/timed out after 20 s \(playbook hangs\.yml\)/);
+    await waitFor(() => pids.every((pid) => !processAlive(pid)), {
+      what: `the playbook's shell and its child (${pids.join(', ')}) to be gone`,
+    });
+  }, 120_000);
 
   it('uses a playbook dropped in while it runs, without a restart', async () => {
     h = await harness();

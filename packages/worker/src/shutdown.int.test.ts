@@ -1,4 +1,4 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
 import {
@@ -56,16 +56,27 @@ describe('stopping workers', () => {
 
   it('stop() lets a running job finish within the grace', async () => {
     h = await harness({ workers: { shutdown_grace: 30 } });
-    const started = join(h.config.dir, 'started');
+    const [started, release] = [join(h.config.dir, 'started'), join(h.config.dir, 'release')];
+    // Runs until the test lets it end, which it does only once stop() was called.
     writeAutomation(
       h.config.ansible.playbooks_dir,
       'short.job.yml',
-      localPlaybook([{ 'ansible.builtin.shell': `touch ${started}; sleep 1` }]),
+      localPlaybook([
+        {
+          'ansible.builtin.shell': `touch ${started}; while [ -d ${h.config.dir} ] && [ ! -e ${release} ]; do sleep 0.1; done`,
+        },
+      ]),
     );
     const worker = await h.startWorker();
     const job = await h.add('short.job');
     await waitFor(() => existsSync(started));
-    await worker.stop();
+    try {
+      const stopping = worker.stop();
+      writeFileSync(release, '');
+      await stopping;
+    } finally {
+      writeFileSync(release, '');
+    }
     expect(await (await h.reload(job)).getState()).toBe('completed');
     expect((await h.reload(job)).returnvalue).toMatchObject({ outcome: 'ran', exit_code: 0 });
   });
@@ -91,6 +102,9 @@ describe('stopping workers', () => {
     await h.startWorkerProcess('rescuer');
     expect(await h.finished(job)).toMatchObject({ outcome: 'ran', value: { starts: 2 } });
     expect((await h.reload(job)).attemptsStarted).toBe(2);
+    // Each attempt's log starts with the worker that ran it.
+    const ranBy = [...(await h.logs(job)).matchAll(/^loopabull: running .*, worker (\S+)$/gm)];
+    expect(ranBy.map((m) => m[1])).toEqual(['doomed', 'rescuer']);
     await h.stopWorkers();
     expect(await h.counter('retried', 'crash.test')).toBe(1);
     expect(await h.counter('failed', 'crash.test')).toBe(0);
