@@ -23,6 +23,14 @@ export interface RedisInstance {
 }
 
 /**
+ * Starts redis-server so that it dies with the test process, even one killed with SIGKILL: its
+ * stdin is a pipe from us, and a shell waiting on that pipe stops the server once it closes. The
+ * shell then execs the server, so the child we hold is redis-server itself.
+ */
+const DIES_WITH_US =
+  'exec 3<&0; (read _ <&3; [ "$(cat /proc/$$/comm 2>/dev/null)" = redis-server ] && kill -TERM $$) & exec redis-server "$@"';
+
+/**
  * A private redis-server on a free port with AOF on, for tests that stop or restart Redis.
  * The machine's shared Redis is never touched.
  */
@@ -32,8 +40,11 @@ export async function startRedis(): Promise<RedisInstance> {
   let child: ChildProcess | null = null;
   const start = async () => {
     child = spawn(
-      'redis-server',
+      'sh',
       [
+        '-c',
+        DIES_WITH_US,
+        'redis-server',
         '--port',
         String(port),
         '--bind',
@@ -45,8 +56,9 @@ export async function startRedis(): Promise<RedisInstance> {
         '--save',
         '',
       ],
-      { stdio: 'ignore' },
+      { stdio: ['pipe', 'ignore', 'ignore'] },
     );
+    child.stdin!.on('error', () => undefined);
     await waitFor(
       async () => {
         const probe = new Redis(port, '127.0.0.1', {
@@ -71,6 +83,8 @@ export async function startRedis(): Promise<RedisInstance> {
       c.kill('SIGTERM');
       await once(c, 'exit');
     }
+    // Ends the guard, which finds the server gone.
+    c?.stdin?.destroy();
   };
   const holdWrites = async () => {
     const client = new Redis(port, '127.0.0.1', { maxRetriesPerRequest: 0 });
