@@ -20,3 +20,4 @@ export { undoAfterEach, type Undo } from './undo.js';
 export { openTestQueue, startPart } from './parts.js';
 export { queueMessages, consumerPrefetch } from './broker.js';
 export { parseMetrics, type MetricFamily } from './prometheus.js';
+export { databaseAdmin } from './database-servers.js';

@@ -6,9 +6,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { createLogger } from '@loopabull/core';
 import { sql, type Kysely, type Migration, type RawBuilder } from 'kysely';
-import mysql from 'mysql2/promise';
-import pg from 'pg';
-import { freePort } from '@test/support';
+import { databaseAdmin, freePort } from '@test/support';
 import { Database, isUniqueViolation, MigrationError, type DatabaseLogger } from './index.js';
 
 /**
@@ -90,21 +88,12 @@ function throwawayDatabase(
 }
 
 function postgresTarget(): ServerTarget {
-  const admin = async (statement: string) => {
-    const client = new pg.Client('postgresql://postgres@127.0.0.1/postgres');
-    await client.connect();
-    try {
-      await client.query(statement);
-    } finally {
-      await client.end();
-    }
-  };
+  const { root, run: admin, dropOptions } = databaseAdmin.postgresql;
   return {
     name: 'PostgreSQL',
     product: 'PostgreSQL',
     atomic: true,
-    // `with (force)` ends the sessions a failed test left open.
-    ...throwawayDatabase('postgresql://postgres@127.0.0.1', admin, ' with (force)'),
+    ...throwawayDatabase(root, admin, dropOptions),
     indexNames: (table) => sql`select indexname as name from pg_indexes where tablename = ${table}`,
     sessionId: sql`select pg_backend_pid() as id`,
     longQuery: sql`select pg_sleep(60)`,
@@ -113,19 +102,12 @@ function postgresTarget(): ServerTarget {
 }
 
 function mariadbTarget(): ServerTarget {
-  const admin = async (statement: string) => {
-    const conn = await mysql.createConnection('mysql://root@127.0.0.1/test');
-    try {
-      await conn.query(statement);
-    } finally {
-      await conn.end();
-    }
-  };
+  const { root, run: admin } = databaseAdmin.mariadb;
   return {
     name: 'MariaDB',
     product: 'MariaDB/MySQL',
     atomic: false,
-    ...throwawayDatabase('mysql://root@127.0.0.1', admin),
+    ...throwawayDatabase(root, admin),
     indexNames: (table) =>
       sql`select distinct index_name as name from information_schema.statistics
           where table_schema = database() and table_name = ${table}`,

@@ -3,8 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import mysql from 'mysql2/promise';
-import pg from 'pg';
+import { databaseAdmin } from '@test/support';
 
 export interface TestDatabase {
   name: string;
@@ -51,31 +50,12 @@ function server(
   };
 }
 
-export const postgres = (): TestDatabase =>
-  server(
-    'PostgreSQL',
-    'postgresql://postgres@127.0.0.1',
-    async (statement) => {
-      const client = new pg.Client('postgresql://postgres@127.0.0.1/postgres');
-      await client.connect();
-      try {
-        await client.query(statement);
-      } finally {
-        await client.end();
-      }
-    },
-    ' with (force)',
-  );
+const { postgresql: pgAdmin, mariadb: mariaAdmin } = databaseAdmin;
 
-export const mariadb = (): TestDatabase =>
-  server('MariaDB', 'mysql://root@127.0.0.1', async (statement) => {
-    const conn = await mysql.createConnection('mysql://root@127.0.0.1/test');
-    try {
-      await conn.query(statement);
-    } finally {
-      await conn.end();
-    }
-  });
+export const postgres = (): TestDatabase =>
+  server('PostgreSQL', pgAdmin.root, pgAdmin.run, pgAdmin.dropOptions);
+
+export const mariadb = (): TestDatabase => server('MariaDB', mariaAdmin.root, mariaAdmin.run);
 
 /** One of each, for describe.each. */
 export const allDatabases = (): TestDatabase[] => [sqlite(), postgres(), mariadb()];

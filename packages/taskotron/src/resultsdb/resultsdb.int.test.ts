@@ -4,9 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import Fastify, { type FastifyInstance } from 'fastify';
-import mysql from 'mysql2/promise';
-import pg from 'pg';
 import { createLogger } from '@loopabull/core';
+import { databaseAdmin } from '@test/support';
 import { Database } from '@loopabull/database';
 import { resultsdbRoutes } from './routes.js';
 import { ResultsStore } from './store.js';
@@ -54,22 +53,9 @@ function server(
   };
 }
 
-const postgres = () =>
-  server(
-    'PostgreSQL',
-    'postgresql://postgres@127.0.0.1',
-    async (statement) => {
-      const client = new pg.Client('postgresql://postgres@127.0.0.1/postgres');
-      await client.connect();
-      await client.query(statement).finally(() => client.end());
-    },
-    ' with (force)',
-  );
-const mariadb = () =>
-  server('MariaDB', 'mysql://root@127.0.0.1', async (statement) => {
-    const conn = await mysql.createConnection('mysql://root@127.0.0.1/test');
-    await conn.query(statement).finally(() => conn.end());
-  });
+const { postgresql: pgAdmin, mariadb: mariaAdmin } = databaseAdmin;
+const postgres = () => server('PostgreSQL', pgAdmin.root, pgAdmin.run, pgAdmin.dropOptions);
+const mariadb = () => server('MariaDB', mariaAdmin.root, mariaAdmin.run);
 
 const ITEM = 'koschei-1.7.2-1.fc24';
 
