@@ -1,5 +1,6 @@
 import { beforeEach, describe, expect, it } from '@jest/globals';
 import { allDatabases } from '../test/databases.js';
+import { IDLEIZER, handWrittenTac } from '../test/expected-tac.js';
 import { currentMasters } from '../test/helpers.js';
 import { useStack, type Stack } from '../test/stack.js';
 
@@ -8,45 +9,13 @@ import { useStack, type Stack } from '../test/stack.js';
 const EXPECTED_TAC = `# AUTOMATICALLY GENERATED - DO NOT MODIFY
 # generated: <date> on <host>
 
-from twisted.application import service
-from buildslave.bot import BuildSlave
-
-import twisted.spread.pb
-twisted.spread.pb.MAX_BROKER_REFS = 4096
-
-maxdelay = 300
-buildmaster_host = 'buildbot-master01.build.mtv1.example.com'
-passwd = 'build-any'
-maxRotatedFiles = 10
-basedir = '/builds/slave'
-umask = 002
-slavename = 'linux-ix-slave01'
-usepty = False
-rotateLength = 1000000
-port = 9001
-keepalive = None
-
-application = service.Application('buildslave')
-try:
-    from twisted.python.logfile import LogFile
-    from twisted.python.log import ILogObserver, FileLogObserver
-    logfile = LogFile.fromFullPath("twistd.log", rotateLength=rotateLength,
-                             maxRotatedFiles=maxRotatedFiles)
-    application.setComponent(ILogObserver, FileLogObserver(logfile).emit)
-except ImportError:
-    pass
-s = BuildSlave(buildmaster_host, port, slavename, passwd, basedir,
-               keepalive, usepty, umask=umask, maxdelay=maxdelay, allow_shutdown="file")
-s.setServiceParent(application)
-# enable idleizer
-from buildslave import idleizer
-idlz = idleizer.Idleizer(s,
-        # 7 hours' idle time before a reboot
-        max_idle_time=3600*7,
-        # 1 hour disconnected from a master before a reboot
-        max_disconnected_time=3600*1)
-idlz.setServiceParent(application)
-`;
+${handWrittenTac({
+  buildmaster_host: "'buildbot-master01.build.mtv1.example.com'",
+  passwd: "'build-any'",
+  basedir: "'/builds/slave'",
+  slavename: "'linux-ix-slave01'",
+  port: '9001',
+})}${IDLEIZER}`;
 
 const GENERATED = /^# generated: \w{3} \w{3} [ \d]\d \d\d:\d\d:\d\d \d{4} on \S+$/m;
 const withoutDate = (tac: string) => tac.replace(GENERATED, '# generated: <date> on <host>');
