@@ -102,12 +102,18 @@ describe('plainHeaders', () => {
     expect(plainHeaders(many).ok).toBe(false);
   });
 
+  const asJson = (v: unknown): unknown => JSON.parse(JSON.stringify(v)) as unknown;
+
   it('gives JSON back for any table within the limits', () => {
     fc.assert(
-      fc.property(fc.dictionary(fc.string(), fc.jsonValue({ maxDepth: 10 })), (headers) => {
-        const r = plainHeaders(headers, { maxDepth: 16, maxBytes: Infinity });
-        expect(r).toEqual({ ok: true, headers: JSON.parse(JSON.stringify(headers)) });
-      }),
+      // Values as JSON carries them: fast-check also makes -0, which no JSON text holds.
+      fc.property(
+        fc.dictionary(fc.string(), fc.jsonValue({ maxDepth: 10 }).map(asJson)),
+        (headers) => {
+          const r = plainHeaders(headers, { maxDepth: 16, maxBytes: Infinity });
+          expect(r).toEqual({ ok: true, headers: JSON.parse(JSON.stringify(headers)) });
+        },
+      ),
     );
   });
 });
