@@ -20,4 +20,10 @@ export { undoAfterEach, type Undo } from './undo.js';
 export { openTestQueue, startPart } from './parts.js';
 export { queueMessages, consumerPrefetch } from './broker.js';
 export { parseMetrics, type MetricFamily } from './prometheus.js';
-export { databaseAdmin } from './database-servers.js';
+export {
+  databaseAdmin,
+  allDatabases,
+  postgres,
+  mariadb,
+  type TestDatabase,
+} from './database-servers.js';

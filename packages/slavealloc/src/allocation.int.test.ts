@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
-import { allDatabases } from '../test/databases.js';
+import { allDatabases } from '@test/support';
 import { currentMasters, openService, reloadFixtures } from '../test/helpers.js';
 import type { Slavealloc } from './service.js';
 

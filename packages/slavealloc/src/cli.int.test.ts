@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from '@jest/globals';
 import { loadConfig, type CommandEnv } from '@loopabull/core';
 import { tempDir, removeTempDirs } from '@test/support';
-import { mariadb, postgres, allDatabases } from '../test/databases.js';
+import { mariadb, postgres, allDatabases } from '@test/support';
 import { fixturePath, currentMasters, quietLogger } from '../test/helpers.js';
 import { useStack, TOKEN } from '../test/stack.js';
 import { slavealloc } from './automation.js';

@@ -4,7 +4,7 @@ import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from '@jest/globals';
 import { freePort, tempDir } from '@test/support';
-import { allDatabases } from '../test/databases.js';
+import { allDatabases } from '@test/support';
 import { useStack } from '../test/stack.js';
 
 const SCRIPT = new URL('../bin/fetch-tac.sh', import.meta.url).pathname;

@@ -1,6 +1,6 @@
 import { beforeEach, describe, expect, it } from '@jest/globals';
 import type { HandlerContext, LoopabullEvent } from '@loopabull/core';
-import { allDatabases } from '../test/databases.js';
+import { allDatabases } from '@test/support';
 import { useStack, type Stack } from '../test/stack.js';
 
 describe.each(allDatabases())('/api on $name', (target) => {

@@ -1,5 +1,5 @@
 import { beforeEach, describe, expect, it } from '@jest/globals';
-import { allDatabases } from '../test/databases.js';
+import { allDatabases } from '@test/support';
 import { IDLEIZER, handWrittenTac } from '../test/expected-tac.js';
 import { currentMasters } from '../test/helpers.js';
 import { useStack, type Stack } from '../test/stack.js';

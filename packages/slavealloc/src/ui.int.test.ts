@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { chromium, type Browser } from 'playwright-core';
-import { allDatabases } from '../test/databases.js';
+import { allDatabases } from '@test/support';
 import { useStack, TOKEN } from '../test/stack.js';
 
 /** The web UI in headless Chromium (Debian's package), on SQLite. */

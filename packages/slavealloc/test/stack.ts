@@ -6,7 +6,7 @@ import { startServer, type RunningServer } from '@loopabull/server';
 import { cleanUpTest, freePort, removeTempDirs, testConfig } from '@test/support';
 import { slavealloc } from '../src/automation.js';
 import type { Slavealloc } from '../src/service.js';
-import type { TestDatabase } from './databases.js';
+import type { TestDatabase } from '@test/support';
 import { openService, quietLogger, reloadFixtures } from './helpers.js';
 
 export const TOKEN = 'test-token-0123456789';

@@ -87,3 +87,11 @@ export {
   executionStatus,
   type ExecutionStatus,
 } from './report.js';
+export {
+  JobLog,
+  JOB_LOG_OWNER,
+  type LoggedJob,
+  type NewJob,
+  type JobTrigger,
+  type JobEnd,
+} from './job-log.js';

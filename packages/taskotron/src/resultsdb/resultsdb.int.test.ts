@@ -1,11 +1,9 @@
-import { randomBytes } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { createLogger } from '@loopabull/core';
-import { databaseAdmin } from '@test/support';
+import { allDatabases } from '@test/support';
 import { Database } from '@loopabull/database';
 import { resultsdbRoutes } from './routes.js';
 import { ResultsStore } from './store.js';
@@ -17,49 +15,9 @@ const fixture = (name: string) =>
 const POST = fixture('resultsdb-post-result.json');
 const RESPONSE = fixture('resultsdb-post-result-response.json');
 
-/** One suite, three servers: SQLite in a temporary directory, throwaway databases on the others. */
-interface Target {
-  name: string;
-  create(): Promise<{ url: string; baseDir: string }>;
-  remove(): Promise<void>;
-}
-
-function sqlite(): Target {
-  let dir = '';
-  return {
-    name: 'SQLite',
-    create: async () => {
-      dir = mkdtempSync(join(tmpdir(), 'loopabull-rdb-'));
-      return { url: 'sqlite:///results.db', baseDir: dir };
-    },
-    remove: async () => rmSync(dir, { recursive: true, force: true }),
-  };
-}
-
-function server(
-  name: string,
-  root: string,
-  admin: (statement: string) => Promise<void>,
-  dropOptions = '',
-): Target {
-  const db = `loopabull_test_${randomBytes(6).toString('hex')}`;
-  return {
-    name,
-    create: async () => {
-      await admin(`create database ${db}`);
-      return { url: `${root}/${db}`, baseDir: tmpdir() };
-    },
-    remove: () => admin(`drop database if exists ${db}${dropOptions}`),
-  };
-}
-
-const { postgresql: pgAdmin, mariadb: mariaAdmin } = databaseAdmin;
-const postgres = () => server('PostgreSQL', pgAdmin.root, pgAdmin.run, pgAdmin.dropOptions);
-const mariadb = () => server('MariaDB', mariaAdmin.root, mariaAdmin.run);
-
 const ITEM = 'koschei-1.7.2-1.fc24';
 
-describe.each([sqlite(), postgres(), mariadb()])('ResultsDB v2.0 API on $name', (target) => {
+describe.each(allDatabases())('ResultsDB v2.0 API on $name', (target) => {
   let db: Database;
   let app: FastifyInstance;
   let clock = Date.UTC(2016, 7, 15, 13, 29, 6);
@@ -91,8 +49,10 @@ describe.each([sqlite(), postgres(), mariadb()])('ResultsDB v2.0 API on $name', 
     });
 
   beforeAll(async () => {
-    const { url, baseDir } = await target.create();
-    db = await Database.open(url, { baseDir, logger: createLogger('database', 'error') });
+    db = await Database.open(await target.create(), {
+      baseDir: tmpdir(),
+      logger: createLogger('database', 'error'),
+    });
     const store = await ResultsStore.open(db);
     app = Fastify();
     await resultsdbRoutes(store, { now: () => new Date((clock += 1000)) }).register(

@@ -1,0 +1,197 @@
+import { sql, type Kysely, type Migration } from 'kysely';
+import type { Database, DatabaseDialect } from '@loopabull/database';
+import type { ItemType } from './normalise.js';
+
+/** What made a job: the message's topic and id, and the rules that wanted it. */
+export interface JobTrigger {
+  topic: string;
+  /** The bus message id, when the message had one (replay finds the message by it). */
+  msg_id: string | null;
+  rules: string[];
+}
+
+/** What the runner says when a job ends (part E.4, our convention: OK <=> exit code 0). */
+export interface JobEnd {
+  execution_status: 'OK' | 'NOT_OK';
+  /** Why, in a line: "2 PASSED, 1 FAILED", or the reason the check gave no results. */
+  status: string;
+}
+
+/** One job of the log: who triggered what, when, and how it ended. */
+export interface LoggedJob {
+  uuid: string;
+  item: string;
+  item_type: ItemType;
+  taskname: string;
+  arch: string;
+  trigger: JobTrigger;
+  /** ISO 8601, UTC. */
+  scheduled_at: string;
+  started_at: string | null;
+  finished_at: string | null;
+  execution_status: JobEnd['execution_status'] | null;
+  status: string | null;
+}
+
+export type NewJob = Pick<LoggedJob, 'uuid' | 'item' | 'item_type' | 'taskname' | 'arch'> & {
+  trigger: JobTrigger;
+};
+
+type JobTables = {
+  taskotron_jobs: {
+    uuid: string;
+    item: string;
+    item_type: string;
+    taskname: string;
+    arch: string;
+    trigger_topic: string;
+    trigger_msg_id: string | null;
+    /** JSON array of rule names. */
+    trigger_rules: string;
+    scheduled_at: string;
+    started_at: string | null;
+    finished_at: string | null;
+    execution_status: string | null;
+    status: string | null;
+  };
+};
+
+/** The job log has its own migration owner, so it evolves apart from the ResultsDB tables. */
+export const JOB_LOG_OWNER = 'taskotron_jobs';
+
+function jobLogMigrations(dialect: DatabaseDialect): Record<string, Migration> {
+  const text = dialect === 'mysql' ? sql`mediumtext` : 'text';
+  return {
+    '0001_jobs': {
+      up: (db) =>
+        db.schema
+          .createTable('taskotron_jobs')
+          .addColumn('uuid', 'varchar(64)', (c) => c.primaryKey())
+          .addColumn('item', 'varchar(1024)', (c) => c.notNull())
+          .addColumn('item_type', 'varchar(32)', (c) => c.notNull())
+          .addColumn('taskname', 'varchar(255)', (c) => c.notNull())
+          .addColumn('arch', 'varchar(32)', (c) => c.notNull())
+          .addColumn('trigger_topic', 'varchar(255)', (c) => c.notNull())
+          .addColumn('trigger_msg_id', 'varchar(255)')
+          .addColumn('trigger_rules', text, (c) => c.notNull())
+          .addColumn('scheduled_at', 'varchar(26)', (c) => c.notNull())
+          .addColumn('started_at', 'varchar(26)')
+          .addColumn('finished_at', 'varchar(26)')
+          .addColumn('execution_status', 'varchar(16)')
+          .addColumn('status', text)
+          .execute(),
+    },
+    '0002_jobs_scheduled': {
+      up: (db) =>
+        db.schema
+          .createIndex('taskotron_jobs_scheduled')
+          .on('taskotron_jobs')
+          .column('scheduled_at')
+          .execute(),
+    },
+  };
+}
+
+const now = () => new Date().toISOString();
+
+/**
+ * The job log (part E.9: Taskotron's operators kept a `jobs.csv` beside the trigger to replay
+ * what maintenance lost). The trigger writes a row when it schedules a job, the runner when it
+ * starts and ends it; the page for people and `loopabull taskotron replay` read it.
+ */
+export class JobLog {
+  private constructor(private readonly k: Kysely<JobTables>) {}
+
+  /** Brings the table up to date and returns the log. */
+  static async open(db: Database): Promise<JobLog> {
+    await db.migrate(JOB_LOG_OWNER, jobLogMigrations(db.dialect));
+    return new JobLog(db.kysely.withTables<JobTables>());
+  }
+
+  /** Records a scheduled job; a uuid already logged (a retried trigger) is left as it was. */
+  async scheduled(job: NewJob, at = now()): Promise<void> {
+    const exists = await this.get(job.uuid);
+    if (exists) return;
+    await this.k
+      .insertInto('taskotron_jobs')
+      .values({
+        uuid: job.uuid,
+        item: job.item,
+        item_type: job.item_type,
+        taskname: job.taskname,
+        arch: job.arch,
+        trigger_topic: job.trigger.topic,
+        trigger_msg_id: job.trigger.msg_id,
+        trigger_rules: JSON.stringify(job.trigger.rules),
+        scheduled_at: at,
+      })
+      .execute();
+  }
+
+  /** The runner took the job (again, after a crash: the end of the earlier try is cleared). */
+  async started(uuid: string, at = now()): Promise<void> {
+    await this.k
+      .updateTable('taskotron_jobs')
+      .set({ started_at: at, finished_at: null, execution_status: null, status: null })
+      .where('uuid', '=', uuid)
+      .execute();
+  }
+
+  async finished(uuid: string, end: JobEnd, at = now()): Promise<void> {
+    await this.k
+      .updateTable('taskotron_jobs')
+      .set({ finished_at: at, execution_status: end.execution_status, status: end.status })
+      .where('uuid', '=', uuid)
+      .execute();
+  }
+
+  async get(uuid: string): Promise<LoggedJob | null> {
+    const row = await this.k
+      .selectFrom('taskotron_jobs')
+      .selectAll()
+      .where('uuid', '=', uuid)
+      .executeTakeFirst();
+    return row ? fromRow(row) : null;
+  }
+
+  /** The newest jobs first; `item` narrows to one item. */
+  async recent(limit: number, filter: { item?: string } = {}): Promise<LoggedJob[]> {
+    let q = this.k.selectFrom('taskotron_jobs').selectAll();
+    if (filter.item !== undefined) q = q.where('item', '=', filter.item);
+    const rows = await q.orderBy('scheduled_at', 'desc').orderBy('uuid').limit(limit).execute();
+    return rows.map(fromRow);
+  }
+
+  /** Jobs scheduled in [from, to) (ISO 8601), oldest first. */
+  async between(from: string, to: string): Promise<LoggedJob[]> {
+    const rows = await this.k
+      .selectFrom('taskotron_jobs')
+      .selectAll()
+      .where('scheduled_at', '>=', from)
+      .where('scheduled_at', '<', to)
+      .orderBy('scheduled_at')
+      .orderBy('uuid')
+      .execute();
+    return rows.map(fromRow);
+  }
+}
+
+function fromRow(r: JobTables['taskotron_jobs']): LoggedJob {
+  return {
+    uuid: r.uuid,
+    item: r.item,
+    item_type: r.item_type as ItemType,
+    taskname: r.taskname,
+    arch: r.arch,
+    trigger: {
+      topic: r.trigger_topic,
+      msg_id: r.trigger_msg_id,
+      rules: JSON.parse(r.trigger_rules) as string[],
+    },
+    scheduled_at: r.scheduled_at,
+    started_at: r.started_at,
+    finished_at: r.finished_at,
+    execution_status: r.execution_status as LoggedJob['execution_status'],
+    status: r.status,
+  };
+}
