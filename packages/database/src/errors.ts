@@ -21,7 +21,11 @@ export function isUniqueViolation(err: unknown): boolean {
 
 /** An error's text for a message of our own. */
 export function messageOf(err: unknown): string {
-  if (!(err instanceof Error)) return String(err);
-  // Node's connect errors for a name with several addresses (localhost) have an empty message.
-  return err.message || (err as { code?: string }).code || err.name;
+  if (typeof err !== 'object' || err === null) return String(err);
+  // Not `instanceof Error`: better-sqlite3's errors are plain objects with Error's prototype,
+  // from another realm under Jest. Node's connect errors for a name with several addresses
+  // (localhost) have an empty message.
+  const { message, code, name } = err as { message?: unknown; code?: unknown; name?: unknown };
+  for (const text of [message, code, name]) if (typeof text === 'string' && text) return text;
+  return String(err);
 }

@@ -295,11 +295,9 @@ describe.each([sqlite, postgres, mariadb])('on $name', (target) => {
     const sameName = await insert({ id: 2, name: 'taken' });
     const sameId = await insert({ id: 1, name: 'other' });
     const noName = await insert({ id: 3 });
-    expect([sameName, sameId, noName].map((err) => err instanceof Error)).toEqual([
-      true,
-      true,
-      true,
-    ]);
+    // Each insert failed. Not `instanceof Error`: better-sqlite3's native part keeps the error
+    // class of the first test file that loaded it in a Jest worker, whose Error is another realm's.
+    expect([sameName, sameId, noName]).not.toContain('inserted');
     expect([sameName, sameId, noName].map(isUniqueViolation)).toEqual([true, true, false]);
     expect(isUniqueViolation(new Error('duplicate'))).toBe(false);
   });
