@@ -1,3 +1,4 @@
+import { outcomeSummary } from './outcomes.js';
 import type { CheckResult } from './result-yaml.js';
 import type { TriggerJob } from './trigger.js';
 
@@ -54,14 +55,22 @@ export interface ExecutionStatus {
 }
 
 /**
- * OK when the playbook exited 0 and left results that parse; NOT_OK with the reason otherwise
- * (the playbook failed, wrote no results file, or wrote one that cannot be read).
+ * OK when the playbook exited 0 and left results that parse ("2 PASSED, 1 FAILED"); NOT_OK with
+ * the reason otherwise (the playbook failed or timed out, wrote no results file, or wrote one
+ * that cannot be read).
  */
 export function executionStatus(run: {
   exitCode: number | null;
   signal?: string | null;
-  results: { count: number } | { error: string } | null;
+  /** Seconds after which it was killed, when it was. */
+  timedOutAfter?: number | null;
+  results: { outcomes: readonly string[] } | { error: string } | null;
 }): ExecutionStatus {
+  if (run.timedOutAfter)
+    return {
+      execution_status: 'NOT_OK',
+      status: `the playbook timed out after ${run.timedOutAfter} s`,
+    };
   if (run.exitCode !== 0) {
     const how = run.signal ? `was killed by ${run.signal}` : `exited with ${String(run.exitCode)}`;
     return { execution_status: 'NOT_OK', status: `the playbook ${how}` };
@@ -73,5 +82,9 @@ export function executionStatus(run: {
     };
   if ('error' in run.results)
     return { execution_status: 'NOT_OK', status: `malformed results: ${run.results.error}` };
-  return { execution_status: 'OK', status: `${run.results.count} results` };
+  const { outcomes } = run.results;
+  return {
+    execution_status: 'OK',
+    status: outcomes.length ? outcomeSummary(outcomes) : 'no results',
+  };
 }
