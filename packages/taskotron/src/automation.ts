@@ -1,7 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { registered, type Automation, type AutomationEnv } from '@loopabull/core';
-import { taskotronRoutes } from './resultsdb/mount.js';
+import { Database } from '@loopabull/database';
 import { loadRules } from './rules.js';
+import { startRunner } from './runner-start.js';
 import { taskotronPaths, taskotronSection, type TaskotronSection } from './section.js';
 import { taskotronTrigger } from './trigger.js';
 
@@ -31,14 +32,26 @@ export const taskotron: Automation = registered<TaskotronSection>({
   description: 'Taskotron: trigger rules over Fedora messages, checks and ResultsDB results',
   section: taskotronSection,
   doctor: (env) => [rulesCheck(env)],
-  start: (env) => {
+  start: async (env) => {
     // Read once per process: a bad rules file stops the start, naming file, line, rule and key.
     const { rules } = readRules(env);
     const trigger = taskotronTrigger({ rules: () => rules, dedupWindow: env.section.dedup_window });
+    // One database per process, shared by the job log and the results store.
+    const db = await Database.open(env.config.database.url, {
+      baseDir: env.config.dir,
+      logger: env.logger,
+    });
+    const runner = await startRunner(env, db).catch(async (err: unknown) => {
+      await db.close();
+      throw err;
+    });
     return {
-      handlers: { default: trigger, trigger },
-      // With resultsdb_url set, results live in a remote ResultsDB: nothing is mounted here.
-      ...(env.section.resultsdb_url === null ? { routes: taskotronRoutes } : {}),
+      handlers: { default: trigger, trigger, run: runner.run },
+      routes: runner.routes,
+      async stop() {
+        await runner.stop();
+        await db.close();
+      },
     };
   },
 });

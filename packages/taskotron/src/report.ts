@@ -26,7 +26,11 @@ export function refUrl(artifactsUrl: string, uuid: string, artifact?: string): s
  * The ResultsDB v2.0 POST body of one check result: testcase = checkname (the task name when the
  * check gives none), one group per job, data = item, type, arch and the result's keyvals.
  */
-export function resultsdbPayload(result: CheckResult, job: TriggerJob, artifactsUrl: string) {
+export function resultsdbPayload(
+  result: CheckResult,
+  job: TriggerJob,
+  artifactsUrl: string,
+): ResultsdbPayload {
   return {
     outcome: result.outcome,
     testcase: { name: result.checkname ?? job.taskname },
@@ -46,6 +50,16 @@ export function resultsdbPayload(result: CheckResult, job: TriggerJob, artifacts
       type: result.type ?? job.item_type,
     },
   };
+}
+
+/** A ResultsDB v2.0 POST body as the runner sends it. */
+export interface ResultsdbPayload {
+  outcome: string;
+  testcase: { name: string };
+  groups: Array<{ uuid: string; description: string; ref_url: string }>;
+  note: string | null;
+  ref_url: string;
+  data: Record<string, string | string[]>;
 }
 
 /** The runner's answer, as the 2014 design thread defines it. */
