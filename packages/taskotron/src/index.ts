@@ -110,3 +110,5 @@ export {
 } from './resultsdb/events.js';
 export { registerArtifacts, ARTIFACTS_PREFIX } from './artifacts-routes.js';
 export { builtinApiUrl } from './runner-start.js';
+export { taskotronCommand } from './cli.js';
+export { runtaskCommand, runtaskUuid, type CliIo } from './cli-runtask.js';

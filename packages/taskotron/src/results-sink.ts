@@ -1,6 +1,7 @@
 import { TransientError } from '@loopabull/core';
 import { CHECK_OUTCOMES } from './outcomes.js';
-import { joinUrl, type ResultsdbPayload } from './report.js';
+import type { JobEnd } from './job-log.js';
+import { joinUrl, type ExecutionStatus, type ResultsdbPayload } from './report.js';
 import { parseNewResult } from './resultsdb/api.js';
 import type { ResultsRecorder } from './resultsdb/recorder.js';
 
@@ -85,5 +86,32 @@ export function remoteSink(url: string, token: string | null): ResultsSink {
         res.status === 401 || res.status === 403 ? ' (check taskotron.resultsdb_token)' : '';
       throw new TransientError(`ResultsDB at ${endpoint} answered ${res.status}${hint}: ${said}`);
     },
+  };
+}
+
+/**
+ * Submits `bodies` in order from the first not in `submitted` (a retry resumes there), appending
+ * each answer to `submitted` and calling `after` before the next; a TransientError stops it.
+ */
+export async function submitAll(
+  bodies: readonly ResultsdbPayload[],
+  sink: ResultsSink,
+  submitted: Submitted[],
+  after: (s: Submitted, index: number) => Promise<void> = async () => {},
+): Promise<Submitted[]> {
+  for (let i = submitted.length; i < bodies.length; i++) {
+    submitted.push(await sink.submit(bodies[i]!));
+    await after(submitted[i]!, i);
+  }
+  return submitted;
+}
+
+/** How a job ends: NOT_OK when the check is, or when ResultsDB refused some of its results. */
+export function jobEnd(status: ExecutionStatus, submitted: readonly Submitted[]): JobEnd {
+  const refused = submitted.flatMap((s) => (s.ok ? [] : [s.message]));
+  if (status.execution_status === 'NOT_OK' || refused.length === 0) return status;
+  return {
+    execution_status: 'NOT_OK',
+    status: `${status.status}; ResultsDB refused ${refused.length} of ${submitted.length} results: ${refused[0]}`,
   };
 }

@@ -3,9 +3,9 @@ import { PermanentError, TransientError, type Handler } from '@loopabull/core';
 import { jobArtifactsDir } from './check-layout.js';
 import { parseJob, type RunnerJob } from './job.js';
 import type { JobEnd, JobLog } from './job-log.js';
-import { readJournal, writeJournal, type Journal } from './journal.js';
+import { readJournal, writeJournal } from './journal.js';
 import { joinUrl, resultsdbPayload } from './report.js';
-import type { ResultsSink } from './results-sink.js';
+import { jobEnd, submitAll, type ResultsSink } from './results-sink.js';
 import { runCheck, type CheckRun } from './runner.js';
 
 export interface RunJobOptions {
@@ -43,17 +43,6 @@ async function logged<T>(what: string, write: () => Promise<T>): Promise<T> {
       cause: err,
     });
   }
-}
-
-/** NOT_OK when the check is, or when ResultsDB refused some of its results. */
-function jobEnd(journal: Journal): JobEnd {
-  const { status } = journal.report;
-  const refused = journal.submitted.flatMap((s) => (s.ok ? [] : [s.message]));
-  if (status.execution_status === 'NOT_OK' || refused.length === 0) return status;
-  return {
-    execution_status: 'NOT_OK',
-    status: `${status.status}; ResultsDB refused ${refused.length} of ${journal.submitted.length} results: ${refused[0]}`,
-  };
 }
 
 /**
@@ -109,19 +98,14 @@ export function taskotronRun(options: RunJobOptions): Handler {
 
     const { results } = journal.report;
     const bodies = results.map((r) => resultsdbPayload(r, job, options.artifactsUrl));
-    for (let i = journal.submitted.length; i < bodies.length; i++) {
-      const submitted = await options.sink.submit(bodies[i]!);
-      journal.submitted.push(submitted);
+    await submitAll(bodies, options.sink, journal.submitted, async (submitted, i) => {
       await writeJournal(dir, journal);
       await ctx.log(
-        `${bodies[i]!.outcome} ${bodies[i]!.testcase.name} ${results[i]!.item}: ` +
-          (submitted.ok
-            ? `result ${submitted.id} in ${options.sink.name}`
-            : `refused by ${options.sink.name}: ${submitted.message}`),
+        `${bodies[i]!.outcome} ${bodies[i]!.testcase.name} ${results[i]!.item}: ${submitted.ok ? `result ${submitted.id} in ${options.sink.name}` : `refused by ${options.sink.name}: ${submitted.message}`}`,
       );
-    }
+    });
 
-    const end = jobEnd(journal);
+    const end = jobEnd(journal.report.status, journal.submitted);
     await logged('end', () => options.jobs.finished(uuid, end));
     await ctx.log(`${end.execution_status}: ${end.status}`);
     return {

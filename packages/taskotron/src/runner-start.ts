@@ -41,6 +41,7 @@ export async function startRunner(env: AutomationEnv<TaskotronSection>, db: Data
     : remoteSink(section.resultsdb_url!, section.resultsdb_token);
   return {
     jobs,
+    sink,
     run: taskotronRun({
       config,
       tasksDir: paths.tasksDir,
