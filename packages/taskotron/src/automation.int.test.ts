@@ -60,6 +60,19 @@ const RESULT = {
   data: { item: ITEM, type: 'koji_build' },
 };
 
+describe('the started automation', () => {
+  it('offers the trigger and the runner to handler files as ctx.automation("taskotron", key)', async () => {
+    const host = await new AutomationHost(config, [taskotron], logger).start();
+    try {
+      const [started] = host.started;
+      expect(Object.keys(started!.instance.handlers ?? {})).toEqual(['default', 'trigger', 'run']);
+      expect(typeof host.handler('taskotron', 'run')).toBe('function');
+    } finally {
+      await host.stop();
+    }
+  });
+});
+
 describe('the ResultsDB API under loopabull serve', () => {
   it('refuses writes without the bearer token (the server guard), takes them with it', async () => {
     expect((await post(RESULT)).status).toBe(401);

@@ -22,8 +22,12 @@ const FILE = '.loopabull-journal.json';
 export async function readJournal(dir: string, owner: string): Promise<Journal | null> {
   const text = await readFile(join(dir, FILE), 'utf8').catch(() => null);
   if (text === null) return null;
-  const journal = JSON.parse(text) as Journal;
-  return journal.owner === owner ? journal : null;
+  try {
+    const journal = JSON.parse(text) as Journal;
+    return journal.owner === owner ? journal : null;
+  } catch {
+    return null; // Torn by hand: the check runs again, as if there were none.
+  }
 }
 
 /** Written whole and renamed into place: a crash leaves the old journal or the new one. */

@@ -51,6 +51,9 @@ export async function startRunner(env: AutomationEnv<TaskotronSection>, db: Data
       sink,
     }),
     routes: taskotronRoutes({ recorder, artifactsDir: paths.artifactsDir }),
-    stop: () => publisher.close(),
+    async stop() {
+      await recorder?.flush();
+      await publisher.close();
+    },
   };
 }

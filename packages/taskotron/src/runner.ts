@@ -117,6 +117,10 @@ export async function runCheck(run: CheckRun): Promise<CheckReport> {
 
   const { item, item_type, arch, uuid } = run.job;
   const log = createWriteStream(join(dir, CHECK_FILES.log));
+  // The file is a copy of what the job's log has: losing it (a full disk) must not stop the run.
+  log.on('error', (err) =>
+    run.onLine?.(`loopabull: ${CHECK_FILES.log} not written: ${err.message}`),
+  );
   let exit;
   try {
     exit = await withVarsFile(
@@ -137,7 +141,7 @@ export async function runCheck(run: CheckRun): Promise<CheckReport> {
         }),
     );
   } finally {
-    await new Promise((done) => log.end(done));
+    await new Promise((done) => (log.destroyed ? done(undefined) : log.end(done)));
   }
   if (exit.stopped === 'abort')
     throw new TransientError('the check was stopped: the worker is shutting down');
