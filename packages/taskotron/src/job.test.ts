@@ -1,4 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
+import fc from 'fast-check';
+import { nastyJson, nastyString, tryAll } from '@test/support';
 import { parseJob } from './job.js';
 
 const JOB = {
@@ -37,5 +39,33 @@ describe('parseJob', () => {
   it('lets an item hold anything printable: it never reaches a shell or a path', () => {
     const item = "$(rm -rf ~); `id` ../../etc/passwd {{ lookup('pipe','id') }}";
     expect(parseJob({ ...JOB, item })).toEqual({ ok: true, job: { ...JOB, item } });
+  });
+});
+
+describe('parseJob on hostile bodies', () => {
+  it('answers any JSON, or any value in any field, with the job or the field at fault', async () => {
+    await tryAll(
+      'taskotron.job bodies',
+      fc.oneof(
+        nastyJson,
+        fc.record({
+          item: fc.oneof(nastyString, nastyJson),
+          item_type: fc.oneof(fc.constant('koji_build'), nastyString),
+          taskname: fc.oneof(fc.constant('name-lint'), nastyString),
+          arch: fc.oneof(fc.constant('noarch'), nastyString),
+          uuid: fc.oneof(fc.uuid(), nastyString),
+        }),
+      ),
+      (body) => {
+        const r = parseJob(body);
+        if (r.ok) {
+          expect(r.job.taskname).toMatch(/^[A-Za-z0-9][A-Za-z0-9._+-]*$/);
+          expect(r.job.uuid).not.toMatch(/[/.]/);
+        } else
+          expect(r.message).toMatch(
+            /^(the body|item|item_type|taskname|arch|uuid|git_repo|git_branch): /,
+          );
+      },
+    );
   });
 });
