@@ -184,6 +184,30 @@ describe('the taskotron.job handler', () => {
     }
   });
 
+  it('refuses a second job with the uuid of another, leaving the log and results of that one alone', async () => {
+    const { config, host } = await started();
+    try {
+      const j = job({ taskname: 'always-info' });
+      await runJob(config, host, j, 'first');
+      await expect(runJob(config, host, j, 'second')).rejects.toMatchObject({
+        permanent: true,
+        message: expect.stringMatching(
+          /Multiple jobs with same UUID detected: .* belongs to job first$/,
+        ),
+      });
+      const { db, jobs, store } = await stored(config);
+      try {
+        expect(await jobs.get(j.uuid)).toMatchObject({ execution_status: 'OK', status: '1 INFO' });
+        expect((await store.list({ data: [] }, { page: 0, limit: 10 })).rows).toHaveLength(1);
+      } finally {
+        await db.close();
+      }
+    } finally {
+      await host.stop();
+      await cleanUpTest(config);
+    }
+  });
+
   it('fails a job with a bad body at once, naming the field', async () => {
     const { config, host } = await started();
     try {

@@ -6,7 +6,7 @@ import type { JobEnd, JobLog } from './job-log.js';
 import { readJournal, writeJournal } from './journal.js';
 import { joinUrl, resultsdbPayload } from './report.js';
 import { jobEnd, submitAll, type ResultsSink } from './results-sink.js';
-import { runCheck, type CheckRun } from './runner.js';
+import { CheckNotFoundError, ownArtifacts, runCheck, type CheckRun } from './runner.js';
 
 export interface RunJobOptions {
   config: CheckRun['config'];
@@ -57,6 +57,9 @@ export function taskotronRun(options: RunJobOptions): Handler {
     if (!parsed.ok) throw new PermanentError(`taskotron.job ${event.id}: ${parsed.message}`);
     const job: RunnerJob = parsed.job;
     const { uuid } = job;
+    const dir = jobArtifactsDir(options.artifactsDir, uuid);
+    // Before the job log: the row of the job that owns this uuid must stay as it is.
+    await ownArtifacts(dir, ctx.job.id);
     await logged('start', async () => {
       if (!(await options.jobs.get(uuid)))
         await options.jobs.scheduled({
@@ -67,7 +70,6 @@ export function taskotronRun(options: RunJobOptions): Handler {
     });
     await ctx.log(`${job.taskname} on ${job.item_type} ${job.item} (${job.arch}): job ${uuid}`);
 
-    const dir = jobArtifactsDir(options.artifactsDir, uuid);
     let journal = await readJournal(dir, ctx.job.id);
     if (journal) {
       await ctx.log(`the check ran in an earlier try: reporting what is left`);
@@ -84,7 +86,7 @@ export function taskotronRun(options: RunJobOptions): Handler {
           signal: ctx.signal,
         });
       } catch (err) {
-        if (err instanceof PermanentError)
+        if (err instanceof CheckNotFoundError)
           await logged('end', () =>
             options.jobs.finished(uuid, { execution_status: 'NOT_OK', status: err.message }),
           );

@@ -53,6 +53,22 @@ async function isFile(path: string): Promise<boolean> {
   return (await stat(path).catch(() => null))?.isFile() ?? false;
 }
 
+/**
+ * Throws "Multiple jobs with same UUID" (part E.3) when the job's directory exists and is not
+ * `owner`'s; resolves with whether it exists (then it is `owner`'s: a retry).
+ */
+export async function ownArtifacts(dir: string, owner: string): Promise<boolean> {
+  const info = await stat(dir).catch(() => null);
+  if (!info) return false;
+  const was = await readFile(join(dir, CHECK_FILES.owner), 'utf8').catch(() => null);
+  if (was !== owner)
+    throw new PermanentError(
+      `Multiple jobs with same UUID detected: ${dir} exists` +
+        (was === null ? '' : ` and belongs to job ${was}`),
+    );
+  return true;
+}
+
 /** Creates the job's artifacts directory, or empties it for a retry of the job that owns it. */
 async function claimArtifacts(dir: string, owner: string): Promise<void> {
   await mkdir(join(dir, '..'), { recursive: true });
@@ -63,18 +79,10 @@ async function claimArtifacts(dir: string, owner: string): Promise<void> {
       throw err;
     },
   );
-  const marker = join(dir, CHECK_FILES.owner);
-  if (!created) {
-    const was = await readFile(marker, 'utf8').catch(() => null);
-    if (was !== owner)
-      throw new PermanentError(
-        `Multiple jobs with same UUID detected: ${dir} exists` +
-          (was === null ? '' : ` and belongs to job ${was}`),
-      );
+  if (!created && (await ownArtifacts(dir, owner)))
     for (const entry of await readdir(dir))
       await rm(join(dir, entry), { recursive: true, force: true });
-  }
-  await writeFile(marker, owner);
+  await writeFile(join(dir, CHECK_FILES.owner), owner);
 }
 
 /** The results the check left: ResultYAML first, else TAP 13; null when it left neither. */
