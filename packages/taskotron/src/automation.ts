@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { registered, type Automation, type AutomationEnv } from '@loopabull/core';
 import { Database } from '@loopabull/database';
+import { checksCheck } from './checks-doctor.js';
 import { taskotronCommand } from './cli.js';
 import { loadRules } from './rules.js';
 import { startRunner } from './runner-start.js';
@@ -33,7 +34,7 @@ export const taskotron: Automation = registered<TaskotronSection>({
   description: 'Taskotron: trigger rules over Fedora messages, checks and ResultsDB results',
   section: taskotronSection,
   commands: (env) => [taskotronCommand(env)],
-  doctor: (env) => [rulesCheck(env)],
+  doctor: (env) => [rulesCheck(env), checksCheck(env, () => readRules(env).rules)],
   start: async (env) => {
     // Read once per process: a bad rules file stops the start, naming file, line, rule and key.
     const { rules } = readRules(env);

@@ -139,7 +139,7 @@ export async function runCheck(run: CheckRun): Promise<CheckReport> {
           file: playbook,
           relative: `${basename(run.taskDir)}/${CHECK_FILES.playbook}`,
           varsFile,
-          env: { TASKOTRON_UUID: uuid },
+          env: {},
           cwd: run.taskDir,
           onLine: (line) => {
             log.write(line + '\n');
