@@ -20,6 +20,7 @@ export { undoAfterEach, type Undo } from './undo.js';
 export { openTestQueue, startPart } from './parts.js';
 export { queueMessages, consumerPrefetch } from './broker.js';
 export { parseMetrics, type MetricFamily } from './prometheus.js';
+export { watchPublished, type Published } from './published.js';
 export {
   databaseAdmin,
   allDatabases,

@@ -1,7 +1,10 @@
 import { readFileSync } from 'node:fs';
 import { registered, type Automation, type AutomationEnv } from '@loopabull/core';
-import { taskotronRoutes } from './resultsdb/mount.js';
+import { Database } from '@loopabull/database';
+import { checksCheck } from './checks-doctor.js';
+import { taskotronCommand } from './cli.js';
 import { loadRules } from './rules.js';
+import { startRunner } from './runner-start.js';
 import { taskotronPaths, taskotronSection, type TaskotronSection } from './section.js';
 import { taskotronTrigger } from './trigger.js';
 
@@ -30,15 +33,28 @@ export const taskotron: Automation = registered<TaskotronSection>({
   name: 'taskotron',
   description: 'Taskotron: trigger rules over Fedora messages, checks and ResultsDB results',
   section: taskotronSection,
-  doctor: (env) => [rulesCheck(env)],
-  start: (env) => {
+  commands: (env) => [taskotronCommand(env)],
+  doctor: (env) => [rulesCheck(env), checksCheck(env, () => readRules(env).rules)],
+  start: async (env) => {
     // Read once per process: a bad rules file stops the start, naming file, line, rule and key.
     const { rules } = readRules(env);
     const trigger = taskotronTrigger({ rules: () => rules, dedupWindow: env.section.dedup_window });
+    // One database per process, shared by the job log and the results store.
+    const db = await Database.open(env.config.database.url, {
+      baseDir: env.config.dir,
+      logger: env.logger,
+    });
+    const runner = await startRunner(env, db).catch(async (err: unknown) => {
+      await db.close();
+      throw err;
+    });
     return {
-      handlers: { default: trigger, trigger },
-      // With resultsdb_url set, results live in a remote ResultsDB: nothing is mounted here.
-      ...(env.section.resultsdb_url === null ? { routes: taskotronRoutes } : {}),
+      handlers: { default: trigger, trigger, run: runner.run },
+      routes: runner.routes,
+      async stop() {
+        await runner.stop();
+        await db.close();
+      },
     };
   },
 });

@@ -86,6 +86,7 @@ export {
   resultsdbPayload,
   executionStatus,
   type ExecutionStatus,
+  type ResultsdbPayload,
 } from './report.js';
 export {
   JobLog,
@@ -95,3 +96,19 @@ export {
   type JobTrigger,
   type JobEnd,
 } from './job-log.js';
+export { parseJob, JOB_UUID, type RunnerJob } from './job.js';
+export { CHECK_FILES, jobArtifactsDir, relativeArtifact } from './check-layout.js';
+export { runCheck, CheckNotFoundError, type CheckRun, type CheckReport } from './runner.js';
+export { localSink, remoteSink, type ResultsSink, type Submitted } from './results-sink.js';
+export { taskotronRun, type RunJobOptions, type RunJobResult } from './run-job.js';
+export { ResultsRecorder, type Publish } from './resultsdb/recorder.js';
+export {
+  previousFilter,
+  resultEvents,
+  RESULT_NEW_TOPIC,
+  TASKOTRON_RESULT_NEW_TOPIC,
+} from './resultsdb/events.js';
+export { registerArtifacts, ARTIFACTS_PREFIX } from './artifacts-routes.js';
+export { builtinApiUrl } from './runner-start.js';
+export { taskotronCommand } from './cli.js';
+export { runtaskCommand, runtaskUuid, type CliIo } from './cli-runtask.js';

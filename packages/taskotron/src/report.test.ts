@@ -97,8 +97,14 @@ describe('resultsdbPayload', () => {
 
 describe('executionStatus', () => {
   it.each<[Parameters<typeof executionStatus>[0], string, RegExp]>([
-    [{ exitCode: 0, results: { count: 2 } }, 'OK', /2 results/],
-    [{ exitCode: 2, results: { count: 2 } }, 'NOT_OK', /the playbook exited with 2/],
+    [
+      { exitCode: 0, results: { outcomes: ['FAILED', 'PASSED', 'PASSED'] } },
+      'OK',
+      /^2 PASSED, 1 FAILED$/,
+    ],
+    [{ exitCode: 0, results: { outcomes: [] } }, 'OK', /^no results$/],
+    [{ exitCode: 2, results: { outcomes: ['PASSED'] } }, 'NOT_OK', /the playbook exited with 2/],
+    [{ exitCode: null, timedOutAfter: 30, results: null }, 'NOT_OK', /timed out after 30 s/],
     [{ exitCode: null, signal: 'SIGKILL', results: null }, 'NOT_OK', /killed by SIGKILL/],
     [{ exitCode: 0, results: null }, 'NOT_OK', /Results file doesn't exist/],
     [

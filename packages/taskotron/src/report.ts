@@ -1,3 +1,4 @@
+import { outcomeSummary } from './outcomes.js';
 import type { CheckResult } from './result-yaml.js';
 import type { TriggerJob } from './trigger.js';
 
@@ -25,7 +26,11 @@ export function refUrl(artifactsUrl: string, uuid: string, artifact?: string): s
  * The ResultsDB v2.0 POST body of one check result: testcase = checkname (the task name when the
  * check gives none), one group per job, data = item, type, arch and the result's keyvals.
  */
-export function resultsdbPayload(result: CheckResult, job: TriggerJob, artifactsUrl: string) {
+export function resultsdbPayload(
+  result: CheckResult,
+  job: TriggerJob,
+  artifactsUrl: string,
+): ResultsdbPayload {
   return {
     outcome: result.outcome,
     testcase: { name: result.checkname ?? job.taskname },
@@ -47,6 +52,16 @@ export function resultsdbPayload(result: CheckResult, job: TriggerJob, artifacts
   };
 }
 
+/** A ResultsDB v2.0 POST body as the runner sends it. */
+export interface ResultsdbPayload {
+  outcome: string;
+  testcase: { name: string };
+  groups: Array<{ uuid: string; description: string; ref_url: string }>;
+  note: string | null;
+  ref_url: string;
+  data: Record<string, string | string[]>;
+}
+
 /** The runner's answer, as the 2014 design thread defines it. */
 export interface ExecutionStatus {
   execution_status: 'OK' | 'NOT_OK';
@@ -54,14 +69,22 @@ export interface ExecutionStatus {
 }
 
 /**
- * OK when the playbook exited 0 and left results that parse; NOT_OK with the reason otherwise
- * (the playbook failed, wrote no results file, or wrote one that cannot be read).
+ * OK when the playbook exited 0 and left results that parse ("2 PASSED, 1 FAILED"); NOT_OK with
+ * the reason otherwise (the playbook failed or timed out, wrote no results file, or wrote one
+ * that cannot be read).
  */
 export function executionStatus(run: {
   exitCode: number | null;
   signal?: string | null;
-  results: { count: number } | { error: string } | null;
+  /** Seconds after which it was killed, when it was. */
+  timedOutAfter?: number | null;
+  results: { outcomes: readonly string[] } | { error: string } | null;
 }): ExecutionStatus {
+  if (run.timedOutAfter)
+    return {
+      execution_status: 'NOT_OK',
+      status: `the playbook timed out after ${run.timedOutAfter} s`,
+    };
   if (run.exitCode !== 0) {
     const how = run.signal ? `was killed by ${run.signal}` : `exited with ${String(run.exitCode)}`;
     return { execution_status: 'NOT_OK', status: `the playbook ${how}` };
@@ -73,5 +96,9 @@ export function executionStatus(run: {
     };
   if ('error' in run.results)
     return { execution_status: 'NOT_OK', status: `malformed results: ${run.results.error}` };
-  return { execution_status: 'OK', status: `${run.results.count} results` };
+  const { outcomes } = run.results;
+  return {
+    execution_status: 'OK',
+    status: outcomes.length ? outcomeSummary(outcomes) : 'no results',
+  };
 }

@@ -13,6 +13,7 @@ describe('the taskotron section', () => {
       artifacts_url: 'http://127.0.0.1:8080/artifacts',
       dedup_window: 3600,
       resultsdb_url: null,
+      resultsdb_token: null,
     });
   });
 

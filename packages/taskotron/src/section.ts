@@ -22,6 +22,8 @@ export const taskotronSection = z
     dedup_window: z.number().int().positive().default(3600),
     /** null: the built-in ResultsDB store; else the URL of a remote ResultsDB. */
     resultsdb_url: z.url().nullable().default(null),
+    /** Sent as `Authorization: Bearer <token>` with each result POSTed to `resultsdb_url`. */
+    resultsdb_token: z.string().min(1).nullable().default(null),
   })
   .strict();
 

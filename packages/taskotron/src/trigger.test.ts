@@ -126,11 +126,6 @@ describe('starting the automation', () => {
       resolvePath: (p) => p,
     });
 
-  it('offers the trigger to handler files as ctx.automation("taskotron")', async () => {
-    const instance = await start({});
-    expect(Object.keys(instance.handlers ?? {})).toEqual(['default', 'trigger']);
-  });
-
   it('has a doctor check that counts the rules', async () => {
     const env = {
       config: {} as Config,
@@ -148,7 +143,7 @@ describe('starting the automation', () => {
     await expect(broken[0]!.probe()).rejects.toThrow(/nonexistent\.yml/);
   });
 
-  it('refuses a rules file with an error, naming file, line, rule and key', () => {
+  it('refuses a rules file with an error, naming file, line, rule and key', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'tasko-rules-'));
     const file = join(dir, 'rules.yml');
     writeFileSync(
@@ -156,7 +151,7 @@ describe('starting the automation', () => {
       '- when: {message_type: X}\n  do: [{tasks: [a]}]\n- when:\n    name: {$bad: 1}\n  do: [{tasks: [a]}]\n',
     );
     try {
-      expect(() => start({ rules: file })).toThrow(
+      await expect(start({ rules: file })).rejects.toThrow(
         `${file}:3: rule 2: when.name.$bad: unknown operator`,
       );
     } finally {

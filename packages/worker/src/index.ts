@@ -10,7 +10,7 @@ export {
   type AutomationKind,
 } from './resolve.js';
 export { runOnce, type RunOnceOptions, type RunOnceResult } from './run-once.js';
-export { renderVars, withVarsFile, type RunMeta } from './vars-file.js';
+export { renderVars, renderExtraVars, withVarsFile, type RunMeta, type Json } from './vars-file.js';
 export {
   classifyExit,
   type Classification,
@@ -18,4 +18,9 @@ export {
   type ExitVerdict,
 } from './exit-codes.js';
 export { RunError } from './errors.js';
-export { KILL_GRACE_MS } from './playbook-runner.js';
+export {
+  KILL_GRACE_MS,
+  spawnPlaybook,
+  type PlaybookRun,
+  type PlaybookExit,
+} from './playbook-runner.js';

@@ -21,6 +21,8 @@ export interface PlaybookRun {
   onLine(line: string): void;
   /** Aborted when the worker stops: the run is killed like at its timeout. */
   signal?: AbortSignal | undefined;
+  /** Its working directory; the worker's when not given. */
+  cwd?: string | undefined;
 }
 
 /** Loopabull's own credentials: never handed to a playbook, whatever the passthrough list says. */
@@ -85,12 +87,25 @@ async function killGroup(pgid: number): Promise<void> {
   await outlives(pgid, Date.now() + SIGKILL_WAIT_MS);
 }
 
+/** How a playbook's process ended. */
+export interface PlaybookExit {
+  /** null when it was ended by a signal or could not start. */
+  exitCode: number | null;
+  signal: string | null;
+  /** Killed by us: at `ansible.timeout`, or because `signal` was aborted. */
+  stopped: 'timeout' | 'abort' | null;
+  /** Why it could not start (the command is missing, …), else null. */
+  startError: string | null;
+  /** The last lines of its output. */
+  output: string;
+}
+
 /**
- * Runs `ansible-playbook <file> -e @<varsfile>` in its own process group, without a shell.
- * Resolves with exit code 0; otherwise throws a RunError whose message names the exit code and
- * the playbook and ends with the tail of the output (`permanent` when another try cannot do better).
+ * Runs `ansible-playbook <file> -e @<varsfile>` in its own process group, without a shell, and
+ * resolves with how it ended, whatever that was: callers that read a failing playbook as an
+ * outcome (a check that fails) use this; `runPlaybook` makes a failure an error.
  */
-export async function runPlaybook(run: PlaybookRun): Promise<{ exitCode: 0 }> {
+export async function spawnPlaybook(run: PlaybookRun): Promise<PlaybookExit> {
   const { ansible } = run.config;
   const [cmd, ...cmdArgs] = parseCommandString(ansible.playbook_cmd);
   const env = playbookEnv(process.env, ansible.env_passthrough, run.env);
@@ -99,6 +114,7 @@ export async function runPlaybook(run: PlaybookRun): Promise<{ exitCode: 0 }> {
   const subprocess = execa(cmd!, [...cmdArgs, run.file, '-e', `@${run.varsFile}`], {
     env,
     extendEnv: false,
+    ...(run.cwd ? { cwd: run.cwd } : {}),
     detached: true,
     stdin: 'ignore',
     all: true,
@@ -131,9 +147,25 @@ export async function runPlaybook(run: PlaybookRun): Promise<{ exitCode: 0 }> {
   run.signal?.removeEventListener('abort', onAbort);
   // The playbook may be gone while a child that ignores SIGTERM is not.
   await killed;
+  const notStarted = result.failed && result.exitCode === undefined && result.signal === undefined;
+  return {
+    exitCode: result.exitCode ?? null,
+    signal: result.signal ?? null,
+    stopped,
+    startError: notStarted ? (result.originalMessage ?? result.message ?? '') : null,
+    output: tail.text(),
+  };
+}
 
+/**
+ * Runs the playbook as `spawnPlaybook` does. Resolves with exit code 0; otherwise throws a
+ * RunError whose message names the exit code and the playbook and ends with the tail of the
+ * output (`permanent` when another try cannot do better).
+ */
+export async function runPlaybook(run: PlaybookRun): Promise<{ exitCode: 0 }> {
+  const { ansible } = run.config;
+  const { exitCode, signal, stopped, startError, output } = await spawnPlaybook(run);
   const what = `(playbook ${run.relative})`;
-  const output = tail.text();
   if (stopped === 'abort') {
     throw new RunError(
       `ansible-playbook stopped ${what}: the worker is shutting down\n${output}`,
@@ -141,21 +173,19 @@ export async function runPlaybook(run: PlaybookRun): Promise<{ exitCode: 0 }> {
       false,
     );
   }
-  if (result.failed && result.exitCode === undefined && result.signal === undefined) {
+  if (startError !== null)
     throw new RunError(
-      `could not start ${ansible.playbook_cmd} ${what}: ${result.originalMessage ?? result.message}`,
+      `could not start ${ansible.playbook_cmd} ${what}: ${startError}`,
       null,
       false,
     );
-  }
-  const exitCode = result.exitCode ?? null;
   const verdict = classifyExit({ exitCode, output, timedOut: stopped === 'timeout' });
   if (verdict.verdict === 'success') return { exitCode: 0 };
   const how =
     stopped === 'timeout'
       ? `timed out after ${ansible.timeout} s`
       : exitCode === null
-        ? `was killed by ${result.signal ?? 'a signal'}`
+        ? `was killed by ${signal ?? 'a signal'}`
         : `exited ${exitCode}`;
   throw new RunError(
     `ansible-playbook ${how} ${what}, ${verdict.reason}:\n${output}`,

@@ -8,7 +8,7 @@ import fc from 'fast-check';
 import yaml from 'js-yaml';
 import type { LoopabullEvent } from '@loopabull/core';
 import { localPlaybook, removeTempDirs, tempDir, tried } from '@test/support';
-import { VARS_MAX_DEPTH, renderVars, withVarsFile } from './vars-file.js';
+import { VARS_MAX_DEPTH, renderExtraVars, renderVars, withVarsFile } from './vars-file.js';
 
 afterAll(() => removeTempDirs());
 
@@ -242,6 +242,16 @@ describe('withVarsFile', () => {
       }),
     ).rejects.toThrow('boom');
     expect(existsSync(dirname(seen))).toBe(false);
+  });
+});
+
+describe('renderExtraVars', () => {
+  it('writes top-level variables under their own names, every string in them as data', () => {
+    const vars = { item: NASTY[0]!, nested: { [NASTY[1]!]: [NASTY[2]!, 3] }, none: null };
+    const text = renderExtraVars(vars);
+    expect(text).toMatch(/^item: !unsafe /m);
+    expect(text).toMatch(/^ {2}!unsafe "\{% for x in y %\}/m);
+    expect(yaml.load(text, { schema: UNSAFE_SCHEMA })).toEqual(vars);
   });
 });
 

@@ -71,7 +71,7 @@ function number(n: number): string {
   return `${mantissa.includes('.') ? mantissa : mantissa + '.0'}e${text.slice(e + 1)}`;
 }
 
-type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
+export type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
 
 /** A scalar or empty collection on the line of its key or dash; null when it needs a block. */
 function inline(value: Json): string | null {
@@ -151,6 +151,17 @@ export function renderVars(event: LoopabullEvent, meta: RunMeta): string {
   entry('msg:', e.body ?? null, '', out);
   out.push('loopabull:');
   block(loopabull, '  ', out, true);
+  return out.join('\n') + '\n';
+}
+
+/**
+ * An extra-vars file of top-level variables named by the caller (plain keys, so playbooks read
+ * them as `{{ item }}`) whose values are data: every string in them is tagged `!unsafe`, as
+ * message content is in `renderVars`.
+ */
+export function renderExtraVars(vars: Record<string, Json>): string {
+  const out: string[] = [];
+  block(vars, '', out, true);
   return out.join('\n') + '\n';
 }
 

@@ -1,22 +1,25 @@
-import { Database } from '@loopabull/database';
 import type { RouteModule } from '@loopabull/server';
+import { registerArtifacts } from '../artifacts-routes.js';
+import type { ResultsRecorder } from './recorder.js';
 import { resultsdbRoutes } from './routes.js';
-import { ResultsStore } from './store.js';
 
 /**
- * The built-in ResultsDB, mounted by `loopabull serve`: opens `database.url` (relative SQLite
- * paths from the config file's folder), brings the tables up to date, and closes it with the
- * server. Only the server opens it; workers do not need it yet.
+ * What `loopabull serve` mounts for taskotron: the jobs' artifacts, and the built-in ResultsDB
+ * when results are kept here (`recorder`; null when they go to a remote ResultsDB). The
+ * database is the automation's, opened once per process by `start`.
  */
-export const taskotronRoutes: RouteModule = {
+export const taskotronRoutes = (opts: {
+  recorder: ResultsRecorder | null;
+  artifactsDir: string;
+}): RouteModule => ({
   name: 'taskotron',
   async register(app, deps) {
-    const db = await Database.open(deps.config.database.url, {
-      baseDir: deps.config.dir,
-      logger: deps.logger,
-    });
-    app.addHook('onClose', () => db.close());
-    const store = await ResultsStore.open(db);
-    await resultsdbRoutes(store).register(app, deps);
+    await registerArtifacts(app, opts.artifactsDir);
+    const { recorder } = opts;
+    if (recorder)
+      await resultsdbRoutes(recorder.store, { record: (r) => recorder.record(r) }).register(
+        app,
+        deps,
+      );
   },
-};
+});

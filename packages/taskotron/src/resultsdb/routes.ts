@@ -1,7 +1,14 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { RouteModule } from '@loopabull/server';
 import { RESULTSDB_OUTCOMES } from '../outcomes.js';
-import { parseNewResult, serializeGroup, serializeResult, serializeTestcase } from './api.js';
+import {
+  parseNewResult,
+  serializeGroup,
+  serializeResult,
+  serializeTestcase,
+  type NewResult,
+  type StoredResult,
+} from './api.js';
 import { parseResultQuery, type Paging } from './filters.js';
 import type { ResultsStore } from './store.js';
 
@@ -11,6 +18,8 @@ export interface ResultsdbOptions {
   /** Outcomes accepted besides PASSED, INFO, FAILED, NEEDS_INSPECTION. */
   additionalOutcomes?: readonly string[];
   now?: () => Date;
+  /** How a POSTed result is stored; the store's `create` by default (the automation records, with events). */
+  record?: (r: NewResult) => Promise<StoredResult>;
 }
 
 const base = (req: FastifyRequest) => `${req.protocol}://${req.host}${API}`;
@@ -48,11 +57,12 @@ function pagingOnly(
 function register(app: FastifyInstance, store: ResultsStore, options: ResultsdbOptions): void {
   const outcomes = [...RESULTSDB_OUTCOMES, ...(options.additionalOutcomes ?? [])];
   const now = options.now ?? (() => new Date());
+  const record = options.record ?? ((r: NewResult) => store.create(r));
 
   app.post(`${API}/results`, async (req, reply) => {
     const parsed = parseNewResult(req.body, { outcomes, now: now() });
     if (!parsed.ok) return fail(reply, 400, parsed.message);
-    const stored = await store.create(parsed.value);
+    const stored = await record(parsed.value);
     return reply.code(201).send(serializeResult(stored, base(req)));
   });
 

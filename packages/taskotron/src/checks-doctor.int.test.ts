@@ -1,0 +1,36 @@
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from '@jest/globals';
+import { createLogger, type Config } from '@loopabull/core';
+import { removeTempDirs, tempDir } from '@test/support';
+import { taskotron } from './automation.js';
+import { SHIPPED_TASKS_DIR, taskotronSection } from './section.js';
+
+afterAll(() => removeTempDirs());
+
+const probe = (section: Record<string, unknown>) => {
+  const checks = taskotron.doctor!({
+    config: {} as Config,
+    section: taskotronSection.parse({ artifacts_dir: tempDir('artifacts'), ...section }),
+    logger: createLogger('test', 'error'),
+    resolvePath: (p) => p,
+  });
+  return checks.find((c) => c.name === 'taskotron checks')!.probe();
+};
+
+describe('the doctor check "taskotron checks"', () => {
+  it('finds the checks the shipped rules name among the shipped checks', async () => {
+    await expect(probe({})).resolves.toContain(
+      `2 checks named by the rules are in ${SHIPPED_TASKS_DIR}`,
+    );
+  });
+
+  it('names the checks the rules ask for that tasks_dir does not have', async () => {
+    const tasks = tempDir('tasks');
+    mkdirSync(join(tasks, 'name-lint'));
+    writeFileSync(join(tasks, 'name-lint', 'tests.yml'), '[]');
+    await expect(probe({ tasks_dir: tasks })).rejects.toThrow(
+      `the rules name checks that ${tasks} does not have: always-info`,
+    );
+  });
+});

@@ -1,0 +1,47 @@
+import { constants } from 'node:fs';
+import { access, mkdir, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { AutomationEnv, DoctorCheck } from '@loopabull/core';
+import { CHECK_FILES } from './check-layout.js';
+import { TASK_NAME, type Rule } from './rules.js';
+import { taskotronPaths, type TaskotronSection } from './section.js';
+
+/** The task names enabled rules name literally (a `${var}` one is known only per message). */
+export const namedTasks = (rules: readonly Rule[]): string[] =>
+  [
+    ...new Set(
+      rules.filter((r) => r.enabled).flatMap((r) => r.do.flatMap((action) => action.tasks)),
+    ),
+  ]
+    .filter((t) => TASK_NAME.test(t))
+    .sort();
+
+/**
+ * Every check the rules name is in `tasks_dir`, and `artifacts_dir` can be written: else every
+ * job of a missing check is parked, and every job fails for want of a directory.
+ */
+export function checksCheck(
+  env: AutomationEnv<TaskotronSection>,
+  rules: () => readonly Rule[],
+): DoctorCheck {
+  return {
+    name: 'taskotron checks',
+    fix: 'add the missing checks (<tasks_dir>/<taskname>/tests.yml) or point taskotron.tasks_dir at them; make taskotron.artifacts_dir writable',
+    async probe() {
+      const { tasksDir, artifactsDir } = taskotronPaths(env);
+      const names = namedTasks(rules());
+      const missing: string[] = [];
+      for (const name of names) {
+        const playbook = await stat(join(tasksDir, name, CHECK_FILES.playbook)).catch(() => null);
+        if (!playbook?.isFile()) missing.push(name);
+      }
+      if (missing.length)
+        throw new Error(
+          `the rules name checks that ${tasksDir} does not have: ${missing.join(', ')}`,
+        );
+      await mkdir(artifactsDir, { recursive: true });
+      await access(artifactsDir, constants.W_OK);
+      return `${names.length} checks named by the rules are in ${tasksDir}; artifacts go to ${artifactsDir}`;
+    },
+  };
+}

@@ -1,0 +1,147 @@
+import { randomBytes } from 'node:crypto';
+import { basename, resolve } from 'node:path';
+import { Command, Option } from 'commander';
+import {
+  ConfigError,
+  configOption,
+  createLogger,
+  resolveFrom,
+  type CommandEnv,
+} from '@loopabull/core';
+import { Database } from '@loopabull/database';
+import { parseJob } from './job.js';
+import { ITEM_TYPES } from './normalise.js';
+import { exitCodeOf } from './outcomes.js';
+import { resultsdbPayload } from './report.js';
+import { exportResultYaml } from './result-yaml.js';
+import { jobEnd, submitAll, type Submitted } from './results-sink.js';
+import { runCheck } from './runner.js';
+import { startRunner } from './runner-start.js';
+import { taskotronPaths, taskotronSettings } from './section.js';
+
+/** Where the command writes; tests pass their own. */
+export interface CliIo {
+  out(text: string): void;
+  err(text: string): void;
+}
+
+const processIo: CliIo = {
+  out: (t) => void process.stdout.write(t),
+  err: (t) => void process.stderr.write(t),
+};
+
+/** runtask's default uuid, as checkb made it: `utcnow` as `%Y%m%d_%H%M%S_%f`. */
+export function runtaskUuid(now = new Date()): string {
+  const p = (n: number, w = 2) => String(n).padStart(w, '0');
+  return (
+    `${now.getUTCFullYear()}${p(now.getUTCMonth() + 1)}${p(now.getUTCDate())}_` +
+    `${p(now.getUTCHours())}${p(now.getUTCMinutes())}${p(now.getUTCSeconds())}_` +
+    p(now.getUTCMilliseconds() * 1000, 6)
+  );
+}
+
+interface RuntaskOpts {
+  item: string;
+  type: string;
+  arch: string;
+  uuid?: string;
+  report: boolean;
+  config?: string;
+}
+
+/** Exit codes: 0 all PASSED or INFO, 100 otherwise (runtask's), 1 the check is NOT_OK, 2 usage. */
+async function runtask(env: CommandEnv, io: CliIo, taskdir: string, opts: RuntaskOpts) {
+  const config = env.loadConfig(opts);
+  const section = taskotronSettings(config);
+  const taskDir = resolve(taskdir);
+  const parsed = parseJob({
+    item: opts.item,
+    item_type: opts.type,
+    taskname: basename(taskDir),
+    arch: opts.arch,
+    uuid: opts.uuid ?? runtaskUuid(),
+  });
+  if (!parsed.ok) throw new ConfigError(parsed.message.replace(/^taskname:/, 'TASKDIR name:'));
+  const { job } = parsed;
+  const logger = createLogger('taskotron', config.loglevel);
+  const automationEnv = {
+    config,
+    section,
+    logger,
+    resolvePath: (p: string) => resolveFrom(config.dir, p),
+  };
+  const { artifactsDir } = taskotronPaths(automationEnv);
+  const report = await runCheck({
+    job,
+    taskDir,
+    artifactsDir,
+    config,
+    owner: `runtask-${randomBytes(6).toString('hex')}`,
+    onLine: (line) => io.err(line + '\n'),
+  });
+  for (const w of report.warnings) io.err(`results: ${w}\n`);
+  if (report.results.length) io.out(exportResultYaml(report.results));
+
+  let submitted: Submitted[] = [];
+  if (opts.report && report.results.length) {
+    const db = await Database.open(config.database.url, { baseDir: config.dir, logger });
+    try {
+      const runner = await startRunner(automationEnv, db);
+      try {
+        const bodies = report.results.map((r) => resultsdbPayload(r, job, section.artifacts_url));
+        submitted = await submitAll(bodies, runner.sink, [], async (s, i) =>
+          io.err(
+            s.ok
+              ? `reported ${bodies[i]!.testcase.name}: result ${s.id} in ${runner.sink.name}\n`
+              : `${runner.sink.name} refused ${bodies[i]!.testcase.name}: ${s.message}\n`,
+          ),
+        );
+      } finally {
+        await runner.stop();
+      }
+    } finally {
+      await db.close();
+    }
+  }
+  const end = jobEnd(report.status, submitted);
+  io.err(
+    `${end.execution_status}: ${end.status} (uuid ${job.uuid}, artifacts ${report.artifacts})\n`,
+  );
+  process.exitCode =
+    end.execution_status === 'NOT_OK' ? 1 : exitCodeOf(report.results.map((r) => r.outcome));
+}
+
+/** `loopabull taskotron runtask`: one check, locally, as libtaskotron's `runtask` ran it. */
+export function runtaskCommand(env: CommandEnv, io: CliIo = processIo): Command {
+  return configOption(
+    new Command('runtask')
+      .description('run one check locally and report its results')
+      .argument('<taskdir>', 'the check: a directory holding tests.yml; its name is the task name')
+      .requiredOption('-i, --item <item>', 'what to check, e.g. cups-2.2.0-9.fc25')
+      .addOption(
+        new Option('-t, --type <type>', 'the item type').choices(ITEM_TYPES).makeOptionMandatory(),
+      )
+      .option('-a, --arch <arch>', 'the arch', 'noarch')
+      .option(
+        '--uuid <uuid>',
+        "the job's uuid, naming its artifacts directory: letters, digits, _ and -, at most 64 (default: the UTC time, YYYYMMDD_HHMMSS_ffffff)",
+      )
+      .option('--no-report', 'print the results only; store nothing'),
+  )
+    .addHelpText(
+      'after',
+      `
+The check runs with ansible-playbook (the ansible.* settings), with vars item, item_type, arch,
+uuid and artifacts = <taskotron.artifacts_dir>/<uuid>/, where it must write results.yml
+(ResultYAML) or results.tap (TAP 13). Its output goes to standard error and to
+<artifacts>/taskotron.log; its results are printed as ResultYAML on standard output and reported
+to the built-in ResultsDB (database.url) or to taskotron.resultsdb_url, unless --no-report.
+
+Exit codes: 0 every result PASSED or INFO (or none), 100 some other outcome, 1 the check failed
+to run or wrote no or malformed results (NOT_OK), or ResultsDB refused a result, 2 usage.
+
+Example:
+  loopabull taskotron runtask -i ansible-1.8.3-1.el7 -t koji_build -a noarch ./name-lint`,
+    )
+    .action((taskdir: string, opts: RuntaskOpts) => runtask(env, io, taskdir, opts));
+}

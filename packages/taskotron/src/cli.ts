@@ -1,0 +1,13 @@
+import { Command } from 'commander';
+import type { CommandEnv } from '@loopabull/core';
+import { runtaskCommand, type CliIo } from './cli-runtask.js';
+
+/**
+ * `loopabull taskotron …`: one subcommand per module (`cli-<name>.ts`), so that each can be
+ * added without touching the others.
+ */
+export function taskotronCommand(env: CommandEnv, io?: CliIo): Command {
+  return new Command('taskotron')
+    .description('Taskotron: run checks locally, re-trigger jobs')
+    .addCommand(runtaskCommand(env, io));
+}

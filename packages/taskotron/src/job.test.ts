@@ -1,0 +1,71 @@
+import { describe, expect, it } from '@jest/globals';
+import fc from 'fast-check';
+import { nastyJson, nastyString, tryAll } from '@test/support';
+import { parseJob } from './job.js';
+
+const JOB = {
+  item: 'ansible-1.8.3-1.el7',
+  item_type: 'koji_build',
+  taskname: 'name-lint',
+  arch: 'noarch',
+  uuid: '6f1f3c1e-8c5a-4f0e-9a51-0c3b8e2f7d10',
+};
+
+describe('parseJob', () => {
+  it('takes the job of part E.3, with or without git_repo and git_branch', () => {
+    expect(parseJob(JOB)).toEqual({ ok: true, job: JOB });
+    const git = { ...JOB, git_repo: 'https://pagure.io/x', git_branch: 'main' };
+    expect(parseJob(git)).toEqual({ ok: true, job: git });
+    expect(parseJob({ ...JOB, uuid: '20161017_101334_123456' }).ok).toBe(true);
+  });
+
+  it.each([
+    [{ ...JOB, taskname: '../../etc' }, /^taskname: not a task name/],
+    [{ ...JOB, taskname: '.hidden' }, /^taskname: /],
+    [{ ...JOB, uuid: '../x' }, /^uuid: not a job uuid/],
+    [{ ...JOB, uuid: 'a/b' }, /^uuid: /],
+    [{ ...JOB, arch: 'x86 64' }, /^arch: not an arch/],
+    [{ ...JOB, item_type: 'rpm' }, /^item_type: /],
+    [{ ...JOB, item: '' }, /^item: /],
+    [{ ...JOB, item: undefined }, /^item: /],
+    [null, /^the body: /],
+    ['a string', /^the body: /],
+  ])('refuses %j, naming the field', (body, message) => {
+    const r = parseJob(body);
+    expect(r.ok).toBe(false);
+    if (!r.ok) expect(r.message).toMatch(message);
+  });
+
+  it('lets an item hold anything printable: it never reaches a shell or a path', () => {
+    const item = "$(rm -rf ~); `id` ../../etc/passwd {{ lookup('pipe','id') }}";
+    expect(parseJob({ ...JOB, item })).toEqual({ ok: true, job: { ...JOB, item } });
+  });
+});
+
+describe('parseJob on hostile bodies', () => {
+  it('answers any JSON, or any value in any field, with the job or the field at fault', async () => {
+    await tryAll(
+      'taskotron.job bodies',
+      fc.oneof(
+        nastyJson,
+        fc.record({
+          item: fc.oneof(nastyString, nastyJson),
+          item_type: fc.oneof(fc.constant('koji_build'), nastyString),
+          taskname: fc.oneof(fc.constant('name-lint'), nastyString),
+          arch: fc.oneof(fc.constant('noarch'), nastyString),
+          uuid: fc.oneof(fc.uuid(), nastyString),
+        }),
+      ),
+      (body) => {
+        const r = parseJob(body);
+        if (r.ok) {
+          expect(r.job.taskname).toMatch(/^[A-Za-z0-9][A-Za-z0-9._+-]*$/);
+          expect(r.job.uuid).not.toMatch(/[/.]/);
+        } else
+          expect(r.message).toMatch(
+            /^(the body|item|item_type|taskname|arch|uuid|git_repo|git_branch): /,
+          );
+      },
+    );
+  });
+});

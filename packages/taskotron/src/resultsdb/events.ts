@@ -1,0 +1,62 @@
+import { serializeResult, type NewResult, type StoredResult } from './api.js';
+import type { ResultFilter } from './filters.js';
+
+/** ResultsDB's topic for every stored result (`<modname>.result.new`, part E.8). */
+export const RESULT_NEW_TOPIC = 'resultsdb.result.new';
+/** The legacy Taskotron topic, sent only when the outcome changed. */
+export const TASKOTRON_RESULT_NEW_TOPIC = 'taskotron.result.new';
+
+/** The data keys that make results "the same" for the previous outcome (ResultsDB's get_prev_result). */
+const SAME = ['item', 'type', 'arch'];
+
+/**
+ * What selects the result before `r`: the same testcase, and each of its item, type and arch
+ * values (all of them, as ResultsDB joined one per value).
+ */
+export function previousFilter(r: Pick<NewResult, 'testcase' | 'data'>): ResultFilter {
+  return {
+    testcases: [r.testcase.name],
+    data: r.data
+      .filter(([key]) => SAME.includes(key))
+      .map(([key, value]) => ({ key, values: [value], like: false })),
+  };
+}
+
+/** `2016-08-15 13:29:06 UTC`: the legacy message's time format. */
+const legacyTime = (stored: string) => `${stored.slice(0, 10)} ${stored.slice(11, 19)} UTC`;
+
+/**
+ * The bus events of a stored result, as ResultsDB sent them: `resultsdb.result.new` with the
+ * result's JSON, always; `taskotron.result.new` (`{task, result}` with `prev_outcome`) unless the
+ * previous result of the same testcase, item, type and arch had the same outcome (ResultsDB
+ * kept depcheck from spamming that way). `base` is the API's URL, for the hrefs.
+ */
+export function resultEvents(
+  stored: StoredResult,
+  previous: Pick<StoredResult, 'outcome'> | null,
+  base: string,
+): Array<{ topic: string; body: unknown }> {
+  const events: Array<{ topic: string; body: unknown }> = [
+    { topic: RESULT_NEW_TOPIC, body: serializeResult(stored, base) },
+  ];
+  if (previous?.outcome === stored.outcome) return events;
+  const first = (key: string) => stored.data[key]?.[0];
+  events.push({
+    topic: TASKOTRON_RESULT_NEW_TOPIC,
+    body: {
+      task: {
+        ...(first('item') !== undefined ? { item: first('item') } : {}),
+        ...(first('type') !== undefined ? { type: first('type') } : {}),
+        name: stored.testcase.name,
+      },
+      result: {
+        id: stored.id,
+        submit_time: legacyTime(stored.submit_time),
+        prev_outcome: previous?.outcome ?? null,
+        outcome: stored.outcome,
+        log_url: stored.ref_url,
+      },
+    },
+  });
+  return events;
+}

@@ -1,0 +1,271 @@
+/**
+ * The `taskotron.job` handler as a worker runs it: the shipped playbooks/taskotron.job.mjs
+ * through `runOnce` (what `loopabull run` does), the automation started by an AutomationHost on
+ * a SQLite database, real ansible-playbook, and the result events on a real RabbitMQ.
+ */
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from '@jest/globals';
+import { AutomationHost, createLogger, type Config } from '@loopabull/core';
+import { Database } from '@loopabull/database';
+import { startServer } from '@loopabull/server';
+import { runOnce } from '@loopabull/worker';
+import {
+  cleanUpTest,
+  freePort,
+  localPlaybook,
+  removeTempDirs,
+  tempDir,
+  testConfig,
+  testEvent,
+  undoAfterEach,
+  waitFor,
+  watchPublished,
+} from '@test/support';
+import { taskotron } from './automation.js';
+import { JobLog } from './job-log.js';
+import { JOB_TOPIC } from './trigger.js';
+import { ResultsStore } from './resultsdb/store.js';
+
+afterAll(() => removeTempDirs());
+const undo = undoAfterEach();
+
+const PLAYBOOKS = new URL('../../../playbooks', import.meta.url).pathname;
+const logger = createLogger('test', 'error');
+const ITEM = 'ansible-1.8.3-1.el7';
+const TOKEN = 'run-job-test-token';
+
+async function started(section: Record<string, unknown> = {}, http: Record<string, unknown> = {}) {
+  const config = testConfig({
+    overrides: {
+      loglevel: 'error',
+      ansible: { playbooks_dir: PLAYBOOKS },
+      http,
+      taskotron: { artifacts_dir: tempDir('artifacts'), ...section },
+    },
+    automations: [taskotron],
+  });
+  undo(() => cleanUpTest(config));
+  const host = await new AutomationHost(config, [taskotron], logger).start();
+  undo(() => host.stop());
+  return { config, host };
+}
+
+/** The job, run as `loopabull run taskotron.job` runs it; the same `id` is a retry of the job. */
+const runJob = (
+  config: Config,
+  host: AutomationHost,
+  body: unknown,
+  id: string = `ev-${Math.random()}`,
+) =>
+  runOnce(config, testEvent(JOB_TOPIC, { id, body }), {
+    automation: (name, key) => host.handler(name, key),
+  });
+
+const job = (over: Record<string, unknown> = {}) => ({
+  item: ITEM,
+  item_type: 'koji_build',
+  taskname: 'name-lint',
+  arch: 'noarch',
+  uuid: `u${Math.random().toString(16).slice(2)}`,
+  ...over,
+});
+
+/** What the automation wrote, read through a connection of the test's own. */
+async function stored(config: Config) {
+  const db = await Database.open(config.database.url, { baseDir: config.dir, logger });
+  undo(() => db.close());
+  return { jobs: await JobLog.open(db), store: await ResultsStore.open(db) };
+}
+
+/** `loopabull serve` for `started`'s automation, closed after the test. */
+async function serving(remote: Awaited<ReturnType<typeof started>>) {
+  const server = await startServer(remote.config, remote.host);
+  undo(() => server.close());
+  return server;
+}
+
+/** A check in its own tasks directory, named `check`. */
+function taskDir(tasks: unknown[]): string {
+  const dir = tempDir('tasks');
+  mkdirSync(join(dir, 'check'));
+  writeFileSync(join(dir, 'check', 'tests.yml'), localPlaybook(tasks));
+  return dir;
+}
+
+describe('the taskotron.job handler', () => {
+  it('runs the shipped name-lint, stores its result with ref_url and group, logs the job, and publishes both result events', async () => {
+    const { config, host } = await started();
+    const published = await watchPublished(config, '*.result.new');
+    undo(() => published.close());
+    const j = job();
+    const out = await runJob(config, host, j);
+    const value = out.result?.value as { results: Array<{ id: number }> };
+    expect(value).toMatchObject({
+      uuid: j.uuid,
+      execution_status: 'OK',
+      status: '1 PASSED',
+      artifacts: `http://127.0.0.1:8080/artifacts/${j.uuid}`,
+      results: [
+        {
+          testcase: 'dist.name-lint',
+          outcome: 'PASSED',
+          ref_url: `http://127.0.0.1:8080/artifacts/${j.uuid}/name-lint.log`,
+          id: expect.any(Number),
+        },
+      ],
+    });
+
+    const { jobs, store } = await stored(config);
+    const [result] = (await store.list({ data: [] }, { page: 0, limit: 10 })).rows;
+    expect(result).toMatchObject({
+      testcase: { name: 'dist.name-lint' },
+      outcome: 'PASSED',
+      groups: [j.uuid],
+      ref_url: `http://127.0.0.1:8080/artifacts/${j.uuid}/name-lint.log`,
+      data: { item: [ITEM], type: ['koji_build'], arch: ['noarch'], package: ['ansible'] },
+    });
+    expect(await store.group(j.uuid)).toMatchObject({
+      ref_url: `http://127.0.0.1:8080/artifacts/${j.uuid}`,
+    });
+    expect(await jobs.get(j.uuid)).toMatchObject({
+      execution_status: 'OK',
+      status: '1 PASSED',
+      started_at: expect.any(String),
+      finished_at: expect.any(String),
+    });
+
+    await waitFor(() => published.events.length === 2, { what: 'both result events' });
+    const { events } = published;
+    expect(events.map((e) => e.topic).sort()).toEqual([
+      'resultsdb.result.new',
+      'taskotron.result.new',
+    ]);
+    expect(events.find((e) => e.topic === 'taskotron.result.new')!.body).toEqual({
+      task: { item: ITEM, type: 'koji_build', name: 'dist.name-lint' },
+      result: {
+        id: value.results[0]!.id,
+        submit_time: expect.stringMatching(/^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC$/),
+        prev_outcome: null,
+        outcome: 'PASSED',
+        log_url: `http://127.0.0.1:8080/artifacts/${j.uuid}/name-lint.log`,
+      },
+    });
+    expect(events.find((e) => e.topic === 'resultsdb.result.new')!.body).toMatchObject({
+      outcome: 'PASSED',
+      testcase: {
+        name: 'dist.name-lint',
+        href: expect.stringMatching(/^http:\/\/127\.0\.0\.1:8080\/api\/v2\.0\/testcases\//),
+      },
+    });
+  });
+
+  it('completes a job whose check fails with NOT_OK in the job log and no result', async () => {
+    const tasks_dir = taskDir([{ 'ansible.builtin.fail': { msg: 'the check broke' } }]);
+    const { config, host } = await started({ tasks_dir });
+    const j = job({ taskname: 'check' });
+    const out = await runJob(config, host, j);
+    expect(out.result?.value).toMatchObject({
+      execution_status: 'NOT_OK',
+      status: 'the playbook exited with 2',
+      results: [],
+    });
+    const { jobs, store } = await stored(config);
+    expect(await jobs.get(j.uuid)).toMatchObject({
+      execution_status: 'NOT_OK',
+      status: 'the playbook exited with 2',
+    });
+    expect((await store.list({ data: [] }, { page: 0, limit: 10 })).rows).toEqual([]);
+  });
+
+  it('refuses a second job with the uuid of another, leaving the log and results of that one alone', async () => {
+    const { config, host } = await started();
+    const j = job({ taskname: 'always-info' });
+    await runJob(config, host, j, 'first');
+    await expect(runJob(config, host, j, 'second')).rejects.toMatchObject({
+      permanent: true,
+      message: expect.stringMatching(
+        /Multiple jobs with same UUID detected: .* belongs to job first$/,
+      ),
+    });
+    const { jobs, store } = await stored(config);
+    expect(await jobs.get(j.uuid)).toMatchObject({ execution_status: 'OK', status: '1 INFO' });
+    expect((await store.list({ data: [] }, { page: 0, limit: 10 })).rows).toHaveLength(1);
+  });
+
+  it('fails a job with a bad body at once, naming the field', async () => {
+    const { config, host } = await started();
+    const bad = runJob(config, host, job({ taskname: '../../bin' }));
+    await expect(bad).rejects.toThrow(
+      /handler taskotron\.job\.mjs failed: taskotron\.job ev-[\d.]+: taskname: not a task name/,
+    );
+    await expect(bad).rejects.toMatchObject({ permanent: true });
+  });
+
+  it('reports to a remote ResultsDB with its token; while it is down the try fails, and the retry reports without running the check again', async () => {
+    const runs = join(tempDir('runs'), 'runs.txt');
+    const tasks_dir = taskDir([
+      { 'ansible.builtin.shell': `echo ran >> ${runs}` },
+      {
+        'ansible.builtin.copy': {
+          dest: '{{ artifacts }}/results.yml',
+          content:
+            'results:\n- {item: "{{ item }}", outcome: INFO, checkname: scratch.one}\n- {item: "{{ item }}", outcome: PASSED, checkname: scratch.two}\n',
+        },
+      },
+    ]);
+    const port = await freePort();
+    const { config, host } = await started({
+      tasks_dir,
+      resultsdb_url: `http://127.0.0.1:${port}/api/v2.0/`,
+      resultsdb_token: TOKEN,
+    });
+    const remote = await started({}, { port, token: TOKEN });
+    const j = job({ taskname: 'check' });
+    await expect(runJob(config, host, j, 'retried')).rejects.toThrow(
+      /ResultsDB at http:\/\/127\.0\.0\.1:\d+\/api\/v2\.0\/results did not answer/,
+    );
+    const server = await serving(remote);
+    const out = await runJob(config, host, j, 'retried');
+    expect(out.result?.value).toMatchObject({
+      execution_status: 'OK',
+      status: '1 PASSED, 1 INFO',
+      results: [
+        { testcase: 'scratch.one', id: 1 },
+        { testcase: 'scratch.two', id: 2 },
+      ],
+    });
+    expect(readFileSync(runs, 'utf8')).toBe('ran\n');
+    const res = await fetch(`${server.url}/api/v2.0/results?groups=${j.uuid}`);
+    expect(((await res.json()) as { data: unknown[] }).data).toHaveLength(2);
+  });
+
+  it('counts a result the remote ResultsDB refuses in a NOT_OK end, and keeps the others', async () => {
+    const tasks_dir = taskDir([
+      {
+        'ansible.builtin.copy': {
+          dest: '{{ artifacts }}/results.yml',
+          content:
+            'results:\n- {item: x, outcome: CRASHED, checkname: scratch.c}\n- {item: x, outcome: PASSED, checkname: scratch.p}\n',
+        },
+      },
+    ]);
+    const server = await serving(await started({}, { port: await freePort(), token: TOKEN }));
+    const { config, host } = await started({
+      tasks_dir,
+      resultsdb_url: `${server.url}/api/v2.0`,
+      resultsdb_token: TOKEN,
+    });
+    const out = await runJob(config, host, job({ taskname: 'check' }));
+    expect(out.result?.value).toMatchObject({
+      execution_status: 'NOT_OK',
+      status: expect.stringMatching(
+        /^1 PASSED, 1 CRASHED; ResultsDB refused 1 of 2 results: outcome must be one of/,
+      ),
+      results: [
+        { testcase: 'scratch.c', refused: expect.stringMatching(/^outcome must be/) },
+        { testcase: 'scratch.p', id: expect.any(Number) },
+      ],
+    });
+  });
+});

@@ -1,0 +1,131 @@
+import { join } from 'node:path';
+import { PermanentError, TransientError, type Handler } from '@loopabull/core';
+import { jobArtifactsDir } from './check-layout.js';
+import { parseJob, type RunnerJob } from './job.js';
+import type { JobEnd, JobLog } from './job-log.js';
+import { readJournal, writeJournal } from './journal.js';
+import { joinUrl, resultsdbPayload } from './report.js';
+import { jobEnd, submitAll, type ResultsSink } from './results-sink.js';
+import { CheckNotFoundError, ownArtifacts, runCheck, type CheckRun } from './runner.js';
+
+export interface RunJobOptions {
+  config: CheckRun['config'];
+  tasksDir: string;
+  artifactsDir: string;
+  artifactsUrl: string;
+  jobs: JobLog;
+  sink: ResultsSink;
+}
+
+/** What a `taskotron.job` job returns (`loopabull jobs show`). */
+export interface RunJobResult extends JobEnd {
+  uuid: string;
+  taskname: string;
+  item: string;
+  artifacts: string;
+  results: Array<{
+    testcase: string;
+    outcome: string;
+    ref_url: string;
+    /** The result's id in ResultsDB, or why it refused it. */
+    id?: number;
+    refused?: string;
+  }>;
+  warnings: string[];
+}
+
+/** A job log write that fails is the database being away: another try will do. */
+async function logged<T>(what: string, write: () => Promise<T>): Promise<T> {
+  try {
+    return await write();
+  } catch (err) {
+    throw new TransientError(`job log: ${what}: ${err instanceof Error ? err.message : err}`, {
+      cause: err,
+    });
+  }
+}
+
+/**
+ * The `taskotron.job` handler: checks the job, runs its check (`<tasks_dir>/<taskname>`), reports
+ * each result to the results store, and logs start and end in the job log. A check that fails
+ * is a completed job with a NOT_OK end; a store that is down fails the try (TransientError, the
+ * retry reports what is left); a bad job body or a missing check fails it for good.
+ */
+export function taskotronRun(options: RunJobOptions): Handler {
+  return async (event, ctx): Promise<RunJobResult> => {
+    const parsed = parseJob(event.body);
+    if (!parsed.ok) throw new PermanentError(`taskotron.job ${event.id}: ${parsed.message}`);
+    const job: RunnerJob = parsed.job;
+    const { uuid } = job;
+    const dir = jobArtifactsDir(options.artifactsDir, uuid);
+    // Before the job log: the row of the job that owns this uuid must stay as it is.
+    await ownArtifacts(dir, ctx.job.id);
+    await logged('start', async () => {
+      if (!(await options.jobs.get(uuid)))
+        await options.jobs.scheduled({
+          ...job,
+          trigger: { topic: event.topic, msg_id: event.id, rules: [] },
+        });
+      await options.jobs.started(uuid);
+    });
+    await ctx.log(`${job.taskname} on ${job.item_type} ${job.item} (${job.arch}): job ${uuid}`);
+
+    let journal = await readJournal(dir, ctx.job.id);
+    if (journal) {
+      await ctx.log(`the check ran in an earlier try: reporting what is left`);
+    } else {
+      let report;
+      try {
+        report = await runCheck({
+          job,
+          taskDir: join(options.tasksDir, job.taskname),
+          artifactsDir: options.artifactsDir,
+          config: options.config,
+          owner: ctx.job.id,
+          onLine: (line) => void ctx.log(line),
+          signal: ctx.signal,
+        });
+      } catch (err) {
+        if (err instanceof CheckNotFoundError)
+          await logged('end', () =>
+            options.jobs.finished(uuid, { execution_status: 'NOT_OK', status: err.message }),
+          );
+        throw err;
+      }
+      const { status, results, warnings } = report;
+      journal = { owner: ctx.job.id, report: { status, results, warnings }, submitted: [] };
+      await writeJournal(dir, journal);
+    }
+    for (const w of journal.report.warnings) await ctx.log(`results: ${w}`);
+
+    const { results } = journal.report;
+    const bodies = results.map((r) => resultsdbPayload(r, job, options.artifactsUrl));
+    await submitAll(bodies, options.sink, journal.submitted, async (submitted, i) => {
+      await writeJournal(dir, journal);
+      await ctx.log(
+        `${bodies[i]!.outcome} ${bodies[i]!.testcase.name} ${results[i]!.item}: ${submitted.ok ? `result ${submitted.id} in ${options.sink.name}` : `refused by ${options.sink.name}: ${submitted.message}`}`,
+      );
+    });
+
+    const end = jobEnd(journal.report.status, journal.submitted);
+    await logged('end', () => options.jobs.finished(uuid, end));
+    await ctx.log(`${end.execution_status}: ${end.status}`);
+    return {
+      uuid,
+      taskname: job.taskname,
+      item: job.item,
+      ...end,
+      artifacts: joinUrl(options.artifactsUrl, uuid),
+      results: bodies.map((b, i) => {
+        const s = journal.submitted[i]!;
+        return {
+          testcase: b.testcase.name,
+          outcome: b.outcome,
+          ref_url: b.ref_url,
+          ...(s.ok ? { id: s.id } : { refused: s.message }),
+        };
+      }),
+      warnings: journal.report.warnings,
+    };
+  };
+}

@@ -1,0 +1,59 @@
+import { BusPublisher, type AutomationEnv } from '@loopabull/core';
+import type { Database } from '@loopabull/database';
+import { JobLog } from './job-log.js';
+import { joinUrl } from './report.js';
+import { localSink, remoteSink } from './results-sink.js';
+import { taskotronRoutes } from './resultsdb/mount.js';
+import { ResultsRecorder } from './resultsdb/recorder.js';
+import { API } from './resultsdb/routes.js';
+import { ResultsStore } from './resultsdb/store.js';
+import { taskotronRun } from './run-job.js';
+import { taskotronPaths, type TaskotronSection } from './section.js';
+
+/**
+ * The built-in ResultsDB's public URL, for the hrefs of result events: the server that serves
+ * `artifacts_url` serves the API too (`loopabull serve` mounts both).
+ */
+export const builtinApiUrl = (section: Pick<TaskotronSection, 'artifacts_url'>): string =>
+  joinUrl(new URL(section.artifacts_url).origin, API);
+
+/**
+ * The runner's side of the automation in one process, on the automation's database: the job
+ * log, the results store (built-in, with its events on the bus, or a remote ResultsDB), the
+ * `taskotron.job` handler and the routes.
+ */
+export async function startRunner(env: AutomationEnv<TaskotronSection>, db: Database) {
+  const { section, config, logger } = env;
+  const paths = taskotronPaths(env);
+  const jobs = await JobLog.open(db);
+  const publisher = new BusPublisher(config);
+  const recorder =
+    section.resultsdb_url === null
+      ? new ResultsRecorder(
+          await ResultsStore.open(db),
+          (topic, body) => publisher.publish(topic, body),
+          builtinApiUrl(section),
+          logger,
+        )
+      : null;
+  const sink = recorder
+    ? localSink(recorder)
+    : remoteSink(section.resultsdb_url!, section.resultsdb_token);
+  return {
+    jobs,
+    sink,
+    run: taskotronRun({
+      config,
+      tasksDir: paths.tasksDir,
+      artifactsDir: paths.artifactsDir,
+      artifactsUrl: section.artifacts_url,
+      jobs,
+      sink,
+    }),
+    routes: taskotronRoutes({ recorder, artifactsDir: paths.artifactsDir }),
+    async stop() {
+      await recorder?.flush();
+      await publisher.close();
+    },
+  };
+}

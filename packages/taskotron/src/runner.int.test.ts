@@ -1,0 +1,168 @@
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from '@jest/globals';
+import { PermanentError } from '@loopabull/core';
+import { localPlaybook, removeTempDirs, tempDir, testConfig } from '@test/support';
+import { CHECK_FILES } from './check-layout.js';
+import type { RunnerJob } from './job.js';
+import { CheckNotFoundError, runCheck, type CheckRun } from './runner.js';
+import { SHIPPED_TASKS_DIR } from './section.js';
+
+afterAll(() => removeTempDirs());
+
+const config = testConfig({ automations: [] });
+let n = 0;
+const job = (over: Partial<RunnerJob> = {}): RunnerJob => ({
+  item: 'ansible-1.8.3-1.el7',
+  item_type: 'koji_build',
+  taskname: 'check',
+  arch: 'noarch',
+  uuid: `job-${process.pid}-${++n}`,
+  ...over,
+});
+
+/** A check in a fresh tasks directory whose playbook runs `tasks`. */
+function check(tasks: unknown[]): string {
+  const dir = join(tempDir('tasks'), 'check');
+  mkdirSync(dir);
+  writeFileSync(join(dir, CHECK_FILES.playbook), localPlaybook(tasks));
+  return dir;
+}
+const writes = (file: string, content: string) => ({
+  'ansible.builtin.copy': { dest: `{{ artifacts }}/${file}`, content },
+});
+const run = (over: Partial<CheckRun> & Pick<CheckRun, 'taskDir'>) =>
+  runCheck({ job: job(), artifactsDir: tempDir('artifacts'), config, owner: 'j1', ...over });
+
+describe('runCheck', () => {
+  it('runs the shipped name-lint on a Koji build: PASSED, with its log artifact and the ansible log kept', async () => {
+    const report = await run({ taskDir: join(SHIPPED_TASKS_DIR, 'name-lint') });
+    expect(report.status).toEqual({ execution_status: 'OK', status: '1 PASSED' });
+    expect(report.results).toEqual([
+      expect.objectContaining({
+        item: 'ansible-1.8.3-1.el7',
+        type: 'koji_build',
+        checkname: 'dist.name-lint',
+        outcome: 'PASSED',
+        artifact: 'name-lint.log',
+        keyvals: { arch: 'noarch', package: 'ansible' },
+      }),
+    ]);
+    expect(readFileSync(join(report.artifacts, 'name-lint.log'), 'utf8')).toMatch(/name: ansible/);
+    expect(readFileSync(join(report.artifacts, CHECK_FILES.log), 'utf8')).toMatch(/PLAY RECAP/);
+  });
+
+  it('fails name-lint on a name Fedora does not allow, and never templates the item', async () => {
+    const item = "{{ lookup('pipe', 'touch /tmp/pwned-by-item') }}-1-1";
+    const report = await run({ taskDir: join(SHIPPED_TASKS_DIR, 'name-lint'), job: job({ item }) });
+    expect(report.results).toEqual([
+      expect.objectContaining({
+        item,
+        outcome: 'FAILED',
+        note: expect.stringMatching(/not allow/),
+      }),
+    ]);
+    expect(existsSync('/tmp/pwned-by-item')).toBe(false);
+  });
+
+  it('runs the shipped always-info: INFO', async () => {
+    const report = await run({ taskDir: join(SHIPPED_TASKS_DIR, 'always-info') });
+    expect(report.status.status).toBe('1 INFO');
+    expect(report.results[0]).toMatchObject({ outcome: 'INFO', checkname: 'dist.always-info' });
+  });
+
+  it('gives the playbook its vars and reads a results file that names an absolute artifact', async () => {
+    const taskDir = check([
+      writes(
+        'vars.json',
+        '{{ {"item": item, "item_type": item_type, "arch": arch, "uuid": uuid} | to_json }}',
+      ),
+      writes(
+        'results.yml',
+        'results:\n- {item: "{{ item }}", outcome: passed, artifact: "{{ artifacts }}/vars.json"}\n',
+      ),
+    ]);
+    const j = job({ arch: 'x86_64' });
+    const report = await run({ taskDir, job: j });
+    expect(JSON.parse(readFileSync(join(report.artifacts, 'vars.json'), 'utf8'))).toEqual({
+      item: j.item,
+      item_type: j.item_type,
+      arch: 'x86_64',
+      uuid: j.uuid,
+    });
+    expect(report.results[0]).toMatchObject({ outcome: 'PASSED', artifact: 'vars.json' });
+  });
+
+  it('reads legacy TAP 13 results when there is no results.yml', async () => {
+    const tap = [
+      'TAP version 13',
+      '1..1',
+      'ok - rpmlint for Koji build x',
+      '  ---',
+      '  item: x-1-1',
+      '  type: koji_build',
+      '  outcome: PASSED',
+      '  summary: fine',
+      '  ...',
+      '',
+    ].join('\n');
+    const report = await run({ taskDir: check([writes('results.tap', tap)]) });
+    expect(report.status.execution_status).toBe('OK');
+    expect(report.results[0]).toMatchObject({ item: 'x-1-1', outcome: 'PASSED', note: 'fine' });
+  });
+
+  it('reports NOT_OK when the playbook fails, keeping its log', async () => {
+    const report = await run({
+      taskDir: check([
+        writes('results.yml', 'results: []'),
+        { 'ansible.builtin.fail': { msg: 'boom' } },
+      ]),
+    });
+    expect(report.status).toEqual({
+      execution_status: 'NOT_OK',
+      status: 'the playbook exited with 2',
+    });
+    expect(report.results).toEqual([]);
+    expect(readFileSync(join(report.artifacts, CHECK_FILES.log), 'utf8')).toMatch(/boom/);
+  });
+
+  it('reports NOT_OK when the check writes malformed results, naming the file and the problem', async () => {
+    const report = await run({
+      taskDir: check([writes('results.yml', 'results:\n- {item: x, outcome: SPLENDID}\n')]),
+    });
+    expect(report.status.execution_status).toBe('NOT_OK');
+    expect(report.status.status).toMatch(/^malformed results: results.yml: .*SPLENDID/);
+    expect(report.results).toEqual([]);
+  });
+
+  it('reports NOT_OK when the check writes no results', async () => {
+    const report = await run({ taskDir: check([{ 'ansible.builtin.debug': { msg: 'hi' } }]) });
+    expect(report.status).toEqual({
+      execution_status: 'NOT_OK',
+      status: "Results file doesn't exist, assuming the task crashed",
+    });
+  });
+
+  it('refuses a uuid whose directory belongs to another job, and reruns a retry of the same job', async () => {
+    const artifactsDir = tempDir('artifacts');
+    const taskDir = check([writes('results.yml', 'results: [{item: x, outcome: INFO}]')]);
+    const j = job();
+    const first = await run({ taskDir, artifactsDir, job: j, owner: 'job-1' });
+    writeFileSync(join(first.artifacts, 'stale.txt'), 'from the first try');
+    await expect(run({ taskDir, artifactsDir, job: j, owner: 'job-2' })).rejects.toThrow(
+      new PermanentError(
+        `Multiple jobs with same UUID detected: ${first.artifacts} exists and belongs to job job-1`,
+      ),
+    );
+    const retry = await run({ taskDir, artifactsDir, job: j, owner: 'job-1' });
+    expect(retry.status.execution_status).toBe('OK');
+    expect(existsSync(join(retry.artifacts, 'stale.txt'))).toBe(false);
+  });
+
+  it('says so when the check does not exist, before making any directory', async () => {
+    const artifactsDir = tempDir('artifacts');
+    await expect(run({ taskDir: join(artifactsDir, 'nope'), artifactsDir })).rejects.toThrow(
+      CheckNotFoundError,
+    );
+  });
+});

@@ -1,0 +1,177 @@
+import { createWriteStream } from 'node:fs';
+import { lstat, mkdir, readFile, readdir, rm, stat, writeFile } from 'node:fs/promises';
+import { basename, join } from 'node:path';
+import { PermanentError, TransientError, type Config } from '@loopabull/core';
+import { renderExtraVars, spawnPlaybook, withVarsFile } from '@loopabull/worker';
+import { CHECK_FILES, jobArtifactsDir, relativeArtifact } from './check-layout.js';
+import type { RunnerJob } from './job.js';
+import { executionStatus, type ExecutionStatus } from './report.js';
+import {
+  parseResultYaml,
+  RESULT_LIMITS,
+  ResultsFormatError,
+  type CheckResult,
+} from './result-yaml.js';
+import { tapResults } from './tap13.js';
+
+export interface CheckRun {
+  job: RunnerJob;
+  /** The check's directory, holding `tests.yml`. */
+  taskDir: string;
+  /** `taskotron.artifacts_dir`: the job's artifacts go into `<uuid>/` below it. */
+  artifactsDir: string;
+  config: Pick<Config, 'ansible'>;
+  /**
+   * Who runs the job (the queue's job id): a directory already owned by the same job is a retry
+   * and is emptied; one owned by another is "Multiple jobs with same UUID" (part E.3).
+   */
+  owner: string;
+  onLine?(line: string): void;
+  /** Aborted when the worker stops: the playbook is killed and the job goes back to the queue. */
+  signal?: AbortSignal | undefined;
+}
+
+export interface CheckReport {
+  status: ExecutionStatus;
+  /** Results the check reported (none when it is NOT_OK), artifacts relative to `artifacts`. */
+  results: CheckResult[];
+  /** What the parser dropped and why. */
+  warnings: string[];
+  /** The job's artifacts directory. */
+  artifacts: string;
+}
+
+/** The check does not exist: no other try can find it. */
+export class CheckNotFoundError extends PermanentError {
+  constructor(taskDir: string) {
+    super(`no check in ${taskDir}: ${CHECK_FILES.playbook} is missing`);
+    this.name = 'CheckNotFoundError';
+  }
+}
+
+async function isFile(path: string): Promise<boolean> {
+  return (await stat(path).catch(() => null))?.isFile() ?? false;
+}
+
+/**
+ * Throws "Multiple jobs with same UUID" (part E.3) when the job's directory exists and is not
+ * `owner`'s; resolves with whether it exists (then it is `owner`'s: a retry).
+ */
+export async function ownArtifacts(dir: string, owner: string): Promise<boolean> {
+  const info = await stat(dir).catch(() => null);
+  if (!info) return false;
+  const was = await readFile(join(dir, CHECK_FILES.owner), 'utf8').catch(() => null);
+  if (was !== owner)
+    throw new PermanentError(
+      `Multiple jobs with same UUID detected: ${dir} exists` +
+        (was === null ? '' : ` and belongs to job ${was}`),
+    );
+  return true;
+}
+
+/** Creates the job's artifacts directory, or empties it for a retry of the job that owns it. */
+async function claimArtifacts(dir: string, owner: string): Promise<void> {
+  await mkdir(join(dir, '..'), { recursive: true });
+  const created = await mkdir(dir).then(
+    () => true,
+    (err: NodeJS.ErrnoException) => {
+      if (err.code === 'EEXIST') return false;
+      throw err;
+    },
+  );
+  if (!created && (await ownArtifacts(dir, owner)))
+    for (const entry of await readdir(dir))
+      await rm(join(dir, entry), { recursive: true, force: true });
+  await writeFile(join(dir, CHECK_FILES.owner), owner);
+}
+
+/** The results the check left: ResultYAML first, else TAP 13; null when it left neither. */
+async function readResults(
+  dir: string,
+): Promise<{ results: CheckResult[]; warnings: string[] } | { error: string } | null> {
+  for (const [name, parse] of [
+    [CHECK_FILES.resultYaml, parseResultYaml],
+    [CHECK_FILES.resultTap, tapResults],
+  ] as const) {
+    const path = join(dir, name);
+    const info = await lstat(path).catch(() => null);
+    if (!info) continue;
+    if (!info.isFile()) return { error: `${name} is not a regular file` };
+    if (info.size > RESULT_LIMITS.bytes)
+      return { error: `${name} is larger than ${RESULT_LIMITS.bytes} bytes` };
+    try {
+      return parse(await readFile(path, 'utf8'));
+    } catch (err) {
+      if (err instanceof ResultsFormatError) return { error: `${name}: ${err.message}` };
+      throw err;
+    }
+  }
+  return null;
+}
+
+/**
+ * Runs one check: `ansible-playbook <taskDir>/tests.yml` with `{item, item_type, arch, uuid,
+ * artifacts}` (every value data, never templated), its output kept as `taskotron.log` beside
+ * what it leaves in `artifacts`, and its results read. A check that fails, crashes or writes
+ * results that cannot be read is a NOT_OK report, not an error; errors are what another try may
+ * mend (TransientError: the worker stopping, ansible-playbook not starting) or not (PermanentError:
+ * no such check, the uuid taken by another job).
+ */
+export async function runCheck(run: CheckRun): Promise<CheckReport> {
+  const playbook = join(run.taskDir, CHECK_FILES.playbook);
+  if (!(await isFile(playbook))) throw new CheckNotFoundError(run.taskDir);
+  const dir = jobArtifactsDir(run.artifactsDir, run.job.uuid);
+  await claimArtifacts(dir, run.owner);
+
+  const { item, item_type, arch, uuid } = run.job;
+  const log = createWriteStream(join(dir, CHECK_FILES.log));
+  // The file is a copy of what the job's log has: losing it (a full disk) must not stop the run.
+  log.on('error', (err) =>
+    run.onLine?.(`loopabull: ${CHECK_FILES.log} not written: ${err.message}`),
+  );
+  let exit;
+  try {
+    exit = await withVarsFile(
+      renderExtraVars({ item, item_type, arch, uuid, artifacts: dir }),
+      (varsFile) =>
+        spawnPlaybook({
+          config: run.config,
+          file: playbook,
+          relative: `${basename(run.taskDir)}/${CHECK_FILES.playbook}`,
+          varsFile,
+          env: {},
+          cwd: run.taskDir,
+          onLine: (line) => {
+            log.write(line + '\n');
+            run.onLine?.(line);
+          },
+          signal: run.signal,
+        }),
+    );
+  } finally {
+    await new Promise((done) => (log.destroyed ? done(undefined) : log.end(done)));
+  }
+  if (exit.stopped === 'abort')
+    throw new TransientError('the check was stopped: the worker is shutting down');
+  if (exit.startError !== null)
+    throw new TransientError(
+      `could not start ${run.config.ansible.playbook_cmd}: ${exit.startError}`,
+    );
+
+  const read = exit.exitCode === 0 ? await readResults(dir) : null;
+  const status = executionStatus({
+    exitCode: exit.exitCode,
+    signal: exit.signal,
+    timedOutAfter: exit.stopped === 'timeout' ? run.config.ansible.timeout : null,
+    results: read && 'results' in read ? { outcomes: read.results.map((r) => r.outcome) } : read,
+  });
+  const ok = status.execution_status === 'OK' && read !== null && 'results' in read;
+  return {
+    status,
+    results: ok
+      ? read.results.map((r) => ({ ...r, artifact: relativeArtifact(dir, r.artifact) }))
+      : [],
+    warnings: ok ? read.warnings : [],
+    artifacts: dir,
+  };
+}
