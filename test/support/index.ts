@@ -27,3 +27,4 @@ export {
   mariadb,
   type TestDatabase,
 } from './database-servers.js';
+export { makeCertificates, tlsClientOptions, type TestCertificates } from './tls.js';

@@ -16,12 +16,15 @@ import { dirname, join } from 'node:path';
 import amqp from 'amqplib';
 import { freePort } from './ports.js';
 import { tempDir } from './temp.js';
+import { tlsClientOptions, type TestCertificates } from './tls.js';
 import { waitFor } from './wait.js';
 
 export interface RabbitInstance {
   /** guest/guest on 127.0.0.1 and this instance's port. */
   url: string;
   port: number;
+  /** With `tls`: amqps, guest/guest, on the TLS listener's port. */
+  tlsUrl: string | null;
   node: string;
   /** Shuts the node down (SIGTERM: a clean broker stop) and waits for the process to exit. */
   stop(): Promise<void>;
@@ -50,16 +53,20 @@ export async function startRabbit(
   opts: {
     /** More settings of the `rabbit` application, as Erlang terms: `{consumer_timeout, 1000}`. */
     rabbit?: string;
+    /**
+     * Also listen with TLS, on another free port, with these certificates. Clients must present a
+     * certificate the CA signed, as on brokers that authenticate by client certificate.
+     */
+    tls?: TestCertificates;
   } = {},
 ): Promise<RabbitInstance> {
   if (!existsSync(SERVER_SCRIPT))
     throw new Error(`${SERVER_SCRIPT} not found: install rabbitmq-server`);
-  const port = await freePort();
-  let distPort = await freePort();
-  while (distPort === port) distPort = await freePort();
+  const [port, distPort, tlsPort] = await distinctFreePorts(3);
   const dir = tempDir('rabbitmq');
   const node = `lbtest-${randomBytes(4).toString('hex')}@localhost`;
-  const home = prepareHome(dir, port, opts.rabbit);
+  const settings = [opts.rabbit, opts.tls && tlsSettings(tlsPort!, opts.tls)].filter(Boolean);
+  const home = prepareHome(dir, port!, settings.join(', '));
   const env: NodeJS.ProcessEnv = {
     ...process.env,
     HOME: dir, // the Erlang cookie lives here, apart from the system node's
@@ -82,6 +89,7 @@ export async function startRabbit(
     ERL_EPMD_ADDRESS: '127.0.0.1',
   };
   const url = `amqp://guest:guest@127.0.0.1:${port}`;
+  const tlsUrl = opts.tls ? `amqps://guest:guest@127.0.0.1:${tlsPort}` : null;
   let child: ChildProcess | null = null;
   let output = '';
 
@@ -104,6 +112,13 @@ export async function startRabbit(
         }
         const conn = await amqp.connect(url, { timeout: 1000 });
         await conn.close();
+        if (opts.tls) {
+          const secure = await amqp.connect(tlsUrl!, {
+            timeout: 1000,
+            ...tlsClientOptions(opts.tls),
+          });
+          await secure.close();
+        }
         return true;
       },
       { timeout: START_TIMEOUT_MS, interval: 50, what: `rabbitmq-server ${node} on port ${port}` },
@@ -130,7 +145,24 @@ export async function startRabbit(
   };
 
   await start();
-  return { url, port, node, stop, start, close };
+  return { url, port: port!, tlsUrl, node, stop, start, close };
+}
+
+async function distinctFreePorts(n: number): Promise<number[]> {
+  const ports = new Set<number>();
+  while (ports.size < n) ports.add(await freePort());
+  return [...ports];
+}
+
+/** An Erlang string literal: the paths come from tempDir, but a quote or backslash would break the term. */
+const erlangString = (s: string) => JSON.stringify(s);
+
+function tlsSettings(port: number, certs: TestCertificates): string {
+  return (
+    `{ssl_listeners, [{"127.0.0.1", ${port}}]}, {ssl_options, [` +
+    `{cacertfile, ${erlangString(certs.ca)}}, {certfile, ${erlangString(certs.serverCert)}}, ` +
+    `{keyfile, ${erlangString(certs.serverKey)}}, {verify, verify_peer}, {fail_if_no_peer_cert, true}]}`
+  );
 }
 
 /**

@@ -36,7 +36,7 @@ it('keeps the newest 10,000 parked messages and drops the older ones', async () 
   );
 
   expect(await lot.count()).toBe(DOCUMENTED_KEPT);
-  const [[oldestId]] = await redis.xrange(key, '-', '+', 'COUNT', 1);
-  expect((await lot.get(oldestId!))!.message_id).toBe(String(parked - DOCUMENTED_KEPT));
+  const [oldest] = await redis.xrange(key, '-', '+', 'COUNT', 1);
+  expect((await lot.get(oldest![0]))!.message_id).toBe(String(parked - DOCUMENTED_KEPT));
   expect((await lot.list(1))[0]!.message_id).toBe(String(parked - 1));
 });

@@ -1,6 +1,7 @@
 /**
- * Redis going away under the looper, on a redis-server of this test's own (AOF on, so jobs written
- * before the outage are still there after it): messages wait in the bus, none is acked or lost.
+ * Redis going away under the looper, or freezing with its connections open, on a redis-server of
+ * this test's own (AOF on, so jobs written before the outage are still there after it): messages
+ * wait in the bus, none is acked or lost.
  */
 import { randomBytes } from 'node:crypto';
 import { afterAll, afterEach, beforeAll, expect, it } from '@jest/globals';
@@ -19,6 +20,7 @@ import { Looper } from './index.js';
 
 let redis: RedisInstance;
 let redisDown = false;
+let redisFrozen = false;
 beforeAll(async () => {
   redis = await startRedis();
 });
@@ -29,6 +31,14 @@ const stopRedis = async () => {
 const restartRedis = async () => {
   await redis.start();
   redisDown = false;
+};
+const freezeRedis = () => {
+  redisFrozen = true;
+  redis.freeze();
+};
+const thawRedis = () => {
+  redis.thaw();
+  redisFrozen = false;
 };
 afterAll(async () => {
   await redis.stop();
@@ -45,7 +55,8 @@ async function setUp() {
   const logger = recordingLogger();
   const looper = new Looper({ config, logger });
   teardown.push(async () => {
-    // A failed test may leave Redis stopped; cleaning up needs it.
+    // A failed test may leave Redis stopped or frozen; cleaning up needs it.
+    if (redisFrozen) thawRedis();
     if (redisDown) await restartRedis();
     await cleanUp(config);
   });
@@ -104,6 +115,43 @@ it('stops taking messages while Redis is down, acks none of them, and enqueues t
     'warn',
     'info',
   ]);
+});
+
+it('stops taking messages while Redis is frozen with its connections open, and enqueues each one once after it thaws', async () => {
+  const { config, looper, queueState, send } = await setUp();
+  await looper.start();
+  const before = idsFor('before', 3);
+  const jobsBefore = distinctJobs(looper, before.length);
+  await send(before);
+  await jobsBefore.done;
+
+  const paused = nextEvents(looper, 'paused');
+  let enqueuedWhileFrozen = 0;
+  const countEnqueued = () => void (enqueuedWhileFrozen += 1);
+  looper.on('enqueued', countEnqueued);
+  freezeRedis();
+  // No connection closes: only the looper's own reply timeout can tell that Redis stopped.
+  const during = idsFor('frozen', 20);
+  await send(during);
+  await paused;
+  await waitFor(async () => (await queueState()).messageCount === during.length, {
+    what: 'every message back in the queue, unacked',
+  });
+  expect((await queueState()).consumerCount).toBe(0);
+  looper.off('enqueued', countEnqueued);
+  expect(enqueuedWhileFrozen).toBe(0);
+
+  // The job writes that timed out reach Redis once it thaws, and the redelivered messages are
+  // enqueued again under the same job ids: each message is one job all the same.
+  const resumed = nextEvents(looper, 'resumed');
+  const after = distinctJobs(looper, during.length);
+  thawRedis();
+  await resumed;
+  expect([...(await after.done)].sort()).toEqual([...during].sort());
+  await looper.stop();
+  expect((await queueState()).messageCount).toBe(0);
+  const jobs = await withWorkQueue(config, (q) => q.getJobs(['wait']));
+  expect(jobs.map((j) => j.id).sort()).toEqual([...before, ...during].sort());
 });
 
 it('starts while Redis is down and consumes once it answers', async () => {

@@ -1,0 +1,114 @@
+import { execFileSync } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { tempDir } from './temp.js';
+
+/** PEM file paths of a throwaway certificate authority and what it signed, made for one test run. */
+export interface TestCertificates {
+  dir: string;
+  /** The CA that signed the server and client certificates. */
+  ca: string;
+  /** For 127.0.0.1 and localhost. */
+  serverCert: string;
+  serverKey: string;
+  /** A client certificate (CN loopabull-test), for brokers that ask for one. */
+  clientCert: string;
+  clientKey: string;
+  /** Another CA, which signed none of them: what a client with the wrong trust has. */
+  otherCa: string;
+}
+
+const openssl = (cwd: string, args: string[]) =>
+  execFileSync('openssl', args, { cwd, stdio: ['ignore', 'ignore', 'pipe'] });
+
+function makeCa(dir: string, name: string): void {
+  openssl(dir, [
+    'req',
+    '-x509',
+    '-newkey',
+    'rsa:2048',
+    '-nodes',
+    '-days',
+    '1',
+    '-subj',
+    `/CN=${name}`,
+    '-keyout',
+    `${name}.key`,
+    '-out',
+    `${name}.pem`,
+  ]);
+}
+
+function signed(dir: string, name: string, ca: string, extensions: string): void {
+  writeFileSync(join(dir, `${name}.ext`), extensions);
+  openssl(dir, [
+    'req',
+    '-newkey',
+    'rsa:2048',
+    '-nodes',
+    '-subj',
+    `/CN=${name}`,
+    '-keyout',
+    `${name}.key`,
+    '-out',
+    `${name}.csr`,
+  ]);
+  openssl(dir, [
+    'x509',
+    '-req',
+    '-in',
+    `${name}.csr`,
+    '-CA',
+    `${ca}.pem`,
+    '-CAkey',
+    `${ca}.key`,
+    '-CAcreateserial',
+    '-days',
+    '1',
+    '-extfile',
+    `${name}.ext`,
+    '-out',
+    `${name}.pem`,
+  ]);
+}
+
+/**
+ * A CA, a server certificate for 127.0.0.1/localhost and a client certificate signed by it, and
+ * an unrelated second CA, made with the `openssl` command in a new temporary directory: no key is
+ * ever committed, and each run has its own.
+ */
+export function makeCertificates(): TestCertificates {
+  const dir = tempDir('tls');
+  makeCa(dir, 'test-ca');
+  makeCa(dir, 'other-ca');
+  signed(
+    dir,
+    'server',
+    'test-ca',
+    'subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth\n',
+  );
+  signed(dir, 'loopabull-test', 'test-ca', 'extendedKeyUsage=clientAuth\n');
+  const file = (name: string) => join(dir, name);
+  return {
+    dir,
+    ca: file('test-ca.pem'),
+    serverCert: file('server.pem'),
+    serverKey: file('server.key'),
+    clientCert: file('loopabull-test.pem'),
+    clientKey: file('loopabull-test.key'),
+    otherCa: file('other-ca.pem'),
+  };
+}
+
+/** Socket options of a client that trusts the test CA and presents the client certificate. */
+export function tlsClientOptions(certs: TestCertificates): {
+  ca: Buffer[];
+  cert: Buffer;
+  key: Buffer;
+} {
+  return {
+    ca: [readFileSync(certs.ca)],
+    cert: readFileSync(certs.clientCert),
+    key: readFileSync(certs.clientKey),
+  };
+}
