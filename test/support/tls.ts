@@ -21,54 +21,22 @@ export interface TestCertificates {
 const openssl = (cwd: string, args: string[]) =>
   execFileSync('openssl', args, { cwd, stdio: ['ignore', 'ignore', 'pipe'] });
 
-function makeCa(dir: string, name: string): void {
+/** A new key `name`.key and, by `output`, a request or a self-signed certificate for CN=`name`. */
+const newKey = (dir: string, name: string, output: string[]) =>
   openssl(dir, [
-    'req',
-    '-x509',
-    '-newkey',
-    'rsa:2048',
-    '-nodes',
-    '-days',
-    '1',
-    '-subj',
-    `/CN=${name}`,
-    '-keyout',
-    `${name}.key`,
-    '-out',
-    `${name}.pem`,
+    ...['req', '-newkey', 'rsa:2048', '-nodes', '-subj', `/CN=${name}`],
+    ...['-keyout', `${name}.key`, ...output],
   ]);
-}
+
+const makeCa = (dir: string, name: string) =>
+  newKey(dir, name, ['-x509', '-days', '1', '-out', `${name}.pem`]);
 
 function signed(dir: string, name: string, ca: string, extensions: string): void {
   writeFileSync(join(dir, `${name}.ext`), extensions);
+  newKey(dir, name, ['-out', `${name}.csr`]);
   openssl(dir, [
-    'req',
-    '-newkey',
-    'rsa:2048',
-    '-nodes',
-    '-subj',
-    `/CN=${name}`,
-    '-keyout',
-    `${name}.key`,
-    '-out',
-    `${name}.csr`,
-  ]);
-  openssl(dir, [
-    'x509',
-    '-req',
-    '-in',
-    `${name}.csr`,
-    '-CA',
-    `${ca}.pem`,
-    '-CAkey',
-    `${ca}.key`,
-    '-CAcreateserial',
-    '-days',
-    '1',
-    '-extfile',
-    `${name}.ext`,
-    '-out',
-    `${name}.pem`,
+    ...['x509', '-req', '-in', `${name}.csr`, '-days', '1', '-extfile', `${name}.ext`],
+    ...['-CA', `${ca}.pem`, '-CAkey', `${ca}.key`, '-CAcreateserial', '-out', `${name}.pem`],
   ]);
 }
 
