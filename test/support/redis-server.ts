@@ -22,6 +22,8 @@ export interface RedisInstance {
    */
   freeze(): void;
   thaw(): void;
+  /** CONFIG SET, e.g. another `tls-cert-file` that new connections then get. */
+  configure(settings: Record<string, string>): Promise<void>;
   /**
    * From now on, write commands and scripts wait (`CLIENT PAUSE … WRITE`) while reads and PING
    * are answered: a Redis that takes jobs and never confirms them. Resolves with the release
@@ -134,7 +136,15 @@ export async function startRedis(opts: { tls?: TestCertificates } = {}): Promise
     signal('SIGCONT');
     frozen = false;
   };
+  const configure = async (settings: Record<string, string>) => {
+    const admin = new Redis({ ...client, maxRetriesPerRequest: 0 });
+    try {
+      await admin.config('SET', ...Object.entries(settings).flat());
+    } finally {
+      closeRedis(admin);
+    }
+  };
   await start();
   const url = `${tls ? 'rediss' : 'redis'}://127.0.0.1:${port}`;
-  return { url, port, stop, start, holdWrites, freeze, thaw };
+  return { url, port, stop, start, holdWrites, freeze, thaw, configure };
 }

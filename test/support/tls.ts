@@ -14,8 +14,6 @@ export interface TestCertificates {
   /** A client certificate (CN loopabull-test), for brokers that ask for one. */
   clientCert: string;
   clientKey: string;
-  /** Another CA, which signed none of them: what a client with the wrong trust has. */
-  otherCa: string;
 }
 
 const openssl = (cwd: string, args: string[]) =>
@@ -41,14 +39,13 @@ function signed(dir: string, name: string, ca: string, extensions: string): void
 }
 
 /**
- * A CA, a server certificate for 127.0.0.1/localhost and a client certificate signed by it, and
- * an unrelated second CA, made with the `openssl` command in a new temporary directory: no key is
- * ever committed, and each run has its own.
+ * A CA, and a server certificate for 127.0.0.1/localhost and a client certificate signed by it,
+ * made with the `openssl` command in a new temporary directory: no key is ever committed, and
+ * each call has its own CA, so a second call gives what a wrongly configured side would have.
  */
 export function makeCertificates(): TestCertificates {
   const dir = tempDir('tls');
   makeCa(dir, 'test-ca');
-  makeCa(dir, 'other-ca');
   signed(
     dir,
     'server',
@@ -64,7 +61,6 @@ export function makeCertificates(): TestCertificates {
     serverKey: file('server.key'),
     clientCert: file('loopabull-test.pem'),
     clientKey: file('loopabull-test.key'),
-    otherCa: file('other-ca.pem'),
   };
 }
 

@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import amqp, { type ConfirmChannel, type RecoveringChannelModel, type ChannelModel } from 'amqplib';
 import type { Config } from './config/schema.js';
 import { destinationFor } from './presets.js';
+import { redactUrl } from './redis.js';
 
 type BusConfig = Pick<Config, 'bus'>;
 
@@ -45,9 +46,22 @@ export function connectRecovering(
   });
 }
 
-/** A one-shot connection for commands and readiness checks: fails if the broker does not answer. */
-export function connectOnce(config: BusConfig): Promise<ChannelModel> {
-  return amqp.connect(busUrl(config), busSocketOptions(config));
+/**
+ * A one-shot connection for commands and readiness checks: fails if the broker does not answer,
+ * with an error naming the broker, since a socket's own (a refused certificate, a refused
+ * connection) does not say which one.
+ */
+export async function connectOnce(config: BusConfig): Promise<ChannelModel> {
+  try {
+    return await amqp.connect(busUrl(config), busSocketOptions(config));
+  } catch (err) {
+    throw new Error(
+      `cannot reach the bus at ${redactUrl(config.bus.url)}: ${(err as Error).message}`,
+      {
+        cause: err,
+      },
+    );
+  }
 }
 
 export interface PublishOptions {

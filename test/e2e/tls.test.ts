@@ -1,0 +1,185 @@
+/**
+ * TLS to the bus and to Redis, as docs/configuration.md promises it (`amqps://` with `bus.tls`,
+ * 0.0.7's looper `tls` block, `rediss://`), against a private RabbitMQ whose TLS listener asks for
+ * a client certificate and a private Redis that listens with TLS only. The certificates are made
+ * for this run by a throwaway CA; the processes trust it through NODE_EXTRA_CA_CERTS (Redis) and
+ * `bus.tls.ca_cert` (the bus), as an operator's would.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import amqp from 'amqplib';
+import {
+  legacyConfig,
+  makeCertificates,
+  removeTempDirs,
+  runCli,
+  startReady,
+  startCli,
+  startRabbit,
+  startRedis,
+  tempDir,
+  testConfig,
+  tlsClientOptions,
+  undoAfterEach,
+  waitFor,
+  writeAutomation,
+  type CliOptions,
+  type RabbitInstance,
+  type RedisInstance,
+  type TestCertificates,
+} from '@test/support';
+
+const TOPIC = 'org.example.tls';
+
+let certs: TestCertificates;
+/** From a CA of their own, which signed nothing the servers use. */
+let otherCerts: TestCertificates;
+let rabbit: RabbitInstance;
+let redis: RedisInstance;
+beforeAll(async () => {
+  [certs, otherCerts] = [makeCertificates(), makeCertificates()];
+  [rabbit, redis] = await Promise.all([startRabbit({ tls: certs }), startRedis({ tls: certs })]);
+});
+afterAll(async () => {
+  await Promise.all([rabbit?.close(), redis?.stop()]);
+  removeTempDirs();
+});
+const undo = undoAfterEach();
+
+const escaped = (text: string) => text.replaceAll('.', '\\.');
+
+/** Where the broker's TLS listener is, as the redacted URLs in logs and errors show it. */
+const tlsHost = () => new URL(rabbit.tlsUrl!).host;
+
+/** A test config on the private TLS broker and Redis; `tls` replaces the client's files. */
+function tlsConfig({
+  tls = {},
+  redisUrl = redis.url,
+}: { tls?: Record<string, string | null>; redisUrl?: string } = {}) {
+  return testConfig({
+    overrides: {
+      loglevel: 'debug',
+      redis: { url: redisUrl },
+      bus: {
+        url: rabbit.tlsUrl,
+        tls: { ca_cert: certs.ca, certfile: certs.clientCert, keyfile: certs.clientKey, ...tls },
+      },
+    },
+  });
+}
+
+/** The processes trust the test CA for Redis, as `rediss://` has no setting of its own for it. */
+const trustingRedis = (): CliOptions => ({ env: { NODE_EXTRA_CA_CERTS: certs.ca } });
+
+/** A handler for TOPIC that writes the body it got to a file, and that file's path. */
+function recordingHandler(playbooksDir: string): string {
+  const out = join(tempDir('tls-out'), 'body.json');
+  writeAutomation(
+    playbooksDir,
+    `${TOPIC}.mjs`,
+    `import { writeFileSync } from 'node:fs';
+export default (event) => { writeFileSync(${JSON.stringify(out)}, JSON.stringify(event.body)); };
+`,
+  );
+  return out;
+}
+
+async function start(part: 'looper' | 'worker', configPath: string, opts: CliOptions) {
+  const proc = await startReady(
+    [part, '--config', configPath],
+    part === 'looper' ? /consuming/ : /taking jobs/,
+    opts,
+  );
+  undo(() => proc.stop());
+  return proc;
+}
+
+describe('over TLS', () => {
+  it('runs a message published over amqps with a client certificate, through Redis over rediss', async () => {
+    const config = tlsConfig();
+    const out = recordingHandler(config.ansible.playbooks_dir);
+    await start('looper', config.configPath, trustingRedis());
+    await start('worker', config.configPath, trustingRedis());
+
+    const body = { build: 42, over: 'tls' };
+    const sent = await runCli(
+      ['publish', TOPIC, '--body', JSON.stringify(body), '--config', config.configPath],
+      trustingRedis(),
+    );
+    expect(sent.stderr).toBe('');
+    expect(sent.code).toBe(0);
+    await waitFor(() => existsSync(out), { what: 'the handler to run' });
+    expect(JSON.parse(readFileSync(out, 'utf8'))).toEqual(body);
+  });
+
+  it('consumes over amqps with a Loopabull 0.0.7 file: its tls block, rabbitmq.port and exchange.name', async () => {
+    const legacy = legacyConfig(
+      {
+        host: '127.0.0.1',
+        port: Number(new URL(rabbit.tlsUrl!).port),
+        tls: { ca_cert: certs.ca, certfile: certs.clientCert, keyfile: certs.clientKey },
+      },
+      TOPIC,
+      { redisUrl: redis.url },
+    );
+    const looper = await start('looper', legacy.configPath, trustingRedis());
+    expect(looper.output()).toContain(`bus=amqps://guest:***@${tlsHost()}`);
+
+    const model = await amqp.connect(rabbit.tlsUrl!, tlsClientOptions(certs));
+    undo(() => model.close());
+    const ch = await model.createConfirmChannel();
+    const id = `legacy-${legacy.queue}`;
+    ch.publish(legacy.exchange, TOPIC, Buffer.from('{"n":1}'), { messageId: id, persistent: true });
+    await ch.waitForConfirms();
+    await looper.waitForOutput(new RegExp(`enqueued topic=${escaped(TOPIC)} job_id=${id}`));
+  });
+
+  it('says which broker refused a certificate from another CA, and keeps retrying', async () => {
+    const config = tlsConfig({ tls: { ca_cert: otherCerts.ca } });
+    const looper = startCli(['looper', '--config', config.configPath], trustingRedis());
+    undo(() => looper.stop());
+    const host = escaped(tlsHost());
+    await looper.waitForOutput(
+      new RegExp(
+        `cannot connect to the bus.*url=amqps://guest:\\*\\*\\*@${host}.*self-signed certificate`,
+      ),
+    );
+    // Only the first failure is a warning; each retry after it is a debug line.
+    await looper.waitForOutput(/bus connection still failing/);
+    expect(looper.child.exitCode).toBeNull();
+
+    const publish = await runCli(
+      ['publish', TOPIC, '--body', '{}', '--config', config.configPath],
+      trustingRedis(),
+    );
+    expect(publish.code).toBe(1);
+    expect(publish.stderr).toMatch(
+      new RegExp(
+        `cannot reach the bus at amqps://guest:\\*\\*\\*@${host}.*self-signed certificate`,
+      ),
+    );
+  });
+
+  it('is refused by a broker that asks for a client certificate when none is configured', async () => {
+    const config = tlsConfig({ tls: { certfile: null, keyfile: null } });
+    const publish = await runCli(['publish', TOPIC, '--body', '{}', '--config', config.configPath]);
+    expect(publish.code).toBe(1);
+    expect(publish.stderr).toMatch(/cannot reach the bus at amqps:.*certificate required/);
+  });
+
+  it('says which Redis presented a certificate it does not trust, keeps retrying, and takes jobs once the certificate is right', async () => {
+    // A Redis of its own, whose certificate comes from the other CA until the test replaces it.
+    const wrong = await startRedis({ tls: otherCerts });
+    undo(() => wrong.stop());
+    const config = tlsConfig({ redisUrl: wrong.url });
+    const worker = startCli(['worker', '--config', config.configPath], trustingRedis());
+    undo(() => worker.stop());
+    const url = escaped(wrong.url);
+    await worker.waitForOutput(new RegExp(`queue error redis=${url} error=.*certificate`));
+    expect(worker.child.exitCode).toBeNull();
+
+    await wrong.configure({ 'tls-cert-file': certs.serverCert, 'tls-key-file': certs.serverKey });
+    await worker.waitForOutput(/taking jobs/);
+  });
+});
