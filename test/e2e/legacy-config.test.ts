@@ -15,7 +15,7 @@ import {
   localPlaybook,
   privateVhost,
   removeTempDirs,
-  startReady,
+  startPart,
   startTcpProxy,
   tempDir,
   undoAfterEach,
@@ -44,13 +44,8 @@ it('consumes from the looper block’s host, port, virtual host, exchange and qu
     `${TOPIC}.yml`,
     localPlaybook([{ 'ansible.builtin.copy': { content: '{{ msg | to_json }}', dest: out } }]),
   );
-  for (const [part, ready] of [
-    ['looper', /consuming/],
-    ['worker', /taking jobs/],
-  ] as const) {
-    const proc = await startReady([part, '--config', legacy.configPath], ready, { isolated: true });
-    undo(() => proc.stop());
-  }
+  await startPart('looper', legacy, undo);
+  await startPart('worker', legacy, undo);
 
   const model = await amqp.connect(vhost.url);
   undo(() => model.close());

@@ -14,7 +14,7 @@ import {
   makeCertificates,
   removeTempDirs,
   runCli,
-  startReady,
+  startPart,
   startCli,
   startRabbit,
   startRedis,
@@ -24,7 +24,6 @@ import {
   undoAfterEach,
   waitFor,
   writeAutomation,
-  type CliOptions,
   type RabbitInstance,
   type RedisInstance,
   type TestCertificates,
@@ -70,7 +69,7 @@ function tlsConfig({
 }
 
 /** The processes trust the test CA for Redis, as `rediss://` has no setting of its own for it. */
-const trustingRedis = (): CliOptions => ({ env: { NODE_EXTRA_CA_CERTS: certs.ca } });
+const trustingRedis = () => ({ NODE_EXTRA_CA_CERTS: certs.ca });
 
 /** A handler for TOPIC that writes the body it got to a file, and that file's path. */
 function recordingHandler(playbooksDir: string): string {
@@ -85,27 +84,17 @@ export default (event) => { writeFileSync(${JSON.stringify(out)}, JSON.stringify
   return out;
 }
 
-async function start(part: 'looper' | 'worker', configPath: string, opts: CliOptions) {
-  const proc = await startReady(
-    [part, '--config', configPath],
-    part === 'looper' ? /consuming/ : /taking jobs/,
-    opts,
-  );
-  undo(() => proc.stop());
-  return proc;
-}
-
 describe('over TLS', () => {
   it('runs a message published over amqps with a client certificate, through Redis over rediss', async () => {
     const config = tlsConfig();
     const out = recordingHandler(config.ansible.playbooks_dir);
-    await start('looper', config.configPath, trustingRedis());
-    await start('worker', config.configPath, trustingRedis());
+    await startPart('looper', config, undo, [], trustingRedis());
+    await startPart('worker', config, undo, [], trustingRedis());
 
     const body = { build: 42, over: 'tls' };
     const sent = await runCli(
       ['publish', TOPIC, '--body', JSON.stringify(body), '--config', config.configPath],
-      trustingRedis(),
+      { env: trustingRedis() },
     );
     expect(sent.stderr).toBe('');
     expect(sent.code).toBe(0);
@@ -123,7 +112,7 @@ describe('over TLS', () => {
       TOPIC,
       { redisUrl: redis.url },
     );
-    const looper = await start('looper', legacy.configPath, trustingRedis());
+    const looper = await startPart('looper', legacy, undo, [], trustingRedis());
     expect(looper.output()).toContain(`bus=amqps://guest:***@${tlsHost()}`);
 
     const model = await amqp.connect(rabbit.tlsUrl!, tlsClientOptions(certs));
@@ -137,7 +126,7 @@ describe('over TLS', () => {
 
   it('says which broker refused a certificate from another CA, and keeps retrying', async () => {
     const config = tlsConfig({ tls: { ca_cert: otherCerts.ca } });
-    const looper = startCli(['looper', '--config', config.configPath], trustingRedis());
+    const looper = startCli(['looper', '--config', config.configPath], { env: trustingRedis() });
     undo(() => looper.stop());
     const host = escaped(tlsHost());
     await looper.waitForOutput(
@@ -151,7 +140,7 @@ describe('over TLS', () => {
 
     const publish = await runCli(
       ['publish', TOPIC, '--body', '{}', '--config', config.configPath],
-      trustingRedis(),
+      { env: trustingRedis() },
     );
     expect(publish.code).toBe(1);
     expect(publish.stderr).toMatch(
@@ -173,7 +162,7 @@ describe('over TLS', () => {
     const wrong = await startRedis({ tls: otherCerts });
     undo(() => wrong.stop());
     const config = tlsConfig({ redisUrl: wrong.url });
-    const worker = startCli(['worker', '--config', config.configPath], trustingRedis());
+    const worker = startCli(['worker', '--config', config.configPath], { env: trustingRedis() });
     undo(() => worker.stop());
     const url = escaped(wrong.url);
     await worker.waitForOutput(new RegExp(`queue error redis=${url} error=.*certificate`));
