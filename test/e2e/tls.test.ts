@@ -50,18 +50,27 @@ const escaped = (text: string) => text.replaceAll('.', '\\.');
 
 /** Where the broker's TLS listener is, as the redacted URLs in logs and errors show it. */
 const tlsHost = () => new URL(rabbit.tlsUrl!).host;
+/**
+ * The broker's virtual host for the client certificate's user, without credentials: a client
+ * gets in only by logging in with its certificate (as fedora-messaging's public broker wants).
+ */
+const certificateUrl = () => `amqps://${tlsHost()}/${encodeURIComponent(rabbit.certificateVhost!)}`;
 
-/** A test config on the private TLS broker and Redis; `tls` replaces the client's files. */
+/**
+ * A test config on the private TLS broker (logging in with the client certificate) and Redis;
+ * `tls` replaces the client's files.
+ */
 function tlsConfig({
   tls = {},
   redisUrl = redis.url,
-}: { tls?: Record<string, string | null>; redisUrl?: string } = {}) {
+  busUrl = certificateUrl(),
+}: { tls?: Record<string, string | null>; redisUrl?: string; busUrl?: string } = {}) {
   return testConfig({
     overrides: {
       loglevel: 'debug',
       redis: { url: redisUrl },
       bus: {
-        url: rabbit.tlsUrl,
+        url: busUrl,
         tls: { ca_cert: certs.ca, certfile: certs.clientCert, keyfile: certs.clientKey, ...tls },
       },
     },
@@ -85,7 +94,7 @@ export default (event) => { writeFileSync(${JSON.stringify(out)}, JSON.stringify
 }
 
 describe('over TLS', () => {
-  it('runs a message published over amqps with a client certificate, through Redis over rediss', async () => {
+  it('runs a message published over amqps, logged in by its client certificate, through Redis over rediss', async () => {
     const config = tlsConfig();
     const out = recordingHandler(config.ansible.playbooks_dir);
     await startPart('looper', config, undo, [], trustingRedis());
@@ -107,15 +116,20 @@ describe('over TLS', () => {
       {
         host: '127.0.0.1',
         port: Number(new URL(rabbit.tlsUrl!).port),
+        virtual_host: rabbit.certificateVhost!,
         tls: { ca_cert: certs.ca, certfile: certs.clientCert, keyfile: certs.clientKey },
       },
       TOPIC,
       { redisUrl: redis.url },
     );
     const looper = await startPart('looper', legacy, undo, [], trustingRedis());
-    expect(looper.output()).toContain(`bus=amqps://guest:***@${tlsHost()}`);
+    // 0.0.7 logged in with the certificate when it had a tls block, whatever its credentials.
+    expect(looper.output()).toContain(`bus=${certificateUrl()}`);
 
-    const model = await amqp.connect(rabbit.tlsUrl!, tlsClientOptions(certs));
+    const model = await amqp.connect(certificateUrl(), {
+      ...tlsClientOptions(certs),
+      credentials: amqp.credentials.external(),
+    });
     undo(() => model.close());
     const ch = await model.createConfirmChannel();
     const id = `legacy-${legacy.queue}`;
@@ -125,7 +139,7 @@ describe('over TLS', () => {
   });
 
   it('says which broker refused a certificate from another CA, and keeps retrying', async () => {
-    const config = tlsConfig({ tls: { ca_cert: otherCerts.ca } });
+    const config = tlsConfig({ tls: { ca_cert: otherCerts.ca }, busUrl: rabbit.tlsUrl! });
     const looper = startCli(['looper', '--config', config.configPath], { env: trustingRedis() });
     undo(() => looper.stop());
     const host = escaped(tlsHost());
@@ -151,7 +165,7 @@ describe('over TLS', () => {
   });
 
   it('is refused by a broker that asks for a client certificate when none is configured', async () => {
-    const config = tlsConfig({ tls: { certfile: null, keyfile: null } });
+    const config = tlsConfig({ tls: { certfile: null, keyfile: null }, busUrl: rabbit.tlsUrl! });
     const publish = await runCli(['publish', TOPIC, '--body', '{}', '--config', config.configPath]);
     expect(publish.code).toBe(1);
     expect(publish.stderr).toMatch(/cannot reach the bus at amqps:.*certificate required/);

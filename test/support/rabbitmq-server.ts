@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { once } from 'node:events';
 import {
   chmodSync,
@@ -25,6 +25,11 @@ export interface RabbitInstance {
   port: number;
   /** With `tls`: amqps, guest/guest, on the TLS listener's port. */
   tlsUrl: string | null;
+  /**
+   * With `tls`: a virtual host that only the client certificate's user (its CN) may use, and
+   * only by logging in with the certificate (SASL EXTERNAL): that user has no password.
+   */
+  certificateVhost: string | null;
   node: string;
   /** Shuts the node down (SIGTERM: a clean broker stop) and waits for the process to exit. */
   stop(): Promise<void>;
@@ -65,8 +70,9 @@ export async function startRabbit(
   const [port, distPort, tlsPort] = await distinctFreePorts(3);
   const dir = tempDir('rabbitmq');
   const node = `lbtest-${randomBytes(4).toString('hex')}@localhost`;
-  const settings = [opts.rabbit, opts.tls && tlsSettings(tlsPort!, opts.tls)].filter(Boolean);
-  const home = prepareHome(dir, port!, settings.join(', '));
+  const settings = [opts.rabbit, opts.tls && tlsSettings(dir, tlsPort!, opts.tls)].filter(Boolean);
+  const plugins = opts.tls ? [CERTIFICATE_LOGIN_PLUGIN] : [];
+  const home = prepareHome(dir, port!, settings.join(', '), plugins);
   const env: NodeJS.ProcessEnv = {
     ...process.env,
     HOME: dir, // the Erlang cookie lives here, apart from the system node's
@@ -145,7 +151,8 @@ export async function startRabbit(
   };
 
   await start();
-  return { url, port: port!, tlsUrl, node, stop, start, close };
+  const certificateVhost = opts.tls ? CERTIFICATE_VHOST : null;
+  return { url, port: port!, tlsUrl, certificateVhost, node, stop, start, close };
 }
 
 async function distinctFreePorts(n: number): Promise<number[]> {
@@ -157,11 +164,48 @@ async function distinctFreePorts(n: number): Promise<number[]> {
 /** An Erlang string literal: the paths come from tempDir, but a quote or backslash would break the term. */
 const erlangString = (s: string) => JSON.stringify(s);
 
-function tlsSettings(port: number, certs: TestCertificates): string {
+const CERTIFICATE_LOGIN_PLUGIN = 'rabbitmq_auth_mechanism_ssl';
+const CERTIFICATE_VHOST = 'by-certificate';
+
+/** RabbitMQ's stored form of a password (rabbit_password_hashing_sha256): salt, then SHA-256 of salt and password. */
+function passwordHash(password: string): string {
+  const salt = randomBytes(4);
+  const digest = createHash('sha256').update(salt).update(password, 'utf8').digest();
+  return Buffer.concat([salt, digest]).toString('base64');
+}
+
+/**
+ * The TLS listener, certificate logins (the certificate's CN is the user), and the users the
+ * node boots with: guest as always, and the client certificate's user, with no password, on a
+ * virtual host of its own.
+ */
+function tlsSettings(dir: string, port: number, certs: TestCertificates): string {
+  const certUser = certs.clientName;
+  const definitions = join(dir, 'definitions.json');
+  const all = { configure: '.*', write: '.*', read: '.*' };
+  const user = (name: string, password_hash: string) => ({
+    name,
+    password_hash,
+    hashing_algorithm: 'rabbit_password_hashing_sha256',
+    tags: [],
+  });
+  writeFileSync(
+    definitions,
+    JSON.stringify({
+      users: [user('guest', passwordHash('guest')), user(certUser, '')],
+      vhosts: [{ name: '/' }, { name: CERTIFICATE_VHOST }],
+      permissions: [
+        { user: 'guest', vhost: '/', ...all },
+        { user: certUser, vhost: CERTIFICATE_VHOST, ...all },
+      ],
+    }),
+  );
   return (
     `{ssl_listeners, [{"127.0.0.1", ${port}}]}, {ssl_options, [` +
     `{cacertfile, ${erlangString(certs.ca)}}, {certfile, ${erlangString(certs.serverCert)}}, ` +
-    `{keyfile, ${erlangString(certs.serverKey)}}, {verify, verify_peer}, {fail_if_no_peer_cert, true}]}`
+    `{keyfile, ${erlangString(certs.serverKey)}}, {verify, verify_peer}, {fail_if_no_peer_cert, true}]}, ` +
+    `{auth_mechanisms, ['PLAIN', 'AMQPLAIN', 'EXTERNAL']}, {ssl_cert_login_from, common_name}, ` +
+    `{load_definitions, ${erlangString(definitions)}}`
   );
 }
 
@@ -169,7 +213,7 @@ function tlsSettings(port: number, certs: TestCertificates): string {
  * Writes the node's files and returns a RabbitMQ home whose `plugins` directory links only the
  * applications the broker depends on (the closure of `rabbit.app`'s `applications`).
  */
-function prepareHome(dir: string, port: number, rabbitSettings = ''): string {
+function prepareHome(dir: string, port: number, rabbitSettings: string, plugins: string[]): string {
   const realHome = dirname(dirname(realpathSync(SERVER_SCRIPT)));
   const realPlugins = join(realHome, 'plugins');
   const home = join(dir, 'home');
@@ -192,7 +236,7 @@ function prepareHome(dir: string, port: number, rabbitSettings = ''): string {
     const deps = /\{\s*applications\s*,\s*\[([^\]]*)\]/.exec(spec)?.[1] ?? '';
     for (const dep of deps.split(',')) visit(dep.trim());
   };
-  visit('rabbit');
+  for (const app of ['rabbit', ...plugins]) visit(app);
   if (!needed.has('rabbit')) throw new Error(`no rabbit application under ${realPlugins}`);
   for (const app of needed)
     symlinkSync(join(realPlugins, versioned.get(app)!), join(home, 'plugins', versioned.get(app)!));
@@ -201,7 +245,7 @@ function prepareHome(dir: string, port: number, rabbitSettings = ''): string {
   writeFileSync(cookie, randomBytes(16).toString('hex').toUpperCase());
   chmodSync(cookie, 0o400);
   writeFileSync(join(dir, 'rabbitmq-env.conf'), '');
-  writeFileSync(join(dir, 'enabled_plugins'), '[].\n');
+  writeFileSync(join(dir, 'enabled_plugins'), `[${plugins.join(', ')}].\n`);
   writeFileSync(
     join(dir, 'rabbitmq.config'),
     `[{rabbit, [{tcp_listeners, [{"127.0.0.1", ${port}}]}${rabbitSettings ? `, ${rabbitSettings}` : ''}]}].\n`,

@@ -11,9 +11,11 @@ export interface TestCertificates {
   /** For 127.0.0.1 and localhost. */
   serverCert: string;
   serverKey: string;
-  /** A client certificate (CN loopabull-test), for brokers that ask for one. */
+  /** A client certificate, for brokers that ask for one. */
   clientCert: string;
   clientKey: string;
+  /** The client certificate's CN: the user name a broker takes from it. */
+  clientName: string;
 }
 
 const openssl = (cwd: string, args: string[]) =>
@@ -52,15 +54,17 @@ export function makeCertificates(): TestCertificates {
     'test-ca',
     'subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth\n',
   );
-  signed(dir, 'loopabull-test', 'test-ca', 'extendedKeyUsage=clientAuth\n');
+  const clientName = 'loopabull-test';
+  signed(dir, clientName, 'test-ca', 'extendedKeyUsage=clientAuth\n');
   const file = (name: string) => join(dir, name);
   return {
     dir,
     ca: file('test-ca.pem'),
     serverCert: file('server.pem'),
     serverKey: file('server.key'),
-    clientCert: file('loopabull-test.pem'),
-    clientKey: file('loopabull-test.key'),
+    clientCert: file(`${clientName}.pem`),
+    clientKey: file(`${clientName}.key`),
+    clientName,
   };
 }
 

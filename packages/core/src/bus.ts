@@ -18,14 +18,21 @@ export function busUrl(config: BusConfig): string {
   return url.toString();
 }
 
-/** A connect timeout, so an unanswering broker fails the attempt, plus TLS client certificates if set. */
+/**
+ * A connect timeout, so an unanswering broker fails the attempt, plus TLS client certificates if
+ * set. With a client certificate and no password in the URL, the certificate is the login (SASL
+ * EXTERNAL), as fedora-messaging and Loopabull 0.0.7 log in to Fedora's broker; otherwise the
+ * URL's user and password are.
+ */
 export function busSocketOptions(config: BusConfig) {
   const { tls } = config.bus;
+  const certificateLogin = tls.certfile !== null && !new URL(config.bus.url).password;
   return {
     timeout: config.bus.connect_timeout * 1000,
     ...(tls.ca_cert ? { ca: [readFileSync(tls.ca_cert)] } : {}),
     ...(tls.certfile ? { cert: readFileSync(tls.certfile) } : {}),
     ...(tls.keyfile ? { key: readFileSync(tls.keyfile) } : {}),
+    ...(certificateLogin ? { credentials: amqp.credentials.external() } : {}),
   };
 }
 

@@ -118,13 +118,14 @@ ansible:
     rabbitmq: { host: rabbit.example.org, port: 5671, virtual_host: /public_pubsub }
     exchange: { name: pubsub-topic }
     tls: { ca_cert: certs/ca.pem, certfile: /etc/pki/me.crt, keyfile: me.key }
+    credentials: { username: ignored, password: under-tls }
     channel_queue: { name: workers }
 routing_keys: [all]
 `,
     );
     const { bus } = load(path);
-    // Without credentials 0.0.7 logged in as guest, and so does the mapped URL.
-    expect(bus.url).toBe('amqps://guest:guest@rabbit.example.org:5671/%2Fpublic_pubsub');
+    // With tls, 0.0.7 logged in with the client certificate: no password, so the bus does too.
+    expect(bus.url).toBe('amqps://rabbit.example.org:5671/%2Fpublic_pubsub');
     // Relative certificate paths are the file's, as every path in it.
     expect(bus.tls).toEqual({
       ca_cert: join(dir, 'certs/ca.pem'),
