@@ -80,12 +80,20 @@ function tlsConfig({
 /** The processes trust the test CA for Redis, as `rediss://` has no setting of its own for it. */
 const trustingRedis = () => ({ NODE_EXTRA_CA_CERTS: certs.ca });
 
-/** A handler for TOPIC that writes the body it got to a file, and that file's path. */
-function recordingHandler(playbooksDir: string): string {
-  const out = join(tempDir('tls-out'), 'body.json');
+/**
+ * Handlers: TOPIC's publishes a follow-up event with the body it got, as `ctx.publish` does over
+ * the worker's own bus connection; the follow-up's writes its body to the file returned.
+ */
+function relayingHandlers(playbooksDir: string): string {
+  const out = join(tempDir('tls-out'), 'followup.json');
   writeAutomation(
     playbooksDir,
     `${TOPIC}.mjs`,
+    `export default (event, ctx) => ctx.publish('${TOPIC}.followup', { seen: event.body });\n`,
+  );
+  writeAutomation(
+    playbooksDir,
+    `${TOPIC}.followup.mjs`,
     `import { writeFileSync } from 'node:fs';
 export default (event) => { writeFileSync(${JSON.stringify(out)}, JSON.stringify(event.body)); };
 `,
@@ -94,9 +102,9 @@ export default (event) => { writeFileSync(${JSON.stringify(out)}, JSON.stringify
 }
 
 describe('over TLS', () => {
-  it('runs a message published over amqps, logged in by its client certificate, through Redis over rediss', async () => {
+  it('runs a message published over amqps, logged in by its client certificate, through Redis over rediss, and its handler publishes over amqps', async () => {
     const config = tlsConfig();
-    const out = recordingHandler(config.ansible.playbooks_dir);
+    const out = relayingHandlers(config.ansible.playbooks_dir);
     await startPart('looper', config, undo, [], trustingRedis());
     await startPart('worker', config, undo, [], trustingRedis());
 
@@ -107,8 +115,8 @@ describe('over TLS', () => {
     );
     expect(sent.stderr).toBe('');
     expect(sent.code).toBe(0);
-    await waitFor(() => existsSync(out), { what: 'the handler to run' });
-    expect(JSON.parse(readFileSync(out, 'utf8'))).toEqual(body);
+    await waitFor(() => existsSync(out), { what: 'the follow-up handler to run' });
+    expect(JSON.parse(readFileSync(out, 'utf8'))).toEqual({ seen: body });
   });
 
   it('consumes over amqps with a Loopabull 0.0.7 file: its tls block, rabbitmq.port and exchange.name', async () => {
