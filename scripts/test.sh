@@ -9,7 +9,16 @@ npm run lint --silent
 results=$(mktemp)
 trap 'rm -f "$results"' EXIT
 status=0
-NODE_OPTIONS=--experimental-vm-modules npx jest --coverage --json --outputFile="$results" "$@" || status=$?
+# What an operator exports (REDIS_URL, AMQP_URL, LOOPABULL_*) must never reach what the tests run:
+# Jest runs with them pointing at nothing, so a test that lets them through fails here, in CI.
+hostile_env=(
+  REDIS_URL=redis://127.0.0.1:1/15
+  AMQP_URL=amqp://nobody:nothing@127.0.0.1:1/%2Fnowhere
+  LOOPABULL_CONFIG=/nonexistent/loopabull.yml
+  LOOPABULL_PLAYBOOKS_DIR=/nonexistent/playbooks
+)
+env "${hostile_env[@]}" NODE_OPTIONS=--experimental-vm-modules \
+  npx jest --coverage --json --outputFile="$results" "$@" || status=$?
 # Only for the whole suite: a part of it covers only a part of the code.
 if [ $# -eq 0 ]; then node scripts/coverage.mjs || status=1; fi
 node -e '

@@ -48,3 +48,53 @@ export function testConfig(opts: TestConfigOptions = {}): Config & { configPath:
 
 /** Loopabull's own Redis keys for a config, to delete after a test. */
 export const loopabullKeysOf = (config: Config): string[] => Object.values(loopabullKeys(config));
+
+/** The fedmsgrabbitmq looper's connection keys in a Loopabull 0.0.7 file. */
+export interface LegacyRabbit {
+  host: string;
+  port: number;
+  virtual_host?: string;
+  tls?: { ca_cert: string; certfile: string; keyfile: string };
+}
+
+/**
+ * A Loopabull 0.0.7 file: the bus only in its `plugins.looper` block, consuming `topic`. Besides
+ * 0.0.7's keys it has this test's own Redis prefix and queue name (and `redisUrl`), so that its
+ * jobs stay apart from every other test's. The names written are returned as written: a test
+ * publishes to them, not to what the mapping made of them.
+ */
+export function legacyConfig(
+  rabbitmq: LegacyRabbit,
+  topic: string,
+  opts: { redisUrl?: string } = {},
+): { configPath: string; exchange: string; queue: string; config: Config } {
+  const dir = tempDir('legacy');
+  const id = randomBytes(4).toString('hex');
+  const [exchange, queue] = [`legacy-exchange-${id}`, `legacy-queue-${id}`];
+  const { tls, ...connection } = rabbitmq;
+  const configPath = join(dir, 'loopabull.yml');
+  writeFileSync(
+    configPath,
+    yaml.dump({
+      loglevel: 'debugging',
+      plugins: {
+        looper: {
+          name: 'fedmsgrabbitmq',
+          routing_keys: [topic],
+          rabbitmq: connection,
+          credentials: { username: 'guest', password: 'guest' },
+          ...(tls ? { tls } : {}),
+          exchange: { name: exchange },
+          channel_queue: { name: queue, durable: false },
+        },
+        translator: { name: 'rkname' },
+      },
+      routing_keys: [topic],
+      ansible: { playbooks_dir: join(dir, 'playbooks'), playbook_cmd: 'ansible-playbook' },
+      redis: { prefix: `test-${id}`, ...(opts.redisUrl ? { url: opts.redisUrl } : {}) },
+      queue: { name: `q-${id}` },
+    }),
+  );
+  const config = loadConfig({ path: configPath, env: {}, automations: shippedAutomations });
+  return { configPath, exchange, queue, config };
+}

@@ -1,5 +1,11 @@
 export { tempDir, removeTempDirs } from './temp.js';
-export { testConfig, loopabullKeysOf, type TestConfigOptions } from './config.js';
+export {
+  testConfig,
+  legacyConfig,
+  loopabullKeysOf,
+  type LegacyRabbit,
+  type TestConfigOptions,
+} from './config.js';
 export { waitFor } from './wait.js';
 export { freePort } from './ports.js';
 export { startRedis, type RedisInstance } from './redis-server.js';
@@ -28,3 +34,4 @@ export {
   mariadb,
   type TestDatabase,
 } from './database-servers.js';
+export { makeCertificates, tlsClientOptions, type TestCertificates } from './tls.js';

@@ -17,17 +17,19 @@ export async function openTestQueue(config: Config, undo: Undo): Promise<QueueSe
 const READY = { worker: /taking jobs/, looper: /consuming/ };
 
 /**
- * `loopabull worker` or `looper` on a test's config file, isolated from the host, once it
- * works; `undo` stops it (and SIGKILLs it if it does not stop).
+ * `loopabull worker` or `looper` on a test's config file, isolated from the host (plus `env`),
+ * once it works; `undo` stops it (and SIGKILLs it if it does not stop).
  */
 export async function startPart(
   part: keyof typeof READY,
   config: { configPath: string },
   undo: Undo,
   args: string[] = [],
+  env: NodeJS.ProcessEnv = {},
 ): Promise<CliProcess> {
   const proc = await startReady([part, ...args, '--config', config.configPath], READY[part], {
     isolated: true,
+    env,
   });
   undo(() => proc.stop());
   return proc;

@@ -1,19 +1,29 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { Redis } from 'ioredis';
+import { Redis, type RedisOptions } from 'ioredis';
 import { closeRedis } from '@loopabull/core';
 import { freePort } from './ports.js';
 import { tempDir } from './temp.js';
+import { tlsClientOptions, type TestCertificates } from './tls.js';
 import { waitFor } from './wait.js';
 
 /** Longer than any test holds writes; the release ends the hold sooner. */
 const HOLD_MS = 120_000;
 
 export interface RedisInstance {
+  /** redis://, or rediss:// with `tls` (the server then has no plain port). */
   url: string;
   port: number;
   stop(): Promise<void>;
   start(): Promise<void>;
+  /**
+   * SIGSTOP: the server keeps its connections open and answers nothing, as a frozen host or a
+   * swapping machine does. `thaw` (SIGCONT) lets it answer what waited.
+   */
+  freeze(): void;
+  thaw(): void;
+  /** CONFIG SET, e.g. another `tls-cert-file` that new connections then get. */
+  configure(settings: Record<string, string>): Promise<void>;
   /**
    * From now on, write commands and scripts wait (`CLIENT PAUSE … WRITE`) while reads and PING
    * are answered: a Redis that takes jobs and never confirms them. Resolves with the release
@@ -32,12 +42,27 @@ const DIES_WITH_US =
 
 /**
  * A private redis-server on a free port with AOF on, for tests that stop or restart Redis.
- * The machine's shared Redis is never touched.
+ * The machine's shared Redis is never touched. With `tls`, it listens with TLS only, with the
+ * test CA's server certificate, and does not ask clients for one.
  */
-export async function startRedis(): Promise<RedisInstance> {
+export async function startRedis(opts: { tls?: TestCertificates } = {}): Promise<RedisInstance> {
   const port = await freePort();
   const dir = tempDir('redis');
+  const { tls } = opts;
+  const listen = tls
+    ? [
+        ...['--port', '0', '--tls-port', String(port)],
+        ...['--tls-cert-file', tls.serverCert, '--tls-key-file', tls.serverKey],
+        ...['--tls-ca-cert-file', tls.ca, '--tls-auth-clients', 'no'],
+      ]
+    : ['--port', String(port)];
+  const client: RedisOptions = {
+    port,
+    host: '127.0.0.1',
+    ...(tls ? { tls: { ca: tlsClientOptions(tls).ca } } : {}),
+  };
   let child: ChildProcess | null = null;
+  let frozen = false;
   const start = async () => {
     child = spawn(
       'sh',
@@ -45,8 +70,7 @@ export async function startRedis(): Promise<RedisInstance> {
         '-c',
         DIES_WITH_US,
         'redis-server',
-        '--port',
-        String(port),
+        ...listen,
         '--bind',
         '127.0.0.1',
         '--appendonly',
@@ -61,7 +85,8 @@ export async function startRedis(): Promise<RedisInstance> {
     child.stdin!.on('error', () => undefined);
     await waitFor(
       async () => {
-        const probe = new Redis(port, '127.0.0.1', {
+        const probe = new Redis({
+          ...client,
           lazyConnect: true,
           maxRetriesPerRequest: 0,
           retryStrategy: () => null,
@@ -80,6 +105,8 @@ export async function startRedis(): Promise<RedisInstance> {
     const c = child;
     child = null;
     if (c && c.exitCode === null) {
+      // A stopped process would hold the SIGTERM until continued.
+      if (frozen) thaw();
       c.kill('SIGTERM');
       await once(c, 'exit');
     }
@@ -87,15 +114,37 @@ export async function startRedis(): Promise<RedisInstance> {
     c?.stdin?.destroy();
   };
   const holdWrites = async () => {
-    const client = new Redis(port, '127.0.0.1', { maxRetriesPerRequest: 0 });
-    await client.call('CLIENT', 'PAUSE', String(HOLD_MS), 'WRITE');
+    const admin = new Redis({ ...client, maxRetriesPerRequest: 0 });
+    await admin.call('CLIENT', 'PAUSE', String(HOLD_MS), 'WRITE');
     let released: Promise<void> | null = null;
     return () =>
       (released ??= (async () => {
-        await client.call('CLIENT', 'UNPAUSE');
-        closeRedis(client);
+        await admin.call('CLIENT', 'UNPAUSE');
+        closeRedis(admin);
       })());
   };
+  const signal = (name: 'SIGSTOP' | 'SIGCONT') => {
+    if (!child || child.exitCode !== null)
+      throw new Error(`redis-server on port ${port} is not running`);
+    child.kill(name);
+  };
+  const freeze = () => {
+    signal('SIGSTOP');
+    frozen = true;
+  };
+  const thaw = () => {
+    signal('SIGCONT');
+    frozen = false;
+  };
+  const configure = async (settings: Record<string, string>) => {
+    const admin = new Redis({ ...client, maxRetriesPerRequest: 0 });
+    try {
+      await admin.config('SET', ...Object.entries(settings).flat());
+    } finally {
+      closeRedis(admin);
+    }
+  };
   await start();
-  return { url: `redis://127.0.0.1:${port}`, port, stop, start, holdWrites };
+  const url = `${tls ? 'rediss' : 'redis'}://127.0.0.1:${port}`;
+  return { url, port, stop, start, holdWrites, freeze, thaw, configure };
 }

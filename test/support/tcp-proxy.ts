@@ -2,6 +2,8 @@ import { createConnection, createServer, type Server, type Socket } from 'node:n
 
 export interface TcpProxy {
   port: number;
+  /** How many connections it has taken so far. */
+  accepted(): number;
   /** Traffic stops both ways and connections stay open: a frozen peer, not a closed one. */
   freeze(): void;
   thaw(): void;
@@ -14,6 +16,7 @@ export interface TcpProxy {
  */
 export async function startTcpProxy(target: { host: string; port: number }): Promise<TcpProxy> {
   let frozen = false;
+  let accepted = 0;
   const sockets = new Set<Socket>();
   const track = (s: Socket) => {
     sockets.add(s);
@@ -21,6 +24,7 @@ export async function startTcpProxy(target: { host: string; port: number }): Pro
     s.on('error', () => s.destroy());
   };
   const server: Server = createServer((client) => {
+    accepted += 1;
     const upstream = createConnection(target);
     track(client);
     track(upstream);
@@ -37,6 +41,7 @@ export async function startTcpProxy(target: { host: string; port: number }): Pro
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   return {
     port: (server.address() as { port: number }).port,
+    accepted: () => accepted,
     freeze: () => void (frozen = true),
     thaw: () => void (frozen = false),
     close: () =>

@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import amqp, { type ConfirmChannel, type RecoveringChannelModel, type ChannelModel } from 'amqplib';
 import type { Config } from './config/schema.js';
 import { destinationFor } from './presets.js';
+import { redactUrl } from './redis.js';
 
 type BusConfig = Pick<Config, 'bus'>;
 
@@ -17,14 +18,21 @@ export function busUrl(config: BusConfig): string {
   return url.toString();
 }
 
-/** A connect timeout, so an unanswering broker fails the attempt, plus TLS client certificates if set. */
+/**
+ * A connect timeout, so an unanswering broker fails the attempt, plus TLS client certificates if
+ * set. With a client certificate and no password in the URL, the certificate is the login (SASL
+ * EXTERNAL), as fedora-messaging and Loopabull 0.0.7 log in to Fedora's broker; otherwise the
+ * URL's user and password are.
+ */
 export function busSocketOptions(config: BusConfig) {
   const { tls } = config.bus;
+  const certificateLogin = tls.certfile !== null && !new URL(config.bus.url).password;
   return {
     timeout: config.bus.connect_timeout * 1000,
     ...(tls.ca_cert ? { ca: [readFileSync(tls.ca_cert)] } : {}),
     ...(tls.certfile ? { cert: readFileSync(tls.certfile) } : {}),
     ...(tls.keyfile ? { key: readFileSync(tls.keyfile) } : {}),
+    ...(certificateLogin ? { credentials: amqp.credentials.external() } : {}),
   };
 }
 
@@ -45,9 +53,22 @@ export function connectRecovering(
   });
 }
 
-/** A one-shot connection for commands and readiness checks: fails if the broker does not answer. */
-export function connectOnce(config: BusConfig): Promise<ChannelModel> {
-  return amqp.connect(busUrl(config), busSocketOptions(config));
+/**
+ * A one-shot connection for commands and readiness checks: fails if the broker does not answer,
+ * with an error naming the broker, since a socket's own (a refused certificate, a refused
+ * connection) does not say which one.
+ */
+export async function connectOnce(config: BusConfig): Promise<ChannelModel> {
+  try {
+    return await amqp.connect(busUrl(config), busSocketOptions(config));
+  } catch (err) {
+    throw new Error(
+      `cannot reach the bus at ${redactUrl(config.bus.url)}: ${(err as Error).message}`,
+      {
+        cause: err,
+      },
+    );
+  }
 }
 
 export interface PublishOptions {

@@ -1,7 +1,7 @@
 import type { Redis } from 'ioredis';
 import type { RejectReason } from './presets.js';
 
-/** How many parked messages are kept; the oldest go first. */
+/** How many parked messages are kept (docs: "newest 10,000"); the oldest go first. */
 const PARKED_MAX = 10_000;
 /** A parked body is kept up to this size, enough to see what was wrong with it. */
 export const PARKED_BODY_BYTES = 64 * 1024;
@@ -66,14 +66,9 @@ export class ParkingLot {
       size: String(content.length),
       body: parkedBody(content),
     };
-    await this.redis.xadd(
-      this.key,
-      'MAXLEN',
-      '~',
-      PARKED_MAX,
-      '*',
-      ...Object.entries(fields).flat(),
-    );
+    // Exact trimming: an operator reading the documented number sees it, and parking is rare
+    // enough that the approximate form's saving does not matter.
+    await this.redis.xadd(this.key, 'MAXLEN', PARKED_MAX, '*', ...Object.entries(fields).flat());
   }
 
   async count(): Promise<number> {

@@ -138,6 +138,7 @@ export class Looper extends EventEmitter<LooperEvents> {
     gate.on('probe-failed', (err, failures) => {
       if (!this.everOpened && failures === 1) {
         this.logger.warn('Redis does not answer: waiting for it before taking messages', {
+          redis: redactUrl(this.config.redis.url),
           error: (err as Error).message,
         });
       }

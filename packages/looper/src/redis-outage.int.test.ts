@@ -1,6 +1,7 @@
 /**
- * Redis going away under the looper, on a redis-server of this test's own (AOF on, so jobs written
- * before the outage are still there after it): messages wait in the bus, none is acked or lost.
+ * Redis going away under the looper, or freezing with its connections open, on a redis-server of
+ * this test's own (AOF on, so jobs written before the outage are still there after it): messages
+ * wait in the bus, none is acked or lost.
  */
 import { randomBytes } from 'node:crypto';
 import { afterAll, afterEach, beforeAll, expect, it } from '@jest/globals';
@@ -19,6 +20,7 @@ import { Looper } from './index.js';
 
 let redis: RedisInstance;
 let redisDown = false;
+let redisFrozen = false;
 beforeAll(async () => {
   redis = await startRedis();
 });
@@ -29,6 +31,14 @@ const stopRedis = async () => {
 const restartRedis = async () => {
   await redis.start();
   redisDown = false;
+};
+const freezeRedis = () => {
+  redisFrozen = true;
+  redis.freeze();
+};
+const thawRedis = () => {
+  redis.thaw();
+  redisFrozen = false;
 };
 afterAll(async () => {
   await redis.stop();
@@ -45,7 +55,8 @@ async function setUp() {
   const logger = recordingLogger();
   const looper = new Looper({ config, logger });
   teardown.push(async () => {
-    // A failed test may leave Redis stopped; cleaning up needs it.
+    // A failed test may leave Redis stopped or frozen; cleaning up needs it.
+    if (redisFrozen) thawRedis();
     if (redisDown) await restartRedis();
     await cleanUp(config);
   });
@@ -66,44 +77,68 @@ const idsFor = (label: string, n: number) => {
   return Array.from({ length: n }, (_, i) => `${label}-${run}-${i}`);
 };
 
-it('stops taking messages while Redis is down, acks none of them, and enqueues them all when it is back', async () => {
-  const { config, looper, logger, queueState, send } = await setUp();
-  await looper.start();
+type Setup = Awaited<ReturnType<typeof setUp>>;
 
-  const before = distinctJobs(looper, 5);
-  await send(idsFor('before', 5));
-  await before.done;
+/**
+ * Starts the looper and has `before` enqueued; then, through `outage`, sends `during` and checks
+ * that the looper paused with all of them back in the queue, unacked, none enqueued and nothing
+ * consuming; then ends the outage and checks that each of them was enqueued.
+ */
+async function throughOutage(
+  { looper, queueState, send }: Setup,
+  outage: { begin: () => Promise<void> | void; end: () => Promise<void> | void },
+  before: string[],
+  during: string[],
+): Promise<void> {
+  await looper.start();
+  const jobsBefore = distinctJobs(looper, before.length);
+  await send(before);
+  await jobsBefore.done;
 
   const paused = nextEvents(looper, 'paused');
-  let enqueuedWhileDown = 0;
-  const countEnqueued = () => void (enqueuedWhileDown += 1);
+  let enqueuedDuring = 0;
+  const countEnqueued = () => void (enqueuedDuring += 1);
   looper.on('enqueued', countEnqueued);
-  await stopRedis();
-  const during = idsFor('during', 20);
+  await outage.begin();
   await send(during);
   await paused;
-  // Every message is back in the queue, unacked, and nothing consumes it.
   await waitFor(async () => (await queueState()).messageCount === during.length, {
     what: 'all messages back in the queue',
   });
   expect((await queueState()).consumerCount).toBe(0);
   looper.off('enqueued', countEnqueued);
-  expect(enqueuedWhileDown).toBe(0);
+  expect(enqueuedDuring).toBe(0);
 
   const resumed = nextEvents(looper, 'resumed');
   const after = distinctJobs(looper, during.length);
-  await restartRedis();
+  await outage.end();
   await resumed;
   expect([...(await after.done)].sort()).toEqual([...during].sort());
-
-  expect(await withWorkQueue(config, (q) => q.getJobCountByTypes('wait'))).toBe(25);
   await looper.stop();
   expect((await queueState()).messageCount).toBe(0);
+}
+
+it('stops taking messages while Redis is down, acks none of them, and enqueues them all when it is back', async () => {
+  const setup = await setUp();
+  const outage = { begin: stopRedis, end: restartRedis };
+  await throughOutage(setup, outage, idsFor('before', 5), idsFor('during', 20));
+  expect(await withWorkQueue(setup.config, (q) => q.getJobCountByTypes('wait'))).toBe(25);
   // One line when it stopped taking messages, one when it resumed: not one per message.
-  expect(logger.lines.filter((l) => /Redis/.test(l.message)).map((l) => l.level)).toEqual([
+  expect(setup.logger.lines.filter((l) => /Redis/.test(l.message)).map((l) => l.level)).toEqual([
     'warn',
     'info',
   ]);
+});
+
+it('stops taking messages while Redis is frozen with its connections open, and enqueues each one once after it thaws', async () => {
+  const setup = await setUp();
+  const [before, during] = [idsFor('before', 3), idsFor('frozen', 20)];
+  // No connection closes: only the looper's own reply timeout can tell that Redis stopped. The
+  // job writes that timed out reach Redis once it thaws, and the redelivered messages are
+  // enqueued again under the same job ids: each message is still one job.
+  await throughOutage(setup, { begin: freezeRedis, end: thawRedis }, before, during);
+  const jobs = await withWorkQueue(setup.config, (q) => q.getJobs(['wait']));
+  expect(jobs.map((j) => j.id).sort()).toEqual([...before, ...during].sort());
 });
 
 it('starts while Redis is down and consumes once it answers', async () => {

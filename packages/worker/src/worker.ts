@@ -9,6 +9,7 @@ import {
   createLogger,
   createRedis,
   loopabullKeys,
+  redactUrl,
   type Config,
   type JobResult,
   type Logger,
@@ -104,7 +105,12 @@ export class LoopabullWorker {
       },
     );
     this.worker = worker;
-    worker.on('error', (err) => this.logger.error('queue error', { error: err.message }));
+    // Mostly Redis's connection failing (refused, a certificate not trusted): which Redis is
+    // half of what the operator needs. The client keeps reconnecting by itself.
+    const queueError = (err: Error) =>
+      this.logger.error('queue error', { redis: redactUrl(config.redis.url), error: err.message });
+    worker.on('error', queueError);
+    work.queue.on('error', queueError);
     worker.on('completed', (job, result) => {
       if (result.outcome === 'ran') counters.incr('completed', job.data.topic);
     });

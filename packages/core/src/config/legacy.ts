@@ -15,8 +15,12 @@ export function busFromLegacyLooper(looper: Raw): Raw {
   if (typeof rabbit.host === 'string') {
     const url = new URL(`${tls ? 'amqps' : 'amqp'}://${rabbit.host}`);
     if (typeof rabbit.port === 'number') url.port = String(rabbit.port);
-    url.username = encodeURIComponent(String(creds.username ?? 'guest'));
-    url.password = encodeURIComponent(String(creds.password ?? 'guest'));
+    // With TLS, 0.0.7 logged in with its client certificate (pika's ExternalCredentials) and
+    // ignored `credentials`: a URL without a password does the same (bus.ts).
+    if (!tls) {
+      url.username = encodeURIComponent(String(creds.username ?? 'guest'));
+      url.password = encodeURIComponent(String(creds.password ?? 'guest'));
+    }
     if (typeof rabbit.virtual_host === 'string') {
       url.pathname = '/' + encodeURIComponent(rabbit.virtual_host);
     }

@@ -108,6 +108,64 @@ ansible:
     ]);
   });
 
+  it('maps 0.0.7 looper tls, rabbitmq.port and exchange.name to an amqps URL, bus.tls and the bindings', () => {
+    const path = write(
+      'legacy-tls.yml',
+      `plugins:
+  looper:
+    name: fedmsgrabbitmq
+    routing_keys: [org.example.a, 'org.example.b.#']
+    rabbitmq: { host: rabbit.example.org, port: 5671, virtual_host: /public_pubsub }
+    exchange: { name: pubsub-topic }
+    tls: { ca_cert: certs/ca.pem, certfile: /etc/pki/me.crt, keyfile: me.key }
+    credentials: { username: ignored, password: under-tls }
+    channel_queue: { name: workers }
+routing_keys: [all]
+`,
+    );
+    const { bus } = load(path);
+    // With tls, 0.0.7 logged in with the client certificate: no password, so the bus does too.
+    expect(bus.url).toBe('amqps://rabbit.example.org:5671/%2Fpublic_pubsub');
+    // Relative certificate paths are the file's, as every path in it.
+    expect(bus.tls).toEqual({
+      ca_cert: join(dir, 'certs/ca.pem'),
+      certfile: '/etc/pki/me.crt',
+      keyfile: join(dir, 'me.key'),
+    });
+    expect(bus.bindings).toEqual([
+      { exchange: 'pubsub-topic', routing_key: 'org.example.a' },
+      { exchange: 'pubsub-topic', routing_key: 'org.example.b.#' },
+    ]);
+    expect(bus.queue).toBe('workers');
+  });
+
+  it('keeps 0.0.7 plain amqp when the looper block has no tls, with its port', () => {
+    const path = write(
+      'legacy-port.yml',
+      'plugins:\n  looper:\n    rabbitmq: { host: 127.0.0.1, port: 5673 }\n    channel_queue: { name: q }\n',
+    );
+    const { bus } = load(path);
+    expect(bus.url).toBe('amqp://guest:guest@127.0.0.1:5673');
+    expect(bus.tls).toEqual({ ca_cert: null, certfile: null, keyfile: null });
+  });
+
+  it('ignores the 0.0.7 looper block when the file has a bus section', () => {
+    const path = write(
+      'legacy-and-bus.yml',
+      `bus: { url: 'amqp://new:pw@bus.example.org', queue: mine }
+plugins:
+  looper:
+    rabbitmq: { host: old.example.org, port: 5671 }
+    tls: { ca_cert: /ca.pem }
+    channel_queue: { name: workers }
+`,
+    );
+    const { bus } = load(path);
+    expect(bus.url).toBe('amqp://new:pw@bus.example.org');
+    expect(bus.queue).toBe('mine');
+    expect(bus.tls.ca_cert).toBeNull();
+  });
+
   it('resolves relative paths against the file', () => {
     const path = write('paths.yml', 'ansible:\n  playbooks_dir: pb\n');
     expect(load(path).ansible.playbooks_dir).toBe(join(dir, 'pb'));

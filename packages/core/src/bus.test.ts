@@ -1,0 +1,51 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from '@jest/globals';
+import { busSocketOptions } from './bus.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'loopabull-bus-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+const pem = (name: string) => {
+  const path = join(dir, name);
+  writeFileSync(path, `${name}\n`);
+  return path;
+};
+type TlsFiles = Record<'ca_cert' | 'certfile' | 'keyfile', string | null>;
+const tls: TlsFiles = { ca_cert: pem('ca.pem'), certfile: pem('me.crt'), keyfile: pem('me.key') };
+
+const options = (url: string, files: Partial<TlsFiles> = tls) =>
+  busSocketOptions({
+    bus: {
+      url,
+      connect_timeout: 10,
+      tls: { ca_cert: null, certfile: null, keyfile: null, ...files },
+    },
+  } as Parameters<typeof busSocketOptions>[0]);
+
+describe('busSocketOptions', () => {
+  it('logs in with the client certificate (EXTERNAL) when the URL has no password, as fedora-messaging does', () => {
+    for (const url of [
+      'amqps://broker.example.org/%2Fpubsub',
+      'amqps://fedora:@broker.example.org',
+    ]) {
+      const opts = options(url);
+      expect(opts.credentials?.mechanism).toBe('EXTERNAL');
+      expect(opts.cert?.toString()).toBe('me.crt\n');
+      expect(opts.key?.toString()).toBe('me.key\n');
+      expect(opts.ca?.map(String)).toEqual(['ca.pem\n']);
+    }
+  });
+
+  it("logs in with the URL's user and password when it has one, presenting the certificate as well", () => {
+    const opts = options('amqps://me:secret@broker.example.org');
+    expect(opts.credentials).toBeUndefined();
+    expect(opts.cert?.toString()).toBe('me.crt\n');
+  });
+
+  it('leaves the login to the URL without a client certificate', () => {
+    expect(
+      options('amqps://broker.example.org', { certfile: null, keyfile: null }).credentials,
+    ).toBeUndefined();
+  });
+});

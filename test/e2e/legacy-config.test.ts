@@ -1,0 +1,65 @@
+/**
+ * A Loopabull 0.0.7 configuration file, unchanged, runs the engine (docs/configuration.md,
+ * "Loopabull 0.0.7 files"): the looper finds the broker, virtual host, exchange and queue in the
+ * fedmsgrabbitmq looper block, and the worker runs the playbook named after the topic with the
+ * message as `msg`. The broker is the machine's RabbitMQ, reached through a proxy on a port of
+ * its own, so that the file's `rabbitmq.port` is the only way there.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, expect, it } from '@jest/globals';
+import amqp from 'amqplib';
+import {
+  cleanUpTest,
+  legacyConfig,
+  localPlaybook,
+  privateVhost,
+  removeTempDirs,
+  startPart,
+  startTcpProxy,
+  tempDir,
+  undoAfterEach,
+  waitFor,
+  writeAutomation,
+} from '@test/support';
+
+const TOPIC = 'org.fedoraproject.prod.buildsys.build.state.change';
+
+afterAll(removeTempDirs);
+const undo = undoAfterEach();
+
+it('consumes from the looper block’s host, port, virtual host, exchange and queue, and runs the playbook', async () => {
+  const vhost = await privateVhost('legacy');
+  undo(() => vhost.remove());
+  const proxy = await startTcpProxy({ host: '127.0.0.1', port: 5672 });
+  undo(() => proxy.close());
+  const legacy = legacyConfig(
+    { host: '127.0.0.1', port: proxy.port, virtual_host: vhost.name },
+    TOPIC,
+  );
+  undo(() => cleanUpTest(legacy.config, { amqpUrl: vhost.url }));
+  const out = join(tempDir('legacy-out'), 'msg.json');
+  writeAutomation(
+    legacy.config.ansible.playbooks_dir,
+    `${TOPIC}.yml`,
+    localPlaybook([{ 'ansible.builtin.copy': { content: '{{ msg | to_json }}', dest: out } }]),
+  );
+  await startPart('looper', legacy, undo);
+  await startPart('worker', legacy, undo);
+
+  const model = await amqp.connect(vhost.url);
+  undo(() => model.close());
+  const ch = await model.createConfirmChannel();
+  const body = { build_id: 612324, owner: 'kevin' };
+  ch.publish(legacy.exchange, TOPIC, Buffer.from(JSON.stringify(body)), {
+    messageId: `legacy-${legacy.queue}`,
+    contentType: 'application/json',
+    persistent: true,
+  });
+  await ch.waitForConfirms();
+  await waitFor(() => existsSync(out), { what: 'the playbook to run' });
+  expect(JSON.parse(readFileSync(out, 'utf8'))).toEqual(body);
+  // The looper consumed the block's queue, in the block's virtual host, by the block's port.
+  expect(await ch.checkQueue(legacy.queue)).toMatchObject({ messageCount: 0, consumerCount: 1 });
+  expect(proxy.accepted()).toBeGreaterThan(0);
+});
