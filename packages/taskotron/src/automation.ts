@@ -1,13 +1,35 @@
 import { readFileSync } from 'node:fs';
-import { registered, type Automation, type AutomationEnv } from '@loopabull/core';
+import { PermanentError, registered, type Automation, type AutomationEnv } from '@loopabull/core';
+import { Database } from '@loopabull/database';
+import { fuseHandler, TagFuse } from './fuse.js';
+import { JobLog } from './job-log.js';
 import { taskotronRoutes } from './resultsdb/mount.js';
-import { loadRules } from './rules.js';
+import { loadRules, type Rule } from './rules.js';
 import { taskotronPaths, taskotronSection, type TaskotronSection } from './section.js';
 import { taskotronTrigger } from './trigger.js';
 
 function readRules(env: AutomationEnv<TaskotronSection>) {
   const file = taskotronPaths(env).rules;
   return { file, rules: loadRules(readFileSync(file, 'utf8'), file) };
+}
+
+/**
+ * The rules in force, read once per process. A rules file that cannot be read or holds an error
+ * is logged once and fails each trigger job with that error (parked, to retry once the file is
+ * fixed and the workers restarted), naming file, line, rule and key; the process and its other
+ * automations keep going.
+ */
+function rulesInForce(env: AutomationEnv<TaskotronSection>): () => readonly Rule[] {
+  try {
+    const { rules } = readRules(env);
+    return () => rules;
+  } catch (err) {
+    const problem = `taskotron rules unusable: ${(err as Error).message}`;
+    env.logger.error(problem);
+    return () => {
+      throw new PermanentError(problem);
+    };
+  }
 }
 
 /** The rules file reads and every rule in it is sound. */
@@ -31,14 +53,29 @@ export const taskotron: Automation = registered<TaskotronSection>({
   description: 'Taskotron: trigger rules over Fedora messages, checks and ResultsDB results',
   section: taskotronSection,
   doctor: (env) => [rulesCheck(env)],
-  start: (env) => {
-    // Read once per process: a bad rules file stops the start, naming file, line, rule and key.
-    const { rules } = readRules(env);
-    const trigger = taskotronTrigger({ rules: () => rules, dedupWindow: env.section.dedup_window });
+  start: async (env) => {
+    const rules = rulesInForce(env);
+    // One database per process, shared by the job log, the store and the routes.
+    const db = await Database.open(env.config.database.url, {
+      baseDir: env.config.dir,
+      logger: env.logger,
+    });
+    const jobLog = await JobLog.open(db).catch(async (err: unknown) => {
+      await db.close();
+      throw err;
+    });
+    const fuse = new TagFuse(env.section.fuse_delay);
+    const scheduling = { rules, dedupWindow: env.section.dedup_window, jobLog };
+    const trigger = taskotronTrigger({ ...scheduling, fuse });
     return {
-      handlers: { default: trigger, trigger },
+      // `fuse` runs the `taskotron.fuse` jobs the trigger leaves for Koji tag changes.
+      handlers: { default: trigger, trigger, fuse: fuseHandler(scheduling) },
       // With resultsdb_url set, results live in a remote ResultsDB: nothing is mounted here.
-      ...(env.section.resultsdb_url === null ? { routes: taskotronRoutes } : {}),
+      ...(env.section.resultsdb_url === null ? { routes: taskotronRoutes(db) } : {}),
+      async stop() {
+        await fuse.close();
+        await db.close();
+      },
     };
   },
 });

@@ -74,12 +74,16 @@ export {
 } from './resultsdb/filters.js';
 export {
   taskotronTrigger,
+  schedule,
+  sourceOf,
   dedupKey,
   JOB_TOPIC,
   type TriggerJob,
   type TriggerResult,
   type TriggerOptions,
+  type TriggerSource,
 } from './trigger.js';
+export { TagFuse, fuseEvent, fuseHandler, fuseId, FUSE_TOPIC } from './fuse.js';
 export {
   joinUrl,
   refUrl,

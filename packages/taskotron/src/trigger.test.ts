@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from '@jest/globals';
 import {
   createLogger,
+  PermanentError,
   type Config,
   type HandlerContext,
   type LoopabullEvent,
@@ -11,6 +12,7 @@ import {
 import { taskotron } from './automation.js';
 import { loadRules } from './rules.js';
 import { SHIPPED_RULES, taskotronSection } from './section.js';
+import type { NewJob } from './job-log.js';
 import { dedupKey, JOB_TOPIC, taskotronTrigger, type TriggerResult } from './trigger.js';
 
 const envelope = JSON.parse(
@@ -20,6 +22,16 @@ const envelope = JSON.parse(
   ),
 ) as { topic: string; msg: Record<string, unknown> };
 const rules = loadRules(readFileSync(SHIPPED_RULES, 'utf8'), SHIPPED_RULES);
+
+/** A job log in memory. */
+function fakeJobLog() {
+  const rows = new Map<string, NewJob>();
+  return {
+    rows,
+    scheduled: async (job: NewJob) => void rows.set(job.uuid, job),
+    forget: async (uuid: string) => void rows.delete(uuid),
+  };
+}
 
 /** A handler context with an in-memory Redis (SET NX EX, DEL) and a recording publish. */
 function fakeContext(failPublish = false) {
@@ -46,13 +58,15 @@ function fakeContext(failPublish = false) {
 }
 
 let n = 0;
+const jobLog = fakeJobLog();
 const trigger = taskotronTrigger({
   rules: () => rules,
   dedupWindow: 3600,
+  jobLog,
   newUuid: () => `uuid-${++n}`,
 });
-const run = async (ctx: HandlerContext, topic: string, body: unknown) =>
-  (await trigger({ topic, body } as LoopabullEvent, ctx)) as TriggerResult;
+const run = async (ctx: HandlerContext, topic: string, body: unknown, id = 'msg-1') =>
+  (await trigger({ id, topic, body } as LoopabullEvent, ctx)) as TriggerResult;
 
 describe('the taskotron trigger', () => {
   it('turns the real koji build message into the jobs the shipped rules say', async () => {
@@ -67,6 +81,16 @@ describe('the taskotron trigger', () => {
     expect(new Set(result.scheduled.map((j) => j.uuid)).size).toBe(2);
     expect(result.matched).toEqual(['koji-build']);
     expect(lines.filter((l) => l.includes('scheduled as'))).toHaveLength(2);
+  });
+
+  it('records each scheduled job in the job log with its topic, message id and rules', async () => {
+    const { ctx } = fakeContext();
+    const result = await run(ctx, envelope.topic, envelope.msg, 'msg-logged');
+    for (const job of result.scheduled)
+      expect(jobLog.rows.get(job.uuid)).toEqual({
+        ...job,
+        trigger: { topic: envelope.topic, msg_id: 'msg-logged', rules: ['koji-build'] },
+      });
   });
 
   it('does not schedule the same item, task and arch twice within the window (a redelivery)', async () => {
@@ -103,10 +127,12 @@ describe('the taskotron trigger', () => {
     expect(lines).toEqual(['DistGitCommit rpms/vim#abc: no rule schedules anything']);
   });
 
-  it('gives the claim back when publishing fails, so a retry schedules the job', async () => {
+  it('gives the claim and the log record back when publishing fails, so a retry schedules the job', async () => {
     const failing = fakeContext(true);
+    const before = jobLog.rows.size;
     await expect(run(failing.ctx, envelope.topic, envelope.msg)).rejects.toThrow('bus down');
     expect(failing.keys.size).toBe(0);
+    expect(jobLog.rows.size).toBe(before);
   });
 
   it('keys the window by item, type, task and arch under the queue prefix', () => {
@@ -118,17 +144,23 @@ describe('the taskotron trigger', () => {
 });
 
 describe('starting the automation', () => {
+  // An in-memory SQLite database: the job log's, opened by start.
+  const config = { database: { url: 'sqlite://' }, dir: tmpdir() } as Config;
   const start = (section: Record<string, unknown>) =>
     taskotron.start!({
-      config: {} as Config,
+      config,
       section: taskotronSection.parse(section),
       logger: createLogger('test', 'error'),
       resolvePath: (p) => p,
     });
 
-  it('offers the trigger to handler files as ctx.automation("taskotron")', async () => {
+  it('offers the trigger and the fuse to handler files as ctx.automation("taskotron", key)', async () => {
     const instance = await start({});
-    expect(Object.keys(instance.handlers ?? {})).toEqual(['default', 'trigger']);
+    try {
+      expect(Object.keys(instance.handlers ?? {})).toEqual(['default', 'trigger', 'fuse']);
+    } finally {
+      await instance.stop?.();
+    }
   });
 
   it('has a doctor check that counts the rules', async () => {
@@ -148,18 +180,28 @@ describe('starting the automation', () => {
     await expect(broken[0]!.probe()).rejects.toThrow(/nonexistent\.yml/);
   });
 
-  it('refuses a rules file with an error, naming file, line, rule and key', () => {
+  it('starts with a rules file holding an error, and fails each trigger job naming file, line, rule and key', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'tasko-rules-'));
     const file = join(dir, 'rules.yml');
     writeFileSync(
       file,
       '- when: {message_type: X}\n  do: [{tasks: [a]}]\n- when:\n    name: {$bad: 1}\n  do: [{tasks: [a]}]\n',
     );
+    const instance = await start({ rules: file });
     try {
-      expect(() => start({ rules: file })).toThrow(
-        `${file}:3: rule 2: when.name.$bad: unknown operator`,
+      const { ctx, published } = fakeContext();
+      const run = instance.handlers!.trigger!(
+        { id: 'm', topic: envelope.topic, body: envelope.msg } as LoopabullEvent,
+        ctx,
       );
+      const err: unknown = await Promise.resolve(run).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(PermanentError);
+      expect((err as Error).message).toBe(
+        `taskotron rules unusable: ${file}:3: rule 2: when.name.$bad: unknown operator`,
+      );
+      expect(published).toEqual([]);
     } finally {
+      await instance.stop?.();
       rmSync(dir, { recursive: true, force: true });
     }
   });
