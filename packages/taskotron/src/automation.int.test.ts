@@ -60,6 +60,23 @@ describe('the ResultsDB API under loopabull serve', () => {
     });
   });
 
+  it('refuses POST /groups and /testcases without the bearer token, takes them with it', async () => {
+    const write = (path: string, body: unknown, headers: Record<string, string> = {}) =>
+      fetch(`${server.url}/api/v2.0/${path}`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', ...headers },
+        body: JSON.stringify(body),
+      });
+    const auth = { authorization: `Bearer ${TOKEN}` };
+    for (const [path, body] of [
+      ['groups', { uuid: 'serve-group' }],
+      ['testcases', { name: 'dist.serve' }],
+    ] as const) {
+      expect((await write(path, body)).status).toBe(401);
+      expect((await write(path, body, auth)).status).toBe(201);
+    }
+  });
+
   it('lets Bodhi read the latest results of a build without a token', async () => {
     const res = await fetch(`${server.url}/api/v2.0/results/latest?item=${ITEM}&type=koji_build`);
     expect(res.status).toBe(200);
