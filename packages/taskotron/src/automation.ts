@@ -1,17 +1,13 @@
-import { readFileSync } from 'node:fs';
 import { PermanentError, registered, type Automation, type AutomationEnv } from '@loopabull/core';
 import { Database } from '@loopabull/database';
+import { taskotronCommand } from './cli.js';
 import { fuseHandler, TagFuse } from './fuse.js';
 import { JobLog } from './job-log.js';
 import { taskotronRoutes } from './resultsdb/mount.js';
-import { loadRules, type Rule } from './rules.js';
-import { taskotronPaths, taskotronSection, type TaskotronSection } from './section.js';
+import { readRules } from './rules-file.js';
+import type { Rule } from './rules.js';
+import { taskotronSection, type TaskotronSection } from './section.js';
 import { taskotronTrigger } from './trigger.js';
-
-function readRules(env: AutomationEnv<TaskotronSection>) {
-  const file = taskotronPaths(env).rules;
-  return { file, rules: loadRules(readFileSync(file, 'utf8'), file) };
-}
 
 /**
  * The rules in force, read once per process. A rules file that cannot be read or holds an error
@@ -52,6 +48,7 @@ export const taskotron: Automation = registered<TaskotronSection>({
   name: 'taskotron',
   description: 'Taskotron: trigger rules over Fedora messages, checks and ResultsDB results',
   section: taskotronSection,
+  commands: (env) => [taskotronCommand(env)],
   doctor: (env) => [rulesCheck(env)],
   start: async (env) => {
     const rules = rulesInForce(env);

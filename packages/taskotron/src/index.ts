@@ -75,6 +75,7 @@ export {
 export {
   taskotronTrigger,
   schedule,
+  scheduleJob,
   sourceOf,
   dedupKey,
   JOB_TOPIC,
@@ -82,6 +83,7 @@ export {
   type TriggerResult,
   type TriggerOptions,
   type TriggerSource,
+  type SchedulingContext,
 } from './trigger.js';
 export { TagFuse, fuseEvent, fuseHandler, fuseId, FUSE_TOPIC } from './fuse.js';
 export {

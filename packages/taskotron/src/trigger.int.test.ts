@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import {
   BusPublisher,
+  createLogger,
   jobIdFor,
   openQueueServices,
   type JobResult,
@@ -66,7 +67,10 @@ describe('the taskotron trigger on the bus', () => {
     looper = startCli(['looper', ...cfg]);
     worker = startCli(['worker', '--id', 'trigger', ...cfg]);
     await Promise.all([looper.waitForOutput(/consuming/i), worker.waitForOutput(/taking jobs/i)]);
-    db = await Database.open(config.database.url, { baseDir: config.dir });
+    db = await Database.open(config.database.url, {
+      baseDir: config.dir,
+      logger: createLogger('database', 'error'),
+    });
     jobLog = await JobLog.open(db);
   }, 60_000);
 

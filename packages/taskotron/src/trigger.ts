@@ -1,7 +1,7 @@
 import { createHash, randomUUID } from 'node:crypto';
 import type { Handler, HandlerContext, LoopabullEvent } from '@loopabull/core';
 import type { TagFuse } from './fuse.js';
-import type { JobLog } from './job-log.js';
+import type { JobLog, JobTrigger } from './job-log.js';
 import { normalise, type ItemType } from './normalise.js';
 import { decide, type Decision, type Rule } from './rules.js';
 
@@ -63,6 +63,45 @@ export function dedupKey(
   return `${ctx.config.redis.prefix}:${ctx.config.queue.name}:_lb:taskotron:dedup:${id}`;
 }
 
+/** How `loopabull taskotron replay` schedules: past the dedup window, or not at all. */
+export interface Replaying {
+  force?: boolean;
+  dryRun?: boolean;
+}
+
+/** What scheduling needs of a handler's context; the replay command gives its own. */
+export type SchedulingContext = Pick<HandlerContext, 'config' | 'redis' | 'publish' | 'log'>;
+
+/**
+ * Schedules one job unless the same (item, item_type, taskname, arch) was within the window
+ * (`force`: schedules anyway and restarts the window). It is claimed in Redis, recorded in the job
+ * log, then published on `taskotron.job`; if publishing fails the claim and the record are given
+ * back, so a retry schedules it then. `dryRun` only says which it would be.
+ */
+export async function scheduleJob(
+  job: TriggerJob,
+  trigger: JobTrigger,
+  ctx: SchedulingContext,
+  options: Pick<TriggerOptions, 'dedupWindow' | 'jobLog'> & Replaying,
+): Promise<'scheduled' | 'duplicate'> {
+  const key = dedupKey(ctx, job);
+  if (options.dryRun)
+    return !options.force && (await ctx.redis.exists(key)) ? 'duplicate' : 'scheduled';
+  const claimed = options.force
+    ? await ctx.redis.set(key, job.uuid, 'EX', options.dedupWindow)
+    : await ctx.redis.set(key, job.uuid, 'EX', options.dedupWindow, 'NX');
+  if (claimed !== 'OK') return 'duplicate';
+  try {
+    await options.jobLog.scheduled({ ...job, trigger });
+    await ctx.publish(JOB_TOPIC, job);
+  } catch (err) {
+    await options.jobLog.forget(job.uuid).catch(() => {});
+    await ctx.redis.del(key);
+    throw err;
+  }
+  return 'scheduled';
+}
+
 const emptyResult = () => ({
   scheduled: [],
   duplicates: [],
@@ -72,15 +111,13 @@ const emptyResult = () => ({
 });
 
 /**
- * Normalises a message, decides the rules and schedules each wanted (task, arch): the trigger's
- * work once any fuse has burnt. A job is claimed in Redis for the dedup window, recorded in the
- * job log, then published on `taskotron.job`; if publishing fails the claim and the record are
- * given back, so a retry of the message schedules it then.
+ * Normalises a message, decides the rules and schedules each wanted (task, arch) with
+ * `scheduleJob`: the trigger's work once any fuse has burnt.
  */
 export async function schedule(
   source: TriggerSource,
-  ctx: HandlerContext,
-  options: TriggerOptions,
+  ctx: SchedulingContext,
+  options: TriggerOptions & Replaying,
 ): Promise<TriggerResult> {
   const newUuid = options.newUuid ?? randomUUID;
   const n = normalise(source.topic, source.body);
@@ -101,25 +138,13 @@ export async function schedule(
   if (!decision.wanted.length) await ctx.log(`${message_type} ${item}: no rule schedules anything`);
   for (const { taskname, arch, rules } of decision.wanted) {
     const job: TriggerJob = { item, item_type, taskname, arch, uuid: newUuid() };
-    const key = dedupKey(ctx, job);
-    const claimed = await ctx.redis.set(key, job.uuid, 'EX', options.dedupWindow, 'NX');
-    if (claimed !== 'OK') {
+    const trigger = { topic: source.topic, msg_id: source.id, rules };
+    if ((await scheduleJob(job, trigger, ctx, options)) === 'duplicate') {
       result.duplicates.push({ taskname, arch });
       await ctx.log(
         `${item}: ${taskname}/${arch} already scheduled within ${options.dedupWindow} s`,
       );
       continue;
-    }
-    try {
-      await options.jobLog.scheduled({
-        ...job,
-        trigger: { topic: source.topic, msg_id: source.id, rules },
-      });
-      await ctx.publish(JOB_TOPIC, job);
-    } catch (err) {
-      await options.jobLog.forget(job.uuid).catch(() => {});
-      await ctx.redis.del(key);
-      throw err;
     }
     result.scheduled.push(job);
     await ctx.log(
