@@ -1,8 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { AutomationHost, createLogger } from '@loopabull/core';
+import { AutomationHost, createLogger, type Config } from '@loopabull/core';
+import { Database } from '@loopabull/database';
 import { startServer, type RunningServer } from '@loopabull/server';
 import { cleanUpTest, freePort, removeTempDirs, testConfig } from '@test/support';
 import { taskotron } from './automation.js';
+import { JobLog } from './job-log.js';
 
 const TOKEN = 'taskotron-test-token';
 const logger = createLogger('test', 'error');
@@ -25,12 +27,13 @@ async function serving(section: Record<string, unknown> = {}) {
     await host.stop();
     await cleanUpTest(config);
   };
-  return { server, close };
+  return { server, close, config };
 }
 
 let server: RunningServer;
 let close: () => Promise<void>;
-beforeAll(async () => ({ server, close } = await serving()));
+let config: Config;
+beforeAll(async () => ({ server, close, config } = await serving()));
 afterAll(async () => {
   await close();
   removeTempDirs();
@@ -88,12 +91,130 @@ describe('the ResultsDB API under loopabull serve', () => {
     });
   });
 
-  it('mounts nothing when results go to a remote ResultsDB', async () => {
+  it('mounts no store when results go to a remote ResultsDB; the page points there', async () => {
     const remote = await serving({ resultsdb_url: 'https://resultsdb.example/api/v2.0' });
     try {
       expect((await fetch(`${remote.server.url}/api/v2.0/results`)).status).toBe(404);
+      const page = await (await fetch(`${remote.server.url}/ui/taskotron?item=${ITEM}`)).text();
+      expect(page).toContain(`<a href="https://resultsdb.example/api/v2.0/results?item=${ITEM}">`);
     } finally {
       await remote.close();
     }
+  });
+});
+
+describe('the page for people at /ui/taskotron', () => {
+  const JOB = '5b7c1a0e-0000-4000-8000-000000000001';
+  const HOSTILE = '<script>alert(1)</script>-1-1.fc41';
+  /** The cells of the table row holding `needle`, as text. */
+  const rowOf = (page: string, needle: string) => {
+    const row = page.split('<tr>').find((r) => r.includes(needle));
+    return row
+      ?.split('</td>')
+      .slice(0, -1)
+      .map((c) => c.replace(/<[^>]*>/g, '').trim());
+  };
+  const getPage = async (query = '') => {
+    const res = await fetch(`${server.url}/ui/taskotron${query}`);
+    return { res, body: await res.text() };
+  };
+
+  beforeAll(async () => {
+    const db = await Database.open(config.database.url, { baseDir: config.dir, logger });
+    try {
+      const jobs = await JobLog.open(db);
+      const trigger = {
+        topic: 'org.fedoraproject.prod.buildsys.build.state.change',
+        msg_id: 'm-1',
+        rules: ['koji-build'],
+      };
+      await jobs.scheduled({
+        uuid: JOB,
+        item: ITEM,
+        item_type: 'koji_build',
+        taskname: 'name-lint',
+        arch: 'noarch',
+        trigger,
+      });
+      await jobs.started(JOB);
+      await jobs.finished(JOB, { execution_status: 'OK', status: '1 PASSED' });
+      await jobs.scheduled({
+        uuid: 'hostile',
+        item: HOSTILE,
+        item_type: 'koji_build',
+        taskname: 'always-info',
+        arch: 'noarch',
+        trigger,
+      });
+    } finally {
+      await db.close();
+    }
+    const auth = { authorization: `Bearer ${TOKEN}` };
+    const reported = {
+      testcase: 'dist.name-lint',
+      outcome: 'FAILED',
+      note: 'name <b>bad</b>',
+      groups: [JOB],
+      ref_url: `http://127.0.0.1:8080/artifacts/${JOB}/name-lint.log`,
+      data: { item: ITEM, type: 'koji_build', arch: 'noarch' },
+    };
+    expect((await post(reported, auth)).status).toBe(201);
+    const sneaky = {
+      ...reported,
+      testcase: 'scratch.sneaky',
+      groups: [],
+      ref_url: 'javascript:alert(1)',
+    };
+    expect((await post(sneaky, auth)).status).toBe(201);
+  });
+
+  it('lists recent jobs with their trigger, execution, outcome and artifacts, escaped', async () => {
+    const { res, body } = await getPage();
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toBe('text/html; charset=utf-8');
+    expect(res.headers.get('content-security-policy')).toContain("default-src 'none'");
+    expect(rowOf(body, JOB)).toEqual([
+      expect.stringMatching(/^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}$/),
+      `${ITEM} koji_build`,
+      'name-lint',
+      'noarch',
+      'org.fedoraproject.prod.buildsys.build.state.change rules: koji-build',
+      'OK 1 PASSED',
+      '1 FAILED',
+      `artifacts ${JOB}`,
+    ]);
+    expect(body).toContain(`<a href="http://127.0.0.1:8080/artifacts/${JOB}/">artifacts</a>`);
+    expect(body).toContain(`<a href="/ui/taskotron?item=${ITEM}">${ITEM}</a>`);
+    expect(rowOf(body, 'hostile')?.[5]).toBe('scheduled');
+    expect(body).toContain('&lt;script&gt;alert(1)&lt;/script&gt;-1-1.fc41');
+    expect(body).not.toContain('<script>');
+  });
+
+  it('shows the results of an item as a Bodhi user looks them up', async () => {
+    const { body } = await getPage(`?item=${ITEM}`);
+    expect(body).toContain(`<h2>Results for ${ITEM}`);
+    expect(rowOf(body, 'dist.name-lint')).toEqual([
+      'dist.name-lint',
+      'FAILED',
+      'noarch',
+      'koji_build',
+      expect.stringMatching(/^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}$/),
+      'name &lt;b&gt;bad&lt;/b&gt;',
+      'details',
+    ]);
+    expect(body).toContain(
+      `<a href="http://127.0.0.1:8080/artifacts/${JOB}/name-lint.log">details</a>`,
+    );
+    expect(body).not.toContain('href="javascript:');
+    expect(rowOf(body, 'hostile')).toBeUndefined();
+    const none = await getPage(`?item=${encodeURIComponent(HOSTILE)}`);
+    expect(none.body).toContain('No results for this item.');
+    expect(none.body).not.toContain('<script>');
+    expect((await fetch(`${server.url}/ui/taskotron?item=a&item=b`)).status).toBe(400);
+  });
+
+  it('is linked from the dashboard', async () => {
+    const home = await (await fetch(`${server.url}/`)).text();
+    expect(home).toContain('<a href="/ui/taskotron">Taskotron</a>');
   });
 });

@@ -67,8 +67,8 @@ export const taskotron: Automation = registered<TaskotronSection>({
     return {
       // `fuse` runs the `taskotron.fuse` jobs the trigger leaves for Koji tag changes.
       handlers: { default: trigger, trigger, fuse: fuseHandler(scheduling) },
-      // With resultsdb_url set, results live in a remote ResultsDB: nothing is mounted here.
-      ...(env.section.resultsdb_url === null ? { routes: taskotronRoutes(db) } : {}),
+      // With resultsdb_url set, results live in a remote ResultsDB: only the page is mounted.
+      routes: taskotronRoutes(db, jobLog, env.section),
       async stop() {
         await fuse.close();
         await db.close();
