@@ -39,6 +39,22 @@ const rulesCheck = (env: AutomationEnv<TaskotronSection>) => ({
   },
 });
 
+/** The database opens, the job log is migrated, and what was scheduled last. */
+const databaseCheck = ({ config, logger }: AutomationEnv<TaskotronSection>) => ({
+  name: 'taskotron database',
+  fix: 'check database.url: the job log and the built-in ResultsDB live there',
+  probe: async () => {
+    const db = await Database.open(config.database.url, { baseDir: config.dir, logger });
+    try {
+      const [newest] = await (await JobLog.open(db)).recent(1);
+      const last = newest ? `newest job scheduled ${newest.scheduled_at}` : 'no jobs yet';
+      return `job log in ${db.url}: ${last}`;
+    } finally {
+      await db.close();
+    }
+  },
+});
+
 /**
  * Taskotron on the engine (issue 10). What exists so far: the trigger (message normaliser, rule
  * engine, scheduling with a dedup window), the result parsers and the ResultsDB v2.0 store and
@@ -49,7 +65,7 @@ export const taskotron: Automation = registered<TaskotronSection>({
   description: 'Taskotron: trigger rules over Fedora messages, checks and ResultsDB results',
   section: taskotronSection,
   commands: (env) => [taskotronCommand(env)],
-  doctor: (env) => [rulesCheck(env)],
+  doctor: (env) => [rulesCheck(env), databaseCheck(env)],
   start: async (env) => {
     const rules = rulesInForce(env);
     // One database per process, shared by the job log, the store and the routes.

@@ -180,6 +180,22 @@ describe('starting the automation', () => {
     await expect(broken[0]!.probe()).rejects.toThrow(/nonexistent\.yml/);
   });
 
+  it('has a doctor check that opens the job log', async () => {
+    const env = {
+      config,
+      section: taskotronSection.parse({}),
+      logger: createLogger('test', 'error'),
+      resolvePath: (p: string) => p,
+    };
+    const check = taskotron.doctor!(env)[1]!;
+    expect(check.name).toBe('taskotron database');
+    expect(await check.probe()).toBe('job log in sqlite://: no jobs yet');
+    const unreachable = { ...config, database: { url: 'postgresql://nobody@127.0.0.1:1/x' } };
+    await expect(
+      taskotron.doctor!({ ...env, config: unreachable as Config })[1]!.probe(),
+    ).rejects.toThrow(/cannot open the PostgreSQL database/);
+  });
+
   it('starts with a rules file holding an error, and fails each trigger job naming file, line, rule and key', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'tasko-rules-'));
     const file = join(dir, 'rules.yml');
