@@ -1,11 +1,15 @@
 /**
  * The trigger through the engine as deployed: real messages published on RabbitMQ, `loopabull
  * looper` and `loopabull worker` running the shipped `playbooks/` handler files, the job log in
- * the SQLite database beside the config, the scheduled jobs back on the bus as `taskotron.job`.
+ * the SQLite database beside the config, the scheduled jobs on the bus as `taskotron.job`. The
+ * looper is bound to the trigger's topics only: the jobs are read from the bus by the test, and
+ * no runner takes them.
  */
+import { randomBytes } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import amqp, { type Channel, type ChannelModel } from 'amqplib';
 import {
   BusPublisher,
   createLogger,
@@ -34,6 +38,7 @@ import { JOB_TOPIC, type TriggerJob, type TriggerResult } from './trigger.js';
 const PLAYBOOKS = new URL('../../../playbooks', import.meta.url).pathname;
 const KOJI_BUILD = 'org.fedoraproject.prod.buildsys.build.state.change';
 const KOJI_TAG = 'org.fedoraproject.prod.buildsys.tag';
+const GIT = 'org.fedoraproject.prod.git.receive';
 const fixture = readFixture<{ msg: Record<string, unknown> }>(
   'fedmsg/buildsys.build.state.change.json',
 );
@@ -46,12 +51,22 @@ const build = (name: string, changes: Record<string, unknown> = {}) => ({
 const FUSE_SECONDS = 2;
 
 describe('the taskotron trigger on the bus', () => {
+  const exchange = `taskotron-trigger-${randomBytes(4).toString('hex')}`;
   const config = testConfig({
     overrides: {
       ansible: { playbooks_dir: PLAYBOOKS },
+      bus: {
+        publish_exchange: exchange,
+        bindings: [KOJI_BUILD, KOJI_TAG, GIT].map((routing_key) => ({ exchange, routing_key })),
+      },
       taskotron: { fuse_delay: FUSE_SECONDS },
     },
   });
+  let amqpModel: ChannelModel;
+  let ch: Channel;
+  let jobQueue: string;
+  /** Every taskotron.job message published so far. */
+  const published: TriggerJob[] = [];
   const cfg = ['--config', config.configPath];
   let looper: CliProcess;
   let worker: CliProcess;
@@ -62,6 +77,11 @@ describe('the taskotron trigger on the bus', () => {
   let n = 0;
 
   beforeAll(async () => {
+    amqpModel = await amqp.connect(config.bus.url);
+    ch = await amqpModel.createChannel();
+    await ch.assertExchange(exchange, 'topic', { durable: true });
+    ({ queue: jobQueue } = await ch.assertQueue('', { exclusive: true }));
+    await ch.bindQueue(jobQueue, exchange, JOB_TOPIC);
     services = await openQueueServices(config);
     publisher = new BusPublisher(config);
     looper = startCli(['looper', ...cfg]);
@@ -76,6 +96,7 @@ describe('the taskotron trigger on the bus', () => {
 
   afterAll(async () => {
     await Promise.all([looper?.stop(), worker?.stop()]);
+    await amqpModel?.close();
     await publisher?.close();
     await db?.close();
     await services?.close();
@@ -98,16 +119,21 @@ describe('the taskotron trigger on the bus', () => {
     });
     return (job.returnvalue as JobResult).value as TriggerResult;
   };
-  /** Messages the looper has taken from the bus. */
-  const consumed = async () =>
-    Object.values((await services.counters.read()).consumed ?? {}).reduce((a, b) => a + b, 0);
-  /** The `taskotron.job` messages the looper queued for an item. */
-  const jobsOnQueue = async (item: string) =>
-    (await allJobs(services.work.queue))
-      .filter((j) => j.data.topic === JOB_TOPIC && (j.data.body as TriggerJob).item === item)
-      .map((j) => j.data.body as TriggerJob);
+  /** Messages the looper has put in the queue (a redelivered one too, as the job it was). */
+  const enqueued = async () =>
+    Object.values((await services.counters.read()).enqueued ?? {}).reduce((a, b) => a + b, 0);
+  const fuseJobs = async () =>
+    (await allJobs(services.work.queue)).filter((j) => j.data.topic === FUSE_TOPIC);
+  /** The `taskotron.job` messages published for an item. */
+  const jobsOnBus = async (item: string) => {
+    for (let m = await ch.get(jobQueue); m; m = await ch.get(jobQueue)) {
+      published.push(JSON.parse(m.content.toString()) as TriggerJob);
+      ch.ack(m);
+    }
+    return published.filter((j) => j.item === item);
+  };
 
-  it('turns a real koji build message into the jobs the rules say, logged and on the queue', async () => {
+  it('turns a real koji build message into the jobs the rules say, logged and on the bus', async () => {
     const id = await publish(KOJI_BUILD, fixture.msg);
     const result = await triggered(id);
     const item = 'ansible-1.8.3-1.el7';
@@ -116,7 +142,7 @@ describe('the taskotron trigger on the bus', () => {
       { item, item_type: 'koji_build', taskname: 'always-info', arch: 'noarch' },
     ]);
     const queued = await waitFor(
-      async () => ((await jobsOnQueue(item)).length === 2 ? jobsOnQueue(item) : null),
+      async () => ((await jobsOnBus(item)).length === 2 ? jobsOnBus(item) : null),
       { what: 'two taskotron.job messages' },
     );
     expect(queued.sort((a, b) => a.uuid.localeCompare(b.uuid))).toEqual(
@@ -152,7 +178,7 @@ describe('the taskotron trigger on the bus', () => {
 
   it('schedules nothing for a message no rule matches, and goes on', async () => {
     const body = { commit: { namespace: 'rpms', repo: 'vim', rev: 'feed42', branch: 'f41' } };
-    const result = await triggered(await publish('org.fedoraproject.prod.git.receive', body));
+    const result = await triggered(await publish(GIT, body));
     expect(result).toMatchObject({ message_type: 'DistGitCommit', matched: [], scheduled: [] });
     const next = await triggered(await publish(KOJI_BUILD, build('after-nomatch')));
     expect(next.scheduled).toHaveLength(2);
@@ -170,7 +196,7 @@ describe('the taskotron trigger on the bus', () => {
     expect(results.map((r) => r.fused?.lit)).toEqual([true, false, false]);
     expect(results.every((r) => r.scheduled.length === 0)).toBe(true);
 
-    const fuse = (await allJobs(services.work.queue)).filter((j) => j.data.topic === FUSE_TOPIC);
+    const fuse = await fuseJobs();
     expect(fuse.map((j) => j.id)).toEqual([...fuses]);
     const burnt = await triggered(fuse[0]!.data.id);
     expect(burnt.scheduled.map(({ uuid: _, ...job }) => job)).toEqual([
@@ -185,20 +211,22 @@ describe('the taskotron trigger on the bus', () => {
     });
 
     // The first message redelivered: its job is there already, so nothing runs again.
-    await waitFor(async () => (await jobsOnQueue(tag)).length === 1, { what: 'the tag job' });
-    const before = await consumed();
+    const first = async () => (await services.work.queue.getJob(jobIdFor(ids[0]!)))!;
+    const ran = (await first()).finishedOn;
+    const before = await enqueued();
     await publish(KOJI_TAG, tagged('one'), ids[0]);
-    await waitFor(async () => (await consumed()) > before, { what: 'the redelivery consumed' });
+    await waitFor(async () => (await enqueued()) > before, { what: 'the redelivery enqueued' });
+    expect((await first()).finishedOn).toBe(ran);
+    expect(await fuseJobs()).toHaveLength(1);
     // The same tag change sent again under a new id after the fuse: a new fuse, then a duplicate.
     const later = await triggered(await publish(KOJI_TAG, tagged('one')));
     expect(later.fused?.lit).toBe(true);
     const second = await triggered(later.fused!.job);
     expect(second.scheduled).toEqual([]);
     expect(second.duplicates).toEqual([{ taskname: 'always-info', arch: 'noarch' }]);
-    const tagJobs = (await allJobs(services.work.queue)).filter((j) => j.data.topic === KOJI_TAG);
-    expect(tagJobs.filter((j) => j.id === jobIdFor(ids[0]!))).toHaveLength(1);
+    expect(await fuseJobs()).toHaveLength(2);
     expect(await jobLog.recent(10, { item: tag })).toHaveLength(1);
-    expect(await jobsOnQueue(tag)).toHaveLength(1);
+    expect(await jobsOnBus(tag)).toHaveLength(1);
   }, 30_000);
 });
 
