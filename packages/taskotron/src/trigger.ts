@@ -2,7 +2,7 @@ import { createHash, randomUUID } from 'node:crypto';
 import type { Handler, HandlerContext, LoopabullEvent } from '@loopabull/core';
 import type { TagFuse } from './fuse.js';
 import type { JobLog, JobTrigger } from './job-log.js';
-import { normalise, type ItemType } from './normalise.js';
+import { normalise, type ItemType, type Normalised } from './normalise.js';
 import { decide, type Decision, type Rule } from './rules.js';
 
 /** The topic a scheduled check is published on: the job of part E.3. */
@@ -111,16 +111,16 @@ const emptyResult = () => ({
 });
 
 /**
- * Normalises a message, decides the rules and schedules each wanted (task, arch) with
- * `scheduleJob`: the trigger's work once any fuse has burnt.
+ * Normalises a message (unless the caller did), decides the rules and schedules each wanted
+ * (task, arch) with `scheduleJob`: the trigger's work once any fuse has burnt.
  */
 export async function schedule(
   source: TriggerSource,
   ctx: SchedulingContext,
   options: TriggerOptions & Replaying,
+  n: Normalised = normalise(source.topic, source.body),
 ): Promise<TriggerResult> {
   const newUuid = options.newUuid ?? randomUUID;
-  const n = normalise(source.topic, source.body);
   if (!n.ok) {
     await ctx.log(`nothing to schedule: ${n.reason}`);
     return { ...emptyResult(), skipped: n.reason };
@@ -167,7 +167,7 @@ export function taskotronTrigger(options: TriggerOptions): Handler {
       await ctx.log(`KojiTagChanged ${n.data.item}: fuse ${fused.job} ${when}`);
       return { ...emptyResult(), message_type: n.data.message_type, item: n.data.item, fused };
     }
-    return schedule(sourceOf(event), ctx, options);
+    return schedule(sourceOf(event), ctx, options, n);
   };
 }
 
