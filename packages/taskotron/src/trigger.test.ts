@@ -7,6 +7,7 @@ import {
   PermanentError,
   type Config,
   type HandlerContext,
+  type Logger,
   type LoopabullEvent,
 } from '@loopabull/core';
 import { taskotron } from './automation.js';
@@ -146,11 +147,11 @@ describe('the taskotron trigger', () => {
 describe('starting the automation', () => {
   // An in-memory SQLite database: the job log's, opened by start.
   const config = { database: { url: 'sqlite://' }, dir: tmpdir() } as Config;
-  const start = (section: Record<string, unknown>) =>
+  const start = (section: Record<string, unknown>, logger = createLogger('test', 'error')) =>
     taskotron.start!({
       config,
       section: taskotronSection.parse(section),
-      logger: createLogger('test', 'error'),
+      logger,
       resolvePath: (p) => p,
     });
 
@@ -203,7 +204,10 @@ describe('starting the automation', () => {
       file,
       '- when: {message_type: X}\n  do: [{tasks: [a]}]\n- when:\n    name: {$bad: 1}\n  do: [{tasks: [a]}]\n',
     );
-    const instance = await start({ rules: file });
+    const logged: string[] = [];
+    const logger = createLogger('test', 'error');
+    logger.error = ((line: string) => (logged.push(line), logger)) as Logger['error'];
+    const instance = await start({ rules: file }, logger);
     try {
       const { ctx, published } = fakeContext();
       const run = instance.handlers!.trigger!(
@@ -216,6 +220,7 @@ describe('starting the automation', () => {
         `taskotron rules unusable: ${file}:3: rule 2: when.name.$bad: unknown operator`,
       );
       expect(published).toEqual([]);
+      expect(logged).toEqual([(err as Error).message]);
     } finally {
       await instance.stop?.();
       rmSync(dir, { recursive: true, force: true });
