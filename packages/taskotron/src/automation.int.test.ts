@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { chromium } from 'playwright-core';
 import { AutomationHost, createLogger, type Config } from '@loopabull/core';
 import { Database } from '@loopabull/database';
 import { startServer, type RunningServer } from '@loopabull/server';
@@ -211,6 +212,32 @@ describe('the page for people at /ui/taskotron', () => {
     expect(none.body).toContain('No results for this item.');
     expect(none.body).not.toContain('<script>');
     expect((await fetch(`${server.url}/ui/taskotron?item=a&item=b`)).status).toBe(400);
+  });
+
+  it('lets a person look an item up with the form, in a browser', async () => {
+    const browser = await chromium.launch({
+      executablePath: '/usr/bin/chromium',
+      args: ['--no-sandbox', '--disable-background-networking'],
+    });
+    try {
+      const page = await browser.newPage();
+      await page.goto(`${server.url}/`);
+      await Promise.all([
+        page.waitForURL(/\/ui\/taskotron$/),
+        page.click('a[href="/ui/taskotron"]'),
+      ]);
+      await page.fill('input[name=item]', ITEM);
+      await Promise.all([page.waitForURL(/\?item=/), page.click('button[type=submit]')]);
+      expect(await page.locator('h1').textContent()).toBe(`Taskotron: ${ITEM}`);
+      const cells = await page
+        .locator('tr', { hasText: 'dist.name-lint' })
+        .first()
+        .locator('td')
+        .allTextContents();
+      expect(cells.slice(0, 4)).toEqual(['dist.name-lint', 'FAILED', 'noarch', 'koji_build']);
+    } finally {
+      await browser.close();
+    }
   });
 
   it('is linked from the dashboard', async () => {

@@ -57,8 +57,9 @@ const databaseCheck = ({ config, logger }: AutomationEnv<TaskotronSection>) => (
 
 /**
  * Taskotron on the engine (issue 10). What exists so far: the trigger (message normaliser, rule
- * engine, scheduling with a dedup window), the result parsers and the ResultsDB v2.0 store and
- * API; see docs/taskotron.md.
+ * engine, scheduling with a dedup window, the Koji tag fuse, the job log), `loopabull taskotron
+ * replay`, the result parsers, the ResultsDB v2.0 store and API, and the page for people; see
+ * docs/taskotron.md.
  */
 export const taskotron: Automation = registered<TaskotronSection>({
   name: 'taskotron',
