@@ -111,6 +111,11 @@ describe('the taskotron trigger', () => {
     ['a failed build', envelope.topic, { ...envelope.msg, new: 3 }],
     ['another koji instance', envelope.topic, { ...envelope.msg, instance: 'ppc' }],
     ['a topic the trigger does not know', 'org.fedoraproject.prod.fas.user.create', {}],
+    [
+      'an item too long to log',
+      envelope.topic,
+      { ...envelope.msg, name: 'n'.repeat(1000), version: 'v'.repeat(100) },
+    ],
   ])('schedules nothing for %s, saying why', async (_what, topic, body) => {
     const { ctx, published, lines } = fakeContext();
     const result = await run(ctx, topic, body);

@@ -8,6 +8,9 @@ import { decide, type Decision, type Rule } from './rules.js';
 /** The topic a scheduled check is published on: the job of part E.3. */
 export const JOB_TOPIC = 'taskotron.job';
 
+/** The longest item the job log (and a sane message) holds: names of 1000 characters each do not. */
+export const ITEM_MAX = 1024;
+
 /** What the runner gets: `{item, item_type, taskname, arch, uuid}` (part E.3). */
 export interface TriggerJob {
   item: string;
@@ -126,6 +129,11 @@ export async function schedule(
     return { ...emptyResult(), skipped: n.reason };
   }
   const { item, item_type, message_type } = n.data;
+  if (item.length > ITEM_MAX) {
+    const reason = `item of ${item.length} characters is longer than ${ITEM_MAX}`;
+    await ctx.log(`nothing to schedule: ${reason}`);
+    return { ...emptyResult(), message_type, skipped: reason };
+  }
   const decision = decide(options.rules(), n.data);
   const result: TriggerResult = {
     ...emptyResult(),
