@@ -2,11 +2,13 @@ import type { FastifyInstance } from 'fastify';
 import { sendPage } from '@loopabull/server';
 import type { JobLog } from './job-log.js';
 import { renderTaskotronPage, TASKOTRON_PAGE } from './page.js';
+import { PAGING } from './resultsdb/filters.js';
 import type { ResultsStore } from './resultsdb/store.js';
 import type { TaskotronSection } from './section.js';
+import { ITEM_MAX } from './trigger.js';
 
 /** Jobs the page lists; results of an item it shows. */
-export const PAGE_LIMITS = { jobs: 50, results: 200, item: 1024 } as const;
+export const PAGE_LIMITS = { jobs: 50, results: 200 } as const;
 
 export interface PageSources {
   jobLog: JobLog;
@@ -21,12 +23,15 @@ export function registerPage(app: FastifyInstance, { jobLog, store, section }: P
     const raw = (req.query as Record<string, unknown> | undefined)?.item;
     if (raw !== undefined && typeof raw !== 'string')
       return reply.code(400).send({ message: 'item given more than once' });
-    const item = raw?.trim() ? raw.trim().slice(0, PAGE_LIMITS.item) : null;
+    const item = raw?.trim() ? raw.trim().slice(0, ITEM_MAX) : null;
     const jobs = await jobLog.recent(PAGE_LIMITS.jobs, item === null ? {} : { item });
     const outcomes = new Map<string, string[]>();
     if (store && jobs.length) {
       const uuids = new Set(jobs.map((j) => j.uuid));
-      const reported = await store.list({ groups: [...uuids], data: [] }, { page: 0, limit: 1000 });
+      const reported = await store.list(
+        { groups: [...uuids], data: [] },
+        { page: 0, limit: PAGING.maxLimit },
+      );
       for (const r of reported.rows)
         for (const uuid of r.groups.filter((g) => uuids.has(g)))
           outcomes.set(uuid, [...(outcomes.get(uuid) ?? []), r.outcome]);
