@@ -38,6 +38,23 @@ describe('loopabull resolve', () => {
     );
   });
 
+  it("shows Koji's topic running Taskotron's trigger and the demo topic its playbook, as shipped", async () => {
+    const shipped = testConfig({
+      overrides: {
+        ansible: { playbooks_dir: new URL('../../playbooks', import.meta.url).pathname },
+      },
+    });
+    const resolve = async (topic: string) =>
+      (await runCli(['resolve', topic, '--config', shipped.configPath])).stdout;
+    const koji = 'org.fedoraproject.prod.buildsys.build.state.change';
+    expect(await resolve(koji)).toBe(
+      `${join(shipped.ansible.playbooks_dir, `${koji}.mjs`)}\n  handler: named after topic ${koji} (rkname)\n`,
+    );
+    expect(await resolve('loopabull.demo.build.state.change')).toMatch(
+      /loopabull\.demo\.build\.state\.change\.yml\n {2}playbook: /,
+    );
+  });
+
   it('folds a configured prefix when no file has the full name, and says so', async () => {
     const res = await cli(['resolve', `${PREFIX}build.done`, '--json']);
     expect(res.code).toBe(0);

@@ -3,13 +3,12 @@
  * `loopabull looper`, `loopabull worker` and `loopabull serve`, the trigger scheduling the jobs the
  * shipped rules ask for, the runner running the shipped checks with ansible-playbook, and the
  * results read back through the ResultsDB API as Bodhi reads them.
- *
- * Until the fedmsg-topic handler files ship in playbooks/ (the demo playbook still holds the koji
- * topic there), the test's own playbooks directory hands the koji topic to the trigger in one
- * line, as those files will; `taskotron.job` runs through the shipped playbooks/taskotron.job.mjs.
+ * Everything runs through the shipped playbooks/: the koji topic's handler file hands the message
+ * to the trigger, and playbooks/taskotron.job.mjs runs the check.
  */
-import { copyFileSync, mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
+import { mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import amqp, { type ChannelModel, type ConfirmChannel } from 'amqplib';
 import { jobIdFor, openQueueServices, type Config, type QueueServices } from '@loopabull/core';
@@ -88,16 +87,7 @@ describe('taskotron on the engine', () => {
     const dir = tempDir('taskotron-e2e');
     const port = await freePort();
     base = `http://127.0.0.1:${port}`;
-    const playbooks = join(dir, 'playbooks');
-    mkdirSync(playbooks);
-    copyFileSync(
-      new URL('playbooks/taskotron.job.mjs', REPO),
-      join(playbooks, 'taskotron.job.mjs'),
-    );
-    writeFileSync(
-      join(playbooks, `${koji.topic}.mjs`),
-      "export default (event, ctx) => ctx.automation('taskotron', 'trigger')(event, ctx);\n",
-    );
+    const playbooks = fileURLToPath(new URL('playbooks', REPO));
     // The shipped checks, beside two that go wrong.
     const tasks = join(dir, 'tasks');
     mkdirSync(tasks);

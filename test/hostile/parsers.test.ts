@@ -7,9 +7,15 @@ import { join, resolve } from 'node:path';
 import { afterAll, describe, expect, it } from '@jest/globals';
 import fc from 'fast-check';
 import yaml from 'js-yaml';
-import { ConfigError, loadConfig, toEvent, topicProblem, type Delivery } from '@loopabull/core';
+import {
+  ConfigError,
+  loadConfig,
+  parseReplay,
+  toEvent,
+  topicProblem,
+  type Delivery,
+} from '@loopabull/core';
 import { shippedAutomations } from '@loopabull/cli';
-import { parseReplay } from '../../packages/cli/src/replay-format.js';
 import { nastyJson, nastyString, removeTempDirs, tempDir, tryAll } from '@test/support';
 
 afterAll(removeTempDirs);

@@ -73,3 +73,4 @@ export { parseDuration, formatDuration } from './duration.js';
 export { withTimeout, TimeoutError } from './timeout.js';
 export { isObject, type JsonObject } from './json-object.js';
 export { configOption, printJson } from './cli-options.js';
+export { parseReplay, type ReplayMessage } from './replay-format.js';

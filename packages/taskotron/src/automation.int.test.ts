@@ -3,7 +3,9 @@ import { mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { request } from 'node:http';
 import { once } from 'node:events';
+import { chromium } from 'playwright-core';
 import { AutomationHost, createLogger } from '@loopabull/core';
+import { Database } from '@loopabull/database';
 import { startServer, type RunningServer } from '@loopabull/server';
 import {
   cleanUpTest,
@@ -14,6 +16,7 @@ import {
   watchPublished,
 } from '@test/support';
 import { taskotron } from './automation.js';
+import { JobLog } from './job-log.js';
 
 const TOKEN = 'taskotron-test-token';
 const logger = createLogger('test', 'error');
@@ -65,7 +68,12 @@ describe('the started automation', () => {
     const host = await new AutomationHost(config, [taskotron], logger).start();
     try {
       const [started] = host.started;
-      expect(Object.keys(started!.instance.handlers ?? {})).toEqual(['default', 'trigger', 'run']);
+      expect(Object.keys(started!.instance.handlers ?? {})).toEqual([
+        'default',
+        'trigger',
+        'fuse',
+        'run',
+      ]);
       expect(typeof host.handler('taskotron', 'run')).toBe('function');
     } finally {
       await host.stop();
@@ -83,6 +91,23 @@ describe('the ResultsDB API under loopabull serve', () => {
       outcome: 'PASSED',
       testcase: { name: 'dist.name-lint' },
     });
+  });
+
+  it('refuses POST /groups and /testcases without the bearer token, takes them with it', async () => {
+    const write = (path: string, body: unknown, headers: Record<string, string> = {}) =>
+      fetch(`${server.url}/api/v2.0/${path}`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', ...headers },
+        body: JSON.stringify(body),
+      });
+    const auth = { authorization: `Bearer ${TOKEN}` };
+    for (const [path, body] of [
+      ['groups', { uuid: 'serve-group' }],
+      ['testcases', { name: 'dist.serve' }],
+    ] as const) {
+      expect((await write(path, body)).status).toBe(401);
+      expect((await write(path, body, auth)).status).toBe(201);
+    }
   });
 
   it('lets Bodhi read the latest results of a build without a token', async () => {
@@ -126,10 +151,12 @@ describe('the ResultsDB API under loopabull serve', () => {
     }
   });
 
-  it('mounts nothing when results go to a remote ResultsDB', async () => {
+  it('mounts no store when results go to a remote ResultsDB; the page points there', async () => {
     const remote = await serving({ resultsdb_url: 'https://resultsdb.example/api/v2.0' });
     try {
       expect((await fetch(`${remote.server.url}/api/v2.0/results`)).status).toBe(404);
+      const page = await (await fetch(`${remote.server.url}/ui/taskotron?item=${ITEM}`)).text();
+      expect(page).toContain(`<a href="https://resultsdb.example/api/v2.0/results?item=${ITEM}">`);
     } finally {
       await remote.close();
     }
@@ -181,5 +208,147 @@ describe('artifacts over HTTP', () => {
         expect.not.stringContaining('secret'),
       ]);
     }
+  });
+});
+
+describe('the page for people at /ui/taskotron', () => {
+  const JOB = '5b7c1a0e-0000-4000-8000-000000000001';
+  const HOSTILE = '<script>alert(1)</script>-1-1.fc41';
+  /** The cells of the table row holding `needle`, as text. */
+  const rowOf = (page: string, needle: string) => {
+    const row = page.split('<tr>').find((r) => r.includes(needle));
+    return row
+      ?.split('</td>')
+      .slice(0, -1)
+      .map((c) => c.replace(/<[^>]*>/g, '').trim());
+  };
+  const getPage = async (query = '') => {
+    const res = await fetch(`${server.url}/ui/taskotron${query}`);
+    return { res, body: await res.text() };
+  };
+
+  beforeAll(async () => {
+    const db = await Database.open(config.database.url, { baseDir: config.dir, logger });
+    try {
+      const jobs = await JobLog.open(db);
+      const trigger = {
+        topic: 'org.fedoraproject.prod.buildsys.build.state.change',
+        msg_id: 'm-1',
+        rules: ['koji-build'],
+      };
+      await jobs.scheduled({
+        uuid: JOB,
+        item: ITEM,
+        item_type: 'koji_build',
+        taskname: 'name-lint',
+        arch: 'noarch',
+        trigger,
+      });
+      await jobs.started(JOB);
+      await jobs.finished(JOB, { execution_status: 'OK', status: '1 PASSED' });
+      await jobs.scheduled({
+        uuid: 'hostile',
+        item: HOSTILE,
+        item_type: 'koji_build',
+        taskname: 'always-info',
+        arch: 'noarch',
+        trigger,
+      });
+    } finally {
+      await db.close();
+    }
+    const auth = { authorization: `Bearer ${TOKEN}` };
+    const reported = {
+      testcase: 'dist.name-lint',
+      outcome: 'FAILED',
+      note: 'name <b>bad</b>',
+      groups: [JOB],
+      ref_url: `http://127.0.0.1:8080/artifacts/${JOB}/name-lint.log`,
+      data: { item: ITEM, type: 'koji_build', arch: 'noarch' },
+    };
+    expect((await post(reported, auth)).status).toBe(201);
+    const sneaky = {
+      ...reported,
+      testcase: 'scratch.sneaky',
+      groups: [],
+      ref_url: 'javascript:alert(1)',
+    };
+    expect((await post(sneaky, auth)).status).toBe(201);
+  });
+
+  it('lists recent jobs with their trigger, execution, outcome and artifacts, escaped', async () => {
+    const { res, body } = await getPage();
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toBe('text/html; charset=utf-8');
+    expect(res.headers.get('content-security-policy')).toContain("default-src 'none'");
+    expect(rowOf(body, JOB)).toEqual([
+      expect.stringMatching(/^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}$/),
+      `${ITEM} koji_build`,
+      'name-lint',
+      'noarch',
+      'org.fedoraproject.prod.buildsys.build.state.change rules: koji-build',
+      'OK 1 PASSED',
+      '1 FAILED',
+      `artifacts ${JOB}`,
+    ]);
+    expect(body).toContain(`<a href="http://127.0.0.1:8080/artifacts/${JOB}/">artifacts</a>`);
+    expect(body).toContain(`<a href="/ui/taskotron?item=${ITEM}">${ITEM}</a>`);
+    expect(rowOf(body, 'hostile')?.[5]).toBe('scheduled');
+    expect(body).toContain('&lt;script&gt;alert(1)&lt;/script&gt;-1-1.fc41');
+    expect(body).not.toContain('<script>');
+  });
+
+  it('shows the results of an item as a Bodhi user looks them up', async () => {
+    const { body } = await getPage(`?item=${ITEM}`);
+    expect(body).toContain(`<h2>Results for ${ITEM}`);
+    expect(rowOf(body, 'dist.name-lint')).toEqual([
+      'dist.name-lint',
+      'FAILED',
+      'noarch',
+      'koji_build',
+      expect.stringMatching(/^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}$/),
+      'name &lt;b&gt;bad&lt;/b&gt;',
+      'details',
+    ]);
+    expect(body).toContain(
+      `<a href="http://127.0.0.1:8080/artifacts/${JOB}/name-lint.log">details</a>`,
+    );
+    expect(body).not.toContain('href="javascript:');
+    expect(rowOf(body, 'hostile')).toBeUndefined();
+    const none = await getPage(`?item=${encodeURIComponent(HOSTILE)}`);
+    expect(none.body).toContain('No results for this item.');
+    expect(none.body).not.toContain('<script>');
+    expect((await fetch(`${server.url}/ui/taskotron?item=a&item=b`)).status).toBe(400);
+  });
+
+  it('lets a person look an item up with the form, in a browser', async () => {
+    const browser = await chromium.launch({
+      executablePath: '/usr/bin/chromium',
+      args: ['--no-sandbox', '--disable-background-networking'],
+    });
+    try {
+      const page = await browser.newPage();
+      await page.goto(`${server.url}/`);
+      await Promise.all([
+        page.waitForURL(/\/ui\/taskotron$/),
+        page.click('a[href="/ui/taskotron"]'),
+      ]);
+      await page.fill('input[name=item]', ITEM);
+      await Promise.all([page.waitForURL(/\?item=/), page.click('button[type=submit]')]);
+      expect(await page.locator('h1').textContent()).toBe(`Taskotron: ${ITEM}`);
+      const cells = await page
+        .locator('tr', { hasText: 'dist.name-lint' })
+        .first()
+        .locator('td')
+        .allTextContents();
+      expect(cells.slice(0, 4)).toEqual(['dist.name-lint', 'FAILED', 'noarch', 'koji_build']);
+    } finally {
+      await browser.close();
+    }
+  });
+
+  it('is linked from the dashboard', async () => {
+    const home = await (await fetch(`${server.url}/`)).text();
+    expect(home).toContain('<a href="/ui/taskotron">Taskotron</a>');
   });
 });

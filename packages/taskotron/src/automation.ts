@@ -1,16 +1,32 @@
-import { readFileSync } from 'node:fs';
-import { registered, type Automation, type AutomationEnv } from '@loopabull/core';
+import { PermanentError, registered, type Automation, type AutomationEnv } from '@loopabull/core';
 import { Database } from '@loopabull/database';
 import { checksCheck } from './checks-doctor.js';
 import { taskotronCommand } from './cli.js';
-import { loadRules } from './rules.js';
+import { fuseHandler, TagFuse } from './fuse.js';
+import { JobLog } from './job-log.js';
+import { readRules } from './rules-file.js';
+import type { Rule } from './rules.js';
 import { startRunner } from './runner-start.js';
-import { taskotronPaths, taskotronSection, type TaskotronSection } from './section.js';
+import { taskotronSection, type TaskotronSection } from './section.js';
 import { taskotronTrigger } from './trigger.js';
 
-function readRules(env: AutomationEnv<TaskotronSection>) {
-  const file = taskotronPaths(env).rules;
-  return { file, rules: loadRules(readFileSync(file, 'utf8'), file) };
+/**
+ * The rules in force, read once per process. A rules file that cannot be read or holds an error
+ * is logged once and fails each trigger job with that error (parked, to retry once the file is
+ * fixed and the workers restarted), naming file, line, rule and key; the process and its other
+ * automations keep going.
+ */
+function rulesInForce(env: AutomationEnv<TaskotronSection>): () => readonly Rule[] {
+  try {
+    const { rules } = readRules(env);
+    return () => rules;
+  } catch (err) {
+    const problem = `taskotron rules unusable: ${(err as Error).message}`;
+    env.logger.error(problem);
+    return () => {
+      throw new PermanentError(problem);
+    };
+  }
 }
 
 /** The rules file reads and every rule in it is sound. */
@@ -24,34 +40,63 @@ const rulesCheck = (env: AutomationEnv<TaskotronSection>) => ({
   },
 });
 
+/** The database opens, the job log is migrated, and what was scheduled last. */
+const databaseCheck = ({ config, logger }: AutomationEnv<TaskotronSection>) => ({
+  name: 'taskotron database',
+  fix: 'check database.url: the job log and the built-in ResultsDB live there',
+  probe: async () => {
+    const db = await Database.open(config.database.url, { baseDir: config.dir, logger });
+    try {
+      const [newest] = await (await JobLog.open(db)).recent(1);
+      const last = newest ? `newest job scheduled ${newest.scheduled_at}` : 'no jobs yet';
+      return `job log in ${db.url}: ${last}`;
+    } finally {
+      await db.close();
+    }
+  },
+});
+
 /**
  * Taskotron on the engine (issue 10). What exists so far: the trigger (message normaliser, rule
- * engine, scheduling with a dedup window), the result parsers and the ResultsDB v2.0 store and
- * API; see docs/taskotron.md.
+ * engine, scheduling with a dedup window, the Koji tag fuse, the job log), the runner and its
+ * reporting, `loopabull taskotron replay` and `runtask`, the ResultsDB v2.0 store and API, and
+ * the page for people; see docs/taskotron.md.
  */
 export const taskotron: Automation = registered<TaskotronSection>({
   name: 'taskotron',
   description: 'Taskotron: trigger rules over Fedora messages, checks and ResultsDB results',
   section: taskotronSection,
   commands: (env) => [taskotronCommand(env)],
-  doctor: (env) => [rulesCheck(env), checksCheck(env, () => readRules(env).rules)],
+  doctor: (env) => [
+    rulesCheck(env),
+    databaseCheck(env),
+    checksCheck(env, () => readRules(env).rules),
+  ],
   start: async (env) => {
-    // Read once per process: a bad rules file stops the start, naming file, line, rule and key.
-    const { rules } = readRules(env);
-    const trigger = taskotronTrigger({ rules: () => rules, dedupWindow: env.section.dedup_window });
-    // One database per process, shared by the job log and the results store.
+    const rules = rulesInForce(env);
+    // One database per process, shared by the job log, the store and the routes.
     const db = await Database.open(env.config.database.url, {
       baseDir: env.config.dir,
       logger: env.logger,
     });
-    const runner = await startRunner(env, db).catch(async (err: unknown) => {
+    const opened = await (async () => {
+      const jobLog = await JobLog.open(db);
+      return { jobLog, runner: await startRunner(env, db, jobLog) };
+    })().catch(async (err: unknown) => {
       await db.close();
       throw err;
     });
+    const { jobLog, runner } = opened;
+    const fuse = new TagFuse(env.section.fuse_delay);
+    const scheduling = { rules, dedupWindow: env.section.dedup_window, jobLog };
+    const trigger = taskotronTrigger({ ...scheduling, fuse });
     return {
-      handlers: { default: trigger, trigger, run: runner.run },
+      // `fuse` runs the `taskotron.fuse` jobs the trigger leaves for Koji tag changes; `run` the
+      // `taskotron.job` jobs it schedules.
+      handlers: { default: trigger, trigger, fuse: fuseHandler(scheduling), run: runner.run },
       routes: runner.routes,
       async stop() {
+        await fuse.close();
         await runner.stop();
         await db.close();
       },

@@ -10,6 +10,7 @@ import {
 } from '@loopabull/core';
 import { Database } from '@loopabull/database';
 import { parseJob } from './job.js';
+import { JobLog } from './job-log.js';
 import { ITEM_TYPES } from './normalise.js';
 import { exitCodeOf } from './outcomes.js';
 import { resultsdbPayload } from './report.js';
@@ -86,7 +87,7 @@ async function runtask(env: CommandEnv, io: CliIo, taskdir: string, opts: Runtas
   if (opts.report && report.results.length) {
     const db = await Database.open(config.database.url, { baseDir: config.dir, logger });
     try {
-      const runner = await startRunner(automationEnv, db);
+      const runner = await startRunner(automationEnv, db, await JobLog.open(db));
       try {
         const bodies = report.results.map((r) => resultsdbPayload(r, job, section.artifacts_url));
         submitted = await submitAll(bodies, runner.sink, [], async (s, i) =>

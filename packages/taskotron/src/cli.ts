@@ -1,5 +1,6 @@
 import { Command } from 'commander';
 import type { CommandEnv } from '@loopabull/core';
+import { replayCommand } from './cli-replay.js';
 import { runtaskCommand, type CliIo } from './cli-runtask.js';
 
 /**
@@ -9,5 +10,6 @@ import { runtaskCommand, type CliIo } from './cli-runtask.js';
 export function taskotronCommand(env: CommandEnv, io?: CliIo): Command {
   return new Command('taskotron')
     .description('Taskotron: run checks locally, re-trigger jobs')
-    .addCommand(runtaskCommand(env, io));
+    .addCommand(runtaskCommand(env, io))
+    .addCommand(replayCommand(env));
 }

@@ -74,12 +74,18 @@ export {
 } from './resultsdb/filters.js';
 export {
   taskotronTrigger,
+  schedule,
+  scheduleJob,
+  sourceOf,
   dedupKey,
   JOB_TOPIC,
   type TriggerJob,
   type TriggerResult,
   type TriggerOptions,
+  type TriggerSource,
+  type SchedulingContext,
 } from './trigger.js';
+export { TagFuse, fuseEvent, fuseHandler, fuseId, FUSE_TOPIC } from './fuse.js';
 export {
   joinUrl,
   refUrl,

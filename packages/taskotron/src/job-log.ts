@@ -128,6 +128,11 @@ export class JobLog {
       .execute();
   }
 
+  /** Removes a job that was never published (its trigger failed and will be retried). */
+  async forget(uuid: string): Promise<void> {
+    await this.k.deleteFrom('taskotron_jobs').where('uuid', '=', uuid).execute();
+  }
+
   /** The runner took the job (again, after a crash: the end of the earlier try is cleared). */
   async started(uuid: string, at = now()): Promise<void> {
     await this.k

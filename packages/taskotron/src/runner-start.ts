@@ -1,6 +1,6 @@
 import { BusPublisher, type AutomationEnv } from '@loopabull/core';
 import type { Database } from '@loopabull/database';
-import { JobLog } from './job-log.js';
+import type { JobLog } from './job-log.js';
 import { joinUrl } from './report.js';
 import { localSink, remoteSink } from './results-sink.js';
 import { taskotronRoutes } from './resultsdb/mount.js';
@@ -18,14 +18,17 @@ export const builtinApiUrl = (section: Pick<TaskotronSection, 'artifacts_url'>):
   joinUrl(new URL(section.artifacts_url).origin, API);
 
 /**
- * The runner's side of the automation in one process, on the automation's database: the job
- * log, the results store (built-in, with its events on the bus, or a remote ResultsDB), the
+ * The runner's side of the automation in one process, on the automation's database and job
+ * log: the results store (built-in, with its events on the bus, or a remote ResultsDB), the
  * `taskotron.job` handler and the routes.
  */
-export async function startRunner(env: AutomationEnv<TaskotronSection>, db: Database) {
+export async function startRunner(
+  env: AutomationEnv<TaskotronSection>,
+  db: Database,
+  jobs: JobLog,
+) {
   const { section, config, logger } = env;
   const paths = taskotronPaths(env);
-  const jobs = await JobLog.open(db);
   const publisher = new BusPublisher(config);
   const recorder =
     section.resultsdb_url === null
@@ -50,7 +53,7 @@ export async function startRunner(env: AutomationEnv<TaskotronSection>, db: Data
       jobs,
       sink,
     }),
-    routes: taskotronRoutes({ recorder, artifactsDir: paths.artifactsDir }),
+    routes: taskotronRoutes({ recorder, artifactsDir: paths.artifactsDir, jobLog: jobs, section }),
     async stop() {
       await recorder?.flush();
       await publisher.close();

@@ -12,6 +12,7 @@ describe('the taskotron section', () => {
       artifacts_dir: './var/artifacts',
       artifacts_url: 'http://127.0.0.1:8080/artifacts',
       dedup_window: 3600,
+      fuse_delay: 900,
       resultsdb_url: null,
       resultsdb_token: null,
     });

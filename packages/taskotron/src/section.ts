@@ -20,6 +20,11 @@ export const taskotronSection = z
     artifacts_url: z.url().default('http://127.0.0.1:8080/artifacts'),
     /** Seconds within which the same (item, item_type, taskname, arch) is scheduled once. */
     dedup_window: z.number().int().positive().default(3600),
+    /**
+     * Seconds a Koji tag change waits before its checks are scheduled, so that a burst of
+     * tagging into one tag makes one job per tag (Taskotron's `fuse_delay`).
+     */
+    fuse_delay: z.number().int().positive().default(900),
     /** null: the built-in ResultsDB store; else the URL of a remote ResultsDB. */
     resultsdb_url: z.url().nullable().default(null),
     /** Sent as `Authorization: Bearer <token>` with each result POSTed to `resultsdb_url`. */

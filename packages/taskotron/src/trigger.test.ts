@@ -4,13 +4,16 @@ import { join } from 'node:path';
 import { describe, expect, it } from '@jest/globals';
 import {
   createLogger,
+  PermanentError,
   type Config,
   type HandlerContext,
+  type Logger,
   type LoopabullEvent,
 } from '@loopabull/core';
 import { taskotron } from './automation.js';
 import { loadRules } from './rules.js';
 import { SHIPPED_RULES, taskotronSection } from './section.js';
+import type { NewJob } from './job-log.js';
 import { dedupKey, JOB_TOPIC, taskotronTrigger, type TriggerResult } from './trigger.js';
 
 const envelope = JSON.parse(
@@ -20,6 +23,16 @@ const envelope = JSON.parse(
   ),
 ) as { topic: string; msg: Record<string, unknown> };
 const rules = loadRules(readFileSync(SHIPPED_RULES, 'utf8'), SHIPPED_RULES);
+
+/** A job log in memory. */
+function fakeJobLog() {
+  const rows = new Map<string, NewJob>();
+  return {
+    rows,
+    scheduled: async (job: NewJob) => void rows.set(job.uuid, job),
+    forget: async (uuid: string) => void rows.delete(uuid),
+  };
+}
 
 /** A handler context with an in-memory Redis (SET NX EX, DEL) and a recording publish. */
 function fakeContext(failPublish = false) {
@@ -46,13 +59,15 @@ function fakeContext(failPublish = false) {
 }
 
 let n = 0;
+const jobLog = fakeJobLog();
 const trigger = taskotronTrigger({
   rules: () => rules,
   dedupWindow: 3600,
+  jobLog,
   newUuid: () => `uuid-${++n}`,
 });
-const run = async (ctx: HandlerContext, topic: string, body: unknown) =>
-  (await trigger({ topic, body } as LoopabullEvent, ctx)) as TriggerResult;
+const run = async (ctx: HandlerContext, topic: string, body: unknown, id = 'msg-1') =>
+  (await trigger({ id, topic, body } as LoopabullEvent, ctx)) as TriggerResult;
 
 describe('the taskotron trigger', () => {
   it('turns the real koji build message into the jobs the shipped rules say', async () => {
@@ -67,6 +82,16 @@ describe('the taskotron trigger', () => {
     expect(new Set(result.scheduled.map((j) => j.uuid)).size).toBe(2);
     expect(result.matched).toEqual(['koji-build']);
     expect(lines.filter((l) => l.includes('scheduled as'))).toHaveLength(2);
+  });
+
+  it('records each scheduled job in the job log with its topic, message id and rules', async () => {
+    const { ctx } = fakeContext();
+    const result = await run(ctx, envelope.topic, envelope.msg, 'msg-logged');
+    for (const job of result.scheduled)
+      expect(jobLog.rows.get(job.uuid)).toEqual({
+        ...job,
+        trigger: { topic: envelope.topic, msg_id: 'msg-logged', rules: ['koji-build'] },
+      });
   });
 
   it('does not schedule the same item, task and arch twice within the window (a redelivery)', async () => {
@@ -86,6 +111,11 @@ describe('the taskotron trigger', () => {
     ['a failed build', envelope.topic, { ...envelope.msg, new: 3 }],
     ['another koji instance', envelope.topic, { ...envelope.msg, instance: 'ppc' }],
     ['a topic the trigger does not know', 'org.fedoraproject.prod.fas.user.create', {}],
+    [
+      'an item too long to log',
+      envelope.topic,
+      { ...envelope.msg, name: 'n'.repeat(1000), version: 'v'.repeat(100) },
+    ],
   ])('schedules nothing for %s, saying why', async (_what, topic, body) => {
     const { ctx, published, lines } = fakeContext();
     const result = await run(ctx, topic, body);
@@ -103,10 +133,12 @@ describe('the taskotron trigger', () => {
     expect(lines).toEqual(['DistGitCommit rpms/vim#abc: no rule schedules anything']);
   });
 
-  it('gives the claim back when publishing fails, so a retry schedules the job', async () => {
+  it('gives the claim and the log record back when publishing fails, so a retry schedules the job', async () => {
     const failing = fakeContext(true);
+    const before = jobLog.rows.size;
     await expect(run(failing.ctx, envelope.topic, envelope.msg)).rejects.toThrow('bus down');
     expect(failing.keys.size).toBe(0);
+    expect(jobLog.rows.size).toBe(before);
   });
 
   it('keys the window by item, type, task and arch under the queue prefix', () => {
@@ -118,11 +150,13 @@ describe('the taskotron trigger', () => {
 });
 
 describe('starting the automation', () => {
-  const start = (section: Record<string, unknown>) =>
+  // An in-memory SQLite database: the job log's, opened by start.
+  const config = { database: { url: 'sqlite://' }, dir: tmpdir() } as Config;
+  const start = (section: Record<string, unknown>, logger = createLogger('test', 'error')) =>
     taskotron.start!({
-      config: {} as Config,
+      config,
       section: taskotronSection.parse(section),
-      logger: createLogger('test', 'error'),
+      logger,
       resolvePath: (p) => p,
     });
 
@@ -143,18 +177,48 @@ describe('starting the automation', () => {
     await expect(broken[0]!.probe()).rejects.toThrow(/nonexistent\.yml/);
   });
 
-  it('refuses a rules file with an error, naming file, line, rule and key', async () => {
+  it('has a doctor check that opens the job log', async () => {
+    const env = {
+      config,
+      section: taskotronSection.parse({}),
+      logger: createLogger('test', 'error'),
+      resolvePath: (p: string) => p,
+    };
+    const check = taskotron.doctor!(env)[1]!;
+    expect(check.name).toBe('taskotron database');
+    expect(await check.probe()).toBe('job log in sqlite://: no jobs yet');
+    const unreachable = { ...config, database: { url: 'postgresql://nobody@127.0.0.1:1/x' } };
+    await expect(
+      taskotron.doctor!({ ...env, config: unreachable as Config })[1]!.probe(),
+    ).rejects.toThrow(/cannot open the PostgreSQL database/);
+  });
+
+  it('starts with a rules file holding an error, and fails each trigger job naming file, line, rule and key', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'tasko-rules-'));
     const file = join(dir, 'rules.yml');
     writeFileSync(
       file,
       '- when: {message_type: X}\n  do: [{tasks: [a]}]\n- when:\n    name: {$bad: 1}\n  do: [{tasks: [a]}]\n',
     );
+    const logged: string[] = [];
+    const logger = createLogger('test', 'error');
+    logger.error = ((line: string) => (logged.push(line), logger)) as Logger['error'];
+    const instance = await start({ rules: file }, logger);
     try {
-      await expect(start({ rules: file })).rejects.toThrow(
-        `${file}:3: rule 2: when.name.$bad: unknown operator`,
+      const { ctx, published } = fakeContext();
+      const run = instance.handlers!.trigger!(
+        { id: 'm', topic: envelope.topic, body: envelope.msg } as LoopabullEvent,
+        ctx,
       );
+      const err: unknown = await Promise.resolve(run).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(PermanentError);
+      expect((err as Error).message).toBe(
+        `taskotron rules unusable: ${file}:3: rule 2: when.name.$bad: unknown operator`,
+      );
+      expect(published).toEqual([]);
+      expect(logged).toEqual([(err as Error).message]);
     } finally {
+      await instance.stop?.();
       rmSync(dir, { recursive: true, force: true });
     }
   });

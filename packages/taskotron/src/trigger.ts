@@ -1,10 +1,15 @@
 import { createHash, randomUUID } from 'node:crypto';
-import type { Handler, HandlerContext } from '@loopabull/core';
-import { normalise, type ItemType } from './normalise.js';
+import type { Handler, HandlerContext, LoopabullEvent } from '@loopabull/core';
+import type { TagFuse } from './fuse.js';
+import type { JobLog, JobTrigger } from './job-log.js';
+import { normalise, type ItemType, type Normalised } from './normalise.js';
 import { decide, type Decision, type Rule } from './rules.js';
 
 /** The topic a scheduled check is published on: the job of part E.3. */
 export const JOB_TOPIC = 'taskotron.job';
+
+/** The longest item the job log (and a sane message) holds: names of 1000 characters each do not. */
+export const ITEM_MAX = 1024;
 
 /** What the runner gets: `{item, item_type, taskname, arch, uuid}` (part E.3). */
 export interface TriggerJob {
@@ -20,6 +25,8 @@ export interface TriggerResult {
   skipped?: string;
   message_type?: string;
   item?: string;
+  /** A tag change waits for its fuse: the fuse job that will schedule, and when. */
+  fused?: { job: string; fires_at: string; lit: boolean };
   scheduled: TriggerJob[];
   /** Asked for again within the window: not scheduled twice. */
   duplicates: Array<{ taskname: string; arch: string }>;
@@ -28,11 +35,23 @@ export interface TriggerResult {
   errors: Decision['errors'];
 }
 
+/** The message that triggers: for a fuse, the first message of the burst it waited for. */
+export interface TriggerSource {
+  topic: string;
+  /** The bus message id, if it had one. */
+  id: string | null;
+  body: unknown;
+}
+
 export interface TriggerOptions {
   /** The rules in force (read at start). */
   rules: () => readonly Rule[];
   /** Seconds within which the same (item, item_type, taskname, arch) is scheduled once. */
   dedupWindow: number;
+  /** Where each scheduled job is recorded. */
+  jobLog: Pick<JobLog, 'scheduled' | 'forget'>;
+  /** Holds `KojiTagChanged` messages back; absent, they schedule at once. */
+  fuse?: TagFuse;
   newUuid?: () => string;
 }
 
@@ -47,53 +66,124 @@ export function dedupKey(
   return `${ctx.config.redis.prefix}:${ctx.config.queue.name}:_lb:taskotron:dedup:${id}`;
 }
 
+/** How `loopabull taskotron replay` schedules: past the dedup window, or not at all. */
+export interface Replaying {
+  force?: boolean;
+  dryRun?: boolean;
+}
+
+/** What scheduling needs of a handler's context; the replay command gives its own. */
+export type SchedulingContext = Pick<HandlerContext, 'config' | 'redis' | 'publish' | 'log'>;
+
 /**
- * The trigger: a Fedora message normalised, the rules decided, and each wanted (task, arch)
- * published as a job on `taskotron.job`, unless the same one was scheduled within the window.
- * The claim is taken before publishing and given back if publishing fails, so a retry of the
- * message schedules it then.
+ * Schedules one job unless the same (item, item_type, taskname, arch) was within the window
+ * (`force`: schedules anyway and restarts the window). It is claimed in Redis, recorded in the job
+ * log, then published on `taskotron.job`; if publishing fails the claim and the record are given
+ * back, so a retry schedules it then. `dryRun` only says which it would be.
+ */
+export async function scheduleJob(
+  job: TriggerJob,
+  trigger: JobTrigger,
+  ctx: SchedulingContext,
+  options: Pick<TriggerOptions, 'dedupWindow' | 'jobLog'> & Replaying,
+): Promise<'scheduled' | 'duplicate'> {
+  const key = dedupKey(ctx, job);
+  if (options.dryRun)
+    return !options.force && (await ctx.redis.exists(key)) ? 'duplicate' : 'scheduled';
+  const claimed = options.force
+    ? await ctx.redis.set(key, job.uuid, 'EX', options.dedupWindow)
+    : await ctx.redis.set(key, job.uuid, 'EX', options.dedupWindow, 'NX');
+  if (claimed !== 'OK') return 'duplicate';
+  try {
+    await options.jobLog.scheduled({ ...job, trigger });
+    await ctx.publish(JOB_TOPIC, job);
+  } catch (err) {
+    await options.jobLog.forget(job.uuid).catch(() => {});
+    await ctx.redis.del(key);
+    throw err;
+  }
+  return 'scheduled';
+}
+
+const emptyResult = () => ({
+  scheduled: [],
+  duplicates: [],
+  matched: [],
+  disabled: [],
+  errors: [],
+});
+
+/**
+ * Normalises a message (unless the caller did), decides the rules and schedules each wanted
+ * (task, arch) with `scheduleJob`: the trigger's work once any fuse has burnt.
+ */
+export async function schedule(
+  source: TriggerSource,
+  ctx: SchedulingContext,
+  options: TriggerOptions & Replaying,
+  n: Normalised = normalise(source.topic, source.body),
+): Promise<TriggerResult> {
+  const newUuid = options.newUuid ?? randomUUID;
+  if (!n.ok) {
+    await ctx.log(`nothing to schedule: ${n.reason}`);
+    return { ...emptyResult(), skipped: n.reason };
+  }
+  const { item, item_type, message_type } = n.data;
+  if (item.length > ITEM_MAX) {
+    const reason = `item of ${item.length} characters is longer than ${ITEM_MAX}`;
+    await ctx.log(`nothing to schedule: ${reason}`);
+    return { ...emptyResult(), message_type, skipped: reason };
+  }
+  const decision = decide(options.rules(), n.data);
+  const result: TriggerResult = {
+    ...emptyResult(),
+    message_type,
+    item,
+    ...decisionParts(decision),
+  };
+  for (const e of decision.errors)
+    await ctx.log(`rule ${e.rule} could not be evaluated: ${e.error}`);
+  if (!decision.wanted.length) await ctx.log(`${message_type} ${item}: no rule schedules anything`);
+  for (const { taskname, arch, rules } of decision.wanted) {
+    const job: TriggerJob = { item, item_type, taskname, arch, uuid: newUuid() };
+    const trigger = { topic: source.topic, msg_id: source.id, rules };
+    if ((await scheduleJob(job, trigger, ctx, options)) === 'duplicate') {
+      result.duplicates.push({ taskname, arch });
+      await ctx.log(
+        `${item}: ${taskname}/${arch} already scheduled within ${options.dedupWindow} s`,
+      );
+      continue;
+    }
+    result.scheduled.push(job);
+    await ctx.log(
+      `${item}: ${taskname}/${arch} scheduled as ${job.uuid} (rules: ${rules.join(', ')})`,
+    );
+  }
+  return result;
+}
+
+/**
+ * The trigger handler: a Fedora message scheduled as the rules say, except that a Koji tag change
+ * lights its tag's fuse (see fuse.ts) and the fuse schedules once it has burnt.
  */
 export function taskotronTrigger(options: TriggerOptions): Handler {
-  const newUuid = options.newUuid ?? randomUUID;
   return async (event, ctx): Promise<TriggerResult> => {
     const n = normalise(event.topic, event.body);
-    const empty = { scheduled: [], duplicates: [], matched: [], disabled: [], errors: [] };
-    if (!n.ok) {
-      await ctx.log(`nothing to schedule: ${n.reason}`);
-      return { ...empty, skipped: n.reason };
+    if (n.ok && n.data.message_type === 'KojiTagChanged' && options.fuse) {
+      const fused = await options.fuse.light(event, n.data.item, ctx);
+      const when = `${fused.lit ? 'lit' : 'already burning'}: jobs are scheduled at ${fused.fires_at}`;
+      await ctx.log(`KojiTagChanged ${n.data.item}: fuse ${fused.job} ${when}`);
+      return { ...emptyResult(), message_type: n.data.message_type, item: n.data.item, fused };
     }
-    const { item, item_type, message_type } = n.data;
-    const decision = decide(options.rules(), n.data);
-    const result: TriggerResult = { ...empty, message_type, item, ...decisionParts(decision) };
-    for (const e of decision.errors)
-      await ctx.log(`rule ${e.rule} could not be evaluated: ${e.error}`);
-    if (!decision.wanted.length)
-      await ctx.log(`${message_type} ${item}: no rule schedules anything`);
-    for (const { taskname, arch, rules } of decision.wanted) {
-      const job: TriggerJob = { item, item_type, taskname, arch, uuid: newUuid() };
-      const key = dedupKey(ctx, job);
-      const claimed = await ctx.redis.set(key, job.uuid, 'EX', options.dedupWindow, 'NX');
-      if (claimed !== 'OK') {
-        result.duplicates.push({ taskname, arch });
-        await ctx.log(
-          `${item}: ${taskname}/${arch} already scheduled within ${options.dedupWindow} s`,
-        );
-        continue;
-      }
-      try {
-        await ctx.publish(JOB_TOPIC, job);
-      } catch (err) {
-        await ctx.redis.del(key);
-        throw err;
-      }
-      result.scheduled.push(job);
-      await ctx.log(
-        `${item}: ${taskname}/${arch} scheduled as ${job.uuid} (rules: ${rules.join(', ')})`,
-      );
-    }
-    return result;
+    return schedule(sourceOf(event), ctx, options, n);
   };
 }
+
+export const sourceOf = (event: LoopabullEvent): TriggerSource => ({
+  topic: event.topic,
+  id: event.id,
+  body: event.body,
+});
 
 const decisionParts = (d: Decision) => ({
   matched: d.matched,

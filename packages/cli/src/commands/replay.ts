@@ -1,8 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { Command } from 'commander';
-import { BusPublisher } from '@loopabull/core';
+import { BusPublisher, parseReplay } from '@loopabull/core';
 import { jsonOption, printJson, withConfig, type ConfigOpts, type Cli } from '../options.js';
-import { parseReplay } from '../replay-format.js';
 
 export const replayCommand = (cli: Cli) =>
   withConfig(new Command('replay'))

@@ -9,7 +9,7 @@ import {
   type Config,
   type Logger,
 } from '@loopabull/core';
-import { DEMO_BODY, DEMO_TOPIC } from './demo-message.js';
+import { DEMO_BODY, DEMO_FILE, DEMO_TOPIC, KOJI_TOPIC } from './demo-message.js';
 import { positiveInt, withConfig, type ConfigOpts, type Cli } from '../options.js';
 
 /**
@@ -49,7 +49,7 @@ async function until(
   logger.debug(`${what}: ready`);
 }
 
-/** Publishes the Koji build message and prints what the playbook named after it did. */
+/** Publishes the demo message and prints what the playbook named after its topic did. */
 async function demo(config: Config, workers: number, logger: Logger): Promise<void> {
   const services = await openQueueServices(config);
   const publisher = new BusPublisher(config);
@@ -81,7 +81,8 @@ async function demo(config: Config, workers: number, logger: Logger): Promise<vo
     process.stdout.write(`\n----- demo job ${jobId}: ${state} -----\n${logs.join('\n')}\n-----\n`);
     process.stdout.write(
       `Dashboard: http://${config.http.host}:${config.http.port}/   Backlog: loopabull queue   This job: loopabull jobs logs ${jobId}\n` +
-        `Publish another: loopabull publish ${DEMO_TOPIC} --file examples/messages/${DEMO_TOPIC}.json\n\n`,
+        `Publish another: loopabull publish ${DEMO_TOPIC} --file ${DEMO_FILE}\n` +
+        `Taskotron's trigger: loopabull publish ${KOJI_TOPIC} --file ${DEMO_FILE}\n\n`,
     );
   } finally {
     await publisher.close();

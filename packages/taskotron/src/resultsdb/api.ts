@@ -30,23 +30,22 @@ const name = z.string().trim().min(1).max(SIZES.name);
 const url = z.string().max(SIZES.text).nullish();
 const scalar = z.union([z.string().max(SIZES.value), z.number(), z.boolean()]).transform(String);
 
+const groupObject = z.strictObject({
+  uuid: name.optional(),
+  description: z.string().max(SIZES.text).nullish(),
+  ref_url: url,
+});
+const testcaseObject = z.strictObject({ name, ref_url: url });
+
 const postSchema = z.looseObject({
   outcome: z.string({ error: 'outcome is required' }),
-  testcase: z.union([name, z.strictObject({ name, ref_url: url })], {
+  testcase: z.union([name, testcaseObject], {
     error: 'testcase must be a name or {name, ref_url}',
   }),
   groups: z
-    .array(
-      z.union([
-        name,
-        z.strictObject({
-          uuid: name.optional(),
-          description: z.string().max(SIZES.text).nullish(),
-          ref_url: url,
-        }),
-      ]),
-      { error: 'groups must be a list of uuids or {uuid, description, ref_url}' },
-    )
+    .array(z.union([name, groupObject]), {
+      error: 'groups must be a list of uuids or {uuid, description, ref_url}',
+    })
     .max(100)
     .nullish(),
   note: z.string().max(SIZES.text).nullish(),
@@ -94,20 +93,47 @@ export function parseSubmitTime(
   return { ok: true, value: `${value.slice(0, 19)}.${(m[7] ?? '').padEnd(6, '0')}` };
 }
 
+/** The first problem zod found, as ResultsDB words its 400s: `key: problem`. */
+function problem(error: z.ZodError): { ok: false; message: string } {
+  const i = error.issues[0]!;
+  const at = i.path.join('.');
+  return {
+    ok: false,
+    message: at && !i.message.startsWith(String(i.path[0])) ? `${at}: ${i.message}` : i.message,
+  };
+}
+
+/** A POST /api/v2.0/groups body: `{uuid?, description?, ref_url?}`; no uuid gets a new one. */
+export function parseNewGroup(
+  body: unknown,
+): Answer<{ uuid: string; description: string | null; ref_url: string | null }> {
+  const parsed = groupObject.safeParse(body ?? {});
+  if (!parsed.success) return problem(parsed.error);
+  const g = parsed.data;
+  return {
+    ok: true,
+    value: {
+      uuid: g.uuid ?? randomUUID(),
+      description: g.description ?? null,
+      ref_url: g.ref_url ?? null,
+    },
+  };
+}
+
+/** A POST /api/v2.0/testcases body: `{name, ref_url?}`. */
+export function parseNewTestcase(body: unknown): Answer<{ name: string; ref_url: string | null }> {
+  const parsed = testcaseObject.safeParse(body ?? {});
+  if (!parsed.success) return problem(parsed.error);
+  return { ok: true, value: { name: parsed.data.name, ref_url: parsed.data.ref_url ?? null } };
+}
+
 /** A POST /api/v2.0/results body checked as ResultsDB checks it; messages as ResultsDB's 400s. */
 export function parseNewResult(
   body: unknown,
   opts: { outcomes: readonly string[]; now: Date },
 ): Answer<NewResult> {
   const parsed = postSchema.safeParse(body);
-  if (!parsed.success) {
-    const i = parsed.error.issues[0]!;
-    const at = i.path.join('.');
-    return {
-      ok: false,
-      message: at && !i.message.startsWith(String(i.path[0])) ? `${at}: ${i.message}` : i.message,
-    };
-  }
+  if (!parsed.success) return problem(parsed.error);
   const b = parsed.data;
   const outcome = b.outcome.toUpperCase();
   if (!opts.outcomes.includes(outcome))

@@ -18,10 +18,35 @@ export interface Paging {
   limit: number;
 }
 
+/** How results are listed: `_sort` of GET /results, `_distinct_on` of /results/latest. */
+export interface ResultView {
+  /** By submit_time (then id): `desc` unless `_sort=asc:submit_time`. */
+  order: 'asc' | 'desc';
+  /** Data keys that, with the testcase, make "latest" one result per combination (bodhi#2425). */
+  distinctOn: string[];
+}
+
 export const PAGING = { defaultLimit: 20, maxLimit: 1000, maxValues: 100 } as const;
 const CONTROL = new Set(['page', 'limit', '_sort', '_distinct_on', 'callback']);
 
-type Parsed = { ok: true; filter: ResultFilter; paging: Paging } | { ok: false; message: string };
+type Parsed =
+  | { ok: true; filter: ResultFilter; paging: Paging; view: ResultView }
+  | { ok: false; message: string };
+
+const SORT = /^(asc|desc):submit_time$/;
+
+/** `_sort` and `_distinct_on`; ResultsDB sorts by submit_time only, and so do we. */
+function parseView(one: Record<string, string>): ResultView | string {
+  const sort = one._sort ?? '';
+  const order = sort === '' ? 'desc' : SORT.exec(sort)?.[1];
+  if (order !== 'asc' && order !== 'desc')
+    return `_sort must be asc:submit_time or desc:submit_time, not ${JSON.stringify(sort)}`;
+  const distinctOn = list(one._distinct_on ?? '');
+  if (distinctOn.length > PAGING.maxValues) return `_distinct_on: at most ${PAGING.maxValues} keys`;
+  const bad = distinctOn.find((k) => k.includes(':'));
+  if (bad !== undefined) return `_distinct_on: ${bad} is not a data key`;
+  return { order, distinctOn };
+}
 
 const list = (v: string) =>
   v
@@ -43,7 +68,8 @@ function count(
 
 /**
  * ResultsDB's query string: `page` (from 0), `limit`, `outcome`, `testcases`, `testcases:like`,
- * `groups`, `since=start[,end]`, and any other key as a data filter (`item=a,b`, `key:like=x*`).
+ * `groups`, `since=start[,end]`, `_sort`, `_distinct_on`, and any other key as a data filter
+ * (`item=a,b`, `key:like=x*`).
  * Each given once; a repeated one is a 400 naming it.
  */
 export function parseResultQuery(query: Record<string, unknown>): Parsed {
@@ -58,6 +84,8 @@ export function parseResultQuery(query: Record<string, unknown>): Parsed {
   if (typeof page === 'string') return { ok: false, message: page };
   if (typeof limit === 'string') return { ok: false, message: limit };
   if (limit === 0) return { ok: false, message: 'limit must be at least 1' };
+  const view = parseView(one);
+  if (typeof view === 'string') return { ok: false, message: view };
   for (const [key, value] of Object.entries(one)) {
     if (CONTROL.has(key) || value === '') continue;
     const values = list(value);
@@ -80,7 +108,7 @@ export function parseResultQuery(query: Record<string, unknown>): Parsed {
       filter.data.push({ key: dataKey, values, like });
     }
   }
-  return { ok: true, filter, paging: { page, limit } };
+  return { ok: true, filter, paging: { page, limit }, view };
 }
 
 /** `*` wildcards as SQL LIKE, with LIKE's own characters escaped (escape character `\`). */

@@ -1,25 +1,33 @@
 import type { RouteModule } from '@loopabull/server';
 import { registerArtifacts } from '../artifacts-routes.js';
+import type { JobLog } from '../job-log.js';
+import { TASKOTRON_PAGE } from '../page.js';
+import { registerPage } from '../page-route.js';
+import type { TaskotronSection } from '../section.js';
 import type { ResultsRecorder } from './recorder.js';
 import { resultsdbRoutes } from './routes.js';
 
 /**
- * What `loopabull serve` mounts for taskotron: the jobs' artifacts, and the built-in ResultsDB
- * when results are kept here (`recorder`; null when they go to a remote ResultsDB). The
- * database is the automation's, opened once per process by `start`.
+ * What `loopabull serve` mounts for taskotron, on the automation's database (opened once per
+ * process by its start): the jobs' artifacts, the page for people, and the built-in ResultsDB
+ * when results are kept here (`recorder`; null when they go to `resultsdb_url`).
  */
 export const taskotronRoutes = (opts: {
   recorder: ResultsRecorder | null;
   artifactsDir: string;
+  jobLog: JobLog;
+  section: TaskotronSection;
 }): RouteModule => ({
   name: 'taskotron',
+  dashboard: TASKOTRON_PAGE,
   async register(app, deps) {
     await registerArtifacts(app, opts.artifactsDir);
-    const { recorder } = opts;
+    const { recorder, jobLog, section } = opts;
     if (recorder)
       await resultsdbRoutes(recorder.store, { record: (r) => recorder.record(r) }).register(
         app,
         deps,
       );
+    registerPage(app, { jobLog, store: recorder?.store ?? null, section });
   },
 });

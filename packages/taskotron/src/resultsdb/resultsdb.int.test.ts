@@ -197,6 +197,78 @@ describe.each(allDatabases())('ResultsDB v2.0 API on $name', (target) => {
     expect((await get('/results/latest?item=nothing')).body).toEqual({ data: [] });
   });
 
+  it('sorts by submit_time either way with _sort, and refuses another sort', async () => {
+    const newest = (await get(`/results?item=${ITEM}&limit=3`)).body.data as Array<{ id: number }>;
+    const oldest = (await get(`/results?item=${ITEM}&limit=3&_sort=asc:submit_time`)).body
+      .data as Array<{ id: number }>;
+    const all = (await get(`/results?item=${ITEM}&limit=1000`)).body.data as Array<{ id: number }>;
+    expect(newest.map((r) => r.id)).toEqual(all.slice(0, 3).map((r) => r.id));
+    expect(oldest.map((r) => r.id)).toEqual(
+      all
+        .slice(-3)
+        .reverse()
+        .map((r) => r.id),
+    );
+    expect(await get(`/results?_sort=desc:id`)).toEqual({
+      status: 400,
+      body: { message: '_sort must be asc:submit_time or desc:submit_time, not "desc:id"' },
+    });
+  });
+
+  it('answers the latest result per arch with _distinct_on (bodhi#2425)', async () => {
+    const item = 'perarch-1-1.fc41';
+    const at = async (arch: string, outcome: string) =>
+      post({ testcase: 'dist.depcheck', outcome, data: { item, type: 'koji_build', arch } });
+    await at('x86_64', 'FAILED');
+    await at('x86_64', 'PASSED');
+    await at('i386', 'FAILED');
+    const latest = async (query: string) =>
+      (
+        (await get(`/results/latest?item=${item}${query}`)).body.data as Array<{
+          outcome: string;
+          data: { arch: string[] };
+        }>
+      ).map((r) => [r.data.arch[0], r.outcome]);
+    expect(await latest('')).toEqual([['i386', 'FAILED']]);
+    expect(await latest('&_distinct_on=arch')).toEqual([
+      ['i386', 'FAILED'],
+      ['x86_64', 'PASSED'],
+    ]);
+  });
+
+  it('creates groups and testcases with POST, as ResultsDB does', async () => {
+    const group = { uuid: `g-${target.name}`, description: 'a job', ref_url: 'http://x/jobs/1' };
+    expect(await call('POST', '/api/v2.0/groups', group)).toEqual({
+      status: 201,
+      body: {
+        ...group,
+        results: `${BASE}/results?groups=${group.uuid}`,
+        href: `${BASE}/groups/${group.uuid}`,
+      },
+    });
+    expect((await get(`/groups/${group.uuid}`)).body).toMatchObject(group);
+    expect(await call('POST', '/api/v2.0/groups', group)).toEqual({
+      status: 400,
+      body: { message: 'Group with this uuid already exists' },
+    });
+    const fresh = await call('POST', '/api/v2.0/groups', {});
+    expect(fresh.status).toBe(201);
+    expect(fresh.body.uuid).toMatch(/^[0-9a-f-]{36}$/);
+
+    const testcase = { name: 'dist.posted', ref_url: 'http://wiki/1' };
+    expect(await call('POST', '/api/v2.0/testcases', testcase)).toEqual({
+      status: 201,
+      body: { ...testcase, href: `${BASE}/testcases/dist.posted` },
+    });
+    const moved = await call('POST', '/api/v2.0/testcases', {
+      ...testcase,
+      ref_url: 'http://wiki/2',
+    });
+    expect(moved.body.ref_url).toBe('http://wiki/2');
+    expect((await get('/testcases/dist.posted')).body.ref_url).toBe('http://wiki/2');
+    expect((await call('POST', '/api/v2.0/testcases', { ref_url: 'x' })).status).toBe(400);
+  });
+
   it('answers 404 as ResultsDB does', async () => {
     expect(await get('/results/999999')).toEqual({
       status: 404,

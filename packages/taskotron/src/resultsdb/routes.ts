@@ -2,7 +2,9 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { RouteModule } from '@loopabull/server';
 import { RESULTSDB_OUTCOMES } from '../outcomes.js';
 import {
+  parseNewGroup,
   parseNewResult,
+  parseNewTestcase,
   serializeGroup,
   serializeResult,
   serializeTestcase,
@@ -69,7 +71,7 @@ function register(app: FastifyInstance, store: ResultsStore, options: ResultsdbO
   app.get(`${API}/results`, async (req, reply) => {
     const q = parseResultQuery((req.query ?? {}) as Record<string, unknown>);
     if (!q.ok) return fail(reply, 400, q.message);
-    const page = await store.list(q.filter, q.paging);
+    const page = await store.list(q.filter, q.paging, q.view.order);
     return {
       ...links(req, q.paging, page.more),
       data: page.rows.map((r) => serializeResult(r, base(req))),
@@ -79,7 +81,7 @@ function register(app: FastifyInstance, store: ResultsStore, options: ResultsdbO
   app.get(`${API}/results/latest`, async (req, reply) => {
     const q = parseResultQuery((req.query ?? {}) as Record<string, unknown>);
     if (!q.ok) return fail(reply, 400, q.message);
-    const rows = await store.latest(q.filter);
+    const rows = await store.latest(q.filter, q.view.distinctOn);
     return { data: rows.map((r) => serializeResult(r, base(req))) };
   });
 
@@ -99,6 +101,14 @@ function register(app: FastifyInstance, store: ResultsStore, options: ResultsdbO
     };
   });
 
+  app.post(`${API}/groups`, async (req, reply) => {
+    const parsed = parseNewGroup(req.body);
+    if (!parsed.ok) return fail(reply, 400, parsed.message);
+    if (!(await store.createGroup(parsed.value)))
+      return fail(reply, 400, 'Group with this uuid already exists');
+    return reply.code(201).send(serializeGroup(parsed.value, base(req)));
+  });
+
   app.get<{ Params: { uuid: string } }>(`${API}/groups/:uuid`, async (req, reply) => {
     const group = await store.group(req.params.uuid);
     return group ? serializeGroup(group, base(req)) : fail(reply, 404, 'Group not found');
@@ -112,6 +122,13 @@ function register(app: FastifyInstance, store: ResultsStore, options: ResultsdbO
       ...links(req, q.paging, page.more),
       data: page.rows.map((t) => serializeTestcase(t, base(req))),
     };
+  });
+
+  app.post(`${API}/testcases`, async (req, reply) => {
+    const parsed = parseNewTestcase(req.body);
+    if (!parsed.ok) return fail(reply, 400, parsed.message);
+    const saved = await store.saveTestcase(parsed.value);
+    return reply.code(201).send(serializeTestcase(saved, base(req)));
   });
 
   app.get<{ Params: { name: string } }>(`${API}/testcases/:name`, async (req, reply) => {

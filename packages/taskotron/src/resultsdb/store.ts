@@ -1,7 +1,8 @@
 import { sql, type ExpressionBuilder, type Kysely, type SelectQueryBuilder } from 'kysely';
 import { isUniqueViolation, type Database } from '@loopabull/database';
 import type { NewResult, StoredResult } from './api.js';
-import { likePattern, type Paging, type ResultFilter } from './filters.js';
+import { likePattern, type Paging, type ResultFilter, type ResultView } from './filters.js';
+import { newestPerCombination } from './latest.js';
 import { resultsMigrations, type ResultsTables } from './tables.js';
 
 type K = Kysely<ResultsTables>;
@@ -88,12 +89,16 @@ export class ResultsStore {
     return (await this.byIds([id]))[0] ?? null;
   }
 
-  /** Newest first (submit_time, then id). */
-  async list(filter: ResultFilter, paging: Paging): Promise<Page<StoredResult>> {
+  /** Newest first (submit_time, then id), or oldest first with `order` asc. */
+  async list(
+    filter: ResultFilter,
+    paging: Paging,
+    order: ResultView['order'] = 'desc',
+  ): Promise<Page<StoredResult>> {
     const rows = await this.filtered(filter)
       .select('id')
-      .orderBy('submit_time', 'desc')
-      .orderBy('id', 'desc')
+      .orderBy('submit_time', order)
+      .orderBy('id', order)
       .limit(paging.limit + 1)
       .offset(paging.page * paging.limit)
       .execute();
@@ -101,8 +106,12 @@ export class ResultsStore {
     return { rows: await this.byIds(ids), more: rows.length > paging.limit };
   }
 
-  /** The newest result of each testcase among those the filter selects. */
-  async latest(filter: ResultFilter): Promise<StoredResult[]> {
+  /**
+   * The newest result of each testcase among those the filter selects; with `distinctOn` data
+   * keys, of each testcase and combination of their values (per arch, say: bodhi#2425).
+   */
+  async latest(filter: ResultFilter, distinctOn: readonly string[] = []): Promise<StoredResult[]> {
+    if (distinctOn.length) return this.latestDistinct(filter, distinctOn);
     const newest = await this.filtered(filter)
       .select(['testcase_name', (eb) => eb.fn.max('submit_time').as('t')])
       .groupBy('testcase_name')
@@ -123,6 +132,60 @@ export class ResultsStore {
     }
     const results = await this.byIds(ids);
     return results.sort((a, b) => a.testcase.name.localeCompare(b.testcase.name));
+  }
+
+  private async latestDistinct(
+    filter: ResultFilter,
+    keys: readonly string[],
+  ): Promise<StoredResult[]> {
+    const [candidates, data] = await Promise.all([
+      this.filtered(filter).select(['id', 'testcase_name', 'submit_time']).execute(),
+      this.k
+        .selectFrom('taskotron_result_data')
+        .select(['result_id', 'data_key', 'data_value'])
+        .where('data_key', 'in', keys)
+        .where('result_id', 'in', this.filtered(filter).select('id'))
+        .execute(),
+    ]);
+    const ids = newestPerCombination(
+      candidates.map((c) => ({ ...c, id: Number(c.id) })),
+      data.map((d) => ({ ...d, result_id: Number(d.result_id) })),
+      keys,
+    );
+    return this.byIds(ids);
+  }
+
+  /** Creates a group; false when its uuid exists (ResultsDB answers 400 then). */
+  async createGroup(g: {
+    uuid: string;
+    description: string | null;
+    ref_url: string | null;
+  }): Promise<boolean> {
+    if (await this.group(g.uuid)) return false;
+    try {
+      await this.k.insertInto('taskotron_groups').values(g).execute();
+      return true;
+    } catch (err) {
+      if (isUniqueViolation(err)) return false;
+      throw err;
+    }
+  }
+
+  /** Creates a testcase or sets the ref_url of the one of that name, as ResultsDB does. */
+  async saveTestcase(t: { name: string; ref_url: string | null }) {
+    const save = () =>
+      this.k
+        .transaction()
+        .execute((trx) =>
+          upsert(trx, 'taskotron_testcases', 'name', t.name, { ref_url: t.ref_url }),
+        );
+    try {
+      await save();
+    } catch (err) {
+      if (!isUniqueViolation(err)) throw err;
+      await save();
+    }
+    return (await this.testcase(t.name))!;
   }
 
   async groups(paging: Paging) {

@@ -1,4 +1,6 @@
-import { ConfigError, isObject, topicProblem } from '@loopabull/core';
+import { ConfigError } from './errors.js';
+import { isObject } from './json-object.js';
+import { topicProblem } from './topic.js';
 
 /** One message to publish again, with the id it had: a message that already ran does not run twice. */
 export interface ReplayMessage {

@@ -1,6 +1,7 @@
 /**
- * Runs for every Koji tag event on the Fedora bus (topic org.fedoraproject.prod.buildsys.tag):
- * an example of a TypeScript handler. The default export gets the event and a context; what it
+ * An example of a TypeScript handler, for topic loopabull.demo.tag with a Koji tag event as its
+ * body (`loopabull run loopabull.demo.tag --body '{"name":"x","version":"1","release":"1.fc41",
+ * "tag":"f41-updates"}'`). Koji's own topic runs Taskotron's trigger. The default export gets the event and a context; what it
  * returns is stored as the job's result (`loopabull jobs show ID`), and what it throws is
  * retried with backoff and, after the last attempt, parked with the error.
  */

@@ -1,0 +1,133 @@
+/**
+ * `loopabull taskotron replay` as an operator runs it: the built CLI on a config file, the real
+ * Redis (dedup window), RabbitMQ (the taskotron.job messages it publishes) and the job log in the
+ * SQLite file beside the config.
+ */
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import amqp, { type Channel, type ChannelModel } from 'amqplib';
+import { createLogger } from '@loopabull/core';
+import { Database } from '@loopabull/database';
+import { cleanUpTest, readFixture, removeTempDirs, runCli, testConfig } from '@test/support';
+import { JobLog } from './job-log.js';
+import { JOB_TOPIC, type TriggerJob } from './trigger.js';
+
+const fixture = readFixture<{ topic: string; msg_id: string; msg: Record<string, unknown> }>(
+  'fedmsg/buildsys.build.state.change.json',
+);
+const ITEM = 'ansible-1.8.3-1.el7';
+
+describe('loopabull taskotron replay', () => {
+  const config = testConfig();
+  const file = join(config.dir, 'dump.jsonl');
+  const scratch = {
+    topic: fixture.topic,
+    id: 'scratch-1',
+    body: { ...fixture.msg, name: 'scratchy', scratch: true },
+  };
+  writeFileSync(file, [fixture, scratch].map((m) => JSON.stringify(m)).join('\n'));
+  let model: ChannelModel;
+  let ch: Channel;
+  let queue: string;
+  let db: Database;
+  let jobLog: JobLog;
+
+  const replay = (...args: string[]) =>
+    runCli(['taskotron', 'replay', ...args, '--config', config.configPath]);
+  /** The taskotron.job messages published since the last call. */
+  const published = async () => {
+    const jobs: TriggerJob[] = [];
+    for (let m = await ch.get(queue); m; m = await ch.get(queue)) {
+      jobs.push(JSON.parse(m.content.toString()) as TriggerJob);
+      ch.ack(m);
+    }
+    return jobs;
+  };
+
+  beforeAll(async () => {
+    model = await amqp.connect(config.bus.url);
+    ch = await model.createChannel();
+    await ch.assertExchange(config.bus.publish_exchange, 'topic', { durable: true });
+    ({ queue } = await ch.assertQueue('', { exclusive: true }));
+    await ch.bindQueue(queue, config.bus.publish_exchange, JOB_TOPIC);
+    db = await Database.open(config.database.url, {
+      baseDir: config.dir,
+      logger: createLogger('database', 'error'),
+    });
+    jobLog = await JobLog.open(db);
+  });
+  afterAll(async () => {
+    await model?.close();
+    await db?.close();
+    await cleanUpTest(config);
+    removeTempDirs();
+  });
+
+  it('says with --dry-run what saved messages would schedule, and schedules nothing', async () => {
+    const res = await replay(file, '--dry-run');
+    expect(res).toMatchObject({ code: 0, stderr: '' });
+    expect(res.stdout).toBe(
+      [
+        `message ${fixture.msg_id} (${fixture.topic}): KojiBuildPackageCompleted ${ITEM}; would schedule name-lint/noarch; would schedule always-info/noarch`,
+        `message scratch-1 (${fixture.topic}): skipped: scratch build`,
+        'dry run: 2 messages: 2 jobs would be scheduled, 0 duplicates within the window, 1 skipped; nothing was scheduled',
+        '',
+      ].join('\n'),
+    );
+    expect(await jobLog.recent(10, { item: ITEM })).toEqual([]);
+    expect(await published()).toEqual([]);
+  });
+
+  it('re-triggers saved messages: publishes and logs the jobs, once within the window', async () => {
+    const res = await replay(file);
+    expect(res.code).toBe(0);
+    expect(res.stdout).toMatch(
+      /scheduled name-lint\/noarch as [0-9a-f-]{36}; scheduled always-info/,
+    );
+    const jobs = await published();
+    expect(jobs.map((j) => j.taskname).sort()).toEqual(['always-info', 'name-lint']);
+    const logged = await jobLog.recent(10, { item: ITEM });
+    expect(logged.map((j) => j.uuid).sort()).toEqual(jobs.map((j) => j.uuid).sort());
+    expect(logged[0]!.trigger).toEqual({
+      topic: fixture.topic,
+      msg_id: fixture.msg_id,
+      rules: ['koji-build'],
+    });
+
+    const again = await replay(file);
+    expect(again.stdout).toContain(
+      '2 messages: 0 jobs scheduled, 2 duplicates within the window (--force schedules them), 1 skipped',
+    );
+    expect(await published()).toEqual([]);
+    const forced = await replay(file, '--force');
+    expect(forced.stdout).toContain('2 messages: 2 jobs scheduled, 0 duplicates');
+    expect(await published()).toHaveLength(2);
+  });
+
+  it('publishes the jobs of a time range of the job log again with new uuids', async () => {
+    const before = await jobLog.recent(100, { item: ITEM });
+    const dry = await replay('--since', '1h', '--dry-run');
+    expect(dry.stdout).toContain(
+      `dry run: ${before.length} logged jobs: 0 jobs would be scheduled`,
+    );
+    const res = await replay('--since', '1h', '--force', '--json');
+    expect(res.code).toBe(0);
+    const out = JSON.parse(res.stdout) as { lines: Array<{ from: string }>; summary: string };
+    expect(out.lines.map((l) => l.from).sort()).toEqual(before.map((j) => j.uuid).sort());
+    const jobs = await published();
+    expect(jobs).toHaveLength(before.length);
+    for (const job of jobs) expect(before.map((j) => j.uuid)).not.toContain(job.uuid);
+    expect(await jobLog.recent(100, { item: ITEM })).toHaveLength(2 * before.length);
+  });
+
+  it('refuses files and --since together, and a time it cannot read, with exit code 2', async () => {
+    expect(await replay(file, '--since', '1h')).toMatchObject({ code: 2 });
+    const res = await replay('--since', 'yesterday');
+    expect(res.code).toBe(2);
+    expect(res.stderr).toContain(
+      '--since "yesterday": expected an ISO 8601 time, or how long ago (90m, 2d)',
+    );
+    expect((await replay()).stderr).toContain('give message files or --since');
+  });
+});

@@ -1,0 +1,59 @@
+import { describe, expect, it } from '@jest/globals';
+import { ConfigError } from '@loopabull/core';
+import { messageLine, parseWhen, replaySummary } from './cli-replay.js';
+import type { TriggerResult } from './trigger.js';
+
+const now = new Date('2026-11-30T12:00:00.000Z');
+
+describe('parseWhen', () => {
+  it('reads ISO 8601 times and durations before now', () => {
+    expect(parseWhen('2026-11-29T10:00:00Z', now, '--since')).toBe('2026-11-29T10:00:00.000Z');
+    expect(parseWhen('90m', now, '--since')).toBe('2026-11-30T10:30:00.000Z');
+    expect(parseWhen('2d', now, '--since')).toBe('2026-11-28T12:00:00.000Z');
+  });
+
+  it('refuses anything else, naming the option', () => {
+    expect(() => parseWhen('2026-13-45', now, '--until')).toThrow(ConfigError);
+    expect(() => parseWhen('tuesday', now, '--until')).toThrow(/^--until "tuesday": /);
+  });
+});
+
+describe('what replay prints', () => {
+  const result: TriggerResult = {
+    message_type: 'KojiBuildPackageCompleted',
+    item: 'a-1-1.fc41',
+    scheduled: [
+      { item: 'a-1-1.fc41', item_type: 'koji_build', taskname: 't', arch: 'noarch', uuid: 'u1' },
+    ],
+    duplicates: [{ taskname: 'd', arch: 'x86_64' }],
+    matched: ['r'],
+    disabled: [],
+    errors: [{ rule: 'bad', error: 'no such var' }],
+  };
+
+  it('says per message what was scheduled, what was a duplicate and which rules failed', () => {
+    expect(messageLine('m1', 'topic', result, false).what).toBe(
+      'message m1 (topic): KojiBuildPackageCompleted a-1-1.fc41; scheduled t/noarch as u1; ' +
+        'd/x86_64 already scheduled within the window; rule bad: no such var',
+    );
+    expect(messageLine('m1', 'topic', result, true).what).toContain('would schedule t/noarch;');
+  });
+
+  it('counts in the closing line, and says how to schedule duplicates', () => {
+    const lines = [
+      messageLine('m1', 'topic', result, false),
+      messageLine(
+        'm2',
+        'topic',
+        { ...result, skipped: 'scratch build', scheduled: [], duplicates: [] },
+        false,
+      ),
+    ];
+    expect(replaySummary(lines, 'message', false)).toBe(
+      '2 messages: 1 job scheduled, 1 duplicate within the window (--force schedules them), 1 skipped',
+    );
+    expect(replaySummary([], 'logged job', true)).toBe(
+      'dry run: 0 logged jobs: 0 jobs would be scheduled, 0 duplicates within the window; nothing was scheduled',
+    );
+  });
+});

@@ -1,0 +1,61 @@
+import type { FastifyInstance } from 'fastify';
+import { sendPage } from '@loopabull/server';
+import type { JobLog } from './job-log.js';
+import { renderTaskotronPage, TASKOTRON_PAGE } from './page.js';
+import { PAGING } from './resultsdb/filters.js';
+import type { ResultsStore } from './resultsdb/store.js';
+import type { TaskotronSection } from './section.js';
+import { ITEM_MAX } from './trigger.js';
+
+/** Jobs the page lists; results of an item it shows. */
+export const PAGE_LIMITS = { jobs: 50, results: 200 } as const;
+
+export interface PageSources {
+  jobLog: JobLog;
+  /** The built-in store; null when results go to `resultsdb_url`. */
+  store: ResultsStore | null;
+  section: Pick<TaskotronSection, 'artifacts_url' | 'resultsdb_url'>;
+}
+
+/** `GET /ui/taskotron[?item=ITEM]`: the job log and the results, read for people. */
+export function registerPage(app: FastifyInstance, { jobLog, store, section }: PageSources): void {
+  app.get(TASKOTRON_PAGE.path, async (req, reply) => {
+    const raw = (req.query as Record<string, unknown> | undefined)?.item;
+    if (raw !== undefined && typeof raw !== 'string')
+      return reply.code(400).send({ message: 'item given more than once' });
+    const item = raw?.trim() ? raw.trim().slice(0, ITEM_MAX) : null;
+    const jobs = await jobLog.recent(PAGE_LIMITS.jobs, item === null ? {} : { item });
+    const outcomes = new Map<string, string[]>();
+    if (store && jobs.length) {
+      const uuids = new Set(jobs.map((j) => j.uuid));
+      const reported = await store.list(
+        { groups: [...uuids], data: [] },
+        { page: 0, limit: PAGING.maxLimit },
+      );
+      for (const r of reported.rows)
+        for (const uuid of r.groups.filter((g) => uuids.has(g)))
+          outcomes.set(uuid, [...(outcomes.get(uuid) ?? []), r.outcome]);
+    }
+    const results =
+      store && item !== null
+        ? (
+            await store.list(
+              { data: [{ key: 'item', values: [item], like: false }] },
+              { page: 0, limit: PAGE_LIMITS.results },
+            )
+          ).rows
+        : null;
+    return sendPage(
+      reply,
+      renderTaskotronPage({
+        item,
+        jobs,
+        outcomes,
+        results,
+        remote: section.resultsdb_url,
+        artifactsUrl: section.artifacts_url,
+        now: new Date(),
+      }),
+    );
+  });
+}

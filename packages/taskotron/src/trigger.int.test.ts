@@ -1,0 +1,278 @@
+/**
+ * The trigger through the engine as deployed: real messages published on RabbitMQ, `loopabull
+ * looper` and `loopabull worker` running the shipped `playbooks/` handler files, the job log in
+ * the SQLite database beside the config, the scheduled jobs on the bus as `taskotron.job`. The
+ * looper is bound to the trigger's topics only: the jobs are read from the bus by the test, and
+ * no runner takes them.
+ */
+import { randomBytes } from 'node:crypto';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import amqp, { type Channel, type ChannelModel } from 'amqplib';
+import {
+  BusPublisher,
+  createLogger,
+  jobIdFor,
+  openQueueServices,
+  type JobResult,
+  type QueueServices,
+} from '@loopabull/core';
+import { Database } from '@loopabull/database';
+import {
+  allJobs,
+  cleanUpTest,
+  completedJob,
+  readFixture,
+  removeTempDirs,
+  startCli,
+  testConfig,
+  testEvent,
+  waitFor,
+  type CliProcess,
+} from '@test/support';
+import { FUSE_TOPIC } from './fuse.js';
+import { JobLog } from './job-log.js';
+import { JOB_TOPIC, type TriggerJob, type TriggerResult } from './trigger.js';
+
+const PLAYBOOKS = new URL('../../../playbooks', import.meta.url).pathname;
+const KOJI_BUILD = 'org.fedoraproject.prod.buildsys.build.state.change';
+const KOJI_TAG = 'org.fedoraproject.prod.buildsys.tag';
+const GIT = 'org.fedoraproject.prod.git.receive';
+const fixture = readFixture<{ msg: Record<string, unknown> }>(
+  'fedmsg/buildsys.build.state.change.json',
+);
+/** The fixture's build under another name, so that each test has items of its own. */
+const build = (name: string, changes: Record<string, unknown> = {}) => ({
+  ...fixture.msg,
+  name,
+  ...changes,
+});
+const FUSE_SECONDS = 2;
+
+describe('the taskotron trigger on the bus', () => {
+  const exchange = `taskotron-trigger-${randomBytes(4).toString('hex')}`;
+  const config = testConfig({
+    overrides: {
+      ansible: { playbooks_dir: PLAYBOOKS },
+      bus: {
+        publish_exchange: exchange,
+        bindings: [KOJI_BUILD, KOJI_TAG, GIT].map((routing_key) => ({ exchange, routing_key })),
+      },
+      taskotron: { fuse_delay: FUSE_SECONDS },
+    },
+  });
+  let amqpModel: ChannelModel;
+  let ch: Channel;
+  let jobQueue: string;
+  /** Every taskotron.job message published so far. */
+  const published: TriggerJob[] = [];
+  const cfg = ['--config', config.configPath];
+  let looper: CliProcess;
+  let worker: CliProcess;
+  let services: QueueServices;
+  let publisher: BusPublisher;
+  let db: Database;
+  let jobLog: JobLog;
+  let n = 0;
+
+  beforeAll(async () => {
+    amqpModel = await amqp.connect(config.bus.url);
+    ch = await amqpModel.createChannel();
+    await ch.assertExchange(exchange, 'topic', { durable: true });
+    ({ queue: jobQueue } = await ch.assertQueue('', { exclusive: true }));
+    await ch.bindQueue(jobQueue, exchange, JOB_TOPIC);
+    services = await openQueueServices(config);
+    publisher = new BusPublisher(config);
+    looper = startCli(['looper', ...cfg]);
+    worker = startCli(['worker', '--id', 'trigger', ...cfg]);
+    await Promise.all([looper.waitForOutput(/consuming/i), worker.waitForOutput(/taking jobs/i)]);
+    db = await Database.open(config.database.url, {
+      baseDir: config.dir,
+      logger: createLogger('database', 'error'),
+    });
+    jobLog = await JobLog.open(db);
+  }, 60_000);
+
+  afterAll(async () => {
+    await Promise.all([looper?.stop(), worker?.stop()]);
+    await amqpModel?.close();
+    await publisher?.close();
+    await db?.close();
+    await services?.close();
+    await cleanUpTest(config);
+    removeTempDirs();
+  });
+
+  const publish = async (
+    topic: string,
+    body: unknown,
+    messageId = `trigger-${++n}-${Date.now()}`,
+  ) => {
+    await publisher.publish(topic, body, { messageId });
+    return messageId;
+  };
+  /** What the trigger's job returned, once it has completed. */
+  const triggered = async (messageId: string) => {
+    const job = await waitFor(() => completedJob(services.work.queue, jobIdFor(messageId)), {
+      what: `the job of message ${messageId}`,
+    });
+    return (job.returnvalue as JobResult).value as TriggerResult;
+  };
+  /** Messages the looper has put in the queue (a redelivered one too, as the job it was). */
+  const enqueued = async () =>
+    Object.values((await services.counters.read()).enqueued ?? {}).reduce((a, b) => a + b, 0);
+  const fuseJobs = async () =>
+    (await allJobs(services.work.queue)).filter((j) => j.data.topic === FUSE_TOPIC);
+  /** The `taskotron.job` messages published for an item. */
+  const jobsOnBus = async (item: string) => {
+    for (let m = await ch.get(jobQueue); m; m = await ch.get(jobQueue)) {
+      published.push(JSON.parse(m.content.toString()) as TriggerJob);
+      ch.ack(m);
+    }
+    return published.filter((j) => j.item === item);
+  };
+
+  it('turns a real koji build message into the jobs the rules say, logged and on the bus', async () => {
+    const id = await publish(KOJI_BUILD, fixture.msg);
+    const result = await triggered(id);
+    const item = 'ansible-1.8.3-1.el7';
+    expect(result.scheduled.map(({ uuid: _, ...job }) => job)).toEqual([
+      { item, item_type: 'koji_build', taskname: 'name-lint', arch: 'noarch' },
+      { item, item_type: 'koji_build', taskname: 'always-info', arch: 'noarch' },
+    ]);
+    const queued = await waitFor(
+      async () => ((await jobsOnBus(item)).length === 2 ? jobsOnBus(item) : null),
+      { what: 'two taskotron.job messages' },
+    );
+    expect(queued.sort((a, b) => a.uuid.localeCompare(b.uuid))).toEqual(
+      [...result.scheduled].sort((a, b) => a.uuid.localeCompare(b.uuid)),
+    );
+    const logged = await jobLog.recent(10, { item });
+    expect(logged.map((j) => j.uuid).sort()).toEqual(result.scheduled.map((j) => j.uuid).sort());
+    for (const job of logged)
+      expect(job.trigger).toEqual({ topic: KOJI_BUILD, msg_id: id, rules: ['koji-build'] });
+  });
+
+  it('schedules a build sent again under a new message id no second time (the dedup window)', async () => {
+    const body = build('resent');
+    const first = await triggered(await publish(KOJI_BUILD, body));
+    const again = await triggered(await publish(KOJI_BUILD, body));
+    expect(first.scheduled).toHaveLength(2);
+    expect(again.scheduled).toEqual([]);
+    expect(again.duplicates).toHaveLength(2);
+    expect(await jobLog.recent(10, { item: 'resent-1.8.3-1.el7' })).toHaveLength(2);
+  });
+
+  it.each<[string, Record<string, unknown>, RegExp]>([
+    ['a scratch build', { scratch: true }, /scratch build/],
+    ['a failed build', { new: 3 }, /build state 3 is not COMPLETE/],
+    ['a build of another koji instance', { instance: 'ppc' }, /koji instance "ppc"/],
+  ])('schedules nothing for %s, and says why', async (what, changes, why) => {
+    const name = `skip-${what.split(' ').pop()}-${n}`;
+    const result = await triggered(await publish(KOJI_BUILD, build(name, changes)));
+    expect(result.skipped).toMatch(why);
+    expect(result.scheduled).toEqual([]);
+    expect(await jobLog.recent(10, { item: `${name}-1.8.3-1.el7` })).toEqual([]);
+  });
+
+  it('schedules nothing for a message no rule matches, and goes on', async () => {
+    const body = { commit: { namespace: 'rpms', repo: 'vim', rev: 'feed42', branch: 'f41' } };
+    const result = await triggered(await publish(GIT, body));
+    expect(result).toMatchObject({ message_type: 'DistGitCommit', matched: [], scheduled: [] });
+    const next = await triggered(await publish(KOJI_BUILD, build('after-nomatch')));
+    expect(next.scheduled).toHaveLength(2);
+  });
+
+  it('schedules a burst of tagging into one tag once, when the fuse has burnt', async () => {
+    const tag = `f4${n % 10}-updates-testing-pending`;
+    const tagged = (name: string) => ({ ...build(name), tag, owner: 'bodhi' });
+    const ids: string[] = [];
+    for (const name of ['one', 'two', 'three']) ids.push(await publish(KOJI_TAG, tagged(name)));
+    const results = [];
+    for (const id of ids) results.push(await triggered(id));
+    const fuses = new Set(results.map((r) => r.fused?.job));
+    expect(fuses.size).toBe(1);
+    expect(results.map((r) => r.fused?.lit)).toEqual([true, false, false]);
+    expect(results.every((r) => r.scheduled.length === 0)).toBe(true);
+
+    const fuse = await fuseJobs();
+    expect(fuse.map((j) => j.id)).toEqual([...fuses]);
+    const burnt = await triggered(fuse[0]!.data.id);
+    expect(burnt.scheduled.map(({ uuid: _, ...job }) => job)).toEqual([
+      { item: tag, item_type: 'koji_tag', taskname: 'always-info', arch: 'noarch' },
+    ]);
+    const [logged, ...more] = await jobLog.recent(10, { item: tag });
+    expect(more).toEqual([]);
+    expect(logged!.trigger).toEqual({
+      topic: KOJI_TAG,
+      msg_id: ids[0],
+      rules: ['updates-pending-tag'],
+    });
+
+    // The first message redelivered: its job is there already, so nothing runs again.
+    const first = async () => (await services.work.queue.getJob(jobIdFor(ids[0]!)))!;
+    const ran = (await first()).finishedOn;
+    const before = await enqueued();
+    await publish(KOJI_TAG, tagged('one'), ids[0]);
+    await waitFor(async () => (await enqueued()) > before, { what: 'the redelivery enqueued' });
+    expect((await first()).finishedOn).toBe(ran);
+    expect(await fuseJobs()).toHaveLength(1);
+    // The same tag change sent again under a new id after the fuse: a new fuse, then a duplicate.
+    const later = await triggered(await publish(KOJI_TAG, tagged('one')));
+    expect(later.fused?.lit).toBe(true);
+    const second = await triggered(later.fused!.job);
+    expect(second.scheduled).toEqual([]);
+    expect(second.duplicates).toEqual([{ taskname: 'always-info', arch: 'noarch' }]);
+    expect(await fuseJobs()).toHaveLength(2);
+    expect(await jobLog.recent(10, { item: tag })).toHaveLength(1);
+    expect(await jobsOnBus(tag)).toHaveLength(1);
+  }, 30_000);
+});
+
+describe('a rules file with an error', () => {
+  it('fails the trigger jobs naming the file and line, while the worker runs everything else', async () => {
+    const config = testConfig({ overrides: { ansible: { playbooks_dir: PLAYBOOKS } } });
+    const rules = join(config.dir, 'rules.yml');
+    writeFileSync(
+      rules,
+      '- when: {message_type: KojiBuildPackageCompleted}\n  do: [{tasks: []}]\n',
+    );
+    writeFileSync(
+      config.configPath,
+      readFileSync(config.configPath, 'utf8') + `taskotron: { rules: ${rules} }\n`,
+    );
+    const services = await openQueueServices(config);
+    const worker = startCli(['worker', '--id', 'bad-rules', '--config', config.configPath]);
+    try {
+      await worker.waitForOutput(/taking jobs/i);
+      const koji = testEvent(KOJI_BUILD, { body: fixture.msg });
+      const demo = testEvent('loopabull.demo.tag', {
+        body: { name: 'x', version: '1', release: '1.fc41', tag: 'f41-updates', owner: 'me' },
+      });
+      for (const event of [koji, demo]) await services.work.enqueue(event);
+      const done = await waitFor(() => completedJob(services.work.queue, jobIdFor(demo.id)), {
+        what: 'the demo handler',
+      });
+      expect((done.returnvalue as JobResult).value).toEqual({
+        nvr: 'x-1-1.fc41',
+        tag: 'f41-updates',
+      });
+      const failed = await waitFor(
+        async () => {
+          const job = await services.work.queue.getJob(jobIdFor(koji.id));
+          return job?.finishedOn ? job : null;
+        },
+        { what: 'the trigger job to fail' },
+      );
+      expect(failed.failedReason).toBe(
+        `handler ${KOJI_BUILD}.mjs failed: taskotron rules unusable: ${rules}:2: rule 1: do[0].tasks: needs a non-empty list of task names`,
+      );
+      expect(failed.attemptsMade).toBe(1);
+    } finally {
+      await worker.stop();
+      await services.close();
+      await cleanUpTest(config);
+    }
+  }, 30_000);
+});
