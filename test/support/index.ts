@@ -35,3 +35,4 @@ export {
   type TestDatabase,
 } from './database-servers.js';
 export { makeCertificates, tlsClientOptions, type TestCertificates } from './tls.js';
+export { runProgram } from './program.js';

@@ -3,7 +3,7 @@
  * next to the shipped ones, and shows up everywhere an automation can (or nowhere, disabled).
  */
 import { randomUUID } from 'node:crypto';
-import { afterAll, afterEach, describe, expect, it, jest } from '@jest/globals';
+import { afterAll, afterEach, describe, expect, it } from '@jest/globals';
 import { Command } from 'commander';
 import { z } from 'zod';
 import {
@@ -18,7 +18,14 @@ import {
 } from '@loopabull/core';
 import { startServer } from '@loopabull/server';
 import { runOnce } from '@loopabull/worker';
-import { cleanUpTest, freePort, removeTempDirs, testConfig, writeAutomation } from '@test/support';
+import {
+  cleanUpTest,
+  freePort,
+  removeTempDirs,
+  runProgram,
+  testConfig,
+  writeAutomation,
+} from '@test/support';
 import { shippedAutomations } from './automations.js';
 import { createProgram } from './program.js';
 
@@ -69,28 +76,6 @@ async function configWith(tinyConfig: Record<string, unknown>) {
   });
 }
 
-/** What a command prints to standard output, and the exit code it sets. */
-async function runProgram(
-  config: Config & { configPath: string },
-  args: string[],
-): Promise<{ out: string; exitCode: number }> {
-  let out = '';
-  const write = jest
-    .spyOn(process.stdout, 'write')
-    .mockImplementation((chunk: string | Uint8Array) => {
-      out += String(chunk);
-      return true;
-    });
-  const argv = ['node', 'loopabull', ...args, '-c', config.configPath];
-  try {
-    await createProgram({ automations: registry, argv }).parseAsync(argv);
-    return { out, exitCode: Number(process.exitCode ?? 0) };
-  } finally {
-    write.mockRestore();
-    process.exitCode = undefined;
-  }
-}
-
 /** What a handler file that hands its event to `tiny` returns, run as `loopabull run` runs it. */
 async function throughHandlerFile(config: Config): Promise<unknown> {
   writeAutomation(
@@ -137,12 +122,12 @@ describe('an automation registered only in a test', () => {
       const argv = ['node', 'loopabull', '-c', config.configPath];
       const help = createProgram({ automations: registry, argv }).helpInformation();
       expect(help).toMatch(/tiny-greet\s+.*print the greeting/);
-      expect((await runProgram(config, ['tiny-greet'])).out).toBe('ahoy\n');
+      expect((await runProgram(config, ['tiny-greet'], registry)).out).toBe('ahoy\n');
     });
 
     it('runs its doctor checks', async () => {
       const config = await configWith({ greeting: 'ahoy' });
-      const { out } = await runProgram(config, ['doctor', '--json']);
+      const { out } = await runProgram(config, ['doctor', '--json'], registry);
       const checks = JSON.parse(out) as Array<{ name: string; ok: boolean; detail: string }>;
       expect(checks).toContainEqual({ name: 'tiny', ok: true, detail: 'greets with ahoy' });
       expect(checks.find((c) => c.name === 'automations')?.detail).toBe(
@@ -182,7 +167,7 @@ describe('an automation registered only in a test', () => {
 
     it('has no doctor check', async () => {
       const config = await configWith({ enabled: false });
-      const { out } = await runProgram(config, ['doctor', '--json']);
+      const { out } = await runProgram(config, ['doctor', '--json'], registry);
       const checks = JSON.parse(out) as Array<{ name: string; detail: string }>;
       expect(checks.map((c) => c.name)).not.toContain('tiny');
       expect(checks.find((c) => c.name === 'automations')?.detail).toBe(

@@ -1,0 +1,127 @@
+/**
+ * The everyday commands run in this process against a test queue on the machine's Redis (the
+ * same commands as built and spawned are in test/e2e/cli*.test.ts): what they print, as JSON and
+ * as text, and the exit codes they set.
+ */
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { ConfigError, openQueueServices, type QueueServices } from '@loopabull/core';
+import {
+  cleanUpTest,
+  localPlaybook,
+  removeTempDirs,
+  runProgram,
+  testConfig,
+  testEvent,
+  writeAutomation,
+} from '@test/support';
+
+const config = testConfig({ overrides: { taskotron: { enabled: false } } });
+let services: QueueServices;
+
+beforeAll(async () => {
+  services = await openQueueServices(config);
+  writeAutomation(
+    config.ansible.playbooks_dir,
+    'org.example.hello.yml',
+    localPlaybook([{ 'ansible.builtin.debug': { msg: '{{ msg.greeting }}' } }]),
+  );
+  writeAutomation(
+    config.ansible.playbooks_dir,
+    'org.example.answer.mjs',
+    'export default (event) => ({ answer: event.body.question.length });\n',
+  );
+});
+afterAll(async () => {
+  await services.close();
+  await cleanUpTest(config);
+  removeTempDirs();
+});
+
+describe('resolve', () => {
+  it('names the file a topic runs and why, as text and as JSON', async () => {
+    const text = await runProgram(config, ['resolve', 'org.example.hello']);
+    expect(text.out).toMatch(/org\.example\.hello\.yml\n {2}playbook: /);
+    const json = JSON.parse(
+      (await runProgram(config, ['resolve', 'org.example.nothing', '--json'])).out,
+    );
+    expect(json).toMatchObject({ topic: 'org.example.nothing', found: null });
+    expect(json.tried.length).toBeGreaterThan(0);
+  });
+
+  it('says what was tried for an unrouted topic, and refuses a topic that is not valid', async () => {
+    const { out, exitCode } = await runProgram(config, ['resolve', 'org.example.nothing']);
+    expect(out).toMatch(/^unrouted: no automation for org\.example\.nothing\n {2}tried: /);
+    expect(exitCode).toBe(0);
+    await expect(runProgram(config, ['resolve', '../etc/passwd'])).rejects.toThrow(ConfigError);
+  });
+});
+
+describe('run', () => {
+  it('--dry-run shows the file and the vars file it would get, and runs nothing', async () => {
+    const { out, exitCode } = await runProgram(config, [
+      'run',
+      'org.example.hello',
+      '--dry-run',
+      '--body',
+      '{"greeting": "{{ lookup(\'pipe\', \'id\') }}"}',
+    ]);
+    expect(exitCode).toBe(0);
+    expect(out).toMatch(/^would run .*org\.example\.hello\.yml\n/);
+    expect(out).toContain('with the vars file:');
+    // Content stays data: marked unsafe for Jinja, never a template.
+    expect(out).toContain('!unsafe');
+  });
+
+  it('runs a handler once and prints what it returned; an unrouted topic exits 1', async () => {
+    const ran = await runProgram(config, [
+      'run',
+      'org.example.answer',
+      '--body',
+      '{"question": "why"}',
+    ]);
+    expect(ran.out).toMatch(/org\.example\.answer\.mjs: \w+ -> \{"answer":3\}\n$/);
+    expect(ran.exitCode).toBe(0);
+    const unrouted = await runProgram(config, ['run', 'org.example.nothing']);
+    expect(unrouted.out).toMatch(/^unrouted: no automation for org\.example\.nothing/);
+    expect(unrouted.exitCode).toBe(1);
+  });
+});
+
+describe('the queue, its jobs, pause and resume', () => {
+  beforeAll(async () => {
+    await services.work.enqueue(testEvent('org.example.hello', { id: 'cmd-1' }));
+    await services.work.enqueue(testEvent('org.example.hello', { id: 'cmd-2' }));
+    await services.work.enqueue(testEvent('org.example.answer', { id: 'cmd-3' }));
+  });
+
+  it('queue counts the waiting jobs by topic, as JSON and as a table', async () => {
+    const depth = JSON.parse((await runProgram(config, ['queue', '--json'])).out);
+    expect(depth).toMatchObject({
+      waiting: 3,
+      by_topic: { 'org.example.hello': 2, 'org.example.answer': 1 },
+    });
+    const { out } = await runProgram(config, ['queue']);
+    expect(out).toMatch(/waiting/);
+    expect(out).toMatch(/\n\s*2\s+org\.example\.hello\n/);
+  });
+
+  it('jobs list shows the waiting jobs of a topic, newest first, up to --limit', async () => {
+    const args = ['jobs', 'list', '--state', 'waiting', '--topic', 'org.example.hello'];
+    const listed = JSON.parse((await runProgram(config, [...args, '--json'])).out) as Array<{
+      topic: string;
+    }>;
+    expect(listed.map((j) => j.topic)).toEqual(['org.example.hello', 'org.example.hello']);
+    const limited = JSON.parse((await runProgram(config, [...args, '--limit', '1', '--json'])).out);
+    expect(limited).toHaveLength(1);
+    const table = (await runProgram(config, args)).out;
+    expect(table.split('\n').filter((l) => l.includes('org.example.hello'))).toHaveLength(2);
+  });
+
+  it('pause and resume say what they did, and the queue shows it', async () => {
+    expect((await runProgram(config, ['pause'])).out).toMatch(/^paused: /);
+    expect(JSON.parse((await runProgram(config, ['queue', '--json'])).out).paused).toBe(true);
+    expect((await runProgram(config, ['queue'])).out).toContain('PAUSED: loopabull resume');
+    expect((await runProgram(config, ['resume'])).out).toMatch(/^resumed: /);
+    expect(await services.work.isPaused()).toBe(false);
+  });
+});
