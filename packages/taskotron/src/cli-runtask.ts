@@ -77,6 +77,7 @@ async function runtask(env: CommandEnv, io: CliIo, taskdir: string, opts: Runtas
     taskDir,
     artifactsDir,
     config,
+    timeout: section.check_timeout,
     owner: `runtask-${randomBytes(6).toString('hex')}`,
     onLine: (line) => io.err(line + '\n'),
   });
@@ -132,7 +133,8 @@ export function runtaskCommand(env: CommandEnv, io: CliIo = processIo): Command 
     .addHelpText(
       'after',
       `
-The check runs with ansible-playbook (the ansible.* settings), with vars item, item_type, arch,
+The check runs with ansible-playbook (the ansible.* settings; killed, NOT_OK, after
+taskotron.check_timeout seconds), with vars item, item_type, arch,
 uuid and artifacts = <taskotron.artifacts_dir>/<uuid>/, where it must write results.yml
 (ResultYAML) or results.tap (TAP 13). Its output goes to standard error and to
 <artifacts>/taskotron.log; its results are printed as ResultYAML on standard output and reported

@@ -14,6 +14,8 @@ import {
   cleanUpTest,
   freePort,
   localPlaybook,
+  processAlive,
+  processTree,
   removeTempDirs,
   tempDir,
   testConfig,
@@ -176,6 +178,31 @@ describe('the taskotron.job handler', () => {
       status: 'the playbook exited with 2',
     });
     expect((await store.list({ data: [] }, { page: 0, limit: 10 })).rows).toEqual([]);
+  });
+
+  it('ends a check that runs past taskotron.check_timeout NOT_OK, killed with everything it started, instead of failing the job for a retry', async () => {
+    const pidFile = join(tempDir('pid'), 'pid');
+    const tasks_dir = taskDir([
+      { 'ansible.builtin.shell': `echo $$ > ${pidFile}; exec sleep 300` },
+    ]);
+    const { config, host } = await started({ tasks_dir, check_timeout: 1 });
+    const j = job({ taskname: 'check' });
+    // It resolves: a job that throws is retried.
+    const out = await runJob(config, host, j);
+    const timedOut = {
+      execution_status: 'NOT_OK',
+      status: 'the playbook timed out after 1 s',
+    };
+    expect(out.result?.value).toMatchObject({ ...timedOut, results: [] });
+    const sleeper = Number(readFileSync(pidFile, 'utf8'));
+    expect(processAlive(sleeper)).toBe(false);
+    const ansible = processTree(process.pid).filter(
+      (pid) =>
+        processAlive(pid) && readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('ansible'),
+    );
+    expect(ansible).toEqual([]);
+    const { jobs } = await stored(config);
+    expect(await jobs.get(j.uuid)).toMatchObject(timedOut);
   });
 
   it('refuses a second job with the uuid of another, leaving the log and results of that one alone', async () => {

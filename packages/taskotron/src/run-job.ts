@@ -6,10 +6,13 @@ import type { JobEnd, JobLog } from './job-log.js';
 import { readJournal, writeJournal } from './journal.js';
 import { joinUrl, resultsdbPayload } from './report.js';
 import { jobEnd, submitAll, type ResultsSink } from './results-sink.js';
+import { checkTimeLimit } from './section.js';
 import { CheckNotFoundError, ownArtifacts, runCheck, type CheckRun } from './runner.js';
 
 export interface RunJobOptions {
   config: CheckRun['config'];
+  /** `taskotron.check_timeout` (the check gets at most `checkTimeLimit` of it). */
+  checkTimeout: number;
   tasksDir: string;
   artifactsDir: string;
   artifactsUrl: string;
@@ -81,6 +84,7 @@ export function taskotronRun(options: RunJobOptions): Handler {
           taskDir: join(options.tasksDir, job.taskname),
           artifactsDir: options.artifactsDir,
           config: options.config,
+          timeout: checkTimeLimit(options.checkTimeout, options.config.ansible.timeout),
           owner: ctx.job.id,
           onLine: (line) => void ctx.log(line),
           signal: ctx.signal,

@@ -47,6 +47,7 @@ export async function startRunner(
     sink,
     run: taskotronRun({
       config,
+      checkTimeout: section.check_timeout,
       tasksDir: paths.tasksDir,
       artifactsDir: paths.artifactsDir,
       artifactsUrl: section.artifacts_url,

@@ -1,7 +1,13 @@
 import { existsSync } from 'node:fs';
 import { isAbsolute, join } from 'node:path';
 import { describe, expect, it } from '@jest/globals';
-import { SHIPPED_RULES, SHIPPED_TASKS_DIR, taskotronPaths, taskotronSection } from './section.js';
+import {
+  checkTimeLimit,
+  SHIPPED_RULES,
+  SHIPPED_TASKS_DIR,
+  taskotronPaths,
+  taskotronSection,
+} from './section.js';
 
 describe('the taskotron section', () => {
   it('has a default for every key, the spec says which', () => {
@@ -13,6 +19,7 @@ describe('the taskotron section', () => {
       artifacts_url: 'http://127.0.0.1:8080/artifacts',
       dedup_window: 3600,
       fuse_delay: 900,
+      check_timeout: 1200,
       resultsdb_url: null,
       resultsdb_token: null,
     });
@@ -43,5 +50,11 @@ describe('the taskotron section', () => {
       tasksDir: SHIPPED_TASKS_DIR,
       artifactsDir: '/etc/lb/./var/artifacts',
     });
+  });
+
+  it("gives a job's check check_timeout, but ends it before its handler's ansible.timeout", () => {
+    expect(checkTimeLimit(1200, 3600)).toBe(1200);
+    expect(checkTimeLimit(1200, 1200)).toBe(1140);
+    expect(checkTimeLimit(1200, 4)).toBe(2);
   });
 });

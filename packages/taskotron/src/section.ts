@@ -25,6 +25,12 @@ export const taskotronSection = z
      * tagging into one tag makes one job per tag (Taskotron's `fuse_delay`).
      */
     fuse_delay: z.number().int().positive().default(900),
+    /**
+     * Seconds a check may run before it is killed and ends NOT_OK (Taskotron's buildbot gave
+     * runtask 20 minutes). A job's check gets at most `ansible.timeout` less a margin: see
+     * `checkTimeLimit`.
+     */
+    check_timeout: z.number().int().positive().default(1200),
     /** null: the built-in ResultsDB store; else the URL of a remote ResultsDB. */
     resultsdb_url: z.url().nullable().default(null),
     /** Sent as `Authorization: Bearer <token>` with each result POSTed to `resultsdb_url`. */
@@ -46,4 +52,20 @@ export function taskotronPaths(
     tasksDir: env.resolvePath(env.section.tasks_dir),
     artifactsDir: env.resolvePath(env.section.artifacts_dir),
   };
+}
+
+/**
+ * At most this long of `ansible.timeout` is left, after a job's check is killed, for the kill
+ * itself (up to 7 s) and the reporting: the `taskotron.job` handler is stopped at
+ * `ansible.timeout` and retried, which a check that hangs must not cause.
+ */
+export const CHECK_STOP_MARGIN = 60;
+
+/**
+ * How long the check of a `taskotron.job` may run: `check_timeout`, but no longer than
+ * `ansible.timeout` less `CHECK_STOP_MARGIN` (less half of it, when it is under twice the
+ * margin), so that the check ends NOT_OK before its handler is stopped.
+ */
+export function checkTimeLimit(checkTimeout: number, handlerTimeout: number): number {
+  return Math.min(checkTimeout, handlerTimeout - Math.min(CHECK_STOP_MARGIN, handlerTimeout / 2));
 }
