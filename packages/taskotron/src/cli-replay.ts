@@ -17,6 +17,7 @@ import {
 } from '@loopabull/core';
 import { Database } from '@loopabull/database';
 import { JobLog, type LoggedJob } from './job-log.js';
+import { readCritpath } from './critpath-file.js';
 import { readRules } from './rules-file.js';
 import { taskotronSettings } from './section.js';
 import {
@@ -128,7 +129,9 @@ async function replayMessages(
   opts: ReplayOpts,
 ): Promise<ReplayLine[]> {
   const section = taskotronSettings(config);
-  const { rules } = readRules({ section, resolvePath: (p) => resolveFrom(config.dir, p) });
+  const env = { section, resolvePath: (p: string) => resolveFrom(config.dir, p) };
+  const { rules } = readRules(env);
+  const { packages } = readCritpath(env);
   const messages = files.flatMap((file) =>
     parseReplay(
       readFileSync(file === '-' ? 0 : file, 'utf8'),
@@ -138,7 +141,13 @@ async function replayMessages(
   return withScheduling(config, async (ctx, jobLog) => {
     const lines: ReplayLine[] = [];
     for (const m of messages) {
-      const options = { rules: () => rules, dedupWindow: section.dedup_window, jobLog, ...opts };
+      const options = {
+        rules: () => rules,
+        critpathPkgs: () => packages,
+        dedupWindow: section.dedup_window,
+        jobLog,
+        ...opts,
+      };
       const result = await schedule({ topic: m.topic, id: m.id, body: m.body }, ctx, options);
       lines.push(messageLine(m.id, m.topic, result, opts.dryRun === true));
     }

@@ -20,6 +20,7 @@ describe('the taskotron section', () => {
       dedup_window: 3600,
       fuse_delay: 900,
       check_timeout: 1200,
+      critpath_file: null,
       resultsdb_url: null,
       resultsdb_token: null,
     });

@@ -31,6 +31,11 @@ export const taskotronSection = z
      * `checkTimeLimit`.
      */
     check_timeout: z.number().int().positive().default(1200),
+    /**
+     * The critical-path packages, one name per line (Taskotron's `critpath_filepath`), offered
+     * to rules as `critpath_pkgs`; null: none.
+     */
+    critpath_file: z.string().min(1).nullable().default(null),
     /** null: the built-in ResultsDB store; else the URL of a remote ResultsDB. */
     resultsdb_url: z.url().nullable().default(null),
     /** Sent as `Authorization: Bearer <token>` with each result POSTed to `resultsdb_url`. */

@@ -62,6 +62,7 @@ let n = 0;
 const jobLog = fakeJobLog();
 const trigger = taskotronTrigger({
   rules: () => rules,
+  critpathPkgs: () => [],
   dedupWindow: 3600,
   jobLog,
   newUuid: () => `uuid-${++n}`,
@@ -193,17 +194,29 @@ describe('starting the automation', () => {
     ).rejects.toThrow(/cannot open the PostgreSQL database/);
   });
 
-  it('starts with a rules file holding an error, and fails each trigger job naming file, line, rule and key', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'tasko-rules-'));
-    const file = join(dir, 'rules.yml');
-    writeFileSync(
-      file,
+  it.each([
+    [
+      'a rules file holding an error, naming file, line, rule and key',
+      'rules',
       '- when: {message_type: X}\n  do: [{tasks: [a]}]\n- when:\n    name: {$bad: 1}\n  do: [{tasks: [a]}]\n',
-    );
+      (file: string) =>
+        `taskotron rules unusable: ${file}:3: rule 2: when.name.$bad: unknown operator`,
+    ],
+    [
+      'a critpath_file holding a bad line, naming file and line',
+      'critpath_file',
+      'glibc\nfoo bar\n',
+      (file: string) =>
+        `taskotron critpath_file unusable: ${file}:2: "foo bar" is not a package name (one per line: letters, digits, - . _ +, starting with a letter or digit)`,
+    ],
+  ])('starts with %s, and fails each trigger job saying so', async (_what, key, text, message) => {
+    const dir = mkdtempSync(join(tmpdir(), 'tasko-start-'));
+    const file = join(dir, 'file');
+    writeFileSync(file, text);
     const logged: string[] = [];
     const logger = createLogger('test', 'error');
     logger.error = ((line: string) => (logged.push(line), logger)) as Logger['error'];
-    const instance = await start({ rules: file }, logger);
+    const instance = await start({ [key]: file }, logger);
     try {
       const { ctx, published } = fakeContext();
       const run = instance.handlers!.trigger!(
@@ -212,9 +225,7 @@ describe('starting the automation', () => {
       );
       const err: unknown = await Promise.resolve(run).catch((e: unknown) => e);
       expect(err).toBeInstanceOf(PermanentError);
-      expect((err as Error).message).toBe(
-        `taskotron rules unusable: ${file}:3: rule 2: when.name.$bad: unknown operator`,
-      );
+      expect((err as Error).message).toBe(message(file));
       expect(published).toEqual([]);
       expect(logged).toEqual([(err as Error).message]);
     } finally {

@@ -46,6 +46,8 @@ export interface TriggerSource {
 export interface TriggerOptions {
   /** The rules in force (read at start). */
   rules: () => readonly Rule[];
+  /** The critical-path packages (`taskotron.critpath_file`, read at start). */
+  critpathPkgs: () => readonly string[];
   /** Seconds within which the same (item, item_type, taskname, arch) is scheduled once. */
   dedupWindow: number;
   /** Where each scheduled job is recorded. */
@@ -105,6 +107,11 @@ export async function scheduleJob(
   return 'scheduled';
 }
 
+const normaliseFor = (
+  message: { topic: string; body: unknown },
+  options: Pick<TriggerOptions, 'critpathPkgs'>,
+): Normalised => normalise(message.topic, message.body, { critpathPkgs: options.critpathPkgs() });
+
 const emptyResult = () => ({
   scheduled: [],
   duplicates: [],
@@ -121,7 +128,7 @@ export async function schedule(
   source: TriggerSource,
   ctx: SchedulingContext,
   options: TriggerOptions & Replaying,
-  n: Normalised = normalise(source.topic, source.body),
+  n: Normalised = normaliseFor(source, options),
 ): Promise<TriggerResult> {
   const newUuid = options.newUuid ?? randomUUID;
   if (!n.ok) {
@@ -168,7 +175,7 @@ export async function schedule(
  */
 export function taskotronTrigger(options: TriggerOptions): Handler {
   return async (event, ctx): Promise<TriggerResult> => {
-    const n = normalise(event.topic, event.body);
+    const n = normaliseFor(event, options);
     if (n.ok && n.data.message_type === 'KojiTagChanged' && options.fuse) {
       const fused = await options.fuse.light(event, n.data.item, ctx);
       const when = `${fused.lit ? 'lit' : 'already burning'}: jobs are scheduled at ${fused.fires_at}`;
