@@ -8,7 +8,7 @@ import { readCritpath } from './critpath-file.js';
 import { readRules } from './rules-file.js';
 import { startRunner } from './runner-start.js';
 import { taskotronSection, type TaskotronSection } from './section.js';
-import { taskotronTrigger } from './trigger.js';
+import { schedulingSettings, taskotronTrigger } from './trigger.js';
 
 /**
  * What the trigger reads from a file (the rules, the critical-path list), read once per process.
@@ -102,7 +102,7 @@ export const taskotron: Automation = registered<TaskotronSection>({
     });
     const { jobLog, runner } = opened;
     const fuse = new TagFuse(env.section.fuse_delay);
-    const scheduling = { rules, critpathPkgs, dedupWindow: env.section.dedup_window, jobLog };
+    const scheduling = { ...schedulingSettings(env.section), rules, critpathPkgs, jobLog };
     const trigger = taskotronTrigger({ ...scheduling, fuse });
     return {
       // `fuse` runs the `taskotron.fuse` jobs the trigger leaves for Koji tag changes; `run` the

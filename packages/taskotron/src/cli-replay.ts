@@ -22,6 +22,7 @@ import { readRules } from './rules-file.js';
 import { taskotronSettings } from './section.js';
 import {
   schedule,
+  schedulingSettings,
   scheduleJob,
   type Replaying,
   type SchedulingContext,
@@ -60,6 +61,7 @@ export function messageLine(id: string, topic: string, r: TriggerResult, dry: bo
         ...r.duplicates.map((d) => `${d.taskname}/${d.arch} already scheduled within the window`),
         ...(r.scheduled.length + r.duplicates.length ? [] : ['no rule schedules anything']),
         ...r.errors.map((e) => `rule ${e.rule}: ${e.error}`),
+        ...r.dropped.map((d) => `rule ${d.rule}: not scheduled: ${d.reason}`),
       ];
   return {
     from: id,
@@ -144,7 +146,7 @@ async function replayMessages(
       const options = {
         rules: () => rules,
         critpathPkgs: () => packages,
-        dedupWindow: section.dedup_window,
+        ...schedulingSettings(section),
         jobLog,
         ...opts,
       };

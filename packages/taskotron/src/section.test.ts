@@ -17,6 +17,7 @@ describe('the taskotron section', () => {
       tasks_dir: SHIPPED_TASKS_DIR,
       artifacts_dir: './var/artifacts',
       artifacts_url: 'http://127.0.0.1:8080/artifacts',
+      valid_arches: ['x86_64', 'armhfp'],
       dedup_window: 3600,
       fuse_delay: 900,
       check_timeout: 1200,
@@ -37,6 +38,8 @@ describe('the taskotron section', () => {
     expect(taskotronSection.safeParse({ rule: 'x' }).success).toBe(false);
     expect(taskotronSection.safeParse({ enabled: 'yes' }).success).toBe(false);
     expect(taskotronSection.safeParse({ artifacts_url: 'not a url' }).success).toBe(false);
+    expect(taskotronSection.safeParse({ valid_arches: [] }).success).toBe(false);
+    expect(taskotronSection.safeParse({ valid_arches: ['x86/64'] }).success).toBe(false);
     expect(taskotronSection.safeParse({ resultsdb_url: 'https://rdb/api' }).success).toBe(true);
   });
 

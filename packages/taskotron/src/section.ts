@@ -1,5 +1,6 @@
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
+import { ARCH } from './rules.js';
 import { sectionOf, type AutomationEnv, type Config } from '@loopabull/core';
 
 /** What ships inside the package (beside `src/` and `dist/`): the rules and the checks. */
@@ -18,6 +19,14 @@ export const taskotronSection = z
     artifacts_dir: z.string().min(1).default('./var/artifacts'),
     /** The public URL of `artifacts_dir`: results' `ref_url` start with it. */
     artifacts_url: z.url().default('http://127.0.0.1:8080/artifacts'),
+    /**
+     * The arches jobs may be scheduled for besides `noarch` (Taskotron's `valid_arches`, its
+     * final value): an arch a rule asks for outside them is dropped, with the reason.
+     */
+    valid_arches: z
+      .array(z.string().regex(ARCH, 'not an arch (letters, digits, _)'))
+      .min(1)
+      .default(['x86_64', 'armhfp']),
     /** Seconds within which the same (item, item_type, taskname, arch) is scheduled once. */
     dedup_window: z.number().int().positive().default(3600),
     /**

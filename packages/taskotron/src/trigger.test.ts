@@ -11,7 +11,7 @@ import {
   type LoopabullEvent,
 } from '@loopabull/core';
 import { taskotron } from './automation.js';
-import { loadRules } from './rules.js';
+import { loadRules, type Rule } from './rules.js';
 import { SHIPPED_RULES, taskotronSection } from './section.js';
 import type { NewJob } from './job-log.js';
 import { dedupKey, JOB_TOPIC, taskotronTrigger, type TriggerResult } from './trigger.js';
@@ -60,13 +60,17 @@ function fakeContext(failPublish = false) {
 
 let n = 0;
 const jobLog = fakeJobLog();
-const trigger = taskotronTrigger({
-  rules: () => rules,
-  critpathPkgs: () => [],
-  dedupWindow: 3600,
-  jobLog,
-  newUuid: () => `uuid-${++n}`,
-});
+/** The trigger with `ruleSet`, the fake job log, numbered uuids and valid_arches [x86_64]. */
+const triggerOf = (ruleSet: readonly Rule[]) =>
+  taskotronTrigger({
+    rules: () => ruleSet,
+    critpathPkgs: () => [],
+    dedupWindow: 3600,
+    validArches: ['x86_64'],
+    jobLog,
+    newUuid: () => `uuid-${++n}`,
+  });
+const trigger = triggerOf(rules);
 const run = async (ctx: HandlerContext, topic: string, body: unknown, id = 'msg-1') =>
   (await trigger({ id, topic, body } as LoopabullEvent, ctx)) as TriggerResult;
 
@@ -83,6 +87,27 @@ describe('the taskotron trigger', () => {
     expect(new Set(result.scheduled.map((j) => j.uuid)).size).toBe(2);
     expect(result.matched).toEqual(['koji-build']);
     expect(lines.filter((l) => l.includes('scheduled as'))).toHaveLength(2);
+  });
+
+  it('schedules no arch outside valid_arches, and logs why', async () => {
+    const { ctx, lines } = fakeContext();
+    const arches = loadRules(
+      '- name: arm\n  when: {}\n  do: [{tasks: [rpmlint], arches: [armhfp, x86_64]}]\n',
+    );
+    const armless = triggerOf(arches);
+    const event = { id: 'msg-arm', topic: envelope.topic, body: envelope.msg } as LoopabullEvent;
+    const result = (await armless(event, ctx)) as TriggerResult;
+    expect(result.scheduled.map((j) => j.arch)).toEqual(['x86_64']);
+    expect(result.dropped).toEqual([
+      {
+        rule: 'arm',
+        arch: 'armhfp',
+        reason: 'arch armhfp is not in taskotron.valid_arches (x86_64)',
+      },
+    ]);
+    expect(lines).toContain(
+      'rule arm: not scheduled: arch armhfp is not in taskotron.valid_arches (x86_64)',
+    );
   });
 
   it('records each scheduled job in the job log with its topic, message id and rules', async () => {
