@@ -22,6 +22,8 @@ describe('the taskotron section', () => {
       fuse_delay: 900,
       check_timeout: 1200,
       critpath_file: null,
+      namespaces_safe: ['scratch'],
+      namespaces_whitelist: null,
       resultsdb_url: null,
       resultsdb_token: null,
     });

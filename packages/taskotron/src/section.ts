@@ -7,6 +7,8 @@ import { sectionOf, type AutomationEnv, type Config } from '@loopabull/core';
 export const SHIPPED_RULES = fileURLToPath(new URL('../rules/trigger_rules.yml', import.meta.url));
 export const SHIPPED_TASKS_DIR = fileURLToPath(new URL('../tasks', import.meta.url));
 
+const namespace = z.string().regex(/^[a-z][a-z0-9_-]*$/, 'not a namespace (a-z, 0-9, _ -)');
+
 /** The `taskotron:` section of the configuration (spec section 3). */
 export const taskotronSection = z
   .object({
@@ -45,6 +47,17 @@ export const taskotronSection = z
      * to rules as `critpath_pkgs`; null: none.
      */
     critpath_file: z.string().min(1).nullable().default(null),
+    /** Checkname namespaces any check may report under (libtaskotron's `namespaces_safe`). */
+    namespaces_safe: z.array(namespace).default(['scratch']),
+    /**
+     * Namespace -> the origins whose checks may report under it: directories (relative to the
+     * config file; a check in one or below it) or repository URL prefixes. null: `dist` for
+     * `tasks_dir`, `pkg` for none.
+     */
+    namespaces_whitelist: z
+      .record(namespace, z.array(z.string().min(1)))
+      .nullable()
+      .default(null),
     /** null: the built-in ResultsDB store; else the URL of a remote ResultsDB. */
     resultsdb_url: z.url().nullable().default(null),
     /** Sent as `Authorization: Bearer <token>` with each result POSTed to `resultsdb_url`. */
