@@ -4,24 +4,24 @@ import { checksCheck } from './checks-doctor.js';
 import { taskotronCommand } from './cli.js';
 import { fuseHandler, TagFuse } from './fuse.js';
 import { JobLog } from './job-log.js';
+import { readCritpath } from './critpath-file.js';
 import { readRules } from './rules-file.js';
-import type { Rule } from './rules.js';
 import { startRunner } from './runner-start.js';
 import { taskotronSection, type TaskotronSection } from './section.js';
-import { taskotronTrigger } from './trigger.js';
+import { schedulingSettings, taskotronTrigger } from './trigger.js';
 
 /**
- * The rules in force, read once per process. A rules file that cannot be read or holds an error
- * is logged once and fails each trigger job with that error (parked, to retry once the file is
- * fixed and the workers restarted), naming file, line, rule and key; the process and its other
- * automations keep going.
+ * What the trigger reads from a file (the rules, the critical-path list), read once per process.
+ * A file that cannot be read or holds an error is logged once and fails each trigger job with
+ * that error (parked, to retry once the file is fixed and the workers restarted), naming file
+ * and line; the process and its other automations keep going.
  */
-function rulesInForce(env: AutomationEnv<TaskotronSection>): () => readonly Rule[] {
+function inForce<T>(env: AutomationEnv<TaskotronSection>, what: string, read: () => T): () => T {
   try {
-    const { rules } = readRules(env);
-    return () => rules;
+    const value = read();
+    return () => value;
   } catch (err) {
-    const problem = `taskotron rules unusable: ${(err as Error).message}`;
+    const problem = `taskotron ${what} unusable: ${(err as Error).message}`;
     env.logger.error(problem);
     return () => {
       throw new PermanentError(problem);
@@ -37,6 +37,18 @@ const rulesCheck = (env: AutomationEnv<TaskotronSection>) => ({
     const { file, rules } = readRules(env);
     const disabled = rules.filter((r) => !r.enabled).length;
     return `${rules.length} rules (${disabled} disabled) in ${file}`;
+  },
+});
+
+/** The critical-path list reads and holds package names only. */
+const critpathCheck = (env: AutomationEnv<TaskotronSection>) => ({
+  name: 'taskotron critpath',
+  fix: 'correct taskotron.critpath_file at the line named (one package name per line), or set it to null',
+  probe: async () => {
+    const { file, packages } = readCritpath(env);
+    return file
+      ? `${packages.length} critical-path packages in ${file}`
+      : 'no critpath_file: critpath_pkgs is empty';
   },
 });
 
@@ -71,9 +83,11 @@ export const taskotron: Automation = registered<TaskotronSection>({
     rulesCheck(env),
     databaseCheck(env),
     checksCheck(env, () => readRules(env).rules),
+    critpathCheck(env),
   ],
   start: async (env) => {
-    const rules = rulesInForce(env);
+    const rules = inForce(env, 'rules', () => readRules(env).rules);
+    const critpathPkgs = inForce(env, 'critpath_file', () => readCritpath(env).packages);
     // One database per process, shared by the job log, the store and the routes.
     const db = await Database.open(env.config.database.url, {
       baseDir: env.config.dir,
@@ -88,7 +102,7 @@ export const taskotron: Automation = registered<TaskotronSection>({
     });
     const { jobLog, runner } = opened;
     const fuse = new TagFuse(env.section.fuse_delay);
-    const scheduling = { rules, dedupWindow: env.section.dedup_window, jobLog };
+    const scheduling = { ...schedulingSettings(env.section), rules, critpathPkgs, jobLog };
     const trigger = taskotronTrigger({ ...scheduling, fuse });
     return {
       // `fuse` runs the `taskotron.fuse` jobs the trigger leaves for Koji tag changes; `run` the

@@ -29,12 +29,14 @@ describe('what replay prints', () => {
     matched: ['r'],
     disabled: [],
     errors: [{ rule: 'bad', error: 'no such var' }],
+    dropped: [{ rule: 'r', arch: 's390x', reason: 'arch s390x is not in taskotron.valid_arches' }],
   };
 
-  it('says per message what was scheduled, what was a duplicate and which rules failed', () => {
+  it('says per message what was scheduled, what was a duplicate, which rules failed and which arches were dropped', () => {
     expect(messageLine('m1', 'topic', result, false).what).toBe(
       'message m1 (topic): KojiBuildPackageCompleted a-1-1.fc41; scheduled t/noarch as u1; ' +
-        'd/x86_64 already scheduled within the window; rule bad: no such var',
+        'd/x86_64 already scheduled within the window; rule bad: no such var; ' +
+        'rule r: not scheduled: arch s390x is not in taskotron.valid_arches',
     );
     expect(messageLine('m1', 'topic', result, true).what).toContain('would schedule t/noarch;');
   });

@@ -17,10 +17,12 @@ import {
 } from '@loopabull/core';
 import { Database } from '@loopabull/database';
 import { JobLog, type LoggedJob } from './job-log.js';
+import { readCritpath } from './critpath-file.js';
 import { readRules } from './rules-file.js';
 import { taskotronSettings } from './section.js';
 import {
   schedule,
+  schedulingSettings,
   scheduleJob,
   type Replaying,
   type SchedulingContext,
@@ -59,6 +61,7 @@ export function messageLine(id: string, topic: string, r: TriggerResult, dry: bo
         ...r.duplicates.map((d) => `${d.taskname}/${d.arch} already scheduled within the window`),
         ...(r.scheduled.length + r.duplicates.length ? [] : ['no rule schedules anything']),
         ...r.errors.map((e) => `rule ${e.rule}: ${e.error}`),
+        ...r.dropped.map((d) => `rule ${d.rule}: not scheduled: ${d.reason}`),
       ];
   return {
     from: id,
@@ -128,7 +131,9 @@ async function replayMessages(
   opts: ReplayOpts,
 ): Promise<ReplayLine[]> {
   const section = taskotronSettings(config);
-  const { rules } = readRules({ section, resolvePath: (p) => resolveFrom(config.dir, p) });
+  const env = { section, resolvePath: (p: string) => resolveFrom(config.dir, p) };
+  const { rules } = readRules(env);
+  const { packages } = readCritpath(env);
   const messages = files.flatMap((file) =>
     parseReplay(
       readFileSync(file === '-' ? 0 : file, 'utf8'),
@@ -138,7 +143,13 @@ async function replayMessages(
   return withScheduling(config, async (ctx, jobLog) => {
     const lines: ReplayLine[] = [];
     for (const m of messages) {
-      const options = { rules: () => rules, dedupWindow: section.dedup_window, jobLog, ...opts };
+      const options = {
+        rules: () => rules,
+        critpathPkgs: () => packages,
+        ...schedulingSettings(section),
+        jobLog,
+        ...opts,
+      };
       const result = await schedule({ topic: m.topic, id: m.id, body: m.body }, ctx, options);
       lines.push(messageLine(m.id, m.topic, result, opts.dryRun === true));
     }

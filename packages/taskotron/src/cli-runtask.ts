@@ -16,6 +16,7 @@ import { exitCodeOf } from './outcomes.js';
 import { resultsdbPayload } from './report.js';
 import { exportResultYaml } from './result-yaml.js';
 import { jobEnd, submitAll, type Submitted } from './results-sink.js';
+import { checkOrigin, namespacedSink, namespacePolicy } from './namespaces.js';
 import { runCheck } from './runner.js';
 import { startRunner } from './runner-start.js';
 import { taskotronPaths, taskotronSettings } from './section.js';
@@ -77,6 +78,7 @@ async function runtask(env: CommandEnv, io: CliIo, taskdir: string, opts: Runtas
     taskDir,
     artifactsDir,
     config,
+    timeout: section.check_timeout,
     owner: `runtask-${randomBytes(6).toString('hex')}`,
     onLine: (line) => io.err(line + '\n'),
   });
@@ -90,11 +92,16 @@ async function runtask(env: CommandEnv, io: CliIo, taskdir: string, opts: Runtas
       const runner = await startRunner(automationEnv, db, await JobLog.open(db));
       try {
         const bodies = report.results.map((r) => resultsdbPayload(r, job, section.artifacts_url));
-        submitted = await submitAll(bodies, runner.sink, [], async (s, i) =>
+        const sink = namespacedSink(
+          runner.sink,
+          checkOrigin(taskDir),
+          namespacePolicy(automationEnv),
+        );
+        submitted = await submitAll(bodies, sink, [], async (s, i) =>
           io.err(
             s.ok
-              ? `reported ${bodies[i]!.testcase.name}: result ${s.id} in ${runner.sink.name}\n`
-              : `${runner.sink.name} refused ${bodies[i]!.testcase.name}: ${s.message}\n`,
+              ? `reported ${bodies[i]!.testcase.name}: result ${s.id} in ${sink.name}\n`
+              : `${sink.name} refused ${bodies[i]!.testcase.name}: ${s.message}\n`,
           ),
         );
       } finally {
@@ -132,11 +139,14 @@ export function runtaskCommand(env: CommandEnv, io: CliIo = processIo): Command 
     .addHelpText(
       'after',
       `
-The check runs with ansible-playbook (the ansible.* settings), with vars item, item_type, arch,
+The check runs with ansible-playbook (the ansible.* settings; killed, NOT_OK, after
+taskotron.check_timeout seconds), with vars item, item_type, arch,
 uuid and artifacts = <taskotron.artifacts_dir>/<uuid>/, where it must write results.yml
 (ResultYAML) or results.tap (TAP 13). Its output goes to standard error and to
 <artifacts>/taskotron.log; its results are printed as ResultYAML on standard output and reported
-to the built-in ResultsDB (database.url) or to taskotron.resultsdb_url, unless --no-report.
+to the built-in ResultsDB (database.url) or to taskotron.resultsdb_url, unless --no-report; a
+result whose checkname namespace TASKDIR may not use (taskotron.namespaces_safe,
+namespaces_whitelist) is refused.
 
 Exit codes: 0 every result PASSED or INFO (or none), 100 some other outcome, 1 the check failed
 to run or wrote no or malformed results (NOT_OK), or ResultsDB refused a result, 2 usage.

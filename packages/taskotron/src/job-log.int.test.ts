@@ -1,9 +1,28 @@
 import { tmpdir } from 'node:os';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { createLogger } from '@loopabull/core';
-import { Database } from '@loopabull/database';
+import { sql } from 'kysely';
+import { Database, type DatabaseDialect } from '@loopabull/database';
 import { allDatabases } from '@test/support';
-import { JobLog, type NewJob } from './job-log.js';
+import { JOB_LOG_OWNER, JobLog, jobLogMigrations, type NewJob } from './job-log.js';
+
+const LONG_ITEM = `${'x'.repeat(1020)}-1-1`;
+
+/** The names of the indexes on the job log's `item_sha256`, from each database's catalogue. */
+async function itemHashIndexes(db: Database, dialect: DatabaseDialect): Promise<string[]> {
+  const query = {
+    sqlite: sql<{
+      name: string;
+    }>`select name from sqlite_master where type = 'index' and tbl_name = 'taskotron_jobs' and sql like '%item_sha256%'`,
+    postgresql: sql<{
+      name: string;
+    }>`select indexname as name from pg_indexes where tablename = 'taskotron_jobs' and indexdef like '%item_sha256%'`,
+    mysql: sql<{
+      name: string;
+    }>`select index_name as name from information_schema.statistics where table_schema = database() and table_name = 'taskotron_jobs' and column_name = 'item_sha256'`,
+  }[dialect];
+  return (await query.execute(db.kysely)).rows.map((r) => r.name);
+}
 
 const job = (uuid: string, item = 'cups-2.2.0-9.fc25'): NewJob => ({
   uuid,
@@ -27,6 +46,14 @@ describe.each(allDatabases())('the job log on $name', (target) => {
       baseDir: tmpdir(),
       logger: createLogger('database', 'error'),
     });
+    // A job logged before the item hash existed: migration 0003 must fill it in.
+    const before = Object.fromEntries(
+      Object.entries(jobLogMigrations(db.dialect)).filter(([name]) => name < '0003'),
+    );
+    await db.migrate(JOB_LOG_OWNER, before);
+    await sql`insert into taskotron_jobs (uuid, item, item_type, taskname, arch, trigger_topic, trigger_rules, scheduled_at) values ('u0', 'old-1-1.fc30', 'koji_build', 'name-lint', 'noarch', 't', '[]', '2025-01-01T00:00:00.000Z')`.execute(
+      db.kysely,
+    );
     log = await JobLog.open(db);
   });
   afterAll(async () => {
@@ -67,12 +94,20 @@ describe.each(allDatabases())('the job log on $name', (target) => {
 
   it('lists recent jobs newest first, by item, and a time range oldest first', async () => {
     await log.scheduled(job('u3', 'other-1-1.fc40'), '2026-01-03T00:00:00.000Z');
-    expect((await log.recent(10)).map((j) => j.uuid)).toEqual(['u3', 'u2', 'u1']);
+    expect((await log.recent(10)).map((j) => j.uuid)).toEqual(['u3', 'u2', 'u1', 'u0']);
     expect((await log.recent(10, { item: 'other-1-1.fc40' })).map((j) => j.uuid)).toEqual(['u3']);
     expect(
       (await log.between('2026-01-01T12:00:00.000Z', '2026-01-04T00:00:00.000Z')).map(
         (j) => j.uuid,
       ),
     ).toEqual(['u2', 'u3']);
+  });
+
+  it('finds the jobs of an item through an index on its hash, rows logged before the hash included', async () => {
+    expect(await itemHashIndexes(db, db.dialect)).toEqual(['taskotron_jobs_item']);
+    expect((await log.recent(10, { item: 'old-1-1.fc30' })).map((j) => j.uuid)).toEqual(['u0']);
+    await log.scheduled(job('u4', LONG_ITEM), '2026-01-04T00:00:00.000Z');
+    await log.scheduled(job('u5', `${LONG_ITEM.slice(0, -1)}2`), '2026-01-04T00:00:01.000Z');
+    expect((await log.recent(10, { item: LONG_ITEM })).map((j) => j.uuid)).toEqual(['u4']);
   });
 });

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { sql, type Kysely, type Migration } from 'kysely';
 import type { Database, DatabaseDialect } from '@loopabull/database';
 import type { ItemType } from './normalise.js';
@@ -41,6 +42,8 @@ type JobTables = {
   taskotron_jobs: {
     uuid: string;
     item: string;
+    /** sha256 (hex) of `item`: indexed, where `item` (up to 1024 characters) cannot be on MariaDB. */
+    item_sha256: string | null;
     item_type: string;
     taskname: string;
     arch: string;
@@ -59,7 +62,7 @@ type JobTables = {
 /** The job log has its own migration owner, so it evolves apart from the ResultsDB tables. */
 export const JOB_LOG_OWNER = 'taskotron_jobs';
 
-function jobLogMigrations(dialect: DatabaseDialect): Record<string, Migration> {
+export function jobLogMigrations(dialect: DatabaseDialect): Record<string, Migration> {
   const text = dialect === 'mysql' ? sql`mediumtext` : 'text';
   return {
     '0001_jobs': {
@@ -89,8 +92,37 @@ function jobLogMigrations(dialect: DatabaseDialect): Record<string, Migration> {
           .column('scheduled_at')
           .execute(),
     },
+    '0003_jobs_item_hash': {
+      up: async (db) => {
+        await db.schema.alterTable('taskotron_jobs').addColumn('item_sha256', 'char(64)').execute();
+        const jobs = db.withTables<JobTables>();
+        for (;;) {
+          const rows = await jobs
+            .selectFrom('taskotron_jobs')
+            .select(['uuid', 'item'])
+            .where('item_sha256', 'is', null)
+            .limit(500)
+            .execute();
+          if (rows.length === 0) break;
+          for (const { uuid, item } of rows)
+            await jobs
+              .updateTable('taskotron_jobs')
+              .set({ item_sha256: itemHash(item) })
+              .where('uuid', '=', uuid)
+              .execute();
+        }
+        await db.schema
+          .createIndex('taskotron_jobs_item')
+          .on('taskotron_jobs')
+          .columns(['item_sha256', 'scheduled_at'])
+          .execute();
+      },
+    },
   };
 }
+
+/** The indexed stand-in for an item in the job log. */
+const itemHash = (item: string): string => createHash('sha256').update(item).digest('hex');
 
 const now = () => new Date().toISOString();
 
@@ -117,6 +149,7 @@ export class JobLog {
       .values({
         uuid: job.uuid,
         item: job.item,
+        item_sha256: itemHash(job.item),
         item_type: job.item_type,
         taskname: job.taskname,
         arch: job.arch,
@@ -162,7 +195,8 @@ export class JobLog {
   /** The newest jobs first; `item` narrows to one item. */
   async recent(limit: number, filter: { item?: string } = {}): Promise<LoggedJob[]> {
     let q = this.k.selectFrom('taskotron_jobs').selectAll();
-    if (filter.item !== undefined) q = q.where('item', '=', filter.item);
+    if (filter.item !== undefined)
+      q = q.where('item_sha256', '=', itemHash(filter.item)).where('item', '=', filter.item);
     const rows = await q.orderBy('scheduled_at', 'desc').orderBy('uuid').limit(limit).execute();
     return rows.map(fromRow);
   }

@@ -106,6 +106,23 @@ describe('decide', () => {
     expect(tasks(decide(r, {}))).toEqual(['a/x86_64', 'a/armhfp', 'b/noarch']);
   });
 
+  it('drops the arches valid_arches leaves out, saying why, and keeps noarch', () => {
+    const r = loadRules(
+      '- name: all\n  when: {}\n  do:\n    - {tasks: [a], arches: [x86_64, ppc64le, noarch]}\n    - {tasks: [b], arches: [ppc64le]}\n',
+    );
+    const d = decide(r, {}, { validArches: ['x86_64', 'armhfp'] });
+    expect(tasks(d)).toEqual(['a/x86_64', 'a/noarch']);
+    expect(d.matched).toEqual(['all']);
+    expect(d.dropped).toEqual([
+      {
+        rule: 'all',
+        arch: 'ppc64le',
+        reason: 'arch ppc64le is not in taskotron.valid_arches (x86_64, armhfp)',
+      },
+    ]);
+    expect(decide(r, {}).dropped).toEqual([]);
+  });
+
   it('reports a rule that cannot be evaluated, and the others still fire', () => {
     const r = loadRules(`
 - name: wants a list

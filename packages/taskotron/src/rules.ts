@@ -177,23 +177,39 @@ export interface Decision {
   disabled: Array<{ rule: string; reason: string }>;
   /** Rules that could not be evaluated on this message (e.g. a variable of the wrong type). */
   errors: Array<{ rule: string; error: string }>;
+  /** Arches a matching rule asked for that `validArches` leaves out: not scheduled. */
+  dropped: Array<{ rule: string; arch: string; reason: string }>;
 }
+
+/** Always valid, whatever `valid_arches` says: Taskotron's rules asked for it beside them. */
+export const NOARCH = 'noarch';
 
 export interface DecideOptions {
   /** Arches for actions without `arches`. */
   defaultArches?: readonly string[];
+  /**
+   * The arches jobs may have besides `noarch` (Taskotron's `valid_arches`): any other arch a
+   * rule asks for is dropped, with the reason. Absent: no limit.
+   */
+  validArches?: readonly string[];
 }
 
 function actionJobs(
   action: Action,
-  defaultArches: readonly string[],
-): Array<{ taskname: string; arch: string }> {
-  const arches = action.arches ?? defaultArches;
+  options: Required<Pick<DecideOptions, 'defaultArches'>> & DecideOptions,
+): { jobs: Array<{ taskname: string; arch: string }>; dropped: string[] } {
+  const asked = action.arches ?? options.defaultArches;
   for (const t of action.tasks)
     if (!TASK_NAME.test(t)) throw new Error(`task name ${JSON.stringify(t)} is not valid`);
-  for (const a of arches)
+  for (const a of asked)
     if (!ARCH.test(a)) throw new Error(`arch ${JSON.stringify(a)} is not valid`);
-  return action.tasks.flatMap((taskname) => arches.map((arch) => ({ taskname, arch })));
+  const valid = (arch: string) =>
+    arch === NOARCH || !options.validArches || options.validArches.includes(arch);
+  const arches = asked.filter(valid);
+  return {
+    jobs: action.tasks.flatMap((taskname) => arches.map((arch) => ({ taskname, arch }))),
+    dropped: asked.filter((a) => !valid(a)),
+  };
 }
 
 /**
@@ -206,8 +222,8 @@ export function decide(
   data: Record<string, unknown>,
   options: DecideOptions = {},
 ): Decision {
-  const defaultArches = options.defaultArches ?? ['noarch'];
-  const decision: Decision = { wanted: [], matched: [], disabled: [], errors: [] };
+  const expand = { ...options, defaultArches: options.defaultArches ?? [NOARCH] };
+  const decision: Decision = { wanted: [], matched: [], disabled: [], errors: [], dropped: [] };
   const byKey = new Map<string, Wanted>();
   const lookup = fieldsOf(data);
   for (const rule of rules) {
@@ -217,10 +233,15 @@ export function decide(
     }
     try {
       if (!matches(substitute(rule.when, lookup), data)) continue;
-      const jobs = rule.do.flatMap((a) =>
-        actionJobs(substitute(a, lookup) as Action, defaultArches),
-      );
+      const expanded = rule.do.map((a) => actionJobs(substitute(a, lookup) as Action, expand));
+      const jobs = expanded.flatMap((e) => e.jobs);
       decision.matched.push(rule.name);
+      for (const arch of new Set(expanded.flatMap((e) => e.dropped)))
+        decision.dropped.push({
+          rule: rule.name,
+          arch,
+          reason: `arch ${arch} is not in taskotron.valid_arches (${options.validArches!.join(', ')})`,
+        });
       for (const job of jobs) {
         const key = `${job.taskname}\0${job.arch}`;
         const seen = byKey.get(key);

@@ -14,6 +14,8 @@ import {
   cleanUpTest,
   freePort,
   localPlaybook,
+  processAlive,
+  processTree,
   removeTempDirs,
   tempDir,
   testConfig,
@@ -84,6 +86,11 @@ async function serving(remote: Awaited<ReturnType<typeof started>>) {
   undo(() => server.close());
   return server;
 }
+
+/** A task that writes `content` as the check's results.yml. */
+const writesResults = (content: string) => ({
+  'ansible.builtin.copy': { dest: '{{ artifacts }}/results.yml', content },
+});
 
 /** A check in its own tasks directory, named `check`. */
 function taskDir(tasks: unknown[]): string {
@@ -178,6 +185,61 @@ describe('the taskotron.job handler', () => {
     expect((await store.list({ data: [] }, { page: 0, limit: 10 })).rows).toEqual([]);
   });
 
+  it('ends a check that runs past taskotron.check_timeout NOT_OK, killed with everything it started, instead of failing the job for a retry', async () => {
+    const pidFile = join(tempDir('pid'), 'pid');
+    const tasks_dir = taskDir([
+      { 'ansible.builtin.shell': `echo $$ > ${pidFile}; exec sleep 300` },
+    ]);
+    const { config, host } = await started({ tasks_dir, check_timeout: 1 });
+    const j = job({ taskname: 'check' });
+    // It resolves: a job that throws is retried.
+    const out = await runJob(config, host, j);
+    const timedOut = {
+      execution_status: 'NOT_OK',
+      status: 'the playbook timed out after 1 s',
+    };
+    expect(out.result?.value).toMatchObject({ ...timedOut, results: [] });
+    const sleeper = Number(readFileSync(pidFile, 'utf8'));
+    expect(processAlive(sleeper)).toBe(false);
+    const ansible = processTree(process.pid).filter(
+      (pid) =>
+        processAlive(pid) && readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('ansible'),
+    );
+    expect(ansible).toEqual([]);
+    const { jobs } = await stored(config);
+    expect(await jobs.get(j.uuid)).toMatchObject(timedOut);
+  });
+
+  it("stores only the results whose checkname namespace the check's origin may use; the job ends NOT_OK saying why", async () => {
+    const tasks_dir = taskDir([
+      writesResults(
+        'results:\n- {item: x, outcome: PASSED, checkname: dist.mine}\n- {item: x, outcome: PASSED, checkname: evil.mine}\n- {item: x, outcome: INFO, checkname: scratch.mine}\n',
+      ),
+    ]);
+    const { config, host } = await started({
+      tasks_dir,
+      namespaces_whitelist: { dist: ['/srv/official-tasks'] },
+    });
+    const out = await runJob(config, host, job({ taskname: 'check' }));
+    expect(out.result?.value).toMatchObject({
+      execution_status: 'NOT_OK',
+      status:
+        '2 PASSED, 1 INFO; ResultsDB refused 2 of 3 results: This repo is not allowed to post results into dist namespace: ' +
+        `${tasks_dir}/check/ is not in taskotron.namespaces_whitelist.dist`,
+      results: [
+        { testcase: 'dist.mine', refused: expect.stringMatching(/^This repo is not allowed/) },
+        {
+          testcase: 'evil.mine',
+          refused: expect.stringMatching(/^No namespace for task evil\.mine/),
+        },
+        { testcase: 'scratch.mine', id: expect.any(Number) },
+      ],
+    });
+    const { store } = await stored(config);
+    const rows = (await store.list({ data: [] }, { page: 0, limit: 10 })).rows;
+    expect(rows.map((r) => r.testcase.name)).toEqual(['scratch.mine']);
+  });
+
   it('refuses a second job with the uuid of another, leaving the log and results of that one alone', async () => {
     const { config, host } = await started();
     const j = job({ taskname: 'always-info' });
@@ -206,13 +268,9 @@ describe('the taskotron.job handler', () => {
     const runs = join(tempDir('runs'), 'runs.txt');
     const tasks_dir = taskDir([
       { 'ansible.builtin.shell': `echo ran >> ${runs}` },
-      {
-        'ansible.builtin.copy': {
-          dest: '{{ artifacts }}/results.yml',
-          content:
-            'results:\n- {item: "{{ item }}", outcome: INFO, checkname: scratch.one}\n- {item: "{{ item }}", outcome: PASSED, checkname: scratch.two}\n',
-        },
-      },
+      writesResults(
+        'results:\n- {item: "{{ item }}", outcome: INFO, checkname: scratch.one}\n- {item: "{{ item }}", outcome: PASSED, checkname: scratch.two}\n',
+      ),
     ]);
     const port = await freePort();
     const { config, host } = await started({
@@ -242,13 +300,9 @@ describe('the taskotron.job handler', () => {
 
   it('counts a result the remote ResultsDB refuses in a NOT_OK end, and keeps the others', async () => {
     const tasks_dir = taskDir([
-      {
-        'ansible.builtin.copy': {
-          dest: '{{ artifacts }}/results.yml',
-          content:
-            'results:\n- {item: x, outcome: CRASHED, checkname: scratch.c}\n- {item: x, outcome: PASSED, checkname: scratch.p}\n',
-        },
-      },
+      writesResults(
+        'results:\n- {item: x, outcome: CRASHED, checkname: scratch.c}\n- {item: x, outcome: PASSED, checkname: scratch.p}\n',
+      ),
     ]);
     const server = await serving(await started({}, { port: await freePort(), token: TOKEN }));
     const { config, host } = await started({

@@ -6,15 +6,21 @@ import type { JobEnd, JobLog } from './job-log.js';
 import { readJournal, writeJournal } from './journal.js';
 import { joinUrl, resultsdbPayload } from './report.js';
 import { jobEnd, submitAll, type ResultsSink } from './results-sink.js';
+import { checkTimeLimit } from './section.js';
+import { checkOrigin, namespacedSink, type NamespacePolicy } from './namespaces.js';
 import { CheckNotFoundError, ownArtifacts, runCheck, type CheckRun } from './runner.js';
 
 export interface RunJobOptions {
   config: CheckRun['config'];
+  /** `taskotron.check_timeout` (the check gets at most `checkTimeLimit` of it). */
+  checkTimeout: number;
   tasksDir: string;
   artifactsDir: string;
   artifactsUrl: string;
   jobs: JobLog;
   sink: ResultsSink;
+  /** Which checkname namespaces a check may report under. */
+  namespaces: NamespacePolicy;
 }
 
 /** What a `taskotron.job` job returns (`loopabull jobs show`). */
@@ -58,6 +64,8 @@ export function taskotronRun(options: RunJobOptions): Handler {
     const job: RunnerJob = parsed.job;
     const { uuid } = job;
     const dir = jobArtifactsDir(options.artifactsDir, uuid);
+    const taskDir = join(options.tasksDir, job.taskname);
+    const sink = namespacedSink(options.sink, checkOrigin(taskDir), options.namespaces);
     // Before the job log: the row of the job that owns this uuid must stay as it is.
     await ownArtifacts(dir, ctx.job.id);
     await logged('start', async () => {
@@ -78,9 +86,10 @@ export function taskotronRun(options: RunJobOptions): Handler {
       try {
         report = await runCheck({
           job,
-          taskDir: join(options.tasksDir, job.taskname),
+          taskDir,
           artifactsDir: options.artifactsDir,
           config: options.config,
+          timeout: checkTimeLimit(options.checkTimeout, options.config.ansible.timeout),
           owner: ctx.job.id,
           onLine: (line) => void ctx.log(line),
           signal: ctx.signal,
@@ -100,10 +109,10 @@ export function taskotronRun(options: RunJobOptions): Handler {
 
     const { results } = journal.report;
     const bodies = results.map((r) => resultsdbPayload(r, job, options.artifactsUrl));
-    await submitAll(bodies, options.sink, journal.submitted, async (submitted, i) => {
+    await submitAll(bodies, sink, journal.submitted, async (submitted, i) => {
       await writeJournal(dir, journal);
       await ctx.log(
-        `${bodies[i]!.outcome} ${bodies[i]!.testcase.name} ${results[i]!.item}: ${submitted.ok ? `result ${submitted.id} in ${options.sink.name}` : `refused by ${options.sink.name}: ${submitted.message}`}`,
+        `${bodies[i]!.outcome} ${bodies[i]!.testcase.name} ${results[i]!.item}: ${submitted.ok ? `result ${submitted.id} in ${sink.name}` : `refused by ${sink.name}: ${submitted.message}`}`,
       );
     });
 

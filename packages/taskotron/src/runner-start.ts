@@ -7,6 +7,7 @@ import { taskotronRoutes } from './resultsdb/mount.js';
 import { ResultsRecorder } from './resultsdb/recorder.js';
 import { API } from './resultsdb/routes.js';
 import { ResultsStore } from './resultsdb/store.js';
+import { namespacePolicy } from './namespaces.js';
 import { taskotronRun } from './run-job.js';
 import { taskotronPaths, type TaskotronSection } from './section.js';
 
@@ -47,11 +48,13 @@ export async function startRunner(
     sink,
     run: taskotronRun({
       config,
+      checkTimeout: section.check_timeout,
       tasksDir: paths.tasksDir,
       artifactsDir: paths.artifactsDir,
       artifactsUrl: section.artifacts_url,
       jobs,
       sink,
+      namespaces: namespacePolicy(env),
     }),
     routes: taskotronRoutes({ recorder, artifactsDir: paths.artifactsDir, jobLog: jobs, section }),
     async stop() {

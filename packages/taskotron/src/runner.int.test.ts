@@ -32,7 +32,14 @@ const writes = (file: string, content: string) => ({
   'ansible.builtin.copy': { dest: `{{ artifacts }}/${file}`, content },
 });
 const run = (over: Partial<CheckRun> & Pick<CheckRun, 'taskDir'>) =>
-  runCheck({ job: job(), artifactsDir: tempDir('artifacts'), config, owner: 'j1', ...over });
+  runCheck({
+    job: job(),
+    artifactsDir: tempDir('artifacts'),
+    config,
+    timeout: 300,
+    owner: 'j1',
+    ...over,
+  });
 
 describe('runCheck', () => {
   it('runs the shipped name-lint on a Koji build: PASSED, with its log artifact and the ansible log kept', async () => {

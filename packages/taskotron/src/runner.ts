@@ -21,6 +21,8 @@ export interface CheckRun {
   /** `taskotron.artifacts_dir`: the job's artifacts go into `<uuid>/` below it. */
   artifactsDir: string;
   config: Pick<Config, 'ansible'>;
+  /** Seconds after which the check is killed with its process group and ends NOT_OK. */
+  timeout: number;
   /**
    * Who runs the job (the queue's job id): a directory already owned by the same job is a retry
    * and is emptied; one owned by another is "Multiple jobs with same UUID" (part E.3).
@@ -135,7 +137,7 @@ export async function runCheck(run: CheckRun): Promise<CheckReport> {
       renderExtraVars({ item, item_type, arch, uuid, artifacts: dir }),
       (varsFile) =>
         spawnPlaybook({
-          config: run.config,
+          config: { ansible: { ...run.config.ansible, timeout: run.timeout } },
           file: playbook,
           relative: `${basename(run.taskDir)}/${CHECK_FILES.playbook}`,
           varsFile,
@@ -162,7 +164,7 @@ export async function runCheck(run: CheckRun): Promise<CheckReport> {
   const status = executionStatus({
     exitCode: exit.exitCode,
     signal: exit.signal,
-    timedOutAfter: exit.stopped === 'timeout' ? run.config.ansible.timeout : null,
+    timedOutAfter: exit.stopped === 'timeout' ? run.timeout : null,
     results: read && 'results' in read ? { outcomes: read.results.map((r) => r.outcome) } : read,
   });
   const ok = status.execution_status === 'OK' && read !== null && 'results' in read;

@@ -1,7 +1,13 @@
 import { existsSync } from 'node:fs';
 import { isAbsolute, join } from 'node:path';
 import { describe, expect, it } from '@jest/globals';
-import { SHIPPED_RULES, SHIPPED_TASKS_DIR, taskotronPaths, taskotronSection } from './section.js';
+import {
+  checkTimeLimit,
+  SHIPPED_RULES,
+  SHIPPED_TASKS_DIR,
+  taskotronPaths,
+  taskotronSection,
+} from './section.js';
 
 describe('the taskotron section', () => {
   it('has a default for every key, the spec says which', () => {
@@ -11,8 +17,13 @@ describe('the taskotron section', () => {
       tasks_dir: SHIPPED_TASKS_DIR,
       artifacts_dir: './var/artifacts',
       artifacts_url: 'http://127.0.0.1:8080/artifacts',
+      valid_arches: ['x86_64', 'armhfp'],
       dedup_window: 3600,
       fuse_delay: 900,
+      check_timeout: 1200,
+      critpath_file: null,
+      namespaces_safe: ['scratch'],
+      namespaces_whitelist: null,
       resultsdb_url: null,
       resultsdb_token: null,
     });
@@ -29,6 +40,8 @@ describe('the taskotron section', () => {
     expect(taskotronSection.safeParse({ rule: 'x' }).success).toBe(false);
     expect(taskotronSection.safeParse({ enabled: 'yes' }).success).toBe(false);
     expect(taskotronSection.safeParse({ artifacts_url: 'not a url' }).success).toBe(false);
+    expect(taskotronSection.safeParse({ valid_arches: [] }).success).toBe(false);
+    expect(taskotronSection.safeParse({ valid_arches: ['x86/64'] }).success).toBe(false);
     expect(taskotronSection.safeParse({ resultsdb_url: 'https://rdb/api' }).success).toBe(true);
   });
 
@@ -43,5 +56,11 @@ describe('the taskotron section', () => {
       tasksDir: SHIPPED_TASKS_DIR,
       artifactsDir: '/etc/lb/./var/artifacts',
     });
+  });
+
+  it("gives a job's check check_timeout, but ends it before its handler's ansible.timeout", () => {
+    expect(checkTimeLimit(1200, 3600)).toBe(1200);
+    expect(checkTimeLimit(1200, 1200)).toBe(1140);
+    expect(checkTimeLimit(1200, 4)).toBe(2);
   });
 });

@@ -1,10 +1,13 @@
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
+import { ARCH } from './rules.js';
 import { sectionOf, type AutomationEnv, type Config } from '@loopabull/core';
 
 /** What ships inside the package (beside `src/` and `dist/`): the rules and the checks. */
 export const SHIPPED_RULES = fileURLToPath(new URL('../rules/trigger_rules.yml', import.meta.url));
 export const SHIPPED_TASKS_DIR = fileURLToPath(new URL('../tasks', import.meta.url));
+
+const namespace = z.string().regex(/^[a-z][a-z0-9_-]*$/, 'not a namespace (a-z, 0-9, _ -)');
 
 /** The `taskotron:` section of the configuration (spec section 3). */
 export const taskotronSection = z
@@ -18,6 +21,14 @@ export const taskotronSection = z
     artifacts_dir: z.string().min(1).default('./var/artifacts'),
     /** The public URL of `artifacts_dir`: results' `ref_url` start with it. */
     artifacts_url: z.url().default('http://127.0.0.1:8080/artifacts'),
+    /**
+     * The arches jobs may be scheduled for besides `noarch` (Taskotron's `valid_arches`, its
+     * final value): an arch a rule asks for outside them is dropped, with the reason.
+     */
+    valid_arches: z
+      .array(z.string().regex(ARCH, 'not an arch (letters, digits, _)'))
+      .min(1)
+      .default(['x86_64', 'armhfp']),
     /** Seconds within which the same (item, item_type, taskname, arch) is scheduled once. */
     dedup_window: z.number().int().positive().default(3600),
     /**
@@ -25,6 +36,28 @@ export const taskotronSection = z
      * tagging into one tag makes one job per tag (Taskotron's `fuse_delay`).
      */
     fuse_delay: z.number().int().positive().default(900),
+    /**
+     * Seconds a check may run before it is killed and ends NOT_OK (Taskotron's buildbot gave
+     * runtask 20 minutes). A job's check gets at most `ansible.timeout` less a margin: see
+     * `checkTimeLimit`.
+     */
+    check_timeout: z.number().int().positive().default(1200),
+    /**
+     * The critical-path packages, one name per line (Taskotron's `critpath_filepath`), offered
+     * to rules as `critpath_pkgs`; null: none.
+     */
+    critpath_file: z.string().min(1).nullable().default(null),
+    /** Checkname namespaces any check may report under (libtaskotron's `namespaces_safe`). */
+    namespaces_safe: z.array(namespace).default(['scratch']),
+    /**
+     * Namespace -> the origins whose checks may report under it: directories (relative to the
+     * config file; a check in one or below it) or repository URL prefixes. null: `dist` for
+     * `tasks_dir`, `pkg` for none.
+     */
+    namespaces_whitelist: z
+      .record(namespace, z.array(z.string().min(1)))
+      .nullable()
+      .default(null),
     /** null: the built-in ResultsDB store; else the URL of a remote ResultsDB. */
     resultsdb_url: z.url().nullable().default(null),
     /** Sent as `Authorization: Bearer <token>` with each result POSTed to `resultsdb_url`. */
@@ -46,4 +79,20 @@ export function taskotronPaths(
     tasksDir: env.resolvePath(env.section.tasks_dir),
     artifactsDir: env.resolvePath(env.section.artifacts_dir),
   };
+}
+
+/**
+ * At most this long of `ansible.timeout` is left, after a job's check is killed, for the kill
+ * itself (up to 7 s) and the reporting: the `taskotron.job` handler is stopped at
+ * `ansible.timeout` and retried, which a check that hangs must not cause.
+ */
+export const CHECK_STOP_MARGIN = 60;
+
+/**
+ * How long the check of a `taskotron.job` may run: `check_timeout`, but no longer than
+ * `ansible.timeout` less `CHECK_STOP_MARGIN` (less half of it, when it is under twice the
+ * margin), so that the check ends NOT_OK before its handler is stopped.
+ */
+export function checkTimeLimit(checkTimeout: number, handlerTimeout: number): number {
+  return Math.min(checkTimeout, handlerTimeout - Math.min(CHECK_STOP_MARGIN, handlerTimeout / 2));
 }

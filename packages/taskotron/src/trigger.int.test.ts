@@ -276,3 +276,53 @@ describe('a rules file with an error', () => {
     }
   }, 30_000);
 });
+
+describe('critical-path packages from taskotron.critpath_file', () => {
+  it("offers the file's packages to rules as critpath_pkgs: a $in rule schedules for a listed build only", async () => {
+    const config = testConfig({ overrides: { ansible: { playbooks_dir: PLAYBOOKS } } });
+    writeFileSync(
+      join(config.dir, 'rules.yml'),
+      [
+        '- name: abicheck',
+        '  when:',
+        '    message_type: KojiBuildPackageCompleted',
+        "    name: {$in: '${critpath_pkgs}', $nin: [kernel]}",
+        '  do: [{tasks: [abicheck], arches: [x86_64]}]',
+        '',
+      ].join('\n'),
+    );
+    writeFileSync(join(config.dir, 'critpath.txt'), '# critical path\nansible\nkernel\n\nglibc\n');
+    writeFileSync(
+      config.configPath,
+      readFileSync(config.configPath, 'utf8') +
+        'taskotron: { rules: rules.yml, critpath_file: critpath.txt }\n',
+    );
+    const services = await openQueueServices(config);
+    const worker = startCli(['worker', '--id', 'critpath', '--config', config.configPath]);
+    try {
+      await worker.waitForOutput(/taking jobs/i);
+      const events = ['ansible', 'kernel', 'vim'].map((name) =>
+        testEvent(KOJI_BUILD, { body: name === 'ansible' ? fixture.msg : build(name) }),
+      );
+      for (const event of events) await services.work.enqueue(event);
+      const results = await Promise.all(
+        events.map(async (event) => {
+          const job = await waitFor(() => completedJob(services.work.queue, jobIdFor(event.id)), {
+            what: `the trigger job of ${event.id}`,
+          });
+          return (job.returnvalue as JobResult).value as TriggerResult;
+        }),
+      );
+      expect(results.map((r) => r.scheduled.map((j) => `${j.taskname}/${j.arch}`))).toEqual([
+        ['abicheck/x86_64'],
+        [],
+        [],
+      ]);
+      expect(results[0]!.matched).toEqual(['abicheck']);
+    } finally {
+      await worker.stop();
+      await services.close();
+      await cleanUpTest(config);
+    }
+  }, 30_000);
+});

@@ -11,7 +11,7 @@ import {
   type LoopabullEvent,
 } from '@loopabull/core';
 import { taskotron } from './automation.js';
-import { loadRules } from './rules.js';
+import { loadRules, type Rule } from './rules.js';
 import { SHIPPED_RULES, taskotronSection } from './section.js';
 import type { NewJob } from './job-log.js';
 import { dedupKey, JOB_TOPIC, taskotronTrigger, type TriggerResult } from './trigger.js';
@@ -60,12 +60,17 @@ function fakeContext(failPublish = false) {
 
 let n = 0;
 const jobLog = fakeJobLog();
-const trigger = taskotronTrigger({
-  rules: () => rules,
-  dedupWindow: 3600,
-  jobLog,
-  newUuid: () => `uuid-${++n}`,
-});
+/** The trigger with `ruleSet`, the fake job log, numbered uuids and valid_arches [x86_64]. */
+const triggerOf = (ruleSet: readonly Rule[]) =>
+  taskotronTrigger({
+    rules: () => ruleSet,
+    critpathPkgs: () => [],
+    dedupWindow: 3600,
+    validArches: ['x86_64'],
+    jobLog,
+    newUuid: () => `uuid-${++n}`,
+  });
+const trigger = triggerOf(rules);
 const run = async (ctx: HandlerContext, topic: string, body: unknown, id = 'msg-1') =>
   (await trigger({ id, topic, body } as LoopabullEvent, ctx)) as TriggerResult;
 
@@ -82,6 +87,27 @@ describe('the taskotron trigger', () => {
     expect(new Set(result.scheduled.map((j) => j.uuid)).size).toBe(2);
     expect(result.matched).toEqual(['koji-build']);
     expect(lines.filter((l) => l.includes('scheduled as'))).toHaveLength(2);
+  });
+
+  it('schedules no arch outside valid_arches, and logs why', async () => {
+    const { ctx, lines } = fakeContext();
+    const arches = loadRules(
+      '- name: arm\n  when: {}\n  do: [{tasks: [rpmlint], arches: [armhfp, x86_64]}]\n',
+    );
+    const armless = triggerOf(arches);
+    const event = { id: 'msg-arm', topic: envelope.topic, body: envelope.msg } as LoopabullEvent;
+    const result = (await armless(event, ctx)) as TriggerResult;
+    expect(result.scheduled.map((j) => j.arch)).toEqual(['x86_64']);
+    expect(result.dropped).toEqual([
+      {
+        rule: 'arm',
+        arch: 'armhfp',
+        reason: 'arch armhfp is not in taskotron.valid_arches (x86_64)',
+      },
+    ]);
+    expect(lines).toContain(
+      'rule arm: not scheduled: arch armhfp is not in taskotron.valid_arches (x86_64)',
+    );
   });
 
   it('records each scheduled job in the job log with its topic, message id and rules', async () => {
@@ -193,17 +219,29 @@ describe('starting the automation', () => {
     ).rejects.toThrow(/cannot open the PostgreSQL database/);
   });
 
-  it('starts with a rules file holding an error, and fails each trigger job naming file, line, rule and key', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'tasko-rules-'));
-    const file = join(dir, 'rules.yml');
-    writeFileSync(
-      file,
+  it.each([
+    [
+      'a rules file holding an error, naming file, line, rule and key',
+      'rules',
       '- when: {message_type: X}\n  do: [{tasks: [a]}]\n- when:\n    name: {$bad: 1}\n  do: [{tasks: [a]}]\n',
-    );
+      (file: string) =>
+        `taskotron rules unusable: ${file}:3: rule 2: when.name.$bad: unknown operator`,
+    ],
+    [
+      'a critpath_file holding a bad line, naming file and line',
+      'critpath_file',
+      'glibc\nfoo bar\n',
+      (file: string) =>
+        `taskotron critpath_file unusable: ${file}:2: "foo bar" is not a package name (one per line: letters, digits, - . _ +, starting with a letter or digit)`,
+    ],
+  ])('starts with %s, and fails each trigger job saying so', async (_what, key, text, message) => {
+    const dir = mkdtempSync(join(tmpdir(), 'tasko-start-'));
+    const file = join(dir, 'file');
+    writeFileSync(file, text);
     const logged: string[] = [];
     const logger = createLogger('test', 'error');
     logger.error = ((line: string) => (logged.push(line), logger)) as Logger['error'];
-    const instance = await start({ rules: file }, logger);
+    const instance = await start({ [key]: file }, logger);
     try {
       const { ctx, published } = fakeContext();
       const run = instance.handlers!.trigger!(
@@ -212,9 +250,7 @@ describe('starting the automation', () => {
       );
       const err: unknown = await Promise.resolve(run).catch((e: unknown) => e);
       expect(err).toBeInstanceOf(PermanentError);
-      expect((err as Error).message).toBe(
-        `taskotron rules unusable: ${file}:3: rule 2: when.name.$bad: unknown operator`,
-      );
+      expect((err as Error).message).toBe(message(file));
       expect(published).toEqual([]);
       expect(logged).toEqual([(err as Error).message]);
     } finally {

@@ -3,6 +3,7 @@ import type { Handler, HandlerContext, LoopabullEvent } from '@loopabull/core';
 import type { TagFuse } from './fuse.js';
 import type { JobLog, JobTrigger } from './job-log.js';
 import { normalise, type ItemType, type Normalised } from './normalise.js';
+import type { TaskotronSection } from './section.js';
 import { decide, type Decision, type Rule } from './rules.js';
 
 /** The topic a scheduled check is published on: the job of part E.3. */
@@ -33,6 +34,7 @@ export interface TriggerResult {
   matched: Decision['matched'];
   disabled: Decision['disabled'];
   errors: Decision['errors'];
+  dropped: Decision['dropped'];
 }
 
 /** The message that triggers: for a fuse, the first message of the burst it waited for. */
@@ -46,14 +48,26 @@ export interface TriggerSource {
 export interface TriggerOptions {
   /** The rules in force (read at start). */
   rules: () => readonly Rule[];
+  /** The critical-path packages (`taskotron.critpath_file`, read at start). */
+  critpathPkgs: () => readonly string[];
   /** Seconds within which the same (item, item_type, taskname, arch) is scheduled once. */
   dedupWindow: number;
+  /** `taskotron.valid_arches`: other arches (but noarch) that rules ask for are dropped. */
+  validArches: readonly string[];
   /** Where each scheduled job is recorded. */
   jobLog: Pick<JobLog, 'scheduled' | 'forget'>;
   /** Holds `KojiTagChanged` messages back; absent, they schedule at once. */
   fuse?: TagFuse;
   newUuid?: () => string;
 }
+
+/** The settings of the section that scheduling follows. */
+export const schedulingSettings = (
+  section: Pick<TaskotronSection, 'dedup_window' | 'valid_arches'>,
+): Pick<TriggerOptions, 'dedupWindow' | 'validArches'> => ({
+  dedupWindow: section.dedup_window,
+  validArches: section.valid_arches,
+});
 
 /** The Redis key that holds a (item, item_type, taskname, arch) for the dedup window. */
 export function dedupKey(
@@ -105,12 +119,18 @@ export async function scheduleJob(
   return 'scheduled';
 }
 
+const normaliseFor = (
+  message: { topic: string; body: unknown },
+  options: Pick<TriggerOptions, 'critpathPkgs'>,
+): Normalised => normalise(message.topic, message.body, { critpathPkgs: options.critpathPkgs() });
+
 const emptyResult = () => ({
   scheduled: [],
   duplicates: [],
   matched: [],
   disabled: [],
   errors: [],
+  dropped: [],
 });
 
 /**
@@ -121,7 +141,7 @@ export async function schedule(
   source: TriggerSource,
   ctx: SchedulingContext,
   options: TriggerOptions & Replaying,
-  n: Normalised = normalise(source.topic, source.body),
+  n: Normalised = normaliseFor(source, options),
 ): Promise<TriggerResult> {
   const newUuid = options.newUuid ?? randomUUID;
   if (!n.ok) {
@@ -134,7 +154,7 @@ export async function schedule(
     await ctx.log(`nothing to schedule: ${reason}`);
     return { ...emptyResult(), message_type, skipped: reason };
   }
-  const decision = decide(options.rules(), n.data);
+  const decision = decide(options.rules(), n.data, { validArches: options.validArches });
   const result: TriggerResult = {
     ...emptyResult(),
     message_type,
@@ -143,6 +163,7 @@ export async function schedule(
   };
   for (const e of decision.errors)
     await ctx.log(`rule ${e.rule} could not be evaluated: ${e.error}`);
+  for (const d of decision.dropped) await ctx.log(`rule ${d.rule}: not scheduled: ${d.reason}`);
   if (!decision.wanted.length) await ctx.log(`${message_type} ${item}: no rule schedules anything`);
   for (const { taskname, arch, rules } of decision.wanted) {
     const job: TriggerJob = { item, item_type, taskname, arch, uuid: newUuid() };
@@ -168,7 +189,7 @@ export async function schedule(
  */
 export function taskotronTrigger(options: TriggerOptions): Handler {
   return async (event, ctx): Promise<TriggerResult> => {
-    const n = normalise(event.topic, event.body);
+    const n = normaliseFor(event, options);
     if (n.ok && n.data.message_type === 'KojiTagChanged' && options.fuse) {
       const fused = await options.fuse.light(event, n.data.item, ctx);
       const when = `${fused.lit ? 'lit' : 'already burning'}: jobs are scheduled at ${fused.fires_at}`;
@@ -189,4 +210,5 @@ const decisionParts = (d: Decision) => ({
   matched: d.matched,
   disabled: d.disabled,
   errors: d.errors,
+  dropped: d.dropped,
 });
