@@ -45,7 +45,10 @@ bus: { queue: bench-${id}, bindings: [{ exchange: bench-${id}, routing_key: '#' 
 ansible: { playbooks_dir: ${playbooks} }
 `,
 );
-const config = loadConfig({ path: configPath, env: {} });
+const config = loadConfig({
+  path: configPath,
+  env: process.env.REDIS_URL ? { REDIS_URL: process.env.REDIS_URL } : {},
+});
 const logger = createLogger('bench', 'warn');
 const results = [];
 

@@ -18,6 +18,7 @@ import {
 } from '@loopabull/core';
 import { classify, deliveryOf, type Verdict } from './classify.js';
 import { BusConsumer, type Inbound } from './consumer.js';
+import { EnqueueBatch } from './enqueue-batch.js';
 import { EnqueueGate } from './enqueue-gate.js';
 import { describeFault, isRedisFault } from './faults.js';
 
@@ -53,6 +54,8 @@ export interface LooperEvents {
 interface RedisSide {
   redis: Redis;
   queue: WorkQueue;
+  /** The jobs of one burst of deliveries, written together. */
+  batch: EnqueueBatch<LoopabullEvent>;
   parking: ParkingLot;
   counters: Counters;
 }
@@ -120,6 +123,12 @@ export class Looper extends EventEmitter<LooperEvents> {
     this.side = {
       redis,
       queue,
+      batch: new EnqueueBatch({
+        writeAll: (events) => queue.enqueueAll(events),
+        writeOne: (event) => queue.enqueue(event),
+        isShared: isRedisFault,
+        max: this.config.bus.prefetch,
+      }),
       parking: new ParkingLot(redis, keys.parked),
       counters: new Counters(redis, keys, {
         maxLabels: this.config.metrics.max_topics,
@@ -282,7 +291,7 @@ export class Looper extends EventEmitter<LooperEvents> {
         let jobId: string;
         try {
           jobId = await withTimeout(
-            side.queue.enqueue(verdict.event),
+            side.batch.add(verdict.event),
             REDIS_REPLY_TIMEOUT_MS,
             'Redis job add',
           );
