@@ -1,13 +1,15 @@
 import type { Redis } from 'ioredis';
 import {
   PermanentError,
+  type BatchContext,
   type Config,
   type HandlerContext,
   type JobResult,
   type Logger,
   type LoopabullEvent,
 } from '@loopabull/core';
-import { runHandler } from './handler-runner.js';
+import type { HandlerBatches } from './handler-batches.js';
+import { runHandler, type HandlerRun } from './handler-runner.js';
 import { runPlaybook } from './playbook-runner.js';
 import type { Resolution } from './resolve.js';
 import { renderVars, withVarsFile } from './vars-file.js';
@@ -20,13 +22,23 @@ export interface RunServices {
   redis: Redis;
   publish(topic: string, body: unknown): Promise<void>;
   automation: AutomationLookup;
+  automationBatch: BatchLookup;
+  /** Where the jobs of batch handlers gather; without it, each runs as a batch of one. */
+  batches?: HandlerBatches<HandlerRun>;
 }
 
 export type AutomationLookup = HandlerContext['automation'];
+export type BatchLookup = BatchContext['automationBatch'];
+
+const noneStarted = (name: string) =>
+  new PermanentError(`no automation named ${JSON.stringify(name)} (none is started)`);
 
 /** For a worker started without any automations. */
 export const noAutomations: AutomationLookup = (name) => {
-  throw new PermanentError(`no automation named ${JSON.stringify(name)} (none is started)`);
+  throw noneStarted(name);
+};
+export const noBatchAutomations: BatchLookup = (name) => {
+  throw noneStarted(name);
 };
 
 export interface AutomationRun {
@@ -65,7 +77,7 @@ export async function runAutomation(
     );
     return { exit_code: exitCode };
   }
-  const ctx: Omit<HandlerContext, 'signal'> = {
+  const ctx: HandlerRun['ctx'] = {
     logger: services.logger.child({ job: job.id, topic: event.topic }),
     log: async (line) => {
       await run.log(line);
@@ -75,6 +87,7 @@ export async function runAutomation(
     config,
     job,
     automation: services.automation,
+    automationBatch: services.automationBatch,
   };
   const value = await runHandler({
     file: found.file,
@@ -83,6 +96,7 @@ export async function runAutomation(
     ctx,
     timeoutSeconds: config.ansible.timeout,
     signal: run.signal,
+    batches: services.batches,
   });
   return { value };
 }

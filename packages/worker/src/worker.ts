@@ -14,8 +14,15 @@ import {
   type Logger,
   type LoopabullEvent,
 } from '@loopabull/core';
+import { JobLogs } from './job-logs.js';
 import { processJob, type JobServices, type LoopabullJob } from './process-job.js';
-import { noAutomations, type AutomationLookup } from './run-automation.js';
+import { HandlerBatches } from './handler-batches.js';
+import {
+  noAutomations,
+  noBatchAutomations,
+  type AutomationLookup,
+  type BatchLookup,
+} from './run-automation.js';
 import { forQueue } from './errors.js';
 
 export interface LoopabullWorkerOptions {
@@ -27,6 +34,8 @@ export interface LoopabullWorkerOptions {
   logger?: Logger;
   /** Handlers' `ctx.automation(name, key)`: the started automations' handlers. */
   automation?: AutomationLookup;
+  /** Batch handlers' `ctx.automationBatch(name, key)`. */
+  automationBatch?: BatchLookup;
 }
 
 /**
@@ -39,6 +48,7 @@ export class LoopabullWorker {
   private readonly concurrency: number;
   private readonly logger: Logger;
   private readonly automation: AutomationLookup;
+  private readonly automationBatch: BatchLookup;
   /** Aborted when the shutdown grace is over: running jobs are killed and go back to the queue. */
   private readonly shutdown = new AbortController();
   /** Lookups for counters made from worker events, awaited before the counters are closed. */
@@ -57,6 +67,7 @@ export class LoopabullWorker {
     this.concurrency = opts.concurrency ?? opts.config.workers.concurrency;
     this.logger = opts.logger ?? createLogger('worker', opts.config.loglevel);
     this.automation = opts.automation ?? noAutomations;
+    this.automationBatch = opts.automationBatch ?? noBatchAutomations;
     // Every running job listens for shutdown: as many listeners as the concurrency allows.
     setMaxListeners(0, this.shutdown.signal);
   }
@@ -81,7 +92,10 @@ export class LoopabullWorker {
       redis,
       counters,
       work,
+      logs: new JobLogs(redis, (id) => work.queue.toKey(id)),
       automation: this.automation,
+      automationBatch: this.automationBatch,
+      batches: new HandlerBatches(this.concurrency),
       publish: async (topic, body) => {
         this.publisher ??= new BusPublisher(config);
         await this.publisher.publish(topic, body);
