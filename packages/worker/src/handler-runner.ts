@@ -11,7 +11,7 @@ import type {
   LoopabullEvent,
 } from '@loopabull/core';
 import { RunError, isPermanent } from './errors.js';
-import { HandlerBatches } from './handler-batches.js';
+import { JobBatches } from './job-batches.js';
 
 type ScopedImport = (specifier: string, parentURL: string) => Promise<unknown>;
 
@@ -111,7 +111,7 @@ export interface HandlerRun {
   /** Aborted when the worker stops. */
   signal?: AbortSignal | undefined;
   /** Where a batch handler's jobs gather; without it, each runs as a batch of one. */
-  batches?: HandlerBatches<HandlerRun> | undefined;
+  batches?: JobBatches | undefined;
 }
 
 /** A handler's failure as the worker records it. */
@@ -205,7 +205,7 @@ export async function runHandler(run: HandlerRun): Promise<unknown> {
       handler(run.event, { ...run.ctx, signal }),
     );
   }
-  const batches = run.batches ?? new HandlerBatches<HandlerRun>(1);
+  const batches = run.batches ?? new JobBatches(1);
   const batchMod = mod;
   return batches
     .submit(mod.url, mod.batch, run, (runs) => runBatch(batchMod, runs))

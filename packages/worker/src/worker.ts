@@ -16,7 +16,7 @@ import {
 } from '@loopabull/core';
 import { JobLogs } from './job-logs.js';
 import { processJob, type JobServices, type LoopabullJob } from './process-job.js';
-import { HandlerBatches } from './handler-batches.js';
+import { JobBatches } from './job-batches.js';
 import {
   noAutomations,
   noBatchAutomations,
@@ -95,7 +95,7 @@ export class LoopabullWorker {
       logs: new JobLogs(redis, (id) => work.queue.toKey(id)),
       automation: this.automation,
       automationBatch: this.automationBatch,
-      batches: new HandlerBatches(this.concurrency),
+      batches: new JobBatches(this.concurrency),
       publish: async (topic, body) => {
         this.publisher ??= new BusPublisher(config);
         await this.publisher.publish(topic, body);

@@ -14,12 +14,13 @@ interface OpenBatch<I> {
 }
 
 /**
- * Gathers the jobs of one batch handler module into batches: a batch starts with the first job
+ * Gathers the jobs of one batch handler module, or of one batched playbook topic, into batches
+ * (one open batch per key): a batch starts with the first job
  * and runs when it holds `max` jobs, as many as the worker runs at once, or `wait_ms` after it
  * started, whichever comes first. Each job gets its own outcome: a value, or an Error it fails with.
  */
-export class HandlerBatches<I> {
-  private readonly open = new Map<string, OpenBatch<I>>();
+export class JobBatches {
+  private readonly open = new Map<string, OpenBatch<unknown>>();
 
   /** `capacity`: jobs the worker runs at once; a batch waiting for more would wait in vain. */
   constructor(private readonly capacity: number) {}
@@ -28,16 +29,16 @@ export class HandlerBatches<I> {
    * Adds an item to the open batch of `key` (one per module), which `run` runs; resolves with
    * the item's value, rejects with its Error or with what `run` threw.
    */
-  submit(
+  submit<I>(
     key: string,
     settings: BatchSettings,
     item: I,
     run: (items: I[]) => Promise<unknown[]>,
   ): Promise<unknown> {
-    let batch = this.open.get(key);
+    let batch = this.open.get(key) as OpenBatch<I> | undefined;
     if (!batch) {
       batch = { items: [], limit: Math.min(settings.max, this.capacity), timer: null, run };
-      this.open.set(key, batch);
+      this.open.set(key, batch as OpenBatch<unknown>);
       const opened = batch;
       batch.timer = setTimeout(() => this.start(key, opened), settings.wait_ms);
     }
@@ -48,14 +49,14 @@ export class HandlerBatches<I> {
     return promise;
   }
 
-  private start(key: string, batch: OpenBatch<I>): void {
-    if (this.open.get(key) === batch) this.open.delete(key);
+  private start<I>(key: string, batch: OpenBatch<I>): void {
+    if (this.open.get(key) === (batch as OpenBatch<unknown>)) this.open.delete(key);
     if (batch.timer) clearTimeout(batch.timer);
     batch.timer = null;
     void this.settle(batch);
   }
 
-  private async settle(batch: OpenBatch<I>): Promise<void> {
+  private async settle<I>(batch: OpenBatch<I>): Promise<void> {
     let outcomes: unknown[];
     try {
       outcomes = await batch.run(batch.items.map((b) => b.item));

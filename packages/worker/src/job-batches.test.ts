@@ -1,6 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
 import { PermanentError } from '@loopabull/core';
-import { HandlerBatches } from './handler-batches.js';
+import { JobBatches } from './job-batches.js';
 
 const settle = (p: Promise<unknown>) =>
   p.then(
@@ -8,9 +8,9 @@ const settle = (p: Promise<unknown>) =>
     (error: unknown) => ({ error }),
   );
 
-describe('HandlerBatches', () => {
+describe('JobBatches', () => {
   it('runs a batch once it holds max items, each item getting its own outcome', async () => {
-    const batches = new HandlerBatches<number>(50);
+    const batches = new JobBatches(50);
     const calls: number[][] = [];
     const run = async (items: number[]) => {
       calls.push(items);
@@ -25,7 +25,7 @@ describe('HandlerBatches', () => {
   });
 
   it('runs no batch larger than the worker runs jobs at once, and one per module', async () => {
-    const batches = new HandlerBatches<string>(2);
+    const batches = new JobBatches(2);
     const calls: string[][] = [];
     const run = async (items: string[]) => (calls.push(items), items);
     const settings = { max: 100, wait_ms: 60_000 };
@@ -42,13 +42,13 @@ describe('HandlerBatches', () => {
   });
 
   it('runs a batch that is not full wait_ms after its first item', async () => {
-    const batches = new HandlerBatches<number>(50);
+    const batches = new JobBatches(50);
     const run = async (items: number[]) => items.map(() => items.length);
     expect(await batches.submit('m', { max: 10, wait_ms: 5 }, 1, run)).toBe(1);
   });
 
   it('fails every item when the handler throws, or returns no outcome per item (permanently)', async () => {
-    const batches = new HandlerBatches<number>(2);
+    const batches = new JobBatches(2);
     const settings = { max: 2, wait_ms: 60_000 };
     const thrown = await Promise.all(
       [1, 2].map((n) =>
