@@ -68,7 +68,9 @@ export async function privateVhost(id) {
 
 /** `loopabull <args>` as a process of its own, as systemd runs it. */
 export function spawnCli(args, configPath) {
-  const child = spawn(process.execPath, [CLI, ...args, '-c', configPath], {
+  // BENCH_NODE_ARGS='--cpu-prof --cpu-prof-dir=/tmp/prof' profiles the looper and workers.
+  const nodeArgs = process.env.BENCH_NODE_ARGS?.split(' ').filter(Boolean) ?? [];
+  const child = spawn(process.execPath, [...nodeArgs, CLI, ...args, '-c', configPath], {
     stdio: ['ignore', 'ignore', 'inherit'],
   });
   const exited = new Promise((resolve) => child.once('exit', resolve));
