@@ -12,6 +12,7 @@ import { MachineStore } from '@loopabull/hardware';
 import {
   consuming,
   freePort,
+  percentile,
   privateVhost,
   publishMany,
   seconds,
@@ -220,6 +221,22 @@ export async function machinesRows(ctx) {
           p99_ms: lb.p99,
         });
       }
+      // One request at a time: the time to answer, the whole body received.
+      const times = [];
+      for (let i = 0; i < 50; i++) {
+        const t0 = performance.now();
+        await (await fetch(`http://127.0.0.1:${lbPort}/machines`)).arrayBuffer();
+        times.push(performance.now() - t0);
+      }
+      ctx.measure(
+        `GET /machines (${size} machines), one client: median time`,
+        percentile(
+          times.sort((a, b) => a - b),
+          50,
+        ),
+        'ms',
+        { max: 10 },
+      );
     }
   } finally {
     for (const stop of stops) await stop();
