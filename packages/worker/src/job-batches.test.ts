@@ -68,4 +68,16 @@ describe('JobBatches', () => {
       expect(String((outcome as { error: unknown }).error)).toMatch(/got 1 for 2/);
     }
   });
+
+  it('runs every open batch at once when asked to flush (the worker is stopping)', async () => {
+    const batches = new JobBatches(50);
+    const run = async (items: string[]) => items.map(() => items.length);
+    const pending = [
+      batches.submit('a', { max: 10, wait_ms: 60_000 }, 'a1', run),
+      batches.submit('a', { max: 10, wait_ms: 60_000 }, 'a2', run),
+      batches.submit('b', { max: 10, wait_ms: 60_000 }, 'b1', run),
+    ];
+    batches.flushAll();
+    expect(await Promise.all(pending)).toEqual([2, 2, 1]);
+  });
 });

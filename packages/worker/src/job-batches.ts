@@ -49,6 +49,11 @@ export class JobBatches {
     return promise;
   }
 
+  /** Runs every open batch now, without waiting for it to fill: the worker is stopping. */
+  flushAll(): void {
+    for (const [key, batch] of [...this.open]) this.start(key, batch);
+  }
+
   private start<I>(key: string, batch: OpenBatch<I>): void {
     if (this.open.get(key) === (batch as OpenBatch<unknown>)) this.open.delete(key);
     if (batch.timer) clearTimeout(batch.timer);

@@ -59,6 +59,8 @@ export class LoopabullWorker {
   /** Removes unrouted jobs that fall out of the kept sample. */
   private work: WorkQueue | null = null;
   private publisher: BusPublisher | null = null;
+  /** Where the jobs of batch handlers and batched playbook topics gather. */
+  private readonly batches: JobBatches;
   private stopping: Promise<void> | null = null;
 
   constructor(opts: LoopabullWorkerOptions) {
@@ -68,6 +70,7 @@ export class LoopabullWorker {
     this.logger = opts.logger ?? createLogger('worker', opts.config.loglevel);
     this.automation = opts.automation ?? noAutomations;
     this.automationBatch = opts.automationBatch ?? noBatchAutomations;
+    this.batches = new JobBatches(this.concurrency);
     // Every running job listens for shutdown: as many listeners as the concurrency allows.
     setMaxListeners(0, this.shutdown.signal);
   }
@@ -95,7 +98,7 @@ export class LoopabullWorker {
       logs: new JobLogs(redis, (id) => work.queue.toKey(id)),
       automation: this.automation,
       automationBatch: this.automationBatch,
-      batches: new JobBatches(this.concurrency),
+      batches: this.batches,
       publish: async (topic, body) => {
         this.publisher ??= new BusPublisher(config);
         await this.publisher.publish(topic, body);
@@ -189,6 +192,8 @@ export class LoopabullWorker {
     if (!worker) return;
     this.logger.info('worker stopping', { id: this.id });
     const closing = worker.close();
+    // No more jobs will come to fill them.
+    this.batches.flushAll();
     let timer: NodeJS.Timeout | undefined;
     const graceOver = new Promise<boolean>((resolve) => {
       timer = setTimeout(() => resolve(true), this.config.workers.shutdown_grace * 1000);
