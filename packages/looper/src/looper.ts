@@ -124,8 +124,11 @@ export class Looper extends EventEmitter<LooperEvents> {
       redis,
       queue,
       batch: new EnqueueBatch({
-        writeAll: (events) => queue.enqueueAll(events),
-        writeOne: (event) => queue.enqueue(event),
+        // One timer for a bulk write, not one per message.
+        writeAll: (events) =>
+          withTimeout(queue.enqueueAll(events), REDIS_REPLY_TIMEOUT_MS, 'Redis job add'),
+        writeOne: (event) =>
+          withTimeout(queue.enqueue(event), REDIS_REPLY_TIMEOUT_MS, 'Redis job add'),
         isShared: isRedisFault,
         max: this.config.bus.prefetch,
       }),
@@ -290,11 +293,7 @@ export class Looper extends EventEmitter<LooperEvents> {
       case 'enqueue': {
         let jobId: string;
         try {
-          jobId = await withTimeout(
-            side.batch.add(verdict.event),
-            REDIS_REPLY_TIMEOUT_MS,
-            'Redis job add',
-          );
+          jobId = await side.batch.add(verdict.event);
         } catch (err) {
           if (isRedisFault(err)) throw err;
           const detail = `its job could not be stored: ${describeFault(err)}`;
