@@ -42,6 +42,8 @@ export async function privateRedis() {
     ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
     { stdio: 'ignore' },
   );
+  // Whatever ends the bench, even a throw before its cleanup, ends this server too.
+  process.once('exit', () => child.kill('SIGTERM'));
   const url = `redis://127.0.0.1:${port}`;
   for (let i = 0; ; i++) {
     try {
