@@ -1,30 +1,39 @@
-// `npm run bench`: Loopabull's rates beside the raw parts it is built from, measured in one run
-// on the same machine, so the ratios mean something on a shared, noisy host. Writes
-// bench/results.json and prints a table. Needs Redis, RabbitMQ and ansible-playbook (as the tests).
-import { execFile } from 'node:child_process';
+// `npm run bench [-- --quick]`: Loopabull's rates beside the raw parts it is built from and the
+// systems it replaces, measured in one run on the same machine, so the ratios mean something on
+// a shared, noisy host. Writes bench/results.json and prints a table, then runs bench/gettac.mjs.
+// Needs Redis (redis-server, started privately), RabbitMQ (rabbitmqctl, for a private vhost) and
+// ansible-playbook, as the tests do; cleans up what it made.
+import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { promisify } from 'node:util';
 import amqp from 'amqplib';
 import { Queue, Worker } from 'bullmq';
-import {
-  BusPublisher,
-  createLogger,
-  createRedis,
-  loadConfig,
-  loopabullKeys,
-  queueServices,
-} from '@loopabull/core';
+import { shippedAutomations } from '@loopabull/cli';
+import { createLogger, createRedis, loadConfig, queueServices } from '@loopabull/core';
 import { Looper } from '@loopabull/looper';
 import { LoopabullWorker } from '@loopabull/worker';
+import { hardwareRows, machinesRows } from './hardware.mjs';
+import {
+  percentile,
+  privateRedis,
+  publishMany,
+  run,
+  seconds,
+  sleep,
+  spawnCli,
+  until,
+  workersReady,
+} from './lib.mjs';
 
-const N_MESSAGES = Number(process.env.BENCH_MESSAGES ?? 5000);
-const N_PLAYBOOKS = Number(process.env.BENCH_PLAYBOOKS ?? 8);
-const N_LATENCY = Number(process.env.BENCH_LATENCY ?? 200);
+const QUICK = process.argv.includes('--quick');
+const N_MESSAGES = Number(process.env.BENCH_MESSAGES ?? (QUICK ? 3000 : 10000));
+const N_PLAYBOOKS = Number(process.env.BENCH_PLAYBOOKS ?? (QUICK ? 4 : 8));
+const N_BURST = 1000;
 const PLAYBOOK_CONCURRENCY = 2;
+const CONCURRENCY = 50;
 
 const dir = mkdtempSync(join(tmpdir(), 'loopabull-bench-'));
 const playbooks = join(dir, 'playbooks');
@@ -32,70 +41,61 @@ mkdirSync(playbooks);
 const PLAYBOOK =
   '- hosts: localhost\n  connection: local\n  gather_facts: false\n  tasks:\n    - ansible.builtin.debug: { msg: hi }\n';
 writeFileSync(join(playbooks, 'bench.playbook.yml'), PLAYBOOK);
+writeFileSync(join(playbooks, 'bench.burst.yml'), PLAYBOOK);
 writeFileSync(join(playbooks, 'bench.noop.mjs'), 'export default () => null;\n');
 
 const id = randomBytes(4).toString('hex');
+const redisServer = await privateRedis();
 const configPath = join(dir, 'loopabull.yml');
 writeFileSync(
   configPath,
   `loglevel: warn
-redis: { prefix: bench-${id} }
+redis: { url: ${redisServer.url}, prefix: bench-${id} }
 queue: { name: q-${id} }
 bus: { queue: bench-${id}, bindings: [{ exchange: bench-${id}, routing_key: '#' }], publish_exchange: bench-${id}, prefetch: 200 }
-ansible: { playbooks_dir: ${playbooks} }
+ansible: { playbooks_dir: ${playbooks}, batch: { bench.burst: { max: 250, wait: 1 } } }
+slavealloc: { enabled: false }
+taskotron: { enabled: false }
+hardware: { enabled: false }
 `,
 );
-const config = loadConfig({ path: configPath, env: {} });
+const config = loadConfig({ path: configPath, env: {}, automations: shippedAutomations });
 const logger = createLogger('bench', 'warn');
 const results = [];
 
-const run = promisify(execFile);
-const seconds = (t0) => (performance.now() - t0) / 1000;
+const rounded = (x) => Number(x.toFixed(x < 10 ? 2 : 1));
+/** A rate from a count and a duration. `extra.vs` names the row it is compared with. */
 function record(name, group, count, secs, extra = {}) {
   results.push({
     name,
     group,
     count,
-    seconds: Number(secs.toFixed(3)),
-    rate_per_s: Number((count / secs).toFixed(1)),
+    seconds: rounded(secs),
+    rate_per_s: rounded(count / secs),
     ...extra,
   });
 }
-const until = async (check) => {
-  while (!(await check())) await new Promise((r) => setTimeout(r, 5));
-};
-const percentile = (sorted, p) =>
-  sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
-
-async function publishMany(n, topic, idPrefix) {
-  const conn = await amqp.connect(config.bus.url);
-  const ch = await conn.createConfirmChannel();
-  await ch.assertExchange(config.bus.publish_exchange, 'topic', { durable: true });
-  const body = Buffer.from(
-    JSON.stringify({
-      build_id: 612324,
-      name: 'ansible',
-      version: '1.8.3',
-      release: '1.el7',
-      new: 1,
-    }),
-  );
-  const t0 = performance.now();
-  for (let i = 0; i < n; i++) {
-    const ok = ch.publish(config.bus.publish_exchange, topic, body, {
-      persistent: true,
-      messageId: `${idPrefix}-${i}`,
-      contentType: 'application/json',
-    });
-    if (!ok) await new Promise((r) => ch.once('drain', r));
-  }
-  await ch.waitForConfirms();
-  const secs = seconds(t0);
-  await conn.close();
-  return secs;
+/** A rate measured as such (a load tool's average). */
+function rate(name, group, perSecond, extra = {}) {
+  results.push({ name, group, rate_per_s: rounded(perSecond), ...extra });
 }
+/** A quantity that is not a rate (memory), with the bound it must stay under. */
+function measure(name, value, unit, { max }) {
+  results.push({ name, group: 'loopabull', value: rounded(value), unit, max, met: value < max });
+}
+const ctx = { quick: QUICK, id, dir, redisUrl: redisServer.url, record, rate, measure };
 
-/** Raw amqplib: persistent publishes with confirms, then consume+ack at the looper's prefetch. */
+const BODY = Buffer.from(
+  JSON.stringify({ build_id: 612324, name: 'ansible', version: '1.8.3', release: '1.el7', new: 1 }),
+);
+const publish = (n, topic, idPrefix, body = () => BODY) =>
+  publishMany(config.bus.url, config.bus.publish_exchange, n, (i) => [
+    topic,
+    body(i),
+    { messageId: `${idPrefix}-${i}`, contentType: 'application/json' },
+  ]);
+
+/** Raw amqplib: consume + ack at the looper's prefetch. */
 async function rawAmqp() {
   const conn = await amqp.connect(config.bus.url);
   const ch = await conn.createChannel();
@@ -103,19 +103,13 @@ async function rawAmqp() {
   await ch.assertExchange(config.bus.publish_exchange, 'topic', { durable: true });
   await ch.assertQueue(q, { durable: true });
   await ch.bindQueue(q, config.bus.publish_exchange, 'raw.#');
-  record(
-    'amqplib publish (persistent, confirmed)',
-    'raw',
-    N_MESSAGES,
-    await publishMany(N_MESSAGES, 'raw.x', 'raw'),
-  );
+  await publish(N_MESSAGES, 'raw.x', 'raw');
   await ch.prefetch(config.bus.prefetch);
   let got = 0;
   const t0 = performance.now();
   let consumerTag;
   await new Promise((resolve) => {
     ch.consume(q, (m) => {
-      if (!m) return;
       ch.ack(m);
       if (++got === N_MESSAGES) resolve();
     }).then((ok) => (consumerTag = ok.consumerTag));
@@ -126,32 +120,54 @@ async function rawAmqp() {
   await conn.close();
 }
 
-/** Raw BullMQ: concurrent adds with job ids, then no-op processing at concurrency 50. */
+/** Raw BullMQ: adds with job ids, no-op processing, and both at once in one script. */
 async function rawBull() {
   const connection = createRedis(config.redis.url);
-  const queue = new Queue(`raw-${id}`, { connection, prefix: config.redis.prefix });
-  const t0 = performance.now();
-  const pending = new Set();
-  for (let i = 0; i < N_MESSAGES; i++) {
-    const p = queue.add('raw', { i }, { jobId: `raw-${i}` }).finally(() => pending.delete(p));
-    pending.add(p);
-    if (pending.size >= config.bus.prefetch) await Promise.race(pending);
-  }
-  await Promise.all(pending);
+  const name = `raw-${id}`;
+  const queue = new Queue(name, { connection, prefix: config.redis.prefix });
+  const addAll = async (label) => {
+    const pending = new Set();
+    for (let i = 0; i < N_MESSAGES; i++) {
+      const p = queue
+        .add('raw', { i }, { jobId: `${label}-${i}` })
+        .finally(() => pending.delete(p));
+      pending.add(p);
+      if (pending.size >= config.bus.prefetch) await Promise.race(pending);
+    }
+    await Promise.all(pending);
+  };
+  const workerConnections = [];
+  const processAll = () => {
+    let done = 0;
+    const workerConnection = createRedis(config.redis.url);
+    workerConnections.push(workerConnection);
+    const worker = new Worker(name, async () => null, {
+      connection: workerConnection,
+      prefix: config.redis.prefix,
+      concurrency: CONCURRENCY,
+    });
+    const finished = new Promise((resolve) =>
+      worker.on('completed', () => ++done === N_MESSAGES && resolve()),
+    );
+    return { worker, finished };
+  };
+  let t0 = performance.now();
+  await addAll('a');
   record('BullMQ add (200 in flight)', 'raw', N_MESSAGES, seconds(t0));
-  let done = 0;
-  const t1 = performance.now();
-  const worker = new Worker(`raw-${id}`, async () => null, {
-    connection: createRedis(config.redis.url),
-    prefix: config.redis.prefix,
-    concurrency: 50,
-  });
-  await new Promise((resolve) => worker.on('completed', () => ++done === N_MESSAGES && resolve()));
-  record('BullMQ process no-op (concurrency 50)', 'raw', N_MESSAGES, seconds(t1));
-  await worker.close();
+  t0 = performance.now();
+  let w = processAll();
+  await w.finished;
+  record(`BullMQ process no-op (concurrency ${CONCURRENCY})`, 'raw', N_MESSAGES, seconds(t0));
+  await w.worker.close();
+  t0 = performance.now();
+  w = processAll();
+  await Promise.all([addAll('b'), w.finished]);
+  record('BullMQ add + process in one script', 'raw', N_MESSAGES, seconds(t0));
+  await w.worker.close();
   await queue.obliterate({ force: true });
   await queue.close();
   connection.disconnect();
+  for (const c of workerConnections) c.disconnect();
 }
 
 /** A bare ansible-playbook loop at the workers' concurrency: the floor for playbook jobs. */
@@ -172,42 +188,98 @@ async function rawAnsible() {
   );
 }
 
-async function loopabull() {
-  const services = queueServices(config, createRedis(config.redis.url));
-  // Jobs in BullMQ's completed set: counters are written only every COUNTERS_FLUSH_MS, so
-  // waiting on them would measure that interval instead of the jobs.
+async function loopabull(services) {
   const completed = () => services.work.queue.getCompletedCount();
 
-  // Looper: a backlog of N messages waiting in the broker, drained into the queue.
+  // Looper: a backlog in the broker drained into the queue, from the moment it consumes.
+  const declare = new Looper({ config, logger });
+  await declare.start();
+  await declare.stop();
+  await publish(N_MESSAGES, 'bench.noop', 'lb');
   const looper = new Looper({ config, logger });
-  await looper.start();
-  await looper.stop();
-  await publishMany(N_MESSAGES, 'bench.noop', 'lb');
-  const t0 = performance.now();
-  const looper2 = new Looper({ config, logger });
   let enqueued = 0;
-  looper2.on('enqueued', () => enqueued++);
-  await looper2.start();
-  await until(() => enqueued >= N_MESSAGES);
+  let t0;
+  looper.on('enqueued', () => enqueued++);
+  looper.once('consuming', () => (t0 = performance.now()));
+  await looper.start();
+  await until(() => enqueued >= N_MESSAGES, 'the looper');
   record('looper: bus -> queue (ack after Redis)', 'loopabull', N_MESSAGES, seconds(t0), {
     vs: 'amqplib consume + ack',
+    target: 0.9,
   });
 
-  // Worker: the queued jobs through the no-op handler (resolution, context, counters).
-  const t1 = performance.now();
-  const worker = new LoopabullWorker({ config, id: 'bench', concurrency: 50, logger });
+  // Worker: the queued jobs through the no-op handler.
+  t0 = performance.now();
+  const worker = new LoopabullWorker({ config, id: 'bench', concurrency: CONCURRENCY, logger });
   await worker.start();
-  await until(async () => (await completed()) >= N_MESSAGES);
-  record('worker: no-op handler jobs (concurrency 50)', 'loopabull', N_MESSAGES, seconds(t1), {
-    vs: 'BullMQ process no-op (concurrency 50)',
-  });
-  await worker.stop();
-  const counted = (await services.counters.read()).completed?.['bench.noop'];
-  if (counted !== N_MESSAGES)
-    throw new Error(`the worker counted ${counted} of ${N_MESSAGES} jobs`);
+  await until(async () => (await completed()) >= N_MESSAGES, 'the worker');
+  record(
+    `worker: no-op handler (concurrency ${CONCURRENCY})`,
+    'loopabull',
+    N_MESSAGES,
+    seconds(t0),
+    {
+      vs: `BullMQ process no-op (concurrency ${CONCURRENCY})`,
+      target: 0.8,
+    },
+  );
 
-  // Playbooks through the worker at the raw loop's concurrency.
-  const publisher = new BusPublisher(config);
+  // End to end: published while looper and worker run.
+  let base = await completed();
+  t0 = performance.now();
+  await publish(N_MESSAGES, 'bench.noop', 'e2e');
+  await until(async () => (await completed()) >= base + N_MESSAGES, 'end to end');
+  const e2e = N_MESSAGES / seconds(t0);
+  record('end to end: no-op handler', 'loopabull', N_MESSAGES, seconds(t0), {
+    vs: 'BullMQ add + process in one script',
+    target: 0.6,
+  });
+
+  // Latency at 20 % of that rate: publish -> the job started (BullMQ's processedOn).
+  const n = QUICK ? 300 : 1000;
+  const perTick = Math.max(1, Math.round((0.2 * e2e) / 100));
+  const pub = await amqp.connect(config.bus.url);
+  const ch = await pub.createConfirmChannel();
+  base = await completed();
+  t0 = performance.now();
+  for (let i = 0; i < n; i += perTick) {
+    for (let j = i; j < Math.min(n, i + perTick); j++)
+      ch.publish(
+        config.bus.publish_exchange,
+        'bench.noop',
+        Buffer.from(JSON.stringify({ t: Date.now() })),
+        {
+          persistent: true,
+          messageId: `lat-${j}`,
+          contentType: 'application/json',
+        },
+      );
+    await sleep(10);
+  }
+  await ch.waitForConfirms();
+  await pub.close();
+  await until(async () => (await completed()) >= base + n, 'the latency jobs');
+  const jobs = await services.work.queue.getJobs(['completed'], 0, base + n);
+  const lat = jobs
+    .filter((j) => j.id.startsWith('lat-'))
+    .map((j) => j.processedOn - j.data.body.t)
+    .sort((a, b) => a - b);
+  record(
+    'latency: publish -> job started, at 20 % of the end-to-end rate',
+    'loopabull',
+    n,
+    seconds(t0),
+    {
+      p50_ms: percentile(lat, 50),
+      p95_ms: percentile(lat, 95),
+      p99_ms: percentile(lat, 99),
+      max_p99_ms: 50,
+      met: percentile(lat, 99) < 50,
+    },
+  );
+  await worker.stop();
+
+  // Playbooks through a worker at the raw loop's concurrency.
   const pbWorker = new LoopabullWorker({
     config,
     id: 'bench-pb',
@@ -215,81 +287,150 @@ async function loopabull() {
     logger,
   });
   await pbWorker.start();
-  const pbBase = await completed();
-  const t2 = performance.now();
-  await Promise.all(
-    Array.from({ length: N_PLAYBOOKS }, (_, i) => publisher.publish('bench.playbook', { i })),
-  );
-  await until(async () => (await completed()) >= pbBase + N_PLAYBOOKS);
-  record(
-    `end to end: playbook jobs (${PLAYBOOK_CONCURRENCY} at once)`,
-    'loopabull',
-    N_PLAYBOOKS,
-    seconds(t2),
-    { vs: `ansible-playbook loop (${PLAYBOOK_CONCURRENCY} at once)` },
-  );
+  base = await completed();
+  t0 = performance.now();
+  await publish(N_PLAYBOOKS, 'bench.playbook', 'pb', (i) => Buffer.from(JSON.stringify({ i })));
+  await until(async () => (await completed()) >= base + N_PLAYBOOKS, 'the playbook jobs');
+  const single = `playbook jobs (${PLAYBOOK_CONCURRENCY} at once)`;
+  record(single, 'loopabull', N_PLAYBOOKS, seconds(t0), {
+    vs: `ansible-playbook loop (${PLAYBOOK_CONCURRENCY} at once)`,
+    target: 0.95,
+  });
   await pbWorker.stop();
 
-  // Latency: one message at a time, publish -> handler job completed.
-  const latWorker = new LoopabullWorker({ config, id: 'bench-lat', concurrency: 1, logger });
-  await latWorker.start();
-  const base = await completed();
-  const lat = [];
-  const t3 = performance.now();
-  for (let i = 0; i < N_LATENCY; i++) {
-    const s = performance.now();
-    await publisher.publish('bench.noop', { i });
-    await until(async () => (await completed()) >= base + i + 1);
-    lat.push(performance.now() - s);
-  }
-  lat.sort((a, b) => a - b);
-  record('end to end latency: publish -> handler done', 'loopabull', N_LATENCY, seconds(t3), {
-    p50_ms: Number(percentile(lat, 50).toFixed(1)),
-    p95_ms: Number(percentile(lat, 95).toFixed(1)),
-    p99_ms: Number(percentile(lat, 99).toFixed(1)),
-  });
-  await latWorker.stop();
-  await looper2.stop();
-  await publisher.close();
+  // Batch mode (ansible.batch: bench.burst, 250 at once) on a burst, against a run per event.
+  const burstWorker = new LoopabullWorker({ config, id: 'bench-burst', concurrency: 500, logger });
+  await burstWorker.start();
+  base = await completed();
+  t0 = performance.now();
+  await publish(N_BURST, 'bench.burst', 'burst', (i) => Buffer.from(JSON.stringify({ i })));
+  await until(async () => (await completed()) >= base + N_BURST, 'the burst');
+  record(
+    `batch-mode playbook, burst of ${N_BURST} (250 a run)`,
+    'loopabull',
+    N_BURST,
+    seconds(t0),
+    {
+      vs: single,
+      target: 10,
+    },
+  );
+  await burstWorker.stop();
+  await looper.stop();
 
   const conn = await amqp.connect(config.bus.url);
-  const ch = await conn.createChannel();
-  await ch.deleteQueue(config.bus.queue);
-  await ch.deleteExchange(config.bus.publish_exchange);
+  const admin = await conn.createChannel();
+  await admin.deleteQueue(config.bus.queue);
+  await admin.deleteExchange(config.bus.publish_exchange);
   await conn.close();
-  await services.work.queue.obliterate({ force: true });
-  await services.redis.del(...Object.values(loopabullKeys(config)));
-  await services.close();
 }
 
+/** The no-op rate with 1, 2 and 4 `loopabull worker` processes on one queue. */
+async function workerProcesses(services) {
+  const n = QUICK ? 3000 : 10000;
+  const events = (label) =>
+    Array.from({ length: n }, (_, i) => ({
+      id: `${label}-${i}`,
+      topic: 'bench.noop',
+      body: { i },
+      headers: {},
+      exchange: 'bench',
+      routing_key: 'bench.noop',
+      sent_at: null,
+      received_at: new Date().toISOString(),
+    }));
+  for (const count of [1, 2, 4]) {
+    await services.work.pause();
+    const all = events(`p${count}`);
+    for (let i = 0; i < n; i += 1000) await services.work.enqueueAll(all.slice(i, i + 1000));
+    const base = await services.work.queue.getCompletedCount();
+    const procs = Array.from({ length: count }, (_, i) =>
+      spawnCli(
+        ['worker', '--id', `p${count}-${i}`, '--concurrency', String(CONCURRENCY)],
+        configPath,
+      ),
+    );
+    await workersReady(services.redis, config.redis.prefix, config.queue.name, count);
+    const t0 = performance.now();
+    await services.work.resume();
+    await until(
+      async () => (await services.work.queue.getCompletedCount()) >= base + n,
+      `${count} workers`,
+    );
+    const secs = seconds(t0);
+    await Promise.all(procs.map((p) => p.stop()));
+    record(
+      `worker processes: ${count} (no-op, concurrency ${CONCURRENCY} each)`,
+      'loopabull',
+      n,
+      secs,
+      count > 1 ? { vs: `worker processes: 1 (no-op, concurrency ${CONCURRENCY} each)` } : {},
+    );
+  }
+}
+
+let failed = false;
 try {
   await rawAmqp();
   await rawBull();
   await rawAnsible();
-  await loopabull();
+  const services = queueServices(config, createRedis(config.redis.url));
+  await loopabull(services);
+  await workerProcesses(services);
+  await services.work.queue.obliterate({ force: true });
+  await services.close();
+  await hardwareRows(ctx);
+  await machinesRows(ctx);
+} catch (err) {
+  failed = true;
+  console.error(err);
 } finally {
+  redisServer.stop();
   rmSync(dir, { recursive: true, force: true });
 }
 
 const byName = Object.fromEntries(results.map((r) => [r.name, r]));
 for (const r of results)
-  if (r.vs) r.ratio_vs_raw = Number((r.rate_per_s / byName[r.vs].rate_per_s).toFixed(3));
+  if (r.vs) {
+    r.ratio = Number((r.rate_per_s / byName[r.vs].rate_per_s).toFixed(3));
+    if (r.target !== undefined) r.met = r.ratio >= r.target;
+  }
 const out = {
   when: new Date().toISOString(),
   node: process.version,
+  quick: QUICK,
   messages: N_MESSAGES,
   playbooks: N_PLAYBOOKS,
   results,
 };
 writeFileSync(new URL('./results.json', import.meta.url), JSON.stringify(out, null, 2) + '\n');
 console.table(
-  results.map(({ name, count, rate_per_s, ratio_vs_raw, p50_ms, p95_ms }) => ({
-    name,
-    count,
-    'per s': rate_per_s,
-    'vs raw': ratio_vs_raw ?? '',
-    p50_ms: p50_ms ?? '',
-    p95_ms: p95_ms ?? '',
+  results.map((r) => ({
+    name: r.name,
+    'per s': r.rate_per_s ?? '',
+    value: r.value !== undefined ? `${r.value} ${r.unit}` : '',
+    ratio: r.ratio ?? '',
+    target:
+      r.target !== undefined
+        ? `>= ${r.target}`
+        : r.max !== undefined
+          ? `< ${r.max}`
+          : r.max_p99_ms
+            ? `p99 < ${r.max_p99_ms} ms`
+            : '',
+    met: r.met === undefined ? '' : r.met ? 'yes' : 'NO',
+    p50_ms: r.p50_ms ?? '',
+    p99_ms: r.p99_ms ?? '',
   })),
 );
-process.exit(0);
+if (failed) process.exit(1);
+
+// GET /gettac, which adds its own entry to results.json.
+const gettac = spawn(
+  process.execPath,
+  [new URL('./gettac.mjs', import.meta.url).pathname, ...process.argv.slice(2)],
+  {
+    stdio: 'inherit',
+  },
+);
+gettac.on('exit', (code) => process.exit(code ?? 1));

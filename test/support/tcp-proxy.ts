@@ -7,6 +7,12 @@ export interface TcpProxy {
   /** Traffic stops both ways and connections stay open: a frozen peer, not a closed one. */
   freeze(): void;
   thaw(): void;
+  /**
+   * When a client next sends `marker`, the server gets everything before it and the connection
+   * breaks there, mid-write; new connections are refused until `restore`.
+   */
+  cutBefore(marker: string): void;
+  restore(): void;
   close(): Promise<void>;
 }
 
@@ -17,6 +23,8 @@ export interface TcpProxy {
 export async function startTcpProxy(target: { host: string; port: number }): Promise<TcpProxy> {
   let frozen = false;
   let accepted = 0;
+  let cutMarker: Buffer | null = null;
+  let refusing = false;
   const sockets = new Set<Socket>();
   const track = (s: Socket) => {
     sockets.add(s);
@@ -24,6 +32,10 @@ export async function startTcpProxy(target: { host: string; port: number }): Pro
     s.on('error', () => s.destroy());
   };
   const server: Server = createServer((client) => {
+    if (refusing) {
+      client.destroy();
+      return;
+    }
     accepted += 1;
     const upstream = createConnection(target);
     track(client);
@@ -32,10 +44,20 @@ export async function startTcpProxy(target: { host: string; port: number }): Pro
       from.on('data', (chunk) => {
         if (!frozen) to.write(chunk);
       });
-    forward(client, upstream);
+    client.on('data', (chunk: Buffer) => {
+      const at = cutMarker ? chunk.indexOf(cutMarker) : -1;
+      if (at < 0) {
+        if (!frozen) upstream.write(chunk);
+        return;
+      }
+      cutMarker = null;
+      refusing = true;
+      upstream.end(chunk.subarray(0, at));
+      for (const s of sockets) if (s !== upstream) s.destroy();
+    });
     forward(upstream, client);
     // A partition does not carry a close across either: the other side learns nothing.
-    client.on('close', () => frozen || upstream.destroy());
+    client.on('close', () => frozen || upstream.writableEnded || upstream.destroy());
     upstream.on('close', () => frozen || client.destroy());
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -44,6 +66,8 @@ export async function startTcpProxy(target: { host: string; port: number }): Pro
     accepted: () => accepted,
     freeze: () => void (frozen = true),
     thaw: () => void (frozen = false),
+    cutBefore: (marker) => void (cutMarker = Buffer.from(marker)),
+    restore: () => void (refusing = false),
     close: () =>
       new Promise((resolve) => {
         for (const s of sockets) s.destroy();

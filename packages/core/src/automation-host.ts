@@ -7,7 +7,7 @@ import type {
 import { resolveFrom } from './config/load.js';
 import type { Config } from './config/schema.js';
 import { PermanentError } from './errors.js';
-import type { Handler } from './handler.js';
+import type { BatchHandler, Handler } from './handler.js';
 import type { Logger } from './logger.js';
 
 /** An automation's section, as the configuration was loaded with the automation registered. */
@@ -84,6 +84,20 @@ export class AutomationHost {
    * retrying the job cannot make it appear.
    */
   handler(name: string, key = 'default'): Handler {
+    return this.lookup(name, key, 'handlers', 'handler');
+  }
+
+  /** `ctx.automationBatch(name, key)`, as `handler` does for `ctx.automation`. */
+  batchHandler(name: string, key = 'default'): BatchHandler {
+    return this.lookup(name, key, 'batchHandlers', 'batch handler');
+  }
+
+  private lookup<K extends 'handlers' | 'batchHandlers'>(
+    name: string,
+    key: string,
+    kind: K,
+    what: string,
+  ): NonNullable<AutomationInstance[K]>[string] {
     const automation = this.registry.find((a) => a.name === name);
     if (!automation) {
       const known = this.registry.map((a) => a.name).join(', ') || 'none';
@@ -97,14 +111,14 @@ export class AutomationHost {
         );
       throw new Error(`automation ${name} has not been started in this process`);
     }
-    const handler = instance.handlers?.[key];
-    if (!handler) {
-      const keys = Object.keys(instance.handlers ?? {}).join(', ') || 'none';
+    const found = instance[kind]?.[key];
+    if (!found) {
+      const keys = Object.keys(instance[kind] ?? {}).join(', ') || 'none';
       throw new PermanentError(
-        `automation ${name} has no handler ${JSON.stringify(key)} (it has: ${keys})`,
+        `automation ${name} has no ${what} ${JSON.stringify(key)} (it has: ${keys})`,
       );
     }
-    return handler;
+    return found as NonNullable<AutomationInstance[K]>[string];
   }
 
   /** Stops every started automation, the last started first; a failure is logged, not thrown. */

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import type { z } from 'zod';
 import type { Config } from './config/schema.js';
-import type { Handler } from './handler.js';
+import type { BatchHandler, Handler } from './handler.js';
 import type { Logger } from './logger.js';
 
 /** What core reads of every automation's config section: the rest is the automation's own. */
@@ -44,6 +44,8 @@ export interface CommandEnv {
 export interface AutomationInstance {
   /** Reachable from handler files as `ctx.automation(name, key)`; `default` when no key is given. */
   handlers?: Readonly<Record<string, Handler>>;
+  /** Reachable from batch handler files as `ctx.automationBatch(name, key)`. */
+  batchHandlers?: Readonly<Record<string, BatchHandler>>;
   /** Closes what `start` opened (database pools, timers). */
   stop?(): Promise<void>;
 }

@@ -65,12 +65,19 @@ export {
   busSocketOptions,
   type PublishOptions,
 } from './bus.js';
-export type { Handler, HandlerContext } from './handler.js';
+export type {
+  Handler,
+  HandlerContext,
+  BatchHandler,
+  BatchContext,
+  BatchSettings,
+} from './handler.js';
 export { Jobs, LIST_MAX, TOPIC_SCAN } from './jobs.js';
 export { queueServices, openQueueServices, type QueueServices } from './services.js';
 export { formatTable, printable } from './format.js';
 export { parseDuration, formatDuration } from './duration.js';
 export { withTimeout, TimeoutError } from './timeout.js';
+export { LuaScript } from './lua-script.js';
 export { isObject, type JsonObject } from './json-object.js';
 export { configOption, printJson } from './cli-options.js';
 export { parseReplay, type ReplayMessage } from './replay-format.js';

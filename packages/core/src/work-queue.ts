@@ -74,6 +74,17 @@ export class WorkQueue {
     return job.id!;
   }
 
+  /**
+   * `enqueue` for many events in one round trip (a pipeline, not a transaction): throws if any
+   * was not stored, and then some others may have been, which a retry maps to the jobs there.
+   */
+  async enqueueAll(events: readonly LoopabullEvent[]): Promise<string[]> {
+    const jobs = await this.queue.addBulk(
+      events.map((event) => ({ name: event.topic, data: event, opts: this.jobOptions(event) })),
+    );
+    return jobs.map((job) => job.id!);
+  }
+
   async depth(): Promise<QueueDepth> {
     const client = this.connection;
     const counts = await this.queue.getJobCounts(

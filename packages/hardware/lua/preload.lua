@@ -1,6 +1,6 @@
 -- Lastseen values from a /machines list: a stored time that is as new or newer is kept.
 --
--- KEYS: machines
+-- KEYS: machines, the version of machines (bumped when it changes)
 -- ARGV: field, value pairs
 -- Reply per pair: 0 new, 1 updated, 2 skipped (the stored one is as new or newer)
 
@@ -26,5 +26,8 @@ for i = 1, #ARGV, 2 do
   else
     out[#out + 1] = 2
   end
+end
+for _, code in ipairs(out) do
+  if code ~= 2 then redis.call('INCR', KEYS[2]); break end
 end
 return out

@@ -1,11 +1,13 @@
--- One observation of a machine, all or nothing. A redelivered event (its id among the machine's
--- recent ones) changes nothing. lastseen moves only forward and only on signs of life; the last_*
+-- Observations of machines, in order, in one atomic call. A redelivered event (its id among the
+-- machine's recent ones) changes nothing. lastseen moves only forward and only on signs of life; the last_*
 -- fields follow the newest event by event time, whatever order messages arrive in.
 --
--- KEYS: machines, detail, recent, exceptions, index (see HARDWARE_KEYS)
--- ARGV: id, time, alive ('1'/'0'), state, event id, receive time (ms), recent-events limit,
---       datacenter, hostname, task id, run id, worker type, reason, exception JSON, exceptions limit
--- Reply: {lastseen updated (0/1), duplicate (0/1), stored lastseen}
+-- KEYS: the version of machines (bumped when it changes, see HARDWARE_KEYS), then 5 per
+--       observation: machines, detail, recent, exceptions, index
+-- ARGV, 15 per observation: id, time, alive ('1'/'0'), state, event id, receive time (ms),
+--       recent-events limit, datacenter, hostname, task id, run id, worker type, reason,
+--       exception JSON, exceptions limit
+-- Reply, 3 per observation: lastseen updated (0/1), duplicate (0/1), stored lastseen
 
 -- Stored lastseen in the comparable fixed-width shape. The original wrote Python's isoformat(),
 -- which has no fraction when it is zero; anything else unreadable is nil, older than any real time,
@@ -18,34 +20,49 @@ local function norm(v)
   return nil
 end
 
-local machines, detail, recent, exceptions, index = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5]
-local id, time, alive, state, event_id, score = ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[6]
-if redis.call('ZADD', recent, 'NX', score, event_id) == 0 then
-  return {0, 1, redis.call('HGET', machines, id)}
-end
-redis.call('ZREMRANGEBYRANK', recent, 0, -(tonumber(ARGV[7]) + 1))
-local updated = 0
-if alive == '1' then
-  local current = norm(redis.call('HGET', machines, id))
-  if not current or time > current then
-    redis.call('HSET', machines, id, time)
-    updated = 1
+local function record(K, A)
+  local machines, detail, recent, exceptions, index = K[1], K[2], K[3], K[4], K[5]
+  local id, time, alive, state, event_id, score = A[1], A[2], A[3], A[4], A[5], A[6]
+  if redis.call('ZADD', recent, 'NX', score, event_id) == 0 then
+    return 0, 1, redis.call('HGET', machines, id)
   end
-end
-redis.call('SADD', index, id)
-redis.call('HSET', detail, 'datacenter', ARGV[8], 'hostname', ARGV[9])
-redis.call('HINCRBY', detail, 'count_' .. state, 1)
-local last = redis.call('HGET', detail, 'last_event_at')
-if not last or time >= last then
-  redis.call('HSET', detail, 'last_event_at', time, 'last_state', state,
-    'last_task_id', ARGV[10], 'last_run_id', ARGV[11], 'last_worker_type', ARGV[12])
-end
-if state == 'exception' then
-  redis.call('LPUSH', exceptions, ARGV[14])
-  redis.call('LTRIM', exceptions, 0, tonumber(ARGV[15]) - 1)
-  local last_exception = redis.call('HGET', detail, 'last_exception_at')
-  if not last_exception or time >= last_exception then
-    redis.call('HSET', detail, 'last_exception_at', time, 'last_exception_reason', ARGV[13])
+  redis.call('ZREMRANGEBYRANK', recent, 0, -(tonumber(A[7]) + 1))
+  local updated = 0
+  if alive == '1' then
+    local current = norm(redis.call('HGET', machines, id))
+    if not current or time > current then
+      redis.call('HSET', machines, id, time)
+      updated = 1
+    end
   end
+  redis.call('SADD', index, id)
+  redis.call('HSET', detail, 'datacenter', A[8], 'hostname', A[9])
+  redis.call('HINCRBY', detail, 'count_' .. state, 1)
+  local last = redis.call('HGET', detail, 'last_event_at')
+  if not last or time >= last then
+    redis.call('HSET', detail, 'last_event_at', time, 'last_state', state,
+      'last_task_id', A[10], 'last_run_id', A[11], 'last_worker_type', A[12])
+  end
+  if state == 'exception' then
+    redis.call('LPUSH', exceptions, A[14])
+    redis.call('LTRIM', exceptions, 0, tonumber(A[15]) - 1)
+    local last_exception = redis.call('HGET', detail, 'last_exception_at')
+    if not last_exception or time >= last_exception then
+      redis.call('HSET', detail, 'last_exception_at', time, 'last_exception_reason', A[13])
+    end
+  end
+  return updated, 0, redis.call('HGET', machines, id)
 end
-return {updated, 0, redis.call('HGET', machines, id)}
+
+local out = {}
+local changed = 0
+for i = 0, (#KEYS - 1) / 5 - 1 do
+  local updated, duplicate, lastseen = record(
+    {unpack(KEYS, i * 5 + 2, i * 5 + 6)}, {unpack(ARGV, i * 15 + 1, i * 15 + 15)})
+  changed = changed + updated
+  out[#out + 1] = updated
+  out[#out + 1] = duplicate
+  out[#out + 1] = lastseen or false
+end
+if changed > 0 then redis.call('INCR', KEYS[1]) end
+return out

@@ -6,7 +6,7 @@ import {
   type AutomationEnv,
 } from '@loopabull/core';
 import { machinesCommand } from './cli.js';
-import { hardwareHandler } from './handler.js';
+import { hardwareBatchHandler, hardwareHandler } from './handler.js';
 import { HARDWARE_KEYS } from './keys.js';
 import { hardwareRoutes } from './routes.js';
 import { hardwareSection, type HardwareSection } from './section.js';
@@ -33,5 +33,9 @@ export const hardware: Automation = registered<HardwareSection>({
   section: hardwareSection,
   commands: (env) => [machinesCommand(env)],
   doctor: (env) => [storeCheck(env)],
-  start: () => ({ handlers: { default: hardwareHandler }, routes: hardwareRoutes }),
+  start: () => ({
+    handlers: { default: hardwareHandler },
+    batchHandlers: { default: hardwareBatchHandler },
+    routes: hardwareRoutes,
+  }),
 });

@@ -11,7 +11,7 @@ import {
   variant,
   storedMachine,
 } from '../test/helpers.js';
-import { hardwareHandler } from './handler.js';
+import { hardwareBatchHandler, hardwareHandler } from './handler.js';
 import { MachineStore } from './machine-store.js';
 
 let redis: Redis;
@@ -134,5 +134,43 @@ describe('hardwareHandler', () => {
     const ctx = handlerContext(broken, config);
     await expect(Promise.resolve(hardwareHandler(pulseEvent(completed), ctx))).rejects.toThrow();
     broken.disconnect();
+  });
+
+  it('records a batch in one script call, each event with the result it gets alone', async () => {
+    const failed = variant(completed, {
+      exchange: 'exchange/taskcluster-queue/v1/task-failed',
+      edit: (p) => {
+        p.status.runs[0]!.state = 'failed';
+      },
+    });
+    const fixtures = [completed, other, failed, completed];
+    const events = fixtures.map((f) => pulseEvent(f));
+    // The same events one at a time, on a fresh store: what each must get in the batch too.
+    const alone: unknown[] = [];
+    const aloneLines: Array<[number, string]> = [];
+    for (const [i, f] of fixtures.entries()) {
+      const { result, lines } = await run(undefined, f);
+      alone.push(result);
+      for (const line of lines) aloneLines.push([i, line]);
+    }
+    await redis.flushdb();
+
+    await redis.config('RESETSTAT');
+    const lines: Array<[number, string]> = [];
+    const ctx = {
+      ...handlerContext(redis, config),
+      jobs: events.map((_, i) => ({ id: `j${i}`, attempt: 1 })),
+      log: async (i: number, line: string) => void lines.push([i, line]),
+      automationBatch: () => {
+        throw new Error('not in this test');
+      },
+    };
+    const results = await hardwareBatchHandler(events, ctx);
+    const stats = await redis.info('commandstats');
+    expect(/cmdstat_evalsha:calls=(\d+)/.exec(stats)?.[1]).toBe('1');
+    expect(results).toEqual(alone);
+    expect(results[3]).toMatchObject({ duplicate: true });
+    expect(lines).toEqual(aloneLines);
+    expect(lines.map(([i]) => i)).toEqual([0, 2, 3]);
   });
 });

@@ -1,6 +1,13 @@
-import type { Handler, HandlerContext, LoopabullEvent } from '@loopabull/core';
+import type {
+  BatchContext,
+  BatchHandler,
+  Handler,
+  HandlerContext,
+  LoopabullEvent,
+} from '@loopabull/core';
 import { MachineStore } from './machine-store.js';
 import { observe } from './observation.js';
+import type { WorkerObservation } from './recording.js';
 import { hardwareSettings } from './section.js';
 
 /** What a run of the handler stored, as the job's result. */
@@ -19,51 +26,81 @@ export type HardwareResult =
       duplicate: boolean;
     };
 
+type Outcome = HardwareResult | { pending: number };
+
+/** What recording needs of a handler's context, single or batch. */
+type RecordingContext = Pick<BatchContext, 'config' | 'redis' | 'logger' | 'log'>;
+
 /**
- * The handler for `taskcluster-queue.v1.task-{running,completed,failed,exception}`. Bad data is
- * recorded or ignored with a reason and never throws; only a Redis failure does, so the job
- * is retried.
+ * Records the events in order: the observations of workers in one script call. Bad data is
+ * recorded or ignored with a reason and never throws; only a Redis failure does, so the jobs
+ * are retried.
  */
+async function recordEvents(
+  events: readonly LoopabullEvent[],
+  ctx: RecordingContext,
+): Promise<HardwareResult[]> {
+  const { enabled, provisioner } = hardwareSettings(ctx.config);
+  if (!enabled) return events.map(() => ({ ignored: 'hardware is disabled in the configuration' }));
+  const store = new MachineStore(ctx.redis);
+  const observed: WorkerObservation[] = [];
+  const outcomes: Outcome[] = await Promise.all(
+    events.map(async (event): Promise<Outcome> => {
+      const seen = observe(event, provisioner);
+      if (!seen.ok) {
+        ctx.logger.debug('hardware: message ignored', { reason: seen.ignored, topic: event.topic });
+        return { ignored: seen.ignored };
+      }
+      const obs = seen.observation;
+      if (obs.worker === null) {
+        const fresh = await store.recordUnattributed(obs);
+        ctx.logger.info('hardware: message names no worker', {
+          state: obs.state,
+          task: obs.taskId,
+          reason: obs.reason,
+        });
+        return { recorded: 'no worker', state: obs.state, task_id: obs.taskId, duplicate: !fresh };
+      }
+      observed.push({ ...obs, worker: obs.worker });
+      return { pending: observed.length - 1 };
+    }),
+  );
+  const recorded = await store.recordMany(observed);
+  return Promise.all(
+    outcomes.map(async (outcome, i) => {
+      if (!('pending' in outcome)) return outcome;
+      const obs = observed[outcome.pending]!;
+      const result = recorded[outcome.pending]!;
+      await ctx.log(
+        i,
+        `${obs.worker.id} ${obs.state}${obs.reason ? ` (${obs.reason})` : ''} at ${obs.time} [${obs.timeSource} time]` +
+          (result.duplicate
+            ? ': redelivery, nothing changed'
+            : result.lastseenUpdated
+              ? ': lastseen updated'
+              : ''),
+      );
+      return {
+        recorded: 'machine' as const,
+        machine: obs.worker.id,
+        state: obs.state,
+        alive: obs.alive,
+        time: obs.time,
+        time_source: obs.timeSource,
+        lastseen: result.lastseen,
+        lastseen_updated: result.lastseenUpdated,
+        duplicate: result.duplicate,
+      };
+    }),
+  );
+}
+
+/** The handler for `taskcluster-queue.v1.task-{running,completed,failed,exception}`. */
 export const hardwareHandler: Handler = async (
   event: LoopabullEvent,
   ctx: HandlerContext,
-): Promise<HardwareResult> => {
-  const { enabled, provisioner } = hardwareSettings(ctx.config);
-  if (!enabled) return { ignored: 'hardware is disabled in the configuration' };
-  const observed = observe(event, provisioner);
-  if (!observed.ok) {
-    ctx.logger.debug('hardware: message ignored', { reason: observed.ignored, topic: event.topic });
-    return { ignored: observed.ignored };
-  }
-  const obs = observed.observation;
-  const store = new MachineStore(ctx.redis);
-  if (obs.worker === null) {
-    const fresh = await store.recordUnattributed(obs);
-    ctx.logger.info('hardware: message names no worker', {
-      state: obs.state,
-      task: obs.taskId,
-      reason: obs.reason,
-    });
-    return { recorded: 'no worker', state: obs.state, task_id: obs.taskId, duplicate: !fresh };
-  }
-  const result = await store.record({ ...obs, worker: obs.worker });
-  await ctx.log(
-    `${obs.worker.id} ${obs.state}${obs.reason ? ` (${obs.reason})` : ''} at ${obs.time} [${obs.timeSource} time]` +
-      (result.duplicate
-        ? ': redelivery, nothing changed'
-        : result.lastseenUpdated
-          ? ': lastseen updated'
-          : ''),
-  );
-  return {
-    recorded: 'machine',
-    machine: obs.worker.id,
-    state: obs.state,
-    alive: obs.alive,
-    time: obs.time,
-    time_source: obs.timeSource,
-    lastseen: result.lastseen,
-    lastseen_updated: result.lastseenUpdated,
-    duplicate: result.duplicate,
-  };
-};
+): Promise<HardwareResult> =>
+  (await recordEvents([event], { ...ctx, log: (_, line) => ctx.log(line) }))[0]!;
+
+/** `hardwareHandler` for a batch of events: one Redis script call for all their observations. */
+export const hardwareBatchHandler: BatchHandler = (events, ctx) => recordEvents(events, ctx);

@@ -1,6 +1,6 @@
 export { hardware } from './automation.js';
 export { hardwareSection, hardwareSettings, type HardwareSection } from './section.js';
-export { hardwareHandler, type HardwareResult } from './handler.js';
+export { hardwareHandler, hardwareBatchHandler, type HardwareResult } from './handler.js';
 export { hardwareRoutes } from './routes.js';
 export { machinesCommand, type CliIo } from './cli.js';
 export { MachineStore } from './machine-store.js';

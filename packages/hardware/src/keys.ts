@@ -5,6 +5,11 @@
 export const HARDWARE_KEYS = {
   /** field `<dc>:<host>` -> lastseen `YYYY-MM-DDTHH:MM:SS.ffffff` (naive UTC). */
   lastseen: 'machines',
+  /**
+   * Bumped by every write of ours that changes `machines`: the server keeps the rendered
+   * `/machines` body while it stays the same.
+   */
+  lastseenVersion: 'hardware:machines:version',
   /** Set of every machine with detail, including ones never seen alive. */
   index: 'hardware:machines',
   /** Hash per machine: last state, task, worker type, exception, counts per state. */

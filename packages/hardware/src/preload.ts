@@ -34,7 +34,7 @@ export async function preload(redis: Redis, entries: readonly unknown[]): Promis
   for (let i = 0; i < pairs.length; i += PRELOAD_BATCH * 2) {
     const codes = (await SCRIPTS.preload.run(
       redis,
-      [HARDWARE_KEYS.lastseen],
+      [HARDWARE_KEYS.lastseen, HARDWARE_KEYS.lastseenVersion],
       pairs.slice(i, i + PRELOAD_BATCH * 2),
     )) as number[];
     for (const code of codes) {

@@ -270,7 +270,9 @@ describe('Pulse messages end to end', () => {
             ? await redis.lrange(key, 0, -1)
             : type === 'set'
               ? await redis.smembers(key)
-              : await redis.zrange(key, '0', '-1');
+              : type === 'string'
+                ? await redis.get(key)
+                : await redis.zrange(key, '0', '-1');
       dump.push(key, JSON.stringify(value));
     }
     const text = dump.join('\n');

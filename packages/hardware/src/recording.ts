@@ -11,11 +11,10 @@ export interface RecordResult {
   lastseen: string | null;
 }
 
-/** Records an observation of a worker. Throws only on Redis errors, so the job is retried. */
-export async function recordObservation(
-  redis: Redis,
-  obs: Observation & { worker: NonNullable<Observation['worker']> },
-): Promise<RecordResult> {
+export type WorkerObservation = Observation & { worker: NonNullable<Observation['worker']> };
+
+/** The keys and arguments of one observation in record.lua. */
+function recordArgs(obs: WorkerObservation): { keys: string[]; args: Array<string | number> } {
   const id = obs.worker.id;
   const exception: ExceptionRecord = {
     at: obs.time,
@@ -25,16 +24,15 @@ export async function recordObservation(
     worker_type: obs.workerType,
     alive: obs.alive,
   };
-  const reply = (await SCRIPTS.record.run(
-    redis,
-    [
+  return {
+    keys: [
       HARDWARE_KEYS.lastseen,
       HARDWARE_KEYS.detail(id),
       HARDWARE_KEYS.recent(id),
       HARDWARE_KEYS.exceptions(id),
       HARDWARE_KEYS.index,
     ],
-    [
+    args: [
       id,
       obs.time,
       obs.alive ? '1' : '0',
@@ -51,13 +49,40 @@ export async function recordObservation(
       JSON.stringify(exception),
       LIMITS.exceptions,
     ],
-  )) as [number, number, string | null];
-  return {
-    machine: id,
-    lastseenUpdated: reply[0] === 1,
-    duplicate: reply[1] === 1,
-    lastseen: reply[2] ?? null,
   };
+}
+
+/**
+ * Records observations of workers in one script call, in order (a redelivery within the list is
+ * spotted too). Throws only on Redis errors, so the jobs are retried.
+ */
+export async function recordObservations(
+  redis: Redis,
+  observations: readonly WorkerObservation[],
+): Promise<RecordResult[]> {
+  if (observations.length === 0) return [];
+  const keys: string[] = [HARDWARE_KEYS.lastseenVersion];
+  const args: Array<string | number> = [];
+  for (const obs of observations) {
+    const one = recordArgs(obs);
+    keys.push(...one.keys);
+    args.push(...one.args);
+  }
+  const reply = (await SCRIPTS.record.run(redis, keys, args)) as Array<number | string | null>;
+  return observations.map((obs, i) => ({
+    machine: obs.worker.id,
+    lastseenUpdated: reply[i * 3] === 1,
+    duplicate: reply[i * 3 + 1] === 1,
+    lastseen: (reply[i * 3 + 2] as string | null) ?? null,
+  }));
+}
+
+/** Records an observation of a worker. Throws only on Redis errors, so the job is retried. */
+export async function recordObservation(
+  redis: Redis,
+  obs: WorkerObservation,
+): Promise<RecordResult> {
+  return (await recordObservations(redis, [obs]))[0]!;
 }
 
 /** Records a message that names no worker. Returns false for a redelivery. */

@@ -15,6 +15,7 @@ import {
   type HttpAnswer,
 } from '../test/helpers.js';
 import { hardware } from './automation.js';
+import { pythonJsonDumps } from './compat-json.js';
 import { hardwareHandler } from './handler.js';
 import { MachineStore } from './machine-store.js';
 import { hardwareRoutes } from './routes.js';
@@ -81,6 +82,28 @@ describe('the original API, byte for byte', () => {
       ...preloadFixture(),
       { machine: 't-mojave-r7-153', datacenter: 'mdc2', lastseen: '2019-06-26T19:36:10.521000' },
     ]);
+  });
+
+  it('GET /machines: the kept body is the same bytes as a fresh render, and every write renews it', async () => {
+    const store = new MachineStore(redis);
+    await store.preload(preloadFixture());
+    const fresh = async () => pythonJsonDumps(await store.compatList(), 2);
+    const first = await get('/machines');
+    expect(first.bytes).toEqual(Buffer.from(await fresh(), 'utf8'));
+    // Kept: a change behind the store's back (no version bump) does not show...
+    await redis.hset('machines', 'mdc1:t-linux64-ms-100', '2030-01-01T00:00:00.000000');
+    expect((await get('/machines')).bytes).toEqual(first.bytes);
+    // ...until the store writes: a recorded observation, then a preload.
+    await record();
+    const second = await get('/machines');
+    expect(second.body).toContain('"t-mojave-r7-153"');
+    expect(second.bytes).toEqual(Buffer.from(await fresh(), 'utf8'));
+    expect((await get('/machines')).bytes).toEqual(second.bytes);
+    await store.preload([
+      { machine: 'new-one', datacenter: 'mdc3', lastseen: '2031-01-01T00:00:00' },
+    ]);
+    expect((await get('/machines')).bytes).toEqual(Buffer.from(await fresh(), 'utf8'));
+    expect((await get('/machines')).body).toContain('"new-one"');
   });
 
   it('GET /machines splits stored ids at the first colon', async () => {

@@ -3,6 +3,7 @@ import type { FastifyInstance, FastifyReply } from 'fastify';
 import { parseDuration } from '@loopabull/core';
 import { sendPage, type RouteModule, type ServerDeps } from '@loopabull/server';
 import { pythonJsonDumps } from './compat-json.js';
+import { CompatListCache } from './compat-list-cache.js';
 import { DASHBOARD, renderDashboard } from './dashboard.js';
 import { idWord } from './identity.js';
 import { MachineStore } from './machine-store.js';
@@ -42,23 +43,22 @@ function parseFilters(raw: unknown): Parsed {
  * The original's bytes and its bare `application/json`. A Buffer, because Fastify appends
  * `; charset=utf-8` to a JSON type sent as a string.
  */
-const sendJsonText = (reply: FastifyReply, text: string) =>
-  reply.code(200).header('content-type', 'application/json').send(Buffer.from(text, 'utf8'));
+const sendJson = (reply: FastifyReply, body: Buffer) =>
+  reply.code(200).header('content-type', 'application/json').send(body);
 
 function register(app: FastifyInstance, deps: ServerDeps): void {
   const store = new MachineStore(deps.redis);
+  const compatList = new CompatListCache(deps.redis, store);
   const staleAfter = () => hardwareSettings(deps.config).stale_after;
 
   // The original releng-hardware API, byte for byte (docs/hardware.md, "The original API").
-  app.get('/machines', async (_req, reply) =>
-    sendJsonText(reply, pythonJsonDumps(await store.compatList(), 2)),
-  );
+  app.get('/machines', async (_req, reply) => sendJson(reply, await compatList.body()));
 
   app.get<{ Params: { id: string } }>('/machines/:id', async (req, reply) => {
     const lastseen = await store.lastseen(req.params.id);
     if (lastseen === null)
       return reply.code(404).type('text/plain; charset=utf-8').send('unknown machine');
-    return sendJsonText(reply, pythonJsonDumps(lastseen));
+    return sendJson(reply, Buffer.from(pythonJsonDumps(lastseen), 'utf8'));
   });
 
   app.get('/api/hardware/machines', async (req, reply) => {

@@ -4,8 +4,9 @@ import { pathToFileURL } from 'node:url';
 import { describe, expect, it } from '@jest/globals';
 import {
   pulseTopic,
-  type Handler,
-  type HandlerContext,
+  type BatchContext,
+  type BatchHandler,
+  type BatchSettings,
   type LoopabullEvent,
 } from '@loopabull/core';
 import { exampleConfig } from '../test/helpers.js';
@@ -38,24 +39,28 @@ describe('examples/releng-hardware.yml', () => {
 });
 
 describe('playbooks/taskcluster-queue.*.mjs', () => {
-  it('exist for every bound exchange and hand the event to the hardware handler', async () => {
+  it('exist for every bound exchange and hand their batches to the hardware batch handler', async () => {
     for (const { exchange } of config.bus.bindings) {
       const file = join(config.ansible.playbooks_dir, `${pulseTopic(exchange)}.mjs`);
       expect(existsSync(file)).toBe(true);
-      const mod = (await import(pathToFileURL(file).href)) as { default: Handler };
-      const calls: Array<[LoopabullEvent, HandlerContext]> = [];
+      const mod = (await import(pathToFileURL(file).href)) as {
+        default: BatchHandler;
+        batch: BatchSettings;
+      };
+      expect(mod.batch).toEqual({ max: 500, wait_ms: 20 });
+      const calls: Array<[LoopabullEvent[], BatchContext]> = [];
       const ctx = {
-        automation: (name: string) => {
+        automationBatch: (name: string) => {
           expect(name).toBe('hardware');
-          return (e: LoopabullEvent, c: HandlerContext) => {
+          return (e: LoopabullEvent[], c: BatchContext) => {
             calls.push([e, c]);
-            return { done: true };
+            return [{ done: true }];
           };
         },
-      } as unknown as HandlerContext;
-      const event = { topic: pulseTopic(exchange) } as LoopabullEvent;
-      expect(await mod.default(event, ctx)).toEqual({ done: true });
-      expect(calls).toEqual([[event, ctx]]);
+      } as unknown as BatchContext;
+      const events = [{ topic: pulseTopic(exchange) } as LoopabullEvent];
+      expect(await mod.default(events, ctx)).toEqual([{ done: true }]);
+      expect(calls).toEqual([[events, ctx]]);
     }
   });
 });

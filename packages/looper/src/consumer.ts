@@ -1,13 +1,17 @@
 import { EventEmitter } from 'node:events';
 import type { Channel, ChannelModel, ConsumeMessage, RecoveringChannelModel } from 'amqplib';
 import { connectRecovering, redactUrl, type Config, type Logger } from '@loopabull/core';
+import { AckWindow } from './ack-window.js';
 import { installHeaderGuard } from './header-guard.js';
 import { declareTopology } from './topology.js';
 
 /** One delivery, with the means to settle it on the channel it came on. */
 export interface Inbound {
   readonly message: ConsumeMessage;
-  /** False when its channel has closed: the broker redelivers the message by itself. */
+  /**
+   * False when its channel has closed: the broker redelivers the message by itself. Acks go out
+   * together after the current I/O turn, as one `multiple` ack per run of settled deliveries.
+   */
   ack(): boolean;
   /** Hands the message back to the broker, which delivers it again later. */
   requeue(): boolean;
@@ -37,6 +41,9 @@ export class BusConsumer extends EventEmitter<ConsumerEvents> {
   private connection: RecoveringChannelModel | null = null;
   private model: ChannelModel | null = null;
   private channel: Channel | null = null;
+  /** The current channel's unsettled deliveries; a closed channel's die with it. */
+  private acks = new AckWindow();
+  private ackScheduled = false;
   private consumerTag: string | null = null;
   private wanted = false;
   private closing = false;
@@ -106,6 +113,7 @@ export class BusConsumer extends EventEmitter<ConsumerEvents> {
     // Channel frames are multiplexed onto the socket after connection-level ones, and the broker
     // ignores whatever follows a connection close: closing the channel first (an RPC behind its
     // acks) is what gets the last acks to the broker.
+    this.sendAcks();
     const ch = this.channel;
     this.channel = null;
     await ch?.close().catch(() => undefined);
@@ -124,6 +132,7 @@ export class BusConsumer extends EventEmitter<ConsumerEvents> {
     await ch.prefetch(this.bus.prefetch);
     this.model = model;
     this.channel = ch;
+    this.acks = new AckWindow();
     this.consumerTag = null;
     this.emit('connected');
     await this.sync();
@@ -165,7 +174,13 @@ export class BusConsumer extends EventEmitter<ConsumerEvents> {
       }
       return;
     }
+    const tag = msg.fields.deliveryTag;
+    const acks = this.acks;
+    acks.delivered(tag);
     const settle = (what: string, fn: () => void) => {
+      // It may have held back the acks of later deliveries.
+      if (acks.size > 1) this.scheduleAcks();
+      acks.forget(tag);
       try {
         fn();
         return true;
@@ -179,10 +194,35 @@ export class BusConsumer extends EventEmitter<ConsumerEvents> {
     };
     this.opts.onMessage({
       message: msg,
-      ack: () => settle('ack', () => ch.ack(msg)),
+      ack: () => {
+        if (ch !== this.channel || !acks.ready(tag)) return false;
+        this.scheduleAcks();
+        return true;
+      },
       requeue: () => settle('nack', () => ch.nack(msg, false, true)),
       reject: () => settle('reject', () => ch.nack(msg, false, false)),
     });
+  }
+
+  private scheduleAcks(): void {
+    if (this.ackScheduled) return;
+    this.ackScheduled = true;
+    setImmediate(() => this.sendAcks());
+  }
+
+  /** One `multiple` ack for the leading run of deliveries that are ready. */
+  private sendAcks(): void {
+    this.ackScheduled = false;
+    const ch = this.channel;
+    const upTo = this.acks.take();
+    if (!ch || upTo === null) return;
+    try {
+      ch.ack({ fields: { deliveryTag: upTo } } as ConsumeMessage, true);
+    } catch (err) {
+      this.opts.logger.debug('ack on a closed channel; the broker redelivers', {
+        error: (err as Error).message,
+      });
+    }
   }
 
   private channelClosed(ch: Channel, model: ChannelModel): void {

@@ -93,15 +93,24 @@ describe('a hostile bus', () => {
     const parking = new ParkingLot(redis, loopabullKeys(config).parked);
 
     // BullMQ's own JSON.stringify fails on this job: a failure that is the message's, not Redis's.
-    const enqueue = WorkQueue.prototype.enqueue;
+    const unstorable = (event: LoopabullEvent): LoopabullEvent => {
+      if (event.topic !== 'test.unstorable') return event;
+      let body: unknown = 1;
+      for (let i = 0; i < 20_000; i++) body = [body];
+      return { ...event, body };
+    };
+    const { enqueue, enqueueAll } = WorkQueue.prototype;
     jest.spyOn(WorkQueue.prototype, 'enqueue').mockImplementation(function (
       this: WorkQueue,
       event: LoopabullEvent,
     ) {
-      if (event.topic !== 'test.unstorable') return enqueue.call(this, event);
-      let body: unknown = 1;
-      for (let i = 0; i < 20_000; i++) body = [body];
-      return enqueue.call(this, { ...event, body });
+      return enqueue.call(this, unstorable(event));
+    });
+    jest.spyOn(WorkQueue.prototype, 'enqueueAll').mockImplementation(function (
+      this: WorkQueue,
+      events: readonly LoopabullEvent[],
+    ) {
+      return enqueueAll.call(this, events.map(unstorable));
     });
     // And parking that fails for a reason that is not Redis's either: a bug, never a stall.
     const park = ParkingLot.prototype.park;
@@ -245,14 +254,14 @@ describe('a hostile bus', () => {
       (err: Error) => err,
     );
     expect(refusal?.message).toMatch(/enableOfflineQueue/);
-    const enqueue = WorkQueue.prototype.enqueue;
+    const enqueueAll = WorkQueue.prototype.enqueueAll;
     let failures = 0;
-    jest.spyOn(WorkQueue.prototype, 'enqueue').mockImplementation(function (
+    jest.spyOn(WorkQueue.prototype, 'enqueueAll').mockImplementation(function (
       this: WorkQueue,
-      event: LoopabullEvent,
+      events: readonly LoopabullEvent[],
     ) {
       if (failures++ === 0) return Promise.reject(refusal!);
-      return enqueue.call(this, event);
+      return enqueueAll.call(this, events);
     });
     const resumed = new Promise<void>((resolve) => looper.once('resumed', () => resolve()));
     const id = `r-${randomUUID()}`;

@@ -18,6 +18,7 @@ import {
 } from '@loopabull/core';
 import { classify, deliveryOf, type Verdict } from './classify.js';
 import { BusConsumer, type Inbound } from './consumer.js';
+import { EnqueueBatch } from './enqueue-batch.js';
 import { EnqueueGate } from './enqueue-gate.js';
 import { describeFault, isRedisFault } from './faults.js';
 
@@ -53,6 +54,8 @@ export interface LooperEvents {
 interface RedisSide {
   redis: Redis;
   queue: WorkQueue;
+  /** The jobs of one burst of deliveries, written together. */
+  batch: EnqueueBatch<LoopabullEvent>;
   parking: ParkingLot;
   counters: Counters;
 }
@@ -120,6 +123,15 @@ export class Looper extends EventEmitter<LooperEvents> {
     this.side = {
       redis,
       queue,
+      batch: new EnqueueBatch({
+        // One timer for a bulk write, not one per message.
+        writeAll: (events) =>
+          withTimeout(queue.enqueueAll(events), REDIS_REPLY_TIMEOUT_MS, 'Redis job add'),
+        writeOne: (event) =>
+          withTimeout(queue.enqueue(event), REDIS_REPLY_TIMEOUT_MS, 'Redis job add'),
+        isShared: isRedisFault,
+        max: this.config.bus.prefetch,
+      }),
       parking: new ParkingLot(redis, keys.parked),
       counters: new Counters(redis, keys, {
         maxLabels: this.config.metrics.max_topics,
@@ -282,11 +294,7 @@ export class Looper extends EventEmitter<LooperEvents> {
       case 'enqueue': {
         let jobId: string;
         try {
-          jobId = await withTimeout(
-            side.queue.enqueue(verdict.event),
-            REDIS_REPLY_TIMEOUT_MS,
-            'Redis job add',
-          );
+          jobId = await side.batch.add(verdict.event);
         } catch (err) {
           if (isRedisFault(err)) throw err;
           const detail = `its job could not be stored: ${describeFault(err)}`;

@@ -1,8 +1,17 @@
 import { statSync } from 'node:fs';
 import { extname } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import type { Handler, HandlerContext, LoopabullEvent } from '@loopabull/core';
+import { z } from 'zod';
+import type {
+  BatchContext,
+  BatchHandler,
+  BatchSettings,
+  Handler,
+  HandlerContext,
+  LoopabullEvent,
+} from '@loopabull/core';
 import { RunError, isPermanent } from './errors.js';
+import { JobBatches } from './job-batches.js';
 
 type ScopedImport = (specifier: string, parentURL: string) => Promise<unknown>;
 
@@ -20,15 +29,18 @@ function typescriptImport(): Promise<ScopedImport> {
   return tsLoader;
 }
 
-/**
- * The handler's default export. The modification time goes into the module URL, so an edited
- * handler is a new module and runs without a restart (modules it imports are not reloaded).
- * The stat is synchronous for the reason resolution's are: a few µs instead of a thread-pool trip.
- */
-export async function loadHandler(file: string, relative: string): Promise<Handler> {
-  const { mtimeMs, size } = statSync(file);
-  const url = `${pathToFileURL(file).href}?mtime=${mtimeMs}-${size}`;
-  let mod: { default?: unknown };
+const batchSchema = z.strictObject({
+  max: z.number().int().min(1).max(10_000),
+  wait_ms: z.number().min(0).max(60_000),
+});
+
+/** A loaded handler module: its default export, and how it takes batches if it does. */
+export type HandlerModule =
+  | { url: string; batch: null; handler: Handler }
+  | { url: string; batch: BatchSettings; handler: BatchHandler };
+
+async function importModule(file: string, url: string, relative: string): Promise<HandlerModule> {
+  let mod: { default?: unknown; batch?: unknown };
   try {
     mod = (
       extname(file) === '.ts'
@@ -41,15 +53,52 @@ export async function loadHandler(file: string, relative: string): Promise<Handl
     // Like a playbook that does not parse: another try of the same file cannot do better.
     throw new RunError(`handler ${relative} failed to load: ${(err as Error).message}`, null, true);
   }
-  // A module Node reads as CommonJS (no `"type": "module"` nearby) nests the ESM default export once more.
-  const fn =
-    typeof mod.default === 'function'
-      ? mod.default
-      : (mod.default as { default?: unknown } | undefined)?.default;
+  // A module Node reads as CommonJS (no `"type": "module"` nearby) nests the ESM exports once more.
+  const nested = mod.default as { default?: unknown; batch?: unknown } | undefined;
+  const fn = typeof mod.default === 'function' ? mod.default : nested?.default;
   if (typeof fn !== 'function') {
     throw new RunError(`handler ${relative} has no default export function`, null, true);
   }
-  return fn as Handler;
+  const declared = mod.batch ?? (fn === nested?.default ? nested?.batch : undefined);
+  if (declared === undefined) return { url, batch: null, handler: fn as Handler };
+  const batch = batchSchema.safeParse(declared);
+  if (!batch.success) {
+    const issue = batch.error.issues[0]!;
+    throw new RunError(
+      `handler ${relative} exports an invalid batch: ${issue.path.join('.') || 'batch'}: ${issue.message} (expected { max: 1..10000, wait_ms: 0..60000 })`,
+      null,
+      true,
+    );
+  }
+  return { url, batch: batch.data, handler: fn as BatchHandler };
+}
+
+/** The module last imported for each file: a file is imported again only once it changed. */
+const loaded = new Map<string, Promise<HandlerModule>>();
+
+/**
+ * The handler module of a file. The modification time and size go into the module URL, so an
+ * edited handler is a new module and runs without a restart (modules it imports are not
+ * reloaded). The stat is synchronous for the reason resolution's are: a few µs instead of a
+ * thread-pool trip.
+ */
+export function loadHandlerModule(file: string, relative: string): Promise<HandlerModule> {
+  const { mtimeMs, size } = statSync(file);
+  const url = `${pathToFileURL(file).href}?mtime=${mtimeMs}-${size}`;
+  const cached = loaded.get(file);
+  if (cached) {
+    const hit = cached.then((m) => (m.url === url ? m : null));
+    return hit.then((m) => m ?? fresh());
+  }
+  return fresh();
+
+  function fresh(): Promise<HandlerModule> {
+    const loading = importModule(file, url, relative);
+    loaded.set(file, loading);
+    // A module that failed to load is tried again by the next job.
+    loading.catch(() => loaded.get(file) === loading && loaded.delete(file));
+    return loading;
+  }
 }
 
 export interface HandlerRun {
@@ -57,32 +106,49 @@ export interface HandlerRun {
   relative: string;
   event: LoopabullEvent;
   /** Everything but `signal`, which is made here. */
-  ctx: Omit<HandlerContext, 'signal'>;
+  ctx: Omit<HandlerContext, 'signal'> & Pick<BatchContext, 'automationBatch'>;
   timeoutSeconds: number;
   /** Aborted when the worker stops. */
   signal?: AbortSignal | undefined;
+  /** Where a batch handler's jobs gather; without it, each runs as a batch of one. */
+  batches?: JobBatches | undefined;
+}
+
+/** A handler's failure as the worker records it. */
+function asRunError(relative: string, err: unknown): RunError {
+  if (err instanceof RunError) return err;
+  // A handler that knows retrying is pointless says so with a PermanentError.
+  return new RunError(
+    `handler ${relative} failed: ${err instanceof Error ? err.message : String(err)}`,
+    null,
+    isPermanent(err),
+  );
 }
 
 /**
- * Calls the handler with its context. At the timeout or when the worker stops, `ctx.signal` is
- * aborted and the run fails at once: a handler that ignores its signal cannot hold the job.
+ * Runs `call` with a signal that is aborted at the timeout or when the worker stops; either
+ * fails the run at once, so a handler that ignores its signal cannot hold the job.
  */
-export async function runHandler(run: HandlerRun): Promise<unknown> {
-  const handler = await loadHandler(run.file, run.relative);
+async function withDeadline<T>(
+  relative: string,
+  timeoutSeconds: number,
+  stop: AbortSignal | undefined,
+  call: (signal: AbortSignal) => Promise<T> | T,
+): Promise<T> {
   const controller = new AbortController();
   const timer = setTimeout(
-    () => controller.abort(new Error(`timed out after ${run.timeoutSeconds} s`)),
-    run.timeoutSeconds * 1000,
+    () => controller.abort(new Error(`timed out after ${timeoutSeconds} s`)),
+    timeoutSeconds * 1000,
   );
   const onStop = () => controller.abort(new Error('the worker is shutting down'));
-  run.signal?.addEventListener('abort', onStop, { once: true });
-  if (run.signal?.aborted) onStop();
+  stop?.addEventListener('abort', onStop, { once: true });
+  if (stop?.aborted) onStop();
   try {
     const aborted = new Promise<never>((_, reject) => {
       const fail = () =>
         reject(
           new RunError(
-            `handler ${run.relative} stopped: ${(controller.signal.reason as Error).message}`,
+            `handler ${relative} stopped: ${(controller.signal.reason as Error).message}`,
             null,
             false,
           ),
@@ -90,19 +156,60 @@ export async function runHandler(run: HandlerRun): Promise<unknown> {
       if (controller.signal.aborted) fail();
       controller.signal.addEventListener('abort', fail, { once: true });
     });
-    const call = (async () => handler(run.event, { ...run.ctx, signal: controller.signal }))();
-    return await Promise.race([call, aborted]).catch((err: unknown) => {
+    const called = (async () => call(controller.signal))();
+    return await Promise.race([called, aborted]).catch((err: unknown) => {
       if (controller.signal.aborted) throw err;
-      // A handler that knows retrying is pointless says so with a PermanentError.
-      const permanent = isPermanent(err);
-      throw new RunError(
-        `handler ${run.relative} failed: ${err instanceof Error ? err.message : String(err)}`,
-        null,
-        permanent,
-      );
+      throw asRunError(relative, err);
     });
   } finally {
     clearTimeout(timer);
-    run.signal?.removeEventListener('abort', onStop);
+    stop?.removeEventListener('abort', onStop);
   }
+}
+
+/** Calls a batch handler with the events of several runs of its module. */
+function runBatch(mod: HandlerModule & { batch: BatchSettings }, runs: HandlerRun[]) {
+  const first = runs[0]!;
+  return withDeadline(first.relative, first.timeoutSeconds, first.signal, (signal) => {
+    const { logger, redis, publish, config, automation, automationBatch } = first.ctx;
+    const ctx: BatchContext = {
+      logger,
+      redis,
+      publish,
+      config,
+      automation,
+      automationBatch,
+      signal,
+      jobs: runs.map((r) => r.ctx.job),
+      log: async (index, line) => {
+        await runs[index]?.ctx.log(line);
+      },
+    };
+    return mod.handler(
+      runs.map((r) => r.event),
+      ctx,
+    );
+  });
+}
+
+/**
+ * Calls the handler with its context; a batch handler with the events of the runs of its module
+ * gathered in `run.batches`. At the timeout or when the worker stops, `ctx.signal` is aborted
+ * and the run fails at once.
+ */
+export async function runHandler(run: HandlerRun): Promise<unknown> {
+  const mod = await loadHandlerModule(run.file, run.relative);
+  if (!mod.batch) {
+    const handler = mod.handler;
+    return withDeadline(run.relative, run.timeoutSeconds, run.signal, (signal) =>
+      handler(run.event, { ...run.ctx, signal }),
+    );
+  }
+  const batches = run.batches ?? new JobBatches(1);
+  const batchMod = mod;
+  return batches
+    .submit(mod.url, mod.batch, run, (runs) => runBatch(batchMod, runs))
+    .catch((err: unknown) => {
+      throw asRunError(run.relative, err);
+    });
 }

@@ -162,3 +162,71 @@ describe('worker running handlers', () => {
     );
   });
 });
+
+describe('worker running batch handlers', () => {
+  // Fails `bad` on its first try only and `gone` for good; each job logs its own line.
+  const BATCH_HANDLER = `
+  export const batch = { max: 4, wait_ms: 1000 };
+  export default async (events, ctx) => {
+    const echoed = await ctx.automationBatch('echo')(events, ctx);
+    return Promise.all(events.map(async (event, i) => {
+      const { n } = event.body;
+      await ctx.log(i, 'line for ' + n);
+      if (n === 'bad' && ctx.jobs[i].attempt === 1) return new Error('bad on its first try');
+      if (n === 'gone') return Object.assign(new Error('gone for good'), { name: 'PermanentError' });
+      return { n, size: events.length, job: ctx.jobs[i], echo: echoed[i].echo };
+    }));
+  };
+  `;
+
+  it('hands a batch handler the events of several jobs at once; each job completes or fails on its own', async () => {
+    h = await harness({ workers: { concurrency: 4 }, queue: { attempts: 3 } });
+    writeAutomation(h.config.ansible.playbooks_dir, 'org.example.batch.mjs', BATCH_HANDLER);
+    const [one, two, bad, gone] = await Promise.all(
+      [1, 2, 'bad', 'gone'].map((n) => h!.add('org.example.batch', { n })),
+    );
+    await h.startWorkerProcess();
+
+    for (const [job, n] of [
+      [one!, 1],
+      [two!, 2],
+    ] as const)
+      expect(await h.finished(job)).toEqual({
+        outcome: 'ran',
+        file: 'org.example.batch.mjs',
+        kind: 'handler',
+        value: { n, size: 4, job: { id: job.id, attempt: 1 }, echo: 'org.example.batch' },
+      });
+    // Its retry came alone, after the first batch.
+    expect(await h.finished(bad!)).toMatchObject({
+      value: { n: 'bad', size: 1, job: { id: bad!.id, attempt: 2 } },
+    });
+    await expect(h.finished(gone!)).rejects.toThrow(
+      'handler org.example.batch.mjs failed: gone for good',
+    );
+    expect((await h.reload(gone!)).attemptsMade).toBe(1);
+    expect((await h.reload(bad!)).failedReason).toBe(
+      'handler org.example.batch.mjs failed: bad on its first try',
+    );
+    // Each job's log has its own lines only.
+    expect(await h.logs(one!)).toMatch(
+      /^loopabull: running handler org\.example\.batch\.mjs .*\nline for 1$/,
+    );
+    expect(await h.logs(bad!)).not.toMatch(/line for [12g]/);
+  });
+
+  it('a batch export that is not { max, wait_ms } fails the job at once, saying what is wrong', async () => {
+    h = await harness({ queue: { attempts: 5 } });
+    writeAutomation(
+      h.config.ansible.playbooks_dir,
+      'bad.batch.mjs',
+      'export const batch = { max: 0, wait_ms: 10 };\nexport default (events) => events;\n',
+    );
+    await h.startWorkerProcess();
+    const job = await h.add('bad.batch');
+    await expect(h.finished(job)).rejects.toThrow(
+      /^handler bad\.batch\.mjs exports an invalid batch: max: .*\(expected \{ max: 1\.\.10000, wait_ms: 0\.\.60000 \}\)$/,
+    );
+    expect((await h.reload(job)).attemptsMade).toBe(1);
+  });
+});

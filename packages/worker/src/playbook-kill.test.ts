@@ -30,6 +30,7 @@ wait
       cfg_file_path: null,
       timeout,
       env_passthrough: ['PATH'],
+      batch: {},
     },
   };
   return { dir, config };

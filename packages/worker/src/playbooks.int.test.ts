@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { chmodSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from '@jest/globals';
 import { loopabullKeys } from '@loopabull/core';
@@ -28,6 +28,50 @@ const writeJson = (what: string, dest: string) => ({
 });
 
 describe('worker running playbooks', () => {
+  it("runs a batched topic's playbook once for several events, as msgs, each job tracked on its own", async () => {
+    const out = tempDir('batch');
+    h = await harness({
+      workers: { concurrency: 3 },
+      ansible: { batch: { 'org.example.burst': { max: 3, wait: 60 } } },
+    });
+    writeAutomation(
+      h.config.ansible.playbooks_dir,
+      'org.example.burst.yml',
+      localPlaybook([
+        writeJson('msgs', `${out}/msgs-{{ loopabull_msgs[0].job_id }}.json`),
+        writeJson('loopabull_msgs', `${out}/meta-{{ loopabull_msgs[0].job_id }}.json`),
+        { 'ansible.builtin.debug': { msg: 'ran {{ msgs | length }}' } },
+      ]),
+    );
+    const attack = "{{ lookup('pipe','id') }}";
+    const jobs = await Promise.all(
+      [{ n: 1 }, { n: 2, text: attack }, { n: 3 }].map((b) => h!.add('org.example.burst', b)),
+    );
+    await h.startWorker();
+    for (const job of jobs)
+      expect(await h.finished(job)).toEqual({
+        outcome: 'ran',
+        file: 'org.example.burst.yml',
+        kind: 'playbook',
+        exit_code: 0,
+      });
+    // One run (the max was reached at once), named after the first job of the batch.
+    const runs = readdirSync(out).filter((f) => f.startsWith('msgs-'));
+    expect(runs).toHaveLength(1);
+    const msgs = JSON.parse(readFileSync(join(out, runs[0]!), 'utf8')) as unknown[];
+    expect(msgs).toEqual(expect.arrayContaining([{ n: 1 }, { n: 2, text: attack }, { n: 3 }]));
+    const meta = JSON.parse(
+      readFileSync(join(out, runs[0]!.replace('msgs-', 'meta-')), 'utf8'),
+    ) as Array<{
+      job_id: string;
+      topic: string;
+      attempt: number;
+    }>;
+    expect(meta.map((m) => m.job_id).sort()).toEqual(jobs.map((j) => j.id).sort());
+    expect(meta.every((m) => m.topic === 'org.example.burst' && m.attempt === 1)).toBe(true);
+    for (const job of jobs) expect(await h.logs(job)).toMatch(/"msg": "ran 3"/);
+  });
+
   it('runs the playbook named after the topic with the message as exact, untemplated data', async () => {
     const out = tempDir('run');
     writeFileSync(join(out, 'ansible.cfg'), '[defaults]\nlocalhost_warning = False\n');

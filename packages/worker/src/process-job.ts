@@ -7,6 +7,7 @@ import {
   type JobResult,
   type LoopabullEvent,
 } from '@loopabull/core';
+import type { JobLogs } from './job-logs.js';
 import { LineSink } from './output.js';
 import { resolveAutomation } from './resolve.js';
 import { runAutomation, type RunServices } from './run-automation.js';
@@ -14,6 +15,7 @@ import { runAutomation, type RunServices } from './run-automation.js';
 export interface JobServices extends RunServices {
   counters: Counters;
   work: WorkQueue;
+  logs: JobLogs;
 }
 
 export type LoopabullJob = Job<LoopabullEvent, JobResult>;
@@ -49,7 +51,8 @@ export async function processJob(
     const skipped = resolution.skipped.length
       ? `; never looked at: ${resolution.skipped.join(', ')}`
       : '';
-    await job.log(
+    await services.logs.append(
+      job.id!,
       `loopabull: no automation for topic ${topic}; tried ${resolution.tried.join(', ') || 'nothing'}${skipped}`,
     );
     logger.info('job unrouted', { ...line, outcome: 'unrouted' });
@@ -59,7 +62,7 @@ export async function processJob(
   const attempt = job.attemptsMade + 1;
   const { log_max_lines: maxLines, log_max_bytes: maxBytes } = services.config.workers;
   const sink = new LineSink(
-    (text) => job.log(text),
+    (text) => services.logs.append(job.id!, text),
     (err) => logger.warn('could not write to the job log', { ...line, error: String(err) }),
     { maxLines, maxBytes },
   );

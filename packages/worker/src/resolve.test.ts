@@ -1,4 +1,4 @@
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { join, resolve, sep } from 'node:path';
 import { afterAll, describe, expect, it } from '@jest/globals';
 import fc from 'fast-check';
@@ -101,6 +101,28 @@ describe('resolveAutomation', () => {
       'buildsys.tag.yaml',
       'buildsys.tag.ts',
     ]);
+  });
+
+  it('sees a file dropped in or removed since it last looked, however settled the directory', async () => {
+    const config = testConfig();
+    const dir = config.ansible.playbooks_dir;
+    mkdirSync(dir, { recursive: true });
+    // A directory untouched for an hour: what is found in it is remembered.
+    const settle = () =>
+      utimesSync(dir, new Date(Date.now() - 3600_000), new Date(Date.now() - 3600_000));
+    settle();
+    expect((await resolveAutomation(config, 'org.example.dropped')).found).toBeNull();
+    expect((await resolveAutomation(config, 'org.example.dropped')).found).toBeNull();
+    writeFileSync(join(dir, 'org.example.dropped.mjs'), 'export default () => 1;\n');
+    expect((await resolveAutomation(config, 'org.example.dropped')).found?.relative).toBe(
+      'org.example.dropped.mjs',
+    );
+    settle();
+    expect((await resolveAutomation(config, 'org.example.dropped')).found?.relative).toBe(
+      'org.example.dropped.mjs',
+    );
+    rmSync(join(dir, 'org.example.dropped.mjs'));
+    expect((await resolveAutomation(config, 'org.example.dropped')).found).toBeNull();
   });
 
   it('prefers the full topic, and playbooks over handlers', async () => {

@@ -1,5 +1,5 @@
 import { statSync } from 'node:fs';
-import { resolve, sep } from 'node:path';
+import { dirname, resolve, sep } from 'node:path';
 import { topicProblem, type Config } from '@loopabull/core';
 
 export type Translator = Config['plugins']['translator']['name'];
@@ -116,14 +116,67 @@ export async function resolveAutomation(config: Config, topic: string): Promise<
     config.plugins.translator.name,
     config.topics.fold_prefixes,
   );
+  const directories = new Map<string, DirectoryState>();
   for (const candidate of candidates) {
     const file = resolve(root, candidate.relative);
     if (!file.startsWith(root + sep))
       throw new Error(`refusing ${candidate.relative}: outside ${root}`);
     tried.push(candidate.relative);
-    if (isFile(file)) return { topic, found: { file, ...candidate }, tried, skipped };
+    const dir = dirname(file);
+    let state = directories.get(dir);
+    if (!state) directories.set(dir, (state = directoryState(dir)));
+    if (existsAsFile(file, state)) return { topic, found: { file, ...candidate }, tried, skipped };
   }
   return { topic, found: null, tried, skipped };
+}
+
+/** What was found in a directory, valid while its modification time stays what it was. */
+interface Listing {
+  mtimeNs: bigint;
+  files: Map<string, boolean>;
+}
+
+/** A directory as it is now: its listing to reuse, or null when none may be trusted. */
+type DirectoryState = Listing | null;
+
+/**
+ * Most names looked up do not exist, for every job: what was found is kept per directory and
+ * trusted while the directory's modification time is unchanged (adding, removing or renaming a
+ * file in it changes that time), so a resolution costs one `stat` of the directory instead of
+ * one per candidate. A directory changed within the last second is not trusted: a second change
+ * within the file system's timestamp granularity would leave the time as it was.
+ */
+const listings = new Map<string, Listing>();
+/** Names kept per directory at most: topics come from the bus, and may all differ. */
+const LISTING_MAX = 10_000;
+const RECENT_NS = 1_000_000_000n;
+
+function directoryState(dir: string): DirectoryState {
+  let mtimeNs: bigint;
+  try {
+    const stat = statSync(dir, { bigint: true, throwIfNoEntry: false });
+    if (!stat?.isDirectory()) return null;
+    mtimeNs = stat.mtimeNs;
+  } catch {
+    return null;
+  }
+  if (BigInt(Date.now()) * 1_000_000n - mtimeNs < RECENT_NS) return null;
+  let listing = listings.get(dir);
+  if (listing?.mtimeNs !== mtimeNs || listing.files.size >= LISTING_MAX) {
+    listing = { mtimeNs, files: new Map() };
+    listings.set(dir, listing);
+  }
+  return listing;
+}
+
+function existsAsFile(path: string, state: DirectoryState): boolean {
+  if (!state) return isFile(path);
+  let known = state.files.get(path);
+  if (known === undefined) {
+    known = isFile(path);
+    state.files.set(path, known);
+  }
+  return known;
 }
 
 /**

@@ -1,16 +1,18 @@
 import type { Redis } from 'ioredis';
 import {
   PermanentError,
+  type BatchContext,
   type Config,
   type HandlerContext,
   type JobResult,
   type Logger,
   type LoopabullEvent,
 } from '@loopabull/core';
-import { runHandler } from './handler-runner.js';
+import { JobBatches } from './job-batches.js';
+import { runHandler, type HandlerRun } from './handler-runner.js';
 import { runPlaybook } from './playbook-runner.js';
 import type { Resolution } from './resolve.js';
-import { renderVars, withVarsFile } from './vars-file.js';
+import { checkVars, renderBatchVars, renderVars, withVarsFile } from './vars-file.js';
 
 /** What a run may use, shared by every job of a worker (or made for one `loopabull run`). */
 export interface RunServices {
@@ -20,13 +22,23 @@ export interface RunServices {
   redis: Redis;
   publish(topic: string, body: unknown): Promise<void>;
   automation: AutomationLookup;
+  automationBatch: BatchLookup;
+  /** Where the jobs of batch handlers gather; without it, each runs as a batch of one. */
+  batches?: JobBatches;
 }
 
 export type AutomationLookup = HandlerContext['automation'];
+export type BatchLookup = BatchContext['automationBatch'];
+
+const noneStarted = (name: string) =>
+  new PermanentError(`no automation named ${JSON.stringify(name)} (none is started)`);
 
 /** For a worker started without any automations. */
 export const noAutomations: AutomationLookup = (name) => {
-  throw new PermanentError(`no automation named ${JSON.stringify(name)} (none is started)`);
+  throw noneStarted(name);
+};
+export const noBatchAutomations: BatchLookup = (name) => {
+  throw noneStarted(name);
 };
 
 export interface AutomationRun {
@@ -47,6 +59,16 @@ export async function runAutomation(
   const { config } = services;
   const { found, event, job } = run;
   if (found.kind === 'playbook') {
+    const batch = config.ansible.batch[event.topic];
+    if (batch) {
+      // Fails this job alone when its event cannot go into the vars.
+      checkVars(event, { job_id: job.id, attempt: job.attempt });
+      const settings = { max: batch.max, wait_ms: batch.wait * 1000 };
+      const batches = services.batches ?? new JobBatches(1);
+      return (await batches.submit(`playbook:${found.file}`, settings, run, (runs) =>
+        runPlaybookBatch(services, runs),
+      )) as { exit_code: number };
+    }
     const vars = renderVars(event, { job_id: job.id, attempt: job.attempt });
     const { exitCode } = await withVarsFile(vars, (varsFile) =>
       runPlaybook({
@@ -65,7 +87,7 @@ export async function runAutomation(
     );
     return { exit_code: exitCode };
   }
-  const ctx: Omit<HandlerContext, 'signal'> = {
+  const ctx: HandlerRun['ctx'] = {
     logger: services.logger.child({ job: job.id, topic: event.topic }),
     log: async (line) => {
       await run.log(line);
@@ -75,6 +97,7 @@ export async function runAutomation(
     config,
     job,
     automation: services.automation,
+    automationBatch: services.automationBatch,
   };
   const value = await runHandler({
     file: found.file,
@@ -83,6 +106,40 @@ export async function runAutomation(
     ctx,
     timeoutSeconds: config.ansible.timeout,
     signal: run.signal,
+    batches: services.batches,
   });
   return { value };
+}
+
+/**
+ * One ansible-playbook for the events of several jobs of a batched topic, with `msgs`; its
+ * output goes to every job's log, and its outcome is every job's.
+ */
+async function runPlaybookBatch(
+  services: RunServices,
+  runs: AutomationRun[],
+): Promise<Array<{ exit_code: number }>> {
+  const first = runs[0]!;
+  const vars = renderBatchVars(
+    runs.map((r) => ({ event: r.event, meta: { job_id: r.job.id, attempt: r.job.attempt } })),
+  );
+  const { exitCode } = await withVarsFile(vars, (varsFile) =>
+    runPlaybook({
+      config: services.config,
+      file: first.found.file,
+      relative: first.found.relative,
+      varsFile,
+      env: {
+        LOOPABULL_TOPIC: first.event.topic,
+        LOOPABULL_JOB_ID: first.job.id,
+        LOOPABULL_JOB_IDS: runs.map((r) => r.job.id).join(' '),
+        LOOPABULL_WORKER_ID: services.workerId,
+      },
+      onLine: (line) => {
+        for (const r of runs) void r.log(line);
+      },
+      signal: first.signal,
+    }),
+  );
+  return runs.map(() => ({ exit_code: exitCode }));
 }

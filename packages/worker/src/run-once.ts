@@ -10,7 +10,13 @@ import {
   type LoopabullEvent,
 } from '@loopabull/core';
 import { resolveAutomation, type Resolution } from './resolve.js';
-import { noAutomations, runAutomation, type AutomationLookup } from './run-automation.js';
+import {
+  noAutomations,
+  noBatchAutomations,
+  runAutomation,
+  type AutomationLookup,
+  type BatchLookup,
+} from './run-automation.js';
 import { renderVars } from './vars-file.js';
 
 export interface RunOnceOptions {
@@ -21,6 +27,8 @@ export interface RunOnceOptions {
   logger?: Logger;
   /** Handlers' `ctx.automation(name, key)`. */
   automation?: AutomationLookup;
+  /** Batch handlers' `ctx.automationBatch(name, key)`. */
+  automationBatch?: BatchLookup;
   /** Aborting it kills the run (Ctrl-C). */
   signal?: AbortSignal;
 }
@@ -61,6 +69,7 @@ export async function runOnce(
         workerId: 'run',
         redis,
         automation: opts.automation ?? noAutomations,
+        automationBatch: opts.automationBatch ?? noBatchAutomations,
         publish: async (topic, body) => {
           publisher ??= new BusPublisher(config);
           await publisher.publish(topic, body);

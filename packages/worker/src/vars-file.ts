@@ -114,13 +114,13 @@ function block(value: Json, indent: string, out: string[], plainKeys = false): v
   }
 }
 
-/**
- * The extra-vars file of one run: `msg` (Loopabull-compatible) and `loopabull` metadata. Every
- * string from the message, keys included, is tagged `!unsafe`; only this file's own structure
- * (`msg`, `loopabull` and the metadata's field names) is plain. Throws a permanent RunError for
- * a body nested deeper than VARS_MAX_DEPTH.
- */
-export function renderVars(event: LoopabullEvent, meta: RunMeta): string {
+interface EventVars {
+  body: Json;
+  loopabull: Record<string, Json>;
+}
+
+/** An event as a run's vars hold it. Throws a permanent RunError for a body nested too deep. */
+function eventVars(event: LoopabullEvent, meta: RunMeta): EventVars {
   // Before JSON.stringify below, which overflows the stack on a few thousand levels.
   const depth = nestingDepth(event.body, VARS_MAX_DEPTH);
   if (depth > VARS_MAX_DEPTH) {
@@ -136,19 +136,32 @@ export function renderVars(event: LoopabullEvent, meta: RunMeta): string {
     meta: Record<string, Json>;
   };
   const e = json.event;
-  const loopabull: Record<string, Json> = {
-    topic: e.topic ?? null,
-    id: e.id ?? null,
-    headers: e.headers ?? {},
-    exchange: e.exchange ?? null,
-    routing_key: e.routing_key ?? null,
-    sent_at: e.sent_at ?? null,
-    received_at: e.received_at ?? null,
-    job_id: json.meta.job_id ?? null,
-    attempt: json.meta.attempt ?? null,
+  return {
+    body: e.body ?? null,
+    loopabull: {
+      topic: e.topic ?? null,
+      id: e.id ?? null,
+      headers: e.headers ?? {},
+      exchange: e.exchange ?? null,
+      routing_key: e.routing_key ?? null,
+      sent_at: e.sent_at ?? null,
+      received_at: e.received_at ?? null,
+      job_id: json.meta.job_id ?? null,
+      attempt: json.meta.attempt ?? null,
+    },
   };
+}
+
+/**
+ * The extra-vars file of one run: `msg` (Loopabull-compatible) and `loopabull` metadata. Every
+ * string from the message, keys included, is tagged `!unsafe`; only this file's own structure
+ * (`msg`, `loopabull` and the metadata's field names) is plain. Throws a permanent RunError for
+ * a body nested deeper than VARS_MAX_DEPTH.
+ */
+export function renderVars(event: LoopabullEvent, meta: RunMeta): string {
+  const { body, loopabull } = eventVars(event, meta);
   const out: string[] = [];
-  entry('msg:', e.body ?? null, '', out);
+  entry('msg:', body, '', out);
   out.push('loopabull:');
   block(loopabull, '  ', out, true);
   return out.join('\n') + '\n';
@@ -162,6 +175,37 @@ export function renderVars(event: LoopabullEvent, meta: RunMeta): string {
 export function renderExtraVars(vars: Record<string, Json>): string {
   const out: string[] = [];
   block(vars, '', out, true);
+  return out.join('\n') + '\n';
+}
+
+/**
+ * Checks that an event can go into a batch's vars; throws what `renderVars` would for it, so
+ * one such event fails its own job instead of the whole batch.
+ */
+export function checkVars(event: LoopabullEvent, meta: RunMeta): void {
+  eventVars(event, meta);
+}
+
+/**
+ * The extra-vars file of a batched playbook run: `msgs`, the bodies in order, and
+ * `loopabull_msgs`, each one's `loopabull` metadata at the same index. Tagged as `renderVars` does.
+ */
+export function renderBatchVars(
+  runs: ReadonlyArray<{ event: LoopabullEvent; meta: RunMeta }>,
+): string {
+  const vars = runs.map((r) => eventVars(r.event, r.meta));
+  const out: string[] = [];
+  entry(
+    'msgs:',
+    vars.map((v) => v.body),
+    '',
+    out,
+  );
+  out.push('loopabull_msgs:');
+  for (const v of vars) {
+    out.push('  -');
+    block(v.loopabull, '    ', out, true);
+  }
   return out.join('\n') + '\n';
 }
 

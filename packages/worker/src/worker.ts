@@ -15,8 +15,15 @@ import {
   type Logger,
   type LoopabullEvent,
 } from '@loopabull/core';
+import { JobLogs } from './job-logs.js';
 import { processJob, type JobServices, type LoopabullJob } from './process-job.js';
-import { noAutomations, type AutomationLookup } from './run-automation.js';
+import { JobBatches } from './job-batches.js';
+import {
+  noAutomations,
+  noBatchAutomations,
+  type AutomationLookup,
+  type BatchLookup,
+} from './run-automation.js';
 import { forQueue } from './errors.js';
 
 export interface LoopabullWorkerOptions {
@@ -28,6 +35,8 @@ export interface LoopabullWorkerOptions {
   logger?: Logger;
   /** Handlers' `ctx.automation(name, key)`: the started automations' handlers. */
   automation?: AutomationLookup;
+  /** Batch handlers' `ctx.automationBatch(name, key)`. */
+  automationBatch?: BatchLookup;
 }
 
 /**
@@ -40,6 +49,7 @@ export class LoopabullWorker {
   private readonly concurrency: number;
   private readonly logger: Logger;
   private readonly automation: AutomationLookup;
+  private readonly automationBatch: BatchLookup;
   /** Aborted when the shutdown grace is over: running jobs are killed and go back to the queue. */
   private readonly shutdown = new AbortController();
   /** Lookups for counters made from worker events, awaited before the counters are closed. */
@@ -50,6 +60,8 @@ export class LoopabullWorker {
   /** Removes unrouted jobs that fall out of the kept sample. */
   private work: WorkQueue | null = null;
   private publisher: BusPublisher | null = null;
+  /** Where the jobs of batch handlers and batched playbook topics gather. */
+  private readonly batches: JobBatches;
   private stopping: Promise<void> | null = null;
 
   constructor(opts: LoopabullWorkerOptions) {
@@ -58,6 +70,8 @@ export class LoopabullWorker {
     this.concurrency = opts.concurrency ?? opts.config.workers.concurrency;
     this.logger = opts.logger ?? createLogger('worker', opts.config.loglevel);
     this.automation = opts.automation ?? noAutomations;
+    this.automationBatch = opts.automationBatch ?? noBatchAutomations;
+    this.batches = new JobBatches(this.concurrency);
     // Every running job listens for shutdown: as many listeners as the concurrency allows.
     setMaxListeners(0, this.shutdown.signal);
   }
@@ -82,7 +96,10 @@ export class LoopabullWorker {
       redis,
       counters,
       work,
+      logs: new JobLogs(redis, (id) => work.queue.toKey(id)),
       automation: this.automation,
+      automationBatch: this.automationBatch,
+      batches: this.batches,
       publish: async (topic, body) => {
         this.publisher ??= new BusPublisher(config);
         await this.publisher.publish(topic, body);
@@ -181,6 +198,8 @@ export class LoopabullWorker {
     if (!worker) return;
     this.logger.info('worker stopping', { id: this.id });
     const closing = worker.close();
+    // No more jobs will come to fill them.
+    this.batches.flushAll();
     let timer: NodeJS.Timeout | undefined;
     const graceOver = new Promise<boolean>((resolve) => {
       timer = setTimeout(() => resolve(true), this.config.workers.shutdown_grace * 1000);

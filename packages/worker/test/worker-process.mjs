@@ -9,7 +9,10 @@ const echo = {
   name: 'echo',
   description: 'returns the topic',
   section: z.object({ enabled: z.boolean().default(true) }).strict(),
-  start: () => ({ handlers: { default: (event) => ({ echo: event.topic }) } }),
+  start: () => ({
+    handlers: { default: (event) => ({ echo: event.topic }) },
+    batchHandlers: { default: (events) => events.map((e) => ({ echo: e.topic })) },
+  }),
 };
 
 const [configPath, id] = process.argv.slice(2);
@@ -19,6 +22,7 @@ const worker = new LoopabullWorker({
   config,
   id,
   automation: (name, key) => automations.handler(name, key),
+  automationBatch: (name, key) => automations.batchHandler(name, key),
 });
 process.on('SIGTERM', () => {
   worker.stop().then(() => process.exit(0));

@@ -57,6 +57,7 @@ export const runCommand = (cli: Cli) =>
             dryRun: Boolean(opts.dryRun),
             logger,
             automation: (name, key) => automations.handler(name, key),
+            automationBatch: (name, key) => automations.batchHandler(name, key),
             log: opts.json ? undefined : out,
           });
         } finally {

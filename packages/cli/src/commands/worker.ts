@@ -35,6 +35,7 @@ seconds, then cancels the rest so another worker retries them.`,
         concurrency: opts.concurrency,
         logger,
         automation: (name, key) => automations.handler(name, key),
+        automationBatch: (name, key) => automations.batchHandler(name, key),
       });
       await worker.start();
       logger.info(

@@ -40,6 +40,22 @@ describe('loadConfig', () => {
     );
   });
 
+  it('takes playbook batch mode per topic, naming a bad topic, size or key', () => {
+    const ok = write(
+      'batch.yml',
+      'ansible:\n  batch:\n    org.example.burst: { max: 100, wait: 2 }\n',
+    );
+    expect(load(ok).ansible.batch).toEqual({ 'org.example.burst': { max: 100, wait: 2 } });
+    expect(loadConfig({ env: {}, cwd: dir }).ansible.batch).toEqual({});
+    const bad = write(
+      'batch-bad.yml',
+      'ansible:\n  batch:\n    "a b": { max: 10, wait: 1 }\n    org.x: { max: 1, wait: 1 }\n    org.y: { max: 5, wait: 1, size: 3 }\n',
+    );
+    expect(() => load(bad)).toThrow(/ansible\.batch\.a b: not a topic/);
+    expect(() => load(bad)).toThrow(/ansible\.batch\.org\.x\.max: Too small/);
+    expect(() => load(bad)).toThrow(/unknown key ansible\.batch\.org\.y\.size/);
+  });
+
   it('names a key with the wrong type', () => {
     const path = write('type.yml', 'workers:\n  concurrency: many\n');
     expect(() => load(path)).toThrow(/workers\.concurrency/);

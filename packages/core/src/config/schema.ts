@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import type { AutomationSection } from '../automation.js';
+import { topicProblem } from '../topic.js';
 
 /** Loopabull 0.0.7 spelled some levels differently; both spellings load. */
 const LOG_LEVELS: Record<string, 'debug' | 'info' | 'warn' | 'error'> = {
@@ -134,6 +135,28 @@ export const configSchema = z
             'SSH_AUTH_SOCK',
             'TMPDIR',
           ]),
+        /**
+         * Topics whose playbook runs once for a batch of events: up to `max` that arrive within
+         * `wait` seconds of the first, as the list `msgs`.
+         */
+        batch: z
+          .record(
+            z.string(),
+            z
+              .object({
+                max: z.number().int().min(2).max(10_000),
+                wait: seconds,
+              })
+              .strict(),
+          )
+          .superRefine((batch, ctx) => {
+            for (const topic of Object.keys(batch)) {
+              const problem = topicProblem(topic);
+              if (problem !== null)
+                ctx.addIssue({ code: 'custom', path: [topic], message: `not a topic: ${problem}` });
+            }
+          })
+          .default({}),
       })
       .strict()
       .prefault({}),

@@ -1,0 +1,131 @@
+// Shared by the bench's parts: timing, a private Redis, Loopabull as separate processes.
+import { execFile, spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { performance } from 'node:perf_hooks';
+import { promisify } from 'node:util';
+import amqp from 'amqplib';
+import { Queue } from 'bullmq';
+
+export const CLI = new URL('../packages/cli/bin/loopabull.js', import.meta.url).pathname;
+export const run = promisify(execFile);
+export const seconds = (t0) => (performance.now() - t0) / 1000;
+export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+export async function until(check, what, timeoutMs = 300_000) {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`bench: timed out waiting for ${what}`);
+    await sleep(5);
+  }
+}
+
+export const percentile = (sorted, p) =>
+  sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
+
+export const freePort = () =>
+  new Promise((resolve) => {
+    const server = createServer().listen(0, '127.0.0.1', () => {
+      const { port } = server.address();
+      server.close(() => resolve(port));
+    });
+  });
+
+/**
+ * A redis-server of the bench's own: the hardware keys (`machines`, `hardware:*`) are global
+ * names that must not be written on the machine's shared Redis, and its INFO is the bench's alone.
+ */
+export async function privateRedis() {
+  const port = await freePort();
+  const child = spawn(
+    'redis-server',
+    ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
+    { stdio: 'ignore' },
+  );
+  // Whatever ends the bench, even a throw before its cleanup, ends this server too.
+  process.once('exit', () => child.kill('SIGTERM'));
+  const url = `redis://127.0.0.1:${port}`;
+  for (let i = 0; ; i++) {
+    try {
+      await run('redis-cli', ['-p', String(port), 'ping']);
+      break;
+    } catch (err) {
+      if (i > 100) throw err;
+      await sleep(50);
+    }
+  }
+  return { url, port, stop: () => child.kill('SIGTERM') };
+}
+
+/** A RabbitMQ vhost of the bench's own, for exchanges named as on Pulse. */
+export async function privateVhost(id) {
+  const name = `loopabull-bench-${id}`;
+  await run('rabbitmqctl', ['-q', 'add_vhost', name]);
+  await run('rabbitmqctl', ['-q', 'set_permissions', '-p', name, 'guest', '.*', '.*', '.*']);
+  return {
+    url: `amqp://guest:guest@127.0.0.1:5672/${encodeURIComponent(name)}`,
+    remove: () => run('rabbitmqctl', ['-q', 'delete_vhost', name]),
+  };
+}
+
+/** `loopabull <args>` as a process of its own, as systemd runs it. */
+export function spawnCli(args, configPath) {
+  // BENCH_NODE_ARGS='--cpu-prof --cpu-prof-dir=/tmp/prof' profiles the looper and workers.
+  const nodeArgs = process.env.BENCH_NODE_ARGS?.split(' ').filter(Boolean) ?? [];
+  const child = spawn(process.execPath, [...nodeArgs, CLI, ...args, '-c', configPath], {
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
+  const exited = new Promise((resolve) => child.once('exit', resolve));
+  return {
+    pid: child.pid,
+    /** Peak resident memory so far, in MB. */
+    peakRssMb: () => {
+      const status = readFileSync(`/proc/${child.pid}/status`, 'utf8');
+      return Number(/VmHWM:\s+(\d+) kB/.exec(status)[1]) / 1024;
+    },
+    stop: async () => {
+      child.kill('SIGTERM');
+      await exited;
+    },
+  };
+}
+
+/** Publishes with confirms; `make(i)` gives [routingKey, body, props]. */
+export async function publishMany(url, exchange, n, make) {
+  const conn = await amqp.connect(url);
+  const ch = await conn.createConfirmChannel();
+  const t0 = performance.now();
+  for (let i = 0; i < n; i++) {
+    const [routingKey, body, props] = make(i);
+    if (!ch.publish(exchange, routingKey, body, { persistent: true, ...props }))
+      await new Promise((r) => ch.once('drain', r));
+  }
+  await ch.waitForConfirms();
+  const secs = seconds(t0);
+  await conn.close();
+  return secs;
+}
+
+/** A consumer count above zero on the queue: the looper is taking messages. */
+export async function consuming(url, queue) {
+  const conn = await amqp.connect(url);
+  try {
+    const ch = await conn.createChannel();
+    ch.on('error', () => undefined);
+    return (await ch.checkQueue(queue)).consumerCount > 0;
+  } catch {
+    return false;
+  } finally {
+    await conn.close().catch(() => undefined);
+  }
+}
+
+/** Waits until `count` workers take jobs from the queue. */
+export async function workersReady(connection, prefix, name, count) {
+  const queue = new Queue(name, { connection, prefix });
+  try {
+    await until(async () => (await queue.getWorkersCount()) >= count, `${count} workers`);
+  } finally {
+    await queue.close();
+  }
+}
