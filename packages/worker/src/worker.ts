@@ -157,22 +157,25 @@ export class LoopabullWorker {
     job: LoopabullJob,
     token: string | undefined,
   ): Promise<JobResult> {
+    // BullMQ can hand over a job it fetched just as close() began: it goes back untouched.
+    if (this.stopping) return this.requeue(job, token);
     try {
       return await processJob(services, job, this.shutdown.signal);
     } catch (err) {
       if (!this.shutdown.signal.aborted) throw forQueue(err);
-      // Cancelled at shutdown: back to the queue as it was, not a failed try, so it runs again elsewhere.
-      await job.moveToWait(token).catch((moveErr: unknown) => {
-        this.logger.warn(
-          'could not requeue a stopped job; it will be picked up when its lock expires',
-          {
-            job: job.id,
-            error: String(moveErr),
-          },
-        );
-      });
-      throw new WaitingError();
+      return this.requeue(job, token);
     }
+  }
+
+  /** Back to the queue as it was, not a failed try, so that it runs again elsewhere. */
+  private async requeue(job: LoopabullJob, token: string | undefined): Promise<never> {
+    await job.moveToWait(token).catch((moveErr: unknown) => {
+      this.logger.warn(
+        'could not requeue a stopped job; it will be picked up when its lock expires',
+        { job: job.id, error: String(moveErr) },
+      );
+    });
+    throw new WaitingError();
   }
 
   private track(write: Promise<unknown>): void {
