@@ -75,6 +75,28 @@ export class WorkQueue {
   }
 
   /**
+   * Enqueues an event to run after `delayMs`, once per `dedupId` while it waits: another event
+   * with the same `dedupId` in that time adds nothing and gets the waiting job. Returns that
+   * job's id and when it runs (epoch ms).
+   */
+  async enqueueDelayed(
+    event: LoopabullEvent,
+    delayMs: number,
+    dedupId: string,
+  ): Promise<{ id: string; runsAt: number }> {
+    const added = await this.queue.add(event.topic, event, {
+      ...this.jobOptions(event),
+      delay: delayMs,
+      deduplication: { id: dedupId, ttl: delayMs },
+    });
+    const waiting = await this.queue.getJob(added.id!);
+    return {
+      id: added.id!,
+      runsAt: waiting ? waiting.timestamp + waiting.delay : Date.now() + delayMs,
+    };
+  }
+
+  /**
    * `enqueue` for many events in one round trip (a pipeline, not a transaction): throws if any
    * was not stored, and then some others may have been, which a retry maps to the jobs there.
    */

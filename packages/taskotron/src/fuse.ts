@@ -59,16 +59,12 @@ export class TagFuse {
   ): Promise<{ job: string; fires_at: string; lit: boolean }> {
     this.queue ??= new WorkQueue(ctx.config, ctx.redis);
     const fuse = fuseEvent(event, tag, new Date());
-    const ms = this.delaySeconds * 1000;
-    const added = await this.queue.queue.add(FUSE_TOPIC, fuse, {
-      ...this.queue.jobOptions(fuse),
-      delay: ms,
-      deduplication: { id: fuseId(tag), ttl: ms },
-    });
-    const job = added.id!;
-    const burning = await this.queue.queue.getJob(job);
-    const firesAt = burning ? burning.timestamp + burning.delay : Date.now() + ms;
-    return { job, fires_at: new Date(firesAt).toISOString(), lit: job === jobIdFor(fuse.id) };
+    const burning = await this.queue.enqueueDelayed(fuse, this.delaySeconds * 1000, fuseId(tag));
+    return {
+      job: burning.id,
+      fires_at: new Date(burning.runsAt).toISOString(),
+      lit: burning.id === jobIdFor(fuse.id),
+    };
   }
 
   async close(): Promise<void> {

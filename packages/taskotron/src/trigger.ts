@@ -1,6 +1,5 @@
 import { createHash, randomUUID } from 'node:crypto';
 import type { Handler, HandlerContext, LoopabullEvent } from '@loopabull/core';
-import type { TagFuse } from './fuse.js';
 import type { JobLog, JobTrigger } from './job-log.js';
 import { normalise, type ItemType, type Normalised } from './normalise.js';
 import type { TaskotronSection } from './section.js';
@@ -45,6 +44,15 @@ export interface TriggerSource {
   body: unknown;
 }
 
+/** What the trigger asks of the Koji tag fuse (fuse.ts): light it for a tag change. */
+export interface Fuse {
+  light(
+    event: LoopabullEvent,
+    tag: string,
+    ctx: Pick<HandlerContext, 'config' | 'redis'>,
+  ): Promise<NonNullable<TriggerResult['fused']>>;
+}
+
 export interface TriggerOptions {
   /** The rules in force (read at start). */
   rules: () => readonly Rule[];
@@ -57,7 +65,7 @@ export interface TriggerOptions {
   /** Where each scheduled job is recorded. */
   jobLog: Pick<JobLog, 'scheduled' | 'forget'>;
   /** Holds `KojiTagChanged` messages back; absent, they schedule at once. */
-  fuse?: TagFuse;
+  fuse?: Fuse;
   newUuid?: () => string;
 }
 
