@@ -7,7 +7,7 @@ import { tempDir } from './temp.js';
 export const CLI = fileURLToPath(new URL('../../packages/cli/bin/loopabull.js', import.meta.url));
 
 /** What in the caller's environment would point a CLI at other services or another configuration. */
-const HOST_VARIABLE = /^(REDIS_URL|AMQP_URL|LOOPABULL_.*)$/;
+export const HOST_VARIABLE = /^(REDIS_URL|AMQP_URL|LOOPABULL_.*)$/;
 
 /** The caller's environment without REDIS_URL, AMQP_URL and LOOPABULL_*, plus `env`. */
 export function isolatedEnv(env: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {

@@ -1,10 +1,12 @@
 import { jest } from '@jest/globals';
 import type { Automation } from '@loopabull/core';
 import { createProgram, shippedAutomations } from '@loopabull/cli';
+import { HOST_VARIABLE } from './cli.js';
 
 /**
  * Runs `loopabull <args> -c <configPath>` in this process: what it prints to standard output and
- * the exit code it sets. A thrown error (a usage error, exit 2 under bin/) is thrown here.
+ * the exit code it sets. A thrown error (a usage error, exit 2 under bin/) is thrown here. As for
+ * the spawned CLI, the caller's REDIS_URL, AMQP_URL and LOOPABULL_* are hidden while it runs.
  */
 export async function runProgram(
   config: { configPath: string },
@@ -19,11 +21,14 @@ export async function runProgram(
       return true;
     });
   const argv = ['node', 'loopabull', ...args, '-c', config.configPath];
+  const hidden = Object.entries(process.env).filter(([name]) => HOST_VARIABLE.test(name));
+  for (const [name] of hidden) delete process.env[name];
   try {
     await createProgram({ automations, argv }).parseAsync(argv);
     return { out, exitCode: Number(process.exitCode ?? 0) };
   } finally {
     write.mockRestore();
     process.exitCode = undefined;
+    Object.assign(process.env, Object.fromEntries(hidden));
   }
 }

@@ -1,4 +1,4 @@
-import { mkdirSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import { mkdirSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { join, resolve, sep } from 'node:path';
 import { afterAll, describe, expect, it } from '@jest/globals';
 import fc from 'fast-check';
@@ -107,22 +107,19 @@ describe('resolveAutomation', () => {
     const config = testConfig();
     const dir = config.ansible.playbooks_dir;
     mkdirSync(dir, { recursive: true });
-    // A directory untouched for an hour: what is found in it is remembered.
-    const settle = () =>
-      utimesSync(dir, new Date(Date.now() - 3600_000), new Date(Date.now() - 3600_000));
-    settle();
-    expect((await resolveAutomation(config, 'org.example.dropped')).found).toBeNull();
-    expect((await resolveAutomation(config, 'org.example.dropped')).found).toBeNull();
+    const { mtime } = statSync(dir);
+    // Judged an hour from now, the directory is settled: what is found in it is remembered.
+    const later = () => resolveAutomation(config, 'org.example.dropped', Date.now() + 3600_000);
+    expect((await later()).found).toBeNull();
+    expect((await later()).found).toBeNull();
     writeFileSync(join(dir, 'org.example.dropped.mjs'), 'export default () => 1;\n');
-    expect((await resolveAutomation(config, 'org.example.dropped')).found?.relative).toBe(
-      'org.example.dropped.mjs',
-    );
-    settle();
-    expect((await resolveAutomation(config, 'org.example.dropped')).found?.relative).toBe(
-      'org.example.dropped.mjs',
-    );
+    // As rsync -a or cp -p leave it: the directory's mtime set back to what it was.
+    utimesSync(dir, mtime, mtime);
+    expect((await later()).found?.relative).toBe('org.example.dropped.mjs');
+    expect((await later()).found?.relative).toBe('org.example.dropped.mjs');
     rmSync(join(dir, 'org.example.dropped.mjs'));
-    expect((await resolveAutomation(config, 'org.example.dropped')).found).toBeNull();
+    utimesSync(dir, mtime, mtime);
+    expect((await later()).found).toBeNull();
   });
 
   it('prefers the full topic, and playbooks over handlers', async () => {

@@ -106,7 +106,12 @@ export function candidatePaths(
  * Finds the automation for a topic now, on disk, so a file dropped in a moment ago is used.
  * The topic is checked again here although the looper already did: it is about to become a path.
  */
-export async function resolveAutomation(config: Config, topic: string): Promise<Resolution> {
+export async function resolveAutomation(
+  config: Config,
+  topic: string,
+  /** The time to judge whether a directory is settled by (epoch ms); tests move it. */
+  now = Date.now(),
+): Promise<Resolution> {
   const problem = topicProblem(topic);
   if (problem !== null) throw new Error(`refusing to resolve: ${problem}`);
   const root = resolve(config.ansible.playbooks_dir);
@@ -124,15 +129,15 @@ export async function resolveAutomation(config: Config, topic: string): Promise<
     tried.push(candidate.relative);
     const dir = dirname(file);
     let state = directories.get(dir);
-    if (!state) directories.set(dir, (state = directoryState(dir)));
+    if (!state) directories.set(dir, (state = directoryState(dir, now)));
     if (existsAsFile(file, state)) return { topic, found: { file, ...candidate }, tried, skipped };
   }
   return { topic, found: null, tried, skipped };
 }
 
-/** What was found in a directory, valid while its modification time stays what it was. */
+/** What was found in a directory, valid while its change time stays what it was. */
 interface Listing {
-  mtimeNs: bigint;
+  ctimeNs: bigint;
   files: Map<string, boolean>;
 }
 
@@ -141,29 +146,31 @@ type DirectoryState = Listing | null;
 
 /**
  * Most names looked up do not exist, for every job: what was found is kept per directory and
- * trusted while the directory's modification time is unchanged (adding, removing or renaming a
- * file in it changes that time), so a resolution costs one `stat` of the directory instead of
- * one per candidate. A directory changed within the last second is not trusted: a second change
- * within the file system's timestamp granularity would leave the time as it was.
+ * trusted while the directory's change time is unchanged (adding, removing or renaming a file in
+ * it changes that time), so a resolution costs one `stat` of the directory instead of one per
+ * candidate. The change time, not the modification time: deployment tools (rsync -a, cp -p,
+ * touch -d) set a directory's mtime back to an earlier value, never its ctime. A directory changed
+ * within the last second is not trusted: a second change within the file system's timestamp
+ * granularity would leave the time as it was.
  */
 const listings = new Map<string, Listing>();
 /** Names kept per directory at most: topics come from the bus, and may all differ. */
 const LISTING_MAX = 10_000;
 const RECENT_NS = 1_000_000_000n;
 
-function directoryState(dir: string): DirectoryState {
-  let mtimeNs: bigint;
+function directoryState(dir: string, now: number): DirectoryState {
+  let ctimeNs: bigint;
   try {
     const stat = statSync(dir, { bigint: true, throwIfNoEntry: false });
     if (!stat?.isDirectory()) return null;
-    mtimeNs = stat.mtimeNs;
+    ctimeNs = stat.ctimeNs;
   } catch {
     return null;
   }
-  if (BigInt(Date.now()) * 1_000_000n - mtimeNs < RECENT_NS) return null;
+  if (BigInt(now) * 1_000_000n - ctimeNs < RECENT_NS) return null;
   let listing = listings.get(dir);
-  if (listing?.mtimeNs !== mtimeNs || listing.files.size >= LISTING_MAX) {
-    listing = { mtimeNs, files: new Map() };
+  if (listing?.ctimeNs !== ctimeNs || listing.files.size >= LISTING_MAX) {
+    listing = { ctimeNs, files: new Map() };
     listings.set(dir, listing);
   }
   return listing;
