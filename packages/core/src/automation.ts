@@ -1,13 +1,10 @@
 import type { Command } from 'commander';
 import type { z } from 'zod';
-import type { Config } from './config/schema.js';
+import type { AutomationSection, Config } from './config/schema.js';
 import type { BatchHandler, Handler } from './handler.js';
 import type { Logger } from './logger.js';
 
-/** What core reads of every automation's config section: the rest is the automation's own. */
-export interface AutomationSection {
-  enabled: boolean;
-}
+export type { AutomationSection };
 
 /** What an automation is given when a process starts it, or when `doctor` checks it. */
 export interface AutomationEnv<S extends AutomationSection = AutomationSection> {

@@ -3,10 +3,10 @@ import { dirname, isAbsolute, resolve } from 'node:path';
 import yaml from 'js-yaml';
 import type { z } from 'zod';
 import { ConfigError } from '../errors.js';
-import type { Automation, AutomationSection } from '../automation.js';
+import type { Automation } from '../automation.js';
 import { isObject } from '../json-object.js';
 import { busFromLegacyLooper } from './legacy.js';
-import { configSchema, type Config } from './schema.js';
+import { configSchema, type AutomationSection, type Config } from './schema.js';
 
 export interface LoadConfigOptions {
   /** `--config PATH`: must exist when given. */

@@ -1,5 +1,4 @@
 import { z } from 'zod';
-import type { AutomationSection } from '../automation.js';
 import { topicProblem } from '../topic.js';
 
 /** Loopabull 0.0.7 spelled some levels differently; both spellings load. */
@@ -222,6 +221,11 @@ export const configSchema = z
       .prefault({}),
   })
   .strict();
+
+/** What core reads of every automation's config section: the rest is the automation's own. */
+export interface AutomationSection {
+  enabled: boolean;
+}
 
 export type Config = z.output<typeof configSchema> & {
   /** Where the configuration came from: a file path, or null for built-in defaults. */
