@@ -1,9 +1,8 @@
 import { PermanentError, registered, type Automation, type AutomationEnv } from '@loopabull/core';
-import { Database } from '@loopabull/database';
 import { checksCheck } from './checks-doctor.js';
 import { taskotronCommand } from './cli.js';
 import { fuseHandler, TagFuse } from './fuse.js';
-import { JobLog } from './job-log.js';
+import { openJobLog, withJobLog } from './job-log.js';
 import { readCritpath } from './critpath-file.js';
 import { readRules } from './rules-file.js';
 import { startRunner } from './runner-start.js';
@@ -57,14 +56,11 @@ const databaseCheck = ({ config, logger }: AutomationEnv<TaskotronSection>) => (
   name: 'taskotron database',
   fix: 'check database.url: the job log and the built-in ResultsDB live there',
   probe: async () => {
-    const db = await Database.open(config.database.url, { baseDir: config.dir, logger });
-    try {
-      const [newest] = await (await JobLog.open(db)).recent(1);
+    return withJobLog(config, logger, async (jobLog, db) => {
+      const [newest] = await jobLog.recent(1);
       const last = newest ? `newest job scheduled ${newest.scheduled_at}` : 'no jobs yet';
       return `job log in ${db.url}: ${last}`;
-    } finally {
-      await db.close();
-    }
+    });
   },
 });
 
@@ -89,18 +85,11 @@ export const taskotron: Automation = registered<TaskotronSection>({
     const rules = inForce(env, 'rules', () => readRules(env).rules);
     const critpathPkgs = inForce(env, 'critpath_file', () => readCritpath(env).packages);
     // One database per process, shared by the job log, the store and the routes.
-    const db = await Database.open(env.config.database.url, {
-      baseDir: env.config.dir,
-      logger: env.logger,
-    });
-    const opened = await (async () => {
-      const jobLog = await JobLog.open(db);
-      return { jobLog, runner: await startRunner(env, db, jobLog) };
-    })().catch(async (err: unknown) => {
+    const { db, jobLog } = await openJobLog(env.config, env.logger);
+    const runner = await startRunner(env, db, jobLog).catch(async (err: unknown) => {
       await db.close();
       throw err;
     });
-    const { jobLog, runner } = opened;
     const fuse = new TagFuse(env.section.fuse_delay);
     const scheduling = { ...schedulingSettings(env.section), rules, critpathPkgs, jobLog };
     const trigger = taskotronTrigger({ ...scheduling, fuse });

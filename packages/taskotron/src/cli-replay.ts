@@ -15,8 +15,7 @@ import {
   type CommandEnv,
   type Config,
 } from '@loopabull/core';
-import { Database } from '@loopabull/database';
-import { JobLog, type LoggedJob } from './job-log.js';
+import { withJobLog, type JobLog, type LoggedJob } from './job-log.js';
 import { readCritpath } from './critpath-file.js';
 import { readRules } from './rules-file.js';
 import { taskotronSettings } from './section.js';
@@ -102,27 +101,23 @@ async function withScheduling<T>(
   config: Config,
   use: (ctx: SchedulingContext, jobLog: JobLog) => Promise<T>,
 ): Promise<T> {
-  const db = await Database.open(config.database.url, {
-    baseDir: config.dir,
-    logger: createLogger('taskotron', config.loglevel),
+  return withJobLog(config, createLogger('taskotron', config.loglevel), async (jobLog) => {
+    const publisher = new BusPublisher(config);
+    let redis: Awaited<ReturnType<typeof connectRedisOnce>> | undefined;
+    try {
+      redis = await connectRedisOnce(config.redis.url);
+      const ctx: SchedulingContext = {
+        config,
+        redis,
+        publish: async (topic, body) => void (await publisher.publish(topic, body)),
+        log: async () => {},
+      };
+      return await use(ctx, jobLog);
+    } finally {
+      if (redis) closeRedis(redis);
+      await publisher.close();
+    }
   });
-  const publisher = new BusPublisher(config);
-  let redis: Awaited<ReturnType<typeof connectRedisOnce>> | undefined;
-  try {
-    redis = await connectRedisOnce(config.redis.url);
-    const jobLog = await JobLog.open(db);
-    const ctx: SchedulingContext = {
-      config,
-      redis,
-      publish: async (topic, body) => void (await publisher.publish(topic, body)),
-      log: async () => {},
-    };
-    return await use(ctx, jobLog);
-  } finally {
-    if (redis) closeRedis(redis);
-    await publisher.close();
-    await db.close();
-  }
 }
 
 async function replayMessages(

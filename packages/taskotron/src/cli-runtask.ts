@@ -8,9 +8,8 @@ import {
   resolveFrom,
   type CommandEnv,
 } from '@loopabull/core';
-import { Database } from '@loopabull/database';
 import { parseJob } from './job.js';
-import { JobLog } from './job-log.js';
+import { withJobLog } from './job-log.js';
 import { ITEM_TYPES } from './normalise.js';
 import { exitCodeOf } from './outcomes.js';
 import { resultsdbPayload } from './report.js';
@@ -87,9 +86,8 @@ async function runtask(env: CommandEnv, io: CliIo, taskdir: string, opts: Runtas
 
   let submitted: Submitted[] = [];
   if (opts.report && report.results.length) {
-    const db = await Database.open(config.database.url, { baseDir: config.dir, logger });
-    try {
-      const runner = await startRunner(automationEnv, db, await JobLog.open(db));
+    submitted = await withJobLog(config, logger, async (jobLog, db) => {
+      const runner = await startRunner(automationEnv, db, jobLog);
       try {
         const bodies = report.results.map((r) => resultsdbPayload(r, job, section.artifacts_url));
         const sink = namespacedSink(
@@ -97,7 +95,7 @@ async function runtask(env: CommandEnv, io: CliIo, taskdir: string, opts: Runtas
           checkOrigin(taskDir),
           namespacePolicy(automationEnv),
         );
-        submitted = await submitAll(bodies, sink, [], async (s, i) =>
+        return await submitAll(bodies, sink, [], async (s, i) =>
           io.err(
             s.ok
               ? `reported ${bodies[i]!.testcase.name}: result ${s.id} in ${sink.name}\n`
@@ -107,9 +105,7 @@ async function runtask(env: CommandEnv, io: CliIo, taskdir: string, opts: Runtas
       } finally {
         await runner.stop();
       }
-    } finally {
-      await db.close();
-    }
+    });
   }
   const end = jobEnd(report.status, submitted);
   io.err(

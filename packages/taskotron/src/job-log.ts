@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { sql, type Kysely, type Migration } from 'kysely';
-import type { Database, DatabaseDialect } from '@loopabull/database';
+import type { Config } from '@loopabull/core';
+import { Database, type DatabaseDialect, type DatabaseLogger } from '@loopabull/database';
 import type { ItemType } from './normalise.js';
 
 /** What made a job: the message's topic and id, and the rules that wanted it. */
@@ -233,4 +234,35 @@ function fromRow(r: JobTables['taskotron_jobs']): LoggedJob {
     execution_status: r.execution_status as LoggedJob['execution_status'],
     status: r.status,
   };
+}
+
+/**
+ * The automation's database (`database.url`, a relative SQLite path from the config file's
+ * folder) with its job log brought up to date; the database is closed again if the log is not.
+ */
+export async function openJobLog(
+  config: Config,
+  logger: DatabaseLogger,
+): Promise<{ db: Database; jobLog: JobLog }> {
+  const db = await Database.open(config.database.url, { baseDir: config.dir, logger });
+  try {
+    return { db, jobLog: await JobLog.open(db) };
+  } catch (err) {
+    await db.close();
+    throw err;
+  }
+}
+
+/** `openJobLog` for the length of `use`: the database is closed afterwards, whatever happens. */
+export async function withJobLog<T>(
+  config: Config,
+  logger: DatabaseLogger,
+  use: (jobLog: JobLog, db: Database) => Promise<T>,
+): Promise<T> {
+  const { db, jobLog } = await openJobLog(config, logger);
+  try {
+    return await use(jobLog, db);
+  } finally {
+    await db.close();
+  }
 }
