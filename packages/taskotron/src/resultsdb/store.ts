@@ -9,6 +9,20 @@ type K = Kysely<ResultsTables>;
 type ResultsQuery = SelectQueryBuilder<ResultsTables, 'taskotron_results', object>;
 type Eb = ExpressionBuilder<ResultsTables, 'taskotron_results'>;
 
+/** An ordered query that can be cut into pages. */
+interface Pageable<O> {
+  limit(n: number): { offset(n: number): { execute(): Promise<O[]> } };
+}
+
+/** One page of an ordered query: one row past the page says whether a next page has rows. */
+async function pageOf<O>(query: Pageable<O>, paging: Paging): Promise<Page<O>> {
+  const rows = await query
+    .limit(paging.limit + 1)
+    .offset(paging.page * paging.limit)
+    .execute();
+  return { rows: rows.slice(0, paging.limit), more: rows.length > paging.limit };
+}
+
 export interface Page<T> {
   rows: T[];
   /** Whether a next page has rows. */
@@ -95,15 +109,11 @@ export class ResultsStore {
     paging: Paging,
     order: ResultView['order'] = 'desc',
   ): Promise<Page<StoredResult>> {
-    const rows = await this.filtered(filter)
-      .select('id')
-      .orderBy('submit_time', order)
-      .orderBy('id', order)
-      .limit(paging.limit + 1)
-      .offset(paging.page * paging.limit)
-      .execute();
-    const ids = rows.slice(0, paging.limit).map((r) => r.id);
-    return { rows: await this.byIds(ids), more: rows.length > paging.limit };
+    const page = await pageOf(
+      this.filtered(filter).select('id').orderBy('submit_time', order).orderBy('id', order),
+      paging,
+    );
+    return { rows: await this.byIds(page.rows.map((r) => r.id)), more: page.more };
   }
 
   /**
@@ -188,15 +198,8 @@ export class ResultsStore {
     return (await this.testcase(t.name))!;
   }
 
-  async groups(paging: Paging) {
-    const rows = await this.k
-      .selectFrom('taskotron_groups')
-      .selectAll()
-      .orderBy('uuid')
-      .limit(paging.limit + 1)
-      .offset(paging.page * paging.limit)
-      .execute();
-    return { rows: rows.slice(0, paging.limit), more: rows.length > paging.limit };
+  groups(paging: Paging) {
+    return pageOf(this.k.selectFrom('taskotron_groups').selectAll().orderBy('uuid'), paging);
   }
 
   group(uuid: string) {
@@ -207,15 +210,10 @@ export class ResultsStore {
       .executeTakeFirst();
   }
 
-  async testcases(paging: Paging, like?: string[]) {
+  testcases(paging: Paging, like?: string[]) {
     let q = this.k.selectFrom('taskotron_testcases').selectAll();
     if (like?.length) q = q.where((eb) => eb.or(like.map((p) => this.like(eb.ref('name'), p))));
-    const rows = await q
-      .orderBy('name')
-      .limit(paging.limit + 1)
-      .offset(paging.page * paging.limit)
-      .execute();
-    return { rows: rows.slice(0, paging.limit), more: rows.length > paging.limit };
+    return pageOf(q.orderBy('name'), paging);
   }
 
   testcase(name: string) {
