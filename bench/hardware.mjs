@@ -1,7 +1,7 @@
 // The hardware last-seen rows: Loopabull's durable pipeline against the releng-hardware PoC's
 // direct consumer, and `/machines` against the PoC's server. On the bench's private Redis and
 // RabbitMQ vhost: the keys and exchange names are the real, global ones.
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -24,6 +24,22 @@ import {
 
 const EXCHANGE = 'exchange/taskcluster-queue/v1/task-completed';
 const PLAYBOOKS = new URL('../playbooks', import.meta.url).pathname;
+const here = (file) => new URL(file, import.meta.url).pathname;
+/** The PoC's webserver.py as it was (the issue's comparator), and the same design in Node. */
+const POC_SERVERS = {
+  flask: ['/usr/bin/python3', here('./poc-server.py')],
+  node: [process.execPath, here('./poc-server.mjs')],
+};
+
+/** Fails early, with the fix, when the Flask comparator cannot run. */
+export function checkFlask() {
+  const r = spawnSync(POC_SERVERS.flask[0], ['-c', 'import flask, redis']);
+  if (r.status !== 0)
+    throw new Error(
+      "bench: the PoC server comparator needs Debian's python3-flask and python3-redis " +
+        '(bash scripts/bootstrap.sh installs them)',
+    );
+}
 
 /** A task-completed message of a releng-hardware worker, as the Taskcluster queue sends it. */
 function taskMessage(i, machines) {
@@ -142,18 +158,10 @@ export async function hardwareRows(ctx) {
   }
 }
 
-/** Runs `node poc-server.mjs` or `loopabull serve` and waits until it answers. */
+/** The PoC's server (Flask, or its Node rewrite) or `loopabull serve`, answering on `port`. */
 async function startServer(kind, ctx, port) {
   let child;
-  if (kind === 'poc') {
-    child = spawn(
-      process.execPath,
-      [new URL('./poc-server.mjs', import.meta.url).pathname, String(port), ctx.redisUrl],
-      {
-        stdio: 'ignore',
-      },
-    );
-  } else {
+  if (kind === 'loopabull') {
     const configPath = join(ctx.dir, `serve-${port}.yml`);
     writeFileSync(
       configPath,
@@ -166,6 +174,9 @@ taskotron: { enabled: false }
 `,
     );
     child = spawnCli(['serve'], configPath);
+  } else {
+    const [command, script] = POC_SERVERS[kind];
+    child = spawn(command, [script, String(port), ctx.redisUrl], { stdio: 'ignore' });
   }
   for (let i = 0; ; i++) {
     if ((await fetch(`http://127.0.0.1:${port}/machines/x:y`).catch(() => null))?.status === 404)
@@ -173,7 +184,7 @@ taskotron: { enabled: false }
     if (i > 300) throw new Error(`bench: the ${kind} server did not start`);
     await sleep(50);
   }
-  return () => (kind === 'poc' ? child.kill('SIGTERM') : child.stop());
+  return () => (kind === 'loopabull' ? child.stop() : child.kill('SIGTERM'));
 }
 
 async function load(port, path, duration) {
@@ -191,12 +202,10 @@ async function load(port, path, duration) {
 export async function machinesRows(ctx) {
   const duration = ctx.quick ? 3 : 10;
   const redis = new Redis(ctx.redisUrl);
-  const lbPort = await freePort();
-  const pocPort = await freePort();
-  const stops = [
-    await startServer('loopabull', ctx, lbPort),
-    await startServer('poc', ctx, pocPort),
-  ];
+  const ports = { loopabull: await freePort(), flask: await freePort(), node: await freePort() };
+  const stops = [];
+  for (const [kind, port] of Object.entries(ports)) stops.push(await startServer(kind, ctx, port));
+  const lbPort = ports.loopabull;
   try {
     for (const size of [5000, 10000]) {
       await redis.del('machines');
@@ -211,14 +220,19 @@ export async function machinesRows(ctx) {
         [`GET /machines (${size} machines)`, () => '/machines'],
         [`GET /machines/<id> (${size} machines)`, one],
       ]) {
-        const poc = await load(pocPort, path, duration);
+        const flask = await load(ports.flask, path, duration);
+        const node = await load(ports.node, path, duration);
         const lb = await load(lbPort, path, duration);
-        ctx.rate(`PoC server ${label}`, 'raw', poc.rate, { p50_ms: poc.p50, p99_ms: poc.p99 });
+        const latency = (r) => ({ p50_ms: r.p50, p99_ms: r.p99 });
+        ctx.rate(`PoC server (Flask) ${label}`, 'raw', flask.rate, latency(flask));
+        ctx.rate(`PoC design in Node ${label}`, 'raw', node.rate, latency(node));
         ctx.rate(label, 'loopabull', lb.rate, {
-          vs: `PoC server ${label}`,
+          vs: `PoC server (Flask) ${label}`,
           target: 10,
-          p50_ms: lb.p50,
-          p99_ms: lb.p99,
+          ...latency(lb),
+        });
+        ctx.rate(`${label}, against the Node rewrite`, 'loopabull', lb.rate, {
+          vs: `PoC design in Node ${label}`,
         });
       }
       // One request at a time: the time to answer, the whole body received.

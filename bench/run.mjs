@@ -2,7 +2,8 @@
 // systems it replaces, measured in one run on the same machine, so the ratios mean something on
 // a shared, noisy host. Writes bench/results.json and prints a table, then runs bench/gettac.mjs.
 // Needs Redis (redis-server, started privately), RabbitMQ (rabbitmqctl, for a private vhost) and
-// ansible-playbook, as the tests do; cleans up what it made.
+// ansible-playbook, as the tests do, and python3-flask for the PoC server (scripts/bootstrap.sh
+// installs all of them); cleans up what it made.
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -15,7 +16,7 @@ import { shippedAutomations } from '@loopabull/cli';
 import { createLogger, createRedis, loadConfig, queueServices } from '@loopabull/core';
 import { Looper } from '@loopabull/looper';
 import { LoopabullWorker } from '@loopabull/worker';
-import { hardwareRows, machinesRows } from './hardware.mjs';
+import { checkFlask, hardwareRows, machinesRows } from './hardware.mjs';
 import {
   percentile,
   privateRedis,
@@ -34,6 +35,7 @@ const N_PLAYBOOKS = Number(process.env.BENCH_PLAYBOOKS ?? (QUICK ? 4 : 8));
 const N_BURST = 1000;
 const PLAYBOOK_CONCURRENCY = 2;
 const CONCURRENCY = 50;
+checkFlask();
 
 const dir = mkdtempSync(join(tmpdir(), 'loopabull-bench-'));
 const playbooks = join(dir, 'playbooks');

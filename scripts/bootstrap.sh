@@ -35,6 +35,12 @@ if [ ! -x /usr/bin/chromium ]; then
   apt_install chromium
 fi
 
+# The bench's comparator for /machines is the releng-hardware PoC's own Flask server.
+if ! /usr/bin/python3 -c 'import flask, redis' 2>/dev/null; then
+  say "installing python3-flask and python3-redis (the bench's PoC server)"
+  apt_install python3-flask python3-redis
+fi
+
 if ! answers 6379; then
   command -v redis-server >/dev/null || { say "installing redis-server"; apt_install redis-server; }
   say "starting Redis on 127.0.0.1:6379"
