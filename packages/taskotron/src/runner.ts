@@ -2,7 +2,7 @@ import { createWriteStream } from 'node:fs';
 import { lstat, mkdir, readFile, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { PermanentError, TransientError, type Config } from '@loopabull/core';
-import { renderExtraVars, spawnPlaybook, withVarsFile } from '@loopabull/worker';
+import { renderExtraVars, spawnPlaybook, withVarsFile } from '@loopabull/playbook';
 import { CHECK_FILES, jobArtifactsDir, relativeArtifact } from './check-layout.js';
 import type { RunnerJob } from './job.js';
 import { executionStatus, type ExecutionStatus } from './report.js';

@@ -1,17 +1,6 @@
 import { UnrecoverableError } from 'bullmq';
 import { PermanentError } from '@loopabull/core';
-
-/** A failed run of a playbook or handler: its exit code, and whether another try could do better. */
-export class RunError extends Error {
-  constructor(
-    message: string,
-    readonly exitCode: number | null,
-    readonly permanent: boolean,
-  ) {
-    super(message);
-    this.name = 'RunError';
-  }
-}
+import { RunError } from '@loopabull/playbook';
 
 /**
  * Whether a handler's error says that retrying is pointless: core's PermanentError, or

@@ -10,7 +10,8 @@ import type {
   HandlerContext,
   LoopabullEvent,
 } from '@loopabull/core';
-import { RunError, isPermanent } from './errors.js';
+import { RunError } from '@loopabull/playbook';
+import { isPermanent } from './errors.js';
 import { JobBatches } from './job-batches.js';
 
 type ScopedImport = (specifier: string, parentURL: string) => Promise<unknown>;

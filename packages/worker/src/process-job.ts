@@ -8,7 +8,7 @@ import {
   type LoopabullEvent,
 } from '@loopabull/core';
 import type { JobLogs } from './job-logs.js';
-import { LineSink } from './output.js';
+import { LineSink } from '@loopabull/playbook';
 import { resolveAutomation } from './resolve.js';
 import { runAutomation, type RunServices } from './run-automation.js';
 

@@ -10,9 +10,14 @@ import {
 } from '@loopabull/core';
 import { JobBatches } from './job-batches.js';
 import { runHandler, type HandlerRun } from './handler-runner.js';
-import { runPlaybook } from './playbook-runner.js';
 import type { Resolution } from './resolve.js';
-import { checkVars, renderBatchVars, renderVars, withVarsFile } from './vars-file.js';
+import {
+  checkVars,
+  renderBatchVars,
+  renderVars,
+  runPlaybook,
+  withVarsFile,
+} from '@loopabull/playbook';
 
 /** What a run may use, shared by every job of a worker (or made for one `loopabull run`). */
 export interface RunServices {

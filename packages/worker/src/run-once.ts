@@ -17,7 +17,7 @@ import {
   type AutomationLookup,
   type BatchLookup,
 } from './run-automation.js';
-import { renderVars } from './vars-file.js';
+import { renderVars } from '@loopabull/playbook';
 
 export interface RunOnceOptions {
   /** Resolve and render only. */

@@ -2,7 +2,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { nestingDepth, type LoopabullEvent } from '@loopabull/core';
-import { RunError } from './errors.js';
+import { RunError } from './run-error.js';
 
 export interface RunMeta {
   job_id: string;

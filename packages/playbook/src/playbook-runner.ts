@@ -1,7 +1,7 @@
 import { setTimeout as delay } from 'node:timers/promises';
 import { execa, parseCommandString } from 'execa';
 import type { Config } from '@loopabull/core';
-import { RunError } from './errors.js';
+import { RunError } from './run-error.js';
 import { classifyExit } from './exit-codes.js';
 import { OutputTail } from './output.js';
 

@@ -3,7 +3,7 @@ import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from '@jest/globals';
-import { RunError } from './errors.js';
+import { RunError } from './run-error.js';
 import fc from 'fast-check';
 import yaml from 'js-yaml';
 import type { LoopabullEvent } from '@loopabull/core';

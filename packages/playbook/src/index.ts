@@ -1,0 +1,25 @@
+export { RunError } from './run-error.js';
+export {
+  KILL_GRACE_MS,
+  playbookEnv,
+  runPlaybook,
+  spawnPlaybook,
+  type PlaybookRun,
+  type PlaybookExit,
+} from './playbook-runner.js';
+export {
+  checkVars,
+  renderBatchVars,
+  renderVars,
+  renderExtraVars,
+  withVarsFile,
+  type RunMeta,
+  type Json,
+} from './vars-file.js';
+export {
+  classifyExit,
+  type Classification,
+  type ExitInfo,
+  type ExitVerdict,
+} from './exit-codes.js';
+export { LineSink, OutputTail } from './output.js';
