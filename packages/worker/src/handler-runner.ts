@@ -78,14 +78,15 @@ async function importModule(file: string, url: string, relative: string): Promis
 const loaded = new Map<string, Promise<HandlerModule>>();
 
 /**
- * The handler module of a file. The modification time and size go into the module URL, so an
- * edited handler is a new module and runs without a restart (modules it imports are not
- * reloaded). The stat is synchronous for the reason resolution's are: a few µs instead of a
- * thread-pool trip.
+ * The handler module of a file. The file's inode and change time go into the module URL, so an
+ * edited or replaced handler is a new module and runs without a restart (modules it imports are
+ * not reloaded). Not the modification time: a copy that preserves times (rsync -a, cp -p) can
+ * set it back, never the change time. The stat is synchronous for the reason resolution's are:
+ * a few µs instead of a thread-pool trip.
  */
 export function loadHandlerModule(file: string, relative: string): Promise<HandlerModule> {
-  const { mtimeMs, size } = statSync(file);
-  const url = `${pathToFileURL(file).href}?mtime=${mtimeMs}-${size}`;
+  const { ino, ctimeNs } = statSync(file, { bigint: true });
+  const url = `${pathToFileURL(file).href}?v=${ino}-${ctimeNs}`;
   const cached = loaded.get(file);
   if (cached) {
     const hit = cached.then((m) => (m.url === url ? m : null));

@@ -1,3 +1,5 @@
+import { statSync, utimesSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
 import amqp from 'amqplib';
 import { removeTempDirs, waitFor, writeAutomation } from '@test/support';
@@ -95,6 +97,22 @@ describe('worker running handlers', () => {
     );
     expect(await h.finished(await h.add('org.example.edit'))).toMatchObject({
       value: { version: 2, edited: true },
+    });
+
+    // A deploy that copies with times preserved (rsync -a, cp -p) can leave the size and the
+    // modification time as they were: the change of the file is what counts.
+    const path = join(h.config.ansible.playbooks_dir, file);
+    const deployed = new Date('2026-01-01T00:00:00Z');
+    utimesSync(path, deployed, deployed);
+    expect(await h.finished(await h.add('org.example.edit'))).toMatchObject({
+      value: { version: 2 },
+    });
+    const { size } = statSync(path);
+    writeFileSync(path, 'export default async () => ({ version: 3, edited: true });\n');
+    utimesSync(path, deployed, deployed);
+    expect(statSync(path)).toMatchObject({ size, mtimeMs: deployed.getTime() });
+    expect(await h.finished(await h.add('org.example.edit'))).toMatchObject({
+      value: { version: 3, edited: true },
     });
   });
 
