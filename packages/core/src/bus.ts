@@ -54,6 +54,19 @@ export function connectRecovering(
 }
 
 /**
+ * What went wrong connecting to the broker, for an operator. amqplib reports a broker that
+ * refuses the virtual host (missing, or the user may not use it) as an unexpected frame and
+ * drops the broker's reason, so that one is said in words, naming the vhost and the user.
+ */
+export function busFault(err: Error, url: string): string {
+  if (!/^Expected ConnectionOpenOk; got <ConnectionClose/.test(err.message)) return err.message;
+  const { pathname, username } = new URL(url);
+  const vhost = pathname.length > 1 ? decodeURIComponent(pathname.slice(1)) : '/';
+  const user = decodeURIComponent(username) || 'guest';
+  return `the broker refused to open virtual host ${JSON.stringify(vhost)}: it does not exist, or user ${JSON.stringify(user)} has no permission on it (rabbitmqctl list_vhosts, list_user_permissions ${user})`;
+}
+
+/**
  * A one-shot connection for commands and readiness checks: fails if the broker does not answer,
  * with an error naming the broker, since a socket's own (a refused certificate, a refused
  * connection) does not say which one.
@@ -63,7 +76,7 @@ export async function connectOnce(config: BusConfig): Promise<ChannelModel> {
     return await amqp.connect(busUrl(config), busSocketOptions(config));
   } catch (err) {
     throw new Error(
-      `cannot reach the bus at ${redactUrl(config.bus.url)}: ${(err as Error).message}`,
+      `cannot reach the bus at ${redactUrl(config.bus.url)}: ${busFault(err as Error, config.bus.url)}`,
       {
         cause: err,
       },

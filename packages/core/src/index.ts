@@ -60,6 +60,7 @@ export {
 export { UnroutedJobs } from './unrouted.js';
 export {
   BusPublisher,
+  busFault,
   connectRecovering,
   connectOnce,
   busSocketOptions,

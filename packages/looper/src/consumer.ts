@@ -1,6 +1,6 @@
 import { EventEmitter } from 'node:events';
 import type { Channel, ChannelModel, ConsumeMessage, RecoveringChannelModel } from 'amqplib';
-import { connectRecovering, redactUrl, type Config, type Logger } from '@loopabull/core';
+import { busFault, connectRecovering, redactUrl, type Config, type Logger } from '@loopabull/core';
 import { AckWindow } from './ack-window.js';
 import { installHeaderGuard } from './header-guard.js';
 import { declareTopology } from './topology.js';
@@ -78,11 +78,12 @@ export class BusConsumer extends EventEmitter<ConsumerEvents> {
     });
     connection.on('connect-failed', (err) => {
       // The first failure says what is wrong; the retries that follow would only repeat it.
-      if (this.reconnecting) logger.debug('bus connection still failing', { error: err.message });
+      const error = busFault(err, this.bus.url);
+      if (this.reconnecting) logger.debug('bus connection still failing', { error });
       else
         logger.warn('cannot connect to the bus or declare the queue, retrying with backoff', {
           url: redactUrl(this.bus.url),
-          error: err.message,
+          error,
         });
       this.reconnecting = true;
     });
