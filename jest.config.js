@@ -19,4 +19,9 @@ export default {
   coverageReporters: ['json-summary'],
   testTimeout: 60000,
   maxWorkers: 2,
+  // Under --experimental-vm-modules Node never frees a test file's modules (nodejs/node#59118), so
+  // a worker kept for the whole suite ends at about 2 GB, and tearing that down takes longer than
+  // the 500 ms Jest waits at the end: it then reports "A worker process has failed to exit
+  // gracefully" although nothing was left open. A worker past this heap after a file is replaced.
+  workerIdleMemoryLimit: '512MB',
 };
