@@ -1,6 +1,5 @@
 import { Command } from 'commander';
 import { createLogger, redactUrl } from '@loopabull/core';
-import { Looper } from '@loopabull/looper';
 import { runUntilSignal } from '../lifecycle.js';
 import { withConfig, type ConfigOpts, type Cli } from '../options.js';
 
@@ -17,6 +16,7 @@ the broker and to Redis; while Redis is down it stops taking messages.`,
     .action(async (opts: ConfigOpts) => {
       const config = cli.loadConfig(opts);
       const logger = createLogger('looper', config.loglevel);
+      const { Looper } = await import('@loopabull/looper');
       const looper = new Looper({ config, logger });
       logger.info(
         `starting: bus ${redactUrl(config.bus.url)} queue ${config.bus.queue} (${config.bus.preset}), redis ${redactUrl(config.redis.url)}`,
