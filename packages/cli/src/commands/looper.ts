@@ -1,5 +1,6 @@
 import { Command } from 'commander';
 import { createLogger, redactUrl } from '@loopabull/core';
+import { boundHeapGrowth } from '../heap-growth.js';
 import { runUntilSignal } from '../lifecycle.js';
 import { withConfig, type ConfigOpts, type Cli } from '../options.js';
 
@@ -14,6 +15,7 @@ bus.preset names it, and acks it only once Redis has the job. Reconnects by itse
 the broker and to Redis; while Redis is down it stops taking messages.`,
     )
     .action(async (opts: ConfigOpts) => {
+      boundHeapGrowth();
       const config = cli.loadConfig(opts);
       const logger = createLogger('looper', config.loglevel);
       const { Looper } = await import('@loopabull/looper');
