@@ -8,6 +8,7 @@ export default {
   transform: { '^.+\\.ts$': ['@swc/jest', { jsc: { target: 'es2022' } }] },
   moduleNameMapper: {
     '^@loopabull/([a-z]+)$': '<rootDir>/packages/$1/src/index.ts',
+    '^@loopabull/([a-z]+)/([a-z-]+)$': '<rootDir>/packages/$1/src/$2.ts',
     '^@test/support$': '<rootDir>/test/support/index.ts',
     '^(\\.{1,2}/.*)\\.js$': '$1',
   },

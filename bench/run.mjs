@@ -1,6 +1,8 @@
-// `npm run bench [-- --quick]`: Loopabull's rates beside the raw parts it is built from and the
-// systems it replaces, measured in one run on the same machine, so the ratios mean something on
-// a shared, noisy host. Writes bench/results.json and prints a table, then runs bench/gettac.mjs.
+// `npm run bench [-- --quick] [-- --memory]`: Loopabull's rates beside the raw parts it is built
+// from and the systems it replaces, measured in one run on the same machine, so the ratios mean
+// something on a shared, noisy host. Writes bench/results.json and prints a table, then runs
+// bench/gettac.mjs. `--memory` runs the hardware rows alone: their looper and worker processes
+// are the ones whose resident memory is measured.
 // Needs Redis (redis-server, started privately), RabbitMQ (rabbitmqctl, for a private vhost) and
 // ansible-playbook, as the tests do, and python3-flask for the PoC server (scripts/bootstrap.sh
 // installs all of them); cleans up what it made.
@@ -30,6 +32,7 @@ import {
 } from './lib.mjs';
 
 const QUICK = process.argv.includes('--quick');
+const MEMORY_ONLY = process.argv.includes('--memory');
 const N_MESSAGES = Number(process.env.BENCH_MESSAGES ?? (QUICK ? 3000 : 10000));
 const N_PLAYBOOKS = Number(process.env.BENCH_PLAYBOOKS ?? (QUICK ? 4 : 8));
 const N_BURST = 1000;
@@ -373,16 +376,18 @@ async function workerProcesses(services) {
 
 let failed = false;
 try {
-  await rawAmqp();
-  await rawBull();
-  await rawAnsible();
-  const services = queueServices(config, createRedis(config.redis.url));
-  await loopabull(services);
-  await workerProcesses(services);
-  await services.work.queue.obliterate({ force: true });
-  await services.close();
+  if (!MEMORY_ONLY) {
+    await rawAmqp();
+    await rawBull();
+    await rawAnsible();
+    const services = queueServices(config, createRedis(config.redis.url));
+    await loopabull(services);
+    await workerProcesses(services);
+    await services.work.queue.obliterate({ force: true });
+    await services.close();
+  }
   await hardwareRows(ctx);
-  await machinesRows(ctx);
+  if (!MEMORY_ONLY) await machinesRows(ctx);
 } catch (err) {
   failed = true;
   console.error(err);
@@ -401,6 +406,7 @@ const out = {
   when: new Date().toISOString(),
   node: process.version,
   quick: QUICK,
+  memory_only: MEMORY_ONLY,
   messages: N_MESSAGES,
   playbooks: N_PLAYBOOKS,
   results,
@@ -426,6 +432,7 @@ console.table(
   })),
 );
 if (failed) process.exit(1);
+if (MEMORY_ONLY) process.exit(0);
 
 // GET /gettac, which adds its own entry to results.json.
 const gettac = spawn(

@@ -24,7 +24,7 @@ export async function runProgram(
   const hidden = Object.entries(process.env).filter(([name]) => HOST_VARIABLE.test(name));
   for (const [name] of hidden) delete process.env[name];
   try {
-    await createProgram({ automations, argv }).parseAsync(argv);
+    await (await createProgram({ automations, argv })).parseAsync(argv);
     return { out, exitCode: Number(process.exitCode ?? 0) };
   } finally {
     write.mockRestore();

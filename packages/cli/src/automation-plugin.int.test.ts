@@ -3,7 +3,7 @@
  * next to the shipped ones, and shows up everywhere an automation can (or nowhere, disabled).
  */
 import { randomUUID } from 'node:crypto';
-import { afterAll, afterEach, describe, expect, it } from '@jest/globals';
+import { afterAll, afterEach, beforeEach, describe, expect, it } from '@jest/globals';
 import { Command } from 'commander';
 import { z } from 'zod';
 import {
@@ -11,6 +11,7 @@ import {
   ConfigError,
   PermanentError,
   createLogger,
+  lazyAutomation,
   registered,
   sectionOf,
   type Automation,
@@ -120,7 +121,7 @@ describe('an automation registered only in a test', () => {
     it('adds its command to --help, and the command reads its section', async () => {
       const config = await configWith({ greeting: 'ahoy' });
       const argv = ['node', 'loopabull', '-c', config.configPath];
-      const help = createProgram({ automations: registry, argv }).helpInformation();
+      const help = (await createProgram({ automations: registry, argv })).helpInformation();
       expect(help).toMatch(/tiny-greet\s+.*print the greeting/);
       expect((await runProgram(config, ['tiny-greet'], registry)).out).toBe('ahoy\n');
     });
@@ -160,9 +161,9 @@ describe('an automation registered only in a test', () => {
     it('has no command in --help', async () => {
       const config = await configWith({ enabled: false });
       const argv = ['node', 'loopabull', '-c', config.configPath];
-      expect(createProgram({ automations: registry, argv }).helpInformation()).not.toContain(
-        'tiny-greet',
-      );
+      expect(
+        (await createProgram({ automations: registry, argv })).helpInformation(),
+      ).not.toContain('tiny-greet');
     });
 
     it('has no doctor check', async () => {
@@ -197,5 +198,70 @@ describe('an automation registered only in a test', () => {
       expect(() => host.handler('tiny')).toThrow(/tiny is disabled \(tiny\.enabled in .*\.yml\)/);
       await expect(throughHandlerFile(config)).rejects.toThrow(/tiny is disabled/);
     });
+  });
+});
+
+describe('an automation that is imported on first use (lazyAutomation)', () => {
+  const imported: string[] = [];
+  const lazy = lazyAutomation<TinySection>(
+    { name: 'lazy', description: 'a test automation imported on first use', section: tinySection },
+    async () => {
+      imported.push('lazy');
+      return {
+        commands: () => [new Command('lazy-greet').description('print the greeting')],
+        doctor: () => [{ name: 'lazy', fix: 'nothing to fix', probe: async () => 'here' }],
+        start: ({ section }) => ({ handlers: { default: () => section.greeting } }),
+      };
+    },
+  );
+  const lazyConfig = (enabled: boolean) =>
+    testConfig({ automations: [lazy], overrides: { loglevel: 'error', lazy: { enabled } } });
+  const program = (config: { configPath: string }, ...args: string[]) =>
+    createProgram({
+      automations: [lazy],
+      argv: ['node', 'loopabull', ...args, '-c', config.configPath],
+    });
+
+  beforeEach(() => {
+    imported.length = 0;
+  });
+
+  it("validates its section but is not imported for the engine's own commands", async () => {
+    expect(() =>
+      testConfig({ automations: [lazy], overrides: { lazy: { greting: 'hi' } } }),
+    ).toThrow(/unknown key lazy\.greting/);
+    const config = lazyConfig(true);
+    for (const command of ['looper', 'worker', 'serve', 'doctor'])
+      expect((await program(config, command)).commands.map((c) => c.name())).not.toContain(
+        'lazy-greet',
+      );
+    expect(imported).toEqual([]);
+  });
+
+  it('is imported, enabled, for its commands in --help, its doctor checks and its handlers', async () => {
+    const config = lazyConfig(true);
+    expect((await program(config)).helpInformation()).toMatch(/lazy-greet\s+print the greeting/);
+    expect(imported).toHaveLength(1);
+    const checks = await lazy.doctor!({
+      config,
+      section: sectionOf(config, 'lazy'),
+      logger,
+      resolvePath: (p) => p,
+    });
+    expect(checks.map((c) => c.name)).toEqual(['lazy']);
+    const host = await new AutomationHost(config, [lazy], logger).start();
+    expect(host.handler('lazy')).toBeInstanceOf(Function);
+    await host.stop();
+  });
+
+  it('is never imported when disabled', async () => {
+    const config = lazyConfig(false);
+    expect((await program(config)).helpInformation()).not.toContain('lazy-greet');
+    const { out } = await runProgram(config, ['doctor', '--json'], [lazy]);
+    expect(JSON.parse(out)).not.toContainEqual(expect.objectContaining({ name: 'lazy' }));
+    const host = await new AutomationHost(config, [lazy], logger).start();
+    expect(host.started).toEqual([]);
+    await host.stop();
+    expect(imported).toEqual([]);
   });
 });

@@ -11,7 +11,7 @@ function exitCodeFor(err: unknown): number {
 }
 
 try {
-  await createProgram({ argv: process.argv }).parseAsync(process.argv);
+  await (await createProgram({ argv: process.argv })).parseAsync(process.argv);
 } catch (err) {
   const code = exitCodeFor(err);
   // Commander has already printed its own usage errors and help.

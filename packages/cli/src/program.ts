@@ -33,6 +33,10 @@ function configArgument(argv: readonly string[]): string | undefined {
   return undefined;
 }
 
+/** The subcommand the arguments name: the first that is not an option (the program itself takes none with a value). */
+const subcommandOf = (argv: readonly string[]): string | undefined =>
+  argv.slice(2).find((arg) => !arg.startsWith('-'));
+
 /**
  * The automations whose commands this run shows: the enabled ones. With a configuration that
  * does not load, all of them, so that the command run reports the configuration's error itself.
@@ -55,7 +59,13 @@ export interface ProgramOptions {
   argv?: readonly string[];
 }
 
-export function createProgram(opts: ProgramOptions = {}): Command {
+/**
+ * The `loopabull` command. Its own commands import what they run when they run (the looper never
+ * loads the worker or the HTTP server); the automations' commands are added, which imports the
+ * enabled automations' code, only when the arguments name none of its own: for `--help`, `help`
+ * and the automations' commands themselves.
+ */
+export async function createProgram(opts: ProgramOptions = {}): Promise<Command> {
   const cli = cliWith(opts.automations ?? shippedAutomations);
   const program = new Command('loopabull')
     .version(VERSION)
@@ -75,8 +85,11 @@ export function createProgram(opts: ProgramOptions = {}): Command {
     .addCommand(pauseCommand(cli))
     .addCommand(resumeCommand(cli))
     .addCommand(doctorCommand(cli));
-  for (const automation of commandsShown(cli, opts.argv ?? process.argv))
-    for (const command of automation.commands?.(cli) ?? []) program.addCommand(command);
+  const argv = opts.argv ?? process.argv;
+  const named = subcommandOf(argv);
+  if (!program.commands.some((c) => c.name() === named))
+    for (const automation of commandsShown(cli, argv))
+      for (const command of (await automation.commands?.(cli)) ?? []) program.addCommand(command);
   program.addHelpText(
     'after',
     `

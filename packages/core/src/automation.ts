@@ -59,9 +59,9 @@ export interface Automation<S extends AutomationSection = AutomationSection> {
   /** Its config section: strict, with a default for every key, so `{}` is valid. */
   readonly section: z.ZodType<S>;
   /** `loopabull` subcommands. A disabled automation adds none. */
-  commands?(env: CommandEnv): Command[];
+  commands?(env: CommandEnv): Promise<Command[]> | Command[];
   /** Extra `loopabull doctor` checks, when enabled. */
-  doctor?(env: AutomationEnv<S>): DoctorCheck[];
+  doctor?(env: AutomationEnv<S>): Promise<DoctorCheck[]> | DoctorCheck[];
   /** Called once per process that uses it (worker, server, `loopabull run`), only when enabled. */
   start?(env: AutomationEnv<S>): Promise<AutomationInstance> | AutomationInstance;
 }
@@ -72,3 +72,28 @@ export interface Automation<S extends AutomationSection = AutomationSection> {
  */
 export const registered = <S extends AutomationSection>(a: Automation<S>): Automation =>
   a as unknown as Automation;
+
+/** What an automation does, beside its name and section: its commands, checks and start. */
+export type AutomationParts<S extends AutomationSection> = Pick<
+  Automation<S>,
+  'commands' | 'doctor' | 'start'
+>;
+
+/**
+ * An automation that is only its name and section until a process uses it: `parts` imports the
+ * rest (its handlers, routes, commands, and what they need: database drivers, the HTTP
+ * framework) the first time one of them is asked for. The config is validated with every
+ * automation's section, but a process that runs none of them (the looper) loads none of their
+ * code, and a worker loads only the automations enabled in its config.
+ */
+export function lazyAutomation<S extends AutomationSection>(
+  about: Pick<Automation<S>, 'name' | 'description' | 'section'>,
+  parts: () => Promise<AutomationParts<S>>,
+): Automation {
+  return registered<S>({
+    ...about,
+    commands: async (env) => (await parts()).commands?.(env) ?? [],
+    doctor: async (env) => (await parts()).doctor?.(env) ?? [],
+    start: async (env) => (await parts()).start?.(env) ?? {},
+  });
+}

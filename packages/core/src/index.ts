@@ -1,7 +1,9 @@
 export { ConfigError, TransientError, PermanentError } from './errors.js';
 export {
+  lazyAutomation,
   registered,
   type Automation,
+  type AutomationParts,
   type AutomationEnv,
   type AutomationInstance,
   type AutomationSection,

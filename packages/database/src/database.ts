@@ -45,7 +45,7 @@ export class Database<DB = object> {
     const redacted = redactDatabaseUrl(url);
     let kysely: Kysely<DB> | undefined;
     try {
-      kysely = new Kysely<DB>({ dialect: createDialect(target, logger) });
+      kysely = new Kysely<DB>({ dialect: await createDialect(target, logger) });
       await sql`select 1`.execute(kysely);
     } catch (err) {
       await kysely?.destroy().catch(() => {});

@@ -1,41 +1,16 @@
-import {
-  closeRedis,
-  connectRedisOnce,
-  registered,
-  type Automation,
-  type AutomationEnv,
-} from '@loopabull/core';
-import { machinesCommand } from './cli.js';
-import { hardwareBatchHandler, hardwareHandler } from './handler.js';
-import { HARDWARE_KEYS } from './keys.js';
-import { hardwareRoutes } from './routes.js';
+import { lazyAutomation } from '@loopabull/core';
 import { hardwareSection, type HardwareSection } from './section.js';
 
-/** The Redis store answers and says how much it holds: the first thing to look at when `/machines` is empty. */
-const storeCheck = ({ config, section }: AutomationEnv<HardwareSection>) => ({
-  name: 'hardware',
-  fix: 'check redis.url; machines appear once taskcluster-queue task messages of the provisioner arrive',
-  probe: async () => {
-    const redis = await connectRedisOnce(config.redis.url);
-    try {
-      const machines = await redis.hlen(HARDWARE_KEYS.lastseen);
-      return `${machines} machines of provisioner ${section.provisioner} tracked`;
-    } finally {
-      closeRedis(redis);
-    }
+/**
+ * Hardware last-seen tracking (Mozilla releng-hardware): handlers, `/machines`, `loopabull
+ * machines`. The CLI imports this module alone (`@loopabull/hardware/automation`); the rest comes
+ * with the first process that uses it.
+ */
+export const hardware = lazyAutomation<HardwareSection>(
+  {
+    name: 'hardware',
+    description: 'hardware last-seen tracking from Taskcluster queue messages (releng-hardware)',
+    section: hardwareSection,
   },
-});
-
-/** Hardware last-seen tracking (Mozilla releng-hardware): handlers, `/machines`, `loopabull machines`. */
-export const hardware: Automation = registered<HardwareSection>({
-  name: 'hardware',
-  description: 'hardware last-seen tracking from Taskcluster queue messages (releng-hardware)',
-  section: hardwareSection,
-  commands: (env) => [machinesCommand(env)],
-  doctor: (env) => [storeCheck(env)],
-  start: () => ({
-    handlers: { default: hardwareHandler },
-    batchHandlers: { default: hardwareBatchHandler },
-    routes: hardwareRoutes,
-  }),
-});
+  async () => (await import('./parts.js')).hardwareParts,
+);

@@ -1,5 +1,6 @@
 import { html, Html, page } from '@loopabull/server';
 import { countStale, isStale, sinceSeen, staleSummary } from './machine-view.js';
+import { DASHBOARD } from './mount.js';
 import type { MachineRecord, UnattributedRecord } from './records.js';
 
 export interface DashboardInput {
@@ -11,9 +12,6 @@ export interface DashboardInput {
   /** Every datacenter known, for the filter, even when the filter hides some. */
   datacenters: string[];
 }
-
-/** This page's entry in the navigation and in the RouteModule. */
-export const DASHBOARD = { title: 'Hardware', path: '/ui/machines' };
 
 const STYLE = `
 table{width:100%}

@@ -1,7 +1,7 @@
 export { hardware } from './automation.js';
 export { hardwareSection, hardwareSettings, type HardwareSection } from './section.js';
 export { hardwareHandler, hardwareBatchHandler, type HardwareResult } from './handler.js';
-export { hardwareRoutes } from './routes.js';
+export { hardwareRoutes } from './mount.js';
 export { machinesCommand, type CliIo } from './cli.js';
 export { MachineStore } from './machine-store.js';
 export type { ListOptions } from './reading.js';

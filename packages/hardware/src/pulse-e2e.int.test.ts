@@ -29,7 +29,7 @@ import { privateVhost, type Vhost } from '@test/support';
 import { Outcomes } from '../test/outcomes.js';
 import { hardwareHandler, type HardwareResult } from './handler.js';
 import { MachineStore } from './machine-store.js';
-import { hardwareRoutes } from './routes.js';
+import { hardwareRoutes } from './mount.js';
 
 type Outcome = { name: string; redelivered: boolean } & (
   { rejected: string } | { result: HardwareResult }

@@ -18,7 +18,7 @@ import { hardware } from './automation.js';
 import { pythonJsonDumps } from './compat-json.js';
 import { hardwareHandler } from './handler.js';
 import { MachineStore } from './machine-store.js';
-import { hardwareRoutes } from './routes.js';
+import { hardwareRoutes } from './mount.js';
 
 let redis: Redis;
 let close: () => Promise<void>;

@@ -1,10 +1,10 @@
 import { z } from 'zod';
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import { parseDuration } from '@loopabull/core';
-import { sendPage, type RouteModule, type ServerDeps } from '@loopabull/server';
+import { sendPage, type ServerDeps } from '@loopabull/server';
 import { pythonJsonDumps } from './compat-json.js';
 import { CompatListCache } from './compat-list-cache.js';
-import { DASHBOARD, renderDashboard } from './dashboard.js';
+import { renderDashboard } from './dashboard.js';
 import { idWord } from './identity.js';
 import { MachineStore } from './machine-store.js';
 import { machinesJson, withStale } from './machine-view.js';
@@ -46,7 +46,8 @@ function parseFilters(raw: unknown): Parsed {
 const sendJson = (reply: FastifyReply, body: Buffer) =>
   reply.code(200).header('content-type', 'application/json').send(body);
 
-function register(app: FastifyInstance, deps: ServerDeps): void {
+/** `/machines`, `/machines/<id>` and the page, as `hardwareRoutes` (mount.ts) mounts them. */
+export function registerHardwareRoutes(app: FastifyInstance, deps: ServerDeps): void {
   const store = new MachineStore(deps.redis);
   const compatList = new CompatListCache(deps.redis, store);
   const staleAfter = () => hardwareSettings(deps.config).stale_after;
@@ -95,10 +96,3 @@ function register(app: FastifyInstance, deps: ServerDeps): void {
     return sendPage(reply, html);
   });
 }
-
-/** Mounted by `loopabull serve` when `hardware.enabled` is on. */
-export const hardwareRoutes: RouteModule = {
-  name: 'hardware',
-  register,
-  dashboard: DASHBOARD,
-};

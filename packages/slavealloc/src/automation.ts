@@ -1,53 +1,16 @@
-import { registered, type Automation, type AutomationEnv } from '@loopabull/core';
-import { slaveallocCommand } from './cli.js';
-import { openSlaveallocDb } from './db.js';
-import { busEvents } from './events.js';
-import { enableHandler } from './handler.js';
-import { slaveallocRoutes } from './routes.js';
+import { lazyAutomation } from '@loopabull/core';
 import { slaveallocSection, type SlaveallocSection } from './section.js';
-import { Slavealloc } from './service.js';
 
-/** The database answers, is migrated, and holds slaves and masters to allocate. */
-const databaseCheck = ({ config, logger }: AutomationEnv<SlaveallocSection>) => ({
-  name: 'slavealloc',
-  fix: 'check database.url; load slaves with `loopabull slavealloc dbimport` or `dbload`',
-  probe: async () => {
-    const db = await openSlaveallocDb(config.database.url, config.dir, logger);
-    try {
-      const count = async (table: 'slaves' | 'masters') =>
-        Number(
-          (
-            await db.k
-              .selectFrom(table)
-              .select((eb) => eb.fn.countAll().as('n'))
-              .executeTakeFirstOrThrow()
-          ).n,
-        );
-      return `${await count('slaves')} slaves and ${await count('masters')} masters in ${db.url}`;
-    } finally {
-      await db.close();
-    }
+/**
+ * Build-slave allocation (Mozilla slavealloc): `/gettac`, `/api`, `loopabull slavealloc`, bus
+ * handlers. The CLI imports this module alone (`@loopabull/slavealloc/automation`); the rest, with
+ * the database drivers, comes with the first process that uses it.
+ */
+export const slavealloc = lazyAutomation<SlaveallocSection>(
+  {
+    name: 'slavealloc',
+    description: 'build-slave allocation: a buildbot.tac for each slave (Mozilla slavealloc)',
+    section: slaveallocSection,
   },
-});
-
-/** Build-slave allocation (Mozilla slavealloc): `/gettac`, `/api`, `loopabull slavealloc`, bus handlers. */
-export const slavealloc: Automation = registered<SlaveallocSection>({
-  name: 'slavealloc',
-  description: 'build-slave allocation: a buildbot.tac for each slave (Mozilla slavealloc)',
-  section: slaveallocSection,
-  commands: (env) => [slaveallocCommand(env)],
-  doctor: (env) => [databaseCheck(env)],
-  async start({ config, section, logger }) {
-    const db = await openSlaveallocDb(config.database.url, config.dir, logger);
-    const events = busEvents(config, section.events, logger);
-    const service = new Slavealloc(db, section, events.sink);
-    return {
-      handlers: { disable: enableHandler(service, false), enable: enableHandler(service, true) },
-      routes: slaveallocRoutes(service, logger),
-      async stop() {
-        await events.close();
-        await db.close();
-      },
-    };
-  },
-});
+  async () => (await import('./parts.js')).slaveallocParts,
+);

@@ -1,108 +1,20 @@
-import { PermanentError, registered, type Automation, type AutomationEnv } from '@loopabull/core';
-import { checksCheck } from './checks-doctor.js';
-import { taskotronCommand } from './cli.js';
-import { fuseHandler, TagFuse } from './fuse.js';
-import { openJobLog, withJobLog } from './job-log.js';
-import { readCritpath } from './critpath-file.js';
-import { readRules } from './rules-file.js';
-import { startRunner } from './runner-start.js';
+import { lazyAutomation } from '@loopabull/core';
 import { taskotronSection, type TaskotronSection } from './section.js';
-import { schedulingSettings, taskotronTrigger } from './trigger.js';
-
-/**
- * What the trigger reads from a file (the rules, the critical-path list), read once per process.
- * A file that cannot be read or holds an error is logged once and fails each trigger job with
- * that error (parked, to retry once the file is fixed and the workers restarted), naming file
- * and line; the process and its other automations keep going.
- */
-function inForce<T>(env: AutomationEnv<TaskotronSection>, what: string, read: () => T): () => T {
-  try {
-    const value = read();
-    return () => value;
-  } catch (err) {
-    const problem = `taskotron ${what} unusable: ${(err as Error).message}`;
-    env.logger.error(problem);
-    return () => {
-      throw new PermanentError(problem);
-    };
-  }
-}
-
-/** The rules file reads and every rule in it is sound. */
-const rulesCheck = (env: AutomationEnv<TaskotronSection>) => ({
-  name: 'taskotron rules',
-  fix: 'correct the rules file at the line, rule and key named, or point taskotron.rules at another',
-  probe: async () => {
-    const { file, rules } = readRules(env);
-    const disabled = rules.filter((r) => !r.enabled).length;
-    return `${rules.length} rules (${disabled} disabled) in ${file}`;
-  },
-});
-
-/** The critical-path list reads and holds package names only. */
-const critpathCheck = (env: AutomationEnv<TaskotronSection>) => ({
-  name: 'taskotron critpath',
-  fix: 'correct taskotron.critpath_file at the line named (one package name per line), or set it to null',
-  probe: async () => {
-    const { file, packages } = readCritpath(env);
-    return file
-      ? `${packages.length} critical-path packages in ${file}`
-      : 'no critpath_file: critpath_pkgs is empty';
-  },
-});
-
-/** The database opens, the job log is migrated, and what was scheduled last. */
-const databaseCheck = ({ config, logger }: AutomationEnv<TaskotronSection>) => ({
-  name: 'taskotron database',
-  fix: 'check database.url: the job log and the built-in ResultsDB live there',
-  probe: async () => {
-    return withJobLog(config, logger, async (jobLog, db) => {
-      const [newest] = await jobLog.recent(1);
-      const last = newest ? `newest job scheduled ${newest.scheduled_at}` : 'no jobs yet';
-      return `job log in ${db.url}: ${last}`;
-    });
-  },
-});
 
 /**
  * Taskotron on the engine (issue 10). What exists so far: the trigger (message normaliser, rule
  * engine, scheduling with a dedup window, the Koji tag fuse, the job log), the runner and its
  * reporting, `loopabull taskotron replay` and `runtask`, the ResultsDB v2.0 store and API, and
  * the page for people; see docs/taskotron.md.
+ *
+ * The CLI imports this module alone (`@loopabull/taskotron/automation`); the rest, with the
+ * database drivers and the runner, comes with the first process that uses it.
  */
-export const taskotron: Automation = registered<TaskotronSection>({
-  name: 'taskotron',
-  description: 'Taskotron: trigger rules over Fedora messages, checks and ResultsDB results',
-  section: taskotronSection,
-  commands: (env) => [taskotronCommand(env)],
-  doctor: (env) => [
-    rulesCheck(env),
-    databaseCheck(env),
-    checksCheck(env, () => readRules(env).rules),
-    critpathCheck(env),
-  ],
-  start: async (env) => {
-    const rules = inForce(env, 'rules', () => readRules(env).rules);
-    const critpathPkgs = inForce(env, 'critpath_file', () => readCritpath(env).packages);
-    // One database per process, shared by the job log, the store and the routes.
-    const { db, jobLog } = await openJobLog(env.config, env.logger);
-    const runner = await startRunner(env, db, jobLog).catch(async (err: unknown) => {
-      await db.close();
-      throw err;
-    });
-    const fuse = new TagFuse(env.section.fuse_delay);
-    const scheduling = { ...schedulingSettings(env.section), rules, critpathPkgs, jobLog };
-    const trigger = taskotronTrigger({ ...scheduling, fuse });
-    return {
-      // `fuse` runs the `taskotron.fuse` jobs the trigger leaves for Koji tag changes; `run` the
-      // `taskotron.job` jobs it schedules.
-      handlers: { default: trigger, trigger, fuse: fuseHandler(scheduling), run: runner.run },
-      routes: runner.routes,
-      async stop() {
-        await fuse.close();
-        await runner.stop();
-        await db.close();
-      },
-    };
+export const taskotron = lazyAutomation<TaskotronSection>(
+  {
+    name: 'taskotron',
+    description: 'Taskotron: trigger rules over Fedora messages, checks and ResultsDB results',
+    section: taskotronSection,
   },
-});
+  async () => (await import('./parts.js')).taskotronParts,
+);

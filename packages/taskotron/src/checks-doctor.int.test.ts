@@ -8,8 +8,8 @@ import { SHIPPED_TASKS_DIR, taskotronSection } from './section.js';
 
 afterAll(() => removeTempDirs());
 
-const probe = (section: Record<string, unknown>) => {
-  const checks = taskotron.doctor!({
+const probe = async (section: Record<string, unknown>) => {
+  const checks = await taskotron.doctor!({
     config: {} as Config,
     section: taskotronSection.parse({ artifacts_dir: tempDir('artifacts'), ...section }),
     logger: createLogger('test', 'error'),

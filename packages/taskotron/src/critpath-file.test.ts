@@ -41,13 +41,15 @@ describe('the critical-path file', () => {
   });
 
   it('has a doctor check that counts the packages or names the bad line', async () => {
-    const probe = (critpath_file: string | null) =>
-      taskotron.doctor!({
-        config: {} as Config,
-        section: taskotronSection.parse({ critpath_file }),
-        logger: createLogger('test', 'error'),
-        resolvePath: (p: string) => p,
-      })
+    const probe = async (critpath_file: string | null) =>
+      (
+        await taskotron.doctor!({
+          config: {} as Config,
+          section: taskotronSection.parse({ critpath_file }),
+          logger: createLogger('test', 'error'),
+          resolvePath: (p: string) => p,
+        })
+      )
         .find((c) => c.name === 'taskotron critpath')!
         .probe();
     expect(await probe(null)).toBe('no critpath_file: critpath_pkgs is empty');

@@ -193,10 +193,10 @@ describe('starting the automation', () => {
       logger: createLogger('test', 'error'),
       resolvePath: (p: string) => p,
     };
-    const [check] = taskotron.doctor!(env);
+    const [check] = await taskotron.doctor!(env);
     expect(check!.name).toBe('taskotron rules');
     expect(await check!.probe()).toBe(`2 rules (0 disabled) in ${SHIPPED_RULES}`);
-    const broken = taskotron.doctor!({
+    const broken = await taskotron.doctor!({
       ...env,
       section: taskotronSection.parse({ rules: '/nonexistent.yml' }),
     });
@@ -210,12 +210,12 @@ describe('starting the automation', () => {
       logger: createLogger('test', 'error'),
       resolvePath: (p: string) => p,
     };
-    const check = taskotron.doctor!(env)[1]!;
+    const check = (await taskotron.doctor!(env))[1]!;
     expect(check.name).toBe('taskotron database');
     expect(await check.probe()).toBe('job log in sqlite://: no jobs yet');
     const unreachable = { ...config, database: { url: 'postgresql://nobody@127.0.0.1:1/x' } };
     await expect(
-      taskotron.doctor!({ ...env, config: unreachable as Config })[1]!.probe(),
+      (await taskotron.doctor!({ ...env, config: unreachable as Config }))[1]!.probe(),
     ).rejects.toThrow(/cannot open the PostgreSQL database/);
   });
 

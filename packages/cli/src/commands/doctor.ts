@@ -1,7 +1,6 @@
 import { constants } from 'node:fs';
 import { access, readdir, stat } from 'node:fs/promises';
 import { Command } from 'commander';
-import { execa } from 'execa';
 import {
   automationEnv,
   connectOnce,
@@ -89,6 +88,7 @@ function engineChecks(config: Config): DoctorCheck[] {
       'ansible-playbook',
       `install it (Debian: apt-get install ansible-core) or set ansible.playbook_cmd`,
       async () => {
+        const { execa } = await import('execa');
         const { stdout } = await execa(ansible.playbook_cmd, ['--version'], { timeout: 30_000 });
         return `${ansible.playbook_cmd}: ${stdout.split('\n')[0]}`;
       },
@@ -141,7 +141,11 @@ export const doctorCommand = (cli: Cli) =>
         ...(await Promise.all(
           [
             ...engineChecks(config),
-            ...automations.flatMap((a) => a.doctor?.(automationEnv(config, a, logger)) ?? []),
+            ...(
+              await Promise.all(
+                automations.map((a) => a.doctor?.(automationEnv(config, a, logger)) ?? []),
+              )
+            ).flat(),
           ].map(run),
         )),
       ];

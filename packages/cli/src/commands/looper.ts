@@ -1,6 +1,6 @@
 import { Command } from 'commander';
 import { createLogger, redactUrl } from '@loopabull/core';
-import { Looper } from '@loopabull/looper';
+import { boundHeapGrowth } from '../heap-growth.js';
 import { runUntilSignal } from '../lifecycle.js';
 import { withConfig, type ConfigOpts, type Cli } from '../options.js';
 
@@ -15,8 +15,10 @@ bus.preset names it, and acks it only once Redis has the job. Reconnects by itse
 the broker and to Redis; while Redis is down it stops taking messages.`,
     )
     .action(async (opts: ConfigOpts) => {
+      boundHeapGrowth();
       const config = cli.loadConfig(opts);
       const logger = createLogger('looper', config.loglevel);
+      const { Looper } = await import('@loopabull/looper');
       const looper = new Looper({ config, logger });
       logger.info(
         `starting: bus ${redactUrl(config.bus.url)} queue ${config.bus.queue} (${config.bus.preset}), redis ${redactUrl(config.redis.url)}`,

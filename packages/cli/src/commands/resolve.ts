@@ -1,6 +1,5 @@
 import { Command } from 'commander';
 import { ConfigError, topicProblem } from '@loopabull/core';
-import { resolveAutomation } from '@loopabull/worker';
 import { jsonOption, printJson, withConfig, type ConfigOpts, type Cli } from '../options.js';
 
 export const resolveCommand = (cli: Cli) =>
@@ -16,6 +15,7 @@ export const resolveCommand = (cli: Cli) =>
       // A usage error, as for `run` and `publish`: the topic names no file it could run.
       const problem = topicProblem(topic);
       if (problem) throw new ConfigError(problem);
+      const { resolveAutomation } = await import('@loopabull/worker');
       const resolution = await resolveAutomation(cli.loadConfig(opts), topic);
       if (opts.json) return printJson(resolution);
       if (resolution.found) {

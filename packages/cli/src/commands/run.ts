@@ -7,7 +7,7 @@ import {
   topicProblem,
   type LoopabullEvent,
 } from '@loopabull/core';
-import { runOnce, type RunOnceResult } from '@loopabull/worker';
+import type { RunOnceResult } from '@loopabull/worker';
 import {
   bodyOptions,
   jsonOption,
@@ -49,6 +49,7 @@ export const runCommand = (cli: Cli) =>
           process.stdout.write(line + '\n');
         };
         const logger = createLogger('run', config.loglevel);
+        const { runOnce } = await import('@loopabull/worker');
         const automations = new AutomationHost(config, cli.automations, logger);
         let outcome: RunOnceResult;
         try {

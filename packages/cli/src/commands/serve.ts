@@ -1,6 +1,5 @@
 import { Command } from 'commander';
 import { AutomationHost, createLogger } from '@loopabull/core';
-import { startServer } from '@loopabull/server';
 import { runUntilSignal } from '../lifecycle.js';
 import { withConfig, type ConfigOpts, type Cli } from '../options.js';
 
@@ -12,6 +11,7 @@ export const serveCommand = (cli: Cli) =>
     .action(async (opts: ConfigOpts) => {
       const config = cli.loadConfig(opts);
       const logger = createLogger('serve', config.loglevel);
+      const { startServer } = await import('@loopabull/server');
       const automations = await new AutomationHost(config, cli.automations, logger).start();
       const server = await startServer(config, automations);
       await runUntilSignal('server', logger, async () => {

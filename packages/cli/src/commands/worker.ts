@@ -1,6 +1,6 @@
 import { Command } from 'commander';
 import { AutomationHost, createLogger } from '@loopabull/core';
-import { LoopabullWorker } from '@loopabull/worker';
+import { boundHeapGrowth } from '../heap-growth.js';
 import { runUntilSignal } from '../lifecycle.js';
 import { positiveInt, withConfig, type ConfigOpts, type Cli } from '../options.js';
 
@@ -26,8 +26,10 @@ On SIGTERM it stops taking jobs, lets running ones finish within workers.shutdow
 seconds, then cancels the rest so another worker retries them.`,
     )
     .action(async (opts: ConfigOpts & { id: string; concurrency?: number }) => {
+      boundHeapGrowth();
       const config = cli.loadConfig(opts);
       const logger = createLogger(`worker@${opts.id}`, config.loglevel);
+      const { LoopabullWorker } = await import('@loopabull/worker');
       const automations = await new AutomationHost(config, cli.automations, logger).start();
       const worker = new LoopabullWorker({
         config,
