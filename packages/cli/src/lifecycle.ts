@@ -11,16 +11,22 @@ export function runUntilSignal(
 ): Promise<void> {
   return new Promise((resolve, reject) => {
     let stopping = false;
-    const onSignal = (signal: NodeJS.Signals) => {
-      if (stopping) {
-        logger.warn(`${signal} again: exiting without waiting`);
-        process.exit(1);
-      }
+    const begin = (why: string) => {
       stopping = true;
-      logger.info(`${signal}: stopping ${name}`);
+      logger.info(`${why}: stopping ${name}`);
       stop().then(resolve, reject);
+    };
+    const onSignal = (signal: NodeJS.Signals) => {
+      if (!stopping) return begin(signal);
+      logger.warn(`${signal} again: exiting without waiting`);
+      process.exit(1);
     };
     process.on('SIGTERM', onSignal);
     process.on('SIGINT', onSignal);
+    // Started by `loopabull up`, with an IPC channel: stop as on SIGTERM once `up` is gone.
+    if (process.channel) {
+      process.channel.unref();
+      process.once('disconnect', () => stopping || begin('the parent process is gone'));
+    }
   });
 }

@@ -22,7 +22,13 @@ export const DEMO_QUEUE = {
   LOOPABULL_BUS_QUEUE_EXPIRES: '600',
 };
 
-/** Runs `loopabull <args>` as a child, the way systemd would run one unit. */
+/**
+ * Runs `loopabull <args>` as a child, the way systemd would run one unit. In a process group of
+ * its own, so that a terminal's Ctrl-C reaches `up` alone and each part gets one SIGTERM from
+ * it: a part that got the terminal's SIGINT as well would take that SIGTERM for an impatient
+ * second signal and exit without waiting for its jobs. The IPC channel is the parts' way to
+ * notice that `up` is gone (killed), so that none outlives it.
+ */
 function child(
   args: string[],
   configPath: string | undefined,
@@ -30,7 +36,8 @@ function child(
 ): ChildProcess {
   const cli = process.argv[1]!;
   return spawn(process.execPath, [cli, ...args, ...(configPath ? ['--config', configPath] : [])], {
-    stdio: 'inherit',
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    detached: true,
     env: { ...process.env, ...env },
   });
 }
@@ -97,7 +104,10 @@ export const upCommand = (cli: Cli) =>
     .option('--demo', 'once up, publish a sample Koji build message and show the playbook it ran')
     .addHelpText(
       'after',
-      '\nIn production run them as systemd units instead: see docs/operating.md.',
+      '\nCtrl-C (or SIGTERM) stops every part once, letting running jobs finish within\n' +
+        'workers.shutdown_grace; a second Ctrl-C stops them at once. A part whose `up`\n' +
+        'is killed stops by itself. In production run them as systemd units instead:\n' +
+        'see docs/operating.md.',
     )
     .action(async (opts: ConfigOpts & { workers: number; demo?: boolean }) => {
       const config = cli.loadConfig(opts);
@@ -128,9 +138,16 @@ export const upCommand = (cli: Cli) =>
           });
         }
         for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-          process.once(signal, () => {
-            logger.info(`${signal}: stopping`);
-            void stopAll().then(() => resolve(0));
+          process.on(signal, () => {
+            if (!stopping) {
+              logger.info(`${signal}: stopping`);
+              void stopAll().then(() => resolve(0));
+              return;
+            }
+            // A second signal: each part takes a second SIGTERM as "exit without waiting".
+            logger.warn(`${signal} again: the parts exit without waiting for their jobs`);
+            for (const c of children)
+              if (c.exitCode === null && c.signalCode === null) c.kill('SIGTERM');
           });
         }
       });
