@@ -1,4 +1,4 @@
-import { html, page } from '@loopabull/server';
+import { html, page } from '@loopabull/server/html';
 import { API_TABLES } from './tables.js';
 
 /** `GET /api`: what the original's API root listed, the tables, and how to ask for them. */

@@ -1,4 +1,4 @@
-import { html, Html, page } from '@loopabull/server';
+import { html, Html, page } from '@loopabull/server/html';
 import type { ApiRow } from './rows.js';
 
 /** The pages' entry in the navigation and the RouteModule. */

@@ -1,5 +1,5 @@
 import type { FastifyInstance } from 'fastify';
-import { sendPage } from '@loopabull/server';
+import { sendPage } from '@loopabull/server/html';
 import type { JobLog } from './job-log.js';
 import { renderTaskotronPage, TASKOTRON_PAGE } from './page.js';
 import { PAGING } from './resultsdb/filters.js';

@@ -1,4 +1,4 @@
-import { html, Html, page } from '@loopabull/server';
+import { html, Html, page } from '@loopabull/server/html';
 import type { LoggedJob } from './job-log.js';
 import { CHECK_OUTCOMES, outcomeSummary } from './outcomes.js';
 import { joinUrl } from './report.js';

@@ -1,5 +1,4 @@
 import type { RouteModule } from '@loopabull/server';
-import { registerArtifacts } from '../artifacts-routes.js';
 import type { JobLog } from '../job-log.js';
 import { TASKOTRON_PAGE } from '../page.js';
 import { registerPage } from '../page-route.js';
@@ -21,6 +20,8 @@ export const taskotronRoutes = (opts: {
   name: 'taskotron',
   dashboard: TASKOTRON_PAGE,
   async register(app, deps) {
+    // Imported here: @fastify/static is for the server, not for the workers that start taskotron.
+    const { registerArtifacts } = await import('../artifacts-routes.js');
     await registerArtifacts(app, opts.artifactsDir);
     const { recorder, jobLog, section } = opts;
     if (recorder)
