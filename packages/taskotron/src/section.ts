@@ -9,7 +9,7 @@ export const SHIPPED_TASKS_DIR = fileURLToPath(new URL('../tasks', import.meta.u
 
 const namespace = z.string().regex(/^[a-z][a-z0-9_-]*$/, 'not a namespace (a-z, 0-9, _ -)');
 
-/** The `taskotron:` section of the configuration (spec section 3). */
+/** The `taskotron:` section of the configuration (docs/taskotron.md, "Configuration"). */
 export const taskotronSection = z
   .object({
     enabled: z.boolean().default(true),

@@ -142,7 +142,7 @@ function register(app: FastifyInstance, store: ResultsStore, options: ResultsdbO
 }
 
 /**
- * The ResultsDB v2.0 API on `store` (spec 8.3). Writes pass the server's guard first: bearer
+ * The ResultsDB v2.0 API on `store` (docs/taskotron.md, "ResultsDB v2.0"). Writes pass the server's guard first: bearer
  * token, same origin, JSON.
  */
 export const resultsdbRoutes = (
