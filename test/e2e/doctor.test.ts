@@ -52,3 +52,17 @@ describe('loopabull doctor, the bus', () => {
     }
   });
 });
+
+describe('loopabull doctor, the automations', () => {
+  it('checks slavealloc and taskotron on the one default SQLite file at once, without locking each other out', async () => {
+    const config = testConfig();
+    try {
+      expect(config.database.url).toBe('sqlite:///loopabull.db');
+      const { checks } = await doctor(config.configPath);
+      for (const name of ['slavealloc', 'taskotron database'])
+        expect(checks.find((c) => c.name === name)).toMatchObject({ ok: true });
+    } finally {
+      await cleanUpTest(config);
+    }
+  });
+});

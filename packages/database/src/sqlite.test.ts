@@ -53,3 +53,53 @@ describe('a SQLite database', () => {
     }
   });
 });
+
+describe('two automations on one SQLite file in one process', () => {
+  const logger = createLogger('database', 'error');
+  let dir: string;
+  beforeAll(() => {
+    dir = mkdtempSync(join(tmpdir(), 'loopabull-sqlite-shared-'));
+  });
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it("share one connection: a write waits for the other's transaction instead of deadlocking", async () => {
+    const a = await Database.open('sqlite:///shared.db', { baseDir: dir, logger });
+    const b = await Database.open('sqlite:///shared.db', { baseDir: dir, logger });
+    try {
+      await sql`create table t (n integer)`.execute(a.kysely);
+      const order: number[] = [];
+      // A transaction that awaits between its statements, as an allocation or a migration does:
+      // on a connection of its own, b's write would block the event loop for the busy timeout
+      // and then fail with "database is locked".
+      const transaction = a.kysely.transaction().execute(async (trx) => {
+        await sql`insert into t values (1)`.execute(trx);
+        order.push(1);
+        await new Promise(setImmediate);
+        await sql`insert into t values (2)`.execute(trx);
+        order.push(2);
+      });
+      const write = sql`insert into t values (3)`.execute(b.kysely).then(() => order.push(3));
+      await Promise.all([transaction, write]);
+      expect(order).toEqual([1, 2, 3]);
+      await a.close();
+      // Still open for b: the connection closes with its last user.
+      const { rows } = await sql<{ n: number }>`select count(*) as n from t`.execute(b.kysely);
+      expect(rows).toEqual([{ n: 3 }]);
+    } finally {
+      await a.close();
+      await b.close();
+    }
+  });
+
+  it('an in-memory database is one per open', async () => {
+    const a = await Database.open('sqlite://', { baseDir: dir, logger });
+    const b = await Database.open('sqlite://', { baseDir: dir, logger });
+    try {
+      await sql`create table only_in_a (n integer)`.execute(a.kysely);
+      await expect(sql`select * from only_in_a`.execute(b.kysely)).rejects.toThrow(/no such table/);
+    } finally {
+      await a.close();
+      await b.close();
+    }
+  });
+});
