@@ -70,11 +70,17 @@ const tiny: Automation = registered<TinySection>({
 const registry = [...shippedAutomations, tiny];
 const logger = createLogger('test', 'error');
 
+/** Every config made here: `doctor` and the runs leave queue keys under its prefix. */
+const made: Config[] = [];
+const kept = (config: Config & { configPath: string }) => (made.push(config), config);
+
 async function configWith(tinyConfig: Record<string, unknown>) {
-  return testConfig({
-    automations: registry,
-    overrides: { loglevel: 'error', tiny: tinyConfig, http: { port: await freePort() } },
-  });
+  return kept(
+    testConfig({
+      automations: registry,
+      overrides: { loglevel: 'error', tiny: tinyConfig, http: { port: await freePort() } },
+    }),
+  );
 }
 
 /** What a handler file that hands its event to `tiny` returns, run as `loopabull run` runs it. */
@@ -108,7 +114,10 @@ async function throughHandlerFile(config: Config): Promise<unknown> {
 afterEach(() => {
   stopped.length = 0;
 });
-afterAll(removeTempDirs);
+afterAll(async () => {
+  for (const config of made) await cleanUpTest(config);
+  removeTempDirs();
+});
 
 describe('an automation registered only in a test', () => {
   it('validates its config section with the rest of the file, naming the key', async () => {
@@ -146,7 +155,6 @@ describe('an automation registered only in a test', () => {
       } finally {
         await server.close();
         await host.stop();
-        await cleanUpTest(config);
       }
       expect(stopped).toEqual(['ahoy']);
     });
@@ -186,7 +194,6 @@ describe('an automation registered only in a test', () => {
       } finally {
         await server.close();
         await host.stop();
-        await cleanUpTest(config);
       }
       expect(stopped).toEqual([]);
     });
@@ -215,7 +222,7 @@ describe('an automation that is imported on first use (lazyAutomation)', () => {
     },
   );
   const lazyConfig = (enabled: boolean) =>
-    testConfig({ automations: [lazy], overrides: { loglevel: 'error', lazy: { enabled } } });
+    kept(testConfig({ automations: [lazy], overrides: { loglevel: 'error', lazy: { enabled } } }));
   const program = (config: { configPath: string }, ...args: string[]) =>
     createProgram({
       automations: [lazy],
