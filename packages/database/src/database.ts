@@ -24,12 +24,15 @@ const PRODUCT: Record<DatabaseDialect, string> = {
   mysql: 'MariaDB/MySQL',
 };
 
-/** One connection (pool) per database and process, counted by the Databases that use it. */
+/**
+ * One connection (pool) per database and process, with the number of Databases using it,
+ * counted when they open rather than once connected: a close in between must not destroy it.
+ */
 interface Shared {
-  kysely: Kysely<unknown>;
+  connection: Promise<Kysely<unknown>>;
   users: number;
 }
-const shared = new Map<string, Promise<Shared>>();
+const shared = new Map<string, Shared>();
 
 /**
  * What two opens of the same database share. Not `:memory:`: each open of it is a database of
@@ -39,9 +42,8 @@ const sharingKey = (target: DatabaseTarget, url: string): string | null =>
   target.dialect !== 'sqlite' ? url : target.path === ':memory:' ? null : `sqlite:${target.path}`;
 
 /**
- * The automations' SQL store: one per process, shared by the automations in it, each of which
- * owns its tables and migrations. `DB` describes the tables for Kysely; an automation can also
- * add its own with `db.kysely.withTables<MyTables>()`.
+ * An automation's handle on the SQL store, whose tables and migrations it owns. `DB` describes
+ * the tables for Kysely; an automation can also add its own with `db.kysely.withTables<MyTables>()`.
  *
  * Automations that open the same URL in one process share one connection (one pool): on SQLite,
  * two connections of one process would deadlock, one waiting synchronously (better-sqlite3) for
@@ -69,22 +71,28 @@ export class Database<DB = object> {
     const logger = opts.logger ?? createLogger('database');
     const redacted = redactDatabaseUrl(url);
     const key = sharingKey(target, url);
-    let entry = key === null ? undefined : shared.get(key);
-    if (!entry) {
-      entry = connect(target, logger, redacted);
-      if (key !== null) {
-        shared.set(key, entry);
-        entry.catch(() => shared.delete(key));
-      }
-    }
-    const connection = await entry;
-    connection.users++;
-    const release = async () => {
-      if (--connection.users > 0) return;
-      if (key !== null && shared.get(key) === entry) shared.delete(key);
-      await connection.kysely.destroy();
+    const entry = (key !== null && shared.get(key)) || {
+      connection: connect(target, logger, redacted),
+      users: 0,
     };
-    return new Database(connection.kysely as Kysely<DB>, target.dialect, redacted, logger, release);
+    if (key !== null) shared.set(key, entry);
+    entry.users++;
+    const release = async () => {
+      if (--entry.users > 0) return;
+      if (key !== null && shared.get(key) === entry) shared.delete(key);
+      await entry.connection.then(
+        (kysely) => kysely.destroy(),
+        () => {},
+      );
+    };
+    let kysely: Kysely<unknown>;
+    try {
+      kysely = await entry.connection;
+    } catch (err) {
+      await release();
+      throw err;
+    }
+    return new Database(kysely as Kysely<DB>, target.dialect, redacted, logger, release);
   }
 
   /**
@@ -109,11 +117,12 @@ async function connect(
   target: DatabaseTarget,
   logger: DatabaseLogger,
   redacted: string,
-): Promise<Shared> {
+): Promise<Kysely<unknown>> {
   let kysely: Kysely<unknown> | undefined;
   try {
     kysely = new Kysely<unknown>({ dialect: await createDialect(target, logger) });
     await sql`select 1`.execute(kysely);
+    return kysely;
   } catch (err) {
     await kysely?.destroy().catch(() => {});
     throw new Error(
@@ -121,5 +130,4 @@ async function connect(
       { cause: err },
     );
   }
-  return { kysely, users: 0 };
 }
