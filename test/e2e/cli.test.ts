@@ -1,9 +1,13 @@
+import { execFile } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from '@jest/globals';
 import { openQueueServices } from '@loopabull/core';
 import {
+  CLI,
   cleanUpTest,
+  isolatedEnv,
   readFixture,
   removeTempDirs,
   runCli,
@@ -87,6 +91,26 @@ describe('loopabull queue --json', () => {
       expect(table.stdout).toMatch(/3\s+a\.one/);
     } finally {
       await services.close();
+      await cleanUpTest(config);
+    }
+  });
+});
+
+describe('output into a reader that stops early', () => {
+  it('exits 0 without a stack trace when the pipe closes (loopabull queue | true)', async () => {
+    const config = testConfig();
+    try {
+      const { stdout, stderr } = await promisify(execFile)(
+        'bash',
+        [
+          '-c',
+          `"${process.execPath}" "${CLI}" queue --config "${config.configPath}" | true; echo "exit \${PIPESTATUS[0]}"`,
+        ],
+        { env: isolatedEnv() },
+      );
+      expect(stderr).not.toMatch(/EPIPE|Error/);
+      expect(stdout).toBe('exit 0\n');
+    } finally {
       await cleanUpTest(config);
     }
   });

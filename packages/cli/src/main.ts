@@ -10,6 +10,13 @@ function exitCodeFor(err: unknown): number {
   return 1;
 }
 
+// A reader that stops early (`loopabull jobs list | head`) closes the pipe: the output is no longer
+// wanted, which is not an error to print a stack trace for.
+process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+  if (err.code === 'EPIPE') process.exit(0);
+  throw err;
+});
+
 try {
   await (await createProgram({ argv: process.argv })).parseAsync(process.argv);
 } catch (err) {
