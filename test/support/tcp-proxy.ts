@@ -12,6 +12,14 @@ export interface TcpProxy {
    * breaks there, mid-write; new connections are refused until `restore`.
    */
   cutBefore(marker: string): void;
+  /**
+   * Once a client sends `marker`, the server still gets everything the client sends, but
+   * nothing the server answers on that connection reaches the client: with `cut`, a request
+   * that was carried out and never confirmed.
+   */
+  holdRepliesAfter(marker: string): void;
+  /** Every connection breaks at once; new connections are refused until `restore`. */
+  cut(): void;
   restore(): void;
   close(): Promise<void>;
 }
@@ -24,6 +32,7 @@ export async function startTcpProxy(target: { host: string; port: number }): Pro
   let frozen = false;
   let accepted = 0;
   let cutMarker: Buffer | null = null;
+  let replyMarker: Buffer | null = null;
   let refusing = false;
   const sockets = new Set<Socket>();
   const track = (s: Socket) => {
@@ -40,11 +49,15 @@ export async function startTcpProxy(target: { host: string; port: number }): Pro
     const upstream = createConnection(target);
     track(client);
     track(upstream);
-    const forward = (from: Socket, to: Socket) =>
-      from.on('data', (chunk) => {
-        if (!frozen) to.write(chunk);
-      });
+    let holding = false;
+    upstream.on('data', (chunk: Buffer) => {
+      if (!frozen && !holding) client.write(chunk);
+    });
     client.on('data', (chunk: Buffer) => {
+      if (replyMarker && chunk.includes(replyMarker)) {
+        replyMarker = null;
+        holding = true;
+      }
       const at = cutMarker ? chunk.indexOf(cutMarker) : -1;
       if (at < 0) {
         if (!frozen) upstream.write(chunk);
@@ -55,7 +68,6 @@ export async function startTcpProxy(target: { host: string; port: number }): Pro
       upstream.end(chunk.subarray(0, at));
       for (const s of sockets) if (s !== upstream) s.destroy();
     });
-    forward(upstream, client);
     // A partition does not carry a close across either: the other side learns nothing.
     client.on('close', () => frozen || upstream.writableEnded || upstream.destroy());
     upstream.on('close', () => frozen || client.destroy());
@@ -67,6 +79,11 @@ export async function startTcpProxy(target: { host: string; port: number }): Pro
     freeze: () => void (frozen = true),
     thaw: () => void (frozen = false),
     cutBefore: (marker) => void (cutMarker = Buffer.from(marker)),
+    holdRepliesAfter: (marker) => void (replyMarker = Buffer.from(marker)),
+    cut: () => {
+      refusing = true;
+      for (const s of sockets) s.destroy();
+    },
     restore: () => void (refusing = false),
     close: () =>
       new Promise((resolve) => {

@@ -1,5 +1,6 @@
 import { Queue, type JobsOptions } from 'bullmq';
 import type { Redis } from 'ioredis';
+import { addJobs, JobOptionsJson } from './add-jobs.js';
 import type { Config } from './config/schema.js';
 import type { LoopabullEvent } from './event.js';
 import { jobIdFor } from './job-id.js';
@@ -20,6 +21,7 @@ export class WorkQueue {
   private readonly keys: ReturnType<typeof loopabullKeys>;
 
   readonly unrouted: UnroutedJobs;
+  private readonly storedOptions: JobOptionsJson;
 
   constructor(
     private readonly config: Config,
@@ -28,6 +30,7 @@ export class WorkQueue {
     this.queue = new Queue(config.queue.name, { connection, prefix: config.redis.prefix });
     this.keys = loopabullKeys(config);
     this.unrouted = UnroutedJobs.of(config, connection);
+    this.storedOptions = new JobOptionsJson(this.sharedOptions());
   }
 
   /** Workers finish their running jobs and take no new ones; the looper keeps queueing. */
@@ -58,9 +61,12 @@ export class WorkQueue {
   }
 
   jobOptions(event: LoopabullEvent): JobsOptions {
+    return { jobId: jobIdFor(event.id), ...this.sharedOptions() };
+  }
+
+  private sharedOptions(): Omit<JobsOptions, 'jobId'> {
     const q = this.config.queue;
     return {
-      jobId: jobIdFor(event.id),
       attempts: q.attempts,
       backoff: { type: 'exponential', delay: q.backoff * 1000 },
       removeOnComplete: { age: q.keep_completed },
@@ -70,8 +76,8 @@ export class WorkQueue {
 
   /** Resolves once Redis has the job; a redelivered event maps to the job already there. */
   async enqueue(event: LoopabullEvent): Promise<string> {
-    const job = await this.queue.add(event.topic, event, this.jobOptions(event));
-    return job.id!;
+    const [id] = await this.enqueueAll([event]);
+    return id!;
   }
 
   /**
@@ -97,14 +103,17 @@ export class WorkQueue {
   }
 
   /**
-   * `enqueue` for many events in one round trip (a pipeline, not a transaction): throws if any
-   * was not stored, and then some others may have been, which a retry maps to the jobs there.
+   * `enqueue` for many events in one script call (add-jobs.ts): throws if it failed, and then
+   * the events before the one at fault may have been stored, which a retry maps to their jobs.
    */
   async enqueueAll(events: readonly LoopabullEvent[]): Promise<string[]> {
-    const jobs = await this.queue.addBulk(
-      events.map((event) => ({ name: event.topic, data: event, opts: this.jobOptions(event) })),
-    );
-    return jobs.map((job) => job.id!);
+    const jobs = events.map((event) => ({
+      id: jobIdFor(event.id),
+      name: event.topic,
+      data: JSON.stringify(event),
+    }));
+    await addJobs(this.connection, this.queue, this.storedOptions, jobs);
+    return jobs.map((job) => job.id);
   }
 
   async depth(): Promise<QueueDepth> {
