@@ -1,4 +1,3 @@
-import { statSync } from 'node:fs';
 import { extname } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { z } from 'zod';
@@ -13,6 +12,7 @@ import type {
 import { RunError } from '@loopabull/playbook';
 import { isPermanent } from './errors.js';
 import { JobBatches } from './job-batches.js';
+import { statThisTurn } from './stat-this-turn.js';
 
 type ScopedImport = (specifier: string, parentURL: string) => Promise<unknown>;
 
@@ -82,10 +82,13 @@ const loaded = new Map<string, Promise<HandlerModule>>();
  * edited or replaced handler is a new module and runs without a restart (modules it imports are
  * not reloaded). Not the modification time: a copy that preserves times (rsync -a, cp -p) can
  * set it back, never the change time. The stat is synchronous for the reason resolution's are:
- * a few µs instead of a thread-pool trip.
+ * a few µs instead of a thread-pool trip, and shared by the jobs of one turn (stat-this-turn.ts).
  */
 export function loadHandlerModule(file: string, relative: string): Promise<HandlerModule> {
-  const { ino, ctimeNs } = statSync(file, { bigint: true });
+  const stats = statThisTurn(file);
+  if (!stats)
+    throw new RunError(`handler ${relative} was removed before it could be loaded`, null, false);
+  const { ino, ctimeNs } = stats;
   const url = `${pathToFileURL(file).href}?v=${ino}-${ctimeNs}`;
   const cached = loaded.get(file);
   if (cached) {

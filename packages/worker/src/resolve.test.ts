@@ -104,6 +104,9 @@ describe('resolveAutomation', () => {
   });
 
   it('sees a file dropped in or removed since it last looked, however settled the directory', async () => {
+    // Jobs started in one turn of the event loop share one look at the disk (stat-this-turn.ts):
+    // a later job is one started in a later turn.
+    const nextTurn = () => new Promise((resolve) => setImmediate(resolve));
     const config = testConfig();
     const dir = config.ansible.playbooks_dir;
     mkdirSync(dir, { recursive: true });
@@ -115,10 +118,12 @@ describe('resolveAutomation', () => {
     writeFileSync(join(dir, 'org.example.dropped.mjs'), 'export default () => 1;\n');
     // As rsync -a or cp -p leave it: the directory's mtime set back to what it was.
     utimesSync(dir, mtime, mtime);
+    await nextTurn();
     expect((await later()).found?.relative).toBe('org.example.dropped.mjs');
     expect((await later()).found?.relative).toBe('org.example.dropped.mjs');
     rmSync(join(dir, 'org.example.dropped.mjs'));
     utimesSync(dir, mtime, mtime);
+    await nextTurn();
     expect((await later()).found).toBeNull();
   });
 

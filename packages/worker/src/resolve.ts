@@ -1,6 +1,7 @@
 import { statSync } from 'node:fs';
 import { dirname, resolve, sep } from 'node:path';
 import { topicProblem, type Config } from '@loopabull/core';
+import { statThisTurn } from './stat-this-turn.js';
 
 export type Translator = Config['plugins']['translator']['name'];
 export type AutomationKind = 'playbook' | 'handler';
@@ -161,7 +162,7 @@ const RECENT_NS = 1_000_000_000n;
 function directoryState(dir: string, now: number): DirectoryState {
   let ctimeNs: bigint;
   try {
-    const stat = statSync(dir, { bigint: true, throwIfNoEntry: false });
+    const stat = statThisTurn(dir);
     if (!stat?.isDirectory()) return null;
     ctimeNs = stat.ctimeNs;
   } catch {
