@@ -6,6 +6,7 @@ import { performance } from 'node:perf_hooks';
 import { promisify } from 'node:util';
 import amqp from 'amqplib';
 import { Queue } from 'bullmq';
+import { DAEMON_NODE_FLAGS } from '@loopabull/cli';
 
 export const CLI = new URL('../packages/cli/bin/loopabull.js', import.meta.url).pathname;
 export const run = promisify(execFile);
@@ -68,10 +69,13 @@ export async function privateVhost(id) {
   };
 }
 
-/** `loopabull <args>` as a process of its own, as systemd runs it. */
+/** `loopabull <args>` as a process of its own, as systemd runs it (with the same node flags). */
 export function spawnCli(args, configPath) {
   // BENCH_NODE_ARGS='--cpu-prof --cpu-prof-dir=/tmp/prof' profiles the looper and workers.
-  const nodeArgs = process.env.BENCH_NODE_ARGS?.split(' ').filter(Boolean) ?? [];
+  const nodeArgs = [
+    ...(['looper', 'worker'].includes(args[0]) ? DAEMON_NODE_FLAGS : []),
+    ...(process.env.BENCH_NODE_ARGS?.split(' ').filter(Boolean) ?? []),
+  ];
   const child = spawn(process.execPath, [...nodeArgs, CLI, ...args, '-c', configPath], {
     stdio: ['ignore', 'ignore', 'inherit'],
   });

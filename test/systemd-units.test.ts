@@ -3,6 +3,7 @@ import { chmodSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from '@jest/globals';
+import { DAEMON_NODE_FLAGS } from '@loopabull/cli';
 import { removeTempDirs, tempDir, testConfig } from './support/index.js';
 
 const SYSTEMD = fileURLToPath(new URL('../systemd/', import.meta.url));
@@ -70,6 +71,20 @@ function installedCopies(): string {
 }
 
 afterAll(() => removeTempDirs());
+
+describe.each(['loopabull.service', 'loopabull@.service'])(
+  '%s: starts node with the flags the looper and workers need',
+  (file) => {
+    it('ExecStart is node with DAEMON_NODE_FLAGS, then the loopabull command', () => {
+      const argv = value(serviceSection(file), 'ExecStart')!.split(' ');
+      expect(argv.slice(0, 2 + DAEMON_NODE_FLAGS.length)).toEqual([
+        '/usr/bin/node',
+        ...DAEMON_NODE_FLAGS,
+        '/usr/bin/loopabull',
+      ]);
+    });
+  },
+);
 
 describe.each(['loopabull.service', 'loopabull-web.service'])(
   '%s: needs no privilege at all',

@@ -1,6 +1,8 @@
 /** The Quick start's `loopabull up --demo`: every part starts, the demo message runs its playbook, Ctrl-C stops all. */
 import { once } from 'node:events';
+import { readFileSync } from 'node:fs';
 import { afterAll, expect, it } from '@jest/globals';
+import { DAEMON_NODE_FLAGS } from '@loopabull/cli';
 import type { Config } from '@loopabull/core';
 import {
   cleanUpTest,
@@ -90,10 +92,15 @@ it(
 );
 
 it(
-  'a part stops by itself when `up` is killed, so none outlives it',
+  'the looper and workers run with the daemon node flags, and a part stops by itself when `up` is killed',
   () =>
     withUp(async (up, _config, parts) => {
       expect(parts.length).toBeGreaterThanOrEqual(PARTS.length);
+      const argvs = parts.map((pid) => readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0'));
+      const daemons = argvs.filter((argv) => argv.includes('looper') || argv.includes('worker'));
+      expect(daemons).toHaveLength(3);
+      for (const argv of daemons)
+        expect(argv.slice(1, 1 + DAEMON_NODE_FLAGS.length)).toEqual(DAEMON_NODE_FLAGS);
       process.kill(up.child.pid!, 'SIGKILL');
       await waitFor(() => parts.every((pid) => !processAlive(pid)), {
         timeout: 30_000,

@@ -11,6 +11,7 @@ import {
 } from '@loopabull/core';
 import { DEMO_BODY, DEMO_FILE, DEMO_TOPIC, KOJI_TOPIC } from './demo-message.js';
 import { positiveInt, withConfig, type ConfigOpts, type Cli } from '../options.js';
+import { DAEMON_NODE_FLAGS } from '../memory-bounds.js';
 
 /**
  * The demo on built-in defaults consumes from its own queue, which RabbitMQ deletes ten minutes
@@ -33,9 +34,11 @@ function child(
   args: string[],
   configPath: string | undefined,
   env: Record<string, string>,
+  nodeFlags: readonly string[] = [],
 ): ChildProcess {
   const cli = process.argv[1]!;
-  return spawn(process.execPath, [cli, ...args, ...(configPath ? ['--config', configPath] : [])], {
+  const argv = [...nodeFlags, cli, ...args, ...(configPath ? ['--config', configPath] : [])];
+  return spawn(process.execPath, argv, {
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     detached: true,
     env: { ...process.env, ...env },
@@ -114,9 +117,9 @@ export const upCommand = (cli: Cli) =>
       const logger = createLogger('up', config.loglevel);
       const env = opts.demo && config.source === null ? DEMO_QUEUE : {};
       const children = [
-        child(['looper'], opts.config, env),
+        child(['looper'], opts.config, env, DAEMON_NODE_FLAGS),
         ...Array.from({ length: opts.workers }, (_, i) =>
-          child(['worker', '--id', String(i + 1)], opts.config, env),
+          child(['worker', '--id', String(i + 1)], opts.config, env, DAEMON_NODE_FLAGS),
         ),
         child(['serve'], opts.config, env),
       ];

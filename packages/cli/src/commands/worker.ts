@@ -1,6 +1,6 @@
 import { Command } from 'commander';
 import { AutomationHost, createLogger } from '@loopabull/core';
-import { boundHeapGrowth } from '../heap-growth.js';
+import { boundHeapGrowth } from '../memory-bounds.js';
 import { runUntilSignal } from '../lifecycle.js';
 import { positiveInt, withConfig, type ConfigOpts, type Cli } from '../options.js';
 
