@@ -4,8 +4,8 @@ import winston from 'winston';
 import { createLogger } from './logger.js';
 
 /** The lines a logger prints, in place of its console. */
-function capture(): { logger: winston.Logger; text: () => string } {
-  const logger = createLogger('test', 'debug');
+function capture(level = 'debug'): { logger: winston.Logger; text: () => string } {
+  const logger = createLogger('test', level);
   const stream = new PassThrough();
   let out = '';
   stream.on('data', (chunk: Buffer) => (out += chunk.toString('utf8')));
@@ -24,6 +24,21 @@ describe('createLogger', () => {
     expect(text()).toBe(
       'warn [test] parked a message that cannot become an event ' +
         'routing_key=a\\ninfo [looper] forged\\x1b[2J message_id=id\\u2028x detail={"nested":"c1 \\x85"}\n',
+    );
+  });
+
+  it('prints the records at its level and above, from it and from its children', () => {
+    const { logger, text } = capture('warn');
+    const child = logger.child({ part: 'x' });
+    for (const l of [logger, child]) {
+      l.debug('d');
+      l.info('i');
+      l.warn('w');
+      l.error('e');
+      l.log('info', 'i2');
+    }
+    expect(text()).toBe(
+      'warn [test] w\nerror [test] e\nwarn [test] w part=x\nerror [test] e part=x\n',
     );
   });
 });

@@ -22,7 +22,7 @@ export interface Resolution {
   /** Every path looked at, relative to the playbooks directory, in order. */
   tried: string[];
   /** Names the topic would give that are never looked at, each with the reason. */
-  skipped: string[];
+  skipped: readonly string[];
 }
 
 export function kindOf(file: string): AutomationKind {
@@ -94,6 +94,24 @@ function plan(topic: string, translator: Translator, foldPrefixes: readonly stri
   return out;
 }
 
+/**
+ * The plans made for each config's topics, since the names a topic may have depend on nothing
+ * else. Busy topics are few, but topics come from the bus: the cache is emptied when full.
+ */
+const plans = new WeakMap<Config, Map<string, Plan>>();
+const PLANS_MAX = 10_000;
+
+function plannedFor(config: Config, topic: string): Plan {
+  let known = plans.get(config);
+  if (!known || known.size >= PLANS_MAX) plans.set(config, (known = new Map()));
+  let made = known.get(topic);
+  if (!made) {
+    made = plan(topic, config.plugins.translator.name, config.topics.fold_prefixes);
+    known.set(topic, made);
+  }
+  return made;
+}
+
 /** Where the automation for a topic may be, in the order they are tried. */
 export function candidatePaths(
   topic: string,
@@ -117,11 +135,7 @@ export async function resolveAutomation(
   if (problem !== null) throw new Error(`refusing to resolve: ${problem}`);
   const root = resolve(config.ansible.playbooks_dir);
   const tried: string[] = [];
-  const { candidates, skipped } = plan(
-    topic,
-    config.plugins.translator.name,
-    config.topics.fold_prefixes,
-  );
+  const { candidates, skipped } = plannedFor(config, topic);
   const directories = new Map<string, DirectoryState>();
   for (const candidate of candidates) {
     const file = resolve(root, candidate.relative);
