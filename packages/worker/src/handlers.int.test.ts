@@ -179,6 +179,22 @@ describe('worker running handlers', () => {
       'timed out after 0.5 s',
     );
   });
+
+  it('gives a handler that first looks at ctx.signal after its timeout a signal already aborted', async () => {
+    h = await harness({ queue: { attempts: 1 }, ansible: { timeout: 0.2 } });
+    writeAutomation(
+      h.config.ansible.playbooks_dir,
+      'looks.late.mjs',
+      "export default (e, ctx) => new Promise((resolve) => setTimeout(() => { void ctx.redis.set(ctx.config.redis.prefix + ':late', ctx.signal.aborted + ' ' + ctx.signal.reason.message); resolve(null); }, 600));\n",
+    );
+    await h.startWorkerProcess();
+    await expect(h.finished(await h.add('looks.late'))).rejects.toThrow(
+      'handler looks.late.mjs stopped: timed out after 0.2 s',
+    );
+    expect(await waitFor(() => h!.redis.get(`${h!.config.redis.prefix}:late`))).toBe(
+      'true timed out after 0.2 s',
+    );
+  });
 });
 
 describe('worker running batch handlers', () => {
