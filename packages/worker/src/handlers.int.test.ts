@@ -164,36 +164,37 @@ describe('worker running handlers', () => {
     expect((await h.reload(badSyntax)).attemptsMade).toBe(1);
   });
 
-  it('aborts ctx.signal at the timeout and fails the run even if the handler ignores it', async () => {
-    h = await harness({ queue: { attempts: 1 }, ansible: { timeout: 0.5 } });
-    writeAutomation(
-      h.config.ansible.playbooks_dir,
-      'never.ends.mjs',
-      "export default (e, ctx) => { ctx.signal.addEventListener('abort', () => void ctx.redis.set(ctx.config.redis.prefix + ':aborted', String(ctx.signal.reason.message))); return new Promise(() => {}); };\n",
-    );
+  /**
+   * Runs `source` as the handler of `topic` with a timeout of `seconds`: the run must fail at
+   * the timeout; resolves with what the handler then wrote to its `:seen` key.
+   */
+  async function pastItsTimeout(topic: string, seconds: number, source: string) {
+    h = await harness({ queue: { attempts: 1 }, ansible: { timeout: seconds } });
+    writeAutomation(h.config.ansible.playbooks_dir, `${topic}.mjs`, source);
     await h.startWorkerProcess();
-    await expect(h.finished(await h.add('never.ends'))).rejects.toThrow(
-      'handler never.ends.mjs stopped: timed out after 0.5 s',
+    await expect(h.finished(await h.add(topic))).rejects.toThrow(
+      `handler ${topic}.mjs stopped: timed out after ${seconds} s`,
     );
-    expect(await waitFor(() => h!.redis.get(`${h!.config.redis.prefix}:aborted`))).toBe(
-      'timed out after 0.5 s',
+    return waitFor(() => h!.redis.get(`${h!.config.redis.prefix}:seen`));
+  }
+  const SEEN = "ctx.redis.set(ctx.config.redis.prefix + ':seen', ";
+
+  it('aborts ctx.signal at the timeout and fails the run even if the handler ignores it', async () => {
+    const seen = await pastItsTimeout(
+      'never.ends',
+      0.5,
+      `export default (e, ctx) => { ctx.signal.addEventListener('abort', () => void ${SEEN}String(ctx.signal.reason.message))); return new Promise(() => {}); };\n`,
     );
+    expect(seen).toBe('timed out after 0.5 s');
   });
 
   it('gives a handler that first looks at ctx.signal after its timeout a signal already aborted', async () => {
-    h = await harness({ queue: { attempts: 1 }, ansible: { timeout: 0.2 } });
-    writeAutomation(
-      h.config.ansible.playbooks_dir,
-      'looks.late.mjs',
-      "export default (e, ctx) => new Promise((resolve) => setTimeout(() => { void ctx.redis.set(ctx.config.redis.prefix + ':late', ctx.signal.aborted + ' ' + ctx.signal.reason.message); resolve(null); }, 600));\n",
+    const seen = await pastItsTimeout(
+      'looks.late',
+      0.2,
+      `export default (e, ctx) => new Promise((resolve) => setTimeout(() => { void ${SEEN}ctx.signal.aborted + ' ' + ctx.signal.reason.message); resolve(null); }, 600));\n`,
     );
-    await h.startWorkerProcess();
-    await expect(h.finished(await h.add('looks.late'))).rejects.toThrow(
-      'handler looks.late.mjs stopped: timed out after 0.2 s',
-    );
-    expect(await waitFor(() => h!.redis.get(`${h!.config.redis.prefix}:late`))).toBe(
-      'true timed out after 0.2 s',
-    );
+    expect(seen).toBe('true timed out after 0.2 s');
   });
 });
 
