@@ -7,9 +7,9 @@ const FLAG = '--heap-growing-percent';
  * survived it (on a machine with more than 2 GB) before it collects again. The looper and the
  * workers keep about 20 MB alive but promote the messages and jobs in flight, so under a burst
  * their old generation filled with 60 MB of garbage before V8 looked at it. Half again what
- * survived is room enough: the same messages took no more looper CPU and about 5 % more worker
- * CPU (docs/benchmarks.md, Memory). V8 reads the setting at each collection, so setting it at
- * run time takes effect; a value given on node's command line is kept.
+ * survived is room enough (docs/benchmarks.md, Memory). Set at run time it bounds some of that
+ * (V8 reads it at each collection), for a looper or worker started by hand; DAEMON_NODE_FLAGS
+ * gives it on the command line, which bounds more and is kept.
  */
 export function boundHeapGrowth(): void {
   if (process.execArgv.some((arg) => arg.startsWith(FLAG))) return;
@@ -21,8 +21,8 @@ export function boundHeapGrowth(): void {
  * V8's young generation grows to 16 MB semi-spaces (48 MB in all) under a burst, which only
  * node's command line can bound; and the heap growth set above at run time bounds less than the
  * same flag on the command line (a looper's peak 120 MB against 105 MB in the bench's hardware
- * run). With both, the bench's peaks fell from 133–149 MB to 105–113 MB, for no looper CPU the
- * bench could tell apart and about 5 % more worker CPU (docs/benchmarks.md, Memory).
+ * run). With both, the bench's peaks fell from 133–149 MB to 104–113 MB, for about 7 % more looper
+ * and worker CPU in alternating drains (docs/benchmarks.md, Memory).
  */
 export const DAEMON_NODE_FLAGS: readonly string[] = [
   '--max-semi-space-size=8',
