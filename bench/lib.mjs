@@ -6,7 +6,7 @@ import { performance } from 'node:perf_hooks';
 import { promisify } from 'node:util';
 import amqp from 'amqplib';
 import { Queue } from 'bullmq';
-import { DAEMON_NODE_FLAGS } from '@loopabull/cli';
+import { nodeFlagsFor } from '@loopabull/cli';
 
 export const CLI = new URL('../packages/cli/bin/loopabull.js', import.meta.url).pathname;
 export const run = promisify(execFile);
@@ -73,7 +73,7 @@ export async function privateVhost(id) {
 export function spawnCli(args, configPath) {
   // BENCH_NODE_ARGS='--cpu-prof --cpu-prof-dir=/tmp/prof' profiles the looper and workers.
   const nodeArgs = [
-    ...(['looper', 'worker'].includes(args[0]) ? DAEMON_NODE_FLAGS : []),
+    ...nodeFlagsFor(args[0]),
     ...(process.env.BENCH_NODE_ARGS?.split(' ').filter(Boolean) ?? []),
   ];
   const child = spawn(process.execPath, [...nodeArgs, CLI, ...args, '-c', configPath], {

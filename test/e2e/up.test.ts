@@ -53,6 +53,9 @@ function eachPartSaid(up: CliProcess, what: string) {
   for (const part of PARTS) expect(up.output()).toMatch(new RegExp(`\\[${part}\\].*${what}`));
 }
 
+/** A process's command line, as its arguments. */
+const argvOf = (pid: number) => readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
+
 /** Resolves once `up` has exited, however it ended. */
 const exited = (up: CliProcess) =>
   up.child.exitCode !== null || up.child.signalCode !== null
@@ -96,7 +99,7 @@ it(
   () =>
     withUp(async (up, _config, parts) => {
       expect(parts.length).toBeGreaterThanOrEqual(PARTS.length);
-      const argvs = parts.map((pid) => readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0'));
+      const argvs = parts.map(argvOf);
       const daemons = argvs.filter((argv) => argv.includes('looper') || argv.includes('worker'));
       expect(daemons).toHaveLength(3);
       for (const argv of daemons)
@@ -107,6 +110,22 @@ it(
         what: 'every part to exit',
       });
       eachPartSaid(up, 'the parent process is gone: stopping');
+    }),
+  90_000,
+);
+
+it(
+  'a part that dies takes the rest down, and `up` names it and exits 1',
+  () =>
+    withUp(async (up, _config, parts) => {
+      const worker = parts.find((pid) => argvOf(pid).join(' ').includes('worker --id 1 '))!;
+      expect(worker).toBeDefined();
+      process.kill(worker, 'SIGKILL');
+      await exited(up);
+      expect(up.child.exitCode).toBe(1);
+      expect(up.output()).toMatch(/\[up\].*worker --id 1 exited \(SIGKILL\); stopping the rest/);
+      for (const part of PARTS.filter((p) => p !== 'worker@1'))
+        expect(up.output()).toMatch(new RegExp(`\\[${part}\\].*SIGTERM: stopping`));
     }),
   90_000,
 );

@@ -1,3 +1,3 @@
 export { createProgram } from './program.js';
 export { shippedAutomations } from './automations.js';
-export { DAEMON_NODE_FLAGS } from './memory-bounds.js';
+export { DAEMON_NODE_FLAGS, nodeFlagsFor } from './memory-bounds.js';

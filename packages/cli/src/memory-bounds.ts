@@ -28,3 +28,7 @@ export const DAEMON_NODE_FLAGS: readonly string[] = [
   '--max-semi-space-size=8',
   '--heap-growing-percent=50',
 ];
+
+/** The node flags `loopabull <command>` is started with: DAEMON_NODE_FLAGS for the daemons. */
+export const nodeFlagsFor = (command: string): readonly string[] =>
+  command === 'looper' || command === 'worker' ? DAEMON_NODE_FLAGS : [];

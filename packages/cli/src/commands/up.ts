@@ -11,7 +11,7 @@ import {
 } from '@loopabull/core';
 import { DEMO_BODY, DEMO_FILE, DEMO_TOPIC, KOJI_TOPIC } from './demo-message.js';
 import { positiveInt, withConfig, type ConfigOpts, type Cli } from '../options.js';
-import { DAEMON_NODE_FLAGS } from '../memory-bounds.js';
+import { nodeFlagsFor } from '../memory-bounds.js';
 
 /**
  * The demo on built-in defaults consumes from its own queue, which RabbitMQ deletes ten minutes
@@ -23,27 +23,38 @@ export const DEMO_QUEUE = {
   LOOPABULL_BUS_QUEUE_EXPIRES: '600',
 };
 
+/** One process `up` started, named by its command (`looper`, `worker --id 2`, `serve`). */
+interface Part {
+  name: string;
+  process: ChildProcess;
+}
+
 /**
- * Runs `loopabull <args>` as a child, the way systemd would run one unit. In a process group of
- * its own, so that a terminal's Ctrl-C reaches `up` alone and each part gets one SIGTERM from
- * it: a part that got the terminal's SIGINT as well would take that SIGTERM for an impatient
- * second signal and exit without waiting for its jobs. The IPC channel is the parts' way to
- * notice that `up` is gone (killed), so that none outlives it.
+ * Runs `loopabull <args>` as a child, the way systemd would run one unit (with the same node
+ * flags). In a process group of its own, so that a terminal's Ctrl-C reaches `up` alone and each
+ * part gets one SIGTERM from it: a part that got the terminal's SIGINT as well would take that
+ * SIGTERM for an impatient second signal and exit without waiting for its jobs. The IPC channel
+ * is the parts' way to notice that `up` is gone (killed), so that none outlives it.
  */
-function child(
-  args: string[],
-  configPath: string | undefined,
-  env: Record<string, string>,
-  nodeFlags: readonly string[] = [],
-): ChildProcess {
+function child(args: string[], configPath: string | undefined, env: Record<string, string>): Part {
   const cli = process.argv[1]!;
-  const argv = [...nodeFlags, cli, ...args, ...(configPath ? ['--config', configPath] : [])];
-  return spawn(process.execPath, argv, {
+  const argv = [
+    ...nodeFlagsFor(args[0]!),
+    cli,
+    ...args,
+    ...(configPath ? ['--config', configPath] : []),
+  ];
+  const proc = spawn(process.execPath, argv, {
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     detached: true,
     env: { ...process.env, ...env },
   });
+  return { name: args.join(' '), process: proc };
 }
+
+/** The parts that have not exited yet. */
+const running = (parts: Part[]): ChildProcess[] =>
+  parts.map((p) => p.process).filter((c) => c.exitCode === null && c.signalCode === null);
 
 async function until(
   what: string,
@@ -116,27 +127,25 @@ export const upCommand = (cli: Cli) =>
       const config = cli.loadConfig(opts);
       const logger = createLogger('up', config.loglevel);
       const env = opts.demo && config.source === null ? DEMO_QUEUE : {};
-      const children = [
-        child(['looper'], opts.config, env, DAEMON_NODE_FLAGS),
+      const parts = [
+        child(['looper'], opts.config, env),
         ...Array.from({ length: opts.workers }, (_, i) =>
-          child(['worker', '--id', String(i + 1)], opts.config, env, DAEMON_NODE_FLAGS),
+          child(['worker', '--id', String(i + 1)], opts.config, env),
         ),
         child(['serve'], opts.config, env),
       ];
       let stopping = false;
       const stopAll = async () => {
         stopping = true;
-        const running = children.filter((c) => c.exitCode === null && c.signalCode === null);
-        for (const c of running) c.kill('SIGTERM');
-        await Promise.all(running.map((c) => once(c, 'exit')));
+        const left = running(parts);
+        for (const c of left) c.kill('SIGTERM');
+        await Promise.all(left.map((c) => once(c, 'exit')));
       };
       const exited = new Promise<number>((resolve) => {
-        for (const c of children) {
-          c.once('exit', (code, signal) => {
+        for (const part of parts) {
+          part.process.once('exit', (code, signal) => {
             if (stopping) return;
-            logger.error(
-              `${c.spawnargs.slice(2, 5).join(' ')} exited (${signal ?? code}); stopping the rest`,
-            );
+            logger.error(`${part.name} exited (${signal ?? code}); stopping the rest`);
             void stopAll().then(() => resolve(1));
           });
         }
@@ -149,8 +158,7 @@ export const upCommand = (cli: Cli) =>
             }
             // A second signal: each part takes a second SIGTERM as "exit without waiting".
             logger.warn(`${signal} again: the parts exit without waiting for their jobs`);
-            for (const c of children)
-              if (c.exitCode === null && c.signalCode === null) c.kill('SIGTERM');
+            for (const c of running(parts)) c.kill('SIGTERM');
           });
         }
       });
