@@ -26,6 +26,7 @@ const EXCHANGE = 'exchange/taskcluster-queue/v1/task-completed';
 const PLAYBOOKS = new URL('../playbooks', import.meta.url).pathname;
 const here = (file) => new URL(file, import.meta.url).pathname;
 /** The PoC's webserver.py as it was (the issue's comparator), and the same design in Node. */
+const POC_LISTENER = here('./poc-listener.py');
 const POC_SERVERS = {
   flask: ['/usr/bin/python3', here('./poc-server.py')],
   node: [process.execPath, here('./poc-server.mjs')],
@@ -33,10 +34,10 @@ const POC_SERVERS = {
 
 /** Fails early, with the fix, when the Flask comparator cannot run. */
 export function checkFlask() {
-  const r = spawnSync(POC_SERVERS.flask[0], ['-c', 'import flask, redis']);
+  const r = spawnSync(POC_SERVERS.flask[0], ['-c', 'import flask, kombu, redis']);
   if (r.status !== 0)
     throw new Error(
-      "bench: the PoC server comparator needs Debian's python3-flask and python3-redis " +
+      "bench: the PoC comparators need Debian's python3-flask, python3-kombu and python3-redis " +
         '(bash scripts/bootstrap.sh installs them)',
     );
 }
@@ -65,8 +66,9 @@ function taskMessage(i, machines) {
 }
 
 /**
- * The PoC's design: one consumer on a non-durable queue, an HSET of the machine's time and an
- * ack per message, nothing else (no dedupe, no history, no retry).
+ * The direct-consumer ceiling the issue names: the PoC's design (one consumer on a non-durable
+ * queue, an HSET and an ack per message, no dedupe, history or retry) in Node, with up to the
+ * prefetch's 100 messages in flight, which the PoC's synchronous callback never had.
  */
 async function directConsumer(vhostUrl, redisUrl, n, machines) {
   const redis = new Redis(redisUrl);
@@ -94,6 +96,39 @@ async function directConsumer(vhostUrl, redisUrl, n, machines) {
   await redis.flushdb();
   redis.disconnect();
   return secs;
+}
+
+/** The PoC's own listener (bench/poc-listener.py), from the first publish to its last ack. */
+async function pocListener(vhostUrl, redisUrl, n, machines) {
+  const queue = 'poc-listener';
+  // Pulse's exchanges exist before any listener: the PoC declares them passively.
+  const conn = await amqp.connect(vhostUrl);
+  await (await conn.createChannel()).assertExchange(EXCHANGE, 'topic', { durable: true });
+  await conn.close();
+  const child = spawn(
+    POC_SERVERS.flask[0],
+    [POC_LISTENER, vhostUrl, redisUrl, EXCHANGE, queue, String(n)],
+    {
+      stdio: ['ignore', 'ignore', 'inherit'],
+    },
+  );
+  const exited = new Promise((resolve, reject) =>
+    child.on('exit', (code) =>
+      code === 0 ? resolve() : reject(new Error(`bench: the PoC listener exited with ${code}`)),
+    ),
+  );
+  try {
+    await until(() => consuming(vhostUrl, queue), 'the PoC listener to consume');
+    const t0 = performance.now();
+    await publishMany(vhostUrl, EXCHANGE, n, (i) => taskMessage(i, machines));
+    await exited;
+    return seconds(t0);
+  } finally {
+    child.kill('SIGTERM');
+    const redis = new Redis(redisUrl);
+    await redis.flushdb();
+    redis.disconnect();
+  }
 }
 
 /** `loopabull looper` and `loopabull worker` processes on the shipped batch handlers. */
@@ -144,13 +179,14 @@ export async function hardwareRows(ctx) {
   const machines = 1000;
   const vhost = await privateVhost(ctx.id);
   try {
-    const direct = await directConsumer(vhost.url, ctx.redisUrl, n, machines);
-    ctx.record('direct consumer: consume + HSET + ack (PoC design, non-durable)', 'raw', n, direct);
+    const poc = "the PoC's listener: kombu consume + HSET + ack, one at a time (non-durable)";
+    const direct = 'direct consumer: amqplib consume + HSET + ack, 100 in flight (non-durable)';
+    ctx.record(poc, 'raw', n, await pocListener(vhost.url, ctx.redisUrl, n, machines));
+    ctx.record(direct, 'raw', n, await directConsumer(vhost.url, ctx.redisUrl, n, machines));
     const lb = await loopabullPipeline(ctx, vhost.url, n, machines);
-    ctx.record('hardware last-seen end to end (durable, batched)', 'loopabull', n, lb.secs, {
-      vs: 'direct consumer: consume + HSET + ack (PoC design, non-durable)',
-      target: 1.5,
-    });
+    const row = 'hardware last-seen end to end (durable, batched)';
+    ctx.record(row, 'loopabull', n, lb.secs, { vs: direct, target: 1.5 });
+    ctx.record(`${row}, against the PoC's listener`, 'loopabull', n, lb.secs, { vs: poc });
     ctx.measure('looper resident memory (peak, hardware run)', lb.looperMb, 'MB', { max: 120 });
     ctx.measure('worker resident memory (peak, hardware run)', lb.workerMb, 'MB', { max: 150 });
   } finally {

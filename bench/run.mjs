@@ -4,8 +4,8 @@
 // bench/gettac.mjs. `--memory` runs the hardware rows alone: their looper and worker processes
 // are the ones whose resident memory is measured.
 // Needs Redis (redis-server, started privately), RabbitMQ (rabbitmqctl, for a private vhost) and
-// ansible-playbook, as the tests do, and python3-flask for the PoC server (scripts/bootstrap.sh
-// installs all of them); cleans up what it made.
+// ansible-playbook, as the tests do, and python3-flask and python3-kombu for the PoC's server and
+// listener (scripts/bootstrap.sh installs all of them); cleans up what it made.
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';

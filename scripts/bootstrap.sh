@@ -35,10 +35,10 @@ if [ ! -x /usr/bin/chromium ]; then
   apt_install chromium
 fi
 
-# The bench's comparator for /machines is the releng-hardware PoC's own Flask server.
-if ! /usr/bin/python3 -c 'import flask, redis' 2>/dev/null; then
-  say "installing python3-flask and python3-redis (the bench's PoC server)"
-  apt_install python3-flask python3-redis
+# The bench runs the releng-hardware PoC's own Flask server and Pulse listener beside Loopabull.
+if ! /usr/bin/python3 -c 'import flask, kombu, redis' 2>/dev/null; then
+  say "installing python3-flask, python3-kombu and python3-redis (the bench's PoC comparators)"
+  apt_install python3-flask python3-kombu python3-redis
 fi
 
 if ! answers 6379; then
