@@ -22,4 +22,4 @@ export {
   type ExitInfo,
   type ExitVerdict,
 } from './exit-codes.js';
-export { LineSink, OutputTail } from './output.js';
+export { LineSink, type LogLimits, OutputTail } from './output.js';

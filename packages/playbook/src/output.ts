@@ -44,6 +44,12 @@ export class LineSink {
     private readonly limits: LogLimits = { maxLines: Infinity, maxBytes: Infinity },
   ) {}
 
+  /** Counts toward the limits a line that was written to the same log by other means. */
+  counted(line: string): void {
+    this.lines += 1;
+    this.bytes += Buffer.byteLength(line) + 1;
+  }
+
   push(line: string): void {
     if (this.full) return;
     const size = Buffer.byteLength(line) + 1;

@@ -77,18 +77,28 @@ async function importModule(file: string, url: string, relative: string): Promis
 /** The module last imported for each file: a file is imported again only once it changed. */
 const loaded = new Map<string, Promise<HandlerModule>>();
 
+/** The module of each file whose import finished, with the stat it was imported at. */
+const ready = new Map<string, { ino: bigint; ctimeNs: bigint; mod: HandlerModule }>();
+
 /**
  * The handler module of a file. The file's inode and change time go into the module URL, so an
  * edited or replaced handler is a new module and runs without a restart (modules it imports are
  * not reloaded). Not the modification time: a copy that preserves times (rsync -a, cp -p) can
  * set it back, never the change time. The stat is synchronous for the reason resolution's are:
  * a few µs instead of a thread-pool trip, and shared by the jobs of one turn (stat-this-turn.ts).
+ * An unchanged file's module is returned as it is, not as a promise: that is every job of a busy
+ * topic.
  */
-export function loadHandlerModule(file: string, relative: string): Promise<HandlerModule> {
+export function loadHandlerModule(
+  file: string,
+  relative: string,
+): HandlerModule | Promise<HandlerModule> {
   const stats = statThisTurn(file);
   if (!stats)
     throw new RunError(`handler ${relative} was removed before it could be loaded`, null, false);
   const { ino, ctimeNs } = stats;
+  const known = ready.get(file);
+  if (known?.ino === ino && known.ctimeNs === ctimeNs) return known.mod;
   const url = `${pathToFileURL(file).href}?v=${ino}-${ctimeNs}`;
   const cached = loaded.get(file);
   if (cached) {
@@ -100,8 +110,11 @@ export function loadHandlerModule(file: string, relative: string): Promise<Handl
   function fresh(): Promise<HandlerModule> {
     const loading = importModule(file, url, relative);
     loaded.set(file, loading);
-    // A module that failed to load is tried again by the next job.
-    loading.catch(() => loaded.get(file) === loading && loaded.delete(file));
+    loading.then(
+      (mod) => loaded.get(file) === loading && ready.set(file, { ino, ctimeNs, mod }),
+      // A module that failed to load is tried again by the next job.
+      () => loaded.get(file) === loading && loaded.delete(file),
+    );
     return loading;
   }
 }
@@ -110,7 +123,7 @@ export interface HandlerRun {
   file: string;
   relative: string;
   event: LoopabullEvent;
-  /** Everything but `signal`, which is made here. */
+  /** What the handler's context is made of; `logger` is tagged with the job when it is used. */
   ctx: Omit<HandlerContext, 'signal'> & Pick<BatchContext, 'automationBatch'>;
   timeoutSeconds: number;
   /** Aborted when the worker stops. */
@@ -136,7 +149,7 @@ function asRunError(relative: string, err: unknown): RunError {
  * made when the handler first asks for it (`signal()`, a getter on its context): most never do,
  * and an AbortController with its listeners for every job was 4 % of a busy worker's CPU.
  */
-async function withDeadline<T>(
+function withDeadline<T>(
   relative: string,
   timeoutSeconds: number,
   stop: AbortSignal | undefined,
@@ -144,14 +157,6 @@ async function withDeadline<T>(
 ): Promise<T> {
   let controller: AbortController | null = null;
   let reason: Error | null = null;
-  let fail: (err: RunError) => void = () => undefined;
-  const aborted = new Promise<never>((_, reject) => (fail = reject));
-  const abort = (why: Error) => {
-    if (reason) return;
-    reason = why;
-    controller?.abort(why);
-    fail(new RunError(`handler ${relative} stopped: ${why.message}`, null, false));
-  };
   const signal = () => {
     if (!controller) {
       controller = new AbortController();
@@ -159,23 +164,41 @@ async function withDeadline<T>(
     }
     return controller.signal;
   };
-  const timer = setTimeout(
-    () => abort(new Error(`timed out after ${timeoutSeconds} s`)),
-    timeoutSeconds * 1000,
-  );
-  const onStop = () => abort(new Error('the worker is shutting down'));
-  stop?.addEventListener('abort', onStop, { once: true });
-  if (stop?.aborted) onStop();
-  try {
-    const called = (async () => call(signal))();
-    return await Promise.race([called, aborted]).catch((err: unknown) => {
-      if (reason) throw err;
-      throw asRunError(relative, err);
-    });
-  } finally {
-    clearTimeout(timer);
-    stop?.removeEventListener('abort', onStop);
-  }
+  return new Promise<T>((resolve, reject) => {
+    const abort = (why: Error) => {
+      if (reason) return;
+      reason = why;
+      settle();
+      controller?.abort(why);
+      reject(new RunError(`handler ${relative} stopped: ${why.message}`, null, false));
+    };
+    const onStop = () => abort(new Error('the worker is shutting down'));
+    const timer = setTimeout(
+      () => abort(new Error(`timed out after ${timeoutSeconds} s`)),
+      timeoutSeconds * 1000,
+    );
+    const settle = () => {
+      clearTimeout(timer);
+      stop?.removeEventListener('abort', onStop);
+    };
+    stop?.addEventListener('abort', onStop, { once: true });
+    if (stop?.aborted) onStop();
+    const failed = (err: unknown) => {
+      settle();
+      reject(reason ? err : asRunError(relative, err));
+    };
+    let called: Promise<T> | T;
+    try {
+      called = call(signal);
+    } catch (err) {
+      failed(err);
+      return;
+    }
+    Promise.resolve(called).then((value) => {
+      settle();
+      resolve(value);
+    }, failed);
+  });
 }
 
 /** Calls a batch handler with the events of several runs of its module. */
@@ -184,7 +207,7 @@ function runBatch(mod: HandlerModule & { batch: BatchSettings }, runs: HandlerRu
   return withDeadline(first.relative, first.timeoutSeconds, first.signal, (signal) => {
     const { logger, redis, publish, config, automation, automationBatch } = first.ctx;
     const ctx: BatchContext = {
-      logger,
+      logger: logger.child({ topic: first.event.topic }),
       redis,
       publish,
       config,
@@ -211,17 +234,30 @@ function runBatch(mod: HandlerModule & { batch: BatchSettings }, runs: HandlerRu
  * and the run fails at once.
  */
 export async function runHandler(run: HandlerRun): Promise<unknown> {
-  const mod = await loadHandlerModule(run.file, run.relative);
+  const loading = loadHandlerModule(run.file, run.relative);
+  const mod = loading instanceof Promise ? await loading : loading;
   if (!mod.batch) {
     const handler = mod.handler;
-    return withDeadline(run.relative, run.timeoutSeconds, run.signal, (signal) =>
-      handler(run.event, {
-        ...run.ctx,
+    const { ctx, event } = run;
+    return withDeadline(run.relative, run.timeoutSeconds, run.signal, (signal) => {
+      let logger: HandlerContext['logger'] | null = null;
+      // Own getters, so that a handler that spreads its context keeps them: `logger` is tagged
+      // when first used, most handlers never log.
+      return handler(event, {
+        get logger() {
+          return (logger ??= ctx.logger.child({ job: ctx.job.id, topic: event.topic }));
+        },
+        log: ctx.log,
+        redis: ctx.redis,
+        publish: ctx.publish,
+        config: ctx.config,
+        job: ctx.job,
+        automation: ctx.automation,
         get signal() {
           return signal();
         },
-      }),
-    );
+      });
+    });
   }
   const batches = run.batches ?? new JobBatches(1);
   const batchMod = mod;

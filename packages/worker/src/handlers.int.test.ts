@@ -116,6 +116,26 @@ describe('worker running handlers', () => {
     });
   });
 
+  it('tags ctx.logger with the job and topic, also on a copy of the context (a spread keeps logger and signal)', async () => {
+    h = await harness();
+    writeAutomation(
+      h.config.ansible.playbooks_dir,
+      'org.example.spread.mjs',
+      `export default (event, ctx) => {
+  const copy = { ...ctx, extra: 1 };
+  copy.logger.warn('handler says', { nvr: event.body.nvr });
+  return { aborted: copy.signal.aborted, same: copy.logger === ctx.logger };
+};
+`,
+    );
+    const proc = await h.startWorkerProcess();
+    const job = await h.add('org.example.spread', { nvr: 'bash-5.2-1.fc41' });
+    expect(await h.finished(job)).toMatchObject({ value: { aborted: false, same: true } });
+    expect(proc.output()).toContain(
+      `warn [worker] handler says job=${job.id} topic=org.example.spread nvr=bash-5.2-1.fc41`,
+    );
+  });
+
   it('an unknown automation name is a clear error', async () => {
     h = await harness({ queue: { attempts: 1 } });
     writeAutomation(

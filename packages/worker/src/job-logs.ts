@@ -1,5 +1,6 @@
 import type { Redis } from 'ioredis';
 import { LuaScript } from '@loopabull/core';
+import { LineSink, type LogLimits } from '@loopabull/playbook';
 
 /**
  * BullMQ's addLog for many jobs in one call: a line goes to a job's log only while the job
@@ -51,5 +52,45 @@ export class JobLogs {
       await APPEND.run(this.redis, batch.keys, batch.lines);
     });
     return batch;
+  }
+}
+
+/**
+ * One run's log: its first line (what runs, and why) written at once, and a sink for the lines
+ * that follow made when the first of them comes; most handlers write none. A log that cannot be
+ * written must not fail the run: errors go to `onError`.
+ */
+export class RunLog {
+  private sink: LineSink | null = null;
+  private readonly header: Promise<void>;
+
+  constructor(
+    private readonly logs: JobLogs,
+    private readonly jobId: string,
+    private readonly first: string,
+    private readonly limits: LogLimits,
+    private readonly onError: (err: unknown) => void,
+  ) {
+    this.header = logs.append(jobId, first);
+  }
+
+  /** Resolves once the line is written (or could not be). */
+  line(text: string): Promise<void> {
+    if (!this.sink) {
+      this.sink = new LineSink((t) => this.logs.append(this.jobId, t), this.onError, this.limits);
+      this.sink.counted(this.first);
+    }
+    this.sink.push(text);
+    return this.sink.flush();
+  }
+
+  /** Resolves once every line so far is written (or could not be). */
+  async written(): Promise<void> {
+    try {
+      await this.header;
+    } catch (err) {
+      this.onError(err);
+    }
+    await this.sink?.flush();
   }
 }

@@ -7,8 +7,7 @@ import {
   type JobResult,
   type LoopabullEvent,
 } from '@loopabull/core';
-import type { JobLogs } from './job-logs.js';
-import { LineSink } from '@loopabull/playbook';
+import { RunLog, type JobLogs } from './job-logs.js';
 import { resolveAutomation } from './resolve.js';
 import { runAutomation, type RunServices } from './run-automation.js';
 
@@ -41,8 +40,6 @@ export async function processJob(
   const problem = typeof topic === 'string' ? topicProblem(topic) : 'the job has no topic';
   if (problem !== null) throw new PermanentError(`bad job: ${problem}`);
   const started = performance.now();
-  const seconds = () => (performance.now() - started) / 1000;
-  const line = { topic, job: job.id };
 
   const resolution = await resolveAutomation(services.config, topic);
   const found = resolution.found;
@@ -55,47 +52,47 @@ export async function processJob(
       job.id!,
       `loopabull: no automation for topic ${topic}; tried ${resolution.tried.join(', ') || 'nothing'}${skipped}`,
     );
-    logger.info('job unrouted', { ...line, outcome: 'unrouted' });
+    logger.info('job unrouted', { topic, job: job.id, outcome: 'unrouted' });
     return { outcome: 'unrouted' };
   }
 
   const attempt = job.attemptsMade + 1;
   const { log_max_lines: maxLines, log_max_bytes: maxBytes } = services.config.workers;
-  const sink = new LineSink(
-    (text) => services.logs.append(job.id!, text),
-    (err) => logger.warn('could not write to the job log', { ...line, error: String(err) }),
-    { maxLines, maxBytes },
-  );
-  sink.push(
+  const runLog = new RunLog(
+    services.logs,
+    job.id!,
     `loopabull: running ${found.kind} ${found.relative} (${found.why}), attempt ${attempt}, worker ${services.workerId}`,
+    { maxLines, maxBytes },
+    (err) =>
+      logger.warn('could not write to the job log', { topic, job: job.id, error: String(err) }),
   );
   try {
     const result = await runAutomation(services, {
       found,
       event,
       job: { id: job.id!, attempt },
-      log: (text) => {
-        sink.push(text);
-        return sink.flush();
-      },
+      log: (text) => runLog.line(text),
       signal,
     });
-    const duration = seconds();
+    const duration = (performance.now() - started) / 1000;
     counters.observeDuration(topic, duration);
-    logger.info('job ran', {
-      ...line,
-      file: found.relative,
-      outcome: 'ran',
-      duration: duration.toFixed(3),
-    });
+    if (logger.isInfoEnabled())
+      logger.info('job ran', {
+        topic,
+        job: job.id,
+        file: found.relative,
+        outcome: 'ran',
+        duration: duration.toFixed(3),
+      });
     return { outcome: 'ran', file: found.relative, kind: found.kind, ...result };
   } catch (err) {
-    const duration = seconds();
+    const duration = (performance.now() - started) / 1000;
     const stopped = signal?.aborted ?? false;
     if (!stopped) counters.observeDuration(topic, duration);
     const reason = (err as Error).message.split('\n', 1)[0];
     logger.warn('job failed', {
-      ...line,
+      topic,
+      job: job.id,
       file: found.relative,
       outcome: stopped ? 'stopped' : 'failed',
       attempt,
@@ -104,6 +101,6 @@ export async function processJob(
     });
     throw err;
   } finally {
-    await sink.flush();
+    await runLog.written();
   }
 }

@@ -94,22 +94,60 @@ function plan(topic: string, translator: Translator, foldPrefixes: readonly stri
   return out;
 }
 
+/** A candidate placed under the playbooks directory, with what finding it answers. */
+interface Placed {
+  file: string;
+  dir: string;
+  /** Why it may not be looked at (a path outside the directory), or null. */
+  refused: string | null;
+  /** The resolution when this is the first candidate that exists. */
+  resolution: Resolution;
+}
+
+interface PlacedPlan {
+  placed: Placed[];
+  /** The resolution when none exists. */
+  none: Resolution;
+}
+
 /**
- * The plans made for each config's topics, since the names a topic may have depend on nothing
- * else. Busy topics are few, but topics come from the bus: the cache is emptied when full.
+ * The plans made for each config's topics, placed under its playbooks directory, since where a
+ * topic's automation may be depends on nothing else: a job then only looks at the file system.
+ * Busy topics are few, but topics come from the bus: the cache is emptied when full. The
+ * resolutions it hands out are shared, and read only.
  */
-const plans = new WeakMap<Config, Map<string, Plan>>();
+const plans = new WeakMap<Config, Map<string, PlacedPlan>>();
 const PLANS_MAX = 10_000;
 
-function plannedFor(config: Config, topic: string): Plan {
+function placedFor(config: Config, topic: string): PlacedPlan {
   let known = plans.get(config);
   if (!known || known.size >= PLANS_MAX) plans.set(config, (known = new Map()));
   let made = known.get(topic);
   if (!made) {
-    made = plan(topic, config.plugins.translator.name, config.topics.fold_prefixes);
+    made = place(
+      topic,
+      resolve(config.ansible.playbooks_dir),
+      plan(topic, config.plugins.translator.name, config.topics.fold_prefixes),
+    );
     known.set(topic, made);
   }
   return made;
+}
+
+function place(topic: string, root: string, { candidates, skipped }: Plan): PlacedPlan {
+  const tried = candidates.map((c) => c.relative);
+  const placed = candidates.map((candidate, i): Placed => {
+    const file = resolve(root, candidate.relative);
+    return {
+      file,
+      dir: dirname(file),
+      refused: file.startsWith(root + sep)
+        ? null
+        : `refusing ${candidate.relative}: outside ${root}`,
+      resolution: { topic, found: { file, ...candidate }, tried: tried.slice(0, i + 1), skipped },
+    };
+  });
+  return { placed, none: { topic, found: null, tried, skipped } };
 }
 
 /** Where the automation for a topic may be, in the order they are tried. */
@@ -133,26 +171,23 @@ export async function resolveAutomation(
 ): Promise<Resolution> {
   const problem = topicProblem(topic);
   if (problem !== null) throw new Error(`refusing to resolve: ${problem}`);
-  const root = resolve(config.ansible.playbooks_dir);
-  const tried: string[] = [];
-  const { candidates, skipped } = plannedFor(config, topic);
-  const directories = new Map<string, DirectoryState>();
-  for (const candidate of candidates) {
-    const file = resolve(root, candidate.relative);
-    if (!file.startsWith(root + sep))
-      throw new Error(`refusing ${candidate.relative}: outside ${root}`);
-    tried.push(candidate.relative);
-    const dir = dirname(file);
-    let state = directories.get(dir);
-    if (!state) directories.set(dir, (state = directoryState(dir, now)));
-    if (existsAsFile(file, state)) return { topic, found: { file, ...candidate }, tried, skipped };
+  const { placed, none } = placedFor(config, topic);
+  let dir: string | null = null;
+  let state: DirectoryState = null;
+  for (const candidate of placed) {
+    if (candidate.refused !== null) throw new Error(candidate.refused);
+    // A topic's candidates are in one directory, or few in turn.
+    if (candidate.dir !== dir) state = directoryState((dir = candidate.dir), now);
+    if (existsAsFile(candidate.file, state)) return candidate.resolution;
   }
-  return { topic, found: null, tried, skipped };
+  return none;
 }
 
 /** What was found in a directory, valid while its change time stays what it was. */
 interface Listing {
   ctimeNs: bigint;
+  /** When a second has passed since that change time (epoch ms). */
+  settledAt: number;
   files: Map<string, boolean>;
 }
 
@@ -182,13 +217,14 @@ function directoryState(dir: string, now: number): DirectoryState {
   } catch {
     return null;
   }
-  if (BigInt(now) * 1_000_000n - ctimeNs < RECENT_NS) return null;
   let listing = listings.get(dir);
   if (listing?.ctimeNs !== ctimeNs || listing.files.size >= LISTING_MAX) {
-    listing = { ctimeNs, files: new Map() };
+    // Rounded up, so that it is settled exactly when a second has passed in nanoseconds.
+    const settledAt = Number((ctimeNs + RECENT_NS + 999_999n) / 1_000_000n);
+    listing = { ctimeNs, settledAt, files: new Map() };
     listings.set(dir, listing);
   }
-  return listing;
+  return now < listing.settledAt ? null : listing;
 }
 
 function existsAsFile(path: string, state: DirectoryState): boolean {

@@ -93,7 +93,7 @@ export async function runAutomation(
     return { exit_code: exitCode };
   }
   const ctx: HandlerRun['ctx'] = {
-    logger: services.logger.child({ job: job.id, topic: event.topic }),
+    logger: services.logger,
     log: async (line) => {
       await run.log(line);
     },
