@@ -34,7 +34,7 @@ import {
 const QUICK = process.argv.includes('--quick');
 const MEMORY_ONLY = process.argv.includes('--memory');
 const N_MESSAGES = Number(process.env.BENCH_MESSAGES ?? (QUICK ? 3000 : 10000));
-const N_PLAYBOOKS = Number(process.env.BENCH_PLAYBOOKS ?? (QUICK ? 4 : 8));
+const N_PLAYBOOKS = Number(process.env.BENCH_PLAYBOOKS ?? (QUICK ? 4 : 16));
 const N_BURST = 1000;
 const PLAYBOOK_CONCURRENCY = 2;
 const CONCURRENCY = 50;
@@ -284,7 +284,10 @@ async function loopabull(services) {
   );
   await worker.stop();
 
-  // Playbooks through a worker at the raw loop's concurrency.
+  // Playbooks through a worker at the raw loop's concurrency, right after the raw loop: a run of
+  // ansible-playbook takes a quarter of a second of both cores, and the machine's other load
+  // moves it more than anything Loopabull does.
+  await rawAnsible();
   const pbWorker = new LoopabullWorker({
     config,
     id: 'bench-pb',
@@ -379,7 +382,6 @@ try {
   if (!MEMORY_ONLY) {
     await rawAmqp();
     await rawBull();
-    await rawAnsible();
     const services = queueServices(config, createRedis(config.redis.url));
     await loopabull(services);
     await workerProcesses(services);
