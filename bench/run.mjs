@@ -69,6 +69,11 @@ const logger = createLogger('bench', 'warn');
 const results = [];
 
 const rounded = (x) => Number(x.toFixed(x < 10 ? 2 : 1));
+/** The bench process's CPU (all its threads) per item since `from` (a process.cpuUsage()). */
+const cpuPer = (from, n) => {
+  const { user, system } = process.cpuUsage(from);
+  return { cpu_us_each: rounded((user + system) / n) };
+};
 /** A rate from a count and a duration. `extra.vs` names the row it is compared with. */
 function record(name, group, count, secs, extra = {}) {
   results.push({
@@ -160,9 +165,16 @@ async function rawBull() {
   await addAll('a');
   record('BullMQ add (200 in flight)', 'raw', N_MESSAGES, seconds(t0));
   t0 = performance.now();
+  const cpu0 = process.cpuUsage();
   let w = processAll();
   await w.finished;
-  record(`BullMQ process no-op (concurrency ${CONCURRENCY})`, 'raw', N_MESSAGES, seconds(t0));
+  record(
+    `BullMQ process no-op (concurrency ${CONCURRENCY})`,
+    'raw',
+    N_MESSAGES,
+    seconds(t0),
+    cpuPer(cpu0, N_MESSAGES),
+  );
   await w.worker.close();
   t0 = performance.now();
   w = processAll();
@@ -215,6 +227,7 @@ async function loopabull(services) {
 
   // Worker: the queued jobs through the no-op handler.
   t0 = performance.now();
+  const cpu0 = process.cpuUsage();
   const worker = new LoopabullWorker({ config, id: 'bench', concurrency: CONCURRENCY, logger });
   await worker.start();
   await until(async () => (await completed()) >= N_MESSAGES, 'the worker');
@@ -226,6 +239,7 @@ async function loopabull(services) {
     {
       vs: `BullMQ process no-op (concurrency ${CONCURRENCY})`,
       target: 0.8,
+      ...cpuPer(cpu0, N_MESSAGES),
     },
   );
 
@@ -429,6 +443,7 @@ console.table(
             ? `p99 < ${r.max_p99_ms} ms`
             : '',
     met: r.met === undefined ? '' : r.met ? 'yes' : 'NO',
+    'cpu µs': r.cpu_us_each ?? '',
     p50_ms: r.p50_ms ?? '',
     p99_ms: r.p99_ms ?? '',
   })),
