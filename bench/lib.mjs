@@ -5,7 +5,8 @@ import { createServer } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { promisify } from 'node:util';
 import amqp from 'amqplib';
-import { Queue } from 'bullmq';
+import { Queue, QueueEvents } from 'bullmq';
+import { Redis } from 'ioredis';
 import { nodeFlagsFor } from '@loopabull/cli';
 
 export const CLI = new URL('../packages/cli/bin/loopabull.js', import.meta.url).pathname;
@@ -132,4 +133,31 @@ export async function workersReady(connection, prefix, name, count) {
   } finally {
     await queue.close();
   }
+}
+
+/**
+ * Counts the queue's completed jobs as BullMQ's events stream tells them (a blocking read), for
+ * the slow rows: polling the count every few ms would take CPU from the playbooks it times.
+ */
+export async function completions(url, prefix, name) {
+  const connection = new Redis(url, { maxRetriesPerRequest: null });
+  const events = new QueueEvents(name, { connection, prefix });
+  await events.waitUntilReady();
+  let done = 0;
+  let waiting = null;
+  events.on('completed', () => {
+    done += 1;
+    if (waiting && done >= waiting.count) waiting.resolve();
+  });
+  return {
+    /** Resolves once `n` more jobs than now completed. */
+    more(n) {
+      const count = done + n;
+      return new Promise((resolve) => (waiting = { count, resolve }));
+    },
+    close: async () => {
+      await events.close();
+      connection.disconnect();
+    },
+  };
 }

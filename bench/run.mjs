@@ -20,6 +20,7 @@ import { Looper } from '@loopabull/looper';
 import { LoopabullWorker } from '@loopabull/worker';
 import { checkFlask, hardwareRows, machinesRows } from './hardware.mjs';
 import {
+  completions,
   percentile,
   privateRedis,
   publishMany,
@@ -309,10 +310,11 @@ async function loopabull(services) {
     logger,
   });
   await pbWorker.start();
-  base = await completed();
+  const events = await completions(config.redis.url, config.redis.prefix, config.queue.name);
+  let finished = events.more(N_PLAYBOOKS);
   t0 = performance.now();
   await publish(N_PLAYBOOKS, 'bench.playbook', 'pb', (i) => Buffer.from(JSON.stringify({ i })));
-  await until(async () => (await completed()) >= base + N_PLAYBOOKS, 'the playbook jobs');
+  await finished;
   const single = `playbook jobs (${PLAYBOOK_CONCURRENCY} at once)`;
   record(single, 'loopabull', N_PLAYBOOKS, seconds(t0), {
     vs: `ansible-playbook loop (${PLAYBOOK_CONCURRENCY} at once)`,
@@ -323,10 +325,10 @@ async function loopabull(services) {
   // Batch mode (ansible.batch: bench.burst, 250 at once) on a burst, against a run per event.
   const burstWorker = new LoopabullWorker({ config, id: 'bench-burst', concurrency: 500, logger });
   await burstWorker.start();
-  base = await completed();
+  finished = events.more(N_BURST);
   t0 = performance.now();
   await publish(N_BURST, 'bench.burst', 'burst', (i) => Buffer.from(JSON.stringify({ i })));
-  await until(async () => (await completed()) >= base + N_BURST, 'the burst');
+  await finished;
   record(
     `batch-mode playbook, burst of ${N_BURST} (250 a run)`,
     'loopabull',
@@ -338,6 +340,7 @@ async function loopabull(services) {
     },
   );
   await burstWorker.stop();
+  await events.close();
   await looper.stop();
 
   const conn = await amqp.connect(config.bus.url);

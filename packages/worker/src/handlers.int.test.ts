@@ -224,6 +224,7 @@ describe('worker running batch handlers', () => {
   export const batch = { max: 4, wait_ms: 1000 };
   export default async (events, ctx) => {
     const echoed = await ctx.automationBatch('echo')(events, ctx);
+    ctx.logger.warn('batch of ' + events.length);
     return Promise.all(events.map(async (event, i) => {
       const { n } = event.body;
       await ctx.log(i, 'line for ' + n);
@@ -240,7 +241,7 @@ describe('worker running batch handlers', () => {
     const [one, two, bad, gone] = await Promise.all(
       [1, 2, 'bad', 'gone'].map((n) => h!.add('org.example.batch', { n })),
     );
-    await h.startWorkerProcess();
+    const proc = await h.startWorkerProcess();
 
     for (const [job, n] of [
       [one!, 1],
@@ -268,6 +269,7 @@ describe('worker running batch handlers', () => {
       /^loopabull: running handler org\.example\.batch\.mjs .*\nline for 1$/,
     );
     expect(await h.logs(bad!)).not.toMatch(/line for [12g]/);
+    expect(proc.output()).toContain('warn [worker] batch of 4 topic=org.example.batch\n');
   });
 
   it('a batch export that is not { max, wait_ms } fails the job at once, saying what is wrong', async () => {
