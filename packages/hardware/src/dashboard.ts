@@ -1,6 +1,6 @@
 import { html, Html, page } from '@loopabull/server';
 import { countStale, isStale, sinceSeen, staleSummary } from './machine-view.js';
-import { DASHBOARD } from './mount.js';
+import { DASHBOARD } from './dashboard-link.js';
 import type { MachineRecord, UnattributedRecord } from './records.js';
 
 export interface DashboardInput {

@@ -1,7 +1,5 @@
 import type { RouteModule } from '@loopabull/server';
-
-/** The hardware page's entry in the navigation and in the RouteModule. */
-export const DASHBOARD = { title: 'Hardware', path: '/ui/machines' };
+import { DASHBOARD } from './dashboard-link.js';
 
 /**
  * Mounted by `loopabull serve` when `hardware.enabled` is on. The routes' module, and with it the
