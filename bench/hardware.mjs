@@ -117,8 +117,13 @@ async function pocListener(vhostUrl, redisUrl, n, machines) {
       code === 0 ? resolve() : reject(new Error(`bench: the PoC listener exited with ${code}`)),
     ),
   );
+  // Awaited below; a listener that dies first must fail the bench, which then cleans up.
+  exited.catch(() => undefined);
   try {
-    await until(() => consuming(vhostUrl, queue), 'the PoC listener to consume');
+    await Promise.race([
+      until(() => consuming(vhostUrl, queue), 'the PoC listener to consume'),
+      exited,
+    ]);
     const t0 = performance.now();
     await publishMany(vhostUrl, EXCHANGE, n, (i) => taskMessage(i, machines));
     await exited;
