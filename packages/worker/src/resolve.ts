@@ -20,7 +20,7 @@ export interface Resolution {
   topic: string;
   found: { file: string; relative: string; kind: AutomationKind; why: string } | null;
   /** Every path looked at, relative to the playbooks directory, in order. */
-  tried: string[];
+  tried: readonly string[];
   /** Names the topic would give that are never looked at, each with the reason. */
   skipped: readonly string[];
 }
