@@ -74,11 +74,17 @@ async function importModule(file: string, url: string, relative: string): Promis
   return { url, batch: batch.data, handler: fn as BatchHandler };
 }
 
-/** The module last imported for each file: a file is imported again only once it changed. */
-const loaded = new Map<string, Promise<HandlerModule>>();
+/** The module last imported for each file, and the stat it was imported at. */
+interface Loaded {
+  ino: bigint;
+  ctimeNs: bigint;
+  loading: Promise<HandlerModule>;
+  /** Once `loading` resolved. */
+  mod: HandlerModule | null;
+}
 
-/** The module of each file whose import finished, with the stat it was imported at. */
-const ready = new Map<string, { ino: bigint; ctimeNs: bigint; mod: HandlerModule }>();
+/** A file is imported again only once it changed. */
+const loaded = new Map<string, Loaded>();
 
 /**
  * The handler module of a file. The file's inode and change time go into the module URL, so an
@@ -97,26 +103,17 @@ export function loadHandlerModule(
   if (!stats)
     throw new RunError(`handler ${relative} was removed before it could be loaded`, null, false);
   const { ino, ctimeNs } = stats;
-  const known = ready.get(file);
-  if (known?.ino === ino && known.ctimeNs === ctimeNs) return known.mod;
+  const known = loaded.get(file);
+  if (known?.ino === ino && known.ctimeNs === ctimeNs) return known.mod ?? known.loading;
   const url = `${pathToFileURL(file).href}?v=${ino}-${ctimeNs}`;
-  const cached = loaded.get(file);
-  if (cached) {
-    const hit = cached.then((m) => (m.url === url ? m : null));
-    return hit.then((m) => m ?? fresh());
-  }
-  return fresh();
-
-  function fresh(): Promise<HandlerModule> {
-    const loading = importModule(file, url, relative);
-    loaded.set(file, loading);
-    loading.then(
-      (mod) => loaded.get(file) === loading && ready.set(file, { ino, ctimeNs, mod }),
-      // A module that failed to load is tried again by the next job.
-      () => loaded.get(file) === loading && loaded.delete(file),
-    );
-    return loading;
-  }
+  const entry: Loaded = { ino, ctimeNs, loading: importModule(file, url, relative), mod: null };
+  loaded.set(file, entry);
+  entry.loading.then(
+    (mod) => (entry.mod = mod),
+    // A module that failed to load is tried again by the next job.
+    () => loaded.get(file) === entry && loaded.delete(file),
+  );
+  return entry.loading;
 }
 
 export interface HandlerRun {
