@@ -25,16 +25,18 @@ import {
 const EXCHANGE = 'exchange/taskcluster-queue/v1/task-completed';
 const PLAYBOOKS = new URL('../playbooks', import.meta.url).pathname;
 const here = (file) => new URL(file, import.meta.url).pathname;
-/** The PoC's webserver.py as it was (the issue's comparator), and the same design in Node. */
+const PYTHON = '/usr/bin/python3';
+/** The PoC's listen_to_pulse.py as it was: the hardware row's second comparator. */
 const POC_LISTENER = here('./poc-listener.py');
+/** The PoC's webserver.py as it was (the issue's comparator), and the same design in Node. */
 const POC_SERVERS = {
-  flask: ['/usr/bin/python3', here('./poc-server.py')],
+  flask: [PYTHON, here('./poc-server.py')],
   node: [process.execPath, here('./poc-server.mjs')],
 };
 
 /** Fails early, with the fix, when the Flask comparator cannot run. */
 export function checkFlask() {
-  const r = spawnSync(POC_SERVERS.flask[0], ['-c', 'import flask, kombu, redis']);
+  const r = spawnSync(PYTHON, ['-c', 'import flask, kombu, redis']);
   if (r.status !== 0)
     throw new Error(
       "bench: the PoC comparators need Debian's python3-flask, python3-kombu and python3-redis " +
@@ -105,13 +107,9 @@ async function pocListener(vhostUrl, redisUrl, n, machines) {
   const conn = await amqp.connect(vhostUrl);
   await (await conn.createChannel()).assertExchange(EXCHANGE, 'topic', { durable: true });
   await conn.close();
-  const child = spawn(
-    POC_SERVERS.flask[0],
-    [POC_LISTENER, vhostUrl, redisUrl, EXCHANGE, queue, String(n)],
-    {
-      stdio: ['ignore', 'ignore', 'inherit'],
-    },
-  );
+  const child = spawn(PYTHON, [POC_LISTENER, vhostUrl, redisUrl, EXCHANGE, queue, String(n)], {
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
   const exited = new Promise((resolve, reject) =>
     child.on('exit', (code) =>
       code === 0 ? resolve() : reject(new Error(`bench: the PoC listener exited with ${code}`)),

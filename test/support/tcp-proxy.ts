@@ -35,6 +35,11 @@ export async function startTcpProxy(target: { host: string; port: number }): Pro
   let replyMarker: Buffer | null = null;
   let refusing = false;
   const sockets = new Set<Socket>();
+  /** Breaks every connection but `spare`, and refuses new ones until `restore`. */
+  const breakAll = (spare?: Socket) => {
+    refusing = true;
+    for (const s of sockets) if (s !== spare) s.destroy();
+  };
   const track = (s: Socket) => {
     sockets.add(s);
     s.on('close', () => sockets.delete(s));
@@ -64,9 +69,8 @@ export async function startTcpProxy(target: { host: string; port: number }): Pro
         return;
       }
       cutMarker = null;
-      refusing = true;
       upstream.end(chunk.subarray(0, at));
-      for (const s of sockets) if (s !== upstream) s.destroy();
+      breakAll(upstream);
     });
     // A partition does not carry a close across either: the other side learns nothing.
     client.on('close', () => frozen || upstream.writableEnded || upstream.destroy());
@@ -80,10 +84,7 @@ export async function startTcpProxy(target: { host: string; port: number }): Pro
     thaw: () => void (frozen = false),
     cutBefore: (marker) => void (cutMarker = Buffer.from(marker)),
     holdRepliesAfter: (marker) => void (replyMarker = Buffer.from(marker)),
-    cut: () => {
-      refusing = true;
-      for (const s of sockets) s.destroy();
-    },
+    cut: () => breakAll(),
     restore: () => void (refusing = false),
     close: () =>
       new Promise((resolve) => {
