@@ -21,7 +21,7 @@ export interface AppOptions {
 export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   const { config, services, logger } = opts;
   const app = Fastify({ logger: false, routerOptions: { maxParamLength: 512 } });
-  await guardRequests(app, config.http);
+  guardRequests(app, config.http);
   app.setErrorHandler(async (err: Error & { statusCode?: number }, req, reply) => {
     const status = err.statusCode && err.statusCode < 500 ? err.statusCode : 500;
     if (status >= 500) logger.error(`${req.method} ${req.url} failed: ${err.message}`);

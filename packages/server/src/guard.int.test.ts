@@ -241,6 +241,30 @@ describe('with http.token set', () => {
     },
   );
 
+  it.each(['/', '/jobs/guard-1', '/probe'])(
+    '%s, a page, gets the headers for documents',
+    async (path) => {
+      const res = await s.http(path);
+      expect(res.header('referrer-policy')).toBe('no-referrer');
+      expect(res.header('cross-origin-opener-policy')).toBe('same-origin');
+      expect(res.header('cross-origin-resource-policy')).toBe('same-origin');
+      expect(res.header('content-security-policy')).toMatch(/(^|;\s*)form-action 'self'(;|$)/);
+    },
+  );
+
+  it.each(['/api/queue', '/no-such-page', '/healthz', '/metrics'])(
+    '%s, data, gets the headers that matter to data and not those of documents',
+    async (path) => {
+      const res = await s.http(path);
+      expect(res.header('content-security-policy')).toBe(
+        "default-src 'none';frame-ancestors 'none'",
+      );
+      expect(res.header('cross-origin-resource-policy')).toBe('same-origin');
+      expect(res.header('referrer-policy')).toBeNull();
+      expect(res.header('cross-origin-opener-policy')).toBeNull();
+    },
+  );
+
   it('keeps the page policy that forbids scripts', async () => {
     const csp = (await s.http('/')).header('content-security-policy')!;
     expect(csp).toMatch(/(^|;\s*)default-src 'none'(;|$)/);
