@@ -84,6 +84,9 @@ describe('run', () => {
     const unrouted = await runProgram(config, ['run', 'org.example.nothing']);
     expect(unrouted.out).toMatch(/^unrouted: no automation for org\.example\.nothing/);
     expect(unrouted.exitCode).toBe(1);
+    const asJson = await runProgram(config, ['run', 'org.example.nothing', '--json']);
+    expect(JSON.parse(asJson.out)).toMatchObject({ resolution: { found: null } });
+    expect(asJson.exitCode).toBe(1);
   });
 });
 

@@ -64,10 +64,11 @@ export const runCommand = (cli: Cli) =>
         } finally {
           await automations.stop();
         }
-        if (opts.json) return printJson(outcome);
         const { found } = outcome.resolution;
+        // Nothing ran: a failure for scripts too, whichever way it is printed.
+        if (!found) process.exitCode = 1;
+        if (opts.json) return printJson(outcome);
         if (!found) {
-          process.exitCode = 1;
           return out(
             `unrouted: no automation for ${topic} (tried ${outcome.resolution.tried.join(', ')})`,
           );
