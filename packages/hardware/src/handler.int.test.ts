@@ -83,14 +83,6 @@ describe('hardwareHandler', () => {
     });
   });
 
-  it('does nothing when hardware is disabled', async () => {
-    const cfg = withHardware(config, { enabled: false });
-    expect((await run(undefined, completed, cfg)).result).toEqual({
-      ignored: 'hardware is disabled in the configuration',
-    });
-    expect(await allKeys()).toEqual([]);
-  });
-
   it('records an exception without a worker as such', async () => {
     const early = variant(completed, {
       exchange: 'exchange/taskcluster-queue/v1/task-exception',

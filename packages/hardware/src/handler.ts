@@ -40,8 +40,7 @@ async function recordEvents(
   events: readonly LoopabullEvent[],
   ctx: RecordingContext,
 ): Promise<HardwareResult[]> {
-  const { enabled, provisioner } = hardwareSettings(ctx.config);
-  if (!enabled) return events.map(() => ({ ignored: 'hardware is disabled in the configuration' }));
+  const { provisioner } = hardwareSettings(ctx.config);
   const store = new MachineStore(ctx.redis);
   const observed: WorkerObservation[] = [];
   const outcomes: Outcome[] = await Promise.all(
