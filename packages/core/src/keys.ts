@@ -12,7 +12,7 @@ export function loopabullKeys(config: Pick<Config, 'redis' | 'queue'>) {
     parked: `${base}:parked`,
     /** Hash of counters: `<counter>` or `<counter>|<label>`. */
     counters: `${base}:counters`,
-    /** Hash of run-duration histogram fields: `<topic>|<bucket>`, `<topic>|sum`, `<topic>|count`. */
+    /** Hash of run-duration histogram fields: `<topic>|<bucket>` (`+Inf` is the count), `<topic>|sum`. */
     durations: `${base}:durations`,
     /** Set of the labels (topics, reasons) counters may use; others count as `other`. */
     labels: `${base}:labels`,
