@@ -242,15 +242,20 @@ describe('with http.token set', () => {
   );
 
   it.each(['/', '/jobs/guard-1', '/probe'])(
-    '%s, a page, gets the headers for documents',
+    '%s, a page, gets the headers for documents too',
     async (path) => {
       const res = await s.http(path);
       expect(res.header('referrer-policy')).toBe('no-referrer');
       expect(res.header('cross-origin-opener-policy')).toBe('same-origin');
       expect(res.header('cross-origin-resource-policy')).toBe('same-origin');
-      expect(res.header('content-security-policy')).toMatch(/(^|;\s*)form-action 'self'(;|$)/);
     },
   );
+
+  it('gives a page that sets no policy of its own the policy of data, which loads nothing', async () => {
+    expect((await s.http('/probe')).header('content-security-policy')).toBe(
+      "default-src 'none';frame-ancestors 'none'",
+    );
+  });
 
   it.each(['/api/queue', '/no-such-page', '/healthz', '/metrics'])(
     '%s, data, gets the headers that matter to data and not those of documents',

@@ -74,7 +74,7 @@ export function page(title: string, body: Html, opts: PageOptions = {}): string 
  * Pages show data from bus messages: besides escaping, forbid scripts and foreign content, and
  * being framed by other sites (clickjacking).
  */
-export const PAGE_CSP_DIRECTIVES: Record<string, string[]> = {
+const PAGE_CSP_DIRECTIVES: Record<string, string[]> = {
   'default-src': ["'none'"],
   'style-src': ["'unsafe-inline'"],
   'form-action': ["'self'"],
