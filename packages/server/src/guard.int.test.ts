@@ -22,6 +22,14 @@ const probe: RouteModule = {
   name: 'probe',
   register(app) {
     app.get('/probe', async (_req, reply) => reply.type('text/html').send('<p>probe</p>'));
+    // A policy of its own, set the two ways routes set headers (@fastify/static sets them raw).
+    app.get('/probe/own', async (_req, reply) =>
+      reply.header('content-security-policy', 'sandbox').send({ own: true }),
+    );
+    app.get('/probe/own-raw', async (_req, reply) => {
+      reply.raw.setHeader('content-security-policy', 'sandbox');
+      return { own: true };
+    });
     for (const method of ['put', 'post', 'delete', 'patch'] as const)
       app[method]('/probe', async () => 'changed');
   },
@@ -250,6 +258,12 @@ describe('with http.token set', () => {
       expect(res.header('cross-origin-resource-policy')).toBe('same-origin');
     },
   );
+
+  it.each(['/probe/own', '/probe/own-raw'])('%s keeps the policy its route set', async (path) => {
+    const res = await s.http(path);
+    expect(res.header('content-security-policy')).toBe('sandbox');
+    expect(res.header('x-content-type-options')).toBe('nosniff');
+  });
 
   it('gives a page that sets no policy of its own the policy of data, which loads nothing', async () => {
     expect((await s.http('/probe')).header('content-security-policy')).toBe(
