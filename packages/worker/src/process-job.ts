@@ -25,6 +25,9 @@ async function recordUnrouted(services: JobServices, job: LoopabullJob): Promise
   services.counters.incr('unrouted', job.data.topic);
 }
 
+/** Seconds since `start`, a `performance.now()`. */
+const secondsSince = (start: number) => (performance.now() - start) / 1000;
+
 /**
  * One attempt of one job: find the automation for its topic now and run it. No automation is
  * an outcome, not an error. Failures are thrown for BullMQ to retry or park.
@@ -74,7 +77,7 @@ export async function processJob(
       log: (text) => runLog.line(text),
       signal,
     });
-    const duration = (performance.now() - started) / 1000;
+    const duration = secondsSince(started);
     counters.observeDuration(topic, duration);
     if (logger.isInfoEnabled())
       logger.info('job ran', {
@@ -86,7 +89,7 @@ export async function processJob(
       });
     return { outcome: 'ran', file: found.relative, kind: found.kind, ...result };
   } catch (err) {
-    const duration = (performance.now() - started) / 1000;
+    const duration = secondsSince(started);
     const stopped = signal?.aborted ?? false;
     if (!stopped) counters.observeDuration(topic, duration);
     const reason = (err as Error).message.split('\n', 1)[0];
