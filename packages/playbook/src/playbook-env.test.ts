@@ -2,7 +2,7 @@ import { afterAll, describe, expect, it } from '@jest/globals';
 import { removeTempDirs, testConfig } from '@test/support';
 import { playbookEnv } from './playbook-runner.js';
 
-/** What a worker's environment holds that playbooks get by default... */
+/** What a worker's environment holds that playbooks get with the list below... */
 const PASSED = {
   PATH: '/usr/bin:/bin',
   HOME: '/var/lib/loopabull',
@@ -17,6 +17,18 @@ const PASSED = {
   TMPDIR: '/var/tmp/loopabull',
 };
 /** ...and what they do not. */
+const NARROW = [
+  'PATH',
+  'HOME',
+  'LANG',
+  'LC_*',
+  'TZ',
+  'USER',
+  'LOGNAME',
+  'ANSIBLE_*',
+  'SSH_AUTH_SOCK',
+  'TMPDIR',
+];
 const WITHHELD = {
   REDIS_URL: 'redis://:hunter2@redis',
   AMQP_URL: 'amqps://lb:hunter2@rabbit',
@@ -32,8 +44,18 @@ const defaults = testConfig().ansible.env_passthrough;
 afterAll(() => removeTempDirs());
 
 describe('playbookEnv', () => {
-  it("passes the default list and the job's variables, nothing else", () => {
-    const env = playbookEnv(WORKER_ENV, defaults, { LOOPABULL_TOPIC: 't', LOOPABULL_JOB_ID: '1' });
+  it("passes the worker's whole environment by default, less REDIS_URL and AMQP_URL", () => {
+    const env = playbookEnv(WORKER_ENV, defaults, { LOOPABULL_TOPIC: 't' });
+    const expected: Record<string, string> = { LOOPABULL_TOPIC: 't' };
+    for (const [name, value] of Object.entries(WORKER_ENV))
+      if (value !== undefined && name !== 'REDIS_URL' && name !== 'AMQP_URL')
+        expected[name] = value;
+    expect(env).toEqual(expected);
+    expect(env).toHaveProperty('AWS_SECRET_ACCESS_KEY');
+  });
+
+  it("passes only what a list names, and the job's variables", () => {
+    const env = playbookEnv(WORKER_ENV, NARROW, { LOOPABULL_TOPIC: 't', LOOPABULL_JOB_ID: '1' });
     expect(env).toEqual({ ...PASSED, LOOPABULL_TOPIC: 't', LOOPABULL_JOB_ID: '1' });
   });
 

@@ -30,9 +30,8 @@ const NEVER_PASSED = new Set(['REDIS_URL', 'AMQP_URL']);
 
 /**
  * The environment a playbook runs with: the worker's variables that `passthrough` names (exact
- * names, or prefixes ending in `*`), then the job's own. Everything else stays with the worker:
- * its environment file holds the broker and Redis passwords, and a playbook is not trusted with
- * them.
+ * names, prefixes ending in `*`, `*` for all), then the job's own. The broker and Redis URLs
+ * never pass: they hold Loopabull's passwords, and a playbook is not trusted with them.
  */
 export function playbookEnv(
   parent: NodeJS.ProcessEnv,

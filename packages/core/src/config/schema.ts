@@ -119,21 +119,15 @@ export const configSchema = z
         playbook_cmd: z.string().min(1).default('ansible-playbook'),
         cfg_file_path: z.string().min(1).nullable().default(null),
         timeout: seconds.default(3600),
-        /** The worker's variables a playbook sees: names, or prefixes ending in `*`. */
+        /**
+         * The worker's variables a playbook sees: names, or prefixes ending in `*`. By default
+         * all of them (the spec's "environment of the worker"), less Loopabull's own credentials.
+         */
         env_passthrough: z
-          .array(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*\*?$/, 'a variable name or PREFIX*'))
-          .default([
-            'PATH',
-            'HOME',
-            'LANG',
-            'LC_*',
-            'TZ',
-            'USER',
-            'LOGNAME',
-            'ANSIBLE_*',
-            'SSH_AUTH_SOCK',
-            'TMPDIR',
-          ]),
+          .array(
+            z.string().regex(/^([A-Za-z_][A-Za-z0-9_]*\*?|\*)$/, 'a variable name, PREFIX* or *'),
+          )
+          .default(['*']),
         /**
          * Topics whose playbook runs once for a batch of events: up to `max` that arrive within
          * `wait` seconds of the first, as the list `msgs`.
