@@ -146,8 +146,13 @@ describe('loopabull@.service: hardened as far as sudo for `become` allows', () =
     expect(Number(value(unit, 'TasksMax'))).toBeGreaterThan(0);
   });
 
-  it('gives running playbooks their shutdown grace before anything is killed', () => {
-    expect(value(unit, 'KillMode')).toBe('mixed');
+  it('kills what a worker leaves in its unit, after giving running playbooks their grace', () => {
+    // The spec's KillMode: orphaned playbooks of a crashed worker die with it.
+    expect(value(unit, 'KillMode')).toBe('control-group');
+    // The worker alone is sent SIGTERM first, and waited for, before the unit is.
+    expect(value(unit, 'ExecStop')).toMatch(
+      /kill -TERM "\$\$MAINPID".*while kill -0 "\$\$MAINPID"/,
+    );
     const grace = testConfig().workers.shutdown_grace;
     expect(Number(value(unit, 'TimeoutStopSec'))).toBeGreaterThan(grace);
   });
