@@ -1,5 +1,5 @@
 import { execFileSync, spawnSync } from 'node:child_process';
-import { chmodSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from '@jest/globals';
@@ -155,6 +155,22 @@ describe('loopabull@.service: hardened as far as sudo for `become` allows', () =
     );
     const grace = testConfig().workers.shutdown_grace;
     expect(Number(value(unit, 'TimeoutStopSec'))).toBeGreaterThan(grace);
+  });
+});
+
+describe('the install in docs/operating.md', () => {
+  it('links /usr/bin/loopabull to an executable with a node shebang, which the web unit runs', () => {
+    const doc = readFileSync(
+      fileURLToPath(new URL('../docs/operating.md', import.meta.url)),
+      'utf8',
+    );
+    const target = /ln -s \/opt\/loopabull\/(\S+) \/usr\/bin\/loopabull/.exec(doc)![1]!;
+    const file = fileURLToPath(new URL(`../${target}`, import.meta.url));
+    expect(statSync(file).mode & 0o111).toBe(0o111);
+    expect(readFileSync(file, 'utf8').split('\n', 1)[0]).toBe('#!/usr/bin/env node');
+    expect(value(serviceSection('loopabull-web.service'), 'ExecStart')).toMatch(
+      /^\/usr\/bin\/loopabull serve /,
+    );
   });
 });
 
