@@ -1,4 +1,8 @@
-/** What a worker keeps in Redis is bounded: unrouted jobs beyond a sample, job logs past their caps. */
+/**
+ * What a worker keeps in Redis is bounded: unrouted jobs beyond a sample, job logs past their caps;
+ * and what is not unrouted: jobs while the playbooks directory is missing.
+ */
+import { rmSync } from 'node:fs';
 import { afterEach, describe, expect, it } from '@jest/globals';
 import { writeAutomation } from '@test/support';
 import { harness, type Harness } from '../test/harness.js';
@@ -22,6 +26,23 @@ describe('unrouted jobs', () => {
     for (const kept of jobs.slice(2)) expect(await h.work.queue.getJob(kept.id!)).toBeDefined();
     await h.stopWorkers();
     expect(await h.counter('unrouted', 'nobody.listens')).toBe(4);
+  });
+});
+
+describe('a missing playbooks directory', () => {
+  it('fails jobs, to be retried and then parked, instead of ending them unrouted', async () => {
+    h = await harness({ queue: { attempts: 2, backoff: 0.01 } });
+    rmSync(h.config.ansible.playbooks_dir, { recursive: true });
+    await h.startWorker();
+    const job = await h.add('nobody.listens');
+    await expect(h.finished(job)).rejects.toThrow(
+      /the playbooks directory .* does not exist or is not a directory \(ansible\.playbooks_dir\)/,
+    );
+    expect((await h.reload(job)).attemptsMade).toBe(2);
+    await h.stopWorkers();
+    expect(await h.counter('unrouted', 'nobody.listens')).toBe(0);
+    expect(await h.counter('failed', 'nobody.listens')).toBe(1);
+    expect(await h.work.unrouted.newest(10)).toEqual([]);
   });
 });
 

@@ -4,7 +4,12 @@ import { afterAll, describe, expect, it } from '@jest/globals';
 import fc from 'fast-check';
 import { topicProblem } from '@loopabull/core';
 import { removeTempDirs, testConfig, writeAutomation } from '@test/support';
-import { candidatePaths, resolveAutomation, unreachableBecause } from './resolve.js';
+import {
+  candidatePaths,
+  PlaybooksDirMissing,
+  resolveAutomation,
+  unreachableBecause,
+} from './resolve.js';
 
 afterAll(() => removeTempDirs());
 
@@ -80,6 +85,24 @@ describe('candidatePaths', () => {
 });
 
 describe('resolveAutomation', () => {
+  it('fails, not unrouted, while the playbooks directory is missing, and resolves once it is back', async () => {
+    const config = testConfig();
+    const dir = config.ansible.playbooks_dir;
+    rmSync(dir, { recursive: true, force: true });
+    await expect(resolveAutomation(config, 'org.example.x')).rejects.toThrow(
+      new PlaybooksDirMissing(
+        `the playbooks directory ${resolve(dir)} does not exist or is not a directory (ansible.playbooks_dir)`,
+      ),
+    );
+    writeFileSync(dir, 'a file where the directory should be');
+    await new Promise((r) => setImmediate(r));
+    await expect(resolveAutomation(config, 'org.example.x')).rejects.toThrow(PlaybooksDirMissing);
+    rmSync(dir);
+    mkdirSync(dir);
+    await new Promise((r) => setImmediate(r));
+    expect((await resolveAutomation(config, 'org.example.x')).found).toBeNull();
+  });
+
   it('finds the first existing candidate, saying why and what it tried', async () => {
     const config = testConfig({
       overrides: { topics: { fold_prefixes: ['org.fedoraproject.prod.'] } },
@@ -148,8 +171,9 @@ describe('resolveAutomation', () => {
     });
   });
 
-  it('reports nothing found, with every path tried, also when the directory is missing', async () => {
+  it('reports nothing found, with every path tried', async () => {
     const config = testConfig();
+    mkdirSync(config.ansible.playbooks_dir, { recursive: true });
     const res = await resolveAutomation(config, 'no.such');
     expect(res).toEqual({
       topic: 'no.such',

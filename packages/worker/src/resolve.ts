@@ -105,6 +105,8 @@ interface Placed {
 }
 
 interface PlacedPlan {
+  /** The playbooks directory, absolute. */
+  root: string;
   placed: Placed[];
   /** The resolution when none exists. */
   none: Resolution;
@@ -147,7 +149,7 @@ function place(topic: string, root: string, { candidates, skipped }: Plan): Plac
       resolution: { topic, found: { file, ...candidate }, tried: tried.slice(0, i + 1), skipped },
     };
   });
-  return { placed, none: { topic, found: null, tried, skipped } };
+  return { root, placed, none: { topic, found: null, tried, skipped } };
 }
 
 /** Where the automation for a topic may be, in the order they are tried. */
@@ -171,7 +173,7 @@ export async function resolveAutomation(
 ): Promise<Resolution> {
   const problem = topicProblem(topic);
   if (problem !== null) throw new Error(`refusing to resolve: ${problem}`);
-  const { placed, none } = placedFor(config, topic);
+  const { root, placed, none } = placedFor(config, topic);
   let dir: string | null = null;
   let state: DirectoryState = null;
   for (const candidate of placed) {
@@ -180,7 +182,18 @@ export async function resolveAutomation(
     if (candidate.dir !== dir) state = directoryState((dir = candidate.dir), now);
     if (existsAsFile(candidate.file, state)) return candidate.resolution;
   }
+  // Without its directory, every topic would end unrouted and its message be lost for good: a
+  // mount that dropped or a checkout not yet made is a failure, retried until it is back.
+  if (!statThisTurn(root)?.isDirectory())
+    throw new PlaybooksDirMissing(
+      `the playbooks directory ${root} does not exist or is not a directory (ansible.playbooks_dir)`,
+    );
   return none;
+}
+
+/** The playbooks directory is gone: no topic can be resolved, none is unrouted. */
+export class PlaybooksDirMissing extends Error {
+  override name = 'PlaybooksDirMissing';
 }
 
 /** What was found in a directory, valid while its change time stays what it was. */

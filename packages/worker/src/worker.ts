@@ -1,4 +1,6 @@
 import { setMaxListeners } from 'node:events';
+import { statSync } from 'node:fs';
+import { resolve as resolvePath } from 'node:path';
 import { hostname } from 'node:os';
 import { WaitingError, Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
@@ -150,6 +152,12 @@ export class LoopabullWorker {
       queue: config.queue.name,
       concurrency: this.concurrency,
     });
+    const playbooks = resolvePath(config.ansible.playbooks_dir);
+    if (!statSync(playbooks, { throwIfNoEntry: false })?.isDirectory())
+      this.logger.error(
+        'the playbooks directory does not exist: every job fails and is retried until it does',
+        { playbooks_dir: playbooks },
+      );
   }
 
   private async process(

@@ -9,7 +9,7 @@ export const resolveCommand = (cli: Cli) =>
     .addOption(jsonOption())
     .addHelpText(
       'after',
-      '\nExit code 0 whether a file is found or the topic is unrouted; 2 for a topic that is not valid.',
+      '\nExit code 0 whether a file is found or the topic is unrouted; 1 when the playbooks directory\nis missing (jobs then fail and are retried, never unrouted); 2 for a topic that is not valid.',
     )
     .action(async (topic: string, opts: ConfigOpts & { json?: boolean }) => {
       // A usage error, as for `run` and `publish`: the topic names no file it could run.
