@@ -43,6 +43,26 @@ describe('configuration errors', () => {
     expect(res.stderr).toContain(path);
   });
 
+  it.each([['looper'], ['worker'], ['serve'], ['queue']])(
+    '%s: exit 2 for a Redis database number Redis does not have, instead of using database 0',
+    async (command) => {
+      const res = await runCli([command], { env: { REDIS_URL: 'redis://127.0.0.1:6379/99' } });
+      expect(res.code).toBe(2);
+      expect(res.stderr).toMatch(
+        /redis\.url redis:\/\/127\.0\.0\.1:6379\/99 selects a database this Redis does not have/,
+      );
+    },
+  );
+
+  it('exit 2 for a bad setting an automation reads when it starts (database.url)', async () => {
+    const path = write('oracle.yml', 'database: { url: "oracle://x" }\n');
+    const res = await runCli(['worker', '--config', path]);
+    expect(res.code).toBe(2);
+    expect(res.stderr).toMatch(
+      /automation \w+ failed to start: database URL oracle:\/\/x is not supported/,
+    );
+  });
+
   it('exit 2 for a config file that does not exist', async () => {
     const res = await runCli(['doctor', '--config', join(dir, 'missing.yml')]);
     expect(res.code).toBe(2);

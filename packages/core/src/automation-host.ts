@@ -6,7 +6,7 @@ import type {
 } from './automation.js';
 import { resolveFrom } from './config/load.js';
 import type { Config } from './config/schema.js';
-import { PermanentError } from './errors.js';
+import { ConfigError, PermanentError } from './errors.js';
 import type { BatchHandler, Handler } from './handler.js';
 import type { Logger } from './logger.js';
 
@@ -68,7 +68,9 @@ export class AutomationHost {
         this.instances.set(automation.name, (await automation.start?.(env)) ?? {});
       } catch (err) {
         await this.stop();
-        throw new Error(
+        // A bad setting (database.url, say) stays a configuration error: exit 2, not 1.
+        const Wrapped = err instanceof ConfigError ? ConfigError : Error;
+        throw new Wrapped(
           `automation ${automation.name} failed to start: ${(err as Error).message}`,
           {
             cause: err,

@@ -1,8 +1,8 @@
 /** A problem with the configuration or the command line: the process exits with code 2. */
 export class ConfigError extends Error {
   readonly exitCode = 2;
-  constructor(message: string) {
-    super(message);
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
     this.name = 'ConfigError';
   }
 }

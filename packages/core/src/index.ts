@@ -43,6 +43,7 @@ export {
   createRedis,
   createProducerRedis,
   connectRedisOnce,
+  checkRedisDatabase,
   closeRedis,
   redactUrl,
 } from './redis.js';

@@ -1,4 +1,5 @@
 import { Redis, type RedisOptions } from 'ioredis';
+import { ConfigError } from './errors.js';
 
 /**
  * A Redis connection for BullMQ and our own keys. Reconnects forever with a capped backoff;
@@ -64,7 +65,30 @@ export async function connectRedisOnce(url: string): Promise<Redis> {
       `cannot reach Redis at ${redactUrl(url)}: ${(lastError ?? (err as Error)).message}`,
     );
   }
+  // ioredis goes on in database 0 when SELECT fails, where another install's queues may be.
+  const selectFailed = lastError as Error | null;
+  if (selectFailed && /DB index is out of range/i.test(selectFailed.message)) {
+    closeRedis(redis);
+    throw new ConfigError(
+      `redis.url ${redactUrl(url)} selects a database this Redis does not have (${selectFailed.message}; see its "databases" setting)`,
+    );
+  }
   return redis;
+}
+
+/**
+ * For the long-running processes, before they start: a database number Redis does not have is
+ * a configuration error (exit 2). Redis being down is not: they wait for it.
+ */
+export async function checkRedisDatabase(url: string): Promise<void> {
+  let redis: Redis;
+  try {
+    redis = await connectRedisOnce(url);
+  } catch (err) {
+    if (err instanceof ConfigError) throw err;
+    return;
+  }
+  closeRedis(redis);
 }
 
 /** Closes without waiting on a dead server: disconnect() on an ended connection arms a 2 s timer. */

@@ -1,5 +1,5 @@
 import { Command } from 'commander';
-import { createLogger, redactUrl } from '@loopabull/core';
+import { checkRedisDatabase, createLogger, redactUrl } from '@loopabull/core';
 import { boundHeapGrowth } from '../memory-bounds.js';
 import { runUntilSignal } from '../lifecycle.js';
 import { withConfig, type ConfigOpts, type Cli } from '../options.js';
@@ -17,6 +17,7 @@ the broker and to Redis; while Redis is down it stops taking messages.`,
     .action(async (opts: ConfigOpts) => {
       boundHeapGrowth();
       const config = cli.loadConfig(opts);
+      await checkRedisDatabase(config.redis.url);
       const logger = createLogger('looper', config.loglevel);
       const { Looper } = await import('@loopabull/looper');
       const looper = new Looper({ config, logger });

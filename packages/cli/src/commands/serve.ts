@@ -1,5 +1,5 @@
 import { Command } from 'commander';
-import { AutomationHost, createLogger } from '@loopabull/core';
+import { AutomationHost, checkRedisDatabase, createLogger } from '@loopabull/core';
 import { runUntilSignal } from '../lifecycle.js';
 import { withConfig, type ConfigOpts, type Cli } from '../options.js';
 
@@ -10,6 +10,7 @@ export const serveCommand = (cli: Cli) =>
     )
     .action(async (opts: ConfigOpts) => {
       const config = cli.loadConfig(opts);
+      await checkRedisDatabase(config.redis.url);
       const logger = createLogger('serve', config.loglevel);
       const { startServer } = await import('@loopabull/server');
       const automations = await new AutomationHost(config, cli.automations, logger).start();

@@ -1,5 +1,5 @@
 import { Command } from 'commander';
-import { AutomationHost, createLogger } from '@loopabull/core';
+import { AutomationHost, checkRedisDatabase, createLogger } from '@loopabull/core';
 import { boundHeapGrowth } from '../memory-bounds.js';
 import { runUntilSignal } from '../lifecycle.js';
 import { positiveInt, withConfig, type ConfigOpts, type Cli } from '../options.js';
@@ -28,6 +28,7 @@ seconds, then cancels the rest so another worker retries them.`,
     .action(async (opts: ConfigOpts & { id: string; concurrency?: number }) => {
       boundHeapGrowth();
       const config = cli.loadConfig(opts);
+      await checkRedisDatabase(config.redis.url);
       const logger = createLogger(`worker@${opts.id}`, config.loglevel);
       const { LoopabullWorker } = await import('@loopabull/worker');
       const automations = await new AutomationHost(config, cli.automations, logger).start();

@@ -87,6 +87,26 @@ describe('loadConfig', () => {
     );
   });
 
+  it('refuses Redis and broker URLs it could not connect with, before connecting', () => {
+    const path = write('urls.yml', '');
+    for (const [env, message] of [
+      [{ REDIS_URL: 'http://x' }, /redis\.url: scheme http: is not redis: or rediss:.*REDIS_URL/],
+      [
+        { REDIS_URL: 'redis://h:6379/notanumber' },
+        /redis\.url: database "notanumber" is not a number/,
+      ],
+      [{ REDIS_URL: 'localhost:6379' }, /redis\.url: scheme localhost: is not redis:/],
+      [{ REDIS_URL: 'no url' }, /redis\.url: not a URL/],
+      [{ AMQP_URL: 'http://example' }, /bus\.url: scheme http: is not amqp: or amqps:.*AMQP_URL/],
+    ] as const) {
+      expect(() => load(path, env)).toThrow(ConfigError);
+      expect(() => load(path, env)).toThrow(message);
+    }
+    for (const url of ['redis://h:6379', 'redis://h:6379/', 'rediss://:p@h/15', '/run/redis.sock'])
+      expect(load(path, { REDIS_URL: url }).redis.url).toBe(url);
+    expect(load(path, { AMQP_URL: 'amqps://u:p@h/%2Fv' }).bus.url).toBe('amqps://u:p@h/%2Fv');
+  });
+
   it('loads a Loopabull 0.0.7 file unchanged and takes its bus settings from the looper block', () => {
     const path = write(
       'legacy.yml',

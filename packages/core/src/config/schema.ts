@@ -25,6 +25,41 @@ const seconds = z
 const age = z.number().positive();
 const port = z.number().int().min(0).max(65535);
 
+/** Why a URL's scheme is not one of `schemes`, or null; checked here so it fails before connecting. */
+function schemeProblem(url: string, schemes: readonly string[]): string | null {
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    return `not a URL; expected ${schemes.map((s) => `${s}//…`).join(' or ')}`;
+  }
+  return schemes.includes(parsed.protocol)
+    ? null
+    : `scheme ${parsed.protocol} is not ${schemes.join(' or ')}`;
+}
+
+/**
+ * Redis's URL: redis:// or rediss://, or a socket path. Its path selects a database by number;
+ * ioredis would send anything else to SELECT and, when that fails, go on in database 0 with
+ * another install's queues.
+ */
+const redisUrl = z.string().superRefine((url, ctx) => {
+  if (url.startsWith('/')) return;
+  const problem = schemeProblem(url, ['redis:', 'rediss:']);
+  if (problem) return void ctx.addIssue({ code: 'custom', message: problem });
+  const path = new URL(url).pathname;
+  if (!/^\/?(\d{1,9})?$/.test(path))
+    ctx.addIssue({
+      code: 'custom',
+      message: `database ${JSON.stringify(path.slice(1))} is not a number (redis://host:port/N)`,
+    });
+});
+
+const amqpUrl = z.string().superRefine((url, ctx) => {
+  const problem = schemeProblem(url, ['amqp:', 'amqps:']);
+  if (problem) ctx.addIssue({ code: 'custom', message: problem });
+});
+
 const binding = z
   .object({ exchange: z.string().min(1), routing_key: z.string().min(1).default('#') })
   .strict();
@@ -38,7 +73,7 @@ export const configSchema = z
       .transform((v) => LOG_LEVELS[v]!),
     redis: z
       .object({
-        url: z.string().min(1).default('redis://127.0.0.1:6379'),
+        url: redisUrl.default('redis://127.0.0.1:6379'),
         prefix: z
           .string()
           .regex(/^[A-Za-z0-9_-]+$/, 'letters, digits, _ and - only')
@@ -65,7 +100,7 @@ export const configSchema = z
       .prefault({}),
     bus: z
       .object({
-        url: z.string().min(1).default('amqp://guest:guest@127.0.0.1:5672'),
+        url: amqpUrl.default('amqp://guest:guest@127.0.0.1:5672'),
         preset: z.enum(['fedora-messaging', 'pulse', 'generic']).default('fedora-messaging'),
         queue: z.string().min(1).default('loopabull'),
         /**
