@@ -87,6 +87,17 @@ describe('loadConfig', () => {
     );
   });
 
+  it('reads a fold prefix as ending at a word, with or without its dot', () => {
+    const path = write(
+      'folds.yml',
+      'topics: { fold_prefixes: [org.fedoraproject.stg, org.fedoraproject.prod.] }\n',
+    );
+    expect(load(path).topics.fold_prefixes).toEqual([
+      'org.fedoraproject.stg.',
+      'org.fedoraproject.prod.',
+    ]);
+  });
+
   it('refuses Redis and broker URLs it could not connect with, before connecting', () => {
     const path = write('urls.yml', '');
     for (const [env, message] of [

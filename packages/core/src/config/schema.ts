@@ -143,8 +143,19 @@ export const configSchema = z
       .default(['all']),
     topics: z
       .object({
-        /** Prefixes removed, in order, when no automation matches the full topic. */
-        fold_prefixes: z.array(z.string().min(1)).default([]),
+        /**
+         * Prefixes removed, in order, when no automation matches the full topic. They end at a
+         * word: `org.fedoraproject.stg` means `org.fedoraproject.stg.`, as a prefix ending inside
+         * a word would leave no topic that could name a file.
+         */
+        fold_prefixes: z
+          .array(
+            z
+              .string()
+              .min(1)
+              .transform((p) => (p.endsWith('.') ? p : `${p}.`)),
+          )
+          .default([]),
       })
       .strict()
       .prefault({}),
