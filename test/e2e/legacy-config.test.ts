@@ -16,6 +16,7 @@ import {
   privateVhost,
   removeTempDirs,
   startPart,
+  startReady,
   startTcpProxy,
   tempDir,
   undoAfterEach,
@@ -28,7 +29,8 @@ const TOPIC = 'org.fedoraproject.prod.buildsys.build.state.change';
 afterAll(removeTempDirs);
 const undo = undoAfterEach();
 
-it('consumes from the looper block’s host, port, virtual host, exchange and queue, and runs the playbook', async () => {
+/** Publishes a build message to a 0.0.7 config's broker and checks that `start` ran its playbook. */
+async function runsThePlaybook(start: (legacy: ReturnType<typeof legacyConfig>) => Promise<void>) {
   const vhost = await privateVhost('legacy');
   undo(() => vhost.remove());
   const proxy = await startTcpProxy({ host: '127.0.0.1', port: 5672 });
@@ -44,8 +46,7 @@ it('consumes from the looper block’s host, port, virtual host, exchange and qu
     `${TOPIC}.yml`,
     localPlaybook([{ 'ansible.builtin.copy': { content: '{{ msg | to_json }}', dest: out } }]),
   );
-  await startPart('looper', legacy, undo);
-  await startPart('worker', legacy, undo);
+  await start(legacy);
 
   const model = await amqp.connect(vhost.url);
   undo(() => model.close());
@@ -62,4 +63,16 @@ it('consumes from the looper block’s host, port, virtual host, exchange and qu
   // The looper consumed the block's queue, in the block's virtual host, by the block's port.
   expect(await ch.checkQueue(legacy.queue)).toMatchObject({ messageCount: 0, consumerCount: 1 });
   expect(proxy.accepted()).toBeGreaterThan(0);
-});
+}
+
+it('consumes from the looper block’s host, port, virtual host, exchange and queue, and runs the playbook', () =>
+  runsThePlaybook(async (legacy) => {
+    await startPart('looper', legacy, undo);
+    await startPart('worker', legacy, undo);
+  }));
+
+it('runs the same on 0.0.7’s command line, `loopabull CONFIG`, as its systemd units start it', () =>
+  runsThePlaybook(async (legacy) => {
+    const proc = await startReady([legacy.configPath], /taking jobs/, { isolated: true });
+    undo(() => proc.stop());
+  }));

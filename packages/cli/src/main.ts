@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 import { CommanderError } from 'commander';
 import { ConfigError } from '@loopabull/core';
+import { legacyArgv } from './commands/legacy.js';
 import { createProgram } from './program.js';
 
 /** Exit codes scripts rely on (`loopabull --help`): 0 ok, 1 runtime failure, 2 usage or configuration error. */
@@ -18,7 +19,9 @@ process.stdout.on('error', (err: NodeJS.ErrnoException) => {
 });
 
 try {
-  await (await createProgram({ argv: process.argv })).parseAsync(process.argv);
+  const program = await createProgram({ argv: process.argv });
+  const commands = program.commands.map((c) => c.name());
+  await program.parseAsync(legacyArgv(process.argv, commands));
 } catch (err) {
   const code = exitCodeFor(err);
   // Commander has already printed its own usage errors and help.

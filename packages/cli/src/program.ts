@@ -3,6 +3,7 @@ import { enabledAutomations, loadConfig, type Automation } from '@loopabull/core
 import { shippedAutomations } from './automations.js';
 import { doctorCommand } from './commands/doctor.js';
 import { jobsCommand } from './commands/jobs.js';
+import { legacyCommand } from './commands/legacy.js';
 import { looperCommand } from './commands/looper.js';
 import { cliWith, type Cli } from './options.js';
 import { pauseCommand, resumeCommand } from './commands/pause.js';
@@ -84,7 +85,8 @@ export async function createProgram(opts: ProgramOptions = {}): Promise<Command>
     .addCommand(runCommand(cli))
     .addCommand(pauseCommand(cli))
     .addCommand(resumeCommand(cli))
-    .addCommand(doctorCommand(cli));
+    .addCommand(doctorCommand(cli))
+    .addCommand(legacyCommand(cli), { hidden: true });
   const argv = opts.argv ?? process.argv;
   const named = subcommandOf(argv);
   if (!program.commands.some((c) => c.name() === named))

@@ -1,5 +1,6 @@
 import { Command } from 'commander';
-import { checkRedisDatabase, createLogger, redactUrl } from '@loopabull/core';
+import { checkRedisDatabase, createLogger } from '@loopabull/core';
+import { startLooper } from '../daemons.js';
 import { boundHeapGrowth } from '../memory-bounds.js';
 import { runUntilSignal } from '../lifecycle.js';
 import { withConfig, type ConfigOpts, type Cli } from '../options.js';
@@ -19,11 +20,5 @@ the broker and to Redis; while Redis is down it stops taking messages.`,
       const config = cli.loadConfig(opts);
       await checkRedisDatabase(config.redis.url);
       const logger = createLogger('looper', config.loglevel);
-      const { Looper } = await import('@loopabull/looper');
-      const looper = new Looper({ config, logger });
-      logger.info(
-        `starting: bus ${redactUrl(config.bus.url)} queue ${config.bus.queue} (${config.bus.preset}), redis ${redactUrl(config.redis.url)}`,
-      );
-      await looper.start();
-      await runUntilSignal('looper', logger, () => looper.stop());
+      await runUntilSignal('looper', logger, await startLooper(config, logger));
     });

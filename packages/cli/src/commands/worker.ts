@@ -1,5 +1,6 @@
 import { Command } from 'commander';
-import { AutomationHost, checkRedisDatabase, createLogger } from '@loopabull/core';
+import { checkRedisDatabase, createLogger } from '@loopabull/core';
+import { startWorker } from '../daemons.js';
 import { boundHeapGrowth } from '../memory-bounds.js';
 import { runUntilSignal } from '../lifecycle.js';
 import { positiveInt, withConfig, type ConfigOpts, type Cli } from '../options.js';
@@ -30,22 +31,5 @@ seconds, then cancels the rest so another worker retries them.`,
       const config = cli.loadConfig(opts);
       await checkRedisDatabase(config.redis.url);
       const logger = createLogger(`worker@${opts.id}`, config.loglevel);
-      const { LoopabullWorker } = await import('@loopabull/worker');
-      const automations = await new AutomationHost(config, cli.automations, logger).start();
-      const worker = new LoopabullWorker({
-        config,
-        id: opts.id,
-        concurrency: opts.concurrency,
-        logger,
-        automation: (name, key) => automations.handler(name, key),
-        automationBatch: (name, key) => automations.batchHandler(name, key),
-      });
-      await worker.start();
-      logger.info(
-        `taking jobs from ${config.queue.name}, playbooks in ${config.ansible.playbooks_dir}`,
-      );
-      await runUntilSignal('worker', logger, async () => {
-        await worker.stop();
-        await automations.stop();
-      });
+      await runUntilSignal('worker', logger, await startWorker(cli, config, logger, opts));
     });

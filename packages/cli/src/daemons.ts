@@ -1,0 +1,43 @@
+import { AutomationHost, redactUrl, type Config, type Logger } from '@loopabull/core';
+import type { Cli } from './options.js';
+
+/** A long-running part once started: what stops it. */
+export type Stop = () => Promise<void>;
+
+/** The looper of `loopabull looper` (and of a 0.0.7 command line), started. */
+export async function startLooper(config: Config, logger: Logger): Promise<Stop> {
+  const { Looper } = await import('@loopabull/looper');
+  const looper = new Looper({ config, logger });
+  logger.info(
+    `starting: bus ${redactUrl(config.bus.url)} queue ${config.bus.queue} (${config.bus.preset}), redis ${redactUrl(config.redis.url)}`,
+  );
+  await looper.start();
+  return () => looper.stop();
+}
+
+/** A worker of `loopabull worker` (and of a 0.0.7 command line) with its automations, started. */
+export async function startWorker(
+  cli: Cli,
+  config: Config,
+  logger: Logger,
+  opts: { id: string; concurrency?: number | undefined },
+): Promise<Stop> {
+  const { LoopabullWorker } = await import('@loopabull/worker');
+  const automations = await new AutomationHost(config, cli.automations, logger).start();
+  const worker = new LoopabullWorker({
+    config,
+    id: opts.id,
+    concurrency: opts.concurrency,
+    logger,
+    automation: (name, key) => automations.handler(name, key),
+    automationBatch: (name, key) => automations.batchHandler(name, key),
+  });
+  await worker.start();
+  logger.info(
+    `taking jobs from ${config.queue.name}, playbooks in ${config.ansible.playbooks_dir}`,
+  );
+  return async () => {
+    await worker.stop();
+    await automations.stop();
+  };
+}
