@@ -7,6 +7,7 @@ import {
   type SaExecutor,
   type SlaveallocDb,
 } from './db.js';
+import { isStorableName } from './limits.js';
 import { makeTac, type TacOrigin } from './tac.js';
 
 export interface AllocationOptions {
@@ -64,6 +65,7 @@ async function allocateIn(
   name: string,
   opts: AllocationOptions,
 ): Promise<Allocation> {
+  if (!isStorableName(name)) return { kind: 'unknown', name };
   const row = await trx
     .selectFrom('slaves')
     .leftJoin('tac_templates', 'tac_templates.tplid', 'slaves.custom_tplid')
@@ -151,9 +153,9 @@ async function allocateIn(
 }
 
 /**
- * slavealloc's Allocation: the slave named exactly `name`, its master and its tac. Recording
- * happens in one transaction with the reads it depends on; a tac template that does not
- * format fails it, and nothing is recorded.
+ * slavealloc's Allocation: the slave named exactly `name` (none for a name no row can have,
+ * such as one with NUL), its master and its tac. Recording happens in one transaction with the
+ * reads it depends on; a tac template that does not format fails it, and nothing is recorded.
  */
 export function allocate(
   db: SlaveallocDb,

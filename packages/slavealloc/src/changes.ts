@@ -1,25 +1,26 @@
 import { isObject } from '@loopabull/core';
+import { isRowId, MAX_ID, unfit } from './limits.js';
 import type { ApiTable } from './tables.js';
 
 /*
  * What a PUT or POST body may change, checked before anything touches the database. Keys
  * outside a table's whitelist are ignored, as the original did: its web UI sent whole rows,
- * names and all.
+ * names and all. Values must also fit their columns on every database (limits.ts).
  */
 
 type Check = (value: unknown) => string | null;
 
-const MAX_NAME = 128;
-
-const id: Check = (v) =>
-  Number.isSafeInteger(v) && (v as number) >= 1 ? null : 'must be a positive integer id';
+const id: Check = (v) => (isRowId(v) ? null : `must be a positive integer id, at most ${MAX_ID}`);
 const optionalId: Check = (v) => (v === null ? null : id(v));
-const text: Check = (v) =>
-  typeof v === 'string' && v.trim() !== '' ? null : 'must be a non-empty string';
+/** A non-empty string that fits a name or text column. */
+const filled =
+  (column: 'name' | 'text'): Check =>
+  (v) =>
+    typeof v === 'string' && v.trim() !== '' ? unfit(v, column) : 'must be a non-empty string';
+const text = filled('text');
+const name = filled('name');
 const optionalText: Check = (v) =>
-  v === null || typeof v === 'string' ? null : 'must be a string or null';
-const name: Check = (v) =>
-  text(v) ?? ((v as string).length > MAX_NAME ? `must be at most ${MAX_NAME} characters` : null);
+  v === null ? null : typeof v === 'string' ? unfit(v, 'text') : 'must be a string or null';
 const port: Check = (v) =>
   Number.isSafeInteger(v) && (v as number) >= 0 && (v as number) <= 65535
     ? null

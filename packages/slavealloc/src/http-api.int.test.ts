@@ -28,6 +28,32 @@ describe.each(allDatabases())('/api on $name', (target) => {
     };
   };
 
+  type Refusal = [method: string, path: string, body: unknown, status: number, error: RegExp];
+  /** Each change is answered with its status and an error matching; nothing changes. */
+  const refused = async (cases: Refusal[]) => {
+    const before = await everything();
+    for (const [method, path, body, status, error] of cases) {
+      const res = await send(method, path, body);
+      expect([method, path, res.status]).toEqual([method, path, status]);
+      expect(res.json().error ?? res.json().message).toMatch(error);
+    }
+    expect(await everything()).toEqual(before);
+  };
+  /** A POST body for a new slave like linux-ix-slave01. */
+  const newSlave = async (changes: Record<string, unknown>) => ({
+    ...(await get('/api/slaves/linux-ix-slave01?byname=1')).json(),
+    name: 'linux-ix-slave99',
+    ...changes,
+  });
+  const missing = async (paths: string[]) => {
+    for (const path of paths) {
+      const res = await get(path);
+      expect([path, res.status, res.text]).toEqual([path, 404, '{}']);
+    }
+  };
+  const slaveNames = async (query: string) =>
+    (await get(`/api/slaves?${query}`)).json().map((s: { name: string }) => s.name);
+
   it('lists tables as JSON, slaves and masters with the names of what they point to', async () => {
     const slaves = await get('/api/slaves');
     expect(slaves.status).toBe(200);
@@ -146,8 +172,7 @@ describe.each(allDatabases())('/api on $name', (target) => {
   it('bad changes get a clear 4xx and change nothing', async () => {
     const id = await idOf('linux-ix-slave01');
     const bm01 = (await get('/api/masters/bm01-build?byname=1')).json().masterid;
-    const before = await everything();
-    const cases: Array<[string, string, unknown, number, RegExp]> = [
+    await refused([
       ['PUT', '/api/slaves/99999', { notes: 'x' }, 404, /no slaves row with id 99999/],
       [
         'PUT',
@@ -203,13 +228,105 @@ describe.each(allDatabases())('/api on $name', (target) => {
         /already has a row with name/,
       ],
       ['DELETE', '/api/slaves/99999', undefined, 404, /no slaves row/],
-    ];
-    for (const [method, path, body, status, error] of cases) {
-      const res = await send(method, path, body);
-      expect([method, path, res.status]).toEqual([method, path, status]);
-      expect(res.json().error ?? res.json().message).toMatch(error);
-    }
-    expect(await everything()).toEqual(before);
+    ]);
+  });
+
+  it('ids beyond 32 bits name no row; in a body they are a 400 naming the field', async () => {
+    await missing([
+      '/api/slaves/2147483648',
+      '/api/masters/2147483648',
+      '/api/distros/99999999999',
+      '/api/slaves/2147483647',
+    ]);
+    const id = await idOf('linux-ix-slave01');
+    const tooBig = /must be a positive integer id, at most 2147483647/;
+    await refused([
+      ['PUT', '/api/slaves/2147483648', { notes: 'x' }, 404, /no slaves row with id "2147483648"/],
+      ['DELETE', '/api/masters/2147483648', undefined, 404, /no masters row/],
+      ['PUT', `/api/slaves/${id}`, { distroid: 2 ** 31 }, 400, /^distroid /],
+      ['PUT', `/api/slaves/${id}`, { locked_masterid: 2 ** 31 }, 400, tooBig],
+      ['POST', '/api/slaves', await newSlave({ distroid: 2 ** 31 }), 400, tooBig],
+      [
+        'POST',
+        '/api/masters',
+        { nickname: 'bm9', fqdn: 'f', pb_port: 1, dcid: 2 ** 31, poolid: 1 },
+        400,
+        /^dcid /,
+      ],
+    ]);
+    // The largest id is asked for, and is a missing row like any other.
+    await refused([
+      ['PUT', `/api/slaves/${id}`, { distroid: 2 ** 31 - 1 }, 400, /no such row in distros/],
+    ]);
+  });
+
+  it('a NUL names no row, and in a body is a 400 naming the field', async () => {
+    await missing([
+      '/api/slaves/linux-ix-slave01%00?byname=1',
+      '/api/masters/bm01-build%00?byname=1',
+      '/api/distros/centos6%00?byname=1',
+    ]);
+    expect(await slaveNames('pool=%00')).toEqual([]);
+    expect(await slaveNames('environment=prod%00&purpose=try')).toEqual([]);
+    expect(await slaveNames('pool=%00&pool=try-mtv1')).toEqual(['try-linux-slave01']);
+    expect((await get('/ui/slavealloc?pool=%00')).status).toBe(200);
+    const id = await idOf('linux-ix-slave01');
+    const bm01 = (await get('/api/masters/bm01-build?byname=1')).json().masterid;
+    const nul = /must not contain a NUL character/;
+    await refused([
+      [
+        'PUT',
+        `/api/slaves/${id}`,
+        { basedir: '/a\u0000b' },
+        400,
+        /^basedir must not contain a NUL/,
+      ],
+      ['PUT', `/api/slaves/${id}`, { notes: '\u0000' }, 400, /^notes /],
+      ['PUT', `/api/masters/${bm01}`, { fqdn: 'bm01\u0000' }, 400, /^fqdn /],
+      ['PUT', `/api/masters/${bm01}`, { nickname: 'bm01\u0000' }, 400, /^nickname /],
+      ['PUT', '/api/distros/1', { name: 'centos6\u0000' }, 400, /^name /],
+      ['POST', '/api/slaves', await newSlave({ basedir: '/a\u0000b' }), 400, nul],
+      ['POST', '/api/slaves', await newSlave({ name: 'linux-ix-slave99\u0000' }), 400, nul],
+    ]);
+  });
+
+  it('text longer than the narrowest database holds: 400 naming the field and its limit', async () => {
+    const id = await idOf('linux-ix-slave01');
+    const bm01 = (await get('/api/masters/bm01-build?byname=1')).json().masterid;
+    const long = 'x'.repeat(70_000);
+    const limit = /must be at most 65535 bytes of UTF-8 \(MariaDB's text\), not 70000/;
+    await refused([
+      ['PUT', `/api/slaves/${id}`, { notes: long }, 400, /^notes must be at most 65535 bytes/],
+      ['PUT', `/api/slaves/${id}`, { basedir: long }, 400, /^basedir must be at most 65535/],
+      ['PUT', `/api/slaves/${id}`, { notes: '\u00e9'.repeat(32_768) }, 400, /not 65536$/],
+      ['POST', '/api/slaves', await newSlave({ notes: long }), 400, limit],
+      ['PUT', `/api/masters/${bm01}`, { fqdn: long }, 400, /^fqdn /],
+      ['PUT', `/api/masters/${bm01}`, { nickname: 'x'.repeat(129) }, 400, /at most 128 characters/],
+    ]);
+    // What fits is kept whole everywhere: 65,535 bytes of text, 128 characters of name.
+    const notes = `${'\u00e9'.repeat(32_767)}x`;
+    const nickname = '\u{1F600}'.repeat(128);
+    expect((await send('PUT', `/api/slaves/${id}`, { notes })).status).toBe(200);
+    expect((await send('PUT', `/api/masters/${bm01}`, { nickname })).status).toBe(200);
+    expect((await get(`/api/slaves/${id}`)).json().notes).toBe(notes);
+    expect((await get(`/api/masters/${bm01}`)).json().nickname).toBe(nickname);
+  });
+
+  it('names match exactly: a trailing space names another row', async () => {
+    await missing([
+      '/api/distros/centos6%20?byname=1',
+      '/api/slaves/linux-ix-slave01%20?byname=1',
+      '/api/masters/bm01-build%20?byname=1',
+    ]);
+    expect(await slaveNames('pool=try-mtv1%20')).toEqual([]);
+    expect(await slaveNames('environment=prod%20&purpose=try')).toEqual([]);
+    // ... and is no duplicate.
+    const bm02 = (await get('/api/masters/bm02-build?byname=1')).json().masterid;
+    expect((await send('PUT', `/api/masters/${bm02}`, { nickname: 'bm01-build ' })).status).toBe(
+      200,
+    );
+    expect((await get('/api/masters/bm01-build?byname=1')).json().masterid).not.toBe(bm02);
+    expect((await get('/api/masters/bm01-build%20?byname=1')).json().masterid).toBe(bm02);
   });
 
   it('changes need the bearer token', async () => {
@@ -296,6 +413,9 @@ describe.each(allDatabases())('/api on $name', (target) => {
     });
     await expect(disable(event({ slave: 'nobody' }), ctx)).rejects.toThrow(
       'no slave named "nobody"',
+    );
+    await expect(disable(event({ slave: 'linux-ix-slave02\u0000' }), ctx)).rejects.toThrow(
+      'no slave named "linux-ix-slave02\\u0000"',
     );
     await expect(disable(event({}), ctx)).rejects.toThrow(/needs "slave"/);
   });

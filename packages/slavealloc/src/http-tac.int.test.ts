@@ -106,6 +106,16 @@ describe.each(allDatabases())('/gettac on $name', (target) => {
     expect((await gettac('linux-ix-slave01')).status).toBe(404);
   });
 
+  it('names match exactly: a trailing space or a NUL is an unknown slave, nothing recorded', async () => {
+    for (const name of ['linux-ix-slave01%20', 'linux-ix-slave01%00', 'LINUX-IX-SLAVE01%00']) {
+      const res = await gettac(name);
+      expect([name, res.status, res.text]).toEqual([name, 404, 'no allocation available']);
+      const api = await stack.request(`/api/gettac/${name}`);
+      expect([name, api.status, api.json()]).toEqual([name, 404, { success: false }]);
+    }
+    expect(Object.values(await currentMasters(stack.seed)).every((m) => m === null)).toBe(true);
+  });
+
   it('a custom template that does not format: 500 error processing request, nothing recorded', async () => {
     const k = stack.seed.db.k;
     await k

@@ -21,7 +21,8 @@ function table(db: AnyDb, dialect: DatabaseDialect, name: string, id: string) {
       const key = col.primaryKey();
       return dialect === 'mysql' ? key.autoIncrement() : key;
     });
-  // Case-sensitive names everywhere, as on SQLite and PostgreSQL, and room for any UTF-8.
+  // Case-sensitive names everywhere, as on SQLite and PostgreSQL, and room for any UTF-8
+  // (0002_nopad_* then make trailing spaces count).
   if (dialect === 'mysql')
     builder = builder.modifyEnd(
       sql`engine=InnoDB default charset=utf8mb4 collate=utf8mb4_bin`,
@@ -50,7 +51,50 @@ function withSlaveColumns<T extends string, C extends string>(t: CreateTableBuil
     .addColumn('current_masterid', 'integer', (c) => c.references('masters.masterid'));
 }
 
-/** The original schema (slavealloc data/model.py), built for the dialect's id columns. */
+/** The tables with a name column: looked up by it, unique by it. */
+const NAMED_TABLES = [...Object.keys(LOOKUPS), 'tac_templates', 'masters', 'slaves'];
+
+/** The NO PAD binary collations: MariaDB 10.2+ has the first, MySQL 8.0.17+ the second. */
+const NO_PAD_COLLATIONS = ['utf8mb4_nopad_bin', 'utf8mb4_0900_bin'];
+
+async function noPadCollation(db: AnyDb): Promise<string> {
+  const { rows } = await sql<{ name: string }>`
+    select collation_name as name from information_schema.collations
+    where collation_name in (${sql.join(NO_PAD_COLLATIONS)})`.execute(db);
+  const found = NO_PAD_COLLATIONS.find((c) => rows.some((r) => r.name === c));
+  if (!found)
+    throw new Error(
+      `the server has none of the collations ${NO_PAD_COLLATIONS.join(', ')}: slavealloc needs MariaDB 10.2 or MySQL 8.0.17 or later`,
+    );
+  return found;
+}
+
+/**
+ * `utf8mb4_bin` is PAD SPACE: MariaDB took `'linux-1 '` for `'linux-1'` in lookups, filters and
+ * unique names, where SQLite and PostgreSQL compare exactly. A NO PAD binary collation compares
+ * as they do. One table (one DDL statement) per migration, as MariaDB commits each; converting
+ * again changes nothing.
+ */
+function noPadMigrations(): Record<string, Migration> {
+  return Object.fromEntries(
+    NAMED_TABLES.map((name) => [
+      `0002_nopad_${name}`,
+      {
+        async up(db: AnyDb) {
+          const collation = sql.raw(await noPadCollation(db));
+          await sql`alter table ${sql.table(name)} convert to character set utf8mb4 collate ${collation}`.execute(
+            db,
+          );
+        },
+      },
+    ]),
+  );
+}
+
+/**
+ * The original schema (slavealloc data/model.py), built for the dialect's id columns; on
+ * MariaDB, exact names after it.
+ */
 export function slaveallocMigrations(dialect: DatabaseDialect): Record<string, Migration> {
   return {
     '0001_original_model': {
@@ -104,5 +148,6 @@ export function slaveallocMigrations(dialect: DatabaseDialect): Record<string, M
           .execute();
       },
     },
+    ...(dialect === 'mysql' ? noPadMigrations() : {}),
   };
 }

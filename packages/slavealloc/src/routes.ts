@@ -6,6 +6,7 @@ import type { SlaveFilters } from './rows.js';
 import type { Slavealloc } from './service.js';
 import { API_TABLES, isApiTable, type ApiTable } from './tables.js';
 import { apiDocs } from './api-docs.js';
+import { isRowId } from './limits.js';
 import { DASHBOARD } from './ui.js';
 import { registerUi } from './ui-routes.js';
 import type { WriteResult } from './writes.js';
@@ -52,9 +53,9 @@ function slaveFilters(q: Query): SlaveFilters | string {
 
 const byName = (q: Query) => values(q, 'byname').some((v) => v !== '' && !FALSE.has(v));
 
-/** Ids are positive integers; anything else names no row. */
+/** An id in the path: digits naming an id a row can have; anything else names no row. */
 const parseId = (text: string): number | null =>
-  /^\d{1,15}$/.test(text) && Number(text) >= 1 ? Number(text) : null;
+  /^\d+$/.test(text) && isRowId(Number(text)) ? Number(text) : null;
 
 const tableError = (table: string) => ({
   success: false,

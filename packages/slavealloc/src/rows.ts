@@ -1,4 +1,5 @@
 import { fromDbBool, type SaExecutor } from './db.js';
+import { isStorableName } from './limits.js';
 import { API_TABLES, type ApiTable } from './tables.js';
 
 /** `GET /api/slaves` filters; each list is an `IN (…)`, empty means no filter. */
@@ -57,14 +58,27 @@ function denormalizedMasters(db: SaExecutor) {
     .select(['datacenters.name as datacenter', 'pools.name as pool']);
 }
 
+/**
+ * The names of an `IN` filter that a row can have; null when it has names but none of those, so
+ * it matches nothing (PostgreSQL would refuse a name with NUL even to compare it).
+ */
+function storableNames(names: readonly string[] = []): string[] | null {
+  const kept = names.filter(isStorableName);
+  return names.length > 0 && kept.length === 0 ? null : kept;
+}
+
 export async function listSlaves(db: SaExecutor, f: SlaveFilters = {}): Promise<ApiRow[]> {
+  const environments = storableNames(f.environments);
+  const purposes = storableNames(f.purposes);
+  const pools = storableNames(f.pools);
+  if (!environments || !purposes || !pools) return [];
+  const hidden = (f.hideEnvironments ?? []).filter(isStorableName);
   let q = denormalizedSlaves(db);
-  if (f.environments?.length) q = q.where('environments.name', 'in', [...f.environments]);
-  if (f.purposes?.length) q = q.where('purposes.name', 'in', [...f.purposes]);
-  if (f.pools?.length) q = q.where('pools.name', 'in', [...f.pools]);
+  if (environments.length) q = q.where('environments.name', 'in', environments);
+  if (purposes.length) q = q.where('purposes.name', 'in', purposes);
+  if (pools.length) q = q.where('pools.name', 'in', pools);
   if (f.enabled !== undefined) q = q.where('slaves.enabled', '=', f.enabled ? 1 : 0);
-  if (f.hideEnvironments?.length)
-    q = q.where('environments.name', 'not in', [...f.hideEnvironments]);
+  if (hidden.length) q = q.where('environments.name', 'not in', hidden);
   return (await q.orderBy('slaves.slaveid').execute()).map(withBooleans);
 }
 
@@ -81,12 +95,16 @@ export async function listTable(db: SaExecutor, table: ApiTable): Promise<ApiRow
     .execute() as Promise<ApiRow[]>;
 }
 
-/** One row by id, or by name (`?byname=1`); undefined when there is none. */
+/**
+ * One row by id, or by name (`?byname=1`); undefined when there is none, without asking for a
+ * name no row can have.
+ */
 export async function getRow(
   db: SaExecutor,
   table: ApiTable,
   key: { id: number } | { name: string },
 ): Promise<ApiRow | undefined> {
+  if ('name' in key && !isStorableName(key.name)) return undefined;
   const { id, name } = API_TABLES[table];
   const column = 'id' in key ? id : name;
   const value = 'id' in key ? key.id : key.name;
