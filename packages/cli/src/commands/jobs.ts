@@ -1,5 +1,5 @@
 import { Command, Option } from 'commander';
-import { ConfigError, DEPTH_STATES, printable } from '@loopabull/core';
+import { ConfigError, DEPTH_STATES, LIST_MAX, printable, TOPIC_SCAN } from '@loopabull/core';
 import {
   jsonOption,
   printJson,
@@ -15,9 +15,16 @@ const list = (cli: Cli) =>
   withConfig(new Command('list'))
     .description('list jobs in a state, newest first')
     .addOption(new Option('--state <state>', 'which jobs').choices(DEPTH_STATES).default('failed'))
-    .option('--topic <topic>', 'only this topic')
-    .option('--limit <n>', 'at most this many', positiveInt, 50)
+    .option('--topic <topic>', `only this topic, among the newest ${TOPIC_SCAN} jobs of the state`)
+    .option('--limit <n>', `at most this many (up to ${LIST_MAX})`, positiveInt, 50)
     .addOption(jsonOption())
+    .addHelpText(
+      'after',
+      `
+Each state lists its newest jobs. With --topic, only the newest ${TOPIC_SCAN} jobs of the state are
+looked through, so an older job of the topic after a burst of others is not listed: find it with
+\`loopabull jobs show ID\`.`,
+    )
     .action(
       async (
         opts: ConfigOpts & {
