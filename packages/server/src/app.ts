@@ -1,10 +1,13 @@
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { Config, Logger, QueueServices } from '@loopabull/core';
 import { registerApi } from './api-routes.js';
+import { frameworkErrors } from './bad-url.js';
 import { registerDashboard } from './dashboard.js';
 import { guardRequests } from './guard.js';
+import { emptyJsonIsNoBody } from './json-body.js';
 import { createMetrics } from './metrics.js';
 import { readinessProbe, type Readiness } from './readiness.js';
+import { answerRedisDown, redisDown, refuseWhileRedisDown } from './redis-down.js';
 import type { RouteModule } from './route-module.js';
 
 export interface AppOptions {
@@ -20,10 +23,20 @@ export interface AppOptions {
 /** The HTTP application without a listening socket (tests use `app.inject`). */
 export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   const { config, services, logger } = opts;
-  const app = Fastify({ logger: false, routerOptions: { maxParamLength: 512 } });
+  const app = Fastify({
+    logger: false,
+    routerOptions: { maxParamLength: 512 },
+    frameworkErrors,
+  });
   guardRequests(app, config.http);
+  emptyJsonIsNoBody(app);
   app.setErrorHandler(async (err: Error & { statusCode?: number }, req, reply) => {
     const status = err.statusCode && err.statusCode < 500 ? err.statusCode : 500;
+    // The modules' routes read Redis on a connection that fails at once while it is away.
+    if (status >= 500 && redisDown(services.redis)) {
+      logger.debug(`${req.method} ${req.url}: Redis is unreachable: ${err.message}`);
+      return answerRedisDown(reply);
+    }
     if (status >= 500) logger.error(`${req.method} ${req.url} failed: ${err.message}`);
     await reply
       .code(status)
@@ -36,18 +49,22 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
     const r = await ready();
     return reply.code(r.ready ? 200 : 503).send(r);
   });
-  const registry = createMetrics(services);
-  app.get('/metrics', async (_req, reply) =>
-    reply.type(registry.contentType).send(await registry.metrics()),
-  );
 
   const enabled = opts.modules ?? [];
-  registerDashboard(
-    app,
-    services,
-    enabled.flatMap((m) => (m.dashboard ? [m.dashboard] : [])),
-  );
-  registerApi(app, services);
+  // The server's own routes but the probes: each reads Redis.
+  await app.register(async (readingRedis) => {
+    readingRedis.addHook('onRequest', refuseWhileRedisDown(services.redis));
+    const registry = createMetrics(services);
+    readingRedis.get('/metrics', async (_req, reply) =>
+      reply.type(registry.contentType).send(await registry.metrics()),
+    );
+    registerDashboard(
+      readingRedis,
+      services,
+      enabled.flatMap((m) => (m.dashboard ? [m.dashboard] : [])),
+    );
+    registerApi(readingRedis, services);
+  });
   for (const module of enabled) {
     await module.register(app, {
       config,

@@ -178,6 +178,30 @@ describe('with http.token set', () => {
     expect(await s.services.work.queue.isPaused()).toBe(false);
   });
 
+  it.each(['bearer ', 'BEARER ', 'Bearer   '])(
+    'takes the scheme in any case, and more than one space after it: %j (RFC 7235)',
+    async (scheme) => {
+      const res = await s.http('/api/pause', {
+        method: 'POST',
+        headers: { authorization: `${scheme}${TOKEN}` },
+      });
+      expect(res.json()).toEqual({ success: true, paused: true });
+      await s.services.work.resume();
+    },
+  );
+
+  it.each(['Bearer', `Bearer${TOKEN}`, `Basic ${TOKEN}`, `Bearer x${TOKEN}`])(
+    'refuses %j',
+    async (header) => {
+      const res = await s.http('/api/pause', {
+        method: 'POST',
+        headers: { authorization: header },
+      });
+      expect(res.statusCode).toBe(401);
+      expect(await s.services.work.queue.isPaused()).toBe(false);
+    },
+  );
+
   it.each([
     ['an Origin of another site', { origin: 'http://evil.example' }],
     ['an Origin of another port', { origin: 'http://127.0.0.1:1' }],

@@ -2,6 +2,7 @@ import { timingSafeEqual } from 'node:crypto';
 import helmet from 'helmet';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Config } from '@loopabull/core';
+import { answerOtherMethods } from './methods.js';
 
 type HttpConfig = Config['http'];
 
@@ -76,6 +77,9 @@ function notJson(req: FastifyRequest): string | null {
   return media === 'application/json' ? null : `Content-Type ${JSON.stringify(media)}`;
 }
 
+/** RFC 7235: the scheme is case-insensitive (`bearer`, `BEARER`), followed by one or more spaces. */
+const BEARER = /^bearer +/i;
+
 const refuse = (reply: FastifyReply, code: number, error: string) =>
   reply.code(code).type('application/json; charset=utf-8').send({ error });
 
@@ -87,7 +91,7 @@ const refuse = (reply: FastifyReply, code: number, error: string) =>
  * `Strict-Transport-Security`: whether the name is served over TLS, and for how long, is for the
  * proxy in front to say.
  */
-const everyAnswer = helmet({
+export const everyAnswer = helmet({
   contentSecurityPolicy: {
     useDefaults: false,
     directives: { 'default-src': ["'none'"], 'frame-ancestors': ["'none'"] },
@@ -122,6 +126,10 @@ const isPage = (type: ReturnType<FastifyReply['getHeader']>) =>
  * Everything `loopabull serve` checks before a route runs: the Host header (DNS rebinding), then
  * for changing methods the token, the origin and the body's type; and the headers that keep
  * answers out of other sites' frames and stop browsers guessing types.
+ *
+ * A method the path does not take is answered 405 between the two (methods.ts): that runs no
+ * route and says only which methods the path takes, as a GET to it or docs/http.md would, and a
+ * client that sent a wrong method learns that, not that it lacks a token.
  */
 export function guardRequests(app: FastifyInstance, http: HttpConfig): void {
   app.addHook('onRequest', (req, reply, done) => everyAnswer(req.raw, reply.raw, () => done()));
@@ -140,6 +148,9 @@ export function guardRequests(app: FastifyInstance, http: HttpConfig): void {
         `Host ${JSON.stringify(req.headers.host ?? '')} is not one of http.allowed_hosts`,
       );
     }
+  });
+  answerOtherMethods(app);
+  app.addHook('onRequest', async (req, reply) => {
     if (READING.has(req.method)) return;
     if (!token) return refuse(reply, 403, NO_TOKEN_SET);
     const foreign = crossOrigin(req);
@@ -149,7 +160,8 @@ export function guardRequests(app: FastifyInstance, http: HttpConfig): void {
       return refuse(reply, 415, `changing requests take application/json only, not ${body}`);
     }
     const header = req.headers.authorization ?? '';
-    const given = header.startsWith('Bearer ') ? header.slice(7) : '';
+    const scheme = BEARER.exec(header);
+    const given = scheme ? header.slice(scheme[0].length) : '';
     if (!sameSecret(given, token)) {
       reply.header('www-authenticate', 'Bearer');
       return refuse(

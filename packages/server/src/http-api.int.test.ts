@@ -128,6 +128,25 @@ describe('jobs', () => {
     expect(await services.work.isPaused()).toBe(false);
   });
 
+  it('takes an empty body sent as application/json as no body (the slavealloc client sends one)', async () => {
+    await services.work.enqueue(testEvent('org.example.api', { id: 'api-empty' }));
+    const removed = await http('/api/jobs/api-empty', { method: 'DELETE', headers: auth });
+    expect(removed.json()).toEqual({ success: true });
+    expect((await http('/api/pause', { method: 'POST', headers: auth })).json()).toEqual({
+      success: true,
+      paused: true,
+    });
+    expect((await http('/api/resume', { method: 'POST', headers: auth, body: '' })).json()).toEqual(
+      { success: true, paused: false },
+    );
+    // Anything else is parsed as before.
+    for (const body of [' ', '{nope', '{"__proto__": {"polluted": true}}']) {
+      const res = await http('/api/pause', { method: 'POST', headers: auth, body });
+      expect({ body, status: res.statusCode }).toEqual({ body, status: 400 });
+    }
+    expect(await services.work.isPaused()).toBe(false);
+  });
+
   it('DELETE /api/jobs/<id> needs the token, then removes the job', async () => {
     await services.work.enqueue(testEvent('org.example.api', { id: 'api-gone' }));
     expect((await http('/api/jobs/api-gone', { method: 'DELETE' })).statusCode).toBe(401);

@@ -1,5 +1,6 @@
 import type { Redis } from 'ioredis';
 import { TimeoutError, connectOnce, redactUrl, withTimeout, type Config } from '@loopabull/core';
+import { redisDown } from './redis-down.js';
 
 export interface Readiness {
   ready: boolean;
@@ -24,7 +25,11 @@ export function readinessProbe(config: Config, redis: Redis): () => Promise<Read
       }
     };
     const [redisCheck, busCheck] = await Promise.all([
-      probe(`Redis at ${redactUrl(config.redis.url)}`, () => redis.ping()),
+      probe(`Redis at ${redactUrl(config.redis.url)}`, async () => {
+        // Said plainly: serve's connection would fail the PING with "Stream isn't writeable".
+        if (redisDown(redis)) throw new Error(`not connected (${redis.status})`);
+        return redis.ping();
+      }),
       // async: connectOnce throws at once on an unparsable URL, which must fail this check only.
       probe(`the bus at ${redactUrl(config.bus.url)}`, async () =>
         (await connectOnce(config)).close(),

@@ -5,7 +5,10 @@ import type { Config, Logger } from '@loopabull/core';
 /** What the server hands to the routes it mounts. */
 export interface ServerDeps {
   config: Config;
-  /** Shared connection for reads and writes (not for blocking commands). */
+  /**
+   * Shared connection for reads and writes (not for blocking commands). Its commands fail at once
+   * while Redis is away, and the server answers such a failure 503.
+   */
   redis: Redis;
   logger: Logger;
 }

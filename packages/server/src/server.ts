@@ -1,6 +1,6 @@
 import {
   createLogger,
-  createRedis,
+  createProducerRedis,
   queueServices,
   type AutomationHost,
   type Config,
@@ -18,6 +18,10 @@ export interface RunningServer {
 /**
  * `loopabull serve`: the HTTP server on `http.host:http.port`, reconnecting to Redis by itself,
  * with the routes of the automations started in `automations`.
+ *
+ * Its connection fails commands at once while Redis is away, and requests are answered 503
+ * (redis-down.ts): with core's `createRedis`, made for workers that block on the queue, every
+ * request would wait in memory for Redis to come back.
  */
 export async function startServer(
   config: Config,
@@ -27,8 +31,10 @@ export async function startServer(
   const modules = (automations?.started ?? []).flatMap(({ instance }) =>
     instance.routes ? [instance.routes] : [],
   );
-  const services = queueServices(config, createRedis(config.redis.url));
+  const services = queueServices(config, createProducerRedis(config.redis.url));
   services.redis.on('error', (err: Error) => logger.debug(`redis: ${err.message}`));
+  // The same errors, passed on by BullMQ, which prints them when nothing listens.
+  services.work.queue.on('error', () => undefined);
   const app = await buildApp({ config, services, logger, modules });
   const url = await app.listen({ host: config.http.host, port: config.http.port });
   logger.info(`listening on ${url}`);

@@ -1,0 +1,204 @@
+import type { AddressInfo } from 'node:net';
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import type { FastifyInstance } from 'fastify';
+import { createLogger, createRedis, queueServices, type QueueServices } from '@loopabull/core';
+import {
+  cleanUpTest,
+  rawRequest,
+  removeTempDirs,
+  serveForTest,
+  testConfig,
+  type HttpAnswer,
+} from '@test/support';
+import { buildApp } from './app.js';
+import type { RouteModule } from './route-module.js';
+
+const TOKEN = 'methods-test-token';
+
+/** Routes shaped as the shipped automations' are: hardware's, slavealloc's, ResultsDB's. */
+const plugins: RouteModule = {
+  name: 'plugins',
+  register(app) {
+    app.get('/machines', async () => []);
+    app.get('/machines/:id', async () => 'lastseen');
+    app.get('/gettac/:name', async () => 'tac');
+    app.get('/api/gettac/:name', async () => ({ success: true }));
+    app.get('/api/:table/:id', async () => ({}));
+    app.put('/api/:table/:id', async () => ({ success: true, put: true }));
+    app.get('/api/v2.0/results', async () => ({ data: [] }));
+    app.post('/api/v2.0/results', async (_req, reply) => reply.code(201).send({}));
+    app.get('/api/v2.0/results/:id', async () => ({}));
+  },
+};
+
+/**
+ * Every route as `[path, methods]`, read from the router's printed tree: `├── /machines (GET,
+ * HEAD)`, children indented by four columns and relative to their parent.
+ */
+function routesOf(app: FastifyInstance): Array<[string, string[]]> {
+  const parents: string[] = [];
+  const routes: Array<[string, string[]]> = [];
+  for (const line of app.printRoutes({ commonPrefix: false }).split('\n')) {
+    const match = /^(.*?)[├└]── (\S+)(?: \(([^)]*)\))?$/.exec(line);
+    if (!match) continue;
+    const depth = match[1]!.length / 4;
+    const path = (parents[depth - 1] ?? '') + match[2]!;
+    parents[depth] = path;
+    if (match[3]) routes.push([path.replace(/:\w+/g, 'x-1'), match[3].split(', ')]);
+  }
+  return routes;
+}
+
+const bearer = { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' };
+
+let app: FastifyInstance;
+let services: QueueServices;
+let config: ReturnType<typeof testConfig>;
+let base: string;
+
+const send = (method: string, path: string, headers: Record<string, string> = {}, body?: string) =>
+  rawRequest(base + path, { method, headers, body });
+
+/** What `docs/http.md` promises of a 405: the status, `Allow`, and a JSON reason (not to HEAD). */
+function expect405(res: HttpAnswer, allow: string) {
+  expect({ status: res.statusCode, allow: res.header('allow') }).toEqual({ status: 405, allow });
+  if (res.body) expect(res.json().error).toMatch(/is not allowed here; this path takes/);
+}
+
+beforeAll(async () => {
+  config = testConfig({ overrides: { loglevel: 'error', http: { token: TOKEN } } });
+  services = queueServices(config, createRedis(config.redis.url));
+  app = await buildApp({
+    config,
+    services,
+    logger: createLogger('test', 'error'),
+    modules: [plugins],
+    readiness: async () => ({ ready: true, checks: {} }),
+  });
+  await serveForTest(app);
+  base = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`;
+});
+
+afterAll(async () => {
+  await app.close();
+  await services.close();
+  await cleanUpTest(config);
+  removeTempDirs();
+});
+
+describe('a method the path does not take', () => {
+  it('is 405 with Allow, before the token is asked for', async () => {
+    expect405(await send('PUT', '/machines'), 'GET, HEAD, OPTIONS');
+    expect405(await send('DELETE', '/machines/dc1:host1', bearer), 'GET, HEAD, OPTIONS');
+    expect405(await send('POST', '/gettac/linux-1', bearer), 'GET, HEAD, OPTIONS');
+    expect405(await send('POST', '/gettac/linux-1'), 'GET, HEAD, OPTIONS');
+    expect405(await send('GET', '/api/pause'), 'OPTIONS, POST');
+    expect405(await send('HEAD', '/api/pause'), 'OPTIONS, POST');
+    expect405(await send('PATCH', '/api/v2.0/results', bearer), 'GET, HEAD, OPTIONS, POST, PUT');
+    expect405(await send('PUT', '/api/v2.0/results/7', bearer), 'GET, HEAD, OPTIONS');
+  });
+
+  it('lists the methods of every route that matches the path, and shadows none of them', async () => {
+    // PUT /api/<table>/<id> takes these paths too.
+    expect405(await send('DELETE', '/api/gettac/linux-1', bearer), 'GET, HEAD, OPTIONS, PUT');
+    const put = await send('PUT', '/api/gettac/linux-1', bearer, '{}');
+    expect(put.json()).toEqual({ success: true, put: true });
+  });
+
+  it('does not read the body: a form posted there is 405, not 415', async () => {
+    const res = await send('POST', '/machines', { 'content-type': 'text/plain' }, 'x');
+    expect405(res, 'GET, HEAD, OPTIONS');
+  });
+
+  it('still needs a Host the server is known by, and gets the headers of every answer', async () => {
+    expect((await send('PUT', '/machines', { host: 'evil.example' })).statusCode).toBe(421);
+    const res = await send('PUT', '/machines');
+    expect(res.header('x-content-type-options')).toBe('nosniff');
+    expect(res.header('content-security-policy')).toBe("default-src 'none';frame-ancestors 'none'");
+  });
+
+  it('is 405 on every path a route takes, for each method no route takes it under', async () => {
+    const routes = routesOf(app);
+    expect(routes.length).toBeGreaterThan(15);
+    let refused = 0;
+    for (const [path, methods] of routes) {
+      const others = app.supportedMethods.filter((m) => m !== 'OPTIONS' && !methods.includes(m));
+      for (const method of others) {
+        const res = await send(method, path, bearer);
+        // Another route may take the path under that method (`/api/:table/:id` takes PUT
+        // /api/jobs/x-1): then it answers. A path some route takes is never 404 for its method.
+        if (res.statusCode !== 405) {
+          expect({ method, path, routed: res.header('allow') === null }).toEqual({
+            method,
+            path,
+            routed: true,
+          });
+          continue;
+        }
+        const allow = res.header('allow')!.split(', ');
+        expect({ method, path, allow }).toEqual({
+          method,
+          path,
+          allow: expect.arrayContaining([...methods, 'OPTIONS']),
+        });
+        expect(allow).not.toContain(method);
+        refused++;
+      }
+    }
+    expect(refused).toBeGreaterThan(100);
+  });
+});
+
+describe('OPTIONS', () => {
+  it('is 204 with Allow on a path a route takes', async () => {
+    for (const [path, allow] of [
+      ['/machines', 'GET, HEAD, OPTIONS'],
+      ['/api/pause', 'OPTIONS, POST'],
+    ] as const) {
+      const res = await send('OPTIONS', path);
+      expect({ path, status: res.statusCode, allow: res.header('allow'), body: res.body }).toEqual({
+        path,
+        status: 204,
+        allow,
+        body: '',
+      });
+    }
+  });
+});
+
+describe('a path no route takes', () => {
+  it('is answered as before: the guard, then 404', async () => {
+    const notFound = await send('GET', '/nope');
+    expect(notFound.statusCode).toBe(404);
+    expect(notFound.json()).toEqual({
+      message: 'Route GET:/nope not found',
+      error: 'Not Found',
+      statusCode: 404,
+    });
+    expect(notFound.header('allow')).toBeNull();
+    expect((await send('OPTIONS', '/nope')).statusCode).toBe(404);
+    expect((await send('PUT', '/nope')).statusCode).toBe(401);
+    expect((await send('PUT', '/nope', bearer, '{}')).statusCode).toBe(404);
+  });
+
+  it.each(['/gettac/%FF%FE', '/nope/%C0', '/machines/dc1:%E2%82'])(
+    'includes %s, whose percent-encoding does not decode: 404 as any other',
+    async (path) => {
+      const res = await send('GET', path);
+      expect({ status: res.statusCode, body: res.json() }).toEqual({
+        status: 404,
+        body: { message: `Route GET:${path} not found`, error: 'Not Found', statusCode: 404 },
+      });
+      expect(res.header('x-content-type-options')).toBe('nosniff');
+      expect(res.header('content-security-policy')).toBe(
+        "default-src 'none';frame-ancestors 'none'",
+      );
+    },
+  );
+
+  it('a parameter longer than 512 characters is still refused with 414', async () => {
+    const res = await send('GET', `/machines/${'x'.repeat(600)}`);
+    expect(res.statusCode).toBe(414);
+    expect(res.json().code).toBe('FST_ERR_MAX_PARAM_LENGTH');
+  });
+});
