@@ -76,9 +76,16 @@ it('parks a failing playbook with its exit code, shows its log, retries it once 
       topic: TOPIC,
       state: 'failed',
       attempts: 2,
+      file: `${TOPIC}.yml`,
+      exit_code: 2,
       failed_reason: expect.stringMatching(/exited 2[\s\S]*disk full on the target/),
     }),
   ]);
+  expect(JSON.parse(await cli('jobs', 'show', id, '--json'))).toMatchObject({
+    state: 'failed',
+    file: `${TOPIC}.yml`,
+    exit_code: 2,
+  });
   expect(await cli('jobs', 'list')).toMatch(
     new RegExp(`${id}\\s+${TOPIC.replaceAll('.', '\\.')}\\s+2\\s`),
   );
@@ -99,6 +106,7 @@ it('parks a failing playbook with its exit code, shows its log, retries it once 
     id,
     state: 'completed',
     file: `${TOPIC}.yml`,
+    exit_code: 0,
     event: { body: { version: '1.2' } },
   });
   expect(await cli('jobs', 'logs', id)).toContain('deployed 1.2');

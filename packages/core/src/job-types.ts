@@ -22,6 +22,14 @@ export interface JobSummary {
   file: string | null;
   /** Why the last attempt failed: exit code and output tail for playbooks. */
   failed_reason: string | null;
+  /** The playbook's exit code: of the run that completed, or of the last attempt that failed. */
+  exit_code: number | null;
+}
+
+/** What the worker notes on a job whose attempt failed, beside BullMQ's reason. */
+export interface FailureNote {
+  file: string;
+  exit_code: number | null;
 }
 
 export interface JobDetail extends JobSummary {

@@ -1,14 +1,20 @@
 import type { Job } from 'bullmq';
 import type { LoopabullEvent } from './event.js';
 import type { ParkingLot } from './parking.js';
-import type { JobDetail, JobResult, JobState, JobSummary } from './job-types.js';
+import type { FailureNote, JobDetail, JobResult, JobState, JobSummary } from './job-types.js';
 import type { UnroutedJobs } from './unrouted.js';
 import type { WorkQueue } from './work-queue.js';
 
 const iso = (ms: number | undefined) => (ms ? new Date(ms).toISOString() : null);
 
-function summarize(job: Job<LoopabullEvent, JobResult>, state: string): JobSummary {
+function summarize(
+  job: Job<LoopabullEvent, JobResult>,
+  state: string,
+  failure: FailureNote | null,
+): JobSummary {
   const result = job.returnvalue as JobResult | null | undefined;
+  // A job that completed says what ran in its result; one that failed, in the worker's note.
+  const failed = result ? null : failure;
   return {
     id: job.id!,
     topic: job.name,
@@ -17,8 +23,9 @@ function summarize(job: Job<LoopabullEvent, JobResult>, state: string): JobSumma
     created_at: new Date(job.timestamp).toISOString(),
     started_at: iso(job.processedOn),
     finished_at: iso(job.finishedOn),
-    file: result?.file ?? null,
+    file: result?.file ?? failed?.file ?? null,
     failed_reason: job.failedReason || null,
+    exit_code: result?.exit_code ?? failed?.exit_code ?? null,
   };
 }
 
@@ -72,18 +79,20 @@ export class Jobs {
       const names = ((await pipeline.exec()) ?? []).map(([, name]) => name);
       ids = ids.filter((_, i) => names[i] === opts.topic);
     }
-    const jobs = await Promise.all(ids.slice(0, limit).map((id) => this.queue.getJob(id)));
-    return jobs
-      .filter((j): j is Job<LoopabullEvent, JobResult> => Boolean(j))
-      .map((j) => summarize(j, opts.state));
+    ids = ids.slice(0, limit);
+    const [jobs, failures] = await Promise.all([
+      Promise.all(ids.map((id) => this.queue.getJob(id))),
+      this.work.failureNotes(ids),
+    ]);
+    return jobs.flatMap((j, i) => (j ? [summarize(j, opts.state, failures[i] ?? null)] : []));
   }
 
   async show(id: string): Promise<JobDetail | null> {
     const job = await this.queue.getJob(id);
     if (!job) return null;
-    const state = await job.getState();
+    const [state, [failure]] = await Promise.all([job.getState(), this.work.failureNotes([id])]);
     return {
-      ...summarize(job, state),
+      ...summarize(job, state, failure ?? null),
       event: job.data,
       result: (job.returnvalue as JobResult | undefined) ?? null,
     };

@@ -4,9 +4,12 @@ import { addJobs, JobOptionsJson } from './add-jobs.js';
 import type { Config } from './config/schema.js';
 import type { LoopabullEvent } from './event.js';
 import { jobIdFor } from './job-id.js';
-import type { JobResult, QueueDepth } from './job-types.js';
+import type { FailureNote, JobResult, QueueDepth } from './job-types.js';
 import { loopabullKeys } from './keys.js';
 import { UnroutedJobs } from './unrouted.js';
+
+/** The job hash fields `noteFailure` writes; BullMQ's own are short names without `lb_`. */
+const FAILURE_FIELDS = { file: 'lb_file', exit_code: 'lb_exit_code' } as const;
 
 /**
  * Most waiting jobs one `depth()` reads: it serves open HTTP requests (`/`, `/api/queue`,
@@ -53,6 +56,29 @@ export class WorkQueue {
 
   workerCount(): Promise<number> {
     return this.queue.getWorkersCount();
+  }
+
+  /**
+   * Notes, on a job whose attempt failed, which file ran and its exit code: BullMQ keeps only the
+   * error's message. Fields of our own in the job's hash, which BullMQ leaves alone.
+   */
+  async noteFailure(jobId: string, note: FailureNote): Promise<void> {
+    await this.connection.hset(this.queue.toKey(jobId), {
+      [FAILURE_FIELDS.file]: note.file,
+      [FAILURE_FIELDS.exit_code]: note.exit_code ?? '',
+    });
+  }
+
+  /** What `noteFailure` noted on each job, or null. */
+  async failureNotes(jobIds: readonly string[]): Promise<Array<FailureNote | null>> {
+    if (jobIds.length === 0) return [];
+    const pipeline = this.connection.pipeline();
+    for (const id of jobIds)
+      pipeline.hmget(this.queue.toKey(id), FAILURE_FIELDS.file, FAILURE_FIELDS.exit_code);
+    return ((await pipeline.exec()) ?? []).map(([, fields]) => {
+      const [file, exit] = (fields ?? []) as Array<string | null>;
+      return file ? { file, exit_code: exit ? Number(exit) : null } : null;
+    });
   }
 
   /** Notes a job that found no automation; the oldest beyond the kept sample are removed. */

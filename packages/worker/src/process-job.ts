@@ -7,6 +7,7 @@ import {
   type JobResult,
   type LoopabullEvent,
 } from '@loopabull/core';
+import { RunError } from '@loopabull/playbook';
 import { RunLog, type JobLogs } from './job-logs.js';
 import { resolveAutomation } from './resolve.js';
 import { runAutomation, type RunServices } from './run-automation.js';
@@ -93,6 +94,18 @@ export async function processJob(
     const stopped = signal?.aborted ?? false;
     if (!stopped) counters.observeDuration(topic, duration);
     const reason = (err as Error).message.split('\n', 1)[0];
+    if (!stopped) {
+      const exitCode = err instanceof RunError ? err.exitCode : null;
+      await services.work
+        .noteFailure(job.id!, { file: found.relative, exit_code: exitCode })
+        .catch((noteErr: unknown) =>
+          logger.warn('could not note the failure on the job', {
+            topic,
+            job: job.id,
+            error: String(noteErr),
+          }),
+        );
+    }
     logger.warn('job failed', {
       topic,
       job: job.id,

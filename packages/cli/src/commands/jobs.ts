@@ -56,14 +56,16 @@ looked through, so an older job of the topic after a burst of others is not list
             limit: opts.limit,
           });
           if (opts.json) return printJson(found);
+          const failed = opts.state === 'failed';
           printTable(
-            ['id', 'topic', 'attempts', 'finished', opts.state === 'failed' ? 'reason' : 'file'],
+            ['id', 'topic', 'attempts', 'finished', 'file', ...(failed ? ['exit', 'reason'] : [])],
             found.map((j) => [
               j.id,
               j.topic,
               j.attempts,
               j.finished_at,
-              opts.state === 'failed' ? (j.failed_reason ?? '').split('\n')[0] : j.file,
+              j.file,
+              ...(failed ? [j.exit_code, (j.failed_reason ?? '').split('\n')[0]] : []),
             ]),
           );
         }),
