@@ -1,5 +1,6 @@
 export { Database, type DatabaseOptions } from './database.js';
 export type { DatabaseLogger } from './logger.js';
+export { exactCollation } from './collation.js';
 export { MigrationError } from './migrate.js';
 export { isUniqueViolation } from './errors.js';
 export {

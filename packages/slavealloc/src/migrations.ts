@@ -1,5 +1,5 @@
 import { sql, type CreateTableBuilder, type Kysely, type Migration } from 'kysely';
-import type { DatabaseDialect } from '@loopabull/database';
+import { exactCollation, type DatabaseDialect } from '@loopabull/database';
 import { LOOKUPS } from './tables.js';
 
 /** Migration owner: `loopabull_slavealloc_migrations` records what ran. */
@@ -54,21 +54,6 @@ function withSlaveColumns<T extends string, C extends string>(t: CreateTableBuil
 /** The tables with a name column: looked up by it, unique by it. */
 const NAMED_TABLES = [...Object.keys(LOOKUPS), 'tac_templates', 'masters', 'slaves'];
 
-/** The NO PAD binary collations: MariaDB 10.2+ has the first, MySQL 8.0.17+ the second. */
-const NO_PAD_COLLATIONS = ['utf8mb4_nopad_bin', 'utf8mb4_0900_bin'];
-
-async function noPadCollation(db: AnyDb): Promise<string> {
-  const { rows } = await sql<{ name: string }>`
-    select collation_name as name from information_schema.collations
-    where collation_name in (${sql.join(NO_PAD_COLLATIONS)})`.execute(db);
-  const found = NO_PAD_COLLATIONS.find((c) => rows.some((r) => r.name === c));
-  if (!found)
-    throw new Error(
-      `the server has none of the collations ${NO_PAD_COLLATIONS.join(', ')}: slavealloc needs MariaDB 10.2 or MySQL 8.0.17 or later`,
-    );
-  return found;
-}
-
 /**
  * `utf8mb4_bin` is PAD SPACE: MariaDB took `'linux-1 '` for `'linux-1'` in lookups, filters and
  * unique names, where SQLite and PostgreSQL compare exactly. A NO PAD binary collation compares
@@ -81,7 +66,7 @@ function noPadMigrations(): Record<string, Migration> {
       `0002_nopad_${name}`,
       {
         async up(db: AnyDb) {
-          const collation = sql.raw(await noPadCollation(db));
+          const collation = sql.raw(await exactCollation(db));
           await sql`alter table ${sql.table(name)} convert to character set utf8mb4 collate ${collation}`.execute(
             db,
           );
