@@ -110,6 +110,28 @@ describe('the ResultsDB API under loopabull serve', () => {
     }
   });
 
+  it('takes the outcomes of taskotron.additional_outcomes besides the four of v2.0', async () => {
+    const crashed = { ...RESULT, outcome: 'CRASHED' };
+    const auth = { authorization: `Bearer ${TOKEN}` };
+    const refused = await post(crashed, auth);
+    expect(refused.status).toBe(400);
+    expect(await refused.json()).toEqual({
+      message: 'outcome must be one of PASSED, INFO, FAILED, NEEDS_INSPECTION',
+    });
+    const more = await serving({ additional_outcomes: ['CRASHED'] });
+    try {
+      const res = await fetch(`${more.server.url}/api/v2.0/results`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', ...auth },
+        body: JSON.stringify(crashed),
+      });
+      expect(res.status).toBe(201);
+      expect(await res.json()).toMatchObject({ outcome: 'CRASHED' });
+    } finally {
+      await more.close();
+    }
+  });
+
   it('lets Bodhi read the latest results of a build without a token', async () => {
     const res = await fetch(`${server.url}/api/v2.0/results/latest?item=${ITEM}&type=koji_build`);
     expect(res.status).toBe(200);

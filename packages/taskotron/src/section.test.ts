@@ -26,7 +26,24 @@ describe('the taskotron section', () => {
       namespaces_whitelist: null,
       resultsdb_url: null,
       resultsdb_token: null,
+      additional_outcomes: [],
     });
+  });
+
+  it('takes more ResultsDB outcomes as a list of upper-case names, not as a string', () => {
+    expect(
+      taskotronSection.parse({ additional_outcomes: ['CRASHED'] }).additional_outcomes,
+    ).toEqual(['CRASHED']);
+    // Fedora's ADDITIONAL_RESULT_OUTCOMES = ('CRASHED') was a string (originals E.9).
+    const string = taskotronSection.safeParse({ additional_outcomes: 'CRASHED' });
+    expect(string.error?.issues).toMatchObject([
+      {
+        path: ['additional_outcomes'],
+        message: 'a list of outcomes, not a string: write [CRASHED]',
+      },
+    ]);
+    const lower = taskotronSection.safeParse({ additional_outcomes: ['crashed'] });
+    expect(lower.error?.issues[0]?.message).toBe('not an outcome (A-Z, 0-9, _)');
   });
 
   it('points its defaults at what ships inside the package', () => {

@@ -8,6 +8,8 @@ export const SHIPPED_RULES = fileURLToPath(new URL('../rules/trigger_rules.yml',
 export const SHIPPED_TASKS_DIR = fileURLToPath(new URL('../tasks', import.meta.url));
 
 const namespace = z.string().regex(/^[a-z][a-z0-9_-]*$/, 'not a namespace (a-z, 0-9, _ -)');
+/** ResultsDB upper-cases a POSTed outcome before looking it up: a lower-case one never matches. */
+const outcome = z.string().regex(/^[A-Z][A-Z0-9_]*$/, 'not an outcome (A-Z, 0-9, _)');
 
 /** The `taskotron:` section of the configuration (docs/taskotron.md, "Configuration"). */
 export const taskotronSection = z
@@ -62,6 +64,19 @@ export const taskotronSection = z
     resultsdb_url: z.url().nullable().default(null),
     /** Sent as `Authorization: Bearer <token>` with each result POSTed to `resultsdb_url`. */
     resultsdb_token: z.string().min(1).nullable().default(null),
+    /**
+     * Outcomes the built-in ResultsDB API takes besides PASSED, INFO, FAILED, NEEDS_INSPECTION
+     * (ResultsDB's `ADDITIONAL_RESULT_OUTCOMES`). A bare string is refused: Fedora's
+     * `('CRASHED')` was one, which Python made into the outcomes C, R, A, S, H, E, D.
+     */
+    additional_outcomes: z
+      .array(outcome, {
+        error: (issue) =>
+          typeof issue.input === 'string'
+            ? `a list of outcomes, not a string: write [${issue.input}]`
+            : undefined,
+      })
+      .default([]),
   })
   .strict();
 

@@ -9,7 +9,13 @@ import {
   parseSubmitTime,
   storedTime,
 } from './api.js';
-import { likePattern, parseResultQuery } from './filters.js';
+import {
+  likePattern,
+  parseGroupQuery,
+  parseQueryTime,
+  parseResultQuery,
+  parseTestcaseQuery,
+} from './filters.js';
 import { newestPerCombination } from './latest.js';
 
 const now = new Date(Date.UTC(2020, 0, 2, 3, 4, 5, 6));
@@ -22,6 +28,11 @@ describe('submit_time', () => {
     ['2016-08-15T13:29:06', '2016-08-15T13:29:06.000000'],
     ['2016-08-15T13:29:06.123456Z', '2016-08-15T13:29:06.123456'],
     ['2016-08-15T13:29:06.1', '2016-08-15T13:29:06.100000'],
+    // Years before 1000 keep four digits, so that they sort before the others as text.
+    [-50000000000000, '0385-07-25T07:06:40.000000'],
+    ['0050-01-01T00:00:00', '0050-01-01T00:00:00.000000'],
+    [-62135596800000, '0001-01-01T00:00:00.000000'],
+    [253402300799999, '9999-12-31T23:59:59.999000'],
   ])('%j -> %s', (given, stored) => {
     expect(parseSubmitTime(given, now)).toEqual({ ok: true, value: stored });
   });
@@ -31,10 +42,21 @@ describe('submit_time', () => {
     (given) => expect(parseSubmitTime(given, now).ok).toBe(false),
   );
 
+  it.each<[number | string, RegExp]>([
+    [-62135596800001, /^submit_time -62135596800001 is not .* between the years 0001 and 9999$/],
+    [253402300800000, /^submit_time 253402300800000 is not .* between the years 0001 and 9999$/],
+    [8.64e15 + 1, /^submit_time .* between the years 0001 and 9999$/],
+    ['0000-12-31T23:59:59', /^submit_time "0000-12-31T23:59:59" is not between the years/],
+  ])('refuses %j, outside the years ResultsDB can hold, naming submit_time', (given, message) => {
+    const time = parseSubmitTime(given, now);
+    expect(!time.ok && time.message).toMatch(message);
+  });
+
   it('is written as Python isoformat writes it', () => {
     expect(isoformat('2016-08-15T13:29:06.000000')).toBe('2016-08-15T13:29:06');
     expect(isoformat('2016-08-15T13:29:06.120000')).toBe('2016-08-15T13:29:06.120000');
     expect(storedTime(now)).toBe('2020-01-02T03:04:05.006000');
+    expect(storedTime(new Date(-50000000000000))).toBe('0385-07-25T07:06:40.000000');
   });
 });
 
@@ -61,6 +83,36 @@ describe('parseNewResult', () => {
       note: null,
       ref_url: null,
     });
+  });
+
+  it('strips the outcome before upper-casing it, as ResultsDB does', () => {
+    const r = parseNewResult({ outcome: ' passed\n', testcase: 't' }, opts);
+    expect(r.ok && r.value.outcome).toBe('PASSED');
+  });
+
+  it('leaves out a testcase ref_url not given, so that the stored one is kept', () => {
+    const r = (testcase: unknown) => {
+      const parsed = parseNewResult({ outcome: 'PASSED', testcase }, opts);
+      return parsed.ok && parsed.value.testcase;
+    };
+    expect(r('t')).toEqual({ name: 't' });
+    expect(r({ name: 't' })).toEqual({ name: 't' });
+    expect(r({ name: 't', ref_url: null })).toEqual({ name: 't', ref_url: null });
+  });
+
+  it.each<[string, Record<string, unknown>, string]>([
+    ['the note', { note: 'a\0b' }, 'note'],
+    ['the ref_url', { ref_url: '\0' }, 'ref_url'],
+    ['the testcase', { testcase: 'dist.\0' }, 'testcase'],
+    ['the testcase ref_url', { testcase: { name: 't', ref_url: 'x\0' } }, 'testcase.ref_url'],
+    ['a group', { groups: ['ok', { description: '\0' }] }, 'groups.1.description'],
+    ['a data value', { data: { item: ['a', 'b\0'] } }, 'data.item.1'],
+    ['a data key', { data: { 'it\0em': 'a' } }, 'data: keys'],
+  ])('refuses a NUL character in %s, naming it', (_what, fields, where) => {
+    const r = parseNewResult({ outcome: 'PASSED', testcase: 't', ...fields }, opts);
+    expect(!r.ok && r.message).toBe(
+      `${where}${where.includes(':') ? '' : ':'} must not contain a NUL character (U+0000)`,
+    );
   });
 
   it('accepts more outcomes by configuration', () => {
@@ -106,13 +158,46 @@ describe('parseResultQuery', () => {
     });
   });
 
+  it('merges a data key given more than once, as ResultsDB flattens them', () => {
+    const q = parseResultQuery({ item: ['a', 'b,c'], 'arch:like': ['x*', 'i*'] });
+    expect(q.ok && q.filter.data).toEqual([
+      { key: 'item', values: ['a', 'b', 'c'], like: false },
+      { key: 'arch', values: ['x*', 'i*'], like: true },
+    ]);
+  });
+
+  it('ignores JSONP callback and the jQuery cache-buster _, and empty lists', () => {
+    const q = parseResultQuery({ _: '1471267746000', callback: 'f', testcases: ',', item: ' , ' });
+    expect(q.ok && q.filter).toEqual({ data: [] });
+  });
+
+  it('caps limit at 1000 and reads a negative page as page 0, as ResultsDB', () => {
+    expect(parseResultQuery({ limit: '5000', page: '-3' })).toMatchObject({
+      ok: true,
+      paging: { limit: 1000, page: 0 },
+    });
+    expect(parseResultQuery({ limit: '+7' })).toMatchObject({ paging: { limit: 7, page: 0 } });
+  });
+
+  it('reads testcases and testcases:like together (results of either)', () => {
+    const q = parseResultQuery({ testcases: 'a', 'testcases:like': 'b*' });
+    expect(q.ok && q.filter).toMatchObject({ testcases: ['a'], testcasesLike: ['b*'] });
+  });
+
   it.each<[Record<string, unknown>, RegExp]>([
     [{ limit: '0' }, /at least 1/],
-    [{ limit: '1001' }, /at most 1000/],
+    [{ limit: '-1' }, /at least 1/],
+    // reqparse's type=int answers 400 for text that is no whole number.
+    [{ limit: 'x' }, /limit must be a whole number/],
     [{ page: '1.5' }, /whole number/],
-    [{ item: ['a', 'b'] }, /item given more than once/],
+    [{ page: '1000001' }, /page must be at most 1000000/],
+    [{ outcome: ['PASSED', 'FAILED'] }, /outcome given more than once/],
+    [{ since: ['2016-01-01', '2016-01-02'] }, /since given more than once/],
     [{ 'a:b': 'x' }, /not a data key filter/],
     [{ since: 'soon' }, /since/],
+    [{ since: '2016-01-01,2016-13-01' }, /since/],
+    [{ since: '2016-01-01,2016-01-02,2016-01-03' }, /since/],
+    [{ item: 'a\0' }, /^item: must not contain a NUL character/],
     [{ item: Array.from({ length: 101 }, (_, i) => i).join(',') }, /at most 100 values/],
     [{ _sort: 'desc:id' }, /_sort must be asc:submit_time or desc:submit_time, not "desc:id"/],
     [{ _distinct_on: 'arch,a:b' }, /_distinct_on: a:b is not a data key/],
@@ -126,6 +211,37 @@ describe('parseResultQuery', () => {
     expect(q.ok && q.view).toEqual({ order: 'asc', distinctOn: ['arch', 'scenario'] });
     expect(q.ok && q.filter.data).toEqual([]);
   });
+
+  it.each<[string, string]>([
+    ['2016-08-15', '2016-08-15T00:00:00.000000'],
+    ['2016-08', '2016-08-01T00:00:00.000000'],
+    ['2016', '2016-01-01T00:00:00.000000'],
+    ['20160815', '2016-08-15T00:00:00.000000'],
+    ['2016-8-5', '2016-08-05T00:00:00.000000'],
+    ['2016-08-15T13:29:06', '2016-08-15T13:29:06.000000'],
+    ['2016-08-15T13:29', '2016-08-15T13:29:00.000000'],
+    ['2016-08-15 13:29:06Z', '2016-08-15T13:29:06.000000'],
+    ['2016-08-15T13:29:06.5', '2016-08-15T13:29:06.500000'],
+    ['2016-08-15T13:29:06.123456789Z', '2016-08-15T13:29:06.123456'],
+    // Offsets are converted to UTC (ResultsDB dropped them: 13:29:06 there).
+    ['2016-08-15T13:29:06+02:00', '2016-08-15T11:29:06.000000'],
+    ['2016-08-15T13:29:06.25-0130', '2016-08-15T14:59:06.250000'],
+    ['2016-08-15T00:30:00+01', '2016-08-14T23:30:00.000000'],
+    ['0050-01-01', '0050-01-01T00:00:00.000000'],
+  ])('reads since %s as iso8601.parse_date does -> %s', (given, stored) => {
+    expect(parseQueryTime(given)).toBe(stored);
+    const q = parseResultQuery({ since: `${given},${given}` });
+    expect(q.ok && q.filter.since).toEqual({ start: stored, end: stored });
+  });
+
+  it.each([
+    '201608',
+    '2016-13-01',
+    '2016-02-30',
+    '2016-08-15T24:00',
+    'soon',
+    '0001-01-01T00:00+01:00',
+  ])('refuses since %s', (given) => expect(parseQueryTime(given)).toBeNull());
 
   it('escapes LIKE characters and makes * a wildcard', () => {
     expect(likePattern('dist.rpm*')).toBe('dist.rpm%');
@@ -173,14 +289,21 @@ describe('newestPerCombination', () => {
 });
 
 describe('POST bodies of groups and testcases', () => {
-  it('reads a group, giving one without a uuid a new one', () => {
+  it('reads a group, giving one without a uuid a new one, leaving out fields not given', () => {
     expect(parseNewGroup({ uuid: 'u', description: 'd' })).toEqual({
       ok: true,
-      value: { uuid: 'u', description: 'd', ref_url: null },
+      value: { uuid: 'u', description: 'd' },
+    });
+    // ResultsDB sets a field only when it is given and not empty.
+    expect(parseNewGroup({ uuid: 'u', description: '', ref_url: null })).toEqual({
+      ok: true,
+      value: { uuid: 'u' },
     });
     const fresh = parseNewGroup({});
     expect(fresh.ok && fresh.value.uuid).toMatch(/^[0-9a-f-]{36}$/);
     expect(parseNewGroup({ uuid: 'u', extra: 1 }).ok).toBe(false);
+    const nul = parseNewGroup({ uuid: 'u', description: 'a\0' });
+    expect(!nul.ok && nul.message).toBe('description: must not contain a NUL character (U+0000)');
   });
 
   it('reads a testcase and refuses one without a name', () => {
@@ -190,5 +313,51 @@ describe('POST bodies of groups and testcases', () => {
     });
     const bad = parseNewTestcase({ ref_url: 'http://t' });
     expect(!bad.ok && bad.message).toMatch(/^name: /);
+    const nul = parseNewTestcase({ name: 'dist.\0' });
+    expect(!nul.ok && nul.message).toBe('name: must not contain a NUL character (U+0000)');
+  });
+
+  it('leaves out a testcase ref_url absent or null, so that the stored one is kept', () => {
+    expect(parseNewTestcase({ name: 'dist.x' })).toEqual({ ok: true, value: { name: 'dist.x' } });
+    expect(parseNewTestcase({ name: 'dist.x', ref_url: null })).toEqual({
+      ok: true,
+      value: { name: 'dist.x' },
+    });
+  });
+});
+
+describe('GET /groups and /testcases queries', () => {
+  it('reads uuid, and description before description:like, as ResultsDB', () => {
+    expect(
+      parseGroupQuery({ uuid: 'a, b', description: ' one ,,two', 'description:like': 'x*' }),
+    ).toEqual({
+      ok: true,
+      paging: { page: 0, limit: 20 },
+      filter: { uuids: ['a', 'b'], descriptions: [' one ', 'two'] },
+    });
+    expect(parseGroupQuery({ 'description:like': 'job *', other: 'x', _: '1' })).toEqual({
+      ok: true,
+      paging: { page: 0, limit: 20 },
+      filter: { descriptionsLike: ['job *'] },
+    });
+    expect(parseGroupQuery({ uuid: ['a', 'b'] })).toEqual({
+      ok: false,
+      message: 'uuid given more than once',
+    });
+  });
+
+  it('reads name before name:like, and pages as results do', () => {
+    expect(parseTestcaseQuery({ name: 'a, b', 'name:like': 'x*', limit: '2000' })).toEqual({
+      ok: true,
+      paging: { page: 0, limit: 1000 },
+      filter: { names: ['a', 'b'] },
+    });
+    expect(parseTestcaseQuery({ 'name:like': 'dist.*', page: '-1' })).toEqual({
+      ok: true,
+      paging: { page: 0, limit: 20 },
+      filter: { namesLike: ['dist.*'] },
+    });
+    const nul = parseTestcaseQuery({ name: '\0' });
+    expect(!nul.ok && nul.message).toMatch(/^name: must not contain a NUL/);
   });
 });

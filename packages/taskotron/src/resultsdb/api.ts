@@ -14,6 +14,7 @@ export interface StoredResult {
   data: Record<string, string[]>;
 }
 
+/** Absent fields of the testcase and groups keep what is stored; null clears it (ResultsDB's `get`). */
 export interface NewResult {
   outcome: string;
   testcase: { name: string; ref_url?: string | null };
@@ -58,17 +59,71 @@ const postSchema = z.looseObject({
   submit_time: z.union([z.number(), z.string()]).nullish(),
 });
 
+export const NUL_REFUSED = 'must not contain a NUL character (U+0000)';
+
+/**
+ * The 400 naming the first string holding U+0000 (`data.item.1: ...`; `data: keys ...` for a
+ * key of a nested object), or null. PostgreSQL cannot store that character in text (ResultsDB answered 500 there); it is
+ * refused on every dialect so that the API answers the same on each.
+ */
+export function nulRefused(fields: Record<string, unknown>, at: string[] = []): string | null {
+  for (const [key, value] of Object.entries(fields)) {
+    const path = [...at, key];
+    if (key.includes('\0')) return `${at.join('.')}: keys ${NUL_REFUSED}`;
+    if (typeof value === 'string' && value.includes('\0'))
+      return `${path.join('.')}: ${NUL_REFUSED}`;
+    if (value !== null && typeof value === 'object') {
+      const found = nulRefused(value as Record<string, unknown>, path);
+      if (found) return found;
+    }
+  }
+  return null;
+}
+
 const pad = (n: number, width = 2) => String(n).padStart(width, '0');
 
-/** `YYYY-MM-DDTHH:MM:SS.ffffff` of a Date, in UTC, as the store keeps times. */
+/**
+ * `YYYY-MM-DDTHH:MM:SS.ffffff` of a Date, in UTC, as the store keeps times: the year always four
+ * digits, so that times sort as text. Only for `representable` dates.
+ */
 export const storedTime = (d: Date): string =>
-  `${d.getUTCFullYear()}-${pad(d.getUTCMonth() + 1)}-${pad(d.getUTCDate())}T${pad(d.getUTCHours())}:` +
+  `${pad(d.getUTCFullYear(), 4)}-${pad(d.getUTCMonth() + 1)}-${pad(d.getUTCDate())}T${pad(d.getUTCHours())}:` +
   `${pad(d.getUTCMinutes())}:${pad(d.getUTCSeconds())}.${pad(d.getUTCMilliseconds() * 1000, 6)}`;
+
+/** Years 0001 to 9999: what Python's datetime (so ResultsDB) holds and `storedTime` writes. */
+export const representable = (d: Date): boolean =>
+  !Number.isNaN(d.getTime()) && d.getUTCFullYear() >= 1 && d.getUTCFullYear() <= 9999;
+
+/**
+ * The UTC time of these fields, or null when they name none (February 30, hour 24). Not
+ * `Date.UTC`, which reads the years 0 to 99 as 1900 to 1999.
+ */
+export function utcTime(
+  year: number,
+  month: number,
+  day: number,
+  hours = 0,
+  minutes = 0,
+  seconds = 0,
+): Date | null {
+  const d = new Date(0);
+  d.setUTCFullYear(year, month - 1, day);
+  d.setUTCHours(hours, minutes, seconds, 0);
+  const same =
+    d.getUTCFullYear() === year &&
+    d.getUTCMonth() === month - 1 &&
+    d.getUTCDate() === day &&
+    d.getUTCHours() === hours &&
+    d.getUTCMinutes() === minutes &&
+    d.getUTCSeconds() === seconds;
+  return same ? d : null;
+}
 
 /** Python's isoformat of a naive datetime: the fraction only when it is not zero. */
 export const isoformat = (stored: string): string => stored.replace(/\.0{6}$/, '');
 
 const TIME = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,6}))?Z?$/;
+const YEARS = 'between the years 0001 and 9999';
 
 /** ResultsDB's submit_time: ms since the epoch, or `YYYY-MM-DDTHH:MM:SS[.ffffff][Z]` (UTC). */
 export function parseSubmitTime(
@@ -78,18 +133,19 @@ export function parseSubmitTime(
   if (value === null || value === undefined) return { ok: true, value: storedTime(now) };
   if (typeof value === 'number') {
     const d = new Date(value);
-    return Number.isFinite(value) && !Number.isNaN(d.getTime()) && d.getUTCFullYear() < 10000
+    return representable(d)
       ? { ok: true, value: storedTime(d) }
-      : { ok: false, message: `submit_time ${value} is not a time in ms since the epoch` };
+      : { ok: false, message: `submit_time ${value} is not a time in ms since the epoch ${YEARS}` };
   }
   const m = TIME.exec(value);
-  const bad = {
-    ok: false as const,
-    message: `submit_time ${JSON.stringify(value)} is not YYYY-MM-DDTHH:MM:SS[.ffffff]`,
-  };
-  if (!m) return bad;
-  const d = new Date(Date.UTC(+m[1]!, +m[2]! - 1, +m[3]!, +m[4]!, +m[5]!, +m[6]!));
-  if (storedTime(d).slice(0, 19) !== value.slice(0, 19)) return bad;
+  const d = m && utcTime(+m[1]!, +m[2]!, +m[3]!, +m[4]!, +m[5]!, +m[6]!);
+  if (!m || !d)
+    return {
+      ok: false,
+      message: `submit_time ${JSON.stringify(value)} is not YYYY-MM-DDTHH:MM:SS[.ffffff]`,
+    };
+  if (!representable(d))
+    return { ok: false, message: `submit_time ${JSON.stringify(value)} is not ${YEARS}` };
   return { ok: true, value: `${value.slice(0, 19)}.${(m[7] ?? '').padEnd(6, '0')}` };
 }
 
@@ -103,28 +159,39 @@ function problem(error: z.ZodError): { ok: false; message: string } {
   };
 }
 
-/** A POST /api/v2.0/groups body: `{uuid?, description?, ref_url?}`; no uuid gets a new one. */
+/**
+ * A POST /api/v2.0/groups body: `{uuid?, description?, ref_url?}`; no uuid gets a new one. As
+ * ResultsDB, an existing group is updated, and only with the fields given and not empty.
+ */
 export function parseNewGroup(
   body: unknown,
-): Answer<{ uuid: string; description: string | null; ref_url: string | null }> {
+): Answer<{ uuid: string; description?: string; ref_url?: string }> {
   const parsed = groupObject.safeParse(body ?? {});
   if (!parsed.success) return problem(parsed.error);
-  const g = parsed.data;
+  const nul = nulRefused(parsed.data);
+  if (nul) return { ok: false, message: nul };
+  const { uuid, description, ref_url } = parsed.data;
   return {
     ok: true,
     value: {
-      uuid: g.uuid ?? randomUUID(),
-      description: g.description ?? null,
-      ref_url: g.ref_url ?? null,
+      uuid: uuid ?? randomUUID(),
+      ...(description ? { description } : {}),
+      ...(ref_url ? { ref_url } : {}),
     },
   };
 }
 
-/** A POST /api/v2.0/testcases body: `{name, ref_url?}`. */
-export function parseNewTestcase(body: unknown): Answer<{ name: string; ref_url: string | null }> {
+/**
+ * A POST /api/v2.0/testcases body: `{name, ref_url?}`. A ref_url absent or null keeps the stored
+ * one, as ResultsDB's `if args['ref_url'] is not None`.
+ */
+export function parseNewTestcase(body: unknown): Answer<{ name: string; ref_url?: string }> {
   const parsed = testcaseObject.safeParse(body ?? {});
   if (!parsed.success) return problem(parsed.error);
-  return { ok: true, value: { name: parsed.data.name, ref_url: parsed.data.ref_url ?? null } };
+  const nul = nulRefused(parsed.data);
+  if (nul) return { ok: false, message: nul };
+  const { name, ref_url } = parsed.data;
+  return { ok: true, value: { name, ...(ref_url == null ? {} : { ref_url }) } };
 }
 
 /** A POST /api/v2.0/results body checked as ResultsDB checks it; messages as ResultsDB's 400s. */
@@ -135,7 +202,16 @@ export function parseNewResult(
   const parsed = postSchema.safeParse(body);
   if (!parsed.success) return problem(parsed.error);
   const b = parsed.data;
-  const outcome = b.outcome.toUpperCase();
+  const nul = nulRefused({
+    outcome: b.outcome,
+    testcase: b.testcase,
+    groups: b.groups,
+    note: b.note,
+    ref_url: b.ref_url,
+    data: b.data,
+  });
+  if (nul) return { ok: false, message: nul };
+  const outcome = b.outcome.trim().toUpperCase();
   if (!opts.outcomes.includes(outcome))
     return { ok: false, message: `outcome must be one of ${opts.outcomes.join(', ')}` };
   const data: Array<[string, string]> = [];
@@ -145,6 +221,7 @@ export function parseNewResult(
   }
   const time = parseSubmitTime(b.submit_time, opts.now);
   if (!time.ok) return time;
+  // An object's absent ref_url stays absent: the stored one is kept (ResultsDB's tc.get).
   const testcase = typeof b.testcase === 'string' ? { name: b.testcase } : b.testcase;
   const groups = (b.groups ?? []).map((g) =>
     typeof g === 'string' ? { uuid: g } : { ...g, uuid: g.uuid ?? randomUUID() },

@@ -1,4 +1,4 @@
-import { parseSubmitTime } from './api.js';
+import { NUL_REFUSED, representable, storedTime, utcTime } from './api.js';
 
 /** What GET /results and /results/latest select (all given conditions hold). */
 export interface ResultFilter {
@@ -26,14 +26,46 @@ export interface ResultView {
   distinctOn: string[];
 }
 
-export const PAGING = { defaultLimit: 20, maxLimit: 1000, maxValues: 100 } as const;
-const CONTROL = new Set(['page', 'limit', '_sort', '_distinct_on', 'callback']);
+export const PAGING = {
+  defaultLimit: 20,
+  maxLimit: 1000,
+  maxPage: 1_000_000,
+  maxValues: 100,
+} as const;
+
+/**
+ * Parameters that select no results. `callback` (JSONP) and `_` (jQuery's cache-buster) are
+ * ignored, as ResultsDB ignores them.
+ */
+const CONTROL = new Set(['page', 'limit', '_sort', '_distinct_on', 'callback', '_']);
+/** Parameters of GET /results and /results/latest that are no data filter; each given once. */
+const KNOWN = new Set([...CONTROL, 'outcome', 'testcases', 'testcases:like', 'groups', 'since']);
 
 type Parsed =
   | { ok: true; filter: ResultFilter; paging: Paging; view: ResultView }
   | { ok: false; message: string };
 
-const SORT = /^(asc|desc):submit_time$/;
+/**
+ * The query as one string per parameter. A parameter of `known` given more than once is refused;
+ * another one's values are joined with commas, as ResultsDB flattens repeated data keys
+ * (`item=a&item=b` is `item=a,b`), or it is dropped when `others` is `ignore`.
+ */
+function readQuery(
+  query: Record<string, unknown>,
+  known: ReadonlySet<string>,
+  others: 'merge' | 'ignore',
+): Record<string, string> | string {
+  const one: Record<string, string> = {};
+  for (const [key, raw] of Object.entries(query)) {
+    if (!known.has(key) && others === 'ignore') continue;
+    const values: unknown[] = Array.isArray(raw) ? raw : [raw];
+    if (values.length > 1 && known.has(key)) return `${key} given more than once`;
+    if (!values.every((v): v is string => typeof v === 'string')) return `${key} is not text`;
+    if (values.some((v) => v.includes('\0'))) return `${key}: ${NUL_REFUSED}`;
+    one[key] = values.join(',');
+  }
+  return one;
+}
 
 /** `_sort` and `_distinct_on`; ResultsDB sorts by submit_time only, and so do we. */
 function parseView(one: Record<string, string>): ResultView | string {
@@ -48,68 +80,178 @@ function parseView(one: Record<string, string>): ResultView | string {
   return { order, distinctOn };
 }
 
+const SORT = /^(asc|desc):submit_time$/;
+
 const list = (v: string) =>
   v
     .split(',')
     .map((s) => s.trim())
     .filter(Boolean);
 
-function count(
-  raw: string | undefined,
-  name: string,
-  fallback: number,
-  max: number,
-): number | string {
+/** Python's int() of a parameter (reqparse's `type=int`): text that is none is a 400 there too. */
+function integer(raw: string | undefined, name: string, fallback: number): number | string {
   if (raw === undefined || raw === '') return fallback;
-  if (!/^\d{1,9}$/.test(raw)) return `${name} must be a whole number`;
-  const n = Number(raw);
-  return n > max ? `${name} must be at most ${max}` : n;
+  return /^[+-]?\d{1,9}$/.test(raw.trim()) ? Number(raw) : `${name} must be a whole number`;
 }
 
 /**
- * ResultsDB's query string: `page` (from 0), `limit`, `outcome`, `testcases`, `testcases:like`,
- * `groups`, `since=start[,end]`, `_sort`, `_distinct_on`, and any other key as a data filter
- * (`item=a,b`, `key:like=x*`).
- * Each given once; a repeated one is a 400 naming it.
+ * `page` (from 0) and `limit` (20): a negative page is page 0, as ResultsDB takes it; a limit
+ * over 1000 is 1000 (the `next` link then pages on), one under 1 is refused.
+ */
+function parsePaging(one: Record<string, string>): Paging | string {
+  const page = integer(one.page, 'page', 0);
+  const limit = integer(one.limit, 'limit', PAGING.defaultLimit);
+  if (typeof page === 'string') return page;
+  if (typeof limit === 'string') return limit;
+  if (limit < 1) return 'limit must be at least 1';
+  if (page > PAGING.maxPage) return `page must be at most ${PAGING.maxPage}`;
+  return { page: Math.max(page, 0), limit: Math.min(limit, PAGING.maxLimit) };
+}
+
+/** A comma-separated list of at most `PAGING.maxValues` values, or the 400 naming `key`. */
+function values(key: string, value: string, split = list): string[] | string {
+  const all = split(value);
+  return all.length > PAGING.maxValues ? `${key}: at most ${PAGING.maxValues} values` : all;
+}
+
+/**
+ * One time of `since`, as ResultsDB's iso8601.parse_date reads it: `YYYY[-MM[-DD]]` or
+ * `YYYYMMDD`, then `[T ]HH[:MM[:SS[.ffffff]]]`, then `Z` or `±HH[:MM]` (none: UTC). Its
+ * `,` before a fraction cannot come: `since` is split at commas first, in ResultsDB too.
+ */
+const ISO8601 =
+  /^(\d{4})(?:(?:-(\d{1,2})|(\d{2})(?!$))(?:(?:-(\d{1,2})|(\d{2}))(?:[T ](\d{2})(?::?(\d{2}))?(?::?(\d{1,2})(?:\.(\d+))?)?(Z|([+-])(\d{2}):?(\d{2})?)?)?)?)?$/;
+
+/**
+ * A `since` time as a stored one (UTC). An offset is converted to UTC: ResultsDB dropped it
+ * without converting, so `10:00+02:00` was 10:00 UTC there and is 08:00 UTC here.
+ */
+export function parseQueryTime(text: string): string | null {
+  const m = ISO8601.exec(text);
+  if (!m) return null;
+  const n = (i: number) => Number(m[i] ?? 0);
+  const d = utcTime(n(1), Number(m[2] ?? m[3] ?? 1), Number(m[4] ?? m[5] ?? 1), n(6), n(7), n(8));
+  if (!d) return null;
+  const offset = m[11] ? (m[11] === '-' ? -1 : 1) * (n(12) * 60 + n(13)) : 0;
+  const utc = new Date(d.getTime() - offset * 60_000);
+  if (!representable(utc)) return null;
+  return `${storedTime(utc).slice(0, 19)}.${(m[9] ?? '').slice(0, 6).padEnd(6, '0')}`;
+}
+
+/**
+ * ResultsDB's query string: `page` (from 0), `limit`, `outcome`, `testcases`, `testcases:like`
+ * (together: results of either), `groups`, `since=start[,end]`, `_sort`, `_distinct_on`, and any
+ * other key as a data filter (`item=a,b`, `key:like=x*`; a repeated one is one list).
+ * Each known one given once; a repeated one is a 400 naming it.
  */
 export function parseResultQuery(query: Record<string, unknown>): Parsed {
   const filter: ResultFilter = { data: [] };
-  const one: Record<string, string> = {};
-  for (const [key, value] of Object.entries(query)) {
-    if (typeof value !== 'string') return { ok: false, message: `${key} given more than once` };
-    one[key] = value;
-  }
-  const page = count(one.page, 'page', 0, 1_000_000);
-  const limit = count(one.limit, 'limit', PAGING.defaultLimit, PAGING.maxLimit);
-  if (typeof page === 'string') return { ok: false, message: page };
-  if (typeof limit === 'string') return { ok: false, message: limit };
-  if (limit === 0) return { ok: false, message: 'limit must be at least 1' };
+  const one = readQuery(query, KNOWN, 'merge');
+  if (typeof one === 'string') return { ok: false, message: one };
+  const paging = parsePaging(one);
+  if (typeof paging === 'string') return { ok: false, message: paging };
   const view = parseView(one);
   if (typeof view === 'string') return { ok: false, message: view };
   for (const [key, value] of Object.entries(one)) {
-    if (CONTROL.has(key) || value === '') continue;
-    const values = list(value);
-    if (values.length > PAGING.maxValues)
-      return { ok: false, message: `${key}: at most ${PAGING.maxValues} values` };
-    if (key === 'outcome') filter.outcomes = values.map((v) => v.toUpperCase());
-    else if (key === 'testcases') filter.testcases = values;
-    else if (key === 'testcases:like') filter.testcasesLike = values;
-    else if (key === 'groups') filter.groups = values;
+    if (CONTROL.has(key)) continue;
+    const given = values(key, value);
+    if (typeof given === 'string') return { ok: false, message: given };
+    // An empty list filters nothing (and `in ()` is no SQL).
+    if (!given.length) continue;
+    if (key === 'outcome') filter.outcomes = given.map((v) => v.toUpperCase());
+    else if (key === 'testcases') filter.testcases = given;
+    else if (key === 'testcases:like') filter.testcasesLike = given;
+    else if (key === 'groups') filter.groups = given;
     else if (key === 'since') {
-      const [start, end, extra] = values.map((v) => parseSubmitTime(v, new Date()));
-      if (!start?.ok || (end && !end.ok) || extra)
-        return { ok: false, message: 'since must be start[,end] times' };
-      filter.since = { start: start.value, ...(end?.ok ? { end: end.value } : {}) };
+      const [start, end, extra] = given.map(parseQueryTime);
+      if (!start || end === null || extra !== undefined)
+        return {
+          ok: false,
+          message: 'since must be start[,end]: ISO 8601 times, e.g. 2016-08-15T13:29:06Z',
+        };
+      filter.since = { start, ...(end ? { end } : {}) };
     } else {
       const like = key.endsWith(':like');
       const dataKey = like ? key.slice(0, -5) : key;
       if (!dataKey || dataKey.includes(':'))
         return { ok: false, message: `${key} is not a data key filter` };
-      filter.data.push({ key: dataKey, values, like });
+      filter.data.push({ key: dataKey, values: given, like });
     }
   }
-  return { ok: true, filter, paging: { page, limit }, view };
+  return { ok: true, filter, paging, view };
 }
+
+/** What GET /groups selects: uuids, and descriptions equal to or (else) like any given. */
+export interface GroupFilter {
+  uuids?: string[];
+  descriptions?: string[];
+  /** `*` wildcards. */
+  descriptionsLike?: string[];
+}
+
+/** What GET /testcases selects: names equal to or (else) like any given. */
+export interface TestcaseFilter {
+  names?: string[];
+  /** `*` wildcards. */
+  namesLike?: string[];
+}
+
+type ListQuery<F> = { ok: true; filter: F; paging: Paging } | { ok: false; message: string };
+
+/**
+ * `page`, `limit` and the lists of the keys of `lists`, each split by its function; other
+ * parameters are ignored, as ResultsDB does.
+ */
+function parseListQuery<K extends string>(
+  query: Record<string, unknown>,
+  lists: Record<K, (value: string) => string[]>,
+): ListQuery<Partial<Record<K, string[]>>> {
+  const one = readQuery(query, new Set(['page', 'limit', ...Object.keys(lists)]), 'ignore');
+  if (typeof one === 'string') return { ok: false, message: one };
+  const paging = parsePaging(one);
+  if (typeof paging === 'string') return { ok: false, message: paging };
+  const filter: Partial<Record<K, string[]>> = {};
+  for (const [key, split] of Object.entries(lists) as Array<[K, (value: string) => string[]]>) {
+    const given = one[key] === undefined ? [] : values(key, one[key], split);
+    if (typeof given === 'string') return { ok: false, message: given };
+    if (given.length) filter[key] = given;
+  }
+  return { ok: true, filter, paging };
+}
+
+/** Blank entries skipped, the others as given: ResultsDB compares descriptions untrimmed. */
+const untrimmed = (v: string) => v.split(',').filter((s) => s.trim());
+
+/**
+ * GET /groups: `uuid` (any of a comma list), and `description` (equal to any of a comma list)
+ * or, only without it, `description:like` (`*` wildcards), as ResultsDB reads them.
+ */
+export function parseGroupQuery(query: Record<string, unknown>): ListQuery<GroupFilter> {
+  const q = parseListQuery(query, {
+    uuid: list,
+    description: untrimmed,
+    'description:like': untrimmed,
+  });
+  if (!q.ok) return q;
+  const { uuid, description, 'description:like': like } = q.filter;
+  const byDescription = query.description
+    ? { descriptions: description }
+    : { descriptionsLike: like };
+  return { ok: true, paging: q.paging, filter: drop({ uuids: uuid, ...byDescription }) };
+}
+
+/** GET /testcases: `name` (equal to any of a comma list) or, only without it, `name:like`. */
+export function parseTestcaseQuery(query: Record<string, unknown>): ListQuery<TestcaseFilter> {
+  const q = parseListQuery(query, { name: list, 'name:like': list });
+  if (!q.ok) return q;
+  const { name, 'name:like': like } = q.filter;
+  const byName = query.name ? { names: name } : { namesLike: like };
+  return { ok: true, paging: q.paging, filter: drop(byName) };
+}
+
+/** The object without its undefined fields, so that filters compare and print plainly. */
+const drop = <T extends object>(o: T): T =>
+  Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as T;
 
 /** `*` wildcards as SQL LIKE, with LIKE's own characters escaped (escape character `\`). */
 export const likePattern = (glob: string): string =>

@@ -25,10 +25,10 @@ export const taskotronRoutes = (opts: {
     await registerArtifacts(app, opts.artifactsDir);
     const { recorder, jobLog, section } = opts;
     if (recorder)
-      await resultsdbRoutes(recorder.store, { record: (r) => recorder.record(r) }).register(
-        app,
-        deps,
-      );
+      await resultsdbRoutes(recorder.store, {
+        record: (r) => recorder.record(r),
+        additionalOutcomes: section.additional_outcomes,
+      }).register(app, deps);
     registerPage(app, { jobLog, store: recorder?.store ?? null, section });
   },
 });

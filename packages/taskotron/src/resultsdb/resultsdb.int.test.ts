@@ -7,6 +7,7 @@ import { allDatabases } from '@test/support';
 import { Database } from '@loopabull/database';
 import { resultsdbRoutes } from './routes.js';
 import { ResultsStore } from './store.js';
+import { resultsMigrations, type ResultsTables } from './tables.js';
 
 const fixture = (name: string) =>
   JSON.parse(
@@ -176,9 +177,12 @@ describe.each(allDatabases())('ResultsDB v2.0 API on $name', (target) => {
     ].map((r) => r.id);
     expect(new Set(seen).size).toBe(4);
     expect((await get('/results?limit=x')).status).toBe(400);
-    expect((await get('/results?limit=5000')).status).toBe(400);
-    expect((await get('/results?page=-1')).status).toBe(400);
-    expect((await get('/results?item=a&item=b')).status).toBe(400);
+    expect((await get('/results?outcome=PASSED&outcome=INFO')).status).toBe(400);
+    // As ResultsDB: a limit over 1000 is 1000, a negative page is page 0.
+    const capped = await get('/results?limit=5000&page=-1');
+    expect(capped.status).toBe(200);
+    expect(capped.body).toMatchObject({ prev: null, next: null });
+    expect(capped.body.data).toHaveLength(4);
   });
 
   it('answers a Bodhi-style read of the latest results of an item with what was stored', async () => {
@@ -247,10 +251,10 @@ describe.each(allDatabases())('ResultsDB v2.0 API on $name', (target) => {
       },
     });
     expect((await get(`/groups/${group.uuid}`)).body).toMatchObject(group);
-    expect(await call('POST', '/api/v2.0/groups', group)).toEqual({
-      status: 400,
-      body: { message: 'Group with this uuid already exists' },
-    });
+    // As ResultsDB: POSTing an existing uuid updates the fields given and answers 201.
+    const updated = await call('POST', '/api/v2.0/groups', { uuid: group.uuid, description: 'b' });
+    expect(updated).toMatchObject({ status: 201, body: { ...group, description: 'b' } });
+    expect((await get(`/groups/${group.uuid}`)).body).toMatchObject({ ...group, description: 'b' });
     const fresh = await call('POST', '/api/v2.0/groups', {});
     expect(fresh.status).toBe(201);
     expect(fresh.body.uuid).toMatch(/^[0-9a-f-]{36}$/);
@@ -297,5 +301,285 @@ describe.each(allDatabases())('ResultsDB v2.0 API on $name', (target) => {
     expect(groups).toHaveLength(2);
     expect(groups).toContain('plain-uuid');
     expect((body.data as Record<string, unknown>).note).toEqual(['ü 😀', "it's"]);
+  });
+
+  const names = async (url: string) =>
+    ((await get(url)).body.data as Array<{ testcase: { name: string }; data: { item: string[] } }>)
+      .map((r) => `${r.testcase.name}:${r.data.item[0]}`)
+      .sort();
+
+  it('keeps the stored ref_url of a testcase POSTed without one, as ResultsDB does', async () => {
+    const name = 'scratch.kept-url';
+    const ref = async () => (await get(`/testcases/${name}`)).body.ref_url;
+    await call('POST', '/api/v2.0/testcases', { name, ref_url: 'http://wiki/kept' });
+    expect(await call('POST', '/api/v2.0/testcases', { name })).toMatchObject({
+      status: 201,
+      body: { name, ref_url: 'http://wiki/kept' },
+    });
+    await call('POST', '/api/v2.0/testcases', { name, ref_url: null });
+    expect(await ref()).toBe('http://wiki/kept');
+    await post({ testcase: name, outcome: 'INFO' });
+    await post({ testcase: { name }, outcome: 'INFO' });
+    expect(await ref()).toBe('http://wiki/kept');
+    // A result's testcase object with ref_url null clears it (ResultsDB's tc.get('ref_url')).
+    await post({ testcase: { name, ref_url: null }, outcome: 'INFO' });
+    expect(await ref()).toBeNull();
+  });
+
+  it('stores times before the year 1000 with four digits, so that they sort as oldest', async () => {
+    const testcase = 'scratch.old-times';
+    const at = (submit_time: unknown) => post({ testcase, outcome: 'INFO', submit_time });
+    expect((await at(-50000000000000)).body.submit_time).toBe('0385-07-25T07:06:40');
+    expect((await at('0050-01-01T00:00:00')).body.submit_time).toBe('0050-01-01T00:00:00');
+    await at('2016-01-01T00:00:00');
+    const times = async (q = '') =>
+      (
+        (await get(`/results?testcases=${testcase}${q}`)).body.data as Array<{
+          submit_time: string;
+        }>
+      ).map((r) => r.submit_time);
+    expect(await times()).toEqual([
+      '2016-01-01T00:00:00',
+      '0385-07-25T07:06:40',
+      '0050-01-01T00:00:00',
+    ]);
+    expect(await times('&since=0100-01-01,1000-01-01')).toEqual(['0385-07-25T07:06:40']);
+    expect((await get(`/results/latest?testcases=${testcase}`)).body.data).toMatchObject([
+      { submit_time: '2016-01-01T00:00:00' },
+    ]);
+    for (const bad of [-62135596800001, 253402300800000, '0000-01-01T00:00:00']) {
+      const { status, body } = await at(bad);
+      expect([status, body.message]).toEqual([
+        400,
+        expect.stringMatching(/^submit_time .*0001 and 9999$/),
+      ]);
+    }
+  });
+
+  it('tells apart names that differ only in case or trailing spaces, as PostgreSQL does', async () => {
+    const results = [
+      {
+        testcase: { name: 'scratch.Case', ref_url: 'http://upper' },
+        item: 'Kernel-1',
+        group: 'GRP-A',
+      },
+      {
+        testcase: { name: 'scratch.case', ref_url: 'http://lower' },
+        item: 'kernel-1',
+        group: 'grp-a',
+      },
+    ];
+    for (const [i, r] of results.entries()) {
+      const { status, body } = await post({
+        testcase: r.testcase,
+        outcome: 'PASSED',
+        groups: [{ uuid: r.group, description: r.group }],
+        data: i
+          ? { item: r.item, Flavour: 'plain', tag: 'pad' }
+          : { item: r.item, flavour: 'plain', tag: 'pad ' },
+      });
+      expect([status, body.groups]).toEqual([201, [r.group]]);
+    }
+    expect(await names('/results?item=Kernel-1')).toEqual(['scratch.Case:Kernel-1']);
+    expect(await names('/results?item=kernel-1')).toEqual(['scratch.case:kernel-1']);
+    expect(await names('/results?testcases=scratch.case')).toEqual(['scratch.case:kernel-1']);
+    expect(await names('/results?groups=GRP-A')).toEqual(['scratch.Case:Kernel-1']);
+    expect(await names('/results?flavour=plain')).toEqual(['scratch.Case:Kernel-1']);
+    expect(await names('/results?tag=pad')).toEqual(['scratch.case:kernel-1']);
+    expect(await names('/results/latest?testcases=scratch.Case,scratch.case')).toEqual([
+      'scratch.Case:Kernel-1',
+      'scratch.case:kernel-1',
+    ]);
+    expect((await get('/testcases/scratch.Case')).body.ref_url).toBe('http://upper');
+    expect((await get('/testcases/scratch.case')).body.ref_url).toBe('http://lower');
+    expect((await get('/groups/GRP-A')).body.description).toBe('GRP-A');
+    expect((await get('/groups/grp-a')).body.description).toBe('grp-a');
+  });
+
+  it('stores a result with 30,000 data values (inserted in parts)', async () => {
+    const data = Object.fromEntries(
+      Array.from({ length: 30 }, (_, k) => [
+        `k${k}`,
+        Array.from({ length: 1000 }, (_, v) => `v${v}`),
+      ]),
+    );
+    const { status, body } = await post({ testcase: 'scratch.big', outcome: 'INFO', data });
+    expect(status).toBe(201);
+    const stored = (await get(`/results/${String(body.id)}`)).body.data as Record<string, string[]>;
+    expect(Object.keys(stored)).toHaveLength(30);
+    expect(stored.k29).toHaveLength(1000);
+    expect(stored.k29![999]).toBe('v999');
+  });
+
+  it('refuses a NUL character with 400 naming the field, and finds no name holding one', async () => {
+    const refused = async (url: string, body: unknown) => {
+      const answer = await call('POST', `/api/v2.0${url}`, body);
+      return [answer.status, answer.body.message];
+    };
+    const nul = 'must not contain a NUL character (U+0000)';
+    expect(await refused('/results', { testcase: 't', outcome: 'INFO', note: 'a\0' })).toEqual([
+      400,
+      `note: ${nul}`,
+    ]);
+    expect(
+      await refused('/results', { testcase: 't', outcome: 'INFO', data: { item: ['a', '\0'] } }),
+    ).toEqual([400, `data.item.1: ${nul}`]);
+    expect(await refused('/results', { testcase: 't\0', outcome: 'INFO' })).toEqual([
+      400,
+      `testcase: ${nul}`,
+    ]);
+    expect(await refused('/groups', { uuid: 'g', ref_url: '\0' })).toEqual([
+      400,
+      `ref_url: ${nul}`,
+    ]);
+    expect(await refused('/testcases', { name: '\0' })).toEqual([400, `name: ${nul}`]);
+    expect(await get('/results?item=a%00')).toEqual({
+      status: 400,
+      body: { message: `item: ${nul}` },
+    });
+    expect((await get('/groups?uuid=%00')).status).toBe(400);
+    expect((await get('/groups/a%00')).status).toBe(404);
+    expect((await get('/testcases/a%00')).status).toBe(404);
+  });
+
+  it('reads GET /results parameters as ResultsDB does', async () => {
+    const item = 'query-1-1.fc41';
+    await post({ testcase: 'scratch.q-one', outcome: 'PASSED', data: { item, arch: 'x86_64' } });
+    await post({ testcase: 'scratch.q-two', outcome: 'FAILED', data: { item, arch: 'i386' } });
+    await post({ testcase: 'scratch.other', outcome: ' info ', data: { item, arch: 'noarch' } });
+    const at = `/results?item=${item}`;
+    // testcases and testcases:like: results of either.
+    expect(await names(`${at}&testcases=scratch.other&testcases:like=scratch.q-t*`)).toEqual([
+      `scratch.other:${item}`,
+      `scratch.q-two:${item}`,
+    ]);
+    // A data key given twice is one list; jQuery's _ is no data filter.
+    expect(await names(`${at}&arch=x86_64&arch=noarch&_=1471267746000`)).toEqual([
+      `scratch.other:${item}`,
+      `scratch.q-one:${item}`,
+    ]);
+    expect(await names(`${at}&testcases=,`)).toHaveLength(3);
+    expect(await names(`${at}&outcome=INFO`)).toEqual([`scratch.other:${item}`]);
+  });
+
+  it('reads since as ISO 8601: a date, Z, offsets converted to UTC', async () => {
+    const testcase = 'scratch.since';
+    for (const submit_time of ['2017-03-01T10:00:00', '2017-03-02T10:00:00.500000'])
+      await post({ testcase, outcome: 'INFO', submit_time });
+    const since = async (value: string) =>
+      ((await get(`/results?testcases=${testcase}&since=${value}`)).body.data as unknown[]).length;
+    expect(await since('2017-03-02')).toBe(1);
+    expect(await since('2017-03-01,2017-03-02')).toBe(1);
+    expect(await since('2017-03-01T10:00:00Z,2017-03-02T10:00:00.5Z')).toBe(2);
+    expect(await since(encodeURIComponent('2017-03-02T11:00:00+01:00'))).toBe(1);
+    expect(await since(encodeURIComponent('2017-03-02T11:00:01+01:00'))).toBe(0);
+    expect((await get('/results?since=2017-02-30')).status).toBe(400);
+  });
+
+  it('filters GET /groups by uuid and description, /testcases by name, as ResultsDB', async () => {
+    const groups = [
+      { uuid: 'fg-1', description: 'job 100% on a_b' },
+      { uuid: 'fg-2', description: 'job 1000 on axb' },
+      { uuid: 'fg-3', description: 'other' },
+    ];
+    for (const g of groups) await call('POST', '/api/v2.0/groups', g);
+    const uuids = async (q: string) =>
+      ((await get(`/groups?${q}`)).body.data as Array<{ uuid: string }>).map((g) => g.uuid);
+    expect(await uuids('uuid=fg-1,fg-3')).toEqual(['fg-1', 'fg-3']);
+    expect(await uuids('uuid=fg-1,fg-2&description=other')).toEqual([]);
+    expect(await uuids(`description=other,${encodeURIComponent('job 1000 on axb')}`)).toEqual([
+      'fg-2',
+      'fg-3',
+    ]);
+    // LIKE's own characters are matched as themselves, and description wins over it.
+    expect(await uuids(`description:like=${encodeURIComponent('job 100%*a_b')}`)).toEqual(['fg-1']);
+    expect(await uuids('description:like=job*,oth*&uuid=fg-2,fg-3')).toEqual(['fg-2', 'fg-3']);
+    expect(await uuids('description=other&description:like=job*')).toEqual(['fg-3']);
+
+    const testcases = async (q: string) =>
+      ((await get(`/testcases?${q}`)).body.data as Array<{ name: string }>).map((t) => t.name);
+    expect(await testcases('name=dist.abicheck,dist.rpmlint')).toEqual([
+      'dist.abicheck',
+      'dist.rpmlint',
+    ]);
+    expect(await testcases('name=dist.abicheck&name:like=dist.*')).toEqual(['dist.abicheck']);
+    expect(await testcases('name:like=dist_abi*')).toEqual([]);
+  });
+});
+
+describe.each(allDatabases())('the taskotron migrations on $name, on tables in use', (target) => {
+  it('pad short years, and on MariaDB give merged names their own rows and keys', async () => {
+    const db = await Database.open(await target.create(), {
+      baseDir: tmpdir(),
+      logger: createLogger('database', 'error'),
+    });
+    try {
+      const all = resultsMigrations(db.dialect);
+      await db.migrate('taskotron', Object.fromEntries(Object.entries(all).slice(0, 10)));
+      const k = db.kysely.withTables<ResultsTables>();
+      const mysql = db.dialect === 'mysql';
+      await k
+        .insertInto('taskotron_testcases')
+        .values({ name: 'Kernel-1', ref_url: 'http://k' })
+        .execute();
+      await k
+        .insertInto('taskotron_groups')
+        .values({ uuid: 'GRP-A', description: 'd', ref_url: null })
+        .execute();
+      const row = (testcase_name: string, submit_time: string) => ({
+        testcase_name,
+        outcome: 'PASSED',
+        note: null,
+        ref_url: null,
+        submit_time,
+      });
+      // What the code before stored: short years; on MariaDB, names merged by case.
+      await k
+        .insertInto('taskotron_results')
+        .values([
+          row('Kernel-1', '385-07-25T07:06:40.000000'),
+          row('Kernel-1', '2016-01-01T00:00:00.000000'),
+          row(mysql ? 'kernel-1' : 'Kernel-1', '50-01-01T00:00:00.000000'),
+        ])
+        .execute();
+      const ids = (
+        await k.selectFrom('taskotron_results').select('id').orderBy('id').execute()
+      ).map((r) => Number(r.id));
+      await k
+        .insertInto('taskotron_result_groups')
+        .values({ result_id: ids[2]!, group_uuid: mysql ? 'grp-a' : 'GRP-A' })
+        .execute();
+
+      const store = await ResultsStore.open(db);
+      const page = await store.list({ data: [] }, { page: 0, limit: 10 });
+      expect(page.rows.map((r) => r.submit_time)).toEqual([
+        '2016-01-01T00:00:00.000000',
+        '0385-07-25T07:06:40.000000',
+        '0050-01-01T00:00:00.000000',
+      ]);
+      if (!mysql) return;
+      expect(await store.testcase('kernel-1')).toEqual({ name: 'kernel-1', ref_url: 'http://k' });
+      expect(await store.group('grp-a')).toEqual({
+        uuid: 'grp-a',
+        description: 'd',
+        ref_url: null,
+      });
+      // The foreign keys are back.
+      await expect(
+        k
+          .insertInto('taskotron_results')
+          .values(row('KERNEL-1', '2016-01-01T00:00:00.000000'))
+          .execute(),
+      ).rejects.toThrow(/foreign key constraint fails/);
+      await expect(
+        k
+          .insertInto('taskotron_result_groups')
+          .values({ result_id: ids[0]!, group_uuid: 'Grp-a' })
+          .execute(),
+      ).rejects.toThrow(/foreign key constraint fails/);
+    } finally {
+      await db.close();
+      await target.remove();
+    }
   });
 });

@@ -11,7 +11,7 @@ import {
   type NewResult,
   type StoredResult,
 } from './api.js';
-import { parseResultQuery, type Paging } from './filters.js';
+import { parseGroupQuery, parseResultQuery, parseTestcaseQuery, type Paging } from './filters.js';
 import type { ResultsStore } from './store.js';
 
 export const API = '/api/v2.0';
@@ -27,6 +27,8 @@ export interface ResultsdbOptions {
 const base = (req: FastifyRequest) => `${req.protocol}://${req.host}${API}`;
 const fail = (reply: FastifyReply, code: number, message: string) =>
   reply.code(code).send({ message });
+/** No stored name holds U+0000 (POSTs refuse it), and PostgreSQL cannot even compare one. */
+const storable = (name: string) => !name.includes('\0');
 
 /** ResultsDB's `prev` and `next`: this URL with another page, or null. */
 function links(req: FastifyRequest, paging: Paging, more: boolean) {
@@ -39,21 +41,6 @@ function links(req: FastifyRequest, paging: Paging, more: boolean) {
     prev: paging.page > 0 ? at(paging.page - 1) : null,
     next: more ? at(paging.page + 1) : null,
   };
-}
-
-function pagingOnly(
-  query: unknown,
-): { ok: true; paging: Paging; like?: string[] } | { ok: false; message: string } {
-  const q = (query ?? {}) as Record<string, unknown>;
-  const known = Object.fromEntries(
-    Object.entries(q).filter(([k]) => k === 'page' || k === 'limit' || k === 'name:like'),
-  );
-  const { ['name:like']: like, ...rest } = known;
-  const parsed = parseResultQuery(rest);
-  if (!parsed.ok) return parsed;
-  if (like !== undefined && typeof like !== 'string')
-    return { ok: false, message: 'name:like given more than once' };
-  return { ok: true, paging: parsed.paging, ...(like ? { like: like.split(',') } : {}) };
 }
 
 function register(app: FastifyInstance, store: ResultsStore, options: ResultsdbOptions): void {
@@ -92,9 +79,9 @@ function register(app: FastifyInstance, store: ResultsStore, options: ResultsdbO
   });
 
   app.get(`${API}/groups`, async (req, reply) => {
-    const q = pagingOnly(req.query);
+    const q = parseGroupQuery((req.query ?? {}) as Record<string, unknown>);
     if (!q.ok) return fail(reply, 400, q.message);
-    const page = await store.groups(q.paging);
+    const page = await store.groups(q.filter, q.paging);
     return {
       ...links(req, q.paging, page.more),
       data: page.rows.map((g) => serializeGroup(g, base(req))),
@@ -104,20 +91,19 @@ function register(app: FastifyInstance, store: ResultsStore, options: ResultsdbO
   app.post(`${API}/groups`, async (req, reply) => {
     const parsed = parseNewGroup(req.body);
     if (!parsed.ok) return fail(reply, 400, parsed.message);
-    if (!(await store.createGroup(parsed.value)))
-      return fail(reply, 400, 'Group with this uuid already exists');
-    return reply.code(201).send(serializeGroup(parsed.value, base(req)));
+    const saved = await store.saveGroup(parsed.value);
+    return reply.code(201).send(serializeGroup(saved, base(req)));
   });
 
   app.get<{ Params: { uuid: string } }>(`${API}/groups/:uuid`, async (req, reply) => {
-    const group = await store.group(req.params.uuid);
+    const group = storable(req.params.uuid) ? await store.group(req.params.uuid) : undefined;
     return group ? serializeGroup(group, base(req)) : fail(reply, 404, 'Group not found');
   });
 
   app.get(`${API}/testcases`, async (req, reply) => {
-    const q = pagingOnly(req.query);
+    const q = parseTestcaseQuery((req.query ?? {}) as Record<string, unknown>);
     if (!q.ok) return fail(reply, 400, q.message);
-    const page = await store.testcases(q.paging, q.like);
+    const page = await store.testcases(q.filter, q.paging);
     return {
       ...links(req, q.paging, page.more),
       data: page.rows.map((t) => serializeTestcase(t, base(req))),
@@ -132,7 +118,7 @@ function register(app: FastifyInstance, store: ResultsStore, options: ResultsdbO
   });
 
   app.get<{ Params: { name: string } }>(`${API}/testcases/:name`, async (req, reply) => {
-    const testcase = await store.testcase(req.params.name);
+    const testcase = storable(req.params.name) ? await store.testcase(req.params.name) : undefined;
     return testcase
       ? serializeTestcase(testcase, base(req))
       : fail(reply, 404, 'Testcase not found');

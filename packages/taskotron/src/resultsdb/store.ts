@@ -1,7 +1,14 @@
 import { sql, type ExpressionBuilder, type Kysely, type SelectQueryBuilder } from 'kysely';
 import { isUniqueViolation, type Database } from '@loopabull/database';
 import type { NewResult, StoredResult } from './api.js';
-import { likePattern, type Paging, type ResultFilter, type ResultView } from './filters.js';
+import {
+  likePattern,
+  type GroupFilter,
+  type Paging,
+  type ResultFilter,
+  type ResultView,
+  type TestcaseFilter,
+} from './filters.js';
 import { newestPerCombination } from './latest.js';
 import { resultsMigrations, type ResultsTables } from './tables.js';
 
@@ -22,6 +29,12 @@ async function pageOf<O>(query: Pageable<O>, paging: Paging): Promise<Page<O>> {
     .execute();
   return { rows: rows.slice(0, paging.limit), more: rows.length > paging.limit };
 }
+
+/**
+ * Data rows per INSERT: one statement binds three values a row, and SQLite takes at most 32766
+ * (a result with ~11,000 values failed), PostgreSQL and MariaDB 65535.
+ */
+const DATA_ROWS_PER_INSERT = 1000;
 
 export interface Page<T> {
   rows: T[];
@@ -89,10 +102,14 @@ export class ResultsStore {
           .insertInto('taskotron_result_groups')
           .values(uuids.map((group_uuid) => ({ result_id: id, group_uuid })))
           .execute();
-      if (r.data.length)
+      for (let i = 0; i < r.data.length; i += DATA_ROWS_PER_INSERT)
         await trx
           .insertInto('taskotron_result_data')
-          .values(r.data.map(([data_key, data_value]) => ({ result_id: id, data_key, data_value })))
+          .values(
+            r.data
+              .slice(i, i + DATA_ROWS_PER_INSERT)
+              .map(([data_key, data_value]) => ({ result_id: id, data_key, data_value })),
+          )
           .execute();
       return id;
     });
@@ -165,41 +182,45 @@ export class ResultsStore {
     return this.byIds(ids);
   }
 
-  /** Creates a group; false when its uuid exists (ResultsDB answers 400 then). */
-  async createGroup(g: {
-    uuid: string;
-    description: string | null;
-    ref_url: string | null;
-  }): Promise<boolean> {
-    if (await this.group(g.uuid)) return false;
-    try {
-      await this.k.insertInto('taskotron_groups').values(g).execute();
-      return true;
-    } catch (err) {
-      if (isUniqueViolation(err)) return false;
-      throw err;
-    }
+  /** Creates a group or sets the fields given of the one of that uuid, as ResultsDB does. */
+  async saveGroup(g: { uuid: string; description?: string; ref_url?: string }) {
+    await this.save('taskotron_groups', 'uuid', g.uuid, {
+      description: g.description,
+      ref_url: g.ref_url,
+    });
+    return (await this.group(g.uuid))!;
   }
 
-  /** Creates a testcase or sets the ref_url of the one of that name, as ResultsDB does. */
-  async saveTestcase(t: { name: string; ref_url: string | null }) {
-    const save = () =>
-      this.k
-        .transaction()
-        .execute((trx) =>
-          upsert(trx, 'taskotron_testcases', 'name', t.name, { ref_url: t.ref_url }),
-        );
-    try {
-      await save();
-    } catch (err) {
-      if (!isUniqueViolation(err)) throw err;
-      await save();
-    }
+  /** Creates a testcase or sets the ref_url given of the one of that name, as ResultsDB does. */
+  async saveTestcase(t: { name: string; ref_url?: string }) {
+    await this.save('taskotron_testcases', 'name', t.name, { ref_url: t.ref_url });
     return (await this.testcase(t.name))!;
   }
 
-  groups(paging: Paging) {
-    return pageOf(this.k.selectFrom('taskotron_groups').selectAll().orderBy('uuid'), paging);
+  private async save(
+    table: 'taskotron_testcases' | 'taskotron_groups',
+    keyColumn: 'name' | 'uuid',
+    key: string,
+    fields: Record<string, string | undefined>,
+  ) {
+    const save = () =>
+      this.k.transaction().execute((trx) => upsert(trx, table, keyColumn, key, fields));
+    try {
+      await save();
+    } catch (err) {
+      // Another writer created it in between: once more updates it.
+      if (!isUniqueViolation(err)) throw err;
+      await save();
+    }
+  }
+
+  groups(filter: GroupFilter, paging: Paging) {
+    const { uuids, descriptions, descriptionsLike: like } = filter;
+    let q = this.k.selectFrom('taskotron_groups').selectAll();
+    if (uuids) q = q.where('uuid', 'in', uuids);
+    if (descriptions) q = q.where('description', 'in', descriptions);
+    if (like) q = q.where((eb) => eb.or(like.map((p) => this.like(eb.ref('description'), p))));
+    return pageOf(q.orderBy('uuid'), paging);
   }
 
   group(uuid: string) {
@@ -210,9 +231,11 @@ export class ResultsStore {
       .executeTakeFirst();
   }
 
-  testcases(paging: Paging, like?: string[]) {
+  testcases(filter: TestcaseFilter, paging: Paging) {
+    const { names, namesLike: like } = filter;
     let q = this.k.selectFrom('taskotron_testcases').selectAll();
-    if (like?.length) q = q.where((eb) => eb.or(like.map((p) => this.like(eb.ref('name'), p))));
+    if (names) q = q.where('name', 'in', names);
+    if (like) q = q.where((eb) => eb.or(like.map((p) => this.like(eb.ref('name'), p))));
     return pageOf(q.orderBy('name'), paging);
   }
 
@@ -233,9 +256,15 @@ export class ResultsStore {
   private filtered(f: ResultFilter): ResultsQuery {
     let q: ResultsQuery = this.k.selectFrom('taskotron_results');
     if (f.outcomes) q = q.where('outcome', 'in', f.outcomes);
-    if (f.testcases) q = q.where('testcase_name', 'in', f.testcases);
-    const like = f.testcasesLike;
-    if (like) q = q.where((eb) => eb.or(like.map((p) => this.like(eb.ref('testcase_name'), p))));
+    const { testcases, testcasesLike } = f;
+    // Either list selects, as ResultsDB ORs them.
+    if (testcases || testcasesLike)
+      q = q.where((eb) =>
+        eb.or([
+          ...(testcases ? [eb('testcase_name', 'in', testcases)] : []),
+          ...(testcasesLike ?? []).map((p) => this.like(eb.ref('testcase_name'), p)),
+        ]),
+      );
     if (f.since) q = q.where('submit_time', '>=', f.since.start);
     if (f.since?.end) q = q.where('submit_time', '<=', f.since.end);
     const groups = f.groups;

@@ -1,5 +1,5 @@
 import { sql, type ColumnType, type Generated, type Kysely, type Migration } from 'kysely';
-import type { DatabaseDialect } from '@loopabull/database';
+import { exactCollation, type DatabaseDialect } from '@loopabull/database';
 
 /** The ResultsDB tables, owned by the taskotron automation in the shared database. */
 export type ResultsTables = {
@@ -11,7 +11,7 @@ export type ResultsTables = {
     outcome: string;
     note: string | null;
     ref_url: string | null;
-    /** `YYYY-MM-DDTHH:MM:SS.ffffff`, UTC: sorts as text on every dialect. */
+    /** `YYYY-MM-DDTHH:MM:SS.ffffff`, UTC, the year 0001 to 9999: sorts as text on every dialect. */
     submit_time: string;
   };
   taskotron_result_groups: { result_id: number; group_uuid: string };
@@ -29,11 +29,36 @@ export const SIZES = { name: 255, value: 8192, text: 65_535 } as const;
 type Db = Kysely<unknown>;
 const one = (up: (db: Db) => Promise<void>): Migration => ({ up });
 
+/** The name MariaDB gave the foreign key on `table.column` (`<table>_ibfk_<n>`), if it has one. */
+async function foreignKeyOn(db: Db, table: string, column: string): Promise<string | undefined> {
+  const { rows } = await sql<{ name: string }>`
+    select constraint_name as name from information_schema.key_column_usage
+    where table_schema = database() and table_name = ${table} and column_name = ${column}
+      and referenced_table_name is not null`.execute(db);
+  return rows[0]?.name;
+}
+
+/**
+ * Converts a table to the binary collation. MariaDB refuses to change a column a foreign key
+ * joins, even with foreign_key_checks off, so the key on `column` is dropped in the same
+ * statement (and added again once both sides are converted).
+ */
+async function toBinary(db: Db, table: string, column?: string): Promise<void> {
+  const collation = sql.raw(await exactCollation(db));
+  const key = column && (await foreignKeyOn(db, table, column));
+  const drop = key ? sql`drop foreign key ${sql.ref(key)}, ` : sql``;
+  await sql`alter table ${sql.table(table)} ${drop}convert to character set utf8mb4 collate ${collation}`.execute(
+    db,
+  );
+}
+
 /**
  * One DDL statement per migration, as packages/database/README.md advises for MariaDB. The id
- * column is the one thing that differs between dialects.
+ * column is the one thing that differs between dialects, and MariaDB's collation (0011-0019).
  */
 export function resultsMigrations(dialect: DatabaseDialect): Record<string, Migration> {
+  const mysqlOnly = (up: (db: Db) => Promise<void>) =>
+    one((db) => (dialect === 'mysql' ? up(db) : Promise.resolve()));
   const id = (db: Db, table: string) =>
     db.schema
       .createTable(table)
@@ -120,5 +145,76 @@ export function resultsMigrations(dialect: DatabaseDialect): Record<string, Migr
         .columns(['data_key', 'result_id'])
         .execute(),
     ),
+    // MariaDB compared names with utf8mb4_general_ci: `Kernel-1` and `kernel-1`, or `a` and
+    // `a `, were one item, group, testcase or data value. PostgreSQL, SQLite and ResultsDB on
+    // PostgreSQL tell them apart; so does the binary collation.
+    '0011_results_binary': mysqlOnly((db) => toBinary(db, 'taskotron_results', 'testcase_name')),
+    '0012_testcases_binary': mysqlOnly((db) => toBinary(db, 'taskotron_testcases')),
+    '0013_result_groups_binary': mysqlOnly((db) =>
+      toBinary(db, 'taskotron_result_groups', 'group_uuid'),
+    ),
+    '0014_groups_binary': mysqlOnly((db) => toBinary(db, 'taskotron_groups')),
+    '0015_result_data_binary': mysqlOnly((db) => toBinary(db, 'taskotron_result_data')),
+    // Results stored as `kernel-1` under the testcase `Kernel-1` (merged) get their own testcase,
+    // with what the merged one holds; the same for groups. Safe to run twice.
+    '0016_testcases_of_results': mysqlOnly(async (db) => {
+      await sql`
+        insert into taskotron_testcases (name, ref_url)
+        select distinct r.testcase_name,
+          (select max(t.ref_url) from taskotron_testcases t
+           where t.name = r.testcase_name collate utf8mb4_general_ci)
+        from taskotron_results r
+        where not exists (select 1 from taskotron_testcases t where t.name = r.testcase_name)`.execute(
+        db,
+      );
+    }),
+    '0017_groups_of_results': mysqlOnly(async (db) => {
+      await sql`
+        insert into taskotron_groups (uuid, description, ref_url)
+        select distinct rg.group_uuid,
+          (select max(g.description) from taskotron_groups g
+           where g.uuid = rg.group_uuid collate utf8mb4_general_ci),
+          (select max(g.ref_url) from taskotron_groups g
+           where g.uuid = rg.group_uuid collate utf8mb4_general_ci)
+        from taskotron_result_groups rg
+        where not exists (select 1 from taskotron_groups g where g.uuid = rg.group_uuid)`.execute(
+        db,
+      );
+    }),
+    '0018_results_testcase_key': mysqlOnly((db) =>
+      db.schema
+        .alterTable('taskotron_results')
+        .addForeignKeyConstraint(
+          'taskotron_results_testcase',
+          ['testcase_name'],
+          'taskotron_testcases',
+          ['name'],
+        )
+        .execute(),
+    ),
+    '0019_result_groups_group_key': mysqlOnly((db) =>
+      db.schema
+        .alterTable('taskotron_result_groups')
+        .addForeignKeyConstraint(
+          'taskotron_result_groups_group',
+          ['group_uuid'],
+          'taskotron_groups',
+          ['uuid'],
+        )
+        .execute(),
+    ),
+    // Times before the year 1000 were stored with a short year (`385-07-25T...`), which sorted
+    // after every other time as text. Each update is safe to run twice.
+    '0020_submit_time_years': one(async (db) => {
+      for (const zeros of ['0', '00', '000']) {
+        const padded =
+          dialect === 'mysql'
+            ? sql`concat(${sql.lit(zeros)}, submit_time)`
+            : sql`${sql.lit(zeros)} || submit_time`;
+        const short = sql.lit(`${'_'.repeat(4 - zeros.length)}-%`);
+        await sql`update taskotron_results set submit_time = ${padded}
+          where submit_time like ${short} and submit_time not like '-%'`.execute(db);
+      }
+    }),
   };
 }
