@@ -136,6 +136,15 @@ describe('loopabull run', () => {
     const bad = await cli(['run', 'org.example.run.dry', '--file', file]);
     expect(bad.code).toBe(2);
     expect(bad.stderr).toContain(`file ${file} is not valid JSON`);
+
+    // As the looper takes a body an editor saved with a byte order mark, so does --file.
+    writeFileSync(file, `\uFEFF${JSON.stringify({ from: 'bom' })}`);
+    const bom = await cli(['run', 'org.example.run.dry', '--dry-run', '--file', file]);
+    expect(bom.stdout).toContain('msg:\n  !unsafe "from": !unsafe "bom"\n');
+
+    const missing = await cli(['run', 'org.example.run.dry', '--file', `${file}.gone`]);
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toContain(`--file ${file}.gone cannot be read: ENOENT`);
   });
 
   it('runs the playbook with the body from standard input, printing its output', async () => {

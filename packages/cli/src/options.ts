@@ -58,13 +58,22 @@ export const bodyOptions = (cmd: Command): Command =>
     .option('--body <json>', 'message body as JSON', '{}')
     .option('--file <path>', 'read the message body (JSON) from a file; - for standard input');
 
+function readBodyFile(path: string): string {
+  try {
+    return readFileSync(path === '-' ? 0 : path, 'utf8');
+  } catch (err) {
+    throw new ConfigError(`--file ${path} cannot be read: ${(err as Error).message}`);
+  }
+}
+
 /** The message body of `publish` and `run`; a usage error (exit 2) names what was wrong. */
 export function readBody(opts: BodyOpts): unknown {
   const [text, where] = opts.file
-    ? [readFileSync(opts.file === '-' ? 0 : opts.file, 'utf8'), `file ${opts.file}`]
+    ? [readBodyFile(opts.file), `file ${opts.file}`]
     : [opts.body ?? '{}', '--body'];
   try {
-    return JSON.parse(text);
+    // A byte order mark, which editors on some systems write, is no part of the JSON.
+    return JSON.parse(text.startsWith('\uFEFF') ? text.slice(1) : text);
   } catch (err) {
     throw new ConfigError(`${where} is not valid JSON: ${(err as Error).message}`);
   }
