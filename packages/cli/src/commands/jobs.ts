@@ -72,7 +72,9 @@ looked through, so an older job of the topic after a burst of others is not list
     );
 
 const notFound = (id: string) =>
-  new Error(`no job ${id} (it may have been removed after queue.keep_completed)`);
+  new Error(
+    `no job ${id}: it may have been removed after queue.keep_completed, or be a message the looper parked, which never became a job (loopabull jobs list --state parked)`,
+  );
 
 const show = (cli: Cli) =>
   withConfig(new Command('show'))
