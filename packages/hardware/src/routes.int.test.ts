@@ -15,6 +15,7 @@ import {
   type HttpAnswer,
 } from '../test/helpers.js';
 import { hardware } from './automation.js';
+import { COMPAT_LIST_MAX_AGE_MS, CompatListCache } from './compat-list-cache.js';
 import { pythonJsonDumps } from './compat-json.js';
 import { hardwareHandler } from './handler.js';
 import { MachineStore } from './machine-store.js';
@@ -104,6 +105,21 @@ describe('the original API, byte for byte', () => {
     ]);
     expect((await get('/machines')).bytes).toEqual(Buffer.from(await fresh(), 'utf8'));
     expect((await get('/machines')).body).toContain('"new-one"');
+  });
+
+  it("GET /machines: shows another program's writes once the kept body is a second old", async () => {
+    const store = new MachineStore(redis);
+    await store.preload(preloadFixture());
+    let clock = 0;
+    const cache = new CompatListCache(redis, store, COMPAT_LIST_MAX_AGE_MS, () => clock);
+    const first = await cache.body();
+    await redis.hset('machines', 'mdc1:t-linux64-ms-100', '2030-01-01T00:00:00.000000');
+    clock = COMPAT_LIST_MAX_AGE_MS - 1;
+    expect(await cache.body()).toEqual(first);
+    clock = COMPAT_LIST_MAX_AGE_MS;
+    const renewed = await cache.body();
+    expect(renewed.toString()).toContain('"2030-01-01T00:00:00.000000"');
+    expect(renewed).toEqual(Buffer.from(pythonJsonDumps(await store.compatList(), 2), 'utf8'));
   });
 
   it('GET /machines splits stored ids at the first colon', async () => {
