@@ -6,6 +6,7 @@ import {
   type Config,
 } from '@loopabull/core';
 import type { FastifyInstance } from 'fastify';
+import type { Redis } from 'ioredis';
 import { buildApp } from './app.js';
 
 export interface RunningServer {
@@ -23,6 +24,28 @@ export interface RunningServer {
  * (redis-down.ts): with core's `createRedis`, made for workers that block on the queue, every
  * request would wait in memory for Redis to come back.
  */
+/** How long `serve` waits for Redis before it listens anyway, answering 503 until Redis is up. */
+const REDIS_WAIT_MS = 5000;
+
+/**
+ * Resolves once the connection is ready, or after REDIS_WAIT_MS: a server started beside its
+ * Redis should not answer its first requests 503 for the few milliseconds the connection takes,
+ * and one started while Redis is down still starts.
+ */
+async function redisReady(redis: Redis): Promise<void> {
+  if (redis.status === 'ready') return;
+  // Not events.once: it rejects on the 'error' events a Redis that is down emits.
+  await new Promise<void>((resolve) => {
+    const done = () => {
+      clearTimeout(timer);
+      redis.off('ready', done);
+      resolve();
+    };
+    const timer = setTimeout(done, REDIS_WAIT_MS);
+    redis.once('ready', done);
+  });
+}
+
 export async function startServer(
   config: Config,
   automations?: AutomationHost,
@@ -36,6 +59,7 @@ export async function startServer(
   // The same errors, passed on by BullMQ, which prints them when nothing listens.
   services.work.queue.on('error', () => undefined);
   const app = await buildApp({ config, services, logger, modules });
+  await redisReady(services.redis);
   const url = await app.listen({ host: config.http.host, port: config.http.port });
   logger.info(`listening on ${url}`);
   return {

@@ -79,7 +79,7 @@ describe('worker running playbooks', () => {
     const wrapper = join(out, 'ansible-wrapper');
     writeFileSync(
       wrapper,
-      `#!/bin/sh\nprintf '%s\\n' "$@" > '${out}/args'\nenv | grep -E '^(LOOPABULL_|ANSIBLE_CONFIG=)' | sort > '${out}/env'\nexec ansible-playbook "$@"\n`,
+      `#!/bin/sh\nprintf '%s\\n' "$@" > '${out}/args'\nenv | grep -E '^(LOOPABULL_(TOPIC|JOB_ID|WORKER_ID)=|ANSIBLE_CONFIG=)' | sort > '${out}/env'\nexec ansible-playbook "$@"\n`,
     );
     chmodSync(wrapper, 0o755);
     h = await harness(
