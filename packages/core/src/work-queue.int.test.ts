@@ -149,3 +149,17 @@ describe('Jobs.list()', () => {
     expect(found.map((j) => j.topic)).toEqual(['needle.topic']);
   });
 });
+
+describe('noteFailure()', () => {
+  it('notes the file and exit code on a job that exists, and never makes one that does not', async () => {
+    const id = await services.work.enqueue(testEvent('org.example.fails'));
+    await services.work.noteFailure(id, { file: 'org.example.fails.yml', exit_code: 2 });
+    const gone = jobIdFor(randomUUID());
+    await services.work.noteFailure(gone, { file: 'x.yml', exit_code: null });
+    expect(await services.work.failureNotes([id, gone])).toEqual([
+      { file: 'org.example.fails.yml', exit_code: 2 },
+      null,
+    ]);
+    expect(await services.redis.exists(services.work.queue.toKey(gone))).toBe(0);
+  });
+});

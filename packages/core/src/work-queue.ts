@@ -6,10 +6,19 @@ import type { LoopabullEvent } from './event.js';
 import { jobIdFor } from './job-id.js';
 import type { FailureNote, JobResult, QueueDepth } from './job-types.js';
 import { loopabullKeys } from './keys.js';
+import { LuaScript } from './lua-script.js';
 import { UnroutedJobs } from './unrouted.js';
 
 /** The job hash fields `noteFailure` writes; BullMQ's own are short names without `lb_`. */
 const FAILURE_FIELDS = { file: 'lb_file', exit_code: 'lb_exit_code' } as const;
+
+/** HSET on a job that still exists: a job removed meanwhile must not come back as a stray hash. */
+const NOTE_FAILURE = new LuaScript(`
+if redis.call('EXISTS', KEYS[1]) == 1 then
+  redis.call('HSET', KEYS[1], '${FAILURE_FIELDS.file}', ARGV[1], '${FAILURE_FIELDS.exit_code}', ARGV[2])
+end
+return 0
+`);
 
 /**
  * Most waiting jobs one `depth()` reads: it serves open HTTP requests (`/`, `/api/queue`,
@@ -63,10 +72,11 @@ export class WorkQueue {
    * error's message. Fields of our own in the job's hash, which BullMQ leaves alone.
    */
   async noteFailure(jobId: string, note: FailureNote): Promise<void> {
-    await this.connection.hset(this.queue.toKey(jobId), {
-      [FAILURE_FIELDS.file]: note.file,
-      [FAILURE_FIELDS.exit_code]: note.exit_code ?? '',
-    });
+    await NOTE_FAILURE.run(
+      this.connection,
+      [this.queue.toKey(jobId)],
+      [note.file, note.exit_code ?? ''],
+    );
   }
 
   /** What `noteFailure` noted on each job, or null. */
