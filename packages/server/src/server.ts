@@ -16,14 +16,6 @@ export interface RunningServer {
   close(): Promise<void>;
 }
 
-/**
- * `loopabull serve`: the HTTP server on `http.host:http.port`, reconnecting to Redis by itself,
- * with the routes of the automations started in `automations`.
- *
- * Its connection fails commands at once while Redis is away, and requests are answered 503
- * (redis-down.ts): with core's `createRedis`, made for workers that block on the queue, every
- * request would wait in memory for Redis to come back.
- */
 /** How long `serve` waits for Redis before it listens anyway, answering 503 until Redis is up. */
 const REDIS_WAIT_MS = 5000;
 
@@ -46,6 +38,14 @@ async function redisReady(redis: Redis): Promise<void> {
   });
 }
 
+/**
+ * `loopabull serve`: the HTTP server on `http.host:http.port`, reconnecting to Redis by itself,
+ * with the routes of the automations started in `automations`.
+ *
+ * Its connection fails commands at once while Redis is away, and requests are answered 503
+ * (redis-down.ts): with core's `createRedis`, made for workers that block on the queue, every
+ * request would wait in memory for Redis to come back.
+ */
 export async function startServer(
   config: Config,
   automations?: AutomationHost,

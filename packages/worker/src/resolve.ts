@@ -184,16 +184,23 @@ export async function resolveAutomation(
   }
   // Without its directory, every topic would end unrouted and its message be lost for good: a
   // mount that dropped or a checkout not yet made is a failure, retried until it is back.
-  if (!statThisTurn(root)?.isDirectory())
-    throw new PlaybooksDirMissing(
-      `the playbooks directory ${root} does not exist or is not a directory (ansible.playbooks_dir)`,
-    );
+  const missing = playbooksDirMissing(root);
+  if (missing) throw missing;
   return none;
 }
 
 /** The playbooks directory is gone: no topic can be resolved, none is unrouted. */
 export class PlaybooksDirMissing extends Error {
   override name = 'PlaybooksDirMissing';
+}
+
+/** The error for a playbooks directory (absolute) that is not there now, or null. */
+export function playbooksDirMissing(root: string): PlaybooksDirMissing | null {
+  return statThisTurn(root)?.isDirectory()
+    ? null
+    : new PlaybooksDirMissing(
+        `the playbooks directory ${root} does not exist or is not a directory (ansible.playbooks_dir)`,
+      );
 }
 
 /** What was found in a directory, valid while its change time stays what it was. */

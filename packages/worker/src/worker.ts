@@ -1,5 +1,4 @@
 import { setMaxListeners } from 'node:events';
-import { statSync } from 'node:fs';
 import { resolve as resolvePath } from 'node:path';
 import { hostname } from 'node:os';
 import { WaitingError, Worker } from 'bullmq';
@@ -19,6 +18,7 @@ import {
 } from '@loopabull/core';
 import { JobLogs } from './job-logs.js';
 import { processJob, type JobServices, type LoopabullJob } from './process-job.js';
+import { playbooksDirMissing } from './resolve.js';
 import { JobBatches } from './job-batches.js';
 import {
   noAutomations,
@@ -153,7 +153,7 @@ export class LoopabullWorker {
       concurrency: this.concurrency,
     });
     const playbooks = resolvePath(config.ansible.playbooks_dir);
-    if (!statSync(playbooks, { throwIfNoEntry: false })?.isDirectory())
+    if (playbooksDirMissing(playbooks))
       this.logger.error(
         'the playbooks directory does not exist: every job fails and is retried until it does',
         { playbooks_dir: playbooks },
