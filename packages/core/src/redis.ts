@@ -15,9 +15,15 @@ export function createRedis(url: string, opts: RedisOptions = {}): Redis {
   });
 }
 
-/** For producers: fail fast while Redis is down instead of queueing commands in memory. */
-export function createProducerRedis(url: string): Redis {
-  return createRedis(url, { enableOfflineQueue: false, maxRetriesPerRequest: 1 });
+/**
+ * For producers: fail fast while Redis is down instead of queueing commands in memory.
+ * `commandTimeout` (ms) also fails a command that a connected but frozen Redis never answers.
+ */
+export function createProducerRedis(
+  url: string,
+  opts: Pick<RedisOptions, 'commandTimeout'> = {},
+): Redis {
+  return createRedis(url, { enableOfflineQueue: false, maxRetriesPerRequest: 1, ...opts });
 }
 
 /** Query parameters that carry secrets: ioredis reads `?password=`, brokers and proxies take tokens. */

@@ -7,7 +7,7 @@ import { guardRequests } from './guard.js';
 import { emptyJsonIsNoBody } from './json-body.js';
 import { createMetrics } from './metrics.js';
 import { readinessProbe, type Readiness } from './readiness.js';
-import { answerRedisDown, redisDown, refuseWhileRedisDown } from './redis-down.js';
+import { answerRedisDown, redisDown, redisTimedOut, refuseWhileRedisDown } from './redis-down.js';
 import type { RouteModule } from './route-module.js';
 
 export interface AppOptions {
@@ -35,6 +35,11 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
     // The modules' routes read Redis on a connection that fails at once while it is away.
     if (status >= 500 && redisDown(services.redis)) {
       logger.debug(`${req.method} ${req.url}: Redis is unreachable: ${err.message}`);
+      return answerRedisDown(reply);
+    }
+    // Connected but silent: nothing else in the log would say so.
+    if (status >= 500 && redisTimedOut(err)) {
+      logger.warn(`${req.method} ${req.url}: Redis did not answer in time`);
       return answerRedisDown(reply);
     }
     if (status >= 500) logger.error(`${req.method} ${req.url} failed: ${err.message}`);

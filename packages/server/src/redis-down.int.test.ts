@@ -4,7 +4,7 @@ import { removeTempDirs, startRedis, testConfig, waitFor, type RedisInstance } f
 import { REDIS_DOWN } from './redis-down.js';
 import type { Readiness } from './readiness.js';
 import type { RouteModule } from './route-module.js';
-import { startServer, type RunningServer } from './server.js';
+import { REDIS_REPLY_TIMEOUT_MS, startServer, type RunningServer } from './server.js';
 
 const TOKEN = 'redis-down-token';
 
@@ -25,8 +25,8 @@ describe('loopabull serve while Redis is unreachable', () => {
   let server: RunningServer;
 
   /** Fails the test instead of waiting for it to time out. */
-  const get = (path: string, init: RequestInit = {}) =>
-    fetch(server.url + path, { ...init, signal: AbortSignal.timeout(5000) });
+  const get = (path: string, init: RequestInit = {}, timeoutMs = 5000) =>
+    fetch(server.url + path, { ...init, signal: AbortSignal.timeout(timeoutMs) });
   const pause = () =>
     get('/api/pause', { method: 'POST', headers: { authorization: `Bearer ${TOKEN}` } });
 
@@ -90,4 +90,28 @@ describe('loopabull serve while Redis is unreachable', () => {
     await redis.start();
     await expectServedAgain();
   });
+
+  it('answers 503 when Redis froze with its connection open, and serves once it thaws', async () => {
+    redis.freeze();
+    try {
+      const started = Date.now();
+      const answers = await Promise.all(
+        [...READING_REDIS, '/probe'].map(async (path) => {
+          const res = await get(path, {}, REDIS_REPLY_TIMEOUT_MS * 3);
+          return { path, status: res.status, body: await res.json() };
+        }),
+      );
+      expect(answers).toEqual(
+        [...READING_REDIS, '/probe'].map((path) => ({
+          path,
+          status: 503,
+          body: { error: REDIS_DOWN },
+        })),
+      );
+      expect(Date.now() - started).toBeGreaterThanOrEqual(REDIS_REPLY_TIMEOUT_MS - 100);
+    } finally {
+      redis.thaw();
+    }
+    await expectServedAgain();
+  }, 30_000);
 });

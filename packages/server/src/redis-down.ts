@@ -7,6 +7,9 @@ export const REDIS_DOWN = 'Redis is unreachable; try again once it is back';
 /** Whether the connection can take commands now; anything else is Redis away or reconnecting. */
 export const redisDown = (redis: Redis): boolean => redis.status !== 'ready';
 
+/** ioredis's error for a command past the connection's `commandTimeout`: Redis froze, or is swamped. */
+export const redisTimedOut = (err: Error): boolean => err.message === 'Command timed out';
+
 /** 503 and `REDIS_DOWN`, from the routes' hook below and from the error handler (app.ts). */
 export const answerRedisDown = (reply: FastifyReply) =>
   reply.code(503).type('application/json; charset=utf-8').send({ error: REDIS_DOWN });

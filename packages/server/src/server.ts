@@ -18,6 +18,11 @@ export interface RunningServer {
 
 /** How long `serve` waits for Redis before it listens anyway, answering 503 until Redis is up. */
 const REDIS_WAIT_MS = 5000;
+/**
+ * How long a request waits on a Redis command before it is answered 503: a Redis that froze with
+ * its connection open (a stopped process, a swapping host) would otherwise hold every request.
+ */
+export const REDIS_REPLY_TIMEOUT_MS = 5000;
 
 /**
  * Resolves once the connection is ready, or after REDIS_WAIT_MS: a server started beside its
@@ -54,7 +59,10 @@ export async function startServer(
   const modules = (automations?.started ?? []).flatMap(({ instance }) =>
     instance.routes ? [instance.routes] : [],
   );
-  const services = queueServices(config, createProducerRedis(config.redis.url));
+  const services = queueServices(
+    config,
+    createProducerRedis(config.redis.url, { commandTimeout: REDIS_REPLY_TIMEOUT_MS }),
+  );
   services.redis.on('error', (err: Error) => logger.debug(`redis: ${err.message}`));
   // The same errors, passed on by BullMQ, which prints them when nothing listens.
   services.work.queue.on('error', () => undefined);
