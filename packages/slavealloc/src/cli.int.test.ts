@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from '@jest/globals';
 import { loadConfig, type CommandEnv } from '@loopabull/core';
@@ -33,15 +33,17 @@ async function run(args: string[], vars: NodeJS.ProcessEnv = {}) {
   return { out, err, error: error?.message ?? null };
 }
 
-const IMPORT = [
-  '--slave-data',
-  fixturePath('slaves.csv'),
-  '--master-data',
-  fixturePath('masters.csv'),
-  '--password-data',
-  fixturePath('passwords.csv'),
+/** dbimport's options: the fixtures, or the files given instead. */
+const importArgs = (files: Record<string, string> = {}) => [
+  ...Object.entries({
+    '--slave-data': fixturePath('slaves.csv'),
+    '--master-data': fixturePath('masters.csv'),
+    '--password-data': fixturePath('passwords.csv'),
+    ...files,
+  }).flat(),
   '--enable',
 ];
+const IMPORT = importArgs();
 const withoutDate = (tac: string) => tac.replace(/^# generated: .*$/m, '');
 
 afterAll(() => removeTempDirs());
@@ -109,6 +111,63 @@ describe.each(allDatabases())('dbinit, dbimport, dbdump and dbload on $name', (t
       }
     }
     await source.close();
+  });
+
+  it('dbimport refuses a line the API would refuse, naming file and line, and imports nothing', async () => {
+    const url = await target.create();
+    await run(['dbinit', '-D', url]);
+    const good = (name: string) => readFileSync(fixturePath(name), 'utf8');
+    /** The fixture with one more line at its end. */
+    const withLine = (name: string, line: string) => {
+      const file = join(tempDir(), name);
+      writeFileSync(file, `${good(name).trimEnd()}\n${line}\n`);
+      return file;
+    };
+    const longName = 'p'.repeat(129);
+    const cases: Array<[flag: string, file: string, error: RegExp]> = [
+      [
+        '--slave-data',
+        withLine(
+          'slaves.csv',
+          `Linux-IX-Slave99,/b,centos6,64,build,mtv1,core,fast,prod,build-mtv1`,
+        ),
+        /slaves\.csv, line 12: name must be an unqualified lowercase host name/,
+      ],
+      [
+        '--slave-data',
+        withLine('slaves.csv', `linux-ix-slave99,,centos6,64,build,mtv1,core,fast,prod,build-mtv1`),
+        /slaves\.csv, line 12: basedir must be a non-empty string/,
+      ],
+      [
+        '--slave-data',
+        withLine(
+          'slaves.csv',
+          `linux-ix-slave99,/b,centos6,64,build,mtv1,core,fast,prod,${longName}`,
+        ),
+        /slaves\.csv, line 12: pools name must be at most 128 characters, not 129/,
+      ],
+      [
+        '--master-data',
+        withLine('masters.csv', 'bm99, ,8001,9001,mtv1,build-mtv1'),
+        /masters\.csv, line 6: fqdn must be a non-empty string/,
+      ],
+      [
+        '--password-data',
+        withLine('passwords.csv', 'build-mtv1,centos6,a\u0000b'),
+        /passwords\.csv, line 5: password must not contain a NUL character/,
+      ],
+    ];
+    for (const [flag, file, error] of cases)
+      expect((await run(['dbimport', '-D', url, ...importArgs({ [flag]: file })])).error).toMatch(
+        error,
+      );
+    const db = await openSlaveallocDb(url, tempDir(), quietLogger);
+    try {
+      for (const table of ['slaves', 'masters', 'pools', 'slave_passwords'] as const)
+        expect(await db.k.selectFrom(table).selectAll().execute()).toEqual([]);
+    } finally {
+      await db.close();
+    }
   });
 });
 

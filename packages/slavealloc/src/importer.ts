@@ -5,8 +5,9 @@ import {
   type SaExecutor,
   type SlaveallocDb,
 } from './db.js';
-import { SLAVE_NAME } from './changes.js';
+import { checkCreate, checkUpdate } from './changes.js';
 import { CsvError, csvRecords } from './csv.js';
+import { unfit } from './limits.js';
 import { LOOKUPS, type LookupTable } from './tables.js';
 
 /** A file given to `dbimport`: its name for messages and its text. */
@@ -98,6 +99,20 @@ function masterJsonRows(input: ImportFile): Array<Record<(typeof MASTER_COLUMNS)
   });
 }
 
+/**
+ * Throws a CsvError naming the line unless the API would create the row: an import holds only
+ * what a POST may hold, so the three databases take it alike.
+ */
+function mustBeCreatable(
+  table: 'slaves' | 'masters',
+  values: Record<string, unknown>,
+  file: string,
+  line: number,
+): void {
+  const checked = checkCreate(table, values);
+  if (!checked.ok) throw new CsvError(file, line, checked.error);
+}
+
 /** Lookup ids by name, adding the names that are missing. */
 class Lookups {
   private readonly ids = new Map<string, number>();
@@ -110,6 +125,8 @@ class Lookups {
 
   async id(table: LookupTable, name: string, file: string, line: number): Promise<number> {
     if (name === '') throw new CsvError(file, line, `an empty ${table} name`);
+    const checked = checkUpdate(table, { name });
+    if (!checked.ok) throw new CsvError(file, line, `${table} ${checked.error}`);
     const key = `${table}\u0000${name}`;
     const known = this.ids.get(key);
     if (known !== undefined) return known;
@@ -152,44 +169,42 @@ export function importData(db: SlaveallocDb, input: ImportInput): Promise<Import
     const lookups = new Lookups(trx, db);
     const enabled = dbBool(input.enable);
     for (const { line, record: m } of masterRows) {
+      const values = {
+        nickname: m.nickname,
+        fqdn: m.fqdn,
+        http_port: port(m.http_port, masterFile, line, 'http_port', 0),
+        pb_port: port(m.pb_port, masterFile, line, 'pb_port'),
+        dcid: await lookups.id('datacenters', m.datacenter, masterFile, line),
+        poolid: await lookups.id('pools', m.pool, masterFile, line),
+      };
+      mustBeCreatable('masters', values, masterFile, line);
       await trx
         .insertInto('masters')
-        .values({
-          nickname: m.nickname,
-          fqdn: m.fqdn,
-          http_port: port(m.http_port, masterFile, line, 'http_port', 0),
-          pb_port: port(m.pb_port, masterFile, line, 'pb_port'),
-          dcid: await lookups.id('datacenters', m.datacenter, masterFile, line),
-          poolid: await lookups.id('pools', m.pool, masterFile, line),
-          enabled,
-          notes: null,
-        })
+        .values({ ...values, enabled, notes: null })
         .execute();
     }
     const slaveFile = input.slaves?.file ?? '';
     for (const { line, record: s } of slaveRows) {
-      if (!SLAVE_NAME.test(s.name))
-        throw new CsvError(
-          slaveFile,
-          line,
-          `slave name ${JSON.stringify(s.name)} is not an unqualified lowercase host name`,
-        );
       const ids: Record<string, number> = {};
       for (const [column, table] of Object.entries(LOOKUP_OF))
         ids[column] = await lookups.id(table, s[column as keyof typeof s], slaveFile, line);
+      const values = {
+        name: s.name,
+        basedir: s.basedir,
+        distroid: ids.distro!,
+        bitsid: ids.bitlength!,
+        purposeid: ids.purpose!,
+        dcid: ids.datacenter!,
+        trustid: ids.trustlevel!,
+        speedid: ids.speed!,
+        envid: ids.environment!,
+        poolid: ids.pool!,
+      };
+      mustBeCreatable('slaves', values, slaveFile, line);
       await trx
         .insertInto('slaves')
         .values({
-          name: s.name,
-          basedir: s.basedir,
-          distroid: ids.distro!,
-          bitsid: ids.bitlength!,
-          purposeid: ids.purpose!,
-          dcid: ids.datacenter!,
-          trustid: ids.trustlevel!,
-          speedid: ids.speed!,
-          envid: ids.environment!,
-          poolid: ids.pool!,
+          ...values,
           enabled,
           locked_masterid: null,
           custom_tplid: null,
@@ -200,6 +215,8 @@ export function importData(db: SlaveallocDb, input: ImportInput): Promise<Import
     }
     const passwordFile = input.passwords?.file ?? '';
     for (const { line, record: p } of passwordRows) {
+      const problem = unfit(p.password, 'text');
+      if (problem) throw new CsvError(passwordFile, line, `password ${problem}`);
       await trx
         .insertInto('slave_passwords')
         .values({
