@@ -33,14 +33,24 @@ describe('submit_time', () => {
     ['0050-01-01T00:00:00', '0050-01-01T00:00:00.000000'],
     [-62135596800000, '0001-01-01T00:00:00.000000'],
     [253402300799999, '9999-12-31T23:59:59.999000'],
+    // As ResultsDB also reads them: ms as a string (int(v)), `+00`, and offsets (%z), in UTC.
+    ['1471267746000', '2016-08-15T13:29:06.000000'],
+    ['2016-08-15T13:29:06.5+00', '2016-08-15T13:29:06.500000'],
+    ['2016-08-15T13:29:06.123456+00:00', '2016-08-15T13:29:06.123456'],
+    ['2016-08-15T13:29:06.123456+02:00', '2016-08-15T11:29:06.123456'],
+    ['2016-08-15T23:29:06.1-0130', '2016-08-16T00:59:06.100000'],
   ])('%j -> %s', (given, stored) => {
     expect(parseSubmitTime(given, now)).toEqual({ ok: true, value: stored });
   });
 
-  it.each(['2016-02-30T00:00:00', '2016-08-15 13:29:06', 'yesterday', '2016-08-15T13:29:06+02:00'])(
-    'refuses %s',
-    (given) => expect(parseSubmitTime(given, now).ok).toBe(false),
-  );
+  it.each([
+    '2016-02-30T00:00:00',
+    '2016-08-15 13:29:06',
+    'yesterday',
+    '2016-08-15T13:29:06+02',
+    '2016-08-15T13:29:06+24:00',
+    '1471267746000.5',
+  ])('refuses %s', (given) => expect(parseSubmitTime(given, now).ok).toBe(false));
 
   it.each<[number | string, RegExp]>([
     [-62135596800001, /^submit_time -62135596800001 is not .* between the years 0001 and 9999$/],
@@ -83,6 +93,40 @@ describe('parseNewResult', () => {
       note: null,
       ref_url: null,
     });
+  });
+
+  it('stores a boolean data value as ResultsDB str() does: True, False', () => {
+    const r = parseNewResult(
+      { outcome: 'PASSED', testcase: 't', data: { ok: true, l: [false, 2, 'x'] } },
+      opts,
+    );
+    expect(r.ok && r.value.data).toEqual([
+      ['ok', 'True'],
+      ['l', 'False'],
+      ['l', '2'],
+      ['l', 'x'],
+    ]);
+  });
+
+  it('ignores other keys of testcase and group objects, as ResultsDB (a GET answer sent back)', () => {
+    const r = parseNewResult(
+      {
+        outcome: 'PASSED',
+        testcase: { name: 't', ref_url: 'u', href: 'http://x/api/v2.0/testcases/t' },
+        groups: [{ uuid: 'g', description: 'd', results: 'r', href: 'h' }],
+      },
+      opts,
+    );
+    expect(r.ok && r.value).toMatchObject({
+      testcase: { name: 't', ref_url: 'u' },
+      groups: [{ uuid: 'g', description: 'd' }],
+    });
+    expect(r.ok && r.value.testcase).not.toHaveProperty('href');
+    expect(r.ok && r.value.groups[0]).not.toHaveProperty('href');
+    const g = parseNewGroup({ uuid: 'g', href: 'h', results: 'r' });
+    expect(g.ok && g.value).toEqual({ uuid: 'g' });
+    const t = parseNewTestcase({ name: 't', href: 'h' });
+    expect(t.ok && t.value).toEqual({ name: 't' });
   });
 
   it('strips the outcome before upper-casing it, as ResultsDB does', () => {
@@ -301,7 +345,8 @@ describe('POST bodies of groups and testcases', () => {
     });
     const fresh = parseNewGroup({});
     expect(fresh.ok && fresh.value.uuid).toMatch(/^[0-9a-f-]{36}$/);
-    expect(parseNewGroup({ uuid: 'u', extra: 1 }).ok).toBe(false);
+    // Other keys are ignored, as ResultsDB's parser ignores them.
+    expect(parseNewGroup({ uuid: 'u', extra: 1 })).toEqual({ ok: true, value: { uuid: 'u' } });
     const nul = parseNewGroup({ uuid: 'u', description: 'a\0' });
     expect(!nul.ok && nul.message).toBe('description: must not contain a NUL character (U+0000)');
   });

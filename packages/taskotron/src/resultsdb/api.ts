@@ -29,14 +29,21 @@ type Answer<T> = { ok: true; value: T } | { ok: false; message: string };
 
 const name = z.string().trim().min(1).max(SIZES.name);
 const url = z.string().max(SIZES.text).nullish();
-const scalar = z.union([z.string().max(SIZES.value), z.number(), z.boolean()]).transform(String);
+/** A data value as ResultsDB's `str(value)` stores it: a boolean is `True` or `False`. */
+const scalar = z
+  .union([z.string().max(SIZES.value), z.number(), z.boolean()])
+  .transform((v) => (typeof v === 'boolean' ? (v ? 'True' : 'False') : String(v)));
 
-const groupObject = z.strictObject({
+/**
+ * Other keys of a group or testcase object are ignored, as ResultsDB reads only the ones it
+ * knows: an object taken from a GET (with `href`, `results`) can be sent back.
+ */
+const groupObject = z.object({
   uuid: name.optional(),
   description: z.string().max(SIZES.text).nullish(),
   ref_url: url,
 });
-const testcaseObject = z.strictObject({ name, ref_url: url });
+const testcaseObject = z.object({ name, ref_url: url });
 
 const postSchema = z.looseObject({
   outcome: z.string({ error: 'outcome is required' }),
@@ -122,31 +129,46 @@ export function utcTime(
 /** Python's isoformat of a naive datetime: the fraction only when it is not zero. */
 export const isoformat = (stored: string): string => stored.replace(/\.0{6}$/, '');
 
-const TIME = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,6}))?Z?$/;
+/** `Z`, or an offset as Python's `%z` reads it (`+02:00`, `+0200`), or ResultsDB's literal `+00`. */
+const TIME =
+  /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,6}))?(Z|[+-]00|([+-])(\d{2}):?(\d{2}))?$/;
+/** A string of ms since the epoch, as Python's `int()` reads one. */
+const MILLISECONDS = /^\s*[+-]?\d{1,16}\s*$/;
 const YEARS = 'between the years 0001 and 9999';
 
-/** ResultsDB's submit_time: ms since the epoch, or `YYYY-MM-DDTHH:MM:SS[.ffffff][Z]` (UTC). */
+const fromMilliseconds = (value: number | string): Answer<string> => {
+  const d = new Date(Number(value));
+  return representable(d)
+    ? { ok: true, value: storedTime(d) }
+    : {
+        ok: false,
+        message: `submit_time ${JSON.stringify(value)} is not a time in ms since the epoch ${YEARS}`,
+      };
+};
+
+/**
+ * ResultsDB's submit_time: ms since the epoch (a number, or a string of one), or
+ * `YYYY-MM-DDTHH:MM:SS[.ffffff]` in UTC, or with `Z`, `+00` or an offset (`+02:00`, `+0200`:
+ * converted to UTC).
+ */
 export function parseSubmitTime(
   value: number | string | null | undefined,
   now: Date,
 ): Answer<string> {
   if (value === null || value === undefined) return { ok: true, value: storedTime(now) };
-  if (typeof value === 'number') {
-    const d = new Date(value);
-    return representable(d)
-      ? { ok: true, value: storedTime(d) }
-      : { ok: false, message: `submit_time ${value} is not a time in ms since the epoch ${YEARS}` };
-  }
+  if (typeof value === 'number' || MILLISECONDS.test(value)) return fromMilliseconds(value);
   const m = TIME.exec(value);
   const d = m && utcTime(+m[1]!, +m[2]!, +m[3]!, +m[4]!, +m[5]!, +m[6]!);
-  if (!m || !d)
+  const offset = m?.[9] ? (m[9] === '-' ? -1 : 1) * (+m[10]! * 60 + +m[11]!) : 0;
+  if (!m || !d || +(m[10] ?? 0) > 23 || +(m[11] ?? 0) > 59)
     return {
       ok: false,
       message: `submit_time ${JSON.stringify(value)} is not YYYY-MM-DDTHH:MM:SS[.ffffff]`,
     };
-  if (!representable(d))
+  const utc = new Date(d.getTime() - offset * 60_000);
+  if (!representable(d) || !representable(utc))
     return { ok: false, message: `submit_time ${JSON.stringify(value)} is not ${YEARS}` };
-  return { ok: true, value: `${value.slice(0, 19)}.${(m[7] ?? '').padEnd(6, '0')}` };
+  return { ok: true, value: `${storedTime(utc).slice(0, 19)}.${(m[7] ?? '').padEnd(6, '0')}` };
 }
 
 /** The first problem zod found, as ResultsDB words its 400s: `key: problem`. */

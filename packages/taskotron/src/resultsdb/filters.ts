@@ -142,9 +142,13 @@ export function parseQueryTime(text: string): string | null {
  * ResultsDB's query string: `page` (from 0), `limit`, `outcome`, `testcases`, `testcases:like`
  * (together: results of either), `groups`, `since=start[,end]`, `_sort`, `_distinct_on`, and any
  * other key as a data filter (`item=a,b`, `key:like=x*`; a repeated one is one list).
- * Each known one given once; a repeated one is a 400 naming it.
+ * Each known one given once; a repeated one is a 400 naming it. With `outcomes`, an `outcome`
+ * not among them is a 400, as in ResultsDB.
  */
-export function parseResultQuery(query: Record<string, unknown>): Parsed {
+export function parseResultQuery(
+  query: Record<string, unknown>,
+  outcomes?: readonly string[],
+): Parsed {
   const filter: ResultFilter = { data: [] };
   const one = readQuery(query, KNOWN, 'merge');
   if (typeof one === 'string') return { ok: false, message: one };
@@ -158,8 +162,13 @@ export function parseResultQuery(query: Record<string, unknown>): Parsed {
     if (typeof given === 'string') return { ok: false, message: given };
     // An empty list filters nothing (and `in ()` is no SQL).
     if (!given.length) continue;
-    if (key === 'outcome') filter.outcomes = given.map((v) => v.toUpperCase());
-    else if (key === 'testcases') filter.testcases = given;
+    if (key === 'outcome') {
+      filter.outcomes = given.map((v) => v.toUpperCase());
+      // ResultsDB refuses an outcome it does not know (`outcome 'X' not one of ...`).
+      const unknown = filter.outcomes.find((o) => outcomes && !outcomes.includes(o));
+      if (outcomes && unknown !== undefined)
+        return { ok: false, message: `outcome '${unknown}' not one of ${outcomes.join(', ')}` };
+    } else if (key === 'testcases') filter.testcases = given;
     else if (key === 'testcases:like') filter.testcasesLike = given;
     else if (key === 'groups') filter.groups = given;
     else if (key === 'since') {

@@ -396,6 +396,107 @@ describe.each(allDatabases())('ResultsDB v2.0 API on $name', (target) => {
     expect((await get('/groups/grp-a')).body.description).toBe('grp-a');
   });
 
+  it('keeps the query as requested in prev and next, without callback, as ResultsDB', async () => {
+    for (const outcome of ['INFO', 'INFO', 'INFO'])
+      await post({ testcase: 'scratch.paged', outcome, data: { item: 'paged-1' } });
+    const q = 'testcases:like=scratch.pag*,none&item=paged-1&limit=1';
+    const first = (await get(`/results?${q}&callback=cb`)).body;
+    expect(first).toMatchObject({ prev: null, next: `${BASE}/results?${q}&page=1` });
+    const middle = (await get(`/results?page=1&${q}`)).body;
+    expect(middle).toMatchObject({
+      prev: `${BASE}/results?page=0&${q}`,
+      next: `${BASE}/results?page=2&${q}`,
+    });
+    expect((await get(`/results?page=2&${q}`)).body).toMatchObject({ next: null });
+  });
+
+  it('checks outcome in a query; "latest" reads it but not selects by it, as ResultsDB', async () => {
+    const item = 'latest-outcome-1';
+    await post({ testcase: 'scratch.flaky', outcome: 'FAILED', data: { item } });
+    await post({ testcase: 'scratch.flaky', outcome: 'PASSED', data: { item } });
+    const message = "outcome 'ERROR' not one of PASSED, INFO, FAILED, NEEDS_INSPECTION";
+    expect(await get(`/results?item=${item}&outcome=error`)).toEqual({
+      status: 400,
+      body: { message },
+    });
+    expect((await get(`/results/latest?item=${item}&outcome=ERROR`)).status).toBe(400);
+    const outcomes = async (url: string) =>
+      ((await get(url)).body.data as Array<{ outcome: string }>).map((r) => r.outcome);
+    expect(await outcomes(`/results?item=${item}&outcome=failed`)).toEqual(['FAILED']);
+    // The newest is PASSED: an older failure is not "latest".
+    expect(await outcomes(`/results/latest?item=${item}&outcome=FAILED`)).toEqual(['PASSED']);
+  });
+
+  it('answers /groups/<uuid>/results and /testcases/<name>/results, as ResultsDB', async () => {
+    const uuid = `sub-${target.name}`;
+    await post({ testcase: 'scratch.sub', outcome: 'PASSED', groups: [uuid] });
+    await post({ testcase: 'scratch.sub', outcome: 'FAILED' });
+    const outcomes = async (url: string) => {
+      const { status, body } = await get(url);
+      return [status, (body.data as Array<{ outcome: string }>).map((r) => r.outcome), body.next];
+    };
+    expect(await outcomes(`/groups/${uuid}/results`)).toEqual([200, ['PASSED'], null]);
+    expect(await outcomes('/testcases/scratch.sub/results')).toEqual([
+      200,
+      ['FAILED', 'PASSED'],
+      null,
+    ]);
+    expect(await outcomes('/testcases/scratch.sub/results?limit=1&outcome=FAILED')).toEqual([
+      200,
+      ['FAILED'],
+      null,
+    ]);
+    expect((await get('/testcases/scratch.sub/results?limit=1')).body.next).toBe(
+      `${BASE}/testcases/scratch.sub/results?limit=1&page=1`,
+    );
+    expect(await get('/groups/no-such-group/results')).toEqual({
+      status: 404,
+      body: { message: 'Group not found: no-such-group' },
+    });
+    expect(await get('/testcases/scratch.none/results')).toEqual({
+      status: 404,
+      body: { message: 'Testcase not found' },
+    });
+  });
+
+  it('takes back what a GET gave, submit_time as ms in a string, booleans as Python', async () => {
+    const uuid = `echo-${target.name}`;
+    await post({ testcase: 'scratch.echo', outcome: 'INFO', groups: [{ uuid, description: 'd' }] });
+    const testcase = (await get('/testcases/scratch.echo')).body;
+    const group = (await get(`/groups/${uuid}`)).body;
+    const { status, body } = await post({
+      testcase,
+      groups: [group],
+      outcome: 'PASSED',
+      submit_time: '1471267746000',
+      data: { item: 'echo-1', ok: true },
+    });
+    expect(status).toBe(201);
+    expect(body).toMatchObject({
+      groups: [uuid],
+      submit_time: '2016-08-15T13:29:06',
+      data: { item: ['echo-1'], ok: ['True'] },
+    });
+    expect((await get('/results?ok=True&item=echo-1')).body.data).toHaveLength(1);
+    expect(
+      (await post({ testcase: 't', outcome: 'INFO', submit_time: '2016-08-15T13:29:06.5+02:00' }))
+        .body.submit_time,
+    ).toBe('2016-08-15T11:29:06.500000');
+  });
+
+  it("answers ResultsDB's landing page, and its 404 for another path", async () => {
+    const landing = await get('');
+    expect(landing).toMatchObject({
+      status: 300,
+      body: {
+        results: `${BASE}/results`,
+        outcomes: ['PASSED', 'INFO', 'FAILED', 'NEEDS_INSPECTION'],
+      },
+    });
+    expect((await get('/')).status).toBe(300);
+    expect(await get('/nothing/here')).toEqual({ status: 404, body: { message: 'Not found' } });
+  });
+
   it('stores a result with 30,000 data values (inserted in parts)', async () => {
     const data = Object.fromEntries(
       Array.from({ length: 30 }, (_, k) => [

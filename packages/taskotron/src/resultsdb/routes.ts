@@ -11,7 +11,13 @@ import {
   type NewResult,
   type StoredResult,
 } from './api.js';
-import { parseGroupQuery, parseResultQuery, parseTestcaseQuery, type Paging } from './filters.js';
+import {
+  parseGroupQuery,
+  parseResultQuery,
+  parseTestcaseQuery,
+  type Paging,
+  type ResultFilter,
+} from './filters.js';
 import type { ResultsStore } from './store.js';
 
 export const API = '/api/v2.0';
@@ -30,13 +36,40 @@ const fail = (reply: FastifyReply, code: number, message: string) =>
 /** No stored name holds U+0000 (POSTs refuse it), and PostgreSQL cannot even compare one. */
 const storable = (name: string) => !name.includes('\0');
 
-/** ResultsDB's `prev` and `next`: this URL with another page, or null. */
+const RE_PAGE = /([?&])page=([0-9]+)/;
+const RE_PAGES = /[?&]page=[0-9]+/g;
+const RE_CALLBACK = /([?&])callback=[^&]*&?/g;
+const PLACEHOLDER = '\0';
+
+/**
+ * ResultsDB's `prev` and `next`: the URL as requested, its `page=N` replaced (or `&page=N`
+ * added), a JSONP `callback` left out; null when there is no such page.
+ */
 function links(req: FastifyRequest, paging: Paging, more: boolean) {
-  const at = (page: number) => {
-    const url = new URL(req.url, `${req.protocol}://${req.host}`);
-    url.searchParams.set('page', String(page));
-    return url.toString();
-  };
+  const url = `${req.protocol}://${req.host}${req.url}`;
+  const m = RE_PAGE.exec(url);
+  // The page in the URL is the page served, unless it is written as ResultsDB's pattern does
+  // not read it (`page=-1`); then the page is set in the query instead.
+  const at =
+    m && Number(m[2]) === paging.page
+      ? (page: number) =>
+          url
+            .replace(RE_PAGES, `${m[1]}page=${PLACEHOLDER}`)
+            .replace(RE_CALLBACK, '$1')
+            .replace(/&+/g, '&')
+            .replaceAll(PLACEHOLDER, String(page))
+      : m || /[?&]page=/.test(url)
+        ? (page: number) => {
+            const u = new URL(url);
+            u.searchParams.delete('callback');
+            u.searchParams.set('page', String(page));
+            return u.toString();
+          }
+        : (page: number) =>
+            `${url}${url.includes('?') ? '&' : '?'}page=${PLACEHOLDER}`
+              .replace(RE_CALLBACK, '$1')
+              .replace(/&+/g, '&')
+              .replaceAll(PLACEHOLDER, String(page));
   return {
     prev: paging.page > 0 ? at(paging.page - 1) : null,
     next: more ? at(paging.page + 1) : null,
@@ -55,20 +88,29 @@ function register(app: FastifyInstance, store: ResultsStore, options: ResultsdbO
     return reply.code(201).send(serializeResult(stored, base(req)));
   });
 
-  app.get(`${API}/results`, async (req, reply) => {
-    const q = parseResultQuery((req.query ?? {}) as Record<string, unknown>);
+  /** GET /results; `only` the results of a group or testcase (its /results), as ResultsDB. */
+  const results = async (
+    req: FastifyRequest,
+    reply: FastifyReply,
+    only: Partial<Pick<ResultFilter, 'groups' | 'testcases'>> = {},
+  ) => {
+    const q = parseResultQuery((req.query ?? {}) as Record<string, unknown>, outcomes);
     if (!q.ok) return fail(reply, 400, q.message);
-    const page = await store.list(q.filter, q.paging, q.view.order);
+    const page = await store.list({ ...q.filter, ...only }, q.paging, q.view.order);
     return {
       ...links(req, q.paging, page.more),
       data: page.rows.map((r) => serializeResult(r, base(req))),
     };
-  });
+  };
+
+  app.get(`${API}/results`, (req, reply) => results(req, reply));
 
   app.get(`${API}/results/latest`, async (req, reply) => {
-    const q = parseResultQuery((req.query ?? {}) as Record<string, unknown>);
+    const q = parseResultQuery((req.query ?? {}) as Record<string, unknown>, outcomes);
     if (!q.ok) return fail(reply, 400, q.message);
-    const rows = await store.latest(q.filter, q.view.distinctOn);
+    // ResultsDB checks `outcome` here but selects by it only in GET /results: "latest" is the
+    // newest result of each testcase whatever its outcome, never an older one that failed.
+    const rows = await store.latest({ ...q.filter, outcomes: undefined }, q.view.distinctOn);
     return { data: rows.map((r) => serializeResult(r, base(req))) };
   });
 
@@ -100,6 +142,13 @@ function register(app: FastifyInstance, store: ResultsStore, options: ResultsdbO
     return group ? serializeGroup(group, base(req)) : fail(reply, 404, 'Group not found');
   });
 
+  app.get<{ Params: { uuid: string } }>(`${API}/groups/:uuid/results`, async (req, reply) => {
+    const group = storable(req.params.uuid) ? await store.group(req.params.uuid) : undefined;
+    return group
+      ? results(req, reply, { groups: [group.uuid] })
+      : fail(reply, 404, `Group not found: ${req.params.uuid}`);
+  });
+
   app.get(`${API}/testcases`, async (req, reply) => {
     const q = parseTestcaseQuery((req.query ?? {}) as Record<string, unknown>);
     if (!q.ok) return fail(reply, 400, q.message);
@@ -124,7 +173,30 @@ function register(app: FastifyInstance, store: ResultsStore, options: ResultsdbO
       : fail(reply, 404, 'Testcase not found');
   });
 
+  app.get<{ Params: { name: string } }>(`${API}/testcases/:name/results`, async (req, reply) => {
+    const testcase = storable(req.params.name) ? await store.testcase(req.params.name) : undefined;
+    return testcase
+      ? results(req, reply, { testcases: [testcase.name] })
+      : fail(reply, 404, 'Testcase not found');
+  });
+
   app.get(`${API}/healthcheck`, () => ({ message: 'Health check OK' }));
+
+  // ResultsDB's landing page (300) and its 404 for any other path under the API.
+  const landing = (req: FastifyRequest, reply: FastifyReply) =>
+    reply.code(300).send({
+      message:
+        'Everything is fine. But choose wisely, for while the true Grail will bring you life, ' +
+        'the false Grail will take it from you.',
+      documentation: 'http://docs.resultsdb20.apiary.io/',
+      groups: `${base(req)}/groups`,
+      results: `${base(req)}/results`,
+      testcases: `${base(req)}/testcases`,
+      outcomes,
+    });
+  app.get(API, landing);
+  app.get(`${API}/`, landing);
+  app.get(`${API}/*`, (_req, reply) => fail(reply, 404, 'Not found'));
 }
 
 /**
