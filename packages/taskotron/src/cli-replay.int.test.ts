@@ -121,6 +121,21 @@ describe('loopabull taskotron replay', () => {
     expect(await jobLog.recent(100, { item: ITEM })).toHaveLength(2 * before.length);
   });
 
+  it('reads a time without an offset as UTC, as the job log shows times, in any time zone', async () => {
+    await replay(file, '--force');
+    await published();
+    const logged = await jobLog.recent(100, { item: ITEM });
+    expect(logged.length).toBeGreaterThan(0);
+    // An hour ago in UTC, written without Z: read as New York time it would be 4 h ahead.
+    const since = new Date(Date.now() - 3_600_000).toISOString().slice(0, 19);
+    const res = await runCli(
+      ['taskotron', 'replay', '--since', since, '--dry-run', '--config', config.configPath],
+      { env: { TZ: 'America/New_York' } },
+    );
+    expect(res.code).toBe(0);
+    expect(res.stdout).toContain(`dry run: ${logged.length} logged jobs:`);
+  });
+
   it('refuses files and --since together, and a time it cannot read, with exit code 2', async () => {
     expect(await replay(file, '--since', '1h')).toMatchObject({ code: 2 });
     const res = await replay('--since', 'yesterday');

@@ -28,11 +28,19 @@ import {
   type TriggerResult,
 } from './trigger.js';
 
-/** `--since` / `--until`: an ISO 8601 time, or a duration before `now` (`90m`, `2d`). */
+/** A date and time without `Z` or an offset, which JavaScript would read as local time. */
+const NO_ZONE = /^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?$/i;
+
+/**
+ * `--since` / `--until`: an ISO 8601 time, or a duration before `now` (`90m`, `2d`). A time
+ * without an offset is UTC, as the job log and `loopabull jobs` show times, whatever the
+ * machine's time zone.
+ */
 export function parseWhen(text: string, now: Date, option: string): string {
   const ago = parseDuration(text);
   if (ago !== null) return new Date(now.getTime() - ago * 1000).toISOString();
-  const t = /^\d{4}-\d{2}-\d{2}/.test(text) ? Date.parse(text) : NaN;
+  const utc = NO_ZONE.test(text) ? `${text.replace(' ', 'T')}Z` : text;
+  const t = /^\d{4}-\d{2}-\d{2}/.test(text) ? Date.parse(utc) : NaN;
   if (Number.isNaN(t))
     throw new ConfigError(
       `${option} ${JSON.stringify(text)}: expected an ISO 8601 time, or how long ago (90m, 2d)`,
@@ -198,7 +206,7 @@ export function replayCommand(env: CommandEnv): Command {
     .argument('[files...]', 'saved messages (JSON: one, a list, or one per line; - for stdin)')
     .option(
       '--since <time>',
-      'replay the jobs the job log holds from this time (ISO 8601, or 2h ago)',
+      'replay the jobs the job log holds from this time (ISO 8601, UTC unless it has an offset; or 2h ago)',
     )
     .option('--until <time>', 'with --since: up to this time, excluded (default: now)')
     .option('--unfinished', 'with --since: only jobs that never finished')

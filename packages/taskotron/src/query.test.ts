@@ -91,6 +91,26 @@ describe('matches', () => {
     expect(matches({ 'toString.call': { $exists: true } }, {})).toBe(false);
   });
 
+  it('reads a path through a list in each element, as mongoquery and MongoDB do', () => {
+    // A Bodhi update: `_msg.update.builds.nvr` is every build's nvr.
+    const update = {
+      _msg: { update: { builds: [{ nvr: 'cups-2.2.0-9.fc25' }, { nvr: 'glibc-2.24-4.fc25' }] } },
+    };
+    expect(fieldValue(update, '_msg.update.builds.nvr')).toEqual([
+      'cups-2.2.0-9.fc25',
+      'glibc-2.24-4.fc25',
+    ]);
+    expect(matches({ '_msg.update.builds.nvr': 'glibc-2.24-4.fc25' }, update)).toBe(true);
+    expect(matches({ '_msg.update.builds.nvr': 'vim-9-1.fc25' }, update)).toBe(false);
+    expect(matches({ '_msg.update.builds.nvr': { $regex: '/^glibc-/' } }, update)).toBe(true);
+    expect(
+      matches({ '_msg.update.builds.nvr': { $in: ['vim', 'cups-2.2.0-9.fc25'] } }, update),
+    ).toBe(true);
+    expect(matches({ '_msg.update.builds.epoch': { $exists: false } }, update)).toBe(true);
+    expect(matches({ '_msg.update.builds.1.nvr': 'glibc-2.24-4.fc25' }, update)).toBe(true);
+    expect(fieldValue({ a: [1, 2] }, 'a.length')).toBeUndefined();
+  });
+
   it('reads /.../ with flags, and bare patterns', () => {
     expect(toRegExp('/a.c/s', undefined, 'p').flags).toBe('s');
     expect(toRegExp('a/b', undefined, 'p').source).toBe('a\\/b');

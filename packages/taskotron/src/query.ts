@@ -56,15 +56,32 @@ export function toRegExp(value: unknown, options: unknown, path: string): RegExp
   }
 }
 
-/** The value at a dotted path; undefined when any step is missing. Own properties only. */
+/**
+ * The value at a dotted path; undefined when any step is missing. Own properties only. A step
+ * that is a number indexes a list (`builds.0.nvr`); any other step on a list is taken in each of
+ * its elements, and the values found make a list (`builds.nvr`: every build's nvr), as MongoDB
+ * and python-mongoquery read paths through arrays.
+ */
 export function fieldValue(data: unknown, path: string): unknown {
-  let here: unknown = data;
-  for (const step of path.split('.')) {
-    if (!isObject(here) && !Array.isArray(here)) return undefined;
-    if (!Object.hasOwn(here, step)) return undefined;
-    here = (here as Record<string, unknown>)[step];
+  return extract(data, path.split('.'));
+}
+
+const INDEX = /^(0|[1-9][0-9]*)$/;
+
+function extract(here: unknown, steps: readonly string[]): unknown {
+  if (steps.length === 0) return here;
+  const [step, ...rest] = steps as [string, ...string[]];
+  if (Array.isArray(here)) {
+    if (INDEX.test(step))
+      return Object.hasOwn(here, step) ? extract(here[Number(step)], rest) : undefined;
+    const found = here.flatMap((element) => {
+      const value = extract(element, steps);
+      return value === undefined ? [] : Array.isArray(value) ? value : [value];
+    });
+    return found.length ? found : undefined;
   }
-  return here;
+  if (!isObject(here) || !Object.hasOwn(here, step)) return undefined;
+  return extract(here[step], rest);
 }
 
 function deepEqual(a: unknown, b: unknown): boolean {

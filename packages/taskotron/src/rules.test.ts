@@ -87,6 +87,16 @@ describe('decide', () => {
     expect(tasks(decide(rules, build('vim', ['glibc'])))).not.toContain('abicheck/noarch');
   });
 
+  it("reads string.Template's bare $var too, in when and in do", () => {
+    const bare = loadRules(`
+- when: {message_type: KojiBuildPackageCompleted, name: {$in: $critpath_pkgs}}
+  do: [{tasks: [$name-check], arches: [$arch]}]
+`);
+    const d = decide(bare, { ...build('glibc', ['glibc']), arch: 'x86_64' });
+    expect(tasks(d)).toEqual(['glibc-check/x86_64']);
+    expect(tasks(decide(bare, build('vim', ['glibc'])))).toEqual([]);
+  });
+
   it('reads $$ as a literal $ in regexes', () => {
     const at = (tag: string) => tasks(decide(rules, { message_type: 'KojiTagChanged', tag }));
     expect(at('f25-updates-pending')).toEqual(['rpmdeplint/noarch', 'upgradepath/noarch']);
@@ -226,6 +236,12 @@ describe('substitute', () => {
     ['$${name}', '${name}'],
     ['${unknown}', '${unknown}'],
     ['a $ b $x', 'a $ b $x'],
+    // string.Template's bare form: the longest name after the $.
+    ['$name', 'cups'],
+    ['$pkgs', ['a', 'b']],
+    ['rpms/$name.git', 'rpms/cups.git'],
+    ['$name_x $n', '$name_x 3'],
+    ['$$name', '$name'],
     ['${constructor}', '${constructor}'],
     [
       { k: ['${name}'], '${name}': 1 },

@@ -1,6 +1,6 @@
 import yaml from 'js-yaml';
 import { matches, QueryError, queryProblem, type Query } from './query.js';
-import { fieldsOf, substitute, type Lookup } from './substitute.js';
+import { fieldsOf, hasPlaceholder, substitute, type Lookup } from './substitute.js';
 
 /** One `do` entry: schedule each task on each arch. */
 export interface Action {
@@ -93,7 +93,7 @@ const sampleValues: Lookup = (_name, parentKey) =>
 
 function stringList(value: unknown, pattern: RegExp, what: string): string | null {
   if (!Array.isArray(value) || value.length === 0) return `needs a non-empty list of ${what}`;
-  const bad = value.find((v) => typeof v !== 'string' || !(pattern.test(v) || /\$\{/.test(v)));
+  const bad = value.find((v) => typeof v !== 'string' || !(pattern.test(v) || hasPlaceholder(v)));
   return bad === undefined ? null : `${JSON.stringify(bad)} is not a ${what.replace(/s$/, '')}`;
 }
 
