@@ -3,18 +3,28 @@ import { isAbsolute, join, relative, sep } from 'node:path';
 /**
  * Where a check's files are. A check is `<tasks_dir>/<taskname>/tests.yml` (an STI playbook);
  * a job's artifacts are `<artifacts_dir>/<uuid>/`, given to the playbook as `artifacts`, where it
- * leaves its results as ResultYAML (`results.yml`) or, for older checks, TAP 13 (`results.tap`).
- * The runner adds the playbook's output (`taskotron.log`, libtaskotron's name) and a marker of
- * the job that owns the directory.
+ * leaves its results (RESULT_FILES). The runner adds the playbook's output (`taskotron.log`,
+ * libtaskotron's name) and a marker of the job that owns the directory.
  */
 export const CHECK_FILES = {
   playbook: 'tests.yml',
-  resultYaml: 'results.yml',
-  resultTap: 'results.tap',
   log: 'taskotron.log',
   /** Hidden, so the artifacts server does not show it. */
   owner: '.loopabull-job',
 } as const;
+
+/**
+ * Where in `artifacts` a check may leave its results, the first that exists being read:
+ * ResultYAML as `results.yml`, or where Taskotron's and checkb's STI checks write it
+ * (`{{ artifacts }}/taskotron/results.yml`, `checkb/results.yml`), else TAP 13 (`results.tap`)
+ * for older checks.
+ */
+export const RESULT_FILES = [
+  { name: 'results.yml', format: 'yaml' },
+  { name: 'taskotron/results.yml', format: 'yaml' },
+  { name: 'checkb/results.yml', format: 'yaml' },
+  { name: 'results.tap', format: 'tap' },
+] as const;
 
 export const jobArtifactsDir = (artifactsDir: string, uuid: string): string =>
   join(artifactsDir, uuid);

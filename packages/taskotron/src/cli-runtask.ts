@@ -137,8 +137,9 @@ export function runtaskCommand(env: CommandEnv, io: CliIo = processIo): Command 
       `
 The check runs with ansible-playbook (the ansible.* settings; killed, NOT_OK, after
 taskotron.check_timeout seconds), with vars item, item_type, arch,
-uuid and artifacts = <taskotron.artifacts_dir>/<uuid>/, where it must write results.yml
-(ResultYAML) or results.tap (TAP 13). Its output goes to standard error and to
+uuid and artifacts = <taskotron.artifacts_dir>/<uuid>/ (and Taskotron's taskotron_item,
+taskotron_item_type, taskotron_arch), where it must write results.yml (ResultYAML; also read
+as taskotron/results.yml or checkb/results.yml) or results.tap (TAP 13). Its output goes to standard error and to
 <artifacts>/taskotron.log; its results are printed as ResultYAML on standard output and reported
 to the built-in ResultsDB (database.url) or to taskotron.resultsdb_url, unless --no-report; a
 result whose checkname namespace TASKDIR may not use (taskotron.namespaces_safe,

@@ -100,6 +100,29 @@ describe('runCheck', () => {
     expect(report.results[0]).toMatchObject({ outcome: 'PASSED', artifact: 'vars.json' });
   });
 
+  it('runs a Taskotron STI check as written: its taskotron_* vars, its results in taskotron/results.yml', async () => {
+    const taskDir = check([
+      { 'ansible.builtin.file': { path: '{{ artifacts }}/taskotron', state: 'directory' } },
+      writes(
+        'taskotron/results.yml',
+        'results:\n- {item: "{{ taskotron_item }}", type: "{{ taskotron_item_type }}", ' +
+          'checkname: dist.sti, outcome: FAILED, arch: "{{ taskotron_arch }}"}\n',
+      ),
+    ]);
+    const j = job({ arch: 'x86_64' });
+    const report = await run({ taskDir, job: j });
+    expect(report.status.execution_status).toBe('OK');
+    expect(report.results).toEqual([
+      expect.objectContaining({
+        item: j.item,
+        type: 'koji_build',
+        checkname: 'dist.sti',
+        outcome: 'FAILED',
+        keyvals: { arch: 'x86_64' },
+      }),
+    ]);
+  });
+
   it('reads legacy TAP 13 results when there is no results.yml', async () => {
     const tap = [
       'TAP version 13',

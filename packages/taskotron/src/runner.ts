@@ -3,7 +3,7 @@ import { lstat, mkdir, readFile, readdir, rm, stat, writeFile } from 'node:fs/pr
 import { basename, join } from 'node:path';
 import { PermanentError, TransientError, type Config } from '@loopabull/core';
 import { renderExtraVars, spawnPlaybook, withVarsFile } from '@loopabull/playbook';
-import { CHECK_FILES, jobArtifactsDir, relativeArtifact } from './check-layout.js';
+import { CHECK_FILES, jobArtifactsDir, RESULT_FILES, relativeArtifact } from './check-layout.js';
 import type { RunnerJob } from './job.js';
 import { executionStatus, type ExecutionStatus } from './report.js';
 import {
@@ -87,14 +87,14 @@ async function claimArtifacts(dir: string, owner: string): Promise<void> {
   await writeFile(join(dir, CHECK_FILES.owner), owner);
 }
 
-/** The results the check left: ResultYAML first, else TAP 13; null when it left neither. */
+const PARSERS = { yaml: parseResultYaml, tap: tapResults };
+
+/** The results the check left (the first of RESULT_FILES); null when it left none. */
 async function readResults(
   dir: string,
 ): Promise<{ results: CheckResult[]; warnings: string[] } | { error: string } | null> {
-  for (const [name, parse] of [
-    [CHECK_FILES.resultYaml, parseResultYaml],
-    [CHECK_FILES.resultTap, tapResults],
-  ] as const) {
+  for (const { name, format } of RESULT_FILES) {
+    const parse = PARSERS[format];
     const path = join(dir, name);
     const info = await lstat(path).catch(() => null);
     if (!info) continue;
@@ -112,8 +112,25 @@ async function readResults(
 }
 
 /**
- * Runs one check: `ansible-playbook <taskDir>/tests.yml` with `{item, item_type, arch, uuid,
- * artifacts}` (every value data, never templated), its output kept as `taskotron.log` beside
+ * The check's extra vars, every value data (never templated): ours, and the names Taskotron's
+ * STI checks read (`ansible-playbook tests.yml -e taskotron_item=<nvr>`).
+ */
+export function checkVars(job: RunnerJob, artifacts: string): Record<string, string> {
+  const { item, item_type, arch, uuid } = job;
+  return {
+    item,
+    item_type,
+    arch,
+    uuid,
+    artifacts,
+    taskotron_item: item,
+    taskotron_item_type: item_type,
+    taskotron_arch: arch,
+  };
+}
+
+/**
+ * Runs one check: `ansible-playbook <taskDir>/tests.yml` with checkVars, its output kept as `taskotron.log` beside
  * what it leaves in `artifacts`, and its results read. A check that fails, crashes or writes
  * results that cannot be read is a NOT_OK report, not an error; errors are what another try may
  * mend (TransientError: the worker stopping, ansible-playbook not starting) or not (PermanentError:
@@ -125,7 +142,6 @@ export async function runCheck(run: CheckRun): Promise<CheckReport> {
   const dir = jobArtifactsDir(run.artifactsDir, run.job.uuid);
   await claimArtifacts(dir, run.owner);
 
-  const { item, item_type, arch, uuid } = run.job;
   const log = createWriteStream(join(dir, CHECK_FILES.log));
   // The file is a copy of what the job's log has: losing it (a full disk) must not stop the run.
   log.on('error', (err) =>
@@ -133,22 +149,20 @@ export async function runCheck(run: CheckRun): Promise<CheckReport> {
   );
   let exit;
   try {
-    exit = await withVarsFile(
-      renderExtraVars({ item, item_type, arch, uuid, artifacts: dir }),
-      (varsFile) =>
-        spawnPlaybook({
-          config: { ansible: { ...run.config.ansible, timeout: run.timeout } },
-          file: playbook,
-          relative: `${basename(run.taskDir)}/${CHECK_FILES.playbook}`,
-          varsFile,
-          env: {},
-          cwd: run.taskDir,
-          onLine: (line) => {
-            log.write(line + '\n');
-            run.onLine?.(line);
-          },
-          signal: run.signal,
-        }),
+    exit = await withVarsFile(renderExtraVars(checkVars(run.job, dir)), (varsFile) =>
+      spawnPlaybook({
+        config: { ansible: { ...run.config.ansible, timeout: run.timeout } },
+        file: playbook,
+        relative: `${basename(run.taskDir)}/${CHECK_FILES.playbook}`,
+        varsFile,
+        env: {},
+        cwd: run.taskDir,
+        onLine: (line) => {
+          log.write(line + '\n');
+          run.onLine?.(line);
+        },
+        signal: run.signal,
+      }),
     );
   } finally {
     await new Promise((done) => (log.destroyed ? done(undefined) : log.end(done)));
