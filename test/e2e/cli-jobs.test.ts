@@ -3,11 +3,14 @@
  * docs/operating.md): listing by state, topic and limit, retrying every failed job, removing a
  * parked message, and the JSON scripts read.
  */
+import { writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { afterAll, describe, expect, it } from '@jest/globals';
 import amqp from 'amqplib';
 import { jobIdFor, type ParkInput } from '@loopabull/core';
 import {
   openTestQueue,
+  readFixture,
   removeTempDirs,
   runCli,
   startPart,
@@ -40,6 +43,7 @@ async function setUp(opts: { worker?: boolean } = {}) {
   });
   writeAutomation(config.ansible.playbooks_dir, 'org.example.hold.mjs', HOLD);
   writeAutomation(config.ansible.playbooks_dir, 'org.example.fails.mjs', FAILS);
+  writeAutomation(config.ansible.playbooks_dir, 'org.example.ok.mjs', 'export default () => 1;\n');
   const cfg = ['--config', config.configPath];
   const services = await openTestQueue(config, undo);
   if (opts.worker) {
@@ -92,6 +96,23 @@ describe('loopabull jobs', () => {
         attempts: 1,
         failed_reason: expect.stringContaining('broken until fixed'),
       }),
+    ]);
+  });
+
+  it('counts and lists each finished job under one state: completed or unrouted', async () => {
+    const { json, stateOf, add, services } = await setUp({ worker: true });
+    const done = await add('org.example.ok');
+    const nowhere = await add('org.example.nowhere');
+    for (const id of [done, nowhere])
+      await waitFor(async () => (await stateOf(id)) === 'completed', { what: id });
+    await waitFor(async () => (await services.work.unrouted.count()) === 1, { what: 'unrouted' });
+
+    expect(await json('queue')).toMatchObject({ completed: 1, unrouted: 1, failed: 0 });
+    expect(await json('jobs', 'list', '--state', 'completed')).toEqual([
+      expect.objectContaining({ id: done, state: 'completed' }),
+    ]);
+    expect(await json('jobs', 'list', '--state', 'unrouted')).toEqual([
+      expect.objectContaining({ id: nowhere, state: 'unrouted' }),
     ]);
   });
 
@@ -156,7 +177,7 @@ describe('loopabull jobs', () => {
 });
 
 describe('loopabull publish --json', () => {
-  it('prints the topic, message id, exchange and routing key of the message the broker got', async () => {
+  it('prints the topic, message id, exchange, routing key and job id of the message the broker got', async () => {
     const { config, json } = await setUp();
     const model = await amqp.connect(config.bus.url);
     undo(() => model.close());
@@ -171,9 +192,14 @@ describe('loopabull publish --json', () => {
       message_id: 'pub-1',
       exchange: config.bus.publish_exchange,
       routing_key: 'org.example.pub',
+      job_id: 'pub-1',
     });
     const generated = await json('publish', 'org.example.pub');
     expect(generated.message_id).toMatch(/^[0-9a-f-]{36}$/);
+    expect(generated.job_id).toBe(generated.message_id);
+    // An id BullMQ cannot take as it is: the job id is derived from it, and printed.
+    const numeric = await json('publish', 'org.example.pub', '--id', '4242');
+    expect(numeric).toMatchObject({ message_id: '4242', job_id: jobIdFor('4242') });
 
     const received = [];
     for (let m = await ch.get(config.bus.queue); m; m = await ch.get(config.bus.queue))
@@ -185,6 +211,45 @@ describe('loopabull publish --json', () => {
     expect(received).toEqual([
       ['pub-1', 'org.example.pub', { a: 1 }],
       [generated.message_id, 'org.example.pub', {}],
+      ['4242', 'org.example.pub', {}],
     ]);
+  });
+
+  it('pulse: to the exchange the topic names, under the routing key Taskcluster gives the body', async () => {
+    const captured = readFixture<{ routingKey: string; payload: unknown }>(
+      'pulse/task-completed.json',
+    );
+    const config = testConfig({ overrides: { bus: { preset: 'pulse' } } });
+    const project = `lbtest${config.redis.prefix.replace(/\W/g, '')}`;
+    const exchange = `exchange/${project}/v1/task-completed`;
+    const model = await amqp.connect(config.bus.url);
+    undo(() => model.close());
+    const ch = await model.createChannel();
+    await ch.assertExchange(exchange, 'topic', { durable: true });
+    undo(() => ch.deleteExchange(exchange));
+    const { queue } = await ch.assertQueue('', { exclusive: true });
+    // The hardware tracker's binding (examples/releng-hardware.yml): only a full key matches it.
+    await ch.bindQueue(queue, exchange, 'primary.*.*.*.*.releng-hardware.*.*.*.#');
+    const bodyFile = join(dirname(config.configPath), 'payload.json');
+    writeFileSync(bodyFile, JSON.stringify(captured.payload));
+
+    const res = await runCli(
+      [
+        'publish',
+        `${project}.v1.task-completed`,
+        '--file',
+        bodyFile,
+        '--json',
+        '--config',
+        config.configPath,
+      ],
+      { isolated: true },
+    );
+    expect(res.code).toBe(0);
+    const sent = JSON.parse(res.stdout);
+    expect(sent).toMatchObject({ exchange, routing_key: captured.routingKey });
+    const got = await ch.get(queue);
+    expect(got && got.fields.routingKey).toBe(captured.routingKey);
+    expect(got && JSON.parse(got.content.toString())).toEqual(captured.payload);
   });
 });

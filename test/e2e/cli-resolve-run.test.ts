@@ -86,6 +86,29 @@ describe('loopabull resolve', () => {
     expect(JSON.parse(json.stdout)).toEqual({ topic, found: null, tried, skipped: [] });
   });
 
+  it('says a topic routing_keys does not list is filtered: nothing runs, whatever file exists', async () => {
+    const filtering = testConfig({
+      overrides: { routing_keys: ['org.example.handler'], ansible: { playbooks_dir: pb } },
+    });
+    const run = (topic: string, json = false) =>
+      runCli(['resolve', topic, ...(json ? ['--json'] : []), '--config', filtering.configPath], {
+        isolated: true,
+      });
+    const text = await run('org.example.direct');
+    expect(text.code).toBe(0);
+    expect(text.stdout).toBe(
+      `filtered: routing_keys does not list org.example.direct: the looper drops its messages, nothing runs\n` +
+        `  without the filter: ${join(pb, 'org.example.direct.yml')}\n`,
+    );
+    expect(JSON.parse((await run('org.example.direct', true)).stdout)).toMatchObject({
+      found: { relative: 'org.example.direct.yml' },
+      filtered: true,
+    });
+    const listed = JSON.parse((await run('org.example.handler', true)).stdout);
+    expect(listed.found.relative).toBe('org.example.handler.mjs');
+    expect(listed).not.toHaveProperty('filtered');
+  });
+
   it('refuses a topic that could name a path as a usage error, exit code 2', async () => {
     const res = await cli(['resolve', 'org..example']);
     expect(res.code).toBe(2);

@@ -53,9 +53,10 @@ export interface BodyOpts {
   file?: string;
 }
 
+/** `--body` and `--file` are alternatives: both given is a usage error (exit 2), not a silent choice. */
 export const bodyOptions = (cmd: Command): Command =>
   cmd
-    .option('--body <json>', 'message body as JSON', '{}')
+    .addOption(new Option('--body <json>', 'message body as JSON').default('{}').conflicts('file'))
     .option('--file <path>', 'read the message body (JSON) from a file; - for standard input');
 
 function readBodyFile(path: string): string {

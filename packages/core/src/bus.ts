@@ -131,7 +131,7 @@ export class BusPublisher {
     opts: PublishOptions = {},
   ): Promise<{ exchange: string; routingKey: string; messageId: string }> {
     const { preset, publish_exchange } = this.config.bus;
-    const dest = destinationFor(preset, topic, publish_exchange);
+    const dest = destinationFor(preset, topic, publish_exchange, body);
     const routingKey = opts.routingKey ?? dest.routingKey;
     const messageId = opts.messageId ?? randomUUID();
     const headers: Record<string, unknown> =

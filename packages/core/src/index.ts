@@ -34,6 +34,8 @@ export {
   toEvent,
   pulseTopic,
   destinationFor,
+  eventIdOf,
+  pulseRoutingKey,
   type Delivery,
   type RejectReason,
   type ToEventResult,

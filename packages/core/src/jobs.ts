@@ -1,5 +1,6 @@
 import type { Job } from 'bullmq';
 import type { LoopabullEvent } from './event.js';
+import { jobIdFor } from './job-id.js';
 import type { ParkingLot } from './parking.js';
 import type { FailureNote, JobDetail, JobResult, JobState, JobSummary } from './job-types.js';
 import type { UnroutedJobs } from './unrouted.js';
@@ -58,6 +59,20 @@ export class Jobs {
   }
 
   /**
+   * A job by its job id, or by the id of the event it was made from (the message id `publish`
+   * prints): the two differ when BullMQ cannot use the event id as it is (all digits, a `:`,
+   * over 128 characters), and the job id is then derived from it (jobIdFor).
+   */
+  private async find(id: string): Promise<Job<LoopabullEvent, JobResult> | undefined> {
+    const job = (await this.queue.getJob(id)) as Job<LoopabullEvent, JobResult> | undefined;
+    if (job) return job;
+    const derived = jobIdFor(id);
+    return derived === id
+      ? undefined
+      : ((await this.queue.getJob(derived)) as Job<LoopabullEvent, JobResult> | undefined);
+  }
+
+  /**
    * Newest first, at most LIST_MAX. A topic filter looks through the newest TOPIC_SCAN jobs of
    * the state by name alone and loads only those that match: the HTTP API is open, so a list
    * must cost the same with a backlog of millions.
@@ -68,11 +83,15 @@ export class Jobs {
     limit?: number;
   }): Promise<JobSummary[]> {
     const limit = Math.min(opts.limit ?? 50, LIST_MAX);
-    const window = opts.topic ? TOPIC_SCAN : limit;
+    // Unrouted jobs sit in BullMQ's completed set: looking past as many as there are still
+    // finds `limit` completed ones.
+    const skipped = opts.state === 'completed' ? await this.unrouted.count() : 0;
+    const window = opts.topic ? TOPIC_SCAN : Math.min(limit + skipped, TOPIC_SCAN);
     let ids =
       opts.state === 'unrouted'
         ? await this.unrouted.newest(window)
         : await this.queue.getRanges(BULL_STATE[opts.state], 0, window - 1, false);
+    if (skipped > 0) ids = await this.unrouted.without(ids);
     if (opts.topic) {
       const pipeline = this.work.connection.pipeline();
       for (const id of ids) pipeline.hget(this.queue.toKey(id), 'name');
@@ -88,9 +107,12 @@ export class Jobs {
   }
 
   async show(id: string): Promise<JobDetail | null> {
-    const job = await this.queue.getJob(id);
+    const job = await this.find(id);
     if (!job) return null;
-    const [state, [failure]] = await Promise.all([job.getState(), this.work.failureNotes([id])]);
+    const [state, [failure]] = await Promise.all([
+      job.getState(),
+      this.work.failureNotes([job.id!]),
+    ]);
     return {
       ...summarize(job, state, failure ?? null),
       event: job.data,
@@ -99,14 +121,15 @@ export class Jobs {
   }
 
   async logs(id: string): Promise<string[] | null> {
-    if (!(await this.queue.getJob(id))) return null;
-    const { logs } = await this.queue.getJobLogs(id, 0, -1, true);
+    const job = await this.find(id);
+    if (!job) return null;
+    const { logs } = await this.queue.getJobLogs(job.id!, 0, -1, true);
     return logs;
   }
 
   /** Puts a failed (or completed) job back to run again. */
   async retry(id: string): Promise<boolean> {
-    const job = await this.queue.getJob(id);
+    const job = await this.find(id);
     if (!job) return false;
     const state = await job.getState();
     if (state !== 'failed' && state !== 'completed') {
@@ -124,10 +147,10 @@ export class Jobs {
   }
 
   async remove(id: string): Promise<boolean> {
-    const job = await this.queue.getJob(id);
+    const job = await this.find(id);
     if (!job) return false;
     await job.remove();
-    await this.unrouted.forget(id);
+    await this.unrouted.forget(job.id!);
     return true;
   }
 }

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from '@jest/globals';
-import { destinationFor, pulseTopic, toEvent, type Delivery } from './presets.js';
+import { destinationFor, pulseRoutingKey, pulseTopic, toEvent, type Delivery } from './presets.js';
 import { FIXTURES } from '@test/support';
 
 const fixtures = FIXTURES;
@@ -122,6 +122,21 @@ describe('pulse preset', () => {
     expect(destinationFor('pulse', 'taskcluster-queue.v1.task-running', 'amq.topic').exchange).toBe(
       'exchange/taskcluster-queue/v1/task-running',
     );
+  });
+
+  it("publishes under the routing key Taskcluster's queue gives the body, `_` for what is missing", () => {
+    const captured = pulse as { routingKey: string; payload: unknown };
+    expect(
+      destinationFor('pulse', 'taskcluster-queue.v1.task-completed', 'amq.topic', captured.payload),
+    ).toEqual({
+      exchange: 'exchange/taskcluster-queue/v1/task-completed',
+      routingKey: captured.routingKey,
+    });
+    const pending = { status: { taskId: 'T', provisionerId: 'p', workerType: 'w' }, runId: 0 };
+    expect(pulseRoutingKey(pending)).toBe('primary.T.0._._.p.w._._._');
+    expect(pulseRoutingKey({ taskGroupId: 'G', schedulerId: 's' })).toBe('primary.G.s._');
+    expect(pulseRoutingKey({ any: 'thing' })).toBe('primary');
+    expect(pulseRoutingKey({ status: { taskId: 'a.b#' } })).toBe('primary._._._._._._._._._');
   });
 });
 

@@ -2,6 +2,7 @@ import type { BusPreset } from './config/schema.js';
 import type { LoopabullEvent } from './event.js';
 import { sha256 } from './hash.js';
 import { DEFAULT_MAX_DEPTH, nestingDepth, plainHeaders } from './intake.js';
+import { isObject } from './json-object.js';
 import { topicProblem } from './topic.js';
 
 /** The parts of an AMQP delivery that an event is made from (amqplib's message, flattened). */
@@ -38,16 +39,73 @@ export function pulseTopic(exchange: string): string {
   return name.replaceAll('/', '.');
 }
 
-/** The routing key a topic is published under, the inverse of the preset's naming. */
+/** One word of a Taskcluster routing key: `_` for a missing value, as Taskcluster's publisher writes it. */
+function routingWord(value: unknown): string {
+  const word = typeof value === 'number' && Number.isInteger(value) ? String(value) : value;
+  return typeof word === 'string' && word !== '' && !/[.*#]/.test(word) ? word : '_';
+}
+
+/**
+ * The routing key Taskcluster's queue publishes a message under, built from its body as the
+ * queue does (`buildCommonRoutingKey`): for task messages
+ * `primary.<taskId>.<runId>.<workerGroup>.<workerId>.<provisionerId>.<workerType>.<schedulerId>.<taskGroupId>._`,
+ * for task-group messages `primary.<taskGroupId>.<schedulerId>._`; `primary` for any other body.
+ * Bindings such as `primary.*.*.*.*.releng-hardware.*.*.*.#` then match what `publish` sends.
+ */
+export function pulseRoutingKey(body: unknown): string {
+  if (!isObject(body)) return 'primary';
+  const status = isObject(body.status) ? body.status : null;
+  if (status && typeof status.taskId === 'string') {
+    return [
+      'primary',
+      status.taskId,
+      body.runId,
+      body.workerGroup,
+      body.workerId,
+      status.provisionerId,
+      status.workerType,
+      status.schedulerId,
+      status.taskGroupId,
+      null,
+    ]
+      .map((w, i) => (i === 0 ? w : routingWord(w)))
+      .join('.');
+  }
+  if (typeof body.taskGroupId === 'string') {
+    return ['primary', routingWord(body.taskGroupId), routingWord(body.schedulerId), '_'].join('.');
+  }
+  return 'primary';
+}
+
+/**
+ * Where a topic is published, the inverse of the preset's naming. Pulse: the topic names the
+ * exchange, and the routing key is built from the body as Taskcluster would (pulseRoutingKey).
+ */
 export function destinationFor(
   preset: BusPreset,
   topic: string,
   publishExchange: string,
+  body?: unknown,
 ): { exchange: string; routingKey: string } {
   if (preset === 'pulse') {
-    return { exchange: PULSE_EXCHANGE_PREFIX + topic.replaceAll('.', '/'), routingKey: 'primary' };
+    return {
+      exchange: PULSE_EXCHANGE_PREFIX + topic.replaceAll('.', '/'),
+      routingKey: pulseRoutingKey(body),
+    };
   }
   return { exchange: publishExchange, routingKey: topic };
+}
+
+/**
+ * The event id the preset gives a delivery: Pulse's exchange and routing key hashed (its
+ * messages may repeat); otherwise the message id, else a hash of exchange, routing key and body.
+ */
+export function eventIdOf(
+  delivery: Pick<Delivery, 'exchange' | 'routingKey' | 'content' | 'messageId'>,
+  preset: BusPreset,
+): string {
+  if (preset === 'pulse') return sha256(delivery.exchange, delivery.routingKey);
+  return delivery.messageId || sha256(delivery.exchange, delivery.routingKey, delivery.content);
 }
 
 function sentAt(delivery: Delivery, headers: Record<string, unknown>): string | null {
@@ -110,12 +168,7 @@ export function toEvent(
   const plain = plainHeaders(delivery.headers);
   if (!plain.ok) return reject('bad-headers', plain.detail);
   const headers = plain.headers;
-  let id: string;
-  if (preset === 'pulse') {
-    id = sha256(delivery.exchange, delivery.routingKey);
-  } else {
-    id = delivery.messageId || sha256(delivery.exchange, delivery.routingKey, delivery.content);
-  }
+  const id = eventIdOf(delivery, preset);
   return {
     ok: true,
     event: {

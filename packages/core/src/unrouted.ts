@@ -39,6 +39,27 @@ export class UnroutedJobs {
     return this.redis.zcard(this.key);
   }
 
+  /** The ids among `ids` that are not in the sample (they are in order). */
+  async without(ids: readonly string[]): Promise<string[]> {
+    if (ids.length === 0) return [];
+    const pipeline = this.redis.pipeline();
+    for (const id of ids) pipeline.zscore(this.key, id);
+    const scores = ((await pipeline.exec()) ?? []).map(([, score]) => score);
+    return ids.filter((_, i) => scores[i] === null || scores[i] === undefined);
+  }
+
+  /**
+   * How many jobs of the sample are still in the sorted set `key` (BullMQ's completed set): the
+   * finished jobs that are unrouted rather than completed.
+   */
+  async countIn(key: string): Promise<number> {
+    const ids = await this.redis.zrange(this.key, '0', '-1');
+    if (ids.length === 0) return 0;
+    const pipeline = this.redis.pipeline();
+    for (const id of ids) pipeline.zscore(key, id);
+    return ((await pipeline.exec()) ?? []).filter(([, score]) => score !== null).length;
+  }
+
   /** Job ids, newest first. */
   newest(limit: number): Promise<string[]> {
     return this.redis.zrevrange(this.key, 0, limit - 1);

@@ -163,10 +163,12 @@ export class WorkQueue {
       'completed',
     );
     // Workers take from the wait list's tail, then from the prioritized set's head.
-    const [ids, prioritized, unrouted, parked, paused] = await Promise.all([
+    const [ids, prioritized, unrouted, unroutedFinished, parked, paused] = await Promise.all([
       client.lrange(this.queue.keys.wait!, -DEPTH_SAMPLE, -1),
       client.zrange(this.queue.keys.prioritized!, '0', String(DEPTH_SAMPLE - 1)),
       this.unrouted.count(),
+      // BullMQ keeps unrouted jobs in its completed set: they are counted as unrouted only.
+      this.unrouted.countIn(this.queue.keys.completed!),
       client.xlen(this.keys.parked),
       this.isPaused(),
     ]);
@@ -189,7 +191,7 @@ export class WorkQueue {
       active: counts.active ?? 0,
       delayed: counts.delayed ?? 0,
       failed: counts.failed ?? 0,
-      completed: counts.completed ?? 0,
+      completed: Math.max(0, (counts.completed ?? 0) - unroutedFinished),
       unrouted,
       parked,
       paused,

@@ -9,4 +9,4 @@ export {
   type Translator,
   type AutomationKind,
 } from './resolve.js';
-export { runOnce, type RunOnceOptions, type RunOnceResult } from './run-once.js';
+export { runOnce, type RunFailure, type RunOnceOptions, type RunOnceResult } from './run-once.js';

@@ -31,14 +31,31 @@ export interface RunOnceOptions {
   automationBatch?: BatchLookup;
   /** Aborting it kills the run (Ctrl-C). */
   signal?: AbortSignal;
+  /**
+   * Return a failed run as `failure` instead of throwing it (`loopabull run --json`, which prints
+   * one JSON object whatever the outcome).
+   */
+  returnFailure?: boolean;
+}
+
+/** A run that failed, when `returnFailure` is set: what a worker would record. */
+export interface RunFailure {
+  outcome: 'failed';
+  file: string;
+  kind: 'playbook' | 'handler';
+  /** The playbook's exit code; null for a handler, a timeout or a run that did not start. */
+  exit_code: number | null;
+  error: string;
 }
 
 export interface RunOnceResult {
   resolution: Resolution;
   /** The extra-vars file a playbook gets; null when a handler or nothing was found. */
   vars: string | null;
-  /** null on a dry run. */
+  /** null on a dry run, and when the run failed. */
   result: JobResult | null;
+  /** Set only with `returnFailure`, when the run failed. */
+  failure?: RunFailure;
 }
 
 /**
@@ -62,21 +79,39 @@ export async function runOnce(
   const redis = createRedis(config.redis.url, { lazyConnect: true });
   let publisher: BusPublisher | null = null;
   try {
-    const outcome = await runAutomation(
-      {
-        config,
-        logger: opts.logger ?? createLogger('run', config.loglevel),
-        workerId: 'run',
-        redis,
-        automation: opts.automation ?? noAutomations,
-        automationBatch: opts.automationBatch ?? noBatchAutomations,
-        publish: async (topic, body) => {
-          publisher ??= new BusPublisher(config);
-          await publisher.publish(topic, body);
+    let outcome: Awaited<ReturnType<typeof runAutomation>>;
+    try {
+      outcome = await runAutomation(
+        {
+          config,
+          logger: opts.logger ?? createLogger('run', config.loglevel),
+          workerId: 'run',
+          redis,
+          automation: opts.automation ?? noAutomations,
+          automationBatch: opts.automationBatch ?? noBatchAutomations,
+          publish: async (topic, body) => {
+            publisher ??= new BusPublisher(config);
+            await publisher.publish(topic, body);
+          },
         },
-      },
-      { found, event, job, log: (line) => opts.log?.(line), signal: opts.signal },
-    );
+        { found, event, job, log: (line) => opts.log?.(line), signal: opts.signal },
+      );
+    } catch (err) {
+      if (!opts.returnFailure) throw err;
+      const code = (err as { exitCode?: unknown }).exitCode;
+      return {
+        resolution,
+        vars,
+        result: null,
+        failure: {
+          outcome: 'failed',
+          file: found.relative,
+          kind: found.kind,
+          exit_code: typeof code === 'number' ? code : null,
+          error: err instanceof Error ? err.message : String(err),
+        },
+      };
+    }
     return {
       resolution,
       vars,

@@ -3,8 +3,10 @@
  * same commands as built and spawned are in test/e2e/cli*.test.ts): what they print, as JSON and
  * as text, and the exit codes they set.
  */
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { ConfigError, openQueueServices, type QueueServices } from '@loopabull/core';
+import { ConfigError, jobIdFor, openQueueServices, type QueueServices } from '@loopabull/core';
 import {
   cleanUpTest,
   localPlaybook,
@@ -24,6 +26,11 @@ beforeAll(async () => {
     config.ansible.playbooks_dir,
     'org.example.hello.yml',
     localPlaybook([{ 'ansible.builtin.debug': { msg: '{{ msg.greeting }}' } }]),
+  );
+  writeAutomation(
+    config.ansible.playbooks_dir,
+    'org.example.broken.yml',
+    localPlaybook([{ 'ansible.builtin.fail': { msg: 'broken on purpose' } }]),
   );
   writeAutomation(
     config.ansible.playbooks_dir,
@@ -88,6 +95,25 @@ describe('run', () => {
     expect(JSON.parse(asJson.out)).toMatchObject({ resolution: { found: null } });
     expect(asJson.exitCode).toBe(1);
   });
+
+  it('--json prints one object for a failed run too, with its exit code, and exits 1', async () => {
+    const { out, exitCode } = await runProgram(config, ['run', 'org.example.broken', '--json']);
+    expect(exitCode).toBe(1);
+    expect(JSON.parse(out)).toMatchObject({
+      resolution: { found: { relative: 'org.example.broken.yml' } },
+      result: { outcome: 'failed', file: 'org.example.broken.yml', kind: 'playbook', exit_code: 2 },
+    });
+    expect(JSON.parse(out).result.error).toContain('broken on purpose');
+  });
+
+  it('refuses --body and --file together (a usage error), for run and publish', async () => {
+    const file = join(config.ansible.playbooks_dir, 'body.json');
+    writeFileSync(file, '{"from": "file"}');
+    for (const command of ['run', 'publish'])
+      await expect(
+        runProgram(config, [command, 'org.example.answer', '--body', '{}', '--file', file]),
+      ).rejects.toMatchObject({ code: 'commander.conflictingOption' });
+  });
 });
 
 describe('the queue, its jobs, pause and resume', () => {
@@ -120,11 +146,35 @@ describe('the queue, its jobs, pause and resume', () => {
     expect(table.split('\n').filter((l) => l.includes('org.example.hello'))).toHaveLength(2);
   });
 
+  it('jobs show, logs and remove find a job by the message id it was made from', async () => {
+    // All digits: BullMQ cannot take it as a job id, so the job id is derived from it.
+    await services.work.enqueue(testEvent('org.example.answer', { id: '4242' }));
+    const shown = JSON.parse((await runProgram(config, ['jobs', 'show', '4242', '--json'])).out);
+    expect(shown).toMatchObject({ id: jobIdFor('4242'), event: { id: '4242' } });
+    expect(JSON.parse((await runProgram(config, ['jobs', 'logs', '4242', '--json'])).out)).toEqual({
+      id: '4242',
+      logs: [],
+    });
+    expect((await runProgram(config, ['jobs', 'remove', '4242'])).out).toBe('removed 4242\n');
+    expect(await services.work.queue.getJob(jobIdFor('4242'))).toBeUndefined();
+  });
+
   it('pause and resume say what they did, and the queue shows it', async () => {
     expect((await runProgram(config, ['pause'])).out).toMatch(/^paused: /);
     expect(JSON.parse((await runProgram(config, ['queue', '--json'])).out).paused).toBe(true);
     expect((await runProgram(config, ['queue'])).out).toContain('PAUSED: loopabull resume');
     expect((await runProgram(config, ['resume'])).out).toMatch(/^resumed: /);
     expect(await services.work.isPaused()).toBe(false);
+  });
+
+  it('pause, resume, jobs retry and jobs remove take --json too', async () => {
+    const json = async (...args: string[]) =>
+      JSON.parse((await runProgram(config, [...args, '--json'])).out);
+    expect(await json('pause')).toEqual({ paused: true });
+    expect(await services.work.isPaused()).toBe(true);
+    expect(await json('resume')).toEqual({ paused: false });
+    expect(await json('jobs', 'retry', '--failed')).toEqual({ retried: 0 });
+    await services.work.enqueue(testEvent('org.example.answer', { id: 'cmd-json' }));
+    expect(await json('jobs', 'remove', 'cmd-json')).toEqual({ removed: 'cmd-json' });
   });
 });

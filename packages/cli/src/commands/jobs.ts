@@ -119,18 +119,24 @@ const retry = (cli: Cli) =>
     .description('run a failed job again, or every failed job with --failed')
     .argument('[id]', 'job id')
     .option('--failed', 'retry every job in the failed set')
-    .action(async (id: string | undefined, opts: ConfigOpts & { failed?: boolean }) => {
-      if (Boolean(id) === Boolean(opts.failed))
-        throw new ConfigError('give either a job id or --failed');
-      await withQueue(cli, opts, async ({ jobs }) => {
-        if (opts.failed) {
-          process.stdout.write(`${await jobs.retryFailed()} failed jobs put back to run\n`);
-        } else {
-          if (!(await jobs.retry(id!))) throw notFound(id!);
-          process.stdout.write(`job ${id} put back to run\n`);
-        }
-      });
-    });
+    .addOption(jsonOption())
+    .action(
+      async (id: string | undefined, opts: ConfigOpts & { failed?: boolean; json?: boolean }) => {
+        if (Boolean(id) === Boolean(opts.failed))
+          throw new ConfigError('give either a job id or --failed');
+        await withQueue(cli, opts, async ({ jobs }) => {
+          if (opts.failed) {
+            const count = await jobs.retryFailed();
+            if (opts.json) return printJson({ retried: count });
+            process.stdout.write(`${count} failed jobs put back to run\n`);
+          } else {
+            if (!(await jobs.retry(id!))) throw notFound(id!);
+            if (opts.json) return printJson({ retried: 1, id });
+            process.stdout.write(`job ${id} put back to run\n`);
+          }
+        });
+      },
+    );
 
 const remove = (cli: Cli) =>
   withConfig(new Command('remove'))
@@ -138,11 +144,13 @@ const remove = (cli: Cli) =>
       'delete a job and its log (a parked message: its id from `jobs list --state parked`)',
     )
     .argument('<id>', 'job id or parked message id')
-    .action(async (id: string, opts: ConfigOpts) =>
+    .addOption(jsonOption())
+    .action(async (id: string, opts: ConfigOpts & { json?: boolean }) =>
       withQueue(cli, opts, async ({ jobs, parking }) => {
         const removed =
           (await jobs.remove(id)) || (/^\d+-\d+$/.test(id) && (await parking.remove(id)));
         if (!removed) throw notFound(id);
+        if (opts.json) return printJson({ removed: id });
         process.stdout.write(`removed ${id}\n`);
       }),
     );

@@ -1,12 +1,21 @@
 import { Command } from 'commander';
-import { withConfig, withQueue, type ConfigOpts, type Cli } from '../options.js';
+import {
+  jsonOption,
+  printJson,
+  withConfig,
+  withQueue,
+  type ConfigOpts,
+  type Cli,
+} from '../options.js';
 
 const toggle = (cli: Cli, name: 'pause' | 'resume', description: string) =>
   withConfig(new Command(name))
     .description(description)
-    .action(async (opts: ConfigOpts) =>
+    .addOption(jsonOption())
+    .action(async (opts: ConfigOpts & { json?: boolean }) =>
       withQueue(cli, opts, async ({ work }) => {
         await (name === 'pause' ? work.pause() : work.resume());
+        if (opts.json) return printJson({ paused: name === 'pause' });
         process.stdout.write(
           name === 'pause'
             ? 'paused: workers finish running jobs and take no new ones; the looper keeps queueing\n'

@@ -1,5 +1,5 @@
 import { Command } from 'commander';
-import { BusPublisher, ConfigError, topicProblem } from '@loopabull/core';
+import { BusPublisher, ConfigError, eventIdOf, jobIdFor, topicProblem } from '@loopabull/core';
 import {
   bodyOptions,
   readBody,
@@ -15,10 +15,13 @@ export const publishCommand = (cli: Cli) =>
   bodyOptions(withConfig(new Command('publish')))
     .description('publish a message to the bus as the configured preset would')
     .argument('<topic>', 'e.g. org.fedoraproject.prod.buildsys.build.state.change')
-    .option('--id <id>', 'message_id (default: a new UUID); the same id twice runs once')
+    .option(
+      '--id <id>',
+      'message_id (default: a new UUID); the same id twice runs once (pulse: the same exchange and routing key)',
+    )
     .option(
       '--routing-key <key>',
-      'pulse preset: the routing key (the topic names the exchange there)',
+      'pulse preset: the routing key (the topic names the exchange there; default: built from the body as Taskcluster does)',
     )
     .addOption(jsonOption())
     .addHelpText(
@@ -26,8 +29,14 @@ export const publishCommand = (cli: Cli) =>
       `
 fedora-messaging: to bus.publish_exchange with the topic as routing key and the
   fedora_messaging_* and sent-at headers;
-pulse: to exchange/<topic with . as />, routing key from --routing-key;
-generic: to bus.publish_exchange with the topic as routing key.`,
+pulse: to exchange/<topic with . as />, with --routing-key, else the key Taskcluster's queue
+  gives the body (primary.<taskId>.<runId>.<workerGroup>.<workerId>.<provisionerId>.
+  <workerType>.<schedulerId>.<taskGroupId>._, \`_\` for what is missing; \`primary\` for a
+  body that is no task message); the job id is a hash of exchange and routing key, so the same
+  task message twice runs once;
+generic: to bus.publish_exchange with the topic as routing key.
+--json prints topic, message_id, exchange, routing_key and job_id, the id of the job the
+looper makes of the message (for \`loopabull jobs show\`, which also takes the message id).`,
     )
     .action(
       async (
@@ -44,12 +53,17 @@ generic: to bus.publish_exchange with the topic as routing key.`,
             messageId: opts.id,
             routingKey: opts.routingKey,
           });
+          // The job the looper makes of it: with pulse, named after exchange and routing key.
+          const jobId = jobIdFor(
+            eventIdOf({ ...sent, content: Buffer.alloc(0) }, config.bus.preset),
+          );
           if (opts.json)
             printJson({
               topic,
               message_id: sent.messageId,
               exchange: sent.exchange,
               routing_key: sent.routingKey,
+              job_id: jobId,
             });
           else
             process.stdout

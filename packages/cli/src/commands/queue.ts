@@ -46,7 +46,7 @@ export const queueCommand = (cli: Cli) =>
 --json prints one object: waiting, active, delayed, failed, completed, unrouted, parked
 (numbers), paused, by_topic (topic -> waiting) and oldest_waiting_seconds. These two look
 at the next ${DEPTH_SAMPLE} jobs to run at most; by_topic_counted says how many they looked at.
-"completed" counts every finished job, unrouted ones included.`,
+Each job is counted under one state: "completed" leaves out the unrouted ones.`,
     )
     .action(async (opts: ConfigOpts & { json?: boolean; watch?: number | boolean }) =>
       withQueue(cli, opts, async ({ work }) => {

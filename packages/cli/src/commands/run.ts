@@ -27,7 +27,10 @@ export const runCommand = (cli: Cli) =>
     .addOption(jsonOption())
     .addHelpText(
       'after',
-      '\nThe output of the playbook or handler is printed as it comes; a failure exits with code 1.',
+      `
+The output of the playbook or handler is printed as it comes; a failure exits with code 1.
+--json prints one object, {resolution, vars, result}, whatever the outcome; result.outcome is
+"ran", "unrouted" or "failed" (then with exit_code and error), null on a dry run.`,
     )
     .action(
       async (topic: string, opts: ConfigOpts & BodyOpts & { dryRun?: boolean; json?: boolean }) => {
@@ -60,14 +63,18 @@ export const runCommand = (cli: Cli) =>
             automation: (name, key) => automations.handler(name, key),
             automationBatch: (name, key) => automations.batchHandler(name, key),
             log: opts.json ? undefined : out,
+            returnFailure: Boolean(opts.json),
           });
         } finally {
           await automations.stop();
         }
         const { found } = outcome.resolution;
-        // Nothing ran: a failure for scripts too, whichever way it is printed.
-        if (!found) process.exitCode = 1;
-        if (opts.json) return printJson(outcome);
+        // Nothing ran, or the run failed: a failure for scripts too, whichever way it is printed.
+        if (!found || outcome.failure) process.exitCode = 1;
+        if (opts.json) {
+          const { failure, ...rest } = outcome;
+          return printJson(failure ? { ...rest, result: failure } : rest);
+        }
         if (!found) {
           return out(
             `unrouted: no automation for ${topic} (tried ${outcome.resolution.tried.join(', ')})`,
