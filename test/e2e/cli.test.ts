@@ -109,6 +109,11 @@ describe('loopabull queue --json', () => {
 
       const table = await runCli(['queue', '--config', config.configPath]);
       expect(table.stdout).toMatch(/3\s+a\.one/);
+
+      // `loopabull --config F queue`: the config may come before the command too.
+      const first = await runCli(['--config', config.configPath, 'queue', '--json']);
+      expect(first.code).toBe(0);
+      expect(JSON.parse(first.stdout)).toMatchObject({ waiting: 4 });
     } finally {
       await services.close();
       await cleanUpTest(config);

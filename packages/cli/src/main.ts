@@ -2,7 +2,7 @@
 import { CommanderError } from 'commander';
 import { ConfigError } from '@loopabull/core';
 import { legacyArgv } from './commands/legacy.js';
-import { createProgram } from './program.js';
+import { configAfterCommand, createProgram } from './program.js';
 
 /** Exit codes scripts rely on (`loopabull --help`): 0 ok, 1 runtime failure, 2 usage or configuration error. */
 function exitCodeFor(err: unknown): number {
@@ -19,9 +19,10 @@ process.stdout.on('error', (err: NodeJS.ErrnoException) => {
 });
 
 try {
-  const program = await createProgram({ argv: process.argv });
+  const argv = configAfterCommand(process.argv);
+  const program = await createProgram({ argv });
   const commands = program.commands.map((c) => c.name());
-  await program.parseAsync(legacyArgv(process.argv, commands));
+  await program.parseAsync(legacyArgv(argv, commands));
 } catch (err) {
   const code = exitCodeFor(err);
   // Commander has already printed its own usage errors and help.

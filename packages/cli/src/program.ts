@@ -34,6 +34,26 @@ function configArgument(argv: readonly string[]): string | undefined {
   return undefined;
 }
 
+/**
+ * The arguments with a `--config` given before the command (`loopabull -c F jobs list`) moved to
+ * the end, before any `--`: every command takes `--config`, the program itself none, so Commander
+ * would otherwise read `F` as the command's name.
+ */
+export function configAfterCommand(argv: readonly string[]): string[] {
+  const rest = argv.slice(2);
+  const moved: string[] = [];
+  let i = 0;
+  while (i < rest.length && rest[i]!.startsWith('-') && rest[i] !== '--') {
+    const arg = rest[i]!;
+    const takes = arg === '-c' || arg === '--config' ? 2 : arg.startsWith('--config=') ? 1 : 0;
+    if (takes === 0) i++;
+    else moved.push(...rest.splice(i, takes));
+  }
+  if (moved.length === 0 || i === rest.length) return [...argv];
+  const end = rest.includes('--') ? rest.indexOf('--') : rest.length;
+  return [...argv.slice(0, 2), ...rest.slice(0, end), ...moved, ...rest.slice(end)];
+}
+
 /** The subcommand the arguments name: the first that is not an option (the program itself takes none with a value). */
 const subcommandOf = (argv: readonly string[]): string | undefined =>
   argv.slice(2).find((arg) => !arg.startsWith('-'));

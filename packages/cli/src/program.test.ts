@@ -1,0 +1,29 @@
+import { describe, expect, it } from '@jest/globals';
+import { configAfterCommand } from './program.js';
+
+describe('configAfterCommand', () => {
+  const argv = (...args: string[]) => ['node', 'loopabull', ...args];
+
+  it('moves a --config given before the command to after it', () => {
+    expect(configAfterCommand(argv('--config', 'f.yml', 'queue', '--json'))).toEqual(
+      argv('queue', '--json', '--config', 'f.yml'),
+    );
+    expect(configAfterCommand(argv('-c', 'f.yml', 'jobs', 'list'))).toEqual(
+      argv('jobs', 'list', '-c', 'f.yml'),
+    );
+    expect(configAfterCommand(argv('--config=f.yml', 'run', 't', '--', 'x'))).toEqual(
+      argv('run', 't', '--config=f.yml', '--', 'x'),
+    );
+  });
+
+  it('leaves a --config after the command, or with no command, as it is', () => {
+    for (const args of [
+      ['queue', '--config', 'f.yml'],
+      ['--config', 'f.yml'],
+      ['--config', 'f.yml', '--help'],
+      ['--version'],
+      ['f.yml'],
+    ])
+      expect(configAfterCommand(argv(...args))).toEqual(argv(...args));
+  });
+});
