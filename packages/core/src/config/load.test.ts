@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from '@jest/globals';
@@ -216,6 +216,14 @@ plugins:
   it('resolves relative paths against the file', () => {
     const path = write('paths.yml', 'ansible:\n  playbooks_dir: pb\n');
     expect(load(path).ansible.playbooks_dir).toBe(join(dir, 'pb'));
+  });
+
+  it('resolves a relative LOOPABULL_PLAYBOOKS_DIR against the working directory, not the file', () => {
+    mkdirSync(join(dir, 'etc'));
+    const path = write('etc/paths.yml', 'ansible:\n  playbooks_dir: pb\n');
+    expect(load(path, { LOOPABULL_PLAYBOOKS_DIR: 'mine' }).ansible.playbooks_dir).toBe(
+      join(dir, 'mine'),
+    );
   });
 
   it('refuses a --config that does not exist', () => {

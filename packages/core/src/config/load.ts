@@ -68,11 +68,14 @@ function setIn(obj: Record<string, unknown>, path: string[], value: unknown): vo
 /** A whole number stays a string otherwise, for the schema to name as wrong. */
 const numeric = (v: string): unknown => (/^\d+$/.test(v) ? Number(v) : v);
 
-/** Environment variables that override the file (docs/configuration.md). */
-const ENV_OVERRIDES: Array<[string, string[], (v: string) => unknown]> = [
+/**
+ * Environment variables that override the file (docs/configuration.md). A path in one is
+ * relative to the working directory, where it was typed, not to the file.
+ */
+const ENV_OVERRIDES: Array<[string, string[], (v: string, cwd: string) => unknown]> = [
   ['REDIS_URL', ['redis', 'url'], String],
   ['AMQP_URL', ['bus', 'url'], String],
-  ['LOOPABULL_PLAYBOOKS_DIR', ['ansible', 'playbooks_dir'], String],
+  ['LOOPABULL_PLAYBOOKS_DIR', ['ansible', 'playbooks_dir'], (v, cwd) => resolveFrom(cwd, v)],
   ['LOOPABULL_HTTP_PORT', ['http', 'port'], numeric],
   ['LOOPABULL_BUS_QUEUE', ['bus', 'queue'], String],
   ['LOOPABULL_BUS_QUEUE_EXPIRES', ['bus', 'queue_expires'], numeric],
@@ -145,7 +148,7 @@ export function loadConfig(opts: LoadConfigOptions = {}): Config {
   for (const [name, path, parse] of ENV_OVERRIDES) {
     const value = env[name];
     if (value !== undefined && value !== '') {
-      setIn(raw, path, parse(value));
+      setIn(raw, path, parse(value, cwd));
       overridden.push(`${path.join('.')} (from $${name})`);
     }
   }
