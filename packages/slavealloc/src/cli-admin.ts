@@ -1,4 +1,4 @@
-import { ConfigError } from '@loopabull/core';
+import { ConfigError, printJson } from '@loopabull/core';
 import type { Backend } from './cli-backend.js';
 
 /** The original CLI's messages: data on standard output, what happened on standard error. */
@@ -19,14 +19,23 @@ async function slaveNamed(backend: Backend, name: string) {
   return slave;
 }
 
-export async function gettac(backend: Backend, io: Io, names: readonly string[]): Promise<void> {
+/** Prints each slave's tac; with `json`, one list of `{slave, tac}` once every tac is made. */
+export async function gettac(
+  backend: Backend,
+  io: Io,
+  names: readonly string[],
+  json = false,
+): Promise<void> {
   checkSlaveNames(names);
+  const tacs: Array<{ slave: string; tac: string }> = [];
   for (const name of names) {
     const tac = await backend.gettac(name);
     if (tac === null) throw new Error(`could not generate TAC for ${name}`);
     // Python's print: the tac and a newline.
-    io.out(`${tac}\n`);
+    if (json) tacs.push({ slave: name, tac });
+    else io.out(`${tac}\n`);
   }
+  if (json) printJson(io.out, tacs);
 }
 
 export async function lock(
@@ -74,22 +83,25 @@ export async function setEnabled(
   io.err(`${name} ${word(enabled)}\n`);
 }
 
+/** Prints a slave's notes, or sets them; with `json`, prints `{slave, notes}` (null: none). */
 export async function notes(
   backend: Backend,
   io: Io,
   name: string,
   message: string | undefined,
+  json = false,
 ): Promise<void> {
   checkSlaveNames([name]);
   const slave = await slaveNamed(backend, name);
-  if (message === undefined) {
-    if (slave.notes) io.out(`${String(slave.notes)}\n`);
-    return;
+  if (message !== undefined) {
+    // Python's '%s' % None.
+    io.err(`previous slave notes: '${String(slave.notes ?? 'None')}'\n`);
+    await backend.update('slaves', slave.slaveid as number, { notes: message });
+    io.err(`notes set to '${message}'\n`);
   }
-  // Python's '%s' % None.
-  io.err(`previous slave notes: '${String(slave.notes ?? 'None')}'\n`);
-  await backend.update('slaves', slave.slaveid as number, { notes: message });
-  io.err(`notes set to '${message}'\n`);
+  const now = message ?? ((slave.notes as string | null | undefined) || null);
+  if (json) printJson(io.out, { slave: name, notes: now });
+  else if (message === undefined && now) io.out(`${now}\n`);
 }
 
 /** An API URL that can be parsed, or a usage error naming it. */

@@ -184,6 +184,9 @@ describe('admin commands, over the API (-A) and on the database (-D)', () => {
       expect(tac.out).toMatch(
         /^# AUTOMATICALLY GENERATED - DO NOT MODIFY\n[^]*idlz.setServiceParent\(application\)\n\n$/,
       );
+      expect(
+        JSON.parse((await run(['gettac', 'linux-ix-slave01', '--json', ...where])).out),
+      ).toEqual([{ slave: 'linux-ix-slave01', tac: tac.out.slice(0, -1) }]);
       expect((await run(['gettac', 'nobody', ...where])).error).toBe(
         'could not generate TAC for nobody',
       );
@@ -213,6 +216,9 @@ describe('admin commands, over the API (-A) and on the database (-D)', () => {
         "previous slave notes: 'broken disk'\nlinux-ix-slave02 is already disabled\n",
       );
       expect((await run(['notes', 'linux-ix-slave02', ...where])).out).toBe('broken disk\n');
+      expect(
+        JSON.parse((await run(['notes', 'linux-ix-slave02', '--json', ...where])).out),
+      ).toEqual({ slave: 'linux-ix-slave02', notes: 'broken disk' });
       expect((await run(['enable', 'linux-ix-slave02', ...where], token)).err).toBe(
         "NOTE: not clearing slave notes\nprevious slave notes: 'broken disk'\nlinux-ix-slave02 enabled\n",
       );
@@ -220,6 +226,9 @@ describe('admin commands, over the API (-A) and on the database (-D)', () => {
         "previous slave notes: 'broken disk'\nnotes set to 'fixed'\n",
       );
       await run(['notes', 'linux-ix-slave02', '-m', '', ...where], token);
+      expect(
+        JSON.parse((await run(['notes', 'linux-ix-slave02', '--json', ...where])).out),
+      ).toEqual({ slave: 'linux-ix-slave02', notes: null });
     }
     // Without the token the server refuses, and says how to give it.
     expect((await run(['disable', 'linux-ix-slave03', ...api])).error).toMatch(

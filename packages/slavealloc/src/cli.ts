@@ -174,7 +174,10 @@ export function slaveallocCommand(env: CommandEnv, opts: CliOptions = {}): Comma
     .description('print the tac of each slave, as /api/gettac (nothing is recorded)')
     .argument('<slave...>', 'slave hostnames (no domain)')
     .option('-n, --noop', "don't actually allocate (always so; kept for the original's scripts)")
-    .action(async (names: string[], o: Where) => withBackend(o, (b) => admin.gettac(b, io, names)));
+    .option('--json', 'print a JSON list of {slave, tac}')
+    .action(async (names: string[], o: Where & { json?: boolean }) =>
+      withBackend(o, (b) => admin.gettac(b, io, names, Boolean(o.json))),
+    );
 
   where(cmd.command('lock'))
     .description('lock a slave to a master, or unlock it (-u)')
@@ -211,8 +214,9 @@ export function slaveallocCommand(env: CommandEnv, opts: CliOptions = {}): Comma
     .description("print a slave's notes, or set them with -m")
     .argument('<slave>')
     .option('-m, --message <notes>', 'new slave notes')
-    .action(async (slave: string, o: Where & { message?: string }) =>
-      withBackend(o, (b) => admin.notes(b, io, slave, o.message)),
+    .option('--json', 'print {slave, notes} as JSON (notes null when there are none)')
+    .action(async (slave: string, o: Where & { message?: string; json?: boolean }) =>
+      withBackend(o, (b) => admin.notes(b, io, slave, o.message, Boolean(o.json))),
     );
 
   return cmd;
