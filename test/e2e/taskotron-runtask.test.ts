@@ -90,6 +90,32 @@ describe('loopabull taskotron runtask', () => {
     expect(again.stderr).toMatch(/Multiple jobs with same UUID detected/);
   });
 
+  it('--json prints one object: the status, exit code, artifacts, results and what was reported', async () => {
+    const { runtask } = setup();
+    const run = await runtask(
+      '-i',
+      ITEM,
+      '-t',
+      'koji_build',
+      '--uuid',
+      'u-json',
+      '--json',
+      NAME_LINT,
+    );
+    expect(run.code).toBe(0);
+    expect(JSON.parse(run.stdout)).toEqual({
+      uuid: 'u-json',
+      execution_status: 'OK',
+      status: '1 PASSED',
+      exit_code: 0,
+      artifacts: expect.stringMatching(/u-json$/),
+      results: [
+        expect.objectContaining({ item: ITEM, outcome: 'PASSED', checkname: 'dist.name-lint' }),
+      ],
+      reported: [{ ok: true, id: expect.any(Number) }],
+    });
+  });
+
   it('exits 1 and says why when the check writes no results', async () => {
     const { runtask } = setup();
     const check = join(tempDir('tasks'), 'quiet');

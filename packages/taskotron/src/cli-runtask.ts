@@ -5,6 +5,7 @@ import {
   ConfigError,
   configOption,
   createLogger,
+  printJson,
   resolveFrom,
   type CommandEnv,
 } from '@loopabull/core';
@@ -13,7 +14,7 @@ import { withJobLog } from './job-log.js';
 import { ITEM_TYPES } from './normalise.js';
 import { exitCodeOf } from './outcomes.js';
 import { resultsdbPayload } from './report.js';
-import { exportResultYaml } from './result-yaml.js';
+import { exportResultYaml, plainResults } from './result-yaml.js';
 import { jobEnd, submitAll, type Submitted } from './results-sink.js';
 import { checkOrigin, namespacedSink, namespacePolicy } from './namespaces.js';
 import { runCheck } from './runner.js';
@@ -47,6 +48,7 @@ interface RuntaskOpts {
   arch: string;
   uuid?: string;
   report: boolean;
+  json?: boolean;
   config?: string;
 }
 
@@ -82,7 +84,7 @@ async function runtask(env: CommandEnv, io: CliIo, taskdir: string, opts: Runtas
     onLine: (line) => io.err(line + '\n'),
   });
   for (const w of report.warnings) io.err(`results: ${w}\n`);
-  if (report.results.length) io.out(exportResultYaml(report.results));
+  if (report.results.length && !opts.json) io.out(exportResultYaml(report.results));
 
   let submitted: Submitted[] = [];
   if (opts.report && report.results.length) {
@@ -111,8 +113,18 @@ async function runtask(env: CommandEnv, io: CliIo, taskdir: string, opts: Runtas
   io.err(
     `${end.execution_status}: ${end.status} (uuid ${job.uuid}, artifacts ${report.artifacts})\n`,
   );
-  process.exitCode =
+  const exitCode =
     end.execution_status === 'NOT_OK' ? 1 : exitCodeOf(report.results.map((r) => r.outcome));
+  if (opts.json)
+    printJson(io.out, {
+      uuid: job.uuid,
+      ...end,
+      exit_code: exitCode,
+      artifacts: report.artifacts,
+      results: plainResults(report.results),
+      reported: submitted,
+    });
+  process.exitCode = exitCode;
 }
 
 /** `loopabull taskotron runtask`: one check, locally, as libtaskotron's `runtask` ran it. */
@@ -130,7 +142,11 @@ export function runtaskCommand(env: CommandEnv, io: CliIo = processIo): Command 
         '--uuid <uuid>',
         "the job's uuid, naming its artifacts directory: letters, digits, _ and -, at most 64 (default: the UTC time, YYYYMMDD_HHMMSS_ffffff)",
       )
-      .option('--no-report', 'print the results only; store nothing'),
+      .option('--no-report', 'print the results only; store nothing')
+      .option(
+        '--json',
+        'print {uuid, execution_status, status, exit_code, artifacts, results, reported} instead of ResultYAML',
+      ),
   )
     .addHelpText(
       'after',

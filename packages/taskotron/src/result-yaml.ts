@@ -149,8 +149,11 @@ export function parseResultYaml(text: string): ParsedResults {
   return { results, warnings };
 }
 
+/** Results as ResultYAML writes each one: its keyvals beside the named keys. */
+export const plainResults = (results: readonly CheckResult[]): Array<Record<string, unknown>> =>
+  results.map(({ keyvals, ...named }) => ({ ...named, ...keyvals }));
+
 /** ResultYAML text of results, as checkb's export_YAML writes it. */
 export function exportResultYaml(results: readonly CheckResult[]): string {
-  const plain = results.map(({ keyvals, ...named }) => ({ ...named, ...keyvals }));
-  return yaml.dump({ results: plain }, { indent: 2, noRefs: true, lineWidth: -1 });
+  return yaml.dump({ results: plainResults(results) }, { indent: 2, noRefs: true, lineWidth: -1 });
 }
