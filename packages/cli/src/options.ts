@@ -31,7 +31,7 @@ export interface ConfigOpts {
 
 export const withConfig = configOption;
 
-export const jsonOption = () => new Option('--json', 'print JSON instead of a table');
+export const jsonOption = () => new Option('--json', 'print JSON instead of text, for scripts');
 
 /** Opens the queue for a command and always closes it, so the process can exit. */
 export async function withQueue<T>(

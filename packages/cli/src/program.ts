@@ -115,6 +115,9 @@ export async function createProgram(opts: ProgramOptions = {}): Promise<Command>
   program.addHelpText(
     'after',
     `
+\`loopabull CONFIG\` (a file, no command) runs a looper and a worker in one process, as
+Loopabull 0.0.7 did: docs/compatibility.md.
+
 Exit codes: 0 ok, 1 runtime failure, 2 usage or configuration error.
 Docs: README.md and docs/ in the source tree.`,
   );

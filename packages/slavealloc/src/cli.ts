@@ -1,5 +1,5 @@
 import { readFileSync, writeFileSync } from 'node:fs';
-import { Command } from 'commander';
+import { Command, Option } from 'commander';
 import {
   ConfigError,
   configOption,
@@ -25,10 +25,19 @@ export interface CliOptions {
   env?: NodeJS.ProcessEnv;
 }
 
+const dbOption = (cmd: Command) =>
+  configOption(cmd).option(
+    '-D, --db <url>',
+    'the database, as database.url (default: database.url of the config)',
+  );
+/** The admin commands: a database, or a slavealloc API. */
 const where = (cmd: Command) =>
-  configOption(cmd)
-    .option('-D, --db <url>', 'the database, as database.url (default: database.url of the config)')
-    .option('-A, --api <url>', 'a slavealloc API, e.g. http://host:8080/api (admin commands only)');
+  dbOption(cmd).option(
+    '-A, --api <url>',
+    'a slavealloc API instead, e.g. http://host:8080/api (token: $LOOPABULL_TOKEN, else http.token)',
+  );
+/** The database commands (db*): a database only; -A is taken only to say so (`withDb`). */
+const onDb = (cmd: Command) => dbOption(cmd).addOption(new Option('-A, --api <url>').hideHelp());
 
 const read = (file: string): ImportFile => ({ file, text: readFileSync(file, 'utf8') });
 
@@ -87,7 +96,7 @@ export function slaveallocCommand(env: CommandEnv, opts: CliOptions = {}): Comma
     'Build-slave allocation (slavealloc): the database, tacs, and slaves’ state and notes',
   );
 
-  where(cmd.command('dbinit'))
+  onDb(cmd.command('dbinit'))
     .description(
       'create or update the tables; with a dump file, load it (refuses a database with data, unless --force)',
     )
@@ -101,7 +110,7 @@ export function slaveallocCommand(env: CommandEnv, opts: CliOptions = {}): Comma
       }),
     );
 
-  where(cmd.command('dbdump'))
+  onDb(cmd.command('dbdump'))
     .description('write every table as versioned JSON (to standard output by default)')
     .argument('[dumpfile]', 'the file to write')
     .action(async (file: string | undefined, o: Where) =>
@@ -112,7 +121,7 @@ export function slaveallocCommand(env: CommandEnv, opts: CliOptions = {}): Comma
       }),
     );
 
-  where(cmd.command('dbload'))
+  onDb(cmd.command('dbload'))
     .description('load a dbdump file into an empty database (or wipe it first with --force)')
     .argument('<dumpfile>', 'a dbdump file')
     .option('--force', 'delete the data already there')
@@ -127,7 +136,7 @@ export function slaveallocCommand(env: CommandEnv, opts: CliOptions = {}): Comma
       }),
     );
 
-  where(cmd.command('dbimport'))
+  onDb(cmd.command('dbimport'))
     .description('import slaves, masters and passwords from CSV (the original formats)')
     .option(
       '--slave-data <csv>',
@@ -181,8 +190,8 @@ export function slaveallocCommand(env: CommandEnv, opts: CliOptions = {}): Comma
 
   where(cmd.command('lock'))
     .description('lock a slave to a master, or unlock it (-u)')
-    .argument('<slave>')
-    .argument('[master]')
+    .argument('<slave>', 'slave hostname (no domain)')
+    .argument('[master]', "the master's nickname (not with -u)")
     .option('-u, --unlock', 'unlock a locked slave (no need to specify master)')
     .action(async (slave: string, master: string | undefined, o: Where & { unlock?: boolean }) =>
       withBackend(o, (b) => admin.lock(b, io, slave, master, Boolean(o.unlock))),
@@ -190,7 +199,7 @@ export function slaveallocCommand(env: CommandEnv, opts: CliOptions = {}): Comma
 
   where(cmd.command('disable'))
     .description('disable a slave, preventing it from starting')
-    .argument('<slave>')
+    .argument('<slave>', 'slave hostname (no domain)')
     .option('-m, --message <notes>', 'new slave notes')
     .option('-e, --enable', 'enable a disabled slave (deprecated)')
     .action(async (slave: string, o: Where & { message?: string; enable?: boolean }) => {
@@ -203,7 +212,7 @@ export function slaveallocCommand(env: CommandEnv, opts: CliOptions = {}): Comma
 
   where(cmd.command('enable'))
     .description('enable a slave, allowing it to start')
-    .argument('<slave>')
+    .argument('<slave>', 'slave hostname (no domain)')
     .option('-m, --message <notes>', 'new slave notes')
     .action(async (slave: string, o: Where & { message?: string }) => {
       if (o.message === undefined) io.err('NOTE: not clearing slave notes\n');
@@ -212,7 +221,7 @@ export function slaveallocCommand(env: CommandEnv, opts: CliOptions = {}): Comma
 
   where(cmd.command('notes'))
     .description("print a slave's notes, or set them with -m")
-    .argument('<slave>')
+    .argument('<slave>', 'slave hostname (no domain)')
     .option('-m, --message <notes>', 'new slave notes')
     .option('--json', 'print {slave, notes} as JSON (notes null when there are none)')
     .action(async (slave: string, o: Where & { message?: string; json?: boolean }) =>

@@ -206,7 +206,7 @@ export function replayCommand(env: CommandEnv): Command {
     .argument('[files...]', 'saved messages (JSON: one, a list, or one per line; - for stdin)')
     .option(
       '--since <time>',
-      'replay the jobs the job log holds from this time (ISO 8601, UTC unless it has an offset; or 2h ago)',
+      'replay the jobs the job log holds from this time (ISO 8601, UTC unless it has an offset; or how long ago: 90m, 2h, 2d)',
     )
     .option('--until <time>', 'with --since: up to this time, excluded (default: now)')
     .option('--unfinished', 'with --since: only jobs that never finished')

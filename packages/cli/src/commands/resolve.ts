@@ -5,7 +5,7 @@ import { jsonOption, printJson, withConfig, type ConfigOpts, type Cli } from '..
 export const resolveCommand = (cli: Cli) =>
   withConfig(new Command('resolve'))
     .description('which file a topic would run, and why')
-    .argument('<topic>')
+    .argument('<topic>', 'e.g. org.fedoraproject.prod.buildsys.build.state.change')
     .addOption(jsonOption())
     .addHelpText(
       'after',

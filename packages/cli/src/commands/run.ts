@@ -22,15 +22,20 @@ import {
 export const runCommand = (cli: Cli) =>
   bodyOptions(withConfig(new Command('run')))
     .description('run the automation for a topic once, in the foreground, without the queue')
-    .argument('<topic>')
+    .argument('<topic>', 'e.g. org.fedoraproject.prod.buildsys.build.state.change')
     .option('--dry-run', 'show the file that would run and the variables it would get, run nothing')
     .addOption(jsonOption())
     .addHelpText(
       'after',
       `
-The output of the playbook or handler is printed as it comes; a failure exits with code 1.
+The output of the playbook or handler is printed as it comes; a failure, or a topic that names
+no file (unrouted), exits with code 1.
 --json prints one object, {resolution, vars, result}, whatever the outcome; result.outcome is
-"ran", "unrouted" or "failed" (then with exit_code and error), null on a dry run.`,
+"ran", "unrouted" or "failed" (then with exit_code and error), null on a dry run.
+
+Example:
+  loopabull run loopabull.demo.build.state.change --dry-run \\
+    --file examples/messages/org.fedoraproject.prod.buildsys.build.state.change.json`,
     )
     .action(
       async (topic: string, opts: ConfigOpts & BodyOpts & { dryRun?: boolean; json?: boolean }) => {

@@ -8,6 +8,12 @@ export const serveCommand = (cli: Cli) =>
     .description(
       'run the HTTP server: dashboard, /healthz, /readyz, /metrics, JSON API, automations (systemd: loopabull-web.service)',
     )
+    .addHelpText(
+      'after',
+      '\nListens on http.host:http.port (127.0.0.1:8080 by default; $LOOPABULL_HTTP_PORT overrides\n' +
+        'the port). Changing endpoints (PUT, POST, DELETE) answer 403 until http.token is set.\n' +
+        'Every endpoint: docs/http.md.',
+    )
     .action(async (opts: ConfigOpts) => {
       const config = cli.loadConfig(opts);
       await checkRedisDatabase(config.redis.url);
