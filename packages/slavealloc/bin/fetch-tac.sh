@@ -42,10 +42,34 @@ if ! grep -qF "$marker" "$page"; then
   echo "WARNING: downloaded page did not contain validity-check string" >&2
   fallback
 fi
-# basedir: --basedir, else the tac's own `basedir = '...'` (a Python string: quotes and an
-# optional u/r prefix dropped, doubled backslashes made single).
+# The value of a Python 2 string literal as repr() writes it, which runslave.py eval()s: the
+# u/r prefix and the quotes dropped, and (unless raw) \\ \' \" \t \n \r \xNN decoded to bytes.
+py_string() {
+  PY_LITERAL=$1 LC_ALL=C awk 'BEGIN {
+    s = ENVIRON["PY_LITERAL"]; raw = 0
+    while (substr(s, 1, 1) ~ /[uUrR]/) { if (substr(s, 1, 1) ~ /[rR]/) raw = 1; s = substr(s, 2) }
+    s = substr(s, 2, length(s) - 2)
+    if (raw) { printf "%s", s; exit }
+    for (i = 1; i <= 255; i++) hex[sprintf("%02x", i)] = i
+    out = ""; n = length(s)
+    for (i = 1; i <= n; i++) {
+      c = substr(s, i, 1)
+      if (c != "\\" || i == n) { out = out c; continue }
+      e = substr(s, ++i, 1)
+      if (e == "x" && tolower(substr(s, i + 1, 2)) in hex) { out = out sprintf("%c", hex[tolower(substr(s, i + 1, 2))]); i += 2 }
+      else if (e == "t") out = out "\t"
+      else if (e == "n") out = out "\n"
+      else if (e == "r") out = out "\r"
+      else if (e == "\\" || e == "\047" || e == "\"") out = out e
+      else out = out "\\" e
+    }
+    printf "%s", out
+  }'
+}
+# basedir: --basedir, else the tac's own `basedir = '...'` (runslave.py's regex, first match).
 if [ -z "$basedir" ]; then
-  basedir=$(sed -n "s/^[Bb][Aa][Ss][Ee][Dd][Ii][Rr][[:space:]]*=[[:space:]]*[uUrR]\{0,1\}['\"]\(.*\)['\"][[:space:]]*$/\1/p" "$page" | head -n 1 | sed 's/\\\\/\\/g')
+  literal=$(sed -n "s/^[Bb][Aa][Ss][Ee][Dd][Ii][Rr][[:space:]]*=[[:space:]]*\([uUrR]\{0,1\}['\"].*['\"]\)[[:space:]]*$/\1/p" "$page" | head -n 1)
+  [ -n "$literal" ] && basedir=$(py_string "$literal")
   [ -n "$basedir" ] || { echo "FATAL: no basedir given and none in the tac" >&2; exit 1; }
 fi
 mkdir -p "$basedir" || fallback

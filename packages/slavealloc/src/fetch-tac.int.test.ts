@@ -53,5 +53,18 @@ describe('bin/fetch-tac.sh, the slave side', () => {
       .execute();
     expect((await fetchTac(['--slavename', 'panda-0001', '--url', url])).code).toBe(0);
     expect(readFileSync(join(own, 'buildbot.tac'), 'utf8')).toContain(`basedir = "${own}"`);
+
+    // Both quotes, a tab and UTF-8 in it: repr() escapes them ('\'', '\t', '\xc3\xa9'), and
+    // runslave.py eval()s the literal back, so the directory is the one the database names.
+    const odd = join(tempDir('slave'), `it's "q"\tcafé`);
+    await stack.seed.db.k
+      .updateTable('slaves')
+      .set({ basedir: odd })
+      .where('name', '=', 'panda-0001')
+      .execute();
+    expect((await fetchTac(['--slavename', 'panda-0001', '--url', url])).code).toBe(0);
+    expect(readFileSync(join(odd, 'buildbot.tac'), 'utf8')).toContain(
+      "basedir = '" + odd.replace("'", "\\'").replace('\t', '\\t').replace('é', '\\xc3\\xa9'),
+    );
   });
 });

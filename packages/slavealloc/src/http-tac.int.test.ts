@@ -135,7 +135,7 @@ describe.each(allDatabases())('/gettac on $name', (target) => {
     const res = await gettac('linux-ix-slave01');
     expect(res.status).toBe(500);
     expect(res.text).toMatch(
-      /^error processing request: unsupported format character '\\n' \(0xa\) at index 92$/,
+      /^error processing request: not enough arguments for format string: the conversion at index 91 has no \(key\)/,
     );
     expect((await currentMasters(stack.seed))['linux-ix-slave01']).toBeNull();
     await k.updateTable('slaves').set({ custom_tplid: null }).execute();

@@ -37,6 +37,37 @@ describe('pyFormat: template % mapping', () => {
     ).toBe('[  bm01][bm01  ][009010][-0005][bm][+9010]');
   });
 
+  it('formats every conversion Python 2 has: %o %x %X %e %f %g %c, with # and C zero rules', () => {
+    expect(pyFormat('%(port)o %(port)#o %(port)x %(port)#X %(port)#010x %(neg)#x', info)).toBe(
+      '21462 021462 2332 0X2332 0x00002332 -0x5',
+    );
+    expect(pyFormat('%(port)f %(port).1f %(neg)010.2f %(port)e %(port)E', info)).toBe(
+      '9010.000000 9010.0 -000005.00 9.010000e+03 9.010000E+03',
+    );
+    expect(
+      pyFormat('%(port)g %(port).2g %(port)#g %(neg)G %(a)c %(letter)c', {
+        ...info,
+        a: 65,
+        letter: 'z',
+      }),
+    ).toBe('9010 9e+03 9010.00 -5 A z');
+    expect(pyFormat('[%(zero).0d][%(zero)#.0o][%(zero)5.0x]', { zero: 0 })).toBe('[][0][     ]');
+  });
+
+  it('parses as Python does: nested parentheses in a key, width on %%', () => {
+    expect(pyFormat('%(a(b)c)s', { 'a(b)c': 'x' })).toBe('x');
+    expect(pyFormat('[%5%][%(port)-3%]', info)).toBe('[    %][%  ]');
+    expect(() => pyFormat('%(missing)%', info)).toThrow(/%\(missing\)%, which is not one of/);
+    expect(() => pyFormat('%(a(b)s', info)).toThrow('incomplete format key');
+    expect(() => pyFormat('%(port)*d', info)).toThrow(TemplateError);
+    expect(() => pyFormat('%(host)x', info)).toThrow('%x format: a number is required, not str');
+    expect(() => pyFormat('%(host)f', info)).toThrow('float argument required, not str');
+    expect(() => pyFormat('%(host)c', info)).toThrow('%c requires int or char');
+    expect(() => pyFormat('%(port)c', info)).toThrow(
+      'unsigned byte integer is greater than maximum',
+    );
+  });
+
   it('raises what Python would, naming the problem', () => {
     expect(() => pyFormat('%(missing)s', info)).toThrow(TemplateError);
     expect(() => pyFormat('%(missing)s', info)).toThrow(/%\(missing\)s, which is not one of host/);
