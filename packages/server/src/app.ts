@@ -4,6 +4,7 @@ import { registerApi } from './api-routes.js';
 import { frameworkErrors } from './bad-url.js';
 import { registerDashboard } from './dashboard.js';
 import { guardRequests } from './guard.js';
+import { errorBodies } from './error-body.js';
 import { emptyJsonIsNoBody } from './json-body.js';
 import { createMetrics } from './metrics.js';
 import { readinessProbe, type Readiness } from './readiness.js';
@@ -28,24 +29,26 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
     routerOptions: { maxParamLength: 512 },
     frameworkErrors,
   });
-  guardRequests(app, config.http);
+  const enabled = opts.modules ?? [];
+  const errorBody = errorBodies(enabled);
+  guardRequests(app, config.http, errorBody);
   emptyJsonIsNoBody(app);
   app.setErrorHandler(async (err: Error & { statusCode?: number }, req, reply) => {
     const status = err.statusCode && err.statusCode < 500 ? err.statusCode : 500;
     // The modules' routes read Redis on a connection that fails at once while it is away.
     if (status >= 500 && redisDown(services.redis)) {
       logger.debug(`${req.method} ${req.url}: Redis is unreachable: ${err.message}`);
-      return answerRedisDown(reply);
+      return answerRedisDown(req, reply, errorBody);
     }
     // Connected but silent: nothing else in the log would say so.
     if (status >= 500 && redisTimedOut(err)) {
       logger.warn(`${req.method} ${req.url}: Redis did not answer in time`);
-      return answerRedisDown(reply);
+      return answerRedisDown(req, reply, errorBody);
     }
     if (status >= 500) logger.error(`${req.method} ${req.url} failed: ${err.message}`);
     await reply
       .code(status)
-      .send({ error: status >= 500 ? 'internal error, see the server log' : err.message });
+      .send(errorBody(req.url, status >= 500 ? 'internal error, see the server log' : err.message));
   });
 
   const ready = opts.readiness ?? readinessProbe(config, services.redis);
@@ -55,10 +58,9 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
     return reply.code(r.ready ? 200 : 503).send(r);
   });
 
-  const enabled = opts.modules ?? [];
   // The server's own routes but the probes: each reads Redis.
   await app.register(async (readingRedis) => {
-    readingRedis.addHook('onRequest', refuseWhileRedisDown(services.redis));
+    readingRedis.addHook('onRequest', refuseWhileRedisDown(services.redis, errorBody));
     const registry = createMetrics(services);
     readingRedis.get('/metrics', async (_req, reply) =>
       reply.type(registry.contentType).send(await registry.metrics()),

@@ -45,14 +45,26 @@ interface Served {
   close(): Promise<void>;
 }
 
-async function serve(http: Record<string, unknown>): Promise<Served> {
+/** A module whose original API words errors as `{"message": ...}`, as ResultsDB did. */
+const worded: RouteModule = {
+  name: 'worded',
+  errors: { under: '/worded/', body: (message) => ({ message }) },
+  register(app) {
+    app.post('/worded/x', async () => 'changed');
+    app.get('/worded/boom', async () => {
+      throw new Error('a bug');
+    });
+  },
+};
+
+async function serve(http: Record<string, unknown>, modules = [probe]): Promise<Served> {
   const config = testConfig({ overrides: { http } });
   const services = queueServices(config, createRedis(config.redis.url));
   const app = await buildApp({
     config,
     services,
     logger: createLogger('test', 'error'),
-    modules: [probe],
+    modules,
     readiness: async () => ({ ready: true, checks: {} }),
   });
   const client = await serveForTest(app);
@@ -139,6 +151,44 @@ describe('with no http.token set', () => {
   it('reading stays open', async () => {
     expect((await s.http('/api/queue')).statusCode).toBe(200);
     expect((await s.http('/probe')).statusCode).toBe(200);
+  });
+});
+
+describe("a module's own wording of errors (RouteModule.errors)", () => {
+  let s: Served;
+  beforeAll(async () => {
+    s = await serve({ token: TOKEN }, [probe, worded]);
+  });
+  afterAll(() => s.close());
+
+  it('is used for the refusals and errors under its paths, and only there', async () => {
+    const answers = [
+      await s.http('/worded/x', { method: 'POST', headers: json }),
+      await s.http('/worded/x', { method: 'PUT', headers: { ...json, ...bearer(TOKEN) } }),
+      await s.http('/worded/x', {
+        method: 'POST',
+        headers: { ...bearer(TOKEN), 'content-type': 'text/plain' },
+        body: 'x',
+      }),
+      await s.http('/worded/boom'),
+    ];
+    expect(answers.map((r) => [r.statusCode, r.json()])).toEqual([
+      [
+        401,
+        { message: 'this endpoint changes state and needs Authorization: Bearer <http.token>' },
+      ],
+      [405, { message: 'PUT is not allowed here; this path takes OPTIONS, POST' }],
+      [
+        415,
+        { message: 'changing requests take application/json only, not Content-Type "text/plain"' },
+      ],
+      [500, { message: 'internal error, see the server log' }],
+    ]);
+    const elsewhere = await s.http('/probe', { method: 'POST', headers: json });
+    expect([elsewhere.statusCode, elsewhere.json()]).toEqual([
+      401,
+      { error: 'this endpoint changes state and needs Authorization: Bearer <http.token>' },
+    ]);
   });
 });
 

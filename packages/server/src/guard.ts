@@ -2,6 +2,7 @@ import { timingSafeEqual } from 'node:crypto';
 import helmet from 'helmet';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Config } from '@loopabull/core';
+import type { ErrorBody } from './error-body.js';
 import { answerOtherMethods } from './methods.js';
 
 type HttpConfig = Config['http'];
@@ -80,9 +81,6 @@ function notJson(req: FastifyRequest): string | null {
 /** RFC 7235: the scheme is case-insensitive (`bearer`, `BEARER`), followed by one or more spaces. */
 const BEARER = /^bearer +/i;
 
-const refuse = (reply: FastifyReply, code: number, error: string) =>
-  reply.code(code).type('application/json; charset=utf-8').send({ error });
-
 /**
  * Every answer's headers, set before the route runs so that a header the route sets itself wins
  * (pages their policy through `sendPage`, the slave allocator's editor its own, artifacts a
@@ -131,7 +129,9 @@ const isPage = (type: ReturnType<FastifyReply['getHeader']>) =>
  * route and says only which methods the path takes, as a GET to it or docs/http.md would, and a
  * client that sent a wrong method learns that, not that it lacks a token.
  */
-export function guardRequests(app: FastifyInstance, http: HttpConfig): void {
+export function guardRequests(app: FastifyInstance, http: HttpConfig, errorBody: ErrorBody): void {
+  const refuse = (req: FastifyRequest, reply: FastifyReply, code: number, error: string) =>
+    reply.code(code).type('application/json; charset=utf-8').send(errorBody(req.url, error));
   app.addHook('onRequest', (req, reply, done) => everyAnswer(req.raw, reply.raw, () => done()));
   app.addHook('onSend', (req, reply, payload, done) => {
     if (!isPage(reply.getHeader('content-type'))) return done(null, payload);
@@ -143,21 +143,22 @@ export function guardRequests(app: FastifyInstance, http: HttpConfig): void {
   app.addHook('onRequest', async (req, reply) => {
     if (!hostAllowed(req.headers.host, hosts)) {
       return refuse(
+        req,
         reply,
         req.headers.host ? 421 : 400,
         `Host ${JSON.stringify(req.headers.host ?? '')} is not one of http.allowed_hosts`,
       );
     }
   });
-  answerOtherMethods(app);
+  answerOtherMethods(app, errorBody);
   app.addHook('onRequest', async (req, reply) => {
     if (READING.has(req.method)) return;
-    if (!token) return refuse(reply, 403, NO_TOKEN_SET);
+    if (!token) return refuse(req, reply, 403, NO_TOKEN_SET);
     const foreign = crossOrigin(req);
-    if (foreign) return refuse(reply, 403, `cross-origin request refused: ${foreign}`);
+    if (foreign) return refuse(req, reply, 403, `cross-origin request refused: ${foreign}`);
     const body = notJson(req);
     if (body) {
-      return refuse(reply, 415, `changing requests take application/json only, not ${body}`);
+      return refuse(req, reply, 415, `changing requests take application/json only, not ${body}`);
     }
     const header = req.headers.authorization ?? '';
     const scheme = BEARER.exec(header);
@@ -165,6 +166,7 @@ export function guardRequests(app: FastifyInstance, http: HttpConfig): void {
     if (!sameSecret(given, token)) {
       reply.header('www-authenticate', 'Bearer');
       return refuse(
+        req,
         reply,
         401,
         'this endpoint changes state and needs Authorization: Bearer <http.token>',

@@ -1,4 +1,5 @@
 import type { FastifyInstance } from 'fastify';
+import type { ErrorBody } from './error-body.js';
 
 /**
  * The methods the routes take `url` under, asked of the router itself so that every route
@@ -17,7 +18,7 @@ function allowedMethods(app: FastifyInstance, url: string): string[] {
  * 404. OPTIONS gets 204 with the same header, as Flask answers it. Only requests that no route
  * took are looked at, so no route's answer changes, and a path no route takes stays 404.
  */
-export function answerOtherMethods(app: FastifyInstance): void {
+export function answerOtherMethods(app: FastifyInstance, errorBody: ErrorBody): void {
   app.addHook('onRequest', async (req, reply) => {
     if (!req.is404) return;
     const allow = allowedMethods(app, req.url);
@@ -27,6 +28,11 @@ export function answerOtherMethods(app: FastifyInstance): void {
     return reply
       .code(405)
       .type('application/json; charset=utf-8')
-      .send({ error: `${req.method} is not allowed here; this path takes ${allow.join(', ')}` });
+      .send(
+        errorBody(
+          req.url,
+          `${req.method} is not allowed here; this path takes ${allow.join(', ')}`,
+        ),
+      );
   });
 }

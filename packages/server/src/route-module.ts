@@ -24,6 +24,12 @@ export interface RouteModule {
   register(app: FastifyInstance, deps: ServerDeps): void | Promise<void>;
   /** A page for people, linked from the dashboard at `/`. */
   dashboard?: { title: string; path: string };
+  /**
+   * How the server words its own refusals and errors under `under` (a path prefix): the API's
+   * original clients read their error from one key (ResultsDB's `{"message": ...}`). Elsewhere
+   * the server answers `{"error": ...}`.
+   */
+  errors?: { under: string; body(message: string): Record<string, unknown> };
 }
 
 declare module '@loopabull/core' {

@@ -83,7 +83,12 @@ describe('the started automation', () => {
 
 describe('the ResultsDB API under loopabull serve', () => {
   it('refuses writes without the bearer token (the server guard), takes them with it', async () => {
-    expect((await post(RESULT)).status).toBe(401);
+    const refused = await post(RESULT);
+    expect(refused.status).toBe(401);
+    // Worded as ResultsDB words errors, for its clients: {"message": ...}.
+    expect(await refused.json()).toEqual({
+      message: 'this endpoint changes state and needs Authorization: Bearer <http.token>',
+    });
     expect((await post(RESULT, { authorization: 'Bearer wrong' })).status).toBe(401);
     const res = await post(RESULT, { authorization: `Bearer ${TOKEN}` });
     expect(res.status).toBe(201);

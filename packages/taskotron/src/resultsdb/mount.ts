@@ -19,6 +19,8 @@ export const taskotronRoutes = (opts: {
 }): RouteModule => ({
   name: 'taskotron',
   dashboard: TASKOTRON_PAGE,
+  // ResultsDB (Flask-RESTful) answers errors as {"message": ...}, and its clients read that.
+  ...(opts.recorder ? { errors: { under: '/api/v2.0/', body: (message) => ({ message }) } } : {}),
   async register(app, deps) {
     // Imported here: @fastify/static is for the server, not for the workers that start taskotron.
     const { registerArtifacts } = await import('../artifacts-routes.js');
