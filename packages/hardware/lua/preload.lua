@@ -4,16 +4,8 @@
 -- ARGV: field, value pairs
 -- Reply per pair: 0 new, 1 updated, 2 skipped (the stored one is as new or newer)
 
--- Stored lastseen in the comparable fixed-width shape. The original wrote Python's isoformat(),
--- which has no fraction when it is zero; anything else unreadable is nil, older than any real time,
--- so it gets replaced. Redis runs each script on its own, so record.lua has the same function.
-local function norm(v)
-  if not v then return nil end
-  if string.match(v, '^%d%d%d%d%-%d%d%-%d%dT%d%d:%d%d:%d%d$') then return v .. '.000000' end
-  local head, frac = string.match(v, '^(%d%d%d%d%-%d%d%-%d%dT%d%d:%d%d:%d%d)%.(%d+)$')
-  if head and #frac <= 6 then return head .. '.' .. frac .. string.rep('0', 6 - #frac) end
-  return nil
-end
+-- norm(v), a stored lastseen read as a comparable time (or nil): lua/lastseen.lua, which
+-- lua.ts puts before this script.
 
 local out = {}
 for i = 1, #ARGV, 2 do

@@ -8,9 +8,13 @@ import { LuaScript } from '@loopabull/core';
 export const luaSource = (name: string): string =>
   readFileSync(new URL(`../lua/${name}.lua`, import.meta.url), 'utf8');
 
+/** `lastseen.lua` (`norm`, reading a stored lastseen) and then the script that uses it. */
+export const withLastseenReading = (name: string): string =>
+  `${luaSource('lastseen')}\n${luaSource(name)}`;
+
 /** The store's writes, each one atomic script; what each takes is at the top of its file. */
 export const SCRIPTS = {
-  record: new LuaScript(luaSource('record')),
+  record: new LuaScript(withLastseenReading('record')),
   recordUnattributed: new LuaScript(luaSource('record-unattributed')),
-  preload: new LuaScript(luaSource('preload')),
+  preload: new LuaScript(withLastseenReading('preload')),
 };

@@ -8,6 +8,8 @@ import {
   testRedis,
 } from '../test/helpers.js';
 import { HARDWARE_KEYS } from './keys.js';
+import { luaSource } from './lua.js';
+import { normalizeTimestamp } from './timestamp.js';
 
 /** docs/hardware.md: "its 256 most recently received events", "the latest 50 exceptions". */
 const LIMITS = { recentEvents: 256, exceptions: 50 };
@@ -184,6 +186,60 @@ describe('record', () => {
       lastseenUpdated: true,
       lastseen: '2019-06-26T19:36:10.521000',
     });
+  });
+
+  it('reads a stored value in any form the readers take as a time, and never moves it back', async () => {
+    // Written by another program into the original's hash (preload_redis.py stored anything).
+    // The fixture's event resolved at 2019-06-26T19:36:10.521Z; each of these is later.
+    const later = {
+      'mdc1:z': '2019-06-26T20:00:00Z',
+      'mdc1:offset': '2019-06-26T22:00:00+02:00',
+      'mdc1:space': '2019-06-26 20:00:00',
+      'mdc1:digits': '2019-06-26T20:00:00.1234567',
+    };
+    await redis.hset('machines', later);
+    for (const [id, stored] of Object.entries(later)) {
+      const [datacenter, hostname] = id.split(':') as [string, string];
+      const seen = obs({ eventId: `e-${id}`, worker: { datacenter, hostname, id } });
+      expect(await store.record(seen)).toMatchObject({ lastseenUpdated: false, lastseen: stored });
+    }
+    const older = Object.keys(later).map((id) => {
+      const [datacenter, machine] = id.split(':');
+      return { datacenter, machine, lastseen: '2019-06-26T19:00:00.000000' };
+    });
+    expect(await store.preload(older)).toMatchObject({ updated: 0, skipped: 4 });
+    expect(await redis.hgetall('machines')).toEqual(later);
+  });
+
+  it('reads stored values in Lua exactly as the readers do in TypeScript', async () => {
+    const values = [
+      '2019-06-26T19:36:10',
+      '2019-06-26T19:36:10.5',
+      '2019-06-26T19:36:10.521000',
+      '2019-06-26T19:36:10.123456789',
+      '2019-06-26T19:36:10.1234567890',
+      '2019-06-26t19:36:10Z',
+      '2019-06-26 19:36:10z',
+      ' 2019-06-26T19:36:10.25+05:30 ',
+      '2019-06-26T01:00:00+0200',
+      '2019-12-31T23:30:00-01:00',
+      '2020-02-29T00:00:00',
+      '2019-02-29T00:00:00',
+      '2019-13-01T00:00:00',
+      '2019-06-26T24:00:00',
+      '2019-06-26T23:60:00',
+      '0099-06-26T00:00:00',
+      '2019-06-26T19:36:10+5',
+      '2019-06-26',
+      'garbage',
+      '',
+    ];
+    const reply = (await redis.eval(
+      `${luaSource('lastseen')}\nlocal out = {}\nfor i, v in ipairs(ARGV) do out[i] = norm(v) or false end\nreturn out`,
+      0,
+      ...values,
+    )) as Array<string | null>;
+    expect(reply).toEqual(values.map((v) => normalizeTimestamp(v)));
   });
 
   it('keeps messages without a worker apart, once each', async () => {
