@@ -111,6 +111,10 @@ describe('machines list and show', () => {
     });
     expect(JSON.parse(await machines(['list', '--stale', '1000w', '--json'])).count).toBe(0);
     await expect(machines(['list', '--stale', 'soon'])).rejects.toThrow(ConfigError);
+    // As the API answers ?datacenter=a:b 400: no machine can be in such a datacenter.
+    await expect(machines(['list', '--datacenter', 'a:b'])).rejects.toThrow(
+      new ConfigError('--datacenter "a:b" is not a datacenter id'),
+    );
   });
 
   it('shows one machine with its exceptions', async () => {

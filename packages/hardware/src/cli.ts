@@ -5,7 +5,6 @@ import {
   configOption,
   connectRedisOnce,
   formatTable,
-  parseDuration,
   printJson,
   type CommandEnv,
   type Config,
@@ -13,6 +12,7 @@ import {
 import { parseMachineId } from './identity.js';
 import { MachineStore } from './machine-store.js';
 import { isStale, machinesJson, sinceSeen, staleSummary, withStale } from './machine-view.js';
+import { parseFilters } from './list-filters.js';
 import { hardwareSettings } from './section.js';
 
 /** Where the commands read and write; tests pass their own. */
@@ -63,18 +63,12 @@ export function machinesCommand(env: CommandEnv, overrides: Partial<CliIo> = {})
     .action(
       async (opts: { config?: string; datacenter?: string; stale?: string; json?: boolean }) => {
         const config = load(opts);
-        let staleSeconds: number | undefined;
-        if (opts.stale !== undefined) {
-          staleSeconds = parseDuration(opts.stale) ?? undefined;
-          if (staleSeconds === undefined)
-            throw new ConfigError(
-              `--stale ${JSON.stringify(opts.stale)} is not a duration such as 90s, 30m, 6h or 2d`,
-            );
-        }
+        // The API's filters, so that a datacenter no machine can have is an error here too.
+        const filters = parseFilters({ datacenter: opts.datacenter, stale: opts.stale });
+        if (!filters.ok) throw new ConfigError(`--${filters.error}`);
+        const { datacenter, staleSeconds } = filters;
         const threshold = staleSeconds ?? hardwareSettings(config).stale_after;
-        const list = await withStore(config, (store) =>
-          store.list({ datacenter: opts.datacenter, staleSeconds }),
-        );
+        const list = await withStore(config, (store) => store.list({ datacenter, staleSeconds }));
         if (opts.json) {
           printJson(print, machinesJson(list, threshold));
           return;

@@ -1,43 +1,12 @@
-import { z } from 'zod';
 import type { FastifyInstance, FastifyReply } from 'fastify';
-import { parseDuration } from '@loopabull/core';
 import { sendPage, type ServerDeps } from '@loopabull/server';
 import { pythonJsonDumps } from './compat-json.js';
 import { CompatListCache } from './compat-list-cache.js';
+import { parseFilters } from './list-filters.js';
 import { renderDashboard } from './dashboard.js';
-import { idWord } from './identity.js';
 import { MachineStore } from './machine-store.js';
 import { machinesJson, withStale } from './machine-view.js';
 import { hardwareSettings } from './section.js';
-
-/** Each filter once: a repeated one arrives as a list, which means nothing here. */
-const filtersSchema = z.looseObject({
-  datacenter: z.string({ error: 'datacenter given more than once' }).optional(),
-  stale: z.string({ error: 'stale given more than once' }).optional(),
-});
-type Filters = z.output<typeof filtersSchema>;
-
-type Parsed =
-  | { ok: true; datacenter: string | undefined; staleSeconds: number | undefined; stale?: string }
-  | { ok: false; error: string };
-
-/** Empty values mean "no filter", as an HTML form sends them. */
-function parseFilters(raw: unknown): Parsed {
-  const checked = filtersSchema.safeParse(raw);
-  if (!checked.success) return { ok: false, error: checked.error.issues[0]!.message };
-  const query: Filters = checked.data;
-  const datacenter = query.datacenter || undefined;
-  if (datacenter !== undefined && !idWord(datacenter))
-    return { ok: false, error: `datacenter ${JSON.stringify(datacenter)} is not a datacenter id` };
-  if (!query.stale) return { ok: true, datacenter, staleSeconds: undefined };
-  const staleSeconds = parseDuration(query.stale);
-  if (staleSeconds === null)
-    return {
-      ok: false,
-      error: `stale ${JSON.stringify(query.stale)} is not a duration such as 90s, 30m, 6h or 2d`,
-    };
-  return { ok: true, datacenter, staleSeconds, stale: query.stale };
-}
 
 /**
  * The original's bytes and its bare `application/json`. A Buffer, because Fastify appends
