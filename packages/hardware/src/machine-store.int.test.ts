@@ -348,6 +348,17 @@ describe('preload', () => {
     expect(await redis.hgetall('machines')).toEqual({ 'mdc1:x': '2018-11-08T08:47:50.000000' });
   });
 
+  it('refuses a time more than five minutes ahead, which would pin the machine as seen', async () => {
+    const at = (ms: number) => new Date(Date.now() + ms).toISOString();
+    const entries = [
+      { machine: 'typo', datacenter: 'mdc1', lastseen: '2091-11-08T08:47:50' },
+      { machine: 'ahead', datacenter: 'mdc1', lastseen: at(6 * 60_000) },
+      { machine: 'skewed', datacenter: 'mdc1', lastseen: at(60_000) },
+    ];
+    expect(await store.preload(entries)).toEqual({ new: 1, updated: 0, skipped: 0, invalid: 2 });
+    expect(Object.keys(await redis.hgetall('machines'))).toEqual(['mdc1:skewed']);
+  });
+
   it('loads large files in batches', async () => {
     const many = Array.from({ length: 1234 }, (_, i) => ({
       machine: `m${i}`,
