@@ -192,6 +192,7 @@ describe('loopabull publish --json', () => {
       message_id: 'pub-1',
       exchange: config.bus.publish_exchange,
       routing_key: 'org.example.pub',
+      routed: true,
       job_id: 'pub-1',
     });
     const generated = await json('publish', 'org.example.pub');
@@ -213,6 +214,22 @@ describe('loopabull publish --json', () => {
       [generated.message_id, 'org.example.pub', {}],
       ['4242', 'org.example.pub', {}],
     ]);
+  });
+
+  it('says so when no queue takes the message, which the broker then drops', async () => {
+    const { config } = await setUp();
+    const model = await amqp.connect(config.bus.url);
+    undo(() => model.close());
+    const ch = await model.createChannel();
+    await ch.assertExchange(config.bus.publish_exchange, 'topic', { durable: true });
+    const res = await runCli(['publish', 'org.example.nobody', '--json', '-c', config.configPath], {
+      isolated: true,
+    });
+    expect(res.code).toBe(0);
+    expect(JSON.parse(res.stdout)).toMatchObject({ routed: false });
+    expect(res.stderr).toContain(
+      `no queue is bound to ${config.bus.publish_exchange} for routing key org.example.nobody`,
+    );
   });
 
   it('pulse: to the exchange the topic names, under the routing key Taskcluster gives the body', async () => {

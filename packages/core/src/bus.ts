@@ -94,14 +94,25 @@ export interface PublishOptions {
 /** Fedora-messaging's `sent-at`: ISO 8601 with a UTC offset and no fraction. */
 const sentAtNow = () => new Date().toISOString().replace(/\.\d+Z$/, '+00:00');
 
+/** Where a message went: `routed` is false when no queue was bound to take it (the broker dropped it). */
+export interface Published {
+  exchange: string;
+  routingKey: string;
+  messageId: string;
+  routed: boolean;
+}
+
 /**
  * Publishes events to the bus as the configured preset's publishers do, on a confirm channel:
- * `publish` resolves once the broker has the message.
+ * `publish` resolves once the broker has the message. Messages are mandatory, so the broker says
+ * when no queue took one.
  */
 export class BusPublisher {
   private model: ChannelModel | null = null;
   private channel: Promise<ConfirmChannel> | null = null;
   private readonly asserted = new Set<string>();
+  /** Message ids the broker returned as unroutable; it returns one before confirming it. */
+  private readonly returned = new Set<string>();
 
   constructor(private readonly config: BusConfig) {}
 
@@ -117,6 +128,10 @@ export class BusPublisher {
       this.model.on('error', reset);
       const ch = await this.model.createConfirmChannel();
       ch.on('error', reset);
+      ch.on('return', (msg: { properties: { messageId?: unknown } }) => {
+        if (typeof msg.properties.messageId === 'string')
+          this.returned.add(msg.properties.messageId);
+      });
       return ch;
     })().catch((err: unknown) => {
       this.channel = null;
@@ -125,11 +140,7 @@ export class BusPublisher {
     return this.channel;
   }
 
-  async publish(
-    topic: string,
-    body: unknown,
-    opts: PublishOptions = {},
-  ): Promise<{ exchange: string; routingKey: string; messageId: string }> {
+  async publish(topic: string, body: unknown, opts: PublishOptions = {}): Promise<Published> {
     const { preset, publish_exchange } = this.config.bus;
     const dest = destinationFor(preset, topic, publish_exchange, body);
     const routingKey = opts.routingKey ?? dest.routingKey;
@@ -157,6 +168,7 @@ export class BusPublisher {
           contentType: 'application/json',
           contentEncoding: 'utf-8',
           persistent: true,
+          mandatory: true,
           messageId,
           timestamp: Math.floor(Date.now() / 1000),
           headers,
@@ -164,7 +176,8 @@ export class BusPublisher {
         (err) => (err ? reject(err) : resolve()),
       );
     });
-    return { exchange: dest.exchange, routingKey, messageId };
+    const routed = !this.returned.delete(messageId);
+    return { exchange: dest.exchange, routingKey, messageId, routed };
   }
 
   async close(): Promise<void> {

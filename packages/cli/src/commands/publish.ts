@@ -35,8 +35,10 @@ pulse: to exchange/<topic with . as />, with --routing-key, else the key Taskclu
   body that is no task message); the job id is a hash of exchange and routing key, so the same
   task message twice runs once;
 generic: to bus.publish_exchange with the topic as routing key.
---json prints topic, message_id, exchange, routing_key and job_id, the id of the job the
-looper makes of the message (for \`loopabull jobs show\`, which also takes the message id).`,
+--json prints topic, message_id, exchange, routing_key, routed and job_id, the id of the job the
+looper makes of the message (for \`loopabull jobs show\`, which also takes the message id).
+When no queue is bound to take the message (the looper never ran, or bus.bindings do not match
+it), the broker drops it: publish says so on standard error ("routed": false) and exits 0.`,
     )
     .action(
       async (
@@ -63,12 +65,18 @@ looper makes of the message (for \`loopabull jobs show\`, which also takes the m
               message_id: sent.messageId,
               exchange: sent.exchange,
               routing_key: sent.routingKey,
+              routed: sent.routed,
               job_id: jobId,
             });
           else
             process.stdout
               .write(`published ${sent.messageId} to ${sent.exchange} with routing key ${sent.routingKey}
 `);
+          if (!sent.routed)
+            process.stderr.write(
+              `loopabull: no queue is bound to ${sent.exchange} for routing key ${sent.routingKey}: ` +
+                'the broker dropped the message (start the looper once to declare its queue, or check bus.bindings)\n',
+            );
         } finally {
           await publisher.close();
         }
