@@ -94,4 +94,31 @@ export default (event, ctx) => {
     expect(worker.output()).toMatch(/shutdown grace is over/);
     expect(processAlive(pid)).toBe(false);
   });
+
+  it('on a second SIGTERM exits at once and takes its running playbooks with it', async () => {
+    // `up`'s second Ctrl-C: the playbook's process group must not outlive the worker, orphaned.
+    const { config, services, worker, exited, file } = await setUp({ shutdown_grace: 30 });
+    writeAutomation(
+      config.ansible.playbooks_dir,
+      'org.example.long.yml',
+      localPlaybook([
+        { 'ansible.builtin.shell': `echo $$ > ${file('pid')}; exec sleep 300 >/dev/null 2>&1` },
+      ]),
+    );
+    await services.work.enqueue(testEvent('org.example.long'));
+    const pid = Number(
+      await waitFor(() => existsSync(file('pid')) && readFileSync(file('pid'), 'utf8'), {
+        what: 'the task to start',
+      }),
+    );
+    undo(() => processAlive(pid) && process.kill(pid, 'SIGKILL'));
+
+    worker.child.kill('SIGTERM');
+    await worker.waitForOutput(/worker stopping/);
+    worker.child.kill('SIGTERM');
+    const [code] = await exited;
+    expect(code).toBe(1);
+    expect(worker.output()).toMatch(/again: exiting without waiting/);
+    await waitFor(() => !processAlive(pid), { what: `the task ${pid} to be gone`, timeout: 3000 });
+  });
 });

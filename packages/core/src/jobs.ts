@@ -60,8 +60,8 @@ export class Jobs {
 
   /**
    * A job by its job id, or by the id of the event it was made from (the message id `publish`
-   * prints): the two differ when BullMQ cannot use the event id as it is (all digits, a `:`,
-   * over 128 characters), and the job id is then derived from it (jobIdFor).
+   * prints): the two differ when the event id is not plain (jobIdFor: a character other than
+   * letters, digits, `.`, `_`, `-`, all digits, over 128 characters), the job id being a hash of it.
    */
   private async find(id: string): Promise<Job<LoopabullEvent, JobResult> | undefined> {
     const job = (await this.queue.getJob(id)) as Job<LoopabullEvent, JobResult> | undefined;
