@@ -3,7 +3,7 @@
  * job, gives running ones `workers.shutdown_grace` seconds, then aborts handlers' `ctx.signal`
  * and kills playbooks' process groups (SIGTERM, SIGKILL 5 s later), and puts their jobs back.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { once } from 'node:events';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from '@jest/globals';
@@ -26,10 +26,13 @@ const undo = undoAfterEach();
 async function setUp(workers: Record<string, unknown>) {
   const config = testConfig({ overrides: { workers } });
   const services = await openTestQueue(config, undo);
-  const worker = await startPart('worker', config, undo);
+  // Its own temp dir, where the runs' vars files go: what is left there after it is the worker's.
+  const tmp = join(config.dir, 'tmp');
+  mkdirSync(tmp);
+  const worker = await startPart('worker', config, undo, [], { TMPDIR: tmp });
   const exited = once(worker.child, 'exit');
   const file = (name: string) => join(config.dir, name);
-  return { config, services, worker, exited, file };
+  return { config, services, worker, exited, file, tmp };
 }
 
 describe('a worker stopping', () => {
@@ -97,7 +100,7 @@ export default (event, ctx) => {
 
   it('on a second SIGTERM exits at once and takes its running playbooks with it', async () => {
     // `up`'s second Ctrl-C: the playbook's process group must not outlive the worker, orphaned.
-    const { config, services, worker, exited, file } = await setUp({ shutdown_grace: 30 });
+    const { config, services, worker, exited, file, tmp } = await setUp({ shutdown_grace: 30 });
     writeAutomation(
       config.ansible.playbooks_dir,
       'org.example.long.yml',
@@ -120,5 +123,7 @@ export default (event, ctx) => {
     expect(code).toBe(1);
     expect(worker.output()).toMatch(/again: exiting without waiting/);
     await waitFor(() => !processAlive(pid), { what: `the task ${pid} to be gone`, timeout: 3000 });
+    // The run's vars file, which holds the message, went with it.
+    expect(readdirSync(tmp).filter((name) => name.startsWith('loopabull-vars-'))).toEqual([]);
   });
 });

@@ -1,5 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import { DEPTH_STATES, formatDuration, type JobSummary, type QueueServices } from '@loopabull/core';
+import { failureSummary } from './failure-summary.js';
 import { html, page, sendPage } from './html.js';
 
 const age = (iso: string | null) =>
@@ -24,7 +25,7 @@ function jobTable(jobs: JobSummary[], withReason: boolean) {
           <td>${j.state}</td>
           <td class="num">${j.attempts}</td>
           <td>${age(j.finished_at)}</td>
-          ${withReason ? html`<td><code>${(j.failed_reason ?? '').slice(0, 300)}</code></td>` : ''}
+          ${withReason ? html`<td><pre>${failureSummary(j.failed_reason)}</pre></td>` : ''}
         </tr>`,
     )}
   </table>`;
