@@ -5,10 +5,12 @@
  * (as a shell task does) ignores SIGTERM and would otherwise outlive the run.
  */
 import { chmodSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { afterAll, describe, expect, it } from '@jest/globals';
 import { processAlive, removeTempDirs, tempDir, waitFor } from '@test/support';
+import { runExitCleanups } from './exit-cleanup.js';
 import { KILL_GRACE_MS, runPlaybook } from './playbook-runner.js';
+import { withVarsFile } from './vars-file.js';
 
 afterAll(removeTempDirs);
 
@@ -79,4 +81,36 @@ describe('stopping a playbook run', () => {
     },
     30_000,
   );
+});
+
+describe('a process that exits without waiting for its runs (its exit cleanups)', () => {
+  it("SIGKILLs the playbook's process group at once and removes the vars file", async () => {
+    const { dir, config } = stubbornPlaybook(3600);
+    let varsDir = '';
+    const settled = withVarsFile('x: 1\n', (varsFile) => {
+      varsDir = dirname(varsFile);
+      return runPlaybook({
+        config,
+        file: join(dir, 'x.yml'),
+        relative: 'x.yml',
+        varsFile,
+        env: {},
+        onLine: () => undefined,
+      });
+    }).catch((err: unknown) => err);
+    const pid = Number(
+      await waitFor(() => existsSync(join(dir, 'pid')) && readFileSync(join(dir, 'pid'), 'utf8')),
+    );
+    try {
+      // What the process's `exit` event runs.
+      runExitCleanups();
+      expect(existsSync(varsDir)).toBe(false);
+      expect(((await settled) as Error).message).toMatch(/was killed by SIGKILL/);
+      // No SIGTERM first: there is no time for a grace on exit.
+      expect(existsSync(join(dir, 'term'))).toBe(false);
+      expect(processAlive(pid)).toBe(false);
+    } finally {
+      if (processAlive(pid)) process.kill(pid, 'SIGKILL');
+    }
+  });
 });

@@ -4,6 +4,7 @@ import type { Config } from '@loopabull/core';
 import { RunError } from './run-error.js';
 import { classifyExit } from './exit-codes.js';
 import { OutputTail } from './output.js';
+import { onExit } from './exit-cleanup.js';
 
 /** Between SIGTERM and SIGKILL to a playbook's process group. */
 export const KILL_GRACE_MS = 5_000;
@@ -86,16 +87,6 @@ async function killGroup(pgid: number): Promise<void> {
   await outlives(pgid, Date.now() + SIGKILL_WAIT_MS);
 }
 
-/**
- * The process groups of the runs under way in this process. A worker that exits without waiting
- * for them (a second SIGTERM or Ctrl-C, a crash) would leave them running, orphaned, beside the
- * retry of their jobs: on exit, each still here gets SIGKILL, as there is no time left for a grace.
- */
-const runningGroups = new Set<number>();
-process.on('exit', () => {
-  for (const pgid of runningGroups) signalGroup(pgid, 'SIGKILL');
-});
-
 /** How a playbook's process ended. */
 export interface PlaybookExit {
   /** null when it was ended by a signal or could not start. */
@@ -139,7 +130,8 @@ export async function spawnPlaybook(run: PlaybookRun): Promise<PlaybookExit> {
     killed = killGroup(subprocess.pid);
   };
   const pgid = subprocess.pid;
-  if (pgid !== undefined) runningGroups.add(pgid);
+  // No time for a grace on exit: SIGKILL.
+  const forget = pgid === undefined ? () => false : onExit(() => signalGroup(pgid, 'SIGKILL'));
   const timer = setTimeout(() => stop('timeout'), ansible.timeout * 1000);
   const onAbort = () => stop('abort');
   run.signal?.addEventListener('abort', onAbort, { once: true });
@@ -158,7 +150,7 @@ export async function spawnPlaybook(run: PlaybookRun): Promise<PlaybookExit> {
   run.signal?.removeEventListener('abort', onAbort);
   // The playbook may be gone while a child that ignores SIGTERM is not.
   await killed;
-  if (pgid !== undefined) runningGroups.delete(pgid);
+  forget();
   const notStarted = result.failed && result.exitCode === undefined && result.signal === undefined;
   return {
     exitCode: result.exitCode ?? null,

@@ -3,6 +3,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { nestingDepth, type LoopabullEvent } from '@loopabull/core';
+import { onExit } from './exit-cleanup.js';
 import { RunError } from './run-error.js';
 
 export interface RunMeta {
@@ -211,15 +212,6 @@ export function renderBatchVars(
 }
 
 /**
- * The vars directories of runs under way. A process that exits without waiting for its runs (a
- * second SIGTERM, a crash) removes them on exit, so no message is left behind in the temp dir.
- */
-const openDirs = new Set<string>();
-process.on('exit', () => {
-  for (const dir of openDirs) rmSync(dir, { recursive: true, force: true });
-});
-
-/**
  * Runs `fn` with the vars written to a file in a new private directory, and removes both
  * afterwards whatever happens: the file holds the message, which may be confidential.
  */
@@ -228,13 +220,13 @@ export async function withVarsFile<T>(
   fn: (path: string) => Promise<T>,
 ): Promise<T> {
   const dir = await mkdtemp(join(tmpdir(), 'loopabull-vars-'));
-  openDirs.add(dir);
+  const forget = onExit(() => rmSync(dir, { recursive: true, force: true }));
   try {
     const path = join(dir, 'vars.yml');
     await writeFile(path, content, { mode: 0o600, flag: 'wx' });
     return await fn(path);
   } finally {
     await rm(dir, { recursive: true, force: true });
-    openDirs.delete(dir);
+    forget();
   }
 }
