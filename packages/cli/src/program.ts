@@ -25,11 +25,16 @@ function everywhere(cmd: Command, apply: (c: Command) => void): Command {
   return cmd;
 }
 
+/** How many arguments a `--config` at `arg` spans: 2 for `-c F` and `--config F`, 1 for `--config=F`, else 0. */
+const configSpan = (arg: string): number =>
+  arg === '-c' || arg === '--config' ? 2 : arg.startsWith('--config=') ? 1 : 0;
+
 /** The `--config` value among the arguments, read before Commander parses them. */
 function configArgument(argv: readonly string[]): string | undefined {
   for (const [i, arg] of argv.entries()) {
-    if (arg === '-c' || arg === '--config') return argv[i + 1];
-    if (arg.startsWith('--config=')) return arg.slice('--config='.length);
+    const span = configSpan(arg);
+    if (span === 2) return argv[i + 1];
+    if (span === 1) return arg.slice('--config='.length);
   }
   return undefined;
 }
@@ -44,10 +49,9 @@ export function configAfterCommand(argv: readonly string[]): string[] {
   const moved: string[] = [];
   let i = 0;
   while (i < rest.length && rest[i]!.startsWith('-') && rest[i] !== '--') {
-    const arg = rest[i]!;
-    const takes = arg === '-c' || arg === '--config' ? 2 : arg.startsWith('--config=') ? 1 : 0;
-    if (takes === 0) i++;
-    else moved.push(...rest.splice(i, takes));
+    const span = configSpan(rest[i]!);
+    if (span === 0) i++;
+    else moved.push(...rest.splice(i, span));
   }
   if (moved.length === 0 || i === rest.length) return [...argv];
   const end = rest.includes('--') ? rest.indexOf('--') : rest.length;

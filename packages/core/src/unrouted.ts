@@ -39,13 +39,20 @@ export class UnroutedJobs {
     return this.redis.zcard(this.key);
   }
 
-  /** The ids among `ids` that are not in the sample (they are in order). */
-  async without(ids: readonly string[]): Promise<string[]> {
+  /** Whether each of `ids` is a member of the sorted set `key`, in one round trip. */
+  private async membersOf(key: string, ids: readonly string[]): Promise<boolean[]> {
     if (ids.length === 0) return [];
     const pipeline = this.redis.pipeline();
-    for (const id of ids) pipeline.zscore(this.key, id);
-    const scores = ((await pipeline.exec()) ?? []).map(([, score]) => score);
-    return ids.filter((_, i) => scores[i] === null || scores[i] === undefined);
+    for (const id of ids) pipeline.zscore(key, id);
+    return ((await pipeline.exec()) ?? []).map(
+      ([, score]) => score !== null && score !== undefined,
+    );
+  }
+
+  /** The ids among `ids` that are not in the sample (they are in order). */
+  async without(ids: readonly string[]): Promise<string[]> {
+    const kept = await this.membersOf(this.key, ids);
+    return ids.filter((_, i) => !kept[i]);
   }
 
   /**
@@ -54,10 +61,7 @@ export class UnroutedJobs {
    */
   async countIn(key: string): Promise<number> {
     const ids = await this.redis.zrange(this.key, '0', '-1');
-    if (ids.length === 0) return 0;
-    const pipeline = this.redis.pipeline();
-    for (const id of ids) pipeline.zscore(key, id);
-    return ((await pipeline.exec()) ?? []).filter(([, score]) => score !== null).length;
+    return (await this.membersOf(key, ids)).filter(Boolean).length;
   }
 
   /** Job ids, newest first. */

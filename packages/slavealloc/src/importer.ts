@@ -125,11 +125,12 @@ class Lookups {
 
   async id(table: LookupTable, name: string, file: string, line: number): Promise<number> {
     if (name === '') throw new CsvError(file, line, `an empty ${table} name`);
-    const checked = checkUpdate(table, { name });
-    if (!checked.ok) throw new CsvError(file, line, `${table} ${checked.error}`);
     const key = `${table}\u0000${name}`;
     const known = this.ids.get(key);
     if (known !== undefined) return known;
+    // Once per name: a name in the cache passed this check when it was first met.
+    const checked = checkUpdate(table, { name });
+    if (!checked.ok) throw new CsvError(file, line, `${table} ${checked.error}`);
     const idColumn = LOOKUPS[table];
     const row = await this.trx
       .selectFrom(table)

@@ -17,7 +17,7 @@ import {
   type AutomationLookup,
   type BatchLookup,
 } from './run-automation.js';
-import { renderVars } from '@loopabull/playbook';
+import { renderVars, RunError } from '@loopabull/playbook';
 
 export interface RunOnceOptions {
   /** Resolve and render only. */
@@ -98,7 +98,6 @@ export async function runOnce(
       );
     } catch (err) {
       if (!opts.returnFailure) throw err;
-      const code = (err as { exitCode?: unknown }).exitCode;
       return {
         resolution,
         vars,
@@ -107,7 +106,7 @@ export async function runOnce(
           outcome: 'failed',
           file: found.relative,
           kind: found.kind,
-          exit_code: typeof code === 'number' ? code : null,
+          exit_code: err instanceof RunError ? err.exitCode : null,
           error: err instanceof Error ? err.message : String(err),
         },
       };

@@ -48,28 +48,26 @@ const PLACEHOLDER = '\0';
 function links(req: FastifyRequest, paging: Paging, more: boolean) {
   const url = `${req.protocol}://${req.host}${req.url}`;
   const m = RE_PAGE.exec(url);
+  let at: (page: number) => string;
   // The page in the URL is the page served, unless it is written as ResultsDB's pattern does
   // not read it (`page=-1`); then the page is set in the query instead.
-  const at =
-    m && Number(m[2]) === paging.page
-      ? (page: number) =>
-          url
-            .replace(RE_PAGES, `${m[1]}page=${PLACEHOLDER}`)
-            .replace(RE_CALLBACK, '$1')
-            .replace(/&+/g, '&')
-            .replaceAll(PLACEHOLDER, String(page))
-      : m || /[?&]page=/.test(url)
-        ? (page: number) => {
-            const u = new URL(url);
-            u.searchParams.delete('callback');
-            u.searchParams.set('page', String(page));
-            return u.toString();
-          }
-        : (page: number) =>
-            `${url}${url.includes('?') ? '&' : '?'}page=${PLACEHOLDER}`
-              .replace(RE_CALLBACK, '$1')
-              .replace(/&+/g, '&')
-              .replaceAll(PLACEHOLDER, String(page));
+  if (m ? Number(m[2]) !== paging.page : /[?&]page=/.test(url)) {
+    at = (page) => {
+      const u = new URL(url);
+      u.searchParams.delete('callback');
+      u.searchParams.set('page', String(page));
+      return u.toString();
+    };
+  } else {
+    const template = (
+      m
+        ? url.replace(RE_PAGES, `${m[1]}page=${PLACEHOLDER}`)
+        : `${url}${url.includes('?') ? '&' : '?'}page=${PLACEHOLDER}`
+    )
+      .replace(RE_CALLBACK, '$1')
+      .replace(/&+/g, '&');
+    at = (page) => template.replaceAll(PLACEHOLDER, String(page));
+  }
   return {
     prev: paging.page > 0 ? at(paging.page - 1) : null,
     next: more ? at(paging.page + 1) : null,
