@@ -35,6 +35,25 @@ async function setUp(workers: Record<string, unknown>) {
   return { config, services, worker, exited, file, tmp };
 }
 
+/**
+ * Enqueues a job of `topic`, whose playbook's task writes its pid to the file `pid`, and resolves
+ * with that pid once it runs; a task still alive after the test is killed.
+ */
+async function startedTask(
+  services: Awaited<ReturnType<typeof openTestQueue>>,
+  file: (name: string) => string,
+  topic: string,
+): Promise<number> {
+  await services.work.enqueue(testEvent(topic));
+  const pid = Number(
+    await waitFor(() => existsSync(file('pid')) && readFileSync(file('pid'), 'utf8'), {
+      what: 'the task to start',
+    }),
+  );
+  undo(() => processAlive(pid) && process.kill(pid, 'SIGKILL'));
+  return pid;
+}
+
 describe('a worker stopping', () => {
   it('takes no new job during its grace, then aborts ctx.signal of the running handler', async () => {
     const { config, services, worker, exited, file } = await setUp({
@@ -82,13 +101,7 @@ export default (event, ctx) => {
         },
       ]),
     );
-    await services.work.enqueue(testEvent('org.example.stubborn'));
-    const pid = Number(
-      await waitFor(() => existsSync(file('pid')) && readFileSync(file('pid'), 'utf8'), {
-        what: 'the task to start',
-      }),
-    );
-    undo(() => processAlive(pid) && process.kill(pid, 'SIGKILL'));
+    const pid = await startedTask(services, file, 'org.example.stubborn');
 
     worker.child.kill('SIGTERM');
     await waitFor(() => existsSync(file('term')), { what: 'the task to be sent SIGTERM' });
@@ -108,13 +121,7 @@ export default (event, ctx) => {
         { 'ansible.builtin.shell': `echo $$ > ${file('pid')}; exec sleep 300 >/dev/null 2>&1` },
       ]),
     );
-    await services.work.enqueue(testEvent('org.example.long'));
-    const pid = Number(
-      await waitFor(() => existsSync(file('pid')) && readFileSync(file('pid'), 'utf8'), {
-        what: 'the task to start',
-      }),
-    );
-    undo(() => processAlive(pid) && process.kill(pid, 'SIGKILL'));
+    const pid = await startedTask(services, file, 'org.example.long');
 
     worker.child.kill('SIGTERM');
     await worker.waitForOutput(/worker stopping/);

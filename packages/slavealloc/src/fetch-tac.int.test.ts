@@ -45,23 +45,21 @@ describe('bin/fetch-tac.sh, the slave side', () => {
     expect(fatal.out).toContain('FATAL: no buildbot.tac found; cannot start');
 
     // No --basedir: the tac's own (here in double quotes, for the quote in it).
+    const useBasedir = (basedir: string) =>
+      stack.seed.db.k
+        .updateTable('slaves')
+        .set({ basedir })
+        .where('name', '=', 'panda-0001')
+        .execute();
     const own = join(tempDir('slave'), "it's");
-    await stack.seed.db.k
-      .updateTable('slaves')
-      .set({ basedir: own })
-      .where('name', '=', 'panda-0001')
-      .execute();
+    await useBasedir(own);
     expect((await fetchTac(['--slavename', 'panda-0001', '--url', url])).code).toBe(0);
     expect(readFileSync(join(own, 'buildbot.tac'), 'utf8')).toContain(`basedir = "${own}"`);
 
     // Both quotes, a tab and UTF-8 in it: repr() escapes them ('\'', '\t', '\xc3\xa9'), and
     // runslave.py eval()s the literal back, so the directory is the one the database names.
     const odd = join(tempDir('slave'), `it's "q"\tcafé`);
-    await stack.seed.db.k
-      .updateTable('slaves')
-      .set({ basedir: odd })
-      .where('name', '=', 'panda-0001')
-      .execute();
+    await useBasedir(odd);
     expect((await fetchTac(['--slavename', 'panda-0001', '--url', url])).code).toBe(0);
     expect(readFileSync(join(odd, 'buildbot.tac'), 'utf8')).toContain(
       "basedir = '" + odd.replace("'", "\\'").replace('\t', '\\t').replace('é', '\\xc3\\xa9'),
