@@ -32,6 +32,31 @@ import {
   workersReady,
 } from './lib.mjs';
 
+const USAGE = `Usage: npm run bench [-- --quick | --memory]
+
+Measures Loopabull beside the raw parts it is built from (amqplib, BullMQ, ansible-playbook) and
+the systems it replaces (the releng-hardware PoC's listener and server), in one run on this
+machine; writes bench/results.json and prints the table, each row with its ratio and target.
+
+  --quick    under 2 minutes: 3,000 messages a row (5,000 for the hardware rows), 4 playbooks,
+             3 s per HTTP load
+  --memory   the hardware rows alone, with the looper's and worker's peak memory
+  -h, --help this help
+
+Environment: BENCH_MESSAGES, BENCH_PLAYBOOKS (sizes); BENCH_NODE_ARGS (node options for the
+looper and worker processes it starts, e.g. '--cpu-prof --cpu-prof-dir=/tmp/prof').
+Needs what the tests need (bash scripts/bootstrap.sh installs it); see docs/benchmarks.md.
+`;
+const OPTIONS = new Set(['--quick', '--memory', '--help', '-h']);
+const unknown = process.argv.slice(2).filter((a) => !OPTIONS.has(a));
+if (unknown.length > 0) {
+  process.stderr.write(`bench: unknown option ${unknown.join(', ')}\n\n${USAGE}`);
+  process.exit(2);
+}
+if (process.argv.includes('--help') || process.argv.includes('-h')) {
+  process.stdout.write(USAGE);
+  process.exit(0);
+}
 const QUICK = process.argv.includes('--quick');
 const MEMORY_ONLY = process.argv.includes('--memory');
 const N_MESSAGES = Number(process.env.BENCH_MESSAGES ?? (QUICK ? 3000 : 10000));
