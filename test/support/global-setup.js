@@ -8,4 +8,7 @@ import { join } from 'node:path';
 export default function globalSetup() {
   globalThis.loopabullTestTmp = mkdtempSync(join(tmpdir(), 'loopabull-tests-'));
   process.env.TMPDIR = globalThis.loopabullTestTmp;
+  // Ansible's own temporary directories, ~/.ansible/tmp by default, which a killed run leaves.
+  process.env.ANSIBLE_LOCAL_TEMP = join(globalThis.loopabullTestTmp, 'ansible-local');
+  process.env.ANSIBLE_REMOTE_TEMP = join(globalThis.loopabullTestTmp, 'ansible-remote');
 }

@@ -1,3 +1,4 @@
+import { dirname } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { execa, parseCommandString } from 'execa';
 import type { Config } from '@loopabull/core';
@@ -15,6 +16,10 @@ export interface PlaybookRun {
   file: string;
   /** The playbook as named in messages (relative to the playbooks directory). */
   relative: string;
+  /**
+   * In a private directory of its own that is removed after the run (`withVarsFile`): the
+   * playbook's TMPDIR too, so what ansible leaves there when the run is killed goes with it.
+   */
   varsFile: string;
   /** The job's variables (LOOPABULL_TOPIC, …), beside what `ansible.env_passthrough` lets through. */
   env: Record<string, string>;
@@ -110,6 +115,9 @@ export async function spawnPlaybook(run: PlaybookRun): Promise<PlaybookExit> {
   const [cmd, ...cmdArgs] = parseCommandString(ansible.playbook_cmd);
   const env = playbookEnv(process.env, ansible.env_passthrough, run.env);
   if (ansible.cfg_file_path) env.ANSIBLE_CONFIG = ansible.cfg_file_path;
+  // A module's AnsiballZ payload is unpacked under TMPDIR and removed only when the module ends;
+  // a run killed at its timeout or at shutdown would leave it behind, one per run, for good.
+  env.TMPDIR = dirname(run.varsFile);
   const tail = new OutputTail();
   const subprocess = execa(cmd!, [...cmdArgs, run.file, '-e', `@${run.varsFile}`], {
     env,
