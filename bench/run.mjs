@@ -473,6 +473,7 @@ console.table(
     met: r.met === undefined ? '' : r.met ? 'yes' : 'NO',
     'cpu µs': r.cpu_us_each ?? '',
     p50_ms: r.p50_ms ?? '',
+    p95_ms: r.p95_ms ?? '',
     p99_ms: r.p99_ms ?? '',
   })),
 );
