@@ -159,6 +159,28 @@ describe('parseNewResult', () => {
     );
   });
 
+  const VALUE = 'a data value must be a string, number or boolean, or a list of them';
+  const GROUP = 'a group must be a uuid or {uuid, description, ref_url}';
+  it.each<[string, Record<string, unknown>, string]>([
+    ['a null data value', { data: { k: null } }, `data.k: ${VALUE}`],
+    ['an object as data value', { data: { k: { a: 1 } } }, `data.k: ${VALUE}`],
+    ['a null in a data list', { data: { k: [null] } }, `data.k: ${VALUE}`],
+    [
+      'a data value too long',
+      { data: { k: 'x'.repeat(8193) } },
+      'data.k: Too big: expected string to have <=8192 characters',
+    ],
+    ['a number as group', { groups: [5] }, `groups.0: ${GROUP}`],
+    [
+      'a group uuid too long',
+      { groups: [{ uuid: 'x'.repeat(256) }] },
+      'groups.0.uuid: Too big: expected string to have <=255 characters',
+    ],
+  ])('says what is wrong with %s, not zod\'s "Invalid input"', (_what, fields, message) => {
+    const r = parseNewResult({ outcome: 'PASSED', testcase: 't', ...fields }, opts);
+    expect(!r.ok && r.message).toBe(message);
+  });
+
   it('accepts more outcomes by configuration', () => {
     expect(parseNewResult({ outcome: 'CRASHED', testcase: 't' }, opts).ok).toBe(false);
     expect(
@@ -241,6 +263,10 @@ describe('parseResultQuery', () => {
     [{ since: 'soon' }, /since/],
     [{ since: '2016-01-01,2016-13-01' }, /since/],
     [{ since: '2016-01-01,2016-01-02,2016-01-03' }, /since/],
+    // An empty start is no "until": ResultsDB's parse_date refuses it too.
+    [{ since: ',2016-08-16' }, /since must be start\[,end\]/],
+    [{ since: ' ,2016-08-16' }, /since must be start\[,end\]/],
+    [{ since: '2016-08-16,' }, /since must be start\[,end\]/],
     [{ item: 'a\0' }, /^item: must not contain a NUL character/],
     [{ item: Array.from({ length: 101 }, (_, i) => i).join(',') }, /at most 100 values/],
     [{ _sort: 'desc:id' }, /_sort must be asc:submit_time or desc:submit_time, not "desc:id"/],
@@ -248,6 +274,19 @@ describe('parseResultQuery', () => {
   ])('refuses %j', (query, message) => {
     const q = parseResultQuery(query);
     expect(!q.ok && q.message).toMatch(message);
+  });
+
+  it('reads since=start and since=start,end; an empty since filters nothing', () => {
+    const at = (since: string) => {
+      const q = parseResultQuery({ since });
+      return q.ok ? q.filter.since : q.message;
+    };
+    expect(at('2016-08-16')).toEqual({ start: '2016-08-16T00:00:00.000000' });
+    expect(at(' 2016-08-16 , 2016-08-17 ')).toEqual({
+      start: '2016-08-16T00:00:00.000000',
+      end: '2016-08-17T00:00:00.000000',
+    });
+    expect(at('')).toBeUndefined();
   });
 
   it('reads _sort and _distinct_on', () => {

@@ -51,17 +51,24 @@ const postSchema = z.looseObject({
     error: 'testcase must be a name or {name, ref_url}',
   }),
   groups: z
-    .array(z.union([name, groupObject]), {
-      error: 'groups must be a list of uuids or {uuid, description, ref_url}',
-    })
+    .array(
+      z.union([name, groupObject], {
+        error: 'a group must be a uuid or {uuid, description, ref_url}',
+      }),
+      { error: 'groups must be a list of uuids or {uuid, description, ref_url}' },
+    )
     .max(100)
     .nullish(),
   note: z.string().max(SIZES.text).nullish(),
   ref_url: url,
   data: z
-    .record(z.string().min(1).max(SIZES.name), z.union([scalar, z.array(scalar).max(1000)]), {
-      error: 'data must map keys to a string or a list of strings',
-    })
+    .record(
+      z.string().min(1).max(SIZES.name),
+      z.union([scalar, z.array(scalar).max(1000)], {
+        error: 'a data value must be a string, number or boolean, or a list of them',
+      }),
+      { error: 'data must map keys to a string or a list of strings' },
+    )
     .nullish(),
   submit_time: z.union([z.number(), z.string()]).nullish(),
 });
@@ -171,9 +178,27 @@ export function parseSubmitTime(
   return { ok: true, value: `${storedTime(utc).slice(0, 19)}.${(m[7] ?? '').padEnd(6, '0')}` };
 }
 
+/**
+ * The issue that says what is wrong: of a union none of whose options took the value, the first
+ * problem of an option of the value's type (`data.k: Too big: ...` for a string too long), with
+ * its whole path; null when the value has none of the options' types, and then the union's own
+ * message says what it takes (`data.k: a data value must be ...`), not zod's "Invalid input".
+ */
+function telling(issue: z.core.$ZodIssue, at: PropertyKey[]): z.core.$ZodIssue | null {
+  const path = [...at, ...issue.path];
+  if (issue.code === 'invalid_type') return null;
+  if (issue.code !== 'invalid_union') return { ...issue, path };
+  for (const option of issue.errors)
+    for (const inner of option) {
+      const found = telling(inner, path);
+      if (found) return found;
+    }
+  return null;
+}
+
 /** The first problem zod found, as ResultsDB words its 400s: `key: problem`. */
 function problem(error: z.ZodError): { ok: false; message: string } {
-  const i = error.issues[0]!;
+  const i = telling(error.issues[0]!, []) ?? error.issues[0]!;
   const at = i.path.join('.');
   return {
     ok: false,
@@ -281,13 +306,16 @@ export const serializeTestcase = (t: { name: string; ref_url: string | null }, b
   href: `${base}/testcases/${encodeURIComponent(t.name)}`,
 });
 
+/** ResultsDB's group JSON; `resultsCount` is how many results the group holds. */
 export const serializeGroup = (
   g: { uuid: string; description: string | null; ref_url: string | null },
   base: string,
+  resultsCount: number,
 ) => ({
   uuid: g.uuid,
   description: g.description,
   ref_url: g.ref_url,
   results: `${base}/results?groups=${encodeURIComponent(g.uuid)}`,
+  results_count: resultsCount,
   href: `${base}/groups/${encodeURIComponent(g.uuid)}`,
 });

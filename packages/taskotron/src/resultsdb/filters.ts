@@ -138,6 +138,22 @@ export function parseQueryTime(text: string): string | null {
   return `${storedTime(utc).slice(0, 19)}.${(m[9] ?? '').slice(0, 6).padEnd(6, '0')}`;
 }
 
+const SINCE_FORM = 'since must be start[,end]: ISO 8601 times, e.g. 2016-08-15T13:29:06Z';
+
+/**
+ * `since=start[,end]`, or undefined for an empty one (no filter). Each part must be a time: as
+ * in ResultsDB, whose `iso8601.parse_date` fails on an empty part, `since=,2016-08-16` is a 400,
+ * not the results from 2016-08-16 on, the opposite of what it asks for.
+ */
+function parseSince(value: string): ResultFilter['since'] | string {
+  if (!value.trim()) return undefined;
+  const parts = value.split(',').map((p) => p.trim());
+  if (parts.length > 2) return SINCE_FORM;
+  const [start, end] = parts.map(parseQueryTime);
+  if (!start || end === null) return SINCE_FORM;
+  return { start, ...(end ? { end } : {}) };
+}
+
 /**
  * ResultsDB's query string: `page` (from 0), `limit`, `outcome`, `testcases`, `testcases:like`
  * (together: results of either), `groups`, `since=start[,end]`, `_sort`, `_distinct_on`, and any
@@ -158,6 +174,12 @@ export function parseResultQuery(
   if (typeof view === 'string') return { ok: false, message: view };
   for (const [key, value] of Object.entries(one)) {
     if (CONTROL.has(key)) continue;
+    if (key === 'since') {
+      const since = parseSince(value);
+      if (typeof since === 'string') return { ok: false, message: since };
+      if (since) filter.since = since;
+      continue;
+    }
     const given = values(key, value);
     if (typeof given === 'string') return { ok: false, message: given };
     // An empty list filters nothing (and `in ()` is no SQL).
@@ -171,15 +193,7 @@ export function parseResultQuery(
     } else if (key === 'testcases') filter.testcases = given;
     else if (key === 'testcases:like') filter.testcasesLike = given;
     else if (key === 'groups') filter.groups = given;
-    else if (key === 'since') {
-      const [start, end, extra] = given.map(parseQueryTime);
-      if (!start || end === null || extra !== undefined)
-        return {
-          ok: false,
-          message: 'since must be start[,end]: ISO 8601 times, e.g. 2016-08-15T13:29:06Z',
-        };
-      filter.since = { start, ...(end ? { end } : {}) };
-    } else {
+    else {
       const like = key.endsWith(':like');
       const dataKey = like ? key.slice(0, -5) : key;
       if (!dataKey || dataKey.includes(':'))

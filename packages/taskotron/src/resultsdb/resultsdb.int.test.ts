@@ -88,6 +88,7 @@ describe.each(allDatabases())('ResultsDB v2.0 API on $name', (target) => {
       description: 'Taskotron job on koji_build koschei-1.7.2-1.fc24',
       ref_url: null,
       results: `${BASE}/results?groups=${uuid}`,
+      results_count: 1,
       href: `${BASE}/groups/${uuid}`,
     });
     expect((await get('/testcases/dist.rpmlint')).body).toEqual({
@@ -247,6 +248,7 @@ describe.each(allDatabases())('ResultsDB v2.0 API on $name', (target) => {
       body: {
         ...group,
         results: `${BASE}/results?groups=${group.uuid}`,
+        results_count: 0,
         href: `${BASE}/groups/${group.uuid}`,
       },
     });
@@ -271,6 +273,43 @@ describe.each(allDatabases())('ResultsDB v2.0 API on $name', (target) => {
     expect(moved.body.ref_url).toBe('http://wiki/2');
     expect((await get('/testcases/dist.posted')).body.ref_url).toBe('http://wiki/2');
     expect((await call('POST', '/api/v2.0/testcases', { ref_url: 'x' })).status).toBe(400);
+  });
+
+  it("counts a group's results in results_count, as ResultsDB's group JSON", async () => {
+    const uuid = `counted-${target.name}`;
+    const counted = async () => {
+      const one = (await get(`/groups/${uuid}`)).body.results_count;
+      const listed = (await get(`/groups?uuid=${uuid}`)).body.data as Array<{
+        results_count: number;
+      }>;
+      return [one, listed[0]?.results_count];
+    };
+    expect((await call('POST', '/api/v2.0/groups', { uuid })).body.results_count).toBe(0);
+    expect(await counted()).toEqual([0, 0]);
+    await result('scratch.counted', 'PASSED', {}, [uuid]);
+    await result('scratch.counted', 'FAILED', {}, [{ uuid }, 'another-group']);
+    expect(await counted()).toEqual([2, 2]);
+    expect((await call('POST', '/api/v2.0/groups', { uuid })).body.results_count).toBe(2);
+  });
+
+  it('lists the latest results newest first, as ResultsDB (its test_get_results_latest)', async () => {
+    const item = 'latest-order-1';
+    const at = (testcase: string, outcome: string) =>
+      post({ testcase, outcome, data: { item, arch: 'x86_64' } });
+    await at('scratch.order.a', 'PASSED');
+    await at('scratch.order.a', 'FAILED');
+    await at('scratch.order.b', 'PASSED');
+    const latest = async (query: string) =>
+      (
+        (await get(`/results/latest?item=${item}${query}`)).body.data as Array<{
+          outcome: string;
+          testcase: { name: string };
+        }>
+      ).map((r) => `${r.testcase.name}:${r.outcome}`);
+    // Not by name: b's result is the newest.
+    const newestFirst = ['scratch.order.b:PASSED', 'scratch.order.a:FAILED'];
+    expect(await latest('')).toEqual(newestFirst);
+    expect(await latest('&_distinct_on=arch')).toEqual(newestFirst);
   });
 
   it('answers 404 as ResultsDB does', async () => {

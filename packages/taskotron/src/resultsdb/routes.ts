@@ -78,6 +78,7 @@ function register(app: FastifyInstance, store: ResultsStore, options: ResultsdbO
   const outcomes = [...RESULTSDB_OUTCOMES, ...(options.additionalOutcomes ?? [])];
   const now = options.now ?? (() => new Date());
   const record = options.record ?? ((r: NewResult) => store.create(r));
+  const count = async (uuid: string) => (await store.resultsCounts([uuid])).get(uuid) ?? 0;
 
   app.post(`${API}/results`, async (req, reply) => {
     const parsed = parseNewResult(req.body, { outcomes, now: now() });
@@ -122,9 +123,10 @@ function register(app: FastifyInstance, store: ResultsStore, options: ResultsdbO
     const q = parseGroupQuery((req.query ?? {}) as Record<string, unknown>);
     if (!q.ok) return fail(reply, 400, q.message);
     const page = await store.groups(q.filter, q.paging);
+    const counts = await store.resultsCounts(page.rows.map((g) => g.uuid));
     return {
       ...links(req, q.paging, page.more),
-      data: page.rows.map((g) => serializeGroup(g, base(req))),
+      data: page.rows.map((g) => serializeGroup(g, base(req), counts.get(g.uuid) ?? 0)),
     };
   });
 
@@ -132,12 +134,14 @@ function register(app: FastifyInstance, store: ResultsStore, options: ResultsdbO
     const parsed = parseNewGroup(req.body);
     if (!parsed.ok) return fail(reply, 400, parsed.message);
     const saved = await store.saveGroup(parsed.value);
-    return reply.code(201).send(serializeGroup(saved, base(req)));
+    return reply.code(201).send(serializeGroup(saved, base(req), await count(saved.uuid)));
   });
 
   app.get<{ Params: { uuid: string } }>(`${API}/groups/:uuid`, async (req, reply) => {
     const group = storable(req.params.uuid) ? await store.group(req.params.uuid) : undefined;
-    return group ? serializeGroup(group, base(req)) : fail(reply, 404, 'Group not found');
+    return group
+      ? serializeGroup(group, base(req), await count(group.uuid))
+      : fail(reply, 404, 'Group not found');
   });
 
   app.get<{ Params: { uuid: string } }>(`${API}/groups/:uuid/results`, async (req, reply) => {

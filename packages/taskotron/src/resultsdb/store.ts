@@ -157,8 +157,7 @@ export class ResultsStore {
         .executeTakeFirst();
       if (row) ids.push(row.id);
     }
-    const results = await this.byIds(ids);
-    return results.sort((a, b) => a.testcase.name.localeCompare(b.testcase.name));
+    return newestFirst(await this.byIds(ids));
   }
 
   private async latestDistinct(
@@ -179,7 +178,7 @@ export class ResultsStore {
       data.map((d) => ({ ...d, result_id: Number(d.result_id) })),
       keys,
     );
-    return this.byIds(ids);
+    return newestFirst(await this.byIds(ids));
   }
 
   /** Creates a group or sets the fields given of the one of that uuid, as ResultsDB does. */
@@ -229,6 +228,23 @@ export class ResultsStore {
       .selectAll()
       .where('uuid', '=', uuid)
       .executeTakeFirst();
+  }
+
+  /**
+   * How many results each of these groups holds (ResultsDB's `results_count`), one indexed
+   * count for the whole page; a uuid without results is 0.
+   */
+  async resultsCounts(uuids: readonly string[]): Promise<Map<string, number>> {
+    const counts = new Map(uuids.map((uuid) => [uuid, 0]));
+    if (!uuids.length) return counts;
+    const rows = await this.k
+      .selectFrom('taskotron_result_groups')
+      .select(['group_uuid', (eb) => eb.fn.countAll().as('n')])
+      .where('group_uuid', 'in', [...counts.keys()])
+      .groupBy('group_uuid')
+      .execute();
+    for (const r of rows) counts.set(r.group_uuid, Number(r.n));
+    return counts;
   }
 
   testcases(filter: TestcaseFilter, paging: Paging) {
@@ -352,6 +368,15 @@ export class ResultsStore {
     });
   }
 }
+
+/**
+ * Newest first (submit_time, then id), as ResultsDB lists "latest": its query is ordered by
+ * `desc(submit_time)`, and its `_distinct_on` answer sorted so.
+ */
+const newestFirst = (results: StoredResult[]): StoredResult[] =>
+  results.sort((a, b) =>
+    a.submit_time === b.submit_time ? b.id - a.id : a.submit_time < b.submit_time ? 1 : -1,
+  );
 
 /** Inserts the row, or updates the fields given (undefined ones are kept). */
 async function upsert(
