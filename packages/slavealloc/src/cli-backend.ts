@@ -1,4 +1,4 @@
-import { createLogger, type Config } from '@loopabull/core';
+import { createLogger, isObject, type Config } from '@loopabull/core';
 import { openSlaveallocDb } from './db.js';
 import { busEvents } from './events.js';
 import type { ApiRow } from './rows.js';
@@ -53,12 +53,24 @@ export function apiBackend(url: string, token: string | null): Backend {
     }
     return { status: res.status, json: json as ApiRow | null, text };
   };
+  /** An answer that is not the API's: a 404 of its own most often means -A is not its /api. */
+  const notTheApi = (path: string, res: { status: number; text: string }) =>
+    new Error(
+      `${base}/${path} answered ${res.status}: ${res.text.slice(0, 200)}${
+        res.status === 404 ? ` (is ${base} the slavealloc API, e.g. http://host:8080/api?)` : ''
+      }`,
+    );
+  /** The API's own "no such row" (`{}`) or "no allocation" (`{"success": false}`). */
+  const isMissing = (res: { status: number; json: ApiRow | null }, missing: ApiRow) =>
+    res.status === 404 &&
+    isObject(res.json) &&
+    JSON.stringify(res.json) === JSON.stringify(missing);
   return {
     async byName(table, name) {
-      const res = await call('GET', `${table}/${encodeURIComponent(name)}?byname=1`);
-      if (res.status === 404) return null;
-      if (res.status !== 200 || !res.json)
-        throw new Error(`${base} answered ${res.status}: ${res.text.slice(0, 200)}`);
+      const path = `${table}/${encodeURIComponent(name)}?byname=1`;
+      const res = await call('GET', path);
+      if (isMissing(res, {})) return null;
+      if (res.status !== 200 || !isObject(res.json)) throw notTheApi(path, res);
       return Object.keys(res.json).length ? res.json : null;
     },
     async update(table, id, changes) {
@@ -73,8 +85,12 @@ export function apiBackend(url: string, token: string | null): Backend {
         );
     },
     async gettac(name) {
-      const res = await call('GET', `gettac/${encodeURIComponent(name)}`);
-      return res.json?.success === true && typeof res.json.tac === 'string' ? res.json.tac : null;
+      const path = `gettac/${encodeURIComponent(name)}`;
+      const res = await call('GET', path);
+      if (isMissing(res, { success: false })) return null;
+      if (res.status === 200 && res.json?.success === true && typeof res.json.tac === 'string')
+        return res.json.tac;
+      throw notTheApi(path, res);
     },
     close: async () => {},
   };

@@ -2,7 +2,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from '@jest/globals';
 import { loadConfig, type CommandEnv } from '@loopabull/core';
-import { tempDir, removeTempDirs } from '@test/support';
+import { tempDir, removeTempDirs, runCli } from '@test/support';
 import { mariadb, postgres, allDatabases } from '@test/support';
 import { fixturePath, currentMasters, quietLogger } from '../test/helpers.js';
 import { useStack, TOKEN } from '../test/stack.js';
@@ -235,5 +235,27 @@ describe('admin commands, over the API (-A) and on the database (-D)', () => {
       /refused the change \(HTTP 40[13]\): give its http.token in LOOPABULL_TOKEN/,
     );
     expect((await run(['dbdump', ...api])).error).toMatch(/works on the database/);
+  });
+});
+
+describe('the built command (npm run build first)', () => {
+  it('dbdump to standard output writes the dump and nothing else, so dbload reads it back', async () => {
+    const dir = tempDir();
+    const from = `sqlite:///${join(dir, 'from.db')}`;
+    expect((await runCli(['slavealloc', 'dbimport', '-D', from, ...IMPORT])).code).toBe(0);
+    // Kysely printed a deprecation notice on standard output before the JSON (orderBy of a list).
+    const dump = await runCli(['slavealloc', 'dbdump', '-D', from]);
+    expect(dump).toMatchObject({ code: 0, stderr: '' });
+    const head = '{\n "format": "loopabull-slavealloc-dump"';
+    expect(dump.stdout.slice(0, head.length)).toBe(head);
+    const file = join(dir, 'dump.json');
+    writeFileSync(file, dump.stdout);
+    const into = `sqlite:///${join(dir, 'into.db')}`;
+    const load = await runCli(['slavealloc', 'dbload', '-D', into, file]);
+    expect(load.stderr).toMatch(/^loaded 10 slaves, 4 masters and 3 passwords into /m);
+    expect(load.code).toBe(0);
+    const again = await runCli(['slavealloc', 'dbdump', '-D', into]);
+    const tables = (text: string) => (JSON.parse(text) as { tables: unknown }).tables;
+    expect(tables(again.stdout)).toEqual(tables(dump.stdout));
   });
 });

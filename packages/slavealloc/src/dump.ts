@@ -80,7 +80,10 @@ export async function dumpData(db: SlaveallocDb): Promise<Dump> {
   for (const table of DUMP_TABLES) {
     const id = ID_COLUMNS[table];
     let q = db.k.selectFrom(table).select(COLUMNS[table] as never[]);
-    q = id ? q.orderBy(id as never) : q.orderBy(['poolid', 'distroid', 'password'] as never[]);
+    // One orderBy call per column: Kysely prints a deprecation notice for orderBy([...]) with
+    // console.log, which landed in front of the JSON that `dbdump` writes to standard output.
+    for (const column of id ? [id] : ['poolid', 'distroid', 'password'])
+      q = q.orderBy(column as never);
     const rows = (await q.execute()) as Array<Record<string, unknown>>;
     tables[table] = rows.map((r) =>
       'enabled' in r ? { ...r, enabled: fromDbBool(r.enabled) } : r,
