@@ -14,7 +14,7 @@ export { runCli, startCli, CLI, type CliProcess, type CliResult } from './cli.js
 export { localPlaybook, writeAutomation, processAlive } from './ansible.js';
 export { killTree, processTree } from './process-tree.js';
 export { startRabbit, type RabbitInstance } from './rabbitmq-server.js';
-export { FIXTURES, readFixture } from './fixtures.js';
+export { FIXTURES, readFixture, pulseEventOf, type PulseFixture } from './fixtures.js';
 export { privateVhost, type Vhost } from './vhost.js';
 export { startTcpProxy, type TcpProxy } from './tcp-proxy.js';
 export { allJobs, completedJob } from './jobs.js';

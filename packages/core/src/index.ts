@@ -34,6 +34,7 @@ export {
   toEvent,
   pulseTopic,
   destinationFor,
+  eventAsPublished,
   eventIdOf,
   pulseRoutingKey,
   type Delivery,

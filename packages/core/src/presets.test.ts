@@ -1,6 +1,13 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from '@jest/globals';
-import { destinationFor, pulseRoutingKey, pulseTopic, toEvent, type Delivery } from './presets.js';
+import {
+  destinationFor,
+  eventAsPublished,
+  pulseRoutingKey,
+  pulseTopic,
+  toEvent,
+  type Delivery,
+} from './presets.js';
 import { FIXTURES } from '@test/support';
 
 const fixtures = FIXTURES;
@@ -137,6 +144,65 @@ describe('pulse preset', () => {
     expect(pulseRoutingKey({ taskGroupId: 'G', schedulerId: 's' })).toBe('primary.G.s._');
     expect(pulseRoutingKey({ any: 'thing' })).toBe('primary');
     expect(pulseRoutingKey({ status: { taskId: 'a.b#' } })).toBe('primary._._._._._._._._._');
+  });
+});
+
+describe('eventAsPublished: the event `loopabull run` hands an automation', () => {
+  const asLooper = (
+    preset: 'pulse' | 'fedora-messaging',
+    topic: string,
+    body: unknown,
+    id: string,
+  ) => {
+    const dest = destinationFor(preset, topic, 'amq.topic', body);
+    const r = toEvent(
+      {
+        exchange: dest.exchange,
+        routingKey: dest.routingKey,
+        content: Buffer.from(JSON.stringify(body)),
+        messageId: id,
+      },
+      preset,
+      opts,
+    );
+    if (!r.ok) throw new Error(r.detail);
+    return r.event;
+  };
+
+  it('pulse: the exchange, routing key and id the looper derives from the body, the same each time', () => {
+    const topic = 'taskcluster-queue.v1.task-completed';
+    const args = [pulse.payload, { publishExchange: 'amq.topic', now }] as const;
+    const first = eventAsPublished('pulse', topic, args[0], { ...args[1], messageId: 'm-1' });
+    const again = eventAsPublished('pulse', topic, args[0], { ...args[1], messageId: 'm-2' });
+    const looper = asLooper('pulse', topic, pulse.payload, 'm-3');
+    expect(first).toMatchObject({
+      id: looper.id,
+      topic,
+      exchange: pulse.exchange,
+      routing_key: pulse.routingKey,
+      body: pulse.payload,
+    });
+    expect(again.id).toBe(first.id);
+    expect(
+      eventAsPublished('pulse', topic, {}, { ...args[1], messageId: 'm', routingKey: 'primary.x' }),
+    ).toMatchObject({ routing_key: 'primary.x', exchange: pulse.exchange });
+  });
+
+  it('fedora-messaging: the publish exchange, the topic as routing key, the message id as id', () => {
+    const topic = fedmsg.topic;
+    const event = eventAsPublished('fedora-messaging', topic, fedmsg.msg, {
+      publishExchange: 'amq.topic',
+      messageId: fedmsg.msg_id,
+      now,
+    });
+    const looper = asLooper('fedora-messaging', topic, fedmsg.msg, fedmsg.msg_id);
+    expect(event).toMatchObject({
+      id: looper.id,
+      exchange: 'amq.topic',
+      routing_key: topic,
+      sent_at: now.toISOString(),
+      received_at: now.toISOString(),
+    });
   });
 });
 

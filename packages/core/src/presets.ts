@@ -108,6 +108,41 @@ export function eventIdOf(
   return delivery.messageId || sha256(delivery.exchange, delivery.routingKey, delivery.content);
 }
 
+/**
+ * The event a message published now as the preset would (`destinationFor`) becomes in the looper:
+ * what `loopabull run` hands the automation, so that it sees the exchange, routing key and id a
+ * real delivery of that body would give it (with pulse, the id derived from the body's routing
+ * key, not a new one each time). `messageId` stands for the message id a publisher would set.
+ */
+export function eventAsPublished(
+  preset: BusPreset,
+  topic: string,
+  body: unknown,
+  opts: { publishExchange: string; messageId: string; routingKey?: string | undefined; now?: Date },
+): LoopabullEvent {
+  const dest = destinationFor(preset, topic, opts.publishExchange, body);
+  const routingKey = preset === 'pulse' ? (opts.routingKey ?? dest.routingKey) : dest.routingKey;
+  const now = (opts.now ?? new Date()).toISOString();
+  return {
+    id: eventIdOf(
+      {
+        exchange: dest.exchange,
+        routingKey,
+        content: Buffer.from(JSON.stringify(body) ?? ''),
+        messageId: opts.messageId,
+      },
+      preset,
+    ),
+    topic,
+    body,
+    headers: {},
+    exchange: dest.exchange,
+    routing_key: routingKey,
+    sent_at: now,
+    received_at: now,
+  };
+}
+
 function sentAt(delivery: Delivery, headers: Record<string, unknown>): string | null {
   const header = headers['sent-at'];
   if (typeof header === 'string' && !Number.isNaN(Date.parse(header))) return header;

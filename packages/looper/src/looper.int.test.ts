@@ -10,13 +10,13 @@ import {
   ParkingLot,
   jobIdFor,
   loopabullKeys,
-  toEvent,
   type Config,
   type LoopabullEvent,
 } from '@loopabull/core';
 import { Redis } from 'ioredis';
 import {
   privateVhost,
+  pulseEventOf,
   removeTempDirs,
   testConfig,
   waitFor,
@@ -151,24 +151,15 @@ describe('Looper', () => {
     await jobs.done;
 
     for (const f of fixtures) {
-      const expected = toEvent(
-        {
-          exchange: f.exchange,
-          routingKey: f.routingKey,
-          content: Buffer.from(JSON.stringify(f.payload)),
-        },
-        'pulse',
-        { maxBytes: config.bus.max_bytes },
-      );
-      if (!expected.ok) throw new Error(expected.detail);
-      const jobId = jobIdFor(expected.event.id);
+      const expected = pulseEventOf(f, config.bus.max_bytes);
+      const jobId = jobIdFor(expected.id);
       expect(events.get(jobId)).toMatchObject({
-        topic: expected.event.topic,
+        topic: expected.topic,
         body: f.payload,
         routing_key: f.routingKey,
       });
       const job = await withWorkQueue(config, (q) => q.getJob(jobId));
-      expect(job?.name).toBe(expected.event.topic);
+      expect(job?.name).toBe(expected.topic);
     }
     expect([...events.values()].map((e) => e.topic).sort()).toEqual([
       'taskcluster-queue.v1.task-completed',

@@ -14,11 +14,7 @@ export function fixture<T>(relative: string): T {
   return JSON.parse(readFileSync(new URL(relative, fixtures), 'utf8')) as T;
 }
 
-export interface PulseFixture {
-  exchange: string;
-  routingKey: string;
-  payload: unknown;
-}
+export type { PulseFixture } from '@test/support';
 
 export interface FedmsgFixture {
   topic: string;

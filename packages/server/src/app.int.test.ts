@@ -127,18 +127,12 @@ describe('HTTP server', () => {
     }
   });
 
-  it('renders the dashboard with the waiting topics and links to automation pages', async () => {
-    const res = await http('/');
-    expect(res.contentType).toMatch(/text\/html/);
-    expect(res.body).toContain('org.example.one');
-    expect(res.body).toContain('href="/probe"');
-  });
-
-  it('escapes hostile topics, failure reasons, logs, event bodies and parked details on its pages', async () => {
-    // A queue of its own: taking a job here must not take the other tests' waiting job.
-    const own = testConfig({
-      overrides: { bus: { url: config.bus.url, connect_timeout: 2 } },
-    });
+  /**
+   * A server on a queue of its own, with a worker that takes jobs only when asked: taking a job
+   * here must not take the other tests' waiting job.
+   */
+  async function ownQueueApp() {
+    const own = testConfig({ overrides: { bus: { url: config.bus.url, connect_timeout: 2 } } });
     const ownServices = queueServices(own, createRedis(own.redis.url));
     const ownApp = await buildApp({
       config: own,
@@ -152,8 +146,57 @@ describe('HTTP server', () => {
       prefix: own.redis.prefix,
       autorun: false,
     });
+    const close = async () => {
+      await worker.close();
+      await connection.quit();
+      await ownApp.close();
+      await ownServices.work.queue.obliterate({ force: true });
+      await ownServices.redis.del(...loopabullKeysOf(own));
+      await ownServices.close();
+    };
     try {
-      const get = await serveForTest(ownApp);
+      return { services: ownServices, worker, get: await serveForTest(ownApp), close };
+    } catch (err) {
+      await close();
+      throw err;
+    }
+  }
+
+  it('renders the dashboard with the waiting topics and links to automation pages', async () => {
+    const res = await http('/');
+    expect(res.contentType).toMatch(/text\/html/);
+    expect(res.body).toContain('org.example.one');
+    expect(res.body).toContain('href="/probe"');
+  });
+
+  it('lists unrouted jobs on the dashboard, apart from the completed ones', async () => {
+    const { services: ownServices, worker, get, close } = await ownQueueApp();
+    try {
+      const id = await ownServices.work.enqueue(
+        testEvent('org.example.nobody.handles', { id: 'unrouted-1' }),
+      );
+      const job = (await worker.getNextJob('tok'))!;
+      expect(job.id).toBe(id);
+      await job.moveToCompleted({ outcome: 'unrouted' }, 'tok', false);
+      await ownServices.work.recordUnrouted(id);
+
+      const body = (await get('/')).body;
+      const section = body.slice(body.indexOf('<h2>Unrouted'));
+      expect(section).toContain('href="/jobs/unrouted-1"');
+      expect(section).toContain('org.example.nobody.handles');
+      const recent = body.slice(
+        body.indexOf('<h2>Recently finished'),
+        body.indexOf('<h2>Unrouted'),
+      );
+      expect(recent).not.toContain('unrouted-1');
+    } finally {
+      await close();
+    }
+  });
+
+  it('escapes hostile topics, failure reasons, logs, event bodies and parked details on its pages', async () => {
+    const { services: ownServices, worker, get, close } = await ownQueueApp();
+    try {
       const hostile = (what: string) => `</td></pre><script>alert("${what}")</script><b x='y'>`;
       const failedId = await ownServices.work.enqueue({
         ...testEvent(hostile('failed-topic'), { id: 'hostile-failed' }),
@@ -192,12 +235,7 @@ describe('HTTP server', () => {
       // The event is shown as JSON, whose quotes are escaped once more.
       expect(jobPage).toContain(escaped('body').replaceAll('&quot;', '\\&quot;'));
     } finally {
-      await worker.close();
-      await connection.quit();
-      await ownApp.close();
-      await ownServices.work.queue.obliterate({ force: true });
-      await ownServices.redis.del(...loopabullKeysOf(own));
-      await ownServices.close();
+      await close();
     }
   });
 });

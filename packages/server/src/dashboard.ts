@@ -41,11 +41,12 @@ export function registerDashboard(
   links: Array<{ title: string; path: string }>,
 ): void {
   app.get('/', async (_req, reply) => {
-    const [depth, workers, recent, failed, parked] = await Promise.all([
+    const [depth, workers, recent, failed, unrouted, parked] = await Promise.all([
       services.work.depth(),
       services.work.workers(),
       services.jobs.list({ state: 'completed', limit: 20 }),
       services.jobs.list({ state: 'failed', limit: 20 }),
+      services.jobs.list({ state: 'unrouted', limit: 20 }),
       services.parking.list(10),
     ]);
     const body = html` <p>
@@ -103,6 +104,8 @@ export function registerDashboard(
       ${jobTable(failed, true)}
       <h2>Recently finished</h2>
       ${jobTable(recent, false)}
+      <h2>Unrouted: no automation for their topic</h2>
+      ${jobTable(unrouted, false)}
       <h2>Parked messages</h2>
       ${
         parked.length

@@ -44,6 +44,9 @@ describe('/readyz, open to anyone, names what failed without its secrets', () =>
     expect(body.checks.bus.error).toMatch(
       /^the bus at amqp:\/\/guest:\*\*\*@127\.0\.0\.1:\d+\/\?heartbeat=5&auth_token=\*\*\*: /,
     );
+    // The URL once, then the reason: not "the bus at URL: cannot reach the bus at URL: ...".
+    expect(body.checks.bus.error.match(/amqp:\/\//g)).toHaveLength(1);
+    expect(body.checks.bus.error).toMatch(/: connect ECONNREFUSED /);
   });
 
   it('redacts an unparsable URL wholesale', async () => {

@@ -1,5 +1,12 @@
 import type { Redis } from 'ioredis';
-import { TimeoutError, connectOnce, redactUrl, withTimeout, type Config } from '@loopabull/core';
+import {
+  TimeoutError,
+  busFault,
+  connectOnce,
+  redactUrl,
+  withTimeout,
+  type Config,
+} from '@loopabull/core';
 import { redisDown } from './redis-down.js';
 
 export interface Readiness {
@@ -8,6 +15,19 @@ export interface Readiness {
 }
 
 const CACHE_MS = 2000;
+
+/** Why connectOnce failed, without the "cannot reach the bus at <url>" it wraps that in. */
+function busReason(err: unknown, url: string): string {
+  // Not instanceof: a socket's errors may come from another realm (Jest's VM modules).
+  const cause = (err as Error)?.cause as Error | undefined;
+  if (typeof cause?.message !== 'string') return String((err as Error)?.message ?? err);
+  try {
+    return busFault(cause, url);
+  } catch {
+    // busFault parses the URL for a refused virtual host; an unparsable one keeps the cause.
+    return cause.message;
+  }
+}
 
 /** Whether Redis and the bus answer. Cached briefly so probes cannot hammer the broker. */
 export function readinessProbe(config: Config, redis: Redis): () => Promise<Readiness> {
@@ -31,9 +51,14 @@ export function readinessProbe(config: Config, redis: Redis): () => Promise<Read
         return redis.ping();
       }),
       // async: connectOnce throws at once on an unparsable URL, which must fail this check only.
-      probe(`the bus at ${redactUrl(config.bus.url)}`, async () =>
-        (await connectOnce(config)).close(),
-      ),
+      probe(`the bus at ${redactUrl(config.bus.url)}`, async () => {
+        try {
+          await (await connectOnce(config)).close();
+        } catch (err) {
+          // connectOnce's message names the bus as this check does: keep only its reason.
+          throw new Error(busReason(err, config.bus.url));
+        }
+      }),
     ]);
     const checks = { redis: redisCheck, bus: busCheck };
     return { ready: checks.redis.ok && checks.bus.ok, checks };

@@ -10,11 +10,14 @@ import { ConfigError, jobIdFor, openQueueServices, type QueueServices } from '@l
 import {
   cleanUpTest,
   localPlaybook,
+  pulseEventOf,
+  readFixture,
   removeTempDirs,
   runProgram,
   testConfig,
   testEvent,
   writeAutomation,
+  type PulseFixture,
 } from '@test/support';
 
 const config = testConfig({ overrides: { taskotron: { enabled: false } } });
@@ -104,6 +107,38 @@ describe('run', () => {
       result: { outcome: 'failed', file: 'org.example.broken.yml', kind: 'playbook', exit_code: 2 },
     });
     expect(JSON.parse(out).result.error).toContain('broken on purpose');
+  });
+
+  it('hands the automation the event the looper would make: with pulse, the id from the body', async () => {
+    const pulse = testConfig({
+      overrides: { loglevel: 'error', bus: { preset: 'pulse' }, taskotron: { enabled: false } },
+    });
+    try {
+      const topic = 'taskcluster-queue.v1.task-completed';
+      writeAutomation(
+        pulse.ansible.playbooks_dir,
+        `${topic}.mjs`,
+        'export default (e) => ({ id: e.id, exchange: e.exchange, routing_key: e.routing_key });\n',
+      );
+      const file = join(pulse.ansible.playbooks_dir, 'body.json');
+      const captured = readFixture<PulseFixture>('pulse/task-completed.json');
+      writeFileSync(file, JSON.stringify(captured.payload));
+      const looper = pulseEventOf(captured, pulse.bus.max_bytes);
+      const runs = [];
+      for (let i = 0; i < 2; i++) {
+        const { out, exitCode } = await runProgram(pulse, ['run', topic, '--file', file, '--json']);
+        expect(exitCode).toBe(0);
+        runs.push(JSON.parse(out).result.value);
+      }
+      expect(runs[0]).toEqual({
+        id: looper.id,
+        exchange: captured.exchange,
+        routing_key: captured.routingKey,
+      });
+      expect(runs[1]).toEqual(runs[0]);
+    } finally {
+      await cleanUpTest(pulse);
+    }
   });
 
   it('refuses --body and --file together (a usage error), for run and publish', async () => {

@@ -4,6 +4,7 @@ import {
   AutomationHost,
   ConfigError,
   createLogger,
+  eventAsPublished,
   topicProblem,
   type LoopabullEvent,
 } from '@loopabull/core';
@@ -24,10 +25,17 @@ export const runCommand = (cli: Cli) =>
     .description('run the automation for a topic once, in the foreground, without the queue')
     .argument('<topic>', 'e.g. org.fedoraproject.prod.buildsys.build.state.change')
     .option('--dry-run', 'show the file that would run and the variables it would get, run nothing')
+    .option(
+      '--routing-key <key>',
+      'pulse preset: the routing key (default: built from the body as Taskcluster does, as publish does)',
+    )
     .addOption(jsonOption())
     .addHelpText(
       'after',
       `
+The event is the one the looper would make of the body published now with the configured preset
+(\`loopabull publish\`): its exchange and routing key, and its id (a new message id; with pulse,
+the hash of exchange and routing key, as the looper derives it).
 The output of the playbook or handler is printed as it comes; a failure, or a topic that names
 no file (unrouted), exits with code 1.
 --json prints one object, {resolution, vars, result}, whatever the outcome; result.outcome is
@@ -38,21 +46,18 @@ Example:
     --file examples/messages/org.fedoraproject.prod.buildsys.build.state.change.json`,
     )
     .action(
-      async (topic: string, opts: ConfigOpts & BodyOpts & { dryRun?: boolean; json?: boolean }) => {
+      async (
+        topic: string,
+        opts: ConfigOpts & BodyOpts & { dryRun?: boolean; json?: boolean; routingKey?: string },
+      ) => {
         const problem = topicProblem(topic);
         if (problem) throw new ConfigError(problem);
         const config = cli.loadConfig(opts);
-        const now = new Date().toISOString();
-        const event: LoopabullEvent = {
-          id: randomUUID(),
-          topic,
-          body: readBody(opts),
-          headers: {},
-          exchange: '',
-          routing_key: topic,
-          sent_at: now,
-          received_at: now,
-        };
+        const event: LoopabullEvent = eventAsPublished(config.bus.preset, topic, readBody(opts), {
+          publishExchange: config.bus.publish_exchange,
+          messageId: randomUUID(),
+          routingKey: opts.routingKey,
+        });
         const out = (line: string): void => {
           process.stdout.write(line + '\n');
         };

@@ -36,5 +36,8 @@ export function busFromLegacyLooper(looper: Raw): Raw {
   if (Array.isArray(looper.routing_keys)) {
     bus.bindings = looper.routing_keys.map((key) => ({ exchange, routing_key: key }));
   }
+  // What `loopabull publish` and ctx.publish send to: the exchange this looper is bound to, so
+  // that a published message reaches it (the default, amq.topic, would miss another exchange).
+  bus.publish_exchange = exchange;
   return bus;
 }

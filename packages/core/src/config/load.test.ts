@@ -184,6 +184,8 @@ routing_keys: [all]
       { exchange: 'pubsub-topic', routing_key: 'org.example.b.#' },
     ]);
     expect(bus.queue).toBe('workers');
+    // `loopabull publish` and ctx.publish send where this looper consumes, not to amq.topic.
+    expect(bus.publish_exchange).toBe('pubsub-topic');
   });
 
   it('keeps 0.0.7 plain amqp when the looper block has no tls, with its port', () => {
