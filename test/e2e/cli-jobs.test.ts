@@ -116,6 +116,37 @@ describe('loopabull jobs', () => {
     ]);
   });
 
+  it('retry refuses a completed job with exit 1, and runs an unrouted one once its handler is there', async () => {
+    const { config, cfg, services, json, stateOf, add } = await setUp({ worker: true });
+    const done = await add('org.example.ok');
+    const later = await add('org.example.later');
+    for (const id of [done, later])
+      await waitFor(async () => (await stateOf(id)) === 'completed', { what: id });
+    await waitFor(async () => (await services.work.unrouted.count()) === 1, { what: 'unrouted' });
+
+    const refused = await runCli(['jobs', 'retry', done, ...cfg], { isolated: true });
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toContain(
+      `loopabull: job ${done} completed: only failed and unrouted jobs are retried`,
+    );
+    expect(await json('jobs', 'show', done)).toMatchObject({ state: 'completed', attempts: 1 });
+
+    writeAutomation(
+      config.ansible.playbooks_dir,
+      'org.example.later.mjs',
+      'export default () => 2;\n',
+    );
+    expect(await json('jobs', 'retry', later)).toEqual({ retried: 1, id: later });
+    await waitFor(async () => (await json('jobs', 'show', later)).state === 'completed', {
+      what: 'the retried job to run',
+    });
+    expect(await json('jobs', 'show', later)).toMatchObject({
+      file: 'org.example.later.mjs',
+      result: { outcome: 'ran', value: 2 },
+    });
+    expect(await json('queue')).toMatchObject({ completed: 2, unrouted: 0 });
+  });
+
   it('retry --failed puts every failed job back to run; logs --json has every run', async () => {
     const { config, cfg, services, json, stateOf, add } = await setUp({ worker: true });
     const ids = [await add('org.example.fails', 'f-1'), await add('org.example.fails', 'f-2')];
@@ -167,6 +198,10 @@ describe('loopabull jobs', () => {
 
     const id = all[1].id as string;
     expect(id).toMatch(/^\d+-\d+$/);
+    expect(await json('jobs', 'show', id)).toEqual({ ...all[1], state: 'parked' });
+    const shown = await runCli(['jobs', 'show', id, ...cfg], { isolated: true });
+    expect(shown.code).toBe(0);
+    expect(shown.stdout).toMatch(/\nreason\s+not-json\ndetail\s+bad org\.example\.x\n/);
     const removed = await runCli(['jobs', 'remove', id, ...cfg], { isolated: true });
     expect(removed).toMatchObject({ code: 0, stdout: `removed ${id}\n` });
     expect(await json('jobs', 'list', '--state', 'parked')).toEqual([all[0], all[2]]);

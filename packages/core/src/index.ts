@@ -52,7 +52,13 @@ export {
 } from './redis.js';
 export { loopabullKeys } from './keys.js';
 export { Counters, COUNTERS_FLUSH_MS, DURATION_BUCKETS } from './counters.js';
-export { ParkingLot, PARKED_BODY_BYTES, type ParkedMessage, type ParkInput } from './parking.js';
+export {
+  ParkingLot,
+  PARKED_BODY_BYTES,
+  PARKED_ID,
+  type ParkedMessage,
+  type ParkInput,
+} from './parking.js';
 export { WorkQueue, DEPTH_SAMPLE } from './work-queue.js';
 export {
   JOB_STATES,

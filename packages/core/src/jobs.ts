@@ -2,6 +2,7 @@ import type { Job } from 'bullmq';
 import type { LoopabullEvent } from './event.js';
 import { jobIdFor } from './job-id.js';
 import type { ParkingLot } from './parking.js';
+import { retryDecision } from './retry-policy.js';
 import type { FailureNote, JobDetail, JobResult, JobState, JobSummary } from './job-types.js';
 import type { UnroutedJobs } from './unrouted.js';
 import type { WorkQueue } from './work-queue.js';
@@ -127,15 +128,18 @@ export class Jobs {
     return logs;
   }
 
-  /** Puts a failed (or completed) job back to run again. */
+  /**
+   * Puts a failed or unrouted job back to run again (retry-policy.ts); false for no such job.
+   * Throws naming the state for any other job: a completed one is not run a second time.
+   */
   async retry(id: string): Promise<boolean> {
     const job = await this.find(id);
     if (!job) return false;
-    const state = await job.getState();
-    if (state !== 'failed' && state !== 'completed') {
-      throw new Error(`job ${id} is ${state}: only failed or completed jobs can be retried`);
-    }
-    await job.retry(state);
+    const decision = retryDecision(id, await job.getState(), job.returnvalue as JobResult | null);
+    if (!decision.ok) throw new Error(decision.error);
+    await job.retry(decision.from);
+    // Waiting again: no longer one of the unrouted sample, or it would be counted twice.
+    await this.unrouted.forget(job.id!);
     return true;
   }
 

@@ -41,6 +41,9 @@ export function parkedBody(content: Buffer): string {
   return cutAtCharacter(Buffer.from(text, 'utf8'), PARKED_BODY_BYTES).toString('utf8');
 }
 
+/** A parked message's id: its stream entry id, `<ms>-<seq>`. */
+export const PARKED_ID = /^\d+-\d+$/;
+
 export type ParkInput = Omit<ParkedMessage, 'id' | 'body' | 'size'> & { content: Buffer };
 
 /**
@@ -88,7 +91,10 @@ export class ParkingLot {
       .slice(0, limit);
   }
 
+  /** The message `jobs list --state parked` lists as `id`; null for any other id. */
   async get(id: string): Promise<ParkedMessage | null> {
+    // Anything else is no stream entry id, which XRANGE would refuse as an error.
+    if (!PARKED_ID.test(id)) return null;
     const [entry] = await this.redis.xrange(this.key, id, id);
     return entry ? toParked(entry[0], entry[1]) : null;
   }

@@ -138,7 +138,23 @@ describe('machines list and show', () => {
     const unknown = machines(['show', 'mdc9:nobody']);
     await expect(unknown).rejects.toThrow('unknown machine mdc9:nobody');
     await expect(unknown).rejects.not.toBeInstanceOf(ConfigError);
-    await expect(machines(['show', 'nobody'])).rejects.toThrow(ConfigError);
+    for (const bad of ['nobody', 'mdc1:', ':host'])
+      await expect(machines(['show', bad])).rejects.toThrow(ConfigError);
+  });
+
+  it('shows an entry whose hostname has a colon, split at the first one as the API does', async () => {
+    // The original's preload_redis.py and listener wrote any field; /machines lists it as a:b:c.
+    await redis.hset('machines', 'a:b:c', '2018-11-08T08:47:50.939514');
+    expect(await machines(['show', 'a:b:c'])).toMatch(
+      /^machine {9}a:b:c\ndatacenter {6}a\nhostname {8}b:c\nlastseen {8}2018-11-08T08:47:50\.939514 UTC/,
+    );
+    expect(JSON.parse(await machines(['show', 'a:b:c', '--json']))).toMatchObject({
+      id: 'a:b:c',
+      datacenter: 'a',
+      machine: 'b:c',
+      lastseen: '2018-11-08T08:47:50.939514',
+    });
+    await expect(machines(['show', 'a:b:nobody'])).rejects.toThrow('unknown machine a:b:nobody');
   });
 });
 

@@ -101,7 +101,10 @@ export function machinesCommand(env: CommandEnv, overrides: Partial<CliIo> = {})
     );
 
   configOption(machines.command('show'))
-    .argument('<machine>', 'the machine as <datacenter>:<hostname>, e.g. mdc1:t-linux64-ms-100')
+    .argument(
+      '<machine>',
+      'the machine as <datacenter>:<hostname>, e.g. mdc1:t-linux64-ms-100 (split at the first colon, as the API does)',
+    )
     .description(
       'Show one machine: lastseen, last state and task, counts per state, exception history',
     )
@@ -109,7 +112,9 @@ export function machinesCommand(env: CommandEnv, overrides: Partial<CliIo> = {})
     .action(async (id: string, opts: { config?: string; json?: boolean }) => {
       const config = load(opts);
       if (!parseMachineId(id))
-        throw new ConfigError(`${JSON.stringify(id)} is not <datacenter>:<hostname>`);
+        throw new ConfigError(
+          `${JSON.stringify(id)} is not <datacenter>:<hostname> (both non-empty, split at the first colon)`,
+        );
       const machine = await withStore(config, (store) => store.get(id));
       if (!machine) throw new Error(`unknown machine ${id}`);
       const shown = withStale(machine, hardwareSettings(config).stale_after);

@@ -97,6 +97,8 @@ describe('machine ids', () => {
       datacenter: 'mdc1',
       hostname: 't-linux64-ms-100',
     });
-    for (const bad of ['mdc1', 'mdc1:', ':host', 'a:b:c']) expect(parseMachineId(bad)).toBeNull();
+    // The hostname is the rest, colons included, as the API looks ids up (and /machines splits).
+    expect(parseMachineId('a:b:c')).toEqual({ datacenter: 'a', hostname: 'b:c' });
+    for (const bad of ['mdc1', 'mdc1:', ':host', '']) expect(parseMachineId(bad)).toBeNull();
   });
 });

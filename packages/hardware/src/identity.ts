@@ -95,10 +95,14 @@ export function partitionMachineId(id: string): { datacenter: string; machine: s
     : { datacenter: id.slice(0, at), machine: id.slice(at + 1) };
 }
 
-/** A `<datacenter>:<hostname>` given by a person: both parts must be valid ids. */
+/**
+ * A `<datacenter>:<hostname>` given by a person, split at the first colon as the API looks ids up
+ * and `/machines` splits them: the hostname is the rest, colons included (the original wrote any
+ * field, so `a:b:c` may be stored). Null without a colon or with an empty side: no such id can
+ * be stored. Anything else is looked up as it is, so the CLI finds what the API finds.
+ */
 export function parseMachineId(id: string): { datacenter: string; hostname: string } | null {
+  if (!id.includes(':')) return null;
   const { datacenter, machine } = partitionMachineId(id);
-  const dc = idWord(datacenter);
-  const host = idWord(machine);
-  return dc && host ? { datacenter: dc, hostname: host } : null;
+  return datacenter && machine ? { datacenter, hostname: machine } : null;
 }

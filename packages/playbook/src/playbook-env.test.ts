@@ -35,6 +35,7 @@ const WITHHELD = {
   LOOPABULL_CONFIG: '/etc/loopabull/loopabull.yml',
   CONFIG_FILE: '/etc/loopabull/loopabull.yml',
   AWS_SECRET_ACCESS_KEY: 'hunter2',
+  LOOPABULL_TOKEN: 'hunter2',
   PATHOLOGICAL: 'a name that only starts like PATH',
   LC_: undefined,
 };
@@ -44,11 +45,11 @@ const defaults = testConfig().ansible.env_passthrough;
 afterAll(() => removeTempDirs());
 
 describe('playbookEnv', () => {
-  it("passes the worker's whole environment by default, less REDIS_URL and AMQP_URL", () => {
+  it("passes the worker's whole environment by default, less REDIS_URL, AMQP_URL and LOOPABULL_TOKEN", () => {
     const env = playbookEnv(WORKER_ENV, defaults, { LOOPABULL_TOPIC: 't' });
     const expected: Record<string, string> = { LOOPABULL_TOPIC: 't' };
     for (const [name, value] of Object.entries(WORKER_ENV))
-      if (value !== undefined && name !== 'REDIS_URL' && name !== 'AMQP_URL')
+      if (value !== undefined && !['REDIS_URL', 'AMQP_URL', 'LOOPABULL_TOKEN'].includes(name))
         expected[name] = value;
     expect(env).toEqual(expected);
     expect(env).toHaveProperty('AWS_SECRET_ACCESS_KEY');
@@ -59,11 +60,11 @@ describe('playbookEnv', () => {
     expect(env).toEqual({ ...PASSED, LOOPABULL_TOPIC: 't', LOOPABULL_JOB_ID: '1' });
   });
 
-  it('never passes REDIS_URL or AMQP_URL, even when the list names them or says *', () => {
-    for (const list of [['REDIS_URL', 'AMQP_URL'], ['*'], ['REDIS*', 'AMQP*']]) {
+  it('never passes REDIS_URL, AMQP_URL or LOOPABULL_TOKEN, even when the list names them or says *', () => {
+    const secrets = ['REDIS_URL', 'AMQP_URL', 'LOOPABULL_TOKEN'];
+    for (const list of [secrets, ['*'], ['REDIS*', 'AMQP*', 'LOOPABULL_*']]) {
       const env = playbookEnv(WORKER_ENV, list, {});
-      expect(env).not.toHaveProperty('REDIS_URL');
-      expect(env).not.toHaveProperty('AMQP_URL');
+      for (const name of secrets) expect(env).not.toHaveProperty(name);
     }
     expect(playbookEnv(WORKER_ENV, ['*'], {})).toHaveProperty('AWS_SECRET_ACCESS_KEY');
   });

@@ -32,7 +32,7 @@ export interface PlaybookRun {
 }
 
 /** Loopabull's own credentials: never handed to a playbook, whatever the passthrough list says. */
-const NEVER_PASSED = new Set(['REDIS_URL', 'AMQP_URL']);
+const NEVER_PASSED = new Set(['REDIS_URL', 'AMQP_URL', 'LOOPABULL_TOKEN']);
 
 /**
  * The environment a playbook runs with: the worker's variables that `passthrough` names (exact

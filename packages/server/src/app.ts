@@ -24,12 +24,12 @@ export interface AppOptions {
 /** The HTTP application without a listening socket (tests use `app.inject`). */
 export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   const { config, services, logger } = opts;
+  const enabled = opts.modules ?? [];
   const app = Fastify({
     logger: false,
     routerOptions: { maxParamLength: 512 },
-    frameworkErrors,
+    frameworkErrors: frameworkErrors(enabled),
   });
-  const enabled = opts.modules ?? [];
   const errorBody = errorBodies(enabled);
   guardRequests(app, config.http, errorBody);
   emptyJsonIsNoBody(app);

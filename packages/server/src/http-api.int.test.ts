@@ -114,7 +114,9 @@ describe('jobs', () => {
     expect((await http('/api/jobs/api-1/retry', { method: 'POST' })).statusCode).toBe(401);
     const res = await http('/api/jobs/api-1/retry', { method: 'POST', headers: auth, body: '{}' });
     expect(res.statusCode).toBe(409);
-    expect(res.json().error).toMatch(/only failed or completed jobs can be retried/);
+    expect(res.json().error).toBe(
+      'job api-1 is waiting, not finished: only failed and unrouted jobs are retried',
+    );
     const all = await http('/api/jobs/retry-failed', { method: 'POST', headers: auth, body: '{}' });
     expect(all.json()).toEqual({ success: true, retried: 0 });
   });

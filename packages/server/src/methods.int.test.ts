@@ -31,6 +31,15 @@ const plugins: RouteModule = {
   },
 };
 
+/** A module that answers the misses under its prefix its own way, as slavealloc's `/gettac/`. */
+const ownMisses: RouteModule = {
+  name: 'own-misses',
+  register(app) {
+    app.get('/tac/:name', async () => 'tac');
+  },
+  misses: { under: '/tac/', answer: (reply) => reply.code(404).type('text/plain').send('no tac') },
+};
+
 /**
  * Every route as `[path, methods]`, read from the router's printed tree: `├── /machines (GET,
  * HEAD)`, children indented by four columns and relative to their parent.
@@ -72,7 +81,7 @@ beforeAll(async () => {
     config,
     services,
     logger: createLogger('test', 'error'),
-    modules: [plugins],
+    modules: [plugins, ownMisses],
     readiness: async () => ({ ready: true, checks: {} }),
   });
   await serveForTest(app);
@@ -193,6 +202,15 @@ describe('a path no route takes', () => {
       expect(res.header('content-security-policy')).toBe(
         "default-src 'none';frame-ancestors 'none'",
       );
+    },
+  );
+
+  it.each(['/tac/%FF%FE', `/tac/${'x'.repeat(600)}`])(
+    'under a module that answers its misses, %s gets its answer, with the headers of every answer',
+    async (path) => {
+      const res = await send('GET', path);
+      expect([res.statusCode, res.contentType, res.body]).toEqual([404, 'text/plain', 'no tac']);
+      expect(res.header('x-content-type-options')).toBe('nosniff');
     },
   );
 

@@ -1,4 +1,4 @@
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyReply } from 'fastify';
 import type { Redis } from 'ioredis';
 import type { Config, Logger } from '@loopabull/core';
 
@@ -30,6 +30,14 @@ export interface RouteModule {
    * the server answers `{"error": ...}`.
    */
   errors?: { under: string; body(message: string): Record<string, unknown> };
+  /**
+   * How a request under `under` (a path prefix) is answered when the router cannot hand it to
+   * any route: its percent-encoding does not decode (`/gettac/%ZZ`), or a parameter is over 512
+   * characters. The module's own routes answer every other path there that names nothing; this
+   * gives those two the same answer. Elsewhere they are 404 and 414 as the server answers them
+   * (bad-url.ts).
+   */
+  misses?: { under: string; answer(reply: FastifyReply): unknown };
 }
 
 declare module '@loopabull/core' {

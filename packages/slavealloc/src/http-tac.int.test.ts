@@ -1,7 +1,7 @@
-import { beforeEach, describe, expect, it } from '@jest/globals';
-import { allDatabases } from '@test/support';
+import { beforeEach, describe, expect, it, jest } from '@jest/globals';
+import { allDatabases, rawRequest } from '@test/support';
 import { IDLEIZER, handWrittenTac } from '../test/expected-tac.js';
-import { currentMasters } from '../test/helpers.js';
+import { currentMasters, quietLogger } from '../test/helpers.js';
 import { useStack, type Stack } from '../test/stack.js';
 
 // linux-ix-slave01's tac, written by hand from originals.md D.4 for the fixture data; only the
@@ -106,6 +106,31 @@ describe.each(allDatabases())('/gettac on $name', (target) => {
     expect((await gettac('linux-ix-slave01')).status).toBe(404);
   });
 
+  it('every other miss of /gettac answers the same text: no name, more path, a name that does not decode or is too long to route', async () => {
+    const misses = [
+      '/gettac',
+      '/gettac/%ZZ',
+      '/gettac/%E2%82',
+      '/gettac/linux-ix-slave01%FF',
+      '/gettac/a/b',
+      '/gettac/linux-ix-slave01/',
+      `/gettac/${'x'.repeat(600)}`,
+    ];
+    for (const path of misses) {
+      // Raw HTTP: fetch() would not send every one of these paths as it is.
+      const res = await rawRequest(stack.server.url + path);
+      expect([path, res.statusCode, res.contentType, res.body]).toEqual([
+        path,
+        404,
+        'text/plain',
+        'no allocation available',
+      ]);
+      expect(res.header('cache-control')).toBe('no-cache');
+      expect(res.header('x-content-type-options')).toBe('nosniff');
+    }
+    expect(Object.values(await currentMasters(stack.seed)).every((m) => m === null)).toBe(true);
+  });
+
   it('names match exactly: a trailing space or a NUL is an unknown slave, nothing recorded', async () => {
     for (const name of ['linux-ix-slave01%20', 'linux-ix-slave01%00', 'LINUX-IX-SLAVE01%00']) {
       const res = await gettac(name);
@@ -137,6 +162,26 @@ describe.each(allDatabases())('/gettac on $name', (target) => {
     expect(res.text).toMatch(
       /^error processing request: not enough arguments for format string: the conversion at index 91 has no \(key\)/,
     );
+    expect((await currentMasters(stack.seed))['linux-ix-slave01']).toBeNull();
+
+    // /api/gettac answers in its own shape, and the log names the slave.
+    const logged = jest.spyOn(quietLogger, 'error');
+    try {
+      const api = await stack.request('/api/gettac/linux-ix-slave01');
+      expect(api.status).toBe(500);
+      expect(api.headers.get('content-type')).toBe('application/json');
+      expect(api.json()).toEqual({
+        success: false,
+        error: expect.stringMatching(
+          /^not enough arguments for format string: the conversion at index 91 has no \(key\)/,
+        ),
+      });
+      expect(logged).toHaveBeenCalledWith(
+        expect.stringMatching(/^\/api\/gettac for 'linux-ix-slave01' failed: not enough arguments/),
+      );
+    } finally {
+      logged.mockRestore();
+    }
     expect((await currentMasters(stack.seed))['linux-ix-slave01']).toBeNull();
     await k.updateTable('slaves').set({ custom_tplid: null }).execute();
     await k.deleteFrom('tac_templates').execute();

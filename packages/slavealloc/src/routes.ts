@@ -77,6 +77,10 @@ function logAllocation(logger: Logger, name: string, a: Allocation): void {
   else logger.info(`rejecting slave '${name}'`);
 }
 
+/** What `/gettac` answers for every path that names no slave it can allocate. */
+const NO_ALLOCATION = 'no allocation available';
+const noAllocation = (reply: FastifyReply) => sendText(reply, 404, NO_ALLOCATION);
+
 function registerTac(app: FastifyInstance, service: Slavealloc, logger: Logger): void {
   // Some Windows slaves ask in capitals; names are stored lowercase.
   app.get<{ Params: { slave: string } }>('/gettac/:slave', async (req, reply) => {
@@ -90,13 +94,23 @@ function registerTac(app: FastifyInstance, service: Slavealloc, logger: Logger):
     }
     logAllocation(logger, name, allocation);
     if (allocation.kind === 'unknown' || allocation.kind === 'no-master')
-      return sendText(reply, 404, 'no allocation available');
+      return noAllocation(reply);
     return sendText(reply, 200, allocation.tac);
   });
-  app.get('/gettac/', async (_req, reply) => sendText(reply, 404, 'no allocation available'));
+  // Every other path under /gettac names no slave either (`/gettac/`, `/gettac/a/b`); one the
+  // router cannot take (`/gettac/%ZZ`, a name over 512 characters) gets this through `misses`.
+  app.get('/gettac', async (_req, reply) => noAllocation(reply));
+  app.get('/gettac/*', async (_req, reply) => noAllocation(reply));
 
   app.get<{ Params: { slave: string } }>('/api/gettac/:slave', async (req, reply) => {
-    const allocation = await service.gettac(req.params.slave, false);
+    const name = req.params.slave;
+    let allocation: Allocation;
+    try {
+      allocation = await service.gettac(name, false);
+    } catch (err) {
+      logger.error(`/api/gettac for '${name}' failed: ${(err as Error).message}`);
+      return sendJson(reply, 500, { success: false, error: (err as Error).message });
+    }
     if (allocation.kind === 'unknown' || allocation.kind === 'no-master')
       return sendJson(reply, 404, { success: false });
     return sendJson(reply, 200, { success: true, tac: allocation.tac });
@@ -180,5 +194,6 @@ export function slaveallocRoutes(service: Slavealloc, logger: Logger): RouteModu
       registerUi(app, service);
     },
     dashboard: DASHBOARD,
+    misses: { under: '/gettac/', answer: noAllocation },
   };
 }

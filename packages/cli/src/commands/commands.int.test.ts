@@ -5,8 +5,17 @@
  */
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { ConfigError, jobIdFor, openQueueServices, type QueueServices } from '@loopabull/core';
+import { UnrecoverableError, Worker, type Job } from 'bullmq';
+import {
+  ConfigError,
+  createRedis,
+  jobIdFor,
+  openQueueServices,
+  type JobResult,
+  type QueueServices,
+} from '@loopabull/core';
 import {
   cleanUpTest,
   localPlaybook,
@@ -211,5 +220,106 @@ describe('the queue, its jobs, pause and resume', () => {
     expect(await json('jobs', 'retry', '--failed')).toEqual({ retried: 0 });
     await services.work.enqueue(testEvent('org.example.answer', { id: 'cmd-json' }));
     expect(await json('jobs', 'remove', 'cmd-json')).toEqual({ removed: 'cmd-json' });
+  });
+});
+
+describe('jobs retry and show, by what became of the job', () => {
+  /** Takes the next waiting job and ends it as a worker would: ran, unrouted or failed. */
+  async function finishNext(end: 'ran' | 'unrouted' | 'failed'): Promise<string> {
+    const connection = createRedis(config.redis.url);
+    const worker = new Worker(config.queue.name, null, {
+      connection,
+      prefix: config.redis.prefix,
+      autorun: false,
+    });
+    try {
+      const token = randomUUID();
+      const job = (await worker.getNextJob(token)) as Job;
+      if (end === 'failed') {
+        // Its last attempt: failed, not delayed for another.
+        await job.moveToFailed(new UnrecoverableError('exit 2'), token, false);
+      } else {
+        const result: JobResult =
+          end === 'ran' ? { outcome: 'ran', file: 'x.mjs' } : { outcome: 'unrouted' };
+        await job.moveToCompleted(result, token, false);
+        if (end === 'unrouted') await services.work.recordUnrouted(job.id!);
+      }
+      return job.id!;
+    } finally {
+      await worker.close();
+      connection.disconnect();
+    }
+  }
+  const stateOf = async (id: string) => (await services.work.queue.getJob(id))!.getState();
+
+  beforeAll(async () => {
+    // Empty the queue the block above filled, and hold off nothing: no worker runs here.
+    await services.work.queue.obliterate({ force: true });
+  });
+
+  it('retry puts back a failed job and an unrouted one, which is no longer counted unrouted', async () => {
+    await services.work.enqueue(testEvent('org.example.broken', { id: 'retry-failed' }));
+    const failed = await finishNext('failed');
+    await services.work.enqueue(testEvent('org.example.later', { id: 'retry-unrouted' }));
+    const unrouted = await finishNext('unrouted');
+    expect((await services.work.depth()).unrouted).toBe(1);
+
+    expect((await runProgram(config, ['jobs', 'retry', failed])).out).toBe(
+      `job ${failed} put back to run\n`,
+    );
+    expect(
+      JSON.parse((await runProgram(config, ['jobs', 'retry', unrouted, '--json'])).out),
+    ).toEqual({ retried: 1, id: unrouted });
+    expect([await stateOf(failed), await stateOf(unrouted)]).toEqual(['waiting', 'waiting']);
+    expect((await services.work.depth()).unrouted).toBe(0);
+    await services.work.queue.obliterate({ force: true });
+  });
+
+  it('retry refuses a job that completed (exit 1, not a usage error) and leaves it', async () => {
+    await services.work.enqueue(testEvent('org.example.answer', { id: 'retry-done' }));
+    const done = await finishNext('ran');
+    const refused = runProgram(config, ['jobs', 'retry', done]);
+    await expect(refused).rejects.toThrow(
+      `job ${done} completed: only failed and unrouted jobs are retried`,
+    );
+    await expect(refused).rejects.not.toBeInstanceOf(ConfigError);
+    expect(await stateOf(done)).toBe('completed');
+    await services.work.queue.obliterate({ force: true });
+  });
+
+  it('retry --help says which jobs it puts back', async () => {
+    const { createProgram, shippedAutomations } = await import('@loopabull/cli');
+    const program = await createProgram({ automations: shippedAutomations, argv: [] });
+    const retry = program.commands
+      .find((c) => c.name() === 'jobs')!
+      .commands.find((c) => c.name() === 'retry')!;
+    expect(retry.helpInformation()).toMatch(/failed or unrouted job/);
+    expect(retry.helpInformation()).toMatch(/completed job is refused/);
+  });
+
+  it('show finds a parked message by the id jobs list --state parked prints, with --json', async () => {
+    await services.parking.park({
+      reason: 'not-json',
+      detail: 'Unexpected token n in JSON at position 1',
+      topic: 'org.example.bad',
+      exchange: 'amq.topic',
+      routing_key: 'org.example.bad',
+      message_id: 'm-1',
+      received_at: '2026-01-02T03:04:05.000Z',
+      content: Buffer.from('{nope'),
+    });
+    const [listed] = JSON.parse(
+      (await runProgram(config, ['jobs', 'list', '--state', 'parked', '--json'])).out,
+    );
+    const shown = JSON.parse((await runProgram(config, ['jobs', 'show', listed.id, '--json'])).out);
+    expect(shown).toEqual({ ...listed, state: 'parked' });
+    expect(shown).toMatchObject({ reason: 'not-json', body: '{nope', size: 5 });
+
+    const text = (await runProgram(config, ['jobs', 'show', listed.id])).out;
+    expect(text).toMatch(new RegExp(`^field\\s+value\\nid\\s+${listed.id}\\nstate\\s+parked\\n`));
+    expect(text).toMatch(/\nreason\s+not-json\n/);
+    expect(text).toMatch(/\ndetail\s+Unexpected token n in JSON at position 1\n/);
+    expect(text).toContain('\nbody (5 bytes):\n{nope\n');
+    await expect(runProgram(config, ['jobs', 'show', '1-1'])).rejects.toThrow('no job 1-1');
   });
 });

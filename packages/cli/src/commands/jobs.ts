@@ -1,5 +1,15 @@
 import { Command, Option } from 'commander';
-import { ConfigError, DEPTH_STATES, LIST_MAX, printable, TOPIC_SCAN } from '@loopabull/core';
+import {
+  ConfigError,
+  DEPTH_STATES,
+  LIST_MAX,
+  PARKED_BODY_BYTES,
+  PARKED_ID,
+  printable,
+  TOPIC_SCAN,
+  type JobDetail,
+  type ParkedMessage,
+} from '@loopabull/core';
 import {
   jsonOption,
   printJson,
@@ -76,25 +86,53 @@ const notFound = (id: string) =>
     `no job ${id}: it may have been removed after queue.keep_completed, or be a message the looper parked, which never became a job (loopabull jobs list --state parked)`,
   );
 
+const fieldTable = (fields: Record<string, unknown>) =>
+  printTable(
+    ['field', 'value'],
+    Object.entries(fields).map(([k, v]) => [k, v === null ? '' : String(v)]),
+  );
+
+function printJob(job: JobDetail): void {
+  const { event, result, failed_reason, ...fields } = job;
+  fieldTable(fields);
+  if (failed_reason)
+    process.stdout.write(`\nfailure:\n${printable(failed_reason, { keepLines: true })}\n`);
+  process.stdout.write(`\nevent:\n${JSON.stringify(event, null, 2)}\n`);
+  if (result) process.stdout.write(`\nresult:\n${JSON.stringify(result, null, 2)}\n`);
+}
+
+/** As `jobs list --state parked` and the dashboard show it: reason and detail first. */
+function printParked(parked: ParkedMessage & { state: 'parked' }): void {
+  const { body, size, ...fields } = parked;
+  const { id, state, received_at, reason, detail, ...rest } = fields;
+  fieldTable({ id, state, received_at, reason, detail, ...rest });
+  const kept =
+    Buffer.byteLength(body, 'utf8') < size ? `, the first ${PARKED_BODY_BYTES} kept` : '';
+  process.stdout.write(`\nbody (${size} bytes${kept}):\n${printable(body, { keepLines: true })}\n`);
+}
+
 const show = (cli: Cli) =>
   withConfig(new Command('show'))
-    .description('one job: its state, attempts, failure, event and result')
-    .argument('<id>', 'job id (as `jobs list` prints it)')
+    .description(
+      'one job: its state, attempts, failure, event and result; or one parked message: its reason, detail and body',
+    )
+    .argument('<id>', 'job id (as `jobs list` prints it), or a parked message id (`<ms>-<seq>`)')
     .addOption(jsonOption())
+    .addHelpText(
+      'after',
+      `
+A parked message (\`jobs list --state parked\`) never became a job: it is shown with state
+"parked", and --json prints the object \`jobs list --state parked --json\` lists, with
+"state": "parked".`,
+    )
     .action(async (id: string, opts: ConfigOpts & { json?: boolean }) =>
-      withQueue(cli, opts, async ({ jobs }) => {
+      withQueue(cli, opts, async ({ jobs, parking }) => {
         const job = await jobs.show(id);
-        if (!job) throw notFound(id);
-        if (opts.json) return printJson(job);
-        const { event, result, failed_reason, ...fields } = job;
-        printTable(
-          ['field', 'value'],
-          Object.entries(fields).map(([k, v]) => [k, v === null ? '' : String(v)]),
-        );
-        if (failed_reason)
-          process.stdout.write(`\nfailure:\n${printable(failed_reason, { keepLines: true })}\n`);
-        process.stdout.write(`\nevent:\n${JSON.stringify(event, null, 2)}\n`);
-        if (result) process.stdout.write(`\nresult:\n${JSON.stringify(result, null, 2)}\n`);
+        if (job) return opts.json ? printJson(job) : printJob(job);
+        const parked = await parking.get(id);
+        if (!parked) throw notFound(id);
+        const shown = { ...parked, state: 'parked' as const };
+        return opts.json ? printJson(shown) : printParked(shown);
       }),
     );
 
@@ -116,10 +154,20 @@ const logs = (cli: Cli) =>
 
 const retry = (cli: Cli) =>
   withConfig(new Command('retry'))
-    .description('run a failed job again, or every failed job with --failed')
+    .description(
+      'run a failed or unrouted job again, or every failed job with --failed; a completed job is refused',
+    )
     .argument('[id]', 'job id')
     .option('--failed', 'retry every job in the failed set')
     .addOption(jsonOption())
+    .addHelpText(
+      'after',
+      `
+A failed job runs again once its automation is fixed; an unrouted one once a playbook or handler
+for its topic is in the playbooks directory. A completed job is refused (exit 1), as is one that
+has not finished: to run a completed job's automation again on purpose, use
+\`loopabull run TOPIC --file BODY\` with the event \`loopabull jobs show ID --json\` prints.`,
+    )
     .action(
       async (id: string | undefined, opts: ConfigOpts & { failed?: boolean; json?: boolean }) => {
         if (Boolean(id) === Boolean(opts.failed))
@@ -148,7 +196,7 @@ const remove = (cli: Cli) =>
     .action(async (id: string, opts: ConfigOpts & { json?: boolean }) =>
       withQueue(cli, opts, async ({ jobs, parking }) => {
         const removed =
-          (await jobs.remove(id)) || (/^\d+-\d+$/.test(id) && (await parking.remove(id)));
+          (await jobs.remove(id)) || (PARKED_ID.test(id) && (await parking.remove(id)));
         if (!removed) throw notFound(id);
         if (opts.json) return printJson({ removed: id });
         process.stdout.write(`removed ${id}\n`);

@@ -1,0 +1,30 @@
+import type { JobResult } from './job-types.js';
+
+/** What `jobs retry ID` does with a job: the BullMQ set it is put back from, or why not. */
+export type RetryDecision =
+  { ok: true; from: 'failed' | 'completed' } | { ok: false; error: string };
+
+/**
+ * Which jobs an operator retries: a failed one (fixed since), and an unrouted one (its playbook
+ * may have been dropped in since; BullMQ keeps it among the completed). A job that ran to
+ * completion is refused, so that a mistyped id does not run an automation a second time; nor is
+ * a job that has not finished, which will run anyway.
+ */
+export function retryDecision(
+  id: string,
+  state: string,
+  result: Pick<JobResult, 'outcome'> | null | undefined,
+): RetryDecision {
+  if (state === 'failed') return { ok: true, from: 'failed' };
+  if (state === 'completed' && result?.outcome === 'unrouted')
+    return { ok: true, from: 'completed' };
+  if (state === 'completed')
+    return {
+      ok: false,
+      error: `job ${id} completed: only failed and unrouted jobs are retried; to run its automation again, \`loopabull run TOPIC --file BODY\` (its topic and body are in \`loopabull jobs show ${id} --json\`)`,
+    };
+  return {
+    ok: false,
+    error: `job ${id} is ${state}, not finished: only failed and unrouted jobs are retried`,
+  };
+}
