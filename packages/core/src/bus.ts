@@ -66,6 +66,18 @@ export function busFault(err: Error, url: string): string {
   return `the broker refused to open virtual host ${JSON.stringify(vhost)}: it does not exist, or user ${JSON.stringify(user)} has no permission on it (rabbitmqctl list_vhosts, list_user_permissions ${user})`;
 }
 
+/** connectOnce's failure: the message names the broker; `reason` is why, for callers that name it themselves. */
+export class BusUnreachable extends Error {
+  override name = 'BusUnreachable';
+  constructor(
+    url: string,
+    readonly reason: string,
+    cause: unknown,
+  ) {
+    super(`cannot reach the bus at ${redactUrl(url)}: ${reason}`, { cause });
+  }
+}
+
 /**
  * A one-shot connection for commands and readiness checks: fails if the broker does not answer,
  * with an error naming the broker, since a socket's own (a refused certificate, a refused
@@ -75,12 +87,7 @@ export async function connectOnce(config: BusConfig): Promise<ChannelModel> {
   try {
     return await amqp.connect(busUrl(config), busSocketOptions(config));
   } catch (err) {
-    throw new Error(
-      `cannot reach the bus at ${redactUrl(config.bus.url)}: ${busFault(err as Error, config.bus.url)}`,
-      {
-        cause: err,
-      },
-    );
+    throw new BusUnreachable(config.bus.url, busFault(err as Error, config.bus.url), err);
   }
 }
 

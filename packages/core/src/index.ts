@@ -75,6 +75,7 @@ export {
   busFault,
   connectRecovering,
   connectOnce,
+  BusUnreachable,
   busSocketOptions,
   type PublishOptions,
 } from './bus.js';

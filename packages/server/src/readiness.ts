@@ -1,8 +1,8 @@
 import type { Redis } from 'ioredis';
 import {
   TimeoutError,
-  busFault,
   connectOnce,
+  type BusUnreachable,
   redactUrl,
   withTimeout,
   type Config,
@@ -15,19 +15,6 @@ export interface Readiness {
 }
 
 const CACHE_MS = 2000;
-
-/** Why connectOnce failed, without the "cannot reach the bus at <url>" it wraps that in. */
-function busReason(err: unknown, url: string): string {
-  // Not instanceof: a socket's errors may come from another realm (Jest's VM modules).
-  const cause = (err as Error)?.cause as Error | undefined;
-  if (typeof cause?.message !== 'string') return String((err as Error)?.message ?? err);
-  try {
-    return busFault(cause, url);
-  } catch {
-    // busFault parses the URL for a refused virtual host; an unparsable one keeps the cause.
-    return cause.message;
-  }
-}
 
 /** Whether Redis and the bus answer. Cached briefly so probes cannot hammer the broker. */
 export function readinessProbe(config: Config, redis: Redis): () => Promise<Readiness> {
@@ -55,8 +42,10 @@ export function readinessProbe(config: Config, redis: Redis): () => Promise<Read
         try {
           await (await connectOnce(config)).close();
         } catch (err) {
-          // connectOnce's message names the bus as this check does: keep only its reason.
-          throw new Error(busReason(err, config.bus.url));
+          // connectOnce's message names the bus as this check does: keep only its reason. Not
+          // instanceof: the error may come from another realm (Jest's VM modules).
+          const reason = (err as Partial<BusUnreachable>)?.reason;
+          throw typeof reason === 'string' ? new Error(reason) : err;
         }
       }),
     ]);
