@@ -14,6 +14,12 @@ describe('classifyExit', () => {
     expect(verdict(5, 'ERROR! bad option')).toBe('permanent');
   });
 
+  it('knows the error marker of ansible-core 2.19 and later', () => {
+    expect(verdict(4, '[WARNING]: w\n[ERROR]: YAML parsing failed: x')).toBe('permanent');
+    expect(verdict(1, '[ERROR]: the playbook: x.yml could not be found')).toBe('permanent');
+    expect(verdict(4, 'a task printed [ERROR]: mid-line')).toBe('retryable');
+  });
+
   it('retries what may get better', () => {
     expect(verdict(1, 'ERROR! something else')).toBe('retryable');
     expect(verdict(2, 'fatal: [localhost]: FAILED!')).toBe('retryable');

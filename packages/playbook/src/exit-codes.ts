@@ -20,6 +20,9 @@ export interface Classification {
  * playbook is missing, does not parse, bad options) fail at once instead of using up retries;
  * anything unknown is retried, since the retries are bounded anyway.
  */
+/** How ansible-playbook starts an error of its own: `ERROR!` up to 2.18, `[ERROR]:` from 2.19. */
+const ANSIBLE_ERROR = /^(?:ERROR!|\[ERROR\]:)/m;
+
 export function classifyExit({ exitCode, output, timedOut = false }: ExitInfo): Classification {
   if (timedOut)
     return {
@@ -40,7 +43,7 @@ export function classifyExit({ exitCode, output, timedOut = false }: ExitInfo): 
     case 4:
       if (output.includes('UNREACHABLE'))
         return { verdict: 'retryable', reason: 'one or more hosts unreachable' };
-      return output.includes('ERROR!')
+      return ANSIBLE_ERROR.test(output)
         ? { verdict: 'permanent', reason: 'parse error' }
         : { verdict: 'retryable', reason: 'hosts unreachable or parse error' };
     case 5:
