@@ -57,6 +57,8 @@ export {
   PARKED_BODY_BYTES,
   PARKED_ID,
   type ParkedMessage,
+  type ParkedDetail,
+  isParked,
   type ParkInput,
 } from './parking.js';
 export { WorkQueue, DEPTH_SAMPLE } from './work-queue.js';

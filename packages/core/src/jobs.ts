@@ -1,7 +1,7 @@
 import type { Job } from 'bullmq';
 import type { LoopabullEvent } from './event.js';
 import { jobIdFor } from './job-id.js';
-import type { ParkingLot } from './parking.js';
+import type { ParkedDetail, ParkingLot } from './parking.js';
 import { retryDecision } from './retry-policy.js';
 import type { FailureNote, JobDetail, JobResult, JobState, JobSummary } from './job-types.js';
 import type { UnroutedJobs } from './unrouted.js';
@@ -121,6 +121,17 @@ export class Jobs {
     };
   }
 
+  /**
+   * A job as `show` gives it or, for an id that is a parked message's, that message: the looper
+   * parks what never became a job, and operators find both ids in the same lists.
+   */
+  async showOrParked(id: string): Promise<JobDetail | ParkedDetail | null> {
+    const job = await this.show(id);
+    if (job) return job;
+    const parked = await this.parking.get(id);
+    return parked && { ...parked, state: 'parked' };
+  }
+
   async logs(id: string): Promise<string[] | null> {
     const job = await this.find(id);
     if (!job) return null;
@@ -150,9 +161,10 @@ export class Jobs {
     return count;
   }
 
+  /** Deletes a job and its log, or a parked message; false for neither. */
   async remove(id: string): Promise<boolean> {
     const job = await this.find(id);
-    if (!job) return false;
+    if (!job) return this.parking.remove(id);
     await job.remove();
     await this.unrouted.forget(job.id!);
     return true;

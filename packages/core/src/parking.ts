@@ -21,6 +21,13 @@ export interface ParkedMessage {
   body: string;
 }
 
+/** A parked message where a job could be shown: it never became one, its state says so. */
+export type ParkedDetail = ParkedMessage & { state: 'parked' };
+
+/** Whether what `Jobs.showOrParked` found is a parked message (no job is ever in that state). */
+export const isParked = (shown: { state: string }): shown is ParkedDetail =>
+  shown.state === 'parked';
+
 /** `bytes` cut to at most `max`, backing off so a multi-byte UTF-8 character is not split. */
 function cutAtCharacter(bytes: Buffer, max: number): Buffer {
   if (bytes.length <= max) return bytes;
@@ -100,6 +107,7 @@ export class ParkingLot {
   }
 
   async remove(id: string): Promise<boolean> {
+    if (!PARKED_ID.test(id)) return false;
     return (await this.redis.xdel(this.key, id)) > 0;
   }
 }

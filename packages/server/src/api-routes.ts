@@ -34,7 +34,7 @@ export function registerApi(app: FastifyInstance, services: QueueServices): void
   app.get<{ Params: { id: string } }>(
     '/api/jobs/:id',
     async (req, reply) =>
-      (await services.jobs.show(req.params.id)) ?? reply.code(404).send(notFound),
+      (await services.jobs.showOrParked(req.params.id)) ?? reply.code(404).send(notFound),
   );
   app.get<{ Params: { id: string } }>('/api/jobs/:id/logs', async (req, reply) => {
     const logs = await services.jobs.logs(req.params.id);

@@ -1,5 +1,13 @@
 import type { FastifyInstance } from 'fastify';
-import { DEPTH_STATES, formatDuration, type JobSummary, type QueueServices } from '@loopabull/core';
+import {
+  DEPTH_STATES,
+  PARKED_BODY_BYTES,
+  formatDuration,
+  isParked,
+  type JobSummary,
+  type ParkedDetail,
+  type QueueServices,
+} from '@loopabull/core';
 import { failureSummary } from './failure-summary.js';
 import { html, page, sendPage } from './html.js';
 
@@ -29,6 +37,36 @@ function jobTable(jobs: JobSummary[], withReason: boolean) {
         </tr>`,
     )}
   </table>`;
+}
+
+function fieldTable(fields: Record<string, string | number | null>) {
+  return html`<table>
+    ${Object.entries(fields).map(
+      ([k, v]) =>
+        html`<tr>
+          <th>${k}</th>
+          <td>${v ?? ''}</td>
+        </tr>`,
+    )}
+  </table>`;
+}
+
+/** A message the looper parked: it never became a job, so it has a reason and a body instead. */
+function parkedPage(p: ParkedDetail) {
+  const kept =
+    Buffer.byteLength(p.body, 'utf8') < p.size ? `, the first ${PARKED_BODY_BYTES} kept` : '';
+  return html`${fieldTable({
+      state: p.state,
+      received: p.received_at,
+      reason: p.reason,
+      detail: p.detail,
+      topic: p.topic,
+      exchange: p.exchange,
+      'routing key': p.routing_key,
+      'message id': p.message_id,
+    })}
+    <h2>Body (${p.size} bytes${kept})</h2>
+    <pre>${p.body}</pre>`;
 }
 
 /** BullMQ names a worker's connection `<prefix>:<queue>:w:<worker name>`; `loopabull worker --id` sets the name. */
@@ -111,6 +149,7 @@ export function registerDashboard(
         parked.length
           ? html`<table>
               <tr>
+                <th>message</th>
                 <th>received</th>
                 <th>reason</th>
                 <th>exchange</th>
@@ -120,6 +159,7 @@ export function registerDashboard(
               ${parked.map(
                 (p) =>
                   html`<tr class="warn">
+                    <td><a href="/jobs/${encodeURIComponent(p.id)}">${p.id}</a></td>
                     <td>${age(p.received_at)}</td>
                     <td>${p.reason}</td>
                     <td>${p.exchange}</td>
@@ -135,27 +175,21 @@ export function registerDashboard(
 
   app.get<{ Params: { id: string } }>('/jobs/:id', async (req, reply) => {
     const [job, logs] = await Promise.all([
-      services.jobs.show(req.params.id),
+      services.jobs.showOrParked(req.params.id),
       services.jobs.logs(req.params.id),
     ]);
     if (!job) return reply.code(404).type('text/plain').send('unknown job');
-    const body = html`<table>
-        ${Object.entries({
-          topic: job.topic,
-          state: job.state,
-          attempts: job.attempts,
-          created: job.created_at,
-          started: job.started_at,
-          finished: job.finished_at,
-          file: job.file,
-        }).map(
-          ([k, v]) =>
-            html`<tr>
-              <th>${k}</th>
-              <td>${v ?? ''}</td>
-            </tr>`,
-        )}
-      </table>
+    if (isParked(job))
+      return sendPage(reply, page(`Parked message ${job.id}`, parkedPage(job), { links }));
+    const body = html`${fieldTable({
+        topic: job.topic,
+        state: job.state,
+        attempts: job.attempts,
+        created: job.created_at,
+        started: job.started_at,
+        finished: job.finished_at,
+        file: job.file,
+      })}
       ${
         job.failed_reason
           ? html`<h2>Failure</h2>

@@ -110,6 +110,32 @@ describe('jobs', () => {
     ]);
   });
 
+  it("a parked message's id shows it where a job's would, and DELETE removes it", async () => {
+    await services.parking.park({
+      reason: 'bad-topic',
+      detail: 'the topic has an empty segment',
+      topic: 'org..x',
+      exchange: 'amq.topic',
+      routing_key: 'org..x',
+      message_id: 'bad-2',
+      received_at: new Date().toISOString(),
+      content: Buffer.from('{"<b>":1}'),
+    });
+    const [parked] = await services.parking.list(1);
+    const id = parked!.id;
+    expect((await http('/')).body).toContain(`<a href="/jobs/${id}">${id}</a>`);
+    expect((await http(`/api/jobs/${id}`)).json()).toEqual({ ...parked, state: 'parked' });
+    const page = await http(`/jobs/${id}`);
+    expect(page.statusCode).toBe(200);
+    expect(page.body).toContain('the topic has an empty segment');
+    expect(page.body).toContain('{&quot;&lt;b&gt;&quot;:1}');
+    expect((await http(`/api/jobs/${id}`, { method: 'DELETE' })).statusCode).toBe(401);
+    const removed = await http(`/api/jobs/${id}`, { method: 'DELETE', headers: auth });
+    expect(removed.json()).toEqual({ success: true });
+    expect(await services.parking.get(id)).toBeNull();
+    expect((await http(`/api/jobs/${id}`)).statusCode).toBe(404);
+  });
+
   it('retry needs the token, and refuses a job that has not failed', async () => {
     expect((await http('/api/jobs/api-1/retry', { method: 'POST' })).statusCode).toBe(401);
     const res = await http('/api/jobs/api-1/retry', { method: 'POST', headers: auth, body: '{}' });

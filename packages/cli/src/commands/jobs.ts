@@ -4,11 +4,11 @@ import {
   DEPTH_STATES,
   LIST_MAX,
   PARKED_BODY_BYTES,
-  PARKED_ID,
+  isParked,
   printable,
   TOPIC_SCAN,
   type JobDetail,
-  type ParkedMessage,
+  type ParkedDetail,
 } from '@loopabull/core';
 import {
   jsonOption,
@@ -102,7 +102,7 @@ function printJob(job: JobDetail): void {
 }
 
 /** As `jobs list --state parked` and the dashboard show it: reason and detail first. */
-function printParked(parked: ParkedMessage & { state: 'parked' }): void {
+function printParked(parked: ParkedDetail): void {
   const { body, size, ...fields } = parked;
   const { id, state, received_at, reason, detail, ...rest } = fields;
   fieldTable({ id, state, received_at, reason, detail, ...rest });
@@ -126,13 +126,11 @@ A parked message (\`jobs list --state parked\`) never became a job: it is shown 
 "state": "parked".`,
     )
     .action(async (id: string, opts: ConfigOpts & { json?: boolean }) =>
-      withQueue(cli, opts, async ({ jobs, parking }) => {
-        const job = await jobs.show(id);
-        if (job) return opts.json ? printJson(job) : printJob(job);
-        const parked = await parking.get(id);
-        if (!parked) throw notFound(id);
-        const shown = { ...parked, state: 'parked' as const };
-        return opts.json ? printJson(shown) : printParked(shown);
+      withQueue(cli, opts, async ({ jobs }) => {
+        const shown = await jobs.showOrParked(id);
+        if (!shown) throw notFound(id);
+        if (opts.json) return printJson(shown);
+        return isParked(shown) ? printParked(shown) : printJob(shown);
       }),
     );
 
@@ -194,10 +192,8 @@ const remove = (cli: Cli) =>
     .argument('<id>', 'job id or parked message id')
     .addOption(jsonOption())
     .action(async (id: string, opts: ConfigOpts & { json?: boolean }) =>
-      withQueue(cli, opts, async ({ jobs, parking }) => {
-        const removed =
-          (await jobs.remove(id)) || (PARKED_ID.test(id) && (await parking.remove(id)));
-        if (!removed) throw notFound(id);
+      withQueue(cli, opts, async ({ jobs }) => {
+        if (!(await jobs.remove(id))) throw notFound(id);
         if (opts.json) return printJson({ removed: id });
         process.stdout.write(`removed ${id}\n`);
       }),
