@@ -7,10 +7,12 @@ import { openQueueServices } from '@loopabull/core';
 import {
   CLI,
   cleanUpTest,
+  freePort,
   isolatedEnv,
   readFixture,
   removeTempDirs,
   runCli,
+  startCli,
   tempDir,
   testConfig,
   testEvent,
@@ -188,5 +190,24 @@ describe('loopabull run', () => {
       outcome: 'ran',
       value: { ignored: 'provisioner aws-provisioner-v1' },
     });
+  });
+});
+
+describe('loopabull serve', () => {
+  it('serve started while Redis refuses connections listens at once and says why it answers 503', async () => {
+    const [redisPort, httpPort] = [await freePort(), await freePort()];
+    const serve = startCli(['serve'], {
+      env: {
+        REDIS_URL: `redis://127.0.0.1:${redisPort}`,
+        LOOPABULL_HTTP_PORT: String(httpPort),
+      },
+    });
+    try {
+      await serve.waitForOutput(/Redis is unreachable.*ECONNREFUSED/);
+      expect(serve.output()).toMatch(new RegExp(`listening on http://127.0.0.1:${httpPort}`));
+      expect((await fetch(`http://127.0.0.1:${httpPort}/api/queue`)).status).toBe(503);
+    } finally {
+      await serve.stop();
+    }
   });
 });

@@ -1,6 +1,7 @@
 import {
   createLogger,
   createProducerRedis,
+  redactUrl,
   queueServices,
   type AutomationHost,
   type Config,
@@ -16,7 +17,7 @@ export interface RunningServer {
   close(): Promise<void>;
 }
 
-/** How long `serve` waits for Redis before it listens anyway, answering 503 until Redis is up. */
+/** How long `serve` waits for a silent Redis before it listens anyway, answering 503 until it is up. */
 const REDIS_WAIT_MS = 5000;
 /**
  * How long a request waits on a Redis command before it is answered 503: a Redis that froze with
@@ -25,21 +26,26 @@ const REDIS_WAIT_MS = 5000;
 export const REDIS_REPLY_TIMEOUT_MS = 5000;
 
 /**
- * Resolves once the connection is ready, or after REDIS_WAIT_MS: a server started beside its
- * Redis should not answer its first requests 503 for the few milliseconds the connection takes,
- * and one started while Redis is down still starts.
+ * Resolves with null once the connection is ready, or with why not: its first error (a refused
+ * connection is known at once) or REDIS_WAIT_MS of silence (a frozen Redis). A server started
+ * beside its Redis should not answer its first requests 503 for the few milliseconds the
+ * connection takes, and one started while Redis is down still starts, without waiting for it.
  */
-async function redisReady(redis: Redis): Promise<void> {
-  if (redis.status === 'ready') return;
+async function redisReady(redis: Redis): Promise<string | null> {
+  if (redis.status === 'ready') return null;
   // Not events.once: it rejects on the 'error' events a Redis that is down emits.
-  await new Promise<void>((resolve) => {
-    const done = () => {
+  return new Promise((resolve) => {
+    const done = (why: string | null) => {
       clearTimeout(timer);
-      redis.off('ready', done);
-      resolve();
+      redis.off('ready', ready);
+      redis.off('error', failed);
+      resolve(why);
     };
-    const timer = setTimeout(done, REDIS_WAIT_MS);
-    redis.once('ready', done);
+    const ready = () => done(null);
+    const failed = (err: Error) => done(err.message);
+    const timer = setTimeout(() => done(`no answer in ${REDIS_WAIT_MS / 1000} s`), REDIS_WAIT_MS);
+    redis.once('ready', ready);
+    redis.once('error', failed);
   });
 }
 
@@ -67,9 +73,14 @@ export async function startServer(
   // The same errors, passed on by BullMQ, which prints them when nothing listens.
   services.work.queue.on('error', () => undefined);
   const app = await buildApp({ config, services, logger, modules });
-  await redisReady(services.redis);
+  const redisDown = await redisReady(services.redis);
   const url = await app.listen({ host: config.http.host, port: config.http.port });
   logger.info(`listening on ${url}`);
+  if (redisDown)
+    logger.warn(
+      'Redis is unreachable: the pages and the API answer 503 until it is back (it is retried by itself)',
+      { redis: redactUrl(config.redis.url), error: redisDown },
+    );
   return {
     app,
     url,
