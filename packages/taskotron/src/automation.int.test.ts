@@ -98,6 +98,16 @@ describe('the ResultsDB API under loopabull serve', () => {
     });
   });
 
+  it('stores a number in data from its text in the body, past the server JSON parser', async () => {
+    const res = await fetch(`${server.url}/api/v2.0/results`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${TOKEN}` },
+      body: '{"testcase": "dist.name-lint", "outcome": "INFO", "data": {"item": "f-1", "s": 1.0}}',
+    });
+    expect(res.status).toBe(201);
+    expect(((await res.json()) as { data: unknown }).data).toEqual({ item: ['f-1'], s: ['1.0'] });
+  });
+
   it('refuses POST /groups and /testcases without the bearer token, takes them with it', async () => {
     const write = (path: string, body: unknown, headers: Record<string, string> = {}) =>
       fetch(`${server.url}/api/v2.0/${path}`, {

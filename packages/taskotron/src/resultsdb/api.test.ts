@@ -108,6 +108,17 @@ describe('parseNewResult', () => {
     ]);
   });
 
+  it('writes a number in data as Python does from its literal in the body text', () => {
+    const json = '{"outcome": "PASSED", "testcase": "t", "data": {"d": 1.0, "l": [1e16, 2, true]}}';
+    const r = parseNewResult(JSON.parse(json), { ...opts, json });
+    expect(r.ok && r.value.data).toEqual([
+      ['d', '1.0'],
+      ['l', '1e+16'],
+      ['l', '2'],
+      ['l', 'True'],
+    ]);
+  });
+
   it('ignores other keys of testcase and group objects, as ResultsDB (a GET answer sent back)', () => {
     const r = parseNewResult(
       {

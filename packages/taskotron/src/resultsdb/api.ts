@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
+import { numberLiterals, pythonStr } from './python-text.js';
 import { SIZES } from './tables.js';
 
 /** A result as the store keeps it; `serializeResult` gives ResultsDB's JSON. */
@@ -29,10 +30,8 @@ type Answer<T> = { ok: true; value: T } | { ok: false; message: string };
 
 const name = z.string().trim().min(1).max(SIZES.name);
 const url = z.string().max(SIZES.text).nullish();
-/** A data value as ResultsDB's `str(value)` stores it: a boolean is `True` or `False`. */
-const scalar = z
-  .union([z.string().max(SIZES.value), z.number(), z.boolean()])
-  .transform((v) => (typeof v === 'boolean' ? (v ? 'True' : 'False') : String(v)));
+/** A data value as sent; ResultsDB stores Python's `str()` of it (`pythonStr`). */
+const scalar = z.union([z.string().max(SIZES.value), z.number(), z.boolean()]);
 
 /**
  * Other keys of a group or testcase object are ignored, as ResultsDB reads only the ones it
@@ -241,10 +240,44 @@ export function parseNewTestcase(body: unknown): Answer<{ name: string; ref_url?
   return { ok: true, value: { name, ...(ref_url == null ? {} : { ref_url }) } };
 }
 
-/** A POST /api/v2.0/results body checked as ResultsDB checks it; messages as ResultsDB's 400s. */
+/** The member `key` of a JSON object or array, if it has one. */
+const member = (o: unknown, key: string | number): unknown =>
+  typeof o === 'object' && o !== null && Object.hasOwn(o, key)
+    ? (o as Record<string, unknown>)[key]
+    : undefined;
+
+/**
+ * The data as ResultsDB stores it: one row per value, each the text Python's `str()` gives it.
+ * A number is written from its literal in `json`, the body's text, when that is given: `1.0`
+ * stays `1.0` (Python's float), where JSON.parse's value alone would be the int `1`.
+ */
+function dataRows(
+  data: Record<string, string | number | boolean | Array<string | number | boolean>>,
+  json: string | undefined,
+): Answer<Array<[string, string]>> {
+  // The body is read again only when a number needs its literal.
+  const numbers = Object.values(data)
+    .flat()
+    .some((v) => typeof v === 'number');
+  const literals = json !== undefined && numbers ? member(numberLiterals(json), 'data') : undefined;
+  const rows: Array<[string, string]> = [];
+  for (const [key, value] of Object.entries(data)) {
+    if (key.includes(':')) return { ok: false, message: `Colon not allowed in key name: ${key}` };
+    const given = member(literals, key);
+    const list = Array.isArray(value) ? value : [value];
+    for (const [i, v] of list.entries())
+      rows.push([key, pythonStr(v, Array.isArray(value) ? member(given, i) : given)]);
+  }
+  return { ok: true, value: rows };
+}
+
+/**
+ * A POST /api/v2.0/results body checked as ResultsDB checks it; messages as ResultsDB's 400s.
+ * `json` is the body's text, where numbers in `data` are read from (`dataRows`).
+ */
 export function parseNewResult(
   body: unknown,
-  opts: { outcomes: readonly string[]; now: Date },
+  opts: { outcomes: readonly string[]; now: Date; json?: string },
 ): Answer<NewResult> {
   const parsed = postSchema.safeParse(body);
   if (!parsed.success) return problem(parsed.error);
@@ -261,11 +294,8 @@ export function parseNewResult(
   const outcome = b.outcome.trim().toUpperCase();
   if (!opts.outcomes.includes(outcome))
     return { ok: false, message: `outcome must be one of ${opts.outcomes.join(', ')}` };
-  const data: Array<[string, string]> = [];
-  for (const [key, value] of Object.entries(b.data ?? {})) {
-    if (key.includes(':')) return { ok: false, message: `Colon not allowed in key name: ${key}` };
-    for (const v of Array.isArray(value) ? value : [value]) data.push([key, v]);
-  }
+  const data = dataRows(b.data ?? {}, opts.json);
+  if (!data.ok) return data;
   const time = parseSubmitTime(b.submit_time, opts.now);
   if (!time.ok) return time;
   // An object's absent ref_url stays absent: the stored one is kept (ResultsDB's tc.get).
@@ -282,7 +312,7 @@ export function parseNewResult(
       note: b.note ?? null,
       ref_url: b.ref_url ?? null,
       submit_time: time.value,
-      data,
+      data: data.value,
     },
   };
 }

@@ -204,6 +204,19 @@ export function parseResultQuery(
   return { ok: true, filter, paging, view };
 }
 
+/**
+ * ResultsDB's 400 for `_distinct_on` with nothing else to select by: "latest" would then take
+ * every stored result apart by those keys.
+ */
+export const DISTINCT_ON_ALONE = "Please, provide at least one filter beside '_distinct_on'";
+
+/**
+ * Whether the filter selects by more than the outcome, as ResultsDB asks of `_distinct_on`
+ * (testcases, groups, since or data): "latest" ignores the outcome.
+ */
+export const selectsBeyondOutcome = (f: ResultFilter): boolean =>
+  Boolean(f.testcases || f.testcasesLike || f.groups || f.since || f.data.length);
+
 /** What GET /groups selects: uuids, and descriptions equal to or (else) like any given. */
 export interface GroupFilter {
   uuids?: string[];

@@ -24,13 +24,16 @@ describe.each(allDatabases())('ResultsDB v2.0 API on $name', (target) => {
   let clock = Date.UTC(2016, 7, 15, 13, 29, 6);
   let origin = '';
   let BASE = '';
+  /** A string payload is sent as it is: JSON text that JSON.stringify would not write (`1.0`). */
   const call = async (method: 'GET' | 'POST', url: string, payload?: unknown) => {
     const res = await fetch(`${origin}${url}`, {
       method,
       headers: {
         ...(payload === undefined ? {} : { 'content-type': 'application/json' }),
       },
-      ...(payload === undefined ? {} : { body: JSON.stringify(payload) }),
+      ...(payload === undefined
+        ? {}
+        : { body: typeof payload === 'string' ? payload : JSON.stringify(payload) }),
     });
     return { status: res.status, body: (await res.json()) as Record<string, unknown> };
   };
@@ -239,6 +242,19 @@ describe.each(allDatabases())('ResultsDB v2.0 API on $name', (target) => {
       ['i386', 'FAILED'],
       ['x86_64', 'PASSED'],
     ]);
+  });
+
+  it('refuses _distinct_on with no other filter but the outcome, as ResultsDB', async () => {
+    const refused = {
+      status: 400,
+      body: { message: "Please, provide at least one filter beside '_distinct_on'" },
+    };
+    expect(await get('/results/latest?_distinct_on=arch')).toEqual(refused);
+    expect(await get('/results/latest?_distinct_on=arch&outcome=PASSED&testcases=,')).toEqual(
+      refused,
+    );
+    for (const filter of ['testcases=dist.depcheck', 'testcases:like=dist.*', 'since=2016'])
+      expect((await get(`/results/latest?_distinct_on=arch&${filter}`)).status).toBe(200);
   });
 
   it('creates groups and testcases with POST, as ResultsDB does', async () => {
@@ -616,6 +632,20 @@ describe.each(allDatabases())('ResultsDB v2.0 API on $name', (target) => {
     expect((await get('/results?since=2017-02-30')).status).toBe(400);
   });
 
+  it('lists groups newest first, as ResultsDB: in the order they were made', async () => {
+    await call('POST', '/api/v2.0/groups', { uuid: 'order-b' });
+    await result('scratch.order', 'PASSED', {}, [{ uuid: 'order-a', description: 'made by it' }]);
+    await call('POST', '/api/v2.0/groups', { uuid: 'order-c' });
+    // Neither an update nor a new result moves a group.
+    await call('POST', '/api/v2.0/groups', { uuid: 'order-b', description: 'changed' });
+    await result('scratch.order', 'PASSED', {}, ['order-b']);
+    const uuids = async (q: string) =>
+      ((await get(`/groups?${q}`)).body.data as Array<{ uuid: string }>).map((g) => g.uuid);
+    expect(await uuids('uuid=order-a,order-b,order-c')).toEqual(['order-c', 'order-a', 'order-b']);
+    expect(await uuids('limit=2')).toEqual(['order-c', 'order-a']);
+    expect(await uuids('uuid=order-a,order-b,order-c&limit=2&page=1')).toEqual(['order-b']);
+  });
+
   it('filters GET /groups by uuid and description, /testcases by name, as ResultsDB', async () => {
     const groups = [
       { uuid: 'fg-1', description: 'job 100% on a_b' },
@@ -625,15 +655,15 @@ describe.each(allDatabases())('ResultsDB v2.0 API on $name', (target) => {
     for (const g of groups) await call('POST', '/api/v2.0/groups', g);
     const uuids = async (q: string) =>
       ((await get(`/groups?${q}`)).body.data as Array<{ uuid: string }>).map((g) => g.uuid);
-    expect(await uuids('uuid=fg-1,fg-3')).toEqual(['fg-1', 'fg-3']);
+    expect(await uuids('uuid=fg-1,fg-3')).toEqual(['fg-3', 'fg-1']);
     expect(await uuids('uuid=fg-1,fg-2&description=other')).toEqual([]);
     expect(await uuids(`description=other,${encodeURIComponent('job 1000 on axb')}`)).toEqual([
-      'fg-2',
       'fg-3',
+      'fg-2',
     ]);
     // LIKE's own characters are matched as themselves, and description wins over it.
     expect(await uuids(`description:like=${encodeURIComponent('job 100%*a_b')}`)).toEqual(['fg-1']);
-    expect(await uuids('description:like=job*,oth*&uuid=fg-2,fg-3')).toEqual(['fg-2', 'fg-3']);
+    expect(await uuids('description:like=job*,oth*&uuid=fg-2,fg-3')).toEqual(['fg-3', 'fg-2']);
     expect(await uuids('description=other&description:like=job*')).toEqual(['fg-3']);
 
     const testcases = async (q: string) =>
@@ -645,9 +675,88 @@ describe.each(allDatabases())('ResultsDB v2.0 API on $name', (target) => {
     expect(await testcases('name=dist.abicheck&name:like=dist.*')).toEqual(['dist.abicheck']);
     expect(await testcases('name:like=dist_abi*')).toEqual([]);
   });
+
+  it('stores a number in data as ResultsDB (Python) writes it: 1.0, 1e+16, True', async () => {
+    const { status, body } = await post(
+      '{"testcase": "scratch.numbers", "outcome": "INFO", "data": ' +
+        '{"item": "numbers-1", "f": 1.0, "l": [1e16, 0.00001, 10, -0.0, true, "2.50"]}}',
+    );
+    expect(status).toBe(201);
+    const data = {
+      item: ['numbers-1'],
+      f: ['1.0'],
+      l: ['1e+16', '1e-05', '10', '-0.0', 'True', '2.50'],
+    };
+    expect(body.data).toEqual(data);
+    expect((await get(`/results/${String(body.id)}`)).body.data).toEqual(data);
+    expect((await get('/results?f=1.0&l=1e%2B16&item=numbers-1')).body.data).toHaveLength(1);
+  });
 });
 
 describe.each(allDatabases())('the taskotron migrations on $name, on tables in use', (target) => {
+  it('number the groups kept before by their first result, older without one; new ones come first', async () => {
+    const db = await Database.open(await target.create(), {
+      baseDir: tmpdir(),
+      logger: createLogger('database', 'error'),
+    });
+    try {
+      const all = resultsMigrations(db.dialect);
+      await db.migrate(
+        'taskotron',
+        Object.fromEntries(Object.entries(all).filter(([name]) => name < '0021')),
+      );
+      const k = db.kysely.withTables<ResultsTables>();
+      await k.insertInto('taskotron_testcases').values({ name: 't', ref_url: null }).execute();
+      await k
+        .insertInto('taskotron_groups')
+        .values(
+          ['g-z', 'g-a', 'g-m', 'g-n'].map((uuid) => ({ uuid, description: null, ref_url: null })),
+        )
+        .execute();
+      for (const groups of [['g-z'], ['g-a'], ['g-a', 'g-z']]) {
+        await k
+          .insertInto('taskotron_results')
+          .values({
+            testcase_name: 't',
+            outcome: 'PASSED',
+            note: null,
+            ref_url: null,
+            submit_time: '2016-01-01T00:00:00.000000',
+          })
+          .execute();
+        const { id } = await k
+          .selectFrom('taskotron_results')
+          .select((eb) => eb.fn.max('id').as('id'))
+          .executeTakeFirstOrThrow();
+        await k
+          .insertInto('taskotron_result_groups')
+          .values(groups.map((group_uuid) => ({ result_id: Number(id), group_uuid })))
+          .execute();
+      }
+
+      const store = await ResultsStore.open(db);
+      const uuids = async () =>
+        (await store.groups({}, { page: 0, limit: 10 })).rows.map((g) => g.uuid);
+      // g-a got its first result after g-z; g-m and g-n never got one.
+      expect(await uuids()).toEqual(['g-a', 'g-z', 'g-n', 'g-m']);
+      await store.saveGroup({ uuid: 'g-0' });
+      await store.create({
+        outcome: 'PASSED',
+        testcase: { name: 't' },
+        groups: [{ uuid: 'g-b' }, { uuid: 'g-z' }],
+        note: null,
+        ref_url: null,
+        submit_time: '2016-01-01T00:00:00.000000',
+        data: [],
+      });
+      expect(await uuids()).toEqual(['g-b', 'g-0', 'g-a', 'g-z', 'g-n', 'g-m']);
+      expect(await store.group('g-b')).toEqual({ uuid: 'g-b', description: null, ref_url: null });
+    } finally {
+      await db.close();
+      await target.remove();
+    }
+  });
+
   it('pad short years, and on MariaDB give merged names their own rows and keys', async () => {
     const db = await Database.open(await target.create(), {
       baseDir: tmpdir(),

@@ -1,6 +1,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { RouteModule } from '@loopabull/server';
 import { RESULTSDB_OUTCOMES } from '../outcomes.js';
+import { bodyTexts } from './body-text.js';
 import {
   parseNewGroup,
   parseNewResult,
@@ -12,9 +13,11 @@ import {
   type StoredResult,
 } from './api.js';
 import {
+  DISTINCT_ON_ALONE,
   parseGroupQuery,
   parseResultQuery,
   parseTestcaseQuery,
+  selectsBeyondOutcome,
   type Paging,
   type ResultFilter,
 } from './filters.js';
@@ -80,8 +83,9 @@ function register(app: FastifyInstance, store: ResultsStore, options: ResultsdbO
   const record = options.record ?? ((r: NewResult) => store.create(r));
   const count = async (uuid: string) => (await store.resultsCounts([uuid])).get(uuid) ?? 0;
 
-  app.post(`${API}/results`, async (req, reply) => {
-    const parsed = parseNewResult(req.body, { outcomes, now: now() });
+  const bodies = bodyTexts();
+  app.post(`${API}/results`, { preParsing: bodies.hook }, async (req, reply) => {
+    const parsed = parseNewResult(req.body, { outcomes, now: now(), json: bodies.of(req) });
     if (!parsed.ok) return fail(reply, 400, parsed.message);
     const stored = await record(parsed.value);
     return reply.code(201).send(serializeResult(stored, base(req)));
@@ -107,6 +111,8 @@ function register(app: FastifyInstance, store: ResultsStore, options: ResultsdbO
   app.get(`${API}/results/latest`, async (req, reply) => {
     const q = parseResultQuery((req.query ?? {}) as Record<string, unknown>, outcomes);
     if (!q.ok) return fail(reply, 400, q.message);
+    if (q.view.distinctOn.length && !selectsBeyondOutcome(q.filter))
+      return fail(reply, 400, DISTINCT_ON_ALONE);
     // ResultsDB checks `outcome` here but selects by it only in GET /results: "latest" is the
     // newest result of each testcase whatever its outcome, never an older one that failed.
     const rows = await store.latest({ ...q.filter, outcomes: undefined }, q.view.distinctOn);

@@ -213,19 +213,20 @@ export class ResultsStore {
     }
   }
 
+  /** Newest first, as ResultsDB lists them. */
   groups(filter: GroupFilter, paging: Paging) {
     const { uuids, descriptions, descriptionsLike: like } = filter;
-    let q = this.k.selectFrom('taskotron_groups').selectAll();
+    let q = this.k.selectFrom('taskotron_groups').select(GROUP);
     if (uuids) q = q.where('uuid', 'in', uuids);
     if (descriptions) q = q.where('description', 'in', descriptions);
     if (like) q = q.where((eb) => eb.or(like.map((p) => this.like(eb.ref('description'), p))));
-    return pageOf(q.orderBy('uuid'), paging);
+    return pageOf(q.orderBy('seq', 'desc'), paging);
   }
 
   group(uuid: string) {
     return this.k
       .selectFrom('taskotron_groups')
-      .selectAll()
+      .select(GROUP)
       .where('uuid', '=', uuid)
       .executeTakeFirst();
   }
@@ -368,6 +369,9 @@ export class ResultsStore {
     });
   }
 }
+
+/** What a group is to the API; its `seq` only orders the list. */
+const GROUP = ['uuid', 'description', 'ref_url'] as const;
 
 /**
  * Newest first (submit_time, then id), as ResultsDB lists "latest": its query is ordered by

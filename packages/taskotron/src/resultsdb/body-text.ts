@@ -1,0 +1,33 @@
+import { Transform } from 'node:stream';
+import type { FastifyRequest, preParsingAsyncHookHandler } from 'fastify';
+
+/**
+ * The text of request bodies, for what JSON.parse loses of them: a POSTed result's `1.0`, which
+ * ResultsDB (Python) stores as `1.0`, not `1` (parseNewResult). `hook` is a route's preParsing
+ * hook that copies the body as it streams past to the JSON parser, which still reads it all, so
+ * the server's body limit holds; `of` is the text afterwards (undefined for a request without).
+ */
+export function bodyTexts(): {
+  hook: preParsingAsyncHookHandler;
+  of(req: FastifyRequest): string | undefined;
+} {
+  const texts = new WeakMap<FastifyRequest, Buffer[]>();
+  return {
+    hook: async (req, _reply, payload) => {
+      const chunks: Buffer[] = [];
+      texts.set(req, chunks);
+      return payload.pipe(
+        new Transform({
+          transform(chunk: Buffer, _encoding, done) {
+            chunks.push(chunk);
+            done(null, chunk);
+          },
+        }),
+      );
+    },
+    of: (req) => {
+      const chunks = texts.get(req);
+      return chunks && Buffer.concat(chunks).toString('utf8');
+    },
+  };
+}
