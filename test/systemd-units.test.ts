@@ -1,37 +1,18 @@
 import { execFileSync, spawnSync } from 'node:child_process';
-import { chmodSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from '@jest/globals';
 import { DAEMON_NODE_FLAGS } from '@loopabull/cli';
-import { removeTempDirs, tempDir, testConfig } from './support/index.js';
+import {
+  SYSTEMD,
+  removeTempDirs,
+  serviceSection,
+  tempDir,
+  testConfig,
+  unitValue as value,
+} from './support/index.js';
 
-const SYSTEMD = fileURLToPath(new URL('../systemd/', import.meta.url));
 const UNITS = ['loopabull.service', 'loopabull-web.service', 'loopabull@.service'];
-
-type Unit = Map<string, string[]>;
-
-/** `[Service]` settings of a unit file: every assignment of a key, in order. */
-function serviceSection(file: string): Unit {
-  const settings: Unit = new Map();
-  let section = '';
-  for (const raw of readFileSync(join(SYSTEMD, file), 'utf8').split('\n')) {
-    const line = raw.trim();
-    if (line === '' || line.startsWith('#')) continue;
-    if (line.startsWith('[')) {
-      section = line;
-      continue;
-    }
-    if (section !== '[Service]') continue;
-    const eq = line.indexOf('=');
-    const key = line.slice(0, eq);
-    settings.set(key, [...(settings.get(key) ?? []), line.slice(eq + 1)]);
-  }
-  return settings;
-}
-
-/** The value that wins: the last assignment. */
-const value = (unit: Unit, key: string) => unit.get(key)?.at(-1);
 
 /** systemd turns NoNewPrivileges on for a User= service with any of these; sudo then fails. */
 const IMPLY_NO_NEW_PRIVILEGES = [
@@ -155,22 +136,6 @@ describe('loopabull@.service: hardened as far as sudo for `become` allows', () =
     );
     const grace = testConfig().workers.shutdown_grace;
     expect(Number(value(unit, 'TimeoutStopSec'))).toBeGreaterThan(grace);
-  });
-});
-
-describe('the install in docs/operating.md', () => {
-  it('links /usr/bin/loopabull to an executable with a node shebang, which the web unit runs', () => {
-    const doc = readFileSync(
-      fileURLToPath(new URL('../docs/operating.md', import.meta.url)),
-      'utf8',
-    );
-    const target = /ln -s \/opt\/loopabull\/(\S+) \/usr\/bin\/loopabull/.exec(doc)![1]!;
-    const file = fileURLToPath(new URL(`../${target}`, import.meta.url));
-    expect(statSync(file).mode & 0o111).toBe(0o111);
-    expect(readFileSync(file, 'utf8').split('\n', 1)[0]).toBe('#!/usr/bin/env node');
-    expect(value(serviceSection('loopabull-web.service'), 'ExecStart')).toMatch(
-      /^\/usr\/bin\/loopabull serve /,
-    );
   });
 });
 

@@ -56,14 +56,23 @@ describe('configuration errors', () => {
     },
   );
 
-  it('exit 2 for a bad setting an automation reads when it starts (database.url)', async () => {
-    const path = write('oracle.yml', 'database: { url: "oracle://x" }\n');
-    const res = await runCli(['worker', '--config', path]);
-    expect(res.code).toBe(2);
-    expect(res.stderr).toMatch(
-      /automation \w+ failed to start: database URL oracle:\/\/x is not supported/,
-    );
-  });
+  // The looper and `queue` never open the database, and worker and serve used to find out only
+  // when an automation opened it: every command now refuses it with the rest of the file.
+  it.each([['queue'], ['looper'], ['worker'], ['serve']])(
+    '%s: exit 2 for a database.url that is none of the accepted forms, before connecting, without its password',
+    async (command) => {
+      const path = write(`db-${command}.yml`, 'database: { url: "oracle://lb:s3cr3t@db/x" }\n');
+      const res = await runCli([command, '-c', path], {
+        env: { REDIS_URL: 'redis://127.0.0.1:1', AMQP_URL: 'amqp://127.0.0.1:1' },
+      });
+      expect(res.code).toBe(2);
+      expect(res.stderr).toContain(`invalid configuration in ${path}`);
+      expect(res.stderr).toMatch(
+        /- database\.url: database URL oracle:\/\/lb:\*\*\*@db\/x is not supported\. Accepted forms: sqlite:/,
+      );
+      expect(res.stderr).not.toContain('s3cr3t');
+    },
+  );
 
   it('exit 2 for a config file that does not exist', async () => {
     const res = await runCli(['doctor', '--config', join(dir, 'missing.yml')]);

@@ -76,3 +76,17 @@ it('runs the same on 0.0.7’s command line, `loopabull CONFIG`, as its systemd 
     const proc = await startReady([legacy.configPath], /taking jobs/, { isolated: true });
     undo(() => proc.stop());
   }));
+
+it('logs in to the local broker with the block’s credentials when it names no host, as pika did', async () => {
+  // guest may not use this virtual host: a looper that fell back to guest would be refused.
+  const vhost = await privateVhost('legacy-user', { ownUser: true });
+  undo(() => vhost.remove());
+  const legacy = legacyConfig({ virtual_host: vhost.name }, TOPIC, { credentials: vhost.user });
+  undo(() => cleanUpTest(legacy.config, { amqpUrl: vhost.url }));
+  await startPart('looper', legacy, undo);
+
+  const model = await amqp.connect(vhost.url);
+  undo(() => model.close());
+  const ch = await model.createChannel();
+  expect(await ch.checkQueue(legacy.queue)).toMatchObject({ consumerCount: 1 });
+});

@@ -51,8 +51,9 @@ export const loopabullKeysOf = (config: Config): string[] => Object.values(loopa
 
 /** The fedmsgrabbitmq looper's connection keys in a Loopabull 0.0.7 file. */
 export interface LegacyRabbit {
-  host: string;
-  port: number;
+  /** Left out, 0.0.7 (pika) used the local broker. */
+  host?: string;
+  port?: number;
   virtual_host?: string;
   tls?: { ca_cert: string; certfile: string; keyfile: string };
 }
@@ -60,13 +61,14 @@ export interface LegacyRabbit {
 /**
  * A Loopabull 0.0.7 file: the bus only in its `plugins.looper` block, consuming `topic`. Besides
  * 0.0.7's keys it has this test's own Redis prefix and queue name (and `redisUrl`), so that its
- * jobs stay apart from every other test's. The names written are returned as written: a test
- * publishes to them, not to what the mapping made of them.
+ * jobs stay apart from every other test's; it logs in as guest unless given `credentials`. The
+ * names written are returned as written: a test publishes to them, not to what the mapping made
+ * of them.
  */
 export function legacyConfig(
   rabbitmq: LegacyRabbit,
   topic: string,
-  opts: { redisUrl?: string } = {},
+  opts: { redisUrl?: string; credentials?: { username: string; password: string } } = {},
 ): { configPath: string; exchange: string; queue: string; config: Config } {
   const dir = tempDir('legacy');
   const id = randomBytes(4).toString('hex');
@@ -82,7 +84,7 @@ export function legacyConfig(
           name: 'fedmsgrabbitmq',
           routing_keys: [topic],
           rabbitmq: connection,
-          credentials: { username: 'guest', password: 'guest' },
+          credentials: opts.credentials ?? { username: 'guest', password: 'guest' },
           ...(tls ? { tls } : {}),
           exchange: { name: exchange },
           channel_queue: { name: queue, durable: false },

@@ -36,3 +36,4 @@ export {
 } from './database-servers.js';
 export { makeCertificates, tlsClientOptions, type TestCertificates } from './tls.js';
 export { runProgram } from './program.js';
+export { SYSTEMD, serviceSection, unitValue, type Unit } from './systemd.js';

@@ -126,6 +126,23 @@ describe('an automation registered only in a test', () => {
     await expect(configWith({ greting: 'hi' })).rejects.toThrow(/unknown key tiny\.greting/);
   });
 
+  it('keeps a ConfigError from its start a ConfigError (exit 2), naming the automation', async () => {
+    const picky = registered({
+      name: 'picky',
+      description: 'refuses its setting when it starts',
+      section: z.object({ enabled: z.boolean().default(true) }).strict(),
+      start: () => {
+        throw new ConfigError('picky.server: no such server');
+      },
+    });
+    const config = kept(testConfig({ automations: [picky], overrides: { loglevel: 'error' } }));
+    const started = new AutomationHost(config, [picky], logger).start();
+    await expect(started).rejects.toThrow(ConfigError);
+    await expect(started).rejects.toThrow(
+      'automation picky failed to start: picky.server: no such server',
+    );
+  });
+
   describe('enabled', () => {
     it('adds its command to --help, and the command reads its section', async () => {
       const config = await configWith({ greeting: 'ahoy' });

@@ -68,7 +68,8 @@ export class AutomationHost {
         this.instances.set(automation.name, (await automation.start?.(env)) ?? {});
       } catch (err) {
         await this.stop();
-        // A bad setting (database.url, say) stays a configuration error: exit 2, not 1.
+        // A setting the automation could judge only when starting stays a configuration error:
+        // exit 2, not 1.
         const Wrapped = err instanceof ConfigError ? ConfigError : Error;
         throw new Wrapped(
           `automation ${automation.name} failed to start: ${(err as Error).message}`,

@@ -19,6 +19,14 @@ export {
   type LoadConfigOptions,
 } from './config/load.js';
 export type { Config, BusPreset, Binding } from './config/schema.js';
+export {
+  parseDatabaseUrl,
+  redactDatabaseUrl,
+  type DatabaseDialect,
+  type DatabaseTarget,
+  type SqliteTarget,
+  type ServerTarget,
+} from './config/database-url.js';
 export type { LoopabullEvent } from './event.js';
 export { topicProblem, topicAllowed } from './topic.js';
 export {

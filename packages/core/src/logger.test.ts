@@ -1,7 +1,7 @@
 import { PassThrough } from 'node:stream';
 import { describe, expect, it } from '@jest/globals';
 import winston from 'winston';
-import { createLogger } from './logger.js';
+import { createLogger, logTimestamps } from './logger.js';
 
 /** The lines a logger prints, in place of its console. */
 function capture(level = 'debug'): { logger: winston.Logger; text: () => string } {
@@ -40,5 +40,13 @@ describe('createLogger', () => {
     expect(text()).toBe(
       'warn [test] w\nerror [test] e\nwarn [test] w part=x\nerror [test] e part=x\n',
     );
+  });
+});
+
+describe('logTimestamps (LOOPABULL_LOG_TIMESTAMPS)', () => {
+  it('is on for a value that says yes, off when unset or saying no', () => {
+    for (const yes of ['1', 'true', 'yes', 'on', 'TRUE']) expect(logTimestamps(yes)).toBe(true);
+    for (const no of [undefined, '', ' ', '0', 'false', 'no', 'off', 'False', 'OFF'])
+      expect(logTimestamps(no)).toBe(false);
   });
 });

@@ -3,13 +3,17 @@ import { printable } from './format.js';
 
 export type Logger = winston.Logger;
 
+/** Whether LOOPABULL_LOG_TIMESTAMPS asks for times: set, and not one of the ways to say no. */
+export const logTimestamps = (value: string | undefined): boolean =>
+  !['', '0', 'false', 'no', 'off'].includes((value ?? '').trim().toLowerCase());
+
 /**
  * One line per record, as journald shows it: `level [component] message key=value…`, with
  * control characters escaped. Timestamps are left to journald unless LOOPABULL_LOG_TIMESTAMPS
- * is set.
+ * says otherwise.
  */
 export function createLogger(component: string, level = 'info'): Logger {
-  const withTime = Boolean(process.env.LOOPABULL_LOG_TIMESTAMPS);
+  const withTime = logTimestamps(process.env.LOOPABULL_LOG_TIMESTAMPS);
   const { levels } = winston.config.npm;
   const threshold = levels[level] ?? levels.info!;
   const logger = winston.createLogger({

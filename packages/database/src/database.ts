@@ -1,15 +1,15 @@
-import { createLogger } from '@loopabull/core';
+import {
+  createLogger,
+  parseDatabaseUrl,
+  redactDatabaseUrl,
+  type DatabaseDialect,
+  type DatabaseTarget,
+} from '@loopabull/core';
 import { Kysely, sql, type Migration } from 'kysely';
 import { createDialect } from './dialects.js';
 import { messageOf } from './errors.js';
 import type { DatabaseLogger } from './logger.js';
 import { migrateOwner } from './migrate.js';
-import {
-  parseDatabaseUrl,
-  redactDatabaseUrl,
-  type DatabaseDialect,
-  type DatabaseTarget,
-} from './url.js';
 
 export interface DatabaseOptions {
   /** What a relative SQLite path is relative to: the config file's directory. */

@@ -2,7 +2,7 @@ import { MysqlDialect, PostgresDialect, type Dialect } from 'kysely';
 import type mysql from 'mysql2';
 import type pg from 'pg';
 import type { DatabaseLogger } from './logger.js';
-import type { DatabaseTarget, ServerTarget } from './url.js';
+import type { DatabaseTarget, ServerTarget } from '@loopabull/core';
 
 /** Without it a blackholed server makes pg wait forever; mysql2 has the same default built in. */
 const CONNECT_TIMEOUT_MS = 10_000;

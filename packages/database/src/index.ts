@@ -3,6 +3,8 @@ export type { DatabaseLogger } from './logger.js';
 export { exactCollation } from './collation.js';
 export { MigrationError } from './migrate.js';
 export { isUniqueViolation } from './errors.js';
+// The URL's forms are the config's (core checks database.url when it loads); here too for the
+// automations that open a database.
 export {
   parseDatabaseUrl,
   redactDatabaseUrl,
@@ -10,5 +12,5 @@ export {
   type DatabaseTarget,
   type SqliteTarget,
   type ServerTarget,
-} from './url.js';
+} from '@loopabull/core';
 export type { Migration } from 'kysely';

@@ -1,19 +1,38 @@
+import { ConfigError } from '../errors.js';
 import { isObject, type JsonObject } from '../json-object.js';
+
+type Raw = JsonObject;
+
+/** The scheme and host of the bus URL; pika took an IPv6 address bare, a URL needs brackets. */
+function baseUrl(scheme: string, host: unknown): URL {
+  const name = typeof host === 'string' && host !== '' ? host : 'localhost';
+  try {
+    return new URL(
+      `${scheme}://${name.includes(':') && !name.startsWith('[') ? `[${name}]` : name}`,
+    );
+  } catch {
+    throw new ConfigError(
+      `plugins.looper.rabbitmq.host: ${JSON.stringify(name)} is not a host name or address`,
+    );
+  }
+}
 
 /**
  * Loopabull 0.0.7 configured the bus inside `plugins.looper` (the fedmsgrabbitmq looper's
  * keys). When a file has that block and no `bus` section, the same settings become `bus`, so
  * an old file loads unchanged and consumes what it consumed before.
  */
-type Raw = JsonObject;
-
 export function busFromLegacyLooper(looper: Raw): Raw {
   const bus: Raw = {};
   const rabbit = isObject(looper.rabbitmq) ? looper.rabbitmq : {};
   const creds = isObject(looper.credentials) ? looper.credentials : {};
   const tls = isObject(looper.tls) ? looper.tls : null;
-  if (typeof rabbit.host === 'string') {
-    const url = new URL(`${tls ? 'amqps' : 'amqp'}://${rabbit.host}`);
+  // 0.0.7 passed `rabbitmq` to pika's ConnectionParameters as keyword arguments, so what the
+  // block leaves out is pika's default (host localhost, the scheme's port, virtual host /), while
+  // `credentials` log in wherever that is: a file with credentials and no host used the local
+  // broker as that user, and must not become guest.
+  if (isObject(looper.rabbitmq) || isObject(looper.credentials) || tls) {
+    const url = baseUrl(tls ? 'amqps' : 'amqp', rabbit.host);
     if (typeof rabbit.port === 'number') url.port = String(rabbit.port);
     // With TLS, 0.0.7 logged in with its client certificate (pika's ExternalCredentials) and
     // ignored `credentials`: a URL without a password does the same (bus.ts).

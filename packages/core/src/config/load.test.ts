@@ -118,6 +118,34 @@ describe('loadConfig', () => {
     expect(load(path, { AMQP_URL: 'amqps://u:p@h/%2Fv' }).bus.url).toBe('amqps://u:p@h/%2Fv');
   });
 
+  it('refuses a database.url that is none of the accepted forms, naming the key and not the password', () => {
+    for (const [url, problem] of [
+      ['oracle://lb:s3cr3t@db/x', /database URL oracle:\/\/lb:\*\*\*@db\/x is not supported/],
+      ['sqlite://loopabull.db', /names a host; a file is written sqlite:\/\/\/loopabull\.db/],
+      ['postgresql://lb:s3cr3t@db', /postgresql:\/\/lb:\*\*\*@db needs one database name/],
+      ['mysql://lb:s3cr3t@db/x?ssl=1', /has query parameters/],
+      ['mariadb://lb:s3%zzcr3t@db/x', /a % that starts no escape in its password/],
+      ['', /database URL {2}is not supported/],
+    ] as const) {
+      const path = write('db.yml', `database: { url: ${JSON.stringify(url)} }\n`);
+      expect(() => load(path)).toThrow(ConfigError);
+      expect(() => load(path)).toThrow(/db\.yml:\n {2}- database\.url: database URL /);
+      expect(() => load(path)).toThrow(problem);
+      expect(() => load(path)).toThrow(/Accepted forms: sqlite:\/\/\/relative/);
+      expect(() => load(path)).not.toThrow(/s3(%zz)?cr3t/);
+    }
+    for (const url of [
+      'sqlite:///loopabull.db',
+      'sqlite:////var/lib/loopabull/loopabull.db',
+      'sqlite://',
+      'postgresql+psycopg2://lb:s3cr3t@db.example.org:5432/loopabull',
+      'mariadb://lb@db.example.org/loopabull',
+    ]) {
+      const path = write('db-ok.yml', `database: { url: '${url}' }\n`);
+      expect(load(path).database.url).toBe(url);
+    }
+  });
+
   it('loads a Loopabull 0.0.7 file unchanged and takes its bus settings from the looper block', () => {
     const path = write(
       'legacy.yml',
@@ -196,6 +224,50 @@ routing_keys: [all]
     const { bus } = load(path);
     expect(bus.url).toBe('amqp://guest:guest@127.0.0.1:5673');
     expect(bus.tls).toEqual({ ca_cert: null, certfile: null, keyfile: null });
+  });
+
+  // pika's ConnectionParameters(**rabbitmq): what the block leaves out is pika's default, and
+  // the credentials are the login wherever the broker is.
+  it.each([
+    [
+      'credentials and no host: the local broker, as that user',
+      '{ rabbitmq: { virtual_host: /pubsub }, credentials: { username: me, password: "s:cret" } }',
+      'amqp://me:s%3Acret@localhost/%2Fpubsub',
+    ],
+    [
+      'credentials and no rabbitmq block',
+      '{ credentials: { username: me, password: secret } }',
+      'amqp://me:secret@localhost',
+    ],
+    [
+      'an empty rabbitmq block: pika’s guest on localhost',
+      '{ rabbitmq: {} }',
+      'amqp://guest:guest@localhost',
+    ],
+    [
+      'an IPv6 address as pika took it',
+      '{ rabbitmq: { host: "::1", port: 5673 }, credentials: { username: me, password: pw } }',
+      'amqp://me:pw@[::1]:5673',
+    ],
+    [
+      'no connection keys at all (the fedmsg looper): the default',
+      '{ name: fedmsg }',
+      'amqp://guest:guest@127.0.0.1:5672',
+    ],
+  ])('reads a 0.0.7 looper block with %s', (_what, looper, url) => {
+    const path = write('legacy-nohost.yml', `plugins:\n  looper: ${looper}\n`);
+    expect(load(path).bus.url).toBe(url);
+  });
+
+  it('names the 0.0.7 host and the file when the host cannot be in a URL', () => {
+    const path = write(
+      'legacy-badhost.yml',
+      'plugins:\n  looper: { rabbitmq: { host: "rabbit mq" } }\n',
+    );
+    expect(() => load(path)).toThrow(ConfigError);
+    expect(() => load(path)).toThrow(
+      /legacy-badhost\.yml:\n {2}- plugins\.looper\.rabbitmq\.host: "rabbit mq" is not a host name/,
+    );
   });
 
   it('ignores the 0.0.7 looper block when the file has a bus section', () => {

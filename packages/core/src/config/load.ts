@@ -94,6 +94,9 @@ function describeIssue(issue: z.core.$ZodIssue, automations: readonly Automation
   return `${key || '(top level)'}: ${issue.message}`;
 }
 
+const invalidIn = (where: string, problems: string[]) =>
+  new ConfigError(`invalid configuration in ${where}:\n  - ${problems.join('\n  - ')}`);
+
 /** Core's schema with one section per automation, each under the automation's name. */
 function schemaWith(automations: readonly Automation[]) {
   const sections: Record<string, z.ZodType> = {};
@@ -141,8 +144,14 @@ export function loadConfig(opts: LoadConfigOptions = {}): Config {
   const raw = source ? readYaml(source) : {};
   const plugins = raw.plugins as Record<string, unknown> | undefined;
   const looper = plugins?.looper;
+  const where = source ?? 'the built-in defaults';
   if (raw.bus === undefined && isObject(looper)) {
-    raw.bus = busFromLegacyLooper(looper);
+    try {
+      raw.bus = busFromLegacyLooper(looper);
+    } catch (err) {
+      if (err instanceof ConfigError) throw invalidIn(where, [err.message]);
+      throw err;
+    }
   }
   const overridden: string[] = [];
   for (const [name, path, parse] of ENV_OVERRIDES) {
@@ -155,13 +164,12 @@ export function loadConfig(opts: LoadConfigOptions = {}): Config {
   const automations = opts.automations ?? [];
   const parsed = schemaWith(automations).safeParse(raw);
   if (!parsed.success) {
-    const where = source ?? 'the built-in defaults';
     const problems = parsed.error.issues.map((issue) => {
       const text = describeIssue(issue, automations);
       const fromEnv = overridden.find((o) => o.startsWith(issue.path.join('.') + ' '));
       return fromEnv ? `${text} [${fromEnv}]` : text;
     });
-    throw new ConfigError(`invalid configuration in ${where}:\n  - ${problems.join('\n  - ')}`);
+    throw invalidIn(where, problems);
   }
   const data = parsed.data as Record<string, unknown>;
   const sections: Record<string, AutomationSection> = {};

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { topicProblem } from '../topic.js';
+import { parseDatabaseUrl } from './database-url.js';
 
 /** Loopabull 0.0.7 spelled some levels differently; both spellings load. */
 const LOG_LEVELS: Record<string, 'debug' | 'info' | 'warn' | 'error'> = {
@@ -58,6 +59,20 @@ const redisUrl = z.string().superRefine((url, ctx) => {
 const amqpUrl = z.string().superRefine((url, ctx) => {
   const problem = schemeProblem(url, ['amqp:', 'amqps:']);
   if (problem) ctx.addIssue({ code: 'custom', message: problem });
+});
+
+/**
+ * The automations' database, in a form parseDatabaseUrl reads. Checked with the rest, not only
+ * when an automation opens it: the looper and `loopabull queue` never do, and a mistake found by
+ * the first job's handler is found late. Where a relative SQLite path leads does not matter here.
+ * The parser's message already hides the password.
+ */
+const databaseUrl = z.string().superRefine((url, ctx) => {
+  try {
+    parseDatabaseUrl(url, '/');
+  } catch (err) {
+    ctx.addIssue({ code: 'custom', message: (err as Error).message });
+  }
 });
 
 const binding = z
@@ -256,7 +271,7 @@ export const configSchema = z
       .strict()
       .prefault({}),
     database: z
-      .object({ url: z.string().min(1).default('sqlite:///loopabull.db') })
+      .object({ url: databaseUrl.default('sqlite:///loopabull.db') })
       .strict()
       .prefault({}),
   })

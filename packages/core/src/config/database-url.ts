@@ -1,5 +1,5 @@
 import { isAbsolute, resolve } from 'node:path';
-import { ConfigError } from '@loopabull/core';
+import { ConfigError } from '../errors.js';
 
 /** The SQL dialect behind a URL; MariaDB speaks `mysql`. */
 export type DatabaseDialect = 'sqlite' | 'postgresql' | 'mysql';
@@ -78,15 +78,24 @@ function serverTarget(url: string, dialect: ServerTarget['dialect']): ServerTarg
     throw invalid(url, 'cannot be parsed');
   }
   if (parsed.search) throw invalid(url, 'has query parameters, which are not supported');
-  const database = decodeURIComponent(parsed.pathname.slice(1));
+  // WHATWG URL keeps a `%` that starts no escape; decoding it would throw a URIError that names
+  // neither the key nor the URL.
+  const decode = (part: string, what: string) => {
+    try {
+      return decodeURIComponent(part);
+    } catch {
+      throw invalid(url, `has a % that starts no escape in its ${what} (write % as %25)`);
+    }
+  };
+  const database = decode(parsed.pathname.slice(1), 'database name');
   if (!database || database.includes('/')) throw invalid(url, 'needs one database name');
-  const decoded = (part: string) => (part ? decodeURIComponent(part) : undefined);
+  const decoded = (part: string, what: string) => (part ? decode(part, what) : undefined);
   return {
     dialect,
     host: parsed.hostname.replace(/^\[(.*)\]$/, '$1') || 'localhost',
     port: parsed.port ? Number(parsed.port) : undefined,
-    user: decoded(parsed.username),
-    password: decoded(parsed.password),
+    user: decoded(parsed.username, 'user'),
+    password: decoded(parsed.password, 'password'),
     database,
   };
 }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
-import { ConfigError } from '@loopabull/core';
-import { parseDatabaseUrl, redactDatabaseUrl } from './url.js';
+import { ConfigError } from '../errors.js';
+import { parseDatabaseUrl, redactDatabaseUrl } from './database-url.js';
 
 const BASE = '/etc/loopabull';
 const parse = (url: string) => parseDatabaseUrl(url, BASE);
@@ -67,6 +67,12 @@ describe('parseDatabaseUrl', () => {
     ['postgresql://lb:secret@db', 'needs one database name'],
     ['postgresql://lb:secret@db/a/b', 'needs one database name'],
     ['mysql://lb:secret@db:99999/x', 'cannot be parsed'],
+    [
+      'postgresql://lb:50%off@db/x',
+      'has a % that starts no escape in its password (write % as %25)',
+    ],
+    ['postgresql://l%b@db/x', 'has a % that starts no escape in its user'],
+    ['postgresql://lb@db/100%', 'has a % that starts no escape in its database name'],
   ])('refuses %s: %s, naming the accepted forms', (url, problem) => {
     expect(() => parse(url)).toThrow(ConfigError);
     expect(() => parse(url)).toThrow(problem);
@@ -74,7 +80,11 @@ describe('parseDatabaseUrl', () => {
   });
 
   it('never puts the password in its error, even for a URL it cannot parse', () => {
-    for (const url of ['oracle://lb:s3cr3t@db/x', 'mysql://lb:s3cr3t@db:99999/x']) {
+    for (const url of [
+      'oracle://lb:s3cr3t@db/x',
+      'mysql://lb:s3cr3t@db:99999/x',
+      'mysql://lb:s3cr3t%@db/x',
+    ]) {
       expect(() => parse(url)).toThrow(/lb:\*\*\*@db/);
       expect(() => parse(url)).not.toThrow(/s3cr3t/);
     }
