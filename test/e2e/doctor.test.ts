@@ -1,4 +1,6 @@
 /** `loopabull doctor` on the states of the bus an operator meets, through the real command. */
+import { existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { afterAll, describe, expect, it } from '@jest/globals';
 import amqp from 'amqplib';
 import { cleanUpTest, removeTempDirs, runCli, testConfig } from '@test/support';
@@ -66,6 +68,26 @@ describe('loopabull doctor, the automations', () => {
       const { checks } = await doctor(config.configPath);
       for (const name of ['slavealloc', 'taskotron database'])
         expect(checks.find((c) => c.name === name)).toMatchObject({ ok: true });
+    } finally {
+      await cleanUpTest(config);
+    }
+  });
+});
+
+describe('loopabull doctor, the automations', () => {
+  it('makes nothing it checks: no SQLite file, no artifacts directory (run as root, they would be root’s)', async () => {
+    const config = testConfig();
+    const dir = dirname(config.configPath);
+    try {
+      const { checks } = await doctor(config.configPath);
+      const database = `the SQLite database ${join(dir, 'loopabull.db')} does not exist yet`;
+      for (const name of ['slavealloc', 'taskotron database'])
+        expect(checks.find((c) => c.name === name)).toMatchObject({
+          ok: true,
+          detail: expect.stringContaining(database),
+        });
+      expect(existsSync(join(dir, 'loopabull.db'))).toBe(false);
+      expect(existsSync(join(dir, 'var'))).toBe(false);
     } finally {
       await cleanUpTest(config);
     }

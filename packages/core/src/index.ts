@@ -101,6 +101,7 @@ export { queueServices, openQueueServices, type QueueServices } from './services
 export { formatTable, printable } from './format.js';
 export { parseDuration, formatDuration } from './duration.js';
 export { withTimeout, TimeoutError } from './timeout.js';
+export { notWritable } from './creatable.js';
 export { LuaScript } from './lua-script.js';
 export { isObject, type JsonObject } from './json-object.js';
 export { configOption, printJson } from './cli-options.js';

@@ -1,5 +1,7 @@
+import { existsSync } from 'node:fs';
 import {
   createLogger,
+  notWritable,
   parseDatabaseUrl,
   redactDatabaseUrl,
   type DatabaseDialect,
@@ -9,13 +11,34 @@ import { Kysely, sql, type Migration } from 'kysely';
 import { createDialect } from './dialects.js';
 import { messageOf } from './errors.js';
 import type { DatabaseLogger } from './logger.js';
-import { migrateOwner } from './migrate.js';
+import { migrateOwner, pendingMigrations } from './migrate.js';
 
 export interface DatabaseOptions {
   /** What a relative SQLite path is relative to: the config file's directory. */
   baseDir: string;
   /** Default: core's createLogger('database'). */
   logger?: DatabaseLogger;
+  /**
+   * false: a SQLite file that does not exist is not made (NotCreatedYet is thrown instead), for
+   * checks that must change nothing. Connecting to a server never creates its database anyway.
+   */
+  create?: boolean;
+}
+
+/** A SQLite database that `create: false` found missing; the first start of a service makes it. */
+export class NotCreatedYet extends Error {
+  constructor(
+    readonly path: string,
+    /** Why the service could not make it, or null. */
+    readonly problem: string | null,
+  ) {
+    super(
+      problem
+        ? `the SQLite database ${path} does not exist, and ${problem}`
+        : `the SQLite database ${path} does not exist yet: the first start of loopabull serve or a worker creates it`,
+    );
+    this.name = 'NotCreatedYet';
+  }
 }
 
 const PRODUCT: Record<DatabaseDialect, string> = {
@@ -68,6 +91,10 @@ export class Database<DB = object> {
    */
   static async open<DB = object>(url: string, opts: DatabaseOptions): Promise<Database<DB>> {
     const target = parseDatabaseUrl(url, opts.baseDir);
+    if (opts.create === false && target.dialect === 'sqlite' && target.path !== ':memory:') {
+      if (!existsSync(target.path))
+        throw new NotCreatedYet(target.path, await notWritable(target.path));
+    }
     const logger = opts.logger ?? createLogger('database');
     const redacted = redactDatabaseUrl(url);
     const key = sharingKey(target, url);
@@ -101,6 +128,11 @@ export class Database<DB = object> {
    */
   migrate(owner: string, migrations: Record<string, Migration>): Promise<string[]> {
     return migrateOwner(this.kysely, owner, migrations, this.logger);
+  }
+
+  /** The names of `owner`'s migrations that have not run yet, in order; runs nothing. */
+  pending(owner: string, migrations: Record<string, Migration>): Promise<string[]> {
+    return pendingMigrations(this.kysely, owner, migrations);
   }
 
   /**

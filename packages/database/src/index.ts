@@ -1,4 +1,5 @@
-export { Database, type DatabaseOptions } from './database.js';
+export { Database, NotCreatedYet, type DatabaseOptions } from './database.js';
+export { describeTables, type OwnedMigrations } from './describe-tables.js';
 export type { DatabaseLogger } from './logger.js';
 export { exactCollation } from './collation.js';
 export { MigrationError } from './migrate.js';

@@ -1,13 +1,20 @@
 import { randomBytes } from 'node:crypto';
 import { EventEmitter, once } from 'node:events';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { createLogger } from '@loopabull/core';
 import { sql, type Kysely, type Migration, type RawBuilder } from 'kysely';
 import { databaseAdmin, freePort } from '@test/support';
-import { Database, isUniqueViolation, MigrationError, type DatabaseLogger } from './index.js';
+import {
+  Database,
+  describeTables,
+  isUniqueViolation,
+  MigrationError,
+  NotCreatedYet,
+  type DatabaseLogger,
+} from './index.js';
 
 /**
  * One suite, three servers: SQLite in a temporary directory, and a throwaway database on the
@@ -153,11 +160,11 @@ async function tableNames(db: Database): Promise<string[]> {
 function useDatabase(
   target: Target,
   log: DatabaseLogger = logger,
-): () => { db: Database; url: string } {
-  let opened: { db: Database; url: string } | undefined;
+): () => { db: Database; url: string; baseDir: string } {
+  let opened: { db: Database; url: string; baseDir: string } | undefined;
   beforeAll(async () => {
     const { url, baseDir } = await target.create();
-    opened = { db: await Database.open(url, { baseDir, logger: log }), url };
+    opened = { db: await Database.open(url, { baseDir, logger: log }), url, baseDir };
   });
   afterAll(async () => {
     try {
@@ -203,6 +210,29 @@ describe.each([sqlite, postgres, mariadb])('on $name', (target) => {
       },
     };
     await expect(db.migrate('sample', later)).resolves.toEqual(['0003_index_colour']);
+  });
+
+  it('describeTables (doctor) runs no migration: it says how many the next start applies', async () => {
+    const { db, url, baseDir } = use();
+    const migrations = itemMigrations('peek_items');
+    const look = () =>
+      describeTables(
+        url,
+        { baseDir, logger },
+        () => ({ peek: migrations }),
+        async () => 'the items are there',
+      );
+    await expect(look()).resolves.toMatch(
+      /: tables not created yet; the next start of loopabull serve or a worker applies 2 migrations$/,
+    );
+    expect(await tableNames(db)).not.toContain('loopabull_peek_migrations');
+    const [first] = Object.keys(migrations).sort();
+    await db.migrate('peek', { [first!]: migrations[first!]! });
+    await expect(look()).resolves.toBe(
+      'the items are there; the next start of loopabull serve or a worker applies 1 migrations',
+    );
+    await db.migrate('peek', migrations);
+    await expect(look()).resolves.toBe('the items are there');
   });
 
   it('keeps each owner’s migrations apart, even under the same names', async () => {
@@ -364,5 +394,32 @@ describe.each([postgres, mariadb])('on $name, with the server in trouble', (targ
     } finally {
       await other.close();
     }
+  });
+});
+
+describe('a SQLite file opened with create: false (doctor)', () => {
+  let dir = '';
+  beforeAll(() => void (dir = mkdtempSync(join(tmpdir(), 'loopabull-db-'))));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+  const look = (url: string) =>
+    describeTables(
+      url,
+      { baseDir: dir, logger },
+      () => ({}),
+      async () => 'there',
+    );
+
+  it('is not made: the check says the first start makes it', async () => {
+    await expect(look('sqlite:///later/x.db')).resolves.toBe(
+      `the SQLite database ${join(dir, 'later/x.db')} does not exist yet: the first start of loopabull serve or a worker creates it`,
+    );
+    expect(existsSync(join(dir, 'later'))).toBe(false);
+  });
+
+  it('fails the check when the services could not make it either', async () => {
+    writeFileSync(join(dir, 'plain'), '');
+    await expect(look('sqlite:///plain/x.db')).rejects.toThrow(
+      new NotCreatedYet(join(dir, 'plain/x.db'), `${join(dir, 'plain')} is not a directory`),
+    );
   });
 });

@@ -26,29 +26,44 @@ function migrationTables(owner: string) {
   };
 }
 
-/**
- * Runs `owner`'s migrations that have not run yet, in the order of their names, and returns
- * their names. Migrations that ran are recorded, so a second call runs nothing.
- */
-export async function migrateOwner(
-  // Kysely's Migrator takes a Kysely of any schema: migrations create the tables.
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any
-  db: Kysely<any>,
-  owner: string,
-  migrations: Record<string, Migration>,
-  logger: DatabaseLogger,
-): Promise<string[]> {
+// Kysely's Migrator takes a Kysely of any schema: migrations create the tables.
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+type AnyKysely = Kysely<any>;
+
+function migrator(db: AnyKysely, owner: string, migrations: Record<string, Migration>): Migrator {
   if (!OWNER.test(owner)) {
     throw new Error(
       `migration owner "${owner}" must be a lowercase letter then up to 31 of a-z, 0-9 and _`,
     );
   }
-  const migrator = new Migrator({
+  return new Migrator({
     db,
     provider: { getMigrations: () => Promise.resolve(migrations) },
     ...migrationTables(owner),
   });
-  const outcome = await migrator.migrateToLatest();
+}
+
+/** The names of `owner`'s migrations that have not run yet, in order; changes nothing. */
+export async function pendingMigrations(
+  db: AnyKysely,
+  owner: string,
+  migrations: Record<string, Migration>,
+): Promise<string[]> {
+  const known = await migrator(db, owner, migrations).getMigrations();
+  return known.filter((m) => !m.executedAt).map((m) => m.name);
+}
+
+/**
+ * Runs `owner`'s migrations that have not run yet, in the order of their names, and returns
+ * their names. Migrations that ran are recorded, so a second call runs nothing.
+ */
+export async function migrateOwner(
+  db: AnyKysely,
+  owner: string,
+  migrations: Record<string, Migration>,
+  logger: DatabaseLogger,
+): Promise<string[]> {
+  const outcome = await migrator(db, owner, migrations).migrateToLatest();
   const results = outcome.results ?? [];
   // With transactional DDL (PostgreSQL, SQLite) a failure rolls the whole run back; MariaDB
   // commits each statement, so what succeeded before the failure stays.

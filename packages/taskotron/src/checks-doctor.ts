@@ -1,7 +1,6 @@
-import { constants } from 'node:fs';
-import { access, mkdir, stat } from 'node:fs/promises';
+import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { AutomationEnv, DoctorCheck } from '@loopabull/core';
+import { notWritable, type AutomationEnv, type DoctorCheck } from '@loopabull/core';
 import { CHECK_FILES } from './check-layout.js';
 import { TASK_NAME, type Rule } from './rules.js';
 import { taskotronPaths, type TaskotronSection } from './section.js';
@@ -39,8 +38,8 @@ export function checksCheck(
         throw new Error(
           `the rules name checks that ${tasksDir} does not have: ${missing.join(', ')}`,
         );
-      await mkdir(artifactsDir, { recursive: true });
-      await access(artifactsDir, constants.W_OK);
+      const problem = await notWritable(artifactsDir);
+      if (problem) throw new Error(`artifacts cannot be written: ${problem}`);
       return `${names.length} checks named by the rules are in ${tasksDir}; artifacts go to ${artifactsDir}`;
     },
   };

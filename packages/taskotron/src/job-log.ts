@@ -138,6 +138,11 @@ export class JobLog {
   /** Brings the table up to date and returns the log. */
   static async open(db: Database): Promise<JobLog> {
     await db.migrate(JOB_LOG_OWNER, jobLogMigrations(db.dialect));
+    return JobLog.reading(db);
+  }
+
+  /** The log of a database whose table is known to be up to date (describeTables). */
+  static reading(db: Database): JobLog {
     return new JobLog(db.kysely.withTables<JobTables>());
   }
 

@@ -2,7 +2,9 @@ import { PermanentError, type AutomationEnv, type AutomationParts } from '@loopa
 import { checksCheck } from './checks-doctor.js';
 import { taskotronCommand } from './cli.js';
 import { fuseHandler, TagFuse } from './fuse.js';
-import { openJobLog, withJobLog } from './job-log.js';
+import { describeTables } from '@loopabull/database';
+import { JOB_LOG_OWNER, JobLog, jobLogMigrations, openJobLog } from './job-log.js';
+import { RESULTS_OWNER, resultsMigrations } from './resultsdb/tables.js';
 import { readCritpath } from './critpath-file.js';
 import { readRules } from './rules-file.js';
 import { startRunner } from './runner-start.js';
@@ -51,17 +53,24 @@ const critpathCheck = (env: AutomationEnv<TaskotronSection>) => ({
   },
 });
 
-/** The database opens, the job log is migrated, and what was scheduled last. */
+/** The database answers, and what was scheduled last; it changes nothing. */
 const databaseCheck = ({ config, logger }: AutomationEnv<TaskotronSection>) => ({
   name: 'taskotron database',
   fix: 'check database.url: the job log and the built-in ResultsDB live there',
-  probe: async () => {
-    return withJobLog(config, logger, async (jobLog, db) => {
-      const [newest] = await jobLog.recent(1);
-      const last = newest ? `newest job scheduled ${newest.scheduled_at}` : 'no jobs yet';
-      return `job log in ${db.url}: ${last}`;
-    });
-  },
+  probe: () =>
+    describeTables(
+      config.database.url,
+      { baseDir: config.dir, logger },
+      (dialect) => ({
+        [JOB_LOG_OWNER]: jobLogMigrations(dialect),
+        [RESULTS_OWNER]: resultsMigrations(dialect),
+      }),
+      async (db) => {
+        const [newest] = await JobLog.reading(db).recent(1);
+        const last = newest ? `newest job scheduled ${newest.scheduled_at}` : 'no jobs yet';
+        return `job log in ${db.url}: ${last}`;
+      },
+    ),
 });
 
 /** What the taskotron automation does, imported by the processes that use it (automation.ts). */

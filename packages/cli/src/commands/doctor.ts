@@ -127,6 +127,14 @@ export const doctorCommand = (cli: Cli) =>
       'check Redis, the bus, ansible-playbook, the playbooks directory and each enabled automation; say what is wrong and how to fix it',
     )
     .addOption(jsonOption())
+    .addHelpText(
+      'after',
+      `
+Exit 0 when every check is ok, 1 otherwise. It makes no file, table or directory: a SQLite
+database or artifacts directory that does not exist yet is reported, and made by the first start
+of the services; migrations the next start applies are counted, not run. Run it as the services'
+user with their environment (docs/operating.md), or its answers are another user's.`,
+    )
     .action(async (opts: ConfigOpts & { json?: boolean }) => {
       const config = cli.loadConfig(opts);
       const logger = createLogger('doctor', 'error');

@@ -10,7 +10,7 @@ import {
   type TestcaseFilter,
 } from './filters.js';
 import { newestPerCombination } from './latest.js';
-import { resultsMigrations, type ResultsTables } from './tables.js';
+import { RESULTS_OWNER, resultsMigrations, type ResultsTables } from './tables.js';
 
 type K = Kysely<ResultsTables>;
 type ResultsQuery = SelectQueryBuilder<ResultsTables, 'taskotron_results', object>;
@@ -51,7 +51,7 @@ export class ResultsStore {
 
   /** Brings the tables up to date and returns the store. */
   static async open(db: Database): Promise<ResultsStore> {
-    await db.migrate('taskotron', resultsMigrations(db.dialect));
+    await db.migrate(RESULTS_OWNER, resultsMigrations(db.dialect));
     return new ResultsStore(db.kysely.withTables<ResultsTables>(), db.dialect);
   }
 

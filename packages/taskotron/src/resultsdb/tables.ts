@@ -30,6 +30,9 @@ export type ResultsTables = {
 };
 
 /** Names and text lengths the tables hold (ResultsDB's own limits are close to these). */
+/** Whose migrations these are in the shared database (Database.migrate). */
+export const RESULTS_OWNER = 'taskotron';
+
 export const SIZES = { name: 255, value: 8192, text: 65_535 } as const;
 
 type Db = Kysely<unknown>;
