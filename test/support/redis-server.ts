@@ -106,7 +106,8 @@ export async function startRedis(opts: { tls?: TestCertificates } = {}): Promise
     child = null;
     if (c && c.exitCode === null) {
       // A stopped process would hold the SIGTERM until continued.
-      if (frozen) thaw();
+      if (frozen) c.kill('SIGCONT');
+      frozen = false;
       c.kill('SIGTERM');
       await once(c, 'exit');
     }

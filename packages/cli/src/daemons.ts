@@ -37,7 +37,11 @@ export async function startWorker(
     `taking jobs from ${config.queue.name}, playbooks in ${config.ansible.playbooks_dir}`,
   );
   return async () => {
-    await worker.stop();
-    await automations.stop();
+    // A worker that gave up on Redis rejects once stopped: the automations still close.
+    try {
+      await worker.stop();
+    } finally {
+      await automations.stop();
+    }
   };
 }

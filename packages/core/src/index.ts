@@ -56,6 +56,7 @@ export {
   connectRedisOnce,
   checkRedisDatabase,
   closeRedis,
+  endRedis,
   redactUrl,
 } from './redis.js';
 export { loopabullKeys } from './keys.js';
@@ -100,7 +101,7 @@ export { Jobs, LIST_MAX, TOPIC_SCAN } from './jobs.js';
 export { queueServices, openQueueServices, type QueueServices } from './services.js';
 export { formatTable, printable } from './format.js';
 export { parseDuration, formatDuration } from './duration.js';
-export { withTimeout, TimeoutError } from './timeout.js';
+export { withTimeout, settlesWithin, TimeoutError } from './timeout.js';
 export { notWritable } from './creatable.js';
 export { LuaScript } from './lua-script.js';
 export { isObject, type JsonObject } from './json-object.js';

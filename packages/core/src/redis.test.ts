@@ -1,5 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
-import { redactUrl, UNPARSABLE_URL } from './redis.js';
+import type { RedisOptions } from 'ioredis';
+import { freePort } from '@test/support';
+import { createRedis, endRedis, redactUrl, UNPARSABLE_URL } from './redis.js';
 
 describe('redactUrl', () => {
   it.each([
@@ -35,5 +37,45 @@ describe('redactUrl', () => {
     '',
   ])('redacts the unparsable %j wholesale', (url) => {
     expect(redactUrl(url)).toBe(UNPARSABLE_URL);
+  });
+});
+
+/**
+ * A worker's kind of client to `url`. disconnect() gives a socket 2 s to close before destroying
+ * it, by a timer that would outlive the test: these tests' sockets need none.
+ */
+function testClient(url: string, opts: RedisOptions = {}) {
+  const redis = createRedis(url, { disconnectTimeout: 0, ...opts });
+  redis.on('error', () => undefined);
+  // Not events.once: it rejects on the client's connection errors.
+  const event = (name: string) => new Promise<void>((resolve) => redis.once(name, resolve));
+  return { redis, event };
+}
+
+describe('endRedis', () => {
+  /** A client to a Redis that is down, with a command queued for its return. */
+  async function waitingClient() {
+    const { redis, event } = testClient(`redis://127.0.0.1:${await freePort()}`);
+    const queued = redis.get('k');
+    await event('reconnecting');
+    return { redis, queued, ended: event('end') };
+  }
+
+  it('ends a client between two connection attempts: what it queued fails, and it emits end', async () => {
+    const { redis, queued, ended } = await waitingClient();
+    endRedis(redis);
+    await expect(queued).rejects.toThrow('Connection is closed.');
+    await ended;
+    expect(redis.status).toBe('end');
+  });
+
+  it('ends one that disconnect() left waiting for good, as BullMQ leaves its copies', async () => {
+    const { redis, queued, ended } = await waitingClient();
+    // ioredis cancels the next attempt and nothing else: no socket is left to close.
+    redis.disconnect();
+    expect(redis.status).toBe('reconnecting');
+    endRedis(redis);
+    await expect(queued).rejects.toThrow('Connection is closed.');
+    await ended;
   });
 });

@@ -1,5 +1,6 @@
 import { Redis, type RedisOptions } from 'ioredis';
 import { ConfigError } from './errors.js';
+import { settlesWithin } from './timeout.js';
 
 /**
  * A Redis connection for BullMQ and our own keys. Reconnects forever with a capped backoff;
@@ -97,8 +98,35 @@ export async function checkRedisDatabase(url: string): Promise<void> {
   closeRedis(redis);
 }
 
-/** Closes without waiting on a dead server: disconnect() on an ended connection arms a 2 s timer. */
-export function closeRedis(redis: Redis): void {
-  if (redis.status === 'ready') void redis.quit().catch(() => redis.disconnect());
-  else if (redis.status !== 'end') redis.disconnect();
+/**
+ * How long `closeRedis` waits for QUIT's answer, which comes after those to the commands sent
+ * before it: a Redis that stopped answering (a frozen host) would hold it for good.
+ */
+const QUIT_WAIT_MS = 5_000;
+
+/**
+ * Closes without waiting on a dead server: QUIT when connected, then (QUIT not answered, or not
+ * connected) `endRedis`. Resolves once the client is done with Redis; callers that need not know
+ * leave it unawaited.
+ */
+export async function closeRedis(redis: Redis): Promise<void> {
+  if (redis.status === 'ready') await settlesWithin(redis.quit(), QUIT_WAIT_MS);
+  endRedis(redis);
+}
+
+/**
+ * Ends a client now, whatever its state: every command it holds fails ("Connection is closed.")
+ * and it emits `end`, at once or, with a socket open, once disconnect() has closed it (2 s at
+ * most). For a process that has stopped waiting for Redis: its timers and sockets are gone then.
+ */
+export function endRedis(redis: Redis): void {
+  // disconnect() on an ended connection arms a 2 s timer for nothing.
+  if (redis.status === 'end') return;
+  // Between two connection attempts a client has no socket whose closing would end it: there
+  // disconnect() alone cancels the next attempt and leaves it waiting for good, the commands it
+  // queued for Redis's return unsettled and no `end` (ioredis#2169), which BullMQ's close()
+  // waits for. An attempt begun and cancelled at once ends it: ioredis gives the attempt up
+  // before opening a socket, failing the queued commands.
+  if (redis.status === 'reconnecting') redis.connect().catch(() => undefined);
+  redis.disconnect();
 }

@@ -200,8 +200,7 @@ export class Looper extends EventEmitter<LooperEvents> {
           this.logger.warn('counters since the last flush are lost', { error: err.message }),
       );
       await queue.close().catch(() => undefined);
-      if (redis.status === 'ready') await redis.quit().catch(() => redis.disconnect());
-      else closeRedis(redis);
+      await closeRedis(redis);
     }
   }
 

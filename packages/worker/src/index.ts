@@ -1,4 +1,5 @@
-export { LoopabullWorker, type LoopabullWorkerOptions } from './worker.js';
+export { LoopabullWorker, REDIS_WAIT_MS, type LoopabullWorkerOptions } from './worker.js';
+export { StateNotWritten } from './errors.js';
 export {
   resolveAutomation,
   candidatePaths,

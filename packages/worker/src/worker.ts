@@ -7,15 +7,19 @@ import {
   BusPublisher,
   Counters,
   WorkQueue,
+  closeRedis,
   createLogger,
   createRedis,
+  endRedis,
   loopabullKeys,
   redactUrl,
+  settlesWithin,
   type Config,
   type JobResult,
   type Logger,
   type LoopabullEvent,
 } from '@loopabull/core';
+import { KILL_GRACE_MS } from '@loopabull/playbook';
 import { JobLogs } from './job-logs.js';
 import { processJob, type JobServices, type LoopabullJob } from './process-job.js';
 import { playbooksDirMissing } from './resolve.js';
@@ -26,7 +30,16 @@ import {
   type AutomationLookup,
   type BatchLookup,
 } from './run-automation.js';
-import { forQueue } from './errors.js';
+import { forQueue, StateNotWritten } from './errors.js';
+import { withCopies } from './redis-copies.js';
+
+/**
+ * Once the running jobs have ended or the shutdown grace is over, how long stopping still waits
+ * for Redis to take what is left to write (the jobs' state, counters) before it gives up on
+ * Redis: longer than a playbook takes to be killed (SIGTERM, SIGKILL `KILL_GRACE_MS` later), so
+ * that a Redis that answers loses nothing.
+ */
+export const REDIS_WAIT_MS = KILL_GRACE_MS + 5_000;
 
 export interface LoopabullWorkerOptions {
   config: Config;
@@ -58,6 +71,8 @@ export class LoopabullWorker {
   private readonly pending = new Set<Promise<unknown>>();
   private worker: Worker<LoopabullEvent, JobResult> | null = null;
   private redis: Redis | null = null;
+  /** `redis` and BullMQ's copies of it: what stopping ends when it gives up on Redis. */
+  private connections: Redis[] = [];
   private counters: Counters | null = null;
   /** Removes unrouted jobs that fall out of the kept sample. */
   private work: WorkQueue | null = null;
@@ -108,22 +123,27 @@ export class LoopabullWorker {
       },
     };
     const lockDuration = config.workers.lock_timeout * 1000;
-    const worker = new Worker<LoopabullEvent, JobResult>(
-      config.queue.name,
-      (job, token) => this.process(services, job, token),
-      {
-        connection: redis,
-        prefix: config.redis.prefix,
-        name: this.id,
-        concurrency: this.concurrency,
-        lockDuration,
-        // A job whose worker died is back in the queue at most 1.5 lock timeouts later.
-        stalledInterval: lockDuration / 2,
-        // A worker killed mid-job uses up a try, like a failed run does.
-        maxStalledCount: config.queue.attempts,
-      },
+    const [worker, copies] = withCopies(
+      redis,
+      () =>
+        new Worker<LoopabullEvent, JobResult>(
+          config.queue.name,
+          (job, token) => this.process(services, job, token),
+          {
+            connection: redis,
+            prefix: config.redis.prefix,
+            name: this.id,
+            concurrency: this.concurrency,
+            lockDuration,
+            // A job whose worker died is back in the queue at most 1.5 lock timeouts later.
+            stalledInterval: lockDuration / 2,
+            // A worker killed mid-job uses up a try, like a failed run does.
+            maxStalledCount: config.queue.attempts,
+          },
+        ),
     );
     this.worker = worker;
+    this.connections = [redis, ...copies];
     // Mostly Redis's connection failing (refused, a certificate not trusted): which Redis is
     // half of what the operator needs. The client keeps reconnecting by itself.
     const queueError = (err: Error) =>
@@ -197,7 +217,9 @@ export class LoopabullWorker {
 
   /**
    * Stops taking jobs, gives running ones `workers.shutdown_grace` seconds to finish, then kills
-   * them (their whole process groups) and puts them back in the queue.
+   * them (their whole process groups) and puts them back in the queue. With Redis unreachable
+   * it stops all the same, some `REDIS_WAIT_MS` after the grace, and then rejects
+   * (`StateNotWritten`): the jobs it had taken stay active in Redis until their locks expire.
    */
   stop(): Promise<void> {
     this.stopping ??= this.shutDown();
@@ -205,33 +227,62 @@ export class LoopabullWorker {
   }
 
   private async shutDown(): Promise<void> {
-    const worker = this.worker;
-    if (!worker) return;
+    const { worker, redis } = this;
+    if (!worker || !redis) return;
+    const { workers } = this.config;
     this.logger.info('worker stopping', { id: this.id });
+    if (redis.status !== 'ready')
+      this.logger.error(
+        `Redis is unreachable: running jobs get the shutdown grace; if Redis is still away ${REDIS_WAIT_MS / 1000} s after it, the worker stops without writing their state`,
+        { ...this.redisFields(redis), shutdown_grace: workers.shutdown_grace },
+      );
     const closing = worker.close();
     // No more jobs will come to fill them.
     this.batches.flushAll();
-    let timer: NodeJS.Timeout | undefined;
-    const graceOver = new Promise<boolean>((resolve) => {
-      timer = setTimeout(() => resolve(true), this.config.workers.shutdown_grace * 1000);
-    });
-    if (await Promise.race([closing.then(() => false), graceOver])) {
+    if (!(await settlesWithin(closing, workers.shutdown_grace * 1000))) {
       this.logger.warn('shutdown grace is over: stopping running jobs, they will run again', {
         id: this.id,
       });
       this.shutdown.abort();
-      await closing;
     }
-    clearTimeout(timer);
+    const written = this.writeLast(closing);
+    const gaveUp = !(await settlesWithin(written, REDIS_WAIT_MS));
+    if (gaveUp) {
+      this.giveUpOnRedis(redis);
+      await written;
+    }
+    await this.publisher?.close();
+    await closeRedis(redis);
+    this.logger.info('worker stopped', { id: this.id });
+    if (gaveUp) throw new StateNotWritten(this.config.redis.url);
+  }
+
+  /** What stopping writes to Redis: the jobs' state (BullMQ's close), then the counters. */
+  private async writeLast(closing: Promise<void>): Promise<void> {
+    await closing;
     await Promise.all(this.pending);
     await this.counters
       ?.close()
       .catch((err: Error) =>
         this.logger.warn('counters since the last flush are lost', { error: err.message }),
       );
-    await this.publisher?.close();
     await this.work?.close();
-    await this.redis?.quit().catch(() => this.redis?.disconnect());
-    this.logger.info('worker stopped', { id: this.id });
+  }
+
+  /**
+   * BullMQ's close() waits on its connections for as long as Redis does not answer, and until it
+   * is done its lock-renewal timer keeps the process alive. Ending the connections fails every
+   * command still waiting, the jobs' own writes included, so that it finishes at once.
+   */
+  private giveUpOnRedis(redis: Redis): void {
+    this.logger.error(
+      `${redis.status === 'ready' ? 'Redis is not answering' : 'Redis is still unreachable'}: stopping without writing the state of the jobs taken; they stay active in Redis until their locks expire, then run again`,
+      { ...this.redisFields(redis), lock_timeout: this.config.workers.lock_timeout },
+    );
+    for (const client of this.connections) endRedis(client);
+  }
+
+  private redisFields(redis: Redis) {
+    return { id: this.id, redis: redactUrl(this.config.redis.url), status: redis.status };
   }
 }

@@ -24,7 +24,9 @@ export const workerCommand = (cli: Cli) =>
       'after',
       `
 On SIGTERM it stops taking jobs, lets running ones finish within workers.shutdown_grace
-seconds, then cancels the rest so another worker retries them.`,
+seconds, then cancels the rest so another worker retries them. With Redis unreachable it
+stops all the same, 10 s after the grace, and exits 1: the jobs it had taken stay active in
+Redis and run again once their locks expire (workers.lock_timeout).`,
     )
     .action(async (opts: ConfigOpts & { id: string; concurrency?: number }) => {
       boundHeapGrowth();
