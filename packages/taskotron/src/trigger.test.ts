@@ -13,7 +13,9 @@ import {
 import { taskotron } from './automation.js';
 import { loadRules, type Rule } from './rules.js';
 import { SHIPPED_RULES, taskotronSection } from './section.js';
-import type { NewJob } from './job-log.js';
+import { Database } from '@loopabull/database';
+import { JOB_LOG_OWNER, jobLogMigrations, type NewJob } from './job-log.js';
+import { RESULTS_OWNER, resultsMigrations } from './resultsdb/tables.js';
 import { dedupKey, JOB_TOPIC, taskotronTrigger, type TriggerResult } from './trigger.js';
 
 const envelope = JSON.parse(
@@ -203,7 +205,7 @@ describe('starting the automation', () => {
     await expect(broken[0]!.probe()).rejects.toThrow(/nonexistent\.yml/);
   });
 
-  it('has a doctor check that opens the job log', async () => {
+  it('has a doctor check that reads the job log and migrates nothing', async () => {
     const env = {
       config,
       section: taskotronSection.parse({}),
@@ -212,7 +214,24 @@ describe('starting the automation', () => {
     };
     const check = (await taskotron.doctor!(env))[1]!;
     expect(check.name).toBe('taskotron database');
-    expect(await check.probe()).toBe('job log in sqlite://: no jobs yet');
+    // Every open of `sqlite://` is a new, empty database.
+    expect(await check.probe()).toMatch(
+      /^sqlite:\/\/: tables not created yet; the next start of loopabull serve or a worker applies \d+ migrations$/,
+    );
+    const dir = mkdtempSync(join(tmpdir(), 'taskotron-doctor-'));
+    try {
+      const file = { ...config, database: { url: 'sqlite:///t.db' }, dir } as Config;
+      const probe = async () => (await taskotron.doctor!({ ...env, config: file }))[1]!.probe();
+      await expect(probe()).resolves.toMatch(/t\.db does not exist yet/);
+      const db = await Database.open(file.database.url, { baseDir: dir, logger: env.logger });
+      await db.migrate(JOB_LOG_OWNER, jobLogMigrations(db.dialect));
+      await expect(probe()).resolves.toMatch(/: tables not created yet;/);
+      await db.migrate(RESULTS_OWNER, resultsMigrations(db.dialect));
+      await db.close();
+      await expect(probe()).resolves.toBe('job log in sqlite:///t.db: no jobs yet');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
     const unreachable = { ...config, database: { url: 'postgresql://nobody@127.0.0.1:1/x' } };
     await expect(
       (await taskotron.doctor!({ ...env, config: unreachable as Config }))[1]!.probe(),
