@@ -37,6 +37,7 @@ interface FedmsgFixture {
 const REPO = new URL('../../', import.meta.url);
 const koji = readFixture<FedmsgFixture>('fedmsg/buildsys.build.state.change.json');
 const ITEM = 'ansible-1.8.3-1.el7';
+const TMT = 'fedora-ci.koji-build./plans/basic.functional';
 
 interface Result {
   id: number;
@@ -106,13 +107,26 @@ describe('taskotron on the engine', () => {
         },
       },
     ]);
+    // A Fedora CI tmt plan's result, its data numbers as a check writes them.
+    check('tmt', [
+      {
+        'ansible.builtin.copy': {
+          dest: '{{ artifacts }}/results.yml',
+          content: `results:\n- {item: tmt-1-1, outcome: PASSED, checkname: ${TMT}, score: 1.0, passed: yes}\n`,
+        },
+      },
+    ]);
     config = testConfig({
       dir,
       overrides: {
         loglevel: 'info',
         http: { port },
         ansible: { playbooks_dir: playbooks },
-        taskotron: { tasks_dir: tasks, artifacts_url: `${base}/artifacts/` },
+        taskotron: {
+          tasks_dir: tasks,
+          artifacts_url: `${base}/artifacts/`,
+          namespaces_safe: ['scratch', 'fedora-ci'],
+        },
       },
     });
     services = await openQueueServices(config);
@@ -222,4 +236,21 @@ describe('taskotron on the engine', () => {
       ['dist.always-info', ['e2e-after']],
     ]);
   }, 120_000);
+
+  it('serves a testcase named with slashes at its raw path, with the data a check wrote as ResultsDB stored it', async () => {
+    const done = await runJob({
+      item: 'tmt-1-1',
+      item_type: 'koji_build',
+      taskname: 'tmt',
+      arch: 'noarch',
+      uuid: 'e2e-tmt',
+    });
+    expect(done.returnvalue).toMatchObject({ value: { execution_status: 'OK' } });
+    const href = `${base}/api/v2.0/testcases/${TMT}`;
+    expect(await get(`/api/v2.0/testcases/${TMT}`)).toEqual({ name: TMT, ref_url: null, href });
+    const page = await get<{ data: Result[] }>(`/api/v2.0/testcases/${TMT}/results`);
+    expect(page.data).toMatchObject([
+      { testcase: { name: TMT, href }, data: { score: ['1.0'], passed: ['True'] } },
+    ]);
+  }, 90_000);
 });

@@ -71,10 +71,72 @@ describe('parseResultYaml', () => {
     expect(parseResultYaml(text).results.map((r) => r.item)).toEqual(['a', 'b']);
   });
 
+  // What libtaskotron posted: PyYAML's value (YAML 1.1) as Python's json wrote it, which
+  // ResultsDB read back and stored as str() (checked against PyYAML 6 and Python 3).
+  it.each([
+    ['1', '1'],
+    ['1.0', '1.0'],
+    ['1.', '1.0'],
+    ['.5', '0.5'],
+    ['-0.0', '-0.0'],
+    ['1_000.5', '1000.5'],
+    ['1.0e+3', '1000.0'],
+    ['1.5e-7', '1.5e-07'],
+    ['0.00001', '1e-05'],
+    ['100000000000000000.0', '1e+17'],
+    ['1.0e+400', 'inf'],
+    ['-.inf', '-inf'],
+    ['.NaN', 'nan'],
+    ['1:30.5', '90.5'],
+    ['+1', '1'],
+    ['-0', '0'],
+    ['007', '7'],
+    ['0x1F', '31'],
+    ['0b101', '5'],
+    ['1_000', '1000'],
+    ['1:30', '90'],
+    ['-1:30', '-90'],
+    ['12345678901234567890', '12345678901234567890'],
+    ['yes', 'True'],
+    ['Off', 'False'],
+    ['true', 'True'],
+    // Not numbers or booleans in YAML 1.1: as written.
+    ['1e3', '1e3'],
+    ['1.0e3', '1.0e3'],
+    ['-.5', '-.5'],
+    ['08', '08'],
+    ['0o17', '0o17'],
+    ['y', 'y'],
+    ['tRue', 'tRue'],
+    ["'1.0'", '1.0'],
+  ])('stores data %s as ResultsDB stored what libtaskotron posted: %s', (yaml, stored) => {
+    const text = `results:\n  - {item: a, v: ${yaml}, list: [${yaml}, 2.50]}\n`;
+    expect(parseResultYaml(text).results[0]!.keyvals).toEqual({ v: stored, list: [stored, '2.5'] });
+  });
+
+  it('reads numbers in the named keys as PyYAML does too', () => {
+    expect(parseResultYaml('results:\n  - {item: 1.0, note: yes}\n').results[0]).toMatchObject({
+      item: '1.0',
+      note: 'True',
+    });
+  });
+
+  it('refuses an int Python would not write (over 4300 digits)', () => {
+    expect(
+      parseResultYaml(`results:\n  - {item: a, v: ${'9'.repeat(4300)}}\n`).results[0]!.keyvals.v,
+    ).toHaveLength(4300);
+    expect(() => parseResultYaml(`results:\n  - {item: a, v: ${'9'.repeat(4301)}}\n`)).toThrow(
+      /over 4300 digits/,
+    );
+    expect(() => parseResultYaml(`results:\n  - {item: a, v: 0x${'f'.repeat(20_000)}}\n`)).toThrow(
+      ResultsFormatError,
+    );
+  });
+
   it('drops data it cannot store, with a warning each', () => {
     const text = 'results:\n  - {item: a, "x:y": 1, nested: {a: 1}, lists: [[1]], ok: true}\n';
     const { results, warnings } = parseResultYaml(text);
-    expect(results[0]!.keyvals).toEqual({ ok: 'true' });
+    expect(results[0]!.keyvals).toEqual({ ok: 'True' });
     expect(warnings).toEqual([
       'ResultYAML: results[0]: key "x:y" dropped: ResultsDB keys may not contain \':\'',
       'ResultYAML: results[0]: nested dropped: not a string or a list of strings',
@@ -147,7 +209,11 @@ describe('parseResultYaml', () => {
   });
 
   it('reads back what it exports', () => {
-    const word = fc.stringMatching(/^[A-Za-z0-9 ._-]{1,20}$/).filter((s) => s.trim() !== '');
+    // Words YAML 1.1 would read as numbers or booleans are written quoted, and read back as text.
+    const word = fc.oneof(
+      fc.stringMatching(/^[A-Za-z0-9 ._-]{1,20}$/).filter((s) => s.trim() !== ''),
+      fc.constantFrom('yes', 'off', '1.0', '0x1F', '1:30', '007', '.inf', '1e3', '~'),
+    );
     const result = fc.record({
       item: word,
       outcome: fc.constantFrom('PASSED', 'INFO', 'FAILED', 'NEEDS_INSPECTION'),

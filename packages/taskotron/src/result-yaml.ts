@@ -1,5 +1,7 @@
 import yaml from 'js-yaml';
 import { CHECK_OUTCOMES } from './outcomes.js';
+import { PYYAML_SCHEMA } from './pyyaml.js';
+import { pythonStr } from './resultsdb/python-text.js';
 
 /** One result a check reported, as ResultYAML (part E.6) describes it. */
 export interface CheckResult {
@@ -47,9 +49,13 @@ export const RESERVED_KEYS = new Set([
 const isObject = (v: unknown): v is Record<string, unknown> =>
   typeof v === 'object' && v !== null && !Array.isArray(v);
 
+/**
+ * A value as ResultsDB stored it. YAML's booleans and numbers are that text already
+ * (PYYAML_SCHEMA); those handed by code are written as Python's str() writes them.
+ */
 function scalar(v: unknown): string | null {
   if (typeof v === 'string') return v;
-  if (typeof v === 'number' || typeof v === 'boolean') return String(v);
+  if (typeof v === 'number' || typeof v === 'boolean') return pythonStr(v);
   if (v instanceof Date) return v.toISOString();
   return null;
 }
@@ -117,7 +123,7 @@ function loadDocuments(text: string, what: string): unknown[] {
   if (Buffer.byteLength(text, 'utf8') > RESULT_LIMITS.bytes)
     throw new ResultsFormatError(`${what} is larger than ${RESULT_LIMITS.bytes} bytes`);
   try {
-    return yaml.loadAll(text);
+    return yaml.loadAll(text, null, { schema: PYYAML_SCHEMA });
   } catch (err) {
     const e = err as yaml.YAMLException;
     const line = e.mark ? ` (line ${e.mark.line + 1})` : '';
@@ -126,9 +132,9 @@ function loadDocuments(text: string, what: string): unknown[] {
 }
 
 /**
- * ResultYAML, as checkb's import_YAML reads it: `{results: [...]}` (null or no results: none);
- * several documents (`---`) are read one after the other. Throws ResultsFormatError naming the
- * document, result and key.
+ * ResultYAML, as checkb's import_YAML reads it (with PyYAML: pyyaml.ts): `{results: [...]}`
+ * (null or no results: none); several documents (`---`) are read one after the other. Throws
+ * ResultsFormatError naming the document, result and key.
  */
 export function parseResultYaml(text: string): ParsedResults {
   const docs = loadDocuments(text, 'ResultYAML').filter((d) => d !== null && d !== undefined);
@@ -155,5 +161,9 @@ export const plainResults = (results: readonly CheckResult[]): Array<Record<stri
 
 /** ResultYAML text of results, as checkb's export_YAML writes it. */
 export function exportResultYaml(results: readonly CheckResult[]): string {
-  return yaml.dump({ results: plainResults(results) }, { indent: 2, noRefs: true, lineWidth: -1 });
+  // With the schema it is read with, so that a string such as `yes` or `1.0` is quoted.
+  return yaml.dump(
+    { results: plainResults(results) },
+    { indent: 2, noRefs: true, lineWidth: -1, schema: PYYAML_SCHEMA },
+  );
 }

@@ -241,6 +241,43 @@ describe('the taskotron.job handler', () => {
     expect(rows.map((r) => r.testcase.name)).toEqual(['scratch.mine']);
   });
 
+  it('stores the data of a check as ResultsDB stored what libtaskotron posted, under a tmt plan name served by loopabull serve', async () => {
+    const checkname = 'scratch.tmt./plans/basic.functional';
+    const tasks_dir = taskDir([
+      writesResults(
+        `results:\n- {item: x, outcome: PASSED, checkname: ${checkname}, score: 1.0, ` +
+          'passed: yes, runs: [1, 2.50, 1e3], wall: 1:30, hex: 0x1F, quoted: "1.0"}\n',
+      ),
+    ]);
+    const local = await started({ tasks_dir }, { port: await freePort(), token: TOKEN });
+    const out = await runJob(local.config, local.host, job({ taskname: 'check' }));
+    expect(out.result?.value).toMatchObject({ execution_status: 'OK', status: '1 PASSED' });
+    const data = {
+      item: ['x'],
+      type: ['koji_build'],
+      arch: ['noarch'],
+      score: ['1.0'],
+      passed: ['True'],
+      runs: ['1', '2.5', '1e3'],
+      wall: ['90'],
+      hex: ['31'],
+      quoted: ['1.0'],
+    };
+    const { store } = await stored(local.config);
+    expect((await store.list({ data: [] }, { page: 0, limit: 10 })).rows).toMatchObject([
+      { testcase: { name: checkname }, data },
+    ]);
+    const server = await serving(local);
+    const api = `${server.url}/api/v2.0`;
+    for (const path of [checkname, encodeURIComponent(checkname)]) {
+      const res = await fetch(`${api}/testcases/${path}/results`);
+      expect(res.status).toBe(200);
+      expect(await res.json()).toMatchObject({
+        data: [{ testcase: { name: checkname, href: `${api}/testcases/${checkname}` }, data }],
+      });
+    }
+  });
+
   it('refuses a second job with the uuid of another, leaving the log and results of that one alone', async () => {
     const { config, host } = await started();
     const j = job({ taskname: 'always-info' });

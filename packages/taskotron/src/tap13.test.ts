@@ -154,6 +154,14 @@ describe('tapResults', () => {
     });
   });
 
+  it('reads the YAML block as PyYAML does, numbers and booleans as ResultsDB stored them', () => {
+    const text = 'ok\n  ---\n  item: a\n  score: 1.0\n  runs: [1e3, 0x1F, on]\n  ...\n';
+    expect(tapResults(text).results[0]!.keyvals).toEqual({
+      score: '1.0',
+      runs: ['1e3', '31', 'True'],
+    });
+  });
+
   it('validates outcomes and items as ResultYAML does', () => {
     expect(() => tapResults('ok\n  ---\n  item: a\n  outcome: GREAT\n  ...\n')).toThrow(
       /outcome "GREAT"/,

@@ -1,4 +1,5 @@
 import yaml from 'js-yaml';
+import { PYYAML_SCHEMA } from './pyyaml.js';
 import {
   checkResult,
   RESULT_LIMITS,
@@ -30,7 +31,8 @@ const YAML_END = /^\s*\.\.\.\s*$/;
 
 function parseYamlBlock(lines: string[], where: string): unknown {
   try {
-    return yaml.load(lines.join('\n'));
+    // pytap13 read the block with yamlish, which is PyYAML: as checkb reads ResultYAML.
+    return yaml.load(lines.join('\n'), { schema: PYYAML_SCHEMA });
   } catch (err) {
     const e = err as yaml.YAMLException;
     throw new ResultsFormatError(`${where}: the YAML block is not YAML: ${e.reason ?? e.message}`);

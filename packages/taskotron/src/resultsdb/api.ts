@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import { numberLiterals, pythonStr } from './python-text.js';
 import { SIZES } from './tables.js';
+import { pathValue, queryValue } from './werkzeug.js';
 
 /** A result as the store keeps it; `serializeResult` gives ResultsDB's JSON. */
 export interface StoredResult {
@@ -330,10 +331,11 @@ export const serializeResult = (r: StoredResult, base: string) => ({
   href: `${base}/results/${r.id}`,
 });
 
+/** ResultsDB's testcase JSON; its href as `url_for` writes it (`/testcases/a/b` for `a/b`). */
 export const serializeTestcase = (t: { name: string; ref_url: string | null }, base: string) => ({
   name: t.name,
   ref_url: t.ref_url,
-  href: `${base}/testcases/${encodeURIComponent(t.name)}`,
+  href: `${base}/testcases/${pathValue(t.name)}`,
 });
 
 /** ResultsDB's group JSON; `resultsCount` is how many results the group holds. */
@@ -345,7 +347,7 @@ export const serializeGroup = (
   uuid: g.uuid,
   description: g.description,
   ref_url: g.ref_url,
-  results: `${base}/results?groups=${encodeURIComponent(g.uuid)}`,
+  results: `${base}/results?groups=${queryValue(g.uuid)}`,
   results_count: resultsCount,
-  href: `${base}/groups/${encodeURIComponent(g.uuid)}`,
+  href: `${base}/groups/${pathValue(g.uuid)}`,
 });

@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import Fastify, { type FastifyInstance } from 'fastify';
@@ -674,6 +675,104 @@ describe.each(allDatabases())('ResultsDB v2.0 API on $name', (target) => {
     ]);
     expect(await testcases('name=dist.abicheck&name:like=dist.*')).toEqual(['dist.abicheck']);
     expect(await testcases('name:like=dist_abi*')).toEqual([]);
+  });
+
+  it('takes a testcase name with slashes, raw or %2F, and writes hrefs and links as ResultsDB', async () => {
+    // A Fedora CI tmt plan; the results' group and item have the characters url_for leaves.
+    const name = 'fedora-ci.koji-build./plans/basic.functional';
+    const uuid = `tmt/${target.name}:run@1 a+b`;
+    for (const outcome of ['FAILED', 'PASSED'])
+      expect((await result(name, outcome, { item: 'tmt-1' }, [uuid])).status).toBe(201);
+    const testcase = { name, ref_url: null, href: `${BASE}/testcases/${name}` };
+    const raw = `/testcases/${name}`;
+    const escaped = `/testcases/${encodeURIComponent(name)}`;
+    expect(encodeURIComponent(name)).toContain('%2F');
+    for (const path of [raw, escaped]) {
+      expect(await get(path)).toEqual({ status: 200, body: testcase });
+      const page = (await get(`${path}/results?limit=1`)).body;
+      expect(page).toMatchObject({
+        prev: null,
+        // Werkzeug's request.url: the path decoded, so %2F is a slash there too.
+        next: `${BASE}/testcases/${name}/results?limit=1&page=1`,
+        data: [{ outcome: 'PASSED', testcase, groups: [uuid] }],
+      });
+      expect((await get(`${path}/results?page=1&limit=1`)).body).toMatchObject({
+        prev: `${BASE}/testcases/${name}/results?page=0&limit=1`,
+        data: [{ outcome: 'FAILED' }],
+      });
+    }
+    // The group's href: / : @ as they are, the space escaped; its results link as url_for
+    // writes a query: the space a +, the + escaped.
+    const group = await get(`/groups/${encodeURIComponent(uuid).replaceAll('%2F', '/')}`);
+    expect(group).toEqual({ status: 404, body: { message: 'Not found' } });
+    const listed = (await get(`/groups?uuid=${encodeURIComponent(uuid)}`)).body.data;
+    expect(listed).toMatchObject([
+      {
+        uuid,
+        href: `${BASE}/groups/tmt/${target.name}:run@1%20a+b`,
+        results: `${BASE}/results?groups=tmt/${target.name}:run@1+a%2Bb`,
+      },
+    ]);
+    // As ResultsDB's <group_id>, the uuid is one segment: %2F is a slash, no route's.
+    expect(await get(`/groups/${encodeURIComponent(uuid)}`)).toEqual(group);
+    expect(await get(`/groups/${encodeURIComponent(uuid)}/results`)).toEqual(group);
+    expect(await get('/results/1%2F2')).toEqual(group);
+    // A listing links on with the query's escapes decoded, as Werkzeug's request.url has them,
+    // but for those that would change the query (%26 and the like).
+    const query = 'testcases:like=fedora-ci.%2A%2Fplans*&_=%26%2C%C3%A9&limit=1';
+    expect((await get(`/results?${query}`)).body).toMatchObject({
+      next: `${BASE}/results?testcases:like=fedora-ci.*/plans*&_=%26,é&limit=1&page=1`,
+    });
+  });
+
+  it('answers under /testcases/ as the routes of ResultsDB match', async () => {
+    const post = (name: string) => call('POST', '/api/v2.0/testcases', { name });
+    for (const name of ['scratch.x', 'scratch.x/results', 'scratch.é ?#%', 'scratch.a\nb'])
+      expect((await post(name)).status).toBe(201);
+    expect((await get('/testcases/scratch.x')).body.href).toBe(`${BASE}/testcases/scratch.x`);
+    // `/results` at the end is the results of the name before it, never a testcase.
+    expect((await get('/testcases/scratch.x/results')).status).toBe(200);
+    expect((await get('/testcases/scratch.x%2Fresults')).body).toHaveProperty('data');
+    expect((await get('/testcases/scratch.x/results/results')).body).toHaveProperty('data');
+    // Escaped in the href as url_for escapes them; found by that href.
+    const odd = (await get('/testcases/scratch.%C3%A9%20%3F%23%25')).body;
+    expect(odd).toEqual({
+      name: 'scratch.é ?#%',
+      ref_url: null,
+      href: `${BASE}/testcases/scratch.%C3%A9%20%3F%23%25`,
+    });
+    // The path converter takes no newline after the first character, nor a leading slash.
+    for (const path of ['/testcases/', '/testcases//x', '/testcases/scratch.a%0Ab'])
+      expect(await get(path)).toEqual({ status: 404, body: { message: 'Not found' } });
+    expect(await get('/testcases/scratch.none/x')).toEqual({
+      status: 404,
+      body: { message: 'Testcase not found' },
+    });
+    expect((await get('/testcases')).status).toBe(200);
+  });
+
+  it('starts hrefs and links with the Host lower-cased, without the default port, as Werkzeug', async () => {
+    for (const name of ['scratch.host-1', 'scratch.host-2'])
+      await call('POST', '/api/v2.0/testcases', { name });
+    /** A GET with the Host header a client behind a proxy may send. */
+    const viaHost = (path: string) =>
+      new Promise<Record<string, unknown>>((resolve, reject) =>
+        request(
+          { port: new URL(origin).port, path, headers: { host: 'EXAMPLE.test:80' } },
+          (res) => {
+            let text = '';
+            res.on('data', (chunk: Buffer) => (text += chunk.toString()));
+            res.on('end', () => resolve(JSON.parse(text) as Record<string, unknown>));
+          },
+        )
+          .on('error', reject)
+          .end(),
+      );
+    const api = 'http://example.test/api/v2.0';
+    expect(await viaHost('/api/v2.0/testcases?name:like=scratch.host-*&limit=1')).toMatchObject({
+      next: `${api}/testcases?name:like=scratch.host-*&limit=1&page=1`,
+      data: [{ href: `${api}/testcases/scratch.host-1` }],
+    });
   });
 
   it('stores a number in data as ResultsDB (Python) writes it: 1.0, 1e+16, True', async () => {

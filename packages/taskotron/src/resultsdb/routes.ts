@@ -22,6 +22,7 @@ import {
   type ResultFilter,
 } from './filters.js';
 import type { ResultsStore } from './store.js';
+import { origin, requestUrl, testcasePath } from './werkzeug.js';
 
 export const API = '/api/v2.0';
 
@@ -33,11 +34,18 @@ export interface ResultsdbOptions {
   record?: (r: NewResult) => Promise<StoredResult>;
 }
 
-const base = (req: FastifyRequest) => `${req.protocol}://${req.host}${API}`;
+const base = (req: FastifyRequest) => `${origin(req.protocol, req.host)}${API}`;
 const fail = (reply: FastifyReply, code: number, message: string) =>
   reply.code(code).send({ message });
 /** No stored name holds U+0000 (POSTs refuse it), and PostgreSQL cannot even compare one. */
 const storable = (name: string) => !name.includes('\0');
+/** ResultsDB's 404 for a path no route takes. */
+const notFound = (reply: FastifyReply) => fail(reply, 404, 'Not found');
+/**
+ * Whether a decoded parameter is one path segment, as `<group_id>` and `<result_id>` take: the
+ * WSGI server hands Flask the path decoded, so `/groups/a%2Fb` is `/groups/a/b`, no route's.
+ */
+const segment = (value: string) => !value.includes('/');
 
 const RE_PAGE = /([?&])page=([0-9]+)/;
 const RE_PAGES = /[?&]page=[0-9]+/g;
@@ -45,11 +53,12 @@ const RE_CALLBACK = /([?&])callback=[^&]*&?/g;
 const PLACEHOLDER = '\0';
 
 /**
- * ResultsDB's `prev` and `next`: the URL as requested, its `page=N` replaced (or `&page=N`
- * added), a JSONP `callback` left out; null when there is no such page.
+ * ResultsDB's `prev` and `next`: the URL as requested (as Werkzeug's `request.url` writes it),
+ * its `page=N` replaced (or `&page=N` added), a JSONP `callback` left out; null when there is
+ * no such page.
  */
 function links(req: FastifyRequest, paging: Paging, more: boolean) {
-  const url = `${req.protocol}://${req.host}${req.url}`;
+  const url = requestUrl(origin(req.protocol, req.host), req.url);
   const m = RE_PAGE.exec(url);
   let at: (page: number) => string;
   // The page in the URL is the page served, unless it is written as ResultsDB's pattern does
@@ -120,6 +129,7 @@ function register(app: FastifyInstance, store: ResultsStore, options: ResultsdbO
   });
 
   app.get<{ Params: { id: string } }>(`${API}/results/:id`, async (req, reply) => {
+    if (!segment(req.params.id)) return notFound(reply);
     const id = /^\d{1,15}$/.test(req.params.id) ? Number(req.params.id) : null;
     const found = id === null ? null : await store.get(id);
     return found ? serializeResult(found, base(req)) : fail(reply, 404, 'Result not found');
@@ -144,6 +154,7 @@ function register(app: FastifyInstance, store: ResultsStore, options: ResultsdbO
   });
 
   app.get<{ Params: { uuid: string } }>(`${API}/groups/:uuid`, async (req, reply) => {
+    if (!segment(req.params.uuid)) return notFound(reply);
     const group = storable(req.params.uuid) ? await store.group(req.params.uuid) : undefined;
     return group
       ? serializeGroup(group, base(req), await count(group.uuid))
@@ -151,6 +162,7 @@ function register(app: FastifyInstance, store: ResultsStore, options: ResultsdbO
   });
 
   app.get<{ Params: { uuid: string } }>(`${API}/groups/:uuid/results`, async (req, reply) => {
+    if (!segment(req.params.uuid)) return notFound(reply);
     const group = storable(req.params.uuid) ? await store.group(req.params.uuid) : undefined;
     return group
       ? results(req, reply, { groups: [group.uuid] })
@@ -174,18 +186,16 @@ function register(app: FastifyInstance, store: ResultsStore, options: ResultsdbO
     return reply.code(201).send(serializeTestcase(saved, base(req)));
   });
 
-  app.get<{ Params: { name: string } }>(`${API}/testcases/:name`, async (req, reply) => {
-    const testcase = storable(req.params.name) ? await store.testcase(req.params.name) : undefined;
-    return testcase
-      ? serializeTestcase(testcase, base(req))
-      : fail(reply, 404, 'Testcase not found');
-  });
-
-  app.get<{ Params: { name: string } }>(`${API}/testcases/:name/results`, async (req, reply) => {
-    const testcase = storable(req.params.name) ? await store.testcase(req.params.name) : undefined;
-    return testcase
+  // One route for ResultsDB's /testcases/<path:name> and /testcases/<path:name>/results: a
+  // name may hold `/` (tmt plans: `fedora-ci.koji-build./plans/basic.functional`), raw or %2F.
+  app.get<{ Params: { '*': string } }>(`${API}/testcases/*`, async (req, reply) => {
+    const path = testcasePath(req.params['*']);
+    if (!path) return notFound(reply);
+    const testcase = storable(path.name) ? await store.testcase(path.name) : undefined;
+    if (!testcase) return fail(reply, 404, 'Testcase not found');
+    return path.results
       ? results(req, reply, { testcases: [testcase.name] })
-      : fail(reply, 404, 'Testcase not found');
+      : serializeTestcase(testcase, base(req));
   });
 
   app.get(`${API}/healthcheck`, () => ({ message: 'Health check OK' }));
@@ -204,7 +214,7 @@ function register(app: FastifyInstance, store: ResultsStore, options: ResultsdbO
     });
   app.get(API, landing);
   app.get(`${API}/`, landing);
-  app.get(`${API}/*`, (_req, reply) => fail(reply, 404, 'Not found'));
+  app.get(`${API}/*`, (_req, reply) => notFound(reply));
 }
 
 /**
