@@ -40,3 +40,23 @@ it('keeps the newest 10,000 parked messages and drops the older ones', async () 
   expect((await lot.get(oldest![0]))!.message_id).toBe(String(parked - DOCUMENTED_KEPT));
   expect((await lot.list(1))[0]!.message_id).toBe(String(parked - 1));
 });
+
+it('finds and removes nothing for an id of the form <ms>-<seq> that no stream entry can have', async () => {
+  const lot = new ParkingLot(redis, loopabullKeys(config).parked);
+  await lot.park({
+    reason: 'not-json',
+    detail: 'one',
+    topic: null,
+    exchange: 'amq.topic',
+    routing_key: 'org.example.cap',
+    message_id: null,
+    received_at: new Date(0).toISOString(),
+    content: Buffer.from('x'),
+  });
+  // Past 2^64-1: Redis refuses these as stream ids ("ERR Invalid stream ID").
+  for (const id of ['18446744073709551616-0', '1-18446744073709551616', '99999999999999999999-0']) {
+    await expect(lot.get(id)).resolves.toBeNull();
+    await expect(lot.remove(id)).resolves.toBe(false);
+  }
+  await expect(lot.get('18446744073709551615-18446744073709551615')).resolves.toBeNull();
+});

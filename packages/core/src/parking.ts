@@ -51,6 +51,15 @@ export function parkedBody(content: Buffer): string {
 /** A parked message's id: its stream entry id, `<ms>-<seq>`. */
 export const PARKED_ID = /^\d+-\d+$/;
 
+const UINT64_MAX = 2n ** 64n - 1n;
+
+/**
+ * Whether `id` can be a stream entry id: `<ms>-<seq>`, each an unsigned 64-bit number. Redis
+ * answers anything else (`99999999999999999999-0` too) with an error, not with no entry.
+ */
+export const isParkedId = (id: string): boolean =>
+  PARKED_ID.test(id) && id.split('-').every((part) => BigInt(part) <= UINT64_MAX);
+
 export type ParkInput = Omit<ParkedMessage, 'id' | 'body' | 'size'> & { content: Buffer };
 
 /**
@@ -101,13 +110,13 @@ export class ParkingLot {
   /** The message `jobs list --state parked` lists as `id`; null for any other id. */
   async get(id: string): Promise<ParkedMessage | null> {
     // Anything else is no stream entry id, which XRANGE would refuse as an error.
-    if (!PARKED_ID.test(id)) return null;
+    if (!isParkedId(id)) return null;
     const [entry] = await this.redis.xrange(this.key, id, id);
     return entry ? toParked(entry[0], entry[1]) : null;
   }
 
   async remove(id: string): Promise<boolean> {
-    if (!PARKED_ID.test(id)) return false;
+    if (!isParkedId(id)) return false;
     return (await this.redis.xdel(this.key, id)) > 0;
   }
 }

@@ -20,6 +20,17 @@ describe('classifyExit', () => {
     expect(verdict(4, 'a task printed [ERROR]: mid-line')).toBe('retryable');
   });
 
+  it('knows the error marker in colour (ANSIBLE_FORCE_COLOR, force_color in ansible.cfg)', () => {
+    // As ansible-core 2.14 prints it with colour forced, its output not a terminal.
+    const red = (line: string) => `\x1b[0;31m${line}\x1b[0m`;
+    const warning = '\x1b[1;35m[WARNING]: No inventory was parsed\x1b[0m';
+    expect(
+      verdict(4, `${warning}\n${red('ERROR! We were unable to read either as JSON nor YAML')}`),
+    ).toBe('permanent');
+    expect(verdict(4, `${warning}\n${red('[ERROR]: YAML parsing failed: x')}`)).toBe('permanent');
+    expect(verdict(4, red('a task printed [ERROR]: mid-line'))).toBe('retryable');
+  });
+
   it('retries what may get better', () => {
     expect(verdict(1, 'ERROR! something else')).toBe('retryable');
     expect(verdict(2, 'fatal: [localhost]: FAILED!')).toBe('retryable');

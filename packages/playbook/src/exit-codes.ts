@@ -16,13 +16,18 @@ export interface Classification {
 }
 
 /**
+ * How ansible-playbook starts an error of its own: `ERROR!` up to 2.18, `[ERROR]:` from 2.19,
+ * after the colour's escape sequence (`\x1b[0;31m`) when colour is forced (ANSIBLE_FORCE_COLOR,
+ * `force_color` in ansible.cfg).
+ */
+// eslint-disable-next-line no-control-regex -- the escape that starts a colour is the point
+const ANSIBLE_ERROR = /^(?:\x1b\[[0-9;]*m)*(?:ERROR!|\[ERROR\]:)/m;
+
+/**
  * Which ansible-playbook failures can get better on another try. The ones that cannot (the
  * playbook is missing, does not parse, bad options) fail at once instead of using up retries;
  * anything unknown is retried, since the retries are bounded anyway.
  */
-/** How ansible-playbook starts an error of its own: `ERROR!` up to 2.18, `[ERROR]:` from 2.19. */
-const ANSIBLE_ERROR = /^(?:ERROR!|\[ERROR\]:)/m;
-
 export function classifyExit({ exitCode, output, timedOut = false }: ExitInfo): Classification {
   if (timedOut)
     return {

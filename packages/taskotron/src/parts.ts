@@ -54,16 +54,18 @@ const critpathCheck = (env: AutomationEnv<TaskotronSection>) => ({
 });
 
 /** The database answers, and what was scheduled last; it changes nothing. */
-const databaseCheck = ({ config, logger }: AutomationEnv<TaskotronSection>) => ({
+const databaseCheck = ({ config, section, logger }: AutomationEnv<TaskotronSection>) => ({
   name: 'taskotron database',
   fix: 'check database.url: the job log and the built-in ResultsDB live there',
   probe: () =>
     describeTables(
       config.database.url,
       { baseDir: config.dir, logger },
+      // The built-in ResultsDB's tables only where it is used: with `resultsdb_url` set no
+      // process opens them, so their migrations are never the next start's to apply.
       (dialect) => ({
         [JOB_LOG_OWNER]: jobLogMigrations(dialect),
-        [RESULTS_OWNER]: resultsMigrations(dialect),
+        ...(section.resultsdb_url === null ? { [RESULTS_OWNER]: resultsMigrations(dialect) } : {}),
       }),
       async (db) => {
         const [newest] = await JobLog.reading(db).recent(1);

@@ -232,6 +232,20 @@ describe('starting the automation', () => {
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
+    // With results sent to another ResultsDB no process makes the built-in one's tables.
+    const remote = mkdtempSync(join(tmpdir(), 'taskotron-doctor-'));
+    try {
+      const file = { ...config, database: { url: 'sqlite:///t.db' }, dir: remote } as Config;
+      const section = taskotronSection.parse({ resultsdb_url: 'https://rdb.example.org/api/v2.0' });
+      const probe = async () =>
+        (await taskotron.doctor!({ ...env, section, config: file }))[1]!.probe();
+      const db = await Database.open(file.database.url, { baseDir: remote, logger: env.logger });
+      await db.migrate(JOB_LOG_OWNER, jobLogMigrations(db.dialect));
+      await db.close();
+      await expect(probe()).resolves.toBe('job log in sqlite:///t.db: no jobs yet');
+    } finally {
+      rmSync(remote, { recursive: true, force: true });
+    }
     const unreachable = { ...config, database: { url: 'postgresql://nobody@127.0.0.1:1/x' } };
     await expect(
       (await taskotron.doctor!({ ...env, config: unreachable as Config }))[1]!.probe(),

@@ -84,6 +84,8 @@ describe('parseDatabaseUrl', () => {
       'oracle://lb:s3cr3t@db/x',
       'mysql://lb:s3cr3t@db:99999/x',
       'mysql://lb:s3cr3t%@db/x',
+      ' oracle://lb:s3cr3t@db/x',
+      'postgresql_psycopg2://lb:s3cr3t@db/x',
     ]) {
       expect(() => parse(url)).toThrow(/lb:\*\*\*@db/);
       expect(() => parse(url)).not.toThrow(/s3cr3t/);
@@ -99,6 +101,11 @@ describe('redactDatabaseUrl', () => {
     ['mysql://root@db/x', 'mysql://root@db/x'],
     ['mysql://db:3306/x', 'mysql://db:3306/x'],
     ['sqlite:////srv/lb.db', 'sqlite:////srv/lb.db'],
+    [' mysql://lb:secret@db/x', ' mysql://lb:***@db/x'],
+    ['my_sql://lb:secret@db/x', 'my_sql://lb:***@db/x'],
+    ['mysql:/lb:secret@db/x', 'mysql:***@db/x'],
+    ['lb:secret@db/x', 'lb:***@db/x'],
+    ['mysql://lb:se\ncret@db/x', 'mysql://lb:***@db/x'],
   ])('%s -> %s', (url, redacted) => {
     expect(redactDatabaseUrl(url)).toBe(redacted);
   });

@@ -41,11 +41,16 @@ const ACCEPTED = [
 
 /**
  * Replaces the password with `***`. Works on text that is not a valid URL too, since those are
- * exactly the ones that end up in error messages; everything up to the last `@` counts as the
- * password, which can only hide too much.
+ * exactly the ones that end up in error messages (a scheme no URL has, spaces before it, no
+ * `//`): everything from the first `:` after the `://` (or from the first `:`, without one) up
+ * to the last `@` counts as the password, which can only hide too much.
  */
 export function redactDatabaseUrl(url: string): string {
-  return url.replace(/^([a-z][a-z0-9+.-]*:\/\/[^:@/?#]*:).*@/i, '$1***@');
+  const at = url.lastIndexOf('@');
+  if (at < 0) return url;
+  const slashes = url.indexOf('://');
+  const colon = url.indexOf(':', slashes >= 0 && slashes < at ? slashes + 3 : 0);
+  return colon < 0 || colon > at ? url : `${url.slice(0, colon + 1)}***${url.slice(at)}`;
 }
 
 function invalid(url: string, problem: string): ConfigError {

@@ -1,11 +1,12 @@
-import { Transform } from 'node:stream';
+import { pipeline, Transform } from 'node:stream';
 import type { FastifyRequest, preParsingAsyncHookHandler } from 'fastify';
 
 /**
  * The text of request bodies, for what JSON.parse loses of them: a POSTed result's `1.0`, which
  * ResultsDB (Python) stores as `1.0`, not `1` (parseNewResult). `hook` is a route's preParsing
  * hook that copies the body as it streams past to the JSON parser, which still reads it all, so
- * the server's body limit holds; `of` is the text afterwards (undefined for a request without).
+ * the server's body limit holds (and a body cut short fails the request as it does without);
+ * `of` is the text afterwards (undefined for a request without).
  */
 export function bodyTexts(): {
   hook: preParsingAsyncHookHandler;
@@ -16,14 +17,16 @@ export function bodyTexts(): {
     hook: async (req, _reply, payload) => {
       const chunks: Buffer[] = [];
       texts.set(req, chunks);
-      return payload.pipe(
-        new Transform({
-          transform(chunk: Buffer, _encoding, done) {
-            chunks.push(chunk);
-            done(null, chunk);
-          },
-        }),
-      );
+      const copy = new Transform({
+        transform(chunk: Buffer, _encoding, done) {
+          chunks.push(chunk);
+          done(null, chunk);
+        },
+      });
+      // Not pipe(): it passes no error on, so a body the client gave up on (a closed
+      // connection) would leave the parser waiting for good instead of failing the request.
+      pipeline(payload, copy, () => {});
+      return copy;
     },
     of: (req) => {
       const chunks = texts.get(req);
