@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import amqp, { type ConfirmChannel, type RecoveringChannelModel, type ChannelModel } from 'amqplib';
 import type { Config } from './config/schema.js';
-import { destinationFor } from './presets.js';
+import { destinationFor, publishHeaders } from './presets.js';
 import { redactUrl } from './redis.js';
 
 type BusConfig = Pick<Config, 'bus'>;
@@ -98,9 +98,6 @@ export interface PublishOptions {
   routingKey?: string;
 }
 
-/** Fedora-messaging's `sent-at`: ISO 8601 with a UTC offset and no fraction. */
-const sentAtNow = () => new Date().toISOString().replace(/\.\d+Z$/, '+00:00');
-
 /** Where a message went: `routed` is false when no queue was bound to take it (the broker dropped it). */
 export interface Published {
   exchange: string;
@@ -152,15 +149,8 @@ export class BusPublisher {
     const dest = destinationFor(preset, topic, publish_exchange, body);
     const routingKey = opts.routingKey ?? dest.routingKey;
     const messageId = opts.messageId ?? randomUUID();
-    const headers: Record<string, unknown> =
-      preset === 'fedora-messaging'
-        ? {
-            fedora_messaging_schema: 'base.message',
-            fedora_messaging_severity: 20,
-            'sent-at': sentAtNow(),
-            ...opts.headers,
-          }
-        : { ...opts.headers };
+    const now = new Date();
+    const headers: Record<string, unknown> = { ...publishHeaders(preset, now), ...opts.headers };
     const ch = await this.open();
     if (!dest.exchange.startsWith('amq.') && !this.asserted.has(dest.exchange)) {
       await ch.assertExchange(dest.exchange, 'topic', { durable: true });
@@ -177,7 +167,7 @@ export class BusPublisher {
           persistent: true,
           mandatory: true,
           messageId,
-          timestamp: Math.floor(Date.now() / 1000),
+          timestamp: Math.floor(now.getTime() / 1000),
           headers,
         },
         (err) => (err ? reject(err) : resolve()),

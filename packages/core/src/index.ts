@@ -43,6 +43,7 @@ export {
   pulseTopic,
   destinationFor,
   eventAsPublished,
+  publishHeaders,
   eventIdOf,
   pulseRoutingKey,
   type Delivery,

@@ -132,9 +132,25 @@ export class Jobs {
     return parked && { ...parked, state: 'parked' };
   }
 
+  /**
+   * `none` for an id that is no job's; throws for a parked message's id, saying what it is: the
+   * ids of both are listed side by side, and it never ran, so it `cannot`.
+   */
+  private async noJob<T>(id: string, cannot: string, none: T, more = ''): Promise<T> {
+    const parked = await this.parking.get(id);
+    if (!parked) return none;
+    throw new Error(
+      `${id} is a message the looper parked (${parked.reason}), not a job: it never ran, so it ${cannot}; its reason, detail and body are in \`loopabull jobs show ${id}\`${more}`,
+    );
+  }
+
+  /**
+   * A job's log lines; null for no such job. Throws for a parked message's id, saying what it
+   * is: it never became a job, so it has no log.
+   */
   async logs(id: string): Promise<string[] | null> {
     const job = await this.find(id);
-    if (!job) return null;
+    if (!job) return this.noJob(id, 'has no log', null);
     const { logs } = await this.queue.getJobLogs(job.id!, 0, -1, true);
     return logs;
   }
@@ -145,7 +161,10 @@ export class Jobs {
    */
   async retry(id: string): Promise<boolean> {
     const job = await this.find(id);
-    if (!job) return false;
+    if (!job) {
+      const more = `; publish it again once its publisher is fixed, and \`loopabull jobs remove ${id}\` deletes it`;
+      return this.noJob(id, 'cannot be retried', false, more);
+    }
     const decision = retryDecision(id, await job.getState(), job.returnvalue as JobResult | null);
     if (!decision.ok) throw new Error(decision.error);
     await job.retry(decision.from);

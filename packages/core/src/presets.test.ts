@@ -3,6 +3,7 @@ import { describe, expect, it } from '@jest/globals';
 import {
   destinationFor,
   eventAsPublished,
+  publishHeaders,
   pulseRoutingKey,
   pulseTopic,
   toEvent,
@@ -200,10 +201,50 @@ describe('eventAsPublished: the event `loopabull run` hands an automation', () =
       id: looper.id,
       exchange: 'amq.topic',
       routing_key: topic,
-      sent_at: now.toISOString(),
       received_at: now.toISOString(),
     });
   });
+
+  // `loopabull run` promises the event the looper makes of the same body published now: with
+  // fedora-messaging that includes the headers `publish` sends and the sent_at read from them.
+  it.each(['fedora-messaging', 'generic'] as const)(
+    '%s: the headers and sent_at the looper gives a message `publish` sends at that time',
+    (preset) => {
+      const topic = fedmsg.topic;
+      const at = new Date('2026-01-02T03:04:05.678Z');
+      const event = eventAsPublished(preset, topic, fedmsg.msg, {
+        publishExchange: 'amq.topic',
+        messageId: fedmsg.msg_id,
+        now: at,
+      });
+      // What BusPublisher sends: these headers, and the AMQP timestamp in whole seconds.
+      const r = toEvent(
+        {
+          exchange: 'amq.topic',
+          routingKey: topic,
+          content: Buffer.from(JSON.stringify(fedmsg.msg)),
+          messageId: fedmsg.msg_id,
+          contentType: 'application/json',
+          headers: publishHeaders(preset, at),
+          timestamp: Math.floor(at.getTime() / 1000),
+        },
+        preset,
+        { maxBytes: 1024 * 1024, now: at },
+      );
+      if (!r.ok) throw new Error(r.detail);
+      expect(event).toEqual(r.event);
+      if (preset === 'fedora-messaging') {
+        expect(event.headers).toEqual({
+          fedora_messaging_schema: 'base.message',
+          fedora_messaging_severity: 20,
+          'sent-at': '2026-01-02T03:04:05+00:00',
+        });
+        expect(event.sent_at).toBe('2026-01-02T03:04:05+00:00');
+      } else {
+        expect(event.sent_at).toBe('2026-01-02T03:04:05.000Z');
+      }
+    },
+  );
 });
 
 describe('generic preset', () => {

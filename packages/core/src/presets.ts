@@ -109,6 +109,20 @@ export function eventIdOf(
 }
 
 /**
+ * The headers `loopabull publish` and `ctx.publish` send with a message published at `now`:
+ * fedora-messaging's publisher sets its schema, severity and `sent-at` (ISO 8601 with a UTC offset
+ * and no fraction); the other presets send none.
+ */
+export function publishHeaders(preset: BusPreset, now: Date = new Date()): Record<string, unknown> {
+  if (preset !== 'fedora-messaging') return {};
+  return {
+    fedora_messaging_schema: 'base.message',
+    fedora_messaging_severity: 20,
+    'sent-at': now.toISOString().replace(/\.\d+Z$/, '+00:00'),
+  };
+}
+
+/**
  * The event a message published now as the preset would (`destinationFor`) becomes in the looper:
  * what `loopabull run` hands the automation, so that it sees the exchange, routing key and id a
  * real delivery of that body would give it (with pulse, the id derived from the body's routing
@@ -122,7 +136,15 @@ export function eventAsPublished(
 ): LoopabullEvent {
   const dest = destinationFor(preset, topic, opts.publishExchange, body);
   const routingKey = preset === 'pulse' ? (opts.routingKey ?? dest.routingKey) : dest.routingKey;
-  const now = (opts.now ?? new Date()).toISOString();
+  const at = opts.now ?? new Date();
+  const headers = publishHeaders(preset, at);
+  // What the looper reads: fedora-messaging's sent-at header, else the AMQP timestamp (seconds).
+  const sent = headers['sent-at'];
+  const sentAt =
+    typeof sent === 'string'
+      ? sent
+      : new Date(Math.floor(at.getTime() / 1000) * 1000).toISOString();
+  const now = at.toISOString();
   return {
     id: eventIdOf(
       {
@@ -135,10 +157,10 @@ export function eventAsPublished(
     ),
     topic,
     body,
-    headers: {},
+    headers,
     exchange: dest.exchange,
     routing_key: routingKey,
-    sent_at: now,
+    sent_at: sentAt,
     received_at: now,
   };
 }

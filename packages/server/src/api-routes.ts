@@ -37,7 +37,13 @@ export function registerApi(app: FastifyInstance, services: QueueServices): void
       (await services.jobs.showOrParked(req.params.id)) ?? reply.code(404).send(notFound),
   );
   app.get<{ Params: { id: string } }>('/api/jobs/:id/logs', async (req, reply) => {
-    const logs = await services.jobs.logs(req.params.id);
+    let logs: string[] | null;
+    try {
+      logs = await services.jobs.logs(req.params.id);
+    } catch (err) {
+      // A parked message: it has no log, and the answer says so.
+      return reply.code(404).send({ error: (err as Error).message });
+    }
     return logs ? { logs } : reply.code(404).send(notFound);
   });
   app.post<{ Params: { id: string } }>('/api/jobs/:id/retry', async (req, reply) => {

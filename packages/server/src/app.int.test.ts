@@ -238,4 +238,44 @@ describe('HTTP server', () => {
       await close();
     }
   });
+
+  it('says a parked message has no log and cannot be retried, and still shows its page', async () => {
+    await services.parking.park({
+      reason: 'not-json',
+      detail: 'body is not JSON',
+      topic: 'org.example.bad',
+      exchange: 'amq.topic',
+      routing_key: 'org.example.bad',
+      message_id: 'm-parked',
+      received_at: new Date().toISOString(),
+      content: Buffer.from('nope'),
+    });
+    const [parked] = await services.parking.list(1);
+    const id = parked!.id;
+    try {
+      expect((await http(`/jobs/${id}`)).statusCode).toBe(200);
+      const logs = await http(`/api/jobs/${id}/logs`);
+      expect(logs.statusCode).toBe(404);
+      expect(logs.json()).toEqual({
+        error: expect.stringContaining(`${id} is a message the looper parked (not-json)`),
+      });
+      const retry = await http(`/api/jobs/${id}/retry`, {
+        method: 'POST',
+        headers: { authorization: 'Bearer s3cret' },
+      });
+      // As docs/http.md has it: a job retry does not take is 409 with the reason.
+      expect(retry.statusCode).toBe(409);
+      expect(retry.json()).toEqual({ error: expect.stringContaining('it cannot be retried') });
+      expect(
+        (
+          await http('/api/jobs/no-such-job/retry', {
+            method: 'POST',
+            headers: { authorization: 'Bearer s3cret' },
+          })
+        ).statusCode,
+      ).toBe(404);
+    } finally {
+      await services.parking.remove(id);
+    }
+  });
 });

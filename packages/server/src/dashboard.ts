@@ -174,13 +174,12 @@ export function registerDashboard(
   });
 
   app.get<{ Params: { id: string } }>('/jobs/:id', async (req, reply) => {
-    const [job, logs] = await Promise.all([
-      services.jobs.showOrParked(req.params.id),
-      services.jobs.logs(req.params.id),
-    ]);
+    const job = await services.jobs.showOrParked(req.params.id);
     if (!job) return reply.code(404).type('text/plain').send('unknown job');
     if (isParked(job))
       return sendPage(reply, page(`Parked message ${job.id}`, parkedPage(job), { links }));
+    // A parked message has no log (jobs.logs says so by throwing): read it for jobs only.
+    const logs = await services.jobs.logs(req.params.id);
     const body = html`${fieldTable({
         topic: job.topic,
         state: job.state,

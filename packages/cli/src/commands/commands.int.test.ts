@@ -322,4 +322,38 @@ describe('jobs retry and show, by what became of the job', () => {
     expect(text).toContain('\nbody (5 bytes):\n{nope\n');
     await expect(runProgram(config, ['jobs', 'show', '1-1'])).rejects.toThrow('no job 1-1');
   });
+
+  it('logs and retry of a parked message say it is one, and that it never ran (exit 1)', async () => {
+    await services.parking.park({
+      reason: 'not-json',
+      detail: 'body is not JSON',
+      topic: 'org.example.bad',
+      exchange: 'amq.topic',
+      routing_key: 'org.example.bad',
+      message_id: 'm-2',
+      received_at: '2026-01-02T03:04:06.000Z',
+      content: Buffer.from('nope'),
+    });
+    const [listed] = JSON.parse(
+      (await runProgram(config, ['jobs', 'list', '--state', 'parked', '--json'])).out,
+    );
+    for (const [cmd, what] of [
+      ['logs', 'it has no log'],
+      ['retry', 'it cannot be retried'],
+    ] as const) {
+      const err = await runProgram(config, ['jobs', cmd, listed.id]).then(
+        () => null,
+        (e: unknown) => e as Error,
+      );
+      expect(err).toBeInstanceOf(Error);
+      expect(err).not.toBeInstanceOf(ConfigError);
+      expect(err!.message).toContain(`${listed.id} is a message the looper parked (not-json)`);
+      expect(err!.message).toContain(what);
+      expect(err!.message).not.toMatch(/^no job/);
+    }
+    // Still there, and still shown.
+    expect(
+      JSON.parse((await runProgram(config, ['jobs', 'show', listed.id, '--json'])).out),
+    ).toMatchObject({ state: 'parked' });
+  });
 });

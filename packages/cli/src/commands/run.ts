@@ -34,8 +34,8 @@ export const runCommand = (cli: Cli) =>
       'after',
       `
 The event is the one the looper would make of the body published now with the configured preset
-(\`loopabull publish\`): its exchange and routing key, and its id (a new message id; with pulse,
-the hash of exchange and routing key, as the looper derives it).
+(\`loopabull publish\`): its exchange, routing key, headers and sent_at, and its id (a new
+message id; with pulse, the hash of exchange and routing key, as the looper derives it).
 The output of the playbook or handler is printed as it comes; a failure, or a topic that names
 no file (unrouted), exits with code 1.
 --json prints one object, {resolution, vars, result}, whatever the outcome; result.outcome is
