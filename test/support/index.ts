@@ -17,7 +17,7 @@ export { startRabbit, type RabbitInstance } from './rabbitmq-server.js';
 export { FIXTURES, readFixture, pulseEventOf, type PulseFixture } from './fixtures.js';
 export { privateVhost, type Vhost } from './vhost.js';
 export { startTcpProxy, type TcpProxy } from './tcp-proxy.js';
-export { allJobs, completedJob } from './jobs.js';
+export { allJobs, completedJob, parkMessage } from './jobs.js';
 export { cleanUpTest } from './cleanup.js';
 export { tried, tryAll, nastyString, nastyJson } from './hostile.js';
 export { isolatedEnv, startReady, type CliOptions } from './cli.js';

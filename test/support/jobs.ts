@@ -1,4 +1,5 @@
 import type { Job, Queue } from 'bullmq';
+import type { ParkedMessage, ParkInput, ParkingLot } from '@loopabull/core';
 
 /**
  * The job once it has completed, read after its state says so: a job object fetched before
@@ -26,4 +27,27 @@ export function allJobs<Q extends Pick<Queue, 'getJobs'>>(queue: Q): ReturnType<
     'completed',
     'failed',
   ]) as ReturnType<Q['getJobs']>;
+}
+
+/**
+ * Parks a message as the looper parks a body that is not JSON (`fields` change any part) and
+ * returns it as the parking lot lists it, with its id.
+ */
+export async function parkMessage(
+  lot: ParkingLot,
+  fields: Partial<ParkInput> = {},
+): Promise<ParkedMessage> {
+  await lot.park({
+    reason: 'not-json',
+    detail: 'body is not JSON',
+    topic: 'org.example.bad',
+    exchange: 'amq.topic',
+    routing_key: 'org.example.bad',
+    message_id: 'bad-1',
+    received_at: new Date().toISOString(),
+    content: Buffer.from('{nope'),
+    ...fields,
+  });
+  const [parked] = await lot.list(1);
+  return parked!;
 }

@@ -10,6 +10,7 @@ import {
   testConfig,
   testEvent,
   type HttpClient,
+  parkMessage,
 } from '@test/support';
 import { buildApp } from './app.js';
 import type { RouteModule } from './route-module.js';
@@ -240,17 +241,10 @@ describe('HTTP server', () => {
   });
 
   it('says a parked message has no log and cannot be retried, and still shows its page', async () => {
-    await services.parking.park({
-      reason: 'not-json',
-      detail: 'body is not JSON',
-      topic: 'org.example.bad',
-      exchange: 'amq.topic',
-      routing_key: 'org.example.bad',
+    const parked = await parkMessage(services.parking, {
       message_id: 'm-parked',
-      received_at: new Date().toISOString(),
       content: Buffer.from('nope'),
     });
-    const [parked] = await services.parking.list(1);
     const id = parked!.id;
     try {
       expect((await http(`/jobs/${id}`)).statusCode).toBe(200);

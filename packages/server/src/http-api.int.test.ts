@@ -13,6 +13,7 @@ import {
   testConfig,
   testEvent,
   type HttpClient,
+  parkMessage,
 } from '@test/support';
 import { buildApp } from './app.js';
 
@@ -30,16 +31,7 @@ beforeAll(async () => {
   app = await buildApp({ config, services, logger: createLogger('test', 'error') });
   http = await serveForTest(app);
   await services.work.enqueue(testEvent('org.example.api', { id: 'api-1' }));
-  await services.parking.park({
-    reason: 'not-json',
-    detail: 'body is not JSON',
-    topic: 'org.example.bad',
-    exchange: 'amq.topic',
-    routing_key: 'org.example.bad',
-    message_id: 'bad-1',
-    received_at: new Date().toISOString(),
-    content: Buffer.from('{nope'),
-  });
+  await parkMessage(services.parking);
   for (const [name, label] of [
     ['consumed', undefined],
     ['enqueued', undefined],
@@ -111,17 +103,14 @@ describe('jobs', () => {
   });
 
   it("a parked message's id shows it where a job's would, and DELETE removes it", async () => {
-    await services.parking.park({
+    const parked = await parkMessage(services.parking, {
       reason: 'bad-topic',
       detail: 'the topic has an empty segment',
       topic: 'org..x',
-      exchange: 'amq.topic',
       routing_key: 'org..x',
       message_id: 'bad-2',
-      received_at: new Date().toISOString(),
       content: Buffer.from('{"<b>":1}'),
     });
-    const [parked] = await services.parking.list(1);
     const id = parked!.id;
     expect((await http('/')).body).toContain(`<a href="/jobs/${id}">${id}</a>`);
     expect((await http(`/api/jobs/${id}`)).json()).toEqual({ ...parked, state: 'parked' });

@@ -27,6 +27,7 @@ import {
   testEvent,
   writeAutomation,
   type PulseFixture,
+  parkMessage,
 } from '@test/support';
 
 const config = testConfig({ overrides: { taskotron: { enabled: false } } });
@@ -298,15 +299,10 @@ describe('jobs retry and show, by what became of the job', () => {
   });
 
   it('show finds a parked message by the id jobs list --state parked prints, with --json', async () => {
-    await services.parking.park({
-      reason: 'not-json',
+    await parkMessage(services.parking, {
       detail: 'Unexpected token n in JSON at position 1',
-      topic: 'org.example.bad',
-      exchange: 'amq.topic',
-      routing_key: 'org.example.bad',
       message_id: 'm-1',
       received_at: '2026-01-02T03:04:05.000Z',
-      content: Buffer.from('{nope'),
     });
     const [listed] = JSON.parse(
       (await runProgram(config, ['jobs', 'list', '--state', 'parked', '--json'])).out,
@@ -324,12 +320,7 @@ describe('jobs retry and show, by what became of the job', () => {
   });
 
   it('logs and retry of a parked message say it is one, and that it never ran (exit 1)', async () => {
-    await services.parking.park({
-      reason: 'not-json',
-      detail: 'body is not JSON',
-      topic: 'org.example.bad',
-      exchange: 'amq.topic',
-      routing_key: 'org.example.bad',
+    await parkMessage(services.parking, {
       message_id: 'm-2',
       received_at: '2026-01-02T03:04:06.000Z',
       content: Buffer.from('nope'),
