@@ -143,6 +143,30 @@ describe('loopabull run', () => {
     expect(existsSync(marker)).toBe(false);
   });
 
+  it('--dry-run of a handler shows the event it would get, and runs nothing', async () => {
+    const ran = join(config.dir, 'dry-handler-ran');
+    writeAutomation(
+      pb,
+      'org.example.run.dryhandler.mjs',
+      `import { writeFileSync } from 'node:fs';\nexport default () => writeFileSync(${JSON.stringify(ran)}, 'x');\n`,
+    );
+    const res = await cli([
+      'run',
+      'org.example.run.dryhandler',
+      '--dry-run',
+      '--json',
+      '--body',
+      '{"pkg":"bash"}',
+    ]);
+    expect(res.code).toBe(0);
+    const out = JSON.parse(res.stdout) as { vars: unknown; event: Record<string, unknown> };
+    expect(out.vars).toBeNull();
+    expect(out.event).toMatchObject({ topic: 'org.example.run.dryhandler', body: { pkg: 'bash' } });
+    const text = await cli(['run', 'org.example.run.dryhandler', '--dry-run', '--body', '{}']);
+    expect(text.stdout).toContain('\nwith the event:\n{\n  "id": ');
+    expect(existsSync(ran)).toBe(false);
+  });
+
   it('reads the body from --file, and from standard input with --file -', async () => {
     const file = join(config.dir, 'body.json');
     writeFileSync(file, JSON.stringify({ from: 'file' }));

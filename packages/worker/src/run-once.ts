@@ -52,6 +52,8 @@ export interface RunOnceResult {
   resolution: Resolution;
   /** The extra-vars file a playbook gets; null when a handler or nothing was found. */
   vars: string | null;
+  /** The event a handler gets (`handler(event, ctx)`); null when a playbook or nothing was found. */
+  event: LoopabullEvent | null;
   /** null on a dry run, and when the run failed. */
   result: JobResult | null;
   /** Set only with `returnFailure`, when the run failed. */
@@ -72,8 +74,9 @@ export async function runOnce(
   const job = { id: jobIdFor(event.id), attempt: 1 };
   const vars =
     found?.kind === 'playbook' ? renderVars(event, { job_id: job.id, attempt: job.attempt }) : null;
-  if (opts.dryRun) return { resolution, vars, result: null };
-  if (!found) return { resolution, vars, result: { outcome: 'unrouted' } };
+  const shown = { resolution, vars, event: found?.kind === 'handler' ? event : null };
+  if (opts.dryRun) return { ...shown, result: null };
+  if (!found) return { ...shown, result: { outcome: 'unrouted' } };
 
   // Connected on first use: most runs are playbooks and need neither.
   const redis = createRedis(config.redis.url, { lazyConnect: true });
@@ -99,8 +102,7 @@ export async function runOnce(
     } catch (err) {
       if (!opts.returnFailure) throw err;
       return {
-        resolution,
-        vars,
+        ...shown,
         result: null,
         failure: {
           outcome: 'failed',
@@ -112,8 +114,7 @@ export async function runOnce(
       };
     }
     return {
-      resolution,
-      vars,
+      ...shown,
       result: { outcome: 'ran', file: found.relative, kind: found.kind, ...outcome },
     };
   } finally {

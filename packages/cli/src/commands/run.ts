@@ -24,7 +24,10 @@ export const runCommand = (cli: Cli) =>
   bodyOptions(withConfig(new Command('run')))
     .description('run the automation for a topic once, in the foreground, without the queue')
     .argument('<topic>', 'e.g. org.fedoraproject.prod.buildsys.build.state.change')
-    .option('--dry-run', 'show the file that would run and the variables it would get, run nothing')
+    .option(
+      '--dry-run',
+      'show the file that would run and what it would get (a playbook its vars file, a handler its event), run nothing',
+    )
     .option(
       '--routing-key <key>',
       'pulse preset: the routing key (default: built from the body as Taskcluster does, as publish does)',
@@ -38,7 +41,8 @@ The event is the one the looper would make of the body published now with the co
 message id; with pulse, the hash of exchange and routing key, as the looper derives it).
 The output of the playbook or handler is printed as it comes; a failure, or a topic that names
 no file (unrouted), exits with code 1.
---json prints one object, {resolution, vars, result}, whatever the outcome; result.outcome is
+--json prints one object, {resolution, vars, event, result}, whatever the outcome (vars for a
+playbook, event for a handler, else null); result.outcome is
 "ran", "unrouted" or "failed" (then with exit_code and error), null on a dry run.
 
 Example:
@@ -93,6 +97,7 @@ Example:
         if (opts.dryRun) {
           out(`would run ${found.file}\n  ${found.kind}: ${found.why}`);
           if (outcome.vars) out(`\nwith the vars file:\n${outcome.vars}`);
+          if (outcome.event) out(`\nwith the event:\n${JSON.stringify(outcome.event, null, 2)}`);
           return;
         }
         const value = outcome.result?.value;
