@@ -69,6 +69,7 @@ export {
   type ParkedMessage,
   type ParkedDetail,
   isParked,
+  parkedBodySize,
   type ParkInput,
 } from './parking.js';
 export { WorkQueue, DEPTH_SAMPLE } from './work-queue.js';

@@ -48,6 +48,17 @@ export function parkedBody(content: Buffer): string {
   return cutAtCharacter(Buffer.from(text, 'utf8'), PARKED_BODY_BYTES).toString('utf8');
 }
 
+/**
+ * How a parked message's body is shown: its size, and whether only its start was kept. Its text
+ * is shorter than the message when cut; but invalid bytes grow three times when decoded, so a
+ * body that is not UTF-8 was cut when its text reached the cap, whatever the message's size.
+ */
+export function parkedBodySize({ body, size }: Pick<ParkedMessage, 'body' | 'size'>): string {
+  const text = Buffer.byteLength(body, 'utf8');
+  const cut = text < size || text > PARKED_BODY_BYTES - 4;
+  return `${size} bytes${cut ? `, the first ${PARKED_BODY_BYTES} kept` : ''}`;
+}
+
 /** A parked message's id: its stream entry id, `<ms>-<seq>`. */
 export const PARKED_ID = /^\d+-\d+$/;
 

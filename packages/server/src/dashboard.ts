@@ -1,9 +1,9 @@
 import type { FastifyInstance } from 'fastify';
 import {
   DEPTH_STATES,
-  PARKED_BODY_BYTES,
   formatDuration,
   isParked,
+  parkedBodySize,
   type JobSummary,
   type ParkedDetail,
   type QueueServices,
@@ -53,8 +53,6 @@ function fieldTable(fields: Record<string, string | number | null>) {
 
 /** A message the looper parked: it never became a job, so it has a reason and a body instead. */
 function parkedPage(p: ParkedDetail) {
-  const kept =
-    Buffer.byteLength(p.body, 'utf8') < p.size ? `, the first ${PARKED_BODY_BYTES} kept` : '';
   return html`${fieldTable({
       state: p.state,
       received: p.received_at,
@@ -65,7 +63,7 @@ function parkedPage(p: ParkedDetail) {
       'routing key': p.routing_key,
       'message id': p.message_id,
     })}
-    <h2>Body (${p.size} bytes${kept})</h2>
+    <h2>Body (${parkedBodySize(p)})</h2>
     <pre>${p.body}</pre>`;
 }
 

@@ -3,8 +3,8 @@ import {
   ConfigError,
   DEPTH_STATES,
   LIST_MAX,
-  PARKED_BODY_BYTES,
   isParked,
+  parkedBodySize,
   printable,
   TOPIC_SCAN,
   type JobDetail,
@@ -106,9 +106,9 @@ function printParked(parked: ParkedDetail): void {
   const { body, size, ...fields } = parked;
   const { id, state, received_at, reason, detail, ...rest } = fields;
   fieldTable({ id, state, received_at, reason, detail, ...rest });
-  const kept =
-    Buffer.byteLength(body, 'utf8') < size ? `, the first ${PARKED_BODY_BYTES} kept` : '';
-  process.stdout.write(`\nbody (${size} bytes${kept}):\n${printable(body, { keepLines: true })}\n`);
+  process.stdout.write(
+    `\nbody (${parkedBodySize({ body, size })}):\n${printable(body, { keepLines: true })}\n`,
+  );
 }
 
 const show = (cli: Cli) =>
