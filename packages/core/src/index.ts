@@ -65,7 +65,6 @@ export { Counters, COUNTERS_FLUSH_MS, DURATION_BUCKETS } from './counters.js';
 export {
   ParkingLot,
   PARKED_BODY_BYTES,
-  PARKED_ID,
   type ParkedMessage,
   type ParkedDetail,
   isParked,
@@ -99,7 +98,7 @@ export type {
   BatchContext,
   BatchSettings,
 } from './handler.js';
-export { Jobs, LIST_MAX, TOPIC_SCAN } from './jobs.js';
+export { Jobs, JobRefused, LIST_MAX, TOPIC_SCAN } from './jobs.js';
 export { queueServices, openQueueServices, type QueueServices } from './services.js';
 export { formatTable, printable } from './format.js';
 export { parseDuration, formatDuration } from './duration.js';

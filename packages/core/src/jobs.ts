@@ -7,6 +7,14 @@ import type { FailureNote, JobDetail, JobResult, JobState, JobSummary } from './
 import type { UnroutedJobs } from './unrouted.js';
 import type { WorkQueue } from './work-queue.js';
 
+/**
+ * What `Jobs` refuses to do to an id, and why: a completed job retried, a parked message's log.
+ * The API answers it with its message; anything else (Redis away) goes to its error handling.
+ */
+export class JobRefused extends Error {
+  override name = 'JobRefused';
+}
+
 const iso = (ms: number | undefined) => (ms ? new Date(ms).toISOString() : null);
 
 function summarize(
@@ -139,7 +147,7 @@ export class Jobs {
   private async noJob<T>(id: string, cannot: string, none: T, more = ''): Promise<T> {
     const parked = await this.parking.get(id);
     if (!parked) return none;
-    throw new Error(
+    throw new JobRefused(
       `${id} is a message the looper parked (${parked.reason}), not a job: it never ran, so it ${cannot}; its reason, detail and body are in \`loopabull jobs show ${id}\`${more}`,
     );
   }
@@ -166,7 +174,7 @@ export class Jobs {
       return this.noJob(id, 'cannot be retried', false, more);
     }
     const decision = retryDecision(id, await job.getState(), job.returnvalue as JobResult | null);
-    if (!decision.ok) throw new Error(decision.error);
+    if (!decision.ok) throw new JobRefused(decision.error);
     await job.retry(decision.from);
     // Waiting again: no longer one of the unrouted sample, or it would be counted twice.
     await this.unrouted.forget(job.id!);

@@ -60,7 +60,7 @@ export function parkedBodySize({ body, size }: Pick<ParkedMessage, 'body' | 'siz
 }
 
 /** A parked message's id: its stream entry id, `<ms>-<seq>`. */
-export const PARKED_ID = /^\d+-\d+$/;
+const PARKED_ID = /^\d+-\d+$/;
 
 const UINT64_MAX = 2n ** 64n - 1n;
 

@@ -1,5 +1,5 @@
 import type { FastifyInstance } from 'fastify';
-import { JOB_STATES, type JobState, type QueueServices } from '@loopabull/core';
+import { JOB_STATES, JobRefused, type JobState, type QueueServices } from '@loopabull/core';
 
 const notFound = { error: 'unknown job' };
 
@@ -42,7 +42,8 @@ export function registerApi(app: FastifyInstance, services: QueueServices): void
       logs = await services.jobs.logs(req.params.id);
     } catch (err) {
       // A parked message: it has no log, and the answer says so.
-      return reply.code(404).send({ error: (err as Error).message });
+      if (err instanceof JobRefused) return reply.code(404).send({ error: err.message });
+      throw err;
     }
     return logs ? { logs } : reply.code(404).send(notFound);
   });
@@ -52,7 +53,8 @@ export function registerApi(app: FastifyInstance, services: QueueServices): void
         ? { success: true }
         : reply.code(404).send(notFound);
     } catch (err) {
-      return reply.code(409).send({ error: (err as Error).message });
+      if (err instanceof JobRefused) return reply.code(409).send({ error: err.message });
+      throw err;
     }
   });
   app.post('/api/jobs/retry-failed', async () => ({
