@@ -2,7 +2,8 @@
  * A worker whose Redis has gone away still stops on SIGTERM (packages/worker/README.md,
  * Failures): its running job gets `workers.shutdown_grace` and is then stopped, the worker waits
  * `REDIS_WAIT_MS` more for Redis, gives up on it and exits 1, saying why. The job stays active in
- * Redis and runs again on another worker once its lock has expired. A Redis that froze is given
+ * Redis and runs again on another worker once its lock has expired. A worker running no job has
+ * no grace to wait out. A Redis that froze is given
  * up on the same way, and a 0.0.7 command line, a looper and a worker in one process, stops the
  * same way.
  */
@@ -83,6 +84,7 @@ async function stopWithRedisDown(
   proc: CliProcess,
   redis: RedisInstance,
   outage: 'stopped' | 'frozen' = 'stopped',
+  boundMs = STOP_BOUND_MS,
 ): Promise<number | null> {
   const exited = once(proc.child, 'exit') as Promise<[number | null]>;
   if (outage === 'frozen') redis.freeze();
@@ -94,8 +96,8 @@ async function stopWithRedisDown(
   let timer: NodeJS.Timeout | undefined;
   const bound = new Promise<never>((_, reject) => {
     timer = setTimeout(
-      () => reject(new Error(`still running ${STOP_BOUND_MS} ms after SIGTERM:\n${proc.output()}`)),
-      STOP_BOUND_MS,
+      () => reject(new Error(`still running ${boundMs} ms after SIGTERM:\n${proc.output()}`)),
+      boundMs,
     );
   });
   try {
@@ -113,6 +115,8 @@ const GAVE_UP = [
   /Redis is still unreachable: stopping without writing the state of the jobs taken/,
   /loopabull: the worker stopped without writing the state of its jobs: Redis at redis:\/\/127\.0\.0\.1:\d+ did not answer/,
 ];
+/** The same, from a worker that was running no job: it has no grace to wait out. */
+const GAVE_UP_IDLE = GAVE_UP.filter((line) => !line.test('shutdown grace is over'));
 
 function expectInOrder(output: string, lines: RegExp[]): void {
   let rest = output;
@@ -144,6 +148,17 @@ describe('SIGTERM with Redis down', () => {
     expect(done.returnvalue).toMatchObject({ value: { again: true } });
   }, 90_000);
 
+  it('a worker running no job does not wait out the grace: it waits for Redis alone', async () => {
+    const redis = await privateRedis();
+    const longGrace = { ...workers, shutdown_grace: 60 };
+    const config = testConfig({ overrides: { redis: { url: redis.url }, workers: longGrace } });
+    const worker = await startPart('worker', config, undo, ['--id', 'idle']);
+
+    expect(await stopWithRedisDown(worker, redis, 'stopped', REDIS_WAIT_MS + 5_000)).toBe(1);
+    expect(worker.output()).not.toMatch(/shutdown grace is over/);
+    expectInOrder(worker.output(), GAVE_UP_IDLE);
+  }, 60_000);
+
   it('a worker whose Redis froze, connected and answering nothing, gives up on it the same way', async () => {
     const { redis, worker } = await workerWithHeldJob('frozen');
 
@@ -167,6 +182,6 @@ describe('SIGTERM with Redis down', () => {
     undo(() => proc.stop());
 
     expect(await stopWithRedisDown(proc, redis)).toBe(1);
-    expectInOrder(proc.output(), GAVE_UP);
+    expectInOrder(proc.output(), GAVE_UP_IDLE);
   }, 60_000);
 });

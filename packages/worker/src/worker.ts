@@ -69,6 +69,8 @@ export class LoopabullWorker {
   private readonly shutdown = new AbortController();
   /** Lookups for counters made from worker events, awaited before the counters are closed. */
   private readonly pending = new Set<Promise<unknown>>();
+  /** The jobs being run: what the shutdown grace waits for. */
+  private readonly running = new Set<Promise<unknown>>();
   private worker: Worker<LoopabullEvent, JobResult> | null = null;
   private redis: Redis | null = null;
   /** `redis` and BullMQ's copies of it: what stopping ends when it gives up on Redis. */
@@ -187,8 +189,11 @@ export class LoopabullWorker {
   ): Promise<JobResult> {
     // BullMQ can hand over a job it fetched just as close() began: it goes back untouched.
     if (this.stopping) return this.requeue(job, token);
+    const run = processJob(services, job, this.shutdown.signal);
+    const settled = run.catch(() => undefined).finally(() => this.running.delete(settled));
+    this.running.add(settled);
     try {
-      return await processJob(services, job, this.shutdown.signal);
+      return await run;
     } catch (err) {
       if (!this.shutdown.signal.aborted) throw forQueue(err);
       return this.requeue(job, token);
@@ -239,7 +244,10 @@ export class LoopabullWorker {
     const closing = worker.close();
     // No more jobs will come to fill them.
     this.batches.flushAll();
-    if (!(await settlesWithin(closing, workers.shutdown_grace * 1000))) {
+    // The grace is the running jobs': with Redis away, BullMQ's close() would take all of it even
+    // with none running, as it waits on Redis too; writeLast gives Redis its own wait.
+    const finished = Promise.all(this.running);
+    if (!(await settlesWithin(Promise.race([closing, finished]), workers.shutdown_grace * 1000))) {
       this.logger.warn('shutdown grace is over: stopping running jobs, they will run again', {
         id: this.id,
       });
