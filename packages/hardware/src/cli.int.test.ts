@@ -62,9 +62,27 @@ describe('machines preload', () => {
       updated: 0,
       skipped: 1,
       invalid: 1,
+      rejected: [{ index: 2, reason: 'lastseen missing is not a timestamp' }],
     });
     expect(await redis.hget('machines', 'mdc1:t-linux64-ms-100')).toBe(
       '2018-11-08T08:47:50.939514',
+    );
+  });
+
+  it('says which entries were invalid and why', async () => {
+    // JSON.stringify escapes the control character in the reason; shown, not obeyed, either way.
+    const bad = JSON.stringify([
+      ...preloadFixture(),
+      { machine: 'evil\u001b[2J', datacenter: 'mdc1', lastseen: '2018-11-08T08:47:50' },
+      ...Array.from({ length: 11 }, () => 'nope'),
+    ]);
+    expect(await machines(['preload'], bad)).toBe(
+      '1 new, 0 updated, 0 skipped (stored time as new or newer), 12 invalid\n' +
+        '  entry 1: machine "evil\\u001b[2J" is not 1 to 128 characters of A-Z a-z 0-9 _ . -\n' +
+        Array.from({ length: 9 }, (_, i) => `  entry ${i + 2}: "nope" is not an object\n`).join(
+          '',
+        ) +
+        '  and 2 more (--json lists up to 100)\n',
     );
   });
 
@@ -155,6 +173,16 @@ describe('machines list and show', () => {
       lastseen: '2018-11-08T08:47:50.939514',
     });
     await expect(machines(['show', 'a:b:nobody'])).rejects.toThrow('unknown machine a:b:nobody');
+  });
+
+  it('escapes control characters stored by other programs, as list does', async () => {
+    // preload_redis.py wrote any lastseen: a terminal escape must be shown, not obeyed.
+    await redis.hset('machines', 'mdc1:t-linux64-ms-100', '\x1b[2J\x1b]0;owned\x07');
+    const out = await machines(['show', 'mdc1:t-linux64-ms-100']);
+    expect(out).toContain('lastseen        \\x1b[2J\\x1b]0;owned\\x07 UTC (never alive) STALE\n');
+    expect(out).not.toContain('\x1b');
+    expect(out).not.toContain('\x07');
+    expect(await machines(['list'])).toContain('\\x1b[2J');
   });
 });
 

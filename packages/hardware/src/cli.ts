@@ -6,6 +6,7 @@ import {
   connectRedisOnce,
   formatTable,
   printJson,
+  printable,
   type CommandEnv,
   type Config,
 } from '@loopabull/core';
@@ -154,7 +155,9 @@ export function machinesCommand(env: CommandEnv, overrides: Partial<CliIo> = {})
         ],
       ];
       const width = Math.max(...fields.map(([k]) => k.length));
-      print(fields.map(([k, v]) => `${k.padEnd(width)}  ${v}`).join('\n') + '\n');
+      // Escaped as list's table cells are: `machines` holds whatever other programs wrote there
+      // (the original's preload_redis.py wrote any lastseen), which must not drive the terminal.
+      print(fields.map(([k, v]) => `${k.padEnd(width)}  ${printable(v)}`).join('\n') + '\n');
       if (machine.exceptions.length > 0) {
         print('\nexceptions (latest first):\n');
         print(
@@ -199,11 +202,18 @@ export function machinesCommand(env: CommandEnv, overrides: Partial<CliIo> = {})
           'standard input must be a JSON array of {machine, datacenter, lastseen}',
         );
       const result = await withStore(config, (store) => store.preload(entries));
-      if (opts.json) printJson(print, result);
-      else
-        print(
-          `${result.new} new, ${result.updated} updated, ${result.skipped} skipped (stored time as new or newer), ${result.invalid} invalid\n`,
-        );
+      if (opts.json) {
+        printJson(print, result);
+        return;
+      }
+      print(
+        `${result.new} new, ${result.updated} updated, ${result.skipped} skipped (stored time as new or newer), ${result.invalid} invalid\n`,
+      );
+      // Which entries were refused and why: a count alone leaves the operator searching the file.
+      const listed = result.rejected.slice(0, 10);
+      for (const { index, reason } of listed) print(`  entry ${index}: ${printable(reason)}\n`);
+      if (result.invalid > listed.length)
+        print(`  and ${result.invalid - listed.length} more (--json lists up to 100)\n`);
     });
 
   return machines;

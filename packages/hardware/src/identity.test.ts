@@ -72,6 +72,26 @@ describe('task ids of a message', () => {
     expect(taskIds(null, completed.routingKey).provisionerId).toBe('releng-hardware');
   });
 
+  it('takes workerGroup and workerId from one source, never half from each', () => {
+    // The body names mdc5 with an unusable host: its run's pair is taken, not mdc5 with the run's host.
+    const badBody = {
+      ...structuredClone(completed.payload),
+      workerGroup: 'mdc5',
+      workerId: 'evil:<script>',
+    };
+    expect(taskIds(badBody, completed.routingKey)).toMatchObject({
+      workerGroup: 'mdc2',
+      workerId: 't-mojave-r7-153',
+    });
+    // Then the run's host is unusable too: the routing key's pair, not mdc5 or mdc2 with its host.
+    badBody.status.runs[0]!.workerId = 'café';
+    const rk = completed.routingKey.replace('.mdc2.t-mojave-r7-153.', '.mdc1.host-a.');
+    expect(taskIds(badBody, rk)).toMatchObject({ workerGroup: 'mdc1', workerId: 'host-a' });
+    expect(taskIds({ workerGroup: 'mdc5' }, rk.replace('.mdc1.host-a.', '.mdc1._.'))).toMatchObject(
+      { workerGroup: null, workerId: null },
+    );
+  });
+
   it('treats `_`, empty and unsafe values as absent', () => {
     for (const bad of ['_', '', 'a:b', 'a b', '<script>', 42, null, 'x'.repeat(129)])
       expect(idWord(bad)).toBeNull();

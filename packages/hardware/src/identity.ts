@@ -66,6 +66,22 @@ export function runOf(body: unknown, runId: number | null): JsonObject | null {
   return runs.find((r) => r.runId === runId) ?? null;
 }
 
+/**
+ * The first source naming both a valid workerGroup and workerId. Taken as a pair, never one half
+ * from each: a body with a bad workerId and a good workerGroup would otherwise be recorded as the
+ * body's datacenter with the routing key's host, a machine nobody named.
+ */
+function workerOf(
+  ...sources: Array<{ workerGroup?: unknown; workerId?: unknown }>
+): Pick<TaskIds, 'workerGroup' | 'workerId'> {
+  for (const source of sources) {
+    const workerGroup = idWord(source.workerGroup);
+    const workerId = idWord(source.workerId);
+    if (workerGroup && workerId) return { workerGroup, workerId };
+  }
+  return { workerGroup: null, workerId: null };
+}
+
 /** The ids of a task message: body first (top level, then its run), routing key as fallback. */
 export function taskIds(body: unknown, routingKey: string): TaskIds {
   const b = isObject(body) ? body : {};
@@ -76,8 +92,7 @@ export function taskIds(body: unknown, routingKey: string): TaskIds {
   return {
     taskId: idWord(status.taskId) ?? rk.taskId,
     runId,
-    workerGroup: idWord(b.workerGroup) ?? idWord(run.workerGroup) ?? rk.workerGroup,
-    workerId: idWord(b.workerId) ?? idWord(run.workerId) ?? rk.workerId,
+    ...workerOf(b, run, rk),
     provisionerId: idWord(status.provisionerId) ?? rk.provisionerId,
     workerType: idWord(status.workerType) ?? rk.workerType,
   };

@@ -315,22 +315,36 @@ describe('preload', () => {
       updated: 0,
       skipped: 0,
       invalid: 0,
+      rejected: [],
     });
     expect(await store.lastseen('mdc1:t-linux64-ms-100')).toBe('2018-11-08T08:47:50.939514');
     const older = [
       { machine: 't-linux64-ms-100', datacenter: 'mdc1', lastseen: '2018-11-01T00:00:00' },
     ];
-    expect(await store.preload(older)).toEqual({ new: 0, updated: 0, skipped: 1, invalid: 0 });
+    expect(await store.preload(older)).toEqual({
+      new: 0,
+      updated: 0,
+      skipped: 1,
+      invalid: 0,
+      rejected: [],
+    });
     expect(await store.preload(preloadFixture())).toEqual({
       new: 0,
       updated: 0,
       skipped: 1,
       invalid: 0,
+      rejected: [],
     });
     const newer = [
       { machine: 't-linux64-ms-100', datacenter: 'mdc1', lastseen: '2018-11-09T00:00:00Z' },
     ];
-    expect(await store.preload(newer)).toEqual({ new: 0, updated: 1, skipped: 0, invalid: 0 });
+    expect(await store.preload(newer)).toEqual({
+      new: 0,
+      updated: 1,
+      skipped: 0,
+      invalid: 0,
+      rejected: [],
+    });
     expect(await store.lastseen('mdc1:t-linux64-ms-100')).toBe('2018-11-09T00:00:00.000000');
   });
 
@@ -344,7 +358,20 @@ describe('preload', () => {
       { machine: 'x', datacenter: 'md:c1', lastseen: '2018-11-08T08:47:50' },
       { machine: 'x', datacenter: 'mdc1', lastseen: '2018-11-08T08:47:50' },
     ];
-    expect(await store.preload(bad)).toEqual({ new: 1, updated: 0, skipped: 0, invalid: 6 });
+    expect(await store.preload(bad)).toEqual({
+      new: 1,
+      updated: 0,
+      skipped: 0,
+      invalid: 6,
+      rejected: [
+        { index: 0, reason: 'null is not an object' },
+        { index: 1, reason: '"mdc1:x" is not an object' },
+        { index: 2, reason: 'lastseen missing is not a timestamp' },
+        { index: 3, reason: 'lastseen "yesterday" is not a timestamp' },
+        { index: 4, reason: 'machine "" is not 1 to 128 characters of A-Z a-z 0-9 _ . -' },
+        { index: 5, reason: 'datacenter "md:c1" is not 1 to 128 characters of A-Z a-z 0-9 _ . -' },
+      ],
+    });
     expect(await redis.hgetall('machines')).toEqual({ 'mdc1:x': '2018-11-08T08:47:50.000000' });
   });
 
@@ -355,7 +382,14 @@ describe('preload', () => {
       { machine: 'ahead', datacenter: 'mdc1', lastseen: at(6 * 60_000) },
       { machine: 'skewed', datacenter: 'mdc1', lastseen: at(60_000) },
     ];
-    expect(await store.preload(entries)).toEqual({ new: 1, updated: 0, skipped: 0, invalid: 2 });
+    expect(await store.preload(entries)).toMatchObject({
+      new: 1,
+      invalid: 2,
+      rejected: [
+        { index: 0, reason: 'lastseen "2091-11-08T08:47:50" is more than 5 minutes ahead of now' },
+        { index: 1 },
+      ],
+    });
     expect(Object.keys(await redis.hgetall('machines'))).toEqual(['mdc1:skewed']);
   });
 
@@ -365,7 +399,26 @@ describe('preload', () => {
       datacenter: 'mdc1',
       lastseen: '2018-11-08T08:47:50',
     }));
-    expect(await store.preload(many)).toEqual({ new: 1234, updated: 0, skipped: 0, invalid: 0 });
+    expect(await store.preload(many)).toEqual({
+      new: 1234,
+      updated: 0,
+      skipped: 0,
+      invalid: 0,
+      rejected: [],
+    });
     expect(await redis.hlen('machines')).toBe(1234);
+  });
+
+  it('gives the reasons of the first 100 invalid entries, and counts them all', async () => {
+    const many = Array.from({ length: 150 }, (_, i) => ({ machine: `m${i}`, datacenter: 'a b' }));
+    const result = await store.preload([{ lastseen: 'x'.repeat(1000) }, ...many]);
+    expect(result.invalid).toBe(151);
+    expect(result.rejected).toHaveLength(100);
+    expect(result.rejected[0]).toEqual({
+      index: 0,
+      reason: 'datacenter missing is not 1 to 128 characters of A-Z a-z 0-9 _ . -',
+    });
+    expect(result.rejected[99]!.index).toBe(99);
+    expect(await redis.exists('machines')).toBe(0);
   });
 });

@@ -11,13 +11,46 @@ export interface PreloadResult {
   updated: number;
   skipped: number;
   invalid: number;
+  /** Why entries were invalid, by their index in the input: the first `MAX_REJECTED`. */
+  rejected: Array<{ index: number; reason: string }>;
 }
 
 const PRELOAD_BATCH = 500;
+export const MAX_REJECTED = 100;
+
+const ID_RULE = '1 to 128 characters of A-Z a-z 0-9 _ . -';
+
+/** A value of an entry in a reason: enough to find it in the input, never the whole of it. */
+function shown(v: unknown): string {
+  const json = JSON.stringify(v) ?? 'missing';
+  return json.length > 60 ? `${json.slice(0, 57)}...` : json;
+}
+
+/** What is wrong with one `/machines` entry, or its id and stored-shape time. */
+function checkEntry(
+  entry: unknown,
+  latest: string,
+): { ok: true; id: string; time: string } | { ok: false; reason: string } {
+  if (!isObject(entry)) return { ok: false, reason: `${shown(entry)} is not an object` };
+  const dc = idWord(entry.datacenter);
+  if (!dc) return { ok: false, reason: `datacenter ${shown(entry.datacenter)} is not ${ID_RULE}` };
+  const host = idWord(entry.machine);
+  if (!host) return { ok: false, reason: `machine ${shown(entry.machine)} is not ${ID_RULE}` };
+  const time = typeof entry.lastseen === 'string' ? normalizeTimestamp(entry.lastseen) : null;
+  if (!time) return { ok: false, reason: `lastseen ${shown(entry.lastseen)} is not a timestamp` };
+  // Both are fixed-width UTC times: text order is time order.
+  if (time > latest)
+    return {
+      ok: false,
+      reason: `lastseen ${shown(entry.lastseen)} is more than ${MAX_CLOCK_SKEW_SECONDS / 60} minutes ahead of now`,
+    };
+  return { ok: true, id: `${dc}:${host}`, time };
+}
 
 /**
  * Loads entries in the `/machines` format. Unlike the original's preload_redis.py, a stored
- * time that is as new or newer is kept, and entries that are not machines are counted, not written.
+ * time that is as new or newer is kept, and entries that are not machines are counted with the
+ * reason, not written.
  * A time further ahead of `now` than an event's may be is invalid too: lastseen never moves back,
  * so a typo'd year would pin the machine as seen until then.
  */
@@ -26,20 +59,15 @@ export async function preload(
   entries: readonly unknown[],
   now = new Date(),
 ): Promise<PreloadResult> {
-  const result: PreloadResult = { new: 0, updated: 0, skipped: 0, invalid: 0 };
+  const result: PreloadResult = { new: 0, updated: 0, skipped: 0, invalid: 0, rejected: [] };
   const latest = formatLastseen(dateToMicros(now) + MAX_CLOCK_SKEW_SECONDS * 1e6);
   const pairs: string[] = [];
-  for (const entry of entries) {
-    const dc = isObject(entry) ? idWord(entry.datacenter) : null;
-    const host = isObject(entry) ? idWord(entry.machine) : null;
-    const time =
-      isObject(entry) && typeof entry.lastseen === 'string'
-        ? normalizeTimestamp(entry.lastseen)
-        : null;
-    // Both are fixed-width UTC times: text order is time order.
-    if (!dc || !host || !time || time > latest) result.invalid++;
-    else pairs.push(`${dc}:${host}`, time);
-  }
+  entries.forEach((entry, index) => {
+    const checked = checkEntry(entry, latest);
+    if (checked.ok) pairs.push(checked.id, checked.time);
+    else if (result.invalid++ < MAX_REJECTED)
+      result.rejected.push({ index, reason: checked.reason });
+  });
   for (let i = 0; i < pairs.length; i += PRELOAD_BATCH * 2) {
     const codes = (await SCRIPTS.preload.run(
       redis,
