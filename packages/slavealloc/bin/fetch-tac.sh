@@ -66,9 +66,10 @@ py_string() {
     printf "%s", out
   }'
 }
-# basedir: --basedir, else the tac's own `basedir = '...'` (runslave.py's regex, first match).
+# basedir: --basedir, else the tac's own `basedir = '...'` (runslave.py's regex, first match: up
+# to the line's last quote, whatever follows it, such as a comment in a custom template).
 if [ -z "$basedir" ]; then
-  literal=$(sed -n "s/^[Bb][Aa][Ss][Ee][Dd][Ii][Rr][[:space:]]*=[[:space:]]*\([uUrR]\{0,1\}['\"].*['\"]\)[[:space:]]*$/\1/p" "$page" | head -n 1)
+  literal=$(sed -n "s/^[Bb][Aa][Ss][Ee][Dd][Ii][Rr][[:space:]]*=[[:space:]]*\([uUrR]\{0,1\}['\"].*['\"]\).*$/\1/p" "$page" | head -n 1)
   [ -n "$literal" ] && basedir=$(py_string "$literal")
   [ -n "$basedir" ] || { echo "FATAL: no basedir given and none in the tac" >&2; exit 1; }
 fi

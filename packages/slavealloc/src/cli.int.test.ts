@@ -151,6 +151,20 @@ describe.each(allDatabases())('dbinit, dbimport, dbdump and dbload on $name', (t
         withLine('masters.csv', 'bm99, ,8001,9001,mtv1,build-mtv1'),
         /masters\.csv, line 6: fqdn must be a non-empty string/,
       ],
+      // A name repeated in the file, as the API's 409 says it (not the driver's message).
+      [
+        '--slave-data',
+        withLine(
+          'slaves.csv',
+          'linux-ix-slave01,/b,centos6,64,build,mtv1,core,fast,prod,build-mtv1',
+        ),
+        /slaves\.csv, line 12: slaves already has a row with name "linux-ix-slave01"$/,
+      ],
+      [
+        '--master-data',
+        withLine('masters.csv', 'bm01-build,bm.example.com,8001,9001,mtv1,build-mtv1'),
+        /masters\.csv, line 6: masters already has a row with nickname "bm01-build"$/,
+      ],
       [
         '--password-data',
         withLine('passwords.csv', 'build-mtv1,centos6,a\u0000b'),
@@ -168,6 +182,11 @@ describe.each(allDatabases())('dbinit, dbimport, dbdump and dbload on $name', (t
     } finally {
       await db.close();
     }
+    // The same files again: the first name already in the database is named by its line.
+    expect((await run(['dbimport', '-D', url, ...IMPORT])).error).toBeNull();
+    expect((await run(['dbimport', '-D', url, ...IMPORT])).error).toMatch(
+      /masters\.csv, line 2: masters already has a row with nickname "bm01-build"$/,
+    );
   });
 });
 
@@ -235,6 +254,14 @@ describe('admin commands, over the API (-A) and on the database (-D)', () => {
       /refused the change \(HTTP 40[13]\): give its http.token in LOOPABULL_TOKEN/,
     );
     expect((await run(['dbdump', ...api])).error).toMatch(/works on the database/);
+    // The original's -A came before the command: `slavealloc -A URL disable SLAVE`.
+    expect(await run([...api, 'disable', 'linux-ix-slave03', '-m', 'reimage'], token)).toEqual({
+      out: '',
+      err: 'linux-ix-slave03 disabled\n',
+      error: null,
+    });
+    expect((await run([...api, 'notes', 'linux-ix-slave03'])).out).toBe('reimage\n');
+    expect((await run([...api, 'dbdump'])).error).toMatch(/works on the database/);
   });
 });
 

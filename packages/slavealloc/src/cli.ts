@@ -50,8 +50,18 @@ export function slaveallocCommand(env: CommandEnv, opts: CliOptions = {}): Comma
   const vars = opts.env ?? process.env;
   const load = (o: Where): Config => env.loadConfig(o);
 
+  // The original's -A was an option of `slavealloc` itself (`slavealloc -A URL lock …`); it is
+  // taken there too, and after the command name as before.
+  const cmd = new Command('slavealloc')
+    .description(
+      'Build-slave allocation (slavealloc): the database, tacs, and slaves’ state and notes',
+    )
+    .option('-A, --api <url>', 'a slavealloc API, for every command that takes -A');
+  const located = <T extends Where>(o: T): T => ({ ...o, api: o.api ?? cmd.opts<Where>().api });
+
   /** The database commands work on a database only. */
-  async function withDb<T>(o: Where, use: (db: SlaveallocDb) => Promise<T>): Promise<T> {
+  async function withDb<T>(given: Where, use: (db: SlaveallocDb) => Promise<T>): Promise<T> {
+    const o = located(given);
     if (o.api)
       throw new ConfigError(
         'this command works on the database: give -D URL, or neither -D nor -A for database.url of the config',
@@ -69,7 +79,8 @@ export function slaveallocCommand(env: CommandEnv, opts: CliOptions = {}): Comma
     }
   }
 
-  async function withBackend(o: Where, use: (b: Backend) => Promise<void>): Promise<void> {
+  async function withBackend(given: Where, use: (b: Backend) => Promise<void>): Promise<void> {
+    const o = located(given);
     if (o.api && o.db) throw new ConfigError('give -A (an API) or -D (a database), not both');
     const config = load(o);
     const backend = o.api
@@ -91,10 +102,6 @@ export function slaveallocCommand(env: CommandEnv, opts: CliOptions = {}): Comma
       );
     await wipe(db);
   }
-
-  const cmd = new Command('slavealloc').description(
-    'Build-slave allocation (slavealloc): the database, tacs, and slaves’ state and notes',
-  );
 
   onDb(cmd.command('dbinit'))
     .description(

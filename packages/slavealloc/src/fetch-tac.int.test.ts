@@ -64,5 +64,28 @@ describe('bin/fetch-tac.sh, the slave side', () => {
     expect(readFileSync(join(odd, 'buildbot.tac'), 'utf8')).toContain(
       "basedir = '" + odd.replace("'", "\\'").replace('\t', '\\t').replace('é', '\\xc3\\xa9'),
     );
+
+    // A custom template may follow the basedir with a comment; runslave.py's regex stops at the
+    // line's last quote and does not care what comes after it.
+    const commented = join(tempDir('slave'), 'commented');
+    await useBasedir(commented);
+    await stack.seed.db.k
+      .insertInto('tac_templates')
+      .values({ name: 'commented', template: 'basedir = %(basedir)r  # from slavealloc\n' })
+      .execute();
+    const { tplid } = await stack.seed.db.k
+      .selectFrom('tac_templates')
+      .select('tplid')
+      .where('name', '=', 'commented')
+      .executeTakeFirstOrThrow();
+    await stack.seed.db.k
+      .updateTable('slaves')
+      .set({ custom_tplid: tplid })
+      .where('name', '=', 'panda-0001')
+      .execute();
+    expect((await fetchTac(['--slavename', 'panda-0001', '--url', url])).code).toBe(0);
+    expect(readFileSync(join(commented, 'buildbot.tac'), 'utf8')).toContain(
+      `basedir = '${commented}'  # from slavealloc\n`,
+    );
   });
 });

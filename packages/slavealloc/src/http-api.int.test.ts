@@ -107,6 +107,9 @@ describe.each(allDatabases())('/api on $name', (target) => {
       .execute();
     expect(await names('enabled=0')).toEqual(['panda-0001']);
     expect(await names('enabled=1')).toHaveLength(8);
+    // An empty value is no filter, as in the original (a URL template with nothing filled in).
+    expect(await names('enabled=')).toHaveLength(9);
+    expect(await names('enabled=0&enabled=')).toEqual(['panda-0001']);
     expect((await get('/api/slaves?enabled=maybe')).status).toBe(400);
   });
 
@@ -122,6 +125,11 @@ describe.each(allDatabases())('/api on $name', (target) => {
       pool: 'try-mtv1',
     });
     expect((await get('/api/pools/try-mtv1?byname=1')).json()).toMatchObject({ name: 'try-mtv1' });
+    // The original looked up by name whenever `byname` was in the query, whatever its value.
+    for (const query of ['byname', 'byname=', 'byname=yes'])
+      expect((await get(`/api/masters/bm04-try?${query}`)).json()).toMatchObject({
+        nickname: 'bm04-try',
+      });
     for (const path of [
       '/api/slaves/99999',
       '/api/slaves/nobody?byname=1',

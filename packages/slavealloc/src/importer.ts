@@ -1,3 +1,4 @@
+import { isUniqueViolation } from '@loopabull/database';
 import {
   dbBool,
   insertReturningId,
@@ -113,6 +114,22 @@ function mustBeCreatable(
   if (!checked.ok) throw new CsvError(file, line, checked.error);
 }
 
+/**
+ * What an insert that fails on a unique name throws: the line that repeats a name already in the
+ * database or earlier in the file, as any other bad line (the driver's message names neither).
+ */
+const duplicateAt =
+  (file: string, line: number, table: 'slaves' | 'masters', column: string, value: string) =>
+  (err: unknown): never => {
+    if (isUniqueViolation(err))
+      throw new CsvError(
+        file,
+        line,
+        `${table} already has a row with ${column} ${JSON.stringify(value)}`,
+      );
+    throw err;
+  };
+
 /** Lookup ids by name, adding the names that are missing. */
 class Lookups {
   private readonly ids = new Map<string, number>();
@@ -182,7 +199,8 @@ export function importData(db: SlaveallocDb, input: ImportInput): Promise<Import
       await trx
         .insertInto('masters')
         .values({ ...values, enabled, notes: null })
-        .execute();
+        .execute()
+        .catch(duplicateAt(masterFile, line, 'masters', 'nickname', m.nickname));
     }
     const slaveFile = input.slaves?.file ?? '';
     for (const { line, record: s } of slaveRows) {
@@ -212,7 +230,8 @@ export function importData(db: SlaveallocDb, input: ImportInput): Promise<Import
           notes: null,
           current_masterid: null,
         })
-        .execute();
+        .execute()
+        .catch(duplicateAt(slaveFile, line, 'slaves', 'name', s.name));
     }
     const passwordFile = input.passwords?.file ?? '';
     for (const { line, record: p } of passwordRows) {

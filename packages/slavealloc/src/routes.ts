@@ -38,7 +38,8 @@ const FALSE = new Set(['0', 'false', 'False', 'no']);
 
 /** `?environment=&purpose=&pool=` (each repeatable: IN) and `?enabled=`. */
 function slaveFilters(q: Query): SlaveFilters | string {
-  const enabled = values(q, 'enabled');
+  // An empty `enabled=` is no filter, as in the original (it tested the value's truth).
+  const enabled = values(q, 'enabled').filter((v) => v !== '');
   const flags = new Set(enabled.map((e) => (TRUE.has(e) ? true : FALSE.has(e) ? false : null)));
   if (flags.has(null))
     return `enabled must be 1 or 0 (true or false), not ${JSON.stringify(enabled)}`;
@@ -51,7 +52,8 @@ function slaveFilters(q: Query): SlaveFilters | string {
   };
 }
 
-const byName = (q: Query) => values(q, 'byname').some((v) => v !== '' && !FALSE.has(v));
+/** By name whenever `byname` is there (`?byname`, `?byname=` too, as the original); `0`/`false` ask for the id. */
+const byName = (q: Query) => values(q, 'byname').some((v) => !FALSE.has(v));
 
 /** An id in the path: digits naming an id a row can have; anything else names no row. */
 const parseId = (text: string): number | null =>
