@@ -6,7 +6,15 @@ export const hardwareSection = z
   .object({
     enabled: z.boolean().default(true),
     /** Only this provisioner's machines are tracked (the routing key's sixth word). */
-    provisioner: z.string().min(1).default('releng-hardware'),
+    // Compared with one word of the routing key, which cannot hold `.`, `*` or `#`: any other
+    // value would make every message look like another provisioner's, silently.
+    provisioner: z
+      .string()
+      .regex(
+        /^[A-Za-z0-9_-]{1,128}$/,
+        'must be a Taskcluster provisionerId: 1 to 128 letters, digits, - or _ (one word of the routing key)',
+      )
+      .default('releng-hardware'),
     /** Machines not seen for longer than this many seconds are shown as stale. */
     stale_after: z
       .number()
