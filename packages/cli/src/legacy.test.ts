@@ -18,15 +18,15 @@ describe('legacyArgv', () => {
   });
 
   it('leaves commands, options, more arguments and what is not a file as they are', () => {
-    for (const args of [
-      ['looper'],
-      ['--help'],
-      [file, '--help'],
-      [join(dir, 'missing.yml')],
-      [dir],
-      [],
-    ])
+    for (const args of [['looper'], ['--help'], [file, '--help'], ['missing'], [dir], []])
       expect(legacyArgv(argv(...args), commands)).toEqual(argv(...args));
+  });
+
+  it('runs a missing config file named like one as the hidden command, which says it is missing', () => {
+    // Commander would otherwise answer a 0.0.7 unit's `loopabull /etc/loopabull.yml` with
+    // "unknown command '/etc/loopabull.yml'".
+    for (const missing of [join(dir, 'missing.yml'), 'loopabull.yaml', join(dir, 'conf')])
+      expect(legacyArgv(argv(missing), commands)).toEqual(argv('legacy-0.0.7', missing));
   });
 
   it('prefers a command to a file of the same name', () => {

@@ -108,6 +108,11 @@ export function eventIdOf(
   return delivery.messageId || sha256(delivery.exchange, delivery.routingKey, delivery.content);
 }
 
+/** A time as fedora-messaging writes its `sent-at` header: ISO 8601 with a UTC offset, no fraction. */
+export function sentAtHeader(at: Date): string {
+  return at.toISOString().replace(/\.\d+Z$/, '+00:00');
+}
+
 /**
  * The headers `loopabull publish` and `ctx.publish` send with a message published at `now`:
  * fedora-messaging's publisher sets its schema, severity and `sent-at` (ISO 8601 with a UTC offset
@@ -118,7 +123,7 @@ export function publishHeaders(preset: BusPreset, now: Date = new Date()): Recor
   return {
     fedora_messaging_schema: 'base.message',
     fedora_messaging_severity: 20,
-    'sent-at': now.toISOString().replace(/\.\d+Z$/, '+00:00'),
+    'sent-at': sentAtHeader(now),
   };
 }
 

@@ -2,7 +2,7 @@ import { describe, expect, it } from '@jest/globals';
 import { readFixture } from '@test/support';
 import { parseReplay } from './replay-format.js';
 
-const fedmsg = readFixture<{ topic: string; msg_id: string; msg: unknown }>(
+const fedmsg = readFixture<{ topic: string; msg_id: string; msg: unknown; timestamp: number }>(
   'fedmsg/buildsys.build.state.change.json',
 );
 const serialized = {
@@ -13,10 +13,26 @@ const serialized = {
 };
 
 describe('parseReplay', () => {
-  it('reads a fedmsg envelope with its original id', () => {
+  it('reads a fedmsg envelope with its original id and the time it was sent', () => {
+    // The fixture's timestamp is 1424216566.0: sent_at must not become the time of the replay.
     expect(parseReplay(JSON.stringify(fedmsg), 'f')).toEqual([
-      { topic: fedmsg.topic, id: fedmsg.msg_id, headers: {}, body: fedmsg.msg },
+      {
+        topic: fedmsg.topic,
+        id: fedmsg.msg_id,
+        headers: { 'sent-at': '2015-02-17T23:42:46+00:00' },
+        body: fedmsg.msg,
+      },
     ]);
+  });
+
+  it("keeps the headers datagrepper gives an envelope, and an envelope's missing or bad time", () => {
+    const headers = { 'sent-at': '2019-07-30T19:12:22+00:00', fedora_messaging_severity: 20 };
+    const [withHeaders] = parseReplay(JSON.stringify({ ...fedmsg, headers }), 'f');
+    expect(withHeaders!.headers).toEqual(headers);
+    for (const timestamp of [undefined, 'yesterday', 1e300]) {
+      const [m] = parseReplay(JSON.stringify({ ...fedmsg, timestamp }), 'f');
+      expect(m!.headers).toEqual({});
+    }
   });
 
   it('reads a fedora-messaging serialized message with its headers', () => {

@@ -1,5 +1,6 @@
 import { ConfigError } from './errors.js';
 import { isObject } from './json-object.js';
+import { sentAtHeader } from './presets.js';
 import { topicProblem } from './topic.js';
 
 /** One message to publish again, with the id it had: a message that already ran does not run twice. */
@@ -8,6 +9,20 @@ export interface ReplayMessage {
   id: string;
   headers: Record<string, unknown>;
   body: unknown;
+}
+
+/**
+ * The headers a fedmsg envelope is replayed with. Datagrepper gives the fedora-messaging headers
+ * of the messages it stored; a fedmsg envelope says when it was sent in `timestamp` (seconds since
+ * the epoch). Without them the publisher would stamp `sent-at` with the time of the replay, and
+ * `loopabull.sent_at` would say a message missed in an outage was sent after it.
+ */
+function envelopeHeaders(item: Record<string, unknown>): Record<string, unknown> {
+  const headers = isObject(item.headers) ? { ...item.headers } : {};
+  const sent = typeof item.timestamp === 'number' ? new Date(item.timestamp * 1000) : null;
+  if (headers['sent-at'] === undefined && sent && !Number.isNaN(sent.getTime()))
+    headers['sent-at'] = sentAtHeader(sent);
+  return headers;
 }
 
 /**
@@ -30,7 +45,7 @@ function toReplay(item: unknown, where: string): ReplayMessage {
     };
   }
   if ('msg' in item && typeof item.msg_id === 'string') {
-    return { topic, id: item.msg_id, headers: {}, body: item.msg };
+    return { topic, id: item.msg_id, headers: envelopeHeaders(item), body: item.msg };
   }
   throw new ConfigError(
     `${where}: expected {topic, id, body} (fedora-messaging) or {topic, msg_id, msg} (fedmsg)`,
