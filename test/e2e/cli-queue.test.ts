@@ -23,8 +23,6 @@ async function setUp() {
   return { config, services, cfg: ['--config', config.configPath] };
 }
 
-const CLEAR = '\x1b[2J\x1b[H';
-
 describe('loopabull queue', () => {
   it('--json prints exactly the documented keys, with the queue as it is', async () => {
     const { services, cfg } = await setUp();
@@ -70,7 +68,8 @@ describe('loopabull queue', () => {
     const { services, cfg } = await setUp();
     const watch = startCli(['queue', '--watch', '1', ...cfg], { isolated: true });
     undo(() => watch.stop(5_000));
-    const frames = () => watch.output().split(CLEAR).slice(1);
+    // Piped, not a terminal: each print after the last, no screen-clearing codes.
+    const frames = () => watch.output().split(/^(?=\d{4}-\d\d-\d\dT)/m);
     await watch.waitForOutput(/oldest waiting/);
     expect(frames()[0]).toMatch(/^\d{4}-\d\d-\d\dT[\d:.]+Z\nwaiting\s+active[^\n]*\n0\s+0\s/);
 
@@ -82,6 +81,7 @@ describe('loopabull queue', () => {
     );
     expect(later).toMatch(/\n1\s+0\s/);
     expect(frames().length).toBeGreaterThanOrEqual(2);
+    expect(watch.output()).not.toContain('\x1b');
     await watch.stop(5_000);
     expect(watch.child.signalCode ?? watch.child.exitCode).toBe('SIGTERM');
   });

@@ -37,7 +37,7 @@ export const queueCommand = (cli: Cli) =>
     .addOption(jsonOption())
     .option(
       '--watch [seconds]',
-      'print again every few seconds (default 2) until Ctrl-C',
+      'print again every few seconds (default 2) until Ctrl-C; on a terminal, in place',
       positiveInt,
     )
     .addHelpText(
@@ -52,8 +52,11 @@ Each job is counted under one state: "completed" leaves out the unrouted ones.`,
       withQueue(cli, opts, async ({ work }) => {
         if (!opts.watch) return show(await work.depth(), Boolean(opts.json));
         const every = typeof opts.watch === 'number' ? opts.watch : 2;
-        for (;;) {
-          if (!opts.json) process.stdout.write(`\x1b[2J\x1b[H${new Date().toISOString()}\n`);
+        // A terminal shows the latest print alone; a pipe or a file gets each one after the last.
+        const tty = Boolean(process.stdout.isTTY);
+        for (let first = true; ; first = false) {
+          const before = tty ? '\x1b[2J\x1b[H' : first ? '' : '\n';
+          if (!opts.json) process.stdout.write(`${before}${new Date().toISOString()}\n`);
           show(await work.depth(), Boolean(opts.json));
           await new Promise((r) => setTimeout(r, every * 1000));
         }
