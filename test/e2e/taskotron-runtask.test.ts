@@ -92,11 +92,16 @@ describe('loopabull taskotron runtask', () => {
 
   it('--json prints one object: the status, exit code, artifacts, results and what was reported', async () => {
     const { runtask } = setup();
+    // As Taskotron's buildbot ran it: `runtask -i ITEM -t TYPE -a ARCH -j BUILDER/NUM --uuid UUID`.
     const run = await runtask(
       '-i',
       ITEM,
       '-t',
       'koji_build',
+      '-a',
+      'noarch',
+      '-j',
+      'all/1234',
       '--uuid',
       'u-json',
       '--json',

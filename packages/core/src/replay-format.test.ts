@@ -51,6 +51,23 @@ describe('parseReplay', () => {
     ).toEqual(expected);
   });
 
+  it('reads a page of datagrepper /raw, as saved with curl', () => {
+    const page = {
+      arguments: {},
+      count: 2,
+      pages: 1,
+      total: 2,
+      raw_messages: [fedmsg, serialized],
+    };
+    expect(parseReplay(JSON.stringify(page), 'f').map((m) => m.id)).toEqual([
+      fedmsg.msg_id,
+      serialized.id,
+    ]);
+    expect(() =>
+      parseReplay(JSON.stringify({ ...page, raw_messages: [{ topic: 'a.b' }] }), 'raw.json'),
+    ).toThrow(/raw\.json item 1: expected/);
+  });
+
   it('names the line and what is wrong', () => {
     expect(() => parseReplay(`${JSON.stringify(fedmsg)}\n{nope`, 'dump.jsonl')).toThrow(
       /dump\.jsonl line 2 is not JSON/,

@@ -52,12 +52,23 @@ function toReplay(item: unknown, where: string): ReplayMessage {
   );
 }
 
-/** Messages from a JSON document (one message or a list) or from JSON lines, in order. */
+/**
+ * The messages of a page of datagrepper's `/raw` (`{raw_messages: [...], count, pages, ...}`),
+ * what an operator saves with `curl .../datagrepper/raw?topic=...&start=...`; else null.
+ */
+const datagrepperPage = (doc: unknown): unknown[] | null =>
+  isObject(doc) && Array.isArray(doc.raw_messages) ? doc.raw_messages : null;
+
+/**
+ * Messages from a JSON document (one message, a list, or a datagrepper page) or from JSON lines,
+ * in order.
+ */
 export function parseReplay(text: string, source: string): ReplayMessage[] {
   try {
     const doc: unknown = JSON.parse(text);
-    return Array.isArray(doc)
-      ? doc.map((m, i) => toReplay(m, `${source} item ${i + 1}`))
+    const list = Array.isArray(doc) ? doc : datagrepperPage(doc);
+    return list
+      ? list.map((m, i) => toReplay(m, `${source} item ${i + 1}`))
       : [toReplay(doc, source)];
   } catch (err) {
     if (err instanceof ConfigError) throw err;

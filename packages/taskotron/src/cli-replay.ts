@@ -217,9 +217,10 @@ export function replayCommand(env: CommandEnv): Command {
       'after',
       `
 From files: each message ({topic, id, body} as fedora-messaging serializes it, or
-{topic, msg_id, msg} as fedmsg and datagrepper give it) runs through the trigger rules in this
-process, as a worker would run it, and each wanted check is published as a new taskotron.job
-and logged; a Koji tag change schedules at once, without its fuse.
+{topic, msg_id, msg} as fedmsg and datagrepper give it; a page of datagrepper's /raw too) runs
+through the trigger rules in this process, as a worker would run it, and each wanted check is
+published as a new taskotron.job and logged; a Koji tag change schedules at once, without its
+fuse.
 From the job log (--since): each logged job is published again with a new uuid and the trigger
 of the original, so lost or failed runs happen again.
 Either way a check scheduled within taskotron.dedup_window is a duplicate and left alone unless

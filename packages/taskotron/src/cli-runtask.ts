@@ -47,6 +47,7 @@ interface RuntaskOpts {
   type: string;
   arch: string;
   uuid?: string;
+  jobid: string;
   report: boolean;
   json?: boolean;
   config?: string;
@@ -138,6 +139,9 @@ export function runtaskCommand(env: CommandEnv, io: CliIo = processIo): Command 
         new Option('-t, --type <type>', 'the item type').choices(ITEM_TYPES).makeOptionMandatory(),
       )
       .option('-a, --arch <arch>', 'the arch', 'noarch')
+      // Taskotron's buildbot ran `runtask ... -j <builder>/<build>`; libtaskotron made buildbot
+      // log URLs of it. Taken so that such callers run unchanged; ref_urls point at artifacts.
+      .option('-j, --jobid <id>', "the caller's job id (runtask's; accepted, not used)", '-1')
       .option(
         '--uuid <uuid>',
         "the job's uuid, naming its artifacts directory: letters, digits, _ and -, at most 64 (default: the UTC time, YYYYMMDD_HHMMSS_ffffff)",

@@ -1,6 +1,13 @@
 import { describe, expect, it } from '@jest/globals';
 import fc from 'fast-check';
-import { fieldValue, matches, QueryError, queryProblem, toRegExp } from './query.js';
+import {
+  fieldValue,
+  fromPythonRegex,
+  matches,
+  QueryError,
+  queryProblem,
+  toRegExp,
+} from './query.js';
 
 const build = {
   message_type: 'KojiBuildPackageCompleted',
@@ -10,6 +17,23 @@ const build = {
   _msg: { instance: 'primary', new: 1 },
 };
 const tag = { message_type: 'KojiTagChanged', tag: 'f25-updates-testing-pending' };
+
+describe('fromPythonRegex', () => {
+  it.each<[string, string, string]>([
+    ['\\A and \\Z', '\\Af[0-9]+\\Z', '(?<![\\s\\S])f[0-9]+(?![\\s\\S])'],
+    ['escaped backslashes stay', '\\\\A\\\\Z', '\\\\A\\\\Z'],
+    ['inside a class they stay', '[\\A\\Z]', '[\\A\\Z]'],
+    ['named groups', '(?P<rel>[0-9]+)-(?P=rel)', '(?<rel>[0-9]+)-\\k<rel>'],
+    ['a ] opening a class', '[]a][^]b]', '[\\]a][^\\]b]'],
+    [
+      'everything else as written',
+      '^f[0-9]{2}-updates(-testing)?-pending$',
+      '^f[0-9]{2}-updates(-testing)?-pending$',
+    ],
+  ])('translates %s', (_what, python, js) => {
+    expect(fromPythonRegex(python)).toBe(js);
+  });
+});
 
 describe('matches', () => {
   it.each<[string, unknown, boolean]>([
@@ -34,6 +58,16 @@ describe('matches', () => {
     ['$regex with flags', { name: { $regex: '/^CUPS$/i' } }, true],
     ['$regex with $options', { name: { $regex: '^CUPS$', $options: 'i' } }, true],
     ['$regex on a missing field', { nope: { $regex: '/x/' } }, false],
+    ['$not at the top, as python-mongoquery read it', { $not: { name: 'vim' } }, true],
+    ['$not at the top, matching', { $not: { name: { $in: ['cups'] } } }, false],
+    [
+      '$regex with \\A and \\Z, as Python reads them',
+      { item: { $regex: '/\\Acups-.*\\Z/' } },
+      true,
+    ],
+    ['$regex with \\Z is no letter Z', { name: { $regex: '/^cupsZ?\\Z/' } }, true],
+    ['$regex with \\A, not at the start', { item: { $regex: '/\\A2\\.2/' } }, false],
+    ['$regex with a Python named group', { item: { $regex: '/^(?P<n>c)up(?P=n)?s-/' } }, true],
     ['$exists true', { name: { $exists: true } }, true],
     ['$exists false', { tag: { $exists: false } }, true],
     ['$not', { name: { $not: { $in: ['vim'] } } }, true],
@@ -73,6 +107,7 @@ describe('matches', () => {
     ['operators mixed with fields', { name: { $in: [], other: 1 } }, /mixes operators/],
     ['a query that is no mapping', ['x'], /needs a mapping/],
     ['$options alone', { name: { $options: 'i' } }, /only goes with \$regex/],
+    ['$not at the top without a query', { $not: 'x' }, /when\.\$not: needs a mapping/],
   ])('rejects %s, naming the key', (_what, query, message) => {
     expect(() => matches(query, build)).toThrow(QueryError);
     expect(() => matches(query, build)).toThrow(message);

@@ -2,7 +2,7 @@
  * MongoDB-style queries over the normalised message, as python-mongoquery evaluated Taskotron's
  * trigger rules: equality (an array field matches when it contains the value), `$eq`, `$ne`,
  * `$in`, `$nin`, `$regex` (`'/pattern/flags'` or a bare pattern, searched anywhere in the
- * string), `$exists`, `$not`, and `$and`, `$or`, `$nor` at the top or on a field. Field names
+ * string), `$exists`, and `$not`, `$and`, `$or`, `$nor` at the top or on a field. Field names
  * may be dotted paths (`_msg.instance`).
  */
 
@@ -39,6 +39,52 @@ const isObject = (v: unknown): v is Record<string, unknown> =>
 const isOperatorObject = (v: unknown): v is Record<string, unknown> =>
   isObject(v) && Object.keys(v).length > 0 && Object.keys(v).every((k) => k.startsWith('$'));
 
+const BACKREF = /\(\?P=(\w+)\)/y;
+
+/**
+ * A pattern written for Python's `re` (python-mongoquery's `$regex`) in JavaScript's syntax.
+ * JavaScript reads `\A` and `\Z` as the letters A and Z, so a rule anchored with them would
+ * silently never match: they become "no character before" and "no character after". Python's
+ * named groups `(?P<name>...)` and `(?P=name)` become `(?<name>...)` and `\k<name>`, and a `]`
+ * that opens a class (`[]a]`, a literal `]` in Python, an empty class in JavaScript) is escaped.
+ * Everything else reads the same in both, or is refused by `new RegExp` (such as `(?i)`).
+ */
+export function fromPythonRegex(source: string): string {
+  let out = '';
+  let inClass = false;
+  for (let i = 0; i < source.length; i++) {
+    const c = source[i]!;
+    if (c === '\\') {
+      const next = source[++i] ?? '';
+      if (!inClass && next === 'A') out += '(?<![\\s\\S])';
+      else if (!inClass && next === 'Z') out += '(?![\\s\\S])';
+      else out += c + next;
+    } else if (inClass) {
+      inClass = c !== ']';
+      out += c;
+    } else if (c === '[') {
+      inClass = true;
+      out += c;
+      if (source[i + 1] === '^') out += source[++i];
+      if (source[i + 1] === ']') {
+        out += '\\]';
+        i++;
+      }
+    } else if (source.startsWith('(?P<', i)) {
+      out += '(?<';
+      i += 3;
+    } else {
+      BACKREF.lastIndex = i;
+      const backref = BACKREF.exec(source);
+      if (backref) {
+        out += `\\k<${backref[1]!}>`;
+        i += backref[0].length - 1;
+      } else out += c;
+    }
+  }
+  return out;
+}
+
 /** `'/re/flags'` (the trigger rules' form) or a bare pattern, with `$options` flags. */
 export function toRegExp(value: unknown, options: unknown, path: string): RegExp {
   if (value instanceof RegExp) return value;
@@ -50,7 +96,7 @@ export function toRegExp(value: unknown, options: unknown, path: string): RegExp
   if (!JS_FLAGS.test(flags))
     throw new QueryError(path, `unsupported regex flags ${JSON.stringify(flags)} (i, m, s, u)`);
   try {
-    return new RegExp(source, [...new Set(flags)].join(''));
+    return new RegExp(fromPythonRegex(source), [...new Set(flags)].join(''));
   } catch (err) {
     throw new QueryError(path, `invalid regex ${JSON.stringify(value)}: ${(err as Error).message}`);
   }
@@ -208,6 +254,8 @@ export function matches(query: unknown, data: unknown, path = 'when', thorough =
     const at = `${path}.${key}`;
     const each = (q: unknown, i: number) => matches(q, data, `${at}[${i}]`, thorough);
     if (LOGICAL.has(key)) ok = logical(key, listOf(cond, at), each, at, thorough) && ok;
+    // python-mongoquery took `$not` anywhere: at the top it holds a query, and negates it.
+    else if (key === '$not') ok = !matches(cond, data, at, thorough) && ok;
     else if (key.startsWith('$')) throw new QueryError(at, 'unknown top-level operator');
     else ok = fieldCondition(fieldValue(data, key), cond, at, thorough) && ok;
     if (!ok && !thorough) return false;

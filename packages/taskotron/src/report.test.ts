@@ -79,6 +79,15 @@ describe('resultsdbPayload', () => {
     expect(p.note).toBeNull();
   });
 
+  it('sends an empty note as none, as checkb did (`note or None`)', () => {
+    const p = resultsdbPayload(
+      { item: job.item, outcome: 'INFO', note: '', keyvals: {} },
+      job,
+      BASE,
+    );
+    expect(p.note).toBeNull();
+  });
+
   it('is a body the ResultsDB API accepts', () => {
     const p = resultsdbPayload(
       { item: job.item, outcome: 'FAILED', keyvals: { n: '1' } },

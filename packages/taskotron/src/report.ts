@@ -24,7 +24,8 @@ export function refUrl(artifactsUrl: string, uuid: string, artifact?: string): s
 
 /**
  * The ResultsDB v2.0 POST body of one check result: testcase = checkname (the task name when the
- * check gives none), one group per job, data = item, type, arch and the result's keyvals.
+ * check gives none), one group per job, note (null when empty), data = item, type, arch and the
+ * result's keyvals.
  */
 export function resultsdbPayload(
   result: CheckResult,
@@ -41,7 +42,8 @@ export function resultsdbPayload(
         ref_url: joinUrl(artifactsUrl, job.uuid),
       },
     ],
-    note: result.note ?? null,
+    // checkb's `note=detail.note or None`: an empty note is no note.
+    note: result.note || null,
     ref_url: refUrl(artifactsUrl, job.uuid, result.artifact),
     data: {
       arch: job.arch,

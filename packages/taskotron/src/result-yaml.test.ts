@@ -195,6 +195,26 @@ describe('parseResultYaml', () => {
     expect(results[0]!.keyvals).toEqual({});
   });
 
+  it('refuses aliases that repeat a value past the total size, however small the file', () => {
+    // 145 KB of YAML standing for 1.3 GB of data: the runner would build that to report it.
+    const value = 'A'.repeat(RESULT_LIMITS.valueChars - 1000);
+    const refs = Array.from({ length: 20_000 }, () => '*s').join(', ');
+    const text = `x: &s ${value}\nresults:\n  - {item: a, big: [${refs}]}\n`;
+    expect(Buffer.byteLength(text)).toBeLessThan(RESULT_LIMITS.bytes / 50);
+    expect(() => parseResultYaml(text)).toThrow(ResultsFormatError);
+    expect(() => parseResultYaml(text)).toThrow(/more than 10485760 characters/);
+    // The same data spread over results, each under every other limit.
+    const spread = `x: &s ${value}\nresults:\n${'  - {item: a, big: [*s, *s, *s, *s]}\n'.repeat(50)}`;
+    expect(() => parseResultYaml(spread)).toThrow(/more than 10485760 characters/);
+  });
+
+  it('takes a file of the largest size written out without aliases', () => {
+    const value = 'A'.repeat(RESULT_LIMITS.valueChars - 1000);
+    const line = `  - {item: a, big: ${value}}\n`;
+    const count = Math.floor((RESULT_LIMITS.bytes - 20) / line.length);
+    expect(parseResultYaml(`results:\n${line.repeat(count)}`).results).toHaveLength(count);
+  });
+
   it('never throws anything but ResultsFormatError, whatever the text', () => {
     fc.assert(
       fc.property(fc.string({ unit: 'binary' }), (text) => {

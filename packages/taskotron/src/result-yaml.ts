@@ -30,8 +30,42 @@ export class ResultsFormatError extends Error {
   }
 }
 
-/** Limits on what a check may write, so a hostile or runaway check cannot exhaust the runner. */
-export const RESULT_LIMITS = { bytes: 10 * 1024 * 1024, results: 10_000, valueChars: 64 * 1024 };
+/**
+ * Limits on what a check may write, so a hostile or runaway check cannot exhaust the runner.
+ * `totalChars` bounds the text of all results together: YAML aliases (`*big`) repeat a value
+ * without repeating its text, so a small file could otherwise stand for gigabytes of data.
+ */
+export const RESULT_LIMITS = {
+  bytes: 10 * 1024 * 1024,
+  results: 10_000,
+  valueChars: 64 * 1024,
+  totalChars: 10 * 1024 * 1024,
+};
+
+/** The characters of every value a result holds, as ResultsDB would be sent them. */
+function charsOf(result: CheckResult): number {
+  let n = 0;
+  for (const key of NAMED) n += result[key]?.length ?? 0;
+  for (const [key, value] of Object.entries(result.keyvals))
+    n +=
+      key.length + (Array.isArray(value) ? value.reduce((s, v) => s + v.length, 0) : value.length);
+  return n;
+}
+
+/**
+ * Throws when results hold more text than RESULT_LIMITS.totalChars. Text written out in a file
+ * of RESULT_LIMITS.bytes never does; only aliases repeating a value can.
+ */
+export function checkTotalSize(results: readonly CheckResult[]): void {
+  let total = 0;
+  for (const result of results) {
+    total += charsOf(result);
+    if (total > RESULT_LIMITS.totalChars)
+      throw new ResultsFormatError(
+        `the results hold more than ${RESULT_LIMITS.totalChars} characters (YAML aliases repeating values?)`,
+      );
+  }
+}
 
 const NAMED = ['item', 'type', 'checkname', 'note', 'artifact'] as const;
 /** Keys that never become data (checkb drops them with a warning). */
@@ -152,6 +186,7 @@ export function parseResultYaml(text: string): ParsedResults {
       throw new ResultsFormatError(`more than ${RESULT_LIMITS.results} results`);
     list.forEach((raw, i) => results.push(checkResult(raw, `${where}: results[${i}]`, warnings)));
   });
+  checkTotalSize(results);
   return { results, warnings };
 }
 

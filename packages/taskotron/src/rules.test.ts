@@ -109,6 +109,37 @@ describe('decide', () => {
     expect(d).toMatchObject({ wanted: [], matched: [], errors: [] });
   });
 
+  it('reads placeholders bare in flow collections, as the rendered template read them', () => {
+    const r = loadRules(
+      [
+        '- when: {message_type: KojiBuildPackageCompleted, name: {$in: ${critpath_pkgs}, $nin: [kernel]}}',
+        '  do: [{tasks: [abicheck]}]',
+        '- when: {message_type: KojiBuildPackageCompleted}',
+        '  do: [{tasks: [${name}-check, rpmlint], arches: [${arch}]}]',
+      ].join('\n'),
+    );
+    expect(tasks(decide(r, { ...build('glibc', ['glibc']), arch: 'x86_64' }))).toEqual([
+      'abicheck/noarch',
+      'glibc-check/x86_64',
+      'rpmlint/x86_64',
+    ]);
+    expect(tasks(decide(r, { ...build('vim', ['glibc']), arch: 'x86_64' }))).toEqual([
+      'vim-check/x86_64',
+      'rpmlint/x86_64',
+    ]);
+    // A file that is no YAML for another reason says that reason, on its line.
+    expect(() =>
+      loadRules('- when: {name: {$in: ${critpath_pkgs}}}\n  do: [{tasks: [a]}\n', 'f.yml'),
+    ).toThrow(/^f\.yml:3: not YAML/);
+  });
+
+  it('takes match_host_arch: false, the default a rules file may spell out', () => {
+    const r = loadRules(
+      '- when: {}\n  do:\n    - {tasks: [a], arches: [x86_64], match_host_arch: false}\n',
+    );
+    expect(tasks(decide(r, { item: 'x' }))).toEqual(['a/x86_64']);
+  });
+
   it('takes arches from the action', () => {
     const r = loadRules(
       '- when: {}\n  do:\n    - {tasks: [a], arches: [x86_64, armhfp]}\n    - {tasks: [b]}\n',
@@ -197,6 +228,11 @@ describe('loadRules rejects bad rules naming the rule, key and line', () => {
       'discover',
       '- when: {}\n  do: [{discover: {repo: x}}]\n',
       /do\[0\]\.discover: discover .* not supported yet/,
+    ],
+    [
+      'match_host_arch: true',
+      '- when: {}\n  do: [{tasks: [a], match_host_arch: true}]\n',
+      /do\[0\]\.match_host_arch: match_host_arch: true is not supported yet/,
     ],
     [
       'disabled without a reason',

@@ -40,7 +40,7 @@ const RULE_KEYS = new Set(['name', 'when', 'do', 'enabled', 'reason']);
 const ACTION_KEYS = new Set(['tasks', 'arches']);
 const UNSUPPORTED: Record<string, string> = {
   discover: 'discover (tasks found in a git repository) is not supported yet',
-  match_host_arch: 'match_host_arch is not supported yet',
+  match_host_arch: 'match_host_arch: true is not supported yet (false, the default, is)',
 };
 /** A task name is a directory under tasks_dir: no slashes, no leading dot. */
 export const TASK_NAME = /^[A-Za-z0-9][A-Za-z0-9._+-]{0,99}$/;
@@ -87,6 +87,53 @@ function parseWithLines(
   };
 }
 
+/** `${var}` (not `$${...}`, a literal `$`), and the stand-in `$<var>` it is read as: see parseTemplate. */
+const PLACEHOLDER_TEXT = /\$(\$|\{([A-Za-z_][A-Za-z0-9_]*)\})/g;
+const STAND_IN = /\$<([A-Za-z_][A-Za-z0-9_]*)>/g;
+
+const restoreText = (text: string) => text.replace(STAND_IN, '$${$1}');
+
+/** A parsed tree with its stand-ins made `${var}` again, in place (its nodes keep their lines). */
+function restorePlaceholders(node: unknown): unknown {
+  if (typeof node === 'string') return restoreText(node);
+  if (Array.isArray(node)) node.forEach((v, i) => (node[i] = restorePlaceholders(v)));
+  else if (isObject(node)) {
+    const entries = Object.entries(node).map(([k, v]) => [restoreText(k), restorePlaceholders(v)]);
+    for (const k of Object.keys(node)) delete node[k];
+    for (const [k, v] of entries)
+      Object.defineProperty(node, k as string, {
+        value: v,
+        enumerable: true,
+        writable: true,
+        configurable: true,
+      });
+  }
+  return node;
+}
+
+/**
+ * Taskotron rendered the rules file's text before reading it as YAML, so a placeholder written
+ * bare inside a flow collection (`name: {$in: ${critpath_pkgs}}`, `tasks: [${name}-check]`) was
+ * fine there: it became `['bash', 'gcc']` or `gcc-check`. Read before substitution, its `{` is
+ * YAML's. So a text that is no YAML is read again with each `${var}` written `$<var>`, which YAML
+ * reads as text, and made `${var}` again for `substitute`. Only then, so that a file that reads
+ * as it is never changes meaning.
+ */
+function parseTemplate(text: string, source: string): ReturnType<typeof parseWithLines> {
+  try {
+    return parseWithLines(text, source);
+  } catch (err) {
+    const standIn = text.replace(PLACEHOLDER_TEXT, (all, _d, name?: string) =>
+      name === undefined ? all : `$<${name}>`,
+    );
+    if (standIn === text || text.includes('$<')) throw err;
+    // The same length, line for line: an error of the stand-in text is where the file has it.
+    const parsed = parseWithLines(standIn, source);
+    restorePlaceholders(parsed.doc);
+    return parsed;
+  }
+}
+
 /** For checking a rule at load: each variable stands for a list under $in/$nin, else for a word. */
 const sampleValues: Lookup = (_name, parentKey) =>
   parentKey === '$in' || parentKey === '$nin' ? [] : 'x';
@@ -100,6 +147,8 @@ function stringList(value: unknown, pattern: RegExp, what: string): string | nul
 function checkAction(action: unknown): { key: string | null; problem: string } | null {
   if (!isObject(action)) return { key: null, problem: 'needs a mapping with tasks (and arches)' };
   for (const key of Object.keys(action)) {
+    // `match_host_arch: false` is Taskotron's default, so a rules file that spells it out loads.
+    if (key === 'match_host_arch' && action[key] === false) continue;
     if (Object.hasOwn(UNSUPPORTED, key)) return { key, problem: UNSUPPORTED[key]! };
     if (!ACTION_KEYS.has(key)) return { key, problem: `unknown key (tasks, arches)` };
   }
@@ -155,7 +204,7 @@ function checkRule(
 
 /** Reads a trigger rules file (a YAML list of rules); throws RulesError naming what is wrong. */
 export function loadRules(text: string, source = 'trigger rules'): Rule[] {
-  const { doc, lineOf } = parseWithLines(text, source);
+  const { doc, lineOf } = parseTemplate(text, source);
   if (doc === undefined || doc === null) return [];
   if (!Array.isArray(doc))
     throw new RulesError(source, 1, null, null, 'needs a YAML list of rules');

@@ -1,6 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
 import fc from 'fast-check';
-import { ResultsFormatError } from './result-yaml.js';
+import { RESULT_LIMITS, ResultsFormatError } from './result-yaml.js';
 import { parseTap13, tapResults } from './tap13.js';
 
 /** libtaskotron's output as the pytap13 test captured it (part E.5). */
@@ -168,5 +168,17 @@ describe('tapResults', () => {
     );
     expect(() => tapResults('ok\n  ---\n  outcome: PASSED\n  ...\n')).toThrow(/item is required/);
     expect(() => tapResults('ok\n  ---\n  - a\n  ...\n')).toThrow(/must be a mapping/);
+  });
+
+  it('refuses YAML blocks whose aliases repeat a value past the total size', () => {
+    const value = 'A'.repeat(RESULT_LIMITS.valueChars - 1000);
+    const refs = Array.from({ length: 100 }, () => '*s').join(', ');
+    const block = `ok - dist.x for a\n  ---\n  item: a\n  s: &s ${value}\n  big: [${refs}]\n  ...\n`;
+    const text = `TAP version 13\n${block.repeat(1)}`;
+    expect(tapResults(text).results).toHaveLength(1);
+    expect(() => tapResults(`TAP version 13\n${block.repeat(2)}`)).toThrow(ResultsFormatError);
+    expect(() => tapResults(`TAP version 13\n${block.repeat(2)}`)).toThrow(
+      /more than 10485760 characters/,
+    );
   });
 });

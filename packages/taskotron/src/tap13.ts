@@ -2,6 +2,7 @@ import yaml from 'js-yaml';
 import { PYYAML_SCHEMA } from './pyyaml.js';
 import {
   checkResult,
+  checkTotalSize,
   RESULT_LIMITS,
   ResultsFormatError,
   type CheckResult,
@@ -146,5 +147,6 @@ export function tapResults(text: string): ParsedResults {
       );
     }
   });
+  checkTotalSize(results);
   return { results, warnings };
 }

@@ -17,7 +17,8 @@ export const replayCommand = (cli: Cli) =>
       'after',
       `
 A message is {topic, headers, id, body} as fedora-messaging serializes it, or
-{topic, msg_id, msg} as fedmsg and datagrepper give it. Replaying after an outage is
+{topic, msg_id, msg} as fedmsg and datagrepper give it: one, a list, one per line, or a
+page of datagrepper's /raw ({raw_messages: [...]}, in its order). Replaying after an outage is
 safe: a message whose job is still kept (queue.keep_completed) maps to that job.`,
     )
     .action(async (files: string[], opts: ConfigOpts & { json?: boolean }) => {
