@@ -29,7 +29,8 @@ function summarize(
     id: job.id!,
     topic: job.name,
     state: state === 'completed' && result?.outcome === 'unrouted' ? 'unrouted' : state,
-    attempts: job.attemptsMade,
+    // Runs whose worker died count as tries, as the worker counts them (process-job.ts).
+    attempts: job.attemptsMade + job.stalledCounter,
     created_at: new Date(job.timestamp).toISOString(),
     started_at: iso(job.processedOn),
     finished_at: iso(job.finishedOn),

@@ -8,6 +8,7 @@ import {
   type LoopabullEvent,
 } from '@loopabull/core';
 import { RunError } from '@loopabull/playbook';
+import { isPermanent } from './errors.js';
 import { RunLog, type JobLogs } from './job-logs.js';
 import { resolveAutomation } from './resolve.js';
 import { runAutomation, type RunServices } from './run-automation.js';
@@ -60,7 +61,9 @@ export async function processJob(
     return { outcome: 'unrouted' };
   }
 
-  const attempt = job.attemptsMade + 1;
+  // A run whose worker died (killed, or its lock lost) is a try too, as the docs promise, but
+  // BullMQ counts those apart from failed ones (`stalledCounter`, not `attemptsMade`).
+  const attempt = job.attemptsMade + job.stalledCounter + 1;
   const { log_max_lines: maxLines, log_max_bytes: maxBytes } = services.config.workers;
   const runLog = new RunLog(
     services.logs,
@@ -115,6 +118,10 @@ export async function processJob(
       duration: duration.toFixed(3),
       reason,
     });
+    // BullMQ retries while its own count is under `queue.attempts`: after a crash, this try may
+    // be the last one although that count says otherwise.
+    const lastTry = attempt >= services.config.queue.attempts && job.stalledCounter > 0;
+    if (lastTry && !stopped && !isPermanent(err)) throw new PermanentError((err as Error).message);
     throw err;
   } finally {
     await runLog.written();

@@ -8,6 +8,7 @@ import {
   processAlive,
   writeAutomation,
 } from '@test/support';
+import { Jobs, ParkingLot, loopabullKeys } from '@loopabull/core';
 import { buildWorkerPackage, harness, type Harness } from '../test/harness.js';
 
 beforeAll(() => buildWorkerPackage(), 60_000);
@@ -81,25 +82,34 @@ describe('stopping workers', () => {
     expect((await h.reload(job)).returnvalue).toMatchObject({ outcome: 'ran', exit_code: 0 });
   });
 
-  it('a job whose worker was killed runs again on another worker', async () => {
-    h = await harness({ workers: { lock_timeout: 1 } });
-    const startsKey = `${h.config.redis.prefix}:starts`;
-    // Hangs the first time, so its worker can be killed in the middle of it.
+  /**
+   * Runs `topic` with a handler that hangs on its first start, so that its worker ('doomed') can
+   * be killed in the middle of it, and does `then` (with `n`, the start) on the next ones; kills
+   * that worker and starts another ('rescuer'). Resolves with the job and the starts' key.
+   */
+  async function killedMidJob(topic: string, then: string) {
+    const startsKey = `${h!.config.redis.prefix}:starts`;
     writeAutomation(
-      h.config.ansible.playbooks_dir,
-      'crash.test.mjs',
+      h!.config.ansible.playbooks_dir,
+      `${topic}.mjs`,
       `export default async (e, ctx) => {
         const n = await ctx.redis.incr(${JSON.stringify(startsKey)});
         if (n === 1) await new Promise(() => {});
-        return { starts: n };
+        ${then}
       };\n`,
     );
-    const doomed = await h.startWorkerProcess('doomed');
-    const job = await h.add('crash.test');
+    const doomed = await h!.startWorkerProcess('doomed');
+    const job = await h!.add(topic);
     await waitFor(() => h!.redis.get(startsKey));
     await doomed.kill();
+    await h!.startWorkerProcess('rescuer');
+    return { job, startsKey };
+  }
 
-    await h.startWorkerProcess('rescuer');
+  it('a job whose worker was killed runs again on another worker', async () => {
+    h = await harness({ workers: { lock_timeout: 1 } });
+    const { job } = await killedMidJob('crash.test', 'return { starts: n };');
+
     expect(await h.finished(job)).toMatchObject({ outcome: 'ran', value: { starts: 2 } });
     expect((await h.reload(job)).attemptsStarted).toBe(2);
     // Each attempt's log starts with the worker that ran it.
@@ -108,5 +118,24 @@ describe('stopping workers', () => {
     await h.stopWorkers();
     expect(await h.counter('retried', 'crash.test')).toBe(1);
     expect(await h.counter('failed', 'crash.test')).toBe(0);
+  });
+
+  it('a job whose worker was killed has used up a try: it runs queue.attempts times in all', async () => {
+    h = await harness({ workers: { lock_timeout: 1 }, queue: { attempts: 2, backoff: 0.1 } });
+    const { job, startsKey } = await killedMidJob(
+      'crash.fail',
+      "throw new Error('failed at start ' + n + ', attempt ' + ctx.job.attempt);",
+    );
+
+    await expect(h.finished(job)).rejects.toThrow('failed at start 2, attempt 2');
+    expect(await h.redis.get(startsKey)).toBe('2');
+    const attempts = [...(await h.logs(job)).matchAll(/^loopabull: running .*, attempt (\d+),/gm)];
+    expect(attempts.map((m) => m[1])).toEqual(['1', '2']);
+    // `loopabull jobs show` counts the run that was killed.
+    const parking = new ParkingLot(h.redis, loopabullKeys(h.config).parked);
+    const jobs = new Jobs(h.work, parking, h.work.unrouted);
+    expect(await jobs.show(job.id!)).toMatchObject({ state: 'failed', attempts: 2 });
+    await h.stopWorkers();
+    expect(await h.counter('failed', 'crash.fail')).toBe(1);
   });
 });
