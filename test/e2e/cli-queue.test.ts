@@ -8,6 +8,7 @@ import {
   removeTempDirs,
   runCli,
   startCli,
+  startRedis,
   testConfig,
   testEvent,
   undoAfterEach,
@@ -100,6 +101,26 @@ describe('loopabull queue', () => {
     expect(objects.length).toBeGreaterThanOrEqual(2);
     expect(objects[0]).toMatchObject({ waiting: 0, by_topic: {} });
     expect(objects.at(-1)).toMatchObject({ waiting: 1, by_topic: { 'org.example.json': 1 } });
+  });
+
+  it('--watch goes on through a Redis restart, saying once on stderr that Redis is away', async () => {
+    const redis = await startRedis();
+    undo(() => redis.stop());
+    const config = testConfig({ overrides: { redis: { url: redis.url } } });
+    const cfg = ['--config', config.configPath];
+    const watch = startCli(['queue', '--watch', '1', '--json', ...cfg], { isolated: true });
+    undo(() => watch.stop(5_000));
+    await watch.waitForOutput(/^\}$/m);
+    await redis.stop();
+    await watch.waitForOutput(new RegExp(`lost Redis at ${redis.url}: .*; trying again every 1 s`));
+    await redis.start();
+    const services = await openTestQueue(config, undo);
+    await services.work.enqueue(testEvent('org.example.after.restart'));
+    await watch.waitForOutput(/"org\.example\.after\.restart": 1/);
+    expect(watch.child.exitCode).toBeNull();
+    const away = watch.output().match(/^loopabull: .*$/gm) ?? [];
+    // One line when the watch lost Redis, one for the first failed reconnection: not one a second.
+    expect(away.length).toBeLessThanOrEqual(2);
   });
 
   it.each([['x'], ['0'], ['1.5']])('--watch %s is a usage error, exit code 2', async (value) => {

@@ -189,11 +189,18 @@ export class Jobs {
     return count;
   }
 
-  /** Deletes a job and its log, or a parked message; false for neither. */
+  /**
+   * Deletes a job and its log, or a parked message; false for neither. Throws for a job a worker
+   * is running: BullMQ keeps a job whose lock is held, and the worker would finish it anyway.
+   */
   async remove(id: string): Promise<boolean> {
     const job = await this.find(id);
     if (!job) return this.parking.remove(id);
-    await job.remove();
+    if ((await this.queue.remove(job.id!)) === 0) {
+      throw new JobRefused(
+        `job ${id} is active: a worker is running it, so it cannot be removed until it has finished (\`loopabull jobs show ${id}\`)`,
+      );
+    }
     await this.unrouted.forget(job.id!);
     return true;
   }

@@ -1,6 +1,6 @@
 import { afterAll, expect, it } from '@jest/globals';
 import { removeTempDirs, startRedis } from '@test/support';
-import { closeRedis, createRedis } from './redis.js';
+import { CONNECT_ONCE_MS, closeRedis, connectRedisOnce, createRedis } from './redis.js';
 
 afterAll(removeTempDirs);
 
@@ -16,6 +16,21 @@ it('closeRedis ends a connection whose QUIT a frozen Redis never answers', async
     await closeRedis(redis);
     await ended;
     expect(redis.status).toBe('end');
+  } finally {
+    await server.stop();
+  }
+});
+
+it('connectRedisOnce gives up on a frozen Redis, naming it, instead of waiting for good', async () => {
+  const server = await startRedis();
+  try {
+    // Its kernel still accepts the connection: only the ready check goes unanswered.
+    server.freeze();
+    const started = Date.now();
+    await expect(connectRedisOnce(server.url)).rejects.toThrow(
+      `cannot reach Redis at ${server.url}: it did not answer within ${CONNECT_ONCE_MS} ms`,
+    );
+    expect(Date.now() - started).toBeLessThan(CONNECT_ONCE_MS + 3_000);
   } finally {
     await server.stop();
   }

@@ -1,6 +1,6 @@
 import { Redis, type RedisOptions } from 'ioredis';
 import { ConfigError } from './errors.js';
-import { settlesWithin } from './timeout.js';
+import { settlesWithin, withTimeout } from './timeout.js';
 
 /**
  * A Redis connection for BullMQ and our own keys. Reconnects forever with a capped backoff;
@@ -53,6 +53,13 @@ export function redactUrl(url: string): string {
 }
 
 /**
+ * How long a command waits for Redis to be ready. `connectTimeout` ends when the socket connects,
+ * which a frozen Redis (a stopped process, a swapping host) still lets happen: its kernel accepts
+ * the connection, and the ready check would then wait for good.
+ */
+export const CONNECT_ONCE_MS = 10_000;
+
+/**
  * For commands: connects once and fails in seconds with a message naming Redis, instead of
  * retrying forever as the long-running processes do.
  */
@@ -65,7 +72,7 @@ export async function connectRedisOnce(url: string): Promise<Redis> {
   let lastError: Error | null = null;
   redis.on('error', (err: Error) => (lastError = err));
   try {
-    await redis.connect();
+    await withTimeout(redis.connect(), CONNECT_ONCE_MS, 'it');
   } catch (err) {
     closeRedis(redis);
     throw new Error(

@@ -1,7 +1,29 @@
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyReply } from 'fastify';
 import { JOB_STATES, JobRefused, type JobState, type QueueServices } from '@loopabull/core';
 
 const notFound = { error: 'unknown job' };
+
+/**
+ * What `act` answers, or `code` with the reason when Jobs refuses the job (a parked message's
+ * id, a job retry-policy refuses, one a worker is running). Any other error, Redis away included,
+ * goes on to the error handling.
+ */
+async function unlessRefused(
+  reply: FastifyReply,
+  code: 404 | 409,
+  act: () => Promise<unknown>,
+): Promise<unknown> {
+  try {
+    return await act();
+  } catch (err) {
+    if (err instanceof JobRefused) return reply.code(code).send({ error: err.message });
+    throw err;
+  }
+}
+
+/** `{success: true}`, or 404 when there was no such job. */
+const done = (found: boolean, reply: FastifyReply) =>
+  found ? { success: true } : reply.code(404).send(notFound);
 
 /** The JSON API behind `loopabull queue` and `loopabull jobs`, for scripts and dashboards. */
 export function registerApi(app: FastifyInstance, services: QueueServices): void {
@@ -36,47 +58,38 @@ export function registerApi(app: FastifyInstance, services: QueueServices): void
     async (req, reply) =>
       (await services.jobs.showOrParked(req.params.id)) ?? reply.code(404).send(notFound),
   );
-  app.get<{ Params: { id: string } }>('/api/jobs/:id/logs', async (req, reply) => {
-    let logs: string[] | null;
-    try {
-      logs = await services.jobs.logs(req.params.id);
-    } catch (err) {
-      // A parked message: it has no log, and the answer says so.
-      if (err instanceof JobRefused) return reply.code(404).send({ error: err.message });
-      throw err;
-    }
-    return logs ? { logs } : reply.code(404).send(notFound);
-  });
-  app.post<{ Params: { id: string } }>('/api/jobs/:id/retry', async (req, reply) => {
-    try {
-      return (await services.jobs.retry(req.params.id))
-        ? { success: true }
-        : reply.code(404).send(notFound);
-    } catch (err) {
-      if (err instanceof JobRefused) return reply.code(409).send({ error: err.message });
-      throw err;
-    }
-  });
+  // A parked message has no log: 404, saying so.
+  app.get<{ Params: { id: string } }>('/api/jobs/:id/logs', (req, reply) =>
+    unlessRefused(reply, 404, async () => {
+      const logs = await services.jobs.logs(req.params.id);
+      return logs ? { logs } : reply.code(404).send(notFound);
+    }),
+  );
+  app.post<{ Params: { id: string } }>('/api/jobs/:id/retry', (req, reply) =>
+    unlessRefused(reply, 409, async () => done(await services.jobs.retry(req.params.id), reply)),
+  );
   app.post('/api/jobs/retry-failed', async () => ({
     success: true,
     retried: await services.jobs.retryFailed(),
   }));
-  app.delete<{ Params: { id: string } }>('/api/jobs/:id', async (req, reply) =>
-    (await services.jobs.remove(req.params.id))
-      ? { success: true }
-      : reply.code(404).send(notFound),
+  app.delete<{ Params: { id: string } }>('/api/jobs/:id', (req, reply) =>
+    unlessRefused(reply, 409, async () => done(await services.jobs.remove(req.params.id), reply)),
   );
-  app.get<{ Querystring: { limit?: number } }>(
+  app.get<{ Querystring: { limit?: number; topic?: string } }>(
     '/api/parked',
     {
       schema: {
         querystring: {
           type: 'object',
-          properties: { limit: { type: 'integer', minimum: 1, maximum: 1000, default: 50 } },
+          properties: {
+            limit: { type: 'integer', minimum: 1, maximum: 1000, default: 50 },
+            // As `jobs list --state parked --topic`: a filter left out would list every topic.
+            topic: { type: 'string', maxLength: 255 },
+          },
         },
       },
     },
-    async (req) => services.parking.list(req.query.limit ?? 50),
+    async (req) => services.parking.list(req.query.limit ?? 50, req.query.topic || undefined),
   );
   app.post('/api/pause', async () => {
     await services.work.pause();

@@ -133,7 +133,9 @@ describe('HTTP server', () => {
    * here must not take the other tests' waiting job.
    */
   async function ownQueueApp() {
-    const own = testConfig({ overrides: { bus: { url: config.bus.url, connect_timeout: 2 } } });
+    const own = testConfig({
+      overrides: { http: { token: 's3cret' }, bus: { url: config.bus.url, connect_timeout: 2 } },
+    });
     const ownServices = queueServices(own, createRedis(own.redis.url));
     const ownApp = await buildApp({
       config: own,
@@ -190,6 +192,25 @@ describe('HTTP server', () => {
         body.indexOf('<h2>Unrouted'),
       );
       expect(recent).not.toContain('unrouted-1');
+    } finally {
+      await close();
+    }
+  });
+
+  it('refuses to DELETE a job a worker is running with 409 and the reason, and keeps it', async () => {
+    const { services: ownServices, worker, get, close } = await ownQueueApp();
+    try {
+      const id = await ownServices.work.enqueue(testEvent('org.example.slow', { id: 'running-1' }));
+      expect((await worker.getNextJob('tok'))!.id).toBe(id);
+      const res = await get(`/api/jobs/${id}`, {
+        method: 'DELETE',
+        headers: { authorization: 'Bearer s3cret' },
+      });
+      expect(res.statusCode).toBe(409);
+      expect(res.json()).toEqual({
+        error: expect.stringContaining('job running-1 is active: a worker is running it'),
+      });
+      expect((await get(`/api/jobs/${id}`)).json()).toMatchObject({ state: 'active' });
     } finally {
       await close();
     }

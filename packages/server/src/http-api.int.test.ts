@@ -102,6 +102,13 @@ describe('jobs', () => {
     ]);
   });
 
+  it('/api/parked?topic=T lists only that topic, as `jobs list --state parked --topic` does', async () => {
+    expect((await http('/api/parked?topic=org.example.bad')).json()).toEqual([
+      expect.objectContaining({ topic: 'org.example.bad' }),
+    ]);
+    expect((await http('/api/parked?topic=org.example.other')).json()).toEqual([]);
+  });
+
   it("a parked message's id shows it where a job's would, and DELETE removes it", async () => {
     const parked = await parkMessage(services.parking, {
       reason: 'bad-topic',

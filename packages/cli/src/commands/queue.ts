@@ -1,5 +1,11 @@
 import { Command } from 'commander';
-import { DEPTH_SAMPLE, DEPTH_STATES, type QueueDepth } from '@loopabull/core';
+import {
+  ConfigError,
+  DEPTH_SAMPLE,
+  DEPTH_STATES,
+  redactUrl,
+  type QueueDepth,
+} from '@loopabull/core';
 import {
   jsonOption,
   printJson,
@@ -31,6 +37,50 @@ function show(depth: QueueDepth, json: boolean) {
   }
 }
 
+const sleep = (seconds: number) => new Promise((r) => setTimeout(r, seconds * 1000));
+
+/**
+ * `--watch`: prints the backlog every `every` seconds until stopped. Redis going away (a
+ * restart, a failover) does not end it: the reason goes to standard error, below the last
+ * print, and the next try connects again, so the watch goes on once Redis is back. Only a
+ * configuration error (exit 2) stops it.
+ */
+async function watch(cli: Cli, opts: ConfigOpts & { json?: boolean }, every: number) {
+  // Said once per outage, not at every try.
+  let said: string | null = null;
+  // A terminal shows the latest print alone; a pipe or a file gets each one after the last.
+  const tty = Boolean(process.stdout.isTTY);
+  let first = true;
+  for (;;) {
+    try {
+      await withQueue(cli, opts, async ({ work }, config) => {
+        for (;;) {
+          let depth: QueueDepth;
+          try {
+            depth = await work.depth();
+          } catch (err) {
+            throw new Error(
+              `lost Redis at ${redactUrl(config.redis.url)}: ${(err as Error).message}`,
+            );
+          }
+          const before = tty ? '\x1b[2J\x1b[H' : first ? '' : '\n';
+          if (!opts.json) process.stdout.write(`${before}${new Date().toISOString()}\n`);
+          show(depth, Boolean(opts.json));
+          first = false;
+          said = null;
+          await sleep(every);
+        }
+      });
+    } catch (err) {
+      if (err instanceof ConfigError) throw err;
+      const why = (err as Error).message.replace(/\.$/, '');
+      if (why !== said) process.stderr.write(`loopabull: ${why}; trying again every ${every} s\n`);
+      said = why;
+      await sleep(every);
+    }
+  }
+}
+
 export const queueCommand = (cli: Cli) =>
   withConfig(new Command('queue'))
     .description('show the backlog: jobs by state, waiting jobs by topic, age of the oldest')
@@ -49,16 +99,7 @@ at the next ${DEPTH_SAMPLE} jobs to run at most; by_topic_counted says how many 
 Each job is counted under one state: "completed" leaves out the unrouted ones.`,
     )
     .action(async (opts: ConfigOpts & { json?: boolean; watch?: number | boolean }) =>
-      withQueue(cli, opts, async ({ work }) => {
-        if (!opts.watch) return show(await work.depth(), Boolean(opts.json));
-        const every = typeof opts.watch === 'number' ? opts.watch : 2;
-        // A terminal shows the latest print alone; a pipe or a file gets each one after the last.
-        const tty = Boolean(process.stdout.isTTY);
-        for (let first = true; ; first = false) {
-          const before = tty ? '\x1b[2J\x1b[H' : first ? '' : '\n';
-          if (!opts.json) process.stdout.write(`${before}${new Date().toISOString()}\n`);
-          show(await work.depth(), Boolean(opts.json));
-          await new Promise((r) => setTimeout(r, every * 1000));
-        }
-      }),
+      opts.watch
+        ? watch(cli, opts, typeof opts.watch === 'number' ? opts.watch : 2)
+        : withQueue(cli, opts, async ({ work }) => show(await work.depth(), Boolean(opts.json))),
     );
