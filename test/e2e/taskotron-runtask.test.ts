@@ -3,6 +3,8 @@
  * real ansible-playbook, results reported to the built-in ResultsDB (SQLite beside the config).
  */
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from '@jest/globals';
 import yaml from 'js-yaml';
@@ -27,8 +29,11 @@ afterAll(async () => {
 const ITEM = 'ansible-1.8.3-1.el7';
 const NAME_LINT = join(SHIPPED_TASKS_DIR, 'name-lint');
 
-function setup() {
-  const config = testConfig({ overrides: { loglevel: 'error' }, automations: [taskotron] });
+function setup(taskotronSection: Record<string, unknown> = {}) {
+  const config = testConfig({
+    overrides: { loglevel: 'error', taskotron: taskotronSection },
+    automations: [taskotron],
+  });
   configs.push(config);
   const runtask = (...args: string[]) =>
     runCli(['taskotron', 'runtask', '-c', config.configPath, ...args]);
@@ -133,6 +138,67 @@ describe('loopabull taskotron runtask', () => {
     expect(run.code).toBe(1);
     expect(run.stderr).toMatch(/^NOT_OK: Results file doesn't exist, assuming the task crashed/m);
     expect(run.stdout).toBe('');
+  });
+
+  it('--json still prints the run when ResultsDB goes away mid-report: what was reported, and why not the rest', async () => {
+    // A remote ResultsDB that takes the first result, then answers 503.
+    let posts = 0;
+    const resultsdb = createServer((req, res) => {
+      req.resume();
+      req.on('end', () => {
+        posts++;
+        res.writeHead(posts === 1 ? 201 : 503, { 'content-type': 'application/json' });
+        res.end(JSON.stringify(posts === 1 ? { id: 7 } : { message: 'down for maintenance' }));
+      });
+    });
+    await new Promise<void>((done) => resultsdb.listen(0, '127.0.0.1', done));
+    try {
+      const { port } = resultsdb.address() as AddressInfo;
+      const { runtask } = setup({ resultsdb_url: `http://127.0.0.1:${port}/api/v2.0` });
+      const check = join(tempDir('tasks'), 'two');
+      mkdirSync(check);
+      writeFileSync(
+        join(check, 'tests.yml'),
+        localPlaybook([
+          {
+            'ansible.builtin.copy': {
+              dest: '{{ artifacts }}/results.yml',
+              content:
+                'results:\n- {item: x-1-1, checkname: scratch.a, outcome: PASSED}\n' +
+                '- {item: x-1-1, checkname: scratch.b, outcome: PASSED}\n',
+            },
+          },
+        ]),
+      );
+      const run = await runtask(
+        '-i',
+        'x-1-1',
+        '-t',
+        'koji_build',
+        '--uuid',
+        'u-gone',
+        '--json',
+        check,
+      );
+      expect(run.code).toBe(1);
+      expect(JSON.parse(run.stdout)).toEqual({
+        uuid: 'u-gone',
+        execution_status: 'NOT_OK',
+        status: expect.stringMatching(
+          /^2 PASSED; 1 of 2 results reported, the others not: ResultsDB at .* answered 503: down for maintenance$/,
+        ),
+        exit_code: 1,
+        artifacts: expect.stringMatching(/u-gone$/),
+        results: [
+          expect.objectContaining({ checkname: 'scratch.a' }),
+          expect.objectContaining({ checkname: 'scratch.b' }),
+        ],
+        reported: [{ ok: true, id: 7 }],
+      });
+      expect(run.stderr).toMatch(/^NOT_OK: 2 PASSED; 1 of 2 results reported/m);
+    } finally {
+      resultsdb.close();
+    }
   });
 
   it('exits 2 on bad arguments, naming them', async () => {

@@ -195,12 +195,38 @@ describe('the ResultsDB API under loopabull serve', () => {
     }
   });
 
+  it('publishes the events under events_topic_prefix, as fedmsg named them for Fedora consumers', async () => {
+    const fedora = await serving({ events_topic_prefix: 'org.fedoraproject.prod' });
+    const published = await watchPublished(fedora.config, '#');
+    try {
+      const item = `prefixed-${Date.now()}`;
+      const res = await fetch(`${fedora.server.url}/api/v2.0/results`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${TOKEN}` },
+        body: JSON.stringify({ ...RESULT, data: { item, type: 'koji_build' } }),
+      });
+      expect(res.status).toBe(201);
+      await waitFor(() => published.events.length === 2, { what: 'both result events' });
+      expect(published.events.map((e) => e.topic)).toEqual([
+        'org.fedoraproject.prod.resultsdb.result.new',
+        'org.fedoraproject.prod.taskotron.result.new',
+      ]);
+      expect(published.events[0]!.body.data.item).toEqual([item]);
+    } finally {
+      await published.close();
+      await fedora.close();
+    }
+  });
+
   it('mounts no store when results go to a remote ResultsDB; the page points there', async () => {
     const remote = await serving({ resultsdb_url: 'https://resultsdb.example/api/v2.0' });
     try {
       expect((await fetch(`${remote.server.url}/api/v2.0/results`)).status).toBe(404);
       const page = await (await fetch(`${remote.server.url}/ui/taskotron?item=${ITEM}`)).text();
       expect(page).toContain(`<a href="https://resultsdb.example/api/v2.0/results?item=${ITEM}">`);
+      // No link to this server's /api/v2.0, which is not mounted.
+      expect(page).not.toContain('href="/api/v2.0');
+      expect(page).toContain('<a href="https://resultsdb.example/api/v2.0/results">');
     } finally {
       await remote.close();
     }

@@ -4,6 +4,7 @@ import { Command, Option } from 'commander';
 import {
   ConfigError,
   configOption,
+  TransientError,
   createLogger,
   printJson,
   resolveFrom,
@@ -15,7 +16,7 @@ import { ITEM_TYPES } from './normalise.js';
 import { exitCodeOf } from './outcomes.js';
 import { resultsdbPayload } from './report.js';
 import { exportResultYaml, plainResults } from './result-yaml.js';
-import { jobEnd, submitAll, type Submitted } from './results-sink.js';
+import { jobEnd, submitAll, unreportedEnd, type Submitted } from './results-sink.js';
 import { checkOrigin, namespacedSink, namespacePolicy } from './namespaces.js';
 import { runCheck } from './runner.js';
 import { startRunner } from './runner-start.js';
@@ -81,36 +82,50 @@ async function runtask(env: CommandEnv, io: CliIo, taskdir: string, opts: Runtas
     artifactsDir,
     config,
     timeout: section.check_timeout,
+    supportedArches: section.valid_arches,
     owner: `runtask-${randomBytes(6).toString('hex')}`,
     onLine: (line) => io.err(line + '\n'),
   });
   for (const w of report.warnings) io.err(`results: ${w}\n`);
   if (report.results.length && !opts.json) io.out(exportResultYaml(report.results));
 
-  let submitted: Submitted[] = [];
+  const submitted: Submitted[] = [];
+  let unreachable: string | null = null;
   if (opts.report && report.results.length) {
-    submitted = await withJobLog(config, logger, async (jobLog, db) => {
-      const runner = await startRunner(automationEnv, db, jobLog);
-      try {
-        const bodies = report.results.map((r) => resultsdbPayload(r, job, section.artifacts_url));
-        const sink = namespacedSink(
-          runner.sink,
-          checkOrigin(taskDir),
-          namespacePolicy(automationEnv),
-        );
-        return await submitAll(bodies, sink, [], async (s, i) =>
-          io.err(
-            s.ok
-              ? `reported ${bodies[i]!.testcase.name}: result ${s.id} in ${sink.name}\n`
-              : `${sink.name} refused ${bodies[i]!.testcase.name}: ${s.message}\n`,
-          ),
-        );
-      } finally {
-        await runner.stop();
-      }
-    });
+    try {
+      await withJobLog(config, logger, async (jobLog, db) => {
+        const runner = await startRunner(automationEnv, db, jobLog);
+        try {
+          const bodies = report.results.map((r) => resultsdbPayload(r, job, section.artifacts_url));
+          const sink = namespacedSink(
+            runner.sink,
+            checkOrigin(taskDir),
+            namespacePolicy(automationEnv),
+          );
+          await submitAll(bodies, sink, submitted, async (s, i) =>
+            io.err(
+              s.ok
+                ? `reported ${bodies[i]!.testcase.name}: result ${s.id} in ${sink.name}\n`
+                : `${sink.name} refused ${bodies[i]!.testcase.name}: ${s.message}\n`,
+            ),
+          );
+        } finally {
+          await runner.stop();
+        }
+      });
+    } catch (err) {
+      // The results store cannot be reached: the check has run and its results are in its
+      // artifacts; end as any NOT_OK run does, with the output (--json too) and what was reported.
+      if (!(err instanceof TransientError)) throw err;
+      unreachable = err.message;
+    }
   }
-  const end = jobEnd(report.status, submitted);
+  const end = unreportedEnd(
+    jobEnd(report.status, submitted),
+    submitted.length,
+    report.results.length,
+    unreachable,
+  );
   io.err(
     `${end.execution_status}: ${end.status} (uuid ${job.uuid}, artifacts ${report.artifacts})\n`,
   );
@@ -158,7 +173,8 @@ export function runtaskCommand(env: CommandEnv, io: CliIo = processIo): Command 
 The check runs with ansible-playbook (the ansible.* settings; killed, NOT_OK, after
 taskotron.check_timeout seconds), with vars item, item_type, arch,
 uuid and artifacts = <taskotron.artifacts_dir>/<uuid>/ (and Taskotron's taskotron_item,
-taskotron_item_type, taskotron_arch), where it must write results.yml (ResultYAML; also read
+taskotron_item_type, taskotron_arch, and taskotron_supported_arches: taskotron.valid_arches),
+where it must write results.yml (ResultYAML; also read
 as taskotron/results.yml or checkb/results.yml) or results.tap (TAP 13). Its output goes to standard error and to
 <artifacts>/taskotron.log; its results are printed as ResultYAML on standard output and reported
 to the built-in ResultsDB (database.url) or to taskotron.resultsdb_url, unless --no-report; a
@@ -166,7 +182,8 @@ result whose checkname namespace TASKDIR may not use (taskotron.namespaces_safe,
 namespaces_whitelist) is refused.
 
 Exit codes: 0 every result PASSED or INFO (or none), 100 some other outcome, 1 the check failed
-to run or wrote no or malformed results (NOT_OK), or ResultsDB refused a result, 2 usage.
+to run or wrote no or malformed results (NOT_OK), or ResultsDB refused a result or could not be
+reached (the results stay in the artifacts), 2 usage.
 
 Example:
   loopabull taskotron runtask -i ansible-1.8.3-1.el7 -t koji_build -a noarch ./name-lint`,

@@ -101,6 +101,12 @@ ${lines(input.results.map(resultRow))}
 </table>`;
 }
 
+/** Where results are read: this server's ResultsDB API, or the remote one (none is mounted here). */
+const apiLink = (remote: string | null) =>
+  remote
+    ? link(joinUrl(remote, 'results'), joinUrl(remote, 'results'))
+    : html`<a href="/api/v2.0/results">/api/v2.0/results</a>`;
+
 /** `/ui/taskotron`: results of an item as a Bodhi or Koji user looks them up, and the jobs. */
 export function renderTaskotronPage(input: PageInput): string {
   // prettier-ignore
@@ -110,7 +116,7 @@ export function renderTaskotronPage(input: PageInput): string {
 </form>
 ${resultsSection(input)}
 ${jobsTable(input)}
-<p class="muted">Generated ${input.now.toISOString()}. The API: <a href="/api/v2.0/results">/api/v2.0/results</a>.</p>`;
+<p class="muted">Generated ${input.now.toISOString()}. The API: ${apiLink(input.remote)}.</p>`;
   return page(input.item ? `Taskotron: ${input.item}` : 'Taskotron', body, {
     links: [TASKOTRON_PAGE],
     style: STYLE,

@@ -115,3 +115,20 @@ export function jobEnd(status: ExecutionStatus, submitted: readonly Submitted[])
     status: `${status.status}; ResultsDB refused ${refused.length} of ${submitted.length} results: ${refused[0]}`,
   };
 }
+
+/**
+ * How a run ends when the results store could not be reached (`why`, null: it could) after
+ * `reported` of `total` results: NOT_OK, saying how many went and why the others did not.
+ */
+export function unreportedEnd(
+  end: JobEnd,
+  reported: number,
+  total: number,
+  why: string | null,
+): JobEnd {
+  if (why === null) return end;
+  return {
+    execution_status: 'NOT_OK',
+    status: `${end.status}; ${reported} of ${total} results reported, the others not: ${why}`,
+  };
+}

@@ -14,6 +14,8 @@ export interface RunJobOptions {
   config: CheckRun['config'];
   /** `taskotron.check_timeout` (the check gets at most `checkTimeLimit` of it). */
   checkTimeout: number;
+  /** `taskotron.valid_arches`: the check's `taskotron_supported_arches`. */
+  supportedArches: readonly string[];
   tasksDir: string;
   artifactsDir: string;
   artifactsUrl: string;
@@ -90,6 +92,7 @@ export function taskotronRun(options: RunJobOptions): Handler {
           artifactsDir: options.artifactsDir,
           config: options.config,
           timeout: checkTimeLimit(options.checkTimeout, options.config.ansible.timeout),
+          supportedArches: options.supportedArches,
           owner: ctx.job.id,
           onLine: (line) => void ctx.log(line),
           signal: ctx.signal,

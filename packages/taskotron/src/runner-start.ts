@@ -4,6 +4,7 @@ import type { JobLog } from './job-log.js';
 import { joinUrl } from './report.js';
 import { localSink, remoteSink } from './results-sink.js';
 import { taskotronRoutes } from './resultsdb/mount.js';
+import { eventTopic } from './resultsdb/events.js';
 import { ResultsRecorder } from './resultsdb/recorder.js';
 import { API } from './resultsdb/routes.js';
 import { ResultsStore } from './resultsdb/store.js';
@@ -35,7 +36,7 @@ export async function startRunner(
     section.resultsdb_url === null
       ? new ResultsRecorder(
           await ResultsStore.open(db),
-          (topic, body) => publisher.publish(topic, body),
+          (topic, body) => publisher.publish(eventTopic(section.events_topic_prefix, topic), body),
           builtinApiUrl(section),
           logger,
         )
@@ -49,6 +50,7 @@ export async function startRunner(
     run: taskotronRun({
       config,
       checkTimeout: section.check_timeout,
+      supportedArches: section.valid_arches,
       tasksDir: paths.tasksDir,
       artifactsDir: paths.artifactsDir,
       artifactsUrl: section.artifacts_url,

@@ -1,6 +1,7 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from '@jest/globals';
+import yaml from 'js-yaml';
 import { PermanentError } from '@loopabull/core';
 import { localPlaybook, removeTempDirs, tempDir, testConfig } from '@test/support';
 import { CHECK_FILES } from './check-layout.js';
@@ -37,6 +38,7 @@ const run = (over: Partial<CheckRun> & Pick<CheckRun, 'taskDir'>) =>
     artifactsDir: tempDir('artifacts'),
     config,
     timeout: 300,
+    supportedArches: ['x86_64', 'armhfp'],
     owner: 'j1',
     ...over,
   });
@@ -103,6 +105,7 @@ describe('runCheck', () => {
   it('runs a Taskotron STI check as written: its taskotron_* vars, its results in taskotron/results.yml', async () => {
     const taskDir = check([
       { 'ansible.builtin.file': { path: '{{ artifacts }}/taskotron', state: 'directory' } },
+      writes('arches.json', '{{ taskotron_supported_arches | to_json }}'),
       writes(
         'taskotron/results.yml',
         'results:\n- {item: "{{ taskotron_item }}", type: "{{ taskotron_item_type }}", ' +
@@ -120,6 +123,30 @@ describe('runCheck', () => {
         outcome: 'FAILED',
         keyvals: { arch: 'x86_64' },
       }),
+    ]);
+    expect(JSON.parse(readFileSync(join(report.artifacts, 'arches.json'), 'utf8'))).toEqual([
+      'x86_64',
+      'armhfp',
+    ]);
+  });
+
+  it("gives taskotron_supported_arches over the check's own fallback in its play vars", async () => {
+    // As fedora-python/taskotron-python-versions' tests.yml: a fallback for local runs, which
+    // libtaskotron's extra var overrode.
+    const taskDir = check([
+      writes('arches.json', '{{ taskotron_supported_arches | to_json }}'),
+      writes('results.yml', 'results:\n- {item: x, outcome: INFO}\n'),
+    ]);
+    const [play] = yaml.load(readFileSync(join(taskDir, CHECK_FILES.playbook), 'utf8')) as [object];
+    writeFileSync(
+      join(taskDir, CHECK_FILES.playbook),
+      yaml.dump([{ ...play, vars: { taskotron_supported_arches: ['x86_64'] } }]),
+    );
+    const report = await run({ taskDir, supportedArches: ['x86_64', 'aarch64'] });
+    expect(report.status.execution_status).toBe('OK');
+    expect(JSON.parse(readFileSync(join(report.artifacts, 'arches.json'), 'utf8'))).toEqual([
+      'x86_64',
+      'aarch64',
     ]);
   });
 

@@ -24,6 +24,11 @@ export interface CheckRun {
   /** Seconds after which the check is killed with its process group and ends NOT_OK. */
   timeout: number;
   /**
+   * The arches the deployment runs checks for (`taskotron.valid_arches`), given to the check as
+   * `taskotron_supported_arches`, as libtaskotron gave its `supported_arches`.
+   */
+  supportedArches: readonly string[];
+  /**
    * Who runs the job (the queue's job id): a directory already owned by the same job is a retry
    * and is emptied; one owned by another is "Multiple jobs with same UUID" (part E.3).
    */
@@ -113,9 +118,15 @@ async function readResults(
 
 /**
  * The check's extra vars, every value data (never templated): ours, and the names Taskotron's
- * STI checks read (`ansible-playbook tests.yml -e taskotron_item=<nvr>`).
+ * STI checks read (`ansible-playbook tests.yml -e taskotron_item=<nvr>`). Checks such as
+ * python-versions loop over `taskotron_supported_arches` and keep a fallback of their own in
+ * their play vars, which only an extra var overrides: without it they silently test other arches.
  */
-export function checkVars(job: RunnerJob, artifacts: string): Record<string, string> {
+export function checkVars(
+  job: RunnerJob,
+  artifacts: string,
+  supportedArches: readonly string[],
+): Record<string, string | string[]> {
   const { item, item_type, arch, uuid } = job;
   return {
     item,
@@ -126,6 +137,7 @@ export function checkVars(job: RunnerJob, artifacts: string): Record<string, str
     taskotron_item: item,
     taskotron_item_type: item_type,
     taskotron_arch: arch,
+    taskotron_supported_arches: [...supportedArches],
   };
 }
 
@@ -147,9 +159,10 @@ export async function runCheck(run: CheckRun): Promise<CheckReport> {
   log.on('error', (err) =>
     run.onLine?.(`loopabull: ${CHECK_FILES.log} not written: ${err.message}`),
   );
+  const vars = checkVars(run.job, dir, run.supportedArches);
   let exit;
   try {
-    exit = await withVarsFile(renderExtraVars(checkVars(run.job, dir)), (varsFile) =>
+    exit = await withVarsFile(renderExtraVars(vars), (varsFile) =>
       spawnPlaybook({
         config: { ansible: { ...run.config.ansible, timeout: run.timeout } },
         file: playbook,

@@ -24,10 +24,19 @@ describe('the taskotron section', () => {
       critpath_file: null,
       namespaces_safe: ['scratch'],
       namespaces_whitelist: null,
+      events_topic_prefix: null,
       resultsdb_url: null,
       resultsdb_token: null,
       additional_outcomes: [],
     });
+  });
+
+  it('takes a topic prefix for the result events, without a trailing dot', () => {
+    expect(
+      taskotronSection.parse({ events_topic_prefix: 'org.fedoraproject.prod' }).events_topic_prefix,
+    ).toBe('org.fedoraproject.prod');
+    for (const bad of ['org.fedoraproject.prod.', '.org', 'a..b', 'a b', ''])
+      expect(taskotronSection.safeParse({ events_topic_prefix: bad }).success).toBe(false);
   });
 
   it('takes more ResultsDB outcomes as a list of upper-case names, not as a string', () => {

@@ -25,7 +25,8 @@ export const taskotronSection = z
     artifacts_url: z.url().default('http://127.0.0.1:8080/artifacts'),
     /**
      * The arches jobs may be scheduled for besides `noarch` (Taskotron's `valid_arches`, its
-     * final value): an arch a rule asks for outside them is dropped, with the reason.
+     * final value): an arch a rule asks for outside them is dropped, with the reason. Checks
+     * get them as `taskotron_supported_arches` (libtaskotron's `supported_arches`).
      */
     valid_arches: z
       .array(z.string().regex(ARCH, 'not an arch (letters, digits, _)'))
@@ -58,6 +59,20 @@ export const taskotronSection = z
      */
     namespaces_whitelist: z
       .record(namespace, z.array(z.string().min(1)))
+      .nullable()
+      .default(null),
+    /**
+     * Put before the topics of the result events the built-in ResultsDB publishes, with a dot:
+     * `org.fedoraproject.prod` sends `org.fedoraproject.prod.resultsdb.result.new`, the name
+     * fedmsg gave ResultsDB's events and Fedora's consumers bind to. null: the bare topics.
+     */
+    events_topic_prefix: z
+      .string()
+      .max(200)
+      .regex(
+        /^[A-Za-z0-9][A-Za-z0-9_-]*(\.[A-Za-z0-9_-]+)*$/,
+        'not a topic prefix (dotted words, no trailing dot)',
+      )
       .nullable()
       .default(null),
     /** null: the built-in ResultsDB store; else the URL of a remote ResultsDB. */

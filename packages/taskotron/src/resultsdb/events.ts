@@ -6,6 +6,14 @@ export const RESULT_NEW_TOPIC = 'resultsdb.result.new';
 /** The legacy Taskotron topic, sent only when the outcome changed. */
 export const TASKOTRON_RESULT_NEW_TOPIC = 'taskotron.result.new';
 
+/**
+ * The topic an event goes out on: fedmsg named ResultsDB's `<topic_prefix>.<environment>.` +
+ * topic (`org.fedoraproject.prod.resultsdb.result.new`), which Bodhi and Greenwave bind to;
+ * `prefix` (`taskotron.events_topic_prefix`) gives that name, null the bare topic.
+ */
+export const eventTopic = (prefix: string | null, topic: string): string =>
+  prefix === null ? topic : `${prefix}.${topic}`;
+
 /** The data keys that make results "the same" for the previous outcome (ResultsDB's get_prev_result). */
 const SAME = ['item', 'type', 'arch'];
 
