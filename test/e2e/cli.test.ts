@@ -174,6 +174,10 @@ describe('--help', () => {
     ]) {
       expect(res.stdout).toMatch(new RegExp(`^  ${cmd}\\b`, 'm'));
     }
+    // The program has no options of its own to show it: say that every command takes it.
+    expect(res.stdout).toContain(
+      'Every command takes -c/--config PATH, after the command or before it',
+    );
   });
 });
 

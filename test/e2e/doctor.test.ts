@@ -1,8 +1,9 @@
 /** `loopabull doctor` on the states of the bus an operator meets, through the real command. */
-import { existsSync } from 'node:fs';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { afterAll, describe, expect, it } from '@jest/globals';
 import amqp from 'amqplib';
+import { openQueueServices } from '@loopabull/core';
 import { cleanUpTest, removeTempDirs, runCli, testConfig } from '@test/support';
 
 afterAll(removeTempDirs);
@@ -60,6 +61,45 @@ describe('loopabull doctor, the bus', () => {
   });
 });
 
+/** The shared broker as the test configs reach it by default, for cleaning up after a wrong URL. */
+const BROKER = 'amqp://guest:guest@127.0.0.1:5672';
+
+describe('loopabull doctor, a broker that refuses us', () => {
+  it('says to correct the password, not to start RabbitMQ, when the login is refused', async () => {
+    const config = testConfig({
+      overrides: { bus: { url: 'amqp://guest:not-the-password@127.0.0.1:5672' } },
+    });
+    try {
+      const { code, checks } = await doctor(config.configPath);
+      expect(code).toBe(1);
+      expect(bus(checks)).toMatchObject({
+        ok: false,
+        detail: expect.stringContaining('ACCESS-REFUSED'),
+        fix: expect.stringMatching(
+          /^correct the user and password in bus\.url \/ \$AMQP_URL \(now amqp:\/\/guest:\*\*\*@/,
+        ),
+      });
+    } finally {
+      await cleanUpTest(config, { amqpUrl: BROKER });
+    }
+  });
+
+  it('says how to create a virtual host that does not exist', async () => {
+    const config = testConfig({
+      overrides: { bus: { url: 'amqp://guest:guest@127.0.0.1:5672/loopabull-no-such-vhost' } },
+    });
+    try {
+      const { checks } = await doctor(config.configPath);
+      expect(bus(checks)).toMatchObject({
+        ok: false,
+        fix: expect.stringContaining('rabbitmqctl add_vhost loopabull-no-such-vhost'),
+      });
+    } finally {
+      await cleanUpTest(config, { amqpUrl: BROKER });
+    }
+  });
+});
+
 describe('loopabull doctor, the automations', () => {
   it('checks slavealloc and taskotron on the one default SQLite file at once, without locking each other out', async () => {
     const config = testConfig();
@@ -89,6 +129,53 @@ describe('loopabull doctor, the automations', () => {
       expect(existsSync(join(dir, 'loopabull.db'))).toBe(false);
       expect(existsSync(join(dir, 'var'))).toBe(false);
     } finally {
+      await cleanUpTest(config);
+    }
+  });
+});
+
+describe('loopabull doctor, the playbooks directory', () => {
+  it('counts only what a topic can run: not a node_modules linked in for handlers, not _lib helpers, not subfolders with rkname', async () => {
+    const config = testConfig();
+    const dir = config.ansible.playbooks_dir;
+    for (const sub of ['node_modules/@loopabull/core/dist', '_lib', 'old'])
+      mkdirSync(join(dir, sub), { recursive: true });
+    for (const file of [
+      'org.example.one.yml',
+      'org.example.two.mjs',
+      'node_modules/@loopabull/core/dist/index.js',
+      '_lib/helpers.mjs',
+      'old/org.example.three.yml',
+    ])
+      writeFileSync(join(dir, file), '');
+    try {
+      const { checks } = await doctor(config.configPath);
+      expect(checks.find((c) => c.name === 'playbooks')).toMatchObject({
+        ok: true,
+        detail: `${dir}: 2 automations`,
+      });
+    } finally {
+      await cleanUpTest(config);
+    }
+  });
+});
+
+describe('loopabull doctor, a paused queue', () => {
+  it('says to resume it, not to start Redis', async () => {
+    const config = testConfig();
+    const services = await openQueueServices(config);
+    try {
+      await services.work.pause();
+      const { code, checks } = await doctor(config.configPath);
+      expect(code).toBe(1);
+      expect(checks.find((c) => c.name === 'redis')).toEqual({
+        name: 'redis',
+        ok: false,
+        detail: 'the queue is paused: workers take no new jobs',
+        fix: 'run `loopabull resume` (or POST /api/resume) once the maintenance is over',
+      });
+    } finally {
+      await services.close();
       await cleanUpTest(config);
     }
   });

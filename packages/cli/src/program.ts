@@ -119,6 +119,8 @@ export async function createProgram(opts: ProgramOptions = {}): Promise<Command>
   program.addHelpText(
     'after',
     `
+Every command takes -c/--config PATH, after the command or before it
+(\`loopabull -c /etc/loopabull/loopabull.yml queue\`).
 \`loopabull CONFIG\` (a file, no command) runs a looper and a worker in one process, as
 Loopabull 0.0.7 did: docs/compatibility.md.
 

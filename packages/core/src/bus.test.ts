@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from '@jest/globals';
-import { busSocketOptions } from './bus.js';
+import { BusUnreachable, busSocketOptions } from './bus.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'loopabull-bus-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -47,5 +47,30 @@ describe('busSocketOptions', () => {
     expect(
       options('amqps://broker.example.org', { certfile: null, keyfile: null }).credentials,
     ).toBeUndefined();
+  });
+});
+
+describe('BusUnreachable.fix', () => {
+  const url = 'amqp://ops:secret@broker.example.org:5672/releng';
+  const unreachable = (message: string) => new BusUnreachable(url, message, new Error(message));
+
+  it('says to correct the login, not to start RabbitMQ, when the broker refused the password', () => {
+    const err = unreachable(
+      'Handshake terminated by server: 403 (ACCESS-REFUSED) with message "ACCESS_REFUSED - Login was refused using authentication mechanism PLAIN."',
+    );
+    expect(err.fix).toBe(
+      "correct the user and password in bus.url / $AMQP_URL (now amqp://ops:***@broker.example.org:5672/releng), or bus.tls when the client certificate is the login; the broker's log says why it refused",
+    );
+  });
+
+  it('says how to create the virtual host and grant the user, when the broker refused to open it', () => {
+    const err = unreachable('Expected ConnectionOpenOk; got <ConnectionClose channel:0>');
+    expect(err.fix).toBe(
+      "create the virtual host and let the user use it (rabbitmqctl add_vhost releng; rabbitmqctl set_permissions -p releng ops '.*' '.*' '.*'), or correct the virtual host in bus.url / $AMQP_URL (now amqp://ops:***@broker.example.org:5672/releng)",
+    );
+  });
+
+  it('has none for a broker that did not answer: the caller says to start it or correct the URL', () => {
+    expect(unreachable('connect ECONNREFUSED 127.0.0.1:5672').fix).toBeUndefined();
   });
 });

@@ -59,22 +59,51 @@ export function connectRecovering(
  * drops the broker's reason, so that one is said in words, naming the vhost and the user.
  */
 export function busFault(err: Error, url: string): string {
-  if (!/^Expected ConnectionOpenOk; got <ConnectionClose/.test(err.message)) return err.message;
-  const { pathname, username } = new URL(url);
-  const vhost = pathname.length > 1 ? decodeURIComponent(pathname.slice(1)) : '/';
-  const user = decodeURIComponent(username) || 'guest';
+  if (!vhostRefused(err)) return err.message;
+  const { vhost, user } = vhostAndUser(url);
   return `the broker refused to open virtual host ${JSON.stringify(vhost)}: it does not exist, or user ${JSON.stringify(user)} has no permission on it (rabbitmqctl list_vhosts, list_user_permissions ${user})`;
+}
+
+const vhostRefused = (err: Error) =>
+  /^Expected ConnectionOpenOk; got <ConnectionClose/.test(err.message);
+
+function vhostAndUser(url: string): { vhost: string; user: string } {
+  const { pathname, username } = new URL(url);
+  return {
+    vhost: pathname.length > 1 ? decodeURIComponent(pathname.slice(1)) : '/',
+    user: decodeURIComponent(username) || 'guest',
+  };
+}
+
+/**
+ * What to do about a broker that answered but refused us, or undefined when it did not answer
+ * (then the fix is to start it or correct the URL's host). A refused login or virtual host is
+ * not mended by starting RabbitMQ, which is what an operator would otherwise be told.
+ */
+export function busFix(err: Error, url: string): string | undefined {
+  const where = `bus.url / $AMQP_URL (now ${redactUrl(url)})`;
+  if (vhostRefused(err)) {
+    const { vhost, user } = vhostAndUser(url);
+    return `create the virtual host and let the user use it (rabbitmqctl add_vhost ${vhost}; rabbitmqctl set_permissions -p ${vhost} ${user} '.*' '.*' '.*'), or correct the virtual host in ${where}`;
+  }
+  // amqplib's words for the broker's connection.close during the handshake: a login refused.
+  if (/^Handshake terminated by server: 403\b/.test(err.message))
+    return `correct the user and password in ${where}, or bus.tls when the client certificate is the login; the broker's log says why it refused`;
+  return undefined;
 }
 
 /** connectOnce's failure: the message names the broker; `reason` is why, for callers that name it themselves. */
 export class BusUnreachable extends Error {
   override name = 'BusUnreachable';
+  /** What to do about it, when the broker answered and refused (`loopabull doctor` prints it). */
+  readonly fix: string | undefined;
   constructor(
     url: string,
     readonly reason: string,
     cause: unknown,
   ) {
     super(`cannot reach the bus at ${redactUrl(url)}: ${reason}`, { cause });
+    this.fix = cause instanceof Error ? busFix(cause, url) : undefined;
   }
 }
 

@@ -50,6 +50,28 @@ async function redisReady(redis: Redis): Promise<string | null> {
 }
 
 /**
+ * Why the server could not listen, and what to change: Node's own words
+ * (`listen EADDRINUSE: address already in use 127.0.0.1:8080`) name neither the setting nor
+ * what to do, and the usual cause is a second `serve` or `up` on the same port.
+ */
+function listenFailure(err: NodeJS.ErrnoException, http: { host: string; port: number }): string {
+  const at = `cannot listen on ${http.host}:${http.port}`;
+  const setPort = 'set http.port (or $LOOPABULL_HTTP_PORT) to a free port';
+  switch (err.code) {
+    case 'EADDRINUSE':
+      return `${at}: another process listens there (another loopabull serve or up?); stop it, or ${setPort}`;
+    case 'EACCES':
+      return `${at}: permission denied (ports below 1024 need privileges); ${setPort}`;
+    case 'EADDRNOTAVAIL':
+    case 'ENOTFOUND':
+    case 'EAI_AGAIN':
+      return `${at}: this host has no such address; correct http.host`;
+    default:
+      return `${at}: ${err.message}`;
+  }
+}
+
+/**
  * `loopabull serve`: the HTTP server on `http.host:http.port`, reconnecting to Redis by itself,
  * with the routes of the automations started in `automations`.
  *
@@ -74,7 +96,13 @@ export async function startServer(
   services.work.queue.on('error', () => undefined);
   const app = await buildApp({ config, services, logger, modules });
   const redisDown = await redisReady(services.redis);
-  const url = await app.listen({ host: config.http.host, port: config.http.port });
+  const url = await app
+    .listen({ host: config.http.host, port: config.http.port })
+    .catch(async (err: unknown) => {
+      await app.close();
+      await services.close();
+      throw new Error(listenFailure(err as NodeJS.ErrnoException, config.http));
+    });
   logger.info(`listening on ${url}`);
   if (redisDown)
     logger.warn(

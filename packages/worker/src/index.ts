@@ -4,6 +4,7 @@ export {
   resolveAutomation,
   candidatePaths,
   kindOf,
+  isAutomationFile,
   AUTOMATION_EXTENSIONS,
   type Resolution,
   type Candidate,

@@ -6,6 +6,7 @@ import { topicProblem } from '@loopabull/core';
 import { removeTempDirs, testConfig, writeAutomation } from '@test/support';
 import {
   candidatePaths,
+  isAutomationFile,
   PlaybooksDirMissing,
   resolveAutomation,
   unreachableBecause,
@@ -234,6 +235,23 @@ describe('unreachableBecause', () => {
     ['a//b', 'an empty segment'],
     ['a/b/', 'an empty segment'],
   ])('%s: %s', (path, why) => expect(unreachableBecause(path)).toBe(why));
+});
+
+describe('isAutomationFile (what doctor counts)', () => {
+  it.each([
+    ['org.example.topic.yml', 'rkname', true],
+    ['org.example.topic.mjs', 'rkname', true],
+    ['org.example.topic.json', 'rkname', false],
+    ['_helpers.mjs', 'rkname', false],
+    ['.topic.yml', 'rkname', false],
+    ['org/example/topic.yml', 'rkname', false],
+    ['org/example/topic.yml', 'rkdirectory', true],
+    ['node_modules/@loopabull/core/dist/index.js', 'rkdirectory', false],
+    ['a/_lib/x.ts', 'rkdirectory', false],
+    ['a/.git/hooks/x.js', 'rkdirectory', false],
+  ] as const)('%s with %s: %s', (path, translator, expected) =>
+    expect(isAutomationFile(path, translator)).toBe(expected),
+  );
 });
 
 describe('candidate paths for any topic the looper accepts', () => {

@@ -49,6 +49,19 @@ export function unreachableBecause(relative: string): string | null {
   return null;
 }
 
+/**
+ * Whether a file under the playbooks directory (`/`-separated, relative) is one a topic can
+ * run: an automation's extension, a reachable name, and, with rkname (a topic is one file
+ * name), directly in the directory. What `loopabull doctor` counts, so that a linked
+ * `node_modules` or a `_lib/` of helpers is not reported as thousands of automations.
+ */
+export function isAutomationFile(relative: string, translator: Translator): boolean {
+  const ext = AUTOMATION_EXTENSIONS.find((e) => relative.endsWith(e));
+  if (!ext) return false;
+  if (translator === 'rkname' && relative.includes('/')) return false;
+  return unreachableBecause(relative.slice(0, -ext.length)) === null;
+}
+
 interface Plan {
   candidates: Candidate[];
   skipped: string[];

@@ -1,5 +1,6 @@
 import { constants } from 'node:fs';
 import { access, readdir, stat } from 'node:fs/promises';
+import { sep } from 'node:path';
 import { Command } from 'commander';
 import {
   automationEnv,
@@ -49,7 +50,10 @@ function engineChecks(config: Config): DoctorCheck[] {
             services.work.depth(),
             services.work.workerCount(),
           ]);
-          if (depth.paused) throw new Error('the queue is paused: run `loopabull resume`');
+          if (depth.paused)
+            throw Object.assign(new Error('the queue is paused: workers take no new jobs'), {
+              fix: 'run `loopabull resume` (or POST /api/resume) once the maintenance is over',
+            });
           return `${redactUrl(config.redis.url)}: ${depth.waiting} waiting, ${depth.failed} failed, ${workers} workers connected`;
         } finally {
           await services.close();
@@ -100,9 +104,13 @@ function engineChecks(config: Config): DoctorCheck[] {
         if (!(await stat(ansible.playbooks_dir)).isDirectory())
           throw new Error(`${ansible.playbooks_dir} is not a directory`);
         await access(ansible.playbooks_dir, constants.R_OK | constants.X_OK);
-        const files = (await readdir(ansible.playbooks_dir, { recursive: true })).filter((f) =>
-          /\.(ya?ml|ts|js|mjs)$/.test(String(f)),
-        );
+        const { isAutomationFile } = await import('@loopabull/worker');
+        const translator = config.plugins.translator.name;
+        // With rkname a topic names a file of the directory itself: its folders hold no automation.
+        const names = await readdir(ansible.playbooks_dir, {
+          recursive: translator === 'rkdirectory',
+        });
+        const files = names.filter((f) => isAutomationFile(f.split(sep).join('/'), translator));
         return `${ansible.playbooks_dir}: ${files.length} automations`;
       },
     ),

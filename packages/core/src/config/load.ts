@@ -32,8 +32,12 @@ export function locateConfig(opts: LoadConfigOptions = {}): string | null {
   const explicit = opts.path ?? env.LOOPABULL_CONFIG;
   if (explicit) {
     const path = resolve(cwd, explicit);
-    if (!existsSync(path)) throw new ConfigError(`config file ${path} does not exist`);
-    return path;
+    if (existsSync(path)) return path;
+    // A variable set long ago in a shell or a unit is easy to forget: say where the path came from.
+    const from = opts.path
+      ? ''
+      : ' ($LOOPABULL_CONFIG names it: correct it, or unset it to use ./loopabull.yml, /etc/loopabull/loopabull.yml or the built-in defaults)';
+    throw new ConfigError(`config file ${path} does not exist${from}`);
   }
   for (const candidate of [resolve(cwd, 'loopabull.yml'), opts.systemPath ?? SYSTEM_CONFIG]) {
     if (existsSync(candidate)) return candidate;

@@ -76,7 +76,7 @@ describe('the configuration file looked for', () => {
     writeFileSync(join(opts.cwd!, 'other.yml'), 'queue:\n  name: from-relative\n');
     expect(queueName({ ...opts, env: { LOOPABULL_CONFIG: 'other.yml' } })).toBe('from-relative');
     expect(() => loadConfig({ ...opts, env: { LOOPABULL_CONFIG: 'gone.yml' } })).toThrow(
-      `config file ${join(opts.cwd!, 'gone.yml')} does not exist`,
+      `config file ${join(opts.cwd!, 'gone.yml')} does not exist ($LOOPABULL_CONFIG names it: correct it, or unset it`,
     );
   });
 });
