@@ -69,8 +69,9 @@ export class LoopabullWorker {
   private readonly shutdown = new AbortController();
   /** Lookups for counters made from worker events, awaited before the counters are closed. */
   private readonly pending = new Set<Promise<unknown>>();
-  /** The jobs being run: what the shutdown grace waits for. */
-  private readonly running = new Set<Promise<unknown>>();
+  /** How many jobs are being run, and who waits for none to be: what the shutdown grace waits for. */
+  private running = 0;
+  private onIdle: (() => void) | null = null;
   private worker: Worker<LoopabullEvent, JobResult> | null = null;
   private redis: Redis | null = null;
   /** `redis` and BullMQ's copies of it: what stopping ends when it gives up on Redis. */
@@ -189,14 +190,14 @@ export class LoopabullWorker {
   ): Promise<JobResult> {
     // BullMQ can hand over a job it fetched just as close() began: it goes back untouched.
     if (this.stopping) return this.requeue(job, token);
-    const run = processJob(services, job, this.shutdown.signal);
-    const settled = run.catch(() => undefined).finally(() => this.running.delete(settled));
-    this.running.add(settled);
+    this.running += 1;
     try {
-      return await run;
+      return await processJob(services, job, this.shutdown.signal);
     } catch (err) {
       if (!this.shutdown.signal.aborted) throw forQueue(err);
       return this.requeue(job, token);
+    } finally {
+      if (--this.running === 0) this.onIdle?.();
     }
   }
 
@@ -246,7 +247,8 @@ export class LoopabullWorker {
     this.batches.flushAll();
     // The grace is the running jobs': with Redis away, BullMQ's close() would take all of it even
     // with none running, as it waits on Redis too; writeLast gives Redis its own wait.
-    const finished = Promise.all(this.running);
+    const finished =
+      this.running === 0 ? Promise.resolve() : new Promise<void>((r) => (this.onIdle = r));
     if (!(await settlesWithin(Promise.race([closing, finished]), workers.shutdown_grace * 1000))) {
       this.logger.warn('shutdown grace is over: stopping running jobs, they will run again', {
         id: this.id,
