@@ -103,7 +103,8 @@ describe('loopabull queue', () => {
     expect(objects.at(-1)).toMatchObject({ waiting: 1, by_topic: { 'org.example.json': 1 } });
   });
 
-  it('--watch goes on through a Redis restart, saying once on stderr that Redis is away', async () => {
+  /** `queue --watch 1 --json` on a redis-server of its own, once it has printed. */
+  async function watchingOwnRedis() {
     const redis = await startRedis();
     undo(() => redis.stop());
     const config = testConfig({ overrides: { redis: { url: redis.url } } });
@@ -111,6 +112,25 @@ describe('loopabull queue', () => {
     const watch = startCli(['queue', '--watch', '1', '--json', ...cfg], { isolated: true });
     undo(() => watch.stop(5_000));
     await watch.waitForOutput(/^\}$/m);
+    return { redis, config, watch };
+  }
+
+  it('--watch says so when Redis stops answering, and goes on once it answers again', async () => {
+    const { redis, watch } = await watchingOwnRedis();
+    // Frozen: the connection stays up and nothing is answered.
+    redis.freeze();
+    undo(() => redis.thaw());
+    await watch.waitForOutput(/lost Redis at .*: it did not answer within 10000 ms/, 20_000);
+    const printed = (watch.output().match(/^\}$/gm) ?? []).length;
+    redis.thaw();
+    await waitFor(() => (watch.output().match(/^\}$/gm) ?? []).length > printed, {
+      timeout: 20_000,
+    });
+    expect(watch.child.exitCode).toBeNull();
+  }, 60_000);
+
+  it('--watch goes on through a Redis restart, saying once on stderr that Redis is away', async () => {
+    const { redis, config, watch } = await watchingOwnRedis();
     await redis.stop();
     await watch.waitForOutput(new RegExp(`lost Redis at ${redis.url}: .*; trying again every 1 s`));
     await redis.start();

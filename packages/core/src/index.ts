@@ -55,6 +55,7 @@ export {
   createRedis,
   createProducerRedis,
   connectRedisOnce,
+  CONNECT_ONCE_MS,
   checkRedisDatabase,
   closeRedis,
   endRedis,

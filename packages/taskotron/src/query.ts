@@ -47,7 +47,9 @@ const BACKREF = /\(\?P=(\w+)\)/y;
  * silently never match: they become "no character before" and "no character after". Python's
  * named groups `(?P<name>...)` and `(?P=name)` become `(?<name>...)` and `\k<name>`, and a `]`
  * that opens a class (`[]a]`, a literal `]` in Python, an empty class in JavaScript) is escaped.
- * Everything else reads the same in both, or is refused by `new RegExp` (such as `(?i)`).
+ * Some syntax `new RegExp` refuses (such as `(?i)`). Left as JavaScript reads them, as no
+ * shipped or Fedora rule relies on the difference: `$` (Python's also matches before a final
+ * newline), `{,n}` (Python's `{0,n}`) and `\w` (Python 3's is Unicode).
  */
 export function fromPythonRegex(source: string): string {
   let out = '';

@@ -208,6 +208,13 @@ describe('parseResultYaml', () => {
     expect(() => parseResultYaml(spread)).toThrow(/more than 10485760 characters/);
   });
 
+  it('counts list items, so aliases repeating a list of empty strings are refused too', () => {
+    // 600 KB standing for 20 million list items (160 MB of pointers; 10,000 copies: an OOM).
+    const list = Array.from({ length: 200_000 }, () => "''").join(',');
+    const text = `x: &l [${list}]\nresults:\n${'  - {item: a, k: *l}\n'.repeat(100)}`;
+    expect(() => parseResultYaml(text)).toThrow(/more than 10485760 characters/);
+  });
+
   it('takes a file of the largest size written out without aliases', () => {
     const value = 'A'.repeat(RESULT_LIMITS.valueChars - 1000);
     const line = `  - {item: a, big: ${value}}\n`;

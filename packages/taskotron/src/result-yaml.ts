@@ -42,29 +42,39 @@ export const RESULT_LIMITS = {
   totalChars: 10 * 1024 * 1024,
 };
 
-/** The characters of every value a result holds, as ResultsDB would be sent them. */
+/**
+ * The characters of every value a result holds, as ResultsDB would be sent them. A list item
+ * counts one more (its separator): a list of empty strings repeated by aliases is no less big.
+ */
 function charsOf(result: CheckResult): number {
   let n = 0;
   for (const key of NAMED) n += result[key]?.length ?? 0;
   for (const [key, value] of Object.entries(result.keyvals))
     n +=
-      key.length + (Array.isArray(value) ? value.reduce((s, v) => s + v.length, 0) : value.length);
+      key.length +
+      (Array.isArray(value) ? value.reduce((s, v) => s + v.length + 1, 0) : value.length);
   return n;
 }
 
 /**
- * Throws when results hold more text than RESULT_LIMITS.totalChars. Text written out in a file
- * of RESULT_LIMITS.bytes never does; only aliases repeating a value can.
+ * Adds up results as they are read and throws as soon as they hold more text than
+ * RESULT_LIMITS.totalChars, before the next one is built. Text written out in a file of
+ * RESULT_LIMITS.bytes never does; only aliases repeating a value can.
  */
-export function checkTotalSize(results: readonly CheckResult[]): void {
+export function totalSizeCheck(): (result: CheckResult) => void {
   let total = 0;
-  for (const result of results) {
+  return (result) => {
     total += charsOf(result);
     if (total > RESULT_LIMITS.totalChars)
       throw new ResultsFormatError(
         `the results hold more than ${RESULT_LIMITS.totalChars} characters (YAML aliases repeating values?)`,
       );
-  }
+  };
+}
+
+/** Throws when results hold more text than RESULT_LIMITS.totalChars (totalSizeCheck). */
+export function checkTotalSize(results: readonly CheckResult[]): void {
+  results.forEach(totalSizeCheck());
 }
 
 const NAMED = ['item', 'type', 'checkname', 'note', 'artifact'] as const;
@@ -174,6 +184,7 @@ export function parseResultYaml(text: string): ParsedResults {
   const docs = loadDocuments(text, 'ResultYAML').filter((d) => d !== null && d !== undefined);
   const warnings: string[] = [];
   const results: CheckResult[] = [];
+  const count = totalSizeCheck();
   docs.forEach((doc, d) => {
     const where = docs.length > 1 ? `document ${d + 1}` : 'ResultYAML';
     if (!isObject(doc) || !Object.hasOwn(doc, 'results'))
@@ -184,9 +195,12 @@ export function parseResultYaml(text: string): ParsedResults {
     if (!Array.isArray(list)) throw new ResultsFormatError(`${where}: results must be a list`);
     if (results.length + list.length > RESULT_LIMITS.results)
       throw new ResultsFormatError(`more than ${RESULT_LIMITS.results} results`);
-    list.forEach((raw, i) => results.push(checkResult(raw, `${where}: results[${i}]`, warnings)));
+    list.forEach((raw, i) => {
+      const result = checkResult(raw, `${where}: results[${i}]`, warnings);
+      count(result);
+      results.push(result);
+    });
   });
-  checkTotalSize(results);
   return { results, warnings };
 }
 

@@ -64,6 +64,17 @@ export async function processJob(
   // A run whose worker died (killed, or its lock lost) is a try too, as the docs promise, but
   // BullMQ counts those apart from failed ones (`stalledCounter`, not `attemptsMade`).
   const attempt = job.attemptsMade + job.stalledCounter + 1;
+  // BullMQ gives a job back after a crash while `stalledCounter` is under maxStalledCount, its
+  // failed tries aside: one whose last try crashed would run again, try queue.attempts + 1. A
+  // job retried by hand (`jobs retry`, which clears failedReason; a failed try always sets it)
+  // is not refused: it has its one more try.
+  const { attempts } = services.config.queue;
+  const retriedByHand = job.attemptsMade > 0 && !job.failedReason;
+  if (job.stalledCounter > 0 && attempt > attempts && !retriedByHand) {
+    const why = `its ${attempts} tries are used up, the last on a worker that died (killed, or its lock lost)`;
+    await services.logs.append(job.id!, `loopabull: not run again: ${why}`);
+    throw new PermanentError(why);
+  }
   const { log_max_lines: maxLines, log_max_bytes: maxBytes } = services.config.workers;
   const runLog = new RunLog(
     services.logs,
@@ -120,7 +131,7 @@ export async function processJob(
     });
     // BullMQ retries while its own count is under `queue.attempts`: after a crash, this try may
     // be the last one although that count says otherwise.
-    const lastTry = attempt >= services.config.queue.attempts && job.stalledCounter > 0;
+    const lastTry = attempt >= attempts && job.stalledCounter > 0;
     if (lastTry && !stopped && !isPermanent(err)) throw new PermanentError((err as Error).message);
     throw err;
   } finally {

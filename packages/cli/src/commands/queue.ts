@@ -1,9 +1,11 @@
 import { Command } from 'commander';
 import {
+  CONNECT_ONCE_MS,
   ConfigError,
   DEPTH_SAMPLE,
   DEPTH_STATES,
   redactUrl,
+  withTimeout,
   type QueueDepth,
 } from '@loopabull/core';
 import {
@@ -41,7 +43,7 @@ const sleep = (seconds: number) => new Promise((r) => setTimeout(r, seconds * 10
 
 /**
  * `--watch`: prints the backlog every `every` seconds until stopped. Redis going away (a
- * restart, a failover) does not end it: the reason goes to standard error, below the last
+ * restart, a failover, one that stops answering) does not end it: the reason goes to standard error, below the last
  * print, and the next try connects again, so the watch goes on once Redis is back. Only a
  * configuration error (exit 2) stops it.
  */
@@ -57,7 +59,9 @@ async function watch(cli: Cli, opts: ConfigOpts & { json?: boolean }, every: num
         for (;;) {
           let depth: QueueDepth;
           try {
-            depth = await work.depth();
+            // A frozen Redis (a stopped process, a swapping host) keeps the connection and never
+            // answers: without a deadline the watch would stop printing, saying nothing.
+            depth = await withTimeout(work.depth(), CONNECT_ONCE_MS, 'it');
           } catch (err) {
             throw new Error(
               `lost Redis at ${redactUrl(config.redis.url)}: ${(err as Error).message}`,

@@ -1,0 +1,55 @@
+import { afterAll, afterEach, describe, expect, it } from '@jest/globals';
+import { localPlaybook, removeTempDirs, writeAutomation } from '@test/support';
+import { harness, type Harness } from '../test/harness.js';
+
+let h: Harness | null = null;
+afterEach(async () => {
+  await h?.close();
+  h = null;
+});
+afterAll(() => removeTempDirs());
+
+/**
+ * A job as BullMQ keeps it after earlier runs: `atm` failed tries, `stc` runs whose worker died,
+ * and the failedReason each failed try writes (a retry by hand clears it).
+ */
+async function given(topic: string, atm: number, stc: number, failedReason: string | null) {
+  writeAutomation(
+    h!.config.ansible.playbooks_dir,
+    `${topic}.yml`,
+    localPlaybook([{ 'ansible.builtin.debug': { msg: 'ran' } }]),
+  );
+  const job = await h!.add(topic);
+  const key = `${h!.config.redis.prefix}:${h!.config.queue.name}:${job.id!}`;
+  await h!.redis.hset(key, 'atm', String(atm), 'stc', String(stc));
+  if (failedReason !== null) await h!.redis.hset(key, 'failedReason', failedReason);
+  return job;
+}
+
+describe('tries used up by runs whose worker died', () => {
+  it('a job whose last try crashed fails without running again', async () => {
+    h = await harness({ queue: { attempts: 3 } });
+    // Tries 1 and 2 failed, try 3 was killed: queue.attempts are used up.
+    const job = await given('crashed.last', 2, 1, 'ansible-playbook exited 2');
+    await h.startWorker();
+    await expect(h.finished(job)).rejects.toThrow(/its 3 tries are used up/);
+    expect(await h.logs(job)).not.toMatch(/running playbook/);
+    expect(await (await h.reload(job)).getState()).toBe('failed');
+  });
+
+  it('so does one whose every try crashed', async () => {
+    h = await harness({ queue: { attempts: 3 } });
+    const job = await given('crashed.always', 0, 3, null);
+    await h.startWorker();
+    await expect(h.finished(job)).rejects.toThrow(/its 3 tries are used up/);
+    expect(await h.logs(job)).not.toMatch(/running playbook/);
+  });
+
+  it('a job retried by hand after its tries has its one more try', async () => {
+    h = await harness({ queue: { attempts: 3 } });
+    const job = await given('retried.by.hand', 3, 1, null);
+    await h.startWorker();
+    expect(await h.finished(job)).toMatchObject({ outcome: 'ran' });
+    expect(await h.logs(job)).toMatch(/running playbook retried\.by\.hand\.yml .*attempt 5/);
+  });
+});
