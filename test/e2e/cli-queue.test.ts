@@ -71,13 +71,15 @@ describe('loopabull queue', () => {
     undo(() => watch.stop(5_000));
     // Piped, not a terminal: each print after the last, no screen-clearing codes.
     const frames = () => watch.output().split(/^(?=\d{4}-\d\d-\d\dT)/m);
-    await watch.waitForOutput(/oldest waiting/);
+    await watch.waitForOutput(/oldest waiting: none/);
     expect(frames()[0]).toMatch(/^\d{4}-\d\d-\d\dT[\d:.]+Z\nwaiting\s+active[^\n]*\n0\s+0\s/);
 
     await services.work.enqueue(testEvent('org.example.watched'));
     const later = await waitFor(
       () =>
-        frames().find((f) => /^1\s+org\.example\.watched$/m.test(f) && /oldest waiting/.test(f)),
+        frames().find(
+          (f) => /^1\s+org\.example\.watched$/m.test(f) && /oldest waiting: \d+ s/.test(f),
+        ),
       { what: 'a later print showing the new job' },
     );
     expect(later).toMatch(/\n1\s+0\s/);

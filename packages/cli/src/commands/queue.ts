@@ -23,7 +23,7 @@ function show(depth: QueueDepth, json: boolean) {
   if (json) return printJson(depth);
   printTable([...DEPTH_STATES], [DEPTH_STATES.map((s) => depth[s])]);
   process.stdout.write(
-    `oldest waiting: ${Math.round(depth.oldest_waiting_seconds)} s${depth.paused ? '   (PAUSED: loopabull resume)' : ''}\n`,
+    `oldest waiting: ${depth.waiting ? `${Math.round(depth.oldest_waiting_seconds)} s` : 'none'}${depth.paused ? '   (PAUSED: loopabull resume)' : ''}\n`,
   );
   const topics = Object.entries(depth.by_topic).sort((a, b) => b[1] - a[1]);
   if (topics.length) {
