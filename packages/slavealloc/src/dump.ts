@@ -82,8 +82,14 @@ export async function dumpData(db: SlaveallocDb): Promise<Dump> {
     let q = db.k.selectFrom(table).select(COLUMNS[table] as never[]);
     // One orderBy call per column: Kysely prints a deprecation notice for orderBy([...]) with
     // console.log, which landed in front of the JSON that `dbdump` writes to standard output.
-    for (const column of id ? [id] : ['poolid', 'distroid', 'password'])
-      q = q.orderBy(column as never);
+    for (const column of id ? [id] : ['poolid', 'wildcard', 'distroid', 'password'])
+      q = q.orderBy(
+        // NULL sorts first on SQLite and MariaDB, last on PostgreSQL: the wildcard row goes
+        // first everywhere, so the same data dumps to the same file on all three.
+        column === 'wildcard'
+          ? sql`case when distroid is null then 0 else 1 end`
+          : (column as never),
+      );
     const rows = (await q.execute()) as Array<Record<string, unknown>>;
     tables[table] = rows.map((r) =>
       'enabled' in r ? { ...r, enabled: fromDbBool(r.enabled) } : r,

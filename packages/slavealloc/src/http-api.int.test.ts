@@ -385,7 +385,13 @@ describe.each(allDatabases())('/api on $name', (target) => {
     expect((await get(`/api/masters/${masterid}`)).status).toBe(404);
     await expect(
       stack.events.next('slavealloc.slave.updated', (b) => b.action === 'deleted'),
-    ).resolves.toMatchObject({ slave: 'linux-ix-slave99' });
+    ).resolves.toMatchObject({
+      slave: 'linux-ix-slave99',
+      previous: { name: 'linux-ix-slave99', locked_masterid: masterid, enabled: true },
+    });
+    await expect(
+      stack.events.next('slavealloc.master.updated', (b) => b.action === 'deleted'),
+    ).resolves.toMatchObject({ masterid, previous: { nickname: 'bm05-build', pb_port: 9005 } });
   });
 
   it('slavealloc.slave.disable and .enable messages take a slave out and back', async () => {

@@ -115,7 +115,11 @@ export class Slavealloc {
   }
 
   async remove(table: 'slaves' | 'masters', id: number, via: Via): Promise<WriteResult> {
-    return this.announce(table, 'deleted', via, await deleteRow(this.db, table, id), []);
+    const result = await deleteRow(this.db, table, id);
+    // `previous` is the whole row that went (as `changes` of a `created` holds the whole new
+    // one): the id alone would tell a consumer nothing once the row is gone.
+    const keys = result.ok ? Object.keys(result.before ?? {}) : [];
+    return this.announce(table, 'deleted', via, result, keys);
   }
 
   private announce(

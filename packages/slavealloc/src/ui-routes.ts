@@ -1,7 +1,15 @@
 import { readFileSync } from 'node:fs';
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import type { Slavealloc } from './service.js';
-import { renderMasters, renderSilos, renderSlaves, SCRIPT_PATH, UI_CSP } from './ui.js';
+import { LOOKUPS, type LookupTable } from './tables.js';
+import {
+  renderMasters,
+  renderSilos,
+  renderSlaves,
+  SCRIPT_PATH,
+  UI_CSP,
+  type SlavesView,
+} from './ui.js';
 
 type Query = Record<string, string | string[] | undefined>;
 const one = (q: Query, key: string) => {
@@ -11,6 +19,14 @@ const one = (q: Query, key: string) => {
 
 const sendUi = (reply: FastifyReply, text: string) =>
   reply.type('text/html; charset=utf-8').header('content-security-policy', UI_CSP).send(text);
+
+/** Every lookup table's rows and the tac templates, for the pages' edit forms. */
+async function lookupRows(service: Slavealloc): Promise<SlavesView['lookups']> {
+  const tables = [...(Object.keys(LOOKUPS) as LookupTable[]), 'tac_templates'] as const;
+  return Object.fromEntries(
+    await Promise.all(tables.map(async (t) => [t, await service.list(t)] as const)),
+  ) as SlavesView['lookups'];
+}
 
 /** The web UI: slaves (filters and actions), masters, silos; changes go through `/api` with the token. */
 export function registerUi(app: FastifyInstance, service: Slavealloc): void {
@@ -33,19 +49,21 @@ export function registerUi(app: FastifyInstance, service: Slavealloc): void {
       pools: filter.pool ? [filter.pool] : [],
       enabled: filter.enabled === '1' ? true : filter.enabled === '0' ? false : undefined,
     });
-    const names = async (table: 'environments' | 'purposes' | 'pools') =>
-      (await service.list(table)).map((r) => String(r.name));
+    const lookups = await lookupRows(service);
+    const names = (table: 'environments' | 'purposes' | 'pools') =>
+      lookups[table].map((r) => String(r.name));
     return sendUi(
       reply,
       renderSlaves({
         slaves: filter.q ? listed.filter((s) => String(s.name).includes(filter.q)) : listed,
         masters: await service.list('masters'),
         options: {
-          environment: await names('environments'),
-          purpose: await names('purposes'),
-          pool: await names('pools'),
+          environment: names('environments'),
+          purpose: names('purposes'),
+          pool: names('pools'),
         },
         filter,
+        lookups,
       }),
     );
   });
@@ -55,7 +73,10 @@ export function registerUi(app: FastifyInstance, service: Slavealloc): void {
     for (const s of await service.listSlaves({}))
       if (s.current_masterid !== null)
         load.set(s.current_masterid, (load.get(s.current_masterid) ?? 0) + 1);
-    return sendUi(reply, renderMasters(await service.list('masters'), load));
+    return sendUi(
+      reply,
+      renderMasters(await service.list('masters'), load, await lookupRows(service)),
+    );
   });
 
   app.get('/ui/slavealloc/silos', async (_req, reply) =>

@@ -67,8 +67,44 @@ describe('the slavealloc pages in a browser', () => {
       'disk replaced',
     );
 
+    // The other whitelisted columns, as the original's editable rows had them.
+    const edit = page.locator('tr[data-name="linux-ix-slave03"]');
+    await edit.locator('summary').click();
+    await edit.locator('select[data-field=purposeid]').selectOption({ label: 'test' });
+    await edit.locator('input[data-field=basedir]').fill("/builds/<b>é'");
+    await Promise.all([
+      page.waitForEvent('load'),
+      edit.locator('button[data-action=edit]').click(),
+    ]);
+    expect((await stack.request('/api/slaves/linux-ix-slave03?byname=1')).json()).toMatchObject({
+      purpose: 'test',
+      basedir: "/builds/<b>é'",
+      custom_tplid: null,
+    });
+    await expect(
+      page.locator('tr[data-name="linux-ix-slave03"] input[data-field=basedir]').inputValue(),
+    ).resolves.toBe("/builds/<b>é'");
+
+    await page.goto(`${stack.server.url}/ui/slavealloc/masters`);
+    const master = page.locator('tr[data-name="bm02-build"]');
+    await master.locator('summary').click();
+    await master.locator('input[data-field=pb_port]').fill('abc');
+    await master.locator('button[data-action=edit]').click();
+    await page.locator('#status', { hasText: /refused \(400\) pb_port must be/ }).waitFor();
+    await master.locator('input[data-field=pb_port]').fill('9102');
+    await master.locator('input[data-field=nickname]').fill('bm02-renamed');
+    await Promise.all([
+      page.waitForEvent('load'),
+      master.locator('button[data-action=edit]').click(),
+    ]);
+    expect((await stack.request('/api/masters/bm02-renamed?byname=1')).json()).toMatchObject({
+      pb_port: 9102,
+      fqdn: 'buildbot-master02.build.mtv1.example.com',
+    });
+
     await page.goto(`${stack.server.url}/ui/slavealloc/silos`);
-    await expect(page.locator('#silos tbody tr').count()).resolves.toBe(4);
+    // linux-ix-slave03, now a test slave, is a silo of its own.
+    await expect(page.locator('#silos tbody tr').count()).resolves.toBe(5);
     await page.goto(`${stack.server.url}/ui/slavealloc/masters`);
     await expect(page.locator('#masters tbody tr').count()).resolves.toBe(4);
     await page.goto(`${stack.server.url}/`);

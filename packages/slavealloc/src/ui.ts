@@ -1,5 +1,6 @@
 import { html, Html, page } from '@loopabull/server/html';
 import type { ApiRow } from './rows.js';
+import { LOOKUPS, type LookupTable } from './tables.js';
 
 /** The pages' entry in the navigation and the RouteModule. */
 export const DASHBOARD = { title: 'Slaves', path: '/ui/slavealloc' };
@@ -17,6 +18,58 @@ export interface SlavesView {
   masters: ApiRow[];
   options: { environment: string[]; purpose: string[]; pool: string[] };
   filter: Record<'environment' | 'purpose' | 'pool' | 'enabled' | 'q', string>;
+  /** Each lookup table's rows and tac_templates, for the edit forms. */
+  lookups: Record<LookupTable | 'tac_templates', ApiRow[]>;
+}
+
+/** A slave's editable columns (the original's PUT whitelist, less what the row's buttons set). */
+const SLAVE_EDIT: Array<[LookupTable, string]> = [
+  ['distros', 'distro'],
+  ['bitlengths', 'bitlength'],
+  ['purposes', 'purpose'],
+  ['datacenters', 'datacenter'],
+  ['trustlevels', 'trustlevel'],
+  ['environments', 'environment'],
+  ['pools', 'pool'],
+];
+
+/** A `<select data-field>` of a lookup table's rows, the row's current one chosen. */
+function lookupSelect(field: string, rows: ApiRow[], idColumn: string, current: unknown): Html {
+  return html`<select data-field="${field}">
+    ${rows.map(
+      (r) =>
+        html`<option value="${r[idColumn]}" ${r[idColumn] === current ? html` selected` : ''}>
+          ${r.name}
+        </option>`,
+    )}
+  </select>`;
+}
+
+/** The rest of a slave's whitelisted columns, saved together with the `edit` action. */
+function slaveEdit(s: ApiRow, lookups: SlavesView['lookups']): Html {
+  const fields = SLAVE_EDIT.map(
+    ([table, label]) =>
+      html`<label
+        >${label}
+        ${lookupSelect(LOOKUPS[table], lookups[table], LOOKUPS[table], s[LOOKUPS[table]])}</label
+      > `,
+  );
+  const templates = html`<select data-field="custom_tplid">
+    <option value="">default</option>
+    ${lookups.tac_templates.map(
+      (t) =>
+        html`<option value="${t.tplid}" ${t.tplid === s.custom_tplid ? html` selected` : ''}>
+          ${t.name}
+        </option>`,
+    )}
+  </select>`;
+  return html`<details class="edit">
+    <summary>edit</summary>
+    ${fields}
+    <label>basedir <input data-field="basedir" value="${s.basedir}" /></label>
+    <label>TAC template ${templates}</label>
+    <button data-action="edit">save</button>
+  </details>`;
 }
 
 const SUBNAV = html`<p>
@@ -44,7 +97,7 @@ function select(name: string, values: string[], chosen: string): Html {
   >`;
 }
 
-function slaveRow(s: ApiRow, masters: ApiRow[]): Html {
+function slaveRow(s: ApiRow, masters: ApiRow[], lookups: SlavesView['lookups']): Html {
   const lockOptions = masters
     .filter((m) => m.poolid === s.poolid || m.masterid === s.locked_masterid)
     .map(
@@ -73,6 +126,8 @@ function slaveRow(s: ApiRow, masters: ApiRow[]): Html {
     <td>${s.datacenter}</td>
     <td>${s.trustlevel}</td>
     <td>${s.pool}</td>
+    <td>${s.speed}</td>
+    <td>${s.basedir}</td>
     <td>${s.current_master ?? html`<span class="muted">-</span>`}</td>
     <td class="enabled">${s.enabled ? 'yes' : 'no'}</td>
     <td>${toggle}</td>
@@ -86,6 +141,7 @@ function slaveRow(s: ApiRow, masters: ApiRow[]): Html {
     <td>
       <input class="notes" value="${s.notes ?? ''}" /> <button data-action="notes">save</button>
     </td>
+    <td>${slaveEdit(s, lookups)}</td>
   </tr>`;
 }
 
@@ -120,22 +176,29 @@ export function renderSlaves(v: SlavesView): string {
           <th>DC</th>
           <th>Trust</th>
           <th>Pool</th>
+          <th>Speed</th>
+          <th>Basedir</th>
           <th>Current master</th>
           <th>Enabled</th>
           <th></th>
           <th>Locked to</th>
           <th>Notes</th>
+          <th>Attributes</th>
         </tr>
       </thead>
       <tbody>
-        ${v.slaves.map((s) => slaveRow(s, v.masters))}
+        ${v.slaves.map((s) => slaveRow(s, v.masters, v.lookups))}
       </tbody>
     </table>
     ${script}`;
   return page('Slave allocator: slaves', body, { links: [DASHBOARD], style: STYLE });
 }
 
-export function renderMasters(masters: ApiRow[], load: Map<unknown, number>): string {
+export function renderMasters(
+  masters: ApiRow[],
+  load: Map<unknown, number>,
+  lookups: Pick<SlavesView['lookups'], 'pools' | 'datacenters'>,
+): string {
   const rows = masters.map(
     (m) =>
       html`<tr
@@ -158,6 +221,23 @@ export function renderMasters(masters: ApiRow[], load: Map<unknown, number>): st
         <td>
           <input class="notes" value="${m.notes ?? ''}" /> <button data-action="notes">save</button>
         </td>
+        <td>
+          <details class="edit">
+            <summary>edit</summary>
+            <label>nickname <input data-field="nickname" value="${m.nickname}" /></label>
+            <label>fqdn <input data-field="fqdn" value="${m.fqdn}" /></label>
+            <label
+              >PB port <input data-field="pb_port" data-type="number" value="${m.pb_port}" size="6"
+            /></label>
+            <label
+              >HTTP port
+              <input data-field="http_port" data-type="number" value="${m.http_port}" size="6"
+            /></label>
+            <label>pool ${lookupSelect('poolid', lookups.pools, 'poolid', m.poolid)}</label>
+            <label>DC ${lookupSelect('dcid', lookups.datacenters, 'dcid', m.dcid)}</label>
+            <button data-action="edit">save</button>
+          </details>
+        </td>
       </tr>`,
   );
   const body = html`${SUBNAV}${TOKEN}
@@ -174,6 +254,7 @@ export function renderMasters(masters: ApiRow[], load: Map<unknown, number>): st
           <th>Enabled</th>
           <th></th>
           <th>Notes</th>
+          <th>Attributes</th>
         </tr>
       </thead>
       <tbody>

@@ -14,6 +14,17 @@ function changesFor(action, row) {
     const value = row.querySelector('select.lock').value;
     return { locked_masterid: value ? Number(value) : null };
   }
+  if (action === 'edit') {
+    // Every [data-field] of the row: ids (and data-type="number") as numbers, an empty
+    // template choice as null (the default template); the server checks each value.
+    const body = {};
+    for (const field of row.querySelectorAll('[data-field]')) {
+      const { value } = field;
+      const numeric = field.tagName === 'SELECT' || field.dataset.type === 'number';
+      body[field.dataset.field] = !numeric ? value : value === '' ? null : Number(value);
+    }
+    return body;
+  }
   return null;
 }
 
