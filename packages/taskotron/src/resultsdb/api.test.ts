@@ -187,6 +187,18 @@ describe('parseNewResult', () => {
       { groups: [{ uuid: 'x'.repeat(256) }] },
       'groups.0.uuid: Too big: expected string to have <=255 characters',
     ],
+    // Not the list's or the record's own message, which would blame the values.
+    [
+      'too many groups',
+      { groups: Array.from({ length: 101 }, (_, i) => `g${i}`) },
+      'groups: a result is in at most 100 groups',
+    ],
+    [
+      'a data key too long',
+      { data: { ['k'.repeat(256)]: 'v' } },
+      'data: a key has at most 255 characters',
+    ],
+    ['an empty data key', { data: { '': 'v' } }, 'data: a key must not be empty'],
   ])('says what is wrong with %s, not zod\'s "Invalid input"', (_what, fields, message) => {
     const r = parseNewResult({ outcome: 'PASSED', testcase: 't', ...fields }, opts);
     expect(!r.ok && r.message).toBe(message);

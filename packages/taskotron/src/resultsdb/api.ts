@@ -57,13 +57,17 @@ const postSchema = z.looseObject({
       }),
       { error: 'groups must be a list of uuids or {uuid, description, ref_url}' },
     )
-    .max(100)
+    // Its own message: the list's above would call a list that is too long no list.
+    .max(100, { error: 'a result is in at most 100 groups' })
     .nullish(),
   note: z.string().max(SIZES.text).nullish(),
   ref_url: url,
   data: z
     .record(
-      z.string().min(1).max(SIZES.name),
+      z
+        .string()
+        .min(1, { error: 'a key must not be empty' })
+        .max(SIZES.name, { error: `a key has at most ${SIZES.name} characters` }),
       z.union([scalar, z.array(scalar).max(1000)], {
         error: 'a data value must be a string, number or boolean, or a list of them',
       }),
@@ -187,6 +191,12 @@ export function parseSubmitTime(
 function telling(issue: z.core.$ZodIssue, at: PropertyKey[]): z.core.$ZodIssue | null {
   const path = [...at, ...issue.path];
   if (issue.code === 'invalid_type') return null;
+  // A bad key: what is wrong with it, at the record (the key may be long), not the record's
+  // own message about the values.
+  if (issue.code === 'invalid_key') {
+    const inner = issue.issues[0];
+    return inner ? { ...inner, path: path.slice(0, -1) } : null;
+  }
   if (issue.code !== 'invalid_union') return { ...issue, path };
   for (const option of issue.errors)
     for (const inner of option) {

@@ -551,6 +551,9 @@ describe.each(allDatabases())('ResultsDB v2.0 API on $name', (target) => {
     });
     expect((await get('/')).status).toBe(300);
     expect(await get('/nothing/here')).toEqual({ status: 404, body: { message: 'Not found' } });
+    // Werkzeug's converters take at least one character: an empty id or uuid is no route's.
+    for (const path of ['/results/', '/groups/', '/groups//results'])
+      expect(await get(path)).toEqual({ status: 404, body: { message: 'Not found' } });
   });
 
   it('stores a result with 30,000 data values (inserted in parts)', async () => {

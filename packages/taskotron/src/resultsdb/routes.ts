@@ -44,8 +44,10 @@ const notFound = (reply: FastifyReply) => fail(reply, 404, 'Not found');
 /**
  * Whether a decoded parameter is one path segment, as `<group_id>` and `<result_id>` take: the
  * WSGI server hands Flask the path decoded, so `/groups/a%2Fb` is `/groups/a/b`, no route's.
+ * Werkzeug's converter takes at least one character, so `/groups/` and `/results/` are no
+ * route's either.
  */
-const segment = (value: string) => !value.includes('/');
+const segment = (value: string) => value !== '' && !value.includes('/');
 
 const RE_PAGE = /([?&])page=([0-9]+)/;
 const RE_PAGES = /[?&]page=[0-9]+/g;
