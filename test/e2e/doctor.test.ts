@@ -1,4 +1,5 @@
 /** `loopabull doctor` on the states of the bus an operator meets, through the real command. */
+import { randomUUID } from 'node:crypto';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { afterAll, describe, expect, it } from '@jest/globals';
@@ -57,6 +58,64 @@ describe('loopabull doctor, the bus', () => {
     } finally {
       await model.close();
       await cleanUpTest(config);
+    }
+  });
+
+  it('fails on a Pulse exchange that does not exist when the looper only checks exchanges', async () => {
+    const missing = `exchange/loopabull-test/v1/missing-${randomUUID()}`;
+    const present = `exchange/loopabull-test/v1/present-${randomUUID()}`;
+    const config = testConfig({
+      overrides: {
+        bus: {
+          preset: 'pulse',
+          declare_exchanges: false,
+          bindings: [
+            { exchange: present, routing_key: 'primary.#' },
+            { exchange: missing, routing_key: 'primary.#' },
+          ],
+        },
+      },
+    });
+    const model = await amqp.connect(config.bus.url);
+    try {
+      const ch = await model.createChannel();
+      await ch.assertExchange(present, 'topic', { durable: false, autoDelete: false });
+      const { code, checks } = await doctor(config.configPath);
+      expect(code).toBe(1);
+      expect(bus(checks)).toMatchObject({
+        ok: false,
+        detail: expect.stringMatching(new RegExp(`^exchange ${missing} does not exist`)),
+        fix: expect.stringContaining('bus.declare_exchanges'),
+      });
+      await ch.deleteExchange(present);
+    } finally {
+      await model.close();
+      await cleanUpTest(config);
+    }
+  });
+
+  it("fails on a Pulse queue name that is not the user's, before connecting", async () => {
+    const config = testConfig({
+      overrides: {
+        bus: {
+          url: 'amqps://jdoe:secret@pulse.mozilla.org:5671/%2F',
+          preset: 'pulse',
+          queue: 'queue/PULSE_USER/releng-hardware',
+        },
+      },
+    });
+    try {
+      const { code, checks } = await doctor(config.configPath);
+      expect(code).toBe(1);
+      expect(bus(checks)).toEqual({
+        name: 'bus',
+        ok: false,
+        detail:
+          'Pulse lets user "jdoe" use only queues named queue/jdoe/…, not queue/PULSE_USER/releng-hardware: the looper cannot declare it',
+        fix: 'set bus.queue to queue/jdoe/<name>, e.g. queue/jdoe/releng-hardware',
+      });
+    } finally {
+      await cleanUpTest(config, { amqpUrl: BROKER });
     }
   });
 });

@@ -3,7 +3,7 @@ import type { Channel, ChannelModel, ConsumeMessage, RecoveringChannelModel } fr
 import { busFault, connectRecovering, redactUrl, type Config, type Logger } from '@loopabull/core';
 import { AckWindow } from './ack-window.js';
 import { installHeaderGuard } from './header-guard.js';
-import { declareTopology } from './topology.js';
+import { declareTopology, rebindTopology } from './topology.js';
 
 /** One delivery, with the means to settle it on the channel it came on. */
 export interface Inbound {
@@ -50,6 +50,10 @@ export class BusConsumer extends EventEmitter<ConsumerEvents> {
   private reconnecting = false;
   /** Consume and cancel calls run one at a time, in the order they were asked for. */
   private syncing: Promise<void> = Promise.resolve();
+  private rebindTimer: NodeJS.Timeout | null = null;
+  private rebinding = false;
+  /** Exchanges the last rebind could not bind to, so that each loss and return is logged once. */
+  private unbound = new Set<string>();
 
   constructor(private readonly opts: BusConsumerOptions) {
     super();
@@ -95,6 +99,8 @@ export class BusConsumer extends EventEmitter<ConsumerEvents> {
       logger.warn('the broker blocked this connection', { reason }),
     );
     connection.on('unblocked', () => logger.info('the broker unblocked this connection'));
+    this.rebindTimer = setInterval(() => void this.rebind(), this.bus.rebind_interval * 1000);
+    this.rebindTimer.unref();
   }
 
   /** Starts or stops consuming; resolves once the broker has been told (or the channel is gone). */
@@ -111,6 +117,7 @@ export class BusConsumer extends EventEmitter<ConsumerEvents> {
   async close(): Promise<void> {
     this.closing = true;
     this.wanted = false;
+    if (this.rebindTimer) clearInterval(this.rebindTimer);
     // Channel frames are multiplexed onto the socket after connection-level ones, and the broker
     // ignores whatever follows a connection close: closing the channel first (an RPC behind its
     // acks) is what gets the last acks to the broker.
@@ -137,6 +144,37 @@ export class BusConsumer extends EventEmitter<ConsumerEvents> {
     this.consumerTag = null;
     this.emit('connected');
     await this.sync();
+  }
+
+  /**
+   * Binds the queue to its exchanges again (topology.ts, rebindTopology: an exchange deleted and
+   * declared again by its publisher has lost our bindings, and the broker does not tell us).
+   * Skipped while disconnected: each reconnect declares everything anyway.
+   */
+  private async rebind(): Promise<void> {
+    const model = this.model;
+    if (!model || !this.channel || this.closing || this.rebinding) return;
+    this.rebinding = true;
+    const { logger } = this.opts;
+    try {
+      const failed = await rebindTopology(model, this.bus);
+      const now = new Set(failed.map((f) => f.exchange));
+      for (const { exchange, error } of failed)
+        if (!this.unbound.has(exchange))
+          logger.warn(
+            'cannot bind the queue to an exchange: its messages do not reach the queue until it can; retrying',
+            { exchange, queue: this.bus.queue, error: error.message },
+          );
+      for (const exchange of this.unbound)
+        if (!now.has(exchange))
+          logger.info('bound the queue to the exchange again', { exchange, queue: this.bus.queue });
+      this.unbound = now;
+    } catch (err) {
+      // The connection went away mid-way; its recovery declares everything again.
+      logger.debug('rebinding stopped with the connection', { error: (err as Error).message });
+    } finally {
+      this.rebinding = false;
+    }
   }
 
   private sync(): Promise<void> {

@@ -167,6 +167,46 @@ describe('Looper', () => {
     ]);
   });
 
+  it('binds again to a Pulse exchange its publisher deleted and declared again', async () => {
+    // RabbitMQ drops an exchange's bindings with it and tells no consumer; Taskcluster declares
+    // its exchange again on its next publish, and that one has nothing bound to it.
+    const f = fixture<PulseFixture>('pulse/task-completed.json');
+    const vhost = await privateVhost('looper-rebind');
+    teardown.push(() => vhost.remove());
+    const declare = async () => {
+      const c = await openChannel(vhost.url);
+      await c.ch.assertExchange(f.exchange, 'topic', { durable: true });
+      await c.model.close();
+    };
+    await declare();
+    const { looper, logger, ch } = await running({
+      bus: {
+        url: vhost.url,
+        preset: 'pulse',
+        declare_exchanges: false,
+        rebind_interval: 0.2,
+        bindings: [
+          { exchange: f.exchange, routing_key: 'primary.*.*.*.*.releng-hardware.*.*.*.#' },
+        ],
+      },
+    });
+    const logged = (level: string, text: string) =>
+      logger.lines.some((l) => l.level === level && l.message.includes(text));
+
+    await ch.deleteExchange(f.exchange);
+    await waitFor(async () => logged('warn', 'cannot bind the queue to an exchange'), {
+      what: 'the lost exchange reported',
+    });
+    await declare();
+    await waitFor(async () => logged('info', 'bound the queue to the exchange again'), {
+      what: 'the queue bound again',
+    });
+    const enqueued = nextEvents(looper, 'enqueued');
+    publish(ch, f.exchange, f.routingKey, f.payload);
+    const [[event]] = (await enqueued) as [[LoopabullEvent, string]];
+    expect(event).toMatchObject({ topic: 'taskcluster-queue.v1.task-completed', body: f.payload });
+  });
+
   it('acks, parks and counts bad messages, and goes on with the next good one', async () => {
     const { config, looper, logger, ch, exchange } = await running({ bus: { max_bytes: 1024 } });
     const parkedEvents = nextEvents(looper, 'parked', 5);

@@ -1,4 +1,4 @@
-import type { Channel, Options } from 'amqplib';
+import type { Channel, ChannelModel, Options } from 'amqplib';
 import type { Binding, Config } from '@loopabull/core';
 
 /**
@@ -37,4 +37,37 @@ export async function declareTopology(ch: Channel, bus: Config['bus']): Promise<
   for (const { exchange, routing_key } of bus.bindings) {
     await ch.bindQueue(bus.queue, exchange, routing_key);
   }
+}
+
+/**
+ * Binds the queue again to each exchange of its bindings, declaring or checking the exchange as
+ * `declareTopology` does, each on a channel of its own (a missing exchange closes the channel
+ * that asked). Deleting an exchange deletes its bindings with no word to the consumers, and a
+ * publisher that declares it again (Taskcluster's, on Pulse) makes a new one that nothing is
+ * bound to: its messages would be dropped for as long as the looper stays connected. Binding is
+ * idempotent, so running this on a healthy broker changes nothing. Returns the exchanges that
+ * could not be bound, with why.
+ */
+export async function rebindTopology(
+  model: ChannelModel,
+  bus: Config['bus'],
+): Promise<Array<{ exchange: string; error: Error }>> {
+  const failed: Array<{ exchange: string; error: Error }> = [];
+  for (const exchange of new Set(bus.bindings.map((b) => b.exchange))) {
+    const ch = await model.createChannel();
+    ch.on('error', () => undefined);
+    try {
+      if (!exchange.startsWith('amq.')) {
+        if (bus.declare_exchanges) await ch.assertExchange(exchange, 'topic', { durable: true });
+        else await ch.checkExchange(exchange);
+      }
+      for (const b of bus.bindings)
+        if (b.exchange === exchange) await ch.bindQueue(bus.queue, exchange, b.routing_key);
+    } catch (err) {
+      failed.push({ exchange, error: err as Error });
+    } finally {
+      await ch.close().catch(() => undefined);
+    }
+  }
+  return failed;
 }

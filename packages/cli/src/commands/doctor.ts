@@ -37,6 +37,48 @@ const check = (name: string, fix: string, probe: () => Promise<string>): DoctorC
   probe,
 });
 
+/**
+ * Mozilla Pulse lets a user declare only queues named `queue/<user>/…`, and its refusal is not
+ * seen by checking the queue (a passive declaration needs no permission): the looper would retry
+ * for ever. The shipped example's `queue/PULSE_USER/…` left as it is would be the usual cause.
+ */
+function pulseQueueProblem(config: Config): { problem: string; fix: string } | null {
+  const url = new URL(config.bus.url);
+  if (!/(^|\.)pulse\.mozilla\.org$/i.test(url.hostname)) return null;
+  const user = decodeURIComponent(url.username);
+  const prefix = `queue/${user}/`;
+  if (config.bus.queue.startsWith(prefix) && config.bus.queue.length > prefix.length) return null;
+  return {
+    problem: `Pulse lets user ${JSON.stringify(user)} use only queues named ${prefix}…, not ${config.bus.queue}: the looper cannot declare it`,
+    fix: `set bus.queue to ${prefix}<name>, e.g. ${prefix}${config.bus.queue.split('/').pop() || 'loopabull'}`,
+  };
+}
+
+/**
+ * The bindings' exchanges that do not exist, when the looper only checks them (declare_exchanges
+ * off, as on Pulse): it cannot start consuming until they do. Each on a channel of its own, as a
+ * missing exchange closes the channel that asked.
+ */
+async function missingExchanges(
+  conn: Awaited<ReturnType<typeof connectOnce>>,
+  config: Config,
+): Promise<string[]> {
+  if (config.bus.declare_exchanges) return [];
+  const names = new Set(config.bus.bindings.map((b) => b.exchange));
+  const missing: string[] = [];
+  for (const name of [...names].filter((n) => !n.startsWith('amq.'))) {
+    const ch = await conn.createChannel();
+    ch.on('error', () => undefined);
+    const found = await ch.checkExchange(name).then(
+      () => true,
+      () => false,
+    );
+    if (found) await ch.close().catch(() => undefined);
+    else missing.push(name);
+  }
+  return missing;
+}
+
 function engineChecks(config: Config): DoctorCheck[] {
   const { ansible } = config;
   return [
@@ -64,6 +106,8 @@ function engineChecks(config: Config): DoctorCheck[] {
       'bus',
       `start RabbitMQ or set bus.url / $AMQP_URL (now ${redactUrl(config.bus.url)})`,
       async () => {
+        const foreign = pulseQueueProblem(config);
+        if (foreign) throw Object.assign(new Error(foreign.problem), { fix: foreign.fix });
         const conn = await connectOnce(config);
         try {
           const ch = await conn.createChannel();
@@ -71,6 +115,16 @@ function engineChecks(config: Config): DoctorCheck[] {
           // the channel's own 'error' event would otherwise crash the process.
           ch.on('error', () => undefined);
           const q = await ch.checkQueue(config.bus.queue).catch(() => null);
+          const missing = await missingExchanges(conn, config);
+          if (missing.length > 0)
+            throw Object.assign(
+              new Error(
+                `${missing.length > 1 ? 'exchanges' : 'exchange'} ${missing.join(', ')} ${missing.length > 1 ? 'do' : 'does'} not exist on the broker, and bus.declare_exchanges is false: the looper cannot bind its queue and retries until ${missing.length > 1 ? 'they do' : 'it does'}`,
+              ),
+              {
+                fix: 'check the exchange names in bus.bindings (Pulse: exchange/<owner>/…, made by their publisher on its first message), or set bus.declare_exchanges: true on a broker you run',
+              },
+            );
           if (q && q.consumerCount === 0 && q.messageCount > 0)
             throw Object.assign(
               new Error(

@@ -129,6 +129,11 @@ export const configSchema = z
          * belong to someone else, such as Mozilla Pulse: they are then only checked to exist.
          */
         declare_exchanges: z.boolean().default(true),
+        /**
+         * Seconds between re-bindings of the queue to its exchanges while connected: an exchange
+         * deleted and declared again by its publisher has lost the queue's bindings.
+         */
+        rebind_interval: seconds.default(30),
         /** Exchange that `publish` and handlers' follow-up events go to (generic and fedora-messaging). */
         publish_exchange: z.string().min(1).default('amq.topic'),
         prefetch: z.number().int().min(1).max(65535).default(100),
