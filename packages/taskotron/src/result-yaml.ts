@@ -72,11 +72,6 @@ export function totalSizeCheck(): (result: CheckResult) => void {
   };
 }
 
-/** Throws when results hold more text than RESULT_LIMITS.totalChars (totalSizeCheck). */
-export function checkTotalSize(results: readonly CheckResult[]): void {
-  results.forEach(totalSizeCheck());
-}
-
 const NAMED = ['item', 'type', 'checkname', 'note', 'artifact'] as const;
 /** Keys that never become data (checkb drops them with a warning). */
 export const RESERVED_KEYS = new Set([

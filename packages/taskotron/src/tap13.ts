@@ -2,7 +2,7 @@ import yaml from 'js-yaml';
 import { PYYAML_SCHEMA } from './pyyaml.js';
 import {
   checkResult,
-  checkTotalSize,
+  totalSizeCheck,
   RESULT_LIMITS,
   ResultsFormatError,
   type CheckResult,
@@ -128,6 +128,7 @@ function checknameOf(description: string): string | undefined {
 export function tapResults(text: string): ParsedResults {
   const warnings: string[] = [];
   const results: CheckResult[] = [];
+  const count = totalSizeCheck();
   parseTap13(text).forEach((doc, d) => {
     for (const test of doc.tests) {
       const where = `TAP document ${d + 1}, test ${test.id}`;
@@ -139,14 +140,13 @@ export function tapResults(text: string): ParsedResults {
         throw new ResultsFormatError(`${where}: the YAML block must be a mapping`);
       const { summary, ...rest } = test.yaml as Record<string, unknown>;
       const checkname = checknameOf(test.description);
-      results.push(
-        checkResult({ ...rest, note: rest.note ?? summary }, where, warnings, {
-          outcome: test.ok ? 'PASSED' : 'FAILED',
-          ...(checkname ? { checkname } : {}),
-        }),
-      );
+      const result = checkResult({ ...rest, note: rest.note ?? summary }, where, warnings, {
+        outcome: test.ok ? 'PASSED' : 'FAILED',
+        ...(checkname ? { checkname } : {}),
+      });
+      count(result);
+      results.push(result);
     }
   });
-  checkTotalSize(results);
   return { results, warnings };
 }
