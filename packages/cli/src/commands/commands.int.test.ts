@@ -348,3 +348,31 @@ describe('jobs retry and show, by what became of the job', () => {
     ).toMatchObject({ state: 'parked' });
   });
 });
+
+describe('doctor', () => {
+  it('fails the bus check on a bindings exchange that does not exist when exchanges are only checked', async () => {
+    const missing = `exchange/loopabull-test/v1/missing-${randomUUID()}`;
+    const pulse = testConfig({
+      overrides: {
+        taskotron: { enabled: false },
+        bus: {
+          preset: 'pulse',
+          declare_exchanges: false,
+          bindings: [{ exchange: missing, routing_key: 'primary.#' }],
+        },
+      },
+    });
+    try {
+      const { out, exitCode } = await runProgram(pulse, ['doctor', '--json']);
+      expect(exitCode).toBe(1);
+      const checks = JSON.parse(out) as Array<{ name: string; ok: boolean; detail: string }>;
+      expect(checks.find((c) => c.name === 'bus')).toMatchObject({
+        ok: false,
+        detail: expect.stringMatching(new RegExp(`^exchange ${missing} does not exist`)),
+        fix: expect.stringContaining('bus.declare_exchanges'),
+      });
+    } finally {
+      await cleanUpTest(pulse);
+    }
+  });
+});

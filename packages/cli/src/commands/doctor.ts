@@ -13,6 +13,7 @@ import {
   type DoctorCheck,
 } from '@loopabull/core';
 import { jsonOption, printJson, withConfig, type ConfigOpts, type Cli } from '../options.js';
+import { pulseQueueProblem } from '../pulse-queue.js';
 
 interface Outcome {
   name: string;
@@ -36,23 +37,6 @@ const check = (name: string, fix: string, probe: () => Promise<string>): DoctorC
   fix,
   probe,
 });
-
-/**
- * Mozilla Pulse lets a user declare only queues named `queue/<user>/…`, and its refusal is not
- * seen by checking the queue (a passive declaration needs no permission): the looper would retry
- * for ever. The shipped example's `queue/PULSE_USER/…` left as it is would be the usual cause.
- */
-function pulseQueueProblem(config: Config): { problem: string; fix: string } | null {
-  const url = new URL(config.bus.url);
-  if (!/(^|\.)pulse\.mozilla\.org$/i.test(url.hostname)) return null;
-  const user = decodeURIComponent(url.username);
-  const prefix = `queue/${user}/`;
-  if (config.bus.queue.startsWith(prefix) && config.bus.queue.length > prefix.length) return null;
-  return {
-    problem: `Pulse lets user ${JSON.stringify(user)} use only queues named ${prefix}…, not ${config.bus.queue}: the looper cannot declare it`,
-    fix: `set bus.queue to ${prefix}<name>, e.g. ${prefix}${config.bus.queue.split('/').pop() || 'loopabull'}`,
-  };
-}
 
 /**
  * The bindings' exchanges that do not exist, when the looper only checks them (declare_exchanges
@@ -106,7 +90,7 @@ function engineChecks(config: Config): DoctorCheck[] {
       'bus',
       `start RabbitMQ or set bus.url / $AMQP_URL (now ${redactUrl(config.bus.url)})`,
       async () => {
-        const foreign = pulseQueueProblem(config);
+        const foreign = pulseQueueProblem(config.bus);
         if (foreign) throw Object.assign(new Error(foreign.problem), { fix: foreign.fix });
         const conn = await connectOnce(config);
         try {
