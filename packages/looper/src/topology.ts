@@ -28,12 +28,15 @@ export function queueOptions(bus: Config['bus']): Options.AssertQueue {
  * else (`bus.declare_exchanges: false`, as on Pulse, which refuses such declarations). Run after every (re)connect: a broker that lost
  * its definitions gets them back, and one that kept them is left as it is.
  */
+/** Declares one exchange, or only checks that it exists when it is someone else's. */
+async function ensureExchange(ch: Channel, exchange: string, bus: Config['bus']): Promise<void> {
+  if (bus.declare_exchanges) await ch.assertExchange(exchange, 'topic', { durable: true });
+  else await ch.checkExchange(exchange);
+}
+
 export async function declareTopology(ch: Channel, bus: Config['bus']): Promise<void> {
   await ch.assertQueue(bus.queue, queueOptions(bus));
-  for (const exchange of exchangesToDeclare(bus.bindings)) {
-    if (bus.declare_exchanges) await ch.assertExchange(exchange, 'topic', { durable: true });
-    else await ch.checkExchange(exchange);
-  }
+  for (const exchange of exchangesToDeclare(bus.bindings)) await ensureExchange(ch, exchange, bus);
   for (const { exchange, routing_key } of bus.bindings) {
     await ch.bindQueue(bus.queue, exchange, routing_key);
   }
@@ -53,14 +56,12 @@ export async function rebindTopology(
   bus: Config['bus'],
 ): Promise<Array<{ exchange: string; error: Error }>> {
   const failed: Array<{ exchange: string; error: Error }> = [];
+  const own = new Set(exchangesToDeclare(bus.bindings));
   for (const exchange of new Set(bus.bindings.map((b) => b.exchange))) {
     const ch = await model.createChannel();
     ch.on('error', () => undefined);
     try {
-      if (!exchange.startsWith('amq.')) {
-        if (bus.declare_exchanges) await ch.assertExchange(exchange, 'topic', { durable: true });
-        else await ch.checkExchange(exchange);
-      }
+      if (own.has(exchange)) await ensureExchange(ch, exchange, bus);
       for (const b of bus.bindings)
         if (b.exchange === exchange) await ch.bindQueue(bus.queue, exchange, b.routing_key);
     } catch (err) {

@@ -48,9 +48,9 @@ async function missingExchanges(
   config: Config,
 ): Promise<string[]> {
   if (config.bus.declare_exchanges) return [];
-  const names = new Set(config.bus.bindings.map((b) => b.exchange));
+  const { exchangesToDeclare } = await import('@loopabull/looper');
   const missing: string[] = [];
-  for (const name of [...names].filter((n) => !n.startsWith('amq.'))) {
+  for (const name of exchangesToDeclare(config.bus.bindings)) {
     const ch = await conn.createChannel();
     ch.on('error', () => undefined);
     const found = await ch.checkExchange(name).then(
