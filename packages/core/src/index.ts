@@ -100,6 +100,7 @@ export type {
   BatchSettings,
 } from './handler.js';
 export { Jobs, JobRefused, LIST_MAX, TOPIC_SCAN } from './jobs.js';
+export { triesMade } from './retry-policy.js';
 export { queueServices, openQueueServices, type QueueServices } from './services.js';
 export { formatTable, printable } from './format.js';
 export { parseDuration, formatDuration } from './duration.js';

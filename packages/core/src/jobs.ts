@@ -2,7 +2,7 @@ import type { Job } from 'bullmq';
 import type { LoopabullEvent } from './event.js';
 import { jobIdFor } from './job-id.js';
 import type { ParkedDetail, ParkingLot } from './parking.js';
-import { retryDecision } from './retry-policy.js';
+import { retryDecision, triesMade } from './retry-policy.js';
 import type { FailureNote, JobDetail, JobResult, JobState, JobSummary } from './job-types.js';
 import type { UnroutedJobs } from './unrouted.js';
 import type { WorkQueue } from './work-queue.js';
@@ -29,8 +29,7 @@ function summarize(
     id: job.id!,
     topic: job.name,
     state: state === 'completed' && result?.outcome === 'unrouted' ? 'unrouted' : state,
-    // Runs whose worker died count as tries, as the worker counts them (process-job.ts).
-    attempts: job.attemptsMade + job.stalledCounter,
+    attempts: triesMade(job),
     created_at: new Date(job.timestamp).toISOString(),
     started_at: iso(job.processedOn),
     finished_at: iso(job.finishedOn),

@@ -28,3 +28,10 @@ export function retryDecision(
     error: `job ${id} is ${state}, not finished: only failed and unrouted jobs are retried`,
   };
 }
+
+/**
+ * The tries a job has made: the runs that failed and those whose worker died (killed, or its
+ * lock lost), which BullMQ counts apart (`stalledCounter`, not `attemptsMade`).
+ */
+export const triesMade = (job: { attemptsMade: number; stalledCounter: number }): number =>
+  job.attemptsMade + job.stalledCounter;

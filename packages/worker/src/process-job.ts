@@ -2,6 +2,7 @@ import type { Job } from 'bullmq';
 import {
   PermanentError,
   topicProblem,
+  triesMade,
   type Counters,
   type WorkQueue,
   type JobResult,
@@ -61,9 +62,8 @@ export async function processJob(
     return { outcome: 'unrouted' };
   }
 
-  // A run whose worker died (killed, or its lock lost) is a try too, as the docs promise, but
-  // BullMQ counts those apart from failed ones (`stalledCounter`, not `attemptsMade`).
-  const attempt = job.attemptsMade + job.stalledCounter + 1;
+  // A run whose worker died is a try too, as the docs promise.
+  const attempt = triesMade(job) + 1;
   // BullMQ gives a job back after a crash while `stalledCounter` is under maxStalledCount, its
   // failed tries aside: one whose last try crashed would run again, try queue.attempts + 1. A
   // job retried by hand (`jobs retry`, which clears failedReason; a failed try always sets it)
