@@ -33,9 +33,19 @@ const SLAVE_EDIT: Array<[LookupTable, string]> = [
   ['pools', 'pool'],
 ];
 
-/** A `<select data-field>` of a lookup table's rows, the row's current one chosen. */
-function lookupSelect(field: string, rows: ApiRow[], idColumn: string, current: unknown): Html {
+/**
+ * A `<select data-field>` of a lookup table's rows, the row's current one chosen; `none` labels
+ * a first, empty choice (sent as null) for a column that may be unset.
+ */
+function lookupSelect(
+  field: string,
+  rows: ApiRow[],
+  idColumn: string,
+  current: unknown,
+  none?: string,
+): Html {
   return html`<select data-field="${field}">
+    ${none === undefined ? '' : html`<option value="">${none}</option>`}
     ${rows.map(
       (r) =>
         html`<option value="${r[idColumn]}" ${r[idColumn] === current ? html` selected` : ''}>
@@ -54,15 +64,13 @@ function slaveEdit(s: ApiRow, lookups: SlavesView['lookups']): Html {
         ${lookupSelect(LOOKUPS[table], lookups[table], LOOKUPS[table], s[LOOKUPS[table]])}</label
       > `,
   );
-  const templates = html`<select data-field="custom_tplid">
-    <option value="">default</option>
-    ${lookups.tac_templates.map(
-      (t) =>
-        html`<option value="${t.tplid}" ${t.tplid === s.custom_tplid ? html` selected` : ''}>
-          ${t.name}
-        </option>`,
-    )}
-  </select>`;
+  const templates = lookupSelect(
+    'custom_tplid',
+    lookups.tac_templates,
+    'tplid',
+    s.custom_tplid,
+    'default',
+  );
   return html`<details class="edit">
     <summary>edit</summary>
     ${fields}

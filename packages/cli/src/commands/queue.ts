@@ -43,9 +43,9 @@ const sleep = (seconds: number) => new Promise((r) => setTimeout(r, seconds * 10
 
 /**
  * `--watch`: prints the backlog every `every` seconds until stopped. Redis going away (a
- * restart, a failover, one that stops answering) does not end it: the reason goes to standard error, below the last
- * print, and the next try connects again, so the watch goes on once Redis is back. Only a
- * configuration error (exit 2) stops it.
+ * restart, a failover, one that stops answering) does not end it: the reason goes to standard
+ * error, below the last print, and the next try connects again, so the watch goes on once Redis
+ * is back. Only a configuration error (exit 2) stops it.
  */
 async function watch(cli: Cli, opts: ConfigOpts & { json?: boolean }, every: number) {
   // Said once per outage, not at every try.
