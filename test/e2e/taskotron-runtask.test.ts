@@ -63,7 +63,7 @@ describe('loopabull taskotron runtask', () => {
           outcome: 'PASSED',
           testcase: expect.objectContaining({ name: 'dist.name-lint' }),
           groups: [uuid],
-          ref_url: `http://127.0.0.1:8080/artifacts/${uuid}/name-lint.log`,
+          ref_url: `http://127.0.0.1:8080/artifacts/${uuid}/tests.yml/name-lint.log`,
         }),
       ]);
     } finally {
@@ -86,7 +86,8 @@ describe('loopabull taskotron runtask', () => {
     expect(run.code).toBe(100);
     expect(yaml.load(run.stdout)).toMatchObject({ results: [{ outcome: 'FAILED' }] });
     expect(existsSync(join(config.dir, 'loopabull.db'))).toBe(false);
-    const artifacts = join(config.dir, 'var', 'artifacts', 'u-100');
+    // checkb's layout: the job's directory, and in it one per playbook.
+    const artifacts = join(config.dir, 'var', 'artifacts', 'u-100', 'tests.yml');
     expect(readFileSync(join(artifacts, 'name-lint.log'), 'utf8')).toMatch(/outcome: FAILED/);
     expect(readFileSync(join(artifacts, 'taskotron.log'), 'utf8')).toMatch(/PLAY RECAP/);
 

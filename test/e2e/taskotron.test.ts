@@ -168,7 +168,7 @@ describe('taskotron on the engine', () => {
       outcome: 'PASSED',
       note: 'package name ansible follows Fedora naming rules',
       data: { item: [ITEM], type: ['koji_build'], arch: ['noarch'], package: ['ansible'] },
-      ref_url: `${base}/artifacts/${uuid}/name-lint.log`,
+      ref_url: `${base}/artifacts/${uuid}/tests.yml/name-lint.log`,
     });
     const info = byName['dist.always-info']!;
     expect(info).toMatchObject({
@@ -184,7 +184,10 @@ describe('taskotron on the engine', () => {
     expect(await log.text()).toMatch(/^item: ansible-1\.8\.3-1\.el7$/m);
     const listing = await fetch(info.ref_url);
     expect(listing.status).toBe(200);
-    expect(await listing.text()).toContain('results.yml</a>');
+    // The job's directory holds one per playbook, as checkb's did.
+    expect(await listing.text()).toContain('tests.yml/</a>');
+    const playbookListing = await fetch(`${info.ref_url}/tests.yml/`);
+    expect(await playbookListing.text()).toContain('results.yml</a>');
 
     // Bodhi: GET /results/latest?item=...&type=koji_build, and the testcases and groups it names.
     const latest = await get<{ data: Result[] }>(

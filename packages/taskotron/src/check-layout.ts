@@ -1,13 +1,18 @@
-import { isAbsolute, join, relative, sep } from 'node:path';
+import { readdir, stat } from 'node:fs/promises';
+import { isAbsolute, join, posix, relative, sep } from 'node:path';
 
 /**
- * Where a check's files are. A check is `<tasks_dir>/<taskname>/tests.yml` (an STI playbook);
- * a job's artifacts are `<artifacts_dir>/<uuid>/`, given to the playbook as `artifacts`, where it
- * leaves its results (RESULT_FILES). The runner adds the playbook's output (`taskotron.log`,
- * libtaskotron's name) and a marker of the job that owns the directory.
+ * Where a check's files are. A check is a directory `<tasks_dir>/<taskname>/` holding one or more
+ * STI playbooks `tests*.yml` (`tests.yml`, `tests_upgrade.yml`...), each run in turn, as checkb
+ * ran them. A job's artifacts are `<artifacts_dir>/<uuid>/`, and each playbook's
+ * `<artifacts_dir>/<uuid>/<playbook file name>/` (checkb's `<artifactsdir>/<uuid>/tests.yml/`),
+ * given to it as `artifacts`, where it leaves its results (RESULT_FILES). The runner adds the
+ * playbook's output (`taskotron.log`, libtaskotron's name) there, and a marker of the job that owns
+ * the job's directory.
  */
 export const CHECK_FILES = {
-  playbook: 'tests.yml',
+  /** What checkb ran (`fnmatch.filter(os.listdir(taskdir), 'tests*.yml')`). */
+  playbooks: 'tests*.yml',
   log: 'taskotron.log',
   /** Hidden, so the artifacts server does not show it. */
   owner: '.loopabull-job',
@@ -28,6 +33,61 @@ export const RESULT_FILES = [
 
 export const jobArtifactsDir = (artifactsDir: string, uuid: string): string =>
   join(artifactsDir, uuid);
+
+/** fnmatch's `tests*.yml`: case-sensitive, as on Linux; `*` may be empty. */
+const PLAYBOOK_NAME = /^tests.*\.yml$/s;
+
+/**
+ * The check's playbooks, in name order (checkb took `os.listdir`'s order, which is none): the
+ * regular files (or links to them) named `tests*.yml`. Empty when there are none or no directory.
+ */
+export async function checkPlaybooks(taskDir: string): Promise<string[]> {
+  const names = await readdir(taskDir).catch(() => [] as string[]);
+  const found: string[] = [];
+  for (const name of names.filter((n) => PLAYBOOK_NAME.test(n)).sort())
+    if ((await stat(join(taskDir, name)).catch(() => null))?.isFile()) found.push(name);
+  return found;
+}
+
+/**
+ * A result's `artifact` as a path inside the job's directory, for `ref_url`: a relative one is
+ * relative to its playbook's directory (where the check wrote it, `{{ artifacts }}`), an absolute
+ * one inside the job's directory is made relative to it. One that leads out of the job's
+ * directory stays as given (refUrl then points at the directory).
+ */
+export function jobArtifact(
+  jobDir: string,
+  playbook: string,
+  artifact: string | undefined,
+): string | undefined {
+  if (artifact === undefined) return undefined;
+  if (isAbsolute(artifact)) return relativeArtifact(jobDir, artifact);
+  const inJob = posix.normalize(`${playbook}/${artifact.split(sep).join('/')}`);
+  return inJob === '..' || inJob.startsWith('../') ? artifact : inJob;
+}
+
+/** checkb's `arch_utils.Arches.binary`: the binary arches of each base arch. */
+const BINARY_ARCHES: Record<string, readonly string[]> = {
+  aarch64: ['aarch64'],
+  armhfp: ['armhfp', 'armv7hl'],
+  i386: ['i386', 'i486', 'i586', 'i686'],
+  ppc64: ['ppc64'],
+  ppc64le: ['ppc64le'],
+  s390x: ['s390x'],
+  x86_64: ['x86_64'],
+};
+
+/**
+ * checkb's `supported_binary_arches`: the binary arches of the supported base arches
+ * (`[x86_64, armhfp]` -> `[x86_64, armhfp, armv7hl]`). An arch checkb did not know is its own
+ * binary arch; `noarch` and `src` name no machine and are left out.
+ */
+export function binaryArches(arches: readonly string[]): string[] {
+  const binary = arches
+    .filter((a) => a !== 'noarch' && a !== 'src')
+    .flatMap((a) => (Object.hasOwn(BINARY_ARCHES, a) ? BINARY_ARCHES[a]! : [a]));
+  return [...new Set(binary)];
+}
 
 /**
  * A result's `artifact` as a path inside the job's directory: checks often write the absolute

@@ -1,4 +1,4 @@
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from '@jest/globals';
 import { createLogger, type Config } from '@loopabull/core';
@@ -32,5 +32,21 @@ describe('the doctor check "taskotron checks"', () => {
     await expect(probe({ tasks_dir: tasks })).rejects.toThrow(
       `the rules name checks that ${tasks} does not have: always-info`,
     );
+  });
+
+  it('takes a check whose playbooks are other tests*.yml than tests.yml, as checkb ran them', async () => {
+    const tasks = tempDir('tasks');
+    for (const [name, playbook] of [
+      ['name-lint', 'tests.yml'],
+      ['always-info', 'tests_smoke.yml'],
+    ] as const) {
+      mkdirSync(join(tasks, name));
+      writeFileSync(join(tasks, name, playbook), '[]');
+    }
+    await expect(probe({ tasks_dir: tasks })).resolves.toContain('2 checks named by the rules');
+    // A directory of that name is no playbook.
+    rmSync(join(tasks, 'always-info', 'tests_smoke.yml'));
+    mkdirSync(join(tasks, 'always-info', 'tests_dir.yml'));
+    await expect(probe({ tasks_dir: tasks })).rejects.toThrow('does not have: always-info');
   });
 });

@@ -1,7 +1,6 @@
-import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { notWritable, type AutomationEnv, type DoctorCheck } from '@loopabull/core';
-import { CHECK_FILES } from './check-layout.js';
+import { CHECK_FILES, checkPlaybooks } from './check-layout.js';
 import { TASK_NAME, type Rule } from './rules.js';
 import { taskotronPaths, type TaskotronSection } from './section.js';
 
@@ -25,15 +24,13 @@ export function checksCheck(
 ): DoctorCheck {
   return {
     name: 'taskotron checks',
-    fix: 'add the missing checks (<tasks_dir>/<taskname>/tests.yml) or point taskotron.tasks_dir at them; make taskotron.artifacts_dir writable',
+    fix: `add the missing checks (<tasks_dir>/<taskname>/${CHECK_FILES.playbooks}) or point taskotron.tasks_dir at them; make taskotron.artifacts_dir writable`,
     async probe() {
       const { tasksDir, artifactsDir } = taskotronPaths(env);
       const names = namedTasks(rules());
       const missing: string[] = [];
-      for (const name of names) {
-        const playbook = await stat(join(tasksDir, name, CHECK_FILES.playbook)).catch(() => null);
-        if (!playbook?.isFile()) missing.push(name);
-      }
+      for (const name of names)
+        if (!(await checkPlaybooks(join(tasksDir, name))).length) missing.push(name);
       if (missing.length)
         throw new Error(
           `the rules name checks that ${tasksDir} does not have: ${missing.join(', ')}`,

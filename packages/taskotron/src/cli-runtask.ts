@@ -148,7 +148,10 @@ export function runtaskCommand(env: CommandEnv, io: CliIo = processIo): Command 
   return configOption(
     new Command('runtask')
       .description('run one check locally and report its results')
-      .argument('<taskdir>', 'the check: a directory holding tests.yml; its name is the task name')
+      .argument(
+        '<taskdir>',
+        'the check: a directory holding tests*.yml playbooks; its name is the task name',
+      )
       .requiredOption('-i, --item <item>', 'what to check, e.g. cups-2.2.0-9.fc25')
       .addOption(
         new Option('-t, --type <type>', 'the item type').choices(ITEM_TYPES).makeOptionMandatory(),
@@ -170,12 +173,14 @@ export function runtaskCommand(env: CommandEnv, io: CliIo = processIo): Command 
     .addHelpText(
       'after',
       `
-The check runs with ansible-playbook (the ansible.* settings; killed, NOT_OK, after
-taskotron.check_timeout seconds), with vars item, item_type, arch,
-uuid and artifacts = <taskotron.artifacts_dir>/<uuid>/ (and Taskotron's taskotron_item,
-taskotron_item_type, taskotron_arch, and taskotron_supported_arches: taskotron.valid_arches),
-where it must write results.yml (ResultYAML; also read
-as taskotron/results.yml or checkb/results.yml) or results.tap (TAP 13). Its output goes to standard error and to
+Each tests*.yml playbook of the check runs in name order with ansible-playbook (the ansible.*
+settings; together killed, NOT_OK, after taskotron.check_timeout seconds), with vars item,
+item_type, arch, uuid and artifacts = <taskotron.artifacts_dir>/<uuid>/<playbook>/, e.g.
+<uuid>/tests.yml/ (and Taskotron's taskotron_item, taskotron_item_type, taskotron_arch,
+taskotron_supported_arches: taskotron.valid_arches, and taskotron_supported_binary_arches),
+where it must write results.yml (ResultYAML; also read as taskotron/results.yml or
+checkb/results.yml) or results.tap (TAP 13). A playbook that fails or writes no results makes
+the run NOT_OK; the others' results are still reported. Its output goes to standard error and to
 <artifacts>/taskotron.log; its results are printed as ResultYAML on standard output and reported
 to the built-in ResultsDB (database.url) or to taskotron.resultsdb_url, unless --no-report; a
 result whose checkname namespace TASKDIR may not use (taskotron.namespaces_safe,

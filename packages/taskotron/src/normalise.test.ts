@@ -143,6 +143,128 @@ describe('the other topics', () => {
     );
   });
 
+  /**
+   * github2fedmsg's body of `github.pull_request.opened` (the GitHub webhook payload), shaped as
+   * fedmsg_meta_fedora_infrastructure's test of `github.pull_request.closed` has it, cut down.
+   */
+  const pullRequest = {
+    action: 'opened',
+    number: 6,
+    fas_usernames: { ralphbean: 'ralph' },
+    pull_request: {
+      html_url: 'https://github.com/container-images/memcached/pull/6',
+      url: 'https://api.github.com/repos/container-images/memcached/pulls/6',
+      number: 6,
+      state: 'open',
+      title: 'No more retask.',
+      head: { sha: '54c80f816ed992a3a43c823e11cfce0a69f64d6d', ref: 'feature/no-more-retask' },
+      base: { sha: 'e6ee4b6d136e3897c00b6904becc29bacfa139e8', ref: 'master' },
+    },
+    repository: {
+      full_name: 'container-images/memcached',
+      name: 'memcached',
+      html_url: 'https://github.com/container-images/memcached',
+    },
+    sender: { login: 'ralphbean' },
+  };
+
+  it('github pull request opened: the PR URL is the item, owner/repo the repo_name', () => {
+    for (const d of [PROD, STG]) {
+      const n = normalise(`${d}github.pull_request.opened`, pullRequest);
+      expect(n).toEqual({
+        ok: true,
+        data: {
+          _msg: pullRequest,
+          message_type: 'GitHubPullRequestOpened',
+          item: 'https://github.com/container-images/memcached/pull/6',
+          item_type: 'pull_request',
+          repo_name: 'container-images/memcached',
+        },
+      });
+    }
+  });
+
+  it.each<[string, unknown, RegExp]>([
+    ['no pull_request', { ...pullRequest, pull_request: undefined }, /pull_request: /],
+    [
+      'a PR URL that is no URL',
+      { ...pullRequest, pull_request: { html_url: 'javascript:alert(1)' } },
+      /pull_request.html_url: not an http\(s\) URL/,
+    ],
+    [
+      'a repository without its owner',
+      { ...pullRequest, repository: { full_name: 'memcached' } },
+      /repository.full_name: not owner\/repo/,
+    ],
+    ['a list', [pullRequest], /not a github pull request message/],
+  ])('github pull request: skips %s, saying why', (_what, body, reason) => {
+    const n = normalise(`${PROD}github.pull_request.opened`, body);
+    expect(n.ok).toBe(false);
+    expect(!n.ok && n.reason).toMatch(/^not a github pull request message: /);
+    expect(!n.ok && n.reason).toMatch(reason);
+  });
+
+  /** pungi's `compose.status.change`, as fedmsg_meta_fedora_infrastructure's tests have it. */
+  const compose = (compose_id: string, status = 'FINISHED') => ({
+    compose_id,
+    location: `https://kojipkgs.fedoraproject.org/compose/twoweek/${compose_id}/compose`,
+    status,
+  });
+
+  it.each([
+    ['Fedora-Atomic-26-20170707.1', 'AtomicCompose'],
+    ['Fedora-AtomicHost-28-20180625.1', 'AtomicCompose'],
+    ['Fedora-Cloud-26-20170707.0', 'CloudCompose'],
+  ])('pungi compose %s finished: %s, the compose URL is the item', (id, type) => {
+    for (const d of [PROD, STG]) {
+      const body = compose(id);
+      expect(normalise(`${d}pungi.compose.status.change`, body)).toEqual({
+        ok: true,
+        data: {
+          _msg: body,
+          message_type: type,
+          item: body.location,
+          item_type: 'compose',
+          compose_id: id,
+          status: 'FINISHED',
+        },
+      });
+    }
+    const incomplete = normalise(
+      `${PROD}pungi.compose.status.change`,
+      compose(id, 'FINISHED_INCOMPLETE'),
+    );
+    expect(incomplete.ok && incomplete.data.message_type).toBe(type);
+  });
+
+  it.each<[string, unknown, RegExp]>([
+    [
+      'a compose that started',
+      compose('Fedora-Atomic-26-20170707.1', 'STARTED'),
+      /^compose status STARTED is not FINISHED or FINISHED_INCOMPLETE$/,
+    ],
+    [
+      'a terminated compose',
+      compose('Fedora-Cloud-26-20170707.0', 'TERMINATED'),
+      /status TERMINATED/,
+    ],
+    [
+      'the nightly compose',
+      compose('Fedora-24-20151208.n.7'),
+      /^compose Fedora-24-20151208.n.7 is neither an Atomic nor a Cloud compose$/,
+    ],
+    [
+      'a compose without a location',
+      { compose_id: 'Fedora-Atomic-26-20170707.1', status: 'FINISHED' },
+      /^not a pungi compose message: location: /,
+    ],
+    ['a number', 42, /^not a pungi compose message: /],
+  ])('pungi compose: skips %s, saying why', (_what, body, reason) => {
+    const n = normalise(`${PROD}pungi.compose.status.change`, body);
+    expect(n.ok).toBe(false);
+    expect(!n.ok && n.reason).toMatch(reason);
+  });
+
   it('lists the same topics for prod and stg', () => {
     const prod = Object.values(triggerTopics('prod'));
     expect(Object.values(triggerTopics('stg'))).toEqual(prod);

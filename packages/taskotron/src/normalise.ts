@@ -43,11 +43,20 @@ export function triggerTopics(deployment: Deployment): Record<string, MessageKin
     [`${fp}git.receive`]: 'dist-git',
     [`io.pagure.${deployment}.pagure.git.receive`]: 'pagure',
     [`${fp}mbs.module.state.change`]: 'module-build',
+    [`${fp}github.pull_request.opened`]: 'github-pr',
+    [`${fp}pungi.compose.status.change`]: 'compose',
   };
 }
 
 type MessageKind =
-  'koji-build' | 'koji-tag' | 'bodhi-request' | 'dist-git' | 'pagure' | 'module-build';
+  | 'koji-build'
+  | 'koji-tag'
+  | 'bodhi-request'
+  | 'dist-git'
+  | 'pagure'
+  | 'module-build'
+  | 'github-pr'
+  | 'compose';
 
 const KIND_BY_TOPIC: Record<string, MessageKind> = {
   ...triggerTopics('prod'),
@@ -92,6 +101,26 @@ const moduleBuild = z.looseObject({
   context: word.optional(),
   state_name: z.string().optional(),
 });
+
+/** A URL is the item of a pull request or compose: http(s), no whitespace (it is only data). */
+const url = word.regex(/^https?:\/\/\S+$/, 'not an http(s) URL');
+/** github2fedmsg's `pull_request` event (the GitHub webhook payload, as fedmsg_meta's tests show it). */
+const githubPr = z.looseObject({
+  pull_request: z.looseObject({ html_url: url }),
+  repository: z.looseObject({
+    full_name: word.regex(/^[^/\s]+\/[^/\s]+$/, 'not owner/repo'),
+  }),
+});
+/** pungi's `compose.status.change`: `{compose_id, location, status}`. */
+const pungiCompose = z.looseObject({ compose_id: word, location: url, status: word });
+/** pungi's statuses of a compose that is done (the others: STARTED, DOOMED, TERMINATED). */
+const COMPOSE_DONE = ['FINISHED', 'FINISHED_INCOMPLETE'];
+/**
+ * Which compose a compose id names: `Fedora-Atomic-26-20170707.1` (two-week Atomic Host, also
+ * `Fedora-AtomicHost-...`) or `Fedora-Cloud-26-20170707.0` (Cloud Base images); the nightly
+ * `Fedora-26-20170707.n.0` is neither.
+ */
+const COMPOSE_KIND = /^[^-]+-(Atomic|Cloud)/;
 
 /** `fc23` -> `f23`, `el7` -> `epel7` (`el6` and older kept their name); other dist tags: none. */
 export function distgitBranch(release: string): string | undefined {
@@ -222,6 +251,39 @@ const NORMALISERS: Record<MessageKind, (body: unknown, o: NormaliseOptions) => N
         stream: b.stream,
         version: String(b.version),
         context: b.context,
+      },
+      body,
+    );
+  },
+  'github-pr': (body) => {
+    const m = githubPr.safeParse(body);
+    if (!m.success) return skip(`not a github pull request message: ${issue(m.error)}`);
+    const { pull_request: pr, repository } = m.data;
+    return take(
+      {
+        message_type: 'GitHubPullRequestOpened',
+        item: pr.html_url,
+        item_type: 'pull_request',
+        repo_name: repository.full_name,
+      },
+      body,
+    );
+  },
+  compose: (body) => {
+    const m = pungiCompose.safeParse(body);
+    if (!m.success) return skip(`not a pungi compose message: ${issue(m.error)}`);
+    const c = m.data;
+    if (!COMPOSE_DONE.includes(c.status))
+      return skip(`compose status ${c.status} is not ${COMPOSE_DONE.join(' or ')}`);
+    const kind = COMPOSE_KIND.exec(c.compose_id)?.[1];
+    if (!kind) return skip(`compose ${c.compose_id} is neither an Atomic nor a Cloud compose`);
+    return take(
+      {
+        message_type: `${kind}Compose`,
+        item: c.location,
+        item_type: 'compose',
+        compose_id: c.compose_id,
+        status: c.status,
       },
       body,
     );

@@ -109,7 +109,8 @@ export async function submitAll(
 /** How a job ends: NOT_OK when the check is, or when ResultsDB refused some of its results. */
 export function jobEnd(status: ExecutionStatus, submitted: readonly Submitted[]): JobEnd {
   const refused = submitted.flatMap((s) => (s.ok ? [] : [s.message]));
-  if (status.execution_status === 'NOT_OK' || refused.length === 0) return status;
+  // A NOT_OK check may have results too (its other playbooks'): their refusals are said as well.
+  if (refused.length === 0) return status;
   return {
     execution_status: 'NOT_OK',
     status: `${status.status}; ResultsDB refused ${refused.length} of ${submitted.length} results: ${refused[0]}`,

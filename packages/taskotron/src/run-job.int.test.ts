@@ -117,7 +117,7 @@ describe('the taskotron.job handler', () => {
         {
           testcase: 'dist.name-lint',
           outcome: 'PASSED',
-          ref_url: `http://127.0.0.1:8080/artifacts/${j.uuid}/name-lint.log`,
+          ref_url: `http://127.0.0.1:8080/artifacts/${j.uuid}/tests.yml/name-lint.log`,
           id: expect.any(Number),
         },
       ],
@@ -129,7 +129,7 @@ describe('the taskotron.job handler', () => {
       testcase: { name: 'dist.name-lint' },
       outcome: 'PASSED',
       groups: [j.uuid],
-      ref_url: `http://127.0.0.1:8080/artifacts/${j.uuid}/name-lint.log`,
+      ref_url: `http://127.0.0.1:8080/artifacts/${j.uuid}/tests.yml/name-lint.log`,
       data: { item: [ITEM], type: ['koji_build'], arch: ['noarch'], package: ['ansible'] },
     });
     expect(await store.group(j.uuid)).toMatchObject({
@@ -155,7 +155,7 @@ describe('the taskotron.job handler', () => {
         submit_time: expect.stringMatching(/^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC$/),
         prev_outcome: null,
         outcome: 'PASSED',
-        log_url: `http://127.0.0.1:8080/artifacts/${j.uuid}/name-lint.log`,
+        log_url: `http://127.0.0.1:8080/artifacts/${j.uuid}/tests.yml/name-lint.log`,
       },
     });
     expect(events.find((e) => e.topic === 'resultsdb.result.new')!.body).toMatchObject({
@@ -239,6 +239,41 @@ describe('the taskotron.job handler', () => {
     const { store } = await stored(config);
     const rows = (await store.list({ data: [] }, { page: 0, limit: 10 })).rows;
     expect(rows.map((r) => r.testcase.name)).toEqual(['scratch.mine']);
+  });
+
+  it('runs every tests*.yml of a check: one crashing makes the job NOT_OK, the results of the others are stored, and a refused one is said too', async () => {
+    const tasks_dir = taskDir([
+      writesResults(
+        'results:\n- {item: x, outcome: PASSED, checkname: scratch.a, artifact: a.log}\n- {item: x, outcome: PASSED, checkname: evil.a}\n',
+      ),
+    ]);
+    writeFileSync(
+      join(tasks_dir, 'check', 'tests_crash.yml'),
+      localPlaybook([{ 'ansible.builtin.fail': { msg: 'boom' } }]),
+    );
+    const { config, host } = await started({ tasks_dir });
+    const j = job({ taskname: 'check' });
+    const out = await runJob(config, host, j);
+    const end = {
+      execution_status: 'NOT_OK',
+      status:
+        'tests.yml: 2 PASSED; tests_crash.yml: the playbook exited with 2; ResultsDB refused 1 of 2 results: No namespace for task evil.a exists: a checkname starts with one of scratch., dist., pkg.',
+    };
+    expect(out.result?.value).toMatchObject({
+      ...end,
+      results: [
+        {
+          testcase: 'scratch.a',
+          id: expect.any(Number),
+          ref_url: `http://127.0.0.1:8080/artifacts/${j.uuid}/tests.yml/a.log`,
+        },
+        { testcase: 'evil.a', refused: expect.stringMatching(/^No namespace for task evil\.a/) },
+      ],
+    });
+    const { jobs, store } = await stored(config);
+    expect(await jobs.get(j.uuid)).toMatchObject(end);
+    const rows = (await store.list({ data: [] }, { page: 0, limit: 10 })).rows;
+    expect(rows.map((r) => r.testcase.name)).toEqual(['scratch.a']);
   });
 
   it('stores the data of a check as ResultsDB stored what libtaskotron posted, under a tmt plan name served by loopabull serve', async () => {

@@ -3,8 +3,16 @@ import { lstat, mkdir, readFile, readdir, rm, stat, writeFile } from 'node:fs/pr
 import { basename, join } from 'node:path';
 import { PermanentError, TransientError, type Config } from '@loopabull/core';
 import { renderExtraVars, spawnPlaybook, withVarsFile } from '@loopabull/playbook';
-import { CHECK_FILES, jobArtifactsDir, RESULT_FILES, relativeArtifact } from './check-layout.js';
+import {
+  binaryArches,
+  CHECK_FILES,
+  checkPlaybooks,
+  jobArtifact,
+  jobArtifactsDir,
+  RESULT_FILES,
+} from './check-layout.js';
 import type { RunnerJob } from './job.js';
+import { outcomeSummary } from './outcomes.js';
 import { executionStatus, type ExecutionStatus } from './report.js';
 import {
   parseResultYaml,
@@ -51,13 +59,9 @@ export interface CheckReport {
 /** The check does not exist: no other try can find it. */
 export class CheckNotFoundError extends PermanentError {
   constructor(taskDir: string) {
-    super(`no check in ${taskDir}: ${CHECK_FILES.playbook} is missing`);
+    super(`no check in ${taskDir}: it has no ${CHECK_FILES.playbooks} playbook`);
     this.name = 'CheckNotFoundError';
   }
-}
-
-async function isFile(path: string): Promise<boolean> {
-  return (await stat(path).catch(() => null))?.isFile() ?? false;
 }
 
 /**
@@ -138,35 +142,45 @@ export function checkVars(
     taskotron_item_type: item_type,
     taskotron_arch: arch,
     taskotron_supported_arches: [...supportedArches],
+    taskotron_supported_binary_arches: binaryArches(supportedArches),
   };
 }
 
-/**
- * Runs one check: `ansible-playbook <taskDir>/tests.yml` with checkVars, its output kept as `taskotron.log` beside
- * what it leaves in `artifacts`, and its results read. A check that fails, crashes or writes
- * results that cannot be read is a NOT_OK report, not an error; errors are what another try may
- * mend (TransientError: the worker stopping, ansible-playbook not starting) or not (PermanentError:
- * no such check, the uuid taken by another job).
- */
-export async function runCheck(run: CheckRun): Promise<CheckReport> {
-  const playbook = join(run.taskDir, CHECK_FILES.playbook);
-  if (!(await isFile(playbook))) throw new CheckNotFoundError(run.taskDir);
-  const dir = jobArtifactsDir(run.artifactsDir, run.job.uuid);
-  await claimArtifacts(dir, run.owner);
+/** One playbook's run: its status, and its results with artifacts relative to the job's dir. */
+interface PlaybookRun {
+  playbook: string;
+  status: ExecutionStatus;
+  results: CheckResult[];
+  warnings: string[];
+  /** It ran past the check's time: no other playbook is started. */
+  timedOut: boolean;
+}
 
+/**
+ * Runs one playbook of the check with checkVars, `artifacts` being its own directory
+ * `<job dir>/<playbook>/`, its output kept there as `taskotron.log`, and reads its results.
+ */
+async function runPlaybook(
+  run: CheckRun,
+  jobDir: string,
+  playbook: string,
+  timeout: number,
+): Promise<PlaybookRun> {
+  const dir = join(jobDir, playbook);
+  await mkdir(dir);
   const log = createWriteStream(join(dir, CHECK_FILES.log));
   // The file is a copy of what the job's log has: losing it (a full disk) must not stop the run.
   log.on('error', (err) =>
-    run.onLine?.(`loopabull: ${CHECK_FILES.log} not written: ${err.message}`),
+    run.onLine?.(`loopabull: ${playbook}/${CHECK_FILES.log} not written: ${err.message}`),
   );
   const vars = checkVars(run.job, dir, run.supportedArches);
   let exit;
   try {
     exit = await withVarsFile(renderExtraVars(vars), (varsFile) =>
       spawnPlaybook({
-        config: { ansible: { ...run.config.ansible, timeout: run.timeout } },
-        file: playbook,
-        relative: `${basename(run.taskDir)}/${CHECK_FILES.playbook}`,
+        config: { ansible: { ...run.config.ansible, timeout } },
+        file: join(run.taskDir, playbook),
+        relative: `${basename(run.taskDir)}/${playbook}`,
         varsFile,
         env: {},
         cwd: run.taskDir,
@@ -191,16 +205,75 @@ export async function runCheck(run: CheckRun): Promise<CheckReport> {
   const status = executionStatus({
     exitCode: exit.exitCode,
     signal: exit.signal,
-    timedOutAfter: exit.stopped === 'timeout' ? run.timeout : null,
+    timedOutAfter: exit.stopped === 'timeout' ? timeout : null,
     results: read && 'results' in read ? { outcomes: read.results.map((r) => r.outcome) } : read,
   });
   const ok = status.execution_status === 'OK' && read !== null && 'results' in read;
   return {
+    playbook,
     status,
     results: ok
-      ? read.results.map((r) => ({ ...r, artifact: relativeArtifact(dir, r.artifact) }))
+      ? read.results.map((r) => ({ ...r, artifact: jobArtifact(jobDir, playbook, r.artifact) }))
       : [],
     warnings: ok ? read.warnings : [],
+    timedOut: exit.stopped === 'timeout',
+  };
+}
+
+/**
+ * The check's status from its playbooks': OK when every one is ("2 PASSED, 1 FAILED" over all
+ * their results), else NOT_OK naming each playbook and how it ended. A check of one playbook
+ * says what that playbook's status says, as before there were several.
+ */
+function checkStatus(runs: readonly PlaybookRun[], notRun: readonly string[]): ExecutionStatus {
+  const ok = notRun.length === 0 && runs.every((r) => r.status.execution_status === 'OK');
+  if (runs.length === 1 && notRun.length === 0) return runs[0]!.status;
+  if (ok) {
+    const outcomes = runs.flatMap((r) => r.results.map((x) => x.outcome));
+    return {
+      execution_status: 'OK',
+      status: outcomes.length ? outcomeSummary(outcomes) : 'no results',
+    };
+  }
+  const parts = runs.map((r) => `${r.playbook}: ${r.status.status}`);
+  if (notRun.length) parts.push(`not run (no time left): ${notRun.join(', ')}`);
+  return { execution_status: 'NOT_OK', status: parts.join('; ') };
+}
+
+/**
+ * Runs one check: each of its `tests*.yml` playbooks in turn (checkVars, its own artifacts
+ * directory `<artifacts_dir>/<uuid>/<playbook>/`, its output kept there as `taskotron.log`), and
+ * reads their results, as checkb's executor did. The check is NOT_OK when any playbook fails,
+ * crashes or writes results that cannot be read; the results of the others are still reported,
+ * as checkb reported each playbook's. A NOT_OK check is a report, not an error; errors are what
+ * another try may mend (TransientError: the worker stopping, ansible-playbook not starting) or not
+ * (PermanentError: no such check, the uuid taken by another job). The playbooks share the check's
+ * time limit, as runtask's did under buildbot.
+ */
+export async function runCheck(run: CheckRun): Promise<CheckReport> {
+  const playbooks = await checkPlaybooks(run.taskDir);
+  if (!playbooks.length) throw new CheckNotFoundError(run.taskDir);
+  const dir = jobArtifactsDir(run.artifactsDir, run.job.uuid);
+  await claimArtifacts(dir, run.owner);
+
+  const deadline = Date.now() + run.timeout * 1000;
+  const runs: PlaybookRun[] = [];
+  const notRun: string[] = [];
+  for (const playbook of playbooks) {
+    const left = Math.ceil((deadline - Date.now()) / 1000);
+    if (left <= 0 || runs.some((r) => r.timedOut)) {
+      notRun.push(playbook);
+      continue;
+    }
+    runs.push(await runPlaybook(run, dir, playbook, left));
+  }
+  return {
+    status: checkStatus(runs, notRun),
+    results: runs.flatMap((r) => r.results),
+    // Which playbook a warning is about, when there are several.
+    warnings: runs.flatMap((r) =>
+      playbooks.length > 1 ? r.warnings.map((w) => `${r.playbook}: ${w}`) : r.warnings,
+    ),
     artifacts: dir,
   };
 }

@@ -326,3 +326,113 @@ describe('critical-path packages from taskotron.critpath_file', () => {
     }
   }, 30_000);
 });
+
+describe('GitHub pull requests and composes', () => {
+  it("schedules Taskotron's 2017 rules for them through the shipped handler files, and says why a malformed one schedules nothing", async () => {
+    const config = testConfig({ overrides: { ansible: { playbooks_dir: PLAYBOOKS } } });
+    // The production rules of 2017 (docs part E.2) for these message types.
+    writeFileSync(
+      join(config.dir, 'rules.yml'),
+      [
+        '- when: {message_type: AtomicCompose}',
+        '  do: [{tasks: [upstream-atomic, fedora-cloud-tests]}]',
+        '- when: {message_type: CloudCompose}',
+        '  do: [{tasks: [fedora-cloud-tests]}]',
+        '- when:',
+        '    message_type: GitHubPullRequestOpened',
+        "    repo_name: {$regex: '/^container-images\\/.+/'}",
+        '  do: [{tasks: [mtf-containers]}]',
+        '',
+      ].join('\n'),
+    );
+    writeFileSync(
+      config.configPath,
+      readFileSync(config.configPath, 'utf8') + 'taskotron: { rules: rules.yml }\n',
+    );
+    const PR = 'org.fedoraproject.prod.github.pull_request.opened';
+    const COMPOSE = 'org.fedoraproject.prod.pungi.compose.status.change';
+    const pr = (repo: string) => ({
+      action: 'opened',
+      number: 6,
+      pull_request: {
+        html_url: `https://github.com/${repo}/pull/6`,
+        number: 6,
+        head: { sha: '54c80f816ed992a3a43c823e11cfce0a69f64d6d', ref: 'feature' },
+        base: { ref: 'master' },
+      },
+      repository: { full_name: repo, html_url: `https://github.com/${repo}` },
+    });
+    const compose = (id: string) => ({
+      compose_id: id,
+      location: `https://kojipkgs.fedoraproject.org/compose/twoweek/${id}/compose`,
+      status: 'FINISHED',
+    });
+    const services = await openQueueServices(config);
+    const worker = startCli(['worker', '--id', 'pr-compose', '--config', config.configPath]);
+    try {
+      await worker.waitForOutput(/taking jobs/i);
+      const events = [
+        testEvent(PR, { body: pr('container-images/memcached') }),
+        testEvent(PR, { body: pr('fedora-infra/bodhi') }),
+        testEvent(COMPOSE, { body: compose('Fedora-Atomic-26-20170707.1') }),
+        testEvent(COMPOSE, { body: compose('Fedora-Cloud-26-20170707.0') }),
+        testEvent(PR, { body: { action: 'opened', pull_request: 'nope' } }),
+        testEvent(COMPOSE, { body: { ...compose('Fedora-Cloud-26-20170707.0'), location: 7 } }),
+      ];
+      for (const event of events) await services.work.enqueue(event);
+      const results = await Promise.all(
+        events.map(async (event) => {
+          const job = await waitFor(() => completedJob(services.work.queue, jobIdFor(event.id)), {
+            what: `the trigger job of ${event.id}`,
+          });
+          return (job.returnvalue as JobResult).value as TriggerResult;
+        }),
+      );
+      const scheduled = results.map((r) =>
+        r.scheduled.map((j) => `${j.taskname} ${j.item_type} ${j.item}`),
+      );
+      expect(scheduled).toEqual([
+        ['mtf-containers pull_request https://github.com/container-images/memcached/pull/6'],
+        [],
+        [
+          'upstream-atomic compose https://kojipkgs.fedoraproject.org/compose/twoweek/Fedora-Atomic-26-20170707.1/compose',
+          'fedora-cloud-tests compose https://kojipkgs.fedoraproject.org/compose/twoweek/Fedora-Atomic-26-20170707.1/compose',
+        ],
+        [
+          'fedora-cloud-tests compose https://kojipkgs.fedoraproject.org/compose/twoweek/Fedora-Cloud-26-20170707.0/compose',
+        ],
+        [],
+        [],
+      ]);
+      expect(results.slice(0, 4).map((r) => r.message_type)).toEqual([
+        'GitHubPullRequestOpened',
+        'GitHubPullRequestOpened',
+        'AtomicCompose',
+        'CloudCompose',
+      ]);
+      expect(results[4]!.skipped).toBe(
+        'not a github pull request message: pull_request: Invalid input: expected object, received string',
+      );
+      expect(results[5]!.skipped).toBe(
+        'not a pungi compose message: location: Invalid input: expected string, received number',
+      );
+      const db = await Database.open(config.database.url, {
+        baseDir: config.dir,
+        logger: createLogger('database', 'error'),
+      });
+      try {
+        const item = 'https://github.com/container-images/memcached/pull/6';
+        const [logged, ...more] = await (await JobLog.open(db)).recent(10, { item });
+        expect(more).toEqual([]);
+        expect(logged).toMatchObject({ item_type: 'pull_request', taskname: 'mtf-containers' });
+        expect(logged!.trigger).toEqual({ topic: PR, msg_id: events[0]!.id, rules: ['rule 3'] });
+      } finally {
+        await db.close();
+      }
+    } finally {
+      await worker.stop();
+      await services.close();
+      await cleanUpTest(config);
+    }
+  }, 30_000);
+});
