@@ -119,24 +119,35 @@ function registerTac(app: FastifyInstance, service: Slavealloc, logger: Logger):
   });
 }
 
+/**
+ * The `<table>` of `/api/<table>` and `/api/<table>/<id>`: a name as the tables have (lower-case
+ * letters and `_`), so that an unknown one still gets `tableError`, but not a path another API
+ * mounted under `/api` owns: with taskotron on, `PUT /api/v2.0/results` is ResultsDB's 405, not
+ * slavealloc's "unknown table", and its `Allow` header lists ResultsDB's methods only.
+ */
+const TABLE = ':table(^[a-z_]+$)';
+
 function registerApi(app: FastifyInstance, service: Slavealloc): void {
   const docs = async (_req: unknown, reply: FastifyReply) =>
     reply.type('text/html; charset=utf-8').header('cache-control', 'no-cache').send(apiDocs());
   app.get('/api', docs);
   app.get('/api/', docs);
 
-  app.get<{ Params: { table: string }; Querystring: Query }>('/api/:table', async (req, reply) => {
-    const { table } = req.params;
-    if (!isApiTable(table)) return sendJson(reply, 404, tableError(table));
-    if (table !== 'slaves') return sendJson(reply, 200, await service.list(table));
-    const filters = slaveFilters(req.query);
-    if (typeof filters === 'string')
-      return sendJson(reply, 400, { success: false, error: filters });
-    return sendJson(reply, 200, await service.listSlaves(filters));
-  });
+  app.get<{ Params: { table: string }; Querystring: Query }>(
+    `/api/${TABLE}`,
+    async (req, reply) => {
+      const { table } = req.params;
+      if (!isApiTable(table)) return sendJson(reply, 404, tableError(table));
+      if (table !== 'slaves') return sendJson(reply, 200, await service.list(table));
+      const filters = slaveFilters(req.query);
+      if (typeof filters === 'string')
+        return sendJson(reply, 400, { success: false, error: filters });
+      return sendJson(reply, 200, await service.listSlaves(filters));
+    },
+  );
 
   app.get<{ Params: { table: string; id: string }; Querystring: Query }>(
-    '/api/:table/:id',
+    `/api/${TABLE}/:id`,
     async (req, reply) => {
       const { table, id } = req.params;
       if (!isApiTable(table)) return sendJson(reply, 404, tableError(table));
@@ -148,7 +159,7 @@ function registerApi(app: FastifyInstance, service: Slavealloc): void {
   );
 
   app.put<{ Params: { table: string; id: string }; Querystring: Query; Body: unknown }>(
-    '/api/:table/:id',
+    `/api/${TABLE}/:id`,
     async (req, reply) => {
       const { table, id } = req.params;
       if (!isApiTable(table)) return sendJson(reply, 404, tableError(table));

@@ -13,11 +13,12 @@ import { taskotronRun } from './run-job.js';
 import { taskotronPaths, type TaskotronSection } from './section.js';
 
 /**
- * The built-in ResultsDB's public URL, for the hrefs of result events: the server that serves
- * `artifacts_url` serves the API too (`loopabull serve` mounts both).
+ * The built-in ResultsDB's public URL, for the hrefs of result events: `resultsdb_public_url`,
+ * else under the origin of `artifacts_url` (`loopabull serve` serves both).
  */
-export const builtinApiUrl = (section: Pick<TaskotronSection, 'artifacts_url'>): string =>
-  joinUrl(new URL(section.artifacts_url).origin, API);
+export const builtinApiUrl = (
+  section: Pick<TaskotronSection, 'artifacts_url' | 'resultsdb_public_url'>,
+): string => section.resultsdb_public_url ?? joinUrl(new URL(section.artifacts_url).origin, API);
 
 /**
  * The runner's side of the automation in one process, on the automation's database and job

@@ -8,6 +8,7 @@ import {
   taskotronPaths,
   taskotronSection,
 } from './section.js';
+import { builtinApiUrl } from './runner-start.js';
 
 describe('the taskotron section', () => {
   it('has a default for every key, the spec says which', () => {
@@ -27,8 +28,25 @@ describe('the taskotron section', () => {
       events_topic_prefix: null,
       resultsdb_url: null,
       resultsdb_token: null,
+      resultsdb_public_url: null,
       additional_outcomes: [],
     });
+  });
+
+  it("takes the built-in API's public URL behind a proxy, without its trailing slash", () => {
+    const api = 'https://taskotron.fedoraproject.org/resultsdb_api/api/v2.0';
+    const proxied = taskotronSection.parse({ resultsdb_public_url: `${api}/` });
+    expect(proxied.resultsdb_public_url).toBe(api);
+    // The result events' hrefs start there too; else at the origin of artifacts_url.
+    expect(builtinApiUrl(proxied)).toBe(api);
+    expect(
+      builtinApiUrl(taskotronSection.parse({ artifacts_url: 'https://tt.example/artifacts/all' })),
+    ).toBe('https://tt.example/api/v2.0');
+    for (const bad of ['/resultsdb_api/api/v2.0', 'ftp://host/api', `${api}?x=1`, `${api}#f`])
+      expect([bad, taskotronSection.safeParse({ resultsdb_public_url: bad }).success]).toEqual([
+        bad,
+        false,
+      ]);
   });
 
   it('takes a topic prefix for the result events, without a trailing dot', () => {

@@ -77,6 +77,19 @@ export const taskotronSection = z
       .default(null),
     /** null: the built-in ResultsDB store; else the URL of a remote ResultsDB. */
     resultsdb_url: z.url().nullable().default(null),
+    /**
+     * The URL clients reach the built-in ResultsDB API at, when a reverse proxy serves it under
+     * another path or name (Fedora's `https://taskotron.fedoraproject.org/resultsdb_api/api/v2.0`,
+     * mod_wsgi's SCRIPT_NAME): the hrefs, `prev`/`next` and the events' hrefs start with it.
+     * null: the scheme and Host of each request and `/api/v2.0` (the events: the origin of
+     * `artifacts_url`). Forwarded headers are not read: a client could send them.
+     */
+    resultsdb_public_url: z
+      .url({ protocol: /^https?$/ })
+      .refine((u) => !/[?#]/.test(u), 'no query or fragment: the URL the API is at')
+      .transform((u) => u.replace(/\/+$/, ''))
+      .nullable()
+      .default(null),
     /** Sent as `Authorization: Bearer <token>` with each result POSTed to `resultsdb_url`. */
     resultsdb_token: z.string().min(1).nullable().default(null),
     /**

@@ -256,8 +256,17 @@ describe('parseResultQuery', () => {
   });
 
   it('ignores JSONP callback and the jQuery cache-buster _, and empty lists', () => {
-    const q = parseResultQuery({ _: '1471267746000', callback: 'f', testcases: ',', item: ' , ' });
+    const q = parseResultQuery({ _: '1471267746000', callback: 'f', testcases: ',', groups: ' ' });
     expect(q.ok && q.filter).toEqual({ data: [] });
+  });
+
+  it("reads a data filter's values as ResultsDB splits them: untrimmed, an empty one kept", () => {
+    const q = parseResultQuery({ item: '', arch: ' , x86_64', 'type:like': '' });
+    expect(q.ok && q.filter.data).toEqual([
+      { key: 'item', values: [''], like: false },
+      { key: 'arch', values: [' ', ' x86_64'], like: false },
+      { key: 'type', values: [''], like: true },
+    ]);
   });
 
   it('caps limit at 1000 and reads a negative page as page 0, as ResultsDB', () => {

@@ -180,7 +180,11 @@ export function parseResultQuery(
       if (since) filter.since = since;
       continue;
     }
-    const given = values(key, value);
+    // A data filter's values are ResultsDB's `value.split(',')`: neither trimmed nor dropped
+    // when empty, so `item=` selects the results whose item is empty (none, as a rule), never
+    // every result: a client whose item came out empty must not read another item's results.
+    const data = !KNOWN.has(key);
+    const given = values(key, value, data ? (v) => v.split(',') : list);
     if (typeof given === 'string') return { ok: false, message: given };
     // An empty list filters nothing (and `in ()` is no SQL).
     if (!given.length) continue;

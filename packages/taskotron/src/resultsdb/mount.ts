@@ -4,7 +4,7 @@ import { TASKOTRON_PAGE } from '../page.js';
 import { registerPage } from '../page-route.js';
 import type { TaskotronSection } from '../section.js';
 import type { ResultsRecorder } from './recorder.js';
-import { resultsdbRoutes } from './routes.js';
+import { answerUndecodable, resultsdbRoutes } from './routes.js';
 
 /**
  * What `loopabull serve` mounts for taskotron, on the automation's database (opened once per
@@ -19,8 +19,15 @@ export const taskotronRoutes = (opts: {
 }): RouteModule => ({
   name: 'taskotron',
   dashboard: TASKOTRON_PAGE,
-  // ResultsDB (Flask-RESTful) answers errors as {"message": ...}, and its clients read that.
-  ...(opts.recorder ? { errors: { under: '/api/v2.0/', body: (message) => ({ message }) } } : {}),
+  // ResultsDB (Flask-RESTful) answers errors as {"message": ...}, and its clients read that:
+  // at `/api/v2.0` (the landing page) too.
+  ...(opts.recorder
+    ? {
+        errors: { under: '/api/v2.0', body: (message) => ({ message }) },
+        // A path whose escapes the router cannot decode is routed as Flask routes it.
+        misses: { under: '/api/v2.0/', answer: answerUndecodable },
+      }
+    : {}),
   async register(app, deps) {
     // Imported here: @fastify/static is for the server, not for the workers that start taskotron.
     const { registerArtifacts } = await import('../artifacts-routes.js');
@@ -30,6 +37,7 @@ export const taskotronRoutes = (opts: {
       await resultsdbRoutes(recorder.store, {
         record: (r) => recorder.record(r),
         additionalOutcomes: section.additional_outcomes,
+        publicUrl: section.resultsdb_public_url,
       }).register(app, deps);
     registerPage(app, { jobLog, store: recorder?.store ?? null, section });
   },

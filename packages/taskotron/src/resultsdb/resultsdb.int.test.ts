@@ -21,6 +21,7 @@ const ITEM = 'koschei-1.7.2-1.fc24';
 
 describe.each(allDatabases())('ResultsDB v2.0 API on $name', (target) => {
   let db: Database;
+  let store: ResultsStore;
   let app: FastifyInstance;
   let clock = Date.UTC(2016, 7, 15, 13, 29, 6);
   let origin = '';
@@ -58,7 +59,7 @@ describe.each(allDatabases())('ResultsDB v2.0 API on $name', (target) => {
       baseDir: tmpdir(),
       logger: createLogger('database', 'error'),
     });
-    const store = await ResultsStore.open(db);
+    store = await ResultsStore.open(db);
     app = Fastify();
     await resultsdbRoutes(store, { now: () => new Date((clock += 1000)) }).register(
       app,
@@ -551,8 +552,9 @@ describe.each(allDatabases())('ResultsDB v2.0 API on $name', (target) => {
     });
     expect((await get('/')).status).toBe(300);
     expect(await get('/nothing/here')).toEqual({ status: 404, body: { message: 'Not found' } });
-    // Werkzeug's converters take at least one character: an empty id or uuid is no route's.
-    for (const path of ['/results/', '/groups/', '/groups//results'])
+    // Werkzeug's converters take at least one character: an empty id or uuid is no route's
+    // (`/groups//results` is a redirect to the group `results`: see below).
+    for (const path of ['/results/', '/groups/'])
       expect(await get(path)).toEqual({ status: 404, body: { message: 'Not found' } });
   });
 
@@ -620,6 +622,14 @@ describe.each(allDatabases())('ResultsDB v2.0 API on $name', (target) => {
     ]);
     expect(await names(`${at}&testcases=,`)).toHaveLength(3);
     expect(await names(`${at}&outcome=INFO`)).toEqual([`scratch.other:${item}`]);
+    // A data filter compares its values as given (ResultsDB's value.split(',')): an empty item
+    // selects no result, never every one; a blank entry is one more value, a space kept.
+    for (const query of ['/results?item=', '/results?item=&testcases=scratch.q-one', `${at}&arch=`])
+      expect([query, await names(query)]).toEqual([query, []]);
+    expect((await get('/results/latest?item=&type=koji_build')).body).toEqual({ data: [] });
+    expect(await names(`/results?item=${item},`)).toHaveLength(3);
+    expect(await names(`/results?item=%20${item}`)).toEqual([]);
+    expect(await names(`/results?item:like=`)).toEqual([]);
   });
 
   it('reads since as ISO 8601: a date, Z, offsets converted to UTC', async () => {
@@ -744,14 +754,94 @@ describe.each(allDatabases())('ResultsDB v2.0 API on $name', (target) => {
       ref_url: null,
       href: `${BASE}/testcases/scratch.%C3%A9%20%3F%23%25`,
     });
-    // The path converter takes no newline after the first character, nor a leading slash.
-    for (const path of ['/testcases/', '/testcases//x', '/testcases/scratch.a%0Ab'])
+    // The path converter takes no newline after the first character, nor a leading slash
+    // (`/testcases//x` is a redirect: see below).
+    for (const path of ['/testcases/', '/testcases/scratch.a%0Ab'])
       expect(await get(path)).toEqual({ status: 404, body: { message: 'Not found' } });
     expect(await get('/testcases/scratch.none/x')).toEqual({
       status: 404,
       body: { message: 'Testcase not found' },
     });
     expect((await get('/testcases')).status).toBe(200);
+  });
+
+  it("redirects (308) a path a route takes once its slashes are merged, as Werkzeug's merge_slashes", async () => {
+    expect((await call('POST', '/api/v2.0/testcases', { name: 'scratch.merge' })).status).toBe(201);
+    const answer = async (path: string) => {
+      const res = await fetch(`${BASE}${path}`, { redirect: 'manual' });
+      return [path, res.status, res.headers.get('location')];
+    };
+    for (const [path, to] of <Array<[string, string]>>[
+      ['/testcases//scratch.merge', '/testcases/scratch.merge'],
+      [
+        '/testcases//scratch.merge//results?limit=1&item=a%2Cb',
+        '/testcases/scratch.merge/results?limit=1&item=a%2Cb',
+      ],
+      ['//results', '/results'],
+      ['/results//latest?item=x', '/results/latest?item=x'],
+      ['/groups/g%2F%2F/results', '/groups/g/results'],
+      ['//', '/'],
+      ['/groups//results', '/groups/results'],
+      ['//testcases//scratch.%C3%A9%20x', '/testcases/scratch.%C3%A9%20x'],
+    ])
+      expect(await answer(path)).toEqual([path, 308, `${BASE}${to}`]);
+    // A path a route takes as it is is not redirected: the name holds the doubled slash.
+    expect(await answer('/testcases/scratch.merge//x')).toEqual([
+      '/testcases/scratch.merge//x',
+      404,
+      null,
+    ]);
+    // Nor one that no route takes merged either.
+    expect(await get('/nothing//here')).toEqual({ status: 404, body: { message: 'Not found' } });
+    expect(await get('/results//1/x')).toEqual({ status: 404, body: { message: 'Not found' } });
+    // A client following it (requests, fetch) gets the testcase.
+    expect((await get('/testcases//scratch.merge')).body.name).toBe('scratch.merge');
+  });
+
+  it('starts every href, link and redirect with publicUrl, the URL a proxy serves it at', async () => {
+    const api = 'https://taskotron.example.org/resultsdb_api/api/v2.0';
+    const proxied = Fastify();
+    await resultsdbRoutes(store, { publicUrl: api }).register(proxied, {} as never);
+    const at = await proxied.listen({ host: '127.0.0.1', port: 0 });
+    try {
+      const read = async (path: string) => {
+        const res = await fetch(`${at}/api/v2.0${path}`, { redirect: 'manual' });
+        return {
+          status: res.status,
+          location: res.headers.get('location'),
+          body: await res.json(),
+        };
+      };
+      for (const name of ['scratch.proxy-1', 'scratch.proxy-2'])
+        expect((await result(name, 'PASSED', { item: 'proxied-1' }, ['proxy-group'])).status).toBe(
+          201,
+        );
+      const page = await read('/results?item=proxied-1&limit=1&page=1');
+      expect(page.body).toMatchObject({
+        prev: `${api}/results?item=proxied-1&limit=1&page=0`,
+        next: null,
+        data: [
+          {
+            href: expect.stringMatching(`^${api}/results/\\d+$`),
+            testcase: { href: `${api}/testcases/scratch.proxy-1` },
+          },
+        ],
+      });
+      expect((await read('/groups/proxy-group')).body).toMatchObject({
+        href: `${api}/groups/proxy-group`,
+        results: `${api}/results?groups=proxy-group`,
+      });
+      expect((await read('/testcases?name:like=scratch.proxy-*&limit=1')).body).toMatchObject({
+        next: `${api}/testcases?name:like=scratch.proxy-*&limit=1&page=1`,
+      });
+      expect((await read('')).body).toMatchObject({ groups: `${api}/groups` });
+      expect(await read('/testcases//scratch.proxy-1')).toMatchObject({
+        status: 308,
+        location: `${api}/testcases/scratch.proxy-1`,
+      });
+    } finally {
+      await proxied.close();
+    }
   });
 
   it('starts hrefs and links with the Host lower-cased, without the default port, as Werkzeug', async () => {

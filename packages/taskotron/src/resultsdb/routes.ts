@@ -22,7 +22,7 @@ import {
   type ResultFilter,
 } from './filters.js';
 import type { ResultsStore } from './store.js';
-import { origin, requestUrl, testcasePath } from './werkzeug.js';
+import { decodePath, origin, pathValue, requestUrl, testcasePath } from './werkzeug.js';
 
 export const API = '/api/v2.0';
 
@@ -32,15 +32,32 @@ export interface ResultsdbOptions {
   now?: () => Date;
   /** How a POSTed result is stored; the store's `create` by default (the automation records, with events). */
   record?: (r: NewResult) => Promise<StoredResult>;
+  /**
+   * The URL clients reach the API at through a reverse proxy (`taskotron.resultsdb_public_url`,
+   * no trailing `/`), which every href and link starts with; null: the request's own.
+   */
+  publicUrl?: string | null;
 }
 
-const base = (req: FastifyRequest) => `${origin(req.protocol, req.host)}${API}`;
+/** Where a request reached the API: what Werkzeug's `request.url` starts with. */
+const ownBase = (req: FastifyRequest) => `${origin(req.protocol, req.host)}${API}`;
 const fail = (reply: FastifyReply, code: number, message: string) =>
   reply.code(code).send({ message });
 /** No stored name holds U+0000 (POSTs refuse it), and PostgreSQL cannot even compare one. */
 const storable = (name: string) => !name.includes('\0');
-/** ResultsDB's 404 for a path no route takes. */
-const notFound = (reply: FastifyReply) => fail(reply, 404, 'Not found');
+/**
+ * Whether one of ResultsDB's GET routes takes `path` (decoded), as Werkzeug matches it: the
+ * routes registered below, with their checks of what a parameter may be.
+ */
+function takes(path: string): boolean {
+  if (path === API || path === `${API}/`) return true;
+  if (!path.startsWith(`${API}/`)) return false;
+  const rest = path.slice(API.length + 1);
+  if (/^(results|results\/latest|groups|testcases|healthcheck)$/.test(rest)) return true;
+  if (/^(results|groups)\/[^/]+$/.test(rest) || /^groups\/[^/]+\/results$/.test(rest)) return true;
+  return rest.startsWith('testcases/') && testcasePath(rest.slice('testcases/'.length)) !== null;
+}
+
 /**
  * Whether a decoded parameter is one path segment, as `<group_id>` and `<result_id>` take: the
  * WSGI server hands Flask the path decoded, so `/groups/a%2Fb` is `/groups/a/b`, no route's.
@@ -59,8 +76,8 @@ const PLACEHOLDER = '\0';
  * its `page=N` replaced (or `&page=N` added), a JSONP `callback` left out; null when there is
  * no such page.
  */
-function links(req: FastifyRequest, paging: Paging, more: boolean) {
-  const url = requestUrl(origin(req.protocol, req.host), req.url);
+function links(req: FastifyRequest, paging: Paging, more: boolean, publicUrl: string | null) {
+  const url = asRequested(req, publicUrl);
   const m = RE_PAGE.exec(url);
   let at: (page: number) => string;
   // The page in the URL is the page served, unless it is written as ResultsDB's pattern does
@@ -88,7 +105,36 @@ function links(req: FastifyRequest, paging: Paging, more: boolean) {
   };
 }
 
+/**
+ * Werkzeug's `request.url`, its scheme, host and script root (mod_wsgi's SCRIPT_NAME, as Fedora
+ * served ResultsDB under `/resultsdb_api`) those of `publicUrl` when one is set. Every route is
+ * under `/api/v2.0`, so the URL as requested always starts with `ownBase`.
+ */
+function asRequested(req: FastifyRequest, publicUrl: string | null): string {
+  const url = requestUrl(origin(req.protocol, req.host), req.url);
+  const own = ownBase(req);
+  return publicUrl !== null && url.startsWith(own) ? publicUrl + url.slice(own.length) : url;
+}
+
 function register(app: FastifyInstance, store: ResultsStore, options: ResultsdbOptions): void {
+  const publicUrl = options.publicUrl ?? null;
+  const base = (req: FastifyRequest) => publicUrl ?? ownBase(req);
+  /**
+   * ResultsDB's 404 for a path no route takes. But a path that a route takes once its runs of
+   * `/` are one (`/testcases//a`, `/api/v2.0//results`) is a 308 to that path, the query kept, as
+   * Werkzeug's `merge_slashes` answers it; clients (requests) follow it.
+   */
+  const notFound = (req: FastifyRequest, reply: FastifyReply) => {
+    const at = req.url.indexOf('?');
+    const path = decodePath(at < 0 ? req.url : req.url.slice(0, at));
+    const merged = path.replace(/\/{2,}/g, '/');
+    if (merged === path || !takes(merged)) return fail(reply, 404, 'Not found');
+    const location = `${base(req)}${pathValue(merged.slice(API.length))}${at < 0 ? '' : req.url.slice(at)}`;
+    return reply
+      .code(308)
+      .header('location', location)
+      .send({ message: `Redirecting to ${location}` });
+  };
   const outcomes = [...RESULTSDB_OUTCOMES, ...(options.additionalOutcomes ?? [])];
   const now = options.now ?? (() => new Date());
   const record = options.record ?? ((r: NewResult) => store.create(r));
@@ -112,7 +158,7 @@ function register(app: FastifyInstance, store: ResultsStore, options: ResultsdbO
     if (!q.ok) return fail(reply, 400, q.message);
     const page = await store.list({ ...q.filter, ...only }, q.paging, q.view.order);
     return {
-      ...links(req, q.paging, page.more),
+      ...links(req, q.paging, page.more, publicUrl),
       data: page.rows.map((r) => serializeResult(r, base(req))),
     };
   };
@@ -131,7 +177,7 @@ function register(app: FastifyInstance, store: ResultsStore, options: ResultsdbO
   });
 
   app.get<{ Params: { id: string } }>(`${API}/results/:id`, async (req, reply) => {
-    if (!segment(req.params.id)) return notFound(reply);
+    if (!segment(req.params.id)) return notFound(req, reply);
     const id = /^\d{1,15}$/.test(req.params.id) ? Number(req.params.id) : null;
     const found = id === null ? null : await store.get(id);
     return found ? serializeResult(found, base(req)) : fail(reply, 404, 'Result not found');
@@ -143,7 +189,7 @@ function register(app: FastifyInstance, store: ResultsStore, options: ResultsdbO
     const page = await store.groups(q.filter, q.paging);
     const counts = await store.resultsCounts(page.rows.map((g) => g.uuid));
     return {
-      ...links(req, q.paging, page.more),
+      ...links(req, q.paging, page.more, publicUrl),
       data: page.rows.map((g) => serializeGroup(g, base(req), counts.get(g.uuid) ?? 0)),
     };
   });
@@ -156,7 +202,7 @@ function register(app: FastifyInstance, store: ResultsStore, options: ResultsdbO
   });
 
   app.get<{ Params: { uuid: string } }>(`${API}/groups/:uuid`, async (req, reply) => {
-    if (!segment(req.params.uuid)) return notFound(reply);
+    if (!segment(req.params.uuid)) return notFound(req, reply);
     const group = storable(req.params.uuid) ? await store.group(req.params.uuid) : undefined;
     return group
       ? serializeGroup(group, base(req), await count(group.uuid))
@@ -164,7 +210,7 @@ function register(app: FastifyInstance, store: ResultsStore, options: ResultsdbO
   });
 
   app.get<{ Params: { uuid: string } }>(`${API}/groups/:uuid/results`, async (req, reply) => {
-    if (!segment(req.params.uuid)) return notFound(reply);
+    if (!segment(req.params.uuid)) return notFound(req, reply);
     const group = storable(req.params.uuid) ? await store.group(req.params.uuid) : undefined;
     return group
       ? results(req, reply, { groups: [group.uuid] })
@@ -176,7 +222,7 @@ function register(app: FastifyInstance, store: ResultsStore, options: ResultsdbO
     if (!q.ok) return fail(reply, 400, q.message);
     const page = await store.testcases(q.filter, q.paging);
     return {
-      ...links(req, q.paging, page.more),
+      ...links(req, q.paging, page.more, publicUrl),
       data: page.rows.map((t) => serializeTestcase(t, base(req))),
     };
   });
@@ -192,7 +238,7 @@ function register(app: FastifyInstance, store: ResultsStore, options: ResultsdbO
   // name may hold `/` (tmt plans: `fedora-ci.koji-build./plans/basic.functional`), raw or %2F.
   app.get<{ Params: { '*': string } }>(`${API}/testcases/*`, async (req, reply) => {
     const path = testcasePath(req.params['*']);
-    if (!path) return notFound(reply);
+    if (!path) return notFound(req, reply);
     const testcase = storable(path.name) ? await store.testcase(path.name) : undefined;
     if (!testcase) return fail(reply, 404, 'Testcase not found');
     return path.results
@@ -216,7 +262,7 @@ function register(app: FastifyInstance, store: ResultsStore, options: ResultsdbO
     });
   app.get(API, landing);
   app.get(`${API}/`, landing);
-  app.get(`${API}/*`, (_req, reply) => notFound(reply));
+  app.get(`${API}/*`, (req, reply) => notFound(req, reply));
 }
 
 /**
@@ -230,3 +276,41 @@ export const resultsdbRoutes = (
   name: 'taskotron',
   register: (app) => register(app, store, options),
 });
+
+/** Headers that belong to one connection and its body, not to the request or answer passed on. */
+const HOP_BY_HOP = new Set([
+  'content-length',
+  'transfer-encoding',
+  'connection',
+  'keep-alive',
+  'date',
+]);
+
+/**
+ * A GET under the API whose escapes the router cannot decode (`/testcases/%E0%A4%A`): the WSGI
+ * server hands Flask such a path decoded as UTF-8 with U+FFFD for the bytes that are none (`%A`
+ * left as it is), and Flask routes that: 404 `Testcase not found`, as the name is not stored. It
+ * is answered here as the routes answer that path, escaped anew; another method, or a path that
+ * is the same escaped anew (a parameter over the router's length), is ResultsDB's 404.
+ */
+export async function answerUndecodable(reply: FastifyReply): Promise<unknown> {
+  const req = reply.request;
+  const at = req.url.indexOf('?');
+  const url =
+    pathValue(decodePath(at < 0 ? req.url : req.url.slice(0, at))) +
+    (at < 0 ? '' : req.url.slice(at));
+  if ((req.method !== 'GET' && req.method !== 'HEAD') || url === req.url)
+    return fail(reply, 404, 'Not found');
+  try {
+    const headers = Object.fromEntries(
+      Object.entries(req.headers).filter(([name]) => !HOP_BY_HOP.has(name)),
+    );
+    const inner = await req.server.inject({ method: req.method, url, headers });
+    for (const [name, value] of Object.entries(inner.headers))
+      if (!HOP_BY_HOP.has(name) && value !== undefined) reply.header(name, value);
+    return reply.code(inner.statusCode).send(inner.rawPayload);
+  } catch (err) {
+    reply.request.log.error(err);
+    return fail(reply, 500, 'internal error, see the server log');
+  }
+}

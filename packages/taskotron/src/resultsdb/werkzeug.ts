@@ -98,7 +98,7 @@ const ALWAYS_ESCAPED = `${String.fromCharCode(...Array.from({ length: 0x21 }, (_
  * A path as the WSGI server hands it to Werkzeug: escapes decoded, as UTF-8 where they can be,
  * U+FFFD where they cannot.
  */
-const decodePath = (raw: string): string =>
+export const decodePath = (raw: string): string =>
   new TextDecoder('utf-8', { ignoreBOM: true }).decode(unquoteToBytes(raw));
 
 /**
