@@ -35,7 +35,7 @@ describe('loopabull doctor, the bus', () => {
         ),
       });
     } finally {
-      // Its Redis check opened the work queue, which leaves the queue's keys.
+      // Nothing of its own to remove: doctor writes nothing; this is for a run that went wrong.
       await cleanUpTest(config);
     }
   });

@@ -1,3 +1,4 @@
+import { fileURLToPath } from 'node:url';
 import type { Command } from 'commander';
 import type { z } from 'zod';
 import type { AutomationSection, Config } from './config/schema.js';
@@ -48,6 +49,23 @@ export interface AutomationInstance {
 }
 
 /**
+ * A topic an automation takes through a handler file that ships in the source tree's
+ * `playbooks/` (`<topic>.mjs`, one line handing the event to it). Workers find it only in
+ * `ansible.playbooks_dir`: without it there, the topic's jobs end unrouted.
+ */
+export interface AutomationTopic {
+  topic: string;
+  /**
+   * Queued by the automation itself, not delivered by the bus (taskotron's tag fuse): needed
+   * whenever one of its bus topics is delivered.
+   */
+  internal?: boolean;
+}
+
+/** The source tree's `playbooks/`: the handler files of the shipped automations (`topics`). */
+export const SHIPPED_PLAYBOOKS_DIR = fileURLToPath(new URL('../../../playbooks/', import.meta.url));
+
+/**
  * A shipped automation: one package owns its config section, handlers, routes, commands and
  * doctor checks, and one registry (the CLI's) lists it. Core knows none by name.
  */
@@ -58,6 +76,8 @@ export interface Automation<S extends AutomationSection = AutomationSection> {
   readonly description: string;
   /** Its config section: strict, with a default for every key, so `{}` is valid. */
   readonly section: z.ZodType<S>;
+  /** The topics its shipped handler files run (`loopabull doctor` checks they are in place). */
+  readonly topics?: readonly AutomationTopic[];
   /** `loopabull` subcommands. A disabled automation adds none. */
   commands?(env: CommandEnv): Promise<Command[]> | Command[];
   /** Extra `loopabull doctor` checks, when enabled. */
@@ -87,7 +107,7 @@ export type AutomationParts<S extends AutomationSection> = Pick<
  * code, and a worker loads only the automations enabled in its config.
  */
 export function lazyAutomation<S extends AutomationSection>(
-  about: Pick<Automation<S>, 'name' | 'description' | 'section'>,
+  about: Pick<Automation<S>, 'name' | 'description' | 'section' | 'topics'>,
   parts: () => Promise<AutomationParts<S>>,
 ): Automation {
   return registered<S>({

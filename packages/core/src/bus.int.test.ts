@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { afterAll, describe, expect, it } from '@jest/globals';
-import { removeTempDirs, testConfig } from '@test/support';
+import { privateVhost, removeTempDirs, testConfig } from '@test/support';
 import { connectOnce } from './bus.js';
 
 afterAll(removeTempDirs);
@@ -21,5 +21,43 @@ describe('connecting to the broker', () => {
     await expect(connectOnce(config)).rejects.toThrow(
       /cannot reach the bus at amqp:\/\/guest:\*\*\*@127\.0\.0\.1:5672\/: .*ACCESS-REFUSED/,
     );
+  });
+});
+
+describe('connection tuning in bus.url', () => {
+  /** What the connection settled on with the broker, and what the broker says it uses. */
+  async function tuned(query: string) {
+    const vhost = await privateVhost('tuning');
+    try {
+      const model = await connectOnce(withUrl(`${vhost.url}?${query}`));
+      try {
+        const { frameMax, channelMax, heartbeat } = model.connection as unknown as Record<
+          string,
+          number
+        >;
+        return { frameMax, channelMax, heartbeat };
+      } finally {
+        await model.close();
+      }
+    } finally {
+      await vhost.remove();
+    }
+  }
+
+  it("takes frame_max, channel_max and heartbeat under the RabbitMQ URI spec's names (pika's, fedora-messaging's)", async () => {
+    expect(await tuned('frame_max=8192&channel_max=7&heartbeat=30&locale=en_US')).toEqual({
+      frameMax: 8192,
+      channelMax: 7,
+      heartbeat: 30,
+    });
+  });
+
+  it("takes amqplib's own names, and bus.heartbeat when the URL has none or turns them off", async () => {
+    expect(await tuned('frameMax=16384&channelMax=9')).toEqual({
+      frameMax: 16384,
+      channelMax: 9,
+      heartbeat: 10,
+    });
+    expect((await tuned('heartbeat=0')).heartbeat).toBe(10);
   });
 });

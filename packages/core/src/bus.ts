@@ -8,13 +8,30 @@ import { redactUrl } from './redis.js';
 type BusConfig = Pick<Config, 'bus'>;
 
 /**
- * The broker URL with `bus.heartbeat` in it: amqplib takes the heartbeat only from the URL. With
- * heartbeats a frozen broker or a dead route is noticed in seconds; the original hung on such a
- * socket until someone restarted it.
+ * Connection tuning in the URL under the names of RabbitMQ's URI spec, which pika and
+ * fedora-messaging's `amqp_url` use, and under which amqplib reads it. amqplib ignores the
+ * spec's names, so a pasted `?frame_max=8192` would silently do nothing.
+ */
+const URI_SPEC_TUNING = { frame_max: 'frameMax', channel_max: 'channelMax' } as const;
+
+/**
+ * The broker URL as amqplib reads it: the URI spec's `frame_max` and `channel_max` also under
+ * amqplib's names (those win when both are given), `locale` as it is, and a heartbeat always.
+ * A `heartbeat` of whole seconds in the URL is kept: the operator wrote it there. Otherwise
+ * `bus.heartbeat` is set, `heartbeat=0` included: with heartbeats a frozen broker or a dead
+ * route is noticed in seconds (the original hung on such a socket until someone restarted it),
+ * so they are never turned off.
  */
 export function busUrl(config: BusConfig): string {
   const url = new URL(config.bus.url);
-  url.searchParams.set('heartbeat', String(Math.max(1, Math.round(config.bus.heartbeat))));
+  const query = url.searchParams;
+  for (const [spec, amqplib] of Object.entries(URI_SPEC_TUNING)) {
+    const value = query.get(spec);
+    if (value !== null && !query.has(amqplib)) query.set(amqplib, value);
+  }
+  const given = query.get('heartbeat');
+  if (!(given !== null && /^\d+$/.test(given) && Number(given) > 0))
+    query.set('heartbeat', String(Math.max(1, Math.round(config.bus.heartbeat))));
   return url.toString();
 }
 

@@ -2,7 +2,9 @@ export { ConfigError, TransientError, PermanentError } from './errors.js';
 export {
   lazyAutomation,
   registered,
+  SHIPPED_PLAYBOOKS_DIR,
   type Automation,
+  type AutomationTopic,
   type AutomationParts,
   type AutomationEnv,
   type AutomationInstance,
@@ -28,7 +30,7 @@ export {
   type ServerTarget,
 } from './config/database-url.js';
 export type { LoopabullEvent } from './event.js';
-export { topicProblem, topicAllowed } from './topic.js';
+export { topicProblem, topicAllowed, bindingMatches } from './topic.js';
 export {
   nestingDepth,
   plainHeaders,
@@ -46,6 +48,7 @@ export {
   publishHeaders,
   eventIdOf,
   pulseRoutingKey,
+  topicBound,
   type Delivery,
   type RejectReason,
   type ToEventResult,

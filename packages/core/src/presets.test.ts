@@ -7,6 +7,7 @@ import {
   pulseRoutingKey,
   pulseTopic,
   toEvent,
+  topicBound,
   type Delivery,
 } from './presets.js';
 import { FIXTURES } from '@test/support';
@@ -260,5 +261,32 @@ describe('generic preset', () => {
       ok: true,
       event: { body: 'hello', topic: 'a.b', id: expect.stringMatching(/^[0-9a-f]{64}$/) },
     });
+  });
+});
+
+describe('topicBound', () => {
+  const on = (preset: 'pulse' | 'generic', routing_keys = ['all']) => ({
+    bus: {
+      preset,
+      bindings: [
+        { exchange: 'exchange/taskcluster-queue/v1/task-completed', routing_key: 'primary.#' },
+        { exchange: 'amq.topic', routing_key: 'slavealloc.slave.*' },
+      ],
+    },
+    routing_keys,
+  });
+
+  it('on Pulse, is a bound exchange, whatever the routing keys', () => {
+    expect(topicBound(on('pulse'), 'taskcluster-queue.v1.task-completed')).toBe(true);
+    expect(topicBound(on('pulse'), 'taskcluster-queue.v1.task-failed')).toBe(false);
+    expect(topicBound(on('pulse'), 'slavealloc.slave.enable')).toBe(false);
+  });
+
+  it("elsewhere, is a routing key a binding's pattern matches, and routing_keys keeps", () => {
+    expect(topicBound(on('generic'), 'slavealloc.slave.enable')).toBe(true);
+    expect(topicBound(on('generic'), 'taskcluster-queue.v1.task-completed')).toBe(false);
+    expect(topicBound(on('generic', ['slavealloc.slave.disable']), 'slavealloc.slave.enable')).toBe(
+      false,
+    );
   });
 });

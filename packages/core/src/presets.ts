@@ -1,9 +1,9 @@
-import type { BusPreset } from './config/schema.js';
+import type { Binding, BusPreset } from './config/schema.js';
 import type { LoopabullEvent } from './event.js';
 import { sha256 } from './hash.js';
 import { DEFAULT_MAX_DEPTH, nestingDepth, plainHeaders } from './intake.js';
 import { isObject } from './json-object.js';
-import { topicProblem } from './topic.js';
+import { bindingMatches, topicAllowed, topicProblem } from './topic.js';
 
 /** The parts of an AMQP delivery that an event is made from (amqplib's message, flattened). */
 export interface Delivery {
@@ -37,6 +37,26 @@ export function pulseTopic(exchange: string): string {
     ? exchange.slice(PULSE_EXCHANGE_PREFIX.length)
     : exchange;
   return name.replaceAll('/', '.');
+}
+
+/**
+ * Whether the bus would deliver messages of a topic to the looper, and its filter keep them:
+ * on Pulse a topic is a bound exchange's name; elsewhere it is the routing key, which a binding's
+ * pattern must match.
+ */
+export function topicBound(
+  config: {
+    bus: { preset: BusPreset; bindings: readonly Binding[] };
+    routing_keys: readonly string[];
+  },
+  topic: string,
+): boolean {
+  if (!topicAllowed(topic, config.routing_keys)) return false;
+  return config.bus.bindings.some((b) =>
+    config.bus.preset === 'pulse'
+      ? pulseTopic(b.exchange) === topic
+      : bindingMatches(b.routing_key, topic),
+  );
 }
 
 /** One word of a Taskcluster routing key: `_` for a missing value, as Taskcluster's publisher writes it. */

@@ -17,9 +17,13 @@ export interface QueueServices {
   close(): Promise<void>;
 }
 
-export function queueServices(config: Config, redis: Redis): QueueServices {
+export function queueServices(
+  config: Config,
+  redis: Redis,
+  opts: { readOnly?: boolean } = {},
+): QueueServices {
   const keys = loopabullKeys(config);
-  const work = new WorkQueue(config, redis);
+  const work = new WorkQueue(config, redis, opts);
   const parking = new ParkingLot(redis, keys.parked);
   return {
     redis,
@@ -34,7 +38,13 @@ export function queueServices(config: Config, redis: Redis): QueueServices {
   };
 }
 
-/** For commands: the queue services on a connection that fails fast when Redis is away. */
-export async function openQueueServices(config: Config): Promise<QueueServices> {
-  return queueServices(config, await connectRedisOnce(config.redis.url));
+/**
+ * For commands: the queue services on a connection that fails fast when Redis is away.
+ * `readOnly` for those that only look (doctor): opening them then writes nothing to Redis.
+ */
+export async function openQueueServices(
+  config: Config,
+  opts: { readOnly?: boolean } = {},
+): Promise<QueueServices> {
+  return queueServices(config, await connectRedisOnce(config.redis.url), opts);
 }

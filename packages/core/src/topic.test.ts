@@ -1,7 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
 import fc from 'fast-check';
 import { jobIdFor } from './job-id.js';
-import { topicAllowed, topicProblem } from './topic.js';
+import { bindingMatches, topicAllowed, topicProblem } from './topic.js';
 
 describe('topicProblem', () => {
   it.each([
@@ -84,5 +84,24 @@ describe('jobIdFor', () => {
       expect(jobIdFor(id)).toBe(jobIdFor(id));
     }
     expect(jobIdFor('a:b')).not.toBe(jobIdFor('a:c'));
+  });
+});
+
+describe('bindingMatches', () => {
+  it.each([
+    ['#', 'a.b.c', true],
+    ['#', 'a', true],
+    ['a.#', 'a', true],
+    ['a.#', 'a.b.c', true],
+    ['a.*', 'a.b', true],
+    ['a.*', 'a.b.c', false],
+    ['a.*', 'a', false],
+    ['*.b.#', 'a.b', true],
+    ['#.c', 'a.b.c', true],
+    ['#.c', 'a.b.cd', false],
+    ['org.fedoraproject.*.buildsys.tag', 'org.fedoraproject.prod.buildsys.tag', true],
+    ['slavealloc.slave.enable', 'slavealloc.slave.disable', false],
+  ])('%s against %s: %s', (pattern, key, matches) => {
+    expect(bindingMatches(pattern, key)).toBe(matches);
   });
 });

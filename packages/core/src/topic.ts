@@ -16,3 +16,17 @@ export function topicProblem(topic: string): string | null {
 export function topicAllowed(topic: string, routingKeys: readonly string[]): boolean {
   return routingKeys[0] === 'all' || routingKeys.includes(topic);
 }
+
+/**
+ * Whether a binding's routing-key pattern matches a routing key, as the broker decides for a
+ * topic exchange: `*` is one word, `#` any number of words (none included).
+ */
+export function bindingMatches(pattern: string, routingKey: string): boolean {
+  const match = (p: readonly string[], k: readonly string[]): boolean => {
+    if (p.length === 0) return k.length === 0;
+    const [head, ...rest] = p;
+    if (head === '#') return match(rest, k) || (k.length > 0 && match(p, k.slice(1)));
+    return k.length > 0 && (head === '*' || head === k[0]) && match(rest, k.slice(1));
+  };
+  return match(pattern.split('.'), routingKey.split('.'));
+}

@@ -35,11 +35,21 @@ export class WorkQueue {
   readonly unrouted: UnroutedJobs;
   private readonly storedOptions: JobOptionsJson;
 
+  /**
+   * `readOnly`: for a look that must change nothing (`loopabull doctor`). BullMQ's Queue otherwise
+   * writes its meta hash (`<prefix>:<queue>:meta`) on creation, leaving a key behind in a Redis
+   * where the queue did not exist yet.
+   */
   constructor(
     private readonly config: Config,
     readonly connection: Redis,
+    { readOnly = false }: { readOnly?: boolean } = {},
   ) {
-    this.queue = new Queue(config.queue.name, { connection, prefix: config.redis.prefix });
+    this.queue = new Queue(config.queue.name, {
+      connection,
+      prefix: config.redis.prefix,
+      skipMetasUpdate: readOnly,
+    });
     this.keys = loopabullKeys(config);
     this.unrouted = UnroutedJobs.of(config, connection);
     this.storedOptions = new JobOptionsJson(this.sharedOptions());

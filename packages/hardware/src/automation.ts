@@ -1,4 +1,5 @@
 import { lazyAutomation } from '@loopabull/core';
+import { RUN_STATES } from './observation.js';
 import { hardwareSection, type HardwareSection } from './section.js';
 
 /**
@@ -11,6 +12,8 @@ export const hardware = lazyAutomation<HardwareSection>(
     name: 'hardware',
     description: 'hardware last-seen tracking from Taskcluster queue messages (releng-hardware)',
     section: hardwareSection,
+    // The Taskcluster queue's task exchanges, one handler file each (playbooks/taskcluster-queue.*.mjs).
+    topics: RUN_STATES.map((state) => ({ topic: `taskcluster-queue.v1.task-${state}` })),
   },
   async () => (await import('./parts.js')).hardwareParts,
 );

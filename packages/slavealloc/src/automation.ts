@@ -11,6 +11,8 @@ export const slavealloc = lazyAutomation<SlaveallocSection>(
     name: 'slavealloc',
     description: 'build-slave allocation: a buildbot.tac for each slave (Mozilla slavealloc)',
     section: slaveallocSection,
+    // What another automation or an operator publishes to take a slave out or put it back (handler.ts).
+    topics: [{ topic: 'slavealloc.slave.disable' }, { topic: 'slavealloc.slave.enable' }],
   },
   async () => (await import('./parts.js')).slaveallocParts,
 );

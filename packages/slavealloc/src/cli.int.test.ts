@@ -1,4 +1,4 @@
-import { readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from '@jest/globals';
 import { loadConfig, type CommandEnv } from '@loopabull/core';
@@ -290,5 +290,31 @@ describe('the built command (npm run build first)', () => {
     const again = await runCli(['slavealloc', 'dbdump', '-D', into]);
     const tables = (text: string) => (JSON.parse(text) as { tables: unknown }).tables;
     expect(tables(again.stdout)).toEqual(tables(dump.stdout));
+  });
+
+  it('takes - for standard input (dbload, dbinit) and standard output (dbdump), making no file named -', async () => {
+    const dir = tempDir();
+    const from = `sqlite:///${join(dir, 'from.db')}`;
+    expect((await runCli(['slavealloc', 'dbimport', '-D', from, ...IMPORT])).code).toBe(0);
+    const dump = await runCli(['slavealloc', 'dbdump', '-D', from, '-'], { cwd: dir });
+    expect(dump).toMatchObject({ code: 0, stderr: '' });
+    expect(existsSync(join(dir, '-'))).toBe(false);
+    const tables = (text: string) => (JSON.parse(text) as { tables: unknown }).tables;
+    const into = `sqlite:///${join(dir, 'into.db')}`;
+    const load = await runCli(['slavealloc', 'dbload', '-D', into, '-'], { input: dump.stdout });
+    expect(load.stderr).toMatch(/^loaded 10 slaves, 4 masters and 3 passwords into /m);
+    expect(load.code).toBe(0);
+    const init = `sqlite:///${join(dir, 'init.db')}`;
+    const inited = await runCli(['slavealloc', 'dbinit', '-D', init, '-'], { input: dump.stdout });
+    expect(inited.stderr).toMatch(/^initialized .*init\.db from standard input$/m);
+    for (const db of [into, init])
+      expect(tables((await runCli(['slavealloc', 'dbdump', '-D', db])).stdout)).toEqual(
+        tables(dump.stdout),
+      );
+    const bad = await runCli(['slavealloc', 'dbload', '-D', into, '-', '--force'], {
+      input: 'nope',
+    });
+    expect(bad.stderr).toMatch(/standard input is not JSON/);
+    expect(bad.code).toBe(1);
   });
 });

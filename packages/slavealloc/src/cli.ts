@@ -41,6 +41,15 @@ const onDb = (cmd: Command) => dbOption(cmd).addOption(new Option('-A, --api <ur
 
 const read = (file: string): ImportFile => ({ file, text: readFileSync(file, 'utf8') });
 
+/** A dump file argument of `-` is standard input or output, as Unix tools take it. */
+const STDIO = '-';
+
+/** A dump from a file, or from standard input for `-` (`dbload - < dump.json`). */
+const readDump = (file: string) =>
+  file === STDIO
+    ? parseDump(readFileSync(0, 'utf8'), 'standard input')
+    : parseDump(readFileSync(file, 'utf8'), file);
+
 /** `loopabull slavealloc …`: the original `slavealloc` command's subcommands and messages. */
 export function slaveallocCommand(env: CommandEnv, opts: CliOptions = {}): Command {
   const io: admin.Io = opts.io ?? {
@@ -107,34 +116,37 @@ export function slaveallocCommand(env: CommandEnv, opts: CliOptions = {}): Comma
     .description(
       'create or update the tables; with a dump file, load it (refuses a database with data, unless --force)',
     )
-    .argument('[dumpfile]', 'a dbdump file to load')
+    .argument('[dumpfile]', 'a dbdump file to load; - for standard input')
     .option('--force', 'delete the data already there')
     .action(async (file: string | undefined, o: Where & { force?: boolean }) =>
       withDb(o, async (db) => {
+        // Read before anything is wiped: a dump that is not one changes nothing.
+        const dump = file ? readDump(file) : undefined;
         await refuseToOverwrite(db, o.force, 'dbinit');
-        if (file) await loadData(db, parseDump(readFileSync(file, 'utf8'), file));
-        io.err(`initialized ${db.url}${file ? ` from ${file}` : ''}\n`);
+        if (dump) await loadData(db, dump);
+        const from = file === STDIO ? 'standard input' : file;
+        io.err(`initialized ${db.url}${from ? ` from ${from}` : ''}\n`);
       }),
     );
 
   onDb(cmd.command('dbdump'))
     .description('write every table as versioned JSON (to standard output by default)')
-    .argument('[dumpfile]', 'the file to write')
+    .argument('[dumpfile]', 'the file to write; - (or none) for standard output')
     .action(async (file: string | undefined, o: Where) =>
       withDb(o, async (db) => {
         const text = `${JSON.stringify(await dumpData(db), null, 1)}\n`;
-        if (file) writeFileSync(file, text);
+        if (file && file !== STDIO) writeFileSync(file, text);
         else io.out(text);
       }),
     );
 
   onDb(cmd.command('dbload'))
     .description('load a dbdump file into an empty database (or wipe it first with --force)')
-    .argument('<dumpfile>', 'a dbdump file')
+    .argument('<dumpfile>', 'a dbdump file; - for standard input (`dbdump -D A | dbload -D B -`)')
     .option('--force', 'delete the data already there')
     .action(async (file: string, o: Where & { force?: boolean }) =>
       withDb(o, async (db) => {
-        const dump = parseDump(readFileSync(file, 'utf8'), file);
+        const dump = readDump(file);
         await refuseToOverwrite(db, o.force, 'dbload');
         const counts = await loadData(db, dump);
         io.err(

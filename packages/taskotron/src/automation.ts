@@ -1,5 +1,7 @@
 import { lazyAutomation } from '@loopabull/core';
+import { triggerTopics } from './normalise.js';
 import { taskotronSection, type TaskotronSection } from './section.js';
+import { FUSE_TOPIC, JOB_TOPIC } from './topics.js';
 
 /**
  * Taskotron on the engine (issue 10). What exists so far: the trigger (message normaliser, rule
@@ -15,6 +17,15 @@ export const taskotron = lazyAutomation<TaskotronSection>(
     name: 'taskotron',
     description: 'Taskotron: trigger rules over Fedora messages, checks and ResultsDB results',
     section: taskotronSection,
+    // The trigger's Fedora topics (production and staging), the jobs it publishes, and the
+    // fuses it queues itself for Koji tag changes.
+    topics: [
+      ...[...Object.keys(triggerTopics('prod')), ...Object.keys(triggerTopics('stg'))].map(
+        (topic) => ({ topic }),
+      ),
+      { topic: JOB_TOPIC },
+      { topic: FUSE_TOPIC, internal: true },
+    ],
   },
   async () => (await import('./parts.js')).taskotronParts,
 );

@@ -9,9 +9,9 @@ import {
   type LoopabullEvent,
 } from '@loopabull/core';
 import { schedule, type TriggerOptions, type TriggerSource } from './trigger.js';
+import { FUSE_TOPIC } from './topics.js';
 
-/** The topic of a burnt fuse: `playbooks/taskotron.fuse.mjs` hands it to the `fuse` handler. */
-export const FUSE_TOPIC = 'taskotron.fuse';
+export { FUSE_TOPIC };
 
 /** What a fuse job carries: the message that lit it. */
 const fuseBody = z.object({

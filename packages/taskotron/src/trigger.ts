@@ -4,9 +4,9 @@ import type { JobLog, JobTrigger } from './job-log.js';
 import { normalise, type ItemType, type Normalised } from './normalise.js';
 import type { TaskotronSection } from './section.js';
 import { decide, type Decision, type Rule } from './rules.js';
+import { JOB_TOPIC } from './topics.js';
 
-/** The topic a scheduled check is published on: the job of part E.3. */
-export const JOB_TOPIC = 'taskotron.job';
+export { JOB_TOPIC };
 
 /** The longest item the job log (and a sane message) holds: names of 1000 characters each do not. */
 export const ITEM_MAX = 1024;

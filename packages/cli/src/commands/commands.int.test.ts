@@ -3,7 +3,7 @@
  * same commands as built and spawned are in test/e2e/cli*.test.ts): what they print, as JSON and
  * as text, and the exit codes they set.
  */
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
@@ -13,6 +13,7 @@ import {
   createRedis,
   jobIdFor,
   openQueueServices,
+  SHIPPED_PLAYBOOKS_DIR,
   type JobResult,
   type QueueServices,
 } from '@loopabull/core';
@@ -196,8 +197,8 @@ describe('the queue, its jobs, pause and resume', () => {
     await services.work.enqueue(testEvent('org.example.answer', { id: '4242' }));
     const shown = JSON.parse((await runProgram(config, ['jobs', 'show', '4242', '--json'])).out);
     expect(shown).toMatchObject({ id: jobIdFor('4242'), event: { id: '4242' } });
+    // The body of GET /api/jobs/<id>/logs, as the other data commands print their route's.
     expect(JSON.parse((await runProgram(config, ['jobs', 'logs', '4242', '--json'])).out)).toEqual({
-      id: '4242',
       logs: [],
     });
     expect((await runProgram(config, ['jobs', 'remove', '4242'])).out).toBe('removed 4242\n');
@@ -350,6 +351,90 @@ describe('jobs retry and show, by what became of the job', () => {
 });
 
 describe('doctor', () => {
+  type Check = { name: string; ok: boolean; detail: string; fix?: string };
+  const checks = async (c: typeof config) =>
+    JSON.parse((await runProgram(c, ['doctor', '--json'])).out) as Check[];
+
+  it('names the bound topics of an enabled automation that have no file in the playbooks directory, and how to copy the shipped ones', async () => {
+    const exchange = `loopabull-test-${randomUUID()}`;
+    const bound = testConfig({
+      overrides: {
+        taskotron: { enabled: false },
+        bus: { bindings: [{ exchange, routing_key: 'slavealloc.slave.*' }] },
+      },
+    });
+    try {
+      writeAutomation(
+        bound.ansible.playbooks_dir,
+        'slavealloc.slave.enable.mjs',
+        readFileSync(join(SHIPPED_PLAYBOOKS_DIR, 'slavealloc.slave.enable.mjs'), 'utf8'),
+      );
+      let found = await checks(bound);
+      expect(found.find((c) => c.name === 'slavealloc files')).toEqual({
+        name: 'slavealloc files',
+        ok: false,
+        detail: `1 of its bound topics has no automation in ${bound.ansible.playbooks_dir}, so their jobs end unrouted: slavealloc.slave.disable`,
+        fix: expect.stringContaining(
+          `cd ${SHIPPED_PLAYBOOKS_DIR} && install -m 0644 slavealloc.slave.disable.mjs ${bound.ansible.playbooks_dir}/`,
+        ),
+      });
+      // Its topics reach nothing here: nothing to copy.
+      expect(found.find((c) => c.name === 'hardware files')).toMatchObject({
+        ok: true,
+        detail: expect.stringMatching(/^none of its 4 topics is bound/),
+      });
+      // An operator's playbook of its own for the topic serves as well as the shipped file.
+      writeAutomation(bound.ansible.playbooks_dir, 'slavealloc.slave.disable.yml', '- hosts: []\n');
+      found = await checks(bound);
+      expect(found.find((c) => c.name === 'slavealloc files')).toMatchObject({
+        ok: true,
+        detail: `each of its 2 bound topics has an automation in ${bound.ansible.playbooks_dir}`,
+      });
+    } finally {
+      await cleanUpTest(bound);
+    }
+  });
+
+  it('on Pulse, takes the bound exchanges as the topics (hardware)', async () => {
+    const pulse = testConfig({
+      overrides: {
+        taskotron: { enabled: false },
+        slavealloc: { enabled: false },
+        bus: {
+          preset: 'pulse',
+          bindings: [
+            { exchange: 'exchange/taskcluster-queue/v1/task-completed', routing_key: 'primary.#' },
+          ],
+        },
+      },
+    });
+    try {
+      writeAutomation(pulse.ansible.playbooks_dir, 'unrelated.yml', '- hosts: []\n');
+      expect((await checks(pulse)).find((c) => c.name === 'hardware files')).toMatchObject({
+        ok: false,
+        detail: expect.stringMatching(/: taskcluster-queue\.v1\.task-completed$/),
+        fix: expect.stringContaining('install -m 0644 taskcluster-queue.v1.task-completed.mjs '),
+      });
+    } finally {
+      await cleanUpTest(pulse);
+    }
+  });
+
+  it('writes nothing to Redis: a queue that did not exist is not left with a BullMQ meta key', async () => {
+    const fresh = testConfig({ overrides: { taskotron: { enabled: false } } });
+    const redis = createRedis(fresh.redis.url);
+    try {
+      const mine = () => redis.keys(`${fresh.redis.prefix}:*`);
+      expect(await mine()).toEqual([]);
+      const { out } = await runProgram(fresh, ['doctor', '--json']);
+      expect(JSON.parse(out)).toContainEqual(expect.objectContaining({ name: 'redis', ok: true }));
+      expect(await mine()).toEqual([]);
+    } finally {
+      redis.disconnect();
+      await cleanUpTest(fresh);
+    }
+  });
+
   it('fails the bus check on a bindings exchange that does not exist when exchanges are only checked', async () => {
     const missing = `exchange/loopabull-test/v1/missing-${randomUUID()}`;
     const pulse = testConfig({

@@ -13,6 +13,7 @@ import {
   type DoctorCheck,
 } from '@loopabull/core';
 import { jsonOption, printJson, withConfig, type ConfigOpts, type Cli } from '../options.js';
+import { handlerFilesCheck } from '../handler-files.js';
 import { pulseQueueProblem } from '../pulse-queue.js';
 
 interface Outcome {
@@ -70,7 +71,8 @@ function engineChecks(config: Config): DoctorCheck[] {
       'redis',
       `start Redis or set redis.url / $REDIS_URL (now ${redactUrl(config.redis.url)})`,
       async () => {
-        const services = await openQueueServices(config);
+        // Read-only: a queue that does not exist yet must not be left with BullMQ's meta key.
+        const services = await openQueueServices(config, { readOnly: true });
         try {
           const [depth, workers] = await Promise.all([
             services.work.depth(),
@@ -170,13 +172,17 @@ function engineChecks(config: Config): DoctorCheck[] {
 export const doctorCommand = (cli: Cli) =>
   withConfig(new Command('doctor'))
     .description(
-      'check Redis, the bus, ansible-playbook, the playbooks directory and each enabled automation; say what is wrong and how to fix it',
+      'check Redis, the bus, ansible-playbook, the playbooks directory and each enabled automation (its handler files there included); say what is wrong and how to fix it',
     )
     .addOption(jsonOption())
     .addHelpText(
       'after',
       `
-Exit 0 when every check is ok, 1 otherwise. It makes no file, table or directory: a SQLite
+Exit 0 when every check is ok, 1 otherwise. "<automation> files" checks that each topic of an
+enabled automation that the bus delivers (bus.bindings, routing_keys) has a file to run in the
+playbooks directory: the shipped handler files are in the source tree's playbooks/ and must be
+copied into a playbooks directory elsewhere. It changes nothing: no key in Redis, no queue or
+exchange on the broker, no file, table or directory. A SQLite
 database or artifacts directory that does not exist yet is reported, and made by the first start
 of the services; migrations the next start applies are counted, not run. Run it as the services'
 user with their environment (docs/operating.md), or its answers are another user's.`,
@@ -197,7 +203,10 @@ user with their environment (docs/operating.md), or its answers are another user
             ...engineChecks(config),
             ...(
               await Promise.all(
-                automations.map((a) => a.doctor?.(automationEnv(config, a, logger)) ?? []),
+                automations.map(async (a) => [
+                  ...(a.topics?.length ? [handlerFilesCheck(config, a)] : []),
+                  ...((await a.doctor?.(automationEnv(config, a, logger))) ?? []),
+                ]),
               )
             ).flat(),
           ].map(run),

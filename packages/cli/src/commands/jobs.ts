@@ -137,13 +137,19 @@ A parked message (\`jobs list --state parked\`) never became a job: it is shown 
 const logs = (cli: Cli) =>
   withConfig(new Command('logs'))
     .description("a job's log: the playbook's or handler's output, every attempt")
-    .argument('<id>', 'job id')
+    .argument('<id>', 'job id, or the message id the job was made from')
     .addOption(jsonOption())
+    .addHelpText(
+      'after',
+      `
+--json prints {"logs": [line, ...]}, the body GET /api/jobs/<id>/logs answers.`,
+    )
     .action(async (id: string, opts: ConfigOpts & { json?: boolean }) =>
       withQueue(cli, opts, async ({ jobs }) => {
         const lines = await jobs.logs(id);
         if (!lines) throw notFound(id);
-        if (opts.json) printJson({ id, logs: lines });
+        // The API route's body, as every data command's --json is: one shape for scripts either way.
+        if (opts.json) printJson({ logs: lines });
         // Playbook output carries message text: escape sequences in it must not reach the terminal.
         else
           process.stdout.write(lines.map((l) => printable(l, { keepLines: true }) + '\n').join(''));
@@ -163,8 +169,9 @@ const retry = (cli: Cli) =>
       `
 A failed job runs again once its automation is fixed; an unrouted one once a playbook or handler
 for its topic is in the playbooks directory. A completed job is refused (exit 1), as is one that
-has not finished: to run a completed job's automation again on purpose, use
-\`loopabull run TOPIC --file BODY\` with the event \`loopabull jobs show ID --json\` prints.`,
+has not finished: to run a completed job's automation again on purpose, give \`loopabull run\`
+its event's body (the body alone: the whole event would become msg):
+  loopabull jobs show ID --json | jq .event.body | loopabull run TOPIC --file -`,
     )
     .action(
       async (id: string | undefined, opts: ConfigOpts & { failed?: boolean; json?: boolean }) => {

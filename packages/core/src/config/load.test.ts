@@ -109,6 +109,16 @@ describe('loadConfig', () => {
       [{ REDIS_URL: 'localhost:6379' }, /redis\.url: scheme localhost: is not redis:/],
       [{ REDIS_URL: 'no url' }, /redis\.url: not a URL/],
       [{ AMQP_URL: 'http://example' }, /bus\.url: scheme http: is not amqp: or amqps:.*AMQP_URL/],
+      // The broker drops a connection asking for these, which would read as a broker that is down.
+      [
+        { AMQP_URL: 'amqp://h/?frame_max=1000' },
+        /bus\.url: query parameter frame_max=1000 must be 0 \(the broker’s\) or at least 4096/,
+      ],
+      [
+        { AMQP_URL: 'amqp://h/?channelMax=abc' },
+        /bus\.url: query parameter channelMax=abc must be/,
+      ],
+      [{ AMQP_URL: 'amqp://h/?heartbeat=-1' }, /bus\.url: query parameter heartbeat=-1 must be/],
     ] as const) {
       expect(() => load(path, env)).toThrow(ConfigError);
       expect(() => load(path, env)).toThrow(message);
@@ -116,6 +126,8 @@ describe('loadConfig', () => {
     for (const url of ['redis://h:6379', 'redis://h:6379/', 'rediss://:p@h/15', '/run/redis.sock'])
       expect(load(path, { REDIS_URL: url }).redis.url).toBe(url);
     expect(load(path, { AMQP_URL: 'amqps://u:p@h/%2Fv' }).bus.url).toBe('amqps://u:p@h/%2Fv');
+    const tuned = 'amqp://u:p@h/v?frame_max=8192&channel_max=0&heartbeat=30&locale=en_US';
+    expect(load(path, { AMQP_URL: tuned }).bus.url).toBe(tuned);
   });
 
   it('refuses a database.url that is none of the accepted forms, naming the key and not the password', () => {

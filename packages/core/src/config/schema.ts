@@ -56,8 +56,35 @@ const redisUrl = z.string().superRefine((url, ctx) => {
     });
 });
 
+/**
+ * The connection tuning a bus URL may carry (RabbitMQ's URI spec names and amqplib's): what each
+ * must be, checked here because the broker answers a value it cannot take by dropping the
+ * connection, which reads as a broker that is down.
+ */
+const AMQP_TUNING: Record<string, { max: number; rule: string; ok(n: number): boolean }> = {
+  frame_max: {
+    max: 2 ** 32 - 1,
+    rule: '0 (the broker’s) or at least 4096',
+    ok: (n) => n === 0 || n >= 4096,
+  },
+  channel_max: { max: 65535, rule: '0 (the broker’s) to 65535', ok: () => true },
+  heartbeat: { max: 65535, rule: 'whole seconds, 0 to 65535', ok: () => true },
+};
+const AMQPLIB_NAMES: Record<string, string> = { frameMax: 'frame_max', channelMax: 'channel_max' };
+
+function amqpTuningProblem(url: URL): string | null {
+  for (const [name, value] of url.searchParams) {
+    const tuning = AMQP_TUNING[AMQPLIB_NAMES[name] ?? name];
+    if (!tuning) continue;
+    const n = /^\d{1,10}$/.test(value) ? Number(value) : NaN;
+    if (!(n <= tuning.max && tuning.ok(n)))
+      return `query parameter ${name}=${value} must be ${tuning.rule}`;
+  }
+  return null;
+}
+
 const amqpUrl = z.string().superRefine((url, ctx) => {
-  const problem = schemeProblem(url, ['amqp:', 'amqps:']);
+  const problem = schemeProblem(url, ['amqp:', 'amqps:']) ?? amqpTuningProblem(new URL(url));
   if (problem) ctx.addIssue({ code: 'custom', message: problem });
 });
 
