@@ -1,4 +1,5 @@
 export { tempDir, removeTempDirs } from './temp.js';
+export { gitRepo, type GitFile } from './git.js';
 export {
   testConfig,
   legacyConfig,

@@ -37,6 +37,9 @@ export const jobArtifactsDir = (artifactsDir: string, uuid: string): string =>
 /** fnmatch's `tests*.yml`: case-sensitive, as on Linux; `*` may be empty. */
 const PLAYBOOK_NAME = /^tests.*\.yml$/s;
 
+/** Whether a file of a check's directory is one of its playbooks, by name (`tests*.yml`). */
+export const isCheckPlaybook = (name: string): boolean => PLAYBOOK_NAME.test(name);
+
 /**
  * The check's playbooks, in name order (checkb took `os.listdir`'s order, which is none): the
  * regular files (or links to them) named `tests*.yml`. Empty when there are none or no directory.
@@ -44,7 +47,7 @@ const PLAYBOOK_NAME = /^tests.*\.yml$/s;
 export async function checkPlaybooks(taskDir: string): Promise<string[]> {
   const names = await readdir(taskDir).catch(() => [] as string[]);
   const found: string[] = [];
-  for (const name of names.filter((n) => PLAYBOOK_NAME.test(n)).sort())
+  for (const name of names.filter(isCheckPlaybook).sort())
     if ((await stat(join(taskDir, name)).catch(() => null))?.isFile()) found.push(name);
   return found;
 }

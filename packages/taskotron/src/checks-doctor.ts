@@ -4,11 +4,14 @@ import { CHECK_FILES, checkPlaybooks } from './check-layout.js';
 import { TASK_NAME, type Rule } from './rules.js';
 import { taskotronPaths, type TaskotronSection } from './section.js';
 
-/** The task names enabled rules name literally (a `${var}` one is known only per message). */
+/**
+ * The task names enabled rules name literally (a `${var}` one is known only per message; a
+ * `discover` action's checks are in its repository, not in tasks_dir).
+ */
 export const namedTasks = (rules: readonly Rule[]): string[] =>
   [
     ...new Set(
-      rules.filter((r) => r.enabled).flatMap((r) => r.do.flatMap((action) => action.tasks)),
+      rules.filter((r) => r.enabled).flatMap((r) => r.do.flatMap((action) => action.tasks ?? [])),
     ),
   ]
     .filter((t) => TASK_NAME.test(t))

@@ -145,4 +145,34 @@ describe('loopabull taskotron replay', () => {
     );
     expect((await replay()).stderr).toContain('give message files or --since');
   });
+
+  it('replays a discovered check from the job log with its repository and branch', async () => {
+    const item = 'discovered-1.0-1.fc41';
+    const git = { git_repo: 'https://src.example.org/rpms/discovered', git_branch: 'f41' };
+    await jobLog.scheduled({
+      uuid: 'discovered-job',
+      item,
+      item_type: 'koji_build',
+      taskname: 'tests/smoke',
+      arch: 'x86_64',
+      ...git,
+      trigger: { topic: fixture.topic, msg_id: 'd-1', rules: ['dist-git'] },
+    });
+    expect(await jobLog.get('discovered-job')).toMatchObject(git);
+    await published();
+    expect((await replay('--since', '1h', '--force')).code).toBe(0);
+    const again = (await published()).filter((j) => j.item === item);
+    expect(again).toEqual([
+      {
+        item,
+        item_type: 'koji_build',
+        taskname: 'tests/smoke',
+        arch: 'x86_64',
+        uuid: expect.any(String),
+        ...git,
+      },
+    ]);
+    const logged = await jobLog.get(again[0]!.uuid);
+    expect(logged).toMatchObject({ taskname: 'tests/smoke', ...git });
+  });
 });

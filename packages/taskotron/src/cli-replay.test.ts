@@ -30,13 +30,32 @@ describe('what replay prints', () => {
     disabled: [],
     errors: [{ rule: 'bad', error: 'no such var' }],
     dropped: [{ rule: 'r', arch: 's390x', reason: 'arch s390x is not in taskotron.valid_arches' }],
+    discovered: [],
+    discover_failed: [
+      {
+        rule: 'dg',
+        repo: 'https://h/rpms/a',
+        branch: 'f41',
+        reason: 'git clone https://h/rpms/a: x',
+      },
+    ],
   };
 
-  it('says per message what was scheduled, what was a duplicate, which rules failed and which arches were dropped', () => {
+  it('says per message what was scheduled, what was a duplicate, which rules failed, which arches were dropped and which repositories could not be looked into', () => {
     expect(messageLine('m1', 'topic', result, false).what).toBe(
       'message m1 (topic): KojiBuildPackageCompleted a-1-1.fc41; scheduled t/noarch as u1; ' +
         'd/x86_64 already scheduled within the window; rule bad: no such var; ' +
-        'rule r: not scheduled: arch s390x is not in taskotron.valid_arches',
+        'rule r: not scheduled: arch s390x is not in taskotron.valid_arches; ' +
+        'rule dg: no checks discovered in https://h/rpms/a (f41): git clone https://h/rpms/a: x',
+    );
+    const discovered = {
+      ...result,
+      scheduled: [
+        { ...result.scheduled[0]!, taskname: 'tests', git_repo: 'https://h/r', git_branch: 'f41' },
+      ],
+    };
+    expect(messageLine('m1', 'topic', discovered, false).what).toContain(
+      'scheduled tests/noarch from https://h/r f41 as u1;',
     );
     expect(messageLine('m1', 'topic', result, true).what).toContain('would schedule t/noarch;');
   });

@@ -58,17 +58,26 @@ export interface ReplayLine {
   skipped: boolean;
 }
 
+/** Where a discovered check comes from, for a line. */
+const from = (j: { git_repo?: string; git_branch?: string }) =>
+  j.git_repo === undefined ? '' : ` from ${j.git_repo} ${j.git_branch}`;
+
 export function messageLine(id: string, topic: string, r: TriggerResult, dry: boolean): ReplayLine {
   const verb = dry ? 'would schedule' : 'scheduled';
   const parts = r.skipped
     ? [`skipped: ${r.skipped}`]
     : [
         `${r.message_type} ${r.item}`,
-        ...r.scheduled.map((j) => `${verb} ${j.taskname}/${j.arch}${dry ? '' : ` as ${j.uuid}`}`),
+        ...r.scheduled.map(
+          (j) => `${verb} ${j.taskname}/${j.arch}${from(j)}${dry ? '' : ` as ${j.uuid}`}`,
+        ),
         ...r.duplicates.map((d) => `${d.taskname}/${d.arch} already scheduled within the window`),
         ...(r.scheduled.length + r.duplicates.length ? [] : ['no rule schedules anything']),
         ...r.errors.map((e) => `rule ${e.rule}: ${e.error}`),
         ...r.dropped.map((d) => `rule ${d.rule}: not scheduled: ${d.reason}`),
+        ...r.discover_failed.map(
+          (f) => `rule ${f.rule}: no checks discovered in ${f.repo} (${f.branch}): ${f.reason}`,
+        ),
       ];
   return {
     from: id,
@@ -195,6 +204,9 @@ const jobOf = (j: LoggedJob) => ({
   item_type: j.item_type,
   taskname: j.taskname,
   arch: j.arch,
+  // A discovered check runs again from its repository and branch.
+  ...(j.git_repo === undefined ? {} : { git_repo: j.git_repo }),
+  ...(j.git_branch === undefined ? {} : { git_branch: j.git_branch }),
 });
 
 /** `loopabull taskotron replay`: re-trigger from saved messages or from the job log. */

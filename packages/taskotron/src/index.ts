@@ -31,7 +31,20 @@ export {
   type Wanted,
   type Decision,
   type DecideOptions,
+  hostArches,
+  actionArches,
+  type Discover,
+  type Discovery,
 } from './rules.js';
+export {
+  findChecks,
+  repoProblem,
+  branchProblem,
+  CHECK_PATH,
+  MAX_DISCOVERED,
+  type FoundChecks,
+} from './discover.js';
+export { discoverChecks, withClone, GitError, type GitOptions, type Discovered } from './git.js';
 export {
   CHECK_OUTCOMES,
   RESULTSDB_OUTCOMES,

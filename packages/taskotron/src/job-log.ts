@@ -33,9 +33,15 @@ export interface LoggedJob {
   finished_at: string | null;
   execution_status: JobEnd['execution_status'] | null;
   status: string | null;
+  /** A discovered check's repository and branch (its taskname is a path in it). */
+  git_repo?: string;
+  git_branch?: string;
 }
 
-export type NewJob = Pick<LoggedJob, 'uuid' | 'item' | 'item_type' | 'taskname' | 'arch'> & {
+export type NewJob = Pick<
+  LoggedJob,
+  'uuid' | 'item' | 'item_type' | 'taskname' | 'arch' | 'git_repo' | 'git_branch'
+> & {
   trigger: JobTrigger;
 };
 
@@ -57,6 +63,8 @@ type JobTables = {
     finished_at: string | null;
     execution_status: string | null;
     status: string | null;
+    git_repo: string | null;
+    git_branch: string | null;
   };
 };
 
@@ -119,6 +127,16 @@ export function jobLogMigrations(dialect: DatabaseDialect): Record<string, Migra
           .execute();
       },
     },
+    // A discovered check's repository and branch, so that replaying its job runs it again from
+    // there. One statement each: MariaDB cannot roll DDL back.
+    '0004_jobs_git_repo': {
+      up: (db) =>
+        db.schema.alterTable('taskotron_jobs').addColumn('git_repo', 'varchar(1024)').execute(),
+    },
+    '0005_jobs_git_branch': {
+      up: (db) =>
+        db.schema.alterTable('taskotron_jobs').addColumn('git_branch', 'varchar(255)').execute(),
+    },
   };
 }
 
@@ -163,6 +181,8 @@ export class JobLog {
         trigger_msg_id: job.trigger.msg_id,
         trigger_rules: JSON.stringify(job.trigger.rules),
         scheduled_at: at,
+        git_repo: job.git_repo ?? null,
+        git_branch: job.git_branch ?? null,
       })
       .execute();
   }
@@ -238,6 +258,8 @@ function fromRow(r: JobTables['taskotron_jobs']): LoggedJob {
     finished_at: r.finished_at,
     execution_status: r.execution_status as LoggedJob['execution_status'],
     status: r.status,
+    ...(r.git_repo === null ? {} : { git_repo: r.git_repo }),
+    ...(r.git_branch === null ? {} : { git_branch: r.git_branch }),
   };
 }
 

@@ -16,6 +16,9 @@ describe('parseJob', () => {
     expect(parseJob(JOB)).toEqual({ ok: true, job: JOB });
     const git = { ...JOB, git_repo: 'https://pagure.io/x', git_branch: 'main' };
     expect(parseJob(git)).toEqual({ ok: true, job: git });
+    // A discovered check is a path in its repository.
+    const path = { ...git, taskname: 'tests/smoke' };
+    expect(parseJob(path)).toEqual({ ok: true, job: path });
     expect(parseJob({ ...JOB, uuid: '20161017_101334_123456' }).ok).toBe(true);
   });
 
@@ -28,6 +31,13 @@ describe('parseJob', () => {
     [{ ...JOB, item_type: 'rpm' }, /^item_type: /],
     [{ ...JOB, item: '' }, /^item: /],
     [{ ...JOB, item: undefined }, /^item: /],
+    [{ ...JOB, git_repo: 'ext::sh -c id' }, /^git_repo: .* not an http, https, git or file URL/],
+    [{ ...JOB, git_repo: '--upload-pack=id' }, /^git_repo: .* starts with -/],
+    [{ ...JOB, git_repo: 'https://h/r', git_branch: '-b' }, /^git_branch: .* starts with -/],
+    [{ ...JOB, git_branch: 'main' }, /^git_branch: given without git_repo/],
+    [{ ...JOB, taskname: 'tests/smoke' }, /^taskname: not a task name/],
+    [{ ...JOB, git_repo: 'https://h/r', taskname: 'tests/../..' }, /^taskname: not a check path/],
+    [{ ...JOB, git_repo: 'https://h/r', taskname: '/etc' }, /^taskname: not a check path/],
     [null, /^the body: /],
     ['a string', /^the body: /],
   ])('refuses %j, naming the field', (body, message) => {

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { ITEM_TYPES } from './normalise.js';
-import { ARCH, TASK_NAME } from './rules.js';
+import { branchProblem, CHECK_PATH, repoProblem } from './discover.js';
+import { ARCH, TASK_NAME } from './names.js';
 import type { TriggerJob } from './trigger.js';
 
 /**
@@ -10,17 +11,47 @@ import type { TriggerJob } from './trigger.js';
 export const JOB_UUID = /^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/;
 
 /** A `taskotron.job` body (part E.3): what comes off the bus is checked before anything uses it. */
-const jobSchema = z.object({
-  item: z.string().min(1).max(1024),
-  item_type: z.enum(ITEM_TYPES),
-  taskname: z.string().regex(TASK_NAME, 'not a task name (a directory name in tasks_dir)'),
-  arch: z.string().regex(ARCH, 'not an arch'),
-  uuid: z.string().regex(JOB_UUID, 'not a job uuid (letters, digits, _ and -, at most 64)'),
-  git_repo: z.string().optional(),
-  git_branch: z.string().optional(),
-});
+const jobSchema = z
+  .object({
+    item: z.string().min(1).max(1024),
+    item_type: z.enum(ITEM_TYPES),
+    taskname: z.string(),
+    arch: z.string().regex(ARCH, 'not an arch'),
+    uuid: z.string().regex(JOB_UUID, 'not a job uuid (letters, digits, _ and -, at most 64)'),
+    git_repo: z
+      .string()
+      .optional()
+      .superRefine((repo, ctx) => {
+        const problem = repo === undefined ? null : repoProblem(repo);
+        if (problem) ctx.addIssue({ code: 'custom', message: problem });
+      }),
+    git_branch: z
+      .string()
+      .optional()
+      .superRefine((branch, ctx) => {
+        const problem = branch === undefined ? null : branchProblem(branch);
+        if (problem) ctx.addIssue({ code: 'custom', message: problem });
+      }),
+  })
+  // A check of tasks_dir is a directory name there; a discovered one a path in its repository.
+  .superRefine((job, ctx) => {
+    if (job.git_repo === undefined && job.git_branch !== undefined)
+      ctx.addIssue({ code: 'custom', path: ['git_branch'], message: 'given without git_repo' });
+    else if (job.git_repo === undefined && !TASK_NAME.test(job.taskname))
+      ctx.addIssue({
+        code: 'custom',
+        path: ['taskname'],
+        message: 'not a task name (a directory name in tasks_dir)',
+      });
+    else if (job.git_repo !== undefined && !CHECK_PATH.test(job.taskname))
+      ctx.addIssue({
+        code: 'custom',
+        path: ['taskname'],
+        message: 'not a check path in git_repo (task names joined by /)',
+      });
+  });
 
-export type RunnerJob = TriggerJob & { git_repo?: string; git_branch?: string };
+export type RunnerJob = TriggerJob;
 
 /** The job, or the first problem with it naming the field. */
 export function parseJob(

@@ -21,7 +21,8 @@ const isUrl = (entry: string) => /^[a-z][a-z0-9+.-]*:\/\//i.test(entry);
 /**
  * The section's policy with paths made absolute. Without `namespaces_whitelist`, checks in
  * `tasks_dir` (the deployment's own) may report `dist.`, and nothing may report `pkg.`, which was
- * for tests in dist-git repositories (discovered checks, not supported yet).
+ * for tests in dist-git repositories: a deployment lists its dist-git URL prefix under `pkg`
+ * (a discovered check's origin is its `git_repo`, check-source.ts).
  */
 export function namespacePolicy(
   env: Pick<AutomationEnv<TaskotronSection>, 'section' | 'resolvePath'>,

@@ -5,11 +5,12 @@ import { decide, loadRules, RulesError } from './rules.js';
 import { SHIPPED_RULES } from './section.js';
 import { substitute, fieldsOf } from './substitute.js';
 
-/** The richer production rules of 2017 (part E.2), without `discover`. */
+/** The richer production rules of 2017 (part E.2). */
 const PRODUCTION = `
 - when: {message_type: KojiBuildPackageCompleted}
   do:
     - {tasks: [rpmlint, rpmgrill, python-versions]}
+    - {discover: {repo: 'https://src.fedoraproject.org/rpms/\${name}', branch: "\${distgit_branch}", fallback_branch: 'master', recursive: true}}
 - when: {message_type: KojiBuildPackageCompleted, name: docker}
   do:
     - {tasks: [dockerautotest]}
@@ -140,6 +141,54 @@ describe('decide', () => {
     expect(tasks(decide(r, { item: 'x' }))).toEqual(['a/x86_64']);
   });
 
+  it("match_host_arch: true schedules the item's arches when the message gives them, else valid_arches", () => {
+    const r = loadRules('- when: {}\n  do:\n    - {tasks: [a], match_host_arch: true}\n');
+    const validArches = ['x86_64', 'armhfp'];
+    expect(tasks(decide(r, { item: 'x' }, { validArches }))).toEqual(['a/x86_64', 'a/armhfp']);
+    const given = decide(
+      r,
+      { item: 'x', arches: ['x86_64', 'ppc64le', 'noarch'] },
+      { validArches },
+    );
+    expect(tasks(given)).toEqual(['a/x86_64', 'a/noarch']);
+    expect(given.dropped.map((d) => d.arch)).toEqual(['ppc64le']);
+    // Without valid_arches (no limit) and no arches in the message: the default arches.
+    expect(tasks(decide(r, { item: 'x' }))).toEqual(['a/noarch']);
+  });
+
+  it('lists discover actions with their values substituted and arches expanded, for the trigger', () => {
+    const r = loadRules(
+      [
+        '- name: dist-git',
+        '  when: {message_type: KojiBuildPackageCompleted}',
+        '  do:',
+        '    - {tasks: [rpmlint]}',
+        "    - discover: {repo: 'https://src.fedoraproject.org/rpms/${name}', branch: '${distgit_branch}', fallback_branch: master, recursive: true}",
+        '      arches: [x86_64, ppc64le]',
+        '',
+      ].join('\n'),
+    );
+    const d = decide(r, build('vim'), { validArches: ['x86_64'] });
+    expect(tasks(d)).toEqual(['rpmlint/noarch']);
+    expect(d.discover).toEqual([
+      {
+        rule: 'dist-git',
+        repo: 'https://src.fedoraproject.org/rpms/vim',
+        branch: 'f25',
+        fallback_branch: 'master',
+        recursive: true,
+        arches: ['x86_64'],
+      },
+    ]);
+    expect(d.dropped).toEqual([expect.objectContaining({ rule: 'dist-git', arch: 'ppc64le' })]);
+    // A message whose values make no repository or branch: the problem goes with the action.
+    const odd = decide(r, { ...build('vim'), name: '../../evil', distgit_branch: '-x' });
+    expect(odd.discover[0]!.problem).toMatch(/holds a \. or \.\. segment/);
+    expect(tasks(odd)).toEqual(['rpmlint/noarch']);
+    const missing = decide(r, { message_type: 'KojiBuildPackageCompleted', item: 'x' });
+    expect(missing.discover[0]!.problem).toMatch(/names a variable this message does not have/);
+  });
+
   it('takes arches from the action', () => {
     const r = loadRules(
       '- when: {}\n  do:\n    - {tasks: [a], arches: [x86_64, armhfp]}\n    - {tasks: [b]}\n',
@@ -225,14 +274,54 @@ describe('loadRules rejects bad rules naming the rule, key and line', () => {
       /do\[0\]\.arches: needs a non-empty list of arches/,
     ],
     [
-      'discover',
-      '- when: {}\n  do: [{discover: {repo: x}}]\n',
-      /do\[0\]\.discover: discover .* not supported yet/,
+      'a discover repo that is no URL',
+      '- when: {}\n  do: [{discover: {repo: x, branch: master}}]\n',
+      /do\[0\]\.discover\.repo: repository "x" is not an http, https, git or file URL/,
     ],
     [
-      'match_host_arch: true',
-      '- when: {}\n  do: [{tasks: [a], match_host_arch: true}]\n',
-      /do\[0\]\.match_host_arch: match_host_arch: true is not supported yet/,
+      'a discover repo that runs a command (ext::)',
+      "- when: {}\n  do: [{discover: {repo: 'ext::sh -c touch% /tmp/pwned', branch: master}}]\n",
+      /do\[0\]\.discover\.repo: .* is not an http, https, git or file URL/,
+    ],
+    [
+      'a discover repo whose message part could be an option',
+      "- when: {}\n  do: [{discover: {repo: '-${name}', branch: master}}]\n",
+      /do\[0\]\.discover\.repo: repository "-x" starts with -/,
+    ],
+    [
+      'a discover branch that is an option',
+      "- when: {}\n  do: [{discover: {repo: 'https://h/r', branch: '--upload-pack=x'}}]\n",
+      /do\[0\]\.discover\.branch: branch "--upload-pack=x" starts with -/,
+    ],
+    [
+      'a discover without branch',
+      "- when: {}\n  do: [{discover: {repo: 'https://h/r'}}]\n",
+      /do\[0\]\.discover\.branch: needs a string/,
+    ],
+    [
+      'an unknown discover key',
+      "- when: {}\n  do: [{discover: {repo: 'https://h/r', branch: b, depth: 1}}]\n",
+      /do\[0\]\.discover\.depth: unknown key/,
+    ],
+    [
+      'recursive not boolean',
+      "- when: {}\n  do: [{discover: {repo: 'https://h/r', branch: b, recursive: 'yes'}}]\n",
+      /do\[0\]\.discover\.recursive: needs true or false/,
+    ],
+    [
+      'both tasks and discover',
+      "- when: {}\n  do: [{tasks: [a], discover: {repo: 'https://h/r', branch: b}}]\n",
+      /do\[0\]: needs either tasks or discover/,
+    ],
+    [
+      'match_host_arch: true with arches',
+      '- when: {}\n  do: [{tasks: [a], arches: [x86_64], match_host_arch: true}]\n',
+      /do\[0\]\.match_host_arch: takes the item's arches: give arches or match_host_arch: true, not both/,
+    ],
+    [
+      'match_host_arch not boolean',
+      '- when: {}\n  do: [{tasks: [a], match_host_arch: 1}]\n',
+      /do\[0\]\.match_host_arch: needs true or false/,
     ],
     [
       'disabled without a reason',
@@ -256,7 +345,7 @@ describe('loadRules rejects bad rules naming the rule, key and line', () => {
   it('names the line of the rule in a longer file', () => {
     const text = PRODUCTION.replace('name: docker', 'name: {$bad: docker}');
     expect(() => loadRules(text, 'p.yml')).toThrow(
-      /^p\.yml:5: rule 2: when\.name\.\$bad: unknown operator/,
+      /^p\.yml:6: rule 2: when\.name\.\$bad: unknown operator/,
     );
   });
 });

@@ -1,12 +1,30 @@
 import yaml from 'js-yaml';
 import { matches, QueryError, queryProblem, type Query } from './query.js';
 import { fieldsOf, hasPlaceholder, substitute, type Lookup } from './substitute.js';
+import { branchProblem, repoProblem } from './discover.js';
+import { ARCH, TASK_NAME } from './names.js';
 
-/** One `do` entry: schedule each task on each arch. */
+/** A `discover` action's repository: its checks are found when the rule fires (trigger.ts). */
+export interface Discover {
+  repo: string;
+  branch: string;
+  /** Cloned when `branch` does not exist. */
+  fallback_branch?: string;
+  /** Look below the top-level directories too. */
+  recursive?: boolean;
+}
+
+/**
+ * One `do` entry: schedule each task (`tasks`), or each check found in a repository
+ * (`discover`), on each arch.
+ */
 export interface Action {
-  tasks: string[];
+  tasks?: string[];
+  discover?: Discover;
   /** Absent: the trigger's default arches. */
   arches?: string[];
+  /** The item's arches instead of `arches` (see hostArches). */
+  match_host_arch?: boolean;
 }
 
 export interface Rule {
@@ -37,14 +55,9 @@ export class RulesError extends Error {
 }
 
 const RULE_KEYS = new Set(['name', 'when', 'do', 'enabled', 'reason']);
-const ACTION_KEYS = new Set(['tasks', 'arches']);
-const UNSUPPORTED: Record<string, string> = {
-  discover: 'discover (tasks found in a git repository) is not supported yet',
-  match_host_arch: 'match_host_arch: true is not supported yet (false, the default, is)',
-};
-/** A task name is a directory under tasks_dir: no slashes, no leading dot. */
-export const TASK_NAME = /^[A-Za-z0-9][A-Za-z0-9._+-]{0,99}$/;
-export const ARCH = /^[A-Za-z0-9_]{1,32}$/;
+const ACTION_KEYS = new Set(['tasks', 'discover', 'arches', 'match_host_arch']);
+const DISCOVER_KEYS = new Set(['repo', 'branch', 'fallback_branch', 'recursive']);
+export { ARCH, TASK_NAME };
 
 const isObject = (v: unknown): v is Record<string, unknown> =>
   typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -144,16 +157,64 @@ function stringList(value: unknown, pattern: RegExp, what: string): string | nul
   return bad === undefined ? null : `${JSON.stringify(bad)} is not a ${what.replace(/s$/, '')}`;
 }
 
-function checkAction(action: unknown): { key: string | null; problem: string } | null {
-  if (!isObject(action)) return { key: null, problem: 'needs a mapping with tasks (and arches)' };
-  for (const key of Object.keys(action)) {
-    // `match_host_arch: false` is Taskotron's default, so a rules file that spells it out loads.
-    if (key === 'match_host_arch' && action[key] === false) continue;
-    if (Object.hasOwn(UNSUPPORTED, key)) return { key, problem: UNSUPPORTED[key]! };
-    if (!ACTION_KEYS.has(key)) return { key, problem: `unknown key (tasks, arches)` };
+/**
+ * A `discover` mapping's problem, with `${var}`s standing for a word (see sampleValues): a
+ * literal `ext::` or `-` prefix is refused at load, whatever the message holds.
+ */
+function discoverProblem(discover: unknown): { key: string; problem: string } | null {
+  if (!isObject(discover))
+    return {
+      key: 'discover',
+      problem: 'needs a mapping {repo, branch, fallback_branch, recursive}',
+    };
+  for (const key of Object.keys(discover))
+    if (!DISCOVER_KEYS.has(key))
+      return {
+        key: `discover.${key}`,
+        problem: 'unknown key (repo, branch, fallback_branch, recursive)',
+      };
+  const sample = (v: string) => substitute(v, sampleValues) as string;
+  const texts: Array<[string, (v: string) => string | null, boolean]> = [
+    ['repo', repoProblem, true],
+    ['branch', branchProblem, true],
+    ['fallback_branch', branchProblem, false],
+  ];
+  for (const [key, problemOf, required] of texts) {
+    const value = discover[key];
+    if (value === undefined && !required) continue;
+    if (typeof value !== 'string') return { key: `discover.${key}`, problem: 'needs a string' };
+    // A value that is a variable from its start is known only per message (decide checks it).
+    if (/^\$(\{?[A-Za-z_])/.test(value)) continue;
+    const problem = problemOf(sample(value));
+    if (problem) return { key: `discover.${key}`, problem };
   }
-  const tasks = stringList(action.tasks, TASK_NAME, 'task names');
-  if (tasks) return { key: 'tasks', problem: tasks };
+  if (discover.recursive !== undefined && typeof discover.recursive !== 'boolean')
+    return { key: 'discover.recursive', problem: 'needs true or false' };
+  return null;
+}
+
+function checkAction(action: unknown): { key: string | null; problem: string } | null {
+  if (!isObject(action))
+    return { key: null, problem: 'needs a mapping with tasks or discover (and arches)' };
+  for (const key of Object.keys(action))
+    if (!ACTION_KEYS.has(key))
+      return { key, problem: `unknown key (tasks, discover, arches, match_host_arch)` };
+  if ((action.tasks === undefined) === (action.discover === undefined))
+    return { key: null, problem: 'needs either tasks or discover' };
+  if (action.match_host_arch !== undefined && typeof action.match_host_arch !== 'boolean')
+    return { key: 'match_host_arch', problem: 'needs true or false' };
+  if (action.match_host_arch === true && action.arches !== undefined)
+    return {
+      key: 'match_host_arch',
+      problem: "takes the item's arches: give arches or match_host_arch: true, not both",
+    };
+  if (action.discover !== undefined) {
+    const bad = discoverProblem(action.discover);
+    if (bad) return bad;
+  } else {
+    const tasks = stringList(action.tasks, TASK_NAME, 'task names');
+    if (tasks) return { key: 'tasks', problem: tasks };
+  }
   if (action.arches === undefined) return null;
   const arches = stringList(action.arches, ARCH, 'arches');
   return arches ? { key: 'arches', problem: arches } : null;
@@ -216,10 +277,29 @@ export interface Wanted {
   taskname: string;
   arch: string;
   rules: string[];
+  /** A discovered check's repository and branch (trigger.ts): its taskname is a path in it. */
+  git_repo?: string;
+  git_branch?: string;
+}
+
+/** A `discover` action of a rule that fired: the trigger clones the repository and schedules. */
+export interface Discovery {
+  rule: string;
+  /** After substitution; `problem` says why they cannot be used. */
+  repo: string;
+  branch: string;
+  fallback_branch?: string;
+  recursive: boolean;
+  /** The arches each check found is scheduled on (valid ones only). */
+  arches: string[];
+  /** Why this repository is not cloned (a value from the message that is no URL or branch). */
+  problem?: string;
 }
 
 export interface Decision {
   wanted: Wanted[];
+  /** Repositories to look for checks in (discover actions of the rules that matched). */
+  discover: Discovery[];
   /** Names of the rules whose `when` matched. */
   matched: string[];
   /** Disabled rules, with their reason: never evaluated. */
@@ -243,28 +323,88 @@ export interface DecideOptions {
   validArches?: readonly string[];
 }
 
-function actionJobs(
-  action: Action,
+/**
+ * The arches of the item, for `match_host_arch: true` (pure): the message's `arches` when its
+ * normalised data has that field (a list of arches), else every arch of `validArches` (every
+ * arch the deployment runs checks on: Koji's build messages do not say which arches a build
+ * has), else `defaultArches`.
+ */
+export function hostArches(
+  data: Record<string, unknown>,
   options: Required<Pick<DecideOptions, 'defaultArches'>> & DecideOptions,
-): { jobs: Array<{ taskname: string; arch: string }>; dropped: string[] } {
-  const asked = action.arches ?? options.defaultArches;
-  for (const t of action.tasks)
-    if (!TASK_NAME.test(t)) throw new Error(`task name ${JSON.stringify(t)} is not valid`);
+): readonly string[] {
+  const given = data.arches;
+  if (Array.isArray(given) && given.length > 0 && given.every((a) => typeof a === 'string'))
+    return [...new Set(given as string[])];
+  return options.validArches ?? options.defaultArches;
+}
+
+/** The arches an action schedules on, and those `validArches` leaves out (pure). */
+export function actionArches(
+  action: Pick<Action, 'arches' | 'match_host_arch'>,
+  data: Record<string, unknown>,
+  options: Required<Pick<DecideOptions, 'defaultArches'>> & DecideOptions,
+): { arches: string[]; dropped: string[] } {
+  const asked = action.match_host_arch
+    ? hostArches(data, options)
+    : (action.arches ?? options.defaultArches);
   for (const a of asked)
     if (!ARCH.test(a)) throw new Error(`arch ${JSON.stringify(a)} is not valid`);
   const valid = (arch: string) =>
     arch === NOARCH || !options.validArches || options.validArches.includes(arch);
-  const arches = asked.filter(valid);
+  return { arches: asked.filter(valid), dropped: asked.filter((a) => !valid(a)) };
+}
+
+const discoveryProblem = (d: Record<string, unknown>): string | null => {
+  for (const key of ['repo', 'branch', 'fallback_branch'] as const) {
+    const v = d[key];
+    if (v === undefined && key === 'fallback_branch') continue;
+    if (typeof v !== 'string') return `discover.${key} is not a string in this message`;
+    if (hasPlaceholder(v))
+      return `discover.${key} ${JSON.stringify(v)} names a variable this message does not have`;
+    const problem = key === 'repo' ? repoProblem(v) : branchProblem(v);
+    if (problem) return problem;
+  }
+  return null;
+};
+
+function actionJobs(
+  action: Action,
+  data: Record<string, unknown>,
+  options: Required<Pick<DecideOptions, 'defaultArches'>> & DecideOptions,
+): {
+  jobs: Array<{ taskname: string; arch: string }>;
+  dropped: string[];
+  discover?: Omit<Discovery, 'rule'>;
+} {
+  const tasks = action.tasks ?? [];
+  for (const t of tasks)
+    if (!TASK_NAME.test(t)) throw new Error(`task name ${JSON.stringify(t)} is not valid`);
+  const { arches, dropped } = actionArches(action, data, options);
+  if (action.discover) {
+    const d = action.discover as unknown as Record<string, unknown>;
+    const problem = discoveryProblem(d);
+    const discover: Omit<Discovery, 'rule'> = {
+      repo: String(d.repo),
+      branch: String(d.branch),
+      ...(d.fallback_branch === undefined ? {} : { fallback_branch: String(d.fallback_branch) }),
+      recursive: d.recursive === true,
+      arches,
+      ...(problem ? { problem } : {}),
+    };
+    return { jobs: [], dropped, discover };
+  }
   return {
-    jobs: action.tasks.flatMap((taskname) => arches.map((arch) => ({ taskname, arch }))),
-    dropped: asked.filter((a) => !valid(a)),
+    jobs: tasks.flatMap((taskname) => arches.map((arch) => ({ taskname, arch }))),
+    dropped,
   };
 }
 
 /**
  * What a normalised message schedules: every enabled rule whose `when` matches adds its tasks
  * (all matching rules fire); the same (task, arch) asked twice is wanted once. A rule that
- * cannot be evaluated is reported and the others still fire.
+ * cannot be evaluated is reported and the others still fire. `discover` actions are listed in
+ * `discover`, for the trigger to clone (the one part that is not pure).
  */
 export function decide(
   rules: readonly Rule[],
@@ -272,7 +412,14 @@ export function decide(
   options: DecideOptions = {},
 ): Decision {
   const expand = { ...options, defaultArches: options.defaultArches ?? [NOARCH] };
-  const decision: Decision = { wanted: [], matched: [], disabled: [], errors: [], dropped: [] };
+  const decision: Decision = {
+    wanted: [],
+    discover: [],
+    matched: [],
+    disabled: [],
+    errors: [],
+    dropped: [],
+  };
   const byKey = new Map<string, Wanted>();
   const lookup = fieldsOf(data);
   for (const rule of rules) {
@@ -282,9 +429,13 @@ export function decide(
     }
     try {
       if (!matches(substitute(rule.when, lookup), data)) continue;
-      const expanded = rule.do.map((a) => actionJobs(substitute(a, lookup) as Action, expand));
+      const expanded = rule.do.map((a) =>
+        actionJobs(substitute(a, lookup) as Action, data, expand),
+      );
       const jobs = expanded.flatMap((e) => e.jobs);
       decision.matched.push(rule.name);
+      for (const e of expanded)
+        if (e.discover) decision.discover.push({ rule: rule.name, ...e.discover });
       for (const arch of new Set(expanded.flatMap((e) => e.dropped)))
         decision.dropped.push({
           rule: rule.name,

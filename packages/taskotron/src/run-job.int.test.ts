@@ -3,7 +3,8 @@
  * through `runOnce` (what `loopabull run` does), the automation started by an AutomationHost on
  * a SQLite database, real ansible-playbook, and the result events on a real RabbitMQ.
  */
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from '@jest/globals';
 import { AutomationHost, createLogger, type Config } from '@loopabull/core';
@@ -13,6 +14,7 @@ import { runOnce } from '@loopabull/worker';
 import {
   cleanUpTest,
   freePort,
+  gitRepo,
   localPlaybook,
   processAlive,
   processTree,
@@ -394,5 +396,97 @@ describe('the taskotron.job handler', () => {
         { testcase: 'scratch.p', id: expect.any(Number) },
       ],
     });
+  });
+});
+
+describe('the taskotron.job handler for a discovered check (git_repo, git_branch)', () => {
+  const clones = () => readdirSync(tmpdir()).filter((n) => n.startsWith('loopabull-git-'));
+  const results = (checkname: string) =>
+    localPlaybook([
+      writesResults(
+        `results:\n- {item: x, outcome: PASSED, checkname: ${checkname}}\n- {item: x, outcome: INFO, checkname: dist.mine}\n`,
+      ),
+    ]);
+
+  it('runs the check from a shallow clone of git_branch, reports pkg. only for a whitelisted repository, and removes the clone', async () => {
+    const repo = gitRepo(
+      {
+        main: { 'tests/smoke/tests.yml': results('pkg.wrong-branch') },
+        f41: { 'tests/smoke/tests.yml': results('pkg.smoke'), README: 'x' },
+      },
+      'vim',
+    );
+    const before = clones().length;
+    const { config, host } = await started({
+      namespaces_whitelist: { dist: ['/srv/official-tasks'], pkg: [repo.replace(/vim\.git$/, '')] },
+    });
+    const j = job({ taskname: 'tests/smoke', git_repo: repo, git_branch: 'f41' });
+    const out = await runJob(config, host, j);
+    expect(out.result?.value).toMatchObject({
+      uuid: j.uuid,
+      taskname: 'tests/smoke',
+      execution_status: 'NOT_OK',
+      status: `1 PASSED, 1 INFO; ResultsDB refused 1 of 2 results: This repo is not allowed to post results into dist namespace: ${repo} is not in taskotron.namespaces_whitelist.dist`,
+      results: [
+        { testcase: 'pkg.smoke', id: expect.any(Number) },
+        { testcase: 'dist.mine', refused: expect.stringMatching(/^This repo is not allowed/) },
+      ],
+    });
+    expect(clones().length).toBe(before);
+    // Another repository may not report pkg.: the whitelist names repositories by URL prefix.
+    const other = gitRepo({ f41: { 'tests/smoke/tests.yml': results('pkg.smoke') } }, 'other');
+    const refused = await runJob(
+      config,
+      host,
+      job({ taskname: 'tests/smoke', git_repo: other, git_branch: 'f41' }),
+    );
+    expect(refused.result?.value).toMatchObject({
+      results: [
+        {
+          testcase: 'pkg.smoke',
+          refused: expect.stringContaining(`${other} is not in taskotron.namespaces_whitelist.pkg`),
+        },
+        {},
+      ],
+    });
+  });
+
+  it('fails the try when the repository cannot be cloned, naming it and why, and the retry runs the check once it can', async () => {
+    const repo = gitRepo({ main: { 'tests/tests.yml': results('scratch.ok') } });
+    const path = repo.slice('file://'.length);
+    const { config, host } = await started();
+    const j = job({ taskname: 'tests', git_repo: repo, git_branch: 'main' });
+    renameSync(path, `${path}.away`);
+    const first = runJob(config, host, j, 'clone-retried');
+    await expect(first).rejects.toThrow(
+      new RegExp(
+        `the check could not be fetched: git clone ${repo} \\(branch main\\): .*does not appear to be a git repository`,
+      ),
+    );
+    await expect(first).rejects.not.toMatchObject({ permanent: true });
+    renameSync(`${path}.away`, path);
+    const out = await runJob(config, host, j, 'clone-retried');
+    // The check ran: its scratch. result is stored (dist. is for tasks_dir's checks only).
+    expect(out.result?.value).toMatchObject({
+      results: [{ testcase: 'scratch.ok', id: expect.any(Number) }, { testcase: 'dist.mine' }],
+    });
+  });
+
+  it('fails a job for good when its check is not in the repository, or is a symlink out of it', async () => {
+    const outside = taskDir([writesResults('results: []\n')]);
+    const repo = gitRepo({
+      main: { 'tests/tests.yml': results('scratch.ok'), escape: { symlink: outside } },
+    });
+    const { config, host } = await started();
+    for (const taskname of ['tests/gone', 'escape/check']) {
+      const j = job({ taskname, git_repo: repo, git_branch: 'main' });
+      const run = runJob(config, host, j);
+      await expect(run).rejects.toThrow(
+        `no check in ${repo} (branch main) ${taskname}: it has no tests*.yml playbook`,
+      );
+      await expect(run).rejects.toMatchObject({ permanent: true });
+      const { jobs } = await stored(config);
+      expect(await jobs.get(j.uuid)).toMatchObject({ execution_status: 'NOT_OK' });
+    }
   });
 });

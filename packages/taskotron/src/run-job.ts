@@ -1,4 +1,3 @@
-import { join } from 'node:path';
 import { PermanentError, TransientError, type Handler } from '@loopabull/core';
 import { jobArtifactsDir } from './check-layout.js';
 import { parseJob, type RunnerJob } from './job.js';
@@ -7,7 +6,9 @@ import { readJournal, writeJournal } from './journal.js';
 import { joinUrl, resultsdbPayload } from './report.js';
 import { jobEnd, submitAll, type ResultsSink } from './results-sink.js';
 import { checkTimeLimit } from './section.js';
-import { checkOrigin, namespacedSink, type NamespacePolicy } from './namespaces.js';
+import { namespacedSink, type NamespacePolicy } from './namespaces.js';
+import { jobOrigin, withCheckDir } from './check-source.js';
+import type { GitOptions } from './git.js';
 import { CheckNotFoundError, ownArtifacts, runCheck, type CheckRun } from './runner.js';
 
 export interface RunJobOptions {
@@ -23,6 +24,8 @@ export interface RunJobOptions {
   sink: ResultsSink;
   /** Which checkname namespaces a check may report under. */
   namespaces: NamespacePolicy;
+  /** `taskotron.git_timeout`: the clone of a discovered check's repository. */
+  git: GitOptions;
 }
 
 /** What a `taskotron.job` job returns (`loopabull jobs show`). */
@@ -54,7 +57,8 @@ async function logged<T>(what: string, write: () => Promise<T>): Promise<T> {
 }
 
 /**
- * The `taskotron.job` handler: checks the job, runs its check (`<tasks_dir>/<taskname>`), reports
+ * The `taskotron.job` handler: checks the job, runs its check (`<tasks_dir>/<taskname>`, or
+ * `<taskname>` in a clone of the job's `git_repo`: check-source.ts), reports
  * each result to the results store, and logs start and end in the job log. A check that fails
  * is a completed job with a NOT_OK end; a store that is down fails the try (TransientError, the
  * retry reports what is left); a bad job body or a missing check fails it for good.
@@ -66,8 +70,7 @@ export function taskotronRun(options: RunJobOptions): Handler {
     const job: RunnerJob = parsed.job;
     const { uuid } = job;
     const dir = jobArtifactsDir(options.artifactsDir, uuid);
-    const taskDir = join(options.tasksDir, job.taskname);
-    const sink = namespacedSink(options.sink, checkOrigin(taskDir), options.namespaces);
+    const sink = namespacedSink(options.sink, jobOrigin(job, options.tasksDir), options.namespaces);
     // Before the job log: the row of the job that owns this uuid must stay as it is.
     await ownArtifacts(dir, ctx.job.id);
     await logged('start', async () => {
@@ -86,17 +89,22 @@ export function taskotronRun(options: RunJobOptions): Handler {
     } else {
       let report;
       try {
-        report = await runCheck({
-          job,
-          taskDir,
-          artifactsDir: options.artifactsDir,
-          config: options.config,
-          timeout: checkTimeLimit(options.checkTimeout, options.config.ansible.timeout),
-          supportedArches: options.supportedArches,
-          owner: ctx.job.id,
-          onLine: (line) => void ctx.log(line),
-          signal: ctx.signal,
-        });
+        const limit = checkTimeLimit(options.checkTimeout, options.config.ansible.timeout);
+        const git = { ...options.git, signal: ctx.signal };
+        report = await withCheckDir(job, options.tasksDir, git, (taskDir, spent) =>
+          runCheck({
+            job,
+            taskDir,
+            artifactsDir: options.artifactsDir,
+            config: options.config,
+            // A clone's time comes out of the check's: both run inside the handler's timeout.
+            timeout: Math.max(1, Math.floor(limit - spent)),
+            supportedArches: options.supportedArches,
+            owner: ctx.job.id,
+            onLine: (line) => void ctx.log(line),
+            signal: ctx.signal,
+          }),
+        );
       } catch (err) {
         if (err instanceof CheckNotFoundError)
           await logged('end', () =>

@@ -51,6 +51,7 @@ export async function startRunner(
     run: taskotronRun({
       config,
       checkTimeout: section.check_timeout,
+      git: { timeoutSeconds: section.git_timeout },
       supportedArches: section.valid_arches,
       tasksDir: paths.tasksDir,
       artifactsDir: paths.artifactsDir,

@@ -22,6 +22,7 @@ describe('the taskotron section', () => {
       dedup_window: 3600,
       fuse_delay: 900,
       check_timeout: 1200,
+      git_timeout: 120,
       critpath_file: null,
       namespaces_safe: ['scratch'],
       namespaces_whitelist: null,

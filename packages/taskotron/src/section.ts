@@ -46,6 +46,11 @@ export const taskotronSection = z
      */
     check_timeout: z.number().int().positive().default(1200),
     /**
+     * Seconds each git command of a discovered check may take: the trigger's listing of a
+     * `discover` repository, the runner's clone of a job's `git_repo`.
+     */
+    git_timeout: z.number().int().positive().default(120),
+    /**
      * The critical-path packages, one name per line (Taskotron's `critpath_filepath`), offered
      * to rules as `critpath_pkgs`; null: none.
      */

@@ -16,6 +16,7 @@ import {
   jobIdFor,
   openQueueServices,
   type JobResult,
+  type LoopabullEvent,
   type QueueServices,
 } from '@loopabull/core';
 import { Database } from '@loopabull/database';
@@ -23,6 +24,7 @@ import {
   allJobs,
   cleanUpTest,
   completedJob,
+  gitRepo,
   readFixture,
   removeTempDirs,
   startCli,
@@ -32,7 +34,7 @@ import {
   type CliProcess,
 } from '@test/support';
 import { FUSE_TOPIC } from './fuse.js';
-import { JobLog } from './job-log.js';
+import { JobLog, type LoggedJob } from './job-log.js';
 import { JOB_TOPIC, type TriggerJob, type TriggerResult } from './trigger.js';
 
 const PLAYBOOKS = new URL('../../../playbooks', import.meta.url).pathname;
@@ -49,6 +51,66 @@ const build = (name: string, changes: Record<string, unknown> = {}) => ({
   ...changes,
 });
 const FUSE_SECONDS = 2;
+
+interface TriggerWorker {
+  config: ReturnType<typeof testConfig>;
+  /** Enqueues the events and waits for each one's trigger result. */
+  results(events: LoopabullEvent[]): Promise<TriggerResult[]>;
+  /** The job log's entries for an item, read from the config's database. */
+  logged(item: string): Promise<LoggedJob[]>;
+}
+
+/**
+ * A `loopabull worker` on the shipped handler files, with `rules` as the rules file and
+ * `taskotron: {rules: rules.yml, <section>}`; `prepare` writes more files beside the config.
+ */
+async function withTriggerWorker(
+  opts: { id: string; rules: readonly string[]; section?: string; prepare?: (dir: string) => void },
+  use: (t: TriggerWorker) => Promise<void>,
+): Promise<void> {
+  const config = testConfig({ overrides: { ansible: { playbooks_dir: PLAYBOOKS } } });
+  writeFileSync(join(config.dir, 'rules.yml'), [...opts.rules, ''].join('\n'));
+  opts.prepare?.(config.dir);
+  const section = opts.section ? `, ${opts.section}` : '';
+  writeFileSync(
+    config.configPath,
+    readFileSync(config.configPath, 'utf8') + `taskotron: { rules: rules.yml${section} }\n`,
+  );
+  const services = await openQueueServices(config);
+  const worker = startCli(['worker', '--id', opts.id, '--config', config.configPath]);
+  try {
+    await worker.waitForOutput(/taking jobs/i);
+    await use({
+      config,
+      results: async (events) => {
+        for (const event of events) await services.work.enqueue(event);
+        return Promise.all(
+          events.map(async (event) => {
+            const job = await waitFor(() => completedJob(services.work.queue, jobIdFor(event.id)), {
+              what: `the trigger job of ${event.id}`,
+            });
+            return (job.returnvalue as JobResult).value as TriggerResult;
+          }),
+        );
+      },
+      logged: async (item) => {
+        const db = await Database.open(config.database.url, {
+          baseDir: config.dir,
+          logger: createLogger('database', 'error'),
+        });
+        try {
+          return await JobLog.reading(db).recent(10, { item });
+        } finally {
+          await db.close();
+        }
+      },
+    });
+  } finally {
+    await worker.stop();
+    await services.close();
+    await cleanUpTest(config);
+  }
+}
 
 describe('the taskotron trigger on the bus', () => {
   const exchange = `taskotron-trigger-${randomBytes(4).toString('hex')}`;
@@ -279,76 +341,47 @@ describe('a rules file with an error', () => {
 
 describe('critical-path packages from taskotron.critpath_file', () => {
   it("offers the file's packages to rules as critpath_pkgs: a $in rule schedules for a listed build only", async () => {
-    const config = testConfig({ overrides: { ansible: { playbooks_dir: PLAYBOOKS } } });
-    writeFileSync(
-      join(config.dir, 'rules.yml'),
-      [
-        '- name: abicheck',
-        '  when:',
-        '    message_type: KojiBuildPackageCompleted',
-        "    name: {$in: '${critpath_pkgs}', $nin: [kernel]}",
-        '  do: [{tasks: [abicheck], arches: [x86_64]}]',
-        '',
-      ].join('\n'),
+    const rules = [
+      '- name: abicheck',
+      '  when:',
+      '    message_type: KojiBuildPackageCompleted',
+      "    name: {$in: '${critpath_pkgs}', $nin: [kernel]}",
+      '  do: [{tasks: [abicheck], arches: [x86_64]}]',
+    ];
+    const prepare = (dir: string) =>
+      writeFileSync(join(dir, 'critpath.txt'), '# critical path\nansible\nkernel\n\nglibc\n');
+    await withTriggerWorker(
+      { id: 'critpath', rules, section: 'critpath_file: critpath.txt', prepare },
+      async ({ results }) => {
+        const got = await results(
+          ['ansible', 'kernel', 'vim'].map((name) =>
+            testEvent(KOJI_BUILD, { body: name === 'ansible' ? fixture.msg : build(name) }),
+          ),
+        );
+        expect(got.map((r) => r.scheduled.map((j) => `${j.taskname}/${j.arch}`))).toEqual([
+          ['abicheck/x86_64'],
+          [],
+          [],
+        ]);
+        expect(got[0]!.matched).toEqual(['abicheck']);
+      },
     );
-    writeFileSync(join(config.dir, 'critpath.txt'), '# critical path\nansible\nkernel\n\nglibc\n');
-    writeFileSync(
-      config.configPath,
-      readFileSync(config.configPath, 'utf8') +
-        'taskotron: { rules: rules.yml, critpath_file: critpath.txt }\n',
-    );
-    const services = await openQueueServices(config);
-    const worker = startCli(['worker', '--id', 'critpath', '--config', config.configPath]);
-    try {
-      await worker.waitForOutput(/taking jobs/i);
-      const events = ['ansible', 'kernel', 'vim'].map((name) =>
-        testEvent(KOJI_BUILD, { body: name === 'ansible' ? fixture.msg : build(name) }),
-      );
-      for (const event of events) await services.work.enqueue(event);
-      const results = await Promise.all(
-        events.map(async (event) => {
-          const job = await waitFor(() => completedJob(services.work.queue, jobIdFor(event.id)), {
-            what: `the trigger job of ${event.id}`,
-          });
-          return (job.returnvalue as JobResult).value as TriggerResult;
-        }),
-      );
-      expect(results.map((r) => r.scheduled.map((j) => `${j.taskname}/${j.arch}`))).toEqual([
-        ['abicheck/x86_64'],
-        [],
-        [],
-      ]);
-      expect(results[0]!.matched).toEqual(['abicheck']);
-    } finally {
-      await worker.stop();
-      await services.close();
-      await cleanUpTest(config);
-    }
   }, 30_000);
 });
 
 describe('GitHub pull requests and composes', () => {
   it("schedules Taskotron's 2017 rules for them through the shipped handler files, and says why a malformed one schedules nothing", async () => {
-    const config = testConfig({ overrides: { ansible: { playbooks_dir: PLAYBOOKS } } });
     // The production rules of 2017 (docs part E.2) for these message types.
-    writeFileSync(
-      join(config.dir, 'rules.yml'),
-      [
-        '- when: {message_type: AtomicCompose}',
-        '  do: [{tasks: [upstream-atomic, fedora-cloud-tests]}]',
-        '- when: {message_type: CloudCompose}',
-        '  do: [{tasks: [fedora-cloud-tests]}]',
-        '- when:',
-        '    message_type: GitHubPullRequestOpened',
-        "    repo_name: {$regex: '/^container-images\\/.+/'}",
-        '  do: [{tasks: [mtf-containers]}]',
-        '',
-      ].join('\n'),
-    );
-    writeFileSync(
-      config.configPath,
-      readFileSync(config.configPath, 'utf8') + 'taskotron: { rules: rules.yml }\n',
-    );
+    const rules = [
+      '- when: {message_type: AtomicCompose}',
+      '  do: [{tasks: [upstream-atomic, fedora-cloud-tests]}]',
+      '- when: {message_type: CloudCompose}',
+      '  do: [{tasks: [fedora-cloud-tests]}]',
+      '- when:',
+      '    message_type: GitHubPullRequestOpened',
+      "    repo_name: {$regex: '/^container-images\\/.+/'}",
+      '  do: [{tasks: [mtf-containers]}]',
+    ];
     const PR = 'org.fedoraproject.prod.github.pull_request.opened';
     const COMPOSE = 'org.fedoraproject.prod.pungi.compose.status.change';
     const pr = (repo: string) => ({
@@ -367,10 +400,7 @@ describe('GitHub pull requests and composes', () => {
       location: `https://kojipkgs.fedoraproject.org/compose/twoweek/${id}/compose`,
       status: 'FINISHED',
     });
-    const services = await openQueueServices(config);
-    const worker = startCli(['worker', '--id', 'pr-compose', '--config', config.configPath]);
-    try {
-      await worker.waitForOutput(/taking jobs/i);
+    await withTriggerWorker({ id: 'pr-compose', rules }, async ({ results, logged }) => {
       const events = [
         testEvent(PR, { body: pr('container-images/memcached') }),
         testEvent(PR, { body: pr('fedora-infra/bodhi') }),
@@ -379,16 +409,8 @@ describe('GitHub pull requests and composes', () => {
         testEvent(PR, { body: { action: 'opened', pull_request: 'nope' } }),
         testEvent(COMPOSE, { body: { ...compose('Fedora-Cloud-26-20170707.0'), location: 7 } }),
       ];
-      for (const event of events) await services.work.enqueue(event);
-      const results = await Promise.all(
-        events.map(async (event) => {
-          const job = await waitFor(() => completedJob(services.work.queue, jobIdFor(event.id)), {
-            what: `the trigger job of ${event.id}`,
-          });
-          return (job.returnvalue as JobResult).value as TriggerResult;
-        }),
-      );
-      const scheduled = results.map((r) =>
+      const got = await results(events);
+      const scheduled = got.map((r) =>
         r.scheduled.map((j) => `${j.taskname} ${j.item_type} ${j.item}`),
       );
       expect(scheduled).toEqual([
@@ -404,35 +426,86 @@ describe('GitHub pull requests and composes', () => {
         [],
         [],
       ]);
-      expect(results.slice(0, 4).map((r) => r.message_type)).toEqual([
+      expect(got.slice(0, 4).map((r) => r.message_type)).toEqual([
         'GitHubPullRequestOpened',
         'GitHubPullRequestOpened',
         'AtomicCompose',
         'CloudCompose',
       ]);
-      expect(results[4]!.skipped).toBe(
+      expect(got[4]!.skipped).toBe(
         'not a github pull request message: pull_request: Invalid input: expected object, received string',
       );
-      expect(results[5]!.skipped).toBe(
+      expect(got[5]!.skipped).toBe(
         'not a pungi compose message: location: Invalid input: expected string, received number',
       );
-      const db = await Database.open(config.database.url, {
-        baseDir: config.dir,
-        logger: createLogger('database', 'error'),
-      });
-      try {
-        const item = 'https://github.com/container-images/memcached/pull/6';
-        const [logged, ...more] = await (await JobLog.open(db)).recent(10, { item });
-        expect(more).toEqual([]);
-        expect(logged).toMatchObject({ item_type: 'pull_request', taskname: 'mtf-containers' });
-        expect(logged!.trigger).toEqual({ topic: PR, msg_id: events[0]!.id, rules: ['rule 3'] });
-      } finally {
-        await db.close();
-      }
-    } finally {
-      await worker.stop();
-      await services.close();
-      await cleanUpTest(config);
-    }
+      const [entry, ...more] = await logged('https://github.com/container-images/memcached/pull/6');
+      expect(more).toEqual([]);
+      expect(entry).toMatchObject({ item_type: 'pull_request', taskname: 'mtf-containers' });
+      expect(entry!.trigger).toEqual({ topic: PR, msg_id: events[0]!.id, rules: ['rule 3'] });
+    });
   }, 30_000);
+});
+
+describe('discovered checks: a discover action through a worker, with real git', () => {
+  it('schedules each check of the repository per arch with git_repo and git_branch, falling back to fallback_branch, and reports a repository it cannot clone while the rest still schedules', async () => {
+    const CHECK = '- hosts: localhost\n  tasks: []\n';
+    const repo = gitRepo(
+      { master: { 'tests/tests.yml': CHECK, 'tests/smoke/tests.yml': CHECK, 'x.spec': '' } },
+      'ansible',
+    );
+    const base = repo.slice(0, -'ansible.git'.length);
+    const rules = [
+      '- name: dist-git',
+      '  when: {message_type: KojiBuildPackageCompleted}',
+      '  do:',
+      '    - {tasks: [name-lint]}',
+      `    - discover: {repo: '${base}\${name}.git', branch: '\${distgit_branch}', fallback_branch: master, recursive: true}`,
+      '      arches: [x86_64, armhfp]',
+      '- name: top-level-only',
+      '  when: {message_type: KojiBuildPackageCompleted}',
+      `  do: [{discover: {repo: '${base}\${name}.git', branch: master}, match_host_arch: true}]`,
+    ];
+    try {
+      await withTriggerWorker(
+        { id: 'discover', rules, section: 'valid_arches: [x86_64]' },
+        async ({ results, logged }) => {
+          const [ok, failed] = await results([
+            testEvent(KOJI_BUILD, { body: fixture.msg }),
+            testEvent(KOJI_BUILD, { body: build('nosuchrepo') }),
+          ]);
+          // ansible-1.8.3-1.el7: dist-git branch epel7, which the repository lacks: master is used.
+          const scheduled = ok!.scheduled.map(({ uuid: _, item: __, item_type: ___, ...j }) => j);
+          expect(scheduled).toEqual([
+            { taskname: 'name-lint', arch: 'noarch' },
+            { taskname: 'tests', arch: 'x86_64', git_repo: repo, git_branch: 'master' },
+            { taskname: 'tests/smoke', arch: 'x86_64', git_repo: repo, git_branch: 'master' },
+          ]);
+          // armhfp is not in valid_arches; top-level-only found `tests` (not recursive) for
+          // x86_64 (match_host_arch: the valid arches), which dist-git scheduled already.
+          expect(ok!.dropped).toEqual([
+            expect.objectContaining({ rule: 'dist-git', arch: 'armhfp' }),
+          ]);
+          expect(ok!.discovered).toEqual([
+            { rule: 'dist-git', repo, branch: 'master', checks: ['tests', 'tests/smoke'] },
+            { rule: 'top-level-only', repo, branch: 'master', checks: ['tests'] },
+          ]);
+          expect(ok!.discover_failed).toEqual([]);
+          const tests = (await logged('ansible-1.8.3-1.el7')).find((j) => j.taskname === 'tests');
+          expect(tests!.trigger.rules).toEqual(['dist-git', 'top-level-only']);
+
+          const gone = `${base}nosuchrepo.git`;
+          expect(failed!.scheduled.map((j) => j.taskname)).toEqual(['name-lint']);
+          expect(failed!.discover_failed).toEqual([
+            expect.objectContaining({ rule: 'dist-git', repo: gone, branch: 'epel7' }),
+            expect.objectContaining({ rule: 'top-level-only', repo: gone, branch: 'master' }),
+          ]);
+          expect(failed!.discover_failed[0]!.reason).toMatch(
+            new RegExp(`^git ls-remote ${gone}: .*does not appear to be a git repository`),
+          );
+        },
+      );
+    } finally {
+      removeTempDirs();
+    }
+  }, 60_000);
 });

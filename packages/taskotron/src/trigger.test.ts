@@ -16,7 +16,13 @@ import { SHIPPED_RULES, taskotronSection } from './section.js';
 import { Database } from '@loopabull/database';
 import { JOB_LOG_OWNER, jobLogMigrations, type NewJob } from './job-log.js';
 import { RESULTS_OWNER, resultsMigrations } from './resultsdb/tables.js';
-import { dedupKey, JOB_TOPIC, taskotronTrigger, type TriggerResult } from './trigger.js';
+import {
+  dedupKey,
+  JOB_TOPIC,
+  taskotronTrigger,
+  type TriggerOptions,
+  type TriggerResult,
+} from './trigger.js';
 
 const envelope = JSON.parse(
   readFileSync(
@@ -63,7 +69,7 @@ function fakeContext(failPublish = false) {
 let n = 0;
 const jobLog = fakeJobLog();
 /** The trigger with `ruleSet`, the fake job log, numbered uuids and valid_arches [x86_64]. */
-const triggerOf = (ruleSet: readonly Rule[]) =>
+const triggerOf = (ruleSet: readonly Rule[], discover?: TriggerOptions['discoverChecks']) =>
   taskotronTrigger({
     rules: () => ruleSet,
     critpathPkgs: () => [],
@@ -71,6 +77,8 @@ const triggerOf = (ruleSet: readonly Rule[]) =>
     validArches: ['x86_64'],
     jobLog,
     newUuid: () => `uuid-${++n}`,
+    git: { timeoutSeconds: 5 },
+    ...(discover ? { discoverChecks: discover } : {}),
   });
 const trigger = triggerOf(rules);
 const run = async (ctx: HandlerContext, topic: string, body: unknown, id = 'msg-1') =>
@@ -174,6 +182,60 @@ describe('the taskotron trigger', () => {
     const job = { item: 'a', item_type: 'koji_build' as const, taskname: 't', arch: 'noarch' };
     expect(dedupKey(ctx, job)).toMatch(/^lb:q:_lb:taskotron:dedup:[0-9a-f]{64}$/);
     expect(dedupKey(ctx, job)).not.toBe(dedupKey(ctx, { ...job, arch: 'x86_64' }));
+    // A discovered check is also keyed by its repository: `tests` of two repositories are two.
+    const discovered = { ...job, git_repo: 'https://h/a', git_branch: 'f41' };
+    expect(dedupKey(ctx, discovered)).not.toBe(dedupKey(ctx, job));
+    expect(dedupKey(ctx, discovered)).not.toBe(
+      dedupKey(ctx, { ...discovered, git_repo: 'https://h/b' }),
+    );
+  });
+
+  it('looks into each repository once, merges what several rules found, and schedules the rest when one fails', async () => {
+    const { ctx, lines } = fakeContext();
+    const asked: string[] = [];
+    const discover: TriggerOptions['discoverChecks'] = async (d) => {
+      asked.push(`${d.repo} ${d.branch}`);
+      if (d.repo.endsWith('/broken')) throw new Error(`git clone ${d.repo}: it broke`);
+      return { branch: 'main', checks: ['tests'], skipped: [{ path: 'x y', reason: 'odd' }] };
+    };
+    const ruleSet = loadRules(
+      [
+        "- {name: one, when: {}, do: [{discover: {repo: 'https://h/${name}', branch: f41}}, {tasks: [rpmlint]}]}",
+        "- {name: two, when: {}, do: [{discover: {repo: 'https://h/${name}', branch: f41}, arches: [x86_64]}]}",
+        "- {name: three, when: {}, do: [{discover: {repo: 'https://h/broken', branch: f41}}]}",
+        "- {name: four, when: {}, do: [{discover: {repo: '${release}', branch: f41}}]}",
+        '',
+      ].join('\n'),
+    );
+    const event = { id: 'msg-disc', topic: envelope.topic, body: envelope.msg } as LoopabullEvent;
+    const result = (await triggerOf(ruleSet, discover)(event, ctx)) as TriggerResult;
+    expect(asked).toEqual(['https://h/ansible f41', 'https://h/broken f41']);
+    expect(result.scheduled.map(({ uuid: _, item: __, item_type: ___, ...j }) => j)).toEqual([
+      { taskname: 'rpmlint', arch: 'noarch' },
+      { taskname: 'tests', arch: 'noarch', git_repo: 'https://h/ansible', git_branch: 'main' },
+      { taskname: 'tests', arch: 'x86_64', git_repo: 'https://h/ansible', git_branch: 'main' },
+    ]);
+    expect(result.discover_failed).toEqual([
+      {
+        rule: 'three',
+        repo: 'https://h/broken',
+        branch: 'f41',
+        reason: 'git clone https://h/broken: it broke',
+      },
+      {
+        rule: 'four',
+        repo: '1.el7',
+        branch: 'f41',
+        reason: 'repository "1.el7" is not an http, https, git or file URL (protocol://...)',
+      },
+    ]);
+    expect(lines).toContain(
+      'rule three: no checks discovered in https://h/broken (f41): git clone https://h/broken: it broke',
+    );
+    expect(lines).toContain('rule one: https://h/ansible x y left out: odd');
+    expect(
+      lines.some((l) => /tests\/noarch from https:\/\/h\/ansible main scheduled as/.test(l)),
+    ).toBe(true);
   });
 });
 

@@ -3,7 +3,8 @@ import type { Handler, HandlerContext, LoopabullEvent } from '@loopabull/core';
 import type { JobLog, JobTrigger } from './job-log.js';
 import { normalise, type ItemType, type Normalised } from './normalise.js';
 import type { TaskotronSection } from './section.js';
-import { decide, type Decision, type Rule } from './rules.js';
+import { decide, type Decision, type Discovery, type Rule, type Wanted } from './rules.js';
+import { discoverChecks, type Discovered, type GitOptions } from './git.js';
 import { JOB_TOPIC } from './topics.js';
 
 export { JOB_TOPIC };
@@ -11,13 +12,18 @@ export { JOB_TOPIC };
 /** The longest item the job log (and a sane message) holds: names of 1000 characters each do not. */
 export const ITEM_MAX = 1024;
 
-/** What the runner gets: `{item, item_type, taskname, arch, uuid}` (part E.3). */
+/**
+ * What the runner gets: `{item, item_type, taskname, arch, uuid[, git_repo, git_branch]}` (part
+ * E.3); a discovered check has the repository and branch its taskname is a path in.
+ */
 export interface TriggerJob {
   item: string;
   item_type: ItemType;
   taskname: string;
   arch: string;
   uuid: string;
+  git_repo?: string;
+  git_branch?: string;
 }
 
 export interface TriggerResult {
@@ -29,11 +35,15 @@ export interface TriggerResult {
   fused?: { job: string; fires_at: string; lit: boolean };
   scheduled: TriggerJob[];
   /** Asked for again within the window: not scheduled twice. */
-  duplicates: Array<{ taskname: string; arch: string }>;
+  duplicates: Array<{ taskname: string; arch: string; git_repo?: string; git_branch?: string }>;
   matched: Decision['matched'];
   disabled: Decision['disabled'];
   errors: Decision['errors'];
   dropped: Decision['dropped'];
+  /** The repositories of `discover` actions looked into: the branch used and the checks found. */
+  discovered: Array<{ rule: string; repo: string; branch: string; checks: string[] }>;
+  /** Those that could not be: not cloned, no such branch, a bad URL... The rest still schedule. */
+  discover_failed: Array<{ rule: string; repo: string; branch: string; reason: string }>;
 }
 
 /** The message that triggers: for a fuse, the first message of the burst it waited for. */
@@ -67,24 +77,32 @@ export interface TriggerOptions {
   /** Holds `KojiTagChanged` messages back; absent, they schedule at once. */
   fuse?: Fuse;
   newUuid?: () => string;
+  /** `taskotron.git_timeout`: how long each git command of a `discover` action may take. */
+  git: GitOptions;
+  /** Finds a `discover` action's checks (git.ts's `discoverChecks`; tests give their own). */
+  discoverChecks?: typeof discoverChecks;
 }
 
 /** The settings of the section that scheduling follows. */
 export const schedulingSettings = (
-  section: Pick<TaskotronSection, 'dedup_window' | 'valid_arches'>,
-): Pick<TriggerOptions, 'dedupWindow' | 'validArches'> => ({
+  section: Pick<TaskotronSection, 'dedup_window' | 'valid_arches' | 'git_timeout'>,
+): Pick<TriggerOptions, 'dedupWindow' | 'validArches' | 'git'> => ({
   dedupWindow: section.dedup_window,
   validArches: section.valid_arches,
+  git: { timeoutSeconds: section.git_timeout },
 });
 
-/** The Redis key that holds a (item, item_type, taskname, arch) for the dedup window. */
+/**
+ * The Redis key that holds a (item, item_type, taskname, arch) for the dedup window; a
+ * discovered check's repository is part of it (`tests` of two repositories are two checks).
+ */
 export function dedupKey(
   ctx: Pick<HandlerContext, 'config'>,
   job: Omit<TriggerJob, 'uuid'>,
 ): string {
-  const id = createHash('sha256')
-    .update(JSON.stringify([job.item, job.item_type, job.taskname, job.arch]))
-    .digest('hex');
+  const fields: string[] = [job.item, job.item_type, job.taskname, job.arch];
+  if (job.git_repo !== undefined) fields.push(job.git_repo);
+  const id = createHash('sha256').update(JSON.stringify(fields)).digest('hex');
   return `${ctx.config.redis.prefix}:${ctx.config.queue.name}:_lb:taskotron:dedup:${id}`;
 }
 
@@ -139,7 +157,64 @@ const emptyResult = () => ({
   disabled: [],
   errors: [],
   dropped: [],
+  discovered: [],
+  discover_failed: [],
 });
+
+/**
+ * The checks of the decision's `discover` actions, as (task, arch) wanted with their repository
+ * and branch. A repository that cannot be used is reported in `discover_failed` and logged; the
+ * other actions still schedule. The same repository and branch asked by several rules is
+ * cloned once.
+ */
+async function discoveredJobs(
+  discoveries: readonly Discovery[],
+  result: TriggerResult,
+  ctx: SchedulingContext,
+  options: Pick<TriggerOptions, 'git' | 'discoverChecks'>,
+): Promise<Wanted[]> {
+  const find = options.discoverChecks ?? discoverChecks;
+  const cache = new Map<string, Promise<Discovered>>();
+  const wanted = new Map<string, Wanted>();
+  for (const d of discoveries) {
+    const { rule, repo, branch } = d;
+    let found: Discovered;
+    try {
+      if (d.problem) throw new Error(d.problem);
+      const key = JSON.stringify([repo, branch, d.fallback_branch, d.recursive]);
+      if (!cache.has(key)) cache.set(key, find(d, options.git));
+      found = await cache.get(key)!;
+    } catch (err) {
+      const reason = err instanceof Error ? err.message : String(err);
+      result.discover_failed.push({ rule, repo, branch, reason });
+      await ctx.log(`rule ${rule}: no checks discovered in ${repo} (${branch}): ${reason}`);
+      continue;
+    }
+    result.discovered.push({ rule, repo, branch: found.branch, checks: found.checks });
+    const fell = found.branch === branch ? '' : ` (no branch ${branch}: fell back)`;
+    await ctx.log(
+      `rule ${rule}: ${found.checks.length} checks in ${repo} ${found.branch}${fell}: ${found.checks.join(', ') || 'none'}`,
+    );
+    for (const s of found.skipped)
+      await ctx.log(`rule ${rule}: ${repo} ${s.path} left out: ${s.reason}`);
+    for (const taskname of found.checks)
+      for (const arch of d.arches) {
+        const key = JSON.stringify([repo, found.branch, taskname, arch]);
+        const seen = wanted.get(key);
+        if (seen) {
+          if (!seen.rules.includes(rule)) seen.rules.push(rule);
+        } else
+          wanted.set(key, {
+            taskname,
+            arch,
+            rules: [rule],
+            git_repo: repo,
+            git_branch: found.branch,
+          });
+      }
+  }
+  return [...wanted.values()];
+}
 
 /**
  * Normalises a message (unless the caller did), decides the rules and schedules each wanted
@@ -172,20 +247,26 @@ export async function schedule(
   for (const e of decision.errors)
     await ctx.log(`rule ${e.rule} could not be evaluated: ${e.error}`);
   for (const d of decision.dropped) await ctx.log(`rule ${d.rule}: not scheduled: ${d.reason}`);
-  if (!decision.wanted.length) await ctx.log(`${message_type} ${item}: no rule schedules anything`);
-  for (const { taskname, arch, rules } of decision.wanted) {
-    const job: TriggerJob = { item, item_type, taskname, arch, uuid: newUuid() };
+  const wanted = [
+    ...decision.wanted,
+    ...(await discoveredJobs(decision.discover, result, ctx, options)),
+  ];
+  if (!wanted.length) await ctx.log(`${message_type} ${item}: no rule schedules anything`);
+  for (const { taskname, arch, rules, git_repo, git_branch } of wanted) {
+    const git = git_repo === undefined ? {} : { git_repo, git_branch };
+    const job: TriggerJob = { item, item_type, taskname, arch, uuid: newUuid(), ...git };
+    const from = git_repo === undefined ? '' : ` from ${git_repo} ${git_branch}`;
     const trigger = { topic: source.topic, msg_id: source.id, rules };
     if ((await scheduleJob(job, trigger, ctx, options)) === 'duplicate') {
-      result.duplicates.push({ taskname, arch });
+      result.duplicates.push({ taskname, arch, ...git });
       await ctx.log(
-        `${item}: ${taskname}/${arch} already scheduled within ${options.dedupWindow} s`,
+        `${item}: ${taskname}/${arch}${from} already scheduled within ${options.dedupWindow} s`,
       );
       continue;
     }
     result.scheduled.push(job);
     await ctx.log(
-      `${item}: ${taskname}/${arch} scheduled as ${job.uuid} (rules: ${rules.join(', ')})`,
+      `${item}: ${taskname}/${arch}${from} scheduled as ${job.uuid} (rules: ${rules.join(', ')})`,
     );
   }
   return result;

@@ -1,0 +1,130 @@
+/**
+ * git.ts with the real git: repositories are bare ones made by the test, reached by file://
+ * URLs; a local HTTP server stands for a remote that asks for credentials or never answers.
+ */
+import { createServer, type Server } from 'node:http';
+import { readdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { afterAll, describe, expect, it } from '@jest/globals';
+import { gitRepo, removeTempDirs } from '@test/support';
+import { discoverChecks, GitError, withClone } from './git.js';
+
+const CHECK = '- hosts: localhost\n  tasks: []\n';
+const options = { timeoutSeconds: 20 };
+const clones = () => readdirSync(tmpdir()).filter((n) => n.startsWith('loopabull-git-'));
+
+afterAll(() => removeTempDirs());
+
+describe('discoverChecks', () => {
+  const repo = gitRepo({
+    master: { 'tests/tests.yml': CHECK, README: 'x' },
+    f41: { 'tests/tests.yml': CHECK, 'tests/smoke/tests.yml': CHECK, spec: 'x' },
+  });
+
+  it('lists the checks of the branch, recursive or not', async () => {
+    expect(await discoverChecks({ repo, branch: 'f41', recursive: false }, options)).toEqual({
+      branch: 'f41',
+      checks: ['tests'],
+      skipped: [],
+    });
+    expect(
+      (await discoverChecks({ repo, branch: 'f41', recursive: true }, options)).checks,
+    ).toEqual(['tests', 'tests/smoke']);
+  });
+
+  it('falls back to fallback_branch when the branch does not exist, and says when neither does', async () => {
+    const d = { repo, branch: 'f99', fallback_branch: 'master', recursive: true };
+    expect(await discoverChecks(d, options)).toEqual({
+      branch: 'master',
+      checks: ['tests'],
+      skipped: [],
+    });
+    await expect(discoverChecks({ ...d, fallback_branch: 'main' }, options)).rejects.toThrow(
+      `${repo} has no branch "f99" nor fallback branch "main"`,
+    );
+  });
+
+  it('names the repository and what git said when it cannot be read, and leaves no clone behind', async () => {
+    const before = clones().length;
+    const gone = repo.replace('repo.git', 'nothing.git');
+    await expect(
+      discoverChecks({ repo: gone, branch: 'master', recursive: false }, options),
+    ).rejects.toThrow(
+      new RegExp(`^git ls-remote ${gone}: .*(does not appear to be a git repository|not found)`),
+    );
+    expect(clones().length).toBe(before);
+  });
+
+  it('refuses URLs that would run a command or be read as an option, before running git', async () => {
+    for (const bad of [
+      'ext::sh -c "touch /tmp/pwned"',
+      '--upload-pack=touch /tmp/pwned',
+      'ssh://h/r',
+    ])
+      await expect(
+        discoverChecks({ repo: bad, branch: 'master', recursive: false }, options),
+      ).rejects.toThrow(GitError);
+    await expect(
+      discoverChecks({ repo, branch: '--upload-pack=touch /tmp/pwned', recursive: false }, options),
+    ).rejects.toThrow(/starts with -/);
+  });
+});
+
+describe('withClone', () => {
+  it('removes the clone afterwards, also when what uses it throws', async () => {
+    const repo = gitRepo({ main: { 'tests/tests.yml': CHECK } });
+    let seen = '';
+    await expect(
+      withClone(repo, 'main', options, async (dir) => {
+        seen = dir;
+        expect(readdirSync(`${dir}/tests`)).toEqual(['tests.yml']);
+        throw new Error('boom');
+      }),
+    ).rejects.toThrow('boom');
+    expect(clones().some((c) => seen.includes(c))).toBe(false);
+  });
+
+  const serve = async (handler: Parameters<typeof createServer>[1]) => {
+    const server: Server = createServer(handler);
+    await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
+    const { port } = server.address() as { port: number };
+    return { url: `http://127.0.0.1:${port}/r.git`, server };
+  };
+
+  it('asks for no credentials: a remote that wants them fails at once', async () => {
+    const { url, server } = await serve((_req, res) => {
+      res.writeHead(401, { 'WWW-Authenticate': 'Basic realm="x"' }).end();
+    });
+    try {
+      const started = Date.now();
+      await expect(withClone(url, 'main', options, async () => 'cloned')).rejects.toThrow(
+        /^git clone http:\/\/127\.0\.0\.1:\d+\/r\.git \(branch main\): .*(terminal prompts disabled|Authentication failed|could not read Username)/,
+      );
+      expect(Date.now() - started).toBeLessThan(10_000);
+    } finally {
+      server.close();
+    }
+  });
+
+  it('kills a clone that takes longer than the timeout, or when the worker stops, and says so', async () => {
+    const { url, server } = await serve(() => {
+      // Never answers.
+    });
+    try {
+      await expect(
+        withClone(url, 'main', { timeoutSeconds: 1 }, async () => 'cloned'),
+      ).rejects.toThrow(/: git took longer than 1 s$/);
+      // The worker stopping kills it at once.
+      const stop = new AbortController();
+      setTimeout(() => stop.abort(), 200);
+      const started = Date.now();
+      await expect(
+        withClone(url, 'main', { timeoutSeconds: 60, signal: stop.signal }, async () => 'cloned'),
+      ).rejects.toThrow(/: stopped: the worker is shutting down$/);
+      expect(Date.now() - started).toBeLessThan(5_000);
+    } finally {
+      server.closeAllConnections();
+      server.close();
+    }
+  });
+});

@@ -1,0 +1,223 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { execa } from 'execa';
+import { branchProblem, findChecks, repoProblem, type FoundChecks } from './discover.js';
+import type { Discovery } from './rules.js';
+
+/**
+ * Git for discovered checks: the trigger lists a repository's files, the runner checks it out.
+ * Repository URLs and branches come from messages (a package name, a dist-git branch), so git
+ * is run without a shell, with `--` before them, only over http(s), git and file (an `ext::`
+ * URL would run a command), with no credential prompt and no user or system config, and killed
+ * with its helpers after `timeoutSeconds`.
+ */
+export interface GitOptions {
+  /** Seconds one git command may take (`taskotron.git_timeout`). */
+  timeoutSeconds: number;
+  /** Aborted when the worker stops: git is killed at once. */
+  signal?: AbortSignal | undefined;
+}
+
+/** Why git could not do what was asked: the message names the repository and what git said. */
+export class GitError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'GitError';
+  }
+}
+
+const PROTOCOLS = ['http', 'https', 'git', 'file'];
+
+/** `-c` options before every command: protocols, no credential helper, no hooks from templates. */
+const SAFE_CONFIG = [
+  '-c',
+  'protocol.allow=never',
+  ...PROTOCOLS.flatMap((p) => ['-c', `protocol.${p}.allow=always`]),
+  '-c',
+  'credential.helper=',
+  '-c',
+  'core.hooksPath=/dev/null',
+  '-c',
+  'init.templateDir=',
+];
+
+/** Only what git needs, and the proxies a deployment may rely on. */
+function gitEnv(): Record<string, string> {
+  const env: Record<string, string> = {
+    PATH: process.env.PATH ?? '/usr/bin:/bin',
+    HOME: tmpdir(),
+    LC_ALL: 'C',
+    GIT_TERMINAL_PROMPT: '0',
+    GIT_ASKPASS: '/bin/false',
+    SSH_ASKPASS: '/bin/false',
+    GIT_CONFIG_NOSYSTEM: '1',
+    GIT_CONFIG_GLOBAL: '/dev/null',
+    GIT_ALLOW_PROTOCOL: PROTOCOLS.join(':'),
+  };
+  for (const name of [
+    'http_proxy',
+    'https_proxy',
+    'no_proxy',
+    'HTTP_PROXY',
+    'HTTPS_PROXY',
+    'NO_PROXY',
+  ])
+    if (process.env[name] !== undefined) env[name] = process.env[name]!;
+  return env;
+}
+
+/** What git said, on one line, for an error message. */
+const said = (text: string) =>
+  text
+    .split('\n')
+    .map((l) => l.trim())
+    .filter(Boolean)
+    .join(' / ')
+    .slice(0, 500);
+
+/** Runs `git <args>`; rejects with a GitError naming `what` when it fails or times out. */
+async function git(
+  args: string[],
+  what: string,
+  options: GitOptions & { cwd?: string },
+): Promise<string> {
+  const child = execa('git', [...SAFE_CONFIG, ...args], {
+    env: gitEnv(),
+    extendEnv: false,
+    ...(options.cwd ? { cwd: options.cwd } : {}),
+    stdin: 'ignore',
+    reject: false,
+    // Its own process group, so that a timeout kills git-remote-https and the rest with it.
+    detached: true,
+    maxBuffer: 64 * 1024 * 1024,
+  });
+  let stopped: 'timeout' | 'abort' | null = null;
+  const kill = (why: 'timeout' | 'abort') => {
+    stopped ??= why;
+    try {
+      process.kill(-child.pid!, 'SIGKILL');
+    } catch {
+      // Already gone, or never started.
+    }
+  };
+  const timer = setTimeout(() => kill('timeout'), options.timeoutSeconds * 1000);
+  const onAbort = () => kill('abort');
+  if (options.signal?.aborted) onAbort();
+  options.signal?.addEventListener('abort', onAbort);
+  const result = await child.finally(() => {
+    clearTimeout(timer);
+    options.signal?.removeEventListener('abort', onAbort);
+  });
+  if (stopped === 'timeout')
+    throw new GitError(`${what}: git took longer than ${options.timeoutSeconds} s`);
+  if (stopped === 'abort') throw new GitError(`${what}: stopped: the worker is shutting down`);
+  if (result.failed) {
+    const why = said(String(result.stderr ?? '')) || result.shortMessage;
+    throw new GitError(`${what}: ${why}`);
+  }
+  return String(result.stdout ?? '');
+}
+
+function checkArgs(repo: string, branches: readonly string[]): void {
+  const bad = repoProblem(repo) ?? branches.map(branchProblem).find((p) => p !== null);
+  if (bad) throw new GitError(bad);
+}
+
+/**
+ * Which of `branches` the repository has, in the order given (`git ls-remote --heads`): the
+ * first is the branch to use, so `[branch, fallback]` falls back when the branch is missing.
+ */
+export async function existingBranches(
+  repo: string,
+  branches: readonly string[],
+  options: GitOptions,
+): Promise<string[]> {
+  checkArgs(repo, branches);
+  const out = await git(
+    ['ls-remote', '--heads', '--', repo, ...branches.map((b) => `refs/heads/${b}`)],
+    `git ls-remote ${repo}`,
+    options,
+  );
+  const refs = new Set(out.split('\n').map((line) => line.split('\t')[1]));
+  return branches.filter((b) => refs.has(`refs/heads/${b}`));
+}
+
+/**
+ * A shallow clone of `branch` (the default branch when absent) in a new temporary directory,
+ * handed to `use` and removed afterwards, whatever `use` does. `checkout: false` fetches the
+ * tree without writing the files (enough to list them).
+ */
+export async function withClone<T>(
+  repo: string,
+  branch: string | undefined,
+  options: GitOptions & { checkout?: boolean },
+  use: (dir: string) => Promise<T>,
+): Promise<T> {
+  checkArgs(repo, branch === undefined ? [] : [branch]);
+  const tmp = await mkdtemp(join(tmpdir(), 'loopabull-git-'));
+  try {
+    const dir = join(tmp, 'repo');
+    await git(
+      [
+        'clone',
+        '--quiet',
+        '--depth',
+        '1',
+        '--single-branch',
+        '--no-tags',
+        ...(options.checkout === false ? ['--no-checkout'] : []),
+        ...(branch === undefined ? [] : ['--branch', branch]),
+        '--',
+        repo,
+        dir,
+      ],
+      `git clone ${repo}${branch === undefined ? '' : ` (branch ${branch})`}`,
+      options,
+    );
+    return await use(dir);
+  } finally {
+    await rm(tmp, { recursive: true, force: true });
+  }
+}
+
+/** The files of the clone's HEAD, with their git modes (`git ls-tree -r`): nothing is read. */
+export async function treeFiles(
+  dir: string,
+  options: GitOptions,
+): Promise<Array<{ mode: string; path: string }>> {
+  const out = await git(['ls-tree', '-r', '-z', 'HEAD'], 'git ls-tree', { ...options, cwd: dir });
+  return out
+    .split('\0')
+    .filter(Boolean)
+    .map((entry) => {
+      const tab = entry.indexOf('\t');
+      return { mode: entry.slice(0, entry.indexOf(' ')), path: entry.slice(tab + 1) };
+    });
+}
+
+/** What `discoverChecks` found: the branch cloned and the checks in it. */
+export interface Discovered extends FoundChecks {
+  branch: string;
+}
+
+/**
+ * A `discover` action's checks: `branch` of `repo`, or `fallback_branch` when the repository has
+ * no `branch`, cloned shallow without checkout, its files listed and the checks picked
+ * (findChecks). Rejects with a GitError naming the repository and why.
+ */
+export async function discoverChecks(
+  d: Pick<Discovery, 'repo' | 'branch' | 'fallback_branch' | 'recursive'>,
+  options: GitOptions,
+): Promise<Discovered> {
+  const wanted = d.fallback_branch === undefined ? [d.branch] : [d.branch, d.fallback_branch];
+  const [branch] = await existingBranches(d.repo, wanted, options);
+  if (branch === undefined)
+    throw new GitError(
+      `${d.repo} has no branch ${wanted.map((b) => JSON.stringify(b)).join(' nor fallback branch ')}`,
+    );
+  const files = await withClone(d.repo, branch, { ...options, checkout: false }, (dir) =>
+    treeFiles(dir, options),
+  );
+  return { branch, ...findChecks(files, d.recursive) };
+}
