@@ -125,6 +125,34 @@ describe('the ResultsDB API under loopabull serve', () => {
     }
   });
 
+  it("answers other methods and doubled slashes under /api/v2.0 as ResultsDB, past the server's guard", async () => {
+    const send = (method: string, path: string, headers: Record<string, string> = {}) =>
+      fetch(`${server.url}/api/v2.0${path}`, {
+        method,
+        headers: { 'content-type': 'application/json', ...headers },
+        body: JSON.stringify(RESULT),
+      });
+    const auth = { authorization: `Bearer ${TOKEN}` };
+    // Not the server's 405 naming GET: no route takes the path (ResultsDB's 404).
+    for (const method of ['PUT', 'DELETE', 'POST']) {
+      const res = await send(method, '/nothing', auth);
+      expect([method, res.status, await res.json()]).toEqual([
+        method,
+        404,
+        { message: 'Not found' },
+      ]);
+    }
+    const put = await send('PUT', '/results', auth);
+    expect([put.status, put.headers.get('allow')]).toEqual([405, 'GET, HEAD, OPTIONS, POST']);
+    // A client whose API URL ends in `/` posts to `//results`: redirected with its token, as
+    // Werkzeug redirects it, and stored once followed.
+    const res = await send('POST', '//results', auth);
+    expect(res.status).toBe(201);
+    expect(res.url).toBe(`${server.url}/api/v2.0/results`);
+    // The guard still comes first: a write without the token is refused.
+    expect((await send('PUT', '/nothing')).status).toBe(401);
+  });
+
   it('takes the outcomes of taskotron.additional_outcomes besides the four of v2.0', async () => {
     const crashed = { ...RESULT, outcome: 'CRASHED' };
     const auth = { authorization: `Bearer ${TOKEN}` };

@@ -15,6 +15,7 @@ import {
   parseQueryTime,
   parseResultQuery,
   parseTestcaseQuery,
+  PAGING,
 } from './filters.js';
 import { newestPerCombination } from './latest.js';
 
@@ -269,12 +270,29 @@ describe('parseResultQuery', () => {
     ]);
   });
 
-  it('caps limit at 1000 and reads a negative page as page 0, as ResultsDB', () => {
+  it('takes any limit up to 50,000 and reads a negative page as page 0, as ResultsDB', () => {
+    // ResultsDB's limit has no maximum: a client reading one page of 5000 gets 5000.
     expect(parseResultQuery({ limit: '5000', page: '-3' })).toMatchObject({
       ok: true,
-      paging: { limit: 1000, page: 0 },
+      paging: { limit: 5000, page: 0 },
     });
     expect(parseResultQuery({ limit: '+7' })).toMatchObject({ paging: { limit: 7, page: 0 } });
+    // Past the server's largest page, that page (with a `next` link), not all of the store.
+    expect(parseResultQuery({ limit: '999999999' })).toMatchObject({
+      paging: { limit: PAGING.apiMaxLimit, page: 0 },
+    });
+  });
+
+  it('refuses an empty outcome, as ResultsDB 2.0 checked each part of the list', () => {
+    const refused = (given: string) =>
+      `outcome '${given}' not one of ${RESULTSDB_OUTCOMES.join(', ')}`;
+    for (const outcome of ['', ' ', 'PASSED,', ',FAILED'])
+      expect(parseResultQuery({ outcome }, RESULTSDB_OUTCOMES)).toEqual({
+        ok: false,
+        message: refused(''),
+      });
+    const q = parseResultQuery({ outcome: ' passed , Failed' }, RESULTSDB_OUTCOMES);
+    expect(q.ok && q.filter.outcomes).toEqual(['PASSED', 'FAILED']);
   });
 
   it('reads testcases and testcases:like together (results of either)', () => {
@@ -465,7 +483,7 @@ describe('GET /groups and /testcases queries', () => {
   it('reads name before name:like, and pages as results do', () => {
     expect(parseTestcaseQuery({ name: 'a, b', 'name:like': 'x*', limit: '2000' })).toEqual({
       ok: true,
-      paging: { page: 0, limit: 1000 },
+      paging: { page: 0, limit: 2000 },
       filter: { names: ['a', 'b'] },
     });
     expect(parseTestcaseQuery({ 'name:like': 'dist.*', page: '-1' })).toEqual({

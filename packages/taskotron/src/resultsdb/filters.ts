@@ -28,7 +28,15 @@ export interface ResultView {
 
 export const PAGING = {
   defaultLimit: 20,
+  /** What the taskotron page reads of a job's results at once. */
   maxLimit: 1000,
+  /**
+   * The API's largest page. ResultsDB has none, but one request for every result of a store of
+   * millions would take the server's memory with it; no client asks for pages this large (a
+   * client asking for 5000 and reading one page gets them all), and a larger `limit` gets this
+   * many with a `next` link.
+   */
+  apiMaxLimit: 50_000,
   maxPage: 1_000_000,
   maxValues: 100,
 } as const;
@@ -95,8 +103,8 @@ function integer(raw: string | undefined, name: string, fallback: number): numbe
 }
 
 /**
- * `page` (from 0) and `limit` (20): a negative page is page 0, as ResultsDB takes it; a limit
- * over 1000 is 1000 (the `next` link then pages on), one under 1 is refused.
+ * `page` (from 0) and `limit` (20; over `apiMaxLimit`, that): a negative page is page 0, as
+ * ResultsDB takes it; a limit under 1 is refused.
  */
 function parsePaging(one: Record<string, string>): Paging | string {
   const page = integer(one.page, 'page', 0);
@@ -105,7 +113,7 @@ function parsePaging(one: Record<string, string>): Paging | string {
   if (typeof limit === 'string') return limit;
   if (limit < 1) return 'limit must be at least 1';
   if (page > PAGING.maxPage) return `page must be at most ${PAGING.maxPage}`;
-  return { page: Math.max(page, 0), limit: Math.min(limit, PAGING.maxLimit) };
+  return { page: Math.max(page, 0), limit: Math.min(limit, PAGING.apiMaxLimit) };
 }
 
 /** A comma-separated list of at most `PAGING.maxValues` values, or the 400 naming `key`. */
@@ -184,12 +192,14 @@ export function parseResultQuery(
     // when empty, so `item=` selects the results whose item is empty (none, as a rule), never
     // every result: a client whose item came out empty must not read another item's results.
     const data = !KNOWN.has(key);
-    const given = values(key, value, data ? (v) => v.split(',') : list);
+    // `outcome` too is split as given: ResultsDB 2.0 checked each part, trimmed, so an empty
+    // one (`outcome=`, `outcome=PASSED,`) is a 400 there, not "every outcome".
+    const given = values(key, value, data || key === 'outcome' ? (v) => v.split(',') : list);
     if (typeof given === 'string') return { ok: false, message: given };
     // An empty list filters nothing (and `in ()` is no SQL).
     if (!given.length) continue;
     if (key === 'outcome') {
-      filter.outcomes = given.map((v) => v.toUpperCase());
+      filter.outcomes = given.map((v) => v.trim().toUpperCase());
       // ResultsDB refuses an outcome it does not know (`outcome 'X' not one of ...`).
       const unknown = filter.outcomes.find((o) => outcomes && !outcomes.includes(o));
       if (outcomes && unknown !== undefined)

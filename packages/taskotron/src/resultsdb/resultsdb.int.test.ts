@@ -27,7 +27,7 @@ describe.each(allDatabases())('ResultsDB v2.0 API on $name', (target) => {
   let origin = '';
   let BASE = '';
   /** A string payload is sent as it is: JSON text that JSON.stringify would not write (`1.0`). */
-  const call = async (method: 'GET' | 'POST', url: string, payload?: unknown) => {
+  const call = async (method: string, url: string, payload?: unknown) => {
     const res = await fetch(`${origin}${url}`, {
       method,
       headers: {
@@ -184,11 +184,11 @@ describe.each(allDatabases())('ResultsDB v2.0 API on $name', (target) => {
     expect(new Set(seen).size).toBe(4);
     expect((await get('/results?limit=x')).status).toBe(400);
     expect((await get('/results?outcome=PASSED&outcome=INFO')).status).toBe(400);
-    // As ResultsDB: a limit over 1000 is 1000, a negative page is page 0.
-    const capped = await get('/results?limit=5000&page=-1');
-    expect(capped.status).toBe(200);
-    expect(capped.body).toMatchObject({ prev: null, next: null });
-    expect(capped.body.data).toHaveLength(4);
+    // As ResultsDB: a negative page is page 0 (a limit over 1000: see the last test).
+    const large = await get('/results?limit=5000&page=-1');
+    expect(large.status).toBe(200);
+    expect(large.body).toMatchObject({ prev: null, next: null });
+    expect(large.body.data).toHaveLength(4);
   });
 
   it('answers a Bodhi-style read of the latest results of an item with what was stored', async () => {
@@ -328,6 +328,11 @@ describe.each(allDatabases())('ResultsDB v2.0 API on $name', (target) => {
     const newestFirst = ['scratch.order.b:PASSED', 'scratch.order.a:FAILED'];
     expect(await latest('')).toEqual(newestFirst);
     expect(await latest('&_distinct_on=arch')).toEqual(newestFirst);
+    // ResultsDB orders its "latest" query by `_sort` too.
+    const oldestFirst = [...newestFirst].reverse();
+    expect(await latest('&_sort=asc:submit_time')).toEqual(oldestFirst);
+    expect(await latest('&_sort=asc:submit_time&_distinct_on=arch')).toEqual(oldestFirst);
+    expect(await latest('&_sort=desc:submit_time')).toEqual(newestFirst);
   });
 
   it('answers 404 as ResultsDB does', async () => {
@@ -477,6 +482,14 @@ describe.each(allDatabases())('ResultsDB v2.0 API on $name', (target) => {
       body: { message },
     });
     expect((await get(`/results/latest?item=${item}&outcome=ERROR`)).status).toBe(400);
+    // ResultsDB 2.0 checks each part: an empty one is no outcome, not "any outcome".
+    const empty = "outcome '' not one of PASSED, INFO, FAILED, NEEDS_INSPECTION";
+    for (const outcome of ['', 'FAILED,'])
+      for (const at of ['/results', '/results/latest'])
+        expect(await get(`${at}?item=${item}&outcome=${outcome}`)).toEqual({
+          status: 400,
+          body: { message: empty },
+        });
     const outcomes = async (url: string) =>
       ((await get(url)).body.data as Array<{ outcome: string }>).map((r) => r.outcome);
     expect(await outcomes(`/results?item=${item}&outcome=failed`)).toEqual(['FAILED']);
@@ -552,6 +565,20 @@ describe.each(allDatabases())('ResultsDB v2.0 API on $name', (target) => {
     });
     expect((await get('/')).status).toBe(300);
     expect(await get('/nothing/here')).toEqual({ status: 404, body: { message: 'Not found' } });
+    // Any method: ResultsDB's 404 for a path no route takes, its 405 for one a route takes.
+    for (const method of ['PUT', 'DELETE', 'PATCH', 'POST'])
+      expect(await call(method, '/api/v2.0/nothing', {})).toEqual({
+        status: 404,
+        body: { message: 'Not found' },
+      });
+    const put = await fetch(`${BASE}/results`, { method: 'PUT' });
+    expect([put.status, put.headers.get('allow')]).toEqual([405, 'GET, HEAD, OPTIONS, POST']);
+    const deleted = await fetch(`${BASE}/testcases/x`, { method: 'DELETE' });
+    expect([deleted.status, deleted.headers.get('allow')]).toEqual([405, 'GET, HEAD, OPTIONS']);
+    // OPTIONS as Flask answers it: the methods of the path's routes, none for no route's path.
+    const options = await fetch(`${BASE}/results/1`, { method: 'OPTIONS' });
+    expect([options.status, options.headers.get('allow')]).toEqual([204, 'GET, HEAD, OPTIONS']);
+    expect((await fetch(`${BASE}/nothing`, { method: 'OPTIONS' })).status).toBe(404);
     // Werkzeug's converters take at least one character: an empty id or uuid is no route's
     // (`/groups//results` is a redirect to the group `results`: see below).
     for (const path of ['/results/', '/groups/'])
@@ -796,6 +823,23 @@ describe.each(allDatabases())('ResultsDB v2.0 API on $name', (target) => {
     expect(await get('/results//1/x')).toEqual({ status: 404, body: { message: 'Not found' } });
     // A client following it (requests, fetch) gets the testcase.
     expect((await get('/testcases//scratch.merge')).body.name).toBe('scratch.merge');
+    // A POST too, as Werkzeug redirects every method a route takes there: a client whose
+    // api_url ends in `/` posts to `//results`, and requests re-sends it (308 keeps the body).
+    const posted = await fetch(`${BASE}//results?x=1`, {
+      method: 'POST',
+      redirect: 'manual',
+      headers: { 'content-type': 'application/json' },
+      body: '{}',
+    });
+    expect([posted.status, posted.headers.get('location')]).toEqual([308, `${BASE}/results?x=1`]);
+    const followed = await call('POST', '/api/v2.0//results', {
+      testcase: 'scratch.merge',
+      outcome: 'PASSED',
+    });
+    expect(followed).toMatchObject({ status: 201, body: { testcase: { name: 'scratch.merge' } } });
+    // Not for a path the POST routes take as they are not even merged, nor for another method.
+    expect((await call('POST', '/api/v2.0//results/latest', {})).status).toBe(405);
+    expect((await call('PUT', '/api/v2.0//results', {})).status).toBe(405);
   });
 
   it('starts every href, link and redirect with publicUrl, the URL a proxy serves it at', async () => {
@@ -882,6 +926,40 @@ describe.each(allDatabases())('ResultsDB v2.0 API on $name', (target) => {
     expect(body.data).toEqual(data);
     expect((await get(`/results/${String(body.id)}`)).body.data).toEqual(data);
     expect((await get('/results?f=1.0&l=1e%2B16&item=numbers-1')).body.data).toHaveLength(1);
+  });
+
+  // Last: it stores more results than the tests above count on.
+  it('answers any limit, as ResultsDB (no maximum), and "latest" of thousands of testcases', async () => {
+    const k = db.kysely.withTables<ResultsTables>();
+    const n = 5003;
+    const names = Array.from({ length: n }, (_, i) => `scratch.many.${i}`);
+    await k
+      .insertInto('taskotron_testcases')
+      .values(names.map((name) => ({ name })))
+      .execute();
+    for (let i = 0; i < n; i += 1000) {
+      const part = names.slice(i, i + 1000);
+      await k
+        .insertInto('taskotron_results')
+        .values(
+          part.flatMap((name, j) =>
+            ['PASSED', 'FAILED'].map((outcome, t) => ({
+              testcase_name: name,
+              outcome,
+              submit_time: `2001-01-01T00:00:0${t}.${String(i + j).padStart(6, '0')}`,
+            })),
+          ),
+        )
+        .execute();
+    }
+    const page = await get('/results?testcases:like=scratch.many.*&limit=20000');
+    expect(page.body.next).toBeNull();
+    expect(page.body.data).toHaveLength(2 * n);
+    const latest = await get('/results/latest?testcases:like=scratch.many.*');
+    const rows = latest.body.data as Array<{ outcome: string; testcase: { name: string } }>;
+    expect(rows).toHaveLength(n);
+    expect(new Set(rows.map((r) => r.outcome))).toEqual(new Set(['FAILED']));
+    expect(rows[0]!.testcase.name).toBe(`scratch.many.${n - 1}`);
   });
 });
 

@@ -46,13 +46,16 @@ const fail = (reply: FastifyReply, code: number, message: string) =>
 /** No stored name holds U+0000 (POSTs refuse it), and PostgreSQL cannot even compare one. */
 const storable = (name: string) => !name.includes('\0');
 /**
- * Whether one of ResultsDB's GET routes takes `path` (decoded), as Werkzeug matches it: the
- * routes registered below, with their checks of what a parameter may be.
+ * Whether one of ResultsDB's routes for `method` (GET or POST; HEAD is GET's) takes `path`
+ * (decoded), as Werkzeug matches it: the routes registered below, with their checks of what a
+ * parameter may be.
  */
-function takes(path: string): boolean {
-  if (path === API || path === `${API}/`) return true;
-  if (!path.startsWith(`${API}/`)) return false;
+function takes(path: string, method: string): boolean {
+  if (!path.startsWith(`${API}/`)) return method !== 'POST' && path === API;
   const rest = path.slice(API.length + 1);
+  if (method === 'POST') return /^(results|groups|testcases)$/.test(rest);
+  if (method !== 'GET' && method !== 'HEAD') return false;
+  if (rest === '') return true;
   if (/^(results|results\/latest|groups|testcases|healthcheck)$/.test(rest)) return true;
   if (/^(results|groups)\/[^/]+$/.test(rest) || /^groups\/[^/]+\/results$/.test(rest)) return true;
   return rest.startsWith('testcases/') && testcasePath(rest.slice('testcases/'.length)) !== null;
@@ -122,18 +125,28 @@ function register(app: FastifyInstance, store: ResultsStore, options: ResultsdbO
   /**
    * ResultsDB's 404 for a path no route takes. But a path that a route takes once its runs of
    * `/` are one (`/testcases//a`, `/api/v2.0//results`) is a 308 to that path, the query kept, as
-   * Werkzeug's `merge_slashes` answers it; clients (requests) follow it.
+   * Werkzeug's `merge_slashes` answers it, for a POST too (clients, requests among them, follow
+   * a 308 with the same method and body: an `api_url` ending in `/` posts to `//results`). A
+   * path a route takes under another method is Werkzeug's 405.
    */
   const notFound = (req: FastifyRequest, reply: FastifyReply) => {
     const at = req.url.indexOf('?');
     const path = decodePath(at < 0 ? req.url : req.url.slice(0, at));
     const merged = path.replace(/\/{2,}/g, '/');
-    if (merged === path || !takes(merged)) return fail(reply, 404, 'Not found');
-    const location = `${base(req)}${pathValue(merged.slice(API.length))}${at < 0 ? '' : req.url.slice(at)}`;
-    return reply
-      .code(308)
-      .header('location', location)
-      .send({ message: `Redirecting to ${location}` });
+    if (merged !== path && takes(merged, req.method)) {
+      const location = `${base(req)}${pathValue(merged.slice(API.length))}${at < 0 ? '' : req.url.slice(at)}`;
+      return reply
+        .code(308)
+        .header('location', location)
+        .send({ message: `Redirecting to ${location}` });
+    }
+    const allow = ['GET', 'POST'].filter((m) => takes(path, m) || takes(merged, m));
+    if (!allow.length || allow.includes(req.method)) return fail(reply, 404, 'Not found');
+    const methods = [...allow, 'HEAD', 'OPTIONS'].sort().join(', ');
+    reply.header('allow', methods);
+    // Flask answers OPTIONS itself on every route, with the same Allow.
+    if (req.method === 'OPTIONS') return reply.code(204).send();
+    return fail(reply, 405, `${req.method} is not allowed here; this path takes ${methods}`);
   };
   const outcomes = [...RESULTSDB_OUTCOMES, ...(options.additionalOutcomes ?? [])];
   const now = options.now ?? (() => new Date());
@@ -172,7 +185,12 @@ function register(app: FastifyInstance, store: ResultsStore, options: ResultsdbO
       return fail(reply, 400, DISTINCT_ON_ALONE);
     // ResultsDB checks `outcome` here but selects by it only in GET /results: "latest" is the
     // newest result of each testcase whatever its outcome, never an older one that failed.
-    const rows = await store.latest({ ...q.filter, outcomes: undefined }, q.view.distinctOn);
+    // Ordered by `_sort` as GET /results, as ResultsDB orders its "latest" query.
+    const rows = await store.latest(
+      { ...q.filter, outcomes: undefined },
+      q.view.distinctOn,
+      q.view.order,
+    );
     return { data: rows.map((r) => serializeResult(r, base(req))) };
   });
 
@@ -263,6 +281,15 @@ function register(app: FastifyInstance, store: ResultsStore, options: ResultsdbO
   app.get(API, landing);
   app.get(`${API}/`, landing);
   app.get(`${API}/*`, (req, reply) => notFound(req, reply));
+  // The other methods under the API, which no route of their own takes: ResultsDB's 404, 405,
+  // 204 (OPTIONS) or 308 as above, not the server's answer listing every method some route
+  // under `/api/v2.0/*` takes (the GET route above takes every path). The server's guard has
+  // checked the token of a write first, as for any write.
+  app.route({
+    method: ['POST', 'PUT', 'DELETE', 'PATCH', 'OPTIONS'],
+    url: `${API}/*`,
+    handler: (req, reply) => notFound(req, reply),
+  });
 }
 
 /**

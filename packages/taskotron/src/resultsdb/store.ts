@@ -35,6 +35,8 @@ async function pageOf<O>(query: Pageable<O>, paging: Paging): Promise<Page<O>> {
  * (a result with ~11,000 values failed), PostgreSQL and MariaDB 65535.
  */
 const DATA_ROWS_PER_INSERT = 1000;
+/** Ids or uuids bound in one `in (...)`, well under every dialect's limit (SQLite: 32766). */
+const IDS_PER_QUERY = 5000;
 
 export interface Page<T> {
   rows: T[];
@@ -135,29 +137,33 @@ export class ResultsStore {
 
   /**
    * The newest result of each testcase among those the filter selects; with `distinctOn` data
-   * keys, of each testcase and combination of their values (per arch, say: bodhi#2425).
+   * keys, of each testcase and combination of their values (per arch, say: bodhi#2425). Newest
+   * first, or oldest first with `order` asc. One query picks them however many testcases there
+   * are (one per testcase took seconds for thousands of them): the newest time of each testcase,
+   * then of the results at that time the one of the highest id.
    */
-  async latest(filter: ResultFilter, distinctOn: readonly string[] = []): Promise<StoredResult[]> {
-    if (distinctOn.length) return this.latestDistinct(filter, distinctOn);
-    const newest = await this.filtered(filter)
-      .select(['testcase_name', (eb) => eb.fn.max('submit_time').as('t')])
+  async latest(
+    filter: ResultFilter,
+    distinctOn: readonly string[] = [],
+    order: ResultView['order'] = 'desc',
+  ): Promise<StoredResult[]> {
+    const sorted = (rows: StoredResult[]) => (order === 'asc' ? rows.reverse() : rows);
+    if (distinctOn.length) return sorted(await this.latestDistinct(filter, distinctOn));
+    const newest = this.filtered(filter)
+      .select(['testcase_name as tc', (eb) => eb.fn.max('submit_time').as('t')])
       .groupBy('testcase_name')
+      .as('newest');
+    // The subquery's columns are named apart: the filter's conditions name the results' bare.
+    const rows = await this.filtered(filter)
+      .innerJoin(newest, (join) =>
+        join
+          .onRef('newest.tc', '=', 'taskotron_results.testcase_name')
+          .onRef('newest.t', '=', 'taskotron_results.submit_time'),
+      )
+      .select((eb) => eb.fn.max('taskotron_results.id').as('id'))
+      .groupBy('taskotron_results.testcase_name')
       .execute();
-    const ids: number[] = [];
-    for (const { testcase_name, t } of newest) {
-      const row = await this.filtered({
-        ...filter,
-        testcases: [testcase_name],
-        testcasesLike: undefined,
-      })
-        .where('submit_time', '=', t)
-        .select('id')
-        .orderBy('id', 'desc')
-        .limit(1)
-        .executeTakeFirst();
-      if (row) ids.push(row.id);
-    }
-    return newestFirst(await this.byIds(ids));
+    return sorted(newestFirst(await this.byIds(rows.map((r) => Number(r.id)))));
   }
 
   private async latestDistinct(
@@ -237,14 +243,17 @@ export class ResultsStore {
    */
   async resultsCounts(uuids: readonly string[]): Promise<Map<string, number>> {
     const counts = new Map(uuids.map((uuid) => [uuid, 0]));
-    if (!uuids.length) return counts;
-    const rows = await this.k
-      .selectFrom('taskotron_result_groups')
-      .select(['group_uuid', (eb) => eb.fn.countAll().as('n')])
-      .where('group_uuid', 'in', [...counts.keys()])
-      .groupBy('group_uuid')
-      .execute();
-    for (const r of rows) counts.set(r.group_uuid, Number(r.n));
+    const all = [...counts.keys()];
+    // A page of groups may hold more uuids than a statement binds (`limit` has no maximum).
+    for (let i = 0; i < all.length; i += IDS_PER_QUERY) {
+      const rows = await this.k
+        .selectFrom('taskotron_result_groups')
+        .select(['group_uuid', (eb) => eb.fn.countAll().as('n')])
+        .where('group_uuid', 'in', all.slice(i, i + IDS_PER_QUERY))
+        .groupBy('group_uuid')
+        .execute();
+      for (const r of rows) counts.set(r.group_uuid, Number(r.n));
+    }
     return counts;
   }
 
@@ -316,6 +325,13 @@ export class ResultsStore {
 
   /** Full results, in the order of `ids`. */
   private async byIds(ids: number[]): Promise<StoredResult[]> {
+    if (ids.length > IDS_PER_QUERY) {
+      // `limit` has no maximum (as ResultsDB): a page may hold more ids than a statement binds.
+      const parts: StoredResult[] = [];
+      for (let i = 0; i < ids.length; i += IDS_PER_QUERY)
+        parts.push(...(await this.byIds(ids.slice(i, i + IDS_PER_QUERY))));
+      return parts;
+    }
     if (!ids.length) return [];
     const [rows, groups, data, testcases] = await Promise.all([
       this.k.selectFrom('taskotron_results').selectAll().where('id', 'in', ids).execute(),
@@ -342,28 +358,34 @@ export class ResultsStore {
     ]);
     const refUrl = new Map(testcases.map((t) => [t.name, t.ref_url]));
     const byId = new Map(rows.map((r) => [Number(r.id), r]));
+    // Each result's data and groups in one pass: a page may hold thousands of results.
+    const values = new Map<number, Map<string, string[]>>();
+    for (const d of data) {
+      const of = values.get(Number(d.result_id)) ?? new Map<string, string[]>();
+      values.set(Number(d.result_id), of);
+      const list = of.get(d.data_key) ?? [];
+      of.set(d.data_key, list);
+      list.push(d.data_value);
+    }
+    const uuids = new Map<number, string[]>();
+    for (const g of groups) {
+      const list = uuids.get(Number(g.result_id)) ?? [];
+      uuids.set(Number(g.result_id), list);
+      list.push(g.group_uuid);
+    }
     return ids.flatMap((id) => {
       const r = byId.get(id);
       if (!r) return [];
-      const values = new Map<string, string[]>();
-      for (const d of data.filter((x) => Number(x.result_id) === id)) {
-        const list = values.get(d.data_key) ?? [];
-        list.push(d.data_value);
-        values.set(d.data_key, list);
-      }
       return [
         {
           id,
           testcase: { name: r.testcase_name, ref_url: refUrl.get(r.testcase_name) ?? null },
-          groups: groups
-            .filter((g) => Number(g.result_id) === id)
-            .map((g) => g.group_uuid)
-            .sort(),
+          groups: (uuids.get(id) ?? []).sort(),
           outcome: r.outcome,
           note: r.note,
           ref_url: r.ref_url,
           submit_time: r.submit_time,
-          data: Object.fromEntries(values),
+          data: Object.fromEntries(values.get(id) ?? []),
         },
       ];
     });
