@@ -10,7 +10,7 @@ import {
  * The topics of an automation whose messages would reach a worker: those the bus delivers, and
  * its internal ones once any of those is. A topic nothing delivers needs no file.
  */
-export function topicsDelivered(config: Config, automation: Automation): string[] {
+function topicsDelivered(config: Config, automation: Automation): string[] {
   const topics = automation.topics ?? [];
   const bound = topics.filter((t) => !t.internal && topicBound(config, t.topic));
   if (bound.length === 0) return [];

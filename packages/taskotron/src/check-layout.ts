@@ -53,6 +53,18 @@ export async function checkPlaybooks(taskDir: string): Promise<string[]> {
 }
 
 /**
+ * An absolute `artifact` as a path inside the job's directory: checks often write the absolute
+ * `{{ artifacts }}/x.log`, which checkb made relative. Absolute paths elsewhere stay as given
+ * (refUrl then points at the directory).
+ */
+function relativeArtifact(dir: string, artifact: string): string {
+  const rel = relative(dir, artifact);
+  return rel !== '' && !rel.startsWith('..' + sep) && rel !== '..' && !isAbsolute(rel)
+    ? rel.split(sep).join('/')
+    : artifact;
+}
+
+/**
  * A result's `artifact` as a path inside the job's directory, for `ref_url`: a relative one is
  * relative to its playbook's directory (where the check wrote it, `{{ artifacts }}`), an absolute
  * one inside the job's directory is made relative to it. One that leads out of the job's
@@ -90,17 +102,4 @@ export function binaryArches(arches: readonly string[]): string[] {
     .filter((a) => a !== 'noarch' && a !== 'src')
     .flatMap((a) => (Object.hasOwn(BINARY_ARCHES, a) ? BINARY_ARCHES[a]! : [a]));
   return [...new Set(binary)];
-}
-
-/**
- * A result's `artifact` as a path inside the job's directory: checks often write the absolute
- * `{{ artifacts }}/x.log`, which checkb made relative. Absolute paths elsewhere stay as given
- * (refUrl then points at the directory).
- */
-export function relativeArtifact(dir: string, artifact: string | undefined): string | undefined {
-  if (artifact === undefined || !isAbsolute(artifact)) return artifact;
-  const rel = relative(dir, artifact);
-  return rel !== '' && !rel.startsWith('..' + sep) && rel !== '..' && !isAbsolute(rel)
-    ? rel.split(sep).join('/')
-    : artifact;
 }

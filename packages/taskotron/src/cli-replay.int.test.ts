@@ -3,13 +3,26 @@
  * Redis (dedup window), RabbitMQ (the taskotron.job messages it publishes) and the job log in the
  * SQLite file beside the config.
  */
+import { once } from 'node:events';
 import { writeFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import amqp, { type Channel, type ChannelModel } from 'amqplib';
 import { createLogger } from '@loopabull/core';
 import { Database } from '@loopabull/database';
-import { cleanUpTest, readFixture, removeTempDirs, runCli, testConfig } from '@test/support';
+import {
+  cleanUpTest,
+  processAlive,
+  processTree,
+  readFixture,
+  removeTempDirs,
+  runCli,
+  startCli,
+  testConfig,
+  waitFor,
+} from '@test/support';
 import { JobLog } from './job-log.js';
 import { JOB_TOPIC, type TriggerJob } from './trigger.js';
 
@@ -174,5 +187,45 @@ describe('loopabull taskotron replay', () => {
     ]);
     const logged = await jobLog.get(again[0]!.uuid);
     expect(logged).toMatchObject({ taskname: 'tests/smoke', ...git });
+  });
+
+  it('kills the git it runs when interrupted (Ctrl-C): none is left hanging on a remote', async () => {
+    // git runs in its own process group, which the terminal's SIGINT does not reach.
+    let asked!: () => void;
+    const reached = new Promise<void>((done) => (asked = done));
+    const server = createServer(() => asked()); // Never answers.
+    await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
+    const { port } = server.address() as AddressInfo;
+    const rules = join(config.dir, 'discover-rules.yml');
+    writeFileSync(
+      rules,
+      `- {name: d, when: {}, do: [{discover: {repo: 'http://127.0.0.1:${port}/\${name}.git', branch: f41}}]}\n`,
+    );
+    const interrupted = testConfig({ overrides: { taskotron: { rules } } });
+    const cli = startCli([
+      'taskotron',
+      'replay',
+      file,
+      '--dry-run',
+      '--config',
+      interrupted.configPath,
+    ]);
+    const exit = once(cli.child, 'exit');
+    try {
+      await reached;
+      const git = processTree(cli.child.pid!).slice(1);
+      expect(git.length).toBeGreaterThan(0);
+      process.kill(-cli.child.pid!, 'SIGINT');
+      expect(await exit).toEqual([null, 'SIGINT']);
+      await waitFor(() => git.every((pid) => !processAlive(pid)), {
+        timeout: 5_000,
+        what: 'git to be gone',
+      });
+    } finally {
+      await cli.killGroup();
+      server.closeAllConnections();
+      server.close();
+      await cleanUpTest(interrupted);
+    }
   });
 });

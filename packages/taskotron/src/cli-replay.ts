@@ -121,6 +121,7 @@ async function withScheduling<T>(
   return withJobLog(config, createLogger('taskotron', config.loglevel), async (jobLog) => {
     const publisher = new BusPublisher(config);
     let redis: Awaited<ReturnType<typeof connectRedisOnce>> | undefined;
+    const interrupt = interruptSignal();
     try {
       redis = await connectRedisOnce(config.redis.url);
       const ctx: SchedulingContext = {
@@ -128,13 +129,37 @@ async function withScheduling<T>(
         redis,
         publish: async (topic, body) => void (await publisher.publish(topic, body)),
         log: async () => {},
+        signal: interrupt.signal,
       };
       return await use(ctx, jobLog);
     } finally {
+      interrupt.dispose();
       if (redis) closeRedis(redis);
       await publisher.close();
     }
   });
+}
+
+/**
+ * A signal aborted on SIGINT or SIGTERM, which then ends the process as the signal would have.
+ * A `discover` rule runs git in its own process group (git.ts), which the terminal's Ctrl-C does
+ * not reach: aborting kills it (synchronously), or it would outlive the command, for ever on a
+ * remote that never answers.
+ */
+function interruptSignal(): { signal: AbortSignal; dispose(): void } {
+  const controller = new AbortController();
+  const onSignal = (sig: NodeJS.Signals) => {
+    dispose();
+    controller.abort(new Error(`interrupted (${sig})`));
+    process.kill(process.pid, sig);
+  };
+  const dispose = () => {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  };
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+  return { signal: controller.signal, dispose };
 }
 
 async function replayMessages(

@@ -9,7 +9,7 @@ import { TASK_NAME } from './names.js';
 
 /** The protocols a repository may be reached by: never `ext::`, `ssh` or a local path. */
 const REPO_URL = /^(https?|git|file):\/\/[^\s]+$/i;
-export const REPO_MAX = 1024;
+const REPO_MAX = 1024;
 
 /**
  * Why `repo` may not be cloned, or null (pure). Besides the protocol, a URL with `.` or `..`

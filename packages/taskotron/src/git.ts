@@ -15,7 +15,7 @@ import type { Discovery } from './rules.js';
 export interface GitOptions {
   /** Seconds one git command may take (`taskotron.git_timeout`). */
   timeoutSeconds: number;
-  /** Aborted when the worker stops: git is killed at once. */
+  /** Aborted when the worker stops (or `replay` is interrupted): git is killed at once. */
   signal?: AbortSignal | undefined;
 }
 
@@ -128,7 +128,7 @@ function checkArgs(repo: string, branches: readonly string[]): void {
  * Which of `branches` the repository has, in the order given (`git ls-remote --heads`): the
  * first is the branch to use, so `[branch, fallback]` falls back when the branch is missing.
  */
-export async function existingBranches(
+async function existingBranches(
   repo: string,
   branches: readonly string[],
   options: GitOptions,
@@ -182,7 +182,7 @@ export async function withClone<T>(
 }
 
 /** The files of the clone's HEAD, with their git modes (`git ls-tree -r`): nothing is read. */
-export async function treeFiles(
+async function treeFiles(
   dir: string,
   options: GitOptions,
 ): Promise<Array<{ mode: string; path: string }>> {

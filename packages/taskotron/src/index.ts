@@ -116,7 +116,7 @@ export {
   type JobEnd,
 } from './job-log.js';
 export { parseJob, JOB_UUID, type RunnerJob } from './job.js';
-export { CHECK_FILES, jobArtifactsDir, relativeArtifact } from './check-layout.js';
+export { CHECK_FILES, jobArtifactsDir } from './check-layout.js';
 export { runCheck, CheckNotFoundError, type CheckRun, type CheckReport } from './runner.js';
 export { localSink, remoteSink, type ResultsSink, type Submitted } from './results-sink.js';
 export { taskotronRun, type RunJobOptions, type RunJobResult } from './run-job.js';

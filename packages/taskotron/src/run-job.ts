@@ -90,7 +90,12 @@ export function taskotronRun(options: RunJobOptions): Handler {
       let report;
       try {
         const limit = checkTimeLimit(options.checkTimeout, options.config.ansible.timeout);
-        const git = { ...options.git, signal: ctx.signal };
+        // A clone that takes the check's whole time fails as too slow, rather than leaving
+        // the check a second and a "timed out" that blames it.
+        const git = {
+          timeoutSeconds: Math.min(options.git.timeoutSeconds, limit),
+          signal: ctx.signal,
+        };
         report = await withCheckDir(job, options.tasksDir, git, (taskDir, spent) =>
           runCheck({
             job,

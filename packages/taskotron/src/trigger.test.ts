@@ -1,3 +1,5 @@
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -182,11 +184,15 @@ describe('the taskotron trigger', () => {
     const job = { item: 'a', item_type: 'koji_build' as const, taskname: 't', arch: 'noarch' };
     expect(dedupKey(ctx, job)).toMatch(/^lb:q:_lb:taskotron:dedup:[0-9a-f]{64}$/);
     expect(dedupKey(ctx, job)).not.toBe(dedupKey(ctx, { ...job, arch: 'x86_64' }));
-    // A discovered check is also keyed by its repository: `tests` of two repositories are two.
+    // A discovered check is also keyed by its repository and branch: `tests` of two
+    // repositories, or of two branches of one, are two.
     const discovered = { ...job, git_repo: 'https://h/a', git_branch: 'f41' };
     expect(dedupKey(ctx, discovered)).not.toBe(dedupKey(ctx, job));
     expect(dedupKey(ctx, discovered)).not.toBe(
       dedupKey(ctx, { ...discovered, git_repo: 'https://h/b' }),
+    );
+    expect(dedupKey(ctx, discovered)).not.toBe(
+      dedupKey(ctx, { ...discovered, git_branch: 'master' }),
     );
   });
 
@@ -236,6 +242,40 @@ describe('the taskotron trigger', () => {
     expect(
       lines.some((l) => /tests\/noarch from https:\/\/h\/ansible main scheduled as/.test(l)),
     ).toBe(true);
+  });
+
+  it('stops looking into a repository when the worker stops, and then schedules nothing', async () => {
+    // A remote that never answers: without the handler's signal, git would hang on it (a
+    // detached process group, so it outlives the worker) until git_timeout.
+    const server = createServer(() => {});
+    await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
+    const { port } = server.address() as AddressInfo;
+    const stop = new AbortController();
+    const { ctx, published } = fakeContext();
+    Object.assign(ctx, { signal: stop.signal });
+    const ruleSet = loadRules(
+      `- {name: d, when: {}, do: [{tasks: [rpmlint]}, {discover: {repo: 'http://127.0.0.1:${port}/\${name}.git', branch: f41}}]}\n`,
+    );
+    const slow = taskotronTrigger({
+      rules: () => ruleSet,
+      critpathPkgs: () => [],
+      dedupWindow: 3600,
+      validArches: ['x86_64'],
+      jobLog,
+      git: { timeoutSeconds: 60 },
+    });
+    const event = { id: 'msg-stop', topic: envelope.topic, body: envelope.msg } as LoopabullEvent;
+    try {
+      setTimeout(() => stop.abort(), 300);
+      const started = Date.now();
+      await expect(slow(event, ctx)).rejects.toThrow(/stopped: the worker is shutting down/);
+      expect(Date.now() - started).toBeLessThan(5_000);
+      // The job goes back to the queue: its retry schedules, not this stopped run.
+      expect(published).toEqual([]);
+    } finally {
+      server.closeAllConnections();
+      server.close();
+    }
   });
 });
 

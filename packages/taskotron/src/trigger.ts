@@ -94,14 +94,15 @@ export const schedulingSettings = (
 
 /**
  * The Redis key that holds a (item, item_type, taskname, arch) for the dedup window; a
- * discovered check's repository is part of it (`tests` of two repositories are two checks).
+ * discovered check's repository and branch are part of it (`tests` of two repositories, or of
+ * two branches of one, are two checks, as the trigger wants them).
  */
 export function dedupKey(
   ctx: Pick<HandlerContext, 'config'>,
   job: Omit<TriggerJob, 'uuid'>,
 ): string {
   const fields: string[] = [job.item, job.item_type, job.taskname, job.arch];
-  if (job.git_repo !== undefined) fields.push(job.git_repo);
+  if (job.git_repo !== undefined) fields.push(job.git_repo, job.git_branch ?? '');
   const id = createHash('sha256').update(JSON.stringify(fields)).digest('hex');
   return `${ctx.config.redis.prefix}:${ctx.config.queue.name}:_lb:taskotron:dedup:${id}`;
 }
@@ -112,8 +113,12 @@ export interface Replaying {
   dryRun?: boolean;
 }
 
-/** What scheduling needs of a handler's context; the replay command gives its own. */
-export type SchedulingContext = Pick<HandlerContext, 'config' | 'redis' | 'publish' | 'log'>;
+/**
+ * What scheduling needs of a handler's context; the replay command gives its own. `signal` stops
+ * the git of `discover` actions (the worker stopping, the command interrupted).
+ */
+export type SchedulingContext = Pick<HandlerContext, 'config' | 'redis' | 'publish' | 'log'> &
+  Partial<Pick<HandlerContext, 'signal'>>;
 
 /**
  * Schedules one job unless the same (item, item_type, taskname, arch) was within the window
@@ -182,9 +187,13 @@ async function discoveredJobs(
     try {
       if (d.problem) throw new Error(d.problem);
       const key = JSON.stringify([repo, branch, d.fallback_branch, d.recursive]);
-      if (!cache.has(key)) cache.set(key, find(d, options.git));
+      // The handler's signal: git runs in its own process group, which a worker that stops
+      // would otherwise leave running (a remote that never answers: for ever).
+      if (!cache.has(key)) cache.set(key, find(d, { ...options.git, signal: ctx.signal }));
       found = await cache.get(key)!;
     } catch (err) {
+      // The worker is stopping: the job goes back to the queue, and its next run schedules.
+      if (ctx.signal?.aborted) throw err;
       const reason = err instanceof Error ? err.message : String(err);
       result.discover_failed.push({ rule, repo, branch, reason });
       await ctx.log(`rule ${rule}: no checks discovered in ${repo} (${branch}): ${reason}`);
