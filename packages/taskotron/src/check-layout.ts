@@ -1,4 +1,4 @@
-import { readdir, stat } from 'node:fs/promises';
+import { readdir, realpath, stat } from 'node:fs/promises';
 import { isAbsolute, join, posix, relative, sep } from 'node:path';
 
 /**
@@ -43,12 +43,21 @@ export const isCheckPlaybook = (name: string): boolean => PLAYBOOK_NAME.test(nam
 /**
  * The check's playbooks, in name order (checkb took `os.listdir`'s order, which is none): the
  * regular files (or links to them) named `tests*.yml`. Empty when there are none or no directory.
+ * With `within` (a discovered check's clone), a link that resolves outside that directory is no
+ * playbook: a repository must not make the runner run a file of the machine (`tests.yml ->
+ * /etc/passwd`, a link to another check's playbook).
  */
-export async function checkPlaybooks(taskDir: string): Promise<string[]> {
+export async function checkPlaybooks(taskDir: string, within?: string): Promise<string[]> {
   const names = await readdir(taskDir).catch(() => [] as string[]);
+  const root = within === undefined ? undefined : await realpath(within);
   const found: string[] = [];
-  for (const name of names.filter(isCheckPlaybook).sort())
-    if ((await stat(join(taskDir, name)).catch(() => null))?.isFile()) found.push(name);
+  for (const name of names.filter(isCheckPlaybook).sort()) {
+    const path = join(taskDir, name);
+    if (!(await stat(path).catch(() => null))?.isFile()) continue;
+    if (root !== undefined && !(await realpath(path).catch(() => '')).startsWith(root + sep))
+      continue;
+    found.push(name);
+  }
   return found;
 }
 

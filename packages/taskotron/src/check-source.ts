@@ -15,7 +15,8 @@ export const jobOrigin = (job: RunnerJob, tasksDir: string): string =>
   job.git_repo ?? checkOrigin(join(tasksDir, job.taskname));
 
 /**
- * Hands `use` the job's check directory and the seconds spent getting it: `<tasks_dir>/<taskname>`,
+ * Hands `use` the job's check directory, the seconds spent getting it and, for a discovered
+ * check, the clone (which its playbooks must not lead out of): `<tasks_dir>/<taskname>`,
  * or for a discovered check `<taskname>` in a shallow clone of `git_repo` at `git_branch`, in a
  * temporary directory removed afterwards. A clone that fails (the network, the repository
  * away, the branch gone) fails the try with a TransientError naming the repository, so that the
@@ -26,7 +27,7 @@ export async function withCheckDir<T>(
   job: RunnerJob,
   tasksDir: string,
   git: GitOptions,
-  use: (taskDir: string, spentSeconds: number) => Promise<T>,
+  use: (taskDir: string, spentSeconds: number, clone?: string) => Promise<T>,
 ): Promise<T> {
   if (job.git_repo === undefined) return use(join(tasksDir, job.taskname), 0);
   const where = `${job.git_repo} (branch ${job.git_branch ?? 'default'}) ${job.taskname}`;
@@ -41,7 +42,7 @@ export async function withCheckDir<T>(
       ]);
       if (real !== null && !real.startsWith(root + sep)) throw new CheckNotFoundError(where);
       try {
-        return await use(taskDir, (Date.now() - started) / 1000);
+        return await use(taskDir, (Date.now() - started) / 1000, root);
       } catch (err) {
         if (err instanceof CheckNotFoundError) throw new CheckNotFoundError(where);
         throw err;

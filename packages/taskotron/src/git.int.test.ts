@@ -2,11 +2,14 @@
  * git.ts with the real git: repositories are bare ones made by the test, reached by file://
  * URLs; a local HTTP server stands for a remote that asks for credentials or never answers.
  */
+import { execFileSync, spawn } from 'node:child_process';
 import { createServer, type Server } from 'node:http';
-import { readdirSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from '@jest/globals';
-import { gitRepo, removeTempDirs } from '@test/support';
+import { gitRepo, processAlive, processTree, removeTempDirs, waitFor } from '@test/support';
 import { discoverChecks, GitError, withClone } from './git.js';
 
 const CHECK = '- hosts: localhost\n  tasks: []\n';
@@ -91,6 +94,42 @@ describe('withClone', () => {
     return { url: `http://127.0.0.1:${port}/r.git`, server };
   };
 
+  it('clones a repository served as static files (dumb HTTP), which git cannot clone shallow', async () => {
+    const bare = fileURLToPath(
+      gitRepo({
+        master: { README: 'x' },
+        f41: { 'tests/tests.yml': CHECK, 'tests/smoke/tests.yml': CHECK },
+      }),
+    );
+    execFileSync('git', ['update-server-info'], { cwd: bare });
+    // A plain file server, as `python3 -m http.server` in front of a bare repository.
+    const { server, url } = await serve((req, res) => {
+      const path = decodeURIComponent(new URL(req.url!, 'http://x').pathname).replace(
+        /^\/r\.git\//,
+        '',
+      );
+      try {
+        res.end(readFileSync(join(bare, path)));
+      } catch {
+        res.writeHead(404).end();
+      }
+    });
+    try {
+      const before = clones().length;
+      expect(await discoverChecks({ repo: url, branch: 'f41', recursive: true }, options)).toEqual({
+        branch: 'f41',
+        checks: ['tests', 'tests/smoke'],
+        skipped: [],
+      });
+      expect(
+        await withClone(url, 'f41', options, async (dir) => readdirSync(join(dir, 'tests'))),
+      ).toEqual(['smoke', 'tests.yml']);
+      expect(clones().length).toBe(before);
+    } finally {
+      server.close();
+    }
+  });
+
   it('asks for no credentials: a remote that wants them fails at once', async () => {
     const { url, server } = await serve((_req, res) => {
       res.writeHead(401, { 'WWW-Authenticate': 'Basic realm="x"' }).end();
@@ -123,6 +162,40 @@ describe('withClone', () => {
       ).rejects.toThrow(/: stopped: the worker is shutting down$/);
       expect(Date.now() - started).toBeLessThan(5_000);
     } finally {
+      server.closeAllConnections();
+      server.close();
+    }
+  });
+
+  it('ends a clone whose worker died (SIGKILL) a few seconds after the timeout, not never', async () => {
+    const { url, server } = await serve(() => {
+      // Never answers.
+    });
+    // A worker cloning from it (the built module, in a process of its own), then killed.
+    const module = new URL('../dist/git.js', import.meta.url).href;
+    const worker = spawn(
+      process.execPath,
+      [
+        '--input-type=module',
+        '-e',
+        `const { withClone } = await import(${JSON.stringify(module)});
+         await withClone(${JSON.stringify(url)}, 'main', { timeoutSeconds: 1 }, async () => 'cloned');`,
+      ],
+      { stdio: 'ignore' },
+    );
+    try {
+      const gits = await waitFor(() => {
+        const below = processTree(worker.pid!).slice(1);
+        return below.length >= 2 ? below : null;
+      });
+      worker.kill('SIGKILL');
+      // git and its helpers outlive the worker, but not git_timeout and the grace after it.
+      await waitFor(() => !gits.some(processAlive), {
+        timeout: 12_000,
+        what: 'git to end without its worker',
+      });
+    } finally {
+      worker.kill('SIGKILL');
       server.closeAllConnections();
       server.close();
     }

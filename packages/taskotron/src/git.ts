@@ -10,7 +10,8 @@ import type { Discovery } from './rules.js';
  * Repository URLs and branches come from messages (a package name, a dist-git branch), so git
  * is run without a shell, with `--` before them, only over http(s), git and file (an `ext::`
  * URL would run a command), with no credential prompt and no user or system config, and killed
- * with its helpers after `timeoutSeconds`.
+ * with its helpers after `timeoutSeconds` (and by coreutils' `timeout` a little later should
+ * this process be gone).
  */
 export interface GitOptions {
   /** Seconds one git command may take (`taskotron.git_timeout`). */
@@ -76,13 +77,20 @@ const said = (text: string) =>
     .join(' / ')
     .slice(0, 500);
 
+/** Seconds past `timeoutSeconds` after which git is killed even if this process is gone. */
+const ORPHAN_GRACE_SECONDS = 5;
+
 /** Runs `git <args>`; rejects with a GitError naming `what` when it fails or times out. */
 async function git(
   args: string[],
   what: string,
   options: GitOptions & { cwd?: string },
 ): Promise<string> {
-  const child = execa('git', [...SAFE_CONFIG, ...args], {
+  // Under coreutils' `timeout`, so that git ends even when nobody is left to kill it: in its own
+  // process group it outlives a worker that dies (SIGKILL, the OOM killer), and a remote that
+  // never answers would keep it forever. Later than the kill below, which says why.
+  const deadline = String(options.timeoutSeconds + ORPHAN_GRACE_SECONDS);
+  const child = execa('timeout', ['-s', 'KILL', deadline, 'git', ...SAFE_CONFIG, ...args], {
     env: gitEnv(),
     extendEnv: false,
     ...(options.cwd ? { cwd: options.cwd } : {}),
@@ -143,9 +151,13 @@ async function existingBranches(
   return branches.filter((b) => refs.has(`refs/heads/${b}`));
 }
 
+/** What git says when a dumb-HTTP remote is asked for a shallow clone. */
+const DUMB_HTTP = /dumb http transport does not support shallow capabilities/;
+
 /**
  * A shallow clone of `branch` (the default branch when absent) in a new temporary directory,
- * handed to `use` and removed afterwards, whatever `use` does. `checkout: false` fetches the
+ * handed to `use` and removed afterwards, whatever `use` does. A dumb-HTTP remote, which
+ * cannot serve a shallow clone, is cloned whole (its single branch). `checkout: false` fetches the
  * tree without writing the files (enough to list them).
  */
 export async function withClone<T>(
@@ -158,23 +170,32 @@ export async function withClone<T>(
   const tmp = await mkdtemp(join(tmpdir(), 'loopabull-git-'));
   try {
     const dir = join(tmp, 'repo');
-    await git(
-      [
-        'clone',
-        '--quiet',
-        '--depth',
-        '1',
-        '--single-branch',
-        '--no-tags',
-        ...(options.checkout === false ? ['--no-checkout'] : []),
-        ...(branch === undefined ? [] : ['--branch', branch]),
-        '--',
-        repo,
-        dir,
-      ],
-      `git clone ${repo}${branch === undefined ? '' : ` (branch ${branch})`}`,
-      options,
-    );
+    const clone = (depth: string[]) =>
+      git(
+        [
+          'clone',
+          '--quiet',
+          ...depth,
+          '--single-branch',
+          '--no-tags',
+          ...(options.checkout === false ? ['--no-checkout'] : []),
+          ...(branch === undefined ? [] : ['--branch', branch]),
+          '--',
+          repo,
+          dir,
+        ],
+        `git clone ${repo}${branch === undefined ? '' : ` (branch ${branch})`}`,
+        options,
+      );
+    try {
+      await clone(['--depth', '1']);
+    } catch (err) {
+      // A repository served as static files (dumb HTTP, `git update-server-info`) cannot be
+      // cloned shallow: git refuses before fetching anything, so the branch is cloned whole.
+      if (!(err instanceof GitError && DUMB_HTTP.test(err.message))) throw err;
+      await rm(dir, { recursive: true, force: true });
+      await clone([]);
+    }
     return await use(dir);
   } finally {
     await rm(tmp, { recursive: true, force: true });

@@ -489,4 +489,45 @@ describe('the taskotron.job handler for a discovered check (git_repo, git_branch
       expect(await jobs.get(j.uuid)).toMatchObject({ execution_status: 'NOT_OK' });
     }
   });
+
+  it('runs no playbook that is a symlink out of the clone: /etc/passwd is no check, a playbook of the machine is left out', async () => {
+    // A playbook of the machine, which a symlink in the repository must not make the runner run.
+    const marker = join(tempDir('marker'), 'ran');
+    const outside = join(
+      taskDir([
+        { 'ansible.builtin.file': { path: marker, state: 'touch' } },
+        writesResults('results:\n- {item: x, outcome: PASSED, checkname: scratch.outside}\n'),
+      ]),
+      'check',
+      'tests.yml',
+    );
+    const repo = gitRepo({
+      main: {
+        'passwd/tests.yml': { symlink: '/etc/passwd' },
+        'tests/tests.yml': results('scratch.ok'),
+        'tests/tests_inside.yml': { symlink: 'tests.yml' },
+        'tests/tests_z.yml': { symlink: outside },
+      },
+    });
+    const { config, host } = await started();
+    const passwd = runJob(config, host, job({ taskname: 'passwd', git_repo: repo }));
+    await expect(passwd).rejects.toThrow(
+      `no check in ${repo} (branch default) passwd: it has no tests*.yml playbook`,
+    );
+    await expect(passwd).rejects.toMatchObject({ permanent: true });
+
+    const out = await runJob(config, host, job({ taskname: 'tests', git_repo: repo }));
+    // tests.yml and tests_inside.yml (a link inside the clone) ran, tests_z.yml did not.
+    expect(out.result?.value).toMatchObject({
+      status: expect.stringMatching(/^2 PASSED, 2 INFO; /),
+      results: [
+        { testcase: 'scratch.ok', id: expect.any(Number) },
+        { testcase: 'dist.mine' },
+        { testcase: 'scratch.ok', id: expect.any(Number) },
+        { testcase: 'dist.mine' },
+      ],
+      warnings: ['tests_z.yml: not run: it is a symlink out of the repository'],
+    });
+    expect(() => readFileSync(marker)).toThrow(/ENOENT/);
+  });
 });

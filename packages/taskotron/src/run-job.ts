@@ -96,10 +96,11 @@ export function taskotronRun(options: RunJobOptions): Handler {
           timeoutSeconds: Math.min(options.git.timeoutSeconds, limit),
           signal: ctx.signal,
         };
-        report = await withCheckDir(job, options.tasksDir, git, (taskDir, spent) =>
+        report = await withCheckDir(job, options.tasksDir, git, (taskDir, spent, clone) =>
           runCheck({
             job,
             taskDir,
+            within: clone,
             artifactsDir: options.artifactsDir,
             config: options.config,
             // A clone's time comes out of the check's: both run inside the handler's timeout.

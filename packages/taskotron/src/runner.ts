@@ -26,6 +26,8 @@ export interface CheckRun {
   job: RunnerJob;
   /** The check's directory, holding `tests.yml`. */
   taskDir: string;
+  /** A discovered check's clone: playbooks that lead out of it are not run (checkPlaybooks). */
+  within?: string | undefined;
   /** `taskotron.artifacts_dir`: the job's artifacts go into `<uuid>/` below it. */
   artifactsDir: string;
   config: Pick<Config, 'ansible'>;
@@ -251,8 +253,11 @@ function checkStatus(runs: readonly PlaybookRun[], notRun: readonly string[]): E
  * time limit, as runtask's did under buildbot.
  */
 export async function runCheck(run: CheckRun): Promise<CheckReport> {
-  const playbooks = await checkPlaybooks(run.taskDir);
+  const playbooks = await checkPlaybooks(run.taskDir, run.within);
   if (!playbooks.length) throw new CheckNotFoundError(run.taskDir);
+  const outside = (await checkPlaybooks(run.taskDir))
+    .filter((p) => !playbooks.includes(p))
+    .map((p) => `${p}: not run: it is a symlink out of the repository`);
   const dir = jobArtifactsDir(run.artifactsDir, run.job.uuid);
   await claimArtifacts(dir, run.owner);
 
@@ -271,8 +276,10 @@ export async function runCheck(run: CheckRun): Promise<CheckReport> {
     status: checkStatus(runs, notRun),
     results: runs.flatMap((r) => r.results),
     // Which playbook a warning is about, when there are several.
-    warnings: runs.flatMap((r) =>
-      playbooks.length > 1 ? r.warnings.map((w) => `${r.playbook}: ${w}`) : r.warnings,
+    warnings: outside.concat(
+      runs.flatMap((r) =>
+        playbooks.length > 1 ? r.warnings.map((w) => `${r.playbook}: ${w}`) : r.warnings,
+      ),
     ),
     artifacts: dir,
   };
