@@ -312,6 +312,10 @@ describe('artifacts over HTTP', () => {
 describe('the page for people at /ui/taskotron', () => {
   const JOB = '5b7c1a0e-0000-4000-8000-000000000001';
   const HOSTILE = '<script>alert(1)</script>-1-1.fc41';
+  const DISCOVERED = [
+    ['discovered-1', 'https://src.fedoraproject.org/rpms/vim', 'f41'],
+    ['discovered-2', 'https://git.example.org/<b>forks</b>/vim', undefined],
+  ] as const;
   /** The cells of the table row holding `needle`, as text. */
   const rowOf = (page: string, needle: string) => {
     const row = page.split('<tr>').find((r) => r.includes(needle));
@@ -352,6 +356,20 @@ describe('the page for people at /ui/taskotron', () => {
         arch: 'noarch',
         trigger,
       });
+      // Two discovered `tests` of the same item, from two repositories; one parked.
+      for (const [uuid, git_repo, git_branch] of DISCOVERED)
+        await jobs.scheduled({
+          uuid,
+          item: ITEM,
+          item_type: 'koji_build',
+          taskname: 'tests',
+          arch: 'noarch',
+          git_repo,
+          ...(git_branch === undefined ? {} : { git_branch }),
+          trigger: { ...trigger, rules: ['dist-git'] },
+        });
+      await jobs.started('discovered-2');
+      await jobs.parked('discovered-2', 'the check could not be fetched: git clone <gone>');
     } finally {
       await db.close();
     }
@@ -394,6 +412,24 @@ describe('the page for people at /ui/taskotron', () => {
     expect(rowOf(body, 'hostile')?.[5]).toBe('scheduled');
     expect(body).toContain('&lt;script&gt;alert(1)&lt;/script&gt;-1-1.fc41');
     expect(body).not.toContain('<script>');
+  });
+
+  it('tells discovered checks apart by their repository and branch, escaped, and says which job was parked', async () => {
+    const { body } = await getPage();
+    expect(rowOf(body, 'discovered-1')?.slice(2, 6)).toEqual([
+      'tests in https://src.fedoraproject.org/rpms/vim branch f41',
+      'noarch',
+      'org.fedoraproject.prod.buildsys.build.state.change rules: dist-git',
+      'scheduled',
+    ]);
+    const parked = rowOf(body, 'discovered-2');
+    expect(parked?.[2]).toBe(
+      'tests in https://git.example.org/&lt;b&gt;forks&lt;/b&gt;/vim default branch',
+    );
+    expect(parked?.[5]).toBe(
+      'NOT_OK (parked) the check could not be fetched: git clone &lt;gone&gt;',
+    );
+    expect(body).not.toContain('<b>forks');
   });
 
   it('shows the results of an item as a Bodhi user looks them up', async () => {
@@ -440,6 +476,15 @@ describe('the page for people at /ui/taskotron', () => {
         .locator('td')
         .allTextContents();
       expect(cells.slice(0, 4)).toEqual(['dist.name-lint', 'FAILED', 'noarch', 'koji_build']);
+      // The item's jobs: its two discovered `tests` show where each comes from.
+      const task = (uuid: string) =>
+        page.locator('tr', { hasText: uuid }).locator('td').nth(2).innerText();
+      expect(await task('discovered-1')).toBe(
+        'tests in https://src.fedoraproject.org/rpms/vim branch f41',
+      );
+      expect(await task('discovered-2')).toBe(
+        'tests in https://git.example.org/<b>forks</b>/vim default branch',
+      );
     } finally {
       await browser.close();
     }

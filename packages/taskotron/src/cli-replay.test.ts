@@ -1,6 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
 import { ConfigError } from '@loopabull/core';
-import { messageLine, parseWhen, replaySummary } from './cli-replay.js';
+import { messageLine, parseWhen, replaySummary, unfinished } from './cli-replay.js';
+import type { LoggedJob } from './job-log.js';
 import type { TriggerResult } from './trigger.js';
 
 const now = new Date('2026-11-30T12:00:00.000Z');
@@ -76,5 +77,31 @@ describe('what replay prints', () => {
     expect(replaySummary([], 'logged job', true)).toBe(
       'dry run: 0 logged jobs: 0 jobs would be scheduled, 0 duplicates within the window; nothing was scheduled',
     );
+  });
+});
+
+describe('--unfinished', () => {
+  const logged = (end: Partial<LoggedJob>): LoggedJob => ({
+    uuid: 'u',
+    item: 'a-1-1.fc41',
+    item_type: 'koji_build',
+    taskname: 't',
+    arch: 'noarch',
+    trigger: { topic: 't', msg_id: null, rules: [] },
+    scheduled_at: '2026-11-30T10:00:00.000Z',
+    started_at: '2026-11-30T10:00:01.000Z',
+    finished_at: null,
+    execution_status: null,
+    status: null,
+    parked_at: null,
+    ...end,
+  });
+  const ended = { finished_at: '2026-11-30T10:00:02.000Z', execution_status: 'NOT_OK' as const };
+
+  it('takes the jobs never ended and those the queue parked, not a check that ended NOT_OK', () => {
+    expect(unfinished(logged({ started_at: null }))).toBe(true);
+    expect(unfinished(logged({}))).toBe(true);
+    expect(unfinished(logged({ ...ended, parked_at: ended.finished_at }))).toBe(true);
+    expect(unfinished(logged({ ...ended, status: 'the playbook exited with 2' }))).toBe(false);
   });
 });

@@ -202,14 +202,14 @@ async function replayJobLog(config: Config, opts: ReplayOpts): Promise<ReplayLin
   const { dedup_window } = taskotronSettings(config);
   return withScheduling(config, async (ctx, jobLog) => {
     const logged = (await jobLog.between(since, until)).filter(
-      (j) => !opts.unfinished || j.finished_at === null,
+      (j) => !opts.unfinished || unfinished(j),
     );
     const lines: ReplayLine[] = [];
     for (const old of logged) {
       const job = { ...jobOf(old), uuid: randomUUID() };
       const options = { dedupWindow: dedup_window, jobLog, ...opts };
       const outcome = await scheduleJob(job, old.trigger, ctx, options);
-      const task = `${old.taskname}/${old.arch} of ${old.item}`;
+      const task = `${old.taskname}/${old.arch} of ${old.item}${old.parked_at ? ', parked' : ''}`;
       const scheduled = outcome === 'scheduled';
       const did = opts.dryRun ? 'would be scheduled again' : `scheduled again as ${job.uuid}`;
       lines.push({
@@ -223,6 +223,13 @@ async function replayJobLog(config: Config, opts: ReplayOpts): Promise<ReplayLin
     return lines;
   });
 }
+
+/**
+ * What `--unfinished` replays: a job the runner never ended (lost, or still running), and one
+ * the queue parked (its last try failed: its check never reported). A check that ran and ended
+ * NOT_OK is finished: running it again would say the same.
+ */
+export const unfinished = (j: LoggedJob): boolean => j.finished_at === null || j.parked_at !== null;
 
 const jobOf = (j: LoggedJob) => ({
   item: j.item,
@@ -246,7 +253,10 @@ export function replayCommand(env: CommandEnv): Command {
       'replay the jobs the job log holds from this time (ISO 8601, UTC unless it has an offset; or how long ago: 90m, 2h, 2d)',
     )
     .option('--until <time>', 'with --since: up to this time, excluded (default: now)')
-    .option('--unfinished', 'with --since: only jobs that never finished')
+    .option(
+      '--unfinished',
+      'with --since: only jobs that never finished, and those the queue parked (their last try failed)',
+    )
     .option('--force', 'schedule also what was scheduled within taskotron.dedup_window')
     .option('--dry-run', 'say what would be scheduled, schedule nothing')
     .addOption(new Option('--json', 'print {lines, summary} as JSON'))

@@ -3,18 +3,29 @@
  * URLs; a local HTTP server stands for a remote that asks for credentials or never answers.
  */
 import { execFileSync, spawn } from 'node:child_process';
+import { once } from 'node:events';
 import { createServer, type Server } from 'node:http';
-import { readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from '@jest/globals';
 import { gitRepo, processAlive, processTree, removeTempDirs, waitFor } from '@test/support';
-import { discoverChecks, GitError, withClone } from './git.js';
+import { discoverChecks, GitError, sweepClones, withClone } from './git.js';
 
 const CHECK = '- hosts: localhost\n  tasks: []\n';
 const options = { timeoutSeconds: 20 };
-const clones = () => readdirSync(tmpdir()).filter((n) => n.startsWith('loopabull-git-'));
+/** The clones in the tmp directory, in the directories of the processes that made them. */
+const clones = () =>
+  readdirSync(tmpdir())
+    .filter((n) => n.startsWith('loopabull-git-'))
+    .flatMap((d) => {
+      try {
+        return readdirSync(join(tmpdir(), d)).map((c) => join(tmpdir(), d, c));
+      } catch {
+        return [];
+      }
+    });
 
 afterAll(() => removeTempDirs());
 
@@ -199,5 +210,49 @@ describe('withClone', () => {
       server.closeAllConnections();
       server.close();
     }
+  });
+});
+
+describe('sweepClones', () => {
+  const GIT_JS = new URL('../dist/git.js', import.meta.url).pathname;
+
+  /** Another process (the built git.ts) holding a clone of `repo` open: its clone's path. */
+  async function holding(repo: string) {
+    const script = `const { withClone } = await import(${JSON.stringify(GIT_JS)});
+await withClone(${JSON.stringify(repo)}, 'main', { timeoutSeconds: 20 }, async (dir) => {
+  console.log(dir);
+  await new Promise(() => setInterval(() => {}, 1000));
+});`;
+    const child = spawn(process.execPath, ['--input-type=module', '-e', script], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    const [line] = (await once(child.stdout, 'data')) as [Buffer];
+    const clone = line.toString().trim();
+    // <tmpdir>/loopabull-git-<pid>-<host>-XXXXXX/clone-XXXXXX/repo
+    return { child, clone, processDir: dirname(dirname(clone)) };
+  }
+
+  it("removes the clones of a process killed mid-clone, never a live process's", async () => {
+    const repo = gitRepo({ main: { 'tests/tests.yml': CHECK } });
+    const killed = await holding(repo);
+    const live = await holding(repo);
+    try {
+      // Ours too: this process is alive.
+      await withClone(repo, 'main', options, async (mine) => {
+        killed.child.kill('SIGKILL');
+        await once(killed.child, 'exit');
+        expect(existsSync(killed.clone)).toBe(true);
+        const removed = await sweepClones();
+        expect(removed).toContain(killed.processDir);
+        expect(existsSync(killed.processDir)).toBe(false);
+        expect(removed).not.toContain(live.processDir);
+        expect(existsSync(join(live.clone, 'tests', 'tests.yml'))).toBe(true);
+        expect(existsSync(join(mine, 'tests', 'tests.yml'))).toBe(true);
+      });
+    } finally {
+      live.child.kill('SIGKILL');
+      await once(live.child, 'exit');
+    }
+    expect(await sweepClones()).toContain(live.processDir);
   });
 });

@@ -1,5 +1,6 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { rmdirSync } from 'node:fs';
+import { lstat, mkdtemp, readdir, rm } from 'node:fs/promises';
+import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { branchProblem, findChecks, repoProblem, type FoundChecks } from './discover.js';
@@ -155,6 +156,84 @@ async function existingBranches(
 const DUMB_HTTP = /dumb http transport does not support shallow capabilities/;
 
 /**
+ * Clones are made in a directory of this process, `<tmpdir>/loopabull-git-<pid>-<hostname>-XXXXXX`
+ * (mkdtemp: no other user can have made it), so that the clones of a process killed mid-clone
+ * (SIGKILL, which runs no `finally`) can be told from a live one's: sweepClones removes them.
+ */
+const CLONES = 'loopabull-git-';
+const OWN_DIR = new RegExp(`^${CLONES}(\\d+)-(.+)-[A-Za-z0-9]{6}$`);
+
+let ownDir: Promise<string> | null = null;
+
+function processDir(): Promise<string> {
+  ownDir ??= mkdtemp(join(tmpdir(), `${CLONES}${process.pid}-${hostname()}-`)).then(
+    (dir) => {
+      // Left empty by a process that ends well; one that is killed leaves it for the sweep.
+      process.once('exit', () => {
+        try {
+          rmdirSync(dir);
+        } catch {
+          // Not empty (a clone being made), or gone.
+        }
+      });
+      return dir;
+    },
+    (err: unknown) => {
+      ownDir = null;
+      throw err;
+    },
+  );
+  return ownDir;
+}
+
+/** A new directory for one clone, in the process's (made again if a tmp cleaner took it). */
+async function cloneDir(): Promise<string> {
+  for (let again = false; ; again = true) {
+    const dir = await processDir();
+    try {
+      return await mkdtemp(join(dir, 'clone-'));
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT' || again) throw err;
+      ownDir = null;
+    }
+  }
+}
+
+/** Whether a process of this machine (of this PID namespace) runs: EPERM is another user's. */
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/**
+ * Removes the clone directories of processes that are gone (a worker killed mid-clone), and
+ * returns them. Only those this user owns, named after this host (another container sharing
+ * the tmp directory numbers its processes apart) and a process that does not run: a live
+ * worker's clones, or those of a process that took a dead one's pid, are left alone.
+ */
+export async function sweepClones(): Promise<string[]> {
+  const host = hostname();
+  const uid = process.getuid?.();
+  const removed: string[] = [];
+  for (const name of await readdir(tmpdir())) {
+    const m = OWN_DIR.exec(name);
+    if (!m || m[2] !== host) continue;
+    const pid = Number(m[1]);
+    if (pid === process.pid || alive(pid)) continue;
+    const dir = join(tmpdir(), name);
+    const info = await lstat(dir).catch(() => null);
+    if (!info?.isDirectory() || (uid !== undefined && info.uid !== uid)) continue;
+    await rm(dir, { recursive: true, force: true });
+    removed.push(dir);
+  }
+  return removed;
+}
+
+/**
  * A shallow clone of `branch` (the default branch when absent) in a new temporary directory,
  * handed to `use` and removed afterwards, whatever `use` does. A dumb-HTTP remote, which
  * cannot serve a shallow clone, is cloned whole (its single branch). `checkout: false` fetches the
@@ -167,7 +246,7 @@ export async function withClone<T>(
   use: (dir: string) => Promise<T>,
 ): Promise<T> {
   checkArgs(repo, branch === undefined ? [] : [branch]);
-  const tmp = await mkdtemp(join(tmpdir(), 'loopabull-git-'));
+  const tmp = await cloneDir();
   try {
     const dir = join(tmp, 'repo');
     const clone = (depth: string[]) =>

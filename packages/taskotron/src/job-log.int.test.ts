@@ -76,6 +76,7 @@ describe.each(allDatabases())('the job log on $name', (target) => {
       finished_at: '2026-01-01T00:00:02.000Z',
       execution_status: 'NOT_OK',
       status: 'no results',
+      parked_at: null,
     });
   });
 
@@ -109,5 +110,23 @@ describe.each(allDatabases())('the job log on $name', (target) => {
     await log.scheduled(job('u4', LONG_ITEM), '2026-01-04T00:00:00.000Z');
     await log.scheduled(job('u5', `${LONG_ITEM.slice(0, -1)}2`), '2026-01-04T00:00:01.000Z');
     expect((await log.recent(10, { item: LONG_ITEM })).map((j) => j.uuid)).toEqual(['u4']);
+  });
+
+  it('marks a job the queue parked, ended NOT_OK with the reason; a new try starts it afresh', async () => {
+    await log.scheduled(job('p1'), '2026-01-05T00:00:00.000Z');
+    await log.started('p1', '2026-01-05T00:00:01.000Z');
+    await log.parked('p1', 'the check could not be fetched: ...', '2026-01-05T00:00:02.000Z');
+    expect(await log.get('p1')).toMatchObject({
+      finished_at: '2026-01-05T00:00:02.000Z',
+      execution_status: 'NOT_OK',
+      status: 'the check could not be fetched: ...',
+      parked_at: '2026-01-05T00:00:02.000Z',
+    });
+    await log.started('p1');
+    expect(await log.get('p1')).toMatchObject({
+      finished_at: null,
+      execution_status: null,
+      parked_at: null,
+    });
   });
 });

@@ -33,6 +33,11 @@ export interface LoggedJob {
   finished_at: string | null;
   execution_status: JobEnd['execution_status'] | null;
   status: string | null;
+  /**
+   * When the queue gave the job up (its last try failed, or it failed for good at once): it ended
+   * NOT_OK with the reason and without a report, and `replay --unfinished` finds it again.
+   */
+  parked_at: string | null;
   /** A discovered check's repository and branch (its taskname is a path in it). */
   git_repo?: string;
   git_branch?: string;
@@ -65,6 +70,7 @@ type JobTables = {
     status: string | null;
     git_repo: string | null;
     git_branch: string | null;
+    parked_at: string | null;
   };
 };
 
@@ -137,6 +143,12 @@ export function jobLogMigrations(dialect: DatabaseDialect): Record<string, Migra
       up: (db) =>
         db.schema.alterTable('taskotron_jobs').addColumn('git_branch', 'varchar(255)').execute(),
     },
+    // A job the queue parked ended NOT_OK like a failing check, but its check never reported:
+    // `replay --unfinished` tells them apart by this.
+    '0006_jobs_parked_at': {
+      up: (db) =>
+        db.schema.alterTable('taskotron_jobs').addColumn('parked_at', 'varchar(26)').execute(),
+    },
   };
 }
 
@@ -196,7 +208,13 @@ export class JobLog {
   async started(uuid: string, at = now()): Promise<void> {
     await this.k
       .updateTable('taskotron_jobs')
-      .set({ started_at: at, finished_at: null, execution_status: null, status: null })
+      .set({
+        started_at: at,
+        finished_at: null,
+        execution_status: null,
+        status: null,
+        parked_at: null,
+      })
       .where('uuid', '=', uuid)
       .execute();
   }
@@ -205,6 +223,18 @@ export class JobLog {
     await this.k
       .updateTable('taskotron_jobs')
       .set({ finished_at: at, execution_status: end.execution_status, status: end.status })
+      .where('uuid', '=', uuid)
+      .execute();
+  }
+
+  /**
+   * The queue gave the job up (its try was the last, or its error permanent): it ends NOT_OK with
+   * `reason`, marked parked. A later try (`loopabull jobs retry`) starts it afresh.
+   */
+  async parked(uuid: string, reason: string, at = now()): Promise<void> {
+    await this.k
+      .updateTable('taskotron_jobs')
+      .set({ finished_at: at, execution_status: 'NOT_OK', status: reason, parked_at: at })
       .where('uuid', '=', uuid)
       .execute();
   }
@@ -258,6 +288,7 @@ function fromRow(r: JobTables['taskotron_jobs']): LoggedJob {
     finished_at: r.finished_at,
     execution_status: r.execution_status as LoggedJob['execution_status'],
     status: r.status,
+    parked_at: r.parked_at,
     ...(r.git_repo === null ? {} : { git_repo: r.git_repo }),
     ...(r.git_branch === null ? {} : { git_branch: r.git_branch }),
   };

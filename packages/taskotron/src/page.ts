@@ -39,11 +39,11 @@ const itemLink = (item: string) =>
 const time = (iso: string) =>
   html`<code>${iso.replace('T', ' ').replace(/\.\d+Z?$|Z$/, '')}</code>`;
 
-/** Where a job stands: scheduled, running, or how the runner said it ended. */
+/** Where a job stands: scheduled, running, how the runner said it ended, or parked by the queue. */
 function execution(j: LoggedJob): Html {
   if (j.execution_status)
     return html`<td class="${j.execution_status}">
-      ${j.execution_status}${j.status ? html` <span class="muted">${j.status}</span>` : ''}
+      ${j.execution_status}${j.parked_at ? ' (parked)' : ''}${j.status ? html` <span class="muted">${j.status}</span>` : ''}
     </td>`;
   return html`<td>${j.started_at ? 'running' : 'scheduled'}</td>`;
 }
@@ -54,10 +54,18 @@ function outcomeCell(outcomes: string[] | undefined): Html {
   return html`<td class="${worst ?? ''}">${outcomeSummary(outcomes)}</td>`;
 }
 
+/** The task, and for a discovered check the repository and branch it is a path in. */
+function task(j: LoggedJob): Html {
+  if (j.git_repo === undefined) return html`${j.taskname}`;
+  const branch = j.git_branch ? html`branch <code>${j.git_branch}</code>` : html`default branch`;
+  // prettier-ignore
+  return html`${j.taskname} <span class="muted">in <code>${j.git_repo}</code> ${branch}</span>`;
+}
+
 function jobRow(j: LoggedJob, input: PageInput): Html {
   const trigger = html`${j.trigger.topic}${j.trigger.rules.length ? html` <span class="muted">rules: ${j.trigger.rules.join(', ')}</span>` : ''}`;
   // prettier-ignore
-  return html`<tr><td>${time(j.scheduled_at)}</td><td>${itemLink(j.item)} <span class="muted">${j.item_type}</span></td><td>${j.taskname}</td><td>${j.arch}</td><td>${trigger}</td>${execution(j)}${outcomeCell(input.outcomes.get(j.uuid))}<td>${link(joinUrl(input.artifactsUrl, j.uuid) + '/', 'artifacts')} <span class="muted"><code>${j.uuid}</code></span></td></tr>`;
+  return html`<tr><td>${time(j.scheduled_at)}</td><td>${itemLink(j.item)} <span class="muted">${j.item_type}</span></td><td>${task(j)}</td><td>${j.arch}</td><td>${trigger}</td>${execution(j)}${outcomeCell(input.outcomes.get(j.uuid))}<td>${link(joinUrl(input.artifactsUrl, j.uuid) + '/', 'artifacts')} <span class="muted"><code>${j.uuid}</code></span></td></tr>`;
 }
 
 function jobsTable(input: PageInput): Html {

@@ -6,6 +6,7 @@ import { describeTables } from '@loopabull/database';
 import { JOB_LOG_OWNER, JobLog, jobLogMigrations, openJobLog } from './job-log.js';
 import { RESULTS_OWNER, resultsMigrations } from './resultsdb/tables.js';
 import { readCritpath } from './critpath-file.js';
+import { sweepClones } from './git.js';
 import { readRules } from './rules-file.js';
 import { startRunner } from './runner-start.js';
 import type { TaskotronSection } from './section.js';
@@ -85,6 +86,17 @@ export const taskotronParts: AutomationParts<TaskotronSection> = {
     critpathCheck(env),
   ],
   start: async (env) => {
+    // A worker killed mid-clone left its clones in the tmp directory: the next start removes
+    // them (of processes that are gone only). A failure to does not stop the automation.
+    await sweepClones().then(
+      (dirs) => {
+        if (dirs.length) env.logger.info('removed the clones of processes gone', { dirs });
+      },
+      (err: unknown) =>
+        env.logger.warn('could not remove the clones of processes gone', {
+          error: String(err),
+        }),
+    );
     const rules = inForce(env, 'rules', () => readRules(env).rules);
     const critpathPkgs = inForce(env, 'critpath_file', () => readCritpath(env).packages);
     // One database per process, shared by the job log, the store and the routes.

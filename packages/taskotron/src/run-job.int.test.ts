@@ -3,11 +3,25 @@
  * through `runOnce` (what `loopabull run` does), the automation started by an AutomationHost on
  * a SQLite database, real ansible-playbook, and the result events on a real RabbitMQ.
  */
-import { mkdirSync, readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { spawnSync } from 'node:child_process';
+import {
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  writeFileSync,
+} from 'node:fs';
+import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from '@jest/globals';
-import { AutomationHost, createLogger, type Config } from '@loopabull/core';
+import {
+  AutomationHost,
+  createLogger,
+  jobIdFor,
+  openQueueServices,
+  type Config,
+} from '@loopabull/core';
 import { Database } from '@loopabull/database';
 import { startServer } from '@loopabull/server';
 import { runOnce } from '@loopabull/worker';
@@ -19,6 +33,8 @@ import {
   processAlive,
   processTree,
   removeTempDirs,
+  runCli,
+  startCli,
   tempDir,
   testConfig,
   testEvent,
@@ -39,10 +55,15 @@ const logger = createLogger('test', 'error');
 const ITEM = 'ansible-1.8.3-1.el7';
 const TOKEN = 'run-job-test-token';
 
-async function started(section: Record<string, unknown> = {}, http: Record<string, unknown> = {}) {
+async function started(
+  section: Record<string, unknown> = {},
+  http: Record<string, unknown> = {},
+  queue: Record<string, unknown> = {},
+) {
   const config = testConfig({
     overrides: {
       loglevel: 'error',
+      queue,
       ansible: { playbooks_dir: PLAYBOOKS },
       http,
       taskotron: { artifacts_dir: tempDir('artifacts'), ...section },
@@ -400,7 +421,16 @@ describe('the taskotron.job handler', () => {
 });
 
 describe('the taskotron.job handler for a discovered check (git_repo, git_branch)', () => {
-  const clones = () => readdirSync(tmpdir()).filter((n) => n.startsWith('loopabull-git-'));
+  const clones = () =>
+    readdirSync(tmpdir())
+      .filter((n) => n.startsWith('loopabull-git-'))
+      .flatMap((d) => {
+        try {
+          return readdirSync(join(tmpdir(), d));
+        } catch {
+          return [];
+        }
+      });
   const results = (checkname: string) =>
     localPlaybook([
       writesResults(
@@ -464,6 +494,14 @@ describe('the taskotron.job handler for a discovered check (git_repo, git_branch
       ),
     );
     await expect(first).rejects.not.toMatchObject({ permanent: true });
+    // Not the last of queue.attempts' tries: the job is still under way.
+    const { jobs } = await stored(config);
+    expect(await jobs.get(j.uuid)).toMatchObject({
+      started_at: expect.any(String),
+      finished_at: null,
+      execution_status: null,
+      parked_at: null,
+    });
     renameSync(`${path}.away`, path);
     const out = await runJob(config, host, j, 'clone-retried');
     // The check ran: its scratch. result is stored (dist. is for tasks_dir's checks only).
@@ -486,7 +524,11 @@ describe('the taskotron.job handler for a discovered check (git_repo, git_branch
       );
       await expect(run).rejects.toMatchObject({ permanent: true });
       const { jobs } = await stored(config);
-      expect(await jobs.get(j.uuid)).toMatchObject({ execution_status: 'NOT_OK' });
+      expect(await jobs.get(j.uuid)).toMatchObject({
+        execution_status: 'NOT_OK',
+        status: `no check in ${repo} (branch main) ${taskname}: it has no tests*.yml playbook`,
+        parked_at: expect.any(String),
+      });
     }
   });
 
@@ -530,4 +572,79 @@ describe('the taskotron.job handler for a discovered check (git_repo, git_branch
     });
     expect(() => readFileSync(marker)).toThrow(/ENOENT/);
   });
+
+  it('removes, when it starts, the clones a worker killed mid-clone left', async () => {
+    const gone = spawnSync(process.execPath, ['-e', '']).pid!;
+    const left = join(tmpdir(), `loopabull-git-${gone}-${hostname()}-AbC123`);
+    mkdirSync(join(left, 'clone-XyZ789', 'repo'), { recursive: true });
+    await started();
+    expect(existsSync(left)).toBe(false);
+  });
+
+  it('ends a job whose last try fails in the job log, NOT_OK and parked with the reason', async () => {
+    const repo = gitRepo({ main: { 'tests/tests.yml': results('scratch.ok') } });
+    const path = repo.slice('file://'.length);
+    renameSync(path, `${path}.away`);
+    const { config, host } = await started({}, {}, { attempts: 1 });
+    const j = job({ taskname: 'tests', git_repo: repo, git_branch: 'main' });
+    await expect(runJob(config, host, j)).rejects.toThrow(/the check could not be fetched/);
+    const { jobs } = await stored(config);
+    const logged = await jobs.get(j.uuid);
+    expect(logged).toMatchObject({
+      finished_at: expect.any(String),
+      execution_status: 'NOT_OK',
+      status: expect.stringMatching(
+        new RegExp(`^the check could not be fetched: git clone ${repo} \\(branch main\\): `),
+      ),
+      parked_at: logged?.finished_at,
+    });
+  });
+});
+
+describe('a taskotron.job a worker parks', () => {
+  it('is ended in the job log, NOT_OK and parked with the reason, after its last try; replay --unfinished finds it', async () => {
+    const config = testConfig({
+      overrides: {
+        queue: { attempts: 2 },
+        ansible: { playbooks_dir: PLAYBOOKS, playbook_cmd: '/nonexistent/ansible-playbook' },
+        taskotron: { artifacts_dir: tempDir('artifacts'), tasks_dir: taskDir([]) },
+      },
+    });
+    undo(() => cleanUpTest(config));
+    const services = await openQueueServices(config);
+    undo(() => services.close());
+    const worker = startCli(['worker', '--id', 'parks', '--config', config.configPath]);
+    undo(() => worker.stop());
+    await worker.waitForOutput(/taking jobs/i);
+    const j = job({ taskname: 'check' });
+    const event = testEvent(JOB_TOPIC, { body: j });
+    await services.work.enqueue(event);
+    const parked = await waitFor(
+      async () => {
+        const q = await services.work.queue.getJob(jobIdFor(event.id));
+        return q?.finishedOn ? q : null;
+      },
+      { what: 'the job to be parked' },
+    );
+    expect(parked.attemptsMade).toBe(2);
+    const { jobs } = await stored(config);
+    expect(await jobs.get(j.uuid)).toMatchObject({
+      execution_status: 'NOT_OK',
+      status: expect.stringMatching(/^could not start \/nonexistent\/ansible-playbook: /),
+      parked_at: expect.any(String),
+    });
+    const replay = await runCli([
+      'taskotron',
+      'replay',
+      '--since',
+      '1h',
+      '--unfinished',
+      '--dry-run',
+      '--config',
+      config.configPath,
+    ]);
+    expect(replay.stdout).toContain(
+      `job ${j.uuid} (check/noarch of ${ITEM}, parked): would be scheduled again`,
+    );
+  }, 30_000);
 });

@@ -1,4 +1,4 @@
-import { PermanentError, TransientError, type Handler } from '@loopabull/core';
+import { PermanentError, TransientError, type Handler, type HandlerContext } from '@loopabull/core';
 import { jobArtifactsDir } from './check-layout.js';
 import { parseJob, type RunnerJob } from './job.js';
 import type { JobEnd, JobLog } from './job-log.js';
@@ -9,7 +9,7 @@ import { checkTimeLimit } from './section.js';
 import { namespacedSink, type NamespacePolicy } from './namespaces.js';
 import { jobOrigin, withCheckDir } from './check-source.js';
 import type { GitOptions } from './git.js';
-import { CheckNotFoundError, ownArtifacts, runCheck, type CheckRun } from './runner.js';
+import { ownArtifacts, runCheck, type CheckRun } from './runner.js';
 
 export interface RunJobOptions {
   config: CheckRun['config'];
@@ -56,12 +56,19 @@ async function logged<T>(what: string, write: () => Promise<T>): Promise<T> {
   }
 }
 
+/** Whether the queue gives a job up after this error: no other try is made. */
+const permanent = (err: unknown): boolean =>
+  err instanceof PermanentError ||
+  (err instanceof Error && (err.name === 'PermanentError' || err.name === 'UnrecoverableError'));
+
 /**
  * The `taskotron.job` handler: checks the job, runs its check (`<tasks_dir>/<taskname>`, or
  * `<taskname>` in a clone of the job's `git_repo`: check-source.ts), reports
  * each result to the results store, and logs start and end in the job log. A check that fails
  * is a completed job with a NOT_OK end; a store that is down fails the try (TransientError, the
- * retry reports what is left); a bad job body or a missing check fails it for good.
+ * retry reports what is left); a bad job body or a missing check fails it for good. A try that
+ * fails and is the job's last (`queue.attempts` used up, or a permanent error) ends the job in
+ * the log, NOT_OK and parked, with the reason, so that it does not stay "running" for ever.
  */
 export function taskotronRun(options: RunJobOptions): Handler {
   return async (event, ctx): Promise<RunJobResult> => {
@@ -70,7 +77,6 @@ export function taskotronRun(options: RunJobOptions): Handler {
     const job: RunnerJob = parsed.job;
     const { uuid } = job;
     const dir = jobArtifactsDir(options.artifactsDir, uuid);
-    const sink = namespacedSink(options.sink, jobOrigin(job, options.tasksDir), options.namespaces);
     // Before the job log: the row of the job that owns this uuid must stay as it is.
     await ownArtifacts(dir, ctx.job.id);
     await logged('start', async () => {
@@ -82,76 +88,93 @@ export function taskotronRun(options: RunJobOptions): Handler {
       await options.jobs.started(uuid);
     });
     await ctx.log(`${job.taskname} on ${job.item_type} ${job.item} (${job.arch}): job ${uuid}`);
-
-    let journal = await readJournal(dir, ctx.job.id);
-    if (journal) {
-      await ctx.log(`the check ran in an earlier try: reporting what is left`);
-    } else {
-      let report;
-      try {
-        const limit = checkTimeLimit(options.checkTimeout, options.config.ansible.timeout);
-        // A clone that takes the check's whole time fails as too slow, rather than leaving
-        // the check a second and a "timed out" that blames it.
-        const git = {
-          timeoutSeconds: Math.min(options.git.timeoutSeconds, limit),
-          signal: ctx.signal,
-        };
-        report = await withCheckDir(job, options.tasksDir, git, (taskDir, spent, clone) =>
-          runCheck({
-            job,
-            taskDir,
-            within: clone,
-            artifactsDir: options.artifactsDir,
-            config: options.config,
-            // A clone's time comes out of the check's: both run inside the handler's timeout.
-            timeout: Math.max(1, Math.floor(limit - spent)),
-            supportedArches: options.supportedArches,
-            owner: ctx.job.id,
-            onLine: (line) => void ctx.log(line),
-            signal: ctx.signal,
-          }),
-        );
-      } catch (err) {
-        if (err instanceof CheckNotFoundError)
-          await logged('end', () =>
-            options.jobs.finished(uuid, { execution_status: 'NOT_OK', status: err.message }),
-          );
-        throw err;
+    try {
+      return await runAndReport(job, dir, options, ctx);
+    } catch (err) {
+      // A worker that stops gives the job back to the queue (and a handler stopped at its
+      // timeout has no say in what the worker records): the next try, if any, logs its end.
+      const last = permanent(err) || ctx.job.attempt >= ctx.config.queue.attempts;
+      if (last && !ctx.signal.aborted) {
+        const reason = err instanceof Error ? err.message : String(err);
+        await options.jobs.parked(uuid, reason).catch(async (logErr: unknown) => {
+          // The error the queue records is the job's, not the log's.
+          await ctx.log(`job log: not marked parked: ${(logErr as Error).message}`);
+        });
       }
-      const { status, results, warnings } = report;
-      journal = { owner: ctx.job.id, report: { status, results, warnings }, submitted: [] };
-      await writeJournal(dir, journal);
+      throw err;
     }
-    for (const w of journal.report.warnings) await ctx.log(`results: ${w}`);
+  };
+}
 
-    const { results } = journal.report;
-    const bodies = results.map((r) => resultsdbPayload(r, job, options.artifactsUrl));
-    await submitAll(bodies, sink, journal.submitted, async (submitted, i) => {
-      await writeJournal(dir, journal);
-      await ctx.log(
-        `${bodies[i]!.outcome} ${bodies[i]!.testcase.name} ${results[i]!.item}: ${submitted.ok ? `result ${submitted.id} in ${sink.name}` : `refused by ${sink.name}: ${submitted.message}`}`,
-      );
-    });
-
-    const end = jobEnd(journal.report.status, journal.submitted);
-    await logged('end', () => options.jobs.finished(uuid, end));
-    await ctx.log(`${end.execution_status}: ${end.status}`);
-    return {
-      uuid,
-      taskname: job.taskname,
-      item: job.item,
-      ...end,
-      artifacts: joinUrl(options.artifactsUrl, uuid),
-      results: bodies.map((b, i) => {
-        const s = journal.submitted[i]!;
-        return {
-          testcase: b.testcase.name,
-          outcome: b.outcome,
-          ref_url: b.ref_url,
-          ...(s.ok ? { id: s.id } : { refused: s.message }),
-        };
-      }),
-      warnings: journal.report.warnings,
+/** Runs the check (or takes its outcome from the journal of an earlier try) and reports it. */
+async function runAndReport(
+  job: RunnerJob,
+  dir: string,
+  options: RunJobOptions,
+  ctx: HandlerContext,
+): Promise<RunJobResult> {
+  const { uuid } = job;
+  const sink = namespacedSink(options.sink, jobOrigin(job, options.tasksDir), options.namespaces);
+  let journal = await readJournal(dir, ctx.job.id);
+  if (journal) {
+    await ctx.log(`the check ran in an earlier try: reporting what is left`);
+  } else {
+    const limit = checkTimeLimit(options.checkTimeout, options.config.ansible.timeout);
+    // A clone that takes the check's whole time fails as too slow, rather than leaving
+    // the check a second and a "timed out" that blames it.
+    const git = {
+      timeoutSeconds: Math.min(options.git.timeoutSeconds, limit),
+      signal: ctx.signal,
     };
+    const report = await withCheckDir(job, options.tasksDir, git, (taskDir, spent, clone) =>
+      runCheck({
+        job,
+        taskDir,
+        within: clone,
+        artifactsDir: options.artifactsDir,
+        config: options.config,
+        // A clone's time comes out of the check's: both run inside the handler's timeout.
+        timeout: Math.max(1, Math.floor(limit - spent)),
+        supportedArches: options.supportedArches,
+        owner: ctx.job.id,
+        onLine: (line) => void ctx.log(line),
+        signal: ctx.signal,
+      }),
+    );
+    const { status, results, warnings } = report;
+    journal = { owner: ctx.job.id, report: { status, results, warnings }, submitted: [] };
+    await writeJournal(dir, journal);
+  }
+  for (const w of journal.report.warnings) await ctx.log(`results: ${w}`);
+
+  const { results } = journal.report;
+  const bodies = results.map((r) => resultsdbPayload(r, job, options.artifactsUrl));
+  await submitAll(bodies, sink, journal.submitted, async (submitted, i) => {
+    await writeJournal(dir, journal);
+    await ctx.log(
+      `${bodies[i]!.outcome} ${bodies[i]!.testcase.name} ${results[i]!.item}: ${submitted.ok ? `result ${submitted.id} in ${sink.name}` : `refused by ${sink.name}: ${submitted.message}`}`,
+    );
+  });
+
+  const end = jobEnd(journal.report.status, journal.submitted);
+  await logged('end', () => options.jobs.finished(uuid, end));
+  await ctx.log(`${end.execution_status}: ${end.status}`);
+  const submitted = journal.submitted;
+  return {
+    uuid,
+    taskname: job.taskname,
+    item: job.item,
+    ...end,
+    artifacts: joinUrl(options.artifactsUrl, uuid),
+    results: bodies.map((b, i) => {
+      const s = submitted[i]!;
+      return {
+        testcase: b.testcase.name,
+        outcome: b.outcome,
+        ref_url: b.ref_url,
+        ...(s.ok ? { id: s.id } : { refused: s.message }),
+      };
+    }),
+    warnings: journal.report.warnings,
   };
 }
