@@ -181,6 +181,29 @@ describe('--help', () => {
   });
 });
 
+describe('command groups', () => {
+  it('say in --help that their subcommands take --config, and pass one given to the group on', async () => {
+    for (const group of ['jobs', 'machines', 'slavealloc', 'taskotron']) {
+      const help = await runCli([group, '--help']);
+      expect(help.code).toBe(0);
+      expect(help.stdout).toContain('Every subcommand takes -c/--config PATH');
+    }
+    const config = testConfig();
+    try {
+      const res = await runCli(['jobs', '-c', config.configPath, 'list', '--json']);
+      expect(res.stderr).toBe('');
+      expect(res.code).toBe(0);
+      expect(JSON.parse(res.stdout)).toEqual([]);
+      // Whose file it read: a missing one named there is exit 2, not ignored.
+      const missing = await runCli(['jobs', '--config', '/nonexistent.yml', 'list']);
+      expect(missing.code).toBe(2);
+      expect(missing.stderr).toContain('/nonexistent.yml does not exist');
+    } finally {
+      await cleanUpTest(config);
+    }
+  });
+});
+
 describe('loopabull run', () => {
   it('runs a shipped automation handed on by its playbook file, as a worker would', async () => {
     const other = readFixture<{ payload: unknown }>('pulse/task-running-other-provisioner.json');

@@ -16,6 +16,19 @@ describe('configAfterCommand', () => {
     );
   });
 
+  it("moves a --config given between a group and its subcommand to the subcommand's", () => {
+    expect(configAfterCommand(argv('jobs', '-c', 'f.yml', 'list', '--json'))).toEqual(
+      argv('jobs', 'list', '--json', '-c', 'f.yml'),
+    );
+    expect(configAfterCommand(argv('-c', 'a.yml', 'machines', '--config=f.yml', 'list'))).toEqual(
+      argv('machines', 'list', '-c', 'a.yml', '--config=f.yml'),
+    );
+    // A command's own option values are not read as the group's options.
+    expect(configAfterCommand(argv('run', 't', '--body', '{}', '-c', 'f.yml'))).toEqual(
+      argv('run', 't', '--body', '{}', '-c', 'f.yml'),
+    );
+  });
+
   it('leaves a --config after the command, or with no command, as it is', () => {
     for (const args of [
       ['queue', '--config', 'f.yml'],

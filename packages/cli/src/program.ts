@@ -40,20 +40,26 @@ function configArgument(argv: readonly string[]): string | undefined {
 }
 
 /**
- * The arguments with a `--config` given before the command (`loopabull -c F jobs list`) moved to
- * the end, before any `--`: every command takes `--config`, the program itself none, so Commander
- * would otherwise read `F` as the command's name.
+ * The arguments with a `--config` given before the command (`loopabull -c F jobs list`), or
+ * between a command group and its subcommand (`loopabull jobs -c F list`), moved to the end,
+ * before any `--`: every command takes `--config`, the program and the groups themselves none, so
+ * Commander would otherwise read `F` as the command's name, or refuse the option.
  */
 export function configAfterCommand(argv: readonly string[]): string[] {
   const rest = argv.slice(2);
   const moved: string[] = [];
   let i = 0;
-  while (i < rest.length && rest[i]!.startsWith('-') && rest[i] !== '--') {
-    const span = configSpan(rest[i]!);
-    if (span === 0) i++;
-    else moved.push(...rest.splice(i, span));
+  // The program's options, then those after the command's name (a group's, before its subcommand).
+  for (const segment of ['program', 'command']) {
+    while (i < rest.length && rest[i]!.startsWith('-') && rest[i] !== '--') {
+      const span = configSpan(rest[i]!);
+      if (span === 0) i++;
+      else moved.push(...rest.splice(i, span));
+    }
+    if (segment === 'program' && i === rest.length) return [...argv];
+    i++; // the command's name
   }
-  if (moved.length === 0 || i === rest.length) return [...argv];
+  if (moved.length === 0) return [...argv];
   const end = rest.includes('--') ? rest.indexOf('--') : rest.length;
   return [...argv.slice(0, 2), ...rest.slice(0, end), ...moved, ...rest.slice(end)];
 }
@@ -130,5 +136,11 @@ Docs: README.md and docs/ in the source tree.`,
   return everywhere(program, (c) => {
     c.exitOverride();
     c.showHelpAfterError('(add --help for usage)');
+    // A group's own options are its subcommands' no more: --config goes to the subcommand.
+    if (c !== program && c.commands.length > 0)
+      c.addHelpText(
+        'after',
+        `\nEvery subcommand takes -c/--config PATH, here or after it (\`loopabull ${c.name()} -c F ${c.commands[0]!.name()}\`).`,
+      );
   });
 }

@@ -59,3 +59,29 @@ describe('/readyz, open to anyone, names what failed without its secrets', () =>
     expect(body.checks.bus.error).toMatch(/^the bus at <unparsable URL>: /);
   });
 });
+
+describe('/readyz follows Redis at once', () => {
+  it('is 503 as soon as the connection is lost, not the cached 200 of a moment before', async () => {
+    const config = testConfig();
+    // Its own connection, so that losing it here touches no other test.
+    const redis = createRedis(config.redis.url, { retryStrategy: () => null });
+    redis.on('error', () => undefined);
+    const services = queueServices(config, redis);
+    services.work.queue.on('error', () => undefined);
+    const app = await buildApp({ config, services, logger: createLogger('test', 'error') });
+    try {
+      const get = await serveForTest(app);
+      await redis.ping();
+      expect((await get('/readyz')).statusCode).toBe(200);
+      redis.disconnect();
+      // Well within the probe's cache of 2 s: the state change alone must refresh it.
+      const res = await get('/readyz');
+      expect(res.statusCode).toBe(503);
+      expect(res.json().checks.redis).toMatchObject({ ok: false });
+      expect(res.json().checks.redis.error).toMatch(/not connected/);
+    } finally {
+      await app.close();
+      await services.close();
+    }
+  });
+});

@@ -16,9 +16,13 @@ export interface Readiness {
 
 const CACHE_MS = 2000;
 
-/** Whether Redis and the bus answer. Cached briefly so probes cannot hammer the broker. */
+/**
+ * Whether Redis and the bus answer. Cached briefly so probes cannot hammer the broker, but never
+ * past a change of the Redis connection's state, which costs nothing to read: a Redis that has just
+ * gone away is 503 at once, as every other endpoint reading it is, not 200 for up to CACHE_MS.
+ */
 export function readinessProbe(config: Config, redis: Redis): () => Promise<Readiness> {
-  let cached: { at: number; value: Promise<Readiness> } | null = null;
+  let cached: { at: number; redisDown: boolean; value: Promise<Readiness> } | null = null;
   const check = async (): Promise<Readiness> => {
     const timeout = config.bus.connect_timeout * 1000;
     // Named by their redacted URLs: this answer is open to anyone who can reach the server.
@@ -53,7 +57,9 @@ export function readinessProbe(config: Config, redis: Redis): () => Promise<Read
     return { ready: checks.redis.ok && checks.bus.ok, checks };
   };
   return () => {
-    if (!cached || Date.now() - cached.at > CACHE_MS) cached = { at: Date.now(), value: check() };
+    const down = redisDown(redis);
+    if (!cached || Date.now() - cached.at > CACHE_MS || cached.redisDown !== down)
+      cached = { at: Date.now(), redisDown: down, value: check() };
     return cached.value;
   };
 }
