@@ -23,6 +23,7 @@ import {
   privateVhost,
   readFixture,
   removeTempDirs,
+  runCli,
   startCli,
   startRedis,
   tempDir,
@@ -119,6 +120,7 @@ describe('hardware tracking on the engine', () => {
     return dump;
   };
   const enqueuedCount = async () => (await services.counters.read()).enqueued?.[''] ?? 0;
+  let configPath: string;
 
   beforeAll(async () => {
     const example = yaml.load(
@@ -142,7 +144,7 @@ describe('hardware tracking on the engine', () => {
       ansible: { playbooks_dir: new URL('playbooks', REPO).pathname },
       http: { ...example.http, port },
     };
-    const configPath = join(dir, 'loopabull.yml');
+    configPath = join(dir, 'loopabull.yml');
     writeFileSync(configPath, yaml.dump(raw));
     config = loadConfig({ path: configPath, env: {}, automations: shippedAutomations });
     base = `http://127.0.0.1:${port}`;
@@ -286,5 +288,114 @@ describe('hardware tracking on the engine', () => {
     expect(await (await get('/machines/mdc1:t-linux64-ms-100')).text()).toBe(
       '"2019-06-26T19:27:48.307000"',
     );
+  });
+
+  /** The task-completed fixture about another machine of mdc2, which no test has recorded. */
+  const unseenMachine = (): PulseFixture => {
+    const f = readFixture<PulseFixture>('pulse/task-completed.json');
+    f.routingKey = f.routingKey
+      .replace('B3EheQ-IQ5aPzw34KS_a6g', 'R3playQ-IQ5aPzw34KS_a6g')
+      .replace('t-mojave-r7-153', 't-mojave-r7-154');
+    f.payload.workerId = 't-mojave-r7-154';
+    const status = f.payload.status as { taskId: string; runs: Array<Record<string, unknown>> };
+    status.taskId = 'R3playQ-IQ5aPzw34KS_a6g';
+    Object.assign(status.runs[0]!, {
+      workerId: 't-mojave-r7-154',
+      resolved: '2019-06-26T20:01:02.345Z',
+    });
+    return f;
+  };
+
+  it('replays Pulse captures on their exchanges: what ran maps to its job, what did not runs', async () => {
+    const ran = await recordCompleted();
+    const missed = unseenMachine();
+    expect(await services.redis.hget('machines', 'mdc2:t-mojave-r7-154')).toBeNull();
+    // As Mozilla's tools save them: camelCase and snake_case keys, in a list, then as JSON lines
+    // on standard input.
+    const snake = (f: PulseFixture) => ({
+      exchange: f.exchange,
+      routing_key: f.routingKey,
+      payload: f.payload,
+    });
+    const file = join(dir, 'pulse-capture.json');
+    writeFileSync(file, JSON.stringify([completed, snake(missed)]));
+    const res = await runCli(['replay', file, '--json', '--config', configPath]);
+    expect(res.stderr).toBe('');
+    expect(res.code).toBe(0);
+    expect(JSON.parse(res.stdout).published).toEqual([
+      {
+        topic: 'taskcluster-queue.v1.task-completed',
+        message_id: expect.any(String),
+        exchange: completed.exchange,
+        routing_key: completed.routingKey,
+        routed: true,
+        job_id: jobFor(completed),
+      },
+      expect.objectContaining({ routing_key: missed.routingKey, job_id: jobFor(missed) }),
+    ]);
+    const done = await waitFor(() => finished(jobFor(missed)), { what: 'the replayed message' });
+    expect(done.returnvalue).toMatchObject({ outcome: 'ran' });
+    expect(await services.redis.hget('machines', 'mdc2:t-mojave-r7-154')).toBe(
+      '2019-06-26T20:01:02.345000',
+    );
+    // The other provisioner's message matches no binding: the broker drops it, and replay says so.
+    const lines = [completed, missed, otherProvisioner]
+      .map((f) => JSON.stringify(snake(f)))
+      .join('\n');
+    const enqueuedBefore = await enqueuedCount();
+    const again = await runCli(['replay', '-', '--config', configPath], { input: lines });
+    expect(again.stdout).toBe(
+      'published 3 messages with their original ids (1 dropped: no queue bound to take them)\n',
+    );
+    expect(again.stderr).toContain(
+      `no queue is bound to ${otherProvisioner.exchange} for routing key ${otherProvisioner.routingKey}`,
+    );
+    expect(again.code).toBe(0);
+    // `publish` of the payload alone goes to the same exchange and routing key: the same job.
+    const payload = join(dir, 'payload.json');
+    writeFileSync(payload, JSON.stringify(completed.payload));
+    const published = await runCli([
+      ...['publish', 'taskcluster-queue.v1.task-completed', '--file', payload, '--json'],
+      ...['--config', configPath],
+    ]);
+    expect(JSON.parse(published.stdout)).toMatchObject({
+      routing_key: completed.routingKey,
+      routed: true,
+      job_id: jobFor(completed),
+    });
+    // Enqueued (the looper took them) but not run again: each is still the one job it was.
+    await waitFor(async () => (await enqueuedCount()) >= enqueuedBefore + 3, {
+      what: 'the looper to take them',
+    });
+    const jobs = await allJobs(services.work.queue);
+    for (const [f, job] of [
+      [completed, ran],
+      [missed, done],
+    ] as const) {
+      const same = jobs.filter((j) => j.data.routing_key === f.routingKey);
+      expect(same.map((j) => [j.id, j.attemptsMade, j.finishedOn])).toEqual([
+        [job.id, 1, job.finishedOn],
+      ]);
+    }
+  });
+
+  it('replay names an exchange that is not on the broker when it may not declare it', async () => {
+    const strict = yaml.load(readFileSync(configPath, 'utf8')) as {
+      bus: Record<string, unknown>;
+    };
+    strict.bus.declare_exchanges = false;
+    const strictPath = join(dir, 'strict.yml');
+    writeFileSync(strictPath, yaml.dump(strict));
+    const file = join(dir, 'unknown-exchange.json');
+    const unknown = { ...completed, exchange: 'exchange/taskcluster-queue/v1/task-nowhere' };
+    writeFileSync(file, JSON.stringify([completed, unknown]));
+    const res = await runCli(['replay', file, '--config', strictPath]);
+    expect(res.code).not.toBe(0);
+    expect(res.stderr).toContain(
+      'exchange "exchange/taskcluster-queue/v1/task-nowhere" does not exist on the broker, and bus.declare_exchanges is false',
+    );
+    const probe = await bus.model.createChannel();
+    probe.on('error', () => undefined);
+    await expect(probe.checkExchange(unknown.exchange)).rejects.toThrow(/404/);
   });
 });

@@ -1,7 +1,11 @@
+import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from '@jest/globals';
 import { privateVhost, removeTempDirs, testConfig } from '@test/support';
-import { connectOnce } from './bus.js';
+import { BusPublisher, connectOnce } from './bus.js';
+
+const run = promisify(execFile);
 
 afterAll(removeTempDirs);
 
@@ -59,5 +63,64 @@ describe('connection tuning in bus.url', () => {
       heartbeat: 10,
     });
     expect((await tuned('heartbeat=0')).heartbeat).toBe(10);
+  });
+});
+
+describe('BusPublisher and exchanges it may not declare', () => {
+  const exchange = 'exchange/taskcluster-queue/v1/task-completed';
+
+  it('with bus.declare_exchanges false, names a missing exchange and does not make it', async () => {
+    const vhost = await privateVhost('publish-check');
+    try {
+      const config = testConfig({
+        overrides: { bus: { url: vhost.url, preset: 'pulse', declare_exchanges: false } },
+      });
+      const publisher = new BusPublisher(config);
+      try {
+        await expect(publisher.publish('taskcluster-queue.v1.task-completed', {})).rejects.toThrow(
+          `exchange "${exchange}" does not exist on the broker, and bus.declare_exchanges is false`,
+        );
+        // The connection is still usable: the next publish, once the owner made it, goes out.
+        const owner = await connectOnce(config);
+        await (await owner.createChannel()).assertExchange(exchange, 'topic', { durable: true });
+        await owner.close();
+        await expect(
+          publisher.publish('taskcluster-queue.v1.task-completed', {}),
+        ).resolves.toMatchObject({ exchange, routed: false });
+      } finally {
+        await publisher.close();
+      }
+    } finally {
+      await vhost.remove();
+    }
+  });
+
+  it("names the exchange and the broker's reason when it refuses the message (Pulse: not the owner)", async () => {
+    const vhost = await privateVhost('publish-refused', { ownUser: true });
+    try {
+      // As on Pulse: the user may read every exchange but write only its own.
+      const owner = await connectOnce(testConfig({ overrides: { bus: { url: vhost.url } } }));
+      await (await owner.createChannel()).assertExchange(exchange, 'topic', { durable: true });
+      await owner.close();
+      await run('rabbitmqctl', [
+        ...['-q', 'set_permissions', '-p', vhost.name, vhost.user.username],
+        ...['^queue/.*', '^queue/.*', '.*'],
+      ]);
+      const config = testConfig({
+        overrides: { bus: { url: vhost.url, preset: 'pulse', declare_exchanges: false } },
+      });
+      const publisher = new BusPublisher(config);
+      try {
+        await expect(
+          publisher.publish('taskcluster-queue.v1.task-completed', {}, { routingKey: 'primary.x' }),
+        ).rejects.toThrow(
+          /^the broker refused the message for exchange "exchange\/taskcluster-queue\/v1\/task-completed" with routing key "primary.x": this user may not publish to it .*ACCESS_REFUSED/,
+        );
+      } finally {
+        await publisher.close();
+      }
+    } finally {
+      await vhost.remove();
+    }
   });
 });

@@ -1,6 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import amqp, { type ConfirmChannel, type RecoveringChannelModel, type ChannelModel } from 'amqplib';
+import amqp, {
+  type Channel,
+  type ConfirmChannel,
+  type RecoveringChannelModel,
+  type ChannelModel,
+} from 'amqplib';
 import type { Config } from './config/schema.js';
 import { destinationFor, publishHeaders } from './presets.js';
 import { redactUrl } from './redis.js';
@@ -137,11 +142,55 @@ export async function connectOnce(config: BusConfig): Promise<ChannelModel> {
   }
 }
 
+/** The exchange a publish needs is not on the broker, and `bus.declare_exchanges` is false. */
+export class ExchangeMissing extends Error {
+  override name = 'ExchangeMissing';
+  constructor(
+    readonly exchange: string,
+    cause: unknown,
+  ) {
+    super(
+      `exchange ${JSON.stringify(exchange)} does not exist on the broker, and bus.declare_exchanges is false ` +
+        '(its owner declares it on its first message; on a broker you run, set bus.declare_exchanges: true)',
+      { cause },
+    );
+  }
+}
+
+/**
+ * Declares one exchange as the looper binds to it (a durable topic exchange), or, with
+ * `bus.declare_exchanges: false` (exchanges that belong to someone else, as on Pulse, which
+ * refuses such declarations; one made here would not be the owner's), only checks that it
+ * exists: a missing one is an ExchangeMissing naming it, rather than the broker's 404.
+ */
+export async function ensureExchange(
+  ch: Channel,
+  exchange: string,
+  bus: Pick<Config['bus'], 'declare_exchanges'>,
+): Promise<void> {
+  if (bus.declare_exchanges) {
+    await ch.assertExchange(exchange, 'topic', { durable: true });
+    return;
+  }
+  try {
+    await ch.checkExchange(exchange);
+  } catch (err) {
+    if (!/\b404\b/.test((err as Error).message)) throw err;
+    throw new ExchangeMissing(exchange, err);
+  }
+}
+
 export interface PublishOptions {
   messageId?: string;
   headers?: Record<string, unknown>;
   /** Pulse only: the routing key (ids), since the topic is the exchange there. */
   routingKey?: string;
+  /**
+   * The exchange to publish on as it is, instead of the preset's for the topic: a replayed Pulse
+   * message's own, which the topic does not always give back (`exchange/a.b/c` and
+   * `exchange/a/b/c` have the same topic).
+   */
+  exchange?: string;
 }
 
 /** Where a message went: `routed` is false when no queue was bound to take it (the broker dropped it). */
@@ -161,6 +210,8 @@ export class BusPublisher {
   private model: ChannelModel | null = null;
   private channel: Promise<ConfirmChannel> | null = null;
   private readonly asserted = new Set<string>();
+  /** Why the broker closed the last channel (a refused publish), to say instead of amqplib's "channel closed". */
+  private closedBecause: Error | null = null;
   /** Message ids the broker returned as unroutable; it returns one before confirming it. */
   private readonly returned = new Set<string>();
 
@@ -168,16 +219,27 @@ export class BusPublisher {
 
   private open(): Promise<ConfirmChannel> {
     this.channel ??= (async () => {
-      this.model = await connectOnce(this.config);
-      const reset = () => {
-        this.channel = null;
-        this.model = null;
-        this.asserted.clear();
-      };
-      this.model.on('close', reset);
-      this.model.on('error', reset);
+      if (!this.model) {
+        const model = await connectOnce(this.config);
+        const reset = () => {
+          this.channel = null;
+          this.model = null;
+          this.asserted.clear();
+        };
+        model.on('close', reset);
+        model.on('error', reset);
+        this.model = model;
+      }
       const ch = await this.model.createConfirmChannel();
-      ch.on('error', reset);
+      // A channel the broker closed (a refused or missing exchange) leaves the connection open:
+      // the next publish opens another channel on it, and close() still closes the connection.
+      this.closedBecause = null;
+      ch.on('error', (err: Error) => {
+        this.channel = null;
+        this.asserted.clear();
+        // amqplib then fails the unconfirmed publishes with only "channel closed".
+        this.closedBecause = err;
+      });
       ch.on('return', (msg: { properties: { messageId?: unknown } }) => {
         if (typeof msg.properties.messageId === 'string')
           this.returned.add(msg.properties.messageId);
@@ -193,13 +255,14 @@ export class BusPublisher {
   async publish(topic: string, body: unknown, opts: PublishOptions = {}): Promise<Published> {
     const { preset, publish_exchange } = this.config.bus;
     const dest = destinationFor(preset, topic, publish_exchange, body);
+    if (opts.exchange !== undefined) dest.exchange = opts.exchange;
     const routingKey = opts.routingKey ?? dest.routingKey;
     const messageId = opts.messageId ?? randomUUID();
     const now = new Date();
     const headers: Record<string, unknown> = { ...publishHeaders(preset, now), ...opts.headers };
     const ch = await this.open();
     if (!dest.exchange.startsWith('amq.') && !this.asserted.has(dest.exchange)) {
-      await ch.assertExchange(dest.exchange, 'topic', { durable: true });
+      await ensureExchange(ch, dest.exchange, this.config.bus);
       this.asserted.add(dest.exchange);
     }
     await new Promise<void>((resolve, reject) => {
@@ -216,11 +279,28 @@ export class BusPublisher {
           timestamp: Math.floor(now.getTime() / 1000),
           headers,
         },
-        (err) => (err ? reject(err) : resolve()),
+        (err) => (err ? reject(this.publishFault(err, dest.exchange, routingKey)) : resolve()),
       );
     });
     const routed = !this.returned.delete(messageId);
     return { exchange: dest.exchange, routingKey, messageId, routed };
+  }
+
+  /**
+   * A publish the broker refused, naming the exchange and the broker's reason: a user without
+   * write permission on it (on Pulse, anyone but its owner: a user may publish only to
+   * `exchange/<user>/…`) or an exchange deleted since it was checked.
+   */
+  private publishFault(err: Error, exchange: string, routingKey: string): Error {
+    const reason = this.closedBecause;
+    if (!reason) return err;
+    const refused = /\b403\b/.test(reason.message)
+      ? ': this user may not publish to it (on Pulse only exchange/<user>/… may be published to)'
+      : '';
+    return new Error(
+      `the broker refused the message for exchange ${JSON.stringify(exchange)} with routing key ${JSON.stringify(routingKey)}${refused}: ${reason.message}`,
+      { cause: err },
+    );
   }
 
   async close(): Promise<void> {

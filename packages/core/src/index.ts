@@ -92,8 +92,11 @@ export {
   connectRecovering,
   connectOnce,
   BusUnreachable,
+  ExchangeMissing,
+  ensureExchange,
   busSocketOptions,
   type PublishOptions,
+  type Published,
 } from './bus.js';
 export type {
   Handler,

@@ -1,10 +1,25 @@
 import { describe, expect, it } from '@jest/globals';
 import { readFixture } from '@test/support';
+import { sha256 } from './hash.js';
+import { toEvent } from './presets.js';
 import { parseReplay } from './replay-format.js';
 
 const fedmsg = readFixture<{ topic: string; msg_id: string; msg: unknown; timestamp: number }>(
   'fedmsg/buildsys.build.state.change.json',
 );
+interface PulseCapture {
+  exchange: string;
+  routingKey: string;
+  payload: { status: { taskId: string } };
+}
+const completed = readFixture<PulseCapture>('pulse/task-completed.json');
+const running = readFixture<PulseCapture>('pulse/task-running-other-provisioner.json');
+const snake = (m: PulseCapture) => ({
+  exchange: m.exchange,
+  routing_key: m.routingKey,
+  payload: m.payload,
+});
+
 const serialized = {
   topic: 'org.fedoraproject.prod.bodhi.update.comment',
   headers: { 'sent-at': '2019-07-30T19:12:22+00:00' },
@@ -78,5 +93,78 @@ describe('parseReplay', () => {
     expect(() =>
       parseReplay(JSON.stringify({ ...serialized, topic: '../../etc/passwd' }), 'x'),
     ).toThrow(/x: topic "..\/..\/etc\/passwd"/);
+  });
+
+  describe('Pulse captures', () => {
+    it('reads {exchange, routingKey, payload} with the topic and id the pulse preset gives it', () => {
+      const [m] = parseReplay(JSON.stringify(completed), 'c.json');
+      expect(m).toEqual({
+        topic: 'taskcluster-queue.v1.task-completed',
+        id: sha256(completed.exchange, completed.routingKey),
+        headers: {},
+        body: completed.payload,
+        pulse: { exchange: completed.exchange, routingKey: completed.routingKey },
+      });
+      // What the looper makes of the message published on that exchange and routing key.
+      const delivered = toEvent(
+        {
+          exchange: m!.pulse!.exchange,
+          routingKey: m!.pulse!.routingKey,
+          content: Buffer.from(JSON.stringify(m!.body)),
+        },
+        'pulse',
+        { maxBytes: 1 << 20 },
+      );
+      expect(delivered.ok && delivered.event).toMatchObject({
+        id: m!.id,
+        topic: m!.topic,
+        body: completed.payload,
+      });
+    });
+
+    it('reads routing_key (snake case) as routingKey', () => {
+      expect(parseReplay(JSON.stringify(snake(completed)), 'f')).toEqual(
+        parseReplay(JSON.stringify(completed), 'f'),
+      );
+    });
+
+    it('reads a list, {messages: [...]}, JSON lines and mixed formats, in order', () => {
+      const ids = [completed, running].map((m) => sha256(m.exchange, m.routingKey));
+      const read = (text: string) => parseReplay(text, 'f').map((m) => m.id);
+      expect(read(JSON.stringify([completed, snake(running)]))).toEqual(ids);
+      expect(read(JSON.stringify({ messages: [completed, running] }))).toEqual(ids);
+      expect(read(`${JSON.stringify(completed)}\n${JSON.stringify(snake(running))}\n`)).toEqual(
+        ids,
+      );
+      expect(read(JSON.stringify([completed, serialized]))).toEqual([ids[0], serialized.id]);
+    });
+
+    it('keeps the exchange as it is, even where its topic does not give it back', () => {
+      const [m] = parseReplay(
+        JSON.stringify({ exchange: 'exchange/a.b/c', routingKey: 'k', payload: {} }),
+        'f',
+      );
+      expect(m!.topic).toBe('a.b.c');
+      expect(m!.pulse).toEqual({ exchange: 'exchange/a.b/c', routingKey: 'k' });
+    });
+
+    it('names the item and what is wrong', () => {
+      const bad = (item: unknown) => () => parseReplay(JSON.stringify([completed, item]), 'p.json');
+      expect(bad({ exchange: completed.exchange, payload: {} })).toThrow(
+        /p\.json item 2: no "routingKey" \(or "routing_key"\) string/,
+      );
+      expect(bad({ ...completed, routingKey: 7 })).toThrow(/item 2: no "routingKey"/);
+      expect(bad({ ...completed, exchange: '' })).toThrow(/item 2: "exchange" must be/);
+      expect(bad({ ...completed, routingKey: 'k'.repeat(256) })).toThrow(
+        /item 2: the routing key is over AMQP's 255 bytes/,
+      );
+      expect(bad({ ...completed, exchange: 'exchange/../x' })).toThrow(
+        /item 2: exchange "exchange\/..\/x": topic/,
+      );
+      expect(bad({ exchange: completed.exchange, routingKey: 'k' })).toThrow(
+        /item 2: no "payload"/,
+      );
+      expect(bad({ routingKey: 'k', payload: {} })).toThrow(/item 2: no "topic"/);
+    });
   });
 });

@@ -1,15 +1,59 @@
 import { ConfigError } from './errors.js';
 import { isObject } from './json-object.js';
-import { sentAtHeader } from './presets.js';
+import { eventIdOf, pulseTopic, sentAtHeader } from './presets.js';
 import { topicProblem } from './topic.js';
 
-/** One message to publish again, with the id it had: a message that already ran does not run twice. */
+/**
+ * One message to publish again, with the id it had: a message that already ran does not run twice.
+ * A Pulse message also carries the exchange and routing key it came on: it is published on them as
+ * they are, since they, not a message id, are what the pulse preset names its job after.
+ */
 export interface ReplayMessage {
   topic: string;
   id: string;
   headers: Record<string, unknown>;
   body: unknown;
+  pulse?: { exchange: string; routingKey: string };
 }
+
+/** AMQP's limit on an exchange name and a routing key (a short string). */
+const AMQP_SHORTSTR_BYTES = 255;
+
+/**
+ * A Pulse message as Pulse users keep it (`{exchange, routingKey, payload}`, Treeherder's and
+ * Taskcluster's captures; `routing_key` as mozillapulse and kombu write it): the payload is the
+ * JSON body the exchange carried under that routing key. Its topic and id are those the pulse
+ * preset gives it (the exchange's name; `<exchange>:<routing key>` hashed), so the id is the same
+ * on every replay; it is also sent as the message id, which only the other presets read.
+ */
+function pulseReplay(item: Record<string, unknown>, where: string): ReplayMessage {
+  const { exchange, payload } = item;
+  const routingKey = 'routingKey' in item ? item.routingKey : item.routing_key;
+  if (!('payload' in item)) throw new ConfigError(`${where}: no "payload" (the message's body)`);
+  if (typeof exchange !== 'string' || exchange === '')
+    throw new ConfigError(`${where}: "exchange" must be a non-empty string`);
+  if (typeof routingKey !== 'string')
+    throw new ConfigError(`${where}: no "routingKey" (or "routing_key") string`);
+  for (const [name, value] of [
+    ['exchange', exchange],
+    ['routing key', routingKey],
+  ] as const)
+    if (Buffer.byteLength(value) > AMQP_SHORTSTR_BYTES)
+      throw new ConfigError(`${where}: the ${name} is over AMQP's ${AMQP_SHORTSTR_BYTES} bytes`);
+  const topic = pulseTopic(exchange);
+  const problem = topicProblem(topic);
+  if (problem) throw new ConfigError(`${where}: exchange ${JSON.stringify(exchange)}: ${problem}`);
+  return {
+    topic,
+    id: eventIdOf({ exchange, routingKey, content: Buffer.alloc(0) }, 'pulse'),
+    headers: {},
+    body: payload,
+    pulse: { exchange, routingKey },
+  };
+}
+
+/** Pulse messages have no topic: the exchange names what they are. */
+const isPulse = (item: Record<string, unknown>) => 'exchange' in item && !('topic' in item);
 
 /**
  * The headers a fedmsg envelope is replayed with. Datagrepper gives the fedora-messaging headers
@@ -27,13 +71,15 @@ function envelopeHeaders(item: Record<string, unknown>): Record<string, unknown>
 
 /**
  * A message as fedora-messaging serializes it (`{topic, headers, id, body}`, what
- * `fedora-messaging publish` and its dumps use) or as a fedmsg envelope (`{topic, msg_id, msg}`,
- * what datagrepper returns).
+ * `fedora-messaging publish` and its dumps use), as a fedmsg envelope (`{topic, msg_id, msg}`,
+ * what datagrepper returns) or as a Pulse message (`{exchange, routingKey, payload}`).
  */
 function toReplay(item: unknown, where: string): ReplayMessage {
   if (!isObject(item)) throw new ConfigError(`${where}: expected a message object`);
+  if (isPulse(item)) return pulseReplay(item, where);
   const { topic } = item;
-  if (typeof topic !== 'string') throw new ConfigError(`${where}: no "topic"`);
+  if (typeof topic !== 'string')
+    throw new ConfigError(`${where}: no "topic" (nor "exchange", as a Pulse message has)`);
   const problem = topicProblem(topic);
   if (problem) throw new ConfigError(`${where}: ${problem}`);
   if ('body' in item && typeof item.id === 'string') {
@@ -48,25 +94,29 @@ function toReplay(item: unknown, where: string): ReplayMessage {
     return { topic, id: item.msg_id, headers: envelopeHeaders(item), body: item.msg };
   }
   throw new ConfigError(
-    `${where}: expected {topic, id, body} (fedora-messaging) or {topic, msg_id, msg} (fedmsg)`,
+    `${where}: expected {topic, id, body} (fedora-messaging), {topic, msg_id, msg} (fedmsg) or {exchange, routingKey, payload} (Pulse)`,
   );
 }
 
 /**
- * The messages of a page of datagrepper's `/raw` (`{raw_messages: [...], count, pages, ...}`),
- * what an operator saves with `curl .../datagrepper/raw?topic=...&start=...`; else null.
+ * The list inside a wrapper: a page of datagrepper's `/raw` (`{raw_messages: [...], count, pages,
+ * ...}`, what an operator saves with `curl .../datagrepper/raw?topic=...&start=...`), or
+ * `{messages: [...]}`, as Pulse captures are often saved; else null.
  */
-const datagrepperPage = (doc: unknown): unknown[] | null =>
-  isObject(doc) && Array.isArray(doc.raw_messages) ? doc.raw_messages : null;
+function wrappedList(doc: unknown): unknown[] | null {
+  if (!isObject(doc)) return null;
+  if (Array.isArray(doc.raw_messages)) return doc.raw_messages;
+  return Array.isArray(doc.messages) ? doc.messages : null;
+}
 
 /**
- * Messages from a JSON document (one message, a list, or a datagrepper page) or from JSON lines,
- * in order.
+ * Messages from a JSON document (one message, a list, or a list wrapped as `{raw_messages}` or
+ * `{messages}`) or from JSON lines, in order.
  */
 export function parseReplay(text: string, source: string): ReplayMessage[] {
   try {
     const doc: unknown = JSON.parse(text);
-    const list = Array.isArray(doc) ? doc : datagrepperPage(doc);
+    const list = Array.isArray(doc) ? doc : wrappedList(doc);
     return list
       ? list.map((m, i) => toReplay(m, `${source} item ${i + 1}`))
       : [toReplay(doc, source)];

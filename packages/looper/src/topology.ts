@@ -1,5 +1,5 @@
 import type { Channel, ChannelModel, Options } from 'amqplib';
-import type { Binding, Config } from '@loopabull/core';
+import { ensureExchange, type Binding, type Config } from '@loopabull/core';
 
 /**
  * The exchanges the looper declares, once each. `amq.*` exchanges are the broker's own: declaring
@@ -28,12 +28,6 @@ export function queueOptions(bus: Config['bus']): Options.AssertQueue {
  * else (`bus.declare_exchanges: false`, as on Pulse, which refuses such declarations). Run after every (re)connect: a broker that lost
  * its definitions gets them back, and one that kept them is left as it is.
  */
-/** Declares one exchange, or only checks that it exists when it is someone else's. */
-async function ensureExchange(ch: Channel, exchange: string, bus: Config['bus']): Promise<void> {
-  if (bus.declare_exchanges) await ch.assertExchange(exchange, 'topic', { durable: true });
-  else await ch.checkExchange(exchange);
-}
-
 export async function declareTopology(ch: Channel, bus: Config['bus']): Promise<void> {
   await ch.assertQueue(bus.queue, queueOptions(bus));
   for (const exchange of exchangesToDeclare(bus.bindings)) await ensureExchange(ch, exchange, bus);

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { Command } from 'commander';
-import { BusPublisher, parseReplay } from '@loopabull/core';
+import { BusPublisher, eventIdOf, jobIdFor, parseReplay, type Published } from '@loopabull/core';
 import { jsonOption, printJson, withConfig, type ConfigOpts, type Cli } from '../options.js';
 
 export const replayCommand = (cli: Cli) =>
@@ -16,10 +16,18 @@ export const replayCommand = (cli: Cli) =>
     .addHelpText(
       'after',
       `
-A message is {topic, headers, id, body} as fedora-messaging serializes it, or
-{topic, msg_id, msg} as fedmsg and datagrepper give it: one, a list, one per line, or a
-page of datagrepper's /raw ({raw_messages: [...]}, in its order). Replaying after an outage is
-safe: a message whose job is still kept (queue.keep_completed) maps to that job.`,
+A message is {topic, headers, id, body} as fedora-messaging serializes it,
+{topic, msg_id, msg} as fedmsg and datagrepper give it, or {exchange, routingKey, payload}
+(or routing_key) as Pulse users capture it: one, a list, one per line, or a list wrapped as
+{raw_messages: [...]} (a page of datagrepper's /raw) or {messages: [...]}, in order.
+A Pulse message is published on its own exchange with its own routing key, its payload as the
+body, as Pulse sent it: the pulse preset names its job after exchange and routing key, so it is
+the original's. The exchange is declared if missing, unless bus.declare_exchanges is false: then
+a missing one is an error naming it, and nothing after it is published.
+Replaying after an outage is safe: a message whose job is still kept (queue.keep_completed) maps
+to that job. A message no queue is bound to take (the looper never ran, or bus.bindings do not
+match it) is dropped by the broker: replay names it on standard error and exits 0.
+--json prints, for each message, topic, message_id, exchange, routing_key, routed and job_id.`,
     )
     .action(async (files: string[], opts: ConfigOpts & { json?: boolean }) => {
       const config = cli.loadConfig(opts);
@@ -30,13 +38,47 @@ safe: a message whose job is still kept (queue.keep_completed) maps to that job.
         ),
       );
       const publisher = new BusPublisher(config);
+      const sent: Array<{ topic: string; body: unknown; published: Published }> = [];
       try {
-        for (const m of messages)
-          await publisher.publish(m.topic, m.body, { messageId: m.id, headers: m.headers });
+        for (const m of messages) {
+          const published = await publisher.publish(m.topic, m.body, {
+            messageId: m.id,
+            headers: m.headers,
+            ...(m.pulse ? { exchange: m.pulse.exchange, routingKey: m.pulse.routingKey } : {}),
+          });
+          sent.push({ topic: m.topic, body: m.body, published });
+          if (!published.routed)
+            process.stderr.write(
+              `loopabull: no queue is bound to ${published.exchange} for routing key ${published.routingKey}: ` +
+                `the broker dropped message ${published.messageId} (start the looper once to declare its queue, or check bus.bindings)\n`,
+            );
+        }
       } finally {
         await publisher.close();
       }
       if (opts.json)
-        printJson({ published: messages.map((m) => ({ topic: m.topic, message_id: m.id })) });
-      else process.stdout.write(`published ${messages.length} messages with their original ids\n`);
+        printJson({
+          published: sent.map(({ topic, body, published: p }) => ({
+            topic,
+            message_id: p.messageId,
+            exchange: p.exchange,
+            routing_key: p.routingKey,
+            routed: p.routed,
+            // The job the looper makes of it, as `publish --json` says it.
+            job_id: jobIdFor(
+              eventIdOf(
+                { ...p, content: Buffer.from(JSON.stringify(body) ?? '') },
+                config.bus.preset,
+              ),
+            ),
+          })),
+        });
+      else {
+        const dropped = sent.filter((s) => !s.published.routed).length;
+        process.stdout.write(
+          `published ${sent.length} messages with their original ids` +
+            (dropped ? ` (${dropped} dropped: no queue bound to take them)` : '') +
+            '\n',
+        );
+      }
     });

@@ -152,8 +152,9 @@ export const configSchema = z
         queue_expires: z.number().int().min(1).nullable().default(null),
         bindings: z.array(binding).default([{ exchange: 'amq.topic', routing_key: '#' }]),
         /**
-         * Declare the bindings' exchanges (durable topic) if missing. Off for brokers where they
-         * belong to someone else, such as Mozilla Pulse: they are then only checked to exist.
+         * Declare the bindings' exchanges (durable topic) if missing, and those `publish`,
+         * `replay` and handlers send to. Off for brokers where they belong to someone else, such
+         * as Mozilla Pulse: they are then only checked to exist.
          */
         declare_exchanges: z.boolean().default(true),
         /**
