@@ -9,6 +9,15 @@ describe('classifyExit', () => {
 
   it('fails at once when another try cannot help', () => {
     expect(verdict(1, 'ERROR! the playbook: x.yml could not be found')).toBe('permanent');
+    // As ansible-core prints a role the playbook names that is not installed (exit 1).
+    expect(
+      verdict(1, "ERROR! the role 'nosuchrole' was not found in /p/roles:/etc/ansible/roles"),
+    ).toBe('permanent');
+    expect(verdict(1, "[ERROR]: the role 'nosuchrole' was not found in /p/roles")).toBe(
+      'permanent',
+    );
+    // A task's own output saying so is no error of ansible-playbook's.
+    expect(verdict(1, "fatal: the role 'x' was not found")).toBe('retryable');
     expect(verdict(4, 'ERROR! We were unable to read either as JSON nor YAML')).toBe('permanent');
     expect(verdict(4, "ERROR! couldn't resolve module/action 'nosuch'")).toBe('permanent');
     expect(verdict(5, 'ERROR! bad option')).toBe('permanent');

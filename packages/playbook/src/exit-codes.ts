@@ -23,9 +23,15 @@ export interface Classification {
 // eslint-disable-next-line no-control-regex -- the escape that starts a colour is the point
 const ANSIBLE_ERROR = /^(?:\x1b\[[0-9;]*m)*(?:ERROR!|\[ERROR\]:)/m;
 
+/** ansible-playbook's error for a role the playbook names that is not installed (exit 1). */
+const ROLE_NOT_FOUND = new RegExp(
+  `${ANSIBLE_ERROR.source} the role '[^'\\n]*' was not found`,
+  ANSIBLE_ERROR.flags,
+);
+
 /**
  * Which ansible-playbook failures can get better on another try. The ones that cannot (the
- * playbook is missing, does not parse, bad options) fail at once instead of using up retries;
+ * playbook or a role it names is missing, it does not parse, bad options) fail at once instead of using up retries;
  * anything unknown is retried, since the retries are bounded anyway.
  */
 export function classifyExit({ exitCode, output, timedOut = false }: ExitInfo): Classification {
@@ -40,9 +46,11 @@ export function classifyExit({ exitCode, output, timedOut = false }: ExitInfo): 
     case null:
       return { verdict: 'retryable', reason: 'killed by a signal' };
     case 1:
-      return output.includes('could not be found')
-        ? { verdict: 'permanent', reason: 'playbook not found' }
-        : { verdict: 'retryable', reason: 'error' };
+      if (output.includes('could not be found'))
+        return { verdict: 'permanent', reason: 'playbook not found' };
+      // As broken as a module it cannot resolve (exit 4): no try finds the role until it is installed.
+      if (ROLE_NOT_FOUND.test(output)) return { verdict: 'permanent', reason: 'role not found' };
+      return { verdict: 'retryable', reason: 'error' };
     case 2:
       return { verdict: 'retryable', reason: 'one or more hosts failed' };
     case 4:
