@@ -93,7 +93,9 @@ describe('loopabull taskotron runtask', () => {
 
     const again = await runtask('-i', ITEM, '-t', 'koji_build', '--uuid', 'u-100', NAME_LINT);
     expect(again.code).toBe(1);
-    expect(again.stderr).toMatch(/Multiple jobs with same UUID detected/);
+    expect(again.stderr).toMatch(
+      /Multiple jobs with same UUID detected: .*u-100 exists and belongs to job runtask-\w+: give another --uuid/,
+    );
   });
 
   it('--json prints one object: the status, exit code, artifacts, results and what was reported', async () => {

@@ -38,11 +38,11 @@ export function handlerFilesCheck(config: Config, automation: Automation): Docto
       for (const topic of delivered)
         if (!(await resolveAutomation(config, topic)).found) missing.push(topic);
       if (missing.length === 0)
-        return `each of its ${delivered.length} bound topics has an automation in ${dir}`;
+        return `each of the ${delivered.length} topics it takes (bound, and its own) has an automation in ${dir}`;
       const files = missing.map((t) => `${t}.mjs`);
       throw Object.assign(
         new Error(
-          `${missing.length} of its bound topics ${missing.length > 1 ? 'have' : 'has'} no automation in ${dir}, so their jobs end unrouted: ${missing.join(', ')}`,
+          `${missing.length} of the topics it takes ${missing.length > 1 ? 'have' : 'has'} no automation in ${dir}, so their jobs end unrouted: ${missing.join(', ')}`,
         ),
         {
           fix: `copy the shipped handler ${files.length > 1 ? 'files' : 'file'}: cd ${SHIPPED_PLAYBOOKS_DIR} && install -m 0644 ${files.join(' ')} ${dir}/ (or set ${automation.name}.enabled: false; \`loopabull resolve TOPIC\` shows what runs)`,

@@ -4,6 +4,7 @@ import { Command, Option } from 'commander';
 import {
   ConfigError,
   configOption,
+  PermanentError,
   TransientError,
   createLogger,
   printJson,
@@ -85,6 +86,13 @@ async function runtask(env: CommandEnv, io: CliIo, taskdir: string, opts: Runtas
     supportedArches: section.valid_arches,
     owner: `runtask-${randomBytes(6).toString('hex')}`,
     onLine: (line) => io.err(line + '\n'),
+  }).catch((err: unknown) => {
+    // A job's uuid clash is the queue's to report; here the person typed the uuid: say how out.
+    if (err instanceof PermanentError && err.message.startsWith('Multiple jobs with same UUID'))
+      throw new PermanentError(
+        `${err.message}: give another --uuid, or none for a new one (the UTC time)`,
+      );
+    throw err;
   });
   for (const w of report.warnings) io.err(`results: ${w}\n`);
   if (report.results.length && !opts.json) io.out(exportResultYaml(report.results));

@@ -27,7 +27,10 @@ describe('parseJob', () => {
     [{ ...JOB, taskname: '.hidden' }, /^taskname: /],
     [{ ...JOB, uuid: '../x' }, /^uuid: not a job uuid/],
     [{ ...JOB, uuid: 'a/b' }, /^uuid: /],
-    [{ ...JOB, arch: 'x86 64' }, /^arch: not an arch/],
+    [
+      { ...JOB, arch: 'x86 64' },
+      /^arch: not an arch \(letters, digits, _, at most 32: x86_64, noarch\)$/,
+    ],
     [{ ...JOB, item_type: 'rpm' }, /^item_type: /],
     [{ ...JOB, item: '' }, /^item: /],
     [{ ...JOB, item: undefined }, /^item: /],

@@ -16,7 +16,7 @@ const jobSchema = z
     item: z.string().min(1).max(1024),
     item_type: z.enum(ITEM_TYPES),
     taskname: z.string(),
-    arch: z.string().regex(ARCH, 'not an arch'),
+    arch: z.string().regex(ARCH, 'not an arch (letters, digits, _, at most 32: x86_64, noarch)'),
     uuid: z.string().regex(JOB_UUID, 'not a job uuid (letters, digits, _ and -, at most 64)'),
     git_repo: z
       .string()

@@ -38,7 +38,7 @@ const rulesCheck = (env: AutomationEnv<TaskotronSection>) => ({
   probe: async () => {
     const { file, rules } = readRules(env);
     const disabled = rules.filter((r) => !r.enabled).length;
-    return `${rules.length} rules (${disabled} disabled) in ${file}`;
+    return `${rules.length} ${rules.length === 1 ? 'rule' : 'rules'} (${disabled} disabled) in ${file}`;
   },
 });
 

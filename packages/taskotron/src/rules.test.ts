@@ -311,7 +311,12 @@ describe('loadRules rejects bad rules naming the rule, key and line', () => {
     [
       'both tasks and discover',
       "- when: {}\n  do: [{tasks: [a], discover: {repo: 'https://h/r', branch: b}}]\n",
-      /do\[0\]: needs either tasks or discover/,
+      /do\[0\]: has both tasks and discover: give one per action/,
+    ],
+    [
+      'neither tasks nor discover',
+      '- when: {}\n  do: [{arches: [x86_64]}]\n',
+      /do\[0\]: needs tasks or discover$/,
     ],
     [
       'match_host_arch: true with arches',

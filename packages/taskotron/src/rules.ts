@@ -199,8 +199,13 @@ function checkAction(action: unknown): { key: string | null; problem: string } |
   for (const key of Object.keys(action))
     if (!ACTION_KEYS.has(key))
       return { key, problem: `unknown key (tasks, discover, arches, match_host_arch)` };
-  if ((action.tasks === undefined) === (action.discover === undefined))
-    return { key: null, problem: 'needs either tasks or discover' };
+  if (action.tasks === undefined && action.discover === undefined)
+    return { key: null, problem: 'needs tasks or discover' };
+  if (action.tasks !== undefined && action.discover !== undefined)
+    return {
+      key: null,
+      problem: 'has both tasks and discover: give one per action (do: may list one of each)',
+    };
   if (action.match_host_arch !== undefined && typeof action.match_host_arch !== 'boolean')
     return { key: 'match_host_arch', problem: 'needs true or false' };
   if (action.match_host_arch === true && action.arches !== undefined)

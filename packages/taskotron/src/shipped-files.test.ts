@@ -1,4 +1,4 @@
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { describe, expect, it } from '@jest/globals';
@@ -54,8 +54,9 @@ describe('playbooks/ for taskotron', () => {
 });
 
 describe('examples/taskotron.yml', () => {
+  const path = new URL('../../../examples/taskotron.yml', import.meta.url).pathname;
   const config = loadConfig({
-    path: new URL('../../../examples/taskotron.yml', import.meta.url).pathname,
+    path,
     env: {},
     automations: [taskotron],
   });
@@ -85,6 +86,14 @@ describe('examples/taskotron.yml', () => {
       fuse_delay: 900,
       resultsdb_url: null,
     });
+  });
+
+  it('names every taskotron key, set or in a comment, as docs/taskotron.md says it does', () => {
+    const text = readFileSync(path, 'utf8');
+    const missing = Object.keys(taskotronSection.shape).filter(
+      (key) => !new RegExp(`^ {2}#? ?${key}:`, 'm').test(text),
+    );
+    expect(missing).toEqual([]);
   });
 
   it('taskotron: { enabled: true } alone is the same deployment of what ships', () => {

@@ -373,7 +373,7 @@ describe('doctor', () => {
       expect(found.find((c) => c.name === 'slavealloc files')).toEqual({
         name: 'slavealloc files',
         ok: false,
-        detail: `1 of its bound topics has no automation in ${bound.ansible.playbooks_dir}, so their jobs end unrouted: slavealloc.slave.disable`,
+        detail: `1 of the topics it takes has no automation in ${bound.ansible.playbooks_dir}, so their jobs end unrouted: slavealloc.slave.disable`,
         fix: expect.stringContaining(
           `cd ${SHIPPED_PLAYBOOKS_DIR} && install -m 0644 slavealloc.slave.disable.mjs ${bound.ansible.playbooks_dir}/`,
         ),
@@ -388,7 +388,7 @@ describe('doctor', () => {
       found = await checks(bound);
       expect(found.find((c) => c.name === 'slavealloc files')).toMatchObject({
         ok: true,
-        detail: `each of its 2 bound topics has an automation in ${bound.ansible.playbooks_dir}`,
+        detail: `each of the 2 topics it takes (bound, and its own) has an automation in ${bound.ansible.playbooks_dir}`,
       });
     } finally {
       await cleanUpTest(bound);
