@@ -27,6 +27,13 @@ describe('configAfterCommand', () => {
     expect(configAfterCommand(argv('run', 't', '--body', '{}', '-c', 'f.yml'))).toEqual(
       argv('run', 't', '--body', '{}', '-c', 'f.yml'),
     );
+    // Nor is a -c that is the value of a command's option (`--body -c`) taken for --config.
+    for (const args of [
+      ['run', '--dry-run', '--body', '-c', '--json', 't'],
+      ['publish', '--body', '-c', 't'],
+      ['publish', '--id', '--config', '--json', 't'],
+    ])
+      expect(configAfterCommand(argv(...args))).toEqual(argv(...args));
   });
 
   it('leaves a --config after the command, or with no command, as it is', () => {

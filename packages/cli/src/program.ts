@@ -49,16 +49,19 @@ export function configAfterCommand(argv: readonly string[]): string[] {
   const rest = argv.slice(2);
   const moved: string[] = [];
   let i = 0;
-  // The program's options, then those after the command's name (a group's, before its subcommand).
-  for (const segment of ['program', 'command']) {
-    while (i < rest.length && rest[i]!.startsWith('-') && rest[i] !== '--') {
-      const span = configSpan(rest[i]!);
-      if (span === 0) i++;
-      else moved.push(...rest.splice(i, span));
-    }
-    if (segment === 'program' && i === rest.length) return [...argv];
-    i++; // the command's name
+  // The program's options: it takes none with a value, so every -c there is a --config.
+  while (i < rest.length && rest[i]!.startsWith('-') && rest[i] !== '--') {
+    const span = configSpan(rest[i]!);
+    if (span === 0) i++;
+    else moved.push(...rest.splice(i, span));
   }
+  if (i === rest.length) return [...argv];
+  i++; // the command's name
+  // Then those right after the command's name (a group's, before its subcommand), and only those:
+  // past any other option, a -c may be that option's value (`publish --body -c T`), and a group
+  // takes no other option anyway.
+  while (i < rest.length && configSpan(rest[i]!) > 0)
+    moved.push(...rest.splice(i, configSpan(rest[i]!)));
   if (moved.length === 0) return [...argv];
   const end = rest.includes('--') ? rest.indexOf('--') : rest.length;
   return [...argv.slice(0, 2), ...rest.slice(0, end), ...moved, ...rest.slice(end)];

@@ -95,6 +95,37 @@ describe('BusPublisher and exchanges it may not declare', () => {
     }
   });
 
+  it("declares the user's own exchange/<user>/… all the same, as Pulse lets (and needs) its publisher", async () => {
+    const vhost = await privateVhost('publish-own', { ownUser: true });
+    try {
+      const user = vhost.user.username;
+      // As on Pulse: the user may make and write only its own queues and exchanges.
+      const own = `^(queue|exchange)/${user}/.*`;
+      await run('rabbitmqctl', [
+        ...['-q', 'set_permissions', '-p', vhost.name, user, own, own, '.*'],
+      ]);
+      const config = testConfig({
+        overrides: { bus: { url: vhost.url, preset: 'pulse', declare_exchanges: false } },
+      });
+      const publisher = new BusPublisher(config);
+      try {
+        // A handler's ctx.publish of its own event: nobody else could ever make its exchange.
+        await expect(publisher.publish(`${user}.v1.checked`, { ok: true })).resolves.toMatchObject({
+          exchange: `exchange/${user}/v1/checked`,
+          routed: false,
+        });
+        // Someone else's is still only checked.
+        await expect(publisher.publish('taskcluster-queue.v1.task-completed', {})).rejects.toThrow(
+          `exchange "${exchange}" does not exist on the broker`,
+        );
+      } finally {
+        await publisher.close();
+      }
+    } finally {
+      await vhost.remove();
+    }
+  });
+
   it("names the exchange and the broker's reason when it refuses the message (Pulse: not the owner)", async () => {
     const vhost = await privateVhost('publish-refused', { ownUser: true });
     try {

@@ -180,6 +180,19 @@ export async function ensureExchange(
   }
 }
 
+/**
+ * Whether `exchange` is the bus user's own as Pulse names them, `exchange/<user>/…`: Pulse lets a
+ * user declare exactly those, and nobody but their publisher ever does, so a publisher (a
+ * handler's ctx.publish) declares it even with `bus.declare_exchanges: false`.
+ */
+function ownExchange(exchange: string, url: string): boolean {
+  try {
+    return exchange.startsWith(`exchange/${vhostAndUser(url).user}/`);
+  } catch {
+    return false; // An unparsable URL: connectOnce has said so already.
+  }
+}
+
 export interface PublishOptions {
   messageId?: string;
   headers?: Record<string, unknown>;
@@ -262,7 +275,10 @@ export class BusPublisher {
     const headers: Record<string, unknown> = { ...publishHeaders(preset, now), ...opts.headers };
     const ch = await this.open();
     if (!dest.exchange.startsWith('amq.') && !this.asserted.has(dest.exchange)) {
-      await ensureExchange(ch, dest.exchange, this.config.bus);
+      const { declare_exchanges, url } = this.config.bus;
+      await ensureExchange(ch, dest.exchange, {
+        declare_exchanges: declare_exchanges || ownExchange(dest.exchange, url),
+      });
       this.asserted.add(dest.exchange);
     }
     await new Promise<void>((resolve, reject) => {

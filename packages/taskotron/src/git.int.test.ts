@@ -5,9 +5,9 @@
 import { execFileSync, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { createServer, type Server } from 'node:http';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from '@jest/globals';
 import { gitRepo, processAlive, processTree, removeTempDirs, waitFor } from '@test/support';
@@ -216,16 +216,19 @@ describe('withClone', () => {
 describe('sweepClones', () => {
   const GIT_JS = new URL('../dist/git.js', import.meta.url).pathname;
 
-  /** Another process (the built git.ts) holding a clone of `repo` open: its clone's path. */
-  async function holding(repo: string) {
+  /**
+   * Another process (the built git.ts) holding a clone of `repo` open: its clone's path. With
+   * `wrap`, the command that runs it (another PID namespace).
+   */
+  async function holding(repo: string, wrap: string[] = []) {
     const script = `const { withClone } = await import(${JSON.stringify(GIT_JS)});
 await withClone(${JSON.stringify(repo)}, 'main', { timeoutSeconds: 20 }, async (dir) => {
   console.log(dir);
   await new Promise(() => setInterval(() => {}, 1000));
 });`;
-    const child = spawn(process.execPath, ['--input-type=module', '-e', script], {
-      stdio: ['ignore', 'pipe', 'inherit'],
-    });
+    const node = [process.execPath, '--input-type=module', '-e', script];
+    const [command, ...args] = [...wrap, ...node];
+    const child = spawn(command!, args, { stdio: ['ignore', 'pipe', 'inherit'] });
     const [line] = (await once(child.stdout, 'data')) as [Buffer];
     const clone = line.toString().trim();
     // <tmpdir>/loopabull-git-<pid>-<host>-XXXXXX/clone-XXXXXX/repo
@@ -255,4 +258,30 @@ await withClone(${JSON.stringify(repo)}, 'main', { timeoutSeconds: 20 }, async (
     }
     expect(await sweepClones()).toContain(live.processDir);
   });
+
+  // A new PID namespace needs root (unshare), as a container runtime has.
+  const asRoot = process.getuid?.() === 0 ? it : it.skip;
+  asRoot(
+    'keeps the clones of a live process of another PID namespace sharing the tmp directory and hostname',
+    async () => {
+      const repo = gitRepo({ main: { 'tests/tests.yml': CHECK } });
+      // Its node gets a pid that no process of ours has: to us that process is not running.
+      let pid = 20000;
+      while (processAlive(pid)) pid++;
+      const other = await holding(repo, [
+        ...['unshare', '--pid', '--kill-child', '--mount-proc', 'sh', '-c'],
+        `echo ${pid - 1} > /proc/sys/kernel/ns_last_pid && "$@"`,
+        'sh',
+      ]);
+      try {
+        expect(basename(other.processDir)).toMatch(new RegExp(`^loopabull-git-${pid}-`));
+        expect(await sweepClones()).not.toContain(other.processDir);
+        expect(existsSync(join(other.clone, 'tests', 'tests.yml'))).toBe(true);
+      } finally {
+        other.child.kill('SIGKILL');
+        await once(other.child, 'exit');
+        rmSync(other.processDir, { recursive: true, force: true });
+      }
+    },
+  );
 });

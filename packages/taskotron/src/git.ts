@@ -1,4 +1,4 @@
-import { rmdirSync } from 'node:fs';
+import { readlinkSync, rmdirSync } from 'node:fs';
 import { lstat, mkdtemp, readdir, rm } from 'node:fs/promises';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -156,17 +156,34 @@ async function existingBranches(
 const DUMB_HTTP = /dumb http transport does not support shallow capabilities/;
 
 /**
- * Clones are made in a directory of this process, `<tmpdir>/loopabull-git-<pid>-<hostname>-XXXXXX`
- * (mkdtemp: no other user can have made it), so that the clones of a process killed mid-clone
- * (SIGKILL, which runs no `finally`) can be told from a live one's: sweepClones removes them.
+ * Clones are made in a directory of this process,
+ * `<tmpdir>/loopabull-git-<pid>-<pid namespace>-<hostname>-XXXXXX` (mkdtemp: no other user can
+ * have made it), so that the clones of a process killed mid-clone (SIGKILL, which runs no
+ * `finally`) can be told from a live one's: sweepClones removes them.
  */
 const CLONES = 'loopabull-git-';
-const OWN_DIR = new RegExp(`^${CLONES}(\\d+)-(.+)-[A-Za-z0-9]{6}$`);
+const OWN_DIR = new RegExp(`^${CLONES}(\\d+)-(\\d+)-(.+)-[A-Za-z0-9]{6}$`);
+
+/**
+ * The PID namespace's inode (`/proc/self/ns/pid`), 0 where there is none to read. A pid means a
+ * process only within its namespace: containers that share the tmp directory may also share the
+ * hostname (the containers of a Kubernetes pod, `docker run --uts=host`) while numbering their
+ * processes apart, so that a live process of one is a pid that does not run in the other.
+ */
+function pidNamespace(): string {
+  try {
+    return /\d+/.exec(readlinkSync('/proc/self/ns/pid'))?.[0] ?? '0';
+  } catch {
+    return '0';
+  }
+}
 
 let ownDir: Promise<string> | null = null;
 
 function processDir(): Promise<string> {
-  ownDir ??= mkdtemp(join(tmpdir(), `${CLONES}${process.pid}-${hostname()}-`)).then(
+  ownDir ??= mkdtemp(
+    join(tmpdir(), `${CLONES}${process.pid}-${pidNamespace()}-${hostname()}-`),
+  ).then(
     (dir) => {
       // Left empty by a process that ends well; one that is killed leaves it for the sweep.
       process.once('exit', () => {
@@ -211,17 +228,19 @@ function alive(pid: number): boolean {
 
 /**
  * Removes the clone directories of processes that are gone (a worker killed mid-clone), and
- * returns them. Only those this user owns, named after this host (another container sharing
- * the tmp directory numbers its processes apart) and a process that does not run: a live
- * worker's clones, or those of a process that took a dead one's pid, are left alone.
+ * returns them. Only those this user owns, named after this host and this PID namespace
+ * (another container sharing the tmp directory numbers its processes apart) and a process that
+ * does not run: a live worker's clones, or those of a process that took a dead one's pid, are
+ * left alone.
  */
 export async function sweepClones(): Promise<string[]> {
   const host = hostname();
+  const namespace = pidNamespace();
   const uid = process.getuid?.();
   const removed: string[] = [];
   for (const name of await readdir(tmpdir())) {
     const m = OWN_DIR.exec(name);
-    if (!m || m[2] !== host) continue;
+    if (!m || m[2] !== namespace || m[3] !== host) continue;
     const pid = Number(m[1]);
     if (pid === process.pid || alive(pid)) continue;
     const dir = join(tmpdir(), name);

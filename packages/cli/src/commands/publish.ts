@@ -36,7 +36,8 @@ pulse: to exchange/<topic with . as />, with --routing-key, else the key Taskclu
   task message twice runs once;
 generic: to bus.publish_exchange with the topic as routing key.
 An exchange other than amq.* is declared if missing, unless bus.declare_exchanges is false
-(Pulse): then a missing one is an error naming it, and nothing is published.
+(Pulse): then a missing one is an error naming it, and nothing is published; but for the user's
+own exchange/<user>/…, which is declared all the same.
 --json prints topic, message_id, exchange, routing_key, routed and job_id, the id of the job the
 looper makes of the message (for \`loopabull jobs show\`, which also takes the message id).
 When no queue is bound to take the message (the looper never ran, or bus.bindings do not match

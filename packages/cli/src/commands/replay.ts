@@ -23,7 +23,8 @@ A message is {topic, headers, id, body} as fedora-messaging serializes it,
 A Pulse message is published on its own exchange with its own routing key, its payload as the
 body, as Pulse sent it: the pulse preset names its job after exchange and routing key, so it is
 the original's. The exchange is declared if missing, unless bus.declare_exchanges is false: then
-a missing one is an error naming it, and nothing after it is published.
+a missing one is an error naming it, and nothing after it is published (the user's own
+exchange/<user>/… is declared all the same).
 Replaying after an outage is safe: a message whose job is still kept (queue.keep_completed) maps
 to that job. A message no queue is bound to take (the looper never ran, or bus.bindings do not
 match it) is dropped by the broker: replay names it on standard error and exits 0.

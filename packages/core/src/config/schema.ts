@@ -154,7 +154,8 @@ export const configSchema = z
         /**
          * Declare the bindings' exchanges (durable topic) if missing, and those `publish`,
          * `replay` and handlers send to. Off for brokers where they belong to someone else, such
-         * as Mozilla Pulse: they are then only checked to exist.
+         * as Mozilla Pulse: they are then only checked to exist, but for those a publisher sends
+         * to that are the user's own as Pulse names them, `exchange/<user>/…`.
          */
         declare_exchanges: z.boolean().default(true),
         /**
