@@ -1,3 +1,4 @@
+import { once } from 'node:events';
 import { afterAll, describe, expect, it } from '@jest/globals';
 import { createLogger, createRedis, queueServices } from '@loopabull/core';
 import { freePort, removeTempDirs, serveForTest, testConfig } from '@test/support';
@@ -73,7 +74,10 @@ describe('/readyz follows Redis at once', () => {
       const get = await serveForTest(app);
       await redis.ping();
       expect((await get('/readyz')).statusCode).toBe(200);
+      // Lost once ioredis knows it: its socket closes after disconnect() returns.
+      const ended = once(redis, 'end');
       redis.disconnect();
+      await ended;
       // Well within the probe's cache of 2 s: the state change alone must refresh it.
       const res = await get('/readyz');
       expect(res.statusCode).toBe(503);
