@@ -178,12 +178,14 @@ function pidNamespace(): string {
   }
 }
 
+/** The start of the clone directory's name of process `pid` of this namespace and host. */
+export const cloneDirPrefix = (pid: number): string =>
+  `${CLONES}${pid}-${pidNamespace()}-${hostname()}-`;
+
 let ownDir: Promise<string> | null = null;
 
 function processDir(): Promise<string> {
-  ownDir ??= mkdtemp(
-    join(tmpdir(), `${CLONES}${process.pid}-${pidNamespace()}-${hostname()}-`),
-  ).then(
+  ownDir ??= mkdtemp(join(tmpdir(), cloneDirPrefix(process.pid))).then(
     (dir) => {
       // Left empty by a process that ends well; one that is killed leaves it for the sweep.
       process.once('exit', () => {

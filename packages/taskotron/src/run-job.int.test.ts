@@ -12,7 +12,7 @@ import {
   renameSync,
   writeFileSync,
 } from 'node:fs';
-import { hostname, tmpdir } from 'node:os';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from '@jest/globals';
 import {
@@ -43,6 +43,7 @@ import {
   watchPublished,
 } from '@test/support';
 import { taskotron } from './automation.js';
+import { cloneDirPrefix } from './git.js';
 import { JobLog } from './job-log.js';
 import { JOB_TOPIC } from './trigger.js';
 import { ResultsStore } from './resultsdb/store.js';
@@ -575,7 +576,7 @@ describe('the taskotron.job handler for a discovered check (git_repo, git_branch
 
   it('removes, when it starts, the clones a worker killed mid-clone left', async () => {
     const gone = spawnSync(process.execPath, ['-e', '']).pid!;
-    const left = join(tmpdir(), `loopabull-git-${gone}-${hostname()}-AbC123`);
+    const left = join(tmpdir(), `${cloneDirPrefix(gone)}AbC123`);
     mkdirSync(join(left, 'clone-XyZ789', 'repo'), { recursive: true });
     await started();
     expect(existsSync(left)).toBe(false);
