@@ -1,7 +1,7 @@
 import { once } from 'node:events';
 import { afterAll, describe, expect, it } from '@jest/globals';
 import { createLogger, createRedis, queueServices } from '@loopabull/core';
-import { freePort, removeTempDirs, serveForTest, testConfig } from '@test/support';
+import { cleanUpTest, freePort, removeTempDirs, serveForTest, testConfig } from '@test/support';
 import { buildApp } from './app.js';
 
 afterAll(() => removeTempDirs());
@@ -86,6 +86,8 @@ describe('/readyz follows Redis at once', () => {
     } finally {
       await app.close();
       await services.close();
+      // Its queue's meta key, which BullMQ wrote on the connection now closed.
+      await cleanUpTest(config);
     }
   });
 });
