@@ -28,3 +28,12 @@ export class PermanentError extends Error {
     this.name = 'PermanentError';
   }
 }
+
+/**
+ * Whether an error says that retrying is pointless: a PermanentError, or BullMQ's
+ * UnrecoverableError by name, which handlers written before PermanentError throw. By name too,
+ * as an error from another realm (a handler's own copy of core, Jest's VM modules) is no instance.
+ */
+export const isPermanent = (err: unknown): boolean =>
+  err instanceof PermanentError ||
+  (err instanceof Error && (err.name === 'PermanentError' || err.name === 'UnrecoverableError'));

@@ -1,4 +1,4 @@
-export { ConfigError, TransientError, PermanentError } from './errors.js';
+export { ConfigError, TransientError, PermanentError, isPermanent } from './errors.js';
 export {
   lazyAutomation,
   registered,

@@ -10,6 +10,16 @@ import type { TriggerJob } from './trigger.js';
  */
 export const JOB_UUID = /^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/;
 
+/** An optional string, refused with what `problemOf` says is wrong with it. */
+const optionalChecked = (problemOf: (value: string) => string | null) =>
+  z
+    .string()
+    .optional()
+    .superRefine((value, ctx) => {
+      const problem = value === undefined ? null : problemOf(value);
+      if (problem) ctx.addIssue({ code: 'custom', message: problem });
+    });
+
 /** A `taskotron.job` body (part E.3): what comes off the bus is checked before anything uses it. */
 const jobSchema = z
   .object({
@@ -18,20 +28,8 @@ const jobSchema = z
     taskname: z.string(),
     arch: z.string().regex(ARCH, 'not an arch (letters, digits, _, at most 32: x86_64, noarch)'),
     uuid: z.string().regex(JOB_UUID, 'not a job uuid (letters, digits, _ and -, at most 64)'),
-    git_repo: z
-      .string()
-      .optional()
-      .superRefine((repo, ctx) => {
-        const problem = repo === undefined ? null : repoProblem(repo);
-        if (problem) ctx.addIssue({ code: 'custom', message: problem });
-      }),
-    git_branch: z
-      .string()
-      .optional()
-      .superRefine((branch, ctx) => {
-        const problem = branch === undefined ? null : branchProblem(branch);
-        if (problem) ctx.addIssue({ code: 'custom', message: problem });
-      }),
+    git_repo: optionalChecked(repoProblem),
+    git_branch: optionalChecked(branchProblem),
   })
   // A check of tasks_dir is a directory name there; a discovered one a path in its repository.
   .superRefine((job, ctx) => {

@@ -1,4 +1,10 @@
-import { PermanentError, TransientError, type Handler, type HandlerContext } from '@loopabull/core';
+import {
+  isPermanent,
+  PermanentError,
+  TransientError,
+  type Handler,
+  type HandlerContext,
+} from '@loopabull/core';
 import { jobArtifactsDir } from './check-layout.js';
 import { parseJob, type RunnerJob } from './job.js';
 import type { JobEnd, JobLog } from './job-log.js';
@@ -56,11 +62,6 @@ async function logged<T>(what: string, write: () => Promise<T>): Promise<T> {
   }
 }
 
-/** Whether the queue gives a job up after this error: no other try is made. */
-const permanent = (err: unknown): boolean =>
-  err instanceof PermanentError ||
-  (err instanceof Error && (err.name === 'PermanentError' || err.name === 'UnrecoverableError'));
-
 /**
  * The `taskotron.job` handler: checks the job, runs its check (`<tasks_dir>/<taskname>`, or
  * `<taskname>` in a clone of the job's `git_repo`: check-source.ts), reports
@@ -93,7 +94,7 @@ export function taskotronRun(options: RunJobOptions): Handler {
     } catch (err) {
       // A worker that stops gives the job back to the queue (and a handler stopped at its
       // timeout has no say in what the worker records): the next try, if any, logs its end.
-      const last = permanent(err) || ctx.job.attempt >= ctx.config.queue.attempts;
+      const last = isPermanent(err) || ctx.job.attempt >= ctx.config.queue.attempts;
       if (last && !ctx.signal.aborted) {
         const reason = err instanceof Error ? err.message : String(err);
         await options.jobs.parked(uuid, reason).catch(async (logErr: unknown) => {

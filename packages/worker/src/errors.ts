@@ -1,14 +1,6 @@
 import { UnrecoverableError } from 'bullmq';
-import { PermanentError, redactUrl } from '@loopabull/core';
+import { isPermanent, redactUrl } from '@loopabull/core';
 import { RunError } from '@loopabull/playbook';
-
-/**
- * Whether a handler's error says that retrying is pointless: core's PermanentError, or
- * BullMQ's UnrecoverableError by name, which handlers written before PermanentError throw.
- */
-export const isPermanent = (err: unknown): boolean =>
-  err instanceof PermanentError ||
-  (err instanceof Error && (err.name === 'PermanentError' || err.name === 'UnrecoverableError'));
 
 /** What BullMQ understands: a permanent failure fails the job at once, without retries. */
 export function forQueue(err: unknown): unknown {

@@ -9,8 +9,8 @@ import type {
   HandlerContext,
   LoopabullEvent,
 } from '@loopabull/core';
+import { isPermanent } from '@loopabull/core';
 import { RunError } from '@loopabull/playbook';
-import { isPermanent } from './errors.js';
 import { JobBatches } from './job-batches.js';
 import { statThisTurn } from './stat-this-turn.js';
 

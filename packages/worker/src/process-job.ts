@@ -7,9 +7,9 @@ import {
   type WorkQueue,
   type JobResult,
   type LoopabullEvent,
+  isPermanent,
 } from '@loopabull/core';
 import { RunError } from '@loopabull/playbook';
-import { isPermanent } from './errors.js';
 import { RunLog, type JobLogs } from './job-logs.js';
 import { resolveAutomation } from './resolve.js';
 import { runAutomation, type RunServices } from './run-automation.js';
