@@ -30,6 +30,21 @@ export class PermanentError extends Error {
 }
 
 /**
+ * The reason `ctx.signal` is aborted with when a handler's run reaches `ansible.timeout`; when the
+ * worker stops, it is another error. The job fails: the try is used up, unlike a stop's.
+ */
+export class HandlerTimedOut extends Error {
+  constructor(readonly seconds: number) {
+    super(`timed out after ${seconds} s`);
+    this.name = 'HandlerTimedOut';
+  }
+}
+
+/** Whether a signal's reason is a handler's timeout (by name, for the realms isPermanent names). */
+export const isHandlerTimeout = (reason: unknown): reason is HandlerTimedOut =>
+  reason instanceof Error && reason.name === 'HandlerTimedOut';
+
+/**
  * Whether an error says that retrying is pointless: a PermanentError, or BullMQ's
  * UnrecoverableError by name, which handlers written before PermanentError throw. By name too,
  * as an error from another realm (a handler's own copy of core, Jest's VM modules) is no instance.

@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { formatTable, printable } from './format.js';
+import { counted, formatTable, printable } from './format.js';
 
 describe('printable', () => {
   it('escapes C0 and C1 controls, DEL and the Unicode line separators', () => {
@@ -24,5 +24,15 @@ describe('formatTable', () => {
   it('keeps one row a line whatever the cells hold', () => {
     const table = formatTable(['id', 'detail'], [['1', 'a\nforged row\x1b[2J']]);
     expect(table).toBe('id  detail\n1   a\\nforged row\\x1b[2J\n');
+  });
+});
+
+describe('counted', () => {
+  it('gives the noun its plural unless there is one', () => {
+    expect([0, 1, 2].map((n) => counted(n, 'message'))).toEqual([
+      '0 messages',
+      '1 message',
+      '2 messages',
+    ]);
   });
 });

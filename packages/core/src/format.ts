@@ -24,6 +24,9 @@ export function printable(text: string, opts: { keepLines?: boolean } = {}): str
   return text.replace(opts.keepLines ? CONTROL_KEEPING_LINES : CONTROL, escapeControl);
 }
 
+/** `1 rule`, `2 rules`: a count and its noun, for people. */
+export const counted = (n: number, noun: string): string => `${n} ${noun}${n === 1 ? '' : 's'}`;
+
 /** Aligned columns for people (commands print `--json` for scripts). */
 export function formatTable(
   headers: string[],

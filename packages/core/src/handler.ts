@@ -9,7 +9,10 @@ export interface HandlerContext {
   logger: Logger;
   /** Appends a line to the job's log (`loopabull jobs logs ID`). */
   log(line: string): Promise<void>;
-  /** Aborted at the run timeout or when the worker stops: long work should watch it. */
+  /**
+   * Aborted at the run timeout (its reason a HandlerTimedOut) or when the worker stops (the job
+   * then runs again): long work should watch it.
+   */
   signal: AbortSignal;
   /** The worker's Redis connection. */
   redis: Redis;

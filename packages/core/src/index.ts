@@ -1,4 +1,11 @@
-export { ConfigError, TransientError, PermanentError, isPermanent } from './errors.js';
+export {
+  ConfigError,
+  TransientError,
+  PermanentError,
+  HandlerTimedOut,
+  isPermanent,
+  isHandlerTimeout,
+} from './errors.js';
 export {
   lazyAutomation,
   registered,
@@ -108,7 +115,7 @@ export type {
 export { Jobs, JobRefused, LIST_MAX, TOPIC_SCAN } from './jobs.js';
 export { triesMade } from './retry-policy.js';
 export { queueServices, openQueueServices, type QueueServices } from './services.js';
-export { formatTable, printable } from './format.js';
+export { counted, formatTable, printable } from './format.js';
 export { parseDuration, formatDuration } from './duration.js';
 export { withTimeout, settlesWithin, TimeoutError } from './timeout.js';
 export { notWritable } from './creatable.js';

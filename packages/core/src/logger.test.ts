@@ -41,6 +41,17 @@ describe('createLogger', () => {
       'warn [test] w\nerror [test] e\nwarn [test] w part=x\nerror [test] e part=x\n',
     );
   });
+  it('says which levels it prints, as it and its children print them', () => {
+    for (const l of [createLogger('test', 'warn'), createLogger('test', 'warn').child({ x: 1 })]) {
+      expect([
+        l.isErrorEnabled(),
+        l.isWarnEnabled(),
+        l.isInfoEnabled(),
+        l.isDebugEnabled(),
+      ]).toEqual([true, true, false, false]);
+    }
+    expect(createLogger('test', 'debug').isDebugEnabled()).toBe(true);
+  });
 });
 
 describe('logTimestamps (LOOPABULL_LOG_TIMESTAMPS)', () => {

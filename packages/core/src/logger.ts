@@ -47,8 +47,13 @@ export function createLogger(component: string, level = 'info'): Logger {
   // A call at a level below the threshold still built a record and ran it through the stream
   // before the format above dropped it: a worker's two info lines per job were 3 % of its CPU.
   // Child loggers inherit these.
+  // Winston's isInfoEnabled() and the like walk its transports, building an array on each call:
+  // the level is fixed here, so the answer is too.
+  const methods = logger as unknown as Record<string, unknown>;
   for (const [name, rank] of Object.entries(levels)) {
-    if (rank > threshold) (logger as unknown as Record<string, unknown>)[name] = () => logger;
+    if (rank > threshold) methods[name] = () => logger;
+    const enabled = rank <= threshold;
+    methods[`is${name[0]!.toUpperCase()}${name.slice(1)}Enabled`] = () => enabled;
   }
   return logger;
 }

@@ -145,7 +145,14 @@ describe('the original API, byte for byte', () => {
   });
 
   it('GET /machines/<unknown>: 404 unknown machine', async () => {
-    for (const path of ['/machines/mdc9:nobody', '/machines/', '/machines/nocolon']) {
+    // The original's preload_redis.py wrote any value; it answered an empty one as unknown.
+    await redis.hset('machines', 'mdc1:empty', '');
+    for (const path of [
+      '/machines/mdc9:nobody',
+      '/machines/',
+      '/machines/nocolon',
+      '/machines/mdc1:empty',
+    ]) {
       const res = await get(path);
       expect(res.statusCode).toBe(404);
       expect(res.body).toBe('unknown machine');

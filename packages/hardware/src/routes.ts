@@ -26,8 +26,8 @@ export function registerHardwareRoutes(app: FastifyInstance, deps: ServerDeps): 
 
   app.get<{ Params: { id: string } }>('/machines/:id', async (req, reply) => {
     const lastseen = await store.lastseen(req.params.id);
-    if (lastseen === null)
-      return reply.code(404).type('text/plain; charset=utf-8').send('unknown machine');
+    // The original's `if not lastseen`: an empty stored value (its preload wrote any) is unknown too.
+    if (!lastseen) return reply.code(404).type('text/plain; charset=utf-8').send('unknown machine');
     return sendJson(reply, Buffer.from(pythonJsonDumps(lastseen), 'utf8'));
   });
 

@@ -40,23 +40,37 @@ const PLAYBOOK_NAME = /^tests.*\.yml$/s;
 /** Whether a file of a check's directory is one of its playbooks, by name (`tests*.yml`). */
 export const isCheckPlaybook = (name: string): boolean => PLAYBOOK_NAME.test(name);
 
+/** A check's playbooks, and those left out for leading out of its repository. */
+export interface CheckPlaybooks {
+  /** In name order. */
+  run: string[];
+  /** Links that resolve outside `within`, in name order. */
+  outside: string[];
+  /** Why the directory could not be listed (`no such directory`), or null. */
+  unreadable: string | null;
+}
+
 /**
  * The check's playbooks, in name order (checkb took `os.listdir`'s order, which is none): the
  * regular files (or links to them) named `tests*.yml`. Empty when there are none or no directory.
  * With `within` (a discovered check's clone), a link that resolves outside that directory is no
- * playbook: a repository must not make the runner run a file of the machine (`tests.yml ->
- * /etc/passwd`, a link to another check's playbook).
+ * playbook but `outside`: a repository must not make the runner run a file of the machine
+ * (`tests.yml -> /etc/passwd`, a link to another check's playbook).
  */
-export async function checkPlaybooks(taskDir: string, within?: string): Promise<string[]> {
-  const names = await readdir(taskDir).catch(() => [] as string[]);
+export async function checkPlaybooks(taskDir: string, within?: string): Promise<CheckPlaybooks> {
+  const names = await readdir(taskDir).catch((err: NodeJS.ErrnoException) => err);
+  if (!Array.isArray(names)) {
+    const unreadable = names.code === 'ENOENT' ? 'no such directory' : names.message;
+    return { run: [], outside: [], unreadable };
+  }
   const root = within === undefined ? undefined : await realpath(within);
-  const found: string[] = [];
+  const found: CheckPlaybooks = { run: [], outside: [], unreadable: null };
   for (const name of names.filter(isCheckPlaybook).sort()) {
     const path = join(taskDir, name);
     if (!(await stat(path).catch(() => null))?.isFile()) continue;
-    if (root !== undefined && !(await realpath(path).catch(() => '')).startsWith(root + sep))
-      continue;
-    found.push(name);
+    const inside =
+      root === undefined || (await realpath(path).catch(() => '')).startsWith(root + sep);
+    (inside ? found.run : found.outside).push(name);
   }
   return found;
 }

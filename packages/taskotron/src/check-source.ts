@@ -40,11 +40,12 @@ export async function withCheckDir<T>(
         realpath(clone),
         realpath(taskDir).catch(() => null),
       ]);
-      if (real !== null && !real.startsWith(root + sep)) throw new CheckNotFoundError(where);
+      if (real !== null && !real.startsWith(root + sep))
+        throw new CheckNotFoundError(where, 'it is a symlink out of the repository');
       try {
         return await use(taskDir, (Date.now() - started) / 1000, root);
       } catch (err) {
-        if (err instanceof CheckNotFoundError) throw new CheckNotFoundError(where);
+        if (err instanceof CheckNotFoundError) throw new CheckNotFoundError(where, err.why);
         throw err;
       }
     });

@@ -1,4 +1,5 @@
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from '@jest/globals';
 import { createLogger, type Config } from '@loopabull/core';
@@ -8,14 +9,14 @@ import { SHIPPED_TASKS_DIR, taskotronSection } from './section.js';
 
 afterAll(() => removeTempDirs());
 
-const probe = async (section: Record<string, unknown>) => {
+const probe = async (section: Record<string, unknown>, name = 'taskotron checks') => {
   const checks = await taskotron.doctor!({
     config: {} as Config,
     section: taskotronSection.parse({ artifacts_dir: tempDir('artifacts'), ...section }),
     logger: createLogger('test', 'error'),
     resolvePath: (p) => p,
   });
-  return checks.find((c) => c.name === 'taskotron checks')!.probe();
+  return checks.find((c) => c.name === name)!.probe();
 };
 
 describe('the doctor check "taskotron checks"', () => {
@@ -48,5 +49,41 @@ describe('the doctor check "taskotron checks"', () => {
     rmSync(join(tasks, 'always-info', 'tests_smoke.yml'));
     mkdirSync(join(tasks, 'always-info', 'tests_dir.yml'));
     await expect(probe({ tasks_dir: tasks })).rejects.toThrow('does not have: always-info');
+  });
+});
+
+describe('the doctor check "taskotron git"', () => {
+  const discovering = () => {
+    const rules = join(tempDir('rules'), 'rules.yml');
+    writeFileSync(
+      rules,
+      "- {when: {message_type: KojiBuildPackageCompleted}, do: [{discover: {repo: 'https://src.fedoraproject.org/rpms/${name}', branch: f41}}]}\n",
+    );
+    return { rules };
+  };
+
+  it('is not needed when no rule discovers checks', async () => {
+    await expect(probe({}, 'taskotron git')).resolves.toBe('not needed: no rule discovers checks');
+  });
+
+  it('finds git and coreutils timeout for the rules that discover checks', async () => {
+    await expect(probe(discovering(), 'taskotron git')).resolves.toMatch(
+      /^for 1 enabled rule with discover: git version \S+, timeout \(GNU coreutils\) /,
+    );
+  });
+
+  it('names the command that cannot be run', async () => {
+    // A PATH with git alone: the clones would fail for want of timeout.
+    const bin = tempDir('bin');
+    symlinkSync(execFileSync('sh', ['-c', 'command -v git']).toString().trim(), join(bin, 'git'));
+    const path = process.env.PATH;
+    process.env.PATH = bin;
+    try {
+      await expect(probe(discovering(), 'taskotron git')).rejects.toThrow(
+        'for 1 enabled rule with discover: timeout cannot be run: not found on PATH',
+      );
+    } finally {
+      process.env.PATH = path;
+    }
   });
 });

@@ -1,5 +1,6 @@
 import { join } from 'node:path';
-import { notWritable, type AutomationEnv, type DoctorCheck } from '@loopabull/core';
+import { execa } from 'execa';
+import { counted, notWritable, type AutomationEnv, type DoctorCheck } from '@loopabull/core';
 import { CHECK_FILES, checkPlaybooks } from './check-layout.js';
 import { TASK_NAME, type Rule } from './rules.js';
 import { taskotronPaths, type TaskotronSection } from './section.js';
@@ -33,7 +34,7 @@ export function checksCheck(
       const names = namedTasks(rules());
       const missing: string[] = [];
       for (const name of names)
-        if (!(await checkPlaybooks(join(tasksDir, name))).length) missing.push(name);
+        if (!(await checkPlaybooks(join(tasksDir, name))).run.length) missing.push(name);
       if (missing.length)
         throw new Error(
           `the rules name checks that ${tasksDir} does not have: ${missing.join(', ')}`,
@@ -41,6 +42,33 @@ export function checksCheck(
       const problem = await notWritable(artifactsDir);
       if (problem) throw new Error(`artifacts cannot be written: ${problem}`);
       return `${names.length} checks named by the rules are in ${tasksDir}; artifacts go to ${artifactsDir}`;
+    },
+  };
+}
+
+/**
+ * What a `discover` rule's jobs run (git.ts): git, under coreutils' `timeout`. Without either,
+ * every discovered job's clone fails and is retried until it is parked.
+ */
+export function gitCheck(rules: () => readonly Rule[]): DoctorCheck {
+  return {
+    name: 'taskotron git',
+    fix: 'install git and coreutils (`timeout` bounds each git run): apt-get install git coreutils',
+    async probe() {
+      const discovering = rules().filter((r) => r.enabled && r.do.some((a) => a.discover));
+      if (!discovering.length) return 'not needed: no rule discovers checks';
+      const by = `for ${counted(discovering.length, 'enabled rule')} with discover`;
+      const versions: string[] = [];
+      for (const command of ['git', 'timeout']) {
+        const ran = await execa(command, ['--version'], { reject: false });
+        if (ran.failed) {
+          const why =
+            ran.code === 'ENOENT' ? 'not found on PATH' : (ran.shortMessage ?? '').split('\n')[0];
+          throw new Error(`${by}: ${command} cannot be run: ${why}`);
+        }
+        versions.push(ran.stdout.split('\n')[0]!);
+      }
+      return `${by}: ${versions.join(', ')}`;
     },
   };
 }

@@ -14,6 +14,7 @@ import {
   resolveFrom,
   type CommandEnv,
   type Config,
+  counted,
 } from '@loopabull/core';
 import { withJobLog, type JobLog, type LoggedJob } from './job-log.js';
 import { readCritpath } from './critpath-file.js';
@@ -94,11 +95,10 @@ export function replaySummary(lines: readonly ReplayLine[], source: string, dry:
   const scheduled = sum((l) => l.scheduled);
   const duplicates = sum((l) => l.duplicates);
   const skipped = sum((l) => Number(l.skipped));
-  const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
   return (
-    `${dry ? 'dry run: ' : ''}${plural(lines.length, source)}: ` +
-    `${plural(scheduled, 'job')} ${dry ? 'would be ' : ''}scheduled, ` +
-    `${plural(duplicates, 'duplicate')} within the window` +
+    `${dry ? 'dry run: ' : ''}${counted(lines.length, source)}: ` +
+    `${counted(scheduled, 'job')} ${dry ? 'would be ' : ''}scheduled, ` +
+    `${counted(duplicates, 'duplicate')} within the window` +
     (duplicates ? ' (--force schedules them)' : '') +
     (skipped ? `, ${skipped} skipped` : '') +
     (dry ? '; nothing was scheduled' : '')

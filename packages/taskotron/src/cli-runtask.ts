@@ -110,7 +110,7 @@ async function runtask(env: CommandEnv, io: CliIo, taskdir: string, opts: Runtas
             checkOrigin(taskDir),
             namespacePolicy(automationEnv),
           );
-          await submitAll(bodies, sink, submitted, async (s, i) =>
+          await submitAll(bodies, sink, submitted, undefined, async (s, i) =>
             io.err(
               s.ok
                 ? `reported ${bodies[i]!.testcase.name}: result ${s.id} in ${sink.name}\n`

@@ -69,9 +69,9 @@ export function namespacedSink(
 ): ResultsSink {
   return {
     name: sink.name,
-    async submit(body) {
+    async submit(body, signal) {
       const refusal = namespaceRefusal(body.testcase.name, origin, policy);
-      return refusal === null ? sink.submit(body) : { ok: false, message: refusal };
+      return refusal === null ? sink.submit(body, signal) : { ok: false, message: refusal };
     },
   };
 }

@@ -1,5 +1,5 @@
-import { PermanentError, type AutomationEnv, type AutomationParts } from '@loopabull/core';
-import { checksCheck } from './checks-doctor.js';
+import { counted, PermanentError, type AutomationEnv, type AutomationParts } from '@loopabull/core';
+import { checksCheck, gitCheck } from './checks-doctor.js';
 import { taskotronCommand } from './cli.js';
 import { fuseHandler, TagFuse } from './fuse.js';
 import { describeTables } from '@loopabull/database';
@@ -38,7 +38,7 @@ const rulesCheck = (env: AutomationEnv<TaskotronSection>) => ({
   probe: async () => {
     const { file, rules } = readRules(env);
     const disabled = rules.filter((r) => !r.enabled).length;
-    return `${rules.length} ${rules.length === 1 ? 'rule' : 'rules'} (${disabled} disabled) in ${file}`;
+    return `${counted(rules.length, 'rule')} (${disabled} disabled) in ${file}`;
   },
 });
 
@@ -83,6 +83,7 @@ export const taskotronParts: AutomationParts<TaskotronSection> = {
     rulesCheck(env),
     databaseCheck(env),
     checksCheck(env, () => readRules(env).rules),
+    gitCheck(() => readRules(env).rules),
     critpathCheck(env),
   ],
   start: async (env) => {

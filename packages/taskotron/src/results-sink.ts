@@ -16,7 +16,8 @@ export type Submitted = { ok: true; id: number } | { ok: false; message: string 
 export interface ResultsSink {
   /** For logs: "the built-in ResultsDB", or the remote URL. */
   readonly name: string;
-  submit(body: ResultsdbPayload): Promise<Submitted>;
+  /** `signal` stops a submission still waiting for its answer (the run's, stopped or timed out). */
+  submit(body: ResultsdbPayload, signal?: AbortSignal): Promise<Submitted>;
 }
 
 const message = (err: unknown) => (err instanceof Error ? err.message : String(err));
@@ -56,7 +57,7 @@ export function remoteSink(url: string, token: string | null): ResultsSink {
   const endpoint = joinUrl(url, 'results');
   return {
     name: url,
-    async submit(body) {
+    async submit(body, signal) {
       let res: Response;
       try {
         res = await fetch(endpoint, {
@@ -66,9 +67,16 @@ export function remoteSink(url: string, token: string | null): ResultsSink {
             ...(token ? { authorization: `Bearer ${token}` } : {}),
           },
           body: JSON.stringify(body),
-          signal: AbortSignal.timeout(REMOTE_TIMEOUT_MS),
+          signal: AbortSignal.any([
+            AbortSignal.timeout(REMOTE_TIMEOUT_MS),
+            ...(signal ? [signal] : []),
+          ]),
         });
       } catch (err) {
+        if (signal?.aborted)
+          throw new TransientError(
+            `reporting to ResultsDB at ${endpoint} stopped: ${message(signal.reason)}`,
+          );
         throw new TransientError(`ResultsDB at ${endpoint} did not answer: ${message(err)}`);
       }
       const text = await res.text().catch(() => '');
@@ -91,16 +99,18 @@ export function remoteSink(url: string, token: string | null): ResultsSink {
 
 /**
  * Submits `bodies` in order from the first not in `submitted` (a retry resumes there), appending
- * each answer to `submitted` and calling `after` before the next; a TransientError stops it.
+ * each answer to `submitted` and calling `after` before the next; a TransientError stops it, as
+ * does `signal` (for a remote ResultsDB, at once).
  */
 export async function submitAll(
   bodies: readonly ResultsdbPayload[],
   sink: ResultsSink,
   submitted: Submitted[],
-  after: (s: Submitted, index: number) => Promise<void> = async () => {},
+  signal: AbortSignal | undefined,
+  after: (s: Submitted, index: number) => Promise<void>,
 ): Promise<Submitted[]> {
   for (let i = submitted.length; i < bodies.length; i++) {
-    submitted.push(await sink.submit(bodies[i]!));
+    submitted.push(await sink.submit(bodies[i]!, signal));
     await after(submitted[i]!, i);
   }
   return submitted;

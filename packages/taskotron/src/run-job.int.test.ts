@@ -12,6 +12,7 @@ import {
   renameSync,
   writeFileSync,
 } from 'node:fs';
+import { createServer, type AddressInfo, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from '@jest/globals';
@@ -60,12 +61,13 @@ async function started(
   section: Record<string, unknown> = {},
   http: Record<string, unknown> = {},
   queue: Record<string, unknown> = {},
+  ansible: Record<string, unknown> = {},
 ) {
   const config = testConfig({
     overrides: {
       loglevel: 'error',
       queue,
-      ansible: { playbooks_dir: PLAYBOOKS },
+      ansible: { playbooks_dir: PLAYBOOKS, ...ansible },
       http,
       taskotron: { artifacts_dir: tempDir('artifacts'), ...section },
     },
@@ -395,6 +397,40 @@ describe('the taskotron.job handler', () => {
     expect(((await res.json()) as { data: unknown[] }).data).toHaveLength(2);
   });
 
+  it('ends its last try in the job log, parked, when the run times out waiting for a remote ResultsDB', async () => {
+    // A ResultsDB that takes the connection and never answers.
+    const sockets = new Set<Socket>();
+    const silent = createServer((socket) => sockets.add(socket));
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    undo(() => {
+      for (const socket of sockets) socket.destroy();
+      return new Promise<void>((resolve) => silent.close(() => resolve()));
+    });
+    const { port } = silent.address() as AddressInfo;
+    const { config, host } = await started(
+      {
+        tasks_dir: taskDir([
+          writesResults('results:\n- {item: x, outcome: PASSED, checkname: scratch.p}\n'),
+        ]),
+        resultsdb_url: `http://127.0.0.1:${port}/api/v2.0`,
+      },
+      {},
+      { attempts: 1 },
+      { timeout: 16 },
+    );
+    const j = job({ taskname: 'check' });
+    await expect(runJob(config, host, j)).rejects.toThrow('stopped: timed out after 16 s');
+    const { jobs } = await stored(config);
+    const logged = await waitFor(async () => {
+      const row = await jobs.get(j.uuid);
+      return row?.parked_at ? row : null;
+    });
+    expect(logged).toMatchObject({
+      execution_status: 'NOT_OK',
+      status: 'stopped: the run timed out after 16 s (ansible.timeout)',
+    });
+  }, 45_000);
+
   it('counts a result the remote ResultsDB refuses in a NOT_OK end, and keeps the others', async () => {
     const tasks_dir = taskDir([
       writesResults(
@@ -517,17 +553,18 @@ describe('the taskotron.job handler for a discovered check (git_repo, git_branch
       main: { 'tests/tests.yml': results('scratch.ok'), escape: { symlink: outside } },
     });
     const { config, host } = await started();
-    for (const taskname of ['tests/gone', 'escape/check']) {
+    for (const [taskname, why] of [
+      ['tests/gone', 'no such directory'],
+      ['escape/check', 'it is a symlink out of the repository'],
+    ]) {
       const j = job({ taskname, git_repo: repo, git_branch: 'main' });
       const run = runJob(config, host, j);
-      await expect(run).rejects.toThrow(
-        `no check in ${repo} (branch main) ${taskname}: it has no tests*.yml playbook`,
-      );
+      await expect(run).rejects.toThrow(`no check in ${repo} (branch main) ${taskname}: ${why}`);
       await expect(run).rejects.toMatchObject({ permanent: true });
       const { jobs } = await stored(config);
       expect(await jobs.get(j.uuid)).toMatchObject({
         execution_status: 'NOT_OK',
-        status: `no check in ${repo} (branch main) ${taskname}: it has no tests*.yml playbook`,
+        status: `no check in ${repo} (branch main) ${taskname}: ${why}`,
         parked_at: expect.any(String),
       });
     }
@@ -555,7 +592,7 @@ describe('the taskotron.job handler for a discovered check (git_repo, git_branch
     const { config, host } = await started();
     const passwd = runJob(config, host, job({ taskname: 'passwd', git_repo: repo }));
     await expect(passwd).rejects.toThrow(
-      `no check in ${repo} (branch default) passwd: it has no tests*.yml playbook`,
+      `no check in ${repo} (branch default) passwd: tests.yml: symlinks out of the repository`,
     );
     await expect(passwd).rejects.toMatchObject({ permanent: true });
 

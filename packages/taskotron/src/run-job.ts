@@ -1,4 +1,5 @@
 import {
+  isHandlerTimeout,
   isPermanent,
   PermanentError,
   TransientError,
@@ -92,11 +93,16 @@ export function taskotronRun(options: RunJobOptions): Handler {
     try {
       return await runAndReport(job, dir, options, ctx);
     } catch (err) {
-      // A worker that stops gives the job back to the queue (and a handler stopped at its
-      // timeout has no say in what the worker records): the next try, if any, logs its end.
+      // A worker that stops gives the job back to the queue: the next try logs its end. A
+      // run stopped at its timeout (ansible.timeout) has used up its try like a failed one.
+      const timedOut = isHandlerTimeout(ctx.signal.reason);
       const last = isPermanent(err) || ctx.job.attempt >= ctx.config.queue.attempts;
-      if (last && !ctx.signal.aborted) {
-        const reason = err instanceof Error ? err.message : String(err);
+      if (last && (!ctx.signal.aborted || timedOut)) {
+        const reason = timedOut
+          ? `stopped: the run ${ctx.signal.reason.message} (ansible.timeout)`
+          : err instanceof Error
+            ? err.message
+            : String(err);
         await options.jobs.parked(uuid, reason).catch(async (logErr: unknown) => {
           // The error the queue records is the job's, not the log's.
           await ctx.log(`job log: not marked parked: ${(logErr as Error).message}`);
@@ -150,7 +156,7 @@ async function runAndReport(
 
   const { results } = journal.report;
   const bodies = results.map((r) => resultsdbPayload(r, job, options.artifactsUrl));
-  await submitAll(bodies, sink, journal.submitted, async (submitted, i) => {
+  await submitAll(bodies, sink, journal.submitted, ctx.signal, async (submitted, i) => {
     await writeJournal(dir, journal);
     await ctx.log(
       `${bodies[i]!.outcome} ${bodies[i]!.testcase.name} ${results[i]!.item}: ${submitted.ok ? `result ${submitted.id} in ${sink.name}` : `refused by ${sink.name}: ${submitted.message}`}`,

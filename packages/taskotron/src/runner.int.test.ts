@@ -317,9 +317,10 @@ describe('runCheck', () => {
 
   it('says so when the check does not exist, before making any directory', async () => {
     const artifactsDir = tempDir('artifacts');
-    await expect(run({ taskDir: join(artifactsDir, 'nope'), artifactsDir })).rejects.toThrow(
-      CheckNotFoundError,
-    );
+    const nope = join(artifactsDir, 'nope');
+    const missing = run({ taskDir: nope, artifactsDir });
+    await expect(missing).rejects.toThrow(CheckNotFoundError);
+    await expect(missing).rejects.toThrow(`no check in ${nope}: no such directory`);
     // A directory with playbooks, none of them tests*.yml: no check either.
     const taskDir = join(tempDir('tasks'), 'check');
     mkdirSync(taskDir);

@@ -60,8 +60,11 @@ export interface CheckReport {
 
 /** The check does not exist: no other try can find it. */
 export class CheckNotFoundError extends PermanentError {
-  constructor(taskDir: string) {
-    super(`no check in ${taskDir}: it has no ${CHECK_FILES.playbooks} playbook`);
+  constructor(
+    taskDir: string,
+    readonly why = `it has no ${CHECK_FILES.playbooks} playbook`,
+  ) {
+    super(`no check in ${taskDir}: ${why}`);
     this.name = 'CheckNotFoundError';
   }
 }
@@ -253,11 +256,11 @@ function checkStatus(runs: readonly PlaybookRun[], notRun: readonly string[]): E
  * time limit, as runtask's did under buildbot.
  */
 export async function runCheck(run: CheckRun): Promise<CheckReport> {
-  const playbooks = await checkPlaybooks(run.taskDir, run.within);
-  if (!playbooks.length) throw new CheckNotFoundError(run.taskDir);
-  const outside = (await checkPlaybooks(run.taskDir))
-    .filter((p) => !playbooks.includes(p))
-    .map((p) => `${p}: not run: it is a symlink out of the repository`);
+  const { run: playbooks, outside, unreadable } = await checkPlaybooks(run.taskDir, run.within);
+  if (!playbooks.length) {
+    const leadOut = outside.length ? `${outside.join(', ')}: symlinks out of the repository` : null;
+    throw new CheckNotFoundError(run.taskDir, unreadable ?? leadOut ?? undefined);
+  }
   const dir = jobArtifactsDir(run.artifactsDir, run.job.uuid);
   await claimArtifacts(dir, run.owner);
 
@@ -276,11 +279,13 @@ export async function runCheck(run: CheckRun): Promise<CheckReport> {
     status: checkStatus(runs, notRun),
     results: runs.flatMap((r) => r.results),
     // Which playbook a warning is about, when there are several.
-    warnings: outside.concat(
-      runs.flatMap((r) =>
-        playbooks.length > 1 ? r.warnings.map((w) => `${r.playbook}: ${w}`) : r.warnings,
+    warnings: outside
+      .map((p) => `${p}: not run: it is a symlink out of the repository`)
+      .concat(
+        runs.flatMap((r) =>
+          playbooks.length > 1 ? r.warnings.map((w) => `${r.playbook}: ${w}`) : r.warnings,
+        ),
       ),
-    ),
     artifacts: dir,
   };
 }

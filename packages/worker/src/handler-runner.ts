@@ -9,7 +9,7 @@ import type {
   HandlerContext,
   LoopabullEvent,
 } from '@loopabull/core';
-import { isPermanent } from '@loopabull/core';
+import { HandlerTimedOut, isPermanent } from '@loopabull/core';
 import { RunError } from '@loopabull/playbook';
 import { JobBatches } from './job-batches.js';
 import { statThisTurn } from './stat-this-turn.js';
@@ -171,7 +171,7 @@ function withDeadline<T>(
     };
     const onStop = () => abort(new Error('the worker is shutting down'));
     const timer = setTimeout(
-      () => abort(new Error(`timed out after ${timeoutSeconds} s`)),
+      () => abort(new HandlerTimedOut(timeoutSeconds)),
       timeoutSeconds * 1000,
     );
     const settle = () => {

@@ -1,6 +1,13 @@
 import { readFileSync } from 'node:fs';
 import { Command } from 'commander';
-import { BusPublisher, eventIdOf, jobIdFor, parseReplay, type Published } from '@loopabull/core';
+import {
+  BusPublisher,
+  counted,
+  eventIdOf,
+  jobIdFor,
+  parseReplay,
+  type Published,
+} from '@loopabull/core';
 import { jsonOption, printJson, withConfig, type ConfigOpts, type Cli } from '../options.js';
 
 export const replayCommand = (cli: Cli) =>
@@ -77,7 +84,7 @@ match it) is dropped by the broker: replay names it on standard error and exits 
       else {
         const dropped = sent.filter((s) => !s.published.routed).length;
         process.stdout.write(
-          `published ${sent.length} messages with their original ids` +
+          `published ${counted(sent.length, 'message')} with their original ids` +
             (dropped ? ` (${dropped} dropped: no queue bound to take them)` : '') +
             '\n',
         );
