@@ -5,7 +5,7 @@
 #   fetch-tac.sh [--slavename NAME] [--basedir DIR] [--url URL] [--timeout SECONDS]
 # URL: literal SLAVE is replaced by the name (default http://slavealloc/gettac/SLAVE).
 set -u
-slavename=$(hostname | cut -d. -f1)
+slavename=$(hostname)
 basedir=
 url=${SLAVEALLOC_URL:-http://slavealloc/gettac/SLAVE}
 timeout=60
@@ -18,7 +18,17 @@ while [ $# -gt 0 ]; do
     *) echo "usage: $0 [--slavename NAME] [--basedir DIR] [--url URL] [--timeout S]" >&2; exit 2 ;;
   esac
 done
-url=$(printf '%s' "$url" | sed "s/SLAVE/$slavename/g")
+# runslave.py asks for the unqualified name, also of a --slavename, and replaces every SLAVE in
+# the URL with it as text (sed would read a & or / in the name as its own syntax).
+slavename=${slavename%%.*}
+rest=$url
+url=
+while :; do
+  case $rest in
+    *SLAVE*) url=$url${rest%%SLAVE*}$slavename; rest=${rest#*SLAVE} ;;
+    *) url=$url$rest; break ;;
+  esac
+done
 marker='AUTOMATICALLY GENERATED - DO NOT MODIFY'
 page=$(mktemp) || exit 1
 trap 'rm -f "$page"' EXIT

@@ -144,3 +144,31 @@ export function checkCreate(table: 'slaves' | 'masters', body: unknown): Checked
     if (Object.hasOwn(body, k)) values[k] = normalize(k, body[k]);
   return { ok: true, values };
 }
+
+/** A text column that may be empty (a password, a template: the original's `NOT NULL` only). */
+const anyText: Check = (v) => (typeof v === 'string' ? unfit(v, 'text') : 'must be a string');
+
+/** The columns of the tables the API cannot create, as a dump holds them. */
+const LOAD_FIELDS: Record<string, Record<string, Check>> = {
+  tac_templates: { name, template: anyText },
+  slave_passwords: { poolid: id, distroid: optionalId, password: anyText },
+};
+
+/**
+ * Why a row of a dump (`dbload`) is not one the API could hold, or null: slaves and masters as a
+ * POST (so `enabled` is true, false, 1 or 0, and a slave's name one `/gettac` can be asked
+ * for), the others by their columns, every value within the limits of all three databases.
+ */
+export function checkLoadRow(
+  table: string,
+  idColumn: string | undefined,
+  row: Record<string, unknown>,
+): string | null {
+  const problems = idColumn ? checkFields(row, { [idColumn]: id }) : [];
+  if (table === 'slaves' || table === 'masters') {
+    const checked = checkCreate(table, row);
+    if (!checked.ok) problems.push(checked.error);
+    if (table === 'slaves') problems.push(...checkFields(row, { current_masterid: optionalId }));
+  } else problems.push(...checkFields(row, LOAD_FIELDS[table] ?? { name }));
+  return problems.length ? problems.join('; ') : null;
+}

@@ -9,7 +9,7 @@ import {
 } from '@loopabull/core';
 import * as admin from './cli-admin.js';
 import { apiBackend, dbBackend, type Backend } from './cli-backend.js';
-import { openSlaveallocDb, type SlaveallocDb } from './db.js';
+import { openSlaveallocDb, transaction, type SlaveallocDb } from './db.js';
 import { countRows, dumpData, loadData, parseDump, wipe } from './dump.js';
 import { importData, type ImportFile } from './importer.js';
 
@@ -102,14 +102,15 @@ export function slaveallocCommand(env: CommandEnv, opts: CliOptions = {}): Comma
     }
   }
 
-  async function refuseToOverwrite(db: SlaveallocDb, force: boolean | undefined, what: string) {
+  /** Whether the data there must go first: refused unless --force. */
+  async function mustReplace(db: SlaveallocDb, force: boolean | undefined, what: string) {
     const rows = await countRows(db);
-    if (rows === 0) return;
+    if (rows === 0) return false;
     if (!force)
       throw new Error(
         `${db.url} already holds ${rows} rows; ${what} would replace them: take a dbdump first, then add --force`,
       );
-    await wipe(db);
+    return true;
   }
 
   onDb(cmd.command('dbinit'))
@@ -122,8 +123,9 @@ export function slaveallocCommand(env: CommandEnv, opts: CliOptions = {}): Comma
       withDb(o, async (db) => {
         // Read before anything is wiped: a dump that is not one changes nothing.
         const dump = file ? readDump(file) : undefined;
-        await refuseToOverwrite(db, o.force, 'dbinit');
-        if (dump) await loadData(db, dump);
+        const replace = await mustReplace(db, o.force, 'dbinit');
+        if (dump) await loadData(db, dump, replace);
+        else if (replace) await transaction(db, wipe);
         const from = file === STDIO ? 'standard input' : file;
         io.err(`initialized ${db.url}${from ? ` from ${from}` : ''}\n`);
       }),
@@ -141,14 +143,15 @@ export function slaveallocCommand(env: CommandEnv, opts: CliOptions = {}): Comma
     );
 
   onDb(cmd.command('dbload'))
-    .description('load a dbdump file into an empty database (or wipe it first with --force)')
+    .description(
+      'load a dbdump file into an empty database (or replace its data with --force); a dump that does not load changes nothing',
+    )
     .argument('<dumpfile>', 'a dbdump file; - for standard input (`dbdump -D A | dbload -D B -`)')
     .option('--force', 'delete the data already there')
     .action(async (file: string, o: Where & { force?: boolean }) =>
       withDb(o, async (db) => {
         const dump = readDump(file);
-        await refuseToOverwrite(db, o.force, 'dbload');
-        const counts = await loadData(db, dump);
+        const counts = await loadData(db, dump, await mustReplace(db, o.force, 'dbload'));
         io.err(
           `loaded ${counts.slaves} slaves, ${counts.masters} masters and ${counts.slave_passwords} passwords into ${db.url}\n`,
         );

@@ -1,6 +1,7 @@
 import { sql } from 'kysely';
 import { z } from 'zod';
-import { dbBool, fromDbBool, transaction, type SlaveallocDb } from './db.js';
+import { checkLoadRow } from './changes.js';
+import { dbBool, fromDbBool, transaction, type SaExecutor, type SlaveallocDb } from './db.js';
 import { LOOKUPS, type SlaveallocTables } from './tables.js';
 
 /*
@@ -116,6 +117,11 @@ export function parseDump(text: string, file: string): Dump {
     throw new Error(
       `${file} is not a slavealloc dump (format ${DUMP_FORMAT}, version ${DUMP_VERSION}): ${parsed.error.issues[0]?.message ?? ''}`,
     );
+  for (const table of DUMP_TABLES)
+    (parsed.data.tables[table] ?? []).forEach((row, i) => {
+      const problem = checkLoadRow(table, ID_COLUMNS[table], row);
+      if (problem) throw new Error(`${file}: ${table} row ${i + 1}: ${problem}`);
+    });
   return parsed.data as Dump;
 }
 
@@ -133,26 +139,31 @@ export async function countRows(db: SlaveallocDb): Promise<number> {
 }
 
 /** Deletes every row (the tables and their migrations stay), in reverse insert order. */
-export async function wipe(db: SlaveallocDb): Promise<void> {
-  await transaction(db, async (trx) => {
-    await trx
-      .updateTable('slaves')
-      .set({ locked_masterid: null, current_masterid: null })
-      .execute();
-    for (const table of [...DUMP_TABLES].reverse()) await trx.deleteFrom(table).execute();
-  });
+export async function wipe(trx: SaExecutor): Promise<void> {
+  await trx.updateTable('slaves').set({ locked_masterid: null, current_masterid: null }).execute();
+  for (const table of [...DUMP_TABLES].reverse()) await trx.deleteFrom(table).execute();
 }
 
-/** Loads a dump into empty tables, ids kept, in one transaction. */
-export async function loadData(db: SlaveallocDb, dump: Dump): Promise<Record<string, number>> {
+/**
+ * Loads a dump into the tables, ids kept, in one transaction; `replace` deletes what they held
+ * first in the same transaction, so a dump the database refuses (a duplicate name) leaves the
+ * old data in place rather than an empty database.
+ */
+export async function loadData(
+  db: SlaveallocDb,
+  dump: Dump,
+  replace = false,
+): Promise<Record<string, number>> {
   const counts: Record<string, number> = {};
   await transaction(db, async (trx) => {
+    if (replace) await wipe(trx);
     for (const table of DUMP_TABLES) {
       const rows = (dump.tables[table] ?? []).map((row) =>
         Object.fromEntries(
           COLUMNS[table].map((c) => [
             c,
-            c === 'enabled' ? dbBool(row[c] !== false) : (row[c] ?? null),
+            // parseDump let through true, false, 1, 0 or nothing (the column's default, true).
+            c === 'enabled' ? dbBool(row[c] === undefined || fromDbBool(row[c])) : (row[c] ?? null),
           ]),
         ),
       );

@@ -30,6 +30,17 @@ describe('bin/fetch-tac.sh, the slave side', () => {
     const tac = readFileSync(join(dir, 'buildbot.tac'), 'utf8');
     expect(tac).toContain("slavename = 'linux-ix-slave01'");
     expect(readdirSync(dir)).toEqual(['buildbot.tac']);
+    // runslave.py cuts a given --slavename at its first dot too.
+    const qualified = await fetchTac([
+      ...['--slavename', 'linux-ix-slave02.build.example.com', '--basedir', dir, '--url', url],
+    ]);
+    expect(qualified.out).toContain('buildbot.tac for linux-ix-slave02 written');
+    expect(readFileSync(join(dir, 'buildbot.tac'), 'utf8')).toContain(
+      "slavename = 'linux-ix-slave02'",
+    );
+    // The name goes into the URL as text: `&` is no sed replacement, `/` no delimiter.
+    const literal = await fetchTac(['--slavename', 'a&b/c', '--basedir', dir, '--url', url]);
+    expect(literal.out).toContain(`${stack.server.url}/gettac/a&b/c\n`);
 
     writeFileSync(join(dir, 'buildbot.tac'), 'cached');
     const unknown = await fetchTac(['--slavename', 'nobody', '--basedir', dir, '--url', url]);

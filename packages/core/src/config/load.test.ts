@@ -282,6 +282,72 @@ routing_keys: [all]
     );
   });
 
+  it('checks the 0.0.7 looper block like any other: a misspelt name or key, a port as text', () => {
+    // These fell back to the defaults before: the looper consumed a bus nobody configured.
+    const path = write(
+      'legacy-typos.yml',
+      `plugins:
+  looper:
+    name: fedmsgrabitmq
+    rabbitmq: { host: rabbit.example.org, port: "5671", virtual_host: /pubsub, heartbeat: 30 }
+    channel_queu: { name: workers }
+`,
+    );
+    expect(() => load(path)).toThrow(ConfigError);
+    for (const line of [
+      /legacy-typos\.yml:\n/,
+      /\n {2}- plugins\.looper\.name: .*"fedmsgrabbitmq"\|"fedmsg"\|"redis"/,
+      /\n {2}- plugins\.looper\.rabbitmq\.port: .*expected number/,
+      /\n {2}- unknown key plugins\.looper\.channel_queu\b/,
+    ])
+      expect(() => load(path)).toThrow(line);
+    // pika's own tuning arguments were valid in 0.0.7 and stay so.
+    expect(() => load(path)).not.toThrow(/heartbeat/);
+  });
+
+  it('loads the file Fedora’s loopabull role rendered (loopabull.yml.j2)', () => {
+    const path = write(
+      'fedora.yml',
+      `loglevel: info
+plugins:
+  looper:
+    name: fedmsgrabbitmq
+  translator:
+    name: rkname
+routing_keys:
+  - org.fedoraproject.stg.buildsys.build.state.change
+  - org.fedoraproject.prod.buildsys.build.state.change
+ansible:
+  playbooks_dir: /srv/loopabull-tasks/playbooks
+  cfg_file_path: /etc/ansible/ansible.cfg
+  playbook_cmd:  /usr/bin/ansible-playbook
+`,
+    );
+    const config = load(path);
+    expect(config.plugins.translator.name).toBe('rkname');
+    expect(config.routing_keys).toHaveLength(2);
+  });
+
+  it('names the key to use for keys that moved: old READMEs, the loopabull role, the wshearn fork', () => {
+    const path = write(
+      'moved.yml',
+      `plugin: fedmsg
+path_translator: rkdirectory
+ansible_cfg_path: /etc/ansible/ansible.cfg
+ansible:
+  inventory_path: /etc/ansible/hosts
+`,
+    );
+    for (const line of [
+      /moved\.yml:\n/,
+      /\n {2}- unknown key plugin: use plugins\.looper\.name/,
+      /\n {2}- unknown key path_translator: use plugins\.translator\.name\n/,
+      /\n {2}- unknown key ansible_cfg_path: use ansible\.cfg_file_path/,
+      /\n {2}- unknown key ansible\.inventory_path: use the inventory setting of the ansible\.cfg/,
+    ])
+      expect(() => load(path)).toThrow(line);
+  });
+
   it('ignores the 0.0.7 looper block when the file has a bus section', () => {
     const path = write(
       'legacy-and-bus.yml',

@@ -85,15 +85,41 @@ const ENV_OVERRIDES: Array<[string, string[], (v: string, cwd: string) => unknow
   ['LOOPABULL_BUS_QUEUE_EXPIRES', ['bus', 'queue_expires'], numeric],
 ];
 
+/**
+ * Keys of older Loopabull files and of Fedora's deployment that are spelt differently now: the
+ * README's `plugin`, early releases' `path_translator`, the wshearn fork's inventory and modules
+ * (never upstream: 0.0.7 passed no `-i` or `-M`), and the loopabull role's variables written into
+ * the file as they were.
+ */
+const MOVED_KEYS: Record<string, string> = {
+  plugin: 'plugins.looper.name, or a bus section for the bus itself',
+  path_translator: 'plugins.translator.name',
+  playbooks_dir: 'ansible.playbooks_dir',
+  playbook_cmd: 'ansible.playbook_cmd',
+  ansible_cfg_path: 'ansible.cfg_file_path',
+  cfg_file_path: 'ansible.cfg_file_path',
+  'ansible.ansible_cfg_path': 'ansible.cfg_file_path',
+  'ansible.inventory_path':
+    'the inventory setting of the ansible.cfg that ansible.cfg_file_path names',
+  'ansible.modules_dir': 'the library setting of the ansible.cfg that ansible.cfg_file_path names',
+};
+
 function describeIssue(issue: z.core.$ZodIssue, automations: readonly Automation[]): string {
   const key = issue.path.join('.');
   if (issue.code === 'unrecognized_keys') {
-    const keys = issue.keys.map((k) => (key ? `${key}.${k}` : k));
+    const paths = issue.keys.map((k) => (key ? `${key}.${k}` : k));
+    const moved = paths
+      .filter((path) => path in MOVED_KEYS)
+      .map((path) => `unknown key ${path}: use ${MOVED_KEYS[path]}`);
+    const keys = paths.filter((path) => !(path in MOVED_KEYS));
+    if (keys.length === 0) return moved.join('\n  - ');
     // A section for an automation this installation does not have is the likely mistake there.
     const hint = key
       ? ''
       : ` (automation sections here: ${automations.map((a) => a.name).join(', ') || 'none'})`;
-    return `unknown key${keys.length > 1 ? 's' : ''} ${keys.join(', ')}${hint}`;
+    return [`unknown key${keys.length > 1 ? 's' : ''} ${keys.join(', ')}${hint}`, ...moved].join(
+      '\n  - ',
+    );
   }
   return `${key || '(top level)'}: ${issue.message}`;
 }

@@ -26,6 +26,73 @@ const seconds = z
 const age = z.number().positive();
 const port = z.number().int().min(0).max(65535);
 
+/**
+ * pika's `ConnectionParameters` arguments besides `credentials`, which 0.0.7 set itself: it
+ * passed `plugins.looper.rabbitmq` to it as they were, and pika refused any other name. Only host, port and virtual_host carry over (legacy.ts); the rest are taken and
+ * have no effect, as in a bus URL.
+ */
+const PIKA_TUNING = [
+  // pika 0.x, which 0.0.6 and Fedora's deployment ran on, besides 1.x's below.
+  'heartbeat_interval',
+  'ssl',
+  'ssl_options',
+  'backpressure_detection',
+  'channel_max',
+  'frame_max',
+  'heartbeat',
+  'connection_attempts',
+  'retry_delay',
+  'socket_timeout',
+  'stack_timeout',
+  'locale',
+  'blocked_connection_timeout',
+  'client_properties',
+  'tcp_options',
+] as const;
+const pemPath = z.string().min(1).nullable().default(null);
+
+/**
+ * Loopabull 0.0.7's `plugins.looper`, checked like every other key so that a misspelt key or a
+ * port written as a string is an error instead of a silent fall back to the defaults. The
+ * fedmsgrabbitmq looper's keys; `host`, `port` and `db` are the redis looper's.
+ */
+const legacyLooper = z
+  .object({
+    name: z.enum(['fedmsgrabbitmq', 'fedmsg', 'redis']).optional(),
+    rabbitmq: z
+      .object({
+        host: z.string().optional(),
+        port: port.optional(),
+        virtual_host: z.string().optional(),
+        ...Object.fromEntries(PIKA_TUNING.map((key) => [key, z.unknown().optional()])),
+      })
+      .strict()
+      .optional(),
+    credentials: z
+      .object({ username: z.string().nullish(), password: z.string().nullish() })
+      .strict()
+      .optional(),
+    tls: z.object({ ca_cert: pemPath, certfile: pemPath, keyfile: pemPath }).strict().optional(),
+    routing_keys: z.array(z.string().min(1)).optional(),
+    exchange: z
+      .object({ name: z.string().min(1) })
+      .strict()
+      .optional(),
+    channel_queue: z
+      .object({
+        name: z.string().min(1),
+        durable: z.boolean().optional(),
+        exclusive: z.boolean().optional(),
+        auto_delete: z.boolean().optional(),
+      })
+      .strict()
+      .optional(),
+    host: z.string().optional(),
+    port: port.optional(),
+    db: z.number().int().min(0).optional(),
+  })
+  .strict();
+
 /** Why a URL's scheme is not one of `schemes`, or null; checked here so it fails before connecting. */
 function schemeProblem(url: string, schemes: readonly string[]): string | null {
   let parsed: URL;
@@ -176,11 +243,7 @@ export const configSchema = z
         connect_timeout: seconds.default(10),
         /** Client certificates, as fedora-messaging's public broker wants them (PEM file paths). */
         tls: z
-          .object({
-            ca_cert: z.string().min(1).nullable().default(null),
-            certfile: z.string().min(1).nullable().default(null),
-            keyfile: z.string().min(1).nullable().default(null),
-          })
+          .object({ ca_cert: pemPath, certfile: pemPath, keyfile: pemPath })
           .strict()
           .prefault({}),
       })
@@ -255,7 +318,7 @@ export const configSchema = z
           .strict()
           .prefault({}),
         /** Loopabull 0.0.7's looper plugin block: read for its bus settings (see docs/configuration.md). */
-        looper: z.record(z.string(), z.unknown()).optional(),
+        looper: legacyLooper.optional(),
       })
       .strict()
       .prefault({}),
