@@ -116,6 +116,7 @@ export { Jobs, JobRefused, LIST_MAX, TOPIC_SCAN } from './jobs.js';
 export { triesMade } from './retry-policy.js';
 export { queueServices, openQueueServices, type QueueServices } from './services.js';
 export { counted, formatTable, printable } from './format.js';
+export { failureSummary } from './failure-summary.js';
 export { parseDuration, formatDuration } from './duration.js';
 export { withTimeout, settlesWithin, TimeoutError } from './timeout.js';
 export { notWritable } from './creatable.js';

@@ -1,6 +1,21 @@
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
 import { describe, expect, it } from '@jest/globals';
 import fc from 'fast-check';
-import { HEADER_LIMITS, nestingDepth, plainHeaders } from './intake.js';
+import { HEADER_LIMITS, amqpTypedValue, nestingDepth, plainHeaders } from './intake.js';
+
+const require = createRequire(import.meta.url);
+/** amqplib's own field-table codec: what the looper's headers are decoded by. */
+const codec = require(join(dirname(require.resolve('amqplib')), 'lib', 'codec.js')) as {
+  encodeTable(buffer: Buffer, value: unknown, offset: number): number;
+  decodeFields(slice: Buffer): Record<string, unknown>;
+};
+/** A header table as amqplib gives it to the looper after `headers` went over the wire. */
+function overTheWire(headers: Record<string, unknown>): Record<string, unknown> {
+  const buffer = Buffer.alloc(64 * 1024);
+  const size = codec.encodeTable(buffer, headers, 0);
+  return codec.decodeFields(buffer.subarray(4, size));
+}
 
 /** `[[[…1…]]]` or `{"a":{"a":…}}`, built without recursion. */
 function nested(depth: number, kind: 'array' | 'object' = 'array'): unknown {
@@ -45,7 +60,6 @@ describe('plainHeaders', () => {
       n: 3,
       flag: true,
       none: null,
-      ts: { '!': 'timestamp', value: 1_700_000_000 },
       list: [Buffer.from('a'), 1, { deep: [2] }],
     };
     expect(plainHeaders(headers)).toEqual({
@@ -56,10 +70,69 @@ describe('plainHeaders', () => {
         n: 3,
         flag: true,
         none: null,
-        ts: { '!': 'timestamp', value: 1_700_000_000 },
         list: ['a', 1, { deep: [2] }],
       },
     });
+  });
+
+  it("makes amqplib's typed timestamps and decimals plain values, in nested tables and arrays too", () => {
+    const headers = overTheWire({
+      'sent-at': { '!': 'timestamp', value: 1_700_000_000 },
+      price: { '!': 'decimal', value: { places: 2, digits: 12_345 } },
+      nested: {
+        at: [
+          { '!': 'timestamp', value: 0 },
+          { '!': 'decimal', value: { places: 0, digits: 7 } },
+        ],
+      },
+    });
+    expect(headers['sent-at']).toEqual({ '!': 'timestamp', value: 1_700_000_000 });
+    expect(plainHeaders(headers)).toEqual({
+      ok: true,
+      headers: {
+        'sent-at': '2023-11-14T22:13:20+00:00',
+        price: 123.45,
+        nested: { at: ['1970-01-01T00:00:00+00:00', 7] },
+      },
+    });
+  });
+
+  it('reads a decimal as Python and Java clients write it, signed', () => {
+    // pika and py-amqp pack Decimal('-1.5') as scale 1, int32 -15; amqplib reads the int32 unsigned.
+    const wire = Buffer.from([1, 0x44, 0x44, 1, 0xff, 0xff, 0xff, 0xf1]); // key "D", tag D
+    const headers = codec.decodeFields(wire);
+    expect(headers).toEqual({ D: { '!': 'decimal', value: { places: 1, digits: 4_294_967_281 } } });
+    expect(plainHeaders(headers)).toEqual({ ok: true, headers: { D: -1.5 } });
+  });
+
+  it.each([
+    [{ '!': 'decimal', value: { places: 255, digits: 0x7fff_ffff } }, 2.147483647e-246],
+    [{ '!': 'decimal', value: { places: 3, digits: 1 } }, 0.001],
+    [{ '!': 'decimal', value: { places: 0, digits: 0 } }, 0],
+    [{ '!': 'timestamp', value: 2 ** 53 - 1 }, null], // past what a Date holds
+  ])('%j is %j', (typed, plain) => expect(amqpTypedValue(typed)).toBe(plain));
+
+  it('keeps tables that only look like a typed value as tables', () => {
+    for (const table of [
+      { '!': 'timestamp' },
+      { '!': 'timestamp', value: 'x' },
+      { '!': 'timestamp', value: -1 },
+      { '!': 'timestamp', value: 1, more: 1 },
+      { '!': 'date', value: 1 },
+      { '!': 'decimal', value: { places: 1 } },
+      { '!': 'decimal', value: { places: 256, digits: 1 } },
+      { '!': 'decimal', value: { places: 1, digits: 1.5 } },
+    ]) {
+      expect(amqpTypedValue(table)).toBeUndefined();
+      expect(plainHeaders({ table })).toEqual({ ok: true, headers: { table } });
+    }
+  });
+
+  it('counts the text of a timestamp against the size limit', () => {
+    // 100 times the 25 bytes of 1970-01-01T00:00:00+00:00, and the key.
+    const many = Array.from({ length: 100 }, () => ({ '!': 'timestamp', value: 0 }));
+    expect(plainHeaders({ many }, { maxDepth: 16, maxBytes: 2_504 }).ok).toBe(true);
+    expect(plainHeaders({ many }, { maxDepth: 16, maxBytes: 2_503 }).ok).toBe(false);
   });
 
   it('leaves tables shaped like a serialized Buffer alone: only real Buffers are bytes', () => {

@@ -5,6 +5,8 @@
  * parked with a reason instead of failing somewhere that retries it.
  */
 
+import { isObject } from './json-object.js';
+
 /** Default for `bus.max_depth`. PyYAML in ansible-playbook 2.14 gives up near 450 levels. */
 export const DEFAULT_MAX_DEPTH = 100;
 
@@ -38,6 +40,44 @@ export function nestingDepth(value: unknown, limit = Infinity): number {
  */
 export const UNDECODABLE_HEADERS = Symbol.for('loopabull.undecodable-headers');
 
+/** A time as fedora-messaging writes its `sent-at` header: ISO 8601 with a UTC offset, no fraction. */
+export function sentAtHeader(at: Date): string {
+  return at.toISOString().replace(/\.\d+Z$/, '+00:00');
+}
+
+const hasExactly = (value: object, keys: readonly string[]) => {
+  const own = Object.keys(value);
+  return own.length === keys.length && keys.every((k) => Object.hasOwn(value, k));
+};
+
+/**
+ * The JSON value of a header amqplib decoded to one of its typed forms (codec.js, tags `T` and
+ * `D`), else undefined. A timestamp (whole seconds, what pika and kombu send for a datetime)
+ * becomes the ISO 8601 UTC text fedora-messaging writes `sent-at` as, or null past what a Date
+ * holds. A decimal becomes a number: its digits are 32 bits, under the 15 significant digits a
+ * double keeps, so the number prints as the exact decimal. The digits are read as signed, as
+ * pika, py-amqp and the Java client write and read them (amqplib alone reads them unsigned,
+ * which would turn -1.5 into 429496728.1). A table of the same shape cannot be told apart on the
+ * wire from what amqplib made of it, so it is read the same way.
+ */
+export function amqpTypedValue(value: unknown): unknown {
+  if (!isObject(value) || !hasExactly(value, ['!', 'value'])) return undefined;
+  const { '!': type, value: inner } = value;
+  if (type === 'timestamp' && Number.isSafeInteger(inner) && (inner as number) >= 0) {
+    const at = new Date((inner as number) * 1000);
+    return Number.isNaN(at.getTime()) ? null : sentAtHeader(at);
+  }
+  if (type === 'decimal' && isObject(inner) && hasExactly(inner, ['places', 'digits'])) {
+    const { places, digits } = inner;
+    if (!Number.isInteger(places) || !Number.isInteger(digits)) return undefined;
+    if ((places as number) < 0 || (places as number) > 255) return undefined;
+    if ((digits as number) < 0 || (digits as number) > 0xffffffff) return undefined;
+    // Parsing the decimal text rounds once; digits / 10 ** places would round twice.
+    return Number(`${(digits as number) | 0}e-${places as number}`);
+  }
+  return undefined;
+}
+
 export type HeadersResult =
   { ok: true; headers: Record<string, unknown> } | { ok: false; detail: string };
 
@@ -45,8 +85,9 @@ class HeaderLimit extends Error {}
 
 /**
  * AMQP header tables as JSON: byte arrays (real Buffers, not tables shaped like one) become
- * UTF-8 text, other values stay as decoded. Refuses tables nested deeper than `maxDepth` or
- * whose keys and values exceed `maxBytes`, counting as it goes so nothing large is copied first.
+ * UTF-8 text, timestamps and decimals plain values (amqpTypedValue), other values stay as
+ * decoded. Refuses tables nested deeper than `maxDepth` or whose keys and values exceed
+ * `maxBytes`, counting as it goes so nothing large is copied first.
  */
 export function plainHeaders(
   headers: Record<string, unknown> | undefined,
@@ -75,6 +116,9 @@ export function plainHeaders(
     if (value === null || typeof value !== 'object') {
       return typeof value === 'boolean' ? value : null;
     }
+    const typed = amqpTypedValue(value);
+    // The text a timestamp becomes counts against the budget as any string does.
+    if (typed !== undefined) return typeof typed === 'string' ? plain(typed, depth) : typed;
     if (depth >= limits.maxDepth)
       throw new HeaderLimit(`header table is nested deeper than ${limits.maxDepth} levels`);
     if (Array.isArray(value)) return value.map((item) => plain(item, depth + 1));

@@ -44,6 +44,13 @@ describe('fedora-messaging preset', () => {
       },
     });
   });
+  it('reads sent_at from a sent-at header a Python publisher sent as a datetime (AMQP timestamp)', () => {
+    const headers = { 'sent-at': { '!': 'timestamp', value: 1_564_513_942 } };
+    const r = toEvent({ ...delivery, headers }, 'fedora-messaging', opts);
+    expect(r.ok && r.event.sent_at).toBe('2019-07-30T19:12:22+00:00');
+    expect(r.ok && r.event.headers).toEqual({ 'sent-at': '2019-07-30T19:12:22+00:00' });
+    expect(r.ok && r.event.id).toBe(fedmsg.msg_id);
+  });
   it('parks bodies that are not JSON, too large or not UTF-8', () => {
     expect(
       toEvent({ ...delivery, content: Buffer.from('{nope') }, 'fedora-messaging', opts),

@@ -1,7 +1,7 @@
 import type { Binding, BusPreset } from './config/schema.js';
 import type { LoopabullEvent } from './event.js';
 import { sha256 } from './hash.js';
-import { DEFAULT_MAX_DEPTH, nestingDepth, plainHeaders } from './intake.js';
+import { DEFAULT_MAX_DEPTH, nestingDepth, plainHeaders, sentAtHeader } from './intake.js';
 import { isObject } from './json-object.js';
 import { bindingMatches, topicAllowed, topicProblem } from './topic.js';
 
@@ -126,11 +126,6 @@ export function eventIdOf(
 ): string {
   if (preset === 'pulse') return sha256(delivery.exchange, delivery.routingKey);
   return delivery.messageId || sha256(delivery.exchange, delivery.routingKey, delivery.content);
-}
-
-/** A time as fedora-messaging writes its `sent-at` header: ISO 8601 with a UTC offset, no fraction. */
-export function sentAtHeader(at: Date): string {
-  return at.toISOString().replace(/\.\d+Z$/, '+00:00');
 }
 
 /**

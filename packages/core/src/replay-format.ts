@@ -1,6 +1,7 @@
 import { ConfigError } from './errors.js';
 import { isObject } from './json-object.js';
-import { eventIdOf, pulseTopic, sentAtHeader } from './presets.js';
+import { sentAtHeader } from './intake.js';
+import { eventIdOf, pulseTopic } from './presets.js';
 import { topicProblem } from './topic.js';
 
 /**

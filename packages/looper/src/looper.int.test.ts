@@ -129,6 +129,38 @@ describe('Looper', () => {
     expect(job?.data).toEqual(event);
   });
 
+  it('gives a job plain values for typed AMQP headers, as pika and kombu send datetimes and decimals', async () => {
+    const { config, looper, ch, exchange } = await running();
+    const id = `typed-${randomUUID()}`;
+    const enqueued = nextEvents(looper, 'enqueued');
+    publish(
+      ch,
+      exchange,
+      'test.typed',
+      { n: 1 },
+      {
+        messageId: id,
+        headers: {
+          'sent-at': { '!': 'timestamp', value: 1_564_513_942 },
+          fedora_messaging_severity: 20,
+          cost: { '!': 'decimal', value: { places: 2, digits: 1_999 } },
+          history: [{ at: { '!': 'timestamp', value: 0 } }],
+        },
+      },
+    );
+    const [[event, jobId]] = (await enqueued) as [[LoopabullEvent, string]];
+    expect(jobId).toBe(jobIdFor(id));
+    expect(event.sent_at).toBe('2019-07-30T19:12:22+00:00');
+    expect(event.headers).toEqual({
+      'sent-at': '2019-07-30T19:12:22+00:00',
+      fedora_messaging_severity: 20,
+      cost: 19.99,
+      history: [{ at: '1970-01-01T00:00:00+00:00' }],
+    });
+    const job = await withWorkQueue(config, (q) => q.getJob(jobId));
+    expect(job?.data).toEqual(event);
+  });
+
   it('names Pulse messages after their exchange with the pulse preset', async () => {
     const fixtures = ['task-completed', 'task-running-other-provisioner'].map((name) =>
       fixture<PulseFixture>(`pulse/${name}.json`),

@@ -1,6 +1,7 @@
 export { RunError } from './run-error.js';
 export {
   KILL_GRACE_MS,
+  playbookCmdProblem,
   playbookEnv,
   runPlaybook,
   spawnPlaybook,

@@ -1,4 +1,6 @@
-import { dirname } from 'node:path';
+import { constants } from 'node:fs';
+import { access, stat } from 'node:fs/promises';
+import { delimiter, dirname, join, resolve as resolvePath } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { execa, parseCommandString } from 'execa';
 import type { Config } from '@loopabull/core';
@@ -90,6 +92,37 @@ async function killGroup(pgid: number): Promise<void> {
   if (!(await outlives(pgid, Date.now() + KILL_GRACE_MS))) return;
   signalGroup(pgid, 'SIGKILL');
   await outlives(pgid, Date.now() + SIGKILL_WAIT_MS);
+}
+
+/** Where Node's spawn looks for a command when the environment it is given has no PATH. */
+const SPAWN_DEFAULT_PATH = '/usr/bin:/bin';
+
+async function executableFile(path: string): Promise<string | null> {
+  try {
+    if (!(await stat(path)).isFile()) return `${path} is not a file`;
+    await access(path, constants.X_OK);
+    return null;
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    return code === 'ENOENT' ? `${path} does not exist` : `${path} is not executable`;
+  }
+}
+
+/**
+ * Why `ansible.playbook_cmd` could not be started as `spawnPlaybook` starts it (its first word,
+ * looked up on the PATH a playbook gets, or a path from the working directory), else null.
+ */
+export async function playbookCmdProblem(
+  ansible: Pick<Config['ansible'], 'playbook_cmd' | 'env_passthrough'>,
+  parent: NodeJS.ProcessEnv = process.env,
+): Promise<string | null> {
+  const [cmd] = parseCommandString(ansible.playbook_cmd);
+  if (!cmd) return 'it is empty';
+  if (cmd.includes('/')) return executableFile(resolvePath(cmd));
+  const path = playbookEnv(parent, ansible.env_passthrough, {}).PATH ?? SPAWN_DEFAULT_PATH;
+  const dirs = path.split(delimiter).filter((dir) => dir !== '');
+  for (const dir of dirs) if ((await executableFile(join(dir, cmd))) === null) return null;
+  return `${cmd} is not an executable file on PATH (${path})`;
 }
 
 /** How a playbook's process ended. */

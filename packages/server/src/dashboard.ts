@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import {
   DEPTH_STATES,
+  failureSummary,
   formatDuration,
   isParked,
   parkedBodySize,
@@ -8,7 +9,6 @@ import {
   type ParkedDetail,
   type QueueServices,
 } from '@loopabull/core';
-import { failureSummary } from './failure-summary.js';
 import { html, page, sendPage } from './html.js';
 
 const age = (iso: string | null) =>

@@ -8,7 +8,11 @@ import {
   tempDir,
   waitFor,
   localPlaybook,
+  openTestQueue,
   processAlive,
+  startPart,
+  testConfig,
+  undoAfterEach,
   writeAutomation,
 } from '@test/support';
 import { harness, makeEvent, type Harness } from '../test/harness.js';
@@ -351,5 +355,45 @@ describe('worker running playbooks', () => {
     );
     expect(result).toMatchObject({ outcome: 'ran', file: 'buildsys/tag.yaml' });
     expect(readFileSync(marker, 'utf8')).toBe('f41-updates');
+  });
+});
+
+describe('a worker whose ansible.playbook_cmd cannot be run', () => {
+  const undo = undoAfterEach();
+  const CANNOT_RUN = /error .*ansible\.playbook_cmd cannot be run/;
+
+  /** `loopabull worker` with the command, once it takes jobs, and what it printed by then. */
+  async function startedWith(playbookCmd: string): Promise<string> {
+    const config = testConfig({ overrides: { ansible: { playbook_cmd: playbookCmd } } });
+    await openTestQueue(config, undo);
+    return (await startPart('worker', config, undo)).output();
+  }
+
+  it('says so at start, naming the command and why, and still starts', async () => {
+    const dir = tempDir('playbook-cmd');
+    const missing = join(dir, 'ansible-playbook');
+    expect(await startedWith(`${missing} --diff`)).toMatch(
+      new RegExp(
+        `${CANNOT_RUN.source}.*playbook_cmd=.*${missing} --diff.*${missing} does not exist`,
+      ),
+    );
+    const notExecutable = join(dir, 'wrapper');
+    writeFileSync(notExecutable, '#!/bin/sh\nexec ansible-playbook "$@"\n');
+    expect(await startedWith(notExecutable)).toMatch(
+      new RegExp(`${CANNOT_RUN.source}.*${notExecutable} is not executable`),
+    );
+    expect(await startedWith('no-such-ansible-playbook')).toMatch(
+      new RegExp(
+        `${CANNOT_RUN.source}.*no-such-ansible-playbook is not an executable file on PATH`,
+      ),
+    );
+  });
+
+  it('says nothing of a command found on PATH or an executable wrapper', async () => {
+    expect(await startedWith('ansible-playbook')).not.toMatch(CANNOT_RUN);
+    const wrapper = join(tempDir('playbook-cmd'), 'wrapper');
+    writeFileSync(wrapper, '#!/bin/sh\nexec ansible-playbook "$@"\n');
+    chmodSync(wrapper, 0o755);
+    expect(await startedWith(`${wrapper} --diff`)).not.toMatch(CANNOT_RUN);
   });
 });

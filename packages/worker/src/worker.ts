@@ -19,7 +19,7 @@ import {
   type Logger,
   type LoopabullEvent,
 } from '@loopabull/core';
-import { KILL_GRACE_MS } from '@loopabull/playbook';
+import { KILL_GRACE_MS, playbookCmdProblem } from '@loopabull/playbook';
 import { JobLogs } from './job-logs.js';
 import { processJob, type JobServices, type LoopabullJob } from './process-job.js';
 import { playbooksDirMissing } from './resolve.js';
@@ -180,6 +180,12 @@ export class LoopabullWorker {
       this.logger.error(
         'the playbooks directory does not exist: every job fails and is retried until it does',
         { playbooks_dir: playbooks },
+      );
+    const cmdProblem = await playbookCmdProblem(config.ansible);
+    if (cmdProblem)
+      this.logger.error(
+        'ansible.playbook_cmd cannot be run: every playbook job fails, is retried and is parked until it can',
+        { playbook_cmd: config.ansible.playbook_cmd, reason: cmdProblem },
       );
   }
 

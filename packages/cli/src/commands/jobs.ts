@@ -3,6 +3,7 @@ import {
   ConfigError,
   DEPTH_STATES,
   LIST_MAX,
+  failureSummary,
   isParked,
   parkedBodySize,
   printable,
@@ -33,7 +34,8 @@ const list = (cli: Cli) =>
       `
 Each state lists its newest jobs. With --topic, only the newest ${TOPIC_SCAN} jobs of the state are
 looked through, so an older job of the topic after a burst of others is not listed: find it with
-\`loopabull jobs show ID\`.`,
+\`loopabull jobs show ID\`. A failed job's reason is its first line and ansible's first error line
+(\`fatal:\`, \`ERROR!\`) on one line; \`jobs show ID\` prints all of it.`,
     )
     .action(
       async (
@@ -75,7 +77,7 @@ looked through, so an older job of the topic after a burst of others is not list
               j.attempts,
               j.finished_at,
               j.file,
-              ...(failed ? [j.exit_code, (j.failed_reason ?? '').split('\n')[0]] : []),
+              ...(failed ? [j.exit_code, failureSummary(j.failed_reason, { oneLine: true })] : []),
             ]),
           );
         }),
