@@ -129,6 +129,9 @@ describe('machines list and show', () => {
     });
     expect(JSON.parse(await machines(['list', '--stale', '1000w', '--json'])).count).toBe(0);
     await expect(machines(['list', '--stale', 'soon'])).rejects.toThrow(ConfigError);
+    await expect(machines(['list', '--stale', '99999999999999999999w'])).rejects.toThrow(
+      new ConfigError('--stale "99999999999999999999w" is over the limit of 36500d'),
+    );
     // As the API answers ?datacenter=a:b 400: no machine can be in such a datacenter.
     await expect(machines(['list', '--datacenter', 'a:b'])).rejects.toThrow(
       new ConfigError('--datacenter "a:b" is not a datacenter id'),

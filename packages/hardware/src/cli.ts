@@ -54,7 +54,7 @@ export function machinesCommand(env: CommandEnv, overrides: Partial<CliIo> = {})
     .option('--datacenter <dc>', 'only machines of this datacenter (workerGroup)')
     .option(
       '--stale <duration>',
-      'only machines not seen alive for at least this long (90s, 30m, 6h, 2d)',
+      'only machines not seen alive for at least this long (90s, 30m, 6h, 2d; at most 36500d)',
     )
     .option('--json', 'print JSON (the same object as GET /api/hardware/machines)')
     .addHelpText(

@@ -1,6 +1,7 @@
 import { z } from 'zod';
-import { parseDuration } from '@loopabull/core';
+import { formatDuration, parseDuration } from '@loopabull/core';
 import { idWord } from './identity.js';
+import { STALE_MAX_SECONDS } from './section.js';
 
 /** Each filter once: a repeated one arrives as a list, which means nothing here. */
 const filtersSchema = z.looseObject({
@@ -30,6 +31,11 @@ export function parseFilters(raw: unknown): Parsed {
     return {
       ok: false,
       error: `stale ${JSON.stringify(query.stale)} is not a duration such as 90s, 30m, 6h or 2d`,
+    };
+  if (staleSeconds > STALE_MAX_SECONDS)
+    return {
+      ok: false,
+      error: `stale ${JSON.stringify(query.stale)} is over the limit of ${formatDuration(STALE_MAX_SECONDS)}`,
     };
   return { ok: true, datacenter, staleSeconds, stale: query.stale };
 }

@@ -17,7 +17,7 @@ export interface ListOptions {
   now?: Date;
 }
 
-const orNull = (v: string | undefined) => (v === undefined || v === '' ? null : v);
+const orNull = (v: string | null | undefined) => (v === undefined || v === '' ? null : v);
 const intOrNull = (v: string | undefined) => (v === undefined || v === '' ? null : Number(v));
 
 function ageSeconds(lastseen: string | null, now: Date): number | null {
@@ -37,7 +37,9 @@ function toRecord(
     id,
     datacenter,
     machine,
-    lastseen,
+    // An empty stored value (the original's preload wrote any) is no sign of life: `/machines/<id>`
+    // answers it 404, as the original did.
+    lastseen: orNull(lastseen),
     age_seconds: ageSeconds(lastseen, now),
     last_state: state && RUN_STATES.includes(state) ? state : null,
     last_event_at: orNull(detail.last_event_at),

@@ -2,6 +2,8 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/glo
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { Redis } from 'ioredis';
 import { AutomationHost, createLogger } from '@loopabull/core';
+import { startServer } from '@loopabull/server';
+import { rawRequest } from '@test/support';
 import {
   exampleConfig,
   withHardware,
@@ -161,6 +163,40 @@ describe('the original API, byte for byte', () => {
   });
 });
 
+describe('behind loopabull serve, an id the router cannot take', () => {
+  const LONG = `mdc1:${'x'.repeat(600)}`;
+
+  it('is answered as an unknown machine, without echoing the path', async () => {
+    const automations = { started: [{ instance: { routes: hardwareRoutes } }] };
+    const server = await startServer(
+      { ...config, loglevel: 'error', http: { ...config.http, port: 0 } },
+      automations as unknown as AutomationHost,
+    );
+    try {
+      for (const path of [`/machines/${LONG}`, '/machines/%FF', '/machines/mdc1:%E2%82']) {
+        const res = await rawRequest(server.url + path);
+        expect([path, res.statusCode, res.contentType, res.body]).toEqual([
+          path,
+          404,
+          'text/plain; charset=utf-8',
+          'unknown machine',
+        ]);
+        expect(res.header('x-content-type-options')).toBe('nosniff');
+      }
+      for (const path of [`/api/hardware/machines/${LONG}`, '/api/hardware/machines/%FF']) {
+        const res = await rawRequest(server.url + path);
+        expect([path, res.statusCode, res.json()]).toEqual([
+          path,
+          404,
+          { error: 'unknown machine' },
+        ]);
+      }
+    } finally {
+      await server.close();
+    }
+  });
+});
+
 describe('the operators API', () => {
   beforeEach(async () => {
     await new MachineStore(redis).preload(preloadFixture());
@@ -199,6 +235,22 @@ describe('the operators API', () => {
     }
   });
 
+  it('refuses a stale threshold over a hundred years with 400 naming the limit, on the page too', async () => {
+    expect((await get('/api/hardware/machines?stale=36500d')).statusCode).toBe(200);
+    for (const stale of ['36501d', '99999999999999999999w', '9'.repeat(400)]) {
+      const res = await get(`/api/hardware/machines?stale=${stale}`);
+      expect([res.statusCode, res.json()]).toEqual([
+        400,
+        { error: `stale "${stale}" is over the limit of 36500d` },
+      ]);
+      const page = await get(`/ui/machines?stale=${stale}`);
+      expect([page.statusCode, page.body]).toEqual([
+        400,
+        `stale "${stale}" is over the limit of 36500d`,
+      ]);
+    }
+  });
+
   it('shows one machine with its exception history, 404 JSON when unknown', async () => {
     const res = await get('/api/hardware/machines/mdc2:t-mojave-r7-153');
     expect(res.statusCode).toBe(200);
@@ -215,6 +267,18 @@ describe('the operators API', () => {
     const unknown = await get('/api/hardware/machines/mdc9:nobody');
     expect(unknown.statusCode).toBe(404);
     expect(unknown.json()).toEqual({ error: 'unknown machine', id: 'mdc9:nobody' });
+  });
+
+  it('an empty stored lastseen is null, as for a machine never seen alive (/machines/<id> is 404)', async () => {
+    // The original's preload_redis.py wrote any value.
+    await redis.hset('machines', 'mdc1:empty', '');
+    const one = await get('/api/hardware/machines/mdc1:empty');
+    expect(one.statusCode).toBe(200);
+    expect(one.json()).toMatchObject({ lastseen: null, age_seconds: null, stale: true });
+    const listed = (await get('/api/hardware/machines?datacenter=mdc1')).json();
+    expect(listed.machines.find((m: { id: string }) => m.id === 'mdc1:empty')).toMatchObject({
+      lastseen: null,
+    });
   });
 
   it('lists the messages without a worker', async () => {

@@ -7,6 +7,7 @@ import { renderDashboard } from './dashboard.js';
 import { MachineStore } from './machine-store.js';
 import { machinesJson, withStale } from './machine-view.js';
 import { hardwareSettings } from './section.js';
+import { unknownMachine, unknownMachineJson } from './unknown-machine.js';
 
 /**
  * The original's bytes and its bare `application/json`. A Buffer, because Fastify appends
@@ -27,7 +28,7 @@ export function registerHardwareRoutes(app: FastifyInstance, deps: ServerDeps): 
   app.get<{ Params: { id: string } }>('/machines/:id', async (req, reply) => {
     const lastseen = await store.lastseen(req.params.id);
     // The original's `if not lastseen`: an empty stored value (its preload wrote any) is unknown too.
-    if (!lastseen) return reply.code(404).type('text/plain; charset=utf-8').send('unknown machine');
+    if (!lastseen) return unknownMachine(reply);
     return sendJson(reply, Buffer.from(pythonJsonDumps(lastseen), 'utf8'));
   });
 
@@ -40,7 +41,7 @@ export function registerHardwareRoutes(app: FastifyInstance, deps: ServerDeps): 
 
   app.get<{ Params: { id: string } }>('/api/hardware/machines/:id', async (req, reply) => {
     const machine = await store.get(req.params.id);
-    if (!machine) return reply.code(404).send({ error: 'unknown machine', id: req.params.id });
+    if (!machine) return unknownMachineJson(reply, req.params.id);
     return withStale(machine, staleAfter());
   });
 

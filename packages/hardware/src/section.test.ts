@@ -25,4 +25,11 @@ describe('the hardware section', () => {
       'proj-releng_hw-2',
     );
   });
+
+  it('takes a stale_after of up to a hundred years, as the stale filter does', () => {
+    expect(hardwareSection.parse({ stale_after: 36500 * 86400 }).stale_after).toBe(3153600000);
+    expect(hardwareSection.safeParse({ stale_after: 1e30 }).error?.issues).toMatchObject([
+      { path: ['stale_after'], message: 'must be at most 3153600000 seconds (36500d)' },
+    ]);
+  });
 });

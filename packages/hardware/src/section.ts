@@ -1,5 +1,11 @@
 import { z } from 'zod';
-import { sectionOf, type Config } from '@loopabull/core';
+import { formatDuration, sectionOf, type Config } from '@loopabull/core';
+
+/**
+ * The longest staleness threshold, `hardware.stale_after` or `stale`: a hundred years is longer
+ * than any machine goes unseen, and much longer thresholds print as nonsense (`6.048e+25`).
+ */
+export const STALE_MAX_SECONDS = 36500 * 86400;
 
 /** The `hardware:` section of the configuration. */
 export const hardwareSection = z
@@ -19,6 +25,10 @@ export const hardwareSection = z
     stale_after: z
       .number()
       .positive()
+      .max(
+        STALE_MAX_SECONDS,
+        `must be at most ${STALE_MAX_SECONDS} seconds (${formatDuration(STALE_MAX_SECONDS)})`,
+      )
       .default(6 * 3600),
   })
   .strict();

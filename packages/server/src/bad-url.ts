@@ -10,11 +10,15 @@ const UNROUTABLE = new Set(['FST_ERR_BAD_URL', 'FST_ERR_MAX_PARAM_LENGTH']);
  * here. A path whose percent-encoding does not decode (`/gettac/%FF%FE`) names nothing a route
  * takes: it is answered as a path no route takes, 404 with Fastify's body, instead of 400
  * `FST_ERR_BAD_URL`. A parameter over 512 characters keeps Fastify's 414. Under a module's
- * `misses.under` both are answered as that module answers a path that names nothing there
- * (slavealloc: `/gettac/…` 404 `no allocation available`).
+ * `misses` prefix both are answered as that module answers a path that names nothing there
+ * (slavealloc: `/gettac/…` 404 `no allocation available`; hardware: `/machines/…` 404
+ * `unknown machine`).
  */
 export function frameworkErrors(modules: readonly RouteModule[]) {
-  const misses = modules.flatMap((m) => (m.misses ? [m.misses] : []));
+  // Longest first: one module's prefix may lie under another's.
+  const misses = modules
+    .flatMap((m) => m.misses ?? [])
+    .sort((a, b) => b.under.length - a.under.length);
   return (err: FastifyError, req: FastifyRequest, reply: FastifyReply) =>
     everyAnswer(req.raw, reply.raw, () => {
       const miss = UNROUTABLE.has(err.code)

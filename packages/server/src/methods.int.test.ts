@@ -37,7 +37,23 @@ const ownMisses: RouteModule = {
   register(app) {
     app.get('/tac/:name', async () => 'tac');
   },
-  misses: { under: '/tac/', answer: (reply) => reply.code(404).type('text/plain').send('no tac') },
+  misses: [
+    { under: '/tac/', answer: (reply) => reply.code(404).type('text/plain').send('no tac') },
+  ],
+};
+
+/** A module with misses under another's prefix: its narrower prefix wins, whatever the order. */
+const deeperMisses: RouteModule = {
+  name: 'deeper-misses',
+  register(app) {
+    app.get('/tac/deep/:name', async () => 'deep tac');
+  },
+  misses: [
+    {
+      under: '/tac/deep/',
+      answer: (reply) => reply.code(404).type('text/plain').send('no deep tac'),
+    },
+  ],
 };
 
 /**
@@ -81,7 +97,7 @@ beforeAll(async () => {
     config,
     services,
     logger: createLogger('test', 'error'),
-    modules: [plugins, ownMisses],
+    modules: [plugins, ownMisses, deeperMisses],
     readiness: async () => ({ ready: true, checks: {} }),
   });
   await serveForTest(app);
@@ -211,6 +227,17 @@ describe('a path no route takes', () => {
       const res = await send('GET', path);
       expect([res.statusCode, res.contentType, res.body]).toEqual([404, 'text/plain', 'no tac']);
       expect(res.header('x-content-type-options')).toBe('nosniff');
+    },
+  );
+
+  it.each([
+    ['a bad escape', '/tac/deep/%FF%FE'],
+    ['a long name', `/tac/deep/${'x'.repeat(600)}`],
+  ])(
+    'under the prefixes of two modules, %s gets the answer of the longer prefix',
+    async (_what, path) => {
+      const res = await send('GET', path);
+      expect([res.statusCode, res.body]).toEqual([404, 'no deep tac']);
     },
   );
 

@@ -31,13 +31,19 @@ export interface RouteModule {
    */
   errors?: { under: string; body(message: string): Record<string, unknown> };
   /**
-   * How a request under `under` (a path prefix) is answered when the router cannot hand it to
-   * any route: its percent-encoding does not decode (`/gettac/%ZZ`), or a parameter is over 512
+   * How requests the router cannot hand to any route are answered under these path prefixes:
+   * their percent-encoding does not decode (`/gettac/%ZZ`), or a parameter is over 512
    * characters. The module's own routes answer every other path there that names nothing; this
-   * gives those two the same answer. Elsewhere they are 404 and 414 as the server answers them
-   * (bad-url.ts).
+   * gives those two the same answer. The longest prefix of any module wins. Elsewhere they are
+   * 404 and 414 as the server answers them (bad-url.ts).
    */
-  misses?: { under: string; answer(reply: FastifyReply): unknown };
+  misses?: readonly RouteMiss[];
+}
+
+/** A path prefix of a module, and its answer to a request there that the router cannot route. */
+export interface RouteMiss {
+  under: string;
+  answer(reply: FastifyReply): unknown;
 }
 
 declare module '@loopabull/core' {

@@ -1,7 +1,7 @@
 import { beforeEach, describe, expect, it } from '@jest/globals';
 import type { HandlerContext, LoopabullEvent } from '@loopabull/core';
-import { allDatabases } from '@test/support';
-import { useStack, type Stack } from '../test/stack.js';
+import { allDatabases, rawRequest } from '@test/support';
+import { TOKEN, useStack, type Stack } from '../test/stack.js';
 
 describe.each(allDatabases())('/api on $name', (target) => {
   const use = useStack(target);
@@ -143,6 +143,48 @@ describe.each(allDatabases())('/api on $name', (target) => {
     const unknown = await get('/api/secrets');
     expect(unknown.status).toBe(404);
     expect(unknown.json().error).toMatch(/unknown table "secrets"; the tables are slaves, masters/);
+  });
+
+  it('a name or id the router cannot take (bad %-escape, over 512 characters) names nothing', async () => {
+    const long = 'x'.repeat(600);
+    // Raw HTTP: fetch() would not send every one of these paths as it is.
+    const raw = (method: string, path: string) =>
+      rawRequest(stack.server.url + path, {
+        method,
+        headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' },
+        body: method === 'PUT' ? '{"notes": "x"}' : undefined,
+      });
+    const before = await everything();
+    const answers: Array<[method: string, path: string, body: unknown]> = [
+      ['GET', `/api/gettac/${long}`, { success: false }],
+      ['GET', '/api/gettac/%FF', { success: false }],
+      ['GET', '/api/gettac/linux-ix-slave01%E2%82', { success: false }],
+      ['GET', `/api/slaves/${long}?byname=1`, {}],
+      ['GET', '/api/slaves/%FF?byname=1', {}],
+      ['GET', `/api/masters/${'1'.repeat(600)}`, {}],
+      [
+        'PUT',
+        `/api/slaves/${'1'.repeat(600)}`,
+        { success: false, error: 'there is no slaves row with that id' },
+      ],
+      [
+        'DELETE',
+        '/api/masters/%FF',
+        { success: false, error: 'there is no masters row with that id' },
+      ],
+    ];
+    for (const [method, path, body] of answers) {
+      const res = await raw(method, path);
+      expect([method, path, res.statusCode, res.contentType, res.json()]).toEqual([
+        method,
+        path,
+        404,
+        'application/json',
+        body,
+      ]);
+      expect(res.header('cache-control')).toBe('no-cache');
+    }
+    expect(await everything()).toEqual(before);
   });
 
   it('PUT applies the whitelisted keys only and publishes slavealloc.slave.updated', async () => {

@@ -59,6 +59,22 @@ const byName = (q: Query) => values(q, 'byname').some((v) => !FALSE.has(v));
 const parseId = (text: string): number | null =>
   /^\d+$/.test(text) && isRowId(Number(text)) ? Number(text) : null;
 
+/**
+ * PUT's and DELETE's 404 for an id no row has. Without `id` where the server could not read one
+ * from the path (a bad %-escape, over 512 characters): the path is not echoed back.
+ */
+const noSuchId = (reply: FastifyReply, table: string, id?: string) =>
+  sendJson(reply, 404, {
+    success: false,
+    error: `there is no ${table} row with ${id === undefined ? 'that id' : `id ${JSON.stringify(id)}`}`,
+  });
+
+/** `/api/<table>/<id>` when the router cannot take the id: a GET's missing row, or `noSuchId`. */
+const noRow = (table: string) => (reply: FastifyReply) =>
+  reply.request.method === 'GET' || reply.request.method === 'HEAD'
+    ? sendJson(reply, 404, {})
+    : noSuchId(reply, table);
+
 const tableError = (table: string) => ({
   success: false,
   error: `unknown table ${JSON.stringify(table)}; the tables are ${Object.keys(API_TABLES).join(', ')}`,
@@ -82,6 +98,9 @@ function logAllocation(logger: Logger, name: string, a: Allocation): void {
 /** What `/gettac` answers for every path that names no slave it can allocate. */
 const NO_ALLOCATION = 'no allocation available';
 const noAllocation = (reply: FastifyReply) => sendText(reply, 404, NO_ALLOCATION);
+
+/** What `/api/gettac` answers for every name that names no slave it can allocate. */
+const noSlave = (reply: FastifyReply) => sendJson(reply, 404, { success: false });
 
 function registerTac(app: FastifyInstance, service: Slavealloc, logger: Logger): void {
   // Some Windows slaves ask in capitals; names are stored lowercase.
@@ -113,8 +132,7 @@ function registerTac(app: FastifyInstance, service: Slavealloc, logger: Logger):
       logger.error(`/api/gettac for '${name}' failed: ${(err as Error).message}`);
       return sendJson(reply, 500, { success: false, error: (err as Error).message });
     }
-    if (allocation.kind === 'unknown' || allocation.kind === 'no-master')
-      return sendJson(reply, 404, { success: false });
+    if (allocation.kind === 'unknown' || allocation.kind === 'no-master') return noSlave(reply);
     return sendJson(reply, 200, { success: true, tac: allocation.tac });
   });
 }
@@ -169,11 +187,7 @@ function registerApi(app: FastifyInstance, service: Slavealloc): void {
           error: 'PUT takes the row id, not ?byname=1',
         });
       const numeric = parseId(id);
-      if (numeric === null)
-        return sendJson(reply, 404, {
-          success: false,
-          error: `there is no ${table} row with id ${JSON.stringify(id)}`,
-        });
+      if (numeric === null) return noSuchId(reply, table, id);
       return sendWrite(reply, await service.update(table, numeric, req.body, 'api'));
     },
   );
@@ -184,11 +198,7 @@ function registerApi(app: FastifyInstance, service: Slavealloc): void {
     );
     app.delete<{ Params: { id: string } }>(`/api/${table}/:id`, async (req, reply) => {
       const numeric = parseId(req.params.id);
-      if (numeric === null)
-        return sendJson(reply, 404, {
-          success: false,
-          error: `there is no ${table} row with id ${JSON.stringify(req.params.id)}`,
-        });
+      if (numeric === null) return noSuchId(reply, table, req.params.id);
       return sendWrite(reply, await service.remove(table, numeric, 'api'));
     });
   }
@@ -207,6 +217,15 @@ export function slaveallocRoutes(service: Slavealloc, logger: Logger): RouteModu
       registerUi(app, service);
     },
     dashboard: DASHBOARD,
-    misses: { under: '/gettac/', answer: noAllocation },
+    // A slave name or row id the router cannot take (a bad %-escape, over 512 characters) names
+    // nothing either.
+    misses: [
+      { under: '/gettac/', answer: noAllocation },
+      { under: '/api/gettac/', answer: noSlave },
+      ...Object.keys(API_TABLES).map((table) => ({
+        under: `/api/${table}/`,
+        answer: noRow(table),
+      })),
+    ],
   };
 }

@@ -16,6 +16,10 @@ describe('parseWhen', () => {
   it('refuses anything else, naming the option', () => {
     expect(() => parseWhen('2026-13-45', now, '--until')).toThrow(ConfigError);
     expect(() => parseWhen('tuesday', now, '--until')).toThrow(/^--until "tuesday": /);
+    // Further back than a Date goes: an exit 2 naming it, not "Invalid time value".
+    expect(() => parseWhen('99999999999999999999w', now, '--since')).toThrow(
+      new ConfigError('--since "99999999999999999999w": too long ago to be a time'),
+    );
   });
 });
 

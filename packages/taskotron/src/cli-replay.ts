@@ -39,7 +39,13 @@ const NO_ZONE = /^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?$/i;
  */
 export function parseWhen(text: string, now: Date, option: string): string {
   const ago = parseDuration(text);
-  if (ago !== null) return new Date(now.getTime() - ago * 1000).toISOString();
+  if (ago !== null) {
+    const at = new Date(now.getTime() - ago * 1000);
+    // A Date holds about 270,000 years either side of 1970.
+    if (Number.isNaN(at.getTime()))
+      throw new ConfigError(`${option} ${JSON.stringify(text)}: too long ago to be a time`);
+    return at.toISOString();
+  }
   const utc = NO_ZONE.test(text) ? `${text.replace(' ', 'T')}Z` : text;
   const t = /^\d{4}-\d{2}-\d{2}/.test(text) ? Date.parse(utc) : NaN;
   if (Number.isNaN(t))

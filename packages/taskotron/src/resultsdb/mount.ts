@@ -25,7 +25,7 @@ export const taskotronRoutes = (opts: {
     ? {
         errors: { under: '/api/v2.0', body: (message) => ({ message }) },
         // A path whose escapes the router cannot decode is routed as Flask routes it.
-        misses: { under: '/api/v2.0/', answer: answerUndecodable },
+        misses: [{ under: '/api/v2.0/', answer: answerUndecodable }],
       }
     : {}),
   async register(app, deps) {
