@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from '@jest/globals';
@@ -79,6 +79,34 @@ describe('configuration errors', () => {
     expect(res.code).toBe(2);
     expect(res.stderr).toMatch(/missing\.yml does not exist/);
   });
+
+  // These used to exit 1 with Node's bare ENOENT, and dbload and dbinit had created and
+  // migrated the database before they looked for the file.
+  it.each([
+    ['replay', (f: string) => ['replay', f]],
+    ['taskotron replay', (f: string) => ['taskotron', 'replay', f]],
+    ['slavealloc dbload', (f: string) => ['slavealloc', 'dbload', f]],
+    ['slavealloc dbinit', (f: string) => ['slavealloc', 'dbinit', f]],
+    ['slavealloc dbimport', (f: string) => ['slavealloc', 'dbimport', '--slave-data', f]],
+  ])(
+    '%s: exit 2 for a file that does not exist, naming it, before anything is touched',
+    async (name, args) => {
+      const db = join(dir, `${name.replace(' ', '-')}.db`);
+      const path = write(
+        `files-${name.replace(' ', '-')}.yml`,
+        `database: { url: "sqlite:///${db}" }\n`,
+      );
+      const missing = join(dir, 'missing-input.json');
+      const res = await runCli([...args(missing), '-c', path], {
+        env: { REDIS_URL: 'redis://127.0.0.1:1', AMQP_URL: 'amqp://127.0.0.1:1' },
+      });
+      expect(res.code).toBe(2);
+      expect(res.stderr).toMatch(
+        new RegExp(`^loopabull: (--slave-data )?${missing} cannot be read: ENOENT`, 'm'),
+      );
+      expect(existsSync(db)).toBe(false);
+    },
+  );
 
   it('exit 2 for usage errors, with help on how to ask for help', async () => {
     const res = await runCli(['jobs', 'list', '--state', 'sleeping']);

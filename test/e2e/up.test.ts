@@ -28,6 +28,7 @@ const PARTS = ['worker@1', 'worker@2', 'looper', 'serve'];
  */
 async function withUp(
   body: (up: CliProcess, config: Config, parts: number[]) => Promise<void>,
+  env: NodeJS.ProcessEnv = {},
 ): Promise<void> {
   const config = testConfig({
     overrides: {
@@ -35,7 +36,7 @@ async function withUp(
       http: { port: await freePort() },
     },
   });
-  const up = startCli(['up', '--workers', '2', '--demo', '--config', config.configPath]);
+  const up = startCli(['up', '--workers', '2', '--demo', '--config', config.configPath], { env });
   const parts: number[] = [];
   try {
     await up.waitForOutput(/Publish another: .*\n/, 60_000);
@@ -65,32 +66,42 @@ const exited = (up: CliProcess) =>
 it(
   'runs looper, workers and server, shows the demo playbook, and stops them all on SIGTERM',
   () =>
-    withUp(async (up, config) => {
-      expect(up.output()).toMatch(/demo job \S+: completed/);
-      expect(up.output()).toContain('Build ansible-1.8.3-1.el7 by kevin is now COMPLETE');
-      expect(up.output()).toMatch(
-        new RegExp(`Dashboard: http://127\\.0\\.0\\.1:${config.http.port}/`),
-      );
-      await up.stop();
-      expect(up.child.exitCode).toBe(0);
-      eachPartSaid(up, 'SIGTERM: stopping');
-    }),
+    withUp(
+      async (up, config) => {
+        expect(up.output()).toMatch(/demo job \S+: completed/);
+        expect(up.output()).toContain('Build ansible-1.8.3-1.el7 by kevin is now COMPLETE');
+        expect(up.output()).toMatch(
+          new RegExp(`Dashboard: http://127\\.0\\.0\\.1:${config.http.port}/`),
+        );
+        // As `npm run demo` runs it: the commands it suggests are typed in the checkout, where
+        // only npx finds `loopabull`.
+        expect(up.output()).toContain('Publish another: npx loopabull publish loopabull.demo.');
+        await up.stop();
+        expect(up.child.exitCode).toBe(0);
+        eachPartSaid(up, 'SIGTERM: stopping');
+      },
+      { npm_lifecycle_event: 'demo' },
+    ),
   90_000,
 );
 
 it(
   "Ctrl-C (SIGINT to the terminal's whole process group) stops each part once, gracefully",
   () =>
-    withUp(async (up) => {
-      process.kill(-up.child.pid!, 'SIGINT');
-      await exited(up);
-      expect(up.child.exitCode).toBe(0);
-      expect(up.output()).toMatch(/\[up\].*SIGINT: stopping/);
-      eachPartSaid(up, 'SIGTERM: stopping');
-      // Before: the parts got the terminal's SIGINT and then up's SIGTERM, which they took for an
-      // impatient second signal.
-      expect(up.output()).not.toMatch(/again: exiting without waiting/);
-    }),
+    withUp(
+      async (up) => {
+        expect(up.output()).toMatch(/Backlog: loopabull queue /);
+        process.kill(-up.child.pid!, 'SIGINT');
+        await exited(up);
+        expect(up.child.exitCode).toBe(0);
+        expect(up.output()).toMatch(/\[up\].*SIGINT: stopping/);
+        eachPartSaid(up, 'SIGTERM: stopping');
+        // Before: the parts got the terminal's SIGINT and then up's SIGTERM, which they took for an
+        // impatient second signal.
+        expect(up.output()).not.toMatch(/again: exiting without waiting/);
+      },
+      { npm_lifecycle_event: '' },
+    ),
   90_000,
 );
 
@@ -129,3 +140,30 @@ it(
     }),
   90_000,
 );
+
+it('Ctrl-C before the demo has run stops `up` at once, without a demo error', async () => {
+  const config = testConfig({
+    overrides: {
+      ansible: { playbooks_dir: new URL('../../playbooks', import.meta.url).pathname },
+      http: { port: await freePort() },
+    },
+  });
+  const up = startCli(['up', '--workers', '2', '--demo', '--config', config.configPath]);
+  try {
+    // The looper is up well before the workers and the server, so the demo is still waiting.
+    await up.waitForOutput(/\[looper\] consuming/, 60_000);
+    expect(up.output()).not.toMatch(/demo: published/);
+    const sent = Date.now();
+    process.kill(-up.child.pid!, 'SIGINT');
+    await exited(up);
+    // Before: `up` waited out the demo's 60 s wait for workers that had stopped, then logged it.
+    expect(Date.now() - sent).toBeLessThan(20_000);
+    expect(up.child.exitCode).toBe(0);
+    expect(up.output()).not.toMatch(/\[up\].*demo:/);
+  } finally {
+    const parts = processTree(up.child.pid!);
+    for (const pid of parts) killTree(pid);
+    await up.killGroup();
+    await cleanUpTest(config);
+  }
+}, 90_000);

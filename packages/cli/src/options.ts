@@ -1,4 +1,3 @@
-import { readFileSync } from 'node:fs';
 import { InvalidArgumentError, Option, type Command } from 'commander';
 import {
   ConfigError,
@@ -7,6 +6,7 @@ import {
   loadConfig,
   openQueueServices,
   printJson as printJsonTo,
+  readCommandFile,
   type Automation,
   type CommandEnv,
   type Config,
@@ -59,18 +59,10 @@ export const bodyOptions = (cmd: Command): Command =>
     .addOption(new Option('--body <json>', 'message body as JSON').default('{}').conflicts('file'))
     .option('--file <path>', 'read the message body (JSON) from a file; - for standard input');
 
-function readBodyFile(path: string): string {
-  try {
-    return readFileSync(path === '-' ? 0 : path, 'utf8');
-  } catch (err) {
-    throw new ConfigError(`--file ${path} cannot be read: ${(err as Error).message}`);
-  }
-}
-
 /** The message body of `publish` and `run`; a usage error (exit 2) names what was wrong. */
 export function readBody(opts: BodyOpts): unknown {
   const [text, where] = opts.file
-    ? [readBodyFile(opts.file), `file ${opts.file}`]
+    ? [readCommandFile(opts.file, `--file ${opts.file}`), `file ${opts.file}`]
     : [opts.body ?? '{}', '--body'];
   try {
     // A byte order mark, which editors on some systems write, is no part of the JSON.

@@ -1,3 +1,4 @@
+import { counted } from '@loopabull/core';
 import { html, Html, page } from '@loopabull/server';
 import { countStale, isStale, sinceSeen, staleSummary } from './machine-view.js';
 import { DASHBOARD } from './dashboard-link.js';
@@ -51,7 +52,7 @@ function machineRow(m: MachineRecord, staleAfter: number): Html {
 
 function datacenterTable(dc: string, machines: MachineRecord[], staleAfter: number): Html {
   // prettier-ignore
-  return html`<h2>${dc} <span class="muted">${machines.length} machines, ${countStale(machines, staleAfter)} stale</span></h2>
+  return html`<h2>${dc} <span class="muted">${counted(machines.length, 'machine')}, ${countStale(machines, staleAfter)} stale</span></h2>
 <table>
 <thead><tr><th>Machine</th><th>Last seen (UTC)</th><th>Since</th><th>Last state</th><th>Last task</th><th>Worker type</th><th>Last exception</th><th>Running / completed / failed / exception</th></tr></thead>
 <tbody>

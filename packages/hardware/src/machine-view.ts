@@ -1,4 +1,4 @@
-import { formatDuration } from '@loopabull/core';
+import { counted, formatDuration } from '@loopabull/core';
 import type { MachineRecord } from './records.js';
 
 /** A machine never seen alive is stale whatever the threshold: it may never have worked. */
@@ -27,4 +27,4 @@ export const countStale = (machines: MachineRecord[], staleAfterSeconds: number)
 
 /** The page's and `machines list`'s summary line. */
 export const staleSummary = (machines: MachineRecord[], staleAfterSeconds: number) =>
-  `${machines.length} machines, ${countStale(machines, staleAfterSeconds)} not seen alive for ${formatDuration(staleAfterSeconds)} or more`;
+  `${counted(machines.length, 'machine')}, ${countStale(machines, staleAfterSeconds)} not seen alive for ${formatDuration(staleAfterSeconds)} or more`;

@@ -3,6 +3,7 @@ import {
   connectRedisOnce,
   type AutomationEnv,
   type AutomationParts,
+  counted,
 } from '@loopabull/core';
 import { machinesCommand } from './cli.js';
 import { hardwareBatchHandler, hardwareHandler } from './handler.js';
@@ -18,7 +19,7 @@ const storeCheck = ({ config, section }: AutomationEnv<HardwareSection>) => ({
     const redis = await connectRedisOnce(config.redis.url);
     try {
       const machines = await redis.hlen(HARDWARE_KEYS.lastseen);
-      return `${machines} machines of provisioner ${section.provisioner} tracked`;
+      return `${counted(machines, 'machine')} of provisioner ${section.provisioner} tracked`;
     } finally {
       closeRedis(redis);
     }

@@ -294,7 +294,7 @@ describe('the dashboard page', () => {
     expect(res.statusCode).toBe(200);
     expect(res.contentType).toBe('text/html; charset=utf-8');
     expect(res.header('content-security-policy')).toContain("default-src 'none'");
-    expect(res.body).toContain('<h2>mdc1 <span class="muted">1 machines, 1 stale</span></h2>');
+    expect(res.body).toContain('<h2>mdc1 <span class="muted">1 machine, 1 stale</span></h2>');
     expect(res.body).toContain('<tr class="stale">');
     expect(res.body).toContain('<span class="tag">stale</span>');
     expect(res.body).toContain('<code>2018-11-08T08:47:50.939514</code>');

@@ -1,9 +1,10 @@
-import { readFileSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { Command, Option } from 'commander';
 import {
   ConfigError,
   configOption,
   createLogger,
+  readCommandFile,
   type CommandEnv,
   type Config,
 } from '@loopabull/core';
@@ -39,16 +40,17 @@ const where = (cmd: Command) =>
 /** The database commands (db*): a database only; -A is taken only to say so (`withDb`). */
 const onDb = (cmd: Command) => dbOption(cmd).addOption(new Option('-A, --api <url>').hideHelp());
 
-const read = (file: string): ImportFile => ({ file, text: readFileSync(file, 'utf8') });
+const read = (file: string, option: string): ImportFile => ({
+  file,
+  text: readCommandFile(file, `${option} ${file}`),
+});
 
 /** A dump file argument of `-` is standard input or output, as Unix tools take it. */
 const STDIO = '-';
 
 /** A dump from a file, or from standard input for `-` (`dbload - < dump.json`). */
 const readDump = (file: string) =>
-  file === STDIO
-    ? parseDump(readFileSync(0, 'utf8'), 'standard input')
-    : parseDump(readFileSync(file, 'utf8'), file);
+  parseDump(readCommandFile(file), file === STDIO ? 'standard input' : file);
 
 /** `loopabull slavealloc …`: the original `slavealloc` command's subcommands and messages. */
 export function slaveallocCommand(env: CommandEnv, opts: CliOptions = {}): Command {
@@ -119,17 +121,18 @@ export function slaveallocCommand(env: CommandEnv, opts: CliOptions = {}): Comma
     )
     .argument('[dumpfile]', 'a dbdump file to load; - for standard input')
     .option('--force', 'delete the data already there')
-    .action(async (file: string | undefined, o: Where & { force?: boolean }) =>
-      withDb(o, async (db) => {
-        // Read before anything is wiped: a dump that is not one changes nothing.
-        const dump = file ? readDump(file) : undefined;
+    .action(async (file: string | undefined, o: Where & { force?: boolean }) => {
+      // Read before the database is opened (and migrated), let alone wiped: a dump that is
+      // missing or not one changes nothing.
+      const dump = file ? readDump(file) : undefined;
+      return withDb(o, async (db) => {
         const replace = await mustReplace(db, o.force, 'dbinit');
         if (dump) await loadData(db, dump, replace);
         else if (replace) await transaction(db, wipe);
         const from = file === STDIO ? 'standard input' : file;
         io.err(`initialized ${db.url}${from ? ` from ${from}` : ''}\n`);
-      }),
-    );
+      });
+    });
 
   onDb(cmd.command('dbdump'))
     .description('write every table as versioned JSON (to standard output by default)')
@@ -148,15 +151,15 @@ export function slaveallocCommand(env: CommandEnv, opts: CliOptions = {}): Comma
     )
     .argument('<dumpfile>', 'a dbdump file; - for standard input (`dbdump -D A | dbload -D B -`)')
     .option('--force', 'delete the data already there')
-    .action(async (file: string, o: Where & { force?: boolean }) =>
-      withDb(o, async (db) => {
-        const dump = readDump(file);
+    .action(async (file: string, o: Where & { force?: boolean }) => {
+      const dump = readDump(file);
+      return withDb(o, async (db) => {
         const counts = await loadData(db, dump, await mustReplace(db, o.force, 'dbload'));
         io.err(
           `loaded ${counts.slaves} slaves, ${counts.masters} masters and ${counts.slave_passwords} passwords into ${db.url}\n`,
         );
-      }),
-    );
+      });
+    });
 
   onDb(cmd.command('dbimport'))
     .description('import slaves, masters and passwords from CSV (the original formats)')
@@ -185,10 +188,10 @@ export function slaveallocCommand(env: CommandEnv, opts: CliOptions = {}): Comma
             'nothing to import: give --slave-data, --master-data, --master-json or --password-data',
           );
         const input = {
-          slaves: o.slaveData ? read(o.slaveData) : undefined,
-          masters: o.masterData ? read(o.masterData) : undefined,
-          masterJson: o.masterJson ? read(o.masterJson) : undefined,
-          passwords: o.passwordData ? read(o.passwordData) : undefined,
+          slaves: o.slaveData ? read(o.slaveData, '--slave-data') : undefined,
+          masters: o.masterData ? read(o.masterData, '--master-data') : undefined,
+          masterJson: o.masterJson ? read(o.masterJson, '--master-json') : undefined,
+          passwords: o.passwordData ? read(o.passwordData, '--password-data') : undefined,
           enable: Boolean(o.enable),
         };
         await withDb(o, async (db) => {

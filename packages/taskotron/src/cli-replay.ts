@@ -1,5 +1,4 @@
 import { randomUUID } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import { Command, Option } from 'commander';
 import {
   BusPublisher,
@@ -10,6 +9,7 @@ import {
   createLogger,
   parseDuration,
   parseReplay,
+  readCommandFile,
   printJson,
   resolveFrom,
   type CommandEnv,
@@ -178,10 +178,7 @@ async function replayMessages(
   const { rules } = readRules(env);
   const { packages } = readCritpath(env);
   const messages = files.flatMap((file) =>
-    parseReplay(
-      readFileSync(file === '-' ? 0 : file, 'utf8'),
-      file === '-' ? 'standard input' : file,
-    ),
+    parseReplay(readCommandFile(file), file === '-' ? 'standard input' : file),
   );
   return withScheduling(config, async (ctx, jobLog) => {
     const lines: ReplayLine[] = [];

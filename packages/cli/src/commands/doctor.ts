@@ -11,6 +11,7 @@ import {
   redactUrl,
   type Config,
   type DoctorCheck,
+  counted,
 } from '@loopabull/core';
 import { jsonOption, printJson, withConfig, type ConfigOpts, type Cli } from '../options.js';
 import { handlerFilesCheck } from '../handler-files.js';
@@ -82,7 +83,7 @@ function engineChecks(config: Config): DoctorCheck[] {
             throw Object.assign(new Error('the queue is paused: workers take no new jobs'), {
               fix: 'run `loopabull resume` (or POST /api/resume) once the maintenance is over',
             });
-          return `${redactUrl(config.redis.url)}: ${depth.waiting} waiting, ${depth.failed} failed, ${workers} workers connected`;
+          return `${redactUrl(config.redis.url)}: ${depth.waiting} waiting, ${depth.failed} failed, ${counted(workers, 'worker')} connected`;
         } finally {
           await services.close();
         }
@@ -121,7 +122,7 @@ function engineChecks(config: Config): DoctorCheck[] {
               },
             );
           return q
-            ? `${redactUrl(config.bus.url)}: queue ${config.bus.queue} holds ${q.messageCount} messages, ${q.consumerCount} consumers`
+            ? `${redactUrl(config.bus.url)}: queue ${config.bus.queue} holds ${counted(q.messageCount, 'message')}, ${counted(q.consumerCount, 'consumer')}`
             : `${redactUrl(config.bus.url)}: reachable; queue ${config.bus.queue} does not exist yet (the looper declares it)`;
         } finally {
           await conn.close().catch(() => undefined);

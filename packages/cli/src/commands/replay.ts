@@ -1,4 +1,3 @@
-import { readFileSync } from 'node:fs';
 import { Command } from 'commander';
 import {
   BusPublisher,
@@ -6,6 +5,7 @@ import {
   eventIdOf,
   jobIdFor,
   parseReplay,
+  readCommandFile,
   type Published,
 } from '@loopabull/core';
 import { jsonOption, printJson, withConfig, type ConfigOpts, type Cli } from '../options.js';
@@ -40,10 +40,7 @@ match it) is dropped by the broker: replay names it on standard error and exits 
     .action(async (files: string[], opts: ConfigOpts & { json?: boolean }) => {
       const config = cli.loadConfig(opts);
       const messages = files.flatMap((file) =>
-        parseReplay(
-          readFileSync(file === '-' ? 0 : file, 'utf8'),
-          file === '-' ? 'standard input' : file,
-        ),
+        parseReplay(readCommandFile(file), file === '-' ? 'standard input' : file),
       );
       const publisher = new BusPublisher(config);
       const sent: Array<{ topic: string; body: unknown; published: Published }> = [];

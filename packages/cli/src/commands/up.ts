@@ -8,6 +8,7 @@ import {
   openQueueServices,
   type Config,
   type Logger,
+  counted,
 } from '@loopabull/core';
 import { DEMO_BODY, DEMO_FILE, DEMO_TOPIC, KOJI_TOPIC } from './demo-message.js';
 import { positiveInt, withConfig, type ConfigOpts, type Cli } from '../options.js';
@@ -59,11 +60,13 @@ const running = (parts: Part[]): ChildProcess[] =>
 async function until(
   what: string,
   logger: Logger,
+  stop: AbortSignal,
   check: () => Promise<boolean>,
   timeoutMs = 60_000,
 ): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!(await check().catch(() => false))) {
+    stop.throwIfAborted();
     if (Date.now() > deadline) throw new Error(`gave up waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 250));
   }
@@ -71,18 +74,25 @@ async function until(
 }
 
 /** Publishes the demo message and prints what the playbook named after its topic did. */
-async function demo(config: Config, workers: number, logger: Logger): Promise<void> {
+async function demo(
+  config: Config,
+  workers: number,
+  logger: Logger,
+  stop: AbortSignal,
+): Promise<void> {
   const services = await openQueueServices(config);
   const publisher = new BusPublisher(config);
   try {
     await until(
-      `${workers} workers`,
+      counted(workers, 'worker'),
       logger,
+      stop,
       async () => (await services.work.workerCount()) >= workers,
     );
     await until(
       'the web server',
       logger,
+      stop,
       async () => (await fetch(`http://${config.http.host}:${config.http.port}/healthz`)).ok,
     );
     const { messageId } = await publisher.publish(DEMO_TOPIC, DEMO_BODY);
@@ -92,6 +102,7 @@ async function demo(config: Config, workers: number, logger: Logger): Promise<vo
     await until(
       'the demo job',
       logger,
+      stop,
       async () => {
         state = (await services.jobs.show(jobId))?.state ?? '';
         return state === 'completed' || state === 'failed';
@@ -99,11 +110,14 @@ async function demo(config: Config, workers: number, logger: Logger): Promise<vo
       120_000,
     );
     const logs = (await services.jobs.logs(jobId)) ?? [];
+    // Under `npm run demo` the commands are typed in a checkout, where `loopabull` is not on the
+    // PATH but `npx loopabull` finds it.
+    const cli = process.env.npm_lifecycle_event ? 'npx loopabull' : 'loopabull';
     process.stdout.write(`\n----- demo job ${jobId}: ${state} -----\n${logs.join('\n')}\n-----\n`);
     process.stdout.write(
-      `Dashboard: http://${config.http.host}:${config.http.port}/   Backlog: loopabull queue   This job: loopabull jobs logs ${jobId}\n` +
-        `Publish another: loopabull publish ${DEMO_TOPIC} --file ${DEMO_FILE}\n` +
-        `Taskotron's trigger: loopabull publish ${KOJI_TOPIC} --file ${DEMO_FILE}\n\n`,
+      `Dashboard: http://${config.http.host}:${config.http.port}/   Backlog: ${cli} queue   This job: ${cli} jobs logs ${jobId}\n` +
+        `Publish another: ${cli} publish ${DEMO_TOPIC} --file ${DEMO_FILE}\n` +
+        `Taskotron's trigger: ${cli} publish ${KOJI_TOPIC} --file ${DEMO_FILE}\n\n`,
     );
   } finally {
     await publisher.close();
@@ -135,8 +149,12 @@ export const upCommand = (cli: Cli) =>
         child(['serve'], opts.config, env),
       ];
       let stopping = false;
+      // Stopping before the demo has shown its job must not leave `up` waiting for parts that
+      // are gone (up to the demo's two-minute timeouts) and then report that as an error.
+      const demoStop = new AbortController();
       const stopAll = async () => {
         stopping = true;
+        demoStop.abort();
         const left = running(parts);
         for (const c of left) c.kill('SIGTERM');
         await Promise.all(left.map((c) => once(c, 'exit')));
@@ -162,10 +180,11 @@ export const upCommand = (cli: Cli) =>
           });
         }
       });
-      if (opts.demo) {
-        demo(config, opts.workers, logger).catch((err: Error) =>
-          logger.error(`demo: ${err.message}`),
-        );
-      }
+      const demoRun = opts.demo
+        ? demo(config, opts.workers, logger, demoStop.signal).catch((err: Error) => {
+            if (!demoStop.signal.aborted) logger.error(`demo: ${err.message}`);
+          })
+        : Promise.resolve();
       process.exitCode = await exited;
+      await demoRun;
     });

@@ -12,7 +12,7 @@ export const workerCommand = (cli: Cli) =>
     )
     .option(
       '--id <n>',
-      "this worker's name in logs and in `loopabull queue` (systemd passes %i)",
+      "this worker's name in logs, job logs and the dashboard's Workers table (systemd passes %i)",
       '1',
     )
     .option(
