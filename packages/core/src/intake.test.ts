@@ -112,6 +112,16 @@ describe('plainHeaders', () => {
     [{ '!': 'timestamp', value: 2 ** 53 - 1 }, null], // past what a Date holds
   ])('%j is %j', (typed, plain) => expect(amqpTypedValue(typed)).toBe(plain));
 
+  it('keeps headers named ! and value as two headers: the table itself is never a typed value', () => {
+    for (const sent of [
+      { '!': 'timestamp', value: 1_700_000_000 },
+      { '!': 'decimal', value: { places: 1, digits: 15 } },
+    ]) {
+      const headers = overTheWire(sent);
+      expect(plainHeaders(headers)).toEqual({ ok: true, headers: sent });
+    }
+  });
+
   it('keeps tables that only look like a typed value as tables', () => {
     for (const table of [
       { '!': 'timestamp' },

@@ -116,7 +116,9 @@ export function plainHeaders(
     if (value === null || typeof value !== 'object') {
       return typeof value === 'boolean' ? value : null;
     }
-    const typed = amqpTypedValue(value);
+    // The header table itself is never a typed value: on the wire `!` and `value` there are two
+    // headers, which amqplib decodes to the same shape as a timestamp field.
+    const typed = depth > 0 ? amqpTypedValue(value) : undefined;
     // The text a timestamp becomes counts against the budget as any string does.
     if (typed !== undefined) return typeof typed === 'string' ? plain(typed, depth) : typed;
     if (depth >= limits.maxDepth)

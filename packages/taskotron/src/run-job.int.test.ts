@@ -400,7 +400,11 @@ describe('the taskotron.job handler', () => {
   it('ends its last try in the job log, parked, when the run times out waiting for a remote ResultsDB', async () => {
     // A ResultsDB that takes the connection and never answers.
     const sockets = new Set<Socket>();
-    const silent = createServer((socket) => sockets.add(socket));
+    let closed = 0;
+    const silent = createServer((socket) => {
+      sockets.add(socket);
+      socket.on('close', () => closed++);
+    });
     await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
     undo(() => {
       for (const socket of sockets) socket.destroy();
@@ -420,11 +424,16 @@ describe('the taskotron.job handler', () => {
     );
     const j = job({ taskname: 'check' });
     await expect(runJob(config, host, j)).rejects.toThrow('stopped: timed out after 16 s');
+    // At the timeout, not when the sink's own 30 s limit ends the request long after.
+    await waitFor(() => closed > 0, { timeout: 5_000, what: 'the ResultsDB request stopped' });
     const { jobs } = await stored(config);
-    const logged = await waitFor(async () => {
-      const row = await jobs.get(j.uuid);
-      return row?.parked_at ? row : null;
-    });
+    const logged = await waitFor(
+      async () => {
+        const row = await jobs.get(j.uuid);
+        return row?.parked_at ? row : null;
+      },
+      { timeout: 5_000, what: 'the job log parked' },
+    );
     expect(logged).toMatchObject({
       execution_status: 'NOT_OK',
       status: 'stopped: the run timed out after 16 s (ansible.timeout)',

@@ -26,7 +26,8 @@ export function busFromLegacyLooper(looper: Raw): Raw {
   const bus: Raw = {};
   const rabbit = isObject(looper.rabbitmq) ? looper.rabbitmq : {};
   const creds = isObject(looper.credentials) ? looper.credentials : {};
-  const tls = isObject(looper.tls) ? looper.tls : null;
+  // An empty `tls: {}` is false in Python: 0.0.7 then logged in with `credentials`, not TLS.
+  const tls = isObject(looper.tls) && Object.keys(looper.tls).length > 0 ? looper.tls : null;
   // 0.0.7 passed `rabbitmq` to pika's ConnectionParameters as keyword arguments, so what the
   // block leaves out is pika's default (host localhost, the scheme's port, virtual host /), while
   // `credentials` log in wherever that is: a file with credentials and no host used the local

@@ -305,6 +305,38 @@ routing_keys: [all]
     expect(() => load(path)).not.toThrow(/heartbeat/);
   });
 
+  it('loads a 0.0.7 block whose tls, credentials or routing_keys are empty, as 0.0.7 skipped them', () => {
+    // 0.0.7 tested each for truth: `tls:` with its lines commented out, or `tls: {}`, was no TLS.
+    for (const tls of ['', '{}']) {
+      const path = write(
+        'legacy-empty.yml',
+        `plugins:
+  looper:
+    name: fedmsgrabbitmq
+    rabbitmq: { host: rabbit.example.org }
+    credentials: { username: me, password: secret }
+    tls: ${tls}
+    routing_keys:
+    channel_queue: { name: workers }
+`,
+      );
+      const { bus } = load(path);
+      expect(bus.url).toBe('amqp://me:secret@rabbit.example.org');
+      expect(bus.tls).toEqual({ ca_cert: null, certfile: null, keyfile: null });
+    }
+    const path = write(
+      'legacy-no-credentials.yml',
+      `plugins:
+  looper:
+    name: fedmsgrabbitmq
+    rabbitmq: { host: rabbit.example.org }
+    credentials:
+    channel_queue: { name: workers }
+`,
+    );
+    expect(load(path).bus.url).toBe('amqp://guest:guest@rabbit.example.org');
+  });
+
   it('loads the file Fedora’s loopabull role rendered (loopabull.yml.j2)', () => {
     const path = write(
       'fedora.yml',

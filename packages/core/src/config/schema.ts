@@ -68,12 +68,14 @@ const legacyLooper = z
       })
       .strict()
       .optional(),
+    // The looper tested these three for truth (`if config.get('tls')`), so a key left empty
+    // (`tls:` with its lines commented out) was no block: null loads as absent.
     credentials: z
       .object({ username: z.string().nullish(), password: z.string().nullish() })
       .strict()
-      .optional(),
-    tls: z.object({ ca_cert: pemPath, certfile: pemPath, keyfile: pemPath }).strict().optional(),
-    routing_keys: z.array(z.string().min(1)).optional(),
+      .nullish(),
+    tls: z.object({ ca_cert: pemPath, certfile: pemPath, keyfile: pemPath }).strict().nullish(),
+    routing_keys: z.array(z.string().min(1)).nullish(),
     exchange: z
       .object({ name: z.string().min(1) })
       .strict()
