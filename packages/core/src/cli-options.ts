@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { ConfigError } from './errors.js';
 
@@ -28,5 +28,14 @@ export function readCommandFile(path: string, named = path): string {
     return readFileSync(path === '-' ? 0 : path, 'utf8');
   } catch (err) {
     throw new ConfigError(`${named} cannot be read: ${(err as Error).message}`);
+  }
+}
+
+/** Writes a file named on the command line; one that cannot be written is a usage error (exit 2). */
+export function writeCommandFile(path: string, text: string, named = path): void {
+  try {
+    writeFileSync(path, text);
+  } catch (err) {
+    throw new ConfigError(`${named} cannot be written: ${(err as Error).message}`);
   }
 }

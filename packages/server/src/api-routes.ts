@@ -1,7 +1,8 @@
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import { JOB_STATES, JobRefused, type JobState, type QueueServices } from '@loopabull/core';
 
-const notFound = { error: 'unknown job' };
+/** The answer to a job id that names no job. */
+export const unknownJob = (reply: FastifyReply) => reply.code(404).send({ error: 'unknown job' });
 
 /**
  * What `act` answers, or `code` with the reason when Jobs refuses the job (a parked message's
@@ -23,7 +24,7 @@ async function unlessRefused(
 
 /** `{success: true}`, or 404 when there was no such job. */
 const done = (found: boolean, reply: FastifyReply) =>
-  found ? { success: true } : reply.code(404).send(notFound);
+  found ? { success: true } : unknownJob(reply);
 
 /** The JSON API behind `loopabull queue` and `loopabull jobs`, for scripts and dashboards. */
 export function registerApi(app: FastifyInstance, services: QueueServices): void {
@@ -55,14 +56,13 @@ export function registerApi(app: FastifyInstance, services: QueueServices): void
 
   app.get<{ Params: { id: string } }>(
     '/api/jobs/:id',
-    async (req, reply) =>
-      (await services.jobs.showOrParked(req.params.id)) ?? reply.code(404).send(notFound),
+    async (req, reply) => (await services.jobs.showOrParked(req.params.id)) ?? unknownJob(reply),
   );
   // A parked message has no log: 404, saying so.
   app.get<{ Params: { id: string } }>('/api/jobs/:id/logs', (req, reply) =>
     unlessRefused(reply, 404, async () => {
       const logs = await services.jobs.logs(req.params.id);
-      return logs ? { logs } : reply.code(404).send(notFound);
+      return logs ? { logs } : unknownJob(reply);
     }),
   );
   app.post<{ Params: { id: string } }>('/api/jobs/:id/retry', (req, reply) =>

@@ -1,8 +1,8 @@
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { Config, Logger, QueueServices } from '@loopabull/core';
-import { registerApi } from './api-routes.js';
+import { registerApi, unknownJob } from './api-routes.js';
 import { frameworkErrors } from './bad-url.js';
-import { registerDashboard } from './dashboard.js';
+import { registerDashboard, unknownJobPage } from './dashboard.js';
 import { guardRequests } from './guard.js';
 import { errorBodies } from './error-body.js';
 import { emptyJsonIsNoBody } from './json-body.js';
@@ -28,7 +28,12 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   const app = Fastify({
     logger: false,
     routerOptions: { maxParamLength: 512 },
-    frameworkErrors: frameworkErrors(enabled),
+    // A job id the router cannot take (over 512 characters, a bad %-escape) names no job either.
+    frameworkErrors: frameworkErrors([
+      { under: '/jobs/', answer: unknownJobPage },
+      { under: '/api/jobs/', answer: unknownJob },
+      ...enabled.flatMap((m) => m.misses ?? []),
+    ]),
   });
   const errorBody = errorBodies(enabled);
   guardRequests(app, config.http, errorBody);

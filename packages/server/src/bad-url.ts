@@ -1,6 +1,6 @@
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { everyAnswer } from './guard.js';
-import type { RouteModule } from './route-module.js';
+import type { RouteMiss } from './route-module.js';
 
 /** Errors of the router that mean the path names nothing a route takes. */
 const UNROUTABLE = new Set(['FST_ERR_BAD_URL', 'FST_ERR_MAX_PARAM_LENGTH']);
@@ -10,15 +10,13 @@ const UNROUTABLE = new Set(['FST_ERR_BAD_URL', 'FST_ERR_MAX_PARAM_LENGTH']);
  * here. A path whose percent-encoding does not decode (`/gettac/%FF%FE`) names nothing a route
  * takes: it is answered as a path no route takes, 404 with Fastify's body, instead of 400
  * `FST_ERR_BAD_URL`. A parameter over 512 characters keeps Fastify's 414. Under a module's
- * `misses` prefix both are answered as that module answers a path that names nothing there
- * (slavealloc: `/gettac/…` 404 `no allocation available`; hardware: `/machines/…` 404
- * `unknown machine`).
+ * `misses` prefix (or one of the server's own) both are answered as that module answers a path
+ * that names nothing there (slavealloc: `/gettac/…` 404 `no allocation available`; hardware:
+ * `/machines/…` 404 `unknown machine`; the server: `/jobs/…` 404 `unknown job`).
  */
-export function frameworkErrors(modules: readonly RouteModule[]) {
+export function frameworkErrors(prefixes: readonly RouteMiss[]) {
   // Longest first: one module's prefix may lie under another's.
-  const misses = modules
-    .flatMap((m) => m.misses ?? [])
-    .sort((a, b) => b.under.length - a.under.length);
+  const misses = [...prefixes].sort((a, b) => b.under.length - a.under.length);
   return (err: FastifyError, req: FastifyRequest, reply: FastifyReply) =>
     everyAnswer(req.raw, reply.raw, () => {
       const miss = UNROUTABLE.has(err.code)

@@ -1,4 +1,4 @@
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyReply } from 'fastify';
 import {
   DEPTH_STATES,
   failureSummary,
@@ -10,6 +10,10 @@ import {
   type QueueServices,
 } from '@loopabull/core';
 import { html, page, sendPage } from './html.js';
+
+/** The answer of `/jobs/<id>` to an id that names no job. */
+export const unknownJobPage = (reply: FastifyReply) =>
+  reply.code(404).type('text/plain').send('unknown job');
 
 const age = (iso: string | null) =>
   iso ? `${formatDuration((Date.now() - Date.parse(iso)) / 1000)} ago` : '';
@@ -173,7 +177,7 @@ export function registerDashboard(
 
   app.get<{ Params: { id: string } }>('/jobs/:id', async (req, reply) => {
     const job = await services.jobs.showOrParked(req.params.id);
-    if (!job) return reply.code(404).type('text/plain').send('unknown job');
+    if (!job) return unknownJobPage(reply);
     if (isParked(job))
       return sendPage(reply, page(`Parked message ${job.id}`, parkedPage(job), { links }));
     // A parked message has no log (jobs.logs says so by throwing): read it for jobs only.

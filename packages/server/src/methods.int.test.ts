@@ -241,6 +241,26 @@ describe('a path no route takes', () => {
     },
   );
 
+  it.each([
+    ['/jobs/', `${'x'.repeat(600)}`],
+    ['/api/jobs/', `${'x'.repeat(600)}`],
+    ['/api/jobs/', `${'x'.repeat(600)}/logs`],
+    ['/jobs/', '%FF%FE'],
+  ])(
+    'under the job routes %s, an id the router cannot take is answered as an unknown one',
+    async (under, id) => {
+      const res = await send('GET', under + id);
+      const unknown = await send('GET', `${under}nope${id.endsWith('/logs') ? '/logs' : ''}`);
+      expect([res.statusCode, res.contentType, res.body]).toEqual([
+        404,
+        unknown.contentType,
+        unknown.body,
+      ]);
+      expect(res.body).toMatch(/unknown job/);
+      expect(res.header('x-content-type-options')).toBe('nosniff');
+    },
+  );
+
   it('a parameter longer than 512 characters is still refused with 414', async () => {
     const res = await send('GET', `/machines/${'x'.repeat(600)}`);
     expect(res.statusCode).toBe(414);

@@ -342,6 +342,15 @@ describe('the built command (npm run build first)', () => {
     expect(tables(again.stdout)).toEqual(tables(dump.stdout));
   });
 
+  it('dbdump to a file that cannot be written is a usage error naming it', async () => {
+    const dir = tempDir();
+    const db = `sqlite:///${join(dir, 'from.db')}`;
+    const file = join(dir, 'no-such-dir', 'dump.json');
+    const res = await runCli(['slavealloc', 'dbdump', '-D', db, file]);
+    expect(res.stderr).toContain(`${file} cannot be written: ENOENT`);
+    expect(res.code).toBe(2);
+  });
+
   it('takes - for standard input (dbload, dbinit) and standard output (dbdump), making no file named -', async () => {
     const dir = tempDir();
     const from = `sqlite:///${join(dir, 'from.db')}`;

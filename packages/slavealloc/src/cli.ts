@@ -1,10 +1,10 @@
-import { writeFileSync } from 'node:fs';
 import { Command, Option } from 'commander';
 import {
   ConfigError,
   configOption,
   createLogger,
   readCommandFile,
+  writeCommandFile,
   type CommandEnv,
   type Config,
 } from '@loopabull/core';
@@ -140,7 +140,7 @@ export function slaveallocCommand(env: CommandEnv, opts: CliOptions = {}): Comma
     .action(async (file: string | undefined, o: Where) =>
       withDb(o, async (db) => {
         const text = `${JSON.stringify(await dumpData(db), null, 1)}\n`;
-        if (file && file !== STDIO) writeFileSync(file, text);
+        if (file && file !== STDIO) writeCommandFile(file, text);
         else io.out(text);
       }),
     );
