@@ -2,6 +2,7 @@ export { RunError } from './run-error.js';
 export {
   KILL_GRACE_MS,
   playbookCmdProblem,
+  playbookCommand,
   playbookEnv,
   runPlaybook,
   spawnPlaybook,

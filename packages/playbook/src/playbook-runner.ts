@@ -56,6 +56,23 @@ export function playbookEnv(
   return { ...env, ...jobVars };
 }
 
+/**
+ * `ansible.playbook_cmd` (its words, as `parseCommandString` splits them) with `args` after
+ * them, and the environment a playbook gets: what runs a playbook and what `doctor` asks for
+ * its version, so that both see the same command.
+ */
+export function playbookCommand(
+  ansible: Pick<Config['ansible'], 'playbook_cmd' | 'env_passthrough' | 'cfg_file_path'>,
+  args: readonly string[],
+  jobVars: Record<string, string>,
+  parent: NodeJS.ProcessEnv = process.env,
+): { file: string; args: string[]; env: Record<string, string> } {
+  const [cmd = '', ...cmdArgs] = parseCommandString(ansible.playbook_cmd);
+  const env = playbookEnv(parent, ansible.env_passthrough, jobVars);
+  if (ansible.cfg_file_path) env.ANSIBLE_CONFIG = ansible.cfg_file_path;
+  return { file: cmd, args: [...cmdArgs, ...args], env };
+}
+
 /** How often a group being killed is looked at, to learn that it is gone. */
 const GROUP_POLL_MS = 100;
 /** How long, after SIGKILL, the group is waited for at most (SIGKILL acts when a process next runs). */
@@ -145,14 +162,14 @@ export interface PlaybookExit {
  */
 export async function spawnPlaybook(run: PlaybookRun): Promise<PlaybookExit> {
   const { ansible } = run.config;
-  const [cmd, ...cmdArgs] = parseCommandString(ansible.playbook_cmd);
-  const env = playbookEnv(process.env, ansible.env_passthrough, run.env);
-  if (ansible.cfg_file_path) env.ANSIBLE_CONFIG = ansible.cfg_file_path;
-  // A module's AnsiballZ payload is unpacked under TMPDIR and removed only when the module ends;
-  // a run killed at its timeout or at shutdown would leave it behind, one per run, for good.
-  env.TMPDIR = dirname(run.varsFile);
+  const { file, args, env } = playbookCommand(ansible, [run.file, '-e', `@${run.varsFile}`], {
+    ...run.env,
+    // A module's AnsiballZ payload is unpacked under TMPDIR and removed only when the module
+    // ends; a run killed at its timeout or at shutdown would leave it behind, one per run.
+    TMPDIR: dirname(run.varsFile),
+  });
   const tail = new OutputTail();
-  const subprocess = execa(cmd!, [...cmdArgs, run.file, '-e', `@${run.varsFile}`], {
+  const subprocess = execa(file, args, {
     env,
     extendEnv: false,
     ...(run.cwd ? { cwd: run.cwd } : {}),

@@ -3,7 +3,8 @@
  * same commands as built and spawned are in test/e2e/cli*.test.ts): what they print, as JSON and
  * as text, and the exit codes they set.
  */
-import { readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
@@ -417,6 +418,28 @@ describe('doctor', () => {
       });
     } finally {
       await cleanUpTest(pulse);
+    }
+  });
+
+  it('asks playbook_cmd for its version as a worker starts it: every word, with the environment a playbook gets', async () => {
+    const wrapper = join(tmpdir(), `loopabull-test-${randomUUID()}.sh`);
+    writeFileSync(wrapper, '#!/bin/sh\necho "wrapper $* config=$ANSIBLE_CONFIG"\n');
+    chmodSync(wrapper, 0o755);
+    const wrapped = testConfig({
+      overrides: {
+        taskotron: { enabled: false },
+        ansible: { playbook_cmd: `${wrapper} -i my\\ hosts`, cfg_file_path: wrapper },
+      },
+    });
+    try {
+      expect((await checks(wrapped)).find((c) => c.name === 'ansible-playbook')).toEqual({
+        name: 'ansible-playbook',
+        ok: true,
+        detail: `${wrapper} -i my\\ hosts: wrapper -i my hosts --version config=${wrapper}`,
+      });
+    } finally {
+      rmSync(wrapper);
+      await cleanUpTest(wrapped);
     }
   });
 

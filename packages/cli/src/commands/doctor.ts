@@ -134,7 +134,10 @@ function engineChecks(config: Config): DoctorCheck[] {
       `install it (Debian: apt-get install ansible-core) or set ansible.playbook_cmd`,
       async () => {
         const { execa } = await import('execa');
-        const { stdout } = await execa(ansible.playbook_cmd, ['--version'], { timeout: 30_000 });
+        const { playbookCommand } = await import('@loopabull/playbook');
+        // As a worker starts it: every word of playbook_cmd, with a playbook's environment.
+        const { file, args, env } = playbookCommand(ansible, ['--version'], {});
+        const { stdout } = await execa(file, args, { env, extendEnv: false, timeout: 30_000 });
         return `${ansible.playbook_cmd}: ${stdout.split('\n')[0]}`;
       },
     ),
