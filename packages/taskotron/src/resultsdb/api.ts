@@ -46,7 +46,10 @@ const groupObject = z.object({
 const testcaseObject = z.object({ name, ref_url: url });
 
 const postSchema = z.looseObject({
-  outcome: z.string({ error: 'outcome is required' }),
+  outcome: z.string({
+    error: (issue) =>
+      issue.input === undefined ? 'outcome is required' : 'outcome must be a string',
+  }),
   testcase: z.union([name, testcaseObject], {
     error: 'testcase must be a name or {name, ref_url}',
   }),

@@ -119,6 +119,7 @@ describe.each(allDatabases())('ResultsDB v2.0 API on $name', (target) => {
       /Colon not allowed in key name: a:b/,
     ],
     ['no outcome', { testcase: 't' }, /outcome is required/],
+    ['an outcome that is no string', { testcase: 't', outcome: 5 }, /outcome must be a string/],
     ['no testcase', { outcome: 'PASSED' }, /testcase/],
     [
       'a bad submit_time',
