@@ -1,4 +1,4 @@
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, readSync, writeFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { ConfigError } from './errors.js';
 
@@ -18,6 +18,34 @@ export function printJson(write: (text: string) => unknown, value: unknown): voi
   write(JSON.stringify(value, null, 2) + '\n');
 }
 
+/** How long to wait for a writer that has not written yet (EAGAIN) before reading again. */
+const STDIN_WAIT_MS = 10;
+
+/**
+ * All of standard input, read synchronously. `readFileSync(0)` is not enough: importing
+ * `node:process` from an ES module (execa does, when the CLI loads the automations' commands)
+ * creates `process.stdin`, which makes a pipe non-blocking, and a read of a pipe whose writer is
+ * still busy (`loopabull slavealloc dbdump | loopabull slavealloc dbload -`) then fails with
+ * EAGAIN instead of waiting. Here that wait happens, until end of file.
+ */
+function readStdinSync(): string {
+  const chunks: Buffer[] = [];
+  const buffer = Buffer.alloc(65536);
+  const pause = new Int32Array(new SharedArrayBuffer(4));
+  for (;;) {
+    let n: number;
+    try {
+      n = readSync(0, buffer, 0, buffer.length, null);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EAGAIN') throw err;
+      Atomics.wait(pause, 0, 0, STDIN_WAIT_MS);
+      continue;
+    }
+    if (n === 0) return Buffer.concat(chunks).toString('utf8');
+    chunks.push(Buffer.from(buffer.subarray(0, n)));
+  }
+}
+
 /**
  * The text of a file named on the command line, `-` being standard input. One that cannot be read
  * is a usage error (exit 2) that says which argument named it, like a file that does not parse,
@@ -25,7 +53,7 @@ export function printJson(write: (text: string) => unknown, value: unknown): voi
  */
 export function readCommandFile(path: string, named = path): string {
   try {
-    return readFileSync(path === '-' ? 0 : path, 'utf8');
+    return path === '-' ? readStdinSync() : readFileSync(path, 'utf8');
   } catch (err) {
     throw new ConfigError(`${named} cannot be read: ${(err as Error).message}`);
   }

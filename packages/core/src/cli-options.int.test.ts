@@ -1,0 +1,46 @@
+import { expect, it } from '@jest/globals';
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { pathToFileURL } from 'node:url';
+
+/** The built module, as the `loopabull` command loads it (`npm run build` first). */
+const BUILT = pathToFileURL(new URL('../dist/cli-options.js', import.meta.url).pathname).href;
+
+/*
+ * A process that, as the CLI does once an automation's commands are loaded, has `process.stdin`
+ * (which makes a pipe non-blocking), then reads `-` while the writer is still writing: the
+ * `dbdump | dbload -` case, made deterministic by writing only after the reader says it reads.
+ */
+const READER = `
+import { readCommandFile } from ${JSON.stringify(BUILT)};
+void process.stdin;
+process.stdout.write('reading\\n');
+try {
+  process.stdout.write(JSON.stringify({ text: readCommandFile('-') }) + '\\n');
+} catch (err) {
+  process.stdout.write(JSON.stringify({ error: err.message }) + '\\n');
+}
+process.exit(0);
+`;
+
+it('readCommandFile("-") waits for a writer that is slower than the reader, on a non-blocking pipe', async () => {
+  const child = spawn(process.execPath, ['--input-type=module', '-e', READER], {
+    stdio: ['pipe', 'pipe', 'inherit'],
+  });
+  let out = '';
+  let reading!: () => void;
+  const started = new Promise<void>((resolve) => (reading = resolve));
+  child.stdout.setEncoding('utf8');
+  child.stdout.on('data', (chunk: string) => {
+    out += chunk;
+    if (out.includes('reading\n')) reading();
+  });
+  const exited = once(child, 'exit');
+  await started;
+  child.stdin.write('{"first": ');
+  await new Promise((resolve) => setTimeout(resolve, 200));
+  child.stdin.end('"half"}\n');
+  await exited;
+  const result = JSON.parse(out.split('\n')[1]!) as { text?: string; error?: string };
+  expect(result).toEqual({ text: '{"first": "half"}\n' });
+});
