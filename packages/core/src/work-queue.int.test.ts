@@ -113,6 +113,23 @@ describe('depth()', () => {
     }
   });
 
+  it('takes a job back in the queue after a try as waiting since that try began, not since it was made', async () => {
+    const now = Date.now();
+    const [retried, fresh] = await services.work.enqueueAll([
+      testEvent('a.one'),
+      testEvent('b.two'),
+    ]);
+    // Made an hour ago, its last try began 10 s ago (a retry after backoff, or a stalled job).
+    await services.redis.hset(services.work.queue.toKey(retried!), {
+      timestamp: now - 3_600_000,
+      processedOn: now - 10_000,
+    });
+    await services.redis.hset(services.work.queue.toKey(fresh!), { timestamp: now - 60_000 });
+    const { oldest_waiting_seconds: oldest } = await services.work.depth();
+    expect(oldest).toBeGreaterThanOrEqual(60);
+    expect(oldest).toBeLessThan(3_600);
+  });
+
   it(`counts topics among the next ${DEPTH_SAMPLE} waiting jobs only, and says so`, async () => {
     const early = Array.from({ length: DEPTH_SAMPLE }, () => testEvent('early.topic'));
     const late = Array.from({ length: 50 }, () => testEvent('late.topic'));

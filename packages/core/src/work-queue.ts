@@ -184,17 +184,19 @@ export class WorkQueue {
     ]);
     const pipeline = client.pipeline();
     for (const id of [...ids, ...prioritized].slice(0, DEPTH_SAMPLE))
-      pipeline.hmget(this.queue.toKey(id), 'name', 'timestamp');
+      pipeline.hmget(this.queue.toKey(id), 'name', 'timestamp', 'processedOn');
     // Topics come from messages: "constructor" or "__proto__" must count like any other.
     const byTopic: Record<string, number> = Object.create(null);
     let counted = 0;
     let oldest = Infinity;
     for (const [, fields] of (await pipeline.exec()) ?? []) {
-      const [name, timestamp] = fields as [string | null, string | null];
+      const [name, created, started] = fields as [string | null, string | null, string | null];
       if (name === null) continue;
       counted += 1;
       byTopic[name] = (byTopic[name] ?? 0) + 1;
-      oldest = Math.min(oldest, Number(timestamp));
+      // A job back in the queue after a try (retried, or its worker died) waits since that try
+      // began at the earliest, not since it was created hours of retries ago.
+      oldest = Math.min(oldest, Math.max(Number(created), Number(started ?? 0)));
     }
     return {
       waiting: (counts.wait ?? 0) + (counts.prioritized ?? 0),
