@@ -100,3 +100,12 @@ export function legacyConfig(
   const config = loadConfig({ path: configPath, env: {}, automations: shippedAutomations });
   return { configPath, exchange, queue, config };
 }
+
+/**
+ * A shipped example configuration (`examples/<file>`), loaded as the `loopabull` command loads
+ * it: each example names the other automations' sections to disable them.
+ */
+export function exampleConfig(file: string, env: Record<string, string> = {}): Config {
+  const path = new URL(`../../examples/${file}`, import.meta.url).pathname;
+  return loadConfig({ path, env, automations: shippedAutomations });
+}

@@ -2,6 +2,7 @@ export { tempDir, removeTempDirs } from './temp.js';
 export { gitRepo, type GitFile } from './git.js';
 export {
   testConfig,
+  exampleConfig,
   legacyConfig,
   loopabullKeysOf,
   type LegacyRabbit,

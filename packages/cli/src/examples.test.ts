@@ -1,7 +1,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from '@jest/globals';
-import { loadConfig, topicProblem } from '@loopabull/core';
+import { enabledAutomations, loadConfig, topicProblem } from '@loopabull/core';
 import { shippedAutomations } from './automations.js';
 
 const EXAMPLES = new URL('../../../examples/', import.meta.url).pathname;
@@ -18,6 +18,18 @@ describe('examples/', () => {
       expect(config.ansible.playbooks_dir).toBe(join(EXAMPLES, '..', 'playbooks'));
     },
   );
+
+  it.each([
+    ['releng-hardware.yml', 'hardware'],
+    ['taskotron.yml', 'taskotron'],
+  ])('%s runs its automation alone', (file, automation) => {
+    const config = loadConfig({
+      path: join(EXAMPLES, file),
+      env: {},
+      automations: shippedAutomations,
+    });
+    expect(enabledAutomations(config, shippedAutomations).map((a) => a.name)).toEqual([automation]);
+  });
 
   it.each(readdirSync(join(EXAMPLES, 'messages')))(
     'messages/%s is a JSON body named after a topic',

@@ -11,7 +11,7 @@ import {
   type HandlerContext,
   type LoopabullEvent,
 } from '@loopabull/core';
-import { FIXTURES, startRedis } from '@test/support';
+import { exampleConfig as loadExample, FIXTURES, startRedis } from '@test/support';
 import { MachineStore } from '../src/machine-store.js';
 import { hardware } from '../src/automation.js';
 import { hardwareSettings, type HardwareSection } from '../src/section.js';
@@ -38,18 +38,9 @@ export function preloadFixture(): unknown[] {
 
 export const preloadFixturePath = fileURLToPath(new URL('machines-preload.json', fixtures));
 
-export const exampleConfigPath = fileURLToPath(
-  new URL('../../../examples/releng-hardware.yml', import.meta.url),
-);
-
 /** The shipped example configuration, with Redis pointed at the test's database if given. */
-export function exampleConfig(redisUrl?: string): Config {
-  return loadConfig({
-    path: exampleConfigPath,
-    env: redisUrl ? { REDIS_URL: redisUrl } : {},
-    automations: [hardware],
-  });
-}
+export const exampleConfig = (redisUrl?: string): Config =>
+  loadExample('releng-hardware.yml', redisUrl ? { REDIS_URL: redisUrl } : {});
 
 /** What `loopabull machines` gets from the CLI: config loading with the hardware section, isolated from the caller's environment. */
 export const commandEnv = (cwd: string): CommandEnv => ({

@@ -2,13 +2,12 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { describe, expect, it } from '@jest/globals';
+import { exampleConfig } from '@test/support';
 import {
-  loadConfig,
   type Handler,
   type HandlerContext,
   type LoopabullEvent,
 } from '@loopabull/core';
-import { taskotron } from './automation.js';
 import { FUSE_TOPIC } from './fuse.js';
 import { triggerTopics } from './normalise.js';
 import { SHIPPED_RULES, SHIPPED_TASKS_DIR, taskotronSection } from './section.js';
@@ -55,11 +54,7 @@ describe('playbooks/ for taskotron', () => {
 
 describe('examples/taskotron.yml', () => {
   const path = new URL('../../../examples/taskotron.yml', import.meta.url).pathname;
-  const config = loadConfig({
-    path,
-    env: {},
-    automations: [taskotron],
-  });
+  const config = exampleConfig('taskotron.yml');
   /** AMQP topic matching: `*` one word, `#` any number. */
   const bound = (topic: string) =>
     config.bus.bindings.some((b) =>
