@@ -89,6 +89,35 @@ export default (event, ctx) => {
     expect(job!.attemptsMade).toBe(0);
   });
 
+  it('exits once stopped, ending a handler that ignores ctx.signal with it', async () => {
+    // Its job is back in the queue for another worker: the handler must not run on beside it
+    // and do its work a second time, nor keep the stopped worker alive.
+    const { config, services, worker, exited, file } = await setUp({ shutdown_grace: 0.5 });
+    writeAutomation(
+      config.ansible.playbooks_dir,
+      'org.example.deaf.mjs',
+      `import { writeFileSync } from 'node:fs';
+export default async (event) => {
+  writeFileSync(${JSON.stringify(config.dir)} + '/started', '');
+  await new Promise((r) => setTimeout(r, 3000));
+  writeFileSync(${JSON.stringify(config.dir)} + '/side-effect', '');
+};\n`,
+    );
+    const id = await services.work.enqueue(testEvent('org.example.deaf', { id: 'deaf-1' }));
+    await waitFor(() => existsSync(file('started')), { what: 'the handler to start' });
+
+    const signalled = Date.now();
+    worker.child.kill('SIGTERM');
+    const [code] = await exited;
+    expect(Date.now() - signalled).toBeLessThan(2500);
+    expect(code).toBe(0);
+    expect(worker.output()).toMatch(/worker stopped/);
+    expect(await services.work.queue.getJobState(id)).toBe('waiting');
+    // Past the handler's timer: it ended with the process.
+    await new Promise((r) => setTimeout(r, 3500 - (Date.now() - signalled)));
+    expect(existsSync(file('side-effect'))).toBe(false);
+  }, 30_000);
+
   it('SIGKILLs a playbook task that ignores SIGTERM before it exits', async () => {
     const { config, services, worker, exited, file } = await setUp({ shutdown_grace: 0.5 });
     writeAutomation(

@@ -2,7 +2,9 @@ import type { Logger } from '@loopabull/core';
 
 /**
  * Keeps a long-running part alive until SIGTERM or SIGINT, then stops it once. A second signal
- * while stopping exits at once, for an operator who does not want to wait.
+ * while stopping exits at once, for an operator who does not want to wait. Once stopped, the
+ * process exits: a handler that ignored its aborted `ctx.signal` (a timer, a poll loop) would
+ * otherwise keep a stopped worker alive and run on beside the retry of the job it gave back.
  */
 export function runUntilSignal(
   name: string,
@@ -14,7 +16,12 @@ export function runUntilSignal(
     const begin = (why: string) => {
       stopping = true;
       logger.info(`${why}: stopping ${name}`);
-      stop().then(resolve, reject);
+      stop().then(() => {
+        resolve();
+        // After the promise's reactions: the caller's `await` ends first, as without this. No
+        // code given: one the stop set (process.exitCode) stands.
+        setImmediate(() => process.exit());
+      }, reject);
     };
     const onSignal = (signal: NodeJS.Signals) => {
       if (!stopping) return begin(signal);

@@ -18,5 +18,7 @@ export function loopabullKeys(config: Pick<Config, 'redis' | 'queue'>) {
     labels: `${base}:labels`,
     /** Sorted set of unrouted job ids, scored by time. */
     unrouted: `${base}:unrouted`,
+    /** String the looper writes to learn whether Redis takes writes again; it expires by itself. */
+    probe: `${base}:probe`,
   };
 }

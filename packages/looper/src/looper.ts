@@ -29,6 +29,9 @@ import { describeFault, isRedisFault } from './faults.js';
  */
 const REDIS_REPLY_TIMEOUT_MS = 10_000;
 
+/** How long the key written to probe Redis stays: it says when the looper last probed. */
+const PROBE_KEY_TTL_MS = 3_600_000;
+
 export interface LooperOptions {
   config: Config;
   logger?: Logger;
@@ -143,7 +146,15 @@ export class Looper extends EventEmitter<LooperEvents> {
     };
 
     const gate = new EnqueueGate({
-      probe: () => withTimeout(redis.ping(), REDIS_REPLY_TIMEOUT_MS, 'Redis PING'),
+      // A write, not PING: a Redis at maxmemory (noeviction), a replica gone READONLY or one
+      // that cannot save (MISCONF) answers PING and refuses jobs, and the looper would take the
+      // messages again at once, refuse them, and so on, many times a second.
+      probe: () =>
+        withTimeout(
+          redis.set(keys.probe, new Date().toISOString(), 'PX', PROBE_KEY_TTL_MS),
+          REDIS_REPLY_TIMEOUT_MS,
+          'Redis SET',
+        ),
     });
     this.gate = gate;
     gate.on('open', () => this.redisAnswers());

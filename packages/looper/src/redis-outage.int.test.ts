@@ -170,3 +170,23 @@ it('stops cleanly while Redis is down, leaving the unsaved messages in the queue
   await looper.stop();
   expect(await queueState()).toMatchObject({ messageCount: 3, consumerCount: 0 });
 });
+
+it('stops taking messages while Redis answers PING but refuses writes, until it takes them again', async () => {
+  // maxmemory reached with noeviction (or a replica gone READONLY, or MISCONF): PING is still
+  // answered, so only a write tells whether the messages can be taken again.
+  const setup = await setUp();
+  teardown.push(() => redis.configure({ maxmemory: '0' }));
+  let pauses = 0;
+  setup.looper.on('paused', () => void (pauses += 1));
+  const outage = {
+    begin: () => redis.configure({ maxmemory: '1', 'maxmemory-policy': 'noeviction' }),
+    end: async () => {
+      // Time enough for a looper that took PONG for yes to have taken them again many times.
+      await new Promise((r) => setTimeout(r, 2000));
+      expect(pauses).toBe(1);
+      await redis.configure({ maxmemory: '0' });
+    },
+  };
+  await throughOutage(setup, outage, idsFor('before', 5), idsFor('full', 20));
+  expect(pauses).toBe(1);
+});

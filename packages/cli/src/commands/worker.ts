@@ -24,7 +24,8 @@ export const workerCommand = (cli: Cli) =>
       'after',
       `
 On SIGTERM it stops taking jobs, lets running ones finish within workers.shutdown_grace
-seconds, then cancels the rest so another worker retries them. With Redis unreachable it
+seconds, then cancels the rest so another worker retries them, and exits: a handler that
+ignores its aborted ctx.signal ends with the process. With Redis unreachable it
 stops all the same, 10 s after the grace, and exits 1: the jobs it had taken stay active in
 Redis and run again once their locks expire (workers.lock_timeout).`,
     )
