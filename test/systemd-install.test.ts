@@ -95,6 +95,11 @@ describe('the install step in docs/operating.md', () => {
     expect(`-${installedAs('systemd/loopabull.env')}`).toBe(sharedSetting('EnvironmentFile'));
   });
 
+  it('names the config file without the environment file too: the standard path, which the file may change', () => {
+    expect(sharedSetting('Environment')).toBe(`CONFIG_FILE=${SYSTEM_CONFIG}`);
+    expect(environmentFile.get('CONFIG_FILE')).toBe(SYSTEM_CONFIG);
+  });
+
   it('links /usr/bin/loopabull to an executable with a node shebang, which the web unit runs', () => {
     const target = /ln -s \/opt\/loopabull\/(\S+) \/usr\/bin\/loopabull/.exec(DOC)![1]!;
     const file = join(ROOT, target);

@@ -84,6 +84,20 @@ export function printTable(
 }
 
 /** Commander's parser for counts and intervals: a usage error (exit 2) for anything else. */
+/**
+ * `worker --id`: the worker's name in logs and, as the Redis client name BullMQ gives its
+ * connection, in the dashboard's Workers table and doctor's count. Redis refuses a client name
+ * with a space (BullMQ ignores the refusal, so the worker would run unlisted), and an empty one
+ * lists it unnamed: both are usage errors.
+ */
+export function workerId(value: string): string {
+  if (!/^[\x21-\x7e]{1,128}$/.test(value))
+    throw new InvalidArgumentError(
+      'expected 1 to 128 printable ASCII characters without spaces (letters, digits, . _ - and the like)',
+    );
+  return value;
+}
+
 export function positiveInt(value: string): number {
   const n = Number(value);
   if (!Number.isInteger(n) || n < 1)

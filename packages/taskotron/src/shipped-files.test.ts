@@ -3,11 +3,7 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { describe, expect, it } from '@jest/globals';
 import { exampleConfig } from '@test/support';
-import {
-  type Handler,
-  type HandlerContext,
-  type LoopabullEvent,
-} from '@loopabull/core';
+import { type Handler, type HandlerContext, type LoopabullEvent } from '@loopabull/core';
 import { FUSE_TOPIC } from './fuse.js';
 import { triggerTopics } from './normalise.js';
 import { SHIPPED_RULES, SHIPPED_TASKS_DIR, taskotronSection } from './section.js';

@@ -3,7 +3,7 @@ import { checkRedisDatabase, createLogger } from '@loopabull/core';
 import { startWorker } from '../daemons.js';
 import { boundHeapGrowth } from '../memory-bounds.js';
 import { runUntilSignal } from '../lifecycle.js';
-import { positiveInt, withConfig, type ConfigOpts, type Cli } from '../options.js';
+import { positiveInt, withConfig, workerId, type ConfigOpts, type Cli } from '../options.js';
 
 export const workerCommand = (cli: Cli) =>
   withConfig(new Command('worker'))
@@ -12,7 +12,8 @@ export const workerCommand = (cli: Cli) =>
     )
     .option(
       '--id <n>',
-      "this worker's name in logs, job logs and the dashboard's Workers table (systemd passes %i)",
+      "this worker's name in logs, job logs and the dashboard's Workers table (systemd passes %i): 1 to 128 printable ASCII characters, no spaces",
+      workerId,
       '1',
     )
     .option(

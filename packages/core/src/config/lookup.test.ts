@@ -71,6 +71,13 @@ describe('the configuration file looked for', () => {
     expect(config.ansible.playbooks_dir).toBe(join(opts.cwd!, 'playbooks'));
   });
 
+  it('refuses an empty --config, as a unit whose environment file lacks CONFIG_FILE passes it', () => {
+    const opts = place({ env: true, cwd: true, system: true });
+    expect(() => loadConfig({ ...opts, path: '' })).toThrow(
+      /--config names no file \(an empty path\).*EnvironmentFile \(\/etc\/sysconfig\/loopabull\) exists and sets CONFIG_FILE/,
+    );
+  });
+
   it('resolves a relative $LOOPABULL_CONFIG against the working directory, and it must exist', () => {
     const opts = place({ cwd: true });
     writeFileSync(join(opts.cwd!, 'other.yml'), 'queue:\n  name: from-relative\n');
