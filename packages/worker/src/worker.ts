@@ -24,6 +24,7 @@ import { JobLogs } from './job-logs.js';
 import { processJob, type JobServices, type LoopabullJob } from './process-job.js';
 import { playbooksDirMissing } from './resolve.js';
 import { JobBatches } from './job-batches.js';
+import { OutageLog } from './outage-log.js';
 import {
   noAutomations,
   noBatchAutomations,
@@ -149,8 +150,9 @@ export class LoopabullWorker {
     this.connections = [redis, ...copies];
     // Mostly Redis's connection failing (refused, a certificate not trusted): which Redis is
     // half of what the operator needs. The client keeps reconnecting by itself.
-    const queueError = (err: Error) =>
-      this.logger.error('queue error', { redis: redactUrl(config.redis.url), error: err.message });
+    const outage = new OutageLog(this.logger, { redis: redactUrl(config.redis.url) });
+    const queueError = (err: Error) => outage.error(err, redis.status === 'ready');
+    redis.on('ready', () => outage.ready());
     worker.on('error', queueError);
     work.queue.on('error', queueError);
     worker.on('completed', (job, result) => {
