@@ -1,11 +1,20 @@
+import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { EventEmitter, once } from 'node:events';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { createLogger } from '@loopabull/core';
-import { sql, type Kysely, type Migration, type RawBuilder } from 'kysely';
+import {
+  sql,
+  type Kysely,
+  type KyselyPlugin,
+  type Migration,
+  type PluginTransformQueryArgs,
+  type RawBuilder,
+} from 'kysely';
 import { databaseAdmin, freePort } from '@test/support';
 import {
   Database,
@@ -15,6 +24,7 @@ import {
   NotCreatedYet,
   type DatabaseLogger,
 } from './index.js';
+import { migrateOwner, pendingMigrations } from './migrate.js';
 
 /**
  * One suite, three servers: SQLite in a temporary directory, and a throwaway database on the
@@ -235,6 +245,42 @@ describe.each([sqlite, postgres, mariadb])('on $name', (target) => {
     await expect(look()).resolves.toBe('the items are there');
   });
 
+  it('brings an up-to-date owner to date in one query, without DDL or lock', async () => {
+    const { db } = use();
+    const kinds: string[] = [];
+    // Every statement Kysely runs passes here, raw SQL (the lock) too; not BEGIN and COMMIT.
+    const counter: KyselyPlugin = {
+      transformQuery: (args: PluginTransformQueryArgs) => (kinds.push(args.node.kind), args.node),
+      transformResult: (args) => Promise.resolve(args.result),
+    };
+    const counted = db.kysely.withPlugin(counter);
+    const lines: [string, Record<string, unknown>][] = [];
+    const log: DatabaseLogger = {
+      info: (message, fields) => void lines.push([message, fields]),
+      warn: () => {},
+    };
+    const migrations = itemMigrations('quick_items');
+
+    await expect(migrateOwner(counted, 'quick', migrations, log)).resolves.toEqual([
+      '0001_create_items',
+      '0002_add_colour',
+    ]);
+    // A first start says what it is doing, one migration after the other.
+    expect(lines.slice(0, 3)).toEqual([
+      ['applying database migrations', { owner: 'quick', pending: 2 }],
+      ['running database migration', { owner: 'quick', migration: '0001_create_items', of: '1/2' }],
+      ['running database migration', { owner: 'quick', migration: '0002_add_colour', of: '2/2' }],
+    ]);
+    expect(kinds).toContain('CreateTableNode');
+
+    kinds.length = 0;
+    lines.length = 0;
+    await expect(migrateOwner(counted, 'quick', migrations, log)).resolves.toEqual([]);
+    await expect(pendingMigrations(counted, 'quick', migrations)).resolves.toEqual([]);
+    expect(kinds).toEqual(['SelectQueryNode', 'SelectQueryNode']);
+    expect(lines).toEqual([]);
+  });
+
   it('keeps each owner’s migrations apart, even under the same names', async () => {
     const { db } = use();
     const create = (table: string): Record<string, Migration> => ({
@@ -394,6 +440,73 @@ describe.each([postgres, mariadb])('on $name, with the server in trouble', (targ
     } finally {
       await other.close();
     }
+  });
+});
+
+/**
+ * A process of its own that opens `url`, says `ready`, and at `go` on its stdin migrates the
+ * owner `pair` and prints the names it ran (needs `npm run build`: it loads dist).
+ */
+function migratingProcess(url: string) {
+  const script = `
+    import { Database } from ${JSON.stringify(DIST)};
+    const db = await Database.open(${JSON.stringify(url)}, { baseDir: '.', logger: { info() {}, warn() {} } });
+    const migrations = {
+      '0001_create': { up: (k) => k.schema.createTable('pair_items').addColumn('id', 'integer', (c) => c.primaryKey()).execute() },
+      '0002_colour': { up: (k) => k.schema.alterTable('pair_items').addColumn('colour', 'varchar(20)').execute() },
+      '0003_index': { up: (k) => k.schema.createIndex('pair_items_colour').on('pair_items').column('colour').execute() },
+    };
+    process.stdout.write('ready\\n');
+    process.stdin.once('data', async () => {
+      try {
+        process.stdout.write(JSON.stringify(await db.migrate('pair', migrations)) + '\\n');
+      } finally {
+        await db.close();
+        process.stdin.destroy();
+      }
+    });`;
+  const child = spawn(process.execPath, ['--input-type=module', '-e', script], {
+    stdio: ['pipe', 'pipe', 'pipe'],
+  });
+  let out = '';
+  let err = '';
+  child.stdout.setEncoding('utf8').on('data', (chunk: string) => (out += chunk));
+  child.stderr.setEncoding('utf8').on('data', (chunk: string) => (err += chunk));
+  const exited = once(child, 'exit');
+  return {
+    ready: async () => {
+      while (!out.startsWith('ready\n')) {
+        if (child.exitCode !== null) throw new Error(`the process ended: ${err}`);
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+    },
+    go: () => child.stdin.write('go\n'),
+    ran: async (): Promise<string[]> => {
+      const [code] = await exited;
+      if (code !== 0) throw new Error(`the process exited with ${String(code)}: ${err}`);
+      return JSON.parse(out.slice('ready\n'.length)) as string[];
+    },
+  };
+}
+const DIST = fileURLToPath(new URL('../dist/index.js', import.meta.url));
+
+describe.each([sqlite, postgres, mariadb])('on $name, two processes at once', (target) => {
+  const use = useDatabase(target);
+
+  it('runs each migration once when two processes migrate an empty database together', async () => {
+    const { db, url, baseDir } = use();
+    // SQLite's relative path is from the process's folder: give it whole.
+    const absolute =
+      target.name === 'SQLite' ? `sqlite:///${join(baseDir, 'nested/dir/test.db')}` : url;
+    const both = [migratingProcess(absolute), migratingProcess(absolute)];
+    await Promise.all(both.map((p) => p.ready()));
+    for (const p of both) p.go();
+    const [mine, theirs] = await Promise.all(both.map((p) => p.ran()));
+    expect([...mine!, ...theirs!].sort()).toEqual(['0001_create', '0002_colour', '0003_index']);
+    const noop: Migration = { up: async () => {} };
+    const names = { '0001_create': noop, '0002_colour': noop, '0003_index': noop };
+    await expect(db.pending('pair', names)).resolves.toEqual([]);
+    expect(await tableNames(db)).toContain('pair_items');
   });
 });
 
