@@ -72,6 +72,8 @@ describe('queue.keep_completed, the de-duplication window', () => {
 
     await publish('dup-1');
     await waitFor(async () => (await enqueued()) === 2, { what: 'the looper to take it again' });
+    // Counted as a repeat: its job was there already.
+    expect((await services.counters.read()).repeated).toEqual({ '': 1 });
     const counts = await services.work.queue.getJobCounts('wait', 'active', 'delayed', 'completed');
     expect(counts).toEqual({ wait: 0, active: 0, delayed: 0, completed: 1 });
     expect(await runs('dup-1')).toBe(1);

@@ -12,7 +12,7 @@
   ARGV[1] the queue's key prefix ("<prefix>:<queue>:"), ARGV[2] the timestamp (epoch ms);
   then four per job: id, name, data (JSON), opts (JSON, BullMQ's stored form).
 
-  Returns how many jobs were added (duplicates are not counted).
+  Returns one number per job, in order: 1 for a job added, 0 for one already there.
 ]]
 local waitKey, metaKey, idKey, activeKey, eventsKey, markerKey =
   KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6]
@@ -29,11 +29,13 @@ if not maxEvents then
 end
 
 local added = 0
+local fresh = {}
 for i = 3, #ARGV, 4 do
   local jobId, name = ARGV[i], ARGV[i + 1]
   local jobKey = prefix .. jobId
   if rcall("EXISTS", jobKey) == 1 then
     rcall("XADD", eventsKey, "MAXLEN", "~", maxEvents, "*", "event", "duplicated", "jobId", jobId)
+    fresh[#fresh + 1] = 0
   else
     rcall("HMSET", jobKey, "name", name, "data", ARGV[i + 2], "opts", ARGV[i + 3],
       "timestamp", timestamp, "delay", 0, "priority", 0)
@@ -41,6 +43,7 @@ for i = 3, #ARGV, 4 do
     rcall("LPUSH", waitKey, jobId)
     rcall("XADD", eventsKey, "MAXLEN", "~", maxEvents, "*", "event", "waiting", "jobId", jobId)
     added = added + 1
+    fresh[#fresh + 1] = 1
   end
 end
 
@@ -53,4 +56,4 @@ if added > 0 then
   end
 end
 
-return added
+return fresh

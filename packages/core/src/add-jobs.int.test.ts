@@ -62,11 +62,17 @@ describe('adding jobs with add-jobs.lua', () => {
 
     const ids = [];
     for (const event of events) ids.push(await viaBullmq(event));
-    expect(await ours.enqueueAll(events)).toEqual(ids);
+    expect(await ours.enqueueAll(events)).toEqual(ids.map((id) => ({ id, repeated: false })));
 
-    // A redelivery: the same job, left as it was, and a "duplicated" event.
+    // A redelivery: the same job, left as it was, and a "duplicated" event; told apart from a
+    // new job of the same write.
+    const fresh = testEvent('a.d', { id: 'msg-4' });
     await viaBullmq(events[0]!);
-    expect(await ours.enqueueAll([events[0]!])).toEqual([ids[0]]);
+    await viaBullmq(fresh);
+    expect(await ours.enqueueAll([events[0]!, fresh])).toEqual([
+      { id: ids[0], repeated: true },
+      { id: 'msg-4', repeated: false },
+    ]);
     const [running, runningOurs] = [await dump(bullmq), await dump(ours)];
     expect(Object.keys(running)).toEqual(
       expect.arrayContaining(['events', 'id', 'marker', 'meta', 'wait', 'msg-1']),
@@ -87,8 +93,8 @@ describe('adding jobs with add-jobs.lua', () => {
   it('adds a queue that is not paused a marker, and BullMQ reads the job back whole', async () => {
     const ours = workQueue();
     const event = testEvent('a.b', { body: { deep: { list: [1, 'two'] } } });
-    const [id] = await ours.enqueueAll([event]);
-    const job = await ours.queue.getJob(id!);
+    const id = await ours.enqueue(event);
+    const job = await ours.queue.getJob(id);
     expect(job?.data).toEqual(event);
     expect(job?.name).toBe('a.b');
     expect(job?.opts).toEqual(ours.jobOptions(event));

@@ -47,17 +47,17 @@ export class JobOptionsJson {
 
 /**
  * Adds the jobs, in order, in one atomic call; a job whose id exists is left as it is. Resolves
- * with how many were new.
+ * with whether each was new (false: its id was already there).
  */
 export async function addJobs(
   redis: Redis,
   queue: Queue,
   opts: JobOptionsJson,
   jobs: readonly NewJob[],
-): Promise<number> {
+): Promise<boolean[]> {
   const k = queue.keys;
   const args: Array<string | number> = [queue.toKey(''), Date.now()];
   for (const job of jobs) args.push(job.id, job.name, job.data, opts.for(job.id));
   const keys = [k.wait!, k.meta!, k.id!, k.active!, k.events!, k.marker!];
-  return (await SCRIPT.run(redis, keys, args)) as number;
+  return ((await SCRIPT.run(redis, keys, args)) as number[]).map((added) => added === 1);
 }

@@ -82,7 +82,7 @@ export {
   parkedBodySize,
   type ParkInput,
 } from './parking.js';
-export { WorkQueue, DEPTH_SAMPLE } from './work-queue.js';
+export { WorkQueue, DEPTH_SAMPLE, type Enqueued } from './work-queue.js';
 export {
   JOB_STATES,
   DEPTH_STATES,

@@ -115,10 +115,9 @@ describe('depth()', () => {
 
   it('takes a job back in the queue after a try as waiting since that try began, not since it was made', async () => {
     const now = Date.now();
-    const [retried, fresh] = await services.work.enqueueAll([
-      testEvent('a.one'),
-      testEvent('b.two'),
-    ]);
+    const [retried, fresh] = (
+      await services.work.enqueueAll([testEvent('a.one'), testEvent('b.two')])
+    ).map((job) => job.id);
     // Made an hour ago, its last try began 10 s ago (a retry after backoff, or a stalled job).
     await services.redis.hset(services.work.queue.toKey(retried!), {
       timestamp: now - 3_600_000,

@@ -27,6 +27,13 @@ return 0
  */
 export const DEPTH_SAMPLE = 1000;
 
+/** An event's job once Redis has it. */
+export interface Enqueued {
+  id: string;
+  /** The job was there already (a redelivery, or the same message published again): nothing new runs. */
+  repeated: boolean;
+}
+
 /** The BullMQ queue of events, with the options every producer must use. */
 export class WorkQueue {
   readonly queue: Queue<LoopabullEvent, JobResult>;
@@ -122,8 +129,8 @@ export class WorkQueue {
 
   /** Resolves once Redis has the job; a redelivered event maps to the job already there. */
   async enqueue(event: LoopabullEvent): Promise<string> {
-    const [id] = await this.enqueueAll([event]);
-    return id!;
+    const [job] = await this.enqueueAll([event]);
+    return job!.id;
   }
 
   /**
@@ -152,14 +159,14 @@ export class WorkQueue {
    * `enqueue` for many events in one script call (add-jobs.ts): throws if it failed, and then
    * the events before the one at fault may have been stored, which a retry maps to their jobs.
    */
-  async enqueueAll(events: readonly LoopabullEvent[]): Promise<string[]> {
+  async enqueueAll(events: readonly LoopabullEvent[]): Promise<Enqueued[]> {
     const jobs = events.map((event) => ({
       id: jobIdFor(event.id),
       name: event.topic,
       data: JSON.stringify(event),
     }));
-    await addJobs(this.connection, this.queue, this.storedOptions, jobs);
-    return jobs.map((job) => job.id);
+    const added = await addJobs(this.connection, this.queue, this.storedOptions, jobs);
+    return jobs.map((job, i) => ({ id: job.id, repeated: !added[i] }));
   }
 
   async depth(): Promise<QueueDepth> {

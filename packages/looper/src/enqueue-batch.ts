@@ -3,31 +3,31 @@
  * a round trip and a socket write for the burst instead of one per message. Each caller still
  * gets its own answer, and an answer only once Redis has confirmed the write that held its job.
  */
-export interface EnqueueBatchOptions<T> {
-  /** Writes every item, in order, and resolves with one id per item; throws if any was not stored. */
-  writeAll(items: T[]): Promise<string[]>;
+export interface EnqueueBatchOptions<T, R> {
+  /** Writes every item, in order, and resolves with one answer per item; throws if any was not stored. */
+  writeAll(items: T[]): Promise<R[]>;
   /** Writes one item: used to tell which item of a failed bulk write was at fault. */
-  writeOne(item: T): Promise<string>;
+  writeOne(item: T): Promise<R>;
   /** True for a failure no item can be blamed for (Redis down or not answering). */
   isShared(err: unknown): boolean;
   /** Most items in one bulk write. */
   max: number;
 }
 
-interface Waiting<T> {
+interface Waiting<T, R> {
   item: T;
-  resolve: (id: string) => void;
+  resolve: (answer: R) => void;
   reject: (err: unknown) => void;
 }
 
-export class EnqueueBatch<T> {
-  private waiting: Array<Waiting<T>> = [];
+export class EnqueueBatch<T, R> {
+  private waiting: Array<Waiting<T, R>> = [];
   private scheduled = false;
 
-  constructor(private readonly opts: EnqueueBatchOptions<T>) {}
+  constructor(private readonly opts: EnqueueBatchOptions<T, R>) {}
 
-  /** Resolves with the item's id once Redis has it. */
-  add(item: T): Promise<string> {
+  /** Resolves with the item's answer once Redis has it. */
+  add(item: T): Promise<R> {
     return new Promise((resolve, reject) => {
       this.waiting.push({ item, resolve, reject });
       if (this.waiting.length >= this.opts.max) this.flush();
@@ -46,10 +46,10 @@ export class EnqueueBatch<T> {
     if (batch.length > 0) void this.write(batch);
   }
 
-  private async write(batch: Array<Waiting<T>>): Promise<void> {
-    let ids: string[];
+  private async write(batch: Array<Waiting<T, R>>): Promise<void> {
+    let answers: R[];
     try {
-      ids = await this.opts.writeAll(batch.map((w) => w.item));
+      answers = await this.opts.writeAll(batch.map((w) => w.item));
     } catch (err) {
       if (this.opts.isShared(err)) {
         for (const w of batch) w.reject(err);
@@ -59,6 +59,6 @@ export class EnqueueBatch<T> {
       await Promise.all(batch.map((w) => this.opts.writeOne(w.item).then(w.resolve, w.reject)));
       return;
     }
-    batch.forEach((w, i) => w.resolve(ids[i]!));
+    batch.forEach((w, i) => w.resolve(answers[i]!));
   }
 }

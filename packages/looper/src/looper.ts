@@ -12,6 +12,7 @@ import {
   withTimeout,
   type Config,
   type Delivery,
+  type Enqueued,
   type LoopabullEvent,
   type Logger,
   type RejectReason,
@@ -58,7 +59,7 @@ interface RedisSide {
   redis: Redis;
   queue: WorkQueue;
   /** The jobs of one burst of deliveries, written together. */
-  batch: EnqueueBatch<LoopabullEvent>;
+  batch: EnqueueBatch<LoopabullEvent, Enqueued>;
   parking: ParkingLot;
   counters: Counters;
 }
@@ -130,8 +131,10 @@ export class Looper extends EventEmitter<LooperEvents> {
         // One timer for a bulk write, not one per message.
         writeAll: (events) =>
           withTimeout(queue.enqueueAll(events), REDIS_REPLY_TIMEOUT_MS, 'Redis job add'),
-        writeOne: (event) =>
-          withTimeout(queue.enqueue(event), REDIS_REPLY_TIMEOUT_MS, 'Redis job add'),
+        writeOne: async (event) =>
+          (
+            await withTimeout(queue.enqueueAll([event]), REDIS_REPLY_TIMEOUT_MS, 'Redis job add')
+          )[0]!,
         isShared: isRedisFault,
         max: this.config.bus.prefetch,
       }),
@@ -302,17 +305,23 @@ export class Looper extends EventEmitter<LooperEvents> {
       case 'park':
         return this.park(delivery, verdict, side);
       case 'enqueue': {
-        let jobId: string;
+        let job: Enqueued;
         try {
-          jobId = await side.batch.add(verdict.event);
+          job = await side.batch.add(verdict.event);
         } catch (err) {
           if (isRedisFault(err)) throw err;
           const detail = `its job could not be stored: ${describeFault(err)}`;
           const topic = verdict.event.topic;
           return this.park(delivery, { kind: 'park', reason: 'unstorable', detail, topic }, side);
         }
-        this.logger.debug('enqueued', { topic: verdict.event.topic, job_id: jobId });
+        const { id: jobId, repeated } = job;
+        this.logger.debug(repeated ? 'enqueued: its job was already there' : 'enqueued', {
+          topic: verdict.event.topic,
+          job_id: jobId,
+        });
         side.counters.incr('enqueued');
+        // A redelivery, or the same message published again: its job runs once all the same.
+        if (repeated) side.counters.incr('repeated');
         return { kind: 'enqueued', event: verdict.event, jobId };
       }
     }

@@ -184,6 +184,7 @@ describe('/metrics', () => {
   const FAMILIES: Array<[string, string, string[]]> = [
     ['loopabull_messages_consumed_total', 'COUNTER', []],
     ['loopabull_messages_enqueued_total', 'COUNTER', []],
+    ['loopabull_messages_repeated_total', 'COUNTER', []],
     ['loopabull_messages_filtered_total', 'COUNTER', []],
     ['loopabull_messages_parked_total', 'COUNTER', ['reason']],
     ['loopabull_jobs_completed_total', 'COUNTER', ['topic']],

@@ -22,6 +22,11 @@ const COUNTERS: CounterSpec[] = [
     help: 'Bus messages turned into jobs',
   },
   {
+    counter: 'repeated',
+    metric: 'loopabull_messages_repeated_total',
+    help: 'Enqueued bus messages whose job was already there (a redelivery, or the same message published again): nothing new ran',
+  },
+  {
     counter: 'filtered',
     metric: 'loopabull_messages_filtered_total',
     help: 'Bus messages dropped by the routing_keys filter',
