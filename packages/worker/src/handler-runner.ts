@@ -60,7 +60,10 @@ async function importModule(file: string, url: string, relative: string): Promis
   if (typeof fn !== 'function') {
     throw new RunError(`handler ${relative} has no default export function`, null, true);
   }
-  const declared = mod.batch ?? (fn === nested?.default ? nested?.batch : undefined);
+  // `batch = null` is a declaration too, and a wrong one: `??` took it for none, and the handler
+  // then got one event where it expects a list.
+  const declared =
+    mod.batch !== undefined ? mod.batch : fn === nested?.default ? nested?.batch : undefined;
   if (declared === undefined) return { url, batch: null, handler: fn as Handler };
   const batch = batchSchema.safeParse(declared);
   if (!batch.success) {

@@ -273,6 +273,33 @@ describe('worker running batch handlers', () => {
     await waitFor(() => proc.output().includes(batch), { what: batch });
   });
 
+  it('one event that fails its whole batch every time parks only its own job: the last try runs alone', async () => {
+    h = await harness({ workers: { concurrency: 4 }, queue: { attempts: 3 } });
+    writeAutomation(
+      h.config.ansible.playbooks_dir,
+      'org.example.poison.mjs',
+      `export const batch = { max: 3, wait_ms: 1000 };
+      export default async (events, ctx) => {
+        if (events.some((e) => e.body.n === 'poison')) throw new Error('poisoned');
+        return events.map((e, i) => ({ n: e.body.n, size: events.length, attempt: ctx.jobs[i].attempt }));
+      };\n`,
+    );
+    const [one, two, poison] = await Promise.all(
+      [1, 2, 'poison'].map((n) => h!.add('org.example.poison', { n })),
+    );
+    await h.startWorkerProcess();
+    // The three failed together twice (they come back together), then each ran alone.
+    for (const [job, n] of [
+      [one!, 1],
+      [two!, 2],
+    ] as const)
+      expect(await h.finished(job)).toMatchObject({ value: { n, size: 1, attempt: 3 } });
+    await expect(h.finished(poison!)).rejects.toThrow(
+      'handler org.example.poison.mjs failed: poisoned',
+    );
+    expect((await h.reload(poison!)).attemptsMade).toBe(3);
+  });
+
   it('a batch export that is not { max, wait_ms } fails the job at once, saying what is wrong', async () => {
     h = await harness({ queue: { attempts: 5 } });
     writeAutomation(
@@ -286,5 +313,15 @@ describe('worker running batch handlers', () => {
       /^handler bad\.batch\.mjs exports an invalid batch: max: .*\(expected \{ max: 1\.\.10000, wait_ms: 0\.\.60000 \}\)$/,
     );
     expect((await h.reload(job)).attemptsMade).toBe(1);
+    writeAutomation(
+      h.config.ansible.playbooks_dir,
+      'null.batch.mjs',
+      'export const batch = null;\nexport default (events) => events.map(() => 1);\n',
+    );
+    const nulled = await h.add('null.batch');
+    await expect(h.finished(nulled)).rejects.toThrow(
+      /^handler null\.batch\.mjs exports an invalid batch: batch: .*null.*\(expected/,
+    );
+    expect((await h.reload(nulled)).attemptsMade).toBe(1);
   });
 });

@@ -1,6 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
 import { PermanentError } from '@loopabull/core';
-import { JobBatches } from './job-batches.js';
+import { JobBatches, runsAlone } from './job-batches.js';
 
 const settle = (p: Promise<unknown>) =>
   p.then(
@@ -79,5 +79,13 @@ describe('JobBatches', () => {
     ];
     batches.flushAll();
     expect(await Promise.all(pending)).toEqual([2, 2, 1]);
+  });
+
+  it('runs the last try of a retried job alone, and never the only try', () => {
+    expect([1, 2, 3].map((attempt) => runsAlone(attempt, 3))).toEqual([false, false, true]);
+    // `jobs retry` gives a parked job one more try.
+    expect(runsAlone(4, 3)).toBe(true);
+    // Without retries, batches are kept: there is no later try to isolate.
+    expect(runsAlone(1, 1)).toBe(false);
   });
 });

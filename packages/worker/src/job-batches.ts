@@ -1,5 +1,15 @@
 import { PermanentError, type BatchSettings } from '@loopabull/core';
 
+/**
+ * Whether a try runs as a batch of one. Jobs that failed together come back together (the same
+ * backoff), so a batch that fails as a whole (a throw, a timeout, a failed playbook run) would
+ * form again on every retry, and one bad event would park all its batch-mates. The last try of a
+ * job that has been retried runs alone: only the event at fault is parked.
+ */
+export function runsAlone(attempt: number, attempts: number): boolean {
+  return attempt > 1 && attempt >= attempts;
+}
+
 export interface BatchItem<I> {
   item: I;
   resolve(value: unknown): void;

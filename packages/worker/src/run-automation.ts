@@ -8,7 +8,7 @@ import {
   type Logger,
   type LoopabullEvent,
 } from '@loopabull/core';
-import { JobBatches } from './job-batches.js';
+import { JobBatches, runsAlone } from './job-batches.js';
 import { runHandler, type HandlerRun } from './handler-runner.js';
 import type { Resolution } from './resolve.js';
 import {
@@ -63,15 +63,19 @@ export async function runAutomation(
 ): Promise<Pick<JobResult, 'exit_code' | 'value'>> {
   const { config } = services;
   const { found, event, job } = run;
+  // No batches: this try runs as a batch of one (job-batches.ts says why).
+  const batches = runsAlone(job.attempt, config.queue.attempts) ? undefined : services.batches;
   if (found.kind === 'playbook') {
     const batch = config.ansible.batch[event.topic];
     if (batch) {
       // Fails this job alone when its event cannot go into the vars.
       checkVars(event, { job_id: job.id, attempt: job.attempt });
       const settings = { max: batch.max, wait_ms: batch.wait * 1000 };
-      const batches = services.batches ?? new JobBatches(1);
-      return (await batches.submit(`playbook:${found.file}`, settings, run, (runs) =>
-        runPlaybookBatch(services, runs),
+      return (await (batches ?? new JobBatches(1)).submit(
+        `playbook:${found.file}`,
+        settings,
+        run,
+        (runs) => runPlaybookBatch(services, runs),
       )) as { exit_code: number };
     }
     const vars = renderVars(event, { job_id: job.id, attempt: job.attempt });
@@ -111,7 +115,7 @@ export async function runAutomation(
     ctx,
     timeoutSeconds: config.ansible.timeout,
     signal: run.signal,
-    batches: services.batches,
+    batches,
   });
   return { value };
 }
