@@ -443,6 +443,25 @@ describe('doctor', () => {
     }
   });
 
+  it('lines up the details of its text output, however long the name of a check', async () => {
+    const c = testConfig();
+    try {
+      const found = await checks(c);
+      const width = Math.max(...found.map((check) => check.name.length));
+      expect(width).toBe('taskotron database'.length);
+      const lines = (await runProgram(c, ['doctor'])).out
+        .split('\n')
+        .filter((l) => /^(ok  |FAIL) /.test(l));
+      // Every detail starts in the same column, one space past the longest name.
+      expect(lines.map((l) => l.slice(5, 5 + width + 1))).toEqual(
+        found.map((check) => check.name.padEnd(width + 1)),
+      );
+      expect(lines.map((l) => l.slice(5 + width + 1))).toEqual(found.map((check) => check.detail));
+    } finally {
+      await cleanUpTest(c);
+    }
+  });
+
   it('writes nothing to Redis: a queue that did not exist is not left with a BullMQ meta key', async () => {
     const fresh = testConfig({ overrides: { taskotron: { enabled: false } } });
     const redis = createRedis(fresh.redis.url);

@@ -218,9 +218,11 @@ user with their environment (docs/operating.md), or its answers are another user
       ];
       if (opts.json) printJson(results);
       else {
+        // One column for the names, as wide as the longest ("taskotron database").
+        const width = Math.max(...results.map((r) => r.name.length));
         for (const r of results) {
-          process.stdout.write(`${r.ok ? 'ok  ' : 'FAIL'} ${r.name.padEnd(16)} ${r.detail}\n`);
-          if (!r.ok && 'fix' in r) process.stdout.write(`     ${''.padEnd(16)} fix: ${r.fix}\n`);
+          process.stdout.write(`${r.ok ? 'ok  ' : 'FAIL'} ${r.name.padEnd(width)} ${r.detail}\n`);
+          if (!r.ok && 'fix' in r) process.stdout.write(`     ${''.padEnd(width)} fix: ${r.fix}\n`);
         }
       }
       if (results.some((r) => !r.ok)) process.exitCode = 1;
