@@ -451,7 +451,7 @@ describe('doctor', () => {
       expect(width).toBe('taskotron database'.length);
       const lines = (await runProgram(c, ['doctor'])).out
         .split('\n')
-        .filter((l) => /^(ok  |FAIL) /.test(l));
+        .filter((l) => /^(ok {2}|FAIL) /.test(l));
       // Every detail starts in the same column, one space past the longest name.
       expect(lines.map((l) => l.slice(5, 5 + width + 1))).toEqual(
         found.map((check) => check.name.padEnd(width + 1)),
