@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { UnrecoverableError, Worker } from 'bullmq';
 import type { FastifyInstance } from 'fastify';
+import { chromium } from 'playwright-core';
 import { createLogger, createRedis, queueServices, type QueueServices } from '@loopabull/core';
 import {
   freePort,
@@ -158,7 +159,7 @@ describe('HTTP server', () => {
       await ownServices.close();
     };
     try {
-      return { services: ownServices, worker, get: await serveForTest(ownApp), close };
+      return { app: ownApp, services: ownServices, worker, get: await serveForTest(ownApp), close };
     } catch (err) {
       await close();
       throw err;
@@ -257,6 +258,47 @@ describe('HTTP server', () => {
       // The event is shown as JSON, whose quotes are escaped once more.
       expect(jobPage).toContain(escaped('body').replaceAll('&quot;', '\\&quot;'));
     } finally {
+      await close();
+    }
+  });
+
+  it('wraps long unbroken topics, ids and failure lines in a browser instead of widening the page', async () => {
+    const { app: ownApp, services: ownServices, worker, close } = await ownQueueApp();
+    const browser = await chromium.launch({
+      executablePath: '/usr/bin/chromium',
+      args: ['--no-sandbox', '--disable-background-networking'],
+    });
+    try {
+      const id = await ownServices.work.enqueue(
+        testEvent(`org.${'t'.repeat(240)}.z`, { id: `I${'i'.repeat(127)}` }),
+      );
+      const job = (await worker.getNextJob('tok'))!;
+      await job.moveToFailed(
+        new UnrecoverableError(
+          `ansible-playbook exited 2:\nfatal: [localhost]: ${'w'.repeat(3000)}`,
+        ),
+        'tok',
+      );
+      await ownServices.parking.park({
+        reason: 'not-json',
+        detail: `body is not JSON: ${'d'.repeat(2000)}`,
+        topic: null,
+        exchange: 'amq.topic',
+        routing_key: `org.${'k'.repeat(250)}`,
+        message_id: null,
+        received_at: new Date().toISOString(),
+        content: Buffer.from('z'.repeat(5000)),
+      });
+      const { port } = ownApp.server.address() as { port: number };
+      const base = `http://127.0.0.1:${port}`;
+      const page = await browser.newPage({ viewport: { width: 1000, height: 800 } });
+      for (const path of ['/', `/jobs/${id}`]) {
+        expect((await page.goto(base + path))!.status()).toBe(200);
+        const width = await page.evaluate('document.documentElement.scrollWidth');
+        expect({ path, width }).toEqual({ path, width: 1000 });
+      }
+    } finally {
+      await browser.close();
       await close();
     }
   });

@@ -8,9 +8,19 @@ const ESCAPES: Record<string, string> = {
   "'": '&#39;',
 };
 
+/**
+ * The bidirectional embeddings, overrides and isolates (U+202A-U+202E, U+2066-U+2069): one in a
+ * value would reorder the page's own text after it (an item ending in U+202E turns "2 newest
+ * first" into "tsrif tsewen 2"), so each is shown as its code point instead.
+ */
+const BIDI_CONTROLS = /[\u202a-\u202e\u2066-\u2069]/g;
+const codePoint = (c: string) => `<U+${c.codePointAt(0)!.toString(16).toUpperCase()}>`;
+
 /** Everything shown on a page comes from messages or job output: escape all of it. */
 export const escapeHtml = (value: unknown): string =>
-  String(value ?? '').replace(/[&<>"']/g, (c) => ESCAPES[c]!);
+  String(value ?? '')
+    .replace(BIDI_CONTROLS, codePoint)
+    .replace(/[&<>"']/g, (c) => ESCAPES[c]!);
 
 /** Tagged template: interpolated values are escaped unless they are already `Html`. */
 export class Html {
@@ -33,7 +43,14 @@ export function html(strings: TemplateStringsArray, ...values: unknown[]): Html 
   return new Html(out);
 }
 
+/**
+ * Values come from messages, job output and other services: an id, a topic or a failure line
+ * thousands of characters long without a space must wrap in its cell, not widen the page to tens
+ * of thousands of pixels. `anywhere` (unlike `break-word`) lets a table cell shrink to fit; the
+ * minimum widths keep short words such as a state whole.
+ */
 const STYLE = `body{font:14px/1.4 system-ui,sans-serif;margin:1.5rem;color:#222}
+td,h1,h2{overflow-wrap:anywhere}td{min-width:4rem}td pre{white-space:pre-wrap;min-width:20rem}
 table{border-collapse:collapse;margin:.5rem 0 1.5rem}td,th{border:1px solid #ccc;padding:.25rem .6rem;text-align:left;vertical-align:top}
 th{background:#f3f3f3}.num{text-align:right}.bad{background:#fde2e2}.warn{background:#fff4d6}
 pre{background:#f7f7f7;padding:.5rem;overflow:auto;max-height:40rem}nav a{margin-right:1rem}code{font-size:90%}`;

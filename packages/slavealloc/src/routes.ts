@@ -5,6 +5,7 @@ import type { Allocation } from './allocator.js';
 import type { SlaveFilters } from './rows.js';
 import type { Slavealloc } from './service.js';
 import { API_TABLES, isApiTable, type ApiTable } from './tables.js';
+import { sendPage } from '@loopabull/server/html';
 import { apiDocs } from './api-docs.js';
 import { isRowId } from './limits.js';
 import { DASHBOARD } from './ui.js';
@@ -146,8 +147,9 @@ function registerTac(app: FastifyInstance, service: Slavealloc, logger: Logger):
 const TABLE = ':table(^[a-z_]+$)';
 
 function registerApi(app: FastifyInstance, service: Slavealloc): void {
+  // sendPage: the page policy, without which the data policy would refuse the page its style.
   const docs = async (_req: unknown, reply: FastifyReply) =>
-    reply.type('text/html; charset=utf-8').header('cache-control', 'no-cache').send(apiDocs());
+    sendPage(reply.header('cache-control', 'no-cache'), apiDocs());
   app.get('/api', docs);
   app.get('/api/', docs);
 

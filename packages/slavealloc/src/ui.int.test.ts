@@ -112,4 +112,32 @@ describe('the slavealloc pages in a browser', () => {
     expect(errors).toEqual([]);
     await page.close();
   });
+
+  it('styles the /api page, which the policy of data would leave bare, and lets no page be framed', async () => {
+    const stack = use();
+    const page = await browser.newPage();
+    const refused: string[] = [];
+    page.on('console', (m) => {
+      if (m.text().includes('Content Security Policy')) refused.push(m.text());
+    });
+    await page.goto(`${stack.server.url}/api`);
+    await expect(page.locator('a[href="/api/slaves"]').count()).resolves.toBe(1);
+    // The common style's body margin (1.5rem), which a refused <style> would not give.
+    await expect(page.evaluate('getComputedStyle(document.body).marginTop')).resolves.toBe('24px');
+    expect(refused).toEqual([]);
+    await page.close();
+    for (const path of [
+      '/api',
+      '/ui/slavealloc',
+      '/ui/slavealloc/masters',
+      '/ui/slavealloc/silos',
+    ]) {
+      const csp = (await stack.request(path)).headers.get('content-security-policy');
+      expect({ path, csp }).toEqual({
+        path,
+        csp: expect.stringMatching(/(^|;\s*)frame-ancestors 'none'(;|$)/),
+      });
+      expect(csp).toMatch(/(^|;\s*)base-uri 'none'(;|$)/);
+    }
+  });
 });

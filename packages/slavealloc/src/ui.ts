@@ -6,9 +6,12 @@ import { LOOKUPS, type LookupTable } from './tables.js';
 export const DASHBOARD = { title: 'Slaves', path: '/ui/slavealloc' };
 export const SCRIPT_PATH = '/ui/slavealloc/app.js';
 
-/** The pages change data with their own script, from this server only. */
+/**
+ * The pages change data with their own script, from this server only; like every other page
+ * (docs/security.md) they cannot be framed, nor have their relative URLs rebased.
+ */
 export const UI_CSP =
-  "default-src 'none'; style-src 'unsafe-inline'; script-src 'self'; connect-src 'self'; form-action 'self'";
+  "default-src 'none'; style-src 'unsafe-inline'; script-src 'self'; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
 
 const STYLE = `.muted{color:#777}.off td{background:#f4f4f4;color:#777}
 input.notes{width:14rem}#status{min-height:1.4em;font-weight:bold}form{margin:.5rem 0}`;

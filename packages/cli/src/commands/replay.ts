@@ -81,7 +81,7 @@ match it) is dropped by the broker: replay names it on standard error and exits 
       else {
         const dropped = sent.filter((s) => !s.published.routed).length;
         process.stdout.write(
-          `published ${counted(sent.length, 'message')} with their original ids` +
+          `published ${counted(sent.length, 'message')} with ${sent.length === 1 ? 'its original id' : 'their original ids'}` +
             (dropped ? ` (${dropped} dropped: no queue bound to take them)` : '') +
             '\n',
         );
