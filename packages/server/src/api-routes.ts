@@ -1,6 +1,9 @@
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import { JOB_STATES, JobRefused, type JobState, type QueueServices } from '@loopabull/core';
 
+/** The most parked messages one `/api/parked` answer lists. */
+const PARKED_LIST_MAX = 1000;
+
 /** The answer to a job id that names no job. */
 export const unknownJob = (reply: FastifyReply) => reply.code(404).send({ error: 'unknown job' });
 
@@ -82,14 +85,19 @@ export function registerApi(app: FastifyInstance, services: QueueServices): void
         querystring: {
           type: 'object',
           properties: {
-            limit: { type: 'integer', minimum: 1, maximum: 1000, default: 50 },
+            // Cut to PARKED_LIST_MAX rather than refused, as /api/jobs does.
+            limit: { type: 'integer', minimum: 1, default: 50 },
             // As `jobs list --state parked --topic`: a filter left out would list every topic.
             topic: { type: 'string', maxLength: 255 },
           },
         },
       },
     },
-    async (req) => services.parking.list(req.query.limit ?? 50, req.query.topic || undefined),
+    async (req) =>
+      services.parking.list(
+        Math.min(req.query.limit ?? 50, PARKED_LIST_MAX),
+        req.query.topic || undefined,
+      ),
   );
   app.post('/api/pause', async () => {
     await services.work.pause();

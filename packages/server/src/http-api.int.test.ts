@@ -100,6 +100,10 @@ describe('jobs', () => {
     expect((await http('/api/parked')).json()).toEqual([
       expect.objectContaining({ reason: 'not-json', topic: 'org.example.bad', body: '{nope' }),
     ]);
+    // A limit past the most it lists is cut, as /api/jobs does, not refused.
+    const many = await http('/api/parked?limit=100000');
+    expect(many.statusCode).toBe(200);
+    expect(many.json()).toHaveLength(1);
   });
 
   it('/api/parked?topic=T lists only that topic, as `jobs list --state parked --topic` does', async () => {
