@@ -57,6 +57,7 @@ export {
   pulseRoutingKey,
   topicBound,
   type Delivery,
+  REJECT_REASONS,
   type RejectReason,
   type ToEventResult,
 } from './presets.js';

@@ -22,8 +22,16 @@ export interface Delivery {
  * decided here: the looper parks a message under it when making or storing its job failed for a
  * reason that is the message's, not Redis's.
  */
-export type RejectReason =
-  'too-large' | 'bad-utf8' | 'not-json' | 'bad-topic' | 'too-deep' | 'bad-headers' | 'unstorable';
+export const REJECT_REASONS = [
+  'too-large',
+  'bad-utf8',
+  'not-json',
+  'bad-topic',
+  'too-deep',
+  'bad-headers',
+  'unstorable',
+] as const;
+export type RejectReason = (typeof REJECT_REASONS)[number];
 
 export type ToEventResult =
   | { ok: true; event: LoopabullEvent }

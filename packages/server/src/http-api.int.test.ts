@@ -5,7 +5,13 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { FastifyInstance } from 'fastify';
-import { createLogger, createRedis, queueServices, type QueueServices } from '@loopabull/core';
+import {
+  createLogger,
+  createRedis,
+  queueServices,
+  REJECT_REASONS,
+  type QueueServices,
+} from '@loopabull/core';
 import {
   cleanUpTest,
   parseMetrics,
@@ -235,6 +241,14 @@ describe('/metrics', () => {
           ?.value,
       );
     expect(value('loopabull_messages_parked_total', { reason: 'not-json' })).toBe(1);
+    // Every reason the looper parks under is there from the start, at 0 until it happens.
+    expect(
+      metrics
+        .get('loopabull_messages_parked_total')!
+        .metrics.map((m) => m.labels!.reason)
+        .sort(),
+    ).toEqual([...REJECT_REASONS].sort());
+    expect(value('loopabull_messages_parked_total', { reason: 'too-large' })).toBe(0);
     expect(value('loopabull_jobs_unrouted_total', { topic: 'org.example.none' })).toBe(1);
     expect(value('loopabull_queue_jobs', { state: 'waiting' })).toBe(1);
     const line = (series: string, le?: string) =>

@@ -3,11 +3,19 @@ import {
   DEPTH_SAMPLE,
   DEPTH_STATES,
   DURATION_BUCKETS,
+  REJECT_REASONS,
   type QueueDepth,
   type QueueServices,
 } from '@loopabull/core';
 
-type CounterSpec = { counter: string; metric: string; help: string; label?: string };
+type CounterSpec = {
+  counter: string;
+  metric: string;
+  help: string;
+  label?: string;
+  /** Label values shown at 0 before any is counted, so that a rate() over them works from the start. */
+  known?: readonly string[];
+};
 
 /** Counters kept in Redis by loopers and workers, exposed under Prometheus names. */
 const COUNTERS: CounterSpec[] = [
@@ -36,6 +44,7 @@ const COUNTERS: CounterSpec[] = [
     metric: 'loopabull_messages_parked_total',
     help: 'Bus messages that could not become events, by reason',
     label: 'reason',
+    known: REJECT_REASONS,
   },
   {
     counter: 'completed',
@@ -81,6 +90,7 @@ export function createMetrics(services: QueueServices): client.Registry {
       registers: [registry],
       async collect() {
         this.reset();
+        for (const known of spec.known ?? []) this.inc({ [spec.label!]: known }, 0);
         for (const [label, value] of Object.entries((await counters())[spec.counter] ?? {})) {
           if (spec.label) this.inc({ [spec.label]: label }, value);
           else this.inc(value);
