@@ -83,7 +83,6 @@ export function printTable(
   process.stdout.write(formatTable(headers, rows));
 }
 
-/** Commander's parser for counts and intervals: a usage error (exit 2) for anything else. */
 /**
  * `worker --id`: the worker's name in logs and, as the Redis client name BullMQ gives its
  * connection, in the dashboard's Workers table and doctor's count. Redis refuses a client name
@@ -98,6 +97,7 @@ export function workerId(value: string): string {
   return value;
 }
 
+/** Commander's parser for counts and intervals: a usage error (exit 2) for anything else. */
 export function positiveInt(value: string): number {
   const n = Number(value);
   if (!Number.isInteger(n) || n < 1)

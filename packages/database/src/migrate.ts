@@ -79,9 +79,10 @@ export async function pendingMigrations(
   owner: string,
   migrations: Record<string, Migration>,
 ): Promise<string[]> {
-  const names = Object.keys(migrations);
   const done = await recorded(db, owner);
-  const pending = notRecorded(names, done ?? []);
+  // No record read (a first start, or a record that cannot be read): the Migrator tells the two
+  // apart, and throws for the latter, which doctor must report rather than "not created yet".
+  const pending = done && notRecorded(Object.keys(migrations), done);
   if (pending) return pending;
   const known = await migrator(db, owner, migrations).getMigrations();
   return known.filter((m) => !m.executedAt).map((m) => m.name);

@@ -30,13 +30,12 @@ export function locateConfig(opts: LoadConfigOptions = {}): string | null {
   const env = opts.env ?? process.env;
   const cwd = opts.cwd ?? process.cwd();
   // An empty --config is what a unit's `--config ${CONFIG_FILE}` passes when its environment
-  // file is missing or does not set CONFIG_FILE: searching on from there would run the service on
-  // another file, or on the built-in defaults (the local broker's whole amq.topic), silently.
+  // file sets `CONFIG_FILE=`: searching on from there would run the service on another file, or
+  // on the built-in defaults (the local broker's whole amq.topic), silently.
   if (opts.path === '')
     throw new ConfigError(
       "--config names no file (an empty path). Give the config file's path; a systemd unit passes " +
-        '--config ${CONFIG_FILE}: check that its EnvironmentFile (/etc/sysconfig/loopabull) exists ' +
-        'and sets CONFIG_FILE',
+        '--config ${CONFIG_FILE}: check CONFIG_FILE in its environment file (/etc/sysconfig/loopabull)',
     );
   const explicit = opts.path ?? env.LOOPABULL_CONFIG;
   if (explicit) {

@@ -74,7 +74,7 @@ describe('the configuration file looked for', () => {
   it('refuses an empty --config, as a unit whose environment file lacks CONFIG_FILE passes it', () => {
     const opts = place({ env: true, cwd: true, system: true });
     expect(() => loadConfig({ ...opts, path: '' })).toThrow(
-      /--config names no file \(an empty path\).*EnvironmentFile \(\/etc\/sysconfig\/loopabull\) exists and sets CONFIG_FILE/,
+      /--config names no file \(an empty path\).*check CONFIG_FILE in its environment file \(\/etc\/sysconfig\/loopabull\)/,
     );
   });
 
