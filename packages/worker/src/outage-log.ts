@@ -22,7 +22,7 @@ export class OutageLog {
     private readonly now: () => number = Date.now,
   ) {}
 
-  /** An error of one of the worker's connections; `connected`: its main one is up. */
+  /** An error of one of the worker's connections; `connected`: every one of them is up. */
   error(err: Error, connected: boolean): void {
     const t = this.now();
     if (!connected && this.since !== null) {
@@ -48,7 +48,7 @@ export class OutageLog {
     this.logger.error('queue error', { ...this.fields, error: err.message });
   }
 
-  /** The main connection is ready again. */
+  /** Every connection is ready again. */
   ready(): void {
     if (this.since === null) return;
     this.logger.info('Redis is back', {

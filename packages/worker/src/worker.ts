@@ -151,8 +151,10 @@ export class LoopabullWorker {
     // Mostly Redis's connection failing (refused, a certificate not trusted): which Redis is
     // half of what the operator needs. The client keeps reconnecting by itself.
     const outage = new OutageLog(this.logger, { redis: redactUrl(config.redis.url) });
-    const queueError = (err: Error) => outage.error(err, redis.status === 'ready');
-    redis.on('ready', () => outage.ready());
+    // BullMQ's own copies reconnect apart from ours: Redis is back once every one is.
+    const connected = () => this.connections.every((c) => c.status === 'ready');
+    const queueError = (err: Error) => outage.error(err, connected());
+    for (const c of this.connections) c.on('ready', () => connected() && outage.ready());
     worker.on('error', queueError);
     work.queue.on('error', queueError);
     worker.on('completed', (job, result) => {
