@@ -163,7 +163,10 @@ export class Looper extends EventEmitter<LooperEvents> {
     gate.on('open', () => this.redisAnswers());
     gate.on('probe-failed', (err, failures) => {
       if (!this.everOpened && failures === 1) {
-        this.logger.warn('Redis does not answer: waiting for it before taking messages', {
+        // A refused write (OOM, READONLY, NOPERM) is an answer: say which it was.
+        const refused = (err as Error).name === 'ReplyError';
+        const what = refused ? 'Redis refuses writes' : 'Redis does not answer';
+        this.logger.warn(`${what}: waiting for it before taking messages`, {
           redis: redactUrl(this.config.redis.url),
           error: (err as Error).message,
         });

@@ -190,3 +190,26 @@ it('stops taking messages while Redis answers PING but refuses writes, until it 
   await throughOutage(setup, outage, idsFor('before', 5), idsFor('full', 20));
   expect(pauses).toBe(1);
 });
+
+it('starts while Redis refuses writes, says so, and consumes once it takes them', async () => {
+  const { looper, logger, send } = await setUp();
+  teardown.push(() => redis.configure({ maxmemory: '0' }));
+  await redis.configure({ maxmemory: '1', 'maxmemory-policy': 'noeviction' });
+  const connected = nextEvents(looper, 'connected');
+  const started = looper.start();
+  started.catch(() => undefined); // awaited below
+  await connected;
+  await waitFor(() => logger.lines.some((l) => l.level === 'warn'), {
+    what: 'the looper to say why it waits',
+  });
+  expect(logger.lines.find((l) => l.level === 'warn')).toMatchObject({
+    message: 'Redis refuses writes: waiting for it before taking messages',
+    meta: { error: expect.stringMatching(/^OOM/) },
+  });
+  const ids = idsFor('refused', 2);
+  await send(ids);
+  const jobs = distinctJobs(looper, ids.length);
+  await redis.configure({ maxmemory: '0' });
+  await started;
+  expect([...(await jobs.done)].sort()).toEqual([...ids].sort());
+});
