@@ -7,7 +7,7 @@ import { chmodSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
 import { UnrecoverableError, Worker, type Job } from 'bullmq';
 import {
   ConfigError,
@@ -270,9 +270,22 @@ describe('jobs retry and show, by what became of the job', () => {
     expect((await runProgram(config, ['jobs', 'retry', failed])).out).toBe(
       `job ${failed} put back to run\n`,
     );
-    expect(
-      JSON.parse((await runProgram(config, ['jobs', 'retry', unrouted, '--json'])).out),
-    ).toEqual({ retried: 1, id: unrouted });
+    // Its topic still has no automation: put back, with a word that it will end unrouted again.
+    let err = '';
+    const stderr = jest.spyOn(process.stderr, 'write').mockImplementation((chunk) => {
+      err += String(chunk);
+      return true;
+    });
+    try {
+      expect(
+        JSON.parse((await runProgram(config, ['jobs', 'retry', unrouted, '--json'])).out),
+      ).toEqual({ retried: 1, id: unrouted });
+    } finally {
+      stderr.mockRestore();
+    }
+    expect(err).toBe(
+      `loopabull: topic org.example.later still has no automation in ${config.ansible.playbooks_dir} (looked for org.example.later.yml, org.example.later.yaml, org.example.later.ts, org.example.later.js, org.example.later.mjs): the job will end unrouted again\n`,
+    );
     expect([await stateOf(failed), await stateOf(unrouted)]).toEqual(['waiting', 'waiting']);
     expect((await services.work.depth()).unrouted).toBe(0);
     await services.work.queue.obliterate({ force: true });

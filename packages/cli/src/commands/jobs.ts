@@ -8,6 +8,7 @@ import {
   parkedBodySize,
   printable,
   TOPIC_SCAN,
+  type Config,
   type JobDetail,
   type ParkedDetail,
 } from '@loopabull/core';
@@ -179,19 +180,34 @@ its event's body (the body alone: the whole event would become msg):
       async (id: string | undefined, opts: ConfigOpts & { failed?: boolean; json?: boolean }) => {
         if (Boolean(id) === Boolean(opts.failed))
           throw new ConfigError('give either a job id or --failed');
-        await withQueue(cli, opts, async ({ jobs }) => {
+        await withQueue(cli, opts, async ({ jobs }, config) => {
           if (opts.failed) {
             const count = await jobs.retryFailed();
             if (opts.json) return printJson({ retried: count });
             process.stdout.write(`${count} failed jobs put back to run\n`);
           } else {
+            const before = await jobs.show(id!);
             if (!(await jobs.retry(id!))) throw notFound(id!);
+            if (before?.state === 'unrouted') await warnIfStillUnrouted(config, before.topic);
             if (opts.json) return printJson({ retried: 1, id });
             process.stdout.write(`job ${id} put back to run\n`);
           }
         });
       },
     );
+
+/**
+ * An unrouted job put back before its topic has an automation ends unrouted again at once: say
+ * so, with the names looked for, rather than let "put back" read as fixed.
+ */
+async function warnIfStillUnrouted(config: Config, topic: string): Promise<void> {
+  const { resolveAutomation } = await import('@loopabull/worker');
+  const resolution = await resolveAutomation(config, topic);
+  if (resolution.found) return;
+  process.stderr.write(
+    `loopabull: topic ${topic} still has no automation in ${config.ansible.playbooks_dir} (looked for ${resolution.tried.join(', ')}): the job will end unrouted again\n`,
+  );
+}
 
 const remove = (cli: Cli) =>
   withConfig(new Command('remove'))
