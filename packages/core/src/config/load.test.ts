@@ -2,6 +2,8 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from '@jest/globals';
+import { z } from 'zod';
+import type { Automation } from '../automation.js';
 import { ConfigError } from '../errors.js';
 import { loadConfig } from './load.js';
 
@@ -335,6 +337,38 @@ routing_keys: [all]
 `,
     );
     expect(load(path).bus.url).toBe('amqp://guest:guest@rabbit.example.org');
+  });
+
+  it('runs playbooks alone from a 0.0.7 file: the automations, on by default, are off in it', () => {
+    const playbooksOnly: Automation = {
+      name: 'demo',
+      description: 'an automation that is on by default',
+      section: z.strictObject({ enabled: z.boolean().default(true) }),
+    };
+    const withAutomation = (path: string) =>
+      loadConfig({ path, env: {}, cwd: dir, automations: [playbooksOnly] });
+    const legacy = write(
+      'legacy-only.yml',
+      'routing_keys: [all]\nansible: { playbooks_dir: /srv/playbooks }\nplugins: { translator: { name: rkname } }\n',
+    );
+    expect(withAutomation(legacy).sections.demo).toEqual({ enabled: false });
+    // One it names runs beside its playbooks.
+    const named = write('legacy-named.yml', 'routing_keys: [all]\ndemo: {}\n');
+    expect(withAutomation(named).sections.demo).toEqual({ enabled: true });
+    // A file with a section of this Loopabull's keeps the defaults.
+    const current = write(
+      'current.yml',
+      'routing_keys: [all]\nansible: { playbooks_dir: /srv/playbooks }\nqueue: { name: q }\n',
+    );
+    expect(withAutomation(current).sections.demo).toEqual({ enabled: true });
+    expect(
+      loadConfig({
+        env: {},
+        cwd: dir,
+        automations: [playbooksOnly],
+        systemPath: join(dir, 'none.yml'),
+      }).sections.demo,
+    ).toEqual({ enabled: true });
   });
 
   it('loads the file Fedora’s loopabull role rendered (loopabull.yml.j2)', () => {

@@ -171,6 +171,17 @@ function resolvePaths(config: Config, base: string): Config {
   };
 }
 
+/** The top-level keys of a Loopabull 0.0.7 file. */
+const LEGACY_KEYS = new Set(['loglevel', 'routing_keys', 'ansible', 'plugins']);
+
+/**
+ * A file with 0.0.7's keys and no other but automation sections: one written for the original,
+ * which ran playbooks and nothing else, perhaps with an automation added by name.
+ */
+const isLegacyFile = (raw: Record<string, unknown>, automations: readonly Automation[]): boolean =>
+  ('plugins' in raw || 'routing_keys' in raw) &&
+  Object.keys(raw).every((k) => LEGACY_KEYS.has(k) || automations.some((a) => a.name === k));
+
 /**
  * Finds, reads and validates the configuration. Every problem is a ConfigError that names the
  * file and the key, raised before anything connects.
@@ -180,6 +191,12 @@ export function loadConfig(opts: LoadConfigOptions = {}): Config {
   const cwd = opts.cwd ?? process.cwd();
   const source = locateConfig(opts);
   const raw = source ? readYaml(source) : {};
+  const automations = opts.automations ?? [];
+  // The shipped automations are on by default, each with its database or routes; a 0.0.7 file
+  // kept for the upgrade would start them beside its playbooks (and make a SQLite file next to
+  // it, /etc/loopabull.db as root). Such a file runs playbooks alone, as it did, and those it names.
+  if (isLegacyFile(raw, automations))
+    for (const a of automations) raw[a.name] ??= { enabled: false };
   const plugins = raw.plugins as Record<string, unknown> | undefined;
   const looper = plugins?.looper;
   const where = source ?? 'the built-in defaults';
@@ -199,7 +216,6 @@ export function loadConfig(opts: LoadConfigOptions = {}): Config {
       overridden.push(`${path.join('.')} (from $${name})`);
     }
   }
-  const automations = opts.automations ?? [];
   const parsed = schemaWith(automations).safeParse(raw);
   if (!parsed.success) {
     const problems = parsed.error.issues.map((issue) => {
