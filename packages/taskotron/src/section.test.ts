@@ -90,6 +90,16 @@ describe('the taskotron section', () => {
     expect(taskotronSection.safeParse({ resultsdb_url: 'https://rdb/api' }).success).toBe(true);
   });
 
+  it('refuses a check_timeout or git_timeout longer than a timer Node sets', () => {
+    // Past 2^31-1 ms Node fires a timer at once: every git command or check would time out.
+    for (const key of ['check_timeout', 'git_timeout']) {
+      expect(taskotronSection.safeParse({ [key]: 2_147_483 }).success).toBe(true);
+      const over = taskotronSection.safeParse({ [key]: 2_147_484 });
+      expect(over.success).toBe(false);
+      expect(over.error?.issues[0]?.message).toMatch(/at most 2147483 seconds/);
+    }
+  });
+
   it('makes relative paths relative to the config file, keeps absolute ones', () => {
     const section = taskotronSection.parse({ rules: 'my-rules.yml' });
     const paths = taskotronPaths({
