@@ -43,19 +43,31 @@ function migrator(db: AnyKysely, owner: string, migrations: Record<string, Migra
   });
 }
 
+/** The error of a query on a table that does not exist: PostgreSQL's, MariaDB's, SQLite's. */
+function isMissingTable(err: unknown): boolean {
+  const { code, errno, message } = (err ?? {}) as {
+    code?: unknown;
+    errno?: unknown;
+    message?: unknown;
+  };
+  return code === '42P01' || errno === 1146 || /^no such table/.test(String(message));
+}
+
 /**
  * The names in `owner`'s record, or null when it has none yet (a first start). One query, where
  * the Migrator lists every table and column of the database twice and takes its lock: eight
  * statements per owner at every start, a third of a second of MariaDB's time for three owners.
- * Any error is taken for a missing record: the Migrator, which runs next, reports a real one.
+ * A record that exists and cannot be read (a column missing, no permission) throws: it is no
+ * first start, and doctor must say so rather than "not created yet".
  */
 async function recorded(db: AnyKysely, owner: string): Promise<string[] | null> {
   const { migrationTableName } = migrationTables(owner);
   try {
     const rows = await db.selectFrom(migrationTableName).select('name').execute();
     return rows.map((r: { name: string }) => r.name);
-  } catch {
-    return null;
+  } catch (err) {
+    if (isMissingTable(err)) return null;
+    throw err;
   }
 }
 
@@ -79,10 +91,8 @@ export async function pendingMigrations(
   owner: string,
   migrations: Record<string, Migration>,
 ): Promise<string[]> {
-  const done = await recorded(db, owner);
-  // No record read (a first start, or a record that cannot be read): the Migrator tells the two
-  // apart, and throws for the latter, which doctor must report rather than "not created yet".
-  const pending = done && notRecorded(Object.keys(migrations), done);
+  // No record yet: a first start, with every migration to come.
+  const pending = notRecorded(Object.keys(migrations), (await recorded(db, owner)) ?? []);
   if (pending) return pending;
   const known = await migrator(db, owner, migrations).getMigrations();
   return known.filter((m) => !m.executedAt).map((m) => m.name);
