@@ -28,7 +28,7 @@ export {
   type LoadConfigOptions,
 } from './config/load.js';
 export type { Config, BusPreset, Binding } from './config/schema.js';
-export { MAX_TIMER_SECONDS } from './config/schema.js';
+export { seconds as timerSeconds } from './config/schema.js';
 export {
   parseDatabaseUrl,
   redactDatabaseUrl,

@@ -1,22 +1,13 @@
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 import { ARCH } from './rules.js';
-import { MAX_TIMER_SECONDS, sectionOf, type AutomationEnv, type Config } from '@loopabull/core';
+import { sectionOf, timerSeconds, type AutomationEnv, type Config } from '@loopabull/core';
 
 /** What ships inside the package (beside `src/` and `dist/`): the rules and the checks. */
 export const SHIPPED_RULES = fileURLToPath(new URL('../rules/trigger_rules.yml', import.meta.url));
 export const SHIPPED_TASKS_DIR = fileURLToPath(new URL('../tasks', import.meta.url));
 
 const namespace = z.string().regex(/^[a-z][a-z0-9_-]*$/, 'not a namespace (a-z, 0-9, _ -)');
-/** Seconds that become a timer: Node fires a longer one at once (core's MAX_TIMER_SECONDS). */
-const timerSeconds = z
-  .number()
-  .int()
-  .positive()
-  .max(
-    MAX_TIMER_SECONDS,
-    `at most ${MAX_TIMER_SECONDS} seconds (24.8 days), the longest timer Node sets`,
-  );
 /** ResultsDB upper-cases a POSTed outcome before looking it up: a lower-case one never matches. */
 const outcome = z.string().regex(/^[A-Z][A-Z0-9_]*$/, 'not an outcome (A-Z, 0-9, _)');
 
@@ -53,12 +44,12 @@ export const taskotronSection = z
      * runtask 20 minutes). A job's check gets at most `ansible.timeout` less a margin: see
      * `checkTimeLimit`.
      */
-    check_timeout: timerSeconds.default(1200),
+    check_timeout: timerSeconds.int().default(1200),
     /**
      * Seconds each git command of a discovered check may take: the trigger's listing of a
      * `discover` repository, the runner's clone of a job's `git_repo`.
      */
-    git_timeout: timerSeconds.default(120),
+    git_timeout: timerSeconds.int().default(120),
     /**
      * The critical-path packages, one name per line (Taskotron's `critpath_filepath`), offered
      * to rules as `critpath_pkgs`; null: none.
