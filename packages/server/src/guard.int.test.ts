@@ -413,6 +413,10 @@ describe('http.allowed_hosts', () => {
       expect(await status('loopabull.example.org')).toBe(200);
       expect(await status('loopabull.example.org:8080')).toBe(200);
       expect(await status('ci.example:8443')).toBe(200);
+      expect(await status('loopabull.example.org.')).toBe(200);
+      expect(await status('loopabull.example.org.:8080')).toBe(200);
+      expect(await status('ci.example.:8443')).toBe(200);
+      expect(await status('loopabull.example.org..')).toBe(421);
       expect(await status('ci.example:8080')).toBe(421);
       expect(await status('ci.example')).toBe(421);
       expect(await status(new URL(s.base).host)).toBe(421);

@@ -16,9 +16,14 @@ export const NO_TOKEN_SET =
   'and send Authorization: Bearer <token>. The CLI (loopabull pause, resume, jobs retry, jobs ' +
   'remove) needs no token: it acts through Redis.';
 
-/** Lower case, an IPv6 literal in brackets (`::1` -> `[::1]`): the form a Host header takes. */
+/**
+ * Lower case, an IPv6 literal in brackets (`::1` -> `[::1]`), a fully qualified name without its
+ * final dot (`example.org.` -> `example.org`): the form a Host header is compared in.
+ */
 const hostForm = (host: string) =>
-  (/:.*:/.test(host) && !host.startsWith('[') ? `[${host}]` : host).toLowerCase();
+  (/:.*:/.test(host) && !host.startsWith('[') ? `[${host}]` : host)
+    .toLowerCase()
+    .replace(/\.(?=:\d+$|$)/, '');
 
 /**
  * The Host headers `loopabull serve` answers. An entry without a port allows any port, so the
@@ -30,7 +35,9 @@ export function allowedHosts(http: Pick<HttpConfig, 'host' | 'allowed_hosts'>): 
 
 function hostAllowed(header: string | undefined, allowed: Set<string>): boolean {
   if (!header) return false;
-  const host = header.toLowerCase();
+  // A browser sends the name as the URL has it: `http://loopabull.example.org.:8080/` is the
+  // same server as without the dot.
+  const host = hostForm(header);
   if (allowed.has(host)) return true;
   const port = /:\d+$/.exec(host);
   return port !== null && allowed.has(host.slice(0, port.index));
