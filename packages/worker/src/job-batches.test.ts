@@ -1,6 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
 import { PermanentError } from '@loopabull/core';
-import { JobBatches, runsAlone } from './job-batches.js';
+import { JobBatches, playbookBatch, runsAlone } from './job-batches.js';
 
 const settle = (p: Promise<unknown>) =>
   p.then(
@@ -87,5 +87,50 @@ describe('JobBatches', () => {
     expect(runsAlone(4, 3)).toBe(true);
     // Without retries, batches are kept: there is no later try to isolate.
     expect(runsAlone(1, 1)).toBe(false);
+  });
+});
+
+describe('playbookBatch', () => {
+  const prod = 'org.fedoraproject.prod.buildsys.tag';
+  const stg = 'org.fedoraproject.stg.buildsys.tag';
+  const file = '/srv/playbooks/buildsys.tag.yml';
+  const listed = { [prod]: { max: 2, wait: 1 }, [stg]: { max: 3, wait: 30 } };
+
+  it('gives topics folded to one playbook a batch each, with their own settings', () => {
+    const p = playbookBatch(listed, prod, file)!;
+    const s = playbookBatch(listed, stg, file)!;
+    expect(p.settings).toEqual({ max: 2, wait_ms: 1000 });
+    expect(s.settings).toEqual({ max: 3, wait_ms: 30_000 });
+    expect(p.key).not.toBe(s.key);
+    expect(playbookBatch(listed, prod, file)).toEqual(p);
+    // A file dropped in for the full topic starts a batch of its own: a run has one playbook.
+    expect(playbookBatch(listed, prod, '/srv/playbooks/' + prod + '.yml')!.key).not.toBe(p.key);
+  });
+
+  it('batches only the topics listed, as they arrive, and no inherited property', () => {
+    expect(playbookBatch(listed, 'buildsys.tag', file)).toBeNull();
+    expect(playbookBatch(listed, 'org.fedoraproject.prod.buildsys.untag', file)).toBeNull();
+    expect(playbookBatch(listed, 'constructor', '/srv/playbooks/constructor.yml')).toBeNull();
+  });
+
+  it('never mixes the jobs of folded topics in one run, each batch filling by its own max', async () => {
+    const batches = new JobBatches(50);
+    const calls: string[][] = [];
+    const run = async (items: string[]) => (calls.push(items), items);
+    const submit = (topic: string, item: string) => {
+      const { key, settings } = playbookBatch(listed, topic, file)!;
+      return batches.submit(key, settings, item, run);
+    };
+    await Promise.all([
+      submit(stg, 's1'),
+      submit(prod, 'p1'),
+      submit(stg, 's2'),
+      submit(prod, 'p2'),
+      submit(stg, 's3'),
+    ]);
+    expect(calls).toEqual([
+      ['p1', 'p2'],
+      ['s1', 's2', 's3'],
+    ]);
   });
 });

@@ -1,4 +1,4 @@
-import { PermanentError, type BatchSettings } from '@loopabull/core';
+import { PermanentError, type BatchSettings, type Config } from '@loopabull/core';
 
 /**
  * Whether a try runs as a batch of one. Jobs that failed together come back together (the same
@@ -8,6 +8,34 @@ import { PermanentError, type BatchSettings } from '@loopabull/core';
  */
 export function runsAlone(attempt: number, attempts: number): boolean {
   return attempt > 1 && attempt >= attempts;
+}
+
+/** Where a job of a batched playbook topic goes: its open batch, and that batch's settings. */
+export interface PlaybookBatch {
+  key: string;
+  settings: BatchSettings;
+}
+
+/**
+ * The batch of a job whose topic (as it arrived) is listed in `ansible.batch` and resolved to the
+ * playbook `file`, or null when the topic is not batched. One batch per arriving topic, not per
+ * file: with `topics.fold_prefixes`, `org.fedoraproject.prod.X` and `org.fedoraproject.stg.X` run
+ * the same `X.yml`, but each is listed (or not) with its own `max` and `wait`, and a run tells the
+ * playbook one topic (`LOOPABULL_TOPIC`). The file is part of the key too: a topic's file may
+ * change (a full-topic file dropped in), and one run has one playbook.
+ */
+export function playbookBatch(
+  batch: Config['ansible']['batch'],
+  topic: string,
+  file: string,
+): PlaybookBatch | null {
+  // An own property only: a topic from the bus named `constructor` is no batch setting.
+  const listed = Object.hasOwn(batch, topic) ? batch[topic] : undefined;
+  if (!listed) return null;
+  return {
+    key: `playbook:${JSON.stringify([topic, file])}`,
+    settings: { max: listed.max, wait_ms: listed.wait * 1000 },
+  };
 }
 
 export interface BatchItem<I> {
@@ -24,8 +52,8 @@ interface OpenBatch<I> {
 }
 
 /**
- * Gathers the jobs of one batch handler module, or of one batched playbook topic, into batches
- * (one open batch per key): a batch starts with the first job
+ * Gathers the jobs of one batch handler module, or of one batched playbook topic (`playbookBatch`),
+ * into batches (one open batch per key): a batch starts with the first job
  * and runs when it holds `max` jobs, as many as the worker runs at once, or `wait_ms` after it
  * started, whichever comes first. Each job gets its own outcome: a value, or an Error it fails with.
  */
@@ -36,8 +64,9 @@ export class JobBatches {
   constructor(private readonly capacity: number) {}
 
   /**
-   * Adds an item to the open batch of `key` (one per module), which `run` runs; resolves with
-   * the item's value, rejects with its Error or with what `run` threw.
+   * Adds an item to the open batch of `key` (one per module or batched topic), which `run` runs;
+   * resolves with the item's value, rejects with its Error or with what `run` threw. `settings`
+   * are read when the key's batch opens: one key, one setting.
    */
   submit<I>(
     key: string,

@@ -76,6 +76,62 @@ describe('worker running playbooks', () => {
     for (const job of jobs) expect(await h.logs(job)).toMatch(/"msg": "ran 3"/);
   });
 
+  it('batches each topic folded to one playbook apart, by its own settings, never mixing them in msgs', async () => {
+    const out = tempDir('fold-batch');
+    const prod = 'org.fedoraproject.prod.buildsys.tag';
+    const stg = 'org.fedoraproject.stg.buildsys.tag';
+    h = await harness({
+      workers: { concurrency: 10 },
+      topics: { fold_prefixes: ['org.fedoraproject.prod.', 'org.fedoraproject.stg.'] },
+      // Every batch fills to its own max at once; the wait is never reached.
+      ansible: { batch: { [prod]: { max: 2, wait: 30 }, [stg]: { max: 3, wait: 30 } } },
+    });
+    writeAutomation(
+      h.config.ansible.playbooks_dir,
+      'buildsys.tag.yml',
+      localPlaybook([
+        {
+          'ansible.builtin.copy': {
+            content: `{{ {'topic': lookup('env', 'LOOPABULL_TOPIC'), 'msgs': msgs, 'topics': loopabull_msgs | map(attribute='topic') | list} | to_json }}`,
+            dest: `${out}/run-{{ loopabull_msgs[0].job_id }}.json`,
+          },
+        },
+      ]),
+    );
+    const jobs = [];
+    for (const [topic, n] of [
+      [stg, 's1'],
+      [prod, 'p1'],
+      [stg, 's2'],
+      [prod, 'p2'],
+      [stg, 's3'],
+      [prod, 'p3'],
+      [prod, 'p4'],
+    ] as const)
+      jobs.push(await h.add(topic, { n }));
+    await h.startWorker();
+    for (const job of jobs) expect(await h.finished(job)).toMatchObject({ exit_code: 0 });
+    const runs = readdirSync(out).map(
+      (f) =>
+        JSON.parse(readFileSync(join(out, f), 'utf8')) as {
+          topic: string;
+          msgs: Array<{ n: string }>;
+          topics: string[];
+        },
+    );
+    // Each run holds one topic, the one it tells the playbook, in batches of that topic's max.
+    const seen = runs
+      .map((r) => ({ topic: r.topic, topics: r.topics, size: r.msgs.length }))
+      .sort((a, b) => a.topic.localeCompare(b.topic));
+    expect(seen).toEqual([
+      { topic: prod, topics: [prod, prod], size: 2 },
+      { topic: prod, topics: [prod, prod], size: 2 },
+      { topic: stg, topics: [stg, stg, stg], size: 3 },
+    ]);
+    const ran = runs.flatMap((r) => r.msgs.map((m) => m.n)).sort();
+    expect(ran).toEqual(['p1', 'p2', 'p3', 'p4', 's1', 's2', 's3']);
+  });
+
   it('runs the playbook named after the topic with the message as exact, untemplated data', async () => {
     const out = tempDir('run');
     writeFileSync(join(out, 'ansible.cfg'), '[defaults]\nlocalhost_warning = False\n');

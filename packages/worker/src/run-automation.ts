@@ -8,7 +8,7 @@ import {
   type Logger,
   type LoopabullEvent,
 } from '@loopabull/core';
-import { JobBatches, runsAlone } from './job-batches.js';
+import { JobBatches, playbookBatch, runsAlone } from './job-batches.js';
 import { runHandler, type HandlerRun } from './handler-runner.js';
 import type { Resolution } from './resolve.js';
 import {
@@ -66,16 +66,12 @@ export async function runAutomation(
   // No batches: this try runs as a batch of one (job-batches.ts says why).
   const batches = runsAlone(job.attempt, config.queue.attempts) ? undefined : services.batches;
   if (found.kind === 'playbook') {
-    const batch = config.ansible.batch[event.topic];
+    const batch = playbookBatch(config.ansible.batch, event.topic, found.file);
     if (batch) {
       // Fails this job alone when its event cannot go into the vars.
       checkVars(event, { job_id: job.id, attempt: job.attempt });
-      const settings = { max: batch.max, wait_ms: batch.wait * 1000 };
-      return (await (batches ?? new JobBatches(1)).submit(
-        `playbook:${found.file}`,
-        settings,
-        run,
-        (runs) => runPlaybookBatch(services, runs),
+      return (await (batches ?? new JobBatches(1)).submit(batch.key, batch.settings, run, (runs) =>
+        runPlaybookBatch(services, runs),
       )) as { exit_code: number };
     }
     const vars = renderVars(event, { job_id: job.id, attempt: job.attempt });
@@ -122,7 +118,8 @@ export async function runAutomation(
 
 /**
  * One ansible-playbook for the events of several jobs of a batched topic, with `msgs`; its
- * output goes to every job's log, and its outcome is every job's.
+ * output goes to every job's log, and its outcome is every job's. The jobs share their topic
+ * and file (`playbookBatch`), so the first one's stand for all.
  */
 async function runPlaybookBatch(
   services: RunServices,
