@@ -1,7 +1,8 @@
 /**
  * `loopabull serve` with slavealloc and taskotron both on: both mount routes under `/api`
  * (slavealloc's `/api/<table>/<id>`, ResultsDB's `/api/v2.0/...`), and each API must answer its
- * own paths as its docs say, whatever the other mounts. Behind a proxy that serves ResultsDB
+ * own paths as its docs say, whatever the other mounts. Every page, theirs and the server's,
+ * has the same navigation. Behind a proxy that serves ResultsDB
  * under a path of its own (`taskotron.resultsdb_public_url`), every URL it writes starts there.
  */
 import { join } from 'node:path';
@@ -152,5 +153,25 @@ describe('loopabull serve with slavealloc and taskotron', () => {
     expect([landing.status, landing.json?.results]).toEqual([300, `${PUBLIC}/results`]);
     const merged = await call('GET', '/api/v2.0/testcases//dist.x?limit=1');
     expect([merged.status, merged.location]).toEqual([308, `${PUBLIC}/testcases/dist.x?limit=1`]);
+  });
+
+  it('gives every page, the automations and the server ones, the same navigation', async () => {
+    const navOf = async (path: string) => {
+      const res = await fetch(base + path);
+      const nav = /<nav>([\s\S]*?)<\/nav>/.exec(await res.text())?.[1] ?? '';
+      return [path, res.status, [...nav.matchAll(/href="([^"]*)"/g)].map((m) => m[1])];
+    };
+    // The hardware tracker is on too (by default), so all three automations' pages.
+    const everyPage = ['/', '/ui/machines', '/ui/slavealloc', '/ui/taskotron', '/metrics'];
+    for (const path of [
+      '/',
+      '/ui/slavealloc',
+      '/ui/slavealloc/masters',
+      '/ui/slavealloc/silos',
+      '/api',
+      '/ui/taskotron',
+      '/ui/machines',
+    ])
+      expect(await navOf(path)).toEqual([path, 200, everyPage]);
   });
 });

@@ -1,7 +1,6 @@
 import { counted } from '@loopabull/core';
-import { html, Html, page } from '@loopabull/server';
+import { html, Html, page, type PageLink } from '@loopabull/server';
 import { countStale, isStale, sinceSeen, staleSummary } from './machine-view.js';
-import { DASHBOARD } from './dashboard-link.js';
 import type { MachineRecord, UnattributedRecord } from './records.js';
 
 export interface DashboardInput {
@@ -12,6 +11,8 @@ export interface DashboardInput {
   filter: { datacenter?: string | undefined; stale?: string | undefined };
   /** Every datacenter known, for the filter, even when the filter hides some. */
   datacenters: string[];
+  /** The navigation: every mounted page (ServerDeps.pages). */
+  links: readonly PageLink[];
 }
 
 const STYLE = `
@@ -100,7 +101,7 @@ ${tables.length ? lines(tables) : html`<p class="muted">No machines.</p>`}
 ${unattributedSection(input.unattributed)}`;
   return page('Hardware: last seen', body, {
     refresh: 60,
-    links: [DASHBOARD],
+    links: input.links,
     style: STYLE,
   });
 }

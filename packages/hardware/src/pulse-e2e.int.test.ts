@@ -202,7 +202,12 @@ beforeAll(async () => {
   await outcomes.until(messages.length + 1);
 
   app = Fastify();
-  await hardwareRoutes.register(app, { config, redis, logger: createLogger('test', 'error') });
+  await hardwareRoutes.register(app, {
+    config,
+    redis,
+    logger: createLogger('test', 'error'),
+    pages: [hardwareRoutes.dashboard!],
+  });
   get = await serve(app);
 });
 

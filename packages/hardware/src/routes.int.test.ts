@@ -34,7 +34,13 @@ beforeAll(async () => {
   ({ redis, close, url } = await testRedis());
   config = exampleConfig(url);
   app = Fastify();
-  await hardwareRoutes.register(app, { config, redis, logger: createLogger('test', 'error') });
+  await hardwareRoutes.register(app, {
+    config,
+    redis,
+    logger: createLogger('test', 'error'),
+    // As `loopabull serve` with the slave allocator mounted too.
+    pages: [{ title: 'Slaves', path: '/ui/slavealloc' }, hardwareRoutes.dashboard!],
+  });
   get = await serve(app);
 });
 beforeEach(() => redis.flushdb());
@@ -299,6 +305,16 @@ describe('the dashboard page', () => {
     expect(res.body).toContain('<span class="tag">stale</span>');
     expect(res.body).toContain('<code>2018-11-08T08:47:50.939514</code>');
     expect(res.body).toMatch(/\d+d \d+h ago|\d+d ago/);
+  });
+
+  it('links every mounted page in its navigation, not its own only', async () => {
+    const nav = /<nav>([\s\S]*?)<\/nav>/.exec((await get('/ui/machines')).body)![1]!;
+    expect([...nav.matchAll(/href="([^"]*)"/g)].map((m) => m[1])).toEqual([
+      '/',
+      '/ui/slavealloc',
+      '/ui/machines',
+      '/metrics',
+    ]);
   });
 
   it('escapes what comes from messages and queries', async () => {

@@ -62,6 +62,7 @@ export function registerHardwareRoutes(app: FastifyInstance, deps: ServerDeps): 
       now: new Date(),
       filter: { datacenter: f.datacenter, stale: f.stale },
       datacenters,
+      links: deps.pages,
     });
     return sendPage(reply, html);
   });

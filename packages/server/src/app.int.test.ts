@@ -14,6 +14,7 @@ import {
   parkMessage,
 } from '@test/support';
 import { buildApp } from './app.js';
+import { html, page, sendPage } from './html.js';
 import type { RouteModule } from './route-module.js';
 
 const probe: RouteModule = {
@@ -24,6 +25,21 @@ const probe: RouteModule = {
   },
   dashboard: { title: 'Probe page', path: '/probe' },
 };
+
+/** A module whose page uses the layout, as the automations' pages do. */
+const other: RouteModule = {
+  name: 'other',
+  register(app, deps) {
+    app.get('/other', async (_req, reply) =>
+      sendPage(reply, page('Other', html`<p>other</p>`, { links: deps.pages })),
+    );
+  },
+  dashboard: { title: 'Other page', path: '/other' },
+};
+
+/** The hrefs of a page's navigation. */
+const navOf = (body: string) =>
+  [.../<nav>([\s\S]*?)<\/nav>/.exec(body)![1]!.matchAll(/href="([^"]*)"/g)].map((m) => m[1]);
 
 describe('HTTP server', () => {
   let app: FastifyInstance;
@@ -45,7 +61,7 @@ describe('HTTP server', () => {
       config,
       services,
       logger: createLogger('test', 'error'),
-      modules: [probe],
+      modules: [probe, other],
     });
     http = await serveForTest(app);
     cleanupKeys = loopabullKeysOf(config);
@@ -171,6 +187,12 @@ describe('HTTP server', () => {
     expect(res.contentType).toMatch(/text\/html/);
     expect(res.body).toContain('org.example.one');
     expect(res.body).toContain('href="/probe"');
+  });
+
+  it('gives every module the pages of all, so that theirs and the server ones share one navigation', async () => {
+    const everyPage = ['/', '/probe', '/other', '/metrics'];
+    expect(navOf((await http('/')).body)).toEqual(everyPage);
+    expect(navOf((await http('/other')).body)).toEqual(everyPage);
   });
 
   it('lists unrouted jobs on the dashboard, apart from the completed ones', async () => {

@@ -36,6 +36,8 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
     ]),
   });
   const errorBody = errorBodies(enabled);
+  // One navigation for every page, the server's and the modules'.
+  const pages = enabled.flatMap((m) => (m.dashboard ? [m.dashboard] : []));
   guardRequests(app, config.http, errorBody);
   emptyJsonIsNoBody(app);
   app.setErrorHandler(async (err: Error & { statusCode?: number }, req, reply) => {
@@ -70,11 +72,7 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
     readingRedis.get('/metrics', async (_req, reply) =>
       reply.type(registry.contentType).send(await registry.metrics()),
     );
-    registerDashboard(
-      readingRedis,
-      services,
-      enabled.flatMap((m) => (m.dashboard ? [m.dashboard] : [])),
-    );
+    registerDashboard(readingRedis, services, pages);
     registerApi(readingRedis, services);
   });
   for (const module of enabled) {
@@ -82,6 +80,7 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
       config,
       redis: services.redis,
       logger: logger.child({ routes: module.name }),
+      pages,
     });
   }
   return app;

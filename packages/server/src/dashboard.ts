@@ -9,7 +9,7 @@ import {
   type ParkedDetail,
   type QueueServices,
 } from '@loopabull/core';
-import { html, page, sendPage } from './html.js';
+import { html, page, sendPage, type PageLink } from './html.js';
 
 /** The answer of `/jobs/<id>` to an id that names no job. */
 export const unknownJobPage = (reply: FastifyReply) =>
@@ -78,7 +78,7 @@ const workerName = (w: Record<string, string>) => w.rawname?.split(':w:')[1] ?? 
 export function registerDashboard(
   app: FastifyInstance,
   services: QueueServices,
-  links: Array<{ title: string; path: string }>,
+  links: readonly PageLink[],
 ): void {
   app.get('/', async (_req, reply) => {
     const [depth, workers, recent, failed, unrouted, parked] = await Promise.all([

@@ -55,11 +55,20 @@ table{border-collapse:collapse;margin:.5rem 0 1.5rem}td,th{border:1px solid #ccc
 th{background:#f3f3f3}.num{text-align:right}.bad{background:#fde2e2}.warn{background:#fff4d6}
 pre{background:#f7f7f7;padding:.5rem;overflow:auto;max-height:40rem}nav a{margin-right:1rem}code{font-size:90%}`;
 
+/** A page for people, in the navigation of every page. */
+export interface PageLink {
+  title: string;
+  path: string;
+}
+
 export interface PageOptions {
   /** Reload every so many seconds. */
   refresh?: number;
-  /** Navigation beside Queue and Metrics: the automations' pages. */
-  links?: Array<{ title: string; path: string }>;
+  /**
+   * Navigation beside Queue and Metrics: every mounted automation's page (`ServerDeps.pages`),
+   * the same on every page whoever serves it, so that one can go from any page to any other.
+   */
+  links?: readonly PageLink[];
   /** CSS the page needs beyond the common style. */
   style?: string;
 }

@@ -1,6 +1,7 @@
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import type { Redis } from 'ioredis';
 import type { Config, Logger } from '@loopabull/core';
+import type { PageLink } from './html.js';
 
 /** What the server hands to the routes it mounts. */
 export interface ServerDeps {
@@ -11,6 +12,12 @@ export interface ServerDeps {
    */
   redis: Redis;
   logger: Logger;
+  /**
+   * The pages of every mounted module (their `dashboard`), in mount order: pass them as `page()`'s
+   * `links`, so that a module's pages have the same navigation as the others'. Modules never
+   * import each other; this is how one's pages link to another's.
+   */
+  pages: readonly PageLink[];
 }
 
 /**
@@ -23,7 +30,7 @@ export interface RouteModule {
   name: string;
   register(app: FastifyInstance, deps: ServerDeps): void | Promise<void>;
   /** A page for people, linked from the dashboard at `/`. */
-  dashboard?: { title: string; path: string };
+  dashboard?: PageLink;
   /**
    * How the server words its own refusals and errors under `under` (a path prefix): the API's
    * original clients read their error from one key (ResultsDB's `{"message": ...}`). Elsewhere

@@ -1,8 +1,8 @@
-import { html, page } from '@loopabull/server/html';
+import { html, page, type PageLink } from '@loopabull/server/html';
 import { API_TABLES } from './tables.js';
 
 /** `GET /api`: what the original's API root listed, the tables, and how to ask for them. */
-export function apiDocs(): string {
+export function apiDocs(links: readonly PageLink[]): string {
   const rows = Object.entries(API_TABLES).map(
     ([table, { id, name }]) =>
       html`<tr>
@@ -12,7 +12,8 @@ export function apiDocs(): string {
       </tr>`,
   );
   const body = html`<p>
-      JSON, one array per table; <code>/api/&lt;table&gt;/&lt;id&gt;</code> one row,
+      JSON, one array per table; <code>/api/&lt;table&gt;/&lt;id&gt;</code> one row (the table's
+      columns, as the original's; the lists add the names of what slaves and masters point to),
       <code>/api/&lt;table&gt;/&lt;name&gt;?byname=1</code> by name; a missing row is 404
       <code>{}</code>. <code>/api/slaves</code> takes <code>environment</code>,
       <code>purpose</code>, <code>pool</code> (each repeatable) and <code>enabled</code>.
@@ -34,5 +35,5 @@ export function apiDocs(): string {
         ${rows}
       </tbody>
     </table>`;
-  return page('slavealloc API', body);
+  return page('slavealloc API', body, { links });
 }

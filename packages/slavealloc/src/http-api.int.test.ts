@@ -118,11 +118,11 @@ describe.each(allDatabases())('/api on $name', (target) => {
     expect((await get(`/api/slaves/${id}`)).json()).toMatchObject({
       slaveid: id,
       name: 'w64-ix-slave02',
-      distro: 'win2k8',
+      enabled: true,
     });
     expect((await get('/api/masters/bm04-try?byname=1')).json()).toMatchObject({
       nickname: 'bm04-try',
-      pool: 'try-mtv1',
+      enabled: true,
     });
     expect((await get('/api/pools/try-mtv1?byname=1')).json()).toMatchObject({ name: 'try-mtv1' });
     // The original looked up by name whenever `byname` was in the query, whatever its value.
@@ -143,6 +143,52 @@ describe.each(allDatabases())('/api on $name', (target) => {
     const unknown = await get('/api/secrets');
     expect(unknown.status).toBe(404);
     expect(unknown.json().error).toMatch(/unknown table "secrets"; the tables are slaves, masters/);
+  });
+
+  it('one row has the table columns only, as the original single-row GET; the lists add the names', async () => {
+    const keys = async (path: string) => Object.keys((await get(path)).json()).sort();
+    const slaveColumns = [
+      'basedir',
+      'bitsid',
+      'current_masterid',
+      'custom_tplid',
+      'dcid',
+      'distroid',
+      'enabled',
+      'envid',
+      'locked_masterid',
+      'name',
+      'notes',
+      'poolid',
+      'purposeid',
+      'slaveid',
+      'speedid',
+      'trustid',
+    ];
+    const id = await idOf('linux-ix-slave01');
+    expect(await keys(`/api/slaves/${id}`)).toEqual(slaveColumns);
+    expect(await keys('/api/slaves/linux-ix-slave01?byname=1')).toEqual(slaveColumns);
+    const masterColumns = [
+      'dcid',
+      'enabled',
+      'fqdn',
+      'http_port',
+      'masterid',
+      'nickname',
+      'notes',
+      'pb_port',
+      'poolid',
+    ];
+    expect(await keys('/api/masters/bm01-build?byname=1')).toEqual(masterColumns);
+    expect(await keys('/api/pools/build-mtv1?byname=1')).toEqual(['name', 'poolid']);
+    const listed = (await get('/api/slaves')).json()[0];
+    expect(Object.keys(listed)).toEqual(
+      expect.arrayContaining([...slaveColumns, 'pool', 'current_master']),
+    );
+    const master = (await get('/api/masters')).json()[0];
+    expect(Object.keys(master)).toEqual(
+      expect.arrayContaining([...masterColumns, 'pool', 'datacenter']),
+    );
   });
 
   it('a name or id the router cannot take (bad %-escape, over 512 characters) names nothing', async () => {
@@ -200,7 +246,7 @@ describe.each(allDatabases())('/api on $name', (target) => {
     expect((await get(`/api/slaves/${id}`)).json()).toMatchObject({
       name: 'linux-ix-slave01',
       notes: 'reimaging',
-      locked_master: 'bm02-build',
+      locked_masterid: bm02,
       current_masterid: null,
     });
     await expect(
@@ -414,7 +460,7 @@ describe.each(allDatabases())('/api on $name', (target) => {
     expect(s.status).toBe(201);
     expect((await get(`/api/slaves/${s.json().slaveid}`)).json()).toMatchObject({
       name: 'linux-ix-slave99',
-      locked_master: 'bm05-build',
+      locked_masterid: masterid,
       enabled: true,
     });
     expect((await stack.request('/gettac/linux-ix-slave99')).text).toContain('port = 9005\n');

@@ -106,15 +106,32 @@ describe.each(allDatabases())('/gettac on $name', (target) => {
     expect((await gettac('linux-ix-slave01')).status).toBe(404);
   });
 
-  it('every other miss of /gettac answers the same text: no name, more path, a name that does not decode or is too long to route', async () => {
+  it('more path after the name is ignored, as by the original leaf resource: the slave gets its tac, recorded', async () => {
+    for (const path of [
+      '/gettac/linux-ix-slave01/',
+      '/gettac/LINUX-IX-SLAVE01/buildbot.tac',
+      '/gettac/linux-ix-slave01/a/b?x=1',
+      `/gettac/linux-ix-slave01/${'x'.repeat(600)}`,
+    ]) {
+      const res = await rawRequest(stack.server.url + path);
+      expect([path, res.statusCode, res.contentType]).toEqual([path, 200, 'text/plain']);
+      expect(withoutDate(res.body)).toBe(EXPECTED_TAC);
+      expect(res.header('cache-control')).toBe('no-cache');
+    }
+    expect((await currentMasters(stack.seed))['linux-ix-slave01']).toBe('bm01-build');
+  });
+
+  it('every other miss of /gettac answers the same text: no name, an unknown name with more path, a path that does not decode or is too long to route', async () => {
     const misses = [
       '/gettac',
+      '/gettac//linux-ix-slave01',
       '/gettac/%ZZ',
       '/gettac/%E2%82',
       '/gettac/linux-ix-slave01%FF',
+      '/gettac/linux-ix-slave01/%ZZ',
       '/gettac/a/b',
-      '/gettac/linux-ix-slave01/',
       `/gettac/${'x'.repeat(600)}`,
+      `/gettac/${'x'.repeat(600)}/linux-ix-slave01`,
     ];
     for (const path of misses) {
       // Raw HTTP: fetch() would not send every one of these paths as it is.

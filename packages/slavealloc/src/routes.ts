@@ -1,11 +1,11 @@
-import type { FastifyInstance, FastifyReply } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Logger } from '@loopabull/core';
 import type { RouteModule } from '@loopabull/server';
 import type { Allocation } from './allocator.js';
 import type { SlaveFilters } from './rows.js';
 import type { Slavealloc } from './service.js';
 import { API_TABLES, isApiTable, type ApiTable } from './tables.js';
-import { sendPage } from '@loopabull/server/html';
+import { sendPage, type PageLink } from '@loopabull/server/html';
 import { apiDocs } from './api-docs.js';
 import { isRowId } from './limits.js';
 import { DASHBOARD } from './ui.js';
@@ -104,9 +104,13 @@ const noAllocation = (reply: FastifyReply) => sendText(reply, 404, NO_ALLOCATION
 const noSlave = (reply: FastifyReply) => sendJson(reply, 404, { success: false });
 
 function registerTac(app: FastifyInstance, service: Slavealloc, logger: Logger): void {
-  // Some Windows slaves ask in capitals; names are stored lowercase.
-  app.get<{ Params: { slave: string } }>('/gettac/:slave', async (req, reply) => {
+  const serveTac = async (
+    req: FastifyRequest<{ Params: { slave: string } }>,
+    reply: FastifyReply,
+  ) => {
+    // Some Windows slaves ask in capitals; names are stored lowercase.
     const name = req.params.slave.toLowerCase();
+    if (name === '') return noAllocation(reply);
     let allocation: Allocation;
     try {
       allocation = await service.gettac(name, true);
@@ -118,11 +122,16 @@ function registerTac(app: FastifyInstance, service: Slavealloc, logger: Logger):
     if (allocation.kind === 'unknown' || allocation.kind === 'no-master')
       return noAllocation(reply);
     return sendText(reply, 200, allocation.tac);
-  });
-  // Every other path under /gettac names no slave either (`/gettac/`, `/gettac/a/b`); one the
+  };
+  app.get('/gettac/:slave', serveTac);
+  // The original's slave resource was a Twisted leaf: whatever path follows the name
+  // (`/gettac/<slave>/`, `/gettac/<slave>/buildbot.tac`) is ignored and the slave gets its tac.
+  // runslave.py's --allocator-url is any URL with SLAVE in it, so a slave may send either.
+  app.get('/gettac/:slave/*', serveTac);
+  // Every other path under /gettac names no slave (`/gettac`, `/gettac/`, `/gettac//x`); one the
   // router cannot take (`/gettac/%ZZ`, a name over 512 characters) gets this through `misses`.
   app.get('/gettac', async (_req, reply) => noAllocation(reply));
-  app.get('/gettac/*', async (_req, reply) => noAllocation(reply));
+  app.get('/gettac/', async (_req, reply) => noAllocation(reply));
 
   app.get<{ Params: { slave: string } }>('/api/gettac/:slave', async (req, reply) => {
     const name = req.params.slave;
@@ -146,10 +155,10 @@ function registerTac(app: FastifyInstance, service: Slavealloc, logger: Logger):
  */
 const TABLE = ':table(^[a-z_]+$)';
 
-function registerApi(app: FastifyInstance, service: Slavealloc): void {
+function registerApi(app: FastifyInstance, service: Slavealloc, links: readonly PageLink[]): void {
   // sendPage: the page policy, without which the data policy would refuse the page its style.
   const docs = async (_req: unknown, reply: FastifyReply) =>
-    sendPage(reply.header('cache-control', 'no-cache'), apiDocs());
+    sendPage(reply.header('cache-control', 'no-cache'), apiDocs(links));
   app.get('/api', docs);
   app.get('/api/', docs);
 
@@ -213,10 +222,10 @@ function registerApi(app: FastifyInstance, service: Slavealloc): void {
 export function slaveallocRoutes(service: Slavealloc, logger: Logger): RouteModule {
   return {
     name: 'slavealloc',
-    register(app) {
+    register(app, { pages }) {
       registerTac(app, service, logger);
-      registerApi(app, service);
-      registerUi(app, service);
+      registerApi(app, service, pages);
+      registerUi(app, service, pages);
     },
     dashboard: DASHBOARD,
     // A slave name or row id the router cannot take (a bad %-escape, over 512 characters) names

@@ -96,8 +96,9 @@ export async function listTable(db: SaExecutor, table: ApiTable): Promise<ApiRow
 }
 
 /**
- * One row by id, or by name (`?byname=1`); undefined when there is none, without asking for a
- * name no row can have.
+ * One row by id, or by name (`?byname=1`), as the original's single-row GET: the table's own
+ * columns, without the names the lists add (`pool`, `current_master`, …). Undefined when there
+ * is none, without asking for a name no row can have.
  */
 export async function getRow(
   db: SaExecutor,
@@ -108,21 +109,32 @@ export async function getRow(
   const { id, name } = API_TABLES[table];
   const column = 'id' in key ? id : name;
   const value = 'id' in key ? key.id : key.name;
-  if (table === 'slaves') {
-    const row = await denormalizedSlaves(db)
-      .where(`slaves.${column as 'slaveid' | 'name'}`, '=', value as never)
-      .executeTakeFirst();
-    return row && withBooleans(row);
-  }
-  if (table === 'masters') {
-    const row = await denormalizedMasters(db)
-      .where(`masters.${column as 'masterid' | 'nickname'}`, '=', value as never)
-      .executeTakeFirst();
-    return row && withBooleans(row);
-  }
-  return (await db
+  const row = (await db
     .selectFrom(table)
     .selectAll()
     .where(column as never, '=', value as never)
     .executeTakeFirst()) as ApiRow | undefined;
+  return row && (table === 'slaves' || table === 'masters')
+    ? withBooleans(row as { enabled: unknown })
+    : row;
+}
+
+/**
+ * One row by id as the lists show it, names included: what the change events carry (`previous`,
+ * `changes`), so that a consumer sees `pool` change with `poolid`.
+ */
+export async function getListedRow(
+  db: SaExecutor,
+  table: ApiTable,
+  id: number,
+): Promise<ApiRow | undefined> {
+  if (table === 'slaves') {
+    const row = await denormalizedSlaves(db).where('slaves.slaveid', '=', id).executeTakeFirst();
+    return row && withBooleans(row);
+  }
+  if (table === 'masters') {
+    const row = await denormalizedMasters(db).where('masters.masterid', '=', id).executeTakeFirst();
+    return row && withBooleans(row);
+  }
+  return getRow(db, table, { id });
 }

@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import type { FastifyInstance, FastifyReply } from 'fastify';
+import type { PageLink } from '@loopabull/server/html';
 import type { Slavealloc } from './service.js';
 import { LOOKUPS, type LookupTable } from './tables.js';
 import {
@@ -28,8 +29,15 @@ async function lookupRows(service: Slavealloc): Promise<SlavesView['lookups']> {
   ) as SlavesView['lookups'];
 }
 
-/** The web UI: slaves (filters and actions), masters, silos; changes go through `/api` with the token. */
-export function registerUi(app: FastifyInstance, service: Slavealloc): void {
+/**
+ * The web UI: slaves (filters and actions), masters, silos; changes go through `/api` with the
+ * token. `links`: the navigation, every mounted page (ServerDeps.pages).
+ */
+export function registerUi(
+  app: FastifyInstance,
+  service: Slavealloc,
+  links: readonly PageLink[],
+): void {
   const script = readFileSync(new URL('../www/slavealloc.js', import.meta.url));
   app.get(SCRIPT_PATH, async (_req, reply) =>
     reply.type('text/javascript; charset=utf-8').header('cache-control', 'no-cache').send(script),
@@ -54,17 +62,20 @@ export function registerUi(app: FastifyInstance, service: Slavealloc): void {
       lookups[table].map((r) => String(r.name));
     return sendUi(
       reply,
-      renderSlaves({
-        slaves: filter.q ? listed.filter((s) => String(s.name).includes(filter.q)) : listed,
-        masters: await service.list('masters'),
-        options: {
-          environment: names('environments'),
-          purpose: names('purposes'),
-          pool: names('pools'),
+      renderSlaves(
+        {
+          slaves: filter.q ? listed.filter((s) => String(s.name).includes(filter.q)) : listed,
+          masters: await service.list('masters'),
+          options: {
+            environment: names('environments'),
+            purpose: names('purposes'),
+            pool: names('pools'),
+          },
+          filter,
+          lookups,
         },
-        filter,
-        lookups,
-      }),
+        links,
+      ),
     );
   });
 
@@ -75,11 +86,11 @@ export function registerUi(app: FastifyInstance, service: Slavealloc): void {
         load.set(s.current_masterid, (load.get(s.current_masterid) ?? 0) + 1);
     return sendUi(
       reply,
-      renderMasters(await service.list('masters'), load, await lookupRows(service)),
+      renderMasters(await service.list('masters'), load, await lookupRows(service), links),
     );
   });
 
   app.get('/ui/slavealloc/silos', async (_req, reply) =>
-    sendUi(reply, renderSilos(await service.listSlaves({}))),
+    sendUi(reply, renderSilos(await service.listSlaves({}), links)),
   );
 }

@@ -76,8 +76,9 @@ describe('the slavealloc pages in a browser', () => {
       page.waitForEvent('load'),
       edit.locator('button[data-action=edit]').click(),
     ]);
+    const test = (await stack.request('/api/purposes/test?byname=1')).json().purposeid;
     expect((await stack.request('/api/slaves/linux-ix-slave03?byname=1')).json()).toMatchObject({
-      purpose: 'test',
+      purposeid: test,
       basedir: "/builds/<b>é'",
       custom_tplid: null,
     });

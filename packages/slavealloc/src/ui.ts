@@ -1,4 +1,4 @@
-import { html, Html, page } from '@loopabull/server/html';
+import { html, Html, page, type PageLink } from '@loopabull/server/html';
 import type { ApiRow } from './rows.js';
 import { LOOKUPS, type LookupTable } from './tables.js';
 
@@ -158,7 +158,7 @@ function slaveRow(s: ApiRow, masters: ApiRow[], lookups: SlavesView['lookups']):
 
 const script = html`<script src="${SCRIPT_PATH}"></script>`;
 
-export function renderSlaves(v: SlavesView): string {
+export function renderSlaves(v: SlavesView, links: readonly PageLink[]): string {
   const body = html`${SUBNAV}${TOKEN}
     <form method="get" action="/ui/slavealloc">
       ${select('environment', v.options.environment, v.filter.environment)}
@@ -202,13 +202,14 @@ export function renderSlaves(v: SlavesView): string {
       </tbody>
     </table>
     ${script}`;
-  return page('Slave allocator: slaves', body, { links: [DASHBOARD], style: STYLE });
+  return page('Slave allocator: slaves', body, { links, style: STYLE });
 }
 
 export function renderMasters(
   masters: ApiRow[],
   load: Map<unknown, number>,
   lookups: Pick<SlavesView['lookups'], 'pools' | 'datacenters'>,
+  links: readonly PageLink[],
 ): string {
   const rows = masters.map(
     (m) =>
@@ -273,7 +274,7 @@ export function renderMasters(
       </tbody>
     </table>
     ${script}`;
-  return page('Slave allocator: masters', body, { links: [DASHBOARD], style: STYLE });
+  return page('Slave allocator: masters', body, { links, style: STYLE });
 }
 
 const SILO_KEYS = [
@@ -287,7 +288,7 @@ const SILO_KEYS = [
 ] as const;
 
 /** Slaves per silo (the original's six attributes, and the pool), and how they spread over masters. */
-export function renderSilos(slaves: ApiRow[]): string {
+export function renderSilos(slaves: ApiRow[], links: readonly PageLink[]): string {
   const silos = new Map<
     string,
     { key: ApiRow; total: number; enabled: number; masters: Map<string, number> }
@@ -329,5 +330,5 @@ export function renderSilos(slaves: ApiRow[]): string {
         ${rows}
       </tbody>
     </table>`;
-  return page('Slave allocator: silos', body, { links: [DASHBOARD], style: STYLE });
+  return page('Slave allocator: silos', body, { links, style: STYLE });
 }

@@ -6,7 +6,7 @@ import {
   type SaExecutor,
   type SlaveallocDb,
 } from './db.js';
-import { getRow, type ApiRow } from './rows.js';
+import { getListedRow, getRow, type ApiRow } from './rows.js';
 import { API_TABLES, MASTER_REFERENCES, SLAVE_REFERENCES, type ApiTable } from './tables.js';
 
 export type WriteResult =
@@ -58,7 +58,7 @@ export async function updateRow(
 ): Promise<WriteResult> {
   try {
     return await transaction(db, async (trx) => {
-      const before = await getRow(trx, table, { id });
+      const before = await getListedRow(trx, table, id);
       if (!before) return fail(404, `there is no ${table} row with id ${id}`);
       const problem = await missingReference(trx, table, values);
       if (problem) return fail(400, problem);
@@ -67,7 +67,7 @@ export async function updateRow(
         .set(stored(values) as never)
         .where(API_TABLES[table].id as never, '=', id as never)
         .execute();
-      return { ok: true, id, before, after: (await getRow(trx, table, { id }))! };
+      return { ok: true, id, before, after: (await getListedRow(trx, table, id))! };
     });
   } catch (err) {
     if (isUniqueViolation(err)) return fail(409, uniqueProblem(table, values));
@@ -87,7 +87,7 @@ export async function createRow(
       const problem = await missingReference(trx, table, values);
       if (problem) return fail(400, problem);
       const id = await insertReturningId(trx, db.dialect, table, idColumn, stored(values));
-      return { ok: true, id, before: null, after: (await getRow(trx, table, { id }))! };
+      return { ok: true, id, before: null, after: (await getListedRow(trx, table, id))! };
     });
   } catch (err) {
     if (isUniqueViolation(err)) return fail(409, uniqueProblem(table, values));
@@ -105,7 +105,7 @@ export async function deleteRow(
   id: number,
 ): Promise<WriteResult> {
   return transaction(db, async (trx) => {
-    const before = await getRow(trx, table, { id });
+    const before = await getListedRow(trx, table, id);
     if (!before) return fail(404, `there is no ${table} row with id ${id}`);
     if (table === 'masters') {
       const locked = await trx

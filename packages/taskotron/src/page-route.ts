@@ -1,5 +1,5 @@
 import type { FastifyInstance } from 'fastify';
-import { sendPage } from '@loopabull/server/html';
+import { sendPage, type PageLink } from '@loopabull/server/html';
 import type { JobLog } from './job-log.js';
 import { renderTaskotronPage, TASKOTRON_PAGE } from './page.js';
 import { PAGING } from './resultsdb/filters.js';
@@ -15,10 +15,15 @@ export interface PageSources {
   /** The built-in store; null when results go to `resultsdb_url`. */
   store: ResultsStore | null;
   section: Pick<TaskotronSection, 'artifacts_url' | 'resultsdb_url'>;
+  /** The navigation: every mounted page (ServerDeps.pages). */
+  links: readonly PageLink[];
 }
 
 /** `GET /ui/taskotron[?item=ITEM]`: the job log and the results, read for people. */
-export function registerPage(app: FastifyInstance, { jobLog, store, section }: PageSources): void {
+export function registerPage(
+  app: FastifyInstance,
+  { jobLog, store, section, links }: PageSources,
+): void {
   app.get(TASKOTRON_PAGE.path, async (req, reply) => {
     const raw = (req.query as Record<string, unknown> | undefined)?.item;
     if (raw !== undefined && typeof raw !== 'string')
@@ -55,6 +60,7 @@ export function registerPage(app: FastifyInstance, { jobLog, store, section }: P
         remote: section.resultsdb_url,
         artifactsUrl: section.artifacts_url,
         now: new Date(),
+        links,
       }),
     );
   });

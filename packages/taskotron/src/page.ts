@@ -1,4 +1,4 @@
-import { html, Html, page } from '@loopabull/server/html';
+import { html, Html, page, type PageLink } from '@loopabull/server/html';
 import type { LoggedJob } from './job-log.js';
 import { CHECK_OUTCOMES, outcomeSummary } from './outcomes.js';
 import { joinUrl } from './report.js';
@@ -20,6 +20,8 @@ export interface PageInput {
   remote: string | null;
   artifactsUrl: string;
   now: Date;
+  /** The navigation: every mounted page (ServerDeps.pages). */
+  links: readonly PageLink[];
 }
 
 const STYLE = `
@@ -126,7 +128,7 @@ ${resultsSection(input)}
 ${jobsTable(input)}
 <p class="muted">Generated ${input.now.toISOString()}. The API: ${apiLink(input.remote)}.</p>`;
   return page(input.item ? `Taskotron: ${input.item}` : 'Taskotron', body, {
-    links: [TASKOTRON_PAGE],
+    links: input.links,
     style: STYLE,
   });
 }

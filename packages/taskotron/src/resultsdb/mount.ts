@@ -39,6 +39,6 @@ export const taskotronRoutes = (opts: {
         additionalOutcomes: section.additional_outcomes,
         publicUrl: section.resultsdb_public_url,
       }).register(app, deps);
-    registerPage(app, { jobLog, store: recorder?.store ?? null, section });
+    registerPage(app, { jobLog, store: recorder?.store ?? null, section, links: deps.pages });
   },
 });
