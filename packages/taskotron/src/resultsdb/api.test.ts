@@ -141,6 +141,51 @@ describe('parseNewResult', () => {
     expect(t.ok && t.value).toEqual({ name: 't' });
   });
 
+  it('stores a number or boolean note and ref_url as the text ResultsDB 2.0 stored of them', () => {
+    const json =
+      '{"outcome": "PASSED", "testcase": "t", "note": 5, "ref_url": 1.0, "data": {"d": "x"}}';
+    const r = parseNewResult(JSON.parse(json), { ...opts, json });
+    expect(r.ok && [r.value.note, r.value.ref_url]).toEqual(['5', '1.0']);
+    const b = parseNewResult({ outcome: 'PASSED', testcase: 't', note: true, ref_url: 1e16 }, opts);
+    expect(b.ok && [b.value.note, b.value.ref_url]).toEqual(['True', '1e+16']);
+    for (const note of [[1], { a: 1 }]) {
+      const bad = parseNewResult({ outcome: 'PASSED', testcase: 't', note }, opts);
+      expect(!bad.ok && bad.message).toBe('note must be a string, number or boolean');
+    }
+    const long = parseNewResult(
+      { outcome: 'PASSED', testcase: 't', ref_url: 'x'.repeat(65536) },
+      opts,
+    );
+    expect(!long.ok && long.message).toBe(
+      'ref_url: Too big: expected string to have <=65535 characters',
+    );
+  });
+
+  it('keeps spaces around testcase names and group uuids, as ResultsDB does', () => {
+    const r = parseNewResult(
+      { outcome: 'PASSED', testcase: ' dist.a ', groups: [' g ', { uuid: '\tu' }] },
+      opts,
+    );
+    expect(r.ok && r.value).toMatchObject({
+      testcase: { name: ' dist.a ' },
+      groups: [{ uuid: ' g ' }, { uuid: '\tu' }],
+    });
+    const fresh = parseNewResult(
+      { outcome: 'PASSED', testcase: 't', groups: [{ uuid: null }] },
+      opts,
+    );
+    expect(fresh.ok && fresh.value.groups[0]?.uuid).toMatch(/^[0-9a-f-]{36}$/);
+    const empty = parseNewResult(
+      { outcome: 'PASSED', testcase: 't', groups: [{ uuid: '' }] },
+      opts,
+    );
+    expect(!empty.ok && empty.message).toMatch(/^groups\.0\.uuid: /);
+    const t = parseNewResult({ outcome: 'PASSED', testcase: { name: '  ' } }, opts);
+    expect(t.ok && t.value.testcase).toEqual({ name: '  ' });
+    expect(parseNewTestcase({ name: ' x' })).toEqual({ ok: true, value: { name: ' x' } });
+    expect(parseNewResult({ outcome: 'PASSED', testcase: '' }, opts).ok).toBe(false);
+  });
+
   it('strips the outcome before upper-casing it, as ResultsDB does', () => {
     const r = parseNewResult({ outcome: ' passed\n', testcase: 't' }, opts);
     expect(r.ok && r.value.outcome).toBe('PASSED');
@@ -436,6 +481,19 @@ describe('POST bodies of groups and testcases', () => {
     expect(fresh.ok && fresh.value.uuid).toMatch(/^[0-9a-f-]{36}$/);
     // Other keys are ignored, as ResultsDB's parser ignores them.
     expect(parseNewGroup({ uuid: 'u', extra: 1 })).toEqual({ ok: true, value: { uuid: 'u' } });
+    // An empty or null uuid is none, as ResultsDB's `if body.uuid`; spaces are a uuid.
+    for (const uuid of ['', null]) {
+      const none = parseNewGroup({ uuid, description: 'd' });
+      expect(none.ok && none.value).toEqual({
+        uuid: expect.stringMatching(/^[0-9a-f-]{36}$/),
+        description: 'd',
+      });
+    }
+    expect(parseNewGroup({ uuid: ' ' })).toEqual({ ok: true, value: { uuid: ' ' } });
+    const long = parseNewGroup({ uuid: 'x'.repeat(256) });
+    expect(!long.ok && long.message).toBe(
+      'uuid: Too big: expected string to have <=255 characters',
+    );
     const nul = parseNewGroup({ uuid: 'u', description: 'a\0' });
     expect(!nul.ok && nul.message).toBe('description: must not contain a NUL character (U+0000)');
   });

@@ -29,21 +29,41 @@ export interface NewResult {
 
 type Answer<T> = { ok: true; value: T } | { ok: false; message: string };
 
-const name = z.string().trim().min(1).max(SIZES.name);
+/**
+ * A testcase name or group uuid, taken as sent: ResultsDB trims neither (a testcase `' a '` is its
+ * own), and refuses only an empty one.
+ */
+const name = z.string().min(1).max(SIZES.name);
 const url = z.string().max(SIZES.text).nullish();
 /** A data value as sent; ResultsDB stores Python's `str()` of it (`pythonStr`). */
 const scalar = z.union([z.string().max(SIZES.value), z.number(), z.boolean()]);
+/**
+ * A result's `note` or `ref_url`: text, or a number or boolean that ResultsDB 2.0 stored as its
+ * text (Flask-RESTful's default argument type, `unicode(value)`), as for data values.
+ */
+const textField = (field: string) =>
+  z
+    .union([z.string().max(SIZES.text), z.number(), z.boolean()], {
+      error: `${field} must be a string, number or boolean`,
+    })
+    .nullish();
 
 /**
  * Other keys of a group or testcase object are ignored, as ResultsDB reads only the ones it
  * knows: an object taken from a GET (with `href`, `results`) can be sent back.
  */
 const groupObject = z.object({
-  uuid: name.optional(),
+  // null is none, as absent: ResultsDB's Group(uuid=None) makes a new one.
+  uuid: name.nullish(),
   description: z.string().max(SIZES.text).nullish(),
   ref_url: url,
 });
 const testcaseObject = z.object({ name, ref_url: url });
+/**
+ * POST /groups: a uuid that is empty or null is none, and the group gets a new one, as
+ * ResultsDB's `if body.uuid` reads them.
+ */
+const newGroupObject = groupObject.extend({ uuid: z.string().max(SIZES.name).nullish() });
 
 const postSchema = z.looseObject({
   outcome: z.string({
@@ -63,8 +83,8 @@ const postSchema = z.looseObject({
     // Its own message: the list's above would call a list that is too long no list.
     .max(100, { error: 'a result is in at most 100 groups' })
     .nullish(),
-  note: z.string().max(SIZES.text).nullish(),
-  ref_url: url,
+  note: textField('note'),
+  ref_url: textField('ref_url'),
   data: z
     .record(
       z
@@ -226,7 +246,7 @@ function problem(error: z.ZodError): { ok: false; message: string } {
 export function parseNewGroup(
   body: unknown,
 ): Answer<{ uuid: string; description?: string; ref_url?: string }> {
-  const parsed = groupObject.safeParse(body ?? {});
+  const parsed = newGroupObject.safeParse(body ?? {});
   if (!parsed.success) return problem(parsed.error);
   const nul = nulRefused(parsed.data);
   if (nul) return { ok: false, message: nul };
@@ -234,7 +254,7 @@ export function parseNewGroup(
   return {
     ok: true,
     value: {
-      uuid: uuid ?? randomUUID(),
+      uuid: uuid || randomUUID(),
       ...(description ? { description } : {}),
       ...(ref_url ? { ref_url } : {}),
     },
@@ -262,18 +282,14 @@ const member = (o: unknown, key: string | number): unknown =>
 
 /**
  * The data as ResultsDB stores it: one row per value, each the text Python's `str()` gives it.
- * A number is written from its literal in `json`, the body's text, when that is given: `1.0`
- * stays `1.0` (Python's float), where JSON.parse's value alone would be the int `1`.
+ * A number is written from its literal in `literals` (the body's `data` as `numberLiterals`
+ * reads it) when that is given: `1.0` stays `1.0` (Python's float), where JSON.parse's value
+ * alone would be the int `1`.
  */
 function dataRows(
   data: Record<string, string | number | boolean | Array<string | number | boolean>>,
-  json: string | undefined,
+  literals: unknown,
 ): Answer<Array<[string, string]>> {
-  // The body is read again only when a number needs its literal.
-  const numbers = Object.values(data)
-    .flat()
-    .some((v) => typeof v === 'number');
-  const literals = json !== undefined && numbers ? member(numberLiterals(json), 'data') : undefined;
   const rows: Array<[string, string]> = [];
   for (const [key, value] of Object.entries(data)) {
     if (key.includes(':')) return { ok: false, message: `Colon not allowed in key name: ${key}` };
@@ -287,7 +303,7 @@ function dataRows(
 
 /**
  * A POST /api/v2.0/results body checked as ResultsDB checks it; messages as ResultsDB's 400s.
- * `json` is the body's text, where numbers in `data` are read from (`dataRows`).
+ * `json` is the body's text, where numbers in `data`, `note` and `ref_url` are read from.
  */
 export function parseNewResult(
   body: unknown,
@@ -308,8 +324,17 @@ export function parseNewResult(
   const outcome = b.outcome.trim().toUpperCase();
   if (!opts.outcomes.includes(outcome))
     return { ok: false, message: `outcome must be one of ${opts.outcomes.join(', ')}` };
-  const data = dataRows(b.data ?? {}, opts.json);
+  // The body is read again only when a number needs its literal.
+  const numbers = [b.note, b.ref_url, ...Object.values(b.data ?? {}).flat()].some(
+    (v) => typeof v === 'number',
+  );
+  const literals = opts.json !== undefined && numbers ? numberLiterals(opts.json) : undefined;
+  const data = dataRows(b.data ?? {}, member(literals, 'data'));
   if (!data.ok) return data;
+  const text = (field: 'note' | 'ref_url') => {
+    const v = b[field];
+    return v === null || v === undefined ? null : pythonStr(v, member(literals, field));
+  };
   const time = parseSubmitTime(b.submit_time, opts.now);
   if (!time.ok) return time;
   // An object's absent ref_url stays absent: the stored one is kept (ResultsDB's tc.get).
@@ -323,8 +348,8 @@ export function parseNewResult(
       outcome,
       testcase,
       groups,
-      note: b.note ?? null,
-      ref_url: b.ref_url ?? null,
+      note: text('note'),
+      ref_url: text('ref_url'),
       submit_time: time.value,
       data: data.value,
     },

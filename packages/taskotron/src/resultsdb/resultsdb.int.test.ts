@@ -459,6 +459,91 @@ describe.each(allDatabases())('ResultsDB v2.0 API on $name', (target) => {
     expect((await get('/groups/grp-a')).body.description).toBe('grp-a');
   });
 
+  it('keeps spaces around testcase names and group uuids, as ResultsDB: each is its own', async () => {
+    for (const [testcase, group] of [
+      [{ name: ' scratch.padded ', ref_url: 'http://padded' }, ' pad-group'],
+      [{ name: 'scratch.padded', ref_url: 'http://bare' }, 'pad-group'],
+    ] as const) {
+      const { status, body } = await post({
+        testcase,
+        outcome: 'PASSED',
+        groups: [group],
+        data: { item: testcase.ref_url },
+      });
+      expect([status, body.groups, (body.testcase as { name: string }).name]).toEqual([
+        201,
+        [group],
+        testcase.name,
+      ]);
+    }
+    expect((await get('/testcases/%20scratch.padded%20')).body.ref_url).toBe('http://padded');
+    expect((await get('/testcases/scratch.padded')).body.ref_url).toBe('http://bare');
+    expect(await names('/testcases/%20scratch.padded%20/results')).toEqual([
+      ' scratch.padded :http://padded',
+    ]);
+    expect(await names('/groups/%20pad-group/results')).toEqual([' scratch.padded :http://padded']);
+    expect(await names('/results?groups=pad-group')).toEqual(['scratch.padded:http://bare']);
+  });
+
+  it('stores a number or boolean note and ref_url as their text, as ResultsDB 2.0', async () => {
+    const { status, body } = await post(
+      '{"testcase": "scratch.note", "outcome": "INFO", "note": 5, "ref_url": 1.0}',
+    );
+    expect([status, body.note, body.ref_url]).toEqual([201, '5', '1.0']);
+    expect((await get(`/results/${String(body.id)}`)).body).toMatchObject({
+      note: '5',
+      ref_url: '1.0',
+    });
+    const flag = await post({ testcase: 'scratch.note', outcome: 'INFO', note: false });
+    expect([flag.status, flag.body.note]).toEqual([201, 'False']);
+    const list = await post({ testcase: 'scratch.note', outcome: 'INFO', ref_url: ['u'] });
+    expect([list.status, list.body.message]).toEqual([
+      400,
+      'ref_url must be a string, number or boolean',
+    ]);
+  });
+
+  it('makes a new group for POST /groups with an empty or null uuid, as ResultsDB', async () => {
+    const uuids = [];
+    for (const uuid of ['', null]) {
+      const { status, body } = await call('POST', '/api/v2.0/groups', {
+        uuid,
+        description: 'no uuid given',
+      });
+      expect([status, body.uuid]).toEqual([201, expect.stringMatching(/^[0-9a-f-]{36}$/)]);
+      expect((await get(`/groups/${String(body.uuid)}`)).body.description).toBe('no uuid given');
+      uuids.push(body.uuid);
+    }
+    expect(uuids[0]).not.toBe(uuids[1]);
+  });
+
+  it('keeps the microseconds of submit_time: order, latest and since tell them apart', async () => {
+    const testcase = 'scratch.microseconds';
+    for (const submit_time of [
+      '2024-05-01T12:00:00.123456',
+      '2024-05-01T12:00:00.123457Z',
+      '2024-05-01T12:00:00.000001+00:00',
+    ]) {
+      const { status, body } = await post({ testcase, outcome: 'INFO', submit_time });
+      expect([status, body.submit_time]).toEqual([201, submit_time.slice(0, 26)]);
+    }
+    const times = async (url: string) =>
+      ((await get(url)).body.data as Array<{ submit_time: string }>).map((r) => r.submit_time);
+    expect(await times(`/results?testcases=${testcase}&_sort=asc:submit_time`)).toEqual([
+      '2024-05-01T12:00:00.000001',
+      '2024-05-01T12:00:00.123456',
+      '2024-05-01T12:00:00.123457',
+    ]);
+    expect(await times(`/results/latest?testcases=${testcase}`)).toEqual([
+      '2024-05-01T12:00:00.123457',
+    ]);
+    expect(
+      await times(
+        `/results?testcases=${testcase}&since=2024-05-01T12:00:00.000002,2024-05-01T12:00:00.123456`,
+      ),
+    ).toEqual(['2024-05-01T12:00:00.123456']);
+  });
+
   it('keeps the query as requested in prev and next, without callback, as ResultsDB', async () => {
     for (const outcome of ['INFO', 'INFO', 'INFO'])
       await post({ testcase: 'scratch.paged', outcome, data: { item: 'paged-1' } });
