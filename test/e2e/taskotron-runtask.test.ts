@@ -212,6 +212,21 @@ describe('loopabull taskotron runtask', () => {
     const badUuid = await runtask('-i', ITEM, '-t', 'koji_build', '--uuid', '../x', NAME_LINT);
     expect(badUuid.code).toBe(2);
     expect(badUuid.stderr).toMatch(/uuid: not a job uuid/);
+    // TASKDIR is an argument too: one with no check in it is not a failed run (exit 1).
+    const nowhere = join(tempDir('runtask-nowhere'), 'missing');
+    const missing = await runtask('-i', ITEM, '-t', 'koji_build', '--no-report', nowhere);
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toContain(`loopabull: TASKDIR ${nowhere}: no such directory`);
+    const empty = await runtask(
+      '-i',
+      ITEM,
+      '-t',
+      'koji_build',
+      '--no-report',
+      tempDir('runtask-empty'),
+    );
+    expect(empty.code).toBe(2);
+    expect(empty.stderr).toMatch(/TASKDIR .*: it has no tests\*\.yml playbook/);
     const help = await runCli(['taskotron', 'runtask', '--help']);
     expect(help.stdout).toMatch(/Exit codes: 0 every result PASSED or INFO/);
   });

@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 import { CommanderError } from 'commander';
-import { ConfigError } from '@loopabull/core';
-import { legacyArgv } from './commands/legacy.js';
+// The error classes alone: the engine (`@loopabull/core`) loads only with a command that needs it.
+import { ConfigError } from '@loopabull/core/errors';
+import { legacyArgv } from './commands/legacy-argv.js';
 import { configAfterCommand, createProgram } from './program.js';
 
 /** Exit codes scripts rely on (`loopabull --help`): 0 ok, 1 runtime failure, 2 usage or configuration error. */

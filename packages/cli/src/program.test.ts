@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { configAfterCommand } from './program.js';
+import { configAfterCommand, createProgram } from './program.js';
 
 describe('configAfterCommand', () => {
   const argv = (...args: string[]) => ['node', 'loopabull', ...args];
@@ -45,5 +45,24 @@ describe('configAfterCommand', () => {
       ['f.yml'],
     ])
       expect(configAfterCommand(argv(...args))).toEqual(argv(...args));
+  });
+});
+
+describe('createProgram', () => {
+  const argv = (...args: string[]) => ['node', 'loopabull', ...args];
+
+  it('loads no command for --version alone: their modules load the engine', async () => {
+    for (const args of [['--version'], ['-V']]) {
+      const program = await createProgram({ argv: argv(...args), automations: [] });
+      expect(program.commands).toEqual([]);
+      expect(program.version()).toBe('0.1.0');
+    }
+  });
+
+  it('loads the commands for help, a command, or --version beside them', async () => {
+    for (const args of [['--help'], ['--version', '--help'], ['queue', '--version'], []]) {
+      const program = await createProgram({ argv: argv(...args), automations: [] });
+      expect(program.commands.map((c) => c.name())).toContain('looper');
+    }
   });
 });

@@ -1,20 +1,6 @@
 import { Command } from 'commander';
-import { enabledAutomations, loadConfig, type Automation } from '@loopabull/core';
-import { shippedAutomations } from './automations.js';
-import { doctorCommand } from './commands/doctor.js';
-import { jobsCommand } from './commands/jobs.js';
-import { legacyCommand } from './commands/legacy.js';
-import { looperCommand } from './commands/looper.js';
-import { cliWith, type Cli } from './options.js';
-import { pauseCommand, resumeCommand } from './commands/pause.js';
-import { publishCommand } from './commands/publish.js';
-import { queueCommand } from './commands/queue.js';
-import { replayCommand } from './commands/replay.js';
-import { resolveCommand } from './commands/resolve.js';
-import { runCommand } from './commands/run.js';
-import { serveCommand } from './commands/serve.js';
-import { upCommand } from './commands/up.js';
-import { workerCommand } from './commands/worker.js';
+import type { Automation } from '@loopabull/core';
+import type { Cli } from './options.js';
 
 const VERSION = '0.1.0';
 
@@ -75,7 +61,9 @@ const subcommandOf = (argv: readonly string[]): string | undefined =>
  * The automations whose commands this run shows: the enabled ones. With a configuration that
  * does not load, all of them, so that the command run reports the configuration's error itself.
  */
-function commandsShown(cli: Cli, argv: readonly string[]): Automation[] {
+async function commandsShown(cli: Cli, argv: readonly string[]): Promise<Automation[]> {
+  // The own commands have loaded the engine already: this import costs nothing more.
+  const { enabledAutomations, loadConfig } = await import('@loopabull/core');
   try {
     return enabledAutomations(
       loadConfig({ path: configArgument(argv), automations: cli.automations }),
@@ -84,6 +72,32 @@ function commandsShown(cli: Cli, argv: readonly string[]): Automation[] {
   } catch {
     return [...cli.automations];
   }
+}
+
+/**
+ * Whether the arguments ask for the version and nothing else: Commander answers `--version`
+ * before any command, so none is loaded (the commands' modules load the engine: BullMQ, ioredis,
+ * amqplib, winston, zod; docs/benchmarks.md, "CLI start-up").
+ */
+const versionOnly = (argv: readonly string[]): boolean => {
+  const args = argv.slice(2);
+  return (
+    subcommandOf(argv) === undefined &&
+    args.some((a) => a === '-V' || a === '--version') &&
+    !args.some((a) => a === '-h' || a === '--help')
+  );
+};
+
+/** The CLI's own commands, and the enabled automations' when the arguments name none of its own. */
+async function addCommands(program: Command, opts: ProgramOptions, argv: readonly string[]) {
+  const { cliWith, ownCommands } = await import('./own-commands.js');
+  const automations = opts.automations ?? (await import('./automations.js')).shippedAutomations;
+  const cli = cliWith(automations);
+  for (const [command, options] of ownCommands(cli)) program.addCommand(command, options);
+  const named = subcommandOf(argv);
+  if (!program.commands.some((c) => c.name() === named))
+    for (const automation of await commandsShown(cli, argv))
+      for (const command of (await automation.commands?.(cli)) ?? []) program.addCommand(command);
 }
 
 export interface ProgramOptions {
@@ -100,31 +114,13 @@ export interface ProgramOptions {
  * and the automations' commands themselves.
  */
 export async function createProgram(opts: ProgramOptions = {}): Promise<Command> {
-  const cli = cliWith(opts.automations ?? shippedAutomations);
   const program = new Command('loopabull')
     .version(VERSION)
     .description(
       'Event-driven automation: bus messages run the playbook or handler named after their topic.',
-    )
-    .addCommand(looperCommand(cli))
-    .addCommand(workerCommand(cli))
-    .addCommand(serveCommand(cli))
-    .addCommand(upCommand(cli))
-    .addCommand(queueCommand(cli))
-    .addCommand(jobsCommand(cli))
-    .addCommand(publishCommand(cli))
-    .addCommand(replayCommand(cli))
-    .addCommand(resolveCommand(cli))
-    .addCommand(runCommand(cli))
-    .addCommand(pauseCommand(cli))
-    .addCommand(resumeCommand(cli))
-    .addCommand(doctorCommand(cli))
-    .addCommand(legacyCommand(cli), { hidden: true });
+    );
   const argv = opts.argv ?? process.argv;
-  const named = subcommandOf(argv);
-  if (!program.commands.some((c) => c.name() === named))
-    for (const automation of commandsShown(cli, argv))
-      for (const command of (await automation.commands?.(cli)) ?? []) program.addCommand(command);
+  if (!versionOnly(argv)) await addCommands(program, opts, argv);
   program.addHelpText(
     'after',
     `

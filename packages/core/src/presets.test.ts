@@ -1,3 +1,4 @@
+import { gzipSync } from 'node:zlib';
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from '@jest/globals';
 import {
@@ -62,6 +63,28 @@ describe('fedora-messaging preset', () => {
     expect(
       toEvent({ ...delivery, content: Buffer.from([0x22, 0xff, 0x22]) }, 'fedora-messaging', opts),
     ).toMatchObject({ ok: false, reason: 'bad-utf8' });
+  });
+  it('parks a body in a content encoding it does not decode, naming the encoding', () => {
+    const gzipped = gzipSync(delivery.content);
+    for (const encoded of [
+      { ...delivery, content: gzipped, contentEncoding: 'gzip' },
+      { ...delivery, content: gzipped, headers: { 'Content-Encoding': 'gzip' } },
+      { ...delivery, content: gzipped, headers: { 'content-encoding': Buffer.from('gzip') } },
+    ])
+      expect(toEvent(encoded, 'fedora-messaging', opts)).toMatchObject({
+        ok: false,
+        reason: 'bad-encoding',
+        detail: expect.stringMatching(/^body has content encoding "gzip", which the looper/),
+      });
+    expect(
+      toEvent({ ...delivery, contentEncoding: 'latin-1' }, 'fedora-messaging', opts),
+    ).toMatchObject({ ok: false, reason: 'bad-encoding' });
+    // What fedora-messaging and Pulse publishers send is read as before, and so is what kombu
+    // labels bytes handed to it as they are (0.0.7 read those).
+    for (const contentEncoding of ['utf-8', 'UTF-8', 'utf8', 'us-ascii', 'binary', 'identity', ''])
+      expect(toEvent({ ...delivery, contentEncoding }, 'fedora-messaging', opts)).toMatchObject({
+        ok: true,
+      });
   });
   it('parks bodies nested deeper than maxDepth, counted after parsing', () => {
     const deep = (n: number) => '['.repeat(n) + ']'.repeat(n);

@@ -12,6 +12,8 @@ export interface Delivery {
   content: Buffer;
   messageId?: string | undefined;
   contentType?: string | undefined;
+  /** AMQP `content_encoding` property. */
+  contentEncoding?: string | undefined;
   headers?: Record<string, unknown> | undefined;
   /** AMQP timestamp property, seconds since the epoch. */
   timestamp?: number | undefined;
@@ -24,6 +26,7 @@ export interface Delivery {
  */
 export const REJECT_REASONS = [
   'too-large',
+  'bad-encoding',
   'bad-utf8',
   'not-json',
   'bad-topic',
@@ -204,6 +207,41 @@ function sentAt(delivery: Delivery, headers: Record<string, unknown>): string | 
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 
+/**
+ * The content encodings the looper reads the body under, as UTF-8 text: fedora-messaging and
+ * Pulse publish `utf-8`; ASCII is a part of it; kombu labels bytes it was handed as they are
+ * `binary` (a script publishing `json.dumps(...).encode()`), and Loopabull 0.0.7, which never
+ * looked at the encoding, read those too; `identity` is HTTP's word for none.
+ */
+const READ_ENCODINGS = new Set(['utf-8', 'utf8', 'us-ascii', 'ascii', 'binary', 'identity']);
+
+/** A `content-encoding` header in any letter case (bridges from HTTP or STOMP put it there). */
+function encodingHeader(headers: Record<string, unknown> | undefined): string | undefined {
+  for (const key in headers) {
+    if (key.length !== 16 || key.toLowerCase() !== 'content-encoding') continue;
+    const value = headers[key];
+    return typeof value === 'string'
+      ? value
+      : Buffer.isBuffer(value)
+        ? value.toString()
+        : undefined;
+  }
+  return undefined;
+}
+
+/**
+ * The body's content encoding that the looper does not read, or null: the AMQP property, else a
+ * `content-encoding` header. A compressed body (gzip, deflate) is not inflated: fedora-messaging's
+ * consumers refuse it too (they decode the body with the encoding as a character set), and
+ * inflating would let a small message past `bus.max_bytes` grow without bound in the looper.
+ */
+function unreadEncoding(delivery: Delivery): string | null {
+  const named = delivery.contentEncoding ?? encodingHeader(delivery.headers);
+  if (named === undefined) return null;
+  const trimmed = named.trim();
+  return trimmed === '' || READ_ENCODINGS.has(trimmed.toLowerCase()) ? null : named;
+}
+
 function isJsonType(contentType: string | undefined): boolean {
   return contentType === undefined || /json/i.test(contentType);
 }
@@ -232,6 +270,12 @@ export function toEvent(
       `body is ${delivery.content.length} bytes, over bus.max_bytes ${opts.maxBytes}`,
     );
   }
+  const encoding = unreadEncoding(delivery);
+  if (encoding !== null)
+    return reject(
+      'bad-encoding',
+      `body has content encoding ${JSON.stringify(encoding)}, which the looper does not decode (it reads the body as UTF-8 text: utf-8, ascii, binary or none)`,
+    );
   let text: string;
   try {
     text = utf8.decode(delivery.content);

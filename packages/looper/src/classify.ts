@@ -22,6 +22,8 @@ export function deliveryOf(msg: ConsumeMessage): Delivery {
     content: msg.content,
     messageId: typeof properties.messageId === 'string' ? properties.messageId : undefined,
     contentType: typeof properties.contentType === 'string' ? properties.contentType : undefined,
+    contentEncoding:
+      typeof properties.contentEncoding === 'string' ? properties.contentEncoding : undefined,
     headers: properties.headers as Record<string, unknown> | undefined,
     timestamp: typeof properties.timestamp === 'number' ? properties.timestamp : undefined,
   };

@@ -3,6 +3,7 @@
  * test has its own AMQP queue and exchange, BullMQ queue and Redis prefix (testConfig).
  */
 import { randomUUID } from 'node:crypto';
+import { gzipSync } from 'node:zlib';
 import { afterAll, afterEach, describe, expect, it } from '@jest/globals';
 import {
   BusPublisher,
@@ -292,6 +293,40 @@ describe('Looper', () => {
       parked: { 'not-json': 1, 'too-large': 1, 'bad-utf8': 1, 'bad-topic': 2 },
     });
     expect(await readyCount(config.bus.url, config.bus.queue)).toBe(0);
+  });
+
+  it('parks a gzip-encoded message under bad-encoding, naming the encoding, and reads utf-8 ones', async () => {
+    const { config, looper, ch, exchange } = await running();
+    const parkedEvents = nextEvents(looper, 'parked', 2);
+    const enqueued = nextEvents(looper, 'enqueued');
+    const gzipped = gzipSync(JSON.stringify({ ok: true }));
+    publish(ch, exchange, 'test.gzip', gzipped, { messageId: 'm-gzip', contentEncoding: 'gzip' });
+    publish(ch, exchange, 'test.gzip', gzipped, {
+      messageId: 'm-gzip-header',
+      headers: { 'content-encoding': 'gzip' },
+    });
+    publish(
+      ch,
+      exchange,
+      'test.good',
+      { ok: true },
+      { messageId: 'm-utf8', contentEncoding: 'utf-8' },
+    );
+
+    expect((await parkedEvents).map(([reason]) => reason)).toEqual([
+      'bad-encoding',
+      'bad-encoding',
+    ]);
+    const [[event]] = (await enqueued) as [[LoopabullEvent]];
+    expect(event).toMatchObject({ id: 'm-utf8', body: { ok: true } });
+    const redis = new Redis(config.redis.url);
+    teardown.push(async () => void (await redis.quit()));
+    const parked = await new ParkingLot(redis, loopabullKeys(config).parked).list();
+    for (const p of parked)
+      expect(p).toMatchObject({
+        reason: 'bad-encoding',
+        detail: expect.stringContaining('content encoding "gzip"'),
+      });
   });
 
   it('acks and counts messages whose topic the routing_keys filter does not take', async () => {

@@ -1,5 +1,8 @@
-import { describe, expect, it } from '@jest/globals';
-import type { CommandEnv } from '@loopabull/core';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from '@jest/globals';
+import { ConfigError, type CommandEnv } from '@loopabull/core';
+import { removeTempDirs, tempDir, testConfig } from '@test/support';
+import { taskotron } from './automation.js';
 import { runtaskCommand } from './cli-runtask.js';
 import { parseJob } from './job.js';
 
@@ -15,6 +18,8 @@ const RUNTASK_ITEM_TYPES = [
   'module_build',
   'pull_request',
 ];
+
+afterAll(() => removeTempDirs());
 
 describe('loopabull taskotron runtask -t', () => {
   const command = () =>
@@ -42,5 +47,18 @@ describe('loopabull taskotron runtask -t', () => {
     await expect(
       command().parseAsync(['-i', 'x', '-t', 'rpm', 'dir'], { from: 'user' }),
     ).rejects.toThrow(/argument 'rpm' is invalid. Allowed choices are bodhi_update, compose, /);
+  });
+
+  it('calls a TASKDIR with no check in it a usage error (exit 2), naming it, before running anything', async () => {
+    const config = testConfig({ automations: [taskotron] });
+    const runtask = (dir: string) =>
+      runtaskCommand({ loadConfig: () => config }, { out: () => undefined, err: () => undefined })
+        .exitOverride()
+        .parseAsync(['-i', 'x-1-1.fc40', '-t', 'koji_build', '--no-report', dir], { from: 'user' });
+    const missing = join(tempDir('runtask-missing'), 'gone');
+    await expect(runtask(missing)).rejects.toThrow(
+      new ConfigError(`TASKDIR ${missing}: no such directory`),
+    );
+    await expect(runtask(tempDir('runtask-empty'))).rejects.toBeInstanceOf(ConfigError);
   });
 });

@@ -19,7 +19,7 @@ import { resultsdbPayload } from './report.js';
 import { exportResultYaml, plainResults } from './result-yaml.js';
 import { jobEnd, submitAll, unreportedEnd, type Submitted } from './results-sink.js';
 import { checkOrigin, namespacedSink, namespacePolicy } from './namespaces.js';
-import { runCheck } from './runner.js';
+import { CheckNotFoundError, runCheck } from './runner.js';
 import { startRunner } from './runner-start.js';
 import { taskotronPaths, taskotronSettings } from './section.js';
 
@@ -55,7 +55,7 @@ interface RuntaskOpts {
   config?: string;
 }
 
-/** Exit codes: 0 all PASSED or INFO, 100 otherwise (runtask's), 1 the check is NOT_OK, 2 usage. */
+/** Exit codes: 0 all PASSED or INFO, 100 otherwise (runtask's), 1 the check is NOT_OK, 2 usage (TASKDIR too). */
 async function runtask(env: CommandEnv, io: CliIo, taskdir: string, opts: RuntaskOpts) {
   const config = env.loadConfig(opts);
   const section = taskotronSettings(config);
@@ -87,6 +87,9 @@ async function runtask(env: CommandEnv, io: CliIo, taskdir: string, opts: Runtas
     owner: `runtask-${randomBytes(6).toString('hex')}`,
     onLine: (line) => io.err(line + '\n'),
   }).catch((err: unknown) => {
+    // TASKDIR is what the person typed: a directory with no check in it is a usage error (exit 2),
+    // as any other bad argument, not a failed run.
+    if (err instanceof CheckNotFoundError) throw new ConfigError(`TASKDIR ${taskdir}: ${err.why}`);
     // A job's uuid clash is the queue's to report; here the person typed the uuid: say how out.
     if (err instanceof PermanentError && err.message.startsWith('Multiple jobs with same UUID'))
       throw new PermanentError(

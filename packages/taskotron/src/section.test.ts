@@ -100,6 +100,22 @@ describe('the taskotron section', () => {
     }
   });
 
+  it('refuses a fuse_delay past a timer and a dedup_window past a year, naming the key', () => {
+    // Unbounded, 1e300 made a fuse that never burns and a dedup claim Redis refuses at every message.
+    expect(taskotronSection.safeParse({ fuse_delay: 2_147_483 }).success).toBe(true);
+    expect(taskotronSection.safeParse({ dedup_window: 366 * 24 * 3600 }).success).toBe(true);
+    for (const [key, value, message] of [
+      ['fuse_delay', 2_147_484, /at most 2147483 seconds/],
+      ['fuse_delay', 1e300, /at most 2147483 seconds/],
+      ['dedup_window', 366 * 24 * 3600 + 1, /at most 31622400 seconds \(366 days\)/],
+      ['dedup_window', 1e300, /at most 31622400 seconds/],
+    ] as const) {
+      const over = taskotronSection.safeParse({ [key]: value });
+      expect(over.error?.issues[0]?.path).toEqual([key]);
+      expect(over.error?.issues[0]?.message).toMatch(message);
+    }
+  });
+
   it('makes relative paths relative to the config file, keeps absolute ones', () => {
     const section = taskotronSection.parse({ rules: 'my-rules.yml' });
     const paths = taskotronPaths({

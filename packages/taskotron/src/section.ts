@@ -11,6 +11,13 @@ const namespace = z.string().regex(/^[a-z][a-z0-9_-]*$/, 'not a namespace (a-z, 
 /** ResultsDB upper-cases a POSTed outcome before looking it up: a lower-case one never matches. */
 const outcome = z.string().regex(/^[A-Z][A-Z0-9_]*$/, 'not an outcome (A-Z, 0-9, _)');
 
+/**
+ * The longest `dedup_window`: a year and a day is longer than any check's use for a claim; much
+ * more, and Redis refuses the expiry (a trigger job failing at every message), or JavaScript
+ * writes the number in exponent form, which Redis does not read.
+ */
+export const MAX_DEDUP_WINDOW = 366 * 24 * 3600;
+
 /** The `taskotron:` section of the configuration (docs/taskotron.md, "Configuration"). */
 export const taskotronSection = z
   .object({
@@ -32,13 +39,23 @@ export const taskotronSection = z
       .array(z.string().regex(ARCH, 'not an arch (letters, digits, _)'))
       .min(1)
       .default(['x86_64', 'armhfp']),
-    /** Seconds within which the same (item, item_type, taskname, arch) is scheduled once. */
-    dedup_window: z.number().int().positive().default(3600),
+    /**
+     * Seconds within which the same (item, item_type, taskname, arch) is scheduled once: a Redis
+     * expiry (`SET EX`), which Redis refuses past its clock's range, so bounded.
+     */
+    dedup_window: z
+      .number()
+      .positive()
+      // Before .int(), whose own bound (2^53) would otherwise answer first.
+      .max(MAX_DEDUP_WINDOW, `at most ${MAX_DEDUP_WINDOW} seconds (366 days)`)
+      .int()
+      .default(3600),
     /**
      * Seconds a Koji tag change waits before its checks are scheduled, so that a burst of
      * tagging into one tag makes one job per tag (Taskotron's `fuse_delay`).
      */
-    fuse_delay: z.number().int().positive().default(900),
+    // A BullMQ delay: past a timer's range the due date overflows, and the fuse would never burn.
+    fuse_delay: timerSeconds.int().default(900),
     /**
      * Seconds a check may run before it is killed and ends NOT_OK (Taskotron's buildbot gave
      * runtask 20 minutes). A job's check gets at most `ansible.timeout` less a margin: see
