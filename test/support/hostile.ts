@@ -6,7 +6,7 @@ import fc from 'fast-check';
  * Where hostile-input tests note how many cases of each kind they tried; the run's global
  * teardown prints the totals. TMPDIR is the run's own directory (global-setup.js).
  */
-export const TALLY_FILE = 'hostile-tally.jsonl';
+const TALLY_FILE = 'hostile-tally.jsonl';
 
 export function tried(kind: string, cases: number): void {
   appendFileSync(

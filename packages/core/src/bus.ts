@@ -27,7 +27,7 @@ const URI_SPEC_TUNING = { frame_max: 'frameMax', channel_max: 'channelMax' } as 
  * route is noticed in seconds (the original hung on such a socket until someone restarted it),
  * so they are never turned off.
  */
-export function busUrl(config: BusConfig): string {
+function busUrl(config: BusConfig): string {
   const url = new URL(config.bus.url);
   const query = url.searchParams;
   for (const [spec, amqplib] of Object.entries(URI_SPEC_TUNING)) {
@@ -102,7 +102,7 @@ function vhostAndUser(url: string): { vhost: string; user: string } {
  * (then the fix is to start it or correct the URL's host). A refused login or virtual host is
  * not mended by starting RabbitMQ, which is what an operator would otherwise be told.
  */
-export function busFix(err: Error, url: string): string | undefined {
+function busFix(err: Error, url: string): string | undefined {
   const where = `bus.url / $AMQP_URL (now ${redactUrl(url)})`;
   if (vhostRefused(err)) {
     const { vhost, user } = vhostAndUser(url);

@@ -10,7 +10,7 @@ export const DURATION_BUCKETS = [0.1, 0.5, 1, 2, 5, 10, 30, 60, 300, 900, 3600] 
 export const COUNTERS_FLUSH_MS = 250;
 
 /** The label that counts for every label beyond `maxLabels`. */
-export const OTHER_LABEL = 'other';
+const OTHER_LABEL = 'other';
 
 /**
  * Admits labels into the shared set while it has room, atomically across processes.

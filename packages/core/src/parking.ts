@@ -68,7 +68,7 @@ const UINT64_MAX = 2n ** 64n - 1n;
  * Whether `id` can be a stream entry id: `<ms>-<seq>`, each an unsigned 64-bit number. Redis
  * answers anything else (`99999999999999999999-0` too) with an error, not with no entry.
  */
-export const isParkedId = (id: string): boolean =>
+const isParkedId = (id: string): boolean =>
   PARKED_ID.test(id) && id.split('-').every((part) => BigInt(part) <= UINT64_MAX);
 
 export type ParkInput = Omit<ParkedMessage, 'id' | 'body' | 'size'> & { content: Buffer };

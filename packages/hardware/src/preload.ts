@@ -16,7 +16,7 @@ export interface PreloadResult {
 }
 
 const PRELOAD_BATCH = 500;
-export const MAX_REJECTED = 100;
+const MAX_REJECTED = 100;
 
 const ID_RULE = '1 to 128 characters of A-Z a-z 0-9 _ . -';
 

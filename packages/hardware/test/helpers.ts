@@ -1,6 +1,5 @@
 /** Shared by the hardware tests (outside src/, so neither compiled nor collected as a test). */
 import { readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { Redis } from 'ioredis';
 import {
   createLogger,
@@ -35,8 +34,6 @@ export function pulseFixture(
 export function preloadFixture(): unknown[] {
   return JSON.parse(readFileSync(new URL('machines-preload.json', fixtures), 'utf8')) as unknown[];
 }
-
-export const preloadFixturePath = fileURLToPath(new URL('machines-preload.json', fixtures));
 
 /** The shipped example configuration, with Redis pointed at the test's database if given. */
 export const exampleConfig = (redisUrl?: string): Config =>

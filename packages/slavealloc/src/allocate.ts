@@ -10,7 +10,7 @@ export type MasterFacts = Pick<
   'masterid' | 'nickname' | 'fqdn' | 'pb_port' | 'poolid' | 'enabled'
 >;
 
-export type SlaveFacts = Pick<
+type SlaveFacts = Pick<
   SlaveRow,
   'slaveid' | 'name' | 'enabled' | 'poolid' | 'distroid' | 'locked_masterid'
 >;

@@ -32,7 +32,7 @@ const flag: Check = (v) =>
  * Slave names are what `/gettac/<name>` is asked for, lowercased and without the domain: a
  * name with capitals or a dot could never be served.
  */
-export const SLAVE_NAME = /^[a-z0-9][a-z0-9_-]*$/;
+const SLAVE_NAME = /^[a-z0-9][a-z0-9_-]*$/;
 const slaveName: Check = (v) =>
   name(v) ??
   (SLAVE_NAME.test(v as string)
@@ -66,7 +66,7 @@ const MASTER_FIELDS: Record<string, Check> = {
 };
 
 /** The original's per-table PUT whitelists. */
-export const PUT_FIELDS: Record<ApiTable, Record<string, Check>> = {
+const PUT_FIELDS: Record<ApiTable, Record<string, Check>> = {
   slaves: SLAVE_FIELDS,
   masters: MASTER_FIELDS,
   distros: { name },
@@ -81,7 +81,7 @@ export const PUT_FIELDS: Record<ApiTable, Record<string, Check>> = {
 };
 
 /** What a POST must and may hold. */
-export const CREATE_FIELDS = {
+const CREATE_FIELDS = {
   slaves: {
     required: { ...SLAVE_FIELDS, name: slaveName, speedid: id },
     optional: ['locked_masterid', 'notes', 'enabled', 'custom_tplid'],

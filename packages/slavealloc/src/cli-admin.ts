@@ -8,7 +8,7 @@ export interface Io {
 }
 
 /** argparse's check in every admin command of the original. */
-export function checkSlaveNames(names: readonly string[]): void {
+function checkSlaveNames(names: readonly string[]): void {
   if (names.some((n) => n.includes('.')))
     throw new ConfigError("slave name must not contain '.'; give the unqualified hostname");
 }

@@ -17,7 +17,7 @@ export interface Backend {
 }
 
 /** The original's `-A` URL ended in `/api`; a bare server address is taken to mean its `/api`. */
-export function apiBase(url: string): string {
+function apiBase(url: string): string {
   const u = new URL(url);
   if (u.pathname === '' || u.pathname === '/') u.pathname = '/api';
   return u.toString().replace(/\/+$/, '');

@@ -15,7 +15,7 @@ export class CsvError extends Error {
  * with `""` for a quote, CRLF or LF line ends, blank lines skipped. Each row keeps its
  * starting line number for messages.
  */
-export function parseCsv(text: string, file: string): Array<{ line: number; cells: string[] }> {
+function parseCsv(text: string, file: string): Array<{ line: number; cells: string[] }> {
   const rows: Array<{ line: number; cells: string[] }> = [];
   let cells: string[] = [];
   let cell = '';

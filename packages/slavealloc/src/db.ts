@@ -3,7 +3,7 @@ import type { Kysely, Transaction } from 'kysely';
 import { MIGRATION_OWNER, slaveallocMigrations } from './migrations.js';
 import type { SlaveallocTables } from './tables.js';
 
-export type SaKysely = Kysely<SlaveallocTables>;
+type SaKysely = Kysely<SlaveallocTables>;
 export type SaExecutor = SaKysely | Transaction<SlaveallocTables>;
 
 /** The database with slavealloc's tables, migrated. */

@@ -53,7 +53,7 @@ const COLUMNS: Record<Table, readonly string[]> = {
 };
 
 /** Insert order: what a row points to comes first. */
-export const DUMP_TABLES = [
+const DUMP_TABLES = [
   ...Object.keys(LOOKUPS),
   'tac_templates',
   'masters',

@@ -13,10 +13,10 @@ export const isRowId = (value: unknown): value is number =>
   Number.isSafeInteger(value) && (value as number) >= 1 && (value as number) <= MAX_ID;
 
 /** Names are `varchar(128)`; PostgreSQL and MariaDB count characters, not UTF-16 units. */
-export const MAX_NAME_CHARS = 128;
+const MAX_NAME_CHARS = 128;
 
 /** `text` on MariaDB holds 65,535 bytes, which utf8mb4 fills with UTF-8. */
-export const MAX_TEXT_BYTES = 65_535;
+const MAX_TEXT_BYTES = 65_535;
 
 /** Why `value` does not fit a name (`varchar(128)`) or `text` column, or null when it does. */
 export function unfit(value: string, column: 'name' | 'text'): string | null {

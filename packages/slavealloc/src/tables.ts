@@ -1,10 +1,6 @@
 import type { Generated } from 'kysely';
 
 /** The original data model (slavealloc's data/model.py), one interface per table. */
-export interface LookupRow {
-  name: string;
-}
-
 export interface SlaveRow {
   slaveid: number;
   name: string;
@@ -42,7 +38,7 @@ export interface PasswordRow {
   password: string;
 }
 
-export interface TemplateRow {
+interface TemplateRow {
   tplid: number;
   name: string;
   template: string;

@@ -6,19 +6,19 @@ import { ctime, pyFormat, type PyValue } from './python.js';
  * host line).
  */
 
-export const TAC_HEADER =
+const TAC_HEADER =
   '# AUTOMATICALLY GENERATED - DO NOT MODIFY\n# generated: %(gendate)s on %(genhost)s\n\n';
 
 /** runslave.py keeps its old tac unless the page it downloaded contains this. */
 export const TAC_VALIDITY_MARKER = 'AUTOMATICALLY GENERATED - DO NOT MODIFY';
 
-export const DISABLED_TEMPLATE = `print "SLAVE DISABLED; NOT STARTING"
+const DISABLED_TEMPLATE = `print "SLAVE DISABLED; NOT STARTING"
 
 import sys
 sys.exit(0)
 `;
 
-export const DEFAULT_TEMPLATE = `from twisted.application import service
+const DEFAULT_TEMPLATE = `from twisted.application import service
 from buildslave.bot import BuildSlave
 
 import twisted.spread.pb
@@ -50,7 +50,7 @@ s = BuildSlave(buildmaster_host, port, slavename, passwd, basedir,
 s.setServiceParent(application)
 `;
 
-export const IDLEIZER_TEMPLATE = `# enable idleizer
+const IDLEIZER_TEMPLATE = `# enable idleizer
 from buildslave import idleizer
 idlz = idleizer.Idleizer(s,
         # 7 hours' idle time before a reboot

@@ -7,8 +7,8 @@ import { EventSink, type Send } from '../src/events.js';
 import { importData } from '../src/importer.js';
 import { Slavealloc } from '../src/service.js';
 
-export const GENHOST = 'slavealloc.example.com';
-export const SETTINGS = {
+const GENHOST = 'slavealloc.example.com';
+const SETTINGS = {
   decommissioned_environments: ['decommissioned'],
   idleizer_exclude: ['panda-', 'tegra'],
 };
@@ -18,7 +18,7 @@ export const fixturePath = (name: string) => new URL(`fixtures/${name}`, import.
 const fixture = (name: string) => ({ file: name, text: readFileSync(fixturePath(name), 'utf8') });
 
 /** The fixture set of slaves, masters and passwords, as `dbimport --enable` loads it. */
-export const importFixtures = (db: SlaveallocDb) =>
+const importFixtures = (db: SlaveallocDb) =>
   importData(db, {
     slaves: fixture('slaves.csv'),
     masters: fixture('masters.csv'),

@@ -11,7 +11,7 @@ import { openService, quietLogger, reloadFixtures } from './helpers.js';
 
 export const TOKEN = 'test-token-0123456789';
 
-export interface Answer {
+interface Answer {
   status: number;
   headers: Headers;
   text: string;
@@ -19,7 +19,7 @@ export interface Answer {
 }
 
 /** Collects the events published to the test's exchange. */
-export class EventLog {
+class EventLog {
   readonly seen: Array<{ topic: string; body: Record<string, unknown> }> = [];
   private waiters: Array<() => void> = [];
   constructor(
@@ -74,10 +74,7 @@ export interface Stack {
 }
 
 /** Starts the server with slavealloc on `url`, with a bearer token. */
-export async function startStack(
-  url: string,
-  section: Record<string, unknown> = {},
-): Promise<Stack> {
+async function startStack(url: string, section: Record<string, unknown> = {}): Promise<Stack> {
   const config = testConfig({
     automations: [slavealloc],
     overrides: {

@@ -9,7 +9,7 @@ import { taskotronPaths, type TaskotronSection } from './section.js';
  * The task names enabled rules name literally (a `${var}` one is known only per message; a
  * `discover` action's checks are in its repository, not in tasks_dir).
  */
-export const namedTasks = (rules: readonly Rule[]): string[] =>
+const namedTasks = (rules: readonly Rule[]): string[] =>
   [
     ...new Set(
       rules.filter((r) => r.enabled).flatMap((r) => r.do.flatMap((action) => action.tasks ?? [])),

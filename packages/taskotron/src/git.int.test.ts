@@ -231,7 +231,7 @@ await withClone(${JSON.stringify(repo)}, 'main', { timeoutSeconds: 20 }, async (
     const child = spawn(command!, args, { stdio: ['ignore', 'pipe', 'inherit'] });
     const [line] = (await once(child.stdout, 'data')) as [Buffer];
     const clone = line.toString().trim();
-    // <tmpdir>/loopabull-git-<pid>-<host>-XXXXXX/clone-XXXXXX/repo
+    // <tmpdir>/loopabull-git-<pid>-<pid namespace>-<host>-XXXXXX/clone-XXXXXX/repo
     return { child, clone, processDir: dirname(dirname(clone)) };
   }
 

@@ -8,7 +8,7 @@ import type { TaskotronSection } from './section.js';
 import { ITEM_MAX } from './trigger.js';
 
 /** Jobs the page lists; results of an item it shows. */
-export const PAGE_LIMITS = { jobs: 50, results: 200 } as const;
+const PAGE_LIMITS = { jobs: 50, results: 200 } as const;
 
 export interface PageSources {
   jobLog: JobLog;

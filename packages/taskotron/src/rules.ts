@@ -316,7 +316,7 @@ export interface Decision {
 }
 
 /** Always valid, whatever `valid_arches` says: Taskotron's rules asked for it beside them. */
-export const NOARCH = 'noarch';
+const NOARCH = 'noarch';
 
 export interface DecideOptions {
   /** Arches for actions without `arches`. */

@@ -131,7 +131,7 @@ async function readResults(
  * python-versions loop over `taskotron_supported_arches` and keep a fallback of their own in
  * their play vars, which only an extra var overrides: without it they silently test other arches.
  */
-export function checkVars(
+function checkVars(
   job: RunnerJob,
   artifacts: string,
   supportedArches: readonly string[],

@@ -151,7 +151,7 @@ export function taskotronPaths(
  * itself (up to 7 s) and the reporting: the `taskotron.job` handler is stopped at
  * `ansible.timeout` and retried, which a check that hangs must not cause.
  */
-export const CHECK_STOP_MARGIN = 60;
+const CHECK_STOP_MARGIN = 60;
 
 /**
  * How long the check of a `taskotron.job` may run: `check_timeout`, but no longer than

@@ -55,7 +55,7 @@ export interface TriggerSource {
 }
 
 /** What the trigger asks of the Koji tag fuse (fuse.ts): light it for a tag change. */
-export interface Fuse {
+interface Fuse {
   light(
     event: LoopabullEvent,
     tag: string,

@@ -36,7 +36,7 @@ const batchSchema = z.strictObject({
 });
 
 /** A loaded handler module: its default export, and how it takes batches if it does. */
-export type HandlerModule =
+type HandlerModule =
   | { url: string; batch: null; handler: Handler }
   | { url: string; batch: BatchSettings; handler: BatchHandler };
 
@@ -98,10 +98,7 @@ const loaded = new Map<string, Loaded>();
  * An unchanged file's module is returned as it is, not as a promise: that is every job of a busy
  * topic.
  */
-export function loadHandlerModule(
-  file: string,
-  relative: string,
-): HandlerModule | Promise<HandlerModule> {
+function loadHandlerModule(file: string, relative: string): HandlerModule | Promise<HandlerModule> {
   const stats = statThisTurn(file);
   if (!stats)
     throw new RunError(`handler ${relative} was removed before it could be loaded`, null, false);

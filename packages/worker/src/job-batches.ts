@@ -38,7 +38,7 @@ export function playbookBatch(
   };
 }
 
-export interface BatchItem<I> {
+interface BatchItem<I> {
   item: I;
   resolve(value: unknown): void;
   reject(err: unknown): void;

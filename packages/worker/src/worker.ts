@@ -78,7 +78,7 @@ export class LoopabullWorker {
   /** `redis` and BullMQ's copies of it: what stopping ends when it gives up on Redis. */
   private connections: Redis[] = [];
   private counters: Counters | null = null;
-  /** Removes unrouted jobs that fall out of the kept sample. */
+  /** The jobs' writes beside BullMQ's (unrouted jobs, failure notes): stopping closes it last. */
   private work: WorkQueue | null = null;
   private publisher: BusPublisher | null = null;
   /** Where the jobs of batch handlers and batched playbook topics gather. */

@@ -19,7 +19,7 @@ import {
 import { testConfig, testEvent } from '@test/support';
 import { LoopabullWorker, type LoopabullWorkerOptions } from '../src/worker.js';
 
-export const SENT_AT = '2024-05-01T12:00:00+00:00';
+const SENT_AT = '2024-05-01T12:00:00+00:00';
 
 /** The shared test event, sent at a fixed time as fedora-messaging's header says. */
 export const makeEvent = (topic: string, body: unknown = {}): LoopabullEvent =>
@@ -77,7 +77,7 @@ async function spawnWorker(configPath: string, id: string): Promise<WorkerProces
   return { child, stop: () => end('SIGTERM'), kill: () => end('SIGKILL'), output: () => output };
 }
 
-export const quietLogger = () => createLogger('worker-test', 'error');
+const quietLogger = () => createLogger('worker-test', 'error');
 
 /**
  * A queue of its own with producers' options, a way to await jobs, and workers that are all

@@ -19,7 +19,7 @@ import { nodeFlagsFor } from '../memory-bounds.js';
  * after the demo stops: a durable `loopabull` queue bound to `#` would keep collecting every
  * message published on the broker. With a config file, the file's queue is used as it is.
  */
-export const DEMO_QUEUE = {
+const DEMO_QUEUE = {
   LOOPABULL_BUS_QUEUE: 'loopabull-demo',
   LOOPABULL_BUS_QUEUE_EXPIRES: '600',
 };

@@ -13,7 +13,7 @@ const LOG_LEVELS: Record<string, 'debug' | 'info' | 'warn' | 'error'> = {
 };
 
 /** Node's timers fire at once past 2^31-1 ms (24.8 days): a longer timeout would expire in 1 ms. */
-export const MAX_TIMER_SECONDS = 2_147_483;
+const MAX_TIMER_SECONDS = 2_147_483;
 /** A duration in seconds that becomes a timer (automations' sections use it too). */
 export const seconds = z
   .number()

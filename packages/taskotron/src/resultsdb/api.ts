@@ -107,7 +107,7 @@ export const NUL_REFUSED = 'must not contain a NUL character (U+0000)';
  * key of a nested object), or null. PostgreSQL cannot store that character in text (ResultsDB answered 500 there); it is
  * refused on every dialect so that the API answers the same on each.
  */
-export function nulRefused(fields: Record<string, unknown>, at: string[] = []): string | null {
+function nulRefused(fields: Record<string, unknown>, at: string[] = []): string | null {
   for (const [key, value] of Object.entries(fields)) {
     const path = [...at, key];
     if (key.includes('\0')) return `${at.join('.')}: keys ${NUL_REFUSED}`;

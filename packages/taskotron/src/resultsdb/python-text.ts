@@ -52,7 +52,7 @@ export const pythonNumber = (literal: string): string =>
  * A number that comes without its literal (from code, not a body): an integer JavaScript holds
  * exactly is taken for a Python int, anything else for a float.
  */
-export const pythonNumberValue = (x: number): string =>
+const pythonNumberValue = (x: number): string =>
   Number.isSafeInteger(x) ? String(x) : pythonFloat(x);
 
 const NUMBER_LITERAL = String.raw`-?\d+(?:\.\d+)?(?:[eE][+-]?\d+)?`;

@@ -17,7 +17,7 @@ const UNRESERVED = /^[A-Za-z0-9_.~-]$/;
  * Python's `urllib.parse.quote`: each UTF-8 byte as `%XX` (upper case), but for letters, digits,
  * `_.~-` and the characters of `safe`.
  */
-export function quote(text: string, safe: string): string {
+function quote(text: string, safe: string): string {
   let out = '';
   for (const byte of Buffer.from(text, 'utf8')) {
     const c = String.fromCharCode(byte);
@@ -30,7 +30,7 @@ export function quote(text: string, safe: string): string {
 }
 
 /** Python's `quote_plus`: as `quote`, a space written `+`. */
-export const quotePlus = (text: string, safe: string): string =>
+const quotePlus = (text: string, safe: string): string =>
   quote(text, `${safe} `).replaceAll(' ', '+');
 
 /**
