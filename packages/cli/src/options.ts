@@ -1,17 +1,17 @@
 import { InvalidArgumentError, Option, type Command } from 'commander';
+// Without the engine: a command's definition is read for `--help` (docs/benchmarks.md).
 import {
   ConfigError,
   configOption,
   formatTable,
   loadConfig,
-  openQueueServices,
   printJson as printJsonTo,
   readCommandFile,
   type Automation,
   type CommandEnv,
   type Config,
-  type QueueServices,
-} from '@loopabull/core';
+} from '@loopabull/core/cli';
+import type { QueueServices } from '@loopabull/core/queue';
 
 /** What every command is built with: the automation registry and the config loader that knows it. */
 export interface Cli extends CommandEnv {
@@ -40,6 +40,7 @@ export async function withQueue<T>(
   fn: (services: QueueServices, config: Config) => Promise<T>,
 ): Promise<T> {
   const config = cli.loadConfig(opts);
+  const { openQueueServices } = await import('@loopabull/core/queue');
   const services = await openQueueServices(config);
   try {
     return await fn(services, config);

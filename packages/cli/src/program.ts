@@ -62,8 +62,7 @@ const subcommandOf = (argv: readonly string[]): string | undefined =>
  * does not load, all of them, so that the command run reports the configuration's error itself.
  */
 async function commandsShown(cli: Cli, argv: readonly string[]): Promise<Automation[]> {
-  // The own commands have loaded the engine already: this import costs nothing more.
-  const { enabledAutomations, loadConfig } = await import('@loopabull/core');
+  const { enabledAutomations, loadConfig } = await import('@loopabull/core/cli');
   try {
     return enabledAutomations(
       loadConfig({ path: configArgument(argv), automations: cli.automations }),

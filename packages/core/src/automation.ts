@@ -93,7 +93,10 @@ export interface Automation<S extends AutomationSection = AutomationSection> {
 export const registered = <S extends AutomationSection>(a: Automation<S>): Automation =>
   a as unknown as Automation;
 
-/** What an automation does, beside its name and section: its commands, checks and start. */
+/**
+ * What an automation does, beside its name and section: its checks and start, and its commands
+ * when it does not declare them apart (`lazyAutomation`).
+ */
 export type AutomationParts<S extends AutomationSection> = Pick<
   Automation<S>,
   'commands' | 'doctor' | 'start'
@@ -101,18 +104,20 @@ export type AutomationParts<S extends AutomationSection> = Pick<
 
 /**
  * An automation that is only its name and section until a process uses it: `parts` imports the
- * rest (its handlers, routes, commands, and what they need: database drivers, the HTTP
- * framework) the first time one of them is asked for. The config is validated with every
- * automation's section, but a process that runs none of them (the looper) loads none of their
- * code, and a worker loads only the automations enabled in its config.
+ * rest (its handlers, routes, and what they need: database drivers, the HTTP framework) the
+ * first time one of them is asked for. The config is validated with every automation's section,
+ * but a process that runs none of them (the looper) loads none of their code, and a worker loads
+ * only the automations enabled in its config. `about.commands`, when given, is used instead of
+ * the parts' commands: it imports the commands' definitions alone, whose actions import what they
+ * run, so that `loopabull --help` loads none of the parts (docs/benchmarks.md, "CLI start-up").
  */
 export function lazyAutomation<S extends AutomationSection>(
-  about: Pick<Automation<S>, 'name' | 'description' | 'section' | 'topics'>,
+  about: Pick<Automation<S>, 'name' | 'description' | 'section' | 'topics' | 'commands'>,
   parts: () => Promise<AutomationParts<S>>,
 ): Automation {
   return registered<S>({
     ...about,
-    commands: async (env) => (await parts()).commands?.(env) ?? [],
+    commands: about.commands ?? (async (env) => (await parts()).commands?.(env) ?? []),
     doctor: async (env) => (await parts()).doctor?.(env) ?? [],
     start: async (env) => (await parts()).start?.(env) ?? {},
   });

@@ -84,10 +84,13 @@ export {
   parkedBodySize,
   type ParkInput,
 } from './parking.js';
-export { WorkQueue, DEPTH_SAMPLE, type Enqueued } from './work-queue.js';
+export { WorkQueue, type Enqueued } from './work-queue.js';
 export {
   JOB_STATES,
   DEPTH_STATES,
+  DEPTH_SAMPLE,
+  LIST_MAX,
+  TOPIC_SCAN,
   type JobState,
   type JobSummary,
   type JobDetail,
@@ -114,7 +117,7 @@ export type {
   BatchContext,
   BatchSettings,
 } from './handler.js';
-export { Jobs, JobRefused, LIST_MAX, TOPIC_SCAN } from './jobs.js';
+export { Jobs, JobRefused } from './jobs.js';
 export { triesMade } from './retry-policy.js';
 export { queueServices, openQueueServices, type QueueServices } from './services.js';
 export { counted, formatTable, printable } from './format.js';

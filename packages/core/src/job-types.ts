@@ -48,6 +48,18 @@ export interface JobResult {
   value?: unknown;
 }
 
+/**
+ * Most waiting jobs one `depth()` reads: it serves open HTTP requests (`/`, `/api/queue`,
+ * `/metrics`), so its cost must not grow with the backlog. The next jobs to run are the ones
+ * read, which is where a flood of one topic shows.
+ */
+export const DEPTH_SAMPLE = 1000;
+
+/** Most jobs one `list` returns. */
+export const LIST_MAX = 200;
+/** Most jobs a topic filter looks through. */
+export const TOPIC_SCAN = 2000;
+
 /** The counts `loopabull queue` shows, in the order it shows them: job states and parked messages. */
 export const DEPTH_STATES = [...JOB_STATES, 'parked'] as const;
 

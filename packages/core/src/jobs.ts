@@ -3,7 +3,15 @@ import type { LoopabullEvent } from './event.js';
 import { jobIdFor } from './job-id.js';
 import type { ParkedDetail, ParkingLot } from './parking.js';
 import { retryDecision, triesMade } from './retry-policy.js';
-import type { FailureNote, JobDetail, JobResult, JobState, JobSummary } from './job-types.js';
+import {
+  LIST_MAX,
+  TOPIC_SCAN,
+  type FailureNote,
+  type JobDetail,
+  type JobResult,
+  type JobState,
+  type JobSummary,
+} from './job-types.js';
 import type { UnroutedJobs } from './unrouted.js';
 import type { WorkQueue } from './work-queue.js';
 
@@ -49,11 +57,6 @@ const BULL_STATE: Record<
   failed: ['failed'],
   completed: ['completed'],
 };
-
-/** Most jobs one `list` returns. */
-export const LIST_MAX = 200;
-/** Most jobs a topic filter looks through. */
-export const TOPIC_SCAN = 2000;
 
 /** Reading and acting on jobs, for `loopabull jobs` and the HTTP API alike. */
 export class Jobs {

@@ -4,7 +4,7 @@ import { addJobs, JobOptionsJson } from './add-jobs.js';
 import type { Config } from './config/schema.js';
 import type { LoopabullEvent } from './event.js';
 import { jobIdFor } from './job-id.js';
-import type { FailureNote, JobResult, QueueDepth } from './job-types.js';
+import { DEPTH_SAMPLE, type FailureNote, type JobResult, type QueueDepth } from './job-types.js';
 import { loopabullKeys } from './keys.js';
 import { LuaScript } from './lua-script.js';
 import { UnroutedJobs } from './unrouted.js';
@@ -19,13 +19,6 @@ if redis.call('EXISTS', KEYS[1]) == 1 then
 end
 return 0
 `);
-
-/**
- * Most waiting jobs one `depth()` reads: it serves open HTTP requests (`/`, `/api/queue`,
- * `/metrics`), so its cost must not grow with the backlog. The next jobs to run are the ones
- * read, which is where a flood of one topic shows.
- */
-export const DEPTH_SAMPLE = 1000;
 
 /** An event's job once Redis has it. */
 export interface Enqueued {

@@ -1,4 +1,4 @@
-import { lazyAutomation } from '@loopabull/core';
+import { lazyAutomation } from '@loopabull/core/cli';
 import { RUN_STATES } from './observation.js';
 import { hardwareSection, type HardwareSection } from './section.js';
 
@@ -14,6 +14,8 @@ export const hardware = lazyAutomation<HardwareSection>(
     section: hardwareSection,
     // The Taskcluster queue's task exchanges, one handler file each (playbooks/taskcluster-queue.*.mjs).
     topics: RUN_STATES.map((state) => ({ topic: `taskcluster-queue.v1.task-${state}` })),
+    // The commands' definitions alone: their actions import the store when they run.
+    commands: async (env) => [(await import('./cli.js')).machinesCommand(env)],
   },
   async () => (await import('./parts.js')).hardwareParts,
 );

@@ -1,17 +1,15 @@
 import { Command } from 'commander';
 import {
   ConfigError,
-  closeRedis,
   configOption,
-  connectRedisOnce,
   formatTable,
   printJson,
   printable,
   type CommandEnv,
   type Config,
-} from '@loopabull/core';
+} from '@loopabull/core/cli';
 import { parseMachineId } from './identity.js';
-import { MachineStore } from './machine-store.js';
+import type { MachineStore } from './machine-store.js';
 import { isStale, machinesJson, sinceSeen, staleSummary, withStale } from './machine-view.js';
 import { parseFilters } from './list-filters.js';
 import { hardwareSettings } from './section.js';
@@ -22,7 +20,10 @@ export interface CliIo {
   stdout: { write(text: string): unknown };
 }
 
+/** The store, with Redis, is imported when a command runs: `--help` needs neither. */
 async function withStore<T>(config: Config, use: (store: MachineStore) => Promise<T>): Promise<T> {
+  const { closeRedis, connectRedisOnce } = await import('@loopabull/core');
+  const { MachineStore } = await import('./machine-store.js');
   const redis = await connectRedisOnce(config.redis.url);
   try {
     return await use(new MachineStore(redis));

@@ -1,4 +1,4 @@
-import { counted } from '@loopabull/core';
+import { counted } from '@loopabull/core/cli';
 import { html, Html, page, type PageLink } from '@loopabull/server';
 import { countStale, isStale, sinceSeen, staleSummary } from './machine-view.js';
 import type { MachineRecord, UnattributedRecord } from './records.js';

@@ -3,7 +3,7 @@
  * repeats the same ids and is the fallback when the body lacks them or is not an object.
  */
 
-import { isObject, type JsonObject } from '@loopabull/core';
+import { isObject, type JsonObject } from '@loopabull/core/cli';
 
 /**
  * Taskcluster ids are `[A-Za-z0-9_-]`; dots are allowed for hostnames preloaded from elsewhere.

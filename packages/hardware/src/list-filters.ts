@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { formatDuration, parseDuration } from '@loopabull/core';
+import { formatDuration, parseDuration } from '@loopabull/core/cli';
 import { idWord } from './identity.js';
 import { STALE_MAX_SECONDS } from './section.js';
 

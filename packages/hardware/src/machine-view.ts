@@ -1,4 +1,4 @@
-import { counted, formatDuration } from '@loopabull/core';
+import { counted, formatDuration } from '@loopabull/core/cli';
 import type { MachineRecord } from './records.js';
 
 /** A machine never seen alive is stale whatever the threshold: it may never have worked. */

@@ -1,5 +1,5 @@
 import type { LoopabullEvent } from '@loopabull/core';
-import { isObject, type JsonObject } from '@loopabull/core';
+import { isObject, type JsonObject } from '@loopabull/core/cli';
 import { idWord, machineId, runOf, taskIds } from './identity.js';
 import { dateToMicros, formatLastseen, parseTimestamp } from './timestamp.js';
 

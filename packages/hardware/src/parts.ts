@@ -5,7 +5,6 @@ import {
   type AutomationParts,
   counted,
 } from '@loopabull/core';
-import { machinesCommand } from './cli.js';
 import { hardwareBatchHandler, hardwareHandler } from './handler.js';
 import { HARDWARE_KEYS } from './keys.js';
 import { hardwareRoutes } from './mount.js';
@@ -28,7 +27,6 @@ const storeCheck = ({ config, section }: AutomationEnv<HardwareSection>) => ({
 
 /** What the hardware automation does, imported by the processes that use it (automation.ts). */
 export const hardwareParts: AutomationParts<HardwareSection> = {
-  commands: (env) => [machinesCommand(env)],
   doctor: (env) => [storeCheck(env)],
   start: () => ({
     handlers: { default: hardwareHandler },

@@ -1,5 +1,5 @@
 import type { Redis } from 'ioredis';
-import { isObject } from '@loopabull/core';
+import { isObject } from '@loopabull/core/cli';
 import { idWord } from './identity.js';
 import { HARDWARE_KEYS } from './keys.js';
 import { SCRIPTS } from './lua.js';

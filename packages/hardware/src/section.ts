@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { formatDuration, sectionOf, type Config } from '@loopabull/core';
+import { formatDuration, sectionOf, type Config } from '@loopabull/core/cli';
 
 /**
  * The longest staleness threshold, `hardware.stale_after` or `stale`: a hundred years is longer

@@ -1,4 +1,4 @@
-import { lazyAutomation } from '@loopabull/core';
+import { lazyAutomation } from '@loopabull/core/cli';
 import { slaveallocSection, type SlaveallocSection } from './section.js';
 
 /**
@@ -13,6 +13,8 @@ export const slavealloc = lazyAutomation<SlaveallocSection>(
     section: slaveallocSection,
     // What another automation or an operator publishes to take a slave out or put it back (handler.ts).
     topics: [{ topic: 'slavealloc.slave.disable' }, { topic: 'slavealloc.slave.enable' }],
+    // The command's definition alone: its actions import the database when they run.
+    commands: async (env) => [(await import('./cli.js')).slaveallocCommand(env)],
   },
   async () => (await import('./parts.js')).slaveallocParts,
 );

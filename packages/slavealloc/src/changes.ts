@@ -1,4 +1,4 @@
-import { isObject } from '@loopabull/core';
+import { isObject } from '@loopabull/core/cli';
 import { isRowId, MAX_ID, unfit } from './limits.js';
 import type { ApiTable } from './tables.js';
 

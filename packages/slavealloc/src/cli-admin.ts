@@ -1,4 +1,4 @@
-import { ConfigError, printJson } from '@loopabull/core';
+import { ConfigError, printJson } from '@loopabull/core/cli';
 import type { Backend } from './cli-backend.js';
 
 /** The original CLI's messages: data on standard output, what happened on standard error. */

@@ -2,17 +2,18 @@ import { Command, Option } from 'commander';
 import {
   ConfigError,
   configOption,
-  createLogger,
   readCommandFile,
   writeCommandFile,
   type CommandEnv,
   type Config,
-} from '@loopabull/core';
+} from '@loopabull/core/cli';
 import * as admin from './cli-admin.js';
-import { apiBackend, dbBackend, type Backend } from './cli-backend.js';
-import { openSlaveallocDb, transaction, type SlaveallocDb } from './db.js';
-import { countRows, dumpData, loadData, parseDump, wipe } from './dump.js';
-import { importData, type ImportFile } from './importer.js';
+import type { Backend } from './cli-backend.js';
+import type { SlaveallocDb } from './db.js';
+import type { ImportFile } from './importer.js';
+
+/** What the actions run, with the database drivers: imported when one runs, not for `--help`. */
+const parts = () => import('./cli-parts.js');
 
 interface Where {
   config?: string;
@@ -49,8 +50,8 @@ const read = (file: string, option: string): ImportFile => ({
 const STDIO = '-';
 
 /** A dump from a file, or from standard input for `-` (`dbload - < dump.json`). */
-const readDump = (file: string) =>
-  parseDump(readCommandFile(file), file === STDIO ? 'standard input' : file);
+const readDump = async (file: string) =>
+  (await parts()).parseDump(readCommandFile(file), file === STDIO ? 'standard input' : file);
 
 /** `loopabull slavealloc …`: the original `slavealloc` command's subcommands and messages. */
 export function slaveallocCommand(env: CommandEnv, opts: CliOptions = {}): Command {
@@ -78,6 +79,7 @@ export function slaveallocCommand(env: CommandEnv, opts: CliOptions = {}): Comma
         'this command works on the database: give -D URL, or neither -D nor -A for database.url of the config',
       );
     const config = load(o);
+    const { createLogger, openSlaveallocDb } = await parts();
     const db = await openSlaveallocDb(
       o.db ?? config.database.url,
       config.dir,
@@ -94,6 +96,7 @@ export function slaveallocCommand(env: CommandEnv, opts: CliOptions = {}): Comma
     const o = located(given);
     if (o.api && o.db) throw new ConfigError('give -A (an API) or -D (a database), not both');
     const config = load(o);
+    const { apiBackend, dbBackend } = await parts();
     const backend = o.api
       ? admin.checkApi(o.api, apiBackend, vars.LOOPABULL_TOKEN || config.http.token)
       : await dbBackend(config, o.db ?? config.database.url);
@@ -106,7 +109,7 @@ export function slaveallocCommand(env: CommandEnv, opts: CliOptions = {}): Comma
 
   /** Whether the data there must go first: refused unless --force. */
   async function mustReplace(db: SlaveallocDb, force: boolean | undefined, what: string) {
-    const rows = await countRows(db);
+    const rows = await (await parts()).countRows(db);
     if (rows === 0) return false;
     if (!force)
       throw new Error(
@@ -124,7 +127,8 @@ export function slaveallocCommand(env: CommandEnv, opts: CliOptions = {}): Comma
     .action(async (file: string | undefined, o: Where & { force?: boolean }) => {
       // Read before the database is opened (and migrated), let alone wiped: a dump that is
       // missing or not one changes nothing.
-      const dump = file ? readDump(file) : undefined;
+      const dump = file ? await readDump(file) : undefined;
+      const { loadData, transaction, wipe } = await parts();
       return withDb(o, async (db) => {
         const replace = await mustReplace(db, o.force, 'dbinit');
         if (dump) await loadData(db, dump, replace);
@@ -139,6 +143,7 @@ export function slaveallocCommand(env: CommandEnv, opts: CliOptions = {}): Comma
     .argument('[dumpfile]', 'the file to write; - (or none) for standard output')
     .action(async (file: string | undefined, o: Where) =>
       withDb(o, async (db) => {
+        const { dumpData } = await parts();
         const text = `${JSON.stringify(await dumpData(db), null, 1)}\n`;
         if (file && file !== STDIO) writeCommandFile(file, text);
         else io.out(text);
@@ -152,7 +157,8 @@ export function slaveallocCommand(env: CommandEnv, opts: CliOptions = {}): Comma
     .argument('<dumpfile>', 'a dbdump file; - for standard input (`dbdump -D A | dbload -D B -`)')
     .option('--force', 'delete the data already there')
     .action(async (file: string, o: Where & { force?: boolean }) => {
-      const dump = readDump(file);
+      const dump = await readDump(file);
+      const { loadData } = await parts();
       return withDb(o, async (db) => {
         const counts = await loadData(db, dump, await mustReplace(db, o.force, 'dbload'));
         io.err(
@@ -195,7 +201,7 @@ export function slaveallocCommand(env: CommandEnv, opts: CliOptions = {}): Comma
           enable: Boolean(o.enable),
         };
         await withDb(o, async (db) => {
-          const r = await importData(db, input);
+          const r = await (await parts()).importData(db, input);
           const added = Object.entries(r.added).map(([t, names]) => `${t}: ${names.join(', ')}`);
           io.err(
             `imported ${r.slaves} slaves, ${r.masters} masters, ${r.passwords} passwords${added.length ? `; added ${added.join('; ')}` : ''}\n`,

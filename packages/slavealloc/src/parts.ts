@@ -1,5 +1,4 @@
-import type { AutomationEnv, AutomationParts } from '@loopabull/core';
-import { slaveallocCommand } from './cli.js';
+import type { AutomationEnv, AutomationParts } from '@loopabull/core/cli';
 import { describeTables } from '@loopabull/database';
 import { openSlaveallocDb } from './db.js';
 import { MIGRATION_OWNER, slaveallocMigrations } from './migrations.js';
@@ -37,7 +36,6 @@ const databaseCheck = ({ config, logger }: AutomationEnv<SlaveallocSection>) => 
 
 /** What the slavealloc automation does, imported by the processes that use it (automation.ts). */
 export const slaveallocParts: AutomationParts<SlaveallocSection> = {
-  commands: (env) => [slaveallocCommand(env)],
   doctor: (env) => [databaseCheck(env)],
   async start({ config, section, logger }) {
     const db = await openSlaveallocDb(config.database.url, config.dir, logger);

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { sectionOf, type Config } from '@loopabull/core';
+import { sectionOf, type Config } from '@loopabull/core/cli';
 
 /** The `slavealloc:` section. `{ enabled: true }` alone is a working deployment (docs/slavealloc.md). */
 export const slaveallocSection = z

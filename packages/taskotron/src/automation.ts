@@ -1,4 +1,4 @@
-import { lazyAutomation } from '@loopabull/core';
+import { lazyAutomation } from '@loopabull/core/cli';
 import { triggerTopics } from './normalise.js';
 import { taskotronSection, type TaskotronSection } from './section.js';
 import { FUSE_TOPIC, JOB_TOPIC } from './topics.js';
@@ -26,6 +26,8 @@ export const taskotron = lazyAutomation<TaskotronSection>(
       { topic: JOB_TOPIC },
       { topic: FUSE_TOPIC, internal: true },
     ],
+    // The commands' definitions alone: their actions import the runner and job log when they run.
+    commands: async (env) => [(await import('./cli.js')).taskotronCommand(env)],
   },
   async () => (await import('./parts.js')).taskotronParts,
 );

@@ -1,6 +1,6 @@
 import { realpath } from 'node:fs/promises';
 import { join, sep } from 'node:path';
-import { TransientError } from '@loopabull/core';
+import { TransientError } from '@loopabull/core/cli';
 import { GitError, withClone, type GitOptions } from './git.js';
 import type { RunnerJob } from './job.js';
 import { checkOrigin } from './namespaces.js';

@@ -1,33 +1,14 @@
-import { randomUUID } from 'node:crypto';
 import { Command, Option } from 'commander';
 import {
-  BusPublisher,
-  closeRedis,
   configOption,
   ConfigError,
-  connectRedisOnce,
-  createLogger,
   parseDuration,
-  parseReplay,
-  readCommandFile,
   printJson,
-  resolveFrom,
   type CommandEnv,
-  type Config,
   counted,
-} from '@loopabull/core';
-import { withJobLog, type JobLog, type LoggedJob } from './job-log.js';
-import { readCritpath } from './critpath-file.js';
-import { readRules } from './rules-file.js';
-import { taskotronSettings } from './section.js';
-import {
-  schedule,
-  schedulingSettings,
-  scheduleJob,
-  type Replaying,
-  type SchedulingContext,
-  type TriggerResult,
-} from './trigger.js';
+} from '@loopabull/core/cli';
+import type { LoggedJob } from './job-log.js';
+import type { Replaying, TriggerResult } from './trigger.js';
 
 /** A date and time without `Z` or an offset, which JavaScript would read as local time. */
 const NO_ZONE = /^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?$/i;
@@ -111,120 +92,12 @@ export function replaySummary(lines: readonly ReplayLine[], source: string, dry:
   );
 }
 
-interface ReplayOpts extends Replaying {
+export interface ReplayOpts extends Replaying {
   config?: string;
   since?: string;
   until?: string;
   unfinished?: boolean;
   json?: boolean;
-}
-
-/** Redis, the bus and the job log, as the trigger uses them in a worker. */
-async function withScheduling<T>(
-  config: Config,
-  use: (ctx: SchedulingContext, jobLog: JobLog) => Promise<T>,
-): Promise<T> {
-  return withJobLog(config, createLogger('taskotron', config.loglevel), async (jobLog) => {
-    const publisher = new BusPublisher(config);
-    let redis: Awaited<ReturnType<typeof connectRedisOnce>> | undefined;
-    const interrupt = interruptSignal();
-    try {
-      redis = await connectRedisOnce(config.redis.url);
-      const ctx: SchedulingContext = {
-        config,
-        redis,
-        publish: async (topic, body) => void (await publisher.publish(topic, body)),
-        log: async () => {},
-        signal: interrupt.signal,
-      };
-      return await use(ctx, jobLog);
-    } finally {
-      interrupt.dispose();
-      if (redis) closeRedis(redis);
-      await publisher.close();
-    }
-  });
-}
-
-/**
- * A signal aborted on SIGINT or SIGTERM, which then ends the process as the signal would have.
- * A `discover` rule runs git in its own process group (git.ts), which the terminal's Ctrl-C does
- * not reach: aborting kills it (synchronously), or it would outlive the command, for ever on a
- * remote that never answers.
- */
-function interruptSignal(): { signal: AbortSignal; dispose(): void } {
-  const controller = new AbortController();
-  const onSignal = (sig: NodeJS.Signals) => {
-    dispose();
-    controller.abort(new Error(`interrupted (${sig})`));
-    process.kill(process.pid, sig);
-  };
-  const dispose = () => {
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
-  };
-  process.once('SIGINT', onSignal);
-  process.once('SIGTERM', onSignal);
-  return { signal: controller.signal, dispose };
-}
-
-async function replayMessages(
-  config: Config,
-  files: string[],
-  opts: ReplayOpts,
-): Promise<ReplayLine[]> {
-  const section = taskotronSettings(config);
-  const env = { section, resolvePath: (p: string) => resolveFrom(config.dir, p) };
-  const { rules } = readRules(env);
-  const { packages } = readCritpath(env);
-  const messages = files.flatMap((file) =>
-    parseReplay(readCommandFile(file), file === '-' ? 'standard input' : file),
-  );
-  return withScheduling(config, async (ctx, jobLog) => {
-    const lines: ReplayLine[] = [];
-    for (const m of messages) {
-      const options = {
-        rules: () => rules,
-        critpathPkgs: () => packages,
-        ...schedulingSettings(section),
-        jobLog,
-        ...opts,
-      };
-      const result = await schedule({ topic: m.topic, id: m.id, body: m.body }, ctx, options);
-      lines.push(messageLine(m.id, m.topic, result, opts.dryRun === true));
-    }
-    return lines;
-  });
-}
-
-async function replayJobLog(config: Config, opts: ReplayOpts): Promise<ReplayLine[]> {
-  const now = new Date();
-  const since = parseWhen(opts.since!, now, '--since');
-  const until =
-    opts.until === undefined ? now.toISOString() : parseWhen(opts.until, now, '--until');
-  const { dedup_window } = taskotronSettings(config);
-  return withScheduling(config, async (ctx, jobLog) => {
-    const logged = (await jobLog.between(since, until)).filter(
-      (j) => !opts.unfinished || unfinished(j),
-    );
-    const lines: ReplayLine[] = [];
-    for (const old of logged) {
-      const job = { ...jobOf(old), uuid: randomUUID() };
-      const options = { dedupWindow: dedup_window, jobLog, ...opts };
-      const outcome = await scheduleJob(job, old.trigger, ctx, options);
-      const task = `${old.taskname}/${old.arch} of ${old.item}${old.parked_at ? ', parked' : ''}`;
-      const scheduled = outcome === 'scheduled';
-      const did = opts.dryRun ? 'would be scheduled again' : `scheduled again as ${job.uuid}`;
-      lines.push({
-        from: old.uuid,
-        what: `job ${old.uuid} (${task}): ${scheduled ? did : 'already scheduled within the window'}`,
-        scheduled: Number(scheduled),
-        duplicates: Number(!scheduled),
-        skipped: false,
-      });
-    }
-    return lines;
-  });
 }
 
 /**
@@ -233,16 +106,6 @@ async function replayJobLog(config: Config, opts: ReplayOpts): Promise<ReplayLin
  * NOT_OK is finished: running it again would say the same.
  */
 export const unfinished = (j: LoggedJob): boolean => j.finished_at === null || j.parked_at !== null;
-
-const jobOf = (j: LoggedJob) => ({
-  item: j.item,
-  item_type: j.item_type,
-  taskname: j.taskname,
-  arch: j.arch,
-  // A discovered check runs again from its repository and branch.
-  ...(j.git_repo === undefined ? {} : { git_repo: j.git_repo }),
-  ...(j.git_branch === undefined ? {} : { git_branch: j.git_branch }),
-});
 
 /** `loopabull taskotron replay`: re-trigger from saved messages or from the job log. */
 export function replayCommand(env: CommandEnv): Command {
@@ -284,6 +147,7 @@ Either way a check scheduled within taskotron.dedup_window is a duplicate and le
       if (opts.since === undefined && (opts.until !== undefined || opts.unfinished))
         throw new ConfigError('--until and --unfinished go with --since');
       const config = env.loadConfig(opts);
+      const { replayJobLog, replayMessages } = await import('./replay-run.js');
       const lines = files.length
         ? await replayMessages(config, files, opts)
         : await replayJobLog(config, opts);

@@ -1,5 +1,5 @@
 import { Command } from 'commander';
-import type { CommandEnv } from '@loopabull/core';
+import type { CommandEnv } from '@loopabull/core/cli';
 import { replayCommand } from './cli-replay.js';
 import { runtaskCommand, type CliIo } from './cli-runtask.js';
 

@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import type { AutomationEnv } from '@loopabull/core';
+import type { AutomationEnv } from '@loopabull/core/cli';
 import type { TaskotronSection } from './section.js';
 
 /** What Fedora's packaging guidelines allow in a package name. */

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { sql, type Kysely, type Migration } from 'kysely';
-import type { Config } from '@loopabull/core';
+import type { Config } from '@loopabull/core/cli';
 import { Database, type DatabaseDialect, type DatabaseLogger } from '@loopabull/database';
 import type { ItemType } from './normalise.js';
 

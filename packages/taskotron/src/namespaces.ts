@@ -1,5 +1,5 @@
 import { resolve } from 'node:path';
-import type { AutomationEnv } from '@loopabull/core';
+import type { AutomationEnv } from '@loopabull/core/cli';
 import type { ResultsSink } from './results-sink.js';
 import type { TaskotronSection } from './section.js';
 

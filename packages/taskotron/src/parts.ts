@@ -1,6 +1,10 @@
-import { counted, PermanentError, type AutomationEnv, type AutomationParts } from '@loopabull/core';
+import {
+  counted,
+  PermanentError,
+  type AutomationEnv,
+  type AutomationParts,
+} from '@loopabull/core/cli';
 import { checksCheck, gitCheck } from './checks-doctor.js';
-import { taskotronCommand } from './cli.js';
 import { fuseHandler, TagFuse } from './fuse.js';
 import { describeTables } from '@loopabull/database';
 import { JOB_LOG_OWNER, JobLog, jobLogMigrations, openJobLog } from './job-log.js';
@@ -78,7 +82,6 @@ const databaseCheck = ({ config, section, logger }: AutomationEnv<TaskotronSecti
 
 /** What the taskotron automation does, imported by the processes that use it (automation.ts). */
 export const taskotronParts: AutomationParts<TaskotronSection> = {
-  commands: (env) => [taskotronCommand(env)],
   doctor: (env) => [
     rulesCheck(env),
     databaseCheck(env),

@@ -1,4 +1,4 @@
-import { TransientError } from '@loopabull/core';
+import { TransientError } from '@loopabull/core/cli';
 import { CHECK_OUTCOMES } from './outcomes.js';
 import type { JobEnd } from './job-log.js';
 import { joinUrl, type ExecutionStatus, type ResultsdbPayload } from './report.js';

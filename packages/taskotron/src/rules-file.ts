@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import type { AutomationEnv } from '@loopabull/core';
+import type { AutomationEnv } from '@loopabull/core/cli';
 import { loadRules, type Rule } from './rules.js';
 import { taskotronPaths, type TaskotronSection } from './section.js';
 

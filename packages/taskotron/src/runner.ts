@@ -1,7 +1,7 @@
 import { createWriteStream } from 'node:fs';
 import { lstat, mkdir, readFile, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
-import { PermanentError, TransientError, type Config } from '@loopabull/core';
+import { PermanentError, TransientError, type Config } from '@loopabull/core/cli';
 import { renderExtraVars, spawnPlaybook, withVarsFile } from '@loopabull/playbook';
 import {
   binaryArches,

@@ -1,7 +1,7 @@
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 import { ARCH } from './rules.js';
-import { sectionOf, timerSeconds, type AutomationEnv, type Config } from '@loopabull/core';
+import { sectionOf, timerSeconds, type AutomationEnv, type Config } from '@loopabull/core/cli';
 
 /** What ships inside the package (beside `src/` and `dist/`): the rules and the checks. */
 export const SHIPPED_RULES = fileURLToPath(new URL('../rules/trigger_rules.yml', import.meta.url));

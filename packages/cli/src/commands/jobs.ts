@@ -11,7 +11,7 @@ import {
   type Config,
   type JobDetail,
   type ParkedDetail,
-} from '@loopabull/core';
+} from '@loopabull/core/cli';
 import {
   jsonOption,
   printJson,

@@ -1,6 +1,4 @@
 import { Command } from 'commander';
-import { checkRedisDatabase, createLogger } from '@loopabull/core';
-import { startLooper, startWorker } from '../daemons.js';
 import { boundHeapGrowth } from '../memory-bounds.js';
 import { runUntilSignal } from '../lifecycle.js';
 import type { Cli } from '../options.js';
@@ -17,6 +15,8 @@ export const legacyCommand = (cli: Cli) =>
   new Command(LEGACY).argument('<config>').action(async (path: string) => {
     boundHeapGrowth();
     const config = cli.loadConfig({ config: path });
+    const { checkRedisDatabase, createLogger } = await import('@loopabull/core');
+    const { startLooper, startWorker } = await import('../daemons.js');
     await checkRedisDatabase(config.redis.url);
     const logger = createLogger('loopabull', config.loglevel);
     logger.warn(

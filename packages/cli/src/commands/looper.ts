@@ -1,6 +1,4 @@
 import { Command } from 'commander';
-import { checkRedisDatabase, createLogger } from '@loopabull/core';
-import { startLooper } from '../daemons.js';
 import { boundHeapGrowth } from '../memory-bounds.js';
 import { runUntilSignal } from '../lifecycle.js';
 import { withConfig, type ConfigOpts, type Cli } from '../options.js';
@@ -18,6 +16,8 @@ the broker and to Redis; while Redis is down it stops taking messages.`,
     .action(async (opts: ConfigOpts) => {
       boundHeapGrowth();
       const config = cli.loadConfig(opts);
+      const { checkRedisDatabase, createLogger } = await import('@loopabull/core');
+      const { startLooper } = await import('../daemons.js');
       await checkRedisDatabase(config.redis.url);
       const logger = createLogger('looper', config.loglevel);
       await runUntilSignal('looper', logger, await startLooper(config, logger));

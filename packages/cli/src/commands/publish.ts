@@ -1,5 +1,5 @@
 import { Command } from 'commander';
-import { BusPublisher, ConfigError, eventIdOf, jobIdFor, topicProblem } from '@loopabull/core';
+import { ConfigError, topicProblem } from '@loopabull/core/cli';
 import {
   bodyOptions,
   readBody,
@@ -52,6 +52,7 @@ it), the broker drops it: publish says so on standard error ("routed": false) an
         if (problem) throw new ConfigError(problem);
         const config = cli.loadConfig(opts);
         const body = readBody(opts);
+        const { BusPublisher, eventIdOf, jobIdFor } = await import('@loopabull/core');
         const publisher = new BusPublisher(config);
         try {
           const sent = await publisher.publish(topic, body, {

@@ -1,13 +1,5 @@
 import { Command } from 'commander';
-import {
-  CONNECT_ONCE_MS,
-  ConfigError,
-  DEPTH_SAMPLE,
-  DEPTH_STATES,
-  redactUrl,
-  withTimeout,
-  type QueueDepth,
-} from '@loopabull/core';
+import { ConfigError, DEPTH_SAMPLE, DEPTH_STATES, type QueueDepth } from '@loopabull/core/cli';
 import {
   jsonOption,
   printJson,
@@ -53,6 +45,7 @@ async function watch(cli: Cli, opts: ConfigOpts & { json?: boolean }, every: num
   // A terminal shows the latest print alone; a pipe or a file gets each one after the last.
   const tty = Boolean(process.stdout.isTTY);
   let first = true;
+  const { CONNECT_ONCE_MS, redactUrl, withTimeout } = await import('@loopabull/core/queue');
   for (;;) {
     try {
       await withQueue(cli, opts, async ({ work }, config) => {

@@ -1,13 +1,6 @@
 import { Command } from 'commander';
-import {
-  BusPublisher,
-  counted,
-  eventIdOf,
-  jobIdFor,
-  parseReplay,
-  readCommandFile,
-  type Published,
-} from '@loopabull/core';
+import { counted, readCommandFile } from '@loopabull/core/cli';
+import type { Published } from '@loopabull/core';
 import { jsonOption, printJson, withConfig, type ConfigOpts, type Cli } from '../options.js';
 
 export const replayCommand = (cli: Cli) =>
@@ -39,6 +32,7 @@ match it) is dropped by the broker: replay names it on standard error and exits 
     )
     .action(async (files: string[], opts: ConfigOpts & { json?: boolean }) => {
       const config = cli.loadConfig(opts);
+      const { BusPublisher, eventIdOf, jobIdFor, parseReplay } = await import('@loopabull/core');
       const messages = files.flatMap((file) =>
         parseReplay(readCommandFile(file), file === '-' ? 'standard input' : file),
       );

@@ -1,5 +1,5 @@
 import { Command } from 'commander';
-import { ConfigError, topicAllowed, topicProblem } from '@loopabull/core';
+import { ConfigError, topicAllowed, topicProblem } from '@loopabull/core/cli';
 import { jsonOption, printJson, withConfig, type ConfigOpts, type Cli } from '../options.js';
 
 export const resolveCommand = (cli: Cli) =>

@@ -1,13 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { Command } from 'commander';
-import {
-  AutomationHost,
-  ConfigError,
-  createLogger,
-  eventAsPublished,
-  topicProblem,
-  type LoopabullEvent,
-} from '@loopabull/core';
+import { ConfigError, topicProblem } from '@loopabull/core/cli';
+import type { LoopabullEvent } from '@loopabull/core';
 import type { RunOnceResult } from '@loopabull/worker';
 import {
   bodyOptions,
@@ -57,6 +51,7 @@ Example:
         const problem = topicProblem(topic);
         if (problem) throw new ConfigError(problem);
         const config = cli.loadConfig(opts);
+        const { AutomationHost, createLogger, eventAsPublished } = await import('@loopabull/core');
         const event: LoopabullEvent = eventAsPublished(config.bus.preset, topic, readBody(opts), {
           publishExchange: config.bus.publish_exchange,
           messageId: randomUUID(),

@@ -1,5 +1,4 @@
 import { Command } from 'commander';
-import { AutomationHost, checkRedisDatabase, createLogger } from '@loopabull/core';
 import { runUntilSignal } from '../lifecycle.js';
 import { withConfig, type ConfigOpts, type Cli } from '../options.js';
 
@@ -16,6 +15,7 @@ export const serveCommand = (cli: Cli) =>
     )
     .action(async (opts: ConfigOpts) => {
       const config = cli.loadConfig(opts);
+      const { AutomationHost, checkRedisDatabase, createLogger } = await import('@loopabull/core');
       await checkRedisDatabase(config.redis.url);
       const logger = createLogger('serve', config.loglevel);
       const { startServer } = await import('@loopabull/server');

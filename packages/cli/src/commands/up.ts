@@ -1,15 +1,8 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { Command } from 'commander';
-import {
-  BusPublisher,
-  createLogger,
-  jobIdFor,
-  openQueueServices,
-  type Config,
-  type Logger,
-  counted,
-} from '@loopabull/core';
+import { counted, type Config } from '@loopabull/core/cli';
+import type { Logger } from '@loopabull/core';
 import { DEMO_BODY, DEMO_FILE, DEMO_TOPIC, KOJI_TOPIC } from './demo-message.js';
 import { positiveInt, withConfig, type ConfigOpts, type Cli } from '../options.js';
 import { nodeFlagsFor } from '../memory-bounds.js';
@@ -80,6 +73,7 @@ async function demo(
   logger: Logger,
   stop: AbortSignal,
 ): Promise<void> {
+  const { BusPublisher, jobIdFor, openQueueServices } = await import('@loopabull/core');
   const services = await openQueueServices(config);
   const publisher = new BusPublisher(config);
   try {
@@ -139,6 +133,7 @@ export const upCommand = (cli: Cli) =>
     )
     .action(async (opts: ConfigOpts & { workers: number; demo?: boolean }) => {
       const config = cli.loadConfig(opts);
+      const { createLogger } = await import('@loopabull/core');
       const logger = createLogger('up', config.loglevel);
       const env = opts.demo && config.source === null ? DEMO_QUEUE : {};
       const parts = [

@@ -1,6 +1,4 @@
 import { Command } from 'commander';
-import { checkRedisDatabase, createLogger } from '@loopabull/core';
-import { startWorker } from '../daemons.js';
 import { boundHeapGrowth } from '../memory-bounds.js';
 import { runUntilSignal } from '../lifecycle.js';
 import { positiveInt, withConfig, workerId, type ConfigOpts, type Cli } from '../options.js';
@@ -33,6 +31,8 @@ Redis and run again once their locks expire (workers.lock_timeout).`,
     .action(async (opts: ConfigOpts & { id: string; concurrency?: number }) => {
       boundHeapGrowth();
       const config = cli.loadConfig(opts);
+      const { checkRedisDatabase, createLogger } = await import('@loopabull/core');
+      const { startWorker } = await import('../daemons.js');
       await checkRedisDatabase(config.redis.url);
       const logger = createLogger(`worker@${opts.id}`, config.loglevel);
       await runUntilSignal('worker', logger, await startWorker(cli, config, logger, opts));

@@ -1,0 +1,213 @@
+/**
+ * What `loopabull doctor` runs: imported by its action only (commands/doctor.ts), as it loads the
+ * engine (BullMQ, ioredis, amqplib) that the command's definition and `--help` need not.
+ */
+import { constants } from 'node:fs';
+import { access, readdir, stat } from 'node:fs/promises';
+import { sep } from 'node:path';
+import {
+  automationEnv,
+  connectOnce,
+  createLogger,
+  enabledAutomations,
+  openQueueServices,
+  redactUrl,
+  type Config,
+  type DoctorCheck,
+  counted,
+} from '@loopabull/core';
+import { printJson, type ConfigOpts, type Cli } from '../options.js';
+import { handlerFilesCheck } from '../handler-files.js';
+import { pulseQueueProblem } from '../pulse-queue.js';
+
+interface Outcome {
+  name: string;
+  ok: boolean;
+  detail: string;
+  /** What to do about it, when not ok. */
+  fix?: string;
+}
+
+async function run({ name, fix, probe }: DoctorCheck): Promise<Outcome> {
+  try {
+    return { name, ok: true, detail: await probe() };
+  } catch (err) {
+    const problem = err as Error & { fix?: string };
+    return { name, ok: false, detail: problem.message.split('\n')[0]!, fix: problem.fix ?? fix };
+  }
+}
+
+const check = (name: string, fix: string, probe: () => Promise<string>): DoctorCheck => ({
+  name,
+  fix,
+  probe,
+});
+
+/**
+ * The bindings' exchanges that do not exist, when the looper only checks them (declare_exchanges
+ * off, as on Pulse): it cannot start consuming until they do. Each on a channel of its own, as a
+ * missing exchange closes the channel that asked.
+ */
+async function missingExchanges(
+  conn: Awaited<ReturnType<typeof connectOnce>>,
+  config: Config,
+): Promise<string[]> {
+  if (config.bus.declare_exchanges) return [];
+  const { exchangesToDeclare } = await import('@loopabull/looper');
+  const missing: string[] = [];
+  for (const name of exchangesToDeclare(config.bus.bindings)) {
+    const ch = await conn.createChannel();
+    ch.on('error', () => undefined);
+    const found = await ch.checkExchange(name).then(
+      () => true,
+      () => false,
+    );
+    if (found) await ch.close().catch(() => undefined);
+    else missing.push(name);
+  }
+  return missing;
+}
+
+function engineChecks(config: Config): DoctorCheck[] {
+  const { ansible } = config;
+  return [
+    check(
+      'redis',
+      `start Redis or set redis.url / $REDIS_URL (now ${redactUrl(config.redis.url)})`,
+      async () => {
+        // Read-only: a queue that does not exist yet must not be left with BullMQ's meta key.
+        const services = await openQueueServices(config, { readOnly: true });
+        try {
+          const [depth, workers] = await Promise.all([
+            services.work.depth(),
+            services.work.workerCount(),
+          ]);
+          if (depth.paused)
+            throw Object.assign(new Error('the queue is paused: workers take no new jobs'), {
+              fix: 'run `loopabull resume` (or POST /api/resume) once the maintenance is over',
+            });
+          return `${redactUrl(config.redis.url)}: ${depth.waiting} waiting, ${depth.failed} failed, ${counted(workers, 'worker')} connected`;
+        } finally {
+          await services.close();
+        }
+      },
+    ),
+    check(
+      'bus',
+      `start RabbitMQ or set bus.url / $AMQP_URL (now ${redactUrl(config.bus.url)})`,
+      async () => {
+        const foreign = pulseQueueProblem(config.bus);
+        if (foreign) throw Object.assign(new Error(foreign.problem), { fix: foreign.fix });
+        const conn = await connectOnce(config);
+        try {
+          const ch = await conn.createChannel();
+          // A missing queue closes the channel with a 404, which the rejection below reports;
+          // the channel's own 'error' event would otherwise crash the process.
+          ch.on('error', () => undefined);
+          const q = await ch.checkQueue(config.bus.queue).catch(() => null);
+          const missing = await missingExchanges(conn, config);
+          if (missing.length > 0)
+            throw Object.assign(
+              new Error(
+                `${missing.length > 1 ? 'exchanges' : 'exchange'} ${missing.join(', ')} ${missing.length > 1 ? 'do' : 'does'} not exist on the broker, and bus.declare_exchanges is false: the looper cannot bind its queue and retries until ${missing.length > 1 ? 'they do' : 'it does'}`,
+              ),
+              {
+                fix: 'check the exchange names in bus.bindings (Pulse: exchange/<owner>/…, made by their publisher on its first message), or set bus.declare_exchanges: true on a broker you run',
+              },
+            );
+          if (q && q.consumerCount === 0 && q.messageCount > 0)
+            throw Object.assign(
+              new Error(
+                `queue ${config.bus.queue} holds ${q.messageCount} messages and no looper consumes it`,
+              ),
+              {
+                fix: `start \`loopabull looper\`; if the queue is a leftover nobody needs, delete it (rabbitmqctl delete_queue ${config.bus.queue}), since it keeps collecting what its bindings match`,
+              },
+            );
+          return q
+            ? `${redactUrl(config.bus.url)}: queue ${config.bus.queue} holds ${counted(q.messageCount, 'message')}, ${counted(q.consumerCount, 'consumer')}`
+            : `${redactUrl(config.bus.url)}: reachable; queue ${config.bus.queue} does not exist yet (the looper declares it)`;
+        } finally {
+          await conn.close().catch(() => undefined);
+        }
+      },
+    ),
+    check(
+      'ansible-playbook',
+      `install it (Debian: apt-get install ansible-core) or set ansible.playbook_cmd`,
+      async () => {
+        const { execa } = await import('execa');
+        const { playbookCommand } = await import('@loopabull/playbook');
+        // As a worker starts it: every word of playbook_cmd, with a playbook's environment.
+        const { file, args, env } = playbookCommand(ansible, ['--version'], {});
+        const { stdout } = await execa(file, args, { env, extendEnv: false, timeout: 30_000 });
+        return `${ansible.playbook_cmd}: ${stdout.split('\n')[0]}`;
+      },
+    ),
+    check(
+      'playbooks',
+      `create ${ansible.playbooks_dir} or set ansible.playbooks_dir / $LOOPABULL_PLAYBOOKS_DIR`,
+      async () => {
+        if (!(await stat(ansible.playbooks_dir)).isDirectory())
+          throw new Error(`${ansible.playbooks_dir} is not a directory`);
+        await access(ansible.playbooks_dir, constants.R_OK | constants.X_OK);
+        const { isAutomationFile } = await import('@loopabull/worker');
+        const translator = config.plugins.translator.name;
+        // With rkname a topic names a file of the directory itself: its folders hold no automation.
+        const names = await readdir(ansible.playbooks_dir, {
+          recursive: translator === 'rkdirectory',
+        });
+        const files = names.filter((f) => isAutomationFile(f.split(sep).join('/'), translator));
+        return `${ansible.playbooks_dir}: ${files.length} automations`;
+      },
+    ),
+    ...(ansible.cfg_file_path
+      ? [
+          check(
+            'ansible.cfg',
+            `create ${ansible.cfg_file_path} or unset ansible.cfg_file_path`,
+            async () => {
+              await access(ansible.cfg_file_path!, constants.R_OK);
+              return `${ansible.cfg_file_path} (exported as ANSIBLE_CONFIG)`;
+            },
+          ),
+        ]
+      : []),
+  ];
+}
+
+/** `loopabull doctor`: every check, printed; exit code 1 when one fails. */
+export async function doctor(cli: Cli, opts: ConfigOpts & { json?: boolean }): Promise<void> {
+  const config = cli.loadConfig(opts);
+  const logger = createLogger('doctor', 'error');
+  const automations = enabledAutomations(config, cli.automations);
+  // The automations' checks are gathered one automation at a time, which imports their parts
+  // (database drivers) one after the other: Jest's module loader fails an import racing another
+  // for a module both load ("request for './kysely.js' is not in cache"). The probes still run
+  // together.
+  const automationChecks: DoctorCheck[] = [];
+  for (const a of automations)
+    automationChecks.push(
+      ...(a.topics?.length ? [handlerFilesCheck(config, a)] : []),
+      ...((await a.doctor?.(automationEnv(config, a, logger))) ?? []),
+    );
+  const results = [
+    { name: 'config', ok: true, detail: config.source ?? 'built-in defaults (no file found)' },
+    {
+      name: 'automations',
+      ok: true,
+      detail: automations.map((a) => a.name).join(', ') || 'none enabled',
+    },
+    ...(await Promise.all([...engineChecks(config), ...automationChecks].map(run))),
+  ];
+  if (opts.json) printJson(results);
+  else {
+    // One column for the names, as wide as the longest ("taskotron database").
+    const width = Math.max(...results.map((r) => r.name.length));
+    for (const r of results) {
+      process.stdout.write(`${r.ok ? 'ok  ' : 'FAIL'} ${r.name.padEnd(width)} ${r.detail}\n`);
+      if (!r.ok && 'fix' in r) process.stdout.write(`     ${''.padEnd(width)} fix: ${r.fix}\n`);
+    }
+  }
+  if (results.some((r) => !r.ok)) process.exitCode = 1;
+}
