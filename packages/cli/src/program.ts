@@ -75,8 +75,8 @@ async function commandsShown(cli: Cli, argv: readonly string[]): Promise<Automat
 
 /**
  * Whether the arguments ask for the version and nothing else: Commander answers `--version`
- * before any command, so none is loaded (the commands' modules load the engine: BullMQ, ioredis,
- * amqplib, winston, zod; docs/benchmarks.md, "CLI start-up").
+ * before any command, so none is loaded (their definitions load the configuration's schema;
+ * docs/benchmarks.md, "CLI start-up").
  */
 const versionOnly = (argv: readonly string[]): boolean => {
   const args = argv.slice(2);
@@ -89,7 +89,8 @@ const versionOnly = (argv: readonly string[]): boolean => {
 
 /** The CLI's own commands, and the enabled automations' when the arguments name none of its own. */
 async function addCommands(program: Command, opts: ProgramOptions, argv: readonly string[]) {
-  const { cliWith, ownCommands } = await import('./own-commands.js');
+  const { ownCommands } = await import('./own-commands.js');
+  const { cliWith } = await import('./options.js');
   const automations = opts.automations ?? (await import('./automations.js')).shippedAutomations;
   const cli = cliWith(automations);
   for (const [command, options] of ownCommands(cli)) program.addCommand(command, options);

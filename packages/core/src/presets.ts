@@ -215,10 +215,13 @@ const utf8 = new TextDecoder('utf-8', { fatal: true });
  */
 const READ_ENCODINGS = new Set(['utf-8', 'utf8', 'us-ascii', 'ascii', 'binary', 'identity']);
 
+const CONTENT_ENCODING = 'content-encoding';
+
 /** A `content-encoding` header in any letter case (bridges from HTTP or STOMP put it there). */
 function encodingHeader(headers: Record<string, unknown> | undefined): string | undefined {
   for (const key in headers) {
-    if (key.length !== 16 || key.toLowerCase() !== 'content-encoding') continue;
+    // The length first: most messages' headers are other names, lower-cased for nothing.
+    if (key.length !== CONTENT_ENCODING.length || key.toLowerCase() !== CONTENT_ENCODING) continue;
     const value = headers[key];
     return typeof value === 'string'
       ? value
