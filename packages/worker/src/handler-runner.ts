@@ -198,13 +198,23 @@ function withDeadline<T>(
   });
 }
 
+/** A batch's log tag: `topic` when its events share one, else `topics`, each named once. */
+function batchTopics(runs: HandlerRun[]): { topic: string } | { topics: string } {
+  const topics = [...new Set(runs.map((r) => r.event.topic))];
+  return topics.length === 1 ? { topic: topics[0]! } : { topics: topics.join(',') };
+}
+
 /** Calls a batch handler with the events of several runs of its module. */
 function runBatch(mod: HandlerModule & { batch: BatchSettings }, runs: HandlerRun[]) {
   const first = runs[0]!;
   return withDeadline(first.relative, first.timeoutSeconds, first.signal, (signal) => {
-    const { logger, redis, publish, config, automation, automationBatch } = first.ctx;
+    const { redis, publish, config, automation, automationBatch } = first.ctx;
+    let logger: BatchContext['logger'] | null = null;
     const ctx: BatchContext = {
-      logger: logger.child({ topic: first.event.topic }),
+      // A module folded from several topics (`topics.fold_prefixes`) batches them together.
+      get logger() {
+        return (logger ??= first.ctx.logger.child(batchTopics(runs)));
+      },
       redis,
       publish,
       config,

@@ -273,6 +273,31 @@ describe('worker running batch handlers', () => {
     await waitFor(() => proc.output().includes(batch), { what: batch });
   });
 
+  it('tags a batch of topics folded to one file with all its topics, not the first one alone', async () => {
+    const prod = 'org.fedoraproject.prod.buildsys.tag';
+    const stg = 'org.fedoraproject.stg.buildsys.tag';
+    h = await harness({
+      workers: { concurrency: 2 },
+      topics: { fold_prefixes: ['org.fedoraproject.prod.', 'org.fedoraproject.stg.'] },
+    });
+    writeAutomation(
+      h.config.ansible.playbooks_dir,
+      'buildsys.tag.mjs',
+      `export const batch = { max: 2, wait_ms: 10000 };
+      export default (events, ctx) => {
+        ctx.logger.warn('folded batch of ' + events.length);
+        return events.map((e) => e.topic);
+      };\n`,
+    );
+    const jobs = await Promise.all([prod, stg].map((topic) => h!.add(topic)));
+    const proc = await h.startWorkerProcess();
+    for (const job of jobs) expect(await h.finished(job)).toMatchObject({ outcome: 'ran' });
+    const tagged = new RegExp(
+      `warn \\[worker\\] folded batch of 2 topics=(${prod},${stg}|${stg},${prod})\\n`,
+    );
+    await waitFor(() => tagged.test(proc.output()), { what: String(tagged) });
+  });
+
   it('one event that fails its whole batch every time parks only its own job: the last try runs alone', async () => {
     h = await harness({ workers: { concurrency: 4 }, queue: { attempts: 3 } });
     writeAutomation(
