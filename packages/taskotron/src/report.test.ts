@@ -1,7 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
 import fc from 'fast-check';
 import { RESULTSDB_OUTCOMES } from './outcomes.js';
-import { parseNewResult } from './resultsdb/api.js';
+import { parseNewResult, utcNow } from './resultsdb/api.js';
 import { executionStatus, joinUrl, refUrl, resultsdbPayload } from './report.js';
 import type { TriggerJob } from './trigger.js';
 
@@ -94,7 +94,7 @@ describe('resultsdbPayload', () => {
       job,
       BASE,
     );
-    const parsed = parseNewResult(p, { outcomes: RESULTSDB_OUTCOMES, now: new Date() });
+    const parsed = parseNewResult(p, { outcomes: RESULTSDB_OUTCOMES, now: utcNow() });
     expect(parsed.ok && parsed.value.data).toEqual([
       ['arch', 'noarch'],
       ['n', '1'],

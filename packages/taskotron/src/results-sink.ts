@@ -2,7 +2,7 @@ import { TransientError } from '@loopabull/core/cli';
 import { CHECK_OUTCOMES } from './outcomes.js';
 import type { JobEnd } from './job-log.js';
 import { joinUrl, type ExecutionStatus, type ResultsdbPayload } from './report.js';
-import { parseNewResult } from './resultsdb/api.js';
+import { parseNewResult, utcNow } from './resultsdb/api.js';
 import type { ResultsRecorder } from './resultsdb/recorder.js';
 
 /** A result taken (with its id), or refused with ResultsDB's reason. */
@@ -27,7 +27,7 @@ const message = (err: unknown) => (err instanceof Error ? err.message : String(e
  * outcomes, ABORTED and CRASHED included (Fedora's ResultsDB had them as additional outcomes);
  * the API's POST takes ResultsDB's four.
  */
-export function localSink(recorder: ResultsRecorder, now = () => new Date()): ResultsSink {
+export function localSink(recorder: ResultsRecorder, now = utcNow): ResultsSink {
   return {
     name: 'the built-in ResultsDB',
     async submit(body) {

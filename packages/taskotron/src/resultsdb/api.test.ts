@@ -8,6 +8,7 @@ import {
   parseNewTestcase,
   parseSubmitTime,
   storedTime,
+  utcNow,
 } from './api.js';
 import {
   likePattern,
@@ -19,12 +20,12 @@ import {
 } from './filters.js';
 import { newestPerCombination } from './latest.js';
 
-const now = new Date(Date.UTC(2020, 0, 2, 3, 4, 5, 6));
+const now = '2020-01-02T03:04:05.006007';
 const opts = { outcomes: RESULTSDB_OUTCOMES, now };
 
 describe('submit_time', () => {
   it.each<[number | string | null, string]>([
-    [null, '2020-01-02T03:04:05.006000'],
+    [null, '2020-01-02T03:04:05.006007'],
     [1471267746000, '2016-08-15T13:29:06.000000'],
     ['2016-08-15T13:29:06', '2016-08-15T13:29:06.000000'],
     ['2016-08-15T13:29:06.123456Z', '2016-08-15T13:29:06.123456'],
@@ -66,8 +67,24 @@ describe('submit_time', () => {
   it('is written as Python isoformat writes it', () => {
     expect(isoformat('2016-08-15T13:29:06.000000')).toBe('2016-08-15T13:29:06');
     expect(isoformat('2016-08-15T13:29:06.120000')).toBe('2016-08-15T13:29:06.120000');
-    expect(storedTime(now)).toBe('2020-01-02T03:04:05.006000');
+    const d = new Date(Date.UTC(2020, 0, 2, 3, 4, 5, 6));
+    expect(storedTime(d)).toBe('2020-01-02T03:04:05.006000');
+    expect(storedTime(d, 7)).toBe('2020-01-02T03:04:05.006007');
     expect(storedTime(new Date(-50000000000000))).toBe('0385-07-25T07:06:40.000000');
+  });
+
+  it('stamps now to the microsecond, within the millisecond of the wall clock', () => {
+    const stamps = Array.from({ length: 20 }, () => {
+      const before = storedTime(new Date());
+      const stamp = utcNow();
+      return { before, stamp, after: storedTime(new Date()) };
+    });
+    for (const { before, stamp, after } of stamps) {
+      expect(stamp).toMatch(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}$/);
+      expect(stamp >= before && stamp.slice(0, 23) <= after.slice(0, 23)).toBe(true);
+    }
+    // Twenty stamps whose microseconds are all 000 would be milliseconds.
+    expect(stamps.some(({ stamp }) => !stamp.endsWith('000'))).toBe(true);
   });
 });
 
@@ -159,6 +176,22 @@ describe('parseNewResult', () => {
     expect(!long.ok && long.message).toBe(
       'ref_url: Too big: expected string to have <=65535 characters',
     );
+  });
+
+  it('stores a number or boolean testcase ref_url or group field as its text, as ResultsDB 2.0', () => {
+    const json =
+      '{"outcome": "PASSED", "testcase": {"name": "t", "ref_url": 1.0},' +
+      ' "groups": ["u", {"uuid": "g", "description": false, "ref_url": 2}, {"uuid": "h"}]}';
+    const r = parseNewResult(JSON.parse(json), { ...opts, json });
+    expect(r.ok && [r.value.testcase, r.value.groups]).toEqual([
+      { name: 't', ref_url: '1.0' },
+      [{ uuid: 'u' }, { uuid: 'g', description: 'False', ref_url: '2' }, { uuid: 'h' }],
+    ]);
+    const bad = parseNewResult(
+      { outcome: 'PASSED', testcase: { name: 't', ref_url: ['u'] } },
+      opts,
+    );
+    expect(!bad.ok && bad.message).toBe('testcase must be a name or {name, ref_url}');
   });
 
   it('keeps spaces around testcase names and group uuids, as ResultsDB does', () => {
@@ -496,6 +529,32 @@ describe('POST bodies of groups and testcases', () => {
     );
     const nul = parseNewGroup({ uuid: 'u', description: 'a\0' });
     expect(!nul.ok && nul.message).toBe('description: must not contain a NUL character (U+0000)');
+  });
+
+  it('stores a number or boolean description or ref_url as its text, as ResultsDB 2.0', () => {
+    const json = '{"uuid": "u", "description": 0, "ref_url": 1E2}';
+    expect(parseNewGroup(JSON.parse(json), json)).toEqual({
+      ok: true,
+      value: { uuid: 'u', description: '0', ref_url: '100.0' },
+    });
+    // The text is what is tested for "not empty": `False` is set, as in ResultsDB.
+    expect(parseNewGroup({ uuid: 'u', description: false, ref_url: true })).toEqual({
+      ok: true,
+      value: { uuid: 'u', description: 'False', ref_url: 'True' },
+    });
+    const list = parseNewGroup({ uuid: 'u', description: ['d'] });
+    expect(!list.ok && list.message).toBe('description must be a string, number or boolean');
+    const testcase = '{"name": "dist.x", "ref_url": -0.0}';
+    expect(parseNewTestcase(JSON.parse(testcase), testcase)).toEqual({
+      ok: true,
+      value: { name: 'dist.x', ref_url: '-0.0' },
+    });
+    expect(parseNewTestcase({ name: 'dist.x', ref_url: false })).toEqual({
+      ok: true,
+      value: { name: 'dist.x', ref_url: 'False' },
+    });
+    const object = parseNewTestcase({ name: 'dist.x', ref_url: { a: 1 } });
+    expect(!object.ok && object.message).toBe('ref_url must be a string, number or boolean');
   });
 
   it('reads a testcase and refuses one without a name', () => {

@@ -34,19 +34,20 @@ type Answer<T> = { ok: true; value: T } | { ok: false; message: string };
  * own), and refuses only an empty one.
  */
 const name = z.string().min(1).max(SIZES.name);
-const url = z.string().max(SIZES.text).nullish();
-/** A data value as sent; ResultsDB stores Python's `str()` of it (`pythonStr`). */
-const scalar = z.union([z.string().max(SIZES.value), z.number(), z.boolean()]);
 /**
- * A result's `note` or `ref_url`: text, or a number or boolean that ResultsDB 2.0 stored as its
- * text (Flask-RESTful's default argument type, `unicode(value)`), as for data values.
+ * A string of at most `max` characters, or a number or boolean, which ResultsDB stores as
+ * Python's `str()` of it (`pythonStr`): a data value, or a text field (`textField`).
+ */
+const scalar = (max: number, params?: { error: string }) =>
+  z.union([z.string().max(max), z.number(), z.boolean()], params);
+const dataValue = scalar(SIZES.value);
+/**
+ * A result's `note` or `ref_url`, a group's `description` or `ref_url`, a testcase's `ref_url`:
+ * text, or a number or boolean that ResultsDB 2.0 stored as its text (Flask-RESTful's default
+ * argument type, `unicode(value)`), as for data values (`textOf`).
  */
 const textField = (field: string) =>
-  z
-    .union([z.string().max(SIZES.text), z.number(), z.boolean()], {
-      error: `${field} must be a string, number or boolean`,
-    })
-    .nullish();
+  scalar(SIZES.text, { error: `${field} must be a string, number or boolean` }).nullish();
 
 /**
  * Other keys of a group or testcase object are ignored, as ResultsDB reads only the ones it
@@ -55,10 +56,10 @@ const textField = (field: string) =>
 const groupObject = z.object({
   // null is none, as absent: ResultsDB's Group(uuid=None) makes a new one.
   uuid: name.nullish(),
-  description: z.string().max(SIZES.text).nullish(),
-  ref_url: url,
+  description: textField('description'),
+  ref_url: textField('ref_url'),
 });
-const testcaseObject = z.object({ name, ref_url: url });
+const testcaseObject = z.object({ name, ref_url: textField('ref_url') });
 /**
  * POST /groups: a uuid that is empty or null is none, and the group gets a new one, as
  * ResultsDB's `if body.uuid` reads them.
@@ -91,7 +92,7 @@ const postSchema = z.looseObject({
         .string()
         .min(1, { error: 'a key must not be empty' })
         .max(SIZES.name, { error: `a key has at most ${SIZES.name} characters` }),
-      z.union([scalar, z.array(scalar).max(1000)], {
+      z.union([dataValue, z.array(dataValue).max(1000)], {
         error: 'a data value must be a string, number or boolean, or a list of them',
       }),
       { error: 'data must map keys to a string or a list of strings' },
@@ -125,11 +126,32 @@ const pad = (n: number, width = 2) => String(n).padStart(width, '0');
 
 /**
  * `YYYY-MM-DDTHH:MM:SS.ffffff` of a Date, in UTC, as the store keeps times: the year always four
- * digits, so that times sort as text. Only for `representable` dates.
+ * digits, so that times sort as text. `microseconds` (0 to 999) are those within its millisecond,
+ * which a Date does not hold. Only for `representable` dates.
  */
-export const storedTime = (d: Date): string =>
+export const storedTime = (d: Date, microseconds = 0): string =>
   `${pad(d.getUTCFullYear(), 4)}-${pad(d.getUTCMonth() + 1)}-${pad(d.getUTCDate())}T${pad(d.getUTCHours())}:` +
-  `${pad(d.getUTCMinutes())}:${pad(d.getUTCSeconds())}.${pad(d.getUTCMilliseconds() * 1000, 6)}`;
+  `${pad(d.getUTCMinutes())}:${pad(d.getUTCSeconds())}.${pad(d.getUTCMilliseconds() * 1000 + microseconds, 6)}`;
+
+/** The wall clock less the monotonic one, in ms (`utcNow`). */
+let wallOffset = performance.timeOrigin;
+
+/**
+ * Now as the store keeps it, to the microsecond, as ResultsDB's `datetime.utcnow()` stamped a
+ * result without submit_time. Date.now() has milliseconds only: the monotonic clock gives the
+ * microseconds within the wall clock's millisecond. When the two part (the wall clock set by NTP
+ * or on a VM's resume), the monotonic clock is set to the wall clock again, so that the time
+ * stays the wall clock's to the millisecond.
+ */
+export function utcNow(): string {
+  const wall = Date.now();
+  let micros = Math.floor((wallOffset + performance.now()) * 1000);
+  if (micros < wall * 1000 || micros >= (wall + 1) * 1000) {
+    wallOffset = wall - performance.now();
+    micros = wall * 1000;
+  }
+  return storedTime(new Date(wall), micros % 1000);
+}
 
 /** Years 0001 to 9999: what Python's datetime (so ResultsDB) holds and `storedTime` writes. */
 export const representable = (d: Date): boolean =>
@@ -183,13 +205,13 @@ const fromMilliseconds = (value: number | string): Answer<string> => {
 /**
  * ResultsDB's submit_time: ms since the epoch (a number, or a string of one), or
  * `YYYY-MM-DDTHH:MM:SS[.ffffff]` in UTC, or with `Z`, `+00` or an offset (`+02:00`, `+0200`:
- * converted to UTC).
+ * converted to UTC). None is `now`, a stored time (`utcNow()`).
  */
 export function parseSubmitTime(
   value: number | string | null | undefined,
-  now: Date,
+  now: string,
 ): Answer<string> {
-  if (value === null || value === undefined) return { ok: true, value: storedTime(now) };
+  if (value === null || value === undefined) return { ok: true, value: now };
   if (typeof value === 'number' || MILLISECONDS.test(value)) return fromMilliseconds(value);
   const m = TIME.exec(value);
   const d = m && utcTime(+m[1]!, +m[2]!, +m[3]!, +m[4]!, +m[5]!, +m[6]!);
@@ -239,18 +261,48 @@ function problem(error: z.ZodError): { ok: false; message: string } {
   };
 }
 
+/** The member `key` of a JSON object or array, if it has one. */
+const member = (o: unknown, key: string | number): unknown =>
+  typeof o === 'object' && o !== null && Object.hasOwn(o, key)
+    ? (o as Record<string, unknown>)[key]
+    : undefined;
+
+/**
+ * The body's numbers as written (`numberLiterals`), read only when one of `values` is a number:
+ * the body is parsed again only then.
+ */
+const literalsOf = (json: string | undefined, values: unknown[]): unknown =>
+  json !== undefined && values.some((v) => typeof v === 'number')
+    ? numberLiterals(json)
+    : undefined;
+
+/**
+ * What ResultsDB 2.0 stored of a `textField`: Python's `str()` of a number or boolean, the number
+ * written from `literal`, its text in the body, when that is given (`1.0`, not `1`). null and
+ * absent stay so (null clears a stored value, absent keeps it).
+ */
+const textOf = (
+  v: string | number | boolean | null | undefined,
+  literal: unknown,
+): string | null | undefined => (v === null || v === undefined ? v : pythonStr(v, literal));
+
 /**
  * A POST /api/v2.0/groups body: `{uuid?, description?, ref_url?}`; no uuid gets a new one. As
- * ResultsDB, an existing group is updated, and only with the fields given and not empty.
+ * ResultsDB, an existing group is updated, and only with the fields given and not empty (a
+ * number or boolean is its text first, so `0` and `false` are set). `json` is the body's text.
  */
 export function parseNewGroup(
   body: unknown,
+  json?: string,
 ): Answer<{ uuid: string; description?: string; ref_url?: string }> {
   const parsed = newGroupObject.safeParse(body ?? {});
   if (!parsed.success) return problem(parsed.error);
   const nul = nulRefused(parsed.data);
   if (nul) return { ok: false, message: nul };
-  const { uuid, description, ref_url } = parsed.data;
+  const { uuid } = parsed.data;
+  const literals = literalsOf(json, [parsed.data.description, parsed.data.ref_url]);
+  const description = textOf(parsed.data.description, member(literals, 'description'));
+  const ref_url = textOf(parsed.data.ref_url, member(literals, 'ref_url'));
   return {
     ok: true,
     value: {
@@ -263,22 +315,23 @@ export function parseNewGroup(
 
 /**
  * A POST /api/v2.0/testcases body: `{name, ref_url?}`. A ref_url absent or null keeps the stored
- * one, as ResultsDB's `if args['ref_url'] is not None`.
+ * one, as ResultsDB's `if args['ref_url'] is not None`. `json` is the body's text.
  */
-export function parseNewTestcase(body: unknown): Answer<{ name: string; ref_url?: string }> {
+export function parseNewTestcase(
+  body: unknown,
+  json?: string,
+): Answer<{ name: string; ref_url?: string }> {
   const parsed = testcaseObject.safeParse(body ?? {});
   if (!parsed.success) return problem(parsed.error);
   const nul = nulRefused(parsed.data);
   if (nul) return { ok: false, message: nul };
-  const { name, ref_url } = parsed.data;
+  const { name } = parsed.data;
+  const ref_url = textOf(
+    parsed.data.ref_url,
+    member(literalsOf(json, [parsed.data.ref_url]), 'ref_url'),
+  );
   return { ok: true, value: { name, ...(ref_url == null ? {} : { ref_url }) } };
 }
-
-/** The member `key` of a JSON object or array, if it has one. */
-const member = (o: unknown, key: string | number): unknown =>
-  typeof o === 'object' && o !== null && Object.hasOwn(o, key)
-    ? (o as Record<string, unknown>)[key]
-    : undefined;
 
 /**
  * The data as ResultsDB stores it: one row per value, each the text Python's `str()` gives it.
@@ -303,11 +356,11 @@ function dataRows(
 
 /**
  * A POST /api/v2.0/results body checked as ResultsDB checks it; messages as ResultsDB's 400s.
- * `json` is the body's text, where numbers in `data`, `note` and `ref_url` are read from.
+ * `json` is the body's text, where numbers are read from (`textOf`, `dataRows`).
  */
 export function parseNewResult(
   body: unknown,
-  opts: { outcomes: readonly string[]; now: Date; json?: string },
+  opts: { outcomes: readonly string[]; now: string; json?: string },
 ): Answer<NewResult> {
   const parsed = postSchema.safeParse(body);
   if (!parsed.success) return problem(parsed.error);
@@ -324,32 +377,36 @@ export function parseNewResult(
   const outcome = b.outcome.trim().toUpperCase();
   if (!opts.outcomes.includes(outcome))
     return { ok: false, message: `outcome must be one of ${opts.outcomes.join(', ')}` };
-  // The body is read again only when a number needs its literal.
-  const numbers = [b.note, b.ref_url, ...Object.values(b.data ?? {}).flat()].some(
-    (v) => typeof v === 'number',
-  );
-  const literals = opts.json !== undefined && numbers ? numberLiterals(opts.json) : undefined;
-  const data = dataRows(b.data ?? {}, member(literals, 'data'));
+  const tc = typeof b.testcase === 'string' ? { name: b.testcase } : b.testcase;
+  const objects = (b.groups ?? []).map((g) => (typeof g === 'string' ? { uuid: g } : g));
+  const literals = literalsOf(opts.json, [
+    b.note,
+    b.ref_url,
+    tc.ref_url,
+    ...objects.flatMap((g) => [g.description, g.ref_url]),
+    ...Object.values(b.data ?? {}).flat(),
+  ]);
+  const at = (...path: Array<string | number>) =>
+    path.reduce<unknown>((o, key) => member(o, key), literals);
+  const data = dataRows(b.data ?? {}, at('data'));
   if (!data.ok) return data;
-  const text = (field: 'note' | 'ref_url') => {
-    const v = b[field];
-    return v === null || v === undefined ? null : pythonStr(v, member(literals, field));
-  };
   const time = parseSubmitTime(b.submit_time, opts.now);
   if (!time.ok) return time;
-  // An object's absent ref_url stays absent: the stored one is kept (ResultsDB's tc.get).
-  const testcase = typeof b.testcase === 'string' ? { name: b.testcase } : b.testcase;
-  const groups = (b.groups ?? []).map((g) =>
-    typeof g === 'string' ? { uuid: g } : { ...g, uuid: g.uuid ?? randomUUID() },
-  );
+  // An object's absent field stays undefined: the stored one is kept (ResultsDB's tc.get).
+  const testcase = { name: tc.name, ref_url: textOf(tc.ref_url, at('testcase', 'ref_url')) };
+  const groups = objects.map((g, i) => ({
+    uuid: g.uuid ?? randomUUID(),
+    description: textOf(g.description, at('groups', i, 'description')),
+    ref_url: textOf(g.ref_url, at('groups', i, 'ref_url')),
+  }));
   return {
     ok: true,
     value: {
       outcome,
       testcase,
       groups,
-      note: text('note'),
-      ref_url: text('ref_url'),
+      note: textOf(b.note, at('note')) ?? null,
+      ref_url: textOf(b.ref_url, at('ref_url')) ?? null,
       submit_time: time.value,
       data: data.value,
     },

@@ -2,8 +2,8 @@ import { pipeline, Transform } from 'node:stream';
 import type { FastifyRequest, preParsingAsyncHookHandler } from 'fastify';
 
 /**
- * The text of request bodies, for what JSON.parse loses of them: a POSTed result's `1.0`, which
- * ResultsDB (Python) stores as `1.0`, not `1` (parseNewResult). `hook` is a route's preParsing
+ * The text of request bodies, for what JSON.parse loses of them: a POSTed result's, group's or
+ * testcase's `1.0`, which ResultsDB (Python) stores as `1.0`, not `1` (parseNewResult). `hook` is a route's preParsing
  * hook that copies the body as it streams past to the JSON parser, which still reads it all, so
  * the server's body limit holds (and a body cut short fails the request as it does without);
  * `of` is the text afterwards (undefined for a request without).

@@ -6,6 +6,7 @@ import Fastify, { type FastifyInstance } from 'fastify';
 import { createLogger } from '@loopabull/core';
 import { allDatabases } from '@test/support';
 import { Database } from '@loopabull/database';
+import { storedTime } from './api.js';
 import { resultsdbRoutes } from './routes.js';
 import { ResultsStore } from './store.js';
 import { resultsMigrations, type ResultsTables } from './tables.js';
@@ -61,7 +62,7 @@ describe.each(allDatabases())('ResultsDB v2.0 API on $name', (target) => {
     });
     store = await ResultsStore.open(db);
     app = Fastify();
-    await resultsdbRoutes(store, { now: () => new Date((clock += 1000)) }).register(
+    await resultsdbRoutes(store, { now: () => storedTime(new Date((clock += 1000))) }).register(
       app,
       {} as never,
     );
@@ -501,6 +502,73 @@ describe.each(allDatabases())('ResultsDB v2.0 API on $name', (target) => {
       400,
       'ref_url must be a string, number or boolean',
     ]);
+  });
+
+  it('stores a number or boolean group description, group or testcase ref_url as text, as ResultsDB 2.0', async () => {
+    const group = await call(
+      'POST',
+      '/api/v2.0/groups',
+      '{"uuid": "numeric-group", "description": 0, "ref_url": 1.0}',
+    );
+    expect([group.status, group.body.description, group.body.ref_url]).toEqual([201, '0', '1.0']);
+    const flags = await call('POST', '/api/v2.0/groups', {
+      uuid: 'numeric-group',
+      description: false,
+      ref_url: true,
+    });
+    expect([flags.status, flags.body.description, flags.body.ref_url]).toEqual([
+      201,
+      'False',
+      'True',
+    ]);
+    const testcase = await call(
+      'POST',
+      '/api/v2.0/testcases',
+      '{"name": "scratch.numeric", "ref_url": 1e16}',
+    );
+    expect([testcase.status, testcase.body.ref_url]).toEqual([201, '1e+16']);
+    const { status, body } = await post(
+      '{"testcase": {"name": "scratch.numeric", "ref_url": 2.50}, "outcome": "INFO",' +
+        ' "groups": [{"uuid": "numeric-group", "description": 3}, {"uuid": "flag-group", "ref_url": false}]}',
+    );
+    expect([status, (body.testcase as { ref_url: unknown }).ref_url]).toEqual([201, '2.5']);
+    expect((await get('/testcases/scratch.numeric')).body.ref_url).toBe('2.5');
+    expect((await get('/groups/numeric-group')).body).toMatchObject({
+      description: '3',
+      ref_url: 'True',
+    });
+    expect((await get('/groups/flag-group')).body.ref_url).toBe('False');
+    const list = await call('POST', '/api/v2.0/groups', { description: ['d'] });
+    expect([list.status, list.body.message]).toEqual([
+      400,
+      'description must be a string, number or boolean',
+    ]);
+  });
+
+  it('stamps a result POSTed without submit_time to the microsecond, as ResultsDB utcnow', async () => {
+    const own = Fastify();
+    await resultsdbRoutes(store).register(own, {} as never);
+    const at = await own.listen({ host: '127.0.0.1', port: 0 });
+    try {
+      const times = [];
+      for (let i = 0; i < 5; i++) {
+        const res = await fetch(`${at}/api/v2.0/results`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ testcase: 'scratch.utcnow', outcome: 'INFO' }),
+        });
+        const body = (await res.json()) as { id: number; submit_time: string };
+        expect(res.status).toBe(201);
+        expect((await get(`/results/${body.id}`)).body.submit_time).toBe(body.submit_time);
+        times.push(body.submit_time);
+      }
+      // As Python's isoformat: six digits; milliseconds would end each in 000.
+      for (const time of times)
+        expect(time).toMatch(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{6})?$/);
+      expect(times.some((time) => !time.endsWith('000'))).toBe(true);
+    } finally {
+      await own.close();
+    }
   });
 
   it('makes a new group for POST /groups with an empty or null uuid, as ResultsDB', async () => {

@@ -9,6 +9,7 @@ import {
   serializeGroup,
   serializeResult,
   serializeTestcase,
+  utcNow,
   type NewResult,
   type StoredResult,
 } from './api.js';
@@ -29,7 +30,8 @@ export const API = '/api/v2.0';
 export interface ResultsdbOptions {
   /** Outcomes accepted besides PASSED, INFO, FAILED, NEEDS_INSPECTION. */
   additionalOutcomes?: readonly string[];
-  now?: () => Date;
+  /** The stored time of a result POSTed without submit_time; `utcNow` by default. */
+  now?: () => string;
   /** How a POSTed result is stored; the store's `create` by default (the automation records, with events). */
   record?: (r: NewResult) => Promise<StoredResult>;
   /**
@@ -149,7 +151,7 @@ function register(app: FastifyInstance, store: ResultsStore, options: ResultsdbO
     return fail(reply, 405, `${req.method} is not allowed here; this path takes ${methods}`);
   };
   const outcomes = [...RESULTSDB_OUTCOMES, ...(options.additionalOutcomes ?? [])];
-  const now = options.now ?? (() => new Date());
+  const now = options.now ?? utcNow;
   const record = options.record ?? ((r: NewResult) => store.create(r));
   const count = async (uuid: string) => (await store.resultsCounts([uuid])).get(uuid) ?? 0;
 
@@ -212,8 +214,8 @@ function register(app: FastifyInstance, store: ResultsStore, options: ResultsdbO
     };
   });
 
-  app.post(`${API}/groups`, async (req, reply) => {
-    const parsed = parseNewGroup(req.body);
+  app.post(`${API}/groups`, { preParsing: bodies.hook }, async (req, reply) => {
+    const parsed = parseNewGroup(req.body, bodies.of(req));
     if (!parsed.ok) return fail(reply, 400, parsed.message);
     const saved = await store.saveGroup(parsed.value);
     return reply.code(201).send(serializeGroup(saved, base(req), await count(saved.uuid)));
@@ -245,8 +247,8 @@ function register(app: FastifyInstance, store: ResultsStore, options: ResultsdbO
     };
   });
 
-  app.post(`${API}/testcases`, async (req, reply) => {
-    const parsed = parseNewTestcase(req.body);
+  app.post(`${API}/testcases`, { preParsing: bodies.hook }, async (req, reply) => {
+    const parsed = parseNewTestcase(req.body, bodies.of(req));
     if (!parsed.ok) return fail(reply, 400, parsed.message);
     const saved = await store.saveTestcase(parsed.value);
     return reply.code(201).send(serializeTestcase(saved, base(req)));
