@@ -51,6 +51,13 @@ describe.each(allDatabases())('/api on $name', (target) => {
       expect([path, res.status, res.text]).toEqual([path, 404, '{}']);
     }
   };
+  /** Raw HTTP, with the token: fetch() would not send every path as it is. */
+  const raw = (method: string, path: string, body = '{"notes": "x"}') =>
+    rawRequest(stack.server.url + path, {
+      method,
+      headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' },
+      body: method === 'PUT' ? body : undefined,
+    });
   const slaveNames = async (query: string) =>
     (await get(`/api/slaves?${query}`)).json().map((s: { name: string }) => s.name);
 
@@ -193,13 +200,6 @@ describe.each(allDatabases())('/api on $name', (target) => {
 
   it('a name or id the router cannot take (bad %-escape, over 512 characters) names nothing', async () => {
     const long = 'x'.repeat(600);
-    // Raw HTTP: fetch() would not send every one of these paths as it is.
-    const raw = (method: string, path: string) =>
-      rawRequest(stack.server.url + path, {
-        method,
-        headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' },
-        body: method === 'PUT' ? '{"notes": "x"}' : undefined,
-      });
     const before = await everything();
     const answers: Array<[method: string, path: string, body: unknown]> = [
       ['GET', `/api/gettac/${long}`, { success: false }],
@@ -231,6 +231,58 @@ describe.each(allDatabases())('/api on $name', (target) => {
       expect(res.header('cache-control')).toBe('no-cache');
     }
     expect(await everything()).toEqual(before);
+  });
+
+  it('more path after a row or /api/gettac/<slave> is ignored, as by the original leaf resources', async () => {
+    const id = await idOf('w64-ix-slave02');
+    for (const path of [
+      `/api/slaves/${id}/`,
+      `/api/slaves/${id}/extra`,
+      `/api/slaves/${id}/a/b?x=1`,
+      `/api/slaves/${id}/%ZZ`,
+      `/api/slaves/${id}/%E2%82/${'x'.repeat(600)}`,
+      '/api/slaves/w64-ix-slave02/extra?byname=1',
+      '/api/slaves/w64-ix-slave02/%FF?byname=1',
+    ]) {
+      const res = await raw('GET', path);
+      expect([path, res.statusCode, res.contentType]).toEqual([path, 200, 'application/json']);
+      expect(res.json()).toMatchObject({ slaveid: id, name: 'w64-ix-slave02' });
+      expect(res.header('cache-control')).toBe('no-cache');
+    }
+    for (const path of ['/api/pools/build-mtv1/x?byname=1', '/api/masters/bm04-try/%ZZ?byname=1'])
+      expect([path, (await raw('GET', path)).statusCode]).toEqual([path, 200]);
+    for (const path of ['/api/slaves/99999/extra', '/api/slaves/nobody/%ZZ?byname=1']) {
+      const res = await raw('GET', path);
+      expect([path, res.statusCode, res.body]).toEqual([path, 404, '{}']);
+    }
+
+    for (const path of ['/api/gettac/linux-ix-slave02/extra', '/api/gettac/linux-ix-slave02/%ZZ']) {
+      const res = await raw('GET', path);
+      expect([path, res.statusCode, res.json().success]).toEqual([path, 200, true]);
+      expect(res.json().tac).toContain("slavename = 'linux-ix-slave02'\n");
+    }
+    const nobody = await raw('GET', '/api/gettac/nobody/%ZZ');
+    expect([nobody.statusCode, nobody.json()]).toEqual([404, { success: false }]);
+    const recorded = await stack.seed.db.k
+      .selectFrom('slaves')
+      .select('current_masterid')
+      .where('name', '=', 'linux-ix-slave02')
+      .executeTakeFirstOrThrow();
+    expect(recorded.current_masterid).toBeNull();
+
+    // PUT, the original's other method there, takes the row as GET does.
+    for (const [path, notes] of [
+      [`/api/slaves/${id}/extra`, 'leaf'],
+      [`/api/slaves/${id}/%ZZ`, 'bad escape'],
+    ]) {
+      const res = await raw('PUT', path!, JSON.stringify({ notes }));
+      expect([path, res.statusCode, res.json()]).toEqual([path, 200, { success: true }]);
+      expect((await get(`/api/slaves/${id}`)).json().notes).toBe(notes);
+    }
+    // DELETE, which the original did not have, takes the bare row path only.
+    const del = await raw('DELETE', `/api/slaves/${id}/extra`);
+    expect([del.statusCode, del.header('allow')]).toEqual([405, 'GET, HEAD, OPTIONS, PUT']);
+    expect((await get(`/api/slaves/${id}`)).status).toBe(200);
   });
 
   it('PUT applies the whitelisted keys only and publishes slavealloc.slave.updated', async () => {

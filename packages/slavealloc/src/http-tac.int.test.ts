@@ -121,6 +121,53 @@ describe.each(allDatabases())('/gettac on $name', (target) => {
     expect((await currentMasters(stack.seed))['linux-ix-slave01']).toBe('bm01-build');
   });
 
+  it('more path after the name is ignored even where it does not decode, as Twisted kept a bad escape as it was', async () => {
+    for (const path of [
+      '/gettac/linux-ix-slave01/%ZZ',
+      '/gettac/LINUX-IX-SLAVE01/a/%E2%82',
+      '/gettac/linux-ix-slave01/%FF?x=%ZZ',
+      `/gettac/linux-ix-slave01/%ZZ/${'x'.repeat(600)}`,
+    ]) {
+      const res = await rawRequest(stack.server.url + path);
+      expect([path, res.statusCode, res.contentType]).toEqual([path, 200, 'text/plain']);
+      expect(withoutDate(res.body)).toBe(EXPECTED_TAC);
+      expect(res.header('cache-control')).toBe('no-cache');
+      expect(res.header('x-content-type-options')).toBe('nosniff');
+    }
+    expect((await currentMasters(stack.seed))['linux-ix-slave01']).toBe('bm01-build');
+    // The server checks such a request as any other: a Host it does not serve gets no tac.
+    const foreign = await rawRequest(`${stack.server.url}/gettac/linux-ix-slave01/%ZZ`, {
+      headers: { host: 'slavealloc.evil.example' },
+    });
+    expect(foreign.statusCode).toBe(421);
+  });
+
+  it('a % that starts no escape is part of the name, as Twisted read it', async () => {
+    const k = stack.seed.db.k;
+    const model = await k
+      .selectFrom('slaves')
+      .selectAll()
+      .where('name', '=', 'linux-ix-slave01')
+      .executeTakeFirstOrThrow();
+    await k
+      .insertInto('slaves')
+      .values({ ...model, slaveid: undefined, name: 'odd%zz-slave01' })
+      .execute();
+    for (const path of [
+      '/gettac/odd%zz-slave01',
+      '/gettac/ODD%ZZ-SLAVE01/',
+      '/gettac/odd%zz-slave01/%ZZ',
+    ]) {
+      const res = await rawRequest(stack.server.url + path);
+      expect([path, res.statusCode]).toEqual([path, 200]);
+      expect(res.body).toContain("slavename = 'odd%zz-slave01'\n");
+    }
+    const api = await rawRequest(`${stack.server.url}/api/gettac/odd%zz-slave01`);
+    expect([api.statusCode, api.json().success]).toEqual([200, true]);
+    const row = await rawRequest(`${stack.server.url}/api/slaves/odd%zz-slave01/x?byname=1`);
+    expect([row.statusCode, row.json().name]).toEqual([200, 'odd%zz-slave01']);
+  });
+
   it('every other miss of /gettac answers the same text: no name, an unknown name with more path, a path that does not decode or is too long to route', async () => {
     const misses = [
       '/gettac',
@@ -128,7 +175,8 @@ describe.each(allDatabases())('/gettac on $name', (target) => {
       '/gettac/%ZZ',
       '/gettac/%E2%82',
       '/gettac/linux-ix-slave01%FF',
-      '/gettac/linux-ix-slave01/%ZZ',
+      '/gettac/%ZZ/linux-ix-slave01',
+      '/gettac/nobody/%ZZ',
       '/gettac/a/b',
       `/gettac/${'x'.repeat(600)}`,
       `/gettac/${'x'.repeat(600)}/linux-ix-slave01`,

@@ -62,7 +62,7 @@ const parseId = (text: string): number | null =>
 
 /**
  * PUT's and DELETE's 404 for an id no row has. Without `id` where the server could not read one
- * from the path (a bad %-escape, over 512 characters): the path is not echoed back.
+ * from the path (escapes that are not UTF-8, over 512 characters): the path is not echoed back.
  */
 const noSuchId = (reply: FastifyReply, table: string, id?: string) =>
   sendJson(reply, 404, {
@@ -129,11 +129,14 @@ function registerTac(app: FastifyInstance, service: Slavealloc, logger: Logger):
   // runslave.py's --allocator-url is any URL with SLAVE in it, so a slave may send either.
   app.get('/gettac/:slave/*', serveTac);
   // Every other path under /gettac names no slave (`/gettac`, `/gettac/`, `/gettac//x`); one the
-  // router cannot take (`/gettac/%ZZ`, a name over 512 characters) gets this through `misses`.
+  // router cannot take (`/gettac/%FF`, a name over 512 characters) gets this through `misses`.
   app.get('/gettac', async (_req, reply) => noAllocation(reply));
   app.get('/gettac/', async (_req, reply) => noAllocation(reply));
 
-  app.get<{ Params: { slave: string } }>('/api/gettac/:slave', async (req, reply) => {
+  const previewTac = async (
+    req: FastifyRequest<{ Params: { slave: string } }>,
+    reply: FastifyReply,
+  ) => {
     const name = req.params.slave;
     let allocation: Allocation;
     try {
@@ -144,7 +147,10 @@ function registerTac(app: FastifyInstance, service: Slavealloc, logger: Logger):
     }
     if (allocation.kind === 'unknown' || allocation.kind === 'no-master') return noSlave(reply);
     return sendJson(reply, 200, { success: true, tac: allocation.tac });
-  });
+  };
+  app.get('/api/gettac/:slave', previewTac);
+  // A Twisted leaf too (api.py's BuildbotTacResource): what follows the name is ignored.
+  app.get('/api/gettac/:slave/*', previewTac);
 }
 
 /**
@@ -175,33 +181,42 @@ function registerApi(app: FastifyInstance, service: Slavealloc, links: readonly 
     },
   );
 
-  app.get<{ Params: { table: string; id: string }; Querystring: Query }>(
-    `/api/${TABLE}/:id`,
-    async (req, reply) => {
-      const { table, id } = req.params;
-      if (!isApiTable(table)) return sendJson(reply, 404, tableError(table));
-      const numeric = parseId(id);
-      const key = byName(req.query) ? { name: id } : numeric === null ? null : { id: numeric };
-      const row = key && (await service.get(table, key));
-      return row ? sendJson(reply, 200, row) : sendJson(reply, 404, {});
-    },
-  );
-
-  app.put<{ Params: { table: string; id: string }; Querystring: Query; Body: unknown }>(
-    `/api/${TABLE}/:id`,
-    async (req, reply) => {
-      const { table, id } = req.params;
-      if (!isApiTable(table)) return sendJson(reply, 404, tableError(table));
-      if (byName(req.query))
-        return sendJson(reply, 400, {
-          success: false,
-          error: 'PUT takes the row id, not ?byname=1',
-        });
-      const numeric = parseId(id);
-      if (numeric === null) return noSuchId(reply, table, id);
-      return sendWrite(reply, await service.update(table, numeric, req.body, 'api'));
-    },
-  );
+  type RowRequest = FastifyRequest<{
+    Params: { table?: string; id: string };
+    Querystring: Query;
+    Body: unknown;
+  }>;
+  const getRow = (table: ApiTable) => async (req: RowRequest, reply: FastifyReply) => {
+    const { id } = req.params;
+    const numeric = parseId(id);
+    const key = byName(req.query) ? { name: id } : numeric === null ? null : { id: numeric };
+    const row = key && (await service.get(table, key));
+    return row ? sendJson(reply, 200, row) : sendJson(reply, 404, {});
+  };
+  const putRow = (table: ApiTable) => async (req: RowRequest, reply: FastifyReply) => {
+    if (byName(req.query))
+      return sendJson(reply, 400, {
+        success: false,
+        error: 'PUT takes the row id, not ?byname=1',
+      });
+    const numeric = parseId(req.params.id);
+    if (numeric === null) return noSuchId(reply, table, req.params.id);
+    return sendWrite(reply, await service.update(table, numeric, req.body, 'api'));
+  };
+  const inTable = (answer: typeof getRow) => async (req: RowRequest, reply: FastifyReply) => {
+    const table = req.params.table!;
+    if (!isApiTable(table)) return sendJson(reply, 404, tableError(table));
+    return answer(table)(req, reply);
+  };
+  app.get(`/api/${TABLE}/:id`, inTable(getRow));
+  app.put(`/api/${TABLE}/:id`, inTable(putRow));
+  // api.py's Instance was a Twisted leaf: what follows the id (or name) is ignored, by GET and
+  // PUT alike. Under the tables' own prefixes only: `/api/${TABLE}/:id/*` would also take other
+  // modules' paths under /api (`/api/jobs/<id>/x`) and answer them "unknown table".
+  for (const table of Object.keys(API_TABLES) as ApiTable[]) {
+    app.get(`/api/${table}/:id/*`, getRow(table));
+    app.put(`/api/${table}/:id/*`, putRow(table));
+  }
 
   for (const table of ['slaves', 'masters'] as const) {
     app.post<{ Body: unknown }>(`/api/${table}`, async (req, reply) =>
@@ -213,6 +228,44 @@ function registerApi(app: FastifyInstance, service: Slavealloc, links: readonly 
       return sendWrite(reply, await service.remove(table, numeric, 'api'));
     });
   }
+}
+
+/** A `%` that does not start an escape: Twisted's unquote (urllib's) kept it as it was. */
+const LONE_PERCENT = /%(?![0-9A-Fa-f]{2})/g;
+
+const decodes = (path: string) => {
+  try {
+    decodeURI(path);
+    return true;
+  } catch {
+    return false;
+  }
+};
+
+/**
+ * A request under `under` that the router refused (a path that does not decode, a segment over
+ * 512 characters), read as the original's Twisted resources read it: the segment after `under`
+ * names the slave or row, with a `%` that starts no escape kept as it is, and the leaf resource
+ * never looked at any path after it. So it is routed again as `<under><segment>/` (the query
+ * kept), where the module's routes answer it, after the server's checks (Host first) as for any
+ * request. What that cannot route either (a segment that is not UTF-8, or too long) gets
+ * `answer`. The rewritten path has nothing after its segment and no lone `%`: rewriting it again
+ * gives itself, so a request is routed again at most once.
+ */
+function asLeaf(under: string, answer: (reply: FastifyReply) => unknown) {
+  return (reply: FastifyReply) => {
+    const raw = reply.request.raw;
+    const url = raw.url ?? '';
+    const end = url.search(/[?#]/);
+    const path = end === -1 ? url : url.slice(0, end);
+    const rest = path.slice(under.length);
+    const slash = rest.indexOf('/');
+    const segment = slash === -1 ? rest : rest.slice(0, slash);
+    const leaf = under + segment.replace(LONE_PERCENT, '%25') + (slash === -1 ? '' : '/');
+    if (leaf === path || !decodes(leaf)) return answer(reply);
+    raw.url = leaf + (end === -1 ? '' : url.slice(end));
+    reply.server.routing(raw, reply.raw);
+  };
 }
 
 /**
@@ -228,14 +281,14 @@ export function slaveallocRoutes(service: Slavealloc, logger: Logger): RouteModu
       registerUi(app, service, pages);
     },
     dashboard: DASHBOARD,
-    // A slave name or row id the router cannot take (a bad %-escape, over 512 characters) names
-    // nothing either.
+    // A slave name or row id the router cannot take (escapes that are not UTF-8, over 512
+    // characters) names nothing either.
     misses: [
-      { under: '/gettac/', answer: noAllocation },
-      { under: '/api/gettac/', answer: noSlave },
+      { under: '/gettac/', answer: asLeaf('/gettac/', noAllocation) },
+      { under: '/api/gettac/', answer: asLeaf('/api/gettac/', noSlave) },
       ...Object.keys(API_TABLES).map((table) => ({
         under: `/api/${table}/`,
-        answer: noRow(table),
+        answer: asLeaf(`/api/${table}/`, noRow(table)),
       })),
     ],
   };
