@@ -28,6 +28,19 @@ describe.each(allDatabases())('/gettac on $name', (target) => {
   });
 
   const gettac = (name: string) => stack.request(`/gettac/${name}`);
+  /** New slaves with the settings (pool, masters) of `like`. */
+  const addSlavesLike = async (like: string, names: string[]) => {
+    const k = stack.seed.db.k;
+    const model = await k
+      .selectFrom('slaves')
+      .selectAll()
+      .where('name', '=', like)
+      .executeTakeFirstOrThrow();
+    await k
+      .insertInto('slaves')
+      .values(names.map((name) => ({ ...model, slaveid: undefined, name })))
+      .execute();
+  };
   const masterOf = async (name: string) =>
     /^buildmaster_host = '([^.]+)\./m.exec((await gettac(name)).text)?.[1] ?? null;
 
@@ -143,16 +156,7 @@ describe.each(allDatabases())('/gettac on $name', (target) => {
   });
 
   it('a % that starts no escape is part of the name, as Twisted read it', async () => {
-    const k = stack.seed.db.k;
-    const model = await k
-      .selectFrom('slaves')
-      .selectAll()
-      .where('name', '=', 'linux-ix-slave01')
-      .executeTakeFirstOrThrow();
-    await k
-      .insertInto('slaves')
-      .values({ ...model, slaveid: undefined, name: 'odd%zz-slave01' })
-      .execute();
+    await addSlavesLike('linux-ix-slave01', ['odd%zz-slave01']);
     for (const path of [
       '/gettac/odd%zz-slave01',
       '/gettac/ODD%ZZ-SLAVE01/',
@@ -266,17 +270,8 @@ describe.each(allDatabases())('/gettac on $name', (target) => {
   });
 
   it('50 concurrent /gettac requests leave the masters balanced', async () => {
-    const k = stack.seed.db.k;
-    const model = await k
-      .selectFrom('slaves')
-      .selectAll()
-      .where('name', '=', 'linux-ix-slave01')
-      .executeTakeFirstOrThrow();
     const names = Array.from({ length: 50 }, (_, i) => `load-${String(i).padStart(2, '0')}`);
-    await k
-      .insertInto('slaves')
-      .values(names.map((name) => ({ ...model, slaveid: undefined, name })))
-      .execute();
+    await addSlavesLike('linux-ix-slave01', names);
     const answers = await Promise.all(names.map((n) => gettac(n)));
     expect(answers.every((a) => a.status === 200)).toBe(true);
     const counts: Record<string, number> = {};
