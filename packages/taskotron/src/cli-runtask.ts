@@ -1,28 +1,12 @@
 import { Command, Option } from 'commander';
 import { configOption, type CommandEnv } from '@loopabull/core/cli';
 import { ITEM_TYPES } from './normalise.js';
-import type { RuntaskOpts } from './runtask.js';
-
-/** Where the command writes; tests pass their own. */
-export interface CliIo {
-  out(text: string): void;
-  err(text: string): void;
-}
+import type { CliIo, RuntaskOpts } from './runtask.js';
 
 const processIo: CliIo = {
   out: (t) => void process.stdout.write(t),
   err: (t) => void process.stderr.write(t),
 };
-
-/** runtask's default uuid, as checkb made it: `utcnow` as `%Y%m%d_%H%M%S_%f`. */
-export function runtaskUuid(now = new Date()): string {
-  const p = (n: number, w = 2) => String(n).padStart(w, '0');
-  return (
-    `${now.getUTCFullYear()}${p(now.getUTCMonth() + 1)}${p(now.getUTCDate())}_` +
-    `${p(now.getUTCHours())}${p(now.getUTCMinutes())}${p(now.getUTCSeconds())}_` +
-    p(now.getUTCMilliseconds() * 1000, 6)
-  );
-}
 
 /** `loopabull taskotron runtask`: one check, locally, as libtaskotron's `runtask` ran it. */
 export function runtaskCommand(env: CommandEnv, io: CliIo = processIo): Command {

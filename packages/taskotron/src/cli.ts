@@ -1,7 +1,8 @@
 import { Command } from 'commander';
 import type { CommandEnv } from '@loopabull/core/cli';
 import { replayCommand } from './cli-replay.js';
-import { runtaskCommand, type CliIo } from './cli-runtask.js';
+import { runtaskCommand } from './cli-runtask.js';
+import type { CliIo } from './runtask.js';
 
 /**
  * `loopabull taskotron …`: one subcommand per module (`cli-<name>.ts`), so that each can be

@@ -130,4 +130,5 @@ export {
 export { registerArtifacts, ARTIFACTS_PREFIX } from './artifacts-routes.js';
 export { builtinApiUrl } from './runner-start.js';
 export { taskotronCommand } from './cli.js';
-export { runtaskCommand, runtaskUuid, type CliIo } from './cli-runtask.js';
+export { runtaskCommand } from './cli-runtask.js';
+export type { CliIo } from './runtask.js';

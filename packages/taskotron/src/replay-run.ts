@@ -20,7 +20,7 @@ import {
   unfinished,
   type ReplayLine,
   type ReplayOpts,
-} from './cli-replay.js';
+} from './replay-lines.js';
 import { withJobLog, type JobLog, type LoggedJob } from './job-log.js';
 import { readCritpath } from './critpath-file.js';
 import { readRules } from './rules-file.js';

@@ -14,7 +14,6 @@ import {
   resolveFrom,
   type CommandEnv,
 } from '@loopabull/core';
-import { runtaskUuid, type CliIo } from './cli-runtask.js';
 import { parseJob } from './job.js';
 import { withJobLog } from './job-log.js';
 import { exitCodeOf } from './outcomes.js';
@@ -25,6 +24,22 @@ import { checkOrigin, namespacedSink, namespacePolicy } from './namespaces.js';
 import { CheckNotFoundError, runCheck } from './runner.js';
 import { startRunner } from './runner-start.js';
 import { taskotronPaths, taskotronSettings } from './section.js';
+
+/** Where the command writes; tests pass their own. */
+export interface CliIo {
+  out(text: string): void;
+  err(text: string): void;
+}
+
+/** runtask's default uuid, as checkb made it: `utcnow` as `%Y%m%d_%H%M%S_%f`. */
+function runtaskUuid(now = new Date()): string {
+  const p = (n: number, w = 2) => String(n).padStart(w, '0');
+  return (
+    `${now.getUTCFullYear()}${p(now.getUTCMonth() + 1)}${p(now.getUTCDate())}_` +
+    `${p(now.getUTCHours())}${p(now.getUTCMinutes())}${p(now.getUTCSeconds())}_` +
+    p(now.getUTCMilliseconds() * 1000, 6)
+  );
+}
 
 export interface RuntaskOpts {
   item: string;

@@ -1,6 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
 import { ConfigError } from '@loopabull/core';
-import { messageLine, parseWhen, replaySummary, unfinished } from './cli-replay.js';
+import { messageLine, parseWhen, replaySummary, unfinished } from './replay-lines.js';
 import type { LoggedJob } from './job-log.js';
 import type { TriggerResult } from './trigger.js';
 
