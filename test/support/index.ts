@@ -1,5 +1,5 @@
 export { tempDir, removeTempDirs } from './temp.js';
-export { gitRepo, type GitFile } from './git.js';
+export { gitHead, gitPush, gitRepo, type GitFile } from './git.js';
 export {
   testConfig,
   exampleConfig,

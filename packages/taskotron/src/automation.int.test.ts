@@ -313,8 +313,13 @@ describe('the page for people at /ui/taskotron', () => {
   const JOB = '5b7c1a0e-0000-4000-8000-000000000001';
   const HOSTILE = '<script>alert(1)</script>-1-1.fc41';
   const DISCOVERED = [
-    ['discovered-1', 'https://src.fedoraproject.org/rpms/vim', 'f41'],
-    ['discovered-2', 'https://git.example.org/<b>forks</b>/vim', undefined],
+    [
+      'discovered-1',
+      'https://src.fedoraproject.org/rpms/vim',
+      'f41',
+      '0123456789abcdef0123456789abcdef01234567',
+    ],
+    ['discovered-2', 'https://git.example.org/<b>forks</b>/vim', undefined, undefined],
   ] as const;
   /** The cells of the table row holding `needle`, as text. */
   const rowOf = (page: string, needle: string) => {
@@ -357,7 +362,7 @@ describe('the page for people at /ui/taskotron', () => {
         trigger,
       });
       // Two discovered `tests` of the same item, from two repositories; one parked.
-      for (const [uuid, git_repo, git_branch] of DISCOVERED)
+      for (const [uuid, git_repo, git_branch, git_commit] of DISCOVERED)
         await jobs.scheduled({
           uuid,
           item: ITEM,
@@ -366,6 +371,7 @@ describe('the page for people at /ui/taskotron', () => {
           arch: 'noarch',
           git_repo,
           ...(git_branch === undefined ? {} : { git_branch }),
+          ...(git_commit === undefined ? {} : { git_commit }),
           trigger: { ...trigger, rules: ['dist-git'] },
         });
       await jobs.started('discovered-2');
@@ -414,10 +420,10 @@ describe('the page for people at /ui/taskotron', () => {
     expect(body).not.toContain('<script>');
   });
 
-  it('tells discovered checks apart by their repository and branch, escaped, and says which job was parked', async () => {
+  it('tells discovered checks apart by their repository, branch and commit, escaped, and says which job was parked', async () => {
     const { body } = await getPage();
     expect(rowOf(body, 'discovered-1')?.slice(2, 6)).toEqual([
-      'tests in https://src.fedoraproject.org/rpms/vim branch f41',
+      'tests in https://src.fedoraproject.org/rpms/vim branch f41 at 0123456789ab',
       'noarch',
       'org.fedoraproject.prod.buildsys.build.state.change rules: dist-git',
       'scheduled',
@@ -480,7 +486,7 @@ describe('the page for people at /ui/taskotron', () => {
       const task = (uuid: string) =>
         page.locator('tr', { hasText: uuid }).locator('td').nth(2).innerText();
       expect(await task('discovered-1')).toBe(
-        'tests in https://src.fedoraproject.org/rpms/vim branch f41',
+        'tests in https://src.fedoraproject.org/rpms/vim branch f41 at 0123456789ab',
       );
       expect(await task('discovered-2')).toBe(
         'tests in https://git.example.org/<b>forks</b>/vim default branch',

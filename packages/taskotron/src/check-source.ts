@@ -1,7 +1,7 @@
 import { realpath } from 'node:fs/promises';
 import { join, sep } from 'node:path';
 import { TransientError } from '@loopabull/core/cli';
-import { GitError, withClone, type GitOptions } from './git.js';
+import { GitError, withClone, withCommit, type GitOptions } from './git.js';
 import type { RunnerJob } from './job.js';
 import { checkOrigin } from './namespaces.js';
 import { CheckNotFoundError } from './runner.js';
@@ -17,11 +17,13 @@ export const jobOrigin = (job: RunnerJob, tasksDir: string): string =>
 /**
  * Hands `use` the job's check directory, the seconds spent getting it and, for a discovered
  * check, the clone (which its playbooks must not lead out of): `<tasks_dir>/<taskname>`,
- * or for a discovered check `<taskname>` in a shallow clone of `git_repo` at `git_branch`, in a
- * temporary directory removed afterwards. A clone that fails (the network, the repository
- * away, the branch gone) fails the try with a TransientError naming the repository, so that the
- * job is retried as for a network error; a check that is not in the clone (or leads out of it)
- * is a CheckNotFoundError naming the repository.
+ * or for a discovered check `<taskname>` in a checkout of `git_commit` (the commit the trigger
+ * saw: the check that was discovered, not what `git_branch` holds by now) or, for a job
+ * without it (scheduled before the trigger recorded it, or by hand), in a shallow clone of
+ * `git_branch`, in a temporary directory removed afterwards. A clone that fails (the network,
+ * the repository away, the branch or commit gone) fails the try with a TransientError naming the
+ * repository, so that the job is retried as for a network error; a check that is not in the
+ * clone (or leads out of it) is a CheckNotFoundError naming the repository.
  */
 export async function withCheckDir<T>(
   job: RunnerJob,
@@ -29,11 +31,17 @@ export async function withCheckDir<T>(
   git: GitOptions,
   use: (taskDir: string, spentSeconds: number, clone?: string) => Promise<T>,
 ): Promise<T> {
-  if (job.git_repo === undefined) return use(join(tasksDir, job.taskname), 0);
-  const where = `${job.git_repo} (branch ${job.git_branch ?? 'default'}) ${job.taskname}`;
+  const { git_repo: repo, git_branch: branch, git_commit: commit } = job;
+  if (repo === undefined) return use(join(tasksDir, job.taskname), 0);
+  const at = commit === undefined ? '' : ` at ${commit}`;
+  const where = `${repo} (branch ${branch ?? 'default'}${at}) ${job.taskname}`;
   const started = Date.now();
+  const checkedOut = (inClone: (clone: string) => Promise<T>) =>
+    commit === undefined
+      ? withClone(repo, branch, git, inClone)
+      : withCommit(repo, branch, commit, git, inClone);
   try {
-    return await withClone(job.git_repo, job.git_branch, git, async (clone) => {
+    return await checkedOut(async (clone) => {
       const taskDir = join(clone, job.taskname);
       // A symlink in the repository must not make a directory outside it the check.
       const [root, real] = await Promise.all([

@@ -72,6 +72,22 @@ describe('the doctor check "taskotron git"', () => {
     );
   });
 
+  it('finds flock, and a git_cache_dir it can write, for taskotron.git_cache_dir', async () => {
+    const cache = join(tempDir('gitcache'), 'mirrors');
+    await expect(
+      probe({ ...discovering(), git_cache_dir: cache }, 'taskotron git'),
+    ).resolves.toMatch(
+      new RegExp(
+        `, timeout \\(GNU coreutils\\) .*, flock from util-linux .*; git cache in ${cache}$`,
+      ),
+    );
+    const file = join(tempDir('gitcache'), 'a-file');
+    writeFileSync(file, '');
+    await expect(
+      probe({ ...discovering(), git_cache_dir: join(file, 'mirrors') }, 'taskotron git'),
+    ).rejects.toThrow(`the git cache cannot be written: ${file} is not a directory`);
+  });
+
   it('names the command that cannot be run', async () => {
     // A PATH with git alone: the clones would fail for want of timeout.
     const bin = tempDir('bin');

@@ -47,19 +47,24 @@ export function checksCheck(
 }
 
 /**
- * What a `discover` rule's jobs run (git.ts): git, under coreutils' `timeout`. Without either,
- * every discovered job's clone fails and is retried until it is parked.
+ * What a `discover` rule's jobs run (git.ts): git, under coreutils' `timeout`, and with
+ * `git_cache_dir` util-linux's `flock` (the lock of a mirror), in a directory that can be
+ * written. Without them, every discovered job's clone fails and is retried until it is parked.
  */
-export function gitCheck(rules: () => readonly Rule[]): DoctorCheck {
+export function gitCheck(
+  env: Pick<AutomationEnv<TaskotronSection>, 'section' | 'resolvePath'>,
+  rules: () => readonly Rule[],
+): DoctorCheck {
   return {
     name: 'taskotron git',
-    fix: 'install git and coreutils (`timeout` bounds each git run): apt-get install git coreutils',
+    fix: 'install git, coreutils (`timeout` bounds each git run) and, for taskotron.git_cache_dir, util-linux (`flock`): apt-get install git coreutils util-linux; make git_cache_dir writable',
     async probe() {
       const discovering = rules().filter((r) => r.enabled && r.do.some((a) => a.discover));
       if (!discovering.length) return 'not needed: no rule discovers checks';
       const by = `for ${counted(discovering.length, 'enabled rule')} with discover`;
+      const { gitCacheDir } = taskotronPaths(env);
       const versions: string[] = [];
-      for (const command of ['git', 'timeout']) {
+      for (const command of ['git', 'timeout', ...(gitCacheDir === null ? [] : ['flock'])]) {
         const ran = await execa(command, ['--version'], { reject: false });
         if (ran.failed) {
           const why =
@@ -68,7 +73,10 @@ export function gitCheck(rules: () => readonly Rule[]): DoctorCheck {
         }
         versions.push(ran.stdout.split('\n')[0]!);
       }
-      return `${by}: ${versions.join(', ')}`;
+      if (gitCacheDir === null) return `${by}: ${versions.join(', ')}`;
+      const problem = await notWritable(gitCacheDir);
+      if (problem) throw new Error(`${by}: the git cache cannot be written: ${problem}`);
+      return `${by}: ${versions.join(', ')}; git cache in ${gitCacheDir}`;
     },
   };
 }

@@ -159,9 +159,13 @@ describe('loopabull taskotron replay', () => {
     expect((await replay()).stderr).toContain('give message files or --since');
   });
 
-  it('replays a discovered check from the job log with its repository and branch', async () => {
+  it('replays a discovered check from the job log with its repository, branch and commit', async () => {
     const item = 'discovered-1.0-1.fc41';
-    const git = { git_repo: 'https://src.example.org/rpms/discovered', git_branch: 'f41' };
+    const git = {
+      git_repo: 'https://src.example.org/rpms/discovered',
+      git_branch: 'f41',
+      git_commit: '0123456789abcdef0123456789abcdef01234567',
+    };
     await jobLog.scheduled({
       uuid: 'discovered-job',
       item,

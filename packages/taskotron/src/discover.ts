@@ -57,6 +57,16 @@ export function branchProblem(branch: string): string | null {
   return null;
 }
 
+/**
+ * Why `commit` is no commit id, or null (pure): the full id git writes, 40 hex digits (SHA-1) or
+ * 64 (SHA-256), in lower case. Nothing shorter, so that it names one commit and is never read as
+ * an option, a revision expression (`HEAD~1`, `@{-1}`) or a ref.
+ */
+export function commitProblem(commit: string): string | null {
+  if (/^(?:[0-9a-f]{40}|[0-9a-f]{64})$/.test(commit)) return null;
+  return `commit ${JSON.stringify(commit.slice(0, 200))} is not a commit id (40 or 64 lower-case hex digits)`;
+}
+
 /** A discovered check's task name: its directory in the repository, `tests` or `tests/smoke`. */
 export const CHECK_PATH = new RegExp(
   `^(?=.{1,255}$)${TASK_NAME.source.slice(1, -1)}(/${TASK_NAME.source.slice(1, -1)})*$`,

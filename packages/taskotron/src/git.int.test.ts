@@ -3,6 +3,7 @@
  * URLs; a local HTTP server stands for a remote that asks for credentials or never answers.
  */
 import { execFileSync, spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { once } from 'node:events';
 import { createServer, type Server } from 'node:http';
 import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
@@ -10,8 +11,17 @@ import { tmpdir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from '@jest/globals';
-import { gitRepo, processAlive, processTree, removeTempDirs, waitFor } from '@test/support';
-import { discoverChecks, GitError, sweepClones, withClone } from './git.js';
+import {
+  gitHead,
+  gitPush,
+  gitRepo,
+  processAlive,
+  processTree,
+  removeTempDirs,
+  tempDir,
+  waitFor,
+} from '@test/support';
+import { discoverChecks, GitError, sweepClones, withClone, withCommit } from './git.js';
 
 const CHECK = '- hosts: localhost\n  tasks: []\n';
 const options = { timeoutSeconds: 20 };
@@ -35,9 +45,10 @@ describe('discoverChecks', () => {
     f41: { 'tests/tests.yml': CHECK, 'tests/smoke/tests.yml': CHECK, spec: 'x' },
   });
 
-  it('lists the checks of the branch, recursive or not', async () => {
+  it('lists the checks of the branch, recursive or not, and the commit it is at', async () => {
     expect(await discoverChecks({ repo, branch: 'f41', recursive: false }, options)).toEqual({
       branch: 'f41',
+      commit: gitHead(repo, 'f41'),
       checks: ['tests'],
       skipped: [],
     });
@@ -50,6 +61,7 @@ describe('discoverChecks', () => {
     const d = { repo, branch: 'f99', fallback_branch: 'master', recursive: true };
     expect(await discoverChecks(d, options)).toEqual({
       branch: 'master',
+      commit: gitHead(repo, 'master'),
       checks: ['tests'],
       skipped: [],
     });
@@ -129,11 +141,19 @@ describe('withClone', () => {
       const before = clones().length;
       expect(await discoverChecks({ repo: url, branch: 'f41', recursive: true }, options)).toEqual({
         branch: 'f41',
+        commit: gitHead(`file://${bare}`, 'f41'),
         checks: ['tests', 'tests/smoke'],
         skipped: [],
       });
       expect(
         await withClone(url, 'f41', options, async (dir) => readdirSync(join(dir, 'tests'))),
+      ).toEqual(['smoke', 'tests.yml']);
+      // Nor fetch a commit by its id: the branch is fetched whole, and holds the commit.
+      const seen = gitHead(`file://${bare}`, 'f41');
+      gitPush(`file://${bare}`, 'f41', { 'tests/tests.yml': CHECK });
+      execFileSync('git', ['update-server-info'], { cwd: bare });
+      expect(
+        await withCommit(url, 'f41', seen, options, async (dir) => readdirSync(join(dir, 'tests'))),
       ).toEqual(['smoke', 'tests.yml']);
       expect(clones().length).toBe(before);
     } finally {
@@ -209,6 +229,122 @@ describe('withClone', () => {
       worker.kill('SIGKILL');
       server.closeAllConnections();
       server.close();
+    }
+  });
+});
+
+describe('withCommit', () => {
+  const check = (dir: string) => readFileSync(join(dir, 'tests', 'tests.yml'), 'utf8');
+
+  it('checks out the commit asked for, not what the branch holds by now, and removes it afterwards', async () => {
+    const repo = gitRepo({ main: { 'tests/tests.yml': 'A' } });
+    const a = gitHead(repo, 'main');
+    gitPush(repo, 'main', { 'tests/tests.yml': 'B' });
+    const before = clones().length;
+    expect(await withCommit(repo, 'main', a, options, async (dir) => check(dir))).toBe('A');
+    // Also a commit the branch no longer holds (pushed over), while the server keeps it.
+    gitPush(repo, 'main', { 'tests/tests.yml': 'C' });
+    expect(await withClone(repo, 'main', options, async (dir) => check(dir))).toBe('C');
+    expect(await withCommit(repo, undefined, a, options, async (dir) => check(dir))).toBe('A');
+    expect(clones().length).toBe(before);
+  });
+
+  it('fails naming the repository and the commit when the server no longer has it', async () => {
+    const repo = gitRepo({ main: { 'tests/tests.yml': 'A' } });
+    const a = gitHead(repo, 'main');
+    gitPush(repo, 'main', { 'tests/tests.yml': 'B' }, { rewrite: true });
+    const before = clones().length;
+    const fetching = withCommit(repo, 'main', a, options, async () => 'fetched');
+    await expect(fetching).rejects.toThrow(GitError);
+    await expect(fetching).rejects.toThrow(
+      new RegExp(
+        `^git fetch ${repo} \\(branch main, commit ${a}\\): the server has no such commit: by id: .*not our ref ${a}.*; branch main, fetched whole, does not hold it \\(pushed over\\?\\)$`,
+      ),
+    );
+    // The branch gone too: what git said of each fetch.
+    await expect(withCommit(repo, 'gone', a, options, async () => 'fetched')).rejects.toThrow(
+      /: by id: .*not our ref.*; then branch gone whole: .*couldn't find remote ref refs\/heads\/gone/,
+    );
+    expect(clones().length).toBe(before);
+  });
+
+  it('refuses what is no full commit id before running git: no option, revision or short id', async () => {
+    const repo = gitRepo({ main: { 'tests/tests.yml': 'A' } });
+    for (const bad of ['HEAD', 'main', '--upload-pack=touch /tmp/pwned', 'abc123', 'A'.repeat(40)])
+      await expect(withCommit(repo, 'main', bad, options, async () => 'fetched')).rejects.toThrow(
+        /is not a commit id \(40 or 64 lower-case hex digits\)$/,
+      );
+    await expect(
+      withCommit('--upload-pack=x', 'main', gitHead(repo, 'main'), options, async () => 'x'),
+    ).rejects.toThrow(/starts with -/);
+  });
+});
+
+describe('the git cache (cacheDir)', () => {
+  const check = (dir: string) => readFileSync(join(dir, 'tests', 'tests.yml'), 'utf8');
+  const hashOf = (url: string) => createHash('sha256').update(url).digest('hex');
+
+  it('serves the look and the checkout of a commit from one mirror per repository, named after the hash of its URL', async () => {
+    const repo = gitRepo({ main: { 'tests/tests.yml': 'A' } });
+    const cacheDir = join(tempDir('gitcache'), 'cache');
+    const cached = { ...options, cacheDir };
+    const found = await discoverChecks({ repo, branch: 'main', recursive: false }, cached);
+    const a = gitHead(repo, 'main');
+    expect(found).toEqual({ branch: 'main', commit: a, checks: ['tests'], skipped: [] });
+    expect(readdirSync(cacheDir).sort()).toEqual([`${hashOf(repo)}.git`, `${hashOf(repo)}.lock`]);
+    const b = gitPush(repo, 'main', { 'tests/tests.yml': 'B' });
+    const before = clones().length;
+    // B is not in the mirror yet: fetched into it; A is.
+    expect(await withCommit(repo, 'main', b, cached, async (dir) => check(dir))).toBe('B');
+    expect(await withCommit(repo, 'main', a, cached, async (dir) => check(dir))).toBe('A');
+    expect(clones().length).toBe(before);
+    // Pushed over and gone from the server: the mirror still holds A, and serves it without it.
+    gitPush(repo, 'main', { 'tests/tests.yml': 'C' }, { rewrite: true });
+    const path = fileURLToPath(repo);
+    execFileSync('mv', [path, `${path}.away`]);
+    expect(await withCommit(repo, 'main', a, cached, async (dir) => check(dir))).toBe('A');
+    execFileSync('mv', [`${path}.away`, path]);
+    // A commit neither the mirror nor the server has: named, with the repository.
+    const gone = 'f'.repeat(40);
+    await expect(withCommit(repo, 'main', gone, cached, async () => 'x')).rejects.toThrow(
+      new RegExp(
+        `^git fetch ${repo} \\(branch main, commit ${gone}\\): the server has no such commit: branch main, fetched into the git cache, does not hold it \\(pushed over\\?\\); by id into the git cache: .*not our ref`,
+      ),
+    );
+    expect(readdirSync(cacheDir)).toHaveLength(2);
+  });
+
+  it('lets two workers fetch into one mirror at once: one waits for the lock of the other, and the mirror stays sound', async () => {
+    const repo = gitRepo({ main: { 'tests/tests.yml': 'A' } });
+    const cacheDir = tempDir('gitcache');
+    const cached = { ...options, cacheDir };
+    const a = gitHead(repo, 'main');
+    const b = gitPush(repo, 'main', { 'tests/tests.yml': 'B' });
+    expect(
+      await Promise.all([
+        withCommit(repo, 'main', a, cached, async (dir) => check(dir)),
+        withCommit(repo, 'main', b, cached, async (dir) => check(dir)),
+        discoverChecks({ repo, branch: 'main', recursive: false }, cached).then((d) => d.commit),
+        withCommit(repo, 'main', b, cached, async (dir) => check(dir)),
+      ]),
+    ).toEqual(['A', 'B', b, 'B']);
+    const mirror = join(cacheDir, `${hashOf(repo)}.git`);
+    execFileSync('git', ['fsck', '--strict'], { cwd: mirror, stdio: 'pipe' });
+    // Another process holding the lock (as a worker fetching): the fetch waits for it.
+    const c = gitPush(repo, 'main', { 'tests/tests.yml': 'C' });
+    const holder = spawn('flock', [join(cacheDir, `${hashOf(repo)}.lock`), 'sleep', '3'], {
+      stdio: 'ignore',
+    });
+    try {
+      await waitFor(() => processTree(holder.pid!).length >= 2);
+      await expect(
+        withCommit(repo, 'main', c, { ...cached, timeoutSeconds: 1 }, async () => 'x'),
+      ).rejects.toThrow(/git took longer than 1 s \(the wait for the git cache lock included\)$/);
+      const started = Date.now();
+      expect(await withCommit(repo, 'main', c, cached, async (dir) => check(dir))).toBe('C');
+      expect(Date.now() - started).toBeGreaterThan(1000);
+    } finally {
+      holder.kill('SIGKILL');
     }
   });
 });

@@ -1,9 +1,16 @@
-import { readlinkSync, rmdirSync } from 'node:fs';
-import { lstat, mkdtemp, readdir, rm } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
+import { existsSync, readlinkSync, rmdirSync } from 'node:fs';
+import { lstat, mkdir, mkdtemp, readdir, rm } from 'node:fs/promises';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
-import { branchProblem, findChecks, repoProblem, type FoundChecks } from './discover.js';
+import {
+  branchProblem,
+  commitProblem,
+  findChecks,
+  repoProblem,
+  type FoundChecks,
+} from './discover.js';
 import type { Discovery } from './rules.js';
 
 /**
@@ -19,11 +26,20 @@ export interface GitOptions {
   timeoutSeconds: number;
   /** Aborted when the worker stops (or `replay` is interrupted): git is killed at once. */
   signal?: AbortSignal | undefined;
+  /**
+   * `taskotron.git_cache_dir`, absolute: one bare mirror per repository, which the trigger's
+   * look and a job's checkout of its commit are served from. null: a new clone each time.
+   */
+  cacheDir?: string | null | undefined;
 }
 
 /** Why git could not do what was asked: the message names the repository and what git said. */
 export class GitError extends Error {
-  constructor(message: string) {
+  constructor(
+    message: string,
+    /** Killed rather than refused: a slow remote, or the worker stopping. */
+    readonly stopped?: 'timeout' | 'abort',
+  ) {
     super(message);
     this.name = 'GitError';
   }
@@ -81,17 +97,24 @@ const said = (text: string) =>
 /** Seconds past `timeoutSeconds` after which git is killed even if this process is gone. */
 const ORPHAN_GRACE_SECONDS = 5;
 
-/** Runs `git <args>`; rejects with a GitError naming `what` when it fails or times out. */
+/**
+ * Runs `git <args>`; rejects with a GitError naming `what` when it fails or times out. With
+ * `lock`, git runs holding that file's exclusive lock (flock(1)), waiting for it within the
+ * same time.
+ */
 async function git(
   args: string[],
   what: string,
-  options: GitOptions & { cwd?: string },
+  options: GitOptions & { cwd?: string; lock?: string },
 ): Promise<string> {
   // Under coreutils' `timeout`, so that git ends even when nobody is left to kill it: in its own
   // process group it outlives a worker that dies (SIGKILL, the OOM killer), and a remote that
-  // never answers would keep it forever. Later than the kill below, which says why.
+  // never answers would keep it forever. Later than the kill below, which says why. `timeout`
+  // kills its whole process group, so a flock waiting for its lock too.
   const deadline = String(options.timeoutSeconds + ORPHAN_GRACE_SECONDS);
-  const child = execa('timeout', ['-s', 'KILL', deadline, 'git', ...SAFE_CONFIG, ...args], {
+  const locked = options.lock === undefined ? [] : ['flock', '--exclusive', options.lock];
+  const command = ['-s', 'KILL', deadline, ...locked, 'git', ...SAFE_CONFIG, ...args];
+  const child = execa('timeout', command, {
     env: gitEnv(),
     extendEnv: false,
     ...(options.cwd ? { cwd: options.cwd } : {}),
@@ -118,9 +141,15 @@ async function git(
     clearTimeout(timer);
     options.signal?.removeEventListener('abort', onAbort);
   });
-  if (stopped === 'timeout')
-    throw new GitError(`${what}: git took longer than ${options.timeoutSeconds} s`);
-  if (stopped === 'abort') throw new GitError(`${what}: stopped: the worker is shutting down`);
+  if (stopped === 'timeout') {
+    const waited = options.lock === undefined ? '' : ' (the wait for the git cache lock included)';
+    throw new GitError(
+      `${what}: git took longer than ${options.timeoutSeconds} s${waited}`,
+      'timeout',
+    );
+  }
+  if (stopped === 'abort')
+    throw new GitError(`${what}: stopped: the worker is shutting down`, 'abort');
   if (result.failed) {
     const why = said(String(result.stderr ?? '')) || result.shortMessage;
     throw new GitError(`${what}: ${why}`);
@@ -267,9 +296,7 @@ export async function withClone<T>(
   use: (dir: string) => Promise<T>,
 ): Promise<T> {
   checkArgs(repo, branch === undefined ? [] : [branch]);
-  const tmp = await cloneDir();
-  try {
-    const dir = join(tmp, 'repo');
+  return inCloneDir(async (dir) => {
     const clone = (depth: string[]) =>
       git(
         [
@@ -296,36 +323,199 @@ export async function withClone<T>(
       await rm(dir, { recursive: true, force: true });
       await clone([]);
     }
-    return await use(dir);
+    return use(dir);
+  });
+}
+
+/** A directory for one clone, handed to `use` and removed afterwards, whatever `use` does. */
+async function inCloneDir<T>(use: (dir: string) => Promise<T>): Promise<T> {
+  const tmp = await cloneDir();
+  try {
+    return await use(join(tmp, 'repo'));
   } finally {
     await rm(tmp, { recursive: true, force: true });
   }
 }
 
-/** The files of the clone's HEAD, with their git modes (`git ls-tree -r`): nothing is read. */
-async function treeFiles(
-  dir: string,
+/**
+ * `commit` of `repo` checked out in a new temporary directory, handed to `use` and removed
+ * afterwards, whatever `use` does: the commit the trigger saw on `branch`, whatever the branch
+ * holds by now. The commit is fetched alone by its id (`git fetch --depth 1 <repo> <commit>`,
+ * which servers speaking git's protocol v2 answer while they hold the commit); when the server
+ * refuses that (protocol v0 without `uploadpack.allowAnySHA1InWant`, dumb HTTP, which fetches
+ * nothing shallow), `branch` (the default branch when absent) is fetched whole and must hold
+ * the commit. A commit the server no longer has (the branch pushed over and the commit
+ * garbage-collected) is a GitError naming the repository and the commit. With a git cache the
+ * commit comes from the repository's mirror, fetched into only when it does not hold it yet.
+ */
+export async function withCommit<T>(
+  repo: string,
+  branch: string | undefined,
+  commit: string,
   options: GitOptions,
-): Promise<Array<{ mode: string; path: string }>> {
-  const out = await git(['ls-tree', '-r', '-z', 'HEAD'], 'git ls-tree', { ...options, cwd: dir });
-  return out
+  use: (dir: string) => Promise<T>,
+): Promise<T> {
+  checkArgs(repo, branch === undefined ? [] : [branch]);
+  const bad = commitProblem(commit);
+  if (bad) throw new GitError(bad);
+  const what = `git fetch ${repo} (${branch === undefined ? 'default branch' : `branch ${branch}`}, commit ${commit})`;
+  const mirror = options.cacheDir
+    ? await mirrorWith(options.cacheDir, repo, branch, commit, what, options)
+    : null;
+  return inCloneDir(async (dir) => {
+    await git(['init', '--quiet', '--', dir], 'git init', options);
+    const inDir = { ...options, cwd: dir };
+    const fetch = (args: string[], how: string) =>
+      git(['fetch', '--quiet', '--no-tags', ...args], `${what}: ${how}`, inDir);
+    if (mirror !== null) {
+      // The mirror holds the commit: only its files are copied from it, as from a server.
+      await fetch(['--depth', '1', '--', mirror, commit], 'from the git cache');
+    } else {
+      try {
+        await fetch(['--depth', '1', '--', repo, commit], 'by id');
+      } catch (err) {
+        if (!(err instanceof GitError) || err.stopped) throw err;
+        const byId = err.message.slice(what.length + 2);
+        const whole = branch === undefined ? 'the default branch' : `branch ${branch}`;
+        await fetch(
+          ['--', repo, branch === undefined ? 'HEAD' : `refs/heads/${branch}`],
+          `${byId}; then ${whole} whole`,
+        );
+        if (!(await holds(dir, commit, options)))
+          throw new GitError(
+            `${what}: the server has no such commit: ${byId}; ${whole}, fetched whole, does not hold it (pushed over?)`,
+          );
+      }
+    }
+    await git(['checkout', '--quiet', '--detach', commit, '--'], `git checkout ${what}`, inDir);
+    return use(dir);
+  });
+}
+
+/** Whether the repository at `dir` (a clone or a mirror) has `commit`. */
+const holds = (dir: string, commit: string, options: GitOptions): Promise<boolean> =>
+  git(['cat-file', '-e', `${commit}^{commit}`], 'git cat-file', { ...options, cwd: dir }).then(
+    () => true,
+    () => false,
+  );
+
+/**
+ * The git cache (`taskotron.git_cache_dir`): one bare mirror of each repository, named after the
+ * sha256 of its URL (never the URL's text, which would make a path of `..` or a slash), with
+ * the branches looked into. What changes a mirror (making it, fetching into it) runs under
+ * the exclusive lock of `<name>.lock` beside it (flock(1): the kernel lets go of it when the
+ * process ends, however it ends), so that two workers never write into one at once; reading
+ * takes no lock, since git writes objects before the refs that name them.
+ */
+function mirrorOf(cacheDir: string, repo: string): { path: string; lock: string } {
+  const name = createHash('sha256').update(repo).digest('hex');
+  return { path: join(cacheDir, `${name}.git`), lock: join(cacheDir, `${name}.lock`) };
+}
+
+/**
+ * Fetches `refspecs` of `repo` into its mirror (made if it is not there yet), under the lock;
+ * returns the mirror's path. A full fetch: a mirror is never shallow, so that a dumb-HTTP
+ * remote is fetched as any other.
+ */
+async function fetchIntoMirror(
+  cacheDir: string,
+  repo: string,
+  refspecs: string[],
+  what: string,
+  options: GitOptions,
+): Promise<string> {
+  const { path, lock } = mirrorOf(cacheDir, repo);
+  await mkdir(cacheDir, { recursive: true });
+  const locked = { ...options, lock };
+  if (!existsSync(join(path, 'HEAD')))
+    // Again on a mirror another process has just made: git init leaves a repository as it was.
+    await git(['init', '--bare', '--quiet', '--', path], `${what}: git init of the mirror`, locked);
+  // gc in the foreground: a gc left running in the background would outlive the lock.
+  await git(
+    ['-c', 'gc.autoDetach=false', 'fetch', '--quiet', '--no-tags', '--', repo, ...refspecs],
+    what,
+    {
+      ...locked,
+      cwd: path,
+    },
+  );
+  return path;
+}
+
+/**
+ * The mirror of `repo`, holding `commit`: fetched when it does not yet, `branch` (the default
+ * branch when absent), then, if the branch no longer holds the commit, the commit by its id.
+ */
+async function mirrorWith(
+  cacheDir: string,
+  repo: string,
+  branch: string | undefined,
+  commit: string,
+  what: string,
+  options: GitOptions,
+): Promise<string> {
+  const { path } = mirrorOf(cacheDir, repo);
+  if (existsSync(join(path, 'HEAD')) && (await holds(path, commit, options))) return path;
+  const whole = branch === undefined ? 'the default branch' : `branch ${branch}`;
+  await fetchIntoMirror(
+    cacheDir,
+    repo,
+    [branch === undefined ? 'HEAD' : `+refs/heads/${branch}:refs/heads/${branch}`],
+    `${what}: ${whole} into the git cache`,
+    options,
+  );
+  if (await holds(path, commit, options)) return path;
+  try {
+    await fetchIntoMirror(cacheDir, repo, [commit], `${what}: by id into the git cache`, options);
+  } catch (err) {
+    if (!(err instanceof GitError) || err.stopped) throw err;
+    throw new GitError(
+      `${what}: the server has no such commit: ${whole}, fetched into the git cache, does not hold it (pushed over?); ${err.message.slice(what.length + 2)}`,
+    );
+  }
+  return path;
+}
+
+/**
+ * The commit `rev` names in the repository at `dir` (a clone or a mirror) and its files, with
+ * their git modes (`git ls-tree -r`): nothing is read.
+ */
+async function listed(
+  dir: string,
+  rev: string,
+  options: GitOptions,
+): Promise<{ commit: string; files: Array<{ mode: string; path: string }> }> {
+  const inDir = { ...options, cwd: dir };
+  const commit = (
+    await git(
+      ['rev-parse', '--verify', '--end-of-options', `${rev}^{commit}`],
+      'git rev-parse',
+      inDir,
+    )
+  ).trim();
+  const out = await git(['ls-tree', '-r', '-z', commit], 'git ls-tree', inDir);
+  const files = out
     .split('\0')
     .filter(Boolean)
     .map((entry) => {
       const tab = entry.indexOf('\t');
       return { mode: entry.slice(0, entry.indexOf(' ')), path: entry.slice(tab + 1) };
     });
+  return { commit, files };
 }
 
-/** What `discoverChecks` found: the branch cloned and the checks in it. */
+/** What `discoverChecks` found: the branch cloned, the commit it was at, and the checks in it. */
 export interface Discovered extends FoundChecks {
   branch: string;
+  /** The commit listed: a job runs its checks from it, not from what the branch holds later. */
+  commit: string;
 }
 
 /**
  * A `discover` action's checks: `branch` of `repo`, or `fallback_branch` when the repository has
- * no `branch`, cloned shallow without checkout, its files listed and the checks picked
- * (findChecks). Rejects with a GitError naming the repository and why.
+ * no `branch`, cloned shallow without checkout (with a git cache: fetched into the repository's
+ * mirror), its commit and files listed and the checks picked (findChecks). Rejects with a
+ * GitError naming the repository and why.
  */
 export async function discoverChecks(
   d: Pick<Discovery, 'repo' | 'branch' | 'fallback_branch' | 'recursive'>,
@@ -337,8 +527,20 @@ export async function discoverChecks(
     throw new GitError(
       `${d.repo} has no branch ${wanted.map((b) => JSON.stringify(b)).join(' nor fallback branch ')}`,
     );
-  const files = await withClone(d.repo, branch, { ...options, checkout: false }, (dir) =>
-    treeFiles(dir, options),
-  );
-  return { branch, ...findChecks(files, d.recursive) };
+  const { commit, files } = options.cacheDir
+    ? await listed(
+        await fetchIntoMirror(
+          options.cacheDir,
+          d.repo,
+          [`+refs/heads/${branch}:refs/heads/${branch}`],
+          `git fetch ${d.repo} (branch ${branch}) into the git cache`,
+          options,
+        ),
+        `refs/heads/${branch}`,
+        options,
+      )
+    : await withClone(d.repo, branch, { ...options, checkout: false }, (dir) =>
+        listed(dir, 'HEAD', options),
+      );
+  return { branch, commit, ...findChecks(files, d.recursive) };
 }

@@ -44,7 +44,14 @@ export {
   MAX_DISCOVERED,
   type FoundChecks,
 } from './discover.js';
-export { discoverChecks, withClone, GitError, type GitOptions, type Discovered } from './git.js';
+export {
+  discoverChecks,
+  withClone,
+  withCommit,
+  GitError,
+  type GitOptions,
+  type Discovered,
+} from './git.js';
 export {
   CHECK_OUTCOMES,
   RESULTSDB_OUTCOMES,

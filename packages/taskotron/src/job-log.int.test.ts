@@ -112,6 +112,18 @@ describe.each(allDatabases())('the job log on $name', (target) => {
     expect((await log.recent(10, { item: LONG_ITEM })).map((j) => j.uuid)).toEqual(['u4']);
   });
 
+  it('keeps the repository, branch and commit of a discovered check (a SHA-256 commit id too)', async () => {
+    const git = {
+      taskname: 'tests/smoke',
+      git_repo: `https://src.example.org/${'r'.repeat(990)}`,
+      git_branch: 'f41',
+      git_commit: 'ab'.repeat(32),
+    };
+    await log.scheduled({ ...job('g1'), ...git });
+    expect(await log.get('g1')).toMatchObject(git);
+    expect(await log.get('u1')).not.toHaveProperty('git_commit');
+  });
+
   it('marks a job the queue parked, ended NOT_OK with the reason; a new try starts it afresh', async () => {
     await log.scheduled(job('p1'), '2026-01-05T00:00:00.000Z');
     await log.started('p1', '2026-01-05T00:00:01.000Z');

@@ -38,14 +38,18 @@ export interface LoggedJob {
    * NOT_OK with the reason and without a report, and `replay --unfinished` finds it again.
    */
   parked_at: string | null;
-  /** A discovered check's repository and branch (its taskname is a path in it). */
+  /**
+   * A discovered check's repository and branch (its taskname is a path in it), and the commit
+   * the trigger found it at (absent for jobs logged before it was recorded).
+   */
   git_repo?: string;
   git_branch?: string;
+  git_commit?: string;
 }
 
 export type NewJob = Pick<
   LoggedJob,
-  'uuid' | 'item' | 'item_type' | 'taskname' | 'arch' | 'git_repo' | 'git_branch'
+  'uuid' | 'item' | 'item_type' | 'taskname' | 'arch' | 'git_repo' | 'git_branch' | 'git_commit'
 > & {
   trigger: JobTrigger;
 };
@@ -71,6 +75,7 @@ type JobTables = {
     git_repo: string | null;
     git_branch: string | null;
     parked_at: string | null;
+    git_commit: string | null;
   };
 };
 
@@ -149,6 +154,11 @@ export function jobLogMigrations(dialect: DatabaseDialect): Record<string, Migra
       up: (db) =>
         db.schema.alterTable('taskotron_jobs').addColumn('parked_at', 'varchar(26)').execute(),
     },
+    // The commit a discovered check was found at, so that replaying its job runs that check.
+    '0007_jobs_git_commit': {
+      up: (db) =>
+        db.schema.alterTable('taskotron_jobs').addColumn('git_commit', 'varchar(64)').execute(),
+    },
   };
 }
 
@@ -195,6 +205,7 @@ export class JobLog {
         scheduled_at: at,
         git_repo: job.git_repo ?? null,
         git_branch: job.git_branch ?? null,
+        git_commit: job.git_commit ?? null,
       })
       .execute();
   }
@@ -291,6 +302,7 @@ function fromRow(r: JobTables['taskotron_jobs']): LoggedJob {
     parked_at: r.parked_at,
     ...(r.git_repo === null ? {} : { git_repo: r.git_repo }),
     ...(r.git_branch === null ? {} : { git_branch: r.git_branch }),
+    ...(r.git_commit === null ? {} : { git_commit: r.git_commit }),
   };
 }
 

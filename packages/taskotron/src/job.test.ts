@@ -12,13 +12,17 @@ const JOB = {
 };
 
 describe('parseJob', () => {
-  it('takes the job of part E.3, with or without git_repo and git_branch', () => {
+  it('takes the job of part E.3, with or without git_repo, git_branch and git_commit', () => {
     expect(parseJob(JOB)).toEqual({ ok: true, job: JOB });
     const git = { ...JOB, git_repo: 'https://pagure.io/x', git_branch: 'main' };
     expect(parseJob(git)).toEqual({ ok: true, job: git });
     // A discovered check is a path in its repository.
     const path = { ...git, taskname: 'tests/smoke' };
     expect(parseJob(path)).toEqual({ ok: true, job: path });
+    for (const git_commit of ['0123456789abcdef0123456789abcdef01234567', 'ab'.repeat(32)]) {
+      const at = { ...path, git_commit };
+      expect(parseJob(at)).toEqual({ ok: true, job: at });
+    }
     expect(parseJob({ ...JOB, uuid: '20161017_101334_123456' }).ok).toBe(true);
   });
 
@@ -38,6 +42,10 @@ describe('parseJob', () => {
     [{ ...JOB, git_repo: '--upload-pack=id' }, /^git_repo: .* starts with -/],
     [{ ...JOB, git_repo: 'https://h/r', git_branch: '-b' }, /^git_branch: .* starts with -/],
     [{ ...JOB, git_branch: 'main' }, /^git_branch: given without git_repo/],
+    [{ ...JOB, git_commit: 'a'.repeat(40) }, /^git_commit: given without git_repo/],
+    ...['HEAD', '-a', 'abc123', 'A'.repeat(40), 'a'.repeat(41), `${'a'.repeat(40)}\n`, 7].map(
+      (git_commit) => [{ ...JOB, git_repo: 'https://h/r', git_commit }, /^git_commit: /] as const,
+    ),
     [{ ...JOB, taskname: 'tests/smoke' }, /^taskname: not a task name/],
     [{ ...JOB, git_repo: 'https://h/r', taskname: 'tests/../..' }, /^taskname: not a check path/],
     [{ ...JOB, git_repo: 'https://h/r', taskname: '/etc' }, /^taskname: not a check path/],
@@ -76,7 +84,7 @@ describe('parseJob on hostile bodies', () => {
           expect(r.job.uuid).not.toMatch(/[/.]/);
         } else
           expect(r.message).toMatch(
-            /^(the body|item|item_type|taskname|arch|uuid|git_repo|git_branch): /,
+            /^(the body|item|item_type|taskname|arch|uuid|git_repo|git_branch|git_commit): /,
           );
       },
     );

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { ITEM_TYPES } from './normalise.js';
-import { branchProblem, CHECK_PATH, repoProblem } from './discover.js';
+import { branchProblem, CHECK_PATH, commitProblem, repoProblem } from './discover.js';
 import { ARCH, TASK_NAME } from './names.js';
 import type { TriggerJob } from './trigger.js';
 
@@ -30,11 +30,14 @@ const jobSchema = z
     uuid: z.string().regex(JOB_UUID, 'not a job uuid (letters, digits, _ and -, at most 64)'),
     git_repo: optionalChecked(repoProblem),
     git_branch: optionalChecked(branchProblem),
+    git_commit: optionalChecked(commitProblem),
   })
   // A check of tasks_dir is a directory name there; a discovered one a path in its repository.
   .superRefine((job, ctx) => {
     if (job.git_repo === undefined && job.git_branch !== undefined)
       ctx.addIssue({ code: 'custom', path: ['git_branch'], message: 'given without git_repo' });
+    else if (job.git_repo === undefined && job.git_commit !== undefined)
+      ctx.addIssue({ code: 'custom', path: ['git_commit'], message: 'given without git_repo' });
     else if (job.git_repo === undefined && !TASK_NAME.test(job.taskname))
       ctx.addIssue({
         code: 'custom',

@@ -60,8 +60,11 @@ function outcomeCell(outcomes: string[] | undefined): Html {
 function task(j: LoggedJob): Html {
   if (j.git_repo === undefined) return html`${j.taskname}`;
   const branch = j.git_branch ? html`branch <code>${j.git_branch}</code>` : html`default branch`;
+  const at = j.git_commit
+    ? html` at <code title="${j.git_commit}">${j.git_commit.slice(0, 12)}</code>`
+    : '';
   // prettier-ignore
-  return html`${j.taskname} <span class="muted">in <code>${j.git_repo}</code> ${branch}</span>`;
+  return html`${j.taskname} <span class="muted">in <code>${j.git_repo}</code> ${branch}${at}</span>`;
 }
 
 function jobRow(j: LoggedJob, input: PageInput): Html {

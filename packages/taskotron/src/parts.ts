@@ -86,7 +86,7 @@ export const taskotronParts: AutomationParts<TaskotronSection> = {
     rulesCheck(env),
     databaseCheck(env),
     checksCheck(env, () => readRules(env).rules),
-    gitCheck(() => readRules(env).rules),
+    gitCheck(env, () => readRules(env).rules),
     critpathCheck(env),
   ],
   start: async (env) => {
@@ -110,7 +110,7 @@ export const taskotronParts: AutomationParts<TaskotronSection> = {
       throw err;
     });
     const fuse = new TagFuse(env.section.fuse_delay);
-    const scheduling = { ...schedulingSettings(env.section), rules, critpathPkgs, jobLog };
+    const scheduling = { ...schedulingSettings(env), rules, critpathPkgs, jobLog };
     const trigger = taskotronTrigger({ ...scheduling, fuse });
     return {
       // `fuse` runs the `taskotron.fuse` jobs the trigger leaves for Koji tag changes; `run` the

@@ -94,7 +94,7 @@ export async function replayMessages(
       const options = {
         rules: () => rules,
         critpathPkgs: () => packages,
-        ...schedulingSettings(section),
+        ...schedulingSettings(env),
         jobLog,
         ...opts,
       };
@@ -140,7 +140,8 @@ const jobOf = (j: LoggedJob) => ({
   item_type: j.item_type,
   taskname: j.taskname,
   arch: j.arch,
-  // A discovered check runs again from its repository and branch.
+  // A discovered check runs again from its repository, branch and commit.
   ...(j.git_repo === undefined ? {} : { git_repo: j.git_repo }),
   ...(j.git_branch === undefined ? {} : { git_branch: j.git_branch }),
+  ...(j.git_commit === undefined ? {} : { git_commit: j.git_commit }),
 });

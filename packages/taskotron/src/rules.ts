@@ -282,9 +282,13 @@ export interface Wanted {
   taskname: string;
   arch: string;
   rules: string[];
-  /** A discovered check's repository and branch (trigger.ts): its taskname is a path in it. */
+  /**
+   * A discovered check's repository, branch and the commit the branch was at (trigger.ts): its
+   * taskname is a path in it.
+   */
   git_repo?: string;
   git_branch?: string;
+  git_commit?: string;
 }
 
 /** A `discover` action of a rule that fired: the trigger clones the repository and schedules. */

@@ -29,6 +29,8 @@ import { runOnce } from '@loopabull/worker';
 import {
   cleanUpTest,
   freePort,
+  gitHead,
+  gitPush,
   gitRepo,
   localPlaybook,
   processAlive,
@@ -466,7 +468,7 @@ describe('the taskotron.job handler', () => {
   });
 });
 
-describe('the taskotron.job handler for a discovered check (git_repo, git_branch)', () => {
+describe('the taskotron.job handler for a discovered check (git_repo, git_branch, git_commit)', () => {
   const clones = () =>
     readdirSync(tmpdir())
       .filter((n) => n.startsWith('loopabull-git-'))
@@ -554,6 +556,50 @@ describe('the taskotron.job handler for a discovered check (git_repo, git_branch
     expect(out.result?.value).toMatchObject({
       results: [{ testcase: 'scratch.ok', id: expect.any(Number) }, { testcase: 'dist.mine' }],
     });
+  });
+
+  it('fails a job whose commit the server no longer has, naming the repository and the commit, and parks it after its last try', async () => {
+    const repo = gitRepo({ main: { 'tests/tests.yml': results('scratch.a') } });
+    const a = gitHead(repo, 'main');
+    // Pushed over, and the old commit garbage-collected, between the trigger and the job.
+    gitPush(repo, 'main', { 'tests/tests.yml': results('scratch.b') }, { rewrite: true });
+    const { config, host } = await started({}, {}, { attempts: 1 });
+    const j = job({ taskname: 'tests', git_repo: repo, git_branch: 'main', git_commit: a });
+    const reason = new RegExp(
+      `the check could not be fetched: git fetch ${repo} \\(branch main, commit ${a}\\): the server has no such commit: .*branch main, fetched whole, does not hold it`,
+    );
+    const before = clones().length;
+    const run = runJob(config, host, j);
+    await expect(run).rejects.toThrow(reason);
+    expect(clones().length).toBe(before);
+    await expect(run).rejects.not.toMatchObject({ permanent: true });
+    const { jobs } = await stored(config);
+    const logged = await jobs.get(j.uuid);
+    expect(logged).toMatchObject({
+      git_commit: a,
+      execution_status: 'NOT_OK',
+      status: expect.stringMatching(new RegExp(`^${reason.source}`)),
+      parked_at: expect.any(String),
+    });
+  });
+
+  it('runs two jobs of one repository at once from taskotron.git_cache_dir, each at its commit, keeping one mirror', async () => {
+    const repo = gitRepo({ main: { 'tests/tests.yml': results('scratch.a') } });
+    const a = gitHead(repo, 'main');
+    const b = gitPush(repo, 'main', { 'tests/tests.yml': results('scratch.b') });
+    const cache = join(tempDir('gitcache'), 'mirrors');
+    const { config, host } = await started({ git_cache_dir: cache });
+    const jobAt = (git_commit: string) =>
+      job({ taskname: 'tests', git_repo: repo, git_branch: 'main', git_commit });
+    const runs = await Promise.all([
+      runJob(config, host, jobAt(a)),
+      runJob(config, host, jobAt(b)),
+    ]);
+    expect(runs.map((r) => r.result?.value)).toMatchObject([
+      { results: [{ testcase: 'scratch.a', id: expect.any(Number) }, { testcase: 'dist.mine' }] },
+      { results: [{ testcase: 'scratch.b', id: expect.any(Number) }, { testcase: 'dist.mine' }] },
+    ]);
+    expect(readdirSync(cache).filter((n) => n.endsWith('.git'))).toHaveLength(1);
   });
 
   it('fails a job for good when its check is not in the repository, or is a symlink out of it', async () => {

@@ -89,7 +89,13 @@ export function taskotronRun(options: RunJobOptions): Handler {
         });
       await options.jobs.started(uuid);
     });
-    await ctx.log(`${job.taskname} on ${job.item_type} ${job.item} (${job.arch}): job ${uuid}`);
+    const from =
+      job.git_repo === undefined
+        ? ''
+        : ` from ${job.git_repo} ${job.git_branch ?? '(default branch)'}${job.git_commit === undefined ? '' : ` at ${job.git_commit}`}`;
+    await ctx.log(
+      `${job.taskname}${from} on ${job.item_type} ${job.item} (${job.arch}): job ${uuid}`,
+    );
     try {
       return await runAndReport(job, dir, options, ctx);
     } catch (err) {
@@ -130,6 +136,7 @@ async function runAndReport(
     // A clone that takes the check's whole time fails as too slow, rather than leaving
     // the check a second and a "timed out" that blames it.
     const git = {
+      ...options.git,
       timeoutSeconds: Math.min(options.git.timeoutSeconds, limit),
       signal: ctx.signal,
     };

@@ -51,7 +51,7 @@ export async function startRunner(
     run: taskotronRun({
       config,
       checkTimeout: section.check_timeout,
-      git: { timeoutSeconds: section.git_timeout },
+      git: { timeoutSeconds: section.git_timeout, cacheDir: paths.gitCacheDir },
       supportedArches: section.valid_arches,
       tasksDir: paths.tasksDir,
       artifactsDir: paths.artifactsDir,

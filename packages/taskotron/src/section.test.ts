@@ -23,6 +23,7 @@ describe('the taskotron section', () => {
       fuse_delay: 900,
       check_timeout: 1200,
       git_timeout: 120,
+      git_cache_dir: null,
       critpath_file: null,
       namespaces_safe: ['scratch'],
       namespaces_whitelist: null,
@@ -88,6 +89,10 @@ describe('the taskotron section', () => {
     expect(taskotronSection.safeParse({ valid_arches: [] }).success).toBe(false);
     expect(taskotronSection.safeParse({ valid_arches: ['x86/64'] }).success).toBe(false);
     expect(taskotronSection.safeParse({ resultsdb_url: 'https://rdb/api' }).success).toBe(true);
+    for (const bad of ['', 42, ['./cache']])
+      expect(taskotronSection.safeParse({ git_cache_dir: bad }).error?.issues[0]?.path).toEqual([
+        'git_cache_dir',
+      ]);
   });
 
   it('refuses a check_timeout or git_timeout longer than a timer Node sets', () => {
@@ -126,7 +131,12 @@ describe('the taskotron section', () => {
       rules: '/etc/lb/my-rules.yml',
       tasksDir: SHIPPED_TASKS_DIR,
       artifactsDir: '/etc/lb/./var/artifacts',
+      gitCacheDir: null,
     });
+    const cached = taskotronSection.parse({ git_cache_dir: 'var/git' });
+    expect(
+      taskotronPaths({ section: cached, resolvePath: (p) => `/etc/lb/${p}` }).gitCacheDir,
+    ).toBe('/etc/lb/var/git');
   });
 
   it("gives a job's check check_timeout, but ends it before its handler's ansible.timeout", () => {

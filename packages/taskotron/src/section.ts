@@ -68,6 +68,12 @@ export const taskotronSection = z
      */
     git_timeout: timerSeconds.int().default(120),
     /**
+     * Where the git cache keeps one bare mirror per repository of discovered checks (relative
+     * to the config file), which the trigger's look and the runner's checkout of a job's
+     * commit are served from, fetched into under a lock (git.ts). null: a new clone each time.
+     */
+    git_cache_dir: z.string().min(1).nullable().default(null),
+    /**
      * The critical-path packages, one name per line (Taskotron's `critpath_filepath`), offered
      * to rules as `critpath_pkgs`; null: none.
      */
@@ -143,6 +149,8 @@ export function taskotronPaths(
     rules: env.resolvePath(env.section.rules),
     tasksDir: env.resolvePath(env.section.tasks_dir),
     artifactsDir: env.resolvePath(env.section.artifacts_dir),
+    gitCacheDir:
+      env.section.git_cache_dir === null ? null : env.resolvePath(env.section.git_cache_dir),
   };
 }
 

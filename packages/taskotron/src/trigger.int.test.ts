@@ -6,7 +6,7 @@
  * no runner takes them.
  */
 import { randomBytes } from 'node:crypto';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import amqp, { type Channel, type ChannelModel } from 'amqplib';
@@ -24,7 +24,10 @@ import {
   allJobs,
   cleanUpTest,
   completedJob,
+  gitHead,
+  gitPush,
   gitRepo,
+  localPlaybook,
   readFixture,
   removeTempDirs,
   startCli,
@@ -447,7 +450,7 @@ describe('GitHub pull requests and composes', () => {
 });
 
 describe('discovered checks: a discover action through a worker, with real git', () => {
-  it('schedules each check of the repository per arch with git_repo and git_branch, falling back to fallback_branch, and reports a repository it cannot clone while the rest still schedules', async () => {
+  it('schedules each check of the repository per arch with git_repo, git_branch and git_commit, falling back to fallback_branch, and reports a repository it cannot clone while the rest still schedules', async () => {
     const CHECK = '- hosts: localhost\n  tasks: []\n';
     const repo = gitRepo(
       { master: { 'tests/tests.yml': CHECK, 'tests/smoke/tests.yml': CHECK, 'x.spec': '' } },
@@ -475,23 +478,26 @@ describe('discovered checks: a discover action through a worker, with real git',
           ]);
           // ansible-1.8.3-1.el7: dist-git branch epel7, which the repository lacks: master is used.
           const scheduled = ok!.scheduled.map(({ uuid: _, item: __, item_type: ___, ...j }) => j);
+          const git = { git_repo: repo, git_branch: 'master', git_commit: gitHead(repo, 'master') };
           expect(scheduled).toEqual([
             { taskname: 'name-lint', arch: 'noarch' },
-            { taskname: 'tests', arch: 'x86_64', git_repo: repo, git_branch: 'master' },
-            { taskname: 'tests/smoke', arch: 'x86_64', git_repo: repo, git_branch: 'master' },
+            { taskname: 'tests', arch: 'x86_64', ...git },
+            { taskname: 'tests/smoke', arch: 'x86_64', ...git },
           ]);
           // armhfp is not in valid_arches; top-level-only found `tests` (not recursive) for
           // x86_64 (match_host_arch: the valid arches), which dist-git scheduled already.
           expect(ok!.dropped).toEqual([
             expect.objectContaining({ rule: 'dist-git', arch: 'armhfp' }),
           ]);
+          const commit = git.git_commit;
           expect(ok!.discovered).toEqual([
-            { rule: 'dist-git', repo, branch: 'master', checks: ['tests', 'tests/smoke'] },
-            { rule: 'top-level-only', repo, branch: 'master', checks: ['tests'] },
+            { rule: 'dist-git', repo, branch: 'master', commit, checks: ['tests', 'tests/smoke'] },
+            { rule: 'top-level-only', repo, branch: 'master', commit, checks: ['tests'] },
           ]);
           expect(ok!.discover_failed).toEqual([]);
           const tests = (await logged('ansible-1.8.3-1.el7')).find((j) => j.taskname === 'tests');
           expect(tests!.trigger.rules).toEqual(['dist-git', 'top-level-only']);
+          expect(tests).toMatchObject(git);
 
           const gone = `${base}nosuchrepo.git`;
           expect(failed!.scheduled.map((j) => j.taskname)).toEqual(['name-lint']);
@@ -508,4 +514,60 @@ describe('discovered checks: a discover action through a worker, with real git',
       removeTempDirs();
     }
   }, 60_000);
+
+  it.each([
+    ['a new clone each time', undefined],
+    ['taskotron.git_cache_dir', 'git-cache'],
+  ])(
+    'runs the check of the commit the trigger saw, not what was pushed to the branch since (%s)',
+    async (_, cache) => {
+      const reports = (checkname: string) =>
+        localPlaybook([
+          {
+            'ansible.builtin.copy': {
+              dest: '{{ artifacts }}/results.yml',
+              content: `results:\n- {item: x, outcome: PASSED, checkname: ${checkname}}\n`,
+            },
+          },
+        ]);
+      const repo = gitRepo({ main: { 'tests/tests.yml': reports('scratch.from-a') } }, 'vim');
+      const a = gitHead(repo, 'main');
+      const rules = [
+        '- name: dist-git',
+        '  when: {message_type: KojiBuildPackageCompleted}',
+        `  do: [{discover: {repo: '${repo}', branch: main}}]`,
+      ];
+      try {
+        const section = cache === undefined ? undefined : `git_cache_dir: ${cache}`;
+        const opts = { id: 'discover-commit', rules, ...(section ? { section } : {}) };
+        await withTriggerWorker(opts, async ({ config, results, logged }) => {
+          const [triggered] = await results([testEvent(KOJI_BUILD, { body: build('vim') })]);
+          const [job] = triggered!.scheduled;
+          expect(job).toMatchObject({ taskname: 'tests', git_branch: 'main', git_commit: a });
+          expect(await logged(job!.item)).toEqual([expect.objectContaining({ git_commit: a })]);
+          const mirrors = () =>
+            cache === undefined
+              ? []
+              : readdirSync(join(config.dir, cache)).filter((n) => n.endsWith('.git'));
+          const made = mirrors();
+          expect(made).toHaveLength(cache === undefined ? 0 : 1);
+          // Pushed after the trigger looked, before the job runs.
+          gitPush(repo, 'main', { 'tests/tests.yml': reports('scratch.from-b') });
+          const [ran] = (await results([testEvent(JOB_TOPIC, { body: job })])) as unknown as Array<{
+            execution_status: string;
+            results: Array<{ testcase: string }>;
+          }>;
+          expect(ran).toMatchObject({
+            execution_status: 'OK',
+            results: [{ testcase: 'scratch.from-a' }],
+          });
+          // The job's checkout, served from the mirror the trigger's look made.
+          expect(mirrors()).toEqual(made);
+        });
+      } finally {
+        removeTempDirs();
+      }
+    },
+    60_000,
+  );
 });

@@ -199,10 +199,16 @@ describe('the taskotron trigger', () => {
   it('looks into each repository once, merges what several rules found, and schedules the rest when one fails', async () => {
     const { ctx, lines } = fakeContext();
     const asked: string[] = [];
+    const COMMIT = 'c0ffee'.repeat(6) + 'c0ff';
     const discover: TriggerOptions['discoverChecks'] = async (d) => {
       asked.push(`${d.repo} ${d.branch}`);
       if (d.repo.endsWith('/broken')) throw new Error(`git clone ${d.repo}: it broke`);
-      return { branch: 'main', checks: ['tests'], skipped: [{ path: 'x y', reason: 'odd' }] };
+      return {
+        branch: 'main',
+        commit: COMMIT,
+        checks: ['tests'],
+        skipped: [{ path: 'x y', reason: 'odd' }],
+      };
     };
     const ruleSet = loadRules(
       [
@@ -216,10 +222,12 @@ describe('the taskotron trigger', () => {
     const event = { id: 'msg-disc', topic: envelope.topic, body: envelope.msg } as LoopabullEvent;
     const result = (await triggerOf(ruleSet, discover)(event, ctx)) as TriggerResult;
     expect(asked).toEqual(['https://h/ansible f41', 'https://h/broken f41']);
+    // The commit the repository was looked into at: the jobs run that, not the branch later.
+    const git = { git_repo: 'https://h/ansible', git_branch: 'main', git_commit: COMMIT };
     expect(result.scheduled.map(({ uuid: _, item: __, item_type: ___, ...j }) => j)).toEqual([
       { taskname: 'rpmlint', arch: 'noarch' },
-      { taskname: 'tests', arch: 'noarch', git_repo: 'https://h/ansible', git_branch: 'main' },
-      { taskname: 'tests', arch: 'x86_64', git_repo: 'https://h/ansible', git_branch: 'main' },
+      { taskname: 'tests', arch: 'noarch', ...git },
+      { taskname: 'tests', arch: 'x86_64', ...git },
     ]);
     expect(result.discover_failed).toEqual([
       {
@@ -241,6 +249,9 @@ describe('the taskotron trigger', () => {
     expect(lines).toContain('rule one: https://h/ansible x y left out: odd');
     expect(
       lines.some((l) => /tests\/noarch from https:\/\/h\/ansible main scheduled as/.test(l)),
+    ).toBe(true);
+    expect(
+      lines.some((l) => l.startsWith(`rule one: 1 checks in https://h/ansible main at ${COMMIT}`)),
     ).toBe(true);
   });
 

@@ -1,8 +1,8 @@
 import { createHash, randomUUID } from 'node:crypto';
-import type { Handler, HandlerContext, LoopabullEvent } from '@loopabull/core';
+import type { AutomationEnv, Handler, HandlerContext, LoopabullEvent } from '@loopabull/core';
 import type { JobLog, JobTrigger } from './job-log.js';
 import { normalise, type ItemType, type Normalised } from './normalise.js';
-import type { TaskotronSection } from './section.js';
+import { taskotronPaths, type TaskotronSection } from './section.js';
 import { decide, type Decision, type Discovery, type Rule, type Wanted } from './rules.js';
 import { discoverChecks, type Discovered, type GitOptions } from './git.js';
 import { JOB_TOPIC } from './topics.js';
@@ -13,8 +13,9 @@ export { JOB_TOPIC };
 export const ITEM_MAX = 1024;
 
 /**
- * What the runner gets: `{item, item_type, taskname, arch, uuid[, git_repo, git_branch]}` (part
- * E.3); a discovered check has the repository and branch its taskname is a path in.
+ * What the runner gets: `{item, item_type, taskname, arch, uuid[, git_repo, git_branch,
+ * git_commit]}` (part E.3); a discovered check has the repository and branch its taskname is a
+ * path in, and the commit the trigger found it at, which the runner checks out.
  */
 export interface TriggerJob {
   item: string;
@@ -24,6 +25,7 @@ export interface TriggerJob {
   uuid: string;
   git_repo?: string;
   git_branch?: string;
+  git_commit?: string;
 }
 
 export interface TriggerResult {
@@ -35,13 +37,24 @@ export interface TriggerResult {
   fused?: { job: string; fires_at: string; lit: boolean };
   scheduled: TriggerJob[];
   /** Asked for again within the window: not scheduled twice. */
-  duplicates: Array<{ taskname: string; arch: string; git_repo?: string; git_branch?: string }>;
+  duplicates: Array<
+    { taskname: string; arch: string } & Pick<TriggerJob, 'git_repo' | 'git_branch' | 'git_commit'>
+  >;
   matched: Decision['matched'];
   disabled: Decision['disabled'];
   errors: Decision['errors'];
   dropped: Decision['dropped'];
-  /** The repositories of `discover` actions looked into: the branch used and the checks found. */
-  discovered: Array<{ rule: string; repo: string; branch: string; checks: string[] }>;
+  /**
+   * The repositories of `discover` actions looked into: the branch used, the commit it was at
+   * and the checks found.
+   */
+  discovered: Array<{
+    rule: string;
+    repo: string;
+    branch: string;
+    commit: string;
+    checks: string[];
+  }>;
   /** Those that could not be: not cloned, no such branch, a bad URL... The rest still schedule. */
   discover_failed: Array<{ rule: string; repo: string; branch: string; reason: string }>;
 }
@@ -85,11 +98,11 @@ export interface TriggerOptions {
 
 /** The settings of the section that scheduling follows. */
 export const schedulingSettings = (
-  section: Pick<TaskotronSection, 'dedup_window' | 'valid_arches' | 'git_timeout'>,
+  env: Pick<AutomationEnv<TaskotronSection>, 'section' | 'resolvePath'>,
 ): Pick<TriggerOptions, 'dedupWindow' | 'validArches' | 'git'> => ({
-  dedupWindow: section.dedup_window,
-  validArches: section.valid_arches,
-  git: { timeoutSeconds: section.git_timeout },
+  dedupWindow: env.section.dedup_window,
+  validArches: env.section.valid_arches,
+  git: { timeoutSeconds: env.section.git_timeout, cacheDir: taskotronPaths(env).gitCacheDir },
 });
 
 /**
@@ -199,10 +212,11 @@ async function discoveredJobs(
       await ctx.log(`rule ${rule}: no checks discovered in ${repo} (${branch}): ${reason}`);
       continue;
     }
-    result.discovered.push({ rule, repo, branch: found.branch, checks: found.checks });
+    const { commit } = found;
+    result.discovered.push({ rule, repo, branch: found.branch, commit, checks: found.checks });
     const fell = found.branch === branch ? '' : ` (no branch ${branch}: fell back)`;
     await ctx.log(
-      `rule ${rule}: ${found.checks.length} checks in ${repo} ${found.branch}${fell}: ${found.checks.join(', ') || 'none'}`,
+      `rule ${rule}: ${found.checks.length} checks in ${repo} ${found.branch} at ${commit}${fell}: ${found.checks.join(', ') || 'none'}`,
     );
     for (const s of found.skipped)
       await ctx.log(`rule ${rule}: ${repo} ${s.path} left out: ${s.reason}`);
@@ -219,6 +233,7 @@ async function discoveredJobs(
             rules: [rule],
             git_repo: repo,
             git_branch: found.branch,
+            git_commit: commit,
           });
       }
   }
@@ -261,8 +276,8 @@ export async function schedule(
     ...(await discoveredJobs(decision.discover, result, ctx, options)),
   ];
   if (!wanted.length) await ctx.log(`${message_type} ${item}: no rule schedules anything`);
-  for (const { taskname, arch, rules, git_repo, git_branch } of wanted) {
-    const git = git_repo === undefined ? {} : { git_repo, git_branch };
+  for (const { taskname, arch, rules, git_repo, git_branch, git_commit } of wanted) {
+    const git = git_repo === undefined ? {} : { git_repo, git_branch, git_commit };
     const job: TriggerJob = { item, item_type, taskname, arch, uuid: newUuid(), ...git };
     const from = git_repo === undefined ? '' : ` from ${git_repo} ${git_branch}`;
     const trigger = { topic: source.topic, msg_id: source.id, rules };
