@@ -2,6 +2,7 @@
  * `loopabull queue` (README, docs/operating.md): the backlog once, `--json` with the keys
  * scripts rely on, and `--watch`, which prints it again every few seconds until stopped.
  */
+import { once } from 'node:events';
 import { afterAll, describe, expect, it } from '@jest/globals';
 import {
   openTestQueue,
@@ -87,6 +88,16 @@ describe('loopabull queue', () => {
     expect(watch.output()).not.toContain('\x1b');
     await watch.stop(5_000);
     expect(watch.child.signalCode ?? watch.child.exitCode).toBe('SIGTERM');
+  });
+
+  it('--watch ends on Ctrl-C (SIGINT) with exit code 0', async () => {
+    const { cfg } = await setUp();
+    const watch = startCli(['queue', '--watch', '1', ...cfg], { isolated: true });
+    undo(() => watch.stop(5_000));
+    await watch.waitForOutput(/oldest waiting: none/);
+    const exited = once(watch.child, 'exit');
+    watch.child.kill('SIGINT');
+    expect(await exited).toEqual([0, null]);
   });
 
   it('--watch with --json prints one object each time', async () => {

@@ -208,6 +208,18 @@ describe('loopabull run', () => {
     expect(res.stdout).toMatch(/^org\.example\.run\.real\.yml: ran$/m);
   });
 
+  it('--json prints only its object on standard output, what a handler prints going to standard error', async () => {
+    writeAutomation(
+      pb,
+      'org.example.run.chatty.mjs',
+      "export default () => { console.log('chatty handler'); return 2; };\n",
+    );
+    const res = await cli(['run', 'org.example.run.chatty', '--json']);
+    expect(res.code).toBe(0);
+    expect(JSON.parse(res.stdout).result).toMatchObject({ outcome: 'ran', value: 2 });
+    expect(res.stderr).toContain('chatty handler\n');
+  });
+
   it('exits 1 with what it tried when no automation is found', async () => {
     const res = await cli(['run', 'org.example.missing']);
     expect(res.code).toBe(1);

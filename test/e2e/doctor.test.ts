@@ -16,8 +16,11 @@ interface Check {
   fix?: string;
 }
 
-async function doctor(configPath: string): Promise<{ code: number | null; checks: Check[] }> {
-  const r = await runCli(['doctor', '--json', '--config', configPath]);
+async function doctor(
+  configPath: string,
+  env: NodeJS.ProcessEnv = {},
+): Promise<{ code: number | null; checks: Check[] }> {
+  const r = await runCli(['doctor', '--json', '--config', configPath], { env });
   return { code: r.code, checks: JSON.parse(r.stdout) as Check[] };
 }
 
@@ -212,6 +215,22 @@ describe('loopabull doctor, the playbooks directory', () => {
       expect(checks.find((c) => c.name === 'playbooks')).toMatchObject({
         ok: true,
         detail: `${dir}: 2 automations`,
+      });
+    } finally {
+      await cleanUpTest(config);
+    }
+  });
+  it('says in words that the directory does not exist, and how to fix it', async () => {
+    const config = testConfig();
+    const dir = join(config.dir, 'missing');
+    try {
+      const { code, checks } = await doctor(config.configPath, { LOOPABULL_PLAYBOOKS_DIR: dir });
+      expect(code).toBe(1);
+      expect(checks.find((c) => c.name === 'playbooks')).toEqual({
+        name: 'playbooks',
+        ok: false,
+        detail: `${dir} does not exist`,
+        fix: `create ${dir} or set ansible.playbooks_dir / $LOOPABULL_PLAYBOOKS_DIR`,
       });
     } finally {
       await cleanUpTest(config);

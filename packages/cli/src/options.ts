@@ -98,6 +98,34 @@ export function workerId(value: string): string {
   return value;
 }
 
+/**
+ * `--id` and `--routing-key`: AMQP carries them as short strings, at most 255 bytes, which the
+ * client library would refuse only once connected, with its own words (exit 1). An empty message
+ * id would not be one at all: the looper falls back to a hash of the body, and the job id
+ * `publish --json` prints would name no job.
+ */
+export function amqpShortString(value: string): string {
+  if (value === '' || Buffer.byteLength(value) > 255)
+    throw new InvalidArgumentError('expected 1 to 255 bytes (AMQP limits it to that)');
+  return value;
+}
+
+/**
+ * `--routing-key` of `publish` and `run`: with pulse the topic names the exchange and the routing
+ * key is free; with the other presets the routing key is the topic, so another one would publish
+ * (or run as) a topic other than the one named, unchecked by the topic rule.
+ */
+export function pulseRoutingKey(
+  config: Config,
+  routingKey: string | undefined,
+): string | undefined {
+  if (routingKey !== undefined && config.bus.preset !== 'pulse')
+    throw new ConfigError(
+      `--routing-key is for the pulse preset only: with bus.preset ${config.bus.preset} the topic is the routing key`,
+    );
+  return routingKey;
+}
+
 /** Commander's parser for counts and intervals: a usage error (exit 2) for anything else. */
 export function positiveInt(value: string): number {
   const n = Number(value);

@@ -161,6 +161,36 @@ describe('run', () => {
         runProgram(config, [command, 'org.example.answer', '--body', '{}', '--file', file]),
       ).rejects.toMatchObject({ code: 'commander.conflictingOption' });
   });
+
+  it('refuses --routing-key unless the preset is pulse (a usage error), for run and publish', async () => {
+    // With fedora-messaging the routing key is the topic: publish would send another topic.
+    for (const command of ['run', 'publish']) {
+      const err = await runProgram(config, [command, 'org.example.answer', '--routing-key', 'x'])
+        .then(() => null)
+        .catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(ConfigError);
+      expect((err as Error).message).toBe(
+        '--routing-key is for the pulse preset only: with bus.preset fedora-messaging the topic is the routing key',
+      );
+    }
+  });
+
+  it('refuses an --id or --routing-key that AMQP cannot carry: empty, or over 255 bytes', async () => {
+    const refused = [
+      ['publish', '--id', ''],
+      ['publish', '--id', 'é'.repeat(128)],
+      ['publish', '--routing-key', ''],
+      ['publish', '--routing-key', 'k'.repeat(256)],
+      ['run', '--routing-key', 'k'.repeat(256)],
+    ];
+    for (const [command, ...option] of refused)
+      await expect(
+        runProgram(config, [command!, 'org.example.answer', ...option]),
+      ).rejects.toMatchObject({
+        code: 'commander.invalidArgument',
+        message: expect.stringContaining('expected 1 to 255 bytes'),
+      });
+  });
 });
 
 describe('the queue, its jobs, pause and resume', () => {

@@ -148,17 +148,24 @@ function engineChecks(config: Config): DoctorCheck[] {
       'playbooks',
       `create ${ansible.playbooks_dir} or set ansible.playbooks_dir / $LOOPABULL_PLAYBOOKS_DIR`,
       async () => {
-        if (!(await stat(ansible.playbooks_dir)).isDirectory())
-          throw new Error(`${ansible.playbooks_dir} is not a directory`);
-        await access(ansible.playbooks_dir, constants.R_OK | constants.X_OK);
+        const dir = ansible.playbooks_dir;
+        // Said in words, not as the system call's `ENOENT: no such file or directory, stat '…'`.
+        const found = await stat(dir).catch((err: NodeJS.ErrnoException) => {
+          if (err.code === 'ENOENT') throw new Error(`${dir} does not exist`);
+          throw err;
+        });
+        if (!found.isDirectory()) throw new Error(`${dir} is not a directory`);
+        await access(dir, constants.R_OK | constants.X_OK).catch(() => {
+          throw new Error(`${dir} cannot be read by this user (it needs read and execute)`);
+        });
         const { isAutomationFile } = await import('@loopabull/worker');
         const translator = config.plugins.translator.name;
         // With rkname a topic names a file of the directory itself: its folders hold no automation.
-        const names = await readdir(ansible.playbooks_dir, {
+        const names = await readdir(dir, {
           recursive: translator === 'rkdirectory',
         });
         const files = names.filter((f) => isAutomationFile(f.split(sep).join('/'), translator));
-        return `${ansible.playbooks_dir}: ${files.length} automations`;
+        return `${dir}: ${files.length} automations`;
       },
     ),
     ...(ansible.cfg_file_path

@@ -8,6 +8,8 @@ import {
   type ConfigOpts,
   jsonOption,
   printJson,
+  amqpShortString,
+  pulseRoutingKey,
   type Cli,
 } from '../options.js';
 
@@ -17,11 +19,13 @@ export const publishCommand = (cli: Cli) =>
     .argument('<topic>', 'e.g. org.fedoraproject.prod.buildsys.build.state.change')
     .option(
       '--id <id>',
-      'message_id (default: a new UUID); the same id twice runs once (pulse: the same exchange and routing key)',
+      'message_id, 1 to 255 bytes (default: a new UUID); the same id twice runs once (pulse: the same exchange and routing key)',
+      amqpShortString,
     )
     .option(
       '--routing-key <key>',
-      'pulse preset: the routing key (the topic names the exchange there; default: built from the body as Taskcluster does)',
+      'pulse preset only: the routing key (the topic names the exchange there; default: built from the body as Taskcluster does)',
+      amqpShortString,
     )
     .addOption(jsonOption())
     .addHelpText(
@@ -51,13 +55,14 @@ it), the broker drops it: publish says so on standard error ("routed": false) an
         const problem = topicProblem(topic);
         if (problem) throw new ConfigError(problem);
         const config = cli.loadConfig(opts);
+        const routingKey = pulseRoutingKey(config, opts.routingKey);
         const body = readBody(opts);
         const { BusPublisher, eventIdOf, jobIdFor } = await import('@loopabull/core');
         const publisher = new BusPublisher(config);
         try {
           const sent = await publisher.publish(topic, body, {
             messageId: opts.id,
-            routingKey: opts.routingKey,
+            routingKey,
           });
           // The job the looper makes of it: with pulse, named after exchange and routing key.
           const jobId = jobIdFor(

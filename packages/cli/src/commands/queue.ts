@@ -40,6 +40,9 @@ const sleep = (seconds: number) => new Promise((r) => setTimeout(r, seconds * 10
  * is back. Only a configuration error (exit 2) stops it.
  */
 async function watch(cli: Cli, opts: ConfigOpts & { json?: boolean }, every: number) {
+  // Ctrl-C is how a watch is meant to end, not a failure: a script or `watch && next` sees 0
+  // rather than the 130 of a process killed by SIGINT.
+  process.once('SIGINT', () => process.exit(0));
   // Said once per outage, not at every try.
   let said: string | null = null;
   // A terminal shows the latest print alone; a pipe or a file gets each one after the last.
@@ -84,7 +87,7 @@ export const queueCommand = (cli: Cli) =>
     .addOption(jsonOption())
     .option(
       '--watch [seconds]',
-      'print again every few seconds (default 2) until Ctrl-C; on a terminal, in place',
+      'print again every few seconds (default 2) until Ctrl-C (exit 0); on a terminal, in place',
       positiveInt,
     )
     .addHelpText(

@@ -4,7 +4,9 @@ import { ConfigError, topicProblem } from '@loopabull/core/cli';
 import type { LoopabullEvent } from '@loopabull/core';
 import type { RunOnceResult } from '@loopabull/worker';
 import {
+  amqpShortString,
   bodyOptions,
+  pulseRoutingKey,
   jsonOption,
   printJson,
   readBody,
@@ -24,7 +26,8 @@ export const runCommand = (cli: Cli) =>
     )
     .option(
       '--routing-key <key>',
-      'pulse preset: the routing key (default: built from the body as Taskcluster does, as publish does)',
+      'pulse preset only: the routing key (default: built from the body as Taskcluster does, as publish does)',
+      amqpShortString,
     )
     .addOption(jsonOption())
     .addHelpText(
@@ -55,7 +58,7 @@ Example:
         const event: LoopabullEvent = eventAsPublished(config.bus.preset, topic, readBody(opts), {
           publishExchange: config.bus.publish_exchange,
           messageId: randomUUID(),
-          routingKey: opts.routingKey,
+          routingKey: pulseRoutingKey(config, opts.routingKey),
         });
         const out = (line: string): void => {
           process.stdout.write(line + '\n');
@@ -64,6 +67,10 @@ Example:
         const { runOnce } = await import('@loopabull/worker');
         const automations = new AutomationHost(config, cli.automations, logger);
         let outcome: RunOnceResult;
+        // With --json, standard output is the one object scripts parse: what a handler prints
+        // itself (console.log) goes to standard error while it runs, beside its logger's lines.
+        const stdoutWrite = process.stdout.write;
+        if (opts.json) process.stdout.write = process.stderr.write.bind(process.stderr);
         try {
           if (!opts.dryRun) await automations.start();
           outcome = await runOnce(config, event, {
@@ -76,6 +83,7 @@ Example:
           });
         } finally {
           await automations.stop();
+          process.stdout.write = stdoutWrite;
         }
         const { found } = outcome.resolution;
         // Nothing ran, or the run failed: a failure for scripts too, whichever way it is printed.
