@@ -30,6 +30,8 @@ export interface RedisInstance {
    * (which may be called again).
    */
   holdWrites(): Promise<() => Promise<void>>;
+  /** How many connections the server has besides the one asking: what a failed start left open. */
+  connections(): Promise<number>;
 }
 
 /**
@@ -145,7 +147,16 @@ export async function startRedis(opts: { tls?: TestCertificates } = {}): Promise
       closeRedis(admin);
     }
   };
+  const connections = async () => {
+    const admin = new Redis({ ...client, maxRetriesPerRequest: 0 });
+    try {
+      const list = (await admin.client('LIST')) as string;
+      return list.trim().split('\n').length - 1;
+    } finally {
+      await closeRedis(admin);
+    }
+  };
   await start();
   const url = `${tls ? 'rediss' : 'redis'}://127.0.0.1:${port}`;
-  return { url, port, stop, start, holdWrites, freeze, thaw, configure };
+  return { url, port, stop, start, holdWrites, freeze, thaw, configure, connections };
 }

@@ -187,7 +187,14 @@ export class Looper extends EventEmitter<LooperEvents> {
       this.abandonStart = reject;
       this.once('consuming', resolve);
     });
-    await this.consumer.open();
+    try {
+      await this.consumer.open();
+    } catch (err) {
+      // Redis and its probes are running already: a failed start must not leave them behind.
+      void firstConsume.catch(() => undefined);
+      await this.stop();
+      throw err;
+    }
     await firstConsume;
   }
 

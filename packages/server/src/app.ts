@@ -75,13 +75,20 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
     registerDashboard(readingRedis, services, pages);
     registerApi(readingRedis, services);
   });
-  for (const module of enabled) {
-    await module.register(app, {
-      config,
-      redis: services.redis,
-      logger: logger.child({ routes: module.name }),
-      pages,
-    });
+  try {
+    for (const module of enabled) {
+      await module.register(app, {
+        config,
+        redis: services.redis,
+        logger: logger.child({ routes: module.name }),
+        pages,
+      });
+    }
+  } catch (err) {
+    // The app holds handles until it is closed: a caller that goes on after a failed start (a
+    // test, a program embedding the server) would otherwise never exit by itself.
+    await app.close();
+    throw err;
   }
   return app;
 }

@@ -1,7 +1,10 @@
 import { createServer } from 'node:net';
 import { once } from 'node:events';
+import { setTimeout as delay } from 'node:timers/promises';
 import { afterAll, describe, expect, it } from '@jest/globals';
-import { removeTempDirs, testConfig } from '@test/support';
+import type { AutomationHost } from '@loopabull/core';
+import { removeTempDirs, startRedis, testConfig } from '@test/support';
+import type { RouteModule } from './route-module.js';
 import { startServer } from './server.js';
 
 afterAll(removeTempDirs);
@@ -29,5 +32,31 @@ describe('startServer where it cannot listen', () => {
     ).rejects.toThrow(
       'cannot listen on 192.0.2.1:0: this host has no such address; correct http.host',
     );
+  });
+});
+
+describe('startServer with a module whose register throws', () => {
+  it('closes its Redis connection before it rejects', async () => {
+    const redis = await startRedis();
+    try {
+      const config = testConfig({ overrides: { loglevel: 'error', redis: { url: redis.url } } });
+      const broken: RouteModule = {
+        name: 'broken',
+        register() {
+          throw new Error('broken register');
+        },
+      };
+      const automations = {
+        started: [{ instance: { routes: broken } }],
+      } as unknown as AutomationHost;
+      await expect(
+        startServer({ ...config, http: { ...config.http, port: 0 } }, automations),
+      ).rejects.toThrow('broken register');
+      // Time for a connection still being made to come up, as a leaked one would.
+      await delay(500);
+      expect(await redis.connections()).toBe(0);
+    } finally {
+      await redis.stop();
+    }
   });
 });

@@ -94,7 +94,12 @@ export async function startServer(
   services.redis.on('error', (err: Error) => logger.debug(`redis: ${err.message}`));
   // The same errors, passed on by BullMQ, which prints them when nothing listens.
   services.work.queue.on('error', () => undefined);
-  const app = await buildApp({ config, services, logger, modules });
+  // A module whose register throws must not leave the connection open behind the rejection,
+  // for a caller that goes on after it (a test, a program embedding the server).
+  const app = await buildApp({ config, services, logger, modules }).catch(async (err: unknown) => {
+    await services.close();
+    throw err;
+  });
   const redisDown = await redisReady(services.redis);
   const url = await app
     .listen({ host: config.http.host, port: config.http.port })
