@@ -60,6 +60,8 @@ const worded: RouteModule = {
 async function serve(http: Record<string, unknown>, modules = [probe]): Promise<Served> {
   const config = testConfig({ overrides: { http } });
   const services = queueServices(config, createRedis(config.redis.url));
+  // A 5xx is a 503 while the connection is not ready yet: the answers tested here need it up.
+  await services.redis.ping();
   const app = await buildApp({
     config,
     services,
