@@ -412,6 +412,9 @@ function mirrorOf(cacheDir: string, repo: string): { path: string; lock: string 
   return { path: join(cacheDir, `${name}.git`), lock: join(cacheDir, `${name}.lock`) };
 }
 
+/** A branch fetched into a mirror under its own name, moved even when it was pushed over. */
+const mirrorBranch = (branch: string) => `+refs/heads/${branch}:refs/heads/${branch}`;
+
 /**
  * Fetches `refspecs` of `repo` into its mirror (made if it is not there yet), under the lock;
  * returns the mirror's path. A full fetch: a mirror is never shallow, so that a dumb-HTTP
@@ -460,7 +463,7 @@ async function mirrorWith(
   await fetchIntoMirror(
     cacheDir,
     repo,
-    [branch === undefined ? 'HEAD' : `+refs/heads/${branch}:refs/heads/${branch}`],
+    [branch === undefined ? 'HEAD' : mirrorBranch(branch)],
     `${what}: ${whole} into the git cache`,
     options,
   );
@@ -532,7 +535,7 @@ export async function discoverChecks(
         await fetchIntoMirror(
           options.cacheDir,
           d.repo,
-          [`+refs/heads/${branch}:refs/heads/${branch}`],
+          [mirrorBranch(branch)],
           `git fetch ${d.repo} (branch ${branch}) into the git cache`,
           options,
         ),
