@@ -126,6 +126,17 @@ describe('parseNewResult', () => {
     ]);
   });
 
+  it('reads data that is an empty list or empty text as no data, as ResultsDB dict() of it', () => {
+    for (const data of [[], '', null]) {
+      const r = parseNewResult({ outcome: 'PASSED', testcase: 't', data }, opts);
+      expect(r.ok && r.value.data).toEqual([]);
+    }
+    for (const data of [['k', 'v'], 'kv', 5, true]) {
+      const bad = parseNewResult({ outcome: 'PASSED', testcase: 't', data }, opts);
+      expect(!bad.ok && bad.message).toBe('data must map keys to a string or a list of strings');
+    }
+  });
+
   it('writes a number in data as Python does from its literal in the body text', () => {
     const json = '{"outcome": "PASSED", "testcase": "t", "data": {"d": 1.0, "l": [1e16, 2, true]}}';
     const r = parseNewResult(JSON.parse(json), { ...opts, json });
@@ -192,6 +203,25 @@ describe('parseNewResult', () => {
       opts,
     );
     expect(!bad.ok && bad.message).toBe('testcase must be a name or {name, ref_url}');
+  });
+
+  it('stores a group object uuid that is a number or boolean as its text, as POST /groups', () => {
+    const json =
+      '{"outcome": "PASSED", "testcase": "t",' +
+      ' "groups": [{"uuid": 5}, {"uuid": 1.0, "description": "d"}, {"uuid": false}, {"uuid": 0}]}';
+    const r = parseNewResult(JSON.parse(json), { ...opts, json });
+    expect(r.ok && r.value.groups.map((g) => g.uuid)).toEqual(['5', '1.0', 'False', '0']);
+    // A uuid string is as before; a list is none, nor is a number in place of the object.
+    for (const groups of [[{ uuid: ['g'] }], [5]]) {
+      const bad = parseNewResult({ outcome: 'PASSED', testcase: 't', groups }, opts);
+      expect(!bad.ok && bad.message).toBe(
+        'groups.0: a group must be a uuid or {uuid, description, ref_url}',
+      );
+    }
+    const digits = '9'.repeat(256);
+    const long = `{"outcome": "PASSED", "testcase": "t", "groups": [{"uuid": ${digits}}]}`;
+    const tooLong = parseNewResult(JSON.parse(long), { ...opts, json: long });
+    expect(!tooLong.ok && tooLong.message).toBe('groups.0.uuid: a uuid has at most 255 characters');
   });
 
   it('keeps spaces around testcase names and group uuids, as ResultsDB does', () => {
@@ -397,14 +427,13 @@ describe('parseResultQuery', () => {
     [{ since: '2016-08-16,' }, /since must be start\[,end\]/],
     [{ item: 'a\0' }, /^item: must not contain a NUL character/],
     [{ item: Array.from({ length: 101 }, (_, i) => i).join(',') }, /at most 100 values/],
-    [{ _sort: 'desc:id' }, /_sort must be asc:submit_time or desc:submit_time, not "desc:id"/],
     [{ _distinct_on: 'arch,a:b' }, /_distinct_on: a:b is not a data key/],
   ])('refuses %j', (query, message) => {
     const q = parseResultQuery(query);
     expect(!q.ok && q.message).toMatch(message);
   });
 
-  it('reads since=start and since=start,end; an empty since filters nothing', () => {
+  it('reads since=start and since=start,end; an empty since is a 400, as in ResultsDB', () => {
     const at = (since: string) => {
       const q = parseResultQuery({ since });
       return q.ok ? q.filter.since : q.message;
@@ -414,13 +443,20 @@ describe('parseResultQuery', () => {
       start: '2016-08-16T00:00:00.000000',
       end: '2016-08-17T00:00:00.000000',
     });
-    expect(at('')).toBeUndefined();
+    for (const empty of ['', ' ']) expect(at(empty)).toMatch(/^since must be start\[,end\]/);
   });
 
   it('reads _sort and _distinct_on', () => {
     const q = parseResultQuery({ _sort: 'asc:submit_time', _distinct_on: 'arch, scenario' });
     expect(q.ok && q.view).toEqual({ order: 'asc', distinctOn: ['arch', 'scenario'] });
     expect(q.ok && q.filter.data).toEqual([]);
+  });
+
+  it('reads a _sort other than by submit_time as newest first, as ResultsDB falls back', () => {
+    for (const _sort of ['desc:id', 'asc:id', 'ASC:submit_time', 'asc', 'garbage', '']) {
+      const q = parseResultQuery({ _sort });
+      expect(q.ok && q.view.order).toBe('desc');
+    }
   });
 
   it.each<[string, string]>([
@@ -555,6 +591,27 @@ describe('POST bodies of groups and testcases', () => {
     });
     const object = parseNewTestcase({ name: 'dist.x', ref_url: { a: 1 } });
     expect(!object.ok && object.message).toBe('ref_url must be a string, number or boolean');
+  });
+
+  it('stores a uuid that is a number or boolean as its text, as ResultsDB 2.0 (unicode)', () => {
+    const json = '{"uuid": 1.0, "description": "d"}';
+    expect(parseNewGroup(JSON.parse(json), json)).toEqual({
+      ok: true,
+      value: { uuid: '1.0', description: 'd' },
+    });
+    // The text is what `if args['uuid']` tests: `0` and `False` are uuids, not "none".
+    for (const [uuid, text] of [
+      [5, '5'],
+      [0, '0'],
+      [false, 'False'],
+      [true, 'True'],
+    ] as const)
+      expect(parseNewGroup({ uuid })).toEqual({ ok: true, value: { uuid: text } });
+    const list = parseNewGroup({ uuid: ['u'] });
+    expect(!list.ok && list.message).toBe('uuid must be a string, number or boolean');
+    const digits = `{"uuid": ${'1'.repeat(256)}}`;
+    const long = parseNewGroup(JSON.parse(digits), digits);
+    expect(!long.ok && long.message).toBe('uuid: a uuid has at most 255 characters');
   });
 
   it('reads a testcase and refuses one without a name', () => {

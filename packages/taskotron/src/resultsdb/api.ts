@@ -50,12 +50,21 @@ const textField = (field: string) =>
   scalar(SIZES.text, { error: `${field} must be a string, number or boolean` }).nullish();
 
 /**
+ * A group's uuid: `text`, or a number or boolean, which ResultsDB 2.0's parser made its text in
+ * POST /groups (`unicode(value)`, `uuidText`). A result's group objects take it the same way, so
+ * that one object names one group on both routes (ResultsDB handed the number to the database
+ * there: a 500 on PostgreSQL).
+ */
+const uuidField = (text: z.ZodString) =>
+  z.union([text, z.number(), z.boolean()], { error: 'uuid must be a string, number or boolean' });
+
+/**
  * Other keys of a group or testcase object are ignored, as ResultsDB reads only the ones it
  * knows: an object taken from a GET (with `href`, `results`) can be sent back.
  */
 const groupObject = z.object({
   // null is none, as absent: ResultsDB's Group(uuid=None) makes a new one.
-  uuid: name.nullish(),
+  uuid: uuidField(name).nullish(),
   description: textField('description'),
   ref_url: textField('ref_url'),
 });
@@ -64,7 +73,9 @@ const testcaseObject = z.object({ name, ref_url: textField('ref_url') });
  * POST /groups: a uuid that is empty or null is none, and the group gets a new one, as
  * ResultsDB's `if body.uuid` reads them.
  */
-const newGroupObject = groupObject.extend({ uuid: z.string().max(SIZES.name).nullish() });
+const newGroupObject = groupObject.extend({
+  uuid: uuidField(z.string().max(SIZES.name)).nullish(),
+});
 
 const postSchema = z.looseObject({
   outcome: z.string({
@@ -86,18 +97,22 @@ const postSchema = z.looseObject({
     .nullish(),
   note: textField('note'),
   ref_url: textField('ref_url'),
-  data: z
-    .record(
-      z
-        .string()
-        .min(1, { error: 'a key must not be empty' })
-        .max(SIZES.name, { error: `a key has at most ${SIZES.name} characters` }),
-      z.union([dataValue, z.array(dataValue).max(1000)], {
-        error: 'a data value must be a string, number or boolean, or a list of them',
-      }),
-      { error: 'data must map keys to a string or a list of strings' },
-    )
-    .nullish(),
+  data: z.preprocess(
+    // ResultsDB 2.0's parser took `dict(value)` of data: `[]` and `""` are no data there.
+    (v) => (v === '' || (Array.isArray(v) && v.length === 0) ? null : v),
+    z
+      .record(
+        z
+          .string()
+          .min(1, { error: 'a key must not be empty' })
+          .max(SIZES.name, { error: `a key has at most ${SIZES.name} characters` }),
+        z.union([dataValue, z.array(dataValue).max(1000)], {
+          error: 'a data value must be a string, number or boolean, or a list of them',
+        }),
+        { error: 'data must map keys to a string or a list of strings' },
+      )
+      .nullish(),
+  ),
   submit_time: z.union([z.number(), z.string()]).nullish(),
 });
 
@@ -287,9 +302,25 @@ const textOf = (
 ): string | null | undefined => (v === null || v === undefined ? v : pythonStr(v, literal));
 
 /**
+ * The uuid ResultsDB 2.0 stored of a `uuidField` (`textOf`: `5`, `1.0`, `False`), refused when
+ * the digits of a number are more than a uuid holds (`at` names it).
+ */
+function uuidText(
+  v: string | number | boolean | null | undefined,
+  literal: unknown,
+  at: string,
+): Answer<string | null | undefined> {
+  const text = textOf(v, literal);
+  return text && text.length > SIZES.name
+    ? { ok: false, message: `${at}: a uuid has at most ${SIZES.name} characters` }
+    : { ok: true, value: text };
+}
+
+/**
  * A POST /api/v2.0/groups body: `{uuid?, description?, ref_url?}`; no uuid gets a new one. As
  * ResultsDB, an existing group is updated, and only with the fields given and not empty (a
- * number or boolean is its text first, so `0` and `false` are set). `json` is the body's text.
+ * number or boolean is its text first, so a uuid `0` is the group `0`, and a description `0` or
+ * `false` is set). `json` is the body's text.
  */
 export function parseNewGroup(
   body: unknown,
@@ -299,14 +330,19 @@ export function parseNewGroup(
   if (!parsed.success) return problem(parsed.error);
   const nul = nulRefused(parsed.data);
   if (nul) return { ok: false, message: nul };
-  const { uuid } = parsed.data;
-  const literals = literalsOf(json, [parsed.data.description, parsed.data.ref_url]);
+  const literals = literalsOf(json, [
+    parsed.data.uuid,
+    parsed.data.description,
+    parsed.data.ref_url,
+  ]);
+  const uuid = uuidText(parsed.data.uuid, member(literals, 'uuid'), 'uuid');
+  if (!uuid.ok) return uuid;
   const description = textOf(parsed.data.description, member(literals, 'description'));
   const ref_url = textOf(parsed.data.ref_url, member(literals, 'ref_url'));
   return {
     ok: true,
     value: {
-      uuid: uuid || randomUUID(),
+      uuid: uuid.value || randomUUID(),
       ...(description ? { description } : {}),
       ...(ref_url ? { ref_url } : {}),
     },
@@ -383,7 +419,7 @@ export function parseNewResult(
     b.note,
     b.ref_url,
     tc.ref_url,
-    ...objects.flatMap((g) => [g.description, g.ref_url]),
+    ...objects.flatMap((g) => [g.uuid, g.description, g.ref_url]),
     ...Object.values(b.data ?? {}).flat(),
   ]);
   const at = (...path: Array<string | number>) =>
@@ -394,11 +430,16 @@ export function parseNewResult(
   if (!time.ok) return time;
   // An object's absent field stays undefined: the stored one is kept (ResultsDB's tc.get).
   const testcase = { name: tc.name, ref_url: textOf(tc.ref_url, at('testcase', 'ref_url')) };
-  const groups = objects.map((g, i) => ({
-    uuid: g.uuid ?? randomUUID(),
-    description: textOf(g.description, at('groups', i, 'description')),
-    ref_url: textOf(g.ref_url, at('groups', i, 'ref_url')),
-  }));
+  const groups: NewResult['groups'] = [];
+  for (const [i, g] of objects.entries()) {
+    const uuid = uuidText(g.uuid, at('groups', i, 'uuid'), `groups.${i}.uuid`);
+    if (!uuid.ok) return uuid;
+    groups.push({
+      uuid: uuid.value ?? randomUUID(),
+      description: textOf(g.description, at('groups', i, 'description')),
+      ref_url: textOf(g.ref_url, at('groups', i, 'ref_url')),
+    });
+  }
   return {
     ok: true,
     value: {

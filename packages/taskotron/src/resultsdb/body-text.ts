@@ -1,3 +1,4 @@
+import { isUtf8 } from 'node:buffer';
 import { pipeline, Transform } from 'node:stream';
 import type { FastifyRequest, preParsingAsyncHookHandler } from 'fastify';
 
@@ -6,11 +7,14 @@ import type { FastifyRequest, preParsingAsyncHookHandler } from 'fastify';
  * testcase's `1.0`, which ResultsDB (Python) stores as `1.0`, not `1` (parseNewResult). `hook` is a route's preParsing
  * hook that copies the body as it streams past to the JSON parser, which still reads it all, so
  * the server's body limit holds (and a body cut short fails the request as it does without);
- * `of` is the text afterwards (undefined for a request without).
+ * `of` is the text afterwards (undefined for a request without), and `utf8` whether it was
+ * UTF-8: the parser reads a byte that is none as U+FFFD, where ResultsDB's Flask refused the
+ * body (RFC 8259: JSON is UTF-8).
  */
 export function bodyTexts(): {
   hook: preParsingAsyncHookHandler;
   of(req: FastifyRequest): string | undefined;
+  utf8(req: FastifyRequest): boolean;
 } {
   const texts = new WeakMap<FastifyRequest, Buffer[]>();
   return {
@@ -31,6 +35,10 @@ export function bodyTexts(): {
     of: (req) => {
       const chunks = texts.get(req);
       return chunks && Buffer.concat(chunks).toString('utf8');
+    },
+    utf8: (req) => {
+      const chunks = texts.get(req);
+      return !chunks || isUtf8(Buffer.concat(chunks));
     },
   };
 }

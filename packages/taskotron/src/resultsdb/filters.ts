@@ -75,12 +75,13 @@ function readQuery(
   return one;
 }
 
-/** `_sort` and `_distinct_on`; ResultsDB sorts by submit_time only, and so do we. */
+/**
+ * `_sort` and `_distinct_on`. ResultsDB sorts by submit_time only, and any other `_sort`
+ * (`desc:id`, `ASC:submit_time`) is newest first, as its `select_results` falls back: a client
+ * that sent one gets the results there, not a 400.
+ */
 function parseView(one: Record<string, string>): ResultView | string {
-  const sort = one._sort ?? '';
-  const order = sort === '' ? 'desc' : SORT.exec(sort)?.[1];
-  if (order !== 'asc' && order !== 'desc')
-    return `_sort must be asc:submit_time or desc:submit_time, not ${JSON.stringify(sort)}`;
+  const order = SORT.exec(one._sort ?? '')?.[1] === 'asc' ? 'asc' : 'desc';
   const distinctOn = list(one._distinct_on ?? '');
   if (distinctOn.length > PAGING.maxValues) return `_distinct_on: at most ${PAGING.maxValues} keys`;
   const bad = distinctOn.find((k) => k.includes(':'));
@@ -149,12 +150,11 @@ export function parseQueryTime(text: string): string | null {
 const SINCE_FORM = 'since must be start[,end]: ISO 8601 times, e.g. 2016-08-15T13:29:06Z';
 
 /**
- * `since=start[,end]`, or undefined for an empty one (no filter). Each part must be a time: as
- * in ResultsDB, whose `iso8601.parse_date` fails on an empty part, `since=,2016-08-16` is a 400,
- * not the results from 2016-08-16 on, the opposite of what it asks for.
+ * `since=start[,end]`. Each part must be a time: as in ResultsDB, whose `iso8601.parse_date`
+ * fails on an empty part, `since=,2016-08-16` is a 400, not the results from 2016-08-16 on, the
+ * opposite of what it asks for, and so is `since=`, not every result.
  */
-function parseSince(value: string): ResultFilter['since'] | string {
-  if (!value.trim()) return undefined;
+function parseSince(value: string): NonNullable<ResultFilter['since']> | string {
   const parts = value.split(',').map((p) => p.trim());
   if (parts.length > 2) return SINCE_FORM;
   const [start, end] = parts.map(parseQueryTime);
@@ -185,7 +185,7 @@ export function parseResultQuery(
     if (key === 'since') {
       const since = parseSince(value);
       if (typeof since === 'string') return { ok: false, message: since };
-      if (since) filter.since = since;
+      filter.since = since;
       continue;
     }
     // A data filter's values are ResultsDB's `value.split(',')`: neither trimmed nor dropped

@@ -7,7 +7,7 @@ import { createLogger } from '@loopabull/core';
 import { allDatabases } from '@test/support';
 import { Database } from '@loopabull/database';
 import { storedTime } from './api.js';
-import { resultsdbRoutes } from './routes.js';
+import { NOT_UTF8, resultsdbRoutes } from './routes.js';
 import { ResultsStore } from './store.js';
 import { resultsMigrations, type ResultsTables } from './tables.js';
 
@@ -209,7 +209,7 @@ describe.each(allDatabases())('ResultsDB v2.0 API on $name', (target) => {
     expect((await get('/results/latest?item=nothing')).body).toEqual({ data: [] });
   });
 
-  it('sorts by submit_time either way with _sort, and refuses another sort', async () => {
+  it('sorts by submit_time either way with _sort, and newest first for another sort, as ResultsDB', async () => {
     const newest = (await get(`/results?item=${ITEM}&limit=3`)).body.data as Array<{ id: number }>;
     const oldest = (await get(`/results?item=${ITEM}&limit=3&_sort=asc:submit_time`)).body
       .data as Array<{ id: number }>;
@@ -221,10 +221,13 @@ describe.each(allDatabases())('ResultsDB v2.0 API on $name', (target) => {
         .reverse()
         .map((r) => r.id),
     );
-    expect(await get(`/results?_sort=desc:id`)).toEqual({
-      status: 400,
-      body: { message: '_sort must be asc:submit_time or desc:submit_time, not "desc:id"' },
-    });
+    for (const sort of ['desc:id', 'asc:id', 'ASC:submit_time']) {
+      const other = await get(`/results?item=${ITEM}&limit=3&_sort=${sort}`);
+      expect(other.status).toBe(200);
+      expect((other.body.data as Array<{ id: number }>).map((r) => r.id)).toEqual(
+        newest.map((r) => r.id),
+      );
+    }
   });
 
   it('answers the latest result per arch with _distinct_on (bodhi#2425)', async () => {
@@ -543,6 +546,46 @@ describe.each(allDatabases())('ResultsDB v2.0 API on $name', (target) => {
       400,
       'description must be a string, number or boolean',
     ]);
+  });
+
+  it('stores a group uuid sent as a number or boolean as its text, in POST /groups and a result', async () => {
+    const group = await call('POST', '/api/v2.0/groups', '{"uuid": 4.50, "description": "n"}');
+    expect([group.status, group.body.uuid, group.body.href]).toEqual([
+      201,
+      '4.5',
+      `${BASE}/groups/4.5`,
+    ]);
+    const flag = await call('POST', '/api/v2.0/groups', { uuid: false });
+    expect([flag.status, flag.body.uuid]).toEqual([201, 'False']);
+    // The same object in a result names the same group.
+    const { status, body } = await post(
+      '{"testcase": "scratch.numeric-uuid", "outcome": "INFO", "groups": [{"uuid": 4.50}, {"uuid": false}]}',
+    );
+    expect([status, body.groups]).toEqual([201, ['4.5', 'False']]);
+    expect((await get('/groups/4.5')).body).toMatchObject({ description: 'n', results_count: 1 });
+    expect((await get('/groups/False')).body.results_count).toBe(1);
+  });
+
+  it('refuses a body that is no UTF-8, as ResultsDB did, instead of storing U+FFFD', async () => {
+    // The JSON text with the byte 0xFF, which no UTF-8 holds, in place of its `?`.
+    const bytes = (json: string) => {
+      const [before, after] = json.split('?');
+      return Buffer.concat([Buffer.from(before!), Buffer.from([0xff]), Buffer.from(after!)]);
+    };
+    for (const [path, json] of [
+      ['results', '{"testcase": "scratch.latin?", "outcome": "INFO"}'],
+      ['groups', '{"uuid": "latin?"}'],
+      ['testcases', '{"name": "scratch.latin?"}'],
+    ] as const) {
+      const res = await fetch(`${BASE}/${path}`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: bytes(json),
+      });
+      expect([res.status, await res.json()]).toEqual([400, { message: NOT_UTF8 }]);
+    }
+    expect((await get('/testcases/scratch.latin%EF%BF%BD')).status).toBe(404);
+    expect((await get('/groups/latin%EF%BF%BD')).status).toBe(404);
   });
 
   it('stamps a result POSTed without submit_time to the microsecond, as ResultsDB utcnow', async () => {

@@ -71,6 +71,9 @@ function takes(path: string, method: string): boolean {
  */
 const segment = (value: string) => value !== '' && !value.includes('/');
 
+/** JSON is UTF-8 (RFC 8259); ResultsDB's Flask answered another body 400 `Malformed Request`. */
+export const NOT_UTF8 = 'Body is not valid JSON: it is not UTF-8';
+
 const RE_PAGE = /([?&])page=([0-9]+)/;
 const RE_PAGES = /[?&]page=[0-9]+/g;
 const RE_CALLBACK = /([?&])callback=[^&]*&?/g;
@@ -156,7 +159,14 @@ function register(app: FastifyInstance, store: ResultsStore, options: ResultsdbO
   const count = async (uuid: string) => (await store.resultsCounts([uuid])).get(uuid) ?? 0;
 
   const bodies = bodyTexts();
-  app.post(`${API}/results`, { preParsing: bodies.hook }, async (req, reply) => {
+  /** What each POST route runs first: its body's text kept, and one that is no UTF-8 refused. */
+  const writes = {
+    preParsing: bodies.hook,
+    preHandler: async (req: FastifyRequest, reply: FastifyReply) => {
+      if (!bodies.utf8(req)) return fail(reply, 400, NOT_UTF8);
+    },
+  };
+  app.post(`${API}/results`, writes, async (req, reply) => {
     const parsed = parseNewResult(req.body, { outcomes, now: now(), json: bodies.of(req) });
     if (!parsed.ok) return fail(reply, 400, parsed.message);
     const stored = await record(parsed.value);
@@ -214,7 +224,7 @@ function register(app: FastifyInstance, store: ResultsStore, options: ResultsdbO
     };
   });
 
-  app.post(`${API}/groups`, { preParsing: bodies.hook }, async (req, reply) => {
+  app.post(`${API}/groups`, writes, async (req, reply) => {
     const parsed = parseNewGroup(req.body, bodies.of(req));
     if (!parsed.ok) return fail(reply, 400, parsed.message);
     const saved = await store.saveGroup(parsed.value);
@@ -247,7 +257,7 @@ function register(app: FastifyInstance, store: ResultsStore, options: ResultsdbO
     };
   });
 
-  app.post(`${API}/testcases`, { preParsing: bodies.hook }, async (req, reply) => {
+  app.post(`${API}/testcases`, writes, async (req, reply) => {
     const parsed = parseNewTestcase(req.body, bodies.of(req));
     if (!parsed.ok) return fail(reply, 400, parsed.message);
     const saved = await store.saveTestcase(parsed.value);
