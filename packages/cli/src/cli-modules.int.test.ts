@@ -65,6 +65,7 @@ it.each([
   [['machines', '--help']],
   [['slavealloc', '--help']],
   [['taskotron', 'runtask', '--help']],
+  [['taskotron', 'prune-git-cache', '--help']],
   [['nope']],
 ])('loopabull %j loads no engine package', async (args) => {
   expect(await enginePackagesLoaded(args)).toEqual([]);

@@ -1,5 +1,6 @@
 import { Command } from 'commander';
 import type { CommandEnv } from '@loopabull/core/cli';
+import { pruneCommand } from './cli-prune.js';
 import { replayCommand } from './cli-replay.js';
 import { runtaskCommand } from './cli-runtask.js';
 import type { CliIo } from './runtask.js';
@@ -10,7 +11,8 @@ import type { CliIo } from './runtask.js';
  */
 export function taskotronCommand(env: CommandEnv, io?: CliIo): Command {
   return new Command('taskotron')
-    .description('Taskotron: run checks locally, re-trigger jobs')
+    .description('Taskotron: run checks locally, re-trigger jobs, prune the git cache')
     .addCommand(runtaskCommand(env, io))
-    .addCommand(replayCommand(env));
+    .addCommand(replayCommand(env))
+    .addCommand(pruneCommand(env));
 }

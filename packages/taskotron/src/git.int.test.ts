@@ -21,7 +21,14 @@ import {
   tempDir,
   waitFor,
 } from '@test/support';
-import { discoverChecks, GitError, sweepClones, withClone, withCommit } from './git.js';
+import {
+  discoverChecks,
+  GitError,
+  sweepClones,
+  withBranchHead,
+  withClone,
+  withCommit,
+} from './git.js';
 
 const CHECK = '- hosts: localhost\n  tasks: []\n';
 const options = { timeoutSeconds: 20 };
@@ -311,6 +318,34 @@ describe('the git cache (cacheDir)', () => {
         `^git fetch ${repo} \\(branch main, commit ${gone}\\): the server has no such commit: branch main, fetched into the git cache, does not hold it \\(pushed over\\?\\); by id into the git cache: .*not our ref`,
       ),
     );
+    expect(readdirSync(cacheDir)).toHaveLength(2);
+  });
+
+  it('checks out what the branch holds now for a job without a commit: fetched into the mirror and checked out from there, its commit said', async () => {
+    const repo = gitRepo({ main: { 'tests/tests.yml': 'A' } });
+    const cacheDir = join(tempDir('gitcache'), 'cache');
+    const cached = { ...options, cacheDir };
+    const head = (branch: string | undefined, opts: typeof options = cached) =>
+      withBranchHead(repo, branch, opts, async (dir, commit) => [check(dir), commit]);
+    const a = gitHead(repo, 'main');
+    const before = clones().length;
+    expect(await head('main')).toEqual(['A', a]);
+    expect(readdirSync(cacheDir).sort()).toEqual([`${hashOf(repo)}.git`, `${hashOf(repo)}.lock`]);
+    const b = gitPush(repo, 'main', { 'tests/tests.yml': 'B' });
+    // The branch is fetched again: its new head, also as the default branch.
+    expect(await head('main')).toEqual(['B', b]);
+    expect(await head(undefined)).toEqual(['B', b]);
+    expect(clones().length).toBe(before);
+    // Both are in the mirror: a job pinned to A runs with the server away.
+    const path = fileURLToPath(repo);
+    execFileSync('mv', [path, `${path}.away`]);
+    expect(await withCommit(repo, 'main', a, cached, async (dir) => check(dir))).toBe('A');
+    await expect(head('main')).rejects.toThrow(
+      new RegExp(`^git fetch ${repo} \\(branch main\\) into the git cache: `),
+    );
+    execFileSync('mv', [`${path}.away`, path]);
+    // Without the cache: a shallow clone, and the commit it is at.
+    expect(await head('main', options)).toEqual(['B', b]);
     expect(readdirSync(cacheDir)).toHaveLength(2);
   });
 

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { existsSync, readlinkSync, rmdirSync } from 'node:fs';
-import { lstat, mkdir, mkdtemp, readdir, rm } from 'node:fs/promises';
+import { lstat, mkdir, mkdtemp, readdir, rm, utimes, writeFile } from 'node:fs/promises';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
@@ -33,15 +33,23 @@ export interface GitOptions {
   cacheDir?: string | null | undefined;
 }
 
-/** Why git could not do what was asked: the message names the repository and what git said. */
+/**
+ * Why git could not do what was asked: the message is `<what>: <reason>`, naming the repository
+ * (`what`, the command) and what git said (`reason`), which a caller that tries another way
+ * quotes without the command it already names.
+ */
 export class GitError extends Error {
+  /** Killed rather than refused: a slow remote, or the worker stopping. */
+  readonly stopped: 'timeout' | 'abort' | undefined;
+
   constructor(
-    message: string,
-    /** Killed rather than refused: a slow remote, or the worker stopping. */
-    readonly stopped?: 'timeout' | 'abort',
+    /** What git said, or why it was not run. */
+    readonly reason: string,
+    how: { what?: string; stopped?: 'timeout' | 'abort' } = {},
   ) {
-    super(message);
+    super(how.what === undefined ? reason : `${how.what}: ${reason}`);
     this.name = 'GitError';
+    this.stopped = how.stopped;
   }
 }
 
@@ -143,19 +151,21 @@ async function git(
   });
   if (stopped === 'timeout') {
     const waited = options.lock === undefined ? '' : ' (the wait for the git cache lock included)';
-    throw new GitError(
-      `${what}: git took longer than ${options.timeoutSeconds} s${waited}`,
-      'timeout',
-    );
+    throw new GitError(`git took longer than ${options.timeoutSeconds} s${waited}`, {
+      what,
+      stopped: 'timeout',
+    });
   }
   if (stopped === 'abort')
-    throw new GitError(`${what}: stopped: the worker is shutting down`, 'abort');
-  if (result.failed) {
-    const why = said(String(result.stderr ?? '')) || result.shortMessage;
-    throw new GitError(`${what}: ${why}`);
-  }
+    throw new GitError('stopped: the worker is shutting down', { what, stopped: 'abort' });
+  if (result.failed)
+    throw new GitError(said(String(result.stderr ?? '')) || String(result.shortMessage), { what });
   return String(result.stdout ?? '');
 }
+
+/** `branch <b>`, or `default branch`, as messages name a branch. */
+const branchName = (branch: string | undefined) =>
+  branch === undefined ? 'default branch' : `branch ${branch}`;
 
 function checkArgs(repo: string, branches: readonly string[]): void {
   const bad = repoProblem(repo) ?? branches.map(branchProblem).find((p) => p !== null);
@@ -358,7 +368,7 @@ export async function withCommit<T>(
   checkArgs(repo, branch === undefined ? [] : [branch]);
   const bad = commitProblem(commit);
   if (bad) throw new GitError(bad);
-  const what = `git fetch ${repo} (${branch === undefined ? 'default branch' : `branch ${branch}`}, commit ${commit})`;
+  const what = `git fetch ${repo} (${branchName(branch)}, commit ${commit})`;
   const mirror = options.cacheDir
     ? await mirrorWith(options.cacheDir, repo, branch, commit, what, options)
     : null;
@@ -375,7 +385,7 @@ export async function withCommit<T>(
         await fetch(['--depth', '1', '--', repo, commit], 'by id');
       } catch (err) {
         if (!(err instanceof GitError) || err.stopped) throw err;
-        const byId = err.message.slice(what.length + 2);
+        const byId = `by id: ${err.reason}`;
         const whole = branch === undefined ? 'the default branch' : `branch ${branch}`;
         await fetch(
           ['--', repo, branch === undefined ? 'HEAD' : `refs/heads/${branch}`],
@@ -383,7 +393,8 @@ export async function withCommit<T>(
         );
         if (!(await holds(dir, commit, options)))
           throw new GitError(
-            `${what}: the server has no such commit: ${byId}; ${whole}, fetched whole, does not hold it (pushed over?)`,
+            `the server has no such commit: ${byId}; ${whole}, fetched whole, does not hold it (pushed over?)`,
+            { what },
           );
       }
     }
@@ -405,15 +416,40 @@ const holds = (dir: string, commit: string, options: GitOptions): Promise<boolea
  * the branches looked into. What changes a mirror (making it, fetching into it) runs under
  * the exclusive lock of `<name>.lock` beside it (flock(1): the kernel lets go of it when the
  * process ends, however it ends), so that two workers never write into one at once; reading
- * takes no lock, since git writes objects before the refs that name them.
+ * takes no lock, since git writes objects before the refs that name them. The lock file's mtime
+ * is when the mirror was last used (git-cache-prune.ts removes those unused for long).
  */
-function mirrorOf(cacheDir: string, repo: string): { path: string; lock: string } {
+export function mirrorOf(cacheDir: string, repo: string): { path: string; lock: string } {
   const name = createHash('sha256').update(repo).digest('hex');
   return { path: join(cacheDir, `${name}.git`), lock: join(cacheDir, `${name}.lock`) };
 }
 
-/** A branch fetched into a mirror under its own name, moved even when it was pushed over. */
-const mirrorBranch = (branch: string) => `+refs/heads/${branch}:refs/heads/${branch}`;
+/**
+ * The mirror of `repo`, marked used now: its lock file's mtime set (the file made if missing),
+ * also when the mirror is only read, which takes no lock.
+ */
+async function usedMirror(cacheDir: string, repo: string): Promise<{ path: string; lock: string }> {
+  const mirror = mirrorOf(cacheDir, repo);
+  await mkdir(cacheDir, { recursive: true });
+  const now = new Date();
+  await utimes(mirror.lock, now, now).catch(async (err: NodeJS.ErrnoException) => {
+    if (err.code !== 'ENOENT') throw err;
+    await writeFile(mirror.lock, '', { flag: 'a' });
+  });
+  return mirror;
+}
+
+/**
+ * The ref a mirror holds `branch` under: its own name, or for the default branch (the remote's
+ * HEAD) a ref of its own, so that no fetch of another leaves it to FETCH_HEAD, which the next
+ * fetch of any worker overwrites.
+ */
+const mirrorRef = (branch: string | undefined) =>
+  branch === undefined ? 'refs/loopabull/default-branch' : `refs/heads/${branch}`;
+
+/** The refspec that fetches `branch` into a mirror, moved even when it was pushed over. */
+const mirrorBranch = (branch: string | undefined) =>
+  `+${branch === undefined ? 'HEAD' : `refs/heads/${branch}`}:${mirrorRef(branch)}`;
 
 /**
  * Fetches `refspecs` of `repo` into its mirror (made if it is not there yet), under the lock;
@@ -427,8 +463,7 @@ async function fetchIntoMirror(
   what: string,
   options: GitOptions,
 ): Promise<string> {
-  const { path, lock } = mirrorOf(cacheDir, repo);
-  await mkdir(cacheDir, { recursive: true });
+  const { path, lock } = await usedMirror(cacheDir, repo);
   const locked = { ...options, lock };
   if (!existsSync(join(path, 'HEAD')))
     // Again on a mirror another process has just made: git init leaves a repository as it was.
@@ -446,6 +481,21 @@ async function fetchIntoMirror(
 }
 
 /**
+ * Fetches `branch` (the default branch when absent) of `repo` into its mirror; returns the
+ * mirror's path and the ref that names the branch there.
+ */
+async function branchIntoMirror(
+  cacheDir: string,
+  repo: string,
+  branch: string | undefined,
+  options: GitOptions,
+): Promise<{ path: string; ref: string }> {
+  const what = `git fetch ${repo} (${branchName(branch)}) into the git cache`;
+  const path = await fetchIntoMirror(cacheDir, repo, [mirrorBranch(branch)], what, options);
+  return { path, ref: mirrorRef(branch) };
+}
+
+/**
  * The mirror of `repo`, holding `commit`: fetched when it does not yet, `branch` (the default
  * branch when absent), then, if the branch no longer holds the commit, the commit by its id.
  */
@@ -457,13 +507,13 @@ async function mirrorWith(
   what: string,
   options: GitOptions,
 ): Promise<string> {
-  const { path } = mirrorOf(cacheDir, repo);
+  const { path } = await usedMirror(cacheDir, repo);
   if (existsSync(join(path, 'HEAD')) && (await holds(path, commit, options))) return path;
   const whole = branch === undefined ? 'the default branch' : `branch ${branch}`;
   await fetchIntoMirror(
     cacheDir,
     repo,
-    [branch === undefined ? 'HEAD' : mirrorBranch(branch)],
+    [mirrorBranch(branch)],
     `${what}: ${whole} into the git cache`,
     options,
   );
@@ -473,10 +523,44 @@ async function mirrorWith(
   } catch (err) {
     if (!(err instanceof GitError) || err.stopped) throw err;
     throw new GitError(
-      `${what}: the server has no such commit: ${whole}, fetched into the git cache, does not hold it (pushed over?); ${err.message.slice(what.length + 2)}`,
+      `the server has no such commit: ${whole}, fetched into the git cache, does not hold it (pushed over?); by id into the git cache: ${err.reason}`,
+      { what },
     );
   }
   return path;
+}
+
+/**
+ * What `branch` of `repo` (the default branch when absent) holds now, checked out in a new
+ * temporary directory, handed to `use` with its commit and removed afterwards: the check of a
+ * job that names no commit. With a git cache the branch is fetched into the repository's mirror
+ * and its head checked out from there, as a job of that commit is (withCommit); without, a
+ * shallow clone (withClone).
+ */
+export async function withBranchHead<T>(
+  repo: string,
+  branch: string | undefined,
+  options: GitOptions,
+  use: (dir: string, commit: string) => Promise<T>,
+): Promise<T> {
+  if (!options.cacheDir)
+    return withClone(repo, branch, options, async (dir) =>
+      use(dir, await commitOf(dir, 'HEAD', options)),
+    );
+  checkArgs(repo, branch === undefined ? [] : [branch]);
+  const { path, ref } = await branchIntoMirror(options.cacheDir, repo, branch, options);
+  const commit = await commitOf(path, ref, options);
+  return withCommit(repo, branch, commit, options, (dir) => use(dir, commit));
+}
+
+/** The commit `rev` names in the repository at `dir` (a clone or a mirror). */
+async function commitOf(dir: string, rev: string, options: GitOptions): Promise<string> {
+  const out = await git(
+    ['rev-parse', '--verify', '--end-of-options', `${rev}^{commit}`],
+    'git rev-parse',
+    { ...options, cwd: dir },
+  );
+  return out.trim();
 }
 
 /**
@@ -488,15 +572,8 @@ async function listed(
   rev: string,
   options: GitOptions,
 ): Promise<{ commit: string; files: Array<{ mode: string; path: string }> }> {
-  const inDir = { ...options, cwd: dir };
-  const commit = (
-    await git(
-      ['rev-parse', '--verify', '--end-of-options', `${rev}^{commit}`],
-      'git rev-parse',
-      inDir,
-    )
-  ).trim();
-  const out = await git(['ls-tree', '-r', '-z', commit], 'git ls-tree', inDir);
+  const commit = await commitOf(dir, rev, options);
+  const out = await git(['ls-tree', '-r', '-z', commit], 'git ls-tree', { ...options, cwd: dir });
   const files = out
     .split('\0')
     .filter(Boolean)
@@ -531,16 +608,8 @@ export async function discoverChecks(
       `${d.repo} has no branch ${wanted.map((b) => JSON.stringify(b)).join(' nor fallback branch ')}`,
     );
   const { commit, files } = options.cacheDir
-    ? await listed(
-        await fetchIntoMirror(
-          options.cacheDir,
-          d.repo,
-          [mirrorBranch(branch)],
-          `git fetch ${d.repo} (branch ${branch}) into the git cache`,
-          options,
-        ),
-        `refs/heads/${branch}`,
-        options,
+    ? await branchIntoMirror(options.cacheDir, d.repo, branch, options).then(({ path, ref }) =>
+        listed(path, ref, options),
       )
     : await withClone(d.repo, branch, { ...options, checkout: false }, (dir) =>
         listed(dir, 'HEAD', options),

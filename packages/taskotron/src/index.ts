@@ -48,10 +48,12 @@ export {
   discoverChecks,
   withClone,
   withCommit,
+  withBranchHead,
   GitError,
   type GitOptions,
   type Discovered,
 } from './git.js';
+export { pruneGitCache, type PruneOptions, type PruneResult } from './git-cache-prune.js';
 export {
   CHECK_OUTCOMES,
   RESULTSDB_OUTCOMES,

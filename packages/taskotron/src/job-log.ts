@@ -40,7 +40,8 @@ export interface LoggedJob {
   parked_at: string | null;
   /**
    * A discovered check's repository and branch (its taskname is a path in it), and the commit
-   * the trigger found it at (absent for jobs logged before it was recorded).
+   * the trigger found it at or, for a job published without one, the commit it checked out
+   * (absent for jobs logged before it was recorded, and until such a job has run).
    */
   git_repo?: string;
   git_branch?: string;
@@ -226,6 +227,18 @@ export class JobLog {
         status: null,
         parked_at: null,
       })
+      .where('uuid', '=', uuid)
+      .execute();
+  }
+
+  /**
+   * The commit a discovered check's job without `git_commit` checked out (what its branch held
+   * when it ran), recorded as the trigger records it for the jobs it pins.
+   */
+  async checkedOut(uuid: string, commit: string): Promise<void> {
+    await this.k
+      .updateTable('taskotron_jobs')
+      .set({ git_commit: commit })
       .where('uuid', '=', uuid)
       .execute();
   }

@@ -3,7 +3,7 @@
  * through `runOnce` (what `loopabull run` does), the automation started by an AutomationHost on
  * a SQLite database, real ansible-playbook, and the result events on a real RabbitMQ.
  */
-import { spawnSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import {
   existsSync,
   mkdirSync,
@@ -511,6 +511,9 @@ describe('the taskotron.job handler for a discovered check (git_repo, git_branch
       ],
     });
     expect(clones().length).toBe(before);
+    // The commit it ran, what f41 held: in the job log, as for a job the trigger pinned.
+    const { jobs } = await stored(config);
+    expect(await jobs.get(j.uuid)).toMatchObject({ git_commit: gitHead(repo, 'f41') });
     // Another repository may not report pkg.: the whitelist names repositories by URL prefix.
     const other = gitRepo({ f41: { 'tests/smoke/tests.yml': results('pkg.smoke') } }, 'other');
     const refused = await runJob(
@@ -600,6 +603,33 @@ describe('the taskotron.job handler for a discovered check (git_repo, git_branch
       { results: [{ testcase: 'scratch.b', id: expect.any(Number) }, { testcase: 'dist.mine' }] },
     ]);
     expect(readdirSync(cache).filter((n) => n.endsWith('.git'))).toHaveLength(1);
+  });
+
+  it('runs a job without git_commit from taskotron.git_cache_dir too: its branch fetched into the mirror, the commit it ran in the job log', async () => {
+    const repo = gitRepo({ main: { 'tests/tests.yml': results('scratch.a') } });
+    const a = gitHead(repo, 'main');
+    const cache = join(tempDir('gitcache'), 'mirrors');
+    const { config, host } = await started({ git_cache_dir: cache });
+    const unpinned = () => job({ taskname: 'tests', git_repo: repo, git_branch: 'main' });
+    const ran = (testcase: string) => ({
+      results: [{ testcase, id: expect.any(Number) }, { testcase: 'dist.mine' }],
+    });
+    const first = unpinned();
+    expect((await runJob(config, host, first)).result?.value).toMatchObject(ran('scratch.a'));
+    const mirrors = readdirSync(cache).filter((n) => n.endsWith('.git'));
+    expect(mirrors).toHaveLength(1);
+    // Pushed since: the next such job runs the new head, fetched into the same mirror.
+    const b = gitPush(repo, 'main', { 'tests/tests.yml': results('scratch.b') });
+    const second = unpinned();
+    expect((await runJob(config, host, second)).result?.value).toMatchObject(ran('scratch.b'));
+    expect(readdirSync(cache).filter((n) => n.endsWith('.git'))).toEqual(mirrors);
+    for (const commit of [a, b])
+      execFileSync('git', ['cat-file', '-e', `${commit}^{commit}`], {
+        cwd: join(cache, mirrors[0]!),
+      });
+    const { jobs } = await stored(config);
+    expect(await jobs.get(first.uuid)).toMatchObject({ git_commit: a });
+    expect(await jobs.get(second.uuid)).toMatchObject({ git_commit: b });
   });
 
   it('fails a job for good when its check is not in the repository, or is a symlink out of it', async () => {

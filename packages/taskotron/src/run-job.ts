@@ -14,7 +14,7 @@ import { joinUrl, resultsdbPayload } from './report.js';
 import { jobEnd, submitAll, type ResultsSink } from './results-sink.js';
 import { checkTimeLimit } from './section.js';
 import { namespacedSink, type NamespacePolicy } from './namespaces.js';
-import { jobOrigin, withCheckDir } from './check-source.js';
+import { jobOrigin, withCheckDir, type Checkout } from './check-source.js';
 import type { GitOptions } from './git.js';
 import { ownArtifacts, runCheck, type CheckRun } from './runner.js';
 
@@ -119,6 +119,21 @@ export function taskotronRun(options: RunJobOptions): Handler {
   };
 }
 
+/**
+ * A job without git_commit runs what its branch holds when it runs: which commit that was goes
+ * in its log and the job log, as the trigger records it for the jobs it pins (replaying the
+ * job runs that check again).
+ */
+async function branchHeadRan(
+  job: RunnerJob,
+  checkout: Checkout,
+  options: RunJobOptions,
+  ctx: HandlerContext,
+): Promise<void> {
+  await ctx.log(`${job.git_repo} ${job.git_branch ?? '(default branch)'} is at ${checkout.commit}`);
+  await logged('commit', () => options.jobs.checkedOut(job.uuid, checkout.commit));
+}
+
 /** Runs the check (or takes its outcome from the journal of an earlier try) and reports it. */
 async function runAndReport(
   job: RunnerJob,
@@ -140,20 +155,27 @@ async function runAndReport(
       timeoutSeconds: Math.min(options.git.timeoutSeconds, limit),
       signal: ctx.signal,
     };
-    const report = await withCheckDir(job, options.tasksDir, git, (taskDir, spent, clone) =>
-      runCheck({
-        job,
-        taskDir,
-        within: clone,
-        artifactsDir: options.artifactsDir,
-        config: options.config,
-        // A clone's time comes out of the check's: both run inside the handler's timeout.
-        timeout: Math.max(1, Math.floor(limit - spent)),
-        supportedArches: options.supportedArches,
-        owner: ctx.job.id,
-        onLine: (line) => void ctx.log(line),
-        signal: ctx.signal,
-      }),
+    const report = await withCheckDir(
+      job,
+      options.tasksDir,
+      git,
+      async (taskDir, spent, checkout) => {
+        if (checkout && job.git_commit === undefined)
+          await branchHeadRan(job, checkout, options, ctx);
+        return runCheck({
+          job,
+          taskDir,
+          within: checkout?.dir,
+          artifactsDir: options.artifactsDir,
+          config: options.config,
+          // A clone's time comes out of the check's: both run inside the handler's timeout.
+          timeout: Math.max(1, Math.floor(limit - spent)),
+          supportedArches: options.supportedArches,
+          owner: ctx.job.id,
+          onLine: (line) => void ctx.log(line),
+          signal: ctx.signal,
+        });
+      },
     );
     const { status, results, warnings } = report;
     journal = { owner: ctx.job.id, report: { status, results, warnings }, submitted: [] };

@@ -449,6 +449,13 @@ describe('GitHub pull requests and composes', () => {
   }, 30_000);
 });
 
+/** A rule that discovers the checks of `repo`'s main branch for each Koji build. */
+const discoverOnBuild = (repo: string) => [
+  '- name: dist-git',
+  '  when: {message_type: KojiBuildPackageCompleted}',
+  `  do: [{discover: {repo: '${repo}', branch: main}}]`,
+];
+
 describe('discovered checks: a discover action through a worker, with real git', () => {
   it('schedules each check of the repository per arch with git_repo, git_branch and git_commit, falling back to fallback_branch, and reports a repository it cannot clone while the rest still schedules', async () => {
     const CHECK = '- hosts: localhost\n  tasks: []\n';
@@ -515,6 +522,37 @@ describe('discovered checks: a discover action through a worker, with real git',
     }
   }, 60_000);
 
+  it('schedules a check of a build again once its repository has a new commit, and not before (the dedup window)', async () => {
+    const CHECK = '- hosts: localhost\n  tasks: []\n';
+    const repo = gitRepo({ main: { 'tests/tests.yml': CHECK } }, 'emacs');
+    const a = gitHead(repo, 'main');
+    const rules = discoverOnBuild(repo);
+    try {
+      await withTriggerWorker({ id: 'discover-dedup', rules }, async ({ results, logged }) => {
+        const announced = async () =>
+          (await results([testEvent(KOJI_BUILD, { body: build('emacs') })]))[0]!;
+        const at = (git_commit: string) => [
+          expect.objectContaining({ taskname: 'tests', git_branch: 'main', git_commit }),
+        ];
+        const first = await announced();
+        expect(first.scheduled).toEqual(at(a));
+        // The same build announced again, the check unchanged: a duplicate.
+        const again = await announced();
+        expect(again.scheduled).toEqual([]);
+        expect(again.duplicates).toEqual(at(a));
+        // Pushed to the check's repository since: a check that has not run on the build yet.
+        const b = gitPush(repo, 'main', { 'tests/tests.yml': `${CHECK}# changed\n` });
+        const pushed = await announced();
+        expect(pushed.scheduled).toEqual(at(b));
+        expect(pushed.duplicates).toEqual([]);
+        const commits = (await logged(first.item!)).map((j) => j.git_commit);
+        expect(commits.sort()).toEqual([a, b].sort());
+      });
+    } finally {
+      removeTempDirs();
+    }
+  }, 60_000);
+
   it.each([
     ['a new clone each time', undefined],
     ['taskotron.git_cache_dir', 'git-cache'],
@@ -532,11 +570,7 @@ describe('discovered checks: a discover action through a worker, with real git',
         ]);
       const repo = gitRepo({ main: { 'tests/tests.yml': reports('scratch.from-a') } }, 'vim');
       const a = gitHead(repo, 'main');
-      const rules = [
-        '- name: dist-git',
-        '  when: {message_type: KojiBuildPackageCompleted}',
-        `  do: [{discover: {repo: '${repo}', branch: main}}]`,
-      ];
+      const rules = discoverOnBuild(repo);
       try {
         const section = cache === undefined ? undefined : `git_cache_dir: ${cache}`;
         const opts = { id: 'discover-commit', rules, ...(section ? { section } : {}) };

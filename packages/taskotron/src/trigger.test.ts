@@ -184,9 +184,14 @@ describe('the taskotron trigger', () => {
     const job = { item: 'a', item_type: 'koji_build' as const, taskname: 't', arch: 'noarch' };
     expect(dedupKey(ctx, job)).toMatch(/^lb:q:_lb:taskotron:dedup:[0-9a-f]{64}$/);
     expect(dedupKey(ctx, job)).not.toBe(dedupKey(ctx, { ...job, arch: 'x86_64' }));
-    // A discovered check is also keyed by its repository and branch: `tests` of two
-    // repositories, or of two branches of one, are two.
+    // A discovered check is also keyed by its repository, branch and commit: `tests` of two
+    // repositories, of two branches of one, or of a branch before and after a push, are two.
     const discovered = { ...job, git_repo: 'https://h/a', git_branch: 'f41' };
+    const pinned = { ...discovered, git_commit: 'a'.repeat(40) };
+    expect(dedupKey(ctx, pinned)).not.toBe(dedupKey(ctx, discovered));
+    expect(dedupKey(ctx, pinned)).not.toBe(
+      dedupKey(ctx, { ...pinned, git_commit: 'b'.repeat(40) }),
+    );
     expect(dedupKey(ctx, discovered)).not.toBe(dedupKey(ctx, job));
     expect(dedupKey(ctx, discovered)).not.toBe(
       dedupKey(ctx, { ...discovered, git_repo: 'https://h/b' }),
@@ -248,7 +253,9 @@ describe('the taskotron trigger', () => {
     );
     expect(lines).toContain('rule one: https://h/ansible x y left out: odd');
     expect(
-      lines.some((l) => /tests\/noarch from https:\/\/h\/ansible main scheduled as/.test(l)),
+      lines.some((l) =>
+        l.includes(`tests/noarch from https://h/ansible main at ${COMMIT} scheduled as`),
+      ),
     ).toBe(true);
     expect(
       lines.some((l) => l.startsWith(`rule one: 1 checks in https://h/ansible main at ${COMMIT}`)),

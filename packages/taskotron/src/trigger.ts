@@ -81,7 +81,10 @@ export interface TriggerOptions {
   rules: () => readonly Rule[];
   /** The critical-path packages (`taskotron.critpath_file`, read at start). */
   critpathPkgs: () => readonly string[];
-  /** Seconds within which the same (item, item_type, taskname, arch) is scheduled once. */
+  /**
+   * Seconds within which the same (item, item_type, taskname, arch; and repository, branch and
+   * commit of a discovered check) is scheduled once.
+   */
   dedupWindow: number;
   /** `taskotron.valid_arches`: other arches (but noarch) that rules ask for are dropped. */
   validArches: readonly string[];
@@ -107,8 +110,11 @@ export const schedulingSettings = (
 
 /**
  * The Redis key that holds a (item, item_type, taskname, arch) for the dedup window; a
- * discovered check's repository and branch are part of it (`tests` of two repositories, or of
- * two branches of one, are two checks, as the trigger wants them).
+ * discovered check's repository, branch and commit are part of it: `tests` of two repositories,
+ * or of two branches of one, are two checks, and so is `tests` before and after a push to its
+ * repository. The window is there so that one event, delivered or announced twice, does not run
+ * a check twice; a check whose repository changed has not run on the item yet, and its
+ * result may differ (a check fixed, or broken, by the push).
  */
 export function dedupKey(
   ctx: Pick<HandlerContext, 'config'>,
@@ -116,6 +122,7 @@ export function dedupKey(
 ): string {
   const fields: string[] = [job.item, job.item_type, job.taskname, job.arch];
   if (job.git_repo !== undefined) fields.push(job.git_repo, job.git_branch ?? '');
+  if (job.git_commit !== undefined) fields.push(job.git_commit);
   const id = createHash('sha256').update(JSON.stringify(fields)).digest('hex');
   return `${ctx.config.redis.prefix}:${ctx.config.queue.name}:_lb:taskotron:dedup:${id}`;
 }
@@ -134,7 +141,7 @@ export type SchedulingContext = Pick<HandlerContext, 'config' | 'redis' | 'publi
   Partial<Pick<HandlerContext, 'signal'>>;
 
 /**
- * Schedules one job unless the same (item, item_type, taskname, arch) was within the window
+ * Schedules one job unless the same (dedupKey) was within the window
  * (`force`: schedules anyway and restarts the window). It is claimed in Redis, recorded in the job
  * log, then published on `taskotron.job`; if publishing fails the claim and the record are given
  * back, so a retry schedules it then. `dryRun` only says which it would be.
@@ -279,7 +286,8 @@ export async function schedule(
   for (const { taskname, arch, rules, git_repo, git_branch, git_commit } of wanted) {
     const git = git_repo === undefined ? {} : { git_repo, git_branch, git_commit };
     const job: TriggerJob = { item, item_type, taskname, arch, uuid: newUuid(), ...git };
-    const from = git_repo === undefined ? '' : ` from ${git_repo} ${git_branch}`;
+    const at = git_commit === undefined ? '' : ` at ${git_commit}`;
+    const from = git_repo === undefined ? '' : ` from ${git_repo} ${git_branch}${at}`;
     const trigger = { topic: source.topic, msg_id: source.id, rules };
     if ((await scheduleJob(job, trigger, ctx, options)) === 'duplicate') {
       result.duplicates.push({ taskname, arch, ...git });

@@ -1,0 +1,74 @@
+import { Command, Option } from 'commander';
+import {
+  configOption,
+  ConfigError,
+  counted,
+  formatDuration,
+  parseDuration,
+  printJson,
+  resolveFrom,
+  type CommandEnv,
+} from '@loopabull/core/cli';
+
+interface PruneOpts {
+  config?: string;
+  unusedFor: string;
+  dryRun?: boolean;
+  json?: boolean;
+}
+
+/** `loopabull taskotron prune-git-cache`: remove the mirrors of taskotron.git_cache_dir no longer used. */
+export function pruneCommand(env: CommandEnv): Command {
+  return configOption(new Command('prune-git-cache'))
+    .description('remove the mirrors of taskotron.git_cache_dir that nothing has used for a while')
+    .option(
+      '--unused-for <duration>',
+      'remove a mirror no look of the trigger and no job has used for this long (30d, 12h, 90m)',
+      '30d',
+    )
+    .option('--dry-run', 'say which mirrors would be removed, remove nothing')
+    .addOption(new Option('--json', 'print {removed: [{mirror, last_used}], kept}'))
+    .addHelpText(
+      'after',
+      `
+The git cache keeps one bare mirror per repository of discovered checks,
+<git_cache_dir>/<sha256 of the URL>.git; nothing else removes them. Each look of the trigger and
+each job's checkout marks its mirror used (the mtime of <sha256>.lock beside it). A mirror unused
+for --unused-for is removed while holding that lock, so a fetch into it is never cut short (the
+command waits for it, up to taskotron.git_timeout); one used while it waited is kept. Its empty
+lock file stays. Removing a mirror still needed costs one full fetch of its repository when it
+is next used. Safe while workers run; run it from a timer (docs/operating.md).
+
+Example:
+  loopabull taskotron prune-git-cache --unused-for 30d --dry-run`,
+    )
+    .action(async (opts: PruneOpts) => {
+      const unusedFor = parseDuration(opts.unusedFor);
+      if (unusedFor === null)
+        throw new ConfigError(
+          `--unused-for ${JSON.stringify(opts.unusedFor)}: expected a duration (30d, 12h, 90m)`,
+        );
+      const config = env.loadConfig(opts);
+      const [{ taskotronPaths, taskotronSettings }, { pruneGitCache }] = await Promise.all([
+        import('./section.js'),
+        import('./git-cache-prune.js'),
+      ]);
+      const section = taskotronSettings(config);
+      const { gitCacheDir } = taskotronPaths({
+        section,
+        resolvePath: (p) => resolveFrom(config.dir, p),
+      });
+      if (gitCacheDir === null)
+        throw new ConfigError('taskotron.git_cache_dir is null: there is no git cache to prune');
+      const result = await pruneGitCache(gitCacheDir, {
+        unusedForSeconds: unusedFor,
+        timeoutSeconds: section.git_timeout,
+        dryRun: opts.dryRun === true,
+      });
+      if (opts.json) return printJson((t) => process.stdout.write(t), result);
+      const verb = opts.dryRun ? 'would remove' : 'removed';
+      const lines = result.removed.map((m) => `${verb} ${m.mirror} (last used ${m.last_used})`);
+      const summary = `${gitCacheDir}: ${counted(result.removed.length, 'mirror')} ${opts.dryRun ? 'to remove' : 'removed'}, ${result.kept} kept (used within ${formatDuration(unusedFor)})`;
+      process.stdout.write([...lines, summary, ''].join('\n'));
+    });
+}
