@@ -99,6 +99,29 @@ describe('loopabull jobs', () => {
     ]);
   });
 
+  it('shows the attempt a job is on as its log numbers it: 1 while its first try runs', async () => {
+    const { cfg, json, stateOf, add } = await setUp({ worker: true });
+    const hold = await add('org.example.hold');
+    await waitFor(async () => (await stateOf(hold)) === 'active', { what: 'the held job' });
+    const failing = await add('org.example.fails');
+    await waitFor(async () => (await stateOf(failing)) === 'failed', { what: 'the failure' });
+
+    // --json keeps attempts, the tries made, beside attempt.
+    expect(await json('jobs', 'list', '--state', 'active')).toEqual([
+      expect.objectContaining({ id: hold, attempts: 0, attempt: 1 }),
+    ]);
+    expect(await json('jobs', 'show', hold)).toMatchObject({ attempts: 0, attempt: 1 });
+    expect(await json('jobs', 'show', failing)).toMatchObject({ attempts: 1, attempt: 1 });
+    const text = async (...args: string[]) =>
+      (await runCli([...args, ...cfg], { isolated: true })).stdout;
+    const listed = await text('jobs', 'list', '--state', 'active');
+    expect(listed).toMatch(/^id\s+topic\s+attempt\s+finished\s+file\n/);
+    expect(listed).toMatch(new RegExp(`^${hold}\\s+org\\.example\\.hold\\s+1\\b`, 'm'));
+    const shown = await text('jobs', 'show', hold);
+    expect(shown).toMatch(/^attempt\s+1$/m);
+    expect(shown).not.toMatch(/^attempts\b/m);
+  });
+
   it('counts and lists each finished job under one state: completed or unrouted', async () => {
     const { json, stateOf, add, services } = await setUp({ worker: true });
     const done = await add('org.example.ok');

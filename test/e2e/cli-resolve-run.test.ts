@@ -182,7 +182,7 @@ describe('loopabull run', () => {
     writeFileSync(file, '{not json');
     const bad = await cli(['run', 'org.example.run.dry', '--file', file]);
     expect(bad.code).toBe(2);
-    expect(bad.stderr).toContain(`file ${file} is not valid JSON`);
+    expect(bad.stderr).toContain(`loopabull: --file ${file} is not valid JSON`);
 
     // As the looper takes a body an editor saved with a byte order mark, so does --file.
     writeFileSync(file, `\uFEFF${JSON.stringify({ from: 'bom' })}`);
@@ -192,6 +192,14 @@ describe('loopabull run', () => {
     const missing = await cli(['run', 'org.example.run.dry', '--file', `${file}.gone`]);
     expect(missing.code).toBe(2);
     expect(missing.stderr).toContain(`--file ${file}.gone cannot be read: ENOENT`);
+  });
+
+  it('names standard input, not a file called -, when the body from --file - is not JSON', async () => {
+    for (const command of ['run', 'publish']) {
+      const res = await cli([command, 'org.example.run.dry', '--file', '-'], '{not json');
+      expect(res.code).toBe(2);
+      expect(res.stderr).toMatch(/^loopabull: standard input is not valid JSON: /);
+    }
   });
 
   it('runs the playbook with the body from standard input, printing its output', async () => {
@@ -240,5 +248,23 @@ describe('loopabull run', () => {
     expect(res.stderr).toMatch(
       /^loopabull: ansible-playbook exited 2 \(playbook org\.example\.run\.fails\.yml\)/,
     );
+  });
+
+  it('names the signal that killed ansible-playbook, once, before its output', async () => {
+    // The task kills ansible-playbook itself, the leader of its process group: by hand, or as
+    // the kernel does when memory runs out.
+    writeAutomation(
+      pb,
+      'org.example.run.killed.yml',
+      localPlaybook([
+        { 'ansible.builtin.shell': `kill -KILL "$(awk '{print $5}' /proc/$$/stat)"` },
+      ]),
+    );
+    const res = await cli(['run', 'org.example.run.killed']);
+    expect(res.code).toBe(1);
+    expect(res.stderr).toMatch(
+      /^loopabull: ansible-playbook was killed by SIGKILL \(playbook org\.example\.run\.killed\.yml\):\n.*\S/,
+    );
+    expect(res.stderr).not.toContain('killed by a signal');
   });
 });

@@ -37,5 +37,5 @@ export {
   type TestDatabase,
 } from './database-servers.js';
 export { makeCertificates, tlsClientOptions, type TestCertificates } from './tls.js';
-export { runProgram } from './program.js';
+export { parsedOptions, runProgram } from './program.js';
 export { SYSTEMD, serviceSection, unitValue, type Unit } from './systemd.js';

@@ -1,4 +1,5 @@
 import { jest } from '@jest/globals';
+import type { Command, OptionValues } from 'commander';
 import type { Automation } from '@loopabull/core';
 import { createProgram, shippedAutomations } from '@loopabull/cli';
 import { HOST_VARIABLE } from './cli.js';
@@ -31,4 +32,20 @@ export async function runProgram(
     process.exitCode = undefined;
     Object.assign(process.env, Object.fromEntries(hidden));
   }
+}
+
+/**
+ * Parses `<cmd> ARGS` as commander would and resolves to the options its action would get,
+ * without running it (no worker or process is started); rejects with commander's error for a
+ * usage error, quietly.
+ */
+export function parsedOptions<T extends OptionValues>(cmd: Command, ...args: string[]): Promise<T> {
+  cmd.exitOverride().configureOutput({ writeErr: () => undefined });
+  return new Promise((resolve, reject) => {
+    cmd.hook('preAction', (command) => {
+      resolve(command.opts<T>());
+      throw new Error('stop before the action');
+    });
+    cmd.parseAsync(['node', cmd.name(), ...args]).catch(reject);
+  });
 }

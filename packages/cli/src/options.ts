@@ -1,6 +1,7 @@
 import { InvalidArgumentError, Option, type Command } from 'commander';
 // Without the engine: a command's definition is read for `--help` (docs/benchmarks.md).
 import {
+  commandFileName,
   ConfigError,
   configOption,
   formatTable,
@@ -62,9 +63,8 @@ export const bodyOptions = (cmd: Command): Command =>
 
 /** The message body of `publish` and `run`; a usage error (exit 2) names what was wrong. */
 export function readBody(opts: BodyOpts): unknown {
-  const [text, where] = opts.file
-    ? [readCommandFile(opts.file, `--file ${opts.file}`), `file ${opts.file}`]
-    : [opts.body ?? '{}', '--body'];
+  const where = opts.file ? commandFileName(opts.file, '--file') : '--body';
+  const text = opts.file ? readCommandFile(opts.file, where) : (opts.body ?? '{}');
   try {
     // A byte order mark, which editors on some systems write, is no part of the JSON.
     return JSON.parse(text.startsWith('\uFEFF') ? text.slice(1) : text);
@@ -126,10 +126,28 @@ export function pulseRoutingKey(
   return routingKey;
 }
 
+/** The whole number `value` spells, if it is one from 1 to `max`. */
+function countUpTo(value: string, max: number): number | null {
+  const n = Number(value);
+  return Number.isInteger(n) && n >= 1 && n <= max ? n : null;
+}
+
 /** Commander's parser for counts and intervals: a usage error (exit 2) for anything else. */
 export function positiveInt(value: string): number {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 1)
-    throw new InvalidArgumentError('expected a whole number of 1 or more');
+  const n = countUpTo(value, Infinity);
+  if (n === null) throw new InvalidArgumentError('expected a whole number of 1 or more');
   return n;
 }
+
+/**
+ * A parser as `positiveInt`, for a count that has a sensible most: the usage error names it and
+ * `why`, so that the operator does not take it for an arbitrary limit.
+ */
+export const positiveIntUpTo =
+  (max: number, why: string) =>
+  (value: string): number => {
+    const n = countUpTo(value, max);
+    if (n === null)
+      throw new InvalidArgumentError(`expected a whole number from 1 to ${max}: ${why}`);
+    return n;
+  };

@@ -1,6 +1,7 @@
 import { expect, it } from '@jest/globals';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
+import { closeSync, openSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 
 /** The built module, as the `loopabull` command loads it (`npm run build` first). */
@@ -43,4 +44,22 @@ it('readCommandFile("-") waits for a writer that is slower than the reader, on a
   await exited;
   const result = JSON.parse(out.split('\n')[1]!) as { text?: string; error?: string };
   expect(result).toEqual({ text: '{"first": "half"}\n' });
+});
+
+it('readCommandFile("-") that cannot be read says standard input, as the operator meant it, not file -', async () => {
+  // A directory as standard input: it opens, and every read of it fails (EISDIR).
+  const directory = openSync('/', 'r');
+  try {
+    const child = spawn(process.execPath, ['--input-type=module', '-e', READER], {
+      stdio: [directory, 'pipe', 'inherit'],
+    });
+    let out = '';
+    child.stdout!.setEncoding('utf8').on('data', (chunk: string) => (out += chunk));
+    await once(child, 'exit');
+    expect(JSON.parse(out.split('\n')[1]!)).toEqual({
+      error: expect.stringMatching(/^standard input cannot be read: EISDIR/),
+    });
+  } finally {
+    closeSync(directory);
+  }
 });

@@ -46,14 +46,25 @@ function readStdinSync(): string {
   }
 }
 
+/** A file argument of `-` is standard input, as Unix tools take it. */
+const STDIN = '-';
+
+/**
+ * A file named on the command line as messages name it: `-` is "standard input", which the
+ * operator typed to mean it (`--file -`), rather than a file called `-`; another file is named
+ * with the option that named it, if any (`--file body.json`).
+ */
+export const commandFileName = (path: string, option?: string): string =>
+  path === STDIN ? 'standard input' : option ? `${option} ${path}` : path;
+
 /**
  * The text of a file named on the command line, `-` being standard input. One that cannot be read
  * is a usage error (exit 2) that says which argument named it, like a file that does not parse,
  * rather than Node's bare `ENOENT` with exit 1.
  */
-export function readCommandFile(path: string, named = path): string {
+export function readCommandFile(path: string, named = commandFileName(path)): string {
   try {
-    return path === '-' ? readStdinSync() : readFileSync(path, 'utf8');
+    return path === STDIN ? readStdinSync() : readFileSync(path, 'utf8');
   } catch (err) {
     throw new ConfigError(`${named} cannot be read: ${(err as Error).message}`);
   }

@@ -35,4 +35,10 @@ export { topicAllowed, topicProblem } from './topic.js';
 export { counted, formatTable, printable } from './format.js';
 export { parseDuration, formatDuration } from './duration.js';
 export { isObject, type JsonObject } from './json-object.js';
-export { configOption, printJson, readCommandFile, writeCommandFile } from './cli-options.js';
+export {
+  commandFileName,
+  configOption,
+  printJson,
+  readCommandFile,
+  writeCommandFile,
+} from './cli-options.js';

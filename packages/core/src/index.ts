@@ -127,5 +127,11 @@ export { withTimeout, settlesWithin, TimeoutError } from './timeout.js';
 export { notWritable } from './creatable.js';
 export { LuaScript } from './lua-script.js';
 export { isObject, type JsonObject } from './json-object.js';
-export { configOption, printJson, readCommandFile, writeCommandFile } from './cli-options.js';
+export {
+  commandFileName,
+  configOption,
+  printJson,
+  readCommandFile,
+  writeCommandFile,
+} from './cli-options.js';
 export { parseReplay, type ReplayMessage } from './replay-format.js';

@@ -14,7 +14,17 @@ export interface JobSummary {
   id: string;
   topic: string;
   state: string;
+  /**
+   * The tries made: those that ended, one whose worker died included; not one running, so a job
+   * on its first try has 0. Kept as it was for scripts; `attempt` is what operators read.
+   */
   attempts: number;
+  /**
+   * The try the job is on, numbered as its worker numbers it (`attempt N` in its log,
+   * `loopabull.attempt`): the one running or waiting to run (1 for a new job), or, for a job that
+   * has ended (completed, failed, unrouted), its last.
+   */
+  attempt: number;
   created_at: string;
   started_at: string | null;
   finished_at: string | null;

@@ -2,7 +2,7 @@ import type { Job } from 'bullmq';
 import type { LoopabullEvent } from './event.js';
 import { jobIdFor } from './job-id.js';
 import type { ParkedDetail, ParkingLot } from './parking.js';
-import { retryDecision, triesMade } from './retry-policy.js';
+import { currentAttempt, retryDecision, triesMade } from './retry-policy.js';
 import {
   LIST_MAX,
   TOPIC_SCAN,
@@ -38,6 +38,7 @@ function summarize(
     topic: job.name,
     state: state === 'completed' && result?.outcome === 'unrouted' ? 'unrouted' : state,
     attempts: triesMade(job),
+    attempt: currentAttempt(triesMade(job), state),
     created_at: new Date(job.timestamp).toISOString(),
     started_at: iso(job.processedOn),
     finished_at: iso(job.finishedOn),

@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { retryDecision } from './retry-policy.js';
+import { currentAttempt, retryDecision } from './retry-policy.js';
 
 describe('retryDecision', () => {
   it('puts back a failed job, and an unrouted one (its automation may exist now)', () => {
@@ -26,5 +26,17 @@ describe('retryDecision', () => {
         ok: false,
         error: `job j1 is ${state}, not finished: only failed and unrouted jobs are retried`,
       });
+  });
+});
+
+describe('currentAttempt', () => {
+  it('is the try running or waiting to run: 1 for a job on its first, not the 0 tries made', () => {
+    for (const state of ['waiting', 'active', 'delayed', 'prioritized', 'waiting-children'])
+      expect([currentAttempt(0, state), currentAttempt(2, state)]).toEqual([1, 3]);
+  });
+
+  it('is the last try made once the job has ended', () => {
+    for (const state of ['completed', 'failed', 'unrouted'])
+      expect([currentAttempt(1, state), currentAttempt(5, state)]).toEqual([1, 5]);
   });
 });

@@ -35,3 +35,13 @@ export function retryDecision(
  */
 export const triesMade = (job: { attemptsMade: number; stalledCounter: number }): number =>
   job.attemptsMade + job.stalledCounter;
+
+/** The states of a job whose last try is over. */
+const ENDED = new Set(['completed', 'failed', 'unrouted']);
+
+/**
+ * The try a job with `tries` made (`triesMade`) is on, as its worker numbers it (`triesMade + 1`
+ * when it starts): the one running or waiting to run, or, once the job has ended, its last.
+ */
+export const currentAttempt = (tries: number, state: string): number =>
+  ENDED.has(state) ? tries : tries + 1;

@@ -49,6 +49,13 @@ describe('classifyExit', () => {
     for (const code of [3, 99, 250, 137, null]) expect(verdict(code)).toBe('retryable');
   });
 
+  it('names the signal that killed a run', () => {
+    expect(classifyExit({ exitCode: null, signal: 'SIGKILL', output: '' })).toEqual({
+      verdict: 'retryable',
+      reason: 'killed by SIGKILL',
+    });
+  });
+
   it('a run killed at its timeout is retried, and says so', () => {
     const c = classifyExit({ exitCode: null, output: 'ERROR! could not be found', timedOut: true });
     expect(c.verdict).toBe('retryable');

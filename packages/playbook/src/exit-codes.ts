@@ -3,6 +3,8 @@ export type ExitVerdict = 'success' | 'permanent' | 'retryable';
 export interface ExitInfo {
   /** null when the process was ended by a signal. */
   exitCode: number | null;
+  /** The signal that ended it (`SIGKILL`), as Node names it; null or absent when none did. */
+  signal?: string | null;
   /** Its output (or the tail of it). */
   output: string;
   /** Killed by us at `ansible.timeout`. */
@@ -34,7 +36,12 @@ const ROLE_NOT_FOUND = new RegExp(
  * playbook or a role it names is missing, it does not parse, bad options) fail at once instead of using up retries;
  * anything unknown is retried, since the retries are bounded anyway.
  */
-export function classifyExit({ exitCode, output, timedOut = false }: ExitInfo): Classification {
+export function classifyExit({
+  exitCode,
+  signal = null,
+  output,
+  timedOut = false,
+}: ExitInfo): Classification {
   if (timedOut)
     return {
       verdict: 'retryable',
@@ -44,7 +51,9 @@ export function classifyExit({ exitCode, output, timedOut = false }: ExitInfo): 
     case 0:
       return { verdict: 'success', reason: 'ok' };
     case null:
-      return { verdict: 'retryable', reason: 'killed by a signal' };
+      // Not at ansible.timeout (above): the name tells an operator who, SIGKILL being often the
+      // kernel's, out of memory.
+      return { verdict: 'retryable', reason: `killed by ${signal ?? 'a signal'}` };
     case 1:
       if (output.includes('could not be found'))
         return { verdict: 'permanent', reason: 'playbook not found' };

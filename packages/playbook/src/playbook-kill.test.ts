@@ -38,6 +38,21 @@ wait
   return { dir, config };
 }
 
+/** Runs `x.yml` of a `stubbornPlaybook` directory. */
+const runStub = (
+  { dir, config }: ReturnType<typeof stubbornPlaybook>,
+  extra: { varsFile?: string; signal?: AbortSignal } = {},
+) =>
+  runPlaybook({
+    config,
+    file: join(dir, 'x.yml'),
+    relative: 'x.yml',
+    varsFile: join(dir, 'vars.yml'),
+    env: {},
+    onLine: () => undefined,
+    ...extra,
+  });
+
 describe('stopping a playbook run', () => {
   it('waits 5 s between SIGTERM and SIGKILL, as documented', () => {
     expect(KILL_GRACE_MS).toBe(5_000);
@@ -53,17 +68,10 @@ describe('stopping a playbook run', () => {
   ])(
     '%s, ends only once a child that ignores SIGTERM has been SIGKILLed',
     async (_when, timeout, reason) => {
-      const { dir, config } = stubbornPlaybook(timeout);
+      const stub = stubbornPlaybook(timeout);
+      const { dir } = stub;
       const stop = new AbortController();
-      const run = runPlaybook({
-        config,
-        file: join(dir, 'x.yml'),
-        relative: 'x.yml',
-        varsFile: join(dir, 'vars.yml'),
-        env: {},
-        onLine: () => undefined,
-        signal: stop.signal,
-      });
+      const run = runStub(stub, { signal: stop.signal });
       const settled = run.catch((err: unknown) => err);
       const pid = Number(
         await waitFor(() => existsSync(join(dir, 'pid')) && readFileSync(join(dir, 'pid'), 'utf8')),
@@ -85,18 +93,12 @@ describe('stopping a playbook run', () => {
 
 describe('a process that exits without waiting for its runs (its exit cleanups)', () => {
   it("SIGKILLs the playbook's process group at once and removes the vars file", async () => {
-    const { dir, config } = stubbornPlaybook(3600);
+    const stub = stubbornPlaybook(3600);
+    const { dir } = stub;
     let varsDir = '';
     const settled = withVarsFile('x: 1\n', (varsFile) => {
       varsDir = dirname(varsFile);
-      return runPlaybook({
-        config,
-        file: join(dir, 'x.yml'),
-        relative: 'x.yml',
-        varsFile,
-        env: {},
-        onLine: () => undefined,
-      });
+      return runStub(stub, { varsFile });
     }).catch((err: unknown) => err);
     const pid = Number(
       await waitFor(() => existsSync(join(dir, 'pid')) && readFileSync(join(dir, 'pid'), 'utf8')),
@@ -112,5 +114,32 @@ describe('a process that exits without waiting for its runs (its exit cleanups)'
     } finally {
       if (processAlive(pid)) process.kill(pid, 'SIGKILL');
     }
+  });
+});
+
+describe('a playbook killed by a signal Loopabull did not send', () => {
+  /** A playbook command that prints `output`, then kills itself with `signal`. */
+  function selfKilling(signal: string, output: string) {
+    const stub = stubbornPlaybook(3600);
+    writeFileSync(
+      stub.config.ansible.playbook_cmd,
+      `#!/bin/sh\nprintf '${output}'\nkill -${signal} $$\n`,
+    );
+    return runStub(stub).then(
+      () => null,
+      (err: unknown) => err as Error,
+    );
+  }
+
+  it('names the signal once, then its output', async () => {
+    expect((await selfKilling('KILL', 'TASK [x]\\n'))?.message).toBe(
+      'ansible-playbook was killed by SIGKILL (playbook x.yml):\nTASK [x]',
+    );
+  });
+
+  it('ends with the playbook when it printed nothing, not with a colon', async () => {
+    expect((await selfKilling('TERM', ''))?.message).toBe(
+      'ansible-playbook was killed by SIGTERM (playbook x.yml)',
+    );
   });
 });

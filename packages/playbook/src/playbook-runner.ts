@@ -220,6 +220,13 @@ export async function spawnPlaybook(run: PlaybookRun): Promise<PlaybookExit> {
 }
 
 /**
+ * A failure's message followed by the output that shows why, if there is any: a playbook killed
+ * before it printed anything has none, and a message must not end in a colon that leads nowhere.
+ */
+const withOutput = (message: string, output: string): string =>
+  output.trim() === '' ? message : `${message}:\n${output}`;
+
+/**
  * Runs the playbook as `spawnPlaybook` does. Resolves with exit code 0; otherwise throws a
  * RunError whose message names the exit code and the playbook and ends with the tail of the
  * output (`permanent` when another try cannot do better).
@@ -241,16 +248,17 @@ export async function runPlaybook(run: PlaybookRun): Promise<{ exitCode: 0 }> {
       null,
       false,
     );
-  const verdict = classifyExit({ exitCode, output, timedOut: stopped === 'timeout' });
+  const verdict = classifyExit({ exitCode, signal, output, timedOut: stopped === 'timeout' });
   if (verdict.verdict === 'success') return { exitCode: 0 };
+  // A signal's reason names it: said once, as `was killed by SIGKILL`.
   const how =
     stopped === 'timeout'
-      ? `timed out after ${ansible.timeout} s`
+      ? `timed out after ${ansible.timeout} s ${what}, ${verdict.reason}`
       : exitCode === null
-        ? `was killed by ${signal ?? 'a signal'}`
-        : `exited ${exitCode}`;
+        ? `was ${verdict.reason} ${what}`
+        : `exited ${exitCode} ${what}, ${verdict.reason}`;
   throw new RunError(
-    `ansible-playbook ${how} ${what}, ${verdict.reason}:\n${output}`,
+    withOutput(`ansible-playbook ${how}`, output),
     exitCode,
     verdict.verdict === 'permanent',
   );

@@ -25,7 +25,7 @@ function jobTable(jobs: JobSummary[], withReason: boolean) {
       <th>job</th>
       <th>topic</th>
       <th>state</th>
-      <th>attempts</th>
+      <th>attempt</th>
       <th>finished</th>
       ${withReason ? html`<th>reason</th>` : ''}
     </tr>
@@ -35,7 +35,7 @@ function jobTable(jobs: JobSummary[], withReason: boolean) {
           <td><a href="/jobs/${encodeURIComponent(j.id)}">${j.id}</a></td>
           <td>${j.topic}</td>
           <td>${j.state}</td>
-          <td class="num">${j.attempts}</td>
+          <td class="num">${j.attempt}</td>
           <td>${age(j.finished_at)}</td>
           ${withReason ? html`<td><pre>${failureSummary(j.failed_reason)}</pre></td>` : ''}
         </tr>`,
@@ -185,7 +185,7 @@ export function registerDashboard(
     const body = html`${fieldTable({
         topic: job.topic,
         state: job.state,
-        attempts: job.attempts,
+        attempt: job.attempt,
         created: job.created_at,
         started: job.started_at,
         finished: job.finished_at,

@@ -3,6 +3,7 @@ import {
   ConfigError,
   configOption,
   readCommandFile,
+  commandFileName,
   writeCommandFile,
   type CommandEnv,
   type Config,
@@ -42,16 +43,16 @@ const where = (cmd: Command) =>
 const onDb = (cmd: Command) => dbOption(cmd).addOption(new Option('-A, --api <url>').hideHelp());
 
 const read = (file: string, option: string): ImportFile => ({
-  file,
-  text: readCommandFile(file, `${option} ${file}`),
+  file: commandFileName(file),
+  text: readCommandFile(file, commandFileName(file, option)),
 });
 
-/** A dump file argument of `-` is standard input or output, as Unix tools take it. */
-const STDIO = '-';
+/** A dump file argument of `-` is standard output for `dbdump`, as Unix tools take it. */
+const STDOUT = '-';
 
 /** A dump from a file, or from standard input for `-` (`dbload - < dump.json`). */
 const readDump = async (file: string) =>
-  (await parts()).parseDump(readCommandFile(file), file === STDIO ? 'standard input' : file);
+  (await parts()).parseDump(readCommandFile(file), commandFileName(file));
 
 /** `loopabull slavealloc …`: the original `slavealloc` command's subcommands and messages. */
 export function slaveallocCommand(env: CommandEnv, opts: CliOptions = {}): Command {
@@ -133,8 +134,7 @@ export function slaveallocCommand(env: CommandEnv, opts: CliOptions = {}): Comma
         const replace = await mustReplace(db, o.force, 'dbinit');
         if (dump) await loadData(db, dump, replace);
         else if (replace) await transaction(db, wipe);
-        const from = file === STDIO ? 'standard input' : file;
-        io.err(`initialized ${db.url}${from ? ` from ${from}` : ''}\n`);
+        io.err(`initialized ${db.url}${file ? ` from ${commandFileName(file)}` : ''}\n`);
       });
     });
 
@@ -145,7 +145,7 @@ export function slaveallocCommand(env: CommandEnv, opts: CliOptions = {}): Comma
       withDb(o, async (db) => {
         const { dumpData } = await parts();
         const text = `${JSON.stringify(await dumpData(db), null, 1)}\n`;
-        if (file && file !== STDIO) writeCommandFile(file, text);
+        if (file && file !== STDOUT) writeCommandFile(file, text);
         else io.out(text);
       }),
     );

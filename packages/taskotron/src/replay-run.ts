@@ -11,6 +11,7 @@ import {
   createLogger,
   parseReplay,
   readCommandFile,
+  commandFileName,
   resolveFrom,
   type Config,
 } from '@loopabull/core';
@@ -86,7 +87,7 @@ export async function replayMessages(
   const { rules } = readRules(env);
   const { packages } = readCritpath(env);
   const messages = files.flatMap((file) =>
-    parseReplay(readCommandFile(file), file === '-' ? 'standard input' : file),
+    parseReplay(readCommandFile(file), commandFileName(file)),
   );
   return withScheduling(config, async (ctx, jobLog) => {
     const lines: ReplayLine[] = [];

@@ -215,8 +215,15 @@ describe('the queue, its jobs, pause and resume', () => {
     const args = ['jobs', 'list', '--state', 'waiting', '--topic', 'org.example.hello'];
     const listed = JSON.parse((await runProgram(config, [...args, '--json'])).out) as Array<{
       topic: string;
+      attempts: number;
+      attempt: number;
     }>;
     expect(listed.map((j) => j.topic)).toEqual(['org.example.hello', 'org.example.hello']);
+    // Waiting for its first try: none made, and the one to come is 1.
+    expect(listed.map((j) => [j.attempts, j.attempt])).toEqual([
+      [0, 1],
+      [0, 1],
+    ]);
     const limited = JSON.parse((await runProgram(config, [...args, '--limit', '1', '--json'])).out);
     expect(limited).toHaveLength(1);
     const table = (await runProgram(config, args)).out;

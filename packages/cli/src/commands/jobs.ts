@@ -23,6 +23,11 @@ import {
   type Cli,
 } from '../options.js';
 
+/** What `attempt` is, for `jobs list` and `jobs show`, which print it. */
+const ATTEMPT_HELP = `"attempt" is the try a job is on, numbered as its log numbers them: the one running or
+waiting to run (1 for a job that has not run yet), or the last one of a job that has ended.
+--json also gives "attempts", the tries made: 0 while the first one runs.`;
+
 const list = (cli: Cli) =>
   withConfig(new Command('list'))
     .description('list jobs in a state, newest first')
@@ -36,7 +41,8 @@ const list = (cli: Cli) =>
 Each state lists its newest jobs. With --topic, only the newest ${TOPIC_SCAN} jobs of the state are
 looked through, so an older job of the topic after a burst of others is not listed: find it with
 \`loopabull jobs show ID\`. A failed job's reason is its first line and ansible's first error line
-(\`fatal:\`, \`ERROR!\`) on one line; \`jobs show ID\` prints all of it.`,
+(\`fatal:\`, \`ERROR!\`) on one line; \`jobs show ID\` prints all of it.
+${ATTEMPT_HELP}`,
     )
     .action(
       async (
@@ -71,11 +77,11 @@ looked through, so an older job of the topic after a burst of others is not list
           if (opts.json) return printJson(found);
           const failed = opts.state === 'failed';
           printTable(
-            ['id', 'topic', 'attempts', 'finished', 'file', ...(failed ? ['exit', 'reason'] : [])],
+            ['id', 'topic', 'attempt', 'finished', 'file', ...(failed ? ['exit', 'reason'] : [])],
             found.map((j) => [
               j.id,
               j.topic,
-              j.attempts,
+              j.attempt,
               j.finished_at,
               j.file,
               ...(failed ? [j.exit_code, failureSummary(j.failed_reason, { oneLine: true })] : []),
@@ -97,7 +103,9 @@ const fieldTable = (fields: Record<string, unknown>) =>
 
 function printJob(job: JobDetail): void {
   const { event, result, failed_reason, ...fields } = job;
-  fieldTable(fields);
+  // Tries made, 0 while the first runs: beside `attempt` it would read as a contradiction. --json
+  // keeps it for scripts.
+  fieldTable(Object.fromEntries(Object.entries(fields).filter(([k]) => k !== 'attempts')));
   if (failed_reason)
     process.stdout.write(`\nfailure:\n${printable(failed_reason, { keepLines: true })}\n`);
   process.stdout.write(`\nevent:\n${JSON.stringify(event, null, 2)}\n`);
@@ -117,13 +125,17 @@ function printParked(parked: ParkedDetail): void {
 const show = (cli: Cli) =>
   withConfig(new Command('show'))
     .description(
-      'one job: its state, attempts, failure, event and result; or one parked message: its reason, detail and body',
+      'one job: its state, attempt, failure, event and result; or one parked message: its reason, detail and body',
     )
-    .argument('<id>', 'job id (as `jobs list` prints it), or a parked message id (`<ms>-<seq>`)')
+    .argument(
+      '<id>',
+      'job id (as `jobs list` prints it), the message id the job was made from, or a parked message id (`<ms>-<seq>`)',
+    )
     .addOption(jsonOption())
     .addHelpText(
       'after',
       `
+${ATTEMPT_HELP}
 A parked message (\`jobs list --state parked\`) never became a job: it is shown with state
 "parked", and --json prints the object \`jobs list --state parked --json\` lists, with
 "state": "parked".`,
@@ -164,7 +176,7 @@ const retry = (cli: Cli) =>
     .description(
       'run a failed or unrouted job again, or every failed job with --failed; a completed job is refused',
     )
-    .argument('[id]', 'job id')
+    .argument('[id]', 'job id, or the message id the job was made from')
     .option('--failed', 'retry every job in the failed set')
     .addOption(jsonOption())
     .addHelpText(
@@ -214,7 +226,7 @@ const remove = (cli: Cli) =>
     .description(
       'delete a job and its log (a parked message: its id from `jobs list --state parked`)',
     )
-    .argument('<id>', 'job id or parked message id')
+    .argument('<id>', 'job id, the message id the job was made from, or a parked message id')
     .addOption(jsonOption())
     .action(async (id: string, opts: ConfigOpts & { json?: boolean }) =>
       withQueue(cli, opts, async ({ jobs }) => {

@@ -1,5 +1,5 @@
 import { Command } from 'commander';
-import { counted, readCommandFile } from '@loopabull/core/cli';
+import { commandFileName, counted, readCommandFile } from '@loopabull/core/cli';
 import type { Published } from '@loopabull/core';
 import { jsonOption, printJson, withConfig, type ConfigOpts, type Cli } from '../options.js';
 
@@ -34,7 +34,7 @@ match it) is dropped by the broker: replay names it on standard error and exits 
       const config = cli.loadConfig(opts);
       const { BusPublisher, eventIdOf, jobIdFor, parseReplay } = await import('@loopabull/core');
       const messages = files.flatMap((file) =>
-        parseReplay(readCommandFile(file), file === '-' ? 'standard input' : file),
+        parseReplay(readCommandFile(file), commandFileName(file)),
       );
       const publisher = new BusPublisher(config);
       const sent: Array<{ topic: string; body: unknown; published: Published }> = [];

@@ -4,7 +4,7 @@ import { Command } from 'commander';
 import { counted, type Config } from '@loopabull/core/cli';
 import type { Logger } from '@loopabull/core';
 import { DEMO_BODY, DEMO_FILE, DEMO_TOPIC, KOJI_TOPIC } from './demo-message.js';
-import { positiveInt, withConfig, type ConfigOpts, type Cli } from '../options.js';
+import { positiveIntUpTo, withConfig, type ConfigOpts, type Cli } from '../options.js';
 import { nodeFlagsFor } from '../memory-bounds.js';
 
 /**
@@ -16,6 +16,14 @@ const DEMO_QUEUE = {
   LOOPABULL_BUS_QUEUE: 'loopabull-demo',
   LOOPABULL_BUS_QUEUE_EXPIRES: '600',
 };
+
+/**
+ * Most workers `up` starts. Each is a node process of about 100 MB (docs/benchmarks.md, Memory)
+ * with its own Redis connections, so a mistyped count (`--workers 100000`) would swap the machine
+ * to a halt, or hit Redis's maxclients, before any job ran. More jobs at once is what
+ * workers.concurrency is for: one process runs that many.
+ */
+export const MAX_UP_WORKERS = 32;
 
 /** One process `up` started, named by its command (`looper`, `worker --id 2`, `serve`). */
 interface Part {
@@ -122,7 +130,15 @@ async function demo(
 export const upCommand = (cli: Cli) =>
   withConfig(new Command('up'))
     .description('run the looper, N workers and the HTTP server together, for a laptop or a demo')
-    .option('--workers <n>', 'worker processes', positiveInt, 5)
+    .option(
+      '--workers <n>',
+      `worker processes, at most ${MAX_UP_WORKERS} (for more jobs at once: workers.concurrency)`,
+      positiveIntUpTo(
+        MAX_UP_WORKERS,
+        'each worker is a node process of about 100 MB; for more jobs at once, raise workers.concurrency',
+      ),
+      5,
+    )
     .option('--demo', 'once up, publish a sample Koji build message and show the playbook it ran')
     .addHelpText(
       'after',

@@ -4,22 +4,13 @@
  */
 import { describe, expect, it } from '@jest/globals';
 import { CommanderError } from 'commander';
+import { parsedOptions } from '@test/support';
 import { cliWith } from '../options.js';
 import { workerCommand } from './worker.js';
 
 /** Parses `worker ARGS`; resolves to the id the action would start with, without starting it. */
-function parsedId(...args: string[]): Promise<string> {
-  const cmd = workerCommand(cliWith([]))
-    .exitOverride()
-    .configureOutput({ writeErr: () => undefined });
-  return new Promise((resolve, reject) => {
-    cmd.hook('preAction', (command) => {
-      resolve(command.opts<{ id: string }>().id);
-      throw new Error('stop before the worker starts');
-    });
-    cmd.parseAsync(['node', 'worker', ...args]).catch(reject);
-  });
-}
+const parsedId = async (...args: string[]): Promise<string> =>
+  (await parsedOptions<{ id: string }>(workerCommand(cliWith([])), ...args)).id;
 
 describe('loopabull worker --id', () => {
   it('takes a name such as systemd passes for loopabull@N', async () => {

@@ -9,7 +9,7 @@ export const workerCommand = (cli: Cli) =>
       'run jobs: each topic runs the playbook or handler named after it (systemd: loopabull@N.service)',
     )
     .option(
-      '--id <n>',
+      '--id <name>',
       "this worker's name in logs, job logs and the dashboard's Workers table (systemd passes %i): 1 to 128 printable ASCII characters, no spaces",
       workerId,
       '1',
