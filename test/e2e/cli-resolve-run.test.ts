@@ -202,6 +202,17 @@ describe('loopabull run', () => {
     }
   });
 
+  it('--dry-run writes the numbers of a --file body as Python json read them, as the looper would', async () => {
+    const res = await cli(
+      ['run', 'org.example.run.dry', '--dry-run', '--file', '-'],
+      '{"timestamp": 1424216566.0, "big": 12345678901234567890, "v": "1.0"}',
+    );
+    expect(res.stdout).toContain(
+      'msg:\n  !unsafe "timestamp": 1424216566.0\n  !unsafe "big": 12345678901234567890\n' +
+        '  !unsafe "v": !unsafe "1.0"\n',
+    );
+  });
+
   it('runs the playbook with the body from standard input, printing its output', async () => {
     const dest = join(config.dir, 'ran.json');
     writeAutomation(

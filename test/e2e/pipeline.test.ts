@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import amqp from 'amqplib';
 import { jobIdFor, openQueueServices, type QueueServices } from '@loopabull/core';
 import {
+  FIXTURES,
   localPlaybook,
   readFixture,
   removeTempDirs,
@@ -161,6 +162,57 @@ describe('bus -> looper -> queue -> worker -> playbook', () => {
       sent_at: '2019-07-30T19:12:22+00:00',
     });
     expect(received.msg).toEqual({ n: 2 });
+  });
+
+  it('gives the playbook the numbers of a message as published, from a Python publisher, publish and replay', async () => {
+    const topic = 'org.fedoraproject.prod.loopabull.numbers';
+    writeAutomation(
+      config.ansible.playbooks_dir,
+      `${topic}.yml`,
+      localPlaybook([
+        {
+          'ansible.builtin.copy': {
+            content:
+              '{{ msg.timestamp }} {{ msg.big }} {{ msg.timestamp | type_debug }} ' +
+              '{{ msg.big | type_debug }} {{ msg.nested[1].x }} {{ msg.msg.version }}',
+            dest: `${out}/numbers-{{ loopabull.id }}`,
+          },
+        },
+      ]),
+    );
+    // A whole fedmsg envelope as the body, as Loopabull 0.0.7's fedmsg looper got it: its
+    // timestamp is a float with nothing after the point.
+    const text = readFileSync(
+      new URL('fedmsg/buildsys.build.state.change.json', FIXTURES),
+      'utf8',
+    ).replace('"msg": {', '"big": 12345678901234567890123, "nested": [1, {"x": 2.50e1}], "msg": {');
+    const ids = ['python', 'publish', 'replay'].map((how) => `numbers-${how}-${Date.now()}`);
+    // As fedora-messaging (Python) publishes it: the text as json.dumps wrote it.
+    const conn = await amqp.connect(config.bus.url);
+    try {
+      const ch = await conn.createConfirmChannel();
+      ch.publish(config.bus.publish_exchange, topic, Buffer.from(text), {
+        messageId: ids[0],
+        contentType: 'application/json',
+      });
+      await ch.waitForConfirms();
+    } finally {
+      await conn.close();
+    }
+    const file = join(out, 'numbers.json');
+    writeFileSync(file, text);
+    expect(await runCli(['publish', topic, '--id', ids[1]!, '--file', file, ...cfg])).toMatchObject(
+      { code: 0 },
+    );
+    writeFileSync(file, `{"topic": "${topic}", "msg_id": "${ids[2]}", "msg": ${text}}`);
+    expect(await runCli(['replay', file, ...cfg])).toMatchObject({ code: 0 });
+    sent += 3;
+    for (const id of ids) {
+      expect(await waitFor(() => finished(jobIdFor(id)), { what: `job ${id}` })).toBe('completed');
+      expect(readFileSync(join(out, `numbers-${id}`), 'utf8')).toBe(
+        '1424216566.0 12345678901234567890123 float int 25.0 1.8.3',
+      );
+    }
   });
 
   it('passes Jinja in a message through as text, never running it', async () => {

@@ -2,6 +2,7 @@ import { InvalidArgumentError, Option, type Command } from 'commander';
 // Without the engine: a command's definition is read for `--help` (docs/benchmarks.md).
 import {
   commandFileName,
+  bodyText,
   ConfigError,
   configOption,
   formatTable,
@@ -61,16 +62,22 @@ export const bodyOptions = (cmd: Command): Command =>
     .addOption(new Option('--body <json>', 'message body as JSON').default('{}').conflicts('file'))
     .option('--file <path>', 'read the message body (JSON) from a file; - for standard input');
 
-/** The message body of `publish` and `run`; a usage error (exit 2) names what was wrong. */
-export function readBody(opts: BodyOpts): unknown {
+/**
+ * The message body of `publish` and `run`, and the text to send it as when JSON.parse would lose
+ * how its numbers are written (`1.0`: bodyText); a usage error (exit 2) names what was wrong.
+ */
+export function readBody(opts: BodyOpts): { body: unknown; text: string | undefined } {
   const where = opts.file ? commandFileName(opts.file, '--file') : '--body';
-  const text = opts.file ? readCommandFile(opts.file, where) : (opts.body ?? '{}');
+  const raw = opts.file ? readCommandFile(opts.file, where) : (opts.body ?? '{}');
+  // A byte order mark, which editors on some systems write, is no part of the JSON.
+  const text = raw.startsWith('\uFEFF') ? raw.slice(1) : raw;
+  let body: unknown;
   try {
-    // A byte order mark, which editors on some systems write, is no part of the JSON.
-    return JSON.parse(text.startsWith('\uFEFF') ? text.slice(1) : text);
+    body = JSON.parse(text);
   } catch (err) {
     throw new ConfigError(`${where} is not valid JSON: ${(err as Error).message}`);
   }
+  return { body, text: bodyText(text, body) };
 }
 
 export function printJson(value: unknown): void {

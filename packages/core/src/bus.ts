@@ -204,6 +204,11 @@ export interface PublishOptions {
    * `exchange/a/b/c` have the same topic).
    */
   exchange?: string;
+  /**
+   * The body's JSON text, sent as it is instead of JSON.stringify(body): a body read from a file
+   * whose numbers must reach the looper as written (`1.0`; bodyText).
+   */
+  text?: string;
 }
 
 /** Where a message went: `routed` is false when no queue was bound to take it (the broker dropped it). */
@@ -285,7 +290,7 @@ export class BusPublisher {
       ch.publish(
         dest.exchange,
         routingKey,
-        Buffer.from(JSON.stringify(body)),
+        Buffer.from(opts.text ?? JSON.stringify(body)),
         {
           contentType: 'application/json',
           contentEncoding: 'utf-8',

@@ -36,6 +36,15 @@ export { counted, formatTable, printable } from './format.js';
 export { parseDuration, formatDuration } from './duration.js';
 export { isObject, type JsonObject } from './json-object.js';
 export {
+  bodyText,
+  member,
+  numberLiteral,
+  numberLiterals,
+  pythonFloat,
+  pythonNumber,
+  PYTHON_MAX_INT_DIGITS,
+} from './json-numbers.js';
+export {
   commandFileName,
   configOption,
   printJson,

@@ -38,6 +38,13 @@ export {
   type ServerTarget,
 } from './config/database-url.js';
 export type { LoopabullEvent } from './event.js';
+export {
+  member,
+  numberLiteral,
+  numberLiterals,
+  pythonNumber,
+  PYTHON_MAX_INT_DIGITS,
+} from './json-numbers.js';
 export { topicProblem, topicAllowed, bindingMatches } from './topic.js';
 export {
   nestingDepth,

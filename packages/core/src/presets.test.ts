@@ -45,6 +45,16 @@ describe('fedora-messaging preset', () => {
       },
     });
   });
+  it('keeps the text of a body whose numbers JSON.parse loses, as a fedmsg envelope is published', () => {
+    const text = readFileSync(new URL('fedmsg/buildsys.build.state.change.json', fixtures), 'utf8');
+    const r = toEvent({ ...delivery, content: Buffer.from(text) }, 'fedora-messaging', opts);
+    if (!r.ok) throw new Error(r.detail);
+    // Handlers get JavaScript numbers; the vars writer reads `1424216566.0` from the text.
+    expect(r.event.body).toEqual(fedmsg);
+    expect(r.event.body_text).toBe(text);
+    expect(toEvent(delivery, 'fedora-messaging', opts)).not.toHaveProperty('event.body_text');
+  });
+
   it('reads sent_at from a sent-at header a Python publisher sent as a datetime (AMQP timestamp)', () => {
     const headers = { 'sent-at': { '!': 'timestamp', value: 1_564_513_942 } };
     const r = toEvent({ ...delivery, headers }, 'fedora-messaging', opts);
@@ -234,6 +244,17 @@ describe('eventAsPublished: the event `loopabull run` hands an automation', () =
       routing_key: topic,
       received_at: now.toISOString(),
     });
+  });
+
+  it('carries the text `publish` sends when it keeps numbers as written, as the looper would', () => {
+    const text = '{"timestamp":1424216566.0}';
+    const event = eventAsPublished('fedora-messaging', fedmsg.topic, JSON.parse(text), {
+      publishExchange: 'amq.topic',
+      messageId: fedmsg.msg_id,
+      text,
+      now,
+    });
+    expect(event).toMatchObject({ body: { timestamp: 1424216566 }, body_text: text });
   });
 
   // `loopabull run` promises the event the looper makes of the same body published now: with

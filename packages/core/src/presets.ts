@@ -2,6 +2,7 @@ import type { Binding, BusPreset } from './config/schema.js';
 import type { LoopabullEvent } from './event.js';
 import { sha256 } from './hash.js';
 import { DEFAULT_MAX_DEPTH, nestingDepth, plainHeaders, sentAtHeader } from './intake.js';
+import { mayLoseNumbers } from './json-numbers.js';
 import { isObject } from './json-object.js';
 import { bindingMatches, topicAllowed, topicProblem } from './topic.js';
 
@@ -157,13 +158,20 @@ export function publishHeaders(preset: BusPreset, now: Date = new Date()): Recor
  * The event a message published now as the preset would (`destinationFor`) becomes in the looper:
  * what `loopabull run` hands the automation, so that it sees the exchange, routing key and id a
  * real delivery of that body would give it (with pulse, the id derived from the body's routing
- * key, not a new one each time). `messageId` stands for the message id a publisher would set.
+ * key, not a new one each time). `messageId` stands for the message id a publisher would set;
+ * `text`, the body's JSON text as `publish` would send it when its numbers need it (bodyText).
  */
 export function eventAsPublished(
   preset: BusPreset,
   topic: string,
   body: unknown,
-  opts: { publishExchange: string; messageId: string; routingKey?: string | undefined; now?: Date },
+  opts: {
+    publishExchange: string;
+    messageId: string;
+    routingKey?: string | undefined;
+    text?: string | undefined;
+    now?: Date;
+  },
 ): LoopabullEvent {
   const dest = destinationFor(preset, topic, opts.publishExchange, body);
   const routingKey = preset === 'pulse' ? (opts.routingKey ?? dest.routingKey) : dest.routingKey;
@@ -181,13 +189,14 @@ export function eventAsPublished(
       {
         exchange: dest.exchange,
         routingKey,
-        content: Buffer.from(JSON.stringify(body) ?? ''),
+        content: Buffer.from(opts.text ?? JSON.stringify(body) ?? ''),
         messageId: opts.messageId,
       },
       preset,
     ),
     topic,
     body,
+    ...(opts.text === undefined ? {} : { body_text: opts.text }),
     headers,
     exchange: dest.exchange,
     routing_key: routingKey,
@@ -286,6 +295,7 @@ export function toEvent(
     return reject('bad-utf8', 'body is not valid UTF-8');
   }
   let body: unknown = text;
+  let bodyText: string | undefined;
   if (preset !== 'generic' || isJsonType(delivery.contentType)) {
     try {
       body = JSON.parse(text);
@@ -296,6 +306,9 @@ export function toEvent(
     if (nestingDepth(body, maxDepth) > maxDepth) {
       return reject('too-deep', `body is nested deeper than bus.max_depth ${maxDepth}`);
     }
+    // The text itself, not its numbers: reading them is for the playbook vars writer, on the
+    // few bodies that need it, not for every message here.
+    if (mayLoseNumbers(text)) bodyText = text;
   }
   const plain = plainHeaders(delivery.headers);
   if (!plain.ok) return reject('bad-headers', plain.detail);
@@ -307,6 +320,7 @@ export function toEvent(
       id,
       topic,
       body,
+      ...(bodyText === undefined ? {} : { body_text: bodyText }),
       headers,
       exchange: delivery.exchange,
       routing_key: delivery.routingKey,

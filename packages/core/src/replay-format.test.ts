@@ -83,6 +83,28 @@ describe('parseReplay', () => {
     ).toThrow(/raw\.json item 1: expected/);
   });
 
+  it('keeps the text of each body whose numbers JSON.parse loses, as the file writes them', () => {
+    // A datagrepper page holding a fedmsg envelope whose msg is itself an envelope, as 0.0.7's
+    // fedmsg looper got it (`timestamp` a float), a serialized message and a Pulse capture.
+    const inner = '{"timestamp": 1424216566.0, "ids": [12345678901234567890, 2], "v": "1.0"}';
+    const page =
+      `{"raw_messages": [{"topic": "a.b", "msg_id": "m1", "timestamp": 1.0, "msg": ${inner}},` +
+      ` {"topic": "a.b", "id": "m2", "body": {"n": 1}},` +
+      ` {"exchange": "exchange/x/y", "routingKey": "r", "payload": [1e5]}]}`;
+    const [envelope, plain, capture] = parseReplay(page, 'page.json');
+    expect(envelope).toMatchObject({
+      body: JSON.parse(inner),
+      text: '{"timestamp":1424216566.0,"ids":[12345678901234567890,2],"v":"1.0"}',
+    });
+    expect(plain!.text).toBe('{"n":1}');
+    expect(capture).toMatchObject({ body: [100000], text: '[1e5]' });
+    const lines = parseReplay(
+      `{"topic": "a.b", "id": "m", "body": [1.0]}\n${JSON.stringify(serialized)}`,
+      'l',
+    );
+    expect(lines.map((m) => m.text)).toEqual(['[1.0]', undefined]);
+  });
+
   it('names the line and what is wrong', () => {
     expect(() => parseReplay(`${JSON.stringify(fedmsg)}\n{nope`, 'dump.jsonl')).toThrow(
       /dump\.jsonl line 2 is not JSON/,

@@ -1,4 +1,5 @@
 import { ConfigError } from './errors.js';
+import { jsonWithLiterals, keptLiterals, member } from './json-numbers.js';
 import { isObject } from './json-object.js';
 import { sentAtHeader } from './intake.js';
 import { eventIdOf, pulseTopic } from './presets.js';
@@ -14,6 +15,8 @@ export interface ReplayMessage {
   id: string;
   headers: Record<string, unknown>;
   body: unknown;
+  /** The body's JSON text with its numbers as the file has them, when they need it (bodyText). */
+  text?: string;
   pulse?: { exchange: string; routingKey: string };
 }
 
@@ -27,7 +30,11 @@ const AMQP_SHORTSTR_BYTES = 255;
  * preset gives it (the exchange's name; `<exchange>:<routing key>` hashed), so the id is the same
  * on every replay; it is also sent as the message id, which only the other presets read.
  */
-function pulseReplay(item: Record<string, unknown>, where: string): ReplayMessage {
+function pulseReplay(
+  item: Record<string, unknown>,
+  where: string,
+  literals: unknown,
+): ReplayMessage {
   const { exchange, payload } = item;
   const routingKey = 'routingKey' in item ? item.routingKey : item.routing_key;
   if (!('payload' in item)) throw new ConfigError(`${where}: no "payload" (the message's body)`);
@@ -49,6 +56,7 @@ function pulseReplay(item: Record<string, unknown>, where: string): ReplayMessag
     id: eventIdOf({ exchange, routingKey, content: Buffer.alloc(0) }, 'pulse'),
     headers: {},
     body: payload,
+    ...textOf(payload, member(literals, 'payload')),
     pulse: { exchange, routingKey },
   };
 }
@@ -71,13 +79,20 @@ function envelopeHeaders(item: Record<string, unknown>): Record<string, unknown>
 }
 
 /**
+ * The body's text, written with its numbers' literals, when the file's text needed them read
+ * (`literals`, the message's part of numberLiterals' value, is then given).
+ */
+const textOf = (body: unknown, literals: unknown): { text?: string } =>
+  literals === undefined ? {} : { text: jsonWithLiterals(body, literals) };
+
+/**
  * A message as fedora-messaging serializes it (`{topic, headers, id, body}`, what
  * `fedora-messaging publish` and its dumps use), as a fedmsg envelope (`{topic, msg_id, msg}`,
  * what datagrepper returns) or as a Pulse message (`{exchange, routingKey, payload}`).
  */
-function toReplay(item: unknown, where: string): ReplayMessage {
+function toReplay(item: unknown, where: string, literals: unknown): ReplayMessage {
   if (!isObject(item)) throw new ConfigError(`${where}: expected a message object`);
-  if (isPulse(item)) return pulseReplay(item, where);
+  if (isPulse(item)) return pulseReplay(item, where, literals);
   const { topic } = item;
   if (typeof topic !== 'string')
     throw new ConfigError(`${where}: no "topic" (nor "exchange", as a Pulse message has)`);
@@ -89,10 +104,17 @@ function toReplay(item: unknown, where: string): ReplayMessage {
       id: item.id,
       headers: isObject(item.headers) ? item.headers : {},
       body: item.body,
+      ...textOf(item.body, member(literals, 'body')),
     };
   }
   if ('msg' in item && typeof item.msg_id === 'string') {
-    return { topic, id: item.msg_id, headers: envelopeHeaders(item), body: item.msg };
+    return {
+      topic,
+      id: item.msg_id,
+      headers: envelopeHeaders(item),
+      body: item.msg,
+      ...textOf(item.msg, member(literals, 'msg')),
+    };
   }
   throw new ConfigError(
     `${where}: expected {topic, id, body} (fedora-messaging), {topic, msg_id, msg} (fedmsg) or {exchange, routingKey, payload} (Pulse)`,
@@ -100,15 +122,20 @@ function toReplay(item: unknown, where: string): ReplayMessage {
 }
 
 /**
- * The list inside a wrapper: a page of datagrepper's `/raw` (`{raw_messages: [...], count, pages,
- * ...}`, what an operator saves with `curl .../datagrepper/raw?topic=...&start=...`), or
- * `{messages: [...]}`, as Pulse captures are often saved; else null.
+ * Where the list of messages is in a document: the document itself, or the list inside a wrapper,
+ * a page of datagrepper's `/raw` (`{raw_messages: [...], count, pages, ...}`, what an operator
+ * saves with `curl .../datagrepper/raw?topic=...&start=...`) or `{messages: [...]}`, as Pulse
+ * captures are often saved; else null.
  */
-function wrappedList(doc: unknown): unknown[] | null {
+function listPath(doc: unknown): string[] | null {
+  if (Array.isArray(doc)) return [];
   if (!isObject(doc)) return null;
-  if (Array.isArray(doc.raw_messages)) return doc.raw_messages;
-  return Array.isArray(doc.messages) ? doc.messages : null;
+  if (Array.isArray(doc.raw_messages)) return ['raw_messages'];
+  return Array.isArray(doc.messages) ? ['messages'] : null;
 }
+
+const at = (value: unknown, path: readonly string[]): unknown =>
+  path.reduce<unknown>((v, key) => member(v, key), value);
 
 /**
  * Messages from a JSON document (one message, a list, or a list wrapped as `{raw_messages}` or
@@ -117,10 +144,13 @@ function wrappedList(doc: unknown): unknown[] | null {
 export function parseReplay(text: string, source: string): ReplayMessage[] {
   try {
     const doc: unknown = JSON.parse(text);
-    const list = Array.isArray(doc) ? doc : wrappedList(doc);
-    return list
-      ? list.map((m, i) => toReplay(m, `${source} item ${i + 1}`))
-      : [toReplay(doc, source)];
+    const literals = keptLiterals(text);
+    const path = listPath(doc);
+    if (!path) return [toReplay(doc, source, literals)];
+    const listLiterals = at(literals, path);
+    return (at(doc, path) as unknown[]).map((m, i) =>
+      toReplay(m, `${source} item ${i + 1}`, member(listLiterals, i)),
+    );
   } catch (err) {
     if (err instanceof ConfigError) throw err;
   }
@@ -135,6 +165,6 @@ export function parseReplay(text: string, source: string): ReplayMessage[] {
       } catch (err) {
         throw new ConfigError(`${source} line ${n} is not JSON: ${(err as Error).message}`);
       }
-      return toReplay(doc, `${source} line ${n}`);
+      return toReplay(doc, `${source} line ${n}`, keptLiterals(line));
     });
 }

@@ -209,6 +209,46 @@ describe('renderVars', () => {
     tried('vars-file writer round trips', cases);
   });
 
+  it('writes numbers as Python json read them from the body text: floats with a point, ints exact', () => {
+    const text =
+      '{"t": 1424216566.0, "big": 12345678901234567890, "e": 1e5, "f": 1.50, "neg": -0.0,' +
+      ' "inf": 1e400, "n": [1.0, {"x": 2.5E1}], "s": "1.0", "1.0": 3, "plain": 7}';
+    const vars = renderVars(
+      { ...event, body: JSON.parse(text), body_text: text },
+      { job_id: 'j', attempt: 1 },
+    );
+    expect(vars).toContain(
+      [
+        'msg:',
+        '  !unsafe "t": 1424216566.0',
+        '  !unsafe "big": 12345678901234567890',
+        '  !unsafe "e": 100000.0',
+        '  !unsafe "f": 1.5',
+        '  !unsafe "neg": -0.0',
+        '  !unsafe "inf": .inf',
+        '  !unsafe "n":',
+        '    - 1.0',
+        '    -',
+        '      !unsafe "x": 25.0',
+        '  !unsafe "s": !unsafe "1.0"',
+        '  !unsafe "1.0": 3',
+        '  !unsafe "plain": 7',
+      ].join('\n'),
+    );
+  });
+
+  it('writes the number JSON.parse made where the text has no literal for it', () => {
+    const meta = { job_id: 'j', attempt: 1 };
+    // An int Python would refuse (over 4300 digits), and a text that is not this body's.
+    const huge = '9'.repeat(4301);
+    expect(renderVars({ ...event, body: [Infinity], body_text: `[${huge}]` }, meta)).toMatch(
+      /^msg:\n {2}- null\n/,
+    );
+    expect(renderVars({ ...event, body: { a: 2 }, body_text: '{"a": 1.0}' }, meta)).toMatch(
+      /^msg:\n {2}!unsafe "a": 2\n/,
+    );
+  });
+
   it('a scalar body stays a scalar', () => {
     expect(renderVars({ ...event, body: 'x' }, { job_id: 'j', attempt: 1 })).toMatch(
       /^msg: !unsafe "x"\n/,
@@ -256,6 +296,46 @@ describe('renderExtraVars', () => {
 });
 
 describe('renderVars with ansible-playbook', () => {
+  it('gives a playbook the numbers Python json read from the body: the same types, the same text', async () => {
+    const dir = tempDir('numbers');
+    // The text as a Python publisher sends it, with literals JSON.stringify never writes.
+    const text =
+      '{"timestamp": 1424216566.0, "ints": [0, -7, 9007199254740993, 123456789012345678901234567890],' +
+      ' "floats": [1.0, -0.0, 1e5, 1.50, 1E16, 1e21, 1e-7, 0.00001, 12345678.0000000001, 1e400],' +
+      ' "nested": {"a": [{"b": 2.0}]}, "digits": "1.0 1e5 12345678901234567890"}';
+    const playbook = join(dir, 'numbers.yml');
+    writeFileSync(
+      playbook,
+      localPlaybook([
+        {
+          'ansible.builtin.copy': {
+            content:
+              '{{ msg.timestamp }} {{ msg.timestamp | type_debug }} {{ msg.ints[3] }} ' +
+              '{{ msg.ints[3] | type_debug }}\n{{ msg | to_json }}',
+            dest: join(dir, 'out'),
+          },
+        },
+      ]),
+    );
+    const vars = renderVars(
+      { ...event, body: JSON.parse(text), body_text: text },
+      { job_id: 'j', attempt: 1 },
+    );
+    await withVarsFile(vars, (file) =>
+      promisify(execFile)('ansible-playbook', [playbook, '-e', `@${file}`], {
+        env: { ...process.env, ANSIBLE_LOCALHOST_WARNING: 'False' },
+      }),
+    );
+    const python = await promisify(execFile)('python3', [
+      '-c',
+      'import json, sys; print(json.dumps(json.loads(sys.argv[1])), end="")',
+      text,
+    ]);
+    expect(readFileSync(join(dir, 'out'), 'utf8')).toBe(
+      `1424216566.0 float 123456789012345678901234567890 int\n${python.stdout}`,
+    );
+  });
+
   it('gives a playbook exactly the message that broke it before: lone surrogates, long keys, deep nesting', async () => {
     const dir = tempDir('vars');
     let deep: unknown = 'bottom';

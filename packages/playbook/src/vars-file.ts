@@ -2,7 +2,15 @@ import { rmSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { nestingDepth, type LoopabullEvent } from '@loopabull/core';
+import {
+  member,
+  nestingDepth,
+  numberLiteral,
+  numberLiterals,
+  pythonNumber,
+  PYTHON_MAX_INT_DIGITS,
+  type LoopabullEvent,
+} from '@loopabull/core';
 import { onExit } from './exit-cleanup.js';
 import { RunError } from './run-error.js';
 
@@ -62,56 +70,81 @@ const IMPLICIT_KEY_MAX = 1000;
 export const VARS_MAX_DEPTH = 300;
 
 /**
- * YAML 1.1 reads `1e+21` or `1e-07` as strings: a float needs a dot in its mantissa and a sign
- * in its exponent there.
+ * A number's text as YAML 1.1 reads it as the same number: `1e+21` or `1e-07` would be strings
+ * there, where a float needs a dot in its mantissa and a sign in its exponent; `inf` is `.inf`.
  */
-function number(n: number): string {
-  const text = String(n);
+function yamlNumber(text: string): string {
+  if (/^-?inf$/.test(text)) return text.replace('inf', '.inf');
   const e = text.indexOf('e');
   if (e < 0) return text;
   const mantissa = text.slice(0, e);
   return `${mantissa.includes('.') ? mantissa : mantissa + '.0'}e${text.slice(e + 1)}`;
 }
 
+/** An int literal PyYAML would refuse to read, failing the run: its digits are over Python's limit. */
+const TOO_LONG_INT = new RegExp(`^-?\\d{${PYTHON_MAX_INT_DIGITS + 1},}$`);
+
+/**
+ * A number as Python's json read it from its literal in the body, when there is one (the event's
+ * `body_text`): `1.0` a float, `12345678901234567890` an int, exact, `1e400` inf. Without one,
+ * when the literal does not read as `value`, or for an int PyYAML would refuse, the number
+ * JSON.parse made (null for one past the float range, as the queue's JSON keeps it).
+ */
+function number(value: number | null, literal: unknown): string {
+  const written = numberLiteral(value, literal);
+  if (written !== undefined && !TOO_LONG_INT.test(written))
+    return yamlNumber(pythonNumber(written));
+  return value === null ? 'null' : yamlNumber(String(value));
+}
+
 export type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
 
-/** A scalar or empty collection on the line of its key or dash; null when it needs a block. */
-function inline(value: Json): string | null {
-  if (value === null) return 'null';
+/**
+ * A scalar or empty collection on the line of its key or dash; null when it needs a block.
+ * `literals` is the value as numberLiterals reads the body's text, when the event has one.
+ */
+function inline(value: Json, literals: unknown): string | null {
+  if (value === null || typeof value === 'number') return number(value, literals);
   if (typeof value === 'boolean') return String(value);
-  if (typeof value === 'number') return number(value);
   if (typeof value === 'string') return unsafe(value);
   if (Array.isArray(value)) return value.length === 0 ? '[]' : null;
   return Object.keys(value).length === 0 ? '{}' : null;
 }
 
-function entry(head: string, value: Json, indent: string, out: string[]): void {
-  const text = inline(value);
+function entry(head: string, value: Json, literals: unknown, indent: string, out: string[]): void {
+  const text = inline(value, literals);
   if (text !== null) {
     out.push(`${head} ${text}`);
     return;
   }
   out.push(head);
-  block(value, indent + '  ', out);
+  block(value, literals, indent + '  ', out);
 }
 
-function block(value: Json, indent: string, out: string[], plainKeys = false): void {
+function block(
+  value: Json,
+  literals: unknown,
+  indent: string,
+  out: string[],
+  plainKeys = false,
+): void {
   if (Array.isArray(value)) {
-    for (const item of value) entry(`${indent}-`, item, indent, out);
+    for (const [i, item] of value.entries())
+      entry(`${indent}-`, item, member(literals, i), indent, out);
     return;
   }
   // Keys that differ only in lone surrogates are one key once written: the last value wins, as
   // it would in JSON, rather than leaving the YAML reader a duplicate key.
-  const entries = new Map<string, Json>();
+  const entries = new Map<string, [Json, unknown]>();
   for (const [key, item] of Object.entries(value as Record<string, Json>))
-    entries.set(wellFormed(key), item);
-  for (const [key, item] of entries) {
+    entries.set(wellFormed(key), [item, member(literals, key)]);
+  for (const [key, [item, itemLiterals]] of entries) {
     const text = plainKeys ? key : unsafe(key);
     if (text.length <= IMPLICIT_KEY_MAX) {
-      entry(`${indent}${text}:`, item, indent, out);
+      entry(`${indent}${text}:`, item, itemLiterals, indent, out);
     } else {
       out.push(`${indent}? ${text}`);
-      entry(`${indent}:`, item, indent, out);
+      entry(`${indent}:`, item, itemLiterals, indent, out);
     }
   }
 }
@@ -154,6 +187,10 @@ function eventVars(event: LoopabullEvent, meta: RunMeta): EventVars {
   };
 }
 
+/** The body's numbers as written (numberLiterals), when the event carries its text. */
+const literalsOf = (event: LoopabullEvent): unknown =>
+  typeof event.body_text === 'string' ? numberLiterals(event.body_text) : undefined;
+
 /**
  * The extra-vars file of one run: `msg` (Loopabull-compatible) and `loopabull` metadata. Every
  * string from the message, keys included, is tagged `!unsafe`; only this file's own structure
@@ -163,9 +200,9 @@ function eventVars(event: LoopabullEvent, meta: RunMeta): EventVars {
 export function renderVars(event: LoopabullEvent, meta: RunMeta): string {
   const { body, loopabull } = eventVars(event, meta);
   const out: string[] = [];
-  entry('msg:', body, '', out);
+  entry('msg:', body, literalsOf(event), '', out);
   out.push('loopabull:');
-  block(loopabull, '  ', out, true);
+  block(loopabull, undefined, '  ', out, true);
   return out.join('\n') + '\n';
 }
 
@@ -176,7 +213,7 @@ export function renderVars(event: LoopabullEvent, meta: RunMeta): string {
  */
 export function renderExtraVars(vars: Record<string, Json>): string {
   const out: string[] = [];
-  block(vars, '', out, true);
+  block(vars, undefined, '', out, true);
   return out.join('\n') + '\n';
 }
 
@@ -200,13 +237,14 @@ export function renderBatchVars(
   entry(
     'msgs:',
     vars.map((v) => v.body),
+    runs.map((r) => literalsOf(r.event)),
     '',
     out,
   );
   out.push('loopabull_msgs:');
   for (const v of vars) {
     out.push('  -');
-    block(v.loopabull, '    ', out, true);
+    block(v.loopabull, undefined, '    ', out, true);
   }
   return out.join('\n') + '\n';
 }

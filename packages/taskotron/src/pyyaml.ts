@@ -1,5 +1,6 @@
 import yaml from 'js-yaml';
-import { pythonFloat, pythonStr } from './resultsdb/python-text.js';
+import { PYTHON_MAX_INT_DIGITS, pythonFloat } from '@loopabull/core/cli';
+import { pythonStr } from './resultsdb/python-text.js';
 
 /**
  * YAML as libtaskotron read a check's results (pure): PyYAML's `safe_load`, YAML 1.1, with each
@@ -18,10 +19,10 @@ const FLOAT =
   /^(?:[-+]?[0-9][0-9_]*\.[0-9_]*(?:[eE][-+][0-9]+)?|\.[0-9][0-9_]*(?:[eE][-+][0-9]+)?|[-+]?[0-9][0-9_]*(?::[0-5]?[0-9])+\.[0-9_]*|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))$/;
 
 /**
- * Python 3.11 on refuses to write an int of more digits (json.dumps fails). A literal of more
- * than four times as many digits (binary takes ~3.3 for one) is refused before it is converted.
+ * A literal of more than four times as many digits as Python writes (binary takes ~3.3 for one)
+ * is refused before it is converted.
  */
-const MAX_INT_DIGITS = 4300;
+const MAX_INT_DIGITS = PYTHON_MAX_INT_DIGITS;
 
 /** A YAML 1.1 number's sign and the rest, underscores dropped (PyYAML's constructors). */
 function signed(text: string): { negative: boolean; rest: string } {

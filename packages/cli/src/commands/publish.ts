@@ -39,6 +39,8 @@ pulse: to exchange/<topic with . as />, with --routing-key, else the key Taskclu
   body that is no task message); the job id is a hash of exchange and routing key, so the same
   task message twice runs once;
 generic: to bus.publish_exchange with the topic as routing key.
+The body is sent as compact JSON, its numbers as --body or --file writes them (1.0 stays 1.0,
+12345678901234567890 exact), so a playbook gets them as a Python publisher's would reach it.
 An exchange other than amq.* is declared if missing, unless bus.declare_exchanges is false
 (Pulse): then a missing one is an error naming it, and nothing is published; but for the user's
 own exchange/<user>/…, which is declared all the same.
@@ -56,13 +58,14 @@ it), the broker drops it: publish says so on standard error ("routed": false) an
         if (problem) throw new ConfigError(problem);
         const config = cli.loadConfig(opts);
         const routingKey = pulseRoutingKey(config, opts.routingKey);
-        const body = readBody(opts);
+        const { body, text } = readBody(opts);
         const { BusPublisher, eventIdOf, jobIdFor } = await import('@loopabull/core');
         const publisher = new BusPublisher(config);
         try {
           const sent = await publisher.publish(topic, body, {
             messageId: opts.id,
             routingKey,
+            text,
           });
           // The job the looper makes of it: with pulse, named after exchange and routing key.
           const jobId = jobIdFor(

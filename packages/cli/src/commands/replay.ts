@@ -20,6 +20,7 @@ A message is {topic, headers, id, body} as fedora-messaging serializes it,
 {topic, msg_id, msg} as fedmsg and datagrepper give it, or {exchange, routingKey, payload}
 (or routing_key) as Pulse users capture it: one, a list, one per line, or a list wrapped as
 {raw_messages: [...]} (a page of datagrepper's /raw) or {messages: [...]}, in order.
+Each body is sent as compact JSON with its numbers as the file writes them (1.0 stays 1.0).
 A Pulse message is published on its own exchange with its own routing key, its payload as the
 body, as Pulse sent it: the pulse preset names its job after exchange and routing key, so it is
 the original's. The exchange is declared if missing, unless bus.declare_exchanges is false: then
@@ -37,15 +38,17 @@ match it) is dropped by the broker: replay names it on standard error and exits 
         parseReplay(readCommandFile(file), commandFileName(file)),
       );
       const publisher = new BusPublisher(config);
-      const sent: Array<{ topic: string; body: unknown; published: Published }> = [];
+      const sent: Array<{ topic: string; content: Buffer; published: Published }> = [];
       try {
         for (const m of messages) {
           const published = await publisher.publish(m.topic, m.body, {
             messageId: m.id,
             headers: m.headers,
             ...(m.pulse ? { exchange: m.pulse.exchange, routingKey: m.pulse.routingKey } : {}),
+            text: m.text,
           });
-          sent.push({ topic: m.topic, body: m.body, published });
+          const content = Buffer.from(m.text ?? JSON.stringify(m.body) ?? '');
+          sent.push({ topic: m.topic, content, published });
           if (!published.routed)
             process.stderr.write(
               `loopabull: no queue is bound to ${published.exchange} for routing key ${published.routingKey}: ` +
@@ -57,19 +60,14 @@ match it) is dropped by the broker: replay names it on standard error and exits 
       }
       if (opts.json)
         printJson({
-          published: sent.map(({ topic, body, published: p }) => ({
+          published: sent.map(({ topic, content, published: p }) => ({
             topic,
             message_id: p.messageId,
             exchange: p.exchange,
             routing_key: p.routingKey,
             routed: p.routed,
             // The job the looper makes of it, as `publish --json` says it.
-            job_id: jobIdFor(
-              eventIdOf(
-                { ...p, content: Buffer.from(JSON.stringify(body) ?? '') },
-                config.bus.preset,
-              ),
-            ),
+            job_id: jobIdFor(eventIdOf({ ...p, content }, config.bus.preset)),
           })),
         });
       else {

@@ -35,7 +35,8 @@ export const runCommand = (cli: Cli) =>
       `
 The event is the one the looper would make of the body published now with the configured preset
 (\`loopabull publish\`): its exchange, routing key, headers and sent_at, and its id (a new
-message id; with pulse, the hash of exchange and routing key, as the looper derives it).
+message id; with pulse, the hash of exchange and routing key, as the looper derives it), its
+numbers as the body writes them (a playbook gets 1.0 as the float 1.0).
 The output of the playbook or handler is printed as it comes; a failure, or a topic that names
 no file (unrouted), exits with code 1.
 --json prints one object, {resolution, vars, event, result}, whatever the outcome (vars for a
@@ -55,10 +56,12 @@ Example:
         if (problem) throw new ConfigError(problem);
         const config = cli.loadConfig(opts);
         const { AutomationHost, createLogger, eventAsPublished } = await import('@loopabull/core');
-        const event: LoopabullEvent = eventAsPublished(config.bus.preset, topic, readBody(opts), {
+        const { body, text } = readBody(opts);
+        const event: LoopabullEvent = eventAsPublished(config.bus.preset, topic, body, {
           publishExchange: config.bus.publish_exchange,
           messageId: randomUUID(),
           routingKey: pulseRoutingKey(config, opts.routingKey),
+          text,
         });
         const out = (line: string): void => {
           process.stdout.write(line + '\n');

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
-import { numberLiterals, pythonStr } from './python-text.js';
+import { member, numberLiterals } from '@loopabull/core/cli';
+import { pythonStr } from './python-text.js';
 import { SIZES } from './tables.js';
 import { pathValue, queryValue } from './werkzeug.js';
 
@@ -275,12 +276,6 @@ function problem(error: z.ZodError): { ok: false; message: string } {
     message: at && !i.message.startsWith(String(i.path[0])) ? `${at}: ${i.message}` : i.message,
   };
 }
-
-/** The member `key` of a JSON object or array, if it has one. */
-const member = (o: unknown, key: string | number): unknown =>
-  typeof o === 'object' && o !== null && Object.hasOwn(o, key)
-    ? (o as Record<string, unknown>)[key]
-    : undefined;
 
 /**
  * The body's numbers as written (`numberLiterals`), read only when one of `values` is a number:
