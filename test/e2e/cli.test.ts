@@ -74,6 +74,22 @@ describe('configuration errors', () => {
     },
   );
 
+  it('exit 2 for a --config and no command, saying what to type, without starting anything', async () => {
+    const path = write('no-command.yml', 'loglevel: info\n');
+    for (const args of [['-c', path], ['--config', path], [`--config=${path}`]]) {
+      // Unreachable services: a looper or worker started would fail otherwise, exit 1.
+      const res = await runCli(args, {
+        env: { REDIS_URL: 'redis://127.0.0.1:1', AMQP_URL: 'amqp://127.0.0.1:1' },
+      });
+      expect({ args, code: res.code, stdout: res.stdout }).toEqual({ args, code: 2, stdout: '' });
+      expect(res.stderr).toBe(
+        `loopabull: ${args.join(' ')} names a configuration but no command: type \`loopabull ${args.join(' ')} COMMAND\` ` +
+          `(\`loopabull --help\` lists them), or \`loopabull ${path}\` to run it as Loopabull 0.0.7 did ` +
+          '(a looper and a worker in one process)\n',
+      );
+    }
+  });
+
   it('exit 2 for a config file that does not exist', async () => {
     const res = await runCli(['doctor', '--config', join(dir, 'missing.yml')]);
     expect(res.code).toBe(2);

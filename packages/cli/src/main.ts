@@ -3,7 +3,7 @@ import { CommanderError } from 'commander';
 // The error classes alone: the engine (`@loopabull/core`) loads only with a command that needs it.
 import { ConfigError } from '@loopabull/core/errors';
 import { legacyArgv } from './commands/legacy-argv.js';
-import { configAfterCommand, createProgram } from './program.js';
+import { configAfterCommand, configWithoutCommand, createProgram } from './program.js';
 
 /** Exit codes scripts rely on (`loopabull --help`): 0 ok, 1 runtime failure, 2 usage or configuration error. */
 function exitCodeFor(err: unknown): number {
@@ -20,6 +20,8 @@ process.stdout.on('error', (err: NodeJS.ErrnoException) => {
 });
 
 try {
+  const noCommand = configWithoutCommand(process.argv);
+  if (noCommand) throw new ConfigError(noCommand);
   const argv = configAfterCommand(process.argv);
   const program = await createProgram({ argv });
   const commands = program.commands.map((c) => c.name());

@@ -40,16 +40,28 @@ export async function withQueue<T>(
   cli: Cli,
   opts: ConfigOpts,
   fn: (services: QueueServices, config: Config) => Promise<T>,
+  access: { readOnly?: boolean } = {},
 ): Promise<T> {
   const config = cli.loadConfig(opts);
   const { openQueueServices } = await import('@loopabull/core/queue');
-  const services = await openQueueServices(config);
+  const services = await openQueueServices(config, access);
   try {
     return await fn(services, config);
   } finally {
     await services.close();
   }
 }
+
+/**
+ * `withQueue` for a command that only looks (queue, jobs list/show/logs), opened as doctor opens
+ * it: nothing is written, where BullMQ would otherwise leave its meta key behind in a Redis, or
+ * under a prefix or queue name, that had no queue.
+ */
+export const lookAtQueue = <T>(
+  cli: Cli,
+  opts: ConfigOpts,
+  fn: (services: QueueServices, config: Config) => Promise<T>,
+): Promise<T> => withQueue(cli, opts, fn, { readOnly: true });
 
 export interface BodyOpts {
   body?: string;

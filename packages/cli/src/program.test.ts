@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { configAfterCommand, createProgram } from './program.js';
+import { configAfterCommand, configWithoutCommand, createProgram } from './program.js';
 
 describe('configAfterCommand', () => {
   const argv = (...args: string[]) => ['node', 'loopabull', ...args];
@@ -45,6 +45,33 @@ describe('configAfterCommand', () => {
       ['f.yml'],
     ])
       expect(configAfterCommand(argv(...args))).toEqual(argv(...args));
+  });
+});
+
+describe('configWithoutCommand', () => {
+  const argv = (...args: string[]) => ['node', 'loopabull', ...args];
+
+  it('says what to type for a --config and no command', () => {
+    for (const args of [['-c', 'f.yml'], ['--config', 'f.yml'], ['--config=f.yml']])
+      expect(configWithoutCommand(argv(...args))).toBe(
+        `${args.join(' ')} names a configuration but no command: type \`loopabull ${args.join(' ')} COMMAND\` ` +
+          '(`loopabull --help` lists them), or `loopabull f.yml` to run it as Loopabull 0.0.7 did ' +
+          '(a looper and a worker in one process)',
+      );
+  });
+
+  it('leaves every other command line to Commander', () => {
+    for (const args of [
+      [],
+      ['f.yml'],
+      ['-c'],
+      ['--config='],
+      ['-c', 'f.yml', 'queue'],
+      ['-c', 'f.yml', '--help'],
+      ['-c', 'a.yml', '-c', 'b.yml'],
+      ['queue', '-c', 'f.yml'],
+    ])
+      expect([args, configWithoutCommand(argv(...args))]).toEqual([args, null]);
   });
 });
 

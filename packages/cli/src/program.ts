@@ -53,6 +53,24 @@ export function configAfterCommand(argv: readonly string[]): string[] {
   return [...argv.slice(0, 2), ...rest.slice(0, end), ...moved, ...rest.slice(end)];
 }
 
+/**
+ * Why `loopabull -c F` (or `--config F`, `--config=F`), a configuration and no command, is a usage
+ * error, saying what to type instead; null for any other arguments. It does not run F as 0.0.7's
+ * `loopabull F` does: that starts a looper and a worker, which an operator who left out the
+ * command (`loopabull -c F queue`, as --help and docs/configuration.md write it) did not ask for.
+ */
+export function configWithoutCommand(argv: readonly string[]): string | null {
+  const args = argv.slice(2);
+  const path = configArgument(argv);
+  if (args.length === 0 || configSpan(args[0]!) !== args.length || !path) return null;
+  const given = args.join(' ');
+  return (
+    `${given} names a configuration but no command: type \`loopabull ${given} COMMAND\` ` +
+    `(\`loopabull --help\` lists them), or \`loopabull ${path}\` to run it as Loopabull 0.0.7 did ` +
+    `(a looper and a worker in one process)`
+  );
+}
+
 /** The subcommand the arguments name: the first that is not an option (the program itself takes none with a value). */
 const subcommandOf = (argv: readonly string[]): string | undefined =>
   argv.slice(2).find((arg) => !arg.startsWith('-'));
@@ -127,7 +145,8 @@ export async function createProgram(opts: ProgramOptions = {}): Promise<Command>
 Every command takes -c/--config PATH, after the command or before it
 (\`loopabull -c /etc/loopabull/loopabull.yml queue\`).
 \`loopabull CONFIG\` (a file, no command) runs a looper and a worker in one process, as
-Loopabull 0.0.7 did: docs/compatibility.md.
+Loopabull 0.0.7 did: docs/compatibility.md. \`loopabull -c CONFIG\` with no command is a usage
+error that says so.
 
 Exit codes: 0 ok, 1 runtime failure, 2 usage or configuration error.
 Docs: README.md and docs/ in the source tree.`,

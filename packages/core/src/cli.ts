@@ -20,6 +20,7 @@ export { enabledAutomations, sectionOf } from './automation-host.js';
 export { loadConfig, resolveFrom } from './config/load.js';
 export type { Config } from './config/schema.js';
 export { seconds as timerSeconds } from './config/schema.js';
+export { httpBaseUrl } from './config/http-address.js';
 export {
   DEPTH_SAMPLE,
   DEPTH_STATES,

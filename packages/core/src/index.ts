@@ -29,6 +29,7 @@ export {
 } from './config/load.js';
 export type { Config, BusPreset, Binding } from './config/schema.js';
 export { seconds as timerSeconds } from './config/schema.js';
+export { hostForm, httpBaseUrl } from './config/http-address.js';
 export {
   parseDatabaseUrl,
   redactDatabaseUrl,

@@ -1,7 +1,7 @@
 import { timingSafeEqual } from 'node:crypto';
 import helmet from 'helmet';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import type { Config } from '@loopabull/core';
+import { hostForm, type Config } from '@loopabull/core';
 import type { ErrorBody } from './error-body.js';
 import { answerOtherMethods } from './methods.js';
 
@@ -15,15 +15,6 @@ export const NO_TOKEN_SET =
   'config (a long random string, e.g. from `openssl rand -hex 32`), restart `loopabull serve` ' +
   'and send Authorization: Bearer <token>. The CLI (loopabull pause, resume, jobs retry, jobs ' +
   'remove) needs no token: it acts through Redis.';
-
-/**
- * Lower case, an IPv6 literal in brackets (`::1` -> `[::1]`), a fully qualified name without its
- * final dot (`example.org.` -> `example.org`): the form a Host header is compared in.
- */
-const hostForm = (host: string) =>
-  (/:.*:/.test(host) && !host.startsWith('[') ? `[${host}]` : host)
-    .toLowerCase()
-    .replace(/\.(?=:\d+$|$)/, '');
 
 /**
  * The Host headers `loopabull serve` answers. An entry without a port allows any port, so the

@@ -2,9 +2,7 @@ import { mkdirSync, realpathSync } from 'node:fs';
 import { join, sep } from 'node:path';
 import fastifyStatic from '@fastify/static';
 import type { FastifyInstance } from 'fastify';
-
-/** Where `loopabull serve` answers for `taskotron.artifacts_dir`; `artifacts_url` points here by default. */
-export const ARTIFACTS_PREFIX = '/artifacts/';
+import { ARTIFACTS_PREFIX } from './section.js';
 
 const escapeHtml = (s: string) =>
   s.replace(

@@ -3,6 +3,8 @@ export {
   taskotronSection,
   taskotronSettings,
   taskotronPaths,
+  artifactsUrl,
+  ARTIFACTS_PREFIX,
   SHIPPED_RULES,
   SHIPPED_TASKS_DIR,
   type TaskotronSection,
@@ -136,7 +138,7 @@ export {
   RESULT_NEW_TOPIC,
   TASKOTRON_RESULT_NEW_TOPIC,
 } from './resultsdb/events.js';
-export { registerArtifacts, ARTIFACTS_PREFIX } from './artifacts-routes.js';
+export { registerArtifacts } from './artifacts-routes.js';
 export { builtinApiUrl } from './runner-start.js';
 export { taskotronCommand } from './cli.js';
 export { runtaskCommand } from './cli-runtask.js';

@@ -4,7 +4,6 @@ import type { JobLog } from './job-log.js';
 import { renderTaskotronPage, TASKOTRON_PAGE } from './page.js';
 import { PAGING } from './resultsdb/filters.js';
 import type { ResultsStore } from './resultsdb/store.js';
-import type { TaskotronSection } from './section.js';
 import { ITEM_MAX } from './trigger.js';
 
 /** Jobs the page lists; results of an item it shows. */
@@ -14,7 +13,10 @@ export interface PageSources {
   jobLog: JobLog;
   /** The built-in store; null when results go to `resultsdb_url`. */
   store: ResultsStore | null;
-  section: Pick<TaskotronSection, 'artifacts_url' | 'resultsdb_url'>;
+  /** `resultsdb_url`: where results go instead, when set. */
+  remote: string | null;
+  /** `artifactsUrl`: each job's artifacts are linked under it. */
+  artifactsUrl: string;
   /** The navigation: every mounted page (ServerDeps.pages). */
   links: readonly PageLink[];
 }
@@ -22,7 +24,7 @@ export interface PageSources {
 /** `GET /ui/taskotron[?item=ITEM]`: the job log and the results, read for people. */
 export function registerPage(
   app: FastifyInstance,
-  { jobLog, store, section, links }: PageSources,
+  { jobLog, store, remote, artifactsUrl, links }: PageSources,
 ): void {
   app.get(TASKOTRON_PAGE.path, async (req, reply) => {
     const raw = (req.query as Record<string, unknown> | undefined)?.item;
@@ -57,8 +59,8 @@ export function registerPage(
         jobs,
         outcomes,
         results,
-        remote: section.resultsdb_url,
-        artifactsUrl: section.artifacts_url,
+        remote,
+        artifactsUrl,
         now: new Date(),
         links,
       }),

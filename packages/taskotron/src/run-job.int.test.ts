@@ -195,6 +195,28 @@ describe('the taskotron.job handler', () => {
     });
   });
 
+  it('links results and events to loopabull serve on the http.port of the config when artifacts_url is not set', async () => {
+    const port = await freePort();
+    const { config, host } = await started({}, { port });
+    const origin = `http://127.0.0.1:${port}`;
+    const published = await watchPublished(config, 'resultsdb.result.new');
+    undo(() => published.close());
+    const out = await runJob(config, host, job());
+    const value = out.result?.value as { artifacts: string; results: Array<{ ref_url: string }> };
+    expect(value.artifacts.startsWith(`${origin}/artifacts/`)).toBe(true);
+    const [result] = value.results;
+    expect(result!.ref_url.startsWith(`${origin}/artifacts/`)).toBe(true);
+    await waitFor(() => published.events.length === 1, { what: 'the result event' });
+    expect(published.events[0]!.body).toMatchObject({
+      href: expect.stringMatching(new RegExp(`^${origin}/api/v2\\.0/results/\\d+$`)),
+    });
+    // The link is where the server answers: the log the result names.
+    await serving({ config, host });
+    const log = await fetch(result!.ref_url);
+    expect(log.status).toBe(200);
+    expect(await log.text()).toContain('outcome: PASSED');
+  });
+
   it('completes a job whose check fails with NOT_OK in the job log and no result', async () => {
     const tasks_dir = taskDir([{ 'ansible.builtin.fail': { msg: 'the check broke' } }]);
     const { config, host } = await started({ tasks_dir });

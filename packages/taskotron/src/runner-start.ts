@@ -1,4 +1,4 @@
-import { BusPublisher, type AutomationEnv } from '@loopabull/core';
+import { BusPublisher, type AutomationEnv, type Config } from '@loopabull/core';
 import type { Database } from '@loopabull/database';
 import type { JobLog } from './job-log.js';
 import { joinUrl } from './report.js';
@@ -10,15 +10,16 @@ import { API } from './resultsdb/routes.js';
 import { ResultsStore } from './resultsdb/store.js';
 import { namespacePolicy } from './namespaces.js';
 import { taskotronRun } from './run-job.js';
-import { taskotronPaths, type TaskotronSection } from './section.js';
+import { artifactsUrl, taskotronPaths, type TaskotronSection } from './section.js';
 
 /**
  * The built-in ResultsDB's public URL, for the hrefs of result events: `resultsdb_public_url`,
- * else under the origin of `artifacts_url` (`loopabull serve` serves both).
+ * else under the origin of `artifactsUrl` (`loopabull serve` serves both).
  */
-export const builtinApiUrl = (
-  section: Pick<TaskotronSection, 'artifacts_url' | 'resultsdb_public_url'>,
-): string => section.resultsdb_public_url ?? joinUrl(new URL(section.artifacts_url).origin, API);
+export const builtinApiUrl = (env: {
+  config: { http: Pick<Config['http'], 'host' | 'port'> };
+  section: Pick<TaskotronSection, 'artifacts_url' | 'resultsdb_public_url'>;
+}): string => env.section.resultsdb_public_url ?? joinUrl(new URL(artifactsUrl(env)).origin, API);
 
 /**
  * The runner's side of the automation in one process, on the automation's database and job
@@ -32,13 +33,14 @@ export async function startRunner(
 ) {
   const { section, config, logger } = env;
   const paths = taskotronPaths(env);
+  const artifacts = artifactsUrl(env);
   const publisher = new BusPublisher(config);
   const recorder =
     section.resultsdb_url === null
       ? new ResultsRecorder(
           await ResultsStore.open(db),
           (topic, body) => publisher.publish(eventTopic(section.events_topic_prefix, topic), body),
-          builtinApiUrl(section),
+          builtinApiUrl(env),
           logger,
         )
       : null;
@@ -55,12 +57,18 @@ export async function startRunner(
       supportedArches: section.valid_arches,
       tasksDir: paths.tasksDir,
       artifactsDir: paths.artifactsDir,
-      artifactsUrl: section.artifacts_url,
+      artifactsUrl: artifacts,
       jobs,
       sink,
       namespaces: namespacePolicy(env),
     }),
-    routes: taskotronRoutes({ recorder, artifactsDir: paths.artifactsDir, jobLog: jobs, section }),
+    routes: taskotronRoutes({
+      recorder,
+      artifactsDir: paths.artifactsDir,
+      artifactsUrl: artifacts,
+      jobLog: jobs,
+      section,
+    }),
     async stop() {
       await recorder?.flush();
       await publisher.close();

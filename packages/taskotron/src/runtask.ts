@@ -23,7 +23,7 @@ import { jobEnd, submitAll, unreportedEnd, type Submitted } from './results-sink
 import { checkOrigin, namespacedSink, namespacePolicy } from './namespaces.js';
 import { CheckNotFoundError, runCheck } from './runner.js';
 import { startRunner } from './runner-start.js';
-import { taskotronPaths, taskotronSettings } from './section.js';
+import { artifactsUrl, taskotronPaths, taskotronSettings } from './section.js';
 
 /** Where the command writes; tests pass their own. */
 export interface CliIo {
@@ -104,7 +104,9 @@ export async function runtask(env: CommandEnv, io: CliIo, taskdir: string, opts:
       await withJobLog(config, logger, async (jobLog, db) => {
         const runner = await startRunner(automationEnv, db, jobLog);
         try {
-          const bodies = report.results.map((r) => resultsdbPayload(r, job, section.artifacts_url));
+          const bodies = report.results.map((r) =>
+            resultsdbPayload(r, job, artifactsUrl(automationEnv)),
+          );
           const sink = namespacedSink(
             runner.sink,
             checkOrigin(taskDir),

@@ -1,14 +1,21 @@
-import { existsSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
 import { isAbsolute, join } from 'node:path';
-import { describe, expect, it } from '@jest/globals';
+import { afterAll, describe, expect, it } from '@jest/globals';
+import { loadConfig } from '@loopabull/core';
+import { removeTempDirs, tempDir } from '@test/support';
 import {
+  artifactsUrl,
   checkTimeLimit,
   SHIPPED_RULES,
   SHIPPED_TASKS_DIR,
   taskotronPaths,
   taskotronSection,
+  taskotronSettings,
 } from './section.js';
+import { taskotron } from './automation.js';
 import { builtinApiUrl } from './runner-start.js';
+
+afterAll(() => removeTempDirs());
 
 describe('the taskotron section', () => {
   it('has a default for every key, the spec says which', () => {
@@ -17,7 +24,7 @@ describe('the taskotron section', () => {
       rules: SHIPPED_RULES,
       tasks_dir: SHIPPED_TASKS_DIR,
       artifacts_dir: './var/artifacts',
-      artifacts_url: 'http://127.0.0.1:8080/artifacts',
+      artifacts_url: null,
       valid_arches: ['x86_64', 'armhfp'],
       dedup_window: 3600,
       fuse_delay: 900,
@@ -40,15 +47,48 @@ describe('the taskotron section', () => {
     const proxied = taskotronSection.parse({ resultsdb_public_url: `${api}/` });
     expect(proxied.resultsdb_public_url).toBe(api);
     // The result events' hrefs start there too; else at the origin of artifacts_url.
-    expect(builtinApiUrl(proxied)).toBe(api);
-    expect(
-      builtinApiUrl(taskotronSection.parse({ artifacts_url: 'https://tt.example/artifacts/all' })),
-    ).toBe('https://tt.example/api/v2.0');
+    const http = { host: '127.0.0.1', port: 8080 };
+    expect(builtinApiUrl({ config: { http }, section: proxied })).toBe(api);
+    const set = taskotronSection.parse({ artifacts_url: 'https://tt.example/artifacts/all' });
+    expect(builtinApiUrl({ config: { http }, section: set })).toBe('https://tt.example/api/v2.0');
+    const unset = taskotronSection.parse({});
+    expect(builtinApiUrl({ config: { http: { ...http, port: 27462 } }, section: unset })).toBe(
+      'http://127.0.0.1:27462/api/v2.0',
+    );
     for (const bad of ['/resultsdb_api/api/v2.0', 'ftp://host/api', `${api}?x=1`, `${api}#f`])
       expect([bad, taskotronSection.safeParse({ resultsdb_public_url: bad }).success]).toEqual([
         bad,
         false,
       ]);
+  });
+
+  it('links artifacts where loopabull serve answers with the http settings, unless artifacts_url is set', () => {
+    const unset = taskotronSection.parse({});
+    const at = (host: string, port = 8080) =>
+      artifactsUrl({ config: { http: { host, port } }, section: unset });
+    expect(at('127.0.0.1')).toBe('http://127.0.0.1:8080/artifacts');
+    expect(at('127.0.0.1', 27462)).toBe('http://127.0.0.1:27462/artifacts');
+    expect(at('Loopabull.Example.org.', 80)).toBe('http://loopabull.example.org:80/artifacts');
+    expect(at('::1')).toBe('http://[::1]:8080/artifacts');
+    // A wildcard bind address is no address to connect to: the loopback of its family is.
+    expect(at('0.0.0.0')).toBe('http://127.0.0.1:8080/artifacts');
+    for (const wildcard of ['::', '0:0:0:0:0:0:0:0', '::0'])
+      expect([wildcard, at(wildcard)]).toEqual([wildcard, 'http://[::1]:8080/artifacts']);
+    const set = taskotronSection.parse({ artifacts_url: 'https://tt.example/a/' });
+    expect(artifactsUrl({ config: { http: { host: '0.0.0.0', port: 1 } }, section: set })).toBe(
+      'https://tt.example/a/',
+    );
+  });
+
+  it('takes http.port from the file and from LOOPABULL_HTTP_PORT for the artifacts URL', () => {
+    const path = join(tempDir('artifacts-url'), 'loopabull.yml');
+    writeFileSync(path, 'http: {host: 0.0.0.0, port: 27462}\ntaskotron: {}\n');
+    const url = (env: Record<string, string>) => {
+      const config = loadConfig({ path, env, automations: [taskotron] });
+      return artifactsUrl({ config, section: taskotronSettings(config) });
+    };
+    expect(url({})).toBe('http://127.0.0.1:27462/artifacts');
+    expect(url({ LOOPABULL_HTTP_PORT: '27463' })).toBe('http://127.0.0.1:27463/artifacts');
   });
 
   it('takes a topic prefix for the result events, without a trailing dot', () => {

@@ -1,7 +1,14 @@
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 import { ARCH } from './rules.js';
-import { sectionOf, timerSeconds, type AutomationEnv, type Config } from '@loopabull/core/cli';
+import { joinUrl } from './report.js';
+import {
+  httpBaseUrl,
+  sectionOf,
+  timerSeconds,
+  type AutomationEnv,
+  type Config,
+} from '@loopabull/core/cli';
 
 /** What ships inside the package (beside `src/` and `dist/`): the rules and the checks. */
 export const SHIPPED_RULES = fileURLToPath(new URL('../rules/trigger_rules.yml', import.meta.url));
@@ -28,8 +35,11 @@ export const taskotronSection = z
     tasks_dir: z.string().min(1).default(SHIPPED_TASKS_DIR),
     /** Where each job's artifacts are kept, one directory per job uuid. */
     artifacts_dir: z.string().min(1).default('./var/artifacts'),
-    /** The public URL of `artifacts_dir`: results' `ref_url` start with it. */
-    artifacts_url: z.url().default('http://127.0.0.1:8080/artifacts'),
+    /**
+     * The public URL of `artifacts_dir`: results' `ref_url` start with it. null: where
+     * `loopabull serve` answers with the `http` settings (`artifactsUrl`).
+     */
+    artifacts_url: z.url().nullable().default(null),
     /**
      * The arches jobs may be scheduled for besides `noarch` (Taskotron's `valid_arches`, its
      * final value): an arch a rule asks for outside them is dropped, with the reason. Checks
@@ -153,6 +163,20 @@ export function taskotronPaths(
       env.section.git_cache_dir === null ? null : env.resolvePath(env.section.git_cache_dir),
   };
 }
+
+/** Where `loopabull serve` answers for `artifacts_dir`; `artifactsUrl` points here by default. */
+export const ARTIFACTS_PREFIX = '/artifacts/';
+
+/**
+ * The URL results' `ref_url`, the page's links and the result events' hrefs start with:
+ * `artifacts_url` as set, else `loopabull serve`'s address from the `http` settings
+ * (`http://127.0.0.1:8080/artifacts` with their defaults), so a server on another port or address
+ * is linked where it answers.
+ */
+export const artifactsUrl = (env: {
+  config: { http: Pick<Config['http'], 'host' | 'port'> };
+  section: Pick<TaskotronSection, 'artifacts_url'>;
+}): string => env.section.artifacts_url ?? joinUrl(httpBaseUrl(env.config.http), ARTIFACTS_PREFIX);
 
 /**
  * At most this long of `ansible.timeout` is left, after a job's check is killed, for the kill

@@ -25,6 +25,8 @@ import {
   readFixture,
   removeTempDirs,
   runProgram,
+  startCli,
+  startRedis,
   testConfig,
   testEvent,
   writeAutomation,
@@ -260,6 +262,43 @@ describe('the queue, its jobs, pause and resume', () => {
     expect(await json('jobs', 'retry', '--failed')).toEqual({ retried: 0 });
     await services.work.enqueue(testEvent('org.example.answer', { id: 'cmd-json' }));
     expect(await json('jobs', 'remove', 'cmd-json')).toEqual({ removed: 'cmd-json' });
+  });
+});
+
+describe('the commands that only look', () => {
+  it('write nothing to an empty Redis: no BullMQ meta key for a queue that did not exist', async () => {
+    const redis = await startRedis();
+    const empty = testConfig({
+      overrides: { taskotron: { enabled: false }, redis: { url: redis.url } },
+    });
+    const client = createRedis(redis.url);
+    const keys = () => client.keys('*');
+    try {
+      expect(await keys()).toEqual([]);
+      for (const args of [
+        ['queue'],
+        ['queue', '--json'],
+        ['jobs', 'list'],
+        ['jobs', 'list', '--state', 'parked', '--json'],
+        ['jobs', 'show', 'cmd-none', '--json'],
+        ['jobs', 'logs', 'cmd-none'],
+        ['resolve', 'org.example.hello'],
+      ]) {
+        // show and logs of a job that is not there fail, having looked.
+        await runProgram(empty, args).catch(() => undefined);
+        expect({ args, keys: await keys() }).toEqual({ args, keys: [] });
+      }
+      const watching = startCli(['queue', '--watch', '1', '--json', '-c', empty.configPath]);
+      try {
+        await watching.waitForOutput(/"waiting": 0[\s\S]*"waiting": 0/);
+      } finally {
+        await watching.stop();
+      }
+      expect(await keys()).toEqual([]);
+    } finally {
+      client.disconnect();
+      await redis.stop();
+    }
   });
 });
 

@@ -14,6 +14,7 @@ import {
 } from '@loopabull/core/cli';
 import {
   jsonOption,
+  lookAtQueue,
   printJson,
   printTable,
   withConfig,
@@ -53,7 +54,7 @@ ${ATTEMPT_HELP}`,
           json?: boolean;
         },
       ) =>
-        withQueue(cli, opts, async ({ jobs, parking }) => {
+        lookAtQueue(cli, opts, async ({ jobs, parking }) => {
           if (opts.state === 'parked') {
             const parked = await parking.list(opts.limit, opts.topic);
             if (opts.json) return printJson(parked);
@@ -141,7 +142,7 @@ A parked message (\`jobs list --state parked\`) never became a job: it is shown 
 "state": "parked".`,
     )
     .action(async (id: string, opts: ConfigOpts & { json?: boolean }) =>
-      withQueue(cli, opts, async ({ jobs }) => {
+      lookAtQueue(cli, opts, async ({ jobs }) => {
         const shown = await jobs.showOrParked(id);
         if (!shown) throw notFound(id);
         if (opts.json) return printJson(shown);
@@ -160,7 +161,7 @@ const logs = (cli: Cli) =>
 --json prints {"logs": [line, ...]}, the body GET /api/jobs/<id>/logs answers.`,
     )
     .action(async (id: string, opts: ConfigOpts & { json?: boolean }) =>
-      withQueue(cli, opts, async ({ jobs }) => {
+      lookAtQueue(cli, opts, async ({ jobs }) => {
         const lines = await jobs.logs(id);
         if (!lines) throw notFound(id);
         // The API route's body, as every data command's --json is: one shape for scripts either way.

@@ -2,11 +2,11 @@ import { Command } from 'commander';
 import { ConfigError, DEPTH_SAMPLE, DEPTH_STATES, type QueueDepth } from '@loopabull/core/cli';
 import {
   jsonOption,
+  lookAtQueue,
   printJson,
   printTable,
   withConfig,
   positiveInt,
-  withQueue,
   type ConfigOpts,
   type Cli,
 } from '../options.js';
@@ -51,7 +51,7 @@ async function watch(cli: Cli, opts: ConfigOpts & { json?: boolean }, every: num
   const { CONNECT_ONCE_MS, redactUrl, withTimeout } = await import('@loopabull/core/queue');
   for (;;) {
     try {
-      await withQueue(cli, opts, async ({ work }, config) => {
+      await lookAtQueue(cli, opts, async ({ work }, config) => {
         for (;;) {
           let depth: QueueDepth;
           try {
@@ -96,10 +96,12 @@ export const queueCommand = (cli: Cli) =>
 --json prints one object: waiting, active, delayed, failed, completed, unrouted, parked
 (numbers), paused, by_topic (topic -> waiting) and oldest_waiting_seconds. These two look
 at the next ${DEPTH_SAMPLE} jobs to run at most; by_topic_counted says how many they looked at.
-Each job is counted under one state: "completed" leaves out the unrouted ones.`,
+Each job is counted under one state: "completed" leaves out the unrouted ones.
+It only looks, as doctor and jobs list, show and logs do: nothing is written to Redis, even for a
+queue that does not exist yet.`,
     )
     .action(async (opts: ConfigOpts & { json?: boolean; watch?: number | boolean }) =>
       opts.watch
         ? watch(cli, opts, typeof opts.watch === 'number' ? opts.watch : 2)
-        : withQueue(cli, opts, async ({ work }) => show(await work.depth(), Boolean(opts.json))),
+        : lookAtQueue(cli, opts, async ({ work }) => show(await work.depth(), Boolean(opts.json))),
     );

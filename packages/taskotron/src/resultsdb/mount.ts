@@ -14,6 +14,8 @@ import { answerUndecodable, resultsdbRoutes } from './routes.js';
 export const taskotronRoutes = (opts: {
   recorder: ResultsRecorder | null;
   artifactsDir: string;
+  /** `artifactsUrl`: the page links each job's artifacts under it. */
+  artifactsUrl: string;
   jobLog: JobLog;
   section: TaskotronSection;
 }): RouteModule => ({
@@ -32,13 +34,19 @@ export const taskotronRoutes = (opts: {
     // Imported here: @fastify/static is for the server, not for the workers that start taskotron.
     const { registerArtifacts } = await import('../artifacts-routes.js');
     await registerArtifacts(app, opts.artifactsDir);
-    const { recorder, jobLog, section } = opts;
+    const { recorder, jobLog, section, artifactsUrl } = opts;
     if (recorder)
       await resultsdbRoutes(recorder.store, {
         record: (r) => recorder.record(r),
         additionalOutcomes: section.additional_outcomes,
         publicUrl: section.resultsdb_public_url,
       }).register(app, deps);
-    registerPage(app, { jobLog, store: recorder?.store ?? null, section, links: deps.pages });
+    registerPage(app, {
+      jobLog,
+      store: recorder?.store ?? null,
+      remote: section.resultsdb_url,
+      artifactsUrl,
+      links: deps.pages,
+    });
   },
 });
