@@ -110,8 +110,8 @@ export {
   type SchedulingContext,
 } from './trigger.js';
 export { TagFuse, fuseEvent, fuseHandler, fuseId, FUSE_TOPIC } from './fuse.js';
+export { joinUrl } from './join-url.js';
 export {
-  joinUrl,
   refUrl,
   resultsdbPayload,
   executionStatus,

@@ -1,7 +1,7 @@
 import { html, Html, page, type PageLink } from '@loopabull/server/html';
 import type { LoggedJob } from './job-log.js';
 import { CHECK_OUTCOMES, outcomeSummary } from './outcomes.js';
-import { joinUrl } from './report.js';
+import { joinUrl } from './join-url.js';
 import type { StoredResult } from './resultsdb/api.js';
 
 /** This page's entry in the navigation and in the RouteModule. */

@@ -2,7 +2,8 @@ import { describe, expect, it } from '@jest/globals';
 import fc from 'fast-check';
 import { RESULTSDB_OUTCOMES } from './outcomes.js';
 import { parseNewResult, utcNow } from './resultsdb/api.js';
-import { executionStatus, joinUrl, refUrl, resultsdbPayload } from './report.js';
+import { joinUrl } from './join-url.js';
+import { executionStatus, refUrl, resultsdbPayload } from './report.js';
 import type { TriggerJob } from './trigger.js';
 
 const BASE = 'https://taskotron.fedoraproject.org/artifacts/all';

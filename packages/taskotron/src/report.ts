@@ -1,16 +1,7 @@
 import { outcomeSummary } from './outcomes.js';
 import type { CheckResult } from './result-yaml.js';
 import type { TriggerJob } from './trigger.js';
-
-/**
- * `base` and path parts joined with exactly one `/` between them, whatever slashes the config
- * and the parts carry (Taskotron's `.../execdb//jobs/<uuid>` fault, part E.9). Each segment is
- * percent-encoded.
- */
-export function joinUrl(base: string, ...parts: string[]): string {
-  const segments = parts.flatMap((p) => p.split('/')).filter((s) => s !== '' && s !== '.');
-  return [base.replace(/\/+$/, ''), ...segments.map(encodeURIComponent)].join('/');
-}
+import { joinUrl } from './join-url.js';
 
 /**
  * A result's `ref_url`: `<artifacts_url>/<uuid>/<artifact>`, or the job's artifacts directory

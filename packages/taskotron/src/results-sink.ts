@@ -1,7 +1,8 @@
 import { TransientError } from '@loopabull/core/cli';
 import { CHECK_OUTCOMES } from './outcomes.js';
 import type { JobEnd } from './job-log.js';
-import { joinUrl, type ExecutionStatus, type ResultsdbPayload } from './report.js';
+import { joinUrl } from './join-url.js';
+import { type ExecutionStatus, type ResultsdbPayload } from './report.js';
 import { parseNewResult, utcNow } from './resultsdb/api.js';
 import type { ResultsRecorder } from './resultsdb/recorder.js';
 

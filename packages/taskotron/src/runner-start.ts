@@ -1,7 +1,7 @@
 import { BusPublisher, type AutomationEnv, type Config } from '@loopabull/core';
 import type { Database } from '@loopabull/database';
 import type { JobLog } from './job-log.js';
-import { joinUrl } from './report.js';
+import { joinUrl } from './join-url.js';
 import { localSink, remoteSink } from './results-sink.js';
 import { taskotronRoutes } from './resultsdb/mount.js';
 import { eventTopic } from './resultsdb/events.js';

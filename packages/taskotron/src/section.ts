@@ -1,7 +1,7 @@
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 import { ARCH } from './rules.js';
-import { joinUrl } from './report.js';
+import { joinUrl } from './join-url.js';
 import {
   httpBaseUrl,
   sectionOf,
