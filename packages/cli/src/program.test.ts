@@ -1,4 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
+import type { Command } from 'commander';
 import { configAfterCommand, configWithoutCommand, createProgram } from './program.js';
 
 describe('configAfterCommand', () => {
@@ -91,5 +92,70 @@ describe('createProgram', () => {
       const program = await createProgram({ argv: argv(...args), automations: [] });
       expect(program.commands.map((c) => c.name())).toContain('looper');
     }
+  });
+});
+
+describe('--help', () => {
+  /** Every visible command under `cmd`, itself included, with its path. */
+  const commands = (cmd: Command, path = cmd.name()): Array<[string, Command]> => [
+    [path, cmd],
+    ...cmd.commands
+      .filter((c) => !(c as Command & { _hidden?: boolean })._hidden)
+      .flatMap((c) => commands(c, `${path} ${c.name()}`)),
+  ];
+
+  /** What is wrong with the style of one description as --help shows it, else null. */
+  const styleProblem = (text: string): string | null =>
+    /^[A-Z][a-z]/.test(text)
+      ? 'starts with a capital letter'
+      : text.endsWith('.')
+        ? 'ends with a period'
+        : /[‘’“”]/.test(text)
+          ? 'has a typographic quote'
+          : /\(default(?!:)/.test(text)
+            ? 'says "(default" without a colon'
+            : /\) \((default|choices):/.test(text)
+              ? 'ends in parentheses before the ones commander adds'
+              : /\bstdin\b/.test(text)
+                ? 'says stdin for standard input'
+                : null;
+
+  it('words every description alike, the automations commands as the built-in ones', async () => {
+    // A configuration that does not load: every automation's commands are added.
+    const program = await createProgram({
+      argv: ['node', 'loopabull', '--help', '-c', '/nonexistent/loopabull.yml'],
+    });
+    const all = commands(program);
+    expect(all.map(([path]) => path)).toEqual(
+      expect.arrayContaining([
+        'loopabull machines list',
+        'loopabull slavealloc',
+        'loopabull taskotron runtask',
+      ]),
+    );
+    // As --help shows them: with the choices and defaults commander adds.
+    const problems = all.flatMap(([path, c]) => {
+      const help = c.createHelp();
+      return [
+        [path, c.description()],
+        ...c.registeredArguments.map((a) => [`${path} <${a.name()}>`, help.argumentDescription(a)]),
+        ...help.visibleOptions(c).map((o) => [`${path} ${o.flags}`, help.optionDescription(o)]),
+      ].flatMap(([where, text]) => {
+        const problem = styleProblem(text!);
+        return problem ? [`${where}: ${problem}: ${text}`] : [];
+      });
+    });
+    expect(problems).toEqual([]);
+  });
+
+  it('lists --config first among the options of every command that takes it', async () => {
+    const program = await createProgram({
+      argv: ['node', 'loopabull', '--help', '-c', '/nonexistent/loopabull.yml'],
+    });
+    const late = commands(program)
+      .filter(([, c]) => c.options.some((o) => o.long === '--config'))
+      .filter(([, c]) => c.options[0]!.long !== '--config')
+      .map(([path]) => path);
+    expect(late).toEqual([]);
   });
 });

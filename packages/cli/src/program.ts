@@ -135,7 +135,7 @@ export async function createProgram(opts: ProgramOptions = {}): Promise<Command>
   const program = new Command('loopabull')
     .version(VERSION)
     .description(
-      'Event-driven automation: bus messages run the playbook or handler named after their topic.',
+      'event-driven automation: bus messages run the playbook or handler named after their topic',
     );
   const argv = opts.argv ?? process.argv;
   if (!versionOnly(argv)) await addCommands(program, opts, argv);

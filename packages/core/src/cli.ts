@@ -30,7 +30,7 @@ export {
   type JobDetail,
   type QueueDepth,
 } from './job-types.js';
-export { isParked, parkedBodySize, type ParkedDetail } from './parking.js';
+export { isParked, parkedBodySize, PARKED_LIST_MAX, type ParkedDetail } from './parking.js';
 export { failureSummary } from './failure-summary.js';
 export { topicAllowed, topicProblem } from './topic.js';
 export { counted, formatTable, printable } from './format.js';

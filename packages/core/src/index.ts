@@ -86,6 +86,7 @@ export { Counters, COUNTERS_FLUSH_MS, DURATION_BUCKETS } from './counters.js';
 export {
   ParkingLot,
   PARKED_BODY_BYTES,
+  PARKED_LIST_MAX,
   type ParkedMessage,
   type ParkedDetail,
   isParked,

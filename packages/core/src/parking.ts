@@ -3,6 +3,8 @@ import type { RejectReason } from './presets.js';
 
 /** How many parked messages are kept (docs: "newest 10,000"); the oldest go first. */
 const PARKED_MAX = 10_000;
+/** Most parked messages one `list` returns: each carries a body of up to PARKED_BODY_BYTES. */
+export const PARKED_LIST_MAX = 1000;
 /** A parked body is kept up to this size, enough to see what was wrong with it. */
 export const PARKED_BODY_BYTES = 64 * 1024;
 
@@ -106,10 +108,12 @@ export class ParkingLot {
   }
 
   /**
-   * Newest first. With a topic, up to `limit` of that topic's, found among the newest 20×
-   * `limit` (as `Jobs.list` does): the limit counts matching messages, not the ones read.
+   * Newest first, at most PARKED_LIST_MAX. With a topic, up to `limit` of that topic's, found
+   * among the newest 20× `limit` (as `Jobs.list` does): the limit counts matching messages, not
+   * the ones read.
    */
-  async list(limit = 50, topic?: string): Promise<ParkedMessage[]> {
+  async list(wanted = 50, topic?: string): Promise<ParkedMessage[]> {
+    const limit = Math.min(wanted, PARKED_LIST_MAX);
     const window = topic ? limit * 20 : limit;
     const entries = await this.redis.xrevrange(this.key, '+', '-', 'COUNT', window);
     return entries

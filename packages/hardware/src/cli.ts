@@ -47,11 +47,11 @@ export function machinesCommand(env: CommandEnv, overrides: Partial<CliIo> = {})
   const print = (text: string) => (overrides.stdout ?? process.stdout).write(text);
 
   const machines = new Command('machines').description(
-    'Hardware last-seen tracking: machines of the configured provisioner and when each was last seen doing work',
+    'hardware last-seen tracking: machines of the configured provisioner and when each was last seen doing work',
   );
 
   configOption(machines.command('list'))
-    .description('List machines by datacenter with when each was last seen alive')
+    .description('list machines by datacenter, with when each was last seen alive')
     .option('--datacenter <dc>', 'only machines of this datacenter (workerGroup)')
     .option(
       '--stale <duration>',
@@ -108,7 +108,7 @@ export function machinesCommand(env: CommandEnv, overrides: Partial<CliIo> = {})
       'the machine as <datacenter>:<hostname>, e.g. mdc1:t-linux64-ms-100 (split at the first colon, as the API does)',
     )
     .description(
-      'Show one machine: lastseen, last state and task, counts per state, exception history',
+      'show one machine: lastseen, last state and task, counts per state, exception history',
     )
     .option('--json', 'print JSON (the same object as GET /api/hardware/machines/<id>)')
     .action(async (id: string, opts: { config?: string; json?: boolean }) => {
@@ -178,7 +178,7 @@ export function machinesCommand(env: CommandEnv, overrides: Partial<CliIo> = {})
 
   configOption(machines.command('preload'))
     .description(
-      'Load machines from standard input, in the GET /machines format; a newer stored time is never overwritten',
+      'load machines from standard input, in the GET /machines format; a newer stored time is never overwritten',
     )
     .option('--json', 'print the counts as JSON')
     .addHelpText(

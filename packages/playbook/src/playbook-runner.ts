@@ -220,16 +220,9 @@ export async function spawnPlaybook(run: PlaybookRun): Promise<PlaybookExit> {
 }
 
 /**
- * A failure's message followed by the output that shows why, if there is any: a playbook killed
- * before it printed anything has none, and a message must not end in a colon that leads nowhere.
- */
-const withOutput = (message: string, output: string): string =>
-  output.trim() === '' ? message : `${message}:\n${output}`;
-
-/**
  * Runs the playbook as `spawnPlaybook` does. Resolves with exit code 0; otherwise throws a
- * RunError whose message names the exit code and the playbook and ends with the tail of the
- * output (`permanent` when another try cannot do better).
+ * RunError whose summary names the exit code and the playbook and whose message ends with the
+ * tail of the output (`permanent` when another try cannot do better).
  */
 export async function runPlaybook(run: PlaybookRun): Promise<{ exitCode: 0 }> {
   const { ansible } = run.config;
@@ -237,9 +230,10 @@ export async function runPlaybook(run: PlaybookRun): Promise<{ exitCode: 0 }> {
   const what = `(playbook ${run.relative})`;
   if (stopped === 'abort') {
     throw new RunError(
-      `ansible-playbook stopped ${what}: the worker is shutting down\n${output}`,
+      `ansible-playbook stopped ${what}: the worker is shutting down`,
       null,
       false,
+      output,
     );
   }
   if (startError !== null)
@@ -257,9 +251,5 @@ export async function runPlaybook(run: PlaybookRun): Promise<{ exitCode: 0 }> {
       : exitCode === null
         ? `was ${verdict.reason} ${what}`
         : `exited ${exitCode} ${what}, ${verdict.reason}`;
-  throw new RunError(
-    withOutput(`ansible-playbook ${how}`, output),
-    exitCode,
-    verdict.verdict === 'permanent',
-  );
+  throw new RunError(`ansible-playbook ${how}`, exitCode, verdict.verdict === 'permanent', output);
 }

@@ -1,9 +1,6 @@
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import { JOB_STATES, JobRefused, type JobState, type QueueServices } from '@loopabull/core';
 
-/** The most parked messages one `/api/parked` answer lists. */
-const PARKED_LIST_MAX = 1000;
-
 /** The answer to a job id that names no job. */
 export const unknownJob = (reply: FastifyReply) => reply.code(404).send({ error: 'unknown job' });
 
@@ -42,7 +39,8 @@ export function registerApi(app: FastifyInstance, services: QueueServices): void
           properties: {
             state: { type: 'string', enum: [...JOB_STATES], default: 'failed' },
             topic: { type: 'string', maxLength: 255 },
-            // Larger limits are cut to LIST_MAX rather than refused, so old scripts keep working.
+            // Larger limits are cut to LIST_MAX (Jobs.list) rather than refused, so old scripts
+            // keep working; `jobs list`, typed by an operator, refuses them (docs/http.md).
             limit: { type: 'integer', minimum: 1, default: 50 },
           },
           additionalProperties: false,
@@ -85,7 +83,7 @@ export function registerApi(app: FastifyInstance, services: QueueServices): void
         querystring: {
           type: 'object',
           properties: {
-            // Cut to PARKED_LIST_MAX rather than refused, as /api/jobs does.
+            // Cut to PARKED_LIST_MAX (ParkingLot.list) rather than refused, as /api/jobs does.
             limit: { type: 'integer', minimum: 1, default: 50 },
             // As `jobs list --state parked --topic`: a filter left out would list every topic.
             topic: { type: 'string', maxLength: 255 },
@@ -93,11 +91,7 @@ export function registerApi(app: FastifyInstance, services: QueueServices): void
         },
       },
     },
-    async (req) =>
-      services.parking.list(
-        Math.min(req.query.limit ?? 50, PARKED_LIST_MAX),
-        req.query.topic || undefined,
-      ),
+    async (req) => services.parking.list(req.query.limit ?? 50, req.query.topic || undefined),
   );
   app.post('/api/pause', async () => {
     await services.work.pause();

@@ -67,7 +67,7 @@ export function slaveallocCommand(env: CommandEnv, opts: CliOptions = {}): Comma
   // taken there too, and after the command name as before.
   const cmd = new Command('slavealloc')
     .description(
-      'Build-slave allocation (slavealloc): the database, tacs, and slaves’ state and notes',
+      "build-slave allocation (slavealloc): the database, tacs, and slaves' state and notes",
     )
     .option('-A, --api <url>', 'a slavealloc API, for every command that takes -A');
   const located = <T extends Where>(o: T): T => ({ ...o, api: o.api ?? cmd.opts<Where>().api });

@@ -23,11 +23,11 @@ export function pruneCommand(env: CommandEnv): Command {
     .description('remove the mirrors of taskotron.git_cache_dir that nothing has used for a while')
     .option(
       '--unused-for <duration>',
-      'remove a mirror no look of the trigger and no job has used for this long (30d, 12h, 90m)',
+      'remove a mirror no look of the trigger and no job has used for this long: 30d, 12h, 90m',
       '30d',
     )
     .option('--dry-run', 'say which mirrors would be removed, remove nothing')
-    .addOption(new Option('--json', 'print {removed: [{mirror, last_used}], kept}'))
+    .addOption(new Option('--json', 'print {removed: [{mirror, last_used}], kept} as JSON'))
     .addHelpText(
       'after',
       `

@@ -8,7 +8,10 @@ export function replayCommand(env: CommandEnv): Command {
     .description(
       'schedule checks again: from saved Fedora messages, or the job log over a time range',
     )
-    .argument('[files...]', 'saved messages (JSON: one, a list, or one per line; - for stdin)')
+    .argument(
+      '[files...]',
+      'saved messages (JSON: one, a list, or one per line; - for standard input)',
+    )
     .option(
       '--since <time>',
       'replay the jobs the job log holds from this time (ISO 8601, UTC unless it has an offset; or how long ago: 90m, 2h, 2d)',

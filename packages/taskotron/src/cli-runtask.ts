@@ -8,10 +8,13 @@ const processIo: CliIo = {
   err: (t) => void process.stderr.write(t),
 };
 
-/** `loopabull taskotron runtask`: one check, locally, as libtaskotron's `runtask` ran it. */
+/**
+ * `loopabull taskotron runtask`: one check, locally, as libtaskotron's `runtask` ran it. Its
+ * --config comes first, as every command lists it.
+ */
 export function runtaskCommand(env: CommandEnv, io: CliIo = processIo): Command {
-  return configOption(
-    new Command('runtask')
+  return (
+    configOption(new Command('runtask'))
       .description('run one check locally and report its results')
       .argument(
         '<taskdir>',
@@ -24,7 +27,11 @@ export function runtaskCommand(env: CommandEnv, io: CliIo = processIo): Command 
       .option('-a, --arch <arch>', 'the arch', 'noarch')
       // Taskotron's buildbot ran `runtask ... -j <builder>/<build>`; libtaskotron made buildbot
       // log URLs of it. Taken so that such callers run unchanged; ref_urls point at artifacts.
-      .option('-j, --jobid <id>', "the caller's job id (runtask's; accepted, not used)", '-1')
+      .option(
+        '-j, --jobid <id>',
+        "the caller's job id, as runtask took it: accepted, not used",
+        '-1',
+      )
       .option(
         '--uuid <uuid>',
         "the job's uuid, naming its artifacts directory: letters, digits, _ and -, at most 64 (default: the UTC time, YYYYMMDD_HHMMSS_ffffff)",
@@ -33,11 +40,10 @@ export function runtaskCommand(env: CommandEnv, io: CliIo = processIo): Command 
       .option(
         '--json',
         'print {uuid, execution_status, status, exit_code, artifacts, results, reported} instead of ResultYAML',
-      ),
-  )
-    .addHelpText(
-      'after',
-      `
+      )
+      .addHelpText(
+        'after',
+        `
 Each tests*.yml playbook of the check runs in name order with ansible-playbook (the ansible.*
 settings; together killed, NOT_OK, after taskotron.check_timeout seconds), with vars item,
 item_type, arch, uuid and artifacts = <taskotron.artifacts_dir>/<uuid>/<playbook>/, e.g.
@@ -57,8 +63,9 @@ reached (the results stay in the artifacts), 2 usage.
 
 Example:
   loopabull taskotron runtask -i ansible-1.8.3-1.el7 -t koji_build -a noarch ./name-lint`,
-    )
-    .action(async (taskdir: string, opts: RuntaskOpts) =>
-      (await import('./runtask.js')).runtask(env, io, taskdir, opts),
-    );
+      )
+      .action(async (taskdir: string, opts: RuntaskOpts) =>
+        (await import('./runtask.js')).runtask(env, io, taskdir, opts),
+      )
+  );
 }

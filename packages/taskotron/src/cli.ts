@@ -11,7 +11,7 @@ import type { CliIo } from './runtask.js';
  */
 export function taskotronCommand(env: CommandEnv, io?: CliIo): Command {
   return new Command('taskotron')
-    .description('Taskotron: run checks locally, re-trigger jobs, prune the git cache')
+    .description('run Taskotron checks locally, schedule them again, prune their git cache')
     .addCommand(runtaskCommand(env, io))
     .addCommand(replayCommand(env))
     .addCommand(pruneCommand(env));

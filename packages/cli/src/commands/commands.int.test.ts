@@ -232,6 +232,28 @@ describe('the queue, its jobs, pause and resume', () => {
     expect(table.split('\n').filter((l) => l.includes('org.example.hello'))).toHaveLength(2);
   });
 
+  it('jobs list refuses a --limit over the most it shows, naming it, rather than cut the list', async () => {
+    const refused = [
+      [['--limit', '201'], '--limit 201: jobs list shows at most 200 jobs at once'],
+      [
+        ['--state', 'parked', '--limit', '1001'],
+        '--limit 1001: jobs list shows at most 1000 parked messages at once',
+      ],
+    ] as const;
+    for (const [args, message] of refused) {
+      const err = await runProgram(config, ['jobs', 'list', ...args])
+        .then(() => null)
+        .catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(ConfigError);
+      expect((err as Error).message).toBe(message);
+    }
+    for (const args of [
+      ['--limit', '200'],
+      ['--state', 'parked', '--limit', '1000'],
+    ])
+      expect((await runProgram(config, ['jobs', 'list', ...args, '--json'])).exitCode).toBe(0);
+  });
+
   it('jobs show, logs and remove find a job by the message id it was made from', async () => {
     // All digits: BullMQ cannot take it as a job id, so the job id is derived from it.
     await services.work.enqueue(testEvent('org.example.answer', { id: '4242' }));

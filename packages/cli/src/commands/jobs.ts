@@ -3,6 +3,7 @@ import {
   ConfigError,
   DEPTH_STATES,
   LIST_MAX,
+  PARKED_LIST_MAX,
   failureSummary,
   isParked,
   parkedBodySize,
@@ -29,18 +30,36 @@ const ATTEMPT_HELP = `"attempt" is the try a job is on, numbered as its log numb
 waiting to run (1 for a job that has not run yet), or the last one of a job that has ended.
 --json also gives "attempts", the tries made: 0 while the first one runs.`;
 
+/**
+ * What one `jobs list` shows at most, as the HTTP API does: a larger `--limit` is a usage error
+ * that names the most, where the API cuts the list (docs/http.md), since the operator would take
+ * a list cut short for all there is.
+ */
+function checkListLimit(state: (typeof DEPTH_STATES)[number], limit: number): void {
+  const [max, what] =
+    state === 'parked' ? [PARKED_LIST_MAX, 'parked messages'] : [LIST_MAX, 'jobs'];
+  if (limit > max)
+    throw new ConfigError(`--limit ${limit}: jobs list shows at most ${max} ${what} at once`);
+}
+
 const list = (cli: Cli) =>
   withConfig(new Command('list'))
     .description('list jobs in a state, newest first')
     .addOption(new Option('--state <state>', 'which jobs').choices(DEPTH_STATES).default('failed'))
     .option('--topic <topic>', `only this topic, among the newest ${TOPIC_SCAN} jobs of the state`)
-    .option('--limit <n>', `at most this many (up to ${LIST_MAX})`, positiveInt, 50)
+    .option(
+      '--limit <n>',
+      `at most this many: up to ${LIST_MAX} jobs, or ${PARKED_LIST_MAX} parked messages`,
+      positiveInt,
+      50,
+    )
     .addOption(jsonOption())
     .addHelpText(
       'after',
       `
-Each state lists its newest jobs. With --topic, only the newest ${TOPIC_SCAN} jobs of the state are
-looked through, so an older job of the topic after a burst of others is not listed: find it with
+Each state lists its newest jobs, and a --limit over the most is a usage error (exit 2) rather
+than a list cut short. With --topic, only the newest ${TOPIC_SCAN} jobs of the state are looked
+through, so an older job of the topic after a burst of others is not listed: find it with
 \`loopabull jobs show ID\`. A failed job's reason is its first line and ansible's first error line
 (\`fatal:\`, \`ERROR!\`) on one line; \`jobs show ID\` prints all of it.
 ${ATTEMPT_HELP}`,
@@ -53,8 +72,9 @@ ${ATTEMPT_HELP}`,
           limit: number;
           json?: boolean;
         },
-      ) =>
-        lookAtQueue(cli, opts, async ({ jobs, parking }) => {
+      ) => {
+        checkListLimit(opts.state, opts.limit);
+        return lookAtQueue(cli, opts, async ({ jobs, parking }) => {
           if (opts.state === 'parked') {
             const parked = await parking.list(opts.limit, opts.topic);
             if (opts.json) return printJson(parked);
@@ -88,7 +108,8 @@ ${ATTEMPT_HELP}`,
               ...(failed ? [j.exit_code, failureSummary(j.failed_reason, { oneLine: true })] : []),
             ]),
           );
-        }),
+        });
+      },
     );
 
 const notFound = (id: string) =>

@@ -87,7 +87,7 @@ export const queueCommand = (cli: Cli) =>
     .addOption(jsonOption())
     .option(
       '--watch [seconds]',
-      'print again every few seconds (default 2) until Ctrl-C (exit 0); on a terminal, in place',
+      'print again every few seconds (default: 2) until Ctrl-C (exit 0); on a terminal, in place',
       positiveInt,
     )
     .addHelpText(

@@ -38,10 +38,12 @@ The event is the one the looper would make of the body published now with the co
 message id; with pulse, the hash of exchange and routing key, as the looper derives it), its
 numbers as the body writes them (a playbook gets 1.0 as the float 1.0).
 The output of the playbook or handler is printed as it comes; a failure, or a topic that names
-no file (unrouted), exits with code 1.
+no file (unrouted), exits with code 1. A failure then says on standard error what failed (the
+exit code or signal, and the playbook), without repeating the output.
 --json prints one object, {resolution, vars, event, result}, whatever the outcome (vars for a
 playbook, event for a handler, else null); result.outcome is
-"ran", "unrouted" or "failed" (then with exit_code and error), null on a dry run.
+"ran", "unrouted" or "failed" (then with exit_code and error, which ends with the output's
+tail as a worker records it), null on a dry run.
 
 Example:
   loopabull run loopabull.demo.build.state.change --dry-run \\
@@ -68,6 +70,7 @@ Example:
         };
         const logger = createLogger('run', config.loglevel);
         const { runOnce } = await import('@loopabull/worker');
+        const { RunError } = await import('@loopabull/playbook');
         const automations = new AutomationHost(config, cli.automations, logger);
         let outcome: RunOnceResult;
         // With --json, standard output is the one object scripts parse: what a handler prints
@@ -84,6 +87,10 @@ Example:
             log: opts.json ? undefined : out,
             returnFailure: Boolean(opts.json),
           });
+        } catch (err) {
+          // Without --json the output was printed as it came: the error says what failed, not
+          // the output's tail again. (--json returns a failure, which keeps it, as workers do.)
+          throw !opts.json && err instanceof RunError ? err.withoutOutput() : err;
         } finally {
           await automations.stop();
           process.stdout.write = stdoutWrite;

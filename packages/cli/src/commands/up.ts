@@ -132,7 +132,7 @@ export const upCommand = (cli: Cli) =>
     .description('run the looper, N workers and the HTTP server together, for a laptop or a demo')
     .option(
       '--workers <n>',
-      `worker processes, at most ${MAX_UP_WORKERS} (for more jobs at once: workers.concurrency)`,
+      `worker processes, at most ${MAX_UP_WORKERS}; for more jobs at once, raise workers.concurrency`,
       positiveIntUpTo(
         MAX_UP_WORKERS,
         'each worker is a node process of about 100 MB; for more jobs at once, raise workers.concurrency',
