@@ -49,9 +49,13 @@ async function withUp(
   }
 }
 
-/** Every part logged a line matching `what`. */
-function eachPartSaid(up: CliProcess, what: string) {
-  for (const part of PARTS) expect(up.output()).toMatch(new RegExp(`\\[${part}\\].*${what}`));
+/**
+ * Every part logged a line matching `what`, waiting for it: a part's last lines can still be in
+ * the pipe when its exit is seen (a test process that was not scheduled for a while runs its
+ * timers before it reads the pipe again).
+ */
+async function eachPartSaid(up: CliProcess, what: string, parts = PARTS) {
+  for (const part of parts) await up.waitForOutput(new RegExp(`\\[${part}\\].*${what}`), 10_000);
 }
 
 /** A process's command line, as its arguments. */
@@ -78,7 +82,7 @@ it(
         expect(up.output()).toContain('Publish another: npx loopabull publish loopabull.demo.');
         await up.stop();
         expect(up.child.exitCode).toBe(0);
-        eachPartSaid(up, 'SIGTERM: stopping');
+        await eachPartSaid(up, 'SIGTERM: stopping');
       },
       { npm_lifecycle_event: 'demo' },
     ),
@@ -94,8 +98,8 @@ it(
         process.kill(-up.child.pid!, 'SIGINT');
         await exited(up);
         expect(up.child.exitCode).toBe(0);
-        expect(up.output()).toMatch(/\[up\].*SIGINT: stopping/);
-        eachPartSaid(up, 'SIGTERM: stopping');
+        await up.waitForOutput(/\[up\].*SIGINT: stopping/, 10_000);
+        await eachPartSaid(up, 'SIGTERM: stopping');
         // Before: the parts got the terminal's SIGINT and then up's SIGTERM, which they took for an
         // impatient second signal.
         expect(up.output()).not.toMatch(/again: exiting without waiting/);
@@ -120,7 +124,7 @@ it(
         timeout: 30_000,
         what: 'every part to exit',
       });
-      eachPartSaid(up, 'the parent process is gone: stopping');
+      await eachPartSaid(up, 'the parent process is gone: stopping');
     }),
   90_000,
 );
@@ -134,9 +138,12 @@ it(
       process.kill(worker, 'SIGKILL');
       await exited(up);
       expect(up.child.exitCode).toBe(1);
-      expect(up.output()).toMatch(/\[up\].*worker --id 1 exited \(SIGKILL\); stopping the rest/);
-      for (const part of PARTS.filter((p) => p !== 'worker@1'))
-        expect(up.output()).toMatch(new RegExp(`\\[${part}\\].*SIGTERM: stopping`));
+      await up.waitForOutput(/\[up\].*worker --id 1 exited \(SIGKILL\); stopping the rest/, 10_000);
+      await eachPartSaid(
+        up,
+        'SIGTERM: stopping',
+        PARTS.filter((p) => p !== 'worker@1'),
+      );
     }),
   90_000,
 );

@@ -298,8 +298,12 @@ describe('the taskotron trigger', () => {
 });
 
 describe('starting the automation', () => {
-  // An in-memory SQLite database: the job log's, opened by start.
-  const config = { database: { url: 'sqlite://' }, dir: tmpdir() } as Config;
+  // An in-memory SQLite database: the job log's, opened by start; `http` names the artifacts URL.
+  const config = {
+    database: { url: 'sqlite://' },
+    dir: tmpdir(),
+    http: { host: '127.0.0.1', port: 8080 },
+  } as Config;
   const start = (section: Record<string, unknown>, logger = createLogger('test', 'error')) =>
     taskotron.start!({
       config,
