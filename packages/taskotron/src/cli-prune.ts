@@ -6,7 +6,6 @@ import {
   formatDuration,
   parseDuration,
   printJson,
-  resolveFrom,
   type CommandEnv,
 } from '@loopabull/core/cli';
 
@@ -49,20 +48,17 @@ Example:
           `--unused-for ${JSON.stringify(opts.unusedFor)}: expected a duration (30d, 12h, 90m)`,
         );
       const config = env.loadConfig(opts);
-      const [{ taskotronPaths, taskotronSettings }, { pruneGitCache }] = await Promise.all([
+      const [{ commandSettings, taskotronPaths }, { pruneGitCache }] = await Promise.all([
         import('./section.js'),
         import('./git-cache-prune.js'),
       ]);
-      const section = taskotronSettings(config);
-      const { gitCacheDir } = taskotronPaths({
-        section,
-        resolvePath: (p) => resolveFrom(config.dir, p),
-      });
+      const settings = commandSettings(config);
+      const { gitCacheDir } = taskotronPaths(settings);
       if (gitCacheDir === null)
         throw new ConfigError('taskotron.git_cache_dir is null: there is no git cache to prune');
       const result = await pruneGitCache(gitCacheDir, {
         unusedForSeconds: unusedFor,
-        timeoutSeconds: section.git_timeout,
+        timeoutSeconds: settings.section.git_timeout,
         dryRun: opts.dryRun === true,
       });
       if (opts.json) return printJson((t) => process.stdout.write(t), result);

@@ -18,12 +18,6 @@ const INT =
 const FLOAT =
   /^(?:[-+]?[0-9][0-9_]*\.[0-9_]*(?:[eE][-+][0-9]+)?|\.[0-9][0-9_]*(?:[eE][-+][0-9]+)?|[-+]?[0-9][0-9_]*(?::[0-5]?[0-9])+\.[0-9_]*|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))$/;
 
-/**
- * A literal of more than four times as many digits as Python writes (binary takes ~3.3 for one)
- * is refused before it is converted.
- */
-const MAX_INT_DIGITS = PYTHON_MAX_INT_DIGITS;
-
 /** A YAML 1.1 number's sign and the rest, underscores dropped (PyYAML's constructors). */
 function signed(text: string): { negative: boolean; rest: string } {
   const v = text.replaceAll('_', '');
@@ -33,9 +27,11 @@ function signed(text: string): { negative: boolean; rest: string } {
 /** Python's str() of the int PyYAML's `construct_yaml_int` makes of `text`. */
 function pythonInt(text: string): string {
   const tooLong = () =>
-    new Error(`${text.slice(0, 20)}...: an int of over ${MAX_INT_DIGITS} digits`);
+    new Error(`${text.slice(0, 20)}...: an int of over ${PYTHON_MAX_INT_DIGITS} digits`);
   const { negative, rest } = signed(text);
-  if (rest.replace(/^0[bx]?0*/, '').length > 4 * MAX_INT_DIGITS) throw tooLong();
+  // More than four times as many digits as Python writes (binary takes ~3.3 for one): refused
+  // before it is converted.
+  if (rest.replace(/^0[bx]?0*/, '').length > 4 * PYTHON_MAX_INT_DIGITS) throw tooLong();
   let n: bigint;
   if (rest === '0') n = 0n;
   else if (rest.startsWith('0b') || rest.startsWith('0x')) n = BigInt(rest);
@@ -45,7 +41,7 @@ function pythonInt(text: string): string {
     n = rest.split(':').reduce((acc, part) => acc * 60n + BigInt(part), 0n);
   else n = BigInt(rest);
   const digits = String(n);
-  if (digits.length > MAX_INT_DIGITS) throw tooLong();
+  if (digits.length > PYTHON_MAX_INT_DIGITS) throw tooLong();
   return negative && n !== 0n ? `-${digits}` : digits;
 }
 

@@ -12,7 +12,6 @@ import {
   parseReplay,
   readCommandFile,
   commandFileName,
-  resolveFrom,
   type Config,
 } from '@loopabull/core';
 import {
@@ -25,7 +24,7 @@ import {
 import { withJobLog, type JobLog, type LoggedJob } from './job-log.js';
 import { readCritpath } from './critpath-file.js';
 import { readRules } from './rules-file.js';
-import { taskotronSettings } from './section.js';
+import { commandSettings, taskotronSettings } from './section.js';
 import { schedule, schedulingSettings, scheduleJob, type SchedulingContext } from './trigger.js';
 
 /** Redis, the bus and the job log, as the trigger uses them in a worker. */
@@ -82,8 +81,7 @@ export async function replayMessages(
   files: string[],
   opts: ReplayOpts,
 ): Promise<ReplayLine[]> {
-  const section = taskotronSettings(config);
-  const env = { section, resolvePath: (p: string) => resolveFrom(config.dir, p) };
+  const env = commandSettings(config);
   const { rules } = readRules(env);
   const { packages } = readCritpath(env);
   const messages = files.flatMap((file) =>

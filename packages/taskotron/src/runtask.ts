@@ -11,7 +11,6 @@ import {
   TransientError,
   createLogger,
   printJson,
-  resolveFrom,
   type CommandEnv,
 } from '@loopabull/core';
 import { parseJob } from './job.js';
@@ -23,7 +22,7 @@ import { jobEnd, submitAll, unreportedEnd, type Submitted } from './results-sink
 import { checkOrigin, namespacedSink, namespacePolicy } from './namespaces.js';
 import { CheckNotFoundError, runCheck } from './runner.js';
 import { startRunner } from './runner-start.js';
-import { artifactsUrl, taskotronPaths, taskotronSettings } from './section.js';
+import { artifactsUrl, commandSettings, taskotronPaths } from './section.js';
 
 /** Where the command writes; tests pass their own. */
 export interface CliIo {
@@ -55,7 +54,8 @@ export interface RuntaskOpts {
 /** Exit codes: 0 all PASSED or INFO, 100 otherwise (runtask's), 1 the check is NOT_OK, 2 usage (TASKDIR too). */
 export async function runtask(env: CommandEnv, io: CliIo, taskdir: string, opts: RuntaskOpts) {
   const config = env.loadConfig(opts);
-  const section = taskotronSettings(config);
+  const settings = commandSettings(config);
+  const { section } = settings;
   const taskDir = resolve(taskdir);
   const parsed = parseJob({
     item: opts.item,
@@ -67,12 +67,7 @@ export async function runtask(env: CommandEnv, io: CliIo, taskdir: string, opts:
   if (!parsed.ok) throw new ConfigError(parsed.message.replace(/^taskname:/, 'TASKDIR name:'));
   const { job } = parsed;
   const logger = createLogger('taskotron', config.loglevel);
-  const automationEnv = {
-    config,
-    section,
-    logger,
-    resolvePath: (p: string) => resolveFrom(config.dir, p),
-  };
+  const automationEnv = { ...settings, logger };
   const { artifactsDir } = taskotronPaths(automationEnv);
   const report = await runCheck({
     job,

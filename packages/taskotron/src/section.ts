@@ -4,6 +4,7 @@ import { ARCH } from './rules.js';
 import { joinUrl } from './join-url.js';
 import {
   httpBaseUrl,
+  resolveFrom,
   sectionOf,
   timerSeconds,
   type AutomationEnv,
@@ -150,6 +151,16 @@ export type TaskotronSection = z.output<typeof taskotronSection>;
 
 export const taskotronSettings = (config: Config): TaskotronSection =>
   sectionOf<TaskotronSection>(config, 'taskotron');
+
+/**
+ * What a `loopabull taskotron` command reads the automation's settings with, as the automation's
+ * own env has them: the section, and paths relative to the config file.
+ */
+export const commandSettings = (config: Config) => ({
+  config,
+  section: taskotronSettings(config),
+  resolvePath: (p: string) => resolveFrom(config.dir, p),
+});
 
 /** The section's paths made absolute: relative ones are relative to the config file. */
 export function taskotronPaths(
