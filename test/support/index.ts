@@ -1,4 +1,4 @@
-export { tempDir, removeTempDirs } from './temp.js';
+export { tempDir, removeTempDirs, entriesOfTempDirs } from './temp.js';
 export { gitHead, gitPush, gitRepo, type GitFile } from './git.js';
 export {
   testConfig,

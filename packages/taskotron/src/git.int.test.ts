@@ -7,11 +7,11 @@ import { createHash } from 'node:crypto';
 import { once } from 'node:events';
 import { createServer, type Server } from 'node:http';
 import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from '@jest/globals';
 import {
+  entriesOfTempDirs,
   gitHead,
   gitPush,
   gitRepo,
@@ -22,6 +22,7 @@ import {
   waitFor,
 } from '@test/support';
 import {
+  cloneDirPrefix,
   discoverChecks,
   GitError,
   sweepClones,
@@ -32,17 +33,11 @@ import {
 
 const CHECK = '- hosts: localhost\n  tasks: []\n';
 const options = { timeoutSeconds: 20 };
-/** The clones in the tmp directory, in the directories of the processes that made them. */
-const clones = () =>
-  readdirSync(tmpdir())
-    .filter((n) => n.startsWith('loopabull-git-'))
-    .flatMap((d) => {
-      try {
-        return readdirSync(join(tmpdir(), d)).map((c) => join(tmpdir(), d, c));
-      } catch {
-        return [];
-      }
-    });
+/**
+ * The clones this process has in the tmp directory: only its own, as test files running beside
+ * it clone too, and a count of theirs would change while a test looks.
+ */
+const clones = () => entriesOfTempDirs(cloneDirPrefix(process.pid));
 
 afterAll(() => removeTempDirs());
 

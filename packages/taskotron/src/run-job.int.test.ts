@@ -28,6 +28,7 @@ import { startServer } from '@loopabull/server';
 import { runOnce } from '@loopabull/worker';
 import {
   cleanUpTest,
+  entriesOfTempDirs,
   freePort,
   gitHead,
   gitPush,
@@ -491,16 +492,8 @@ describe('the taskotron.job handler', () => {
 });
 
 describe('the taskotron.job handler for a discovered check (git_repo, git_branch, git_commit)', () => {
-  const clones = () =>
-    readdirSync(tmpdir())
-      .filter((n) => n.startsWith('loopabull-git-'))
-      .flatMap((d) => {
-        try {
-          return readdirSync(join(tmpdir(), d));
-        } catch {
-          return [];
-        }
-      });
+  /** This process's clones: the jobs run in it; other test files clone in theirs. */
+  const clones = () => entriesOfTempDirs(cloneDirPrefix(process.pid));
   const results = (checkname: string) =>
     localPlaybook([
       writesResults(
