@@ -312,7 +312,10 @@ describe('the commands that only look', () => {
       }
       const watching = startCli(['queue', '--watch', '1', '--json', '-c', empty.configPath]);
       try {
-        await watching.waitForOutput(/"waiting": 0[\s\S]*"waiting": 0/);
+        // One object a line (NDJSON), each with the time it was taken.
+        await watching.waitForOutput(
+          /^\{"time":"[^"]+","waiting":0,.*\}\n\{"time":"[^"]+","waiting":0,.*\}\n/m,
+        );
       } finally {
         await watching.stop();
       }

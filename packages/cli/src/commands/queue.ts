@@ -63,9 +63,14 @@ async function watch(cli: Cli, opts: ConfigOpts & { json?: boolean }, every: num
               `lost Redis at ${redactUrl(config.redis.url)}: ${(err as Error).message}`,
             );
           }
-          const before = tty ? '\x1b[2J\x1b[H' : first ? '' : '\n';
-          if (!opts.json) process.stdout.write(`${before}${new Date().toISOString()}\n`);
-          show(depth, Boolean(opts.json));
+          const time = new Date().toISOString();
+          // One object a line (NDJSON), each with its time: what `while read` and `jq -c` take.
+          if (opts.json) process.stdout.write(`${JSON.stringify({ time, ...depth })}\n`);
+          else {
+            const before = tty ? '\x1b[2J\x1b[H' : first ? '' : '\n';
+            process.stdout.write(`${before}${time}\n`);
+            show(depth, false);
+          }
           first = false;
           said = null;
           await sleep(every);
@@ -97,6 +102,7 @@ export const queueCommand = (cli: Cli) =>
 (numbers), paused, by_topic (topic -> waiting) and oldest_waiting_seconds. These two look
 at the next ${DEPTH_SAMPLE} jobs to run at most; by_topic_counted says how many they looked at.
 Each job is counted under one state: "completed" leaves out the unrouted ones.
+With --watch, --json prints one such object a line (NDJSON), each with its "time" (ISO 8601).
 It only looks, as doctor and jobs list, show and logs do: nothing is written to Redis, even for a
 queue that does not exist yet.`,
     )
