@@ -26,7 +26,12 @@ export function pruneCommand(env: CommandEnv): Command {
       '30d',
     )
     .option('--dry-run', 'say which mirrors would be removed, remove nothing')
-    .addOption(new Option('--json', 'print {removed: [{mirror, last_used}], kept} as JSON'))
+    .addOption(
+      new Option(
+        '--json',
+        'print {removed: [{mirror, last_used}], kept, failed: [{mirror, last_used, reason}]} as JSON',
+      ),
+    )
     .addHelpText(
       'after',
       `
@@ -36,7 +41,9 @@ each job's checkout marks its mirror used (the mtime of <sha256>.lock beside it)
 for --unused-for is removed while holding that lock, so a fetch into it is never cut short (the
 command waits for it, up to taskotron.git_timeout); one used while it waited is kept. Its empty
 lock file stays. Removing a mirror still needed costs one full fetch of its repository when it
-is next used. Safe while workers run; run it from a timer (docs/operating.md).
+is next used. A mirror whose lock stays held past the timeout (a fetch that hangs) is left, said
+on standard error, and the others are pruned all the same; the exit code is then 1. Safe while
+workers run; run it from a timer (docs/operating.md).
 
 Example:
   loopabull taskotron prune-git-cache --unused-for 30d --dry-run`,
@@ -61,10 +68,14 @@ Example:
         timeoutSeconds: settings.section.git_timeout,
         dryRun: opts.dryRun === true,
       });
+      if (result.failed.length) process.exitCode = 1;
       if (opts.json) return printJson((t) => process.stdout.write(t), result);
+      for (const m of result.failed)
+        process.stderr.write(`loopabull: could not remove ${m.mirror}: ${m.reason}\n`);
       const verb = opts.dryRun ? 'would remove' : 'removed';
       const lines = result.removed.map((m) => `${verb} ${m.mirror} (last used ${m.last_used})`);
-      const summary = `${gitCacheDir}: ${counted(result.removed.length, 'mirror')} ${opts.dryRun ? 'to remove' : 'removed'}, ${result.kept} kept (used within ${formatDuration(unusedFor)})`;
+      const failed = result.failed.length ? `, ${result.failed.length} not removed` : '';
+      const summary = `${gitCacheDir}: ${counted(result.removed.length, 'mirror')} ${opts.dryRun ? 'to remove' : 'removed'}${failed}, ${result.kept} kept (used within ${formatDuration(unusedFor)})`;
       process.stdout.write([...lines, summary, ''].join('\n'));
     });
 }

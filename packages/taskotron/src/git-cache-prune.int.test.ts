@@ -84,6 +84,7 @@ describe('pruneGitCache', () => {
     expect(await pruneGitCache(cacheDir, { ...unused, dryRun: true })).toEqual({
       removed: [gone],
       kept: 1,
+      failed: [],
     });
     expect(existsSync(stale.path)).toBe(true);
 
@@ -97,7 +98,7 @@ describe('pruneGitCache', () => {
       'read',
     );
     expect(await fetching.release()).toBe(0);
-    expect(await pruning).toEqual({ removed: [], kept: 2 });
+    expect(await pruning).toEqual({ removed: [], kept: 2, failed: [] });
 
     // Unused again: removed once the fetch has let go of the lock, never under it.
     utimesSync(stale.lock, longAgo, longAgo);
@@ -105,13 +106,13 @@ describe('pruneGitCache', () => {
     pruning = pruneGitCache(cacheDir, unused);
     await waitingFor(stale.lock);
     expect(await fetching.release()).toBe(0);
-    expect(await pruning).toEqual({ removed: [gone], kept: 1 });
+    expect(await pruning).toEqual({ removed: [gone], kept: 1, failed: [] });
     expect(existsSync(stale.path)).toBe(false);
     // Its lock file stays (a worker may wait on it); the other mirror is whole.
     expect(readdirSync(cacheDir).sort()).toEqual(
       [fresh.path, fresh.lock, stale.lock].map((p) => p.slice(cacheDir.length + 1)).sort(),
     );
-    expect(await pruneGitCache(cacheDir, unused)).toEqual({ removed: [], kept: 1 });
+    expect(await pruneGitCache(cacheDir, unused)).toEqual({ removed: [], kept: 1, failed: [] });
     // Used again, the repository is fetched into a new mirror.
     expect(
       await withCommit(old, 'main', commit, { ...git, cacheDir }, async (dir) =>
@@ -121,13 +122,24 @@ describe('pruneGitCache', () => {
     expect(existsSync(join(stale.path, 'HEAD'))).toBe(true);
   });
 
-  it('gives up on a mirror whose lock is held past the timeout, saying so, and removes nothing', async () => {
-    const { cacheDir, stale } = await cacheOfTwo();
+  it('leaves a mirror whose lock is held past the timeout, saying why, and prunes the others', async () => {
+    const { cacheDir, used, stale, longAgo } = await cacheOfTwo();
+    const other = mirrorOf(cacheDir, used);
+    utimesSync(other.lock, longAgo, longAgo);
     const fetching = await holdLock(stale.lock, stale.path);
     try {
-      await expect(pruneGitCache(cacheDir, { ...unused, timeoutSeconds: 1 })).rejects.toThrow(
-        `the git cache lock ${stale.lock}: held by another process for longer than 1 s (a fetch into the mirror)`,
-      );
+      expect(await pruneGitCache(cacheDir, { ...unused, timeoutSeconds: 1 })).toEqual({
+        removed: [{ mirror: other.path, last_used: longAgo.toISOString() }],
+        kept: 0,
+        failed: [
+          {
+            mirror: stale.path,
+            last_used: longAgo.toISOString(),
+            reason: `the git cache lock ${stale.lock}: held by another process for longer than 1 s (a fetch into the mirror)`,
+          },
+        ],
+      });
+      expect(existsSync(other.path)).toBe(false);
     } finally {
       expect(await fetching.release()).toBe(0);
     }
@@ -137,6 +149,7 @@ describe('pruneGitCache', () => {
     expect(await pruneGitCache(join(tempDir('gitcache'), 'none'), unused)).toEqual({
       removed: [],
       kept: 0,
+      failed: [],
     });
   });
 });
@@ -155,12 +168,30 @@ describe('loopabull taskotron prune-git-cache', () => {
     expect(existsSync(stale.path)).toBe(true);
     // 41 days: neither is that old.
     const kept = await prune('--unused-for', '41d', '--json');
-    expect(JSON.parse(kept.stdout)).toEqual({ removed: [], kept: 2 });
+    expect(JSON.parse(kept.stdout)).toEqual({ removed: [], kept: 2, failed: [] });
     expect(await prune('--unused-for', '4w')).toMatchObject({
       code: 0,
       stdout: `removed ${stale.path} (last used ${last})\n${cacheDir}: 1 mirror removed, 1 kept (used within 28d)\n`,
     });
     expect(existsSync(stale.path)).toBe(false);
+
+    // A mirror whose fetch hangs past taskotron.git_timeout: left, said, exit code 1.
+    const hung = await cacheOfTwo();
+    const hungConfig = testConfig({
+      overrides: { taskotron: { git_cache_dir: hung.cacheDir, git_timeout: 1 } },
+    });
+    const fetching = await holdLock(hung.stale.lock, hung.stale.path);
+    try {
+      expect(
+        await runCli(['taskotron', 'prune-git-cache', '--config', hungConfig.configPath]),
+      ).toMatchObject({
+        code: 1,
+        stdout: `${hung.cacheDir}: 0 mirrors removed, 1 not removed, 1 kept (used within 30d)\n`,
+        stderr: `loopabull: could not remove ${hung.stale.path}: the git cache lock ${hung.stale.lock}: held by another process for longer than 1 s (a fetch into the mirror)\n`,
+      });
+    } finally {
+      expect(await fetching.release()).toBe(0);
+    }
 
     expect(await prune('--unused-for', 'soon')).toMatchObject({
       code: 2,

@@ -23,6 +23,8 @@ export interface PruneResult {
   removed: PrunedMirror[];
   /** Used within the time given (also one used while the prune waited for its lock). */
   kept: number;
+  /** Unused, but not removed: its lock stayed held past the timeout, or removing it failed. */
+  failed: Array<PrunedMirror & { reason: string }>;
 }
 
 export interface PruneOptions {
@@ -45,11 +47,13 @@ const lastUsed = async (path: string, lock: string): Promise<Date> =>
  * Removes the mirrors of `cacheDir` unused for `unusedForSeconds`. Each is looked at again once
  * its lock is held, and kept if a look or a job used it meanwhile. Its lock file, empty, stays:
  * a worker may be waiting on it, and would hold the lock of a file no longer there while another
- * locks a new one of the same name. A directory that does not exist holds nothing to prune.
+ * locks a new one of the same name. A mirror that cannot be removed (its lock held past the
+ * timeout by a fetch that hangs) goes to `failed` with the reason, and the others are pruned all
+ * the same. A directory that does not exist holds nothing to prune.
  */
 export async function pruneGitCache(cacheDir: string, options: PruneOptions): Promise<PruneResult> {
   const cutoff = (options.now ?? new Date()).getTime() - options.unusedForSeconds * 1000;
-  const result: PruneResult = { removed: [], kept: 0 };
+  const result: PruneResult = { removed: [], kept: 0, failed: [] };
   const names = await readdir(cacheDir).catch((err: NodeJS.ErrnoException) => {
     if (err.code === 'ENOENT') return [];
     throw err;
@@ -68,7 +72,9 @@ export async function pruneGitCache(cacheDir: string, options: PruneOptions): Pr
         if ((await lastUsed(path, lock)).getTime() >= cutoff) return void result.kept++;
         await rm(path, { recursive: true, force: true });
         result.removed.push(removed);
-      });
+      }).catch((err: unknown) =>
+        result.failed.push({ ...removed, reason: (err as Error).message }),
+      );
   }
   return result;
 }
