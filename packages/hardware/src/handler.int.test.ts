@@ -51,6 +51,7 @@ describe('hardwareHandler', () => {
       lastseen: '2019-06-26T19:36:10.521000',
       lastseen_updated: true,
       duplicate: false,
+      problems: [],
     });
     expect(lines).toEqual([
       'mdc2:t-mojave-r7-153 completed (completed) at 2019-06-26T19:36:10.521000 [event time]: lastseen updated',
@@ -99,6 +100,7 @@ describe('hardwareHandler', () => {
       state: 'exception',
       task_id: 'B3EheQ-IQ5aPzw34KS_a6g',
       duplicate: false,
+      problems: [],
     });
     expect((await run(undefined, early)).result).toMatchObject({ duplicate: true });
     expect(await redis.exists('machines')).toBe(0);
@@ -114,6 +116,28 @@ describe('hardwareHandler', () => {
         time_source: 'received',
       });
     }
+  });
+
+  it('names the fields it could not use in the result and the job log', async () => {
+    const slash = variant(completed, {
+      edit: (p) => {
+        p.workerId = 'a/b';
+        p.status.runs[0]!.resolved = 'yesterday';
+      },
+    });
+    const { result, lines } = await run(undefined, slash);
+    const problems = [
+      'workerId "a/b" is not an id (1 to 128 of A-Z a-z 0-9 _ . -)',
+      'machine taken from its run',
+      'status.runs[0].resolved "yesterday" is not a timestamp: stamped with the receive time',
+    ];
+    expect(result).toMatchObject({
+      recorded: 'machine',
+      machine: 'mdc2:t-mojave-r7-153',
+      time_source: 'received',
+      problems,
+    });
+    expect(lines[0]).toBe(`not used: ${problems.join('; ')}`);
   });
 
   it('throws when Redis fails, so the job is retried', async () => {

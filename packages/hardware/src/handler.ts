@@ -13,7 +13,13 @@ import { hardwareSettings } from './section.js';
 /** What a run of the handler stored, as the job's result. */
 export type HardwareResult =
   | { ignored: string }
-  | { recorded: 'no worker'; state: string; task_id: string | null; duplicate: boolean }
+  | {
+      recorded: 'no worker';
+      state: string;
+      task_id: string | null;
+      duplicate: boolean;
+      problems: string[];
+    }
   | {
       recorded: 'machine';
       machine: string;
@@ -24,6 +30,7 @@ export type HardwareResult =
       lastseen: string | null;
       lastseen_updated: boolean;
       duplicate: boolean;
+      problems: string[];
     };
 
 type Outcome = HardwareResult | { pending: number };
@@ -44,13 +51,22 @@ async function recordEvents(
   const store = new MachineStore(ctx.redis);
   const observed: WorkerObservation[] = [];
   const outcomes: Outcome[] = await Promise.all(
-    events.map(async (event): Promise<Outcome> => {
+    events.map(async (event, i): Promise<Outcome> => {
       const seen = observe(event, provisioner);
       if (!seen.ok) {
         ctx.logger.debug('hardware: message ignored', { reason: seen.ignored, topic: event.topic });
         return { ignored: seen.ignored };
       }
       const obs = seen.observation;
+      if (obs.problems.length) {
+        // Bad data never fails the job, so this is where an operator learns which field it was.
+        ctx.logger.warn('hardware: message fields not used', {
+          topic: event.topic,
+          routing_key: event.routing_key,
+          problems: obs.problems.join('; '),
+        });
+        await ctx.log(i, `not used: ${obs.problems.join('; ')}`);
+      }
       if (obs.worker === null) {
         const fresh = await store.recordUnattributed(obs);
         ctx.logger.info('hardware: message names no worker', {
@@ -58,7 +74,13 @@ async function recordEvents(
           task: obs.taskId,
           reason: obs.reason,
         });
-        return { recorded: 'no worker', state: obs.state, task_id: obs.taskId, duplicate: !fresh };
+        return {
+          recorded: 'no worker',
+          state: obs.state,
+          task_id: obs.taskId,
+          duplicate: !fresh,
+          problems: obs.problems,
+        };
       }
       observed.push({ ...obs, worker: obs.worker });
       return { pending: observed.length - 1 };
@@ -89,6 +111,7 @@ async function recordEvents(
         lastseen: result.lastseen,
         lastseen_updated: result.lastseenUpdated,
         duplicate: result.duplicate,
+        problems: obs.problems,
       };
     }),
   );

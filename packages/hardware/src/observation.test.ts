@@ -159,6 +159,56 @@ describe('observe', () => {
     });
   });
 
+  it('names each field it could not use, and what it used instead', () => {
+    const problemsOf = (fixture: typeof completed, content?: Buffer) => {
+      const r = observe(pulseEvent(fixture, content, now), PROVISIONER);
+      return r.ok ? r.observation.problems : r.ignored;
+    };
+    expect(problemsOf(completed)).toEqual([]);
+    expect(problemsOf(exception('deadline-exceeded', false))).toEqual([]);
+    const unicode = variant(completed, {
+      edit: (p) => {
+        p.workerGroup = 'üdc';
+        p.workerId = 42;
+        p.status.runs[0]!.workerId = 'x'.repeat(500_000);
+      },
+    });
+    expect(problemsOf(unicode)).toEqual([
+      'workerGroup "üdc" is not an id (1 to 128 of A-Z a-z 0-9 _ . -)',
+      'workerId 42 is not an id (1 to 128 of A-Z a-z 0-9 _ . -)',
+      `status.runs[0].workerId "${'x'.repeat(59)}… (500002 characters) is not an id (1 to 128 of A-Z a-z 0-9 _ . -)`,
+      'machine taken from the routing key',
+    ]);
+    const bare = variant(completed, {
+      edit: (p) => {
+        delete p.workerGroup;
+        delete p.workerId;
+        p.runId = 'length';
+        p.status.runs[0]!.resolved = '2099-01-01T00:00:00.000Z';
+      },
+    });
+    expect(problemsOf(bare)).toEqual([
+      'runId "length" is not a run id (0 to 1000)',
+      'workerGroup and workerId are missing',
+      'machine taken from its run',
+      'status.runs[0].resolved "2099-01-01T00:00:00.000Z" is more than 300 s after the receive time: stamped with the receive time',
+    ]);
+    const noSuchRun = variant(completed, { edit: (p) => (p.runId = 3) });
+    expect(problemsOf(noSuchRun)).toEqual([
+      'status.runs has no run 3: stamped with the receive time',
+    ]);
+    expect(problemsOf(completed, Buffer.from('[1]'))).toEqual([
+      'body is an array, not a task message object',
+    ]);
+    const nobody = { ...completed, routingKey: 'primary.t._.mdc2.a:b.releng-hardware.w' };
+    expect(problemsOf(nobody, Buffer.from('{"status": {"runs": {}}}'))).toEqual([
+      'status.runs is an object, not an array',
+      'workerGroup and workerId are missing',
+      'routing key workerId "a:b" is not an id (1 to 128 of A-Z a-z 0-9 _ . -)',
+      'no machine named: kept as a message without a worker',
+    ]);
+  });
+
   it('derives the state from the pulse topic', () => {
     expect(stateOf({ topic: 'taskcluster-queue.v1.task-failed', exchange: '' })).toBe('failed');
     expect(

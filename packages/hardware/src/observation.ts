@@ -1,6 +1,7 @@
 import type { LoopabullEvent } from '@loopabull/core';
 import { isObject, type JsonObject } from '@loopabull/core/cli';
-import { idWord, machineId, runOf, taskIds } from './identity.js';
+import { idWord, machineId, runOf, runPath, taskIds } from './identity.js';
+import { shown } from './problems.js';
 import { dateToMicros, formatLastseen, parseTimestamp } from './timestamp.js';
 
 export const RUN_STATES = ['running', 'completed', 'failed', 'exception'] as const;
@@ -48,6 +49,8 @@ export interface Observation {
   alive: boolean;
   receivedAt: string;
   receivedAtMs: number;
+  /** Fields that were there but could not be used, and what was used instead; empty when none. */
+  problems: string[];
 }
 
 export type Observed = { ok: true; observation: Observation } | { ok: false; ignored: string };
@@ -62,15 +65,16 @@ export function stateOf(event: Pick<LoopabullEvent, 'topic' | 'exchange'>): RunS
   return null;
 }
 
+const runsOf = (body: unknown): unknown[] =>
+  isObject(body) && isObject(body.status) && Array.isArray(body.status.runs)
+    ? body.status.runs
+    : [];
+
 /** The run the message resolved; without a runId, the latest run, which is the one just resolved. */
 function resolvedRun(body: unknown, runId: number | null): JsonObject | null {
   const byId = runOf(body, runId);
   if (byId || runId !== null) return byId;
-  const runs =
-    isObject(body) && isObject(body.status) && Array.isArray(body.status.runs)
-      ? body.status.runs
-      : [];
-  const last: unknown = runs.at(-1);
+  const last: unknown = runsOf(body).at(-1);
   return isObject(last) ? last : null;
 }
 
@@ -81,7 +85,8 @@ function resolvedRun(body: unknown, runId: number | null): JsonObject | null {
 export function observe(event: LoopabullEvent, provisioner: string): Observed {
   const state = stateOf(event);
   if (!state) return { ok: false, ignored: `topic ${event.topic} is not a task run message` };
-  const ids = taskIds(event.body, event.routing_key);
+  const problems: string[] = [];
+  const ids = taskIds(event.body, event.routing_key, problems);
   if (ids.provisionerId !== null && ids.provisionerId !== provisioner) {
     return { ok: false, ignored: `provisioner ${ids.provisionerId}` };
   }
@@ -92,7 +97,21 @@ export function observe(event: LoopabullEvent, provisioner: string): Observed {
   const eventMicros = typeof raw === 'string' ? parseTimestamp(raw) : null;
   const believable =
     eventMicros !== null && eventMicros <= receivedMicros + MAX_CLOCK_SKEW_SECONDS * 1e6;
-  const reason = state === 'running' ? null : idWord(run?.reasonResolved);
+  if (!run && ids.runId !== null && runsOf(event.body).length > 0)
+    problems.push(`status.runs has no run ${ids.runId}: stamped with the receive time`);
+  if (run && raw !== undefined && raw !== null && !believable) {
+    const why =
+      eventMicros === null
+        ? 'is not a timestamp'
+        : `is more than ${MAX_CLOCK_SKEW_SECONDS} s after the receive time`;
+    problems.push(
+      `${runPath(event.body, run)}.${field} ${shown(raw)} ${why}: stamped with the receive time`,
+    );
+  }
+  const rawReason = state === 'running' ? undefined : run?.reasonResolved;
+  const reason = idWord(rawReason);
+  if (rawReason !== undefined && rawReason !== null && reason === null && run)
+    problems.push(`${runPath(event.body, run)}.reasonResolved ${shown(rawReason)} is not a reason`);
   const worker =
     ids.workerGroup && ids.workerId
       ? {
@@ -117,6 +136,7 @@ export function observe(event: LoopabullEvent, provisioner: string): Observed {
       alive: !(state === 'exception' && reason !== null && WORKER_GONE_REASONS.has(reason)),
       receivedAt: formatLastseen(receivedMicros),
       receivedAtMs: Math.floor(receivedMicros / 1000),
+      problems,
     },
   };
 }

@@ -160,6 +160,9 @@ describe('the original API, byte for byte', () => {
       '/machines/',
       '/machines/nocolon',
       '/machines/mdc1:empty',
+      '/machines/mdc2:t-mojave-r7-153/',
+      '/machines/mdc2/t-mojave-r7-153',
+      '/machines/a/b:c/',
     ]) {
       const res = await get(path);
       expect(res.statusCode).toBe(404);
@@ -273,6 +276,13 @@ describe('the operators API', () => {
     const unknown = await get('/api/hardware/machines/mdc9:nobody');
     expect(unknown.statusCode).toBe(404);
     expect(unknown.json()).toEqual({ error: 'unknown machine', id: 'mdc9:nobody' });
+    for (const path of [
+      '/api/hardware/machines/mdc2:t-mojave-r7-153/',
+      '/api/hardware/machines/a/b',
+    ]) {
+      const res = await get(path);
+      expect([path, res.statusCode, res.json()]).toEqual([path, 404, { error: 'unknown machine' }]);
+    }
   });
 
   it('an empty stored lastseen is null, as for a machine never seen alive (/machines/<id> is 404)', async () => {

@@ -32,6 +32,10 @@ export function registerHardwareRoutes(app: FastifyInstance, deps: ServerDeps): 
     return sendJson(reply, Buffer.from(pythonJsonDumps(lastseen), 'utf8'));
   });
 
+  // A path under /machines/ that is no id (`/machines/<id>/`, `/machines/a/b`) names no machine
+  // either: the same 404 as any unknown one, not the router's, which echoes the path.
+  app.get('/machines/*', async (_req, reply) => unknownMachine(reply));
+
   app.get('/api/hardware/machines', async (req, reply) => {
     const f = parseFilters(req.query);
     if (!f.ok) return reply.code(400).send({ error: f.error });
@@ -44,6 +48,8 @@ export function registerHardwareRoutes(app: FastifyInstance, deps: ServerDeps): 
     if (!machine) return unknownMachineJson(reply, req.params.id);
     return withStale(machine, staleAfter());
   });
+
+  app.get('/api/hardware/machines/*', async (_req, reply) => unknownMachineJson(reply));
 
   app.get('/api/hardware/unattributed', () => store.unattributed());
 

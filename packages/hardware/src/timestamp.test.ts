@@ -22,6 +22,9 @@ describe('lastseen timestamps', () => {
     expect(parseTimestamp('2019-06-26T21:36:10.521+02:00')).toBe(
       parseTimestamp('2019-06-26T19:36:10.521Z'),
     );
+    expect(parseTimestamp('2019-06-27T19:35:10.521+23:59')).toBe(
+      parseTimestamp('2019-06-26T19:36:10.521Z'),
+    );
     expect(normalizeTimestamp('2019-06-26T19:36:10.521Z')).toBe('2019-06-26T19:36:10.521000');
     expect(normalizeTimestamp('2019-06-26T19:36:10.123456789Z')).toBe('2019-06-26T19:36:10.123456');
   });
@@ -39,6 +42,9 @@ describe('lastseen timestamps', () => {
       '2019-06-26 25:00:00',
       '2019-06-26T19:36',
       '1561577770',
+      '2019-06-26T19:36:10.521+99:99',
+      '2019-06-26T19:36:10.521-24:00',
+      '2019-06-26T19:36:10.521+02:60',
     ]) {
       expect(parseTimestamp(bad)).toBeNull();
     }

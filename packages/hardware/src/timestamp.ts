@@ -56,7 +56,10 @@ export function parseTimestamp(text: string): number | null {
   if (zone && zone.toUpperCase() !== 'Z') {
     const digits = zone.replace(':', '');
     const sign = digits.startsWith('-') ? -1 : 1;
-    offsetMinutes = sign * (Number(digits.slice(1, 3)) * 60 + Number(digits.slice(3, 5)));
+    const [offHours, offMinutes] = [Number(digits.slice(1, 3)), Number(digits.slice(3, 5))];
+    // `+99:99` is no offset (Python refuses a day or more): taken as one, it would move the time by days.
+    if (offHours > 23 || offMinutes > 59) return null;
+    offsetMinutes = sign * (offHours * 60 + offMinutes);
   }
   const micros = Number(frac.padEnd(6, '0').slice(0, 6));
   return (ms - offsetMinutes * 60_000) * 1000 + micros;
