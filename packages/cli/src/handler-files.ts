@@ -36,7 +36,7 @@ export function handlerFilesCheck(config: Config, automation: Automation): Docto
       const { resolveAutomation } = await import('@loopabull/worker');
       const missing: string[] = [];
       for (const topic of delivered)
-        if (!(await resolveAutomation(config, topic)).found) missing.push(topic);
+        if (!resolveAutomation(config, topic).found) missing.push(topic);
       if (missing.length === 0)
         return `each of the ${delivered.length} topics it takes (bound, and its own) has an automation in ${dir}`;
       const files = missing.map((t) => `${t}.mjs`);

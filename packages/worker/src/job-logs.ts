@@ -62,6 +62,7 @@ export class JobLogs {
  */
 export class RunLog {
   private sink: LineSink | null = null;
+  /** The first line written, or its error handed to `onError`: it never rejects. */
   private readonly header: Promise<void>;
 
   constructor(
@@ -71,7 +72,7 @@ export class RunLog {
     private readonly limits: LogLimits,
     private readonly onError: (err: unknown) => void,
   ) {
-    this.header = logs.append(jobId, first);
+    this.header = logs.append(jobId, first).catch(onError);
   }
 
   /** Resolves once the line is written (or could not be). */
@@ -84,13 +85,12 @@ export class RunLog {
     return this.sink.flush();
   }
 
-  /** Resolves once every line so far is written (or could not be). */
-  async written(): Promise<void> {
-    try {
-      await this.header;
-    } catch (err) {
-      this.onError(err);
-    }
-    await this.sink?.flush();
+  /**
+   * Resolves once every line so far is written (or could not be). Not an async function: for
+   * the many runs that write no line of their own, it is the first line's promise as it is.
+   */
+  written(): Promise<void> {
+    const { sink } = this;
+    return sink ? this.header.then(() => sink.flush()) : this.header;
   }
 }

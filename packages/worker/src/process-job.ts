@@ -47,7 +47,7 @@ export async function processJob(
   if (problem !== null) throw new PermanentError(`bad job: ${problem}`);
   const started = performance.now();
 
-  const resolution = await resolveAutomation(services.config, topic);
+  const resolution = resolveAutomation(services.config, topic);
   const found = resolution.found;
   if (!found) {
     await recordUnrouted(services, job);

@@ -178,12 +178,12 @@ export function candidatePaths(
  * Finds the automation for a topic now, on disk, so a file dropped in a moment ago is used.
  * The topic is checked again here although the looper already did: it is about to become a path.
  */
-export async function resolveAutomation(
+export function resolveAutomation(
   config: Config,
   topic: string,
   /** The time to judge whether a directory is settled by (epoch ms); tests move it. */
   now = Date.now(),
-): Promise<Resolution> {
+): Resolution {
   const problem = topicProblem(topic);
   if (problem !== null) throw new Error(`refusing to resolve: ${problem}`);
   const { root, placed, none } = placedFor(config, topic);

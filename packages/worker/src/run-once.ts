@@ -69,7 +69,7 @@ export async function runOnce(
   event: LoopabullEvent,
   opts: RunOnceOptions = {},
 ): Promise<RunOnceResult> {
-  const resolution = await resolveAutomation(config, event.topic);
+  const resolution = resolveAutomation(config, event.topic);
   const found = resolution.found;
   const job = { id: jobIdFor(event.id), attempt: 1 };
   const vars =

@@ -236,7 +236,7 @@ its event's body (the body alone: the whole event would become msg):
  */
 async function warnIfStillUnrouted(config: Config, topic: string): Promise<void> {
   const { resolveAutomation } = await import('@loopabull/worker');
-  const resolution = await resolveAutomation(config, topic);
+  const resolution = resolveAutomation(config, topic);
   if (resolution.found) return;
   process.stderr.write(
     `loopabull: topic ${topic} still has no automation in ${config.ansible.playbooks_dir} (looked for ${resolution.tried.join(', ')}): the job will end unrouted again\n`,

@@ -22,7 +22,7 @@ valid.`,
       if (problem) throw new ConfigError(problem);
       const { resolveAutomation } = await import('@loopabull/worker');
       const config = cli.loadConfig(opts);
-      const resolution = await resolveAutomation(config, topic);
+      const resolution = resolveAutomation(config, topic);
       // 0.0.7's filter runs before any of this: a topic it drops never becomes a job.
       const filtered = !topicAllowed(topic, config.routing_keys);
       if (opts.json) return printJson(filtered ? { ...resolution, filtered } : resolution);
