@@ -7,9 +7,11 @@ import { openQueueServices } from '@loopabull/core';
 import {
   CLI,
   cleanUpTest,
+  closedPort,
   freePort,
   isolatedEnv,
   readFixture,
+  releaseClosedPorts,
   removeTempDirs,
   runCli,
   startCli,
@@ -18,7 +20,10 @@ import {
   testEvent,
 } from '@test/support';
 
-afterAll(removeTempDirs);
+afterAll(async () => {
+  removeTempDirs();
+  await releaseClosedPorts();
+});
 
 const event = (id: string, topic: string) => testEvent(topic, { id });
 
@@ -275,7 +280,7 @@ describe('loopabull run', () => {
 
 describe('loopabull serve', () => {
   it('serve started while Redis refuses connections listens at once and says why it answers 503', async () => {
-    const [redisPort, httpPort] = [await freePort(), await freePort()];
+    const [redisPort, httpPort] = [await closedPort(), await freePort()];
     const serve = startCli(['serve'], {
       env: {
         REDIS_URL: `redis://127.0.0.1:${redisPort}`,

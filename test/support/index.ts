@@ -9,7 +9,7 @@ export {
   type TestConfigOptions,
 } from './config.js';
 export { waitFor } from './wait.js';
-export { freePort } from './ports.js';
+export { closedPort, freePort, releaseClosedPorts } from './ports.js';
 export { startRedis, type RedisInstance } from './redis-server.js';
 export { serveForTest, rawRequest, type HttpAnswer, type HttpClient } from './http.js';
 export { runCli, startCli, CLI, type CliProcess, type CliResult } from './cli.js';

@@ -1,3 +1,5 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
 import { createServer } from 'node:net';
 
 /** A TCP port nothing listens on right now. */
@@ -10,4 +12,49 @@ export function freePort(): Promise<number> {
       srv.close(() => resolve(port));
     });
   });
+}
+
+/** Binds a socket and never listens: connections get refused. Ends when its stdin does. */
+const HOLD_UNLISTENED = `import socket, sys
+s = socket.socket()
+s.bind(('127.0.0.1', 0))
+print(s.getsockname()[1], flush=True)
+sys.stdin.read()`;
+
+const holders: ChildProcess[] = [];
+
+/**
+ * A port of 127.0.0.1 that refuses connections (ECONNREFUSED) until `releaseClosedPorts()`, for
+ * tests of a server that is down. Not freePort's, which another test file running beside this
+ * one could take meanwhile (a server of its own on port 0), so that something would answer:
+ * a socket of a child process holds it bound without listening (Node cannot), and no one else
+ * can bind it. The child also ends with the test process (its stdin closes).
+ */
+export async function closedPort(): Promise<number> {
+  const child = spawn('python3', ['-c', HOLD_UNLISTENED], { stdio: ['pipe', 'pipe', 'inherit'] });
+  holders.push(child);
+  child.stdin!.on('error', () => undefined);
+  // Settled once: an exit after the port was read (the release) rejects nothing.
+  return new Promise((resolve, reject) => {
+    let said = '';
+    child.stdout!.setEncoding('utf8').on('data', (chunk: string) => {
+      said += chunk;
+      if (said.endsWith('\n')) resolve(Number(said));
+    });
+    child.once('exit', (code) =>
+      reject(new Error(`python3 holding a closed port exited with ${String(code)}`)),
+    );
+  });
+}
+
+/** Lets go of the ports closedPort() held (in afterAll). */
+export async function releaseClosedPorts(): Promise<void> {
+  await Promise.all(
+    holders.splice(0).map(async (child) => {
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      const exited = once(child, 'exit');
+      child.stdin!.end();
+      await exited;
+    }),
+  );
 }

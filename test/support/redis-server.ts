@@ -48,31 +48,37 @@ const DIES_WITH_US =
  * test CA's server certificate, and does not ask clients for one.
  */
 export async function startRedis(opts: { tls?: TestCertificates } = {}): Promise<RedisInstance> {
-  const port = await freePort();
+  let port = 0;
   const dir = tempDir('redis');
   const { tls } = opts;
-  const listen = tls
-    ? [
-        ...['--port', '0', '--tls-port', String(port)],
-        ...['--tls-cert-file', tls.serverCert, '--tls-key-file', tls.serverKey],
-        ...['--tls-ca-cert-file', tls.ca, '--tls-auth-clients', 'no'],
-      ]
-    : ['--port', String(port)];
-  const client: RedisOptions = {
+  const listen = () =>
+    tls
+      ? [
+          ...['--port', '0', '--tls-port', String(port)],
+          ...['--tls-cert-file', tls.serverCert, '--tls-key-file', tls.serverKey],
+          ...['--tls-ca-cert-file', tls.ca, '--tls-auth-clients', 'no'],
+        ]
+      : ['--port', String(port)];
+  const client = (): RedisOptions => ({
     port,
     host: '127.0.0.1',
     ...(tls ? { tls: { ca: tlsClientOptions(tls).ca } } : {}),
-  };
+  });
   let child: ChildProcess | null = null;
   let frozen = false;
-  const start = async () => {
-    child = spawn(
+  /**
+   * Runs the server and resolves once it answers, or once it exited: its port, free when chosen,
+   * can be taken before it binds it (by a process of another test, or an outgoing connection).
+   * What answers must be this server (its pid), not another that holds the port.
+   */
+  const run = async (): Promise<'up' | 'exited'> => {
+    const proc = spawn(
       'sh',
       [
         '-c',
         DIES_WITH_US,
         'redis-server',
-        ...listen,
+        ...listen(),
         '--bind',
         '127.0.0.1',
         '--appendonly',
@@ -84,24 +90,35 @@ export async function startRedis(opts: { tls?: TestCertificates } = {}): Promise
       ],
       { stdio: ['pipe', 'ignore', 'ignore'] },
     );
-    child.stdin!.on('error', () => undefined);
-    await waitFor(
+    child = proc;
+    proc.stdin!.on('error', () => undefined);
+    const outcome = await waitFor(
       async () => {
+        if (proc.exitCode !== null || proc.signalCode !== null) return 'exited';
         const probe = new Redis({
-          ...client,
+          ...client(),
           lazyConnect: true,
           maxRetriesPerRequest: 0,
           retryStrategy: () => null,
         });
         try {
           await probe.connect();
-          return (await probe.ping()) === 'PONG';
+          const info = await probe.info('server');
+          return /^process_id:(\d+)/m.exec(info)?.[1] === String(proc.pid) ? 'up' : null;
         } finally {
           closeRedis(probe);
         }
       },
       { what: `redis-server on port ${port}` },
     );
+    // Ends its guard, which would wait for us otherwise.
+    if (outcome === 'exited') proc.stdin!.destroy();
+    return outcome;
+  };
+  /** Again, on the port its clients know. */
+  const start = async () => {
+    if ((await run()) === 'exited')
+      throw new Error(`redis-server on port ${port} exited as it started (its port taken since?)`);
   };
   const stop = async () => {
     const c = child;
@@ -117,7 +134,7 @@ export async function startRedis(opts: { tls?: TestCertificates } = {}): Promise
     c?.stdin?.destroy();
   };
   const holdWrites = async () => {
-    const admin = new Redis({ ...client, maxRetriesPerRequest: 0 });
+    const admin = new Redis({ ...client(), maxRetriesPerRequest: 0 });
     await admin.call('CLIENT', 'PAUSE', String(HOLD_MS), 'WRITE');
     let released: Promise<void> | null = null;
     return () =>
@@ -140,7 +157,7 @@ export async function startRedis(opts: { tls?: TestCertificates } = {}): Promise
     frozen = false;
   };
   const configure = async (settings: Record<string, string>) => {
-    const admin = new Redis({ ...client, maxRetriesPerRequest: 0 });
+    const admin = new Redis({ ...client(), maxRetriesPerRequest: 0 });
     try {
       await admin.config('SET', ...Object.entries(settings).flat());
     } finally {
@@ -148,7 +165,7 @@ export async function startRedis(opts: { tls?: TestCertificates } = {}): Promise
     }
   };
   const connections = async () => {
-    const admin = new Redis({ ...client, maxRetriesPerRequest: 0 });
+    const admin = new Redis({ ...client(), maxRetriesPerRequest: 0 });
     try {
       const list = (await admin.client('LIST')) as string;
       return list.trim().split('\n').length - 1;
@@ -156,7 +173,15 @@ export async function startRedis(opts: { tls?: TestCertificates } = {}): Promise
       await closeRedis(admin);
     }
   };
-  await start();
+  // A few free ports in turn: one taken before the server bound it is not the test's failure.
+  for (let attempt = 1; ; attempt++) {
+    port = await freePort();
+    if ((await run()) === 'up') break;
+    if (attempt === 3)
+      throw new Error(
+        `redis-server exited as it started, ${attempt} times: the last on port ${port}`,
+      );
+  }
   const url = `${tls ? 'rediss' : 'redis'}://127.0.0.1:${port}`;
   return { url, port, stop, start, holdWrites, freeze, thaw, configure, connections };
 }

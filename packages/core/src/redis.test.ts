@@ -1,7 +1,9 @@
-import { describe, expect, it } from '@jest/globals';
+import { afterAll, describe, expect, it } from '@jest/globals';
 import type { RedisOptions } from 'ioredis';
-import { freePort } from '@test/support';
+import { closedPort, releaseClosedPorts } from '@test/support';
 import { createRedis, endRedis, redactUrl, UNPARSABLE_URL } from './redis.js';
+
+afterAll(releaseClosedPorts);
 
 describe('redactUrl', () => {
   it.each([
@@ -55,7 +57,7 @@ function testClient(url: string, opts: RedisOptions = {}) {
 describe('endRedis', () => {
   /** A client to a Redis that is down, with a command queued for its return. */
   async function waitingClient() {
-    const { redis, event } = testClient(`redis://127.0.0.1:${await freePort()}`);
+    const { redis, event } = testClient(`redis://127.0.0.1:${await closedPort()}`);
     const queued = redis.get('k');
     await event('reconnecting');
     return { redis, queued, ended: event('end') };

@@ -15,7 +15,7 @@ import {
   type PluginTransformQueryArgs,
   type RawBuilder,
 } from 'kysely';
-import { databaseAdmin, freePort } from '@test/support';
+import { closedPort, databaseAdmin, releaseClosedPorts } from '@test/support';
 import {
   Database,
   describeTables,
@@ -100,7 +100,8 @@ function throwawayDatabase(
       if (name) await admin(`drop database if exists ${name}${dropOptions}`);
       name = undefined;
     },
-    unreachable: async () => at('nowhere', { port: String(await freePort()), password: 's3cret' }),
+    unreachable: async () =>
+      at('nowhere', { port: String(await closedPort()), password: 's3cret' }),
   };
 }
 
@@ -185,6 +186,8 @@ function useDatabase(
   });
   return () => opened!;
 }
+
+afterAll(releaseClosedPorts);
 
 const sqlite = sqliteTarget();
 const postgres = postgresTarget();

@@ -2,7 +2,7 @@ import { Readable } from 'node:stream';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
 import type { Redis } from 'ioredis';
 import { ConfigError } from '@loopabull/core';
-import { freePort, removeTempDirs, testConfig } from '@test/support';
+import { closedPort, releaseClosedPorts, removeTempDirs, testConfig } from '@test/support';
 import {
   commandEnv,
   handlerContext,
@@ -28,6 +28,7 @@ beforeEach(() => redis.flushdb());
 afterAll(async () => {
   await close();
   removeTempDirs();
+  await releaseClosedPorts();
 });
 
 /** Runs `loopabull machines <args>` with the test's config, the given stdin, and stdout captured. */
@@ -191,7 +192,7 @@ describe('machines list and show', () => {
 
 describe('machines command', () => {
   it('says when Redis cannot be reached, without its password', async () => {
-    const port = await freePort();
+    const port = await closedPort();
     const down = testConfig({
       overrides: { redis: { url: `redis://:secret@127.0.0.1:${port}/8` } },
     });

@@ -4,8 +4,9 @@ import type { FastifyInstance } from 'fastify';
 import { chromium } from 'playwright-core';
 import { createLogger, createRedis, queueServices, type QueueServices } from '@loopabull/core';
 import {
-  freePort,
+  closedPort,
   loopabullKeysOf,
+  releaseClosedPorts,
   removeTempDirs,
   serveForTest,
   testConfig,
@@ -49,11 +50,11 @@ describe('HTTP server', () => {
   let config: ReturnType<typeof testConfig>;
 
   beforeAll(async () => {
-    const closedPort = await freePort();
+    const closed = await closedPort();
     config = testConfig({
       overrides: {
         http: { token: 's3cret' },
-        bus: { url: `amqp://guest:guest@127.0.0.1:${closedPort}`, connect_timeout: 2 },
+        bus: { url: `amqp://guest:guest@127.0.0.1:${closed}`, connect_timeout: 2 },
       },
     });
     services = queueServices(config, createRedis(config.redis.url));
@@ -77,6 +78,7 @@ describe('HTTP server', () => {
     await services.redis.del(...cleanupKeys);
     await services.close();
     removeTempDirs();
+    await releaseClosedPorts();
   });
 
   it('answers /healthz while the process lives', async () => {

@@ -1,14 +1,24 @@
 import { once } from 'node:events';
 import { afterAll, describe, expect, it } from '@jest/globals';
 import { createLogger, createRedis, queueServices } from '@loopabull/core';
-import { cleanUpTest, freePort, removeTempDirs, serveForTest, testConfig } from '@test/support';
+import {
+  cleanUpTest,
+  closedPort,
+  releaseClosedPorts,
+  removeTempDirs,
+  serveForTest,
+  testConfig,
+} from '@test/support';
 import { buildApp } from './app.js';
 
-afterAll(() => removeTempDirs());
+afterAll(async () => {
+  removeTempDirs();
+  await releaseClosedPorts();
+});
 
 /** /readyz of a server whose Redis and broker are both unreachable at the given URLs. */
 async function readyz(redisUrl: (port: number) => string, busUrl: (port: number) => string) {
-  const closed = await freePort();
+  const closed = await closedPort();
   const valid = testConfig({ overrides: { bus: { connect_timeout: 2 } } });
   // Set past the config's checks, which refuse an unparsable URL: /readyz must not rely on them.
   const config = {

@@ -2,12 +2,14 @@ import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { describe, expect, it } from '@jest/globals';
-import { freePort, tempDir } from '@test/support';
+import { afterAll, describe, expect, it } from '@jest/globals';
+import { closedPort, releaseClosedPorts, tempDir } from '@test/support';
 import { allDatabases } from '@test/support';
 import { useStack } from '../test/stack.js';
 
 const SCRIPT = new URL('../bin/fetch-tac.sh', import.meta.url).pathname;
+
+afterAll(releaseClosedPorts);
 
 async function fetchTac(args: string[]) {
   const child = spawn('sh', [SCRIPT, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
@@ -46,7 +48,7 @@ describe('bin/fetch-tac.sh, the slave side', () => {
     const unknown = await fetchTac(['--slavename', 'nobody', '--basedir', dir, '--url', url]);
     expect(unknown.code).toBe(0);
     expect(unknown.out).toContain('WARNING: falling back to existing buildbot.tac');
-    const down = `http://127.0.0.1:${await freePort()}/gettac/SLAVE`;
+    const down = `http://127.0.0.1:${await closedPort()}/gettac/SLAVE`;
     expect((await fetchTac(['--slavename', 'x', '--basedir', dir, '--url', down])).code).toBe(0);
     expect(readFileSync(join(dir, 'buildbot.tac'), 'utf8')).toBe('cached');
 

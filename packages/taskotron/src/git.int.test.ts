@@ -6,10 +6,11 @@ import { execFileSync, spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { once } from 'node:events';
 import { createServer, type Server } from 'node:http';
-import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { afterAll, describe, expect, it } from '@jest/globals';
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import {
   entriesOfTempDirs,
   gitHead,
@@ -360,27 +361,56 @@ describe('the git cache (cacheDir)', () => {
     ).toEqual(['A', 'B', b, 'B']);
     const mirror = join(cacheDir, `${hashOf(repo)}.git`);
     execFileSync('git', ['fsck', '--strict'], { cwd: mirror, stdio: 'pipe' });
-    // Another process holding the lock (as a worker fetching): the fetch waits for it.
+    // Another process holding the lock (as a worker fetching), until it is killed: the fetch
+    // waits for it. Held for good rather than for a time, which a loaded machine could use up
+    // before the fetch even asked for it. Its group is killed: `sleep` holds the lock too.
     const c = gitPush(repo, 'main', { 'tests/tests.yml': 'C' });
-    const holder = spawn('flock', [join(cacheDir, `${hashOf(repo)}.lock`), 'sleep', '3'], {
+    const holder = spawn('flock', [join(cacheDir, `${hashOf(repo)}.lock`), 'sleep', '300'], {
       stdio: 'ignore',
+      detached: true,
     });
+    const release = () => {
+      try {
+        process.kill(-holder.pid!, 'SIGKILL');
+      } catch {
+        // Gone already.
+      }
+    };
     try {
       await waitFor(() => processTree(holder.pid!).length >= 2);
       await expect(
         withCommit(repo, 'main', c, { ...cached, timeoutSeconds: 1 }, async () => 'x'),
       ).rejects.toThrow(/git took longer than 1 s \(the wait for the git cache lock included\)$/);
-      const started = Date.now();
-      expect(await withCommit(repo, 'main', c, cached, async (dir) => check(dir))).toBe('C');
-      expect(Date.now() - started).toBeGreaterThan(1000);
+      let released = false;
+      const fetched = withCommit(repo, 'main', c, cached, async (dir) => [released, check(dir)]);
+      // Still waiting a second on: nothing but the lock's release lets it go on.
+      const waited = await Promise.race([
+        fetched.then(() => 'finished under the lock'),
+        new Promise((resolve) => setTimeout(resolve, 1000, 'waiting')),
+      ]);
+      expect(waited).toBe('waiting');
+      released = true;
+      release();
+      expect(await fetched).toEqual([true, 'C']);
     } finally {
-      holder.kill('SIGKILL');
+      release();
     }
   });
 });
 
 describe('sweepClones', () => {
   const GIT_JS = new URL('../dist/git.js', import.meta.url).pathname;
+
+  // The run's tmp directory is shared with the test files running beside this one, whose workers
+  // sweep it when they start (the taskotron automation does): the clones of a process killed here
+  // could be gone before this sweep looked, removed by another. These tests, and the processes
+  // they start, get a tmp directory of their own (tmpdir() reads TMPDIR at each call).
+  const sharedTmp = process.env.TMPDIR;
+  beforeAll(() => void (process.env.TMPDIR = tempDir('sweep')));
+  afterAll(() => {
+    if (sharedTmp === undefined) delete process.env.TMPDIR;
+    else process.env.TMPDIR = sharedTmp;
+  });
 
   /**
    * Another process (the built git.ts) holding a clone of `repo` open: its clone's path. With
@@ -406,18 +436,19 @@ await withClone(${JSON.stringify(repo)}, 'main', { timeoutSeconds: 20 }, async (
     const killed = await holding(repo);
     const live = await holding(repo);
     try {
-      // Ours too: this process is alive.
-      await withClone(repo, 'main', options, async (mine) => {
-        killed.child.kill('SIGKILL');
-        await once(killed.child, 'exit');
-        expect(existsSync(killed.clone)).toBe(true);
-        const removed = await sweepClones();
-        expect(removed).toContain(killed.processDir);
-        expect(existsSync(killed.processDir)).toBe(false);
-        expect(removed).not.toContain(live.processDir);
-        expect(existsSync(join(live.clone, 'tests', 'tests.yml'))).toBe(true);
-        expect(existsSync(join(mine, 'tests', 'tests.yml'))).toBe(true);
-      });
+      // Ours too: this process is alive. Made by hand: this process makes its clone directory
+      // once, and may have made it in the shared tmp directory before this describe's.
+      const mine = join(mkdtempSync(join(tmpdir(), cloneDirPrefix(process.pid))), 'clone-AbC123');
+      mkdirSync(mine);
+      killed.child.kill('SIGKILL');
+      await once(killed.child, 'exit');
+      expect(existsSync(killed.clone)).toBe(true);
+      const removed = await sweepClones();
+      expect(removed).toContain(killed.processDir);
+      expect(existsSync(killed.processDir)).toBe(false);
+      expect(removed).not.toContain(live.processDir);
+      expect(existsSync(join(live.clone, 'tests', 'tests.yml'))).toBe(true);
+      expect(existsSync(mine)).toBe(true);
     } finally {
       live.child.kill('SIGKILL');
       await once(live.child, 'exit');

@@ -241,14 +241,15 @@ describe('the taskotron.job handler', () => {
     const tasks_dir = taskDir([
       { 'ansible.builtin.shell': `echo $$ > ${pidFile}; exec sleep 300` },
     ]);
-    // Long enough for ansible-playbook to start and reach the shell task on a loaded machine.
-    const { config, host } = await started({ tasks_dir, check_timeout: 5 });
+    // Long enough for ansible-playbook to start and reach the shell task on a loaded machine:
+    // it takes 3 s on 2 cores at load 3.5, and CI runs at up to 8.
+    const { config, host } = await started({ tasks_dir, check_timeout: 15 });
     const j = job({ taskname: 'check' });
     // It resolves: a job that throws is retried.
     const out = await runJob(config, host, j);
     const timedOut = {
       execution_status: 'NOT_OK',
-      status: 'the playbook timed out after 5 s',
+      status: 'the playbook timed out after 15 s',
     };
     expect(out.result?.value).toMatchObject({ ...timedOut, results: [] });
     const sleeper = Number(readFileSync(pidFile, 'utf8'));

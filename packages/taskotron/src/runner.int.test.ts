@@ -68,7 +68,9 @@ describe('runCheck', () => {
   });
 
   it('fails name-lint on a name Fedora does not allow, and never templates the item', async () => {
-    const item = "{{ lookup('pipe', 'touch /tmp/pwned-by-item') }}-1-1";
+    // A file of this test's own: a name in /tmp is shared with every other run on the machine.
+    const pwned = join(tempDir('pwned'), 'pwned-by-item');
+    const item = `{{ lookup('pipe', 'touch ${pwned}') }}-1-1`;
     const report = await run({ taskDir: join(SHIPPED_TASKS_DIR, 'name-lint'), job: job({ item }) });
     expect(report.results).toEqual([
       expect.objectContaining({
@@ -77,7 +79,7 @@ describe('runCheck', () => {
         note: expect.stringMatching(/not allow/),
       }),
     ]);
-    expect(existsSync('/tmp/pwned-by-item')).toBe(false);
+    expect(existsSync(pwned)).toBe(false);
   });
 
   it('runs the shipped always-info: INFO', async () => {

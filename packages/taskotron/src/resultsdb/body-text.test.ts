@@ -1,6 +1,7 @@
 import { connect } from 'node:net';
 import { afterEach, expect, it } from '@jest/globals';
 import Fastify, { type FastifyInstance } from 'fastify';
+import { waitFor } from '@test/support';
 import { bodyTexts } from './body-text.js';
 
 let app: FastifyInstance | undefined;
@@ -13,17 +14,24 @@ afterEach(async () => {
 async function server(bodyLimit?: number) {
   const bodies = bodyTexts();
   const seen: string[] = [];
+  let arrived!: () => void;
+  /** Resolves once a request reached the route's body hook. */
+  const reached = new Promise<void>((resolve) => (arrived = resolve));
   app = Fastify({ bodyLimit });
   app.addHook('onError', (_req, _reply, err, done) => {
     seen.push(`error ${err.message}`);
     done();
+  });
+  app.addHook('preParsing', (_req, _reply, payload, done) => {
+    arrived();
+    done(null, payload);
   });
   app.post('/r', { preParsing: bodies.hook }, async (req) => {
     seen.push(`body ${bodies.of(req)}`);
     return {};
   });
   const address = await app.listen({ host: '127.0.0.1', port: 0 });
-  return { seen, url: `${address}/r`, port: Number(new URL(address).port) };
+  return { seen, reached, url: `${address}/r`, port: Number(new URL(address).port) };
 }
 
 it('hands the body on to the parser and keeps its text', async () => {
@@ -48,15 +56,16 @@ it('still answers 413 for a body over the limit', async () => {
 });
 
 it('fails the request, as without the hook, when the client closes before the body is whole', async () => {
-  const { seen, port } = await server();
+  const { seen, reached, port } = await server();
   const socket = connect(port, '127.0.0.1');
   await new Promise((resolve) => socket.once('connect', resolve));
   socket.write(
     'POST /r HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n{"a": 1',
   );
-  await new Promise((resolve) => setTimeout(resolve, 100));
+  // The body half read (not a request that never came): then the client goes.
+  await reached;
   socket.destroy();
   // Piped, the copy never ended nor failed: the request was left waiting for its body for good.
-  for (let i = 0; i < 50 && !seen.length; i++) await new Promise((r) => setTimeout(r, 20));
+  await waitFor(() => seen.length, { what: 'the request to end' });
   expect(seen).toEqual(['error aborted']);
 });
