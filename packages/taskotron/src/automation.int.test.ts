@@ -460,6 +460,12 @@ describe('the page for people at /ui/taskotron', () => {
     expect(none.body).toContain('No results for this item.');
     expect(none.body).not.toContain('<script>');
     expect((await fetch(`${server.url}/ui/taskotron?item=a&item=b`)).status).toBe(400);
+    // PostgreSQL failed on it: a 500.
+    const nul = await fetch(`${server.url}/ui/taskotron?item=a%00`);
+    expect([nul.status, await nul.json()]).toEqual([
+      400,
+      { message: 'item: must not contain a NUL character (U+0000)' },
+    ]);
   });
 
   it('lets a person look an item up with the form, in a browser', async () => {

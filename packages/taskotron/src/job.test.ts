@@ -38,6 +38,9 @@ describe('parseJob', () => {
     [{ ...JOB, item_type: 'rpm' }, /^item_type: /],
     [{ ...JOB, item: '' }, /^item: /],
     [{ ...JOB, item: undefined }, /^item: /],
+    // The job log cannot hold them (PostgreSQL failed each try on U+0000).
+    [{ ...JOB, item: 'a\0-1-1' }, /^item: must not contain a NUL character \(U\+0000\)$/],
+    [{ ...JOB, item: 'a\udfff-1-1' }, /^item: must not contain a lone surrogate/],
     [{ ...JOB, git_repo: 'ext::sh -c id' }, /^git_repo: .* not an http, https, git or file URL/],
     [{ ...JOB, git_repo: '--upload-pack=id' }, /^git_repo: .* starts with -/],
     [{ ...JOB, git_repo: 'https://h/r', git_branch: '-b' }, /^git_branch: .* starts with -/],

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { ITEM_TYPES } from './normalise.js';
 import { branchProblem, CHECK_PATH, commitProblem, repoProblem } from './discover.js';
 import { ARCH, TASK_NAME } from './names.js';
+import { unstorable } from './storable-text.js';
 import type { TriggerJob } from './trigger.js';
 
 /**
@@ -23,7 +24,15 @@ const optionalChecked = (problemOf: (value: string) => string | null) =>
 /** A `taskotron.job` body (part E.3): what comes off the bus is checked before anything uses it. */
 const jobSchema = z
   .object({
-    item: z.string().min(1).max(1024),
+    // The job log and the results hold it: one they cannot store would fail every try.
+    item: z
+      .string()
+      .min(1)
+      .max(1024)
+      .superRefine((item, ctx) => {
+        const problem = unstorable(item);
+        if (problem) ctx.addIssue({ code: 'custom', message: problem });
+      }),
     item_type: z.enum(ITEM_TYPES),
     taskname: z.string(),
     arch: z.string().regex(ARCH, 'not an arch (letters, digits, _, at most 32: x86_64, noarch)'),

@@ -154,6 +154,9 @@ describe('the taskotron trigger', () => {
       envelope.topic,
       { ...envelope.msg, name: 'n'.repeat(1000), version: 'v'.repeat(100) },
     ],
+    // PostgreSQL fails on it: each try failed, to be parked after the last.
+    ['an item holding a NUL character', envelope.topic, { ...envelope.msg, name: 'a\0b' }],
+    ['an item holding a lone surrogate', envelope.topic, { ...envelope.msg, name: 'a\ud800' }],
   ])('schedules nothing for %s, saying why', async (_what, topic, body) => {
     const { ctx, published, lines } = fakeContext();
     const result = await run(ctx, topic, body);

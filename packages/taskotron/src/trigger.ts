@@ -5,6 +5,7 @@ import { normalise, type ItemType, type Normalised } from './normalise.js';
 import { taskotronPaths, type TaskotronSection } from './section.js';
 import { decide, type Decision, type Discovery, type Rule, type Wanted } from './rules.js';
 import { discoverChecks, type Discovered, type GitOptions } from './git.js';
+import { unstorable } from './storable-text.js';
 import { JOB_TOPIC } from './topics.js';
 
 export { JOB_TOPIC };
@@ -263,8 +264,13 @@ export async function schedule(
     return { ...emptyResult(), skipped: n.reason };
   }
   const { item, item_type, message_type } = n.data;
-  if (item.length > ITEM_MAX) {
-    const reason = `item of ${item.length} characters is longer than ${ITEM_MAX}`;
+  // The job log holds the item, and so do the results: one it cannot store fails every try.
+  const unfit = unstorable(item);
+  const tooLong = item.length > ITEM_MAX;
+  if (tooLong || unfit) {
+    const reason = tooLong
+      ? `item of ${item.length} characters is longer than ${ITEM_MAX}`
+      : `item ${JSON.stringify(item)} ${unfit}`;
     await ctx.log(`nothing to schedule: ${reason}`);
     return { ...emptyResult(), message_type, skipped: reason };
   }

@@ -279,8 +279,25 @@ describe('parseNewResult', () => {
     );
   });
 
+  const SURROGATE =
+    'must not contain a lone surrogate (a \\uD800 to \\uDFFF escape without its pair): it is no character';
+  it.each<[string, Record<string, unknown>, string]>([
+    ['the testcase', { testcase: 'dist.\ud800' }, 'testcase:'],
+    ['a group uuid', { groups: [{ uuid: 'g\udfff' }] }, 'groups.0.uuid:'],
+    ['a data value', { data: { item: ['a', '\udc00b'] } }, 'data.item.1:'],
+    ['a data key', { data: { 'it\ud83dem': 'a' } }, 'data: keys'],
+  ])('refuses a lone surrogate in %s, which would be stored as U+FFFD', (_what, fields, where) => {
+    const r = parseNewResult({ outcome: 'PASSED', testcase: 't', ...fields }, opts);
+    expect(!r.ok && r.message).toBe(`${where} ${SURROGATE}`);
+    // A pair is one character, and stored.
+    expect(parseNewResult({ outcome: 'PASSED', testcase: 'dist.\ud83d\ude00' }, opts).ok).toBe(
+      true,
+    );
+  });
+
   const VALUE = 'a data value must be a string, number or boolean, or a list of them';
   const GROUP = 'a group must be a uuid or {uuid, description, ref_url}';
+  const TESTCASE = 'testcase must be a name or {name, ref_url}';
   it.each<[string, Record<string, unknown>, string]>([
     ['a null data value', { data: { k: null } }, `data.k: ${VALUE}`],
     ['an object as data value', { data: { k: { a: 1 } } }, `data.k: ${VALUE}`],
@@ -308,6 +325,11 @@ describe('parseNewResult', () => {
       'data: a key has at most 255 characters',
     ],
     ['an empty data key', { data: { '': 'v' } }, 'data: a key must not be empty'],
+    // Not the checks zod runs on a value of another type: "expected array to have >=1 items".
+    ['an empty list as testcase', { testcase: [] }, TESTCASE],
+    ['an empty list as testcase name', { testcase: { name: [] } }, TESTCASE],
+    ['an empty list as group', { groups: [[]] }, `groups.0: ${GROUP}`],
+    ['an empty list as group uuid', { groups: [{ uuid: [] }] }, `groups.0: ${GROUP}`],
   ])('says what is wrong with %s, not zod\'s "Invalid input"', (_what, fields, message) => {
     const r = parseNewResult({ outcome: 'PASSED', testcase: 't', ...fields }, opts);
     expect(!r.ok && r.message).toBe(message);
@@ -389,6 +411,10 @@ describe('parseResultQuery', () => {
     expect(parseResultQuery({ limit: '999999999' })).toMatchObject({
       paging: { limit: PAGING.apiMaxLimit, page: 0 },
     });
+    // However many digits: int() reads them all.
+    expect(parseResultQuery({ limit: '99999999999999999999999' })).toMatchObject({
+      paging: { limit: PAGING.apiMaxLimit, page: 0 },
+    });
   });
 
   it('refuses an empty outcome, as ResultsDB 2.0 checked each part of the list', () => {
@@ -415,6 +441,7 @@ describe('parseResultQuery', () => {
     [{ limit: 'x' }, /limit must be a whole number/],
     [{ page: '1.5' }, /whole number/],
     [{ page: '1000001' }, /page must be at most 1000000/],
+    [{ page: '99999999999' }, /page must be at most 1000000/],
     [{ outcome: ['PASSED', 'FAILED'] }, /outcome given more than once/],
     [{ since: ['2016-01-01', '2016-01-02'] }, /since given more than once/],
     [{ 'a:b': 'x' }, /not a data key filter/],
@@ -426,6 +453,8 @@ describe('parseResultQuery', () => {
     [{ since: ' ,2016-08-16' }, /since must be start\[,end\]/],
     [{ since: '2016-08-16,' }, /since must be start\[,end\]/],
     [{ item: 'a\0' }, /^item: must not contain a NUL character/],
+    // A data key too: PostgreSQL fails on it (a 500 before).
+    [{ 'a\0b': 'x' }, /^parameter "a\\u0000b": its name must not contain a NUL character/],
     [{ item: Array.from({ length: 101 }, (_, i) => i).join(',') }, /at most 100 values/],
     [{ _distinct_on: 'arch,a:b' }, /_distinct_on: a:b is not a data key/],
   ])('refuses %j', (query, message) => {

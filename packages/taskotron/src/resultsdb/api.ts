@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import { member, numberLiterals } from '@loopabull/core/cli';
+import { unstorable } from '../storable-text.js';
 import { pythonStr } from './python-text.js';
 import { SIZES } from './tables.js';
 import { pathValue, queryValue } from './werkzeug.js';
@@ -117,21 +118,22 @@ const postSchema = z.looseObject({
   submit_time: z.union([z.number(), z.string()]).nullish(),
 });
 
-export const NUL_REFUSED = 'must not contain a NUL character (U+0000)';
-
 /**
- * The 400 naming the first string holding U+0000 (`data.item.1: ...`; `data: keys ...` for a
- * key of a nested object), or null. PostgreSQL cannot store that character in text (ResultsDB answered 500 there); it is
- * refused on every dialect so that the API answers the same on each.
+ * The 400 naming the first string that cannot be stored (`data.item.1: ...`; `data: keys ...`
+ * for a key of a nested object), or null. PostgreSQL cannot store U+0000 in text (ResultsDB
+ * answered 500 there); a lone surrogate is no character of UTF-8, which every dialect would
+ * store as U+FFFD, so that two names sent apart became one (ResultsDB: 500, Python refusing to
+ * encode it). Both are refused on every dialect so that the API answers the same on each.
  */
-function nulRefused(fields: Record<string, unknown>, at: string[] = []): string | null {
+function unstorableAt(fields: Record<string, unknown>, at: string[] = []): string | null {
   for (const [key, value] of Object.entries(fields)) {
     const path = [...at, key];
-    if (key.includes('\0')) return `${at.join('.')}: keys ${NUL_REFUSED}`;
-    if (typeof value === 'string' && value.includes('\0'))
-      return `${path.join('.')}: ${NUL_REFUSED}`;
+    const inKey = unstorable(key);
+    if (inKey) return `${at.join('.')}: keys ${inKey}`;
+    const inValue = typeof value === 'string' ? unstorable(value) : null;
+    if (inValue) return `${path.join('.')}: ${inValue}`;
     if (value !== null && typeof value === 'object') {
-      const found = nulRefused(value as Record<string, unknown>, path);
+      const found = unstorableAt(value as Record<string, unknown>, path);
       if (found) return found;
     }
   }
@@ -259,11 +261,17 @@ function telling(issue: z.core.$ZodIssue, at: PropertyKey[]): z.core.$ZodIssue |
     return inner ? { ...inner, path: path.slice(0, -1) } : null;
   }
   if (issue.code !== 'invalid_union') return { ...issue, path };
-  for (const option of issue.errors)
+  for (const option of issue.errors) {
+    // zod runs a schema's checks even on a value not of its type (`[]` for a name: "expected
+    // array to have >=1 items"): those say nothing of the value, nor does an option it is not of.
+    const mistyped = option.filter((i) => i.code === 'invalid_type').map((i) => i.path.join('.'));
+    if (mistyped.includes('')) continue;
     for (const inner of option) {
+      if (mistyped.includes(inner.path.join('.'))) continue;
       const found = telling(inner, path);
       if (found) return found;
     }
+  }
   return null;
 }
 
@@ -323,8 +331,8 @@ export function parseNewGroup(
 ): Answer<{ uuid: string; description?: string; ref_url?: string }> {
   const parsed = newGroupObject.safeParse(body ?? {});
   if (!parsed.success) return problem(parsed.error);
-  const nul = nulRefused(parsed.data);
-  if (nul) return { ok: false, message: nul };
+  const unfit = unstorableAt(parsed.data);
+  if (unfit) return { ok: false, message: unfit };
   const literals = literalsOf(json, [
     parsed.data.uuid,
     parsed.data.description,
@@ -354,8 +362,8 @@ export function parseNewTestcase(
 ): Answer<{ name: string; ref_url?: string }> {
   const parsed = testcaseObject.safeParse(body ?? {});
   if (!parsed.success) return problem(parsed.error);
-  const nul = nulRefused(parsed.data);
-  if (nul) return { ok: false, message: nul };
+  const unfit = unstorableAt(parsed.data);
+  if (unfit) return { ok: false, message: unfit };
   const { name } = parsed.data;
   const ref_url = textOf(
     parsed.data.ref_url,
@@ -396,7 +404,7 @@ export function parseNewResult(
   const parsed = postSchema.safeParse(body);
   if (!parsed.success) return problem(parsed.error);
   const b = parsed.data;
-  const nul = nulRefused({
+  const unfit = unstorableAt({
     outcome: b.outcome,
     testcase: b.testcase,
     groups: b.groups,
@@ -404,7 +412,7 @@ export function parseNewResult(
     ref_url: b.ref_url,
     data: b.data,
   });
-  if (nul) return { ok: false, message: nul };
+  if (unfit) return { ok: false, message: unfit };
   const outcome = b.outcome.trim().toUpperCase();
   if (!opts.outcomes.includes(outcome))
     return { ok: false, message: `outcome must be one of ${opts.outcomes.join(', ')}` };

@@ -1,4 +1,5 @@
-import { NUL_REFUSED, representable, storedTime, utcTime } from './api.js';
+import { unstorable } from '../storable-text.js';
+import { representable, storedTime, utcTime } from './api.js';
 
 /** What GET /results and /results/latest select (all given conditions hold). */
 export interface ResultFilter {
@@ -66,10 +67,14 @@ function readQuery(
   const one: Record<string, string> = {};
   for (const [key, raw] of Object.entries(query)) {
     if (!known.has(key) && others === 'ignore') continue;
+    // A data key is compared with stored keys: PostgreSQL fails on U+0000 in it (a 500).
+    const inKey = unstorable(key);
+    if (inKey) return `parameter ${JSON.stringify(key)}: its name ${inKey}`;
     const values: unknown[] = Array.isArray(raw) ? raw : [raw];
     if (values.length > 1 && known.has(key)) return `${key} given more than once`;
     if (!values.every((v): v is string => typeof v === 'string')) return `${key} is not text`;
-    if (values.some((v) => v.includes('\0'))) return `${key}: ${NUL_REFUSED}`;
+    const inValue = values.map(unstorable).find(Boolean);
+    if (inValue) return `${key}: ${inValue}`;
     one[key] = values.join(',');
   }
   return one;
@@ -100,7 +105,9 @@ const list = (v: string) =>
 /** Python's int() of a parameter (reqparse's `type=int`): text that is none is a 400 there too. */
 function integer(raw: string | undefined, name: string, fallback: number): number | string {
   if (raw === undefined || raw === '') return fallback;
-  return /^[+-]?\d{1,9}$/.test(raw.trim()) ? Number(raw) : `${name} must be a whole number`;
+  // Any number of digits, as int() reads them: one too large is refused or capped by its bound
+  // (parsePaging), not called no whole number.
+  return /^[+-]?\d+$/.test(raw.trim()) ? Number(raw) : `${name} must be a whole number`;
 }
 
 /**

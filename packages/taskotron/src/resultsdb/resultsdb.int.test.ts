@@ -823,9 +823,36 @@ describe.each(allDatabases())('ResultsDB v2.0 API on $name', (target) => {
       status: 400,
       body: { message: `item: ${nul}` },
     });
+    // In a data filter's key too, which PostgreSQL failed on (500).
+    for (const path of ['/results?a%00b=1', '/results/latest?%00=1'])
+      expect(await get(path)).toMatchObject({
+        status: 400,
+        body: { message: expect.stringContaining(`its name ${nul}`) },
+      });
     expect((await get('/groups?uuid=%00')).status).toBe(400);
     expect((await get('/groups/a%00')).status).toBe(404);
     expect((await get('/testcases/a%00')).status).toBe(404);
+  });
+
+  it('refuses a lone surrogate, which every dialect would store as U+FFFD', async () => {
+    const surrogate = /lone surrogate/;
+    const answers = [
+      await call('POST', '/api/v2.0/results', { testcase: 'lone\ud800', outcome: 'INFO' }),
+      await call('POST', '/api/v2.0/results', {
+        testcase: 'lone',
+        outcome: 'INFO',
+        data: { item: '\udc00' },
+      }),
+      await call('POST', '/api/v2.0/groups', { uuid: 'lone\udfff' }),
+      await call('POST', '/api/v2.0/testcases', { name: 'lone', ref_url: '\ud83d' }),
+    ];
+    for (const answer of answers)
+      expect(answer).toMatchObject({
+        status: 400,
+        body: { message: expect.stringMatching(surrogate) },
+      });
+    expect((await get('/testcases/lone%EF%BF%BD')).status).toBe(404);
+    expect((await get('/groups/lone%EF%BF%BD')).status).toBe(404);
   });
 
   it('reads GET /results parameters as ResultsDB does', async () => {
