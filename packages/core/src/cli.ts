@@ -36,6 +36,7 @@ export { topicAllowed, topicProblem } from './topic.js';
 export { counted, formatTable, printable } from './format.js';
 export { parseDuration, formatDuration } from './duration.js';
 export { isObject, type JsonObject } from './json-object.js';
+export { unstorableText } from './storable-text.js';
 export {
   bodyText,
   member,

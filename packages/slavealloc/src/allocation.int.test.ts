@@ -1,7 +1,10 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
 import { allDatabases } from '@test/support';
+import { sql, type Transaction } from 'kysely';
 import { currentMasters, openService, reloadFixtures } from '../test/helpers.js';
+import { lockPool, lockRow } from './db.js';
 import type { Slavealloc } from './service.js';
+import type { SlaveallocTables } from './tables.js';
 
 /**
  * The original algorithm on each database: peers are the slaves of the same pool and silo
@@ -103,6 +106,108 @@ describe.each(allDatabases())('allocation on $name', (target) => {
     expect(await tac('w64-ix-slave01')).toContain("passwd = 'win,pw'\n");
     expect(await tac('linux-ix-slave01')).toContain("passwd = 'build-any'\n");
     expect(await tac('try-linux-slave01')).toContain("passwd = 'try-pw'\n");
+  });
+
+  // SQLite runs one write transaction at a time, so only the servers can interleave them.
+  const server = target.name === 'SQLite' ? it.skip : it;
+
+  /**
+   * Whether `work` finishes, or first waits on a lock in this database (another session does),
+   * as when it meets the transaction that the test holds open. Polled, as the databases announce
+   * no such event; InnoDB refreshes innodb_trx only when it has not been read for 100 ms, so a
+   * faster poll would read the same stale rows forever.
+   */
+  const firstOf = async (work: Promise<unknown>): Promise<'finished' | 'blocked'> => {
+    const waiting =
+      service.db.dialect === 'postgresql'
+        ? sql<{ n: unknown }>`select count(*) as n from pg_stat_activity
+            where datname = current_database() and wait_event_type = 'Lock'`
+        : sql<{ n: unknown }>`select count(*) as n from information_schema.innodb_trx t
+            join information_schema.processlist p on p.id = t.trx_mysql_thread_id
+            where t.trx_state = 'LOCK WAIT' and p.db = database()`;
+    let settled = false;
+    const blocked = async () => {
+      while (!settled && Number((await waiting.execute(service.db.k)).rows[0]!.n) === 0)
+        await new Promise((resolve) => setTimeout(resolve, 150));
+      return 'blocked' as const;
+    };
+    const first = await Promise.race([work.then(() => 'finished' as const), blocked()]);
+    settled = true;
+    return first;
+  };
+  /** The test's own transaction, as a concurrent request's would be. */
+  const concurrently = (work: (trx: Transaction<SlaveallocTables>) => Promise<void>) =>
+    service.db.k.transaction().setIsolationLevel('read committed').execute(work);
+  const bm01 = () =>
+    service.db.k
+      .selectFrom('masters')
+      .select(['masterid', 'poolid'])
+      .where('nickname', '=', 'bm01-build')
+      .executeTakeFirstOrThrow();
+  const slave01 = () =>
+    service.db.k
+      .selectFrom('slaves')
+      .select('slaveid')
+      .where('name', '=', 'linux-ix-slave01')
+      .executeTakeFirstOrThrow();
+
+  server('deleting a master waits for an allocation in its pool that chose it', async () => {
+    const master = await bm01();
+    let deleting: ReturnType<Slavealloc['remove']> | undefined;
+    // An allocation in flight: its pool locked and bm01 chosen, not yet recorded.
+    await concurrently(async (trx) => {
+      await lockPool(trx, service.db, master.poolid);
+      deleting = service.remove('masters', master.masterid, 'api');
+      expect(await firstOf(deleting)).toBe('blocked');
+      // Had the delete not waited, it would have committed, and this would break the key.
+      await trx
+        .updateTable('slaves')
+        .set({ current_masterid: master.masterid })
+        .where('name', '=', 'linux-ix-slave01')
+        .execute();
+    });
+    expect((await deleting!).ok).toBe(true);
+    expect((await currentMasters(service))['linux-ix-slave01']).toBeNull();
+  });
+
+  server('deleting a master while a PUT locks a slave to it: 409, not a 500', async () => {
+    const master = await bm01();
+    const { slaveid } = await slave01();
+    let deleting: ReturnType<Slavealloc['remove']> | undefined;
+    // The PUT in flight: it has checked bm01, not yet written.
+    await concurrently(async (trx) => {
+      await lockRow(trx, service.db, 'masters', 'masterid', master.masterid, 'share');
+      deleting = service.remove('masters', master.masterid, 'api');
+      expect(await firstOf(deleting)).toBe('blocked');
+      await trx
+        .updateTable('slaves')
+        .set({ locked_masterid: master.masterid })
+        .where('slaveid', '=', slaveid)
+        .execute();
+    });
+    expect(await deleting!).toEqual({
+      ok: false,
+      status: 409,
+      error: 'slaves are locked to this master: linux-ix-slave01; unlock them first',
+    });
+  });
+
+  server('a PUT locking a slave to a master being deleted: 400 naming the field', async () => {
+    const master = await bm01();
+    const { slaveid } = await slave01();
+    let putting: ReturnType<Slavealloc['update']> | undefined;
+    // The DELETE in flight: bm01 locked and gone, not yet committed.
+    await concurrently(async (trx) => {
+      await lockRow(trx, service.db, 'masters', 'masterid', master.masterid, 'update');
+      await trx.deleteFrom('masters').where('masterid', '=', master.masterid).execute();
+      putting = service.update('slaves', slaveid, { locked_masterid: master.masterid }, 'api');
+      expect(await firstOf(putting)).toBe('blocked');
+    });
+    expect(await putting!).toEqual({
+      ok: false,
+      status: 400,
+      error: `locked_masterid ${master.masterid}: there is no such row in masters`,
+    });
   });
 
   it('50 concurrent allocations leave the masters balanced', async () => {

@@ -2,6 +2,7 @@ import { decide, type MasterFacts } from './allocate.js';
 import {
   fromDbBool,
   fromDbCount,
+  lockPool,
   retryingDeadlocks,
   transaction,
   type SaExecutor,
@@ -47,17 +48,6 @@ const toMaster = (row: {
   poolid: row.poolid,
   enabled: fromDbBool(row.enabled),
 });
-
-/**
- * Peers are counted per pool: allocations in one pool wait for each other on the pool's row
- * (SQLite's write lock serializes them all), so two never see the same counts. PostgreSQL's
- * `no key update` does not block the key-share lock that a slave's foreign key takes.
- */
-async function lockPool(trx: SaExecutor, db: SlaveallocDb, poolid: number): Promise<void> {
-  if (db.dialect === 'sqlite') return;
-  const q = trx.selectFrom('pools').select('poolid').where('poolid', '=', poolid);
-  await (db.dialect === 'postgresql' ? q.forNoKeyUpdate() : q.forUpdate()).execute();
-}
 
 async function allocateIn(
   trx: SaExecutor,

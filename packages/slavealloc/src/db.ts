@@ -1,5 +1,5 @@
 import { Database, type DatabaseDialect, type DatabaseLogger } from '@loopabull/database';
-import type { Kysely, Transaction } from 'kysely';
+import { sql, type Kysely, type Transaction } from 'kysely';
 import { MIGRATION_OWNER, slaveallocMigrations } from './migrations.js';
 import type { SlaveallocTables } from './tables.js';
 
@@ -60,6 +60,48 @@ export function transaction<T>(
   return (db.dialect === 'sqlite' ? builder : builder.setIsolationLevel('read committed')).execute(
     work,
   );
+}
+
+/**
+ * Peers are counted per pool: allocations in one pool wait for each other on the pool's row
+ * (SQLite's write lock serializes them all), so two never see the same counts; deleting one of
+ * the pool's masters waits on it too, so no allocation records a master deleted under it.
+ * PostgreSQL's `no key update` does not block the key-share lock that a slave's foreign key takes.
+ */
+export async function lockPool(trx: SaExecutor, db: SlaveallocDb, poolid: number): Promise<void> {
+  if (db.dialect === 'sqlite') return;
+  const q = trx.selectFrom('pools').select('poolid').where('poolid', '=', poolid);
+  await (db.dialect === 'postgresql' ? q.forNoKeyUpdate() : q.forUpdate()).execute();
+}
+
+/**
+ * Whether row `id` of `table` exists, locked until the transaction ends: `share` by a change
+ * that will point at it, so that a delete waits for the change (and then sees it) or the change
+ * waits for the delete (and then finds no row); `update` by that delete. SQLite's write lock
+ * serializes both already.
+ */
+export async function lockRow(
+  trx: SaExecutor,
+  db: SlaveallocDb,
+  table: keyof SlaveallocTables,
+  idColumn: string,
+  id: number,
+  mode: 'share' | 'update',
+): Promise<boolean> {
+  const q = trx
+    .selectFrom(table)
+    .select(idColumn as never)
+    .where(idColumn as never, '=', id as never);
+  const locked =
+    db.dialect === 'sqlite'
+      ? q
+      : mode === 'update'
+        ? q.forUpdate()
+        : db.dialect === 'postgresql'
+          ? q.forKeyShare()
+          : // MariaDB has no FOR SHARE.
+            q.modifyEnd(sql`lock in share mode`);
+  return (await locked.executeTakeFirst()) !== undefined;
 }
 
 const RETRYABLE = new Set(['40P01', '40001', 'ER_LOCK_DEADLOCK', 'ER_LOCK_WAIT_TIMEOUT']);

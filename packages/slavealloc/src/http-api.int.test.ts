@@ -438,6 +438,37 @@ describe.each(allDatabases())('/api on $name', (target) => {
     ]);
   });
 
+  it('a lone surrogate in a body is a 400 naming the field, and nothing is stored', async () => {
+    const id = await idOf('linux-ix-slave01');
+    const bm01 = (await get('/api/masters/bm01-build?byname=1')).json().masterid;
+    // JSON.stringify sends these as the escapes \ud800 and \udc00, as a hostile client would.
+    await refused([
+      [
+        'PUT',
+        `/api/slaves/${id}`,
+        { notes: 'a\ud800b' },
+        400,
+        /^notes must not contain a lone surrogate/,
+      ],
+      [
+        'PUT',
+        `/api/slaves/${id}`,
+        { basedir: '/b\udc00' },
+        400,
+        /^basedir .*\(\\udc00\), which is no character$/,
+      ],
+      ['PUT', `/api/masters/${bm01}`, { nickname: 'bm\ud800' }, 400, /^nickname /],
+      ['PUT', '/api/distros/1', { name: 'centos\udfff' }, 400, /^name /],
+      [
+        'POST',
+        '/api/masters',
+        { nickname: 'bm9', fqdn: 'f\ud800', pb_port: 1, dcid: 1, poolid: 1 },
+        400,
+        /^fqdn must not contain a lone surrogate/,
+      ],
+    ]);
+  });
+
   it('text longer than the narrowest database holds: 400 naming the field and its limit', async () => {
     const id = await idOf('linux-ix-slave01');
     const bm01 = (await get('/api/masters/bm01-build?byname=1')).json().masterid;

@@ -12,7 +12,7 @@ describe('what the columns hold on every database', () => {
     expect(unfit('x'.repeat(128), 'name')).toBeNull();
     expect(unfit('\u{1F600}'.repeat(128), 'name')).toBeNull();
     expect(unfit('x'.repeat(129), 'name')).toBe('must be at most 128 characters, not 129');
-    expect(unfit('linux-1\u0000', 'name')).toBe('must not contain a NUL character');
+    expect(unfit('linux-1\u0000', 'name')).toBe('must not contain a NUL character (U+0000)');
     expect([isStorableName('linux-1'), isStorableName('linux-1\u0000')]).toEqual([true, false]);
   });
 
@@ -22,7 +22,20 @@ describe('what the columns hold on every database', () => {
     expect(unfit('\u00e9'.repeat(32_768), 'text')).toBe(
       "must be at most 65535 bytes of UTF-8 (MariaDB's text), not 65536",
     );
-    expect(unfit('/a\u0000b', 'text')).toBe('must not contain a NUL character');
+    expect(unfit('/a\u0000b', 'text')).toBe('must not contain a NUL character (U+0000)');
+  });
+
+  it('a lone surrogate is refused, a pair is a character', () => {
+    const lone = (unit: string) =>
+      `must not contain a lone surrogate (\\u${unit}), which is no character`;
+    expect(unfit('a\ud800b', 'text')).toBe(lone('d800'));
+    expect(unfit('bm\udc00', 'name')).toBe(lone('dc00'));
+    expect(unfit('\ud83d\ude00', 'name')).toBeNull();
+    expect(isStorableName('linux-\udfff')).toBe(false);
+    expect(checkUpdate('slaves', { notes: 'x\ud800' })).toEqual({
+      ok: false,
+      error: `notes ${lone('d800')}`,
+    });
   });
 
   it('PUT and POST bodies: each problem names its field', () => {
@@ -33,11 +46,11 @@ describe('what the columns hold on every database', () => {
     });
     expect(checkUpdate('slaves', { basedir: '/a\u0000b' })).toEqual({
       ok: false,
-      error: 'basedir must not contain a NUL character',
+      error: 'basedir must not contain a NUL character (U+0000)',
     });
     expect(checkUpdate('masters', { nickname: 'bm\u0000', notes: null })).toEqual({
       ok: false,
-      error: 'nickname must not contain a NUL character',
+      error: 'nickname must not contain a NUL character (U+0000)',
     });
     expect(checkUpdate('slaves', { locked_masterid: MAX_ID, notes: null })).toMatchObject({
       ok: true,
@@ -57,7 +70,7 @@ describe('what the columns hold on every database', () => {
     expect(checkCreate('slaves', slave)).toMatchObject({ ok: true });
     expect(checkCreate('slaves', { ...slave, notes: 'x\u0000' })).toEqual({
       ok: false,
-      error: 'notes must not contain a NUL character',
+      error: 'notes must not contain a NUL character (U+0000)',
     });
     expect(checkCreate('slaves', { ...slave, name: `x${'1'.repeat(128)}` })).toEqual({
       ok: false,

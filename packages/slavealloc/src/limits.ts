@@ -4,6 +4,7 @@
  * any query, so that the three answer alike; a lookup for something no row can hold finds
  * nothing without asking.
  */
+import { unstorableText } from '@loopabull/core/cli';
 
 /** Ids are `integer` columns (`serial` on PostgreSQL): 32-bit signed. */
 export const MAX_ID = 2_147_483_647;
@@ -20,8 +21,8 @@ const MAX_TEXT_BYTES = 65_535;
 
 /** Why `value` does not fit a name (`varchar(128)`) or `text` column, or null when it does. */
 export function unfit(value: string, column: 'name' | 'text'): string | null {
-  // PostgreSQL's text types cannot hold NUL, and refuse it even as a value to compare with.
-  if (value.includes('\u0000')) return 'must not contain a NUL character';
+  const unstorable = unstorableText(value);
+  if (unstorable) return unstorable;
   if (column === 'name') {
     const chars = [...value].length;
     return chars > MAX_NAME_CHARS

@@ -2,11 +2,13 @@ import { isUniqueViolation } from '@loopabull/database';
 import {
   dbBool,
   insertReturningId,
+  lockPool,
+  lockRow,
   transaction,
   type SaExecutor,
   type SlaveallocDb,
 } from './db.js';
-import { getListedRow, getRow, type ApiRow } from './rows.js';
+import { getListedRow, type ApiRow } from './rows.js';
 import { API_TABLES, MASTER_REFERENCES, SLAVE_REFERENCES, type ApiTable } from './tables.js';
 
 export type WriteResult =
@@ -24,16 +26,20 @@ const REFERENCES: Partial<Record<ApiTable, Record<string, ApiTable>>> = {
   masters: MASTER_REFERENCES,
 };
 
-/** A clear 400 for an id that points nowhere, rather than each database's foreign-key error. */
+/**
+ * A clear 400 for an id that points nowhere, rather than each database's foreign-key error; the
+ * rows pointed at stay locked, so a concurrent DELETE of one cannot turn the write into a 500.
+ */
 async function missingReference(
   trx: SaExecutor,
+  db: SlaveallocDb,
   table: ApiTable,
   values: Record<string, unknown>,
 ): Promise<string | null> {
   for (const [column, target] of Object.entries(REFERENCES[table] ?? {})) {
     const value = values[column];
     if (value === undefined || value === null) continue;
-    if (!(await getRow(trx, target, { id: value as number })))
+    if (!(await lockRow(trx, db, target, API_TABLES[target].id, value as number, 'share')))
       return `${column} ${String(value)}: there is no such row in ${target}`;
   }
   return null;
@@ -60,7 +66,7 @@ export async function updateRow(
     return await transaction(db, async (trx) => {
       const before = await getListedRow(trx, table, id);
       if (!before) return fail(404, `there is no ${table} row with id ${id}`);
-      const problem = await missingReference(trx, table, values);
+      const problem = await missingReference(trx, db, table, values);
       if (problem) return fail(400, problem);
       await trx
         .updateTable(table)
@@ -84,7 +90,7 @@ export async function createRow(
   const idColumn = API_TABLES[table].id;
   try {
     return await transaction(db, async (trx) => {
-      const problem = await missingReference(trx, table, values);
+      const problem = await missingReference(trx, db, table, values);
       if (problem) return fail(400, problem);
       const id = await insertReturningId(trx, db.dialect, table, idColumn, stored(values));
       return { ok: true, id, before: null, after: (await getListedRow(trx, table, id))! };
@@ -105,6 +111,17 @@ export async function deleteRow(
   id: number,
 ): Promise<WriteResult> {
   return transaction(db, async (trx) => {
+    if (table === 'masters') {
+      const pool = await trx
+        .selectFrom('masters')
+        .select('poolid')
+        .where('masterid', '=', id)
+        .executeTakeFirst();
+      // An allocation in the pool that chose this master records it before the delete reads.
+      if (pool) await lockPool(trx, db, pool.poolid);
+      // A PUT or POST locking a slave to it commits before the delete looks for locked slaves.
+      await lockRow(trx, db, 'masters', 'masterid', id, 'update');
+    }
     const before = await getListedRow(trx, table, id);
     if (!before) return fail(404, `there is no ${table} row with id ${id}`);
     if (table === 'masters') {

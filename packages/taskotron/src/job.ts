@@ -1,8 +1,8 @@
 import { z } from 'zod';
+import { unstorableText } from '@loopabull/core/cli';
 import { ITEM_TYPES } from './normalise.js';
 import { branchProblem, CHECK_PATH, commitProblem, repoProblem } from './discover.js';
 import { ARCH, TASK_NAME } from './names.js';
-import { unstorable } from './storable-text.js';
 import type { TriggerJob } from './trigger.js';
 
 /**
@@ -30,7 +30,7 @@ const jobSchema = z
       .min(1)
       .max(1024)
       .superRefine((item, ctx) => {
-        const problem = unstorable(item);
+        const problem = unstorableText(item);
         if (problem) ctx.addIssue({ code: 'custom', message: problem });
       }),
     item_type: z.enum(ITEM_TYPES),

@@ -1,10 +1,10 @@
 import type { FastifyInstance } from 'fastify';
+import { unstorableText } from '@loopabull/core/cli';
 import { sendPage, type PageLink } from '@loopabull/server/html';
 import type { JobLog } from './job-log.js';
 import { renderTaskotronPage, TASKOTRON_PAGE } from './page.js';
 import { PAGING } from './resultsdb/filters.js';
 import type { ResultsStore } from './resultsdb/store.js';
-import { unstorable } from './storable-text.js';
 import { ITEM_MAX } from './trigger.js';
 
 /** Jobs the page lists; results of an item it shows. */
@@ -32,7 +32,7 @@ export function registerPage(
     if (raw !== undefined && typeof raw !== 'string')
       return reply.code(400).send({ message: 'item given more than once' });
     // No job or result has one, and PostgreSQL fails on U+0000 in a query (a 500).
-    const unfit = raw === undefined ? null : unstorable(raw);
+    const unfit = raw === undefined ? null : unstorableText(raw);
     if (unfit) return reply.code(400).send({ message: `item: ${unfit}` });
     const item = raw?.trim() ? raw.trim().slice(0, ITEM_MAX) : null;
     const jobs = await jobLog.recent(PAGE_LIMITS.jobs, item === null ? {} : { item });

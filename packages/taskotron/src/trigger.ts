@@ -1,11 +1,11 @@
 import { createHash, randomUUID } from 'node:crypto';
 import type { AutomationEnv, Handler, HandlerContext, LoopabullEvent } from '@loopabull/core';
+import { unstorableText } from '@loopabull/core/cli';
 import type { JobLog, JobTrigger } from './job-log.js';
 import { normalise, type ItemType, type Normalised } from './normalise.js';
 import { taskotronPaths, type TaskotronSection } from './section.js';
 import { decide, type Decision, type Discovery, type Rule, type Wanted } from './rules.js';
 import { discoverChecks, type Discovered, type GitOptions } from './git.js';
-import { unstorable } from './storable-text.js';
 import { JOB_TOPIC } from './topics.js';
 
 export { JOB_TOPIC };
@@ -265,7 +265,7 @@ export async function schedule(
   }
   const { item, item_type, message_type } = n.data;
   // The job log holds the item, and so do the results: one it cannot store fails every try.
-  const unfit = unstorable(item);
+  const unfit = unstorableText(item);
   const tooLong = item.length > ITEM_MAX;
   if (tooLong || unfit) {
     const reason = tooLong

@@ -1,7 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
-import { member, numberLiterals } from '@loopabull/core/cli';
-import { unstorable } from '../storable-text.js';
+import { member, numberLiterals, unstorableText } from '@loopabull/core/cli';
 import { pythonStr } from './python-text.js';
 import { SIZES } from './tables.js';
 import { pathValue, queryValue } from './werkzeug.js';
@@ -128,9 +127,9 @@ const postSchema = z.looseObject({
 function unstorableAt(fields: Record<string, unknown>, at: string[] = []): string | null {
   for (const [key, value] of Object.entries(fields)) {
     const path = [...at, key];
-    const inKey = unstorable(key);
+    const inKey = unstorableText(key);
     if (inKey) return `${at.join('.')}: keys ${inKey}`;
-    const inValue = typeof value === 'string' ? unstorable(value) : null;
+    const inValue = typeof value === 'string' ? unstorableText(value) : null;
     if (inValue) return `${path.join('.')}: ${inValue}`;
     if (value !== null && typeof value === 'object') {
       const found = unstorableAt(value as Record<string, unknown>, path);

@@ -1,4 +1,4 @@
-import { unstorable } from '../storable-text.js';
+import { unstorableText } from '@loopabull/core/cli';
 import { representable, storedTime, utcTime } from './api.js';
 
 /** What GET /results and /results/latest select (all given conditions hold). */
@@ -68,12 +68,12 @@ function readQuery(
   for (const [key, raw] of Object.entries(query)) {
     if (!known.has(key) && others === 'ignore') continue;
     // A data key is compared with stored keys: PostgreSQL fails on U+0000 in it (a 500).
-    const inKey = unstorable(key);
+    const inKey = unstorableText(key);
     if (inKey) return `parameter ${JSON.stringify(key)}: its name ${inKey}`;
     const values: unknown[] = Array.isArray(raw) ? raw : [raw];
     if (values.length > 1 && known.has(key)) return `${key} given more than once`;
     if (!values.every((v): v is string => typeof v === 'string')) return `${key} is not text`;
-    const inValue = values.map(unstorable).find(Boolean);
+    const inValue = values.map(unstorableText).find(Boolean);
     if (inValue) return `${key}: ${inValue}`;
     one[key] = values.join(',');
   }
