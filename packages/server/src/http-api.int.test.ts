@@ -22,6 +22,7 @@ import {
   parkMessage,
 } from '@test/support';
 import { buildApp } from './app.js';
+import { PROTO_KEY_REFUSED } from './json-body.js';
 
 const TOKEN = 'api-test-token';
 const auth = { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' };
@@ -177,6 +178,15 @@ describe('jobs', () => {
     for (const body of [' ', '{nope', '{"__proto__": {"polluted": true}}']) {
       const res = await http('/api/pause', { method: 'POST', headers: auth, body });
       expect({ body, status: res.statusCode }).toEqual({ body, status: 400 });
+    }
+    // Refused for its key, and told so: it is JSON.
+    for (const body of ['{"__proto__": {}}', '{"a": {"constructor": {"prototype": {}}}}']) {
+      const res = await http('/api/pause', { method: 'POST', headers: auth, body });
+      expect({ body, status: res.statusCode, error: res.json<{ error: string }>().error }).toEqual({
+        body,
+        status: 400,
+        error: PROTO_KEY_REFUSED,
+      });
     }
     expect(await services.work.isPaused()).toBe(false);
   });
