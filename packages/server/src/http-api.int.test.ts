@@ -182,7 +182,11 @@ describe('jobs', () => {
     // Refused for its key, and told so: it is JSON.
     for (const body of ['{"__proto__": {}}', '{"a": {"constructor": {"prototype": {}}}}']) {
       const res = await http('/api/pause', { method: 'POST', headers: auth, body });
-      expect({ body, status: res.statusCode, error: res.json<{ error: string }>().error }).toEqual({
+      expect({
+        body,
+        status: res.statusCode,
+        error: (res.json() as { error: string }).error,
+      }).toEqual({
         body,
         status: 400,
         error: PROTO_KEY_REFUSED,
