@@ -12,6 +12,7 @@ import {
   processTree,
   removeTempDirs,
   startCli,
+  tempDir,
   testConfig,
   waitFor,
   type CliProcess,
@@ -147,6 +148,28 @@ it(
     }),
   90_000,
 );
+
+it('says at once why the demo job ended unrouted when the playbooks directory lacks its playbook', async () => {
+  const config = testConfig({
+    overrides: { ansible: { playbooks_dir: tempDir('no-demo') }, http: { port: await freePort() } },
+  });
+  const up = startCli(['up', '--workers', '1', '--demo', '--config', config.configPath]);
+  try {
+    // Before: `up` waited for a completed or failed job, 120 s, and then gave up without a reason.
+    await up.waitForOutput(
+      new RegExp(
+        `\\[up\\] demo: job \\S+ ended unrouted: ${config.ansible.playbooks_dir} has no file for loopabull\\.demo\\.build\\.state\\.change; copy playbooks/loopabull\\.demo\\.build\\.state\\.change\\.yml`,
+      ),
+      60_000,
+    );
+    expect(up.output()).not.toMatch(/gave up waiting/);
+  } finally {
+    const parts = processTree(up.child.pid!);
+    for (const pid of parts) killTree(pid);
+    await up.killGroup();
+    await cleanUpTest(config);
+  }
+}, 90_000);
 
 it('Ctrl-C before the demo has run stops `up` at once, without a demo error', async () => {
   const config = testConfig({

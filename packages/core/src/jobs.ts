@@ -120,12 +120,17 @@ export class Jobs {
   }
 
   async show(id: string): Promise<JobDetail | null> {
-    const job = await this.find(id);
+    let job = await this.find(id);
     if (!job) return null;
     const [state, [failure]] = await Promise.all([
       job.getState(),
       this.work.failureNotes([job.id!]),
     ]);
+    // The job was read before its state: one that finished in between was read without its
+    // result, and would show as completed with none (an unrouted one as completed). BullMQ
+    // writes the result with the state, so reading it again after the state has it.
+    if ((state === 'completed' || state === 'failed') && !job.finishedOn)
+      job = (await this.find(job.id!)) ?? job;
     return {
       ...summarize(job, state, failure ?? null),
       event: job.data,

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { chmodSync, existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, afterEach, describe, expect, it } from '@jest/globals';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
 import { loopabullKeys } from '@loopabull/core';
 import {
   removeTempDirs,
@@ -15,7 +15,7 @@ import {
   undoAfterEach,
   writeAutomation,
 } from '@test/support';
-import { harness, makeEvent, type Harness } from '../test/harness.js';
+import { buildWorkerPackage, harness, makeEvent, type Harness } from '../test/harness.js';
 
 let h: Harness | null = null;
 /** Processes a playbook started that a failing test may have left: its worker cannot stop before them. */
@@ -25,6 +25,7 @@ afterEach(async () => {
   await h?.close();
   h = null;
 });
+beforeAll(() => buildWorkerPackage(), 60_000);
 afterAll(() => removeTempDirs());
 
 const writeJson = (what: string, dest: string) => ({
@@ -328,6 +329,21 @@ describe('worker running playbooks', () => {
     await h.stopWorkers();
     expect(await h.counter('retried', 'always.fails')).toBe(2);
     expect(await h.counter('failed', 'always.fails')).toBe(1);
+  });
+
+  it('logs a failure with the error line of ansible, not the colon that introduces its output', async () => {
+    h = await harness({ queue: { attempts: 1 } });
+    writeAutomation(
+      h.config.ansible.playbooks_dir,
+      'fails.loudly.yml',
+      localPlaybook([{ 'ansible.builtin.fail': { msg: 'the build server is on fire' } }]),
+    );
+    const proc = await h.startWorkerProcess();
+    await expect(h.finished(await h.add('fails.loudly'))).rejects.toThrow(/exited 2/);
+    await waitFor(() => /job failed/.test(proc.output()));
+    expect(proc.output()).toMatch(
+      /job failed .*reason=ansible-playbook exited 2 \(playbook fails\.loudly\.yml\), one or more hosts failed: fatal: \[localhost\]: FAILED! .*the build server is on fire/,
+    );
   });
 
   it('a playbook that does not parse fails at once', async () => {

@@ -1,5 +1,6 @@
 import type { Job } from 'bullmq';
 import {
+  failureSummary,
   PermanentError,
   topicProblem,
   triesMade,
@@ -107,7 +108,9 @@ export async function processJob(
     const duration = secondsSince(started);
     const stopped = signal?.aborted ?? false;
     if (!stopped) counters.observeDuration(topic, duration);
-    const reason = (err as Error).message.split('\n', 1)[0];
+    // The reason's first line ends in a colon that introduces ansible's output: the journal line
+    // names ansible's own error line after it, as `jobs list` does, not a colon with nothing after.
+    const reason = failureSummary((err as Error).message, { oneLine: true });
     if (!stopped) {
       const exitCode = err instanceof RunError ? err.exitCode : null;
       await services.work

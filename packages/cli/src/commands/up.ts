@@ -107,10 +107,19 @@ async function demo(
       stop,
       async () => {
         state = (await services.jobs.show(jobId))?.state ?? '';
-        return state === 'completed' || state === 'failed';
+        return state === 'completed' || state === 'failed' || state === 'unrouted';
       },
       120_000,
     );
+    // A config file whose playbooks directory lacks the demo's playbook ends the job at once,
+    // without a log to show: say why, rather than wait out the timeout for a state never reached.
+    if (state === 'unrouted') {
+      logger.error(
+        `demo: job ${jobId} ended unrouted: ${config.ansible.playbooks_dir} has no file for ${DEMO_TOPIC}; ` +
+          `copy playbooks/${DEMO_TOPIC}.yml of the source tree there, or run the demo without a config file`,
+      );
+      return;
+    }
     const logs = (await services.jobs.logs(jobId)) ?? [];
     // Under `npm run demo` the commands are typed in a checkout, where `loopabull` is not on the
     // PATH but `npx loopabull` finds it.
@@ -139,7 +148,10 @@ export const upCommand = (cli: Cli) =>
       ),
       5,
     )
-    .option('--demo', 'once up, publish a sample Koji build message and show the playbook it ran')
+    .option(
+      '--demo',
+      'once up, publish a sample Koji build message and show the playbook it ran (with a config file, its playbooks directory needs playbooks/loopabull.demo.build.state.change.yml)',
+    )
     .addHelpText(
       'after',
       '\nCtrl-C (or SIGTERM) stops every part once, letting running jobs finish within\n' +

@@ -53,7 +53,8 @@ export function busFromLegacyLooper(looper: Raw): Raw {
     isObject(looper.exchange) && typeof looper.exchange.name === 'string'
       ? looper.exchange.name
       : 'amq.topic';
-  if (Array.isArray(looper.routing_keys)) {
+  // An empty list is false in Python, as for `tls`: no list, so the default binding, as when absent.
+  if (Array.isArray(looper.routing_keys) && looper.routing_keys.length > 0) {
     bus.bindings = looper.routing_keys.map((key) => ({ exchange, routing_key: key }));
   }
   // What `loopabull publish` and ctx.publish send to: the exchange this looper is bound to, so

@@ -63,6 +63,23 @@ describe('loadConfig', () => {
     expect(() => load(path)).toThrow(/workers\.concurrency/);
   });
 
+  it('refuses a routing_keys entry that no topic can equal, naming it and where patterns go', () => {
+    // The filter compares exact topics: a pattern or a path would drop its messages unseen.
+    const path = write(
+      'routing-patterns.yml',
+      "routing_keys: [org.example.a, 'org.fedoraproject.*', 'org.#', ../etc]\n",
+    );
+    expect(() => load(path)).toThrow(ConfigError);
+    for (const i of [1, 2, 3])
+      expect(() => load(path)).toThrow(
+        new RegExp(`routing-patterns\\.yml[\\s\\S]*routing_keys\\.${i}: not a topic`),
+      );
+    expect(() => load(path)).not.toThrow(/routing_keys\.0/);
+    expect(() => load(path)).toThrow(/patterns with \* and # belong in bus\.bindings/);
+    const ok = write('routing-ok.yml', 'routing_keys: [all, org.example.a-b_c.1]\n');
+    expect(load(ok).routing_keys).toEqual(['all', 'org.example.a-b_c.1']);
+  });
+
   it('reports YAML syntax errors with the file', () => {
     const path = write('broken.yml', 'bus: [\n');
     expect(() => load(path)).toThrow(/broken\.yml is not valid YAML/);
@@ -325,6 +342,15 @@ routing_keys: [all]
       const { bus } = load(path);
       expect(bus.url).toBe('amqp://me:secret@rabbit.example.org');
       expect(bus.tls).toEqual({ ca_cert: null, certfile: null, keyfile: null });
+    }
+    // routing_keys empty, commented out or [], is no list: the default binding, not none at all
+    // (a queue bound to nothing would take no message and say nothing).
+    for (const keys of ['', '[]']) {
+      const path = write(
+        'legacy-empty-keys.yml',
+        `plugins:\n  looper:\n    name: fedmsgrabbitmq\n    routing_keys: ${keys}\n    channel_queue: { name: workers }\n`,
+      );
+      expect(load(path).bus.bindings).toEqual([{ exchange: 'amq.topic', routing_key: '#' }]);
     }
     const path = write(
       'legacy-no-credentials.yml',

@@ -254,6 +254,19 @@ export const configSchema = z
     routing_keys: z
       .array(z.string().min(1))
       .min(1, 'needs at least one topic, or [all]')
+      // The filter compares exact topics: an entry no topic can equal (an AMQP pattern such as
+      // `org.fedoraproject.*`, a path) would drop every message of it without a word.
+      .superRefine((keys, ctx) => {
+        keys.forEach((key, i) => {
+          const problem = key === 'all' ? null : topicProblem(key);
+          if (problem !== null)
+            ctx.addIssue({
+              code: 'custom',
+              path: [i],
+              message: `not a topic: ${problem}; routing_keys lists exact topics, or [all] (patterns with * and # belong in bus.bindings)`,
+            });
+        });
+      })
       .default(['all']),
     topics: z
       .object({
