@@ -23,6 +23,16 @@ afterAll(removeTempDirs);
 const PARTS = ['worker@1', 'worker@2', 'looper', 'serve'];
 
 /**
+ * Kills what is left of `up` and the parts it started (`parts`, or those it has now: they run in
+ * process groups of their own), then cleans up after its config.
+ */
+async function stopUp(up: CliProcess, config: Config, parts = processTree(up.child.pid!)) {
+  for (const pid of [up.child.pid!, ...parts]) killTree(pid);
+  await up.killGroup();
+  await cleanUpTest(config);
+}
+
+/**
  * Runs `body` with `loopabull up --workers 2 --demo` on a test config, once the demo has run,
  * and the pids of the processes it started; afterwards kills whatever is left of them (the
  * parts run in process groups of their own) and cleans up.
@@ -44,9 +54,7 @@ async function withUp(
     parts.push(...processTree(up.child.pid!).filter((pid) => pid !== up.child.pid));
     await body(up, config, parts);
   } finally {
-    for (const pid of [up.child.pid!, ...parts]) killTree(pid);
-    await up.killGroup();
-    await cleanUpTest(config);
+    await stopUp(up, config, parts);
   }
 }
 
@@ -164,10 +172,7 @@ it('says at once why the demo job ended unrouted when the playbooks directory la
     );
     expect(up.output()).not.toMatch(/gave up waiting/);
   } finally {
-    const parts = processTree(up.child.pid!);
-    for (const pid of parts) killTree(pid);
-    await up.killGroup();
-    await cleanUpTest(config);
+    await stopUp(up, config);
   }
 }, 90_000);
 
@@ -191,9 +196,6 @@ it('Ctrl-C before the demo has run stops `up` at once, without a demo error', as
     expect(up.child.exitCode).toBe(0);
     expect(up.output()).not.toMatch(/\[up\].*demo:/);
   } finally {
-    const parts = processTree(up.child.pid!);
-    for (const pid of parts) killTree(pid);
-    await up.killGroup();
-    await cleanUpTest(config);
+    await stopUp(up, config);
   }
 }, 90_000);
