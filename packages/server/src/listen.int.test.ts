@@ -1,11 +1,11 @@
-import { createServer } from 'node:net';
+import { connect, createServer } from 'node:net';
 import { once } from 'node:events';
 import { setTimeout as delay } from 'node:timers/promises';
 import { afterAll, describe, expect, it } from '@jest/globals';
 import type { AutomationHost } from '@loopabull/core';
 import { removeTempDirs, startRedis, testConfig } from '@test/support';
 import type { RouteModule } from './route-module.js';
-import { startServer } from './server.js';
+import { CLOSE_GRACE_MS, startServer } from './server.js';
 
 afterAll(removeTempDirs);
 
@@ -59,4 +59,26 @@ describe('startServer with a module whose register throws', () => {
       await redis.stop();
     }
   });
+});
+
+describe('a stopping server', () => {
+  it('closes a connection whose request never ends once the grace is over, instead of waiting for the client', async () => {
+    const redis = await startRedis();
+    try {
+      const config = testConfig({ overrides: { loglevel: 'error', redis: { url: redis.url } } });
+      const server = await startServer({ ...config, http: { ...config.http, port: 0 } });
+      const { port } = new URL(server.url);
+      // A client that sends half its headers and then waits: Node would wait 60 s for the rest.
+      const client = connect(Number(port), '127.0.0.1');
+      await once(client, 'connect');
+      client.write('GET /healthz HTTP/1.1\r\nHost: x\r\n');
+      const dropped = once(client, 'close');
+      const started = Date.now();
+      await server.close();
+      await dropped;
+      expect(Date.now() - started).toBeGreaterThanOrEqual(CLOSE_GRACE_MS - 100);
+    } finally {
+      await redis.stop();
+    }
+  }, 30_000);
 });

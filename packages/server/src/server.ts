@@ -49,6 +49,9 @@ async function redisReady(redis: Redis): Promise<string | null> {
   });
 }
 
+/** How long stopping waits for requests under way before it closes their connections. */
+export const CLOSE_GRACE_MS = 5_000;
+
 /**
  * Why the server could not listen, and what to change: Node's own words
  * (`listen EADDRINUSE: address already in use 127.0.0.1:8080`) name neither the setting nor
@@ -118,7 +121,15 @@ export async function startServer(
     app,
     url,
     async close() {
-      await app.close();
+      // Requests under way get CLOSE_GRACE_MS to finish. A client holding one open (headers
+      // half sent, a body trickling in) would otherwise keep a stopping server up until Node's
+      // request timeouts (60 s for headers, 300 s in all), past systemd's stop timeout.
+      const force = setTimeout(() => app.server.closeAllConnections(), CLOSE_GRACE_MS);
+      try {
+        await app.close();
+      } finally {
+        clearTimeout(force);
+      }
       await services.close();
       logger.info('stopped');
     },
