@@ -100,20 +100,26 @@ describe('loopabull queue', () => {
     expect(await exited).toEqual([0, null]);
   });
 
-  it('--watch with --json prints one object each time', async () => {
+  /** A line of `queue --watch --json`: one object (NDJSON). */
+  const OBJECT_LINE = /^\{.*\}$/m;
+  const OBJECT_LINES = /^\{.*\}$/gm;
+
+  it('--watch with --json prints one object a line (NDJSON) each time, with its time', async () => {
     const { services, cfg } = await setUp();
     const watch = startCli(['queue', '--watch', '1', '--json', ...cfg], { isolated: true });
     undo(() => watch.stop(5_000));
-    await watch.waitForOutput(/^\}$/m);
+    await watch.waitForOutput(OBJECT_LINE);
     await services.work.enqueue(testEvent('org.example.json'));
-    await watch.waitForOutput(/"org\.example\.json": 1/);
+    await watch.waitForOutput(/"org\.example\.json":1/);
     const objects = watch
       .output()
-      .split(/\n(?=\{)/)
-      .map((text) => JSON.parse(text));
+      .trimEnd()
+      .split('\n')
+      .map((line) => JSON.parse(line) as Record<string, unknown>);
     expect(objects.length).toBeGreaterThanOrEqual(2);
     expect(objects[0]).toMatchObject({ waiting: 0, by_topic: {} });
     expect(objects.at(-1)).toMatchObject({ waiting: 1, by_topic: { 'org.example.json': 1 } });
+    for (const o of objects) expect(new Date(o.time as string).toISOString()).toBe(o.time);
   });
 
   /** `queue --watch 1 --json` on a redis-server of its own, once it has printed. */
@@ -124,7 +130,7 @@ describe('loopabull queue', () => {
     const cfg = ['--config', config.configPath];
     const watch = startCli(['queue', '--watch', '1', '--json', ...cfg], { isolated: true });
     undo(() => watch.stop(5_000));
-    await watch.waitForOutput(/^\}$/m);
+    await watch.waitForOutput(OBJECT_LINE);
     return { redis, config, watch };
   }
 
@@ -134,9 +140,9 @@ describe('loopabull queue', () => {
     redis.freeze();
     undo(() => redis.thaw());
     await watch.waitForOutput(/lost Redis at .*: it did not answer within 10000 ms/, 20_000);
-    const printed = (watch.output().match(/^\}$/gm) ?? []).length;
+    const printed = (watch.output().match(OBJECT_LINES) ?? []).length;
     redis.thaw();
-    await waitFor(() => (watch.output().match(/^\}$/gm) ?? []).length > printed, {
+    await waitFor(() => (watch.output().match(OBJECT_LINES) ?? []).length > printed, {
       timeout: 20_000,
     });
     expect(watch.child.exitCode).toBeNull();
@@ -149,7 +155,7 @@ describe('loopabull queue', () => {
     await redis.start();
     const services = await openTestQueue(config, undo);
     await services.work.enqueue(testEvent('org.example.after.restart'));
-    await watch.waitForOutput(/"org\.example\.after\.restart": 1/);
+    await watch.waitForOutput(/"org\.example\.after\.restart":1/);
     expect(watch.child.exitCode).toBeNull();
     const away = watch.output().match(/^loopabull: .*$/gm) ?? [];
     // One line when the watch lost Redis, one for the first failed reconnection: not one a second.
