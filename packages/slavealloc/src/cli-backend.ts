@@ -96,13 +96,17 @@ export function apiBackend(url: string, token: string | null): Backend {
   };
 }
 
-/** Straight to the database (`-D URL`, or the config's database.url); changes publish their events from here. */
+/**
+ * Straight to the database (`-D URL`, or the config's database.url; a relative SQLite path from
+ * `baseDir`); changes publish their events from here.
+ */
 export async function dbBackend(
   config: Config,
   url: string,
+  baseDir: string = config.dir,
 ): Promise<Backend & { service: Slavealloc }> {
   const settings = slaveallocSettings(config);
-  const db = await openSlaveallocDb(url, config.dir, createLogger('slavealloc', config.loglevel));
+  const db = await openSlaveallocDb(url, baseDir, createLogger('slavealloc', config.loglevel));
   const events = busEvents(config, settings.events, {
     warn: (m: string) => process.stderr.write(`warning: ${m}\n`),
   });

@@ -342,6 +342,31 @@ describe('the built command (npm run build first)', () => {
     expect(tables(again.stdout)).toEqual(tables(dump.stdout));
   });
 
+  it('-D sqlite:///FILE is FILE in the working directory, as typed, wherever the config file is', async () => {
+    // The original's "dbinit -D sqlite:///slavealloc.db" used slavealloc.db in the current
+    // directory; database.url in the file stays relative to the file.
+    const cwd = tempDir('cwd');
+    const configDir = tempDir('config');
+    const config = join(configDir, 'loopabull.yml');
+    writeFileSync(config, 'slavealloc: { events: false }\n');
+    const db = ['-c', config, '-D', 'sqlite:///slavealloc.db'];
+    const inited = await runCli(['slavealloc', 'dbinit', ...db], { cwd });
+    expect(inited.stderr).toMatch(/^initialized sqlite:\/\/\/slavealloc\.db$/m);
+    expect(inited.code).toBe(0);
+    expect((await runCli(['slavealloc', 'dbimport', ...db, ...IMPORT], { cwd })).code).toBe(0);
+    expect(existsSync(join(cwd, 'slavealloc.db'))).toBe(true);
+    expect(existsSync(join(configDir, 'slavealloc.db'))).toBe(false);
+    // The admin commands read the same file.
+    const tac = await runCli(['slavealloc', 'gettac', 'linux-ix-slave01', ...db], { cwd });
+    expect(tac.stdout).toMatch(/^slavename = 'linux-ix-slave01'$/m);
+    expect(tac.code).toBe(0);
+    expect(existsSync(join(configDir, 'slavealloc.db'))).toBe(false);
+    // Without -D, database.url of the file: beside the file.
+    expect((await runCli(['slavealloc', 'dbinit', '-c', config], { cwd })).code).toBe(0);
+    expect(existsSync(join(configDir, 'loopabull.db'))).toBe(true);
+    expect(existsSync(join(cwd, 'loopabull.db'))).toBe(false);
+  });
+
   it('dbdump to a file that cannot be written is a usage error naming it', async () => {
     const dir = tempDir();
     const db = `sqlite:///${join(dir, 'from.db')}`;

@@ -31,7 +31,7 @@ export interface CliOptions {
 const dbOption = (cmd: Command) =>
   configOption(cmd).option(
     '-D, --db <url>',
-    'the database, as database.url (default: database.url of the config)',
+    'the database, as database.url but a relative SQLite path is from the working directory (default: database.url of the config)',
   );
 /** The admin commands: a database, or a slavealloc API. */
 const where = (cmd: Command) =>
@@ -41,6 +41,13 @@ const where = (cmd: Command) =>
   );
 /** The database commands (db*): a database only; -A is taken only to say so (`withDb`). */
 const onDb = (cmd: Command) => dbOption(cmd).addOption(new Option('-A, --api <url>').hideHelp());
+
+/**
+ * What a relative SQLite path is relative to: a `-D` URL to the working directory, where it was
+ * typed (the original's `dbinit -D sqlite:///slavealloc.db` used the current directory), as the
+ * files named on the command line are; database.url to the config file's directory.
+ */
+const baseDir = (o: Where, config: Config): string => (o.db ? process.cwd() : config.dir);
 
 const read = (file: string, option: string): ImportFile => ({
   file: commandFileName(file),
@@ -83,7 +90,7 @@ export function slaveallocCommand(env: CommandEnv, opts: CliOptions = {}): Comma
     const { createLogger, openSlaveallocDb } = await parts();
     const db = await openSlaveallocDb(
       o.db ?? config.database.url,
-      config.dir,
+      baseDir(o, config),
       createLogger('slavealloc', config.loglevel),
     );
     try {
@@ -100,7 +107,7 @@ export function slaveallocCommand(env: CommandEnv, opts: CliOptions = {}): Comma
     const { apiBackend, dbBackend } = await parts();
     const backend = o.api
       ? admin.checkApi(o.api, apiBackend, vars.LOOPABULL_TOKEN || config.http.token)
-      : await dbBackend(config, o.db ?? config.database.url);
+      : await dbBackend(config, o.db ?? config.database.url, baseDir(o, config));
     try {
       await use(backend);
     } finally {

@@ -1,5 +1,6 @@
 import { isObject, PermanentError, type Handler } from '@loopabull/core';
 import { EventSink } from './events.js';
+import { asciiLower } from './slave-name.js';
 import type { Slavealloc } from './service.js';
 
 export interface EnableResult {
@@ -11,13 +12,13 @@ export interface EnableResult {
 
 /**
  * The slave a message names: `slave`, unqualified (a fully qualified host name from another
- * automation is cut at its first dot), as slavealloc stores names.
+ * automation is cut at its first dot), lowercased as `/gettac` does.
  */
 function slaveName(body: unknown): string {
   const value = isObject(body) ? body.slave : undefined;
   if (typeof value !== 'string' || value.trim() === '')
     throw new PermanentError('the message needs "slave": the slave\'s name');
-  return value.trim().split('.')[0]!.toLowerCase();
+  return asciiLower(value.trim().split('.')[0]!);
 }
 
 /**

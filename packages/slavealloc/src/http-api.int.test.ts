@@ -603,5 +603,13 @@ describe.each(allDatabases())('/api on $name', (target) => {
       'no slave named "linux-ix-slave02\\u0000"',
     );
     await expect(disable(event({}), ctx)).rejects.toThrow(/needs "slave"/);
+    // Lowercased as /gettac does, A to Z only: the Kelvin sign is no k.
+    await expect(disable(event({ slave: 'LINUX-IX-SLAVE02' }), ctx)).resolves.toMatchObject({
+      slave: 'linux-ix-slave02',
+      changed: true,
+    });
+    await expect(disable(event({ slave: 'LINUX-\u212aIX-SLAVE01' }), ctx)).rejects.toThrow(
+      'no slave named "linux-\u212aix-slave01"',
+    );
   });
 });

@@ -210,6 +210,20 @@ describe.each(allDatabases())('/gettac on $name', (target) => {
     expect(Object.values(await currentMasters(stack.seed)).every((m) => m === null)).toBe(true);
   });
 
+  it('only A to Z are lowercased, as Python 2 lowered the byte string: the Kelvin sign is no k', async () => {
+    await addSlavesLike('linux-ix-slave01', ['kvm-slave01']);
+    expect(await masterOf('KVM-SLAVE01')).toBe('buildbot-master01');
+    // U+212A KELVIN SIGN, which JavaScript's toLowerCase makes a k; U+0130 makes i and a dot.
+    for (const name of ['%E2%84%AAVM-SLAVE01', '%E2%84%AAvm-slave01', 'L%C4%B0NUX-IX-SLAVE01']) {
+      const res = await gettac(name);
+      expect([name, res.status, res.text]).toEqual([name, 404, 'no allocation available']);
+    }
+    expect(await currentMasters(stack.seed)).toMatchObject({
+      'kvm-slave01': 'bm01-build',
+      'linux-ix-slave01': null,
+    });
+  });
+
   it('a custom template that does not format: 500 error processing request, nothing recorded', async () => {
     const k = stack.seed.db.k;
     await k

@@ -8,6 +8,7 @@ import { API_TABLES, isApiTable, type ApiTable } from './tables.js';
 import { sendPage, type PageLink } from '@loopabull/server/html';
 import { apiDocs } from './api-docs.js';
 import { isRowId } from './limits.js';
+import { asciiLower } from './slave-name.js';
 import { DASHBOARD } from './ui.js';
 import { registerUi } from './ui-routes.js';
 import type { WriteResult } from './writes.js';
@@ -109,7 +110,7 @@ function registerTac(app: FastifyInstance, service: Slavealloc, logger: Logger):
     reply: FastifyReply,
   ) => {
     // Some Windows slaves ask in capitals; names are stored lowercase.
-    const name = req.params.slave.toLowerCase();
+    const name = asciiLower(req.params.slave);
     if (name === '') return noAllocation(reply);
     let allocation: Allocation;
     try {
