@@ -159,7 +159,7 @@ describe('the ResultsDB API under loopabull serve', () => {
     const refused = await post(crashed, auth);
     expect(refused.status).toBe(400);
     expect(await refused.json()).toEqual({
-      message: 'outcome must be one of PASSED, INFO, FAILED, NEEDS_INSPECTION',
+      message: "outcome must be one of ('PASSED', 'INFO', 'FAILED', 'NEEDS_INSPECTION')",
     });
     const more = await serving({ additional_outcomes: ['CRASHED'] });
     try {

@@ -420,7 +420,7 @@ describe('parseResultQuery', () => {
 
   it('refuses an empty outcome, as ResultsDB 2.0 checked each part of the list', () => {
     const refused = (given: string) =>
-      `outcome '${given}' not one of ${RESULTSDB_OUTCOMES.join(', ')}`;
+      `outcome '${given}' not one of ('PASSED', 'INFO', 'FAILED', 'NEEDS_INSPECTION')`;
     for (const outcome of ['', ' ', 'PASSED,', ',FAILED'])
       expect(parseResultQuery({ outcome }, RESULTSDB_OUTCOMES)).toEqual({
         ok: false,
@@ -450,9 +450,9 @@ describe('parseResultQuery', () => {
     [{ since: '2016-01-01,2016-13-01' }, /since/],
     [{ since: '2016-01-01,2016-01-02,2016-01-03' }, /since/],
     // An empty start is no "until": ResultsDB's parse_date refuses it too.
-    [{ since: ',2016-08-16' }, /since must be start\[,end\]/],
-    [{ since: ' ,2016-08-16' }, /since must be start\[,end\]/],
-    [{ since: '2016-08-16,' }, /since must be start\[,end\]/],
+    [{ since: ',2016-08-16' }, /'since' parameter not in ISO8601 format/],
+    [{ since: ' ,2016-08-16' }, /'since' parameter not in ISO8601 format/],
+    [{ since: '2016-08-16,' }, /'since' parameter not in ISO8601 format/],
     [{ item: 'a\0' }, /^item: must not contain a NUL character/],
     // A data key too: PostgreSQL fails on it (a 500 before).
     [{ 'a\0b': 'x' }, /^parameter "a\\u0000b": its name must not contain a NUL character/],
@@ -473,7 +473,8 @@ describe('parseResultQuery', () => {
       start: '2016-08-16T00:00:00.000000',
       end: '2016-08-17T00:00:00.000000',
     });
-    for (const empty of ['', ' ']) expect(at(empty)).toMatch(/^since must be start\[,end\]/);
+    for (const empty of ['', ' '])
+      expect(at(empty)).toBe("'since' parameter not in ISO8601 format");
   });
 
   it('reads _sort and _distinct_on', () => {
@@ -558,10 +559,36 @@ describe('newestPerCombination', () => {
     expect(newestPerCombination(candidates, data, [])).toEqual([6, 2]);
   });
 
-  it('matches a result with several values of a key only the same set', () => {
+  it('weighs a result with several values of a key under each value, as ResultsDB joins them', () => {
+    // The older one of two values stays the newest for the value the newer one lacks.
     const candidates = [at(1, 't', 'a'), at(2, 't', 'b')];
     const data = [arch(1, 'x86_64'), arch(1, 'i386'), arch(2, 'x86_64')];
-    expect(newestPerCombination(candidates, data, ['arch'])).toEqual([1, 2]);
+    expect(newestPerCombination(candidates, data, ['arch']).sort()).toEqual([1, 2]);
+    // A newer result of both values hides the older one of either: once, not per value.
+    const newer = [arch(1, 'x86_64'), arch(2, 'x86_64'), arch(2, 'i386')];
+    expect(newestPerCombination(candidates, newer, ['arch'])).toEqual([2]);
+    // Two keys: each pair of their values.
+    const two = [at(1, 't', 'a'), at(2, 't', 'b'), at(3, 't', 'c')];
+    const pairs = [
+      arch(1, 'x86_64'),
+      { result_id: 1, data_key: 'variant', data_value: 'Server' },
+      arch(2, 'x86_64'),
+      arch(2, 'i386'),
+      { result_id: 2, data_key: 'variant', data_value: 'Workstation' },
+      arch(3, 'i386'),
+      { result_id: 3, data_key: 'variant', data_value: 'Workstation' },
+    ];
+    expect(newestPerCombination(two, pairs, ['arch', 'variant']).sort()).toEqual([1, 2, 3]);
+    // Result 1 (x86_64, Workstation) is hidden by 2, which is of that pair too.
+    const workstation = pairs.map((d) =>
+      d.data_key === 'variant' ? { ...d, data_value: 'Workstation' } : d,
+    );
+    expect(newestPerCombination(two, workstation, ['arch', 'variant']).sort()).toEqual([2, 3]);
+    // Past 1000 picks, a result's sets of values are one combination of their own.
+    const many = Array.from({ length: 1001 }, (_, i) => arch(2, i ? `a${i}` : 'x86_64'));
+    expect(newestPerCombination(candidates, [arch(1, 'x86_64'), ...many], ['arch']).sort()).toEqual(
+      [1, 2],
+    );
   });
 });
 
@@ -697,5 +724,58 @@ describe('GET /groups and /testcases queries', () => {
     });
     const nul = parseTestcaseQuery({ name: '\0' });
     expect(!nul.ok && nul.message).toMatch(/^name: must not contain a NUL/);
+  });
+});
+
+describe('the 400 messages ResultsDB words itself', () => {
+  const TUPLE = "('PASSED', 'INFO', 'FAILED', 'NEEDS_INSPECTION')";
+  const message = (r: { ok: boolean; message?: string }) => (r.ok ? null : r.message);
+
+  it('lists the outcomes of a bad POSTed outcome as the Python tuple it formats', () => {
+    expect(message(parseNewResult({ outcome: 'ERROR', testcase: 't' }, opts))).toBe(
+      `outcome must be one of ${TUPLE}`,
+    );
+    const more = { ...opts, outcomes: [...RESULTSDB_OUTCOMES, 'CRASHED'] };
+    expect(message(parseNewResult({ outcome: 'x', testcase: 't' }, more))).toBe(
+      "outcome must be one of ('PASSED', 'INFO', 'FAILED', 'NEEDS_INSPECTION', 'CRASHED')",
+    );
+  });
+
+  it('writes a bad queried outcome and the outcomes with Python repr', () => {
+    const q = (outcome: string) => message(parseResultQuery({ outcome }, RESULTSDB_OUTCOMES));
+    expect(q('foo')).toBe(`outcome 'FOO' not one of ${TUPLE}`);
+    expect(q("it's")).toBe(`outcome "IT'S" not one of ${TUPLE}`);
+    expect(q('a\tb')).toBe(`outcome 'A\\tB' not one of ${TUPLE}`);
+  });
+
+  it('refuses a since that is no time with the words of ResultsDB', () => {
+    for (const since of ['soon', ',2016-08-16', '2016-01-01,2016-01-02,2016-01-03'])
+      expect(message(parseResultQuery({ since }))).toBe("'since' parameter not in ISO8601 format");
+  });
+
+  it('names every data key with a colon as the Python list it formats', () => {
+    const r = parseNewResult(
+      { outcome: 'PASSED', testcase: 't', data: { 'a:b': 'x', c: 'y', 'd:like': 'z' } },
+      opts,
+    );
+    expect(message(r)).toBe("Colon not allowed in key name: ['a:b', 'd:like']");
+  });
+
+  it('says a testcase name is not set after checking the outcome and data keys, as ResultsDB', () => {
+    expect(message(parseNewResult({ outcome: 'PASSED', testcase: '' }, opts))).toBe(
+      'testcase name not set',
+    );
+    expect(message(parseNewResult({ outcome: 'PASSED', testcase: { ref_url: 'u' } }, opts))).toBe(
+      'testcase.name not set',
+    );
+    expect(message(parseNewResult({ outcome: 'PASSED', testcase: { name: '' } }, opts))).toBe(
+      'testcase name not set',
+    );
+    expect(message(parseNewResult({ outcome: 'BAD', testcase: '' }, opts))).toBe(
+      `outcome must be one of ${TUPLE}`,
+    );
+    expect(
+      message(parseNewResult({ outcome: 'PASSED', testcase: {}, data: { 'a:b': 'c' } }, opts)),
+    ).toBe("Colon not allowed in key name: ['a:b']");
   });
 });

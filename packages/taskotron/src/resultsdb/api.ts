@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import { member, numberLiterals, unstorableText } from '@loopabull/core/cli';
-import { pythonStr } from './python-text.js';
+import { pythonList, pythonStr, pythonTuple } from './python-text.js';
 import { SIZES } from './tables.js';
 import { pathValue, queryValue } from './werkzeug.js';
 
@@ -71,6 +71,17 @@ const groupObject = z.object({
 });
 const testcaseObject = z.object({ name, ref_url: textField('ref_url') });
 /**
+ * A result's testcase: a name, or an object; one whose name is empty or absent is refused after
+ * the outcome and the data keys are checked, with ResultsDB's words (`parseNewResult`).
+ */
+const resultTestcase = z.union(
+  [
+    z.string().max(SIZES.name),
+    testcaseObject.extend({ name: z.string().max(SIZES.name).optional() }),
+  ],
+  { error: 'testcase must be a name or {name, ref_url}' },
+);
+/**
  * POST /groups: a uuid that is empty or null is none, and the group gets a new one, as
  * ResultsDB's `if body.uuid` reads them.
  */
@@ -83,9 +94,7 @@ const postSchema = z.looseObject({
     error: (issue) =>
       issue.input === undefined ? 'outcome is required' : 'outcome must be a string',
   }),
-  testcase: z.union([name, testcaseObject], {
-    error: 'testcase must be a name or {name, ref_url}',
-  }),
+  testcase: resultTestcase,
   groups: z
     .array(
       z.union([name, groupObject], {
@@ -381,9 +390,11 @@ function dataRows(
   data: Record<string, string | number | boolean | Array<string | number | boolean>>,
   literals: unknown,
 ): Answer<Array<[string, string]>> {
+  const colons = Object.keys(data).filter((key) => key.includes(':'));
+  if (colons.length)
+    return { ok: false, message: `Colon not allowed in key name: ${pythonList(colons)}` };
   const rows: Array<[string, string]> = [];
   for (const [key, value] of Object.entries(data)) {
-    if (key.includes(':')) return { ok: false, message: `Colon not allowed in key name: ${key}` };
     const given = member(literals, key);
     const list = Array.isArray(value) ? value : [value];
     for (const [i, v] of list.entries())
@@ -414,7 +425,7 @@ export function parseNewResult(
   if (unfit) return { ok: false, message: unfit };
   const outcome = b.outcome.trim().toUpperCase();
   if (!opts.outcomes.includes(outcome))
-    return { ok: false, message: `outcome must be one of ${opts.outcomes.join(', ')}` };
+    return { ok: false, message: `outcome must be one of ${pythonTuple(opts.outcomes)}` };
   const tc = typeof b.testcase === 'string' ? { name: b.testcase } : b.testcase;
   const objects = (b.groups ?? []).map((g) => (typeof g === 'string' ? { uuid: g } : g));
   const literals = literalsOf(opts.json, [
@@ -428,6 +439,9 @@ export function parseNewResult(
     path.reduce<unknown>((o, key) => member(o, key), literals);
   const data = dataRows(b.data ?? {}, at('data'));
   if (!data.ok) return data;
+  // ResultsDB's checks of the name, after those of the outcome and the data keys.
+  if (tc.name === '') return { ok: false, message: 'testcase name not set' };
+  if (tc.name === undefined) return { ok: false, message: 'testcase.name not set' };
   const time = parseSubmitTime(b.submit_time, opts.now);
   if (!time.ok) return time;
   // An object's absent field stays undefined: the stored one is kept (ResultsDB's tc.get).

@@ -68,6 +68,17 @@ describe('resultEvents', () => {
     expect(same.map((e) => e.topic)).toEqual(['resultsdb.result.new']);
   });
 
+  it('names the last item and type of a result with several in the legacy task, as ResultsDB dict() of them', () => {
+    const several = resultEvents(
+      { ...stored, data: { item: ['a-1-1', 'b-1-1'], type: ['koji_build', 'bodhi_update'] } },
+      null,
+      BASE,
+    );
+    expect(several[1]!.body).toMatchObject({
+      task: { item: 'b-1-1', type: 'bodhi_update', name: 'dist.rpmlint' },
+    });
+  });
+
   it('leaves item and type out of the legacy task when the result has none', () => {
     const bare = resultEvents({ ...stored, data: {} }, null, BASE);
     expect(bare[1]!.body).toMatchObject({ task: { name: 'dist.rpmlint' } });

@@ -48,13 +48,14 @@ export function resultEvents(
     { topic: RESULT_NEW_TOPIC, body: serializeResult(stored, base) },
   ];
   if (previous?.outcome === stored.outcome) return events;
-  const first = (key: string) => stored.data[key]?.[0];
+  // ResultsDB's dict() of the (key, value) rows: of several values of a key, the last stays.
+  const last = (key: string) => stored.data[key]?.at(-1);
   events.push({
     topic: TASKOTRON_RESULT_NEW_TOPIC,
     body: {
       task: {
-        ...(first('item') !== undefined ? { item: first('item') } : {}),
-        ...(first('type') !== undefined ? { type: first('type') } : {}),
+        ...(last('item') !== undefined ? { item: last('item') } : {}),
+        ...(last('type') !== undefined ? { type: last('type') } : {}),
         name: stored.testcase.name,
       },
       result: {

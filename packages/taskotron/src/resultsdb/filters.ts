@@ -1,5 +1,6 @@
 import { unstorableText } from '@loopabull/core/cli';
 import { representable, storedTime, utcTime } from './api.js';
+import { pythonRepr, pythonTuple } from './python-text.js';
 
 /** What GET /results and /results/latest select (all given conditions hold). */
 export interface ResultFilter {
@@ -154,7 +155,8 @@ export function parseQueryTime(text: string): string | null {
   return `${storedTime(utc).slice(0, 19)}.${(m[9] ?? '').slice(0, 6).padEnd(6, '0')}`;
 }
 
-const SINCE_FORM = 'since must be start[,end]: ISO 8601 times, e.g. 2016-08-15T13:29:06Z';
+/** ResultsDB's 400 for a `since` that is not `start[,end]` of ISO 8601 times. */
+const SINCE_FORM = "'since' parameter not in ISO8601 format";
 
 /**
  * `since=start[,end]`. Each part must be a time: as in ResultsDB, whose `iso8601.parse_date`
@@ -210,7 +212,10 @@ export function parseResultQuery(
       // ResultsDB refuses an outcome it does not know (`outcome 'X' not one of ...`).
       const unknown = filter.outcomes.find((o) => outcomes && !outcomes.includes(o));
       if (outcomes && unknown !== undefined)
-        return { ok: false, message: `outcome '${unknown}' not one of ${outcomes.join(', ')}` };
+        return {
+          ok: false,
+          message: `outcome ${pythonRepr(unknown)} not one of ${pythonTuple(outcomes)}`,
+        };
     } else if (key === 'testcases') filter.testcases = given;
     else if (key === 'testcases:like') filter.testcasesLike = given;
     else if (key === 'groups') filter.groups = given;

@@ -6,10 +6,17 @@ export interface Candidate {
 }
 
 /**
+ * The most combinations one result stands for: a result may hold 1000 values of each key, and
+ * `_distinct_on` name 100 keys.
+ */
+const MAX_PICKS = 1000;
+
+/**
  * The newest result (by submit_time, then id) of each testcase and combination of the values of
- * `keys` in its data (pure). A result without a key counts as having none of its values, so it
- * stands for its own combination, as ResultsDB's `_distinct_on` groups a missing key as null. The
- * ids come out ordered by testcase, then combination.
+ * `keys` in its data (pure), as ResultsDB's `_distinct_on` joins each key's rows: a result with
+ * several values of a key stands for each of them (one with `arch` x86_64 and i386 is the newest
+ * x86_64 result and the newest i386 one if none newer is), and one without a key for the value
+ * null. Each result comes once, the ids ordered by testcase, then combination.
  */
 export function newestPerCombination(
   candidates: readonly Candidate[],
@@ -19,21 +26,31 @@ export function newestPerCombination(
   const values = new Map<number, Map<string, string[]>>();
   for (const d of data) {
     const byKey = values.get(d.result_id) ?? new Map<string, string[]>();
-    byKey.set(d.data_key, [...(byKey.get(d.data_key) ?? []), d.data_value].sort());
     values.set(d.result_id, byKey);
+    const list = byKey.get(d.data_key) ?? [];
+    byKey.set(d.data_key, list);
+    list.push(d.data_value);
   }
   const newest = new Map<string, Candidate>();
   for (const c of candidates) {
-    const combination = JSON.stringify([
-      c.testcase_name,
-      ...keys.map((k) => values.get(c.id)?.get(k) ?? null),
-    ]);
-    const kept = newest.get(combination);
-    if (!kept || later(c, kept)) newest.set(combination, c);
+    const of = keys.map((k) => [...new Set(values.get(c.id)?.get(k) ?? [null])].sort());
+    // Every pick of one value (or null) per key: the rows ResultsDB's outer joins make of it;
+    // past MAX_PICKS, the result's sets of values as one combination of their own.
+    let combinations: unknown[][] = [[c.testcase_name]];
+    if (of.reduce((n, vs) => n * vs.length, 1) > MAX_PICKS) combinations = [[c.testcase_name, of]];
+    else
+      for (const vs of of)
+        combinations = combinations.flatMap((picked) => vs.map((v) => [...picked, v]));
+    for (const picked of combinations) {
+      const combination = JSON.stringify(picked);
+      const kept = newest.get(combination);
+      if (!kept || later(c, kept)) newest.set(combination, c);
+    }
   }
-  return [...newest.entries()]
+  const ids = [...newest.entries()]
     .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
     .map(([, c]) => c.id);
+  return [...new Set(ids)];
 }
 
 const later = (a: Candidate, b: Candidate) =>

@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { pythonStr } from './python-text.js';
+import { pythonList, pythonRepr, pythonStr, pythonTuple } from './python-text.js';
 
 describe('pythonStr', () => {
   it('writes a number from its literal, and without one an integer as an int', () => {
@@ -18,5 +18,18 @@ describe('pythonStr', () => {
     expect(pythonStr(true)).toBe('True');
     expect(pythonStr(false)).toBe('False');
     expect(pythonStr('1.0')).toBe('1.0');
+  });
+});
+
+describe('pythonRepr', () => {
+  it('quotes and escapes text as Python 3 repr does', () => {
+    expect(pythonRepr('PASSED')).toBe("'PASSED'");
+    expect(pythonRepr("it's")).toBe(`"it's"`);
+    expect(pythonRepr(`it's "x"`)).toBe(`'it\\'s "x"'`);
+    expect(pythonRepr('a\\b\n\t\r\x01\x7f')).toBe("'a\\\\b\\n\\t\\r\\x01\\x7f'");
+    expect(pythonRepr('é\u00a0\u2028😀')).toBe("'é\\xa0\\u2028😀'");
+    expect(pythonTuple(['A', 'B'])).toBe("('A', 'B')");
+    expect(pythonTuple(['A'])).toBe("('A',)");
+    expect(pythonList(['a:b'])).toBe("['a:b']");
   });
 });
