@@ -149,6 +149,28 @@ describe('record', () => {
     });
   });
 
+  it('records an event again after an error in its script instead of taking it for a redelivery', async () => {
+    // Another program left a key of the wrong type: the script fails, the jobs are retried.
+    await redis.set(HARDWARE_KEYS.detail(ID), 'not a hash');
+    const other = obs({
+      eventId: 'other',
+      worker: { datacenter: 'mdc1', hostname: 'other', id: 'mdc1:other' },
+    });
+    const batch = [other, obs()];
+    await expect(store.recordMany(batch)).rejects.toThrow(/WRONGTYPE/);
+    await redis.del(HARDWARE_KEYS.detail(ID));
+    expect(await store.recordMany(batch)).toMatchObject([
+      { machine: 'mdc1:other', duplicate: true },
+      { machine: ID, duplicate: false, lastseen: '2019-06-26T19:36:10.521000' },
+    ]);
+    expect(await store.get(ID)).toMatchObject({
+      lastseen: '2019-06-26T19:36:10.521000',
+      last_state: 'completed',
+      counts: { completed: 1 },
+    });
+    expect(await store.get('mdc1:other')).toMatchObject({ counts: { completed: 1 } });
+  });
+
   it('lists a machine only ever seen gone, without a lastseen', async () => {
     await store.record(obs({ state: 'exception', reason: 'worker-shutdown', alive: false }));
     expect(await redis.exists('machines')).toBe(0);
@@ -264,6 +286,18 @@ describe('record', () => {
       ],
     });
     expect(await redis.exists('machines')).toBe(0);
+  });
+
+  it('keeps a message without a worker after an error in its script made it be retried', async () => {
+    const none = { ...obs(), worker: null, eventId: 'nw' };
+    await redis.set(HARDWARE_KEYS.stats, 'not a hash');
+    await expect(store.recordUnattributed(none)).rejects.toThrow(/WRONGTYPE/);
+    await redis.del(HARDWARE_KEYS.stats);
+    expect(await store.recordUnattributed(none)).toBe(true);
+    expect(await store.unattributed()).toMatchObject({
+      total: 1,
+      recent: [expect.objectContaining({ event_id: 'nw' })],
+    });
   });
 });
 

@@ -5,6 +5,7 @@ import {
   type AutomationParts,
   counted,
 } from '@loopabull/core';
+import { otherProvisionerBindings } from './bindings.js';
 import { hardwareBatchHandler, hardwareHandler } from './handler.js';
 import { HARDWARE_KEYS } from './keys.js';
 import { hardwareRoutes } from './mount.js';
@@ -25,9 +26,30 @@ const storeCheck = ({ config, section }: AutomationEnv<HardwareSection>) => ({
   },
 });
 
+/**
+ * The bindings let through the provisioner the handler tracks: a binding of a task exchange whose
+ * routing key names another one brings only messages the handler ignores, and nothing else says so.
+ */
+const bindingsCheck = ({ config, section }: AutomationEnv<HardwareSection>) => ({
+  name: 'hardware bindings',
+  fix: `make the sixth word of the task exchanges' routing keys in bus.bindings (the provisionerId) hardware.provisioner, ${section.provisioner}, or set hardware.provisioner to theirs`,
+  probe: async () => {
+    const others = otherProvisionerBindings(config, section.provisioner);
+    if (others.length === 0)
+      return `no binding of a task exchange lets through a provisioner other than ${section.provisioner}`;
+    const provisioners = [...new Set(others.map((b) => b.routing_key.split('.')[5]))];
+    throw new Error(
+      `bus.bindings of ${others.map((b) => b.exchange).join(', ')} let only provisioner ${provisioners.join(', ')} through, but hardware.provisioner is ${section.provisioner}: the handler ignores all those messages`,
+    );
+  },
+});
+
 /** What the hardware automation does, imported by the processes that use it (automation.ts). */
 export const hardwareParts: AutomationParts<HardwareSection> = {
-  doctor: (env) => [storeCheck(env)],
+  doctor: (env) => [
+    storeCheck(env),
+    ...(env.config.bus.preset === 'pulse' ? [bindingsCheck(env)] : []),
+  ],
   start: () => ({
     handlers: { default: hardwareHandler },
     batchHandlers: { default: hardwareBatchHandler },
