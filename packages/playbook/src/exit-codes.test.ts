@@ -49,6 +49,19 @@ describe('classifyExit', () => {
     for (const code of [3, 99, 250, 137, null]) expect(verdict(code)).toBe('retryable');
   });
 
+  it('fails at once when ansible-playbook could not parse its command line (exit 2)', () => {
+    const usageError = 'ansible-playbook: error: unrecognized arguments: --bogus';
+    expect(classifyExit({ exitCode: 2, output: '  -h, --help', usageError })).toEqual({
+      verdict: 'permanent',
+      reason: `bad options: ${usageError}`,
+    });
+    // Only exit code 2 is argparse's: another code keeps its meaning.
+    expect(
+      classifyExit({ exitCode: 4, output: 'fatal: [h]: UNREACHABLE!', usageError }).verdict,
+    ).toBe('retryable');
+    expect(classifyExit({ exitCode: 2, output: '', usageError: null }).verdict).toBe('retryable');
+  });
+
   it('names the signal that killed a run', () => {
     expect(classifyExit({ exitCode: null, signal: 'SIGKILL', output: '' })).toEqual({
       verdict: 'retryable',

@@ -9,6 +9,8 @@ export interface ExitInfo {
   output: string;
   /** Killed by us at `ansible.timeout`. */
   timedOut?: boolean;
+  /** argparse's `ansible-playbook: error: …` line when it refused the command line, else null. */
+  usageError?: string | null;
 }
 
 export interface Classification {
@@ -33,7 +35,8 @@ const ROLE_NOT_FOUND = new RegExp(
 
 /**
  * Which ansible-playbook failures can get better on another try. The ones that cannot (the
- * playbook or a role it names is missing, it does not parse, bad options) fail at once instead of using up retries;
+ * playbook or a role it names is missing, it does not parse, bad options, a command line it
+ * refuses) fail at once instead of using up retries;
  * anything unknown is retried, since the retries are bounded anyway.
  */
 export function classifyExit({
@@ -41,6 +44,7 @@ export function classifyExit({
   signal = null,
   output,
   timedOut = false,
+  usageError = null,
 }: ExitInfo): Classification {
   if (timedOut)
     return {
@@ -61,6 +65,8 @@ export function classifyExit({
       if (ROLE_NOT_FOUND.test(output)) return { verdict: 'permanent', reason: 'role not found' };
       return { verdict: 'retryable', reason: 'error' };
     case 2:
+      // argparse's exit code too: a command line it cannot parse is as bad as exit 5's options.
+      if (usageError) return { verdict: 'permanent', reason: `bad options: ${usageError}` };
       return { verdict: 'retryable', reason: 'one or more hosts failed' };
     case 4:
       if (output.includes('UNREACHABLE'))

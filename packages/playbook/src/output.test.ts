@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { LineSink, OutputTail } from './output.js';
+import { LineSink, OutputTail, UsageErrorWatch } from './output.js';
 
 /** A sink whose writes are kept, as a job log would keep them. */
 function sink(limits?: { maxLines: number; maxBytes: number }) {
@@ -51,5 +51,32 @@ describe('OutputTail', () => {
     const tail = new OutputTail(2, 5);
     for (const l of ['one', 'two', 'three']) tail.push(l);
     expect(tail.text()).toBe('…three');
+  });
+});
+
+describe('UsageErrorWatch', () => {
+  const watch = (lines: string[]) => {
+    const w = new UsageErrorWatch();
+    for (const line of lines) w.push(line);
+    return w.line;
+  };
+
+  it('catches argparse error line after its usage line, in colour too', () => {
+    const error = 'ansible-playbook: error: unrecognized arguments: --bogus';
+    expect(watch(['[WARNING]: w', 'usage: ansible-playbook [-h]', '   [-v]', error, '  -h'])).toBe(
+      error,
+    );
+    expect(
+      watch([
+        '\x1b[1;34musage: \x1b[0m\x1b[1;35mansible-playbook\x1b[0m [-h]',
+        '\x1b[1;35mansible-playbook\x1b[0m: \x1b[1;31merror:\x1b[0m unrecognized arguments: --bogus',
+      ]),
+    ).toBe(error);
+  });
+
+  it('takes nothing from a play, nor an error line without a usage line before it', () => {
+    expect(watch(['PLAY [x]', 'usage: x', 'x: error: y'])).toBeNull();
+    expect(watch(['ansible-playbook: error: y'])).toBeNull();
+    expect(watch(['usage: tool', 'other: error: y'])).toBeNull();
   });
 });

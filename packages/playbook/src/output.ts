@@ -18,6 +18,39 @@ export class OutputTail {
   }
 }
 
+/**
+ * argparse's refusal of a command line it cannot parse (a misspelt option in
+ * `ansible.playbook_cmd`): `usage: <prog> …`, then `<prog>: error: <what>`, exit code 2, the code
+ * ansible-playbook also gives for a host that failed. ansible-playbook prints its whole help
+ * after that line, so the output's tail never shows it: the line is caught as it goes by. Only
+ * the start of a run is looked at, before its first play, so a task's output is never taken for it.
+ */
+export class UsageErrorWatch {
+  private prog: string | null = null;
+  private lines = 0;
+  private done = false;
+  /** argparse's `<prog>: error: …` line, once seen. */
+  line: string | null = null;
+
+  push(raw: string): void {
+    if (this.done) return;
+    // Python 3.14's argparse colours its messages when FORCE_COLOR is set.
+    // eslint-disable-next-line no-control-regex -- the escapes that start and end a colour
+    const line = raw.replace(/\x1b\[[0-9;]*m/g, '');
+    this.lines += 1;
+    if (this.lines > 200 || line.startsWith('PLAY ')) {
+      this.done = true;
+      return;
+    }
+    if (this.prog === null) {
+      this.prog = /^usage: (\S+)/.exec(line)?.[1] ?? null;
+    } else if (line.startsWith(`${this.prog}: error: `)) {
+      this.line = line;
+      this.done = true;
+    }
+  }
+}
+
 /** How much of a run's output goes into its job log: a chatty playbook must not fill Redis. */
 export interface LogLimits {
   maxLines: number;

@@ -6,7 +6,7 @@ import { execa, parseCommandString } from 'execa';
 import type { Config } from '@loopabull/core';
 import { RunError } from './run-error.js';
 import { classifyExit } from './exit-codes.js';
-import { OutputTail } from './output.js';
+import { OutputTail, UsageErrorWatch } from './output.js';
 import { onExit } from './exit-cleanup.js';
 
 /** Between SIGTERM and SIGKILL to a playbook's process group. */
@@ -153,6 +153,8 @@ export interface PlaybookExit {
   startError: string | null;
   /** The last lines of its output. */
   output: string;
+  /** argparse's `<prog>: error: …` line when the command line was refused (exit 2), else null. */
+  usageError: string | null;
 }
 
 /**
@@ -169,6 +171,7 @@ export async function spawnPlaybook(run: PlaybookRun): Promise<PlaybookExit> {
     TMPDIR: dirname(run.varsFile),
   });
   const tail = new OutputTail();
+  const usage = new UsageErrorWatch();
   const subprocess = execa(file, args, {
     env,
     extendEnv: false,
@@ -198,6 +201,7 @@ export async function spawnPlaybook(run: PlaybookRun): Promise<PlaybookExit> {
   try {
     for await (const line of subprocess.iterable({ from: 'all' })) {
       tail.push(line);
+      usage.push(line);
       run.onLine(line);
     }
   } catch {
@@ -216,6 +220,7 @@ export async function spawnPlaybook(run: PlaybookRun): Promise<PlaybookExit> {
     stopped,
     startError: notStarted ? (result.originalMessage ?? result.message ?? '') : null,
     output: tail.text(),
+    usageError: usage.line,
   };
 }
 
@@ -226,7 +231,7 @@ export async function spawnPlaybook(run: PlaybookRun): Promise<PlaybookExit> {
  */
 export async function runPlaybook(run: PlaybookRun): Promise<{ exitCode: 0 }> {
   const { ansible } = run.config;
-  const { exitCode, signal, stopped, startError, output } = await spawnPlaybook(run);
+  const { exitCode, signal, stopped, startError, output, usageError } = await spawnPlaybook(run);
   const what = `(playbook ${run.relative})`;
   if (stopped === 'abort') {
     throw new RunError(
@@ -242,7 +247,13 @@ export async function runPlaybook(run: PlaybookRun): Promise<{ exitCode: 0 }> {
       null,
       false,
     );
-  const verdict = classifyExit({ exitCode, signal, output, timedOut: stopped === 'timeout' });
+  const verdict = classifyExit({
+    exitCode,
+    signal,
+    output,
+    timedOut: stopped === 'timeout',
+    usageError,
+  });
   if (verdict.verdict === 'success') return { exitCode: 0 };
   // A signal's reason names it: said once, as `was killed by SIGKILL`.
   const how =

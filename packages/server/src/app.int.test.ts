@@ -197,6 +197,21 @@ describe('HTTP server', () => {
     expect(navOf((await http('/other')).body)).toEqual(everyPage);
   });
 
+  it('says no job waits when none does, as loopabull queue does, instead of an age of 0 s', async () => {
+    const oldestLine = (body: string) =>
+      /Oldest waiting job:[^<]*/.exec(body.replace(/\s+/g, ' '))?.[0].trim();
+    const { services: ownServices, get, close } = await ownQueueApp();
+    try {
+      // Connected before the first page, which would otherwise answer 503 (Redis unreachable).
+      await ownServices.redis.ping();
+      expect(oldestLine((await get('/')).body)).toBe('Oldest waiting job: none.');
+      await ownServices.work.enqueue(testEvent('org.example.one', { id: 'e1' }));
+      expect(oldestLine((await get('/')).body)).toMatch(/^Oldest waiting job: \d+ s\.$/);
+    } finally {
+      await close();
+    }
+  });
+
   it('lists unrouted jobs on the dashboard, apart from the completed ones', async () => {
     const { services: ownServices, worker, get, close } = await ownQueueApp();
     try {

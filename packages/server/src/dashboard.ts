@@ -91,7 +91,8 @@ export function registerDashboard(
     ]);
     const body = html` <p>
         ${depth.paused ? 'Workers are PAUSED (loopabull resume).' : 'Workers are taking jobs.'}
-        Oldest waiting job: ${Math.round(depth.oldest_waiting_seconds)} s.
+        Oldest waiting job:
+        ${depth.waiting ? `${Math.round(depth.oldest_waiting_seconds)} s` : 'none'}.
       </p>
       <table>
         <tr>

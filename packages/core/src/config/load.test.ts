@@ -473,4 +473,15 @@ plugins:
   it('refuses a --config that does not exist', () => {
     expect(() => load(join(dir, 'nope.yml'))).toThrow(/nope\.yml does not exist/);
   });
+
+  it('says a config path that is a directory is one, not that it is bad YAML', () => {
+    const path = join(dir, 'conf.d');
+    mkdirSync(path);
+    expect(() => load(path)).toThrow(ConfigError);
+    expect(() => load(path)).toThrow(/conf\.d cannot be read: it is a directory/);
+    expect(() => load(path)).not.toThrow(/not valid YAML/);
+    expect(() => loadConfig({ env: { LOOPABULL_CONFIG: path }, cwd: dir })).toThrow(
+      /conf\.d cannot be read: it is a directory/,
+    );
+  });
 });

@@ -53,10 +53,25 @@ export function locateConfig(opts: LoadConfigOptions = {}): string | null {
   return null;
 }
 
+/** Why a config file that exists cannot be read, in words (a directory, no permission). */
+function unreadable(err: NodeJS.ErrnoException): string {
+  if (err.code === 'EISDIR') return 'it is a directory; name the YAML file in it';
+  if (err.code === 'EACCES') return 'permission denied to this user';
+  return err.message;
+}
+
 function readYaml(path: string): Record<string, unknown> {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (err) {
+    throw new ConfigError(
+      `config file ${path} cannot be read: ${unreadable(err as NodeJS.ErrnoException)}`,
+    );
+  }
   let doc: unknown;
   try {
-    doc = yaml.load(readFileSync(path, 'utf8'), { filename: path });
+    doc = yaml.load(text, { filename: path });
   } catch (err) {
     throw new ConfigError(`config file ${path} is not valid YAML: ${(err as Error).message}`);
   }
