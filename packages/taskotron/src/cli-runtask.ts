@@ -62,7 +62,8 @@ to run or wrote no or malformed results (NOT_OK), or ResultsDB refused a result 
 reached (the results stay in the artifacts), 2 usage.
 
 Example:
-  loopabull taskotron runtask -i ansible-1.8.3-1.el7 -t koji_build -a noarch ./name-lint`,
+  loopabull taskotron runtask -i ansible-1.8.3-1.el7 -t koji_build -a noarch \\
+    packages/taskotron/tasks/name-lint`,
       )
       .action(async (taskdir: string, opts: RuntaskOpts) =>
         (await import('./runtask.js')).runtask(env, io, taskdir, opts),

@@ -10,7 +10,7 @@ export const serveCommand = (cli: Cli) =>
     .addHelpText(
       'after',
       '\nListens on http.host:http.port (127.0.0.1:8080 by default; $LOOPABULL_HTTP_PORT overrides\n' +
-        'the port). Changing endpoints (PUT, POST, DELETE) answer 403 until http.token is set.\n' +
+        'the port). Changing endpoints (PUT, POST, DELETE, PATCH) answer 403 until http.token is set.\n' +
         'Every endpoint: docs/http.md.',
     )
     .action(async (opts: ConfigOpts) => {
