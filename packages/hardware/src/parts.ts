@@ -5,7 +5,7 @@ import {
   type AutomationParts,
   counted,
 } from '@loopabull/core';
-import { otherProvisionerBindings } from './bindings.js';
+import { boundProvisioner, otherProvisionerBindings } from './bindings.js';
 import { hardwareBatchHandler, hardwareHandler } from './handler.js';
 import { HARDWARE_KEYS } from './keys.js';
 import { hardwareRoutes } from './mount.js';
@@ -37,7 +37,7 @@ const bindingsCheck = ({ config, section }: AutomationEnv<HardwareSection>) => (
     const others = otherProvisionerBindings(config, section.provisioner);
     if (others.length === 0)
       return `no binding of a task exchange lets through a provisioner other than ${section.provisioner}`;
-    const provisioners = [...new Set(others.map((b) => b.routing_key.split('.')[5]))];
+    const provisioners = [...new Set(others.map((b) => boundProvisioner(b.routing_key)))];
     throw new Error(
       `bus.bindings of ${others.map((b) => b.exchange).join(', ')} let only provisioner ${provisioners.join(', ')} through, but hardware.provisioner is ${section.provisioner}: the handler ignores all those messages`,
     );

@@ -35,6 +35,8 @@ type Answer<T> = { ok: true; value: T } | { ok: false; message: string };
  * own), and refuses only an empty one.
  */
 const name = z.string().min(1).max(SIZES.name);
+/** A name that may be empty: a result's testcase, whose empty name ResultsDB refuses in its own words. */
+const maybeEmptyName = z.string().max(SIZES.name);
 /**
  * A string of at most `max` characters, or a number or boolean, which ResultsDB stores as
  * Python's `str()` of it (`pythonStr`): a data value, or a text field (`textField`).
@@ -75,10 +77,7 @@ const testcaseObject = z.object({ name, ref_url: textField('ref_url') });
  * the outcome and the data keys are checked, with ResultsDB's words (`parseNewResult`).
  */
 const resultTestcase = z.union(
-  [
-    z.string().max(SIZES.name),
-    testcaseObject.extend({ name: z.string().max(SIZES.name).optional() }),
-  ],
+  [maybeEmptyName, testcaseObject.extend({ name: maybeEmptyName.optional() })],
   { error: 'testcase must be a name or {name, ref_url}' },
 );
 /**
