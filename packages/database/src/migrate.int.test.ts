@@ -1,10 +1,8 @@
-import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { EventEmitter, once } from 'node:events';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { createLogger } from '@loopabull/core';
 import {
@@ -25,6 +23,7 @@ import {
   type DatabaseLogger,
 } from './index.js';
 import { migrateOwner, pendingMigrations } from './migrate.js';
+import { DIST, lineProcess } from '../test/line-process.js';
 
 /**
  * One suite, three servers: SQLite in a temporary directory, and a throwaway database on the
@@ -464,10 +463,10 @@ describe.each([postgres, mariadb])('on $name, with the server in trouble', (targ
 
 /**
  * A process of its own that opens `url`, says `ready`, and at `go` on its stdin migrates the
- * owner `pair` and prints the names it ran (needs `npm run build`: it loads dist).
+ * owner `pair` and prints the names it ran.
  */
 function migratingProcess(url: string) {
-  const script = `
+  const child = lineProcess(`
     import { Database } from ${JSON.stringify(DIST)};
     const db = await Database.open(${JSON.stringify(url)}, { baseDir: '.', logger: { info() {}, warn() {} } });
     const migrations = {
@@ -483,31 +482,17 @@ function migratingProcess(url: string) {
         await db.close();
         process.stdin.destroy();
       }
-    });`;
-  const child = spawn(process.execPath, ['--input-type=module', '-e', script], {
-    stdio: ['pipe', 'pipe', 'pipe'],
-  });
-  let out = '';
-  let err = '';
-  child.stdout.setEncoding('utf8').on('data', (chunk: string) => (out += chunk));
-  child.stderr.setEncoding('utf8').on('data', (chunk: string) => (err += chunk));
-  const exited = once(child, 'exit');
+    });`);
   return {
-    ready: async () => {
-      while (!out.startsWith('ready\n')) {
-        if (child.exitCode !== null) throw new Error(`the process ended: ${err}`);
-        await new Promise((resolve) => setTimeout(resolve, 20));
-      }
-    },
-    go: () => child.stdin.write('go\n'),
+    ready: async () => expect(await child.next()).toBe('ready'),
+    go: () => child.send('go'),
     ran: async (): Promise<string[]> => {
-      const [code] = await exited;
-      if (code !== 0) throw new Error(`the process exited with ${String(code)}: ${err}`);
-      return JSON.parse(out.slice('ready\n'.length)) as string[];
+      const names = JSON.parse(await child.next()) as string[];
+      await child.end();
+      return names;
     },
   };
 }
-const DIST = fileURLToPath(new URL('../dist/index.js', import.meta.url));
 
 describe.each([sqlite, postgres, mariadb])('on $name, two processes at once', (target) => {
   const use = useDatabase(target);
