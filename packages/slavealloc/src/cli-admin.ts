@@ -7,8 +7,13 @@ export interface Io {
   err(text: string): void;
 }
 
-/** argparse's check in every admin command of the original. */
+/**
+ * argparse's check in every admin command of the original, and no empty name: `gettac ''` would
+ * ask for `/api/gettac/`, which names no slave.
+ */
 function checkSlaveNames(names: readonly string[]): void {
+  if (names.some((n) => n === ''))
+    throw new ConfigError('slave name must not be empty; give the unqualified hostname');
   if (names.some((n) => n.includes('.')))
     throw new ConfigError("slave name must not contain '.'; give the unqualified hostname");
 }

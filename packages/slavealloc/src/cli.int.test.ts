@@ -130,6 +130,11 @@ describe.each(allDatabases())('dbinit, dbimport, dbdump and dbload on $name', (t
       return file;
     };
     const longName = 'p'.repeat(129);
+    const spacedHeader = join(tempDir(), 'slaves.csv');
+    writeFileSync(
+      spacedHeader,
+      good('slaves.csv').replace('name,basedir,distro,', 'name, basedir, distro,'),
+    );
     const cases: Array<[flag: string, file: string, error: RegExp]> = [
       [
         '--slave-data',
@@ -171,6 +176,34 @@ describe.each(allDatabases())('dbinit, dbimport, dbdump and dbload on $name', (t
         withLine('masters.csv', 'bm01-build,bm.example.com,8001,9001,mtv1,build-mtv1'),
         /masters\.csv, line 6: masters already has a row with nickname "bm01-build"$/,
       ],
+      // Python's csv kept spaces: a slave name with them could never be asked for.
+      [
+        '--slave-data',
+        withLine(
+          'slaves.csv',
+          'linux-ix-slave99 ,/b,centos6,64,build,mtv1,core,fast,prod,build-mtv1',
+        ),
+        /slaves\.csv, line 12: name "linux-ix-slave99 " has spaces around it: \/gettac would never find it$/,
+      ],
+      [
+        '--slave-data',
+        withLine(
+          'slaves.csv',
+          ' linux-ix-slave99,/b,centos6,64,build,mtv1,core,fast,prod,build-mtv1',
+        ),
+        /slaves\.csv, line 12: name " linux-ix-slave99" has spaces around it/,
+      ],
+      // A header with spaces after its commas names other columns, as for csv.DictReader.
+      [
+        '--slave-data',
+        spacedHeader,
+        /slaves\.csv, line 1: the header lacks basedir, distro: it reads "name"," basedir"," distro","bitlength",/,
+      ],
+      [
+        '--master-data',
+        withLine('masters.csv', 'bm99,bm99.example.com,8099,9 099,mtv1,build-mtv1'),
+        /masters\.csv, line 6: pb_port "9 099" is not a port number$/,
+      ],
       [
         '--password-data',
         withLine('passwords.csv', 'build-mtv1,centos6,a\u0000b'),
@@ -193,6 +226,34 @@ describe.each(allDatabases())('dbinit, dbimport, dbdump and dbload on $name', (t
     expect((await run(['dbimport', '-D', url, ...IMPORT])).error).toMatch(
       /masters\.csv, line 2: masters already has a row with nickname "bm01-build"$/,
     );
+  });
+
+  it("dbimport reads a port as the original's int() did, spaces around it included, and keeps other values as read", async () => {
+    const url = await target.create();
+    const file = join(tempDir(), 'masters.csv');
+    writeFileSync(
+      file,
+      'nickname,fqdn,http_port,pb_port,datacenter,pool\n' +
+        'bm05, bm05.example.com, 8005 ,\t9005,mtv1,build-mtv1\n' +
+        'bm06,bm06.example.com,,+9006 ,mtv1,build-mtv1\n',
+    );
+    expect((await run(['dbimport', '-D', url, '--master-data', file])).error).toBeNull();
+    const db = await openSlaveallocDb(url, tempDir(), quietLogger);
+    try {
+      const rows = await db.k
+        .selectFrom('masters')
+        .select(['nickname', 'fqdn', 'http_port', 'pb_port'])
+        .orderBy('nickname')
+        .execute();
+      expect(
+        rows.map((r) => ({ ...r, http_port: Number(r.http_port), pb_port: Number(r.pb_port) })),
+      ).toEqual([
+        { nickname: 'bm05', fqdn: ' bm05.example.com', http_port: 8005, pb_port: 9005 },
+        { nickname: 'bm06', fqdn: 'bm06.example.com', http_port: 0, pb_port: 9006 },
+      ]);
+    } finally {
+      await db.close();
+    }
   });
 
   it('dbload takes a row only as the API would, and a load that fails leaves the data there', async () => {
@@ -268,6 +329,14 @@ describe('admin commands, over the API (-A) and on the database (-D)', () => {
       expect((await run(['gettac', 'a.b.c', ...where])).error).toBe(
         "slave name must not contain '.'; give the unqualified hostname",
       );
+      for (const args of [
+        ['gettac', ''],
+        ['gettac', 'linux-ix-slave01', ''],
+        ['lock', '', 'bm01'],
+      ])
+        expect((await run([...args, ...where], token)).error).toBe(
+          'slave name must not be empty; give the unqualified hostname',
+        );
       expect(await run(['lock', 'linux-ix-slave01', 'bm02-build', ...where], token)).toMatchObject({
         err: "Locked 'linux-ix-slave01' to 'bm02-build' (buildbot-master02.build.mtv1.example.com:9002)\n",
         error: null,
@@ -365,6 +434,15 @@ describe('the built command (npm run build first)', () => {
     expect((await runCli(['slavealloc', 'dbinit', '-c', config], { cwd })).code).toBe(0);
     expect(existsSync(join(configDir, 'loopabull.db'))).toBe(true);
     expect(existsSync(join(cwd, 'loopabull.db'))).toBe(false);
+  });
+
+  it('gettac of an empty name is a usage error naming the problem', async () => {
+    // Refused before the API is asked: nothing listens there.
+    const res = await runCli(['slavealloc', 'gettac', '', '-A', 'http://127.0.0.1:9/api'], {
+      cwd: tempDir(),
+    });
+    expect(res.stderr).toContain('slave name must not be empty; give the unqualified hostname');
+    expect(res.code).toBe(2);
   });
 
   it('dbdump to a file that cannot be written is a usage error naming it', async () => {

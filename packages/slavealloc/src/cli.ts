@@ -175,7 +175,9 @@ export function slaveallocCommand(env: CommandEnv, opts: CliOptions = {}): Comma
     });
 
   onDb(cmd.command('dbimport'))
-    .description('import slaves, masters and passwords from CSV (the original formats)')
+    .description(
+      "import slaves, masters and passwords from CSV (the original formats, read as Python's csv: spaces are kept, so a header is the column names with no spaces around them)",
+    )
     .option(
       '--slave-data <csv>',
       'name,basedir,distro,bitlength,purpose,datacenter,trustlevel,speed,environment,pool',

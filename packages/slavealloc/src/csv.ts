@@ -66,7 +66,8 @@ function parseCsv(text: string, file: string): Array<{ line: number; cells: stri
 
 /**
  * The rows as objects keyed by the header row's names, which must include `columns`; extra
- * columns are ignored, as csv.DictReader's users did.
+ * columns are ignored, as csv.DictReader's users did. Names and values are kept as read, spaces
+ * included, as Python's csv module kept them: a header `name, basedir` has no `basedir` column.
  */
 export function csvRecords<K extends string>(
   text: string,
@@ -76,14 +77,51 @@ export function csvRecords<K extends string>(
   const [header, ...rows] = parseCsv(text.replace(/^\uFEFF/, ''), file);
   if (!header)
     throw new CsvError(file, null, `is empty; it needs a header row: ${columns.join(',')}`);
-  const names = header.cells.map((h) => h.trim());
+  const names = header.cells;
   const missing = columns.filter((c) => !names.includes(c));
-  if (missing.length)
-    throw new CsvError(file, header.line, `the header lacks ${missing.join(', ')}`);
+  if (missing.length) {
+    const spaced = names.some(hasSpacesAround)
+      ? '; a name with spaces around it is another name, as for the original'
+      : '';
+    throw new CsvError(
+      file,
+      header.line,
+      `the header lacks ${missing.join(', ')}: it reads ${names.map((n) => JSON.stringify(n)).join(',')}${spaced}`,
+    );
+  }
   return rows.map(({ line, cells }) => {
     if (cells.length < names.length)
       throw new CsvError(file, line, `has ${cells.length} fields, the header ${names.length}`);
-    const record = Object.fromEntries(columns.map((c) => [c, cells[names.indexOf(c)]!.trim()]));
+    const record = Object.fromEntries(columns.map((c) => [c, cells[names.indexOf(c)]!]));
     return { line, record: record as Record<K, string> };
   });
+}
+
+/** Whether a value starts or ends with white space, which a name must not. */
+export const hasSpacesAround = (value: string): boolean => /^\s|\s$/.test(value);
+
+/** The white space Python 2's int() skips around the digits: C's isspace(). */
+const PYTHON_INT = /^[ \t\n\v\f\r]*([+-]?\d+)[ \t\n\v\f\r]*$/;
+
+/**
+ * A port column (`http_port`, `pb_port`) read as the original's int() read it: digits with an
+ * optional sign and white space around them. `empty` is what an empty value means, if anything
+ * (the original's `http_port` empty is 0); white space alone is no number, as for int().
+ */
+export function csvPort(
+  value: string,
+  where: { file: string; line: number; column: string },
+  empty?: number,
+): number {
+  if (value === '' && empty !== undefined) return empty;
+  const digits = PYTHON_INT.exec(value)?.[1];
+  // + 0: int('-0') is 0, where Number('-0') is -0.
+  const n = digits === undefined ? NaN : Number(digits) + 0;
+  if (!(n >= 0 && n <= 65535))
+    throw new CsvError(
+      where.file,
+      where.line,
+      `${where.column} ${JSON.stringify(value)} is not a port number`,
+    );
+  return n;
 }

@@ -283,6 +283,76 @@ describe.each(allDatabases())('/gettac on $name', (target) => {
     expect([missing.status, missing.json()]).toEqual([404, { success: false }]);
   });
 
+  it('/api/gettac with no slave name: 404 saying so, in the shape of its other errors', async () => {
+    for (const path of ['/api/gettac', '/api/gettac/', '/api/gettac//x', '/api/gettac//x/%ZZ']) {
+      // Raw HTTP: fetch() would not send `%ZZ` as it is.
+      const res = await rawRequest(stack.server.url + path);
+      expect([path, res.statusCode, res.contentType, res.json()]).toEqual([
+        path,
+        404,
+        'application/json',
+        { success: false, error: 'no slave name: ask for /api/gettac/<slave>' },
+      ]);
+      expect(res.header('cache-control')).toBe('no-cache');
+    }
+    expect(Object.values(await currentMasters(stack.seed)).every((m) => m === null)).toBe(true);
+  });
+
+  it('/api/gettac takes GET (and HEAD) only: any other method is a 405 naming them, before the token', async () => {
+    const paths = [
+      '/api/gettac/linux-ix-slave01',
+      '/api/gettac/linux-ix-slave01/buildbot.tac',
+      '/api/gettac',
+      '/api/gettac/',
+    ];
+    for (const path of paths) {
+      for (const method of ['PUT', 'POST', 'DELETE', 'PATCH']) {
+        for (const token of [undefined, false] as const) {
+          const res = await stack.request(path, { method, body: '{}', token });
+          expect([method, path, token, res.status, res.headers.get('allow')]).toEqual([
+            method,
+            path,
+            token,
+            405,
+            'GET, HEAD, OPTIONS',
+          ]);
+          expect(res.json().error).toBe(
+            `${method} is not allowed here; this path takes GET, HEAD, OPTIONS`,
+          );
+        }
+      }
+      const options = await stack.request(path, { method: 'OPTIONS' });
+      expect([path, options.status, options.headers.get('allow')]).toEqual([
+        path,
+        204,
+        'GET, HEAD, OPTIONS',
+      ]);
+    }
+    // So is a name the router cannot take, under /gettac too, whose routes take GET only as well.
+    for (const path of [
+      '/api/gettac/%FF',
+      `/api/gettac/${'x'.repeat(600)}`,
+      '/gettac/%FF',
+      `/gettac/${'x'.repeat(600)}/x`,
+    ]) {
+      const res = await rawRequest(stack.server.url + path, { method: 'PUT', body: '{}' });
+      expect([path, res.statusCode, res.header('allow')]).toEqual([
+        path,
+        405,
+        'GET, HEAD, OPTIONS',
+      ]);
+      const options = await rawRequest(stack.server.url + path, { method: 'OPTIONS' });
+      expect([path, options.statusCode, options.header('allow')]).toEqual([
+        path,
+        204,
+        'GET, HEAD, OPTIONS',
+      ]);
+    }
+    const head = await stack.request('/api/gettac/linux-ix-slave01', { method: 'HEAD' });
+    expect([head.status, head.headers.get('content-type')]).toEqual([200, 'application/json']);
+    expect(Object.values(await currentMasters(stack.seed)).every((m) => m === null)).toBe(true);
+  });
+
   it('50 concurrent /gettac requests leave the masters balanced', async () => {
     const names = Array.from({ length: 50 }, (_, i) => `load-${String(i).padStart(2, '0')}`);
     await addSlavesLike('linux-ix-slave01', names);

@@ -7,7 +7,7 @@ import {
   type SlaveallocDb,
 } from './db.js';
 import { checkCreate, checkUpdate } from './changes.js';
-import { CsvError, csvRecords } from './csv.js';
+import { CsvError, csvPort, csvRecords, hasSpacesAround } from './csv.js';
 import { unfit } from './limits.js';
 import { LOOKUPS, type LookupTable } from './tables.js';
 
@@ -64,14 +64,6 @@ const LOOKUP_OF: Record<string, LookupTable> = {
 
 /** production-masters.json's datacentre names; the original knew only `mv` and failed on others. */
 const DATACENTRES: Record<string, string> = { mv: 'mtv1' };
-
-function port(value: string, file: string, line: number, column: string, empty?: number): number {
-  if (value === '' && empty !== undefined) return empty;
-  const n = Number(value);
-  if (!/^\d+$/.test(value) || n > 65535)
-    throw new CsvError(file, line, `${column} ${JSON.stringify(value)} is not a port number`);
-  return n;
-}
 
 function masterJsonRows(input: ImportFile): Array<Record<(typeof MASTER_COLUMNS)[number], string>> {
   let list: unknown;
@@ -190,8 +182,8 @@ export function importData(db: SlaveallocDb, input: ImportInput): Promise<Import
       const values = {
         nickname: m.nickname,
         fqdn: m.fqdn,
-        http_port: port(m.http_port, masterFile, line, 'http_port', 0),
-        pb_port: port(m.pb_port, masterFile, line, 'pb_port'),
+        http_port: csvPort(m.http_port, { file: masterFile, line, column: 'http_port' }, 0),
+        pb_port: csvPort(m.pb_port, { file: masterFile, line, column: 'pb_port' }),
         dcid: await lookups.id('datacenters', m.datacenter, masterFile, line),
         poolid: await lookups.id('pools', m.pool, masterFile, line),
       };
@@ -204,6 +196,14 @@ export function importData(db: SlaveallocDb, input: ImportInput): Promise<Import
     }
     const slaveFile = input.slaves?.file ?? '';
     for (const { line, record: s } of slaveRows) {
+      // Python's csv kept the spaces, and `/gettac` would never find such a name: say so, rather
+      // than the POST's "must be an unqualified lowercase host name".
+      if (hasSpacesAround(s.name))
+        throw new CsvError(
+          slaveFile,
+          line,
+          `name ${JSON.stringify(s.name)} has spaces around it: /gettac would never find it`,
+        );
       const ids: Record<string, number> = {};
       for (const [column, table] of Object.entries(LOOKUP_OF))
         ids[column] = await lookups.id(table, s[column as keyof typeof s], slaveFile, line);

@@ -104,6 +104,13 @@ const noAllocation = (reply: FastifyReply) => sendText(reply, 404, NO_ALLOCATION
 /** What `/api/gettac` answers for every name that names no slave it can allocate. */
 const noSlave = (reply: FastifyReply) => sendJson(reply, 404, { success: false });
 
+/**
+ * What `/api/gettac` answers for a path with no name at all (`/api/gettac`, `/api/gettac/`,
+ * `/api/gettac//x`): a 404 as for a miss, in the shape of its other errors, saying what to ask.
+ */
+const noName = (reply: FastifyReply) =>
+  sendJson(reply, 404, { success: false, error: 'no slave name: ask for /api/gettac/<slave>' });
+
 function registerTac(app: FastifyInstance, service: Slavealloc, logger: Logger): void {
   const serveTac = async (
     req: FastifyRequest<{ Params: { slave: string } }>,
@@ -139,6 +146,7 @@ function registerTac(app: FastifyInstance, service: Slavealloc, logger: Logger):
     reply: FastifyReply,
   ) => {
     const name = req.params.slave;
+    if (name === '') return noName(reply);
     let allocation: Allocation;
     try {
       allocation = await service.gettac(name, false);
@@ -152,15 +160,19 @@ function registerTac(app: FastifyInstance, service: Slavealloc, logger: Logger):
   app.get('/api/gettac/:slave', previewTac);
   // A Twisted leaf too (api.py's BuildbotTacResource): what follows the name is ignored.
   app.get('/api/gettac/:slave/*', previewTac);
+  app.get('/api/gettac', async (_req, reply) => noName(reply));
+  app.get('/api/gettac/', async (_req, reply) => noName(reply));
 }
 
 /**
  * The `<table>` of `/api/<table>` and `/api/<table>/<id>`: a name as the tables have (lower-case
  * letters and `_`), so that an unknown one still gets `tableError`, but not a path another API
  * mounted under `/api` owns: with taskotron on, `PUT /api/v2.0/results` is ResultsDB's 405, not
- * slavealloc's "unknown table", and its `Allow` header lists ResultsDB's methods only.
+ * slavealloc's "unknown table", and its `Allow` header lists ResultsDB's methods only. Nor
+ * `gettac`, whose routes take GET only: `PUT /api/gettac/<slave>` is the server's 405 with
+ * `Allow: GET, HEAD, OPTIONS`, not `unknown table "gettac"`.
  */
-const TABLE = ':table(^[a-z_]+$)';
+const TABLE = ':table(^(?!gettac$)[a-z_]+$)';
 
 function registerApi(app: FastifyInstance, service: Slavealloc, links: readonly PageLink[]): void {
   // sendPage: the page policy, without which the data policy would refuse the page its style.
@@ -270,6 +282,22 @@ function asLeaf(under: string, answer: (reply: FastifyReply) => unknown) {
 }
 
 /**
+ * `asLeaf` for a prefix whose paths take GET (and HEAD) only. Another method is answered as the
+ * server answers it on a name it can route, 405 with `Allow: GET, HEAD, OPTIONS` (or OPTIONS'
+ * 204): routed again as the bare prefix, whose routes take the same methods, since a name that
+ * does not decode or is too long would otherwise make `PUT /api/gettac/%FF` a 404.
+ */
+function asGetLeaf(under: string, answer: (reply: FastifyReply) => unknown) {
+  const leaf = asLeaf(under, answer);
+  return (reply: FastifyReply) => {
+    const { method, raw } = reply.request;
+    if (method === 'GET' || method === 'HEAD') return leaf(reply);
+    raw.url = under;
+    reply.server.routing(raw, reply.raw);
+  };
+}
+
+/**
  * slavealloc's HTTP interface (docs/slavealloc.md): `/gettac/<slave>` for the slaves, `/api/…`
  * for the CLI and the UI. The server checks the bearer token on PUT, POST and DELETE.
  */
@@ -285,8 +313,8 @@ export function slaveallocRoutes(service: Slavealloc, logger: Logger): RouteModu
     // A slave name or row id the router cannot take (escapes that are not UTF-8, over 512
     // characters) names nothing either.
     misses: [
-      { under: '/gettac/', answer: asLeaf('/gettac/', noAllocation) },
-      { under: '/api/gettac/', answer: asLeaf('/api/gettac/', noSlave) },
+      { under: '/gettac/', answer: asGetLeaf('/gettac/', noAllocation) },
+      { under: '/api/gettac/', answer: asGetLeaf('/api/gettac/', noSlave) },
       ...Object.keys(API_TABLES).map((table) => ({
         under: `/api/${table}/`,
         answer: asLeaf(`/api/${table}/`, noRow(table)),
