@@ -144,14 +144,18 @@ describe('loopabull taskotron runtask', () => {
   });
 
   it('--json still prints the run when ResultsDB goes away mid-report: what was reported, and why not the rest', async () => {
-    // A remote ResultsDB that takes the first result, then answers 503.
+    // A remote ResultsDB that has every testcase, takes the first result, then answers 503.
     let posts = 0;
     const resultsdb = createServer((req, res) => {
       req.resume();
       req.on('end', () => {
-        posts++;
-        res.writeHead(posts === 1 ? 201 : 503, { 'content-type': 'application/json' });
-        res.end(JSON.stringify(posts === 1 ? { id: 7 } : { message: 'down for maintenance' }));
+        const [status, body] = req.url!.includes('/testcases/')
+          ? [200, { name: 'scratch.a' }]
+          : ++posts === 1
+            ? [201, { id: 7 }]
+            : [503, { message: 'down for maintenance' }];
+        res.writeHead(status, { 'content-type': 'application/json' });
+        res.end(JSON.stringify(body));
       });
     });
     await new Promise<void>((done) => resultsdb.listen(0, '127.0.0.1', done));

@@ -198,7 +198,10 @@ describe('taskotron on the engine', () => {
       ['dist.always-info', 'INFO'],
       ['dist.name-lint', 'PASSED'],
     ]);
-    await get(`/api/v2.0/testcases/dist.name-lint`);
+    // The runner created the testcase with its wiki page, as libtaskotron did.
+    expect(await get(`/api/v2.0/testcases/dist.name-lint`)).toMatchObject({
+      ref_url: 'https://fedoraproject.org/wiki/Taskotron/Tasks/dist.name-lint',
+    });
     expect(await get(`/api/v2.0/groups/${uuid}`)).toMatchObject({
       uuid,
       ref_url: `${base}/artifacts/${uuid}`,
@@ -250,7 +253,9 @@ describe('taskotron on the engine', () => {
     });
     expect(done.returnvalue).toMatchObject({ value: { execution_status: 'OK' } });
     const href = `${base}/api/v2.0/testcases/${TMT}`;
-    expect(await get(`/api/v2.0/testcases/${TMT}`)).toEqual({ name: TMT, ref_url: null, href });
+    // Its wiki link has the name as it is, as libtaskotron's `%s` wrote it.
+    const ref_url = `https://fedoraproject.org/wiki/Taskotron/Tasks/${TMT}`;
+    expect(await get(`/api/v2.0/testcases/${TMT}`)).toEqual({ name: TMT, ref_url, href });
     const page = await get<{ data: Result[] }>(`/api/v2.0/testcases/${TMT}/results`);
     expect(page.data).toMatchObject([
       { testcase: { name: TMT, href }, data: { score: ['1.0'], passed: ['True'] } },

@@ -14,6 +14,14 @@ export function refUrl(artifactsUrl: string, uuid: string, artifact?: string): s
 }
 
 /**
+ * The `ref_url` of a testcase the runner creates: its page on the Fedora wiki, as libtaskotron's
+ * resultsdb directive made it for a testcase missing from ResultsDB (the name written as is, as
+ * its `%s` did; checkb's was `.../wiki/Checkb/Tasks/<name>`). A testcase that exists keeps its own.
+ */
+export const testcaseRefUrl = (name: string): string =>
+  `https://fedoraproject.org/wiki/Taskotron/Tasks/${name}`;
+
+/**
  * The ResultsDB v2.0 POST body of one check result: testcase = checkname (the task name when the
  * check gives none), one group per job, note (null when empty), data = item, type, arch and the
  * result's keyvals.

@@ -2,9 +2,10 @@ import { TransientError } from '@loopabull/core/cli';
 import { CHECK_OUTCOMES } from './outcomes.js';
 import type { JobEnd } from './job-log.js';
 import { joinUrl } from './join-url.js';
-import { type ExecutionStatus, type ResultsdbPayload } from './report.js';
+import { testcaseRefUrl, type ExecutionStatus, type ResultsdbPayload } from './report.js';
 import { parseNewResult, utcNow } from './resultsdb/api.js';
 import type { ResultsRecorder } from './resultsdb/recorder.js';
+import { pathValue } from './resultsdb/werkzeug.js';
 
 /** A result taken (with its id), or refused with ResultsDB's reason. */
 export type Submitted = { ok: true; id: number } | { ok: false; message: string };
@@ -26,7 +27,7 @@ const message = (err: unknown) => (err instanceof Error ? err.message : String(e
 /**
  * The built-in store, through the recorder (so the result events go out). It takes checkb's
  * outcomes, ABORTED and CRASHED included (Fedora's ResultsDB had them as additional outcomes);
- * the API's POST takes ResultsDB's four.
+ * the API's POST takes ResultsDB's four. A testcase a result creates gets `testcaseRefUrl`.
  */
 export function localSink(recorder: ResultsRecorder, now = utcNow): ResultsSink {
   return {
@@ -35,7 +36,11 @@ export function localSink(recorder: ResultsRecorder, now = utcNow): ResultsSink 
       const parsed = parseNewResult(body, { outcomes: CHECK_OUTCOMES, now: now() });
       if (!parsed.ok) return parsed;
       try {
-        return { ok: true, id: (await recorder.record(parsed.value)).id };
+        const stored = await recorder.record(
+          parsed.value,
+          testcaseRefUrl(parsed.value.testcase.name),
+        );
+        return { ok: true, id: stored.id };
       } catch (err) {
         throw new TransientError(`the results store did not take the result: ${message(err)}`, {
           cause: err,
@@ -45,55 +50,110 @@ export function localSink(recorder: ResultsRecorder, now = utcNow): ResultsSink 
   };
 }
 
-/** How long a remote ResultsDB may take to answer one POST. */
+/** How long a remote ResultsDB may take to answer one request. */
 const REMOTE_TIMEOUT_MS = 30_000;
+
+/** A remote ResultsDB's answer: its status, its JSON (`{}` when none) and what it said. */
+interface Answer {
+  status: number;
+  json: { id?: unknown; message?: unknown };
+  said: string;
+}
+
+/**
+ * One request to a remote ResultsDB, with the token when one is configured. No answer (or
+ * `signal` stopping it) throws a TransientError.
+ */
+async function ask(
+  endpoint: string,
+  init: { method: 'GET' | 'POST'; body?: unknown },
+  token: string | null,
+  signal: AbortSignal | undefined,
+): Promise<Answer> {
+  let res: Response;
+  try {
+    res = await fetch(endpoint, {
+      method: init.method,
+      headers: {
+        ...(init.body === undefined ? {} : { 'content-type': 'application/json' }),
+        ...(token ? { authorization: `Bearer ${token}` } : {}),
+      },
+      body: init.body === undefined ? undefined : JSON.stringify(init.body),
+      signal: AbortSignal.any([
+        AbortSignal.timeout(REMOTE_TIMEOUT_MS),
+        ...(signal ? [signal] : []),
+      ]),
+    });
+  } catch (err) {
+    if (signal?.aborted)
+      throw new TransientError(
+        `reporting to ResultsDB at ${endpoint} stopped: ${message(signal.reason)}`,
+      );
+    throw new TransientError(`ResultsDB at ${endpoint} did not answer: ${message(err)}`);
+  }
+  const text = await res.text().catch(() => '');
+  const json = (() => {
+    try {
+      const parsed: unknown = JSON.parse(text);
+      return typeof parsed === 'object' && parsed !== null ? (parsed as Answer['json']) : {};
+    } catch {
+      return {};
+    }
+  })();
+  const said = typeof json.message === 'string' ? json.message : text.slice(0, 300);
+  return { status: res.status, json, said };
+}
+
+const ok = (a: Answer) => a.status >= 200 && a.status <= 299;
+
+/** A 400 or 422 refuses what was sent; any other answer not expected is for a later try. */
+function refusal(endpoint: string, a: Answer): { ok: false; message: string } {
+  if (a.status === 400 || a.status === 422) return { ok: false, message: a.said };
+  const hint = a.status === 401 || a.status === 403 ? ' (check taskotron.resultsdb_token)' : '';
+  throw new TransientError(`ResultsDB at ${endpoint} answered ${a.status}${hint}: ${a.said}`);
+}
 
 /**
  * A remote ResultsDB v2.0 (`taskotron.resultsdb_url`, e.g. `https://host/resultsdb_api/api/v2.0`):
- * `POST <url>/results`, with `Authorization: Bearer <token>` when one is configured. A 400 or 422
- * refuses the result; no answer, 5xx, 408, 429, and 401/403 (a token to fix, then `jobs retry`)
- * throw a TransientError.
+ * `POST <url>/results`, with `Authorization: Bearer <token>` when one is configured. Before a
+ * result of a testcase not yet seen by this sink, as libtaskotron's resultsdb directive,
+ * `GET <url>/testcases/<name>`, and on a 404 `POST <url>/testcases` `{name, ref_url}`
+ * (`testcaseRefUrl`); a testcase found or created is not asked for again. A 400 or 422 refuses
+ * the result; no answer, 5xx, 408, 429, and 401/403 (a token to fix, then `jobs retry`) throw a
+ * TransientError.
  */
 export function remoteSink(url: string, token: string | null): ResultsSink {
-  const endpoint = joinUrl(url, 'results');
+  const testcases = joinUrl(url, 'testcases');
+  const results = joinUrl(url, 'results');
+  /** Testcases found or created: once per process, as the directive's `_ensured_testcases`. */
+  const ensured = new Set<string>();
+
+  /** Null once the testcase exists, else ResultsDB's refusal of it. */
+  async function ensureTestcase(name: string, signal?: AbortSignal) {
+    if (ensured.has(name)) return null;
+    // The name as ResultsDB's `<path:testcase_name>` reads it: `/` raw, not `%2F`.
+    const at = `${testcases}/${pathValue(name)}`;
+    const found = await ask(at, { method: 'GET' }, token, signal);
+    if (found.status === 404) {
+      const body = { name, ref_url: testcaseRefUrl(name) };
+      const made = await ask(testcases, { method: 'POST', body }, token, signal);
+      if (!ok(made)) {
+        const refused = refusal(testcases, made);
+        return { ok: false as const, message: `testcase ${name} not created: ${refused.message}` };
+      }
+    } else if (!ok(found)) return refusal(at, found);
+    ensured.add(name);
+    return null;
+  }
+
   return {
     name: url,
     async submit(body, signal) {
-      let res: Response;
-      try {
-        res = await fetch(endpoint, {
-          method: 'POST',
-          headers: {
-            'content-type': 'application/json',
-            ...(token ? { authorization: `Bearer ${token}` } : {}),
-          },
-          body: JSON.stringify(body),
-          signal: AbortSignal.any([
-            AbortSignal.timeout(REMOTE_TIMEOUT_MS),
-            ...(signal ? [signal] : []),
-          ]),
-        });
-      } catch (err) {
-        if (signal?.aborted)
-          throw new TransientError(
-            `reporting to ResultsDB at ${endpoint} stopped: ${message(signal.reason)}`,
-          );
-        throw new TransientError(`ResultsDB at ${endpoint} did not answer: ${message(err)}`);
-      }
-      const text = await res.text().catch(() => '');
-      const json = (() => {
-        try {
-          return JSON.parse(text) as { id?: unknown; message?: unknown };
-        } catch {
-          return {};
-        }
-      })();
-      if (res.ok && typeof json.id === 'number') return { ok: true, id: json.id };
-      const said = typeof json.message === 'string' ? json.message : text.slice(0, 300);
-      if (res.status === 400 || res.status === 422) return { ok: false, message: said };
-      const hint =
-        res.status === 401 || res.status === 403 ? ' (check taskotron.resultsdb_token)' : '';
-      throw new TransientError(`ResultsDB at ${endpoint} answered ${res.status}${hint}: ${said}`);
+      const refused = await ensureTestcase(body.testcase.name, signal);
+      if (refused) return refused;
+      const a = await ask(results, { method: 'POST', body }, token, signal);
+      if (ok(a) && typeof a.json.id === 'number') return { ok: true, id: a.json.id };
+      return refusal(results, a);
     },
   };
 }

@@ -164,6 +164,11 @@ describe('the taskotron.job handler', () => {
     expect(await store.group(j.uuid)).toMatchObject({
       ref_url: `http://127.0.0.1:8080/artifacts/${j.uuid}`,
     });
+    // Created with the result, with its wiki page as libtaskotron created a missing testcase.
+    expect(await store.testcase('dist.name-lint')).toEqual({
+      name: 'dist.name-lint',
+      ref_url: 'https://fedoraproject.org/wiki/Taskotron/Tasks/dist.name-lint',
+    });
     expect(await jobs.get(j.uuid)).toMatchObject({
       execution_status: 'OK',
       status: '1 PASSED',
@@ -191,6 +196,7 @@ describe('the taskotron.job handler', () => {
       outcome: 'PASSED',
       testcase: {
         name: 'dist.name-lint',
+        ref_url: 'https://fedoraproject.org/wiki/Taskotron/Tasks/dist.name-lint',
         href: expect.stringMatching(/^http:\/\/127\.0\.0\.1:8080\/api\/v2\.0\/testcases\//),
       },
     });
@@ -405,8 +411,9 @@ describe('the taskotron.job handler', () => {
     });
     const remote = await started({}, { port, token: TOKEN });
     const j = job({ taskname: 'check' });
+    // Asking for the result's testcase first, as libtaskotron's resultsdb directive did.
     await expect(runJob(config, host, j, 'retried')).rejects.toThrow(
-      /ResultsDB at http:\/\/127\.0\.0\.1:\d+\/api\/v2\.0\/results did not answer/,
+      /ResultsDB at http:\/\/127\.0\.0\.1:\d+\/api\/v2\.0\/testcases\/scratch\.one did not answer/,
     );
     const server = await serving(remote);
     const out = await runJob(config, host, j, 'retried');
@@ -421,6 +428,11 @@ describe('the taskotron.job handler', () => {
     expect(readFileSync(runs, 'utf8')).toBe('ran\n');
     const res = await fetch(`${server.url}/api/v2.0/results?groups=${j.uuid}`);
     expect(((await res.json()) as { data: unknown[] }).data).toHaveLength(2);
+    // The runner created the testcases, with their wiki pages.
+    const testcase = await fetch(`${server.url}/api/v2.0/testcases/scratch.two`);
+    expect(await testcase.json()).toMatchObject({
+      ref_url: 'https://fedoraproject.org/wiki/Taskotron/Tasks/scratch.two',
+    });
   });
 
   it('ends its last try in the job log, parked, when the run times out waiting for a remote ResultsDB', async () => {

@@ -129,7 +129,7 @@ export const taskotronSection = z
       .transform((u) => u.replace(/\/+$/, ''))
       .nullable()
       .default(null),
-    /** Sent as `Authorization: Bearer <token>` with each result POSTed to `resultsdb_url`. */
+    /** Sent as `Authorization: Bearer <token>` with each request to `resultsdb_url` (results, testcases). */
     resultsdb_token: z.string().min(1).nullable().default(null),
     /**
      * Outcomes the built-in ResultsDB API takes besides PASSED, INFO, FAILED, NEEDS_INSPECTION

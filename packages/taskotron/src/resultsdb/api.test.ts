@@ -27,6 +27,8 @@ describe('submit_time', () => {
   it.each<[number | string | null, string]>([
     [null, '2020-01-02T03:04:05.006007'],
     [1471267746000, '2016-08-15T13:29:06.000000'],
+    // Milliseconds are what the microseconds hold, as ResultsDB read them (isoformat: .415000).
+    [1471267746415, '2016-08-15T13:29:06.415000'],
     ['2016-08-15T13:29:06', '2016-08-15T13:29:06.000000'],
     ['2016-08-15T13:29:06.123456Z', '2016-08-15T13:29:06.123456'],
     ['2016-08-15T13:29:06.1', '2016-08-15T13:29:06.100000'],
@@ -507,7 +509,7 @@ describe('parseResultQuery', () => {
     ['2016-08-15T00:30:00+01', '2016-08-14T23:30:00.000000'],
     ['0050-01-01', '0050-01-01T00:00:00.000000'],
   ])('reads since %s as iso8601.parse_date does -> %s', (given, stored) => {
-    expect(parseQueryTime(given)).toBe(stored);
+    expect(parseQueryTime(given)).toEqual({ ok: true, value: stored });
     const q = parseResultQuery({ since: `${given},${given}` });
     expect(q.ok && q.filter.since).toEqual({ start: stored, end: stored });
   });
@@ -519,7 +521,38 @@ describe('parseResultQuery', () => {
     '2016-08-15T24:00',
     'soon',
     '0001-01-01T00:00+01:00',
-  ])('refuses since %s', (given) => expect(parseQueryTime(given)).toBeNull());
+  ])('refuses since %s', (given) =>
+    expect(parseQueryTime(given)).toEqual({ ok: false, why: null }),
+  );
+
+  it.each([
+    ['2016-08-15T13:29:06+24:00', '+24:00'],
+    ['2016-08-15T13:29:06-2400', '-2400'],
+    ['2016-08-15T13:29:06+23:60', '+23:60'],
+    ['2016-08-15T13:29:06+99', '+99'],
+  ])(
+    'refuses since %s, whose offset is 24 h or more, as Python datetime does, naming it',
+    (given, offset) => {
+      const why = `${JSON.stringify(given)} has the UTC offset ${offset}, and Python's datetime takes only offsets strictly between -24:00 and +24:00`;
+      expect(parseQueryTime(given)).toEqual({ ok: false, why });
+      // Either part, after ResultsDB's words.
+      for (const since of [given, `2016-08-15,${given}`]) {
+        const q = parseResultQuery({ since });
+        expect(!q.ok && q.message).toBe(`'since' parameter not in ISO8601 format: ${why}`);
+      }
+    },
+  );
+
+  it('takes an offset just under 24 h, and minutes past 59 as timedelta adds them', () => {
+    expect(parseQueryTime('2016-08-15T13:29:06+23:59')).toEqual({
+      ok: true,
+      value: '2016-08-14T13:30:06.000000',
+    });
+    expect(parseQueryTime('2016-08-15T13:29:06-01:75')).toEqual({
+      ok: true,
+      value: '2016-08-15T15:44:06.000000',
+    });
+  });
 
   it('escapes LIKE characters and makes * a wildcard', () => {
     expect(likePattern('dist.rpm*')).toBe('dist.rpm%');

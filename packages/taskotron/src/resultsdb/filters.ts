@@ -139,20 +139,34 @@ function values(key: string, value: string, split = list): string[] | string {
 const ISO8601 =
   /^(\d{4})(?:(?:-(\d{1,2})|(\d{2})(?!$))(?:(?:-(\d{1,2})|(\d{2}))(?:[T ](\d{2})(?::?(\d{2}))?(?::?(\d{1,2})(?:\.(\d+))?)?(Z|([+-])(\d{2}):?(\d{2})?)?)?)?)?$/;
 
+/** A `since` time as a stored one, or why it is none (null: it is no ISO 8601 time). */
+export type QueryTime = { ok: true; value: string } | { ok: false; why: string | null };
+
 /**
  * A `since` time as a stored one (UTC). An offset is converted to UTC: ResultsDB dropped it
- * without converting, so `10:00+02:00` was 10:00 UTC there and is 08:00 UTC here.
+ * without converting, so `10:00+02:00` was 10:00 UTC there and is 08:00 UTC here. One of 24 h
+ * or more is refused, as Python's `timezone` refuses it (iso8601's ParseError; its minutes may be
+ * 60 or more, as `timedelta` adds them: `+01:75` is 2 h 15 min).
  */
-export function parseQueryTime(text: string): string | null {
+export function parseQueryTime(text: string): QueryTime {
+  const none = { ok: false, why: null } as const;
   const m = ISO8601.exec(text);
-  if (!m) return null;
+  if (!m) return none;
   const n = (i: number) => Number(m[i] ?? 0);
   const d = utcTime(n(1), Number(m[2] ?? m[3] ?? 1), Number(m[4] ?? m[5] ?? 1), n(6), n(7), n(8));
-  if (!d) return null;
-  const offset = m[11] ? (m[11] === '-' ? -1 : 1) * (n(12) * 60 + n(13)) : 0;
-  const utc = new Date(d.getTime() - offset * 60_000);
-  if (!representable(utc)) return null;
-  return `${storedTime(utc).slice(0, 19)}.${(m[9] ?? '').slice(0, 6).padEnd(6, '0')}`;
+  if (!d) return none;
+  const minutes = n(12) * 60 + n(13);
+  if (minutes >= 24 * 60)
+    return {
+      ok: false,
+      why: `${JSON.stringify(text)} has the UTC offset ${m[10]!}, and Python's datetime takes only offsets strictly between -24:00 and +24:00`,
+    };
+  const utc = new Date(d.getTime() - (m[11] === '-' ? -minutes : minutes) * 60_000);
+  if (!representable(utc)) return none;
+  return {
+    ok: true,
+    value: `${storedTime(utc).slice(0, 19)}.${(m[9] ?? '').slice(0, 6).padEnd(6, '0')}`,
+  };
 }
 
 /** ResultsDB's 400 for a `since` that is not `start[,end]` of ISO 8601 times. */
@@ -161,14 +175,20 @@ const SINCE_FORM = "'since' parameter not in ISO8601 format";
 /**
  * `since=start[,end]`. Each part must be a time: as in ResultsDB, whose `iso8601.parse_date`
  * fails on an empty part, `since=,2016-08-16` is a 400, not the results from 2016-08-16 on, the
- * opposite of what it asks for, and so is `since=`, not every result.
+ * opposite of what it asks for, and so is `since=`, not every result. A part refused for a
+ * reason of its own (an offset of 24 h) is named with it after ResultsDB's words.
  */
 function parseSince(value: string): NonNullable<ResultFilter['since']> | string {
   const parts = value.split(',').map((p) => p.trim());
   if (parts.length > 2) return SINCE_FORM;
-  const [start, end] = parts.map(parseQueryTime);
-  if (!start || end === null) return SINCE_FORM;
-  return { start, ...(end ? { end } : {}) };
+  const times: string[] = [];
+  for (const part of parts) {
+    const t = parseQueryTime(part);
+    if (!t.ok) return t.why === null ? SINCE_FORM : `${SINCE_FORM}: ${t.why}`;
+    times.push(t.value);
+  }
+  const [start, end] = times;
+  return { start: start!, ...(end ? { end } : {}) };
 }
 
 /**

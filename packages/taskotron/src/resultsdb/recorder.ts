@@ -26,9 +26,10 @@ export class ResultsRecorder {
     private readonly logger: Warner,
   ) {}
 
-  async record(r: NewResult): Promise<StoredResult> {
+  /** `testcaseRefUrl`: the ref_url of a testcase this result creates (`ResultsStore.create`). */
+  async record(r: NewResult, testcaseRefUrl?: string): Promise<StoredResult> {
     const previous = (await this.store.list(previousFilter(r), { page: 0, limit: 1 })).rows[0];
-    const stored = await this.store.create(r);
+    const stored = await this.store.create(r, testcaseRefUrl);
     for (const { topic, body } of resultEvents(stored, previous ?? null, this.base))
       this.sending = this.sending
         .then(() => this.publish(topic, body))

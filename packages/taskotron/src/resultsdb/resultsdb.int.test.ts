@@ -897,6 +897,41 @@ describe.each(allDatabases())('ResultsDB v2.0 API on $name', (target) => {
     expect((await get('/results?since=2017-02-30')).status).toBe(400);
   });
 
+  it('refuses a since whose offset is 24 h or more with a 400 naming it, as Python datetime', async () => {
+    for (const path of ['/results', '/results/latest']) {
+      const since = '2017-03-02T11:00:00+24:00';
+      expect(await get(`${path}?since=2017-03-01,${encodeURIComponent(since)}`)).toEqual({
+        status: 400,
+        body: {
+          message: `'since' parameter not in ISO8601 format: "${since}" has the UTC offset +24:00, and Python's datetime takes only offsets strictly between -24:00 and +24:00`,
+        },
+      });
+    }
+  });
+
+  it("gives a testcase a result creates the runner's ref_url, and leaves one that exists as it is", async () => {
+    const newResult = (name: string, ref_url?: string | null) => ({
+      outcome: 'PASSED',
+      testcase: { name, ...(ref_url === undefined ? {} : { ref_url }) },
+      groups: [],
+      note: null,
+      ref_url: null,
+      submit_time: '2016-01-01T00:00:00.000000',
+      data: [],
+    });
+    const wiki = (name: string) => `https://fedoraproject.org/wiki/Taskotron/Tasks/${name}`;
+    const created = await store.create(newResult('scratch.wiki'), wiki('scratch.wiki'));
+    expect(created.testcase).toEqual({ name: 'scratch.wiki', ref_url: wiki('scratch.wiki') });
+    // dist.rpmlint exists, with the ref_url its first POST gave.
+    const kept = await store.create(newResult('dist.rpmlint'), wiki('dist.rpmlint'));
+    expect(kept.testcase.ref_url).toBe('https://fedoraproject.org/wiki/Common_Rpmlint_issues');
+    // A ref_url the result gives, null too, is the one the testcase gets.
+    const given = await store.create(newResult('scratch.given', 'http://own'), wiki('x'));
+    expect(given.testcase.ref_url).toBe('http://own');
+    const cleared = await store.create(newResult('scratch.cleared', null), wiki('x'));
+    expect(cleared.testcase.ref_url).toBeNull();
+  });
+
   it('lists groups newest first, as ResultsDB: in the order they were made', async () => {
     await call('POST', '/api/v2.0/groups', { uuid: 'order-b' });
     await result('scratch.order', 'PASSED', {}, [{ uuid: 'order-a', description: 'made by it' }]);

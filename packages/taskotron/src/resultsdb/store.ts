@@ -57,22 +57,31 @@ export class ResultsStore {
     return new ResultsStore(db.kysely.withTables<ResultsTables>(), db.dialect);
   }
 
-  /** Stores a result with its testcase and groups (created or updated on the fly). */
-  async create(r: NewResult): Promise<StoredResult> {
+  /**
+   * Stores a result with its testcase and groups (created or updated on the fly). A testcase
+   * this result creates gets `testcaseRefUrl` unless the result gives it one; one that exists
+   * keeps its own (the runner's wiki link, as libtaskotron created missing testcases).
+   */
+  async create(r: NewResult, testcaseRefUrl?: string): Promise<StoredResult> {
     try {
-      return await this.createOnce(r);
+      return await this.createOnce(r, testcaseRefUrl);
     } catch (err) {
       // Another writer created the same testcase or group in between: once more sees it.
-      if (isUniqueViolation(err)) return this.createOnce(r);
+      if (isUniqueViolation(err)) return this.createOnce(r, testcaseRefUrl);
       throw err;
     }
   }
 
-  private async createOnce(r: NewResult): Promise<StoredResult> {
+  private async createOnce(r: NewResult, testcaseRefUrl?: string): Promise<StoredResult> {
     const id = await this.k.transaction().execute(async (trx) => {
-      await upsert(trx, 'taskotron_testcases', 'name', r.testcase.name, {
-        ref_url: r.testcase.ref_url,
-      });
+      await upsert(
+        trx,
+        'taskotron_testcases',
+        'name',
+        r.testcase.name,
+        { ref_url: r.testcase.ref_url },
+        { ref_url: testcaseRefUrl },
+      );
       for (const g of r.groups)
         await upsert(trx, 'taskotron_groups', 'uuid', g.uuid, {
           description: g.description,
@@ -404,15 +413,21 @@ const newestFirst = (results: StoredResult[]): StoredResult[] =>
     a.submit_time === b.submit_time ? b.id - a.id : a.submit_time < b.submit_time ? 1 : -1,
   );
 
-/** Inserts the row, or updates the fields given (undefined ones are kept). */
+/**
+ * Inserts the row, or updates the fields given (undefined ones are kept); `whenNew` are fields
+ * of an inserted row only, behind those given.
+ */
 async function upsert(
   trx: K,
   table: 'taskotron_testcases' | 'taskotron_groups',
   keyColumn: 'name' | 'uuid',
   key: string,
   fields: Record<string, string | null | undefined>,
+  whenNew: Record<string, string | undefined> = {},
 ): Promise<void> {
-  const given = Object.fromEntries(Object.entries(fields).filter(([, v]) => v !== undefined));
+  const defined = (f: Record<string, string | null | undefined>) =>
+    Object.fromEntries(Object.entries(f).filter(([, v]) => v !== undefined));
+  const given = defined(fields);
   const t = trx as unknown as Kysely<Record<string, Record<string, string | null>>>;
   const found = await t
     .selectFrom(table)
@@ -422,7 +437,7 @@ async function upsert(
   if (!found)
     await t
       .insertInto(table)
-      .values({ [keyColumn]: key, ...given })
+      .values({ [keyColumn]: key, ...defined(whenNew), ...given })
       .execute();
   else if (Object.keys(given).length)
     await t.updateTable(table).set(given).where(keyColumn, '=', key).execute();
