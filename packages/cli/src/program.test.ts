@@ -148,6 +148,37 @@ describe('--help', () => {
     expect(problems).toEqual([]);
   });
 
+  /** A command's help as `--help` prints it: with the text added after it, which helpInformation() leaves out. */
+  const printedHelp = (cmd: Command): string => {
+    let text = '';
+    cmd.configureOutput({ writeOut: (s) => void (text += s) });
+    cmd.outputHelp();
+    return text;
+  };
+
+  it("ends each machines and taskotron subcommand's help with its exit codes and examples of it", async () => {
+    const program = await createProgram({
+      argv: ['node', 'loopabull', '--help', '-c', '/nonexistent/loopabull.yml'],
+    });
+    const subcommands = commands(program).filter(([path]) =>
+      /^loopabull (machines|taskotron) /.test(path),
+    );
+    expect(subcommands.map(([path]) => path).sort()).toEqual([
+      'loopabull machines list',
+      'loopabull machines preload',
+      'loopabull machines show',
+      'loopabull taskotron prune-git-cache',
+      'loopabull taskotron replay',
+      'loopabull taskotron runtask',
+    ]);
+    const without = subcommands.flatMap(([path, c]) => {
+      const end = /\nExit codes: 0 [^]*\n\nExamples?:\n {2}([^]*)$/.exec(printedHelp(c));
+      if (!end) return [`${path}: no "Exit codes:" then "Example:"`];
+      return end[1]!.includes(path) ? [] : [`${path}: no example runs it`];
+    });
+    expect(without).toEqual([]);
+  });
+
   it('lists --config first among the options of every command that takes it', async () => {
     const program = await createProgram({
       argv: ['node', 'loopabull', '--help', '-c', '/nonexistent/loopabull.yml'],

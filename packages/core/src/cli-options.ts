@@ -13,6 +13,16 @@ export function configOption(cmd: Command): Command {
   );
 }
 
+/**
+ * The end of a command's `--help`, for `addHelpText('after', ...)`: what each exit code means
+ * for this command (the program's --help gives only the general 0 / 1 / 2), then command lines
+ * to copy. One wording everywhere, so a script's author finds them the same way under any command.
+ */
+export function exitCodesAndExamples(exitCodes: string, examples: readonly string[]): string {
+  const heading = examples.length === 1 ? 'Example' : 'Examples';
+  return `\nExit codes: ${exitCodes}\n\n${heading}:\n${examples.map((e) => `  ${e}`).join('\n')}`;
+}
+
 /** `--json` output for scripts; `write` is a parameter so tests can take the text. */
 export function printJson(write: (text: string) => unknown, value: unknown): void {
   write(JSON.stringify(value, null, 2) + '\n');

@@ -49,6 +49,7 @@ export {
 export {
   commandFileName,
   configOption,
+  exitCodesAndExamples,
   printJson,
   readCommandFile,
   writeCommandFile,

@@ -63,7 +63,7 @@ describe('machines preload', () => {
       updated: 0,
       skipped: 1,
       invalid: 1,
-      rejected: [{ index: 2, reason: 'lastseen missing is not a timestamp' }],
+      rejected: [{ index: 2, reason: 'lastseen is missing' }],
     });
     expect(await redis.hget('machines', 'mdc1:t-linux64-ms-100')).toBe(
       '2018-11-08T08:47:50.939514',
@@ -84,6 +84,23 @@ describe('machines preload', () => {
           '',
         ) +
         '  and 2 more (--json lists up to 100)\n',
+    );
+  });
+
+  it('says a missing field is missing, and shows a bad one, skipping both', async () => {
+    const bad = JSON.stringify([
+      { machine: 't-linux64-ms-100', datacenter: 'mdc1' },
+      { machine: 't-linux64-ms-101', datacenter: 'mdc1', lastseen: 'yesterday' },
+      { machine: 't-linux64-ms-102', lastseen: '2018-11-08T08:47:50' },
+      { datacenter: 'mdc1', lastseen: '2018-11-08T08:47:50' },
+      ...preloadFixture(),
+    ]);
+    expect(await machines(['preload'], bad)).toBe(
+      '1 new, 0 updated, 0 skipped (stored time as new or newer), 4 invalid\n' +
+        '  entry 0: lastseen is missing\n' +
+        '  entry 1: lastseen "yesterday" is not a timestamp\n' +
+        '  entry 2: datacenter is missing\n' +
+        '  entry 3: machine is missing\n',
     );
   });
 

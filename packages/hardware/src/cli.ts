@@ -2,6 +2,7 @@ import { Command } from 'commander';
 import {
   ConfigError,
   configOption,
+  exitCodesAndExamples,
   formatTable,
   printJson,
   printable,
@@ -10,6 +11,7 @@ import {
 } from '@loopabull/core/cli';
 import { parseMachineId } from './identity.js';
 import type { MachineStore } from './machine-store.js';
+import { MAX_CLOCK_SKEW_SECONDS } from './observation.js';
 import { isStale, machinesJson, sinceSeen, staleSummary, withStale } from './machine-view.js';
 import { parseFilters } from './list-filters.js';
 import { hardwareSettings } from './section.js';
@@ -60,7 +62,15 @@ export function machinesCommand(env: CommandEnv, overrides: Partial<CliIo> = {})
     .option('--json', 'print JSON (the same object as GET /api/hardware/machines)')
     .addHelpText(
       'after',
-      '\nMachines shown STALE have not been seen alive for hardware.stale_after (or --stale).\n\nExamples:\n  loopabull machines list --stale 6h\n  loopabull machines list --datacenter mdc1 --json',
+      '\nMachines shown STALE have not been seen alive for hardware.stale_after (or --stale).\n' +
+        exitCodesAndExamples(
+          '0 listed (no machine too), 1 Redis cannot be reached, 2 a --datacenter that is no\n' +
+            'datacenter id, a --stale that is no duration or over 36500d, or a configuration error.',
+          [
+            'loopabull machines list --stale 6h',
+            'loopabull machines list --datacenter mdc1 --json',
+          ],
+        ),
     )
     .action(
       async (opts: { config?: string; datacenter?: string; stale?: string; json?: boolean }) => {
@@ -111,6 +121,17 @@ export function machinesCommand(env: CommandEnv, overrides: Partial<CliIo> = {})
       'show one machine: lastseen, last state and task, counts per state, exception history',
     )
     .option('--json', 'print JSON (the same object as GET /api/hardware/machines/<id>)')
+    .addHelpText(
+      'after',
+      exitCodesAndExamples(
+        '0 shown, 1 unknown machine or Redis cannot be reached, 2 an id that is not\n' +
+          '<datacenter>:<hostname>, or a configuration error.',
+        [
+          'loopabull machines show mdc1:t-linux64-ms-100',
+          'loopabull machines show mdc1:t-linux64-ms-100 --json',
+        ],
+      ),
+    )
     .action(async (id: string, opts: { config?: string; json?: boolean }) => {
       const config = load(opts);
       if (!parseMachineId(id))
@@ -180,10 +201,27 @@ export function machinesCommand(env: CommandEnv, overrides: Partial<CliIo> = {})
     .description(
       'load machines from standard input, in the GET /machines format; a newer stored time is never overwritten',
     )
-    .option('--json', 'print the counts as JSON')
+    .option('--json', 'print the counts, and the invalid entries with why (rejected), as JSON')
     .addHelpText(
       'after',
-      '\nInput: [{"machine": "t-linux64-ms-100", "datacenter": "mdc1", "lastseen": "2018-11-08T08:47:50.939514"}, ...]\n\nMigrating from releng-hardware:\n  curl -s https://releng-hardware.herokuapp.com/machines | loopabull machines preload',
+      `
+Input: [{"machine": "t-linux64-ms-100", "datacenter": "mdc1", "lastseen": "2018-11-08T08:47:50.939514"}, ...]
+An invalid entry (not an object; datacenter, machine or lastseen missing or not usable; lastseen
+more than ${MAX_CLOCK_SKEW_SECONDS / 60} minutes ahead of now) is reported and skipped: the others are loaded all the same,
+and the exit code is 0. The first 10 are listed under the counts, e.g.
+  entry 2: lastseen is missing
+  entry 3: lastseen "yesterday" is not a timestamp
+--json prints {new, updated, skipped, invalid, rejected}, rejected the first 100 invalid entries
+as {index, reason}.
+` +
+        exitCodesAndExamples(
+          '0 loaded (also when invalid entries were skipped), 1 Redis cannot be reached, 2\n' +
+            'standard input that is a terminal, not JSON or not a JSON array, or a configuration error.',
+          [
+            'curl -s https://releng-hardware.herokuapp.com/machines | loopabull machines preload',
+            'loopabull machines preload --json < machines.json',
+          ],
+        ),
     )
     .action(async (opts: { config?: string; json?: boolean }) => {
       const config = load(opts);

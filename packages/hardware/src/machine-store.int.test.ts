@@ -391,19 +391,28 @@ describe('preload', () => {
       { machine: '', datacenter: 'mdc1', lastseen: '2018-11-08T08:47:50' },
       { machine: 'x', datacenter: 'md:c1', lastseen: '2018-11-08T08:47:50' },
       { machine: 'x', datacenter: 'mdc1', lastseen: '2018-11-08T08:47:50' },
+      { datacenter: 'mdc1', lastseen: '2018-11-08T08:47:50' },
+      { machine: 'x', lastseen: '2018-11-08T08:47:50' },
+      { machine: 'x', datacenter: 'mdc1', lastseen: null },
+      { machine: 'x', datacenter: 'mdc1', lastseen: 'y'.repeat(100) },
     ];
     expect(await store.preload(bad)).toEqual({
       new: 1,
       updated: 0,
       skipped: 0,
-      invalid: 6,
+      invalid: 10,
       rejected: [
         { index: 0, reason: 'null is not an object' },
         { index: 1, reason: '"mdc1:x" is not an object' },
-        { index: 2, reason: 'lastseen missing is not a timestamp' },
+        { index: 2, reason: 'lastseen is missing' },
         { index: 3, reason: 'lastseen "yesterday" is not a timestamp' },
         { index: 4, reason: 'machine "" is not 1 to 128 characters of A-Z a-z 0-9 _ . -' },
         { index: 5, reason: 'datacenter "md:c1" is not 1 to 128 characters of A-Z a-z 0-9 _ . -' },
+        { index: 7, reason: 'machine is missing' },
+        { index: 8, reason: 'datacenter is missing' },
+        // There, but not a time: its value is shown, cut short when long.
+        { index: 9, reason: 'lastseen null is not a timestamp' },
+        { index: 10, reason: `lastseen "${'y'.repeat(59)}… (102 characters) is not a timestamp` },
       ],
     });
     expect(await redis.hgetall('machines')).toEqual({ 'mdc1:x': '2018-11-08T08:47:50.000000' });
@@ -450,7 +459,7 @@ describe('preload', () => {
     expect(result.rejected).toHaveLength(100);
     expect(result.rejected[0]).toEqual({
       index: 0,
-      reason: 'datacenter missing is not 1 to 128 characters of A-Z a-z 0-9 _ . -',
+      reason: 'datacenter is missing',
     });
     expect(result.rejected[99]!.index).toBe(99);
     expect(await redis.exists('machines')).toBe(0);

@@ -1,9 +1,10 @@
 import type { Redis } from 'ioredis';
-import { isObject } from '@loopabull/core/cli';
+import { isObject, type JsonObject } from '@loopabull/core/cli';
 import { idWord } from './identity.js';
 import { HARDWARE_KEYS } from './keys.js';
 import { SCRIPTS } from './lua.js';
 import { MAX_CLOCK_SKEW_SECONDS } from './observation.js';
+import { shown } from './problems.js';
 import { dateToMicros, formatLastseen, normalizeTimestamp } from './timestamp.js';
 
 export interface PreloadResult {
@@ -20,11 +21,17 @@ const MAX_REJECTED = 100;
 
 const ID_RULE = '1 to 128 characters of A-Z a-z 0-9 _ . -';
 
-/** A value of an entry in a reason: enough to find it in the input, never the whole of it. */
-function shown(v: unknown): string {
-  const json = JSON.stringify(v) ?? 'missing';
-  return json.length > 60 ? `${json.slice(0, 57)}...` : json;
-}
+/**
+ * Why a field of an entry cannot be used. A missing field is said to be missing: "lastseen
+ * missing is not a timestamp" would read as a value of "missing".
+ */
+const fieldProblem = (entry: JsonObject, field: string, expected: string) => ({
+  ok: false as const,
+  reason:
+    entry[field] === undefined
+      ? `${field} is missing`
+      : `${field} ${shown(entry[field])} is not ${expected}`,
+});
 
 /** What is wrong with one `/machines` entry, or its id and stored-shape time. */
 function checkEntry(
@@ -33,11 +40,11 @@ function checkEntry(
 ): { ok: true; id: string; time: string } | { ok: false; reason: string } {
   if (!isObject(entry)) return { ok: false, reason: `${shown(entry)} is not an object` };
   const dc = idWord(entry.datacenter);
-  if (!dc) return { ok: false, reason: `datacenter ${shown(entry.datacenter)} is not ${ID_RULE}` };
+  if (!dc) return fieldProblem(entry, 'datacenter', ID_RULE);
   const host = idWord(entry.machine);
-  if (!host) return { ok: false, reason: `machine ${shown(entry.machine)} is not ${ID_RULE}` };
+  if (!host) return fieldProblem(entry, 'machine', ID_RULE);
   const time = typeof entry.lastseen === 'string' ? normalizeTimestamp(entry.lastseen) : null;
-  if (!time) return { ok: false, reason: `lastseen ${shown(entry.lastseen)} is not a timestamp` };
+  if (!time) return fieldProblem(entry, 'lastseen', 'a timestamp');
   // Both are fixed-width UTC times: text order is time order.
   if (time > latest)
     return {

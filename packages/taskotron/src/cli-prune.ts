@@ -3,6 +3,7 @@ import {
   configOption,
   ConfigError,
   counted,
+  exitCodesAndExamples,
   formatDuration,
   parseDuration,
   printJson,
@@ -44,9 +45,17 @@ lock file stays. Removing a mirror still needed costs one full fetch of its repo
 is next used. A mirror whose lock stays held past the timeout (a fetch that hangs) is left, said
 on standard error, and the others are pruned all the same; the exit code is then 1. Safe while
 workers run; run it from a timer (docs/operating.md).
-
-Example:
-  loopabull taskotron prune-git-cache --unused-for 30d --dry-run`,
+` +
+        exitCodesAndExamples(
+          `0 pruned (also when nothing was unused), 1 a mirror was left (its lock held past
+taskotron.git_timeout, or removing it failed; the others are pruned) or git_cache_dir cannot be
+read, 2 a --unused-for that is no duration, taskotron.git_cache_dir null, or a configuration
+error.`,
+          [
+            'loopabull taskotron prune-git-cache --unused-for 30d --dry-run',
+            'loopabull taskotron prune-git-cache --json',
+          ],
+        ),
     )
     .action(async (opts: PruneOpts) => {
       const unusedFor = parseDuration(opts.unusedFor);

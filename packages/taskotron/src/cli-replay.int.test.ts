@@ -159,6 +159,20 @@ describe('loopabull taskotron replay', () => {
     expect((await replay()).stderr).toContain('give message files or --since');
   });
 
+  it('refuses a range with no time in it, naming its ends, with exit code 2', async () => {
+    const backwards = await replay('--since', '2h', '--until', '3h');
+    expect(backwards).toMatchObject({ code: 2, stdout: '' });
+    expect(backwards.stderr).toMatch(
+      /--until "3h" \(\S+Z\) is not after --since "2h" \(\S+Z\): the range holds no time/,
+    );
+    const future = await replay('--since', '2099-01-01T00:00Z', '--dry-run');
+    expect(future).toMatchObject({ code: 2, stdout: '' });
+    expect(future.stderr).toMatch(
+      /--since "2099-01-01T00:00Z" \(2099-01-01T00:00:00\.000Z\) is not before now \(\S+Z\)/,
+    );
+    expect(await published()).toEqual([]);
+  });
+
   it('replays a discovered check from the job log with its repository, branch and commit', async () => {
     const item = 'discovered-1.0-1.fc41';
     const git = {

@@ -1,5 +1,11 @@
 import { Command, Option } from 'commander';
-import { configOption, ConfigError, printJson, type CommandEnv } from '@loopabull/core/cli';
+import {
+  configOption,
+  ConfigError,
+  exitCodesAndExamples,
+  printJson,
+  type CommandEnv,
+} from '@loopabull/core/cli';
 import { replaySummary, type ReplayOpts } from './replay-lines.js';
 
 /** `loopabull taskotron replay`: re-trigger from saved messages or from the job log. */
@@ -35,7 +41,20 @@ fuse.
 From the job log (--since): each logged job is published again with a new uuid and the trigger
 of the original, so lost or failed runs happen again.
 Either way a check scheduled within taskotron.dedup_window is a duplicate and left alone unless
---force is given.`,
+--force is given.
+` +
+        exitCodesAndExamples(
+          `0 replayed (also when nothing was scheduled: no rule wanted a check, or all were
+duplicates), 1 Redis, the broker or the job log cannot be reached, or the rules file does not
+load, 2 usage: files and --since together, a file that cannot be read or is not messages, a time
+it cannot read, or a range with no time in it (--until not after --since, --since not before
+now).`,
+          [
+            'loopabull taskotron replay dump.jsonl --dry-run',
+            'loopabull taskotron replay --since 2h --unfinished',
+            'loopabull taskotron replay --since 2026-11-29T00:00Z --until 2026-11-30T00:00Z --force',
+          ],
+        ),
     )
     .action(async (files: string[], opts: ReplayOpts) => {
       if (files.length === 0 && opts.since === undefined)

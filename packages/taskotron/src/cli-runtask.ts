@@ -1,5 +1,5 @@
 import { Command, Option } from 'commander';
-import { configOption, type CommandEnv } from '@loopabull/core/cli';
+import { configOption, exitCodesAndExamples, type CommandEnv } from '@loopabull/core/cli';
 import { ITEM_TYPES } from './normalise.js';
 import type { CliIo, RuntaskOpts } from './runtask.js';
 
@@ -56,14 +56,16 @@ the run NOT_OK; the others' results are still reported. Its output goes to stand
 to the built-in ResultsDB (database.url) or to taskotron.resultsdb_url, unless --no-report; a
 result whose checkname namespace TASKDIR may not use (taskotron.namespaces_safe,
 namespaces_whitelist) is refused.
-
-Exit codes: 0 every result PASSED or INFO (or none), 100 some other outcome, 1 the check failed
+` +
+          exitCodesAndExamples(
+            `0 every result PASSED or INFO (or none), 100 some other outcome, 1 the check failed
 to run or wrote no or malformed results (NOT_OK), or ResultsDB refused a result or could not be
-reached (the results stay in the artifacts), 2 usage.
-
-Example:
-  loopabull taskotron runtask -i ansible-1.8.3-1.el7 -t koji_build -a noarch \\
-    packages/taskotron/tasks/name-lint`,
+reached (the results stay in the artifacts), 2 usage.`,
+            [
+              'loopabull taskotron runtask -i ansible-1.8.3-1.el7 -t koji_build -a noarch \\\n' +
+                '    packages/taskotron/tasks/name-lint',
+            ],
+          ),
       )
       .action(async (taskdir: string, opts: RuntaskOpts) =>
         (await import('./runtask.js')).runtask(env, io, taskdir, opts),

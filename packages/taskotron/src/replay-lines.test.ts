@@ -1,6 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
 import { ConfigError } from '@loopabull/core';
-import { messageLine, parseWhen, replaySummary, unfinished } from './replay-lines.js';
+import { messageLine, parseWhen, replayRange, replaySummary, unfinished } from './replay-lines.js';
 import type { LoggedJob } from './job-log.js';
 import type { TriggerResult } from './trigger.js';
 
@@ -20,6 +20,41 @@ describe('parseWhen', () => {
     expect(() => parseWhen('99999999999999999999w', now, '--since')).toThrow(
       new ConfigError('--since "99999999999999999999w": too long ago to be a time'),
     );
+  });
+});
+
+describe('replayRange', () => {
+  it('reads --since and --until, until now by default', () => {
+    expect(replayRange({ since: '3h', until: '2h' }, now)).toEqual({
+      since: '2026-11-30T09:00:00.000Z',
+      until: '2026-11-30T10:00:00.000Z',
+    });
+    expect(replayRange({ since: '2d' }, now)).toEqual({
+      since: '2026-11-28T12:00:00.000Z',
+      until: '2026-11-30T12:00:00.000Z',
+    });
+    // --until is excluded: a range ending after now loses nothing.
+    expect(replayRange({ since: '1h', until: '2026-12-01T00:00Z' }, now).until).toBe(
+      '2026-12-01T00:00:00.000Z',
+    );
+  });
+
+  it('refuses a range with no time in it as a usage error naming both ends', () => {
+    expect(() => replayRange({ since: '2h', until: '3h' }, now)).toThrow(
+      new ConfigError(
+        '--until "3h" (2026-11-30T09:00:00.000Z) is not after --since "2h" (2026-11-30T10:00:00.000Z): the range holds no time',
+      ),
+    );
+    expect(() => replayRange({ since: '2h', until: '2h' }, now)).toThrow(/is not after --since/);
+    expect(() => replayRange({ since: '2026-12-01T00:00Z' }, now)).toThrow(
+      new ConfigError(
+        '--since "2026-12-01T00:00Z" (2026-12-01T00:00:00.000Z) is not before now (2026-11-30T12:00:00.000Z): no job is logged from then yet',
+      ),
+    );
+    // Not before now, whatever --until says.
+    expect(() =>
+      replayRange({ since: '2026-11-30T12:00Z', until: '2099-01-01T00:00Z' }, now),
+    ).toThrow(/^--since "2026-11-30T12:00Z" \(2026-11-30T12:00:00\.000Z\) is not before now/);
   });
 });
 

@@ -29,6 +29,31 @@ export function parseWhen(text: string, now: Date, option: string): string {
   return new Date(t).toISOString();
 }
 
+/**
+ * The job log's range of `--since` and `--until` (excluded; default: now), refused when it holds
+ * no time: a `--since` not before now, or an `--until` not after `--since` (the two written the
+ * wrong way round, `--since 2h --until 3h`). Either would replay nothing and say "0 logged jobs",
+ * as if nothing had been lost.
+ */
+export function replayRange(
+  opts: { since: string; until?: string },
+  now: Date,
+): { since: string; until: string } {
+  const since = parseWhen(opts.since, now, '--since');
+  const givenSince = `--since ${JSON.stringify(opts.since)} (${since})`;
+  if (Date.parse(since) >= now.getTime())
+    throw new ConfigError(
+      `${givenSince} is not before now (${now.toISOString()}): no job is logged from then yet`,
+    );
+  if (opts.until === undefined) return { since, until: now.toISOString() };
+  const until = parseWhen(opts.until, now, '--until');
+  if (Date.parse(until) <= Date.parse(since))
+    throw new ConfigError(
+      `--until ${JSON.stringify(opts.until)} (${until}) is not after ${givenSince}: the range holds no time`,
+    );
+  return { since, until };
+}
+
 /** One line of what a replay did (or, dry, would do) with one message or one logged job. */
 export interface ReplayLine {
   /** The message id, or the uuid of the logged job replayed. */

@@ -16,7 +16,7 @@ import {
 } from '@loopabull/core';
 import {
   messageLine,
-  parseWhen,
+  replayRange,
   unfinished,
   type ReplayLine,
   type ReplayOpts,
@@ -105,10 +105,7 @@ export async function replayMessages(
 }
 
 export async function replayJobLog(config: Config, opts: ReplayOpts): Promise<ReplayLine[]> {
-  const now = new Date();
-  const since = parseWhen(opts.since!, now, '--since');
-  const until =
-    opts.until === undefined ? now.toISOString() : parseWhen(opts.until, now, '--until');
+  const { since, until } = replayRange({ since: opts.since!, until: opts.until }, new Date());
   const { dedup_window } = taskotronSettings(config);
   return withScheduling(config, async (ctx, jobLog) => {
     const logged = (await jobLog.between(since, until)).filter(
