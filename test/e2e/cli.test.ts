@@ -129,6 +129,21 @@ describe('configuration errors', () => {
     },
   );
 
+  it("exit 2 for a disabled automation's command, naming the automation and its setting", async () => {
+    const path = write('hardware-off.yml', 'hardware: { enabled: false }\n');
+    for (const args of [
+      ['machines', 'list', '-c', path],
+      ['-c', path, 'machines'],
+    ]) {
+      const res = await runCli(args);
+      expect({ args, code: res.code, stdout: res.stdout }).toEqual({ args, code: 2, stdout: '' });
+      expect(res.stderr).toBe(
+        `loopabull: \`machines\` is a command of the hardware automation, which is disabled in ${path}: ` +
+          'set hardware.enabled: true there to use it (docs/configuration.md)\n',
+      );
+    }
+  });
+
   it('exit 2 for usage errors, with help on how to ask for help', async () => {
     const res = await runCli(['jobs', 'list', '--state', 'sleeping']);
     expect(res.code).toBe(2);

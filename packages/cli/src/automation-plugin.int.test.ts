@@ -191,6 +191,27 @@ describe('an automation registered only in a test', () => {
       ).not.toContain('tiny-greet');
     });
 
+    it('names itself and its setting for its command, which a typo is not', async () => {
+      const config = await configWith({ enabled: false });
+      const program = (...args: string[]) =>
+        createProgram({ automations: registry, argv: ['node', 'loopabull', ...args] });
+      for (const args of [
+        ['tiny-greet', '-c', config.configPath],
+        ['tiny-greet', '--help', '-c', config.configPath],
+      ]) {
+        const refused = program(...args);
+        await expect(refused).rejects.toBeInstanceOf(ConfigError);
+        await expect(refused).rejects.toThrow(
+          `\`tiny-greet\` is a command of the tiny automation, which is disabled in ${config.configPath}: set tiny.enabled: true there to use it (docs/configuration.md)`,
+        );
+      }
+      const typo = await program('tiny-greeet', '-c', config.configPath);
+      typo.exitOverride().configureOutput({ writeErr: () => undefined });
+      await expect(
+        typo.parseAsync(['node', 'loopabull', 'tiny-greeet', '-c', config.configPath]),
+      ).rejects.toMatchObject({ code: 'commander.unknownCommand' });
+    });
+
     it('has no doctor check', async () => {
       const config = await configWith({ enabled: false });
       const { out } = await runProgram(config, ['doctor', '--json'], registry);

@@ -1,5 +1,7 @@
 import { Command } from 'commander';
 import type { Automation } from '@loopabull/core';
+// The error class alone: the engine loads only with a command that needs it.
+import { ConfigError } from '@loopabull/core/errors';
 import type { Cli } from './options.js';
 
 const VERSION = '0.1.0';
@@ -71,24 +73,56 @@ export function configWithoutCommand(argv: readonly string[]): string | null {
   );
 }
 
-/** The subcommand the arguments name: the first that is not an option (the program itself takes none with a value). */
-const subcommandOf = (argv: readonly string[]): string | undefined =>
-  argv.slice(2).find((arg) => !arg.startsWith('-'));
+/**
+ * The subcommand the arguments name: the first that is neither an option nor a `--config`'s
+ * value (`loopabull --help -c F` names none; the program's other options take no value).
+ */
+function subcommandOf(argv: readonly string[]): string | undefined {
+  const args = argv.slice(2);
+  for (let i = 0; i < args.length; i += Math.max(configSpan(args[i]!), 1))
+    if (!args[i]!.startsWith('-')) return args[i];
+  return undefined;
+}
 
 /**
- * The automations whose commands this run shows: the enabled ones. With a configuration that
- * does not load, all of them, so that the command run reports the configuration's error itself.
+ * The automations whose commands this run shows, the enabled ones, and the configuration file
+ * that says so (null: the built-in defaults). With a configuration that does not load, all of
+ * them, so that the command run reports the configuration's error itself.
  */
-async function commandsShown(cli: Cli, argv: readonly string[]): Promise<Automation[]> {
+async function commandsShown(
+  cli: Cli,
+  argv: readonly string[],
+): Promise<{ shown: Automation[]; source: string | null }> {
   const { enabledAutomations, loadConfig } = await import('@loopabull/core/cli');
   try {
-    return enabledAutomations(
-      loadConfig({ path: configArgument(argv), automations: cli.automations }),
-      cli.automations,
-    );
+    const config = loadConfig({ path: configArgument(argv), automations: cli.automations });
+    return { shown: enabledAutomations(config, cli.automations), source: config.source };
   } catch {
-    return [...cli.automations];
+    return { shown: [...cli.automations], source: null };
   }
+}
+
+/**
+ * Why `named` cannot run when it is a command of an installed automation that the configuration
+ * disables: Commander would call it an unknown command, as a typo. Null when none of `disabled`
+ * has it. Asked only then, so a run that names a known command imports no disabled automation.
+ */
+async function disabledCommand(
+  cli: Cli,
+  disabled: readonly Automation[],
+  named: string,
+  source: string | null,
+): Promise<string | null> {
+  for (const automation of disabled) {
+    const commands = (await automation.commands?.(cli)) ?? [];
+    if (commands.some((c) => c.name() === named))
+      return (
+        `\`${named}\` is a command of the ${automation.name} automation, which is disabled in ` +
+        `${source ?? 'the built-in defaults'}: set ${automation.name}.enabled: true there to use it ` +
+        '(docs/configuration.md)'
+      );
+  }
+  return null;
 }
 
 /**
@@ -113,9 +147,15 @@ async function addCommands(program: Command, opts: ProgramOptions, argv: readonl
   const cli = cliWith(automations);
   for (const [command, options] of ownCommands(cli)) program.addCommand(command, options);
   const named = subcommandOf(argv);
-  if (!program.commands.some((c) => c.name() === named))
-    for (const automation of await commandsShown(cli, argv))
-      for (const command of (await automation.commands?.(cli)) ?? []) program.addCommand(command);
+  const known = () => program.commands.some((c) => c.name() === named);
+  if (known()) return;
+  const { shown, source } = await commandsShown(cli, argv);
+  for (const automation of shown)
+    for (const command of (await automation.commands?.(cli)) ?? []) program.addCommand(command);
+  if (named === undefined || known()) return;
+  const disabled = cli.automations.filter((a) => !shown.includes(a));
+  const why = await disabledCommand(cli, disabled, named, source);
+  if (why) throw new ConfigError(why);
 }
 
 export interface ProgramOptions {

@@ -17,11 +17,18 @@ export function configOption(cmd: Command): Command {
  * The end of a command's `--help`, for `addHelpText('after', ...)`: what each exit code means
  * for this command (the program's --help gives only the general 0 / 1 / 2), then command lines
  * to copy. One wording everywhere, so a script's author finds them the same way under any command.
+ * `exitCodes` is a sentence, or one entry per code (each may run over several lines).
  */
-export function exitCodesAndExamples(exitCodes: string, examples: readonly string[]): string {
+export function exitCodesAndExamples(
+  exitCodes: string | readonly string[],
+  examples: readonly string[],
+): string {
   const heading = examples.length === 1 ? 'Example' : 'Examples';
-  return `\nExit codes: ${exitCodes}\n\n${heading}:\n${examples.map((e) => `  ${e}`).join('\n')}`;
+  const codes = typeof exitCodes === 'string' ? ` ${exitCodes}` : `\n${indented(exitCodes)}`;
+  return `\nExit codes:${codes}\n\n${heading}:\n${indented(examples)}`;
 }
+
+const indented = (lines: readonly string[]) => lines.map((l) => `  ${l}`).join('\n');
 
 /** `--json` output for scripts; `write` is a parameter so tests can take the text. */
 export function printJson(write: (text: string) => unknown, value: unknown): void {

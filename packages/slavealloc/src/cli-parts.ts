@@ -7,4 +7,4 @@ export { createLogger } from '@loopabull/core';
 export { apiBackend, dbBackend } from './cli-backend.js';
 export { openSlaveallocDb, transaction } from './db.js';
 export { countRows, dumpData, loadData, parseDump, wipe } from './dump.js';
-export { importData } from './importer.js';
+export { importRows, readImport } from './importer.js';

@@ -1,7 +1,7 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from '@jest/globals';
-import { loadConfig, type CommandEnv } from '@loopabull/core';
+import { ConfigError, loadConfig, type CommandEnv } from '@loopabull/core';
 import { tempDir, removeTempDirs, runCli } from '@test/support';
 import { mariadb, postgres, allDatabases } from '@test/support';
 import { fixturePath, currentMasters, quietLogger } from '../test/helpers.js';
@@ -16,7 +16,10 @@ const env: CommandEnv = {
   loadConfig: (o) => loadConfig({ path: o.config, env: {}, automations: [slavealloc] }),
 };
 
-/** Runs `loopabull slavealloc ARGS` in this process: what it printed, and its error if any. */
+/**
+ * Runs `loopabull slavealloc ARGS` in this process: what it printed, its error if any, and the exit
+ * code main.ts gives that error (2 for a usage or configuration error, else 1).
+ */
 async function run(args: string[], vars: NodeJS.ProcessEnv = {}) {
   let out = '';
   let err = '';
@@ -30,7 +33,8 @@ async function run(args: string[], vars: NodeJS.ProcessEnv = {}) {
     () => null,
     (e: Error) => e,
   );
-  return { out, err, error: error?.message ?? null };
+  const code = error === null ? 0 : error instanceof ConfigError ? 2 : 1;
+  return { out, err, error: error?.message ?? null, code };
 }
 
 /** dbimport's options: the fixtures, or the files given instead. */
@@ -210,10 +214,12 @@ describe.each(allDatabases())('dbinit, dbimport, dbdump and dbload on $name', (t
         /passwords\.csv, line 5: password must not contain a NUL character/,
       ],
     ];
-    for (const [flag, file, error] of cases)
-      expect((await run(['dbimport', '-D', url, ...importArgs({ [flag]: file })])).error).toMatch(
-        error,
-      );
+    // Each a usage error (exit 2): the file is what must change, as for one that is not there.
+    for (const [flag, file, error] of cases) {
+      const res = await run(['dbimport', '-D', url, ...importArgs({ [flag]: file })]);
+      expect(res.error).toMatch(error);
+      expect(res.code).toBe(2);
+    }
     const db = await openSlaveallocDb(url, tempDir(), quietLogger);
     try {
       for (const table of ['slaves', 'masters', 'pools', 'slave_passwords'] as const)
@@ -223,9 +229,12 @@ describe.each(allDatabases())('dbinit, dbimport, dbdump and dbload on $name', (t
     }
     // The same files again: the first name already in the database is named by its line.
     expect((await run(['dbimport', '-D', url, ...IMPORT])).error).toBeNull();
-    expect((await run(['dbimport', '-D', url, ...IMPORT])).error).toMatch(
-      /masters\.csv, line 2: masters already has a row with nickname "bm01-build"$/,
-    );
+    expect(await run(['dbimport', '-D', url, ...IMPORT])).toMatchObject({
+      error: expect.stringMatching(
+        /masters\.csv, line 2: masters already has a row with nickname "bm01-build"$/,
+      ),
+      code: 2,
+    });
   });
 
   it("dbimport reads a port as the original's int() did, spaces around it included, and keeps other values as read", async () => {
@@ -283,7 +292,7 @@ describe.each(allDatabases())('dbinit, dbimport, dbdump and dbload on $name', (t
     const before = await slaves();
     // A name twice: the database refuses the load after the old rows were deleted.
     const duplicate = edited((t) => (t.slaves![1]!.name = t.slaves![0]!.name));
-    expect((await run(['dbload', '-D', url, duplicate, '--force'])).error).toBeTruthy();
+    expect((await run(['dbload', '-D', url, duplicate, '--force'])).code).toBe(1);
     expect(await slaves()).toEqual(before);
     const cases: Array<[change: (t: typeof dump.tables) => void, error: RegExp]> = [
       [(t) => (t.slaves![0]!.enabled = 'false'), /slaves row 1: enabled must be true or false/],
@@ -295,8 +304,12 @@ describe.each(allDatabases())('dbinit, dbimport, dbdump and dbload on $name', (t
       [(t) => (t.masters![0]!.masterid = '1'), /masters row 1: masterid must be a positive/],
       [(t) => (t.slave_passwords![0]!.password = 5), /slave_passwords row 1: password must be/],
     ];
-    for (const [change, error] of cases)
-      expect((await run(['dbload', '-D', url, edited(change), '--force'])).error).toMatch(error);
+    // Refused before the database is touched, as a usage error (exit 2): the file must change.
+    for (const [change, error] of cases) {
+      const res = await run(['dbload', '-D', url, edited(change), '--force']);
+      expect(res.error).toMatch(error);
+      expect(res.code).toBe(2);
+    }
     expect(await slaves()).toEqual(before);
     // 0 and 1, as the original's databases give booleans, are false and true.
     const zero = edited((t) => (t.slaves![0]!.enabled = 0));
@@ -384,6 +397,7 @@ describe('admin commands, over the API (-A) and on the database (-D)', () => {
       out: '',
       err: 'linux-ix-slave03 disabled\n',
       error: null,
+      code: 0,
     });
     expect((await run([...api, 'notes', 'linux-ix-slave03'])).out).toBe('reimage\n');
     expect((await run([...api, 'dbdump'])).error).toMatch(/works on the database/);
@@ -445,6 +459,26 @@ describe('the built command (npm run build first)', () => {
     expect(res.code).toBe(2);
   });
 
+  it('dbimport of a CSV it cannot read is a usage error naming file and line, before the database is made', async () => {
+    const dir = tempDir();
+    const csv = join(dir, 'slaves.csv');
+    writeFileSync(csv, 'name, basedir\n');
+    const db = join(dir, 'to.db');
+    const res = await runCli([
+      'slavealloc',
+      'dbimport',
+      '-D',
+      `sqlite:///${db}`,
+      '--slave-data',
+      csv,
+    ]);
+    expect(res.stderr).toBe(
+      `loopabull: ${csv}, line 1: the header lacks basedir, distro, bitlength, purpose, datacenter, trustlevel, speed, environment, pool: it reads "name"," basedir"; a name with spaces around it is another name, as for the original\n`,
+    );
+    expect(res.code).toBe(2);
+    expect(existsSync(db)).toBe(false);
+  });
+
   it('dbdump to a file that cannot be written is a usage error naming it', async () => {
     const dir = tempDir();
     const db = `sqlite:///${join(dir, 'from.db')}`;
@@ -477,6 +511,6 @@ describe('the built command (npm run build first)', () => {
       input: 'nope',
     });
     expect(bad.stderr).toMatch(/standard input is not JSON/);
-    expect(bad.code).toBe(1);
+    expect(bad.code).toBe(2);
   });
 });

@@ -9,6 +9,7 @@ import {
   type Config,
 } from '@loopabull/core/cli';
 import * as admin from './cli-admin.js';
+import { subcommandHelp, takesApi } from './cli-help.js';
 import type { Backend } from './cli-backend.js';
 import type { SlaveallocDb } from './db.js';
 import type { ImportFile } from './importer.js';
@@ -70,13 +71,9 @@ export function slaveallocCommand(env: CommandEnv, opts: CliOptions = {}): Comma
   const vars = opts.env ?? process.env;
   const load = (o: Where): Config => env.loadConfig(o);
 
-  // The original's -A was an option of `slavealloc` itself (`slavealloc -A URL lock …`); it is
-  // taken there too, and after the command name as before.
-  const cmd = new Command('slavealloc')
-    .description(
-      "build-slave allocation (slavealloc): the database, tacs, and slaves' state and notes",
-    )
-    .option('-A, --api <url>', 'a slavealloc API, for every command that takes -A');
+  const cmd = new Command('slavealloc').description(
+    "build-slave allocation (slavealloc): the database, tacs, and slaves' state and notes",
+  );
   const located = <T extends Where>(o: T): T => ({ ...o, api: o.api ?? cmd.opts<Where>().api });
 
   /** The database commands work on a database only. */
@@ -176,7 +173,7 @@ export function slaveallocCommand(env: CommandEnv, opts: CliOptions = {}): Comma
 
   onDb(cmd.command('dbimport'))
     .description(
-      "import slaves, masters and passwords from CSV (the original formats, read as Python's csv: spaces are kept, so a header is the column names with no spaces around them)",
+      "import slaves, masters and passwords from CSV, one file or more (the original formats, read as Python's csv: spaces are kept, so a header is the column names with no spaces around them)",
     )
     .option(
       '--slave-data <csv>',
@@ -202,15 +199,18 @@ export function slaveallocCommand(env: CommandEnv, opts: CliOptions = {}): Comma
           throw new ConfigError(
             'nothing to import: give --slave-data, --master-data, --master-json or --password-data',
           );
-        const input = {
+        const { importRows, readImport } = await parts();
+        // Read before the database is opened (and migrated): a file that does not parse changes
+        // nothing, as dbload's dump.
+        const rows = readImport({
           slaves: o.slaveData ? read(o.slaveData, '--slave-data') : undefined,
           masters: o.masterData ? read(o.masterData, '--master-data') : undefined,
           masterJson: o.masterJson ? read(o.masterJson, '--master-json') : undefined,
           passwords: o.passwordData ? read(o.passwordData, '--password-data') : undefined,
           enable: Boolean(o.enable),
-        };
+        });
         await withDb(o, async (db) => {
-          const r = await (await parts()).importData(db, input);
+          const r = await importRows(db, rows);
           const added = Object.entries(r.added).map(([t, names]) => `${t}: ${names.join(', ')}`);
           io.err(
             `imported ${r.slaves} slaves, ${r.masters} masters, ${r.passwords} passwords${added.length ? `; added ${added.join('; ')}` : ''}\n`,
@@ -268,5 +268,12 @@ export function slaveallocCommand(env: CommandEnv, opts: CliOptions = {}): Comma
       withBackend(o, (b) => admin.notes(b, io, slave, o.message, Boolean(o.json))),
     );
 
-  return cmd;
+  subcommandHelp(cmd);
+  // The original's -A was an option of `slavealloc` itself (`slavealloc -A URL lock …`); it is
+  // taken there too, and after the command name as before.
+  const onApi = cmd.commands.filter(takesApi).map((c) => c.name());
+  return cmd.option(
+    '-A, --api <url>',
+    `a slavealloc API instead of the database, for ${onApi.join(', ')} (the db* commands work on a database only)`,
+  );
 }

@@ -1,5 +1,11 @@
-/** A CSV file could not be read as the import format; `line` is 1-based. */
-export class CsvError extends Error {
+import { ConfigError } from '@loopabull/core/errors';
+
+/**
+ * A CSV file could not be read as the import format; `line` is 1-based. A ConfigError: the file
+ * named on the command line is what must change, so `dbimport` exits 2, as for a file that is not
+ * there (docs/slavealloc.md, CLI).
+ */
+export class CsvError extends ConfigError {
   constructor(
     readonly file: string,
     readonly line: number | null,

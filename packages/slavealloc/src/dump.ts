@@ -1,5 +1,6 @@
 import { sql } from 'kysely';
 import { z } from 'zod';
+import { ConfigError } from '@loopabull/core/errors';
 import { checkLoadRow } from './changes.js';
 import { dbBool, fromDbBool, transaction, type SaExecutor, type SlaveallocDb } from './db.js';
 import { LOOKUPS, type SlaveallocTables } from './tables.js';
@@ -104,23 +105,26 @@ export async function dumpData(db: SlaveallocDb): Promise<Dump> {
   };
 }
 
-/** Reads a dump, or says why it is not one. */
+/**
+ * Reads a dump, or says why it is not one: a ConfigError, since the file named on the command
+ * line is what must change (exit 2, as for a file that is not there).
+ */
 export function parseDump(text: string, file: string): Dump {
   let value: unknown;
   try {
     value = JSON.parse(text);
   } catch (err) {
-    throw new Error(`${file} is not JSON: ${(err as Error).message}`);
+    throw new ConfigError(`${file} is not JSON: ${(err as Error).message}`);
   }
   const parsed = dumpSchema.safeParse(value);
   if (!parsed.success)
-    throw new Error(
+    throw new ConfigError(
       `${file} is not a slavealloc dump (format ${DUMP_FORMAT}, version ${DUMP_VERSION}): ${parsed.error.issues[0]?.message ?? ''}`,
     );
   for (const table of DUMP_TABLES)
     (parsed.data.tables[table] ?? []).forEach((row, i) => {
       const problem = checkLoadRow(table, ID_COLUMNS[table], row);
-      if (problem) throw new Error(`${file}: ${table} row ${i + 1}: ${problem}`);
+      if (problem) throw new ConfigError(`${file}: ${table} row ${i + 1}: ${problem}`);
     });
   return parsed.data as Dump;
 }

@@ -156,29 +156,64 @@ class Lookups {
   }
 }
 
+/** A file's records by column, each with its line for messages. */
+type Records<C extends readonly string[]> = Array<{
+  line: number;
+  record: Record<C[number], string>;
+}>;
+
+/** `dbimport`'s files read as records, each file's name for messages: not yet put to the database. */
+export interface ImportRows {
+  masters: Records<typeof MASTER_COLUMNS>;
+  masterFile: string;
+  slaves: Records<typeof SLAVE_COLUMNS>;
+  slaveFile: string;
+  passwords: Records<typeof PASSWORD_COLUMNS>;
+  passwordFile: string;
+  enable: boolean;
+}
+
 /**
- * `dbimport`: slaves, masters and passwords from the original's CSV formats, in one
- * transaction (a bad line imports nothing). Missing lookup names are added; a password's
- * distro `*` is the pool's wildcard.
+ * `dbimport`'s files as records, or a CsvError naming what is not the format: read before the
+ * database is opened (and migrated), so that a file that does not parse changes nothing.
  */
-export function importData(db: SlaveallocDb, input: ImportInput): Promise<ImportResult> {
-  const masterRows = input.masterJson
+export function readImport(input: ImportInput): ImportRows {
+  const masters = input.masterJson
     ? masterJsonRows(input.masterJson).map((record, i) => ({ line: i + 1, record }))
     : input.masters
       ? csvRecords(input.masters.text, input.masters.file, MASTER_COLUMNS)
       : [];
-  const masterFile = (input.masterJson ?? input.masters)?.file ?? '';
-  const slaveRows = input.slaves
-    ? csvRecords(input.slaves.text, input.slaves.file, SLAVE_COLUMNS)
-    : [];
-  const passwordRows = input.passwords
-    ? csvRecords(input.passwords.text, input.passwords.file, PASSWORD_COLUMNS)
-    : [];
+  return {
+    masters,
+    masterFile: (input.masterJson ?? input.masters)?.file ?? '',
+    slaves: input.slaves ? csvRecords(input.slaves.text, input.slaves.file, SLAVE_COLUMNS) : [],
+    slaveFile: input.slaves?.file ?? '',
+    passwords: input.passwords
+      ? csvRecords(input.passwords.text, input.passwords.file, PASSWORD_COLUMNS)
+      : [],
+    passwordFile: input.passwords?.file ?? '',
+    enable: input.enable,
+  };
+}
 
+/**
+ * `readImport` then `importRows`, for a caller that has both the files and the database (the
+ * package API, the tests).
+ */
+export const importData = (db: SlaveallocDb, input: ImportInput): Promise<ImportResult> =>
+  importRows(db, readImport(input));
+
+/**
+ * `dbimport`: slaves, masters and passwords read from the original's formats, in one
+ * transaction (a bad line imports nothing). Missing lookup names are added; a password's
+ * distro `*` is the pool's wildcard.
+ */
+export function importRows(db: SlaveallocDb, rows: ImportRows): Promise<ImportResult> {
+  const { masterFile, slaveFile, passwordFile } = rows;
   return transaction(db, async (trx) => {
     const lookups = new Lookups(trx, db);
-    const enabled = dbBool(input.enable);
-    for (const { line, record: m } of masterRows) {
+    const enabled = dbBool(rows.enable);
+    for (const { line, record: m } of rows.masters) {
       const values = {
         nickname: m.nickname,
         fqdn: m.fqdn,
@@ -194,8 +229,7 @@ export function importData(db: SlaveallocDb, input: ImportInput): Promise<Import
         .execute()
         .catch(duplicateAt(masterFile, line, 'masters', 'nickname', m.nickname));
     }
-    const slaveFile = input.slaves?.file ?? '';
-    for (const { line, record: s } of slaveRows) {
+    for (const { line, record: s } of rows.slaves) {
       // Python's csv kept the spaces, and `/gettac` would never find such a name: say so, rather
       // than the POST's "must be an unqualified lowercase host name".
       if (hasSpacesAround(s.name))
@@ -233,8 +267,7 @@ export function importData(db: SlaveallocDb, input: ImportInput): Promise<Import
         .execute()
         .catch(duplicateAt(slaveFile, line, 'slaves', 'name', s.name));
     }
-    const passwordFile = input.passwords?.file ?? '';
-    for (const { line, record: p } of passwordRows) {
+    for (const { line, record: p } of rows.passwords) {
       const problem = unfit(p.password, 'text');
       if (problem) throw new CsvError(passwordFile, line, `password ${problem}`);
       await trx
@@ -248,9 +281,9 @@ export function importData(db: SlaveallocDb, input: ImportInput): Promise<Import
         .execute();
     }
     return {
-      slaves: slaveRows.length,
-      masters: masterRows.length,
-      passwords: passwordRows.length,
+      slaves: rows.slaves.length,
+      masters: rows.masters.length,
+      passwords: rows.passwords.length,
       added: lookups.added,
     };
   });
