@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Quick start: looper, 5 workers and the web server on default settings, then a sample
-# Koji build message published to the bus and the playbook it ran shown. Ctrl-C stops it.
+# Quick start: looper, 5 workers and the web server on default settings, then a Koji build
+# message published to amq.topic under the demo topic and the playbook it ran shown
+# (`loopabull up --help` says exactly what). Ctrl-C stops it.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/bootstrap.sh

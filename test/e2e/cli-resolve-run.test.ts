@@ -109,6 +109,70 @@ describe('loopabull resolve', () => {
     expect(listed).not.toHaveProperty('filtered');
   });
 
+  it('says a topic bus.bindings do not match is unbound, then what would run were it delivered', async () => {
+    const unbinding = testConfig({
+      overrides: {
+        bus: {
+          bindings: [
+            { exchange: 'ex-a', routing_key: 'org.example.*' },
+            { exchange: 'ex-b', routing_key: 'org.#.handler' },
+          ],
+        },
+        routing_keys: ['org.example.handler', `${PREFIX}build.done`, 'org.nothing.here'],
+        topics: { fold_prefixes: [PREFIX] },
+        ansible: { playbooks_dir: pb },
+      },
+    });
+    const run = (topic: string, json = false) =>
+      runCli(['resolve', topic, ...(json ? ['--json'] : []), '--config', unbinding.configPath], {
+        isolated: true,
+      });
+    const unbound = (topic: string) =>
+      `unbound: bus.bindings do not match ${topic} (org.example.* on ex-a, org.#.handler on ex-b): ` +
+      'its messages never reach the looper, nothing runs\n';
+    const text = await run(`${PREFIX}build.done`);
+    expect(text.code).toBe(0);
+    expect(text.stdout).toBe(
+      unbound(`${PREFIX}build.done`) +
+        `  if it were delivered: ${join(pb, 'build.done.yml')}\n` +
+        `    playbook: named after build.done, topic ${PREFIX}build.done with prefix ${PREFIX} folded (rkname)\n`,
+    );
+    // Neither bound nor listed: the broker's word first, the filter's under it.
+    expect((await run(`${PREFIX}build.tagged`)).stdout).toBe(
+      unbound(`${PREFIX}build.tagged`) +
+        `  if it were delivered: filtered: routing_keys does not list ${PREFIX}build.tagged: the looper drops its messages, nothing runs\n` +
+        `    without the filter: ${join(pb, `${PREFIX}build.tagged.yml`)}\n`,
+    );
+    const tried = candidates('org.nothing.here');
+    expect((await run('org.nothing.here')).stdout).toBe(
+      unbound('org.nothing.here') +
+        `  if it were delivered: unrouted: no automation for org.nothing.here\n` +
+        `    tried: ${tried.join('\n           ')}\n`,
+    );
+    const json = await run(`${PREFIX}build.done`, true);
+    expect(json.code).toBe(0);
+    expect(JSON.parse(json.stdout)).toMatchObject({
+      found: { relative: 'build.done.yml' },
+      unbound: true,
+    });
+    expect(JSON.parse(json.stdout)).not.toHaveProperty('filtered');
+    expect(JSON.parse((await run('org.nothing.here', true)).stdout)).toEqual({
+      topic: 'org.nothing.here',
+      found: null,
+      tried,
+      skipped: [],
+      unbound: true,
+    });
+    expect(JSON.parse((await run(`${PREFIX}build.tagged`, true)).stdout)).toMatchObject({
+      filtered: true,
+      unbound: true,
+    });
+    const bound = JSON.parse((await run('org.example.handler', true)).stdout);
+    expect(bound.found.relative).toBe('org.example.handler.mjs');
+    expect(bound).not.toHaveProperty('unbound');
+    expect((await run('org.example.handler')).stdout).toMatch(/^\S+org\.example\.handler\.mjs\n/);
+  });
+
   it('refuses a topic that could name a path as a usage error, exit code 2', async () => {
     const res = await cli(['resolve', 'org..example']);
     expect(res.code).toBe(2);

@@ -38,6 +38,7 @@ export {
   eventIdOf,
   pulseRoutingKey,
   topicBound,
+  bindingsDeliver,
   type Delivery,
   REJECT_REASONS,
   type RejectReason,

@@ -1,4 +1,5 @@
 import type { Redis } from 'ioredis';
+import { TOPIC_SCAN } from './job-types.js';
 import type { RejectReason } from './presets.js';
 
 /** How many parked messages are kept (docs: "newest 10,000"); the oldest go first. */
@@ -109,12 +110,12 @@ export class ParkingLot {
 
   /**
    * Newest first, at most PARKED_LIST_MAX. With a topic, up to `limit` of that topic's, found
-   * among the newest 20× `limit` (as `Jobs.list` does): the limit counts matching messages, not
-   * the ones read.
+   * among the newest TOPIC_SCAN messages whatever the limit, as `Jobs.list` looks through jobs
+   * (and `jobs list --topic` says): the limit counts matching messages, not the ones read.
    */
   async list(wanted = 50, topic?: string): Promise<ParkedMessage[]> {
     const limit = Math.min(wanted, PARKED_LIST_MAX);
-    const window = topic ? limit * 20 : limit;
+    const window = topic ? TOPIC_SCAN : limit;
     const entries = await this.redis.xrevrange(this.key, '+', '-', 'COUNT', window);
     return entries
       .map(([id, flat]) => toParked(id, flat))

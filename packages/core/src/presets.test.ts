@@ -2,6 +2,7 @@ import { gzipSync } from 'node:zlib';
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from '@jest/globals';
 import {
+  bindingsDeliver,
   destinationFor,
   eventAsPublished,
   publishHeaders,
@@ -312,6 +313,68 @@ describe('generic preset', () => {
       ok: true,
       event: { body: 'hello', topic: 'a.b', id: expect.stringMatching(/^[0-9a-f]{64}$/) },
     });
+  });
+});
+
+describe('bindingsDeliver', () => {
+  const on = (
+    routing_key: string,
+    exchange = 'loopabull',
+    preset: 'fedora-messaging' | 'pulse' = 'fedora-messaging',
+  ) => ({ preset, bindings: [{ exchange, routing_key }] });
+  const topic = 'org.fedoraproject.prod.buildsys.build.state.change';
+
+  it.each([
+    ['#', true],
+    ['org.fedoraproject.#', true],
+    ['org.#.change', true],
+    ['org.#.buildsys.build.state.change', true],
+    ['org.fedoraproject.prod.buildsys.build.state.change.#', true],
+    ['#.org.fedoraproject.prod.buildsys.build.state.change', true],
+    ['org.fedoraproject.*.buildsys.#', true],
+    ['*.*.*.*.*.*.*', true],
+    ['org.*.change', false],
+    ['*.*.*.*.*.*', false],
+    ['org.#.tag', false],
+    ['org.fedoraproject.stg.#', false],
+    ['org.fedoraproject.prod.buildsys.build.state', false],
+  ])('on a topic exchange, %s: %s', (pattern, delivers) => {
+    expect(bindingsDeliver(on(pattern), topic)).toBe(delivers);
+  });
+
+  it('is true when any one binding delivers, false with none', () => {
+    const bus = {
+      preset: 'generic' as const,
+      bindings: [
+        { exchange: 'a', routing_key: 'x.#' },
+        { exchange: 'b', routing_key: 'org.*.prod.#' },
+      ],
+    };
+    expect(bindingsDeliver(bus, topic)).toBe(true);
+    expect(bindingsDeliver({ ...bus, bindings: bus.bindings.slice(0, 1) }, topic)).toBe(false);
+    expect(bindingsDeliver({ ...bus, bindings: [] }, topic)).toBe(false);
+  });
+
+  it("routes on RabbitMQ's own exchanges as their type does", () => {
+    expect(bindingsDeliver(on('#', 'amq.direct'), topic)).toBe(false);
+    expect(bindingsDeliver(on(topic, 'amq.direct'), topic)).toBe(true);
+    for (const exchange of ['amq.fanout', 'amq.headers', 'amq.match'])
+      expect(bindingsDeliver(on('nothing.like.it', exchange), topic)).toBe(true);
+    expect(bindingsDeliver(on('org.#', 'amq.topic'), topic)).toBe(true);
+    expect(bindingsDeliver(on('nothing.like.it', 'amq.topic'), topic)).toBe(false);
+  });
+
+  it('on Pulse, is a bound exchange, whatever its routing-key pattern', () => {
+    const exchange = 'exchange/taskcluster-queue/v1/task-completed';
+    expect(
+      bindingsDeliver(on('nothing', exchange, 'pulse'), 'taskcluster-queue.v1.task-completed'),
+    ).toBe(true);
+    expect(bindingsDeliver(on('#', exchange, 'pulse'), 'taskcluster-queue.v1.task-failed')).toBe(
+      false,
+    );
+    expect(
+      bindingsDeliver(on('#', 'amq.fanout', 'pulse'), 'taskcluster-queue.v1.task-failed'),
+    ).toBe(false);
   });
 });
 

@@ -52,9 +52,43 @@ export function pulseTopic(exchange: string): string {
 }
 
 /**
- * Whether the bus would deliver messages of a topic to the looper, and its filter keep them:
- * on Pulse a topic is a bound exchange's name; elsewhere it is the routing key, which a binding's
- * pattern must match.
+ * RabbitMQ's own exchanges that are not topic exchanges. They always exist and the looper binds to
+ * them as they are (it declares no `amq.*` exchange): a direct exchange compares the routing key
+ * whole (a `#` binding there takes only the key `#`); a fanout one, and a headers one bound
+ * without arguments as the looper binds, take every message whatever its routing key.
+ */
+const BROKER_EXCHANGES = new Map<string, 'direct' | 'every'>([
+  ['amq.direct', 'direct'],
+  ['amq.fanout', 'every'],
+  ['amq.headers', 'every'],
+  ['amq.match', 'every'],
+]);
+
+/**
+ * Whether the broker would deliver messages of a topic to the looper's queue through one of
+ * `bus.bindings`. On Pulse a topic is a bound exchange's name (the routing key is ids, whatever
+ * the topic). Elsewhere the topic is the routing key: a binding on RabbitMQ's `amq.direct`,
+ * `amq.fanout`, `amq.headers` or `amq.match` routes as that exchange's type does; any other
+ * exchange is taken to be a topic exchange, as the looper declares it (one that is someone
+ * else's, with `bus.declare_exchanges: false`, is not asked for its type), whose pattern must
+ * match the topic.
+ */
+export function bindingsDeliver(
+  bus: { preset: BusPreset; bindings: readonly Binding[] },
+  topic: string,
+): boolean {
+  return bus.bindings.some((b) => {
+    if (bus.preset === 'pulse') return pulseTopic(b.exchange) === topic;
+    const kind = BROKER_EXCHANGES.get(b.exchange);
+    if (kind === 'every') return true;
+    if (kind === 'direct') return b.routing_key === topic;
+    return bindingMatches(b.routing_key, topic);
+  });
+}
+
+/**
+ * Whether messages of a topic would reach a worker: the bus delivers them to the looper
+ * (bindingsDeliver) and its `routing_keys` filter keeps them.
  */
 export function topicBound(
   config: {
@@ -63,12 +97,7 @@ export function topicBound(
   },
   topic: string,
 ): boolean {
-  if (!topicAllowed(topic, config.routing_keys)) return false;
-  return config.bus.bindings.some((b) =>
-    config.bus.preset === 'pulse'
-      ? pulseTopic(b.exchange) === topic
-      : bindingMatches(b.routing_key, topic),
-  );
+  return topicAllowed(topic, config.routing_keys) && bindingsDeliver(config.bus, topic);
 }
 
 /** One word of a Taskcluster routing key: `_` for a missing value, as Taskcluster's publisher writes it. */

@@ -8,7 +8,13 @@ import fc from 'fast-check';
 import yaml from 'js-yaml';
 import type { LoopabullEvent } from '@loopabull/core';
 import { localPlaybook, removeTempDirs, tempDir, tried } from '@test/support';
-import { VARS_MAX_DEPTH, renderExtraVars, renderVars, withVarsFile } from './vars-file.js';
+import {
+  VARS_MAX_DEPTH,
+  renderBatchVars,
+  renderExtraVars,
+  renderVars,
+  withVarsFile,
+} from './vars-file.js';
 
 afterAll(() => removeTempDirs());
 
@@ -125,7 +131,7 @@ describe('renderVars', () => {
     expect(text).toMatch(/^msg:\n {2}- 1\.0e\+21\n {2}- 1\.0e-7\n {2}- 2\.5e-8\n {2}- 12\n/);
   });
 
-  it('writes lone surrogates as U+FFFD, which PyYAML reads, and keeps surrogate pairs', () => {
+  it('writes lone surrogates as U+FFFD, not as escapes libyaml refuses, and keeps surrogate pairs', () => {
     const text = renderVars(
       { ...event, body: { ['k\udc00']: 'a\ud800b \ud83d\ude00 \udfff' } },
       { job_id: 'j', attempt: 1 },
@@ -138,6 +144,28 @@ describe('renderVars', () => {
       { job_id: 'j', attempt: 1 },
     );
     expect(merged).toMatch(/^msg:\n {2}!unsafe "k\ufffd": 2\nloopabull:/);
+  });
+
+  it('writes a lone surrogate as U+FFFD wherever it stands, in metadata and batches too', () => {
+    // Published as JSON text, as the looper reads it: escapes, since UTF-8 has no lone surrogate.
+    const body = JSON.parse(
+      String.raw`["\ud800", "\udc00x", "\udc00\ud800", "\ud800\ud83d\ude00\udc00", "x\udbff"]`,
+    ) as string[];
+    const written = ['\ufffd', '\ufffdx', '\ufffd\ufffd', '\ufffd😀\ufffd', 'x\ufffd'];
+    const items = (indent: string) => written.map((w) => `\n${indent}- !unsafe "${w}"`).join('');
+    const headers = { 'h\udfff': 'v\ud800' };
+    const meta = { job_id: 'j', attempt: 1 };
+    const single = renderVars({ ...event, body, headers }, meta);
+    expect(single).toContain(`msg:${items('  ')}\nloopabull:\n`);
+    expect(single).toContain('\n    !unsafe "h\ufffd": !unsafe "v\ufffd"\n');
+    const batch = renderBatchVars([{ event: { ...event, body, headers }, meta }]);
+    expect(batch).toContain(`msgs:\n  -${items('    ')}\nloopabull_msgs:\n`);
+    expect(batch).toContain('\n      !unsafe "h\ufffd": !unsafe "v\ufffd"\n');
+    for (const text of [single, batch]) {
+      // Well-formed: UTF-8 has every code unit back. And no surrogate written as an escape.
+      expect(Buffer.from(text, 'utf8').toString('utf8')).toBe(text);
+      expect(text).not.toMatch(/\\u[dD][89a-fA-F]/);
+    }
   });
 
   it('writes keys too long for an implicit YAML key in the explicit form', () => {
@@ -296,48 +324,58 @@ describe('renderExtraVars', () => {
 });
 
 describe('renderVars with ansible-playbook', () => {
-  it('gives a playbook the numbers Python json read from the body: the same types, the same text', async () => {
-    const dir = tempDir('numbers');
-    // The text as a Python publisher sends it, with literals JSON.stringify never writes.
-    const text =
-      '{"timestamp": 1424216566.0, "ints": [0, -7, 9007199254740993, 123456789012345678901234567890],' +
-      ' "floats": [1.0, -0.0, 1e5, 1.50, 1E16, 1e21, 1e-7, 0.00001, 12345678.0000000001, 1e400],' +
-      ' "nested": {"a": [{"b": 2.0}]}, "digits": "1.0 1e5 12345678901234567890"}';
-    const playbook = join(dir, 'numbers.yml');
+  /** What a playbook given `vars` as its extra-vars file writes of the template `content`. */
+  async function rendered(content: string, vars: string): Promise<string> {
+    const dir = tempDir('vars');
+    const playbook = join(dir, 'copy.yml');
     writeFileSync(
       playbook,
-      localPlaybook([
-        {
-          'ansible.builtin.copy': {
-            content:
-              '{{ msg.timestamp }} {{ msg.timestamp | type_debug }} {{ msg.ints[3] }} ' +
-              '{{ msg.ints[3] | type_debug }}\n{{ msg | to_json }}',
-            dest: join(dir, 'out'),
-          },
-        },
-      ]),
-    );
-    const vars = renderVars(
-      { ...event, body: JSON.parse(text), body_text: text },
-      { job_id: 'j', attempt: 1 },
+      localPlaybook([{ 'ansible.builtin.copy': { content, dest: join(dir, 'out') } }]),
     );
     await withVarsFile(vars, (file) =>
       promisify(execFile)('ansible-playbook', [playbook, '-e', `@${file}`], {
         env: { ...process.env, ANSIBLE_LOCALHOST_WARNING: 'False' },
       }),
     );
+    return readFileSync(join(dir, 'out'), 'utf8');
+  }
+
+  it('gives a playbook the numbers Python json read from the body: the same types, the same text', async () => {
+    // The text as a Python publisher sends it, with literals JSON.stringify never writes.
+    const text =
+      '{"timestamp": 1424216566.0, "ints": [0, -7, 9007199254740993, 123456789012345678901234567890],' +
+      ' "floats": [1.0, -0.0, 1e5, 1.50, 1E16, 1e21, 1e-7, 0.00001, 12345678.0000000001, 1e400],' +
+      ' "nested": {"a": [{"b": 2.0}]}, "digits": "1.0 1e5 12345678901234567890"}';
+    const vars = renderVars(
+      { ...event, body: JSON.parse(text), body_text: text },
+      { job_id: 'j', attempt: 1 },
+    );
+    const out = await rendered(
+      '{{ msg.timestamp }} {{ msg.timestamp | type_debug }} {{ msg.ints[3] }} ' +
+        '{{ msg.ints[3] | type_debug }}\n{{ msg | to_json }}',
+      vars,
+    );
     const python = await promisify(execFile)('python3', [
       '-c',
       'import json, sys; print(json.dumps(json.loads(sys.argv[1])), end="")',
       text,
     ]);
-    expect(readFileSync(join(dir, 'out'), 'utf8')).toBe(
-      `1424216566.0 float 123456789012345678901234567890 int\n${python.stdout}`,
+    expect(out).toBe(`1424216566.0 float 123456789012345678901234567890 int\n${python.stdout}`);
+  });
+
+  it('runs a playbook on a message with lone surrogates, which it sees as U+FFFD', async () => {
+    // The message's JSON text as a publisher sends it; libyaml refused the escapes written for it.
+    const text = String.raw`{"text": "a\ud800b \ud83d\ude00 \udc00"}`;
+    const vars = renderVars(
+      { ...event, body: JSON.parse(text), headers: { h: '\udfff' } },
+      { job_id: 'j', attempt: 1 },
+    );
+    expect(await rendered('{{ msg.text }}|{{ loopabull.headers.h }}', vars)).toBe(
+      'a\ufffdb 😀 \ufffd|\ufffd',
     );
   });
 
   it('gives a playbook exactly the message that broke it before: lone surrogates, long keys, deep nesting', async () => {
-    const dir = tempDir('vars');
     let deep: unknown = 'bottom';
     for (let i = 0; i < 100; i++) deep = { [`level${i}`]: deep };
     const body = {
@@ -346,19 +384,7 @@ describe('renderVars with ansible-playbook', () => {
       deep,
       template: "{{ lookup('pipe', 'id') }}",
     };
-    const playbook = join(dir, 'dump.yml');
-    writeFileSync(
-      playbook,
-      localPlaybook([
-        { 'ansible.builtin.copy': { content: '{{ msg | to_json }}', dest: join(dir, 'msg.json') } },
-      ]),
-    );
     const vars = renderVars({ ...event, body }, { job_id: 'j', attempt: 1 });
-    await withVarsFile(vars, (file) =>
-      promisify(execFile)('ansible-playbook', [playbook, '-e', `@${file}`], {
-        env: { ...process.env, ANSIBLE_LOCALHOST_WARNING: 'False' },
-      }),
-    );
-    expect(JSON.parse(readFileSync(join(dir, 'msg.json'), 'utf8'))).toEqual(asRead(body));
+    expect(JSON.parse(await rendered('{{ msg | to_json }}', vars))).toEqual(asRead(body));
   });
 });

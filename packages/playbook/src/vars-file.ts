@@ -22,7 +22,9 @@ export interface RunMeta {
 /**
  * YAML 1.1 (PyYAML, which Ansible reads vars files with) refuses these raw in a stream, and a
  * raw line break (including U+0085/U+2028/U+2029) inside a double-quoted scalar would be folded:
- * all are written as escapes. (Lone surrogates never get here: see LONE_SURROGATE.)
+ * all are written as escapes. A character past U+FFFF is written raw, never as the escapes of its
+ * surrogate pair, which libyaml refuses as it refuses a lone one. (Lone surrogates never get
+ * here: see LONE_SURROGATE.)
  */
 const NEEDS_ESCAPE =
   /["\\]|[^\x20-\x7E\xA0-\u2027\u202A-\uD7FF\uE000-\uFEFE\uFF00-\uFFFD\u{10000}-\u{10FFFF}]/gu;
@@ -44,8 +46,12 @@ function escapeChar(ch: string): string {
 }
 
 /**
- * PyYAML refuses a `\ud800` escape as much as the raw code unit, which failed the whole run; a
- * lone surrogate is not text anyway, so it becomes U+FFFD as any UTF-8 decoder would make it.
+ * A lone surrogate (JSON's `"\ud800"`, half of a UTF-16 pair) can be written neither raw (no
+ * UTF-8 encodes it) nor as the escape `\ud800`: pure-Python PyYAML reads that escape, but
+ * ansible-core reads vars files with PyYAML's libyaml loader where PyYAML has it (distribution
+ * packages do), and libyaml refuses it: ansible-playbook exits 4 having run nothing, as 0.0.7's
+ * did with its `yaml.safe_dump`. A lone surrogate is no character anyway, so it becomes U+FFFD,
+ * as any UTF-8 decoder makes it; a well-formed pair is kept.
  */
 const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
 

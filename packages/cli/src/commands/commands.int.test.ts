@@ -78,6 +78,25 @@ describe('resolve', () => {
     expect(exitCode).toBe(0);
     await expect(runProgram(config, ['resolve', '../etc/passwd'])).rejects.toThrow(ConfigError);
   });
+
+  it('says a topic no binding matches is unbound, with what would run were it delivered', async () => {
+    const unbound = testConfig({
+      overrides: {
+        bus: { bindings: [{ exchange: 'amq.direct', routing_key: 'org.example.other' }] },
+        ansible: { playbooks_dir: config.ansible.playbooks_dir },
+      },
+    });
+    const { out, exitCode } = await runProgram(unbound, ['resolve', 'org.example.hello']);
+    expect(out).toMatch(
+      /^unbound: bus\.bindings do not match org\.example\.hello \(org\.example\.other on amq\.direct\): its messages never reach the looper, nothing runs\n {2}if it were delivered: \S+org\.example\.hello\.yml\n {4}playbook: /,
+    );
+    expect(exitCode).toBe(0);
+    const json = await runProgram(unbound, ['resolve', 'org.example.other', '--json']);
+    expect(JSON.parse(json.out)).not.toHaveProperty('unbound');
+    expect(
+      JSON.parse((await runProgram(unbound, ['resolve', 'org.example.hello', '--json'])).out),
+    ).toMatchObject({ found: { relative: 'org.example.hello.yml' }, unbound: true });
+  });
 });
 
 describe('run', () => {

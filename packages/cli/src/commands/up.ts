@@ -25,6 +25,28 @@ const DEMO_QUEUE = {
  */
 export const MAX_UP_WORKERS = 32;
 
+/** How long the demo waits for its job to end before saying it gave up. */
+const DEMO_JOB_WAIT_SECONDS = 120;
+
+/**
+ * What `--demo` does, from the values the code uses: `--help` is where an operator learns which
+ * queue a demo takes messages from, and a help text of its own would drift from them.
+ */
+const DEMO_HELP = `
+--demo starts the same parts: the looper, --workers workers taking its jobs from
+the Redis queue queue.name, and \`loopabull serve\`.
+With no config file, the looper consumes from the AMQP queue ${DEMO_QUEUE.LOOPABULL_BUS_QUEUE},
+bound to # on amq.topic, which RabbitMQ deletes ${DEMO_QUEUE.LOOPABULL_BUS_QUEUE_EXPIRES} s after its last consumer
+(instead of the durable queue loopabull); with one, from the file's bus.queue.
+Once every worker has started and the server answers, \`up\` itself publishes one
+message to bus.publish_exchange (amq.topic by default): the body of a Koji build
+state change, under the topic ${DEMO_TOPIC},
+which playbooks/${DEMO_TOPIC}.yml runs
+(Koji's own topic runs Taskotron's trigger). With a config file, its playbooks
+directory needs that file. \`up\` waits up to ${DEMO_JOB_WAIT_SECONDS} s for that job, prints its
+log and commands to try next, and leaves the parts running.
+`;
+
 /** One process `up` started, named by its command (`looper`, `worker --id 2`, `serve`). */
 interface Part {
   name: string;
@@ -109,7 +131,7 @@ async function demo(
         state = (await services.jobs.show(jobId))?.state ?? '';
         return state === 'completed' || state === 'failed' || state === 'unrouted';
       },
-      120_000,
+      DEMO_JOB_WAIT_SECONDS * 1000,
     );
     // A config file whose playbooks directory lacks the demo's playbook ends the job at once,
     // without a log to show: say why, rather than wait out the timeout for a state never reached.
@@ -148,13 +170,11 @@ export const upCommand = (cli: Cli) =>
       ),
       5,
     )
-    .option(
-      '--demo',
-      'once up, publish a sample Koji build message and show the playbook it ran (with a config file, its playbooks directory needs playbooks/loopabull.demo.build.state.change.yml)',
-    )
+    .option('--demo', "once up, publish a demo message and print its job's log (below)")
     .addHelpText(
       'after',
-      '\nCtrl-C (or SIGTERM) stops every part once, letting running jobs finish within\n' +
+      DEMO_HELP +
+        '\nCtrl-C (or SIGTERM) stops every part once, letting running jobs finish within\n' +
         'workers.shutdown_grace; a second Ctrl-C stops them at once. A part whose `up`\n' +
         'is killed stops by itself. In production run them as systemd units instead:\n' +
         'see docs/operating.md.',
