@@ -4,15 +4,24 @@ import type { Cli } from './options.js';
 /** A long-running part once started: what stops it. */
 export type Stop = () => Promise<void>;
 
-/** The looper of `loopabull looper` (and of a 0.0.7 command line), started. */
-export async function startLooper(config: Config, logger: Logger): Promise<Stop> {
+/** A long-running part whose start is under way: `stop` may be called before `started` settles. */
+export interface Starting {
+  /** Resolves once it runs (or once stopped before that), rejects if it could not start. */
+  started: Promise<void>;
+  stop: Stop;
+}
+
+/**
+ * The looper of `loopabull looper` (and of a 0.0.7 command line), starting: it waits for the bus
+ * and Redis, retrying for as long as they are away, so its stop must not wait for `started`.
+ */
+export async function startLooper(config: Config, logger: Logger): Promise<Starting> {
   const { Looper } = await import('@loopabull/looper');
   const looper = new Looper({ config, logger });
   logger.info(
     `starting: bus ${redactUrl(config.bus.url)} queue ${config.bus.queue} (${config.bus.preset}), redis ${redactUrl(config.redis.url)}`,
   );
-  await looper.start();
-  return () => looper.stop();
+  return { started: looper.start(), stop: () => looper.stop() };
 }
 
 /** A worker of `loopabull worker` (and of a 0.0.7 command line) with its automations, started. */

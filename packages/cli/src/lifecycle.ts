@@ -5,11 +5,16 @@ import type { Logger } from '@loopabull/core';
  * while stopping exits at once, for an operator who does not want to wait. Once stopped, the
  * process exits: a handler that ignored its aborted `ctx.signal` (a timer, a poll loop) would
  * otherwise keep a stopped worker alive and run on beside the retry of the job it gave back.
+ *
+ * `started` is a start still under way (a looper waiting for the bus or Redis): the signals stop
+ * it all the same. Its rejection ends this as a failed start always has, unless a signal came
+ * first, when the stop's outcome is what counts.
  */
 export function runUntilSignal(
   name: string,
   logger: Logger,
   stop: () => Promise<void>,
+  started?: Promise<void>,
 ): Promise<void> {
   return new Promise((resolve, reject) => {
     let stopping = false;
@@ -35,5 +40,8 @@ export function runUntilSignal(
       process.channel.unref();
       process.once('disconnect', () => stopping || begin('the parent process is gone'));
     }
+    started?.catch((err: unknown) => {
+      if (!stopping) reject(err);
+    });
   });
 }

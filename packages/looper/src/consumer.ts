@@ -81,6 +81,8 @@ export class BusConsumer extends EventEmitter<ConsumerEvents> {
       this.emit('disconnected', err);
     });
     connection.on('connect-failed', (err) => {
+      // An attempt under way when close() was called fails afterwards; it is not retried.
+      if (this.closing) return;
       // The first failure says what is wrong; the retries that follow would only repeat it.
       const error = busFault(err, this.bus.url);
       if (this.reconnecting) logger.debug('bus connection still failing', { error });

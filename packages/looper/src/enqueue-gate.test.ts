@@ -1,4 +1,4 @@
-import { describe, expect, it } from '@jest/globals';
+import { describe, expect, it, jest } from '@jest/globals';
 import { once } from 'node:events';
 import { backoffDelay } from './backoff.js';
 import { EnqueueGate } from './enqueue-gate.js';
@@ -52,17 +52,26 @@ describe('EnqueueGate', () => {
     expect(calls()).toBe(2);
   });
 
-  it('stops probing when disposed', async () => {
-    const { probe, calls } = scriptedProbe([false, false, false]);
-    const gate = new EnqueueGate({ probe, initialDelay: 60_000, maxDelay: 60_000 });
-    const failed = once(gate, 'probe-failed');
-    gate.start();
-    await failed;
-    gate.dispose();
-    gate.nudge();
-    await new Promise((resolve) => setImmediate(resolve));
-    expect(calls()).toBe(1);
-    expect(gate.open).toBe(false);
+  it('stops probing for good when disposed, whatever asks it to again, leaving no timer', async () => {
+    jest.useFakeTimers();
+    try {
+      const { probe, calls } = scriptedProbe([false, false, false]);
+      const gate = new EnqueueGate({ probe, initialDelay: 1_000, maxDelay: 1_000 });
+      const failed = once(gate, 'probe-failed');
+      gate.start();
+      await failed;
+      gate.dispose();
+      // What the looper's Redis client may still report while it closes: its first attempt
+      // ending (start), a reconnect (nudge).
+      gate.start();
+      gate.nudge();
+      await jest.advanceTimersByTimeAsync(60_000);
+      expect(calls()).toBe(1);
+      expect(gate.open).toBe(false);
+      expect(jest.getTimerCount()).toBe(0);
+    } finally {
+      jest.useRealTimers();
+    }
   });
 });
 

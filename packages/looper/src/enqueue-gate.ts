@@ -24,6 +24,7 @@ export class EnqueueGate extends EventEmitter<GateEvents> {
   private isOpen = false;
   private probing: AbortController | null = null;
   private wake: (() => void) | null = null;
+  private disposed = false;
   private readonly initialDelay: number;
   private readonly maxDelay: number;
 
@@ -55,12 +56,17 @@ export class EnqueueGate extends EventEmitter<GateEvents> {
     this.wake?.();
   }
 
+  /** Stops probing for good: `start`, `close` and `nudge` do nothing afterwards. */
   dispose(): void {
+    this.disposed = true;
     this.probing?.abort();
     this.probing = null;
   }
 
   private probe(restFirst: boolean): void {
+    // The client being closed still reports its connection ending, which would start probing
+    // it again, with a timer that keeps a stopped process alive.
+    if (this.disposed) return;
     this.probing?.abort();
     const controller = new AbortController();
     this.probing = controller;

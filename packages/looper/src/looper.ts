@@ -86,7 +86,8 @@ export class Looper extends EventEmitter<LooperEvents> {
   private readonly inflight = new Set<Promise<void>>();
   private state: 'new' | 'running' | 'stopping' = 'new';
   private stopped: Promise<void> | null = null;
-  private abandonStart: ((err: Error) => void) | null = null;
+  /** Ends a start() still waiting for its first consume. */
+  private endStart: (() => void) | null = null;
   /** The last consume/cancel request: requeues wait for it so a cancelled consumer is not fed again. */
   private consumerSynced: Promise<void> = Promise.resolve();
   private everOpened = false;
@@ -111,7 +112,11 @@ export class Looper extends EventEmitter<LooperEvents> {
     this.consumer.on('disconnected', (err) => this.emit('disconnected', err));
   }
 
-  /** Resolves once the looper consumes for the first time, which waits for both Redis and the bus. */
+  /**
+   * Resolves once the looper consumes for the first time, which waits for both Redis and the bus,
+   * or once stop() is called before that: a stop while it connects is no failure, and stop()'s
+   * own promise says when everything is closed.
+   */
   async start(): Promise<void> {
     if (this.state !== 'new') throw new Error('a Looper starts once');
     this.state = 'running';
@@ -183,15 +188,14 @@ export class Looper extends EventEmitter<LooperEvents> {
     redis.once('error', firstAttemptEnded);
     redis.on('ready', () => gate.nudge());
 
-    const firstConsume = new Promise<void>((resolve, reject) => {
-      this.abandonStart = reject;
+    const firstConsume = new Promise<void>((resolve) => {
+      this.endStart = resolve;
       this.once('consuming', resolve);
     });
     try {
       await this.consumer.open();
     } catch (err) {
       // Redis and its probes are running already: a failed start must not leave them behind.
-      void firstConsume.catch(() => undefined);
       await this.stop();
       throw err;
     }
@@ -201,7 +205,8 @@ export class Looper extends EventEmitter<LooperEvents> {
   /**
    * Stops consuming, lets the messages in hand finish (enqueued and acked, or requeued), then
    * closes the bus and Redis. Messages the broker had sent but the looper had not taken go back
-   * to the queue when the channel closes.
+   * to the queue when the channel closes. Called while start() still waits for the bus or Redis,
+   * it ends the connection attempts and the Redis probes as well.
    */
   stop(): Promise<void> {
     this.stopped ??= this.shutdown();
@@ -211,7 +216,7 @@ export class Looper extends EventEmitter<LooperEvents> {
   private async shutdown(): Promise<void> {
     const wasRunning = this.state === 'running';
     this.state = 'stopping';
-    this.abandonStart?.(new Error('the looper was stopped before it consumed'));
+    this.endStart?.();
     if (!wasRunning) return;
     this.gate?.dispose();
     await this.syncConsumer();
@@ -226,6 +231,7 @@ export class Looper extends EventEmitter<LooperEvents> {
       await queue.close().catch(() => undefined);
       await closeRedis(redis);
     }
+    this.logger.info('looper stopped');
   }
 
   private track(work: Promise<void>): void {

@@ -1,10 +1,24 @@
-/** A looper whose start fails must not leave its Redis connection and probes running. */
+/**
+ * A looper whose start fails, or that is stopped before it consumes, must not leave its Redis
+ * connection and probes running.
+ */
 import { setTimeout as delay } from 'node:timers/promises';
 import { afterAll, expect, it } from '@jest/globals';
-import { removeTempDirs, startRedis, testConfig } from '@test/support';
+import {
+  closedPort,
+  releaseClosedPorts,
+  removeTempDirs,
+  startRedis,
+  testConfig,
+  waitFor,
+} from '@test/support';
+import { recordingLogger } from '../test/helpers.js';
 import { Looper } from './index.js';
 
-afterAll(removeTempDirs);
+afterAll(async () => {
+  await releaseClosedPorts();
+  removeTempDirs();
+});
 
 it('closes its Redis connection when a bus.tls file cannot be read', async () => {
   const redis = await startRedis();
@@ -19,6 +33,25 @@ it('closes its Redis connection when a bus.tls file cannot be read', async () =>
     // Time for a connection still being made to come up, and for a probe to run on it.
     await delay(500);
     expect(await redis.connections()).toBe(0);
+  } finally {
+    await redis.stop();
+  }
+});
+
+it('stopped while it retries the bus, its start resolves and its Redis connection closes', async () => {
+  const redis = await startRedis();
+  try {
+    const busUrl = `amqp://guest:guest@127.0.0.1:${await closedPort()}`;
+    const config = testConfig({ overrides: { redis: { url: redis.url }, bus: { url: busUrl } } });
+    const logger = recordingLogger();
+    const retrying = logger.said(/cannot connect to the bus or declare the queue, retrying/);
+    const looper = new Looper({ config, logger });
+    const started = looper.start();
+    await retrying;
+    await looper.stop();
+    await expect(started).resolves.toBeUndefined();
+    expect(logger.lines.at(-1)).toMatchObject({ level: 'info', message: 'looper stopped' });
+    await waitFor(async () => (await redis.connections()) === 0, { what: 'no connection left' });
   } finally {
     await redis.stop();
   }

@@ -134,21 +134,40 @@ export interface LogLine {
   meta: Record<string, unknown>;
 }
 
+export type RecordingLogger = Logger & {
+  lines: LogLine[];
+  /** Resolves at the first line (from now on) whose message matches. */
+  said(pattern: RegExp): Promise<void>;
+};
+
 /** A logger that keeps its lines for assertions instead of printing them. */
-export function recordingLogger(): Logger & { lines: LogLine[] } {
+export function recordingLogger(): RecordingLogger {
   const lines: LogLine[] = [];
+  const waiting = new Set<(line: LogLine) => void>();
   const at =
     (level: string) =>
     (message: string, meta: Record<string, unknown> = {}) => {
-      lines.push({ level, message, meta });
+      const line = { level, message, meta };
+      lines.push(line);
+      for (const wake of waiting) wake(line);
     };
+  const said = (pattern: RegExp) =>
+    new Promise<void>((resolve) => {
+      const wake = (line: LogLine) => {
+        if (!pattern.test(line.message)) return;
+        waiting.delete(wake);
+        resolve();
+      };
+      waiting.add(wake);
+    });
   return {
     lines,
+    said,
     error: at('error'),
     warn: at('warn'),
     info: at('info'),
     debug: at('debug'),
-  } as unknown as Logger & { lines: LogLine[] };
+  } as unknown as RecordingLogger;
 }
 
 /**

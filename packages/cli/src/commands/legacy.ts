@@ -22,13 +22,14 @@ export const legacyCommand = (cli: Cli) =>
     logger.warn(
       `running ${path} as Loopabull 0.0.7 did, bus and playbooks in one process; systemd units should run \`loopabull looper\` and \`loopabull worker --id N\` (docs/compatibility.md)`,
     );
-    const stopLooper = await startLooper(config, logger);
+    const looper = await startLooper(config, logger);
+    await looper.started;
     const stopWorker = await startWorker(cli, config, logger, {
       id: String(process.pid),
       concurrency: 1,
     });
     await runUntilSignal('loopabull', logger, async () => {
-      await stopLooper();
+      await looper.stop();
       await stopWorker();
     });
   });

@@ -11,7 +11,8 @@ export const looperCommand = (cli: Cli) =>
       `
 Binds the durable queue bus.queue to bus.bindings, turns each message into an event as
 bus.preset names it, and acks it only once Redis has the job. Reconnects by itself to
-the broker and to Redis; while Redis is down it stops taking messages.`,
+the broker and to Redis; while Redis is down it stops taking messages. SIGTERM or SIGINT
+stops it, also while it still waits for the broker or Redis to answer.`,
     )
     .action(async (opts: ConfigOpts) => {
       boundHeapGrowth();
@@ -20,5 +21,6 @@ the broker and to Redis; while Redis is down it stops taking messages.`,
       const { startLooper } = await import('../daemons.js');
       await checkRedisDatabase(config.redis.url);
       const logger = createLogger('looper', config.loglevel);
-      await runUntilSignal('looper', logger, await startLooper(config, logger));
+      const { started, stop } = await startLooper(config, logger);
+      await runUntilSignal('looper', logger, stop, started);
     });
