@@ -1,5 +1,5 @@
 import { once } from 'node:events';
-import { request, type IncomingMessage } from 'node:http';
+import { request, type IncomingMessage, type Server } from 'node:http';
 import type { FastifyInstance } from 'fastify';
 
 export interface HttpAnswer {
@@ -72,4 +72,17 @@ export async function rawRequest(
     return value === undefined ? null : String(value);
   };
   return answer(res.statusCode!, header, Buffer.concat(chunks));
+}
+
+/**
+ * The next request `server` answers, as an access log written from Node's request and its
+ * finished answer would record it: `PUT /api/gettac/%FF 405`, the URL as the request holds it
+ * once answered. Start it before sending the request.
+ */
+export function nextAnswered(server: Server): Promise<string> {
+  return new Promise((resolve) => {
+    server.once('request', (req: IncomingMessage, res) =>
+      res.once('finish', () => resolve(`${req.method} ${req.url} ${res.statusCode}`)),
+    );
+  });
 }

@@ -11,7 +11,13 @@ export {
 export { waitFor } from './wait.js';
 export { closedPort, freePort, releaseClosedPorts } from './ports.js';
 export { startRedis, type RedisInstance } from './redis-server.js';
-export { serveForTest, rawRequest, type HttpAnswer, type HttpClient } from './http.js';
+export {
+  serveForTest,
+  rawRequest,
+  nextAnswered,
+  type HttpAnswer,
+  type HttpClient,
+} from './http.js';
 export { runCli, startCli, CLI, type CliProcess, type CliResult } from './cli.js';
 export { localPlaybook, writeAutomation, processAlive } from './ansible.js';
 export { killTree, processTree } from './process-tree.js';

@@ -1,9 +1,9 @@
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { Config, Logger, QueueServices } from '@loopabull/core';
 import { registerApi, unknownJob } from './api-routes.js';
-import { frameworkErrors } from './bad-url.js';
+import { frameworkErrors, MAX_PARAM_LENGTH } from './bad-url.js';
 import { registerDashboard, unknownJobPage } from './dashboard.js';
-import { guardRequests } from './guard.js';
+import { guardRequests, guardUnroutable } from './guard.js';
 import { errorBodies } from './error-body.js';
 import { emptyJsonIsNoBody } from './json-body.js';
 import { createMetrics } from './metrics.js';
@@ -25,17 +25,20 @@ export interface AppOptions {
 export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   const { config, services, logger } = opts;
   const enabled = opts.modules ?? [];
+  const errorBody = errorBodies(enabled);
   const app = Fastify({
     logger: false,
-    routerOptions: { maxParamLength: 512 },
+    routerOptions: { maxParamLength: MAX_PARAM_LENGTH },
     // A job id the router cannot take (over 512 characters, a bad %-escape) names no job either.
-    frameworkErrors: frameworkErrors([
-      { under: '/jobs/', answer: unknownJobPage },
-      { under: '/api/jobs/', answer: unknownJob },
-      ...enabled.flatMap((m) => m.misses ?? []),
-    ]),
+    frameworkErrors: frameworkErrors(
+      [
+        { under: '/jobs/', answer: unknownJobPage },
+        { under: '/api/jobs/', answer: unknownJob },
+        ...enabled.flatMap((m) => m.misses ?? []),
+      ],
+      guardUnroutable(config.http, errorBody),
+    ),
   });
-  const errorBody = errorBodies(enabled);
   // One navigation for every page, the server's and the modules'.
   const pages = enabled.flatMap((m) => (m.dashboard ? [m.dashboard] : []));
   guardRequests(app, config.http, errorBody);

@@ -3,7 +3,7 @@ import helmet from 'helmet';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { hostForm, type Config } from '@loopabull/core';
 import type { ErrorBody } from './error-body.js';
-import { answerOtherMethods } from './methods.js';
+import { answerOtherMethod, answerOtherMethods, otherMethodsAllow } from './methods.js';
 
 type HttpConfig = Config['http'];
 
@@ -118,6 +118,27 @@ const documentsOnly = helmet({
 const isPage = (type: ReturnType<FastifyReply['getHeader']>) =>
   typeof type === 'string' && type.startsWith('text/html');
 
+/** The guard's refusals: JSON, in the shape the URL's module words errors in. */
+const refusal =
+  (errorBody: ErrorBody) =>
+  (req: FastifyRequest, reply: FastifyReply, code: number, error: string) =>
+    reply.code(code).type('application/json; charset=utf-8').send(errorBody(req.url, error));
+
+/** The check every request passes first: its Host is one this server answers (DNS rebinding). */
+function refuseForeignHost(http: HttpConfig, errorBody: ErrorBody) {
+  const hosts = new Set(allowedHosts(http));
+  const refuse = refusal(errorBody);
+  return (req: FastifyRequest, reply: FastifyReply) =>
+    hostAllowed(req.headers.host, hosts)
+      ? undefined
+      : refuse(
+          req,
+          reply,
+          req.headers.host ? 421 : 400,
+          `Host ${JSON.stringify(req.headers.host ?? '')} is not one of http.allowed_hosts`,
+        );
+}
+
 /**
  * Everything `loopabull serve` checks before a route runs: the Host header (DNS rebinding), then
  * for changing methods the token, the origin and the body's type; and the headers that keep
@@ -128,27 +149,17 @@ const isPage = (type: ReturnType<FastifyReply['getHeader']>) =>
  * client that sent a wrong method learns that, not that it lacks a token.
  */
 export function guardRequests(app: FastifyInstance, http: HttpConfig, errorBody: ErrorBody): void {
-  const refuse = (req: FastifyRequest, reply: FastifyReply, code: number, error: string) =>
-    reply.code(code).type('application/json; charset=utf-8').send(errorBody(req.url, error));
   app.addHook('onRequest', (req, reply, done) => everyAnswer(req.raw, reply.raw, () => done()));
   app.addHook('onSend', (req, reply, payload, done) => {
     if (!isPage(reply.getHeader('content-type'))) return done(null, payload);
     documentsOnly(req.raw, reply.raw, () => done(null, payload));
   });
 
-  const hosts = new Set(allowedHosts(http));
-  const token = http.token;
-  app.addHook('onRequest', async (req, reply) => {
-    if (!hostAllowed(req.headers.host, hosts)) {
-      return refuse(
-        req,
-        reply,
-        req.headers.host ? 421 : 400,
-        `Host ${JSON.stringify(req.headers.host ?? '')} is not one of http.allowed_hosts`,
-      );
-    }
-  });
+  const refuse = refusal(errorBody);
+  const foreignHost = refuseForeignHost(http, errorBody);
+  app.addHook('onRequest', async (req, reply) => foreignHost(req, reply));
   answerOtherMethods(app, errorBody);
+  const token = http.token;
   app.addHook('onRequest', async (req, reply) => {
     if (READING.has(req.method)) return;
     if (!token) return refuse(req, reply, 403, NO_TOKEN_SET);
@@ -171,4 +182,19 @@ export function guardRequests(app: FastifyInstance, http: HttpConfig, errorBody:
       );
     }
   });
+}
+
+/**
+ * What the guard answers of a request the router could not read (bad-url.ts), given the path as
+ * its routes would take it (`readable`): a method that path does not take is answered as on any
+ * path (methods.ts), after the Host check, in the same order as above. Anything else is left to
+ * the misses (undefined): such a request reaches no route, so the token is not asked for.
+ */
+export function guardUnroutable(http: HttpConfig, errorBody: ErrorBody) {
+  const foreignHost = refuseForeignHost(http, errorBody);
+  return (req: FastifyRequest, reply: FastifyReply, readable: string) => {
+    const allow = otherMethodsAllow(reply.server, req.method, readable);
+    if (!allow) return undefined;
+    return foreignHost(req, reply) ?? answerOtherMethod(req, reply, allow, errorBody);
+  };
 }

@@ -4,6 +4,7 @@ import type { FastifyInstance } from 'fastify';
 import { createLogger, createRedis, queueServices, type QueueServices } from '@loopabull/core';
 import {
   cleanUpTest,
+  nextAnswered,
   rawRequest,
   removeTempDirs,
   serveForTest,
@@ -265,5 +266,50 @@ describe('a path no route takes', () => {
     const res = await send('GET', `/machines/${'x'.repeat(600)}`);
     expect(res.statusCode).toBe(414);
     expect(res.json().code).toBe('FST_ERR_MAX_PARAM_LENGTH');
+  });
+});
+
+describe('a path the router cannot read (a bad escape, a name over 512 characters)', () => {
+  /** The answer's status, `Allow` and body. */
+  const seen = async (method: string, path: string) => {
+    const res = await send(method, path);
+    return { status: res.statusCode, allow: res.header('allow'), body: res.body };
+  };
+
+  it.each([
+    ["a bad escape under a module's misses", '/tac/%FF%FE', '/tac/x'],
+    ["a long name under a module's misses", `/tac/${'x'.repeat(600)}`, '/tac/x'],
+    ['a bad escape under the longer of two prefixes', '/tac/deep/%FF', '/tac/deep/x'],
+    ['a bad escape under no misses', '/gettac/%FF%FE', '/gettac/x'],
+    ["a bad escape under the server's own misses", '/jobs/%FF', '/jobs/x'],
+  ])(
+    '%s gets the answer of a readable name to a method its routes do not take',
+    async (_what, path, readable) => {
+      for (const method of ['PUT', 'POST', 'PATCH', 'OPTIONS']) {
+        const expected = await seen(method, readable);
+        expect([405, 204]).toContain(expected.status);
+        expect([method, await seen(method, path)]).toEqual([method, expected]);
+      }
+    },
+  );
+
+  it('is answered on the URL sent, and after the Host check, as on any path', async () => {
+    const answered = nextAnswered(app.server);
+    expect405(await send('PUT', '/tac/%FF%FE'), 'GET, HEAD, OPTIONS');
+    expect(await answered).toBe('PUT /tac/%FF%FE 405');
+    expect((await send('PUT', '/tac/%FF%FE', { host: 'evil.example' })).statusCode).toBe(421);
+  });
+
+  it('goes on to the misses under a method a route takes there, and is 404 where none does', async () => {
+    expect((await send('GET', '/tac/%FF%FE')).body).toBe('no tac');
+    // `/api/:table/:id` takes PUT: the token is not asked for, as for any bad URL.
+    const put = await send('PUT', '/api/gettac/%FF');
+    expect([put.statusCode, put.header('allow')]).toEqual([404, null]);
+    expect405(await send('DELETE', '/api/gettac/%FF'), 'GET, HEAD, OPTIONS, PUT');
+    const nowhere = await send('PUT', '/nope/%C0');
+    expect([nowhere.statusCode, nowhere.json().message]).toEqual([
+      404,
+      'Route PUT:/nope/%C0 not found',
+    ]);
   });
 });

@@ -42,7 +42,9 @@ export interface RouteModule {
    * their percent-encoding does not decode (`/gettac/%ZZ`), or a parameter is over 512
    * characters. The module's own routes answer every other path there that names nothing; this
    * gives those two the same answer. The longest prefix of any module wins. Elsewhere they are
-   * 404 and 414 as the server answers them (bad-url.ts).
+   * 404 and 414 as the server answers them (bad-url.ts). Only methods the routes there take get
+   * here: for another the server answers 405 with their `Allow` (OPTIONS: 204), as on a path
+   * the router can read, so a module need not route such a request again to get it.
    */
   misses?: readonly RouteMiss[];
 }

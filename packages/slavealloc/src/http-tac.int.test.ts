@@ -1,5 +1,5 @@
 import { beforeEach, describe, expect, it, jest } from '@jest/globals';
-import { allDatabases, rawRequest } from '@test/support';
+import { allDatabases, nextAnswered, rawRequest } from '@test/support';
 import { IDLEIZER, handWrittenTac } from '../test/expected-tac.js';
 import { currentMasters, quietLogger } from '../test/helpers.js';
 import { useStack, type Stack } from '../test/stack.js';
@@ -351,6 +351,18 @@ describe.each(allDatabases())('/gettac on $name', (target) => {
     const head = await stack.request('/api/gettac/linux-ix-slave01', { method: 'HEAD' });
     expect([head.status, head.headers.get('content-type')]).toEqual([200, 'application/json']);
     expect(Object.values(await currentMasters(stack.seed)).every((m) => m === null)).toBe(true);
+  });
+
+  it('the 405 of a name the router cannot take is the request as sent, the path not rewritten', async () => {
+    for (const path of ['/api/gettac/%FF', '/gettac/%FF/x']) {
+      const answered = nextAnswered(stack.server.app.server);
+      const res = await rawRequest(stack.server.url + path, { method: 'PUT', body: '{}' });
+      expect([res.statusCode, res.json(), await answered]).toEqual([
+        405,
+        { error: 'PUT is not allowed here; this path takes GET, HEAD, OPTIONS' },
+        `PUT ${path} 405`,
+      ]);
+    }
   });
 
   it('50 concurrent /gettac requests leave the masters balanced', async () => {

@@ -282,22 +282,6 @@ function asLeaf(under: string, answer: (reply: FastifyReply) => unknown) {
 }
 
 /**
- * `asLeaf` for a prefix whose paths take GET (and HEAD) only. Another method is answered as the
- * server answers it on a name it can route, 405 with `Allow: GET, HEAD, OPTIONS` (or OPTIONS'
- * 204): routed again as the bare prefix, whose routes take the same methods, since a name that
- * does not decode or is too long would otherwise make `PUT /api/gettac/%FF` a 404.
- */
-function asGetLeaf(under: string, answer: (reply: FastifyReply) => unknown) {
-  const leaf = asLeaf(under, answer);
-  return (reply: FastifyReply) => {
-    const { method, raw } = reply.request;
-    if (method === 'GET' || method === 'HEAD') return leaf(reply);
-    raw.url = under;
-    reply.server.routing(raw, reply.raw);
-  };
-}
-
-/**
  * slavealloc's HTTP interface (docs/slavealloc.md): `/gettac/<slave>` for the slaves, `/api/…`
  * for the CLI and the UI. The server checks the bearer token on PUT, POST and DELETE.
  */
@@ -311,10 +295,11 @@ export function slaveallocRoutes(service: Slavealloc, logger: Logger): RouteModu
     },
     dashboard: DASHBOARD,
     // A slave name or row id the router cannot take (escapes that are not UTF-8, over 512
-    // characters) names nothing either.
+    // characters) names nothing either. A method the routes there do not take (`PUT
+    // /api/gettac/%FF`) never gets here: the server answers it 405 as on any path.
     misses: [
-      { under: '/gettac/', answer: asGetLeaf('/gettac/', noAllocation) },
-      { under: '/api/gettac/', answer: asGetLeaf('/api/gettac/', noSlave) },
+      { under: '/gettac/', answer: asLeaf('/gettac/', noAllocation) },
+      { under: '/api/gettac/', answer: asLeaf('/api/gettac/', noSlave) },
       ...Object.keys(API_TABLES).map((table) => ({
         under: `/api/${table}/`,
         answer: asLeaf(`/api/${table}/`, noRow(table)),
