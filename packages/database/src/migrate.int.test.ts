@@ -247,21 +247,20 @@ describe.each([sqlite, postgres, mariadb])('on $name', (target) => {
     await expect(look()).resolves.toBe('the items are there');
   });
 
-  // Not on SQLite: there, within the whole suite (never alone, nor with its file), the table made
-  // just before was not seen by the read that follows; not yet understood, see docs/testing.md.
-  (target.name === 'SQLite' ? it.skip : it)(
-    'pending() reports a record it cannot read, rather than calling the tables not created yet',
-    async () => {
-      const { db } = use();
-      // A record table without the column the record is read by: its SELECT fails, as one the
-      // database user may not read does.
-      await db.kysely.schema
-        .createTable('loopabull_unread_migrations')
-        .addColumn('id', 'integer')
-        .execute();
-      await expect(db.pending('unread', itemMigrations('unread_items'))).rejects.toThrow(/name/);
-    },
-  );
+  it('pending() reports a record it cannot read, rather than calling the tables not created yet', async () => {
+    const { db } = use();
+    // A record table without the column the record is read by: its SELECT fails, as one the
+    // database user may not read does.
+    await db.kysely.schema
+      .createTable('loopabull_unread_migrations')
+      .addColumn('id', 'integer')
+      .execute();
+    // By its message, not toThrow: better-sqlite3's error class is that of the first test file
+    // that loaded it in a Jest worker, whose Error toThrow does not take for one ("did not throw").
+    await expect(db.pending('unread', itemMigrations('unread_items'))).rejects.toMatchObject({
+      message: expect.stringMatching(/column\W+name/),
+    });
+  });
 
   it('brings an up-to-date owner to date in one query, without DDL or lock', async () => {
     const { db } = use();
