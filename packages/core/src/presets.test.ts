@@ -1,4 +1,5 @@
-import { gzipSync } from 'node:zlib';
+import { createHash } from 'node:crypto';
+import { deflateSync, gzipSync } from 'node:zlib';
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from '@jest/globals';
 import {
@@ -90,12 +91,78 @@ describe('fedora-messaging preset', () => {
     expect(
       toEvent({ ...delivery, contentEncoding: 'latin-1' }, 'fedora-messaging', opts),
     ).toMatchObject({ ok: false, reason: 'bad-encoding' });
+    // kombu says it compressed a body only in its own header, and labels the body utf-8.
+    for (const preset of ['fedora-messaging', 'pulse', 'generic'] as const)
+      for (const [compression, headerName] of [
+        ['application/x-gzip', 'compression'],
+        ['application/x-bz2', 'Compression'],
+      ])
+        expect(
+          toEvent(
+            {
+              ...delivery,
+              content: deflateSync(delivery.content),
+              contentEncoding: 'utf-8',
+              headers: { [headerName!]: compression },
+            },
+            preset,
+            opts,
+          ),
+        ).toMatchObject({
+          ok: false,
+          reason: 'bad-encoding',
+          detail: `body is compressed (kombu's compression header "${compression}"), which the looper does not inflate`,
+        });
+    expect(
+      toEvent({ ...delivery, headers: { compression: '' } }, 'fedora-messaging', opts),
+    ).toMatchObject({ ok: true });
     // What fedora-messaging and Pulse publishers send is read as before, and so is what kombu
     // labels bytes handed to it as they are (0.0.7 read those).
     for (const contentEncoding of ['utf-8', 'UTF-8', 'utf8', 'us-ascii', 'binary', 'identity', ''])
       expect(toEvent({ ...delivery, contentEncoding }, 'fedora-messaging', opts)).toMatchObject({
         ok: true,
       });
+  });
+  it('reads a JSON body whatever its content type says, and names the type of one that is not JSON', () => {
+    // As fedora-messaging's consumers: the body is JSON, the label is not looked at.
+    expect(
+      toEvent({ ...delivery, contentType: 'text/plain' }, 'fedora-messaging', opts),
+    ).toMatchObject({ ok: true, event: { body: fedmsg.msg } });
+    // kombu's other serializers: pickle (bytes that are no UTF-8) and YAML (text).
+    const pickled = Buffer.from('8004950a000000000000007d948c0161944b01732e', 'hex');
+    for (const preset of ['fedora-messaging', 'pulse'] as const) {
+      expect(
+        toEvent(
+          { ...delivery, content: pickled, contentType: 'application/x-python-serialize' },
+          preset,
+          opts,
+        ),
+      ).toMatchObject({
+        ok: false,
+        reason: 'not-json',
+        detail:
+          'body is not JSON (content type "application/x-python-serialize"): it is not even UTF-8 text',
+      });
+      expect(
+        toEvent(
+          { ...delivery, content: Buffer.from('a: 1\n'), contentType: 'application/x-yaml' },
+          preset,
+          opts,
+        ),
+      ).toMatchObject({
+        ok: false,
+        reason: 'not-json',
+        detail: expect.stringMatching(/^body is not JSON \(content type "application\/x-yaml"\): /),
+      });
+    }
+    // Unlabelled, or labelled JSON, bytes that are no UTF-8 are that.
+    expect(
+      toEvent(
+        { ...delivery, content: pickled, contentType: 'application/json' },
+        'fedora-messaging',
+        opts,
+      ),
+    ).toMatchObject({ ok: false, reason: 'bad-utf8', detail: 'body is not valid UTF-8' });
   });
   it('parks bodies nested deeper than maxDepth, counted after parsing', () => {
     const deep = (n: number) => '['.repeat(n) + ']'.repeat(n);
@@ -152,11 +219,13 @@ describe('pulse preset', () => {
     routingKey: pulse.routingKey,
     content: Buffer.from(JSON.stringify(pulse.payload)),
   };
-  it('names the topic after the exchange and hashes exchange and routing key into the id', () => {
+  it('names the topic after the exchange and hashes `<exchange>:<routing key>` into the id', () => {
     const r = toEvent(delivery, 'pulse', opts);
     if (!r.ok) throw new Error(r.detail);
     expect(r.event.topic).toBe('taskcluster-queue.v1.task-completed');
-    expect(r.event.id).toMatch(/^[0-9a-f]{64}$/);
+    // What anyone holding the captured message computes: SHA-256 (hex) of the spec's text.
+    const text = `${pulse.exchange}:${pulse.routingKey}`;
+    expect(r.event.id).toBe(createHash('sha256').update(text).digest('hex'));
     expect(toEvent({ ...delivery, content: Buffer.from('{}') }, 'pulse', opts)).toMatchObject({
       ok: true,
       event: { id: r.event.id },

@@ -1,6 +1,6 @@
 import type { Binding, BusPreset } from './config/schema.js';
 import type { LoopabullEvent } from './event.js';
-import { sha256 } from './hash.js';
+import { sha256, sha256Text } from './hash.js';
 import { DEFAULT_MAX_DEPTH, nestingDepth, plainHeaders, sentAtHeader } from './intake.js';
 import { mayLoseNumbers } from './json-numbers.js';
 import { isObject } from './json-object.js';
@@ -158,14 +158,16 @@ export function destinationFor(
 }
 
 /**
- * The event id the preset gives a delivery: Pulse's exchange and routing key hashed (its
- * messages may repeat); otherwise the message id, else a hash of exchange, routing key and body.
+ * The event id the preset gives a delivery. Pulse: `<exchange>:<routing key>` hashed (its messages
+ * may repeat), as the spec writes it, so anyone holding a captured message can compute its id:
+ * the SHA-256 hex of that text. Otherwise the message id, else a hash of exchange, routing key
+ * and body.
  */
 export function eventIdOf(
   delivery: Pick<Delivery, 'exchange' | 'routingKey' | 'content' | 'messageId'>,
   preset: BusPreset,
 ): string {
-  if (preset === 'pulse') return sha256(delivery.exchange, delivery.routingKey);
+  if (preset === 'pulse') return sha256Text(`${delivery.exchange}:${delivery.routingKey}`);
   return delivery.messageId || sha256(delivery.exchange, delivery.routingKey, delivery.content);
 }
 
@@ -253,13 +255,17 @@ const utf8 = new TextDecoder('utf-8', { fatal: true });
  */
 const READ_ENCODINGS = new Set(['utf-8', 'utf8', 'us-ascii', 'ascii', 'binary', 'identity']);
 
-const CONTENT_ENCODING = 'content-encoding';
-
-/** A `content-encoding` header in any letter case (bridges from HTTP or STOMP put it there). */
-function encodingHeader(headers: Record<string, unknown> | undefined): string | undefined {
+/**
+ * A header's text, its name in any letter case (bridges from HTTP or STOMP write
+ * `Content-Encoding`), a byte array read as UTF-8; undefined when absent or not text.
+ */
+function headerText(
+  headers: Record<string, unknown> | undefined,
+  name: string,
+): string | undefined {
   for (const key in headers) {
     // The length first: most messages' headers are other names, lower-cased for nothing.
-    if (key.length !== CONTENT_ENCODING.length || key.toLowerCase() !== CONTENT_ENCODING) continue;
+    if (key.length !== name.length || key.toLowerCase() !== name) continue;
     const value = headers[key];
     return typeof value === 'string'
       ? value
@@ -271,16 +277,24 @@ function encodingHeader(headers: Record<string, unknown> | undefined): string | 
 }
 
 /**
- * The body's content encoding that the looper does not read, or null: the AMQP property, else a
- * `content-encoding` header. A compressed body (gzip, deflate) is not inflated: fedora-messaging's
- * consumers refuse it too (they decode the body with the encoding as a character set), and
- * inflating would let a small message past `bus.max_bytes` grow without bound in the looper.
+ * Why the looper cannot read the body as text, or null. A compressed body is not inflated:
+ * fedora-messaging's consumers refuse it too (they decode the body with the encoding as a
+ * character set), and inflating would let a small message past `bus.max_bytes` grow without
+ * bound in the looper. Compression is named by the AMQP `content_encoding` property, else a
+ * `content-encoding` header, or by kombu's `compression` header: kombu (which mozillapulse
+ * publishes with) compresses a body it was asked to (`compression='zlib'`, bz2, lzma, brotli,
+ * zstd) and says so only there, still labelling it `utf-8`, which read as text was taken for
+ * bytes that are not UTF-8.
  */
-function unreadEncoding(delivery: Delivery): string | null {
-  const named = delivery.contentEncoding ?? encodingHeader(delivery.headers);
+function encodingProblem(delivery: Delivery): string | null {
+  const compression = headerText(delivery.headers, 'compression');
+  if (compression !== undefined && compression.trim() !== '')
+    return `body is compressed (kombu's compression header ${JSON.stringify(compression)}), which the looper does not inflate`;
+  const named = delivery.contentEncoding ?? headerText(delivery.headers, 'content-encoding');
   if (named === undefined) return null;
   const trimmed = named.trim();
-  return trimmed === '' || READ_ENCODINGS.has(trimmed.toLowerCase()) ? null : named;
+  if (trimmed === '' || READ_ENCODINGS.has(trimmed.toLowerCase())) return null;
+  return `body has content encoding ${JSON.stringify(named)}, which the looper does not decode (it reads the body as UTF-8 text: utf-8, ascii, binary or none)`;
 }
 
 function isJsonType(contentType: string | undefined): boolean {
@@ -311,25 +325,30 @@ export function toEvent(
       `body is ${delivery.content.length} bytes, over bus.max_bytes ${opts.maxBytes}`,
     );
   }
-  const encoding = unreadEncoding(delivery);
-  if (encoding !== null)
-    return reject(
-      'bad-encoding',
-      `body has content encoding ${JSON.stringify(encoding)}, which the looper does not decode (it reads the body as UTF-8 text: utf-8, ascii, binary or none)`,
-    );
+  const encoding = encodingProblem(delivery);
+  if (encoding !== null) return reject('bad-encoding', encoding);
+  const expectsJson = preset !== 'generic' || isJsonType(delivery.contentType);
+  // A JSON body labelled otherwise (text/plain) is read as fedora-messaging reads it, whatever
+  // the label; one that is not JSON is refused naming the label, which says what it is instead
+  // (kombu's pickle, YAML or msgpack serializers).
+  const labelled = isJsonType(delivery.contentType)
+    ? ''
+    : ` (content type ${JSON.stringify(delivery.contentType)})`;
   let text: string;
   try {
     text = utf8.decode(delivery.content);
   } catch {
+    if (expectsJson && labelled)
+      return reject('not-json', `body is not JSON${labelled}: it is not even UTF-8 text`);
     return reject('bad-utf8', 'body is not valid UTF-8');
   }
   let body: unknown = text;
   let bodyText: string | undefined;
-  if (preset !== 'generic' || isJsonType(delivery.contentType)) {
+  if (expectsJson) {
     try {
       body = JSON.parse(text);
     } catch (err) {
-      return reject('not-json', `body is not JSON: ${(err as Error).message}`);
+      return reject('not-json', `body is not JSON${labelled}: ${(err as Error).message}`);
     }
     const maxDepth = opts.maxDepth ?? DEFAULT_MAX_DEPTH;
     if (nestingDepth(body, maxDepth) > maxDepth) {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
 import { readFixture } from '@test/support';
-import { sha256 } from './hash.js';
+import { sha256Text } from './hash.js';
 import { toEvent } from './presets.js';
 import { parseReplay } from './replay-format.js';
 
@@ -122,7 +122,7 @@ describe('parseReplay', () => {
       const [m] = parseReplay(JSON.stringify(completed), 'c.json');
       expect(m).toEqual({
         topic: 'taskcluster-queue.v1.task-completed',
-        id: sha256(completed.exchange, completed.routingKey),
+        id: sha256Text(`${completed.exchange}:${completed.routingKey}`),
         headers: {},
         body: completed.payload,
         pulse: { exchange: completed.exchange, routingKey: completed.routingKey },
@@ -151,7 +151,7 @@ describe('parseReplay', () => {
     });
 
     it('reads a list, {messages: [...]}, JSON lines and mixed formats, in order', () => {
-      const ids = [completed, running].map((m) => sha256(m.exchange, m.routingKey));
+      const ids = [completed, running].map((m) => sha256Text(`${m.exchange}:${m.routingKey}`));
       const read = (text: string) => parseReplay(text, 'f').map((m) => m.id);
       expect(read(JSON.stringify([completed, snake(running)]))).toEqual(ids);
       expect(read(JSON.stringify({ messages: [completed, running] }))).toEqual(ids);

@@ -3,7 +3,7 @@
  * test has its own AMQP queue and exchange, BullMQ queue and Redis prefix (testConfig).
  */
 import { randomUUID } from 'node:crypto';
-import { gzipSync } from 'node:zlib';
+import { deflateSync, gzipSync } from 'node:zlib';
 import { afterAll, afterEach, describe, expect, it } from '@jest/globals';
 import {
   BusPublisher,
@@ -295,16 +295,36 @@ describe('Looper', () => {
     expect(await readyCount(config.bus.url, config.bus.queue)).toBe(0);
   });
 
-  it('parks a gzip-encoded message under bad-encoding, naming the encoding, and reads utf-8 ones', async () => {
+  it('parks compressed and non-JSON bodies as kombu and others label them, naming why, and reads utf-8 ones', async () => {
     const { config, looper, ch, exchange } = await running();
-    const parkedEvents = nextEvents(looper, 'parked', 2);
-    const enqueued = nextEvents(looper, 'enqueued');
-    const gzipped = gzipSync(JSON.stringify({ ok: true }));
+    const parkedEvents = nextEvents(looper, 'parked', 4);
+    const enqueued = nextEvents(looper, 'enqueued', 2);
+    const json = JSON.stringify({ ok: true });
+    const gzipped = gzipSync(json);
     publish(ch, exchange, 'test.gzip', gzipped, { messageId: 'm-gzip', contentEncoding: 'gzip' });
     publish(ch, exchange, 'test.gzip', gzipped, {
       messageId: 'm-gzip-header',
       headers: { 'content-encoding': 'gzip' },
     });
+    // kombu's Producer.publish(..., compression='zlib'), as a mozillapulse publisher may send it.
+    publish(ch, exchange, 'test.kombu', deflateSync(json), {
+      messageId: 'm-kombu-zlib',
+      contentType: 'application/json',
+      contentEncoding: 'utf-8',
+      headers: { compression: 'application/x-gzip' },
+    });
+    // kombu's pickle serializer.
+    publish(
+      ch,
+      exchange,
+      'test.kombu',
+      Buffer.from('8004950a000000000000007d948c0161944b01732e', 'hex'),
+      {
+        messageId: 'm-kombu-pickle',
+        contentType: 'application/x-python-serialize',
+        contentEncoding: 'binary',
+      },
+    );
     publish(
       ch,
       exchange,
@@ -312,21 +332,38 @@ describe('Looper', () => {
       { ok: true },
       { messageId: 'm-utf8', contentEncoding: 'utf-8' },
     );
+    // JSON labelled as text is JSON still, as fedora-messaging's consumers read it.
+    publish(ch, exchange, 'test.good', Buffer.from(json), {
+      messageId: 'm-text-plain',
+      contentType: 'text/plain',
+    });
 
     expect((await parkedEvents).map(([reason]) => reason)).toEqual([
       'bad-encoding',
       'bad-encoding',
+      'bad-encoding',
+      'not-json',
     ]);
-    const [[event]] = (await enqueued) as [[LoopabullEvent]];
-    expect(event).toMatchObject({ id: 'm-utf8', body: { ok: true } });
+    expect((await enqueued).map(([event]) => event)).toEqual([
+      expect.objectContaining({ id: 'm-utf8', body: { ok: true } }),
+      expect.objectContaining({ id: 'm-text-plain', body: { ok: true } }),
+    ]);
     const redis = new Redis(config.redis.url);
     teardown.push(async () => void (await redis.quit()));
     const parked = await new ParkingLot(redis, loopabullKeys(config).parked).list();
-    for (const p of parked)
-      expect(p).toMatchObject({
-        reason: 'bad-encoding',
-        detail: expect.stringContaining('content encoding "gzip"'),
-      });
+    const detail = Object.fromEntries(parked.map((p) => [p.message_id, [p.reason, p.detail]]));
+    expect(detail).toEqual({
+      'm-gzip': ['bad-encoding', expect.stringContaining('content encoding "gzip"')],
+      'm-gzip-header': ['bad-encoding', expect.stringContaining('content encoding "gzip"')],
+      'm-kombu-zlib': [
+        'bad-encoding',
+        'body is compressed (kombu\'s compression header "application/x-gzip"), which the looper does not inflate',
+      ],
+      'm-kombu-pickle': [
+        'not-json',
+        'body is not JSON (content type "application/x-python-serialize"): it is not even UTF-8 text',
+      ],
+    });
   });
 
   it('acks and counts messages whose topic the routing_keys filter does not take', async () => {

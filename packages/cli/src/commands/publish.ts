@@ -36,8 +36,8 @@ fedora-messaging: to bus.publish_exchange with the topic as routing key and the
 pulse: to exchange/<topic with . as />, with --routing-key, else the key Taskcluster's queue
   gives the body (primary.<taskId>.<runId>.<workerGroup>.<workerId>.<provisionerId>.
   <workerType>.<schedulerId>.<taskGroupId>._, \`_\` for what is missing; \`primary\` for a
-  body that is no task message); the job id is a hash of exchange and routing key, so the same
-  task message twice runs once;
+  body that is no task message); the job id is the SHA-256 of <exchange>:<routing key>, so the
+  same task message twice runs once;
 generic: to bus.publish_exchange with the topic as routing key.
 The body is sent as compact JSON, its numbers as --body or --file writes them (1.0 stays 1.0,
 12345678901234567890 exact), so a playbook gets them as a Python publisher's would reach it.
