@@ -129,11 +129,28 @@ describe('configuration errors', () => {
     },
   );
 
+  it.each([['looper'], ['publish', 'loopabull.test.tls']])(
+    '%s: exit 2 naming the key and the file for a bus.tls file that cannot be read',
+    async (...args) => {
+      const missing = join(dir, 'missing-ca.pem');
+      const path = write('tls-missing.yml', `bus: { tls: { ca_cert: "${missing}" } }\n`);
+      // Redis unreachable: the looper does not wait for it to report the file.
+      const res = await runCli([...args, '-c', path], {
+        env: { REDIS_URL: 'redis://127.0.0.1:1' },
+      });
+      expect(res.code).toBe(2);
+      expect(res.stderr).toContain(
+        `loopabull: bus.tls.ca_cert in ${path}: ${missing} cannot be read: it does not exist\n`,
+      );
+    },
+  );
+
   it("exit 2 for a disabled automation's command, naming the automation and its setting", async () => {
     const path = write('hardware-off.yml', 'hardware: { enabled: false }\n');
     for (const args of [
       ['machines', 'list', '-c', path],
       ['-c', path, 'machines'],
+      ['help', 'machines', '-c', path],
     ]) {
       const res = await runCli(args);
       expect({ args, code: res.code, stdout: res.stdout }).toEqual({ args, code: 2, stdout: '' });

@@ -5,7 +5,7 @@ import { dirname, join } from 'node:path';
 import { afterAll, describe, expect, it } from '@jest/globals';
 import amqp from 'amqplib';
 import { openQueueServices } from '@loopabull/core';
-import { cleanUpTest, removeTempDirs, runCli, testConfig } from '@test/support';
+import { cleanUpTest, removeTempDirs, runCli, tempDir, testConfig } from '@test/support';
 
 afterAll(removeTempDirs);
 
@@ -190,6 +190,41 @@ describe('loopabull doctor, the automations', () => {
         });
       expect(existsSync(join(dir, 'loopabull.db'))).toBe(false);
       expect(existsSync(join(dir, 'var'))).toBe(false);
+    } finally {
+      await cleanUpTest(config);
+    }
+  });
+});
+
+describe('loopabull doctor, files the config names', () => {
+  it('says to correct a bus.tls file or ansible.cfg that cannot be read, in words', async () => {
+    const dir = tempDir('doctor-files');
+    const [ca, cfg] = [join(dir, 'missing-ca.pem'), join(dir, 'missing-ansible.cfg')];
+    const config = testConfig({
+      dir,
+      overrides: { bus: { tls: { ca_cert: ca } }, ansible: { cfg_file_path: cfg } },
+    });
+    try {
+      const { code, checks } = await doctor(config.configPath);
+      const named = checks.filter((c) => c.name === 'bus' || c.name === 'ansible.cfg');
+      expect({ code, named }).toEqual({
+        code: 1,
+        named: [
+          // Not "start RabbitMQ": the broker was not asked.
+          {
+            name: 'bus',
+            ok: false,
+            detail: `bus.tls.ca_cert in ${config.configPath}: ${ca} cannot be read: it does not exist`,
+            fix: "correct the path, or let the services' user read the file",
+          },
+          {
+            name: 'ansible.cfg',
+            ok: false,
+            detail: `${cfg} cannot be read: it does not exist`,
+            fix: `create ${cfg} or unset ansible.cfg_file_path`,
+          },
+        ],
+      });
     } finally {
       await cleanUpTest(config);
     }

@@ -198,6 +198,8 @@ describe('an automation registered only in a test', () => {
       for (const args of [
         ['tiny-greet', '-c', config.configPath],
         ['tiny-greet', '--help', '-c', config.configPath],
+        ['help', 'tiny-greet', '-c', config.configPath],
+        ['-c', config.configPath, 'help', 'tiny-greet'],
       ]) {
         const refused = program(...args);
         await expect(refused).rejects.toBeInstanceOf(ConfigError);
@@ -210,6 +212,19 @@ describe('an automation registered only in a test', () => {
       await expect(
         typo.parseAsync(['node', 'loopabull', 'tiny-greeet', '-c', config.configPath]),
       ).rejects.toMatchObject({ code: 'commander.unknownCommand' });
+      // `help` of a typo is Commander's: the program's help, as a usage error.
+      const helpOfTypo = await program('help', 'tiny-greeet', '-c', config.configPath);
+      helpOfTypo.exitOverride().configureOutput({ writeErr: () => undefined });
+      await expect(
+        helpOfTypo.parseAsync([
+          'node',
+          'loopabull',
+          'help',
+          'tiny-greeet',
+          '-c',
+          config.configPath,
+        ]),
+      ).rejects.toMatchObject({ code: 'commander.help', exitCode: 1 });
     });
 
     it('has no doctor check', async () => {

@@ -156,25 +156,32 @@ describe('--help', () => {
     return text;
   };
 
-  it("ends each machines and taskotron subcommand's help with its exit codes and examples of it", async () => {
+  it("ends every command's help with its exit codes, 0 and 2 among them, and examples of it", async () => {
     const program = await createProgram({
       argv: ['node', 'loopabull', '--help', '-c', '/nonexistent/loopabull.yml'],
     });
-    const subcommands = commands(program).filter(([path]) =>
-      /^loopabull (machines|taskotron) /.test(path),
+    // Every command that runs something; a group (jobs, machines) lists its subcommands instead.
+    const runnable = commands(program).filter(([, c]) => c.commands.length === 0);
+    expect(runnable.map(([path]) => path)).toEqual(
+      expect.arrayContaining(
+        [
+          ...['looper', 'worker', 'serve', 'up', 'queue', 'publish', 'replay', 'resolve', 'run'],
+          ...['pause', 'resume', 'doctor'],
+          ...['list', 'show', 'logs', 'retry', 'remove'].map((sub) => `jobs ${sub}`),
+          ...['list', 'preload', 'show'].map((sub) => `machines ${sub}`),
+          ...['prune-git-cache', 'replay', 'runtask'].map((sub) => `taskotron ${sub}`),
+          ...['dbinit', 'gettac', 'lock', 'notes'].map((sub) => `slavealloc ${sub}`),
+        ].map((path) => `loopabull ${path}`),
+      ),
     );
-    expect(subcommands.map(([path]) => path).sort()).toEqual([
-      'loopabull machines list',
-      'loopabull machines preload',
-      'loopabull machines show',
-      'loopabull taskotron prune-git-cache',
-      'loopabull taskotron replay',
-      'loopabull taskotron runtask',
-    ]);
-    const without = subcommands.flatMap(([path, c]) => {
-      const end = /\nExit codes: 0 [^]*\n\nExamples?:\n {2}([^]*)$/.exec(printedHelp(c));
+    const without = runnable.flatMap(([path, c]) => {
+      // A sentence (`Exit codes: 0 done, 1 …, 2 …`) or one code a line (`  0  done`).
+      const end = /\nExit codes:((?: |\n {2})0 [^]*)\n\nExamples?:\n {2}([^]*)$/.exec(
+        printedHelp(c),
+      );
       if (!end) return [`${path}: no "Exit codes:" then "Example:"`];
-      return end[1]!.includes(path) ? [] : [`${path}: no example runs it`];
+      if (!/(?:, |\n {2})2\s/.test(end[1]!)) return [`${path}: no exit code 2`];
+      return end[2]!.includes(path) ? [] : [`${path}: no example runs it`];
     });
     expect(without).toEqual([]);
   });

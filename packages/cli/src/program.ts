@@ -74,14 +74,27 @@ export function configWithoutCommand(argv: readonly string[]): string | null {
 }
 
 /**
- * The subcommand the arguments name: the first that is neither an option nor a `--config`'s
- * value (`loopabull --help -c F` names none; the program's other options take no value).
+ * The arguments that are neither options nor a `--config`'s value: the subcommand first
+ * (`loopabull --help -c F` names none; the program's other options take no value).
  */
-function subcommandOf(argv: readonly string[]): string | undefined {
+function operandsOf(argv: readonly string[]): string[] {
   const args = argv.slice(2);
+  const operands: string[] = [];
   for (let i = 0; i < args.length; i += Math.max(configSpan(args[i]!), 1))
-    if (!args[i]!.startsWith('-')) return args[i];
-  return undefined;
+    if (!args[i]!.startsWith('-')) operands.push(args[i]!);
+  return operands;
+}
+
+/** The subcommand the arguments name, if any. */
+const subcommandOf = (argv: readonly string[]): string | undefined => operandsOf(argv)[0];
+
+/**
+ * The command the arguments are about: the subcommand, or the one `help` is asked about
+ * (`loopabull help machines`), which must be refused in the same words when it is disabled.
+ */
+function commandAskedFor(argv: readonly string[]): string | undefined {
+  const [named, about] = operandsOf(argv);
+  return named === 'help' ? about : named;
 }
 
 /**
@@ -146,15 +159,15 @@ async function addCommands(program: Command, opts: ProgramOptions, argv: readonl
   const automations = opts.automations ?? (await import('./automations.js')).shippedAutomations;
   const cli = cliWith(automations);
   for (const [command, options] of ownCommands(cli)) program.addCommand(command, options);
-  const named = subcommandOf(argv);
-  const known = () => program.commands.some((c) => c.name() === named);
-  if (known()) return;
+  const known = (name: string | undefined) => program.commands.some((c) => c.name() === name);
+  if (known(subcommandOf(argv))) return;
   const { shown, source } = await commandsShown(cli, argv);
   for (const automation of shown)
     for (const command of (await automation.commands?.(cli)) ?? []) program.addCommand(command);
-  if (named === undefined || known()) return;
+  const asked = commandAskedFor(argv);
+  if (asked === undefined || known(asked)) return;
   const disabled = cli.automations.filter((a) => !shown.includes(a));
-  const why = await disabledCommand(cli, disabled, named, source);
+  const why = await disabledCommand(cli, disabled, asked, source);
   if (why) throw new ConfigError(why);
 }
 

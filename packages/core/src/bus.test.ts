@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from '@jest/globals';
 import { BusUnreachable, busSocketOptions } from './bus.js';
+import { ConfigError } from './errors.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'loopabull-bus-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -14,8 +15,9 @@ const pem = (name: string) => {
 type TlsFiles = Record<'ca_cert' | 'certfile' | 'keyfile', string | null>;
 const tls: TlsFiles = { ca_cert: pem('ca.pem'), certfile: pem('me.crt'), keyfile: pem('me.key') };
 
-const options = (url: string, files: Partial<TlsFiles> = tls) =>
+const options = (url: string, files: Partial<TlsFiles> = tls, source?: string) =>
   busSocketOptions({
+    source,
     bus: {
       url,
       connect_timeout: 10,
@@ -41,6 +43,23 @@ describe('busSocketOptions', () => {
     const opts = options('amqps://me:secret@broker.example.org');
     expect(opts.credentials).toBeUndefined();
     expect(opts.cert?.toString()).toBe('me.crt\n');
+  });
+
+  it('refuses a TLS file that cannot be read as a configuration error naming the key, the file and the fix', () => {
+    const missing = join(dir, 'missing.pem');
+    const refused = () =>
+      options('amqps://broker.example.org', { keyfile: missing }, '/etc/loopabull/loopabull.yml');
+    expect(refused).toThrow(ConfigError);
+    expect(refused).toThrow(
+      expect.objectContaining({
+        message: `bus.tls.keyfile in /etc/loopabull/loopabull.yml: ${missing} cannot be read: it does not exist`,
+        fix: "correct the path, or let the services' user read the file",
+      }),
+    );
+    // A directory, with the built-in defaults and $AMQP_URL: said so, as for the config file.
+    expect(() => options('amqps://broker.example.org', { ca_cert: dir })).toThrow(
+      `bus.tls.ca_cert: ${dir} cannot be read: it is a directory`,
+    );
   });
 
   it('leaves the login to the URL without a client certificate', () => {

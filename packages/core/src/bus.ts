@@ -7,10 +7,12 @@ import amqp, {
   type ChannelModel,
 } from 'amqplib';
 import type { Config } from './config/schema.js';
+import { whyUnreadable } from './config/unreadable.js';
+import { ConfigError } from './errors.js';
 import { destinationFor, publishHeaders } from './presets.js';
 import { redactUrl } from './redis.js';
 
-type BusConfig = Pick<Config, 'bus'>;
+type BusConfig = Pick<Config, 'bus'> & Partial<Pick<Config, 'source'>>;
 
 /**
  * Connection tuning in the URL under the names of RabbitMQ's URI spec, which pika and
@@ -49,13 +51,32 @@ function busUrl(config: BusConfig): string {
 export function busSocketOptions(config: BusConfig) {
   const { tls } = config.bus;
   const certificateLogin = tls.certfile !== null && !new URL(config.bus.url).password;
+  const read = (key: keyof typeof tls, path: string) => readTlsFile(config, key, path);
   return {
     timeout: config.bus.connect_timeout * 1000,
-    ...(tls.ca_cert ? { ca: [readFileSync(tls.ca_cert)] } : {}),
-    ...(tls.certfile ? { cert: readFileSync(tls.certfile) } : {}),
-    ...(tls.keyfile ? { key: readFileSync(tls.keyfile) } : {}),
+    ...(tls.ca_cert ? { ca: [read('ca_cert', tls.ca_cert)] } : {}),
+    ...(tls.certfile ? { cert: read('certfile', tls.certfile) } : {}),
+    ...(tls.keyfile ? { key: read('keyfile', tls.keyfile) } : {}),
     ...(certificateLogin ? { credentials: amqp.credentials.external() } : {}),
   };
+}
+
+/**
+ * A `bus.tls` file, read when a connection is set up (a command that never connects to the bus
+ * does not need to read a key only the services' user may). One that cannot be read is the
+ * configuration's fault, exit 2 naming the key and the file, which no retry or broker mends.
+ */
+function readTlsFile(config: BusConfig, key: keyof Config['bus']['tls'], path: string): Buffer {
+  try {
+    return readFileSync(path);
+  } catch (err) {
+    const where = config.source ? ` in ${config.source}` : '';
+    const why = whyUnreadable(err as NodeJS.ErrnoException);
+    throw Object.assign(
+      new ConfigError(`bus.tls.${key}${where}: ${path} cannot be read: ${why}`, { cause: err }),
+      { fix: `correct the path, or let the services' user read the file` },
+    );
+  }
 }
 
 /** A connection that reconnects by itself with backoff, re-running `setup` after each connect. */
@@ -138,6 +159,8 @@ export async function connectOnce(config: BusConfig): Promise<ChannelModel> {
   try {
     return await amqp.connect(busUrl(config), busSocketOptions(config));
   } catch (err) {
+    // A bus.tls file that cannot be read: the broker was not asked.
+    if (err instanceof ConfigError) throw err;
     throw new BusUnreachable(config.bus.url, busFault(err as Error, config.bus.url), err);
   }
 }

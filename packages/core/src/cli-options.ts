@@ -13,20 +13,33 @@ export function configOption(cmd: Command): Command {
   );
 }
 
+/** Why a command exits with each code: its reasons, one a line, by exit code. */
+type ExitReasons = Readonly<Record<number, readonly string[]>>;
+
 /**
  * The end of a command's `--help`, for `addHelpText('after', ...)`: what each exit code means
  * for this command (the program's --help gives only the general 0 / 1 / 2), then command lines
  * to copy. One wording everywhere, so a script's author finds them the same way under any command.
- * `exitCodes` is a sentence, or one entry per code (each may run over several lines).
+ * `exitCodes` is a sentence, or the reasons for each code, listed one a line under it.
  */
 export function exitCodesAndExamples(
-  exitCodes: string | readonly string[],
+  exitCodes: string | ExitReasons,
   examples: readonly string[],
 ): string {
   const heading = examples.length === 1 ? 'Example' : 'Examples';
-  const codes = typeof exitCodes === 'string' ? ` ${exitCodes}` : `\n${indented(exitCodes)}`;
+  const codes =
+    typeof exitCodes === 'string' ? ` ${exitCodes}` : `\n${indented(reasonsByCode(exitCodes))}`;
   return `\nExit codes:${codes}\n\n${heading}:\n${indented(examples)}`;
 }
+
+/**
+ * `0  done`, each code's further reasons below its first, lined up once indented; in the order of
+ * the codes, as an object's integer keys come.
+ */
+const reasonsByCode = (codes: ExitReasons): string[] =>
+  Object.entries(codes).map(
+    ([code, reasons]) => `${code}  ${reasons.join(`\n${' '.repeat(code.length + 4)}`)}`,
+  );
 
 const indented = (lines: readonly string[]) => lines.map((l) => `  ${l}`).join('\n');
 

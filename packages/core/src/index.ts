@@ -8,6 +8,7 @@ export {
 } from './automation.js';
 export { AutomationHost, automationEnv } from './automation-host.js';
 export { locateConfig, SYSTEM_CONFIG, type LoadConfigOptions } from './config/load.js';
+export { whyUnreadable } from './config/unreadable.js';
 export type { BusPreset, Binding } from './config/schema.js';
 export { hostForm } from './config/http-address.js';
 export {

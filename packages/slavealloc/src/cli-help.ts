@@ -102,8 +102,6 @@ const KIND = {
   db: { fails: ['the database failing'], usage: ['-A: the db* commands work on a database only'] },
 };
 
-const reasons = (code: number, lines: readonly string[]) => `${code}  ${lines.join('\n     ')}`;
-
 /**
  * Adds to the --help of each of `group`'s subcommands what its exit codes mean and examples, as
  * the engine's commands end theirs (Exit codes, Examples); a configuration that does not load
@@ -117,11 +115,11 @@ export function subcommandHelp(group: Command): void {
     cmd.addHelpText(
       'after',
       exitCodesAndExamples(
-        [
-          reasons(0, [help.ok ?? 'done']),
-          reasons(1, [...help.fails, ...kind.fails]),
-          reasons(2, ['a usage or configuration error, such as', ...help.usage, ...kind.usage]),
-        ],
+        {
+          0: [help.ok ?? 'done'],
+          1: [...help.fails, ...kind.fails],
+          2: ['a usage or configuration error, such as', ...help.usage, ...kind.usage],
+        },
         help.examples.map((e) => `loopabull ${group.name()} ${e}`),
       ),
     );

@@ -15,6 +15,7 @@ import {
   type Config,
   type DoctorCheck,
   counted,
+  whyUnreadable,
 } from '@loopabull/core';
 import { printJson, type ConfigOpts, type Cli } from '../options.js';
 import { handlerFilesCheck } from '../handler-files.js';
@@ -174,8 +175,12 @@ function engineChecks(config: Config): DoctorCheck[] {
             'ansible.cfg',
             `create ${ansible.cfg_file_path} or unset ansible.cfg_file_path`,
             async () => {
-              await access(ansible.cfg_file_path!, constants.R_OK);
-              return `${ansible.cfg_file_path} (exported as ANSIBLE_CONFIG)`;
+              const path = ansible.cfg_file_path!;
+              // In words, as for the playbooks directory, not as the system call's ENOENT.
+              await access(path, constants.R_OK).catch((err: NodeJS.ErrnoException) => {
+                throw new Error(`${path} cannot be read: ${whyUnreadable(err)}`);
+              });
+              return `${path} (exported as ANSIBLE_CONFIG)`;
             },
           ),
         ]

@@ -2,6 +2,7 @@ import { Command, Option } from 'commander';
 import {
   ConfigError,
   DEPTH_STATES,
+  exitCodesAndExamples,
   LIST_MAX,
   PARKED_LIST_MAX,
   failureSummary,
@@ -29,6 +30,11 @@ import {
 const ATTEMPT_HELP = `"attempt" is the try a job is on, numbered as its log numbers them: the one running or
 waiting to run (1 for a job that has not run yet), or the last one of a job that has ended.
 --json also gives "attempts", the tries made: 0 while the first one runs.`;
+
+/** Reasons for exit codes that several subcommands give, worded alike in their --help. */
+const NO_SUCH_ID = 'no job or parked message with that id';
+const REDIS_DOWN = 'Redis cannot be reached';
+const USAGE = 'a usage or configuration error';
 
 /**
  * What one `jobs list` shows at most, as the HTTP API does: a larger `--limit` is a usage error
@@ -63,6 +69,24 @@ through, so an older job of the topic after a burst of others is not listed: fin
 \`loopabull jobs show ID\`. A failed job's reason is its first line and ansible's first error line
 (\`fatal:\`, \`ERROR!\`) on one line; \`jobs show ID\` prints all of it.
 ${ATTEMPT_HELP}`,
+    )
+    .addHelpText(
+      'after',
+      exitCodesAndExamples(
+        {
+          0: ['listed, also when there is none'],
+          1: [REDIS_DOWN],
+          2: [
+            'a usage or configuration error, such as',
+            `a --limit over the most (${LIST_MAX} jobs, ${PARKED_LIST_MAX} parked messages)`,
+          ],
+        },
+        [
+          'loopabull jobs list',
+          'loopabull jobs list --state unrouted --topic org.fedoraproject.prod.buildsys.build.state.change',
+          'loopabull jobs list --state parked --json',
+        ],
+      ),
     )
     .action(
       async (
@@ -162,6 +186,13 @@ A parked message (\`jobs list --state parked\`) never became a job: it is shown 
 "parked", and --json prints the object \`jobs list --state parked --json\` lists, with
 "state": "parked".`,
     )
+    .addHelpText(
+      'after',
+      exitCodesAndExamples({ 0: ['shown'], 1: [NO_SUCH_ID, REDIS_DOWN], 2: [USAGE] }, [
+        'loopabull jobs show ID',
+        'loopabull jobs show ID --json | jq .event.body',
+      ]),
+    )
     .action(async (id: string, opts: ConfigOpts & { json?: boolean }) =>
       lookAtQueue(cli, opts, async ({ jobs }) => {
         const shown = await jobs.showOrParked(id);
@@ -180,6 +211,17 @@ const logs = (cli: Cli) =>
       'after',
       `
 --json prints {"logs": [line, ...]}, the body GET /api/jobs/<id>/logs answers.`,
+    )
+    .addHelpText(
+      'after',
+      exitCodesAndExamples(
+        {
+          0: ['printed'],
+          1: ['no job with that id (a parked message never ran: it has no log)', REDIS_DOWN],
+          2: [USAGE],
+        },
+        ['loopabull jobs logs ID', "loopabull jobs logs ID --json | jq -r '.logs[]'"],
+      ),
     )
     .action(async (id: string, opts: ConfigOpts & { json?: boolean }) =>
       lookAtQueue(cli, opts, async ({ jobs }) => {
@@ -205,10 +247,28 @@ const retry = (cli: Cli) =>
       'after',
       `
 A failed job runs again once its automation is fixed; an unrouted one once a playbook or handler
-for its topic is in the playbooks directory. A completed job is refused (exit 1), as is one that
-has not finished: to run a completed job's automation again on purpose, give \`loopabull run\`
+for its topic is in the playbooks directory. A completed job is refused, as is one that has not
+finished: to run a completed job's automation again on purpose, give \`loopabull run\`
 its event's body (the body alone: the whole event would become msg):
   loopabull jobs show ID --json | jq .event.body | loopabull run TOPIC --file -`,
+    )
+    .addHelpText(
+      'after',
+      exitCodesAndExamples(
+        {
+          0: [
+            'put back to run; with --failed, also when none had failed',
+            'an unrouted job whose topic still has no automation too, said on standard error',
+          ],
+          1: [
+            'no job with that id, or a parked message (it never ran)',
+            'a job that completed or has not finished',
+            REDIS_DOWN,
+          ],
+          2: ['a usage or configuration error, such as', 'both or neither of an id and --failed'],
+        },
+        ['loopabull jobs retry ID', 'loopabull jobs retry --failed --json'],
+      ),
     )
     .action(
       async (id: string | undefined, opts: ConfigOpts & { failed?: boolean; json?: boolean }) => {
@@ -250,6 +310,21 @@ const remove = (cli: Cli) =>
     )
     .argument('<id>', 'job id, the message id the job was made from, or a parked message id')
     .addOption(jsonOption())
+    .addHelpText(
+      'after',
+      exitCodesAndExamples(
+        {
+          0: ['removed'],
+          1: [
+            NO_SUCH_ID,
+            'a job a worker is running: it cannot be removed until it ends',
+            REDIS_DOWN,
+          ],
+          2: [USAGE],
+        },
+        ['loopabull jobs remove ID', 'loopabull jobs remove 1714557600000-0 --json'],
+      ),
+    )
     .action(async (id: string, opts: ConfigOpts & { json?: boolean }) =>
       withQueue(cli, opts, async ({ jobs }) => {
         if (!(await jobs.remove(id))) throw notFound(id);

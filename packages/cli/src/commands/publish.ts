@@ -1,5 +1,5 @@
 import { Command } from 'commander';
-import { ConfigError, topicProblem } from '@loopabull/core/cli';
+import { ConfigError, exitCodesAndExamples, topicProblem } from '@loopabull/core/cli';
 import {
   bodyOptions,
   readBody,
@@ -48,6 +48,30 @@ own exchange/<user>/…, which is declared all the same.
 looper makes of the message (for \`loopabull jobs show\`, which also takes the message id).
 When no queue is bound to take the message (the looper never ran, or bus.bindings do not match
 it), the broker drops it: publish says so on standard error ("routed": false) and exits 0.`,
+    )
+    .addHelpText(
+      'after',
+      exitCodesAndExamples(
+        {
+          0: ['published, also when no queue is bound to take the message'],
+          1: [
+            'the bus cannot be reached or refuses the message',
+            'an exchange that does not exist, with bus.declare_exchanges false',
+          ],
+          2: [
+            'a usage or configuration error, such as',
+            'a topic that breaks the topic rule',
+            '--body or --file that is not JSON or cannot be read, or both of them',
+            'an --id or --routing-key that is empty or over 255 bytes',
+            'a --routing-key with a preset other than pulse',
+          ],
+        },
+        [
+          'loopabull publish org.fedoraproject.prod.buildsys.build.state.change \\\n' +
+            '    --file examples/messages/org.fedoraproject.prod.buildsys.build.state.change.json',
+          'loopabull publish loopabull.demo.build.state.change --body \'{"build_id": 1}\' --json',
+        ],
+      ),
     )
     .action(
       async (

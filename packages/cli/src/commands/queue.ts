@@ -1,5 +1,11 @@
 import { Command } from 'commander';
-import { ConfigError, DEPTH_SAMPLE, DEPTH_STATES, type QueueDepth } from '@loopabull/core/cli';
+import {
+  ConfigError,
+  DEPTH_SAMPLE,
+  DEPTH_STATES,
+  exitCodesAndExamples,
+  type QueueDepth,
+} from '@loopabull/core/cli';
 import {
   jsonOption,
   lookAtQueue,
@@ -105,6 +111,20 @@ Each job is counted under one state: "completed" leaves out the unrouted ones.
 With --watch, --json prints one such object a line (NDJSON), each with its "time" (ISO 8601).
 It only looks, as doctor and jobs list, show and logs do: nothing is written to Redis, even for a
 queue that does not exist yet.`,
+    )
+    .addHelpText(
+      'after',
+      exitCodesAndExamples(
+        {
+          0: ['printed; with --watch, ended by Ctrl-C'],
+          1: ['Redis cannot be reached (--watch tries again until Ctrl-C instead)'],
+          2: [
+            'a usage or configuration error, such as',
+            'a --watch that is not a whole number of seconds',
+          ],
+        },
+        ['loopabull queue', 'loopabull queue --json | jq .by_topic', 'loopabull queue --watch 5'],
+      ),
     )
     .action(async (opts: ConfigOpts & { json?: boolean; watch?: number | boolean }) =>
       opts.watch

@@ -1,5 +1,10 @@
 import { Command } from 'commander';
-import { commandFileName, counted, readCommandFile } from '@loopabull/core/cli';
+import {
+  commandFileName,
+  counted,
+  exitCodesAndExamples,
+  readCommandFile,
+} from '@loopabull/core/cli';
 import type { Published } from '@loopabull/core';
 import { jsonOption, printJson, withConfig, type ConfigOpts, type Cli } from '../options.js';
 
@@ -30,6 +35,28 @@ Replaying after an outage is safe: a message whose job is still kept (queue.keep
 to that job. A message no queue is bound to take (the looper never ran, or bus.bindings do not
 match it) is dropped by the broker: replay names it on standard error and exits 0.
 --json prints, for each message, topic, message_id, exchange, routing_key, routed and job_id.`,
+    )
+    .addHelpText(
+      'after',
+      exitCodesAndExamples(
+        {
+          0: ['published, also messages no queue was bound to take'],
+          1: [
+            'the bus cannot be reached or refuses a message (those before it stay published)',
+            'an exchange that does not exist, with bus.declare_exchanges false',
+          ],
+          2: [
+            'a usage or configuration error (nothing is published), such as',
+            'a file that cannot be read',
+            'a line or item that is not a fedora-messaging, fedmsg or Pulse message',
+          ],
+        },
+        [
+          'loopabull replay missed-messages.json',
+          "curl -s 'https://apps.fedoraproject.org/datagrepper/raw?topic=org.fedoraproject.prod.buildsys.build.state.change&delta=3600' \\\n" +
+            '    | loopabull replay -',
+        ],
+      ),
     )
     .action(async (files: string[], opts: ConfigOpts & { json?: boolean }) => {
       const config = cli.loadConfig(opts);

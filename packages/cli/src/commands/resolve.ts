@@ -1,5 +1,5 @@
 import { Command } from 'commander';
-import { ConfigError, topicAllowed, topicProblem } from '@loopabull/core/cli';
+import { ConfigError, exitCodesAndExamples, topicAllowed, topicProblem } from '@loopabull/core/cli';
 import { jsonOption, printJson, withConfig, type ConfigOpts, type Cli } from '../options.js';
 import { resolveText } from './resolve-text.js';
 
@@ -14,10 +14,23 @@ export const resolveCommand = (cli: Cli) =>
 A topic that no entry of bus.bindings matches is "unbound": the broker never delivers its
 messages to the looper, so nothing runs whatever file exists (--json adds "unbound": true); what
 would run were it delivered follows. A topic that routing_keys does not list is "filtered": the
-looper acks and drops its messages, so nothing runs either (--json adds "filtered": true).
-Exit code 0 whether a file is found or the topic is unrouted, unbound or filtered; 1 when the
-playbooks directory is missing (jobs then fail and are retried, never unrouted); 2 for a topic
-that is not valid.`,
+looper acks and drops its messages, so nothing runs either (--json adds "filtered": true).`,
+    )
+    .addHelpText(
+      'after',
+      exitCodesAndExamples(
+        {
+          0: ['a file is found, or the topic is unrouted, unbound or filtered'],
+          1: [
+            'the playbooks directory does not exist (jobs would fail and be retried, not end unrouted)',
+          ],
+          2: ['a usage or configuration error, such as', 'a topic that breaks the topic rule'],
+        },
+        [
+          'loopabull resolve org.fedoraproject.prod.buildsys.build.state.change',
+          'loopabull resolve loopabull.demo.build.state.change --json',
+        ],
+      ),
     )
     .action(async (topic: string, opts: ConfigOpts & { json?: boolean }) => {
       // A usage error, as for `run` and `publish`: the topic names no file it could run.

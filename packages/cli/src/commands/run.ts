@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { Command } from 'commander';
-import { ConfigError, topicProblem } from '@loopabull/core/cli';
+import { ConfigError, exitCodesAndExamples, topicProblem } from '@loopabull/core/cli';
 import type { LoopabullEvent } from '@loopabull/core';
 import type { RunOnceResult } from '@loopabull/worker';
 import {
@@ -37,17 +37,35 @@ The event is the one the looper would make of the body published now with the co
 (\`loopabull publish\`): its exchange, routing key, headers and sent_at, and its id (a new
 message id; with pulse, the hash of exchange and routing key, as the looper derives it), its
 numbers as the body writes them (a playbook gets 1.0 as the float 1.0).
-The output of the playbook or handler is printed as it comes; a failure, or a topic that names
-no file (unrouted), exits with code 1. A failure then says on standard error what failed (the
-exit code or signal, and the playbook), without repeating the output.
+The output of the playbook or handler is printed as it comes. A failure then says on standard
+error what failed (the exit code or signal, and the playbook), without repeating the output.
 --json prints one object, {resolution, vars, event, result}, whatever the outcome (vars for a
 playbook, event for a handler, else null); result.outcome is
 "ran", "unrouted" or "failed" (then with exit_code and error, which ends with the output's
-tail as a worker records it), null on a dry run.
-
-Example:
-  loopabull run loopabull.demo.build.state.change --dry-run \\
-    --file examples/messages/org.fedoraproject.prod.buildsys.build.state.change.json`,
+tail as a worker records it), null on a dry run.`,
+    )
+    .addHelpText(
+      'after',
+      exitCodesAndExamples(
+        {
+          0: ['the automation ran, or would run (--dry-run)'],
+          1: [
+            'the run failed, or no file is named after the topic (unrouted), --json or not',
+            'the playbooks directory does not exist',
+          ],
+          2: [
+            'a usage or configuration error, such as',
+            'a topic that breaks the topic rule',
+            '--body or --file that is not JSON or cannot be read, or both of them',
+            'a --routing-key with a preset other than pulse',
+          ],
+        },
+        [
+          'loopabull run loopabull.demo.build.state.change --dry-run \\\n' +
+            '    --file examples/messages/org.fedoraproject.prod.buildsys.build.state.change.json',
+          'loopabull jobs show ID --json | jq .event.body | loopabull run TOPIC --file -',
+        ],
+      ),
     )
     .action(
       async (

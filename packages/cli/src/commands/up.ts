@@ -1,7 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { Command } from 'commander';
-import { counted, type Config } from '@loopabull/core/cli';
+import { counted, exitCodesAndExamples, type Config } from '@loopabull/core/cli';
 import type { Logger } from '@loopabull/core';
 import { DEMO_BODY, DEMO_FILE, DEMO_TOPIC, KOJI_TOPIC } from './demo-message.js';
 import { positiveIntUpTo, withConfig, type ConfigOpts, type Cli } from '../options.js';
@@ -178,6 +178,22 @@ export const upCommand = (cli: Cli) =>
         'workers.shutdown_grace; a second Ctrl-C stops them at once. A part whose `up`\n' +
         'is killed stops by itself. In production run them as systemd units instead:\n' +
         'see docs/operating.md.',
+    )
+    .addHelpText(
+      'after',
+      exitCodesAndExamples(
+        {
+          0: ['every part stopped after Ctrl-C or SIGTERM'],
+          1: [
+            'a part that exited by itself (up stops the others), such as serve finding its port taken',
+          ],
+          2: [
+            'a usage or configuration error, such as',
+            `a --workers that is not a whole number from 1 to ${MAX_UP_WORKERS}`,
+          ],
+        },
+        ['loopabull up --demo', 'loopabull up --workers 2 -c loopabull.yml'],
+      ),
     )
     .action(async (opts: ConfigOpts & { workers: number; demo?: boolean }) => {
       const config = cli.loadConfig(opts);

@@ -1,4 +1,5 @@
 import { Command } from 'commander';
+import { exitCodesAndExamples } from '@loopabull/core/cli';
 import { boundHeapGrowth } from '../memory-bounds.js';
 import { runUntilSignal } from '../lifecycle.js';
 import { positiveInt, withConfig, workerId, type ConfigOpts, type Cli } from '../options.js';
@@ -27,6 +28,30 @@ seconds, then cancels the rest so another worker retries them, and exits: a hand
 ignores its aborted ctx.signal ends with the process. With Redis unreachable it
 stops all the same, 10 s after the grace, and exits 1: the jobs it had taken stay active in
 Redis and run again once their locks expire (workers.lock_timeout).`,
+    )
+    .addHelpText(
+      'after',
+      exitCodesAndExamples(
+        {
+          0: [
+            'stopped by SIGTERM or SIGINT, once running jobs finished or were cancelled to be retried',
+          ],
+          1: [
+            'Redis unreachable when it stops: the state of its jobs is not written',
+            'an automation that cannot start, such as one whose database cannot be reached',
+            'a second signal while it stops: it exits at once, its playbooks killed',
+          ],
+          2: [
+            'a usage or configuration error, such as',
+            'an --id or --concurrency that is not valid',
+            'a redis.url database this Redis does not have',
+          ],
+        },
+        [
+          'loopabull worker --id 1 -c /etc/loopabull/loopabull.yml',
+          'loopabull worker --id laptop --concurrency 4',
+        ],
+      ),
     )
     .action(async (opts: ConfigOpts & { id: string; concurrency?: number }) => {
       boundHeapGrowth();

@@ -7,6 +7,7 @@ import type { Automation } from '../automation.js';
 import { isObject } from '../json-object.js';
 import { busFromLegacyLooper } from './legacy.js';
 import { configSchema, type AutomationSection, type Config } from './schema.js';
+import { whyUnreadable } from './unreadable.js';
 
 export interface LoadConfigOptions {
   /** `--config PATH`: must exist when given. */
@@ -54,11 +55,8 @@ export function locateConfig(opts: LoadConfigOptions = {}): string | null {
 }
 
 /** Why a config file that exists cannot be read, in words (a directory, no permission). */
-function unreadable(err: NodeJS.ErrnoException): string {
-  if (err.code === 'EISDIR') return 'it is a directory; name the YAML file in it';
-  if (err.code === 'EACCES') return 'permission denied to this user';
-  return err.message;
-}
+const unreadable = (err: NodeJS.ErrnoException): string =>
+  err.code === 'EISDIR' ? 'it is a directory; name the YAML file in it' : whyUnreadable(err);
 
 function readYaml(path: string): Record<string, unknown> {
   let text: string;
