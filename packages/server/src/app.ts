@@ -41,7 +41,12 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   });
   // One navigation for every page, the server's and the modules'.
   const pages = enabled.flatMap((m) => (m.dashboard ? [m.dashboard] : []));
-  guardRequests(app, config.http, errorBody);
+  guardRequests(
+    app,
+    config.http,
+    errorBody,
+    enabled.flatMap((m) => (m.bodyToken ? [m.bodyToken] : [])),
+  );
   emptyJsonIsNoBody(app);
   app.setErrorHandler(async (err: Error & { statusCode?: number }, req, reply) => {
     const status = err.statusCode && err.statusCode < 500 ? err.statusCode : 500;

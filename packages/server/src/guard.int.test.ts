@@ -194,6 +194,78 @@ describe("a module's own wording of errors (RouteModule.errors)", () => {
   });
 });
 
+/** A module whose original clients send the token in the JSON body, as resultsdb_api does. */
+const tokenInBody: RouteModule = {
+  name: 'token-in-body',
+  errors: { under: '/inbody/', body: (message) => ({ message }) },
+  bodyToken: { under: '/inbody/', key: '_auth_token' },
+  register(app) {
+    app.post('/inbody/x', async (req) => ({ changed: true, body: req.body }));
+    app.put('/inbody/x', async () => ({ changed: true }));
+  },
+};
+
+describe("a module's token in the body (RouteModule.bodyToken)", () => {
+  let s: Served;
+  beforeAll(async () => {
+    s = await serve({ token: TOKEN }, [probe, tokenInBody]);
+  });
+  afterAll(() => s.close());
+  const send = (path: string, body: unknown, headers: Record<string, string> = {}) =>
+    s.http(path, { method: 'POST', headers: { ...json, ...headers }, body: JSON.stringify(body) });
+
+  it('lets a write through whose body carries the token under the key, under its paths', async () => {
+    const res = await send('/inbody/x', { a: 1, _auth_token: TOKEN });
+    expect([res.statusCode, res.json()]).toEqual([
+      200,
+      { changed: true, body: { a: 1, _auth_token: TOKEN } },
+    ]);
+    // A wrong bearer header does not spoil a right body token.
+    const both = await send('/inbody/x', { _auth_token: TOKEN }, bearer('wrong'));
+    expect(both.statusCode).toBe(200);
+    const put = await s.http('/inbody/x', {
+      method: 'PUT',
+      headers: json,
+      body: JSON.stringify({ _auth_token: TOKEN }),
+    });
+    expect(put.statusCode).toBe(200);
+  });
+
+  it.each<[string, unknown]>([
+    ['no token', { a: 1 }],
+    ['a wrong one', { _auth_token: 'wrong' }],
+    ['null', { _auth_token: null }],
+    ['one that is no string', { _auth_token: [TOKEN] }],
+    ['a body that is no object', [TOKEN]],
+    ['the token under another key', { auth_token: TOKEN }],
+  ])('answers 401 naming both ways for %s', async (_what, body) => {
+    const res = await send('/inbody/x', body);
+    expect([res.statusCode, res.header('www-authenticate'), res.json()]).toEqual([
+      401,
+      'Bearer',
+      {
+        message:
+          'this endpoint changes state and needs Authorization: Bearer <http.token> ' +
+          '(or "_auth_token": "<http.token>" in the JSON body)',
+      },
+    ]);
+  });
+
+  it('is not looked for elsewhere, and the other checks still come first', async () => {
+    const elsewhere = await send('/probe', { _auth_token: TOKEN });
+    expect([elsewhere.statusCode, elsewhere.json()]).toEqual([
+      401,
+      { error: 'this endpoint changes state and needs Authorization: Bearer <http.token>' },
+    ]);
+    const foreign = await send(
+      '/inbody/x',
+      { _auth_token: TOKEN },
+      { origin: 'http://evil.example' },
+    );
+    expect(foreign.statusCode).toBe(403);
+  });
+});
+
 describe('with http.token set', () => {
   let s: Served;
   beforeAll(async () => {

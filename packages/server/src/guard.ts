@@ -4,6 +4,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { hostForm, type Config } from '@loopabull/core';
 import type { ErrorBody } from './error-body.js';
 import { answerOtherMethod, answerOtherMethods, otherMethodsAllow } from './methods.js';
+import type { BodyToken } from './route-module.js';
 
 type HttpConfig = Config['http'];
 
@@ -79,6 +80,23 @@ function notJson(req: FastifyRequest): string | null {
 /** RFC 7235: the scheme is case-insensitive (`bearer`, `BEARER`), followed by one or more spaces. */
 const BEARER = /^bearer +/i;
 
+function bearerToken(req: FastifyRequest): string {
+  const header = req.headers.authorization ?? '';
+  const scheme = BEARER.exec(header);
+  return scheme ? header.slice(scheme[0].length) : '';
+}
+
+/** The token a body carries under `key` (a module's `bodyToken`), or '' when it has none. */
+function bodyTokenOf(body: unknown, key: string): string {
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) return '';
+  const value = (body as Record<string, unknown>)[key];
+  return typeof value === 'string' ? value : '';
+}
+
+const needsToken = (bodyToken?: BodyToken) =>
+  'this endpoint changes state and needs Authorization: Bearer <http.token>' +
+  (bodyToken ? ` (or "${bodyToken.key}": "<http.token>" in the JSON body)` : '');
+
 /**
  * Every answer's headers, set before the route runs so that a header the route sets itself wins
  * (pages their policy through `sendPage`, the slave allocator's editor its own, artifacts a
@@ -148,7 +166,12 @@ function refuseForeignHost(http: HttpConfig, errorBody: ErrorBody) {
  * route and says only which methods the path takes, as a GET to it or docs/http.md would, and a
  * client that sent a wrong method learns that, not that it lacks a token.
  */
-export function guardRequests(app: FastifyInstance, http: HttpConfig, errorBody: ErrorBody): void {
+export function guardRequests(
+  app: FastifyInstance,
+  http: HttpConfig,
+  errorBody: ErrorBody,
+  bodyTokens: readonly BodyToken[] = [],
+): void {
   app.addHook('onRequest', (req, reply, done) => everyAnswer(req.raw, reply.raw, () => done()));
   app.addHook('onSend', (req, reply, payload, done) => {
     if (!isPage(reply.getHeader('content-type'))) return done(null, payload);
@@ -160,6 +183,12 @@ export function guardRequests(app: FastifyInstance, http: HttpConfig, errorBody:
   app.addHook('onRequest', async (req, reply) => foreignHost(req, reply));
   answerOtherMethods(app, errorBody);
   const token = http.token;
+  const unauthorized = (req: FastifyRequest, reply: FastifyReply, bodyToken?: BodyToken) => {
+    reply.header('www-authenticate', 'Bearer');
+    return refuse(req, reply, 401, needsToken(bodyToken));
+  };
+  /** Requests whose token is looked for in their body once it is read, with where. */
+  const bodyChecked = new WeakMap<FastifyRequest, BodyToken>();
   app.addHook('onRequest', async (req, reply) => {
     if (READING.has(req.method)) return;
     if (!token) return refuse(req, reply, 403, NO_TOKEN_SET);
@@ -169,18 +198,15 @@ export function guardRequests(app: FastifyInstance, http: HttpConfig, errorBody:
     if (body) {
       return refuse(req, reply, 415, `changing requests take application/json only, not ${body}`);
     }
-    const header = req.headers.authorization ?? '';
-    const scheme = BEARER.exec(header);
-    const given = scheme ? header.slice(scheme[0].length) : '';
-    if (!sameSecret(given, token)) {
-      reply.header('www-authenticate', 'Bearer');
-      return refuse(
-        req,
-        reply,
-        401,
-        'this endpoint changes state and needs Authorization: Bearer <http.token>',
-      );
-    }
+    if (sameSecret(bearerToken(req), token)) return;
+    const inBody = bodyTokens.find((b) => req.url.startsWith(b.under));
+    if (!inBody) return unauthorized(req, reply);
+    bodyChecked.set(req, inBody);
+  });
+  app.addHook('preValidation', async (req, reply) => {
+    const inBody = bodyChecked.get(req);
+    if (inBody && !sameSecret(bodyTokenOf(req.body, inBody.key), token ?? ''))
+      return unauthorized(req, reply, inBody);
   });
 }
 

@@ -21,7 +21,7 @@ export function otherMethodsAllow(
 /**
  * Flask and Twisted, whose clients the automations' original endpoints serve, answer a method a
  * path does not take with 405 and an `Allow` header listing those it takes; Fastify would say
- * 404. OPTIONS gets 204 with the same header, as Flask answers it.
+ * 404. OPTIONS gets 200 with the same header and no body, as Flask answers it.
  */
 export function answerOtherMethod(
   req: FastifyRequest,
@@ -30,7 +30,7 @@ export function answerOtherMethod(
   errorBody: ErrorBody,
 ): FastifyReply {
   reply.header('allow', allow.join(', '));
-  if (req.method === 'OPTIONS') return reply.code(204).send();
+  if (req.method === 'OPTIONS') return reply.code(200).send();
   return reply
     .code(405)
     .type('application/json; charset=utf-8')

@@ -43,10 +43,23 @@ export interface RouteModule {
    * characters. The module's own routes answer every other path there that names nothing; this
    * gives those two the same answer. The longest prefix of any module wins. Elsewhere they are
    * 404 and 414 as the server answers them (bad-url.ts). Only methods the routes there take get
-   * here: for another the server answers 405 with their `Allow` (OPTIONS: 204), as on a path
+   * here: for another the server answers 405 with their `Allow` (OPTIONS: 200), as on a path
    * the router can read, so a module need not route such a request again to get it.
    */
   misses?: readonly RouteMiss[];
+  /**
+   * Where the API's original clients send the token inside the JSON body rather than as a
+   * header: resultsdb_api's `ResultsDBapi(url, auth_token=...)` posts it as `_auth_token`. A
+   * changing request under `under` without the bearer token is checked once its body is read,
+   * the body's `key` standing for `Authorization: Bearer` (guard.ts).
+   */
+  bodyToken?: BodyToken;
+}
+
+/** A path prefix of a module, and the key of a JSON body that may carry the token there. */
+export interface BodyToken {
+  under: string;
+  key: string;
 }
 
 /** A path prefix of a module, and its answer to a request there that the router cannot route. */

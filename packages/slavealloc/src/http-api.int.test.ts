@@ -114,10 +114,17 @@ describe.each(allDatabases())('/api on $name', (target) => {
       .execute();
     expect(await names('enabled=0')).toEqual(['panda-0001']);
     expect(await names('enabled=1')).toHaveLength(8);
-    // An empty value is no filter, as in the original (a URL template with nothing filled in).
+    // An empty value is no filter, as in the original (a URL template with nothing filled in),
+    // which read the first value only (`request.args.get('enabled', [None])[0]`).
     expect(await names('enabled=')).toHaveLength(9);
     expect(await names('enabled=0&enabled=')).toEqual(['panda-0001']);
+    expect(await names('enabled=&enabled=0')).toHaveLength(9);
+    expect(await names('enabled=1&enabled=0')).toHaveLength(8);
     expect((await get('/api/slaves?enabled=maybe')).status).toBe(400);
+    // Twisted's parse_qs: `;` separates too, `+` is a space, a key without `=` is dropped.
+    expect(await names('purpose=try;purpose=test')).toEqual(['try-linux-slave01', 'panda-0001']);
+    expect(await names('environment&purpose=try')).toEqual(['try-linux-slave01']);
+    expect(await names('environment=&purpose=try')).toEqual([]);
   });
 
   it('one row by id or by name; missing: 404 {}', async () => {
@@ -132,11 +139,17 @@ describe.each(allDatabases())('/api on $name', (target) => {
       enabled: true,
     });
     expect((await get('/api/pools/try-mtv1?byname=1')).json()).toMatchObject({ name: 'try-mtv1' });
-    // The original looked up by name whenever `byname` was in the query, whatever its value.
-    for (const query of ['byname', 'byname=', 'byname=yes'])
+    // The original looked up by name whenever its Twisted server read a `byname` in the query,
+    // whatever its value; it dropped a `byname` without `=`, so that one is by id.
+    for (const query of ['byname=', 'byname=yes', 'byname=0', 'byname=false', 'x=1;byname=0'])
       expect((await get(`/api/masters/bm04-try?${query}`)).json()).toMatchObject({
         nickname: 'bm04-try',
       });
+    const master = (await get('/api/masters/bm04-try?byname=1')).json().masterid;
+    expect((await get(`/api/masters/${master}?byname`)).json()).toMatchObject({
+      nickname: 'bm04-try',
+    });
+    expect((await get('/api/masters/bm04-try?byname')).status).toBe(404);
     for (const path of [
       '/api/slaves/99999',
       '/api/slaves/nobody?byname=1',

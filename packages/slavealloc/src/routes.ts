@@ -10,10 +10,9 @@ import { apiDocs } from './api-docs.js';
 import { isRowId } from './limits.js';
 import { asciiLower } from './slave-name.js';
 import { DASHBOARD } from './ui.js';
+import { twistedArgs, type TwistedArgs } from './twisted-args.js';
 import { registerUi } from './ui-routes.js';
 import type { WriteResult } from './writes.js';
-
-type Query = Record<string, string | string[] | undefined>;
 
 /** The original's bare `application/json` (a string would get `; charset=utf-8`), never cached. */
 const sendJson = (reply: FastifyReply, status: number, value: unknown) =>
@@ -30,32 +29,42 @@ const sendText = (reply: FastifyReply, status: number, text: string) =>
     .header('cache-control', 'no-cache')
     .send(Buffer.from(text, 'utf8'));
 
-const values = (q: Query, key: string): string[] => {
-  const v = q[key];
-  return v === undefined ? [] : Array.isArray(v) ? v : [v];
-};
+const values = (args: TwistedArgs, key: string): readonly string[] => args.get(key) ?? [];
 
 const TRUE = new Set(['1', 'true', 'True', 'yes']);
 const FALSE = new Set(['0', 'false', 'False', 'no']);
 
-/** `?environment=&purpose=&pool=` (each repeatable: IN) and `?enabled=`. */
-function slaveFilters(q: Query): SlaveFilters | string {
-  // An empty `enabled=` is no filter, as in the original (it tested the value's truth).
-  const enabled = values(q, 'enabled').filter((v) => v !== '');
-  const flags = new Set(enabled.map((e) => (TRUE.has(e) ? true : FALSE.has(e) ? false : null)));
-  if (flags.has(null))
+/**
+ * `?environment=&purpose=&pool=` (each repeatable: IN) and `?enabled=`, read as the original:
+ * `request.args.get('enabled', [None])[0]`, the first value, an empty one no filter (it tested
+ * the value's truth).
+ */
+function slaveFilters(args: TwistedArgs): SlaveFilters | string {
+  const enabled = values(args, 'enabled')[0] || undefined;
+  const flag =
+    enabled === undefined
+      ? undefined
+      : TRUE.has(enabled)
+        ? true
+        : FALSE.has(enabled)
+          ? false
+          : null;
+  if (flag === null)
     return `enabled must be 1 or 0 (true or false), not ${JSON.stringify(enabled)}`;
   return {
-    environments: values(q, 'environment'),
-    purposes: values(q, 'purpose'),
-    pools: values(q, 'pool'),
-    // Both values asked for: no filter.
-    enabled: flags.size === 1 ? [...flags][0]! : undefined,
+    environments: values(args, 'environment'),
+    purposes: values(args, 'purpose'),
+    pools: values(args, 'pool'),
+    enabled: flag,
   };
 }
 
-/** By name whenever `byname` is there (`?byname`, `?byname=` too, as the original); `0`/`false` ask for the id. */
-const byName = (q: Query) => values(q, 'byname').some((v) => !FALSE.has(v));
+/**
+ * By name whenever the query has `byname=`, whatever its value (`0` and an empty one too), as
+ * the original's truth test of the list `request.args.get('byname')`; a bare `?byname` without
+ * `=`, which Twisted dropped, is by id.
+ */
+const byName = (args: TwistedArgs) => args.has('byname');
 
 /** An id in the path: digits naming an id a row can have; anything else names no row. */
 const parseId = (text: string): number | null =>
@@ -181,33 +190,33 @@ function registerApi(app: FastifyInstance, service: Slavealloc, links: readonly 
   app.get('/api', docs);
   app.get('/api/', docs);
 
-  app.get<{ Params: { table: string }; Querystring: Query }>(
-    `/api/${TABLE}`,
-    async (req, reply) => {
-      const { table } = req.params;
-      if (!isApiTable(table)) return sendJson(reply, 404, tableError(table));
-      if (table !== 'slaves') return sendJson(reply, 200, await service.list(table));
-      const filters = slaveFilters(req.query);
-      if (typeof filters === 'string')
-        return sendJson(reply, 400, { success: false, error: filters });
-      return sendJson(reply, 200, await service.listSlaves(filters));
-    },
-  );
+  app.get<{ Params: { table: string } }>(`/api/${TABLE}`, async (req, reply) => {
+    const { table } = req.params;
+    if (!isApiTable(table)) return sendJson(reply, 404, tableError(table));
+    if (table !== 'slaves') return sendJson(reply, 200, await service.list(table));
+    const filters = slaveFilters(twistedArgs(req.url));
+    if (typeof filters === 'string')
+      return sendJson(reply, 400, { success: false, error: filters });
+    return sendJson(reply, 200, await service.listSlaves(filters));
+  });
 
   type RowRequest = FastifyRequest<{
     Params: { table?: string; id: string };
-    Querystring: Query;
     Body: unknown;
   }>;
   const getRow = (table: ApiTable) => async (req: RowRequest, reply: FastifyReply) => {
     const { id } = req.params;
     const numeric = parseId(id);
-    const key = byName(req.query) ? { name: id } : numeric === null ? null : { id: numeric };
+    const key = byName(twistedArgs(req.url))
+      ? { name: id }
+      : numeric === null
+        ? null
+        : { id: numeric };
     const row = key && (await service.get(table, key));
     return row ? sendJson(reply, 200, row) : sendJson(reply, 404, {});
   };
   const putRow = (table: ApiTable) => async (req: RowRequest, reply: FastifyReply) => {
-    if (byName(req.query))
+    if (byName(twistedArgs(req.url)))
       return sendJson(reply, 400, {
         success: false,
         error: 'PUT takes the row id, not ?byname=1',

@@ -87,7 +87,9 @@ describe('the ResultsDB API under loopabull serve', () => {
     expect(refused.status).toBe(401);
     // Worded as ResultsDB words errors, for its clients: {"message": ...}.
     expect(await refused.json()).toEqual({
-      message: 'this endpoint changes state and needs Authorization: Bearer <http.token>',
+      message:
+        'this endpoint changes state and needs Authorization: Bearer <http.token> ' +
+        '(or "_auth_token": "<http.token>" in the JSON body)',
     });
     expect((await post(RESULT, { authorization: 'Bearer wrong' })).status).toBe(401);
     const res = await post(RESULT, { authorization: `Bearer ${TOKEN}` });
@@ -96,6 +98,25 @@ describe('the ResultsDB API under loopabull serve', () => {
       outcome: 'PASSED',
       testcase: { name: 'dist.name-lint' },
     });
+  });
+
+  it("takes the token in the body as `_auth_token`, as resultsdb_api's auth_token sends it", async () => {
+    // ResultsDBapi(url, auth_token=T).create_result(...): no header, `_auth_token` in the body,
+    // which ResultsDB's OIDC check read (and the result ignores).
+    const res = await post({ ...RESULT, _auth_token: TOKEN }, { accept: 'text/plain' });
+    expect(res.status).toBe(201);
+    expect(await res.json()).toMatchObject({
+      outcome: 'PASSED',
+      data: { item: [ITEM], type: ['koji_build'] },
+    });
+    expect((await post({ ...RESULT, _auth_token: 'wrong' })).status).toBe(401);
+    expect((await post({ ...RESULT, _auth_token: null })).status).toBe(401);
+    const group = await fetch(`${server.url}/api/v2.0/groups`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ uuid: 'body-token-group', _auth_token: TOKEN }),
+    });
+    expect(group.status).toBe(201);
   });
 
   it('stores a number in data from its text in the body, past the server JSON parser', async () => {

@@ -731,7 +731,13 @@ describe('GET /groups and /testcases queries', () => {
     ).toEqual({
       ok: true,
       paging: { page: 0, limit: 20 },
-      filter: { uuids: ['a', 'b'], descriptions: [' one ', 'two'] },
+      // uuids as given (ResultsDB's `uuid.split(',')`), blank descriptions skipped.
+      filter: { uuids: ['a', ' b'], descriptions: [' one ', 'two'] },
+    });
+    expect(parseGroupQuery({ uuid: '' })).toEqual({
+      ok: true,
+      paging: { page: 0, limit: 20 },
+      filter: {},
     });
     expect(parseGroupQuery({ 'description:like': 'job *', other: 'x', _: '1' })).toEqual({
       ok: true,

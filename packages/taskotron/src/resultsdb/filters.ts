@@ -305,12 +305,18 @@ function parseListQuery<K extends string>(
 const untrimmed = (v: string) => v.split(',').filter((s) => s.trim());
 
 /**
+ * ResultsDB's `uuid.split(',')`: each part as given, neither trimmed nor dropped, as uuids are
+ * stored (`?uuid=%20g` is the group `" g"`); an empty value is no filter (`if args['uuid']`).
+ */
+const asGiven = (v: string) => (v === '' ? [] : v.split(','));
+
+/**
  * GET /groups: `uuid` (any of a comma list), and `description` (equal to any of a comma list)
  * or, only without it, `description:like` (`*` wildcards), as ResultsDB reads them.
  */
 export function parseGroupQuery(query: Record<string, unknown>): ListQuery<GroupFilter> {
   const q = parseListQuery(query, {
-    uuid: list,
+    uuid: asGiven,
     description: untrimmed,
     'description:like': untrimmed,
   });

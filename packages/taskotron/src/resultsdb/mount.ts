@@ -28,6 +28,8 @@ export const taskotronRoutes = (opts: {
         errors: { under: '/api/v2.0', body: (message) => ({ message }) },
         // A path whose escapes the router cannot decode is routed as Flask routes it.
         misses: [{ under: '/api/v2.0/', answer: answerUndecodable }],
+        // resultsdb_api's `ResultsDBapi(url, auth_token=...)` posts its token in the body.
+        bodyToken: { under: '/api/v2.0/', key: '_auth_token' },
       }
     : {}),
   async register(app, deps) {

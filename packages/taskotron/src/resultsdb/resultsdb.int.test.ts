@@ -87,6 +87,32 @@ describe.each(allDatabases())('ResultsDB v2.0 API on $name', (target) => {
     expect((await get(`/results/${String(body.id)}`)).body).toEqual(body);
   });
 
+  it("answers as Flask's jsonify: every object's keys sorted, application/json", async () => {
+    const raw = async (url: string) => {
+      const res = await fetch(`${BASE}${url}`);
+      return { type: res.headers.get('content-type'), text: await res.text() };
+    };
+    const sorted = (keys: string[]) => [...keys].sort();
+    const list = await raw(`/results?item=${ITEM}&limit=1`);
+    expect(list.type).toBe('application/json');
+    const page = JSON.parse(list.text) as { data: Array<Record<string, object>> };
+    // The text's order: JSON.parse keeps it for keys that are not array indexes.
+    expect(Object.keys(page)).toEqual(['data', 'next', 'prev']);
+    const one = page.data[0]!;
+    expect(Object.keys(one)).toEqual(sorted(Object.keys(one)));
+    expect(Object.keys(one)[0]).toBe('data');
+    expect(Object.keys(one.data!)).toEqual(['arch', 'item', 'type']);
+    expect(Object.keys(one.testcase!)).toEqual(['href', 'name', 'ref_url']);
+    for (const url of ['/groups', '/testcases/dist.rpmlint', '/results/0', '/nothing', '']) {
+      const answer = await raw(url);
+      expect([url, answer.type]).toEqual([url, 'application/json']);
+    }
+    expect((await raw('/groups')).text).toMatch(/^\{"data":\[\{"description":/);
+    expect((await raw('')).text).toMatch(
+      /^\{"documentation":.*"outcomes":.*"testcases":"[^"]*"\}$/,
+    );
+  });
+
   it('keeps the group and testcase it created on the fly', async () => {
     const uuid = '27f94e36-62ec-11e6-83fd-525400d7d6a4';
     expect((await get(`/groups/${uuid}`)).body).toEqual({
@@ -774,7 +800,8 @@ describe.each(allDatabases())('ResultsDB v2.0 API on $name', (target) => {
     expect([deleted.status, deleted.headers.get('allow')]).toEqual([405, 'GET, HEAD, OPTIONS']);
     // OPTIONS as Flask answers it: the methods of the path's routes, none for no route's path.
     const options = await fetch(`${BASE}/results/1`, { method: 'OPTIONS' });
-    expect([options.status, options.headers.get('allow')]).toEqual([204, 'GET, HEAD, OPTIONS']);
+    expect([options.status, options.headers.get('allow')]).toEqual([200, 'GET, HEAD, OPTIONS']);
+    expect(await options.text()).toBe('');
     expect((await fetch(`${BASE}/nothing`, { method: 'OPTIONS' })).status).toBe(404);
     // Werkzeug's converters take at least one character: an empty id or uuid is no route's
     // (`/groups//results` is a redirect to the group `results`: see below).
@@ -956,6 +983,11 @@ describe.each(allDatabases())('ResultsDB v2.0 API on $name', (target) => {
     const uuids = async (q: string) =>
       ((await get(`/groups?${q}`)).body.data as Array<{ uuid: string }>).map((g) => g.uuid);
     expect(await uuids('uuid=fg-1,fg-3')).toEqual(['fg-3', 'fg-1']);
+    // Each uuid as given, as ResultsDB's `uuid.split(',')`: a group's uuid may have spaces.
+    await call('POST', '/api/v2.0/groups', { uuid: ' fg-1' });
+    expect(await uuids('uuid=%20fg-1')).toEqual([' fg-1']);
+    expect(await uuids('uuid=fg-1,')).toEqual(['fg-1']);
+    expect(await uuids('uuid=fg-3,%20fg-1&description=other')).toEqual(['fg-3']);
     expect(await uuids('uuid=fg-1,fg-2&description=other')).toEqual([]);
     expect(await uuids(`description=other,${encodeURIComponent('job 1000 on axb')}`)).toEqual([
       'fg-3',

@@ -22,6 +22,7 @@ import {
   type Paging,
   type ResultFilter,
 } from './filters.js';
+import { FLASK_JSON_TYPE, flaskJson } from './flask-json.js';
 import type { ResultsStore } from './store.js';
 import { decodePath, origin, pathValue, requestUrl, testcasePath } from './werkzeug.js';
 
@@ -40,6 +41,9 @@ export interface ResultsdbOptions {
    */
   publicUrl?: string | null;
 }
+
+/** Whether a request's URL is the API's (`/api/v2.0`, below it, or with a query). */
+const underApi = (url: string) => url === API || /^\/api\/v2\.0[/?]/.test(url);
 
 /** Where a request reached the API: what Werkzeug's `request.url` starts with. */
 const ownBase = (req: FastifyRequest) => `${origin(req.protocol, req.host)}${API}`;
@@ -124,8 +128,30 @@ function asRequested(req: FastifyRequest, publicUrl: string | null): string {
   return publicUrl !== null && url.startsWith(own) ? publicUrl + url.slice(own.length) : url;
 }
 
+/**
+ * Every JSON answer under the API as Flask's `jsonify` wrote ResultsDB's (flask-json.ts): keys
+ * sorted, `application/json`; the server's own refusals there (401, 405, 503) are sent so too.
+ */
+function answerAsFlask(app: FastifyInstance): void {
+  app.addHook('onRequest', async (req, reply) => {
+    if (underApi(req.url)) reply.serializer(flaskJson);
+  });
+  app.addHook('onSend', async (req, reply, payload) => {
+    if (!underApi(req.url)) return payload;
+    const type = reply.getHeader('content-type');
+    // A payload the serializer wrote has no type yet; an empty answer (OPTIONS) keeps none.
+    const json =
+      type === undefined
+        ? payload !== undefined && payload !== null && payload !== ''
+        : String(type).startsWith('application/json');
+    if (json) reply.header('content-type', FLASK_JSON_TYPE);
+    return payload;
+  });
+}
+
 function register(app: FastifyInstance, store: ResultsStore, options: ResultsdbOptions): void {
   const publicUrl = options.publicUrl ?? null;
+  answerAsFlask(app);
   const base = (req: FastifyRequest) => publicUrl ?? ownBase(req);
   /**
    * ResultsDB's 404 for a path no route takes. But a path that a route takes once its runs of
@@ -150,7 +176,7 @@ function register(app: FastifyInstance, store: ResultsStore, options: ResultsdbO
     const methods = [...allow, 'HEAD', 'OPTIONS'].sort().join(', ');
     reply.header('allow', methods);
     // Flask answers OPTIONS itself on every route, with the same Allow.
-    if (req.method === 'OPTIONS') return reply.code(204).send();
+    if (req.method === 'OPTIONS') return reply.code(200).send();
     return fail(reply, 405, `${req.method} is not allowed here; this path takes ${methods}`);
   };
   const outcomes = [...RESULTSDB_OUTCOMES, ...(options.additionalOutcomes ?? [])];
@@ -294,7 +320,7 @@ function register(app: FastifyInstance, store: ResultsStore, options: ResultsdbO
   app.get(`${API}/`, landing);
   app.get(`${API}/*`, (req, reply) => notFound(req, reply));
   // The other methods under the API, which no route of their own takes: ResultsDB's 404, 405,
-  // 204 (OPTIONS) or 308 as above, not the server's answer listing every method some route
+  // 200 (OPTIONS) or 308 as above, not the server's answer listing every method some route
   // under `/api/v2.0/*` takes (the GET route above takes every path). The server's guard has
   // checked the token of a write first, as for any write.
   app.route({
