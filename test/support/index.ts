@@ -9,7 +9,13 @@ export {
   type TestConfigOptions,
 } from './config.js';
 export { waitFor } from './wait.js';
-export { closedPort, freePort, releaseClosedPorts } from './ports.js';
+export {
+  closedPort,
+  freePort,
+  releaseClosedPorts,
+  startSilentServer,
+  type SilentServer,
+} from './ports.js';
 export { startRedis, type RedisInstance } from './redis-server.js';
 export {
   serveForTest,

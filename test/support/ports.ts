@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { createServer } from 'node:net';
+import { createServer, type AddressInfo, type Socket } from 'node:net';
 
 /** A TCP port nothing listens on right now. */
 export function freePort(): Promise<number> {
@@ -57,4 +57,48 @@ export async function releaseClosedPorts(): Promise<void> {
       await exited;
     }),
   );
+}
+
+export interface SilentServer {
+  port: number;
+  /** The next connection it takes (or the oldest it took that no call has had yet). */
+  nextConnection(): Promise<Socket>;
+  /** How many of its connections are open. */
+  connections(): number;
+  close(): Promise<void>;
+}
+
+/**
+ * A port of 127.0.0.1 that takes connections and never answers: to a client, a server whose
+ * host froze or a blackholed address, without root's network tricks. A Redis client connects
+ * and then waits for good for the answer to its ready check.
+ */
+export async function startSilentServer(): Promise<SilentServer> {
+  const taken: Socket[] = [];
+  const waiting: Array<(socket: Socket) => void> = [];
+  const open = new Set<Socket>();
+  const server = createServer((socket) => {
+    open.add(socket);
+    socket.on('close', () => open.delete(socket));
+    socket.on('error', () => socket.destroy());
+    const waiter = waiting.shift();
+    if (waiter) waiter(socket);
+    else taken.push(socket);
+  });
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  return {
+    port: (server.address() as AddressInfo).port,
+    nextConnection: () =>
+      new Promise((resolve) => {
+        const socket = taken.shift();
+        if (socket) resolve(socket);
+        else waiting.push(resolve);
+      }),
+    connections: () => open.size,
+    async close() {
+      for (const socket of open) socket.destroy();
+      await new Promise((resolve) => server.close(resolve));
+    },
+  };
 }

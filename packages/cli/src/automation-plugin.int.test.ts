@@ -143,6 +143,27 @@ describe('an automation registered only in a test', () => {
     );
   });
 
+  it('stopped while it starts, is stopped once started (a worker stopped while it starts)', async () => {
+    let letStart!: () => void;
+    const slow = registered({
+      name: 'slow',
+      description: 'starts when the test lets it',
+      section: z.object({ enabled: z.boolean().default(true) }).strict(),
+      start: async () => {
+        await new Promise<void>((resolve) => (letStart = resolve));
+        return { stop: async () => void stopped.push('slow') };
+      },
+    });
+    const config = kept(testConfig({ automations: [slow], overrides: { loglevel: 'error' } }));
+    const host = new AutomationHost(config, [slow], logger);
+    const started = host.start();
+    const stopping = host.stop();
+    letStart();
+    await stopping;
+    expect(stopped).toEqual(['slow']);
+    await expect(started).resolves.toBe(host);
+  });
+
   describe('enabled', () => {
     it('adds its command to --help, and the command reads its section', async () => {
       const config = await configWith({ greeting: 'ahoy' });

@@ -41,6 +41,8 @@ export function automationEnv<S extends AutomationSection>(
  */
 export class AutomationHost {
   private readonly instances = new Map<string, AutomationInstance>();
+  /** The last start(), which stop() lets finish: an automation's start cannot be cut short. */
+  private starting: Promise<this> | null = null;
 
   constructor(
     private readonly config: Config,
@@ -60,14 +62,19 @@ export class AutomationHost {
     });
   }
 
-  async start(): Promise<this> {
+  start(): Promise<this> {
+    this.starting = this.startEnabled();
+    return this.starting;
+  }
+
+  private async startEnabled(): Promise<this> {
     for (const automation of this.enabled) {
       if (this.instances.has(automation.name)) continue;
       const env = automationEnv(this.config, automation, this.logger);
       try {
         this.instances.set(automation.name, (await automation.start?.(env)) ?? {});
       } catch (err) {
-        await this.stop();
+        await this.stopStarted();
         // A setting the automation could judge only when starting stays a configuration error:
         // exit 2, not 1.
         const Wrapped = err instanceof ConfigError ? ConfigError : Error;
@@ -124,8 +131,16 @@ export class AutomationHost {
     return found as NonNullable<AutomationInstance[K]>[string];
   }
 
-  /** Stops every started automation, the last started first; a failure is logged, not thrown. */
+  /**
+   * Stops every started automation, the last started first; a failure is logged, not thrown.
+   * Called while they start (a worker stopped meanwhile), it stops them once they have.
+   */
   async stop(): Promise<void> {
+    await this.starting?.catch(() => undefined);
+    await this.stopStarted();
+  }
+
+  private async stopStarted(): Promise<void> {
     for (const [name, instance] of [...this.instances].reverse()) {
       this.instances.delete(name);
       try {

@@ -1,6 +1,13 @@
 import { afterAll, expect, it } from '@jest/globals';
-import { removeTempDirs, startRedis } from '@test/support';
-import { CONNECT_ONCE_MS, closeRedis, connectRedisOnce, createRedis } from './redis.js';
+import { once } from 'node:events';
+import { removeTempDirs, startRedis, startSilentServer } from '@test/support';
+import {
+  CONNECT_ONCE_MS,
+  checkRedisDatabase,
+  closeRedis,
+  connectRedisOnce,
+  createRedis,
+} from './redis.js';
 
 afterAll(removeTempDirs);
 
@@ -33,5 +40,25 @@ it('connectRedisOnce gives up on a frozen Redis, naming it, instead of waiting f
     expect(Date.now() - started).toBeLessThan(CONNECT_ONCE_MS + 3_000);
   } finally {
     await server.stop();
+  }
+});
+
+it('checkRedisDatabase ends at once when its signal is aborted, closing its connection', async () => {
+  const silent = await startSilentServer();
+  try {
+    const stopping = new AbortController();
+    const checked = checkRedisDatabase(`redis://127.0.0.1:${silent.port}`, {
+      signal: stopping.signal,
+    });
+    const connection = await silent.nextConnection();
+    const closed = once(connection, 'close');
+    const abortedAt = Date.now();
+    stopping.abort();
+    // A stop is no failure of the check: it resolves, well before the check's own deadline.
+    await checked;
+    expect(Date.now() - abortedAt).toBeLessThan(CONNECT_ONCE_MS / 2);
+    await closed;
+  } finally {
+    await silent.close();
   }
 });

@@ -61,9 +61,14 @@ export const CONNECT_ONCE_MS = 10_000;
 
 /**
  * For commands: connects once and fails in seconds with a message naming Redis, instead of
- * retrying forever as the long-running processes do.
+ * retrying forever as the long-running processes do. `signal` gives up at once: ending the
+ * client fails the attempt under way.
  */
-export async function connectRedisOnce(url: string): Promise<Redis> {
+export async function connectRedisOnce(
+  url: string,
+  { signal }: { signal?: AbortSignal } = {},
+): Promise<Redis> {
+  signal?.throwIfAborted();
   const redis = createRedis(url, {
     lazyConnect: true,
     maxRetriesPerRequest: 1,
@@ -71,6 +76,8 @@ export async function connectRedisOnce(url: string): Promise<Redis> {
   });
   let lastError: Error | null = null;
   redis.on('error', (err: Error) => (lastError = err));
+  const giveUp = () => endRedis(redis);
+  signal?.addEventListener('abort', giveUp);
   try {
     await withTimeout(redis.connect(), CONNECT_ONCE_MS, 'it');
   } catch (err) {
@@ -78,6 +85,8 @@ export async function connectRedisOnce(url: string): Promise<Redis> {
     throw new Error(
       `cannot reach Redis at ${redactUrl(url)}: ${(lastError ?? (err as Error)).message}`,
     );
+  } finally {
+    signal?.removeEventListener('abort', giveUp);
   }
   // ioredis goes on in database 0 when SELECT fails, where another install's queues may be.
   const selectFailed = lastError as Error | null;
@@ -92,12 +101,17 @@ export async function connectRedisOnce(url: string): Promise<Redis> {
 
 /**
  * For the long-running processes, before they start: a database number Redis does not have is
- * a configuration error (exit 2). Redis being down is not: they wait for it.
+ * a configuration error (exit 2). Redis being down is not: they wait for it. A Redis that does
+ * not answer holds this for `CONNECT_ONCE_MS`; `signal` (a process stopped meanwhile) ends it at
+ * once, with nothing thrown.
  */
-export async function checkRedisDatabase(url: string): Promise<void> {
+export async function checkRedisDatabase(
+  url: string,
+  opts: { signal?: AbortSignal } = {},
+): Promise<void> {
   let redis: Redis;
   try {
-    redis = await connectRedisOnce(url);
+    redis = await connectRedisOnce(url, opts);
   } catch (err) {
     if (err instanceof ConfigError) throw err;
     return;

@@ -195,8 +195,10 @@ export class Looper extends EventEmitter<LooperEvents> {
     try {
       await this.consumer.open();
     } catch (err) {
-      // Redis and its probes are running already: a failed start must not leave them behind.
-      await this.stop();
+      // Redis and its probes are running already: a failed start must not leave them behind. It
+      // closes them as stop() does, but it is no stop: its error says what happened.
+      this.stopped ??= this.shutdown({ stopped: false });
+      await this.stopped;
       throw err;
     }
     await firstConsume;
@@ -209,11 +211,12 @@ export class Looper extends EventEmitter<LooperEvents> {
    * it ends the connection attempts and the Redis probes as well.
    */
   stop(): Promise<void> {
-    this.stopped ??= this.shutdown();
+    this.stopped ??= this.shutdown({ stopped: true });
     return this.stopped;
   }
 
-  private async shutdown(): Promise<void> {
+  /** Closes everything; `stopped`: for stop(), which says so once done. */
+  private async shutdown({ stopped }: { stopped: boolean }): Promise<void> {
     const wasRunning = this.state === 'running';
     this.state = 'stopping';
     this.endStart?.();
@@ -231,7 +234,7 @@ export class Looper extends EventEmitter<LooperEvents> {
       await queue.close().catch(() => undefined);
       await closeRedis(redis);
     }
-    this.logger.info('looper stopped');
+    if (stopped) this.logger.info('looper stopped');
   }
 
   private track(work: Promise<void>): void {

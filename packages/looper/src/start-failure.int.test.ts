@@ -20,19 +20,23 @@ afterAll(async () => {
   removeTempDirs();
 });
 
-it('closes its Redis connection when a bus.tls file cannot be read', async () => {
+it('closes its Redis connection when a bus.tls file cannot be read, and does not say it stopped', async () => {
   const redis = await startRedis();
   try {
-    const config = testConfig({ overrides: { loglevel: 'error', redis: { url: redis.url } } });
+    const config = testConfig({ overrides: { redis: { url: redis.url } } });
     // Read when the connection is set up: the start fails before any connection attempt.
     const missing = '/nonexistent/loopabull-ca.pem';
+    const logger = recordingLogger();
     const looper = new Looper({
       config: { ...config, bus: { ...config.bus, tls: { ...config.bus.tls, ca_cert: missing } } },
+      logger,
     });
     await expect(looper.start()).rejects.toThrow(missing);
     // Time for a connection still being made to come up, and for a probe to run on it.
     await delay(500);
     expect(await redis.connections()).toBe(0);
+    // A failed start, not a stop: the process prints its error instead.
+    expect(logger.lines.map((line) => line.message)).not.toContain('looper stopped');
   } finally {
     await redis.stop();
   }

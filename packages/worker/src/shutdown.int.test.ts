@@ -3,13 +3,16 @@ import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
 import {
   removeTempDirs,
+  startSilentServer,
+  testConfig,
   waitFor,
   localPlaybook,
   processAlive,
   writeAutomation,
 } from '@test/support';
-import { Jobs, ParkingLot, loopabullKeys } from '@loopabull/core';
+import { Jobs, ParkingLot, createLogger, loopabullKeys } from '@loopabull/core';
 import { buildWorkerPackage, harness, type Harness } from '../test/harness.js';
+import { LoopabullWorker } from './worker.js';
 
 beforeAll(() => buildWorkerPackage(), 60_000);
 
@@ -138,4 +141,25 @@ describe('stopping workers', () => {
     await h.stopWorkers();
     expect(await h.counter('failed', 'crash.fail')).toBe(1);
   });
+});
+
+it('stop() while start() waits for a Redis that does not answer ends the wait at once, closing every connection', async () => {
+  const silent = await startSilentServer();
+  try {
+    const redis = { url: `redis://127.0.0.1:${silent.port}` };
+    const worker = new LoopabullWorker({
+      config: testConfig({ overrides: { redis } }),
+      logger: createLogger('worker-test', 'error'),
+    });
+    const started = worker.start();
+    // Connected, its ready check unanswered: waiting for Redis, with no job taken.
+    await silent.nextConnection();
+
+    // Neither the grace nor REDIS_WAIT_MS to wait out, nor state to write: no StateNotWritten.
+    await worker.stop();
+    await expect(started).resolves.toBeUndefined();
+    await waitFor(() => silent.connections() === 0, { what: 'its connections to close' });
+  } finally {
+    await silent.close();
+  }
 });

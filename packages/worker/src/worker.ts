@@ -84,6 +84,8 @@ export class LoopabullWorker {
   /** Where the jobs of batch handlers and batched playbook topics gather. */
   private readonly batches: JobBatches;
   private stopping: Promise<void> | null = null;
+  /** Redis answered start(): from then on the worker may hold jobs whose state it must write. */
+  private reachedRedis = false;
 
   constructor(opts: LoopabullWorkerOptions) {
     this.config = opts.config;
@@ -97,7 +99,10 @@ export class LoopabullWorker {
     setMaxListeners(0, this.shutdown.signal);
   }
 
-  /** Resolves once the worker is connected and taking jobs. */
+  /**
+   * Resolves once the worker is connected and taking jobs, which waits for Redis for as long as
+   * it is away, or once stop() is called before that: a stop while it waits is no failure.
+   */
   async start(): Promise<void> {
     if (this.worker) throw new Error('this worker was already started');
     const { config } = this;
@@ -173,7 +178,14 @@ export class LoopabullWorker {
         }),
       );
     });
-    await worker.waitUntilReady();
+    try {
+      await worker.waitUntilReady();
+    } catch (err) {
+      if (!this.stopping) throw err;
+    }
+    // stop() ended the wait by ending the connections, which BullMQ answers either way.
+    if (this.stopping) return;
+    this.reachedRedis = true;
     this.logger.info('worker started', {
       id: this.id,
       queue: config.queue.name,
@@ -236,6 +248,7 @@ export class LoopabullWorker {
    * them (their whole process groups) and puts them back in the queue. With Redis unreachable
    * it stops all the same, some `REDIS_WAIT_MS` after the grace, and then rejects
    * (`StateNotWritten`): the jobs it had taken stay active in Redis until their locks expire.
+   * Called while start() still waits for Redis, it stops at once: it has taken no job.
    */
   stop(): Promise<void> {
     this.stopping ??= this.shutDown();
@@ -247,12 +260,16 @@ export class LoopabullWorker {
     if (!worker || !redis) return;
     const { workers } = this.config;
     this.logger.info('worker stopping', { id: this.id });
-    if (redis.status !== 'ready')
+    // Still waiting for Redis to start, it has taken no job: nothing to write, nothing to wait
+    // for. Ending the connections ends start()'s wait; BullMQ's close, forced, waits for no job.
+    const waitingForRedis = !this.reachedRedis;
+    if (waitingForRedis) for (const client of this.connections) endRedis(client);
+    else if (redis.status !== 'ready')
       this.logger.error(
         `Redis is unreachable: running jobs get the shutdown grace; if Redis is still away ${REDIS_WAIT_MS / 1000} s after it, the worker stops without writing their state`,
         { ...this.redisFields(redis), shutdown_grace: workers.shutdown_grace },
       );
-    const closing = worker.close();
+    const closing = worker.close(waitingForRedis);
     // No more jobs will come to fill them.
     this.batches.flushAll();
     // The grace is the running jobs': with Redis away, BullMQ's close() would take all of it even

@@ -15,21 +15,16 @@ export const legacyCommand = (cli: Cli) =>
   new Command(LEGACY).argument('<config>').action(async (path: string) => {
     boundHeapGrowth();
     const config = cli.loadConfig({ config: path });
-    const { checkRedisDatabase, createLogger } = await import('@loopabull/core');
-    const { startLooper, startWorker } = await import('../daemons.js');
-    await checkRedisDatabase(config.redis.url);
+    const { createLogger } = await import('@loopabull/core');
+    const { looperPart, startParts, workerPart } = await import('../daemons.js');
     const logger = createLogger('loopabull', config.loglevel);
     logger.warn(
       `running ${path} as Loopabull 0.0.7 did, bus and playbooks in one process; systemd units should run \`loopabull looper\` and \`loopabull worker --id N\` (docs/compatibility.md)`,
     );
-    const looper = await startLooper(config, logger);
-    await looper.started;
-    const stopWorker = await startWorker(cli, config, logger, {
-      id: String(process.pid),
-      concurrency: 1,
-    });
-    await runUntilSignal('loopabull', logger, async () => {
-      await looper.stop();
-      await stopWorker();
-    });
+    // The worker starts once the looper runs, and stops after it.
+    const { started, stop } = startParts(config, [
+      await looperPart(config, logger),
+      await workerPart(cli, config, logger, { id: String(process.pid), concurrency: 1 }),
+    ]);
+    await runUntilSignal('loopabull', logger, stop, started);
   });

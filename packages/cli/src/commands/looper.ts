@@ -36,10 +36,9 @@ stops it, also while it still waits for the broker or Redis to answer.`,
     .action(async (opts: ConfigOpts) => {
       boundHeapGrowth();
       const config = cli.loadConfig(opts);
-      const { checkRedisDatabase, createLogger } = await import('@loopabull/core');
-      const { startLooper } = await import('../daemons.js');
-      await checkRedisDatabase(config.redis.url);
+      const { createLogger } = await import('@loopabull/core');
+      const { looperPart, startParts } = await import('../daemons.js');
       const logger = createLogger('looper', config.loglevel);
-      const { started, stop } = await startLooper(config, logger);
+      const { started, stop } = startParts(config, [await looperPart(config, logger)]);
       await runUntilSignal('looper', logger, stop, started);
     });

@@ -37,14 +37,9 @@ export const serveCommand = (cli: Cli) =>
     )
     .action(async (opts: ConfigOpts) => {
       const config = cli.loadConfig(opts);
-      const { AutomationHost, checkRedisDatabase, createLogger } = await import('@loopabull/core');
-      await checkRedisDatabase(config.redis.url);
+      const { createLogger } = await import('@loopabull/core');
+      const { serverPart, startParts } = await import('../daemons.js');
       const logger = createLogger('serve', config.loglevel);
-      const { startServer } = await import('@loopabull/server');
-      const automations = await new AutomationHost(config, cli.automations, logger).start();
-      const server = await startServer(config, automations);
-      await runUntilSignal('server', logger, async () => {
-        await server.close();
-        await automations.stop();
-      });
+      const { started, stop } = startParts(config, [await serverPart(cli, config, logger)]);
+      await runUntilSignal('server', logger, stop, started);
     });

@@ -27,7 +27,8 @@ On SIGTERM it stops taking jobs, lets running ones finish within workers.shutdow
 seconds, then cancels the rest so another worker retries them, and exits: a handler that
 ignores its aborted ctx.signal ends with the process. With Redis unreachable it
 stops all the same, 10 s after the grace, and exits 1: the jobs it had taken stay active in
-Redis and run again once their locks expire (workers.lock_timeout).`,
+Redis and run again once their locks expire (workers.lock_timeout). A worker still waiting
+for Redis to answer, holding no job, stops at once and exits 0.`,
     )
     .addHelpText(
       'after',
@@ -56,9 +57,9 @@ Redis and run again once their locks expire (workers.lock_timeout).`,
     .action(async (opts: ConfigOpts & { id: string; concurrency?: number }) => {
       boundHeapGrowth();
       const config = cli.loadConfig(opts);
-      const { checkRedisDatabase, createLogger } = await import('@loopabull/core');
-      const { startWorker } = await import('../daemons.js');
-      await checkRedisDatabase(config.redis.url);
+      const { createLogger } = await import('@loopabull/core');
+      const { startParts, workerPart } = await import('../daemons.js');
       const logger = createLogger(`worker@${opts.id}`, config.loglevel);
-      await runUntilSignal('worker', logger, await startWorker(cli, config, logger, opts));
+      const { started, stop } = startParts(config, [await workerPart(cli, config, logger, opts)]);
+      await runUntilSignal('worker', logger, stop, started);
     });
