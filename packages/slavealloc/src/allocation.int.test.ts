@@ -4,7 +4,7 @@ import { sql, type Transaction } from 'kysely';
 import { currentMasters, openService, reloadFixtures } from '../test/helpers.js';
 import { lockPool, lockRow } from './db.js';
 import type { Slavealloc } from './service.js';
-import type { SlaveallocTables } from './tables.js';
+import { LOOKUPS, type LookupTable, type SlaveallocTables } from './tables.js';
 
 /**
  * The original algorithm on each database: peers are the slaves of the same pool and silo
@@ -106,6 +106,69 @@ describe.each(allDatabases())('allocation on $name', (target) => {
     expect(await tac('w64-ix-slave01')).toContain("passwd = 'win,pw'\n");
     expect(await tac('linux-ix-slave01')).toContain("passwd = 'build-any'\n");
     expect(await tac('try-linux-slave01')).toContain("passwd = 'try-pw'\n");
+  });
+
+  it('counts peers of the whole silo only, masters of any datacenter, and leaves a disabled master', async () => {
+    const k = service.db.k;
+    const masterid = async (nickname: string) =>
+      (
+        await k
+          .selectFrom('masters')
+          .select('masterid')
+          .where('nickname', '=', nickname)
+          .executeTakeFirstOrThrow()
+      ).masterid;
+    const [bm01, bm02] = [await masterid('bm01-build'), await masterid('bm02-build')];
+    const place = (names: string[], id: number) =>
+      k.updateTable('slaves').set({ current_masterid: id }).where('name', 'in', names).execute();
+    // bm01 has two peers of slave05, bm02 one (slave03 only differs in speed), bm03 none.
+    await place(['linux-ix-slave01', 'linux-ix-slave02'], bm01);
+    await place(['linux-ix-slave03'], bm02);
+    expect(await master('linux-ix-slave05', false)).toBe('bm03-build');
+
+    // Differing in any one silo attribute, slave05 has no peers: all at 0, the lowest id.
+    await k.insertInto('datacenters').values({ name: 'scl3' }).execute();
+    const idOf = async (table: LookupTable, name: string) => {
+      const found = await k
+        .selectFrom(table)
+        .select(sql<number>`${sql.ref(LOOKUPS[table])}`.as('id'))
+        .where('name', '=', name)
+        .executeTakeFirstOrThrow();
+      return Number(found.id);
+    };
+    const dcid = await idOf('datacenters', 'scl3');
+    const row = await k
+      .selectFrom('slaves')
+      .selectAll()
+      .where('name', '=', 'linux-ix-slave05')
+      .executeTakeFirstOrThrow();
+    const variants = {
+      dcid,
+      bitsid: await idOf('bitlengths', '32'),
+      purposeid: await idOf('purposes', 'test'),
+      trustid: await idOf('trustlevels', 'try'),
+      envid: await idOf('environments', 'decommissioned'),
+    };
+    for (const [column, value] of Object.entries(variants)) {
+      const set = (v: number) =>
+        k
+          .updateTable('slaves')
+          .set({ [column]: v })
+          .where('slaveid', '=', row.slaveid)
+          .execute();
+      await set(value);
+      expect([column, await master('linux-ix-slave05', false)]).toEqual([column, 'bm01-build']);
+      await set(row[column as keyof typeof variants]);
+    }
+
+    // A master's datacenter is no part of the choice.
+    await k.updateTable('masters').set({ dcid }).where('nickname', '=', 'bm03-build').execute();
+    expect(await master('linux-ix-slave05', false)).toBe('bm03-build');
+
+    // slave01's master is disabled: it moves to the least loaded enabled one, which is recorded.
+    await k.updateTable('masters').set({ enabled: 0 }).where('masterid', '=', bm01).execute();
+    expect(await master('linux-ix-slave01')).toBe('bm03-build');
+    expect((await currentMasters(service))['linux-ix-slave01']).toBe('bm03-build');
   });
 
   // SQLite runs one write transaction at a time, so only the servers can interleave them.
