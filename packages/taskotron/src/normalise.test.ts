@@ -119,15 +119,35 @@ describe('the other topics', () => {
       branch: 'master',
       end_commit: '080d95',
     };
-    for (const d of ['prod', 'stg']) {
+    for (const [d, server] of [
+      ['prod', 'https://pagure.io'],
+      ['stg', 'https://stg.pagure.io'],
+    ]) {
       const n = normalise(`io.pagure.${d}.pagure.git.receive`, body);
       expect(n.ok && n.data).toMatchObject({
         message_type: 'PagureGitReceive',
-        item: 'https://pagure.io/taskotron/rpmdeplint#refs/heads/master#080d95',
+        item: `${server}/taskotron/rpmdeplint#refs/heads/master#080d95`,
         item_type: 'git_commit',
         repo: 'taskotron/rpmdeplint',
       });
     }
+  });
+
+  it("pagure commit: the repository's own URL when the message has one (a fork)", () => {
+    const repo = { fullname: 'forks/jdoe/taskotron/rpmdeplint' };
+    const item = (fullUrl: unknown) => {
+      const body = { repo: { ...repo, full_url: fullUrl }, branch: 'fix', end_commit: 'abc' };
+      const n = normalise('io.pagure.prod.pagure.git.receive', body);
+      return n.ok ? n.data.item : n.reason;
+    };
+    expect(item('https://pagure.io/fork/jdoe/taskotron/rpmdeplint/')).toBe(
+      'https://pagure.io/fork/jdoe/taskotron/rpmdeplint#refs/heads/fix#abc',
+    );
+    // Not a URL, or one that would add a part to the item: the server and fullname.
+    for (const bad of [null, 42, 'pagure.io/x', 'https://pagure.io/x#y'])
+      expect(item(bad)).toBe(
+        'https://pagure.io/forks/jdoe/taskotron/rpmdeplint#refs/heads/fix#abc',
+      );
   });
 
   it('module build: only ready ones', () => {

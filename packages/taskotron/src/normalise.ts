@@ -90,7 +90,8 @@ const distGit = z.looseObject({
   }),
 });
 const pagure = z.looseObject({
-  repo: z.looseObject({ fullname: word }),
+  /** `full_url` (Pagure 5 and later): the repository's page, `/fork/<user>/<repo>` for a fork. */
+  repo: z.looseObject({ fullname: word, full_url: z.unknown().optional() }),
   branch: word,
   end_commit: word,
 });
@@ -147,7 +148,23 @@ function primaryOnly(instance: string | undefined): string | null {
     : `koji instance ${JSON.stringify(instance)} is not the primary one`;
 }
 
-const NORMALISERS: Record<MessageKind, (body: unknown, o: NormaliseOptions) => Normalised> = {
+/**
+ * The repository URL a Pagure commit's item starts with: the message's `repo.full_url` when it is
+ * an http(s) URL without `#`, else the deployment's Pagure (`stg.pagure.io` for `io.pagure.stg.` topics) and
+ * the repository's `fullname`.
+ */
+function pagureRepoUrl(topic: string, repo: { fullname: string; full_url?: unknown }): string {
+  const own = url.safeParse(repo.full_url);
+  // `#` separates the item's parts: a URL holding one would make another item.
+  if (own.success && !own.data.includes('#')) return own.data.replace(/\/+$/, '');
+  const server = topic.startsWith('io.pagure.stg.') ? 'https://stg.pagure.io' : 'https://pagure.io';
+  return `${server}/${repo.fullname}`;
+}
+
+const NORMALISERS: Record<
+  MessageKind,
+  (body: unknown, o: NormaliseOptions, topic: string) => Normalised
+> = {
   'koji-build': (body, o) => {
     const m = kojiBuild.safeParse(body);
     if (!m.success) return skip(`not a koji build message: ${issue(m.error)}`);
@@ -221,7 +238,7 @@ const NORMALISERS: Record<MessageKind, (body: unknown, o: NormaliseOptions) => N
       body,
     );
   },
-  pagure: (body) => {
+  pagure: (body, _o, topic) => {
     const m = pagure.safeParse(body);
     if (!m.success) return skip(`not a pagure git.receive message: ${issue(m.error)}`);
     const p = m.data;
@@ -229,7 +246,7 @@ const NORMALISERS: Record<MessageKind, (body: unknown, o: NormaliseOptions) => N
     return take(
       {
         message_type: 'PagureGitReceive',
-        item: `https://pagure.io/${p.repo.fullname}#${ref}#${p.end_commit}`,
+        item: `${pagureRepoUrl(topic, p.repo)}#${ref}#${p.end_commit}`,
         item_type: 'git_commit',
         repo: p.repo.fullname,
         branch: p.branch,
@@ -306,5 +323,5 @@ export function normalise(
 ): Normalised {
   const kind = Object.hasOwn(KIND_BY_TOPIC, topic) ? KIND_BY_TOPIC[topic] : undefined;
   if (!kind) return skip(`topic ${topic} is not one the trigger listens to`);
-  return NORMALISERS[kind](body, options);
+  return NORMALISERS[kind](body, options, topic);
 }

@@ -283,15 +283,21 @@ describe('the taskotron trigger on the bus', () => {
     await waitFor(async () => (await enqueued()) > before, { what: 'the redelivery enqueued' });
     expect((await first()).finishedOn).toBe(ran);
     expect(await fuseJobs()).toHaveLength(1);
-    // The same tag change sent again under a new id after the fuse: a new fuse, then a duplicate.
-    const later = await triggered(await publish(KOJI_TAG, tagged('one')));
+    // A tag change after the fuse burnt, within the dedup window: the tag holds other builds
+    // now, so its new fuse schedules the check again (as each of Taskotron's fuses did).
+    const laterId = await publish(KOJI_TAG, tagged('four'));
+    const later = await triggered(laterId);
     expect(later.fused?.lit).toBe(true);
     const second = await triggered(later.fused!.job);
-    expect(second.scheduled).toEqual([]);
-    expect(second.duplicates).toEqual([{ taskname: 'always-info', arch: 'noarch' }]);
+    expect(second.duplicates).toEqual([]);
+    expect(second.scheduled.map(({ uuid: _, ...job }) => job)).toEqual([
+      { item: tag, item_type: 'koji_tag', taskname: 'always-info', arch: 'noarch' },
+    ]);
     expect(await fuseJobs()).toHaveLength(2);
-    expect(await jobLog.recent(10, { item: tag })).toHaveLength(1);
-    expect(await jobsOnBus(tag)).toHaveLength(1);
+    const [newest] = await jobLog.recent(10, { item: tag });
+    expect(newest!.trigger.msg_id).toBe(laterId);
+    expect(await jobLog.recent(10, { item: tag })).toHaveLength(2);
+    expect(await jobsOnBus(tag)).toHaveLength(2);
   }, 30_000);
 });
 

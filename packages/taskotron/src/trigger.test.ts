@@ -19,7 +19,7 @@ import { Database } from '@loopabull/database';
 import { JOB_LOG_OWNER, jobLogMigrations, type NewJob } from './job-log.js';
 import { RESULTS_OWNER, resultsMigrations } from './resultsdb/tables.js';
 import {
-  dedupKey,
+  dedupKey as keyOf,
   JOB_TOPIC,
   taskotronTrigger,
   type TriggerOptions,
@@ -185,23 +185,26 @@ describe('the taskotron trigger', () => {
   it('keys the window by item, type, task and arch under the queue prefix', () => {
     const { ctx } = fakeContext();
     const job = { item: 'a', item_type: 'koji_build' as const, taskname: 't', arch: 'noarch' };
-    expect(dedupKey(ctx, job)).toMatch(/^lb:q:_lb:taskotron:dedup:[0-9a-f]{64}$/);
-    expect(dedupKey(ctx, job)).not.toBe(dedupKey(ctx, { ...job, arch: 'x86_64' }));
+    const dedupKey = (j: Parameters<typeof keyOf>[1], msgId: string | null = 'm1') =>
+      keyOf(ctx, j, { msg_id: msgId });
+    expect(dedupKey(job)).toMatch(/^lb:q:_lb:taskotron:dedup:[0-9a-f]{64}$/);
+    expect(dedupKey(job)).not.toBe(dedupKey({ ...job, arch: 'x86_64' }));
     // A discovered check is also keyed by its repository, branch and commit: `tests` of two
     // repositories, of two branches of one, or of a branch before and after a push, are two.
     const discovered = { ...job, git_repo: 'https://h/a', git_branch: 'f41' };
     const pinned = { ...discovered, git_commit: 'a'.repeat(40) };
-    expect(dedupKey(ctx, pinned)).not.toBe(dedupKey(ctx, discovered));
-    expect(dedupKey(ctx, pinned)).not.toBe(
-      dedupKey(ctx, { ...pinned, git_commit: 'b'.repeat(40) }),
-    );
-    expect(dedupKey(ctx, discovered)).not.toBe(dedupKey(ctx, job));
-    expect(dedupKey(ctx, discovered)).not.toBe(
-      dedupKey(ctx, { ...discovered, git_repo: 'https://h/b' }),
-    );
-    expect(dedupKey(ctx, discovered)).not.toBe(
-      dedupKey(ctx, { ...discovered, git_branch: 'master' }),
-    );
+    expect(dedupKey(pinned)).not.toBe(dedupKey(discovered));
+    expect(dedupKey(pinned)).not.toBe(dedupKey({ ...pinned, git_commit: 'b'.repeat(40) }));
+    expect(dedupKey(discovered)).not.toBe(dedupKey(job));
+    expect(dedupKey(discovered)).not.toBe(dedupKey({ ...discovered, git_repo: 'https://h/b' }));
+    expect(dedupKey(discovered)).not.toBe(dedupKey({ ...discovered, git_branch: 'master' }));
+    // A build is the same whichever message announces it; a tag's builds change with each tag
+    // change, so its key holds the message (the fuse's first): a redelivery is the same.
+    expect(dedupKey(job, 'm2')).toBe(dedupKey(job, 'm1'));
+    const tag = { ...job, item: 'f41-updates-pending', item_type: 'koji_tag' as const };
+    expect(dedupKey(tag, 'm2')).not.toBe(dedupKey(tag, 'm1'));
+    expect(dedupKey(tag, 'm1')).toBe(dedupKey(tag, 'm1'));
+    expect(dedupKey(tag, null)).not.toBe(dedupKey(tag, 'm1'));
   });
 
   it('looks into each repository once, merges what several rules found, and schedules the rest when one fails', async () => {

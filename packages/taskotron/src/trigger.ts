@@ -84,7 +84,7 @@ export interface TriggerOptions {
   critpathPkgs: () => readonly string[];
   /**
    * Seconds within which the same (item, item_type, taskname, arch; and repository, branch and
-   * commit of a discovered check) is scheduled once.
+   * commit of a discovered check; a Koji tag's message: `dedupKey`) is scheduled once.
    */
   dedupWindow: number;
   /** `taskotron.valid_arches`: other arches (but noarch) that rules ask for are dropped. */
@@ -115,15 +115,21 @@ export const schedulingSettings = (
  * or of two branches of one, are two checks, and so is `tests` before and after a push to its
  * repository. The window is there so that one event, delivered or announced twice, does not run
  * a check twice; a check whose repository changed has not run on the item yet, and its
- * result may differ (a check fixed, or broken, by the push).
+ * result may differ (a check fixed, or broken, by the push). For the same reason a `koji_tag`
+ * item's key holds the id of the message that scheduled it (the one that lit the tag's fuse): a
+ * tag's builds change with each tag change, and Koji announces each once (a build already in a
+ * tag cannot be tagged into it again), so a tag change after the fuse burnt is checked again,
+ * as each of Taskotron's fuses scheduled, while the message redelivered stays a duplicate.
  */
 export function dedupKey(
   ctx: Pick<HandlerContext, 'config'>,
   job: Omit<TriggerJob, 'uuid'>,
+  trigger: Pick<JobTrigger, 'msg_id'>,
 ): string {
   const fields: string[] = [job.item, job.item_type, job.taskname, job.arch];
   if (job.git_repo !== undefined) fields.push(job.git_repo, job.git_branch ?? '');
   if (job.git_commit !== undefined) fields.push(job.git_commit);
+  if (job.item_type === 'koji_tag' && trigger.msg_id !== null) fields.push(`msg:${trigger.msg_id}`);
   const id = createHash('sha256').update(JSON.stringify(fields)).digest('hex');
   return `${ctx.config.redis.prefix}:${ctx.config.queue.name}:_lb:taskotron:dedup:${id}`;
 }
@@ -153,7 +159,7 @@ export async function scheduleJob(
   ctx: SchedulingContext,
   options: Pick<TriggerOptions, 'dedupWindow' | 'jobLog'> & Replaying,
 ): Promise<'scheduled' | 'duplicate'> {
-  const key = dedupKey(ctx, job);
+  const key = dedupKey(ctx, job, trigger);
   if (options.dryRun)
     return !options.force && (await ctx.redis.exists(key)) ? 'duplicate' : 'scheduled';
   const claimed = options.force
