@@ -41,7 +41,7 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   });
   // One navigation for every page, the server's and the modules'.
   const pages = enabled.flatMap((m) => (m.dashboard ? [m.dashboard] : []));
-  guardRequests(
+  const unreadBodyToken = guardRequests(
     app,
     config.http,
     errorBody,
@@ -50,6 +50,11 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   emptyJsonIsNoBody(app);
   app.setErrorHandler(async (err: Error & { statusCode?: number }, req, reply) => {
     const status = err.statusCode && err.statusCode < 500 ? err.statusCode : 500;
+    // A body that could not be read cannot hold the token either.
+    if (status < 500) {
+      const refused = unreadBodyToken(req, reply);
+      if (refused) return refused;
+    }
     // The modules' routes read Redis on a connection that fails at once while it is away.
     if (status >= 500 && redisDown(services.redis)) {
       logger.debug(`${req.method} ${req.url}: Redis is unreachable: ${err.message}`);

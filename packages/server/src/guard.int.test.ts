@@ -251,6 +251,14 @@ describe("a module's token in the body (RouteModule.bodyToken)", () => {
     ]);
   });
 
+  it('answers 401 for a body that cannot be read without the token, 400 with it', async () => {
+    const broken = (headers: Record<string, string> = {}) =>
+      s.http('/inbody/x', { method: 'POST', headers: { ...json, ...headers }, body: '{"a":' });
+    const res = await broken();
+    expect([res.statusCode, res.header('www-authenticate')]).toEqual([401, 'Bearer']);
+    expect((await broken(bearer(TOKEN))).statusCode).toBe(400);
+  });
+
   it('is not looked for elsewhere, and the other checks still come first', async () => {
     const elsewhere = await send('/probe', { _auth_token: TOKEN });
     expect([elsewhere.statusCode, elsewhere.json()]).toEqual([

@@ -165,13 +165,17 @@ function refuseForeignHost(http: HttpConfig, errorBody: ErrorBody) {
  * A method the path does not take is answered 405 between the two (methods.ts): that runs no
  * route and says only which methods the path takes, as a GET to it or docs/http.md would, and a
  * client that sent a wrong method learns that, not that it lacks a token.
+ *
+ * Returns what answers a request whose token was to be read from its body when that body could
+ * not be read (not JSON, too large): 401 as for any request without the token, so that a client
+ * without it learns nothing of how its body was taken; undefined for any other request.
  */
 export function guardRequests(
   app: FastifyInstance,
   http: HttpConfig,
   errorBody: ErrorBody,
   bodyTokens: readonly BodyToken[] = [],
-): void {
+): (req: FastifyRequest, reply: FastifyReply) => FastifyReply | undefined {
   app.addHook('onRequest', (req, reply, done) => everyAnswer(req.raw, reply.raw, () => done()));
   app.addHook('onSend', (req, reply, payload, done) => {
     if (!isPage(reply.getHeader('content-type'))) return done(null, payload);
@@ -208,6 +212,10 @@ export function guardRequests(
     if (inBody && !sameSecret(bodyTokenOf(req.body, inBody.key), token ?? ''))
       return unauthorized(req, reply, inBody);
   });
+  return (req, reply) => {
+    const inBody = bodyChecked.get(req);
+    return inBody ? unauthorized(req, reply, inBody) : undefined;
+  };
 }
 
 /**
