@@ -87,6 +87,37 @@ describe('createProgram', () => {
     }
   });
 
+  /** The CommanderError (or other error) parsing `args` ends with, its output kept quiet. */
+  const failure = async (...args: string[]): Promise<{ code?: string; message: string }> => {
+    const program = await createProgram({ argv: argv(...args), automations: [] });
+    const quiet = (c: Command): void => {
+      c.configureOutput({ writeOut: () => {}, writeErr: () => {} });
+      c.commands.forEach(quiet);
+    };
+    quiet(program);
+    return program.parseAsync(argv(...args)).then(
+      () => ({ message: 'no error' }),
+      (err: { code?: string; message: string }) => err,
+    );
+  };
+
+  it('answers a group given --config and no subcommand as the group alone: its help', async () => {
+    const alone = await failure('jobs');
+    expect(alone.code).toBe('commander.help');
+    for (const config of [['-c', 'f.yml'], ['--config=f.yml']])
+      expect(await failure('jobs', ...config)).toMatchObject({ code: alone.code });
+  });
+
+  it("leaves a --config after a group's subcommand to the subcommand", async () => {
+    for (const args of [
+      ['jobs', 'list', '-c', '/nonexistent/l.yml'],
+      ['jobs', 'list', '--json', '--config', '/nonexistent/l.yml'],
+    ])
+      expect((await failure(...args)).message).toBe(
+        'config file /nonexistent/l.yml does not exist',
+      );
+  });
+
   it('loads the commands for help, a command, or --version beside them', async () => {
     for (const args of [['--help'], ['--version', '--help'], ['queue', '--version'], []]) {
       const program = await createProgram({ argv: argv(...args), automations: [] });
@@ -191,8 +222,9 @@ describe('--help', () => {
       argv: ['node', 'loopabull', '--help', '-c', '/nonexistent/loopabull.yml'],
     });
     const late = commands(program)
-      .filter(([, c]) => c.options.some((o) => o.long === '--config'))
-      .filter(([, c]) => c.options[0]!.long !== '--config')
+      .map(([path, c]) => [path, c.createHelp().visibleOptions(c)] as const)
+      .filter(([, options]) => options.some((o) => o.long === '--config'))
+      .filter(([, options]) => options[0]!.long !== '--config')
       .map(([path]) => path);
     expect(late).toEqual([]);
   });

@@ -1,4 +1,4 @@
-import { Command } from 'commander';
+import { Command, Option } from 'commander';
 import type { Automation } from '@loopabull/core';
 // The error class alone: the engine loads only with a command that needs it.
 import { ConfigError } from '@loopabull/core/errors';
@@ -186,6 +186,8 @@ export interface ProgramOptions {
  */
 export async function createProgram(opts: ProgramOptions = {}): Promise<Command> {
   const program = new Command('loopabull')
+    // So that a group's hidden --config (below) is its own only right after its name.
+    .enablePositionalOptions()
     .version(VERSION)
     .description(
       'event-driven automation: bus messages run the playbook or handler named after their topic',
@@ -207,11 +209,15 @@ Docs: README.md and docs/ in the source tree.`,
   return everywhere(program, (c) => {
     c.exitOverride();
     c.showHelpAfterError('(add --help for usage)');
-    // A group's own options are its subcommands' no more: --config goes to the subcommand.
+    // A group's own options are its subcommands' no more: --config goes to the subcommand
+    // (configAfterCommand). With no subcommand after it (`jobs -c F`), the group takes it, hidden,
+    // and answers as without it: its help, exit 2.
     if (c !== program && c.commands.length > 0)
-      c.addHelpText(
-        'after',
-        `\nEvery subcommand takes -c/--config PATH, here or after it (\`loopabull ${c.name()} -c F ${c.commands[0]!.name()}\`).`,
-      );
+      c.enablePositionalOptions()
+        .addOption(new Option('-c, --config <path>').hideHelp())
+        .addHelpText(
+          'after',
+          `\nEvery subcommand takes -c/--config PATH, here or after it (\`loopabull ${c.name()} -c F ${c.commands[0]!.name()}\`).`,
+        );
   });
 }
