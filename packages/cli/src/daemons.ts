@@ -64,6 +64,20 @@ export async function looperPart(config: Config, logger: Logger): Promise<Part> 
   return { steps: [() => looper.start()], stop: () => looper.stop() };
 }
 
+/**
+ * Stops a part, then the automations it runs with: also when the part's stop rejects (a worker
+ * that gave up on Redis rejects once stopped), so the automations always close.
+ */
+const thenAutomations =
+  (stop: Stop, automations: AutomationHost): Stop =>
+  async () => {
+    try {
+      await stop();
+    } finally {
+      await automations.stop();
+    }
+  };
+
 /** A worker of `loopabull worker` (and of a 0.0.7 command line) with its automations. */
 export async function workerPart(
   cli: Cli,
@@ -90,14 +104,7 @@ export async function workerPart(
           `taking jobs from ${config.queue.name}, playbooks in ${config.ansible.playbooks_dir}`,
         ),
     ],
-    stop: async () => {
-      // A worker that gave up on Redis rejects once stopped: the automations still close.
-      try {
-        await worker.stop();
-      } finally {
-        await automations.stop();
-      }
-    },
+    stop: thenAutomations(() => worker.stop(), automations),
   };
 }
 
@@ -113,12 +120,6 @@ export async function serverPart(cli: Cli, config: Config, logger: Logger): Prom
         server = await startServer(config, automations);
       },
     ],
-    stop: async () => {
-      try {
-        await server?.close();
-      } finally {
-        await automations.stop();
-      }
-    },
+    stop: thenAutomations(async () => server?.close(), automations),
   };
 }
