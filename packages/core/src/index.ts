@@ -11,6 +11,7 @@ export { locateConfig, SYSTEM_CONFIG, type LoadConfigOptions } from './config/lo
 export { whyUnreadable } from './config/unreadable.js';
 export type { BusPreset, Binding } from './config/schema.js';
 export { hostForm } from './config/http-address.js';
+export { percentDecoded } from './percent.js';
 export {
   parseDatabaseUrl,
   redactDatabaseUrl,

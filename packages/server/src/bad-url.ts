@@ -1,4 +1,5 @@
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
+import { percentDecoded } from '@loopabull/core';
 import { everyAnswer } from './guard.js';
 import type { RouteMiss } from './route-module.js';
 
@@ -20,12 +21,7 @@ function readablePath(url: string): string {
     .split('/')
     .map((whole) => {
       const segment = whole.slice(0, MAX_PARAM_LENGTH);
-      try {
-        decodeURIComponent(segment);
-        return segment;
-      } catch {
-        return segment.replaceAll('%', '%25');
-      }
+      return percentDecoded(segment) === null ? segment.replaceAll('%', '%25') : segment;
     })
     .join('/');
 }

@@ -1,5 +1,5 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import type { Logger } from '@loopabull/core';
+import { percentDecoded, type Logger } from '@loopabull/core';
 import type { RouteModule } from '@loopabull/server';
 import type { Allocation } from './allocator.js';
 import type { SlaveFilters } from './rows.js';
@@ -255,15 +255,6 @@ function registerApi(app: FastifyInstance, service: Slavealloc, links: readonly 
 /** A `%` that does not start an escape: Twisted's unquote (urllib's) kept it as it was. */
 const LONE_PERCENT = /%(?![0-9A-Fa-f]{2})/g;
 
-const decodes = (path: string) => {
-  try {
-    decodeURI(path);
-    return true;
-  } catch {
-    return false;
-  }
-};
-
 /**
  * A request under `under` that the router refused (a path that does not decode, a segment over
  * 512 characters), read as the original's Twisted resources read it: the segment after `under`
@@ -284,7 +275,7 @@ function asLeaf(under: string, answer: (reply: FastifyReply) => unknown) {
     const slash = rest.indexOf('/');
     const segment = slash === -1 ? rest : rest.slice(0, slash);
     const leaf = under + segment.replace(LONE_PERCENT, '%25') + (slash === -1 ? '' : '/');
-    if (leaf === path || !decodes(leaf)) return answer(reply);
+    if (leaf === path || percentDecoded(leaf) === null) return answer(reply);
     raw.url = leaf + (end === -1 ? '' : url.slice(end));
     reply.server.routing(raw, reply.raw);
   };

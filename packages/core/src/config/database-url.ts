@@ -1,5 +1,6 @@
 import { isAbsolute, resolve } from 'node:path';
 import { ConfigError } from '../errors.js';
+import { percentDecoded } from '../percent.js';
 
 /** The SQL dialect behind a URL; MariaDB speaks `mysql`. */
 export type DatabaseDialect = 'sqlite' | 'postgresql' | 'mysql';
@@ -86,11 +87,10 @@ function serverTarget(url: string, dialect: ServerTarget['dialect']): ServerTarg
   // WHATWG URL keeps a `%` that starts no escape; decoding it would throw a URIError that names
   // neither the key nor the URL.
   const decode = (part: string, what: string) => {
-    try {
-      return decodeURIComponent(part);
-    } catch {
+    const decoded = percentDecoded(part);
+    if (decoded === null)
       throw invalid(url, `has a % that starts no escape in its ${what} (write % as %25)`);
-    }
+    return decoded;
   };
   const database = decode(parsed.pathname.slice(1), 'database name');
   if (!database || database.includes('/')) throw invalid(url, 'needs one database name');
