@@ -710,7 +710,11 @@ describe('POST bodies of groups and testcases', () => {
       value: { name: 'dist.x', ref_url: 'http://t' },
     });
     const bad = parseNewTestcase({ ref_url: 'http://t' });
-    expect(!bad.ok && bad.message).toMatch(/^name: /);
+    expect(!bad.ok && bad.message).toBe('name: missing');
+    const empty = parseNewTestcase({ name: '' });
+    expect(!empty.ok && empty.message).toBe('name: must not be empty');
+    const list = parseNewTestcase({ name: ['dist.x'] });
+    expect(!list.ok && list.message).toBe('name: Invalid input: expected string, received array');
     const nul = parseNewTestcase({ name: 'dist.\0' });
     expect(!nul.ok && nul.message).toBe('name: must not contain a NUL character (U+0000)');
   });

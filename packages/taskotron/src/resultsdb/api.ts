@@ -71,7 +71,12 @@ const groupObject = z.object({
   description: textField('description'),
   ref_url: textField('ref_url'),
 });
-const testcaseObject = z.object({ name, ref_url: textField('ref_url') });
+/** A testcase's name, said missing or empty in words rather than as zod's types. */
+const testcaseName = z
+  .string({ error: (issue) => (issue.input === undefined ? 'missing' : undefined) })
+  .min(1, { error: 'must not be empty' })
+  .max(SIZES.name);
+const testcaseObject = z.object({ name: testcaseName, ref_url: textField('ref_url') });
 /**
  * A result's testcase: a name, or an object; one whose name is empty or absent is refused after
  * the outcome and the data keys are checked, with ResultsDB's words (`parseNewResult`).
