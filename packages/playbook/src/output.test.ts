@@ -1,11 +1,13 @@
 import { describe, expect, it } from '@jest/globals';
-import { LineSink, OutputTail, UsageErrorWatch } from './output.js';
+import { LineSink, OutputTail, StreamLines, UsageErrorWatch } from './output.js';
 
-/** A sink whose writes are kept, as a job log would keep them. */
+/** A sink whose writes are kept, as a job log would keep them, and counted. */
 function sink(limits?: { maxLines: number; maxBytes: number }) {
   const written: string[] = [];
+  const writes = { count: 0 };
   const s = new LineSink(
     async (text) => {
+      writes.count += 1;
       written.push(...text.split('\n'));
     },
     (err) => {
@@ -13,7 +15,7 @@ function sink(limits?: { maxLines: number; maxBytes: number }) {
     },
     limits,
   );
-  return { s, written };
+  return { s, written, writes };
 }
 
 describe('LineSink', () => {
@@ -22,6 +24,14 @@ describe('LineSink', () => {
     for (let i = 0; i < 100; i++) s.push(`line ${i}`);
     await s.flush();
     expect(written).toEqual(Array.from({ length: 100 }, (_, i) => `line ${i}`));
+  });
+
+  it('writes the lines pushed one after the other (a chunk of output) in one write', async () => {
+    const { s, written, writes } = sink();
+    for (const line of ['one', 'two', 'three']) s.push(line);
+    await s.flush();
+    expect(written).toEqual(['one', 'two', 'three']);
+    expect(writes.count).toBe(1);
   });
 
   it('stops at the line limit with one line saying so', async () => {
@@ -43,6 +53,29 @@ describe('LineSink', () => {
       'ééé',
       expect.stringMatching(/^loopabull: log cut at 1 lines, 7 bytes/),
     ]);
+  });
+});
+
+describe('StreamLines', () => {
+  /** The lines of `chunks` written in turn, then the stream's end. */
+  const linesOf = (...chunks: Buffer[]) => {
+    const lines: string[] = [];
+    const stream = new StreamLines((line) => lines.push(line));
+    for (const chunk of chunks) stream.write(chunk);
+    stream.end();
+    return lines;
+  };
+
+  it('splits at \\n, dropping a \\r before it, and ends with what came after the last one', () => {
+    expect(linesOf(Buffer.from('a\r\n\nb\nlast'))).toEqual(['a', '', 'b', 'last']);
+    expect(linesOf(Buffer.from('a\n'))).toEqual(['a']);
+    expect(linesOf()).toEqual([]);
+  });
+
+  it('joins a line that came in pieces, a UTF-8 character cut between chunks included', () => {
+    const text = Buffer.from('hé 😀\r\nnext');
+    const bytes = [...text].map((b) => Buffer.from([b]));
+    expect(linesOf(...bytes)).toEqual(['hé 😀', 'next']);
   });
 });
 

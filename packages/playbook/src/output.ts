@@ -1,3 +1,5 @@
+import { StringDecoder } from 'node:string_decoder';
+
 /** The last lines of a run's output, for its failure reason: enough to see why, small enough for Redis. */
 export class OutputTail {
   private readonly lines: string[] = [];
@@ -51,6 +53,40 @@ export class UsageErrorWatch {
   }
 }
 
+/**
+ * One of a run's output streams in lines, split as execa splits them (at `\n`, a `\r` before it
+ * dropped; the text after the last one is a line at the end). Each stream has its own: a line of
+ * stderr written while a line of stdout is half written comes out whole, and so does the stdout
+ * line once its end comes, where splitting the two merged would cut both.
+ */
+export class StreamLines {
+  private readonly decoder = new StringDecoder('utf8');
+  /** The start of a line whose end has not come yet. */
+  private carry = '';
+
+  constructor(private readonly onLine: (line: string) => void) {}
+
+  write(chunk: Buffer): void {
+    const text = this.decoder.write(chunk);
+    let start = 0;
+    // Only the new text is searched: a long line that comes in many chunks is not read again each time.
+    for (let end = text.indexOf('\n'); end >= 0; end = text.indexOf('\n', start)) {
+      const line = this.carry + text.slice(start, end);
+      this.carry = '';
+      this.onLine(line.endsWith('\r') ? line.slice(0, -1) : line);
+      start = end + 1;
+    }
+    if (start < text.length) this.carry += text.slice(start);
+  }
+
+  /** The stream ended: what came after its last line break is its last line. */
+  end(): void {
+    const rest = this.carry + this.decoder.end();
+    this.carry = '';
+    if (rest !== '') this.onLine(rest);
+  }
+}
+
 /** How much of a run's output goes into its job log: a chatty playbook must not fill Redis. */
 export interface LogLimits {
   maxLines: number;
@@ -58,10 +94,11 @@ export interface LogLimits {
 }
 
 /**
- * Writes lines to a job's log in order without a Redis round trip per line: lines that arrive
- * while a write is in flight go together in the next one. A log that cannot be written must
- * not fail the run, so errors go to `onError`. Past its limits, one line says so and the rest
- * is dropped (the failure reason still ends with the output's tail).
+ * Writes lines to a job's log in order without a Redis round trip per line: lines pushed one
+ * after the other (a chunk of output's) go in one write, and lines that arrive while a write is
+ * in flight go together in the next one. A log that cannot be written must not fail the run, so
+ * errors go to `onError`. Past its limits, one line says so and the rest is dropped (the failure
+ * reason still ends with the output's tail).
  */
 export class LineSink {
   private pending: string[] = [];
@@ -99,6 +136,8 @@ export class LineSink {
   private async drain(): Promise<void> {
     this.busy = true;
     try {
+      // The rest of the chunk this line came in is pushed before this resumes: one write for all.
+      await Promise.resolve();
       while (this.pending.length > 0) {
         const batch = this.pending.join('\n');
         this.pending = [];

@@ -6,7 +6,7 @@ import { execa, parseCommandString } from 'execa';
 import type { Config } from '@loopabull/core';
 import { RunError } from './run-error.js';
 import { classifyExit } from './exit-codes.js';
-import { OutputTail, UsageErrorWatch } from './output.js';
+import { OutputTail, StreamLines, UsageErrorWatch } from './output.js';
 import { onExit } from './exit-cleanup.js';
 
 /** Between SIGTERM and SIGKILL to a playbook's process group. */
@@ -25,7 +25,10 @@ export interface PlaybookRun {
   varsFile: string;
   /** The job's variables (LOOPABULL_TOPIC, …), beside what `ansible.env_passthrough` lets through. */
   env: Record<string, string>;
-  /** Each line of stdout and stderr, interleaved, in order. */
+  /**
+   * Each line of stdout and stderr, whole, interleaved, in order; the lines of a chunk of output
+   * one after the other, in one go (a `LineSink` writes them together).
+   */
   onLine(line: string): void;
   /** Aborted when the worker stops: the run is killed like at its timeout. */
   signal?: AbortSignal | undefined;
@@ -178,9 +181,21 @@ export async function spawnPlaybook(run: PlaybookRun): Promise<PlaybookExit> {
     ...(run.cwd ? { cwd: run.cwd } : {}),
     detached: true,
     stdin: 'ignore',
-    all: true,
     buffer: false,
     reject: false,
+  });
+  const onLine = (line: string) => {
+    tail.push(line);
+    usage.push(line);
+    run.onLine(line);
+  };
+  // Each stream in lines of its own, interleaved as they end (execa's `all` would split the two
+  // merged, cutting a line of one written in pieces around a line of the other); a chunk's lines
+  // are handed on at once, not one generator step and promise each.
+  const outputs = [subprocess.stdout, subprocess.stderr].map((stream) => {
+    const lines = new StreamLines(onLine);
+    stream.on('data', (chunk: Buffer) => lines.write(chunk));
+    return lines;
   });
 
   let stopped: 'timeout' | 'abort' | null = null;
@@ -198,16 +213,10 @@ export async function spawnPlaybook(run: PlaybookRun): Promise<PlaybookExit> {
   run.signal?.addEventListener('abort', onAbort, { once: true });
   if (run.signal?.aborted) onAbort();
 
-  try {
-    for await (const line of subprocess.iterable({ from: 'all' })) {
-      tail.push(line);
-      usage.push(line);
-      run.onLine(line);
-    }
-  } catch {
-    // The stream fails when the command cannot start; the result below says why.
-  }
+  // Settles once the process has exited and both streams have ended, or when it could not start.
   const result = await subprocess;
+  // What each stream ended with after its last line break.
+  for (const lines of outputs) lines.end();
   clearTimeout(timer);
   run.signal?.removeEventListener('abort', onAbort);
   // The playbook may be gone while a child that ignores SIGTERM is not.

@@ -1,5 +1,4 @@
-import { rmSync } from 'node:fs';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
@@ -257,20 +256,23 @@ export function renderBatchVars(
 
 /**
  * Runs `fn` with the vars written to a file in a new private directory, and removes both
- * afterwards whatever happens: the file holds the message, which may be confidential.
+ * afterwards whatever happens: the file holds the message, which may be confidential. Both are
+ * made and removed with synchronous calls: for a small file in a directory of its own, that
+ * takes less CPU than a round trip through the thread pool for each call.
  */
 export async function withVarsFile<T>(
   content: string,
   fn: (path: string) => Promise<T>,
 ): Promise<T> {
-  const dir = await mkdtemp(join(tmpdir(), 'loopabull-vars-'));
-  const forget = onExit(() => rmSync(dir, { recursive: true, force: true }));
+  const dir = mkdtempSync(join(tmpdir(), 'loopabull-vars-'));
+  const remove = () => rmSync(dir, { recursive: true, force: true });
+  const forget = onExit(remove);
   try {
     const path = join(dir, 'vars.yml');
-    await writeFile(path, content, { mode: 0o600, flag: 'wx' });
+    writeFileSync(path, content, { mode: 0o600, flag: 'wx' });
     return await fn(path);
   } finally {
-    await rm(dir, { recursive: true, force: true });
+    remove();
     forget();
   }
 }
