@@ -6,6 +6,7 @@
  * (docs/benchmarks.md, "CLI start-up").
  */
 export { ConfigError, PermanentError, TransientError } from './errors.js';
+export { sha256Text } from './hash.js';
 export {
   lazyAutomation,
   registered,

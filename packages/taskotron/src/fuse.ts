@@ -1,7 +1,7 @@
-import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import {
   jobIdFor,
+  sha256Text,
   PermanentError,
   WorkQueue,
   type Handler,
@@ -36,8 +36,7 @@ export function fuseEvent(event: LoopabullEvent, tag: string, now: Date): Loopab
 }
 
 /** One fuse per tag at a time: BullMQ's deduplication id. */
-export const fuseId = (tag: string) =>
-  'taskotron-fuse-' + createHash('sha256').update(tag).digest('hex').slice(0, 40);
+export const fuseId = (tag: string) => 'taskotron-fuse-' + sha256Text(tag).slice(0, 40);
 
 /**
  * Koji tags a build into a tag many times in a few minutes (a mass rebuild, a Bodhi push); one

@@ -1,9 +1,9 @@
-import { createHash } from 'node:crypto';
 import { existsSync, readlinkSync, rmdirSync } from 'node:fs';
 import { lstat, mkdir, mkdtemp, readdir, rm, utimes, writeFile } from 'node:fs/promises';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
+import { sha256Text } from '@loopabull/core/cli';
 import {
   branchProblem,
   commitProblem,
@@ -420,7 +420,7 @@ const holds = (dir: string, commit: string, options: GitOptions): Promise<boolea
  * is when the mirror was last used (git-cache-prune.ts removes those unused for long).
  */
 export function mirrorOf(cacheDir: string, repo: string): { path: string; lock: string } {
-  const name = createHash('sha256').update(repo).digest('hex');
+  const name = sha256Text(repo);
   return { path: join(cacheDir, `${name}.git`), lock: join(cacheDir, `${name}.lock`) };
 }
 

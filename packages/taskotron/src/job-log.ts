@@ -1,6 +1,5 @@
-import { createHash } from 'node:crypto';
 import { sql, type Kysely, type Migration } from 'kysely';
-import type { Config } from '@loopabull/core/cli';
+import { sha256Text, type Config } from '@loopabull/core/cli';
 import { Database, type DatabaseDialect, type DatabaseLogger } from '@loopabull/database';
 import type { ItemType } from './normalise.js';
 
@@ -164,7 +163,7 @@ export function jobLogMigrations(dialect: DatabaseDialect): Record<string, Migra
 }
 
 /** The indexed stand-in for an item in the job log. */
-const itemHash = (item: string): string => createHash('sha256').update(item).digest('hex');
+const itemHash = (item: string): string => sha256Text(item);
 
 const now = () => new Date().toISOString();
 

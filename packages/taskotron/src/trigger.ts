@@ -1,6 +1,6 @@
-import { createHash, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import type { AutomationEnv, Handler, HandlerContext, LoopabullEvent } from '@loopabull/core';
-import { unstorableText } from '@loopabull/core/cli';
+import { sha256Text, unstorableText } from '@loopabull/core/cli';
 import type { JobLog, JobTrigger } from './job-log.js';
 import { normalise, type ItemType, type Normalised } from './normalise.js';
 import { taskotronPaths, type TaskotronSection } from './section.js';
@@ -130,7 +130,7 @@ export function dedupKey(
   if (job.git_repo !== undefined) fields.push(job.git_repo, job.git_branch ?? '');
   if (job.git_commit !== undefined) fields.push(job.git_commit);
   if (job.item_type === 'koji_tag' && trigger.msg_id !== null) fields.push(`msg:${trigger.msg_id}`);
-  const id = createHash('sha256').update(JSON.stringify(fields)).digest('hex');
+  const id = sha256Text(JSON.stringify(fields));
   return `${ctx.config.redis.prefix}:${ctx.config.queue.name}:_lb:taskotron:dedup:${id}`;
 }
 
