@@ -7,8 +7,8 @@ import type { Logger } from '@loopabull/core';
  * otherwise keep a stopped worker alive and run on beside the retry of the job it gave back.
  *
  * `started` is a start still under way (`daemons.ts`, `startParts`: waiting for Redis or the
- * bus): the signals stop it all the same. Its rejection ends this as a failed start always has, unless a signal came
- * first, when the stop's outcome is what counts.
+ * bus): the signals stop it all the same. Its rejection ends this as a failed start always has,
+ * unless a signal came first, when the stop's outcome is what counts.
  */
 export function runUntilSignal(
   name: string,

@@ -13,11 +13,12 @@ export const doctorCommand = (cli: Cli) =>
       `
 "<automation> files" checks that each topic of an enabled automation that the bus delivers
 (bus.bindings, routing_keys) has a file to run in the playbooks directory: the shipped handler
-files are in the source tree's playbooks/ and must be copied into a playbooks directory elsewhere. It changes nothing: no key in Redis, no queue or
-exchange on the broker, no file, table or directory. A SQLite
-database or artifacts directory that does not exist yet is reported, and made by the first start
-of the services; migrations the next start applies are counted, not run. Run it as the services'
-user with their environment (docs/operating.md), or its answers are another user's.`,
+files are in the source tree's playbooks/ and must be copied into a playbooks directory
+elsewhere. It changes nothing: no key in Redis, no queue or exchange on the broker, no file,
+table or directory. A SQLite database or artifacts directory that does not exist yet is
+reported, and made by the first start of the services; migrations the next start applies are
+counted, not run. Run it as the services' user with their environment (docs/operating.md), or
+its answers are another user's.`,
     )
     .addHelpText(
       'after',
