@@ -9,8 +9,10 @@ import type {
   HandlerContext,
   LoopabullEvent,
 } from '@loopabull/core';
-import { HandlerTimedOut, isPermanent } from '@loopabull/core';
+import { isPermanent } from '@loopabull/core';
 import { RunError } from '@loopabull/playbook';
+import { deadlinesFor, HandlerCall } from './deadlines.js';
+import { JobContext, JobsContext } from './handler-context.js';
 import { JobBatches } from './job-batches.js';
 import { statThisTurn } from './stat-this-turn.js';
 
@@ -141,81 +143,34 @@ function asRunError(relative: string, err: unknown): RunError {
 }
 
 /**
- * What a worker's stop signal stops: the runs under way, each until it settles. One listener per
- * signal, not one added and removed per job: EventTarget's were 2 % of a busy worker's CPU.
- */
-const stoppedBy = new WeakMap<AbortSignal, Set<() => void>>();
-
-function runsStoppedBy(signal: AbortSignal): Set<() => void> {
-  let runs = stoppedBy.get(signal);
-  if (!runs) {
-    const made = new Set<() => void>();
-    signal.addEventListener('abort', () => {
-      for (const stop of made) stop();
-    });
-    stoppedBy.set(signal, (runs = made));
-  }
-  return runs;
-}
-
-/**
- * Runs `call` with a signal that is aborted at the timeout or when the worker stops; either
- * fails the run at once, so a handler that ignores its signal cannot hold the job. The signal is
- * made when the handler first asks for it (`signal()`, a getter on its context): most never do,
- * and an AbortController with its listeners for every job was 4 % of a busy worker's CPU.
+ * Runs `call` with a signal (`call.signal()`) that is aborted at the timeout or when the worker
+ * stops; either fails the run at once. A handler that returns without a promise is done: no
+ * deadline is kept for it, nothing could stop it anyway.
  */
 function withDeadline<T>(
   relative: string,
   timeoutSeconds: number,
   stop: AbortSignal | undefined,
-  call: (signal: () => AbortSignal) => Promise<T> | T,
+  call: (handlerCall: HandlerCall) => PromiseLike<T> | T,
 ): Promise<T> {
-  let controller: AbortController | null = null;
-  let reason: Error | null = null;
-  const signal = () => {
-    if (!controller) {
-      controller = new AbortController();
-      if (reason) controller.abort(reason);
-    }
-    return controller.signal;
-  };
-  return new Promise<T>((resolve, reject) => {
-    const abort = (why: Error) => {
-      if (reason) return;
-      reason = why;
-      settle();
-      controller?.abort(why);
-      reject(new RunError(`handler ${relative} stopped: ${why.message}`, null, false));
-    };
-    const onStop = () => abort(new Error('the worker is shutting down'));
-    const timer = setTimeout(
-      () => abort(new HandlerTimedOut(timeoutSeconds)),
-      timeoutSeconds * 1000,
+  if (stop?.aborted)
+    return Promise.reject(
+      new RunError(`handler ${relative} stopped: the worker is shutting down`, null, false),
     );
-    const stopping = stop ? runsStoppedBy(stop) : null;
-    const settle = () => {
-      clearTimeout(timer);
-      stopping?.delete(onStop);
-    };
-    stopping?.add(onStop);
-    if (stop?.aborted) onStop();
-    const failed = (err: unknown) => {
-      settle();
-      reject(reason ? err : asRunError(relative, err));
-    };
-    let called: Promise<T> | T;
-    try {
-      called = call(signal);
-    } catch (err) {
-      failed(err);
-      return;
-    }
-    Promise.resolve(called).then((value) => {
-      settle();
-      resolve(value);
-    }, failed);
-  });
+  const handlerCall = new HandlerCall(relative, timeoutSeconds);
+  const started = performance.now();
+  let called: PromiseLike<T> | T;
+  try {
+    called = call(handlerCall);
+  } catch (err) {
+    return Promise.reject(asRunError(relative, err));
+  }
+  if (!isThenable(called)) return Promise.resolve(called);
+  return handlerCall.wait(called, deadlinesFor(stop), started, (err) => asRunError(relative, err));
 }
+
+const isThenable = <T>(value: PromiseLike<T> | T): value is PromiseLike<T> =>
+  typeof (value as { then?: unknown } | null)?.then === 'function';
 
 /** A batch's log tag: `topic` when its events share one, else `topics`, each named once. */
 function batchTopics(runs: HandlerRun[]): { topic: string } | { topics: string } {
@@ -226,32 +181,23 @@ function batchTopics(runs: HandlerRun[]): { topic: string } | { topics: string }
 /** Calls a batch handler with the events of several runs of its module. */
 function runBatch(mod: HandlerModule & { batch: BatchSettings }, runs: HandlerRun[]) {
   const first = runs[0]!;
-  return withDeadline(first.relative, first.timeoutSeconds, first.signal, (signal) => {
-    const { redis, publish, config, automation, automationBatch } = first.ctx;
-    let logger: BatchContext['logger'] | null = null;
-    const ctx: BatchContext = {
-      // A module folded from several topics (`topics.fold_prefixes`) batches them together.
-      get logger() {
-        return (logger ??= first.ctx.logger.child(batchTopics(runs)));
-      },
-      redis,
-      publish,
-      config,
-      automation,
-      automationBatch,
-      get signal() {
-        return signal();
-      },
-      jobs: runs.map((r) => r.ctx.job),
-      log: async (index, line) => {
-        await runs[index]?.ctx.log(line);
-      },
-    };
-    return mod.handler(
+  return withDeadline(first.relative, first.timeoutSeconds, first.signal, (call) =>
+    mod.handler(
       runs.map((r) => r.event),
-      ctx,
-    );
-  });
+      new JobsContext(
+        call,
+        // A module folded from several topics (`topics.fold_prefixes`) batches them together.
+        () => first.ctx.logger.child(batchTopics(runs)),
+        {
+          ...first.ctx,
+          jobs: runs.map((r) => r.ctx.job),
+          log: async (index, line) => {
+            await runs[index]?.ctx.log(line);
+          },
+        },
+      ),
+    ),
+  );
 }
 
 /**
@@ -277,25 +223,9 @@ function runModule(mod: HandlerModule, run: HandlerRun): Promise<unknown> {
   if (!mod.batch) {
     const handler = mod.handler;
     const { ctx, event } = run;
-    return withDeadline(run.relative, run.timeoutSeconds, run.signal, (signal) => {
-      let logger: HandlerContext['logger'] | null = null;
-      // Own getters, so that a handler that spreads its context keeps them: `logger` is tagged
-      // when first used, most handlers never log.
-      return handler(event, {
-        get logger() {
-          return (logger ??= ctx.logger.child({ job: ctx.job.id, topic: event.topic }));
-        },
-        log: ctx.log,
-        redis: ctx.redis,
-        publish: ctx.publish,
-        config: ctx.config,
-        job: ctx.job,
-        automation: ctx.automation,
-        get signal() {
-          return signal();
-        },
-      });
-    });
+    return withDeadline(run.relative, run.timeoutSeconds, run.signal, (call) =>
+      handler(event, new JobContext(call, ctx, event.topic)),
+    );
   }
   const batches = run.batches ?? new JobBatches(1);
   const batchMod = mod;

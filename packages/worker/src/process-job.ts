@@ -12,7 +12,7 @@ import {
 } from '@loopabull/core';
 import { RunError } from '@loopabull/playbook';
 import { RunLog, type JobLogs } from './job-logs.js';
-import { resolveAutomation } from './resolve.js';
+import { resolveAutomation, type Resolution } from './resolve.js';
 import { runAutomation, type RunServices } from './run-automation.js';
 
 export interface JobServices extends RunServices {
@@ -23,14 +23,80 @@ export interface JobServices extends RunServices {
 
 export type LoopabullJob = Job<LoopabullEvent, JobResult>;
 
-/** Remembers an unrouted job for `loopabull jobs list --state unrouted`, and counts it. */
-async function recordUnrouted(services: JobServices, job: LoopabullJob): Promise<void> {
+type Found = NonNullable<Resolution['found']>;
+
+/**
+ * A job without an automation: remembered for `loopabull jobs list --state unrouted`, counted,
+ * and its log says what was looked for.
+ */
+async function unrouted(
+  services: JobServices,
+  job: LoopabullJob,
+  resolution: Resolution,
+): Promise<JobResult> {
+  const topic = job.data.topic;
   await services.work.recordUnrouted(job.id!);
-  services.counters.incr('unrouted', job.data.topic);
+  services.counters.incr('unrouted', topic);
+  const skipped = resolution.skipped.length
+    ? `; never looked at: ${resolution.skipped.join(', ')}`
+    : '';
+  await services.logs.append(
+    job.id!,
+    `loopabull: no automation for topic ${topic}; tried ${resolution.tried.join(', ') || 'nothing'}${skipped}`,
+  );
+  services.logger.info('job unrouted', { topic, job: job.id, outcome: 'unrouted' });
+  return { outcome: 'unrouted' };
 }
 
 /** Seconds since `start`, a `performance.now()`. */
 const secondsSince = (start: number) => (performance.now() - start) / 1000;
+
+/**
+ * A run that failed or was stopped: noted on the job and logged. Returns what to throw for BullMQ
+ * to retry or park.
+ */
+async function failed(
+  services: JobServices,
+  job: LoopabullJob,
+  run: { found: Found; attempt: number; started: number; signal: AbortSignal | undefined },
+  err: Error,
+): Promise<Error> {
+  const { logger, counters } = services;
+  const { found, attempt, signal } = run;
+  const topic = job.data.topic;
+  const duration = secondsSince(run.started);
+  const stopped = signal?.aborted ?? false;
+  if (!stopped) counters.observeDuration(topic, duration);
+  // The reason's first line ends in a colon that introduces ansible's output: the journal line
+  // names ansible's own error line after it, as `jobs list` does, not a colon with nothing after.
+  const reason = failureSummary(err.message, { oneLine: true });
+  if (!stopped) {
+    const exitCode = err instanceof RunError ? err.exitCode : null;
+    await services.work
+      .noteFailure(job.id!, { file: found.relative, exit_code: exitCode })
+      .catch((noteErr: unknown) =>
+        logger.warn('could not note the failure on the job', {
+          topic,
+          job: job.id,
+          error: String(noteErr),
+        }),
+      );
+  }
+  logger.warn('job failed', {
+    topic,
+    job: job.id,
+    file: found.relative,
+    outcome: stopped ? 'stopped' : 'failed',
+    attempt,
+    duration: duration.toFixed(3),
+    reason,
+  });
+  // BullMQ retries while its own count is under `queue.attempts`: after a crash, this try may
+  // be the last one although that count says otherwise.
+  const lastTry = attempt >= services.config.queue.attempts && job.stalledCounter > 0;
+  if (lastTry && !stopped && !isPermanent(err)) return new PermanentError(err.message);
+  return err;
+}
 
 /**
  * One attempt of one job: find the automation for its topic now and run it. No automation is
@@ -50,18 +116,7 @@ export async function processJob(
 
   const resolution = resolveAutomation(services.config, topic);
   const found = resolution.found;
-  if (!found) {
-    await recordUnrouted(services, job);
-    const skipped = resolution.skipped.length
-      ? `; never looked at: ${resolution.skipped.join(', ')}`
-      : '';
-    await services.logs.append(
-      job.id!,
-      `loopabull: no automation for topic ${topic}; tried ${resolution.tried.join(', ') || 'nothing'}${skipped}`,
-    );
-    logger.info('job unrouted', { topic, job: job.id, outcome: 'unrouted' });
-    return { outcome: 'unrouted' };
-  }
+  if (!found) return unrouted(services, job, resolution);
 
   // A run whose worker died is a try too, as the docs promise.
   const attempt = triesMade(job) + 1;
@@ -105,38 +160,7 @@ export async function processJob(
       });
     return { outcome: 'ran', file: found.relative, kind: found.kind, ...result };
   } catch (err) {
-    const duration = secondsSince(started);
-    const stopped = signal?.aborted ?? false;
-    if (!stopped) counters.observeDuration(topic, duration);
-    // The reason's first line ends in a colon that introduces ansible's output: the journal line
-    // names ansible's own error line after it, as `jobs list` does, not a colon with nothing after.
-    const reason = failureSummary((err as Error).message, { oneLine: true });
-    if (!stopped) {
-      const exitCode = err instanceof RunError ? err.exitCode : null;
-      await services.work
-        .noteFailure(job.id!, { file: found.relative, exit_code: exitCode })
-        .catch((noteErr: unknown) =>
-          logger.warn('could not note the failure on the job', {
-            topic,
-            job: job.id,
-            error: String(noteErr),
-          }),
-        );
-    }
-    logger.warn('job failed', {
-      topic,
-      job: job.id,
-      file: found.relative,
-      outcome: stopped ? 'stopped' : 'failed',
-      attempt,
-      duration: duration.toFixed(3),
-      reason,
-    });
-    // BullMQ retries while its own count is under `queue.attempts`: after a crash, this try may
-    // be the last one although that count says otherwise.
-    const lastTry = attempt >= attempts && job.stalledCounter > 0;
-    if (lastTry && !stopped && !isPermanent(err)) throw new PermanentError((err as Error).message);
-    throw err;
+    throw await failed(services, job, { found, attempt, started, signal }, err as Error);
   } finally {
     await runLog.written();
   }

@@ -1,0 +1,76 @@
+import { describe, expect, it } from '@jest/globals';
+import { RunError } from '@loopabull/playbook';
+import { Deadlines, deadlinesFor, HandlerCall } from './deadlines.js';
+
+const asRunError = (err: unknown) => new RunError(`failed: ${(err as Error).message}`, null, false);
+/** A promise and what settles it, as a handler's call would return. */
+function pending<T>() {
+  let resolve!: (v: T) => void;
+  let reject!: (e: unknown) => void;
+  const promise = new Promise<T>((res, rej) => ((resolve = res), (reject = rej)));
+  return { promise, resolve, reject };
+}
+/** Waits for `called` as a worker does for a handler's promise, from now. */
+const waitFor = <T>(call: HandlerCall, called: Promise<T>, deadlines: Deadlines) =>
+  call.wait(called, deadlines, performance.now(), asRunError);
+const timers = () => process.getActiveResourcesInfo().filter((r) => r === 'Timeout').length;
+
+describe('Deadlines', () => {
+  it('fails each call at its own deadline with one timer, and lets the others run on', async () => {
+    const deadlines = new Deadlines();
+    const before = timers();
+    const short = new HandlerCall('short.mjs', 0.05);
+    const long = new HandlerCall('long.mjs', 30);
+    const longRun = pending<string>();
+    const shortRun = waitFor(short, new Promise(() => {}), deadlines);
+    const longDone = waitFor(long, longRun.promise, deadlines);
+    expect(timers()).toBe(before + 1);
+    await expect(shortRun).rejects.toThrow('handler short.mjs stopped: timed out after 0.05 s');
+    expect(short.signal().aborted).toBe(true);
+    expect(long.signal().aborted).toBe(false);
+    // Armed again for the call left, and cleared once none is left.
+    expect(timers()).toBe(before + 1);
+    longRun.resolve('done');
+    await expect(longDone).resolves.toBe('done');
+    expect(timers()).toBe(before);
+  });
+
+  it('fails a call added with an earlier deadline than the timer waits for at that deadline', async () => {
+    const deadlines = new Deadlines();
+    const late = pending<string>();
+    const lateRun = waitFor(new HandlerCall('late.mjs', 60), late.promise, deadlines);
+    const early = new HandlerCall('early.mjs', 0.05);
+    await expect(waitFor(early, new Promise(() => {}), deadlines)).rejects.toThrow(
+      'timed out after 0.05 s',
+    );
+    late.resolve('on time');
+    await expect(lateRun).resolves.toBe('on time');
+  });
+
+  it("stops every call of a stop signal's when it is aborted, the signals' reason the same", async () => {
+    const stop = new AbortController();
+    const deadlines = deadlinesFor(stop.signal);
+    expect(deadlinesFor(stop.signal)).toBe(deadlines);
+    const calls = ['a.mjs', 'b.mjs'].map((f) => new HandlerCall(f, 60));
+    const runs = calls.map((c) => waitFor(c, new Promise(() => {}), deadlines));
+    stop.abort();
+    await expect(runs[0]).rejects.toThrow('handler a.mjs stopped: the worker is shutting down');
+    await expect(runs[1]).rejects.toThrow('handler b.mjs stopped: the worker is shutting down');
+    expect(calls[1]!.signal().reason).toEqual(new Error('the worker is shutting down'));
+  });
+
+  it("hands a handler's own failure through asRunError, and a failure after a stop as it is", async () => {
+    const deadlines = new Deadlines();
+    const failing = pending<never>();
+    const own = waitFor(new HandlerCall('own.mjs', 60), failing.promise, deadlines);
+    failing.reject(new Error('boom'));
+    await expect(own).rejects.toThrow('failed: boom');
+
+    const stopped = new HandlerCall('stopped.mjs', 60);
+    const echo = pending<never>();
+    const run = waitFor(stopped, echo.promise, deadlines);
+    stopped.stop(new Error('enough'));
+    echo.reject(new Error('aborted'));
+    await expect(run).rejects.toThrow('handler stopped.mjs stopped: enough');
+  });
+});
