@@ -95,20 +95,37 @@ export function spawnCli(args, configPath) {
   };
 }
 
-/** Publishes with confirms; `make(i)` gives [routingKey, body, props]. */
-export async function publishMany(url, exchange, n, make) {
+/**
+ * A confirm channel kept open, so that a row that publishes times its messages, not a
+ * connection's start: `publishMany(exchange, n, make)`, `make(i)` giving [routingKey, body,
+ * props], resolves with the seconds until the broker confirmed them all.
+ */
+export async function openPublisher(url) {
   const conn = await amqp.connect(url);
   const ch = await conn.createConfirmChannel();
-  const t0 = performance.now();
-  for (let i = 0; i < n; i++) {
-    const [routingKey, body, props] = make(i);
-    if (!ch.publish(exchange, routingKey, body, { persistent: true, ...props }))
-      await new Promise((r) => ch.once('drain', r));
+  return {
+    async publishMany(exchange, n, make) {
+      const t0 = performance.now();
+      for (let i = 0; i < n; i++) {
+        const [routingKey, body, props] = make(i);
+        if (!ch.publish(exchange, routingKey, body, { persistent: true, ...props }))
+          await new Promise((r) => ch.once('drain', r));
+      }
+      await ch.waitForConfirms();
+      return seconds(t0);
+    },
+    close: () => conn.close(),
+  };
+}
+
+/** Publishes with confirms on a connection of its own, as a new publisher would. */
+export async function publishMany(url, exchange, n, make) {
+  const publisher = await openPublisher(url);
+  try {
+    return await publisher.publishMany(exchange, n, make);
+  } finally {
+    await publisher.close();
   }
-  await ch.waitForConfirms();
-  const secs = seconds(t0);
-  await conn.close();
-  return secs;
 }
 
 /** A consumer count above zero on the queue: the looper is taking messages. */
