@@ -88,4 +88,5 @@ export { queueServices, openQueueServices, type QueueServices } from './services
 export { withTimeout, settlesWithin, TimeoutError } from './timeout.js';
 export { notWritable } from './creatable.js';
 export { LuaScript } from './lua-script.js';
+export { TurnBatch } from './turn-batch.js';
 export { parseReplay, type ReplayMessage } from './replay-format.js';

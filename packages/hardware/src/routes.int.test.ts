@@ -152,6 +152,32 @@ describe('the original API, byte for byte', () => {
     expect((await get('/machines/mdc1:t-linux64-ms-100')).body).toBe('"2018-11-08T08:47:50"');
   });
 
+  it('GET /machines/<id>: requests that come together each get their own machine', async () => {
+    const ids = Array.from({ length: 30 }, (_, i) => `mdc${i % 2}:t-linux64-ms-${i}`);
+    await redis.hset(
+      'machines',
+      ...ids.flatMap((id, i) => (i % 3 ? [id, `2026-01-01T00:00:${i}`] : [])),
+    );
+    const answers = await Promise.all(ids.map((id) => get(`/machines/${id}`)));
+    answers.forEach((res, i) => {
+      if (i % 3) expect(res.body).toBe(`"2026-01-01T00:00:${i}"`);
+      else expect([res.statusCode, res.body]).toEqual([404, 'unknown machine']);
+    });
+  });
+
+  it('reads the lastseen values asked for in one turn with one HMGET', async () => {
+    await redis.hset('machines', 'mdc1:a', '2026-01-01T00:00:01', 'mdc1:b', '2026-01-01T00:00:02');
+    await redis.config('RESETSTAT');
+    const store = new MachineStore(redis);
+    const values = await Promise.all(
+      ['mdc1:a', 'mdc1:none', 'mdc1:b'].map((id) => store.lastseen(id)),
+    );
+    expect(values).toEqual(['2026-01-01T00:00:01', null, '2026-01-01T00:00:02']);
+    const stats = await redis.info('commandstats');
+    expect(stats).toMatch(/^cmdstat_hmget:calls=1,/m);
+    expect(stats).not.toMatch(/^cmdstat_hget:/m);
+  });
+
   it('GET /machines/<unknown>: 404 unknown machine', async () => {
     // The original's preload_redis.py wrote any value; it answered an empty one as unknown.
     await redis.hset('machines', 'mdc1:empty', '');

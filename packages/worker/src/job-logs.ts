@@ -1,5 +1,5 @@
 import type { Redis } from 'ioredis';
-import { LuaScript } from '@loopabull/core';
+import { LuaScript, TurnBatch } from '@loopabull/core';
 import { LineSink, type LogLimits } from '@loopabull/playbook';
 
 /**
@@ -16,42 +16,34 @@ end
 return #ARGV
 `);
 
-interface Pending {
-  keys: string[];
-  lines: string[];
-  done: Promise<void>;
-}
-
 /**
  * The job logs of one worker, written together: what every running job appends in one turn of
  * the event loop goes to Redis in one script call, instead of one call per job beside BullMQ's
  * own writes for it.
  */
 export class JobLogs {
-  private pending: Pending | null = null;
+  private readonly lines: TurnBatch<{ key: string; text: string }, void>;
 
   constructor(
-    private readonly redis: Redis,
+    redis: Redis,
     /** The job's hash key, as BullMQ names it (`queue.toKey(id)`). */
     private readonly jobKey: (jobId: string) => string,
-  ) {}
+  ) {
+    this.lines = new TurnBatch(async (lines) => {
+      const keys: string[] = [];
+      for (const { key } of lines) keys.push(key, `${key}:logs`);
+      await APPEND.run(
+        redis,
+        keys,
+        lines.map(({ text }) => text),
+      );
+      return [];
+    });
+  }
 
   /** Resolves once the text is in the job's log; rejects if Redis did not take it. */
   append(jobId: string, text: string): Promise<void> {
-    const key = this.jobKey(jobId);
-    const batch = (this.pending ??= this.open());
-    batch.keys.push(key, `${key}:logs`);
-    batch.lines.push(text);
-    return batch.done;
-  }
-
-  private open(): Pending {
-    const batch: Pending = { keys: [], lines: [], done: Promise.resolve() };
-    batch.done = new Promise<void>((resolve) => setImmediate(resolve)).then(async () => {
-      this.pending = null;
-      await APPEND.run(this.redis, batch.keys, batch.lines);
-    });
-    return batch;
+    return this.lines.add({ key: this.jobKey(jobId), text });
   }
 }
 
