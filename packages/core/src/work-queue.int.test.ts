@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { afterAll, afterEach, beforeEach, describe, expect, it } from '@jest/globals';
+import { afterAll, afterEach, beforeEach, describe, expect, it, jest } from '@jest/globals';
 import { Worker, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { loopabullKeysOf, removeTempDirs, testConfig, testEvent } from '@test/support';
@@ -163,6 +163,31 @@ describe('Jobs.list()', () => {
     await services.jobs.remove(jobIdFor(hay[0]!.id));
     const found = await services.jobs.list({ state: 'waiting', topic: 'needle.topic' });
     expect(found.map((j) => j.topic)).toEqual(['needle.topic']);
+  });
+});
+
+describe('Jobs.show()', () => {
+  it('shows the result of a job that finished between the read of the job and of its state', async () => {
+    const worker = await manualWorker();
+    try {
+      const id = await services.work.enqueue(testEvent('a.one'));
+      const running = await worker.take();
+      // The job as read just before the worker finished it: active, no result yet.
+      const before = await services.work.queue.getJob(id);
+      await worker.complete(running);
+      const getJob = jest.spyOn(services.work.queue, 'getJob').mockResolvedValueOnce(before);
+      try {
+        expect(await services.jobs.show(id)).toMatchObject({
+          state: 'completed',
+          result: { outcome: 'ran' },
+          finished_at: expect.any(String),
+        });
+      } finally {
+        getJob.mockRestore();
+      }
+    } finally {
+      await worker.close();
+    }
   });
 });
 
