@@ -128,6 +128,34 @@ export async function publishMany(url, exchange, n, make) {
   }
 }
 
+/** An event as the looper makes it of a message published to `exchange` under its topic. */
+export const benchEvent = (id, topic, body, exchange = 'amq.topic') => ({
+  id,
+  topic,
+  body,
+  headers: {},
+  exchange,
+  routing_key: topic,
+  sent_at: null,
+  received_at: new Date().toISOString(),
+});
+
+/** Enqueues events as the looper does, a thousand at a time (`WorkQueue.enqueueAll`). */
+export async function enqueueEvents(work, events) {
+  for (let i = 0; i < events.length; i += 1000) await work.enqueueAll(events.slice(i, i + 1000));
+}
+
+/** Seconds from the first start (`processedOn`) to the last finish of a queue's completed jobs. */
+export async function processingSpan(queue) {
+  let first = Infinity;
+  let last = 0;
+  for (const job of await queue.getJobs(['completed'])) {
+    first = Math.min(first, job.processedOn);
+    last = Math.max(last, job.finishedOn);
+  }
+  return (last - first) / 1000;
+}
+
 /** A consumer count above zero on the queue: the looper is taking messages. */
 export async function consuming(url, queue) {
   const conn = await amqp.connect(url);

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { createLogger, createRedis, loadConfig, WorkQueue } from '@loopabull/core';
 import { LineSink, runPlaybook, withVarsFile } from '@loopabull/playbook';
 import { LoopabullWorker } from '@loopabull/worker';
-import { completions, percentile, privateRedis } from './lib.mjs';
+import { benchEvent, completions, percentile, privateRedis } from './lib.mjs';
 
 const RUNS = Number(process.argv[2] ?? 20);
 const WARMUP = 3;
@@ -56,16 +56,7 @@ try {
   const work = new WorkQueue(config, redis);
   await measure('worker, a playbook job', async (i) => {
     const done = events.more(1);
-    await work.enqueue({
-      id: `cpu-${i}`,
-      topic: 'bench.cpu',
-      body: { i },
-      headers: {},
-      exchange: 'amq.topic',
-      routing_key: 'bench.cpu',
-      sent_at: null,
-      received_at: new Date().toISOString(),
-    });
+    await work.enqueue(benchEvent(`cpu-${i}`, 'bench.cpu', { i }));
     await done;
   });
   await worker.stop();

@@ -20,9 +20,12 @@ import { Looper } from '@loopabull/looper';
 import { LoopabullWorker } from '@loopabull/worker';
 import { checkFlask, hardwareRows, machinesRows } from './hardware.mjs';
 import {
+  benchEvent,
   completions,
+  enqueueEvents,
   percentile,
   privateRedis,
+  processingSpan,
   openPublisher,
   run,
   seconds,
@@ -184,27 +187,8 @@ async function rawAmqp() {
 }
 
 /** An event as the looper makes it of a message `publish` sends. */
-const benchEvent = (id, topic, body = JSON.parse(BODY)) => ({
-  id,
-  topic,
-  body,
-  headers: {},
-  exchange: config.bus.publish_exchange,
-  routing_key: topic,
-  sent_at: null,
-  received_at: new Date().toISOString(),
-});
-
-/** Seconds from the first start (`processedOn`) to the last finish of a queue's completed jobs. */
-async function processingSpan(queue) {
-  let first = Infinity;
-  let last = 0;
-  for (const job of await queue.getJobs(['completed'])) {
-    first = Math.min(first, job.processedOn);
-    last = Math.max(last, job.finishedOn);
-  }
-  return (last - first) / 1000;
-}
+const busEvent = (id, topic, body = JSON.parse(BODY)) =>
+  benchEvent(id, topic, body, config.bus.publish_exchange);
 
 /**
  * Raw BullMQ: adds with job ids, no-op processing, and both at once in one script, of jobs as
@@ -218,7 +202,7 @@ async function rawBull(work) {
   const addAll = async (label) => {
     const pending = new Set();
     for (let i = 0; i < N_MESSAGES; i++) {
-      const event = benchEvent(`${label}-${i}`, 'bench.noop');
+      const event = busEvent(`${label}-${i}`, 'bench.noop');
       const p = queue
         .add(event.topic, event, work.jobOptions(event))
         .finally(() => pending.delete(p));
@@ -353,10 +337,9 @@ async function loopabull(services) {
       await worker.stop();
       await services.work.queue.clean(0, N_MESSAGES, 'completed');
       const again = Array.from({ length: N_MESSAGES }, (_, i) =>
-        benchEvent(`w${round}-${i}`, 'bench.noop'),
+        busEvent(`w${round}-${i}`, 'bench.noop'),
       );
-      for (let i = 0; i < N_MESSAGES; i += 1000)
-        await services.work.enqueueAll(again.slice(i, i + 1000));
+      await enqueueEvents(services.work, again);
     }
     const cpu0 = process.cpuUsage();
     worker = await startWorker('bench', CONCURRENCY);
@@ -486,11 +469,11 @@ async function loopabull(services) {
 async function workerProcesses(services) {
   const n = QUICK ? 3000 : 10000;
   const events = (label) =>
-    Array.from({ length: n }, (_, i) => benchEvent(`${label}-${i}`, 'bench.noop'));
+    Array.from({ length: n }, (_, i) => busEvent(`${label}-${i}`, 'bench.noop'));
   for (const count of [1, 2, 4]) {
     await services.work.pause();
     const all = events(`p${count}`);
-    for (let i = 0; i < n; i += 1000) await services.work.enqueueAll(all.slice(i, i + 1000));
+    await enqueueEvents(services.work, all);
     const base = await services.work.queue.getCompletedCount();
     const procs = Array.from({ length: count }, (_, i) =>
       spawnCli(

@@ -11,7 +11,14 @@ import { join } from 'node:path';
 import { Worker } from 'bullmq';
 import { createLogger, createRedis, loadConfig, WorkQueue } from '@loopabull/core';
 import { LoopabullWorker } from '@loopabull/worker';
-import { percentile, privateRedis, until } from './lib.mjs';
+import {
+  benchEvent,
+  enqueueEvents,
+  percentile,
+  privateRedis,
+  processingSpan,
+  until,
+} from './lib.mjs';
 
 const JOBS = Number(process.argv[2] ?? 3000);
 const ROUNDS = Number(process.argv[3] ?? 8);
@@ -32,28 +39,11 @@ try {
   const work = new WorkQueue(config, redis);
   const logger = createLogger('bench', 'warn');
 
-  const fill = async (label) => {
-    const events = Array.from({ length: JOBS }, (_, i) => ({
-      id: `${label}-${i}`,
-      topic: 'bench.noop',
-      body: { i },
-      headers: {},
-      exchange: 'amq.topic',
-      routing_key: 'bench.noop',
-      sent_at: null,
-      received_at: new Date().toISOString(),
-    }));
-    for (let i = 0; i < JOBS; i += 1000) await work.enqueueAll(events.slice(i, i + 1000));
-  };
-  const span = async () => {
-    let first = Infinity;
-    let last = 0;
-    for (const job of await work.queue.getJobs(['completed'])) {
-      first = Math.min(first, job.processedOn);
-      last = Math.max(last, job.finishedOn);
-    }
-    return (last - first) / 1000;
-  };
+  const fill = (label) =>
+    enqueueEvents(
+      work,
+      Array.from({ length: JOBS }, (_, i) => benchEvent(`${label}-${i}`, 'bench.noop', { i })),
+    );
   const completed = () => work.queue.getCompletedCount();
 
   const kinds = {
@@ -92,7 +82,7 @@ try {
       const { user, system } = process.cpuUsage(from);
       if (round >= WARMUP) {
         cpu[name].push((user + system) / JOBS);
-        secs[name].push(await span());
+        secs[name].push(await processingSpan(work.queue));
       }
       await work.queue.clean(0, JOBS, 'completed');
     }
