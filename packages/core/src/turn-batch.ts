@@ -1,3 +1,9 @@
+/** The items of one turn, and what their run will answer. */
+interface Batch<T, R> {
+  items: T[];
+  results: Promise<readonly R[]>;
+}
+
 /**
  * Calls made in one turn of the event loop, served together: the first schedules `run` for the
  * end of the turn (setImmediate) with every item added until then, and each caller gets the
@@ -6,21 +12,23 @@
  * was added, so a read sees every write made before it.
  */
 export class TurnBatch<T, R> {
-  private items: T[] | null = null;
-  private results: Promise<readonly R[]> = Promise.resolve([]);
+  /** This turn's batch, once an item was added in it. */
+  private open: Batch<T, R> | null = null;
 
   constructor(private readonly run: (items: T[]) => Promise<readonly R[]>) {}
 
   add(item: T): Promise<R> {
-    if (!this.items) {
-      const items: T[] = [];
-      this.items = items;
-      this.results = new Promise<void>((resolve) => setImmediate(resolve)).then(() => {
-        this.items = null;
-        return this.run(items);
-      });
-    }
-    const index = this.items.push(item) - 1;
-    return this.results.then((results) => results[index] as R);
+    const batch = (this.open ??= this.start());
+    const index = batch.items.push(item) - 1;
+    return batch.results.then((results) => results[index] as R);
+  }
+
+  private start(): Batch<T, R> {
+    const items: T[] = [];
+    const results = new Promise<void>((resolve) => setImmediate(resolve)).then(() => {
+      this.open = null;
+      return this.run(items);
+    });
+    return { items, results };
   }
 }
