@@ -1,6 +1,16 @@
 import { HandlerTimedOut } from '@loopabull/core';
 import { RunError } from '@loopabull/playbook';
 
+/** Why the runs of a worker stop when it does. */
+const shuttingDown = () => new Error('the worker is shutting down');
+
+/** How a run stopped at its deadline or by its worker's stop fails. */
+const stoppedRun = (relative: string, why: Error) =>
+  new RunError(`handler ${relative} stopped: ${why.message}`, null, false);
+
+/** A run started after its worker's stop: it fails as one the stop caught. */
+export const stoppedBeforeStart = (relative: string) => stoppedRun(relative, shuttingDown());
+
 /**
  * One handler call: the signal its handler may ask for, and what stops it at its deadline or
  * when the worker stops. The signal is made when the handler first asks for it (`ctx.signal`, a
@@ -34,7 +44,7 @@ export class HandlerCall {
     if (this.reason) return;
     this.reason = why;
     this.controller?.abort(why);
-    this.rejectRun?.(new RunError(`handler ${this.relative} stopped: ${why.message}`, null, false));
+    this.rejectRun?.(stoppedRun(this.relative, why));
   }
 
   /**
@@ -77,7 +87,7 @@ export class Deadlines {
 
   constructor(stop?: AbortSignal) {
     stop?.addEventListener('abort', () => {
-      const why = new Error('the worker is shutting down');
+      const why = shuttingDown();
       for (const call of this.calls) call.stop(why);
       this.calls.clear();
       this.disarm();

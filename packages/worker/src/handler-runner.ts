@@ -11,7 +11,7 @@ import type {
 } from '@loopabull/core';
 import { isPermanent } from '@loopabull/core';
 import { RunError } from '@loopabull/playbook';
-import { deadlinesFor, HandlerCall } from './deadlines.js';
+import { deadlinesFor, HandlerCall, stoppedBeforeStart } from './deadlines.js';
 import { JobContext, JobsContext } from './handler-context.js';
 import { JobBatches } from './job-batches.js';
 import { statThisTurn } from './stat-this-turn.js';
@@ -153,10 +153,7 @@ function withDeadline<T>(
   stop: AbortSignal | undefined,
   call: (handlerCall: HandlerCall) => PromiseLike<T> | T,
 ): Promise<T> {
-  if (stop?.aborted)
-    return Promise.reject(
-      new RunError(`handler ${relative} stopped: the worker is shutting down`, null, false),
-    );
+  if (stop?.aborted) return Promise.reject(stoppedBeforeStart(relative));
   const handlerCall = new HandlerCall(relative, timeoutSeconds);
   const started = performance.now();
   let called: PromiseLike<T> | T;
