@@ -6,6 +6,7 @@ import {
   type Logger,
 } from '@loopabull/core';
 import type { RunningServer } from '@loopabull/server';
+import { runUntilSignal } from './lifecycle.js';
 import type { Cli } from './options.js';
 
 /** A long-running part once started: what stops it. */
@@ -52,6 +53,20 @@ export function startParts(config: Config, parts: Part[]): Starting {
       for (const part of parts) await part.stop();
     },
   };
+}
+
+/**
+ * Runs `parts` as the process's daemon, `name` in its log lines: started by `startParts`, stopped
+ * by the first SIGTERM or SIGINT (`runUntilSignal`).
+ */
+export function runParts(
+  name: string,
+  config: Config,
+  logger: Logger,
+  parts: Part[],
+): Promise<void> {
+  const { started, stop } = startParts(config, parts);
+  return runUntilSignal(name, logger, stop, started);
 }
 
 /** The looper of `loopabull looper` (and of a 0.0.7 command line). */

@@ -1,6 +1,5 @@
 import { Command } from 'commander';
 import { boundHeapGrowth } from '../memory-bounds.js';
-import { runUntilSignal } from '../lifecycle.js';
 import type { Cli } from '../options.js';
 import { LEGACY } from './legacy-argv.js';
 
@@ -16,15 +15,14 @@ export const legacyCommand = (cli: Cli) =>
     boundHeapGrowth();
     const config = cli.loadConfig({ config: path });
     const { createLogger } = await import('@loopabull/core');
-    const { looperPart, startParts, workerPart } = await import('../daemons.js');
+    const { looperPart, runParts, workerPart } = await import('../daemons.js');
     const logger = createLogger('loopabull', config.loglevel);
     logger.warn(
       `running ${path} as Loopabull 0.0.7 did, bus and playbooks in one process; systemd units should run \`loopabull looper\` and \`loopabull worker --id N\` (docs/compatibility.md)`,
     );
     // The worker starts once the looper runs, and stops after it.
-    const { started, stop } = startParts(config, [
+    await runParts('loopabull', config, logger, [
       await looperPart(config, logger),
       await workerPart(cli, config, logger, { id: String(process.pid), concurrency: 1 }),
     ]);
-    await runUntilSignal('loopabull', logger, stop, started);
   });

@@ -1,7 +1,6 @@
 import { Command } from 'commander';
 import { exitCodesAndExamples } from '@loopabull/core/cli';
 import { boundHeapGrowth } from '../memory-bounds.js';
-import { runUntilSignal } from '../lifecycle.js';
 import { withConfig, type ConfigOpts, type Cli } from '../options.js';
 
 export const looperCommand = (cli: Cli) =>
@@ -37,8 +36,7 @@ stops it, also while it still waits for the broker or Redis to answer.`,
       boundHeapGrowth();
       const config = cli.loadConfig(opts);
       const { createLogger } = await import('@loopabull/core');
-      const { looperPart, startParts } = await import('../daemons.js');
+      const { looperPart, runParts } = await import('../daemons.js');
       const logger = createLogger('looper', config.loglevel);
-      const { started, stop } = startParts(config, [await looperPart(config, logger)]);
-      await runUntilSignal('looper', logger, stop, started);
+      await runParts('looper', config, logger, [await looperPart(config, logger)]);
     });

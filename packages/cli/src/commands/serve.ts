@@ -1,6 +1,5 @@
 import { Command } from 'commander';
 import { exitCodesAndExamples } from '@loopabull/core/cli';
-import { runUntilSignal } from '../lifecycle.js';
 import { withConfig, type ConfigOpts, type Cli } from '../options.js';
 
 export const serveCommand = (cli: Cli) =>
@@ -38,8 +37,7 @@ export const serveCommand = (cli: Cli) =>
     .action(async (opts: ConfigOpts) => {
       const config = cli.loadConfig(opts);
       const { createLogger } = await import('@loopabull/core');
-      const { serverPart, startParts } = await import('../daemons.js');
+      const { runParts, serverPart } = await import('../daemons.js');
       const logger = createLogger('serve', config.loglevel);
-      const { started, stop } = startParts(config, [await serverPart(cli, config, logger)]);
-      await runUntilSignal('server', logger, stop, started);
+      await runParts('server', config, logger, [await serverPart(cli, config, logger)]);
     });

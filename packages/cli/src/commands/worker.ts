@@ -1,7 +1,6 @@
 import { Command } from 'commander';
 import { exitCodesAndExamples } from '@loopabull/core/cli';
 import { boundHeapGrowth } from '../memory-bounds.js';
-import { runUntilSignal } from '../lifecycle.js';
 import { positiveInt, withConfig, workerId, type ConfigOpts, type Cli } from '../options.js';
 
 export const workerCommand = (cli: Cli) =>
@@ -58,8 +57,7 @@ for Redis to answer, holding no job, stops at once and exits 0.`,
       boundHeapGrowth();
       const config = cli.loadConfig(opts);
       const { createLogger } = await import('@loopabull/core');
-      const { startParts, workerPart } = await import('../daemons.js');
+      const { runParts, workerPart } = await import('../daemons.js');
       const logger = createLogger(`worker@${opts.id}`, config.loglevel);
-      const { started, stop } = startParts(config, [await workerPart(cli, config, logger, opts)]);
-      await runUntilSignal('worker', logger, stop, started);
+      await runParts('worker', config, logger, [await workerPart(cli, config, logger, opts)]);
     });
