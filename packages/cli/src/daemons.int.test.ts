@@ -30,8 +30,8 @@ const ALONE = {
 };
 
 /** A part whose steps and stop say what they did in `calls`. */
-const recorded = (name: string, calls: string[], steps = 2): Part => ({
-  steps: Array.from({ length: steps }, (_, i) => () => void calls.push(`${name} step ${i + 1}`)),
+const recorded = (name: string, calls: string[]): Part => ({
+  steps: [1, 2].map((i) => () => void calls.push(`${name} step ${i}`)),
   stop: async () => void calls.push(`${name} stop`),
 });
 
