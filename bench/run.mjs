@@ -23,6 +23,7 @@ import {
   benchEvent,
   completions,
   enqueueEvents,
+  median,
   percentile,
   privateRedis,
   processingSpan,
@@ -77,11 +78,7 @@ const N_BURST = 1000;
  */
 const ROUNDS = 6;
 const WARM_ROUNDS = 3;
-const steady = (rounds) =>
-  percentile(
-    rounds.slice(WARM_ROUNDS).sort((a, b) => a - b),
-    50,
-  );
+const steady = (rounds) => median(rounds.slice(WARM_ROUNDS));
 const PLAYBOOK_CONCURRENCY = 2;
 const CONCURRENCY = 50;
 checkFlask();

@@ -11,14 +11,7 @@ import { join } from 'node:path';
 import { Worker } from 'bullmq';
 import { createLogger, createRedis, loadConfig, WorkQueue } from '@loopabull/core';
 import { LoopabullWorker } from '@loopabull/worker';
-import {
-  benchEvent,
-  enqueueEvents,
-  percentile,
-  privateRedis,
-  processingSpan,
-  until,
-} from './lib.mjs';
+import { benchEvent, enqueueEvents, median, privateRedis, processingSpan, until } from './lib.mjs';
 
 const JOBS = Number(process.argv[2] ?? 3000);
 const ROUNDS = Number(process.argv[3] ?? 8);
@@ -87,11 +80,6 @@ try {
       await work.queue.clean(0, JOBS, 'completed');
     }
   }
-  const median = (xs) =>
-    percentile(
-      [...xs].sort((a, b) => a - b),
-      50,
-    );
   for (const name of Object.keys(kinds))
     console.log(
       `${name}: ${median(cpu[name]).toFixed(1)} µs of CPU a job, ${Math.round(JOBS / median(secs[name]))} jobs/s (median of ${ROUNDS - WARMUP} rounds of ${JOBS})`,
