@@ -51,3 +51,4 @@ export {
 export { makeCertificates, tlsClientOptions, type TestCertificates } from './tls.js';
 export { parsedOptions, runProgram } from './program.js';
 export { SYSTEMD, serviceSection, unitValue, type Unit } from './systemd.js';
+export { settleable, type Settleable } from './settleable.js';

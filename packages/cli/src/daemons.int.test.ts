@@ -10,6 +10,7 @@ import {
   freePort,
   openTestQueue,
   removeTempDirs,
+  settleable,
   testConfig,
   undoAfterEach,
   waitFor,
@@ -35,13 +36,6 @@ const recorded = (name: string, calls: string[]): Part => ({
   stop: async () => void calls.push(`${name} stop`),
 });
 
-/** A promise and the function that resolves it. */
-function gate(): { opened: Promise<void>; open: () => void } {
-  let open!: () => void;
-  const opened = new Promise<void>((resolve) => (open = resolve));
-  return { opened, open };
-}
-
 describe('startParts', () => {
   it('runs every step of each part in turn, then stops the parts in the same order', async () => {
     const config = testConfig();
@@ -55,23 +49,23 @@ describe('startParts', () => {
   it('begins no step once stopping: a stop during a step ends the start after that step', async () => {
     const config = testConfig();
     const calls: string[] = [];
-    const inStep = gate();
-    const release = gate();
+    const inStep = settleable();
+    const release = settleable();
     const waiting: Part = {
       steps: [
         async () => {
           calls.push('waiting step');
-          inStep.open();
-          await release.opened;
+          inStep.resolve();
+          await release.promise;
         },
         () => void calls.push('step after the wait'),
       ],
       stop: async () => void calls.push('waiting stop'),
     };
     const { started, stop } = startParts(config, [waiting, recorded('later', calls)]);
-    await inStep.opened;
+    await inStep.promise;
     const stopped = stop();
-    release.open();
+    release.resolve();
     await started;
     await stopped;
     expect(calls).toEqual(['waiting step', 'waiting stop', 'later stop']);

@@ -3,6 +3,7 @@ import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { closeSync, openSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
+import { settleable } from '@test/support';
 
 /** The built module, as the `loopabull` command loads it (`npm run build` first). */
 const BUILT = pathToFileURL(new URL('../dist/cli-options.js', import.meta.url).pathname).href;
@@ -29,15 +30,14 @@ it('readCommandFile("-") waits for a writer that is slower than the reader, on a
     stdio: ['pipe', 'pipe', 'inherit'],
   });
   let out = '';
-  let reading!: () => void;
-  const started = new Promise<void>((resolve) => (reading = resolve));
+  const started = settleable();
   child.stdout.setEncoding('utf8');
   child.stdout.on('data', (chunk: string) => {
     out += chunk;
-    if (out.includes('reading\n')) reading();
+    if (out.includes('reading\n')) started.resolve();
   });
   const exited = once(child, 'exit');
-  await started;
+  await started.promise;
   child.stdin.write('{"first": ');
   await new Promise((resolve) => setTimeout(resolve, 200));
   child.stdin.end('"half"}\n');

@@ -1,4 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
+import { settleable } from '@test/support';
 import { TurnBatch } from './turn-batch.js';
 
 const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
@@ -19,12 +20,11 @@ describe('TurnBatch', () => {
   });
 
   it('starts a new batch for items added while one runs', async () => {
-    let release!: () => void;
-    const held = new Promise<void>((resolve) => (release = resolve));
+    const held = settleable();
     const runs: number[][] = [];
     const batch = new TurnBatch(async (items: number[]) => {
       runs.push([...items]);
-      if (runs.length === 1) await held;
+      if (runs.length === 1) await held.promise;
       return items.map((n) => n * 10);
     });
     const first = batch.add(1);
@@ -33,7 +33,7 @@ describe('TurnBatch', () => {
     await nextTurn();
     expect(runs).toEqual([[1], [2]]);
     expect(await second).toBe(20);
-    release();
+    held.resolve();
     expect(await first).toBe(10);
   });
 

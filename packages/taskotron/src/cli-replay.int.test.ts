@@ -19,6 +19,7 @@ import {
   readFixture,
   removeTempDirs,
   runCli,
+  settleable,
   startCli,
   testConfig,
   waitFor,
@@ -209,9 +210,8 @@ describe('loopabull taskotron replay', () => {
 
   it('kills the git it runs when interrupted (Ctrl-C): none is left hanging on a remote', async () => {
     // git runs in its own process group, which the terminal's SIGINT does not reach.
-    let asked!: () => void;
-    const reached = new Promise<void>((done) => (asked = done));
-    const server = createServer(() => asked()); // Never answers.
+    const reached = settleable();
+    const server = createServer(() => reached.resolve()); // Never answers.
     await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
     const { port } = server.address() as AddressInfo;
     const rules = join(config.dir, 'discover-rules.yml');
@@ -230,7 +230,7 @@ describe('loopabull taskotron replay', () => {
     ]);
     const exit = once(cli.child, 'exit');
     try {
-      await reached;
+      await reached.promise;
       const git = processTree(cli.child.pid!).slice(1);
       expect(git.length).toBeGreaterThan(0);
       process.kill(-cli.child.pid!, 'SIGINT');

@@ -1,15 +1,9 @@
 import { describe, expect, it, jest } from '@jest/globals';
 import { RunError } from '@loopabull/playbook';
+import { settleable } from '@test/support';
 import { Deadlines, deadlinesFor, HandlerCall } from './deadlines.js';
 
 const asRunError = (err: unknown) => new RunError(`failed: ${(err as Error).message}`, null, false);
-/** A promise and what settles it, as a handler's call would return. */
-function pending<T>() {
-  let resolve!: (v: T) => void;
-  let reject!: (e: unknown) => void;
-  const promise = new Promise<T>((res, rej) => ((resolve = res), (reject = rej)));
-  return { promise, resolve, reject };
-}
 /** Waits for `called` as a worker does for a handler's promise, from now. */
 const waitFor = <T>(call: HandlerCall, called: Promise<T>, deadlines: Deadlines) =>
   call.wait(called, deadlines, performance.now(), asRunError);
@@ -19,7 +13,7 @@ describe('Deadlines', () => {
     const deadlines = new Deadlines();
     const short = new HandlerCall('short.mjs', 0.05);
     const long = new HandlerCall('long.mjs', 30);
-    const longRun = pending<string>();
+    const longRun = settleable<string>();
     // Counted around synchronous calls only: nothing else in the process can set a timer then.
     const setTimer = jest.spyOn(globalThis, 'setTimeout');
     let shortRun: Promise<never>;
@@ -40,7 +34,7 @@ describe('Deadlines', () => {
 
   it('fails a call added with an earlier deadline than the timer waits for at that deadline', async () => {
     const deadlines = new Deadlines();
-    const late = pending<string>();
+    const late = settleable<string>();
     const lateRun = waitFor(new HandlerCall('late.mjs', 60), late.promise, deadlines);
     const early = new HandlerCall('early.mjs', 0.05);
     await expect(waitFor(early, new Promise(() => {}), deadlines)).rejects.toThrow(
@@ -64,13 +58,13 @@ describe('Deadlines', () => {
 
   it("hands a handler's own failure through asRunError, and a failure after a stop as it is", async () => {
     const deadlines = new Deadlines();
-    const failing = pending<never>();
+    const failing = settleable<never>();
     const own = waitFor(new HandlerCall('own.mjs', 60), failing.promise, deadlines);
     failing.reject(new Error('boom'));
     await expect(own).rejects.toThrow('failed: boom');
 
     const stopped = new HandlerCall('stopped.mjs', 60);
-    const echo = pending<never>();
+    const echo = settleable<never>();
     const run = waitFor(stopped, echo.promise, deadlines);
     stopped.stop(new Error('enough'));
     echo.reject(new Error('aborted'));

@@ -1,7 +1,7 @@
 import { connect } from 'node:net';
 import { afterEach, expect, it } from '@jest/globals';
 import Fastify, { type FastifyInstance } from 'fastify';
-import { waitFor } from '@test/support';
+import { settleable, waitFor } from '@test/support';
 import { bodyTexts } from './body-text.js';
 
 let app: FastifyInstance | undefined;
@@ -14,16 +14,15 @@ afterEach(async () => {
 async function server(bodyLimit?: number) {
   const bodies = bodyTexts();
   const seen: string[] = [];
-  let arrived!: () => void;
-  /** Resolves once a request reached the route's body hook. */
-  const reached = new Promise<void>((resolve) => (arrived = resolve));
+  /** Resolved once a request reached the route's body hook. */
+  const arrived = settleable();
   app = Fastify({ bodyLimit });
   app.addHook('onError', (_req, _reply, err, done) => {
     seen.push(`error ${err.message}`);
     done();
   });
   app.addHook('preParsing', (_req, _reply, payload, done) => {
-    arrived();
+    arrived.resolve();
     done(null, payload);
   });
   app.post('/r', { preParsing: bodies.hook }, async (req) => {
@@ -31,7 +30,12 @@ async function server(bodyLimit?: number) {
     return {};
   });
   const address = await app.listen({ host: '127.0.0.1', port: 0 });
-  return { seen, reached, url: `${address}/r`, port: Number(new URL(address).port) };
+  return {
+    seen,
+    reached: arrived.promise,
+    url: `${address}/r`,
+    port: Number(new URL(address).port),
+  };
 }
 
 it('hands the body on to the parser and keeps its text', async () => {
