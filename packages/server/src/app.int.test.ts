@@ -130,19 +130,23 @@ describe('HTTP server', () => {
     expect((await http('/api/jobs?state=bogus')).statusCode).toBe(400);
   });
 
-  it('lists connected workers by the name `loopabull worker --id` gives them', async () => {
+  it('lists connected workers by the name `loopabull worker --id` gives them, in the order of those names', async () => {
     const connection = createRedis(config.redis.url);
-    const worker = new Worker(config.queue.name, null, {
-      connection,
-      prefix: config.redis.prefix,
-      name: 'w7',
-      autorun: false,
-    });
+    const workers = ['w10', 'w7', 'w9'].map(
+      (name) =>
+        new Worker(config.queue.name, null, {
+          connection,
+          prefix: config.redis.prefix,
+          name,
+          autorun: false,
+        }),
+    );
     try {
-      await worker.waitUntilReady();
-      expect((await http('/')).body).toMatch(/<td>w7<\/td>/);
+      await Promise.all(workers.map((w) => w.waitUntilReady()));
+      const names = [...(await http('/')).body.matchAll(/<td>(w\d+)<\/td>/g)].map((m) => m[1]);
+      expect(names).toEqual(['w7', 'w9', 'w10']);
     } finally {
-      await worker.close();
+      await Promise.all(workers.map((w) => w.close()));
       await connection.quit();
     }
   });

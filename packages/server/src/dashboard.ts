@@ -74,6 +74,12 @@ function parkedPage(p: ParkedDetail) {
 /** BullMQ names a worker's connection `<prefix>:<queue>:w:<worker name>`; `loopabull worker --id` sets the name. */
 const workerName = (w: Record<string, string>) => w.rawname?.split(':w:')[1] ?? w.name ?? '';
 
+/** Workers in the order of their names, `loopabull@2` before `loopabull@10`: Redis lists them by connection. */
+const byName = (workers: Array<Record<string, string>>): Array<Record<string, string>> =>
+  workers
+    .map((w) => ({ ...w, name: workerName(w) }))
+    .sort((a, b) => a.name.localeCompare(b.name, 'en', { numeric: true }));
+
 /** Pages for people: the queue at a glance, and one job with its log. */
 export function registerDashboard(
   app: FastifyInstance,
@@ -83,7 +89,7 @@ export function registerDashboard(
   app.get('/', async (_req, reply) => {
     const [depth, workers, recent, failed, unrouted, parked] = await Promise.all([
       services.work.depth(),
-      services.work.workers(),
+      services.work.workers().then(byName),
       services.jobs.list({ state: 'completed', limit: 20 }),
       services.jobs.list({ state: 'failed', limit: 20 }),
       services.jobs.list({ state: 'unrouted', limit: 20 }),
@@ -133,7 +139,7 @@ export function registerDashboard(
               ${workers.map(
                 (w) =>
                   html`<tr>
-                    <td>${workerName(w)}</td>
+                    <td>${w.name}</td>
                     <td>${w.addr ?? ''}</td>
                     <td class="num">${w.age ?? ''} s</td>
                   </tr>`,
