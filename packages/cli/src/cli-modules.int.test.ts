@@ -67,6 +67,8 @@ it.each([
   [['taskotron', 'runtask', '--help']],
   [['taskotron', 'prune-git-cache', '--help']],
   [['nope']],
+  [['resolve', 'org.example.topic']],
+  [['resolve', 'org.example.topic', '--json']],
 ])('loopabull %j loads no engine package', async (args) => {
   expect(await enginePackagesLoaded(args)).toEqual([]);
 });

@@ -34,6 +34,7 @@ export {
 export { isParked, parkedBodySize, PARKED_LIST_MAX, type ParkedDetail } from './parking.js';
 export { failureSummary } from './failure-summary.js';
 export { topicAllowed, topicProblem } from './topic.js';
+export { bindingsDeliver } from './presets.js';
 export { counted, formatTable, printable } from './format.js';
 export { parseDuration, formatDuration } from './duration.js';
 export { isObject, type JsonObject } from './json-object.js';

@@ -1,6 +1,8 @@
 import { statSync } from 'node:fs';
 import { dirname, resolve, sep } from 'node:path';
-import { topicProblem, type Config } from '@loopabull/core';
+import type { Config } from '@loopabull/core';
+// The topic rule alone: `loopabull resolve` loads this module without the engine.
+import { topicProblem } from '@loopabull/core/topic';
 import { statThisTurn } from './stat-this-turn.js';
 
 export type Translator = Config['plugins']['translator']['name'];

@@ -1,5 +1,11 @@
 import { Command } from 'commander';
-import { ConfigError, exitCodesAndExamples, topicAllowed, topicProblem } from '@loopabull/core/cli';
+import {
+  bindingsDeliver,
+  ConfigError,
+  exitCodesAndExamples,
+  topicAllowed,
+  topicProblem,
+} from '@loopabull/core/cli';
 import { jsonOption, printJson, withConfig, type ConfigOpts, type Cli } from '../options.js';
 import { resolveText } from './resolve-text.js';
 
@@ -36,8 +42,8 @@ looper acks and drops its messages, so nothing runs either (--json adds "filtere
       // A usage error, as for `run` and `publish`: the topic names no file it could run.
       const problem = topicProblem(topic);
       if (problem) throw new ConfigError(problem);
-      const { resolveAutomation } = await import('@loopabull/worker');
-      const { bindingsDeliver } = await import('@loopabull/core');
+      // Resolution alone, not the worker: no BullMQ, ioredis or execa to load for a lookup.
+      const { resolveAutomation } = await import('@loopabull/worker/resolve');
       const config = cli.loadConfig(opts);
       const resolution = resolveAutomation(config, topic);
       // The broker decides first: a message no binding matches never reaches the looper.
