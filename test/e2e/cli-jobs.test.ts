@@ -7,7 +7,7 @@ import { writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { afterAll, describe, expect, it } from '@jest/globals';
 import amqp from 'amqplib';
-import { jobIdFor, type ParkInput } from '@loopabull/core';
+import { jobIdFor, TOPIC_SCAN, type ParkInput } from '@loopabull/core';
 import {
   openTestQueue,
   readFixture,
@@ -187,6 +187,25 @@ describe('loopabull jobs', () => {
     expect(Object.keys(logs)).toEqual(['logs']);
     expect(logs.logs.filter((l: string) => l === 'try of f-1')).toHaveLength(2);
     expect(logs.logs[0]).toMatch(/^loopabull: running handler org\.example\.fails\.mjs/);
+  });
+
+  it('says a list is empty, naming the state, and the topic with how far back it looked', async () => {
+    const { cfg, add } = await setUp();
+    await add('org.example.a');
+    const list = (...args: string[]) =>
+      runCli(['jobs', 'list', ...args, ...cfg], { isolated: true });
+    expect(await list()).toMatchObject({ code: 0, stdout: 'no failed jobs\n' });
+    expect(await list('--state', 'waiting', '--topic', 'org.example.b')).toMatchObject({
+      code: 0,
+      stdout: `no waiting jobs of topic org.example.b among the newest ${TOPIC_SCAN}\n`,
+    });
+    expect(await list('--state', 'parked')).toMatchObject({
+      code: 0,
+      stdout: 'no parked messages\n',
+    });
+    expect((await list('--state', 'waiting')).stdout).toMatch(
+      /^id +topic .*\n\S+ +org\.example\.a /,
+    );
   });
 
   it('filters by --topic and stops at --limit, newest first', async () => {

@@ -41,6 +41,15 @@ const USAGE = 'a usage or configuration error';
  * that names the most, where the API cuts the list (docs/http.md), since the operator would take
  * a list cut short for all there is.
  */
+/**
+ * An empty list says so, as `loopabull queue` says nothing waits, rather than printing a table's
+ * headers alone; with --topic, it names the topic and how far back it looked.
+ */
+function printNone(what: string, topic: string | undefined): void {
+  const where = topic === undefined ? '' : ` of topic ${topic} among the newest ${TOPIC_SCAN}`;
+  process.stdout.write(`no ${what}${where}\n`);
+}
+
 function checkListLimit(state: (typeof DEPTH_STATES)[number], limit: number): void {
   const [max, what] =
     state === 'parked' ? [PARKED_LIST_MAX, 'parked messages'] : [LIST_MAX, 'jobs'];
@@ -67,7 +76,8 @@ Each state lists its newest jobs, and a --limit over the most is a usage error (
 than a list cut short. With --topic, only the newest ${TOPIC_SCAN} jobs of the state are looked
 through, so an older job of the topic after a burst of others is not listed: find it with
 \`loopabull jobs show ID\`. A failed job's reason is its first line and ansible's first error line
-(\`fatal:\`, \`ERROR!\`) on one line; \`jobs show ID\` prints all of it.
+(\`fatal:\`, \`ERROR!\`) on one line; \`jobs show ID\` prints all of it. An empty list prints
+\`no <state> jobs\` (with --json, \`[]\`).
 ${ATTEMPT_HELP}`,
     )
     .addHelpText(
@@ -102,6 +112,7 @@ ${ATTEMPT_HELP}`,
           if (opts.state === 'parked') {
             const parked = await parking.list(opts.limit, opts.topic);
             if (opts.json) return printJson(parked);
+            if (parked.length === 0) return printNone('parked messages', opts.topic);
             return printTable(
               ['id', 'received', 'reason', 'exchange', 'routing key', 'detail'],
               parked.map((p) => [
@@ -120,6 +131,7 @@ ${ATTEMPT_HELP}`,
             limit: opts.limit,
           });
           if (opts.json) return printJson(found);
+          if (found.length === 0) return printNone(`${opts.state} jobs`, opts.topic);
           const failed = opts.state === 'failed';
           printTable(
             ['id', 'topic', 'attempt', 'finished', 'file', ...(failed ? ['exit', 'reason'] : [])],
