@@ -99,4 +99,25 @@ describe('runOnce (loopabull run)', () => {
     });
     expect(lines).toEqual(['from handler']);
   });
+
+  it('starts the automations before a handler runs, and for nothing else: a playbook, a dry run, no automation', async () => {
+    const config = setup();
+    writeAutomation(config.ansible.playbooks_dir, 'pb.topic.yml', localPlaybook([]));
+    writeAutomation(
+      config.ansible.playbooks_dir,
+      'uses.topic.mjs',
+      "export default (e, ctx) => ctx.automation('ready')(e, ctx);\n",
+    );
+    let started = 0;
+    const opts = {
+      startAutomations: async () => void started++,
+      automation: () => () => `ready after ${started} start`,
+    };
+    await runOnce(config, makeEvent('pb.topic'), opts);
+    await runOnce(config, makeEvent('uses.topic'), { ...opts, dryRun: true });
+    await runOnce(config, makeEvent('no.topic'), opts);
+    expect(started).toBe(0);
+    const out = await runOnce(config, makeEvent('uses.topic'), opts);
+    expect(out.result).toMatchObject({ outcome: 'ran', value: 'ready after 1 start' });
+  });
 });

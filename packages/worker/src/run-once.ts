@@ -29,6 +29,11 @@ export interface RunOnceOptions {
   automation?: AutomationLookup;
   /** Batch handlers' `ctx.automationBatch(name, key)`. */
   automationBatch?: BatchLookup;
+  /**
+   * Makes `automation` and `automationBatch` ready; called before a handler runs, and only then:
+   * a playbook, a dry run or a topic without an automation starts none (no database to open).
+   */
+  startAutomations?: () => Promise<unknown>;
   /** Aborting it kills the run (Ctrl-C). */
   signal?: AbortSignal;
   /**
@@ -78,6 +83,7 @@ export async function runOnce(
   if (opts.dryRun) return { ...shown, result: null };
   if (!found) return { ...shown, result: { outcome: 'unrouted' } };
 
+  if (found.kind === 'handler') await opts.startAutomations?.();
   // Connected on first use: most runs are playbooks and need neither.
   const redis = createRedis(config.redis.url, { lazyConnect: true });
   let publisher: BusPublisher | null = null;

@@ -96,10 +96,10 @@ tail as a worker records it), null on a dry run.`,
         const stdoutWrite = process.stdout.write;
         if (opts.json) process.stdout.write = process.stderr.write.bind(process.stderr);
         try {
-          if (!opts.dryRun) await automations.start();
           outcome = await runOnce(config, event, {
             dryRun: Boolean(opts.dryRun),
             logger,
+            startAutomations: () => automations.start(),
             automation: (name, key) => automations.handler(name, key),
             automationBatch: (name, key) => automations.batchHandler(name, key),
             log: opts.json ? undefined : out,
