@@ -282,11 +282,15 @@ describe.each([sqlite, postgres, mariadb])('on $name', (target) => {
       '0001_create_items',
       '0002_add_colour',
     ]);
-    // A first start says what it is doing, one migration after the other.
-    expect(lines.slice(0, 3)).toEqual([
+    // A first start says what it is doing, one migration after the other, then what it applied.
+    expect(lines).toEqual([
       ['applying database migrations', { owner: 'quick', pending: 2 }],
       ['running database migration', { owner: 'quick', migration: '0001_create_items', of: '1/2' }],
       ['running database migration', { owner: 'quick', migration: '0002_add_colour', of: '2/2' }],
+      [
+        'applied database migrations',
+        { owner: 'quick', applied: 2, migrations: '0001_create_items, 0002_add_colour' },
+      ],
     ]);
     expect(kinds).toContain('CreateTableNode');
 

@@ -151,7 +151,13 @@ export async function migrateOwner(
     'error' in outcome && db.getExecutor().adapter.supportsTransactionalDdl
       ? []
       : results.filter((r) => r.status === 'Success').map((r) => r.migrationName);
-  for (const migration of kept) logger.info('applied database migration', { owner, migration });
+  // One line: each migration has said as it started which it was and how far along.
+  if (kept.length)
+    logger.info('applied database migrations', {
+      owner,
+      applied: kept.length,
+      migrations: kept.join(', '),
+    });
   if ('error' in outcome) {
     const failed = results.find((r) => r.status === 'Error');
     throw new MigrationError(owner, failed?.migrationName, outcome.error);
