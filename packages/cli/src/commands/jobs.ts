@@ -37,11 +37,6 @@ const REDIS_DOWN = 'Redis cannot be reached';
 const USAGE = 'a usage or configuration error';
 
 /**
- * What one `jobs list` shows at most, as the HTTP API does: a larger `--limit` is a usage error
- * that names the most, where the API cuts the list (docs/http.md), since the operator would take
- * a list cut short for all there is.
- */
-/**
  * An empty list says so, as `loopabull queue` says nothing waits, rather than printing a table's
  * headers alone; with --topic, it names the topic and how far back it looked.
  */
@@ -50,6 +45,11 @@ function printNone(what: string, topic: string | undefined): void {
   process.stdout.write(`no ${what}${where}\n`);
 }
 
+/**
+ * What one `jobs list` shows at most, as the HTTP API does: a larger `--limit` is a usage error
+ * that names the most, where the API cuts the list (docs/http.md), since the operator would take
+ * a list cut short for all there is.
+ */
 function checkListLimit(state: (typeof DEPTH_STATES)[number], limit: number): void {
   const [max, what] =
     state === 'parked' ? [PARKED_LIST_MAX, 'parked messages'] : [LIST_MAX, 'jobs'];
