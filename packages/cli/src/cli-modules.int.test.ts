@@ -80,3 +80,10 @@ it('queue loads BullMQ and ioredis alone: no bus, logger, database or HTTP frame
   });
   expect(loaded).toEqual(['bullmq', 'ioredis']);
 });
+
+it('publish loads amqplib alone: no queue, logger, database or HTTP framework', async () => {
+  const loaded = await enginePackagesLoaded(['publish', 'org.example.topic', '--body', '{}'], {
+    AMQP_URL: 'amqp://127.0.0.1:1',
+  });
+  expect(loaded).toEqual(['amqplib']);
+});

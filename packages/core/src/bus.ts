@@ -10,7 +10,7 @@ import type { Config } from './config/schema.js';
 import { whyUnreadable } from './config/unreadable.js';
 import { ConfigError } from './errors.js';
 import { destinationFor, publishHeaders } from './presets.js';
-import { redactUrl } from './redis.js';
+import { redactUrl } from './redact-url.js';
 
 type BusConfig = Pick<Config, 'bus'> & Partial<Pick<Config, 'source'>>;
 

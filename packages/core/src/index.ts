@@ -55,8 +55,8 @@ export {
   checkRedisDatabase,
   closeRedis,
   endRedis,
-  redactUrl,
 } from './redis.js';
+export { redactUrl } from './redact-url.js';
 export { loopabullKeys } from './keys.js';
 export { Counters, COUNTERS_FLUSH_MS, DURATION_BUCKETS } from './counters.js';
 export { ParkingLot, PARKED_BODY_BYTES, type ParkedMessage, type ParkInput } from './parking.js';

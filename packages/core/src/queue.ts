@@ -4,5 +4,6 @@
  * (winston) that the barrel (`@loopabull/core`) loads too (docs/benchmarks.md, "CLI start-up").
  */
 export { openQueueServices, queueServices, type QueueServices } from './services.js';
-export { CONNECT_ONCE_MS, redactUrl } from './redis.js';
+export { CONNECT_ONCE_MS } from './redis.js';
+export { redactUrl } from './redact-url.js';
 export { withTimeout } from './timeout.js';

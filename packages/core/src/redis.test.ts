@@ -1,7 +1,8 @@
 import { afterAll, describe, expect, it } from '@jest/globals';
 import type { RedisOptions } from 'ioredis';
 import { closedPort, releaseClosedPorts } from '@test/support';
-import { createRedis, endRedis, redactUrl, UNPARSABLE_URL } from './redis.js';
+import { redactUrl, UNPARSABLE_URL } from './redact-url.js';
+import { createRedis, endRedis } from './redis.js';
 
 afterAll(releaseClosedPorts);
 

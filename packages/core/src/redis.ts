@@ -1,6 +1,7 @@
 import { Redis, type RedisOptions } from 'ioredis';
 import { ConfigError } from './errors.js';
 import { settlesWithin, withTimeout } from './timeout.js';
+import { redactUrl } from './redact-url.js';
 
 /**
  * A Redis connection for BullMQ and our own keys. Reconnects forever with a capped backoff;
@@ -25,31 +26,6 @@ export function createProducerRedis(
   opts: Pick<RedisOptions, 'commandTimeout'> = {},
 ): Redis {
   return createRedis(url, { enableOfflineQueue: false, maxRetriesPerRequest: 1, ...opts });
-}
-
-/** Query parameters that carry secrets: ioredis reads `?password=`, brokers and proxies take tokens. */
-const SECRET_PARAM = /pass|pwd|secret|token|key|auth|cred|sig/i;
-
-/** What stands in for a URL that cannot be parsed: which part of it is a secret is unknowable. */
-export const UNPARSABLE_URL = '<unparsable URL>';
-
-/**
- * URLs may carry passwords; logs, `doctor` and the unauthenticated `/readyz` must not. A user
- * name without a password is redacted too: that is how tokens ride in URLs.
- */
-export function redactUrl(url: string): string {
-  let u: URL;
-  try {
-    u = new URL(url);
-  } catch {
-    return UNPARSABLE_URL;
-  }
-  if (u.password) u.password = '***';
-  else if (u.username) u.username = '***';
-  for (const name of new Set(u.searchParams.keys())) {
-    if (SECRET_PARAM.test(name)) u.searchParams.set(name, '***');
-  }
-  return u.toString();
 }
 
 /**

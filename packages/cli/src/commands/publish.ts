@@ -83,7 +83,7 @@ it), the broker drops it: publish says so on standard error ("routed": false) an
         const config = cli.loadConfig(opts);
         const routingKey = pulseRoutingKey(config, opts.routingKey);
         const { body, text } = readBody(opts);
-        const { BusPublisher, eventIdOf, jobIdFor } = await import('@loopabull/core');
+        const { BusPublisher, eventIdOf, jobIdFor } = await import('@loopabull/core/publisher');
         const publisher = new BusPublisher(config);
         try {
           const sent = await publisher.publish(topic, body, {

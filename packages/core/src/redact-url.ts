@@ -1,0 +1,24 @@
+/** Query parameters that carry secrets: ioredis reads `?password=`, brokers and proxies take tokens. */
+const SECRET_PARAM = /pass|pwd|secret|token|key|auth|cred|sig/i;
+
+/** What stands in for a URL that cannot be parsed: which part of it is a secret is unknowable. */
+export const UNPARSABLE_URL = '<unparsable URL>';
+
+/**
+ * URLs may carry passwords; logs, `doctor` and the unauthenticated `/readyz` must not. A user
+ * name without a password is redacted too: that is how tokens ride in URLs.
+ */
+export function redactUrl(url: string): string {
+  let u: URL;
+  try {
+    u = new URL(url);
+  } catch {
+    return UNPARSABLE_URL;
+  }
+  if (u.password) u.password = '***';
+  else if (u.username) u.username = '***';
+  for (const name of new Set(u.searchParams.keys())) {
+    if (SECRET_PARAM.test(name)) u.searchParams.set(name, '***');
+  }
+  return u.toString();
+}
