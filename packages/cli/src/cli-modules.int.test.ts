@@ -69,6 +69,8 @@ it.each([
   [['nope']],
   [['resolve', 'org.example.topic']],
   [['resolve', 'org.example.topic', '--json']],
+  [['run', 'loopabull.demo.build.state.change', '--dry-run', '--body', '{}']],
+  [['run', 'loopabull.demo.build.state.change', '--dry-run', '--body', '{}', '--json']],
 ])('loopabull %j loads no engine package', async (args) => {
   expect(await enginePackagesLoaded(args)).toEqual([]);
 });

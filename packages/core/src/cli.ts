@@ -34,7 +34,8 @@ export {
 export { isParked, parkedBodySize, PARKED_LIST_MAX, type ParkedDetail } from './parking.js';
 export { failureSummary } from './failure-summary.js';
 export { topicAllowed, topicProblem } from './topic.js';
-export { bindingsDeliver } from './presets.js';
+export { bindingsDeliver, eventAsPublished } from './presets.js';
+export { jobIdFor } from './job-id.js';
 export { counted, formatTable, printable } from './format.js';
 export { parseDuration, formatDuration } from './duration.js';
 export { isObject, type JsonObject } from './json-object.js';

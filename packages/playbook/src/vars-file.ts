@@ -1,6 +1,8 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { LoopabullEvent } from '@loopabull/core';
+// Not the barrel: `loopabull run --dry-run` renders vars without loading the engine.
 import {
   member,
   nestingDepth,
@@ -8,8 +10,7 @@ import {
   numberLiterals,
   pythonNumber,
   PYTHON_MAX_INT_DIGITS,
-  type LoopabullEvent,
-} from '@loopabull/core';
+} from '@loopabull/core/json';
 import { onExit } from './exit-cleanup.js';
 import { RunError } from './run-error.js';
 

@@ -3,13 +3,12 @@ import {
   closeRedis,
   createLogger,
   createRedis,
-  jobIdFor,
   type Config,
   type JobResult,
   type Logger,
   type LoopabullEvent,
 } from '@loopabull/core';
-import { resolveAutomation, type Resolution } from './resolve.js';
+import { planRun, type RunPlan } from './run-plan.js';
 import {
   noAutomations,
   noBatchAutomations,
@@ -17,7 +16,7 @@ import {
   type AutomationLookup,
   type BatchLookup,
 } from './run-automation.js';
-import { renderVars, RunError } from '@loopabull/playbook';
+import { RunError } from '@loopabull/playbook';
 
 export interface RunOnceOptions {
   /** Resolve and render only. */
@@ -53,12 +52,7 @@ export interface RunFailure {
   error: string;
 }
 
-export interface RunOnceResult {
-  resolution: Resolution;
-  /** The extra-vars file a playbook gets; null when a handler or nothing was found. */
-  vars: string | null;
-  /** The event a handler gets (`handler(event, ctx)`); null when a playbook or nothing was found. */
-  event: LoopabullEvent | null;
+export interface RunOnceResult extends Omit<RunPlan, 'job'> {
   /** null on a dry run, and when the run failed. */
   result: JobResult | null;
   /** Set only with `returnFailure`, when the run failed. */
@@ -74,12 +68,8 @@ export async function runOnce(
   event: LoopabullEvent,
   opts: RunOnceOptions = {},
 ): Promise<RunOnceResult> {
-  const resolution = resolveAutomation(config, event.topic);
-  const found = resolution.found;
-  const job = { id: jobIdFor(event.id), attempt: 1 };
-  const vars =
-    found?.kind === 'playbook' ? renderVars(event, { job_id: job.id, attempt: job.attempt }) : null;
-  const shown = { resolution, vars, event: found?.kind === 'handler' ? event : null };
+  const { job, ...shown } = planRun(config, event);
+  const found = shown.resolution.found;
   if (opts.dryRun) return { ...shown, result: null };
   if (!found) return { ...shown, result: { outcome: 'unrouted' } };
 

@@ -1,7 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import { Command } from 'commander';
-import { ConfigError, exitCodesAndExamples, topicProblem } from '@loopabull/core/cli';
-import type { LoopabullEvent } from '@loopabull/core';
+import {
+  ConfigError,
+  eventAsPublished,
+  exitCodesAndExamples,
+  topicProblem,
+} from '@loopabull/core/cli';
+import type { Config, LoopabullEvent } from '@loopabull/core';
 import type { RunOnceResult } from '@loopabull/worker';
 import {
   amqpShortString,
@@ -75,7 +80,6 @@ tail as a worker records it), null on a dry run.`,
         const problem = topicProblem(topic);
         if (problem) throw new ConfigError(problem);
         const config = cli.loadConfig(opts);
-        const { AutomationHost, createLogger, eventAsPublished } = await import('@loopabull/core');
         const { body, text } = readBody(opts);
         const event: LoopabullEvent = eventAsPublished(config.bus.preset, topic, body, {
           publishExchange: config.bus.publish_exchange,
@@ -86,33 +90,9 @@ tail as a worker records it), null on a dry run.`,
         const out = (line: string): void => {
           process.stdout.write(line + '\n');
         };
-        const logger = createLogger('run', config.loglevel);
-        const { runOnce } = await import('@loopabull/worker');
-        const { RunError } = await import('@loopabull/playbook');
-        const automations = new AutomationHost(config, cli.automations, logger);
-        let outcome: RunOnceResult;
-        // With --json, standard output is the one object scripts parse: what a handler prints
-        // itself (console.log) goes to standard error while it runs, beside its logger's lines.
-        const stdoutWrite = process.stdout.write;
-        if (opts.json) process.stdout.write = process.stderr.write.bind(process.stderr);
-        try {
-          outcome = await runOnce(config, event, {
-            dryRun: Boolean(opts.dryRun),
-            logger,
-            startAutomations: () => automations.start(),
-            automation: (name, key) => automations.handler(name, key),
-            automationBatch: (name, key) => automations.batchHandler(name, key),
-            log: opts.json ? undefined : out,
-            returnFailure: Boolean(opts.json),
-          });
-        } catch (err) {
-          // Without --json the output was printed as it came: the error says what failed, not
-          // the output's tail again. (--json returns a failure, which keeps it, as workers do.)
-          throw !opts.json && err instanceof RunError ? err.withoutOutput() : err;
-        } finally {
-          await automations.stop();
-          process.stdout.write = stdoutWrite;
-        }
+        const outcome = opts.dryRun
+          ? await planned(config, event)
+          : await ran(cli, config, event, { json: Boolean(opts.json), out });
         const { found } = outcome.resolution;
         // Nothing ran, or the run failed: a failure for scripts too, whichever way it is printed.
         if (!found || outcome.failure) process.exitCode = 1;
@@ -137,3 +117,47 @@ tail as a worker records it), null on a dry run.`,
         );
       },
     );
+
+/** A dry run: what would run and what it would get, without the engine loaded. */
+async function planned(config: Config, event: LoopabullEvent): Promise<RunOnceResult> {
+  const { planRun } = await import('@loopabull/worker/run-plan');
+  const { resolution, vars, event: handed } = planRun(config, event);
+  return { resolution, vars, event: handed, result: null };
+}
+
+/**
+ * The run itself, with the enabled automations for a handler's `ctx.automation`. With --json,
+ * standard output is the one object scripts parse: what a handler prints itself (console.log)
+ * goes to standard error while it runs, beside its logger's lines.
+ */
+async function ran(
+  cli: Cli,
+  config: Config,
+  event: LoopabullEvent,
+  { json, out }: { json: boolean; out: (line: string) => void },
+): Promise<RunOnceResult> {
+  const { AutomationHost, createLogger } = await import('@loopabull/core');
+  const { runOnce } = await import('@loopabull/worker');
+  const { RunError } = await import('@loopabull/playbook');
+  const logger = createLogger('run', config.loglevel);
+  const automations = new AutomationHost(config, cli.automations, logger);
+  const stdoutWrite = process.stdout.write;
+  if (json) process.stdout.write = process.stderr.write.bind(process.stderr);
+  try {
+    return await runOnce(config, event, {
+      logger,
+      startAutomations: () => automations.start(),
+      automation: (name, key) => automations.handler(name, key),
+      automationBatch: (name, key) => automations.batchHandler(name, key),
+      log: json ? undefined : out,
+      returnFailure: json,
+    });
+  } catch (err) {
+    // Without --json the output was printed as it came: the error says what failed, not the
+    // output's tail again. (--json returns a failure, which keeps it, as workers do.)
+    throw !json && err instanceof RunError ? err.withoutOutput() : err;
+  } finally {
+    await automations.stop();
+    process.stdout.write = stdoutWrite;
+  }
+}
