@@ -4,6 +4,7 @@ import { afterAll, describe, expect, it } from '@jest/globals';
 import { removeTempDirs, testConfig, localPlaybook, writeAutomation } from '@test/support';
 import { makeEvent } from '../test/harness.js';
 import { runOnce } from './run-once.js';
+import { dryRun } from './run-plan.js';
 
 afterAll(() => removeTempDirs());
 
@@ -23,7 +24,7 @@ describe('runOnce (loopabull run)', () => {
       localPlaybook([{ 'ansible.builtin.file': { path: marker, state: 'touch' } }]),
     );
     const event = makeEvent('dry.topic', { x: "{{ lookup('pipe','id') }}" });
-    const out = await runOnce(config, event, { dryRun: true });
+    const out = dryRun(config, event);
     expect(out.result).toBeNull();
     expect(out.resolution.found).toMatchObject({ relative: 'dry.topic.yml', kind: 'playbook' });
     expect(out.vars).toContain(`msg:\n  !unsafe "x": !unsafe "{{ lookup('pipe','id') }}"\n`);
@@ -114,7 +115,7 @@ describe('runOnce (loopabull run)', () => {
       automation: () => () => `ready after ${started} start`,
     };
     await runOnce(config, makeEvent('pb.topic'), opts);
-    await runOnce(config, makeEvent('uses.topic'), { ...opts, dryRun: true });
+    dryRun(config, makeEvent('uses.topic'));
     await runOnce(config, makeEvent('no.topic'), opts);
     expect(started).toBe(0);
     const out = await runOnce(config, makeEvent('uses.topic'), opts);

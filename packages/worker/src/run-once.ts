@@ -19,8 +19,6 @@ import {
 import { RunError } from '@loopabull/playbook';
 
 export interface RunOnceOptions {
-  /** Resolve and render only. */
-  dryRun?: boolean;
   /** Each line of output (and of a handler's `ctx.log`). */
   log?: (line: string) => void;
   logger?: Logger;
@@ -30,7 +28,7 @@ export interface RunOnceOptions {
   automationBatch?: BatchLookup;
   /**
    * Makes `automation` and `automationBatch` ready; called before a handler runs, and only then:
-   * a playbook, a dry run or a topic without an automation starts none (no database to open).
+   * a playbook or a topic without an automation starts none (no database to open).
    */
   startAutomations?: () => Promise<unknown>;
   /** Aborting it kills the run (Ctrl-C). */
@@ -53,7 +51,7 @@ export interface RunFailure {
 }
 
 export interface RunOnceResult extends Omit<RunPlan, 'job'> {
-  /** null on a dry run, and when the run failed. */
+  /** null on a dry run (`dryRun` in run-plan.ts), and when the run failed. */
   result: JobResult | null;
   /** Set only with `returnFailure`, when the run failed. */
   failure?: RunFailure;
@@ -70,7 +68,6 @@ export async function runOnce(
 ): Promise<RunOnceResult> {
   const { job, ...shown } = planRun(config, event);
   const found = shown.resolution.found;
-  if (opts.dryRun) return { ...shown, result: null };
   if (!found) return { ...shown, result: { outcome: 'unrouted' } };
 
   if (found.kind === 'handler') await opts.startAutomations?.();

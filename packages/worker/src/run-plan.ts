@@ -25,3 +25,15 @@ export function planRun(config: Config, event: LoopabullEvent): RunPlan {
     found?.kind === 'playbook' ? renderVars(event, { job_id: job.id, attempt: job.attempt }) : null;
   return { resolution, vars, event: found?.kind === 'handler' ? event : null, job };
 }
+
+/**
+ * `loopabull run --dry-run`: what would run and what it would get, shaped as `runOnce` returns a
+ * run, with no result.
+ */
+export function dryRun(
+  config: Config,
+  event: LoopabullEvent,
+): Omit<RunPlan, 'job'> & { result: null } {
+  const { resolution, vars, event: handed } = planRun(config, event);
+  return { resolution, vars, event: handed, result: null };
+}

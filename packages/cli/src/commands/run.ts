@@ -90,8 +90,9 @@ tail as a worker records it), null on a dry run.`,
         const out = (line: string): void => {
           process.stdout.write(line + '\n');
         };
-        const outcome = opts.dryRun
-          ? await planned(config, event)
+        // A dry run loads no engine: the resolution and the vars-file writer alone.
+        const outcome: RunOnceResult = opts.dryRun
+          ? (await import('@loopabull/worker/run-plan')).dryRun(config, event)
           : await ran(cli, config, event, { json: Boolean(opts.json), out });
         const { found } = outcome.resolution;
         // Nothing ran, or the run failed: a failure for scripts too, whichever way it is printed.
@@ -117,13 +118,6 @@ tail as a worker records it), null on a dry run.`,
         );
       },
     );
-
-/** A dry run: what would run and what it would get, without the engine loaded. */
-async function planned(config: Config, event: LoopabullEvent): Promise<RunOnceResult> {
-  const { planRun } = await import('@loopabull/worker/run-plan');
-  const { resolution, vars, event: handed } = planRun(config, event);
-  return { resolution, vars, event: handed, result: null };
-}
 
 /**
  * The run itself, with the enabled automations for a handler's `ctx.automation`. With --json,
