@@ -41,7 +41,9 @@ local function norm(v)
   local offset = 0
   if zone ~= '' and zone ~= 'Z' and zone ~= 'z' then
     local sign, oh, om = string.match(zone, '^([+-])(%d%d):?(%d%d)$')
-    if not sign then return nil end
+    -- `+24:00` is no offset (Python refuses a day or more): read as one, a value could stay
+    -- newer than every sign of life for good.
+    if not sign or tonumber(oh) > 23 or tonumber(om) > 59 then return nil end
     offset = tonumber(oh) * 60 + tonumber(om)
     if sign == '-' then offset = -offset end
   end

@@ -80,11 +80,15 @@ export class MachineReader {
 
   /** The `machines` hash as the original's `/machines` listed it: Redis's order, split at the first colon. */
   async compatList(): Promise<Array<{ machine: string; datacenter: string; lastseen: string }>> {
-    const all = await this.redis.hgetall(HARDWARE_KEYS.lastseen);
-    return Object.entries(all).map(([id, lastseen]) => {
-      const { datacenter, machine } = partitionMachineId(id);
-      return { machine, datacenter, lastseen };
-    });
+    // As a flat reply: ioredis's `hgetall` makes it an object, and an object lists a field that
+    // reads as an integer (`42`, from another program's data) before the others.
+    const flat = (await this.redis.call('HGETALL', HARDWARE_KEYS.lastseen)) as string[];
+    const list = [];
+    for (let i = 0; i < flat.length; i += 2) {
+      const { datacenter, machine } = partitionMachineId(flat[i]!);
+      list.push({ machine, datacenter, lastseen: flat[i + 1]! });
+    }
+    return list;
   }
 
   /** The stored lastseen value, exactly as stored. */

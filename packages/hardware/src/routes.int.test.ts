@@ -137,6 +137,16 @@ describe('the original API, byte for byte', () => {
     ]);
   });
 
+  it("GET /machines lists in HGETALL's order, also a field that reads as an integer", async () => {
+    await redis.hset('machines', 'mdc1:a', '2018-11-08T08:47:50', '42', '2018-11-08T08:47:51');
+    const order = (await redis.call('HGETALL', 'machines')) as string[];
+    expect(order).toEqual(['mdc1:a', '2018-11-08T08:47:50', '42', '2018-11-08T08:47:51']);
+    expect(JSON.parse((await get('/machines')).body)).toEqual([
+      { machine: 'a', datacenter: 'mdc1', lastseen: '2018-11-08T08:47:50' },
+      { machine: '', datacenter: '42', lastseen: '2018-11-08T08:47:51' },
+    ]);
+  });
+
   it('GET /machines/<dc>:<host>: a bare JSON string', async () => {
     await record();
     for (const path of ['/machines/mdc2:t-mojave-r7-153', '/machines/mdc2%3At-mojave-r7-153']) {
