@@ -34,7 +34,10 @@ afterAll(async () => {
 
 it('completes on another worker when its worker is SIGKILLed mid-job, leaving no playbook process', async () => {
   const out = tempDir('crash');
-  const config = testConfig({ overrides: { workers: { lock_timeout: 2 } } });
+  // Short, so the killed worker's job is taken again within seconds; not shorter, so the other
+  // worker renews its lock in time on a loaded machine (renewed every half of it): a 2 s lock,
+  // missed under a load average of 13, made that worker lose its own run and start it again.
+  const config = testConfig({ overrides: { workers: { lock_timeout: 5 } } });
   const cfg = ['--config', config.configPath];
   writeAutomation(
     config.ansible.playbooks_dir,
