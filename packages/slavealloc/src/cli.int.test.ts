@@ -237,6 +237,35 @@ describe.each(allDatabases())('dbinit, dbimport, dbdump and dbload on $name', (t
     });
   });
 
+  it("dbimport replaces a pool and distro's password, and refuses a file that gives one twice", async () => {
+    const url = await target.create();
+    expect((await run(['dbimport', '-D', url, ...IMPORT])).error).toBeNull();
+    const rotated = join(tempDir(), 'rotated.csv');
+    writeFileSync(rotated, 'pool,distro,password\nbuild-mtv1,*,zz-rotated\ntry-mtv1,centos6,t\n');
+    expect((await run(['dbimport', '-D', url, '--password-data', rotated])).err).toBe(
+      'imported 0 slaves, 0 masters, 2 passwords (1 replaced)\n',
+    );
+    // linux-ix-slave01 (build-mtv1, centos6) has no distro row: the wildcard, the new one alone.
+    expect((await run(['gettac', 'linux-ix-slave01', '-D', url])).out).toContain(
+      "passwd = 'zz-rotated'",
+    );
+    const twice = join(tempDir(), 'twice.csv');
+    writeFileSync(twice, 'pool,distro,password\nbuild-mtv1,*,a\nbuild-mtv1,*,b\n');
+    expect(await run(['dbimport', '-D', url, '--password-data', twice])).toMatchObject({
+      error: expect.stringMatching(
+        /twice\.csv, line 3: pool "build-mtv1" and distro "\*" already have a password on line 2$/,
+      ),
+      code: 2,
+    });
+    const db = await openSlaveallocDb(url, tempDir(), quietLogger);
+    try {
+      const rows = await db.k.selectFrom('slave_passwords').select('password').execute();
+      expect(rows.map((r) => r.password).sort()).toEqual(['t', 'try-pw', 'win,pw', 'zz-rotated']);
+    } finally {
+      await db.close();
+    }
+  });
+
   it("dbimport reads a port as the original's int() did, spaces around it included, and keeps other values as read", async () => {
     const url = await target.create();
     const file = join(tempDir(), 'masters.csv');

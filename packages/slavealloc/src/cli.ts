@@ -181,7 +181,10 @@ export function slaveallocCommand(env: CommandEnv, opts: CliOptions = {}): Comma
     )
     .option('--master-data <csv>', 'nickname,fqdn,http_port,pb_port,datacenter,pool')
     .option('--master-json <json>', 'production-masters.json (instead of --master-data)')
-    .option('--password-data <csv>', 'pool,distro,password (distro * for all)')
+    .option(
+      '--password-data <csv>',
+      "pool,distro,password (distro * for all); replaces a pool and distro's password",
+    )
     .option('--enable', 'new slaves and masters are enabled (default: disabled)')
     .action(
       async (
@@ -213,7 +216,7 @@ export function slaveallocCommand(env: CommandEnv, opts: CliOptions = {}): Comma
           const r = await importRows(db, rows);
           const added = Object.entries(r.added).map(([t, names]) => `${t}: ${names.join(', ')}`);
           io.err(
-            `imported ${r.slaves} slaves, ${r.masters} masters, ${r.passwords} passwords${added.length ? `; added ${added.join('; ')}` : ''}\n`,
+            `imported ${r.slaves} slaves, ${r.masters} masters, ${r.passwords} passwords${r.replacedPasswords ? ` (${r.replacedPasswords} replaced)` : ''}${added.length ? `; added ${added.join('; ')}` : ''}\n`,
           );
         });
       },

@@ -31,6 +31,8 @@ export interface ImportResult {
   slaves: number;
   masters: number;
   passwords: number;
+  /** Of `passwords`, those that replaced the password their pool and distro had. */
+  replacedPasswords: number;
   /** Lookup names that did not exist and were added. */
   added: Partial<Record<LookupTable, string[]>>;
 }
@@ -267,23 +269,40 @@ export function importRows(db: SlaveallocDb, rows: ImportRows): Promise<ImportRe
         .execute()
         .catch(duplicateAt(slaveFile, line, 'slaves', 'name', s.name));
     }
+    // A pool and distro have one password: a new one replaces the old (a rotation), where the
+    // original added a second row and served either.
+    const givenOn = new Map<string, number>();
+    let replaced = 0;
     for (const { line, record: p } of rows.passwords) {
       const problem = unfit(p.password, 'text');
       if (problem) throw new CsvError(passwordFile, line, `password ${problem}`);
+      const before = givenOn.get(`${p.pool}\n${p.distro}`);
+      if (before !== undefined)
+        throw new CsvError(
+          passwordFile,
+          line,
+          `pool ${JSON.stringify(p.pool)} and distro ${JSON.stringify(p.distro)} already have a password on line ${before}`,
+        );
+      givenOn.set(`${p.pool}\n${p.distro}`, line);
+      const poolid = await lookups.id('pools', p.pool, passwordFile, line);
+      const distroid =
+        p.distro === '*' ? null : await lookups.id('distros', p.distro, passwordFile, line);
+      const [old] = await trx
+        .deleteFrom('slave_passwords')
+        .where('poolid', '=', poolid)
+        .where('distroid', distroid === null ? 'is' : '=', distroid)
+        .execute();
+      if (old && old.numDeletedRows > 0n) replaced += 1;
       await trx
         .insertInto('slave_passwords')
-        .values({
-          poolid: await lookups.id('pools', p.pool, passwordFile, line),
-          distroid:
-            p.distro === '*' ? null : await lookups.id('distros', p.distro, passwordFile, line),
-          password: p.password,
-        })
+        .values({ poolid, distroid, password: p.password })
         .execute();
     }
     return {
       slaves: rows.slaves.length,
       masters: rows.masters.length,
       passwords: rows.passwords.length,
+      replacedPasswords: replaced,
       added: lookups.added,
     };
   });
