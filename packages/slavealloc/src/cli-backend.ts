@@ -1,5 +1,6 @@
-import { createLogger, isObject, type Config } from '@loopabull/core';
-import { openSlaveallocDb } from './db.js';
+import { ConfigError, createLogger, isObject, type Config } from '@loopabull/core';
+import { NotCreatedYet, type DatabaseLogger } from '@loopabull/database';
+import { openSlaveallocDb, type SlaveallocDb } from './db.js';
 import { busEvents } from './events.js';
 import type { ApiRow } from './rows.js';
 import { slaveallocSettings } from './section.js';
@@ -97,8 +98,28 @@ export function apiBackend(url: string, token: string | null): Backend {
 }
 
 /**
+ * A database that must be there already: a command that reads it, or changes a slave in it,
+ * never makes one (a mistyped SQLite path made an empty database and its folders, and `dbdump`
+ * wrote an empty backup). `dbinit`, `dbimport` and `dbload` make it.
+ */
+export async function openExistingDb(
+  url: string,
+  baseDir: string,
+  logger: DatabaseLogger,
+): Promise<SlaveallocDb> {
+  try {
+    return await openSlaveallocDb(url, baseDir, logger, { create: false });
+  } catch (err) {
+    if (!(err instanceof NotCreatedYet)) throw err;
+    throw new ConfigError(
+      `the SQLite database ${err.path} does not exist${err.problem ? `, and ${err.problem}` : ''}: check -D or database.url, or make it with loopabull slavealloc dbinit`,
+    );
+  }
+}
+
+/**
  * Straight to the database (`-D URL`, or the config's database.url; a relative SQLite path from
- * `baseDir`); changes publish their events from here.
+ * `baseDir`), which must exist; changes publish their events from here.
  */
 export async function dbBackend(
   config: Config,
@@ -106,7 +127,7 @@ export async function dbBackend(
   baseDir: string = config.dir,
 ): Promise<Backend & { service: Slavealloc }> {
   const settings = slaveallocSettings(config);
-  const db = await openSlaveallocDb(url, baseDir, createLogger('slavealloc', config.loglevel));
+  const db = await openExistingDb(url, baseDir, createLogger('slavealloc', config.loglevel));
   const events = busEvents(config, settings.events, {
     warn: (m: string) => process.stderr.write(`warning: ${m}\n`),
   });

@@ -4,7 +4,7 @@
  * not (docs/benchmarks.md, "CLI start-up").
  */
 export { createLogger } from '@loopabull/core';
-export { apiBackend, dbBackend } from './cli-backend.js';
+export { apiBackend, dbBackend, openExistingDb } from './cli-backend.js';
 export { openSlaveallocDb, transaction } from './db.js';
 export { countRows, dumpData, loadData, parseDump, wipe } from './dump.js';
 export { importRows, readImport } from './importer.js';

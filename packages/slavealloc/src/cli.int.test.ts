@@ -347,6 +347,32 @@ describe.each(allDatabases())('dbinit, dbimport, dbdump and dbload on $name', (t
   });
 });
 
+describe('a SQLite database that is not there', () => {
+  it('is made by dbinit, dbimport and dbload only: the other commands say so and make nothing', async () => {
+    const dir = join(tempDir(), 'typo');
+    const url = `sqlite:///${dir}/x.db`;
+    for (const args of [
+      ['dbdump'],
+      ['gettac', 'linux-ix-slave01'],
+      ['notes', 'linux-ix-slave01'],
+      ['lock', 'linux-ix-slave01', 'bm01-build'],
+      ['disable', 'linux-ix-slave01'],
+    ]) {
+      expect(await run([...args, '-D', url])).toMatchObject({
+        error: `the SQLite database ${dir}/x.db does not exist: check -D or database.url, or make it with loopabull slavealloc dbinit`,
+        code: 2,
+        out: '',
+      });
+      expect(existsSync(dir)).toBe(false);
+    }
+    expect((await run(['dbinit', '-D', url])).error).toBeNull();
+    expect(await run(['notes', 'linux-ix-slave01', '-D', url])).toMatchObject({
+      error: "No slave found named 'linux-ix-slave01'.",
+      code: 1,
+    });
+  });
+});
+
 describe('admin commands, over the API (-A) and on the database (-D)', () => {
   const use = useStack(allDatabases()[0]!);
 
@@ -512,6 +538,7 @@ describe('the built command (npm run build first)', () => {
     const dir = tempDir();
     const db = `sqlite:///${join(dir, 'from.db')}`;
     const file = join(dir, 'no-such-dir', 'dump.json');
+    expect((await runCli(['slavealloc', 'dbinit', '-D', db])).code).toBe(0);
     const res = await runCli(['slavealloc', 'dbdump', '-D', db, file]);
     expect(res.stderr).toContain(`${file} cannot be written: ENOENT`);
     expect(res.code).toBe(2);

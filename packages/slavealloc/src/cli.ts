@@ -76,16 +76,20 @@ export function slaveallocCommand(env: CommandEnv, opts: CliOptions = {}): Comma
   );
   const located = <T extends Where>(o: T): T => ({ ...o, api: o.api ?? cmd.opts<Where>().api });
 
-  /** The database commands work on a database only. */
-  async function withDb<T>(given: Where, use: (db: SlaveallocDb) => Promise<T>): Promise<T> {
+  /** The database commands work on a database only; `dbdump` on one that exists. */
+  async function withDb<T>(
+    given: Where,
+    use: (db: SlaveallocDb) => Promise<T>,
+    create = true,
+  ): Promise<T> {
     const o = located(given);
     if (o.api)
       throw new ConfigError(
         'this command works on the database: give -D URL, or neither -D nor -A for database.url of the config',
       );
     const config = load(o);
-    const { createLogger, openSlaveallocDb } = await parts();
-    const db = await openSlaveallocDb(
+    const { createLogger, openExistingDb, openSlaveallocDb } = await parts();
+    const db = await (create ? openSlaveallocDb : openExistingDb)(
       o.db ?? config.database.url,
       baseDir(o, config),
       createLogger('slavealloc', config.loglevel),
@@ -146,12 +150,16 @@ export function slaveallocCommand(env: CommandEnv, opts: CliOptions = {}): Comma
     .description('write every table as versioned JSON (to standard output by default)')
     .argument('[dumpfile]', 'the file to write; - (or none) for standard output')
     .action(async (file: string | undefined, o: Where) =>
-      withDb(o, async (db) => {
-        const { dumpData } = await parts();
-        const text = `${JSON.stringify(await dumpData(db), null, 1)}\n`;
-        if (file && file !== STDOUT) writeCommandFile(file, text);
-        else io.out(text);
-      }),
+      withDb(
+        o,
+        async (db) => {
+          const { dumpData } = await parts();
+          const text = `${JSON.stringify(await dumpData(db), null, 1)}\n`;
+          if (file && file !== STDOUT) writeCommandFile(file, text);
+          else io.out(text);
+        },
+        false,
+      ),
     );
 
   onDb(cmd.command('dbload'))

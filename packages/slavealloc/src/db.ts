@@ -23,8 +23,9 @@ export async function openSlaveallocDb(
   url: string,
   baseDir: string,
   logger: DatabaseLogger,
+  opts: { create?: boolean } = {},
 ): Promise<SlaveallocDb> {
-  const db = await Database.open(url, { baseDir, logger });
+  const db = await Database.open(url, { baseDir, logger, ...opts });
   try {
     await db.migrate(MIGRATION_OWNER, slaveallocMigrations(db.dialect));
   } catch (err) {
