@@ -319,8 +319,9 @@ describe.each(allDatabases())('/api on $name', (target) => {
     ).resolves.toMatchObject({
       action: 'updated',
       slave: 'linux-ix-slave01',
-      changes: { notes: 'reimaging', locked_masterid: bm02 },
-      previous: { notes: null, locked_masterid: null },
+      // Names included, as GET /api/slaves lists them.
+      changes: { notes: 'reimaging', locked_masterid: bm02, locked_master: 'bm02-build' },
+      previous: { notes: null, locked_masterid: null, locked_master: null },
       via: 'api',
     });
     expect(
@@ -559,6 +560,17 @@ describe.each(allDatabases())('/api on $name', (target) => {
       locked_masterid: masterid,
       enabled: true,
     });
+    // The whole new row, as GET /api/slaves lists it.
+    const listed = (await get('/api/slaves'))
+      .json()
+      .find((r: { name: string }) => r.name === 'linux-ix-slave99');
+    const created = await stack.events.next(
+      'slavealloc.slave.updated',
+      (b) => b.action === 'created' && b.slave === 'linux-ix-slave99',
+    );
+    expect(created.changes).toEqual(listed);
+    expect(created.changes).toMatchObject({ pool: 'build-mtv1', locked_master: 'bm05-build' });
+    expect(Object.values(created.previous as object).every((v) => v === null)).toBe(true);
     expect((await stack.request('/gettac/linux-ix-slave99')).text).toContain('port = 9005\n');
     // A master with slaves locked to it stays.
     expect((await send('DELETE', `/api/masters/${masterid}`, {})).status).toBe(409);

@@ -20,11 +20,14 @@ export const EVENT_TOPICS = {
 
 type Settings = Pick<SlaveallocSection, 'decommissioned_environments' | 'idleizer_exclude'>;
 
-/** The keys whose values changed, old and new. */
-function changed(before: ApiRow | null, after: ApiRow | null, keys: readonly string[]) {
+/**
+ * The columns whose values changed, old and new, names included (a new `poolid` comes with its
+ * `pool`): every column of a row created or deleted.
+ */
+function changed(before: ApiRow | null, after: ApiRow | null) {
   const from: ApiRow = {};
   const to: ApiRow = {};
-  for (const k of keys) {
+  for (const k of new Set([...Object.keys(before ?? {}), ...Object.keys(after ?? {})])) {
     if (before?.[k] === after?.[k]) continue;
     from[k] = before?.[k] ?? null;
     to[k] = after?.[k] ?? null;
@@ -98,28 +101,17 @@ export class Slavealloc {
       'updated',
       via,
       await updateRow(this.db, table, id, checked.values),
-      Object.keys(checked.values),
     );
   }
 
   async create(table: 'slaves' | 'masters', body: unknown, via: Via): Promise<WriteResult> {
     const checked = checkCreate(table, body);
     if (!checked.ok) return { ok: false, status: 400, error: checked.error };
-    return this.announce(
-      table,
-      'created',
-      via,
-      await createRow(this.db, table, checked.values),
-      Object.keys(checked.values),
-    );
+    return this.announce(table, 'created', via, await createRow(this.db, table, checked.values));
   }
 
   async remove(table: 'slaves' | 'masters', id: number, via: Via): Promise<WriteResult> {
-    const result = await deleteRow(this.db, table, id);
-    // `previous` is the whole row that went (as `changes` of a `created` holds the whole new
-    // one): the id alone would tell a consumer nothing once the row is gone.
-    const keys = result.ok ? Object.keys(result.before ?? {}) : [];
-    return this.announce(table, 'deleted', via, result, keys);
+    return this.announce(table, 'deleted', via, await deleteRow(this.db, table, id));
   }
 
   private announce(
@@ -127,10 +119,9 @@ export class Slavealloc {
     action: 'created' | 'updated' | 'deleted',
     via: Via,
     result: WriteResult,
-    keys: readonly string[],
   ): WriteResult {
     if (!result.ok) return result;
-    const { from, to } = changed(result.before, result.after, keys);
+    const { from, to } = changed(result.before, result.after);
     if (action === 'updated' && Object.keys(to).length === 0) return result;
     const row = result.after ?? result.before!;
     const nameKey = API_TABLES[table].name;
