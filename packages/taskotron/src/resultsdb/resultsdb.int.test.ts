@@ -9,7 +9,7 @@ import { Database } from '@loopabull/database';
 import { storedTime } from './api.js';
 import { NOT_UTF8, resultsdbRoutes } from './routes.js';
 import { ResultsStore } from './store.js';
-import { resultsMigrations, type ResultsTables } from './tables.js';
+import { resultsMigrations, SIZES, type ResultsTables } from './tables.js';
 
 const fixture = (name: string) =>
   JSON.parse(
@@ -822,6 +822,23 @@ describe.each(allDatabases())('ResultsDB v2.0 API on $name', (target) => {
     expect(Object.keys(stored)).toHaveLength(30);
     expect(stored.k29).toHaveLength(1000);
     expect(stored.k29![999]).toBe('v999');
+  });
+
+  it('finds results by data values up to the longest stored, alone or with other filters', async () => {
+    // Longer than PostgreSQL's B-tree takes and than MariaDB's indexed start of a value.
+    const long = 'n'.repeat(SIZES.value - 1);
+    for (const item of [`${long}a`, `${long}b`])
+      expect((await result('dist.long', 'PASSED', { item })).status).toBe(201);
+    const items = async (q: string) =>
+      ((await get(`/results?${q}`)).body.data as Array<{ data: { item: string[] } }>).map((r) =>
+        r.data.item[0]!.slice(-1),
+      );
+    expect(await items(`item=${long}b`)).toEqual(['b']);
+    expect(await items(`item=${long}b&type=koji_build`)).toEqual(['b']);
+    expect(await items(`type=koji_build&item=${long}a`)).toEqual(['a']);
+    expect(await items(`item:like=n*&type:like=koji_*`)).toEqual(['b', 'a']);
+    expect(await items(`item=${long}a&type:like=koji_*&testcases=dist.long`)).toEqual(['a']);
+    expect(await items(`item=${long}`)).toEqual([]);
   });
 
   it('refuses a NUL character with 400 naming the field, and finds no name holding one', async () => {

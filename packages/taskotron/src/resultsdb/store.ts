@@ -179,20 +179,26 @@ export class ResultsStore {
     filter: ResultFilter,
     keys: readonly string[],
   ): Promise<StoredResult[]> {
-    const [candidates, data] = await Promise.all([
-      this.filtered(filter).select(['id', 'testcase_name', 'submit_time']).execute(),
-      this.k
+    const candidates = (
+      await this.filtered(filter).select(['id', 'testcase_name', 'submit_time']).execute()
+    ).map((c) => ({ ...c, id: Number(c.id) }));
+    // The candidates' data by their ids: asked for by key and the filter's ids in one query,
+    // SQLite walked every value of the key (an arch of each of 200,000 results).
+    const data = [];
+    for (let i = 0; i < candidates.length; i += IDS_PER_QUERY) {
+      const rows = await this.k
         .selectFrom('taskotron_result_data')
         .select(['result_id', 'data_key', 'data_value'])
+        .where(
+          'result_id',
+          'in',
+          candidates.slice(i, i + IDS_PER_QUERY).map((c) => c.id),
+        )
         .where('data_key', 'in', keys)
-        .where('result_id', 'in', this.filtered(filter).select('id'))
-        .execute(),
-    ]);
-    const ids = newestPerCombination(
-      candidates.map((c) => ({ ...c, id: Number(c.id) })),
-      data.map((d) => ({ ...d, result_id: Number(d.result_id) })),
-      keys,
-    );
+        .execute();
+      data.push(...rows.map((d) => ({ ...d, result_id: Number(d.result_id) })));
+    }
+    const ids = newestPerCombination(candidates, data, keys);
     return newestFirst(await this.byIds(ids));
   }
 
@@ -313,21 +319,28 @@ export class ResultsStore {
             .where('g.group_uuid', 'in', groups),
         ),
       );
+    // One exact data filter (an item, most often) gives the ids to look at, from the index on
+    // key and value; the others are checked for those ids alone, by the same index. Each result
+    // checked for each filter took 0.6 s for an item among 200,000 results on SQLite; ids from
+    // every filter took as long when one was as common as `type=koji_build`.
+    const driving = f.data.find((d) => !d.like);
     for (const d of f.data) {
-      q = q.where((eb: Eb) =>
-        eb.exists(
-          eb
-            .selectFrom('taskotron_result_data as d')
-            .select('d.result_id')
-            .whereRef('d.result_id', '=', 'taskotron_results.id')
-            .where('d.data_key', '=', d.key)
-            .where((e) =>
-              d.like
-                ? e.or(d.values.map((v) => this.like(e.ref('d.data_value'), v)))
-                : e('d.data_value', 'in', d.values),
-            ),
-        ),
-      );
+      const matching = (eb: Eb) =>
+        eb
+          .selectFrom('taskotron_result_data as d')
+          .select('d.result_id')
+          .where('d.data_key', '=', d.key)
+          .where((e) =>
+            d.like
+              ? e.or(d.values.map((v) => this.like(e.ref('d.data_value'), v)))
+              : e('d.data_value', 'in', d.values),
+          );
+      q =
+        d === driving
+          ? q.where('id', 'in', matching)
+          : q.where((eb: Eb) =>
+              eb.exists(matching(eb).whereRef('d.result_id', '=', 'taskotron_results.id')),
+            );
     }
     return q;
   }
