@@ -15,8 +15,11 @@ function listing(
   dirs: Array<{ href: string; name: string }>,
   files: Array<{ href: string; name: string }>,
 ): string {
+  // @fastify/static's hrefs are encodeURI'd, which leaves `#` and `?`: a browser took the rest
+  // of `rpms_gcc#fe7f.log` for a fragment and asked for `rpms_gcc`.
+  const href = (e: { href: string }) => e.href.replace(/#/g, '%23').replace(/\?/g, '%3F');
   const li = (e: { href: string; name: string }, slash = '') =>
-    `<li><a href="${escapeHtml(e.href)}${slash}">${escapeHtml(e.name)}${slash}</a></li>`;
+    `<li><a href="${escapeHtml(href(e))}${slash}">${escapeHtml(e.name)}${slash}</a></li>`;
   return (
     '<!doctype html><meta charset="utf-8"><title>artifacts</title><ul>' +
     [...dirs.map((d) => li(d, '/')), ...files.map((f) => li(f))].join('') +

@@ -295,6 +295,18 @@ describe('artifacts over HTTP', () => {
     const list = await fetch(`${server.url}/artifacts/job-1/logs/`);
     expect(list.status).toBe(200);
     expect(await list.text()).toContain('a &lt;b&gt;.log</a>');
+    // Names with a `#` (dist-git items: `rpms/gcc#fe7f`) or `?`: each link gets its file.
+    for (const name of ['rpms_gcc#fe7f.log', 'what?.log', '100%.log'])
+      writeFileSync(join(dir, 'logs', name), name);
+    const html = await (await fetch(`${server.url}/artifacts/job-1/logs/`)).text();
+    const hrefs = [...html.matchAll(/href="([^"]+)"/g)].map((m) => m[1]!.replace(/&amp;/g, '&'));
+    expect(hrefs).toHaveLength(4);
+    for (const href of hrefs) {
+      const res = await fetch(new URL(href, server.url));
+      expect([href, res.status]).toEqual([href, 200]);
+      const name = decodeURIComponent(new URL(href, server.url).pathname.split('/').pop()!);
+      expect(await res.text()).toBe(name === 'a <b>.log' ? 'the log\n' : name);
+    }
     const top = await fetch(`${server.url}/artifacts/job-1`);
     expect(top.status).toBe(200);
     expect(await top.text()).toMatch(/logs\/<\/a>/);
