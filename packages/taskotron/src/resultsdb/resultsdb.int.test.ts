@@ -699,14 +699,15 @@ describe.each(allDatabases())('ResultsDB v2.0 API on $name', (target) => {
     const item = 'latest-outcome-1';
     await post({ testcase: 'scratch.flaky', outcome: 'FAILED', data: { item } });
     await post({ testcase: 'scratch.flaky', outcome: 'PASSED', data: { item } });
-    const message = "outcome 'ERROR' not one of ('PASSED', 'INFO', 'FAILED', 'NEEDS_INSPECTION')";
+    const known = "('PASSED', 'INFO', 'FAILED', 'NEEDS_INSPECTION', 'ABORTED', 'CRASHED')";
+    const message = `outcome 'ERROR' not one of ${known}`;
     expect(await get(`/results?item=${item}&outcome=error`)).toEqual({
       status: 400,
       body: { message },
     });
     expect((await get(`/results/latest?item=${item}&outcome=ERROR`)).status).toBe(400);
     // ResultsDB 2.0 checks each part: an empty one is no outcome, not "any outcome".
-    const empty = "outcome '' not one of ('PASSED', 'INFO', 'FAILED', 'NEEDS_INSPECTION')";
+    const empty = `outcome '' not one of ${known}`;
     for (const outcome of ['', 'FAILED,'])
       for (const at of ['/results', '/results/latest'])
         expect(await get(`${at}?item=${item}&outcome=${outcome}`)).toEqual({
@@ -718,6 +719,19 @@ describe.each(allDatabases())('ResultsDB v2.0 API on $name', (target) => {
     expect(await outcomes(`/results?item=${item}&outcome=failed`)).toEqual(['FAILED']);
     // The newest is PASSED: an older failure is not "latest".
     expect(await outcomes(`/results/latest?item=${item}&outcome=FAILED`)).toEqual(['PASSED']);
+    // What the runner stores of checkb's, which a POST is refused, a query selects.
+    await store.create({
+      outcome: 'CRASHED',
+      testcase: { name: 'scratch.flaky' },
+      groups: [],
+      note: null,
+      ref_url: null,
+      submit_time: '2016-01-01T00:00:00.000000',
+      data: [['item', item]],
+    });
+    expect((await post({ testcase: 'scratch.flaky', outcome: 'ABORTED' })).status).toBe(400);
+    expect(await outcomes(`/results?item=${item}&outcome=crashed`)).toEqual(['CRASHED']);
+    expect(await outcomes(`/results?item=${item}&outcome=ABORTED`)).toEqual([]);
   });
 
   it('answers /groups/<uuid>/results and /testcases/<name>/results, as ResultsDB', async () => {

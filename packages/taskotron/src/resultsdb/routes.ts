@@ -1,6 +1,6 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { RouteModule } from '@loopabull/server';
-import { RESULTSDB_OUTCOMES } from '../outcomes.js';
+import { CHECK_OUTCOMES, RESULTSDB_OUTCOMES } from '../outcomes.js';
 import { bodyTexts } from './body-text.js';
 import {
   parseNewGroup,
@@ -180,6 +180,9 @@ function register(app: FastifyInstance, store: ResultsStore, options: ResultsdbO
     return fail(reply, 405, `${req.method} is not allowed here; this path takes ${methods}`);
   };
   const outcomes = [...RESULTSDB_OUTCOMES, ...(options.additionalOutcomes ?? [])];
+  // What a query may select: also what the runner stores here besides them, checkb's ABORTED
+  // and CRASHED, which a POST is refused unless `additional_outcomes` names them.
+  const stored = [...new Set([...outcomes, ...CHECK_OUTCOMES])];
   const now = options.now ?? utcNow;
   const record = options.record ?? ((r: NewResult) => store.create(r));
   const count = async (uuid: string) => (await store.resultsCounts([uuid])).get(uuid) ?? 0;
@@ -205,7 +208,7 @@ function register(app: FastifyInstance, store: ResultsStore, options: ResultsdbO
     reply: FastifyReply,
     only: Partial<Pick<ResultFilter, 'groups' | 'testcases'>> = {},
   ) => {
-    const q = parseResultQuery((req.query ?? {}) as Record<string, unknown>, outcomes);
+    const q = parseResultQuery((req.query ?? {}) as Record<string, unknown>, stored);
     if (!q.ok) return fail(reply, 400, q.message);
     const page = await store.list({ ...q.filter, ...only }, q.paging, q.view.order);
     return {
@@ -217,7 +220,7 @@ function register(app: FastifyInstance, store: ResultsStore, options: ResultsdbO
   app.get(`${API}/results`, (req, reply) => results(req, reply));
 
   app.get(`${API}/results/latest`, async (req, reply) => {
-    const q = parseResultQuery((req.query ?? {}) as Record<string, unknown>, outcomes);
+    const q = parseResultQuery((req.query ?? {}) as Record<string, unknown>, stored);
     if (!q.ok) return fail(reply, 400, q.message);
     if (q.view.distinctOn.length && !selectsBeyondOutcome(q.filter))
       return fail(reply, 400, DISTINCT_ON_ALONE);
