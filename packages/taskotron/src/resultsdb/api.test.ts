@@ -9,6 +9,7 @@ import {
   parseSubmitTime,
   storedTime,
   utcNow,
+  microsecondClock,
 } from './api.js';
 import {
   likePattern,
@@ -87,6 +88,29 @@ describe('submit_time', () => {
     }
     // Twenty stamps whose microseconds are all 000 would be milliseconds.
     expect(stamps.some(({ stamp }) => !stamp.endsWith('000'))).toBe(true);
+  });
+
+  it('keeps to the microsecond while the monotonic clock drifts from the wall clock', () => {
+    // A true time in µs that each reading of either clock moves on by 37 µs; the monotonic clock
+    // runs 300 ppm slow, so that it parts from the wall clock by a millisecond every 3.3 s.
+    const start = 1_700_000_000_000_000;
+    let t = start;
+    const wall = () => Math.floor((t += 37) / 1000);
+    const mono = () => ((t += 37) - start) * (1 - 300e-6) * 1e-3;
+    const now = microsecondClock(wall, mono, start / 1000);
+    let worst = 0;
+    let whole = 0;
+    const n = 200_000;
+    for (let i = 0; i < n; i++) {
+      const us = now();
+      worst = Math.max(worst, Math.abs(us - t));
+      if (us % 1000 === 0) whole++;
+    }
+    // About 15 s: the clocks parted by 4.4 ms, and each reading is still within 0.2 ms.
+    expect(t - start).toBeGreaterThan(14_000_000);
+    expect(worst).toBeLessThan(200);
+    // A millisecond clock's readings all end in 000; these end so at the edges of a millisecond.
+    expect(whole / n).toBeLessThan(0.05);
   });
 });
 

@@ -163,24 +163,43 @@ export const storedTime = (d: Date, microseconds = 0): string =>
   `${pad(d.getUTCFullYear(), 4)}-${pad(d.getUTCMonth() + 1)}-${pad(d.getUTCDate())}T${pad(d.getUTCHours())}:` +
   `${pad(d.getUTCMinutes())}:${pad(d.getUTCSeconds())}.${pad(d.getUTCMilliseconds() * 1000 + microseconds, 6)}`;
 
-/** The wall clock less the monotonic one, in ms (`utcNow`). */
-let wallOffset = performance.timeOrigin;
+/** How far past its millisecond's edges a reading may fall before the clock is set again, in µs. */
+const EDGE_US = 50;
 
 /**
- * Now as the store keeps it, to the microsecond, as ResultsDB's `datetime.utcnow()` stamped a
- * result without submit_time. Date.now() has milliseconds only: the monotonic clock gives the
- * microseconds within the wall clock's millisecond. When the two part (the wall clock set by NTP
- * or on a VM's resume), the monotonic clock is set to the wall clock again, so that the time
- * stays the wall clock's to the millisecond.
+ * A clock of microseconds since the epoch that stays the wall clock's to the millisecond
+ * (`wall`, Date.now) and takes the microseconds within it from the monotonic clock (`mono`,
+ * performance.now, in ms since `origin`). When the two part by more than a reading at a
+ * millisecond's edge (the wall clock slewed by NTP, or set on a VM's resume), it is set again at
+ * the next tick of the wall clock, waiting for it (under a millisecond): set at whatever point
+ * of a millisecond, it read up to a millisecond behind, so that most readings fell before the
+ * wall clock's millisecond and were its start (`.415000`, as a millisecond clock).
  */
+export function microsecondClock(
+  wall: () => number = Date.now,
+  mono: () => number = () => performance.now(),
+  origin: number = performance.timeOrigin,
+): () => number {
+  let offset = origin;
+  return () => {
+    const ms = wall();
+    const us = Math.floor((offset + mono()) * 1000);
+    const start = ms * 1000;
+    if (us >= start - EDGE_US && us < start + 1000 + EDGE_US)
+      return Math.min(Math.max(us, start), start + 999);
+    let tick = wall();
+    while (tick === ms) tick = wall();
+    offset = tick - mono();
+    return tick * 1000;
+  };
+}
+
+const clock = microsecondClock();
+
+/** Now as the store keeps it, to the microsecond, as ResultsDB's `datetime.utcnow()` stamped a result without submit_time. */
 export function utcNow(): string {
-  const wall = Date.now();
-  let micros = Math.floor((wallOffset + performance.now()) * 1000);
-  if (micros < wall * 1000 || micros >= (wall + 1) * 1000) {
-    wallOffset = wall - performance.now();
-    micros = wall * 1000;
-  }
-  return storedTime(new Date(wall), micros % 1000);
+  const us = clock();
+  return storedTime(new Date(Math.floor(us / 1000)), us % 1000);
 }
 
 /** Years 0001 to 9999: what Python's datetime (so ResultsDB) holds and `storedTime` writes. */
