@@ -12,6 +12,7 @@ import {
   storedMachine,
 } from '../test/helpers.js';
 import { hardwareBatchHandler, hardwareHandler } from './handler.js';
+import { HARDWARE_KEYS } from './keys.js';
 import { MachineStore } from './machine-store.js';
 
 let redis: Redis;
@@ -188,5 +189,39 @@ describe('hardwareHandler', () => {
     expect(results[3]).toMatchObject({ duplicate: true });
     expect(lines).toEqual(aloneLines);
     expect(lines.map(([i]) => i)).toEqual([0, 2, 3]);
+  });
+
+  it("fails the event of a machine whose key Redis refuses alone, and records the others'", async () => {
+    const machine = (name: string) =>
+      variant(completed, {
+        words: { 1: `T-${name}`, 4: name },
+        edit: (p) => {
+          p.status.taskId = `T-${name}`;
+          p.workerId = name;
+        },
+      });
+    const events = ['ok-1', 'poison', 'ok-2'].map((name) => pulseEvent(machine(name)));
+    const poisoned = `${completed.payload.workerGroup}:poison`;
+    await redis.set(HARDWARE_KEYS.detail(poisoned), 'another program wrote this');
+    const ctx = {
+      ...handlerContext(redis, config),
+      jobs: events.map((_, i) => ({ id: `j${i}`, attempt: 1 })),
+      log: async () => {},
+      automationBatch: () => {
+        throw new Error('not in this test');
+      },
+    };
+    const results = await hardwareBatchHandler(events, ctx);
+    expect(results[1]).toBeInstanceOf(Error);
+    expect((results[1] as Error).message).toMatch(/WRONGTYPE/);
+    for (const i of [0, 2]) expect(results[i]).toMatchObject({ recorded: 'machine' });
+    const lastseen = await redis.hgetall('machines');
+    expect(Object.keys(lastseen).sort()).toEqual(
+      ['ok-1', 'ok-2'].map((n) => `${completed.payload.workerGroup}:${n}`),
+    );
+    // Alone, as the handler of one event: the job fails, to be retried.
+    await expect(
+      Promise.resolve(hardwareHandler(events[1]!, handlerContext(redis, config))),
+    ).rejects.toThrow(/WRONGTYPE/);
   });
 });

@@ -33,20 +33,22 @@ export type HardwareResult =
       problems: string[];
     };
 
-type Outcome = HardwareResult | { pending: number };
+type Outcome = HardwareResult | { pending: number } | Error;
 
 /** What recording needs of a handler's context, single or batch. */
 type RecordingContext = Pick<BatchContext, 'config' | 'redis' | 'logger' | 'log'>;
 
 /**
  * Records the events in order: the observations of workers in one script call. Bad data is
- * recorded or ignored with a reason and never throws; only a Redis failure does, so the jobs
- * are retried.
+ * recorded or ignored with a reason and never fails; a Redis failure is the Error of the events
+ * it hit, so that their jobs alone are retried: when the one call fails, each observation is
+ * recorded on its own (a key another program made of the wrong type held every machine of the
+ * batch back for minutes of retries, where it now holds back its own machine's event).
  */
 async function recordEvents(
   events: readonly LoopabullEvent[],
   ctx: RecordingContext,
-): Promise<HardwareResult[]> {
+): Promise<Array<HardwareResult | Error>> {
   const { provisioner } = hardwareSettings(ctx.config);
   const store = new MachineStore(ctx.redis);
   const observed: WorkerObservation[] = [];
@@ -68,7 +70,8 @@ async function recordEvents(
         await ctx.log(i, `not used: ${obs.problems.join('; ')}`);
       }
       if (obs.worker === null) {
-        const fresh = await store.recordUnattributed(obs);
+        const fresh = await store.recordUnattributed(obs).catch((err: Error) => err);
+        if (fresh instanceof Error) return fresh;
         ctx.logger.info('hardware: message names no worker', {
           state: obs.state,
           task: obs.taskId,
@@ -86,12 +89,22 @@ async function recordEvents(
       return { pending: observed.length - 1 };
     }),
   );
-  const recorded = await store.recordMany(observed);
+  const recorded = await store.recordMany(observed).catch(() =>
+    Promise.all(
+      observed.map((obs) =>
+        store.recordMany([obs]).then(
+          ([one]) => one!,
+          (err: Error) => err,
+        ),
+      ),
+    ),
+  );
   return Promise.all(
     outcomes.map(async (outcome, i) => {
-      if (!('pending' in outcome)) return outcome;
+      if (outcome instanceof Error || !('pending' in outcome)) return outcome;
       const obs = observed[outcome.pending]!;
       const result = recorded[outcome.pending]!;
+      if (result instanceof Error) return result;
       await ctx.log(
         i,
         `${obs.worker.id} ${obs.state}${obs.reason ? ` (${obs.reason})` : ''} at ${obs.time} [${obs.timeSource} time]` +
@@ -121,8 +134,11 @@ async function recordEvents(
 export const hardwareHandler: Handler = async (
   event: LoopabullEvent,
   ctx: HandlerContext,
-): Promise<HardwareResult> =>
-  (await recordEvents([event], { ...ctx, log: (_, line) => ctx.log(line) }))[0]!;
+): Promise<HardwareResult> => {
+  const [result] = await recordEvents([event], { ...ctx, log: (_, line) => ctx.log(line) });
+  if (result instanceof Error) throw result;
+  return result!;
+};
 
 /** `hardwareHandler` for a batch of events: one Redis script call for all their observations. */
 export const hardwareBatchHandler: BatchHandler = (events, ctx) => recordEvents(events, ctx);
