@@ -163,9 +163,11 @@ describe('loopabull jobs', () => {
     await waitFor(async () => (await json('jobs', 'show', later)).state === 'completed', {
       what: 'the retried job to run',
     });
+    // Its first try of the handler: being unrouted used none.
     expect(await json('jobs', 'show', later)).toMatchObject({
       file: 'org.example.later.mjs',
       result: { outcome: 'ran', value: 2 },
+      attempts: 1,
     });
     expect(await json('queue')).toMatchObject({ completed: 2, unrouted: 0 });
   });

@@ -184,7 +184,7 @@ export class Jobs {
     }
     const decision = retryDecision(id, await job.getState(), job.returnvalue as JobResult | null);
     if (!decision.ok) throw new JobRefused(decision.error);
-    await job.retry(decision.from);
+    await job.retry(decision.from, { resetAttemptsMade: decision.freshTries });
     // Waiting again: no longer one of the unrouted sample, or it would be counted twice.
     await this.unrouted.forget(job.id!);
     return true;

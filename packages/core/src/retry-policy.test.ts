@@ -3,10 +3,16 @@ import { currentAttempt, retryDecision } from './retry-policy.js';
 
 describe('retryDecision', () => {
   it('puts back a failed job, and an unrouted one (its automation may exist now)', () => {
-    expect(retryDecision('j1', 'failed', null)).toEqual({ ok: true, from: 'failed' });
+    expect(retryDecision('j1', 'failed', null)).toEqual({
+      ok: true,
+      from: 'failed',
+      freshTries: false,
+    });
+    // Unrouted was no try of its automation: it gets all its tries.
     expect(retryDecision('j1', 'completed', { outcome: 'unrouted' })).toEqual({
       ok: true,
       from: 'completed',
+      freshTries: true,
     });
   });
 

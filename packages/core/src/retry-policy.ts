@@ -1,8 +1,11 @@
 import type { JobResult } from './job-types.js';
 
-/** What `jobs retry ID` does with a job: the BullMQ set it is put back from, or why not. */
+/**
+ * What `jobs retry ID` does with a job: the BullMQ set it is put back from, and whether its tries
+ * start again, or why not.
+ */
 export type RetryDecision =
-  { ok: true; from: 'failed' | 'completed' } | { ok: false; error: string };
+  { ok: true; from: 'failed' | 'completed'; freshTries: boolean } | { ok: false; error: string };
 
 /**
  * Which jobs an operator retries: a failed one (fixed since), and an unrouted one (its playbook
@@ -15,9 +18,12 @@ export function retryDecision(
   state: string,
   result: Pick<JobResult, 'outcome'> | null | undefined,
 ): RetryDecision {
-  if (state === 'failed') return { ok: true, from: 'failed' };
+  // A failed job gets one more try (the last runs alone: docs/automations.md).
+  if (state === 'failed') return { ok: true, from: 'failed', freshTries: false };
+  // Unrouted is no try of its automation: it gets all of queue.attempts, from its first, where
+  // BullMQ counted the completion as one and the automation had a try less for each.
   if (state === 'completed' && result?.outcome === 'unrouted')
-    return { ok: true, from: 'completed' };
+    return { ok: true, from: 'completed', freshTries: true };
   if (state === 'completed')
     return {
       ok: false,
