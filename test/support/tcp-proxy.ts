@@ -8,6 +8,11 @@ export interface TcpProxy {
   freeze(): void;
   thaw(): void;
   /**
+   * Traffic stops both ways on the connections open now, which stay open, while new ones work:
+   * a connection a NAT or firewall forgot, or a peer that froze and was replaced.
+   */
+  freezeOpen(): void;
+  /**
    * When a client next sends `marker`, the server gets everything before it and the connection
    * breaks there, mid-write; new connections are refused until `restore`.
    */
@@ -30,11 +35,14 @@ export interface TcpProxy {
  */
 export async function startTcpProxy(target: { host: string; port: number }): Promise<TcpProxy> {
   let frozen = false;
+  /** Client sockets whose connection `freezeOpen` froze. */
+  const stuck = new WeakSet<Socket>();
   let accepted = 0;
   let cutMarker: Buffer | null = null;
   let replyMarker: Buffer | null = null;
   let refusing = false;
   const sockets = new Set<Socket>();
+  const clients = new Set<Socket>();
   /** Breaks every connection but `spare`, and refuses new ones until `restore`. */
   const breakAll = (spare?: Socket) => {
     refusing = true;
@@ -56,9 +64,10 @@ export async function startTcpProxy(target: { host: string; port: number }): Pro
     track(upstream);
     let holding = false;
     upstream.on('data', (chunk: Buffer) => {
-      if (!frozen && !holding) client.write(chunk);
+      if (!frozen && !holding && !stuck.has(client)) client.write(chunk);
     });
     client.on('data', (chunk: Buffer) => {
+      if (stuck.has(client)) return;
       if (replyMarker && chunk.includes(replyMarker)) {
         replyMarker = null;
         holding = true;
@@ -73,8 +82,13 @@ export async function startTcpProxy(target: { host: string; port: number }): Pro
       breakAll(upstream);
     });
     // A partition does not carry a close across either: the other side learns nothing.
-    client.on('close', () => frozen || upstream.writableEnded || upstream.destroy());
-    upstream.on('close', () => frozen || client.destroy());
+    client.on(
+      'close',
+      () => frozen || stuck.has(client) || upstream.writableEnded || upstream.destroy(),
+    );
+    upstream.on('close', () => frozen || stuck.has(client) || client.destroy());
+    clients.add(client);
+    client.on('close', () => clients.delete(client));
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   return {
@@ -82,6 +96,9 @@ export async function startTcpProxy(target: { host: string; port: number }): Pro
     accepted: () => accepted,
     freeze: () => void (frozen = true),
     thaw: () => void (frozen = false),
+    freezeOpen: () => {
+      for (const c of clients) stuck.add(c);
+    },
     cutBefore: (marker) => void (cutMarker = Buffer.from(marker)),
     holdRepliesAfter: (marker) => void (replyMarker = Buffer.from(marker)),
     cut: () => breakAll(),

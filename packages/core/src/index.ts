@@ -52,6 +52,7 @@ export {
   createProducerRedis,
   connectRedisOnce,
   CONNECT_ONCE_MS,
+  SILENT_SOCKET_MS,
   checkRedisDatabase,
   closeRedis,
   endRedis,

@@ -4,6 +4,15 @@ import { settlesWithin, withTimeout } from './timeout.js';
 import { redactUrl } from './redact-url.js';
 
 /**
+ * How long a connection may wait for any answer to the commands it sent before it is taken for
+ * dead and made again: a socket that stays open while nothing comes back (a NAT or firewall that
+ * forgot the connection, a peer that froze behind a proxy) otherwise held a worker's job, unlogged,
+ * for minutes, while a new connection would have worked at once. Above the 10 s a BullMQ worker
+ * blocks waiting for a job, whose empty answer comes only then.
+ */
+export const SILENT_SOCKET_MS = 20_000;
+
+/**
  * A Redis connection for BullMQ and our own keys. Reconnects forever with a capped backoff;
  * `maxRetriesPerRequest: null` is what BullMQ workers need to block on the queue.
  */
@@ -11,6 +20,7 @@ export function createRedis(url: string, opts: RedisOptions = {}): Redis {
   return new Redis(url, {
     maxRetriesPerRequest: null,
     connectTimeout: 10_000,
+    socketTimeout: SILENT_SOCKET_MS,
     retryStrategy: (times) => Math.min(200 * 2 ** Math.min(times, 6), 5_000),
     lazyConnect: false,
     ...opts,
