@@ -214,6 +214,34 @@ ansible:
     ]);
   });
 
+  it("reads YAML 1.1's yes, no, on and off as booleans, as 0.0.7's PyYAML did, and an empty cfg_file_path as none", () => {
+    const legacy = write(
+      'legacy-yaml11.yml',
+      `plugins:
+  looper:
+    name: fedmsgrabbitmq
+    channel_queue: { name: workers, durable: yes, exclusive: No, auto_delete: OFF }
+routing_keys: [all]
+ansible:
+  playbooks_dir: /srv/playbooks
+  cfg_file_path: ""
+  playbook_cmd: 'yes'
+`,
+    );
+    const config = load(legacy);
+    expect(config.plugins.looper?.channel_queue).toEqual({
+      name: 'workers',
+      durable: true,
+      exclusive: false,
+      auto_delete: false,
+    });
+    expect(config.ansible.cfg_file_path).toBeNull();
+    // Quoted, it is text.
+    expect(config.ansible.playbook_cmd).toBe('yes');
+    const off = write('yaml11.yml', 'bus: { declare_exchanges: off }\n');
+    expect(load(off).bus.declare_exchanges).toBe(false);
+  });
+
   it('maps 0.0.7 looper tls, rabbitmq.port and exchange.name to an amqps URL, bus.tls and the bindings', () => {
     const path = write(
       'legacy-tls.yml',

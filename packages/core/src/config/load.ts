@@ -58,6 +58,29 @@ export function locateConfig(opts: LoadConfigOptions = {}): string | null {
 const unreadable = (err: NodeJS.ErrnoException): string =>
   err.code === 'EISDIR' ? 'it is a directory; name the YAML file in it' : whyUnreadable(err);
 
+/**
+ * YAML 1.1's booleans as PyYAML reads them: `yes`, `no`, `on` and `off` too, besides the `true`
+ * and `false` of js-yaml's YAML 1.2 (this type takes the place of its own). Loopabull 0.0.7 read
+ * its file with PyYAML, and its `channel_queue: { durable: yes }` was a boolean there.
+ */
+const YAML11_BOOLEANS: Record<string, boolean> = Object.fromEntries(
+  ['true', 'yes', 'on', 'false', 'no', 'off'].flatMap((word) =>
+    [word, word[0]!.toUpperCase() + word.slice(1), word.toUpperCase()].map((w) => [
+      w,
+      ['true', 'yes', 'on'].includes(word),
+    ]),
+  ),
+);
+const CONFIG_SCHEMA = yaml.DEFAULT_SCHEMA.extend({
+  implicit: [
+    new yaml.Type('tag:yaml.org,2002:bool', {
+      kind: 'scalar',
+      resolve: (data: unknown) => typeof data === 'string' && Object.hasOwn(YAML11_BOOLEANS, data),
+      construct: (data: string) => YAML11_BOOLEANS[data],
+    }),
+  ],
+});
+
 function readYaml(path: string): Record<string, unknown> {
   let text: string;
   try {
@@ -69,7 +92,7 @@ function readYaml(path: string): Record<string, unknown> {
   }
   let doc: unknown;
   try {
-    doc = yaml.load(text, { filename: path });
+    doc = yaml.load(text, { filename: path, schema: CONFIG_SCHEMA });
   } catch (err) {
     throw new ConfigError(`config file ${path} is not valid YAML: ${(err as Error).message}`);
   }

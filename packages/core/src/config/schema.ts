@@ -290,7 +290,12 @@ export const configSchema = z
       .object({
         playbooks_dir: z.string().min(1).default('./playbooks'),
         playbook_cmd: z.string().min(1).default('ansible-playbook'),
-        cfg_file_path: z.string().min(1).nullable().default(null),
+        // 0.0.7 exported an empty one as it was, which ansible-playbook takes for none.
+        cfg_file_path: z
+          .string()
+          .nullable()
+          .default(null)
+          .transform((path) => path || null),
         timeout: seconds.default(3600),
         /**
          * The worker's variables a playbook sees: names, or prefixes ending in `*`. By default
