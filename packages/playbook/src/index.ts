@@ -14,6 +14,7 @@ export {
   renderBatchVars,
   renderVars,
   renderExtraVars,
+  removeLeftVarsDirs,
   withVarsFile,
   type RunMeta,
   type Json,

@@ -1,6 +1,7 @@
-import { execFile } from 'node:child_process';
-import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { execFile, spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from '@jest/globals';
 import { RunError } from './run-error.js';
@@ -13,6 +14,7 @@ import {
   renderBatchVars,
   renderExtraVars,
   renderVars,
+  removeLeftVarsDirs,
   withVarsFile,
 } from './vars-file.js';
 
@@ -310,6 +312,35 @@ describe('withVarsFile', () => {
       }),
     ).rejects.toThrow('boom');
     expect(existsSync(dirname(seen))).toBe(false);
+  });
+
+  it("leaves its directory to removeLeftVarsDirs when killed, which removes dead processes' only", async () => {
+    const tmp = tempDir('vars-left');
+    // A worker killed with SIGKILL mid-run (the built module: `npm run build` first).
+    const module = join(import.meta.dirname, '../dist/vars-file.js');
+    const child = spawn(
+      process.execPath,
+      [
+        '--input-type=module',
+        '-e',
+        `import { withVarsFile } from ${JSON.stringify(module)};
+await withVarsFile('msg: secret\\n', async (path) => {
+  console.log(path);
+  await new Promise(() => {});
+});`,
+      ],
+      { env: { ...process.env, TMPDIR: tmp }, stdio: ['ignore', 'pipe', 'inherit'] },
+    );
+    const [line] = (await once(child.stdout!, 'data')) as [Buffer];
+    const left = dirname(line.toString().trim());
+    child.kill('SIGKILL');
+    await once(child, 'exit');
+    expect(existsSync(join(left, 'vars.yml'))).toBe(true);
+    // Ours, a live process's (pid 1) and what is not a run's directory stay.
+    const kept = [`loopabull-vars-${process.pid}-abcDEF`, 'loopabull-vars-1-abcDEF', 'other'];
+    for (const name of kept) mkdirSync(join(tmp, name));
+    expect(removeLeftVarsDirs(tmp)).toEqual([basename(left)]);
+    expect(readdirSync(tmp).sort()).toEqual(kept.sort());
   });
 });
 

@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { LoopabullEvent } from '@loopabull/core';
@@ -255,9 +255,42 @@ export function renderBatchVars(
   return out.join('\n') + '\n';
 }
 
+/** A run's directory: `loopabull-vars-<pid of the worker>-<random>`, so that one left is known. */
+const VARS_DIR = /^loopabull-vars-(\d+)-[A-Za-z0-9]{6}$/;
+
+const alive = (pid: number): boolean => {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+};
+
+/**
+ * Removes the run directories (vars files, with the messages they hold) that processes no
+ * longer running left in `dir`: a worker killed with SIGKILL, or with its host, removes nothing.
+ * Returns their names. A worker calls it as it starts.
+ */
+export function removeLeftVarsDirs(dir: string = tmpdir()): string[] {
+  let names: string[];
+  try {
+    names = readdirSync(dir);
+  } catch {
+    return [];
+  }
+  const left = names.filter((name) => {
+    const pid = VARS_DIR.exec(name)?.[1];
+    return pid !== undefined && Number(pid) !== process.pid && !alive(Number(pid));
+  });
+  for (const name of left) rmSync(join(dir, name), { recursive: true, force: true });
+  return left;
+}
+
 /**
  * Runs `fn` with the vars written to a file in a new private directory, and removes both
- * afterwards whatever happens: the file holds the message, which may be confidential. Both are
+ * afterwards whatever happens: the file holds the message, which may be confidential (and what
+ * a process killed before it could remove them leaves, `removeLeftVarsDirs` does). Both are
  * made and removed with synchronous calls: for a small file in a directory of its own, that
  * takes less CPU than a round trip through the thread pool for each call.
  */
@@ -265,7 +298,7 @@ export async function withVarsFile<T>(
   content: string,
   fn: (path: string) => Promise<T>,
 ): Promise<T> {
-  const dir = mkdtempSync(join(tmpdir(), 'loopabull-vars-'));
+  const dir = mkdtempSync(join(tmpdir(), `loopabull-vars-${process.pid}-`));
   const remove = () => rmSync(dir, { recursive: true, force: true });
   const forget = onExit(remove);
   try {

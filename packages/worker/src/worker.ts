@@ -19,7 +19,7 @@ import {
   type Logger,
   type LoopabullEvent,
 } from '@loopabull/core';
-import { KILL_GRACE_MS, playbookCmdProblem } from '@loopabull/playbook';
+import { KILL_GRACE_MS, playbookCmdProblem, removeLeftVarsDirs } from '@loopabull/playbook';
 import { JobLogs } from './job-logs.js';
 import { processJob, type JobServices, type LoopabullJob } from './process-job.js';
 import { playbooksDirMissing } from './resolve.js';
@@ -191,6 +191,11 @@ export class LoopabullWorker {
       queue: config.queue.name,
       concurrency: this.concurrency,
     });
+    const left = removeLeftVarsDirs();
+    if (left.length)
+      this.logger.info('removed the vars files of runs whose worker was killed', {
+        dirs: left.join(', '),
+      });
     const playbooks = resolvePath(config.ansible.playbooks_dir);
     if (playbooksDirMissing(playbooks))
       this.logger.error(
