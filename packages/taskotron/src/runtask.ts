@@ -18,6 +18,7 @@ import { withJobLog } from './job-log.js';
 import { exitCodeOf } from './outcomes.js';
 import { resultsdbPayload } from './report.js';
 import { exportResultYaml, plainResults } from './result-yaml.js';
+import { utcNow } from './resultsdb/api.js';
 import { jobEnd, submitAll, unreportedEnd, type Submitted } from './results-sink.js';
 import { checkOrigin, namespacedSink, namespacePolicy } from './namespaces.js';
 import { CheckNotFoundError, runCheck } from './runner.js';
@@ -30,15 +31,11 @@ export interface CliIo {
   err(text: string): void;
 }
 
-/** runtask's default uuid, as checkb made it: `utcnow` as `%Y%m%d_%H%M%S_%f`. */
-function runtaskUuid(now = new Date()): string {
-  const p = (n: number, w = 2) => String(n).padStart(w, '0');
-  return (
-    `${now.getUTCFullYear()}${p(now.getUTCMonth() + 1)}${p(now.getUTCDate())}_` +
-    `${p(now.getUTCHours())}${p(now.getUTCMinutes())}${p(now.getUTCSeconds())}_` +
-    p(now.getUTCMilliseconds() * 1000, 6)
-  );
-}
+/**
+ * runtask's default uuid, as checkb made it: `utcnow` as `%Y%m%d_%H%M%S_%f`, to the microsecond
+ * (two runs started in one millisecond had the same one, and the second was refused).
+ */
+const runtaskUuid = (): string => utcNow().replace(/[-:]/g, '').replace(/[T.]/g, '_');
 
 export interface RuntaskOpts {
   item: string;
