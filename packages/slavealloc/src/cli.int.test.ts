@@ -323,6 +323,13 @@ describe.each(allDatabases())('dbinit, dbimport, dbdump and dbload on $name', (t
     const duplicate = edited((t) => (t.slaves![1]!.name = t.slaves![0]!.name));
     expect((await run(['dbload', '-D', url, duplicate, '--force'])).code).toBe(1);
     expect(await slaves()).toEqual(before);
+    // A pool that is not there: each database's refusal, with the table and rows it came from.
+    const noPool = edited((t) => (t.slaves![0]!.poolid = 999));
+    expect(await run(['dbload', '-D', url, noPool, '--force'])).toMatchObject({
+      code: 1,
+      error: expect.stringMatching(/^slaves rows 1-10 of the dump: .*(foreign key|FOREIGN KEY)/),
+    });
+    expect(await slaves()).toEqual(before);
     const cases: Array<[change: (t: typeof dump.tables) => void, error: RegExp]> = [
       [(t) => (t.slaves![0]!.enabled = 'false'), /slaves row 1: enabled must be true or false/],
       [

@@ -175,7 +175,14 @@ export async function loadData(
         await trx
           .insertInto(table)
           .values(rows.slice(i, i + 200) as never)
-          .execute();
+          .execute()
+          .catch((err: Error) => {
+            // SQLite's refusal names no table ("FOREIGN KEY constraint failed").
+            const last = Math.min(i + 200, rows.length);
+            throw new Error(`${table} rows ${i + 1}-${last} of the dump: ${err.message}`, {
+              cause: err,
+            });
+          });
       counts[table] = rows.length;
       const id = ID_COLUMNS[table];
       // PostgreSQL's sequences do not follow ids inserted by hand; the others' counters do.
