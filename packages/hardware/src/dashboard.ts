@@ -1,5 +1,6 @@
 import { counted } from '@loopabull/core/cli';
 import { html, Html, page, type PageLink } from '@loopabull/server';
+import { idWord } from './identity.js';
 import { countStale, isStale, sinceSeen, staleSummary } from './machine-view.js';
 import type { MachineRecord, UnattributedRecord } from './records.js';
 
@@ -83,9 +84,15 @@ ${lines(rows)}
 export function renderDashboard(input: DashboardInput): string {
   const { machines, staleAfterSeconds: staleAfter, filter } = input;
   const byDc = new Map<string, MachineRecord[]>();
-  for (const m of machines) byDc.set(m.datacenter, [...(byDc.get(m.datacenter) ?? []), m]);
+  for (const m of machines) {
+    const list = byDc.get(m.datacenter);
+    if (list) list.push(m);
+    else byDc.set(m.datacenter, [m]);
+  }
+  // Only what the filter takes: a datacenter another program wrote that is no id (or empty) is
+  // shown with its machines, but choosing it would be refused.
   // prettier-ignore
-  const options = input.datacenters.map(
+  const options = input.datacenters.filter((dc) => idWord(dc)).map(
     (dc) =>
       html`<option value="${dc}"${dc === filter.datacenter ? html` selected` : ''}>${dc}</option>`,
   );

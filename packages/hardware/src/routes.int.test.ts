@@ -395,4 +395,22 @@ describe('the dashboard page', () => {
       '<option value="mdc1">mdc1</option><option value="mdc2" selected>mdc2</option>',
     );
   });
+
+  it('offers only the datacenters its filter takes: not one another program wrote that is no id', async () => {
+    await redis.hset(
+      'machines',
+      'bad dc:h',
+      '2018-11-08T08:47:50',
+      ':emptydc',
+      '2018-11-08T08:47:50',
+    );
+    await new MachineStore(redis).preload(preloadFixture());
+    const body = (await get('/ui/machines')).body;
+    // Their machines are listed; the choice is "all" and mdc1 alone, each of which works.
+    expect(body).toContain('emptydc');
+    const options = [...body.matchAll(/<option value="([^"]*)"/g)].map((m) => m[1]!);
+    expect(options).toEqual(['', 'mdc1']);
+    for (const dc of options)
+      expect((await get(`/ui/machines?datacenter=${dc}`)).statusCode).toBe(200);
+  });
 });
