@@ -38,6 +38,20 @@ const DATA_ROWS_PER_INSERT = 1000;
 /** Ids or uuids bound in one `in (...)`, well under every dialect's limit (SQLite: 32766). */
 const IDS_PER_QUERY = 5000;
 
+/**
+ * `read` for each `IDS_PER_QUERY` of `items` in turn, the rows in order: `limit` has no maximum
+ * (as ResultsDB), so a page, or the candidates of a query, may hold more than a statement binds.
+ */
+async function perStatement<T, R>(
+  items: readonly T[],
+  read: (part: T[]) => Promise<R[]>,
+): Promise<R[]> {
+  const rows: R[] = [];
+  for (let i = 0; i < items.length; i += IDS_PER_QUERY)
+    rows.push(...(await read(items.slice(i, i + IDS_PER_QUERY))));
+  return rows;
+}
+
 export interface Page<T> {
   rows: T[];
   /** Whether a next page has rows. */
@@ -184,21 +198,21 @@ export class ResultsStore {
     ).map((c) => ({ ...c, id: Number(c.id) }));
     // The candidates' data by their ids: asked for by key and the filter's ids in one query,
     // SQLite walked every value of the key (an arch of each of 200,000 results).
-    const data = [];
-    for (let i = 0; i < candidates.length; i += IDS_PER_QUERY) {
-      const rows = await this.k
-        .selectFrom('taskotron_result_data')
-        .select(['result_id', 'data_key', 'data_value'])
-        .where(
-          'result_id',
-          'in',
-          candidates.slice(i, i + IDS_PER_QUERY).map((c) => c.id),
-        )
-        .where('data_key', 'in', keys)
-        .execute();
-      data.push(...rows.map((d) => ({ ...d, result_id: Number(d.result_id) })));
-    }
-    const ids = newestPerCombination(candidates, data, keys);
+    const data = await perStatement(
+      candidates.map((c) => c.id),
+      (ids) =>
+        this.k
+          .selectFrom('taskotron_result_data')
+          .select(['result_id', 'data_key', 'data_value'])
+          .where('result_id', 'in', ids)
+          .where('data_key', 'in', keys)
+          .execute(),
+    );
+    const ids = newestPerCombination(
+      candidates,
+      data.map((d) => ({ ...d, result_id: Number(d.result_id) })),
+      keys,
+    );
     return newestFirst(await this.byIds(ids));
   }
 
@@ -258,17 +272,15 @@ export class ResultsStore {
    */
   async resultsCounts(uuids: readonly string[]): Promise<Map<string, number>> {
     const counts = new Map(uuids.map((uuid) => [uuid, 0]));
-    const all = [...counts.keys()];
-    // A page of groups may hold more uuids than a statement binds (`limit` has no maximum).
-    for (let i = 0; i < all.length; i += IDS_PER_QUERY) {
-      const rows = await this.k
+    const rows = await perStatement([...counts.keys()], (part) =>
+      this.k
         .selectFrom('taskotron_result_groups')
         .select(['group_uuid', (eb) => eb.fn.countAll().as('n')])
-        .where('group_uuid', 'in', all.slice(i, i + IDS_PER_QUERY))
+        .where('group_uuid', 'in', part)
         .groupBy('group_uuid')
-        .execute();
-      for (const r of rows) counts.set(r.group_uuid, Number(r.n));
-    }
+        .execute(),
+    );
+    for (const r of rows) counts.set(r.group_uuid, Number(r.n));
     return counts;
   }
 
@@ -347,13 +359,7 @@ export class ResultsStore {
 
   /** Full results, in the order of `ids`. */
   private async byIds(ids: number[]): Promise<StoredResult[]> {
-    if (ids.length > IDS_PER_QUERY) {
-      // `limit` has no maximum (as ResultsDB): a page may hold more ids than a statement binds.
-      const parts: StoredResult[] = [];
-      for (let i = 0; i < ids.length; i += IDS_PER_QUERY)
-        parts.push(...(await this.byIds(ids.slice(i, i + IDS_PER_QUERY))));
-      return parts;
-    }
+    if (ids.length > IDS_PER_QUERY) return perStatement(ids, (part) => this.byIds(part));
     if (!ids.length) return [];
     const [rows, groups, data, testcases] = await Promise.all([
       this.k.selectFrom('taskotron_results').selectAll().where('id', 'in', ids).execute(),
