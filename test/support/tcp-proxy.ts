@@ -35,14 +35,13 @@ export interface TcpProxy {
  */
 export async function startTcpProxy(target: { host: string; port: number }): Promise<TcpProxy> {
   let frozen = false;
-  /** Client sockets whose connection `freezeOpen` froze. */
-  const stuck = new WeakSet<Socket>();
+  /** Connections are numbered as taken: `freezeOpen` froze those up to this one. */
+  let frozenUpTo = 0;
   let accepted = 0;
   let cutMarker: Buffer | null = null;
   let replyMarker: Buffer | null = null;
   let refusing = false;
   const sockets = new Set<Socket>();
-  const clients = new Set<Socket>();
   /** Breaks every connection but `spare`, and refuses new ones until `restore`. */
   const breakAll = (spare?: Socket) => {
     refusing = true;
@@ -59,15 +58,17 @@ export async function startTcpProxy(target: { host: string; port: number }): Pro
       return;
     }
     accepted += 1;
+    const number = accepted;
+    const stuck = () => number <= frozenUpTo;
     const upstream = createConnection(target);
     track(client);
     track(upstream);
     let holding = false;
     upstream.on('data', (chunk: Buffer) => {
-      if (!frozen && !holding && !stuck.has(client)) client.write(chunk);
+      if (!frozen && !holding && !stuck()) client.write(chunk);
     });
     client.on('data', (chunk: Buffer) => {
-      if (stuck.has(client)) return;
+      if (stuck()) return;
       if (replyMarker && chunk.includes(replyMarker)) {
         replyMarker = null;
         holding = true;
@@ -82,13 +83,8 @@ export async function startTcpProxy(target: { host: string; port: number }): Pro
       breakAll(upstream);
     });
     // A partition does not carry a close across either: the other side learns nothing.
-    client.on(
-      'close',
-      () => frozen || stuck.has(client) || upstream.writableEnded || upstream.destroy(),
-    );
-    upstream.on('close', () => frozen || stuck.has(client) || client.destroy());
-    clients.add(client);
-    client.on('close', () => clients.delete(client));
+    client.on('close', () => frozen || stuck() || upstream.writableEnded || upstream.destroy());
+    upstream.on('close', () => frozen || stuck() || client.destroy());
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   return {
@@ -96,9 +92,7 @@ export async function startTcpProxy(target: { host: string; port: number }): Pro
     accepted: () => accepted,
     freeze: () => void (frozen = true),
     thaw: () => void (frozen = false),
-    freezeOpen: () => {
-      for (const c of clients) stuck.add(c);
-    },
+    freezeOpen: () => void (frozenUpTo = accepted),
     cutBefore: (marker) => void (cutMarker = Buffer.from(marker)),
     holdRepliesAfter: (marker) => void (replyMarker = Buffer.from(marker)),
     cut: () => breakAll(),
