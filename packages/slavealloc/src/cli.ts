@@ -80,7 +80,7 @@ export function slaveallocCommand(env: CommandEnv, opts: CliOptions = {}): Comma
   async function withDb<T>(
     given: Where,
     use: (db: SlaveallocDb) => Promise<T>,
-    create = true,
+    { mustExist = false }: { mustExist?: boolean } = {},
   ): Promise<T> {
     const o = located(given);
     if (o.api)
@@ -89,7 +89,7 @@ export function slaveallocCommand(env: CommandEnv, opts: CliOptions = {}): Comma
       );
     const config = load(o);
     const { createLogger, openExistingDb, openSlaveallocDb } = await parts();
-    const db = await (create ? openSlaveallocDb : openExistingDb)(
+    const db = await (mustExist ? openExistingDb : openSlaveallocDb)(
       o.db ?? config.database.url,
       baseDir(o, config),
       createLogger('slavealloc', config.loglevel),
@@ -158,7 +158,7 @@ export function slaveallocCommand(env: CommandEnv, opts: CliOptions = {}): Comma
           if (file && file !== STDOUT) writeCommandFile(file, text);
           else io.out(text);
         },
-        false,
+        { mustExist: true },
       ),
     );
 

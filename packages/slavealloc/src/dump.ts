@@ -148,6 +148,9 @@ export async function wipe(trx: SaExecutor): Promise<void> {
   for (const table of [...DUMP_TABLES].reverse()) await trx.deleteFrom(table).execute();
 }
 
+/** Rows of a table inserted in one statement. */
+const ROWS_PER_INSERT = 200;
+
 /**
  * Loads a dump into the tables, ids kept, in one transaction; `replace` deletes what they held
  * first in the same transaction, so a dump the database refuses (a duplicate name) leaves the
@@ -171,18 +174,18 @@ export async function loadData(
           ]),
         ),
       );
-      for (let i = 0; i < rows.length; i += 200)
+      for (let i = 0; i < rows.length; i += ROWS_PER_INSERT) {
+        const part = rows.slice(i, i + ROWS_PER_INSERT);
         await trx
           .insertInto(table)
-          .values(rows.slice(i, i + 200) as never)
+          .values(part as never)
           .execute()
           .catch((err: Error) => {
             // SQLite's refusal names no table ("FOREIGN KEY constraint failed").
-            const last = Math.min(i + 200, rows.length);
-            throw new Error(`${table} rows ${i + 1}-${last} of the dump: ${err.message}`, {
-              cause: err,
-            });
+            const rowsOf = `${table} rows ${i + 1}-${i + part.length} of the dump`;
+            throw new Error(`${rowsOf}: ${err.message}`, { cause: err });
           });
+      }
       counts[table] = rows.length;
       const id = ID_COLUMNS[table];
       // PostgreSQL's sequences do not follow ids inserted by hand; the others' counters do.

@@ -276,14 +276,15 @@ export function importRows(db: SlaveallocDb, rows: ImportRows): Promise<ImportRe
     for (const { line, record: p } of rows.passwords) {
       const problem = unfit(p.password, 'text');
       if (problem) throw new CsvError(passwordFile, line, `password ${problem}`);
-      const before = givenOn.get(`${p.pool}\n${p.distro}`);
+      const key = `${p.pool}\n${p.distro}`;
+      const before = givenOn.get(key);
       if (before !== undefined)
         throw new CsvError(
           passwordFile,
           line,
           `pool ${JSON.stringify(p.pool)} and distro ${JSON.stringify(p.distro)} already have a password on line ${before}`,
         );
-      givenOn.set(`${p.pool}\n${p.distro}`, line);
+      givenOn.set(key, line);
       const poolid = await lookups.id('pools', p.pool, passwordFile, line);
       const distroid =
         p.distro === '*' ? null : await lookups.id('distros', p.distro, passwordFile, line);
