@@ -24,7 +24,10 @@ async function slaveNamed(backend: Backend, name: string) {
   return slave;
 }
 
-/** Prints each slave's tac; with `json`, one list of `{slave, tac}` once every tac is made. */
+/**
+ * Prints each slave's tac; with `json`, one list of `{slave, tac}` once every slave is asked, with
+ * `tac: null` for a slave that has none, so a script sees the others' too before the command fails.
+ */
 export async function gettac(
   backend: Backend,
   io: Io,
@@ -32,15 +35,21 @@ export async function gettac(
   json = false,
 ): Promise<void> {
   checkSlaveNames(names);
-  const tacs: Array<{ slave: string; tac: string }> = [];
-  for (const name of names) {
-    const tac = await backend.gettac(name);
-    if (tac === null) throw new Error(`could not generate TAC for ${name}`);
-    // Python's print: the tac and a newline.
-    if (json) tacs.push({ slave: name, tac });
-    else io.out(`${tac}\n`);
+  const failed = (name: string) => new Error(`could not generate TAC for ${name}`);
+  if (!json) {
+    for (const name of names) {
+      const tac = await backend.gettac(name);
+      if (tac === null) throw failed(name);
+      // Python's print: the tac and a newline.
+      io.out(`${tac}\n`);
+    }
+    return;
   }
-  if (json) printJson(io.out, tacs);
+  const tacs: Array<{ slave: string; tac: string | null }> = [];
+  for (const name of names) tacs.push({ slave: name, tac: await backend.gettac(name) });
+  printJson(io.out, tacs);
+  const missing = tacs.filter((t) => t.tac === null).map((t) => t.slave);
+  if (missing.length > 0) throw failed(missing.join(', '));
 }
 
 export async function lock(

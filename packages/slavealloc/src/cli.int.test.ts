@@ -401,6 +401,20 @@ describe('admin commands, over the API (-A) and on the database (-D)', () => {
       expect((await run(['gettac', 'nobody', ...where])).error).toBe(
         'could not generate TAC for nobody',
       );
+      const some = await run([
+        'gettac',
+        'nobody',
+        'linux-ix-slave01',
+        'nosuch',
+        '--json',
+        ...where,
+      ]);
+      expect(some.error).toBe('could not generate TAC for nobody, nosuch');
+      expect(JSON.parse(some.out)).toEqual([
+        { slave: 'nobody', tac: null },
+        { slave: 'linux-ix-slave01', tac: expect.stringContaining('AUTOMATICALLY GENERATED') },
+        { slave: 'nosuch', tac: null },
+      ]);
       expect((await run(['gettac', 'a.b.c', ...where])).error).toBe(
         "slave name must not contain '.'; give the unqualified hostname",
       );
