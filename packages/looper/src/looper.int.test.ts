@@ -53,7 +53,8 @@ async function running(overrides: TestConfigOptions['overrides'] = {}) {
   await looper.start();
   const { model, ch } = await openChannel(config.bus.url);
   teardown.push(() => model.close());
-  return { config, looper, logger, ch, exchange: config.bus.bindings[0]!.exchange };
+  // '' is AMQP's default exchange, the one left when nothing is bound.
+  return { config, looper, logger, ch, exchange: config.bus.bindings[0]?.exchange ?? '' };
 }
 
 async function counters(config: Config): Promise<Record<string, Record<string, number>>> {
@@ -66,6 +67,17 @@ async function counters(config: Config): Promise<Record<string, Record<string, n
 }
 
 describe('Looper', () => {
+  it('says so when bus.bindings is empty, and takes what is published to the queue by name', async () => {
+    const { config, looper, logger, ch } = await running({ bus: { bindings: [] } });
+    expect(
+      logger.lines.filter((l) => l.level === 'warn' && l.message.includes('bus.bindings is empty')),
+    ).toHaveLength(1);
+    const enqueued = nextEvents(looper, 'enqueued');
+    ch.sendToQueue(config.bus.queue, Buffer.from(JSON.stringify({ n: 1 })));
+    const [[event]] = (await enqueued) as [[LoopabullEvent, string]];
+    expect(event).toMatchObject({ topic: config.bus.queue, body: { n: 1 } });
+  });
+
   it('turns a message published twice with one message_id into one job', async () => {
     const { config, looper, ch, exchange } = await running();
     const id = `dup-${randomUUID()}`;

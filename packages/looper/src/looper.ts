@@ -106,6 +106,13 @@ export class Looper extends EventEmitter<LooperEvents> {
         queue: this.config.bus.queue,
         bus: redactUrl(this.config.bus.url),
       });
+      // An empty list is legal AMQP (publishers may send to the queue by name) but is far more
+      // often a slip that leaves the looper idle without a word.
+      if (this.config.bus.bindings.length === 0)
+        this.logger.warn(
+          'bus.bindings is empty: the queue is bound to no exchange, so only messages published to it by name arrive',
+          { queue: this.config.bus.queue },
+        );
       this.emit('consuming');
     });
     this.consumer.on('connected', () => this.emit('connected'));
