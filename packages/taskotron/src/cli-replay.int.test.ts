@@ -4,7 +4,7 @@
  * SQLite file beside the config.
  */
 import { once } from 'node:events';
-import { writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
@@ -24,7 +24,7 @@ import {
   testConfig,
   waitFor,
 } from '@test/support';
-import { JobLog } from './job-log.js';
+import { JobLog, jobLogMigrations } from './job-log.js';
 import { JOB_TOPIC, type TriggerJob } from './trigger.js';
 
 const fixture = readFixture<{ topic: string; msg_id: string; msg: Record<string, unknown> }>(
@@ -206,6 +206,46 @@ describe('loopabull taskotron replay', () => {
     ]);
     const logged = await jobLog.get(again[0]!.uuid);
     expect(logged).toMatchObject({ taskname: 'tests/smoke', ...git });
+  });
+
+  it('makes and migrates no database on a dry run', async () => {
+    const missing = testConfig({ overrides: { database: { url: 'sqlite:///log/jobs.db' } } });
+    const path = join(missing.dir, 'log', 'jobs.db');
+    const dry = (...args: string[]) =>
+      runCli(['taskotron', 'replay', ...args, '--dry-run', '--config', missing.configPath]);
+    try {
+      // Saved messages ask only Redis whether each job would be a duplicate.
+      expect(await dry(file)).toMatchObject({ code: 0, stderr: '' });
+      const since = await dry('--since', '1h');
+      expect(since.code).toBe(2);
+      expect(since.stderr).toContain(
+        `the job log's database ${path} does not exist (a worker makes it): check database.url`,
+      );
+      expect(existsSync(join(missing.dir, 'log'))).toBe(false);
+
+      mkdirSync(join(missing.dir, 'log'));
+      const open = () =>
+        Database.open(missing.database.url, {
+          baseDir: missing.dir,
+          logger: createLogger('database', 'error'),
+        });
+      await (await open()).close();
+      const old = await dry('--since', '1h');
+      expect(old.code).toBe(2);
+      expect(old.stderr).toMatch(
+        /the job log in .*jobs\.db is not up to date \(0001_[^)]+ to run\)/,
+      );
+      const reopened = await open();
+      try {
+        expect(await reopened.pending('taskotron_jobs', jobLogMigrations('sqlite'))).not.toEqual(
+          [],
+        );
+      } finally {
+        await reopened.close();
+      }
+    } finally {
+      await cleanUpTest(missing);
+    }
   });
 
   it('kills the git it runs when interrupted (Ctrl-C): none is left hanging on a remote', async () => {

@@ -28,7 +28,7 @@ export function replayCommand(env: CommandEnv): Command {
       'with --since: only jobs that never finished, and those the queue parked (their last try failed)',
     )
     .option('--force', 'schedule also what was scheduled within taskotron.dedup_window')
-    .option('--dry-run', 'say what would be scheduled, schedule nothing')
+    .option('--dry-run', 'say what would be scheduled; schedule, publish and change nothing')
     .addOption(new Option('--json', 'print {lines, summary} as JSON'))
     .addHelpText(
       'after',

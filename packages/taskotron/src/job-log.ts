@@ -1,6 +1,11 @@
 import { sql, type Kysely, type Migration } from 'kysely';
-import { sha256Text, type Config } from '@loopabull/core/cli';
-import { Database, type DatabaseDialect, type DatabaseLogger } from '@loopabull/database';
+import { ConfigError, sha256Text, type Config } from '@loopabull/core/cli';
+import {
+  Database,
+  NotCreatedYet,
+  type DatabaseDialect,
+  type DatabaseLogger,
+} from '@loopabull/database';
 import type { ItemType } from './normalise.js';
 
 /** What made a job: the message's topic and id, and the rules that wanted it. */
@@ -321,14 +326,32 @@ function fromRow(r: JobTables['taskotron_jobs']): LoggedJob {
 /**
  * The automation's database (`database.url`, a relative SQLite path from the config file's
  * folder) with its job log brought up to date; the database is closed again if the log is not.
+ * `readOnly` (a dry run) makes and migrates nothing: a database that is not there, or whose log a
+ * newer version must first bring up to date, is a ConfigError saying so.
  */
 export async function openJobLog(
   config: Config,
   logger: DatabaseLogger,
+  { readOnly = false }: { readOnly?: boolean } = {},
 ): Promise<{ db: Database; jobLog: JobLog }> {
-  const db = await Database.open(config.database.url, { baseDir: config.dir, logger });
+  const db = await Database.open(config.database.url, {
+    baseDir: config.dir,
+    logger,
+    create: !readOnly,
+  }).catch((err: unknown) => {
+    if (!(err instanceof NotCreatedYet)) throw err;
+    throw new ConfigError(
+      `the job log's database ${err.path} does not exist (a worker makes it): check database.url`,
+    );
+  });
   try {
-    return { db, jobLog: await JobLog.open(db) };
+    if (!readOnly) return { db, jobLog: await JobLog.open(db) };
+    const pending = await db.pending(JOB_LOG_OWNER, jobLogMigrations(db.dialect));
+    if (pending.length > 0)
+      throw new ConfigError(
+        `the job log in ${db.url} is not up to date (${pending.join(', ')} to run), and a dry run changes nothing: start a worker, or replay without --dry-run`,
+      );
+    return { db, jobLog: JobLog.reading(db) };
   } catch (err) {
     await db.close();
     throw err;
@@ -340,8 +363,9 @@ export async function withJobLog<T>(
   config: Config,
   logger: DatabaseLogger,
   use: (jobLog: JobLog, db: Database) => Promise<T>,
+  opts: { readOnly?: boolean } = {},
 ): Promise<T> {
-  const { db, jobLog } = await openJobLog(config, logger);
+  const { db, jobLog } = await openJobLog(config, logger, opts);
   try {
     return await use(jobLog, db);
   } finally {

@@ -27,32 +27,45 @@ import { readRules } from './rules-file.js';
 import { commandSettings, taskotronSettings } from './section.js';
 import { schedule, schedulingSettings, scheduleJob, type SchedulingContext } from './trigger.js';
 
-/** Redis, the bus and the job log, as the trigger uses them in a worker. */
+/** Redis and the bus, as the trigger uses them in a worker. */
 async function withScheduling<T>(
   config: Config,
-  use: (ctx: SchedulingContext, jobLog: JobLog) => Promise<T>,
+  use: (ctx: SchedulingContext) => Promise<T>,
 ): Promise<T> {
-  return withJobLog(config, createLogger('taskotron', config.loglevel), async (jobLog) => {
-    const publisher = new BusPublisher(config);
-    let redis: Awaited<ReturnType<typeof connectRedisOnce>> | undefined;
-    const interrupt = interruptSignal();
-    try {
-      redis = await connectRedisOnce(config.redis.url);
-      const ctx: SchedulingContext = {
-        config,
-        redis,
-        publish: async (topic, body) => void (await publisher.publish(topic, body)),
-        log: async () => {},
-        signal: interrupt.signal,
-      };
-      return await use(ctx, jobLog);
-    } finally {
-      interrupt.dispose();
-      if (redis) closeRedis(redis);
-      await publisher.close();
-    }
-  });
+  const publisher = new BusPublisher(config);
+  let redis: Awaited<ReturnType<typeof connectRedisOnce>> | undefined;
+  const interrupt = interruptSignal();
+  try {
+    redis = await connectRedisOnce(config.redis.url);
+    const ctx: SchedulingContext = {
+      config,
+      redis,
+      publish: async (topic, body) => void (await publisher.publish(topic, body)),
+      log: async () => {},
+      signal: interrupt.signal,
+    };
+    return await use(ctx);
+  } finally {
+    interrupt.dispose();
+    if (redis) closeRedis(redis);
+    await publisher.close();
+  }
 }
+
+/** The job log, read only on a dry run (which neither makes nor migrates its database). */
+const withLog = <T>(config: Config, opts: ReplayOpts, use: (jobLog: JobLog) => Promise<T>) =>
+  withJobLog(config, createLogger('taskotron', config.loglevel), use, {
+    readOnly: opts.dryRun === true,
+  });
+
+/**
+ * What a dry run of saved messages is given for a job log: it asks Redis whether each job is a
+ * duplicate and records nothing, so it needs no database, even one not made yet.
+ */
+const UNWRITTEN: Pick<JobLog, 'scheduled' | 'forget'> = {
+  scheduled: () => Promise.reject(new Error('a dry run records no job')),
+  forget: () => Promise.resolve(),
+};
 
 /**
  * A signal aborted on SIGINT or SIGTERM, which then ends the process as the signal would have.
@@ -87,48 +100,52 @@ export async function replayMessages(
   const messages = files.flatMap((file) =>
     parseReplay(readCommandFile(file), commandFileName(file)),
   );
-  return withScheduling(config, async (ctx, jobLog) => {
-    const lines: ReplayLine[] = [];
-    for (const m of messages) {
-      const options = {
-        rules: () => rules,
-        critpathPkgs: () => packages,
-        ...schedulingSettings(env),
-        jobLog,
-        ...opts,
-      };
-      const result = await schedule({ topic: m.topic, id: m.id, body: m.body }, ctx, options);
-      lines.push(messageLine(m.id, m.topic, result, opts.dryRun === true));
-    }
-    return lines;
-  });
+  const replay = (jobLog: Pick<JobLog, 'scheduled' | 'forget'>) =>
+    withScheduling(config, async (ctx) => {
+      const lines: ReplayLine[] = [];
+      for (const m of messages) {
+        const options = {
+          rules: () => rules,
+          critpathPkgs: () => packages,
+          ...schedulingSettings(env),
+          jobLog,
+          ...opts,
+        };
+        const result = await schedule({ topic: m.topic, id: m.id, body: m.body }, ctx, options);
+        lines.push(messageLine(m.id, m.topic, result, opts.dryRun === true));
+      }
+      return lines;
+    });
+  return opts.dryRun ? replay(UNWRITTEN) : withLog(config, opts, replay);
 }
 
 export async function replayJobLog(config: Config, opts: ReplayOpts): Promise<ReplayLine[]> {
   const { since, until } = replayRange({ since: opts.since!, until: opts.until }, new Date());
   const { dedup_window } = taskotronSettings(config);
-  return withScheduling(config, async (ctx, jobLog) => {
-    const logged = (await jobLog.between(since, until)).filter(
-      (j) => !opts.unfinished || unfinished(j),
-    );
-    const lines: ReplayLine[] = [];
-    for (const old of logged) {
-      const job = { ...jobOf(old), uuid: randomUUID() };
-      const options = { dedupWindow: dedup_window, jobLog, ...opts };
-      const outcome = await scheduleJob(job, old.trigger, ctx, options);
-      const task = `${old.taskname}/${old.arch} of ${old.item}${old.parked_at ? ', parked' : ''}`;
-      const scheduled = outcome === 'scheduled';
-      const did = opts.dryRun ? 'would be scheduled again' : `scheduled again as ${job.uuid}`;
-      lines.push({
-        from: old.uuid,
-        what: `job ${old.uuid} (${task}): ${scheduled ? did : 'already scheduled within the window'}`,
-        scheduled: Number(scheduled),
-        duplicates: Number(!scheduled),
-        skipped: false,
-      });
-    }
-    return lines;
-  });
+  return withLog(config, opts, (jobLog) =>
+    withScheduling(config, async (ctx) => {
+      const logged = (await jobLog.between(since, until)).filter(
+        (j) => !opts.unfinished || unfinished(j),
+      );
+      const lines: ReplayLine[] = [];
+      for (const old of logged) {
+        const job = { ...jobOf(old), uuid: randomUUID() };
+        const options = { dedupWindow: dedup_window, jobLog, ...opts };
+        const outcome = await scheduleJob(job, old.trigger, ctx, options);
+        const task = `${old.taskname}/${old.arch} of ${old.item}${old.parked_at ? ', parked' : ''}`;
+        const scheduled = outcome === 'scheduled';
+        const did = opts.dryRun ? 'would be scheduled again' : `scheduled again as ${job.uuid}`;
+        lines.push({
+          from: old.uuid,
+          what: `job ${old.uuid} (${task}): ${scheduled ? did : 'already scheduled within the window'}`,
+          scheduled: Number(scheduled),
+          duplicates: Number(!scheduled),
+          skipped: false,
+        });
+      }
+      return lines;
+    }),
+  );
 }
 
 const jobOf = (j: LoggedJob) => ({
