@@ -74,12 +74,11 @@ describe('topicAllowed', () => {
 
 describe('jobIdFor', () => {
   it('keeps readable ids as they are', () => {
-    expect(jobIdFor('6b2f1a6c-58f5-4a44-92c5-5e0f7a0a2b11')).toBe(
-      '6b2f1a6c-58f5-4a44-92c5-5e0f7a0a2b11',
-    );
+    for (const id of ['6b2f1a6c-58f5-4a44-92c5-5e0f7a0a2b11', '12-34-56', '1-a'])
+      expect(jobIdFor(id)).toBe(id);
   });
   it('hashes ids BullMQ cannot use, deterministically', () => {
-    for (const id of ['12345', 'a:b', '_x', 'x'.repeat(200)]) {
+    for (const id of ['12345', '1796336021967-2', 'a:b', '_x', 'x'.repeat(200)]) {
       expect(jobIdFor(id)).toMatch(/^h[0-9a-f]{40}$/);
       expect(jobIdFor(id)).toBe(jobIdFor(id));
     }
