@@ -65,7 +65,8 @@ function readQuery(
   known: ReadonlySet<string>,
   others: 'merge' | 'ignore',
 ): Record<string, string> | string {
-  const one: Record<string, string> = {};
+  // No prototype: `__proto__` is a data key like any other, not a way to drop the filter.
+  const one: Record<string, string> = Object.create(null) as Record<string, string>;
   for (const [key, raw] of Object.entries(query)) {
     if (!known.has(key) && others === 'ignore') continue;
     // A data key is compared with stored keys: PostgreSQL fails on U+0000 in it (a 500).

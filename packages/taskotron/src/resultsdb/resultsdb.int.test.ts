@@ -233,6 +233,11 @@ describe.each(allDatabases())('ResultsDB v2.0 API on $name', (target) => {
       arch: ['x86_64', 'noarch'],
     });
     expect((await get('/results/latest?item=nothing')).body).toEqual({ data: [] });
+    // A data key named like an object's own properties filters as any other (none has it).
+    for (const key of ['__proto__', 'constructor', 'toString']) {
+      expect((await get(`/results?${key}=x`)).body).toMatchObject({ data: [] });
+      expect((await get(`/results/latest?${key}=x`)).body).toEqual({ data: [] });
+    }
   });
 
   it('sorts by submit_time either way with _sort, and newest first for another sort, as ResultsDB', async () => {
