@@ -266,6 +266,34 @@ describe('loopabull run', () => {
     }
   });
 
+  it("holds a body to the looper's limits: a larger or deeper one is a usage error, nothing read without end", async () => {
+    const deep = join(config.dir, 'deep.json');
+    writeFileSync(deep, '['.repeat(100_000) + ']'.repeat(100_000));
+    const big = join(config.dir, 'big.json');
+    writeFileSync(big, JSON.stringify({ pad: 'x'.repeat(config.bus.max_bytes) }));
+    for (const command of [
+      ['run', 'org.example.run.dry', '--dry-run'],
+      ['run', 'org.example.run.dry'],
+      ['publish', 'org.example.run.dry'],
+    ]) {
+      const tooDeep = await cli([...command, '--file', deep]);
+      expect(tooDeep).toMatchObject({ code: 2, stdout: '' });
+      expect(tooDeep.stderr).toBe(
+        `loopabull: --file ${deep} is nested deeper than bus.max_depth 100: the looper parks such a message as too-deep\n`,
+      );
+      const tooBig = await cli([...command, '--file', big]);
+      expect(tooBig).toMatchObject({ code: 2, stdout: '' });
+      expect(tooBig.stderr).toBe(
+        `loopabull: --file ${big} is over 1 MiB, bus.max_bytes: the looper parks a larger message as too-large\n`,
+      );
+      // A file without end is read only up to the limit.
+      const endless = await cli([...command, '--file', '/dev/zero']);
+      expect(endless.code).toBe(2);
+      expect(endless.stderr).toContain('loopabull: --file /dev/zero is over 1 MiB, bus.max_bytes');
+    }
+    expect(existsSync(marker)).toBe(false);
+  });
+
   it('--dry-run writes the numbers of a --file body as Python json read them, as the looper would', async () => {
     const res = await cli(
       ['run', 'org.example.run.dry', '--dry-run', '--file', '-'],

@@ -6,7 +6,9 @@ import {
   ConfigError,
   configOption,
   formatTable,
+  inputTooLarge,
   loadConfig,
+  nestingDepth,
   printJson as printJsonTo,
   readCommandFile,
   type Automation,
@@ -76,11 +78,20 @@ export const bodyOptions = (cmd: Command): Command =>
 
 /**
  * The message body of `publish` and `run`, and the text to send it as when JSON.parse would lose
- * how its numbers are written (`1.0`: bodyText); a usage error (exit 2) names what was wrong.
+ * how its numbers are written (`1.0`: bodyText); a usage error (exit 2) names what was wrong. It
+ * is held to the looper's limits (`bus.max_bytes`, `bus.max_depth`): a larger one would be parked
+ * unrun, and a deeper one overflowed the stack of what writes the vars file.
  */
-export function readBody(opts: BodyOpts): { body: unknown; text: string | undefined } {
+export function readBody(
+  opts: BodyOpts,
+  { max_bytes, max_depth }: Pick<Config['bus'], 'max_bytes' | 'max_depth'>,
+): { body: unknown; text: string | undefined } {
   const where = opts.file ? commandFileName(opts.file, '--file') : '--body';
-  const raw = opts.file ? readCommandFile(opts.file, where) : (opts.body ?? '{}');
+  const why = 'bus.max_bytes: the looper parks a larger message as too-large';
+  const raw = opts.file
+    ? readCommandFile(opts.file, where, { max: max_bytes, why })
+    : (opts.body ?? '{}');
+  if (Buffer.byteLength(raw) > max_bytes) throw inputTooLarge(where, max_bytes, why);
   // A byte order mark, which editors on some systems write, is no part of the JSON.
   const text = raw.startsWith('\uFEFF') ? raw.slice(1) : raw;
   let body: unknown;
@@ -89,6 +100,10 @@ export function readBody(opts: BodyOpts): { body: unknown; text: string | undefi
   } catch (err) {
     throw new ConfigError(`${where} is not valid JSON: ${(err as Error).message}`);
   }
+  if (nestingDepth(body, max_depth) > max_depth)
+    throw new ConfigError(
+      `${where} is nested deeper than bus.max_depth ${max_depth}: the looper parks such a message as too-deep`,
+    );
   return { body, text: bodyText(text, body) };
 }
 

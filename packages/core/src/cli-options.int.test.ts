@@ -1,9 +1,13 @@
 import { expect, it } from '@jest/globals';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { closeSync, openSync } from 'node:fs';
+import { closeSync, mkdtempSync, openSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { settleable } from '@test/support';
+import { COMMAND_INPUT_MAX_BYTES, readCommandFile } from './cli-options.js';
+import { ConfigError } from './errors.js';
 
 /** The built module, as the `loopabull` command loads it (`npm run build` first). */
 const BUILT = pathToFileURL(new URL('../dist/cli-options.js', import.meta.url).pathname).href;
@@ -61,5 +65,23 @@ it('readCommandFile("-") that cannot be read says standard input, as the operato
     });
   } finally {
     closeSync(directory);
+  }
+});
+
+it('readCommandFile reads a file whole up to its limit and refuses one without end, naming it', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'loopabull-read-'));
+  try {
+    const file = join(dir, 'exact.json');
+    writeFileSync(file, 'x'.repeat(70_000));
+    expect(readCommandFile(file, undefined, { max: 70_000 })).toHaveLength(70_000);
+    expect(() => readCommandFile(file, '--file exact.json', { max: 69_999 })).toThrow(
+      new ConfigError('--file exact.json is over 69999 bytes, the most a command reads: split it'),
+    );
+    expect(() => readCommandFile('/dev/zero', undefined, { max: 1024, why: 'why not' })).toThrow(
+      '/dev/zero is over 1 KiB, why not',
+    );
+    expect(COMMAND_INPUT_MAX_BYTES).toBe(256 * 1024 * 1024);
+  } finally {
+    rmSync(dir, { recursive: true });
   }
 });

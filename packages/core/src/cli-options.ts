@@ -1,4 +1,4 @@
-import { readFileSync, readSync, writeFileSync } from 'node:fs';
+import { closeSync, openSync, readSync, writeFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { ConfigError } from './errors.js';
 
@@ -52,26 +52,57 @@ export function printJson(write: (text: string) => unknown, value: unknown): voi
 const STDIN_WAIT_MS = 10;
 
 /**
- * All of standard input, read synchronously. `readFileSync(0)` is not enough: importing
- * `node:process` from an ES module (execa does, when the CLI loads the automations' commands)
- * creates `process.stdin`, which makes a pipe non-blocking, and a read of a pipe whose writer is
- * still busy (`loopabull slavealloc dbdump | loopabull slavealloc dbload -`) then fails with
- * EAGAIN instead of waiting. Here that wait happens, until end of file.
+ * The most a command reads from a file or standard input: far above any dump, replay file or
+ * machine list, and an end to `--file /dev/zero` (or a pipe that never stops), which grew the
+ * process until the kernel killed it.
  */
-function readStdinSync(): string {
+export const COMMAND_INPUT_MAX_BYTES = 256 * 1024 * 1024;
+
+/** `max` bytes as an operator reads them: `1048576 bytes` is `1 MiB`. */
+function byteSize(max: number): string {
+  for (const [unit, size] of [
+    ['GiB', 2 ** 30],
+    ['MiB', 2 ** 20],
+    ['KiB', 2 ** 10],
+  ] as const)
+    if (max >= size && max % size === 0) return `${max / size} ${unit}`;
+  return `${max} bytes`;
+}
+
+/** The usage error for input over `max` bytes, named as the operator gave it, saying `why`. */
+export function inputTooLarge(
+  named: string,
+  max = COMMAND_INPUT_MAX_BYTES,
+  why = 'the most a command reads: split it',
+): ConfigError {
+  return new ConfigError(`${named} is over ${byteSize(max)}, ${why}`);
+}
+
+/**
+ * All of a file descriptor, read synchronously, up to `max` bytes (null beyond). Standard input
+ * needs this rather than `readFileSync(0)`: importing `node:process` from an ES module (execa
+ * does, when the CLI loads the automations' commands) creates `process.stdin`, which makes a pipe
+ * non-blocking, and a read of a pipe whose writer is still busy (`loopabull slavealloc dbdump |
+ * loopabull slavealloc dbload -`) then fails with EAGAIN instead of waiting. Here that wait
+ * happens, until end of file.
+ */
+function readFdSync(fd: number, max: number): Buffer | null {
   const chunks: Buffer[] = [];
   const buffer = Buffer.alloc(65536);
   const pause = new Int32Array(new SharedArrayBuffer(4));
+  let total = 0;
   for (;;) {
     let n: number;
     try {
-      n = readSync(0, buffer, 0, buffer.length, null);
+      n = readSync(fd, buffer, 0, buffer.length, null);
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'EAGAIN') throw err;
       Atomics.wait(pause, 0, 0, STDIN_WAIT_MS);
       continue;
     }
-    if (n === 0) return Buffer.concat(chunks).toString('utf8');
+    if (n === 0) return Buffer.concat(chunks);
+    total += n;
+    if (total > max) return null;
     chunks.push(Buffer.from(buffer.subarray(0, n)));
   }
 }
@@ -90,14 +121,31 @@ export const commandFileName = (path: string, option?: string): string =>
 /**
  * The text of a file named on the command line, `-` being standard input. One that cannot be read
  * is a usage error (exit 2) that says which argument named it, like a file that does not parse,
- * rather than Node's bare `ENOENT` with exit 1.
+ * rather than Node's bare `ENOENT` with exit 1; so is one over `max` bytes, saying `why` there is
+ * a limit.
  */
-export function readCommandFile(path: string, named = commandFileName(path)): string {
+export function readCommandFile(
+  path: string,
+  named = commandFileName(path),
+  { max, why }: { max?: number; why?: string } = {},
+): string {
+  let bytes: Buffer | null;
   try {
-    return path === STDIN ? readStdinSync() : readFileSync(path, 'utf8');
+    const cap = max ?? COMMAND_INPUT_MAX_BYTES;
+    if (path === STDIN) bytes = readFdSync(0, cap);
+    else {
+      const fd = openSync(path, 'r');
+      try {
+        bytes = readFdSync(fd, cap);
+      } finally {
+        closeSync(fd);
+      }
+    }
   } catch (err) {
     throw new ConfigError(`${named} cannot be read: ${(err as Error).message}`);
   }
+  if (bytes === null) throw inputTooLarge(named, max, why);
+  return bytes.toString('utf8');
 }
 
 /** Writes a file named on the command line; one that cannot be written is a usage error (exit 2). */

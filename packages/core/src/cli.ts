@@ -49,10 +49,13 @@ export {
   pythonNumber,
   PYTHON_MAX_INT_DIGITS,
 } from './json-numbers.js';
+export { nestingDepth } from './intake.js';
 export {
+  COMMAND_INPUT_MAX_BYTES,
   commandFileName,
   configOption,
   exitCodesAndExamples,
+  inputTooLarge,
   printJson,
   readCommandFile,
   writeCommandFile,

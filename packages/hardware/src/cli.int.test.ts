@@ -1,7 +1,7 @@
 import { Readable } from 'node:stream';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
 import type { Redis } from 'ioredis';
-import { ConfigError } from '@loopabull/core';
+import { COMMAND_INPUT_MAX_BYTES, ConfigError } from '@loopabull/core/cli';
 import { closedPort, releaseClosedPorts, removeTempDirs, testConfig } from '@test/support';
 import {
   commandEnv,
@@ -107,6 +107,28 @@ describe('machines preload', () => {
   it('refuses input that is not a JSON array as a usage error', async () => {
     await expect(machines(['preload'], '{nope')).rejects.toThrow(ConfigError);
     await expect(machines(['preload'], '{"machine": "x"}')).rejects.toThrow(/JSON array/);
+    expect(await redis.exists('machines')).toBe(0);
+  });
+
+  it('refuses standard input without end once past what a command reads, storing nothing', async () => {
+    const chunk = Buffer.alloc(1 << 20, ' ');
+    let sent = 0;
+    const endless = new Readable({
+      read() {
+        sent += chunk.length;
+        this.push(chunk);
+      },
+    });
+    const cmd = machinesCommand(commandEnv(config.dir), {
+      stdin: endless,
+      stdout: { write: () => true },
+    });
+    await expect(
+      cmd.parseAsync(['preload', '-c', config.configPath], { from: 'user' }),
+    ).rejects.toThrow(
+      new ConfigError('standard input is over 256 MiB, the most a command reads: split it'),
+    );
+    expect(sent).toBeLessThan(COMMAND_INPUT_MAX_BYTES + 32 * chunk.length);
     expect(await redis.exists('machines')).toBe(0);
   });
 });

@@ -1,9 +1,11 @@
 import { Command } from 'commander';
 import {
+  COMMAND_INPUT_MAX_BYTES,
   ConfigError,
   configOption,
   exitCodesAndExamples,
   formatTable,
+  inputTooLarge,
   printJson,
   printable,
   type CommandEnv,
@@ -34,10 +36,16 @@ async function withStore<T>(config: Config, use: (store: MachineStore) => Promis
   }
 }
 
+/** Standard input, up to what any command reads: a pipe that never ends is refused, not held. */
 async function readAll(stdin: NodeJS.ReadableStream): Promise<string> {
   const chunks: Buffer[] = [];
-  for await (const chunk of stdin)
-    chunks.push(typeof chunk === 'string' ? Buffer.from(chunk) : (chunk as Buffer));
+  let total = 0;
+  for await (const chunk of stdin) {
+    const bytes = typeof chunk === 'string' ? Buffer.from(chunk) : (chunk as Buffer);
+    total += bytes.length;
+    if (total > COMMAND_INPUT_MAX_BYTES) throw inputTooLarge('standard input');
+    chunks.push(bytes);
+  }
   return Buffer.concat(chunks).toString('utf8');
 }
 

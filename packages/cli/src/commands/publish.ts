@@ -82,7 +82,7 @@ it), the broker drops it: publish says so on standard error ("routed": false) an
         if (problem) throw new ConfigError(problem);
         const config = cli.loadConfig(opts);
         const routingKey = pulseRoutingKey(config, opts.routingKey);
-        const { body, text } = readBody(opts);
+        const { body, text } = readBody(opts, config.bus);
         const { BusPublisher, eventIdOf, jobIdFor } = await import('@loopabull/core/publisher');
         const publisher = new BusPublisher(config);
         try {

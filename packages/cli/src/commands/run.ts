@@ -80,7 +80,7 @@ tail as a worker records it), null on a dry run.`,
         const problem = topicProblem(topic);
         if (problem) throw new ConfigError(problem);
         const config = cli.loadConfig(opts);
-        const { body, text } = readBody(opts);
+        const { body, text } = readBody(opts, config.bus);
         const event: LoopabullEvent = eventAsPublished(config.bus.preset, topic, body, {
           publishExchange: config.bus.publish_exchange,
           messageId: randomUUID(),
