@@ -2,6 +2,7 @@ import { describe, expect, it } from '@jest/globals';
 import { readFixture } from '@test/support';
 import { sha256Text } from './hash.js';
 import { toEvent } from './presets.js';
+import { ConfigError } from './errors.js';
 import { parseReplay } from './replay-format.js';
 
 const fedmsg = readFixture<{ topic: string; msg_id: string; msg: unknown; timestamp: number }>(
@@ -115,6 +116,28 @@ describe('parseReplay', () => {
     expect(() =>
       parseReplay(JSON.stringify({ ...serialized, topic: '../../etc/passwd' }), 'x'),
     ).toThrow(/x: topic "..\/..\/etc\/passwd"/);
+  });
+
+  it('refuses a message AMQP cannot carry, or whose headers the looper would park, naming it', () => {
+    const second = (m: Record<string, unknown>) => () =>
+      parseReplay([serialized, m].map((x) => JSON.stringify(x)).join('\n'), 'r.jsonl');
+    const long = 'k'.repeat(256);
+    expect(second({ ...serialized, headers: { [long]: 1 } })).toThrow(
+      new ConfigError(
+        `r.jsonl line 2: header "${'k'.repeat(40)}…" has a name over AMQP's 255 bytes`,
+      ),
+    );
+    expect(second({ ...serialized, headers: { a: [{ b: { [long]: 1 } }] } })).toThrow(
+      /r\.jsonl line 2: header "k+…" has a name over AMQP's 255 bytes/,
+    );
+    expect(second({ ...serialized, headers: { a: 'v'.repeat(70_000) } })).toThrow(
+      new ConfigError('r.jsonl line 2: headers: header table is larger than 65536 bytes'),
+    );
+    expect(second({ ...serialized, id: 'i'.repeat(256) })).toThrow(
+      new ConfigError("r.jsonl line 2: the id is over AMQP's 255 bytes"),
+    );
+    const fine = { ...serialized, headers: { [long.slice(1)]: ['x'.repeat(300)] } };
+    expect(parseReplay(JSON.stringify(fine), 'f')[0]!.headers).toEqual(fine.headers);
   });
 
   describe('Pulse captures', () => {

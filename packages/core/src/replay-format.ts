@@ -1,7 +1,7 @@
 import { ConfigError } from './errors.js';
 import { jsonWithLiterals, keptLiterals, member } from './json-numbers.js';
 import { isObject } from './json-object.js';
-import { sentAtHeader } from './intake.js';
+import { plainHeaders, sentAtHeader } from './intake.js';
 import { eventIdOf, pulseTopic } from './presets.js';
 import { topicProblem } from './topic.js';
 
@@ -91,6 +91,36 @@ const textOf = (body: unknown, literals: unknown): { text?: string } =>
  * what datagrepper returns) or as a Pulse message (`{exchange, routingKey, payload}`).
  */
 function toReplay(item: unknown, where: string, literals: unknown): ReplayMessage {
+  const message = readReplay(item, where, literals);
+  sendable(message, where);
+  return message;
+}
+
+/**
+ * Refuses, before anything is published, a message AMQP cannot carry (a header name or message id
+ * over a short string's bytes) or whose headers the looper would park as bad-headers: amqplib
+ * refused the first only when it came to it, with its own words, the file's earlier messages
+ * already sent.
+ */
+function sendable({ id, headers }: ReplayMessage, where: string): void {
+  if (Buffer.byteLength(id) > AMQP_SHORTSTR_BYTES)
+    throw new ConfigError(`${where}: the id is over AMQP's ${AMQP_SHORTSTR_BYTES} bytes`);
+  const plain = plainHeaders(headers);
+  if (!plain.ok) throw new ConfigError(`${where}: headers: ${plain.detail}`);
+  const tables: unknown[] = [headers];
+  for (let table = tables.pop(); table !== undefined; table = tables.pop()) {
+    if (!table || typeof table !== 'object') continue;
+    for (const [name, value] of Object.entries(table)) {
+      if (!Array.isArray(table) && Buffer.byteLength(name) > AMQP_SHORTSTR_BYTES)
+        throw new ConfigError(
+          `${where}: header ${JSON.stringify(name.slice(0, 40) + '…')} has a name over AMQP's ${AMQP_SHORTSTR_BYTES} bytes`,
+        );
+      tables.push(value);
+    }
+  }
+}
+
+function readReplay(item: unknown, where: string, literals: unknown): ReplayMessage {
   if (!isObject(item)) throw new ConfigError(`${where}: expected a message object`);
   if (isPulse(item)) return pulseReplay(item, where, literals);
   const { topic } = item;
