@@ -221,6 +221,38 @@ describe('loopabull jobs', () => {
     expect(await listed('--topic', 'org.example.b')).toEqual([ids[3], ids[1]]);
   });
 
+  it('show --body prints the body as the message carried it, which run --file - takes as it ran', async () => {
+    const { config, cfg, services } = await setUp();
+    writeAutomation(
+      config.ansible.playbooks_dir,
+      'org.example.again.mjs',
+      'export default () => 1;\n',
+    );
+    const text = '{"x": 1.0, "big": 12345678901234567890}';
+    const id = await services.work.enqueue(
+      testEvent('org.example.again', { body: JSON.parse(text), body_text: text }),
+    );
+    const plain = await services.work.enqueue(testEvent('org.example.again', { body: { a: [1] } }));
+    const body = (job: string) =>
+      runCli(['jobs', 'show', job, '--body', ...cfg], { isolated: true });
+    expect(await body(id)).toMatchObject({ code: 0, stdout: `${text}\n`, stderr: '' });
+    expect((await body(plain)).stdout).toBe('{"a":[1]}\n');
+
+    const rerun = await runCli(
+      ['run', 'org.example.again', '--dry-run', '--json', '--file', '-', ...cfg],
+      { isolated: true, input: (await body(id)).stdout },
+    );
+    // The literals kept: jq .event.body gave 1 and 12345678901234567000.
+    expect(JSON.parse(rerun.stdout).event.body_text).toBe('{"x":1.0,"big":12345678901234567890}');
+
+    await services.parking.park(parked('org.example.x'));
+    const parkedId = (await services.parking.list(1))[0]!.id;
+    expect(await body(parkedId)).toMatchObject({ code: 0, stdout: '{\n' });
+    const both = await runCli(['jobs', 'show', id, '--body', '--json', ...cfg], { isolated: true });
+    expect(both.code).toBe(2);
+    expect(both.stderr).toContain("option '--body' cannot be used with option '--json'");
+  });
+
   it('lists parked messages by topic and limit, and removes one by the id it lists', async () => {
     const { cfg, services, json } = await setUp();
     await services.parking.park(parked('org.example.x', 'too-large'));

@@ -180,6 +180,22 @@ function printParked(parked: ParkedDetail): void {
   );
 }
 
+/**
+ * The body alone, as the message carried it: `body_text` where JSON.parse would lose how its
+ * numbers are written (`jq .event.body` made `1.0` into `1` and rounded big integers), and a
+ * parked message's body as kept, saying on standard error when it was cut.
+ */
+function printBody(shown: JobDetail | ParkedDetail): void {
+  if (isParked(shown)) {
+    const size = parkedBodySize(shown);
+    if (size.includes('kept')) process.stderr.write(`loopabull: the body was cut: ${size}\n`);
+    process.stdout.write(`${shown.body}\n`);
+    return;
+  }
+  const { event } = shown;
+  process.stdout.write(`${event.body_text ?? JSON.stringify(event.body)}\n`);
+}
+
 const show = (cli: Cli) =>
   withConfig(new Command('show'))
     .description(
@@ -190,6 +206,12 @@ const show = (cli: Cli) =>
       'job id (as `jobs list` prints it), the message id the job was made from, or a parked message id (`<ms>-<seq>`)',
     )
     .addOption(jsonOption())
+    .addOption(
+      new Option(
+        '--body',
+        'print only the message body, as it came (numbers as written: 1.0, big integers): what run --file - and publish --file - take',
+      ).conflicts('json'),
+    )
     .addHelpText(
       'after',
       `
@@ -202,13 +224,14 @@ A parked message (\`jobs list --state parked\`) never became a job: it is shown 
       'after',
       exitCodesAndExamples({ 0: ['shown'], 1: [NO_SUCH_ID, REDIS_DOWN], 2: [USAGE] }, [
         'loopabull jobs show ID',
-        'loopabull jobs show ID --json | jq .event.body',
+        'loopabull jobs show ID --body | loopabull run TOPIC --file -',
       ]),
     )
-    .action(async (id: string, opts: ConfigOpts & { json?: boolean }) =>
+    .action(async (id: string, opts: ConfigOpts & { json?: boolean; body?: boolean }) =>
       lookAtQueue(cli, opts, async ({ jobs }) => {
         const shown = await jobs.showOrParked(id);
         if (!shown) throw notFound(id);
+        if (opts.body) return printBody(shown);
         if (opts.json) return printJson(shown);
         return isParked(shown) ? printParked(shown) : printJob(shown);
       }),
@@ -262,7 +285,7 @@ A failed job runs again once its automation is fixed; an unrouted one once a pla
 for its topic is in the playbooks directory. A completed job is refused, as is one that has not
 finished: to run a completed job's automation again on purpose, give \`loopabull run\`
 its event's body (the body alone: the whole event would become msg):
-  loopabull jobs show ID --json | jq .event.body | loopabull run TOPIC --file -`,
+  loopabull jobs show ID --body | loopabull run TOPIC --file -`,
     )
     .addHelpText(
       'after',

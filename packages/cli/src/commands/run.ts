@@ -68,7 +68,7 @@ tail as a worker records it), null on a dry run.`,
         [
           'loopabull run loopabull.demo.build.state.change --dry-run \\\n' +
             '    --file examples/messages/org.fedoraproject.prod.buildsys.build.state.change.json',
-          'loopabull jobs show ID --json | jq .event.body | loopabull run TOPIC --file -',
+          'loopabull jobs show ID --body | loopabull run TOPIC --file -',
         ],
       ),
     )
