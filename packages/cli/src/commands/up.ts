@@ -1,5 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { Command } from 'commander';
 import { counted, exitCodesAndExamples, type Config } from '@loopabull/core/cli';
 import type { Logger } from '@loopabull/core';
@@ -96,9 +98,17 @@ async function until(
   logger.debug(`${what}: ready`);
 }
 
+/** The demo message's file in the source tree, for commands typed outside its root. */
+const SHIPPED_DEMO_FILE = new URL(`../../../../${DEMO_FILE}`, import.meta.url);
+
+/** `text` as one word of a POSIX shell command line: quoted unless it needs no quoting. */
+const shellWord = (text: string) =>
+  /^[\w@%+=:,./-]+$/.test(text) ? text : `'${text.replace(/'/g, `'\\''`)}'`;
+
 /** Publishes the demo message and prints what the playbook named after its topic did. */
 async function demo(
   config: Config,
+  configFile: string | undefined,
   workers: number,
   logger: Logger,
   stop: AbortSignal,
@@ -144,13 +154,16 @@ async function demo(
     }
     const logs = (await services.jobs.logs(jobId)) ?? [];
     // Under `npm run demo` the commands are typed in a checkout, where `loopabull` is not on the
-    // PATH but `npx loopabull` finds it.
+    // PATH but `npx loopabull` finds it; they name the config file `up` was given, or they would
+    // look at another instance (or none).
     const cli = process.env.npm_lifecycle_event ? 'npx loopabull' : 'loopabull';
+    const c = configFile === undefined ? '' : ` -c ${shellWord(configFile)}`;
+    const file = shellWord(existsSync(DEMO_FILE) ? DEMO_FILE : fileURLToPath(SHIPPED_DEMO_FILE));
     process.stdout.write(`\n----- demo job ${jobId}: ${state} -----\n${logs.join('\n')}\n-----\n`);
     process.stdout.write(
-      `Dashboard: http://${config.http.host}:${config.http.port}/   Backlog: ${cli} queue   This job: ${cli} jobs logs ${jobId}\n` +
-        `Publish another: ${cli} publish ${DEMO_TOPIC} --file ${DEMO_FILE}\n` +
-        `Taskotron's trigger: ${cli} publish ${KOJI_TOPIC} --file ${DEMO_FILE}\n\n`,
+      `Dashboard: http://${config.http.host}:${config.http.port}/   Backlog: ${cli} queue${c}   This job: ${cli} jobs logs ${jobId}${c}\n` +
+        `Publish another: ${cli} publish ${DEMO_TOPIC} --file ${file}${c}\n` +
+        `Taskotron's trigger: ${cli} publish ${KOJI_TOPIC} --file ${file}${c}\n\n`,
     );
   } finally {
     await publisher.close();
@@ -240,7 +253,7 @@ export const upCommand = (cli: Cli) =>
         }
       });
       const demoRun = opts.demo
-        ? demo(config, opts.workers, logger, demoStop.signal).catch((err: Error) => {
+        ? demo(config, opts.config, opts.workers, logger, demoStop.signal).catch((err: Error) => {
             if (!demoStop.signal.aborted) logger.error(`demo: ${err.message}`);
           })
         : Promise.resolve();
