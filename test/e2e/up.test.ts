@@ -38,7 +38,7 @@ async function stopUp(up: CliProcess, config: Config, parts = processTree(up.chi
  * parts run in process groups of their own) and cleans up.
  */
 async function withUp(
-  body: (up: CliProcess, config: Config, parts: number[]) => Promise<void>,
+  body: (up: CliProcess, config: Config & { configPath: string }, parts: number[]) => Promise<void>,
   env: NodeJS.ProcessEnv = {},
 ): Promise<void> {
   const config = testConfig({
