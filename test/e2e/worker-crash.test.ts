@@ -97,6 +97,10 @@ it('completes on another worker when its worker is SIGKILLed mid-job, leaving no
     expect(ranBy).toEqual([first, other]);
     expect(existsSync(join(out, `done-${other}`))).toBe(true);
     expect(existsSync(join(out, `done-${first}`))).toBe(false);
+    // The killed worker could not say it: the one that found its job stalled does.
+    expect(workers[other].output()).toMatch(
+      new RegExp(`job back in the queue: its worker died .*job=${job.id}`),
+    );
   } finally {
     // Lets a run that outlived a failed kill end by itself.
     writeFileSync(join(out, 'release'), '');

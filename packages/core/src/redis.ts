@@ -13,6 +13,13 @@ import { redactUrl } from './redact-url.js';
 export const SILENT_SOCKET_MS = 20_000;
 
 /**
+ * The longest wait between two tries to reconnect: once Redis is back, a worker has its connection
+ * again within it, and what it must renew (its jobs' locks, workers.lock_timeout) has that much
+ * less time left. A try a second costs nothing.
+ */
+export const RECONNECT_MAX_MS = 2_000;
+
+/**
  * A Redis connection for BullMQ and our own keys. Reconnects forever with a capped backoff;
  * `maxRetriesPerRequest: null` is what BullMQ workers need to block on the queue.
  */
@@ -21,7 +28,7 @@ export function createRedis(url: string, opts: RedisOptions = {}): Redis {
     maxRetriesPerRequest: null,
     connectTimeout: 10_000,
     socketTimeout: SILENT_SOCKET_MS,
-    retryStrategy: (times) => Math.min(200 * 2 ** Math.min(times, 6), 5_000),
+    retryStrategy: (times) => Math.min(200 * 2 ** times, RECONNECT_MAX_MS),
     lazyConnect: false,
     ...opts,
   });

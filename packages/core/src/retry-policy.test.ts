@@ -21,7 +21,7 @@ describe('retryDecision', () => {
     expect(refused).toEqual({
       ok: false,
       error: expect.stringMatching(
-        /^job j1 completed: only failed and unrouted jobs are retried; to run its automation again, `loopabull run TOPIC --file BODY`/,
+        /^job j1 completed: only failed and unrouted jobs are retried; to run its automation again, `loopabull jobs show j1 --body \| loopabull run TOPIC --file -`/,
       ),
     });
   });

@@ -27,7 +27,7 @@ export function retryDecision(
   if (state === 'completed')
     return {
       ok: false,
-      error: `job ${id} completed: only failed and unrouted jobs are retried; to run its automation again, \`loopabull run TOPIC --file BODY\` (its topic and body are in \`loopabull jobs show ${id} --json\`)`,
+      error: `job ${id} completed: only failed and unrouted jobs are retried; to run its automation again, \`loopabull jobs show ${id} --body | loopabull run TOPIC --file -\``,
     };
   return {
     ok: false,

@@ -1,4 +1,6 @@
+import { Writable } from 'node:stream';
 import { afterAll, afterEach, describe, expect, it } from '@jest/globals';
+import winston from 'winston';
 import { localPlaybook, removeTempDirs, writeAutomation } from '@test/support';
 import { harness, type Harness } from '../test/harness.js';
 
@@ -26,15 +28,42 @@ async function given(topic: string, atm: number, stc: number, failedReason: stri
   return job;
 }
 
+/** A worker's logger that keeps each line it writes, as JSON. */
+function keptLog() {
+  const lines: Array<Record<string, unknown>> = [];
+  const stream = new Writable({
+    write(chunk: Buffer, _encoding, done) {
+      lines.push(JSON.parse(chunk.toString()) as Record<string, unknown>);
+      done();
+    },
+  });
+  const logger = winston.createLogger({
+    level: 'warn',
+    format: winston.format.json(),
+    transports: [new winston.transports.Stream({ stream })],
+  });
+  return { logger, lines };
+}
+
 describe('tries used up by runs whose worker died', () => {
-  it('a job whose last try crashed fails without running again', async () => {
+  it('a job whose last try crashed fails without running again, and the worker says so', async () => {
     h = await harness({ queue: { attempts: 3 } });
     // Tries 1 and 2 failed, try 3 was killed: queue.attempts are used up.
     const job = await given('crashed.last', 2, 1, 'ansible-playbook exited 2');
-    await h.startWorker();
+    const { logger, lines } = keptLog();
+    await h.startWorker({ logger });
     await expect(h.finished(job)).rejects.toThrow(/its 3 tries are used up/);
     expect(await h.logs(job)).not.toMatch(/running playbook/);
     expect(await (await h.reload(job)).getState()).toBe('failed');
+    // The worker that died logged nothing; its journal would have had no word of this failure.
+    expect(lines).toContainEqual(
+      expect.objectContaining({
+        level: 'warn',
+        message: 'job failed',
+        job: job.id,
+        reason: expect.stringMatching(/its 3 tries are used up, the last on a worker that died/),
+      }),
+    );
   });
 
   it('so does one whose every try crashed', async () => {

@@ -129,6 +129,9 @@ export async function processJob(
   if (job.stalledCounter > 0 && attempt > attempts && !retriedByHand) {
     const why = `its ${attempts} tries are used up, the last on a worker that died (killed, or its lock lost)`;
     await services.logs.append(job.id!, `loopabull: not run again: ${why}`);
+    // Logged here, as every other last failure is where it is handled: the worker that died
+    // logged nothing, and this one runs nothing that would.
+    logger.warn('job failed', { topic, job: job.id, outcome: 'failed', attempt, reason: why });
     throw new PermanentError(why);
   }
   const { log_max_lines: maxLines, log_max_bytes: maxBytes } = services.config.workers;
