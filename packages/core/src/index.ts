@@ -62,7 +62,7 @@ export { loopabullKeys } from './keys.js';
 export { Counters, COUNTERS_FLUSH_MS, DURATION_BUCKETS } from './counters.js';
 export { ParkingLot, PARKED_BODY_BYTES, type ParkedMessage, type ParkInput } from './parking.js';
 export { WorkQueue, type Enqueued } from './work-queue.js';
-export { type JobState, type JobSummary, type JobResult } from './job-types.js';
+export { type FailureNote, type JobState, type JobSummary, type JobResult } from './job-types.js';
 export { UnroutedJobs } from './unrouted.js';
 export {
   BusPublisher,

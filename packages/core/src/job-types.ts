@@ -40,6 +40,11 @@ export interface JobSummary {
 export interface FailureNote {
   file: string;
   exit_code: number | null;
+  /**
+   * Times the worker refused to run the job, its tries used up by crashes: BullMQ counts each
+   * refusal in `attemptsMade` as a try, though nothing ran.
+   */
+  refusals?: number;
 }
 
 export interface JobDetail extends JobSummary {

@@ -33,12 +33,14 @@ function summarize(
   const result = job.returnvalue as JobResult | null | undefined;
   // A job that completed says what ran in its result; one that failed, in the worker's note.
   const failed = result ? null : failure;
+  // A refusal to run a job whose tries crashes used up is no try, though BullMQ counts it.
+  const tries = triesMade(job) - (failure?.refusals ?? 0);
   return {
     id: job.id!,
     topic: job.name,
     state: state === 'completed' && result?.outcome === 'unrouted' ? 'unrouted' : state,
-    attempts: triesMade(job),
-    attempt: currentAttempt(triesMade(job), state),
+    attempts: tries,
+    attempt: currentAttempt(tries, state),
     created_at: new Date(job.timestamp).toISOString(),
     started_at: iso(job.processedOn),
     finished_at: iso(job.finishedOn),

@@ -198,9 +198,18 @@ describe('noteFailure()', () => {
     const gone = jobIdFor(randomUUID());
     await services.work.noteFailure(gone, { file: 'x.yml', exit_code: null });
     expect(await services.work.failureNotes([id, gone])).toEqual([
-      { file: 'org.example.fails.yml', exit_code: 2 },
+      { file: 'org.example.fails.yml', exit_code: 2, refusals: 0 },
       null,
     ]);
     expect(await services.redis.exists(services.work.queue.toKey(gone))).toBe(0);
+    // Each refusal is counted; a later failure's note keeps the count.
+    const refuse = () =>
+      services.work.noteFailure(id, { file: 'f.yml', exit_code: null }, { refused: true });
+    await refuse();
+    await refuse();
+    await services.work.noteFailure(id, { file: 'g.yml', exit_code: 4 });
+    expect(await services.work.failureNotes([id])).toEqual([
+      { file: 'g.yml', exit_code: 4, refusals: 2 },
+    ]);
   });
 });

@@ -10,12 +10,17 @@ import { LuaScript } from './lua-script.js';
 import { UnroutedJobs } from './unrouted.js';
 
 /** The job hash fields `noteFailure` writes; BullMQ's own are short names without `lb_`. */
-const FAILURE_FIELDS = { file: 'lb_file', exit_code: 'lb_exit_code' } as const;
+const FAILURE_FIELDS = {
+  file: 'lb_file',
+  exit_code: 'lb_exit_code',
+  refusals: 'lb_refusals',
+} as const;
 
 /** HSET on a job that still exists: a job removed meanwhile must not come back as a stray hash. */
 const NOTE_FAILURE = new LuaScript(`
 if redis.call('EXISTS', KEYS[1]) == 1 then
   redis.call('HSET', KEYS[1], '${FAILURE_FIELDS.file}', ARGV[1], '${FAILURE_FIELDS.exit_code}', ARGV[2])
+  if ARGV[3] == '1' then redis.call('HINCRBY', KEYS[1], '${FAILURE_FIELDS.refusals}', 1) end
 end
 return 0
 `);
@@ -79,13 +84,18 @@ export class WorkQueue {
 
   /**
    * Notes, on a job whose attempt failed, which file ran and its exit code: BullMQ keeps only the
-   * error's message. Fields of our own in the job's hash, which BullMQ leaves alone.
+   * error's message. Fields of our own in the job's hash, which BullMQ leaves alone. `refused`:
+   * the job was not run, its tries used up (counted apart, see FailureNote.refusals).
    */
-  async noteFailure(jobId: string, note: FailureNote): Promise<void> {
+  async noteFailure(
+    jobId: string,
+    note: Omit<FailureNote, 'refusals'>,
+    { refused = false } = {},
+  ): Promise<void> {
     await NOTE_FAILURE.run(
       this.connection,
       [this.queue.toKey(jobId)],
-      [note.file, note.exit_code ?? ''],
+      [note.file, note.exit_code ?? '', refused ? '1' : '0'],
     );
   }
 
@@ -93,11 +103,11 @@ export class WorkQueue {
   async failureNotes(jobIds: readonly string[]): Promise<Array<FailureNote | null>> {
     if (jobIds.length === 0) return [];
     const pipeline = this.connection.pipeline();
-    for (const id of jobIds)
-      pipeline.hmget(this.queue.toKey(id), FAILURE_FIELDS.file, FAILURE_FIELDS.exit_code);
+    for (const id of jobIds) pipeline.hmget(this.queue.toKey(id), ...Object.values(FAILURE_FIELDS));
     return ((await pipeline.exec()) ?? []).map(([, fields]) => {
-      const [file, exit] = (fields ?? []) as Array<string | null>;
-      return file ? { file, exit_code: exit ? Number(exit) : null } : null;
+      const [file, exit, refusals] = (fields ?? []) as Array<string | null>;
+      if (!file) return null;
+      return { file, exit_code: exit ? Number(exit) : null, refusals: Number(refusals ?? 0) };
     });
   }
 

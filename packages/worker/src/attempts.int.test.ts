@@ -1,6 +1,7 @@
 import { Writable } from 'node:stream';
 import { afterAll, afterEach, describe, expect, it } from '@jest/globals';
 import winston from 'winston';
+import { openQueueServices } from '@loopabull/core';
 import { localPlaybook, removeTempDirs, writeAutomation } from '@test/support';
 import { harness, type Harness } from '../test/harness.js';
 
@@ -26,6 +27,16 @@ async function given(topic: string, atm: number, stc: number, failedReason: stri
   await h!.redis.hset(key, 'atm', String(atm), 'stc', String(stc));
   if (failedReason !== null) await h!.redis.hset(key, 'failedReason', failedReason);
   return job;
+}
+
+/** The job as `loopabull jobs show` gives it. */
+async function shown(id: string) {
+  const services = await openQueueServices(h!.config);
+  try {
+    return await services.jobs.show(id);
+  } finally {
+    await services.close();
+  }
 }
 
 /** A worker's logger that keeps each line it writes, as JSON. */
@@ -55,6 +66,8 @@ describe('tries used up by runs whose worker died', () => {
     await expect(h.finished(job)).rejects.toThrow(/its 3 tries are used up/);
     expect(await h.logs(job)).not.toMatch(/running playbook/);
     expect(await (await h.reload(job)).getState()).toBe('failed');
+    // Three tries ran; the refusal is none, though BullMQ counts it in attemptsMade.
+    expect(await shown(job.id!)).toMatchObject({ attempts: 3, attempt: 3 });
     // The worker that died logged nothing; its journal would have had no word of this failure.
     expect(lines).toContainEqual(
       expect.objectContaining({
@@ -72,6 +85,7 @@ describe('tries used up by runs whose worker died', () => {
     await h.startWorker();
     await expect(h.finished(job)).rejects.toThrow(/its 3 tries are used up/);
     expect(await h.logs(job)).not.toMatch(/running playbook/);
+    expect(await shown(job.id!)).toMatchObject({ attempts: 3, attempt: 3 });
   });
 
   it('a job retried by hand after its tries has its one more try', async () => {

@@ -5,6 +5,7 @@ import {
   topicProblem,
   triesMade,
   type Counters,
+  type FailureNote,
   type WorkQueue,
   type JobResult,
   type LoopabullEvent,
@@ -72,15 +73,7 @@ async function failed(
   const reason = failureSummary(err.message, { oneLine: true });
   if (!stopped) {
     const exitCode = err instanceof RunError ? err.exitCode : null;
-    await services.work
-      .noteFailure(job.id!, { file: found.relative, exit_code: exitCode })
-      .catch((noteErr: unknown) =>
-        logger.warn('could not note the failure on the job', {
-          topic,
-          job: job.id,
-          error: String(noteErr),
-        }),
-      );
+    await noteFailure(services, job, { file: found.relative, exit_code: exitCode });
   }
   logger.warn('job failed', {
     topic,
@@ -96,6 +89,22 @@ async function failed(
   const lastTry = attempt >= services.config.queue.attempts && job.stalledCounter > 0;
   if (lastTry && !stopped && !isPermanent(err)) return new PermanentError(err.message);
   return err;
+}
+
+/** The worker's note on a failed job (WorkQueue.noteFailure); one that cannot be written is logged. */
+async function noteFailure(
+  services: JobServices,
+  job: LoopabullJob,
+  note: Omit<FailureNote, 'refusals'>,
+  opts: { refused?: boolean } = {},
+): Promise<void> {
+  await services.work.noteFailure(job.id!, note, opts).catch((noteErr: unknown) =>
+    services.logger.warn('could not note the failure on the job', {
+      topic: job.data.topic,
+      job: job.id,
+      error: String(noteErr),
+    }),
+  );
 }
 
 /**
@@ -129,6 +138,7 @@ export async function processJob(
   if (job.stalledCounter > 0 && attempt > attempts && !retriedByHand) {
     const why = `its ${attempts} tries are used up, the last on a worker that died (killed, or its lock lost)`;
     await services.logs.append(job.id!, `loopabull: not run again: ${why}`);
+    await noteFailure(services, job, { file: found.relative, exit_code: null }, { refused: true });
     // Logged here, as every other last failure is where it is handled: the worker that died
     // logged nothing, and this one runs nothing that would.
     logger.warn('job failed', { topic, job: job.id, outcome: 'failed', attempt, reason: why });
