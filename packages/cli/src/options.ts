@@ -91,7 +91,8 @@ export function readBody(
   const raw = opts.file
     ? readCommandFile(opts.file, where, { max: max_bytes, why })
     : (opts.body ?? '{}');
-  if (Buffer.byteLength(raw) > max_bytes) throw inputTooLarge(where, max_bytes, why);
+  // A file is held to it as it is read; text on the command line here.
+  if (!opts.file && Buffer.byteLength(raw) > max_bytes) throw inputTooLarge(where, max_bytes, why);
   // A byte order mark, which editors on some systems write, is no part of the JSON.
   const text = raw.startsWith('\uFEFF') ? raw.slice(1) : raw;
   let body: unknown;
