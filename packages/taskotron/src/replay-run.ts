@@ -103,14 +103,14 @@ export async function replayMessages(
   const replay = (jobLog: Pick<JobLog, 'scheduled' | 'forget'>) =>
     withScheduling(config, async (ctx) => {
       const lines: ReplayLine[] = [];
+      const options = {
+        rules: () => rules,
+        critpathPkgs: () => packages,
+        ...schedulingSettings(env),
+        jobLog,
+        ...opts,
+      };
       for (const m of messages) {
-        const options = {
-          rules: () => rules,
-          critpathPkgs: () => packages,
-          ...schedulingSettings(env),
-          jobLog,
-          ...opts,
-        };
         const result = await schedule({ topic: m.topic, id: m.id, body: m.body }, ctx, options);
         lines.push(messageLine(m.id, m.topic, result, opts.dryRun === true));
       }
