@@ -326,15 +326,18 @@ describe('withVarsFile', () => {
         `import { withVarsFile } from ${JSON.stringify(module)};
 await withVarsFile('msg: secret\\n', async (path) => {
   console.log(path);
-  await new Promise(() => {});
+  // A timer keeps the process alive until the kill: a bare pending promise let it exit by
+  // itself, running its exit cleanup, before a test process slow to read the path killed it.
+  await new Promise((resolve) => setTimeout(resolve, 2 ** 30));
 });`,
       ],
       { env: { ...process.env, TMPDIR: tmp }, stdio: ['ignore', 'pipe', 'inherit'] },
     );
     const [line] = (await once(child.stdout!, 'data')) as [Buffer];
     const left = dirname(line.toString().trim());
+    const exited = once(child, 'exit');
     child.kill('SIGKILL');
-    await once(child, 'exit');
+    expect(await exited).toEqual([null, 'SIGKILL']);
     expect(existsSync(join(left, 'vars.yml'))).toBe(true);
     // Ours, a live process's (pid 1) and what is not a run's directory stay.
     const kept = [`loopabull-vars-${process.pid}-abcDEF`, 'loopabull-vars-1-abcDEF', 'other'];
