@@ -8,6 +8,7 @@ import { RunError } from './run-error.js';
 import { classifyExit } from './exit-codes.js';
 import { OutputTail, StreamLines, UsageErrorWatch } from './output.js';
 import { onExit } from './exit-cleanup.js';
+import { guardGroup } from './orphan-reaper.js';
 
 /** Between SIGTERM and SIGKILL to a playbook's process group. */
 export const KILL_GRACE_MS = 5_000;
@@ -208,6 +209,8 @@ export async function spawnPlaybook(run: PlaybookRun): Promise<PlaybookExit> {
   const pgid = subprocess.pid;
   // No time for a grace on exit: SIGKILL.
   const forget = pgid === undefined ? () => false : onExit(() => signalGroup(pgid, 'SIGKILL'));
+  // A worker killed outright runs no exit cleanup: the reaper outlives it to stop the group.
+  const unguard = pgid === undefined ? () => undefined : guardGroup(pgid, KILL_GRACE_MS);
   const timer = setTimeout(() => stop('timeout'), ansible.timeout * 1000);
   const onAbort = () => stop('abort');
   run.signal?.addEventListener('abort', onAbort, { once: true });
@@ -222,6 +225,7 @@ export async function spawnPlaybook(run: PlaybookRun): Promise<PlaybookExit> {
   // The playbook may be gone while a child that ignores SIGTERM is not.
   await killed;
   forget();
+  unguard();
   const notStarted = result.failed && result.exitCode === undefined && result.signal === undefined;
   return {
     exitCode: result.exitCode ?? null,
