@@ -18,6 +18,17 @@ function baseUrl(scheme: string, host: unknown): URL {
 }
 
 /**
+ * The work queue of a 0.0.7 looper block with a `channel_queue`: named after it (what a queue
+ * name cannot hold as `_`), else null. Each 0.0.7 file's process read its own broker queue, so
+ * two files on one host were apart; on one shared work queue a worker of one would take the
+ * other's jobs and find no playbook for them.
+ */
+export function workQueueFromLegacyLooper(looper: Raw): string | null {
+  const queue = isObject(looper.channel_queue) ? looper.channel_queue.name : undefined;
+  return typeof queue === 'string' && queue !== '' ? queue.replace(/[^A-Za-z0-9_-]/g, '_') : null;
+}
+
+/**
  * Loopabull 0.0.7 configured the bus inside `plugins.looper` (the fedmsgrabbitmq looper's
  * keys). When a file has that block and no `bus` section, the same settings become `bus`, so
  * an old file loads unchanged and consumes what it consumed before.

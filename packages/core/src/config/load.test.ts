@@ -208,10 +208,27 @@ ansible:
       playbook_cmd: '/usr/bin/rbac-playbook',
     });
     expect(config.bus.queue).toBe('workers');
+    // Its own work queue too: another 0.0.7 file on the same Redis keeps to its own.
+    expect(config.queue.name).toBe('workers');
     expect(config.bus.url).toBe('amqp://me:secret@rabbit.example.org/%2Fpubsub');
     expect(config.bus.bindings).toEqual([
       { exchange: 'amq.topic', routing_key: 'org.fedoraproject.prod.buildsys.build.state.change' },
     ]);
+  });
+
+  it("names a 0.0.7 file's work queue after its channel_queue, unless the file names one", () => {
+    const block = (name: string) =>
+      `plugins:\n  looper:\n    name: fedmsgrabbitmq\n    channel_queue: { name: ${name} }\n`;
+    expect(load(write('dotted.yml', block('loopabull.releng/eng'))).queue.name).toBe(
+      'loopabull_releng_eng',
+    );
+    expect(load(write('named.yml', `${block('workers')}queue: { name: mine }\n`)).queue.name).toBe(
+      'mine',
+    );
+    expect(
+      load(write('no-channel-queue.yml', 'plugins:\n  looper:\n    name: fedmsgrabbitmq\n')).queue
+        .name,
+    ).toBe('loopabull');
   });
 
   it("reads YAML 1.1's yes, no, on and off as booleans, as 0.0.7's PyYAML did, and an empty cfg_file_path as none", () => {

@@ -5,7 +5,7 @@ import type { z } from 'zod';
 import { ConfigError } from '../errors.js';
 import type { Automation } from '../automation.js';
 import { isObject } from '../json-object.js';
-import { busFromLegacyLooper } from './legacy.js';
+import { busFromLegacyLooper, workQueueFromLegacyLooper } from './legacy.js';
 import { configSchema, type AutomationSection, type Config } from './schema.js';
 import { whyUnreadable } from './unreadable.js';
 
@@ -239,6 +239,9 @@ export function loadConfig(opts: LoadConfigOptions = {}): Config {
   if (raw.bus === undefined && isObject(looper)) {
     try {
       raw.bus = busFromLegacyLooper(looper);
+      const name = workQueueFromLegacyLooper(looper);
+      const queue = isObject(raw.queue) ? raw.queue : {};
+      if (name !== null && queue.name === undefined) raw.queue = { ...queue, name };
     } catch (err) {
       if (err instanceof ConfigError) throw invalidIn(where, [err.message]);
       throw err;
