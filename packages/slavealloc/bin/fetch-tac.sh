@@ -84,5 +84,9 @@ if [ -z "$basedir" ]; then
   [ -n "$basedir" ] || { echo "FATAL: no basedir given and none in the tac" >&2; exit 1; }
 fi
 mkdir -p "$basedir" || fallback
-cp "$page" "$basedir/buildbot.tac.tmp" && mv -f "$basedir/buildbot.tac.tmp" "$basedir/buildbot.tac" || fallback
-echo "buildbot.tac for $slavename written to $basedir"
+# Written anew, not copied from mktemp's 0600 file: the tac gets the umask's mode, as runslave.py
+# wrote it, for a buildslave that runs as another user than this step.
+tmp=$basedir/buildbot.tac.tmp
+rm -f "$tmp" && cat "$page" >"$tmp" && mv -f "$tmp" "$basedir/buildbot.tac" || fallback
+# printf, not echo: dash's echo reads the \b of a Windows basedir (e:\builds) as an escape.
+printf '%s\n' "buildbot.tac for $slavename written to $basedir"

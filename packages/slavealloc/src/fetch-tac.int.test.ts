@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from '@jest/globals';
 import { closedPort, releaseClosedPorts, tempDir } from '@test/support';
@@ -12,7 +12,10 @@ const SCRIPT = new URL('../bin/fetch-tac.sh', import.meta.url).pathname;
 afterAll(releaseClosedPorts);
 
 async function fetchTac(args: string[]) {
-  const child = spawn('sh', [SCRIPT, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  // A slave host's usual umask, whatever the test process's is.
+  const child = spawn('sh', ['-c', 'umask 022; exec sh "$0" "$@"', SCRIPT, ...args], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let out = '';
   child.stdout.on('data', (d: Buffer) => (out += d.toString()));
   child.stderr.on('data', (d: Buffer) => (out += d.toString()));
@@ -32,6 +35,19 @@ describe('bin/fetch-tac.sh, the slave side', () => {
     const tac = readFileSync(join(dir, 'buildbot.tac'), 'utf8');
     expect(tac).toContain("slavename = 'linux-ix-slave01'");
     expect(readdirSync(dir)).toEqual(['buildbot.tac']);
+    // Readable by a buildslave that runs as another user, as runslave.py wrote it.
+    expect(statSync(join(dir, 'buildbot.tac')).mode & 0o777).toBe(0o644);
+    // A Windows basedir is printed as it is (dash's echo made `\b` an escape).
+    const windows = join(dir, 'e:\\builds\\moz2_slave');
+    const printed = await fetchTac([
+      '--slavename',
+      'w64-ix-slave01',
+      '--basedir',
+      windows,
+      '--url',
+      url,
+    ]);
+    expect(printed.out).toBe(`buildbot.tac for w64-ix-slave01 written to ${windows}\n`);
     // runslave.py cuts a given --slavename at its first dot too.
     const qualified = await fetchTac([
       ...['--slavename', 'linux-ix-slave02.build.example.com', '--basedir', dir, '--url', url],
