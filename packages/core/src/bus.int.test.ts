@@ -126,6 +126,29 @@ describe('BusPublisher and exchanges it may not declare', () => {
     }
   });
 
+  it('sends the priority it is given as the AMQP priority (a replayed fedora-messaging message)', async () => {
+    const vhost = await privateVhost('publish-priority');
+    const config = withUrl(vhost.url);
+    const model = await connectOnce(config);
+    const publisher = new BusPublisher(config);
+    try {
+      const ch = await model.createChannel();
+      const { queue } = await ch.assertQueue('', { exclusive: true });
+      await ch.assertExchange(config.bus.publish_exchange, 'topic', { durable: true });
+      await ch.bindQueue(queue, config.bus.publish_exchange, 'org.example.#');
+      await publisher.publish('org.example.first', {}, { priority: 7 });
+      await publisher.publish('org.example.second', {});
+      const priorities = [];
+      for (let m = await ch.get(queue); m; m = await ch.get(queue))
+        priorities.push(m.properties.priority as unknown);
+      expect(priorities).toEqual([7, undefined]);
+    } finally {
+      await publisher.close();
+      await model.close();
+      await vhost.remove();
+    }
+  });
+
   it("names the exchange and the broker's reason when it refuses the message (Pulse: not the owner)", async () => {
     const vhost = await privateVhost('publish-refused', { ownUser: true });
     try {

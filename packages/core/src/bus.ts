@@ -232,6 +232,8 @@ export interface PublishOptions {
    * whose numbers must reach the looper as written (`1.0`; bodyText).
    */
   text?: string;
+  /** The AMQP priority (0-255): a replayed fedora-messaging message's own. */
+  priority?: number;
 }
 
 /** Where a message went: `routed` is false when no queue was bound to take it (the broker dropped it). */
@@ -322,6 +324,7 @@ export class BusPublisher {
           messageId,
           timestamp: Math.floor(now.getTime() / 1000),
           headers,
+          ...(opts.priority === undefined ? {} : { priority: opts.priority }),
         },
         (err) => (err ? reject(this.publishFault(err, dest.exchange, routingKey)) : resolve()),
       );

@@ -55,6 +55,21 @@ describe('parseReplay', () => {
     expect(parseReplay(JSON.stringify(serialized), 'f')).toEqual([serialized]);
   });
 
+  it("keeps a serialized message's AMQP priority, and names a bad one", () => {
+    const withPriority = { ...serialized, queue: null, priority: 2 };
+    expect(parseReplay(JSON.stringify(withPriority), 'f')[0]).toEqual({
+      ...serialized,
+      priority: 2,
+    });
+    expect(parseReplay(JSON.stringify({ ...serialized, priority: null }), 'f')).toEqual([
+      serialized,
+    ]);
+    for (const priority of [-1, 256, 1.5, '2'])
+      expect(() => parseReplay(JSON.stringify({ ...serialized, priority }), 'f')).toThrow(
+        'f: "priority" must be an integer from 0 to 255 or null',
+      );
+  });
+
   it('reads lists and JSON lines, in order', () => {
     const expected = [fedmsg.msg_id, serialized.id];
     expect(parseReplay(JSON.stringify([fedmsg, serialized]), 'f').map((m) => m.id)).toEqual(

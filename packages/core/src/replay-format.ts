@@ -18,6 +18,8 @@ export interface ReplayMessage {
   /** The body's JSON text with its numbers as the file has them, when they need it (bodyText). */
   text?: string;
   pulse?: { exchange: string; routingKey: string };
+  /** The AMQP priority fedora-messaging's serialized form gives, published as it was. */
+  priority?: number;
 }
 
 /** AMQP's limit on an exchange name and a routing key (a short string). */
@@ -120,6 +122,14 @@ function sendable({ id, headers }: ReplayMessage, where: string): void {
   }
 }
 
+/** A serialized message's `priority`: null (fedora-messaging's default) is none. */
+function priorityOf(priority: unknown, where: string): { priority?: number } {
+  if (priority === undefined || priority === null) return {};
+  if (typeof priority !== 'number' || !Number.isInteger(priority) || priority < 0 || priority > 255)
+    throw new ConfigError(`${where}: "priority" must be an integer from 0 to 255 or null`);
+  return { priority };
+}
+
 function readReplay(item: unknown, where: string, literals: unknown): ReplayMessage {
   if (!isObject(item)) throw new ConfigError(`${where}: expected a message object`);
   if (isPulse(item)) return pulseReplay(item, where, literals);
@@ -135,6 +145,7 @@ function readReplay(item: unknown, where: string, literals: unknown): ReplayMess
       headers: isObject(item.headers) ? item.headers : {},
       body: item.body,
       ...textOf(item.body, member(literals, 'body')),
+      ...priorityOf(item.priority, where),
     };
   }
   if ('msg' in item && typeof item.msg_id === 'string') {

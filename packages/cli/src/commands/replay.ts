@@ -21,7 +21,8 @@ export const replayCommand = (cli: Cli) =>
     .addHelpText(
       'after',
       `
-A message is {topic, headers, id, body} as fedora-messaging serializes it,
+A message is {topic, headers, id, body} as fedora-messaging serializes it (its priority,
+when it has one, sent as the AMQP priority),
 {topic, msg_id, msg} as fedmsg and datagrepper give it, or {exchange, routingKey, payload}
 (or routing_key) as Pulse users capture it: one, a list, one per line, or a list wrapped as
 {raw_messages: [...]} (a page of datagrepper's /raw) or {messages: [...]}, in order.
@@ -73,6 +74,7 @@ match it) is dropped by the broker: replay names it on standard error and exits 
             headers: m.headers,
             ...(m.pulse ? { exchange: m.pulse.exchange, routingKey: m.pulse.routingKey } : {}),
             text: m.text,
+            priority: m.priority,
           });
           const content = Buffer.from(m.text ?? JSON.stringify(m.body) ?? '');
           sent.push({ topic: m.topic, content, published });
