@@ -4,8 +4,9 @@ import { tmpdir } from 'node:os';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { createLogger } from '@loopabull/core';
-import { allDatabases } from '@test/support';
+import { allDatabases, waitFor } from '@test/support';
 import { Database } from '@loopabull/database';
+import { sql } from 'kysely';
 import { storedTime } from './api.js';
 import { NOT_UTF8, resultsdbRoutes } from './routes.js';
 import { ResultsStore } from './store.js';
@@ -1429,3 +1430,74 @@ describe.each(allDatabases())('the taskotron migrations on $name, on tables in u
     }
   });
 });
+
+describe.each(allDatabases().filter((t) => t.name !== 'SQLite'))(
+  'a result stored while other writers create its testcase and groups, on $name',
+  (target) => {
+    it('is stored, however many of its rows another writer creates in between', async () => {
+      const options = { baseDir: tmpdir(), logger: createLogger('database', 'error') };
+      const db = await Database.open(await target.create(), options);
+      const other = await Database.open(db.url, options);
+      try {
+        const store = await ResultsStore.open(db);
+        /** A transaction of another writer that inserts a row and commits when told. */
+        const insertHeld = async (table: string, column: string, key: string) => {
+          let commit!: () => void;
+          const told = new Promise<void>((resolve) => (commit = resolve));
+          let inserted!: () => void;
+          const ready = new Promise<void>((resolve) => (inserted = resolve));
+          const done = other.kysely.transaction().execute(async (trx) => {
+            await sql`insert into ${sql.table(table)} (${sql.ref(column)}) values (${key})`.execute(
+              trx,
+            );
+            inserted();
+            await told;
+          });
+          await ready;
+          return () => (commit(), done);
+        };
+        /** Until the store's insert into `table` waits on a row another writer holds. */
+        const waitsOn = (table: string) => {
+          const like = `%insert into%${table}%`;
+          const query =
+            db.dialect === 'postgresql'
+              ? sql<{ n: number }>`select count(*)::int as n from pg_stat_activity
+                  where wait_event_type = 'Lock' and lower(query) like ${like}`
+              : sql<{ n: number }>`select count(*) as n from information_schema.innodb_trx
+                  where trx_state = 'LOCK WAIT' and lower(trx_query) like ${like}`;
+          return waitFor(async () => Number((await query.execute(other.kysely)).rows[0]?.n) > 0, {
+            what: `an insert into ${table} waiting on a lock`,
+            // MariaDB renews what innodb_trx shows only when it has not been read for 0.1 s.
+            interval: 250,
+          });
+        };
+        // Its testcase first, then, once that is in, its group: one race after the other.
+        const commitTestcase = await insertHeld('taskotron_testcases', 'name', 'race.tc');
+        const stored = store
+          .create({
+            outcome: 'PASSED',
+            testcase: { name: 'race.tc' },
+            groups: [{ uuid: 'race-group' }],
+            note: null,
+            ref_url: null,
+            submit_time: '2016-01-01T00:00:00.000000',
+            data: [],
+          })
+          .catch((err: unknown) => err);
+        await waitsOn('taskotron_testcases');
+        const commitGroup = await insertHeld('taskotron_groups', 'uuid', 'race-group');
+        await commitTestcase();
+        await waitsOn('taskotron_groups');
+        await commitGroup();
+        expect(await stored).toMatchObject({
+          testcase: { name: 'race.tc' },
+          groups: ['race-group'],
+        });
+      } finally {
+        await other.close();
+        await db.close();
+        await target.remove();
+      }
+    });
+  },
+);

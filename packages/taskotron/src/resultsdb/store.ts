@@ -77,12 +77,16 @@ export class ResultsStore {
    * keeps its own (the runner's wiki link, as libtaskotron created missing testcases).
    */
   async create(r: NewResult, testcaseRefUrl?: string): Promise<StoredResult> {
-    try {
-      return await this.createOnce(r, testcaseRefUrl);
-    } catch (err) {
-      // Another writer created the same testcase or group in between: once more sees it.
-      if (isUniqueViolation(err)) return this.createOnce(r, testcaseRefUrl);
-      throw err;
+    // Another writer may create the testcase or a group in between, and then another of them on
+    // the next try: each try that meets one sees it on the next, so one try more than the rows
+    // it may create settles every such race (one more only gave concurrent POSTs a 500).
+    const tries = 2 + r.groups.length;
+    for (let tried = 1; ; tried++) {
+      try {
+        return await this.createOnce(r, testcaseRefUrl);
+      } catch (err) {
+        if (!isUniqueViolation(err) || tried >= tries) throw err;
+      }
     }
   }
 
@@ -96,7 +100,11 @@ export class ResultsStore {
         { ref_url: r.testcase.ref_url },
         { ref_url: testcaseRefUrl },
       );
-      for (const g of r.groups)
+      // In one order for every writer, so that two that create the same groups wait on each
+      // other rather than deadlock.
+      for (const g of [...r.groups].sort((a, b) =>
+        a.uuid < b.uuid ? -1 : a.uuid > b.uuid ? 1 : 0,
+      ))
         await upsert(trx, 'taskotron_groups', 'uuid', g.uuid, {
           description: g.description,
           ref_url: g.ref_url,
