@@ -18,6 +18,11 @@ describe('classifyExit', () => {
     );
     // A task's own output saying so is no error of ansible-playbook's.
     expect(verdict(1, "fatal: the role 'x' was not found")).toBe('retryable');
+    expect(
+      verdict(1, "ERROR! Unable to retrieve file contents\nCould not find or access '/m.yml'"),
+    ).toBe('permanent');
+    expect(verdict(1, '[ERROR]: Unable to retrieve file contents')).toBe('permanent');
+    expect(verdict(1, 'a task printed: Unable to retrieve file contents')).toBe('retryable');
     expect(verdict(4, 'ERROR! We were unable to read either as JSON nor YAML')).toBe('permanent');
     expect(verdict(4, "ERROR! couldn't resolve module/action 'nosuch'")).toBe('permanent');
     expect(verdict(5, 'ERROR! bad option')).toBe('permanent');

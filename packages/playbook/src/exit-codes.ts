@@ -27,11 +27,15 @@ export interface Classification {
 // eslint-disable-next-line no-control-regex -- the escape that starts a colour is the point
 const ANSIBLE_ERROR = /^(?:\x1b\[[0-9;]*m)*(?:ERROR!|\[ERROR\]:)/m;
 
+/** ansible-playbook's own error line, at a line start, that begins with `text`. */
+const ansibleError = (text: string) =>
+  new RegExp(`${ANSIBLE_ERROR.source} ${text}`, ANSIBLE_ERROR.flags);
+
 /** ansible-playbook's error for a role the playbook names that is not installed (exit 1). */
-const ROLE_NOT_FOUND = new RegExp(
-  `${ANSIBLE_ERROR.source} the role '[^'\\n]*' was not found`,
-  ANSIBLE_ERROR.flags,
-);
+const ROLE_NOT_FOUND = ansibleError(`the role '[^'\\n]*' was not found`);
+
+/** Its error for a file an `import_playbook` or `import_tasks` names that is missing (exit 1). */
+const IMPORT_NOT_FOUND = ansibleError('Unable to retrieve file contents');
 
 /**
  * Which ansible-playbook failures can get better on another try. The ones that cannot (the
@@ -63,6 +67,8 @@ export function classifyExit({
         return { verdict: 'permanent', reason: 'playbook not found' };
       // As broken as a module it cannot resolve (exit 4): no try finds the role until it is installed.
       if (ROLE_NOT_FOUND.test(output)) return { verdict: 'permanent', reason: 'role not found' };
+      if (IMPORT_NOT_FOUND.test(output))
+        return { verdict: 'permanent', reason: 'a file it imports not found' };
       return { verdict: 'retryable', reason: 'error' };
     case 2:
       // argparse's exit code too: a command line it cannot parse is as bad as exit 5's options.

@@ -60,3 +60,15 @@ describe('a command line ansible-playbook refuses', () => {
     );
   });
 });
+
+describe('a file the playbook imports that is missing', () => {
+  it('fails at once: no try finds it until it is there', async () => {
+    const err = await runWith('ansible-playbook', [{ import_tasks: '/nonexistent/tasks.yml' }]);
+    expect(err.exitCode).toBe(1);
+    expect(err.permanent).toBe(true);
+    expect(err.summary).toBe(
+      'ansible-playbook exited 1 (playbook x.yml), a file it imports not found',
+    );
+    expect(err.output).toContain("Could not find or access '/nonexistent/tasks.yml'");
+  });
+});
