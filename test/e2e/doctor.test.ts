@@ -293,3 +293,25 @@ describe('loopabull doctor, a paused queue', () => {
     }
   });
 });
+
+describe('loopabull doctor, ansible.playbook_cmd', () => {
+  it('names a wrapper that is not installed, and says to install it rather than ansible-core', async () => {
+    const config = testConfig({
+      overrides: { ansible: { playbook_cmd: '/usr/bin/rbac-playbook -v' } },
+    });
+    try {
+      const { code, checks } = await doctor(config.configPath);
+      expect(code).toBe(1);
+      expect(checks.find((c) => c.name === 'ansible-playbook')).toEqual({
+        name: 'ansible-playbook',
+        ok: false,
+        detail: 'ansible.playbook_cmd: /usr/bin/rbac-playbook does not exist',
+        fix:
+          'install /usr/bin/rbac-playbook (ansible.playbook_cmd names it) or set ansible.playbook_cmd, ' +
+          'whose default ansible-playbook comes with ansible-core',
+      });
+    } finally {
+      await cleanUpTest(config);
+    }
+  });
+});

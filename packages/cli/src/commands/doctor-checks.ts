@@ -4,7 +4,7 @@
  */
 import { constants } from 'node:fs';
 import { access, readdir, stat } from 'node:fs/promises';
-import { sep } from 'node:path';
+import { basename, sep } from 'node:path';
 import {
   automationEnv,
   connectOnce,
@@ -67,6 +67,17 @@ async function missingExchanges(
     else missing.push(name);
   }
   return missing;
+}
+
+/**
+ * How to fix a playbook command that does not run: ansible-core provides ansible-playbook, not a
+ * wrapper such as Fedora's rbac-playbook, which is installed on its own.
+ */
+function playbookCmdFix(playbookCmd: string): string {
+  const command = /^\S*/.exec(playbookCmd.trim())![0];
+  return basename(command) === 'ansible-playbook'
+    ? 'install it (Debian: apt-get install ansible-core) or set ansible.playbook_cmd'
+    : `install ${command} (ansible.playbook_cmd names it) or set ansible.playbook_cmd, whose default ansible-playbook comes with ansible-core`;
 }
 
 function engineChecks(config: Config): DoctorCheck[] {
@@ -133,18 +144,17 @@ function engineChecks(config: Config): DoctorCheck[] {
         }
       },
     ),
-    check(
-      'ansible-playbook',
-      `install it (Debian: apt-get install ansible-core) or set ansible.playbook_cmd`,
-      async () => {
-        const { execa } = await import('execa');
-        const { playbookCommand } = await import('@loopabull/playbook');
-        // As a worker starts it: every word of playbook_cmd, with a playbook's environment.
-        const { file, args, env } = playbookCommand(ansible, ['--version'], {});
-        const { stdout } = await execa(file, args, { env, extendEnv: false, timeout: 30_000 });
-        return `${ansible.playbook_cmd}: ${stdout.split('\n')[0]}`;
-      },
-    ),
+    check('ansible-playbook', playbookCmdFix(ansible.playbook_cmd), async () => {
+      const { execa } = await import('execa');
+      const { playbookCmdProblem, playbookCommand } = await import('@loopabull/playbook');
+      // In words, not as execa's `Command failed with ENOENT: … --version`.
+      const problem = await playbookCmdProblem(ansible);
+      if (problem) throw new Error(`ansible.playbook_cmd: ${problem}`);
+      // As a worker starts it: every word of playbook_cmd, with a playbook's environment.
+      const { file, args, env } = playbookCommand(ansible, ['--version'], {});
+      const { stdout } = await execa(file, args, { env, extendEnv: false, timeout: 30_000 });
+      return `${ansible.playbook_cmd}: ${stdout.split('\n')[0]}`;
+    }),
     check(
       'playbooks',
       `create ${ansible.playbooks_dir} or set ansible.playbooks_dir / $LOOPABULL_PLAYBOOKS_DIR`,
