@@ -1,5 +1,5 @@
 /** Query parameters that carry secrets: ioredis reads `?password=`, brokers and proxies take tokens. */
-const SECRET_PARAM = /pass|pwd|secret|token|key|auth|cred|sig/i;
+export const SECRET_PARAM = /pass|pwd|secret|token|key|auth|cred|sig/i;
 
 /** What stands in for a URL that cannot be parsed: which part of it is a secret is unknowable. */
 export const UNPARSABLE_URL = '<unparsable URL>';

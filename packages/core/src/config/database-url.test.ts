@@ -106,6 +106,13 @@ describe('redactDatabaseUrl', () => {
     ['mysql:/lb:secret@db/x', 'mysql:***@db/x'],
     ['lb:secret@db/x', 'lb:***@db/x'],
     ['mysql://lb:se\ncret@db/x', 'mysql://lb:***@db/x'],
+    ['postgresql://db:5432/x?password=pw&a=1', 'postgresql://db:5432/x?password=***&a=1'],
+    [
+      'postgresql://u@db/x?sslmode=verify&sslpassword=pw',
+      'postgresql://u@db/x?sslmode=verify&sslpassword=***',
+    ],
+    ['postgresql://u:p?w@db/x?token=t', 'postgresql://u:***@db/x?token=***'],
+    ['sqlite:///x.db?password=pw', 'sqlite:///x.db?password=***'],
   ])('%s -> %s', (url, redacted) => {
     expect(redactDatabaseUrl(url)).toBe(redacted);
   });

@@ -1,6 +1,7 @@
 import { isAbsolute, resolve } from 'node:path';
 import { ConfigError } from '../errors.js';
 import { percentDecoded } from '../percent.js';
+import { SECRET_PARAM } from '../redact-url.js';
 
 /** The SQL dialect behind a URL; MariaDB speaks `mysql`. */
 export type DatabaseDialect = 'sqlite' | 'postgresql' | 'mysql';
@@ -41,17 +42,28 @@ const ACCEPTED = [
 ].join(', ');
 
 /**
- * Replaces the password with `***`. Works on text that is not a valid URL too, since those are
- * exactly the ones that end up in error messages (a scheme no URL has, spaces before it, no
+ * Replaces the password, and the value of a query parameter named like one (`?password=`,
+ * `?sslpassword=`: libpq's), with `***`. Works on text that is not a valid URL too, since those
+ * are exactly the ones that end up in error messages (a scheme no URL has, spaces before it, no
  * `//`): everything from the first `:` after the `://` (or from the first `:`, without one) up
- * to the last `@` counts as the password, which can only hide too much.
+ * to the last `@` counts as the password, which can only hide too much. A user name alone is
+ * kept: `postgresql://postgres@db/x` is how trust and peer logins are written.
  */
 export function redactDatabaseUrl(url: string): string {
   const at = url.lastIndexOf('@');
-  if (at < 0) return url;
   const slashes = url.indexOf('://');
-  const colon = url.indexOf(':', slashes >= 0 && slashes < at ? slashes + 3 : 0);
-  return colon < 0 || colon > at ? url : `${url.slice(0, colon + 1)}***${url.slice(at)}`;
+  const colon = at < 0 ? -1 : url.indexOf(':', slashes >= 0 && slashes < at ? slashes + 3 : 0);
+  const hidden = colon < 0 || colon > at ? url : `${url.slice(0, colon + 1)}***${url.slice(at)}`;
+  const query = hidden.indexOf('?', hidden.lastIndexOf('@') + 1);
+  if (query < 0) return hidden;
+  return (
+    hidden.slice(0, query) +
+    hidden
+      .slice(query)
+      .replace(/([?&][^=&#]*=)[^&#]*/g, (param: string, name: string) =>
+        SECRET_PARAM.test(name) ? `${name}***` : param,
+      )
+  );
 }
 
 function invalid(url: string, problem: string): ConfigError {

@@ -83,6 +83,12 @@ describe('loadConfig', () => {
   it('reports YAML syntax errors with the file', () => {
     const path = write('broken.yml', 'bus: [\n');
     expect(() => load(path)).toThrow(/broken\.yml is not valid YAML/);
+    // Where and why, never the file's lines around it: they hold its passwords and token.
+    const secret = write('secret.yml', 'http:\n  token: tok-SECRET\n  port: [8194\n');
+    expect(() => load(secret)).toThrow(
+      `config file ${secret} is not valid YAML: unexpected end of the stream within a flow collection (line 4, column 1)`,
+    );
+    expect(() => load(secret)).not.toThrow(/tok-SECRET/);
   });
 
   it('lets environment variables override the file', () => {

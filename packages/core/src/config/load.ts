@@ -94,13 +94,25 @@ function readYaml(path: string): Record<string, unknown> {
   try {
     doc = yaml.load(text, { filename: path, schema: CONFIG_SCHEMA });
   } catch (err) {
-    throw new ConfigError(`config file ${path} is not valid YAML: ${(err as Error).message}`);
+    throw new ConfigError(`config file ${path} is not valid YAML: ${yamlProblem(err)}`);
   }
   if (doc === undefined || doc === null) return {};
   if (typeof doc !== 'object' || Array.isArray(doc)) {
     throw new ConfigError(`config file ${path}: the top level must be a mapping of keys`);
   }
   return doc as Record<string, unknown>;
+}
+
+/**
+ * js-yaml's reason and where, without the lines around it that its message quotes: those are the
+ * config's own, passwords and http.token included, and the message goes to the journal.
+ */
+function yamlProblem(err: unknown): string {
+  if (!(err instanceof yaml.YAMLException)) return (err as Error).message;
+  const { reason, mark } = err as yaml.YAMLException & {
+    mark?: { line: number; column: number } | null;
+  };
+  return mark ? `${reason} (line ${mark.line + 1}, column ${mark.column + 1})` : reason;
 }
 
 function setIn(obj: Record<string, unknown>, path: string[], value: unknown): void {
