@@ -129,6 +129,18 @@ describe('the taskotron section', () => {
     expect(taskotronSection.safeParse({ valid_arches: [] }).success).toBe(false);
     expect(taskotronSection.safeParse({ valid_arches: ['x86/64'] }).success).toBe(false);
     expect(taskotronSection.safeParse({ resultsdb_url: 'https://rdb/api' }).success).toBe(true);
+    // Shown in failed jobs' reasons and on the open page: no credentials can ride in it.
+    for (const [url, problem] of [
+      ['https://rdb/api?token=s3cr3t', 'no query or fragment: the URL the API is at'],
+      [
+        'https://u:s3cr3t@rdb/api',
+        'no user or password in it: give the token as taskotron.resultsdb_token',
+      ],
+      ['ftp://rdb/api', 'Invalid URL'],
+    ])
+      expect(taskotronSection.safeParse({ resultsdb_url: url }).error?.issues[0]?.message).toBe(
+        problem,
+      );
     for (const bad of ['', 42, ['./cache']])
       expect(taskotronSection.safeParse({ git_cache_dir: bad }).error?.issues[0]?.path).toEqual([
         'git_cache_dir',

@@ -114,8 +114,20 @@ export const taskotronSection = z
       )
       .nullable()
       .default(null),
-    /** null: the built-in ResultsDB store; else the URL of a remote ResultsDB. */
-    resultsdb_url: z.url().nullable().default(null),
+    /**
+     * null: the built-in ResultsDB store; else the URL of a remote ResultsDB. Without credentials
+     * or a query: it is shown in failed jobs' reasons and on the open page, the path is joined to
+     * it, and fetch refuses a user and password in a URL anyway.
+     */
+    resultsdb_url: z
+      .url({ protocol: /^https?$/ })
+      .refine((u) => !/[?#]/.test(u), 'no query or fragment: the URL the API is at')
+      .refine((u) => {
+        const { username, password } = new URL(u);
+        return username === '' && password === '';
+      }, 'no user or password in it: give the token as taskotron.resultsdb_token')
+      .nullable()
+      .default(null),
     /**
      * The URL clients reach the built-in ResultsDB API at, when a reverse proxy serves it under
      * another path or name (Fedora's `https://taskotron.fedoraproject.org/resultsdb_api/api/v2.0`,
