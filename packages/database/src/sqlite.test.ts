@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
@@ -31,6 +31,12 @@ describe('a SQLite database', () => {
   it('lives at its path relative to the config directory, which is made for it', () => {
     expect(db!.dialect).toBe('sqlite');
     expect(existsSync(file())).toBe(true);
+  });
+
+  it('is made, with its WAL files, readable by no one but its user and group', async () => {
+    await sql`create table written (x integer)`.execute(db!.kysely);
+    for (const name of [file(), `${file()}-wal`, `${file()}-shm`])
+      expect([name, statSync(name).mode & 0o007]).toEqual([name, 0]);
   });
 
   it('is in WAL mode with foreign keys enforced', async () => {

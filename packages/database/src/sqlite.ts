@@ -1,4 +1,4 @@
-import { mkdirSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync } from 'node:fs';
 import { dirname } from 'node:path';
 import SQLite from 'better-sqlite3';
 import {
@@ -20,7 +20,12 @@ const OPEN_RETRY_MS = 10;
  * SQLite leaves foreign keys off unless every connection asks.
  */
 export function openSqliteFile(path: string): SQLite.Database {
-  if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
+  if (path !== ':memory:') {
+    mkdirSync(dirname(path), { recursive: true });
+    // A new file is not for others to read (slavealloc's passwords are in it), whatever the
+    // umask of whoever started the first process; SQLite gives its -wal and -shm files the same.
+    closeSync(openSync(path, 'a', 0o640));
+  }
   const db = new SQLite(path, { timeout: OPEN_TIMEOUT_MS });
   try {
     untilNotBusy(() => db.pragma('journal_mode = WAL'));
