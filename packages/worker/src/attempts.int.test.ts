@@ -75,8 +75,27 @@ describe('tries used up by runs whose worker died', () => {
         message: 'job failed',
         job: job.id,
         reason: expect.stringMatching(/its 3 tries are used up, the last on a worker that died/),
+        next: 'parked',
       }),
     );
+  });
+
+  it("says on each failed try's journal line whether it is retried or parked for an operator", async () => {
+    h = await harness({ queue: { attempts: 2, backoff: 0.1 } });
+    writeAutomation(
+      h.config.ansible.playbooks_dir,
+      'always.fails.mjs',
+      "export default async () => { throw new Error('the build server is on fire'); };",
+    );
+    const job = await h.add('always.fails');
+    const { logger, lines } = keptLog();
+    await h.startWorker({ logger });
+    await expect(h.finished(job)).rejects.toThrow(/on fire/);
+    const failures = lines.filter((l) => l.message === 'job failed' && l.job === job.id);
+    expect(failures.map((l) => [l.attempt, l.next])).toEqual([
+      [1, 'retry'],
+      [2, 'parked'],
+    ]);
   });
 
   it('so does one whose every try crashed', async () => {

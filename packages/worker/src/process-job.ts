@@ -75,6 +75,10 @@ async function failed(
     const exitCode = err instanceof RunError ? err.exitCode : null;
     await noteFailure(services, job, { file: found.relative, exit_code: exitCode });
   }
+  // BullMQ retries while its own count is under `queue.attempts`: after a crash, this try may
+  // be the last one although that count says otherwise.
+  const lastTry = attempt >= services.config.queue.attempts && job.stalledCounter > 0;
+  const thrown = lastTry && !stopped && !isPermanent(err) ? new PermanentError(err.message) : err;
   logger.warn('job failed', {
     topic,
     job: job.id,
@@ -83,12 +87,19 @@ async function failed(
     attempt,
     duration: duration.toFixed(3),
     reason,
+    next: stopped ? 'requeued' : nextAfterFailure(job, thrown),
   });
-  // BullMQ retries while its own count is under `queue.attempts`: after a crash, this try may
-  // be the last one although that count says otherwise.
-  const lastTry = attempt >= services.config.queue.attempts && job.stalledCounter > 0;
-  if (lastTry && !stopped && !isPermanent(err)) return new PermanentError(err.message);
-  return err;
+  return thrown;
+}
+
+/**
+ * What BullMQ does with a job whose try failed with `err`: the journal's line says whether the job
+ * now waits for an operator in the failed set, which the attempt number alone does not (a job
+ * retried by hand has one more).
+ */
+function nextAfterFailure(job: LoopabullJob, err: Error): 'retry' | 'parked' {
+  const permanent = isPermanent(err) || (err instanceof RunError && err.permanent);
+  return permanent || job.attemptsMade + 1 >= (job.opts.attempts ?? 1) ? 'parked' : 'retry';
 }
 
 /** The worker's note on a failed job (WorkQueue.noteFailure); one that cannot be written is logged. */
@@ -141,7 +152,14 @@ export async function processJob(
     await noteFailure(services, job, { file: found.relative, exit_code: null }, { refused: true });
     // Logged here, as every other last failure is where it is handled: the worker that died
     // logged nothing, and this one runs nothing that would.
-    logger.warn('job failed', { topic, job: job.id, outcome: 'failed', attempt, reason: why });
+    logger.warn('job failed', {
+      topic,
+      job: job.id,
+      outcome: 'failed',
+      attempt,
+      reason: why,
+      next: 'parked',
+    });
     throw new PermanentError(why);
   }
   const { log_max_lines: maxLines, log_max_bytes: maxBytes } = services.config.workers;
