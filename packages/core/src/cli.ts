@@ -32,7 +32,7 @@ export {
   type QueueDepth,
 } from './job-types.js';
 export { isParked, parkedBodySize, PARKED_LIST_MAX, type ParkedDetail } from './parking.js';
-export { failureSummary } from './failure-summary.js';
+export { failureHeading, failureSummary } from './failure-summary.js';
 export { topicAllowed, topicProblem } from './topic.js';
 export { bindingsDeliver, eventAsPublished } from './presets.js';
 export { jobIdFor } from './job-id.js';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { failureSummary } from './failure-summary.js';
+import { failureHeading, failureSummary } from './failure-summary.js';
 
 describe('failureSummary', () => {
   const first = 'ansible-playbook exited 2 (playbook x.yml), one or more hosts failed:';
@@ -34,5 +34,16 @@ describe('failureSummary', () => {
   it('cuts long text', () => {
     expect(failureSummary(`x\nERROR! ${'y'.repeat(600)}`)).toHaveLength(501);
     expect(failureSummary(null)).toBe('');
+  });
+});
+
+describe('failureHeading', () => {
+  it("says whose failure a job's reason is, by its state", () => {
+    expect(failureHeading('failed')).toBe('Failure');
+    expect(failureHeading('completed')).toBe(
+      'An earlier try failed (the job was retried and completed)',
+    );
+    for (const state of ['waiting', 'delayed', 'active'])
+      expect(failureHeading(state)).toBe('The last try failed (the job is retried)');
   });
 });

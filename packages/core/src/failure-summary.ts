@@ -21,3 +21,13 @@ export function failureSummary(reason: string | null, opts: { oneLine?: boolean 
       : `${first}${opts.oneLine ? ' ' : '\n'}${error.trim()}`;
   return text.length > MAX_CHARS ? `${text.slice(0, MAX_CHARS)}…` : text;
 }
+
+/**
+ * What a job's failure reason is, by the job's state: BullMQ keeps the reason of the last failed
+ * try after a retry succeeds, and "completed" beside a bare "Failure" read as a contradiction.
+ */
+export function failureHeading(state: string): string {
+  if (state === 'failed') return 'Failure';
+  if (state === 'completed') return 'An earlier try failed (the job was retried and completed)';
+  return 'The last try failed (the job is retried)';
+}

@@ -305,6 +305,21 @@ describe('HTTP server', () => {
     }
   });
 
+  it("heads a job's failure by its state: an earlier try's once it was retried and completed", async () => {
+    const { services: ownServices, worker, get, close } = await ownQueueApp();
+    try {
+      const id = await ownServices.work.enqueue(testEvent('org.example.flaky', { id: 'flaky' }));
+      const heading = async () => /<h2>([^<]*)<\/h2>/.exec((await get(`/jobs/${id}`)).body)?.[1];
+      await (await worker.getNextJob('tok'))!.moveToFailed(new Error('first try broke'), 'tok');
+      expect(await heading()).toBe('The last try failed (the job is retried)');
+      await (await ownServices.work.queue.getJob(id))!.promote();
+      await (await worker.getNextJob('tok'))!.moveToCompleted({ outcome: 'ran' }, 'tok', false);
+      expect(await heading()).toBe('An earlier try failed (the job was retried and completed)');
+    } finally {
+      await close();
+    }
+  });
+
   it('wraps long unbroken topics, ids and failure lines in a browser instead of widening the page', async () => {
     const { app: ownApp, services: ownServices, worker, close } = await ownQueueApp();
     const browser = await chromium.launch({

@@ -1,6 +1,7 @@
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import {
   DEPTH_STATES,
+  failureHeading,
   failureSummary,
   formatDuration,
   isParked,
@@ -200,7 +201,7 @@ export function registerDashboard(
       })}
       ${
         job.failed_reason
-          ? html`<h2>Failure</h2>
+          ? html`<h2>${failureHeading(job.state)}</h2>
               <pre>${job.failed_reason}</pre>`
           : ''
       }

@@ -5,6 +5,7 @@ import {
   exitCodesAndExamples,
   LIST_MAX,
   PARKED_LIST_MAX,
+  failureHeading,
   failureSummary,
   isParked,
   parkedBodySize,
@@ -165,7 +166,9 @@ function printJob(job: JobDetail): void {
   // keeps it for scripts.
   fieldTable(Object.fromEntries(Object.entries(fields).filter(([k]) => k !== 'attempts')));
   if (failed_reason)
-    process.stdout.write(`\nfailure:\n${printable(failed_reason, { keepLines: true })}\n`);
+    process.stdout.write(
+      `\n${failureHeading(job.state)}:\n${printable(failed_reason, { keepLines: true })}\n`,
+    );
   process.stdout.write(`\nevent:\n${JSON.stringify(event, null, 2)}\n`);
   if (result) process.stdout.write(`\nresult:\n${JSON.stringify(result, null, 2)}\n`);
 }
