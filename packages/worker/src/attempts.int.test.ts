@@ -80,7 +80,7 @@ describe('tries used up by runs whose worker died', () => {
     );
   });
 
-  it("says on each failed try's journal line whether it is retried or parked for an operator", async () => {
+  it("says on each failed try's journal line and at the end of its log whether it is retried or parked", async () => {
     h = await harness({ queue: { attempts: 2, backoff: 0.1 } });
     writeAutomation(
       h.config.ansible.playbooks_dir,
@@ -95,6 +95,14 @@ describe('tries used up by runs whose worker died', () => {
     expect(failures.map((l) => [l.attempt, l.next])).toEqual([
       [1, 'retry'],
       [2, 'parked'],
+    ]);
+    // The job log too, which showed nothing of a handler's error or of why a try ended.
+    const ends = (await h.logs(job)).split('\n').filter((l) => l.startsWith('loopabull: attempt'));
+    expect(ends).toEqual([
+      expect.stringMatching(/^loopabull: attempt 1 failed, to be retried: .*on fire$/),
+      expect.stringMatching(
+        /^loopabull: attempt 2 failed, the job is parked in the failed set: .*on fire$/,
+      ),
     ]);
   });
 

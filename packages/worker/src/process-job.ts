@@ -59,7 +59,13 @@ const secondsSince = (start: number) => (performance.now() - start) / 1000;
 async function failed(
   services: JobServices,
   job: LoopabullJob,
-  run: { found: Found; attempt: number; started: number; signal: AbortSignal | undefined },
+  run: {
+    found: Found;
+    attempt: number;
+    started: number;
+    signal: AbortSignal | undefined;
+    runLog: RunLog;
+  },
   err: Error,
 ): Promise<Error> {
   const { logger, counters } = services;
@@ -79,6 +85,7 @@ async function failed(
   // be the last one although that count says otherwise.
   const lastTry = attempt >= services.config.queue.attempts && job.stalledCounter > 0;
   const thrown = lastTry && !stopped && !isPermanent(err) ? new PermanentError(err.message) : err;
+  const next = stopped ? 'requeued' : nextAfterFailure(job, thrown);
   logger.warn('job failed', {
     topic,
     job: job.id,
@@ -87,10 +94,30 @@ async function failed(
     attempt,
     duration: duration.toFixed(3),
     reason,
-    next: stopped ? 'requeued' : nextAfterFailure(job, thrown),
+    next,
   });
+  // The log's last line says how the try ended, after its output (which a kill cuts short, and
+  // a handler's error is not part of), whatever the log's limits left of it.
+  await run.runLog.written();
+  await services.logs
+    .append(job.id!, `loopabull: attempt ${attempt} ${AFTER_FAILURE[next]}: ${reason}`)
+    .catch(logNotWritten(services, job));
   return thrown;
 }
+
+/** A job log that cannot be written must not fail the run: it is logged. */
+const logNotWritten = (services: JobServices, job: LoopabullJob) => (err: unknown) =>
+  services.logger.warn('could not write to the job log', {
+    topic: job.data.topic,
+    job: job.id,
+    error: String(err),
+  });
+
+const AFTER_FAILURE = {
+  retry: 'failed, to be retried',
+  parked: 'failed, the job is parked in the failed set',
+  requeued: 'stopped (the worker is stopping), the job is back in the queue',
+} as const;
 
 /**
  * What BullMQ does with a job whose try failed with `err`: the journal's line says whether the job
@@ -168,8 +195,7 @@ export async function processJob(
     job.id!,
     `loopabull: running ${found.kind} ${found.relative} (${found.why}), attempt ${attempt}, worker ${services.workerId}`,
     { maxLines, maxBytes },
-    (err) =>
-      logger.warn('could not write to the job log', { topic, job: job.id, error: String(err) }),
+    logNotWritten(services, job),
   );
   try {
     const result = await runAutomation(services, {
@@ -191,7 +217,7 @@ export async function processJob(
       });
     return { outcome: 'ran', file: found.relative, kind: found.kind, ...result };
   } catch (err) {
-    throw await failed(services, job, { found, attempt, started, signal }, err as Error);
+    throw await failed(services, job, { found, attempt, started, signal, runLog }, err as Error);
   } finally {
     await runLog.written();
   }
