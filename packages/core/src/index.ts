@@ -47,6 +47,7 @@ export {
   type ToEventResult,
 } from './presets.js';
 export { createLogger, type Logger } from './logger.js';
+export { logRedisOutages, OUTAGE_REMINDER_MS, OutageLog } from './outage-log.js';
 export {
   createRedis,
   createProducerRedis,

@@ -7,6 +7,7 @@ import {
   closeRedis,
   createLogger,
   createProducerRedis,
+  logRedisOutages,
   loopabullKeys,
   redactUrl,
   withTimeout,
@@ -128,13 +129,12 @@ export class Looper extends EventEmitter<LooperEvents> {
     if (this.state !== 'new') throw new Error('a Looper starts once');
     this.state = 'running';
     const redis = createProducerRedis(this.config.redis.url);
-    redis.on('error', (err: Error) =>
-      this.logger.debug('redis connection error', { error: err.message }),
-    );
+    // Its outages in the journal when they begin and end, also while no message comes, which is
+    // when nothing else the looper does would say so.
+    logRedisOutages([redis], this.logger, { redis: redactUrl(this.config.redis.url) });
     const queue = new WorkQueue(this.config, redis);
-    queue.queue.on('error', (err: Error) =>
-      this.logger.debug('work queue error', { error: err.message }),
-    );
+    // The connection's own errors, passed on by BullMQ, which prints them when nothing listens.
+    queue.queue.on('error', () => undefined);
     const keys = loopabullKeys(this.config);
     this.side = {
       redis,

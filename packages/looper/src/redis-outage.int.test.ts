@@ -124,9 +124,26 @@ it('stops taking messages while Redis is down, acks none of them, and enqueues t
   await throughOutage(setup, outage, idsFor('before', 5), idsFor('during', 20));
   expect(await withWorkQueue(setup.config, (q) => q.getJobCountByTypes('wait'))).toBe(25);
   // One line when it stopped taking messages, one when it resumed: not one per message.
-  expect(setup.logger.lines.filter((l) => /Redis/.test(l.message)).map((l) => l.level)).toEqual([
+  const consuming = /taking messages/;
+  expect(setup.logger.lines.filter((l) => consuming.test(l.message)).map((l) => l.level)).toEqual([
     'warn',
     'info',
+  ]);
+});
+
+it('says when Redis goes away and when it is back while no message comes', async () => {
+  const { looper, logger } = await setUp();
+  await looper.start();
+  const lost = logger.said(/^queue error$/);
+  await stopRedis();
+  await lost;
+  const back = logger.said(/^Redis is back$/);
+  await restartRedis();
+  await back;
+  const outage = logger.lines.filter((l) => /^(queue error|Redis is back)/.test(l.message));
+  expect(outage.map((l) => [l.level, l.message, l.meta.redis])).toEqual([
+    ['error', 'queue error', redis.url],
+    ['info', 'Redis is back', redis.url],
   ]);
 });
 

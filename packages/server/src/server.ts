@@ -1,6 +1,7 @@
 import {
   createLogger,
   createProducerRedis,
+  logRedisOutages,
   redactUrl,
   queueServices,
   type AutomationHost,
@@ -94,7 +95,8 @@ export async function startServer(
     config,
     createProducerRedis(config.redis.url, { commandTimeout: REDIS_REPLY_TIMEOUT_MS }),
   );
-  services.redis.on('error', (err: Error) => logger.debug(`redis: ${err.message}`));
+  // Its outages, which only /readyz showed: the first error, reminders and `Redis is back`.
+  logRedisOutages([services.redis], logger, { redis: redactUrl(config.redis.url) });
   // The same errors, passed on by BullMQ, which prints them when nothing listens.
   services.work.queue.on('error', () => undefined);
   // A module whose register throws must not leave the connection open behind the rejection,

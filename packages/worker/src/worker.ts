@@ -12,6 +12,7 @@ import {
   createRedis,
   endRedis,
   loopabullKeys,
+  OutageLog,
   redactUrl,
   settlesWithin,
   type Config,
@@ -24,7 +25,6 @@ import { JobLogs } from './job-logs.js';
 import { processJob, type JobServices, type LoopabullJob } from './process-job.js';
 import { playbooksDirMissing } from './resolve.js';
 import { JobBatches } from './job-batches.js';
-import { OutageLog } from './outage-log.js';
 import {
   noAutomations,
   noBatchAutomations,

@@ -1,10 +1,11 @@
-import type { Logger } from '@loopabull/core';
+import type { Redis } from 'ioredis';
+import type { Logger } from './logger.js';
 
 /** How often, at most, a Redis outage that lasts is mentioned again. */
 export const OUTAGE_REMINDER_MS = 60_000;
 
 /**
- * A worker's Redis errors as an operator reads them in the journal. While Redis is away BullMQ
+ * A process's Redis errors as an operator reads them in the journal. While Redis is away BullMQ
  * reports every failed reconnect of each connection, a few lines a second for as long as it
  * lasts, and nothing when it is back. Here an outage is its first error, then a reminder at most
  * every `OUTAGE_REMINDER_MS` saying how long and how many errors were left out, and one line when
@@ -58,4 +59,23 @@ export class OutageLog {
     });
     this.since = null;
   }
+}
+
+/**
+ * Logs the outages of `connections` (a looper's or a server's Redis) through an OutageLog: the
+ * first error, reminders, and `Redis is back`, also while nothing is asked of Redis, when a
+ * process otherwise notices only at its next command.
+ */
+export function logRedisOutages(
+  connections: readonly Redis[],
+  logger: Pick<Logger, 'error' | 'info'>,
+  fields: Record<string, unknown>,
+): OutageLog {
+  const outage = new OutageLog(logger, fields);
+  const connected = () => connections.every((c) => c.status === 'ready');
+  for (const c of connections) {
+    c.on('error', (err: Error) => outage.error(err, connected()));
+    c.on('ready', () => connected() && outage.ready());
+  }
+  return outage;
 }
