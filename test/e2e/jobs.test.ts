@@ -95,7 +95,13 @@ it('parks a failing playbook with its exit code, shows its log, retries it once 
     ),
   );
   const logs = await cli('jobs', 'logs', id);
-  expect(logs.match(/attempt \d/g)).toEqual(['attempt 1', 'attempt 2']);
+  // Each try begins with the line naming it and ends with one saying how it ended.
+  expect(logs.match(/^loopabull: (running .*, )?attempt \d( failed, [a-z ]+)?/gm)).toEqual([
+    expect.stringMatching(/^loopabull: running .*, attempt 1$/),
+    'loopabull: attempt 1 failed, to be retried',
+    expect.stringMatching(/^loopabull: running .*, attempt 2$/),
+    'loopabull: attempt 2 failed, the job is parked in the failed set',
+  ]);
   expect(logs).toContain('disk full on the target');
 
   writeAutomation(
@@ -117,7 +123,11 @@ it('parks a failing playbook with its exit code, shows its log, retries it once 
     attempts: 3,
   });
   const retried = await cli('jobs', 'logs', id);
-  expect(retried.match(/attempt \d/g)).toEqual(['attempt 1', 'attempt 2', 'attempt 3']);
+  expect(retried.match(/^loopabull: running .*, attempt \d/gm)).toEqual([
+    expect.stringMatching(/attempt 1$/),
+    expect.stringMatching(/attempt 2$/),
+    expect.stringMatching(/attempt 3$/),
+  ]);
   expect(retried).toContain('deployed 1.2');
 
   await cli('jobs', 'remove', id);
