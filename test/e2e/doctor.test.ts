@@ -314,4 +314,21 @@ describe('loopabull doctor, ansible.playbook_cmd', () => {
       await cleanUpTest(config);
     }
   });
+
+  it('says to name the right command, not to install it, when the file is there but cannot run', async () => {
+    const file = join(tempDir('doctor'), 'not-a-command');
+    writeFileSync(file, 'ansible-playbook\n');
+    const config = testConfig({ overrides: { ansible: { playbook_cmd: file } } });
+    try {
+      const { checks } = await doctor(config.configPath);
+      expect(checks.find((c) => c.name === 'ansible-playbook')).toEqual({
+        name: 'ansible-playbook',
+        ok: false,
+        detail: `ansible.playbook_cmd: ${file} is not executable`,
+        fix: 'set ansible.playbook_cmd to the command that runs playbooks, or make that file executable',
+      });
+    } finally {
+      await cleanUpTest(config);
+    }
+  });
 });

@@ -149,6 +149,11 @@ function engineChecks(config: Config): DoctorCheck[] {
       const { playbookCmdProblem, playbookCommand } = await import('@loopabull/playbook');
       // In words, not as execa's `Command failed with ENOENT: … --version`.
       const problem = await playbookCmdProblem(ansible);
+      // A file that is there but cannot run is not fixed by installing it.
+      if (problem && /is not (a file|executable)$/.test(problem))
+        throw Object.assign(new Error(`ansible.playbook_cmd: ${problem}`), {
+          fix: 'set ansible.playbook_cmd to the command that runs playbooks, or make that file executable',
+        });
       if (problem) throw new Error(`ansible.playbook_cmd: ${problem}`);
       // As a worker starts it: every word of playbook_cmd, with a playbook's environment.
       const { file, args, env } = playbookCommand(ansible, ['--version'], {});

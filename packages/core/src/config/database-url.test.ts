@@ -113,6 +113,9 @@ describe('redactDatabaseUrl', () => {
     ],
     ['postgresql://u:p?w@db/x?token=t', 'postgresql://u:***@db/x?token=***'],
     ['sqlite:///x.db?password=pw', 'sqlite:///x.db?password=***'],
+    ['postgresql://h/db?%70assword=pw', 'postgresql://h/db?%70assword=***'],
+    ['postgresql://h/db#password=pw', 'postgresql://h/db#password=***'],
+    ['postgresql://h/db?a=1#token=t', 'postgresql://h/db?a=1#token=***'],
   ])('%s -> %s', (url, redacted) => {
     expect(redactDatabaseUrl(url)).toBe(redacted);
   });

@@ -54,16 +54,27 @@ export function redactDatabaseUrl(url: string): string {
   const slashes = url.indexOf('://');
   const colon = at < 0 ? -1 : url.indexOf(':', slashes >= 0 && slashes < at ? slashes + 3 : 0);
   const hidden = colon < 0 || colon > at ? url : `${url.slice(0, colon + 1)}***${url.slice(at)}`;
-  const query = hidden.indexOf('?', hidden.lastIndexOf('@') + 1);
+  const host = hidden.lastIndexOf('@') + 1;
+  const query = hidden.slice(host).search(/[?#]/);
   if (query < 0) return hidden;
+  // A fragment too: the URL check lets one through, and doctor prints what it could not open.
   return (
-    hidden.slice(0, query) +
+    hidden.slice(0, host + query) +
     hidden
-      .slice(query)
-      .replace(/([?&][^=&#]*=)[^&#]*/g, (param: string, name: string) =>
-        SECRET_PARAM.test(name) ? `${name}***` : param,
+      .slice(host + query)
+      .replace(/([?&#][^=&#]*=)[^&#]*/g, (param: string, name: string) =>
+        SECRET_PARAM.test(percentDecodedOrAsIs(name)) ? `${name}***` : param,
       )
   );
+}
+
+/** `%70assword` is `password` to a driver that decodes it. */
+function percentDecodedOrAsIs(text: string): string {
+  try {
+    return decodeURIComponent(text);
+  } catch {
+    return text;
+  }
 }
 
 function invalid(url: string, problem: string): ConfigError {
