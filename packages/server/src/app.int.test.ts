@@ -281,7 +281,7 @@ describe('HTTP server', () => {
         topic: null,
         exchange: hostile('exchange'),
         routing_key: hostile('key'),
-        message_id: null,
+        message_id: hostile('message-id'),
         received_at: new Date().toISOString(),
         content: Buffer.from('{}'),
       });
@@ -294,7 +294,15 @@ describe('HTTP server', () => {
       const escaped = (what: string) =>
         `&lt;/td&gt;&lt;/pre&gt;&lt;script&gt;alert(&quot;${what}&quot;)&lt;/script&gt;&lt;b x=&#39;y&#39;&gt;`;
       const [dashboard, jobPage] = pages.map((p) => p!.body);
-      for (const what of ['failed-topic', 'waiting-topic', 'reason', 'detail', 'exchange', 'key'])
+      for (const what of [
+        'failed-topic',
+        'waiting-topic',
+        'reason',
+        'detail',
+        'exchange',
+        'key',
+        'message-id',
+      ])
         expect(dashboard).toContain(escaped(what));
       for (const what of ['failed-topic', 'reason', 'log'])
         expect(jobPage).toContain(escaped(what));

@@ -164,6 +164,7 @@ export function registerDashboard(
                 <th>reason</th>
                 <th>exchange</th>
                 <th>routing key</th>
+                <th>message id</th>
                 <th>detail</th>
               </tr>
               ${parked.map(
@@ -174,6 +175,7 @@ export function registerDashboard(
                     <td>${p.reason}</td>
                     <td>${p.exchange}</td>
                     <td>${p.routing_key}</td>
+                    <td>${p.message_id ?? ''}</td>
                     <td><code>${p.detail}</code></td>
                   </tr>`,
               )}
