@@ -11,6 +11,7 @@ import { describe, expect, it } from '@jest/globals';
 import yaml from 'js-yaml';
 import { loadConfig, parseDatabaseUrl, SYSTEM_CONFIG } from '@loopabull/core';
 import { shippedAutomations } from '@loopabull/cli';
+import { artifactsUrl, type TaskotronSection } from '@loopabull/taskotron';
 import { SYSTEMD, serviceSection, unitValue } from './support/index.js';
 
 const ROOT = fileURLToPath(new URL('../', import.meta.url));
@@ -164,9 +165,14 @@ describe('systemd/loopabull.yml, the production template', () => {
     expect(config.workers.shutdown_grace).toBeLessThan(stop);
   });
 
-  it('serves the artifacts where the web server listens', () => {
+  it('links the artifacts where the web server listens, also once its port is changed', () => {
     const config = template();
-    const taskotron = config.sections.taskotron as unknown as { artifacts_url: string };
-    expect(Number(new URL(taskotron.artifacts_url).port)).toBe(config.http.port);
+    const section = config.sections.taskotron as unknown as TaskotronSection;
+    // Left to follow the http settings, not written out where a changed port would leave it behind.
+    expect(section.artifacts_url).toBeNull();
+    const port = config.http.port + 1;
+    expect(artifactsUrl({ config: { http: { ...config.http, port } }, section })).toBe(
+      `http://${config.http.host}:${port}/artifacts`,
+    );
   });
 });

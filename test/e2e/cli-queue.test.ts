@@ -4,6 +4,8 @@
  */
 import { once } from 'node:events';
 import { afterAll, describe, expect, it } from '@jest/globals';
+import { Worker } from 'bullmq';
+import { createRedis } from '@loopabull/core';
 import {
   openTestQueue,
   removeTempDirs,
@@ -66,6 +68,21 @@ describe('loopabull queue', () => {
     });
   });
 
+  it('names the queue it looked at and the workers connected to it: a wrong prefix is told from an idle queue', async () => {
+    const { config, cfg } = await setUp();
+    const where = `queue ${config.queue.name} (prefix ${config.redis.prefix}) at ${config.redis.url}`;
+    const first = async () =>
+      (await runCli(['queue', ...cfg], { isolated: true })).stdout.split('\n')[0];
+    expect(await first()).toBe(`${where}: no worker connected`);
+    const worker = new Worker(config.queue.name, async () => null, {
+      connection: createRedis(config.redis.url),
+      prefix: config.redis.prefix,
+    });
+    undo(() => worker.close());
+    await worker.waitUntilReady();
+    expect(await first()).toBe(`${where}: 1 worker connected`);
+  });
+
   it('--watch 1 prints the backlog again and again, each time as it is then, until stopped', async () => {
     const { services, cfg } = await setUp();
     const watch = startCli(['queue', '--watch', '1', ...cfg], { isolated: true });
@@ -73,7 +90,9 @@ describe('loopabull queue', () => {
     // Piped, not a terminal: each print after the last, no screen-clearing codes.
     const frames = () => watch.output().split(/^(?=\d{4}-\d\d-\d\dT)/m);
     await watch.waitForOutput(/oldest waiting: none/);
-    expect(frames()[0]).toMatch(/^\d{4}-\d\d-\d\dT[\d:.]+Z\nwaiting\s+active[^\n]*\n0\s+0\s/);
+    expect(frames()[0]).toMatch(
+      /^\d{4}-\d\d-\d\dT[\d:.]+Z\nqueue \S+ \(prefix \S+\) at \S+: no worker connected\nwaiting\s+active[^\n]*\n0\s+0\s/,
+    );
 
     await services.work.enqueue(testEvent('org.example.watched'));
     const later = await waitFor(

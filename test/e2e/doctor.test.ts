@@ -5,7 +5,14 @@ import { dirname, join } from 'node:path';
 import { afterAll, describe, expect, it } from '@jest/globals';
 import amqp from 'amqplib';
 import { openQueueServices } from '@loopabull/core';
-import { cleanUpTest, removeTempDirs, runCli, tempDir, testConfig } from '@test/support';
+import {
+  cleanUpTest,
+  removeTempDirs,
+  runCli,
+  startRedis,
+  tempDir,
+  testConfig,
+} from '@test/support';
 
 afterAll(removeTempDirs);
 
@@ -162,6 +169,79 @@ describe('loopabull doctor, a broker that refuses us', () => {
   });
 });
 
+describe('loopabull doctor, a URL that does not fit its server', () => {
+  it('says to use amqp:// when amqps:// names the plain AMQP port, not to start RabbitMQ', async () => {
+    const config = testConfig({
+      overrides: { bus: { url: 'amqps://guest:guest@127.0.0.1:5672' } },
+    });
+    try {
+      const { checks } = await doctor(config.configPath);
+      expect(bus(checks)).toMatchObject({
+        ok: false,
+        detail: expect.stringContaining(
+          'the port does not speak TLS (OpenSSL: wrong version number)',
+        ),
+        fix: expect.stringMatching(/^use amqp:\/\/ for a port that speaks plain AMQP/),
+      });
+    } finally {
+      await cleanUpTest(config, { amqpUrl: BROKER });
+    }
+  });
+
+  it('says to put the password in redis.url when Redis asks for one, and to pick a database it has', async () => {
+    const redis = await startRedis();
+    // The checks are pointed at it by $REDIS_URL; the config's own Redis is left to cleanUpTest.
+    const config = testConfig();
+    try {
+      const redisCheck = async (url: string) =>
+        (await doctor(config.configPath, { REDIS_URL: url })).checks.find(
+          (c) => c.name === 'redis',
+        );
+      expect(await redisCheck(`${redis.url}/99`)).toMatchObject({
+        ok: false,
+        fix: expect.stringMatching(/^end redis\.url with a database number under that setting/),
+      });
+      await redis.configure({ requirepass: 's3cret' });
+      for (const url of [redis.url, redis.url.replace('//', '//:wrong@')])
+        expect(await redisCheck(url)).toMatchObject({
+          ok: false,
+          detail: expect.stringMatching(/NOAUTH|WRONGPASS/),
+          fix: expect.stringMatching(/^put the password in redis\.url or \$REDIS_URL/),
+        });
+      expect(await redisCheck(redis.url.replace('//', '//:s3cret@'))).toMatchObject({ ok: true });
+    } finally {
+      await redis.stop();
+      await cleanUpTest(config);
+    }
+  });
+
+  it('says to create a database that does not exist on its server, or to start a server that refuses', async () => {
+    const cases = [
+      [
+        'postgresql://postgres@127.0.0.1/loopabull_no_such_db',
+        /^create the database loopabull_no_such_db \(createdb loopabull_no_such_db\)/,
+      ],
+      [
+        'mysql://root@127.0.0.1/loopabull_no_such_db',
+        /^create the database loopabull_no_such_db \(CREATE DATABASE loopabull_no_such_db\)/,
+      ],
+      ['postgresql://postgres@127.0.0.1:1/test', /^start the PostgreSQL server on 127\.0\.0\.1:1/],
+    ] as const;
+    for (const [url, fix] of cases) {
+      const config = testConfig({ overrides: { database: { url } } });
+      try {
+        const { checks } = await doctor(config.configPath);
+        expect(checks.find((c) => c.name === 'slavealloc')).toMatchObject({
+          ok: false,
+          fix: expect.stringMatching(fix),
+        });
+      } finally {
+        await cleanUpTest(config);
+      }
+    }
+  });
+});
+
 describe('loopabull doctor, the automations', () => {
   it('checks slavealloc and taskotron on the one default SQLite file at once, without locking each other out', async () => {
     const config = testConfig();
@@ -309,6 +389,29 @@ describe('loopabull doctor, ansible.playbook_cmd', () => {
         fix:
           'install /usr/bin/rbac-playbook (ansible.playbook_cmd names it) or set ansible.playbook_cmd, ' +
           'whose default ansible-playbook comes with ansible-core',
+      });
+    } finally {
+      await cleanUpTest(config);
+    }
+  });
+
+  it("gives ansible's own reason, not install advice, when ansible-playbook is there but does not start", async () => {
+    const cfg = join(tempDir('doctor'), 'broken.cfg');
+    writeFileSync(cfg, '[defaults\ninventory = /x\n');
+    const config = testConfig({ overrides: { ansible: { cfg_file_path: cfg } } });
+    try {
+      const { checks } = await doctor(config.configPath);
+      expect(checks.find((c) => c.name === 'ansible-playbook')).toEqual({
+        name: 'ansible-playbook',
+        ok: false,
+        detail: expect.stringMatching(
+          new RegExp(
+            `^ansible-playbook --version \\(exit \\d+\\): ERROR.*${cfg}.*no section headers`,
+          ),
+        ),
+        fix: expect.stringMatching(
+          /^it is installed but does not start: mend what its error names/,
+        ),
       });
     } finally {
       await cleanUpTest(config);

@@ -102,10 +102,15 @@ export function connectRecovering(
  * drops the broker's reason, so that one is said in words, naming the vhost and the user.
  */
 export function busFault(err: Error, url: string): string {
+  if (plainPort(err)) return 'the port does not speak TLS (OpenSSL: wrong version number)';
   if (!vhostRefused(err)) return err.message;
   const { vhost, user } = vhostAndUser(url);
   return `the broker refused to open virtual host ${JSON.stringify(vhost)}: it does not exist, or user ${JSON.stringify(user)} has no permission on it (rabbitmqctl list_vhosts, list_user_permissions ${user})`;
 }
+
+/** An amqps:// URL naming a port where the broker speaks plain AMQP: OpenSSL reads its greeting as a TLS record. */
+const plainPort = (err: Error) =>
+  (err as NodeJS.ErrnoException).code === 'ERR_SSL_WRONG_VERSION_NUMBER';
 
 const vhostRefused = (err: Error) =>
   /^Expected ConnectionOpenOk; got <ConnectionClose/.test(err.message);
@@ -132,6 +137,8 @@ function busFix(err: Error, url: string): string | undefined {
   // amqplib's words for the broker's connection.close during the handshake: a login refused.
   if (/^Handshake terminated by server: 403\b/.test(err.message))
     return `correct the user and password in ${where}, or bus.tls when the client certificate is the login; the broker's log says why it refused`;
+  if (plainPort(err))
+    return `use amqp:// for a port that speaks plain AMQP (5672 by default), or amqps:// with the broker's TLS port (5671 by default), in ${where}`;
   return undefined;
 }
 

@@ -75,9 +75,12 @@ export async function connectRedisOnce(
     await withTimeout(redis.connect(), CONNECT_ONCE_MS, 'it');
   } catch (err) {
     closeRedis(redis);
-    throw new Error(
-      `cannot reach Redis at ${redactUrl(url)}: ${(lastError ?? (err as Error)).message}`,
-    );
+    const { message } = lastError ?? (err as Error);
+    throw Object.assign(new Error(`cannot reach Redis at ${redactUrl(url)}: ${message}`), {
+      fix: /\b(NOAUTH|WRONGPASS)\b|invalid (username-)?password/i.test(message)
+        ? 'put the password in redis.url or $REDIS_URL: redis://:PASSWORD@HOST:PORT, or redis://USER:PASSWORD@… for an ACL user (%-encode @, : and / in them)'
+        : undefined,
+    });
   } finally {
     signal?.removeEventListener('abort', giveUp);
   }
@@ -85,8 +88,13 @@ export async function connectRedisOnce(
   const selectFailed = lastError as Error | null;
   if (selectFailed && /DB index is out of range/i.test(selectFailed.message)) {
     closeRedis(redis);
-    throw new ConfigError(
-      `redis.url ${redactUrl(url)} selects a database this Redis does not have (${selectFailed.message}; see its "databases" setting)`,
+    throw Object.assign(
+      new ConfigError(
+        `redis.url ${redactUrl(url)} selects a database this Redis does not have (${selectFailed.message}; see its "databases" setting)`,
+      ),
+      {
+        fix: 'end redis.url with a database number under that setting (16 by default: /0 to /15), or raise it in redis.conf',
+      },
     );
   }
   return redis;

@@ -6,6 +6,7 @@ import {
   redactDatabaseUrl,
   type DatabaseDialect,
   type DatabaseTarget,
+  type ServerTarget,
 } from '@loopabull/core';
 import { Kysely, sql, type Migration } from 'kysely';
 import { createDialect } from './dialects.js';
@@ -157,9 +158,40 @@ async function connect(
     return kysely;
   } catch (err) {
     await kysely?.destroy().catch(() => {});
-    throw new Error(
-      `cannot open the ${PRODUCT[target.dialect]} database ${redacted}: ${messageOf(err)}`,
-      { cause: err },
+    const fix = target.dialect === 'sqlite' ? null : serverFix(target, err);
+    throw Object.assign(
+      new Error(
+        `cannot open the ${PRODUCT[target.dialect]} database ${redacted}: ${messageOf(err)}`,
+        { cause: err },
+      ),
+      fix ? { fix } : {},
     );
+  }
+}
+
+/**
+ * What to do about a database server that refused, by the driver's code: `loopabull doctor`
+ * prints it (an error's `fix`) instead of its general advice, which fits none of these.
+ */
+function serverFix(target: ServerTarget, err: unknown): string | null {
+  const code = (err as { code?: unknown } | null)?.code;
+  const product = PRODUCT[target.dialect];
+  const where = `${target.host}${target.port ? `:${target.port}` : ''}`;
+  switch (code) {
+    case 'ECONNREFUSED':
+    case 'ENOTFOUND':
+    case 'EHOSTUNREACH':
+    case 'ETIMEDOUT':
+      return `start the ${product} server on ${where}, or correct the host and port in database.url`;
+    case '3D000':
+    case 'ER_BAD_DB_ERROR':
+      return `create the database ${target.database} (${target.dialect === 'postgresql' ? `createdb ${target.database}` : `CREATE DATABASE ${target.database}`}), or name another in database.url`;
+    case '28P01':
+    case '28000':
+    case 'ER_ACCESS_DENIED_ERROR':
+    case 'ER_DBACCESS_DENIED_ERROR':
+      return 'correct the user and password in database.url (%-encode @, :, / and % in them), or grant that user access';
+    default:
+      return null;
   }
 }

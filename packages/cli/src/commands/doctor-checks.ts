@@ -80,6 +80,33 @@ function playbookCmdFix(playbookCmd: string): string {
     : `install ${command} (ansible.playbook_cmd names it) or set ansible.playbook_cmd, whose default ansible-playbook comes with ansible-core`;
 }
 
+/**
+ * A playbook command that is there but fails to start (`--version` does not succeed): ansible's
+ * own reason, not execa's first line, which says only that it failed; installing it would not help.
+ */
+function cannotStart(
+  playbookCmd: string,
+  result: {
+    exitCode?: number | undefined;
+    signal?: string | undefined;
+    stdout: string;
+    stderr: string;
+    shortMessage?: string | undefined;
+  },
+): Error {
+  const lines = `${result.stderr}\n${result.stdout}`
+    .split('\n')
+    .map((l) => l.trim())
+    .filter(Boolean);
+  const reason =
+    lines.find((l) => /^\[?ERROR/.test(l)) ?? lines.at(-1) ?? result.shortMessage ?? 'no output';
+  const how =
+    result.exitCode !== undefined ? `exit ${result.exitCode}` : (result.signal ?? 'failed');
+  return Object.assign(new Error(`${playbookCmd} --version (${how}): ${reason}`), {
+    fix: 'it is installed but does not start: mend what its error names (the ansible.cfg it reads, a home directory where it can write ~/.ansible/tmp, its Python)',
+  });
+}
+
 function engineChecks(config: Config): DoctorCheck[] {
   const { ansible } = config;
   return [
@@ -157,8 +184,14 @@ function engineChecks(config: Config): DoctorCheck[] {
       if (problem) throw new Error(`ansible.playbook_cmd: ${problem}`);
       // As a worker starts it: every word of playbook_cmd, with a playbook's environment.
       const { file, args, env } = playbookCommand(ansible, ['--version'], {});
-      const { stdout } = await execa(file, args, { env, extendEnv: false, timeout: 30_000 });
-      return `${ansible.playbook_cmd}: ${stdout.split('\n')[0]}`;
+      const result = await execa(file, args, {
+        env,
+        extendEnv: false,
+        timeout: 30_000,
+        reject: false,
+      });
+      if (result.failed) throw cannotStart(ansible.playbook_cmd, result);
+      return `${ansible.playbook_cmd}: ${result.stdout.split('\n')[0]}`;
     }),
     check(
       'playbooks',

@@ -1,11 +1,14 @@
 import { Command } from 'commander';
 import {
   ConfigError,
+  counted,
   DEPTH_SAMPLE,
   DEPTH_STATES,
   exitCodesAndExamples,
+  type Config,
   type QueueDepth,
 } from '@loopabull/core/cli';
+import type { QueueServices } from '@loopabull/core/queue';
 import {
   jsonOption,
   lookAtQueue,
@@ -17,8 +20,26 @@ import {
   type Cli,
 } from '../options.js';
 
-function show(depth: QueueDepth, json: boolean) {
+/** Which queue was looked at: a typo in its prefix or Redis shows an empty queue and no worker. */
+interface Looked {
+  where: string;
+  workers: number;
+}
+
+const lookedAt = async (work: QueueServices['work'], config: Config): Promise<Looked> => {
+  const { redactUrl } = await import('@loopabull/core/queue');
+  return {
+    where: `queue ${config.queue.name} (prefix ${config.redis.prefix}) at ${redactUrl(config.redis.url)}`,
+    workers: await work.workerCount(),
+  };
+};
+
+function show(depth: QueueDepth, json: boolean, looked?: Looked) {
   if (json) return printJson(depth);
+  if (looked)
+    process.stdout.write(
+      `${looked.where}: ${looked.workers ? counted(looked.workers, 'worker') : 'no worker'} connected\n`,
+    );
   printTable([...DEPTH_STATES], [DEPTH_STATES.map((s) => depth[s])]);
   process.stdout.write(
     `oldest waiting: ${depth.waiting ? `${Math.round(depth.oldest_waiting_seconds)} s` : 'none'}${depth.paused ? '   (PAUSED: loopabull resume)' : ''}\n`,
@@ -60,10 +81,15 @@ async function watch(cli: Cli, opts: ConfigOpts & { json?: boolean }, every: num
       await lookAtQueue(cli, opts, async ({ work }, config) => {
         for (;;) {
           let depth: QueueDepth;
+          let looked: Looked | undefined;
           try {
             // A frozen Redis (a stopped process, a swapping host) keeps the connection and never
             // answers: without a deadline the watch would stop printing, saying nothing.
-            depth = await withTimeout(work.depth(), CONNECT_ONCE_MS, 'it');
+            [depth, looked] = await withTimeout(
+              Promise.all([work.depth(), opts.json ? undefined : lookedAt(work, config)]),
+              CONNECT_ONCE_MS,
+              'it',
+            );
           } catch (err) {
             throw new Error(
               `lost Redis at ${redactUrl(config.redis.url)}: ${(err as Error).message}`,
@@ -75,7 +101,7 @@ async function watch(cli: Cli, opts: ConfigOpts & { json?: boolean }, every: num
           else {
             const before = tty ? '\x1b[2J\x1b[H' : first ? '' : '\n';
             process.stdout.write(`${before}${time}\n`);
-            show(depth, false);
+            show(depth, false, looked);
           }
           first = false;
           said = null;
@@ -109,6 +135,8 @@ export const queueCommand = (cli: Cli) =>
 at the next ${DEPTH_SAMPLE} jobs to run at most; by_topic_counted says how many they looked at.
 Each job is counted under one state: "completed" leaves out the unrouted ones.
 With --watch, --json prints one such object a line (NDJSON), each with its "time" (ISO 8601).
+Without --json it first names the queue, its Redis and how many workers are connected to it: a
+prefix or Redis that is not the services' shows an empty queue with no worker.
 It only looks, as doctor and jobs list, show and logs do: nothing is written to Redis, even for a
 queue that does not exist yet.`,
     )
@@ -129,5 +157,9 @@ queue that does not exist yet.`,
     .action(async (opts: ConfigOpts & { json?: boolean; watch?: number | boolean }) =>
       opts.watch
         ? watch(cli, opts, typeof opts.watch === 'number' ? opts.watch : 2)
-        : lookAtQueue(cli, opts, async ({ work }) => show(await work.depth(), Boolean(opts.json))),
+        : lookAtQueue(cli, opts, async ({ work }, config) =>
+            opts.json
+              ? show(await work.depth(), true)
+              : show(...(await Promise.all([work.depth(), false, lookedAt(work, config)]))),
+          ),
     );

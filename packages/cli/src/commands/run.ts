@@ -47,7 +47,10 @@ error what failed (the exit code or signal, and the playbook), without repeating
 --json prints one object, {resolution, vars, event, result}, whatever the outcome (vars for a
 playbook, event for a handler, else null); result.outcome is
 "ran", "unrouted" or "failed" (then with exit_code and error, which ends with the output's
-tail as a worker records it), null on a dry run.`,
+tail as a worker records it), null on a dry run.
+It runs for real, as a worker would: a playbook changes what it changes, and a handler writes to
+Redis and the database and publishes its follow-up events (ctx.publish) to the bus, where the
+looper takes them. --dry-run runs nothing.`,
     )
     .addHelpText(
       'after',

@@ -416,7 +416,7 @@ routing_keys: [all]
     expect(load(path).bus.url).toBe('amqp://guest:guest@rabbit.example.org');
   });
 
-  it('runs playbooks alone from a 0.0.7 file: the automations, on by default, are off in it', () => {
+  it('runs playbooks alone from a 0.0.7 file, also with keys of this version added: the automations, on by default, are off in it', () => {
     const playbooksOnly: Automation = {
       name: 'demo',
       description: 'an automation that is on by default',
@@ -438,6 +438,12 @@ routing_keys: [all]
       'routing_keys: [all]\nansible: { playbooks_dir: /srv/playbooks }\nqueue: { name: q }\n',
     );
     expect(withAutomation(current).sections.demo).toEqual({ enabled: true });
+    // 0.0.7's looper block marks a file written for it, whatever was added (a Redis elsewhere).
+    const pointedElsewhere = write(
+      'legacy-with-redis.yml',
+      'plugins: { looper: { name: fedmsgrabbitmq } }\nredis: { url: redis://redis.example.org }\n',
+    );
+    expect(withAutomation(pointedElsewhere).sections.demo).toEqual({ enabled: false });
     expect(
       loadConfig({
         env: {},

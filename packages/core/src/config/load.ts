@@ -223,12 +223,15 @@ function resolvePaths(config: Config, base: string): Config {
 const LEGACY_KEYS = new Set(['loglevel', 'routing_keys', 'ansible', 'plugins']);
 
 /**
- * A file with 0.0.7's keys and no other but automation sections: one written for the original,
- * which ran playbooks and nothing else, perhaps with an automation added by name.
+ * A file written for the original, which ran playbooks and nothing else, perhaps with an
+ * automation added by name: 0.0.7's keys and no other but automation sections, or any file that
+ * keeps 0.0.7's `plugins.looper` block, which no file of this version's needs. A `redis:` added to
+ * such a file to point it at another Redis must not start three automations beside its playbooks.
  */
 const isLegacyFile = (raw: Record<string, unknown>, automations: readonly Automation[]): boolean =>
-  ('plugins' in raw || 'routing_keys' in raw) &&
-  Object.keys(raw).every((k) => LEGACY_KEYS.has(k) || automations.some((a) => a.name === k));
+  isObject((raw.plugins as Record<string, unknown> | undefined)?.looper) ||
+  (('plugins' in raw || 'routing_keys' in raw) &&
+    Object.keys(raw).every((k) => LEGACY_KEYS.has(k) || automations.some((a) => a.name === k)));
 
 /**
  * Finds, reads and validates the configuration. Every problem is a ConfigError that names the
