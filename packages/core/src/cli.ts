@@ -37,6 +37,7 @@ export { topicAllowed, topicProblem } from './topic.js';
 export { bindingsDeliver, eventAsPublished } from './presets.js';
 export { jobIdFor } from './job-id.js';
 export { counted, formatTable, printable } from './format.js';
+export { redactUrl } from './redact-url.js';
 export { parseDuration, formatDuration } from './duration.js';
 export { isObject, type JsonObject } from './json-object.js';
 export { unstorableText } from './storable-text.js';

@@ -2,7 +2,7 @@ import { once } from 'node:events';
 import { afterAll, afterEach, describe, expect, it, jest } from '@jest/globals';
 import type { Redis } from 'ioredis';
 import { loopabullKeysOf, removeTempDirs, testConfig } from '@test/support';
-import { Counters } from './counters.js';
+import { Counters, REFUSED_KEPT } from './counters.js';
 import { loopabullKeys } from './keys.js';
 import { createProducerRedis, createRedis } from './redis.js';
 
@@ -152,6 +152,22 @@ describe('Counters', () => {
       other: 3,
     });
     expect(Object.keys(await first.readDurations()).sort()).toEqual(['org.example.a', 'other']);
+  });
+
+  it('forgets the topics it was refused once it has been refused more than it keeps, and asks again', async () => {
+    const c = counters(undefined, 1);
+    c.incr('completed', 'org.example.a');
+    c.incr('completed', 'org.example.b');
+    await c.flush();
+    expect(await c.read()).toEqual({ completed: { 'org.example.a': 1, other: 1 } });
+    // Topics that carry ids: each refused, each remembered until there are too many.
+    for (let i = 0; i <= REFUSED_KEPT; i++) c.incr('completed', `org.example.id${i}`);
+    await c.flush();
+    // Labels reset by hand (metrics started over): b, forgotten, is asked about and admitted.
+    await reader.del(keys.labels, keys.counters);
+    c.incr('completed', 'org.example.b');
+    await c.flush();
+    expect(await c.read()).toEqual({ completed: { 'org.example.b': 1 } });
   });
 
   it('keeps topics named like Object properties as plain keys', async () => {

@@ -89,6 +89,9 @@ function merge(into: Batch, from: Batch): void {
  * process killed with SIGKILL loses what it counted since its last flush: acceptable for
  * metrics, which is all these are (jobs and acks never wait for them).
  */
+/** How many refused labels a process remembers before it forgets them (`Counters.admitted`). */
+export const REFUSED_KEPT = 10_000;
+
 export class Counters {
   private pending = emptyBatch();
   private timer: NodeJS.Timeout | null = null;
@@ -96,8 +99,13 @@ export class Counters {
   private closed = false;
   private readonly onError: (err: Error) => void;
   private readonly maxLabels: number;
-  /** What this process learnt of the shared label set: admitted or not, for good. */
+  /**
+   * What this process learnt of the shared label set: admitted (at most maxLabels, for good) or
+   * refused. Refused ones are forgotten past REFUSED_KEPT, to be asked again: topics that carry
+   * ids would otherwise grow it by one a message for as long as the process runs.
+   */
   private readonly admitted = new Map<string, boolean>([[OTHER_LABEL, true]]);
+  private refused = 0;
 
   constructor(
     private readonly redis: Redis,
@@ -183,6 +191,10 @@ export class Counters {
 
   /** The batch with labels beyond the cap folded into `other`. */
   private async capped(batch: Batch): Promise<Batch> {
+    if (this.refused > REFUSED_KEPT) {
+      for (const [label, admitted] of this.admitted) if (!admitted) this.admitted.delete(label);
+      this.refused = 0;
+    }
     const labels = new Set(batch.durations.keys());
     for (const field of batch.counters.keys()) {
       const { label } = splitField(field);
@@ -197,7 +209,10 @@ export class Counters {
         this.maxLabels,
         ...unknown,
       )) as number[];
-      unknown.forEach((label, i) => this.admitted.set(label, verdicts[i] === 1));
+      unknown.forEach((label, i) => {
+        this.admitted.set(label, verdicts[i] === 1);
+        if (verdicts[i] !== 1) this.refused += 1;
+      });
     }
     const keep = (label: string) => (this.admitted.get(label) ? label : OTHER_LABEL);
     const out = emptyBatch();

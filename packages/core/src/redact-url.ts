@@ -9,6 +9,14 @@ export const UNPARSABLE_URL = '<unparsable URL>';
  * name without a password is redacted too: that is how tokens ride in URLs.
  */
 export function redactUrl(url: string): string {
+  // A Redis socket path, whose password can only ride in `?password=`.
+  if (url.startsWith('/')) {
+    const [path, query] = url.split(/\?(.*)/s);
+    if (query === undefined) return url;
+    const params = new URLSearchParams(query);
+    for (const name of new Set(params.keys())) if (SECRET_PARAM.test(name)) params.set(name, '***');
+    return `${path}?${params.toString()}`;
+  }
   let u: URL;
   try {
     u = new URL(url);

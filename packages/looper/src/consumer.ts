@@ -47,7 +47,8 @@ export class BusConsumer extends EventEmitter<ConsumerEvents> {
   private consumerTag: string | null = null;
   private wanted = false;
   private closing = false;
-  private reconnecting = false;
+  /** Why the last attempt to connect failed, while they fail: the reason last logged. */
+  private failing: string | null = null;
   /** Consume and cancel calls run one at a time, in the order they were asked for. */
   private syncing: Promise<void> = Promise.resolve();
   private rebindTimer: NodeJS.Timeout | null = null;
@@ -77,24 +78,26 @@ export class BusConsumer extends EventEmitter<ConsumerEvents> {
     }
     connection.on('disconnect', (err) => {
       logger.warn('lost the bus connection, reconnecting', { error: err.message });
-      this.reconnecting = true;
+      this.failing = null;
       this.emit('disconnected', err);
     });
     connection.on('connect-failed', (err) => {
       // An attempt under way when close() was called fails afterwards; it is not retried.
       if (this.closing) return;
-      // The first failure says what is wrong; the retries that follow would only repeat it.
+      // A failure says what is wrong; the retries that repeat it are debug lines. One for another
+      // reason is said again: a broker back up with a certificate not trusted, after one that
+      // refused connections, or the failures after a lost connection.
       const error = busFault(err, this.bus.url);
-      if (this.reconnecting) logger.debug('bus connection still failing', { error });
+      if (error === this.failing) logger.debug('bus connection still failing', { error });
       else
         logger.warn('cannot connect to the bus or declare the queue, retrying with backoff', {
           url: redactUrl(this.bus.url),
           error,
         });
-      this.reconnecting = true;
+      this.failing = error;
     });
     connection.on('connect', () => {
-      this.reconnecting = false;
+      this.failing = null;
     });
     connection.on('error', (err) => logger.debug('bus connection error', { error: err.message }));
     connection.on('blocked', (reason) =>

@@ -21,7 +21,8 @@ export interface PlaybookRun {
   relative: string;
   /**
    * In a private directory of its own that is removed after the run (`withVarsFile`): the
-   * playbook's TMPDIR too, so what ansible leaves there when the run is killed goes with it.
+   * playbook's TMPDIR and ANSIBLE_LOCAL_TEMP too, so what ansible leaves there when the run is
+   * killed goes with it.
    */
   varsFile: string;
   /** The job's variables (LOOPABULL_TOPIC, …), beside what `ansible.env_passthrough` lets through. */
@@ -171,8 +172,11 @@ export async function spawnPlaybook(run: PlaybookRun): Promise<PlaybookExit> {
   const { file, args, env } = playbookCommand(ansible, [run.file, '-e', `@${run.varsFile}`], {
     ...run.env,
     // A module's AnsiballZ payload is unpacked under TMPDIR and removed only when the module
-    // ends; a run killed at its timeout or at shutdown would leave it behind, one per run.
+    // ends; a run killed at its timeout or at shutdown would leave it behind, one per run. So
+    // would ansible-playbook its own `ansible-local-*` directory (~/.ansible/tmp by default,
+    // local_tmp in ansible.cfg, which this overrides), where nothing would ever remove it.
     TMPDIR: dirname(run.varsFile),
+    ANSIBLE_LOCAL_TEMP: dirname(run.varsFile),
   });
   const tail = new OutputTail();
   const usage = new UsageErrorWatch();

@@ -1,7 +1,8 @@
 /**
- * A playbook's TMPDIR is its run's private directory (README of this package): a module that is
- * killed mid-run leaves its unpacked AnsiballZ payload there, and it goes when the run ends,
- * instead of staying in /tmp for good.
+ * A playbook's TMPDIR and ANSIBLE_LOCAL_TEMP are its run's private directory (README of this
+ * package): a module that is killed mid-run leaves its unpacked AnsiballZ payload there, and
+ * ansible-playbook its ansible-local-* directory, and they go when the run ends, instead of
+ * staying in /tmp and ~/.ansible/tmp for good.
  */
 import { existsSync, readdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -12,8 +13,8 @@ import { withVarsFile } from './vars-file.js';
 
 afterAll(removeTempDirs);
 
-describe("a playbook's TMPDIR", () => {
-  it("holds what a killed module leaves, and is removed with the run's directory", async () => {
+describe("a playbook's TMPDIR and ANSIBLE_LOCAL_TEMP", () => {
+  it("hold what a killed module and ansible-playbook leave, and are removed with the run's directory", async () => {
     const dir = tempDir('tmpdir');
     const file = join(dir, 'sleep.yml');
     writeFileSync(file, localPlaybook([{ 'ansible.builtin.command': 'sleep 600' }]));
@@ -49,6 +50,8 @@ describe("a playbook's TMPDIR", () => {
       { timeout: 60_000 },
     );
     expect(payload).toMatch(/^ansible_ansible\.legacy\.command_payload_/);
+    // ansible-playbook's own directory (~/.ansible/tmp/ansible-local-*) is there too.
+    expect(readdirSync(runDir).filter((n) => n.startsWith('ansible-local-'))).toHaveLength(1);
     stop.abort();
     expect((await settled).message).toMatch(/^ansible-playbook stopped \(playbook sleep\.yml\)/);
     expect(existsSync(runDir)).toBe(false);

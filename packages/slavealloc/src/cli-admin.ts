@@ -1,4 +1,4 @@
-import { ConfigError, printJson } from '@loopabull/core/cli';
+import { ConfigError, printJson, redactUrl } from '@loopabull/core/cli';
 import type { Backend } from './cli-backend.js';
 
 /** The original CLI's messages: data on standard output, what happened on standard error. */
@@ -124,12 +124,18 @@ export function checkApi<T>(
   make: (url: string, token: string | null) => T,
   token: string | null | undefined,
 ): T {
+  let parsed: URL;
   try {
-    new URL(url);
+    parsed = new URL(url);
   } catch {
     throw new ConfigError(
       `-A ${JSON.stringify(url)} is not a URL; e.g. http://slavealloc.example.com:8080/api`,
     );
   }
+  // The API's paths go after it: a query there would end up inside them.
+  if (parsed.search || parsed.hash)
+    throw new ConfigError(
+      `-A ${redactUrl(url)} has a query or fragment, which the API does not take; give its address alone, e.g. http://slavealloc.example.com:8080/api`,
+    );
   return make(url, token ?? null);
 }

@@ -19,6 +19,7 @@ describe('apiBackend: what a 404 means', () => {
       if (path === '/api/slaves/nobody?byname=1') return send(404, '{}');
       if (path === '/api/gettac/nobody') return send(404, '{"success":false}');
       if (path === '/api/gettac/broken') return send(500, '{"error":"Internal Server Error"}');
+      if (path === '/api/gettac/who') return send(418, JSON.stringify(req.headers.authorization));
       // What a server answers for a path it does not have (Fastify's not-found handler).
       return send(
         404,
@@ -52,5 +53,18 @@ describe('apiBackend: what a 404 means', () => {
     await expect(apiBackend(`${url}/api`, null).gettac('broken')).rejects.toThrow(
       `${url}/api/gettac/broken answered 500: {"error":"Internal Server Error"}`,
     );
+  });
+
+  it('sends a user and password in -A as basic authentication, and names the URL without them', async () => {
+    const withUser = apiBackend(`${url.replace('//', '//ops:p%40ss%3Aw@')}/api`, 'tok');
+    const failure = withUser.gettac('who').catch((err: Error) => err.message);
+    const expected = `Basic ${Buffer.from('ops:p@ss:w').toString('base64')}`;
+    expect(await failure).toBe(`${url}/api/gettac/who answered 418: ${JSON.stringify(expected)}`);
+    // Without a user, the token goes only with changes, not with reads.
+    expect(
+      await apiBackend(`${url}/api`, 'tok')
+        .gettac('who')
+        .catch((err: Error) => err.message),
+    ).toBe(`${url}/api/gettac/who answered 418: `);
   });
 });

@@ -17,22 +17,38 @@ export interface Backend {
   close(): Promise<void>;
 }
 
-/** The original's `-A` URL ended in `/api`; a bare server address is taken to mean its `/api`. */
-function apiBase(url: string): string {
+/**
+ * The original's `-A` URL ended in `/api`; a bare server address is taken to mean its `/api`.
+ * A user and password in it are for a proxy in front of the API, sent as HTTP basic
+ * authentication: fetch refuses a URL that holds them, and messages name the URL without them.
+ */
+function apiBase(url: string): { base: string; basic: string | null } {
   const u = new URL(url);
   if (u.pathname === '' || u.pathname === '/') u.pathname = '/api';
-  return u.toString().replace(/\/+$/, '');
+  const basic =
+    u.username || u.password
+      ? Buffer.from(`${decodeURIComponent(u.username)}:${decodeURIComponent(u.password)}`).toString(
+          'base64',
+        )
+      : null;
+  u.username = '';
+  u.password = '';
+  return { base: u.toString().replace(/\/+$/, ''), basic };
 }
 
-/** The REST client of the original CLI, with the bearer token the server asks for on PUT. */
+/**
+ * The REST client of the original CLI, with the bearer token the server asks for on PUT, or the
+ * basic authentication of a proxy in front of it when the URL has a user (one header holds one).
+ */
 export function apiBackend(url: string, token: string | null): Backend {
-  const base = apiBase(url);
+  const { base, basic } = apiBase(url);
   const call = async (method: string, path: string, body?: unknown) => {
     const headers: Record<string, string> = {
       'user-agent': 'slavealloc command line',
       'content-type': 'application/json',
     };
-    if (token && method !== 'GET') headers.authorization = `Bearer ${token}`;
+    if (basic) headers.authorization = `Basic ${basic}`;
+    else if (token && method !== 'GET') headers.authorization = `Bearer ${token}`;
     let res: Response;
     try {
       res = await fetch(`${base}/${path}`, {

@@ -67,7 +67,7 @@ describe('loopabull slavealloc --help', () => {
       // What -A is to it: refused by the db* commands, a URL for the others.
       expect(end).toContain(
         admin.includes(name)
-          ? '-A that is not a URL, or -A with -D'
+          ? '-A that is not a URL or has a query, or -A with -D'
           : '-A: the db* commands work on a database only',
       );
       const examples = end.slice(end.indexOf('\nExamples:\n')).trim().split('\n').slice(1);

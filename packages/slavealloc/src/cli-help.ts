@@ -97,7 +97,10 @@ export const takesApi = (cmd: Command): boolean =>
 const KIND = {
   admin: {
     fails: ['the database or the API failing, or -A naming no slavealloc API'],
-    usage: ['an empty slave name, or one with a dot', '-A that is not a URL, or -A with -D'],
+    usage: [
+      'an empty slave name, or one with a dot',
+      '-A that is not a URL or has a query, or -A with -D',
+    ],
   },
   db: { fails: ['the database failing'], usage: ['-A: the db* commands work on a database only'] },
 };

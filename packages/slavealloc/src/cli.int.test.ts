@@ -535,6 +535,17 @@ describe('the built command (npm run build first)', () => {
     expect(res.code).toBe(2);
   });
 
+  it('-A with a query is a usage error that names the URL without its secrets', async () => {
+    const res = await runCli(
+      ['slavealloc', 'gettac', 'linux-1', '-A', 'http://ops:hunter2@127.0.0.1:9/?api_key=k3y'],
+      { cwd: tempDir() },
+    );
+    expect(res.stderr).toBe(
+      'loopabull: -A http://ops:***@127.0.0.1:9/?api_key=*** has a query or fragment, which the API does not take; give its address alone, e.g. http://slavealloc.example.com:8080/api\n',
+    );
+    expect(res.code).toBe(2);
+  });
+
   it('dbimport of a CSV it cannot read is a usage error naming file and line, before the database is made', async () => {
     const dir = tempDir();
     const csv = join(dir, 'slaves.csv');
