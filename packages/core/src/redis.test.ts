@@ -32,6 +32,13 @@ describe('redactUrl', () => {
     );
   });
 
+  it('shows a Redis socket path as it is, with a password in its query hidden', () => {
+    expect(redactUrl('/run/redis/redis.sock')).toBe('/run/redis/redis.sock');
+    expect(redactUrl('/run/redis.sock?password=hunter2&db=3')).toBe(
+      '/run/redis.sock?password=***&db=3',
+    );
+  });
+
   it.each([
     'redis://u:hunter2@host:99999',
     'amqp://u:hunter2@[bad',
