@@ -133,7 +133,10 @@ describe('configuration errors', () => {
     '%s: exit 2 naming the key and the file for a bus.tls file that cannot be read',
     async (...args) => {
       const missing = join(dir, 'missing-ca.pem');
-      const path = write('tls-missing.yml', `bus: { tls: { ca_cert: "${missing}" } }\n`);
+      const path = write(
+        'tls-missing.yml',
+        `bus: { url: "amqps://127.0.0.1:5671", tls: { ca_cert: "${missing}" } }\n`,
+      );
       // Redis unreachable: the looper does not wait for it to report the file.
       const res = await runCli([...args, '-c', path], {
         env: { REDIS_URL: 'redis://127.0.0.1:1' },

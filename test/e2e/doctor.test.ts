@@ -282,7 +282,10 @@ describe('loopabull doctor, files the config names', () => {
     const [ca, cfg] = [join(dir, 'missing-ca.pem'), join(dir, 'missing-ansible.cfg')];
     const config = testConfig({
       dir,
-      overrides: { bus: { tls: { ca_cert: ca } }, ansible: { cfg_file_path: cfg } },
+      overrides: {
+        bus: { url: 'amqps://guest:guest@127.0.0.1:5671', tls: { ca_cert: ca } },
+        ansible: { cfg_file_path: cfg },
+      },
     });
     try {
       const { code, checks } = await doctor(config.configPath);
@@ -306,7 +309,7 @@ describe('loopabull doctor, files the config names', () => {
         ],
       });
     } finally {
-      await cleanUpTest(config);
+      await cleanUpTest(config, { amqpUrl: BROKER });
     }
   });
 });

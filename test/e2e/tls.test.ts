@@ -77,6 +77,13 @@ function tlsConfig({
   });
 }
 
+/** What `loopabull doctor` says to do about the bus. */
+async function busFix(configPath: string): Promise<string | undefined> {
+  const res = await runCli(['doctor', '--json', '--config', configPath], { env: trustingRedis() });
+  const checks = JSON.parse(res.stdout) as Array<{ name: string; fix?: string }>;
+  return checks.find((c) => c.name === 'bus')?.fix;
+}
+
 /** The processes trust the test CA for Redis, as `rediss://` has no setting of its own for it. */
 const trustingRedis = () => ({ NODE_EXTRA_CA_CERTS: certs.ca });
 
@@ -177,6 +184,16 @@ describe('over TLS', () => {
     const publish = await runCli(['publish', TOPIC, '--body', '{}', '--config', config.configPath]);
     expect(publish.code).toBe(1);
     expect(publish.stderr).toMatch(/cannot reach the bus at amqps:.*certificate required/);
+    expect(await busFix(config.configPath)).toBe(
+      'the broker asks for a client certificate: set bus.tls.certfile and bus.tls.keyfile',
+    );
+  });
+
+  it("says to name the broker's CA, not to start RabbitMQ, when its certificate is not trusted", async () => {
+    const config = tlsConfig({ tls: { ca_cert: otherCerts.ca }, busUrl: rabbit.tlsUrl! });
+    expect(await busFix(config.configPath)).toMatch(
+      /^give the CA that signed the broker's certificate as bus\.tls\.ca_cert/,
+    );
   });
 
   it('says which Redis presented a certificate it does not trust, keeps retrying, and takes jobs once the certificate is right', async () => {

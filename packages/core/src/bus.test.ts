@@ -41,8 +41,24 @@ describe('busSocketOptions', () => {
 
   it("logs in with the URL's user and password when it has one, presenting the certificate as well", () => {
     const opts = options('amqps://me:secret@broker.example.org');
-    expect(opts.credentials).toBeUndefined();
+    expect(opts.credentials).toMatchObject({
+      mechanism: 'PLAIN',
+      username: 'me',
+      password: 'secret',
+    });
     expect(opts.cert?.toString()).toBe('me.crt\n');
+  });
+
+  it("reads the URL's %-escapes as UTF-8, as RabbitMQ's URI spec does (amqplib read Latin-1)", () => {
+    const plain = (url: string) => options(url, {}).credentials;
+    expect(plain('amqp://ops:p%C3%A4ssw%C3%B6rd%E2%82%AC@broker/')).toMatchObject({
+      username: 'ops',
+      password: 'pässwörd€',
+    });
+    expect(plain('amqp://ops%40site:p%40ss%3Aw%2Frd@broker/').password).toBe('p@ss:w/rd');
+    // Without a user, guest/guest, as amqplib has it; an escape that is not UTF-8, as amqplib read it.
+    expect(plain('amqp://broker/')).toMatchObject({ username: 'guest', password: 'guest' });
+    expect(plain('amqp://ops:caf%E9@broker/').password).toBe('café');
   });
 
   it('refuses a TLS file that cannot be read as a configuration error naming the key, the file and the fix', () => {
@@ -65,7 +81,7 @@ describe('busSocketOptions', () => {
   it('leaves the login to the URL without a client certificate', () => {
     expect(
       options('amqps://broker.example.org', { certfile: null, keyfile: null }).credentials,
-    ).toBeUndefined();
+    ).toMatchObject({ mechanism: 'PLAIN', username: 'guest' });
   });
 });
 
@@ -86,6 +102,18 @@ describe('BusUnreachable.fix', () => {
     const err = unreachable('Expected ConnectionOpenOk; got <ConnectionClose channel:0>');
     expect(err.fix).toBe(
       "create the virtual host and let the user use it (rabbitmqctl add_vhost releng; rabbitmqctl set_permissions -p releng ops '.*' '.*' '.*'), or correct the virtual host in bus.url / $AMQP_URL (now amqp://ops:***@broker.example.org:5672/releng)",
+    );
+  });
+
+  it('quotes a virtual host the shell would split, in the commands it gives', () => {
+    const spaced = 'amqp://ops:secret@broker.example.org/team%20a%27s';
+    const err = new BusUnreachable(
+      spaced,
+      'refused',
+      new Error('Expected ConnectionOpenOk; got <ConnectionClose channel:0>'),
+    );
+    expect(err.fix).toContain(
+      `rabbitmqctl add_vhost 'team a'\\''s'; rabbitmqctl set_permissions -p 'team a'\\''s' ops`,
     );
   });
 

@@ -57,8 +57,27 @@ export function busSocketOptions(config: BusConfig) {
     ...(tls.ca_cert ? { ca: [read('ca_cert', tls.ca_cert)] } : {}),
     ...(tls.certfile ? { cert: read('certfile', tls.certfile) } : {}),
     ...(tls.keyfile ? { key: read('keyfile', tls.keyfile) } : {}),
-    ...(certificateLogin ? { credentials: amqp.credentials.external() } : {}),
+    credentials: certificateLogin ? amqp.credentials.external() : urlCredentials(config.bus.url),
   };
+}
+
+/**
+ * The URL's user and password, as amqplib would take them (guest/guest when there are none) but
+ * %-decoded as UTF-8, as RabbitMQ's URI spec and pika have them: amqplib's `unescape` reads
+ * `p%C3%A4ss` as Latin-1, and the broker refused such a password. An escape that is not UTF-8
+ * is read as amqplib did.
+ */
+function urlCredentials(url: string) {
+  const { username, password } = new URL(url);
+  if (username === '' && password === '') return amqp.credentials.plain('guest', 'guest');
+  const decoded = (part: string) => {
+    try {
+      return decodeURIComponent(part);
+    } catch {
+      return unescape(part);
+    }
+  };
+  return amqp.credentials.plain(decoded(username), decoded(password));
 }
 
 /**
@@ -123,6 +142,10 @@ function vhostAndUser(url: string): { vhost: string; user: string } {
   };
 }
 
+/** A word as a shell reads it back, for commands an operator copies: quoted when it must be. */
+const shellWord = (word: string) =>
+  /^[\w@%+=:,./-]+$/.test(word) ? word : `'${word.replaceAll("'", `'\\''`)}'`;
+
 /**
  * What to do about a broker that answered but refused us, or undefined when it did not answer
  * (then the fix is to start it or correct the URL's host). A refused login or virtual host is
@@ -131,7 +154,8 @@ function vhostAndUser(url: string): { vhost: string; user: string } {
 function busFix(err: Error, url: string): string | undefined {
   const where = `bus.url / $AMQP_URL (now ${redactUrl(url)})`;
   if (vhostRefused(err)) {
-    const { vhost, user } = vhostAndUser(url);
+    const names = vhostAndUser(url);
+    const [vhost, user] = [names.vhost, names.user].map(shellWord);
     return `create the virtual host and let the user use it (rabbitmqctl add_vhost ${vhost}; rabbitmqctl set_permissions -p ${vhost} ${user} '.*' '.*' '.*'), or correct the virtual host in ${where}`;
   }
   // amqplib's words for the broker's connection.close during the handshake: a login refused.
@@ -139,8 +163,38 @@ function busFix(err: Error, url: string): string | undefined {
     return `correct the user and password in ${where}, or bus.tls when the client certificate is the login; the broker's log says why it refused`;
   if (plainPort(err))
     return `use amqp:// for a port that speaks plain AMQP (5672 by default), or amqps:// with the broker's TLS port (5671 by default), in ${where}`;
-  return undefined;
+  const code = (err as NodeJS.ErrnoException).code ?? '';
+  return TLS_FIXES.find(([test]) => test.test(code) || test.test(err.message))?.[1];
 }
+
+/** What to do about a TLS handshake that failed, by Node's or OpenSSL's code (or words). */
+const TLS_FIXES: ReadonlyArray<readonly [RegExp, string]> = [
+  [
+    /^(SELF_SIGNED_CERT_IN_CHAIN|DEPTH_ZERO_SELF_SIGNED_CERT|UNABLE_TO_VERIFY_LEAF_SIGNATURE|UNABLE_TO_GET_ISSUER_CERT(_LOCALLY)?|CERT_UNTRUSTED)$/,
+    "give the CA that signed the broker's certificate as bus.tls.ca_cert (without it, the system's CAs are trusted)",
+  ],
+  [
+    /^ERR_TLS_CERT_ALTNAME_INVALID$/,
+    "connect by a host name the broker's certificate names (its subjectAltName) in bus.url, or have the broker's certificate name this one",
+  ],
+  [/^CERT_HAS_EXPIRED$/, "the broker's certificate has expired: its operators must renew it"],
+  [
+    /CERTIFICATE_REQUIRED|certificate required/,
+    'the broker asks for a client certificate: set bus.tls.certfile and bus.tls.keyfile',
+  ],
+  [
+    /ALERT_(UNKNOWN_CA|BAD_CERTIFICATE)|unknown ca|bad certificate/,
+    'the broker does not trust the client certificate (bus.tls.certfile): use one signed by a CA the broker trusts',
+  ],
+  [
+    /KEY_VALUES_MISMATCH|key values mismatch/,
+    'bus.tls.keyfile is not the key of bus.tls.certfile: give the pair that belongs together',
+  ],
+  [
+    /SASL mechanism EXTERNAL is not provided/,
+    'enable the rabbitmq_auth_mechanism_ssl plugin on the broker to log in with the client certificate, or give a user and password in bus.url',
+  ],
+];
 
 /** connectOnce's failure: the message names the broker; `reason` is why, for callers that name it themselves. */
 export class BusUnreachable extends Error {

@@ -46,6 +46,14 @@ describe('parseDatabaseUrl', () => {
     });
   });
 
+  it("takes a MySQL URL's charset=utf8 or utf8mb4, as SQLAlchemy's often carry: the connection is utf8mb4", () => {
+    for (const charset of ['utf8', 'UTF8MB4'])
+      expect(parse(`mysql+pymysql://lb@db/x?charset=${charset}`)).toMatchObject({
+        dialect: 'mysql',
+        database: 'x',
+      });
+  });
+
   it('leaves user and password unset when the URL has none, and defaults the host', () => {
     expect(parse('postgresql:///loopabull')).toEqual({
       dialect: 'postgresql',
@@ -63,7 +71,10 @@ describe('parseDatabaseUrl', () => {
     ['sqlite:loopabull.db', 'is not supported'],
     ['sqlite://loopabull.db', 'names a host; a file is written sqlite:///loopabull.db'],
     ['sqlite:///lb.db?mode=ro', 'has query parameters'],
-    ['mysql://lb:secret@db/x?charset=utf8', 'has query parameters'],
+    ['mysql://lb:secret@db/x?charset=latin1', 'has the query parameter charset=, which is not'],
+    ['postgresql://lb@db/x?application_name=lb', 'has the query parameter application_name='],
+    ['postgresql://lb@db/x?sslmode=require', 'set PGSSLMODE=require in the services'],
+    ['mysql://lb@db/x?ssl_ca=/ca.pem', 'TLS to MariaDB/MySQL is not supported'],
     ['postgresql://lb:secret@db', 'needs one database name'],
     ['postgresql://lb:secret@db/a/b', 'needs one database name'],
     ['mysql://lb:secret@db:99999/x', 'cannot be parsed'],

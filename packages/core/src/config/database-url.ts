@@ -99,6 +99,24 @@ function sqliteTarget(url: string, rest: string, baseDir: string): SqliteTarget 
   return { dialect: 'sqlite', path: isAbsolute(path) ? path : resolve(baseDir, path) };
 }
 
+/**
+ * What is wrong with a server URL's query, or null. SQLAlchemy URLs of MySQL often carry
+ * `?charset=utf8`: taken, as the connection is always utf8mb4 (UTF-8 whole, which utf8 is not).
+ * TLS options are not read from the URL: PostgreSQL's driver takes libpq's PGSSLMODE from the
+ * environment (docs/configuration.md).
+ */
+function queryProblem(params: URLSearchParams, dialect: ServerTarget['dialect']): string | null {
+  for (const [name, value] of params) {
+    if (dialect === 'mysql' && name === 'charset' && /^utf8(mb4)?$/i.test(value)) continue;
+    if (/^ssl/i.test(name))
+      return dialect === 'postgresql'
+        ? `has ${name}=, which is not read from the URL: set PGSSLMODE=require in the services' environment instead (a private CA in NODE_EXTRA_CA_CERTS)`
+        : `has ${name}=: TLS to MariaDB/MySQL is not supported; reach it over a local socket or a tunnel`;
+    return `has the query parameter ${name}=, which is not supported${dialect === 'mysql' ? ' (charset=utf8 or utf8mb4 is: the connection is always utf8mb4)' : ''}`;
+  }
+  return null;
+}
+
 function serverTarget(url: string, dialect: ServerTarget['dialect']): ServerTarget {
   let parsed: URL;
   try {
@@ -106,7 +124,8 @@ function serverTarget(url: string, dialect: ServerTarget['dialect']): ServerTarg
   } catch {
     throw invalid(url, 'cannot be parsed');
   }
-  if (parsed.search) throw invalid(url, 'has query parameters, which are not supported');
+  const problem = queryProblem(parsed.searchParams, dialect);
+  if (problem) throw invalid(url, problem);
   // WHATWG URL keeps a `%` that starts no escape; decoding it would throw a URIError that names
   // neither the key nor the URL.
   const decode = (part: string, what: string) => {

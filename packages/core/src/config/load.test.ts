@@ -497,6 +497,24 @@ ansible:
       expect(() => load(path)).toThrow(line);
   });
 
+  it('refuses bus.tls with an amqp:// URL, and a client certificate without its key', () => {
+    expect(() =>
+      load(write('tls-plain.yml', "bus: { url: 'amqp://b', tls: { ca_cert: /ca.pem } }\n")),
+    ).toThrow(
+      /bus\.tls: is set, but bus\.url is amqp:\/\/, which does not use TLS: make it amqps:\/\//,
+    );
+    expect(() =>
+      load(write('no-key.yml', "bus: { url: 'amqps://b', tls: { certfile: /me.crt } }\n")),
+    ).toThrow(/bus\.tls\.keyfile: is needed with bus\.tls\.certfile/);
+    expect(() =>
+      load(write('no-cert.yml', "bus: { url: 'amqps://b', tls: { keyfile: /me.key } }\n")),
+    ).toThrow(/bus\.tls\.certfile: is needed with bus\.tls\.keyfile/);
+    expect(
+      load(write('tls.yml', "bus: { url: 'amqps://b', tls: { ca_cert: /ca.pem } }\n")).bus.tls
+        .ca_cert,
+    ).toBe('/ca.pem');
+  });
+
   it('ignores the 0.0.7 looper block when the file has a bus section', () => {
     const path = write(
       'legacy-and-bus.yml',

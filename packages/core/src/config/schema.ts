@@ -250,6 +250,23 @@ export const configSchema = z
           .prefault({}),
       })
       .strict()
+      .superRefine(({ url, tls }, ctx) => {
+        // Said here, or the files would be ignored without a word: amqp:// never starts TLS,
+        // and a certificate without its key is never presented.
+        if ((tls.ca_cert || tls.certfile || tls.keyfile) && url.startsWith('amqp:'))
+          ctx.addIssue({
+            code: 'custom',
+            path: ['tls'],
+            message:
+              "is set, but bus.url is amqp://, which does not use TLS: make it amqps:// (the broker's TLS port, 5671 by default), or remove bus.tls",
+          });
+        if (Boolean(tls.certfile) !== Boolean(tls.keyfile))
+          ctx.addIssue({
+            code: 'custom',
+            path: ['tls', tls.certfile ? 'keyfile' : 'certfile'],
+            message: `is needed with bus.tls.${tls.certfile ? 'certfile' : 'keyfile'}: the client certificate and its key go together`,
+          });
+      })
       .prefault({}),
     routing_keys: z
       .array(z.string().min(1))
