@@ -1,19 +1,16 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from '@jest/globals';
+import { makeCertificates, removeTempDirs, tempDir } from '@test/support';
 import { BusUnreachable, busSocketOptions } from './bus.js';
 import { ConfigError } from './errors.js';
 
-const dir = mkdtempSync(join(tmpdir(), 'loopabull-bus-'));
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
-const pem = (name: string) => {
-  const path = join(dir, name);
-  writeFileSync(path, `${name}\n`);
-  return path;
-};
+afterAll(removeTempDirs);
+const certs = makeCertificates();
+const dir = tempDir('bus');
 type TlsFiles = Record<'ca_cert' | 'certfile' | 'keyfile', string | null>;
-const tls: TlsFiles = { ca_cert: pem('ca.pem'), certfile: pem('me.crt'), keyfile: pem('me.key') };
+const tls: TlsFiles = { ca_cert: certs.ca, certfile: certs.clientCert, keyfile: certs.clientKey };
+const text = (path: string) => readFileSync(path, 'utf8');
 
 const options = (url: string, files: Partial<TlsFiles> = tls, source?: string) =>
   busSocketOptions({
@@ -33,9 +30,9 @@ describe('busSocketOptions', () => {
     ]) {
       const opts = options(url);
       expect(opts.credentials?.mechanism).toBe('EXTERNAL');
-      expect(opts.cert?.toString()).toBe('me.crt\n');
-      expect(opts.key?.toString()).toBe('me.key\n');
-      expect(opts.ca?.map(String)).toEqual(['ca.pem\n']);
+      expect(opts.cert?.toString()).toBe(text(certs.clientCert));
+      expect(opts.key?.toString()).toBe(text(certs.clientKey));
+      expect(opts.ca?.map(String)).toEqual([text(certs.ca)]);
     }
   });
 
@@ -46,7 +43,7 @@ describe('busSocketOptions', () => {
       username: 'me',
       password: 'secret',
     });
-    expect(opts.cert?.toString()).toBe('me.crt\n');
+    expect(opts.cert?.toString()).toBe(text(certs.clientCert));
   });
 
   it("reads the URL's %-escapes as UTF-8, as RabbitMQ's URI spec does (amqplib read Latin-1)", () => {
@@ -77,6 +74,24 @@ describe('busSocketOptions', () => {
     // A directory, with the built-in defaults and $AMQP_URL: said so, as for the config file.
     expect(() => options('amqps://broker.example.org', { ca_cert: dir })).toThrow(
       `bus.tls.ca_cert: ${dir} cannot be read: it is a directory`,
+    );
+  });
+
+  it("refuses files OpenSSL cannot use as a configuration error: not PEM, or a key that is not the certificate's", () => {
+    const notPem = join(dir, 'not.pem');
+    writeFileSync(notPem, 'not a certificate\n');
+    expect(() =>
+      options('amqps://b', { certfile: notPem }, '/etc/loopabull/loopabull.yml'),
+    ).toThrow(
+      expect.objectContaining({
+        name: 'ConfigError',
+        message:
+          'bus.tls in /etc/loopabull/loopabull.yml: OpenSSL refuses its files: PEM routines: no start line',
+      }),
+    );
+    const other = makeCertificates();
+    expect(() => options('amqps://b', { ...tls, keyfile: other.clientKey })).toThrow(
+      /^bus\.tls: OpenSSL refuses its files: .*key values mismatch/,
     );
   });
 

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import { createSecureContext, type SecureContextOptions } from 'node:tls';
 import amqp, {
   type Channel,
   type ConfirmChannel,
@@ -52,13 +53,43 @@ export function busSocketOptions(config: BusConfig) {
   const { tls } = config.bus;
   const certificateLogin = tls.certfile !== null && !new URL(config.bus.url).password;
   const read = (key: keyof typeof tls, path: string) => readTlsFile(config, key, path);
-  return {
-    timeout: config.bus.connect_timeout * 1000,
+  const files = {
     ...(tls.ca_cert ? { ca: [read('ca_cert', tls.ca_cert)] } : {}),
     ...(tls.certfile ? { cert: read('certfile', tls.certfile) } : {}),
     ...(tls.keyfile ? { key: read('keyfile', tls.keyfile) } : {}),
+  };
+  checkTlsFiles(config, files);
+  return {
+    timeout: config.bus.connect_timeout * 1000,
+    ...files,
     credentials: certificateLogin ? amqp.credentials.external() : urlCredentials(config.bus.url),
   };
+}
+
+/**
+ * What OpenSSL makes of the `bus.tls` files before any broker is asked: a file that is not PEM,
+ * or a key that is not the certificate's, is the configuration's fault, which every retry would
+ * meet again (the looper retried for ever).
+ */
+function checkTlsFiles(
+  config: BusConfig,
+  files: Pick<SecureContextOptions, 'ca' | 'cert' | 'key'>,
+) {
+  try {
+    createSecureContext(files);
+  } catch (err) {
+    const where = config.source ? ` in ${config.source}` : '';
+    // OpenSSL's `error:0480006C:PEM routines::no start line`, as `PEM routines: no start line`.
+    const { message } = err as Error;
+    const [, library, why] = /^error:[0-9a-f]+:([^:]*):[^:]*:(.*)$/is.exec(message) ?? [];
+    const reason = library ? `${library}: ${why}` : message;
+    throw Object.assign(
+      new ConfigError(`bus.tls${where}: OpenSSL refuses its files: ${reason}`, { cause: err }),
+      {
+        fix: 'give PEM files: the CA as ca_cert, the client certificate as certfile and its own private key as keyfile',
+      },
+    );
+  }
 }
 
 /**
