@@ -77,11 +77,11 @@ function tlsConfig({
   });
 }
 
-/** What `loopabull doctor` says to do about the bus. */
-async function busFix(configPath: string): Promise<string | undefined> {
+/** What `loopabull doctor` says to do about one of its checks (`bus`, `redis`). */
+async function doctorFix(configPath: string, check = 'bus'): Promise<string | undefined> {
   const res = await runCli(['doctor', '--json', '--config', configPath], { env: trustingRedis() });
   const checks = JSON.parse(res.stdout) as Array<{ name: string; fix?: string }>;
-  return checks.find((c) => c.name === 'bus')?.fix;
+  return checks.find((c) => c.name === check)?.fix;
 }
 
 /** The processes trust the test CA for Redis, as `rediss://` has no setting of its own for it. */
@@ -184,14 +184,14 @@ describe('over TLS', () => {
     const publish = await runCli(['publish', TOPIC, '--body', '{}', '--config', config.configPath]);
     expect(publish.code).toBe(1);
     expect(publish.stderr).toMatch(/cannot reach the bus at amqps:.*certificate required/);
-    expect(await busFix(config.configPath)).toBe(
+    expect(await doctorFix(config.configPath)).toBe(
       'the broker asks for a client certificate: set bus.tls.certfile and bus.tls.keyfile',
     );
   });
 
   it("says to name the broker's CA, not to start RabbitMQ, when its certificate is not trusted", async () => {
     const config = tlsConfig({ tls: { ca_cert: otherCerts.ca }, busUrl: rabbit.tlsUrl! });
-    expect(await busFix(config.configPath)).toMatch(
+    expect(await doctorFix(config.configPath)).toMatch(
       /^give the CA that signed the broker's certificate as bus\.tls\.ca_cert/,
     );
   });
@@ -206,8 +206,21 @@ describe('over TLS', () => {
     const url = escaped(wrong.url);
     await worker.waitForOutput(new RegExp(`queue error redis=${url} error=.*certificate`));
     expect(worker.child.exitCode).toBeNull();
+    expect(await doctorFix(config.configPath, 'redis')).toMatch(
+      /^trust the CA that signed Redis's certificate: NODE_EXTRA_CA_CERTS=/,
+    );
 
     await wrong.configure({ 'tls-cert-file': certs.serverCert, 'tls-key-file': certs.serverKey });
     await worker.waitForOutput(/taking jobs/);
+  });
+
+  it('says that a Redis asking for a client certificate must not, as Loopabull presents none', async () => {
+    const asking = await startRedis({ tls: certs });
+    undo(() => asking.stop());
+    await asking.configure({ 'tls-auth-clients': 'yes' });
+    const config = tlsConfig({ redisUrl: asking.url });
+    expect(await doctorFix(config.configPath, 'redis')).toMatch(
+      /^if this Redis asks for client certificates \(tls-auth-clients yes, its default with TLS\), set tls-auth-clients no/,
+    );
   });
 });

@@ -62,7 +62,8 @@ export async function startRedis(opts: { tls?: TestCertificates } = {}): Promise
   const client = (): RedisOptions => ({
     port,
     host: '127.0.0.1',
-    ...(tls ? { tls: { ca: tlsClientOptions(tls).ca } } : {}),
+    // With its client certificate, so that it still gets in once the test sets tls-auth-clients.
+    ...(tls ? { tls: tlsClientOptions(tls) } : {}),
   });
   let child: ChildProcess | null = null;
   let frozen = false;

@@ -77,9 +77,7 @@ export async function connectRedisOnce(
     closeRedis(redis);
     const { message } = lastError ?? (err as Error);
     throw Object.assign(new Error(`cannot reach Redis at ${redactUrl(url)}: ${message}`), {
-      fix: /\b(NOAUTH|WRONGPASS)\b|invalid (username-)?password/i.test(message)
-        ? 'put the password in redis.url or $REDIS_URL: redis://:PASSWORD@HOST:PORT, or redis://USER:PASSWORD@… for an ACL user (%-encode @, : and / in them)'
-        : undefined,
+      fix: redisFix(message, url.startsWith('rediss:')),
     });
   } finally {
     signal?.removeEventListener('abort', giveUp);
@@ -98,6 +96,19 @@ export async function connectRedisOnce(
     );
   }
   return redis;
+}
+
+/** What to do about a Redis that answered and refused, by its words; undefined when it did not answer. */
+function redisFix(message: string, tls: boolean): string | undefined {
+  if (/\b(NOAUTH|WRONGPASS)\b|invalid (username-)?password/i.test(message))
+    return 'put the password in redis.url or $REDIS_URL: redis://:PASSWORD@HOST:PORT, or redis://USER:PASSWORD@… for an ACL user (%-encode @, : and / in them)';
+  // With TLS 1.3 the client learns of a certificate it did not present after its handshake:
+  // as the server's alert, or as the connection reset, whichever comes first.
+  if (/certificate required/i.test(message) || (tls && /ECONNRESET/.test(message)))
+    return 'if this Redis asks for client certificates (tls-auth-clients yes, its default with TLS), set tls-auth-clients no (or optional) on it: Loopabull presents none; log in with a password';
+  if (/self.signed|unable to (verify|get issuer)|certificate/i.test(message))
+    return "trust the CA that signed Redis's certificate: NODE_EXTRA_CA_CERTS=/path/ca.pem in the services' environment";
+  return undefined;
 }
 
 /**
