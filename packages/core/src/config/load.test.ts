@@ -160,7 +160,7 @@ describe('loadConfig', () => {
       ['oracle://lb:s3cr3t@db/x', /database URL oracle:\/\/lb:\*\*\*@db\/x is not supported/],
       ['sqlite://loopabull.db', /names a host; a file is written sqlite:\/\/\/loopabull\.db/],
       ['postgresql://lb:s3cr3t@db', /postgresql:\/\/lb:\*\*\*@db needs one database name/],
-      ['mysql://lb:s3cr3t@db/x?ssl=1', /has query parameters/],
+      ['mysql://lb:s3cr3t@db/x?ssl=1', /has ssl=: TLS to MariaDB\/MySQL is not supported/],
       ['mariadb://lb:s3%zzcr3t@db/x', /a % that starts no escape in its password/],
       ['', /database URL {2}is not supported/],
     ] as const) {
