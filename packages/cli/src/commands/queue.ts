@@ -5,6 +5,7 @@ import {
   DEPTH_SAMPLE,
   DEPTH_STATES,
   exitCodesAndExamples,
+  redactUrl,
   type Config,
   type QueueDepth,
 } from '@loopabull/core/cli';
@@ -26,13 +27,10 @@ interface Looked {
   workers: number;
 }
 
-const lookedAt = async (work: QueueServices['work'], config: Config): Promise<Looked> => {
-  const { redactUrl } = await import('@loopabull/core/queue');
-  return {
-    where: `queue ${config.queue.name} (prefix ${config.redis.prefix}) at ${redactUrl(config.redis.url)}`,
-    workers: await work.workerCount(),
-  };
-};
+const lookedAt = async (work: QueueServices['work'], config: Config): Promise<Looked> => ({
+  where: `queue ${config.queue.name} (prefix ${config.redis.prefix}) at ${redactUrl(config.redis.url)}`,
+  workers: await work.workerCount(),
+});
 
 function show(depth: QueueDepth, json: boolean, looked?: Looked) {
   if (json) return printJson(depth);
