@@ -4,7 +4,7 @@ import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { afterAll, describe, expect, it } from '@jest/globals';
 import amqp from 'amqplib';
-import { openQueueServices } from '@loopabull/core';
+import { openQueueServices, vhostAndUser } from '@loopabull/core';
 import {
   cleanUpTest,
   removeTempDirs,
@@ -63,7 +63,10 @@ describe('loopabull doctor, the bus', () => {
       expect(bus(checks)).toMatchObject({
         ok: false,
         detail: `queue ${config.bus.queue} holds 1 messages and no looper consumes it`,
-        fix: expect.stringContaining(`rabbitmqctl delete_queue ${config.bus.queue}`),
+        // In its virtual host: rabbitmqctl's default, /, may hold another install's queue.
+        fix: expect.stringContaining(
+          `rabbitmqctl delete_queue -p ${vhostAndUser(config.bus.url).vhost} ${config.bus.queue}`,
+        ),
       });
     } finally {
       await model.close();

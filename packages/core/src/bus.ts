@@ -165,7 +165,8 @@ const plainPort = (err: Error) =>
 const vhostRefused = (err: Error) =>
   /^Expected ConnectionOpenOk; got <ConnectionClose/.test(err.message);
 
-function vhostAndUser(url: string): { vhost: string; user: string } {
+/** The virtual host and user a bus URL names (`/` and guest when it names none). */
+export function vhostAndUser(url: string): { vhost: string; user: string } {
   const { pathname, username } = new URL(url);
   return {
     vhost: pathname.length > 1 ? decodeURIComponent(pathname.slice(1)) : '/',
@@ -174,7 +175,7 @@ function vhostAndUser(url: string): { vhost: string; user: string } {
 }
 
 /** A word as a shell reads it back, for commands an operator copies: quoted when it must be. */
-const shellWord = (word: string) =>
+export const shellWord = (word: string) =>
   /^[\w@%+=:,./-]+$/.test(word) ? word : `'${word.replaceAll("'", `'\\''`)}'`;
 
 /**

@@ -74,6 +74,8 @@ export {
   ExchangeMissing,
   ensureExchange,
   busSocketOptions,
+  shellWord,
+  vhostAndUser,
   type PublishOptions,
   type Published,
 } from './bus.js';

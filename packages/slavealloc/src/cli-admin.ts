@@ -118,24 +118,41 @@ export async function notes(
   else if (message === undefined && now) io.out(`${now}\n`);
 }
 
-/** An API URL that can be parsed, or a usage error naming it. */
+/** `-A` as typed but for a password, where new URL() could not find it for redactUrl. */
+const passwordHidden = (url: string) => url.replace(/([^\s/:@]*):[^\s/@]*@/, '$1:***@');
+
+/**
+ * An http(s) API URL that can be parsed and decoded, without a query, or a usage error naming it
+ * without its password.
+ */
 export function checkApi<T>(
   url: string,
   make: (url: string, token: string | null) => T,
   token: string | null | undefined,
 ): T {
+  const example = 'e.g. http://slavealloc.example.com:8080/api';
   let parsed: URL;
   try {
     parsed = new URL(url);
   } catch {
-    throw new ConfigError(
-      `-A ${JSON.stringify(url)} is not a URL; e.g. http://slavealloc.example.com:8080/api`,
-    );
+    throw new ConfigError(`-A ${JSON.stringify(passwordHidden(url))} is not a URL; ${example}`);
   }
+  // `ops:pw@host/api` parses, with `ops:` as its scheme and no password.
+  if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:')
+    throw new ConfigError(
+      `-A ${JSON.stringify(passwordHidden(url))} is not an http:// or https:// URL; ${example}`,
+    );
   // The API's paths go after it: a query there would end up inside them.
   if (parsed.search || parsed.hash)
     throw new ConfigError(
-      `-A ${redactUrl(url)} has a query or fragment, which the API does not take; give its address alone, e.g. http://slavealloc.example.com:8080/api`,
+      `-A ${redactUrl(url)} has a query or fragment, which the API does not take; give its address alone, ${example}`,
     );
+  try {
+    decodeURIComponent(parsed.username + parsed.password);
+  } catch {
+    throw new ConfigError(
+      `-A ${redactUrl(url)} has a % that starts no escape in its user or password (write % as %25)`,
+    );
+  }
   return make(url, token ?? null);
 }

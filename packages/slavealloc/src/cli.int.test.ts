@@ -535,14 +535,26 @@ describe('the built command (npm run build first)', () => {
     expect(res.code).toBe(2);
   });
 
-  it('-A with a query is a usage error that names the URL without its secrets', async () => {
-    const res = await runCli(
-      ['slavealloc', 'gettac', 'linux-1', '-A', 'http://ops:hunter2@127.0.0.1:9/?api_key=k3y'],
-      { cwd: tempDir() },
-    );
-    expect(res.stderr).toBe(
-      'loopabull: -A http://ops:***@127.0.0.1:9/?api_key=*** has a query or fragment, which the API does not take; give its address alone, e.g. http://slavealloc.example.com:8080/api\n',
-    );
+  it.each([
+    [
+      'http://ops:hunter2@127.0.0.1:9/?api_key=k3y',
+      '-A http://ops:***@127.0.0.1:9/?api_key=*** has a query or fragment, which the API does not take; give its address alone, e.g. http://slavealloc.example.com:8080/api',
+    ],
+    [
+      'http://ops:hunter2@127.0.0.1:99999/api',
+      '-A "http://ops:***@127.0.0.1:99999/api" is not a URL; e.g. http://slavealloc.example.com:8080/api',
+    ],
+    [
+      'ops:hunter2@127.0.0.1:9/api',
+      '-A "ops:***@127.0.0.1:9/api" is not an http:// or https:// URL; e.g. http://slavealloc.example.com:8080/api',
+    ],
+    [
+      'http://ops:hunter2%@127.0.0.1:9/api',
+      '-A http://ops:***@127.0.0.1:9/api has a % that starts no escape in its user or password (write % as %25)',
+    ],
+  ])('-A %s is a usage error that names it without its password', async (url, message) => {
+    const res = await runCli(['slavealloc', 'gettac', 'linux-1', '-A', url], { cwd: tempDir() });
+    expect(res.stderr).toBe(`loopabull: ${message}\n`);
     expect(res.code).toBe(2);
   });
 

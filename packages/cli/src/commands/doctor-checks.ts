@@ -12,6 +12,8 @@ import {
   enabledAutomations,
   openQueueServices,
   redactUrl,
+  shellWord,
+  vhostAndUser,
   type Config,
   type DoctorCheck,
   counted,
@@ -160,7 +162,9 @@ function engineChecks(config: Config): DoctorCheck[] {
                 `queue ${config.bus.queue} holds ${q.messageCount} messages and no looper consumes it`,
               ),
               {
-                fix: `start \`loopabull looper\`; if the queue is a leftover nobody needs, delete it (rabbitmqctl delete_queue ${config.bus.queue}), since it keeps collecting what its bindings match`,
+                // Its virtual host named: rabbitmqctl's default, `/`, may hold another
+                // install's queue of the same name.
+                fix: `start \`loopabull looper\`; if the queue is a leftover nobody needs, delete it (rabbitmqctl delete_queue -p ${shellWord(vhostAndUser(config.bus.url).vhost)} ${shellWord(config.bus.queue)}), since it keeps collecting what its bindings match`,
               },
             );
           return q

@@ -73,7 +73,7 @@ describe('parseDatabaseUrl', () => {
     ['sqlite:///lb.db?mode=ro', 'has query parameters'],
     ['mysql://lb:secret@db/x?charset=latin1', 'has the query parameter charset=, which is not'],
     ['postgresql://lb@db/x?application_name=lb', 'has the query parameter application_name='],
-    ['postgresql://lb@db/x?sslmode=require', 'set PGSSLMODE=require in the services'],
+    ['postgresql://lb@db/x?sslmode=require', 'set PGSSLMODE in the services'],
     ['mysql://lb@db/x?ssl_ca=/ca.pem', 'TLS to MariaDB/MySQL is not supported'],
     ['postgresql://lb:secret@db', 'needs one database name'],
     ['postgresql://lb:secret@db/a/b', 'needs one database name'],

@@ -110,7 +110,7 @@ function queryProblem(params: URLSearchParams, dialect: ServerTarget['dialect'])
     if (dialect === 'mysql' && name === 'charset' && /^utf8(mb4)?$/i.test(value)) continue;
     if (/^ssl/i.test(name))
       return dialect === 'postgresql'
-        ? `has ${name}=, which is not read from the URL: set PGSSLMODE=require in the services' environment instead (a private CA in NODE_EXTRA_CA_CERTS)`
+        ? `has ${name}=, which is not read from the URL: set PGSSLMODE in the services' environment instead (PGSSLMODE=require for TLS, a private CA in NODE_EXTRA_CA_CERTS)`
         : `has ${name}=: TLS to MariaDB/MySQL is not supported; reach it over a local socket or a tunnel`;
     return `has the query parameter ${name}=, which is not supported${dialect === 'mysql' ? ' (charset=utf8 or utf8mb4 is: the connection is always utf8mb4)' : ''}`;
   }
