@@ -380,64 +380,56 @@ describe('loopabull doctor, a paused queue', () => {
   });
 });
 
+/** doctor's exit code and its ansible-playbook check, with these `ansible` settings. */
+async function ansibleCheck(
+  ansible: Record<string, unknown>,
+): Promise<{ code: number | null; check: Check | undefined }> {
+  const config = testConfig({ overrides: { ansible } });
+  try {
+    const { code, checks } = await doctor(config.configPath);
+    return { code, check: checks.find((c) => c.name === 'ansible-playbook') };
+  } finally {
+    await cleanUpTest(config);
+  }
+}
+
 describe('loopabull doctor, ansible.playbook_cmd', () => {
   it('names a wrapper that is not installed, and says to install it rather than ansible-core', async () => {
-    const config = testConfig({
-      overrides: { ansible: { playbook_cmd: '/usr/bin/rbac-playbook -v' } },
+    const { code, check } = await ansibleCheck({ playbook_cmd: '/usr/bin/rbac-playbook -v' });
+    expect(code).toBe(1);
+    expect(check).toEqual({
+      name: 'ansible-playbook',
+      ok: false,
+      detail: 'ansible.playbook_cmd: /usr/bin/rbac-playbook does not exist',
+      fix:
+        'install /usr/bin/rbac-playbook (ansible.playbook_cmd names it) or set ansible.playbook_cmd, ' +
+        'whose default ansible-playbook comes with ansible-core',
     });
-    try {
-      const { code, checks } = await doctor(config.configPath);
-      expect(code).toBe(1);
-      expect(checks.find((c) => c.name === 'ansible-playbook')).toEqual({
-        name: 'ansible-playbook',
-        ok: false,
-        detail: 'ansible.playbook_cmd: /usr/bin/rbac-playbook does not exist',
-        fix:
-          'install /usr/bin/rbac-playbook (ansible.playbook_cmd names it) or set ansible.playbook_cmd, ' +
-          'whose default ansible-playbook comes with ansible-core',
-      });
-    } finally {
-      await cleanUpTest(config);
-    }
   });
 
   it("gives ansible's own reason, not install advice, when ansible-playbook is there but does not start", async () => {
     const cfg = join(tempDir('doctor'), 'broken.cfg');
     writeFileSync(cfg, '[defaults\ninventory = /x\n');
-    const config = testConfig({ overrides: { ansible: { cfg_file_path: cfg } } });
-    try {
-      const { checks } = await doctor(config.configPath);
-      expect(checks.find((c) => c.name === 'ansible-playbook')).toEqual({
-        name: 'ansible-playbook',
-        ok: false,
-        detail: expect.stringMatching(
-          new RegExp(
-            `^ansible-playbook --version \\(exit \\d+\\): ERROR.*${cfg}.*no section headers`,
-          ),
+    expect((await ansibleCheck({ cfg_file_path: cfg })).check).toEqual({
+      name: 'ansible-playbook',
+      ok: false,
+      detail: expect.stringMatching(
+        new RegExp(
+          `^ansible-playbook --version \\(exit \\d+\\): ERROR.*${cfg}.*no section headers`,
         ),
-        fix: expect.stringMatching(
-          /^it is installed but does not start: mend what its error names/,
-        ),
-      });
-    } finally {
-      await cleanUpTest(config);
-    }
+      ),
+      fix: expect.stringMatching(/^it is installed but does not start: mend what its error names/),
+    });
   });
 
   it('says to name the right command, not to install it, when the file is there but cannot run', async () => {
     const file = join(tempDir('doctor'), 'not-a-command');
     writeFileSync(file, 'ansible-playbook\n');
-    const config = testConfig({ overrides: { ansible: { playbook_cmd: file } } });
-    try {
-      const { checks } = await doctor(config.configPath);
-      expect(checks.find((c) => c.name === 'ansible-playbook')).toEqual({
-        name: 'ansible-playbook',
-        ok: false,
-        detail: `ansible.playbook_cmd: ${file} is not executable`,
-        fix: 'set ansible.playbook_cmd to the command that runs playbooks, or make that file executable',
-      });
-    } finally {
-      await cleanUpTest(config);
-    }
+    expect((await ansibleCheck({ playbook_cmd: file })).check).toEqual({
+      name: 'ansible-playbook',
+      ok: false,
+      detail: `ansible.playbook_cmd: ${file} is not executable`,
+      fix: 'set ansible.playbook_cmd to the command that runs playbooks, or make that file executable',
+    });
   });
 });

@@ -155,7 +155,7 @@ export function busFault(err: Error, url: string): string {
   if (plainPort(err)) return 'the port does not speak TLS (OpenSSL: wrong version number)';
   if (!vhostRefused(err)) return err.message;
   const { vhost, user } = vhostAndUser(url);
-  return `the broker refused to open virtual host ${JSON.stringify(vhost)}: it does not exist, or user ${JSON.stringify(user)} has no permission on it (rabbitmqctl list_vhosts, list_user_permissions ${user})`;
+  return `the broker refused to open virtual host ${JSON.stringify(vhost)}: it does not exist, or user ${JSON.stringify(user)} has no permission on it (rabbitmqctl list_vhosts, list_user_permissions ${shellWord(user)})`;
 }
 
 /** An amqps:// URL naming a port where the broker speaks plain AMQP: OpenSSL reads its greeting as a TLS record. */

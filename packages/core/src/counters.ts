@@ -80,6 +80,9 @@ function merge(into: Batch, from: Batch): void {
   }
 }
 
+/** How many refused labels a process remembers before it forgets them (`Counters.admitted`). */
+export const REFUSED_KEPT = 10_000;
+
 /**
  * Counters shared by every Loopabull process on one queue, kept in Redis so that `/metrics`
  * from any `serve` shows the whole installation, whichever looper or worker counted.
@@ -89,9 +92,6 @@ function merge(into: Batch, from: Batch): void {
  * process killed with SIGKILL loses what it counted since its last flush: acceptable for
  * metrics, which is all these are (jobs and acks never wait for them).
  */
-/** How many refused labels a process remembers before it forgets them (`Counters.admitted`). */
-export const REFUSED_KEPT = 10_000;
-
 export class Counters {
   private pending = emptyBatch();
   private timer: NodeJS.Timeout | null = null;

@@ -14,7 +14,7 @@ export function redactUrl(url: string): string {
     const [path, query] = url.split(/\?(.*)/s);
     if (query === undefined) return url;
     const params = new URLSearchParams(query);
-    for (const name of new Set(params.keys())) if (SECRET_PARAM.test(name)) params.set(name, '***');
+    hideSecrets(params);
     return `${path}?${params.toString()}`;
   }
   let u: URL;
@@ -25,8 +25,10 @@ export function redactUrl(url: string): string {
   }
   if (u.password) u.password = '***';
   else if (u.username) u.username = '***';
-  for (const name of new Set(u.searchParams.keys())) {
-    if (SECRET_PARAM.test(name)) u.searchParams.set(name, '***');
-  }
+  hideSecrets(u.searchParams);
   return u.toString();
+}
+
+function hideSecrets(params: URLSearchParams): void {
+  for (const name of new Set(params.keys())) if (SECRET_PARAM.test(name)) params.set(name, '***');
 }

@@ -32,6 +32,10 @@ const lookedAt = async (work: QueueServices['work'], config: Config): Promise<Lo
   workers: await work.workerCount(),
 });
 
+/** The backlog, and for a person (not --json) which queue it is and who works on it. */
+const look = (work: QueueServices['work'], config: Config, json: boolean | undefined) =>
+  Promise.all([work.depth(), json ? undefined : lookedAt(work, config)]);
+
 function show(depth: QueueDepth, json: boolean, looked?: Looked) {
   if (json) return printJson(depth);
   if (looked)
@@ -84,7 +88,7 @@ async function watch(cli: Cli, opts: ConfigOpts & { json?: boolean }, every: num
             // A frozen Redis (a stopped process, a swapping host) keeps the connection and never
             // answers: without a deadline the watch would stop printing, saying nothing.
             [depth, looked] = await withTimeout(
-              Promise.all([work.depth(), opts.json ? undefined : lookedAt(work, config)]),
+              look(work, config, opts.json),
               CONNECT_ONCE_MS,
               'it',
             );
@@ -155,9 +159,8 @@ queue that does not exist yet.`,
     .action(async (opts: ConfigOpts & { json?: boolean; watch?: number | boolean }) =>
       opts.watch
         ? watch(cli, opts, typeof opts.watch === 'number' ? opts.watch : 2)
-        : lookAtQueue(cli, opts, async ({ work }, config) =>
-            opts.json
-              ? show(await work.depth(), true)
-              : show(...(await Promise.all([work.depth(), false, lookedAt(work, config)]))),
-          ),
+        : lookAtQueue(cli, opts, async ({ work }, config) => {
+            const [depth, looked] = await look(work, config, opts.json);
+            show(depth, Boolean(opts.json), looked);
+          }),
     );
